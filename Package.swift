@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "APIMetrics",
+    products: [
+        .library(name: "APIMetrics", targets: ["APIMetrics"]),
+        .executable(name: "apimetrics-demo", targets: ["DemoServer"]),
+    ],
+    dependencies: [],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "APIMetrics",
+            dependencies: ["CZlib"],
+            path: "Sources/APIMetrics"
+        ),
+        // A small threaded HTTP/1.1 server on POSIX sockets. Not a product: the
+        // demo serves its API with it and the tests run their collectors on it.
+        .target(
+            name: "SocketServer",
+            path: "Sources/SocketServer"
+        ),
+        .executableTarget(
+            name: "DemoServer",
+            dependencies: ["APIMetrics", "SocketServer"],
+            path: "Examples/DemoServer"
+        ),
+        .testTarget(
+            name: "APIMetricsTests",
+            dependencies: ["APIMetrics", "SocketServer", "CZlib"],
+            path: "Tests/APIMetricsTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,220 @@
+import Synchronization
+
+/// One call being recorded, from its request head to ``finish()``.
+///
+/// A server begins it with ``Recorder/begin(_:direction:)``, feeds it the
+/// body chunks as they stream through, tells it the response head, and
+/// finishes it (or ``fail(_:status:)``s it) once the last byte is written.
+/// Every method is cheap, never blocks on I/O and never throws; calls after
+/// the exchange finished are ignored. An exchange released without being
+/// finished is recorded all the same, with an error saying it was abandoned.
+///
+/// ```swift
+/// let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/orders/7"))
+/// exchange.setRoute("/orders/{id}")
+/// exchange.recordResponseHead(ResponseHead(status: 200))
+/// exchange.recordResponseBody(bytes)
+/// exchange.finish()
+/// ```
+public final class ActiveExchange: Sendable {
+    /// The most errors kept on one exchange; later ones are counted in the last.
+    public static let maxErrors = 16
+
+    /// The identifier the finished event will carry.
+    public let id: EventID
+
+    private let recorder: Recorder
+    private let startWall: Int64
+    private let startMonotonic: Int64
+    private let direction: ExchangeDirection
+    private let state: Mutex<State>
+
+    private struct State {
+        var request: RequestHead
+        var requestBody: BodyAccumulator
+        var response: ResponseHead?
+        var responseBody: BodyAccumulator
+        var consumer: Consumer?
+        var errors: [RecordedError] = []
+        var droppedErrors = 0
+        var metadata: [String: String] = [:]
+        var traceID: String?
+        var parentID: EventID?
+        var isFinished = false
+    }
+
+    init(recorder: Recorder, head: RequestHead, direction: ExchangeDirection, bodyLimit: Int, id: EventID) {
+        self.recorder = recorder
+        self.id = id
+        self.direction = direction
+        self.startWall = Clock.wallNanoseconds()
+        self.startMonotonic = Clock.monotonicNanoseconds()
+        self.state = Mutex(State(
+            request: head,
+            requestBody: BodyAccumulator(limit: bodyLimit),
+            responseBody: BodyAccumulator(limit: bodyLimit)
+        ))
+    }
+
+    deinit {
+        let abandoned = state.withLock { state -> ExchangeRecord? in
+            guard !state.isFinished else { return nil }
+            state.isFinished = true
+            Self.append(RecordedError(type: "ExchangeAbandoned", message: "the exchange was released without being finished"), to: &state)
+            return makeRecord(&state, end: Clock.monotonicNanoseconds())
+        }
+        if let abandoned { recorder.enqueue(abandoned) }
+    }
+
+    /// Counts a chunk of the request body and keeps it while under the limit.
+    public func recordRequestBody<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            state.requestBody.append(chunk)
+        }
+    }
+
+    /// Counts request body bytes that were not handed to the recorder.
+    public func countRequestBody(bytes byteCount: Int) {
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            state.requestBody.count(byteCount)
+        }
+    }
+
+    /// Records the response's status and headers, once they are known.
+    public func recordResponseHead(_ head: ResponseHead) {
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            state.response = head
+        }
+    }
+
+    /// Counts a chunk of the response body and keeps it while under the limit.
+    public func recordResponseBody<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            state.responseBody.append(chunk)
+        }
+    }
+
+    /// Counts response body bytes that were not handed to the recorder.
+    public func countResponseBody(bytes byteCount: Int) {
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            state.responseBody.count(byteCount)
+        }
+    }
+
+    /// Sets the route template that matched, such as `/orders/{id}`.
+    public func setRoute(_ route: String) {
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            state.request.route = route
+        }
+    }
+
+    /// Names the consumer now, instead of leaving it to the identify closure.
+    public func setConsumer(_ consumer: Consumer?) {
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            state.consumer = consumer
+        }
+    }
+
+    /// Attaches a free-form value to the event's `metadata`.
+    public func setMetadata(_ value: String, forKey key: String) {
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            state.metadata[key] = value
+        }
+    }
+
+    /// Sets the W3C trace this call belongs to and the exchange that caused it.
+    public func setTrace(id traceID: String?, parentID: EventID?) {
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            state.traceID = traceID
+            state.parentID = parentID
+        }
+    }
+
+    /// Attaches an error to the exchange without finishing it.
+    public func reportError(_ error: any Error) {
+        let recorded = RecordedError(error)
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            Self.append(recorded, to: &state)
+        }
+    }
+
+    /// Finishes the exchange now and hands it to the queue.
+    public func finish() {
+        let end = Clock.monotonicNanoseconds()
+        let record = state.withLock { state -> ExchangeRecord? in
+            guard !state.isFinished else { return nil }
+            state.isFinished = true
+            return makeRecord(&state, end: end)
+        }
+        if let record { recorder.enqueue(record) }
+    }
+
+    /// Finishes the exchange with an error raised while handling it.
+    ///
+    /// When no response head was recorded, the response status is `status`,
+    /// else the error's own ``ResponseStatusProviding/responseStatus``, else 500.
+    public func fail(_ error: any Error, status: Int? = nil) {
+        let end = Clock.monotonicNanoseconds()
+        let recorded = RecordedError(error)
+        let fallbackStatus = status ?? (error as? any ResponseStatusProviding)?.responseStatus ?? 500
+        let record = state.withLock { state -> ExchangeRecord? in
+            guard !state.isFinished else { return nil }
+            state.isFinished = true
+            Self.append(recorded, to: &state)
+            if state.response == nil {
+                state.response = ResponseHead(status: fallbackStatus)
+            }
+            return makeRecord(&state, end: end)
+        }
+        if let record { recorder.enqueue(record) }
+    }
+
+    private static func append(_ error: RecordedError, to state: inout State) {
+        if state.errors.count < maxErrors {
+            state.errors.append(error)
+        } else {
+            state.droppedErrors += 1
+        }
+    }
+
+    private func makeRecord(_ state: inout State, end: Int64) -> ExchangeRecord {
+        var errors = state.errors
+        if state.droppedErrors > 0 {
+            errors.append(RecordedError(type: "ErrorsOmitted", message: "\(state.droppedErrors) more errors were reported"))
+        }
+        return ExchangeRecord(
+            id: id,
+            direction: direction,
+            startTimeNanoseconds: startWall,
+            durationNanoseconds: max(0, end - startMonotonic),
+            request: state.request,
+            requestBody: state.requestBody.captured,
+            response: state.response,
+            responseBody: state.responseBody.captured,
+            consumer: state.consumer,
+            errors: errors,
+            traceID: state.traceID,
+            parentID: state.parentID,
+            metadata: state.metadata
+        )
+    }
+}
+
+/// An error that knows which HTTP status it should answer with.
+///
+/// The recorder uses it for the status of a failed exchange whose server
+/// sent no response head, instead of 500.
+public protocol ResponseStatusProviding: Error {
+    /// The HTTP status code this error stands for, such as 404.
+    var responseStatus: Int { get }
+}

@@ -1,0 +1,44 @@
+/// Counts a body's bytes as they stream through and keeps at most `limit`
+/// of them. What is past the limit is counted and never copied.
+struct BodyAccumulator {
+    private(set) var bytes: [UInt8] = []
+    private(set) var size = 0
+    private(set) var isTruncated = false
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = max(0, limit)
+    }
+
+    mutating func append<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
+        let count = chunk.count
+        size &+= count
+        guard limit > 0 else { return }
+        let room = limit - bytes.count
+        if room <= 0 {
+            if count > 0 { isTruncated = true }
+            return
+        }
+        if bytes.capacity == 0 {
+            bytes.reserveCapacity(Swift.min(limit, Swift.max(count, 256)))
+        }
+        if count <= room {
+            bytes.append(contentsOf: chunk)
+        } else {
+            bytes.append(contentsOf: chunk.prefix(room))
+            isTruncated = true
+        }
+    }
+
+    /// Counts bytes that the caller did not hand over, such as a body the
+    /// server streamed without passing it through the recorder.
+    mutating func count(_ byteCount: Int) {
+        guard byteCount > 0 else { return }
+        size &+= byteCount
+        if limit > 0 { isTruncated = true }
+    }
+
+    var captured: CapturedBody {
+        CapturedBody(bytes: bytes, size: size, isTruncated: isTruncated)
+    }
+}

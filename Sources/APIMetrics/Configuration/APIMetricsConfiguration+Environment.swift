@@ -1,0 +1,166 @@
+import Foundation
+
+extension APIMetricsConfiguration {
+    /// Every environment variable ``fromEnvironment(_:base:)`` reads, with
+    /// what it sets; the README's configuration table lists the same.
+    public static let environmentVariables: [(name: String, meaning: String)] = [
+        ("APIMETRICS_DISABLED", "true takes the recorder out of the path entirely"),
+        ("APIMETRICS_SERVICE", "service"),
+        ("APIMETRICS_ENV", "environment"),
+        ("APIMETRICS_VERSION", "version"),
+        ("APIMETRICS_TAGS", "tags, comma-separated"),
+        ("APIMETRICS_FILE", "NDJSON file path; off for none"),
+        ("APIMETRICS_FILE_MAX_BYTES", "file rotation size"),
+        ("APIMETRICS_FILE_MAX_FILES", "rotated files kept"),
+        ("APIMETRICS_CONSOLE", "true adds the console exporter"),
+        ("APIMETRICS_ENDPOINT", "HTTP collector URL"),
+        ("APIMETRICS_API_KEY", "sent to the collector as Authorization: Bearer"),
+        ("APIMETRICS_GZIP", "true compresses HTTP batches"),
+        ("APIMETRICS_TIMEOUT_MS", "HTTP request timeout"),
+        ("APIMETRICS_LOG_BODY", "capture.isBodyCaptureEnabled"),
+        ("APIMETRICS_MAX_BODY_BYTES", "capture.maxBodyBytes"),
+        ("APIMETRICS_BATCH_SIZE", "batching.maxEvents"),
+        ("APIMETRICS_FLUSH_INTERVAL_MS", "batching.flushInterval"),
+        ("APIMETRICS_QUEUE_SIZE", "queue.maxEvents"),
+        ("APIMETRICS_QUEUE_BYTES", "queue.maxBytes"),
+        ("APIMETRICS_RETRY_MAX_ATTEMPTS", "retry.maxAttempts"),
+        ("APIMETRICS_SHUTDOWN_TIMEOUT_MS", "shutdownTimeout"),
+        ("APIMETRICS_DEBUG", "true writes diagnostics, debug level up, to standard error"),
+    ]
+
+    /// Reads `APIMETRICS_*` variables over `base`, so that a deployment can
+    /// configure recording without code. Variables not set leave `base` as
+    /// it is; closures such as ``identifyConsumer`` come from `base`.
+    ///
+    /// Exporters: when `APIMETRICS_FILE` or `APIMETRICS_ENDPOINT` is set, the
+    /// exporters are exactly those they name (`APIMETRICS_FILE=off` names no
+    /// file); otherwise `base`'s stand, which by default is the file
+    /// `apimetrics.ndjson`. `APIMETRICS_CONSOLE=true` adds the console.
+    ///
+    /// - Parameters:
+    ///   - environment: the variables; the process's own by default.
+    ///   - base: the configuration the variables change.
+    /// - Throws: ``ConfigurationError`` whose field is the variable at fault.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        base: APIMetricsConfiguration = .default
+    ) throws(ConfigurationError) -> APIMetricsConfiguration {
+        let reader = EnvironmentReader(environment: environment)
+        var config = base
+        if let disabled = try reader.bool("APIMETRICS_DISABLED") { config.isEnabled = !disabled }
+        if let service = try reader.line("APIMETRICS_SERVICE") { config.service = service }
+        if let env = try reader.line("APIMETRICS_ENV") { config.environment = env }
+        if let version = try reader.line("APIMETRICS_VERSION") { config.version = version }
+        if let tags = try reader.list("APIMETRICS_TAGS") { config.tags = tags }
+        if let logBody = try reader.bool("APIMETRICS_LOG_BODY") { config.capture.isBodyCaptureEnabled = logBody }
+        if let maxBody = try reader.int("APIMETRICS_MAX_BODY_BYTES", in: 0...Capture.maxBodyBytesLimit) {
+            config.capture.maxBodyBytes = maxBody
+        }
+        if let batchSize = try reader.int("APIMETRICS_BATCH_SIZE", in: 1...Batching.maxEventsLimit) {
+            config.batching.maxEvents = batchSize
+        }
+        if let flush = try reader.int("APIMETRICS_FLUSH_INTERVAL_MS", in: 1...3_600_000) {
+            config.batching.flushInterval = .milliseconds(flush)
+        }
+        if let queueSize = try reader.int("APIMETRICS_QUEUE_SIZE", in: 1...10_000_000) { config.queue.maxEvents = queueSize }
+        if let queueBytes = try reader.int("APIMETRICS_QUEUE_BYTES", in: 4096...Int.max) { config.queue.maxBytes = queueBytes }
+        if let attempts = try reader.int("APIMETRICS_RETRY_MAX_ATTEMPTS", in: 1...100) { config.retry.maxAttempts = attempts }
+        if let shutdown = try reader.int("APIMETRICS_SHUTDOWN_TIMEOUT_MS", in: 0...3_600_000) {
+            config.shutdownTimeout = .milliseconds(shutdown)
+        }
+        if let debug = try reader.bool("APIMETRICS_DEBUG"), debug {
+            config.diagnostics = .standardError(minimumLevel: .debug)
+        }
+
+        let file = try reader.line("APIMETRICS_FILE")
+        let endpoint = try reader.line("APIMETRICS_ENDPOINT")
+        if file != nil || endpoint != nil {
+            var exporters: [ExporterConfiguration] = []
+            if let file, !["off", "none", "false"].contains(file.lowercased()) {
+                var rotation = FileExporter.Rotation.default
+                if let maxBytes = try reader.int("APIMETRICS_FILE_MAX_BYTES", in: 1024...Int.max) { rotation.maxBytes = maxBytes }
+                if let maxFiles = try reader.int("APIMETRICS_FILE_MAX_FILES", in: 0...1000) { rotation.maxFiles = maxFiles }
+                exporters.append(.file(path: file, rotation: rotation))
+            }
+            if let endpoint {
+                var timeout = Duration.seconds(10)
+                if let millis = try reader.int("APIMETRICS_TIMEOUT_MS", in: 1...3_600_000) { timeout = .milliseconds(millis) }
+                let gzip = try reader.bool("APIMETRICS_GZIP") ?? false
+                let options = HTTPExporter.Options(
+                    endpoint: endpoint, apiKey: try reader.line("APIMETRICS_API_KEY"),
+                    compression: gzip ? .gzip : .none, timeout: timeout)
+                do {
+                    try HTTPExporter.validate(options, field: "http")
+                } catch {
+                    let variable = error.field.hasSuffix("apiKey") ? "APIMETRICS_API_KEY" : "APIMETRICS_ENDPOINT"
+                    throw ConfigurationError(field: variable, reason: error.reason)
+                }
+                exporters.append(.http(
+                    endpoint: endpoint, apiKey: options.apiKey, compression: options.compression, timeout: timeout))
+            }
+            config.exporters = exporters
+        }
+        if let console = try reader.bool("APIMETRICS_CONSOLE"), console {
+            config.exporters.append(.console())
+        }
+        try config.validate()
+        return config
+    }
+}
+
+/// Reads typed values from environment variables, naming the variable and
+/// the value in every error.
+struct EnvironmentReader {
+    let environment: [String: String]
+
+    /// The value, trimmed; `nil` when unset or blank.
+    func string(_ name: String) -> String? {
+        guard let raw = environment[name] else { return nil }
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    func line(_ name: String) throws(ConfigurationError) -> String? {
+        guard let value = string(name) else { return nil }
+        guard !value.contains(where: \.isNewline) else {
+            throw ConfigurationError(field: name, reason: "must be a single line")
+        }
+        return value
+    }
+
+    func bool(_ name: String) throws(ConfigurationError) -> Bool? {
+        guard let value = string(name) else { return nil }
+        switch value.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default:
+            throw ConfigurationError(field: name, reason: "expected true or false, got \"\(value)\"")
+        }
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let value = string(name) else { return nil }
+        guard let number = Int(value.replacingOccurrences(of: "_", with: "")) else {
+            throw ConfigurationError(field: name, reason: "expected a whole number, got \"\(value)\"")
+        }
+        guard range.contains(number) else {
+            let upper = range.upperBound == .max ? "" : " to \(range.upperBound)"
+            throw ConfigurationError(field: name, reason: "must be from \(range.lowerBound)\(upper), got \(number)")
+        }
+        return number
+    }
+
+    /// A comma-separated list, or a JSON array of strings when the value
+    /// starts with `[`; blank entries are left out.
+    func list(_ name: String) throws(ConfigurationError) -> [String]? {
+        guard let value = string(name) else { return nil }
+        if value.hasPrefix("[") {
+            guard let data = value.data(using: .utf8),
+                  let array = (try? JSONSerialization.jsonObject(with: data)) as? [String] else {
+                throw ConfigurationError(field: name, reason: "starts with [ but is not a JSON array of strings")
+            }
+            return array.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}

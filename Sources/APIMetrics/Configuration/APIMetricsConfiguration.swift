@@ -1,0 +1,184 @@
+/// Everything APIMetrics needs to know, fixed at startup.
+///
+/// Start from ``default`` (or ``fromEnvironment(_:base:)``), change what you
+/// need, and hand it to ``APIMetrics/init(configuration:)``, which validates
+/// every field and throws a ``ConfigurationError`` naming the first bad one.
+///
+/// ```swift
+/// var config = APIMetricsConfiguration.default
+/// config.service = "orders-api"
+/// config.exporters = [.file(path: "apimetrics.ndjson"), .http(endpoint: "http://127.0.0.1:4318/events")]
+/// config.capture.isBodyCaptureEnabled = true
+/// config.identifyConsumer = { request in
+///     request.headers["x-customer-id"].map { Consumer(id: $0) }
+/// }
+/// let metrics = try APIMetrics(configuration: config)
+/// ```
+public struct APIMetricsConfiguration: Sendable {
+    /// Names the consumer behind a request, or returns `nil` for an anonymous
+    /// call. Runs in the background sender, never on the request path; when it
+    /// throws, the event goes out without a consumer.
+    public typealias IdentifyConsumer = @Sendable (RequestHead) throws -> Consumer?
+
+    /// The service's name, written in every event (`service`).
+    public var service: String
+    /// The deployment environment, such as `prod` (`env`).
+    public var environment: String
+    /// The service's version, such as `1.4.2` (`version`).
+    public var version: String?
+    /// Free-form tags such as `region:eu` (`tags`).
+    public var tags: [String]
+    /// Where events go; each gets every batch.
+    public var exporters: [ExporterConfiguration]
+    /// What is kept of each call.
+    public var capture: Capture
+    /// The bounds of the queue between requests and the sender.
+    public var queue: Queue
+    /// When the sender sends.
+    public var batching: Batching
+    /// How failed batches are retried.
+    public var retry: RetryPolicy
+    /// What is hidden before anything leaves the process.
+    public var redaction: RedactionOptions
+    /// How long ``APIMetrics/run()`` may flush after it is cancelled.
+    public var shutdownTimeout: Duration
+    /// Names the consumer behind each request; `nil` leaves calls anonymous
+    /// unless the server names the consumer itself.
+    public var identifyConsumer: IdentifyConsumer?
+    /// Where APIMetrics reports its own troubles; silent by default.
+    public var diagnostics: Diagnostics
+    /// Whether anything is recorded; `false` takes the recorder out of the path.
+    public var isEnabled: Bool
+
+    /// What is kept of each call.
+    public struct Capture: Sendable, Hashable {
+        /// Whether request and response bodies are kept (their sizes always are).
+        public var isBodyCaptureEnabled: Bool
+        /// The most bytes kept of one body; the rest is counted, not kept.
+        public var maxBodyBytes: Int
+
+        /// Creates capture options.
+        public init(isBodyCaptureEnabled: Bool = false, maxBodyBytes: Int = 64 * 1024) {
+            self.isBodyCaptureEnabled = isBodyCaptureEnabled
+            self.maxBodyBytes = maxBodyBytes
+        }
+
+        /// Sizes only, bodies off, 64 KiB limit when turned on.
+        public static let `default` = Capture()
+
+        /// The largest `maxBodyBytes` accepted: 16 MiB.
+        public static let maxBodyBytesLimit = 16 * 1024 * 1024
+    }
+
+    /// The bounds of the queue between requests and the sender.
+    public struct Queue: Sendable, Hashable {
+        /// The most events waiting at once.
+        public var maxEvents: Int
+        /// The most estimated bytes waiting at once.
+        public var maxBytes: Int
+
+        /// Creates queue bounds.
+        public init(maxEvents: Int = 10_000, maxBytes: Int = 64 * 1024 * 1024) {
+            self.maxEvents = maxEvents
+            self.maxBytes = maxBytes
+        }
+
+        /// 10,000 events or 64 MiB.
+        public static let `default` = Queue()
+    }
+
+    /// When the sender sends.
+    public struct Batching: Sendable, Hashable {
+        /// The most events in one batch; a full batch goes at once.
+        public var maxEvents: Int
+        /// How long the first event of a batch waits for others.
+        public var flushInterval: Duration
+
+        /// Creates batching options.
+        public init(maxEvents: Int = 500, flushInterval: Duration = .seconds(1)) {
+            self.maxEvents = maxEvents
+            self.flushInterval = flushInterval
+        }
+
+        /// 500 events or 1 second.
+        public static let `default` = Batching()
+
+        /// The largest `maxEvents` accepted.
+        public static let maxEventsLimit = 100_000
+    }
+
+    /// Creates a configuration; every other field takes its default.
+    public init(
+        service: String = "unknown_service",
+        environment: String = "development",
+        version: String? = nil,
+        tags: [String] = [],
+        exporters: [ExporterConfiguration] = [.file(path: "apimetrics.ndjson")],
+        identifyConsumer: IdentifyConsumer? = nil
+    ) {
+        self.service = service
+        self.environment = environment
+        self.version = version
+        self.tags = tags
+        self.exporters = exporters
+        self.capture = .default
+        self.queue = .default
+        self.batching = .default
+        self.retry = .default
+        self.redaction = .default
+        self.shutdownTimeout = .seconds(5)
+        self.identifyConsumer = identifyConsumer
+        self.diagnostics = .silent
+        self.isEnabled = true
+    }
+
+    /// Service `unknown_service`, environment `development`, events to the
+    /// file `apimetrics.ndjson` in the working directory, bodies off.
+    public static var `default`: APIMetricsConfiguration { APIMetricsConfiguration() }
+
+    /// Checks every field; throws for the first that cannot be used.
+    public func validate() throws(ConfigurationError) {
+        guard !service.isEmpty, !service.contains(where: \.isNewline) else {
+            throw ConfigurationError(field: "service", reason: "must be a non-empty single line, got \"\(service)\"")
+        }
+        guard !environment.isEmpty, !environment.contains(where: \.isNewline) else {
+            throw ConfigurationError(field: "environment", reason: "must be a non-empty single line, got \"\(environment)\"")
+        }
+        if let version, version.isEmpty || version.contains(where: \.isNewline) {
+            throw ConfigurationError(field: "version", reason: "must be a non-empty single line when set")
+        }
+        for (index, tag) in tags.enumerated() where tag.isEmpty || tag.contains(where: \.isNewline) {
+            throw ConfigurationError(field: "tags[\(index)]", reason: "must be a non-empty single line")
+        }
+        if isEnabled && exporters.isEmpty {
+            throw ConfigurationError(field: "exporters", reason: "must name at least one exporter while recording is enabled")
+        }
+        for (index, exporter) in exporters.enumerated() {
+            try exporter.validate(field: "exporters[\(index)]")
+        }
+        guard (0...Capture.maxBodyBytesLimit).contains(capture.maxBodyBytes) else {
+            throw ConfigurationError(
+                field: "capture.maxBodyBytes",
+                reason: "must be from 0 to \(Capture.maxBodyBytesLimit), got \(capture.maxBodyBytes)")
+        }
+        guard queue.maxEvents >= 1 else {
+            throw ConfigurationError(field: "queue.maxEvents", reason: "must be at least 1, got \(queue.maxEvents)")
+        }
+        guard queue.maxBytes >= 4096 else {
+            throw ConfigurationError(field: "queue.maxBytes", reason: "must be at least 4096, got \(queue.maxBytes)")
+        }
+        guard (1...Batching.maxEventsLimit).contains(batching.maxEvents) else {
+            throw ConfigurationError(
+                field: "batching.maxEvents",
+                reason: "must be from 1 to \(Batching.maxEventsLimit), got \(batching.maxEvents)")
+        }
+        guard batching.flushInterval >= .milliseconds(1) else {
+            throw ConfigurationError(field: "batching.flushInterval", reason: "must be at least 1 ms, got \(batching.flushInterval)")
+        }
+        try retry.validate(field: "retry")
+        try redaction.validate(field: "redaction")
+        guard shutdownTimeout >= .zero else {
+            throw ConfigurationError(field: "shutdownTimeout", reason: "must not be negative, got \(shutdownTimeout)")
+        }
+    }
+}

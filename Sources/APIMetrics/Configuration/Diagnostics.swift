@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where APIMetrics reports its own troubles: a collector refusing batches,
+/// a file it cannot write, an identify closure that throws.
+///
+/// Silent by default, as a library should be; route it to your logger with
+/// ``custom(_:)``, or to standard error with ``standardError``.
+///
+/// ```swift
+/// config.diagnostics = .custom { message in logger.warning("\(message)") }
+/// ```
+public struct Diagnostics: Sendable {
+    /// How serious a diagnostic message is.
+    public struct Level: Sendable, Hashable, Comparable, CustomStringConvertible {
+        private let rank: Int
+        private let name: String
+
+        /// Detail useful while setting things up.
+        public static let debug = Level(rank: 0, name: "debug")
+        /// Something went wrong and was handled, such as a retried batch.
+        public static let warning = Level(rank: 1, name: "warning")
+        /// Something was lost, such as a batch given up.
+        public static let error = Level(rank: 2, name: "error")
+
+        /// The level's name.
+        public var description: String { name }
+
+        /// Orders levels by seriousness.
+        public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    /// One diagnostic message.
+    public struct Message: Sendable, CustomStringConvertible {
+        /// How serious it is.
+        public var level: Level
+        /// What happened.
+        public var text: String
+
+        /// `apimetrics LEVEL: TEXT`.
+        public var description: String { "apimetrics \(level): \(text)" }
+    }
+
+    private let handler: (@Sendable (Message) -> Void)?
+    private let minimumLevel: Level
+
+    /// Says nothing.
+    public static let silent = Diagnostics(handler: nil, minimumLevel: .error)
+
+    /// Writes warnings and errors to standard error, one line each.
+    public static let standardError = Diagnostics.standardError(minimumLevel: .warning)
+
+    /// Writes messages at `minimumLevel` or above to standard error.
+    public static func standardError(minimumLevel: Level) -> Diagnostics {
+        Diagnostics(handler: { message in
+            let line = Array("\(message)\n".utf8)
+            line.withUnsafeBytes { buffer in
+                _ = write(2, buffer.baseAddress, buffer.count)
+            }
+        }, minimumLevel: minimumLevel)
+    }
+
+    /// Hands every message at `minimumLevel` or above to `handler`.
+    public static func custom(minimumLevel: Level = .debug, _ handler: @escaping @Sendable (Message) -> Void) -> Diagnostics {
+        Diagnostics(handler: handler, minimumLevel: minimumLevel)
+    }
+
+    func log(_ level: Level, _ text: @autoclosure () -> String) {
+        guard let handler, level >= minimumLevel else { return }
+        handler(Message(level: level, text: text()))
+    }
+}

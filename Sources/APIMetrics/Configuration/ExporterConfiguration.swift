@@ -1,0 +1,105 @@
+/// One destination for events, chosen in ``APIMetricsConfiguration/exporters``.
+///
+/// ```swift
+/// config.exporters = [
+///     .file(path: "apimetrics.ndjson"),
+///     .http(endpoint: "https://collector.internal/v1/events", apiKey: key, compression: .gzip),
+/// ]
+/// ```
+public struct ExporterConfiguration: Sendable {
+    enum Kind: Sendable {
+        case file(path: String, rotation: FileExporter.Rotation)
+        case console(ConsoleExporter.Stream)
+        case http(HTTPExporter.Options)
+        case custom(any EventExporter)
+    }
+
+    let kind: Kind
+
+    /// NDJSON lines appended to a local file, rotated by size.
+    public static func file(path: String, rotation: FileExporter.Rotation = .default) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .file(path: path, rotation: rotation))
+    }
+
+    /// One readable line per call on standard output (or error).
+    public static func console(stream: ConsoleExporter.Stream = .standardOutput) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .console(stream))
+    }
+
+    /// JSON batches posted to a collector.
+    public static func http(
+        endpoint: String,
+        apiKey: String? = nil,
+        headers: HeaderFields = HeaderFields(),
+        compression: HTTPExporter.Compression = .none,
+        timeout: Duration = .seconds(10),
+        transport: (any HTTPTransport)? = nil
+    ) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .http(HTTPExporter.Options(
+            endpoint: endpoint, apiKey: apiKey, headers: headers,
+            compression: compression, timeout: timeout, transport: transport)))
+    }
+
+    /// An exporter of your own.
+    public static func custom(_ exporter: any EventExporter) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .custom(exporter))
+    }
+
+    /// A short description for the startup line, such as `file apimetrics.ndjson`.
+    public var summary: String {
+        switch kind {
+        case let .file(path, _): return "file \(path)"
+        case let .console(stream): return stream == .standardError ? "console (stderr)" : "console"
+        case let .http(options): return "http \(options.endpoint)"
+        case let .custom(exporter): return exporter.name
+        }
+    }
+
+    func validate(field: String) throws(ConfigurationError) {
+        switch kind {
+        case let .file(path, rotation):
+            guard !path.isEmpty else {
+                throw ConfigurationError(field: "\(field).path", reason: "must not be empty")
+            }
+            guard rotation.maxBytes >= 1024 else {
+                throw ConfigurationError(field: "\(field).rotation.maxBytes", reason: "must be at least 1024, got \(rotation.maxBytes)")
+            }
+            guard (0...1000).contains(rotation.maxFiles) else {
+                throw ConfigurationError(field: "\(field).rotation.maxFiles", reason: "must be from 0 to 1000, got \(rotation.maxFiles)")
+            }
+        case .console:
+            return
+        case let .http(options):
+            try HTTPExporter.validate(options, field: field)
+        case .custom:
+            return
+        }
+    }
+
+    func makeExporter(field: String) throws(ConfigurationError) -> any EventExporter {
+        switch kind {
+        case let .file(path, rotation):
+            do {
+                return try FileExporter(path: path, rotation: rotation)
+            } catch {
+                throw ConfigurationError(field: "\(field).\(error.field)", reason: error.reason)
+            }
+        case let .console(stream):
+            return ConsoleExporter(stream: stream)
+        case let .http(options):
+            do {
+                return try HTTPExporter(options: options)
+            } catch {
+                throw ConfigurationError(field: error.field.replacingPrefix("http", with: field), reason: error.reason)
+            }
+        case let .custom(exporter):
+            return exporter
+        }
+    }
+}
+
+extension String {
+    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
+        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
+    }
+}

@@ -1,0 +1,157 @@
+/// The background loop: waits for a full batch or the flush interval, turns
+/// queued records into events, and delivers each batch to every exporter
+/// with retries. One sender per ``APIMetrics``; nothing here runs on the
+/// request path.
+actor BatchSender {
+    private struct Slot {
+        let exporter: any EventExporter
+        /// The drop total (``PipelineCounters/droppedBeforeExport``) already
+        /// reported to this exporter in a delivered batch.
+        var reportedDrops = 0
+        /// Events this exporter gave up on and has not yet been told of.
+        var unreportedFailures = 0
+    }
+
+    private let queue: EventQueue
+    private let counters: PipelineCounters
+    private let processor: EventProcessor
+    private let context: ServiceContext
+    private let batchSize: Int
+    private let flushInterval: Duration
+    private let retry: RetryPolicy
+    private let diagnostics: Diagnostics
+    private let signal: ShutdownSignal
+    private var slots: [Slot]
+    private var random = SystemRandomNumberGenerator()
+    private var unsentAtShutdown = 0
+    private var hasFinished = false
+
+    init(
+        queue: EventQueue,
+        counters: PipelineCounters,
+        processor: EventProcessor,
+        context: ServiceContext,
+        exporters: [any EventExporter],
+        configuration: APIMetricsConfiguration,
+        signal: ShutdownSignal
+    ) {
+        self.queue = queue
+        self.counters = counters
+        self.processor = processor
+        self.context = context
+        self.slots = exporters.map { Slot(exporter: $0) }
+        self.batchSize = configuration.batching.maxEvents
+        self.flushInterval = configuration.batching.flushInterval
+        self.retry = configuration.retry
+        self.diagnostics = configuration.diagnostics
+        self.signal = signal
+    }
+
+    /// Events that shutdown could not deliver before its deadline.
+    var unsent: Int { unsentAtShutdown }
+
+    /// Runs until shutdown begins and the queue is drained, or the shutdown
+    /// deadline passes; then closes the exporters.
+    func run() async {
+        guard !hasFinished else { return }
+        var lastFlush = Clock.monotonicNanoseconds()
+        let intervalNanos = flushInterval.nanosecondsClamped
+        while true {
+            if !signal.isStopping {
+                let sinceFlush = Clock.monotonicNanoseconds() - lastFlush
+                let remaining = max(0, intervalNanos - sinceFlush)
+                if queue.count < batchSize && remaining > 0 {
+                    await queue.wait(forCount: batchSize, timeout: .nanoseconds(remaining))
+                }
+            }
+            if signal.isPastDeadline { break }
+            let stopping = signal.isStopping
+            let due = Clock.monotonicNanoseconds() - lastFlush >= intervalNanos
+            if queue.count >= batchSize || due || stopping {
+                let items = queue.drain(limit: batchSize)
+                lastFlush = Clock.monotonicNanoseconds()
+                if !items.isEmpty {
+                    await deliver(items)
+                }
+            }
+            if stopping && queue.count == 0 { break }
+        }
+        let left = queue.drain(limit: .max).count
+        if left > 0 {
+            unsentAtShutdown += left
+            diagnostics.log(.error, "shutdown deadline passed with \(left) events still queued; they were not sent")
+        }
+        for slot in slots {
+            await slot.exporter.shutdown()
+        }
+        hasFinished = true
+    }
+
+    private func deliver(_ items: [QueuedItem]) async {
+        var events: [ExportedEvent] = []
+        events.reserveCapacity(items.count)
+        for item in items {
+            events.append(processor.process(item))
+        }
+        counters.processed.add(items.count, ordering: .relaxed)
+        var unsentInBatch = 0
+        for index in slots.indices {
+            let delivered = await deliver(events, toSlot: index)
+            if !delivered { unsentInBatch = max(unsentInBatch, events.count) }
+        }
+        if signal.isStopping { unsentAtShutdown += unsentInBatch }
+    }
+
+    /// Delivers one batch to one exporter, retrying per the policy; returns
+    /// whether it was delivered.
+    private func deliver(_ events: [ExportedEvent], toSlot index: Int) async -> Bool {
+        let exporter = slots[index].exporter
+        var attempt = 0
+        while true {
+            attempt += 1
+            let dropSnapshot = counters.droppedBeforeExport
+            let dropped = max(0, dropSnapshot - slots[index].reportedDrops) + slots[index].unreportedFailures
+            let batch = ExportBatch(context: context, events: events, dropped: dropped, sentAtNanoseconds: Clock.wallNanoseconds())
+            let outcome = await race(deadline: signal.deadlineNanoseconds) {
+                try await exporter.export(batch)
+            }
+            switch outcome {
+            case .completed:
+                slots[index].reportedDrops = dropSnapshot
+                slots[index].unreportedFailures = 0
+                counters.exported.add(events.count, ordering: .relaxed)
+                counters.batches.add(1, ordering: .relaxed)
+                if attempt > 1 {
+                    diagnostics.log(.debug, "\(exporter.name) took a batch of \(events.count) events on attempt \(attempt)")
+                }
+                return true
+            case .timedOut:
+                giveUp(events.count, slot: index, reason: "the shutdown deadline passed while \(exporter.name) was sending")
+                return false
+            case let .failed(error):
+                let exportError = error as? ExportError
+                let isRetryable = exportError?.isRetryable ?? true
+                guard isRetryable, attempt < retry.maxAttempts else {
+                    let why = isRetryable ? "after \(attempt) attempts" : "as refused"
+                    giveUp(events.count, slot: index, reason: "\(exporter.name) failed \(why): \(error)")
+                    return false
+                }
+                let delay = exportError?.retryAfter.map { min($0, retry.maxRetryAfter) }
+                    ?? retry.delay(afterAttempt: attempt, using: &random)
+                if let deadline = signal.deadlineNanoseconds,
+                   Clock.monotonicNanoseconds() &+ delay.nanosecondsClamped > deadline {
+                    giveUp(events.count, slot: index, reason: "\(exporter.name) failed and the next attempt would pass the shutdown deadline: \(error)")
+                    return false
+                }
+                diagnostics.log(.warning, "\(exporter.name) failed attempt \(attempt) of \(retry.maxAttempts), retrying in \(delay): \(error)")
+                await signal.sleep(for: delay)
+            }
+        }
+    }
+
+    private func giveUp(_ count: Int, slot index: Int, reason: String) {
+        slots[index].unreportedFailures += count
+        counters.failed.add(count, ordering: .relaxed)
+        diagnostics.log(.error, "gave up a batch of \(count) events: \(reason)")
+    }
+}

@@ -1,0 +1,207 @@
+/// Turns a processed record into one schema-v1 JSON line (see DESIGN.md):
+/// snake_case keys, RFC 3339 UTC times with milliseconds, durations in
+/// milliseconds, absent values omitted.
+struct EventEncoder: Sendable {
+    let context: ServiceContext
+
+    func encode(_ record: ExchangeRecord) -> [UInt8] {
+        var writer = JSONWriter(capacity: 512 + record.requestBody.bytes.count + record.responseBody.bytes.count)
+        writer.beginObject()
+        writer.key("v")
+        writer.int(1)
+        writer.key("id")
+        writer.string(record.id.description)
+        writer.key("ts")
+        var timestamp = [UInt8]()
+        Timestamp.append(nanosecondsSinceEpoch: record.startTimeNanoseconds, to: &timestamp)
+        writer.string(utf8: timestamp)
+        writer.key("direction")
+        writer.string(record.direction.description)
+        writer.key("service")
+        writer.string(context.service)
+        writer.key("env")
+        writer.string(context.environment)
+        if let version = context.version {
+            writer.key("version")
+            writer.string(version)
+        }
+        if !context.tags.isEmpty {
+            writer.key("tags")
+            writer.beginArray()
+            for tag in context.tags { writer.string(tag) }
+            writer.endArray()
+        }
+
+        let target = URLTarget(record.request.target)
+        writer.key("request")
+        writer.beginObject()
+        writer.key("method")
+        writer.string(record.request.method)
+        writer.key("url")
+        writer.string(record.request.target)
+        writer.key("path")
+        writer.string(target.path)
+        if let route = record.request.route {
+            writer.key("route")
+            writer.string(route)
+        }
+        let queryItems = target.queryItems
+        if !queryItems.isEmpty {
+            writer.key("query")
+            Self.writeGrouped(queryItems.map { ($0.name, $0.value) }, lowercasingNames: false, into: &writer)
+        }
+        if !record.request.headers.isEmpty {
+            writer.key("headers")
+            Self.writeGrouped(record.request.headers.fields.map { ($0.name, $0.value) }, lowercasingNames: true, into: &writer)
+        }
+        Self.writeBody(record.requestBody, into: &writer)
+        if let clientAddress = record.request.clientAddress {
+            writer.key("client_ip")
+            writer.string(clientAddress)
+        }
+        writer.endObject()
+
+        if let response = record.response {
+            writer.key("response")
+            writer.beginObject()
+            writer.key("status")
+            writer.int(response.status)
+            if !response.headers.isEmpty {
+                writer.key("headers")
+                Self.writeGrouped(response.headers.fields.map { ($0.name, $0.value) }, lowercasingNames: true, into: &writer)
+            }
+            Self.writeBody(record.responseBody, into: &writer)
+            writer.endObject()
+        }
+
+        writer.key("duration_ms")
+        writer.milliseconds(fromNanoseconds: record.durationNanoseconds)
+
+        if let consumer = record.consumer {
+            writer.key("consumer")
+            writer.beginObject()
+            writer.key("id")
+            writer.string(consumer.id)
+            if let name = consumer.name {
+                writer.key("name")
+                writer.string(name)
+            }
+            if let group = consumer.group {
+                writer.key("group")
+                writer.string(group)
+            }
+            writer.endObject()
+        }
+        if let first = record.errors.first {
+            writer.key("error")
+            Self.writeError(first, into: &writer)
+            if record.errors.count > 1 {
+                writer.key("errors")
+                writer.beginArray()
+                for error in record.errors { Self.writeError(error, into: &writer) }
+                writer.endArray()
+            }
+        }
+        if let traceID = record.traceID {
+            writer.key("trace_id")
+            writer.string(traceID)
+        }
+        if let parentID = record.parentID {
+            writer.key("parent_id")
+            writer.string(parentID.description)
+        }
+        if !record.metadata.isEmpty {
+            writer.key("metadata")
+            writer.beginObject()
+            for key in record.metadata.keys.sorted() {
+                writer.key(key)
+                writer.string(record.metadata[key] ?? "")
+            }
+            writer.endObject()
+        }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    private static func writeError(_ error: RecordedError, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("type")
+        writer.string(error.type)
+        writer.key("message")
+        writer.string(error.message)
+        writer.endObject()
+    }
+
+    /// Writes name/value pairs as an object; a name seen more than once gets
+    /// an array of its values, in order.
+    private static func writeGrouped(_ pairs: [(String, String)], lowercasingNames: Bool, into writer: inout JSONWriter) {
+        var order: [String] = []
+        var values: [String: [String]] = [:]
+        for (name, value) in pairs {
+            let key = lowercasingNames ? name.lowercased() : name
+            if values[key] == nil {
+                order.append(key)
+                values[key] = [value]
+            } else {
+                values[key, default: []].append(value)
+            }
+        }
+        writer.beginObject()
+        for key in order {
+            writer.key(key)
+            let list = values[key] ?? []
+            if list.count == 1 {
+                writer.string(list[0])
+            } else {
+                writer.beginArray()
+                for value in list { writer.string(value) }
+                writer.endArray()
+            }
+        }
+        writer.endObject()
+    }
+
+    private static func writeBody(_ body: CapturedBody, into writer: inout JSONWriter) {
+        writer.key("size")
+        writer.int(body.size)
+        guard !body.bytes.isEmpty else { return }
+        if let text = validUTF8Prefix(body.bytes, allowingCutTail: body.isTruncated) {
+            writer.key("body")
+            writer.string(utf8: text)
+            writer.key("body_encoding")
+            writer.string(utf8: Array("utf8".utf8))
+        } else {
+            writer.key("body")
+            writer.string(Base64.encode(body.bytes))
+            writer.key("body_encoding")
+            writer.string(utf8: Array("base64".utf8))
+        }
+        writer.key("body_truncated")
+        writer.bool(body.isTruncated)
+    }
+
+    /// The bytes when they are valid UTF-8; for a body cut at the capture
+    /// limit, a character split by the cut is left out rather than making the
+    /// whole body binary.
+    static func validUTF8Prefix(_ bytes: [UInt8], allowingCutTail: Bool) -> ArraySlice<UInt8>? {
+        if isValidUTF8(bytes[...]) { return bytes[...] }
+        guard allowingCutTail else { return nil }
+        for cut in 1...3 where bytes.count > cut {
+            let prefix = bytes[..<(bytes.count - cut)]
+            if isValidUTF8(prefix) { return prefix }
+        }
+        return nil
+    }
+
+    static func isValidUTF8(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+}

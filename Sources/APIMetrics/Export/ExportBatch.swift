@@ -1,0 +1,84 @@
+/// Who is sending: the fields every event and batch carries.
+public struct ServiceContext: Sendable, Hashable {
+    /// The service's name.
+    public var service: String
+    /// The deployment environment.
+    public var environment: String
+    /// The service's version, when set.
+    public var version: String?
+    /// Free-form tags.
+    public var tags: [String]
+
+    /// Creates a context.
+    public init(service: String, environment: String, version: String? = nil, tags: [String] = []) {
+        self.service = service
+        self.environment = environment
+        self.version = version
+        self.tags = tags
+    }
+}
+
+/// One event ready to leave: the processed record and its schema-v1 JSON.
+public struct ExportedEvent: Sendable {
+    /// The record after identification and redaction.
+    public var record: ExchangeRecord
+    /// The event as one line of JSON (no trailing newline), schema version 1.
+    public var json: [UInt8]
+
+    /// Creates an event.
+    public init(record: ExchangeRecord, json: [UInt8]) {
+        self.record = record
+        self.json = json
+    }
+}
+
+/// What an exporter receives: events plus what was lost since the last
+/// batch this exporter took.
+public struct ExportBatch: Sendable {
+    /// Who is sending.
+    public var context: ServiceContext
+    /// The events, oldest first.
+    public var events: [ExportedEvent]
+    /// Events that this exporter will never receive and has not yet been told
+    /// of: dropped from a full queue, or given up after failed attempts.
+    public var dropped: Int
+    /// When the batch was built, in nanoseconds since the Unix epoch.
+    public var sentAtNanoseconds: Int64
+
+    /// Creates a batch.
+    public init(context: ServiceContext, events: [ExportedEvent], dropped: Int, sentAtNanoseconds: Int64) {
+        self.context = context
+        self.events = events
+        self.dropped = dropped
+        self.sentAtNanoseconds = sentAtNanoseconds
+    }
+
+    /// The batch as one JSON document:
+    /// `{"v":1,"service":…,"env":…,"sent_at":…,"dropped":N,"events":[…]}`.
+    public func encodedJSON() -> [UInt8] {
+        var writer = JSONWriter(capacity: events.reduce(256) { $0 + $1.json.count + 1 })
+        writer.beginObject()
+        writer.key("v")
+        writer.int(1)
+        writer.key("service")
+        writer.string(context.service)
+        writer.key("env")
+        writer.string(context.environment)
+        if let version = context.version {
+            writer.key("version")
+            writer.string(version)
+        }
+        writer.key("sent_at")
+        writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: sentAtNanoseconds))
+        writer.key("dropped")
+        writer.int(dropped)
+        writer.key("events")
+        writer.beginArray()
+        for event in events {
+            writer.raw(event.json)
+        }
+        writer.endArray()
+        writer.endObject()
+        return writer.bytes
+    }
+}

@@ -1,0 +1,49 @@
+/// An HTTP request the HTTP exporter wants sent.
+public struct TransportRequest: Sendable {
+    /// The absolute URL.
+    public var url: String
+    /// The method, `POST` for batches.
+    public var method: String
+    /// The header fields.
+    public var headers: HeaderFields
+    /// The body bytes.
+    public var body: [UInt8]
+    /// How long to wait for the whole response.
+    public var timeout: Duration
+
+    /// Creates a request.
+    public init(url: String, method: String, headers: HeaderFields, body: [UInt8], timeout: Duration) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+}
+
+/// What came back from the collector.
+public struct TransportResponse: Sendable {
+    /// The status code.
+    public var status: Int
+    /// The header fields.
+    public var headers: HeaderFields
+    /// The body bytes, for error messages.
+    public var body: [UInt8]
+
+    /// Creates a response.
+    public init(status: Int, headers: HeaderFields = HeaderFields(), body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Sends one HTTP request; the HTTP exporter's only view of the network.
+///
+/// The default is ``URLSessionTransport``. Supply your own to send through
+/// an HTTP client your server already has.
+public protocol HTTPTransport: Sendable {
+    /// Sends `request` and returns the response, or throws when no response
+    /// came (connection refused, timeout, cancellation).
+    func send(_ request: TransportRequest) async throws -> TransportResponse
+}

@@ -1,0 +1,69 @@
+/// Formats instants as RFC 3339 UTC with milliseconds
+/// (`2026-11-21T10:00:00.123Z`) by arithmetic alone: no formatter, no locale,
+/// no time zone database.
+enum Timestamp {
+    static func rfc3339(nanosecondsSinceEpoch nanoseconds: Int64) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(24)
+        append(nanosecondsSinceEpoch: nanoseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func append(nanosecondsSinceEpoch nanoseconds: Int64, to bytes: inout [UInt8]) {
+        let millis = floorDivide(nanoseconds, 1_000_000)
+        let seconds = floorDivide(millis, 1000)
+        let milli = Int(millis - seconds * 1000)
+        let days = floorDivide(seconds, 86_400)
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (year, month, day) = civil(fromDays: days)
+        appendDigits(Int(year), width: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(month, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(day, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendDigits(secondOfDay / 3600, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay / 60 % 60, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 60, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        appendDigits(milli, width: 3, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// Howard Hinnant's days-to-civil algorithm for the proleptic Gregorian calendar.
+    static func civil(fromDays days: Int64) -> (year: Int64, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = floorDivide(z, 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthPrime = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthPrime + 2) / 5 + 1)
+        let month = Int(monthPrime < 10 ? monthPrime + 3 : monthPrime - 9)
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (year, month, day)
+    }
+
+    private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+        let quotient = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
+    }
+
+    private static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        var remaining = max(0, value)
+        if remaining >= divisor * 10 {
+            // Years past 9999: write every digit rather than wrap.
+            bytes.append(contentsOf: Array(String(remaining).utf8))
+            return
+        }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(remaining / divisor))
+            remaining %= divisor
+            divisor /= 10
+        }
+    }
+}

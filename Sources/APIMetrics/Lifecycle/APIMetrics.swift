@@ -1,0 +1,142 @@
+import Synchronization
+
+/// API analytics for a Swift HTTP server: records every call on the request
+/// path at almost no cost and ships the events from a background task.
+///
+/// Create one at startup, run it for the life of the server, and shut it
+/// down at the end so that nothing queued is lost:
+///
+/// ```swift
+/// let metrics = try APIMetrics(configuration: .init(
+///     service: "orders-api", environment: "prod",
+///     exporters: [.file(path: "apimetrics.ndjson")],
+///     identifyConsumer: { request in
+///         request.headers["x-customer-id"].map { Consumer(id: $0) }
+///     }))
+/// let background = Task { try await metrics.run() }
+/// // … serve, recording each call through `metrics.recorder` or an adapter …
+/// let report = await metrics.shutdown(deadline: .seconds(5))
+/// ```
+///
+/// `run()` has the shape of swift-service-lifecycle's `Service.run()`, so
+/// `extension APIMetrics: @retroactive Service {}` is all a
+/// ServiceLifecycle user needs.
+public final class APIMetrics: Sendable {
+    /// This library's version, sent in the HTTP exporter's `User-Agent`.
+    public static let libraryVersion = "0.1.0"
+
+    /// The validated configuration in force.
+    public let configuration: APIMetricsConfiguration
+    /// Where servers and adapters record calls.
+    public let recorder: Recorder
+
+    private let queue: EventQueue
+    private let counters: PipelineCounters
+    private let sender: BatchSender
+    private let signal: ShutdownSignal
+    private let loop = Mutex<Task<Void, Never>?>(nil)
+
+    /// Validates the configuration and opens every exporter.
+    ///
+    /// - Throws: ``ConfigurationError`` naming the first field that cannot be
+    ///   used, such as a file that cannot be opened for appending.
+    public init(configuration: APIMetricsConfiguration) throws(ConfigurationError) {
+        try configuration.validate()
+        var exporters: [any EventExporter] = []
+        for (index, exporter) in configuration.exporters.enumerated() {
+            exporters.append(try exporter.makeExporter(field: "exporters[\(index)]"))
+        }
+        self.configuration = configuration
+        let counters = PipelineCounters()
+        let queue = EventQueue(maxItems: configuration.queue.maxEvents, maxBytes: configuration.queue.maxBytes)
+        let signal = ShutdownSignal()
+        let context = ServiceContext(
+            service: configuration.service, environment: configuration.environment,
+            version: configuration.version, tags: configuration.tags)
+        self.counters = counters
+        self.queue = queue
+        self.signal = signal
+        self.recorder = Recorder(
+            queue: queue, counters: counters,
+            bodyLimit: configuration.capture.isBodyCaptureEnabled ? configuration.capture.maxBodyBytes : 0,
+            isEnabled: configuration.isEnabled)
+        self.sender = BatchSender(
+            queue: queue, counters: counters,
+            processor: EventProcessor(
+                identification: ConsumerIdentification(
+                    identify: configuration.identifyConsumer, diagnostics: configuration.diagnostics),
+                redactor: Redactor(options: configuration.redaction),
+                encoder: EventEncoder(context: context)),
+            context: context, exporters: exporters, configuration: configuration, signal: signal)
+        configuration.diagnostics.log(.debug, "recording \(configuration.service) (\(configuration.environment)) to \(configuration.exporters.map(\.summary).joined(separator: ", "))")
+    }
+
+    /// Runs the background sender until ``shutdown(deadline:)`` is called or
+    /// the calling task is cancelled; on cancellation it flushes what is
+    /// queued within ``APIMetricsConfiguration/shutdownTimeout`` and returns.
+    ///
+    /// - Throws: ``LifecycleError/alreadyRunning`` when called twice.
+    public func run() async throws {
+        let (task, isNew) = startLoop()
+        guard isNew else {
+            if signal.isStopping { return }
+            throw LifecycleError.alreadyRunning
+        }
+        await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            beginShutdown(within: configuration.shutdownTimeout)
+        }
+    }
+
+    /// Stops intake, sends everything queued within `deadline`, closes the
+    /// exporters and reports what could not be sent.
+    ///
+    /// Safe to call more than once, with or without ``run()``; later calls
+    /// wait for the first to end and return the same totals.
+    @discardableResult
+    public func shutdown(deadline: Duration = .seconds(5)) async -> ShutdownReport {
+        beginShutdown(within: deadline)
+        let (task, _) = startLoop()
+        await task.value
+        return ShutdownReport(statistics: statistics, unsent: await sender.unsent)
+    }
+
+    /// The pipeline's running totals.
+    public var statistics: Statistics {
+        Statistics(
+            recorded: counters.recorded.load(ordering: .relaxed),
+            dropped: counters.droppedBeforeExport,
+            queued: queue.count,
+            exported: counters.exported.load(ordering: .relaxed),
+            failed: counters.failed.load(ordering: .relaxed))
+    }
+
+    private func beginShutdown(within timeout: Duration) {
+        signal.begin(deadline: Clock.monotonicNanoseconds() &+ timeout.nanosecondsClamped)
+        queue.close()
+    }
+
+    /// Starts the sender loop once; its task is not a child of the caller, so
+    /// that a cancelled `run()` can still flush.
+    private func startLoop() -> (Task<Void, Never>, isNew: Bool) {
+        loop.withLock { current in
+            if let current { return (current, false) }
+            let sender = self.sender
+            let task = Task { await sender.run() }
+            current = task
+            return (task, true)
+        }
+    }
+}
+
+/// Misuse of ``APIMetrics``'s lifecycle.
+public struct LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
+    private let message: String
+
+    /// ``APIMetrics/run()`` was called while already running.
+    public static let alreadyRunning = LifecycleError(message: "APIMetrics.run() is already running")
+
+    /// What went wrong.
+    public var description: String { message }
+}

@@ -1,0 +1,114 @@
+import Synchronization
+
+/// Tells the sender that intake has stopped and by when it must be done.
+final class ShutdownSignal: Sendable {
+    private let deadline = Mutex<Int64?>(nil)
+
+    /// Starts the shutdown; an earlier deadline already set is kept.
+    func begin(deadline candidate: Int64) {
+        deadline.withLock { current in
+            current = min(current ?? .max, candidate)
+        }
+    }
+
+    /// The monotonic deadline in nanoseconds, once shutdown began.
+    var deadlineNanoseconds: Int64? { deadline.withLock { $0 } }
+
+    var isStopping: Bool { deadlineNanoseconds != nil }
+
+    var isPastDeadline: Bool {
+        guard let deadline = deadlineNanoseconds else { return false }
+        return Clock.monotonicNanoseconds() >= deadline
+    }
+
+    /// Sleeps for `duration`, waking early when shutdown begins or passes
+    /// its deadline. Returns early on task cancellation as well.
+    func sleep(for duration: Duration) async {
+        let end = Clock.monotonicNanoseconds() &+ duration.nanosecondsClamped
+        let wasStopping = isStopping
+        while true {
+            let now = Clock.monotonicNanoseconds()
+            if now >= end || Task.isCancelled { return }
+            if !wasStopping && isStopping { return }
+            if let deadline = deadlineNanoseconds, now >= deadline { return }
+            let slice = min(end - now, 50_000_000)
+            try? await Task.sleep(for: .nanoseconds(slice))
+        }
+    }
+}
+
+/// The result of racing an operation against a deadline.
+enum DeadlineOutcome: Sendable {
+    case completed
+    case failed(any Error)
+    case timedOut
+}
+
+/// Runs `operation` in its own task and returns when it ends or when the
+/// monotonic deadline passes, whichever is first. On timeout the operation
+/// is cancelled and left to end on its own; the caller does not wait for it.
+func race(
+    deadline: Int64?,
+    _ operation: @escaping @Sendable () async throws -> Void
+) async -> DeadlineOutcome {
+    guard let deadline else {
+        do {
+            try await operation()
+            return .completed
+        } catch {
+            return .failed(error)
+        }
+    }
+    let race = RaceState()
+    let work = Task {
+        do {
+            try await operation()
+            race.settle(.completed)
+        } catch {
+            race.settle(.failed(error))
+        }
+    }
+    let timer = Task {
+        let remaining = deadline - Clock.monotonicNanoseconds()
+        if remaining > 0 {
+            try? await Task.sleep(for: .nanoseconds(remaining))
+        }
+        if !Task.isCancelled {
+            race.settle(.timedOut)
+            work.cancel()
+        }
+    }
+    let outcome = await withCheckedContinuation { race.install($0) }
+    timer.cancel()
+    return outcome
+}
+
+/// The first outcome wins; the waiting continuation is resumed exactly once,
+/// whether it was installed before or after the outcome arrived.
+private final class RaceState: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<DeadlineOutcome, Never>?
+        var outcome: DeadlineOutcome?
+    }
+
+    private let state = Mutex(State())
+
+    func settle(_ outcome: DeadlineOutcome) {
+        let continuation = state.withLock { state -> CheckedContinuation<DeadlineOutcome, Never>? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = outcome
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(returning: outcome)
+    }
+
+    func install(_ continuation: CheckedContinuation<DeadlineOutcome, Never>) {
+        let ready = state.withLock { state -> DeadlineOutcome? in
+            if let outcome = state.outcome { return outcome }
+            state.continuation = continuation
+            return nil
+        }
+        if let ready { continuation.resume(returning: ready) }
+    }
+}

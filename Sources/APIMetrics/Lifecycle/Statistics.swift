@@ -1,0 +1,38 @@
+/// Running totals of the pipeline, for health checks and tests.
+public struct Statistics: Sendable, Hashable, CustomStringConvertible {
+    /// Exchanges finished by servers since startup.
+    public var recorded: Int
+    /// Events lost before any exporter saw them (queue full, or intake closed).
+    public var dropped: Int
+    /// Events waiting in the queue now.
+    public var queued: Int
+    /// Event deliveries exporters accepted (one per event and exporter).
+    public var exported: Int
+    /// Event deliveries given up (retry budget spent, refused, or deadline).
+    public var failed: Int
+
+    /// A one-line summary.
+    public var description: String {
+        "recorded=\(recorded) dropped=\(dropped) queued=\(queued) exported=\(exported) failed=\(failed)"
+    }
+}
+
+/// What ``APIMetrics/shutdown(deadline:)`` managed.
+public struct ShutdownReport: Sendable, Hashable, CustomStringConvertible {
+    /// The totals at the end.
+    public var statistics: Statistics
+    /// Events that were queued or in flight at shutdown and did not reach
+    /// every exporter before the deadline.
+    public var unsent: Int
+
+    /// Whether everything recorded reached every exporter: nothing dropped,
+    /// failed or left unsent.
+    public var isComplete: Bool {
+        unsent == 0 && statistics.dropped == 0 && statistics.failed == 0
+    }
+
+    /// A one-line summary.
+    public var description: String {
+        "\(statistics) unsent=\(unsent)"
+    }
+}

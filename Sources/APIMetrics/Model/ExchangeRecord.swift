@@ -1,0 +1,79 @@
+/// One finished call as the recorder captured it, before identification,
+/// redaction and encoding (which happen in the background sender).
+public struct ExchangeRecord: Sendable {
+    /// The event's identifier.
+    public var id: EventID
+    /// Whether this server received the call or made it.
+    public var direction: ExchangeDirection
+    /// When the request started, in nanoseconds since 1970-01-01T00:00:00Z.
+    public var startTimeNanoseconds: Int64
+    /// How long the exchange took, in nanoseconds, from a monotonic clock.
+    public var durationNanoseconds: Int64
+    /// The request's head.
+    public var request: RequestHead
+    /// What was kept of the request body.
+    public var requestBody: CapturedBody
+    /// The response's head; `nil` when no response was sent.
+    public var response: ResponseHead?
+    /// What was kept of the response body.
+    public var responseBody: CapturedBody
+    /// The consumer, when the server named one while handling the request.
+    public var consumer: Consumer?
+    /// Errors reported while handling the request.
+    public var errors: [RecordedError]
+    /// The W3C trace id (32 hex digits) the call belongs to, when known.
+    public var traceID: String?
+    /// The id of the exchange that caused this one, for outgoing calls.
+    public var parentID: EventID?
+    /// Free-form values the server attached to the call.
+    public var metadata: [String: String]
+
+    /// Creates a record. Adapters normally let ``ActiveExchange`` build it.
+    public init(
+        id: EventID,
+        direction: ExchangeDirection,
+        startTimeNanoseconds: Int64,
+        durationNanoseconds: Int64,
+        request: RequestHead,
+        requestBody: CapturedBody = .empty,
+        response: ResponseHead? = nil,
+        responseBody: CapturedBody = .empty,
+        consumer: Consumer? = nil,
+        errors: [RecordedError] = [],
+        traceID: String? = nil,
+        parentID: EventID? = nil,
+        metadata: [String: String] = [:]
+    ) {
+        self.id = id
+        self.direction = direction
+        self.startTimeNanoseconds = startTimeNanoseconds
+        self.durationNanoseconds = durationNanoseconds
+        self.request = request
+        self.requestBody = requestBody
+        self.response = response
+        self.responseBody = responseBody
+        self.consumer = consumer
+        self.errors = errors
+        self.traceID = traceID
+        self.parentID = parentID
+        self.metadata = metadata
+    }
+
+    /// A rough count of the bytes the record holds, used to bound the queue.
+    var estimatedBytes: Int {
+        var total = 256 + request.target.utf8.count + request.method.utf8.count
+        for field in request.headers.fields {
+            total += field.name.utf8.count + field.value.utf8.count + 32
+        }
+        if let response {
+            for field in response.headers.fields {
+                total += field.name.utf8.count + field.value.utf8.count + 32
+            }
+        }
+        total += requestBody.bytes.count + responseBody.bytes.count
+        for error in errors {
+            total += error.type.utf8.count + error.message.utf8.count + 32
+        }
+        return total
+    }
+}

@@ -1,0 +1,51 @@
+/// What a server knows of a request when it starts handling it.
+///
+/// Adapters fill it from their server's own types; the core derives the
+/// event's `path` and `query` from `target` when it encodes the event.
+public struct RequestHead: Sendable, Hashable {
+    /// The request method as sent, such as `GET`.
+    public var method: String
+    /// The request target as sent: `/orders?page=2`, or an absolute URL.
+    public var target: String
+    /// The request's header fields.
+    public var headers: HeaderFields
+    /// The route template that matched, such as `/orders/{id}`, when known.
+    public var route: String?
+    /// The peer's address, such as `127.0.0.1`, when known.
+    public var clientAddress: String?
+
+    /// Creates a request head.
+    public init(
+        method: String,
+        target: String,
+        headers: HeaderFields = HeaderFields(),
+        route: String? = nil,
+        clientAddress: String? = nil
+    ) {
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.route = route
+        self.clientAddress = clientAddress
+    }
+
+    /// The target's path: what comes before `?` or `#`, without the scheme and
+    /// authority of an absolute target.
+    public var path: String {
+        URLTarget(target).path
+    }
+}
+
+/// What a server sent back, without the body.
+public struct ResponseHead: Sendable, Hashable {
+    /// The status code, such as `201`.
+    public var status: Int
+    /// The response's header fields.
+    public var headers: HeaderFields
+
+    /// Creates a response head.
+    public init(status: Int, headers: HeaderFields = HeaderFields()) {
+        self.status = status
+        self.headers = headers
+    }
+}

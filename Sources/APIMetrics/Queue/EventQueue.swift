@@ -1,0 +1,149 @@
+import Synchronization
+
+/// A record waiting in the queue for the sender.
+enum QueuedItem: Sendable {
+    case exchange(ExchangeRecord)
+}
+
+/// The bounded hand-off between request tasks and the background sender.
+///
+/// Bounded by item count and by estimated bytes: a push that would pass
+/// either bound is refused (the caller counts the drop), so a dead exporter
+/// costs memory up to the bounds and never more. Pushes hold the lock for a
+/// few instructions and never wait for the sender.
+final class EventQueue: Sendable {
+    let maxItems: Int
+    let maxBytes: Int
+    private let state: Mutex<State>
+
+    private struct State {
+        var items: [(item: QueuedItem, bytes: Int)] = []
+        var head = 0
+        var bytes = 0
+        var isClosed = false
+        var waiter: Waiter?
+        // The newest wait token whose timer or cancellation fired before its
+        // waiter was installed; such a waiter must not sleep.
+        var expiredToken: UInt64 = 0
+
+        var count: Int { items.count - head }
+    }
+
+    private struct Waiter {
+        var threshold: Int
+        var continuation: CheckedContinuation<Void, Never>
+        var token: UInt64
+    }
+
+    private let tokens = Atomic<UInt64>(0)
+
+    init(maxItems: Int, maxBytes: Int) {
+        self.maxItems = maxItems
+        self.maxBytes = maxBytes
+        self.state = Mutex(State())
+    }
+
+    /// Adds an item; returns `false`, adding nothing, when the queue is full
+    /// or closed.
+    func push(_ item: QueuedItem, bytes: Int) -> Bool {
+        let (accepted, wake) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.isClosed, state.count < maxItems, state.bytes + bytes <= maxBytes else {
+                return (false, nil)
+            }
+            state.items.append((item, bytes))
+            state.bytes += bytes
+            if let waiter = state.waiter, state.count >= waiter.threshold {
+                state.waiter = nil
+                return (true, waiter.continuation)
+            }
+            return (true, nil)
+        }
+        wake?.resume()
+        return accepted
+    }
+
+    /// Removes and returns up to `limit` items, oldest first.
+    func drain(limit: Int) -> [QueuedItem] {
+        state.withLock { state in
+            let take = min(limit, state.count)
+            guard take > 0 else { return [] }
+            let slice = state.items[state.head ..< state.head + take]
+            var result: [QueuedItem] = []
+            result.reserveCapacity(take)
+            for entry in slice {
+                result.append(entry.item)
+                state.bytes -= entry.bytes
+            }
+            state.head += take
+            if state.head == state.items.count {
+                state.items.removeAll(keepingCapacity: state.items.capacity <= 4096)
+                state.head = 0
+            } else if state.head >= 1024 && state.head * 2 >= state.items.count {
+                state.items.removeFirst(state.head)
+                state.head = 0
+            }
+            return result
+        }
+    }
+
+    var count: Int { state.withLock { $0.count } }
+    var byteCount: Int { state.withLock { $0.bytes } }
+    var isClosed: Bool { state.withLock { $0.isClosed } }
+
+    /// Stops intake; waiters wake so that the sender can drain what is left.
+    func close() {
+        let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.isClosed = true
+            defer { state.waiter = nil }
+            return state.waiter?.continuation
+        }
+        wake?.resume()
+    }
+
+    /// Waits until the queue holds `threshold` items, the queue closes,
+    /// `wake()` is called, the timeout passes, or the task is cancelled.
+    func wait(forCount threshold: Int, timeout: Duration) async {
+        let token = tokens.wrappingAdd(1, ordering: .relaxed).newValue
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.wake(token: token)
+        }
+        defer { timer.cancel() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.isClosed || state.count >= threshold || state.expiredToken >= token || Task.isCancelled {
+                        return true
+                    }
+                    state.waiter?.continuation.resume()
+                    state.waiter = Waiter(threshold: threshold, continuation: continuation, token: token)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            self.wake(token: token)
+        }
+    }
+
+    /// Wakes the sender if it is waiting, whatever the queue holds.
+    func wake() {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            defer { state.waiter = nil }
+            return state.waiter?.continuation
+        }
+        continuation?.resume()
+    }
+
+    private func wake(token: UInt64) {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter, waiter.token == token else {
+                state.expiredToken = max(state.expiredToken, token)
+                return nil
+            }
+            state.waiter = nil
+            return waiter.continuation
+        }
+        continuation?.resume()
+    }
+}
