@@ -1,1 +1,82 @@
-print("x")
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import APIMetrics
+import Dispatch
+import Foundation
+import SocketServer
+
+// apimetrics-demo: a small JSON API on a hand-rolled socket server, recorded
+// through APIMetrics and configured from APIMETRICS_* variables.
+
+func fail(_ message: String, status: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data("apimetrics-demo: \(message)\n".utf8))
+    exit(status)
+}
+
+var host = "127.0.0.1"
+var port: UInt16 = 8080
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--host":
+        guard let value = arguments.popFirst() else { fail("--host needs a value") }
+        host = value
+    case "--port":
+        guard let value = arguments.popFirst(), let number = UInt16(value) else { fail("--port needs a number from 0 to 65535") }
+        port = number
+    case "--help", "-h":
+        print("""
+            usage: apimetrics-demo [--host 127.0.0.1] [--port 8080]
+            Configure recording with APIMETRICS_* environment variables (see README).
+            """)
+        exit(0)
+    default:
+        fail("unknown argument \(argument); try --help")
+    }
+}
+
+var base = APIMetricsConfiguration.default
+base.service = "apimetrics-demo"
+base.identifyConsumer = DemoConsumers.identify
+let configuration: APIMetricsConfiguration
+let metrics: APIMetrics
+do {
+    configuration = try APIMetricsConfiguration.fromEnvironment(base: base)
+    metrics = try APIMetrics(configuration: configuration)
+} catch {
+    fail("\(error)")
+}
+
+signal(SIGPIPE, SIG_IGN)
+let api = DemoAPI(recorder: metrics.recorder)
+let server = SocketHTTPServer(host: host, port: port) { request, writer in
+    api.handle(request, writer)
+}
+let boundPort: UInt16
+do {
+    boundPort = try server.start()
+} catch {
+    fail("cannot listen on \(host):\(port): \(error)")
+}
+
+let destinations = configuration.isEnabled
+    ? configuration.exporters.map(\.summary).joined(separator: ", ")
+    : "nowhere (APIMETRICS_DISABLED)"
+print("listening on http://\(host):\(boundPort)")
+print("events go to: \(destinations)")
+fflush(nil)
+
+let background = Task { try await metrics.run() }
+
+// Wait for SIGINT or SIGTERM, then stop taking requests, let those in flight
+// finish, and flush every event before exiting 0.
+await TerminationSignal.wait()
+server.stop()
+server.waitUntilIdle(timeout: .seconds(5))
+let report = await metrics.shutdown(deadline: configuration.shutdownTimeout)
+_ = try? await background.value
+FileHandle.standardError.write(Data("apimetrics-demo: stopped; \(report)\n".utf8))
+exit(0)

@@ -1,0 +1,186 @@
+import APIMetrics
+import Foundation
+import SocketServer
+
+/// The demo's JSON API. Handlers know nothing of APIMetrics; ``handle(_:_:)``
+/// records each call through the recorder around them.
+struct DemoAPI: Sendable {
+    struct HandlerError: Error, ResponseStatusProviding, CustomStringConvertible {
+        var responseStatus: Int
+        var description: String
+    }
+
+    struct Route: Sendable {
+        var method: String
+        var template: String
+        var respond: @Sendable (SocketRequest, [String: String]) throws -> SocketResponse
+    }
+
+    let recorder: Recorder
+    let routes: [Route]
+
+    init(recorder: Recorder) {
+        self.recorder = recorder
+        self.routes = Self.makeRoutes(store: OrderStore())
+    }
+
+    /// Serves one request and records it: the exchange starts when the
+    /// request has been read and finishes when the response is written.
+    func handle(_ request: SocketRequest, _ writer: SocketHTTPServer.ResponseWriter) {
+        let match = self.match(request)
+        guard recorder.isRecording else {
+            writer.write(respond(request, match))
+            return
+        }
+        let exchange = recorder.begin(RequestHead(
+            method: request.method, target: request.target,
+            headers: HeaderFields(request.headers.map { ($0.name, $0.value) }),
+            route: match?.route.template, clientAddress: request.clientAddress))
+        exchange.recordRequestBody(request.body)
+        let response: SocketResponse
+        var failure: (any Error)?
+        do {
+            response = try respondThrowing(request, match)
+        } catch {
+            failure = error
+            let status = (error as? any ResponseStatusProviding)?.responseStatus ?? 500
+            response = .json(status, #"{"error":"\#(escape(String(describing: error)))"}"#)
+        }
+        let bodyBytes = writer.write(response)
+        exchange.recordResponseHead(ResponseHead(
+            status: response.status,
+            headers: HeaderFields(response.headers.map { ($0.name, $0.value) })))
+        exchange.recordResponseBody(response.body.prefix(bodyBytes))
+        if let failure {
+            exchange.fail(failure)
+        } else {
+            exchange.finish()
+        }
+    }
+
+    private func respond(_ request: SocketRequest, _ match: (route: Route, parameters: [String: String])?) -> SocketResponse {
+        do {
+            return try respondThrowing(request, match)
+        } catch {
+            let status = (error as? any ResponseStatusProviding)?.responseStatus ?? 500
+            return .json(status, #"{"error":"\#(escape(String(describing: error)))"}"#)
+        }
+    }
+
+    private func respondThrowing(_ request: SocketRequest, _ match: (route: Route, parameters: [String: String])?) throws -> SocketResponse {
+        guard let match else {
+            let path = request.target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+            if routes.contains(where: { Self.parameters(template: $0.template, path: path) != nil }) {
+                return .json(405, #"{"error":"method not allowed"}"#)
+            }
+            return .json(404, #"{"error":"not found"}"#)
+        }
+        return try match.route.respond(request, match.parameters)
+    }
+
+    private func match(_ request: SocketRequest) -> (route: Route, parameters: [String: String])? {
+        let path = request.target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        let method = request.method == "HEAD" ? "GET" : request.method
+        for route in routes where route.method == method {
+            if let parameters = Self.parameters(template: route.template, path: path) {
+                return (route, parameters)
+            }
+        }
+        return nil
+    }
+
+    /// Matches `/orders/{id}` against `/orders/7`, giving `["id": "7"]`.
+    static func parameters(template: String, path: String) -> [String: String]? {
+        let templateParts = template.split(separator: "/")
+        let pathParts = path.split(separator: "/")
+        guard templateParts.count == pathParts.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (expected, actual) in zip(templateParts, pathParts) {
+            if expected.hasPrefix("{") && expected.hasSuffix("}") {
+                parameters[String(expected.dropFirst().dropLast())] = String(actual)
+            } else if expected != actual {
+                return nil
+            }
+        }
+        return parameters
+    }
+
+    private static func makeRoutes(store: OrderStore) -> [Route] {
+        [
+            Route(method: "GET", template: "/health") { _, _ in
+                .json(200, #"{"status":"ok"}"#)
+            },
+            Route(method: "GET", template: "/orders") { request, _ in
+                let page = Int(Self.query(request.target)["page"] ?? "1") ?? 1
+                let orders = store.page(max(1, page), size: 10)
+                return .json(200, #"{"page":\#(page),"orders":[\#(orders.map(Self.json).joined(separator: ","))]}"#)
+            },
+            Route(method: "GET", template: "/orders/{id}") { _, parameters in
+                guard let id = parameters["id"].flatMap(Int.init), let order = store.order(id) else {
+                    return .json(404, #"{"error":"order not found"}"#)
+                }
+                return .json(200, Self.json(order))
+            },
+            Route(method: "POST", template: "/orders") { request, _ in
+                guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
+                    return .json(400, #"{"error":"expected a JSON object"}"#)
+                }
+                let item = object["item"] as? String ?? "item"
+                let quantity = object["quantity"] as? Int ?? 1
+                let order = store.create(item: item, quantity: quantity)
+                return .json(201, Self.json(order))
+            },
+            Route(method: "DELETE", template: "/orders/{id}") { _, parameters in
+                if let id = parameters["id"].flatMap(Int.init) { store.delete(id) }
+                return SocketResponse(status: 204)
+            },
+            Route(method: "POST", template: "/login") { request, _ in
+                guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
+                      let username = object["username"] as? String, object["password"] is String else {
+                    return .json(400, #"{"error":"expected {\"username\",\"password\"}"}"#)
+                }
+                let token = "demo-token-\(escape(username))-\(UInt32.random(in: .min ... .max))"
+                return .json(200, #"{"token":"\#(token)"}"#)
+            },
+            Route(method: "GET", template: "/slow") { request, _ in
+                let millis = min(10_000, max(0, Int(Self.query(request.target)["ms"] ?? "100") ?? 100))
+                usleep(useconds_t(millis * 1000))
+                return .json(200, #"{"slept_ms":\#(millis)}"#)
+            },
+            Route(method: "GET", template: "/fail") { _, _ in
+                throw HandlerError(responseStatus: 500, description: "the demo failed on purpose")
+            },
+        ]
+    }
+
+    static func json(_ order: OrderStore.Order) -> String {
+        #"{"id":\#(order.id),"item":"\#(escape(order.item))","quantity":\#(order.quantity),"status":"\#(order.status)"}"#
+    }
+
+    static func query(_ target: String) -> [String: String] {
+        guard let query = target.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
+        var result: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            result[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return result
+    }
+}
+
+/// Escapes a string for a JSON string literal.
+func escape(_ text: String) -> String {
+    var result = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": result += "\\\""
+        case "\\": result += "\\\\"
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
+        default: result.unicodeScalars.append(scalar)
+        }
+    }
+    return result
+}
