@@ -1,0 +1,94 @@
+import Testing
+@testable import APIMetrics
+
+@Suite("Event queue")
+struct QueueTests {
+    private func record(_ n: Int) -> QueuedItem {
+        .exchange(ExchangeRecord(
+            id: EventID(high: 0, low: UInt64(n)), direction: .incoming,
+            startTimeNanoseconds: 0, durationNanoseconds: 0,
+            request: RequestHead(method: "GET", target: "/\(n)")))
+    }
+
+    @Test func refusesPastTheEventBound() {
+        let queue = EventQueue(maxItems: 3, maxBytes: 1 << 20)
+        #expect((0..<5).map { queue.push(record($0), bytes: 10) } == [true, true, true, false, false])
+        #expect(queue.count == 3)
+        let drained = queue.drain(limit: 2)
+        #expect(drained.count == 2)
+        #expect(queue.push(record(9), bytes: 10))
+        #expect(queue.count == 2)
+    }
+
+    @Test func refusesPastTheByteBound() {
+        let queue = EventQueue(maxItems: 100, maxBytes: 1000)
+        #expect(queue.push(record(0), bytes: 600))
+        #expect(!queue.push(record(1), bytes: 600))
+        #expect(queue.push(record(2), bytes: 400))
+        #expect(queue.byteCount == 1000)
+        _ = queue.drain(limit: 1)
+        #expect(queue.byteCount == 400)
+    }
+
+    @Test func drainsInOrderAcrossManyPushes() {
+        let queue = EventQueue(maxItems: 10_000, maxBytes: 1 << 30)
+        var expected = 0
+        var next = 0
+        for round in 0..<200 {
+            for _ in 0..<(round % 37 + 1) {
+                #expect(queue.push(record(next), bytes: 1))
+                next += 1
+            }
+            for item in queue.drain(limit: round % 23 + 1) {
+                guard case let .exchange(record) = item else { continue }
+                #expect(record.id.low == UInt64(expected))
+                expected += 1
+            }
+        }
+        for item in queue.drain(limit: .max) {
+            guard case let .exchange(record) = item else { continue }
+            #expect(record.id.low == UInt64(expected))
+            expected += 1
+        }
+        #expect(expected == next)
+        #expect(queue.byteCount == 0)
+    }
+
+    @Test func aClosedQueueRefusesAndWakesTheWaiter() async {
+        let queue = EventQueue(maxItems: 10, maxBytes: 1 << 20)
+        let waiter = Task { await queue.wait(forCount: 5, timeout: .seconds(60)) }
+        try? await Task.sleep(for: .milliseconds(20))
+        queue.close()
+        await waiter.value
+        #expect(!queue.push(record(0), bytes: 1))
+    }
+
+    @Test func theWaiterWakesAtTheThresholdOrTheTimeout() async {
+        let queue = EventQueue(maxItems: 10, maxBytes: 1 << 20)
+        let start = ContinuousClock.now
+        await queue.wait(forCount: 3, timeout: .milliseconds(30))
+        #expect(ContinuousClock.now - start >= .milliseconds(30))
+        let waiter = Task { await queue.wait(forCount: 3, timeout: .seconds(60)) }
+        for n in 0..<3 { _ = queue.push(record(n), bytes: 1) }
+        await waiter.value
+        #expect(queue.count == 3)
+        // A zero timeout returns at once.
+        await queue.wait(forCount: 100, timeout: .zero)
+    }
+
+    @Test func concurrentPushesNeverPassTheBound() async {
+        let queue = EventQueue(maxItems: 1000, maxBytes: 1 << 30)
+        let accepted = await withTaskGroup(of: Int.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var accepted = 0
+                    for n in 0..<500 where queue.push(record(task * 1000 + n), bytes: 1) { accepted += 1 }
+                    return accepted
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(accepted == 1000)
+        #expect(queue.count == 1000)
+    }
+}

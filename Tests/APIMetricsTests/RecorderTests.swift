@@ -1,0 +1,198 @@
+import Testing
+@testable import APIMetrics
+
+@Suite("Recorder")
+struct RecorderTests {
+    private func makeMetrics(bodies: Bool = true, maxBodyBytes: Int = 64 * 1024, exporter: CollectingExporter) throws -> APIMetrics {
+        var config = testConfiguration([.custom(exporter)])
+        config.capture = .init(isBodyCaptureEnabled: bodies, maxBodyBytes: maxBodyBytes)
+        return try APIMetrics(configuration: config)
+    }
+
+    @Test func recordsEveryPartOfAnExchange() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try makeMetrics(exporter: exporter)
+        let exchange = metrics.recorder.begin(RequestHead(
+            method: "POST", target: "/orders?page=2",
+            headers: ["Content-Type": "application/json", "User-Agent": "curl/8"],
+            clientAddress: "127.0.0.1"))
+        exchange.setRoute("/orders")
+        exchange.recordRequestBody(Array(#"{"item":"a"}"#.utf8))
+        exchange.recordResponseHead(ResponseHead(status: 201, headers: ["Content-Type": "application/json"]))
+        exchange.recordResponseBody(Array(#"{"id":1}"#.utf8))
+        exchange.setConsumer(Consumer(id: "  acme  ", name: "Acme", group: "enterprise"))
+        exchange.setMetadata("blue", forKey: "colour")
+        exchange.finish()
+        await metrics.shutdown()
+
+        let event = try #require(exporter.events.first)
+        #expect(exporter.events.count == 1)
+        let record = event.record
+        #expect(record.id == exchange.id)
+        #expect(record.request.route == "/orders")
+        #expect(record.requestBody.size == 12)
+        #expect(record.responseBody.bytes == Array(#"{"id":1}"#.utf8))
+        #expect(record.response?.status == 201)
+        #expect(record.consumer == Consumer(id: "acme", name: "Acme", group: "enterprise"))
+        #expect(record.durationNanoseconds >= 0)
+        let json = try #require(jsonObject(event.json))
+        #expect(json["v"] as? Int == 1)
+        #expect((json["metadata"] as? [String: String]) == ["colour": "blue"])
+    }
+
+    @Test func bodiesAreCappedWhileTheFullSizeIsCounted() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try makeMetrics(maxBodyBytes: 1000, exporter: exporter)
+        let exchange = metrics.recorder.begin(RequestHead(method: "POST", target: "/upload"))
+        // A chunked upload: 300 chunks of 1 KiB, 300 KiB in all.
+        let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1024)
+        for _ in 0..<300 { exchange.recordRequestBody(chunk) }
+        exchange.recordResponseHead(ResponseHead(status: 200))
+        exchange.recordResponseBody([UInt8](repeating: UInt8(ascii: "b"), count: 999))
+        exchange.finish()
+        await metrics.shutdown()
+        let record = try #require(exporter.events.first?.record)
+        #expect(record.requestBody.size == 300 * 1024)
+        #expect(record.requestBody.bytes.count == 1000)
+        #expect(record.requestBody.isTruncated)
+        #expect(record.responseBody.size == 999)
+        #expect(record.responseBody.bytes.count == 999)
+        #expect(!record.responseBody.isTruncated)
+    }
+
+    @Test func bodiesAreCountedButNotKeptWhenCaptureIsOff() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try makeMetrics(bodies: false, exporter: exporter)
+        recordExchange(metrics.recorder, requestBody: Array("hello".utf8), responseBody: Array("world!".utf8))
+        await metrics.shutdown()
+        let record = try #require(exporter.events.first?.record)
+        #expect(record.requestBody == CapturedBody(bytes: [], size: 5, isTruncated: false))
+        #expect(record.responseBody.size == 6)
+        let json = try #require(jsonObject(exporter.events[0].json))
+        let request = try #require(json["request"] as? [String: Any])
+        #expect(request["body"] == nil)
+        #expect(request["size"] as? Int == 5)
+    }
+
+    @Test func bodyCapAtEveryBoundary() {
+        // Generated splits: the kept prefix is always the first `limit` bytes.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let limit = Int.random(in: 0...64, using: &generator)
+            let total = Int.random(in: 0...200, using: &generator)
+            let body = (0..<total).map { UInt8(truncatingIfNeeded: $0) }
+            var accumulator = BodyAccumulator(limit: limit)
+            var offset = 0
+            while offset < total {
+                let size = Int.random(in: 1...17, using: &generator)
+                accumulator.append(body[offset..<min(total, offset + size)])
+                offset += size
+            }
+            #expect(accumulator.size == total)
+            #expect(accumulator.bytes == Array(body.prefix(limit)))
+            #expect(accumulator.isTruncated == (limit > 0 && total > limit))
+        }
+    }
+
+    @Test func failRecordsTheErrorAndAStatus() async throws {
+        struct NotFound: Error, ResponseStatusProviding { var responseStatus: Int { 404 } }
+        struct Plain: Error {}
+        let exporter = CollectingExporter()
+        let metrics = try makeMetrics(exporter: exporter)
+        metrics.recorder.begin(RequestHead(method: "GET", target: "/a")).fail(NotFound())
+        metrics.recorder.begin(RequestHead(method: "GET", target: "/b")).fail(Plain())
+        metrics.recorder.begin(RequestHead(method: "GET", target: "/c")).fail(Plain(), status: 502)
+        let answered = metrics.recorder.begin(RequestHead(method: "GET", target: "/d"))
+        answered.recordResponseHead(ResponseHead(status: 418))
+        answered.fail(Plain())
+        await metrics.shutdown()
+        let byTarget = Dictionary(uniqueKeysWithValues: exporter.events.map { ($0.record.request.target, $0.record) })
+        #expect(byTarget["/a"]?.response?.status == 404)
+        #expect(byTarget["/b"]?.response?.status == 500)
+        #expect(byTarget["/c"]?.response?.status == 502)
+        #expect(byTarget["/d"]?.response?.status == 418)
+        #expect(byTarget["/b"]?.errors.first?.type == "Plain")
+    }
+
+    @Test func anAbandonedExchangeIsStillRecorded() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try makeMetrics(exporter: exporter)
+        do {
+            let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/gone"))
+            exchange.recordRequestBody([1, 2, 3])
+        }
+        await metrics.shutdown()
+        let record = try #require(exporter.events.first?.record)
+        #expect(record.errors.first?.type == "ExchangeAbandoned")
+        #expect(record.response == nil)
+    }
+
+    @Test func callsAfterFinishAreIgnored() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try makeMetrics(exporter: exporter)
+        let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/once"))
+        exchange.finish()
+        exchange.recordResponseHead(ResponseHead(status: 500))
+        exchange.finish()
+        exchange.fail(CancellationError())
+        await metrics.shutdown()
+        #expect(exporter.events.count == 1)
+        #expect(exporter.events.first?.record.response == nil)
+    }
+
+    @Test func errorsPerExchangeAreBounded() async throws {
+        struct Numbered: Error { var n: Int }
+        let exporter = CollectingExporter()
+        let metrics = try makeMetrics(exporter: exporter)
+        let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/errors"))
+        for n in 0..<40 { exchange.reportError(Numbered(n: n)) }
+        exchange.finish()
+        await metrics.shutdown()
+        let errors = try #require(exporter.events.first?.record.errors)
+        #expect(errors.count == ActiveExchange.maxErrors + 1)
+        #expect(errors.last?.message == "24 more errors were reported")
+    }
+
+    @Test func theClosureAdapterRecordsSuccessAndThrownErrors() async throws {
+        struct Teapot: Error, ResponseStatusProviding { var responseStatus: Int { 418 } }
+        let exporter = CollectingExporter()
+        let metrics = try makeMetrics(exporter: exporter)
+        let ok = metrics.recorder.instrument(route: "/orders/{id}") { request in
+            ActiveExchange.current?.setConsumer(Consumer(id: "from-handler"))
+            return ServerResponse(status: 200, headers: ["Content-Type": "application/json"], body: Array(#"{"id":7}"#.utf8))
+        }
+        let failing = metrics.recorder.instrument(route: "/fail") { _ in
+            try await Task.sleep(for: .milliseconds(20))
+            throw Teapot()
+        }
+        let response = try await ok(ServerRequest(method: "GET", target: "/orders/7"))
+        #expect(response.status == 200)
+        await #expect(throws: Teapot.self) {
+            _ = try await failing(ServerRequest(method: "GET", target: "/fail", body: Array("x".utf8)))
+        }
+        await metrics.shutdown()
+        let records = exporter.events.map(\.record)
+        #expect(records.count == 2)
+        let success = try #require(records.first { $0.request.route == "/orders/{id}" })
+        #expect(success.consumer?.id == "from-handler")
+        #expect(success.responseBody.size == 8)
+        let failure = try #require(records.first { $0.request.route == "/fail" })
+        #expect(failure.response?.status == 418)
+        #expect(failure.errors.first?.type == "Teapot")
+        #expect(failure.requestBody.size == 1)
+        // Latency on the error path counts the handler's time.
+        #expect(failure.durationNanoseconds >= 20_000_000)
+    }
+
+    @Test func aDisabledRecorderRecordsNothing() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.isEnabled = false
+        let metrics = try APIMetrics(configuration: config)
+        #expect(!metrics.recorder.isRecording)
+        recordExchange(metrics.recorder)
+        let report = await metrics.shutdown()
+        #expect(exporter.events.isEmpty)
+        #expect(report.statistics.recorded == 0)
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+@testable import APIMetrics
+
+@Suite("Batch sender against a real collector")
+struct SenderTests {
+    @Test func batchesBySize() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.batching = .init(maxEvents: 50, flushInterval: .seconds(60))
+        let metrics = try APIMetrics(configuration: config)
+        let runner = Task { try await metrics.run() }
+        for n in 0..<120 { recordExchange(metrics.recorder, target: "/n/\(n)") }
+        // Two full batches go without waiting for the minute-long interval.
+        #expect(await eventually { exporter.events.count >= 100 })
+        #expect(exporter.received.prefix(2).map(\.events.count) == [50, 50])
+        await metrics.shutdown()
+        try await runner.value
+        #expect(exporter.events.count == 120)
+        #expect(exporter.received.allSatisfy { $0.events.count <= 50 })
+        #expect(exporter.events.map(\.record.request.target) == (0..<120).map { "/n/\($0)" })
+    }
+
+    @Test func batchesByTime() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.batching = .init(maxEvents: 500, flushInterval: .milliseconds(50))
+        let metrics = try APIMetrics(configuration: config)
+        let runner = Task { try await metrics.run() }
+        for _ in 0..<3 { recordExchange(metrics.recorder) }
+        #expect(await eventually { exporter.events.count == 3 })
+        #expect(exporter.received.count == 1)
+        await metrics.shutdown()
+        try await runner.value
+    }
+
+    @Test func everyEventArrivesExactlyOnceWhenTheFirstThreeBatchesGet503() async throws {
+        let collector = try TestCollector { index in index < 3 ? .status(503) : .status(200) }
+        defer { collector.stop() }
+        var config = testConfiguration([.http(endpoint: collector.url)])
+        config.batching = .init(maxEvents: 10, flushInterval: .milliseconds(20))
+        let metrics = try APIMetrics(configuration: config)
+        let runner = Task { try await metrics.run() }
+        for n in 0..<25 { recordExchange(metrics.recorder, target: "/orders/\(n)") }
+        #expect(await eventually { collector.acceptedEvents.count >= 25 })
+        let report = await metrics.shutdown()
+        try await runner.value
+        let urls = collector.acceptedEvents.compactMap { ($0["request"] as? [String: Any])?["url"] as? String }
+        #expect(urls.count == 25)
+        #expect(Set(urls) == Set((0..<25).map { "/orders/\($0)" }))
+        #expect(collector.requests.prefix(3).allSatisfy { !$0.isAccepted })
+        #expect(report.isComplete)
+        #expect(report.statistics.exported == 25)
+    }
+
+    @Test func retryAfterIsHonoured() async throws {
+        let collector = try TestCollector { index in
+            index == 0 ? .status(429, headers: [("Retry-After", "1")]) : .status(200)
+        }
+        defer { collector.stop() }
+        let metrics = try APIMetrics(configuration: testConfiguration([.http(endpoint: collector.url)]))
+        let runner = Task { try await metrics.run() }
+        let start = ContinuousClock.now
+        recordExchange(metrics.recorder)
+        #expect(await eventually { collector.acceptedEvents.count == 1 })
+        // The configured backoff is 10 ms; only Retry-After explains a second.
+        #expect(ContinuousClock.now - start >= .milliseconds(950))
+        await metrics.shutdown()
+        try await runner.value
+    }
+
+    @Test func aClientErrorIsNotRetriedAndIsReportedAsDropped() async throws {
+        let collector = try TestCollector { index in index == 0 ? .status(400) : .status(200) }
+        defer { collector.stop() }
+        var config = testConfiguration([.http(endpoint: collector.url)])
+        config.batching = .init(maxEvents: 5, flushInterval: .milliseconds(20))
+        let metrics = try APIMetrics(configuration: config)
+        let runner = Task { try await metrics.run() }
+        for _ in 0..<5 { recordExchange(metrics.recorder) }
+        #expect(await eventually { collector.requests.count == 1 })
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(collector.requests.count == 1)
+        recordExchange(metrics.recorder)
+        #expect(await eventually { collector.acceptedEvents.count == 1 })
+        let accepted = try #require(collector.requests.last)
+        #expect(accepted.batch["dropped"] as? Int == 5)
+        let report = await metrics.shutdown()
+        try await runner.value
+        #expect(report.statistics.failed == 5)
+    }
+
+    @Test func aCollectorThatNeverAnswersCostsBoundedMemoryAndTheDropsAreReported() async throws {
+        // The first request hangs until the test lets it go (with a 503);
+        // the collector then answers normally.
+        let collector = try TestCollector { index in index == 0 ? .hang : .status(200) }
+        defer { collector.stop() }
+        var config = testConfiguration([.http(endpoint: collector.url, timeout: .seconds(60))])
+        config.queue = .init(maxEvents: 100, maxBytes: 1 << 20)
+        config.batching = .init(maxEvents: 10, flushInterval: .milliseconds(10))
+        config.retry = RetryPolicy(maxAttempts: 20, baseDelay: .milliseconds(10), maxDelay: .milliseconds(20), jitter: 0)
+        let metrics = try APIMetrics(configuration: config)
+        let runner = Task { try await metrics.run() }
+        recordExchange(metrics.recorder, target: "/first")
+        #expect(await eventually { collector.requests.count == 1 })
+        // While the sender waits on the hung request, the request path keeps
+        // going: recording never blocks, and the queue stays bounded.
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            for n in 0..<1000 { recordExchange(metrics.recorder, target: "/n/\(n)") }
+        }
+        #expect(elapsed < .seconds(5))
+        #expect(metrics.statistics.queued <= 100)
+        #expect(metrics.statistics.dropped == 900)
+        collector.releaseHungRequests()
+        #expect(await eventually(timeout: .seconds(20)) { collector.acceptedEvents.count == 101 })
+        let firstAccepted = try #require(collector.requests.first { $0.isAccepted })
+        #expect(firstAccepted.batch["dropped"] as? Int == 900)
+        let report = await metrics.shutdown()
+        try await runner.value
+        #expect(report.statistics.dropped == 900)
+        #expect(report.unsent == 0)
+    }
+
+    @Test func shutdownFlushesEverythingQueued() async throws {
+        let collector = try TestCollector()
+        defer { collector.stop() }
+        var config = testConfiguration([.http(endpoint: collector.url)])
+        config.batching = .init(maxEvents: 100, flushInterval: .seconds(60))
+        let metrics = try APIMetrics(configuration: config)
+        let runner = Task { try await metrics.run() }
+        for _ in 0..<250 { recordExchange(metrics.recorder) }
+        let report = await metrics.shutdown(deadline: .seconds(10))
+        try await runner.value
+        #expect(collector.acceptedEvents.count == 250)
+        #expect(report.isComplete)
+        // Intake is closed: later calls are counted as dropped, never sent.
+        recordExchange(metrics.recorder)
+        #expect(metrics.statistics.dropped == 1)
+    }
+
+    @Test func shutdownWithoutRunStillFlushes() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try APIMetrics(configuration: testConfiguration([.custom(exporter)]))
+        for _ in 0..<7 { recordExchange(metrics.recorder) }
+        let report = await metrics.shutdown()
+        #expect(exporter.events.count == 7)
+        #expect(report.isComplete)
+        // A second shutdown returns the same totals at once.
+        let again = await metrics.shutdown()
+        #expect(again.statistics.exported == 7)
+    }
+
+    @Test func shutdownKeepsItsDeadlineWhenTheCollectorHangs() async throws {
+        let collector = try TestCollector { _ in .hang }
+        defer { collector.stop() }
+        let metrics = try APIMetrics(configuration: testConfiguration([.http(endpoint: collector.url, timeout: .seconds(30))]))
+        let runner = Task { try await metrics.run() }
+        for _ in 0..<5 { recordExchange(metrics.recorder) }
+        let start = ContinuousClock.now
+        let report = await metrics.shutdown(deadline: .milliseconds(500))
+        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(report.unsent == 5)
+        #expect(!report.isComplete)
+        try await runner.value
+    }
+
+    @Test func cancellingRunFlushes() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.batching = .init(maxEvents: 500, flushInterval: .seconds(60))
+        let metrics = try APIMetrics(configuration: config)
+        let runner = Task { try await metrics.run() }
+        for _ in 0..<9 { recordExchange(metrics.recorder) }
+        try await Task.sleep(for: .milliseconds(50))
+        runner.cancel()
+        try await runner.value
+        #expect(exporter.events.count == 9)
+    }
+
+    @Test func runTwiceIsAnError() async throws {
+        let metrics = try APIMetrics(configuration: testConfiguration([.custom(CollectingExporter())]))
+        let runner = Task { try await metrics.run() }
+        try await Task.sleep(for: .milliseconds(20))
+        await #expect(throws: LifecycleError.alreadyRunning) { try await metrics.run() }
+        await metrics.shutdown()
+        try await runner.value
+    }
+
+    @Test func aFailingExporterDoesNotStopTheOthers() async throws {
+        let good = CollectingExporter()
+        let bad = CollectingExporter { _ in .rejected("no") }
+        let metrics = try APIMetrics(configuration: testConfiguration([.custom(bad), .custom(good)]))
+        for _ in 0..<4 { recordExchange(metrics.recorder) }
+        let report = await metrics.shutdown()
+        #expect(good.events.count == 4)
+        #expect(bad.events.isEmpty)
+        #expect(report.statistics.failed == 4)
+        #expect(report.statistics.exported == 4)
+    }
+
+    @Test func theIdentifyClosureNamesConsumersAndItsFailuresCostOnlyTheConsumer() async throws {
+        struct Boom: Error {}
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.identifyConsumer = { request in
+            if request.headers["x-boom"] != nil { throw Boom() }
+            return request.headers["x-customer"].map { Consumer(id: $0) }
+        }
+        let metrics = try APIMetrics(configuration: config)
+        recordExchange(metrics.recorder, target: "/a", headers: ["X-Customer": "acme"])
+        recordExchange(metrics.recorder, target: "/b", headers: ["X-Boom": "1", "X-Customer": "acme"])
+        recordExchange(metrics.recorder, target: "/c")
+        recordExchange(metrics.recorder, target: "/d", headers: ["X-Customer": String(repeating: "x", count: 500)])
+        await metrics.shutdown()
+        let consumers = Dictionary(uniqueKeysWithValues: exporter.events.map { ($0.record.request.target, $0.record.consumer?.id) })
+        #expect(consumers["/a"] == "acme")
+        #expect(consumers["/b"] == .some(nil))
+        #expect(consumers["/c"] == .some(nil))
+        #expect(consumers["/d"]??.count == Consumer.maxIDLength)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import SocketServer
+import Synchronization
+@testable import APIMetrics
+
+/// A real HTTP collector on 127.0.0.1 with an ephemeral port that answers
+/// each request as its script says and keeps what it received.
+final class TestCollector: Sendable {
+    enum Reply: Sendable {
+        case status(Int, headers: [(name: String, value: String)] = [])
+        /// Answers 503 only once ``releaseHungRequests()`` or ``stop()`` is called.
+        case hang
+    }
+
+    struct Request: Sendable {
+        var headers: [(name: String, value: String)]
+        /// The body as received, before any decompression.
+        var rawBody: [UInt8]
+        /// The body after `Content-Encoding: gzip` is undone.
+        var body: [UInt8]
+        var reply: Reply
+
+        func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
+
+        var isAccepted: Bool {
+            if case let .status(code, _) = reply { return (200..<300).contains(code) }
+            return false
+        }
+
+        /// The batch document.
+        var batch: [String: Any] {
+            ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]) ?? [:]
+        }
+    }
+
+    private final class Shared: Sendable {
+        let requests = Mutex<[Request]>([])
+        let released = Mutex(false)
+        let hangGate = DispatchSemaphore(value: 0)
+    }
+
+    private let server: SocketHTTPServer
+    private let shared = Shared()
+    let url: String
+
+    /// - Parameter script: the reply to the request numbered from 0.
+    init(script: @escaping @Sendable (Int) -> Reply = { _ in .status(200) }) throws {
+        let shared = self.shared
+        server = SocketHTTPServer(host: "127.0.0.1", port: 0) { request, writer in
+            let body: [UInt8]
+            if request.header("content-encoding")?.lowercased() == "gzip" {
+                body = (try? Gzip.decompress(request.body)) ?? []
+            } else {
+                body = request.body
+            }
+            let reply = shared.requests.withLock { requests -> Reply in
+                let reply = script(requests.count)
+                requests.append(Request(headers: request.headers, rawBody: request.body, body: body, reply: reply))
+                return reply
+            }
+            switch reply {
+            case let .status(code, headers):
+                writer.write(SocketResponse(status: code, headers: headers, body: Array(#"{"ok":true}"#.utf8)))
+            case .hang:
+                while !shared.released.withLock({ $0 }) {
+                    _ = shared.hangGate.wait(timeout: .now() + .milliseconds(50))
+                }
+                writer.write(SocketResponse(status: 503))
+            }
+        }
+        let port = try server.start()
+        url = "http://127.0.0.1:\(port)/v1/events"
+    }
+
+    deinit {
+        stop()
+    }
+
+    var requests: [Request] { shared.requests.withLock { $0 } }
+
+    /// Every event of every batch the collector accepted, in arrival order.
+    var acceptedEvents: [[String: Any]] {
+        requests.filter(\.isAccepted).flatMap { ($0.batch["events"] as? [[String: Any]]) ?? [] }
+    }
+
+    /// Lets every hung request answer 503 now.
+    func releaseHungRequests() {
+        shared.released.withLock { $0 = true }
+        shared.hangGate.signal()
+    }
+
+    func stop() {
+        shared.released.withLock { $0 = true }
+        shared.hangGate.signal()
+        server.stop()
+    }
+}
