@@ -1,0 +1,215 @@
+import Testing
+@testable import APIMetrics
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    private func field(of body: () throws -> Void) -> String? {
+        do {
+            try body()
+            return nil
+        } catch let error as ConfigurationError {
+            return error.field
+        } catch {
+            return "unexpected \(error)"
+        }
+    }
+
+    @Test func theDefaultIsValidAndWritesTheLocalFile() throws {
+        let config = APIMetricsConfiguration.default
+        try config.validate()
+        #expect(config.exporters.map(\.summary) == ["file apimetrics.ndjson"])
+        #expect(config.capture.maxBodyBytes == 64 * 1024)
+        #expect(config.batching.maxEvents == 500)
+        #expect(config.batching.flushInterval == .seconds(1))
+    }
+
+    @Test func everyInvalidFieldIsNamed() {
+        func check(_ expected: String, _ change: (inout APIMetricsConfiguration) -> Void) {
+            var config = APIMetricsConfiguration.default
+            change(&config)
+            #expect(field { try config.validate() } == expected)
+        }
+        check("service") { $0.service = "" }
+        check("environment") { $0.environment = "a\nb" }
+        check("version") { $0.version = "" }
+        check("tags[1]") { $0.tags = ["ok", ""] }
+        check("exporters") { $0.exporters = [] }
+        check("exporters[0].path") { $0.exporters = [.file(path: "")] }
+        check("exporters[1].endpoint") { $0.exporters = [.console(), .http(endpoint: "ftp://x")] }
+        check("exporters[0].endpoint") { $0.exporters = [.http(endpoint: "http://")] }
+        check("exporters[0].timeout") { $0.exporters = [.http(endpoint: "http://a", timeout: .zero)] }
+        check("exporters[0].headers") { $0.exporters = [.http(endpoint: "http://a", headers: ["Bad Name": "x"])] }
+        check("exporters[0].rotation.maxBytes") { $0.exporters = [.file(path: "a", rotation: .init(maxBytes: 10))] }
+        check("capture.maxBodyBytes") { $0.capture.maxBodyBytes = -1 }
+        check("queue.maxEvents") { $0.queue.maxEvents = 0 }
+        check("queue.maxBytes") { $0.queue.maxBytes = 10 }
+        check("batching.maxEvents") { $0.batching.maxEvents = 0 }
+        check("batching.flushInterval") { $0.batching.flushInterval = .zero }
+        check("retry.maxAttempts") { $0.retry.maxAttempts = 0 }
+        check("retry.maxDelay") { $0.retry.maxDelay = .milliseconds(1) }
+        check("retry.jitter") { $0.retry.jitter = 2 }
+        check("redaction.headers") { $0.redaction.headers = [""] }
+        check("shutdownTimeout") { $0.shutdownTimeout = .seconds(-1) }
+    }
+
+    @Test func theErrorReadsWell() {
+        let error = ConfigurationError(field: "APIMETRICS_BATCH_SIZE", reason: "expected a whole number, got \"ten\"")
+        #expect(error.description == #"invalid configuration: APIMETRICS_BATCH_SIZE: expected a whole number, got "ten""#)
+    }
+
+    @Test func readsEveryVariable() throws {
+        let config = try APIMetricsConfiguration.fromEnvironment([
+            "APIMETRICS_SERVICE": "orders-api",
+            "APIMETRICS_ENV": "prod",
+            "APIMETRICS_VERSION": "1.4.2",
+            "APIMETRICS_TAGS": "region:eu, tier:gold ,,",
+            "APIMETRICS_FILE": "/tmp/x.ndjson",
+            "APIMETRICS_FILE_MAX_BYTES": "4096",
+            "APIMETRICS_FILE_MAX_FILES": "3",
+            "APIMETRICS_ENDPOINT": "http://127.0.0.1:4318/v1/events",
+            "APIMETRICS_API_KEY": "k",
+            "APIMETRICS_GZIP": "yes",
+            "APIMETRICS_TIMEOUT_MS": "2500",
+            "APIMETRICS_CONSOLE": "1",
+            "APIMETRICS_LOG_BODY": "true",
+            "APIMETRICS_MAX_BODY_BYTES": "1024",
+            "APIMETRICS_BATCH_SIZE": "100",
+            "APIMETRICS_FLUSH_INTERVAL_MS": "250",
+            "APIMETRICS_QUEUE_SIZE": "2000",
+            "APIMETRICS_QUEUE_BYTES": "1_000_000",
+            "APIMETRICS_RETRY_MAX_ATTEMPTS": "4",
+            "APIMETRICS_SHUTDOWN_TIMEOUT_MS": "3000",
+            "APIMETRICS_DEBUG": "false",
+        ])
+        #expect(config.service == "orders-api")
+        #expect(config.environment == "prod")
+        #expect(config.version == "1.4.2")
+        #expect(config.tags == ["region:eu", "tier:gold"])
+        #expect(config.exporters.map(\.summary) == ["file /tmp/x.ndjson", "http http://127.0.0.1:4318/v1/events", "console"])
+        guard case let .file(_, rotation) = config.exporters[0].kind else {
+            Issue.record("first exporter is not the file")
+            return
+        }
+        #expect(rotation == FileExporter.Rotation(maxBytes: 4096, maxFiles: 3))
+        guard case let .http(options) = config.exporters[1].kind else {
+            Issue.record("second exporter is not HTTP")
+            return
+        }
+        #expect(options.apiKey == "k")
+        #expect(options.compression == .gzip)
+        #expect(options.timeout == .milliseconds(2500))
+        #expect(config.capture == .init(isBodyCaptureEnabled: true, maxBodyBytes: 1024))
+        #expect(config.batching == .init(maxEvents: 100, flushInterval: .milliseconds(250)))
+        #expect(config.queue == .init(maxEvents: 2000, maxBytes: 1_000_000))
+        #expect(config.retry.maxAttempts == 4)
+        #expect(config.shutdownTimeout == .seconds(3))
+    }
+
+    @Test func exporterChoiceFromTheEnvironment() throws {
+        #expect(try APIMetricsConfiguration.fromEnvironment([:]).exporters.map(\.summary) == ["file apimetrics.ndjson"])
+        #expect(try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_ENDPOINT": "https://c.example/e"])
+            .exporters.map(\.summary) == ["http https://c.example/e"])
+        #expect(try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_FILE": "off", "APIMETRICS_CONSOLE": "true"])
+            .exporters.map(\.summary) == ["console"])
+        #expect(try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_TAGS": #"["a,b", " c "]"#]).tags == ["a,b", "c"])
+        #expect(try !APIMetricsConfiguration.fromEnvironment(["APIMETRICS_DISABLED": "1"]).isEnabled)
+    }
+
+    @Test func theBaseKeepsItsClosuresAndUnsetFields() throws {
+        var base = APIMetricsConfiguration(service: "from-code")
+        base.identifyConsumer = { _ in Consumer(id: "x") }
+        base.batching.maxEvents = 42
+        let config = try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_ENV": "staging"], base: base)
+        #expect(config.service == "from-code")
+        #expect(config.environment == "staging")
+        #expect(config.batching.maxEvents == 42)
+        #expect(config.identifyConsumer != nil)
+    }
+
+    @Test(arguments: [
+        ("APIMETRICS_LOG_BODY", "maybe"),
+        ("APIMETRICS_MAX_BODY_BYTES", "-5"),
+        ("APIMETRICS_MAX_BODY_BYTES", "lots"),
+        ("APIMETRICS_BATCH_SIZE", "0"),
+        ("APIMETRICS_BATCH_SIZE", "1e3"),
+        ("APIMETRICS_FLUSH_INTERVAL_MS", "0"),
+        ("APIMETRICS_QUEUE_SIZE", "99999999999"),
+        ("APIMETRICS_QUEUE_BYTES", "12"),
+        ("APIMETRICS_ENDPOINT", "not a url"),
+        ("APIMETRICS_ENDPOINT", "ftp://example.com"),
+        ("APIMETRICS_DEBUG", "2"),
+        ("APIMETRICS_DISABLED", "nope"),
+        ("APIMETRICS_TAGS", "[1, 2]"),
+        ("APIMETRICS_TAGS", "[unclosed"),
+        ("APIMETRICS_SERVICE", "two\nlines"),
+    ])
+    func aBadValueNamesItsVariable(name: String, value: String) {
+        #expect(field { _ = try APIMetricsConfiguration.fromEnvironment([name: value]) } == name)
+    }
+
+    @Test func anAPIKeyWithoutAnEndpointIsIgnoredButABadOneIsNamed() {
+        #expect(field {
+            _ = try APIMetricsConfiguration.fromEnvironment([
+                "APIMETRICS_ENDPOINT": "http://a", "APIMETRICS_API_KEY": "line\nbreak"])
+        } == "APIMETRICS_API_KEY")
+    }
+
+    @Test func retryDelaysGrowAndStayWithinTheirBounds() {
+        let policy = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(100), maxDelay: .seconds(2), jitter: 0.2)
+        var generator = SystemRandomNumberGenerator()
+        for attempt in 1...60 {
+            let nominal = min(0.1 * pow2(attempt - 1), 2.0)
+            for _ in 0..<20 {
+                let delay = policy.delay(afterAttempt: attempt, using: &generator).seconds
+                #expect(delay >= nominal * 0.8 - 1e-9 && delay <= nominal * 1.2 + 1e-9, "attempt \(attempt): \(delay)")
+            }
+        }
+        let exact = RetryPolicy(baseDelay: .milliseconds(500), jitter: 0)
+        #expect(exact.delay(afterAttempt: 1, using: &generator) == .milliseconds(500))
+        #expect(exact.delay(afterAttempt: 3, using: &generator) == .seconds(2))
+    }
+
+    private func pow2(_ exponent: Int) -> Double {
+        Double(UInt64(1) << UInt64(min(exponent, 40)))
+    }
+}
+
+@Suite("Header fields")
+struct HeaderFieldsTests {
+    @Test func lookupsIgnoreCaseAndKeepOrder() {
+        var headers: HeaderFields = ["Content-Type": "a", "X-Multi": "1"]
+        headers.append(name: "x-MULTI", value: "2")
+        #expect(headers["content-type"] == "a")
+        #expect(headers["CONTENT-TYPE"] == "a")
+        #expect(headers.values(for: "X-multi") == ["1", "2"])
+        #expect(headers.fields.map(\.name) == ["Content-Type", "X-Multi", "x-MULTI"])
+        headers.replaceOrAppend(name: "x-multi", value: "3")
+        #expect(headers.fields.map(\.value) == ["a", "3"])
+        headers.remove(name: "CONTENT-type")
+        #expect(headers.count == 1)
+        #expect(headers["missing"] == nil)
+    }
+
+    @Test func nameComparisonMatchesLowercasingOnGeneratedNames() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("aAzZ-_09é[`@{".unicodeScalars)
+        for _ in 0..<2000 {
+            func make() -> String {
+                var text = ""
+                for _ in 0..<Int.random(in: 0...6, using: &generator) {
+                    text.unicodeScalars.append(alphabet.randomElement(using: &generator) ?? "a")
+                }
+                return text
+            }
+            let a = make(), b = make()
+            let asciiLowered = { (s: String) in String(decoding: s.utf8.map(HeaderFields.lowercasedASCII), as: UTF8.self) }
+            #expect(HeaderFields.namesEqual(a, b) == (asciiLowered(a) == asciiLowered(b)))
+        }
+    }
+
+    @Test func consumersAreTrimmedAndCut() {
+        #expect(Consumer(id: "   ").normalized() == nil)
+        #expect(Consumer(id: " a ", name: " ", group: String(repeating: "g", count: 100)).normalized()
+            == Consumer(id: "a", name: nil, group: String(repeating: "g", count: 64)))
+    }
+}
