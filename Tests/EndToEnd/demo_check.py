@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""End-to-end checks of the demo server, run as a new user would run it.
+
+usage: demo_check.py DEMO_BINARY
+
+1. file:      100 curl requests from several consumers, SIGTERM, exit 0, and
+              the NDJSON file holds exactly those 100 events, schema v1.
+2. retries:   APIMETRICS_ENDPOINT at a collector that answers 503 to the
+              first three batches: every event arrives exactly once.
+3. dead:      a collector that never answers: the demo keeps serving at the
+              same latency, the queue stays bounded, and the drops are
+              reported in the first batch that gets through.
+"""
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import http.client
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEMO = sys.argv[1]
+WORK = tempfile.mkdtemp(prefix="apimetrics-e2e-")
+CONSUMERS = ["acme", "globex", "initech", None]
+
+
+def log(message):
+    print(f"demo_check: {message}", flush=True)
+
+
+def fail(message):
+    print(f"demo_check: FAILED: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def start_demo(env, name):
+    out = open(os.path.join(WORK, f"{name}.out"), "w+")
+    err = open(os.path.join(WORK, f"{name}.err"), "w+")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("APIMETRICS_")}
+    full_env.update(env)
+    process = subprocess.Popen([DEMO, "--port", "0"], stdout=out, stderr=err, env=full_env, cwd=WORK)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        out.seek(0)
+        text = out.read()
+        if "listening on http://" in text:
+            port = int(text.split("listening on http://")[1].split()[0].rsplit(":", 1)[1])
+            return process, port, err
+        if process.poll() is not None:
+            err.seek(0)
+            fail(f"demo exited early: {err.read()}")
+        time.sleep(0.05)
+    fail("demo did not start")
+
+
+def stop_demo(process, err):
+    process.send_signal(signal.SIGTERM)
+    try:
+        status = process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        fail("demo did not stop within 30 s of SIGTERM")
+    err.seek(0)
+    text = err.read()
+    if status != 0:
+        fail(f"demo exited with {status}: {text}")
+    return text
+
+
+def start_collector(*flags):
+    port_file = os.path.join(WORK, "collector.port")
+    batches = os.path.join(WORK, f"batches-{time.time_ns()}.ndjson")
+    if os.path.exists(port_file):
+        os.remove(port_file)
+    process = subprocess.Popen([sys.executable, os.path.join(HERE, "collector.py"), port_file, batches, *flags])
+    for _ in range(200):
+        if os.path.exists(port_file) and open(port_file).read():
+            return process, int(open(port_file).read()), batches
+        time.sleep(0.05)
+    fail("collector did not start")
+
+
+def plan(count):
+    """A varied list of requests: (method, path, body, consumer, route)."""
+    requests = []
+    for n in range(count):
+        consumer = CONSUMERS[n % len(CONSUMERS)]
+        kind = n % 9
+        if kind == 0:
+            requests.append(("GET", "/health", None, consumer, "/health"))
+        elif kind == 1:
+            requests.append(("GET", f"/orders?page={n % 5 + 1}", None, consumer, "/orders"))
+        elif kind == 2:
+            requests.append(("GET", f"/orders/{n % 100 + 1}", None, consumer, "/orders/{id}"))
+        elif kind == 3:
+            requests.append(("GET", f"/orders/{1000 + n}", None, consumer, "/orders/{id}"))
+        elif kind == 4:
+            body = json.dumps({"item": f"thing-{n}", "quantity": n % 4 + 1})
+            requests.append(("POST", "/orders", body, consumer, "/orders"))
+        elif kind == 5:
+            requests.append(("DELETE", f"/orders/{n % 100 + 1}", None, consumer, "/orders/{id}"))
+        elif kind == 6:
+            body = json.dumps({"username": f"user{n}", "password": "hunter2"})
+            requests.append(("POST", "/login", body, consumer, "/login"))
+        elif kind == 7:
+            requests.append(("GET", "/slow?ms=5", None, consumer, "/slow"))
+        else:
+            requests.append(("GET", "/fail", None, consumer, "/fail"))
+    return requests
+
+
+def send_with_curl(port, requests):
+    """Sends each request with curl; returns what the schema check expects."""
+    expected = []
+    for index, (method, path, body, consumer, route) in enumerate(requests):
+        separator = "&" if "?" in path else "?"
+        url_path = f"{path}{separator}req={index}"
+        command = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
+                   "-X", method, f"http://127.0.0.1:{port}{url_path}"]
+        if consumer:
+            command += ["-H", f"X-API-Key: demo-key-{consumer}"]
+        if body is not None:
+            command += ["-H", "Content-Type: application/json", "--data-binary", body]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        status, size = result.stdout.split()
+        expected.append({"method": method, "url": url_path, "route": route, "status": int(status),
+                         "request_size": len(body.encode()) if body else 0,
+                         "response_size": int(size), "consumer": consumer})
+    return expected
+
+
+def validate(expected, files, batches=False):
+    expected_file = os.path.join(WORK, f"expected-{time.time_ns()}.json")
+    json.dump(expected, open(expected_file, "w"))
+    command = [sys.executable, os.path.join(HERE, "validate_events.py"), expected_file, *files]
+    if batches:
+        command.append("--batches")
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        fail(result.stderr.strip())
+    log(result.stdout.strip())
+
+
+def check_file():
+    events = os.path.join(WORK, "events.ndjson")
+    process, port, err = start_demo({"APIMETRICS_FILE": events, "APIMETRICS_FLUSH_INTERVAL_MS": "200"}, "file")
+    expected = send_with_curl(port, plan(100))
+    summary = stop_demo(process, err)
+    log(f"file: demo stopped with exit 0; {summary.strip().splitlines()[-1]}")
+    validate(expected, [events])
+
+
+def check_retries():
+    collector, collector_port, batches = start_collector("--fail-first", "3")
+    try:
+        process, port, err = start_demo({
+            "APIMETRICS_ENDPOINT": f"http://127.0.0.1:{collector_port}/v1/events",
+            "APIMETRICS_BATCH_SIZE": "10", "APIMETRICS_FLUSH_INTERVAL_MS": "100"}, "retries")
+        expected = send_with_curl(port, plan(100))
+        summary = stop_demo(process, err)
+        log(f"retries: demo stopped with exit 0; {summary.strip().splitlines()[-1]}")
+        validate(expected, [batches], batches=True)
+    finally:
+        collector.terminate()
+
+
+def timed_requests(port, count):
+    """Sends `count` GET /orders/{id} on one keep-alive connection; returns
+    each request's latency in milliseconds."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    latencies = []
+    for n in range(count):
+        start = time.perf_counter()
+        connection.request("GET", f"/orders/{n % 100 + 1}", headers={"X-API-Key": "demo-key-acme"})
+        response = connection.getresponse()
+        response.read()
+        latencies.append((time.perf_counter() - start) * 1000)
+        if response.status != 200:
+            fail(f"GET /orders/{n % 100 + 1} answered {response.status}")
+    connection.close()
+    return latencies
+
+
+def check_dead_collector():
+    total = 2000
+    queue_size = 50
+    batch_size = 10
+    baseline_process, baseline_port, baseline_err = start_demo(
+        {"APIMETRICS_FILE": os.path.join(WORK, "baseline.ndjson")}, "baseline")
+    timed_requests(baseline_port, 200)  # warm up
+    baseline = statistics.median(timed_requests(baseline_port, total))
+    stop_demo(baseline_process, baseline_err)
+
+    collector, collector_port, batches = start_collector("--hang")
+    try:
+        process, port, err = start_demo({
+            "APIMETRICS_ENDPOINT": f"http://127.0.0.1:{collector_port}/v1/events",
+            "APIMETRICS_QUEUE_SIZE": str(queue_size), "APIMETRICS_BATCH_SIZE": str(batch_size),
+            "APIMETRICS_FLUSH_INTERVAL_MS": "50", "APIMETRICS_TIMEOUT_MS": "600000"}, "dead")
+        timed_requests(port, 200)  # warm up; these are recorded too
+        hung = statistics.median(timed_requests(port, total))
+        log(f"dead: median latency {hung:.3f} ms with the collector hung, {baseline:.3f} ms writing to a file")
+        if hung > baseline * 1.5 + 0.5:
+            fail(f"latency rose from {baseline:.3f} ms to {hung:.3f} ms while the collector hung")
+        sent = total + 200
+        # Let the collector answer: the held batch gets a 503 and is retried.
+        release = http.client.HTTPConnection("127.0.0.1", collector_port, timeout=5)
+        release.request("GET", "/release")
+        release.getresponse().read()
+        release.close()
+        summary = stop_demo(process, err)
+        log(f"dead: demo stopped with exit 0; {summary.strip().splitlines()[-1]}")
+        documents = [json.loads(line) for line in open(batches) if line.strip()]
+        accepted = sum(len(d["events"]) for d in documents)
+        dropped = sum(d["dropped"] for d in documents)
+        first = documents[0] if documents else {}
+        log(f"dead: {sent} requests, {accepted} events delivered, {dropped} reported dropped "
+            f"(first batch that got through reported {first.get('dropped')})")
+        if accepted > queue_size + batch_size:
+            fail(f"{accepted} events were held while the collector hung; the queue bound is {queue_size} (+{batch_size} in flight)")
+        if accepted + dropped != sent:
+            fail(f"delivered {accepted} + dropped {dropped} != sent {sent}: something was lost silently")
+        if not first.get("dropped"):
+            fail("the first batch that got through did not report the drops")
+    finally:
+        collector.terminate()
+
+
+check_file()
+check_retries()
+check_dead_collector()
+log("all end-to-end checks passed")
