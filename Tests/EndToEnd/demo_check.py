@@ -203,8 +203,11 @@ def check_dead_collector():
         timed_requests(port, 200)  # warm up; these are recorded too
         hung = statistics.median(timed_requests(port, total))
         log(f"dead: median latency {hung:.3f} ms with the collector hung, {baseline:.3f} ms writing to a file")
-        if hung > baseline * 1.5 + 0.5:
-            fail(f"latency rose from {baseline:.3f} ms to {hung:.3f} ms while the collector hung")
+        # Timings are figures, not pass/fail (the machine is shared); only a
+        # request path that waited on the hung collector (each POST may hang
+        # for ten minutes) would take anywhere near this long.
+        if hung > 50:
+            fail(f"requests took {hung:.3f} ms at the median while the collector hung: the request path waits on it")
         sent = total + 200
         # Let the collector answer: the held batch gets a 503 and is retried.
         release = http.client.HTTPConnection("127.0.0.1", collector_port, timeout=5)

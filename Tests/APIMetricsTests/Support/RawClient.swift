@@ -1,0 +1,83 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A blocking TCP client on 127.0.0.1 for sending exact bytes.
+struct RawClient {
+    let descriptor: Int32
+
+    init(port: UInt16) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            closeSocket(descriptor)
+            throw RawClientError.connectFailed
+        }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    func send(_ text: String) {
+        send(Array(text.utf8))
+    }
+
+    func send(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let sent = sendBytes(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if sent <= 0 { return }
+                offset += sent
+            }
+        }
+    }
+
+    /// Reads until `predicate` holds for what was read, the peer closes, or
+    /// the 5 s timeout passes.
+    func read(until predicate: (String) -> Bool = { _ in false }) -> String {
+        var received = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while !predicate(String(decoding: received, as: UTF8.self)) {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received.append(contentsOf: chunk[..<count])
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    func close() {
+        closeSocket(descriptor)
+    }
+}
+
+enum RawClientError: Error {
+    case connectFailed
+}
+
+extension String {
+    /// How many times `needle` occurs.
+    func occurrences(of needle: String) -> Int {
+        components(separatedBy: needle).count - 1
+    }
+}
+
+private func closeSocket(_ descriptor: Int32) {
+    close(descriptor)
+}
+
+private func sendBytes(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Darwin)
+    return send(descriptor, pointer, count, 0)
+    #else
+    return send(descriptor, pointer, count, Int32(MSG_NOSIGNAL))
+    #endif
+}
