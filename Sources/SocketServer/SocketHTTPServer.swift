@@ -102,45 +102,30 @@ public final class SocketHTTPServer: Sendable {
     @discardableResult
     public func start() throws -> UInt16 {
         let isIPv6 = host.contains(":")
-        let descriptor = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let descriptor = socket(isIPv6 ? AF_INET6 : AF_INET, socketStreamType, 0)
         guard descriptor >= 0 else { throw SocketError("socket", errno) }
         var one: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var boundPort: UInt16 = 0
-        if isIPv6 {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = requestedPort.bigEndian
-            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else {
-                close(descriptor)
-                throw SocketError("invalid address \(host)", EINVAL)
+        let boundPort: UInt16
+        do {
+            if isIPv6 {
+                var address = sockaddr_in6()
+                address.sin6_family = sa_family_t(AF_INET6)
+                address.sin6_port = requestedPort.bigEndian
+                guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else { throw SocketError("invalid address \(host)", EINVAL) }
+                try bindAddress(descriptor, to: &address)
+                boundPort = UInt16(bigEndian: address.sin6_port)
+            } else {
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = requestedPort.bigEndian
+                guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw SocketError("invalid address \(host)", EINVAL) }
+                try bindAddress(descriptor, to: &address)
+                boundPort = UInt16(bigEndian: address.sin_port)
             }
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
-            guard result == 0 else { let code = errno; close(descriptor); throw SocketError("bind \(host):\(requestedPort)", code) }
-            var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            withUnsafeMutablePointer(to: &address) {
-                _ = $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-            }
-            boundPort = UInt16(bigEndian: address.sin6_port)
-        } else {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = requestedPort.bigEndian
-            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-                close(descriptor)
-                throw SocketError("invalid address \(host)", EINVAL)
-            }
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard result == 0 else { let code = errno; close(descriptor); throw SocketError("bind \(host):\(requestedPort)", code) }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            withUnsafeMutablePointer(to: &address) {
-                _ = $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-            }
-            boundPort = UInt16(bigEndian: address.sin_port)
+        } catch {
+            close(descriptor)
+            throw error
         }
         guard listen(descriptor, 512) == 0 else { let code = errno; close(descriptor); throw SocketError("listen", code) }
         state.withLock {
@@ -151,6 +136,20 @@ public final class SocketHTTPServer: Sendable {
         thread.name = "http-accept"
         thread.start()
         return boundPort
+    }
+
+    /// Binds `descriptor` to `address` (a `sockaddr_in` or `sockaddr_in6`) and
+    /// reads back the address bound, which holds the port chosen for port 0.
+    private func bindAddress<Address>(_ descriptor: Int32, to address: inout Address) throws {
+        let size = socklen_t(MemoryLayout<Address>.size)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, size) }
+        }
+        guard result == 0 else { throw SocketError("bind \(host):\(requestedPort)", errno) }
+        var length = size
+        withUnsafeMutablePointer(to: &address) {
+            _ = $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
     }
 
     /// Stops accepting and closes idle connections; requests being handled
@@ -321,3 +320,9 @@ public struct SocketError: Error, CustomStringConvertible {
         description = "\(operation): \(String(cString: strerror(code)))"
     }
 }
+
+#if canImport(Darwin)
+private let socketStreamType = SOCK_STREAM
+#else
+private let socketStreamType = Int32(SOCK_STREAM.rawValue)
+#endif

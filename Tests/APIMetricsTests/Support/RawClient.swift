@@ -10,7 +10,7 @@ struct RawClient {
     let descriptor: Int32
 
     init(port: UInt16) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        descriptor = socket(AF_INET, socketStreamType, 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -81,3 +81,9 @@ private func sendBytes(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count
     return send(descriptor, pointer, count, Int32(MSG_NOSIGNAL))
     #endif
 }
+
+#if canImport(Darwin)
+private let socketStreamType = SOCK_STREAM
+#else
+private let socketStreamType = Int32(SOCK_STREAM.rawValue)
+#endif
