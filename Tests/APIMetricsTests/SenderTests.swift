@@ -164,6 +164,20 @@ struct SenderTests {
         try await runner.value
     }
 
+    @Test func shutdownInterruptsABatchAlreadyInFlight() async throws {
+        let collector = try TestCollector { _ in .hang }
+        defer { collector.stop() }
+        let metrics = try APIMetrics(configuration: testConfiguration([.http(endpoint: collector.url, timeout: .seconds(600))]))
+        let runner = Task { try await metrics.run() }
+        recordExchange(metrics.recorder)
+        #expect(await eventually { collector.requests.count == 1 })
+        let start = ContinuousClock.now
+        let report = await metrics.shutdown(deadline: .milliseconds(300))
+        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(report.unsent == 1)
+        try await runner.value
+    }
+
     @Test func cancellingRunFlushes() async throws {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])

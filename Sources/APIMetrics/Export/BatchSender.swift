@@ -112,7 +112,7 @@ actor BatchSender {
             let dropSnapshot = counters.droppedBeforeExport
             let dropped = max(0, dropSnapshot - slots[index].reportedDrops) + slots[index].unreportedFailures
             let batch = ExportBatch(context: context, events: events, dropped: dropped, sentAtNanoseconds: Clock.wallNanoseconds())
-            let outcome = await race(deadline: signal.deadlineNanoseconds) {
+            let outcome = await race(signal) {
                 try await exporter.export(batch)
             }
             switch outcome {

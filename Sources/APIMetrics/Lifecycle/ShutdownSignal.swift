@@ -45,20 +45,13 @@ enum DeadlineOutcome: Sendable {
 }
 
 /// Runs `operation` in its own task and returns when it ends or when the
-/// monotonic deadline passes, whichever is first. On timeout the operation
-/// is cancelled and left to end on its own; the caller does not wait for it.
+/// shutdown deadline passes, whichever is first; the deadline may be set
+/// while the operation runs. On timeout the operation is cancelled and left
+/// to end on its own; the caller does not wait for it.
 func race(
-    deadline: Int64?,
+    _ signal: ShutdownSignal,
     _ operation: @escaping @Sendable () async throws -> Void
 ) async -> DeadlineOutcome {
-    guard let deadline else {
-        do {
-            try await operation()
-            return .completed
-        } catch {
-            return .failed(error)
-        }
-    }
     let race = RaceState()
     let work = Task {
         do {
@@ -69,13 +62,16 @@ func race(
         }
     }
     let timer = Task {
-        let remaining = deadline - Clock.monotonicNanoseconds()
-        if remaining > 0 {
-            try? await Task.sleep(for: .nanoseconds(remaining))
-        }
-        if !Task.isCancelled {
-            race.settle(.timedOut)
-            work.cancel()
+        while !Task.isCancelled {
+            let now = Clock.monotonicNanoseconds()
+            if let deadline = signal.deadlineNanoseconds, now >= deadline {
+                race.settle(.timedOut)
+                work.cancel()
+                return
+            }
+            // Until shutdown begins there is no deadline; look again soon.
+            let wait = signal.deadlineNanoseconds.map { min($0 - now, 50_000_000) } ?? 50_000_000
+            try? await Task.sleep(for: .nanoseconds(max(wait, 1_000_000)))
         }
     }
     let outcome = await withCheckedContinuation { race.install($0) }
