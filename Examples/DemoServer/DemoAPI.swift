@@ -139,8 +139,7 @@ struct DemoAPI: Sendable {
                       let username = object["username"] as? String, object["password"] is String else {
                     return .json(400, #"{"error":"expected {\"username\",\"password\"}"}"#)
                 }
-                let token = "demo-token-\(escape(username))-\(UInt32.random(in: .min ... .max))"
-                return .json(200, #"{"token":"\#(token)"}"#)
+                return .json(200, #"{"token":"\#(Self.unsignedJWT(subject: username))"}"#)
             },
             Route(method: "GET", template: "/slow") { request, _ in
                 let millis = min(10_000, max(0, Int(Self.query(request.target)["ms"] ?? "100") ?? 100))
@@ -151,6 +150,20 @@ struct DemoAPI: Sendable {
                 throw HandlerError(responseStatus: 500, description: "the demo failed on purpose")
             },
         ]
+    }
+
+    /// A JWT naming `subject`, unsigned (`alg: none`): the demo has no users
+    /// to authenticate, and APIMetrics only reads the `sub` claim.
+    static func unsignedJWT(subject: String) -> String {
+        func base64URL(_ text: String) -> String {
+            Data(text.utf8).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+        }
+        let header = base64URL(#"{"alg":"none","typ":"JWT"}"#)
+        let payload = base64URL(#"{"sub":"\#(escape(subject))","name":"\#(escape(subject))"}"#)
+        return "\(header).\(payload)."
     }
 
     static func json(_ order: OrderStore.Order) -> String {

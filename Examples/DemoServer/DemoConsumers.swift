@@ -1,9 +1,19 @@
 import APIMetrics
 
-/// Who is calling the demo: an `X-API-Key` of the form `demo-key-NAME` names
-/// the consumer `NAME`; any other key, or none, is anonymous.
+/// Who is calling the demo, first match wins:
+/// - `X-API-Key: demo-key-NAME` names the consumer `NAME` (the demo's key table);
+/// - `Authorization: Bearer <JWT>` names its `sub` claim (`POST /login` hands
+///   out such tokens), decoded without verification;
+/// - any other `X-API-Key` names a consumer by the key's SHA-256 hash;
+/// - anything else is anonymous.
 enum DemoConsumers {
     static let keyPrefix = "demo-key-"
+
+    static let identifier = ConsumerIdentifier.firstMatch([
+        .custom(identify),
+        .jwtClaim("sub"),
+        .apiKey(header: "x-api-key"),
+    ])
 
     @Sendable
     static func identify(_ request: RequestHead) -> Consumer? {

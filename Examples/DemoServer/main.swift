@@ -40,7 +40,7 @@ while let argument = arguments.popFirst() {
 
 var base = APIMetricsConfiguration.default
 base.service = "apimetrics-demo"
-base.identifyConsumer = DemoConsumers.identify
+base.identifyConsumer = DemoConsumers.identifier
 let configuration: APIMetricsConfiguration
 let metrics: APIMetrics
 do {

@@ -48,7 +48,10 @@ struct ConfigurationTests {
         check("retry.maxAttempts") { $0.retry.maxAttempts = 0 }
         check("retry.maxDelay") { $0.retry.maxDelay = .milliseconds(1) }
         check("retry.jitter") { $0.retry.jitter = 2 }
-        check("redaction.headers") { $0.redaction.headers = [""] }
+        check("redaction.headers[0]") { $0.redaction.headers = [""] }
+        check("logging.sampleRate") { $0.logging.sampleRate = 1.5 }
+        check("logging.excludedPaths[0]") { $0.logging.excludedPaths = ["health"] }
+        check("userClosureTimeout") { $0.userClosureTimeout = .zero }
         check("shutdownTimeout") { $0.shutdownTimeout = .seconds(-1) }
     }
 
@@ -117,7 +120,7 @@ struct ConfigurationTests {
 
     @Test func theBaseKeepsItsClosuresAndUnsetFields() throws {
         var base = APIMetricsConfiguration(service: "from-code")
-        base.identifyConsumer = { _ in Consumer(id: "x") }
+        base.identifyConsumer = .custom { _ in Consumer(id: "x") }
         base.batching.maxEvents = 42
         let config = try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_ENV": "staging"], base: base)
         #expect(config.service == "from-code")

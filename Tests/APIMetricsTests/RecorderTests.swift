@@ -43,11 +43,11 @@ struct RecorderTests {
     @Test func bodiesAreCappedWhileTheFullSizeIsCounted() async throws {
         let exporter = CollectingExporter()
         let metrics = try makeMetrics(maxBodyBytes: 1000, exporter: exporter)
-        let exchange = metrics.recorder.begin(RequestHead(method: "POST", target: "/upload"))
+        let exchange = metrics.recorder.begin(RequestHead(method: "POST", target: "/upload", headers: ["Content-Type": "text/plain"]))
         // A chunked upload: 300 chunks of 1 KiB, 300 KiB in all.
         let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1024)
         for _ in 0..<300 { exchange.recordRequestBody(chunk) }
-        exchange.recordResponseHead(ResponseHead(status: 200))
+        exchange.recordResponseHead(ResponseHead(status: 200, headers: ["Content-Type": "text/plain; charset=utf-8"]))
         exchange.recordResponseBody([UInt8](repeating: UInt8(ascii: "b"), count: 999))
         exchange.finish()
         await metrics.shutdown()
@@ -58,6 +58,46 @@ struct RecorderTests {
         #expect(record.responseBody.size == 999)
         #expect(record.responseBody.bytes.count == 999)
         #expect(!record.responseBody.isTruncated)
+    }
+
+    @Test func onlyTextualBodiesAreKeptByDefault() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try makeMetrics(exporter: exporter)
+        let cases: [(String?, Bool)] = [
+            ("application/json", true), ("Application/JSON; charset=utf-8", true), ("text/html", true),
+            ("application/x-www-form-urlencoded", true), ("application/problem+json", true),
+            ("application/xml", true), ("image/svg+xml", true), ("image/png", false),
+            ("application/octet-stream", false), ("multipart/form-data; boundary=x", false), (nil, false),
+        ]
+        for (index, (type, _)) in cases.enumerated() {
+            let exchange = metrics.recorder.begin(RequestHead(
+                method: "POST", target: "/\(index)", headers: type.map { ["Content-Type": $0] } ?? [:]))
+            exchange.recordRequestBody(Array("body".utf8))
+            exchange.recordResponseHead(ResponseHead(status: 200, headers: type.map { ["Content-Type": $0] } ?? [:]))
+            exchange.recordResponseBody(Array("reply".utf8))
+            exchange.finish()
+        }
+        await metrics.shutdown()
+        for (index, (type, kept)) in cases.enumerated() {
+            let record = try #require(exporter.events.first { $0.record.request.target == "/\(index)" }?.record)
+            #expect(record.requestBody.bytes.isEmpty == !kept, "request body of \(type ?? "no type")")
+            #expect(record.responseBody.bytes.isEmpty == !kept, "response body of \(type ?? "no type")")
+            #expect(record.requestBody.size == 4)
+            #expect(record.responseBody.size == 5)
+        }
+    }
+
+    @Test func everyBodyIsKeptWhenConfigured() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.capture = .init(isBodyCaptureEnabled: true, bodyContentTypes: .all)
+        let metrics = try APIMetrics(configuration: config)
+        recordExchange(metrics.recorder, requestBody: [0xFF, 0x00, 0x01])
+        await metrics.shutdown()
+        let event = try #require(exporter.events.first)
+        let request = try #require(jsonObject(event.json)?["request"] as? [String: Any])
+        #expect(request["body_encoding"] as? String == "base64")
+        #expect(request["body"] as? String == "/wAB")
     }
 
     @Test func bodiesAreCountedButNotKeptWhenCaptureIsOff() async throws {

@@ -216,7 +216,7 @@ struct SenderTests {
         struct Boom: Error {}
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
-        config.identifyConsumer = { request in
+        config.identifyConsumer = .custom { request in
             if request.headers["x-boom"] != nil { throw Boom() }
             return request.headers["x-customer"].map { Consumer(id: $0) }
         }

@@ -43,7 +43,8 @@ public final class ActiveExchange: Sendable {
         var isFinished = false
     }
 
-    init(recorder: Recorder, head: RequestHead, direction: ExchangeDirection, bodyLimit: Int, id: EventID) {
+    init(recorder: Recorder, head: RequestHead, direction: ExchangeDirection, id: EventID) {
+        let bodyLimit = recorder.bodyLimit
         self.recorder = recorder
         self.id = id
         self.direction = direction
@@ -51,7 +52,7 @@ public final class ActiveExchange: Sendable {
         self.startMonotonic = Clock.monotonicNanoseconds()
         self.state = Mutex(State(
             request: head,
-            requestBody: BodyAccumulator(limit: bodyLimit),
+            requestBody: BodyAccumulator(limit: Self.limit(bodyLimit, recorder, head.headers)),
             responseBody: BodyAccumulator(limit: bodyLimit)
         ))
     }
@@ -84,10 +85,21 @@ public final class ActiveExchange: Sendable {
 
     /// Records the response's status and headers, once they are known.
     public func recordResponseHead(_ head: ResponseHead) {
+        let limit = Self.limit(recorder.bodyLimit, recorder, head.headers)
         state.withLock { state in
             guard !state.isFinished else { return }
             state.response = head
+            if state.responseBody.size == 0 {
+                state.responseBody = BodyAccumulator(limit: limit)
+            }
         }
+    }
+
+    /// The body limit for a message with these headers: 0 (size only) when
+    /// bodies are off or its content type is not one that is kept.
+    private static func limit(_ limit: Int, _ recorder: Recorder, _ headers: HeaderFields) -> Int {
+        guard limit > 0 else { return 0 }
+        return recorder.bodyContentTypes.allows(headers["content-type"]) ? limit : 0
     }
 
     /// Counts a chunk of the response body and keeps it while under the limit.

@@ -8,14 +8,21 @@ public final class Recorder: Sendable {
     let queue: EventQueue
     let counters: PipelineCounters
     private let ids: EventIDGenerator
-    private let bodyLimit: Int
+    let bodyLimit: Int
+    let bodyContentTypes: BodyContentTypes
+    private let filter: LogFilter
     private let isEnabled: Bool
 
-    init(queue: EventQueue, counters: PipelineCounters, bodyLimit: Int, isEnabled: Bool) {
+    init(
+        queue: EventQueue, counters: PipelineCounters, bodyLimit: Int,
+        bodyContentTypes: BodyContentTypes, filter: LogFilter, isEnabled: Bool
+    ) {
+        self.filter = filter
         self.queue = queue
         self.counters = counters
         self.ids = EventIDGenerator()
         self.bodyLimit = bodyLimit
+        self.bodyContentTypes = bodyContentTypes
         self.isEnabled = isEnabled
     }
 
@@ -26,7 +33,7 @@ public final class Recorder: Sendable {
     ///   - direction: `.incoming` for calls this server answers.
     /// - Returns: the exchange to feed and finish.
     public func begin(_ head: RequestHead, direction: ExchangeDirection = .incoming) -> ActiveExchange {
-        ActiveExchange(recorder: self, head: head, direction: direction, bodyLimit: bodyLimit, id: ids.next())
+        ActiveExchange(recorder: self, head: head, direction: direction, id: ids.next())
     }
 
     /// Hands over a record an adapter built itself, as if it had just finished.
@@ -42,7 +49,12 @@ public final class Recorder: Sendable {
         guard isEnabled else { return }
         counters.recorded.add(1, ordering: .relaxed)
         // The aggregation stage (a later issue) counts every record here,
-        // before the queue can drop it, so metrics stay exact.
+        // before the filter or the queue can leave it out, so metrics stay exact.
+        var record = record
+        guard filter.admit(&record) else {
+            counters.skipped.add(1, ordering: .relaxed)
+            return
+        }
         if !queue.push(.exchange(record), bytes: record.estimatedBytes) {
             counters.droppedQueueFull.add(1, ordering: .relaxed)
         }

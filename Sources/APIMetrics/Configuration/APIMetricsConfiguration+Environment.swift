@@ -26,6 +26,18 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_RETRY_MAX_ATTEMPTS", "retry.maxAttempts"),
         ("APIMETRICS_SHUTDOWN_TIMEOUT_MS", "shutdownTimeout"),
         ("APIMETRICS_DEBUG", "true writes diagnostics, debug level up, to standard error"),
+        ("APIMETRICS_DEVELOPMENT", "isDevelopment"),
+        ("APIMETRICS_INSTANCE_ID", "instanceID"),
+        ("APIMETRICS_REDACT_HEADERS", "more header names to redact (* patterns allowed)"),
+        ("APIMETRICS_REDACT_QUERY", "more query parameters to redact"),
+        ("APIMETRICS_REDACT_REQUEST_BODY", "more request body fields ($-paths are JSONPaths)"),
+        ("APIMETRICS_REDACT_RESPONSE_BODY", "more response body fields ($-paths are JSONPaths)"),
+        ("APIMETRICS_REDACT_DEFAULTS", "false drops the built-in redaction lists"),
+        ("APIMETRICS_ALLOWLIST", "only these names keep their values"),
+        ("APIMETRICS_EXCLUDE_PATHS", "more paths never logged"),
+        ("APIMETRICS_SAMPLE_RATE", "share of calls logged, 0 to 1"),
+        ("APIMETRICS_CONSUMER_HEADER", "header whose value is the consumer id"),
+        ("APIMETRICS_JWT_CLAIM", "JWT claim of Authorization: Bearer that is the consumer id"),
     ]
 
     /// Reads `APIMETRICS_*` variables over `base`, so that a deployment can
@@ -71,6 +83,9 @@ extension APIMetricsConfiguration {
         if let debug = try reader.bool("APIMETRICS_DEBUG"), debug {
             config.diagnostics = .standardError(minimumLevel: .debug)
         }
+        if let development = try reader.bool("APIMETRICS_DEVELOPMENT") { config.isDevelopment = development }
+        if let instance = try reader.line("APIMETRICS_INSTANCE_ID") { config.instanceID = instance }
+        try readPrivacy(reader, into: &config)
 
         let file = try reader.line("APIMETRICS_FILE")
         let endpoint = try reader.line("APIMETRICS_ENDPOINT")
@@ -105,6 +120,65 @@ extension APIMetricsConfiguration {
         }
         try config.validate()
         return config
+    }
+}
+
+extension APIMetricsConfiguration {
+    /// The redaction, logging and identification variables of issue-sized
+    /// weight: lists add to the defaults unless `APIMETRICS_REDACT_DEFAULTS`
+    /// is false; identifiers named here are tried after `base`'s.
+    fileprivate static func readPrivacy(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
+        if let keepDefaults = try reader.bool("APIMETRICS_REDACT_DEFAULTS"), !keepDefaults {
+            config.redaction.headers = []
+            config.redaction.queryParameters = []
+            config.redaction.requestBody = .none
+            config.redaction.responseBody = .none
+        }
+        if let headers = try reader.list("APIMETRICS_REDACT_HEADERS") {
+            config.redaction.headers += headers.map(FieldMatcher.parse)
+        }
+        if let query = try reader.list("APIMETRICS_REDACT_QUERY") {
+            config.redaction.queryParameters += query.map(FieldMatcher.parse)
+        }
+        for (variable, isRequest) in [("APIMETRICS_REDACT_REQUEST_BODY", true), ("APIMETRICS_REDACT_RESPONSE_BODY", false)] {
+            guard let entries = try reader.list(variable) else { continue }
+            var rules = isRequest ? config.redaction.requestBody : config.redaction.responseBody
+            for entry in entries {
+                if entry.hasPrefix("$") {
+                    rules.paths.append(try JSONPath(entry, field: variable))
+                } else {
+                    rules.fields.append(FieldMatcher.parse(entry))
+                }
+            }
+            if isRequest { config.redaction.requestBody = rules } else { config.redaction.responseBody = rules }
+        }
+        if let allowlist = try reader.list("APIMETRICS_ALLOWLIST") {
+            config.redaction.allowlist = Set(allowlist)
+        }
+        if let paths = try reader.list("APIMETRICS_EXCLUDE_PATHS") {
+            for path in paths where !path.hasPrefix("/") && !path.hasPrefix("*") {
+                throw ConfigurationError(field: "APIMETRICS_EXCLUDE_PATHS", reason: "\"\(path)\" must start with / or *")
+            }
+            config.logging.excludedPaths += paths
+        }
+        if let rate = reader.string("APIMETRICS_SAMPLE_RATE") {
+            guard let value = Double(rate), value >= 0, value <= 1 else {
+                throw ConfigurationError(field: "APIMETRICS_SAMPLE_RATE", reason: "must be a number from 0 to 1, got \"\(rate)\"")
+            }
+            config.logging.sampleRate = value
+        }
+        var identifiers: [ConsumerIdentifier] = config.identifyConsumer.map { [$0] } ?? []
+        if let header = try reader.line("APIMETRICS_CONSUMER_HEADER") {
+            identifiers.append(.header(header))
+        }
+        if let claim = try reader.line("APIMETRICS_JWT_CLAIM") {
+            identifiers.append(.jwtClaim(claim))
+        }
+        if identifiers.count > 1 {
+            config.identifyConsumer = .firstMatch(identifiers)
+        } else {
+            config.identifyConsumer = identifiers.first
+        }
     }
 }
 

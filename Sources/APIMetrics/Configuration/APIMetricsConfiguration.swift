@@ -9,9 +9,7 @@
 /// config.service = "orders-api"
 /// config.exporters = [.file(path: "apimetrics.ndjson"), .http(endpoint: "http://127.0.0.1:4318/events")]
 /// config.capture.isBodyCaptureEnabled = true
-/// config.identifyConsumer = { request in
-///     request.headers["x-customer-id"].map { Consumer(id: $0) }
-/// }
+/// config.identifyConsumer = .firstMatch([.jwtClaim("sub"), .apiKey(header: "x-api-key")])
 /// let metrics = try APIMetrics(configuration: config)
 /// ```
 public struct APIMetricsConfiguration: Sendable {
@@ -19,6 +17,12 @@ public struct APIMetricsConfiguration: Sendable {
     /// call. Runs in the background sender, never on the request path; when it
     /// throws, the event goes out without a consumer.
     public typealias IdentifyConsumer = @Sendable (RequestHead) throws -> Consumer?
+    /// Says whether a finished call is left out of the logs (`true` skips it).
+    public typealias SkipRequest = @Sendable (RequestHead, ResponseHead?) throws -> Bool
+    /// Names the session a call belongs to.
+    public typealias SessionToken = @Sendable (RequestHead) throws -> String?
+    /// Adds free-form values to a call's `metadata`.
+    public typealias Metadata = @Sendable (RequestHead, ResponseHead?) throws -> [String: String]
 
     /// The service's name, written in every event (`service`).
     public var service: String
@@ -28,6 +32,11 @@ public struct APIMetricsConfiguration: Sendable {
     public var version: String?
     /// Free-form tags such as `region:eu` (`tags`).
     public var tags: [String]
+    /// Whether this is a development deployment (`development: true` on events).
+    public var isDevelopment: Bool
+    /// This process among the service's instances (`instance_id`); by
+    /// default the host name and process id.
+    public var instanceID: String?
     /// Where events go; each gets every batch.
     public var exporters: [ExporterConfiguration]
     /// What is kept of each call.
@@ -40,11 +49,26 @@ public struct APIMetricsConfiguration: Sendable {
     public var retry: RetryPolicy
     /// What is hidden before anything leaves the process.
     public var redaction: RedactionOptions
+    /// Which calls become events.
+    public var logging: LoggingOptions
     /// How long ``APIMetrics/run()`` may flush after it is cancelled.
     public var shutdownTimeout: Duration
     /// Names the consumer behind each request; `nil` leaves calls anonymous
     /// unless the server names the consumer itself.
-    public var identifyConsumer: IdentifyConsumer?
+    public var identifyConsumer: ConsumerIdentifier?
+    /// Leaves calls out of the logs when it returns `true` (they still count
+    /// in metrics); ReadMe's grouping function returning `None`.
+    public var skipRequest: SkipRequest?
+    /// Names the session of each call (`session_token`); Moesif's
+    /// `GET_SESSION_TOKEN`. What it returns is sent as is: return an opaque
+    /// or hashed value, not a credential.
+    public var sessionToken: SessionToken?
+    /// Adds values to each call's `metadata`; Moesif's `GET_METADATA`.
+    public var metadata: Metadata?
+    /// How long one call of your closures (identify, skip, session token,
+    /// metadata, redactEvent) may run before the sender stops waiting and
+    /// sends the event without what that closure would have added.
+    public var userClosureTimeout: Duration
     /// Where APIMetrics reports its own troubles; silent by default.
     public var diagnostics: Diagnostics
     /// Whether anything is recorded; `false` takes the recorder out of the path.
@@ -56,14 +80,17 @@ public struct APIMetricsConfiguration: Sendable {
         public var isBodyCaptureEnabled: Bool
         /// The most bytes kept of one body; the rest is counted, not kept.
         public var maxBodyBytes: Int
+        /// Which bodies are kept, by content type; others by size only.
+        public var bodyContentTypes: BodyContentTypes
 
         /// Creates capture options.
-        public init(isBodyCaptureEnabled: Bool = false, maxBodyBytes: Int = 64 * 1024) {
+        public init(isBodyCaptureEnabled: Bool = false, maxBodyBytes: Int = 64 * 1024, bodyContentTypes: BodyContentTypes = .textual) {
             self.isBodyCaptureEnabled = isBodyCaptureEnabled
             self.maxBodyBytes = maxBodyBytes
+            self.bodyContentTypes = bodyContentTypes
         }
 
-        /// Sizes only, bodies off, 64 KiB limit when turned on.
+        /// Sizes only, bodies off; when turned on, textual bodies up to 64 KiB.
         public static let `default` = Capture()
 
         /// The largest `maxBodyBytes` accepted: 16 MiB.
@@ -127,7 +154,11 @@ public struct APIMetricsConfiguration: Sendable {
         self.retry = .default
         self.redaction = .default
         self.shutdownTimeout = .seconds(5)
-        self.identifyConsumer = identifyConsumer
+        self.identifyConsumer = identifyConsumer.map(ConsumerIdentifier.init)
+        self.logging = .default
+        self.isDevelopment = false
+        self.instanceID = nil
+        self.userClosureTimeout = .milliseconds(250)
         self.diagnostics = .silent
         self.isEnabled = true
     }
@@ -177,6 +208,13 @@ public struct APIMetricsConfiguration: Sendable {
         }
         try retry.validate(field: "retry")
         try redaction.validate(field: "redaction")
+        try logging.validate(field: "logging")
+        if let instanceID, instanceID.isEmpty || instanceID.contains(where: \.isNewline) {
+            throw ConfigurationError(field: "instanceID", reason: "must be a non-empty single line when set")
+        }
+        guard userClosureTimeout > .zero else {
+            throw ConfigurationError(field: "userClosureTimeout", reason: "must be positive, got \(userClosureTimeout)")
+        }
         guard shutdownTimeout >= .zero else {
             throw ConfigurationError(field: "shutdownTimeout", reason: "must not be negative, got \(shutdownTimeout)")
         }

@@ -14,7 +14,7 @@ actor BatchSender {
 
     private let queue: EventQueue
     private let counters: PipelineCounters
-    private let processor: EventProcessor
+    private let runner: UserCodeRunner
     private let context: ServiceContext
     private let batchSize: Int
     private let flushInterval: Duration
@@ -29,7 +29,7 @@ actor BatchSender {
     init(
         queue: EventQueue,
         counters: PipelineCounters,
-        processor: EventProcessor,
+        runner: UserCodeRunner,
         context: ServiceContext,
         exporters: [any EventExporter],
         configuration: APIMetricsConfiguration,
@@ -37,7 +37,7 @@ actor BatchSender {
     ) {
         self.queue = queue
         self.counters = counters
-        self.processor = processor
+        self.runner = runner
         self.context = context
         self.slots = exporters.map { Slot(exporter: $0) }
         self.batchSize = configuration.batching.maxEvents
@@ -89,29 +89,40 @@ actor BatchSender {
 
     private func deliver(_ items: [QueuedItem]) async {
         var events: [ExportedEvent] = []
+        var entities: [ExportedEntity] = []
+        var skipped = 0
         events.reserveCapacity(items.count)
-        for item in items {
-            events.append(processor.process(item))
+        for outcome in await runner.process(items) {
+            switch outcome {
+            case let .event(event): events.append(event)
+            case let .entity(entity): entities.append(entity)
+            case .skipped: skipped += 1
+            }
         }
         counters.processed.add(items.count, ordering: .relaxed)
+        if skipped > 0 { counters.skipped.add(skipped, ordering: .relaxed) }
+        guard !events.isEmpty || !entities.isEmpty else { return }
         var unsentInBatch = 0
         for index in slots.indices {
-            let delivered = await deliver(events, toSlot: index)
-            if !delivered { unsentInBatch = max(unsentInBatch, events.count) }
+            let delivered = await deliver(events, entities, toSlot: index)
+            if !delivered { unsentInBatch = max(unsentInBatch, events.count + entities.count) }
         }
         if signal.isStopping { unsentAtShutdown += unsentInBatch }
     }
 
     /// Delivers one batch to one exporter, retrying per the policy; returns
     /// whether it was delivered.
-    private func deliver(_ events: [ExportedEvent], toSlot index: Int) async -> Bool {
+    private func deliver(_ events: [ExportedEvent], _ entities: [ExportedEntity], toSlot index: Int) async -> Bool {
+        let count = events.count + entities.count
         let exporter = slots[index].exporter
         var attempt = 0
         while true {
             attempt += 1
             let dropSnapshot = counters.droppedBeforeExport
             let dropped = max(0, dropSnapshot - slots[index].reportedDrops) + slots[index].unreportedFailures
-            let batch = ExportBatch(context: context, events: events, dropped: dropped, sentAtNanoseconds: Clock.wallNanoseconds())
+            var draft = ExportBatch(context: context, events: events, dropped: dropped, sentAtNanoseconds: Clock.wallNanoseconds())
+            draft.entities = entities
+            let batch = draft
             let outcome = await race(signal) {
                 try await exporter.export(batch)
             }
@@ -119,28 +130,28 @@ actor BatchSender {
             case .completed:
                 slots[index].reportedDrops = dropSnapshot
                 slots[index].unreportedFailures = 0
-                counters.exported.add(events.count, ordering: .relaxed)
+                counters.exported.add(count, ordering: .relaxed)
                 counters.batches.add(1, ordering: .relaxed)
                 if attempt > 1 {
-                    diagnostics.log(.debug, "\(exporter.name) took a batch of \(events.count) events on attempt \(attempt)")
+                    diagnostics.log(.debug, "\(exporter.name) took a batch of \(count) records on attempt \(attempt)")
                 }
                 return true
             case .timedOut:
-                giveUp(events.count, slot: index, reason: "the shutdown deadline passed while \(exporter.name) was sending")
+                giveUp(count, slot: index, reason: "the shutdown deadline passed while \(exporter.name) was sending")
                 return false
             case let .failed(error):
                 let exportError = error as? ExportError
                 let isRetryable = exportError?.isRetryable ?? true
                 guard isRetryable, attempt < retry.maxAttempts else {
                     let why = isRetryable ? "after \(attempt) attempts" : "as refused"
-                    giveUp(events.count, slot: index, reason: "\(exporter.name) failed \(why): \(error)")
+                    giveUp(count, slot: index, reason: "\(exporter.name) failed \(why): \(error)")
                     return false
                 }
                 let delay = exportError?.retryAfter.map { min($0, retry.maxRetryAfter) }
                     ?? retry.delay(afterAttempt: attempt, using: &random)
                 if let deadline = signal.deadlineNanoseconds,
                    Clock.monotonicNanoseconds() &+ delay.nanosecondsClamped > deadline {
-                    giveUp(events.count, slot: index, reason: "\(exporter.name) failed and the next attempt would pass the shutdown deadline: \(error)")
+                    giveUp(count, slot: index, reason: "\(exporter.name) failed and the next attempt would pass the shutdown deadline: \(error)")
                     return false
                 }
                 diagnostics.log(.warning, "\(exporter.name) failed attempt \(attempt) of \(retry.maxAttempts), retrying in \(delay): \(error)")

@@ -25,12 +25,7 @@ struct EventEncoder: Sendable {
             writer.key("version")
             writer.string(version)
         }
-        if !context.tags.isEmpty {
-            writer.key("tags")
-            writer.beginArray()
-            for tag in context.tags { writer.string(tag) }
-            writer.endArray()
-        }
+        writeContextTail(into: &writer)
 
         let target = URLTarget(record.request.target)
         writer.key("request")
@@ -77,20 +72,17 @@ struct EventEncoder: Sendable {
         writer.key("duration_ms")
         writer.milliseconds(fromNanoseconds: record.durationNanoseconds)
 
+        if record.weight != 1 {
+            writer.key("weight")
+            writer.raw(String(record.weight).utf8)
+        }
         if let consumer = record.consumer {
             writer.key("consumer")
-            writer.beginObject()
-            writer.key("id")
-            writer.string(consumer.id)
-            if let name = consumer.name {
-                writer.key("name")
-                writer.string(name)
-            }
-            if let group = consumer.group {
-                writer.key("group")
-                writer.string(group)
-            }
-            writer.endObject()
+            Self.writeConsumer(consumer, into: &writer)
+        }
+        if let sessionToken = record.sessionToken {
+            writer.key("session_token")
+            writer.string(sessionToken)
         }
         if let first = record.errors.first {
             writer.key("error")
@@ -110,17 +102,111 @@ struct EventEncoder: Sendable {
             writer.key("parent_id")
             writer.string(parentID.description)
         }
-        if !record.metadata.isEmpty {
-            writer.key("metadata")
+        Self.writeMetadata(record.metadata, into: &writer)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// One profile update as a JSON line:
+    /// `{"v":1,"kind":"company","id":…,"ts":…,"service":…,"env":…,"company":{…}}`.
+    func encode(_ entity: EntityRecord) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.beginObject()
+        writer.key("v")
+        writer.int(1)
+        writer.key("kind")
+        writer.string(entity.kind)
+        writer.key("id")
+        writer.string(entity.id)
+        writer.key("ts")
+        writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: entity.timestampNanoseconds))
+        writer.key("service")
+        writer.string(context.service)
+        writer.key("env")
+        writer.string(context.environment)
+        if let version = context.version {
+            writer.key("version")
+            writer.string(version)
+        }
+        writeContextTail(into: &writer)
+        writer.key(entity.kind)
+        switch entity.profile {
+        case let .consumer(consumer):
+            Self.writeConsumer(consumer, into: &writer)
+        case let .company(company):
             writer.beginObject()
-            for key in record.metadata.keys.sorted() {
-                writer.key(key)
-                writer.string(record.metadata[key] ?? "")
-            }
+            writer.key("id")
+            writer.string(company.id)
+            Self.writeOptional("name", company.name, into: &writer)
+            Self.writeOptional("domain", company.domain, into: &writer)
+            Self.writeMetadata(company.metadata, into: &writer)
+            writer.endObject()
+        case let .subscription(subscription):
+            writer.beginObject()
+            writer.key("id")
+            writer.string(subscription.id)
+            writer.key("company_id")
+            writer.string(subscription.companyID)
+            Self.writeOptional("plan", subscription.plan, into: &writer)
+            Self.writeOptional("status", subscription.status, into: &writer)
+            Self.writeOptional("current_period_start", subscription.currentPeriodStartNanoseconds.map {
+                Timestamp.rfc3339(nanosecondsSinceEpoch: $0)
+            }, into: &writer)
+            Self.writeOptional("current_period_end", subscription.currentPeriodEndNanoseconds.map {
+                Timestamp.rfc3339(nanosecondsSinceEpoch: $0)
+            }, into: &writer)
+            Self.writeMetadata(subscription.metadata, into: &writer)
             writer.endObject()
         }
         writer.endObject()
         return writer.bytes
+    }
+
+    /// `tags`, `development` and `instance_id`, shared by events and entities.
+    private func writeContextTail(into writer: inout JSONWriter) {
+        if !context.tags.isEmpty {
+            writer.key("tags")
+            writer.beginArray()
+            for tag in context.tags { writer.string(tag) }
+            writer.endArray()
+        }
+        if context.isDevelopment {
+            writer.key("development")
+            writer.bool(true)
+        }
+        if let instanceID = context.instanceID {
+            writer.key("instance_id")
+            writer.string(instanceID)
+        }
+    }
+
+    private static func writeConsumer(_ consumer: Consumer, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("id")
+        writer.string(consumer.id)
+        writeOptional("name", consumer.name, into: &writer)
+        writeOptional("group", consumer.group, into: &writer)
+        writeOptional("email", consumer.email, into: &writer)
+        writeOptional("company", consumer.company, into: &writer)
+        writeMetadata(consumer.metadata, into: &writer)
+        writer.endObject()
+    }
+
+    private static func writeOptional(_ key: StaticString, _ value: String?, into writer: inout JSONWriter) {
+        guard let value else { return }
+        writer.key(key)
+        writer.string(value)
+    }
+
+    private static func writeMetadata(_ metadata: [String: String], into writer: inout JSONWriter) {
+        guard !metadata.isEmpty else { return }
+        writer.key("metadata")
+        writer.beginObject()
+        for key in metadata.keys.sorted() {
+            writer.key(key)
+            writer.string(metadata[key] ?? "")
+        }
+        writer.endObject()
     }
 
     private static func writeError(_ error: RecordedError, into writer: inout JSONWriter) {

@@ -1,16 +1,111 @@
-/// The sender's work on each record, in order: identify the consumer,
-/// redact, encode. Off the request path by design.
+/// The sender's work on each record, in order: the skip rule, the consumer,
+/// session and metadata closures, redaction, the last-word closure, and
+/// encoding. Off the request path by design.
 struct EventProcessor: Sendable {
-    let identification: ConsumerIdentification
+    enum Outcome: Sendable {
+        case event(ExportedEvent)
+        case entity(ExportedEntity)
+        /// The skip closure left the call out.
+        case skipped
+    }
+
+    let identify: ConsumerIdentifier?
+    let skipRequest: APIMetricsConfiguration.SkipRequest?
+    let sessionToken: APIMetricsConfiguration.SessionToken?
+    let metadata: APIMetricsConfiguration.Metadata?
+    let redactEvent: (@Sendable (inout ExchangeRecord) throws -> Void)?
     let redactor: Redactor
     let encoder: EventEncoder
+    let diagnostics: Diagnostics
 
-    func process(_ item: QueuedItem) -> ExportedEvent {
+    init(configuration: APIMetricsConfiguration, encoder: EventEncoder) {
+        identify = configuration.identifyConsumer
+        skipRequest = configuration.skipRequest
+        sessionToken = configuration.sessionToken
+        metadata = configuration.metadata
+        redactEvent = configuration.redaction.redactEvent
+        redactor = Redactor(options: configuration.redaction)
+        self.encoder = encoder
+        diagnostics = configuration.diagnostics
+    }
+
+    /// Whether any closure of the user's runs here.
+    var runsUserCode: Bool {
+        identify != nil || skipRequest != nil || sessionToken != nil || metadata != nil || redactEvent != nil
+    }
+
+    /// Processes one record. With `userCode` false no closure of the user's
+    /// runs: the event keeps only what the server set, and, when a
+    /// last-word closure exists, leaves without headers and bodies.
+    func process(_ item: QueuedItem, userCode: Bool = true) -> Outcome {
         switch item {
+        case let .entity(entity):
+            return .entity(ExportedEntity(record: entity, json: encoder.encode(entity)))
         case var .exchange(record):
-            identification.apply(to: &record)
+            if userCode, let skipRequest {
+                do {
+                    if try skipRequest(record.request, record.response) { return .skipped }
+                } catch {
+                    report("skipRequest", error, record)
+                }
+            }
+            if let consumer = record.consumer {
+                record.consumer = consumer.normalized()
+            } else if userCode, let identify {
+                do {
+                    record.consumer = try identify(record.request)?.normalized()
+                } catch {
+                    report("identifyConsumer", error, record)
+                }
+            }
+            if userCode, let sessionToken {
+                do {
+                    record.sessionToken = try sessionToken(record.request)
+                } catch {
+                    report("sessionToken", error, record)
+                }
+            }
+            if userCode, let metadata {
+                do {
+                    record.metadata.merge(try metadata(record.request, record.response)) { current, _ in current }
+                } catch {
+                    report("metadata", error, record)
+                }
+            }
             redactor.redact(&record)
-            return ExportedEvent(record: record, json: encoder.encode(record))
+            if let redactEvent {
+                var masked = record
+                do {
+                    guard userCode else { throw UserCodeUnavailable() }
+                    try redactEvent(&masked)
+                    record = masked
+                } catch {
+                    report("redactEvent", error, record)
+                    Self.stripHeadersAndBodies(&record)
+                }
+            }
+            return .event(ExportedEvent(record: record, json: encoder.encode(record)))
         }
     }
+
+    /// What goes out when the last-word closure could not have its say:
+    /// sizes, status and timing, but no header and no body.
+    static func stripHeadersAndBodies(_ record: inout ExchangeRecord) {
+        record.request.headers = HeaderFields()
+        record.requestBody.bytes = []
+        record.responseBody.bytes = []
+        if var response = record.response {
+            response.headers = HeaderFields()
+            record.response = response
+        }
+        // The target can carry query values the closure would have hidden.
+        let target = URLTarget(record.request.target)
+        if target.rawQuery != nil { record.request.target = target.path }
+    }
+
+    private func report(_ closure: String, _ error: any Error, _ record: ExchangeRecord) {
+        diagnostics.log(.warning, "\(closure) failed with \(type(of: error)) for \(record.request.method) \(URLTarget(record.request.target).path); the event goes without what it would have added")
+    }
+
+    private struct UserCodeUnavailable: Error {}
 }

@@ -8,13 +8,22 @@ public struct ServiceContext: Sendable, Hashable {
     public var version: String?
     /// Free-form tags.
     public var tags: [String]
+    /// Whether this is a development deployment.
+    public var isDevelopment: Bool
+    /// This process among the service's instances.
+    public var instanceID: String?
 
     /// Creates a context.
-    public init(service: String, environment: String, version: String? = nil, tags: [String] = []) {
+    public init(
+        service: String, environment: String, version: String? = nil, tags: [String] = [],
+        isDevelopment: Bool = false, instanceID: String? = nil
+    ) {
         self.service = service
         self.environment = environment
         self.version = version
         self.tags = tags
+        self.isDevelopment = isDevelopment
+        self.instanceID = instanceID
     }
 }
 
@@ -32,6 +41,20 @@ public struct ExportedEvent: Sendable {
     }
 }
 
+/// A profile update ready to leave: the record and its JSON line.
+public struct ExportedEntity: Sendable {
+    /// The profile update.
+    public var record: EntityRecord
+    /// The update as one line of JSON (no trailing newline), schema version 1.
+    public var json: [UInt8]
+
+    /// Creates an entity.
+    public init(record: EntityRecord, json: [UInt8]) {
+        self.record = record
+        self.json = json
+    }
+}
+
 /// What an exporter receives: events plus what was lost since the last
 /// batch this exporter took.
 public struct ExportBatch: Sendable {
@@ -39,6 +62,8 @@ public struct ExportBatch: Sendable {
     public var context: ServiceContext
     /// The events, oldest first.
     public var events: [ExportedEvent]
+    /// Profile updates (consumers, companies, subscriptions), oldest first.
+    public var entities: [ExportedEntity] = []
     /// Events that this exporter will never receive and has not yet been told
     /// of: dropped from a full queue, or given up after failed attempts.
     public var dropped: Int
@@ -53,10 +78,14 @@ public struct ExportBatch: Sendable {
         self.sentAtNanoseconds = sentAtNanoseconds
     }
 
+    /// The number of records, events and entities.
+    public var count: Int { events.count + entities.count }
+
     /// The batch as one JSON document:
-    /// `{"v":1,"service":…,"env":…,"sent_at":…,"dropped":N,"events":[…]}`.
+    /// `{"v":1,"service":…,"env":…,"sent_at":…,"dropped":N,"events":[…]}`,
+    /// with `"entities":[…]` when it carries profile updates.
     public func encodedJSON() -> [UInt8] {
-        var writer = JSONWriter(capacity: events.reduce(256) { $0 + $1.json.count + 1 })
+        var writer = JSONWriter(capacity: events.reduce(256) { $0 + $1.json.count + 1 } + entities.reduce(0) { $0 + $1.json.count + 1 })
         writer.beginObject()
         writer.key("v")
         writer.int(1)
@@ -70,6 +99,10 @@ public struct ExportBatch: Sendable {
         }
         writer.key("sent_at")
         writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: sentAtNanoseconds))
+        if let instanceID = context.instanceID {
+            writer.key("instance_id")
+            writer.string(instanceID)
+        }
         writer.key("dropped")
         writer.int(dropped)
         writer.key("events")
@@ -78,6 +111,12 @@ public struct ExportBatch: Sendable {
             writer.raw(event.json)
         }
         writer.endArray()
+        if !entities.isEmpty {
+            writer.key("entities")
+            writer.beginArray()
+            for entity in entities { writer.raw(entity.json) }
+            writer.endArray()
+        }
         writer.endObject()
         return writer.bytes
     }

@@ -52,21 +52,23 @@ public final class APIMetrics: Sendable {
         let signal = ShutdownSignal()
         let context = ServiceContext(
             service: configuration.service, environment: configuration.environment,
-            version: configuration.version, tags: configuration.tags)
+            version: configuration.version, tags: configuration.tags,
+            isDevelopment: configuration.isDevelopment,
+            instanceID: configuration.instanceID ?? InstanceID.make())
         self.counters = counters
         self.queue = queue
         self.signal = signal
         self.recorder = Recorder(
             queue: queue, counters: counters,
             bodyLimit: configuration.capture.isBodyCaptureEnabled ? configuration.capture.maxBodyBytes : 0,
+            bodyContentTypes: configuration.capture.bodyContentTypes,
+            filter: LogFilter(configuration.logging),
             isEnabled: configuration.isEnabled)
         self.sender = BatchSender(
             queue: queue, counters: counters,
-            processor: EventProcessor(
-                identification: ConsumerIdentification(
-                    identify: configuration.identifyConsumer, diagnostics: configuration.diagnostics),
-                redactor: Redactor(options: configuration.redaction),
-                encoder: EventEncoder(context: context)),
+            runner: UserCodeRunner(
+                processor: EventProcessor(configuration: configuration, encoder: EventEncoder(context: context)),
+                timeout: configuration.userClosureTimeout, diagnostics: configuration.diagnostics),
             context: context, exporters: exporters, configuration: configuration, signal: signal)
         configuration.diagnostics.log(.debug, "recording \(configuration.service) (\(configuration.environment)) to \(configuration.exporters.map(\.summary).joined(separator: ", "))")
     }
@@ -102,10 +104,53 @@ public final class APIMetrics: Sendable {
         return ShutdownReport(statistics: statistics, unsent: await sender.unsent)
     }
 
+    /// Sends consumer profiles (Moesif's `update_user` and its batch form)
+    /// through the queue and exporters, as records of kind `consumer`.
+    public func updateConsumers(_ consumers: [Consumer]) {
+        for consumer in consumers {
+            enqueue(.consumer(consumer.normalized() ?? consumer))
+        }
+    }
+
+    /// Sends one consumer profile; see ``updateConsumers(_:)``.
+    public func updateConsumer(_ consumer: Consumer) {
+        updateConsumers([consumer])
+    }
+
+    /// Sends company profiles (Moesif's `update_company` and its batch form).
+    public func updateCompanies(_ companies: [CompanyProfile]) {
+        for company in companies { enqueue(.company(company)) }
+    }
+
+    /// Sends one company profile; see ``updateCompanies(_:)``.
+    public func updateCompany(_ company: CompanyProfile) {
+        updateCompanies([company])
+    }
+
+    /// Sends subscriptions (Moesif's `update_subscription` and its batch form).
+    public func updateSubscriptions(_ subscriptions: [SubscriptionProfile]) {
+        for subscription in subscriptions { enqueue(.subscription(subscription)) }
+    }
+
+    /// Sends one subscription; see ``updateSubscriptions(_:)``.
+    public func updateSubscription(_ subscription: SubscriptionProfile) {
+        updateSubscriptions([subscription])
+    }
+
+    private func enqueue(_ profile: EntityRecord.Profile) {
+        guard configuration.isEnabled else { return }
+        let record = EntityRecord(profile: profile, timestampNanoseconds: Clock.wallNanoseconds())
+        counters.recorded.add(1, ordering: .relaxed)
+        if !queue.push(.entity(record), bytes: record.estimatedBytes) {
+            counters.droppedQueueFull.add(1, ordering: .relaxed)
+        }
+    }
+
     /// The pipeline's running totals.
     public var statistics: Statistics {
         Statistics(
             recorded: counters.recorded.load(ordering: .relaxed),
+            skipped: counters.skipped.load(ordering: .relaxed),
             dropped: counters.droppedBeforeExport,
             queued: queue.count,
             exported: counters.exported.load(ordering: .relaxed),

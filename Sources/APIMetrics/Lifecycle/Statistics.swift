@@ -1,7 +1,10 @@
 /// Running totals of the pipeline, for health checks and tests.
 public struct Statistics: Sendable, Hashable, CustomStringConvertible {
-    /// Exchanges finished by servers since startup.
+    /// Exchanges finished by servers (and profile updates sent) since startup.
     public var recorded: Int
+    /// Calls left out of the logs on purpose: excluded paths, health
+    /// checkers, other hosts, sampling, the skip closure.
+    public var skipped: Int
     /// Events lost before any exporter saw them (queue full, or intake closed).
     public var dropped: Int
     /// Events waiting in the queue now.
@@ -13,7 +16,7 @@ public struct Statistics: Sendable, Hashable, CustomStringConvertible {
 
     /// A one-line summary.
     public var description: String {
-        "recorded=\(recorded) dropped=\(dropped) queued=\(queued) exported=\(exported) failed=\(failed)"
+        "recorded=\(recorded) skipped=\(skipped) dropped=\(dropped) queued=\(queued) exported=\(exported) failed=\(failed)"
     }
 }
 

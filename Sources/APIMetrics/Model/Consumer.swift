@@ -1,8 +1,9 @@
 /// The API consumer who made a call: a customer, an application, a user.
 ///
-/// Returned by the identify closure of ``APIMetricsConfiguration``; `nil`
-/// there means an anonymous call. Values longer than the limits are cut when
-/// the event is built, and surrounding white space is trimmed from `id`.
+/// Returned by the ``ConsumerIdentifier`` of ``APIMetricsConfiguration``;
+/// `nil` there means an anonymous call. When the event is built, white space
+/// around each field is trimmed and values are cut to the limits: `id`,
+/// `email` and `company` to 128 characters, `name` and `group` to 64.
 public struct Consumer: Sendable, Hashable {
     /// The longest `id` kept, in characters.
     public static let maxIDLength = 128
@@ -15,12 +16,24 @@ public struct Consumer: Sendable, Hashable {
     public var name: String?
     /// A group the consumer belongs to, such as a plan or a tenant.
     public var group: String?
+    /// A contact address.
+    public var email: String?
+    /// The company the consumer belongs to.
+    public var company: String?
+    /// Free-form values about the consumer.
+    public var metadata: [String: String]
 
     /// Creates a consumer.
-    public init(id: String, name: String? = nil, group: String? = nil) {
+    public init(
+        id: String, name: String? = nil, group: String? = nil,
+        email: String? = nil, company: String? = nil, metadata: [String: String] = [:]
+    ) {
         self.id = id
         self.name = name
         self.group = group
+        self.email = email
+        self.company = company
+        self.metadata = metadata
     }
 
     /// The consumer with its fields trimmed and cut to the limits, or `nil`
@@ -28,10 +41,16 @@ public struct Consumer: Sendable, Hashable {
     public func normalized() -> Consumer? {
         let trimmedID = Self.trimmed(id)
         guard !trimmedID.isEmpty else { return nil }
+        func cut(_ value: String?, _ limit: Int) -> String? {
+            value.map(Self.trimmed).flatMap { $0.isEmpty ? nil : String($0.prefix(limit)) }
+        }
         return Consumer(
             id: String(trimmedID.prefix(Self.maxIDLength)),
-            name: name.map(Self.trimmed).flatMap { $0.isEmpty ? nil : String($0.prefix(Self.maxNameLength)) },
-            group: group.map(Self.trimmed).flatMap { $0.isEmpty ? nil : String($0.prefix(Self.maxNameLength)) }
+            name: cut(name, Self.maxNameLength),
+            group: cut(group, Self.maxNameLength),
+            email: cut(email, Self.maxIDLength),
+            company: cut(company, Self.maxIDLength),
+            metadata: metadata
         )
     }
 

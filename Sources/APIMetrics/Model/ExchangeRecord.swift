@@ -27,6 +27,11 @@ public struct ExchangeRecord: Sendable {
     public var parentID: EventID?
     /// Free-form values the server attached to the call.
     public var metadata: [String: String]
+    /// How many calls this event stands for: 1, or 1 / sample rate when
+    /// logging is sampled.
+    public var weight: Double = 1
+    /// The session the call belongs to, from the session-token closure.
+    public var sessionToken: String?
 
     /// Creates a record. Adapters normally let ``ActiveExchange`` build it.
     public init(

@@ -3,6 +3,7 @@ import Synchronization
 /// A record waiting in the queue for the sender.
 enum QueuedItem: Sendable {
     case exchange(ExchangeRecord)
+    case entity(EntityRecord)
 }
 
 /// The bounded hand-off between request tasks and the background sender.

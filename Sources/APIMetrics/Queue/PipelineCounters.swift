@@ -10,6 +10,9 @@ final class PipelineCounters: Sendable {
     let processed = Atomic<Int>(0)
     /// Items that the sender could not turn into an event.
     let droppedProcessing = Atomic<Int>(0)
+    /// Calls left out of the logs by the path, user-agent, host or sampling
+    /// rules (on the request path) or the skip closure (in the sender).
+    let skipped = Atomic<Int>(0)
     /// Event deliveries that an exporter accepted (one per event and exporter).
     let exported = Atomic<Int>(0)
     /// Event deliveries given up after the retry budget or a permanent refusal.

@@ -1,25 +1,172 @@
-/// Applies ``RedactionOptions`` to a record in the background sender.
+/// Applies ``RedactionOptions`` to a record, in the background sender.
+///
+/// Work is bounded: bodies are at most the capture limit, JSON nesting is
+/// cut at ``JSONParser/defaultMaxDepth`` (a deeper body is unparseable and
+/// replaced by the marker), and each rule walks the tree once.
 struct Redactor: Sendable {
-    private let headerNames: Set<String>
+    private let headers: NameSet
+    private let query: NameSet
+    private let requestFields: NameSet
+    private let responseFields: NameSet
+    private let requestPaths: [JSONPath]
+    private let responsePaths: [JSONPath]
+    private let allowlist: NameSet?
     private let replacement: String
+    private let marker: [UInt8]
 
     init(options: RedactionOptions) {
-        self.headerNames = Set(options.headers.map { $0.lowercased() })
-        self.replacement = options.replacement
+        headers = NameSet(options.headers)
+        query = NameSet(options.queryParameters)
+        requestFields = NameSet(options.requestBody.fields)
+        responseFields = NameSet(options.responseBody.fields)
+        requestPaths = options.requestBody.paths
+        responsePaths = options.responseBody.paths
+        allowlist = options.allowlist.map { NameSet(names: $0) }
+        replacement = options.replacement
+        marker = Array(options.unparseableBodyMarker.utf8)
     }
 
     func redact(_ record: inout ExchangeRecord) {
+        let requestType = record.request.headers["content-type"]
         redactHeaders(&record.request.headers)
+        record.request.target = redactTarget(record.request.target)
+        redactBody(&record.requestBody, contentType: requestType, fields: requestFields, paths: requestPaths)
         if var response = record.response {
+            let responseType = response.headers["content-type"]
             redactHeaders(&response.headers)
             record.response = response
+            redactBody(&record.responseBody, contentType: responseType, fields: responseFields, paths: responsePaths)
         }
     }
 
-    private func redactHeaders(_ headers: inout HeaderFields) {
-        guard !headerNames.isEmpty, !headers.isEmpty else { return }
-        headers.mapValues { name, value in
-            headerNames.contains(name.lowercased()) ? replacement : value
+    /// Whether a name's value is hidden under the deny list `names`, or under
+    /// the allowlist when one is set.
+    private func hides(_ name: String, deny names: NameSet) -> Bool {
+        if let allowlist { return !allowlist.contains(name) }
+        return names.contains(name)
+    }
+
+    func redactHeaders(_ fields: inout HeaderFields) {
+        guard allowlist != nil || !headers.isEmpty else { return }
+        fields.mapValues { name, value in hides(name, deny: headers) ? replacement : value }
+    }
+
+    /// Hides query values inside the target, keeping its shape and every
+    /// name as written, so that `url` and the `query` derived from it agree.
+    func redactTarget(_ target: String) -> String {
+        guard allowlist != nil || !query.isEmpty,
+              let question = target.firstIndex(of: "?") else { return target }
+        var queryPart = target[target.index(after: question)...]
+        var fragment: Substring = ""
+        if let hash = queryPart.firstIndex(of: "#") {
+            fragment = queryPart[hash...]
+            queryPart = queryPart[..<hash]
+        }
+        return String(target[...question]) + redactPairs(queryPart, deny: query) + fragment
+    }
+
+    /// Redacts `name=value` pairs joined by `&`, as in a query or a form body.
+    private func redactPairs(_ text: Substring, deny names: NameSet) -> String {
+        var parts: [String] = []
+        for part in text.split(separator: "&", omittingEmptySubsequences: false) {
+            guard let equals = part.firstIndex(of: "=") else {
+                parts.append(String(part))
+                continue
+            }
+            let rawName = part[..<equals]
+            if hides(URLTarget.decode(rawName), deny: names) {
+                parts.append("\(rawName)=\(replacement)")
+            } else {
+                parts.append(String(part))
+            }
+        }
+        return parts.joined(separator: "&")
+    }
+
+    private enum BodyKind {
+        case json, form, other
+    }
+
+    private static func kind(of contentType: String?, bytes: [UInt8]) -> BodyKind {
+        guard let contentType else {
+            // No type given: a body that looks like JSON is treated as JSON,
+            // so that rules cannot be dodged by leaving the header out.
+            let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+            return first == UInt8(ascii: "{") || first == UInt8(ascii: "[") ? .json : .other
+        }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+            String($0).trimmingSpaces.lowercased()
+        } ?? ""
+        if mediaType == "application/json" || mediaType.hasSuffix("+json") || mediaType == "text/json" {
+            return .json
+        }
+        if mediaType == "application/x-www-form-urlencoded" { return .form }
+        return .other
+    }
+
+    private func redactBody(_ body: inout CapturedBody, contentType: String?, fields: NameSet, paths: [JSONPath]) {
+        guard !body.bytes.isEmpty else { return }
+        let hasRules = allowlist != nil || !fields.isEmpty || !paths.isEmpty
+        guard hasRules else { return }
+        switch Self.kind(of: contentType, bytes: body.bytes) {
+        case .json:
+            guard let tree = try? JSONParser.parse(body.bytes) else {
+                body.bytes = marker
+                return
+            }
+            var redacted = redactJSON(tree, fields: fields)
+            for path in paths {
+                redacted = path.redact(redacted, with: .string(replacement))
+            }
+            if redacted != tree {
+                body.bytes = redacted.serialized
+            }
+        case .form:
+            guard let text = String(validating: body.bytes, as: UTF8.self) else {
+                body.bytes = marker
+                return
+            }
+            let redacted = redactPairs(Substring(text), deny: fields)
+            if redacted != text { body.bytes = Array(redacted.utf8) }
+        case .other:
+            return
+        }
+    }
+
+    /// Hides members named by `fields` at any depth, or, with an allowlist,
+    /// every scalar not under an allowed member.
+    private func redactJSON(_ value: JSONValue, fields: NameSet) -> JSONValue {
+        guard allowlist != nil || !fields.isEmpty else { return value }
+        switch value {
+        case var .object(members):
+            for index in members.indices {
+                let key = members[index].key
+                if let allowlist {
+                    if !allowlist.contains(key) {
+                        members[index].value = hideScalars(members[index].value, fields: fields)
+                    }
+                } else if fields.contains(key) {
+                    members[index].value = .string(replacement)
+                } else {
+                    members[index].value = redactJSON(members[index].value, fields: fields)
+                }
+            }
+            return .object(members)
+        case let .array(elements):
+            return .array(elements.map { redactJSON($0, fields: fields) })
+        default:
+            return allowlist == nil ? value : .string(replacement)
+        }
+    }
+
+    /// Under an allowlist: a disallowed member's scalar is hidden; inside a
+    /// disallowed container, allowed members still keep their values.
+    private func hideScalars(_ value: JSONValue, fields: NameSet) -> JSONValue {
+        switch value {
+        case .object, .array:
+            return redactJSON(value, fields: fields)
+        default:
+            return .string(replacement)
         }
     }
 }

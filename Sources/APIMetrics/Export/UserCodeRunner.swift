@@ -1,0 +1,141 @@
+import Foundation
+import Synchronization
+
+/// Runs the processing of a batch on a thread of its own when the user's
+/// closures are involved, so that a closure that hangs costs only the event
+/// it was working on: past ``APIMetricsConfiguration/userClosureTimeout``
+/// the sender stops waiting, processes that event without user code, and
+/// carries on with the rest on a fresh thread.
+///
+/// A hung closure keeps its thread; after ``maxAbandonedThreads`` of them the
+/// runner stops calling user code at all and says so in the diagnostics.
+final class UserCodeRunner: Sendable {
+    static let maxAbandonedThreads = 8
+
+    private let processor: EventProcessor
+    private let timeoutNanoseconds: Int64
+    private let diagnostics: Diagnostics
+    private let abandoned = Atomic<Int>(0)
+
+    init(processor: EventProcessor, timeout: Duration, diagnostics: Diagnostics) {
+        self.processor = processor
+        self.timeoutNanoseconds = timeout.nanosecondsClamped
+        self.diagnostics = diagnostics
+    }
+
+    var abandonedThreads: Int { abandoned.load(ordering: .relaxed) }
+
+    func process(_ items: [QueuedItem]) async -> [EventProcessor.Outcome] {
+        let userCode = processor.runsUserCode && abandonedThreads < Self.maxAbandonedThreads
+        guard userCode else {
+            return items.map { processor.process($0, userCode: false) }
+        }
+        var outcomes: [EventProcessor.Outcome] = []
+        outcomes.reserveCapacity(items.count)
+        var start = 0
+        while start < items.count {
+            let job = Job(items: Array(items[start...]))
+            let processor = self.processor
+            let thread = Thread {
+                job.run(processor)
+            }
+            thread.name = "apimetrics-user-code"
+            thread.start()
+            let result = await job.wait(timeoutNanoseconds: timeoutNanoseconds)
+            outcomes.append(contentsOf: result.done)
+            guard let stuck = result.stuckAt else { break }
+            let total = abandoned.wrappingAdd(1, ordering: .relaxed).newValue
+            diagnostics.log(.error, "a closure of yours ran past \(Duration.nanoseconds(timeoutNanoseconds)) on an event; it went without what the closure would have added (\(total) threads left waiting)")
+            outcomes.append(processor.process(job.items[stuck], userCode: false))
+            start += stuck + 1
+            if total >= Self.maxAbandonedThreads {
+                diagnostics.log(.error, "\(total) closures of yours never returned; no more user code runs in this process")
+                outcomes.append(contentsOf: items[start...].map { processor.process($0, userCode: false) })
+                break
+            }
+        }
+        return outcomes
+    }
+
+    /// One batch's processing on a worker thread, watched from the sender.
+    private final class Job: Sendable {
+        struct Result: Sendable {
+            var done: [EventProcessor.Outcome]
+            var stuckAt: Int?
+        }
+
+        private struct State {
+            var outcomes: [EventProcessor.Outcome] = []
+            var startedAt: Int64?
+            var isAbandoned = false
+            var isFinished = false
+            var waiter: CheckedContinuation<Result, Never>?
+        }
+
+        let items: [QueuedItem]
+        private let state = Mutex(State())
+
+        init(items: [QueuedItem]) {
+            self.items = items
+        }
+
+        /// On the worker thread.
+        func run(_ processor: EventProcessor) {
+            for item in items {
+                let proceed = state.withLock { state -> Bool in
+                    state.startedAt = Clock.monotonicNanoseconds()
+                    return !state.isAbandoned
+                }
+                guard proceed else { return }
+                let outcome = processor.process(item)
+                let keep = state.withLock { state -> Bool in
+                    guard !state.isAbandoned else { return false }
+                    state.outcomes.append(outcome)
+                    state.startedAt = nil
+                    return true
+                }
+                guard keep else { return }
+            }
+            let waiter = state.withLock { state -> CheckedContinuation<Result, Never>? in
+                guard !state.isAbandoned else { return nil }
+                state.isFinished = true
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: Result(done: state.withLock { $0.outcomes }, stuckAt: nil))
+        }
+
+        /// On the sender: waits for the worker, or gives up on the item it is
+        /// stuck on once that item has run past the timeout.
+        func wait(timeoutNanoseconds: Int64) async -> Result {
+            let watchdog = Task {
+                let slice = max(1_000_000, min(timeoutNanoseconds / 4, 20_000_000))
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .nanoseconds(slice))
+                    let expired = state.withLock { state -> (CheckedContinuation<Result, Never>, Result)? in
+                        guard !state.isFinished, !state.isAbandoned, let startedAt = state.startedAt,
+                              Clock.monotonicNanoseconds() - startedAt > timeoutNanoseconds,
+                              let waiter = state.waiter else { return nil }
+                        state.isAbandoned = true
+                        state.waiter = nil
+                        return (waiter, Result(done: state.outcomes, stuckAt: state.outcomes.count))
+                    }
+                    if let (waiter, result) = expired {
+                        waiter.resume(returning: result)
+                        return
+                    }
+                }
+            }
+            let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
+                let ready = state.withLock { state -> Result? in
+                    if state.isFinished { return Result(done: state.outcomes, stuckAt: nil) }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+            watchdog.cancel()
+            return result
+        }
+    }
+}

@@ -1,0 +1,287 @@
+/// A parsed JSON document that keeps what redaction must not change: the
+/// order of object members, duplicate keys, and numbers exactly as written.
+indirect enum JSONValue: Sendable, Equatable {
+    case object([(key: String, value: JSONValue)])
+    case array([JSONValue])
+    case string(String)
+    /// The number's text, already checked against the JSON grammar.
+    case number(String)
+    case bool(Bool)
+    case null
+
+    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case let (.object(a), .object(b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        case let (.array(a), .array(b)): return a == b
+        case let (.string(a), .string(b)): return a == b
+        case let (.number(a), .number(b)): return a == b
+        case let (.bool(a), .bool(b)): return a == b
+        case (.null, .null): return true
+        default: return false
+        }
+    }
+
+    /// Writes the value as compact JSON.
+    func write(to writer: inout JSONWriter) {
+        switch self {
+        case let .object(members):
+            writer.beginObject()
+            for member in members {
+                writer.key(member.key)
+                member.value.write(to: &writer)
+            }
+            writer.endObject()
+        case let .array(elements):
+            writer.beginArray()
+            for element in elements { element.write(to: &writer) }
+            writer.endArray()
+        case let .string(text):
+            writer.string(text)
+        case let .number(text):
+            writer.raw(text.utf8)
+        case let .bool(flag):
+            writer.bool(flag)
+        case .null:
+            writer.raw("null".utf8)
+        }
+    }
+
+    var serialized: [UInt8] {
+        var writer = JSONWriter()
+        write(to: &writer)
+        return writer.bytes
+    }
+}
+
+/// A strict RFC 8259 parser with a depth limit, so that hostile bodies cost
+/// bounded work and never overflow the stack.
+struct JSONParser {
+    enum Failure: Error, Equatable {
+        case invalid(offset: Int)
+        case tooDeep
+    }
+
+    static let defaultMaxDepth = 64
+
+    private let bytes: [UInt8]
+    private var offset = 0
+    private let maxDepth: Int
+
+    private init(bytes: [UInt8], maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        // A UTF-8 byte order mark is tolerated, as RFC 8259 §8.1 allows.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.offset == bytes.count else { throw .invalid(offset: parser.offset) }
+        return value
+    }
+
+    private mutating func skipWhitespace() {
+        while offset < bytes.count {
+            switch bytes[offset] {
+            case 0x20, 0x09, 0x0A, 0x0D: offset += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+        guard offset < bytes.count else { throw .invalid(offset: offset) }
+        switch bytes[offset] {
+        case UInt8(ascii: "{"):
+            guard depth < maxDepth else { throw .tooDeep }
+            return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["):
+            guard depth < maxDepth else { throw .tooDeep }
+            return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""):
+            return .string(try parseString())
+        case UInt8(ascii: "t"):
+            try expect("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expect("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expect("null")
+            return .null
+        default:
+            return .number(try parseNumber())
+        }
+    }
+
+    private mutating func expect(_ literal: StaticString) throws(Failure) {
+        let count = literal.utf8CodeUnitCount
+        guard offset + count <= bytes.count else { throw .invalid(offset: offset) }
+        let matches = literal.withUTF8Buffer { expected in
+            (0..<count).allSatisfy { bytes[offset + $0] == expected[$0] }
+        }
+        guard matches else { throw .invalid(offset: offset) }
+        offset += count
+    }
+
+    private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
+        offset += 1
+        var members: [(key: String, value: JSONValue)] = []
+        skipWhitespace()
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") {
+            offset += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw .invalid(offset: offset) }
+            let key = try parseString()
+            skipWhitespace()
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw .invalid(offset: offset) }
+            offset += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            members.append((key, value))
+            skipWhitespace()
+            guard offset < bytes.count else { throw .invalid(offset: offset) }
+            if bytes[offset] == UInt8(ascii: ",") {
+                offset += 1
+            } else if bytes[offset] == UInt8(ascii: "}") {
+                offset += 1
+                return .object(members)
+            } else {
+                throw .invalid(offset: offset)
+            }
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
+        offset += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") {
+            offset += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard offset < bytes.count else { throw .invalid(offset: offset) }
+            if bytes[offset] == UInt8(ascii: ",") {
+                offset += 1
+            } else if bytes[offset] == UInt8(ascii: "]") {
+                offset += 1
+                return .array(elements)
+            } else {
+                throw .invalid(offset: offset)
+            }
+        }
+    }
+
+    private mutating func parseNumber() throws(Failure) -> String {
+        let start = offset
+        func digit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+        guard offset < bytes.count, digit(bytes[offset]) else { throw .invalid(offset: offset) }
+        if bytes[offset] == UInt8(ascii: "0") {
+            offset += 1
+        } else {
+            while offset < bytes.count, digit(bytes[offset]) { offset += 1 }
+        }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
+            offset += 1
+            guard offset < bytes.count, digit(bytes[offset]) else { throw .invalid(offset: offset) }
+            while offset < bytes.count, digit(bytes[offset]) { offset += 1 }
+        }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
+            offset += 1
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+            guard offset < bytes.count, digit(bytes[offset]) else { throw .invalid(offset: offset) }
+            while offset < bytes.count, digit(bytes[offset]) { offset += 1 }
+        }
+        return String(decoding: bytes[start..<offset], as: UTF8.self)
+    }
+
+    private mutating func parseString() throws(Failure) -> String {
+        offset += 1
+        var scalars: [UInt8] = []
+        var runStart = offset
+        while true {
+            guard offset < bytes.count else { throw .invalid(offset: offset) }
+            let byte = bytes[offset]
+            if byte == UInt8(ascii: "\"") {
+                scalars.append(contentsOf: bytes[runStart..<offset])
+                offset += 1
+                break
+            }
+            if byte < 0x20 { throw .invalid(offset: offset) }
+            if byte == UInt8(ascii: "\\") {
+                scalars.append(contentsOf: bytes[runStart..<offset])
+                offset += 1
+                try parseEscape(into: &scalars)
+                runStart = offset
+                continue
+            }
+            offset += 1
+        }
+        guard EventEncoder.isValidUTF8(scalars[...]) else { throw .invalid(offset: offset) }
+        return String(decoding: scalars, as: UTF8.self)
+    }
+
+    private mutating func parseEscape(into output: inout [UInt8]) throws(Failure) {
+        guard offset < bytes.count else { throw .invalid(offset: offset) }
+        let escape = bytes[offset]
+        offset += 1
+        switch escape {
+        case UInt8(ascii: "\""): output.append(0x22)
+        case UInt8(ascii: "\\"): output.append(0x5C)
+        case UInt8(ascii: "/"): output.append(0x2F)
+        case UInt8(ascii: "b"): output.append(0x08)
+        case UInt8(ascii: "f"): output.append(0x0C)
+        case UInt8(ascii: "n"): output.append(0x0A)
+        case UInt8(ascii: "r"): output.append(0x0D)
+        case UInt8(ascii: "t"): output.append(0x09)
+        case UInt8(ascii: "u"):
+            var value = try parseHex4()
+            if (0xD800...0xDBFF).contains(value) {
+                // A high surrogate must be followed by an escaped low one;
+                // a lone surrogate becomes U+FFFD rather than failing the body.
+                if offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") {
+                    let save = offset
+                    offset += 2
+                    let low = try parseHex4()
+                    if (0xDC00...0xDFFF).contains(low) {
+                        value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                    } else {
+                        offset = save
+                        value = 0xFFFD
+                    }
+                } else {
+                    value = 0xFFFD
+                }
+            } else if (0xDC00...0xDFFF).contains(value) {
+                value = 0xFFFD
+            }
+            let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
+            output.append(contentsOf: Array(String(Character(scalar)).utf8))
+        default:
+            throw .invalid(offset: offset - 1)
+        }
+    }
+
+    private mutating func parseHex4() throws(Failure) -> UInt32 {
+        guard offset + 4 <= bytes.count else { throw .invalid(offset: offset) }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let digit = URLTarget.hexValue(bytes[offset]) else { throw .invalid(offset: offset) }
+            value = value << 4 | UInt32(digit)
+            offset += 1
+        }
+        return value
+    }
+}
