@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+@testable import APIMetrics
+
+@Suite("Redaction")
+struct RedactionTests {
+    private func record(
+        target: String = "/",
+        requestHeaders: HeaderFields = [:],
+        requestBody: String? = nil,
+        requestType: String? = "application/json",
+        responseHeaders: HeaderFields = [:],
+        responseBody: String? = nil
+    ) -> ExchangeRecord {
+        var headers = requestHeaders
+        if let requestType { headers.append(name: "Content-Type", value: requestType) }
+        var response = responseHeaders
+        response.append(name: "Content-Type", value: "application/json")
+        return ExchangeRecord(
+            id: EventID(high: 0, low: 0), direction: .incoming, startTimeNanoseconds: 0, durationNanoseconds: 0,
+            request: RequestHead(method: "POST", target: target, headers: headers),
+            requestBody: CapturedBody(bytes: Array((requestBody ?? "").utf8), size: requestBody?.utf8.count ?? 0),
+            response: ResponseHead(status: 200, headers: response),
+            responseBody: CapturedBody(bytes: Array((responseBody ?? "").utf8), size: responseBody?.utf8.count ?? 0))
+    }
+
+    private func body(_ captured: CapturedBody) -> Any? {
+        try? JSONSerialization.jsonObject(with: Data(captured.bytes))
+    }
+
+    @Test func defaultHeadersAreHiddenWithTheirNamesKept() {
+        var event = record(requestHeaders: [
+            "Authorization": "Bearer abc", "Cookie": "sid=1", "X-API-Key": "k", "X-Auth-Token": "t",
+            "X-Client-Secret": "s", "X-Session-ID": "sess", "Accept": "*/*", "User-Agent": "curl/8",
+        ], responseHeaders: ["Set-Cookie": "sid=2", "X-Request-ID": "r1"])
+        Redactor(options: .default).redact(&event)
+        let headers = event.request.headers
+        for name in ["authorization", "cookie", "x-api-key", "x-auth-token", "x-client-secret", "x-session-id"] {
+            #expect(headers[name] == "[REDACTED]", "\(name)")
+        }
+        #expect(headers["accept"] == "*/*")
+        #expect(headers["user-agent"] == "curl/8")
+        #expect(event.response?.headers["set-cookie"] == "[REDACTED]")
+        #expect(event.response?.headers["x-request-id"] == "r1")
+    }
+
+    @Test func queryValuesAreHiddenInTheURLKeepingItsShape() {
+        var event = record(target: "/search?q=shoes&api_key=K1&Token=T2&page=2&pass%77ord=P3&flag#frag")
+        Redactor(options: .default).redact(&event)
+        #expect(event.request.target == "/search?q=shoes&api_key=[REDACTED]&Token=[REDACTED]&page=2&pass%77ord=[REDACTED]&flag#frag")
+    }
+
+    @Test func jsonFieldsAreHiddenAtAnyDepthAndInArrays() throws {
+        var event = record(requestBody: #"{"user":{"name":"ann","Password":"p1","cards":[{"card_number":"4111","cvv":123}]},"token":{"nested":"obj"},"note":"password"}"#)
+        Redactor(options: .default).redact(&event)
+        let json = try #require(body(event.requestBody) as? [String: Any])
+        let user = try #require(json["user"] as? [String: Any])
+        #expect(user["name"] as? String == "ann")
+        #expect(user["Password"] as? String == "[REDACTED]")
+        let card = try #require((user["cards"] as? [[String: Any]])?.first)
+        #expect(card["card_number"] as? String == "[REDACTED]")
+        #expect(card["cvv"] as? String == "[REDACTED]")
+        #expect(json["token"] as? String == "[REDACTED]")
+        #expect(json["note"] as? String == "password")
+    }
+
+    @Test func requestAndResponseRulesAreSeparate() throws {
+        var options = RedactionOptions.default
+        options.requestBody.paths = [try JSONPath("$.a")]
+        options.responseBody = .init(fields: ["b"])
+        var event = record(requestBody: #"{"a":1,"b":2}"#, responseBody: #"{"a":1,"b":2}"#)
+        Redactor(options: options).redact(&event)
+        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self) == #"{"a":"[REDACTED]","b":2}"#)
+        #expect(String(decoding: event.responseBody.bytes, as: UTF8.self) == #"{"a":1,"b":"[REDACTED]"}"#)
+    }
+
+    @Test func formFieldsAreHidden() {
+        var event = record(requestBody: "user=ann&password=hunter2&pwd=x&remember=1", requestType: "application/x-www-form-urlencoded")
+        Redactor(options: .default).redact(&event)
+        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self) == "user=ann&password=[REDACTED]&pwd=[REDACTED]&remember=1")
+    }
+
+    @Test func anUnparseableJSONBodyIsReplacedByTheMarker() {
+        var event = record(requestBody: #"{"password":"hunter2","cut":"#)
+        event.requestBody.isTruncated = true
+        Redactor(options: .default).redact(&event)
+        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self) == "[REDACTED: body could not be parsed]")
+        #expect(event.requestBody.size == 28)
+    }
+
+    @Test func bodiesNoRuleCanReachAreLeftAsTheyAre() {
+        var event = record(requestBody: "password=in plain text", requestType: "text/plain")
+        Redactor(options: .default).redact(&event)
+        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self) == "password=in plain text")
+        var broken = record(requestBody: "{not json")
+        Redactor(options: .none).redact(&broken)
+        #expect(String(decoding: broken.requestBody.bytes, as: UTF8.self) == "{not json")
+    }
+
+    @Test func untypedBodiesThatLookLikeJSONAreRedactedAsJSON() throws {
+        var event = record(requestBody: #" {"secret":"s"}"#, requestType: nil)
+        Redactor(options: .default).redact(&event)
+        #expect(body(event.requestBody) as? [String: String] == ["secret": "[REDACTED]"])
+    }
+
+    @Test func theAllowlistKeepsOnlyTheNamedValues() throws {
+        var options = RedactionOptions.default
+        options.allowlist = ["id", "user-agent", "page", "items"]
+        var event = record(
+            target: "/x?page=2&q=secret",
+            requestHeaders: ["User-Agent": "curl", "X-Other": "o"],
+            requestBody: #"{"id":7,"name":"ann","items":[{"sku":"a"}],"meta":{"id":8,"x":"y"},"list":[1,"two"]}"#)
+        Redactor(options: options).redact(&event)
+        #expect(event.request.target == "/x?page=2&q=[REDACTED]")
+        #expect(event.request.headers["user-agent"] == "curl")
+        #expect(event.request.headers["x-other"] == "[REDACTED]")
+        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self)
+            == #"{"id":7,"name":"[REDACTED]","items":[{"sku":"a"}],"meta":{"id":8,"x":"[REDACTED]"},"list":["[REDACTED]","[REDACTED]"]}"#)
+    }
+
+    @Test func customMatchersAndReplacement() {
+        var options = RedactionOptions(headers: [.glob("x-*-sig"), .exact("x-exact")], replacement: "***")
+        options.queryParameters = [.contains("secret")]
+        var event = record(target: "/?my_secret_value=1&ok=2", requestHeaders: ["X-Hub-Sig": "a", "X-Exact": "b", "X-Sig": "c"])
+        Redactor(options: options).redact(&event)
+        #expect(event.request.headers["x-hub-sig"] == "***")
+        #expect(event.request.headers["x-exact"] == "***")
+        #expect(event.request.headers["x-sig"] == "c")
+        #expect(event.request.target == "/?my_secret_value=***&ok=2")
+    }
+
+    @Test func generatedJSONRedactsToValidJSONIdempotentlyAndNeverThrows() throws {
+        var generator = JSONGenerator()
+        var options = RedactionOptions.default
+        options.requestBody.paths = [try JSONPath("$..items[*].name"), try JSONPath("$.a[0]"), try JSONPath("$..*.b")]
+        let redactor = Redactor(options: options)
+        var allowlisting = options
+        allowlisting.allowlist = ["id", "a"]
+        let allowlistRedactor = Redactor(options: allowlisting)
+        for _ in 0..<3000 {
+            let source = generator.value().serialized
+            for redactor in [redactor, allowlistRedactor] {
+                var once = record(requestBody: String(decoding: source, as: UTF8.self))
+                redactor.redact(&once)
+                #expect((try? JSONSerialization.jsonObject(with: Data(once.requestBody.bytes), options: [.fragmentsAllowed])) != nil,
+                        "invalid JSON from \(String(decoding: source, as: UTF8.self))")
+                var twice = once
+                redactor.redact(&twice)
+                #expect(twice.requestBody.bytes == once.requestBody.bytes)
+            }
+        }
+    }
+
+    @Test func mutatedJSONNeverLeaksPastTheRules() throws {
+        // Whatever the bytes, the result is either valid JSON with no
+        // password value left, or the marker.
+        var generator = JSONGenerator()
+        let redactor = Redactor(options: .default)
+        for _ in 0..<3000 {
+            let source = generator.mutate(Array(#"{"user":{"password":"hunter2","list":[1,{"token":"t0k"}]},"ok":true}"#.utf8))
+            var event = record(requestBody: String(decoding: source, as: UTF8.self))
+            redactor.redact(&event)
+            let text = String(decoding: event.requestBody.bytes, as: UTF8.self)
+            if text != "[REDACTED: body could not be parsed]" {
+                #expect((try? JSONSerialization.jsonObject(with: Data(event.requestBody.bytes), options: [.fragmentsAllowed])) != nil)
+            }
+        }
+    }
+
+    @Test func hugeAndDeepBodiesCostBoundedWork() {
+        let deep = String(repeating: "{\"a\":", count: 50_000) + "1" + String(repeating: "}", count: 50_000)
+        var event = record(requestBody: deep)
+        Redactor(options: .default).redact(&event)
+        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self) == "[REDACTED: body could not be parsed]")
+        let wide = "[" + Array(repeating: #"{"password":"p","x":1}"#, count: 20_000).joined(separator: ",") + "]"
+        var large = record(requestBody: wide)
+        Redactor(options: .default).redact(&large)
+        #expect(!String(decoding: large.requestBody.bytes, as: UTF8.self).contains(#""p""#))
+    }
+}
