@@ -43,6 +43,10 @@ public struct ConsoleExporter: EventExporter {
             text += Self.line(for: event.record)
             text += "\n"
         }
+        for entity in batch.entities {
+            text += Timestamp.rfc3339(nanosecondsSinceEpoch: entity.record.timestampNanoseconds)
+            text += " profile \(entity.record.kind) \(entity.record.id)\n".filter { $0 != "\r" }
+        }
         let bytes = Array(text.utf8)
         bytes.withUnsafeBytes { buffer in
             var offset = 0

@@ -7,7 +7,8 @@ import Darwin
 #endif
 import Synchronization
 
-/// Appends events to a local NDJSON file, one schema-v1 event per line,
+/// Appends events to a local NDJSON file, one schema-v1 event (or profile
+/// update, which carries a `kind`) per line,
 /// rotating it by size: `events.ndjson` becomes `events.ndjson.1`, and so on,
 /// keeping ``Rotation-swift.struct/maxFiles`` old files.
 public final class FileExporter: EventExporter {
@@ -64,11 +65,11 @@ public final class FileExporter: EventExporter {
 
     /// Appends the batch's events, one line each, rotating first when due.
     public func export(_ batch: ExportBatch) async throws {
-        guard !batch.events.isEmpty else { return }
+        guard batch.count > 0 else { return }
         var buffer = [UInt8]()
-        buffer.reserveCapacity(batch.events.reduce(0) { $0 + $1.json.count + 1 })
-        for event in batch.events {
-            buffer.append(contentsOf: event.json)
+        buffer.reserveCapacity(batch.events.reduce(0) { $0 + $1.json.count + 1 } + batch.entities.reduce(0) { $0 + $1.json.count + 1 })
+        for json in batch.events.map(\.json) + batch.entities.map(\.json) {
+            buffer.append(contentsOf: json)
             buffer.append(UInt8(ascii: "\n"))
         }
         try state.withLock { state throws(ExportError) in
