@@ -157,6 +157,54 @@ struct ConfigurationTests {
         } == "APIMETRICS_API_KEY")
     }
 
+    @Test func readsThePrivacyVariables() throws {
+        let config = try APIMetricsConfiguration.fromEnvironment([
+            "APIMETRICS_REDACT_HEADERS": "x-internal, x-*-sig",
+            "APIMETRICS_REDACT_QUERY": "sid",
+            "APIMETRICS_REDACT_REQUEST_BODY": #"["$.payment.card", "iban", "$['a b']"]"#,
+            "APIMETRICS_REDACT_RESPONSE_BODY": "$..email",
+            "APIMETRICS_ALLOWLIST": "id,name",
+            "APIMETRICS_EXCLUDE_PATHS": "/internal/*",
+            "APIMETRICS_SAMPLE_RATE": "0.5",
+            "APIMETRICS_CONSUMER_HEADER": "x-customer-id",
+            "APIMETRICS_JWT_CLAIM": "uid",
+            "APIMETRICS_DEVELOPMENT": "true",
+            "APIMETRICS_INSTANCE_ID": "pod-7",
+        ])
+        #expect(config.redaction.headers.suffix(2).map(\.description) == ["x-internal", "x-*-sig"])
+        #expect(config.redaction.headers.count == RedactionOptions.defaultHeaders.count + 2)
+        #expect(config.redaction.queryParameters.last?.description == "sid")
+        #expect(config.redaction.requestBody.paths.map(\.description) == ["$.payment.card", "$['a b']"])
+        #expect(config.redaction.requestBody.fields.last?.description == "iban")
+        #expect(config.redaction.responseBody.paths.map(\.description) == ["$..email"])
+        #expect(config.redaction.allowlist == ["id", "name"])
+        #expect(config.logging.excludedPaths.last == "/internal/*")
+        #expect(config.logging.sampleRate == 0.5)
+        #expect(config.isDevelopment)
+        #expect(config.instanceID == "pod-7")
+        let identify = try #require(config.identifyConsumer)
+        #expect(try identify(RequestHead(method: "GET", target: "/", headers: ["X-Customer-ID": "c9"]))?.id == "c9")
+        let none = try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_REDACT_DEFAULTS": "false"])
+        #expect(none.redaction.headers.isEmpty && none.redaction.requestBody.fields.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("APIMETRICS_REDACT_REQUEST_BODY", "$.a[", "$.a["),
+        ("APIMETRICS_REDACT_RESPONSE_BODY", "ok,$..", "$.."),
+        ("APIMETRICS_SAMPLE_RATE", "1.5", "1.5"),
+        ("APIMETRICS_SAMPLE_RATE", "half", "half"),
+        ("APIMETRICS_EXCLUDE_PATHS", "health", "health"),
+    ])
+    func aBadPrivacyValueNamesItsVariableAndTheValue(name: String, value: String, quoted: String) {
+        do {
+            _ = try APIMetricsConfiguration.fromEnvironment([name: value])
+            Issue.record("\(name)=\(value) was accepted")
+        } catch {
+            #expect(error.field == name)
+            #expect(error.reason.contains(quoted))
+        }
+    }
+
     @Test func retryDelaysGrowAndStayWithinTheirBounds() {
         let policy = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(100), maxDelay: .seconds(2), jitter: 0.2)
         var generator = SystemRandomNumberGenerator()

@@ -90,7 +90,7 @@ def plan(count):
         consumer = CONSUMERS[n % len(CONSUMERS)]
         kind = n % 9
         if kind == 0:
-            requests.append(("GET", "/health", None, consumer, "/health"))
+            requests.append(("GET", "/orders?sort=id", None, consumer, "/orders"))
         elif kind == 1:
             requests.append(("GET", f"/orders?page={n % 5 + 1}", None, consumer, "/orders"))
         elif kind == 2:
@@ -144,10 +144,18 @@ def validate(expected, files, batches=False):
     log(result.stdout.strip())
 
 
+def send_unlogged(port):
+    """Health checks and probes: answered, never logged (privacy defaults)."""
+    for path, agent in [("/health", "curl/8"), ("/healthz", "curl/8"), ("/robots.txt", "curl/8"),
+                        ("/orders/1", "kube-probe/1.29"), ("/orders/2", "ELB-HealthChecker/2.0")]:
+        subprocess.run(["curl", "-s", "-o", "/dev/null", "-A", agent, f"http://127.0.0.1:{port}{path}"], check=True, timeout=30)
+
+
 def check_file():
     events = os.path.join(WORK, "events.ndjson")
     process, port, err = start_demo({"APIMETRICS_FILE": events, "APIMETRICS_FLUSH_INTERVAL_MS": "200"}, "file")
     expected = send_with_curl(port, plan(100))
+    send_unlogged(port)
     summary = stop_demo(process, err)
     log(f"file: demo stopped with exit 0; {summary.strip().splitlines()[-1]}")
     validate(expected, [events])
@@ -232,7 +240,47 @@ def check_dead_collector():
         collector.terminate()
 
 
+def check_privacy():
+    """Bodies on, default redaction: secrets sent every way never reach the
+    file; consumers come from the demo key table, a Bearer JWT from /login,
+    and a hashed API key."""
+    events = os.path.join(WORK, "privacy.ndjson")
+    process, port, err = start_demo({"APIMETRICS_FILE": events, "APIMETRICS_LOG_BODY": "true"}, "privacy")
+    base = f"http://127.0.0.1:{port}"
+
+    def curl(*args):
+        return subprocess.run(["curl", "-s", *args], capture_output=True, text=True, timeout=30, check=True).stdout
+
+    login = json.loads(curl("-H", "Content-Type: application/json", "--data-binary",
+                            '{"username":"alice","password":"SECRET-PW-1"}', f"{base}/login"))
+    token = login["token"]
+    curl("-H", f"Authorization: Bearer {token}", f"{base}/orders/1?api_key=SECRET-QUERY-1&page=2")
+    curl("-H", "X-API-Key: SECRET-KEY-0123456789", "-H", "Cookie: sid=SECRET-COOKIE-1", f"{base}/orders/2")
+    curl("-H", "X-API-Key: demo-key-bob", "-H", "Content-Type: application/json", "--data-binary",
+         '{"item":"lamp","quantity":1,"card_number":"SECRET-CARD-1","shipping":{"cvv":"SECRET-CVV-1"}}', f"{base}/orders")
+    curl("-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary",
+         "username=carol&password=SECRET-PW-2", f"{base}/login")
+    stop_demo(process, err)
+    text = open(events).read()
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    for secret in ["SECRET-PW-1", "SECRET-PW-2", "SECRET-QUERY-1", "SECRET-KEY-0123456789", "SECRET-COOKIE-1",
+                   "SECRET-CARD-1", "SECRET-CVV-1", token, token.split(".")[1]]:
+        if secret in text:
+            fail(f"privacy: {secret} reached the events file")
+    for visible in ["alice", "lamp", "page=2", "shipping"]:
+        if visible not in text:
+            fail(f"privacy: {visible} is missing from the events file")
+    consumers = [(e["request"]["url"], (e.get("consumer") or {}).get("id")) for e in lines]
+    import hashlib
+    hashed = "sha256:" + hashlib.sha256(b"SECRET-KEY-0123456789").hexdigest()
+    wanted = {("/orders/1?api_key=[REDACTED]&page=2", "alice"), ("/orders/2", hashed), ("/orders", "bob")}
+    if not wanted <= set(consumers):
+        fail(f"privacy: consumers {consumers} lack {wanted - set(consumers)}")
+    log(f"privacy: {len(lines)} events, no secret in the file, consumers from JWT, hashed key and key table")
+
+
 check_file()
+check_privacy()
 check_retries()
 check_dead_collector()
 log("all end-to-end checks passed")
