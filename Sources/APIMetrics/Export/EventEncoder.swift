@@ -17,15 +17,7 @@ struct EventEncoder: Sendable {
         writer.string(utf8: timestamp)
         writer.key("direction")
         writer.string(record.direction.description)
-        writer.key("service")
-        writer.string(context.service)
-        writer.key("env")
-        writer.string(context.environment)
-        if let version = context.version {
-            writer.key("version")
-            writer.string(version)
-        }
-        writeContextTail(into: &writer)
+        context.writeFields(into: &writer)
 
         let target = URLTarget(record.request.target)
         writer.key("request")
@@ -120,15 +112,7 @@ struct EventEncoder: Sendable {
         writer.string(entity.id)
         writer.key("ts")
         writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: entity.timestampNanoseconds))
-        writer.key("service")
-        writer.string(context.service)
-        writer.key("env")
-        writer.string(context.environment)
-        if let version = context.version {
-            writer.key("version")
-            writer.string(version)
-        }
-        writeContextTail(into: &writer)
+        context.writeFields(into: &writer)
         writer.key(entity.kind)
         switch entity.profile {
         case let .consumer(consumer):
@@ -160,24 +144,6 @@ struct EventEncoder: Sendable {
         }
         writer.endObject()
         return writer.bytes
-    }
-
-    /// `tags`, `development` and `instance_id`, shared by events and entities.
-    private func writeContextTail(into writer: inout JSONWriter) {
-        if !context.tags.isEmpty {
-            writer.key("tags")
-            writer.beginArray()
-            for tag in context.tags { writer.string(tag) }
-            writer.endArray()
-        }
-        if context.isDevelopment {
-            writer.key("development")
-            writer.bool(true)
-        }
-        if let instanceID = context.instanceID {
-            writer.key("instance_id")
-            writer.string(instanceID)
-        }
     }
 
     private static func writeConsumer(_ consumer: Consumer, into writer: inout JSONWriter) {

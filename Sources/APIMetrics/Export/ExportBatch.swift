@@ -27,6 +27,35 @@ public struct ServiceContext: Sendable, Hashable {
     }
 }
 
+extension ServiceContext {
+    /// `service`, `env`, `version`, then `tags`, `development` and
+    /// `instance_id`: the fields every event, entity and batch opens with.
+    func writeFields(into writer: inout JSONWriter, includingEventFields: Bool = true) {
+        writer.key("service")
+        writer.string(service)
+        writer.key("env")
+        writer.string(environment)
+        if let version {
+            writer.key("version")
+            writer.string(version)
+        }
+        if includingEventFields && !tags.isEmpty {
+            writer.key("tags")
+            writer.beginArray()
+            for tag in tags { writer.string(tag) }
+            writer.endArray()
+        }
+        if includingEventFields && isDevelopment {
+            writer.key("development")
+            writer.bool(true)
+        }
+        if let instanceID {
+            writer.key("instance_id")
+            writer.string(instanceID)
+        }
+    }
+}
+
 /// One event ready to leave: the processed record and its schema-v1 JSON.
 public struct ExportedEvent: Sendable {
     /// The record after identification and redaction.
@@ -89,20 +118,9 @@ public struct ExportBatch: Sendable {
         writer.beginObject()
         writer.key("v")
         writer.int(1)
-        writer.key("service")
-        writer.string(context.service)
-        writer.key("env")
-        writer.string(context.environment)
-        if let version = context.version {
-            writer.key("version")
-            writer.string(version)
-        }
+        context.writeFields(into: &writer, includingEventFields: false)
         writer.key("sent_at")
         writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: sentAtNanoseconds))
-        if let instanceID = context.instanceID {
-            writer.key("instance_id")
-            writer.string(instanceID)
-        }
         writer.key("dropped")
         writer.int(dropped)
         writer.key("events")
