@@ -5,6 +5,7 @@ let package = Package(
     name: "APIMetrics",
     products: [
         .library(name: "APIMetrics", targets: ["APIMetrics"]),
+        .library(name: "APIMetricsWire", targets: ["APIMetricsWire"]),
         .executable(name: "apimetrics-demo", targets: ["DemoServer"]),
     ],
     dependencies: [],
@@ -14,6 +15,11 @@ let package = Package(
             name: "APIMetrics",
             dependencies: ["CZlib"],
             path: "Sources/APIMetrics"
+        ),
+        .target(
+            name: "APIMetricsWire",
+            dependencies: ["APIMetrics"],
+            path: "Sources/APIMetricsWire"
         ),
         // A small threaded HTTP/1.1 server on POSIX sockets. Not a product: the
         // demo serves its API with it and the tests run their collectors on it.
@@ -28,7 +34,7 @@ let package = Package(
         ),
         .testTarget(
             name: "APIMetricsTests",
-            dependencies: ["APIMetrics", "SocketServer", "CZlib"],
+            dependencies: ["APIMetrics", "APIMetricsWire", "SocketServer", "CZlib"],
             path: "Tests/APIMetricsTests"
         ),
     ],

@@ -43,13 +43,13 @@ public final class ActiveExchange: Sendable {
         var isFinished = false
     }
 
-    init(recorder: Recorder, head: RequestHead, direction: ExchangeDirection, id: EventID) {
+    init(recorder: Recorder, head: RequestHead, direction: ExchangeDirection, id: EventID, startedAt: CaptureInstant) {
         let bodyLimit = recorder.bodyLimit
         self.recorder = recorder
         self.id = id
         self.direction = direction
-        self.startWall = Clock.wallNanoseconds()
-        self.startMonotonic = Clock.monotonicNanoseconds()
+        self.startWall = startedAt.wallNanoseconds
+        self.startMonotonic = startedAt.monotonicNanoseconds
         self.state = Mutex(State(
             request: head,
             requestBody: BodyAccumulator(limit: Self.limit(bodyLimit, recorder, head.headers)),

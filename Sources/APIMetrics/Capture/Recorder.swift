@@ -31,9 +31,12 @@ public final class Recorder: Sendable {
     /// - Parameters:
     ///   - head: the request's method, target, headers, route and peer.
     ///   - direction: `.incoming` for calls this server answers.
+    ///   - startedAt: when the request's first byte arrived; now by default.
     /// - Returns: the exchange to feed and finish.
-    public func begin(_ head: RequestHead, direction: ExchangeDirection = .incoming) -> ActiveExchange {
-        ActiveExchange(recorder: self, head: head, direction: direction, id: ids.next())
+    public func begin(
+        _ head: RequestHead, direction: ExchangeDirection = .incoming, startedAt: CaptureInstant? = nil
+    ) -> ActiveExchange {
+        ActiveExchange(recorder: self, head: head, direction: direction, id: ids.next(), startedAt: startedAt ?? .now())
     }
 
     /// Hands over a record an adapter built itself, as if it had just finished.

@@ -11,9 +11,17 @@ public struct RecordedError: Sendable, Hashable {
         self.message = message
     }
 
-    /// Describes a Swift error by its dynamic type and its description.
+    /// Describes a Swift error by its dynamic type (or its
+    /// ``NamedError/errorType``) and its description.
     public init(_ error: any Error) {
-        self.type = String(describing: Swift.type(of: error))
+        self.type = (error as? any NamedError)?.errorType ?? String(describing: Swift.type(of: error))
         self.message = String(describing: error)
     }
+}
+
+/// An error that names its own type in recorded events, such as a value of
+/// one error type that stands for several kinds (`MalformedRequest`).
+public protocol NamedError: Error {
+    /// The name written as the error's `type`.
+    var errorType: String { get }
 }

@@ -1,0 +1,408 @@
+/// An incremental HTTP/1.1 parser for one direction of a connection.
+///
+/// Bytes may arrive in any split, down to one at a time; the parser keeps
+/// only the line it is in the middle of, never a body. It reports what it
+/// reads through `emit` and never touches the bytes themselves.
+struct HTTPStreamParser {
+    enum Role {
+        case request
+        case response
+    }
+
+    struct Head {
+        /// Request: method, target, version. Response: version, status, reason.
+        var first: String
+        var second: String
+        var third: String
+        var headers: [(name: String, value: String)]
+
+        var status: Int { Int(second) ?? 0 }
+
+        func header(_ name: String) -> String? {
+            headers.first { HeaderName.equal($0.name, name) }?.value
+        }
+
+        func values(_ name: String) -> [String] {
+            headers.filter { HeaderName.equal($0.name, name) }.map(\.value)
+        }
+    }
+
+    /// How the body of the message whose head was just read is framed.
+    enum Framing: Equatable {
+        case none
+        case length(Int)
+        case chunked
+        case untilClose
+        /// The connection leaves HTTP after this head (101, CONNECT 2xx).
+        case switched
+        /// The head cannot be framed (bad Content-Length, unknown coding).
+        case invalid(String)
+    }
+
+    enum Event {
+        /// The first byte of a new message arrived.
+        case messageStart
+        case head(Head)
+        case body(ArraySlice<UInt8>)
+        case end
+        /// The stream cannot be read further; `partial` is the start line
+        /// when it was read before the failure.
+        case failure(String, partial: Head?)
+    }
+
+    struct Limits {
+        var startLine = 8 * 1024
+        var headerSection = 64 * 1024
+        var headerCount = 100
+    }
+
+    private enum State {
+        case idle
+        case startLine
+        case headers
+        case lengthBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case untilClose
+        case done
+    }
+
+    let role: Role
+    let limits: Limits
+    private var state = State.idle
+    private var line: [UInt8] = []
+    private var headSize = 0
+    private var head: Head?
+    private var pendingHeaders: [(name: String, value: String)] = []
+    /// For responses: decides the framing from the head (the caller knows
+    /// the request's method). For requests it is computed here.
+    var framing: (Head) -> Framing
+
+    /// Whether the parser stopped for good (failure or switched protocols).
+    var isStopped: Bool {
+        if case .done = state { return true }
+        return false
+    }
+
+    /// Whether a message has started and not yet ended.
+    var isInMessage: Bool {
+        switch state {
+        case .idle, .done: return false
+        default: return true
+        }
+    }
+
+    init(role: Role, limits: Limits = Limits(), framing: @escaping (Head) -> Framing) {
+        self.role = role
+        self.limits = limits
+        self.framing = framing
+    }
+
+    mutating func stop() {
+        state = .done
+        line = []
+    }
+
+    /// Parses `bytes`; returns how many it consumed, which is fewer than all
+    /// only when the parser stopped (a failure, or a switch of protocols).
+    @discardableResult
+    mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (Event) -> Void) -> Int {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            switch state {
+            case .done:
+                return index - bytes.startIndex
+            case .idle:
+                // Empty lines between messages are tolerated (RFC 9112 §2.2).
+                let byte = bytes[index]
+                if byte == 0x0D || byte == 0x0A {
+                    index += 1
+                    continue
+                }
+                emit(.messageStart)
+                state = .startLine
+                line.removeAll(keepingCapacity: true)
+                headSize = 0
+                pendingHeaders = []
+            case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd:
+                guard let newline = bytes[index...].firstIndex(of: 0x0A) else {
+                    line.append(contentsOf: bytes[index...])
+                    _ = checkLineLimit(emit: emit)
+                    return bytes.count
+                }
+                line.append(contentsOf: bytes[index..<newline])
+                index = newline + 1
+                if !checkLineLimit(emit: emit) { return index - bytes.startIndex }
+                if line.last == 0x0D { line.removeLast() }
+                let completed = line
+                line.removeAll(keepingCapacity: true)
+                lineCompleted(completed, emit: emit)
+            case let .lengthBody(remaining):
+                let take = min(remaining, bytes.endIndex - index)
+                emit(.body(bytes[index..<index + take]))
+                index += take
+                if remaining - take == 0 {
+                    state = .idle
+                    emit(.end)
+                } else {
+                    state = .lengthBody(remaining: remaining - take)
+                }
+            case let .chunkData(remaining):
+                let take = min(remaining, bytes.endIndex - index)
+                emit(.body(bytes[index..<index + take]))
+                index += take
+                state = remaining - take == 0 ? .chunkDataEnd : .chunkData(remaining: remaining - take)
+            case .untilClose:
+                emit(.body(bytes[index...]))
+                index = bytes.endIndex
+            }
+        }
+        return bytes.count
+    }
+
+    /// The peer closed: a close-delimited body ends here; any other message
+    /// cut short is reported as a failure.
+    mutating func finish(emit: (Event) -> Void) {
+        switch state {
+        case .untilClose:
+            state = .idle
+            emit(.end)
+        case .idle, .done:
+            break
+        default:
+            fail("the connection closed in the middle of a message", emit: emit)
+        }
+        state = .done
+    }
+
+    private mutating func checkLineLimit(emit: (Event) -> Void) -> Bool {
+        switch state {
+        case .startLine:
+            if line.count > limits.startLine {
+                fail("the start line is longer than \(limits.startLine) bytes", emit: emit)
+                return false
+            }
+        case .headers, .trailers:
+            if headSize + line.count > limits.headerSection {
+                fail("the header section is larger than \(limits.headerSection) bytes", emit: emit)
+                return false
+            }
+        default:
+            if line.count > 4096 {
+                fail("a chunk line is longer than 4096 bytes", emit: emit)
+                return false
+            }
+        }
+        return true
+    }
+
+    private mutating func fail(_ reason: String, emit: (Event) -> Void) {
+        state = .done
+        line = []
+        let partial = head
+        head = nil
+        emit(.failure(reason, partial: partial))
+    }
+
+    private mutating func lineCompleted(_ bytes: [UInt8], emit: (Event) -> Void) {
+        switch state {
+        case .startLine:
+            guard let parsed = parseStartLine(bytes) else {
+                fail(role == .request ? "malformed request line" : "malformed status line", emit: emit)
+                return
+            }
+            head = parsed
+            state = .headers
+        case .headers:
+            headSize += bytes.count + 2
+            if bytes.isEmpty {
+                guard var head else { return }
+                head.headers = pendingHeaders
+                self.head = nil
+                emit(.head(head))
+                if case .done = state { return }
+                begin(framing(head), emit: emit)
+                return
+            }
+            guard let field = parseField(bytes) else {
+                fail("malformed header field", emit: emit)
+                return
+            }
+            pendingHeaders.append(field)
+            if pendingHeaders.count > limits.headerCount {
+                fail("more than \(limits.headerCount) header fields", emit: emit)
+            }
+        case .chunkSize:
+            let sizeText = bytes.prefix { $0 != UInt8(ascii: ";") }
+            guard let size = parseHex(sizeText) else {
+                fail("malformed chunk size", emit: emit)
+                return
+            }
+            if size == 0 {
+                headSize = 0
+                state = .trailers
+            } else {
+                state = .chunkData(remaining: size)
+            }
+        case .chunkDataEnd:
+            guard bytes.isEmpty else {
+                fail("chunk data not followed by CRLF", emit: emit)
+                return
+            }
+            state = .chunkSize
+        case .trailers:
+            headSize += bytes.count + 2
+            if bytes.isEmpty {
+                state = .idle
+                emit(.end)
+            } else if parseField(bytes) == nil {
+                fail("malformed trailer field", emit: emit)
+            }
+        default:
+            break
+        }
+    }
+
+    private mutating func begin(_ framing: Framing, emit: (Event) -> Void) {
+        switch framing {
+        case .none:
+            state = .idle
+            emit(.end)
+        case let .length(count):
+            if count == 0 {
+                state = .idle
+                emit(.end)
+            } else {
+                state = .lengthBody(remaining: count)
+            }
+        case .chunked:
+            state = .chunkSize
+        case .untilClose:
+            state = .untilClose
+        case .switched:
+            state = .done
+            emit(.end)
+        case let .invalid(reason):
+            fail(reason, emit: emit)
+        }
+    }
+
+    private func parseStartLine(_ bytes: [UInt8]) -> Head? {
+        guard !bytes.isEmpty, bytes.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        switch role {
+        case .request:
+            let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty,
+                  parts[0].utf8.allSatisfy(HeaderName.isTokenByte),
+                  parts[2].hasPrefix("HTTP/1.") else { return nil }
+            return Head(first: String(parts[0]), second: String(parts[1]), third: String(parts[2]), headers: [])
+        case .response:
+            let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."),
+                  parts[1].count == 3, let status = Int(parts[1]), (100...999).contains(status) else { return nil }
+            return Head(first: String(parts[0]), second: String(parts[1]), third: parts.count > 2 ? String(parts[2]) : "", headers: [])
+        }
+    }
+
+    private func parseField(_ bytes: [UInt8]) -> (name: String, value: String)? {
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
+        let name = bytes[..<colon]
+        guard name.allSatisfy(HeaderName.isTokenByte) else { return nil }
+        var value = bytes[(colon + 1)...]
+        while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
+        while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
+        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+    }
+
+    private func parseHex(_ bytes: ArraySlice<UInt8>) -> Int? {
+        var trimmed = bytes
+        while let last = trimmed.last, last == 0x20 || last == 0x09 { trimmed = trimmed.dropLast() }
+        guard !trimmed.isEmpty, trimmed.count <= 15 else { return nil }
+        var value = 0
+        for byte in trimmed {
+            let digit: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = Int(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = Int(byte - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = Int(byte - UInt8(ascii: "A")) + 10
+            default: return nil
+            }
+            value = value << 4 | digit
+        }
+        return value
+    }
+
+    /// The framing of a request body (RFC 9112 §6.3).
+    static func requestFraming(_ head: Head) -> Framing {
+        let codings = head.values("transfer-encoding")
+        if !codings.isEmpty {
+            return lastCoding(codings) == "chunked" ? .chunked : .invalid("a request transfer coding other than chunked")
+        }
+        switch contentLength(head) {
+        case let .some(.some(length)): return .length(length)
+        case .some(.none): return .none
+        case .none: return .invalid("an invalid Content-Length")
+        }
+    }
+
+    /// The framing of a response body, given the request's method.
+    static func responseFraming(_ head: Head, requestMethod: String?) -> Framing {
+        let status = head.status
+        if status == 101 { return .switched }
+        if requestMethod == "CONNECT" && (200..<300).contains(status) { return .switched }
+        if (100..<200).contains(status) || status == 204 || status == 304 || requestMethod == "HEAD" {
+            return .none
+        }
+        let codings = head.values("transfer-encoding")
+        if !codings.isEmpty {
+            return lastCoding(codings) == "chunked" ? .chunked : .untilClose
+        }
+        switch contentLength(head) {
+        case let .some(.some(length)): return .length(length)
+        case .some(.none): return .untilClose
+        case .none: return .invalid("an invalid Content-Length")
+        }
+    }
+
+    private static func lastCoding(_ values: [String]) -> String? {
+        values.joined(separator: ",").split(separator: ",").last.map { String($0).trimmed.lowercased() }
+    }
+
+    /// `.some(nil)` when absent, `.some(n)` when valid, `nil` when invalid
+    /// (differing or malformed values).
+    private static func contentLength(_ head: Head) -> Int?? {
+        let values = head.values("content-length").flatMap { $0.split(separator: ",").map { String($0).trimmed } }
+        guard let first = values.first else { return .some(nil) }
+        guard values.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              first.count <= 15, let length = Int(first) else { return nil }
+        return .some(length)
+    }
+}
+
+enum HeaderName {
+    static func equal(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.count == rhs.utf8.count && lhs.lowercased() == rhs.lowercased()
+    }
+
+    /// RFC 9110 token characters.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var slice = Substring(self)
+        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
+        return String(slice)
+    }
+}

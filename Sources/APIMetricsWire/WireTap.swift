@@ -1,0 +1,353 @@
+import APIMetrics
+import Synchronization
+
+/// Records the HTTP/1.1 exchanges of one connection from the bytes a
+/// hand-rolled server reads and writes, with no knowledge of its types.
+///
+/// Hand it every byte read from the connection (``inbound(_:)``), every byte
+/// written to it (``outbound(_:)``), and tell it when the connection closes
+/// (``close()``). It parses both directions incrementally — any split, down
+/// to one byte at a time — pairs pipelined requests with their responses in
+/// order, and records each exchange from the request's first byte to the
+/// response's last. It only reads the bytes; what the server sends and
+/// receives is never touched.
+///
+/// ```swift
+/// let tap = WireTap(recorder: metrics.recorder, clientAddress: peer)
+/// let count = recv(fd, &buffer, buffer.count, 0)
+/// tap.inbound(buffer[..<count])
+/// // … the router matched: tap.setRoute("/orders/{id}")
+/// tap.outbound(responseBytes); send(fd, responseBytes, responseBytes.count, 0)
+/// tap.close()
+/// ```
+///
+/// Malformed input, or input past the ``Limits``, stops the tap for that
+/// direction of the connection; what it knew is recorded with an error.
+/// Upgrade and CONNECT stop parsing once the server switches protocols; the
+/// exchange is recorded as switched.
+public final class WireTap: Sendable {
+    /// Bounds on what one message's head may hold.
+    public struct Limits: Sendable, Hashable {
+        /// The longest request or status line, in bytes.
+        public var startLineBytes: Int
+        /// The largest header section, in bytes.
+        public var headerSectionBytes: Int
+        /// The most header fields.
+        public var headerCount: Int
+
+        /// Creates limits.
+        public init(startLineBytes: Int = 8 * 1024, headerSectionBytes: Int = 64 * 1024, headerCount: Int = 100) {
+            self.startLineBytes = startLineBytes
+            self.headerSectionBytes = headerSectionBytes
+            self.headerCount = headerCount
+        }
+
+        /// 8 KiB start line, 64 KiB header section, 100 fields.
+        public static let `default` = Limits()
+    }
+
+    /// The most bytes held after a CONNECT or Upgrade request while waiting
+    /// to see whether the server switches protocols.
+    static let maxHeldBytes = 64 * 1024
+
+    private struct Pending {
+        var exchange: ActiveExchange
+        var method: String
+        var hasResponseHead = false
+        var awaitsSwitch = false
+    }
+
+    private struct State {
+        var requests: HTTPStreamParser
+        var responses: HTTPStreamParser
+        var pending: [Pending] = []
+        var receiving: ActiveExchange?
+        var requestStart: CaptureInstant?
+        var isInterim = false
+        var isHoldingInbound = false
+        var held: [UInt8] = []
+        var isClosed = false
+    }
+
+    private let recorder: Recorder
+    private let clientAddress: String?
+    private let limits: HTTPStreamParser.Limits
+    private let state: Mutex<State>
+
+    /// Creates a tap for one connection.
+    ///
+    /// - Parameters:
+    ///   - recorder: where exchanges are recorded (``APIMetrics/recorder``).
+    ///   - clientAddress: the peer's address, written as `client_ip`.
+    ///   - limits: bounds on each message's head.
+    public init(recorder: Recorder, clientAddress: String? = nil, limits: Limits = .default) {
+        self.recorder = recorder
+        self.clientAddress = clientAddress
+        let parserLimits = HTTPStreamParser.Limits(
+            startLine: limits.startLineBytes, headerSection: limits.headerSectionBytes, headerCount: limits.headerCount)
+        self.limits = parserLimits
+        self.state = Mutex(State(
+            requests: WireTap.makeRequestParser(parserLimits),
+            // The server writes the responses itself: they get the default
+            // limits, whatever is asked of requests.
+            responses: HTTPStreamParser(role: .response, limits: HTTPStreamParser.Limits()) { _ in .untilClose }))
+    }
+
+    private static func makeRequestParser(_ limits: HTTPStreamParser.Limits) -> HTTPStreamParser {
+        HTTPStreamParser(role: .request, limits: limits) { head in
+            if head.first == "CONNECT" || WireTap.asksUpgrade(head) { return .switched }
+            return HTTPStreamParser.requestFraming(head)
+        }
+    }
+
+    private static func asksUpgrade(_ head: HTTPStreamParser.Head) -> Bool {
+        guard head.header("upgrade") != nil else { return false }
+        return head.values("connection").contains { $0.lowercased().contains("upgrade") }
+    }
+
+    /// The exchange the server is answering now: the oldest whose response
+    /// has not started. Use it to name the consumer or report an error.
+    public var currentExchange: ActiveExchange? {
+        state.withLock { state in state.pending.first { !$0.hasResponseHead }?.exchange }
+    }
+
+    /// Names the route template of the exchange the server is answering now.
+    public func setRoute(_ route: String) {
+        currentExchange?.setRoute(route)
+    }
+
+    /// Bytes the server read from the connection, in order.
+    public func inbound<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        let array = Array(bytes)
+        guard !array.isEmpty else { return }
+        state.withLock { state in
+            guard !state.isClosed else { return }
+            feedRequests(array[...], &state)
+        }
+    }
+
+    /// Bytes the server wrote to the connection, in order.
+    public func outbound<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        let array = Array(bytes)
+        guard !array.isEmpty else { return }
+        state.withLock { state in
+            guard !state.isClosed else { return }
+            feedResponses(array[...], &state)
+        }
+    }
+
+    /// The connection closed: a close-delimited response ends here, and any
+    /// request left without a response is recorded with an error saying so.
+    public func close() {
+        state.withLock { state in
+            guard !state.isClosed else { return }
+            var responses = state.responses
+            var events: [HTTPStreamParser.Event] = []
+            responses.finish { events.append($0) }
+            state.responses = responses
+            for event in events { handleResponse(event, &state) }
+            var requests = state.requests
+            var requestEvents: [HTTPStreamParser.Event] = []
+            if !state.isHoldingInbound { requests.finish { requestEvents.append($0) } }
+            state.requests = requests
+            for event in requestEvents { handleRequest(event, &state) }
+            for pending in state.pending {
+                if !pending.hasResponseHead {
+                    pending.exchange.reportError(WireError.noResponse)
+                }
+                pending.exchange.finish()
+            }
+            state.pending.removeAll()
+            state.receiving = nil
+            state.isClosed = true
+        }
+    }
+
+    // MARK: - Requests
+
+    private func feedRequests(_ bytes: ArraySlice<UInt8>, _ state: inout State) {
+        if state.isHoldingInbound {
+            hold(bytes, &state)
+            return
+        }
+        var parser = state.requests
+        guard !parser.isStopped else { return }
+        var events: [HTTPStreamParser.Event] = []
+        let consumed = parser.feed(bytes) { events.append($0) }
+        state.requests = parser
+        for event in events { handleRequest(event, &state) }
+        if state.isHoldingInbound && consumed < bytes.count {
+            hold(bytes[(bytes.startIndex + consumed)...], &state)
+        }
+    }
+
+    private func hold(_ bytes: ArraySlice<UInt8>, _ state: inout State) {
+        if state.held.count + bytes.count > Self.maxHeldBytes {
+            // Past the bound it is tunnel traffic, not HTTP: stop looking.
+            state.held = []
+            state.isHoldingInbound = false
+            state.requests.stop()
+            return
+        }
+        state.held.append(contentsOf: bytes)
+    }
+
+    private func handleRequest(_ event: HTTPStreamParser.Event, _ state: inout State) {
+        switch event {
+        case .messageStart:
+            state.requestStart = .now()
+        case let .head(head):
+            var headers = HeaderFields()
+            for field in head.headers { headers.append(name: field.name, value: field.value) }
+            let exchange = recorder.begin(
+                RequestHead(method: head.first, target: head.second, headers: headers, clientAddress: clientAddress),
+                startedAt: state.requestStart)
+            state.requestStart = nil
+            let awaitsSwitch = head.first == "CONNECT" || Self.asksUpgrade(head)
+            state.pending.append(Pending(exchange: exchange, method: head.first, awaitsSwitch: awaitsSwitch))
+            state.receiving = exchange
+            if awaitsSwitch { state.isHoldingInbound = true }
+        case let .body(bytes):
+            state.receiving?.recordRequestBody(bytes)
+        case .end:
+            state.receiving = nil
+        case let .failure(reason, partial):
+            let error = WireError.malformedRequest(reason)
+            if let receiving = state.receiving {
+                receiving.reportError(error)
+            } else {
+                // No whole head was read: record what arrived, so that the
+                // server's error response has an exchange to belong to.
+                let exchange = recorder.begin(
+                    RequestHead(method: partial?.first ?? "INVALID", target: partial?.second ?? "", clientAddress: clientAddress),
+                    startedAt: state.requestStart)
+                exchange.reportError(error)
+                state.pending.append(Pending(exchange: exchange, method: "INVALID"))
+            }
+            state.receiving = nil
+            state.requestStart = nil
+        }
+    }
+
+    // MARK: - Responses
+
+    private func feedResponses(_ bytes: ArraySlice<UInt8>, _ state: inout State) {
+        var parser = state.responses
+        guard !parser.isStopped else { return }
+        // Each final response takes the method of the next request in line.
+        let methods = MethodQueue(state.pending.filter { !$0.hasResponseHead }.map(\.method))
+        parser.framing = { head in
+            let isInterim = (100..<200).contains(head.status) && head.status != 101
+            let method = isInterim ? methods.peek() : methods.next()
+            return HTTPStreamParser.responseFraming(head, requestMethod: method)
+        }
+        var events: [HTTPStreamParser.Event] = []
+        _ = parser.feed(bytes) { events.append($0) }
+        state.responses = parser
+        for event in events { handleResponse(event, &state) }
+    }
+
+    private func handleResponse(_ event: HTTPStreamParser.Event, _ state: inout State) {
+        switch event {
+        case .messageStart:
+            break
+        case let .head(head):
+            guard let index = state.pending.firstIndex(where: { !$0.hasResponseHead }) else {
+                // A response nobody asked for: the stream is not what we think.
+                state.responses.stop()
+                return
+            }
+            let status = head.status
+            if (100..<200).contains(status) && status != 101 {
+                state.isInterim = true
+                return
+            }
+            var headers = HeaderFields()
+            for field in head.headers { headers.append(name: field.name, value: field.value) }
+            state.pending[index].hasResponseHead = true
+            let pending = state.pending[index]
+            pending.exchange.recordResponseHead(ResponseHead(status: status, headers: headers))
+            let switched = status == 101 || (pending.method == "CONNECT" && (200..<300).contains(status))
+            if switched {
+                pending.exchange.setMetadata("switched", forKey: "connection")
+                state.isHoldingInbound = false
+                state.held = []
+                state.requests.stop()
+            } else if pending.awaitsSwitch {
+                resumeInbound(&state)
+            }
+        case let .body(bytes):
+            if !state.isInterim, let front = state.pending.first(where: \.hasResponseHead) {
+                front.exchange.recordResponseBody(bytes)
+            }
+        case .end:
+            if state.isInterim {
+                state.isInterim = false
+                return
+            }
+            guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return }
+            let finished = state.pending.remove(at: index)
+            finished.exchange.finish()
+            if finished.exchange === state.receiving { state.receiving = nil }
+        case let .failure(reason, _):
+            if let index = state.pending.firstIndex(where: { $0.hasResponseHead }) ?? state.pending.indices.first {
+                let failed = state.pending.remove(at: index)
+                failed.exchange.reportError(WireError.malformedResponse(reason))
+                failed.exchange.finish()
+            }
+        }
+    }
+
+    /// The server answered a CONNECT or Upgrade request without switching:
+    /// what the client sent meanwhile is HTTP after all.
+    private func resumeInbound(_ state: inout State) {
+        state.isHoldingInbound = false
+        state.requests = Self.makeRequestParser(limits)
+        let held = state.held
+        state.held = []
+        if !held.isEmpty { feedRequests(held[...], &state) }
+    }
+}
+
+/// The methods of requests awaiting responses, consumed in order.
+private final class MethodQueue {
+    private var methods: [String]
+    private var index = 0
+
+    init(_ methods: [String]) {
+        self.methods = methods
+    }
+
+    func peek() -> String? {
+        index < methods.count ? methods[index] : nil
+    }
+
+    func next() -> String? {
+        defer { index += 1 }
+        return peek()
+    }
+}
+
+/// What the wire tap attaches to an exchange it could not read whole.
+public struct WireError: NamedError, Sendable, Hashable, CustomStringConvertible {
+    /// A short name, such as `MalformedRequest`.
+    public let kind: String
+    /// What was wrong.
+    public let reason: String
+
+    static func malformedRequest(_ reason: String) -> WireError {
+        WireError(kind: "MalformedRequest", reason: reason)
+    }
+
+    static func malformedResponse(_ reason: String) -> WireError {
+        WireError(kind: "MalformedResponse", reason: reason)
+    }
+
+    static let noResponse = WireError(kind: "NoResponse", reason: "the connection closed before a response was sent")
+
+    /// The kind, written as the error's `type`.
+    public var errorType: String { kind }
+
+    /// What was wrong.
+    public var description: String { reason }
+}
