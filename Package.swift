@@ -29,7 +29,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "DemoServer",
-            dependencies: ["APIMetrics", "SocketServer"],
+            dependencies: ["APIMetrics", "APIMetricsWire", "SocketServer"],
             path: "Examples/DemoServer"
         ),
         .testTarget(

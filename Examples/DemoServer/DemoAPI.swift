@@ -2,8 +2,8 @@ import APIMetrics
 import Foundation
 import SocketServer
 
-/// The demo's JSON API. Handlers know nothing of APIMetrics; ``handle(_:_:)``
-/// records each call through the recorder around them.
+/// The demo's JSON API. Handlers know nothing of APIMetrics: each
+/// connection's `WireTap` records the calls from the bytes on the wire.
 struct DemoAPI: Sendable {
     struct HandlerError: Error, ResponseStatusProviding, CustomStringConvertible {
         var responseStatus: Int
@@ -16,55 +16,29 @@ struct DemoAPI: Sendable {
         var respond: @Sendable (SocketRequest, [String: String]) throws -> SocketResponse
     }
 
-    let recorder: Recorder
     let routes: [Route]
 
-    init(recorder: Recorder) {
-        self.recorder = recorder
+    init() {
         self.routes = Self.makeRoutes(store: OrderStore())
     }
 
-    /// Serves one request and records it: the exchange starts when the
-    /// request has been read and finishes when the response is written.
+    /// Serves one request. The connection's wire tap records the exchange
+    /// from the bytes; the handler only names the route and reports errors.
     func handle(_ request: SocketRequest, _ writer: SocketHTTPServer.ResponseWriter) {
         let match = self.match(request)
-        guard recorder.isRecording else {
-            writer.write(respond(request, match))
-            return
+        let tap = (writer.observer as? TapObserver)?.tap
+        if let template = match?.route.template {
+            tap?.setRoute(template)
         }
-        let exchange = recorder.begin(RequestHead(
-            method: request.method, target: request.target,
-            headers: HeaderFields(request.headers.map { ($0.name, $0.value) }),
-            route: match?.route.template, clientAddress: request.clientAddress))
-        exchange.recordRequestBody(request.body)
         let response: SocketResponse
-        var failure: (any Error)?
         do {
             response = try respondThrowing(request, match)
         } catch {
-            failure = error
+            tap?.currentExchange?.reportError(error)
             let status = (error as? any ResponseStatusProviding)?.responseStatus ?? 500
             response = .json(status, #"{"error":"\#(escape(String(describing: error)))"}"#)
         }
-        let bodyBytes = writer.write(response)
-        exchange.recordResponseHead(ResponseHead(
-            status: response.status,
-            headers: HeaderFields(response.headers.map { ($0.name, $0.value) })))
-        exchange.recordResponseBody(response.body.prefix(bodyBytes))
-        if let failure {
-            exchange.fail(failure)
-        } else {
-            exchange.finish()
-        }
-    }
-
-    private func respond(_ request: SocketRequest, _ match: (route: Route, parameters: [String: String])?) -> SocketResponse {
-        do {
-            return try respondThrowing(request, match)
-        } catch {
-            let status = (error as? any ResponseStatusProviding)?.responseStatus ?? 500
-            return .json(status, #"{"error":"\#(escape(String(describing: error)))"}"#)
-        }
+        writer.write(response)
     }
 
     private func respondThrowing(_ request: SocketRequest, _ match: (route: Route, parameters: [String: String])?) throws -> SocketResponse {

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import APIMetrics
+import APIMetricsWire
 import Dispatch
 import Foundation
 import SocketServer
@@ -51,8 +52,14 @@ do {
 }
 
 signal(SIGPIPE, SIG_IGN)
-let api = DemoAPI(recorder: metrics.recorder)
-let server = SocketHTTPServer(host: host, port: port) { request, writer in
+let api = DemoAPI()
+let recorder = metrics.recorder
+@Sendable func observe(_ peer: String) -> (any ConnectionObserver)? {
+    TapObserver(tap: WireTap(recorder: recorder, clientAddress: peer))
+}
+// With APIMETRICS_DISABLED the tap is not installed at all: nothing of
+// APIMetrics stays on the request path.
+let server = SocketHTTPServer(host: host, port: port, observe: recorder.isRecording ? observe : nil) { request, writer in
     api.handle(request, writer)
 }
 let boundPort: UInt16

@@ -8,6 +8,16 @@ import Darwin
 import Foundation
 import Synchronization
 
+/// Sees every byte a connection reads and writes, in order, and its close.
+public protocol ConnectionObserver: Sendable {
+    /// Bytes read from the peer.
+    func inbound(_ bytes: ArraySlice<UInt8>)
+    /// Bytes written to the peer, once written.
+    func outbound(_ bytes: ArraySlice<UInt8>)
+    /// The connection closed.
+    func close()
+}
+
 /// A small HTTP/1.1 server on POSIX sockets: one thread accepts, one thread
 /// serves each connection with blocking reads and writes. Keep-alive,
 /// Content-Length and chunked request bodies, `Expect: 100-continue`.
@@ -20,12 +30,15 @@ public final class SocketHTTPServer: Sendable {
         fileprivate let descriptor: Int32
         fileprivate let keepAlive: Bool
         fileprivate let isHead: Bool
+        /// The connection's observer, when the server was given one.
+        public let observer: (any ConnectionObserver)?
         private let written = Mutex<Bool>(false)
 
-        fileprivate init(descriptor: Int32, keepAlive: Bool, isHead: Bool) {
+        fileprivate init(descriptor: Int32, keepAlive: Bool, isHead: Bool, observer: (any ConnectionObserver)?) {
             self.descriptor = descriptor
             self.keepAlive = keepAlive
             self.isHead = isHead
+            self.observer = observer
         }
 
         /// Whether a response was written.
@@ -55,6 +68,7 @@ public final class SocketHTTPServer: Sendable {
             let body = (isHead || bodyless) ? [] : response.body
             bytes.append(contentsOf: body)
             _ = SocketHTTPServer.sendAll(descriptor, bytes)
+            observer?.outbound(bytes[...])
             return body.count
         }
     }
@@ -68,6 +82,7 @@ public final class SocketHTTPServer: Sendable {
     private let requestedPort: UInt16
     private let handler: Handler
     private let idleTimeoutSeconds: Int
+    private let observe: (@Sendable (_ peer: String) -> (any ConnectionObserver)?)?
 
     private struct State {
         var listener: Int32 = -1
@@ -85,11 +100,17 @@ public final class SocketHTTPServer: Sendable {
     ///   - host: an IPv4 or IPv6 address, or `localhost`.
     ///   - port: the port, 0 for any free one.
     ///   - idleTimeoutSeconds: how long a keep-alive connection may idle.
-    public init(host: String = "127.0.0.1", port: UInt16 = 0, idleTimeoutSeconds: Int = 30, handler: @escaping Handler) {
+    ///   - observe: makes an observer for each new connection, given the peer.
+    public init(
+        host: String = "127.0.0.1", port: UInt16 = 0, idleTimeoutSeconds: Int = 30,
+        observe: (@Sendable (_ peer: String) -> (any ConnectionObserver)?)? = nil,
+        handler: @escaping Handler
+    ) {
         self.host = host == "localhost" ? "127.0.0.1" : host
         self.requestedPort = port
         self.handler = handler
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.observe = observe
     }
 
     /// The bound port, once started.
@@ -213,9 +234,11 @@ public final class SocketHTTPServer: Sendable {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var noDelay: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+        let observer = observe?(peer)
         defer {
             state.withLock { _ = $0.connections.remove(descriptor) }
             close(descriptor)
+            observer?.close()
         }
         var reader = RequestReader { buffer in
             var chunk = [UInt8](repeating: 0, count: 16 * 1024)
@@ -223,6 +246,7 @@ public final class SocketHTTPServer: Sendable {
                 let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
                 if count > 0 {
                     buffer.append(contentsOf: chunk[..<count])
+                    observer?.inbound(chunk[..<count])
                     return true
                 }
                 if count < 0 && errno == EINTR { continue }
@@ -233,20 +257,22 @@ public final class SocketHTTPServer: Sendable {
             let request: SocketRequest
             do {
                 request = try reader.next(peer: peer) {
-                    _ = Self.sendAll(descriptor, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                    let interim = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+                    _ = Self.sendAll(descriptor, interim)
+                    observer?.outbound(interim[...])
                 }
             } catch {
                 switch error {
                 case .closed:
                     break
                 case .headersTooLarge:
-                    ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false)
+                    ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false, observer: observer)
                         .write(.json(431, #"{"error":"request header section too large"}"#))
                 case .bodyTooLarge:
-                    ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false)
+                    ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false, observer: observer)
                         .write(.json(413, #"{"error":"request body too large"}"#))
                 case .malformed:
-                    ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false)
+                    ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false, observer: observer)
                         .write(.json(400, #"{"error":"malformed request"}"#))
                 }
                 return
@@ -255,7 +281,7 @@ public final class SocketHTTPServer: Sendable {
             let keepAlive = request.version == "HTTP/1.1"
                 ? !connectionHeader.contains("close")
                 : connectionHeader.contains("keep-alive")
-            let writer = ResponseWriter(descriptor: descriptor, keepAlive: keepAlive, isHead: request.method == "HEAD")
+            let writer = ResponseWriter(descriptor: descriptor, keepAlive: keepAlive, isHead: request.method == "HEAD", observer: observer)
             state.withLock { $0.busy += 1 }
             handler(request, writer)
             if !writer.hasWritten {
