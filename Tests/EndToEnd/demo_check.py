@@ -14,6 +14,7 @@ usage: demo_check.py DEMO_BINARY
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -279,7 +280,92 @@ def check_privacy():
     log(f"privacy: {len(lines)} events, no secret in the file, consumers from JWT, hashed key and key table")
 
 
+def raw_exchange(port, chunks, delay=0.0, expect_close=False):
+    """Sends byte chunks on one connection and reads until it goes quiet."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        for chunk in chunks:
+            connection.sendall(chunk)
+            if delay:
+                time.sleep(delay)
+    except OSError:
+        pass  # the server answered and closed while we were still sending
+    connection.settimeout(0.5)
+    received = b""
+    while True:
+        try:
+            data = connection.recv(65536)
+        except (socket.timeout, OSError):
+            break
+        if not data:
+            break
+        received += data
+    connection.close()
+    return received
+
+
+def check_wire():
+    """Raw sockets through the demo's wire tap: every valid request appears
+    once with the right method, route, status and sizes."""
+    events = os.path.join(WORK, "wire.ndjson")
+    process, port, err = start_demo({"APIMETRICS_FILE": events, "APIMETRICS_LOG_BODY": "true",
+                                     "APIMETRICS_LOG_BODY_TYPES": "all", "APIMETRICS_MAX_BODY_BYTES": "1024"}, "wire")
+    head = "Host: t\r\n"
+    answers = []
+    answers.append(raw_exchange(port, [(
+        f"GET /orders/1?w=p1 HTTP/1.1\r\n{head}\r\nGET /orders/2?w=p2 HTTP/1.1\r\n{head}\r\n"
+        f"POST /orders?w=p3 HTTP/1.1\r\n{head}Content-Type: application/json\r\nContent-Length: 14\r\n\r\n{{\"item\":\"abc\"}}").encode()]))
+    answers.append(raw_exchange(port, [bytes([b]) for b in f"GET /orders/3?w=bytewise HTTP/1.1\r\n{head}\r\n".encode()]))
+    answers.append(raw_exchange(port, [
+        f"POST /orders?w=chunked HTTP/1.1\r\n{head}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode(),
+        b"7\r\n{\"item\"\r\n", b"8;ext=1\r\n:\"lamp\"}\r\n", b"0\r\n\r\n"], delay=0.02))
+    big = b"x" * (1 << 20)
+    answers.append(raw_exchange(port, [f"POST /orders?w=big HTTP/1.1\r\n{head}Content-Type: text/plain\r\nContent-Length: {len(big)}\r\n\r\n".encode() + big]))
+    binary = bytes(range(256)) * 4
+    answers.append(raw_exchange(port, [f"POST /orders?w=binary HTTP/1.1\r\n{head}Content-Type: application/octet-stream\r\nContent-Length: {len(binary)}\r\n\r\n".encode() + binary]))
+    answers.append(raw_exchange(port, [f"HEAD /orders/4?w=head HTTP/1.1\r\n{head}\r\n".encode(),
+                                       f"GET /orders/4?w=get HTTP/1.1\r\n{head}\r\n".encode()], delay=0.05))
+    answers.append(raw_exchange(port, [b"\x16\x03\x01\x00\xa5garbage\r\n\r\n"]))
+    answers.append(raw_exchange(port, [f"GET /orders/5?w=huge HTTP/1.1\r\n{head}X-Big: {'a' * 200_000}\r\n\r\n".encode()]))
+    after = raw_exchange(port, [f"GET /orders/6?w=after HTTP/1.1\r\n{head}\r\n".encode()])
+    if not after.startswith(b"HTTP/1.1 200"):
+        fail(f"wire: the demo stopped answering after garbage: {after[:80]!r}")
+    stop_demo(process, err)
+    lines = [json.loads(line) for line in open(events) if line.strip()]
+    by_tag = {}
+    for event in lines:
+        tag = (event["request"].get("query") or {}).get("w")
+        by_tag.setdefault(tag, []).append(event)
+    wanted = {
+        "p1": ("GET", "/orders/{id}", 200, 0), "p2": ("GET", "/orders/{id}", 200, 0),
+        "p3": ("POST", "/orders", 201, 14), "bytewise": ("GET", "/orders/{id}", 200, 0),
+        "chunked": ("POST", "/orders", 201, 15), "big": ("POST", "/orders", 400, 1 << 20),
+        "binary": ("POST", "/orders", 400, 1024), "head": ("HEAD", "/orders/{id}", 200, 0),
+        "get": ("GET", "/orders/{id}", 200, 0), "after": ("GET", "/orders/{id}", 200, 0),
+    }
+    for tag, (method, route, status, size) in wanted.items():
+        found = by_tag.get(tag, [])
+        if len(found) != 1:
+            fail(f"wire: {tag} appears {len(found)} times")
+        event = found[0]
+        got = (event["request"]["method"], event["request"].get("route"), event["response"]["status"], event["request"]["size"])
+        if got != (method, route, status, size):
+            fail(f"wire: {tag} recorded as {got}, expected {(method, route, status, size)}")
+    big_event = by_tag["big"][0]["request"]
+    if len(big_event.get("body", "")) != 1024 or not big_event.get("body_truncated"):
+        fail("wire: the 1 MiB upload's body was not capped at 1024 bytes")
+    binary_event = by_tag["binary"][0]["request"]
+    if binary_event.get("body_encoding") != "base64" or binary_event.get("body") != __import__("base64").b64encode(binary).decode():
+        fail("wire: the binary body was not kept as base64")
+    if by_tag["head"][0]["response"]["size"] != 0 or by_tag["get"][0]["response"]["size"] == 0:
+        fail("wire: HEAD then GET sizes are wrong")
+    invalid = [e for e in lines if e["request"]["method"] == "INVALID" or (e.get("error") or {}).get("type") == "MalformedRequest"]
+    log(f"wire: {len(lines)} events; pipelined, byte-at-a-time, chunked, 1 MiB, binary, HEAD+GET each once and right; "
+        f"{len(invalid)} malformed inputs recorded with their error; the demo still answers")
+
+
 check_file()
+check_wire()
 check_privacy()
 check_retries()
 check_dead_collector()

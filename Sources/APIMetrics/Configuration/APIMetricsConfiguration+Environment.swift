@@ -19,6 +19,7 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_TIMEOUT_MS", "HTTP request timeout"),
         ("APIMETRICS_LOG_BODY", "capture.isBodyCaptureEnabled"),
         ("APIMETRICS_MAX_BODY_BYTES", "capture.maxBodyBytes"),
+        ("APIMETRICS_LOG_BODY_TYPES", "capture.bodyContentTypes: all, or media types (text/*, *+json)"),
         ("APIMETRICS_BATCH_SIZE", "batching.maxEvents"),
         ("APIMETRICS_FLUSH_INTERVAL_MS", "batching.flushInterval"),
         ("APIMETRICS_QUEUE_SIZE", "queue.maxEvents"),
@@ -67,6 +68,9 @@ extension APIMetricsConfiguration {
         if let logBody = try reader.bool("APIMETRICS_LOG_BODY") { config.capture.isBodyCaptureEnabled = logBody }
         if let maxBody = try reader.int("APIMETRICS_MAX_BODY_BYTES", in: 0...Capture.maxBodyBytesLimit) {
             config.capture.maxBodyBytes = maxBody
+        }
+        if let types = try reader.list("APIMETRICS_LOG_BODY_TYPES") {
+            config.capture.bodyContentTypes = types.map { $0.lowercased() } == ["all"] ? .all : .matching(types)
         }
         if let batchSize = try reader.int("APIMETRICS_BATCH_SIZE", in: 1...Batching.maxEventsLimit) {
             config.batching.maxEvents = batchSize
