@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "APIMetrics", targets: ["APIMetrics"]),
         .library(name: "APIMetricsWire", targets: ["APIMetricsWire"]),
+        .library(name: "APIMetricsFoundation", targets: ["APIMetricsFoundation"]),
         .executable(name: "apimetrics-demo", targets: ["DemoServer"]),
     ],
     dependencies: [],
@@ -21,6 +22,11 @@ let package = Package(
             dependencies: ["APIMetrics"],
             path: "Sources/APIMetricsWire"
         ),
+        .target(
+            name: "APIMetricsFoundation",
+            dependencies: ["APIMetrics"],
+            path: "Sources/APIMetricsFoundation"
+        ),
         // A small threaded HTTP/1.1 server on POSIX sockets. Not a product: the
         // demo serves its API with it and the tests run their collectors on it.
         .target(
@@ -29,12 +35,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "DemoServer",
-            dependencies: ["APIMetrics", "APIMetricsWire", "SocketServer"],
+            dependencies: ["APIMetrics", "APIMetricsWire", "APIMetricsFoundation", "SocketServer"],
             path: "Examples/DemoServer"
         ),
         .testTarget(
             name: "APIMetricsTests",
-            dependencies: ["APIMetrics", "APIMetricsWire", "SocketServer", "CZlib"],
+            dependencies: ["APIMetrics", "APIMetricsWire", "APIMetricsFoundation", "SocketServer", "CZlib"],
             path: "Tests/APIMetricsTests"
         ),
     ],

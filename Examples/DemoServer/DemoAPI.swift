@@ -13,13 +13,16 @@ struct DemoAPI: Sendable {
     struct Route: Sendable {
         var method: String
         var template: String
-        var respond: @Sendable (SocketRequest, [String: String]) throws -> SocketResponse
+        var respond: @Sendable (SocketRequest, [String: String], ActiveExchange?) throws -> SocketResponse
     }
 
     let routes: [Route]
 
-    init() {
-        self.routes = Self.makeRoutes(store: OrderStore())
+    /// - Parameters:
+    ///   - client: how `/proxy` calls out, recorded as outgoing events.
+    ///   - baseURL: where this server listens, known once it has started.
+    init(client: OutgoingClient, baseURL: @escaping @Sendable () -> String) {
+        self.routes = Self.makeRoutes(store: OrderStore(), client: client, baseURL: baseURL)
     }
 
     /// Serves one request. The connection's wire tap records the exchange
@@ -32,7 +35,7 @@ struct DemoAPI: Sendable {
         }
         let response: SocketResponse
         do {
-            response = try respondThrowing(request, match)
+            response = try respondThrowing(request, match, exchange: tap?.currentExchange)
         } catch {
             tap?.currentExchange?.reportError(error)
             let status = (error as? any ResponseStatusProviding)?.responseStatus ?? 500
@@ -41,7 +44,9 @@ struct DemoAPI: Sendable {
         writer.write(response)
     }
 
-    private func respondThrowing(_ request: SocketRequest, _ match: (route: Route, parameters: [String: String])?) throws -> SocketResponse {
+    private func respondThrowing(
+        _ request: SocketRequest, _ match: (route: Route, parameters: [String: String])?, exchange: ActiveExchange?
+    ) throws -> SocketResponse {
         guard let match else {
             let path = request.target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
             if routes.contains(where: { Self.parameters(template: $0.template, path: path) != nil }) {
@@ -49,7 +54,7 @@ struct DemoAPI: Sendable {
             }
             return .json(404, #"{"error":"not found"}"#)
         }
-        return try match.route.respond(request, match.parameters)
+        return try match.route.respond(request, match.parameters, exchange)
     }
 
     private func match(_ request: SocketRequest) -> (route: Route, parameters: [String: String])? {
@@ -79,23 +84,23 @@ struct DemoAPI: Sendable {
         return parameters
     }
 
-    private static func makeRoutes(store: OrderStore) -> [Route] {
+    private static func makeRoutes(store: OrderStore, client: OutgoingClient, baseURL: @escaping @Sendable () -> String) -> [Route] {
         [
-            Route(method: "GET", template: "/health") { _, _ in
+            Route(method: "GET", template: "/health") { _, _, _ in
                 .json(200, #"{"status":"ok"}"#)
             },
-            Route(method: "GET", template: "/orders") { request, _ in
+            Route(method: "GET", template: "/orders") { request, _, _ in
                 let page = Int(Self.query(request.target)["page"] ?? "1") ?? 1
                 let orders = store.page(max(1, page), size: 10)
                 return .json(200, #"{"page":\#(page),"orders":[\#(orders.map(Self.json).joined(separator: ","))]}"#)
             },
-            Route(method: "GET", template: "/orders/{id}") { _, parameters in
+            Route(method: "GET", template: "/orders/{id}") { _, parameters, _ in
                 guard let id = parameters["id"].flatMap(Int.init), let order = store.order(id) else {
                     return .json(404, #"{"error":"order not found"}"#)
                 }
                 return .json(200, Self.json(order))
             },
-            Route(method: "POST", template: "/orders") { request, _ in
+            Route(method: "POST", template: "/orders") { request, _, _ in
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
                     return .json(400, #"{"error":"expected a JSON object"}"#)
                 }
@@ -104,24 +109,34 @@ struct DemoAPI: Sendable {
                 let order = store.create(item: item, quantity: quantity)
                 return .json(201, Self.json(order))
             },
-            Route(method: "DELETE", template: "/orders/{id}") { _, parameters in
+            Route(method: "DELETE", template: "/orders/{id}") { _, parameters, _ in
                 if let id = parameters["id"].flatMap(Int.init) { store.delete(id) }
                 return SocketResponse(status: 204)
             },
-            Route(method: "POST", template: "/login") { request, _ in
+            Route(method: "POST", template: "/login") { request, _, _ in
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
                       let username = object["username"] as? String, object["password"] is String else {
                     return .json(400, #"{"error":"expected {\"username\",\"password\"}"}"#)
                 }
                 return .json(200, #"{"token":"\#(Self.unsignedJWT(subject: username))"}"#)
             },
-            Route(method: "GET", template: "/slow") { request, _ in
+            Route(method: "GET", template: "/slow") { request, _, _ in
                 let millis = min(10_000, max(0, Int(Self.query(request.target)["ms"] ?? "100") ?? 100))
                 usleep(useconds_t(millis * 1000))
                 return .json(200, #"{"slept_ms":\#(millis)}"#)
             },
-            Route(method: "GET", template: "/fail") { _, _ in
+            Route(method: "GET", template: "/fail") { _, _, _ in
                 throw HandlerError(responseStatus: 500, description: "the demo failed on purpose")
+            },
+            Route(method: "GET", template: "/proxy") { request, _, exchange in
+                // Calls this server itself, so that one request shows an
+                // incoming event and a linked outgoing one.
+                guard let path = Self.query(request.target)["to"]?.removingPercentEncoding, path.hasPrefix("/"),
+                      let url = URL(string: baseURL() + path) else {
+                    return .json(400, #"{"error":"expected ?to=/path"}"#)
+                }
+                let (status, body) = try client.get(url, parent: exchange)
+                return SocketResponse(status: status, headers: [("Content-Type", "application/json")], body: body)
             },
         ]
     }

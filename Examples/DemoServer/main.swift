@@ -4,10 +4,12 @@ import Glibc
 import Darwin
 #endif
 import APIMetrics
+import APIMetricsFoundation
 import APIMetricsWire
 import Dispatch
 import Foundation
 import SocketServer
+import Synchronization
 
 // apimetrics-demo: a small JSON API on a hand-rolled socket server, recorded
 // through APIMetrics and configured from APIMETRICS_* variables.
@@ -52,8 +54,11 @@ do {
 }
 
 signal(SIGPIPE, SIG_IGN)
-let api = DemoAPI()
 let recorder = metrics.recorder
+let baseURL = Mutex("")
+let api = DemoAPI(
+    client: OutgoingClient(instrumented: recorder.isRecording ? InstrumentedURLSession(recorder: recorder) : nil),
+    baseURL: { baseURL.withLock { $0 } })
 @Sendable func observe(_ peer: String) -> (any ConnectionObserver)? {
     TapObserver(tap: WireTap(recorder: recorder, clientAddress: peer))
 }
@@ -68,6 +73,8 @@ do {
 } catch {
     fail("cannot listen on \(host):\(port): \(error)")
 }
+
+baseURL.withLock { $0 = "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort)" }
 
 let destinations = configuration.isEnabled
     ? configuration.exporters.map(\.summary).joined(separator: ", ")

@@ -50,11 +50,23 @@ public final class ActiveExchange: Sendable {
         self.direction = direction
         self.startWall = startedAt.wallNanoseconds
         self.startMonotonic = startedAt.monotonicNanoseconds
-        self.state = Mutex(State(
+        var state = State(
             request: head,
             requestBody: BodyAccumulator(limit: Self.limit(bodyLimit, recorder, head.headers)),
             responseBody: BodyAccumulator(limit: bodyLimit)
-        ))
+        )
+        // A valid incoming traceparent keeps its trace; an invalid one is ignored.
+        if direction == .incoming, let value = head.headers["traceparent"] {
+            state.traceID = TraceContext(traceparent: value)?.traceID
+        }
+        self.state = Mutex(state)
+    }
+
+    /// The W3C trace this exchange belongs to: the incoming `traceparent`'s,
+    /// the one set with ``setTrace(id:parentID:)``, or else one of its own
+    /// (its id). Outgoing calls made while serving it join this trace.
+    public var traceID: String {
+        state.withLock { $0.traceID } ?? id.description
     }
 
     deinit {
@@ -151,9 +163,12 @@ public final class ActiveExchange: Sendable {
         }
     }
 
-    /// Attaches an error to the exchange without finishing it.
-    public func reportError(_ error: any Error) {
-        let recorded = RecordedError(error)
+    /// Attaches an error to the exchange without finishing it: its type,
+    /// message, the chain of underlying errors where it exposes one, and
+    /// where it was reported.
+    public func reportError(_ error: any Error, file: String = #fileID, line: Int = #line) {
+        var recorded = RecordedError(error)
+        recorded.location = "\(file):\(line)"
         state.withLock { state in
             guard !state.isFinished else { return }
             Self.append(recorded, to: &state)
@@ -215,7 +230,7 @@ public final class ActiveExchange: Sendable {
             responseBody: state.responseBody.captured,
             consumer: state.consumer,
             errors: errors,
-            traceID: state.traceID,
+            traceID: state.traceID ?? id.description,
             parentID: state.parentID,
             metadata: state.metadata
         )

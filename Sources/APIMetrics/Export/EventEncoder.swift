@@ -181,6 +181,13 @@ struct EventEncoder: Sendable {
         writer.string(error.type)
         writer.key("message")
         writer.string(error.message)
+        writeOptional("location", error.location, into: &writer)
+        if !error.causes.isEmpty {
+            writer.key("causes")
+            writer.beginArray()
+            for cause in error.causes { writeError(cause, into: &writer) }
+            writer.endArray()
+        }
         writer.endObject()
     }
 
