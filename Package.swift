@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "APIMetricsWire", targets: ["APIMetricsWire"]),
         .library(name: "APIMetricsFoundation", targets: ["APIMetricsFoundation"]),
         .executable(name: "apimetrics-demo", targets: ["DemoServer"]),
+        .executable(name: "apimetrics-fuzz", targets: ["apimetrics-fuzz"]),
     ],
     dependencies: [],
     targets: [
@@ -38,9 +39,20 @@ let package = Package(
             dependencies: ["APIMetrics", "APIMetricsWire", "APIMetricsFoundation", "SocketServer"],
             path: "Examples/DemoServer"
         ),
+        // The wire tap's corpus and mutators, shared by the tests and the fuzzer.
+        .target(
+            name: "WireFuzzing",
+            dependencies: ["APIMetricsWire"],
+            path: "Sources/WireFuzzing"
+        ),
+        .executableTarget(
+            name: "apimetrics-fuzz",
+            dependencies: ["APIMetrics", "APIMetricsWire", "WireFuzzing"],
+            path: "Sources/apimetrics-fuzz"
+        ),
         .testTarget(
             name: "APIMetricsTests",
-            dependencies: ["APIMetrics", "APIMetricsWire", "APIMetricsFoundation", "SocketServer", "CZlib"],
+            dependencies: ["APIMetrics", "APIMetricsWire", "APIMetricsFoundation", "WireFuzzing", "SocketServer", "CZlib"],
             path: "Tests/APIMetricsTests"
         ),
     ],

@@ -330,6 +330,12 @@ def check_wire():
     after = raw_exchange(port, [f"GET /orders/6?w=after HTTP/1.1\r\n{head}\r\n".encode()])
     if not after.startswith(b"HTTP/1.1 200"):
         fail(f"wire: the demo stopped answering after garbage: {after[:80]!r}")
+    proxied = raw_exchange(port, [f"GET /proxy?to=/orders/9&w=proxy HTTP/1.1\r\n{head}\r\n".encode()])
+    if not proxied.startswith(b"HTTP/1.1 200") or b'"id":9' not in proxied:
+        fail(f"wire: /proxy did not answer with order 9: {proxied[:120]!r}")
+    failed = raw_exchange(port, [f"GET /fail?w=fail HTTP/1.1\r\n{head}\r\n".encode()])
+    if not failed.startswith(b"HTTP/1.1 500"):
+        fail(f"wire: /fail did not answer 500: {failed[:80]!r}")
     stop_demo(process, err)
     lines = [json.loads(line) for line in open(events) if line.strip()]
     by_tag = {}
@@ -359,9 +365,20 @@ def check_wire():
         fail("wire: the binary body was not kept as base64")
     if by_tag["head"][0]["response"]["size"] != 0 or by_tag["get"][0]["response"]["size"] == 0:
         fail("wire: HEAD then GET sizes are wrong")
+    incoming = by_tag["proxy"][0]
+    outgoing = [e for e in lines if e["direction"] == "outgoing"]
+    if len(outgoing) != 1 or outgoing[0].get("parent_id") != incoming["id"] or outgoing[0].get("trace_id") != incoming.get("trace_id"):
+        fail(f"wire: /proxy's outgoing event is not linked to the incoming one: {outgoing}")
+    downstream = [e for e in lines if e["request"]["url"] == "/orders/9" and e["direction"] == "incoming"]
+    if len(downstream) != 1 or downstream[0].get("trace_id") != incoming.get("trace_id"):
+        fail("wire: the call /proxy made did not carry the trace to the service it called")
+    error = by_tag["fail"][0].get("error") or {}
+    if error.get("type") != "HandlerError" or not error.get("location"):
+        fail(f"wire: /fail's event does not carry its reported error: {error}")
     invalid = [e for e in lines if e["request"]["method"] == "INVALID" or (e.get("error") or {}).get("type") == "MalformedRequest"]
     log(f"wire: {len(lines)} events; pipelined, byte-at-a-time, chunked, 1 MiB, binary, HEAD+GET each once and right; "
-        f"{len(invalid)} malformed inputs recorded with their error; the demo still answers")
+        f"{len(invalid)} malformed inputs recorded with their error; the demo still answers; "
+        f"/proxy gave an incoming and a linked outgoing event on trace {incoming.get('trace_id')}; /fail carries its error")
 
 
 check_file()

@@ -1,0 +1,66 @@
+import APIMetrics
+import APIMetricsWire
+import Foundation
+import Synchronization
+import WireFuzzing
+
+// apimetrics-fuzz [--streams N] [--seed S]
+//
+// Feeds millions of mutated and random byte streams through wire taps in
+// random splits, the events going through the whole pipeline to an exporter
+// that checks them. Fails (exit 1) if any exchange was abandoned; a crash or
+// a hang is a failure by itself.
+
+final class CheckingExporter: EventExporter {
+    let events = Atomic<Int>(0)
+    let abandoned = Atomic<Int>(0)
+
+    func export(_ batch: ExportBatch) async throws {
+        events.add(batch.events.count, ordering: .relaxed)
+        let lost = batch.events.filter { $0.record.errors.contains { $0.type == "ExchangeAbandoned" } }.count
+        abandoned.add(lost, ordering: .relaxed)
+    }
+}
+
+var streams = 2_000_000
+var seed: UInt64 = 0x5EED
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--streams": streams = arguments.popFirst().flatMap(Int.init) ?? streams
+    case "--seed": seed = arguments.popFirst().flatMap { UInt64($0) } ?? seed
+    default:
+        FileHandle.standardError.write(Data("usage: apimetrics-fuzz [--streams N] [--seed S]\n".utf8))
+        exit(2)
+    }
+}
+
+let exporter = CheckingExporter()
+var configuration = APIMetricsConfiguration(service: "apimetrics-fuzz", exporters: [.custom(exporter)])
+configuration.logging = .everything
+configuration.capture = .init(isBodyCaptureEnabled: true, maxBodyBytes: 256, bodyContentTypes: .all)
+configuration.queue = .init(maxEvents: 1_000_000, maxBytes: 1 << 30)
+configuration.batching = .init(maxEvents: 5_000, flushInterval: .milliseconds(50))
+let metrics = try APIMetrics(configuration: configuration)
+// Detached: the loop below keeps the main thread busy.
+let background = Task.detached { try await metrics.run() }
+
+let start = ContinuousClock.now
+var generator = SplitMix(seed: seed)
+for iteration in 0..<streams {
+    let steps = fuzzStream(iteration, using: &generator)
+    play(steps, into: WireTap(recorder: metrics.recorder), split: .random(generator.next()))
+    // Let the sender keep up, so that every event is checked, none dropped.
+    while iteration % 1000 == 0 && metrics.statistics.queued > 500_000 {
+        usleep(1000)
+    }
+    if iteration > 0 && iteration % 500_000 == 0 {
+        print("\(iteration) streams, \(metrics.statistics)")
+    }
+}
+let report = await metrics.shutdown(deadline: .seconds(60))
+_ = try? await background.value
+let elapsed = ContinuousClock.now - start
+print("\(streams) streams (seed \(seed)) in \(elapsed): \(exporter.events.load(ordering: .relaxed)) events, "
+    + "\(report.statistics.dropped) dropped, \(exporter.abandoned.load(ordering: .relaxed)) abandoned")
+exit(exporter.abandoned.load(ordering: .relaxed) == 0 ? 0 : 1)
