@@ -42,7 +42,7 @@ struct TraceContextTests {
         #expect(invalid.traceID == invalid.id.description)
         valid.finish()
         invalid.finish()
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         #expect(exporter.events.map(\.record.traceID) == ["4bf92f3577b34da6a3ce929d0e0e4736", invalid.id.description])
     }
 }
@@ -85,7 +85,7 @@ struct FoundationAdapterTests {
             return ServerResponse(status: 200, body: Array(data))
         }
         _ = try await handler(ServerRequest(method: "GET", target: "/proxy?to=/orders/1"))
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
 
         let records = exporter.events.map(\.record)
         let incoming = try #require(records.first { $0.direction == .incoming })
@@ -120,7 +120,7 @@ struct FoundationAdapterTests {
         await #expect(throws: (any Error).self) {
             _ = try await client.data(for: URLRequest(url: URL(string: "http://127.0.0.1:\(port)/gone")!, timeoutInterval: 5))
         }
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         let record = try #require(exporter.events.first?.record)
         #expect(record.direction == .outgoing)
         #expect(record.response == nil)
@@ -142,7 +142,7 @@ struct FoundationAdapterTests {
         let id = metrics.recorder.record(
             request: request, response: response, responseBody: Data(#"{"ok":true}"#.utf8),
             route: "/orders/{id}", startedAt: .now())
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         let record = try #require(exporter.events.first?.record)
         #expect(record.id == id)
         #expect(record.request.method == "PUT")
@@ -181,7 +181,7 @@ struct ErrorReportTests {
         }
         _ = try await handler(ServerRequest(method: "GET", target: "/x"))
         #expect(!reportError(Inner()))  // no exchange outside a handler
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         let record = try #require(exporter.events.first?.record)
         #expect(record.errors.count == 3)
         let outer = record.errors[0]
@@ -191,7 +191,8 @@ struct ErrorReportTests {
         #expect(outer.location?.hasPrefix("APIMetricsTests/FoundationAdapterTests.swift:") == true)
         #expect(record.errors[1].causes.map(\.type) == ["Inner"])
         #expect(record.errors[2].causes.count == RecordedError.maxCauses)
-        let json = try #require(jsonObject(exporter.events[0].json))
+        let first = try #require(exporter.events.first)
+        let json = try #require(jsonObject(first.json))
         let errors = try #require(json["errors"] as? [[String: Any]])
         #expect((errors[0]["causes"] as? [[String: Any]])?.count == 2)
         #expect(errors[0]["location"] is String)
@@ -203,7 +204,7 @@ struct ErrorReportTests {
         let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/y"))
         #expect(reportError(Inner(), to: exchange))
         exchange.finish()
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         #expect(exporter.events.first?.record.errors.first?.message == "disk full")
     }
 }

@@ -13,7 +13,8 @@ struct PrivacyPipelineTests {
         configure(&config)
         let metrics = try APIMetrics(configuration: config)
         record(metrics)
-        let report = await metrics.shutdown(deadline: .seconds(10))
+        let report = await metrics.shutdown(deadline: .seconds(60))
+        #expect(report.unsent == 0)
         return (exporter, report)
     }
 
@@ -52,7 +53,7 @@ struct PrivacyPipelineTests {
         // Binomial(4000, 0.25): mean 1000, σ ≈ 27; ten σ either way.
         #expect((730...1270).contains(exporter.events.count))
         #expect(exporter.events.allSatisfy { $0.record.weight == 4 })
-        #expect(jsonObject(exporter.events[0].json)?["weight"] as? Double == 4)
+        #expect(jsonObject(try #require(exporter.events.first).json)?["weight"] as? Double == 4)
         #expect(report.statistics.skipped + exporter.events.count == 4000)
     }
 
@@ -136,7 +137,7 @@ struct PrivacyPipelineTests {
         metrics.updateSubscription(SubscriptionProfile(id: "sub1", companyID: "acme", plan: "pro", status: "active",
                                                        currentPeriodStartNanoseconds: 1_795_255_200_000_000_000))
         recordExchange(metrics.recorder)
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         let batch = try #require(collector.requests.first?.batch)
         #expect(batch["instance_id"] as? String == "host-1")
         let entities = try #require(batch["entities"] as? [[String: Any]])

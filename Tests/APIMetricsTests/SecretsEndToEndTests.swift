@@ -68,7 +68,7 @@ struct SecretsEndToEndTests {
         _ = client.read { $0.contains("visible-resp") }
         client.send("POST /form HTTP/1.1\r\n\(common)Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)")
         _ = client.read { $0.contains("visible-resp") }
-        let report = await metrics.shutdown()
+        let report = await metrics.shutdown(deadline: .seconds(60))
         #expect(report.statistics.exported == 4)
 
         let outputs: [(String, String)] = [

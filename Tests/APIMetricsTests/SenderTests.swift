@@ -14,7 +14,7 @@ struct SenderTests {
         // Two full batches go without waiting for the minute-long interval.
         #expect(await eventually { exporter.events.count >= 100 })
         #expect(exporter.received.prefix(2).map(\.events.count) == [50, 50])
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         try await runner.value
         #expect(exporter.events.count == 120)
         #expect(exporter.received.allSatisfy { $0.events.count <= 50 })
@@ -30,7 +30,7 @@ struct SenderTests {
         for _ in 0..<3 { recordExchange(metrics.recorder) }
         #expect(await eventually { exporter.events.count == 3 })
         #expect(exporter.received.count == 1)
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         try await runner.value
     }
 
@@ -43,7 +43,7 @@ struct SenderTests {
         let runner = Task { try await metrics.run() }
         for n in 0..<25 { recordExchange(metrics.recorder, target: "/orders/\(n)") }
         #expect(await eventually { collector.acceptedEvents.count >= 25 })
-        let report = await metrics.shutdown()
+        let report = await metrics.shutdown(deadline: .seconds(60))
         try await runner.value
         let urls = collector.acceptedEvents.compactMap { ($0["request"] as? [String: Any])?["url"] as? String }
         #expect(urls.count == 25)
@@ -65,7 +65,7 @@ struct SenderTests {
         #expect(await eventually { collector.acceptedEvents.count == 1 })
         // The configured backoff is 10 ms; only Retry-After explains a second.
         #expect(ContinuousClock.now - start >= .milliseconds(950))
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         try await runner.value
     }
 
@@ -84,7 +84,7 @@ struct SenderTests {
         #expect(await eventually { collector.acceptedEvents.count == 1 })
         let accepted = try #require(collector.requests.last)
         #expect(accepted.batch["dropped"] as? Int == 5)
-        let report = await metrics.shutdown()
+        let report = await metrics.shutdown(deadline: .seconds(60))
         try await runner.value
         #expect(report.statistics.failed == 5)
     }
@@ -115,7 +115,7 @@ struct SenderTests {
         #expect(await eventually(timeout: .seconds(20)) { collector.acceptedEvents.count == 101 })
         let firstAccepted = try #require(collector.requests.first { $0.isAccepted })
         #expect(firstAccepted.batch["dropped"] as? Int == 900)
-        let report = await metrics.shutdown()
+        let report = await metrics.shutdown(deadline: .seconds(60))
         try await runner.value
         #expect(report.statistics.dropped == 900)
         #expect(report.unsent == 0)
@@ -142,11 +142,11 @@ struct SenderTests {
         let exporter = CollectingExporter()
         let metrics = try APIMetrics(configuration: testConfiguration([.custom(exporter)]))
         for _ in 0..<7 { recordExchange(metrics.recorder) }
-        let report = await metrics.shutdown()
+        let report = await metrics.shutdown(deadline: .seconds(60))
         #expect(exporter.events.count == 7)
         #expect(report.isComplete)
         // A second shutdown returns the same totals at once.
-        let again = await metrics.shutdown()
+        let again = await metrics.shutdown(deadline: .seconds(60))
         #expect(again.statistics.exported == 7)
     }
 
@@ -196,7 +196,7 @@ struct SenderTests {
         let runner = Task { try await metrics.run() }
         try await Task.sleep(for: .milliseconds(20))
         await #expect(throws: LifecycleError.alreadyRunning) { try await metrics.run() }
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         try await runner.value
     }
 
@@ -205,7 +205,7 @@ struct SenderTests {
         let bad = CollectingExporter { _ in .rejected("no") }
         let metrics = try APIMetrics(configuration: testConfiguration([.custom(bad), .custom(good)]))
         for _ in 0..<4 { recordExchange(metrics.recorder) }
-        let report = await metrics.shutdown()
+        let report = await metrics.shutdown(deadline: .seconds(60))
         #expect(good.events.count == 4)
         #expect(bad.events.isEmpty)
         #expect(report.statistics.failed == 4)
@@ -225,7 +225,7 @@ struct SenderTests {
         recordExchange(metrics.recorder, target: "/b", headers: ["X-Boom": "1", "X-Customer": "acme"])
         recordExchange(metrics.recorder, target: "/c")
         recordExchange(metrics.recorder, target: "/d", headers: ["X-Customer": String(repeating: "x", count: 500)])
-        await metrics.shutdown()
+        await metrics.shutdown(deadline: .seconds(60))
         let consumers = Dictionary(uniqueKeysWithValues: exporter.events.map { ($0.record.request.target, $0.record.consumer?.id) })
         #expect(consumers["/a"] == "acme")
         #expect(consumers["/b"] == .some(nil))
