@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "APIMetricsFoundation", targets: ["APIMetricsFoundation"]),
         .executable(name: "apimetrics-demo", targets: ["DemoServer"]),
         .executable(name: "apimetrics-fuzz", targets: ["apimetrics-fuzz"]),
+        .executable(name: "apimetrics-bench", targets: ["apimetrics-bench"]),
     ],
     dependencies: [],
     targets: [
@@ -49,6 +50,17 @@ let package = Package(
             name: "apimetrics-fuzz",
             dependencies: ["APIMetrics", "APIMetricsWire", "WireFuzzing"],
             path: "Sources/apimetrics-fuzz"
+        ),
+        // Counts allocations for the benchmark by interposing malloc; linked
+        // into apimetrics-bench only.
+        .target(
+            name: "CMallocCounter",
+            path: "Benchmarks/Sources/CMallocCounter"
+        ),
+        .executableTarget(
+            name: "apimetrics-bench",
+            dependencies: ["APIMetrics", "APIMetricsWire", "SocketServer", "CMallocCounter", "WireFuzzing"],
+            path: "Benchmarks/Sources/apimetrics-bench"
         ),
         .testTarget(
             name: "APIMetricsTests",

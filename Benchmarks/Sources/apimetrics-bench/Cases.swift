@@ -1,0 +1,246 @@
+@_spi(Benchmarks) import APIMetrics
+import APIMetricsWire
+import Foundation
+import SocketServer
+import Synchronization
+
+/// Discards every batch: the cases that measure the request path do not
+/// run the sender at all, and this keeps the configuration valid.
+struct DiscardingExporter: EventExporter {
+    func export(_ batch: ExportBatch) async throws {}
+}
+
+enum Fixtures {
+    static let requestHeaders: HeaderFields = [
+        "Host": "api.example.com", "User-Agent": "curl/8.5.0", "Accept": "application/json",
+        "X-API-Key": "demo-key-acme", "X-Request-ID": "4bf92f3577b34da6",
+    ]
+    static let jsonRequestHeaders: HeaderFields = [
+        "Host": "api.example.com", "User-Agent": "curl/8.5.0", "Accept": "application/json",
+        "Content-Type": "application/json", "Content-Length": "1024",
+    ]
+    static let responseHeaders: HeaderFields = ["Content-Type": "application/json", "Content-Length": "1024"]
+
+    /// A JSON object of exactly `size` bytes.
+    static func json(size: Int) -> [UInt8] {
+        let head = Array(#"{"order":{"id":42,"items":[{"sku":"A-1","qty":2}],"note":""#.utf8)
+        let tail = Array(#""}}"#.utf8)
+        return head + [UInt8](repeating: UInt8(ascii: "x"), count: max(0, size - head.count - tail.count)) + tail
+    }
+
+    /// About 4 KiB of nested JSON with secrets at several depths.
+    static let nestedJSON4k: [UInt8] = {
+        var items: [String] = []
+        var index = 0
+        var text = ""
+        repeat {
+            items.append(#"{"id":\#(index),"name":"item \#(index)","price":\#(index).5,"tags":["a","b"],"payment":{"card_number":"4111111111111111","cvv":"123","holder":{"name":"Ann","token":"t-\#(index)"}}}"#)
+            index += 1
+            text = #"{"user":{"id":7,"email":"ann@example.com","password":"hunter2"},"orders":[\#(items.joined(separator: ","))],"meta":{"page":1}}"#
+        } while text.utf8.count < 4096
+        return Array(text.utf8)
+    }()
+
+    static func record(body: [UInt8] = [], responseBody: [UInt8] = []) -> ExchangeRecord {
+        ExchangeRecord(
+            id: EventID(high: 0x1234_5678_9ABC_DEF0, low: 0x0FED_CBA9_8765_4321), direction: .incoming,
+            startTimeNanoseconds: 1_795_255_200_123_000_000, durationNanoseconds: 3_214_000,
+            request: RequestHead(method: "POST", target: "/orders?page=2", headers: jsonRequestHeaders,
+                                 route: "/orders", clientAddress: "127.0.0.1"),
+            requestBody: CapturedBody(bytes: body, size: body.count),
+            response: ResponseHead(status: 201, headers: responseHeaders),
+            responseBody: CapturedBody(bytes: responseBody, size: responseBody.count),
+            consumer: Consumer(id: "acme", name: "Acme", group: "enterprise"))
+    }
+
+    /// A keep-alive connection's traffic: `count` GETs and their JSON answers.
+    static func keepAliveStream(count: Int) -> [(request: [UInt8], response: [UInt8])] {
+        let body = Array(#"{"id":42,"item":"widget-42","quantity":3,"status":"open","price":19.99,"currency":"EUR"}"#.utf8)
+        return (0..<count).map { index in
+            let request = "GET /orders/\(index % 100 + 1)?expand=items HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0\r\nAccept: application/json\r\nAccept-Encoding: gzip, deflate, br\r\nX-API-Key: demo-key-acme\r\nConnection: keep-alive\r\n\r\n"
+            let response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nDate: Sat, 21 Nov 2026 10:00:00 GMT\r\n\r\n"
+            return (Array(request.utf8), Array(response.utf8) + body)
+        }
+    }
+}
+
+/// Everything the cases share: how long to run.
+struct Bench {
+    let harness: Harness
+    let quick: Bool
+
+    func makeMetrics(bodies: Bool) throws -> APIMetrics {
+        var config = APIMetricsConfiguration(service: "bench", exporters: [.custom(DiscardingExporter())])
+        config.capture = .init(isBodyCaptureEnabled: bodies)
+        config.queue = .init(maxEvents: 10_000_000, maxBytes: 1 << 34)
+        config.logging = .everything
+        return try APIMetrics(configuration: config)
+    }
+
+    func recordNoBody() throws -> CaseResult {
+        let metrics = try makeMetrics(bodies: false)
+        let recorder = metrics.recorder
+        let head = RequestHead(method: "GET", target: "/orders/42", headers: Fixtures.requestHeaders, clientAddress: "127.0.0.1")
+        let response = ResponseHead(status: 200, headers: Fixtures.responseHeaders)
+        return harness.measure("record.nobody", opsPerSample: quick ? 1000 : 20_000,
+                               between: { BenchmarkHooks.drainQueue(of: metrics) }) { count in
+            for _ in 0..<count {
+                let exchange = recorder.begin(head)
+                exchange.recordResponseHead(response)
+                exchange.finish()
+            }
+        }
+    }
+
+    func recordBody1k() throws -> CaseResult {
+        let metrics = try makeMetrics(bodies: true)
+        let recorder = metrics.recorder
+        let head = RequestHead(method: "POST", target: "/orders", headers: Fixtures.jsonRequestHeaders, clientAddress: "127.0.0.1")
+        let response = ResponseHead(status: 201, headers: Fixtures.responseHeaders)
+        let body = Fixtures.json(size: 1024)
+        return harness.measure("record.body1k", opsPerSample: quick ? 1000 : 20_000,
+                               between: { BenchmarkHooks.drainQueue(of: metrics) }) { count in
+            for _ in 0..<count {
+                let exchange = recorder.begin(head)
+                exchange.recordRequestBody(body)
+                exchange.recordResponseHead(response)
+                exchange.recordResponseBody(body)
+                exchange.finish()
+            }
+        }
+    }
+
+    /// `threads` threads record at once. The figure is CPU time per
+    /// operation: wall time × busy cores ÷ operations.
+    func recordContended(threads: Int) throws -> CaseResult {
+        let metrics = try makeMetrics(bodies: false)
+        let recorder = metrics.recorder
+        let head = RequestHead(method: "GET", target: "/orders/42", headers: Fixtures.requestHeaders, clientAddress: "127.0.0.1")
+        let response = ResponseHead(status: 200, headers: Fixtures.responseHeaders)
+        let cores = Double(min(threads, ProcessInfo.processInfo.activeProcessorCount))
+        let perThread = quick ? 1000 : 20_000
+        var nanos: [Double] = []
+        var allocs: [Double] = []
+        for sample in 0..<(harness.samples / 2 + harness.warmupSamples) {
+            let before = Harness.allocationCount()
+            let start = Harness.now()
+            runThreads(threads) { _ in
+                for _ in 0..<perThread {
+                    let exchange = recorder.begin(head)
+                    exchange.recordResponseHead(response)
+                    exchange.finish()
+                }
+            }
+            let end = Harness.now()
+            let after = Harness.allocationCount()
+            BenchmarkHooks.drainQueue(of: metrics)
+            guard sample >= harness.warmupSamples else { continue }
+            let ops = Double(threads * perThread)
+            nanos.append(Double(end - start) * cores / ops)
+            if let before, let after { allocs.append(Double(after - before) / ops) }
+        }
+        var result = Harness.reduce("record.contended.\(threads)", nanos, allocs)
+        result.opsPerSecond *= cores
+        return result
+    }
+
+    func redactJSON4k() -> CaseResult {
+        let redact = BenchmarkHooks.makeRedactor(options: .default)
+        let template = Fixtures.record(body: Fixtures.nestedJSON4k)
+        return harness.measure("redact.json4k", opsPerSample: quick ? 20 : 500) { count in
+            for _ in 0..<count {
+                var record = template
+                redact(&record)
+                precondition(!record.requestBody.bytes.isEmpty)
+            }
+        }
+    }
+
+    func encodeEvent() -> CaseResult {
+        let record = Fixtures.record(body: Fixtures.json(size: 256), responseBody: Fixtures.json(size: 256))
+        let context = ServiceContext(service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"], instanceID: "host-1")
+        return harness.measure("encode.event", opsPerSample: quick ? 100 : 5000) { count in
+            for _ in 0..<count {
+                precondition(!BenchmarkHooks.encode(record, context: context).isEmpty)
+            }
+        }
+    }
+
+    /// Sustained events per second through the sender into `exporter`.
+    func export(_ name: String, exporter: ExporterConfiguration) async throws -> CaseResult {
+        var config = APIMetricsConfiguration(service: "bench", exporters: [exporter])
+        config.queue = .init(maxEvents: 200_000, maxBytes: 1 << 30)
+        config.batching = .init(maxEvents: 1000, flushInterval: .milliseconds(20))
+        config.logging = .everything
+        let metrics = try APIMetrics(configuration: config)
+        let background = Task.detached { try await metrics.run() }
+        let recorder = metrics.recorder
+        let head = RequestHead(method: "GET", target: "/orders/42", headers: Fixtures.requestHeaders, clientAddress: "127.0.0.1")
+        let response = ResponseHead(status: 200, headers: Fixtures.responseHeaders)
+        let perSample = quick ? 2000 : 20_000
+        var nanos: [Double] = []
+        for sample in 0..<(quick ? 3 : 12) {
+            let target = metrics.statistics.exported + perSample
+            let start = Harness.now()
+            for index in 0..<perSample {
+                let exchange = recorder.begin(head)
+                exchange.recordResponseHead(response)
+                exchange.finish()
+                if index % 1000 == 999 {
+                    while metrics.statistics.queued > 100_000 { try await Task.sleep(for: .milliseconds(1)) }
+                }
+            }
+            while metrics.statistics.exported < target {
+                try await Task.sleep(for: .microseconds(200))
+            }
+            let end = Harness.now()
+            if sample > 0 { nanos.append(Double(end - start) / Double(perSample)) }
+        }
+        let report = await metrics.shutdown(deadline: .seconds(30))
+        _ = try? await background.value
+        precondition(report.statistics.dropped == 0 && report.statistics.failed == 0, "\(name): \(report)")
+        var result = Harness.reduce(name, nanos, [])
+        result.notes = [("events_per_s", result.opsPerSecond)]
+        return result
+    }
+
+    func exportFile() async throws -> CaseResult {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("apimetrics-bench-\(getpid()).ndjson").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try await export("export.file", exporter: .file(path: path, rotation: .never))
+    }
+
+    func exportHTTP() async throws -> CaseResult {
+        let collector = SocketHTTPServer { _, writer in
+            writer.write(SocketResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array("{}".utf8)))
+        }
+        let port = try collector.start()
+        defer { collector.stop() }
+        return try await export("export.http", exporter: .http(endpoint: "http://127.0.0.1:\(port)/v1/events"))
+    }
+
+    func wireParse() throws -> CaseResult {
+        let metrics = try makeMetrics(bodies: false)
+        let stream = Fixtures.keepAliveStream(count: 100)
+        let bytesPerStream = stream.reduce(0) { $0 + $1.request.count + $1.response.count }
+        var result = harness.measure("wire.parse", opsPerSample: quick ? 1 : 20,
+                                     between: { BenchmarkHooks.drainQueue(of: metrics) }) { count in
+            for _ in 0..<count {
+                let tap = WireTap(recorder: metrics.recorder, clientAddress: "127.0.0.1")
+                for (request, response) in stream {
+                    tap.inbound(request)
+                    tap.outbound(response)
+                }
+                tap.close()
+            }
+        }
+        // One operation is one request/response pair.
+        result.nsMedian /= Double(stream.count)
+        result.nsP99 /= Double(stream.count)
+        result.allocations = result.allocations.map { $0 / Double(stream.count) }
+        result.opsPerSecond *= Double(stream.count)
+        result.notes = [("mb_per_s", result.opsPerSecond * Double(bytesPerStream) / Double(stream.count) / 1e6),
+                        ("requests_per_s", result.opsPerSecond)]
+        return result
+    }
+}

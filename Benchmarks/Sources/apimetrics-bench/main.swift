@@ -1,0 +1,60 @@
+import Foundation
+
+// apimetrics-bench [--json PATH] [--quick] [--filter TEXT]
+//
+// Figures, not pass/fail: median and p99 nanoseconds per operation,
+// allocations per operation (counted by interposing malloc), operations per
+// second. `--quick` is a smoke run for CI.
+
+var jsonPath: String?
+var quick = false
+var filter: String?
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--json": jsonPath = arguments.popFirst()
+    case "--quick": quick = true
+    case "--filter": filter = arguments.popFirst()
+    default:
+        FileHandle.standardError.write(Data("usage: apimetrics-bench [--json PATH] [--quick] [--filter TEXT]\n".utf8))
+        exit(2)
+    }
+}
+
+let bench = Bench(harness: Harness(samples: quick ? 5 : 100, warmupSamples: quick ? 1 : 5), quick: quick)
+let cases: [(String, () async throws -> CaseResult)] = [
+    ("record.nobody", { try bench.recordNoBody() }),
+    ("record.body1k", { try bench.recordBody1k() }),
+    ("record.contended.2", { try bench.recordContended(threads: 2) }),
+    ("record.contended.8", { try bench.recordContended(threads: 8) }),
+    ("redact.json4k", { bench.redactJSON4k() }),
+    ("encode.event", { bench.encodeEvent() }),
+    ("export.file", { try await bench.exportFile() }),
+    ("export.http", { try await bench.exportHTTP() }),
+    ("wire.parse", { try bench.wireParse() }),
+]
+
+#if DEBUG
+print("note: a debug build; run `swift run -c release apimetrics-bench` for figures worth quoting")
+#endif
+let header = "case                    ns median     ns p99   allocs/op        ops/s  notes"
+print(header)
+print(String(repeating: "-", count: header.count + 20))
+var results: [CaseResult] = []
+let started = Date()
+for (name, run) in cases where filter.map({ name.contains($0) }) ?? true {
+    let result = try await run()
+    results.append(result)
+    let notes = result.notes.map { "\($0.0)=\(String(format: "%.1f", $0.1))" }.joined(separator: " ")
+    print(
+        name.padding(toLength: 22, withPad: " ", startingAt: 0),
+        String(format: "%11.1f %10.1f %11@ %12.0f", result.nsMedian, result.nsP99,
+               result.allocations.map { String(format: "%.2f", $0) } ?? "n/a", result.opsPerSecond),
+        notes)
+}
+print("\(results.count) cases in \(String(format: "%.1f", Date().timeIntervalSince(started))) s on \(ProcessInfo.processInfo.activeProcessorCount) cores")
+if let jsonPath {
+    let json = "[\n" + results.map { "  " + $0.json }.joined(separator: ",\n") + "\n]\n"
+    try json.write(toFile: jsonPath, atomically: true, encoding: .utf8)
+    print("wrote \(jsonPath)")
+}
