@@ -20,10 +20,7 @@ struct WireHarness {
     func play(_ steps: [WireStep], split: WireSplit, limits: WireTap.Limits = .default) -> [String] {
         let tap = WireTap(recorder: recorder, clientAddress: "127.0.0.1", limits: limits)
         WireFuzzing.play(steps, into: tap, split: split)
-        return queue.drain(limit: .max).compactMap { item in
-            guard case let .exchange(record) = item else { return nil }
-            return Self.summary(record)
-        }
+        return queue.drain(limit: .max).compactMap { item in item.record.map(Self.summary) }
     }
 
     static func summary(_ record: ExchangeRecord) -> String {
@@ -60,8 +57,7 @@ struct WireTapTests {
         tap.outbound(Array("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab".utf8))
         Thread.sleep(forTimeInterval: 0.05)
         tap.outbound(Array("cd".utf8))
-        let item = try #require(harness.queue.drain(limit: 1).first)
-        guard case let .exchange(record) = item else { return }
+        let record = try #require(harness.queue.drain(limit: 1).first?.record)
         #expect(record.durationNanoseconds >= 100_000_000)
         tap.close()
     }
@@ -76,10 +72,7 @@ struct WireTapTests {
         tap.setRoute("/users/{id}")
         tap.outbound(Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".utf8))
         tap.close()
-        let records = harness.queue.drain(limit: .max).compactMap { item -> ExchangeRecord? in
-            if case let .exchange(record) = item { return record }
-            return nil
-        }
+        let records = harness.queue.drain(limit: .max).compactMap(\.record)
         #expect(records.map(\.request.route) == ["/orders/{id}", "/users/{id}"])
         #expect(records.first?.consumer?.id == "acme")
     }

@@ -40,6 +40,8 @@ public final class ActiveExchange: Sendable {
         var metadata: [String: String] = [:]
         var traceID: String?
         var parentID: EventID?
+        var weight: Double = 1
+        var end: Int64 = 0
         var isFinished = false
     }
 
@@ -175,15 +177,37 @@ public final class ActiveExchange: Sendable {
         }
     }
 
-    /// Finishes the exchange now and hands it to the queue.
+    /// Finishes the exchange now and hands it to the queue. The event
+    /// itself is built later, in the sender: the request path only marks
+    /// the end and queues this object.
     public func finish() {
         let end = Clock.monotonicNanoseconds()
-        let record = state.withLock { state -> ExchangeRecord? in
+        let admitted = state.withLock { state -> Int? in
             guard !state.isFinished else { return nil }
             state.isFinished = true
-            return makeRecord(&state, end: end)
+            state.end = end
+            return admit(&state)
         }
-        if let record { recorder.enqueue(record) }
+        if let admitted { recorder.enqueue(self, bytes: admitted) }
+    }
+
+    /// Applies the logging filter; returns the queue bytes to charge, or
+    /// `nil` (after counting the skip) when the call is not logged.
+    private func admit(_ state: inout State) -> Int? {
+        guard recorder.isRecording else { return nil }
+        recorder.counters.recorded.add(1, ordering: .relaxed)
+        guard let weight = recorder.filter.admit(target: state.request.target, headers: state.request.headers, id: id) else {
+            recorder.counters.skipped.add(1, ordering: .relaxed)
+            return nil
+        }
+        state.weight = weight
+        return 512 + state.requestBody.bytes.count + state.responseBody.bytes.count
+            + 64 * (state.request.headers.count + (state.response?.headers.count ?? 0)) + 128 * state.errors.count
+    }
+
+    /// The finished exchange as a record; the sender calls it once.
+    func takeRecord() -> ExchangeRecord {
+        state.withLock { state in makeRecord(&state, end: state.end) }
     }
 
     /// Finishes the exchange with an error raised while handling it.
@@ -194,16 +218,17 @@ public final class ActiveExchange: Sendable {
         let end = Clock.monotonicNanoseconds()
         let recorded = RecordedError(error)
         let fallbackStatus = status ?? (error as? any ResponseStatusProviding)?.responseStatus ?? 500
-        let record = state.withLock { state -> ExchangeRecord? in
+        let admitted = state.withLock { state -> Int? in
             guard !state.isFinished else { return nil }
             state.isFinished = true
+            state.end = end
             Self.append(recorded, to: &state)
             if state.response == nil {
                 state.response = ResponseHead(status: fallbackStatus)
             }
-            return makeRecord(&state, end: end)
+            return admit(&state)
         }
-        if let record { recorder.enqueue(record) }
+        if let admitted { recorder.enqueue(self, bytes: admitted) }
     }
 
     private static func append(_ error: RecordedError, to state: inout State) {
@@ -232,7 +257,8 @@ public final class ActiveExchange: Sendable {
             errors: errors,
             traceID: state.traceID ?? id.description,
             parentID: state.parentID,
-            metadata: state.metadata
+            metadata: state.metadata,
+            weight: state.weight
         )
     }
 }

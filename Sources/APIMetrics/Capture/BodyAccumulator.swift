@@ -11,6 +11,21 @@ struct BodyAccumulator {
     }
 
     mutating func append<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
+        guard limit > 0, !isTruncated else {
+            count(chunk.count)
+            return
+        }
+        // Arrays, slices and Data hand over their bytes in one piece: one
+        // copy, not a walk through the collection byte by byte.
+        let copied: Void? = chunk.withContiguousStorageIfAvailable { buffer in
+            appendContiguous(buffer)
+        }
+        if copied != nil { return }
+        let array = Array(chunk)
+        array.withUnsafeBufferPointer { appendContiguous($0) }
+    }
+
+    private mutating func appendContiguous(_ chunk: UnsafeBufferPointer<UInt8>) {
         let count = chunk.count
         size &+= count
         guard limit > 0 else { return }

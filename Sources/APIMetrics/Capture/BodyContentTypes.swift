@@ -11,6 +11,21 @@ public struct BodyContentTypes: Sendable, Hashable, CustomStringConvertible {
     private let suffixes: [String]
     private let allowsAll: Bool
     private let allowsUntyped: Bool
+    // The same lists as lowercase bytes, for the request path.
+    private let exactList: [[UInt8]]
+    private let prefixList: [[UInt8]]
+    private let suffixList: [[UInt8]]
+
+    private init(exact: Set<String>, prefixes: [String], suffixes: [String], allowsAll: Bool, allowsUntyped: Bool) {
+        self.exact = exact
+        self.prefixes = prefixes
+        self.suffixes = suffixes
+        self.allowsAll = allowsAll
+        self.allowsUntyped = allowsUntyped
+        self.exactList = exact.sorted().map { Array($0.lowercased().utf8) }
+        self.prefixList = prefixes.map { Array($0.lowercased().utf8) }
+        self.suffixList = suffixes.map { Array($0.lowercased().utf8) }
+    }
 
     /// JSON, `text/*`, forms, XML and problem details: `application/json`,
     /// `*+json`, `text/*`, `application/x-www-form-urlencoded`,
@@ -46,17 +61,43 @@ public struct BodyContentTypes: Sendable, Hashable, CustomStringConvertible {
         return (exact.sorted() + prefixes.map { "\($0)*" } + suffixes.map { "*\($0)" }).joined(separator: ", ")
     }
 
-    /// Whether a body with this `Content-Type` value is kept.
+    /// Whether a body with this `Content-Type` value is kept. Runs on the
+    /// request path: it compares bytes and allocates nothing.
     func allows(_ contentType: String?) -> Bool {
         if allowsAll { return true }
         guard let contentType else { return allowsUntyped }
-        var mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
-        while let first = mediaType.first, first == 0x20 || first == 0x09 { mediaType = mediaType.dropFirst() }
-        while let last = mediaType.last, last == 0x20 || last == 0x09 { mediaType = mediaType.dropLast() }
-        let lowered = String(decoding: mediaType.map(HeaderFields.lowercasedASCII), as: UTF8.self)
-        if exact.contains(lowered) { return true }
-        for prefix in prefixes where lowered.hasPrefix(prefix) { return true }
-        for suffix in suffixes where lowered.hasSuffix(suffix) { return true }
-        return false
+        var value = contentType
+        return value.withUTF8 { bytes -> Bool in
+            var start = 0
+            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+            let mediaType = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            for candidate in exactBytes where Self.equalIgnoringCase(mediaType, candidate[...]) { return true }
+            for prefix in prefixBytes where prefix.count <= mediaType.count
+                && Self.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[..<prefix.count]), prefix[...]) {
+                return true
+            }
+            for suffix in suffixBytes where suffix.count <= mediaType.count
+                && Self.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[(mediaType.count - suffix.count)...]), suffix[...]) {
+                return true
+            }
+            return false
+        }
+    }
+
+    private var exactBytes: [[UInt8]] { exactList }
+    private var prefixBytes: [[UInt8]] { prefixList }
+    private var suffixBytes: [[UInt8]] { suffixList }
+
+    /// `candidate` is lowercase already.
+    private static func equalIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ candidate: ArraySlice<UInt8>) -> Bool {
+        guard bytes.count == candidate.count else { return false }
+        var index = candidate.startIndex
+        for byte in bytes {
+            if HeaderFields.lowercasedASCII(byte) != candidate[index] { return false }
+            index += 1
+        }
+        return true
     }
 }

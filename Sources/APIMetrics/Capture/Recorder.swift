@@ -10,7 +10,7 @@ public final class Recorder: Sendable {
     private let ids: EventIDGenerator
     let bodyLimit: Int
     let bodyContentTypes: BodyContentTypes
-    private let filter: LogFilter
+    let filter: LogFilter
     private let isEnabled: Bool
 
     init(
@@ -54,11 +54,20 @@ public final class Recorder: Sendable {
         // The aggregation stage (a later issue) counts every record here,
         // before the filter or the queue can leave it out, so metrics stay exact.
         var record = record
-        guard filter.admit(&record) else {
+        guard let weight = filter.admit(target: record.request.target, headers: record.request.headers, id: record.id) else {
             counters.skipped.add(1, ordering: .relaxed)
             return
         }
+        record.weight = weight
         if !queue.push(.exchange(record), bytes: record.estimatedBytes) {
+            counters.droppedQueueFull.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// Queues a finished exchange that the filter admitted; it becomes a
+    /// record in the sender.
+    func enqueue(_ exchange: ActiveExchange, bytes: Int) {
+        if !queue.push(.active(exchange), bytes: bytes) {
             counters.droppedQueueFull.add(1, ordering: .relaxed)
         }
     }

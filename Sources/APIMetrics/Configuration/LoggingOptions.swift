@@ -88,26 +88,27 @@ struct LogFilter: Sendable {
         weight = options.sampleRate > 0 ? 1 / options.sampleRate : 0
     }
 
-    /// Whether the record is logged; sets its weight when sampling.
-    func admit(_ record: inout ExchangeRecord) -> Bool {
+    /// The call's weight when it is logged (1, or 1 / rate when sampling);
+    /// `nil` when it is not.
+    func admit(target: String, headers: HeaderFields, id: EventID) -> Double? {
         if !paths.isEmpty {
-            let target = record.request.target
-            let path = target.firstIndex { $0 == "?" || $0 == "#" }.map { String(target[..<$0]) } ?? target
-            if paths.contains(path) { return false }
+            let path = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+                .map { String(target[..<$0]) } ?? target
+            if paths.contains(path) { return nil }
         }
-        if !userAgents.isEmpty, let agent = record.request.headers["user-agent"], userAgents.contains(agent) {
-            return false
+        if !userAgents.isEmpty, let agent = headers["user-agent"], userAgents.contains(agent) {
+            return nil
         }
         if let allowedHosts {
-            let host = record.request.headers["host"].map(Self.hostWithoutPort) ?? ""
-            if !allowedHosts.contains(host) { return false }
+            let host = headers["host"].map(Self.hostWithoutPort) ?? ""
+            if !allowedHosts.contains(host) { return nil }
         }
         if sampleThreshold != .max {
             // The id is random already: its low bits are the sampling draw.
-            guard record.id.low < sampleThreshold else { return false }
-            record.weight = weight
+            guard id.low < sampleThreshold else { return nil }
+            return weight
         }
-        return true
+        return 1
     }
 
     static func hostWithoutPort(_ host: String) -> String {

@@ -10,11 +10,9 @@ struct EventEncoder: Sendable {
         writer.key("v")
         writer.int(1)
         writer.key("id")
-        writer.string(record.id.description)
+        writer.string(record.id)
         writer.key("ts")
-        var timestamp = [UInt8]()
-        Timestamp.append(nanosecondsSinceEpoch: record.startTimeNanoseconds, to: &timestamp)
-        writer.string(utf8: timestamp)
+        writer.timestamp(nanosecondsSinceEpoch: record.startTimeNanoseconds)
         writer.key("direction")
         writer.string(record.direction.description)
         context.writeFields(into: &writer)
@@ -32,14 +30,16 @@ struct EventEncoder: Sendable {
             writer.key("route")
             writer.string(route)
         }
-        let queryItems = target.queryItems
-        if !queryItems.isEmpty {
-            writer.key("query")
-            Self.writeGrouped(queryItems.map { ($0.name, $0.value) }, lowercasingNames: false, into: &writer)
+        if target.rawQuery != nil {
+            let queryItems = target.queryItems
+            if !queryItems.isEmpty {
+                writer.key("query")
+                Self.writeGrouped(queryItems.map { ($0.name, $0.value) }, lowercasingNames: false, into: &writer)
+            }
         }
         if !record.request.headers.isEmpty {
             writer.key("headers")
-            Self.writeGrouped(record.request.headers.fields.map { ($0.name, $0.value) }, lowercasingNames: true, into: &writer)
+            Self.writeHeaders(record.request.headers, into: &writer)
         }
         Self.writeBody(record.requestBody, into: &writer)
         if let clientAddress = record.request.clientAddress {
@@ -55,7 +55,7 @@ struct EventEncoder: Sendable {
             writer.int(response.status)
             if !response.headers.isEmpty {
                 writer.key("headers")
-                Self.writeGrouped(response.headers.fields.map { ($0.name, $0.value) }, lowercasingNames: true, into: &writer)
+                Self.writeHeaders(response.headers, into: &writer)
             }
             Self.writeBody(record.responseBody, into: &writer)
             writer.endObject()
@@ -92,7 +92,7 @@ struct EventEncoder: Sendable {
         }
         if let parentID = record.parentID {
             writer.key("parent_id")
-            writer.string(parentID.description)
+            writer.string(parentID)
         }
         Self.writeMetadata(record.metadata, into: &writer)
         writer.endObject()
@@ -191,6 +191,29 @@ struct EventEncoder: Sendable {
         writer.endObject()
     }
 
+    /// Writes header fields as an object with lowercased names. Most lists
+    /// have no repeated name: those are written straight, with no grouping.
+    private static func writeHeaders(_ headers: HeaderFields, into writer: inout JSONWriter) {
+        let fields = headers.fields
+        var hasRepeat = false
+        outer: for index in fields.indices {
+            for other in fields.indices where other > index && HeaderFields.namesEqual(fields[index].name, fields[other].name) {
+                hasRepeat = true
+                break outer
+            }
+        }
+        guard !hasRepeat else {
+            writeGrouped(fields.map { ($0.name, $0.value) }, lowercasingNames: true, into: &writer)
+            return
+        }
+        writer.beginObject()
+        for field in fields {
+            writer.keyLowercased(field.name)
+            writer.string(field.value)
+        }
+        writer.endObject()
+    }
+
     /// Writes name/value pairs as an object; a name seen more than once gets
     /// an array of its values, in order.
     private static func writeGrouped(_ pairs: [(String, String)], lowercasingNames: Bool, into writer: inout JSONWriter) {
@@ -253,6 +276,13 @@ struct EventEncoder: Sendable {
     }
 
     static func isValidUTF8(_ bytes: ArraySlice<UInt8>) -> Bool {
+        // Most bodies are ASCII: check that in one pass before decoding.
+        let isASCII = bytes.withUnsafeBufferPointer { buffer in
+            var combined: UInt8 = 0
+            for byte in buffer { combined |= byte }
+            return combined < 0x80
+        }
+        if isASCII { return true }
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
         while true {

@@ -41,51 +41,58 @@ struct EventProcessor: Sendable {
         switch item {
         case let .entity(entity):
             return .entity(ExportedEntity(record: entity, json: encoder.encode(entity)))
-        case var .exchange(record):
-            if userCode, let skipRequest {
-                do {
-                    if try skipRequest(record.request, record.response) { return .skipped }
-                } catch {
-                    report("skipRequest", error, record)
-                }
-            }
-            if let consumer = record.consumer {
-                record.consumer = consumer.normalized()
-            } else if userCode, let identify {
-                do {
-                    record.consumer = try identify(record.request)?.normalized()
-                } catch {
-                    report("identifyConsumer", error, record)
-                }
-            }
-            if userCode, let sessionToken {
-                do {
-                    record.sessionToken = try sessionToken(record.request)
-                } catch {
-                    report("sessionToken", error, record)
-                }
-            }
-            if userCode, let metadata {
-                do {
-                    record.metadata.merge(try metadata(record.request, record.response)) { current, _ in current }
-                } catch {
-                    report("metadata", error, record)
-                }
-            }
-            redactor.redact(&record)
-            if let redactEvent {
-                var masked = record
-                do {
-                    guard userCode else { throw UserCodeUnavailable() }
-                    try redactEvent(&masked)
-                    record = masked
-                } catch {
-                    report("redactEvent", error, record)
-                    Self.stripHeadersAndBodies(&record)
-                }
-            }
-            return .event(ExportedEvent(record: record, json: encoder.encode(record)))
+        case let .active(exchange):
+            return process(exchange.takeRecord(), userCode: userCode)
+        case let .exchange(record):
+            return process(record, userCode: userCode)
         }
+    }
+
+    private func process(_ record: ExchangeRecord, userCode: Bool) -> Outcome {
+        var record = record
+        if userCode, let skipRequest {
+            do {
+                if try skipRequest(record.request, record.response) { return .skipped }
+            } catch {
+                report("skipRequest", error, record)
+            }
+        }
+        if let consumer = record.consumer {
+            record.consumer = consumer.normalized()
+        } else if userCode, let identify {
+            do {
+                record.consumer = try identify(record.request)?.normalized()
+            } catch {
+                report("identifyConsumer", error, record)
+            }
+        }
+        if userCode, let sessionToken {
+            do {
+                record.sessionToken = try sessionToken(record.request)
+            } catch {
+                report("sessionToken", error, record)
+            }
+        }
+        if userCode, let metadata {
+            do {
+                record.metadata.merge(try metadata(record.request, record.response)) { current, _ in current }
+            } catch {
+                report("metadata", error, record)
+            }
+        }
+        redactor.redact(&record)
+        if let redactEvent {
+            var masked = record
+            do {
+                guard userCode else { throw UserCodeUnavailable() }
+                try redactEvent(&masked)
+                record = masked
+            } catch {
+                report("redactEvent", error, record)
+                Self.stripHeadersAndBodies(&record)
+            }
+        }
+        return .event(ExportedEvent(record: record, json: encoder.encode(record)))
     }
 
     /// What goes out when the last-word closure could not have its say:

@@ -50,6 +50,43 @@ struct JSONWriter {
         needsComma = false
     }
 
+    /// Writes a key whose ASCII letters are lowercased, as header names are.
+    mutating func keyLowercased(_ name: String) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        var name = name
+        name.withUTF8 { utf8 in
+            if utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                bytes.append(UInt8(ascii: "\""))
+                for byte in utf8 { bytes.append(HeaderFields.lowercasedASCII(byte)) }
+                bytes.append(UInt8(ascii: "\""))
+            } else {
+                let lowered = utf8.map(HeaderFields.lowercasedASCII)
+                lowered.withUnsafeBufferPointer { appendEscaped(buffer: $0) }
+            }
+        }
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// Writes an event id as a 32-hex-digit string.
+    mutating func string(_ id: EventID) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        EventID.appendHex(id.high, to: &bytes)
+        EventID.appendHex(id.low, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    /// Writes an instant as an RFC 3339 UTC string with milliseconds.
+    mutating func timestamp(nanosecondsSinceEpoch nanoseconds: Int64) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        Timestamp.append(nanosecondsSinceEpoch: nanoseconds, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     mutating func string(_ value: String) {
         separate()
         appendEscaped(value)
@@ -135,35 +172,60 @@ struct JSONWriter {
     }
 
     private mutating func appendEscaped(utf8 value: some Collection<UInt8>) {
+        let done: Void? = value.withContiguousStorageIfAvailable { appendEscaped(buffer: $0) }
+        if done == nil {
+            Array(value).withUnsafeBufferPointer { appendEscaped(buffer: $0) }
+        }
+    }
+
+    /// Copies runs of bytes that need no escape in one append each.
+    private mutating func appendEscaped(buffer: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in value {
-            switch byte {
-            case UInt8(ascii: "\""):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(UInt8(ascii: "\\"))
-            case 0x0A:
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(UInt8(ascii: "n"))
-            case 0x0D:
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(UInt8(ascii: "r"))
-            case 0x09:
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(UInt8(ascii: "t"))
-            case 0x00..<0x20, 0x7F:
-                let hex: StaticString = "0123456789abcdef"
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                hex.withUTF8Buffer { table in
-                    bytes.append(table[Int(byte >> 4)])
-                    bytes.append(table[Int(byte & 0xF)])
-                }
-            default:
-                bytes.append(byte)
+        var runStart = 0
+        var index = 0
+        while index < buffer.count {
+            let byte = buffer[index]
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7F {
+                index += 1
+                continue
             }
+            if runStart < index {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart..<index]))
+            }
+            appendEscape(for: byte)
+            index += 1
+            runStart = index
+        }
+        if runStart < buffer.count {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart...]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscape(for byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""):
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"):
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "\\"))
+        case 0x0A:
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "n"))
+        case 0x0D:
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "r"))
+        case 0x09:
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "t"))
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+            hex.withUTF8Buffer { table in
+                bytes.append(table[Int(byte >> 4)])
+                bytes.append(table[Int(byte & 0xF)])
+            }
+        }
     }
 }

@@ -47,8 +47,10 @@ public struct ExchangeRecord: Sendable {
         errors: [RecordedError] = [],
         traceID: String? = nil,
         parentID: EventID? = nil,
-        metadata: [String: String] = [:]
+        metadata: [String: String] = [:],
+        weight: Double = 1
     ) {
+        self.weight = weight
         self.id = id
         self.direction = direction
         self.startTimeNanoseconds = startTimeNanoseconds

@@ -97,18 +97,24 @@ public struct HeaderFields: Sendable, Hashable {
 
     /// Compares two header names the way HTTP does: ASCII letters ignore case.
     public static func namesEqual(_ lhs: String, _ rhs: String) -> Bool {
-        var left = lhs.utf8.makeIterator()
-        var right = rhs.utf8.makeIterator()
-        while true {
-            switch (left.next(), right.next()) {
-            case (nil, nil):
+        let left = lhs.utf8
+        let right = rhs.utf8
+        // Native strings know their UTF-8 length: most names differ here.
+        guard left.count == right.count else { return false }
+        let contiguous = left.withContiguousStorageIfAvailable { leftBytes in
+            right.withContiguousStorageIfAvailable { rightBytes in
+                for index in 0..<leftBytes.count {
+                    let a = leftBytes[index], b = rightBytes[index]
+                    if a != b && lowercasedASCII(a) != lowercasedASCII(b) { return false }
+                }
                 return true
-            case let (a?, b?):
-                if a != b && lowercasedASCII(a) != lowercasedASCII(b) { return false }
-            default:
-                return false
             }
         }
+        if let contiguous, let result = contiguous { return result }
+        for (a, b) in zip(left, right) where a != b && lowercasedASCII(a) != lowercasedASCII(b) {
+            return false
+        }
+        return true
     }
 
     @inline(__always)

@@ -6,24 +6,23 @@ struct URLTarget {
     var rawQuery: String?
 
     init(_ target: String) {
-        var rest = Substring(target)
-        if let fragment = rest.firstIndex(of: "#") {
-            rest = rest[..<fragment]
-        }
+        // Byte offsets throughout: targets are ASCII in practice, and this
+        // runs for every event the sender encodes.
+        let utf8 = target.utf8
+        var start = utf8.startIndex
+        let end = utf8.firstIndex(of: UInt8(ascii: "#")) ?? utf8.endIndex
         // Absolute form (`http://host/path`) as proxies send it.
-        if let schemeEnd = rest.range(of: "://"), !rest[..<schemeEnd.lowerBound].contains("/") {
-            let afterAuthority = rest[schemeEnd.upperBound...]
-            if let slash = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }) {
-                rest = afterAuthority[slash...]
-            } else {
-                rest = ""
-            }
+        if let colon = utf8[start..<end].firstIndex(of: UInt8(ascii: ":")),
+           !utf8[start..<colon].contains(UInt8(ascii: "/")),
+           utf8[colon...].starts(with: "://".utf8) {
+            let authorityStart = utf8.index(colon, offsetBy: 3)
+            start = utf8[authorityStart..<end].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? end
         }
-        if let question = rest.firstIndex(of: "?") {
-            path = String(rest[..<question])
-            rawQuery = String(rest[rest.index(after: question)...])
+        if let question = utf8[start..<end].firstIndex(of: UInt8(ascii: "?")) {
+            path = String(target[start..<question])
+            rawQuery = String(target[utf8.index(after: question)..<end])
         } else {
-            path = String(rest)
+            path = String(target[start..<end])
             rawQuery = nil
         }
         if path.isEmpty { path = "/" }

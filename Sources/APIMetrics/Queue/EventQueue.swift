@@ -2,8 +2,21 @@ import Synchronization
 
 /// A record waiting in the queue for the sender.
 enum QueuedItem: Sendable {
-    case exchange(ExchangeRecord)
-    case entity(EntityRecord)
+    /// A finished exchange from the request path; its record is built in the sender.
+    case active(ActiveExchange)
+    /// A record built elsewhere (``Recorder/record(_:)``, an abandoned exchange).
+    /// Boxed, so that a queue slot stays two words whatever the case.
+    indirect case exchange(ExchangeRecord)
+    indirect case entity(EntityRecord)
+
+    /// The exchange's record, built now for a queued ``ActiveExchange``.
+    var record: ExchangeRecord? {
+        switch self {
+        case let .active(exchange): return exchange.takeRecord()
+        case let .exchange(record): return record
+        case .entity: return nil
+        }
+    }
 }
 
 /// The bounded hand-off between request tasks and the background sender.
@@ -77,7 +90,9 @@ final class EventQueue: Sendable {
             }
             state.head += take
             if state.head == state.items.count {
-                state.items.removeAll(keepingCapacity: state.items.capacity <= 4096)
+                // Slots are two words: keeping room for 64 Ki of them costs 1 MiB
+                // and saves regrowing the buffer under every burst.
+                state.items.removeAll(keepingCapacity: state.items.capacity <= 65_536)
                 state.head = 0
             } else if state.head >= 1024 && state.head * 2 >= state.items.count {
                 state.items.removeFirst(state.head)

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Matches a header, query parameter or body field name, ignoring case.
 ///
 /// ```swift
@@ -87,10 +89,13 @@ public struct FieldMatcher: Sendable, Hashable, CustomStringConvertible, Express
     }
 }
 
-/// A compiled list of matchers: exact names in a set, the rest in order.
+/// A compiled list of matchers: exact names in a set, the rest in order,
+/// and the answers for names already seen (header and field names repeat
+/// from one event to the next, so most lookups are one hash).
 struct NameSet: Sendable {
     private let exact: Set<String>
     private let others: [FieldMatcher]
+    private let cache = NameCache()
 
     init(_ matchers: [FieldMatcher]) {
         var exact: Set<String> = []
@@ -114,7 +119,26 @@ struct NameSet: Sendable {
     var isEmpty: Bool { exact.isEmpty && others.isEmpty }
 
     func contains(_ name: String) -> Bool {
+        if let known = cache.answer(for: name) { return known }
         let lowered = name.lowercased()
-        return exact.contains(lowered) || others.contains { $0.matches(lowercased: lowered) }
+        let answer = exact.contains(lowered) || others.contains { $0.matches(lowercased: lowered) }
+        cache.remember(answer, for: name)
+        return answer
+    }
+}
+
+/// Remembered answers of a ``NameSet``, bounded: past 4,096 names it starts over.
+final class NameCache: Sendable {
+    private let answers = Mutex<[String: Bool]>([:])
+
+    func answer(for name: String) -> Bool? {
+        answers.withLock { $0[name] }
+    }
+
+    func remember(_ answer: Bool, for name: String) {
+        answers.withLock { answers in
+            if answers.count >= 4096 { answers.removeAll(keepingCapacity: true) }
+            answers[name] = answer
+        }
     }
 }
