@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# End-to-end cost of APIMetrics in a real server: the demo, built in release,
+# driven by wrk at saturation with the middleware off (APIMETRICS_DISABLED=1:
+# no tap on the connections at all) and on (body capture, file exporter),
+# alternating runs, on GET /orders/{id} and POST /orders. Then a run with the
+# collector unreachable, comparing the demo's peak RSS with the queue bound.
+#
+# usage: Benchmarks/loadtest.sh
+#   LOADTEST_DURATION=10       seconds per wrk run
+#   LOADTEST_ROUNDS=2          off/on pairs per endpoint
+#   LOADTEST_DEAD_DURATION=60  seconds of load with the collector unreachable
+#   LOADTEST_CONNECTIONS=32
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+duration="${LOADTEST_DURATION:-10}"
+rounds="${LOADTEST_ROUNDS:-2}"
+dead_duration="${LOADTEST_DEAD_DURATION:-60}"
+connections="${LOADTEST_CONNECTIONS:-32}"
+queue_bytes=$((64 * 1024 * 1024))
+
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk"
+    apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
+fi
+swift build -c release --product apimetrics-demo --package-path "$root" >/dev/null
+bin="$(swift build -c release --package-path "$root" --show-bin-path)"
+work="$(mktemp -d)"
+pid=""
+cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"item":"lamp","quantity":2,"note":"load test"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = "demo-key-acme"
+LUA
+cat > "$work/get.lua" <<'LUA'
+wrk.headers["X-API-Key"] = "demo-key-acme"
+LUA
+
+start_demo() {
+    : > "$work/out"
+    env "$@" "$bin/apimetrics-demo" --port 0 > "$work/out" 2> "$work/err" &
+    pid=$!
+    for _ in $(seq 1 100); do
+        grep -q "listening on" "$work/out" && break
+        sleep 0.1
+    done
+    port="$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/out")"
+    [ -n "$port" ] || { echo "the demo did not start: $(cat "$work/err")"; exit 1; }
+}
+
+stop_demo() {
+    kill -TERM "$pid"
+    wait "$pid" || { echo "the demo exited with $?"; exit 1; }
+    pid=""
+}
+
+# Prints "requests_per_s p50_ms p99_ms" for one wrk run.
+drive() {
+    local script="$1" path="$2" seconds="$3"
+    wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/$script" "http://127.0.0.1:$port$path" > "$work/wrk.txt"
+    awk '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        /Requests\/sec:/ { rps = $2 }
+        /^ *50%/ { p50 = ms($2) }
+        /^ *99%/ { p99 = ms($2) }
+        END { printf "%.1f %.3f %.3f\n", rps, p50, p99 }
+    ' "$work/wrk.txt"
+}
+
+declare -A sum_rps sum_p50 sum_p99
+for mode in off on; do for endpoint in get post; do
+    sum_rps[$mode$endpoint]=0; sum_p50[$mode$endpoint]=0; sum_p99[$mode$endpoint]=0
+done; done
+
+echo "wrk: $connections connections, ${duration}s per run, $rounds rounds, off and on alternating"
+for round in $(seq 1 "$rounds"); do
+    for mode in off on; do
+        if [ "$mode" = off ]; then
+            start_demo APIMETRICS_DISABLED=1
+        else
+            start_demo APIMETRICS_LOG_BODY=true APIMETRICS_FILE="$work/events.ndjson"
+        fi
+        for endpoint in get post; do
+            if [ "$endpoint" = get ]; then result="$(drive get.lua /orders/42 "$duration")"; else result="$(drive post.lua /orders "$duration")"; fi
+            read -r rps p50 p99 <<< "$result"
+            echo "  round $round  $mode  $endpoint  $rps req/s  p50 ${p50} ms  p99 ${p99} ms"
+            sum_rps[$mode$endpoint]="$(echo "${sum_rps[$mode$endpoint]} + $rps" | bc -l)"
+            sum_p50[$mode$endpoint]="$(echo "${sum_p50[$mode$endpoint]} + $p50" | bc -l)"
+            sum_p99[$mode$endpoint]="$(echo "${sum_p99[$mode$endpoint]} + $p99" | bc -l)"
+        done
+        stop_demo
+    done
+done
+
+echo
+printf "%-10s %12s %10s %10s\n" "run" "req/s" "p50 ms" "p99 ms"
+total_off=0; total_on=0; p99_off=0; p99_on=0
+for endpoint in get post; do
+    for mode in off on; do
+        rps="$(echo "${sum_rps[$mode$endpoint]} / $rounds" | bc -l)"
+        p50="$(echo "${sum_p50[$mode$endpoint]} / $rounds" | bc -l)"
+        p99="$(echo "${sum_p99[$mode$endpoint]} / $rounds" | bc -l)"
+        printf "%-10s %12.1f %10.3f %10.3f\n" "$endpoint/$mode" "$rps" "$p50" "$p99"
+        if [ "$mode" = off ]; then total_off="$(echo "$total_off + $rps" | bc -l)"; p99_off="$(echo "$p99_off + $p99" | bc -l)"
+        else total_on="$(echo "$total_on + $rps" | bc -l)"; p99_on="$(echo "$p99_on + $p99" | bc -l)"; fi
+    done
+done
+printf "throughput ratio on/off: %.3f\n" "$(echo "$total_on / $total_off" | bc -l)"
+printf "p99 ratio on/off: %.3f\n" "$(echo "$p99_on / $p99_off" | bc -l)"
+
+echo
+echo "collector unreachable: ${dead_duration}s of GET /orders/{id} with APIMETRICS_ENDPOINT on a closed port"
+start_demo APIMETRICS_ENDPOINT="http://127.0.0.1:9/v1/events" APIMETRICS_LOG_BODY=true APIMETRICS_QUEUE_BYTES="$queue_bytes" \
+    APIMETRICS_QUEUE_SIZE=1000000 APIMETRICS_SHUTDOWN_TIMEOUT_MS=1000
+read -r rps p50 p99 <<< "$(drive get.lua /orders/42 "$dead_duration")"
+peak_kb="$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")"
+stop_demo
+peak_mb="$(echo "$peak_kb / 1024" | bc -l)"
+queue_mb="$(echo "$queue_bytes / 1048576" | bc -l)"
+printf "dead collector: %.1f req/s, p99 %.3f ms; peak RSS %.1f MB against %.0f MB of queue bytes (+20 MB budget: %s)\n" \
+    "$rps" "$p99" "$peak_mb" "$queue_mb" "$( [ "$(echo "$peak_mb <= $queue_mb + 20" | bc -l)" = 1 ] && echo within || echo OVER )"
+grep -h "stopped" "$work/err" | sed 's/^/  /' || true
