@@ -1,7 +1,19 @@
 /// A parsed JSON document that keeps what redaction must not change: the
 /// order of object members, duplicate keys, and numbers exactly as written.
 indirect enum JSONValue: Sendable, Equatable {
-    case object([(key: String, value: JSONValue)])
+    /// One object member. A struct, not a tuple: tuples in arrays are copied
+    /// and destroyed through slow generic paths.
+    struct Member: Sendable {
+        var key: String
+        var value: JSONValue
+
+        init(_ key: String, _ value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    case object([Member])
     case array([JSONValue])
     case string(String)
     /// The number's text, already checked against the JSON grammar.
@@ -130,7 +142,7 @@ struct JSONParser {
 
     private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
         offset += 1
-        var members: [(key: String, value: JSONValue)] = []
+        var members: [JSONValue.Member] = []
         skipWhitespace()
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") {
             offset += 1
@@ -145,7 +157,7 @@ struct JSONParser {
             offset += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            members.append((key, value))
+            members.append(JSONValue.Member(key, value))
             skipWhitespace()
             guard offset < bytes.count else { throw .invalid(offset: offset) }
             if bytes[offset] == UInt8(ascii: ",") {
