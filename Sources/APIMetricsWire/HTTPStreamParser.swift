@@ -136,9 +136,15 @@ struct HTTPStreamParser {
                 index = newline + 1
                 if !checkLineLimit(emit: emit) { return index - bytes.startIndex }
                 if line.last == 0x0D { line.removeLast() }
-                let completed = line
-                line.removeAll(keepingCapacity: true)
+                // Swap the line out rather than copy it, and take its buffer
+                // back afterwards: no allocation per line.
+                var completed: [UInt8] = []
+                swap(&completed, &line)
                 lineCompleted(completed, emit: emit)
+                if line.isEmpty && line.capacity == 0 {
+                    completed.removeAll(keepingCapacity: true)
+                    line = completed
+                }
             case let .lengthBody(remaining):
                 let take = min(remaining, bytes.endIndex - index)
                 emit(.body(bytes[index..<index + take]))
@@ -337,6 +343,8 @@ struct HTTPStreamParser {
 
     /// The framing of a request body (RFC 9112 §6.3).
     static func requestFraming(_ head: Head) -> Framing {
+        // Most requests carry neither header: answer without building lists.
+        if head.header("transfer-encoding") == nil && head.header("content-length") == nil { return .none }
         let codings = head.values("transfer-encoding")
         if !codings.isEmpty {
             return lastCoding(codings) == "chunked" ? .chunked : .invalid("a request transfer coding other than chunked")
@@ -355,6 +363,11 @@ struct HTTPStreamParser {
         if requestMethod == "CONNECT" && (200..<300).contains(status) { return .switched }
         if (100..<200).contains(status) || status == 204 || status == 304 || requestMethod == "HEAD" {
             return .none
+        }
+        if head.header("transfer-encoding") == nil, let single = head.header("content-length"),
+           let length = Int(single), length >= 0, single.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+           head.values("content-length").count == 1 {
+            return .length(length)
         }
         let codings = head.values("transfer-encoding")
         if !codings.isEmpty {

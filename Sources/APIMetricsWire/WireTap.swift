@@ -67,6 +67,9 @@ public final class WireTap: Sendable {
         var isHoldingInbound = false
         var held: [UInt8] = []
         var isClosed = false
+        /// Reused for each feed's events, so that parsing does not allocate
+        /// a list per call.
+        var scratch: [HTTPStreamParser.Event] = []
     }
 
     private let recorder: Recorder
@@ -117,23 +120,43 @@ public final class WireTap: Sendable {
     }
 
     /// Bytes the server read from the connection, in order.
-    public func inbound<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        let array = Array(bytes)
-        guard !array.isEmpty else { return }
+    public func inbound(_ bytes: ArraySlice<UInt8>) {
+        guard !bytes.isEmpty else { return }
         state.withLock { state in
             guard !state.isClosed else { return }
-            feedRequests(array[...], &state)
+            feedRequests(bytes, &state)
+        }
+    }
+
+    /// Bytes the server read from the connection, in order.
+    public func inbound(_ bytes: [UInt8]) {
+        inbound(bytes[...])
+    }
+
+    /// Bytes the server read from the connection, in order (any collection;
+    /// arrays and slices are taken without a copy).
+    public func inbound<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        inbound(Array(bytes)[...])
+    }
+
+    /// Bytes the server wrote to the connection, in order.
+    public func outbound(_ bytes: ArraySlice<UInt8>) {
+        guard !bytes.isEmpty else { return }
+        state.withLock { state in
+            guard !state.isClosed else { return }
+            feedResponses(bytes, &state)
         }
     }
 
     /// Bytes the server wrote to the connection, in order.
+    public func outbound(_ bytes: [UInt8]) {
+        outbound(bytes[...])
+    }
+
+    /// Bytes the server wrote to the connection, in order (any collection;
+    /// arrays and slices are taken without a copy).
     public func outbound<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        let array = Array(bytes)
-        guard !array.isEmpty else { return }
-        state.withLock { state in
-            guard !state.isClosed else { return }
-            feedResponses(array[...], &state)
-        }
+        outbound(Array(bytes)[...])
     }
 
     /// The connection closed: a close-delimited response ends here, and any
@@ -172,10 +195,13 @@ public final class WireTap: Sendable {
         }
         var parser = state.requests
         guard !parser.isStopped else { return }
-        var events: [HTTPStreamParser.Event] = []
+        var events = state.scratch
+        state.scratch = []
         let consumed = parser.feed(bytes) { events.append($0) }
         state.requests = parser
         for event in events { handleRequest(event, &state) }
+        events.removeAll(keepingCapacity: true)
+        state.scratch = events
         if state.isHoldingInbound && consumed < bytes.count {
             hold(bytes[(bytes.startIndex + consumed)...], &state)
         }
@@ -241,10 +267,13 @@ public final class WireTap: Sendable {
             let method = isInterim ? methods.peek() : methods.next()
             return HTTPStreamParser.responseFraming(head, requestMethod: method)
         }
-        var events: [HTTPStreamParser.Event] = []
+        var events = state.scratch
+        state.scratch = []
         _ = parser.feed(bytes) { events.append($0) }
         state.responses = parser
         for event in events { handleResponse(event, &state) }
+        events.removeAll(keepingCapacity: true)
+        state.scratch = events
     }
 
     private func handleResponse(_ event: HTTPStreamParser.Event, _ state: inout State) {
