@@ -295,21 +295,30 @@ struct HTTPStreamParser {
         }
     }
 
+    /// Splits the start line on bytes: no Character (grapheme) walking.
     private func parseStartLine(_ bytes: [UInt8]) -> Head? {
-        guard !bytes.isEmpty, bytes.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
+        guard !bytes.isEmpty, bytes.allSatisfy({ ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 }) else { return nil }
+        let space = UInt8(ascii: " ")
+        guard let firstSpace = bytes.firstIndex(of: space) else { return nil }
+        let first = bytes[..<firstSpace]
+        let afterFirst = bytes.index(after: firstSpace)
+        func text(_ slice: ArraySlice<UInt8>) -> String { String(decoding: slice, as: UTF8.self) }
+        let versionPrefix = Array("HTTP/1.".utf8)
         switch role {
         case .request:
-            let parts = text.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty,
-                  parts[0].utf8.allSatisfy(HeaderName.isTokenByte),
-                  parts[2].hasPrefix("HTTP/1.") else { return nil }
-            return Head(first: String(parts[0]), second: String(parts[1]), third: String(parts[2]), headers: [])
+            guard let secondSpace = bytes[afterFirst...].firstIndex(of: space) else { return nil }
+            let target = bytes[afterFirst..<secondSpace]
+            let version = bytes[bytes.index(after: secondSpace)...]
+            guard !first.isEmpty, !target.isEmpty, !version.contains(space),
+                  first.allSatisfy(HeaderName.isTokenByte), version.starts(with: versionPrefix) else { return nil }
+            return Head(first: text(first), second: text(target), third: text(version), headers: [])
         case .response:
-            let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."),
-                  parts[1].count == 3, let status = Int(parts[1]), (100...999).contains(status) else { return nil }
-            return Head(first: String(parts[0]), second: String(parts[1]), third: parts.count > 2 ? String(parts[2]) : "", headers: [])
+            guard first.starts(with: versionPrefix) else { return nil }
+            let statusEnd = bytes[afterFirst...].firstIndex(of: space) ?? bytes.endIndex
+            let status = bytes[afterFirst..<statusEnd]
+            guard status.count == 3, status.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), status.first != 0x30 else { return nil }
+            let reason = statusEnd < bytes.endIndex ? text(bytes[bytes.index(after: statusEnd)...]) : ""
+            return Head(first: text(first), second: text(status), third: reason, headers: [])
         }
     }
 
@@ -401,12 +410,16 @@ enum HeaderName {
     }
 
     /// RFC 9110 token characters.
+    @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             return true
         default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+            return false
         }
     }
 }

@@ -1,11 +1,21 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import Synchronization
 
-/// Runs the processing of a batch on a thread of its own when the user's
-/// closures are involved, so that a closure that hangs costs only the event
-/// it was working on: past ``APIMetricsConfiguration/userClosureTimeout``
-/// the sender stops waiting, processes that event without user code, and
-/// carries on with the rest on a fresh thread.
+/// Runs the processing of each batch (identification, redaction, encoding)
+/// on a thread of its own at a lower scheduling priority, for two reasons:
+///
+/// - When the host saturates its cores, request handling comes first; the
+///   sender lags, the bounded queue fills and drops are counted, rather
+///   than the server losing throughput to analytics.
+/// - A closure of the user's that hangs costs only the event it was working
+///   on: past ``APIMetricsConfiguration/userClosureTimeout`` the sender
+///   stops waiting, processes that event without user code, and carries on
+///   with the rest on a fresh thread.
 ///
 /// A hung closure keeps its thread; after ``maxAbandonedThreads`` of them the
 /// runner stops calling user code at all and says so in the diagnostics.
@@ -26,10 +36,8 @@ final class UserCodeRunner: Sendable {
     var abandonedThreads: Int { abandoned.load(ordering: .relaxed) }
 
     func process(_ items: [QueuedItem]) async -> [EventProcessor.Outcome] {
+        guard !items.isEmpty else { return [] }
         let userCode = processor.runsUserCode && abandonedThreads < Self.maxAbandonedThreads
-        guard userCode else {
-            return items.map { processor.process($0, userCode: false) }
-        }
         var outcomes: [EventProcessor.Outcome] = []
         outcomes.reserveCapacity(items.count)
         var start = 0
@@ -37,11 +45,13 @@ final class UserCodeRunner: Sendable {
             let job = Job(items: Array(items[start...]))
             let processor = self.processor
             let thread = Thread {
-                job.run(processor)
+                Self.lowerPriority()
+                job.run(processor, userCode: userCode)
             }
-            thread.name = "apimetrics-user-code"
+            thread.name = "apimetrics-sender"
             thread.start()
-            let result = await job.wait(timeoutNanoseconds: timeoutNanoseconds)
+            // Without user code nothing can hang: no watchdog.
+            let result = await job.wait(timeoutNanoseconds: userCode ? timeoutNanoseconds : .max)
             outcomes.append(contentsOf: result.done)
             guard let stuck = result.stuckAt else { break }
             let total = abandoned.wrappingAdd(1, ordering: .relaxed).newValue
@@ -55,6 +65,16 @@ final class UserCodeRunner: Sendable {
             }
         }
         return outcomes
+    }
+
+    /// Nice 10 for the calling thread: on Linux the nice value belongs to
+    /// the thread, not the process; on Apple systems, the utility QoS class.
+    private static func lowerPriority() {
+        #if canImport(Glibc)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #elseif canImport(Darwin)
+        _ = pthread_set_qos_class_self_np(QOS_CLASS_UTILITY, 0)
+        #endif
     }
 
     /// One batch's processing on a worker thread, watched from the sender.
@@ -80,14 +100,14 @@ final class UserCodeRunner: Sendable {
         }
 
         /// On the worker thread.
-        func run(_ processor: EventProcessor) {
+        func run(_ processor: EventProcessor, userCode: Bool) {
             for item in items {
                 let proceed = state.withLock { state -> Bool in
                     state.startedAt = Clock.monotonicNanoseconds()
                     return !state.isAbandoned
                 }
                 guard proceed else { return }
-                let outcome = processor.process(item)
+                let outcome = processor.process(item, userCode: userCode)
                 let keep = state.withLock { state -> Bool in
                     guard !state.isAbandoned else { return false }
                     state.outcomes.append(outcome)
@@ -109,6 +129,7 @@ final class UserCodeRunner: Sendable {
         /// stuck on once that item has run past the timeout.
         func wait(timeoutNanoseconds: Int64) async -> Result {
             let watchdog = Task {
+                guard timeoutNanoseconds != .max else { return }
                 let slice = max(1_000_000, min(timeoutNanoseconds / 4, 20_000_000))
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .nanoseconds(slice))
