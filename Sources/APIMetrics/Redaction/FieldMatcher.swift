@@ -94,6 +94,7 @@ public struct FieldMatcher: Sendable, Hashable, CustomStringConvertible, Express
 /// from one event to the next, so most lookups are one hash).
 struct NameSet: Sendable {
     private let exact: Set<String>
+    private let exactBytes: [[UInt8]]
     private let others: [FieldMatcher]
     private let cache = NameCache()
 
@@ -108,15 +109,46 @@ struct NameSet: Sendable {
             }
         }
         self.exact = exact
+        self.exactBytes = exact.sorted().map { Array($0.utf8) }
         self.others = others
     }
 
     init(names: Set<String>) {
         self.exact = Set(names.map { $0.lowercased() })
+        self.exactBytes = exact.sorted().map { Array($0.utf8) }
         self.others = []
     }
 
     var isEmpty: Bool { exact.isEmpty && others.isEmpty }
+
+    /// Whether `bytes` (lowercased ASCII) could hold a name of this set:
+    /// `false` only when every matcher is an exact name and none of them
+    /// occurs anywhere in the bytes. Lets the redactor skip parsing bodies
+    /// that no rule can touch.
+    func mightOccur(inLowercased bytes: [UInt8]) -> Bool {
+        guard others.isEmpty else { return true }
+        for name in exactBytes where Self.contains(bytes, name) { return true }
+        return false
+    }
+
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first {
+                var matched = true
+                for offset in 1..<needle.count where haystack[index + offset] != needle[offset] {
+                    matched = false
+                    break
+                }
+                if matched { return true }
+            }
+            index += 1
+        }
+        return false
+    }
 
     func contains(_ name: String) -> Bool {
         if let known = cache.answer(for: name) { return known }

@@ -110,6 +110,13 @@ struct Redactor: Sendable {
         guard hasRules else { return }
         switch Self.kind(of: contentType, bytes: body.bytes) {
         case .json:
+            // With only exact field names to look for, no path, no allowlist,
+            // and no escape in the body, a body whose bytes hold none of the
+            // names has no member a rule could reach: leave it unparsed.
+            if paths.isEmpty, allowlist == nil, !body.bytes.contains(UInt8(ascii: "\\")),
+               !fields.mightOccur(inLowercased: body.bytes.map(HeaderFields.lowercasedASCII)) {
+                return
+            }
             guard let tree = try? JSONParser.parse(body.bytes) else {
                 body.bytes = marker
                 return
