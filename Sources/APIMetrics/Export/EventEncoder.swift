@@ -5,7 +5,12 @@ struct EventEncoder: Sendable {
     let context: ServiceContext
 
     func encode(_ record: ExchangeRecord) -> [UInt8] {
-        var writer = JSONWriter(capacity: 512 + record.requestBody.bytes.count + record.responseBody.bytes.count)
+        var headerBytes = 0
+        for field in record.request.headers.fields { headerBytes += field.name.utf8.count + field.value.utf8.count + 6 }
+        for field in record.response?.headers.fields ?? [] { headerBytes += field.name.utf8.count + field.value.utf8.count + 6 }
+        // One buffer for the whole line: bodies may grow by escaping, so leave room.
+        var writer = JSONWriter(capacity: 768 + 2 * record.request.target.utf8.count + headerBytes
+            + (record.requestBody.bytes.count + record.responseBody.bytes.count) * 5 / 4)
         writer.beginObject()
         writer.key("v")
         writer.int(1)
@@ -34,7 +39,7 @@ struct EventEncoder: Sendable {
             let queryItems = target.queryItems
             if !queryItems.isEmpty {
                 writer.key("query")
-                Self.writeGrouped(queryItems.map { ($0.name, $0.value) }, lowercasingNames: false, into: &writer)
+                Self.writeQuery(queryItems, into: &writer)
             }
         }
         if !record.request.headers.isEmpty {
@@ -195,14 +200,7 @@ struct EventEncoder: Sendable {
     /// have no repeated name: those are written straight, with no grouping.
     private static func writeHeaders(_ headers: HeaderFields, into writer: inout JSONWriter) {
         let fields = headers.fields
-        var hasRepeat = false
-        outer: for index in fields.indices {
-            for other in fields.indices where other > index && HeaderFields.namesEqual(fields[index].name, fields[other].name) {
-                hasRepeat = true
-                break outer
-            }
-        }
-        guard !hasRepeat else {
+        guard !hasRepeat(fields.count, { HeaderFields.namesEqual(fields[$0].name, fields[$1].name) }) else {
             writeGrouped(fields.map { ($0.name, $0.value) }, lowercasingNames: true, into: &writer)
             return
         }
@@ -212,6 +210,29 @@ struct EventEncoder: Sendable {
             writer.string(field.value)
         }
         writer.endObject()
+    }
+
+    /// Query parameters, straight when no name repeats.
+    private static func writeQuery(_ items: [(name: String, value: String)], into writer: inout JSONWriter) {
+        guard !hasRepeat(items.count, { items[$0].name == items[$1].name }) else {
+            writeGrouped(items.map { ($0.name, $0.value) }, lowercasingNames: false, into: &writer)
+            return
+        }
+        writer.beginObject()
+        for item in items {
+            writer.key(item.name)
+            writer.string(item.value)
+        }
+        writer.endObject()
+    }
+
+    /// Whether any two of `count` items are equal by `same` (lists are short).
+    private static func hasRepeat(_ count: Int, _ same: (Int, Int) -> Bool) -> Bool {
+        guard count > 1 else { return false }
+        for index in 0..<count - 1 {
+            for other in (index + 1)..<count where same(index, other) { return true }
+        }
+        return false
     }
 
     /// Writes name/value pairs as an object; a name seen more than once gets
