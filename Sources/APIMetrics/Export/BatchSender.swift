@@ -14,7 +14,7 @@ actor BatchSender {
 
     private let queue: EventQueue
     private let counters: PipelineCounters
-    private let runner: UserCodeRunner
+    private let runner: ProcessingRunner
     private let context: ServiceContext
     private let batchSize: Int
     private let flushInterval: Duration
@@ -29,7 +29,7 @@ actor BatchSender {
     init(
         queue: EventQueue,
         counters: PipelineCounters,
-        runner: UserCodeRunner,
+        runner: ProcessingRunner,
         context: ServiceContext,
         exporters: [any EventExporter],
         configuration: APIMetricsConfiguration,

@@ -66,7 +66,7 @@ public final class APIMetrics: Sendable {
             isEnabled: configuration.isEnabled)
         self.sender = BatchSender(
             queue: queue, counters: counters,
-            runner: UserCodeRunner(
+            runner: ProcessingRunner(
                 processor: EventProcessor(configuration: configuration, encoder: EventEncoder(context: context)),
                 timeout: configuration.userClosureTimeout, diagnostics: configuration.diagnostics),
             context: context, exporters: exporters, configuration: configuration, signal: signal)

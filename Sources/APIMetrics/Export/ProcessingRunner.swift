@@ -19,7 +19,7 @@ import Synchronization
 ///
 /// A hung closure keeps its thread; after ``maxAbandonedThreads`` of them the
 /// runner stops calling user code at all and says so in the diagnostics.
-final class UserCodeRunner: Sendable {
+final class ProcessingRunner: Sendable {
     static let maxAbandonedThreads = 8
 
     private let processor: EventProcessor
