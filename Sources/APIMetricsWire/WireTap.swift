@@ -193,12 +193,12 @@ public final class WireTap: Sendable {
             hold(bytes, &state)
             return
         }
-        var parser = state.requests
-        guard !parser.isStopped else { return }
+        guard !state.requests.isStopped else { return }
         var events = state.scratch
         state.scratch = []
-        let consumed = parser.feed(bytes) { events.append($0) }
-        state.requests = parser
+        // Parsed in place: a copy of the parser would share its line buffer
+        // and copy it on the first byte appended.
+        let consumed = state.requests.feed(bytes) { events.append($0) }
         for event in events { handleRequest(event, &state) }
         events.removeAll(keepingCapacity: true)
         state.scratch = events
@@ -258,19 +258,17 @@ public final class WireTap: Sendable {
     // MARK: - Responses
 
     private func feedResponses(_ bytes: ArraySlice<UInt8>, _ state: inout State) {
-        var parser = state.responses
-        guard !parser.isStopped else { return }
+        guard !state.responses.isStopped else { return }
         // Each final response takes the method of the next request in line.
         let methods = MethodQueue(state.pending.filter { !$0.hasResponseHead }.map(\.method))
-        parser.framing = { head in
+        state.responses.framing = { head in
             let isInterim = (100..<200).contains(head.status) && head.status != 101
             let method = isInterim ? methods.peek() : methods.next()
             return HTTPStreamParser.responseFraming(head, requestMethod: method)
         }
         var events = state.scratch
         state.scratch = []
-        _ = parser.feed(bytes) { events.append($0) }
-        state.responses = parser
+        _ = state.responses.feed(bytes) { events.append($0) }
         for event in events { handleResponse(event, &state) }
         events.removeAll(keepingCapacity: true)
         state.scratch = events
