@@ -62,12 +62,16 @@ struct SecretsEndToEndTests {
         let json = #"{"user":{"name":"visible-name","Password":"SECRET-JSON-1","profile":{"ssn":"SECRET-JSON-2"}},"cards":[{"card_number":"SECRET-JSON-3","cvv":"SECRET-JSON-4","label":"visible-label"}],"refresh_token":"SECRET-JSON-5","deep":[[{"api_key":"SECRET-JSON-6"}]]}"#
         let form = "username=visible-user&password=SECRET-FORM-1&pwd=SECRET-FORM-2"
         let common = "Host: api.test\r\nUser-Agent: curl/8.0\r\nAuthorization: Bearer SECRET-AUTHZ\r\nProxy-Authorization: Basic SECRET-PROXY\r\nCookie: session=SECRET-COOKIE\r\nX-API-Key: SECRET-APIKEY-0123456789\r\nX-Auth-Token: SECRET-XAUTH\r\nX-Note: visible-header\r\n"
-        let client = try RawClient(port: port)
-        defer { client.close() }
-        client.send("POST /json?q=visible-query&api_key=SECRET-QUERY-1&Token=SECRET-QUERY-2&access_token=SECRET-QUERY-3 HTTP/1.1\r\n\(common)Content-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)")
-        _ = client.read { $0.contains("visible-resp") }
-        client.send("POST /form HTTP/1.1\r\n\(common)Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)")
-        _ = client.read { $0.contains("visible-resp") }
+        // One connection per request, each read to its last byte, so that
+        // both exchanges have finished before shutdown.
+        let first = try RawClient(port: port)
+        first.send("POST /json?q=visible-query&api_key=SECRET-QUERY-1&Token=SECRET-QUERY-2&access_token=SECRET-QUERY-3 HTTP/1.1\r\n\(common)Content-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\nConnection: close\r\n\r\n\(json)")
+        #expect(first.read().contains("visible-resp"))
+        first.close()
+        let second = try RawClient(port: port)
+        second.send("POST /form HTTP/1.1\r\n\(common)Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\nConnection: close\r\n\r\n\(form)")
+        #expect(second.read().contains("visible-resp"))
+        second.close()
         let report = await metrics.shutdown(deadline: .seconds(60))
         #expect(report.statistics.exported == 4)
 
