@@ -1,3 +1,5 @@
+import APIMetrics
+
 /// An incremental HTTP/1.1 parser for one direction of a connection.
 ///
 /// Bytes may arrive in any split, down to one at a time; the parser keeps
@@ -14,16 +16,18 @@ struct HTTPStreamParser {
         var first: String
         var second: String
         var third: String
-        var headers: [(name: String, value: String)]
+        /// Built as the fields are read, in the core's own type, so that
+        /// the tap hands them on without another copy.
+        var headers: HeaderFields
 
         var status: Int { Int(second) ?? 0 }
 
         func header(_ name: String) -> String? {
-            headers.first { HeaderName.equal($0.name, name) }?.value
+            headers[name]
         }
 
         func values(_ name: String) -> [String] {
-            headers.filter { HeaderName.equal($0.name, name) }.map(\.value)
+            headers.values(for: name)
         }
     }
 
@@ -75,7 +79,7 @@ struct HTTPStreamParser {
     private var line: [UInt8] = []
     private var headSize = 0
     private var head: Head?
-    private var pendingHeaders: [(name: String, value: String)] = []
+    private var pendingHeaders = HeaderFields()
     /// For responses: decides the framing from the head (the caller knows
     /// the request's method). For requests it is computed here.
     var framing: (Head) -> Framing
@@ -125,7 +129,7 @@ struct HTTPStreamParser {
                 state = .startLine
                 line.removeAll(keepingCapacity: true)
                 headSize = 0
-                pendingHeaders = []
+                pendingHeaders = HeaderFields()
             case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd:
                 guard let newline = bytes[index...].firstIndex(of: 0x0A) else {
                     line.append(contentsOf: bytes[index...])
@@ -236,7 +240,7 @@ struct HTTPStreamParser {
                 fail("malformed header field", emit: emit)
                 return
             }
-            pendingHeaders.append(field)
+            pendingHeaders.append(name: field.name, value: field.value)
             if pendingHeaders.count > limits.headerCount {
                 fail("more than \(limits.headerCount) header fields", emit: emit)
             }
@@ -311,14 +315,14 @@ struct HTTPStreamParser {
             let version = bytes[bytes.index(after: secondSpace)...]
             guard !first.isEmpty, !target.isEmpty, !version.contains(space),
                   first.allSatisfy(HeaderName.isTokenByte), version.starts(with: versionPrefix) else { return nil }
-            return Head(first: text(first), second: text(target), third: text(version), headers: [])
+            return Head(first: text(first), second: text(target), third: text(version), headers: HeaderFields())
         case .response:
             guard first.starts(with: versionPrefix) else { return nil }
             let statusEnd = bytes[afterFirst...].firstIndex(of: space) ?? bytes.endIndex
             let status = bytes[afterFirst..<statusEnd]
             guard status.count == 3, status.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), status.first != 0x30 else { return nil }
             let reason = statusEnd < bytes.endIndex ? text(bytes[bytes.index(after: statusEnd)...]) : ""
-            return Head(first: text(first), second: text(status), third: reason, headers: [])
+            return Head(first: text(first), second: text(status), third: reason, headers: HeaderFields())
         }
     }
 

@@ -223,10 +223,8 @@ public final class WireTap: Sendable {
         case .messageStart:
             state.requestStart = .now()
         case let .head(head):
-            var headers = HeaderFields()
-            for field in head.headers { headers.append(name: field.name, value: field.value) }
             let exchange = recorder.begin(
-                RequestHead(method: head.first, target: head.second, headers: headers, clientAddress: clientAddress),
+                RequestHead(method: head.first, target: head.second, headers: head.headers, clientAddress: clientAddress),
                 startedAt: state.requestStart)
             state.requestStart = nil
             let awaitsSwitch = head.first == "CONNECT" || Self.asksUpgrade(head)
@@ -289,8 +287,7 @@ public final class WireTap: Sendable {
                 state.isInterim = true
                 return
             }
-            var headers = HeaderFields()
-            for field in head.headers { headers.append(name: field.name, value: field.value) }
+            let headers = head.headers
             state.pending[index].hasResponseHead = true
             let pending = state.pending[index]
             pending.exchange.recordResponseHead(ResponseHead(status: status, headers: headers))
