@@ -201,12 +201,11 @@ public final class ActiveExchange: Sendable {
             return nil
         }
         state.weight = weight
-        // What the queued exchange really holds on the heap: the object, its
-        // strings (two per header field, with allocator overhead), the body
-        // buffers at their capacity. Measured against the demo's peak RSS.
-        return 1024 + state.requestBody.bytes.capacity + state.responseBody.bytes.capacity
-            + state.request.target.utf8.count
-            + 128 * (state.request.headers.count + (state.response?.headers.count ?? 0)) + 256 * state.errors.count
+        return ExchangeRecord.queueCost(
+            targetBytes: state.request.target.utf8.count,
+            headerCount: state.request.headers.count + (state.response?.headers.count ?? 0),
+            bodyBytes: state.requestBody.bytes.capacity + state.responseBody.bytes.capacity,
+            errorCount: state.errors.count)
     }
 
     /// The finished exchange as a record; the sender calls it once.

@@ -38,14 +38,11 @@ struct EventProcessor: Sendable {
     /// runs: the event keeps only what the server set, and, when a
     /// last-word closure exists, leaves without headers and bodies.
     func process(_ item: QueuedItem, userCode: Bool = true) -> Outcome {
-        switch item {
-        case let .entity(entity):
+        if case let .entity(entity) = item {
             return .entity(ExportedEntity(record: entity, json: encoder.encode(entity)))
-        case let .active(exchange):
-            return process(exchange.takeRecord(), userCode: userCode)
-        case let .exchange(record):
-            return process(record, userCode: userCode)
         }
+        guard let record = item.record else { return .skipped }
+        return process(record, userCode: userCode)
     }
 
     private func process(_ record: ExchangeRecord, userCode: Bool) -> Outcome {

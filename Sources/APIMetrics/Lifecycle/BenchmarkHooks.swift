@@ -10,11 +10,6 @@ public enum BenchmarkHooks {
         metrics.recorder.queue.drain(limit: .max).count
     }
 
-    /// Applies `options` to `record`, as the sender does.
-    public static func redact(_ record: inout ExchangeRecord, options: RedactionOptions) {
-        Redactor(options: options).redact(&record)
-    }
-
     /// A reusable redactor, so that its compilation is not measured.
     public static func makeRedactor(options: RedactionOptions) -> @Sendable (inout ExchangeRecord) -> Void {
         let redactor = Redactor(options: options)

@@ -66,21 +66,20 @@ public struct ExchangeRecord: Sendable {
         self.metadata = metadata
     }
 
-    /// A rough count of the bytes the record holds, used to bound the queue.
+    /// What the record holds on the heap, charged against the queue's byte bound.
     var estimatedBytes: Int {
-        var total = 256 + request.target.utf8.count + request.method.utf8.count
-        for field in request.headers.fields {
-            total += field.name.utf8.count + field.value.utf8.count + 32
-        }
-        if let response {
-            for field in response.headers.fields {
-                total += field.name.utf8.count + field.value.utf8.count + 32
-            }
-        }
-        total += requestBody.bytes.count + responseBody.bytes.count
-        for error in errors {
-            total += error.type.utf8.count + error.message.utf8.count + 32
-        }
-        return total
+        Self.queueCost(
+            targetBytes: request.target.utf8.count,
+            headerCount: request.headers.count + (response?.headers.count ?? 0),
+            bodyBytes: requestBody.bytes.capacity + responseBody.bytes.capacity,
+            errorCount: errors.count)
+    }
+
+    /// The one estimate of what a queued exchange holds: the object, its
+    /// strings (two per header field, with allocator overhead), the body
+    /// buffers at their capacity. Checked against the demo's peak RSS with
+    /// the collector unreachable (Benchmarks/loadtest.sh).
+    static func queueCost(targetBytes: Int, headerCount: Int, bodyBytes: Int, errorCount: Int) -> Int {
+        1024 + targetBytes + bodyBytes + 128 * headerCount + 256 * errorCount
     }
 }
