@@ -52,7 +52,7 @@ public struct InstrumentedURLSession: Sendable {
         try await perform(request, requestBody: request.httpBody, parent: parent) { request in
             let (url, response) = try await session.download(for: request)
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-            return ((url, response), response, nil, size ?? 0)
+            return ((url, response), response, nil, size)
         }
     }
 

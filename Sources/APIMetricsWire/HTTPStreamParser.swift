@@ -80,9 +80,6 @@ struct HTTPStreamParser {
     private var headSize = 0
     private var head: Head?
     private var pendingHeaders = HeaderFields()
-    /// For responses: decides the framing from the head (the caller knows
-    /// the request's method). For requests it is computed here.
-    var framing: (Head) -> Framing
 
     /// Whether the parser stopped for good (failure or switched protocols).
     var isStopped: Bool {
@@ -98,10 +95,9 @@ struct HTTPStreamParser {
         }
     }
 
-    init(role: Role, limits: Limits = Limits(), framing: @escaping (Head) -> Framing) {
+    init(role: Role, limits: Limits = Limits()) {
         self.role = role
         self.limits = limits
-        self.framing = framing
     }
 
     mutating func stop() {
@@ -111,8 +107,10 @@ struct HTTPStreamParser {
 
     /// Parses `bytes`; returns how many it consumed, which is fewer than all
     /// only when the parser stopped (a failure, or a switch of protocols).
+    /// `framing` decides how the body of each head read is framed (for
+    /// responses the caller knows the request's method).
     @discardableResult
-    mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (Event) -> Void) -> Int {
+    mutating func feed(_ bytes: ArraySlice<UInt8>, framing: (Head) -> Framing, emit: (Event) -> Void) -> Int {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             switch state {
@@ -129,7 +127,7 @@ struct HTTPStreamParser {
                 state = .startLine
                 line.removeAll(keepingCapacity: true)
                 headSize = 0
-                pendingHeaders = HeaderFields()
+                pendingHeaders.removeAll(keepingCapacity: true)
             case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd:
                 guard let newline = bytes[index...].firstIndex(of: 0x0A) else {
                     line.append(contentsOf: bytes[index...])
@@ -144,7 +142,7 @@ struct HTTPStreamParser {
                 // back afterwards: no allocation per line.
                 var completed: [UInt8] = []
                 swap(&completed, &line)
-                lineCompleted(completed, emit: emit)
+                lineCompleted(completed, framing: framing, emit: emit)
                 if line.isEmpty && line.capacity == 0 {
                     completed.removeAll(keepingCapacity: true)
                     line = completed
@@ -216,7 +214,7 @@ struct HTTPStreamParser {
         emit(.failure(reason, partial: partial))
     }
 
-    private mutating func lineCompleted(_ bytes: [UInt8], emit: (Event) -> Void) {
+    private mutating func lineCompleted(_ bytes: [UInt8], framing: (Head) -> Framing, emit: (Event) -> Void) {
         switch state {
         case .startLine:
             guard let parsed = parseStartLine(bytes) else {
@@ -229,7 +227,9 @@ struct HTTPStreamParser {
             headSize += bytes.count + 2
             if bytes.isEmpty {
                 guard var head else { return }
-                head.headers = pendingHeaders
+                // The scratch list keeps its buffers for the next message;
+                // the head gets an exact copy (two allocations).
+                head.headers = pendingHeaders.compacted()
                 self.head = nil
                 emit(.head(head))
                 if case .done = state { return }
@@ -240,7 +240,7 @@ struct HTTPStreamParser {
                 fail("malformed header field", emit: emit)
                 return
             }
-            pendingHeaders.append(name: field.name, value: field.value)
+            pendingHeaders.append(nameBytes: bytes[field.name], valueBytes: bytes[field.value])
             if pendingHeaders.count > limits.headerCount {
                 fail("more than \(limits.headerCount) header fields", emit: emit)
             }
@@ -326,14 +326,15 @@ struct HTTPStreamParser {
         }
     }
 
-    private func parseField(_ bytes: [UInt8]) -> (name: String, value: String)? {
+    /// Where the name and the value (without surrounding whitespace) lie.
+    private func parseField(_ bytes: [UInt8]) -> (name: Range<Int>, value: Range<Int>)? {
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
-        let name = bytes[..<colon]
-        guard name.allSatisfy(HeaderName.isTokenByte) else { return nil }
-        var value = bytes[(colon + 1)...]
-        while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
-        while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
-        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        guard bytes[..<colon].allSatisfy(HeaderName.isTokenByte) else { return nil }
+        var start = colon + 1
+        var end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return (0..<colon, start..<end)
     }
 
     private func parseHex(_ bytes: ArraySlice<UInt8>) -> Int? {

@@ -90,17 +90,15 @@ public final class WireTap: Sendable {
             startLine: limits.startLineBytes, headerSection: limits.headerSectionBytes, headerCount: limits.headerCount)
         self.limits = parserLimits
         self.state = Mutex(State(
-            requests: WireTap.makeRequestParser(parserLimits),
+            requests: HTTPStreamParser(role: .request, limits: parserLimits),
             // The server writes the responses itself: they get the default
             // limits, whatever is asked of requests.
-            responses: HTTPStreamParser(role: .response, limits: HTTPStreamParser.Limits()) { _ in .untilClose }))
+            responses: HTTPStreamParser(role: .response, limits: HTTPStreamParser.Limits())))
     }
 
-    private static func makeRequestParser(_ limits: HTTPStreamParser.Limits) -> HTTPStreamParser {
-        HTTPStreamParser(role: .request, limits: limits) { head in
-            if head.first == "CONNECT" || WireTap.asksUpgrade(head) { return .switched }
-            return HTTPStreamParser.requestFraming(head)
-        }
+    private static func requestFraming(_ head: HTTPStreamParser.Head) -> HTTPStreamParser.Framing {
+        if head.first == "CONNECT" || WireTap.asksUpgrade(head) { return .switched }
+        return HTTPStreamParser.requestFraming(head)
     }
 
     private static func asksUpgrade(_ head: HTTPStreamParser.Head) -> Bool {
@@ -198,7 +196,7 @@ public final class WireTap: Sendable {
         state.scratch = []
         // Parsed in place: a copy of the parser would share its line buffer
         // and copy it on the first byte appended.
-        let consumed = state.requests.feed(bytes) { events.append($0) }
+        let consumed = state.requests.feed(bytes, framing: Self.requestFraming) { events.append($0) }
         for event in events { handleRequest(event, &state) }
         events.removeAll(keepingCapacity: true)
         state.scratch = events
@@ -255,18 +253,36 @@ public final class WireTap: Sendable {
 
     // MARK: - Responses
 
+    /// The method of the `offset`-th request (from 0) still waiting for its
+    /// response head.
+    private static func method(ofUnanswered offset: Int, in pending: [Pending]) -> String? {
+        var remaining = offset
+        for entry in pending where !entry.hasResponseHead {
+            if remaining == 0 { return entry.method }
+            remaining -= 1
+        }
+        return nil
+    }
+
     private func feedResponses(_ bytes: ArraySlice<UInt8>, _ state: inout State) {
         guard !state.responses.isStopped else { return }
-        // Each final response takes the method of the next request in line.
-        let methods = MethodQueue(state.pending.filter { !$0.hasResponseHead }.map(\.method))
-        state.responses.framing = { head in
-            let isInterim = (100..<200).contains(head.status) && head.status != 101
-            let method = isInterim ? methods.peek() : methods.next()
-            return HTTPStreamParser.responseFraming(head, requestMethod: method)
-        }
         var events = state.scratch
         state.scratch = []
-        _ = state.responses.feed(bytes) { events.append($0) }
+        // The parser is moved out (not copied, which would share its line
+        // buffer) so that the framing closure can read the pending list.
+        var parser = HTTPStreamParser(role: .response)
+        swap(&parser, &state.responses)
+        // Each final response takes the method of the next request in line;
+        // events are handled after the feed, so the list does not change meanwhile.
+        var finals = 0
+        let pending = state.pending
+        _ = parser.feed(bytes, framing: { head in
+            let isInterim = (100..<200).contains(head.status) && head.status != 101
+            let method = Self.method(ofUnanswered: finals, in: pending)
+            if !isInterim { finals += 1 }
+            return HTTPStreamParser.responseFraming(head, requestMethod: method)
+        }, emit: { events.append($0) })
+        swap(&parser, &state.responses)
         for event in events { handleResponse(event, &state) }
         events.removeAll(keepingCapacity: true)
         state.scratch = events
@@ -326,31 +342,13 @@ public final class WireTap: Sendable {
     /// what the client sent meanwhile is HTTP after all.
     private func resumeInbound(_ state: inout State) {
         state.isHoldingInbound = false
-        state.requests = Self.makeRequestParser(limits)
+        state.requests = HTTPStreamParser(role: .request, limits: limits)
         let held = state.held
         state.held = []
         if !held.isEmpty { feedRequests(held[...], &state) }
     }
 }
 
-/// The methods of requests awaiting responses, consumed in order.
-private final class MethodQueue {
-    private var methods: [String]
-    private var index = 0
-
-    init(_ methods: [String]) {
-        self.methods = methods
-    }
-
-    func peek() -> String? {
-        index < methods.count ? methods[index] : nil
-    }
-
-    func next() -> String? {
-        defer { index += 1 }
-        return peek()
-    }
-}
 
 /// What the wire tap attaches to an exchange it could not read whole.
 public struct WireError: NamedError, Sendable, Hashable, CustomStringConvertible {

@@ -203,7 +203,7 @@ public final class ActiveExchange: Sendable {
         state.weight = weight
         return ExchangeRecord.queueCost(
             targetBytes: state.request.target.utf8.count,
-            headerCount: state.request.headers.count + (state.response?.headers.count ?? 0),
+            headerBytes: state.request.headers.heapBytes + (state.response?.headers.heapBytes ?? 0),
             bodyBytes: state.requestBody.bytes.capacity + state.responseBody.bytes.capacity,
             errorCount: state.errors.count)
     }

@@ -5,11 +5,11 @@ struct EventEncoder: Sendable {
     let context: ServiceContext
 
     func encode(_ record: ExchangeRecord) -> [UInt8] {
-        var headerBytes = 0
-        for field in record.request.headers.fields { headerBytes += field.name.utf8.count + field.value.utf8.count + 6 }
-        for field in record.response?.headers.fields ?? [] { headerBytes += field.name.utf8.count + field.value.utf8.count + 6 }
+        let request = record.request
+        var headerBytes = request.headers.byteCount + request.headers.count * 6
+        if let response = record.response { headerBytes += response.headers.byteCount + response.headers.count * 6 }
         // One buffer for the whole line: bodies may grow by escaping, so leave room.
-        var writer = JSONWriter(capacity: 768 + 2 * record.request.target.utf8.count + headerBytes
+        var writer = JSONWriter(capacity: 768 + 3 * request.target.utf8.count + headerBytes
             + (record.requestBody.bytes.count + record.responseBody.bytes.count) * 5 / 4)
         writer.beginObject()
         writer.key("v")
@@ -22,32 +22,35 @@ struct EventEncoder: Sendable {
         writer.string(record.direction.description)
         context.writeFields(into: &writer)
 
-        let target = URLTarget(record.request.target)
         writer.key("request")
         writer.beginObject()
         writer.key("method")
-        writer.string(record.request.method)
-        writer.key("url")
-        writer.string(record.request.target)
-        writer.key("path")
-        writer.string(target.path)
-        if let route = record.request.route {
-            writer.key("route")
-            writer.string(route)
-        }
-        if target.rawQuery != nil {
-            let queryItems = target.queryItems
-            if !queryItems.isEmpty {
-                writer.key("query")
-                Self.writeQuery(queryItems, into: &writer)
+        writer.string(request.method)
+        var target = request.target
+        target.withUTF8 { targetBytes in
+            writer.key("url")
+            writer.string(utf8: targetBytes)
+            let parts = URLTarget.parts(of: targetBytes)
+            writer.key("path")
+            if parts.path.isEmpty {
+                writer.string(utf8: CollectionOfOne(UInt8(ascii: "/")))
+            } else {
+                writer.string(utf8: UnsafeBufferPointer(rebasing: targetBytes[parts.path]))
+            }
+            if let route = request.route {
+                writer.key("route")
+                writer.string(route)
+            }
+            if let query = parts.query, !query.isEmpty {
+                Self.writeQuery(UnsafeBufferPointer(rebasing: targetBytes[query]), into: &writer)
             }
         }
-        if !record.request.headers.isEmpty {
+        if !request.headers.isEmpty {
             writer.key("headers")
-            Self.writeHeaders(record.request.headers, into: &writer)
+            Self.writeHeaders(request.headers, into: &writer)
         }
         Self.writeBody(record.requestBody, into: &writer)
-        if let clientAddress = record.request.clientAddress {
+        if let clientAddress = request.clientAddress {
             writer.key("client_ip")
             writer.string(clientAddress)
         }
@@ -196,34 +199,62 @@ struct EventEncoder: Sendable {
         writer.endObject()
     }
 
-    /// Writes header fields as an object with lowercased names. Most lists
-    /// have no repeated name: those are written straight, with no grouping.
+    /// Writes header fields as an object with lowercased names, from the
+    /// bytes as captured. Most lists have no repeated name: those are written
+    /// straight, with no grouping and no strings.
     private static func writeHeaders(_ headers: HeaderFields, into writer: inout JSONWriter) {
-        let fields = headers.fields
-        guard !hasRepeat(fields.count, { HeaderFields.namesEqual(fields[$0].name, fields[$1].name) }) else {
-            writeGrouped(fields.map { ($0.name, $0.value) }, lowercasingNames: true, into: &writer)
+        guard !headers.hasRepeatedName else {
+            writeGrouped(headers.fields.map { ($0.name, $0.value) }, lowercasingNames: true, into: &writer)
             return
         }
         writer.beginObject()
-        for field in fields {
-            writer.keyLowercased(field.name)
-            writer.string(field.value)
+        headers.forEachRaw { name, value in
+            writer.keyLowercased(utf8: name)
+            writer.string(unvalidated: value)
         }
         writer.endObject()
     }
 
-    /// Query parameters, straight when no name repeats.
-    private static func writeQuery(_ items: [(name: String, value: String)], into writer: inout JSONWriter) {
-        guard !hasRepeat(items.count, { items[$0].name == items[$1].name }) else {
-            writeGrouped(items.map { ($0.name, $0.value) }, lowercasingNames: false, into: &writer)
-            return
+    /// Writes `"query":{…}` from the raw query (after `?`), percent-decoded,
+    /// `+` as space; nothing when it holds no parameter. Straight when no
+    /// name repeats.
+    private static func writeQuery(_ query: UnsafeBufferPointer<UInt8>, into writer: inout JSONWriter) {
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(query.count)
+        var items: [(name: Range<Int>, value: Range<Int>)] = []
+        var start = 0
+        while start < query.count {
+            var end = start
+            while end < query.count && query[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start {
+                var equals = start
+                while equals < end && query[equals] != UInt8(ascii: "=") { equals += 1 }
+                let nameStart = decoded.count
+                URLTarget.appendDecoded(UnsafeBufferPointer(rebasing: query[start..<equals]), to: &decoded)
+                let valueStart = decoded.count
+                if equals < end {
+                    URLTarget.appendDecoded(UnsafeBufferPointer(rebasing: query[(equals + 1)..<end]), to: &decoded)
+                }
+                items.append((nameStart..<valueStart, valueStart..<decoded.count))
+            }
+            start = end + 1
         }
-        writer.beginObject()
-        for item in items {
-            writer.key(item.name)
-            writer.string(item.value)
+        guard !items.isEmpty else { return }
+        writer.key("query")
+        decoded.withUnsafeBufferPointer { buffer in
+            func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: buffer[range]) }
+            guard !hasRepeat(items.count, { slice(items[$0].name).elementsEqual(slice(items[$1].name)) }) else {
+                let pairs = items.map { (String(decoding: slice($0.name), as: UTF8.self), String(decoding: slice($0.value), as: UTF8.self)) }
+                writeGrouped(pairs, lowercasingNames: false, into: &writer)
+                return
+            }
+            writer.beginObject()
+            for item in items {
+                writer.key(unvalidated: slice(item.name))
+                writer.string(unvalidated: slice(item.value))
+            }
+            writer.endObject()
         }
-        writer.endObject()
     }
 
     /// Whether any two of `count` items are equal by `same` (lists are short).
@@ -297,13 +328,12 @@ struct EventEncoder: Sendable {
     }
 
     static func isValidUTF8(_ bytes: ArraySlice<UInt8>) -> Bool {
-        // Most bodies are ASCII: check that in one pass before decoding.
-        let isASCII = bytes.withUnsafeBufferPointer { buffer in
-            var combined: UInt8 = 0
-            for byte in buffer { combined |= byte }
-            return combined < 0x80
-        }
-        if isASCII { return true }
+        bytes.withUnsafeBufferPointer { isValidUTF8($0) }
+    }
+
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Most bodies are ASCII: check that eight bytes at a time first.
+        if JSONWriter.isASCII(bytes) { return true }
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
         while true {

@@ -1,89 +1,149 @@
-/// Writes JSON straight into a byte buffer: no intermediate objects, keys in
-/// the order written, strings escaped per RFC 8259.
+/// Writes JSON straight into one growing byte buffer: no intermediate
+/// objects, keys in the order written, strings escaped per RFC 8259.
 ///
 /// The caller pairs `key` with exactly one value inside objects; commas are
-/// placed by the writer.
-struct JSONWriter {
-    private(set) var bytes: [UInt8]
+/// placed by the writer. The buffer is raw memory owned by the writer (it is
+/// noncopyable and frees it on deinit), so that each byte written costs a
+/// store rather than an array append; ``bytes`` copies the result out once.
+struct JSONWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
     private var needsComma = false
 
     init(capacity: Int = 512) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(64, capacity)
+        base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
     }
+
+    deinit {
+        base.deallocate()
+    }
+
+    /// What has been written so far, as an array of exactly its size.
+    var bytes: [UInt8] {
+        [UInt8](UnsafeBufferPointer(start: base, count: count))
+    }
+
+    /// How many bytes have been written.
+    var byteCount: Int { count }
+
+    // MARK: - Structure
 
     mutating func beginObject() {
         separate()
-        bytes.append(UInt8(ascii: "{"))
+        put(UInt8(ascii: "{"))
         needsComma = false
     }
 
     mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
+        put(UInt8(ascii: "}"))
         needsComma = true
     }
 
     mutating func beginArray() {
         separate()
-        bytes.append(UInt8(ascii: "["))
+        put(UInt8(ascii: "["))
         needsComma = false
     }
 
     mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
+        put(UInt8(ascii: "]"))
         needsComma = true
     }
 
+    /// A key known to need no escape.
     mutating func key(_ name: StaticString) {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        reserve(name.utf8CodeUnitCount + 4)
+        if needsComma { store(UInt8(ascii: ",")) }
+        store(UInt8(ascii: "\""))
+        name.withUTF8Buffer { storeAll($0) }
+        store(UInt8(ascii: "\""))
+        store(UInt8(ascii: ":"))
         needsComma = false
     }
 
     mutating func key(_ name: String) {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { put(UInt8(ascii: ",")) }
         appendEscaped(name)
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// Writes a key from bytes, replacing invalid UTF-8.
+    mutating func key(unvalidated name: UnsafeBufferPointer<UInt8>) {
+        if needsComma { put(UInt8(ascii: ",")) }
+        if Self.isASCII(name) || EventEncoder.isValidUTF8(name) {
+            appendEscaped(buffer: name)
+        } else {
+            appendEscaped(String(decoding: name, as: UTF8.self))
+        }
+        put(UInt8(ascii: ":"))
         needsComma = false
     }
 
     /// Writes a key whose ASCII letters are lowercased, as header names are.
     mutating func keyLowercased(_ name: String) {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
         var name = name
-        name.withUTF8 { utf8 in
-            if utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-                bytes.append(UInt8(ascii: "\""))
-                for byte in utf8 { bytes.append(HeaderFields.lowercasedASCII(byte)) }
-                bytes.append(UInt8(ascii: "\""))
-            } else {
-                let lowered = utf8.map(HeaderFields.lowercasedASCII)
-                lowered.withUnsafeBufferPointer { appendEscaped(buffer: $0) }
-            }
+        name.withUTF8 { keyLowercased(utf8: $0) }
+    }
+
+    /// Writes a key from UTF-8 bytes with its ASCII letters lowercased;
+    /// invalid UTF-8 is replaced.
+    mutating func keyLowercased(utf8 name: UnsafeBufferPointer<UInt8>) {
+        if needsComma { put(UInt8(ascii: ",")) }
+        if Self.needsNoEscape(name) {
+            reserve(name.count + 3)
+            store(UInt8(ascii: "\""))
+            for byte in name { store(HeaderFields.lowercasedASCII(byte)) }
+            store(UInt8(ascii: "\""))
+        } else {
+            let lowered = Self.repairedIfInvalid(name).map(HeaderFields.lowercasedASCII)
+            lowered.withUnsafeBufferPointer { appendEscaped(buffer: $0) }
         }
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ":"))
         needsComma = false
     }
+
+    // MARK: - Values
 
     /// Writes an event id as a 32-hex-digit string.
     mutating func string(_ id: EventID) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        EventID.appendHex(id.high, to: &bytes)
-        EventID.appendHex(id.low, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        reserve(34)
+        store(UInt8(ascii: "\""))
+        storeHex(id.high)
+        storeHex(id.low)
+        store(UInt8(ascii: "\""))
         needsComma = true
     }
 
     /// Writes an instant as an RFC 3339 UTC string with milliseconds.
     mutating func timestamp(nanosecondsSinceEpoch nanoseconds: Int64) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        Timestamp.append(nanosecondsSinceEpoch: nanoseconds, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        let time = Timestamp.Fields(nanosecondsSinceEpoch: nanoseconds)
+        guard time.year >= 0 && time.year <= 9999 else {
+            appendEscaped(Timestamp.rfc3339(nanosecondsSinceEpoch: nanoseconds))
+            needsComma = true
+            return
+        }
+        reserve(26)
+        store(UInt8(ascii: "\""))
+        storeDigits(Int(time.year), width: 4)
+        store(UInt8(ascii: "-"))
+        storeDigits(time.month, width: 2)
+        store(UInt8(ascii: "-"))
+        storeDigits(time.day, width: 2)
+        store(UInt8(ascii: "T"))
+        storeDigits(time.hour, width: 2)
+        store(UInt8(ascii: ":"))
+        storeDigits(time.minute, width: 2)
+        store(UInt8(ascii: ":"))
+        storeDigits(time.second, width: 2)
+        store(UInt8(ascii: "."))
+        storeDigits(time.millisecond, width: 3)
+        store(UInt8(ascii: "Z"))
+        store(UInt8(ascii: "\""))
         needsComma = true
     }
 
@@ -96,7 +156,22 @@ struct JSONWriter {
     /// Writes bytes already known to be valid UTF-8 as a JSON string.
     mutating func string(utf8 value: some Collection<UInt8>) {
         separate()
-        appendEscaped(utf8: value)
+        let done: Void? = value.withContiguousStorageIfAvailable { appendEscaped(buffer: $0) }
+        if done == nil {
+            Array(value).withUnsafeBufferPointer { appendEscaped(buffer: $0) }
+        }
+        needsComma = true
+    }
+
+    /// Writes bytes as a JSON string, replacing invalid UTF-8 (as captured
+    /// header values may hold).
+    mutating func string(unvalidated value: UnsafeBufferPointer<UInt8>) {
+        separate()
+        if Self.isASCII(value) || EventEncoder.isValidUTF8(value) {
+            appendEscaped(buffer: value)
+        } else {
+            appendEscaped(String(decoding: value, as: UTF8.self))
+        }
         needsComma = true
     }
 
@@ -108,11 +183,8 @@ struct JSONWriter {
 
     mutating func bool(_ value: Bool) {
         separate()
-        if value {
-            bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
-        } else {
-            bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
-        }
+        let text: StaticString = value ? "true" : "false"
+        text.withUTF8Buffer { putAll($0) }
         needsComma = true
     }
 
@@ -121,111 +193,236 @@ struct JSONWriter {
         separate()
         let micros = max(0, nanoseconds) / 1000
         appendDecimal(Int(micros / 1000))
-        bytes.append(UInt8(ascii: "."))
-        let fraction = Int(micros % 1000)
-        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
-        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
-        bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+        reserve(4)
+        store(UInt8(ascii: "."))
+        storeDigits(Int(micros % 1000), width: 3)
         needsComma = true
     }
 
     /// Writes bytes that are a complete JSON value, such as an encoded event.
     mutating func raw(_ json: some Collection<UInt8>) {
         separate()
-        bytes.append(contentsOf: json)
+        let done: Void? = json.withContiguousStorageIfAvailable { putAll($0) }
+        if done == nil {
+            for byte in json { put(byte) }
+        }
         needsComma = true
     }
 
+    // MARK: - Buffer
+
     @inline(__always)
     private mutating func separate() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { put(UInt8(ascii: ",")) }
+    }
+
+    /// Makes room for `extra` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(to: count + extra) }
+    }
+
+    private mutating func grow(to minimum: Int) {
+        let newCapacity = max(capacity * 2, minimum)
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.initialize(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    /// Writes one byte; room must have been reserved.
+    @inline(__always)
+    private mutating func store(_ byte: UInt8) {
+        base[count] = byte
+        count += 1
+    }
+
+    /// Writes bytes; room must have been reserved.
+    @inline(__always)
+    private mutating func storeAll(_ buffer: UnsafeBufferPointer<UInt8>) {
+        guard let source = buffer.baseAddress, !buffer.isEmpty else { return }
+        (base + count).update(from: source, count: buffer.count)
+        count += buffer.count
+    }
+
+    @inline(__always)
+    private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        store(byte)
+    }
+
+    private mutating func putAll(_ buffer: UnsafeBufferPointer<UInt8>) {
+        reserve(buffer.count)
+        storeAll(buffer)
+    }
+
+    private mutating func storeHex(_ value: UInt64) {
+        var shift = 60
+        while shift >= 0 {
+            let nibble = UInt8(truncatingIfNeeded: (value >> UInt64(shift)) & 0xF)
+            store(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+            shift -= 4
+        }
+    }
+
+    /// Writes `value` (0 ≤ value < 10^width) zero-padded to `width` digits.
+    private mutating func storeDigits(_ value: Int, width: Int) {
+        var remaining = value
+        var position = count + width - 1
+        while position >= count {
+            base[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: remaining % 10)
+            remaining /= 10
+            position -= 1
+        }
+        count += width
     }
 
     private mutating func appendDecimal(_ value: Int) {
-        if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            if value == .min {
-                bytes.append(contentsOf: Array("9223372036854775808".utf8))
-                return
-            }
-        }
+        reserve(20)
+        if value < 0 { store(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            for index in stride(from: count - 1, through: 0, by: -1) {
-                bytes.append(buffer[index])
-            }
+        var digits = 1
+        var probe = magnitude
+        while probe >= 10 {
+            probe /= 10
+            digits += 1
         }
+        var position = count + digits - 1
+        repeat {
+            base[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+            position -= 1
+        } while magnitude > 0
+        count += digits
     }
+
+    // MARK: - Escaping
 
     private mutating func appendEscaped(_ value: String) {
         var value = value
-        value.withUTF8 { appendEscaped(utf8: $0) }
+        value.withUTF8 { appendEscaped(buffer: $0) }
     }
 
-    private mutating func appendEscaped(utf8 value: some Collection<UInt8>) {
-        let done: Void? = value.withContiguousStorageIfAvailable { appendEscaped(buffer: $0) }
-        if done == nil {
-            Array(value).withUnsafeBufferPointer { appendEscaped(buffer: $0) }
-        }
-    }
-
-    /// Copies runs of bytes that need no escape in one append each.
+    /// Writes a quoted string, copying runs that need no escape at once. The
+    /// scan reads eight bytes at a time and looks at single bytes only in
+    /// words that hold a quote, a backslash, a control character or DEL.
     private mutating func appendEscaped(buffer: UnsafeBufferPointer<UInt8>) {
-        bytes.append(UInt8(ascii: "\""))
+        reserve(buffer.count + 2)
+        store(UInt8(ascii: "\""))
+        guard let source = buffer.baseAddress else {
+            store(UInt8(ascii: "\""))
+            return
+        }
+        let total = buffer.count
         var runStart = 0
         var index = 0
-        while index < buffer.count {
-            let byte = buffer[index]
-            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7F {
+        while index < total {
+            if index + 8 <= total {
+                let word = UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)
+                if !Self.wordNeedsEscape(word) {
+                    index += 8
+                    continue
+                }
+            }
+            let byte = source[index]
+            if !Self.needsEscape(byte) {
                 index += 1
                 continue
             }
             if runStart < index {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart..<index]))
+                putAll(UnsafeBufferPointer(start: source + runStart, count: index - runStart))
             }
             appendEscape(for: byte)
             index += 1
             runStart = index
         }
-        if runStart < buffer.count {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart...]))
+        if runStart < total {
+            putAll(UnsafeBufferPointer(start: source + runStart, count: total - runStart))
         }
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any byte of the word is zero (exact: no false answers).
+    @inline(__always)
+    private static func hasZeroByte(_ word: UInt64) -> Bool {
+        ((word &- ones) & ~word & highs) != 0
+    }
+
+    /// Whether any byte of the word needs an escape. Bytes of 0x80 and up
+    /// (UTF-8 sequences) never do.
+    @inline(__always)
+    static func wordNeedsEscape(_ word: UInt64) -> Bool {
+        // A byte below 0x20: subtracting 0x20 borrows into its high bit
+        // while the byte's own high bit is clear.
+        let below = ((word &- 0x2020_2020_2020_2020) & ~word & highs) != 0
+        return below || hasZeroByte(word ^ 0x2222_2222_2222_2222)
+            || hasZeroByte(word ^ 0x5C5C_5C5C_5C5C_5C5C) || hasZeroByte(word ^ 0x7F7F_7F7F_7F7F_7F7F)
+    }
+
+    /// Whether every byte is ASCII.
+    static func isASCII(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let source = buffer.baseAddress else { return true }
+        var index = 0
+        var combined: UInt64 = 0
+        while index + 8 <= buffer.count {
+            combined |= UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)
+            index += 8
+        }
+        while index < buffer.count {
+            combined |= UInt64(source[index])
+            index += 1
+        }
+        return combined & highs == 0
+    }
+
+    /// Whether a key's bytes can be written between quotes as they are.
+    private static func needsNoEscape(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in buffer where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            return false
+        }
+        return true
+    }
+
+    private static func repairedIfInvalid(_ buffer: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        if isASCII(buffer) || EventEncoder.isValidUTF8(buffer) { return Array(buffer) }
+        return Array(String(decoding: buffer, as: UTF8.self).utf8)
     }
 
     private mutating func appendEscape(for byte: UInt8) {
+        reserve(6)
         switch byte {
         case UInt8(ascii: "\""):
-            bytes.append(UInt8(ascii: "\\"))
-            bytes.append(UInt8(ascii: "\""))
+            store(UInt8(ascii: "\\"))
+            store(UInt8(ascii: "\""))
         case UInt8(ascii: "\\"):
-            bytes.append(UInt8(ascii: "\\"))
-            bytes.append(UInt8(ascii: "\\"))
+            store(UInt8(ascii: "\\"))
+            store(UInt8(ascii: "\\"))
         case 0x0A:
-            bytes.append(UInt8(ascii: "\\"))
-            bytes.append(UInt8(ascii: "n"))
+            store(UInt8(ascii: "\\"))
+            store(UInt8(ascii: "n"))
         case 0x0D:
-            bytes.append(UInt8(ascii: "\\"))
-            bytes.append(UInt8(ascii: "r"))
+            store(UInt8(ascii: "\\"))
+            store(UInt8(ascii: "r"))
         case 0x09:
-            bytes.append(UInt8(ascii: "\\"))
-            bytes.append(UInt8(ascii: "t"))
+            store(UInt8(ascii: "\\"))
+            store(UInt8(ascii: "t"))
         default:
-            let hex: StaticString = "0123456789abcdef"
-            bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-            hex.withUTF8Buffer { table in
-                bytes.append(table[Int(byte >> 4)])
-                bytes.append(table[Int(byte & 0xF)])
-            }
+            store(UInt8(ascii: "\\"))
+            store(UInt8(ascii: "u"))
+            store(UInt8(ascii: "0"))
+            store(UInt8(ascii: "0"))
+            let high = byte >> 4, low = byte & 0xF
+            store(high < 10 ? UInt8(ascii: "0") + high : UInt8(ascii: "a") + high - 10)
+            store(low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10)
         }
     }
 }

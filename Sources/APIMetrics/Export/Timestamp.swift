@@ -9,26 +9,44 @@ enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// An instant's calendar fields in UTC.
+    struct Fields {
+        var year: Int64
+        var month: Int
+        var day: Int
+        var hour: Int
+        var minute: Int
+        var second: Int
+        var millisecond: Int
+
+        init(nanosecondsSinceEpoch nanoseconds: Int64) {
+            let millis = floorDivide(nanoseconds, 1_000_000)
+            let seconds = floorDivide(millis, 1000)
+            millisecond = Int(millis - seconds * 1000)
+            let days = floorDivide(seconds, 86_400)
+            let secondOfDay = Int(seconds - days * 86_400)
+            (year, month, day) = civil(fromDays: days)
+            hour = secondOfDay / 3600
+            minute = secondOfDay / 60 % 60
+            second = secondOfDay % 60
+        }
+    }
+
     static func append(nanosecondsSinceEpoch nanoseconds: Int64, to bytes: inout [UInt8]) {
-        let millis = floorDivide(nanoseconds, 1_000_000)
-        let seconds = floorDivide(millis, 1000)
-        let milli = Int(millis - seconds * 1000)
-        let days = floorDivide(seconds, 86_400)
-        let secondOfDay = Int(seconds - days * 86_400)
-        let (year, month, day) = civil(fromDays: days)
-        appendDigits(Int(year), width: 4, to: &bytes)
+        let time = Fields(nanosecondsSinceEpoch: nanoseconds)
+        appendDigits(Int(time.year), width: 4, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
-        appendDigits(month, width: 2, to: &bytes)
+        appendDigits(time.month, width: 2, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
-        appendDigits(day, width: 2, to: &bytes)
+        appendDigits(time.day, width: 2, to: &bytes)
         bytes.append(UInt8(ascii: "T"))
-        appendDigits(secondOfDay / 3600, width: 2, to: &bytes)
+        appendDigits(time.hour, width: 2, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay / 60 % 60, width: 2, to: &bytes)
+        appendDigits(time.minute, width: 2, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 60, width: 2, to: &bytes)
+        appendDigits(time.second, width: 2, to: &bytes)
         bytes.append(UInt8(ascii: "."))
-        appendDigits(milli, width: 3, to: &bytes)
+        appendDigits(time.millisecond, width: 3, to: &bytes)
         bytes.append(UInt8(ascii: "Z"))
     }
 
@@ -46,7 +64,7 @@ enum Timestamp {
         return (year, month, day)
     }
 
-    private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
         let quotient = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
     }

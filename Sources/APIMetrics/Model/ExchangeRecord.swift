@@ -70,16 +70,16 @@ public struct ExchangeRecord: Sendable {
     var estimatedBytes: Int {
         Self.queueCost(
             targetBytes: request.target.utf8.count,
-            headerCount: request.headers.count + (response?.headers.count ?? 0),
+            headerBytes: request.headers.heapBytes + (response?.headers.heapBytes ?? 0),
             bodyBytes: requestBody.bytes.capacity + responseBody.bytes.capacity,
             errorCount: errors.count)
     }
 
     /// The one estimate of what a queued exchange holds: the object, its
-    /// strings (two per header field, with allocator overhead), the body
+    /// strings, the header buffers (``HeaderFields/heapBytes``), the body
     /// buffers at their capacity. Checked against the demo's peak RSS with
     /// the collector unreachable (Benchmarks/loadtest.sh).
-    static func queueCost(targetBytes: Int, headerCount: Int, bodyBytes: Int, errorCount: Int) -> Int {
-        1024 + targetBytes + bodyBytes + 128 * headerCount + 256 * errorCount
+    static func queueCost(targetBytes: Int, headerBytes: Int, bodyBytes: Int, errorCount: Int) -> Int {
+        1024 + targetBytes + bodyBytes + headerBytes + 256 * errorCount
     }
 }

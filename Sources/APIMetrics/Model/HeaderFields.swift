@@ -3,6 +3,11 @@
 /// Fields keep the order and the spelling in which they were captured, so an
 /// event shows what was on the wire; lookups ignore ASCII case, as HTTP does.
 ///
+/// The fields are stored as captured: names and values back to back in one
+/// byte buffer, plus where each field lies. Adapters that read raw bytes
+/// append them with ``append(nameBytes:valueBytes:)`` without building a
+/// string per field; strings are made only when a field is read as one.
+///
 /// ```swift
 /// var headers: HeaderFields = ["Content-Type": "application/json"]
 /// headers.append(name: "X-Customer-ID", value: "acme")
@@ -23,98 +28,285 @@ public struct HeaderFields: Sendable, Hashable {
         }
     }
 
-    /// The fields in capture order.
-    public private(set) var fields: [Field]
+    /// Where one field lies in ``storage``: its name, then its value.
+    struct Span: Sendable, Hashable {
+        var start: UInt32
+        var nameLength: UInt32
+        var valueLength: UInt32
+
+        var nameRange: Range<Int> { Int(start) ..< Int(start) + Int(nameLength) }
+        var valueRange: Range<Int> {
+            Int(start) + Int(nameLength) ..< Int(start) + Int(nameLength) + Int(valueLength)
+        }
+    }
+
+    /// Every name and value, back to back, in capture order; nothing else.
+    /// Kept exact by every mutation, so that equal lists store equal bytes.
+    private(set) var storage: [UInt8]
+    /// One entry per field, in order.
+    private(set) var spans: [Span]
 
     /// Creates an empty list.
     public init() {
-        self.fields = []
+        storage = []
+        spans = []
     }
 
     /// Creates a list from fields in order.
     public init(_ fields: [Field]) {
-        self.fields = fields
+        self.init()
+        for field in fields { append(name: field.name, value: field.value) }
     }
 
     /// Creates a list from name/value pairs in order.
     public init(_ pairs: [(String, String)]) {
-        self.fields = pairs.map { Field(name: $0.0, value: $0.1) }
+        self.init()
+        for (name, value) in pairs { append(name: name, value: value) }
+    }
+
+    /// The fields in capture order, as strings.
+    public var fields: [Field] {
+        spans.indices.map(field(at:))
     }
 
     /// The number of fields.
-    public var count: Int { fields.count }
+    public var count: Int { spans.count }
 
     /// Whether the list holds no field.
-    public var isEmpty: Bool { fields.isEmpty }
+    public var isEmpty: Bool { spans.isEmpty }
+
+    /// The bytes the names and values take, without any bookkeeping.
+    public var byteCount: Int { storage.count }
 
     /// The first value of the field named `name` (any case), or `nil`.
     public subscript(name: String) -> String? {
-        for field in fields where Self.namesEqual(field.name, name) {
-            return field.value
-        }
-        return nil
+        guard let index = firstIndex(named: name) else { return nil }
+        return value(at: index)
     }
 
     /// Every value of the field named `name` (any case), in order.
     public func values(for name: String) -> [String] {
-        fields.compactMap { Self.namesEqual($0.name, name) ? $0.value : nil }
+        var result: [String] = []
+        var name = name
+        name.withUTF8 { wanted in
+            for index in spans.indices where nameEquals(at: index, wanted) {
+                result.append(value(at: index))
+            }
+        }
+        return result
     }
 
     /// Appends a field, keeping any that share its name.
     public mutating func append(name: String, value: String) {
-        fields.append(Field(name: name, value: value))
+        let start = storage.count
+        storage.append(contentsOf: name.utf8)
+        let nameEnd = storage.count
+        storage.append(contentsOf: value.utf8)
+        spans.append(Span(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(truncatingIfNeeded: nameEnd - start),
+                          valueLength: UInt32(truncatingIfNeeded: storage.count - nameEnd)))
+    }
+
+    /// Appends a field from its bytes as read from the wire, keeping any that
+    /// share its name. The bytes are kept as they are; reading them as a
+    /// string replaces any invalid UTF-8.
+    public mutating func append<Name: Collection, Value: Collection>(nameBytes: Name, valueBytes: Value)
+    where Name.Element == UInt8, Value.Element == UInt8 {
+        let start = storage.count
+        storage.append(contentsOf: nameBytes)
+        let nameEnd = storage.count
+        storage.append(contentsOf: valueBytes)
+        spans.append(Span(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(truncatingIfNeeded: nameEnd - start),
+                          valueLength: UInt32(truncatingIfNeeded: storage.count - nameEnd)))
+    }
+
+    /// Removes every field, keeping the buffers' capacity when asked.
+    public mutating func removeAll(keepingCapacity: Bool = false) {
+        storage.removeAll(keepingCapacity: keepingCapacity)
+        spans.removeAll(keepingCapacity: keepingCapacity)
+    }
+
+    /// Reserves room for `byteCount` bytes of names and values in `fieldCount` fields.
+    public mutating func reserveCapacity(byteCount: Int, fieldCount: Int) {
+        storage.reserveCapacity(byteCount)
+        spans.reserveCapacity(fieldCount)
+    }
+
+    /// A copy whose buffers are exactly as large as what they hold: for a
+    /// list built in a reused scratch buffer that is about to be kept.
+    public func compacted() -> HeaderFields {
+        var copy = HeaderFields()
+        copy.storage = Self.exactCopy(storage)
+        copy.spans = Self.exactCopy(spans)
+        return copy
+    }
+
+    private static func exactCopy<Element>(_ array: [Element]) -> [Element] {
+        guard !array.isEmpty else { return [] }
+        return [Element](unsafeUninitializedCapacity: array.count) { buffer, initialized in
+            array.withUnsafeBufferPointer { source in
+                _ = buffer.initialize(from: source)
+            }
+            initialized = array.count
+        }
     }
 
     /// Replaces every field named `name` (any case) by one field with `value`,
     /// at the position of the first; appends it when there was none.
     public mutating func replaceOrAppend(name: String, value: String) {
-        if let first = fields.firstIndex(where: { Self.namesEqual($0.name, name) }) {
-            fields[first].value = value
-            var index = fields.index(after: first)
-            while index < fields.endIndex {
-                if Self.namesEqual(fields[index].name, name) {
-                    fields.remove(at: index)
-                } else {
-                    index = fields.index(after: index)
+        guard let first = firstIndex(named: name) else {
+            append(name: name, value: value)
+            return
+        }
+        var name = name
+        let replaced = name.withUTF8 { wanted in
+            rebuilt { index, result in
+                if index == first {
+                    result.append(nameBytes: storage[spans[index].nameRange], valueBytes: value.utf8)
+                } else if !nameEquals(at: index, wanted) {
+                    result.appendField(at: index, of: self)
                 }
             }
-        } else {
-            append(name: name, value: value)
         }
+        self = replaced
     }
 
     /// Removes every field named `name` (any case).
     public mutating func remove(name: String) {
-        fields.removeAll { Self.namesEqual($0.name, name) }
+        guard firstIndex(named: name) != nil else { return }
+        var name = name
+        let kept = name.withUTF8 { wanted in
+            rebuilt { index, result in
+                if !nameEquals(at: index, wanted) { result.appendField(at: index, of: self) }
+            }
+        }
+        self = kept
     }
 
     /// Rewrites each field in place; the closure receives the name and value.
     public mutating func mapValues(_ transform: (String, String) throws -> String) rethrows {
-        for index in fields.indices {
-            fields[index].value = try transform(fields[index].name, fields[index].value)
+        var result = HeaderFields()
+        result.reserveCapacity(byteCount: storage.count, fieldCount: spans.count)
+        for index in spans.indices {
+            let name = self.name(at: index)
+            result.append(name: name, value: try transform(name, value(at: index)))
         }
+        self = result
+    }
+
+    /// Replaces the value of each field whose name `hides` by `replacement`;
+    /// names are handed over as their captured bytes. Leaves the list as it
+    /// is, sharing its buffers, when no field is hidden.
+    func replacingValues(where hides: (ArraySlice<UInt8>) -> Bool, with replacement: String) -> HeaderFields {
+        var hidden: [Bool]?
+        for index in spans.indices where hides(storage[spans[index].nameRange]) {
+            if hidden == nil { hidden = Array(repeating: false, count: spans.count) }
+            hidden?[index] = true
+        }
+        guard let hidden else { return self }
+        return rebuilt { index, result in
+            if hidden[index] {
+                result.append(nameBytes: storage[spans[index].nameRange], valueBytes: replacement.utf8)
+            } else {
+                result.appendField(at: index, of: self)
+            }
+        }
+    }
+
+    private func rebuilt(_ body: (Int, inout HeaderFields) -> Void) -> HeaderFields {
+        var result = HeaderFields()
+        result.reserveCapacity(byteCount: storage.count, fieldCount: spans.count)
+        for index in spans.indices { body(index, &result) }
+        return result
+    }
+
+    private mutating func appendField(at index: Int, of other: HeaderFields) {
+        let span = other.spans[index]
+        append(nameBytes: other.storage[span.nameRange], valueBytes: other.storage[span.valueRange])
+    }
+
+    // MARK: - Reading fields
+
+    /// The field at `index` as strings.
+    func field(at index: Int) -> Field {
+        Field(name: name(at: index), value: value(at: index))
+    }
+
+    func name(at index: Int) -> String {
+        String(decoding: storage[spans[index].nameRange], as: UTF8.self)
+    }
+
+    func value(at index: Int) -> String {
+        String(decoding: storage[spans[index].valueRange], as: UTF8.self)
+    }
+
+    /// The name and value bytes of every field, in order, without copies.
+    func forEachRaw(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void) {
+        storage.withUnsafeBufferPointer { buffer in
+            for span in spans {
+                body(UnsafeBufferPointer(rebasing: buffer[span.nameRange]), UnsafeBufferPointer(rebasing: buffer[span.valueRange]))
+            }
+        }
+    }
+
+    /// The index of the first field named `name` (any case).
+    func firstIndex(named name: String) -> Int? {
+        var name = name
+        return name.withUTF8 { wanted in
+            spans.indices.first { nameEquals(at: $0, wanted) }
+        }
+    }
+
+    /// What the two buffers take on the heap, with the allocator's overhead:
+    /// the queue's byte bound charges it.
+    var heapBytes: Int {
+        spans.isEmpty ? 0 : storage.capacity + spans.capacity * MemoryLayout<Span>.stride + 2 * 48
+    }
+
+    /// Whether two fields share a name (any case).
+    var hasRepeatedName: Bool {
+        guard spans.count > 1 else { return false }
+        return storage.withUnsafeBufferPointer { buffer in
+            for index in 0..<spans.count - 1 {
+                let name = UnsafeBufferPointer(rebasing: buffer[spans[index].nameRange])
+                for other in (index + 1)..<spans.count where spans[other].nameLength == spans[index].nameLength {
+                    if Self.bytesEqualIgnoringCase(name, UnsafeBufferPointer(rebasing: buffer[spans[other].nameRange])) {
+                        return true
+                    }
+                }
+            }
+            return false
+        }
+    }
+
+    /// Whether a field named `name` (any case) is present.
+    func contains(name: String) -> Bool {
+        firstIndex(named: name) != nil
+    }
+
+    /// Whether the name at `index` equals `wanted`, ignoring ASCII case.
+    private func nameEquals(at index: Int, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+        let span = spans[index]
+        guard Int(span.nameLength) == wanted.count else { return false }
+        return storage.withUnsafeBufferPointer { buffer in
+            Self.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: buffer[span.nameRange]), wanted)
+        }
+    }
+
+    static func bytesEqualIgnoringCase(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard left.count == right.count else { return false }
+        for index in 0..<left.count {
+            let a = left[index], b = right[index]
+            if a != b && lowercasedASCII(a) != lowercasedASCII(b) { return false }
+        }
+        return true
     }
 
     /// Compares two header names the way HTTP does: ASCII letters ignore case.
     public static func namesEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let left = lhs.utf8
-        let right = rhs.utf8
+        var lhs = lhs, rhs = rhs
         // Native strings know their UTF-8 length: most names differ here.
-        guard left.count == right.count else { return false }
-        let contiguous = left.withContiguousStorageIfAvailable { leftBytes in
-            right.withContiguousStorageIfAvailable { rightBytes in
-                for index in 0..<leftBytes.count {
-                    let a = leftBytes[index], b = rightBytes[index]
-                    if a != b && lowercasedASCII(a) != lowercasedASCII(b) { return false }
-                }
-                return true
-            }
-        }
-        if let contiguous, let result = contiguous { return result }
-        for (a, b) in zip(left, right) where a != b && lowercasedASCII(a) != lowercasedASCII(b) {
-            return false
-        }
-        return true
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
+        return lhs.withUTF8 { left in rhs.withUTF8 { right in bytesEqualIgnoringCase(left, right) } }
     }
 
     @inline(__always)
@@ -126,20 +318,33 @@ public struct HeaderFields: Sendable, Hashable {
 extension HeaderFields: ExpressibleByDictionaryLiteral {
     /// Creates a list from a literal, keeping the literal's order.
     public init(dictionaryLiteral elements: (String, String)...) {
-        self.fields = elements.map { Field(name: $0.0, value: $0.1) }
+        self.init(elements)
     }
 }
 
 extension HeaderFields: Sequence {
-    /// Iterates the fields in capture order.
-    public func makeIterator() -> IndexingIterator<[Field]> {
-        fields.makeIterator()
-    }
-}
+    /// Reads the fields in capture order, making each one's strings as it goes.
+    public struct Iterator: IteratorProtocol {
+        private let headers: HeaderFields
+        private var index = 0
 
-extension HeaderFields {
-    /// Two lists are equal when they hold the same fields in the same order.
-    public static func == (lhs: HeaderFields, rhs: HeaderFields) -> Bool {
-        lhs.fields == rhs.fields
+        init(_ headers: HeaderFields) {
+            self.headers = headers
+        }
+
+        /// The next field, or `nil` after the last.
+        public mutating func next() -> Field? {
+            guard index < headers.count else { return nil }
+            defer { index += 1 }
+            return headers.field(at: index)
+        }
     }
+
+    /// Iterates the fields in capture order.
+    public func makeIterator() -> Iterator {
+        Iterator(self)
+    }
+
+    /// The number of fields.
+    public var underestimatedCount: Int { count }
 }

@@ -6,26 +6,53 @@ struct URLTarget {
     var rawQuery: String?
 
     init(_ target: String) {
-        // Byte offsets throughout: targets are ASCII in practice, and this
-        // runs for every event the sender encodes.
-        let utf8 = target.utf8
-        var start = utf8.startIndex
-        let end = utf8.firstIndex(of: UInt8(ascii: "#")) ?? utf8.endIndex
+        var target = target
+        (path, rawQuery) = target.withUTF8 { bytes in
+            let parts = Self.parts(of: bytes)
+            func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+            return (parts.path.isEmpty ? "/" : text(parts.path), parts.query.map(text))
+        }
+    }
+
+    /// Where the path and the query (after `?`, without the fragment) lie in
+    /// a target's bytes. An empty path stands for `/`. Byte offsets
+    /// throughout: targets are ASCII in practice, and this runs for every
+    /// event the sender encodes.
+    static func parts(of bytes: UnsafeBufferPointer<UInt8>) -> (path: Range<Int>, query: Range<Int>?) {
+        var end = 0
+        while end < bytes.count && bytes[end] != UInt8(ascii: "#") { end += 1 }
+        var start = 0
         // Absolute form (`http://host/path`) as proxies send it.
-        if let colon = utf8[start..<end].firstIndex(of: UInt8(ascii: ":")),
-           !utf8[start..<colon].contains(UInt8(ascii: "/")),
-           utf8[colon...].starts(with: "://".utf8) {
-            let authorityStart = utf8.index(colon, offsetBy: 3)
-            start = utf8[authorityStart..<end].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? end
+        var colon = 0
+        while colon < end && bytes[colon] != UInt8(ascii: ":") && bytes[colon] != UInt8(ascii: "/") { colon += 1 }
+        if colon < end, bytes[colon] == UInt8(ascii: ":"), colon + 2 < end,
+           bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") {
+            start = colon + 3
+            while start < end && bytes[start] != UInt8(ascii: "/") && bytes[start] != UInt8(ascii: "?") { start += 1 }
         }
-        if let question = utf8[start..<end].firstIndex(of: UInt8(ascii: "?")) {
-            path = String(target[start..<question])
-            rawQuery = String(target[utf8.index(after: question)..<end])
-        } else {
-            path = String(target[start..<end])
-            rawQuery = nil
+        var question = start
+        while question < end && bytes[question] != UInt8(ascii: "?") { question += 1 }
+        guard question < end else { return (start..<end, nil) }
+        return (start..<question, (question + 1)..<end)
+    }
+
+    /// Appends a query component percent-decoded, `+` as space; malformed
+    /// escapes stay as they were.
+    static func appendDecoded(_ component: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+        var index = 0
+        while index < component.count {
+            let byte = component[index]
+            if byte == UInt8(ascii: "+") {
+                output.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), index + 2 < component.count,
+                      let high = hexValue(component[index + 1]), let low = hexValue(component[index + 2]) {
+                output.append(high << 4 | low)
+                index += 2
+            } else {
+                output.append(byte)
+            }
+            index += 1
         }
-        if path.isEmpty { path = "/" }
     }
 
     /// The query's name/value pairs in order, percent-decoded, `+` as space.
@@ -45,27 +72,16 @@ struct URLTarget {
     /// Percent-decodes a query component; malformed escapes stay as they were
     /// and invalid UTF-8 becomes U+FFFD.
     static func decode(_ component: Substring) -> String {
-        let utf8 = Array(component.utf8)
-        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
-            return String(component)
-        }
-        var output = [UInt8]()
-        output.reserveCapacity(utf8.count)
-        var index = 0
-        while index < utf8.count {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "+") {
-                output.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), index + 2 < utf8.count,
-                      let high = hexValue(utf8[index + 1]), let low = hexValue(utf8[index + 2]) {
-                output.append(high << 4 | low)
-                index += 2
-            } else {
-                output.append(byte)
+        var component = component
+        return component.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+                return String(decoding: bytes, as: UTF8.self)
             }
-            index += 1
+            var output = [UInt8]()
+            output.reserveCapacity(bytes.count)
+            appendDecoded(bytes, to: &output)
+            return String(decoding: output, as: UTF8.self)
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -48,7 +48,11 @@ struct Redactor: Sendable {
 
     func redactHeaders(_ fields: inout HeaderFields) {
         guard allowlist != nil || !headers.isEmpty else { return }
-        fields.mapValues { name, value in hides(name, deny: headers) ? replacement : value }
+        // Names of up to 15 bytes (most header names) make strings without
+        // allocating; the list is rebuilt only when a value is hidden.
+        fields = fields.replacingValues(where: { name in
+            hides(String(decoding: name, as: UTF8.self), deny: headers)
+        }, with: replacement)
     }
 
     /// Hides query values inside the target, keeping its shape and every
