@@ -43,6 +43,13 @@ public final class ActiveExchange: Sendable {
         var weight: Double = 1
         var end: Int64 = 0
         var isFinished = false
+
+        init(request: RequestHead, requestBody: BodyAccumulator, responseBody: BodyAccumulator, traceID: String?) {
+            self.request = request
+            self.requestBody = requestBody
+            self.responseBody = responseBody
+            self.traceID = traceID
+        }
     }
 
     init(recorder: Recorder, head: RequestHead, direction: ExchangeDirection, id: EventID, startedAt: CaptureInstant) {
@@ -52,16 +59,17 @@ public final class ActiveExchange: Sendable {
         self.direction = direction
         self.startWall = startedAt.wallNanoseconds
         self.startMonotonic = startedAt.monotonicNanoseconds
-        var state = State(
+        // A valid incoming traceparent keeps its trace; an invalid one is ignored.
+        var traceID: String?
+        if direction == .incoming, let value = head.headers["traceparent"] {
+            traceID = TraceContext(traceparent: value)?.traceID
+        }
+        // Built in place: no copy of the state (and retains of its fields).
+        self.state = Mutex(State(
             request: head,
             requestBody: BodyAccumulator(limit: Self.limit(bodyLimit, recorder, head.headers)),
-            responseBody: BodyAccumulator(limit: bodyLimit)
-        )
-        // A valid incoming traceparent keeps its trace; an invalid one is ignored.
-        if direction == .incoming, let value = head.headers["traceparent"] {
-            state.traceID = TraceContext(traceparent: value)?.traceID
-        }
-        self.state = Mutex(state)
+            responseBody: BodyAccumulator(limit: bodyLimit),
+            traceID: traceID))
     }
 
     /// The W3C trace this exchange belongs to: the incoming `traceparent`'s,
@@ -113,7 +121,7 @@ public final class ActiveExchange: Sendable {
     /// bodies are off or its content type is not one that is kept.
     private static func limit(_ limit: Int, _ recorder: Recorder, _ headers: HeaderFields) -> Int {
         guard limit > 0 else { return 0 }
-        return recorder.bodyContentTypes.allows(headers["content-type"]) ? limit : 0
+        return recorder.bodyContentTypes.allows(headers) ? limit : 0
     }
 
     /// Counts a chunk of the response body and keeps it while under the limit.

@@ -65,25 +65,36 @@ public struct BodyContentTypes: Sendable, Hashable, CustomStringConvertible {
     /// request path: it compares bytes and allocates nothing.
     func allows(_ contentType: String?) -> Bool {
         if allowsAll { return true }
-        guard let contentType else { return allowsUntyped }
-        var value = contentType
-        return value.withUTF8 { bytes -> Bool in
-            var start = 0
-            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
-            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-            let mediaType = UnsafeBufferPointer(rebasing: bytes[start..<end])
-            for candidate in exactBytes where Self.equalIgnoringCase(mediaType, candidate[...]) { return true }
-            for prefix in prefixBytes where prefix.count <= mediaType.count
-                && Self.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[..<prefix.count]), prefix[...]) {
-                return true
-            }
-            for suffix in suffixBytes where suffix.count <= mediaType.count
-                && Self.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[(mediaType.count - suffix.count)...]), suffix[...]) {
-                return true
-            }
-            return false
+        guard var value = contentType else { return allowsUntyped }
+        return value.withUTF8 { allows(bytes: $0) }
+    }
+
+    /// Whether a message with these headers has its body kept, read from the
+    /// captured bytes of its `Content-Type`.
+    func allows(_ headers: HeaderFields) -> Bool {
+        if allowsAll { return true }
+        return headers.withFirstValue(named: "content-type") { value in
+            guard let value else { return allowsUntyped }
+            return allows(bytes: value)
         }
+    }
+
+    private func allows(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        let mediaType = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        for candidate in exactBytes where Self.equalIgnoringCase(mediaType, candidate[...]) { return true }
+        for prefix in prefixBytes where prefix.count <= mediaType.count
+            && Self.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[..<prefix.count]), prefix[...]) {
+            return true
+        }
+        for suffix in suffixBytes where suffix.count <= mediaType.count
+            && Self.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[(mediaType.count - suffix.count)...]), suffix[...]) {
+            return true
+        }
+        return false
     }
 
     private var exactBytes: [[UInt8]] { exactList }

@@ -68,8 +68,11 @@ public struct LoggingOptions: Sendable, Hashable {
 }
 
 /// ``LoggingOptions`` compiled for the request path: a few set lookups and
-/// prefix checks, no allocation for most calls.
-struct LogFilter: Sendable {
+/// prefix checks, no allocation for most calls. A class, so that the
+/// request path reaches it through one reference instead of copying it.
+final class LogFilter: Sendable {
+    /// No exclusion and no sampling: every call is logged with weight 1.
+    let admitsEverything: Bool
     private let paths: NameSet
     private let userAgents: NameSet
     private let allowedHosts: Set<String>?
@@ -86,11 +89,13 @@ struct LogFilter: Sendable {
             sampleThreshold = UInt64(options.sampleRate * Double(UInt64(1) << 53)) << 11
         }
         weight = options.sampleRate > 0 ? 1 / options.sampleRate : 0
+        admitsEverything = paths.isEmpty && userAgents.isEmpty && allowedHosts == nil && sampleThreshold == .max
     }
 
     /// The call's weight when it is logged (1, or 1 / rate when sampling);
     /// `nil` when it is not.
     func admit(target: String, headers: HeaderFields, id: EventID) -> Double? {
+        if admitsEverything { return 1 }
         if !paths.isEmpty {
             let path = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
                 .map { String(target[..<$0]) } ?? target

@@ -308,13 +308,16 @@ struct JSONWriter: ~Copyable {
     /// scan reads eight bytes at a time and looks at single bytes only in
     /// words that hold a quote, a backslash, a control character or DEL.
     private mutating func appendEscaped(buffer: UnsafeBufferPointer<UInt8>) {
-        reserve(buffer.count + 2)
+        let total = buffer.count
+        // Room for every byte as it is and both quotes; each escape makes
+        // room for itself. So: capacity - count >= total - runStart + 1 holds
+        // at the top of the loop, and runs are copied without a check.
+        reserve(total + 2)
         store(UInt8(ascii: "\""))
         guard let source = buffer.baseAddress else {
             store(UInt8(ascii: "\""))
             return
         }
-        let total = buffer.count
         var runStart = 0
         var index = 0
         while index < total {
@@ -325,22 +328,20 @@ struct JSONWriter: ~Copyable {
                     continue
                 }
             }
-            let byte = source[index]
-            if !Self.needsEscape(byte) {
+            let blockEnd = min(index + 8, total)
+            while index < blockEnd {
+                let byte = source[index]
+                if Self.needsEscape(byte) {
+                    storeAll(UnsafeBufferPointer(start: source + runStart, count: index - runStart))
+                    reserve(6 + total - index)
+                    storeEscape(for: byte)
+                    runStart = index + 1
+                }
                 index += 1
-                continue
             }
-            if runStart < index {
-                putAll(UnsafeBufferPointer(start: source + runStart, count: index - runStart))
-            }
-            appendEscape(for: byte)
-            index += 1
-            runStart = index
         }
-        if runStart < total {
-            putAll(UnsafeBufferPointer(start: source + runStart, count: total - runStart))
-        }
-        put(UInt8(ascii: "\""))
+        storeAll(UnsafeBufferPointer(start: source + runStart, count: total - runStart))
+        store(UInt8(ascii: "\""))
     }
 
     @inline(__always)
@@ -397,8 +398,8 @@ struct JSONWriter: ~Copyable {
         return Array(String(decoding: buffer, as: UTF8.self).utf8)
     }
 
-    private mutating func appendEscape(for byte: UInt8) {
-        reserve(6)
+    /// Writes the escape for `byte`; room for six bytes must have been reserved.
+    private mutating func storeEscape(for byte: UInt8) {
         switch byte {
         case UInt8(ascii: "\""):
             store(UInt8(ascii: "\\"))

@@ -278,6 +278,13 @@ public struct HeaderFields: Sendable, Hashable {
         }
     }
 
+    /// Calls `body` with the bytes of the first value of the field named
+    /// `name` (any case), or with `nil`: a lookup that makes no string.
+    func withFirstValue<Result>(named name: String, _ body: (UnsafeBufferPointer<UInt8>?) -> Result) -> Result {
+        guard let index = firstIndex(named: name) else { return body(nil) }
+        return storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[spans[index].valueRange])) }
+    }
+
     /// Whether a field named `name` (any case) is present.
     func contains(name: String) -> Bool {
         firstIndex(named: name) != nil
