@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import APIMetrics
 
 /// An incremental HTTP/1.1 parser for one direction of a connection.
@@ -100,6 +107,16 @@ struct HTTPStreamParser {
         self.limits = limits
     }
 
+    /// The index of the first LF at or after `start`, found with memchr.
+    private static func firstNewline(in bytes: ArraySlice<UInt8>, from start: Int) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer -> Int? in
+            guard let base = buffer.baseAddress else { return nil }
+            let offset = start - bytes.startIndex
+            guard let found = memchr(base + offset, 0x0A, buffer.count - offset) else { return nil }
+            return bytes.startIndex + (UnsafeRawPointer(found) - UnsafeRawPointer(base))
+        }
+    }
+
     mutating func stop() {
         state = .done
         line = []
@@ -129,7 +146,7 @@ struct HTTPStreamParser {
                 headSize = 0
                 pendingHeaders.removeAll(keepingCapacity: true)
             case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd:
-                guard let newline = bytes[index...].firstIndex(of: 0x0A) else {
+                guard let newline = Self.firstNewline(in: bytes, from: index) else {
                     line.append(contentsOf: bytes[index...])
                     _ = checkLineLimit(emit: emit)
                     return bytes.count
@@ -307,17 +324,19 @@ struct HTTPStreamParser {
         let first = bytes[..<firstSpace]
         let afterFirst = bytes.index(after: firstSpace)
         func text(_ slice: ArraySlice<UInt8>) -> String { String(decoding: slice, as: UTF8.self) }
-        let versionPrefix = Array("HTTP/1.".utf8)
+        func isVersion(_ slice: ArraySlice<UInt8>) -> Bool {
+            slice.count >= 7 && slice.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { memcmp($0, "HTTP/1.", 7) == 0 } ?? false }
+        }
         switch role {
         case .request:
             guard let secondSpace = bytes[afterFirst...].firstIndex(of: space) else { return nil }
             let target = bytes[afterFirst..<secondSpace]
             let version = bytes[bytes.index(after: secondSpace)...]
             guard !first.isEmpty, !target.isEmpty, !version.contains(space),
-                  first.allSatisfy(HeaderName.isTokenByte), version.starts(with: versionPrefix) else { return nil }
+                  first.allSatisfy(HeaderName.isTokenByte), isVersion(version) else { return nil }
             return Head(first: text(first), second: text(target), third: text(version), headers: HeaderFields())
         case .response:
-            guard first.starts(with: versionPrefix) else { return nil }
+            guard isVersion(first) else { return nil }
             let statusEnd = bytes[afterFirst...].firstIndex(of: space) ?? bytes.endIndex
             let status = bytes[afterFirst..<statusEnd]
             guard status.count == 3, status.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), status.first != 0x30 else { return nil }

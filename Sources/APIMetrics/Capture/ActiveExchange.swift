@@ -90,11 +90,28 @@ public final class ActiveExchange: Sendable {
     }
 
     /// Counts a chunk of the request body and keeps it while under the limit.
-    public func recordRequestBody<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
+    public func recordRequestBody(_ chunk: UnsafeRawBufferPointer) {
         state.withLock { state in
             guard !state.isFinished else { return }
             state.requestBody.append(chunk)
         }
+    }
+
+    /// Counts a chunk of the request body and keeps it while under the limit.
+    public func recordRequestBody(_ chunk: [UInt8]) {
+        chunk.withUnsafeBytes { recordRequestBody($0) }
+    }
+
+    /// Counts a chunk of the request body and keeps it while under the limit.
+    public func recordRequestBody(_ chunk: ArraySlice<UInt8>) {
+        chunk.withUnsafeBytes { recordRequestBody($0) }
+    }
+
+    /// Counts a chunk of the request body (any collection of bytes, such as
+    /// `Data`) and keeps it while under the limit.
+    public func recordRequestBody<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
+        let done: Void? = chunk.withContiguousStorageIfAvailable { recordRequestBody(UnsafeRawBufferPointer($0)) }
+        if done == nil { recordRequestBody(Array(chunk)) }
     }
 
     /// Counts request body bytes that were not handed to the recorder.
@@ -125,11 +142,28 @@ public final class ActiveExchange: Sendable {
     }
 
     /// Counts a chunk of the response body and keeps it while under the limit.
-    public func recordResponseBody<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
+    public func recordResponseBody(_ chunk: UnsafeRawBufferPointer) {
         state.withLock { state in
             guard !state.isFinished else { return }
             state.responseBody.append(chunk)
         }
+    }
+
+    /// Counts a chunk of the response body and keeps it while under the limit.
+    public func recordResponseBody(_ chunk: [UInt8]) {
+        chunk.withUnsafeBytes { recordResponseBody($0) }
+    }
+
+    /// Counts a chunk of the response body and keeps it while under the limit.
+    public func recordResponseBody(_ chunk: ArraySlice<UInt8>) {
+        chunk.withUnsafeBytes { recordResponseBody($0) }
+    }
+
+    /// Counts a chunk of the response body (any collection of bytes, such as
+    /// `Data`) and keeps it while under the limit.
+    public func recordResponseBody<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
+        let done: Void? = chunk.withContiguousStorageIfAvailable { recordResponseBody(UnsafeRawBufferPointer($0)) }
+        if done == nil { recordResponseBody(Array(chunk)) }
     }
 
     /// Counts response body bytes that were not handed to the recorder.

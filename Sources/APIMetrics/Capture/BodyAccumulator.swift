@@ -18,14 +18,23 @@ struct BodyAccumulator {
         // Arrays, slices and Data hand over their bytes in one piece: one
         // copy, not a walk through the collection byte by byte.
         let copied: Void? = chunk.withContiguousStorageIfAvailable { buffer in
-            appendContiguous(buffer)
+            append(buffer)
         }
         if copied != nil { return }
         let array = Array(chunk)
-        array.withUnsafeBufferPointer { appendContiguous($0) }
+        array.withUnsafeBufferPointer { append($0) }
     }
 
-    private mutating func appendContiguous(_ chunk: UnsafeBufferPointer<UInt8>) {
+    mutating func append(_ chunk: UnsafeBufferPointer<UInt8>) {
+        append(UnsafeRawBufferPointer(chunk))
+    }
+
+    /// Raw bytes are read as bytes: no memory binding is assumed.
+    mutating func append(_ chunk: UnsafeRawBufferPointer) {
+        guard limit > 0, !isTruncated else {
+            count(chunk.count)
+            return
+        }
         let count = chunk.count
         size &+= count
         guard limit > 0 else { return }
@@ -40,7 +49,7 @@ struct BodyAccumulator {
         if count <= room {
             bytes.append(contentsOf: chunk)
         } else {
-            bytes.append(contentsOf: chunk.prefix(room))
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<room]))
             isTruncated = true
         }
     }

@@ -109,14 +109,19 @@ public struct HeaderFields: Sendable, Hashable {
     /// Appends a field from its bytes as read from the wire, keeping any that
     /// share its name. The bytes are kept as they are; reading them as a
     /// string replaces any invalid UTF-8.
-    public mutating func append<Name: Collection, Value: Collection>(nameBytes: Name, valueBytes: Value)
-    where Name.Element == UInt8, Value.Element == UInt8 {
+    public mutating func append(nameBytes: ArraySlice<UInt8>, valueBytes: ArraySlice<UInt8>) {
         let start = storage.count
         storage.append(contentsOf: nameBytes)
-        let nameEnd = storage.count
         storage.append(contentsOf: valueBytes)
-        spans.append(Span(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(truncatingIfNeeded: nameEnd - start),
-                          valueLength: UInt32(truncatingIfNeeded: storage.count - nameEnd)))
+        spans.append(Span(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(truncatingIfNeeded: nameBytes.count),
+                          valueLength: UInt32(truncatingIfNeeded: valueBytes.count)))
+    }
+
+    /// Appends a field from its bytes (any collection), keeping any that
+    /// share its name. Arrays and slices take the faster overload.
+    public mutating func append<Name: Collection, Value: Collection>(nameBytes: Name, valueBytes: Value)
+    where Name.Element == UInt8, Value.Element == UInt8 {
+        append(nameBytes: ArraySlice(nameBytes), valueBytes: ArraySlice(valueBytes))
     }
 
     /// Removes every field, keeping the buffers' capacity when asked.
@@ -135,19 +140,14 @@ public struct HeaderFields: Sendable, Hashable {
     /// list built in a reused scratch buffer that is about to be kept.
     public func compacted() -> HeaderFields {
         var copy = HeaderFields()
-        copy.storage = Self.exactCopy(storage)
-        copy.spans = Self.exactCopy(spans)
+        // Reserve-then-append stays on specialized paths; building the
+        // arrays with `init(unsafeUninitializedCapacity:)` would look up the
+        // array's metadata at run time on every call.
+        copy.storage.reserveCapacity(storage.count)
+        copy.storage.append(contentsOf: storage)
+        copy.spans.reserveCapacity(spans.count)
+        copy.spans.append(contentsOf: spans)
         return copy
-    }
-
-    private static func exactCopy<Element>(_ array: [Element]) -> [Element] {
-        guard !array.isEmpty else { return [] }
-        return [Element](unsafeUninitializedCapacity: array.count) { buffer, initialized in
-            array.withUnsafeBufferPointer { source in
-                _ = buffer.initialize(from: source)
-            }
-            initialized = array.count
-        }
     }
 
     /// Replaces every field named `name` (any case) by one field with `value`,
@@ -161,7 +161,7 @@ public struct HeaderFields: Sendable, Hashable {
         let replaced = name.withUTF8 { wanted in
             rebuilt { index, result in
                 if index == first {
-                    result.append(nameBytes: storage[spans[index].nameRange], valueBytes: value.utf8)
+                    result.append(nameBytes: storage[spans[index].nameRange], valueBytes: ArraySlice(value.utf8))
                 } else if !nameEquals(at: index, wanted) {
                     result.appendField(at: index, of: self)
                 }
@@ -205,7 +205,7 @@ public struct HeaderFields: Sendable, Hashable {
         guard let hidden else { return self }
         return rebuilt { index, result in
             if hidden[index] {
-                result.append(nameBytes: storage[spans[index].nameRange], valueBytes: replacement.utf8)
+                result.append(nameBytes: storage[spans[index].nameRange], valueBytes: ArraySlice(replacement.utf8))
             } else {
                 result.appendField(at: index, of: self)
             }
