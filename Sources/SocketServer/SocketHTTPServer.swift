@@ -32,7 +32,7 @@ public final class SocketHTTPServer: Sendable {
         fileprivate let isHead: Bool
         /// The connection's observer, when the server was given one.
         public let observer: (any ConnectionObserver)?
-        private let written = Mutex<Bool>(false)
+        private let written = Atomic<Bool>(false)
 
         fileprivate init(descriptor: Int32, keepAlive: Bool, isHead: Bool, observer: (any ConnectionObserver)?) {
             self.descriptor = descriptor
@@ -42,17 +42,13 @@ public final class SocketHTTPServer: Sendable {
         }
 
         /// Whether a response was written.
-        public var hasWritten: Bool { written.withLock { $0 } }
+        public var hasWritten: Bool { written.load(ordering: .acquiring) }
 
         /// Writes the response; only the first call writes. Returns the
         /// number of body bytes written.
         @discardableResult
         public func write(_ response: SocketResponse) -> Int {
-            let first = written.withLock { written -> Bool in
-                defer { written = true }
-                return !written
-            }
-            guard first else { return 0 }
+            guard !written.exchange(true, ordering: .acquiringAndReleasing) else { return 0 }
             var head = "HTTP/1.1 \(response.status) \(SocketResponse.reasonPhrase(response.status))\r\n"
             var hasLength = false
             for (name, value) in response.headers {
@@ -87,12 +83,15 @@ public final class SocketHTTPServer: Sendable {
     private struct State {
         var listener: Int32 = -1
         var port: UInt16 = 0
-        var isStopped = false
         var connections: Set<Int32> = []
-        var busy = 0
     }
 
+    /// Taken when connections come and go, never per request.
     private let state = Mutex(State())
+    /// Read by every connection before each request: an atomic, so that
+    /// requests on many connections do not queue on one lock.
+    private let isStopped = Atomic<Bool>(false)
+    private let busy = Atomic<Int>(0)
 
     /// Creates a server; nothing is bound until ``start()``.
     ///
@@ -117,7 +116,7 @@ public final class SocketHTTPServer: Sendable {
     public var port: UInt16 { state.withLock { $0.port } }
 
     /// The number of requests being handled now.
-    public var busyCount: Int { state.withLock { $0.busy } }
+    public var busyCount: Int { busy.load(ordering: .relaxed) }
 
     /// Binds, listens and starts accepting; returns the bound port.
     @discardableResult
@@ -176,8 +175,8 @@ public final class SocketHTTPServer: Sendable {
     /// Stops accepting and closes idle connections; requests being handled
     /// finish and their connections then close.
     public func stop() {
+        isStopped.store(true, ordering: .sequentiallyConsistent)
         let (listener, connections) = state.withLock { state -> (Int32, Set<Int32>) in
-            state.isStopped = true
             defer { state.listener = -1 }
             return (state.listener, state.connections)
         }
@@ -208,12 +207,15 @@ public final class SocketHTTPServer: Sendable {
             }
             if connection < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
-                if state.withLock({ $0.isStopped }) { return }
+                if isStopped.load(ordering: .sequentiallyConsistent) { return }
                 if errno == EMFILE || errno == ENFILE { usleep(10_000); continue }
                 return
             }
             let accepted = state.withLock { state -> Bool in
-                guard !state.isStopped else { return false }
+                // Checked under the lock that stop() takes after setting the
+                // flag: a connection is either in the set stop() shuts down,
+                // or refused here.
+                guard !isStopped.load(ordering: .sequentiallyConsistent) else { return false }
                 state.connections.insert(connection)
                 return true
             }
@@ -253,7 +255,7 @@ public final class SocketHTTPServer: Sendable {
                 return false
             }
         }
-        while !state.withLock({ $0.isStopped }) {
+        while !isStopped.load(ordering: .relaxed) {
             let request: SocketRequest
             do {
                 request = try reader.next(peer: peer) {
@@ -282,12 +284,12 @@ public final class SocketHTTPServer: Sendable {
                 ? !connectionHeader.contains("close")
                 : connectionHeader.contains("keep-alive")
             let writer = ResponseWriter(descriptor: descriptor, keepAlive: keepAlive, isHead: request.method == "HEAD", observer: observer)
-            state.withLock { $0.busy += 1 }
+            busy.add(1, ordering: .relaxed)
             handler(request, writer)
             if !writer.hasWritten {
                 writer.write(.json(500, #"{"error":"no response"}"#))
             }
-            state.withLock { $0.busy -= 1 }
+            busy.subtract(1, ordering: .relaxed)
             if !keepAlive { return }
         }
     }

@@ -28,7 +28,7 @@ enum QueuedItem: Sendable {
 final class EventQueue: Sendable {
     let maxItems: Int
     let maxBytes: Int
-    private let state: Mutex<State>
+    private let state: SharedLock<State>
 
     private struct State {
         var items: [(item: QueuedItem, bytes: Int)] = []
@@ -54,7 +54,7 @@ final class EventQueue: Sendable {
     init(maxItems: Int, maxBytes: Int) {
         self.maxItems = maxItems
         self.maxBytes = maxBytes
-        self.state = Mutex(State())
+        self.state = SharedLock(State())
     }
 
     /// Adds an item; returns `false`, adding nothing, when the queue is full

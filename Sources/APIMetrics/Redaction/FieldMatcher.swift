@@ -121,25 +121,27 @@ struct NameSet: Sendable {
 
     var isEmpty: Bool { exact.isEmpty && others.isEmpty }
 
-    /// Whether `bytes` (lowercased ASCII) could hold a name of this set:
+    /// Whether `bytes` could hold a name of this set, ignoring ASCII case:
     /// `false` only when every matcher is an exact name and none of them
     /// occurs anywhere in the bytes. Lets the redactor skip parsing bodies
-    /// that no rule can touch.
-    func mightOccur(inLowercased bytes: [UInt8]) -> Bool {
+    /// that no rule can touch; it reads the bytes in place.
+    func mightOccur(in bytes: [UInt8]) -> Bool {
         guard others.isEmpty else { return true }
-        for name in exactBytes where Self.contains(bytes, name) { return true }
-        return false
+        return bytes.withUnsafeBufferPointer { haystack in
+            for name in exactBytes where Self.containsIgnoringCase(haystack, name) { return true }
+            return false
+        }
     }
 
-
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    /// `needle` is lowercase already.
+    private static func containsIgnoringCase(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
         guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
-        var index = 0
         let last = haystack.count - needle.count
+        var index = 0
         while index <= last {
-            if haystack[index] == first {
+            if HeaderFields.lowercasedASCII(haystack[index]) == first {
                 var matched = true
-                for offset in 1..<needle.count where haystack[index + offset] != needle[offset] {
+                for offset in 1..<needle.count where HeaderFields.lowercasedASCII(haystack[index + offset]) != needle[offset] {
                     matched = false
                     break
                 }

@@ -27,15 +27,17 @@ struct Redactor: Sendable {
     }
 
     func redact(_ record: inout ExchangeRecord) {
-        let requestType = record.request.headers["content-type"]
+        // Body kinds are read before the headers are redacted (a rule may
+        // hide Content-Type itself).
+        let requestKind = Self.kind(of: record.request.headers, bytes: record.requestBody.bytes)
         redactHeaders(&record.request.headers)
         record.request.target = redactTarget(record.request.target)
-        redactBody(&record.requestBody, contentType: requestType, fields: requestFields, paths: requestPaths)
+        redactBody(&record.requestBody, kind: requestKind, fields: requestFields, paths: requestPaths)
         if var response = record.response {
-            let responseType = response.headers["content-type"]
+            let responseKind = Self.kind(of: response.headers, bytes: record.responseBody.bytes)
             redactHeaders(&response.headers)
             record.response = response
-            redactBody(&record.responseBody, contentType: responseType, fields: responseFields, paths: responsePaths)
+            redactBody(&record.responseBody, kind: responseKind, fields: responseFields, paths: responsePaths)
         }
     }
 
@@ -91,34 +93,43 @@ struct Redactor: Sendable {
         case json, form, other
     }
 
-    private static func kind(of contentType: String?, bytes: [UInt8]) -> BodyKind {
-        guard let contentType else {
-            // No type given: a body that looks like JSON is treated as JSON,
-            // so that rules cannot be dodged by leaving the header out.
-            let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-            return first == UInt8(ascii: "{") || first == UInt8(ascii: "[") ? .json : .other
+    /// What kind of body a message with these headers carries, read from
+    /// the captured bytes of its `Content-Type`; nothing is read for an
+    /// empty body.
+    private static func kind(of headers: HeaderFields, bytes: [UInt8]) -> BodyKind {
+        guard !bytes.isEmpty else { return .other }
+        return headers.withFirstValue(named: "content-type") { value in
+            guard let value else {
+                // No type given: a body that looks like JSON is treated as JSON,
+                // so that rules cannot be dodged by leaving the header out.
+                let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+                return first == UInt8(ascii: "{") || first == UInt8(ascii: "[") ? .json : .other
+            }
+            var start = 0
+            var end = value.firstIndex(of: UInt8(ascii: ";")) ?? value.count
+            while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
+            while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
+            let mediaType = value[start..<end].map(HeaderFields.lowercasedASCII)
+            if mediaType.elementsEqual("application/json".utf8) || mediaType.elementsEqual("text/json".utf8)
+                || (mediaType.count > 5 && mediaType.suffix(5).elementsEqual("+json".utf8)) {
+                return .json
+            }
+            if mediaType.elementsEqual("application/x-www-form-urlencoded".utf8) { return .form }
+            return .other
         }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
-            String($0).trimmingSpaces.lowercased()
-        } ?? ""
-        if mediaType == "application/json" || mediaType.hasSuffix("+json") || mediaType == "text/json" {
-            return .json
-        }
-        if mediaType == "application/x-www-form-urlencoded" { return .form }
-        return .other
     }
 
-    private func redactBody(_ body: inout CapturedBody, contentType: String?, fields: NameSet, paths: [JSONPath]) {
+    private func redactBody(_ body: inout CapturedBody, kind: BodyKind, fields: NameSet, paths: [JSONPath]) {
         guard !body.bytes.isEmpty else { return }
         let hasRules = allowlist != nil || !fields.isEmpty || !paths.isEmpty
         guard hasRules else { return }
-        switch Self.kind(of: contentType, bytes: body.bytes) {
+        switch kind {
         case .json:
             // With only exact field names to look for, no path, no allowlist,
             // and no escape in the body, a body whose bytes hold none of the
             // names has no member a rule could reach: leave it unparsed.
             if paths.isEmpty, allowlist == nil, !body.bytes.contains(UInt8(ascii: "\\")),
-               !fields.mightOccur(inLowercased: body.bytes.map(HeaderFields.lowercasedASCII)) {
+               !fields.mightOccur(in: body.bytes) {
                 return
             }
             guard let tree = try? JSONParser.parse(body.bytes) else {
