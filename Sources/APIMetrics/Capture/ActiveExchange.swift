@@ -250,9 +250,15 @@ public final class ActiveExchange: Sendable {
             errorCount: state.errors.count)
     }
 
-    /// The finished exchange as a record; the sender calls it once.
-    func takeRecord() -> ExchangeRecord {
-        state.withLock { state in makeRecord(&state, end: state.end) }
+    /// The finished exchange as a record. With `moving` the state's fields
+    /// are moved out, and a second call would get an empty record: only
+    /// for a caller that builds it once.
+    func takeRecord(moving: Bool) -> ExchangeRecord {
+        state.withLock { state in
+            if moving { return makeRecord(&state, end: state.end) }
+            var copy = state
+            return makeRecord(&copy, end: state.end)
+        }
     }
 
     /// Finishes the exchange with an error raised while handling it.
@@ -284,8 +290,10 @@ public final class ActiveExchange: Sendable {
         }
     }
 
+    /// The record, with the state's fields moved out rather than copied:
+    /// it is built once, when the exchange is done with them.
     private func makeRecord(_ state: inout State, end: Int64) -> ExchangeRecord {
-        var errors = state.errors
+        var errors = Self.take(&state.errors, [])
         if state.droppedErrors > 0 {
             errors.append(RecordedError(type: "ErrorsOmitted", message: "\(state.droppedErrors) more errors were reported"))
         }
@@ -294,17 +302,24 @@ public final class ActiveExchange: Sendable {
             direction: direction,
             startTimeNanoseconds: startWall,
             durationNanoseconds: max(0, end - startMonotonic),
-            request: state.request,
-            requestBody: state.requestBody.captured,
-            response: state.response,
-            responseBody: state.responseBody.captured,
-            consumer: state.consumer,
+            request: Self.take(&state.request, RequestHead(method: "", target: "")),
+            requestBody: state.requestBody.take(),
+            response: state.response.take(),
+            responseBody: state.responseBody.take(),
+            consumer: state.consumer.take(),
             errors: errors,
+            // Copied: `traceID` stays readable after the record is taken.
             traceID: state.traceID ?? id.description,
             parentID: state.parentID,
-            metadata: state.metadata,
+            metadata: Self.take(&state.metadata, [:]),
             weight: state.weight
         )
+    }
+
+    private static func take<Value>(_ value: inout Value, _ empty: Value) -> Value {
+        var taken = empty
+        swap(&taken, &value)
+        return taken
     }
 }
 

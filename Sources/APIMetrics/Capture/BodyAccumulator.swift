@@ -62,7 +62,10 @@ struct BodyAccumulator {
         if limit > 0 { isTruncated = true }
     }
 
-    var captured: CapturedBody {
-        CapturedBody(bytes: bytes, size: size, isTruncated: isTruncated)
+    /// The body, its bytes moved out (nothing is appended afterwards).
+    mutating func take() -> CapturedBody {
+        var taken: [UInt8] = []
+        swap(&taken, &bytes)
+        return CapturedBody(bytes: taken, size: size, isTruncated: isTruncated)
     }
 }

@@ -88,17 +88,8 @@ actor BatchSender {
     }
 
     private func deliver(_ items: [QueuedItem]) async {
-        var events: [ExportedEvent] = []
-        var entities: [ExportedEntity] = []
-        var skipped = 0
-        events.reserveCapacity(items.count)
-        for outcome in await runner.process(items) {
-            switch outcome {
-            case let .event(event): events.append(event)
-            case let .entity(entity): entities.append(entity)
-            case .skipped: skipped += 1
-            }
-        }
+        let batch = await runner.process(items)
+        let events = batch.events, entities = batch.entities, skipped = batch.skipped
         counters.processed.add(items.count, ordering: .relaxed)
         if skipped > 0 { counters.skipped.add(skipped, ordering: .relaxed) }
         guard !events.isEmpty || !entities.isEmpty else { return }

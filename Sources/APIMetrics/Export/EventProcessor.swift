@@ -9,6 +9,35 @@ struct EventProcessor: Sendable {
         case skipped
     }
 
+    /// What a batch of queued items became, kept in the arrays the exporters
+    /// receive, so that no event is copied between processing and export.
+    struct Batch: Sendable {
+        var events: [ExportedEvent] = []
+        var entities: [ExportedEntity] = []
+        var skipped = 0
+
+        init(capacity: Int = 0) {
+            events.reserveCapacity(capacity)
+        }
+
+        /// How many queued items it accounts for.
+        var itemCount: Int { events.count + entities.count + skipped }
+
+        mutating func add(_ outcome: consuming Outcome) {
+            switch consume outcome {
+            case let .event(event): events.append(event)
+            case let .entity(entity): entities.append(entity)
+            case .skipped: skipped += 1
+            }
+        }
+
+        mutating func append(_ other: consuming Batch) {
+            events.append(contentsOf: other.events)
+            entities.append(contentsOf: other.entities)
+            skipped += other.skipped
+        }
+    }
+
     let identify: ConsumerIdentifier?
     let skipRequest: APIMetricsConfiguration.SkipRequest?
     let sessionToken: APIMetricsConfiguration.SessionToken?
@@ -41,11 +70,13 @@ struct EventProcessor: Sendable {
         if case let .entity(entity) = item {
             return .entity(ExportedEntity(record: entity, json: encoder.encode(entity)))
         }
-        guard let record = item.record else { return .skipped }
+        // Without user code nothing can hang, so no item is processed twice
+        // (see ProcessingRunner): the record may take the exchange's fields.
+        guard let record = item.record(moving: !userCode) else { return .skipped }
         return process(record, userCode: userCode)
     }
 
-    private func process(_ record: ExchangeRecord, userCode: Bool) -> Outcome {
+    private func process(_ record: consuming ExchangeRecord, userCode: Bool) -> Outcome {
         var record = record
         if userCode, let skipRequest {
             do {

@@ -35,14 +35,13 @@ final class ProcessingRunner: Sendable {
 
     var abandonedThreads: Int { abandoned.load(ordering: .relaxed) }
 
-    func process(_ items: [QueuedItem]) async -> [EventProcessor.Outcome] {
-        guard !items.isEmpty else { return [] }
+    func process(_ items: [QueuedItem]) async -> EventProcessor.Batch {
+        guard !items.isEmpty else { return EventProcessor.Batch() }
         let userCode = processor.runsUserCode && abandonedThreads < Self.maxAbandonedThreads
-        var outcomes: [EventProcessor.Outcome] = []
-        outcomes.reserveCapacity(items.count)
+        var outcomes = EventProcessor.Batch()
         var start = 0
         while start < items.count {
-            let job = Job(items: Array(items[start...]))
+            let job = Job(items: start == 0 ? items : Array(items[start...]))
             let processor = self.processor
             let thread = Thread {
                 Self.lowerPriority()
@@ -52,15 +51,16 @@ final class ProcessingRunner: Sendable {
             thread.start()
             // Without user code nothing can hang: no watchdog.
             let result = await job.wait(timeoutNanoseconds: userCode ? timeoutNanoseconds : .max)
-            outcomes.append(contentsOf: result.done)
+            if start == 0 && result.stuckAt == nil { return result.done }
+            outcomes.append(result.done)
             guard let stuck = result.stuckAt else { break }
             let total = abandoned.wrappingAdd(1, ordering: .relaxed).newValue
             diagnostics.log(.error, "a closure of yours ran past \(Duration.nanoseconds(timeoutNanoseconds)) on an event; it went without what the closure would have added (\(total) threads left waiting)")
-            outcomes.append(processor.process(job.items[stuck], userCode: false))
+            outcomes.add(processor.process(job.items[stuck], userCode: false))
             start += stuck + 1
             if total >= Self.maxAbandonedThreads {
                 diagnostics.log(.error, "\(total) closures of yours never returned; no more user code runs in this process")
-                outcomes.append(contentsOf: items[start...].map { processor.process($0, userCode: false) })
+                for item in items[start...] { outcomes.add(processor.process(item, userCode: false)) }
                 break
             }
         }
@@ -80,12 +80,12 @@ final class ProcessingRunner: Sendable {
     /// One batch's processing on a worker thread, watched from the sender.
     private final class Job: Sendable {
         struct Result: Sendable {
-            var done: [EventProcessor.Outcome]
+            var done: EventProcessor.Batch
             var stuckAt: Int?
         }
 
         private struct State {
-            var outcomes: [EventProcessor.Outcome] = []
+            var outcomes: EventProcessor.Batch
             var startedAt: Int64?
             var isAbandoned = false
             var isFinished = false
@@ -93,10 +93,11 @@ final class ProcessingRunner: Sendable {
         }
 
         let items: [QueuedItem]
-        private let state = Mutex(State())
+        private let state: Mutex<State>
 
         init(items: [QueuedItem]) {
             self.items = items
+            state = Mutex(State(outcomes: EventProcessor.Batch(capacity: items.count)))
         }
 
         /// On the worker thread.
@@ -110,7 +111,7 @@ final class ProcessingRunner: Sendable {
                 let outcome = processor.process(item, userCode: userCode)
                 let keep = state.withLock { state -> Bool in
                     guard !state.isAbandoned else { return false }
-                    state.outcomes.append(outcome)
+                    state.outcomes.add(outcome)
                     state.startedAt = nil
                     return true
                 }
@@ -122,7 +123,14 @@ final class ProcessingRunner: Sendable {
                 defer { state.waiter = nil }
                 return state.waiter
             }
-            waiter?.resume(returning: Result(done: state.withLock { $0.outcomes }, stuckAt: nil))
+            // Handed over, not copied: the job is done with its outcomes.
+            waiter?.resume(returning: Result(done: state.withLock { Self.take(&$0.outcomes) }, stuckAt: nil))
+        }
+
+        private static func take(_ batch: inout EventProcessor.Batch) -> EventProcessor.Batch {
+            var taken = EventProcessor.Batch()
+            swap(&taken, &batch)
+            return taken
         }
 
         /// On the sender: waits for the worker, or gives up on the item it is
@@ -139,7 +147,8 @@ final class ProcessingRunner: Sendable {
                               let waiter = state.waiter else { return nil }
                         state.isAbandoned = true
                         state.waiter = nil
-                        return (waiter, Result(done: state.outcomes, stuckAt: state.outcomes.count))
+                        let done = Self.take(&state.outcomes)
+                        return (waiter, Result(done: done, stuckAt: done.itemCount))
                     }
                     if let (waiter, result) = expired {
                         waiter.resume(returning: result)
@@ -149,7 +158,7 @@ final class ProcessingRunner: Sendable {
             }
             let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
                 let ready = state.withLock { state -> Result? in
-                    if state.isFinished { return Result(done: state.outcomes, stuckAt: nil) }
+                    if state.isFinished { return Result(done: Self.take(&state.outcomes), stuckAt: nil) }
                     state.waiter = continuation
                     return nil
                 }

@@ -11,8 +11,14 @@ enum QueuedItem: Sendable {
 
     /// The exchange's record, built now for a queued ``ActiveExchange``.
     var record: ExchangeRecord? {
+        record(moving: false)
+    }
+
+    /// The record; with `moving`, a queued exchange's fields are moved into
+    /// it instead of copied, so that it can be built only once.
+    func record(moving: Bool) -> ExchangeRecord? {
         switch self {
-        case let .active(exchange): return exchange.takeRecord()
+        case let .active(exchange): return exchange.takeRecord(moving: moving)
         case let .exchange(record): return record
         case .entity: return nil
         }
