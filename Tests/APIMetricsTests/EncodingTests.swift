@@ -114,7 +114,7 @@ struct EncodingTests {
             }
             var writer = JSONWriter()
             writer.beginObject()
-            writer.key(text)
+            writer.key(escaping: text)
             writer.string(text)
             writer.endObject()
             let parsed = try #require(jsonObject(writer.bytes) as? [String: String])

@@ -121,7 +121,7 @@ struct EventEncoder: Sendable {
         writer.key("ts")
         writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: entity.timestampNanoseconds))
         context.writeFields(into: &writer)
-        writer.key(entity.kind)
+        writer.key(escaping: entity.kind)
         switch entity.profile {
         case let .consumer(consumer):
             Self.writeConsumer(consumer, into: &writer)
@@ -177,7 +177,7 @@ struct EventEncoder: Sendable {
         writer.key("metadata")
         writer.beginObject()
         for key in metadata.keys.sorted() {
-            writer.key(key)
+            writer.key(escaping: key)
             writer.string(metadata[key] ?? "")
         }
         writer.endObject()
@@ -282,7 +282,7 @@ struct EventEncoder: Sendable {
         }
         writer.beginObject()
         for key in order {
-            writer.key(key)
+            writer.key(escaping: key)
             let list = values[key] ?? []
             if list.count == 1 {
                 writer.string(list[0])

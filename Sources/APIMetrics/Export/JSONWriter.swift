@@ -63,7 +63,9 @@ struct JSONWriter: ~Copyable {
         needsComma = false
     }
 
-    mutating func key(_ name: String) {
+    /// A key that may need escapes. (Literal keys take the `StaticString`
+    /// overload; this one has a label so that literals never pick it.)
+    mutating func key(escaping name: String) {
         if needsComma { put(UInt8(ascii: ",")) }
         appendEscaped(name)
         put(UInt8(ascii: ":"))

@@ -40,7 +40,7 @@ indirect enum JSONValue: Sendable, Equatable {
         case let .object(members):
             writer.beginObject()
             for member in members {
-                writer.key(member.key)
+                writer.key(escaping: member.key)
                 member.value.write(to: &writer)
             }
             writer.endObject()

@@ -2,8 +2,9 @@
 ///
 /// Work is bounded: bodies are at most the capture limit, JSON nesting is
 /// cut at ``JSONParser/defaultMaxDepth`` (a deeper body is unparseable and
-/// replaced by the marker), and each rule walks the tree once.
-struct Redactor: Sendable {
+/// replaced by the marker), and each rule walks the tree once. A class: the
+/// closures that check names refer to it instead of copying its sets.
+final class Redactor: Sendable {
     private let headers: NameSet
     private let query: NameSet
     private let requestFields: NameSet
@@ -50,10 +51,11 @@ struct Redactor: Sendable {
 
     func redactHeaders(_ fields: inout HeaderFields) {
         guard allowlist != nil || !headers.isEmpty else { return }
-        // Names of up to 15 bytes (most header names) make strings without
-        // allocating; the list is rebuilt only when a value is hidden.
+        // Names are looked up by their bytes; the list is rebuilt only when
+        // a value is hidden.
         fields = fields.replacingValues(where: { name in
-            hides(String(decoding: name, as: UTF8.self), deny: headers)
+            if let allowlist { return !allowlist.contains(bytes: name) }
+            return headers.contains(bytes: name)
         }, with: replacement)
     }
 
@@ -61,7 +63,7 @@ struct Redactor: Sendable {
     /// name as written, so that `url` and the `query` derived from it agree.
     func redactTarget(_ target: String) -> String {
         guard allowlist != nil || !query.isEmpty,
-              let question = target.firstIndex(of: "?") else { return target }
+              let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
         var queryPart = target[target.index(after: question)...]
         var fragment: Substring = ""
         if let hash = queryPart.firstIndex(of: "#") {
