@@ -99,9 +99,9 @@ final class LogFilter: Sendable {
         if !paths.isEmpty {
             let path = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
                 .map { String(target[..<$0]) } ?? target
-            if paths.contains(path) { return nil }
+            if paths.matches(path) { return nil }
         }
-        if !userAgents.isEmpty, let agent = headers["user-agent"], userAgents.contains(agent) {
+        if !userAgents.isEmpty, let agent = headers["user-agent"], userAgents.matches(agent) {
             return nil
         }
         if let allowedHosts {

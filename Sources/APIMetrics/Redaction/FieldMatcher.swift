@@ -163,6 +163,15 @@ struct NameSet: Sendable {
         return answer
     }
 
+    /// Whether `name` (any case) is in the set, without the shared cache:
+    /// for the request path, where many threads ask at once and the names
+    /// (paths, user agents) hardly repeat.
+    func matches(_ name: String) -> Bool {
+        let hasUppercase = name.utf8.contains { $0 >= 65 && $0 <= 90 }
+        let lowered = hasUppercase ? name.lowercased() : name
+        return exact.contains(lowered) || others.contains { $0.matches(lowercased: lowered) }
+    }
+
     func contains(_ name: String) -> Bool {
         if let known = cache.answer(for: name) { return known }
         let lowered = name.lowercased()
