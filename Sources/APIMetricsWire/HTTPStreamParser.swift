@@ -148,18 +148,28 @@ struct HTTPStreamParser {
             case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd:
                 guard let newline = Self.firstNewline(in: bytes, from: index) else {
                     line.append(contentsOf: bytes[index...])
-                    _ = checkLineLimit(emit: emit)
+                    _ = checkLineLimit(line.count, emit: emit)
                     return bytes.count
+                }
+                if line.isEmpty {
+                    // The whole line is in this chunk (the usual case): it is
+                    // read where it lies, never copied.
+                    let start = index
+                    index = newline + 1
+                    if !checkLineLimit(newline - start, emit: emit) { return index - bytes.startIndex }
+                    let end = newline > start && bytes[newline - 1] == 0x0D ? newline - 1 : newline
+                    lineCompleted(bytes[start..<end], framing: framing, emit: emit)
+                    continue
                 }
                 line.append(contentsOf: bytes[index..<newline])
                 index = newline + 1
-                if !checkLineLimit(emit: emit) { return index - bytes.startIndex }
+                if !checkLineLimit(line.count, emit: emit) { return index - bytes.startIndex }
                 if line.last == 0x0D { line.removeLast() }
                 // Swap the line out rather than copy it, and take its buffer
                 // back afterwards: no allocation per line.
                 var completed: [UInt8] = []
                 swap(&completed, &line)
-                lineCompleted(completed, framing: framing, emit: emit)
+                lineCompleted(completed[...], framing: framing, emit: emit)
                 if line.isEmpty && line.capacity == 0 {
                     completed.removeAll(keepingCapacity: true)
                     line = completed
@@ -202,20 +212,22 @@ struct HTTPStreamParser {
         state = .done
     }
 
-    private mutating func checkLineLimit(emit: (Event) -> Void) -> Bool {
+    /// Whether a line of `length` bytes (so far) is within the limits; fails
+    /// the stream when it is not.
+    private mutating func checkLineLimit(_ length: Int, emit: (Event) -> Void) -> Bool {
         switch state {
         case .startLine:
-            if line.count > limits.startLine {
+            if length > limits.startLine {
                 fail("the start line is longer than \(limits.startLine) bytes", emit: emit)
                 return false
             }
         case .headers, .trailers:
-            if headSize + line.count > limits.headerSection {
+            if headSize + length > limits.headerSection {
                 fail("the header section is larger than \(limits.headerSection) bytes", emit: emit)
                 return false
             }
         default:
-            if line.count > 4096 {
+            if length > 4096 {
                 fail("a chunk line is longer than 4096 bytes", emit: emit)
                 return false
             }
@@ -231,7 +243,7 @@ struct HTTPStreamParser {
         emit(.failure(reason, partial: partial))
     }
 
-    private mutating func lineCompleted(_ bytes: [UInt8], framing: (Head) -> Framing, emit: (Event) -> Void) {
+    private mutating func lineCompleted(_ bytes: ArraySlice<UInt8>, framing: (Head) -> Framing, emit: (Event) -> Void) {
         switch state {
         case .startLine:
             guard let parsed = parseStartLine(bytes) else {
@@ -317,7 +329,7 @@ struct HTTPStreamParser {
     }
 
     /// Splits the start line on bytes: no Character (grapheme) walking.
-    private func parseStartLine(_ bytes: [UInt8]) -> Head? {
+    private func parseStartLine(_ bytes: ArraySlice<UInt8>) -> Head? {
         guard !bytes.isEmpty, bytes.allSatisfy({ ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 }) else { return nil }
         let space = UInt8(ascii: " ")
         guard let firstSpace = bytes.firstIndex(of: space) else { return nil }
@@ -346,14 +358,16 @@ struct HTTPStreamParser {
     }
 
     /// Where the name and the value (without surrounding whitespace) lie.
-    private func parseField(_ bytes: [UInt8]) -> (name: Range<Int>, value: Range<Int>)? {
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
+    /// Where the name and the value (without surrounding whitespace) lie,
+    /// as indices of `bytes`.
+    private func parseField(_ bytes: ArraySlice<UInt8>) -> (name: Range<Int>, value: Range<Int>)? {
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > bytes.startIndex else { return nil }
         guard bytes[..<colon].allSatisfy(HeaderName.isTokenByte) else { return nil }
         var start = colon + 1
-        var end = bytes.count
+        var end = bytes.endIndex
         while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
         while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-        return (0..<colon, start..<end)
+        return (bytes.startIndex..<colon, start..<end)
     }
 
     private func parseHex(_ bytes: ArraySlice<UInt8>) -> Int? {
@@ -399,7 +413,7 @@ struct HTTPStreamParser {
         }
         if head.header("transfer-encoding") == nil, let single = head.header("content-length"),
            let length = Int(single), length >= 0, single.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-           head.values("content-length").count == 1 {
+           head.headers.count(named: "content-length") == 1 {
             return .length(length)
         }
         let codings = head.values("transfer-encoding")

@@ -197,7 +197,8 @@ public final class WireTap: Sendable {
         // Parsed in place: a copy of the parser would share its line buffer
         // and copy it on the first byte appended.
         let consumed = state.requests.feed(bytes, framing: Self.requestFraming) { events.append($0) }
-        for event in events { handleRequest(event, &state) }
+        // By index: each event is handed over borrowed, not copied.
+        for index in events.indices { handleRequest(events[index], &state) }
         events.removeAll(keepingCapacity: true)
         state.scratch = events
         if state.isHoldingInbound && consumed < bytes.count {
@@ -274,16 +275,20 @@ public final class WireTap: Sendable {
         swap(&parser, &state.responses)
         // Each final response takes the method of the next request in line;
         // events are handled after the feed, so the list does not change meanwhile.
-        var finals = 0
-        let pending = state.pending
-        _ = parser.feed(bytes, framing: { head in
-            let isInterim = (100..<200).contains(head.status) && head.status != 101
-            let method = Self.method(ofUnanswered: finals, in: pending)
-            if !isInterim { finals += 1 }
-            return HTTPStreamParser.responseFraming(head, requestMethod: method)
-        }, emit: { events.append($0) })
+        do {
+            // Scoped: the copy of the list is released before the events are
+            // handled, which edit the list (a live copy would make that edit copy it).
+            var finals = 0
+            let pending = state.pending
+            _ = parser.feed(bytes, framing: { head in
+                let isInterim = (100..<200).contains(head.status) && head.status != 101
+                let method = Self.method(ofUnanswered: finals, in: pending)
+                if !isInterim { finals += 1 }
+                return HTTPStreamParser.responseFraming(head, requestMethod: method)
+            }, emit: { events.append($0) })
+        }
         swap(&parser, &state.responses)
-        for event in events { handleResponse(event, &state) }
+        for index in events.indices { handleResponse(events[index], &state) }
         events.removeAll(keepingCapacity: true)
         state.scratch = events
     }

@@ -96,6 +96,14 @@ public struct HeaderFields: Sendable, Hashable {
         return result
     }
 
+    /// How many fields are named `name` (any case); makes no string.
+    public func count(named name: String) -> Int {
+        var name = name
+        return name.withUTF8 { wanted in
+            spans.indices.reduce(0) { $0 + (nameEquals(at: $1, wanted) ? 1 : 0) }
+        }
+    }
+
     /// Appends a field, keeping any that share its name.
     public mutating func append(name: String, value: String) {
         let start = storage.count
@@ -111,8 +119,8 @@ public struct HeaderFields: Sendable, Hashable {
     /// string replaces any invalid UTF-8.
     public mutating func append(nameBytes: ArraySlice<UInt8>, valueBytes: ArraySlice<UInt8>) {
         let start = storage.count
-        storage.append(contentsOf: nameBytes)
-        storage.append(contentsOf: valueBytes)
+        nameBytes.withUnsafeBufferPointer { storage.append(contentsOf: $0) }
+        valueBytes.withUnsafeBufferPointer { storage.append(contentsOf: $0) }
         spans.append(Span(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(truncatingIfNeeded: nameBytes.count),
                           valueLength: UInt32(truncatingIfNeeded: valueBytes.count)))
     }
