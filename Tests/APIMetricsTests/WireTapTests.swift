@@ -48,6 +48,13 @@ struct WireTapTests {
         }
     }
 
+    @Test func tokenBytesAreExactlyRFC9110s() {
+        let tokens = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for value in 0...255 {
+            #expect(HeaderName.isTokenByte(UInt8(value)) == tokens.contains(UInt8(value)), "byte \(value)")
+        }
+    }
+
     @Test func timingRunsFromTheFirstRequestByteToTheLastResponseByte() throws {
         let harness = WireHarness()
         let tap = WireTap(recorder: harness.recorder)
