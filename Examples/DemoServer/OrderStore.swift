@@ -1,7 +1,13 @@
-import Synchronization
+import Foundation
 
 /// The demo's orders: ids 1–100 exist from the start; new ones follow.
-final class OrderStore: Sendable {
+///
+/// Every request thread reads it, so it sits behind `NSLock` (a plain
+/// pthread mutex) rather than `Mutex`, which on Linux is a
+/// priority-inheritance futex and costs a system call on every contended
+/// acquisition: with dozens of connection threads that lock, not the work,
+/// would set the demo's throughput.
+final class OrderStore: @unchecked Sendable {
     struct Order: Sendable {
         var id: Int
         var item: String
@@ -9,40 +15,42 @@ final class OrderStore: Sendable {
         var status: String
     }
 
-    private let state: Mutex<(orders: [Int: Order], nextID: Int)>
+    private let lock = NSLock()
+    private var orders: [Int: Order]
+    private var nextID = 101
 
     init() {
         var orders: [Int: Order] = [:]
         for id in 1...100 {
             orders[id] = Order(id: id, item: "widget-\(id)", quantity: id % 5 + 1, status: id % 3 == 0 ? "shipped" : "open")
         }
-        state = Mutex((orders, 101))
+        self.orders = orders
     }
 
     func order(_ id: Int) -> Order? {
-        state.withLock { $0.orders[id] }
+        lock.withLock { orders[id] }
     }
 
     func page(_ page: Int, size: Int) -> [Order] {
-        state.withLock { state in
-            let ids = state.orders.keys.sorted()
+        lock.withLock {
+            let ids = orders.keys.sorted()
             let start = max(0, (page - 1) * size)
             guard start < ids.count else { return [] }
-            return ids[start..<min(ids.count, start + size)].compactMap { state.orders[$0] }
+            return ids[start..<min(ids.count, start + size)].compactMap { orders[$0] }
         }
     }
 
     func create(item: String, quantity: Int) -> Order {
-        state.withLock { state in
-            let order = Order(id: state.nextID, item: item, quantity: quantity, status: "open")
-            state.orders[order.id] = order
-            state.nextID += 1
+        lock.withLock {
+            let order = Order(id: nextID, item: item, quantity: quantity, status: "open")
+            orders[order.id] = order
+            nextID += 1
             return order
         }
     }
 
     @discardableResult
     func delete(_ id: Int) -> Bool {
-        state.withLock { $0.orders.removeValue(forKey: id) != nil }
+        lock.withLock { orders.removeValue(forKey: id) != nil }
     }
 }
