@@ -71,13 +71,7 @@ final class ProcessingRunner: Sendable {
     /// the thread, not the process; on Apple systems, the utility QoS class.
     private static func lowerPriority() {
         #if canImport(Glibc)
-        if getenv("APIMETRICS_EXPERIMENT_SCHED_IDLE") != nil {
-            var parameters = sched_param()
-            parameters.sched_priority = 0
-            _ = sched_setscheduler(0, 5, &parameters)
-        } else {
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-        }
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         #elseif canImport(Darwin)
         _ = pthread_set_qos_class_self_np(QOS_CLASS_UTILITY, 0)
         #endif
