@@ -92,6 +92,11 @@ for round in $(seq 1 "$rounds"); do
             sum_p99[$mode$endpoint]="$(echo "${sum_p99[$mode$endpoint]} + $p99" | bc -l)"
         done
         stop_demo
+        if [ "$mode" = on ]; then
+            # What the sender made of it: at saturation it runs on what the
+            # server leaves idle, and the rest is dropped and counted.
+            sed -n 's/.*stopped; /          events: /p' "$work/err"
+        fi
     done
 done
 
