@@ -82,6 +82,7 @@ struct ConfigurationTests {
             "APIMETRICS_QUEUE_BYTES": "1_000_000",
             "APIMETRICS_RETRY_MAX_ATTEMPTS": "4",
             "APIMETRICS_SHUTDOWN_TIMEOUT_MS": "3000",
+            "APIMETRICS_SENDER_PRIORITY": "Low",
             "APIMETRICS_DEBUG": "false",
         ])
         #expect(config.service == "orders-api")
@@ -106,6 +107,8 @@ struct ConfigurationTests {
         #expect(config.queue == .init(maxEvents: 2000, maxBytes: 1_000_000))
         #expect(config.retry.maxAttempts == 4)
         #expect(config.shutdownTimeout == .seconds(3))
+        #expect(config.senderPriority == .low)
+        #expect(APIMetricsConfiguration.default.senderPriority == .idle)
     }
 
     @Test func exporterChoiceFromTheEnvironment() throws {
@@ -145,6 +148,7 @@ struct ConfigurationTests {
         ("APIMETRICS_TAGS", "[1, 2]"),
         ("APIMETRICS_TAGS", "[unclosed"),
         ("APIMETRICS_SERVICE", "two\nlines"),
+        ("APIMETRICS_SENDER_PRIORITY", "realtime"),
     ])
     func aBadValueNamesItsVariable(name: String, value: String) {
         #expect(field { _ = try APIMetricsConfiguration.fromEnvironment([name: value]) } == name)

@@ -26,6 +26,7 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_QUEUE_BYTES", "queue.maxBytes"),
         ("APIMETRICS_RETRY_MAX_ATTEMPTS", "retry.maxAttempts"),
         ("APIMETRICS_SHUTDOWN_TIMEOUT_MS", "shutdownTimeout"),
+        ("APIMETRICS_SENDER_PRIORITY", "senderPriority: idle, low or normal"),
         ("APIMETRICS_DEBUG", "true writes diagnostics, debug level up, to standard error"),
         ("APIMETRICS_DEVELOPMENT", "isDevelopment"),
         ("APIMETRICS_INSTANCE_ID", "instanceID"),
@@ -83,6 +84,12 @@ extension APIMetricsConfiguration {
         if let attempts = try reader.int("APIMETRICS_RETRY_MAX_ATTEMPTS", in: 1...100) { config.retry.maxAttempts = attempts }
         if let shutdown = try reader.int("APIMETRICS_SHUTDOWN_TIMEOUT_MS", in: 0...3_600_000) {
             config.shutdownTimeout = .milliseconds(shutdown)
+        }
+        if let priority = reader.string("APIMETRICS_SENDER_PRIORITY") {
+            guard let parsed = SenderPriority(priority) else {
+                throw ConfigurationError(field: "APIMETRICS_SENDER_PRIORITY", reason: "expected idle, low or normal, got \"\(priority)\"")
+            }
+            config.senderPriority = parsed
         }
         if let debug = try reader.bool("APIMETRICS_DEBUG"), debug {
             config.diagnostics = .standardError(minimumLevel: .debug)

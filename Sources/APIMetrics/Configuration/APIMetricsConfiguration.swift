@@ -69,6 +69,9 @@ public struct APIMetricsConfiguration: Sendable {
     /// metadata, redactEvent) may run before the sender stops waiting and
     /// sends the event without what that closure would have added.
     public var userClosureTimeout: Duration
+    /// How the sender's processing competes with the server for CPU:
+    /// ``SenderPriority/idle`` (the default) uses only idle CPU.
+    public var senderPriority: SenderPriority
     /// Where APIMetrics reports its own troubles; silent by default.
     public var diagnostics: Diagnostics
     /// Whether anything is recorded; `false` takes the recorder out of the path.
@@ -159,6 +162,7 @@ public struct APIMetricsConfiguration: Sendable {
         self.isDevelopment = false
         self.instanceID = nil
         self.userClosureTimeout = .milliseconds(250)
+        self.senderPriority = .idle
         self.diagnostics = .silent
         self.isEnabled = true
     }

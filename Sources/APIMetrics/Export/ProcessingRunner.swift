@@ -7,11 +7,12 @@ import Foundation
 import Synchronization
 
 /// Runs the processing of each batch (identification, redaction, encoding)
-/// on a thread of its own at a lower scheduling priority, for two reasons:
+/// on a thread of its own at the configured ``SenderPriority`` (by default
+/// only idle CPU), for two reasons:
 ///
 /// - When the host saturates its cores, request handling comes first; the
 ///   sender lags, the bounded queue fills and drops are counted, rather
-///   than the server losing throughput to analytics.
+///   than the server losing throughput or latency to analytics.
 /// - A closure of the user's that hangs costs only the event it was working
 ///   on: past ``APIMetricsConfiguration/userClosureTimeout`` the sender
 ///   stops waiting, processes that event without user code, and carries on
@@ -24,12 +25,14 @@ final class ProcessingRunner: Sendable {
 
     private let processor: EventProcessor
     private let timeoutNanoseconds: Int64
+    private let priority: SenderPriority
     private let diagnostics: Diagnostics
     private let abandoned = Atomic<Int>(0)
 
-    init(processor: EventProcessor, timeout: Duration, diagnostics: Diagnostics) {
+    init(processor: EventProcessor, timeout: Duration, priority: SenderPriority, diagnostics: Diagnostics) {
         self.processor = processor
         self.timeoutNanoseconds = timeout.nanosecondsClamped
+        self.priority = priority
         self.diagnostics = diagnostics
     }
 
@@ -43,8 +46,9 @@ final class ProcessingRunner: Sendable {
         while start < items.count {
             let job = Job(items: start == 0 ? items : Array(items[start...]))
             let processor = self.processor
+            let priority = self.priority
             let thread = Thread {
-                Self.lowerPriority()
+                Self.apply(priority)
                 job.run(processor, userCode: userCode)
             }
             thread.name = "apimetrics-sender"
@@ -67,14 +71,31 @@ final class ProcessingRunner: Sendable {
         return outcomes
     }
 
-    /// Nice 10 for the calling thread: on Linux the nice value belongs to
-    /// the thread, not the process; on Apple systems, the utility QoS class.
-    private static func lowerPriority() {
-        #if canImport(Glibc)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-        #elseif canImport(Darwin)
-        _ = pthread_set_qos_class_self_np(QOS_CLASS_UTILITY, 0)
-        #endif
+    /// Sets the calling thread's scheduling. On Linux the policy and the
+    /// nice value belong to the thread, not the process: `SCHED_IDLE` runs
+    /// only when no other thread wants the core and is preempted at once
+    /// when one does; nice 10 takes a smaller share than the server's
+    /// threads. On Apple systems, the background or utility QoS class.
+    private static func apply(_ priority: SenderPriority) {
+        switch priority.kind {
+        case .normal:
+            return
+        case .idle:
+            #if canImport(Glibc)
+            var parameters = sched_param()
+            parameters.sched_priority = 0
+            // SCHED_IDLE is 5 in <sched.h>; Glibc's module does not export it.
+            _ = sched_setscheduler(0, 5, &parameters)
+            #elseif canImport(Darwin)
+            _ = pthread_set_qos_class_self_np(QOS_CLASS_BACKGROUND, 0)
+            #endif
+        case .low:
+            #if canImport(Glibc)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            #elseif canImport(Darwin)
+            _ = pthread_set_qos_class_self_np(QOS_CLASS_UTILITY, 0)
+            #endif
+        }
     }
 
     /// One batch's processing on a worker thread, watched from the sender.

@@ -68,7 +68,8 @@ public final class APIMetrics: Sendable {
             queue: queue, counters: counters,
             runner: ProcessingRunner(
                 processor: EventProcessor(configuration: configuration, encoder: EventEncoder(context: context)),
-                timeout: configuration.userClosureTimeout, diagnostics: configuration.diagnostics),
+                timeout: configuration.userClosureTimeout, priority: configuration.senderPriority,
+                diagnostics: configuration.diagnostics),
             context: context, exporters: exporters, configuration: configuration, signal: signal)
         configuration.diagnostics.log(.debug, "recording \(configuration.service) (\(configuration.environment)) to \(configuration.exporters.map(\.summary).joined(separator: ", "))")
     }

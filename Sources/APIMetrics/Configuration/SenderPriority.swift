@@ -1,0 +1,48 @@
+/// How the sender's processing (identification, redaction, encoding)
+/// competes with the server for CPU.
+///
+/// ```swift
+/// config.senderPriority = .low     // give events a share of a saturated host
+/// ```
+public struct SenderPriority: Sendable, Hashable, CustomStringConvertible {
+    enum Kind: Sendable, Hashable {
+        case idle, low, normal
+    }
+
+    let kind: Kind
+
+    /// Only CPU the server leaves idle (Linux `SCHED_IDLE`; the background
+    /// QoS class on Apple systems): requests are never delayed by the sender.
+    /// Under sustained saturation the queue fills and new events are dropped
+    /// and counted. The default.
+    public static let idle = SenderPriority(kind: .idle)
+    /// A lower share than the server's threads (nice 10; utility QoS on Apple
+    /// systems): at saturation the sender still gets a little CPU, taken
+    /// from requests.
+    public static let low = SenderPriority(kind: .low)
+    /// The same priority as the server's threads.
+    public static let normal = SenderPriority(kind: .normal)
+
+    /// `idle`, `low` or `normal`.
+    public var description: String {
+        switch kind {
+        case .idle: return "idle"
+        case .low: return "low"
+        case .normal: return "normal"
+        }
+    }
+
+    /// Reads `idle`, `low` or `normal` (any case).
+    public init?(_ text: String) {
+        switch text.lowercased() {
+        case "idle": kind = .idle
+        case "low": kind = .low
+        case "normal": kind = .normal
+        default: return nil
+        }
+    }
+
+    private init(kind: Kind) {
+        self.kind = kind
+    }
+}
