@@ -150,6 +150,9 @@ struct EncodingTests {
             let ours = Timestamp.rfc3339(nanosecondsSinceEpoch: millis * 1_000_000 + 456_789)
             #expect(ours == formatter.string(from: date), "at \(millis) ms")
         }
+        // The ends of Int64 nanoseconds.
+        #expect(Timestamp.rfc3339(nanosecondsSinceEpoch: .max) == "2262-04-11T23:47:16.854Z")
+        #expect(Timestamp.rfc3339(nanosecondsSinceEpoch: .min) == "1677-09-21T00:12:43.145Z")
     }
 
     @Test func theBatchEnvelopeHoldsTheEventsAndTheDrops() throws {

@@ -91,10 +91,7 @@ public final class ActiveExchange: Sendable {
 
     /// Counts a chunk of the request body and keeps it while under the limit.
     public func recordRequestBody(_ chunk: UnsafeRawBufferPointer) {
-        state.withLock { state in
-            guard !state.isFinished else { return }
-            state.requestBody.append(chunk)
-        }
+        append(chunk, to: \.requestBody)
     }
 
     /// Counts a chunk of the request body and keeps it while under the limit.
@@ -143,9 +140,13 @@ public final class ActiveExchange: Sendable {
 
     /// Counts a chunk of the response body and keeps it while under the limit.
     public func recordResponseBody(_ chunk: UnsafeRawBufferPointer) {
+        append(chunk, to: \.responseBody)
+    }
+
+    private func append(_ chunk: UnsafeRawBufferPointer, to body: WritableKeyPath<State, BodyAccumulator>) {
         state.withLock { state in
             guard !state.isFinished else { return }
-            state.responseBody.append(chunk)
+            state[keyPath: body].append(chunk)
         }
     }
 

@@ -123,29 +123,9 @@ struct JSONWriter: ~Copyable {
     /// Writes an instant as an RFC 3339 UTC string with milliseconds.
     mutating func timestamp(nanosecondsSinceEpoch nanoseconds: Int64) {
         separate()
-        let time = Timestamp.Fields(nanosecondsSinceEpoch: nanoseconds)
-        guard time.year >= 0 && time.year <= 9999 else {
-            appendEscaped(Timestamp.rfc3339(nanosecondsSinceEpoch: nanoseconds))
-            needsComma = true
-            return
-        }
-        reserve(26)
-        store(UInt8(ascii: "\""))
-        storeDigits(Int(time.year), width: 4)
-        store(UInt8(ascii: "-"))
-        storeDigits(time.month, width: 2)
-        store(UInt8(ascii: "-"))
-        storeDigits(time.day, width: 2)
-        store(UInt8(ascii: "T"))
-        storeDigits(time.hour, width: 2)
-        store(UInt8(ascii: ":"))
-        storeDigits(time.minute, width: 2)
-        store(UInt8(ascii: ":"))
-        storeDigits(time.second, width: 2)
-        store(UInt8(ascii: "."))
-        storeDigits(time.millisecond, width: 3)
-        store(UInt8(ascii: "Z"))
-        store(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
+        Timestamp.withRFC3339Bytes(nanosecondsSinceEpoch: nanoseconds) { putAll($0) }
+        put(UInt8(ascii: "\""))
         needsComma = true
     }
 

@@ -33,21 +33,46 @@ enum Timestamp {
     }
 
     static func append(nanosecondsSinceEpoch nanoseconds: Int64, to bytes: inout [UInt8]) {
+        withRFC3339Bytes(nanosecondsSinceEpoch: nanoseconds) { bytes.append(contentsOf: $0) }
+    }
+
+    /// Formats the instant into a buffer on the stack and hands its bytes
+    /// to `body`: what the JSON writer and `append` both use.
+    static func withRFC3339Bytes<Result>(
+        nanosecondsSinceEpoch nanoseconds: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result {
         let time = Fields(nanosecondsSinceEpoch: nanoseconds)
-        appendDigits(Int(time.year), width: 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(time.month, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(time.day, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        appendDigits(time.hour, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(time.minute, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(time.second, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "."))
-        appendDigits(time.millisecond, width: 3, to: &bytes)
-        bytes.append(UInt8(ascii: "Z"))
+        // Int64 nanoseconds span the years 1677 to 2262: always four digits.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            var position = 0
+            func digits(_ value: Int64, _ width: Int) {
+                var remaining = value
+                for index in stride(from: position + width - 1, through: position, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                    remaining /= 10
+                }
+                position += width
+            }
+            func byte(_ value: UInt8) {
+                buffer[position] = value
+                position += 1
+            }
+            digits(time.year, 4)
+            byte(UInt8(ascii: "-"))
+            digits(Int64(time.month), 2)
+            byte(UInt8(ascii: "-"))
+            digits(Int64(time.day), 2)
+            byte(UInt8(ascii: "T"))
+            digits(Int64(time.hour), 2)
+            byte(UInt8(ascii: ":"))
+            digits(Int64(time.minute), 2)
+            byte(UInt8(ascii: ":"))
+            digits(Int64(time.second), 2)
+            byte(UInt8(ascii: "."))
+            digits(Int64(time.millisecond), 3)
+            byte(UInt8(ascii: "Z"))
+            return body(UnsafeBufferPointer(rebasing: buffer[..<position]))
+        }
     }
 
     /// Howard Hinnant's days-to-civil algorithm for the proleptic Gregorian calendar.
@@ -67,21 +92,5 @@ enum Timestamp {
     static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
         let quotient = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
-    }
-
-    private static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
-        var remaining = max(0, value)
-        if remaining >= divisor * 10 {
-            // Years past 9999: write every digit rather than wrap.
-            bytes.append(contentsOf: Array(String(remaining).utf8))
-            return
-        }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(remaining / divisor))
-            remaining %= divisor
-            divisor /= 10
-        }
     }
 }
