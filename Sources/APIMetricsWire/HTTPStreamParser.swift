@@ -50,6 +50,12 @@ struct HTTPStreamParser {
         case invalid(String)
     }
 
+    /// What the parser reports; the answer matters only for `.head`, where
+    /// it is how the message's body is framed (the caller knows, for a
+    /// response, the request's method). Events are handed over as they
+    /// happen, so a caller can act on each one without keeping it.
+    typealias Emit = (Event) -> Framing
+
     enum Event {
         /// The first byte of a new message arrived.
         case messageStart
@@ -124,10 +130,8 @@ struct HTTPStreamParser {
 
     /// Parses `bytes`; returns how many it consumed, which is fewer than all
     /// only when the parser stopped (a failure, or a switch of protocols).
-    /// `framing` decides how the body of each head read is framed (for
-    /// responses the caller knows the request's method).
     @discardableResult
-    mutating func feed(_ bytes: ArraySlice<UInt8>, framing: (Head) -> Framing, emit: (Event) -> Void) -> Int {
+    mutating func feed(_ bytes: ArraySlice<UInt8>, emit: Emit) -> Int {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             switch state {
@@ -140,7 +144,7 @@ struct HTTPStreamParser {
                     index += 1
                     continue
                 }
-                emit(.messageStart)
+                _ = emit(.messageStart)
                 state = .startLine
                 line.removeAll(keepingCapacity: true)
                 headSize = 0
@@ -158,7 +162,7 @@ struct HTTPStreamParser {
                     index = newline + 1
                     if !checkLineLimit(newline - start, emit: emit) { return index - bytes.startIndex }
                     let end = newline > start && bytes[newline - 1] == 0x0D ? newline - 1 : newline
-                    lineCompleted(bytes[start..<end], framing: framing, emit: emit)
+                    lineCompleted(bytes[start..<end], emit: emit)
                     continue
                 }
                 line.append(contentsOf: bytes[index..<newline])
@@ -169,28 +173,28 @@ struct HTTPStreamParser {
                 // back afterwards: no allocation per line.
                 var completed: [UInt8] = []
                 swap(&completed, &line)
-                lineCompleted(completed[...], framing: framing, emit: emit)
+                lineCompleted(completed[...], emit: emit)
                 if line.isEmpty && line.capacity == 0 {
                     completed.removeAll(keepingCapacity: true)
                     line = completed
                 }
             case let .lengthBody(remaining):
                 let take = min(remaining, bytes.endIndex - index)
-                emit(.body(bytes[index..<index + take]))
+                _ = emit(.body(bytes[index..<index + take]))
                 index += take
                 if remaining - take == 0 {
                     state = .idle
-                    emit(.end)
+                    _ = emit(.end)
                 } else {
                     state = .lengthBody(remaining: remaining - take)
                 }
             case let .chunkData(remaining):
                 let take = min(remaining, bytes.endIndex - index)
-                emit(.body(bytes[index..<index + take]))
+                _ = emit(.body(bytes[index..<index + take]))
                 index += take
                 state = remaining - take == 0 ? .chunkDataEnd : .chunkData(remaining: remaining - take)
             case .untilClose:
-                emit(.body(bytes[index...]))
+                _ = emit(.body(bytes[index...]))
                 index = bytes.endIndex
             }
         }
@@ -199,11 +203,11 @@ struct HTTPStreamParser {
 
     /// The peer closed: a close-delimited body ends here; any other message
     /// cut short is reported as a failure.
-    mutating func finish(emit: (Event) -> Void) {
+    mutating func finish(emit: Emit) {
         switch state {
         case .untilClose:
             state = .idle
-            emit(.end)
+            _ = emit(.end)
         case .idle, .done:
             break
         default:
@@ -214,7 +218,7 @@ struct HTTPStreamParser {
 
     /// Whether a line of `length` bytes (so far) is within the limits; fails
     /// the stream when it is not.
-    private mutating func checkLineLimit(_ length: Int, emit: (Event) -> Void) -> Bool {
+    private mutating func checkLineLimit(_ length: Int, emit: Emit) -> Bool {
         switch state {
         case .startLine:
             if length > limits.startLine {
@@ -235,15 +239,15 @@ struct HTTPStreamParser {
         return true
     }
 
-    private mutating func fail(_ reason: String, emit: (Event) -> Void) {
+    private mutating func fail(_ reason: String, emit: Emit) {
         state = .done
         line = []
         let partial = head
         head = nil
-        emit(.failure(reason, partial: partial))
+        _ = emit(.failure(reason, partial: partial))
     }
 
-    private mutating func lineCompleted(_ bytes: ArraySlice<UInt8>, framing: (Head) -> Framing, emit: (Event) -> Void) {
+    private mutating func lineCompleted(_ bytes: ArraySlice<UInt8>, emit: Emit) {
         switch state {
         case .startLine:
             guard let parsed = parseStartLine(bytes) else {
@@ -260,9 +264,9 @@ struct HTTPStreamParser {
                 // the head gets an exact copy (two allocations).
                 head.headers = pendingHeaders.compacted()
                 self.head = nil
-                emit(.head(head))
+                let framing = emit(.head(head))
                 if case .done = state { return }
-                begin(framing(head), emit: emit)
+                begin(framing, emit: emit)
                 return
             }
             guard let field = parseField(bytes) else {
@@ -295,7 +299,7 @@ struct HTTPStreamParser {
             headSize += bytes.count + 2
             if bytes.isEmpty {
                 state = .idle
-                emit(.end)
+                _ = emit(.end)
             } else if parseField(bytes) == nil {
                 fail("malformed trailer field", emit: emit)
             }
@@ -304,15 +308,15 @@ struct HTTPStreamParser {
         }
     }
 
-    private mutating func begin(_ framing: Framing, emit: (Event) -> Void) {
+    private mutating func begin(_ framing: Framing, emit: Emit) {
         switch framing {
         case .none:
             state = .idle
-            emit(.end)
+            _ = emit(.end)
         case let .length(count):
             if count == 0 {
                 state = .idle
-                emit(.end)
+                _ = emit(.end)
             } else {
                 state = .lengthBody(remaining: count)
             }
@@ -322,7 +326,7 @@ struct HTTPStreamParser {
             state = .untilClose
         case .switched:
             state = .done
-            emit(.end)
+            _ = emit(.end)
         case let .invalid(reason):
             fail(reason, emit: emit)
         }

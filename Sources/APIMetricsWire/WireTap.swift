@@ -67,9 +67,6 @@ public final class WireTap: Sendable {
         var isHoldingInbound = false
         var held: [UInt8] = []
         var isClosed = false
-        /// Reused for each feed's events, so that parsing does not allocate
-        /// a list per call.
-        var scratch: [HTTPStreamParser.Event] = []
     }
 
     private let recorder: Recorder
@@ -162,16 +159,16 @@ public final class WireTap: Sendable {
     public func close() {
         state.withLock { state in
             guard !state.isClosed else { return }
-            var responses = state.responses
-            var events: [HTTPStreamParser.Event] = []
-            responses.finish { events.append($0) }
-            state.responses = responses
-            for event in events { handleResponse(event, &state) }
-            var requests = state.requests
-            var requestEvents: [HTTPStreamParser.Event] = []
-            if !state.isHoldingInbound { requests.finish { requestEvents.append($0) } }
-            state.requests = requests
-            for event in requestEvents { handleRequest(event, &state) }
+            var responses = HTTPStreamParser(role: .response)
+            swap(&responses, &state.responses)
+            responses.finish { handleResponse($0, &state) }
+            swap(&responses, &state.responses)
+            if !state.isHoldingInbound {
+                var requests = HTTPStreamParser(role: .request)
+                swap(&requests, &state.requests)
+                requests.finish { handleRequest($0, &state) }
+                swap(&requests, &state.requests)
+            }
             for pending in state.pending {
                 if !pending.hasResponseHead {
                     pending.exchange.reportError(WireError.noResponse)
@@ -192,15 +189,13 @@ public final class WireTap: Sendable {
             return
         }
         guard !state.requests.isStopped else { return }
-        var events = state.scratch
-        state.scratch = []
-        // Parsed in place: a copy of the parser would share its line buffer
-        // and copy it on the first byte appended.
-        let consumed = state.requests.feed(bytes, framing: Self.requestFraming) { events.append($0) }
-        // By index: each event is handed over borrowed, not copied.
-        for index in events.indices { handleRequest(events[index], &state) }
-        events.removeAll(keepingCapacity: true)
-        state.scratch = events
+        // The parser is moved out of the state while it runs (not copied,
+        // which would share its line buffer), so that each event is handled
+        // as it is read, with the state at hand: no list of events, no copies.
+        var parser = HTTPStreamParser(role: .request)
+        swap(&parser, &state.requests)
+        let consumed = parser.feed(bytes) { handleRequest($0, &state) }
+        swap(&parser, &state.requests)
         if state.isHoldingInbound && consumed < bytes.count {
             hold(bytes[(bytes.startIndex + consumed)...], &state)
         }
@@ -217,7 +212,8 @@ public final class WireTap: Sendable {
         state.held.append(contentsOf: bytes)
     }
 
-    private func handleRequest(_ event: HTTPStreamParser.Event, _ state: inout State) {
+    /// Acts on one request event; for a head, answers how its body is framed.
+    private func handleRequest(_ event: HTTPStreamParser.Event, _ state: inout State) -> HTTPStreamParser.Framing {
         switch event {
         case .messageStart:
             state.requestStart = .now()
@@ -230,6 +226,7 @@ public final class WireTap: Sendable {
             state.pending.append(Pending(exchange: exchange, method: head.first, awaitsSwitch: awaitsSwitch))
             state.receiving = exchange
             if awaitsSwitch { state.isHoldingInbound = true }
+            return Self.requestFraming(head)
         case let .body(bytes):
             state.receiving?.recordRequestBody(bytes)
         case .end:
@@ -250,63 +247,35 @@ public final class WireTap: Sendable {
             state.receiving = nil
             state.requestStart = nil
         }
+        return .none
     }
 
     // MARK: - Responses
 
-    /// The method of the `offset`-th request (from 0) still waiting for its
-    /// response head.
-    private static func method(ofUnanswered offset: Int, in pending: [Pending]) -> String? {
-        var remaining = offset
-        for entry in pending where !entry.hasResponseHead {
-            if remaining == 0 { return entry.method }
-            remaining -= 1
-        }
-        return nil
-    }
-
     private func feedResponses(_ bytes: ArraySlice<UInt8>, _ state: inout State) {
         guard !state.responses.isStopped else { return }
-        var events = state.scratch
-        state.scratch = []
-        // The parser is moved out (not copied, which would share its line
-        // buffer) so that the framing closure can read the pending list.
         var parser = HTTPStreamParser(role: .response)
         swap(&parser, &state.responses)
-        // Each final response takes the method of the next request in line;
-        // events are handled after the feed, so the list does not change meanwhile.
-        do {
-            // Scoped: the copy of the list is released before the events are
-            // handled, which edit the list (a live copy would make that edit copy it).
-            var finals = 0
-            let pending = state.pending
-            _ = parser.feed(bytes, framing: { head in
-                let isInterim = (100..<200).contains(head.status) && head.status != 101
-                let method = Self.method(ofUnanswered: finals, in: pending)
-                if !isInterim { finals += 1 }
-                return HTTPStreamParser.responseFraming(head, requestMethod: method)
-            }, emit: { events.append($0) })
-        }
+        parser.feed(bytes) { handleResponse($0, &state) }
         swap(&parser, &state.responses)
-        for index in events.indices { handleResponse(events[index], &state) }
-        events.removeAll(keepingCapacity: true)
-        state.scratch = events
     }
 
-    private func handleResponse(_ event: HTTPStreamParser.Event, _ state: inout State) {
+    /// Acts on one response event; for a head, answers how its body is
+    /// framed, which depends on the method of the request it answers.
+    private func handleResponse(_ event: HTTPStreamParser.Event, _ state: inout State) -> HTTPStreamParser.Framing {
         switch event {
         case .messageStart:
             break
         case let .head(head):
             guard let index = state.pending.firstIndex(where: { !$0.hasResponseHead }) else {
-                // A response nobody asked for: the stream is not what we think.
-                state.responses.stop()
-                return
+                // A response nobody asked for: the stream is not what we
+                // think. Framed as switched, the parser stops here.
+                return .switched
             }
             let status = head.status
             if (100..<200).contains(status) && status != 101 {
                 state.isInterim = true
-                return
+                return HTTPStreamParser.responseFraming(head, requestMethod: state.pending[index].method)
             }
             let headers = head.headers
             state.pending[index].hasResponseHead = true
@@ -321,6 +290,7 @@ public final class WireTap: Sendable {
             } else if pending.awaitsSwitch {
                 resumeInbound(&state)
             }
+            return HTTPStreamParser.responseFraming(head, requestMethod: pending.method)
         case let .body(bytes):
             if !state.isInterim, let front = state.pending.first(where: \.hasResponseHead) {
                 front.exchange.recordResponseBody(bytes)
@@ -328,9 +298,9 @@ public final class WireTap: Sendable {
         case .end:
             if state.isInterim {
                 state.isInterim = false
-                return
+                return .none
             }
-            guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return }
+            guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return .none }
             let finished = state.pending.remove(at: index)
             finished.exchange.finish()
             if finished.exchange === state.receiving { state.receiving = nil }
@@ -341,6 +311,7 @@ public final class WireTap: Sendable {
                 failed.exchange.finish()
             }
         }
+        return .none
     }
 
     /// The server answered a CONNECT or Upgrade request without switching:
