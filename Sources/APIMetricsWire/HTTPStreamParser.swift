@@ -365,13 +365,24 @@ struct HTTPStreamParser {
     /// Where the name and the value (without surrounding whitespace) lie,
     /// as indices of `bytes`.
     private func parseField(_ bytes: ArraySlice<UInt8>) -> (name: Range<Int>, value: Range<Int>)? {
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > bytes.startIndex else { return nil }
-        guard bytes[..<colon].allSatisfy(HeaderName.isTokenByte) else { return nil }
-        var start = colon + 1
-        var end = bytes.endIndex
-        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-        return (bytes.startIndex..<colon, start..<end)
+        let base = bytes.startIndex
+        // On the raw bytes: no index checks per byte.
+        let offsets = bytes.withUnsafeBufferPointer { buffer -> (Int, Int, Int)? in
+            let count = buffer.count
+            var colon = 0
+            while colon < count && buffer[colon] != UInt8(ascii: ":") {
+                guard HeaderName.isTokenByte(buffer[colon]) else { return nil }
+                colon += 1
+            }
+            guard colon > 0, colon < count else { return nil }
+            var start = colon + 1
+            var end = count
+            while start < end, buffer[start] == 0x20 || buffer[start] == 0x09 { start += 1 }
+            while end > start, buffer[end - 1] == 0x20 || buffer[end - 1] == 0x09 { end -= 1 }
+            return (colon, start, end)
+        }
+        guard let (colon, start, end) = offsets else { return nil }
+        return (base..<(base + colon), (base + start)..<(base + end))
     }
 
     private func parseHex(_ bytes: ArraySlice<UInt8>) -> Int? {
