@@ -82,7 +82,7 @@ struct ConfigurationTests {
             "APIMETRICS_QUEUE_BYTES": "1_000_000",
             "APIMETRICS_RETRY_MAX_ATTEMPTS": "4",
             "APIMETRICS_SHUTDOWN_TIMEOUT_MS": "3000",
-            "APIMETRICS_SENDER_PRIORITY": "Low",
+            "APIMETRICS_SENDER_PRIORITY": "Idle",
             "APIMETRICS_DEBUG": "false",
         ])
         #expect(config.service == "orders-api")
@@ -107,8 +107,8 @@ struct ConfigurationTests {
         #expect(config.queue == .init(maxEvents: 2000, maxBytes: 1_000_000))
         #expect(config.retry.maxAttempts == 4)
         #expect(config.shutdownTimeout == .seconds(3))
-        #expect(config.senderPriority == .low)
-        #expect(APIMetricsConfiguration.default.senderPriority == .idle)
+        #expect(config.senderPriority == .idle)
+        #expect(APIMetricsConfiguration.default.senderPriority == .low)
     }
 
     @Test func exporterChoiceFromTheEnvironment() throws {

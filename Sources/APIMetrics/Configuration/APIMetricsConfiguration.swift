@@ -70,7 +70,7 @@ public struct APIMetricsConfiguration: Sendable {
     /// sends the event without what that closure would have added.
     public var userClosureTimeout: Duration
     /// How the sender's processing competes with the server for CPU:
-    /// ``SenderPriority/idle`` (the default) uses only idle CPU.
+    /// ``SenderPriority/low`` (nice 10) by default.
     public var senderPriority: SenderPriority
     /// Where APIMetrics reports its own troubles; silent by default.
     public var diagnostics: Diagnostics
@@ -162,7 +162,7 @@ public struct APIMetricsConfiguration: Sendable {
         self.isDevelopment = false
         self.instanceID = nil
         self.userClosureTimeout = .milliseconds(250)
-        self.senderPriority = .idle
+        self.senderPriority = .low
         self.diagnostics = .silent
         self.isEnabled = true
     }

@@ -62,9 +62,9 @@ func testConfiguration(_ exporters: [ExporterConfiguration]) -> APIMetricsConfig
     var config = APIMetricsConfiguration(service: "test-service", environment: "test", exporters: exporters)
     config.batching.flushInterval = .milliseconds(20)
     config.retry = RetryPolicy(maxAttempts: 6, baseDelay: .milliseconds(10), maxDelay: .milliseconds(100), jitter: 0.1)
-    // Tests run in parallel and keep the cores busy: a sender on idle CPU
-    // only (the default) could wait out a test's deadline. The default is
-    // exercised end to end by Tests/EndToEnd/demo-check.sh, run alone.
+    // Tests run in parallel and keep the cores busy: a sender at a lower
+    // priority (the default) could wait out a test's deadline. The default
+    // is exercised end to end by Tests/EndToEnd/demo-check.sh, run alone.
     config.senderPriority = .normal
     return config
 }
