@@ -64,7 +64,6 @@ public final class ActiveExchange: Sendable {
         if direction == .incoming, let value = head.headers["traceparent"] {
             traceID = TraceContext(traceparent: value)?.traceID
         }
-        // Built in place: no copy of the state (and retains of its fields).
         self.state = Mutex(State(
             request: head,
             requestBody: BodyAccumulator(limit: Self.limit(bodyLimit, recorder, head.headers)),
