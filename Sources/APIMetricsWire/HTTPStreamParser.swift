@@ -27,7 +27,8 @@ struct HTTPStreamParser {
         /// the tap hands them on without another copy.
         var headers: HeaderFields
 
-        var status: Int { Int(second) ?? 0 }
+        /// Response: the status code, read once from its three digits.
+        var status = 0
 
         func header(_ name: String) -> String? {
             headers[name]
@@ -339,7 +340,7 @@ struct HTTPStreamParser {
         guard let firstSpace = bytes.firstIndex(of: space) else { return nil }
         let first = bytes[..<firstSpace]
         let afterFirst = bytes.index(after: firstSpace)
-        func text(_ slice: ArraySlice<UInt8>) -> String { String(decoding: slice, as: UTF8.self) }
+        func text(_ slice: ArraySlice<UInt8>) -> String { Self.text(slice) }
         func isVersion(_ slice: ArraySlice<UInt8>) -> Bool {
             slice.count >= 7 && slice.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { memcmp($0, "HTTP/1.", 7) == 0 } ?? false }
         }
@@ -357,11 +358,44 @@ struct HTTPStreamParser {
             let status = bytes[afterFirst..<statusEnd]
             guard status.count == 3, status.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), status.first != 0x30 else { return nil }
             let reason = statusEnd < bytes.endIndex ? text(bytes[bytes.index(after: statusEnd)...]) : ""
-            return Head(first: text(first), second: text(status), third: reason, headers: HeaderFields())
+            var head = Head(first: text(first), second: text(status), third: reason, headers: HeaderFields())
+            head.status = status.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            return head
         }
     }
 
-    /// Where the name and the value (without surrounding whitespace) lie.
+    /// The start line's words as strings; the common ones (methods,
+    /// versions, the usual reasons) are literals, so that no string is
+    /// decoded or validated for them.
+    private static func text(_ slice: ArraySlice<UInt8>) -> String {
+        slice.withUnsafeBufferPointer { buffer -> String in
+            guard let base = buffer.baseAddress else { return "" }
+            func equals(_ literal: StaticString) -> Bool {
+                literal.utf8CodeUnitCount == buffer.count && memcmp(base, literal.utf8Start, buffer.count) == 0
+            }
+            switch buffer.count {
+            case 2:
+                if equals("OK") { return "OK" }
+            case 3:
+                if equals("GET") { return "GET" }
+                if equals("PUT") { return "PUT" }
+                if equals("200") { return "200" }
+                if equals("201") { return "201" }
+            case 4:
+                if equals("POST") { return "POST" }
+                if equals("HEAD") { return "HEAD" }
+            case 6:
+                if equals("DELETE") { return "DELETE" }
+            case 8:
+                if equals("HTTP/1.1") { return "HTTP/1.1" }
+                if equals("HTTP/1.0") { return "HTTP/1.0" }
+            default:
+                break
+            }
+            return String(decoding: buffer, as: UTF8.self)
+        }
+    }
+
     /// Where the name and the value (without surrounding whitespace) lie,
     /// as indices of `bytes`.
     private func parseField(_ bytes: ArraySlice<UInt8>) -> (name: Range<Int>, value: Range<Int>)? {
