@@ -34,12 +34,9 @@ public final class ActiveExchange: Sendable {
         var requestBody: BodyAccumulator
         var response: ResponseHead?
         var responseBody: BodyAccumulator
-        var consumer: Consumer?
-        var errors: [RecordedError] = []
-        var droppedErrors = 0
-        var metadata: [String: String] = [:]
-        var traceID: String?
-        var parentID: EventID?
+        /// What few exchanges carry, out of line: the state is copied once
+        /// as it is built, and a small one copies fast.
+        var rareStorage: RareBox?
         var weight: Double = 1
         var end: Int64 = 0
         var isFinished = false
@@ -48,8 +45,37 @@ public final class ActiveExchange: Sendable {
             self.request = request
             self.requestBody = requestBody
             self.responseBody = responseBody
-            self.traceID = traceID
+            if let traceID { rareStorage = .value(Rare(traceID: traceID)) }
         }
+
+        /// Read or replaced whole; replacing allocates a new box, which only
+        /// the rare calls that set these fields do.
+        var rare: Rare {
+            get {
+                if case let .value(rare)? = rareStorage { return rare }
+                return Rare()
+            }
+            set { rareStorage = .value(newValue) }
+        }
+
+        var errorCount: Int {
+            if case let .value(rare)? = rareStorage { return rare.errors.count }
+            return 0
+        }
+    }
+
+    private struct Rare {
+        var consumer: Consumer?
+        var errors: [RecordedError] = []
+        var droppedErrors = 0
+        var metadata: [String: String] = [:]
+        var traceID: String?
+        var parentID: EventID?
+    }
+
+    /// An immutable box: a copy of the state shares it, a change replaces it.
+    private indirect enum RareBox {
+        case value(Rare)
     }
 
     init(recorder: Recorder, head: RequestHead, direction: ExchangeDirection, id: EventID, startedAt: CaptureInstant) {
@@ -75,7 +101,10 @@ public final class ActiveExchange: Sendable {
     /// the one set with ``setTrace(id:parentID:)``, or else one of its own
     /// (its id). Outgoing calls made while serving it join this trace.
     public var traceID: String {
-        state.withLock { $0.traceID } ?? id.description
+        state.withLock { state -> String? in
+            if case let .value(rare)? = state.rareStorage { return rare.traceID }
+            return nil
+        } ?? id.description
     }
 
     deinit {
@@ -186,7 +215,7 @@ public final class ActiveExchange: Sendable {
     public func setConsumer(_ consumer: Consumer?) {
         state.withLock { state in
             guard !state.isFinished else { return }
-            state.consumer = consumer
+            state.rare.consumer = consumer
         }
     }
 
@@ -194,7 +223,7 @@ public final class ActiveExchange: Sendable {
     public func setMetadata(_ value: String, forKey key: String) {
         state.withLock { state in
             guard !state.isFinished else { return }
-            state.metadata[key] = value
+            state.rare.metadata[key] = value
         }
     }
 
@@ -202,8 +231,8 @@ public final class ActiveExchange: Sendable {
     public func setTrace(id traceID: String?, parentID: EventID?) {
         state.withLock { state in
             guard !state.isFinished else { return }
-            state.traceID = traceID
-            state.parentID = parentID
+            state.rare.traceID = traceID
+            state.rare.parentID = parentID
         }
     }
 
@@ -247,7 +276,7 @@ public final class ActiveExchange: Sendable {
             targetBytes: state.request.target.utf8.count,
             headerBytes: state.request.headers.heapBytes + (state.response?.headers.heapBytes ?? 0),
             bodyBytes: state.requestBody.bytes.capacity + state.responseBody.bytes.capacity,
-            errorCount: state.errors.count)
+            errorCount: state.errorCount)
     }
 
     /// The finished exchange as a record. With `moving` the state's fields
@@ -283,19 +312,23 @@ public final class ActiveExchange: Sendable {
     }
 
     private static func append(_ error: RecordedError, to state: inout State) {
-        if state.errors.count < maxErrors {
-            state.errors.append(error)
+        if state.errorCount < maxErrors {
+            state.rare.errors.append(error)
         } else {
-            state.droppedErrors += 1
+            state.rare.droppedErrors += 1
         }
     }
 
-    /// The record, with the state's fields moved out rather than copied:
-    /// it is built once, when the exchange is done with them.
+    /// The record, with the request, response and bodies moved out of the
+    /// state rather than copied: it is built once, when the exchange is done
+    /// with them.
     private func makeRecord(_ state: inout State, end: Int64) -> ExchangeRecord {
-        var errors = Self.take(&state.errors, [])
-        if state.droppedErrors > 0 {
-            errors.append(RecordedError(type: "ErrorsOmitted", message: "\(state.droppedErrors) more errors were reported"))
+        // The rare fields are read from their box, which is left as it is:
+        // `traceID` stays readable after the record is taken.
+        let rare = state.rare
+        var errors = rare.errors
+        if rare.droppedErrors > 0 {
+            errors.append(RecordedError(type: "ErrorsOmitted", message: "\(rare.droppedErrors) more errors were reported"))
         }
         return ExchangeRecord(
             id: id,
@@ -306,12 +339,11 @@ public final class ActiveExchange: Sendable {
             requestBody: state.requestBody.take(),
             response: state.response.take(),
             responseBody: state.responseBody.take(),
-            consumer: state.consumer.take(),
+            consumer: rare.consumer,
             errors: errors,
-            // Copied: `traceID` stays readable after the record is taken.
-            traceID: state.traceID ?? id.description,
-            parentID: state.parentID,
-            metadata: Self.take(&state.metadata, [:]),
+            traceID: rare.traceID ?? id.description,
+            parentID: rare.parentID,
+            metadata: rare.metadata,
             weight: state.weight
         )
     }
