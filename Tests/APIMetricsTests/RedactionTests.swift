@@ -74,6 +74,17 @@ struct RedactionTests {
         #expect(String(decoding: event.responseBody.bytes, as: UTF8.self) == #"{"a":1,"b":"[REDACTED]"}"#)
     }
 
+    @Test(arguments: [
+        ("application/json", true), ("Application/JSON; charset=utf-8", true), (" text/json ;x=1", true),
+        ("application/problem+JSON", true), ("+json", false), ("application/jsonl", false), ("text/plain", false),
+    ])
+    func bodyKindsAreReadFromTheContentTypeIgnoringCase(type: String, isJSON: Bool) {
+        var event = record(requestBody: #"{"password":"hunter2"}"#, requestType: type)
+        Redactor(options: .default).redact(&event)
+        let redacted = !String(decoding: event.requestBody.bytes, as: UTF8.self).contains("hunter2")
+        #expect(redacted == isJSON, "\(type)")
+    }
+
     @Test func formFieldsAreHidden() {
         var event = record(requestBody: "user=ann&password=hunter2&pwd=x&remember=1", requestType: "application/x-www-form-urlencoded")
         Redactor(options: .default).redact(&event)

@@ -293,11 +293,6 @@ public struct HeaderFields: Sendable, Hashable {
         return storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[spans[index].valueRange])) }
     }
 
-    /// Whether a field named `name` (any case) is present.
-    func contains(name: String) -> Bool {
-        firstIndex(named: name) != nil
-    }
-
     /// Whether the name at `index` equals `wanted`, ignoring ASCII case.
     private func nameEquals(at index: Int, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
         let span = spans[index]

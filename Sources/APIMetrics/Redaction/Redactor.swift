@@ -29,13 +29,15 @@ final class Redactor: Sendable {
 
     func redact(_ record: inout ExchangeRecord) {
         // Body kinds are read before the headers are redacted (a rule may
-        // hide Content-Type itself).
-        let requestKind = Self.kind(of: record.request.headers, bytes: record.requestBody.bytes)
+        // hide Content-Type itself), and only when a body rule could apply.
+        let requestKind = hasBodyRules(requestFields, requestPaths)
+            ? Self.kind(of: record.request.headers, bytes: record.requestBody.bytes) : .other
         redactHeaders(&record.request.headers)
         record.request.target = redactTarget(record.request.target)
         redactBody(&record.requestBody, kind: requestKind, fields: requestFields, paths: requestPaths)
         if var response = record.response {
-            let responseKind = Self.kind(of: response.headers, bytes: record.responseBody.bytes)
+            let responseKind = hasBodyRules(responseFields, responsePaths)
+                ? Self.kind(of: response.headers, bytes: record.responseBody.bytes) : .other
             redactHeaders(&response.headers)
             record.response = response
             redactBody(&record.responseBody, kind: responseKind, fields: responseFields, paths: responsePaths)
@@ -111,20 +113,28 @@ final class Redactor: Sendable {
             var end = value.firstIndex(of: UInt8(ascii: ";")) ?? value.count
             while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
             while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
-            let mediaType = value[start..<end].map(HeaderFields.lowercasedASCII)
-            if mediaType.elementsEqual("application/json".utf8) || mediaType.elementsEqual("text/json".utf8)
-                || (mediaType.count > 5 && mediaType.suffix(5).elementsEqual("+json".utf8)) {
-                return .json
+            // Compared in place, ignoring case: no lowercased copy.
+            let mediaType = UnsafeBufferPointer(rebasing: value[start..<end])
+            func isType(_ literal: StaticString, suffix: Bool = false) -> Bool {
+                let count = literal.utf8CodeUnitCount
+                guard suffix ? mediaType.count > count : mediaType.count == count else { return false }
+                return literal.withUTF8Buffer {
+                    HeaderFields.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[(mediaType.count - count)...]), $0)
+                }
             }
-            if mediaType.elementsEqual("application/x-www-form-urlencoded".utf8) { return .form }
+            if isType("application/json") || isType("text/json") || isType("+json", suffix: true) { return .json }
+            if isType("application/x-www-form-urlencoded") { return .form }
             return .other
         }
     }
 
+    private func hasBodyRules(_ fields: NameSet, _ paths: [JSONPath]) -> Bool {
+        allowlist != nil || !fields.isEmpty || !paths.isEmpty
+    }
+
+    /// `kind` is `.other` when no body rule applies (see ``redact(_:)``).
     private func redactBody(_ body: inout CapturedBody, kind: BodyKind, fields: NameSet, paths: [JSONPath]) {
         guard !body.bytes.isEmpty else { return }
-        let hasRules = allowlist != nil || !fields.isEmpty || !paths.isEmpty
-        guard hasRules else { return }
         switch kind {
         case .json:
             // With only exact field names to look for, no path, no allowlist,
