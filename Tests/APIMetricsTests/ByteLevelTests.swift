@@ -219,4 +219,54 @@ struct ByteLevelTests {
             #expect(set.matches(name) == expected, "\(name), uncached")
         }
     }
+
+    // MARK: - Case-folding patterns
+
+    /// The plain answer: equal length, and equal bytes once ASCII letters are lowered.
+    private static func foldedEqual(_ input: [UInt8], _ pattern: [UInt8]) -> Bool {
+        input.count == pattern.count && zip(input, pattern).allSatisfy { HeaderFields.lowercasedASCII($0) == $1 }
+    }
+
+    @Test func foldedPatternsAgreeWithAByteReferenceAtEveryLength() {
+        var random = SplitMix(seed: 11)
+        // Letters, their neighbours across bit 5 ('@', '[', '`', '{'), digits,
+        // punctuation, and a two-byte character.
+        let alphabet: [String] = ["a", "z", "m", "@", "[", "`", "{", "/", "+", "-", "0", "9", ";", " ", "é"]
+        for length in 0..<42 {
+            for _ in 0..<40 {
+                let text = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }.joined()
+                let pattern = FoldedPattern(text)
+                let lowered = Array(text.lowercased().utf8)
+                #expect(pattern.count == lowered.count)
+                // Any mix of cases matches.
+                var input = lowered.map { byte in
+                    (byte >= 0x61 && byte <= 0x7A && random.next() % 2 == 0) ? byte - 0x20 : byte
+                }
+                #expect(input.withUnsafeBufferPointer { pattern.matches($0) }, "\(text)")
+                guard !input.isEmpty else { continue }
+                // One byte changed: bit 5 flipped, or any other value.
+                let position = Int(random.next() % UInt64(input.count))
+                input[position] = random.next() % 2 == 0 ? input[position] ^ 0x20 : UInt8(truncatingIfNeeded: random.next())
+                let expected = Self.foldedEqual(input, lowered)
+                #expect(input.withUnsafeBufferPointer { pattern.matches($0) } == expected, "\(text) vs \(input)")
+                // Shorter or longer input never matches.
+                #expect(!Array(input.dropLast()).withUnsafeBufferPointer { pattern.matches($0) })
+                #expect(!(input + [0x61]).withUnsafeBufferPointer { pattern.matches($0) })
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("application/json", true), ("APPLICATION/JSON", true), ("Application/Json; charset=utf-8", true),
+        ("  application/json  ;x", true), ("application/jsoN\t", true), ("application/jso", false),
+        ("application/jsonx", false), ("application/json\u{0}", false), ("applicatiOn/problem+JSON", true),
+        ("text/", true), ("TEXT/plain", true), ("tex/plain", false), ("image/svg+xml", true), ("+json", true),
+        ("json", false), ("application/octet-stream", false), ("", false), (";", false),
+        ("application/x-www-form-urlencoded", true), ("application/x-www-form-urlencodeD", true),
+        ("application/x-www-form-urlencode", false), ("application/graphql", true), ("application/jAvascript", true),
+    ] as [(String, Bool)])
+    func textualBodyTypesMatchInAnyCase(contentType: String, expected: Bool) {
+        #expect(BodyContentTypes.textual.allows(contentType) == expected)
+        #expect(BodyContentTypes.textual.allows(HeaderFields([("Content-Type", contentType)])) == expected)
+    }
 }

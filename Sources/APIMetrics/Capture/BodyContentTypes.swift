@@ -11,10 +11,10 @@ public struct BodyContentTypes: Sendable, Hashable, CustomStringConvertible {
     private let suffixes: [String]
     private let allowsAll: Bool
     private let allowsUntyped: Bool
-    // The same lists as lowercase bytes, for the request path.
-    private let exactList: [[UInt8]]
-    private let prefixList: [[UInt8]]
-    private let suffixList: [[UInt8]]
+    // The same lists as case-folding patterns, for the request path.
+    private let exactList: [FoldedPattern]
+    private let prefixList: [FoldedPattern]
+    private let suffixList: [FoldedPattern]
 
     private init(exact: Set<String>, prefixes: [String], suffixes: [String], allowsAll: Bool, allowsUntyped: Bool) {
         self.exact = exact
@@ -22,9 +22,9 @@ public struct BodyContentTypes: Sendable, Hashable, CustomStringConvertible {
         self.suffixes = suffixes
         self.allowsAll = allowsAll
         self.allowsUntyped = allowsUntyped
-        self.exactList = exact.sorted().map { Array($0.lowercased().utf8) }
-        self.prefixList = prefixes.map { Array($0.lowercased().utf8) }
-        self.suffixList = suffixes.map { Array($0.lowercased().utf8) }
+        self.exactList = exact.sorted().map { FoldedPattern($0) }
+        self.prefixList = prefixes.map { FoldedPattern($0) }
+        self.suffixList = suffixes.map { FoldedPattern($0) }
     }
 
     /// JSON, `text/*`, forms, XML and problem details: `application/json`,
@@ -85,30 +85,84 @@ public struct BodyContentTypes: Sendable, Hashable, CustomStringConvertible {
         while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
         while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
         let mediaType = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        for candidate in exactBytes where Self.equalIgnoringCase(mediaType, candidate[...]) { return true }
-        for prefix in prefixBytes where prefix.count <= mediaType.count
-            && Self.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[..<prefix.count]), prefix[...]) {
-            return true
+        let length = mediaType.count
+        // Lengths first: most candidates are ruled out without reading a byte.
+        for candidate in exactList where candidate.count == length {
+            if candidate.matches(mediaType) { return true }
         }
-        for suffix in suffixBytes where suffix.count <= mediaType.count
-            && Self.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[(mediaType.count - suffix.count)...]), suffix[...]) {
-            return true
+        for prefix in prefixList where prefix.count <= length {
+            if prefix.matches(UnsafeBufferPointer(rebasing: mediaType[..<prefix.count])) { return true }
+        }
+        for suffix in suffixList where suffix.count <= length {
+            if suffix.matches(UnsafeBufferPointer(rebasing: mediaType[(length - suffix.count)...])) { return true }
         }
         return false
     }
+}
 
-    private var exactBytes: [[UInt8]] { exactList }
-    private var prefixBytes: [[UInt8]] { prefixList }
-    private var suffixBytes: [[UInt8]] { suffixList }
+/// A lowercase ASCII text matched against bytes in any case, eight bytes at
+/// a time: each word of input is OR-ed with a mask that has bit 5 set where
+/// the pattern holds a letter, then compared with the pattern's word. At a
+/// letter's place only that letter's two cases pass; elsewhere bytes must be
+/// equal. Words overlap at the end instead of a byte-by-byte tail.
+struct FoldedPattern: Sendable, Hashable {
+    private let words: [UInt64]
+    private let masks: [UInt64]
+    private let bytes: [UInt8]
 
-    /// `candidate` is lowercase already.
-    private static func equalIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ candidate: ArraySlice<UInt8>) -> Bool {
-        guard bytes.count == candidate.count else { return false }
-        var index = candidate.startIndex
-        for byte in bytes {
-            if HeaderFields.lowercasedASCII(byte) != candidate[index] { return false }
-            index += 1
+    /// The pattern's length in bytes.
+    var count: Int { bytes.count }
+
+    init(_ text: String) {
+        bytes = Array(text.lowercased().utf8)
+        var words: [UInt64] = []
+        var masks: [UInt64] = []
+        if bytes.count >= 8 {
+            for offset in Self.wordOffsets(count: bytes.count) {
+                var word: UInt64 = 0
+                var mask: UInt64 = 0
+                for index in 0..<8 {
+                    let byte = bytes[offset + index]
+                    word |= UInt64(byte) << (8 * index)
+                    if byte >= 0x61 && byte <= 0x7A { mask |= 0x20 << (8 * index) }
+                }
+                words.append(word)
+                masks.append(mask)
+            }
         }
-        return true
+        self.words = words
+        self.masks = masks
+    }
+
+    /// Where the words start: every eight bytes, and the last eight.
+    private static func wordOffsets(count: Int) -> [Int] {
+        Array(stride(from: 0, to: count - 8, by: 8)) + [count - 8]
+    }
+
+    /// Whether `input`, exactly as long as the pattern, spells it in any case.
+    func matches(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = bytes.count
+        guard input.count == count else { return false }
+        guard count >= 8 else {
+            return bytes.withUnsafeBufferPointer { pattern in
+                for index in 0..<count where HeaderFields.lowercasedASCII(input[index]) != pattern[index] {
+                    return false
+                }
+                return true
+            }
+        }
+        guard let base = input.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base)
+        return words.withUnsafeBufferPointer { words in
+            masks.withUnsafeBufferPointer { masks in
+                var offset = 0
+                for index in 0..<words.count {
+                    let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                    if word | masks[index] != words[index] { return false }
+                    offset = Swift.min(offset + 8, count - 8)
+                }
+                return true
+            }
+        }
     }
 }

@@ -259,8 +259,31 @@ public struct HeaderFields: Sendable, Hashable {
     /// The index of the first field named `name` (any case).
     func firstIndex(named name: String) -> Int? {
         var name = name
-        return name.withUTF8 { wanted in
-            spans.indices.first { nameEquals(at: $0, wanted) }
+        return name.withUTF8 { firstIndex(namedBytes: $0) }
+    }
+
+    /// The index of the first field whose name is `wanted` (any case): one
+    /// pass over the span table, comparing bytes only where lengths match.
+    func firstIndex(namedBytes wanted: UnsafeBufferPointer<UInt8>) -> Int? {
+        let length = wanted.count
+        guard length > 0, let wantedBase = wanted.baseAddress else {
+            return spans.firstIndex { $0.nameLength == 0 }
+        }
+        return spans.withUnsafeBufferPointer { spans in
+            storage.withUnsafeBufferPointer { buffer -> Int? in
+                guard let base = buffer.baseAddress else { return nil }
+                for index in 0..<spans.count where Int(spans[index].nameLength) == length {
+                    let name = base + Int(spans[index].start)
+                    var offset = 0
+                    while offset < length {
+                        let a = name[offset], b = wantedBase[offset]
+                        if a != b && Self.lowercasedASCII(a) != Self.lowercasedASCII(b) { break }
+                        offset += 1
+                    }
+                    if offset == length { return index }
+                }
+                return nil
+            }
         }
     }
 

@@ -41,7 +41,13 @@ final class EventQueue: Sendable {
         var head = 0
         var bytes = 0
         var isClosed = false
-        var waiter: Waiter?
+        /// A class reference, not the continuation itself: the state keeps a
+        /// fixed layout, and a push reads it without the runtime's help.
+        var waiter: Waiter? {
+            didSet { waiterThreshold = waiter?.threshold ?? .max }
+        }
+        /// The waiter's threshold, or `.max`: what a push compares with.
+        var waiterThreshold = Int.max
         // The newest wait token whose timer or cancellation fired before its
         // waiter was installed; such a waiter must not sleep.
         var expiredToken: UInt64 = 0
@@ -49,10 +55,16 @@ final class EventQueue: Sendable {
         var count: Int { items.count - head }
     }
 
-    private struct Waiter {
-        var threshold: Int
-        var continuation: CheckedContinuation<Void, Never>
-        var token: UInt64
+    private final class Waiter {
+        let threshold: Int
+        let continuation: CheckedContinuation<Void, Never>
+        let token: UInt64
+
+        init(threshold: Int, continuation: CheckedContinuation<Void, Never>, token: UInt64) {
+            self.threshold = threshold
+            self.continuation = continuation
+            self.token = token
+        }
     }
 
     private let tokens = Atomic<UInt64>(0)
@@ -66,20 +78,23 @@ final class EventQueue: Sendable {
     /// Adds an item; returns `false`, adding nothing, when the queue is full
     /// or closed.
     func push(_ item: QueuedItem, bytes: Int) -> Bool {
-        let (accepted, wake) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !state.isClosed, state.count < maxItems, state.bytes + bytes <= maxBytes else {
-                return (false, nil)
-            }
-            state.items.append((item, bytes))
-            state.bytes += bytes
-            if let waiter = state.waiter, state.count >= waiter.threshold {
-                state.waiter = nil
-                return (true, waiter.continuation)
-            }
-            return (true, nil)
+        // Fields are touched in place through the locked state's address:
+        // no copy of the state or of the waiter on the request path.
+        let state = self.state.lock()
+        guard !state.pointee.isClosed, state.pointee.count < maxItems, state.pointee.bytes + bytes <= maxBytes else {
+            self.state.unlock()
+            return false
         }
-        wake?.resume()
-        return accepted
+        state.pointee.items.append((item, bytes))
+        state.pointee.bytes += bytes
+        guard state.pointee.count >= state.pointee.waiterThreshold, let waiter = state.pointee.waiter else {
+            self.state.unlock()
+            return true
+        }
+        state.pointee.waiter = nil
+        self.state.unlock()
+        waiter.continuation.resume()
+        return true
     }
 
     /// Removes and returns up to `limit` items, oldest first.

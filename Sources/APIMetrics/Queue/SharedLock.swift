@@ -16,9 +16,13 @@ import Darwin
 /// and sleeps on a plain futex otherwise.
 final class SharedLock<State>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var state: State
+    /// Out of line, so that reaching it needs no exclusivity check: the
+    /// lock is what keeps accesses apart.
+    private let state: UnsafeMutablePointer<State>
 
     init(_ state: State) {
+        self.state = .allocate(capacity: 1)
+        self.state.initialize(to: state)
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         var attributes = pthread_mutexattr_t()
@@ -28,12 +32,27 @@ final class SharedLock<State>: @unchecked Sendable {
         #endif
         pthread_mutex_init(mutex, &attributes)
         pthread_mutexattr_destroy(&attributes)
-        self.state = state
     }
 
     deinit {
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
+
+    /// Takes the lock and returns the state's address: for the one hot
+    /// caller that must touch fields in place. Pair with ``unlock()``.
+    @inline(__always)
+    func lock() -> UnsafeMutablePointer<State> {
+        pthread_mutex_lock(mutex)
+        return state
+    }
+
+    /// Releases the lock taken by ``lock()``.
+    @inline(__always)
+    func unlock() {
+        pthread_mutex_unlock(mutex)
     }
 
     /// Runs `body` with the state while holding the lock.
@@ -41,6 +60,6 @@ final class SharedLock<State>: @unchecked Sendable {
     func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&state)
+        return try body(&state.pointee)
     }
 }
