@@ -29,7 +29,8 @@ public final class ActiveExchange: Sendable {
     private let direction: ExchangeDirection
     private let state: Mutex<State>
 
-    private struct State {
+    /// Noncopyable: built once, moved into the lock, never copied whole.
+    private struct State: ~Copyable {
         var request: RequestHead
         var requestBody: BodyAccumulator
         var response: ResponseHead?
@@ -56,6 +57,17 @@ public final class ActiveExchange: Sendable {
                 return Rare()
             }
             set { rareStorage = .value(newValue) }
+        }
+
+        /// A field-by-field copy, for a record built while the exchange keeps its own.
+        func copy() -> State {
+            var copy = State(request: request, requestBody: requestBody, responseBody: responseBody, traceID: nil)
+            copy.response = response
+            copy.rareStorage = rareStorage
+            copy.weight = weight
+            copy.end = end
+            copy.isFinished = isFinished
+            return copy
         }
 
         var errorCount: Int {
@@ -119,7 +131,7 @@ public final class ActiveExchange: Sendable {
 
     /// Counts a chunk of the request body and keeps it while under the limit.
     public func recordRequestBody(_ chunk: UnsafeRawBufferPointer) {
-        append(chunk, to: \.requestBody)
+        append(chunk, toResponse: false)
     }
 
     /// Counts a chunk of the request body and keeps it while under the limit.
@@ -168,13 +180,17 @@ public final class ActiveExchange: Sendable {
 
     /// Counts a chunk of the response body and keeps it while under the limit.
     public func recordResponseBody(_ chunk: UnsafeRawBufferPointer) {
-        append(chunk, to: \.responseBody)
+        append(chunk, toResponse: true)
     }
 
-    private func append(_ chunk: UnsafeRawBufferPointer, to body: WritableKeyPath<State, BodyAccumulator>) {
+    private func append(_ chunk: UnsafeRawBufferPointer, toResponse: Bool) {
         state.withLock { state in
             guard !state.isFinished else { return }
-            state[keyPath: body].append(chunk)
+            if toResponse {
+                state.responseBody.append(chunk)
+            } else {
+                state.requestBody.append(chunk)
+            }
         }
     }
 
@@ -285,7 +301,7 @@ public final class ActiveExchange: Sendable {
     func takeRecord(moving: Bool) -> ExchangeRecord {
         state.withLock { state in
             if moving { return makeRecord(&state, end: state.end) }
-            var copy = state
+            var copy = state.copy()
             return makeRecord(&copy, end: state.end)
         }
     }
