@@ -94,6 +94,10 @@ struct HTTPStreamParser {
     private var headSize = 0
     private var head: Head?
     private var pendingHeaders = HeaderFields()
+    /// Whether `pendingHeaders` was sized for this head alone (the head is
+    /// given the list itself), or is the scratch list reused across heads
+    /// (the head gets an exact copy).
+    private var pendingIsExact = false
 
     /// Whether the parser stopped for good (failure or switched protocols).
     var isStopped: Bool {
@@ -151,6 +155,10 @@ struct HTTPStreamParser {
                 headSize = 0
                 pendingHeaders.removeAll(keepingCapacity: true)
             case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd:
+                if case .startLine = state, line.isEmpty, let next = feedWholeHead(bytes, from: index, emit: emit) {
+                    index = next
+                    continue
+                }
                 guard let newline = Self.firstNewline(in: bytes, from: index) else {
                     line.append(contentsOf: bytes[index...])
                     _ = checkLineLimit(line.count, emit: emit)
@@ -163,7 +171,7 @@ struct HTTPStreamParser {
                     index = newline + 1
                     if !checkLineLimit(newline - start, emit: emit) { return index - bytes.startIndex }
                     let end = newline > start && bytes[newline - 1] == 0x0D ? newline - 1 : newline
-                    lineCompleted(bytes[start..<end], emit: emit)
+                    bytes[start..<end].withUnsafeBufferPointer { lineCompleted($0, emit: emit) }
                     continue
                 }
                 line.append(contentsOf: bytes[index..<newline])
@@ -174,7 +182,7 @@ struct HTTPStreamParser {
                 // back afterwards: no allocation per line.
                 var completed: [UInt8] = []
                 swap(&completed, &line)
-                lineCompleted(completed[...], emit: emit)
+                completed.withUnsafeBufferPointer { lineCompleted($0, emit: emit) }
                 if line.isEmpty && line.capacity == 0 {
                     completed.removeAll(keepingCapacity: true)
                     line = completed
@@ -200,6 +208,51 @@ struct HTTPStreamParser {
             }
         }
         return bytes.count
+    }
+
+    /// Reads a head that lies whole in `bytes` from `start` (the usual case:
+    /// a client sends its head in one write) in one pass over raw memory,
+    /// into a header list sized for it. Returns where reading stopped, or
+    /// `nil`, having changed nothing, when the blank line that ends the head
+    /// is not in `bytes`: the line-by-line path takes over then.
+    private mutating func feedWholeHead(_ bytes: ArraySlice<UInt8>, from start: Int, emit: Emit) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer -> Int? in
+            guard let base = buffer.baseAddress else { return nil }
+            let first = start - bytes.startIndex
+            // Find the blank line first, counting lines: nothing is read yet.
+            var offset = first
+            var lines = 0
+            var end = -1
+            while offset < buffer.count, let found = memchr(base + offset, 0x0A, buffer.count - offset) {
+                let newline = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+                lines += 1
+                if lines > 1 && (newline == offset || (newline == offset + 1 && base[offset] == 0x0D)) {
+                    end = newline + 1
+                    break
+                }
+                offset = newline + 1
+            }
+            guard end >= 0 else { return nil }
+            // Names and values take less room than the lines that hold them.
+            var exact = HeaderFields()
+            exact.reserveCapacity(byteCount: end - first, fieldCount: lines - 2)
+            swap(&exact, &pendingHeaders)
+            pendingIsExact = true
+            defer { pendingIsExact = false }
+            var lineStart = first
+            while lineStart < end, let found = memchr(base + lineStart, 0x0A, end - lineStart) {
+                let newline = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+                defer { lineStart = newline + 1 }
+                if !checkLineLimit(newline - lineStart, emit: emit) { return bytes.startIndex + newline + 1 }
+                let lineEnd = newline > lineStart && base[newline - 1] == 0x0D ? newline - 1 : newline
+                lineCompleted(UnsafeBufferPointer(start: base + lineStart, count: lineEnd - lineStart), emit: emit)
+                switch state {
+                case .startLine, .headers: continue
+                default: return bytes.startIndex + newline + 1
+                }
+            }
+            return bytes.startIndex + lineStart
+        }
     }
 
     /// The peer closed: a close-delimited body ends here; any other message
@@ -248,7 +301,7 @@ struct HTTPStreamParser {
         _ = emit(.failure(reason, partial: partial))
     }
 
-    private mutating func lineCompleted(_ bytes: ArraySlice<UInt8>, emit: Emit) {
+    private mutating func lineCompleted(_ bytes: UnsafeBufferPointer<UInt8>, emit: Emit) {
         switch state {
         case .startLine:
             guard let parsed = parseStartLine(bytes) else {
@@ -260,11 +313,15 @@ struct HTTPStreamParser {
         case .headers:
             headSize += bytes.count + 2
             if bytes.isEmpty {
-                guard var head else { return }
-                // The scratch list keeps its buffers for the next message;
-                // the head gets an exact copy (two allocations).
-                head.headers = pendingHeaders.compacted()
-                self.head = nil
+                guard var head = self.head.take() else { return }
+                if pendingIsExact {
+                    // Sized for this head: handed over whole.
+                    swap(&head.headers, &pendingHeaders)
+                } else {
+                    // The scratch list keeps its buffers for the next message;
+                    // the head gets an exact copy (two allocations).
+                    head.headers = pendingHeaders.compacted()
+                }
                 let framing = emit(.head(head))
                 if case .done = state { return }
                 begin(framing, emit: emit)
@@ -274,13 +331,14 @@ struct HTTPStreamParser {
                 fail("malformed header field", emit: emit)
                 return
             }
-            pendingHeaders.append(nameBytes: bytes[field.name], valueBytes: bytes[field.value])
+            pendingHeaders.append(nameBytes: UnsafeBufferPointer(rebasing: bytes[field.name]),
+                                  valueBytes: UnsafeBufferPointer(rebasing: bytes[field.value]))
             if pendingHeaders.count > limits.headerCount {
                 fail("more than \(limits.headerCount) header fields", emit: emit)
             }
         case .chunkSize:
-            let sizeText = bytes.prefix { $0 != UInt8(ascii: ";") }
-            guard let size = parseHex(sizeText) else {
+            let sizeEnd = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            guard let size = parseHex(UnsafeBufferPointer(rebasing: bytes[..<sizeEnd])) else {
                 fail("malformed chunk size", emit: emit)
                 return
             }
@@ -334,31 +392,31 @@ struct HTTPStreamParser {
     }
 
     /// Splits the start line on bytes: no Character (grapheme) walking.
-    private func parseStartLine(_ bytes: ArraySlice<UInt8>) -> Head? {
-        guard !bytes.isEmpty, bytes.allSatisfy({ ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 }) else { return nil }
+    private func parseStartLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Head? {
+        guard !bytes.isEmpty else { return nil }
+        for byte in bytes where !((byte >= 0x20 && byte != 0x7F) || byte == 0x09) { return nil }
         let space = UInt8(ascii: " ")
         guard let firstSpace = bytes.firstIndex(of: space) else { return nil }
-        let first = bytes[..<firstSpace]
-        let afterFirst = bytes.index(after: firstSpace)
-        func text(_ slice: ArraySlice<UInt8>) -> String { Self.text(slice) }
-        func isVersion(_ slice: ArraySlice<UInt8>) -> Bool {
-            slice.count >= 7 && slice.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { memcmp($0, "HTTP/1.", 7) == 0 } ?? false }
+        let first = UnsafeBufferPointer(rebasing: bytes[..<firstSpace])
+        let afterFirst = firstSpace + 1
+        func isVersion(_ slice: UnsafeBufferPointer<UInt8>) -> Bool {
+            slice.count >= 7 && slice.baseAddress.map { memcmp($0, "HTTP/1.", 7) == 0 } ?? false
         }
         switch role {
         case .request:
             guard let secondSpace = bytes[afterFirst...].firstIndex(of: space) else { return nil }
-            let target = bytes[afterFirst..<secondSpace]
-            let version = bytes[bytes.index(after: secondSpace)...]
+            let target = UnsafeBufferPointer(rebasing: bytes[afterFirst..<secondSpace])
+            let version = UnsafeBufferPointer(rebasing: bytes[(secondSpace + 1)...])
             guard !first.isEmpty, !target.isEmpty, !version.contains(space),
                   first.allSatisfy(HeaderName.isTokenByte), isVersion(version) else { return nil }
-            return Head(first: text(first), second: text(target), third: text(version), headers: HeaderFields())
+            return Head(first: Self.text(first), second: Self.text(target), third: Self.text(version), headers: HeaderFields())
         case .response:
             guard isVersion(first) else { return nil }
-            let statusEnd = bytes[afterFirst...].firstIndex(of: space) ?? bytes.endIndex
-            let status = bytes[afterFirst..<statusEnd]
-            guard status.count == 3, status.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), status.first != 0x30 else { return nil }
-            let reason = statusEnd < bytes.endIndex ? text(bytes[bytes.index(after: statusEnd)...]) : ""
-            var head = Head(first: text(first), second: text(status), third: reason, headers: HeaderFields())
+            let statusEnd = bytes[afterFirst...].firstIndex(of: space) ?? bytes.count
+            let status = UnsafeBufferPointer(rebasing: bytes[afterFirst..<statusEnd])
+            guard status.count == 3, status.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), status[0] != 0x30 else { return nil }
+            let reason = statusEnd < bytes.count ? Self.text(UnsafeBufferPointer(rebasing: bytes[(statusEnd + 1)...])) : ""
+            var head = Head(first: Self.text(first), second: Self.text(status), third: reason, headers: HeaderFields())
             head.status = status.reduce(0) { $0 * 10 + Int($1 - 0x30) }
             return head
         }
@@ -367,8 +425,8 @@ struct HTTPStreamParser {
     /// The start line's words as strings; the common ones (methods,
     /// versions, the usual reasons) are literals, so that no string is
     /// decoded or validated for them.
-    private static func text(_ slice: ArraySlice<UInt8>) -> String {
-        slice.withUnsafeBufferPointer { buffer -> String in
+    private static func text(_ buffer: UnsafeBufferPointer<UInt8>) -> String {
+        do {
             guard let base = buffer.baseAddress else { return "" }
             func equals(_ literal: StaticString) -> Bool {
                 literal.utf8CodeUnitCount == buffer.count && memcmp(base, literal.utf8Start, buffer.count) == 0
@@ -397,34 +455,28 @@ struct HTTPStreamParser {
     }
 
     /// Where the name and the value (without surrounding whitespace) lie,
-    /// as indices of `bytes`.
-    private func parseField(_ bytes: ArraySlice<UInt8>) -> (name: Range<Int>, value: Range<Int>)? {
-        let base = bytes.startIndex
-        // On the raw bytes: no index checks per byte.
-        let offsets = bytes.withUnsafeBufferPointer { buffer -> (Int, Int, Int)? in
-            let count = buffer.count
-            var colon = 0
-            while colon < count && buffer[colon] != UInt8(ascii: ":") {
-                guard HeaderName.isTokenByte(buffer[colon]) else { return nil }
-                colon += 1
-            }
-            guard colon > 0, colon < count else { return nil }
-            var start = colon + 1
-            var end = count
-            while start < end, buffer[start] == 0x20 || buffer[start] == 0x09 { start += 1 }
-            while end > start, buffer[end - 1] == 0x20 || buffer[end - 1] == 0x09 { end -= 1 }
-            return (colon, start, end)
+    /// as offsets in `buffer`.
+    private func parseField(_ buffer: UnsafeBufferPointer<UInt8>) -> (name: Range<Int>, value: Range<Int>)? {
+        let count = buffer.count
+        var colon = 0
+        while colon < count && buffer[colon] != UInt8(ascii: ":") {
+            guard HeaderName.isTokenByte(buffer[colon]) else { return nil }
+            colon += 1
         }
-        guard let (colon, start, end) = offsets else { return nil }
-        return (base..<(base + colon), (base + start)..<(base + end))
+        guard colon > 0, colon < count else { return nil }
+        var start = colon + 1
+        var end = count
+        while start < end, buffer[start] == 0x20 || buffer[start] == 0x09 { start += 1 }
+        while end > start, buffer[end - 1] == 0x20 || buffer[end - 1] == 0x09 { end -= 1 }
+        return (0..<colon, start..<end)
     }
 
-    private func parseHex(_ bytes: ArraySlice<UInt8>) -> Int? {
-        var trimmed = bytes
-        while let last = trimmed.last, last == 0x20 || last == 0x09 { trimmed = trimmed.dropLast() }
-        guard !trimmed.isEmpty, trimmed.count <= 15 else { return nil }
+    private func parseHex(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var count = bytes.count
+        while count > 0, bytes[count - 1] == 0x20 || bytes[count - 1] == 0x09 { count -= 1 }
+        guard count > 0, count <= 15 else { return nil }
         var value = 0
-        for byte in trimmed {
+        for byte in bytes[..<count] {
             let digit: Int
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = Int(byte - UInt8(ascii: "0"))

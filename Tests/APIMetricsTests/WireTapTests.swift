@@ -48,6 +48,29 @@ struct WireTapTests {
         }
     }
 
+    /// A head whole in one read is parsed in one pass, a head in pieces
+    /// line by line: the headers recorded must not depend on which.
+    @Test(arguments: wireCases.indices)
+    func headersAreTheSameWhateverTheSplit(index: Int) {
+        let (name, steps, _) = wireCases[index]
+        let harness = WireHarness()
+        func headers(_ split: WireSplit) -> [String] {
+            let tap = WireTap(recorder: harness.recorder, clientAddress: "127.0.0.1")
+            WireFuzzing.play(steps, into: tap, split: split)
+            return harness.queue.drain(limit: .max).compactMap { $0.record }.map { record in
+                let request = record.request.headers.map { "\($0.name)=\($0.value)" }
+                let response = (record.response?.headers).map { $0.map { "\($0.name)=\($0.value)" } } ?? []
+                return "\(record.request.method) \(record.request.target) [\(request.joined(separator: "|"))] "
+                    + "\(record.response?.status ?? 0) [\(response.joined(separator: "|"))]"
+            }
+        }
+        let whole = headers(.whole)
+        #expect(headers(.bytewise) == whole, "\(name)")
+        for seed in 1...5 {
+            #expect(headers(.random(UInt64(seed))) == whole, "\(name), random split \(seed)")
+        }
+    }
+
     @Test func tokenBytesAreExactlyRFC9110s() {
         let tokens = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
         for value in 0...255 {

@@ -118,9 +118,17 @@ public struct HeaderFields: Sendable, Hashable {
     /// share its name. The bytes are kept as they are; reading them as a
     /// string replaces any invalid UTF-8.
     public mutating func append(nameBytes: ArraySlice<UInt8>, valueBytes: ArraySlice<UInt8>) {
+        nameBytes.withUnsafeBufferPointer { name in
+            valueBytes.withUnsafeBufferPointer { value in append(nameBytes: name, valueBytes: value) }
+        }
+    }
+
+    /// Appends a field from bytes in memory the caller owns (a parser's
+    /// read buffer), copying them; any field that shares its name is kept.
+    public mutating func append(nameBytes: UnsafeBufferPointer<UInt8>, valueBytes: UnsafeBufferPointer<UInt8>) {
         let start = storage.count
-        nameBytes.withUnsafeBufferPointer { storage.append(contentsOf: $0) }
-        valueBytes.withUnsafeBufferPointer { storage.append(contentsOf: $0) }
+        storage.append(contentsOf: nameBytes)
+        storage.append(contentsOf: valueBytes)
         spans.append(Span(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(truncatingIfNeeded: nameBytes.count),
                           valueLength: UInt32(truncatingIfNeeded: valueBytes.count)))
     }
