@@ -133,6 +133,20 @@ struct ByteLevelTests {
         }
     }
 
+    @Test func theEightByteScanNamesTheFirstByteThatNeedsAnEscape() {
+        var random = SplitMix(seed: 19)
+        // Mostly bytes at the edges of the checks, so that borrows cross lanes.
+        let edges: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0xA2, 0xDC, 0xFF, 0x61]
+        for _ in 0..<200_000 {
+            let bytes = (0..<8).map { _ in
+                random.next() % 4 == 0 ? UInt8(truncatingIfNeeded: random.next()) : edges[Int(random.next() % UInt64(edges.count))]
+            }
+            let word = UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+            let expected = bytes.firstIndex(where: JSONWriter.needsEscape) ?? 8
+            #expect(JSONWriter.firstEscapeLane(word) == expected, "\(bytes)")
+        }
+    }
+
     @Test func generatedByteStringsRoundTripThroughFoundation() throws {
         var random = SplitMix(seed: 11)
         let interesting: [UInt8] = [0x00, 0x01, 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x22, 0x2F, 0x5C, 0x7F, 0x41, 0x61]

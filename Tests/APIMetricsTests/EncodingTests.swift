@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import APIMetrics
+import WireFuzzing
 
 @Suite("Event encoding")
 struct EncodingTests {
@@ -24,6 +25,67 @@ struct EncodingTests {
             errors: [RecordedError(type: "DecodingError", message: "bad \"input\"\n")],
             traceID: "4bf92f3577b34da6a3ce929d0e0e4736",
             metadata: ["k": "v"])
+    }
+
+    /// Percent-decoding done the plain way: `+` is a space, `%XY` with two
+    /// hex digits is a byte, anything else stays; invalid UTF-8 is replaced.
+    private static func referenceDecode(_ text: Substring) -> String {
+        let bytes = Array(text.utf8)
+        var output: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "+") {
+                output.append(0x20)
+            } else if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
+                      let value = UInt8(String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self), radix: 16),
+                      bytes[(index + 1)...(index + 2)].allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "-") }) {
+                output.append(value)
+                index += 2
+            } else {
+                output.append(bytes[index])
+            }
+            index += 1
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    @Test func generatedQueriesAreDecodedAndGroupedAsAReferenceDoes() throws {
+        var random = SplitMix(seed: 23)
+        let pieces = ["a", "b", "A", "=", "&", "&&", "+", "%", "%2", "%20", "%41", "%e9", "%C3%A9", "%FF", "%zz", "%%", "é", "\"", "\\", "x=1", "?", "#"]
+        for _ in 0..<2000 {
+            let query = (0..<Int(random.next() % 10)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+            var record = sampleRecord()
+            record.request = RequestHead(method: "GET", target: "/p?" + query)
+            let json = try #require(jsonObject(encoder.encode(record)), "\(query)")
+            let request = try #require(json["request"] as? [String: Any])
+            // The reference: non-empty `&` parts, split at the first `=`, decoded, grouped in order.
+            var grouped: [(String, [String])] = []
+            // A fragment is not part of the query.
+            let beforeFragment = query.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            for part in beforeFragment.split(separator: "&", omittingEmptySubsequences: true) {
+                let equals = part.firstIndex(of: "=")
+                let name = Self.referenceDecode(equals.map { part[..<$0] } ?? part)
+                let value = equals.map { Self.referenceDecode(part[part.index(after: $0)...]) } ?? ""
+                if let index = grouped.firstIndex(where: { $0.0 == name }) {
+                    grouped[index].1.append(value)
+                } else {
+                    grouped.append((name, [value]))
+                }
+            }
+            guard !grouped.isEmpty else {
+                #expect(request["query"] == nil, "\(query)")
+                continue
+            }
+            let written = try #require(request["query"] as? [String: Any], "\(query)")
+            #expect(written.count == grouped.count, "\(query)")
+            for (name, values) in grouped {
+                if values.count == 1 {
+                    #expect(written[name] as? String == values[0], "\(query): \(name)")
+                } else {
+                    #expect(written[name] as? [String] == values, "\(query): \(name)")
+                }
+            }
+        }
     }
 
     @Test func writesSchemaVersionOne() throws {

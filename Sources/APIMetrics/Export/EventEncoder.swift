@@ -219,41 +219,49 @@ struct EventEncoder: Sendable {
     /// `+` as space; nothing when it holds no parameter. Straight when no
     /// name repeats.
     private static func writeQuery(_ query: UnsafeBufferPointer<UInt8>, into writer: inout JSONWriter) {
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(query.count)
-        var items: [(name: Range<Int>, value: Range<Int>)] = []
-        var start = 0
-        while start < query.count {
-            var end = start
-            while end < query.count && query[end] != UInt8(ascii: "&") { end += 1 }
-            if end > start {
-                var equals = start
-                while equals < end && query[equals] != UInt8(ascii: "=") { equals += 1 }
-                let nameStart = decoded.count
-                URLTarget.appendDecoded(UnsafeBufferPointer(rebasing: query[start..<equals]), to: &decoded)
-                let valueStart = decoded.count
-                if equals < end {
-                    URLTarget.appendDecoded(UnsafeBufferPointer(rebasing: query[(equals + 1)..<end]), to: &decoded)
+        // Decoding never lengthens, and an item takes at least one byte and
+        // a separator: both fit in scratch memory sized from the query (on
+        // the stack for the usual short ones).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: query.count) { decodedMemory in
+            withUnsafeTemporaryAllocation(of: (name: Range<Int>, value: Range<Int>).self, capacity: query.count / 2 + 1) { itemMemory in
+                guard let decodedBase = decodedMemory.baseAddress, let itemBase = itemMemory.baseAddress else { return }
+                var decodedCount = 0
+                var itemCount = 0
+                var start = 0
+                while start < query.count {
+                    var end = start
+                    while end < query.count && query[end] != UInt8(ascii: "&") { end += 1 }
+                    if end > start {
+                        var equals = start
+                        while equals < end && query[equals] != UInt8(ascii: "=") { equals += 1 }
+                        let nameStart = decodedCount
+                        decodedCount += URLTarget.decode(UnsafeBufferPointer(rebasing: query[start..<equals]), into: decodedBase + decodedCount)
+                        let valueStart = decodedCount
+                        if equals < end {
+                            decodedCount += URLTarget.decode(UnsafeBufferPointer(rebasing: query[(equals + 1)..<end]), into: decodedBase + decodedCount)
+                        }
+                        (itemBase + itemCount).initialize(to: (nameStart..<valueStart, valueStart..<decodedCount))
+                        itemCount += 1
+                    }
+                    start = end + 1
                 }
-                items.append((nameStart..<valueStart, valueStart..<decoded.count))
+                guard itemCount > 0 else { return }
+                let items = UnsafeBufferPointer(start: itemBase, count: itemCount)
+                let decoded = UnsafeBufferPointer(start: decodedBase, count: decodedCount)
+                func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: decoded[range]) }
+                writer.key("query")
+                guard !hasRepeat(items.count, { slice(items[$0].name).elementsEqual(slice(items[$1].name)) }) else {
+                    let pairs = items.map { (String(decoding: slice($0.name), as: UTF8.self), String(decoding: slice($0.value), as: UTF8.self)) }
+                    writeGrouped(pairs, lowercasingNames: false, into: &writer)
+                    return
+                }
+                writer.beginObject()
+                for item in items {
+                    writer.key(unvalidated: slice(item.name))
+                    writer.string(unvalidated: slice(item.value))
+                }
+                writer.endObject()
             }
-            start = end + 1
-        }
-        guard !items.isEmpty else { return }
-        writer.key("query")
-        decoded.withUnsafeBufferPointer { buffer in
-            func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: buffer[range]) }
-            guard !hasRepeat(items.count, { slice(items[$0].name).elementsEqual(slice(items[$1].name)) }) else {
-                let pairs = items.map { (String(decoding: slice($0.name), as: UTF8.self), String(decoding: slice($0.value), as: UTF8.self)) }
-                writeGrouped(pairs, lowercasingNames: false, into: &writer)
-                return
-            }
-            writer.beginObject()
-            for item in items {
-                writer.key(unvalidated: slice(item.name))
-                writer.string(unvalidated: slice(item.value))
-            }
-            writer.endObject()
         }
     }
 

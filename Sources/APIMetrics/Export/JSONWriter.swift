@@ -228,6 +228,23 @@ struct JSONWriter: ~Copyable {
         count += buffer.count
     }
 
+    /// Writes a run between escapes; room must have been reserved. Runs in
+    /// escaped text are often a few bytes: those are copied here rather than
+    /// through a call to memcpy.
+    @inline(__always)
+    private mutating func storeRun(_ source: UnsafePointer<UInt8>, count length: Int) {
+        if length < 16 {
+            var index = 0
+            while index < length {
+                base[count + index] = source[index]
+                index += 1
+            }
+        } else {
+            (base + count).update(from: source, count: length)
+        }
+        count += length
+    }
+
     @inline(__always)
     private mutating func put(_ byte: UInt8) {
         reserve(1)
@@ -287,13 +304,14 @@ struct JSONWriter: ~Copyable {
     }
 
     /// Writes a quoted string, copying runs that need no escape at once. The
-    /// scan reads eight bytes at a time and looks at single bytes only in
-    /// words that hold a quote, a backslash, a control character or DEL.
+    /// scan reads eight bytes at a time; a word that holds a quote, a
+    /// backslash, a control character or DEL names its first such byte
+    /// itself, so no byte is looked at alone except in the last partial word.
     private mutating func appendEscaped(buffer: UnsafeBufferPointer<UInt8>) {
         let total = buffer.count
         // Room for every byte as it is and both quotes; each escape makes
         // room for itself. So: capacity - count >= total - runStart + 1 holds
-        // at the top of the loop, and runs are copied without a check.
+        // at each escape, and runs are copied without a check.
         reserve(total + 2)
         store(UInt8(ascii: "\""))
         guard let source = buffer.baseAddress else {
@@ -303,24 +321,34 @@ struct JSONWriter: ~Copyable {
         var runStart = 0
         var index = 0
         while index < total {
+            let at: Int
             if index + 8 <= total {
-                let word = UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)
-                if !Self.wordNeedsEscape(word) {
+                let word = UInt64(littleEndian: UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self))
+                let lane = Self.firstEscapeLane(word)
+                if lane == 8 {
                     index += 8
                     continue
                 }
-            }
-            let blockEnd = min(index + 8, total)
-            while index < blockEnd {
-                let byte = source[index]
-                if Self.needsEscape(byte) {
-                    storeAll(UnsafeBufferPointer(start: source + runStart, count: index - runStart))
-                    reserve(6 + total - index)
-                    storeEscape(for: byte)
-                    runStart = index + 1
+                at = index + lane
+            } else {
+                guard Self.needsEscape(source[index]) else {
+                    index += 1
+                    continue
                 }
-                index += 1
+                at = index
             }
+            storeRun(source + runStart, count: at - runStart)
+            reserve(6 + total - at)
+            let byte = source[at]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                // The usual escapes in JSON bodies: written in place.
+                store(UInt8(ascii: "\\"))
+                store(byte)
+            } else {
+                storeEscape(for: byte)
+            }
+            runStart = at + 1
+            index = at + 1
         }
         storeAll(UnsafeBufferPointer(start: source + runStart, count: total - runStart))
         store(UInt8(ascii: "\""))
@@ -334,21 +362,33 @@ struct JSONWriter: ~Copyable {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    /// Whether any byte of the word is zero (exact: no false answers).
+    /// The high bit of each zero byte of the word. Borrows may also flag a
+    /// byte above a zero byte, never one below the lowest: the lowest flag
+    /// is exact.
     @inline(__always)
-    private static func hasZeroByte(_ word: UInt64) -> Bool {
-        ((word &- ones) & ~word & highs) != 0
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        (word &- ones) & ~word & highs
     }
 
-    /// Whether any byte of the word needs an escape. Bytes of 0x80 and up
-    /// (UTF-8 sequences) never do.
+    /// The lane of the first byte (lane 0 is the lowest address; `word` is
+    /// read little-endian) that needs an escape, or 8 when none does. Bytes
+    /// of 0x80 and up (UTF-8 sequences) never do.
+    @inline(__always)
+    static func firstEscapeLane(_ word: UInt64) -> Int {
+        // A byte below 0x20: subtracting 0x20 borrows into its high bit
+        // while the byte's own high bit is clear. As with zero bytes, only
+        // lanes above a true one can be flagged falsely, so the lowest flag
+        // of the four masks together is the first byte that needs an escape.
+        let below = (word &- 0x2020_2020_2020_2020) & ~word & highs
+        let flags = below | zeroBytes(word ^ 0x2222_2222_2222_2222)
+            | zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C) | zeroBytes(word ^ 0x7F7F_7F7F_7F7F_7F7F)
+        return flags.trailingZeroBitCount >> 3
+    }
+
+    /// Whether any byte of the word needs an escape.
     @inline(__always)
     static func wordNeedsEscape(_ word: UInt64) -> Bool {
-        // A byte below 0x20: subtracting 0x20 borrows into its high bit
-        // while the byte's own high bit is clear.
-        let below = ((word &- 0x2020_2020_2020_2020) & ~word & highs) != 0
-        return below || hasZeroByte(word ^ 0x2222_2222_2222_2222)
-            || hasZeroByte(word ^ 0x5C5C_5C5C_5C5C_5C5C) || hasZeroByte(word ^ 0x7F7F_7F7F_7F7F_7F7F)
+        firstEscapeLane(word) != 8
     }
 
     /// Whether every byte is ASCII.

@@ -36,23 +36,27 @@ struct URLTarget {
         return (start..<question, (question + 1)..<end)
     }
 
-    /// Appends a query component percent-decoded, `+` as space; malformed
-    /// escapes stay as they were.
-    static func appendDecoded(_ component: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+    /// Writes a query component percent-decoded, `+` as space, at `output`
+    /// (room for `component.count` bytes: decoding never lengthens);
+    /// malformed escapes stay as they were. Returns the bytes written.
+    static func decode(_ component: UnsafeBufferPointer<UInt8>, into output: UnsafeMutablePointer<UInt8>) -> Int {
         var index = 0
+        var written = 0
         while index < component.count {
             let byte = component[index]
             if byte == UInt8(ascii: "+") {
-                output.append(UInt8(ascii: " "))
+                output[written] = UInt8(ascii: " ")
             } else if byte == UInt8(ascii: "%"), index + 2 < component.count,
                       let high = hexValue(component[index + 1]), let low = hexValue(component[index + 2]) {
-                output.append(high << 4 | low)
+                output[written] = high << 4 | low
                 index += 2
             } else {
-                output.append(byte)
+                output[written] = byte
             }
+            written += 1
             index += 1
         }
+        return written
     }
 
     /// The query's name/value pairs in order, percent-decoded, `+` as space.
@@ -77,10 +81,11 @@ struct URLTarget {
             guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
                 return String(decoding: bytes, as: UTF8.self)
             }
-            var output = [UInt8]()
-            output.reserveCapacity(bytes.count)
-            appendDecoded(bytes, to: &output)
-            return String(decoding: output, as: UTF8.self)
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { output in
+                guard let base = output.baseAddress else { return "" }
+                let count = decode(bytes, into: base)
+                return String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+            }
         }
     }
 
