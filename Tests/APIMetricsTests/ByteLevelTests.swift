@@ -234,6 +234,20 @@ struct ByteLevelTests {
         }
     }
 
+    @Test(arguments: [0, 1, 63, 64, 65, 150])
+    func valuesAreReplacedAtEveryPositionOfLongLists(count: Int) {
+        var random = SplitMix(seed: UInt64(count) + 5)
+        var pairs: [(String, String)] = []
+        for index in 0..<count {
+            pairs.append((random.next() % 3 == 0 ? "X-Secret-\(index % 2)" : "H\(index)", "value-\(index)"))
+        }
+        let headers = HeaderFields(pairs)
+        let replaced = headers.replacingValues(where: { $0.starts(with: Array("X-Secret".utf8)) }, with: "[REDACTED]")
+        let expected = pairs.map { ($0.0, $0.0.hasPrefix("X-Secret") ? "[REDACTED]" : $0.1) }
+        #expect(replaced.map { "\($0.name)=\($0.value)" } == expected.map { "\($0.0)=\($0.1)" })
+        #expect(replaced == HeaderFields(expected))
+    }
+
     // MARK: - Case-folding patterns
 
     /// The plain answer: equal length, and equal bytes once ASCII letters are lowered.

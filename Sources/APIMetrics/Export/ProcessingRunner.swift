@@ -129,10 +129,12 @@ final class ProcessingRunner: Sendable {
                     return !state.isAbandoned
                 }
                 guard proceed else { return }
-                let outcome = processor.process(item, userCode: userCode)
+                // Taken out of the optional under the lock: the outcome (a
+                // whole record and its JSON) is moved into the batch, not copied.
+                var outcome: EventProcessor.Outcome? = processor.process(item, userCode: userCode)
                 let keep = state.withLock { state -> Bool in
                     guard !state.isAbandoned else { return false }
-                    state.outcomes.add(outcome)
+                    if let taken = outcome.take() { state.outcomes.add(taken) }
                     state.startedAt = nil
                     return true
                 }

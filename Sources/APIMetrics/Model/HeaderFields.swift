@@ -213,17 +213,31 @@ public struct HeaderFields: Sendable, Hashable {
     /// names are handed over as their captured bytes. Leaves the list as it
     /// is, sharing its buffers, when no field is hidden.
     func replacingValues(where hides: (ArraySlice<UInt8>) -> Bool, with replacement: String) -> HeaderFields {
-        var hidden: [Bool]?
+        // Which fields to hide, as bits: no list is allocated for the usual
+        // few dozen fields, and none at all when nothing is hidden.
+        var hiddenLow: UInt64 = 0
+        var hiddenRest: [Bool] = []
         for index in spans.indices where hides(storage[spans[index].nameRange]) {
-            if hidden == nil { hidden = Array(repeating: false, count: spans.count) }
-            hidden?[index] = true
-        }
-        guard let hidden else { return self }
-        return rebuilt { index, result in
-            if hidden[index] {
-                result.append(nameBytes: storage[spans[index].nameRange], valueBytes: ArraySlice(replacement.utf8))
+            if index < 64 {
+                hiddenLow |= 1 << UInt64(index)
             } else {
-                result.appendField(at: index, of: self)
+                if hiddenRest.isEmpty { hiddenRest = Array(repeating: false, count: spans.count - 64) }
+                hiddenRest[index - 64] = true
+            }
+        }
+        guard hiddenLow != 0 || !hiddenRest.isEmpty else { return self }
+        var replacementBytes = replacement
+        return replacementBytes.withUTF8 { replacement in
+            storage.withUnsafeBufferPointer { buffer in
+                var result = HeaderFields()
+                result.reserveCapacity(byteCount: storage.count + replacement.count * hiddenLow.nonzeroBitCount, fieldCount: spans.count)
+                for index in spans.indices {
+                    let span = spans[index]
+                    let name = UnsafeBufferPointer(rebasing: buffer[span.nameRange])
+                    let hidden = index < 64 ? hiddenLow & (1 << UInt64(index)) != 0 : !hiddenRest.isEmpty && hiddenRest[index - 64]
+                    result.append(nameBytes: name, valueBytes: hidden ? replacement : UnsafeBufferPointer(rebasing: buffer[span.valueRange]))
+                }
+                return result
             }
         }
     }
