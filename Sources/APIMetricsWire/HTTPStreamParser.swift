@@ -491,8 +491,10 @@ struct HTTPStreamParser {
 
     /// The framing of a request body (RFC 9112 §6.3).
     static func requestFraming(_ head: Head) -> Framing {
-        // Most requests carry neither header: answer without building lists.
-        if head.header("transfer-encoding") == nil && head.header("content-length") == nil { return .none }
+        // Most requests carry neither header: answer without making strings.
+        if head.headers.count(named: "transfer-encoding") == 0 && head.headers.count(named: "content-length") == 0 {
+            return .none
+        }
         let codings = head.values("transfer-encoding")
         if !codings.isEmpty {
             return lastCoding(codings) == "chunked" ? .chunked : .invalid("a request transfer coding other than chunked")
@@ -512,9 +514,9 @@ struct HTTPStreamParser {
         if (100..<200).contains(status) || status == 204 || status == 304 || requestMethod == "HEAD" {
             return .none
         }
-        if head.header("transfer-encoding") == nil, let single = head.header("content-length"),
-           let length = Int(single), length >= 0, single.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-           head.headers.count(named: "content-length") == 1 {
+        // The usual answer, one Content-Length of plain digits, read from its bytes.
+        if head.headers.count(named: "content-length") == 1, head.headers.count(named: "transfer-encoding") == 0,
+           let length = head.headers.withFirstValue(named: "content-length", Self.plainDecimal) {
             return .length(length)
         }
         let codings = head.values("transfer-encoding")
@@ -526,6 +528,17 @@ struct HTTPStreamParser {
         case .some(.none): return .untilClose
         case .none: return .invalid("an invalid Content-Length")
         }
+    }
+
+    /// One to fifteen ASCII digits as a number; anything else is `nil`.
+    private static func plainDecimal(_ bytes: UnsafeBufferPointer<UInt8>?) -> Int? {
+        guard let bytes, !bytes.isEmpty, bytes.count <= 15 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value
     }
 
     private static func lastCoding(_ values: [String]) -> String? {

@@ -99,9 +99,14 @@ public struct HeaderFields: Sendable, Hashable {
     /// How many fields are named `name` (any case); makes no string.
     public func count(named name: String) -> Int {
         var name = name
-        return name.withUTF8 { wanted in
-            spans.indices.reduce(0) { $0 + (nameEquals(at: $1, wanted) ? 1 : 0) }
+        var count = 0
+        name.withUTF8 { wanted in
+            forEachIndex(namedBytes: wanted) { _ in
+                count += 1
+                return true
+            }
         }
+        return count
     }
 
     /// Appends a field, keeping any that share its name.
@@ -284,27 +289,36 @@ public struct HeaderFields: Sendable, Hashable {
         return name.withUTF8 { firstIndex(namedBytes: $0) }
     }
 
-    /// The index of the first field whose name is `wanted` (any case): one
-    /// pass over the span table, comparing bytes only where lengths match.
+    /// The index of the first field whose name is `wanted` (any case).
     func firstIndex(namedBytes wanted: UnsafeBufferPointer<UInt8>) -> Int? {
-        let length = wanted.count
-        guard length > 0, let wantedBase = wanted.baseAddress else {
-            return spans.firstIndex { $0.nameLength == 0 }
+        var found: Int?
+        forEachIndex(namedBytes: wanted) { index in
+            found = index
+            return false
         }
-        return spans.withUnsafeBufferPointer { spans in
-            storage.withUnsafeBufferPointer { buffer -> Int? in
-                guard let base = buffer.baseAddress else { return nil }
+        return found
+    }
+
+    /// Calls `body` with the index of each field whose name is `wanted` (any
+    /// case), in order, until it returns `false`: one pass over the span
+    /// table, comparing bytes only where lengths match.
+    private func forEachIndex(namedBytes wanted: UnsafeBufferPointer<UInt8>, _ body: (Int) -> Bool) {
+        let length = wanted.count
+        spans.withUnsafeBufferPointer { spans in
+            storage.withUnsafeBufferPointer { buffer in
                 for index in 0..<spans.count where Int(spans[index].nameLength) == length {
-                    let name = base + Int(spans[index].start)
-                    var offset = 0
-                    while offset < length {
-                        let a = name[offset], b = wantedBase[offset]
-                        if a != b && Self.lowercasedASCII(a) != Self.lowercasedASCII(b) { break }
-                        offset += 1
+                    if length > 0, let base = buffer.baseAddress, let wantedBase = wanted.baseAddress {
+                        let name = base + Int(spans[index].start)
+                        var offset = 0
+                        while offset < length {
+                            let a = name[offset], b = wantedBase[offset]
+                            if a != b && Self.lowercasedASCII(a) != Self.lowercasedASCII(b) { break }
+                            offset += 1
+                        }
+                        if offset < length { continue }
                     }
-                    if offset == length { return index }
+                    if !body(index) { return }
                 }
-                return nil
             }
         }
     }
@@ -332,8 +346,10 @@ public struct HeaderFields: Sendable, Hashable {
     }
 
     /// Calls `body` with the bytes of the first value of the field named
-    /// `name` (any case), or with `nil`: a lookup that makes no string.
-    func withFirstValue<Result>(named name: String, _ body: (UnsafeBufferPointer<UInt8>?) -> Result) -> Result {
+    /// `name` (any case), or with `nil`: a lookup that makes no string, for
+    /// adapters that read a header on the request path (the bytes are valid
+    /// only inside `body`).
+    public func withFirstValue<Result>(named name: String, _ body: (UnsafeBufferPointer<UInt8>?) -> Result) -> Result {
         guard let index = firstIndex(named: name) else { return body(nil) }
         return storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[spans[index].valueRange])) }
     }
