@@ -307,7 +307,8 @@ public struct HeaderFields: Sendable, Hashable {
         spans.withUnsafeBufferPointer { spans in
             storage.withUnsafeBufferPointer { buffer in
                 for index in 0..<spans.count where Int(spans[index].nameLength) == length {
-                    if length > 0, let base = buffer.baseAddress, let wantedBase = wanted.baseAddress {
+                    if length > 0 {
+                        guard let base = buffer.baseAddress, let wantedBase = wanted.baseAddress else { continue }
                         let name = base + Int(spans[index].start)
                         var offset = 0
                         while offset < length {
