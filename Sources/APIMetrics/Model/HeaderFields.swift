@@ -89,8 +89,9 @@ public struct HeaderFields: Sendable, Hashable {
         var result: [String] = []
         var name = name
         name.withUTF8 { wanted in
-            for index in spans.indices where nameEquals(at: index, wanted) {
+            forEachIndex(namedBytes: wanted) { index in
                 result.append(value(at: index))
+                return true
             }
         }
         return result
@@ -308,15 +309,9 @@ public struct HeaderFields: Sendable, Hashable {
             storage.withUnsafeBufferPointer { buffer in
                 for index in 0..<spans.count where Int(spans[index].nameLength) == length {
                     if length > 0 {
-                        guard let base = buffer.baseAddress, let wantedBase = wanted.baseAddress else { continue }
-                        let name = base + Int(spans[index].start)
-                        var offset = 0
-                        while offset < length {
-                            let a = name[offset], b = wantedBase[offset]
-                            if a != b && Self.lowercasedASCII(a) != Self.lowercasedASCII(b) { break }
-                            offset += 1
-                        }
-                        if offset < length { continue }
+                        guard let base = buffer.baseAddress else { continue }
+                        let name = UnsafeBufferPointer(start: base + Int(spans[index].start), count: length)
+                        if !Self.bytesEqualIgnoringCase(name, wanted) { continue }
                     }
                     if !body(index) { return }
                 }
