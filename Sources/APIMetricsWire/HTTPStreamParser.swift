@@ -19,16 +19,23 @@ struct HTTPStreamParser {
     }
 
     struct Head {
-        /// Request: method, target, version. Response: version, status, reason.
-        var first: String
-        var second: String
-        var third: String
-        /// Built as the fields are read, in the core's own type, so that
-        /// the tap hands them on without another copy.
-        var headers: HeaderFields
-
+        /// Request: the method and the target, as sent.
+        var method = ""
+        var target = ""
         /// Response: the status code, read once from its three digits.
         var status = 0
+        /// Built in one go when the head ends, in the core's own type, so
+        /// that the tap hands them on without another copy.
+        var headers = HeaderFields()
+
+        /// The fields that decide framing, counted as the head is read, so
+        /// that the usual head (none of them, or one plain Content-Length)
+        /// is framed without looking anything up.
+        var contentLengthFields = 0
+        var transferEncodingFields = 0
+        var upgradeFields = 0
+        /// The first Content-Length, when it is plain digits.
+        var plainContentLength: Int?
 
         func header(_ name: String) -> String? {
             headers[name]
@@ -93,11 +100,9 @@ struct HTTPStreamParser {
     private var line: [UInt8] = []
     private var headSize = 0
     private var head: Head?
-    private var pendingHeaders = HeaderFields()
-    /// Whether `pendingHeaders` was sized for this head alone (the head is
-    /// given the list itself), or is the scratch list reused across heads
-    /// (the head gets an exact copy).
-    private var pendingIsExact = false
+    /// The fields of the head being read; made on the first message, so
+    /// that the empty parser a caller swaps in costs nothing.
+    private var scratch: HeadScratch?
 
     /// Whether the parser stopped for good (failure or switched protocols).
     var isStopped: Bool {
@@ -153,11 +158,16 @@ struct HTTPStreamParser {
                 state = .startLine
                 line.removeAll(keepingCapacity: true)
                 headSize = 0
-                pendingHeaders.removeAll(keepingCapacity: true)
+                if let scratch { scratch.removeAll() } else { scratch = HeadScratch() }
             case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd:
-                if case .startLine = state, line.isEmpty, let next = feedWholeHead(bytes, from: index, emit: emit) {
-                    index = next
-                    continue
+                if line.isEmpty {
+                    // Every whole line in this chunk (the usual case: a head
+                    // arrives in one read) is read where it lies, in one pass.
+                    let next = feedWholeLines(bytes, from: index, emit: emit)
+                    if next != index || !isReadingLines {
+                        index = next
+                        continue
+                    }
                 }
                 guard let newline = Self.firstNewline(in: bytes, from: index) else {
                     line.append(contentsOf: bytes[index...])
@@ -210,48 +220,31 @@ struct HTTPStreamParser {
         return bytes.count
     }
 
-    /// Reads a head that lies whole in `bytes` from `start` (the usual case:
-    /// a client sends its head in one write) in one pass over raw memory,
-    /// into a header list sized for it. Returns where reading stopped, or
-    /// `nil`, having changed nothing, when the blank line that ends the head
-    /// is not in `bytes`: the line-by-line path takes over then.
-    private mutating func feedWholeHead(_ bytes: ArraySlice<UInt8>, from start: Int, emit: Emit) -> Int? {
-        bytes.withUnsafeBufferPointer { buffer -> Int? in
-            guard let base = buffer.baseAddress else { return nil }
-            let first = start - bytes.startIndex
-            // Find the blank line first, counting lines: nothing is read yet.
-            var offset = first
-            var lines = 0
-            var end = -1
-            while offset < buffer.count, let found = memchr(base + offset, 0x0A, buffer.count - offset) {
+    /// Whether the parser is between lines (a head, a chunk size, trailers).
+    private var isReadingLines: Bool {
+        switch state {
+        case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd: return true
+        default: return false
+        }
+    }
+
+    /// Reads every whole line of `bytes` from `start` while the parser is
+    /// reading lines, with one pointer into the caller's memory and no copy.
+    /// Returns where it stopped: at a line it cannot finish (the partial-line
+    /// path takes it), at a body, or where a failure stopped the stream.
+    private mutating func feedWholeLines(_ bytes: ArraySlice<UInt8>, from start: Int, emit: Emit) -> Int {
+        bytes.withUnsafeBufferPointer { buffer -> Int in
+            guard let base = buffer.baseAddress else { return start }
+            var offset = start - bytes.startIndex
+            while offset < buffer.count && isReadingLines {
+                guard let found = memchr(base + offset, 0x0A, buffer.count - offset) else { break }
                 let newline = UnsafeRawPointer(found) - UnsafeRawPointer(base)
-                lines += 1
-                if lines > 1 && (newline == offset || (newline == offset + 1 && base[offset] == 0x0D)) {
-                    end = newline + 1
-                    break
-                }
+                if !checkLineLimit(newline - offset, emit: emit) { return bytes.startIndex + newline + 1 }
+                let lineEnd = newline > offset && base[newline - 1] == 0x0D ? newline - 1 : newline
+                lineCompleted(UnsafeBufferPointer(start: base + offset, count: lineEnd - offset), emit: emit)
                 offset = newline + 1
             }
-            guard end >= 0 else { return nil }
-            // Names and values take less room than the lines that hold them.
-            var exact = HeaderFields()
-            exact.reserveCapacity(byteCount: end - first, fieldCount: lines - 2)
-            swap(&exact, &pendingHeaders)
-            pendingIsExact = true
-            defer { pendingIsExact = false }
-            var lineStart = first
-            while lineStart < end, let found = memchr(base + lineStart, 0x0A, end - lineStart) {
-                let newline = UnsafeRawPointer(found) - UnsafeRawPointer(base)
-                defer { lineStart = newline + 1 }
-                if !checkLineLimit(newline - lineStart, emit: emit) { return bytes.startIndex + newline + 1 }
-                let lineEnd = newline > lineStart && base[newline - 1] == 0x0D ? newline - 1 : newline
-                lineCompleted(UnsafeBufferPointer(start: base + lineStart, count: lineEnd - lineStart), emit: emit)
-                switch state {
-                case .startLine, .headers: continue
-                default: return bytes.startIndex + newline + 1
-                }
-            }
-            return bytes.startIndex + lineStart
+            return bytes.startIndex + offset
         }
     }
 
@@ -314,28 +307,36 @@ struct HTTPStreamParser {
             headSize += bytes.count + 2
             if bytes.isEmpty {
                 guard var head = self.head.take() else { return }
-                if pendingIsExact {
-                    // Sized for this head: handed over whole.
-                    swap(&head.headers, &pendingHeaders)
-                } else {
-                    // The scratch list keeps its buffers for the next message;
-                    // the head gets an exact copy (two allocations).
-                    head.headers = pendingHeaders.compacted()
-                }
+                if let scratch { head.headers = scratch.makeHeaderFields() }
                 let framing = emit(.head(head))
                 if case .done = state { return }
                 begin(framing, emit: emit)
                 return
             }
-            guard let field = parseField(bytes) else {
+            guard let field = parseField(bytes), let base = bytes.baseAddress else {
                 fail("malformed header field", emit: emit)
                 return
             }
-            pendingHeaders.append(nameBytes: UnsafeBufferPointer(rebasing: bytes[field.name]),
-                                  valueBytes: UnsafeBufferPointer(rebasing: bytes[field.value]))
-            if pendingHeaders.count > limits.headerCount {
+            // The scratch is made when the message starts: used in place here,
+            // never copied out (no retain per field).
+            if (scratch?.count ?? 0) >= limits.headerCount {
                 fail("more than \(limits.headerCount) header fields", emit: emit)
+                return
             }
+            let name = UnsafeBufferPointer(start: base, count: field.name.count)
+            let value = UnsafeBufferPointer(start: base + field.value.lowerBound, count: field.value.count)
+            switch Self.framingName(name) {
+            case .none:
+                break
+            case .contentLength:
+                if head?.contentLengthFields == 0 { head?.plainContentLength = Self.plainDecimal(value) }
+                head?.contentLengthFields += 1
+            case .transferEncoding:
+                head?.transferEncodingFields += 1
+            case .upgrade:
+                head?.upgradeFields += 1
+            }
+            scratch?.append(name: name, value: value)
         case .chunkSize:
             let sizeEnd = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
             guard let size = parseHex(UnsafeBufferPointer(rebasing: bytes[..<sizeEnd])) else {
@@ -391,66 +392,118 @@ struct HTTPStreamParser {
         }
     }
 
-    /// Splits the start line on bytes: no Character (grapheme) walking.
+    /// Reads the start line in one pass over its bytes: where the first two
+    /// spaces are, and that nothing in it is a control byte but a tab.
     private func parseStartLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Head? {
-        guard !bytes.isEmpty else { return nil }
-        for byte in bytes where !((byte >= 0x20 && byte != 0x7F) || byte == 0x09) { return nil }
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
+        let count = bytes.count
         let space = UInt8(ascii: " ")
-        guard let firstSpace = bytes.firstIndex(of: space) else { return nil }
-        let first = UnsafeBufferPointer(rebasing: bytes[..<firstSpace])
-        let afterFirst = firstSpace + 1
-        func isVersion(_ slice: UnsafeBufferPointer<UInt8>) -> Bool {
-            slice.count >= 7 && slice.baseAddress.map { memcmp($0, "HTTP/1.", 7) == 0 } ?? false
+        var firstSpace = -1
+        var secondSpace = -1
+        for index in 0..<count {
+            let byte = base[index]
+            if byte <= space {
+                if byte == space {
+                    if firstSpace < 0 {
+                        firstSpace = index
+                    } else if secondSpace < 0 {
+                        secondSpace = index
+                    } else if role == .request {
+                        // A request's version holds no space.
+                        return nil
+                    }
+                } else if byte != 0x09 {
+                    return nil
+                }
+            } else if byte == 0x7F {
+                return nil
+            }
+        }
+        guard firstSpace >= 0 else { return nil }
+        func isVersion(_ start: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+            length >= 7 && memcmp(start, "HTTP/1.", 7) == 0
         }
         switch role {
         case .request:
-            guard let secondSpace = bytes[afterFirst...].firstIndex(of: space) else { return nil }
-            let target = UnsafeBufferPointer(rebasing: bytes[afterFirst..<secondSpace])
-            let version = UnsafeBufferPointer(rebasing: bytes[(secondSpace + 1)...])
-            guard !first.isEmpty, !target.isEmpty, !version.contains(space),
-                  first.allSatisfy(HeaderName.isTokenByte), isVersion(version) else { return nil }
-            return Head(first: Self.text(first), second: Self.text(target), third: Self.text(version), headers: HeaderFields())
+            guard firstSpace > 0, secondSpace > firstSpace + 1,
+                  isVersion(base + secondSpace + 1, count - secondSpace - 1) else { return nil }
+            for index in 0..<firstSpace where !HeaderName.isTokenByte(base[index]) { return nil }
+            return Head(method: Self.text(UnsafeBufferPointer(start: base, count: firstSpace)),
+                        target: String(decoding: UnsafeBufferPointer(start: base + firstSpace + 1, count: secondSpace - firstSpace - 1),
+                                       as: UTF8.self))
         case .response:
-            guard isVersion(first) else { return nil }
-            let statusEnd = bytes[afterFirst...].firstIndex(of: space) ?? bytes.count
-            let status = UnsafeBufferPointer(rebasing: bytes[afterFirst..<statusEnd])
-            guard status.count == 3, status.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), status[0] != 0x30 else { return nil }
-            let reason = statusEnd < bytes.count ? Self.text(UnsafeBufferPointer(rebasing: bytes[(statusEnd + 1)...])) : ""
-            var head = Head(first: Self.text(first), second: Self.text(status), third: reason, headers: HeaderFields())
-            head.status = status.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-            return head
+            guard isVersion(base, firstSpace) else { return nil }
+            let statusEnd = secondSpace >= 0 ? secondSpace : count
+            guard statusEnd - firstSpace - 1 == 3 else { return nil }
+            var status = 0
+            for index in (firstSpace + 1)..<statusEnd {
+                let digit = base[index] &- 0x30
+                guard digit <= 9 else { return nil }
+                status = status * 10 + Int(digit)
+            }
+            guard status >= 100 else { return nil }
+            return Head(status: status)
         }
     }
 
-    /// The start line's words as strings; the common ones (methods,
-    /// versions, the usual reasons) are literals, so that no string is
-    /// decoded or validated for them.
+    /// A method as a string; the common ones are literals, so that no
+    /// string is decoded or validated for them.
     private static func text(_ buffer: UnsafeBufferPointer<UInt8>) -> String {
-        do {
-            guard let base = buffer.baseAddress else { return "" }
-            func equals(_ literal: StaticString) -> Bool {
-                literal.utf8CodeUnitCount == buffer.count && memcmp(base, literal.utf8Start, buffer.count) == 0
-            }
-            switch buffer.count {
-            case 2:
-                if equals("OK") { return "OK" }
-            case 3:
-                if equals("GET") { return "GET" }
-                if equals("PUT") { return "PUT" }
-                if equals("200") { return "200" }
-                if equals("201") { return "201" }
-            case 4:
-                if equals("POST") { return "POST" }
-                if equals("HEAD") { return "HEAD" }
-            case 6:
-                if equals("DELETE") { return "DELETE" }
-            case 8:
-                if equals("HTTP/1.1") { return "HTTP/1.1" }
-                if equals("HTTP/1.0") { return "HTTP/1.0" }
-            default:
-                break
-            }
-            return String(decoding: buffer, as: UTF8.self)
+        guard let base = buffer.baseAddress else { return "" }
+        func equals(_ literal: StaticString) -> Bool {
+            literal.utf8CodeUnitCount == buffer.count && memcmp(base, literal.utf8Start, buffer.count) == 0
+        }
+        switch buffer.count {
+        case 3:
+            if equals("GET") { return "GET" }
+            if equals("PUT") { return "PUT" }
+        case 4:
+            if equals("POST") { return "POST" }
+            if equals("HEAD") { return "HEAD" }
+        case 5:
+            if equals("PATCH") { return "PATCH" }
+        case 6:
+            if equals("DELETE") { return "DELETE" }
+        case 7:
+            if equals("OPTIONS") { return "OPTIONS" }
+            if equals("CONNECT") { return "CONNECT" }
+        default:
+            break
+        }
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// The three header names that decide how a body is framed.
+    enum FramingName {
+        case contentLength, transferEncoding, upgrade
+    }
+
+    /// Which framing name `name` is, if any (any case), from its length and
+    /// one or two word compares: most names are none, decided at once.
+    /// Name bytes are tokens, so that setting the 0x20 bit folds case exactly.
+    @inline(__always)
+    static func framingName(_ name: UnsafeBufferPointer<UInt8>) -> FramingName? {
+        guard let base = name.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        func word(_ offset: Int) -> UInt64 {
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) | 0x2020_2020_2020_2020
+        }
+        func half(_ offset: Int) -> UInt32 {
+            UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) | 0x2020_2020
+        }
+        switch name.count {
+        case 14:
+            // "content-" and "t-length"
+            return word(0) == 0x2D74_6E65_746E_6F63 && word(6) == 0x6874_676E_656C_2D74 ? .contentLength : nil
+        case 17:
+            // "transfer", "-encodin" and "encoding"
+            return word(0) == 0x7265_6673_6E61_7274 && word(8) == 0x6E69_646F_636E_652D && word(9) == 0x676E_6964_6F63_6E65
+                ? .transferEncoding : nil
+        case 7:
+            // "upgr" and "rade"
+            return half(0) == 0x7267_7075 && half(3) == 0x6564_6172 ? .upgrade : nil
+        default:
+            return nil
         }
     }
 
@@ -459,11 +512,8 @@ struct HTTPStreamParser {
     private func parseField(_ buffer: UnsafeBufferPointer<UInt8>) -> (name: Range<Int>, value: Range<Int>)? {
         let count = buffer.count
         var colon = 0
-        while colon < count && buffer[colon] != UInt8(ascii: ":") {
-            guard HeaderName.isTokenByte(buffer[colon]) else { return nil }
-            colon += 1
-        }
-        guard colon > 0, colon < count else { return nil }
+        while colon < count && HeaderName.isTokenByte(buffer[colon]) { colon += 1 }
+        guard colon > 0, colon < count, buffer[colon] == UInt8(ascii: ":") else { return nil }
         var start = colon + 1
         var end = count
         while start < end, buffer[start] == 0x20 || buffer[start] == 0x09 { start += 1 }
@@ -491,12 +541,12 @@ struct HTTPStreamParser {
 
     /// The framing of a request body (RFC 9112 §6.3).
     static func requestFraming(_ head: Head) -> Framing {
-        // Most requests carry neither header: answer without making strings.
-        if head.headers.count(named: "transfer-encoding") == 0 && head.headers.count(named: "content-length") == 0 {
+        // Most requests carry neither header: counted as they were read.
+        if head.transferEncodingFields == 0 && head.contentLengthFields == 0 {
             return .none
         }
-        let codings = head.values("transfer-encoding")
-        if !codings.isEmpty {
+        if head.transferEncodingFields > 0 {
+            let codings = head.values("transfer-encoding")
             return lastCoding(codings) == "chunked" ? .chunked : .invalid("a request transfer coding other than chunked")
         }
         switch contentLength(head) {
@@ -514,13 +564,12 @@ struct HTTPStreamParser {
         if (100..<200).contains(status) || status == 204 || status == 304 || requestMethod == "HEAD" {
             return .none
         }
-        // The usual answer, one Content-Length of plain digits, read from its bytes.
-        if head.headers.count(named: "content-length") == 1, head.headers.count(named: "transfer-encoding") == 0,
-           let length = head.headers.withFirstValue(named: "content-length", Self.plainDecimal) {
+        // The usual answer, one Content-Length of plain digits, read with the head.
+        if head.contentLengthFields == 1, head.transferEncodingFields == 0, let length = head.plainContentLength {
             return .length(length)
         }
-        let codings = head.values("transfer-encoding")
-        if !codings.isEmpty {
+        if head.transferEncodingFields > 0 {
+            let codings = head.values("transfer-encoding")
             return lastCoding(codings) == "chunked" ? .chunked : .untilClose
         }
         switch contentLength(head) {
@@ -531,8 +580,8 @@ struct HTTPStreamParser {
     }
 
     /// One to fifteen ASCII digits as a number; anything else is `nil`.
-    private static func plainDecimal(_ bytes: UnsafeBufferPointer<UInt8>?) -> Int? {
-        guard let bytes, !bytes.isEmpty, bytes.count <= 15 else { return nil }
+    private static func plainDecimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 15 else { return nil }
         var value = 0
         for byte in bytes {
             guard byte >= 0x30 && byte <= 0x39 else { return nil }
@@ -568,11 +617,8 @@ enum HeaderName {
         // Bits set for ! # $ % & ' * + - . 0-9 (bytes 0-63) and A-Z ^ _ ` a-z | ~ (64-127).
         let low: UInt64 = 0x03FF_6CFA_0000_0000
         let high: UInt64 = 0x57FF_FFFF_C7FF_FFFE
-        switch byte >> 6 {
-        case 0: return (low >> UInt64(byte & 63)) & 1 == 1
-        case 1: return (high >> UInt64(byte & 63)) & 1 == 1
-        default: return false
-        }
+        let word = byte < 64 ? low : high
+        return byte < 128 && (word >> UInt64(byte & 63)) & 1 == 1
     }
 }
 
@@ -582,5 +628,72 @@ extension String {
         while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
         while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
         return String(slice)
+    }
+}
+
+/// The names and values of the head being read, back to back, and where
+/// each lies, in raw memory kept from message to message: a field costs a
+/// copy of its bytes, and the head's list is made in one go at its end (two
+/// allocations of exactly the size needed).
+final class HeadScratch {
+    private var bytes: UnsafeMutablePointer<UInt8>
+    private var byteCapacity: Int
+    private var byteCount = 0
+    private var spans: UnsafeMutablePointer<HeaderFields.Span>
+    private var spanCapacity: Int
+    /// The number of fields held.
+    private(set) var count = 0
+
+    init(byteCapacity: Int = 1024, spanCapacity: Int = 16) {
+        self.byteCapacity = byteCapacity
+        self.spanCapacity = spanCapacity
+        bytes = .allocate(capacity: byteCapacity)
+        spans = .allocate(capacity: spanCapacity)
+    }
+
+    deinit {
+        bytes.deallocate()
+        spans.deallocate()
+    }
+
+    func removeAll() {
+        byteCount = 0
+        count = 0
+    }
+
+    func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        let needed = byteCount + name.count + value.count
+        if needed > byteCapacity { growBytes(to: needed) }
+        if count == spanCapacity { growSpans() }
+        if let source = name.baseAddress { (bytes + byteCount).initialize(from: source, count: name.count) }
+        if let source = value.baseAddress { (bytes + byteCount + name.count).initialize(from: source, count: value.count) }
+        (spans + count).initialize(to: HeaderFields.Span(
+            start: UInt32(truncatingIfNeeded: byteCount), nameLength: UInt32(truncatingIfNeeded: name.count),
+            valueLength: UInt32(truncatingIfNeeded: value.count)))
+        byteCount = needed
+        count += 1
+    }
+
+    func makeHeaderFields() -> HeaderFields {
+        HeaderFields(copyingBytes: UnsafeBufferPointer(start: bytes, count: byteCount),
+                     spans: UnsafeBufferPointer(start: spans, count: count))
+    }
+
+    private func growBytes(to needed: Int) {
+        let capacity = max(needed, byteCapacity * 2)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        grown.initialize(from: bytes, count: byteCount)
+        bytes.deallocate()
+        bytes = grown
+        byteCapacity = capacity
+    }
+
+    private func growSpans() {
+        let capacity = spanCapacity * 2
+        let grown = UnsafeMutablePointer<HeaderFields.Span>.allocate(capacity: capacity)
+        grown.initialize(from: spans, count: count)
+        spans.deallocate()
+        spans = grown
+        spanCapacity = capacity
     }
 }

@@ -93,13 +93,12 @@ public final class WireTap: Sendable {
             responses: HTTPStreamParser(role: .response, limits: HTTPStreamParser.Limits())))
     }
 
-    private static func requestFraming(_ head: HTTPStreamParser.Head) -> HTTPStreamParser.Framing {
-        if head.first == "CONNECT" || WireTap.asksUpgrade(head) { return .switched }
-        return HTTPStreamParser.requestFraming(head)
-    }
-
-    private static func asksUpgrade(_ head: HTTPStreamParser.Head) -> Bool {
-        guard head.header("upgrade") != nil else { return false }
+    /// Whether the server may switch protocols after this request (CONNECT,
+    /// or an Upgrade field that Connection names): then the bytes that follow
+    /// are held until the response says.
+    private static func awaitsSwitch(_ head: HTTPStreamParser.Head) -> Bool {
+        if head.method == "CONNECT" { return true }
+        guard head.upgradeFields > 0 else { return false }
         return head.values("connection").contains { $0.lowercased().contains("upgrade") }
     }
 
@@ -219,14 +218,17 @@ public final class WireTap: Sendable {
             state.requestStart = .now()
         case let .head(head):
             let exchange = recorder.begin(
-                RequestHead(method: head.first, target: head.second, headers: head.headers, clientAddress: clientAddress),
+                RequestHead(method: head.method, target: head.target, headers: head.headers, clientAddress: clientAddress),
                 startedAt: state.requestStart)
             state.requestStart = nil
-            let awaitsSwitch = head.first == "CONNECT" || Self.asksUpgrade(head)
-            state.pending.append(Pending(exchange: exchange, method: head.first, awaitsSwitch: awaitsSwitch))
+            let awaitsSwitch = Self.awaitsSwitch(head)
+            state.pending.append(Pending(exchange: exchange, method: head.method, awaitsSwitch: awaitsSwitch))
             state.receiving = exchange
-            if awaitsSwitch { state.isHoldingInbound = true }
-            return Self.requestFraming(head)
+            if awaitsSwitch {
+                state.isHoldingInbound = true
+                return .switched
+            }
+            return HTTPStreamParser.requestFraming(head)
         case let .body(bytes):
             state.receiving?.recordRequestBody(bytes)
         case .end:
@@ -239,7 +241,7 @@ public final class WireTap: Sendable {
                 // No whole head was read: record what arrived, so that the
                 // server's error response has an exchange to belong to.
                 let exchange = recorder.begin(
-                    RequestHead(method: partial?.first ?? "INVALID", target: partial?.second ?? "", clientAddress: clientAddress),
+                    RequestHead(method: partial?.method ?? "INVALID", target: partial?.target ?? "", clientAddress: clientAddress),
                     startedAt: state.requestStart)
                 exchange.reportError(error)
                 state.pending.append(Pending(exchange: exchange, method: "INVALID"))

@@ -71,6 +71,65 @@ struct WireTapTests {
         }
     }
 
+    /// The word compares that spot Content-Length, Transfer-Encoding and
+    /// Upgrade while a head is read, against a plain lowercase compare, on
+    /// the names in every case mix and on names one byte away from them.
+    @Test func framingNamesAreFoundInAnyCaseAndNothingElseIs() {
+        let names = ["content-length", "transfer-encoding", "upgrade"]
+        let expected: [String: HTTPStreamParser.FramingName] = [
+            "content-length": .contentLength, "transfer-encoding": .transferEncoding, "upgrade": .upgrade,
+        ]
+        let tokens = Array("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        var generator = SplitMix(seed: 0xF4A3)
+        var checked = 0
+        for _ in 0..<20_000 {
+            var name = Array(names[Int(generator.next() % 3)].utf8)
+            for index in name.indices where generator.next() % 2 == 0 && name[index] >= 0x61 {
+                name[index] -= 0x20
+            }
+            if generator.next() % 2 == 0 {
+                // One byte changed to another token byte.
+                let index = Int(generator.next() % UInt64(name.count))
+                name[index] = tokens[Int(generator.next() % UInt64(tokens.count))]
+            }
+            let lowered = String(decoding: name, as: UTF8.self).lowercased()
+            let found = name.withUnsafeBufferPointer { HTTPStreamParser.framingName($0) }
+            #expect(found == expected[lowered], "\(String(decoding: name, as: UTF8.self))")
+            checked += 1
+        }
+        #expect(checked == 20_000)
+        for length in 0..<20 {
+            let name = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+            #expect(name.withUnsafeBufferPointer { HTTPStreamParser.framingName($0) } == nil)
+        }
+    }
+
+    /// A head larger than the parser's first scratch (more fields, longer
+    /// values) is recorded whole, the same in one read and byte by byte.
+    @Test func aHeadPastTheScratchCapacityIsKeptWhole() {
+        var head = "POST /upload HTTP/1.1\r\n"
+        var expectedNames: [String] = []
+        for index in 0..<90 {
+            head += "X-Field-\(index): \(String(repeating: "v", count: index * 7))\r\n"
+            expectedNames.append("X-Field-\(index)")
+        }
+        head += "CONTENT-LENGTH: 3\r\n\r\nabc"
+        let steps: [WireStep] = [.inbound(head), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close]
+        let harness = WireHarness()
+        for split in [WireSplit.whole, .bytewise, .random(7)] {
+            let tap = WireTap(recorder: harness.recorder, clientAddress: "127.0.0.1")
+            WireFuzzing.play(steps, into: tap, split: split)
+            let records = harness.queue.drain(limit: .max).compactMap { $0.record }
+            #expect(records.count == 1)
+            guard let record = records.first else { continue }
+            #expect(record.requestBody.size == 3)
+            #expect(record.request.headers.count == 91)
+            #expect(Array(record.request.headers.map(\.name).prefix(90)) == expectedNames)
+            #expect(record.request.headers["x-field-89"] == String(repeating: "v", count: 89 * 7))
+            #expect(record.response?.status == 204)
+        }
+    }
+
     @Test func tokenBytesAreExactlyRFC9110s() {
         let tokens = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
         for value in 0...255 {

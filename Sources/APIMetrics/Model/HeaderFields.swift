@@ -29,10 +29,16 @@ public struct HeaderFields: Sendable, Hashable {
     }
 
     /// Where one field lies in ``storage``: its name, then its value.
-    struct Span: Sendable, Hashable {
-        var start: UInt32
-        var nameLength: UInt32
-        var valueLength: UInt32
+    package struct Span: Sendable, Hashable {
+        package var start: UInt32
+        package var nameLength: UInt32
+        package var valueLength: UInt32
+
+        package init(start: UInt32, nameLength: UInt32, valueLength: UInt32) {
+            self.start = start
+            self.nameLength = nameLength
+            self.valueLength = valueLength
+        }
 
         var nameRange: Range<Int> { Int(start) ..< Int(start) + Int(nameLength) }
         var valueRange: Range<Int> {
@@ -50,6 +56,14 @@ public struct HeaderFields: Sendable, Hashable {
     public init() {
         storage = []
         spans = []
+    }
+
+    /// Creates a list from a parser's scratch: `bytes` holds every name and
+    /// value back to back, `spans` where each lies. Both are copied into
+    /// buffers of exactly their size: two allocations, whatever the count.
+    package init(copyingBytes bytes: UnsafeBufferPointer<UInt8>, spans: UnsafeBufferPointer<Span>) {
+        storage = Array(bytes)
+        self.spans = Array(spans)
     }
 
     /// Creates a list from fields in order.
