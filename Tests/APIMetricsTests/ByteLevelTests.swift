@@ -234,6 +234,36 @@ struct ByteLevelTests {
         }
     }
 
+    /// Paths and user agents are matched in place on the request path; the
+    /// answers must be the string matcher's, for generated names built from
+    /// the patterns' own pieces in any case, ASCII or not.
+    @Test func inPlaceMatchingAgreesWithStringMatching() {
+        let patternSets: [[FieldMatcher]] = [
+            LoggingOptions.defaultExcludedPaths.map(FieldMatcher.parse),
+            LoggingOptions.defaultExcludedUserAgents.map(FieldMatcher.parse),
+            ["/a*b*c", "*mid*", "x**y", "/exact", "*", "/tail*"].map(FieldMatcher.parse),
+            ["/caf\u{E9}*", "/plain"].map(FieldMatcher.parse),
+        ]
+        let pieces = ["/", "health", "healthz", ".well-known", "/x", "kube-probe", "/1.0", "a", "b", "c", "mid", "x", "y",
+                      "/exact", "/tail", "HAProxy", "health", " ", "caf\u{E9}", "\u{C9}", "?", "Pingdom", "/plain", "z"]
+        var random = SplitMix(seed: 11)
+        var checked = 0
+        for patterns in patternSets {
+            let set = NameSet(patterns)
+            for _ in 0..<4000 {
+                var name = ""
+                for _ in 0..<Int(random.next() % 5) { name += pieces[Int(random.next() % UInt64(pieces.count))] }
+                name = String(name.map { random.next() % 2 == 0 ? Character($0.uppercased()) : $0 })
+                let expected = set.matches(name)
+                let found = Array(name.utf8).withUnsafeBufferPointer { set.matches(bytes: $0) }
+                #expect(found == expected, "\(name) against \(patterns)")
+                checked += expected ? 1 : 0
+            }
+        }
+        // The generated names must reach both answers, or the test proves nothing.
+        #expect(checked > 500)
+    }
+
     @Test(arguments: [0, 1, 63, 64, 65, 150])
     func valuesAreReplacedAtEveryPositionOfLongLists(count: Int) {
         var random = SplitMix(seed: UInt64(count) + 5)

@@ -96,12 +96,16 @@ final class LogFilter: Sendable {
     /// `nil` when it is not.
     func admit(target: String, headers: HeaderFields, id: EventID) -> Double? {
         if admitsEverything { return 1 }
+        // Both read in place: no string made, none hashed.
         if !paths.isEmpty {
-            let path = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
-                .map { String(target[..<$0]) } ?? target
-            if paths.matches(path) { return nil }
+            var target = target
+            let excluded = target.withUTF8 { bytes -> Bool in
+                let end = bytes.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.count
+                return paths.matches(bytes: UnsafeBufferPointer(rebasing: bytes[..<end]))
+            }
+            if excluded { return nil }
         }
-        if !userAgents.isEmpty, let agent = headers["user-agent"], userAgents.matches(agent) {
+        if !userAgents.isEmpty, headers.withFirstValue(named: "user-agent", { agent in agent.map { self.userAgents.matches(bytes: $0) } ?? false }) {
             return nil
         }
         if let allowedHosts {
