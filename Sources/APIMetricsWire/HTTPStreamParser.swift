@@ -24,9 +24,11 @@ struct HTTPStreamParser {
         var target = ""
         /// Response: the status code, read once from its three digits.
         var status = 0
-        /// Built in one go when the head ends, in the core's own type, so
-        /// that the tap hands them on without another copy.
-        var headers = HeaderFields()
+        /// The head's fields as read, valid only while its event is handled
+        /// (the parser reuses the memory for the next message): the list is
+        /// made from them only when asked, so that a head whose exchange is
+        /// shed (the queue is full) costs no copy of its fields.
+        fileprivate(set) var fields: HeadScratch?
 
         /// The fields that decide framing, counted as the head is read, so
         /// that the usual head (none of them, or one plain Content-Length)
@@ -37,12 +39,16 @@ struct HTTPStreamParser {
         /// The first Content-Length, when it is plain digits.
         var plainContentLength: Int?
 
-        func header(_ name: String) -> String? {
-            headers[name]
+        /// The fields as the core's list, made in one go (two allocations of
+        /// exactly the size needed); only while the event is handled.
+        func makeHeaders() -> HeaderFields {
+            fields?.makeHeaderFields() ?? HeaderFields()
         }
 
+        /// Every value of the field named `name`; for the rare heads that
+        /// need one read (framing past the usual cases, upgrades).
         func values(_ name: String) -> [String] {
-            headers.values(for: name)
+            makeHeaders().values(for: name)
         }
     }
 
@@ -307,7 +313,7 @@ struct HTTPStreamParser {
             headSize += bytes.count + 2
             if bytes.isEmpty {
                 guard var head = self.head.take() else { return }
-                if let scratch { head.headers = scratch.makeHeaderFields() }
+                head.fields = scratch
                 let framing = emit(.head(head))
                 if case .done = state { return }
                 begin(framing, emit: emit)

@@ -21,6 +21,11 @@ import Synchronization
 /// tap.close()
 /// ```
 ///
+/// When the queue is full as a request's head arrives, the exchange is
+/// counted as dropped and not captured at all (the bytes are still read, to
+/// keep the stream's framing): under overload the tap costs little more
+/// than the scan.
+///
 /// Malformed input, or input past the ``Limits``, stops the tap for that
 /// direction of the connection; what it knew is recorded with an error.
 /// Upgrade and CONNECT stop parsing once the server switches protocols; the
@@ -51,7 +56,8 @@ public final class WireTap: Sendable {
     static let maxHeldBytes = 64 * 1024
 
     private struct Pending {
-        var exchange: ActiveExchange
+        /// `nil` when the exchange was shed because the queue was full.
+        var exchange: ActiveExchange?
         var method: String
         var hasResponseHead = false
         var awaitsSwitch = false
@@ -104,6 +110,9 @@ public final class WireTap: Sendable {
 
     /// The exchange the server is answering now: the oldest whose response
     /// has not started. Use it to name the consumer or report an error.
+    /// `nil` also when that exchange was shed: the queue was full when its
+    /// head arrived (``Recorder/isQueueFull``), so it was counted as dropped
+    /// and not captured.
     public var currentExchange: ActiveExchange? {
         state.withLock { state in state.pending.first { !$0.hasResponseHead }?.exchange }
     }
@@ -170,9 +179,9 @@ public final class WireTap: Sendable {
             }
             for pending in state.pending {
                 if !pending.hasResponseHead {
-                    pending.exchange.reportError(WireError.noResponse)
+                    pending.exchange?.reportError(WireError.noResponse)
                 }
-                pending.exchange.finish()
+                pending.exchange?.finish()
             }
             state.pending.removeAll()
             state.receiving = nil
@@ -217,9 +226,17 @@ public final class WireTap: Sendable {
         case .messageStart:
             state.requestStart = .now()
         case let .head(head):
-            let exchange = recorder.begin(
-                RequestHead(method: head.method, target: head.target, headers: head.headers, clientAddress: clientAddress),
-                startedAt: state.requestStart)
+            let exchange: ActiveExchange?
+            if recorder.isQueueFull {
+                // It would be dropped when it finishes: count the drop now and
+                // skip the capture (no copy of fields or body).
+                recorder.countDroppedExchange()
+                exchange = nil
+            } else {
+                exchange = recorder.begin(
+                    RequestHead(method: head.method, target: head.target, headers: head.makeHeaders(), clientAddress: clientAddress),
+                    startedAt: state.requestStart)
+            }
             state.requestStart = nil
             let awaitsSwitch = Self.awaitsSwitch(head)
             state.pending.append(Pending(exchange: exchange, method: head.method, awaitsSwitch: awaitsSwitch))
@@ -279,13 +296,12 @@ public final class WireTap: Sendable {
                 state.isInterim = true
                 return HTTPStreamParser.responseFraming(head, requestMethod: state.pending[index].method)
             }
-            let headers = head.headers
             state.pending[index].hasResponseHead = true
             let pending = state.pending[index]
-            pending.exchange.recordResponseHead(ResponseHead(status: status, headers: headers))
+            pending.exchange?.recordResponseHead(ResponseHead(status: status, headers: head.makeHeaders()))
             let switched = status == 101 || (pending.method == "CONNECT" && (200..<300).contains(status))
             if switched {
-                pending.exchange.setMetadata("switched", forKey: "connection")
+                pending.exchange?.setMetadata("switched", forKey: "connection")
                 state.isHoldingInbound = false
                 state.held = []
                 state.requests.stop()
@@ -295,7 +311,7 @@ public final class WireTap: Sendable {
             return HTTPStreamParser.responseFraming(head, requestMethod: pending.method)
         case let .body(bytes):
             if !state.isInterim, let front = state.pending.first(where: \.hasResponseHead) {
-                front.exchange.recordResponseBody(bytes)
+                front.exchange?.recordResponseBody(bytes)
             }
         case .end:
             if state.isInterim {
@@ -304,13 +320,14 @@ public final class WireTap: Sendable {
             }
             guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return .none }
             let finished = state.pending.remove(at: index)
-            finished.exchange.finish()
-            if finished.exchange === state.receiving { state.receiving = nil }
+            guard let exchange = finished.exchange else { return .none }
+            exchange.finish()
+            if exchange === state.receiving { state.receiving = nil }
         case let .failure(reason, _):
             if let index = state.pending.firstIndex(where: { $0.hasResponseHead }) ?? state.pending.indices.first {
                 let failed = state.pending.remove(at: index)
-                failed.exchange.reportError(WireError.malformedResponse(reason))
-                failed.exchange.finish()
+                failed.exchange?.reportError(WireError.malformedResponse(reason))
+                failed.exchange?.finish()
             }
         }
         return .none

@@ -6,12 +6,14 @@ import WireFuzzing
 
 /// A recorder whose queue the test drains itself.
 struct WireHarness {
-    let queue = EventQueue(maxItems: 100_000, maxBytes: 1 << 30)
+    let queue: EventQueue
+    let counters = PipelineCounters()
     let recorder: Recorder
 
-    init(bodyLimit: Int = 1024) {
+    init(bodyLimit: Int = 1024, queueItems: Int = 100_000) {
+        queue = EventQueue(maxItems: queueItems, maxBytes: 1 << 30)
         recorder = Recorder(
-            queue: queue, counters: PipelineCounters(), bodyLimit: bodyLimit,
+            queue: queue, counters: counters, bodyLimit: bodyLimit,
             bodyContentTypes: .all, filter: LogFilter(.everything), isEnabled: true)
     }
 
@@ -128,6 +130,34 @@ struct WireTapTests {
             #expect(record.request.headers["x-field-89"] == String(repeating: "v", count: 89 * 7))
             #expect(record.response?.status == 204)
         }
+    }
+
+    /// While the queue refuses events, a new exchange is counted as dropped
+    /// and not captured, and the stream is still read right: once the
+    /// sender drains the queue, the next exchange is captured whole.
+    @Test func exchangesAreShedWhileTheQueueIsFull() {
+        let harness = WireHarness(queueItems: 1)
+        let tap = WireTap(recorder: harness.recorder, clientAddress: "127.0.0.1")
+        func exchange(_ index: Int) {
+            tap.inbound(Array("POST /orders/\(index) HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello".utf8))
+            #expect((tap.currentExchange == nil) == (3...4).contains(index), "exchange \(index)")
+            tap.outbound(Array("HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok".utf8))
+        }
+        // 1 is queued; 2 is refused when it finishes, which marks the queue
+        // full; 3 and 4 are shed when their heads arrive.
+        for index in 1...4 { exchange(index) }
+        #expect(harness.counters.recorded.load(ordering: .relaxed) == 4)
+        #expect(harness.counters.droppedQueueFull.load(ordering: .relaxed) == 3)
+        #expect(harness.recorder.isQueueFull)
+        let first = harness.queue.drain(limit: .max).compactMap { $0.record }.map(WireHarness.summary)
+        #expect(first == ["POST /orders/1 → 201 req=5:hello res=2:ok"])
+        #expect(!harness.recorder.isQueueFull)
+        exchange(5)
+        tap.close()
+        let next = harness.queue.drain(limit: .max).compactMap { $0.record }.map(WireHarness.summary)
+        #expect(next == ["POST /orders/5 → 201 req=5:hello res=2:ok"])
+        #expect(harness.counters.recorded.load(ordering: .relaxed) == 5)
+        #expect(harness.counters.droppedQueueFull.load(ordering: .relaxed) == 3)
     }
 
     @Test func tokenBytesAreExactlyRFC9110s() {

@@ -39,6 +39,32 @@ public final class Recorder: Sendable {
         ActiveExchange(recorder: self, head: head, direction: direction, id: ids.next(), startedAt: startedAt ?? .now())
     }
 
+    /// Whether the queue is full now: an exchange begun now would most likely
+    /// be dropped when it finishes. Under sustained overload most calls are;
+    /// an adapter that does work before ``begin(_:direction:startedAt:)``
+    /// (copying a head's fields) can check this first and call
+    /// ``countDroppedExchange()`` instead, so that shedding the event costs
+    /// the request almost nothing.
+    ///
+    /// ```swift
+    /// if recorder.isQueueFull {
+    ///     recorder.countDroppedExchange()
+    /// } else {
+    ///     let exchange = recorder.begin(head)
+    ///     …
+    /// }
+    /// ```
+    public var isQueueFull: Bool { isEnabled && queue.isRefusing }
+
+    /// Counts a call that was not captured because ``isQueueFull`` said the
+    /// queue was full: recorded, and dropped for lack of room, exactly as a
+    /// finished exchange the queue refused.
+    public func countDroppedExchange() {
+        guard isEnabled else { return }
+        counters.recorded.add(1, ordering: .relaxed)
+        counters.droppedQueueFull.add(1, ordering: .relaxed)
+    }
+
     /// Hands over a record an adapter built itself, as if it had just finished.
     public func record(_ record: ExchangeRecord) {
         enqueue(record)

@@ -68,6 +68,10 @@ final class EventQueue: Sendable {
     }
 
     private let tokens = Atomic<UInt64>(0)
+    /// Set when a push is refused for room, cleared when a drain makes room:
+    /// read without the lock, and written only on those transitions, so
+    /// that adapters can ask on every request.
+    private let refusing = Atomic<Bool>(false)
 
     init(maxItems: Int, maxBytes: Int) {
         self.maxItems = maxItems
@@ -82,6 +86,9 @@ final class EventQueue: Sendable {
         // no copy of the state or of the waiter on the request path.
         let state = self.state.lock()
         guard !state.pointee.isClosed, state.pointee.count < maxItems, state.pointee.bytes + bytes <= maxBytes else {
+            // Under the lock, as the drain's clearing is: the flag never
+            // says full after a drain made room.
+            if !state.pointee.isClosed && !refusing.load(ordering: .relaxed) { refusing.store(true, ordering: .relaxed) }
             self.state.unlock()
             return false
         }
@@ -102,6 +109,7 @@ final class EventQueue: Sendable {
         state.withLock { state in
             let take = min(limit, state.count)
             guard take > 0 else { return [] }
+            if refusing.load(ordering: .relaxed) { refusing.store(false, ordering: .relaxed) }
             let slice = state.items[state.head ..< state.head + take]
             var result: [QueuedItem] = []
             result.reserveCapacity(take)
@@ -122,6 +130,10 @@ final class EventQueue: Sendable {
             return result
         }
     }
+
+    /// Whether the last push was refused for room and no drain has run
+    /// since: a new item would most likely be refused too.
+    var isRefusing: Bool { refusing.load(ordering: .relaxed) }
 
     var count: Int { state.withLock { $0.count } }
     var byteCount: Int { state.withLock { $0.bytes } }
