@@ -20,7 +20,9 @@ public struct SenderPriority: Sendable, Hashable, CustomStringConvertible {
     public static let idle = SenderPriority(kind: .idle)
     /// A lower share than the server's threads (nice 10; utility QoS on Apple
     /// systems): at saturation the sender still gets a little CPU, taken
-    /// from requests, and never waits long for it. The default.
+    /// from requests, and never waits long for it. It offers the core back
+    /// every 100 µs of work, so that a request never waits behind it for a
+    /// whole scheduler slice. The default.
     public static let low = SenderPriority(kind: .low)
     /// The same priority as the server's threads.
     public static let normal = SenderPriority(kind: .normal)
