@@ -80,6 +80,11 @@ public struct FieldMatcher: Sendable, Hashable, CustomStringConvertible, Express
         return true
     }
 
+    var isExact: Bool {
+        if case .exact = kind { return true }
+        return false
+    }
+
     var isValid: Bool {
         switch kind {
         case let .exact(name): return !name.isEmpty
@@ -303,7 +308,12 @@ struct ByteMatchers: Sendable {
     }
 
     private let text: [UInt8]
+    /// The exact names first (``exactCount`` of them), then the others.
     private let entries: [Entry]
+    private let exactCount: Int
+    /// A bit per length of exact name (the top bit for 63 and longer): a
+    /// name of no such length skips every exact compare.
+    private let exactLengths: UInt64
     private let parts: [Part]
     /// The first bytes the matchers need, a bit per byte, when every one of
     /// them needs a given ASCII first byte: then most names (a browser's
@@ -317,7 +327,10 @@ struct ByteMatchers: Sendable {
         var parts: [Part] = []
         var low: UInt64 = 0, high: UInt64 = 0
         var everyFirstKnown = true
-        for matcher in matchers {
+        var exactLengths: UInt64 = 0
+        // Exact names first, so that one length check can skip them all.
+        let ordered = matchers.filter(\.isExact) + matchers.filter { !$0.isExact }
+        for matcher in ordered {
             let kind: Kind
             let pieces: [[UInt8]]
             switch matcher.kind {
@@ -326,6 +339,7 @@ struct ByteMatchers: Sendable {
             case let .glob(globParts): (kind, pieces) = (.glob, globParts.map { Array($0.utf8) })
             }
             entries.append(Entry(kind: kind, firstPart: Int32(parts.count), partCount: Int32(pieces.count)))
+            if kind == .exact { exactLengths |= 1 << UInt64(min(pieces[0].count, 63)) }
             for piece in pieces {
                 parts.append(Part(start: Int32(text.count), count: Int32(piece.count)))
                 text.append(contentsOf: piece)
@@ -340,6 +354,8 @@ struct ByteMatchers: Sendable {
         guard text.allSatisfy({ $0 < 0x80 }) else { return nil }
         self.text = text
         self.entries = entries
+        self.exactCount = entries.prefix { $0.kind == .exact }.count
+        self.exactLengths = exactLengths
         self.parts = parts
         self.firstBytes = everyFirstKnown ? (low, high) : nil
     }
@@ -349,7 +365,8 @@ struct ByteMatchers: Sendable {
         text.withUnsafeBufferPointer { text in
             parts.withUnsafeBufferPointer { parts in
                 entries.withUnsafeBufferPointer { entries in
-                    for entry in entries where Self.matches(entry, name, text, parts) { return true }
+                    let start = exactLengths >> UInt64(min(name.count, 63)) & 1 == 0 ? exactCount : 0
+                    for index in start..<entries.count where Self.matches(entries[index], name, text, parts) { return true }
                     return false
                 }
             }
