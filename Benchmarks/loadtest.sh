@@ -6,14 +6,18 @@
 # collector unreachable, comparing the demo's peak RSS with the queue bound.
 #
 # usage: Benchmarks/loadtest.sh
-#   LOADTEST_DURATION=10       seconds per wrk run
-#   LOADTEST_ROUNDS=2          off/on pairs per endpoint
+#   LOADTEST_DURATION=6        seconds per wrk run
+#   LOADTEST_ROUNDS=4          off/on pairs per endpoint
+#
+# The host's speed drifts by 10-30% over minutes on a shared machine: many
+# short alternating rounds cancel more of that drift than a few long ones,
+# and each round's own on/off ratio is printed so that a drifting round shows.
 #   LOADTEST_DEAD_DURATION=60  seconds of load with the collector unreachable
 #   LOADTEST_CONNECTIONS=32
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-duration="${LOADTEST_DURATION:-10}"
-rounds="${LOADTEST_ROUNDS:-2}"
+duration="${LOADTEST_DURATION:-6}"
+rounds="${LOADTEST_ROUNDS:-4}"
 dead_duration="${LOADTEST_DEAD_DURATION:-60}"
 connections="${LOADTEST_CONNECTIONS:-32}"
 queue_bytes=$((64 * 1024 * 1024))
@@ -70,7 +74,7 @@ drive() {
     ' "$work/wrk.txt"
 }
 
-declare -A sum_rps sum_p50 sum_p99
+declare -A sum_rps sum_p50 sum_p99 round_rps
 for mode in off on; do for endpoint in get post; do
     sum_rps[$mode$endpoint]=0; sum_p50[$mode$endpoint]=0; sum_p99[$mode$endpoint]=0
 done; done
@@ -87,6 +91,7 @@ for round in $(seq 1 "$rounds"); do
             if [ "$endpoint" = get ]; then result="$(drive get.lua /orders/42 "$duration")"; else result="$(drive post.lua /orders "$duration")"; fi
             read -r rps p50 p99 <<< "$result"
             echo "  round $round  $mode  $endpoint  $rps req/s  p50 ${p50} ms  p99 ${p99} ms"
+            round_rps[$mode$endpoint]="$rps"
             sum_rps[$mode$endpoint]="$(echo "${sum_rps[$mode$endpoint]} + $rps" | bc -l)"
             sum_p50[$mode$endpoint]="$(echo "${sum_p50[$mode$endpoint]} + $p50" | bc -l)"
             sum_p99[$mode$endpoint]="$(echo "${sum_p99[$mode$endpoint]} + $p99" | bc -l)"
@@ -98,6 +103,8 @@ for round in $(seq 1 "$rounds"); do
             sed -n 's/.*stopped; /          events: /p' "$work/err"
         fi
     done
+    printf "          round %s on/off: get %.3f, post %.3f\n" "$round" \
+        "$(echo "${round_rps[onget]} / ${round_rps[offget]}" | bc -l)" "$(echo "${round_rps[onpost]} / ${round_rps[offpost]}" | bc -l)"
 done
 
 echo

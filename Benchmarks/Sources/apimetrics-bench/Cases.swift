@@ -220,12 +220,23 @@ struct Bench {
         return try await export("export.http", exporter: .http(endpoint: "http://127.0.0.1:\(port)/v1/events"))
     }
 
-    func wireParse() throws -> CaseResult {
-        let metrics = try makeMetrics(bodies: false)
+    /// With `shedding`, the queue is full and stays so (nothing drains it):
+    /// every exchange is counted as dropped and not captured, as at
+    /// saturation, and what is left is the tap's reading of the stream.
+    func wireParse(shedding: Bool = false) throws -> CaseResult {
+        let metrics: APIMetrics
+        if shedding {
+            var config = APIMetricsConfiguration(service: "bench", exporters: [.custom(DiscardingExporter())])
+            config.queue = .init(maxEvents: 1, maxBytes: 1 << 30)
+            metrics = try APIMetrics(configuration: config)
+        } else {
+            metrics = try makeMetrics(bodies: false)
+        }
         let stream = Fixtures.keepAliveStream(count: 100)
         let bytesPerStream = stream.reduce(0) { $0 + $1.request.count + $1.response.count }
-        var result = harness.measure("wire.parse", opsPerSample: quick ? 1 : 20,
-                                     between: { BenchmarkHooks.drainQueue(of: metrics) }) { count in
+        let name = shedding ? "wire.parse.shed" : "wire.parse"
+        var result = harness.measure(name, opsPerSample: quick ? 1 : 20,
+                                     between: { if !shedding { BenchmarkHooks.drainQueue(of: metrics) } }) { count in
             for _ in 0..<count {
                 let tap = WireTap(recorder: metrics.recorder, clientAddress: "127.0.0.1")
                 for (request, response) in stream {

@@ -32,6 +32,7 @@ let cases: [(String, () async throws -> CaseResult)] = [
     ("export.file", { try await bench.exportFile() }),
     ("export.http", { try await bench.exportHTTP() }),
     ("wire.parse", { try bench.wireParse() }),
+    ("wire.parse.shed", { try bench.wireParse(shedding: true) }),
 ]
 
 #if DEBUG
