@@ -19,9 +19,8 @@ struct HTTPStreamParser {
     }
 
     struct Head {
-        /// Request: the method and the target, as sent.
+        /// Request: the method as sent (the common ones are literals).
         var method = ""
-        var target = ""
         /// Response: the status code, read once from its three digits.
         var status = 0
         /// The head's fields as read, valid only while its event is handled
@@ -38,6 +37,16 @@ struct HTTPStreamParser {
         var upgradeFields = 0
         /// The first Content-Length, when it is plain digits.
         var plainContentLength: Int?
+        /// Whether every field was kept; `false` when the parser was told not
+        /// to collect them (the exchange is being shed) and kept only those
+        /// that decide framing.
+        var hasAllFields = true
+
+        /// Request: the target as sent, made into a string only when asked
+        /// (a shed exchange never asks); only while the event is handled.
+        func makeTarget() -> String {
+            fields?.makeTarget() ?? ""
+        }
 
         /// The fields as the core's list, made in one go (two allocations of
         /// exactly the size needed); only while the event is handled.
@@ -109,6 +118,10 @@ struct HTTPStreamParser {
     /// The fields of the head being read; made on the first message, so
     /// that the empty parser a caller swaps in costs nothing.
     private var scratch: HeadScratch?
+    /// Whether the fields of the messages that start now are kept. When
+    /// `false` (the tap is shedding exchanges), only those that decide
+    /// framing are: the head is still read whole, and nothing else copied.
+    var collectsFields = true
 
     /// Whether the parser stopped for good (failure or switched protocols).
     var isStopped: Bool {
@@ -308,12 +321,12 @@ struct HTTPStreamParser {
                 return
             }
             head = parsed
+            head?.fields = scratch
             state = .headers
         case .headers:
             headSize += bytes.count + 2
             if bytes.isEmpty {
-                guard var head = self.head.take() else { return }
-                head.fields = scratch
+                guard let head = self.head.take() else { return }
                 let framing = emit(.head(head))
                 if case .done = state { return }
                 begin(framing, emit: emit)
@@ -331,8 +344,14 @@ struct HTTPStreamParser {
             }
             let name = UnsafeBufferPointer(start: base, count: field.name.count)
             let value = UnsafeBufferPointer(start: base + field.value.lowerBound, count: field.value.count)
-            switch Self.framingName(name) {
+            let framingName = Self.framingName(name)
+            switch framingName {
             case .none:
+                guard collectsFields else {
+                    head?.hasAllFields = false
+                    return
+                }
+            case .connection:
                 break
             case .contentLength:
                 if head?.contentLengthFields == 0 { head?.plainContentLength = Self.plainDecimal(value) }
@@ -434,9 +453,10 @@ struct HTTPStreamParser {
             guard firstSpace > 0, secondSpace > firstSpace + 1,
                   isVersion(base + secondSpace + 1, count - secondSpace - 1) else { return nil }
             for index in 0..<firstSpace where !HeaderName.isTokenByte(base[index]) { return nil }
-            return Head(method: Self.text(UnsafeBufferPointer(start: base, count: firstSpace)),
-                        target: String(decoding: UnsafeBufferPointer(start: base + firstSpace + 1, count: secondSpace - firstSpace - 1),
-                                       as: UTF8.self))
+            // The target is kept as bytes: a string is made only for an
+            // exchange that is captured.
+            scratch?.setTarget(UnsafeBufferPointer(start: base + firstSpace + 1, count: secondSpace - firstSpace - 1))
+            return Head(method: Self.text(UnsafeBufferPointer(start: base, count: firstSpace)))
         case .response:
             guard isVersion(base, firstSpace) else { return nil }
             let statusEnd = secondSpace >= 0 ? secondSpace : count
@@ -479,9 +499,10 @@ struct HTTPStreamParser {
         return String(decoding: buffer, as: UTF8.self)
     }
 
-    /// The three header names that decide how a body is framed.
+    /// The header names that decide how a body is framed (Connection, with
+    /// Upgrade, decides whether the protocol may switch).
     enum FramingName {
-        case contentLength, transferEncoding, upgrade
+        case contentLength, transferEncoding, upgrade, connection
     }
 
     /// Which framing name `name` is, if any (any case), from its length and
@@ -508,6 +529,9 @@ struct HTTPStreamParser {
         case 7:
             // "upgr" and "rade"
             return half(0) == 0x7267_7075 && half(3) == 0x6564_6172 ? .upgrade : nil
+        case 10:
+            // "connecti" and "nnection"
+            return word(0) == 0x6974_6365_6E6E_6F63 && word(2) == 0x6E6F_6974_6365_6E6E ? .connection : nil
         default:
             return nil
         }
@@ -649,6 +673,8 @@ final class HeadScratch {
     private var spanCapacity: Int
     /// The number of fields held.
     private(set) var count = 0
+    /// A request's target, kept until its head is handled.
+    private var target: [UInt8] = []
 
     init(byteCapacity: Int = 1024, spanCapacity: Int = 16) {
         self.byteCapacity = byteCapacity
@@ -665,6 +691,7 @@ final class HeadScratch {
     func removeAll() {
         byteCount = 0
         count = 0
+        target.removeAll(keepingCapacity: true)
     }
 
     func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
@@ -678,6 +705,15 @@ final class HeadScratch {
             valueLength: UInt32(truncatingIfNeeded: value.count)))
         byteCount = needed
         count += 1
+    }
+
+    func setTarget(_ bytes: UnsafeBufferPointer<UInt8>) {
+        target.removeAll(keepingCapacity: true)
+        target.append(contentsOf: bytes)
+    }
+
+    func makeTarget() -> String {
+        String(decoding: target, as: UTF8.self)
     }
 
     func makeHeaderFields() -> HeaderFields {

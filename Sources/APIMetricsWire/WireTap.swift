@@ -68,6 +68,9 @@ public final class WireTap: Sendable {
         var responses: HTTPStreamParser
         var pending: [Pending] = []
         var receiving: ActiveExchange?
+        /// Whether the request whose body is being read was shed: a failure
+        /// now belongs to it (already counted), not to a new exchange.
+        var isReceivingShed = false
         var requestStart: CaptureInstant?
         var isInterim = false
         var isHoldingInbound = false
@@ -202,6 +205,9 @@ public final class WireTap: Sendable {
         // as it is read, with the state at hand: no list of events, no copies.
         var parser = HTTPStreamParser(role: .request)
         swap(&parser, &state.requests)
+        // While the queue is full the exchanges that start now are shed:
+        // their fields need not be copied (those that decide framing are).
+        parser.collectsFields = !recorder.isQueueFull
         let consumed = parser.feed(bytes) { handleRequest($0, &state) }
         swap(&parser, &state.requests)
         if state.isHoldingInbound && consumed < bytes.count {
@@ -227,20 +233,21 @@ public final class WireTap: Sendable {
             state.requestStart = .now()
         case let .head(head):
             let exchange: ActiveExchange?
-            if recorder.isQueueFull {
+            if recorder.isQueueFull || !head.hasAllFields {
                 // It would be dropped when it finishes: count the drop now and
                 // skip the capture (no copy of fields or body).
                 recorder.countDroppedExchange()
                 exchange = nil
             } else {
                 exchange = recorder.begin(
-                    RequestHead(method: head.method, target: head.target, headers: head.makeHeaders(), clientAddress: clientAddress),
+                    RequestHead(method: head.method, target: head.makeTarget(), headers: head.makeHeaders(), clientAddress: clientAddress),
                     startedAt: state.requestStart)
             }
             state.requestStart = nil
             let awaitsSwitch = Self.awaitsSwitch(head)
             state.pending.append(Pending(exchange: exchange, method: head.method, awaitsSwitch: awaitsSwitch))
             state.receiving = exchange
+            state.isReceivingShed = exchange == nil
             if awaitsSwitch {
                 state.isHoldingInbound = true
                 return .switched
@@ -250,20 +257,24 @@ public final class WireTap: Sendable {
             state.receiving?.recordRequestBody(bytes)
         case .end:
             state.receiving = nil
+            state.isReceivingShed = false
         case let .failure(reason, partial):
             let error = WireError.malformedRequest(reason)
             if let receiving = state.receiving {
                 receiving.reportError(error)
+            } else if state.isReceivingShed {
+                // The request was shed and counted; its failure goes with it.
             } else {
                 // No whole head was read: record what arrived, so that the
                 // server's error response has an exchange to belong to.
                 let exchange = recorder.begin(
-                    RequestHead(method: partial?.method ?? "INVALID", target: partial?.target ?? "", clientAddress: clientAddress),
+                    RequestHead(method: partial?.method ?? "INVALID", target: partial?.makeTarget() ?? "", clientAddress: clientAddress),
                     startedAt: state.requestStart)
                 exchange.reportError(error)
                 state.pending.append(Pending(exchange: exchange, method: "INVALID"))
             }
             state.receiving = nil
+            state.isReceivingShed = false
             state.requestStart = nil
         }
         return .none
@@ -275,6 +286,8 @@ public final class WireTap: Sendable {
         guard !state.responses.isStopped else { return }
         var parser = HTTPStreamParser(role: .response)
         swap(&parser, &state.responses)
+        // Response fields are kept only when an exchange waiting for one was captured.
+        parser.collectsFields = state.pending.contains { $0.exchange != nil }
         parser.feed(bytes) { handleResponse($0, &state) }
         swap(&parser, &state.responses)
     }
@@ -319,8 +332,15 @@ public final class WireTap: Sendable {
                 return .none
             }
             guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return .none }
+            let isNewest = index == state.pending.count - 1
             let finished = state.pending.remove(at: index)
-            guard let exchange = finished.exchange else { return .none }
+            guard let exchange = finished.exchange else {
+                // The request being read is always the newest pending one:
+                // if it was this shed exchange, what still arrives of it is
+                // no longer its.
+                if isNewest { state.isReceivingShed = false }
+                return .none
+            }
             exchange.finish()
             if exchange === state.receiving { state.receiving = nil }
         case let .failure(reason, _):

@@ -160,6 +160,34 @@ struct WireTapTests {
         #expect(harness.counters.droppedQueueFull.load(ordering: .relaxed) == 3)
     }
 
+    /// Shedding reads the stream exactly as capturing does (only the
+    /// fields that decide framing are kept): on real traffic and on fuzzed
+    /// streams, a tap whose queue is full counts as many exchanges as a tap
+    /// that captures them all, and captures none.
+    @Test func aSheddingTapFramesEveryStreamAsACapturingOne() {
+        var generator = SplitMix(seed: 0x5EED)
+        var streams = wireCases.map(\.1)
+        for iteration in 0..<10_000 { streams.append(fuzzStream(iteration, using: &generator)) }
+        let capturing = WireHarness(bodyLimit: 64)
+        let shedding = WireHarness(bodyLimit: 64, queueItems: 1)
+        // Fill the queue: one exchange queued, the next refused.
+        WireFuzzing.play([.inbound("GET /a HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"),
+                          .inbound("GET /b HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close],
+                         into: WireTap(recorder: shedding.recorder), split: .whole)
+        #expect(shedding.recorder.isQueueFull)
+        for (index, steps) in streams.enumerated() {
+            let split = WireSplit.random(UInt64(index) + 1)
+            let captured = capturing.play(steps, split: split).count
+            let before = shedding.counters.recorded.load(ordering: .relaxed)
+            let tap = WireTap(recorder: shedding.recorder, clientAddress: "127.0.0.1")
+            WireFuzzing.play(steps, into: tap, split: split)
+            let counted = shedding.counters.recorded.load(ordering: .relaxed) - before
+            #expect(counted == captured, "stream \(index): \(steps) → \(capturing.play(steps, split: split))")
+            #expect(shedding.queue.count == 1, "stream \(index)")
+            if counted != captured { return }
+        }
+    }
+
     @Test func tokenBytesAreExactlyRFC9110s() {
         let tokens = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
         for value in 0...255 {
