@@ -27,20 +27,10 @@ struct HTTPStreamParser {
         /// (the parser reuses the memory for the next message): the list is
         /// made from them only when asked, so that a head whose exchange is
         /// shed (the queue is full) costs no copy of its fields.
-        fileprivate(set) var fields: HeadScratch?
+        var fields: HeadScratch?
 
-        /// The fields that decide framing, counted as the head is read, so
-        /// that the usual head (none of them, or one plain Content-Length)
-        /// is framed without looking anything up.
-        var contentLengthFields = 0
-        var transferEncodingFields = 0
-        var upgradeFields = 0
-        /// The first Content-Length, when it is plain digits.
-        var plainContentLength: Int?
-        /// Whether every field was kept; `false` when the parser was told not
-        /// to collect them (the exchange is being shed) and kept only those
-        /// that decide framing.
-        var hasAllFields = true
+        /// The fields that decide framing, counted as the head is read.
+        var counts = FieldCounts()
 
         /// Request: the target as sent, made into a string only when asked
         /// (a shed exchange never asks); only while the event is handled.
@@ -59,6 +49,23 @@ struct HTTPStreamParser {
         func values(_ name: String) -> [String] {
             makeHeaders().values(for: name)
         }
+    }
+
+    /// The fields that decide framing, counted as a head is read, so that
+    /// the usual head (none of them, or one plain Content-Length) is framed
+    /// without looking anything up. Kept by the parser while the head is
+    /// read (plain integers, not fields of the optional head, whose every
+    /// change would copy it) and handed over with the head.
+    struct FieldCounts {
+        var contentLength = 0
+        var transferEncoding = 0
+        var upgrade = 0
+        /// The first Content-Length, when it is plain digits.
+        var plainContentLength: Int?
+        /// Whether every field was kept; `false` when the parser was told
+        /// not to collect them (the exchange is being shed) and kept only
+        /// those that decide framing.
+        var hasAllFields = true
     }
 
     /// How the body of the message whose head was just read is framed.
@@ -118,6 +125,7 @@ struct HTTPStreamParser {
     /// The fields of the head being read; made on the first message, so
     /// that the empty parser a caller swaps in costs nothing.
     private var scratch: HeadScratch?
+    private var counts = FieldCounts()
     /// Whether the fields of the messages that start now are kept. When
     /// `false` (the tap is shedding exchanges), only those that decide
     /// framing are: the head is still read whole, and nothing else copied.
@@ -178,6 +186,7 @@ struct HTTPStreamParser {
                 line.removeAll(keepingCapacity: true)
                 headSize = 0
                 if let scratch { scratch.removeAll() } else { scratch = HeadScratch() }
+                counts = FieldCounts()
             case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd:
                 if line.isEmpty {
                     // Every whole line in this chunk (the usual case: a head
@@ -321,12 +330,12 @@ struct HTTPStreamParser {
                 return
             }
             head = parsed
-            head?.fields = scratch
             state = .headers
         case .headers:
             headSize += bytes.count + 2
             if bytes.isEmpty {
-                guard let head = self.head.take() else { return }
+                guard var head = self.head.take() else { return }
+                head.counts = counts
                 let framing = emit(.head(head))
                 if case .done = state { return }
                 begin(framing, emit: emit)
@@ -348,18 +357,18 @@ struct HTTPStreamParser {
             switch framingName {
             case .none:
                 guard collectsFields else {
-                    head?.hasAllFields = false
+                    counts.hasAllFields = false
                     return
                 }
             case .connection:
                 break
             case .contentLength:
-                if head?.contentLengthFields == 0 { head?.plainContentLength = Self.plainDecimal(value) }
-                head?.contentLengthFields += 1
+                if counts.contentLength == 0 { counts.plainContentLength = Self.plainDecimal(value) }
+                counts.contentLength += 1
             case .transferEncoding:
-                head?.transferEncodingFields += 1
+                counts.transferEncoding += 1
             case .upgrade:
-                head?.upgradeFields += 1
+                counts.upgrade += 1
             }
             scratch?.append(name: name, value: value)
         case .chunkSize:
@@ -456,7 +465,7 @@ struct HTTPStreamParser {
             // The target is kept as bytes: a string is made only for an
             // exchange that is captured.
             scratch?.setTarget(UnsafeBufferPointer(start: base + firstSpace + 1, count: secondSpace - firstSpace - 1))
-            return Head(method: Self.text(UnsafeBufferPointer(start: base, count: firstSpace)))
+            return Head(method: Self.text(UnsafeBufferPointer(start: base, count: firstSpace)), fields: scratch)
         case .response:
             guard isVersion(base, firstSpace) else { return nil }
             let statusEnd = secondSpace >= 0 ? secondSpace : count
@@ -468,7 +477,7 @@ struct HTTPStreamParser {
                 status = status * 10 + Int(digit)
             }
             guard status >= 100 else { return nil }
-            return Head(status: status)
+            return Head(status: status, fields: scratch)
         }
     }
 
@@ -572,10 +581,10 @@ struct HTTPStreamParser {
     /// The framing of a request body (RFC 9112 §6.3).
     static func requestFraming(_ head: Head) -> Framing {
         // Most requests carry neither header: counted as they were read.
-        if head.transferEncodingFields == 0 && head.contentLengthFields == 0 {
+        if head.counts.transferEncoding == 0 && head.counts.contentLength == 0 {
             return .none
         }
-        if head.transferEncodingFields > 0 {
+        if head.counts.transferEncoding > 0 {
             let codings = head.values("transfer-encoding")
             return lastCoding(codings) == "chunked" ? .chunked : .invalid("a request transfer coding other than chunked")
         }
@@ -595,10 +604,10 @@ struct HTTPStreamParser {
             return .none
         }
         // The usual answer, one Content-Length of plain digits, read with the head.
-        if head.contentLengthFields == 1, head.transferEncodingFields == 0, let length = head.plainContentLength {
+        if head.counts.contentLength == 1, head.counts.transferEncoding == 0, let length = head.counts.plainContentLength {
             return .length(length)
         }
-        if head.transferEncodingFields > 0 {
+        if head.counts.transferEncoding > 0 {
             let codings = head.values("transfer-encoding")
             return lastCoding(codings) == "chunked" ? .chunked : .untilClose
         }
@@ -674,24 +683,28 @@ final class HeadScratch {
     /// The number of fields held.
     private(set) var count = 0
     /// A request's target, kept until its head is handled.
-    private var target: [UInt8] = []
+    private var target: UnsafeMutablePointer<UInt8>
+    private var targetCapacity = 256
+    private var targetCount = 0
 
     init(byteCapacity: Int = 1024, spanCapacity: Int = 16) {
         self.byteCapacity = byteCapacity
         self.spanCapacity = spanCapacity
         bytes = .allocate(capacity: byteCapacity)
         spans = .allocate(capacity: spanCapacity)
+        target = .allocate(capacity: targetCapacity)
     }
 
     deinit {
         bytes.deallocate()
         spans.deallocate()
+        target.deallocate()
     }
 
     func removeAll() {
         byteCount = 0
         count = 0
-        target.removeAll(keepingCapacity: true)
+        targetCount = 0
     }
 
     func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
@@ -708,12 +721,17 @@ final class HeadScratch {
     }
 
     func setTarget(_ bytes: UnsafeBufferPointer<UInt8>) {
-        target.removeAll(keepingCapacity: true)
-        target.append(contentsOf: bytes)
+        if bytes.count > targetCapacity {
+            target.deallocate()
+            targetCapacity = max(bytes.count, targetCapacity * 2)
+            target = .allocate(capacity: targetCapacity)
+        }
+        if let source = bytes.baseAddress { target.initialize(from: source, count: bytes.count) }
+        targetCount = bytes.count
     }
 
     func makeTarget() -> String {
-        String(decoding: target, as: UTF8.self)
+        String(decoding: UnsafeBufferPointer(start: target, count: targetCount), as: UTF8.self)
     }
 
     func makeHeaderFields() -> HeaderFields {

@@ -107,7 +107,7 @@ public final class WireTap: Sendable {
     /// are held until the response says.
     private static func awaitsSwitch(_ head: HTTPStreamParser.Head) -> Bool {
         if head.method == "CONNECT" { return true }
-        guard head.upgradeFields > 0 else { return false }
+        guard head.counts.upgrade > 0 else { return false }
         return head.values("connection").contains { $0.lowercased().contains("upgrade") }
     }
 
@@ -233,7 +233,7 @@ public final class WireTap: Sendable {
             state.requestStart = .now()
         case let .head(head):
             let exchange: ActiveExchange?
-            if recorder.isQueueFull || !head.hasAllFields {
+            if recorder.isQueueFull || !head.counts.hasAllFields {
                 // It would be dropped when it finishes: count the drop now and
                 // skip the capture (no copy of fields or body).
                 recorder.countDroppedExchange()
