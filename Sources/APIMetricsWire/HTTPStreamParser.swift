@@ -322,6 +322,7 @@ struct HTTPStreamParser {
         _ = emit(.failure(reason, partial: partial))
     }
 
+    @inline(__always)
     private mutating func lineCompleted(_ bytes: UnsafeBufferPointer<UInt8>, emit: Emit) {
         switch state {
         case .startLine:
@@ -351,8 +352,8 @@ struct HTTPStreamParser {
                 fail("more than \(limits.headerCount) header fields", emit: emit)
                 return
             }
-            let name = UnsafeBufferPointer(start: base, count: field.name.count)
-            let value = UnsafeBufferPointer(start: base + field.value.lowerBound, count: field.value.count)
+            let name = UnsafeBufferPointer(start: base, count: field.nameEnd)
+            let value = UnsafeBufferPointer(start: base + field.valueStart, count: field.valueEnd - field.valueStart)
             let framingName = Self.framingName(name)
             switch framingName {
             case .none:
@@ -546,18 +547,21 @@ struct HTTPStreamParser {
         }
     }
 
-    /// Where the name and the value (without surrounding whitespace) lie,
-    /// as offsets in `buffer`.
-    private func parseField(_ buffer: UnsafeBufferPointer<UInt8>) -> (name: Range<Int>, value: Range<Int>)? {
+    /// Where the name ends (at the colon) and where the value, without the
+    /// whitespace around it, starts and ends, as offsets in `buffer`; `nil`
+    /// when the name is empty or not a token, or there is no colon.
+    @inline(__always)
+    private func parseField(_ buffer: UnsafeBufferPointer<UInt8>) -> (nameEnd: Int, valueStart: Int, valueEnd: Int)? {
+        guard let base = buffer.baseAddress else { return nil }
         let count = buffer.count
         var colon = 0
-        while colon < count && HeaderName.isTokenByte(buffer[colon]) { colon += 1 }
-        guard colon > 0, colon < count, buffer[colon] == UInt8(ascii: ":") else { return nil }
-        var start = colon + 1
+        while colon < count && HeaderName.isTokenByte(base[colon]) { colon &+= 1 }
+        guard colon > 0, colon < count, base[colon] == UInt8(ascii: ":") else { return nil }
+        var start = colon &+ 1
         var end = count
-        while start < end, buffer[start] == 0x20 || buffer[start] == 0x09 { start += 1 }
-        while end > start, buffer[end - 1] == 0x20 || buffer[end - 1] == 0x09 { end -= 1 }
-        return (0..<colon, start..<end)
+        while start < end, base[start] == 0x20 || base[start] == 0x09 { start &+= 1 }
+        while end > start, base[end &- 1] == 0x20 || base[end &- 1] == 0x09 { end &-= 1 }
+        return (colon, start, end)
     }
 
     private func parseHex(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
