@@ -136,10 +136,14 @@ struct NameSet: Sendable {
     func matches(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let byteMatchers else { return matches(String(decoding: bytes, as: UTF8.self)) }
         if let firstBytes = byteMatchers.firstBytes, let first = bytes.first, first < 0x80 {
-            // An ASCII first byte lowercases to its ASCII fold, whatever follows.
+            // An ASCII byte lowercases to its ASCII fold, whatever follows.
             let folded = HeaderFields.lowercasedASCII(first)
             let needed = folded < 64 ? firstBytes.low >> UInt64(folded) : firstBytes.high >> UInt64(folded - 64)
             if needed & 1 == 0 { return false }
+            if let prefixes = byteMatchers.prefixes, bytes.count >= 2, bytes[1] < 0x80 {
+                let prefix = UInt16(folded) | UInt16(HeaderFields.lowercasedASCII(bytes[1])) << 8
+                if !prefixes.contains(prefix) { return false }
+            }
         }
         for byte in bytes where byte >= 0x80 { return matches(String(decoding: bytes, as: UTF8.self)) }
         return byteMatchers.matchAny(bytes)
@@ -319,6 +323,10 @@ struct ByteMatchers: Sendable {
     /// them needs a given ASCII first byte: then most names (a browser's
     /// user agent against probes' names) are answered from their first byte.
     let firstBytes: (low: UInt64, high: UInt64)?
+    /// The first two bytes each matcher needs (lowercase ASCII, the first in
+    /// the low byte), when every one of them needs two known bytes: paths
+    /// all start with `/`, and it is their second byte that tells them apart.
+    let prefixes: [UInt16]?
 
     /// `nil` when a matcher is not ASCII: names are then matched as strings.
     init?(_ matchers: [FieldMatcher]) {
@@ -327,6 +335,7 @@ struct ByteMatchers: Sendable {
         var parts: [Part] = []
         var low: UInt64 = 0, high: UInt64 = 0
         var everyFirstKnown = true
+        var prefixes: [UInt16]? = []
         var exactLengths: UInt64 = 0
         // Exact names first, so that one length check can skip them all.
         let ordered = matchers.filter(\.isExact) + matchers.filter { !$0.isExact }
@@ -347,8 +356,15 @@ struct ByteMatchers: Sendable {
             // A matcher that can start anywhere, or matches only the empty name.
             if kind == .contains || (pieces.first?.isEmpty ?? true) {
                 everyFirstKnown = false
-            } else if let first = pieces.first?.first, first < 0x80 {
+                prefixes = nil
+            } else if let firstPart = pieces.first, let first = firstPart.first, first < 0x80 {
                 if first < 64 { low |= 1 << UInt64(first) } else { high |= 1 << UInt64(first - 64) }
+                if firstPart.count >= 2 {
+                    let prefix = UInt16(first) | UInt16(firstPart[1]) << 8
+                    if prefixes?.contains(prefix) == false { prefixes?.append(prefix) }
+                } else {
+                    prefixes = nil
+                }
             }
         }
         guard text.allSatisfy({ $0 < 0x80 }) else { return nil }
@@ -358,6 +374,7 @@ struct ByteMatchers: Sendable {
         self.exactLengths = exactLengths
         self.parts = parts
         self.firstBytes = everyFirstKnown ? (low, high) : nil
+        self.prefixes = prefixes
     }
 
     /// Whether any matcher matches `name`, which must be ASCII.
