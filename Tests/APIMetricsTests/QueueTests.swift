@@ -20,6 +20,23 @@ struct QueueTests {
         #expect(queue.count == 2)
     }
 
+    /// The flag adapters read to shed early: set by a push refused for room,
+    /// cleared by the drain that makes room, never set by a closed queue.
+    @Test func saysItIsRefusingFromARefusedPushUntilADrain() {
+        let queue = EventQueue(maxItems: 2, maxBytes: 1 << 20)
+        #expect(queue.push(record(0), bytes: 10) && queue.push(record(1), bytes: 10))
+        #expect(!queue.isRefusing)
+        #expect(!queue.push(record(2), bytes: 10))
+        #expect(queue.isRefusing)
+        #expect(queue.drain(limit: 0).isEmpty)
+        #expect(queue.isRefusing)
+        #expect(queue.drain(limit: 1).count == 1)
+        #expect(!queue.isRefusing)
+        queue.close()
+        #expect(!queue.push(record(3), bytes: 10))
+        #expect(!queue.isRefusing)
+    }
+
     @Test func refusesPastTheByteBound() {
         let queue = EventQueue(maxItems: 100, maxBytes: 1000)
         #expect(queue.push(record(0), bytes: 600))
