@@ -54,6 +54,10 @@ actor BatchSender {
     /// deadline passes; then closes the exporters.
     func run() async {
         guard !hasFinished else { return }
+        // The batch being exported while the next one is processed: the
+        // exporters' waiting (an HTTP round trip) overlaps the processing
+        // thread's work. One export at a time, in order.
+        var exporting: Task<Void, Never>?
         var lastFlush = Clock.monotonicNanoseconds()
         let intervalNanos = flushInterval.nanosecondsClamped
         while true {
@@ -70,12 +74,14 @@ actor BatchSender {
             if queue.count >= batchSize || due || stopping {
                 let items = queue.drain(limit: batchSize)
                 lastFlush = Clock.monotonicNanoseconds()
-                if !items.isEmpty {
-                    await deliver(items)
+                if !items.isEmpty, let batch = await process(items) {
+                    await exporting?.value
+                    exporting = Task { await self.export(batch) }
                 }
             }
             if stopping && queue.count == 0 { break }
         }
+        await exporting?.value
         let left = queue.drain(limit: .max).count
         if left > 0 {
             unsentAtShutdown += left
@@ -87,12 +93,18 @@ actor BatchSender {
         hasFinished = true
     }
 
-    private func deliver(_ items: [QueuedItem]) async {
+    /// Turns queued items into events on the processing thread; `nil` when
+    /// nothing is left to export.
+    private func process(_ items: [QueuedItem]) async -> EventProcessor.Batch? {
         let batch = await runner.process(items)
-        let events = batch.events, entities = batch.entities, skipped = batch.skipped
         counters.processed.add(items.count, ordering: .relaxed)
-        if skipped > 0 { counters.skipped.add(skipped, ordering: .relaxed) }
-        guard !events.isEmpty || !entities.isEmpty else { return }
+        if batch.skipped > 0 { counters.skipped.add(batch.skipped, ordering: .relaxed) }
+        return batch.events.isEmpty && batch.entities.isEmpty ? nil : batch
+    }
+
+    /// Delivers one processed batch to every exporter.
+    private func export(_ batch: EventProcessor.Batch) async {
+        let events = batch.events, entities = batch.entities
         var unsentInBatch = 0
         for index in slots.indices {
             let delivered = await deliver(events, entities, toSlot: index)
