@@ -588,6 +588,10 @@ struct HTTPStreamParser {
         if head.counts.transferEncoding == 0 && head.counts.contentLength == 0 {
             return .none
         }
+        // The usual body: one Content-Length of plain digits, read with the head.
+        if head.counts.contentLength == 1, head.counts.transferEncoding == 0, let length = head.counts.plainContentLength {
+            return .length(length)
+        }
         if head.counts.transferEncoding > 0 {
             let codings = head.values("transfer-encoding")
             return lastCoding(codings) == "chunked" ? .chunked : .invalid("a request transfer coding other than chunked")
