@@ -90,7 +90,7 @@ public final class ActiveExchange: Sendable {
         case value(Rare)
     }
 
-    init(recorder: Recorder, head: RequestHead, direction: ExchangeDirection, id: EventID, startedAt: CaptureInstant) {
+    init(recorder: Recorder, head: consuming RequestHead, direction: ExchangeDirection, id: EventID, startedAt: CaptureInstant) {
         let bodyLimit = recorder.bodyLimit
         self.recorder = recorder
         self.id = id
@@ -102,9 +102,11 @@ public final class ActiveExchange: Sendable {
         if direction == .incoming, let value = head.headers["traceparent"] {
             traceID = TraceContext(traceparent: value)?.traceID
         }
+        let requestLimit = Self.limit(bodyLimit, recorder, head.headers)
+        // The head is taken, not copied: its last use.
         self.state = Mutex(State(
             request: head,
-            requestBody: BodyAccumulator(limit: Self.limit(bodyLimit, recorder, head.headers)),
+            requestBody: BodyAccumulator(limit: requestLimit),
             responseBody: BodyAccumulator(limit: bodyLimit),
             traceID: traceID))
     }

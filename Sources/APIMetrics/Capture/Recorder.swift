@@ -34,7 +34,7 @@ public final class Recorder: Sendable {
     ///   - startedAt: when the request's first byte arrived; now by default.
     /// - Returns: the exchange to feed and finish.
     public func begin(
-        _ head: RequestHead, direction: ExchangeDirection = .incoming, startedAt: CaptureInstant? = nil
+        _ head: consuming RequestHead, direction: ExchangeDirection = .incoming, startedAt: CaptureInstant? = nil
     ) -> ActiveExchange {
         ActiveExchange(recorder: self, head: head, direction: direction, id: ids.next(), startedAt: startedAt ?? .now())
     }
