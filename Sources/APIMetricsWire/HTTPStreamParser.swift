@@ -653,12 +653,8 @@ struct HTTPStreamParser {
 }
 
 enum HeaderName {
-    static func equal(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.count == rhs.utf8.count && lhs.lowercased() == rhs.lowercased()
-    }
-
-    /// RFC 9110 token characters: a bit per byte, in four words, so that
-    /// the check is a shift and a mask rather than a chain of comparisons.
+    /// RFC 9110 token characters: a bit per byte of 0-127, in two words, so
+    /// that the check is a shift and a mask rather than a chain of comparisons.
     @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
         // Bits set for ! # $ % & ' * + - . 0-9 (bytes 0-63) and A-Z ^ _ ` a-z | ~ (64-127).
