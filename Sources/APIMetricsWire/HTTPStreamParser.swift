@@ -18,9 +18,21 @@ struct HTTPStreamParser {
         case response
     }
 
+    /// What a response's framing needs to know of the request it answers.
+    enum MethodKind {
+        case other
+        /// `HEAD`: the response has no body, whatever its fields say.
+        case head
+        /// `CONNECT`: a 2xx response switches the connection to a tunnel.
+        case connect
+    }
+
     struct Head {
         /// Request: the method as sent (the common ones are literals).
         var method = ""
+        /// Request: whether the method is one that changes how the response
+        /// is framed, decided once as the start line is read.
+        var methodKind = MethodKind.other
         /// Response: the status code, read once from its three digits.
         var status = 0
         /// The head's fields as read, valid only while its event is handled
@@ -435,14 +447,27 @@ struct HTTPStreamParser {
         let space = UInt8(ascii: " ")
         var firstSpace = -1
         var secondSpace = -1
-        for index in 0..<count {
-            let byte = base[index]
+        var index = 0
+        while index < count {
+            // Eight bytes at a time up to the next byte that needs a look (a
+            // space, a control byte, DEL): most of the line is skipped whole.
+            if index &+ 8 <= count {
+                let stops = Self.startLineStops(UnsafeRawPointer(base + index))
+                if stops == 0 {
+                    index &+= 8
+                    continue
+                }
+                index &+= stops.trailingZeroBitCount &>> 3
+            }
+            let position = index
+            let byte = base[position]
+            index &+= 1
             if byte <= space {
                 if byte == space {
                     if firstSpace < 0 {
-                        firstSpace = index
+                        firstSpace = position
                     } else if secondSpace < 0 {
-                        secondSpace = index
+                        secondSpace = position
                     } else if role == .request {
                         // A request's version holds no space.
                         return nil
@@ -466,7 +491,8 @@ struct HTTPStreamParser {
             // The target is kept as bytes: a string is made only for an
             // exchange that is captured.
             scratch?.setTarget(UnsafeBufferPointer(start: base + firstSpace + 1, count: secondSpace - firstSpace - 1))
-            return Head(method: Self.text(UnsafeBufferPointer(start: base, count: firstSpace)), fields: scratch)
+            let method = Self.method(UnsafeBufferPointer(start: base, count: firstSpace))
+            return Head(method: method.text, methodKind: method.kind, fields: scratch)
         case .response:
             guard isVersion(base, firstSpace) else { return nil }
             let statusEnd = secondSpace >= 0 ? secondSpace : count
@@ -482,31 +508,71 @@ struct HTTPStreamParser {
         }
     }
 
-    /// A method as a string; the common ones are literals, so that no
-    /// string is decoded or validated for them.
-    private static func text(_ buffer: UnsafeBufferPointer<UInt8>) -> String {
-        guard let base = buffer.baseAddress else { return "" }
+    /// A method as a string, and its kind; the common ones are literals, so
+    /// that no string is decoded or validated for them.
+    private static func method(_ buffer: UnsafeBufferPointer<UInt8>) -> (text: String, kind: MethodKind) {
+        guard let base = buffer.baseAddress else { return ("", .other) }
         func equals(_ literal: StaticString) -> Bool {
             literal.utf8CodeUnitCount == buffer.count && memcmp(base, literal.utf8Start, buffer.count) == 0
         }
         switch buffer.count {
         case 3:
-            if equals("GET") { return "GET" }
-            if equals("PUT") { return "PUT" }
+            if equals("GET") { return ("GET", .other) }
+            if equals("PUT") { return ("PUT", .other) }
         case 4:
-            if equals("POST") { return "POST" }
-            if equals("HEAD") { return "HEAD" }
+            if equals("POST") { return ("POST", .other) }
+            if equals("HEAD") { return ("HEAD", .head) }
         case 5:
-            if equals("PATCH") { return "PATCH" }
+            if equals("PATCH") { return ("PATCH", .other) }
         case 6:
-            if equals("DELETE") { return "DELETE" }
+            if equals("DELETE") { return ("DELETE", .other) }
         case 7:
-            if equals("OPTIONS") { return "OPTIONS" }
-            if equals("CONNECT") { return "CONNECT" }
+            if equals("OPTIONS") { return ("OPTIONS", .other) }
+            if equals("CONNECT") { return ("CONNECT", .connect) }
         default:
             break
         }
-        return String(decoding: buffer, as: UTF8.self)
+        return (String(decoding: buffer, as: UTF8.self), .other)
+    }
+
+    /// The bytes of the eight at `pointer` that the start line's scan must
+    /// look at one by one, as the high bit of each: a space or control byte
+    /// (at most 0x20) or DEL. Bytes of 0x80 and above (obs-text) are not
+    /// stops. The arithmetic is done on seven bits, so that no byte's sum
+    /// carries into its neighbour's.
+    @inline(__always)
+    static func startLineStops(_ pointer: UnsafeRawPointer) -> UInt64 {
+        let word = UInt64(littleEndian: pointer.loadUnaligned(as: UInt64.self))
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        // ASCII bytes below 0x21: adding 0x5F to the low seven bits leaves the high bit clear.
+        let belowBang = ~((word & low) &+ 0x5F5F_5F5F_5F5F_5F5F) & ~word & high
+        // DEL: the byte XOR 0x7F is zero.
+        let delta = word ^ low
+        let isDel = ~(((delta & low) &+ low) | delta) & high
+        return belowBang | isDel
+    }
+
+    /// How many of the eight bytes at `pointer`, from the first, are
+    /// letters, digits or `-` (the bytes of almost every field name): 8 when
+    /// all are. The first byte that is not (a colon, a rarer token byte, or
+    /// a byte no name may hold) is then looked at one by one. A byte of 0x80
+    /// or above can carry into the bytes after it, never into those before,
+    /// and is itself not one of these: the count is exact.
+    @inline(__always)
+    static func commonNameBytes(_ pointer: UnsafeRawPointer) -> Int {
+        let word = UInt64(littleEndian: pointer.loadUnaligned(as: UInt64.self))
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let folded = word | 0x2020_2020_2020_2020
+        // a-z once case is folded: at least 0x61 and below 0x7B.
+        let letter = (folded &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(folded &+ 0x0505_0505_0505_0505)
+        // 0-9: at least 0x30 and below 0x3A (on the unfolded byte).
+        let digit = (word &+ 0x5050_5050_5050_5050) & ~(word &+ 0x4646_4646_4646_4646)
+        let delta = word ^ 0x2D2D_2D2D_2D2D_2D2D
+        let dash = ~(((delta & low) &+ low) | delta)
+        let common = (letter | digit | dash) & ~word & high
+        return (~common & high).trailingZeroBitCount &>> 3
     }
 
     /// The header names that decide how a body is framed (Connection, with
@@ -555,6 +621,13 @@ struct HTTPStreamParser {
         guard let base = buffer.baseAddress else { return nil }
         let count = buffer.count
         var colon = 0
+        // The value follows the name, so that eight bytes are there to read
+        // for all but the shortest fields.
+        while colon &+ 8 <= count {
+            let common = Self.commonNameBytes(UnsafeRawPointer(base + colon))
+            colon &+= common
+            if common < 8 { break }
+        }
         while colon < count && HeaderName.isTokenByte(base[colon]) { colon &+= 1 }
         guard colon > 0, colon < count, base[colon] == UInt8(ascii: ":") else { return nil }
         var start = colon &+ 1
@@ -604,11 +677,11 @@ struct HTTPStreamParser {
     }
 
     /// The framing of a response body, given the request's method.
-    static func responseFraming(_ head: Head, requestMethod: String?) -> Framing {
+    static func responseFraming(_ head: Head, requestMethod: MethodKind) -> Framing {
         let status = head.status
         if status == 101 { return .switched }
-        if requestMethod == "CONNECT" && (200..<300).contains(status) { return .switched }
-        if (100..<200).contains(status) || status == 204 || status == 304 || requestMethod == "HEAD" {
+        if requestMethod == .connect && (200..<300).contains(status) { return .switched }
+        if (100..<200).contains(status) || status == 204 || status == 304 || requestMethod == .head {
             return .none
         }
         // The usual answer, one Content-Length of plain digits, read with the head.

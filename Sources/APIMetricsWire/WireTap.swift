@@ -58,7 +58,7 @@ public final class WireTap: Sendable {
     private struct Pending {
         /// `nil` when the exchange was shed because the queue was full.
         var exchange: ActiveExchange?
-        var method: String
+        var method: HTTPStreamParser.MethodKind
         var hasResponseHead = false
         var awaitsSwitch = false
     }
@@ -106,7 +106,7 @@ public final class WireTap: Sendable {
     /// or an Upgrade field that Connection names): then the bytes that follow
     /// are held until the response says.
     private static func awaitsSwitch(_ head: HTTPStreamParser.Head) -> Bool {
-        if head.method == "CONNECT" { return true }
+        if head.methodKind == .connect { return true }
         guard head.counts.upgrade > 0 else { return false }
         return head.values("connection").contains { $0.lowercased().contains("upgrade") }
     }
@@ -230,7 +230,10 @@ public final class WireTap: Sendable {
     private func handleRequest(_ event: HTTPStreamParser.Event, _ state: inout State) -> HTTPStreamParser.Framing {
         switch event {
         case .messageStart:
-            state.requestStart = .now()
+            // A request that starts while the queue is full is most likely
+            // shed: no clock is read for it (should the queue have room by
+            // the end of its head, its exchange starts then).
+            state.requestStart = recorder.isQueueFull ? nil : .now()
         case let .head(head):
             let exchange: ActiveExchange?
             if recorder.isQueueFull || !head.counts.hasAllFields {
@@ -245,7 +248,7 @@ public final class WireTap: Sendable {
             }
             state.requestStart = nil
             let awaitsSwitch = Self.awaitsSwitch(head)
-            state.pending.append(Pending(exchange: exchange, method: head.method, awaitsSwitch: awaitsSwitch))
+            state.pending.append(Pending(exchange: exchange, method: head.methodKind, awaitsSwitch: awaitsSwitch))
             state.receiving = exchange
             state.isReceivingShed = exchange == nil
             if awaitsSwitch {
@@ -271,7 +274,7 @@ public final class WireTap: Sendable {
                     RequestHead(method: partial?.method ?? "INVALID", target: partial?.makeTarget() ?? "", clientAddress: clientAddress),
                     startedAt: state.requestStart)
                 exchange.reportError(error)
-                state.pending.append(Pending(exchange: exchange, method: "INVALID"))
+                state.pending.append(Pending(exchange: exchange, method: .other))
             }
             state.receiving = nil
             state.isReceivingShed = false
@@ -312,7 +315,7 @@ public final class WireTap: Sendable {
             state.pending[index].hasResponseHead = true
             let pending = state.pending[index]
             pending.exchange?.recordResponseHead(ResponseHead(status: status, headers: head.makeHeaders()))
-            let switched = status == 101 || (pending.method == "CONNECT" && (200..<300).contains(status))
+            let switched = status == 101 || (pending.method == .connect && (200..<300).contains(status))
             if switched {
                 pending.exchange?.setMetadata("switched", forKey: "connection")
                 state.isHoldingInbound = false

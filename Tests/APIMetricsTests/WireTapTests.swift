@@ -106,6 +106,41 @@ struct WireTapTests {
         }
     }
 
+    /// The eight-byte scans of start lines and field names, against a
+    /// byte-by-byte reading, on words drawn from the bytes near every edge
+    /// they test (space, tab, DEL, `-`, `:`, the letters' and digits' ends,
+    /// bytes of 0x80 and above that could carry into their neighbours).
+    @Test func wordScansAgreeWithByteByByteReadings() {
+        let edges: [UInt8] = [
+            0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x21, 0x2C, 0x2D, 0x2E, 0x2F, 0x30, 0x39, 0x3A, 0x3B, 0x40, 0x41,
+            0x5A, 0x5B, 0x5F, 0x60, 0x61, 0x7A, 0x7B, 0x7E, 0x7F, 0x80, 0x81, 0xA0, 0xA1, 0xC0, 0xDF, 0xE0, 0xFF,
+        ]
+        func isCommonNameByte(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D
+        }
+        func isStartLineStop(_ byte: UInt8) -> Bool { byte <= 0x20 || byte == 0x7F }
+        var generator = SplitMix(seed: 0x5CA7)
+        var mismatches: [String] = []
+        for round in 0..<200_000 {
+            var word = [UInt8](repeating: 0, count: 8)
+            for index in 0..<8 {
+                let draw = generator.next()
+                // Mostly letters, so that long runs of name bytes are common.
+                word[index] = round % 4 == 0 || draw % 3 == 0 ? edges[Int(draw >> 8) % edges.count] : UInt8(truncatingIfNeeded: 0x61 + (draw >> 8) % 26)
+            }
+            let expectedCommon = word.firstIndex { !isCommonNameByte($0) } ?? 8
+            var expectedStops: UInt64 = 0
+            for (index, byte) in word.enumerated() where isStartLineStop(byte) { expectedStops |= 0x80 << (8 * UInt64(index)) }
+            let (common, stops) = word.withUnsafeBytes {
+                (HTTPStreamParser.commonNameBytes($0.baseAddress!), HTTPStreamParser.startLineStops($0.baseAddress!))
+            }
+            if common != expectedCommon || stops != expectedStops, mismatches.count < 5 {
+                mismatches.append("\(word): common \(common) vs \(expectedCommon), stops \(String(stops, radix: 16)) vs \(String(expectedStops, radix: 16))")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
+
     /// A head larger than the parser's first scratch (more fields, longer
     /// values) is recorded whole, the same in one read and byte by byte.
     @Test func aHeadPastTheScratchCapacityIsKeptWhole() {
@@ -146,8 +181,8 @@ struct WireTapTests {
         // 1 is queued; 2 is refused when it finishes, which marks the queue
         // full; 3 and 4 are shed when their heads arrive.
         for index in 1...4 { exchange(index) }
-        #expect(harness.counters.recorded.load(ordering: .relaxed) == 4)
-        #expect(harness.counters.droppedQueueFull.load(ordering: .relaxed) == 3)
+        #expect(harness.counters.recordedTotal == 4)
+        #expect(harness.counters.droppedForRoom == 3)
         #expect(harness.recorder.isQueueFull)
         let first = harness.queue.drain(limit: .max).compactMap { $0.record }.map(WireHarness.summary)
         #expect(first == ["POST /orders/1 → 201 req=5:hello res=2:ok"])
@@ -156,8 +191,8 @@ struct WireTapTests {
         tap.close()
         let next = harness.queue.drain(limit: .max).compactMap { $0.record }.map(WireHarness.summary)
         #expect(next == ["POST /orders/5 → 201 req=5:hello res=2:ok"])
-        #expect(harness.counters.recorded.load(ordering: .relaxed) == 5)
-        #expect(harness.counters.droppedQueueFull.load(ordering: .relaxed) == 3)
+        #expect(harness.counters.recordedTotal == 5)
+        #expect(harness.counters.droppedForRoom == 3)
     }
 
     /// Shedding reads the stream exactly as capturing does (only the
@@ -178,10 +213,10 @@ struct WireTapTests {
         for (index, steps) in streams.enumerated() {
             let split = WireSplit.random(UInt64(index) + 1)
             let captured = capturing.play(steps, split: split).count
-            let before = shedding.counters.recorded.load(ordering: .relaxed)
+            let before = shedding.counters.recordedTotal
             let tap = WireTap(recorder: shedding.recorder, clientAddress: "127.0.0.1")
             WireFuzzing.play(steps, into: tap, split: split)
-            let counted = shedding.counters.recorded.load(ordering: .relaxed) - before
+            let counted = shedding.counters.recordedTotal - before
             #expect(counted == captured, "stream \(index): \(steps) → \(capturing.play(steps, split: split))")
             #expect(shedding.queue.count == 1, "stream \(index)")
             if counted != captured { return }

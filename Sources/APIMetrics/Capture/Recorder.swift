@@ -61,8 +61,7 @@ public final class Recorder: Sendable {
     /// finished exchange the queue refused.
     public func countDroppedExchange() {
         guard isEnabled else { return }
-        counters.recorded.add(1, ordering: .relaxed)
-        counters.droppedQueueFull.add(1, ordering: .relaxed)
+        counters.shed.add(1, ordering: .relaxed)
     }
 
     /// Hands over a record an adapter built itself, as if it had just finished.

@@ -150,7 +150,7 @@ public final class APIMetrics: Sendable {
     /// The pipeline's running totals.
     public var statistics: Statistics {
         Statistics(
-            recorded: counters.recorded.load(ordering: .relaxed),
+            recorded: counters.recordedTotal,
             skipped: counters.skipped.load(ordering: .relaxed),
             dropped: counters.droppedBeforeExport,
             queued: queue.count,
