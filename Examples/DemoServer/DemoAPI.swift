@@ -29,15 +29,17 @@ struct DemoAPI: Sendable {
     /// from the bytes; the handler only names the route and reports errors.
     func handle(_ request: SocketRequest, _ writer: SocketHTTPServer.ResponseWriter) {
         let match = self.match(request)
-        let tap = (writer.observer as? TapObserver)?.tap
+        // Asked once: `nil` when recording is off, or when the queue was full
+        // as the request arrived and the call was shed (counted as dropped).
+        let exchange = (writer.observer as? TapObserver)?.tap.currentExchange
         if let template = match?.route.template {
-            tap?.setRoute(template)
+            exchange?.setRoute(template)
         }
         let response: SocketResponse
         do {
-            response = try respondThrowing(request, match, exchange: tap?.currentExchange)
+            response = try respondThrowing(request, match, exchange: exchange)
         } catch {
-            tap?.currentExchange?.reportError(error)
+            exchange?.reportError(error)
             let status = (error as? any ResponseStatusProviding)?.responseStatus ?? 500
             response = .json(status, #"{"error":"\#(escape(String(describing: error)))"}"#)
         }

@@ -264,6 +264,42 @@ struct ByteLevelTests {
         #expect(checked > 500)
     }
 
+    /// The one-pass body probe against looking for every name in turn, on
+    /// bodies built from the names' own pieces in any case, with bytes
+    /// outside ASCII, at every length from empty: the default field names
+    /// (some of which hold others), short and one-byte names, and names
+    /// that start outside ASCII.
+    @Test func theBodyProbeAgreesWithLookingForEveryName() {
+        let nameSets: [[String]] = [
+            RedactionOptions.defaultFields.compactMap { if case let .exact(name) = $0.kind { name } else { nil } },
+            ["x", "ab", "abc", "bca"],
+            ["\u{E9}t\u{E9}", "caf\u{E9}", "pin", "p"],
+        ]
+        let pieces = ["pass", "word", "tok", "en", "_", "-", "api", "key", "auth", "card", "number", "cvv", "\"", ":", "{", "}",
+                      "x", "a", "b", "c", "ab", "\u{E9}", "\u{C9}", "caf", "t", "pin", "p", "zz", " ", "s", "ecret", "ssn"]
+        var random = SplitMix(seed: 0xB0D1)
+        var found = 0
+        var checked = 0
+        for names in nameSets {
+            let set = NameSet(names: Set(names))
+            let lowered = Set(names.map { $0.lowercased() }).map { Array($0.utf8) }
+            for _ in 0..<6000 {
+                var body = ""
+                for _ in 0..<Int(random.next() % 9) { body += pieces[Int(random.next() % UInt64(pieces.count))] }
+                body = String(body.map { random.next() % 3 == 0 ? Character($0.uppercased()) : $0 })
+                let bytes = Array(body.utf8)
+                let expected = bytes.withUnsafeBufferPointer { haystack in
+                    lowered.contains { NameSet.containsIgnoringCase(haystack, $0) }
+                }
+                #expect(set.mightOccur(in: bytes) == expected, "\(body) against \(names)")
+                found += expected ? 1 : 0
+                checked += 1
+            }
+        }
+        // Both answers must come up often, or the test proves little.
+        #expect(found > 3000 && checked - found > 3000, "\(found) of \(checked) found")
+    }
+
     @Test(arguments: [0, 1, 63, 64, 65, 150])
     func valuesAreReplacedAtEveryPositionOfLongLists(count: Int) {
         var random = SplitMix(seed: UInt64(count) + 5)
