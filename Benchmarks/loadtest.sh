@@ -12,6 +12,9 @@
 # The host's speed drifts by 10-30% over minutes on a shared machine: many
 # short alternating rounds cancel more of that drift than a few long ones,
 # and each round's own on/off ratio is printed so that a drifting round shows.
+# Each run also reads the demo's CPU time (user + system, /proc) per request
+# served: what the middleware adds to each request in CPU, request path and
+# sender together.
 #   LOADTEST_DEAD_DURATION=60  seconds of load with the collector unreachable
 #   LOADTEST_CONNECTIONS=32
 set -euo pipefail
@@ -61,22 +64,32 @@ stop_demo() {
     pid=""
 }
 
-# Prints "requests_per_s p50_ms p99_ms" for one wrk run.
+# The demo's CPU time so far (user + system), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+ticks_per_s="$(getconf CLK_TCK)"
+
+# Prints "requests_per_s p50_ms p99_ms requests cpu_ticks" for one wrk run:
+# the last two give the demo's CPU time per request, a steadier measure of
+# the middleware's cost than requests/s on a host whose speed drifts.
 drive() {
-    local script="$1" path="$2" seconds="$3"
+    local script="$1" path="$2" seconds="$3" before after
+    before="$(cpu_ticks)"
     wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/$script" "http://127.0.0.1:$port$path" > "$work/wrk.txt"
-    awk '
+    after="$(cpu_ticks)"
+    awk -v ticks="$((after - before))" '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
         /Requests\/sec:/ { rps = $2 }
+        /requests in/ { requests = $1 }
         /^ *50%/ { p50 = ms($2) }
         /^ *99%/ { p99 = ms($2) }
-        END { printf "%.1f %.3f %.3f\n", rps, p50, p99 }
+        END { printf "%.1f %.3f %.3f %d %d\n", rps, p50, p99, requests, ticks }
     ' "$work/wrk.txt"
 }
 
-declare -A sum_rps sum_p50 sum_p99 round_rps
+declare -A sum_rps sum_p50 sum_p99 round_rps sum_requests sum_ticks
 for mode in off on; do for endpoint in get post; do
     sum_rps[$mode$endpoint]=0; sum_p50[$mode$endpoint]=0; sum_p99[$mode$endpoint]=0
+    sum_requests[$mode$endpoint]=0; sum_ticks[$mode$endpoint]=0
 done; done
 
 echo "wrk: $connections connections, ${duration}s per run, $rounds rounds, off and on alternating"
@@ -89,8 +102,11 @@ for round in $(seq 1 "$rounds"); do
         fi
         for endpoint in get post; do
             if [ "$endpoint" = get ]; then result="$(drive get.lua /orders/42 "$duration")"; else result="$(drive post.lua /orders "$duration")"; fi
-            read -r rps p50 p99 <<< "$result"
-            echo "  round $round  $mode  $endpoint  $rps req/s  p50 ${p50} ms  p99 ${p99} ms"
+            read -r rps p50 p99 requests ticks <<< "$result"
+            printf "  round %s  %-3s  %-4s  %s req/s  p50 %s ms  p99 %s ms  cpu %.1f us/req\n" "$round" "$mode" "$endpoint" \
+                "$rps" "$p50" "$p99" "$(echo "$ticks * 1000000 / $ticks_per_s / $requests" | bc -l)"
+            sum_requests[$mode$endpoint]=$((sum_requests[$mode$endpoint] + requests))
+            sum_ticks[$mode$endpoint]=$((sum_ticks[$mode$endpoint] + ticks))
             round_rps[$mode$endpoint]="$rps"
             sum_rps[$mode$endpoint]="$(echo "${sum_rps[$mode$endpoint]} + $rps" | bc -l)"
             sum_p50[$mode$endpoint]="$(echo "${sum_p50[$mode$endpoint]} + $p50" | bc -l)"
@@ -108,26 +124,35 @@ for round in $(seq 1 "$rounds"); do
 done
 
 echo
-printf "%-10s %12s %10s %10s\n" "run" "req/s" "p50 ms" "p99 ms"
+printf "%-10s %12s %10s %10s %14s\n" "run" "req/s" "p50 ms" "p99 ms" "cpu us/req"
 total_off=0; total_on=0; p99_off=0; p99_on=0
+declare -A cpu_per_request
 for endpoint in get post; do
     for mode in off on; do
         rps="$(echo "${sum_rps[$mode$endpoint]} / $rounds" | bc -l)"
         p50="$(echo "${sum_p50[$mode$endpoint]} / $rounds" | bc -l)"
         p99="$(echo "${sum_p99[$mode$endpoint]} / $rounds" | bc -l)"
-        printf "%-10s %12.1f %10.3f %10.3f\n" "$endpoint/$mode" "$rps" "$p50" "$p99"
+        cpu_per_request[$mode$endpoint]="$(echo "${sum_ticks[$mode$endpoint]} * 1000000 / $ticks_per_s / ${sum_requests[$mode$endpoint]}" | bc -l)"
+        printf "%-10s %12.1f %10.3f %10.3f %14.2f\n" "$endpoint/$mode" "$rps" "$p50" "$p99" "${cpu_per_request[$mode$endpoint]}"
         if [ "$mode" = off ]; then total_off="$(echo "$total_off + $rps" | bc -l)"; p99_off="$(echo "$p99_off + $p99" | bc -l)"
         else total_on="$(echo "$total_on + $rps" | bc -l)"; p99_on="$(echo "$p99_on + $p99" | bc -l)"; fi
     done
 done
 printf "throughput ratio on/off: %.3f\n" "$(echo "$total_on / $total_off" | bc -l)"
 printf "p99 ratio on/off: %.3f\n" "$(echo "$p99_on / $p99_off" | bc -l)"
+# The demo's own CPU time per request, on against off: what the middleware
+# costs each request in CPU (request path and sender together).
+for endpoint in get post; do
+    printf "cpu per request %s: %.2f us on, %.2f us off (%+.2f us)\n" "$endpoint" \
+        "${cpu_per_request[on$endpoint]}" "${cpu_per_request[off$endpoint]}" \
+        "$(echo "${cpu_per_request[on$endpoint]} - ${cpu_per_request[off$endpoint]}" | bc -l)"
+done
 
 echo
 echo "collector unreachable: ${dead_duration}s of GET /orders/{id} with APIMETRICS_ENDPOINT on a closed port"
 start_demo APIMETRICS_ENDPOINT="http://127.0.0.1:9/v1/events" APIMETRICS_LOG_BODY=true APIMETRICS_QUEUE_BYTES="$queue_bytes" \
     APIMETRICS_QUEUE_SIZE=1000000 APIMETRICS_SHUTDOWN_TIMEOUT_MS=1000
-read -r rps p50 p99 <<< "$(drive get.lua /orders/42 "$dead_duration")"
+read -r rps p50 p99 _ _ <<< "$(drive get.lua /orders/42 "$dead_duration")"
 peak_kb="$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")"
 stop_demo
 peak_mb="$(echo "$peak_kb / 1024" | bc -l)"
