@@ -1,4 +1,5 @@
 import APIMetrics
+import APIMetricsWire
 import Foundation
 import SocketServer
 
@@ -31,7 +32,7 @@ struct DemoAPI: Sendable {
         let match = self.match(request)
         // Asked once: `nil` when recording is off, or when the queue was full
         // as the request arrived and the call was shed (counted as dropped).
-        let exchange = (writer.observer as? TapObserver)?.tap.currentExchange
+        let exchange = (writer.observer?.context as? WireTap)?.currentExchange
         if let template = match?.route.template {
             exchange?.setRoute(template)
         }

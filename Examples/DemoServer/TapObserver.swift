@@ -16,4 +16,6 @@ struct TapObserver: ConnectionObserver {
     func close() {
         tap.close()
     }
+
+    var context: AnyObject? { tap }
 }

@@ -16,6 +16,15 @@ public protocol ConnectionObserver: Sendable {
     func outbound(_ bytes: ArraySlice<UInt8>)
     /// The connection closed.
     func close()
+    /// What the handler may want of the observer (a wire tap, say), as an
+    /// object: a class cast of it is a pointer compare, where casting the
+    /// observer itself to its type is a full dynamic cast on every request.
+    var context: AnyObject? { get }
+}
+
+extension ConnectionObserver {
+    /// None by default.
+    public var context: AnyObject? { nil }
 }
 
 /// A small HTTP/1.1 server on POSIX sockets: one thread accepts, one thread
