@@ -63,9 +63,16 @@ public final class WireTap: Sendable {
         var awaitsSwitch = false
     }
 
-    private struct State {
+    /// What the lock guards: the two parsers and the exchanges' state, apart,
+    /// so that a parser runs in place while its events change the state (no
+    /// parser is moved out and back for each read).
+    private struct Connection {
         var requests: HTTPStreamParser
         var responses: HTTPStreamParser
+        var state = State()
+    }
+
+    private struct State {
         var pending: [Pending] = []
         var receiving: ActiveExchange?
         /// Whether the request whose body is being read was shed: a failure
@@ -81,7 +88,7 @@ public final class WireTap: Sendable {
     private let recorder: Recorder
     private let clientAddress: String?
     private let limits: HTTPStreamParser.Limits
-    private let state: Mutex<State>
+    private let connection: Mutex<Connection>
 
     /// Creates a tap for one connection.
     ///
@@ -95,7 +102,7 @@ public final class WireTap: Sendable {
         let parserLimits = HTTPStreamParser.Limits(
             startLine: limits.startLineBytes, headerSection: limits.headerSectionBytes, headerCount: limits.headerCount)
         self.limits = parserLimits
-        self.state = Mutex(State(
+        self.connection = Mutex(Connection(
             requests: HTTPStreamParser(role: .request, limits: parserLimits),
             // The server writes the responses itself: they get the default
             // limits, whatever is asked of requests.
@@ -117,7 +124,7 @@ public final class WireTap: Sendable {
     /// head arrived (``Recorder/isQueueFull``), so it was counted as dropped
     /// and not captured.
     public var currentExchange: ActiveExchange? {
-        state.withLock { state in state.pending.first { !$0.hasResponseHead }?.exchange }
+        connection.withLock { $0.state.pending.first { !$0.hasResponseHead }?.exchange }
     }
 
     /// Names the route template of the exchange the server is answering now.
@@ -128,9 +135,9 @@ public final class WireTap: Sendable {
     /// Bytes the server read from the connection, in order.
     public func inbound(_ bytes: ArraySlice<UInt8>) {
         guard !bytes.isEmpty else { return }
-        state.withLock { state in
-            guard !state.isClosed else { return }
-            feedRequests(bytes, &state)
+        connection.withLock { connection in
+            guard !connection.state.isClosed else { return }
+            feedRequests(bytes, &connection.requests, &connection.state)
         }
     }
 
@@ -148,9 +155,9 @@ public final class WireTap: Sendable {
     /// Bytes the server wrote to the connection, in order.
     public func outbound(_ bytes: ArraySlice<UInt8>) {
         guard !bytes.isEmpty else { return }
-        state.withLock { state in
-            guard !state.isClosed else { return }
-            feedResponses(bytes, &state)
+        connection.withLock { connection in
+            guard !connection.state.isClosed else { return }
+            feedResponses(bytes, &connection.responses, &connection.requests, &connection.state)
         }
     }
 
@@ -168,59 +175,55 @@ public final class WireTap: Sendable {
     /// The connection closed: a close-delimited response ends here, and any
     /// request left without a response is recorded with an error saying so.
     public func close() {
-        state.withLock { state in
-            guard !state.isClosed else { return }
-            var responses = HTTPStreamParser(role: .response)
-            swap(&responses, &state.responses)
-            responses.finish { handleResponse($0, &state) }
-            swap(&responses, &state.responses)
-            if !state.isHoldingInbound {
-                var requests = HTTPStreamParser(role: .request)
-                swap(&requests, &state.requests)
-                requests.finish { handleRequest($0, &state) }
-                swap(&requests, &state.requests)
-            }
-            for pending in state.pending {
-                if !pending.hasResponseHead {
-                    pending.exchange?.reportError(WireError.noResponse)
-                }
-                pending.exchange?.finish()
-            }
-            state.pending.removeAll()
-            state.receiving = nil
-            state.isClosed = true
+        connection.withLock { connection in
+            guard !connection.state.isClosed else { return }
+            finish(&connection.responses, &connection.requests, &connection.state)
         }
+    }
+
+    /// Ends both directions at the close: a close-delimited response ends,
+    /// and what was still waiting is recorded.
+    private func finish(_ responses: inout HTTPStreamParser, _ requests: inout HTTPStreamParser, _ state: inout State) {
+        responses.finish { handleResponse($0, &requests, &state) }
+        if !state.isHoldingInbound {
+            requests.finish { handleRequest($0, &state) }
+        }
+        for pending in state.pending {
+            if !pending.hasResponseHead {
+                pending.exchange?.reportError(WireError.noResponse)
+            }
+            pending.exchange?.finish()
+        }
+        state.pending.removeAll()
+        state.receiving = nil
+        state.isClosed = true
     }
 
     // MARK: - Requests
 
-    private func feedRequests(_ bytes: ArraySlice<UInt8>, _ state: inout State) {
+    private func feedRequests(_ bytes: ArraySlice<UInt8>, _ requests: inout HTTPStreamParser, _ state: inout State) {
         if state.isHoldingInbound {
-            hold(bytes, &state)
+            hold(bytes, &requests, &state)
             return
         }
-        guard !state.requests.isStopped else { return }
-        // The parser is moved out of the state while it runs (not copied,
-        // which would share its line buffer), so that each event is handled
-        // as it is read, with the state at hand: no list of events, no copies.
-        var parser = HTTPStreamParser(role: .request)
-        swap(&parser, &state.requests)
+        guard !requests.isStopped else { return }
         // While the queue is full the exchanges that start now are shed:
         // their fields need not be copied (those that decide framing are).
-        parser.collectsFields = !recorder.isQueueFull
-        let consumed = parser.feed(bytes) { handleRequest($0, &state) }
-        swap(&parser, &state.requests)
+        requests.collectsFields = !recorder.isQueueFull
+        // Each event is handled as it is read, with the state at hand: no
+        // list of events, no copies.
+        let consumed = requests.feed(bytes) { handleRequest($0, &state) }
         if state.isHoldingInbound && consumed < bytes.count {
-            hold(bytes[(bytes.startIndex + consumed)...], &state)
+            hold(bytes[(bytes.startIndex + consumed)...], &requests, &state)
         }
     }
 
-    private func hold(_ bytes: ArraySlice<UInt8>, _ state: inout State) {
+    private func hold(_ bytes: ArraySlice<UInt8>, _ requests: inout HTTPStreamParser, _ state: inout State) {
         if state.held.count + bytes.count > Self.maxHeldBytes {
             // Past the bound it is tunnel traffic, not HTTP: stop looking.
             state.held = []
             state.isHoldingInbound = false
-            state.requests.stop()
+            requests.stop()
             return
         }
         state.held.append(contentsOf: bytes)
@@ -285,19 +288,21 @@ public final class WireTap: Sendable {
 
     // MARK: - Responses
 
-    private func feedResponses(_ bytes: ArraySlice<UInt8>, _ state: inout State) {
-        guard !state.responses.isStopped else { return }
-        var parser = HTTPStreamParser(role: .response)
-        swap(&parser, &state.responses)
+    private func feedResponses(
+        _ bytes: ArraySlice<UInt8>, _ responses: inout HTTPStreamParser, _ requests: inout HTTPStreamParser, _ state: inout State
+    ) {
+        guard !responses.isStopped else { return }
         // Response fields are kept only when an exchange waiting for one was captured.
-        parser.collectsFields = state.pending.contains { $0.exchange != nil }
-        parser.feed(bytes) { handleResponse($0, &state) }
-        swap(&parser, &state.responses)
+        responses.collectsFields = state.pending.contains { $0.exchange != nil }
+        responses.feed(bytes) { handleResponse($0, &requests, &state) }
     }
 
     /// Acts on one response event; for a head, answers how its body is
-    /// framed, which depends on the method of the request it answers.
-    private func handleResponse(_ event: HTTPStreamParser.Event, _ state: inout State) -> HTTPStreamParser.Framing {
+    /// framed, which depends on the method of the request it answers. The
+    /// request parser is at hand for a switch of protocols.
+    private func handleResponse(
+        _ event: HTTPStreamParser.Event, _ requests: inout HTTPStreamParser, _ state: inout State
+    ) -> HTTPStreamParser.Framing {
         switch event {
         case .messageStart:
             break
@@ -320,9 +325,9 @@ public final class WireTap: Sendable {
                 pending.exchange?.setMetadata("switched", forKey: "connection")
                 state.isHoldingInbound = false
                 state.held = []
-                state.requests.stop()
+                requests.stop()
             } else if pending.awaitsSwitch {
-                resumeInbound(&state)
+                resumeInbound(&requests, &state)
             }
             return HTTPStreamParser.responseFraming(head, requestMethod: pending.method)
         case let .body(bytes):
@@ -358,12 +363,12 @@ public final class WireTap: Sendable {
 
     /// The server answered a CONNECT or Upgrade request without switching:
     /// what the client sent meanwhile is HTTP after all.
-    private func resumeInbound(_ state: inout State) {
+    private func resumeInbound(_ requests: inout HTTPStreamParser, _ state: inout State) {
         state.isHoldingInbound = false
-        state.requests = HTTPStreamParser(role: .request, limits: limits)
+        requests = HTTPStreamParser(role: .request, limits: limits)
         let held = state.held
         state.held = []
-        if !held.isEmpty { feedRequests(held[...], &state) }
+        if !held.isEmpty { feedRequests(held[...], &requests, &state) }
     }
 }
 
