@@ -1,4 +1,5 @@
 import Testing
+import WireFuzzing
 @testable import APIMetrics
 
 @Suite("Configuration")
@@ -266,5 +267,27 @@ struct HeaderFieldsTests {
         #expect(Consumer(id: "   ").normalized() == nil)
         #expect(Consumer(id: " a ", name: " ", group: String(repeating: "g", count: 100)).normalized()
             == Consumer(id: "a", name: nil, group: String(repeating: "g", count: 64)))
+    }
+
+    /// The clean-value shortcut of a consumer's fields against trimming and
+    /// cutting by characters, on generated values around the limit: white
+    /// space of every kind at either end (ASCII, no-break, ideographic, CR
+    /// LF), combining marks, emoji, letters outside ASCII.
+    @Test func theCleanValueShortcutAgreesWithTrimmingByCharacters() {
+        let pieces = ["a", "Z", "0", "-", " ", "\t", "\n", "\r\n", "\u{0B}", "\u{0C}", "\u{A0}", "\u{3000}", "\u{85}",
+                      "\u{301}", "\u{E9}", "e\u{301}", "\u{1F600}", "\u{1F469}\u{200D}\u{1F4BB}", "\u{600}", "x"]
+        var generator = SplitMix(seed: 0xC0DE)
+        var shortcuts = 0
+        for round in 0..<20_000 {
+            let limit = [1, 2, 3, 8, 64][round % 5]
+            var value = ""
+            for _ in 0..<Int(generator.next() % 12) { value += pieces[Int(generator.next() % UInt64(pieces.count))] }
+            let trimmed = Consumer.trimmed(value)
+            let expected = trimmed.isEmpty ? nil : String(trimmed.prefix(limit))
+            #expect(Consumer.cut(value, limit) == expected, "\(Array(value.unicodeScalars)) at \(limit)")
+            if let first = value.utf8.first, first < 0x80, first > 0x20, value.utf8.count <= limit { shortcuts += 1 }
+        }
+        // Enough values must take the shortcut for the comparison to mean something.
+        #expect(shortcuts > 1000)
     }
 }

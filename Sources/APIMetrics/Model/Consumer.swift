@@ -39,22 +39,39 @@ public struct Consumer: Sendable, Hashable {
     /// The consumer with its fields trimmed and cut to the limits, or `nil`
     /// when nothing is left of its id.
     public func normalized() -> Consumer? {
-        let trimmedID = Self.trimmed(id)
-        guard !trimmedID.isEmpty else { return nil }
-        func cut(_ value: String?, _ limit: Int) -> String? {
-            value.map(Self.trimmed).flatMap { $0.isEmpty ? nil : String($0.prefix(limit)) }
-        }
+        guard let id = Self.cut(id, Self.maxIDLength) else { return nil }
         return Consumer(
-            id: String(trimmedID.prefix(Self.maxIDLength)),
-            name: cut(name, Self.maxNameLength),
-            group: cut(group, Self.maxNameLength),
-            email: cut(email, Self.maxIDLength),
-            company: cut(company, Self.maxIDLength),
+            id: id,
+            name: name.flatMap { Self.cut($0, Self.maxNameLength) },
+            group: group.flatMap { Self.cut($0, Self.maxNameLength) },
+            email: email.flatMap { Self.cut($0, Self.maxIDLength) },
+            company: company.flatMap { Self.cut($0, Self.maxIDLength) },
             metadata: metadata
         )
     }
 
-    private static func trimmed(_ value: String) -> String {
+    /// `value` trimmed of white space and cut to `limit` characters; `nil`
+    /// when nothing is left.
+    static func cut(_ value: String, _ limit: Int) -> String? {
+        // The usual value is already clean: it starts and ends with an ASCII
+        // byte that is not white space (then neither end's character is
+        // white space) and has no more bytes than the limit has characters.
+        // It is kept as it is, with no character walked and no copy made.
+        let utf8 = value.utf8
+        if let first = utf8.first, let last = utf8.last, utf8.count <= limit,
+           first < 0x80, last < 0x80, !isASCIISpace(first), !isASCIISpace(last) {
+            return value
+        }
+        let trimmed = Self.trimmed(value)
+        return trimmed.isEmpty ? nil : String(trimmed.prefix(limit))
+    }
+
+    /// Tab, line feed, vertical tab, form feed, carriage return, space.
+    private static func isASCIISpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+    }
+
+    static func trimmed(_ value: String) -> String {
         var scalars = Substring(value)
         while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
         while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
