@@ -86,8 +86,9 @@ drive() {
     ' "$work/wrk.txt"
 }
 
-declare -A sum_rps sum_p50 sum_p99 round_rps sum_requests sum_ticks
+declare -A sum_rps sum_p50 sum_p99 round_rps round_p99 sum_requests sum_ticks
 round_ratios=()
+round_p99_ratios=()
 for mode in off on; do for endpoint in get post; do
     sum_rps[$mode$endpoint]=0; sum_p50[$mode$endpoint]=0; sum_p99[$mode$endpoint]=0
     sum_requests[$mode$endpoint]=0; sum_ticks[$mode$endpoint]=0
@@ -109,6 +110,7 @@ for round in $(seq 1 "$rounds"); do
             sum_requests[$mode$endpoint]=$((sum_requests[$mode$endpoint] + requests))
             sum_ticks[$mode$endpoint]=$((sum_ticks[$mode$endpoint] + ticks))
             round_rps[$mode$endpoint]="$rps"
+            round_p99[$mode$endpoint]="$p99"
             sum_rps[$mode$endpoint]="$(echo "${sum_rps[$mode$endpoint]} + $rps" | bc -l)"
             sum_p50[$mode$endpoint]="$(echo "${sum_p50[$mode$endpoint]} + $p50" | bc -l)"
             sum_p99[$mode$endpoint]="$(echo "${sum_p99[$mode$endpoint]} + $p99" | bc -l)"
@@ -122,6 +124,7 @@ for round in $(seq 1 "$rounds"); do
     done
     round_ratio="$(echo "(${round_rps[onget]} + ${round_rps[onpost]}) / (${round_rps[offget]} + ${round_rps[offpost]})" | bc -l)"
     round_ratios+=("$round_ratio")
+    round_p99_ratios+=("$(echo "(${round_p99[onget]} + ${round_p99[onpost]}) / (${round_p99[offget]} + ${round_p99[offpost]})" | bc -l)")
     printf "          round %s on/off: get %.3f, post %.3f, both %.3f\n" "$round" \
         "$(echo "${round_rps[onget]} / ${round_rps[offget]}" | bc -l)" "$(echo "${round_rps[onpost]} / ${round_rps[offpost]}" | bc -l)" "$round_ratio"
 done
@@ -144,7 +147,8 @@ done
 printf "throughput ratio on/off: %.3f\n" "$(echo "$total_on / $total_off" | bc -l)"
 printf "p99 ratio on/off: %.3f\n" "$(echo "$p99_on / $p99_off" | bc -l)"
 # A round the host slowed pulls the means; the median round does not.
-printf "median of the rounds' ratios: %.3f\n" "$(printf "%s\n" "${round_ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+median() { printf "%s\n" "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+printf "median of the rounds' ratios: throughput %.3f, p99 %.3f\n" "$(median "${round_ratios[@]}")" "$(median "${round_p99_ratios[@]}")"
 # The demo's own CPU time per request, on against off: what the middleware
 # costs each request in CPU (request path and sender together).
 for endpoint in get post; do
