@@ -168,4 +168,8 @@ peak_mb="$(echo "$peak_kb / 1024" | bc -l)"
 queue_mb="$(echo "$queue_bytes / 1048576" | bc -l)"
 printf "dead collector: %.1f req/s, p99 %.3f ms; peak RSS %.1f MB against %.0f MB of queue bytes (+20 MB budget: %s)\n" \
     "$rps" "$p99" "$peak_mb" "$queue_mb" "$( [ "$(echo "$peak_mb <= $queue_mb + 20" | bc -l)" = 1 ] && echo within || echo OVER )"
+# Requests/s must not drop while the collector is dead: against the GET
+# runs above with a live destination (the file) and with none (off).
+printf "dead collector against the GET runs: %.3f of on, %.3f of off\n" \
+    "$(echo "$rps * $rounds / ${sum_rps[onget]}" | bc -l)" "$(echo "$rps * $rounds / ${sum_rps[offget]}" | bc -l)"
 grep -h "stopped" "$work/err" | sed 's/^/  /' || true
