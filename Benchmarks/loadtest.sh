@@ -10,8 +10,9 @@
 #   LOADTEST_ROUNDS=4          off/on pairs per endpoint
 #
 # The host's speed drifts by 10-30% over minutes on a shared machine: many
-# short alternating rounds cancel more of that drift than a few long ones,
-# and each round's own on/off ratio is printed so that a drifting round shows.
+# short alternating rounds (off then on, then on then off) cancel more of
+# that drift than a few long ones, and each round's own on/off ratio is
+# printed so that a drifting round shows. Use an even number of rounds.
 # Each run also reads the demo's CPU time (user + system, /proc) per request
 # served: what the middleware adds to each request in CPU, request path and
 # sender together.
@@ -94,9 +95,13 @@ for mode in off on; do for endpoint in get post; do
     sum_requests[$mode$endpoint]=0; sum_ticks[$mode$endpoint]=0
 done; done
 
-echo "wrk: $connections connections, ${duration}s per run, $rounds rounds, off and on alternating"
+echo "wrk: $connections connections, ${duration}s per run, $rounds rounds, off and on alternating (off first in odd rounds, on first in even ones)"
 for round in $(seq 1 "$rounds"); do
-    for mode in off on; do
+    # Off first in odd rounds, on first in even ones: a host that speeds up
+    # or slows down over the run favours neither side.
+    order="off on"
+    [ $((round % 2)) = 0 ] && order="on off"
+    for mode in $order; do
         if [ "$mode" = off ]; then
             start_demo APIMETRICS_DISABLED=1
         else
