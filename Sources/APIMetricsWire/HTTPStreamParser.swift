@@ -63,12 +63,22 @@ struct HTTPStreamParser {
         }
     }
 
+    /// What the start line says: the method (requests) or the status
+    /// (responses).
+    struct StartLine {
+        var method: String
+        var methodKind: MethodKind
+        var status: Int
+    }
+
     /// The fields that decide framing, counted as a head is read, so that
     /// the usual head (none of them, or one plain Content-Length) is framed
     /// without looking anything up. Kept by the parser while the head is
     /// read (plain integers, not fields of the optional head, whose every
     /// change would copy it) and handed over with the head.
     struct FieldCounts {
+        /// Every field read, kept or not.
+        var fields = 0
         var contentLength = 0
         var transferEncoding = 0
         var upgrade = 0
@@ -133,7 +143,9 @@ struct HTTPStreamParser {
     private var state = State.idle
     private var line: [UInt8] = []
     private var headSize = 0
-    private var head: Head?
+    /// The start line of the message being read, kept until its head is
+    /// whole (small: the head itself is made only to be handed over).
+    private var startLine: StartLine?
     /// The fields of the head being read; made on the first message, so
     /// that the empty parser a caller swaps in costs nothing.
     private var scratch: HeadScratch?
@@ -142,6 +154,12 @@ struct HTTPStreamParser {
     /// `false` (the tap is shedding exchanges), only those that decide
     /// framing are: the head is still read whole, and nothing else copied.
     var collectsFields = true
+
+    /// The head of the message being read, from its start line and what
+    /// has been gathered of its fields.
+    private func makeHead(_ line: StartLine) -> Head {
+        Head(method: line.method, methodKind: line.methodKind, status: line.status, fields: scratch, counts: counts)
+    }
 
     /// Whether the parser stopped for good (failure or switched protocols).
     var isStopped: Bool {
@@ -329,8 +347,8 @@ struct HTTPStreamParser {
     private mutating func fail(_ reason: String, emit: Emit) {
         state = .done
         line = []
-        let partial = head
-        head = nil
+        let partial = startLine.map(makeHead)
+        startLine = nil
         _ = emit(.failure(reason, partial: partial))
     }
 
@@ -342,14 +360,13 @@ struct HTTPStreamParser {
                 fail(role == .request ? "malformed request line" : "malformed status line", emit: emit)
                 return
             }
-            head = parsed
+            startLine = parsed
             state = .headers
         case .headers:
             headSize += bytes.count + 2
             if bytes.isEmpty {
-                guard var head = self.head.take() else { return }
-                head.counts = counts
-                let framing = emit(.head(head))
+                guard let line = startLine.take() else { return }
+                let framing = emit(.head(makeHead(line)))
                 if case .done = state { return }
                 begin(framing, emit: emit)
                 return
@@ -358,12 +375,13 @@ struct HTTPStreamParser {
                 fail("malformed header field", emit: emit)
                 return
             }
-            // The scratch is made when the message starts: used in place here,
-            // never copied out (no retain per field).
-            if (scratch?.count ?? 0) >= limits.headerCount {
+            // Every field counts against the limit, kept or not: a shedding
+            // parser stops where a capturing one does.
+            if counts.fields >= limits.headerCount {
                 fail("more than \(limits.headerCount) header fields", emit: emit)
                 return
             }
+            counts.fields += 1
             let name = UnsafeBufferPointer(start: base, count: field.nameEnd)
             let value = UnsafeBufferPointer(start: base + field.valueStart, count: field.valueEnd - field.valueStart)
             let framingName = Self.framingName(name)
@@ -441,7 +459,7 @@ struct HTTPStreamParser {
 
     /// Reads the start line in one pass over its bytes: where the first two
     /// spaces are, and that nothing in it is a control byte but a tab.
-    private func parseStartLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Head? {
+    private func parseStartLine(_ bytes: UnsafeBufferPointer<UInt8>) -> StartLine? {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
         let count = bytes.count
         let space = UInt8(ascii: " ")
@@ -492,7 +510,7 @@ struct HTTPStreamParser {
             // exchange that is captured.
             scratch?.setTarget(UnsafeBufferPointer(start: base + firstSpace + 1, count: secondSpace - firstSpace - 1))
             let method = Self.method(UnsafeBufferPointer(start: base, count: firstSpace))
-            return Head(method: method.text, methodKind: method.kind, fields: scratch)
+            return StartLine(method: method.text, methodKind: method.kind, status: 0)
         case .response:
             guard isVersion(base, firstSpace) else { return nil }
             let statusEnd = secondSpace >= 0 ? secondSpace : count
@@ -504,7 +522,7 @@ struct HTTPStreamParser {
                 status = status * 10 + Int(digit)
             }
             guard status >= 100 else { return nil }
-            return Head(status: status, fields: scratch)
+            return StartLine(method: "", methodKind: .other, status: status)
         }
     }
 

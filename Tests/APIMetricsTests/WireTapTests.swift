@@ -223,6 +223,30 @@ struct WireTapTests {
         }
     }
 
+    /// The limit on a head's fields holds while shedding too, where only
+    /// the fields that decide framing are kept: a head past the limit stops
+    /// the stream for a shedding tap exactly as for a capturing one.
+    @Test func theFieldLimitHoldsWhileShedding() {
+        let limits = WireTap.Limits(headerCount: 10)
+        var head = "GET /many HTTP/1.1\r\n"
+        for index in 0..<11 { head += "X-Field-\(index): v\r\n" }
+        let steps: [WireStep] = [
+            .inbound(head + "\r\n"), .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
+            .inbound("GET /next HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close,
+        ]
+        let capturing = WireHarness()
+        let captured = capturing.play(steps, split: .whole, limits: limits)
+        #expect(captured.count == 1, "\(captured)")
+        let shedding = WireHarness(queueItems: 1)
+        WireFuzzing.play([.inbound("GET /a HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"),
+                          .inbound("GET /b HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close],
+                         into: WireTap(recorder: shedding.recorder), split: .whole)
+        #expect(shedding.recorder.isQueueFull)
+        let before = shedding.counters.recordedTotal
+        WireFuzzing.play(steps, into: WireTap(recorder: shedding.recorder, limits: limits), split: .whole)
+        #expect(shedding.counters.recordedTotal - before == captured.count)
+    }
+
     @Test func tokenBytesAreExactlyRFC9110s() {
         let tokens = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
         for value in 0...255 {
