@@ -64,14 +64,10 @@ struct SecretsEndToEndTests {
         let common = "Host: api.test\r\nUser-Agent: curl/8.0\r\nAuthorization: Bearer SECRET-AUTHZ\r\nProxy-Authorization: Basic SECRET-PROXY\r\nCookie: session=SECRET-COOKIE\r\nX-API-Key: SECRET-APIKEY-0123456789\r\nX-Auth-Token: SECRET-XAUTH\r\nX-Note: visible-header\r\n"
         // One connection per request, each read to its last byte, so that
         // both exchanges have finished before shutdown.
-        let first = try RawClient(port: port)
-        first.send("POST /json?q=visible-query&api_key=SECRET-QUERY-1&Token=SECRET-QUERY-2&access_token=SECRET-QUERY-3 HTTP/1.1\r\n\(common)Content-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\nConnection: close\r\n\r\n\(json)")
-        #expect(first.read().contains("visible-resp"))
-        first.close()
-        let second = try RawClient(port: port)
-        second.send("POST /form HTTP/1.1\r\n\(common)Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\nConnection: close\r\n\r\n\(form)")
-        #expect(second.read().contains("visible-resp"))
-        second.close()
+        let first = try await RawClient.exchange(port: port, "POST /json?q=visible-query&api_key=SECRET-QUERY-1&Token=SECRET-QUERY-2&access_token=SECRET-QUERY-3 HTTP/1.1\r\n\(common)Content-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\nConnection: close\r\n\r\n\(json)")
+        #expect(first.contains("visible-resp"))
+        let second = try await RawClient.exchange(port: port, "POST /form HTTP/1.1\r\n\(common)Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\nConnection: close\r\n\r\n\(form)")
+        #expect(second.contains("visible-resp"))
         let report = await metrics.shutdown(deadline: .seconds(60))
         #expect(report.statistics.exported == 4)
 

@@ -58,6 +58,28 @@ struct RawClient {
     func close() {
         closeSocket(descriptor)
     }
+
+    /// Connects, sends `text` and reads until the peer closes, on a thread
+    /// of its own: an async test that waits on a socket must not hold one of
+    /// the few cooperative threads, which the server it talks to may need
+    /// (an async handler runs there) — with every one of them blocked, the
+    /// exchange waits for the read timeout.
+    static func exchange(port: UInt16, _ text: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    let client = try RawClient(port: port)
+                    client.send(text)
+                    let response = client.read()
+                    client.close()
+                    continuation.resume(returning: response)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
 }
 
 enum RawClientError: Error {
