@@ -513,9 +513,10 @@ struct BodyProbe: Sendable {
     /// Whether a paired name starts at `start` (its first two bytes are known to match one's).
     private func matchesAt(_ start: Int, _ base: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         for name in paired where start + name.count <= count {
-            var offset = 0
-            while offset < name.count && HeaderFields.lowercasedASCII(base[start + offset]) == name[offset] { offset += 1 }
-            if offset == name.count { return true }
+            let found = name.withUnsafeBufferPointer {
+                HeaderFields.bytesEqualIgnoringCase(UnsafeBufferPointer(start: base + start, count: name.count), $0)
+            }
+            if found { return true }
         }
         return false
     }
