@@ -45,10 +45,10 @@ var base = APIMetricsConfiguration.default
 base.service = "apimetrics-demo"
 base.identifyConsumer = DemoConsumers.identifier
 let configuration: APIMetricsConfiguration
-let metrics: APIMetrics
+let metrics: APIMetricsService
 do {
     configuration = try APIMetricsConfiguration.fromEnvironment(base: base)
-    metrics = try APIMetrics(configuration: configuration)
+    metrics = try APIMetricsService(configuration: configuration)
 } catch {
     fail("\(error)")
 }
@@ -90,7 +90,7 @@ let background = Task { try await metrics.run() }
 await TerminationSignal.wait()
 server.stop()
 server.waitUntilIdle(timeout: .seconds(5))
-let report = await metrics.shutdown(deadline: configuration.shutdownTimeout)
+let report = await metrics.shutdown(timeout: configuration.shutdownTimeout)
 _ = try? await background.value
 FileHandle.standardError.write(Data("apimetrics-demo: stopped; \(report)\n".utf8))
 exit(0)

@@ -93,7 +93,7 @@ public final class WireTap: Sendable {
     /// Creates a tap for one connection.
     ///
     /// - Parameters:
-    ///   - recorder: where exchanges are recorded (``APIMetrics/recorder``).
+    ///   - recorder: where exchanges are recorded (``APIMetricsService/recorder``).
     ///   - clientAddress: the peer's address, written as `client_ip`.
     ///   - limits: bounds on each message's head.
     public init(recorder: Recorder, clientAddress: String? = nil, limits: Limits = .default) {

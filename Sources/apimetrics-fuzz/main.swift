@@ -37,11 +37,11 @@ while let argument = arguments.popFirst() {
 
 let exporter = CheckingExporter()
 var configuration = APIMetricsConfiguration(service: "apimetrics-fuzz", exporters: [.custom(exporter)])
-configuration.logging = .everything
+configuration.eventFilter = .everything
 configuration.capture = .init(isBodyCaptureEnabled: true, maxBodyBytes: 256, bodyContentTypes: .all)
 configuration.queue = .init(maxEvents: 1_000_000, maxBytes: 1 << 30)
 configuration.batching = .init(maxEvents: 5_000, flushInterval: .milliseconds(50))
-let metrics = try APIMetrics(configuration: configuration)
+let metrics = try APIMetricsService(configuration: configuration)
 // Detached: the loop below keeps the main thread busy.
 let background = Task.detached { try await metrics.run() }
 
@@ -58,7 +58,7 @@ for iteration in 0..<streams {
         print("\(iteration) streams, \(metrics.statistics)")
     }
 }
-let report = await metrics.shutdown(deadline: .seconds(60))
+let report = await metrics.shutdown(timeout: .seconds(60))
 _ = try? await background.value
 let elapsed = ContinuousClock.now - start
 print("\(streams) streams (seed \(seed)) in \(elapsed): \(exporter.events.load(ordering: .relaxed)) events, "

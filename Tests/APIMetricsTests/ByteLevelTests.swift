@@ -86,7 +86,7 @@ struct ByteLevelTests {
             id: EventID(high: 1, low: 2), direction: .incoming, startTimeNanoseconds: 0, durationNanoseconds: 0,
             request: RequestHead(method: "GET", target: "/p?%FF=%C3&k=v%00", headers: headers),
             requestBody: CapturedBody(bytes: [], size: 0))
-        let line = EventEncoder(context: ServiceContext(service: "s", environment: "e")).encode(record)
+        let line = EventEncoder(identity: ServiceIdentity(service: "s", environment: "e")).encode(record)
         let json = try #require(jsonObject(line))
         let request = try #require(json["request"] as? [String: Any])
         let written = try #require(request["headers"] as? [String: String])
@@ -239,8 +239,8 @@ struct ByteLevelTests {
     /// the patterns' own pieces in any case, ASCII or not.
     @Test func inPlaceMatchingAgreesWithStringMatching() {
         let patternSets: [[FieldMatcher]] = [
-            LoggingOptions.defaultExcludedPaths.map(FieldMatcher.parse),
-            LoggingOptions.defaultExcludedUserAgents.map(FieldMatcher.parse),
+            EventFilterOptions.defaultExcludedPaths.map(FieldMatcher.parse),
+            EventFilterOptions.defaultExcludedUserAgents.map(FieldMatcher.parse),
             ["/a*b*c", "*mid*", "x**y", "/exact", "*", "/tail*"].map(FieldMatcher.parse),
             ["/caf\u{E9}*", "/plain"].map(FieldMatcher.parse),
         ]

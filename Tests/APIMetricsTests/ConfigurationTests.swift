@@ -50,8 +50,8 @@ struct ConfigurationTests {
         check("retry.maxDelay") { $0.retry.maxDelay = .milliseconds(1) }
         check("retry.jitter") { $0.retry.jitter = 2 }
         check("redaction.headers[0]") { $0.redaction.headers = [""] }
-        check("logging.sampleRate") { $0.logging.sampleRate = 1.5 }
-        check("logging.excludedPaths[0]") { $0.logging.excludedPaths = ["health"] }
+        check("eventFilter.sampleRate") { $0.eventFilter.sampleRate = 1.5 }
+        check("eventFilter.excludedPaths[0]") { $0.eventFilter.excludedPaths = ["health"] }
         check("userClosureTimeout") { $0.userClosureTimeout = .zero }
         check("shutdownTimeout") { $0.shutdownTimeout = .seconds(-1) }
     }
@@ -183,8 +183,8 @@ struct ConfigurationTests {
         #expect(config.redaction.requestBody.fields.last?.description == "iban")
         #expect(config.redaction.responseBody.paths.map(\.description) == ["$..email"])
         #expect(config.redaction.allowlist == ["id", "name"])
-        #expect(config.logging.excludedPaths.last == "/internal/*")
-        #expect(config.logging.sampleRate == 0.5)
+        #expect(config.eventFilter.excludedPaths.last == "/internal/*")
+        #expect(config.eventFilter.sampleRate == 0.5)
         #expect(config.isDevelopment)
         #expect(config.instanceID == "pod-7")
         let identify = try #require(config.identifyConsumer)

@@ -5,7 +5,7 @@ import WireFuzzing
 
 @Suite("Event encoding")
 struct EncodingTests {
-    private let encoder = EventEncoder(context: ServiceContext(
+    private let encoder = EventEncoder(identity: ServiceIdentity(
         service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"]))
 
     private func sampleRecord() -> ExchangeRecord {
@@ -132,7 +132,7 @@ struct EncodingTests {
         let record = ExchangeRecord(
             id: EventID(high: 1, low: 1), direction: .outgoing, startTimeNanoseconds: 0, durationNanoseconds: 0,
             request: RequestHead(method: "GET", target: "/"))
-        let json = try #require(jsonObject(EventEncoder(context: ServiceContext(service: "s", environment: "e")).encode(record)))
+        let json = try #require(jsonObject(EventEncoder(identity: ServiceIdentity(service: "s", environment: "e")).encode(record)))
         #expect(Set(json.keys) == ["v", "id", "ts", "direction", "service", "env", "request", "duration_ms"])
         #expect(json["ts"] as? String == "1970-01-01T00:00:00.000Z")
         #expect(json["direction"] as? String == "outgoing")
@@ -219,7 +219,7 @@ struct EncodingTests {
 
     @Test func theBatchEnvelopeHoldsTheEventsAndTheDrops() throws {
         let event = ExportedEvent(record: sampleRecord(), json: encoder.encode(sampleRecord()))
-        let batch = ExportBatch(context: encoder.context, events: [event, event], dropped: 7, sentAtNanoseconds: 1_795_255_200_000_000_000)
+        let batch = ExportBatch(identity: encoder.identity, events: [event, event], dropped: 7, sentAtNanoseconds: 1_795_255_200_000_000_000)
         let json = try #require(jsonObject(batch.encodedJSON()))
         #expect(json["v"] as? Int == 1)
         #expect(json["service"] as? String == "orders-api")

@@ -4,10 +4,10 @@ import Testing
 
 @Suite("Exporters")
 struct ExporterTests {
-    private let context = ServiceContext(service: "svc", environment: "test")
+    private let identity = ServiceIdentity(service: "svc", environment: "test")
 
     private func batch(_ count: Int, targetPrefix: String = "/e/", dropped: Int = 0) -> ExportBatch {
-        let encoder = EventEncoder(context: context)
+        let encoder = EventEncoder(identity: identity)
         let events = (0..<count).map { n -> ExportedEvent in
             let record = ExchangeRecord(
                 id: EventID(high: 0, low: UInt64(n)), direction: .incoming,
@@ -16,7 +16,7 @@ struct ExporterTests {
                 response: ResponseHead(status: 200))
             return ExportedEvent(record: record, json: encoder.encode(record))
         }
-        return ExportBatch(context: context, events: events, dropped: dropped, sentAtNanoseconds: 0)
+        return ExportBatch(identity: identity, events: events, dropped: dropped, sentAtNanoseconds: 0)
     }
 
     @Test func theFileExporterAppendsOneValidLinePerEvent() async throws {
@@ -54,7 +54,7 @@ struct ExporterTests {
     @Test func aFileThatCannotBeOpenedIsAConfigurationErrorAtStartup() throws {
         let config = testConfiguration([.file(path: "/nonexistent-directory/for/sure/events.ndjson")])
         #expect {
-            try APIMetrics(configuration: config)
+            try APIMetricsService(configuration: config)
         } throws: { error in
             guard let error = error as? ConfigurationError else { return false }
             return error.field == "exporters[0].path" && error.reason.contains("cannot open")

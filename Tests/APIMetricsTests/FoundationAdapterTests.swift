@@ -35,14 +35,14 @@ struct TraceContextTests {
 
     @Test func incomingExchangesKeepAValidTraceAndIgnoreAnInvalidOne() async throws {
         let exporter = CollectingExporter()
-        let metrics = try APIMetrics(configuration: testConfiguration([.custom(exporter)]))
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
         let valid = metrics.recorder.begin(RequestHead(method: "GET", target: "/a", headers: ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]))
         let invalid = metrics.recorder.begin(RequestHead(method: "GET", target: "/b", headers: ["traceparent": "00-zzz"]))
         #expect(valid.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
         #expect(invalid.traceID == invalid.id.description)
         valid.finish()
         invalid.finish()
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         #expect(exporter.events.map(\.record.traceID) == ["4bf92f3577b34da6a3ce929d0e0e4736", invalid.id.description])
     }
 }
@@ -69,7 +69,7 @@ struct FoundationAdapterTests {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
         config.capture.isBodyCaptureEnabled = true
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         let client = InstrumentedURLSession(recorder: metrics.recorder)
         let seen = Mutex("")
         let handler = metrics.recorder.instrument(route: "/proxy") { _ in
@@ -85,7 +85,7 @@ struct FoundationAdapterTests {
             return ServerResponse(status: 200, body: Array(data))
         }
         _ = try await handler(ServerRequest(method: "GET", target: "/proxy?to=/orders/1"))
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
 
         let records = exporter.events.map(\.record)
         let incoming = try #require(records.first { $0.direction == .incoming })
@@ -115,12 +115,12 @@ struct FoundationAdapterTests {
         let port = closed.port
         closed.stop()
         let exporter = CollectingExporter()
-        let metrics = try APIMetrics(configuration: testConfiguration([.custom(exporter)]))
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
         let client = InstrumentedURLSession(recorder: metrics.recorder)
         await #expect(throws: (any Error).self) {
             _ = try await client.data(for: URLRequest(url: URL(string: "http://127.0.0.1:\(port)/gone")!, timeoutInterval: 5))
         }
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let record = try #require(exporter.events.first?.record)
         #expect(record.direction == .outgoing)
         #expect(record.response == nil)
@@ -132,7 +132,7 @@ struct FoundationAdapterTests {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
         config.capture.isBodyCaptureEnabled = true
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         var request = URLRequest(url: URL(string: "https://api.example.com/orders/7?expand=items")!)
         request.httpMethod = "PUT"
         request.httpBody = Data(#"{"q":2}"#.utf8)
@@ -142,7 +142,7 @@ struct FoundationAdapterTests {
         let id = metrics.recorder.record(
             request: request, response: response, responseBody: Data(#"{"ok":true}"#.utf8),
             route: "/orders/{id}", startedAt: .now())
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let record = try #require(exporter.events.first?.record)
         #expect(record.id == id)
         #expect(record.request.method == "PUT")
@@ -171,7 +171,7 @@ struct ErrorReportTests {
 
     @Test func theChainTheLocationAndSeveralErrorsAreKept() async throws {
         let exporter = CollectingExporter()
-        let metrics = try APIMetrics(configuration: testConfiguration([.custom(exporter)]))
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
         let handler = metrics.recorder.instrument { _ in
             reportError(Outer())
             let decoding = DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "bad", underlyingError: Inner()))
@@ -181,7 +181,7 @@ struct ErrorReportTests {
         }
         _ = try await handler(ServerRequest(method: "GET", target: "/x"))
         #expect(!reportError(Inner()))  // no exchange outside a handler
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let record = try #require(exporter.events.first?.record)
         #expect(record.errors.count == 3)
         let outer = record.errors[0]
@@ -200,11 +200,11 @@ struct ErrorReportTests {
 
     @Test func anExplicitExchangeCanBeNamed() async throws {
         let exporter = CollectingExporter()
-        let metrics = try APIMetrics(configuration: testConfiguration([.custom(exporter)]))
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
         let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/y"))
         #expect(reportError(Inner(), to: exchange))
         exchange.finish()
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         #expect(exporter.events.first?.record.errors.first?.message == "disk full")
     }
 }

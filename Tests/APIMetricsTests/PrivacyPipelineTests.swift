@@ -6,21 +6,21 @@ import Testing
 struct PrivacyPipelineTests {
     private func run(
         _ configure: (inout APIMetricsConfiguration) -> Void,
-        record: (APIMetrics) -> Void
+        record: (APIMetricsService) -> Void
     ) async throws -> (CollectingExporter, ShutdownReport) {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
         configure(&config)
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         record(metrics)
-        let report = await metrics.shutdown(deadline: .seconds(60))
+        let report = await metrics.shutdown(timeout: .seconds(60))
         #expect(report.unsent == 0)
         return (exporter, report)
     }
 
     @Test func excludedPathsAndHealthCheckersAreNotLoggedButCounted() async throws {
         let (exporter, report) = try await run({ config in
-            config.logging.excludedPaths.append("/internal/*")
+            config.eventFilter.excludedPaths.append("/internal/*")
         }) { metrics in
             for target in ["/health", "/healthz?x=1", "/.well-known/openid", "/internal/a/b", "/robots.txt", "/orders", "/Health"] {
                 recordExchange(metrics.recorder, target: target)
@@ -35,7 +35,7 @@ struct PrivacyPipelineTests {
     }
 
     @Test func onlyAllowedHostsAreLogged() async throws {
-        let (exporter, _) = try await run({ $0.logging.allowedHosts = ["api.example.com"] }) { metrics in
+        let (exporter, _) = try await run({ $0.eventFilter.allowedHosts = ["api.example.com"] }) { metrics in
             recordExchange(metrics.recorder, target: "/a", headers: ["Host": "API.example.com:8443"])
             recordExchange(metrics.recorder, target: "/b", headers: ["Host": "internal"])
             recordExchange(metrics.recorder, target: "/c")
@@ -45,7 +45,7 @@ struct PrivacyPipelineTests {
 
     @Test func samplingKeepsAShareAndWeighsIt() async throws {
         let (exporter, report) = try await run({ config in
-            config.logging.sampleRate = 0.25
+            config.eventFilter.sampleRate = 0.25
             config.queue.maxEvents = 10_000
         }) { metrics in
             for n in 0..<4000 { recordExchange(metrics.recorder, target: "/n/\(n)") }
@@ -131,13 +131,13 @@ struct PrivacyPipelineTests {
         var config = testConfiguration([.http(endpoint: collector.url), .file(path: file)])
         config.instanceID = "host-1"
         config.isDevelopment = true
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         metrics.updateConsumer(Consumer(id: " u1 ", name: "Ann", email: "ann@example.com", company: "acme", metadata: ["plan": "pro"]))
         metrics.updateCompanies([CompanyProfile(id: "acme", name: "Acme", domain: "acme.test"), CompanyProfile(id: "globex")])
         metrics.updateSubscription(SubscriptionProfile(id: "sub1", companyID: "acme", plan: "pro", status: "active",
                                                        currentPeriodStartNanoseconds: 1_795_255_200_000_000_000))
         recordExchange(metrics.recorder)
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let batch = try #require(collector.requests.first?.batch)
         #expect(batch["instance_id"] as? String == "host-1")
         let entities = try #require(batch["entities"] as? [[String: Any]])

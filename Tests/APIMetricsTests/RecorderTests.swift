@@ -3,10 +3,10 @@ import Testing
 
 @Suite("Recorder")
 struct RecorderTests {
-    private func makeMetrics(bodies: Bool = true, maxBodyBytes: Int = 64 * 1024, exporter: CollectingExporter) throws -> APIMetrics {
+    private func makeMetrics(bodies: Bool = true, maxBodyBytes: Int = 64 * 1024, exporter: CollectingExporter) throws -> APIMetricsService {
         var config = testConfiguration([.custom(exporter)])
         config.capture = .init(isBodyCaptureEnabled: bodies, maxBodyBytes: maxBodyBytes)
-        return try APIMetrics(configuration: config)
+        return try APIMetricsService(configuration: config)
     }
 
     @Test func recordsEveryPartOfAnExchange() async throws {
@@ -23,7 +23,7 @@ struct RecorderTests {
         exchange.setConsumer(Consumer(id: "  acme  ", name: "Acme", group: "enterprise"))
         exchange.setMetadata("blue", forKey: "colour")
         exchange.finish()
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
 
         let event = try #require(exporter.events.first)
         #expect(exporter.events.count == 1)
@@ -50,7 +50,7 @@ struct RecorderTests {
         exchange.recordResponseHead(ResponseHead(status: 200, headers: ["Content-Type": "text/plain; charset=utf-8"]))
         exchange.recordResponseBody([UInt8](repeating: UInt8(ascii: "b"), count: 999))
         exchange.finish()
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let record = try #require(exporter.events.first?.record)
         #expect(record.requestBody.size == 300 * 1024)
         #expect(record.requestBody.bytes.count == 1000)
@@ -77,7 +77,7 @@ struct RecorderTests {
             exchange.recordResponseBody(Array("reply".utf8))
             exchange.finish()
         }
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         for (index, (type, kept)) in cases.enumerated() {
             let record = try #require(exporter.events.first { $0.record.request.target == "/\(index)" }?.record)
             #expect(record.requestBody.bytes.isEmpty == !kept, "request body of \(type ?? "no type")")
@@ -91,9 +91,9 @@ struct RecorderTests {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
         config.capture = .init(isBodyCaptureEnabled: true, bodyContentTypes: .all)
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         recordExchange(metrics.recorder, requestBody: [0xFF, 0x00, 0x01])
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let event = try #require(exporter.events.first)
         let request = try #require(jsonObject(event.json)?["request"] as? [String: Any])
         #expect(request["body_encoding"] as? String == "base64")
@@ -104,7 +104,7 @@ struct RecorderTests {
         let exporter = CollectingExporter()
         let metrics = try makeMetrics(bodies: false, exporter: exporter)
         recordExchange(metrics.recorder, requestBody: Array("hello".utf8), responseBody: Array("world!".utf8))
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let record = try #require(exporter.events.first?.record)
         #expect(record.requestBody == CapturedBody(bytes: [], size: 5, isTruncated: false))
         #expect(record.responseBody.size == 6)
@@ -146,7 +146,7 @@ struct RecorderTests {
         let answered = metrics.recorder.begin(RequestHead(method: "GET", target: "/d"))
         answered.recordResponseHead(ResponseHead(status: 418))
         answered.fail(Plain())
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let byTarget = Dictionary(uniqueKeysWithValues: exporter.events.map { ($0.record.request.target, $0.record) })
         #expect(byTarget["/a"]?.response?.status == 404)
         #expect(byTarget["/b"]?.response?.status == 500)
@@ -162,7 +162,7 @@ struct RecorderTests {
             let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/gone"))
             exchange.recordRequestBody([1, 2, 3])
         }
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let record = try #require(exporter.events.first?.record)
         #expect(record.errors.first?.type == "ExchangeAbandoned")
         #expect(record.response == nil)
@@ -176,7 +176,7 @@ struct RecorderTests {
         exchange.recordResponseHead(ResponseHead(status: 500))
         exchange.finish()
         exchange.fail(CancellationError())
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         #expect(exporter.events.count == 1)
         #expect(exporter.events.first?.record.response == nil)
     }
@@ -188,7 +188,7 @@ struct RecorderTests {
         let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/errors"))
         for n in 0..<40 { exchange.reportError(Numbered(n: n)) }
         exchange.finish()
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let errors = try #require(exporter.events.first?.record.errors)
         #expect(errors.count == ActiveExchange.maxErrors + 1)
         #expect(errors.last?.message == "24 more errors were reported")
@@ -211,7 +211,7 @@ struct RecorderTests {
         await #expect(throws: Teapot.self) {
             _ = try await failing(ServerRequest(method: "GET", target: "/fail", body: Array("x".utf8)))
         }
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let records = exporter.events.map(\.record)
         #expect(records.count == 2)
         let success = try #require(records.first { $0.request.route == "/orders/{id}" })
@@ -229,10 +229,10 @@ struct RecorderTests {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
         config.isEnabled = false
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         #expect(!metrics.recorder.isRecording)
         recordExchange(metrics.recorder)
-        let report = await metrics.shutdown(deadline: .seconds(60))
+        let report = await metrics.shutdown(timeout: .seconds(60))
         #expect(exporter.events.isEmpty)
         #expect(report.statistics.recorded == 0)
     }

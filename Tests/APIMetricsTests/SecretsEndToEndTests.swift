@@ -28,7 +28,7 @@ struct SecretsEndToEndTests {
         var config = testConfiguration([.http(endpoint: collector.url), .file(path: file)])
         config.capture.isBodyCaptureEnabled = true
         config.identifyConsumer = .firstMatch([.jwtClaim(), .apiKey()])
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         let handler = metrics.recorder.instrument { request in
             let body: String
             if request.target.hasPrefix("/form") {
@@ -68,7 +68,7 @@ struct SecretsEndToEndTests {
         #expect(first.contains("visible-resp"))
         let second = try await RawClient.exchange(port: port, "POST /form HTTP/1.1\r\n\(common)Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\nConnection: close\r\n\r\n\(form)")
         #expect(second.contains("visible-resp"))
-        let report = await metrics.shutdown(deadline: .seconds(60))
+        let report = await metrics.shutdown(timeout: .seconds(60))
         #expect(report.statistics.exported == 4)
 
         let outputs: [(String, String)] = [

@@ -8,13 +8,13 @@ struct SenderTests {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
         config.batching = .init(maxEvents: 50, flushInterval: .seconds(60))
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         let runner = Task { try await metrics.run() }
         for n in 0..<120 { recordExchange(metrics.recorder, target: "/n/\(n)") }
         // Two full batches go without waiting for the minute-long interval.
         #expect(await eventually { exporter.events.count >= 100 })
         #expect(exporter.received.prefix(2).map(\.events.count) == [50, 50])
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         try await runner.value
         #expect(exporter.events.count == 120)
         #expect(exporter.received.allSatisfy { $0.events.count <= 50 })
@@ -25,12 +25,12 @@ struct SenderTests {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
         config.batching = .init(maxEvents: 500, flushInterval: .milliseconds(50))
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         let runner = Task { try await metrics.run() }
         for _ in 0..<3 { recordExchange(metrics.recorder) }
         #expect(await eventually { exporter.events.count == 3 })
         #expect(exporter.received.count == 1)
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         try await runner.value
     }
 
@@ -39,11 +39,11 @@ struct SenderTests {
         defer { collector.stop() }
         var config = testConfiguration([.http(endpoint: collector.url)])
         config.batching = .init(maxEvents: 10, flushInterval: .milliseconds(20))
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         let runner = Task { try await metrics.run() }
         for n in 0..<25 { recordExchange(metrics.recorder, target: "/orders/\(n)") }
         #expect(await eventually { collector.acceptedEvents.count >= 25 })
-        let report = await metrics.shutdown(deadline: .seconds(60))
+        let report = await metrics.shutdown(timeout: .seconds(60))
         try await runner.value
         let urls = collector.acceptedEvents.compactMap { ($0["request"] as? [String: Any])?["url"] as? String }
         #expect(urls.count == 25)
@@ -58,14 +58,14 @@ struct SenderTests {
             index == 0 ? .status(429, headers: [("Retry-After", "1")]) : .status(200)
         }
         defer { collector.stop() }
-        let metrics = try APIMetrics(configuration: testConfiguration([.http(endpoint: collector.url)]))
+        let metrics = try APIMetricsService(configuration: testConfiguration([.http(endpoint: collector.url)]))
         let runner = Task { try await metrics.run() }
         let start = ContinuousClock.now
         recordExchange(metrics.recorder)
         #expect(await eventually { collector.acceptedEvents.count == 1 })
         // The configured backoff is 10 ms; only Retry-After explains a second.
         #expect(ContinuousClock.now - start >= .milliseconds(950))
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         try await runner.value
     }
 
@@ -74,7 +74,7 @@ struct SenderTests {
         defer { collector.stop() }
         var config = testConfiguration([.http(endpoint: collector.url)])
         config.batching = .init(maxEvents: 5, flushInterval: .milliseconds(20))
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         let runner = Task { try await metrics.run() }
         for _ in 0..<5 { recordExchange(metrics.recorder) }
         #expect(await eventually { collector.requests.count == 1 })
@@ -84,7 +84,7 @@ struct SenderTests {
         #expect(await eventually { collector.acceptedEvents.count == 1 })
         let accepted = try #require(collector.requests.last)
         #expect(accepted.batch["dropped"] as? Int == 5)
-        let report = await metrics.shutdown(deadline: .seconds(60))
+        let report = await metrics.shutdown(timeout: .seconds(60))
         try await runner.value
         #expect(report.statistics.failed == 5)
     }
@@ -98,7 +98,7 @@ struct SenderTests {
         config.queue = .init(maxEvents: 100, maxBytes: 1 << 20)
         config.batching = .init(maxEvents: 10, flushInterval: .milliseconds(10))
         config.retry = RetryPolicy(maxAttempts: 20, baseDelay: .milliseconds(10), maxDelay: .milliseconds(20), jitter: 0)
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         let runner = Task { try await metrics.run() }
         recordExchange(metrics.recorder, target: "/first")
         #expect(await eventually { collector.requests.count == 1 })
@@ -118,7 +118,7 @@ struct SenderTests {
         #expect(await eventually(timeout: .seconds(20)) { collector.acceptedEvents.count == 1 + 1000 - dropped })
         let firstAccepted = try #require(collector.requests.first { $0.isAccepted })
         #expect(firstAccepted.batch["dropped"] as? Int == dropped)
-        let report = await metrics.shutdown(deadline: .seconds(60))
+        let report = await metrics.shutdown(timeout: .seconds(60))
         try await runner.value
         #expect(report.statistics.dropped == dropped)
         #expect(report.statistics.exported == 1 + 1000 - dropped)
@@ -130,10 +130,10 @@ struct SenderTests {
         defer { collector.stop() }
         var config = testConfiguration([.http(endpoint: collector.url)])
         config.batching = .init(maxEvents: 100, flushInterval: .seconds(60))
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         let runner = Task { try await metrics.run() }
         for _ in 0..<250 { recordExchange(metrics.recorder) }
-        let report = await metrics.shutdown(deadline: .seconds(10))
+        let report = await metrics.shutdown(timeout: .seconds(10))
         try await runner.value
         #expect(collector.acceptedEvents.count == 250)
         #expect(report.isComplete)
@@ -144,24 +144,24 @@ struct SenderTests {
 
     @Test func shutdownWithoutRunStillFlushes() async throws {
         let exporter = CollectingExporter()
-        let metrics = try APIMetrics(configuration: testConfiguration([.custom(exporter)]))
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
         for _ in 0..<7 { recordExchange(metrics.recorder) }
-        let report = await metrics.shutdown(deadline: .seconds(60))
+        let report = await metrics.shutdown(timeout: .seconds(60))
         #expect(exporter.events.count == 7)
         #expect(report.isComplete)
         // A second shutdown returns the same totals at once.
-        let again = await metrics.shutdown(deadline: .seconds(60))
+        let again = await metrics.shutdown(timeout: .seconds(60))
         #expect(again.statistics.exported == 7)
     }
 
     @Test func shutdownKeepsItsDeadlineWhenTheCollectorHangs() async throws {
         let collector = try TestCollector { _ in .hang }
         defer { collector.stop() }
-        let metrics = try APIMetrics(configuration: testConfiguration([.http(endpoint: collector.url, timeout: .seconds(600))]))
+        let metrics = try APIMetricsService(configuration: testConfiguration([.http(endpoint: collector.url, timeout: .seconds(600))]))
         let runner = Task { try await metrics.run() }
         for _ in 0..<5 { recordExchange(metrics.recorder) }
         let start = ContinuousClock.now
-        let report = await metrics.shutdown(deadline: .milliseconds(500))
+        let report = await metrics.shutdown(timeout: .milliseconds(500))
         // Not a timing (the machine may be loaded): only a shutdown that
         // waited for the 600 s request timeout would take this long.
         #expect(ContinuousClock.now - start < .seconds(20))
@@ -173,12 +173,12 @@ struct SenderTests {
     @Test func shutdownInterruptsABatchAlreadyInFlight() async throws {
         let collector = try TestCollector { _ in .hang }
         defer { collector.stop() }
-        let metrics = try APIMetrics(configuration: testConfiguration([.http(endpoint: collector.url, timeout: .seconds(600))]))
+        let metrics = try APIMetricsService(configuration: testConfiguration([.http(endpoint: collector.url, timeout: .seconds(600))]))
         let runner = Task { try await metrics.run() }
         recordExchange(metrics.recorder)
         #expect(await eventually { collector.requests.count == 1 })
         let start = ContinuousClock.now
-        let report = await metrics.shutdown(deadline: .milliseconds(300))
+        let report = await metrics.shutdown(timeout: .milliseconds(300))
         // Not a timing (the machine may be loaded): only a shutdown that
         // waited for the 600 s request timeout would take this long.
         #expect(ContinuousClock.now - start < .seconds(20))
@@ -190,7 +190,7 @@ struct SenderTests {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
         config.batching = .init(maxEvents: 500, flushInterval: .seconds(60))
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         let runner = Task { try await metrics.run() }
         for _ in 0..<9 { recordExchange(metrics.recorder) }
         try await Task.sleep(for: .milliseconds(50))
@@ -200,20 +200,20 @@ struct SenderTests {
     }
 
     @Test func runTwiceIsAnError() async throws {
-        let metrics = try APIMetrics(configuration: testConfiguration([.custom(CollectingExporter())]))
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(CollectingExporter())]))
         let runner = Task { try await metrics.run() }
         try await Task.sleep(for: .milliseconds(20))
         await #expect(throws: LifecycleError.alreadyRunning) { try await metrics.run() }
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         try await runner.value
     }
 
     @Test func aFailingExporterDoesNotStopTheOthers() async throws {
         let good = CollectingExporter()
         let bad = CollectingExporter { _ in .rejected("no") }
-        let metrics = try APIMetrics(configuration: testConfiguration([.custom(bad), .custom(good)]))
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(bad), .custom(good)]))
         for _ in 0..<4 { recordExchange(metrics.recorder) }
-        let report = await metrics.shutdown(deadline: .seconds(60))
+        let report = await metrics.shutdown(timeout: .seconds(60))
         #expect(good.events.count == 4)
         #expect(bad.events.isEmpty)
         #expect(report.statistics.failed == 4)
@@ -228,12 +228,12 @@ struct SenderTests {
             if request.headers["x-boom"] != nil { throw Boom() }
             return request.headers["x-customer"].map { Consumer(id: $0) }
         }
-        let metrics = try APIMetrics(configuration: config)
+        let metrics = try APIMetricsService(configuration: config)
         recordExchange(metrics.recorder, target: "/a", headers: ["X-Customer": "acme"])
         recordExchange(metrics.recorder, target: "/b", headers: ["X-Boom": "1", "X-Customer": "acme"])
         recordExchange(metrics.recorder, target: "/c")
         recordExchange(metrics.recorder, target: "/d", headers: ["X-Customer": String(repeating: "x", count: 500)])
-        await metrics.shutdown(deadline: .seconds(60))
+        await metrics.shutdown(timeout: .seconds(60))
         let consumers = Dictionary(uniqueKeysWithValues: exporter.events.map { ($0.record.request.target, $0.record.consumer?.id) })
         #expect(consumers["/a"] == "acme")
         #expect(consumers["/b"] == .some(nil))

@@ -14,7 +14,7 @@ struct WireHarness {
         queue = EventQueue(maxItems: queueItems, maxBytes: 1 << 30)
         recorder = Recorder(
             queue: queue, counters: counters, bodyLimit: bodyLimit,
-            bodyContentTypes: .all, filter: LogFilter(.everything), isEnabled: true)
+            bodyContentTypes: .all, filter: EventFilter(.everything), isEnabled: true)
     }
 
     /// Plays the steps through a fresh tap and returns one line per

@@ -1,4 +1,4 @@
-@_spi(Benchmarks) import APIMetrics
+import APIMetrics
 import APIMetricsWire
 import Foundation
 import SocketServer
@@ -69,13 +69,13 @@ struct Bench {
     let harness: Harness
     let quick: Bool
 
-    func makeMetrics(bodies: Bool) throws -> APIMetrics {
+    func makeMetrics(bodies: Bool) throws -> APIMetricsService {
         var config = APIMetricsConfiguration(service: "bench", exporters: [.custom(DiscardingExporter())])
         config.capture = .init(isBodyCaptureEnabled: bodies)
         config.queue = .init(maxEvents: 10_000_000, maxBytes: 1 << 34)
         // The default exclusions (health paths, probes' user agents) stay on,
         // as in a real deployment: every record pays for checking them.
-        return try APIMetrics(configuration: config)
+        return try APIMetricsService(configuration: config)
     }
 
     func recordNoBody() throws -> CaseResult {
@@ -159,10 +159,10 @@ struct Bench {
 
     func encodeEvent() -> CaseResult {
         let record = Fixtures.record(body: Fixtures.json(size: 256), responseBody: Fixtures.json(size: 256))
-        let context = ServiceContext(service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"], instanceID: "host-1")
+        let identity = ServiceIdentity(service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"], instanceID: "host-1")
         return harness.measure("encode.event", opsPerSample: quick ? 100 : 5000) { count in
             for _ in 0..<count {
-                precondition(!BenchmarkHooks.encode(record, context: context).isEmpty)
+                precondition(!BenchmarkHooks.encode(record, identity: identity).isEmpty)
             }
         }
     }
@@ -172,8 +172,8 @@ struct Bench {
         var config = APIMetricsConfiguration(service: "bench", exporters: [exporter])
         config.queue = .init(maxEvents: 200_000, maxBytes: 1 << 30)
         config.batching = .init(maxEvents: 1000, flushInterval: .milliseconds(20))
-        config.logging = .everything
-        let metrics = try APIMetrics(configuration: config)
+        config.eventFilter = .everything
+        let metrics = try APIMetricsService(configuration: config)
         let background = Task.detached { try await metrics.run() }
         let recorder = metrics.recorder
         let head = RequestHead(method: "GET", target: "/orders/42", headers: Fixtures.requestHeaders, clientAddress: "127.0.0.1")
@@ -197,7 +197,7 @@ struct Bench {
             let end = Harness.now()
             if sample > 0 { nanos.append(Double(end - start) / Double(perSample)) }
         }
-        let report = await metrics.shutdown(deadline: .seconds(30))
+        let report = await metrics.shutdown(timeout: .seconds(30))
         _ = try? await background.value
         precondition(report.statistics.dropped == 0 && report.statistics.failed == 0, "\(name): \(report)")
         var result = Harness.reduce(name, nanos, [])
@@ -224,11 +224,11 @@ struct Bench {
     /// every exchange is counted as dropped and not captured, as at
     /// saturation, and what is left is the tap's reading of the stream.
     func wireParse(shedding: Bool = false) throws -> CaseResult {
-        let metrics: APIMetrics
+        let metrics: APIMetricsService
         if shedding {
             var config = APIMetricsConfiguration(service: "bench", exporters: [.custom(DiscardingExporter())])
             config.queue = .init(maxEvents: 1, maxBytes: 1 << 30)
-            metrics = try APIMetrics(configuration: config)
+            metrics = try APIMetricsService(configuration: config)
         } else {
             metrics = try makeMetrics(bodies: false)
         }

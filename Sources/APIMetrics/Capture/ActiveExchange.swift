@@ -126,7 +126,7 @@ public final class ActiveExchange: Sendable {
             guard !state.isFinished else { return nil }
             state.isFinished = true
             Self.append(RecordedError(type: "ExchangeAbandoned", message: "the exchange was released without being finished"), to: &state)
-            return makeRecord(&state, end: Clock.monotonicNanoseconds())
+            return makeRecord(&state, end: CaptureClock.monotonicNanoseconds())
         }
         if let abandoned { recorder.enqueue(abandoned) }
     }
@@ -270,7 +270,7 @@ public final class ActiveExchange: Sendable {
     /// itself is built later, in the sender: the request path only marks
     /// the end and queues this object.
     public func finish() {
-        let end = Clock.monotonicNanoseconds()
+        let end = CaptureClock.monotonicNanoseconds()
         let admitted = state.withLock { state -> Int? in
             guard !state.isFinished else { return nil }
             state.isFinished = true
@@ -313,7 +313,7 @@ public final class ActiveExchange: Sendable {
     /// When no response head was recorded, the response status is `status`,
     /// else the error's own ``ResponseStatusProviding/responseStatus``, else 500.
     public func fail(_ error: any Error, status: Int? = nil) {
-        let end = Clock.monotonicNanoseconds()
+        let end = CaptureClock.monotonicNanoseconds()
         let recorded = RecordedError(error)
         let fallbackStatus = status ?? (error as? any ResponseStatusProviding)?.responseStatus ?? 500
         let admitted = state.withLock { state -> Int? in

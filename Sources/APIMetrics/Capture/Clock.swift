@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// The two clocks an exchange needs, read without allocating or formatting.
-enum Clock {
+enum CaptureClock {
     /// Nanoseconds since the Unix epoch, from the wall clock.
     static func wallNanoseconds() -> Int64 {
         var spec = timespec()
@@ -30,12 +30,12 @@ enum Clock {
 /// exchange take one then and pass it to ``Recorder/begin(_:direction:startedAt:)``.
 public struct CaptureInstant: Sendable, Hashable {
     /// Nanoseconds since the Unix epoch.
-    public let wallNanoseconds: Int64
+    package let wallNanoseconds: Int64
     /// Nanoseconds from an arbitrary origin, never going backwards.
-    public let monotonicNanoseconds: Int64
+    package let monotonicNanoseconds: Int64
 
     /// Now.
     public static func now() -> CaptureInstant {
-        CaptureInstant(wallNanoseconds: Clock.wallNanoseconds(), monotonicNanoseconds: Clock.monotonicNanoseconds())
+        CaptureInstant(wallNanoseconds: CaptureClock.wallNanoseconds(), monotonicNanoseconds: CaptureClock.monotonicNanoseconds())
     }
 }

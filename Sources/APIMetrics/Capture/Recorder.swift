@@ -1,6 +1,6 @@
 /// The entry point of the hot path: servers begin exchanges here.
 ///
-/// Obtain it from ``APIMetrics/recorder``. Beginning and finishing an exchange
+/// Obtain it from ``APIMetricsService/recorder``. Beginning and finishing an exchange
 /// takes a few hundred nanoseconds plus the bounded body copy: no I/O, no
 /// JSON, no waiting for the sender. When the queue is full or intake has
 /// stopped, the finished event is dropped and counted.
@@ -10,12 +10,12 @@ public final class Recorder: Sendable {
     private let ids: EventIDGenerator
     let bodyLimit: Int
     let bodyContentTypes: BodyContentTypes
-    let filter: LogFilter
+    let filter: EventFilter
     private let isEnabled: Bool
 
     init(
         queue: EventQueue, counters: PipelineCounters, bodyLimit: Int,
-        bodyContentTypes: BodyContentTypes, filter: LogFilter, isEnabled: Bool
+        bodyContentTypes: BodyContentTypes, filter: EventFilter, isEnabled: Bool
     ) {
         self.filter = filter
         self.queue = queue

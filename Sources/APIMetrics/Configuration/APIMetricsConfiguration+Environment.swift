@@ -170,13 +170,13 @@ extension APIMetricsConfiguration {
             for path in paths where !path.hasPrefix("/") && !path.hasPrefix("*") {
                 throw ConfigurationError(field: "APIMETRICS_EXCLUDE_PATHS", reason: "\"\(path)\" must start with / or *")
             }
-            config.logging.excludedPaths += paths
+            config.eventFilter.excludedPaths += paths
         }
         if let rate = reader.string("APIMETRICS_SAMPLE_RATE") {
             guard let value = Double(rate), value >= 0, value <= 1 else {
                 throw ConfigurationError(field: "APIMETRICS_SAMPLE_RATE", reason: "must be a number from 0 to 1, got \"\(rate)\"")
             }
-            config.logging.sampleRate = value
+            config.eventFilter.sampleRate = value
         }
         var identifiers: [ConsumerIdentifier] = config.identifyConsumer.map { [$0] } ?? []
         if let header = try reader.line("APIMETRICS_CONSUMER_HEADER") {

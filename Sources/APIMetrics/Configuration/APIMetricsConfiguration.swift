@@ -1,7 +1,7 @@
 /// Everything APIMetrics needs to know, fixed at startup.
 ///
 /// Start from ``default`` (or ``fromEnvironment(_:base:)``), change what you
-/// need, and hand it to ``APIMetrics/init(configuration:)``, which validates
+/// need, and hand it to ``APIMetricsService/init(configuration:)``, which validates
 /// every field and throws a ``ConfigurationError`` naming the first bad one.
 ///
 /// ```swift
@@ -10,13 +10,9 @@
 /// config.exporters = [.file(path: "apimetrics.ndjson"), .http(endpoint: "http://127.0.0.1:4318/events")]
 /// config.capture.isBodyCaptureEnabled = true
 /// config.identifyConsumer = .firstMatch([.jwtClaim("sub"), .apiKey(header: "x-api-key")])
-/// let metrics = try APIMetrics(configuration: config)
+/// let metrics = try APIMetricsService(configuration: config)
 /// ```
 public struct APIMetricsConfiguration: Sendable {
-    /// Names the consumer behind a request, or returns `nil` for an anonymous
-    /// call. Runs in the background sender, never on the request path; when it
-    /// throws, the event goes out without a consumer.
-    public typealias IdentifyConsumer = @Sendable (RequestHead) throws -> Consumer?
     /// Says whether a finished call is left out of the logs (`true` skips it).
     public typealias SkipRequest = @Sendable (RequestHead, ResponseHead?) throws -> Bool
     /// Names the session a call belongs to.
@@ -50,8 +46,8 @@ public struct APIMetricsConfiguration: Sendable {
     /// What is hidden before anything leaves the process.
     public var redaction: RedactionOptions
     /// Which calls become events.
-    public var logging: LoggingOptions
-    /// How long ``APIMetrics/run()`` may flush after it is cancelled.
+    public var eventFilter: EventFilterOptions
+    /// How long ``APIMetricsService/run()`` may flush after it is cancelled.
     public var shutdownTimeout: Duration
     /// Names the consumer behind each request; `nil` leaves calls anonymous
     /// unless the server names the consumer itself.
@@ -144,7 +140,7 @@ public struct APIMetricsConfiguration: Sendable {
         version: String? = nil,
         tags: [String] = [],
         exporters: [ExporterConfiguration] = [.file(path: "apimetrics.ndjson")],
-        identifyConsumer: IdentifyConsumer? = nil
+        identifyConsumer: ConsumerIdentifier? = nil
     ) {
         self.service = service
         self.environment = environment
@@ -157,8 +153,8 @@ public struct APIMetricsConfiguration: Sendable {
         self.retry = .default
         self.redaction = .default
         self.shutdownTimeout = .seconds(5)
-        self.identifyConsumer = identifyConsumer.map(ConsumerIdentifier.init)
-        self.logging = .default
+        self.identifyConsumer = identifyConsumer
+        self.eventFilter = .default
         self.isDevelopment = false
         self.instanceID = nil
         self.userClosureTimeout = .milliseconds(250)
@@ -212,7 +208,7 @@ public struct APIMetricsConfiguration: Sendable {
         }
         try retry.validate(field: "retry")
         try redaction.validate(field: "redaction")
-        try logging.validate(field: "logging")
+        try eventFilter.validate(field: "eventFilter")
         if let instanceID, instanceID.isEmpty || instanceID.contains(where: \.isNewline) {
             throw ConfigurationError(field: "instanceID", reason: "must be a non-empty single line when set")
         }

@@ -1,6 +1,6 @@
 /// The background loop: waits for a full batch or the flush interval, turns
 /// queued records into events, and delivers each batch to every exporter
-/// with retries. One sender per ``APIMetrics``; nothing here runs on the
+/// with retries. One sender per ``APIMetricsService``; nothing here runs on the
 /// request path.
 actor BatchSender {
     private struct Slot {
@@ -15,7 +15,7 @@ actor BatchSender {
     private let queue: EventQueue
     private let counters: PipelineCounters
     private let runner: ProcessingRunner
-    private let context: ServiceContext
+    private let identity: ServiceIdentity
     private let batchSize: Int
     private let flushInterval: Duration
     private let retry: RetryPolicy
@@ -30,7 +30,7 @@ actor BatchSender {
         queue: EventQueue,
         counters: PipelineCounters,
         runner: ProcessingRunner,
-        context: ServiceContext,
+        identity: ServiceIdentity,
         exporters: [any EventExporter],
         configuration: APIMetricsConfiguration,
         signal: ShutdownSignal
@@ -38,7 +38,7 @@ actor BatchSender {
         self.queue = queue
         self.counters = counters
         self.runner = runner
-        self.context = context
+        self.identity = identity
         self.slots = exporters.map { Slot(exporter: $0) }
         self.batchSize = configuration.batching.maxEvents
         self.flushInterval = configuration.batching.flushInterval
@@ -58,11 +58,11 @@ actor BatchSender {
         // exporters' waiting (an HTTP round trip) overlaps the processing
         // thread's work. One export at a time, in order.
         var exporting: Task<Void, Never>?
-        var lastFlush = Clock.monotonicNanoseconds()
+        var lastFlush = CaptureClock.monotonicNanoseconds()
         let intervalNanos = flushInterval.nanosecondsClamped
         while true {
             if !signal.isStopping {
-                let sinceFlush = Clock.monotonicNanoseconds() - lastFlush
+                let sinceFlush = CaptureClock.monotonicNanoseconds() - lastFlush
                 let remaining = max(0, intervalNanos - sinceFlush)
                 if queue.count < batchSize && remaining > 0 {
                     await queue.wait(forCount: batchSize, timeout: .nanoseconds(remaining))
@@ -70,10 +70,10 @@ actor BatchSender {
             }
             if signal.isPastDeadline { break }
             let stopping = signal.isStopping
-            let due = Clock.monotonicNanoseconds() - lastFlush >= intervalNanos
+            let due = CaptureClock.monotonicNanoseconds() - lastFlush >= intervalNanos
             if queue.count >= batchSize || due || stopping {
                 let items = queue.drain(limit: batchSize)
-                lastFlush = Clock.monotonicNanoseconds()
+                lastFlush = CaptureClock.monotonicNanoseconds()
                 if !items.isEmpty, let batch = await process(items) {
                     await exporting?.value
                     exporting = Task { await self.export(batch) }
@@ -123,7 +123,7 @@ actor BatchSender {
             attempt += 1
             let dropSnapshot = counters.droppedBeforeExport
             let dropped = max(0, dropSnapshot - slots[index].reportedDrops) + slots[index].unreportedFailures
-            var draft = ExportBatch(context: context, events: events, dropped: dropped, sentAtNanoseconds: Clock.wallNanoseconds())
+            var draft = ExportBatch(identity: identity, events: events, dropped: dropped, sentAtNanoseconds: CaptureClock.wallNanoseconds())
             draft.entities = entities
             let batch = draft
             let outcome = await race(signal) {
@@ -153,7 +153,7 @@ actor BatchSender {
                 let delay = exportError?.retryAfter.map { min($0, retry.maxRetryAfter) }
                     ?? retry.delay(afterAttempt: attempt, using: &random)
                 if let deadline = signal.deadlineNanoseconds,
-                   Clock.monotonicNanoseconds() &+ delay.nanosecondsClamped > deadline {
+                   CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped > deadline {
                     giveUp(count, slot: index, reason: "\(exporter.name) failed and the next attempt would pass the shutdown deadline: \(error)")
                     return false
                 }

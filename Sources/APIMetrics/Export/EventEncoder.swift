@@ -2,7 +2,7 @@
 /// snake_case keys, RFC 3339 UTC times with milliseconds, durations in
 /// milliseconds, absent values omitted.
 struct EventEncoder: Sendable {
-    let context: ServiceContext
+    let identity: ServiceIdentity
 
     func encode(_ record: ExchangeRecord) -> [UInt8] {
         let request = record.request
@@ -20,7 +20,7 @@ struct EventEncoder: Sendable {
         writer.timestamp(nanosecondsSinceEpoch: record.startTimeNanoseconds)
         writer.key("direction")
         writer.string(record.direction.description)
-        context.writeFields(into: &writer)
+        identity.writeFields(into: &writer)
 
         writer.key("request")
         writer.beginObject()
@@ -120,7 +120,7 @@ struct EventEncoder: Sendable {
         writer.string(entity.id)
         writer.key("ts")
         writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: entity.timestampNanoseconds))
-        context.writeFields(into: &writer)
+        identity.writeFields(into: &writer)
         writer.key(escaping: entity.kind)
         switch entity.profile {
         case let .consumer(consumer):

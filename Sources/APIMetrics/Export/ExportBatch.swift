@@ -1,5 +1,5 @@
 /// Who is sending: the fields every event and batch carries.
-public struct ServiceContext: Sendable, Hashable {
+public struct ServiceIdentity: Sendable, Hashable {
     /// The service's name.
     public var service: String
     /// The deployment environment.
@@ -13,7 +13,7 @@ public struct ServiceContext: Sendable, Hashable {
     /// This process among the service's instances.
     public var instanceID: String?
 
-    /// Creates a context.
+    /// Creates an identity.
     public init(
         service: String, environment: String, version: String? = nil, tags: [String] = [],
         isDevelopment: Bool = false, instanceID: String? = nil
@@ -27,7 +27,7 @@ public struct ServiceContext: Sendable, Hashable {
     }
 }
 
-extension ServiceContext {
+extension ServiceIdentity {
     /// `service`, `env`, `version`, then `tags`, `development` and
     /// `instance_id`: the fields every event, entity and batch opens with.
     func writeFields(into writer: inout JSONWriter, includingEventFields: Bool = true) {
@@ -88,7 +88,7 @@ public struct ExportedEntity: Sendable {
 /// batch this exporter took.
 public struct ExportBatch: Sendable {
     /// Who is sending.
-    public var context: ServiceContext
+    public var identity: ServiceIdentity
     /// The events, oldest first.
     public var events: [ExportedEvent]
     /// Profile updates (consumers, companies, subscriptions), oldest first.
@@ -100,8 +100,8 @@ public struct ExportBatch: Sendable {
     public var sentAtNanoseconds: Int64
 
     /// Creates a batch.
-    public init(context: ServiceContext, events: [ExportedEvent], dropped: Int, sentAtNanoseconds: Int64) {
-        self.context = context
+    public init(identity: ServiceIdentity, events: [ExportedEvent], dropped: Int, sentAtNanoseconds: Int64) {
+        self.identity = identity
         self.events = events
         self.dropped = dropped
         self.sentAtNanoseconds = sentAtNanoseconds
@@ -118,7 +118,7 @@ public struct ExportBatch: Sendable {
         writer.beginObject()
         writer.key("v")
         writer.int(1)
-        context.writeFields(into: &writer, includingEventFields: false)
+        identity.writeFields(into: &writer, includingEventFields: false)
         writer.key("sent_at")
         writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: sentAtNanoseconds))
         writer.key("dropped")

@@ -65,7 +65,7 @@ public struct HTTPExporter: EventExporter {
     public func export(_ batch: ExportBatch) async throws {
         var headers = HeaderFields()
         headers.append(name: "Content-Type", value: "application/json")
-        headers.append(name: "User-Agent", value: "apimetrics-swift/\(APIMetrics.libraryVersion)")
+        headers.append(name: "User-Agent", value: "apimetrics-swift/\(APIMetricsService.libraryVersion)")
         if let apiKey = options.apiKey {
             headers.append(name: "Authorization", value: "Bearer \(apiKey)")
         }
@@ -137,7 +137,7 @@ enum RetryAfter {
             return .seconds(seconds)
         }
         guard let date = HTTPDate.parse(trimmed) else { return nil }
-        let now = Clock.wallNanoseconds() / 1_000_000_000
+        let now = CaptureClock.wallNanoseconds() / 1_000_000_000
         return .seconds(max(0, date - now))
     }
 }

@@ -132,12 +132,12 @@ final class ProcessingRunner: Sendable {
         /// On the worker thread; with `yieldEvery` (nanoseconds), offers the
         /// core to other threads that often.
         func run(_ processor: EventProcessor, userCode: Bool, yieldEvery: Int64? = nil) {
-            var lastYield = Clock.monotonicNanoseconds()
+            var lastYield = CaptureClock.monotonicNanoseconds()
             for item in items {
-                var now = Clock.monotonicNanoseconds()
+                var now = CaptureClock.monotonicNanoseconds()
                 if let yieldEvery, now - lastYield >= yieldEvery {
                     sched_yield()
-                    now = Clock.monotonicNanoseconds()
+                    now = CaptureClock.monotonicNanoseconds()
                     lastYield = now
                 }
                 let proceed = state.withLock { state -> Bool in
@@ -182,7 +182,7 @@ final class ProcessingRunner: Sendable {
                     try? await Task.sleep(for: .nanoseconds(slice))
                     let expired = state.withLock { state -> (CheckedContinuation<Result, Never>, Result)? in
                         guard !state.isFinished, !state.isAbandoned, let startedAt = state.startedAt,
-                              Clock.monotonicNanoseconds() - startedAt > timeoutNanoseconds,
+                              CaptureClock.monotonicNanoseconds() - startedAt > timeoutNanoseconds,
                               let waiter = state.waiter else { return nil }
                         state.isAbandoned = true
                         state.waiter = nil

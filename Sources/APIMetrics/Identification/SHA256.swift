@@ -2,7 +2,7 @@
 ///
 /// Written here because the package takes no dependencies; checked against
 /// the NIST test vectors in the test suite.
-public struct SHA256: Sendable {
+struct SHA256: Sendable {
     private static let roundConstants: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -21,12 +21,12 @@ public struct SHA256: Sendable {
     private var length: UInt64 = 0
 
     /// Starts a new hash.
-    public init() {
+    init() {
         pending.reserveCapacity(64)
     }
 
     /// Adds bytes to the hash.
-    public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+    mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         for byte in bytes {
             pending.append(byte)
             length &+= 1
@@ -38,7 +38,7 @@ public struct SHA256: Sendable {
     }
 
     /// The 32-byte digest of everything added.
-    public consuming func finalize() -> [UInt8] {
+    consuming func finalize() -> [UInt8] {
         let bitLength = length &* 8
         pending.append(0x80)
         if pending.count > 56 {
@@ -63,14 +63,14 @@ public struct SHA256: Sendable {
     }
 
     /// The digest of `bytes`.
-    public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+    static func hash<Bytes: Sequence>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
         var hasher = SHA256()
         hasher.update(bytes)
         return hasher.finalize()
     }
 
     /// The digest of `text`'s UTF-8 bytes as 64 lowercase hex digits.
-    public static func hexDigest(_ text: String) -> String {
+    static func hexDigest(_ text: String) -> String {
         let hex: [Character] = Array("0123456789abcdef")
         var result = ""
         result.reserveCapacity(64)

@@ -18,16 +18,16 @@ final class ShutdownSignal: Sendable {
 
     var isPastDeadline: Bool {
         guard let deadline = deadlineNanoseconds else { return false }
-        return Clock.monotonicNanoseconds() >= deadline
+        return CaptureClock.monotonicNanoseconds() >= deadline
     }
 
     /// Sleeps for `duration`, waking early when shutdown begins or passes
     /// its deadline. Returns early on task cancellation as well.
     func sleep(for duration: Duration) async {
-        let end = Clock.monotonicNanoseconds() &+ duration.nanosecondsClamped
+        let end = CaptureClock.monotonicNanoseconds() &+ duration.nanosecondsClamped
         let wasStopping = isStopping
         while true {
-            let now = Clock.monotonicNanoseconds()
+            let now = CaptureClock.monotonicNanoseconds()
             if now >= end || Task.isCancelled { return }
             if !wasStopping && isStopping { return }
             if let deadline = deadlineNanoseconds, now >= deadline { return }
@@ -63,7 +63,7 @@ func race(
     }
     let timer = Task {
         while !Task.isCancelled {
-            let now = Clock.monotonicNanoseconds()
+            let now = CaptureClock.monotonicNanoseconds()
             if let deadline = signal.deadlineNanoseconds, now >= deadline {
                 race.settle(.timedOut)
                 work.cancel()

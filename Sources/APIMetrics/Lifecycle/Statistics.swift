@@ -20,7 +20,7 @@ public struct Statistics: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// What ``APIMetrics/shutdown(deadline:)`` managed.
+/// What ``APIMetricsService/shutdown(timeout:)`` managed.
 public struct ShutdownReport: Sendable, Hashable, CustomStringConvertible {
     /// The totals at the end.
     public var statistics: Statistics

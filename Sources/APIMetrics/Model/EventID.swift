@@ -3,12 +3,12 @@ import Synchronization
 /// A 128-bit identifier of a recorded event, written as 32 lowercase hex digits.
 public struct EventID: Sendable, Hashable, CustomStringConvertible {
     /// The high 64 bits.
-    public var high: UInt64
+    package var high: UInt64
     /// The low 64 bits.
-    public var low: UInt64
+    package var low: UInt64
 
     /// Creates an identifier from its two halves.
-    public init(high: UInt64, low: UInt64) {
+    package init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
     }

@@ -137,7 +137,7 @@ public struct HeaderFields: Sendable, Hashable {
     /// Appends a field from its bytes as read from the wire, keeping any that
     /// share its name. The bytes are kept as they are; reading them as a
     /// string replaces any invalid UTF-8.
-    public mutating func append(nameBytes: ArraySlice<UInt8>, valueBytes: ArraySlice<UInt8>) {
+    package mutating func append(nameBytes: ArraySlice<UInt8>, valueBytes: ArraySlice<UInt8>) {
         nameBytes.withUnsafeBufferPointer { name in
             valueBytes.withUnsafeBufferPointer { value in append(nameBytes: name, valueBytes: value) }
         }
@@ -145,7 +145,7 @@ public struct HeaderFields: Sendable, Hashable {
 
     /// Appends a field from bytes in memory the caller owns (a parser's
     /// read buffer), copying them; any field that shares its name is kept.
-    public mutating func append(nameBytes: UnsafeBufferPointer<UInt8>, valueBytes: UnsafeBufferPointer<UInt8>) {
+    package mutating func append(nameBytes: UnsafeBufferPointer<UInt8>, valueBytes: UnsafeBufferPointer<UInt8>) {
         let start = storage.count
         storage.append(contentsOf: nameBytes)
         storage.append(contentsOf: valueBytes)
@@ -167,14 +167,14 @@ public struct HeaderFields: Sendable, Hashable {
     }
 
     /// Reserves room for `byteCount` bytes of names and values in `fieldCount` fields.
-    public mutating func reserveCapacity(byteCount: Int, fieldCount: Int) {
+    package mutating func reserveCapacity(byteCount: Int, fieldCount: Int) {
         storage.reserveCapacity(byteCount)
         spans.reserveCapacity(fieldCount)
     }
 
     /// A copy whose buffers are exactly as large as what they hold: for a
     /// list built in a reused scratch buffer that is about to be kept.
-    public func compacted() -> HeaderFields {
+    package func compacted() -> HeaderFields {
         var copy = HeaderFields()
         // Reserve-then-append stays on specialized paths; building the
         // arrays with `init(unsafeUninitializedCapacity:)` would look up the
@@ -359,7 +359,7 @@ public struct HeaderFields: Sendable, Hashable {
     /// `name` (any case), or with `nil`: a lookup that makes no string, for
     /// adapters that read a header on the request path (the bytes are valid
     /// only inside `body`).
-    public func withFirstValue<Result>(named name: String, _ body: (UnsafeBufferPointer<UInt8>?) -> Result) -> Result {
+    package func withFirstValue<Result>(named name: String, _ body: (UnsafeBufferPointer<UInt8>?) -> Result) -> Result {
         guard let index = firstIndex(named: name) else { return body(nil) }
         return storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[spans[index].valueRange])) }
     }

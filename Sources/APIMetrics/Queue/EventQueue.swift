@@ -34,7 +34,7 @@ enum QueuedItem: Sendable {
 final class EventQueue: Sendable {
     let maxItems: Int
     let maxBytes: Int
-    private let state: SharedLock<State>
+    private let state: AdaptiveMutex<State>
 
     private struct State {
         var items: [(item: QueuedItem, bytes: Int)] = []
@@ -76,7 +76,7 @@ final class EventQueue: Sendable {
     init(maxItems: Int, maxBytes: Int) {
         self.maxItems = maxItems
         self.maxBytes = maxBytes
-        self.state = SharedLock(State())
+        self.state = AdaptiveMutex(State())
     }
 
     /// Adds an item; returns `false`, adding nothing, when the queue is full

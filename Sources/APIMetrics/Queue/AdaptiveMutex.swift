@@ -14,7 +14,7 @@ import Darwin
 /// once. This is glibc's adaptive mutex instead: it spins briefly while the
 /// holder runs (the critical sections here are a few dozen instructions)
 /// and sleeps on a plain futex otherwise.
-final class SharedLock<State>: @unchecked Sendable {
+final class AdaptiveMutex<State>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     /// Out of line, so that reaching it needs no exclusivity check: the
     /// lock is what keeps accesses apart.

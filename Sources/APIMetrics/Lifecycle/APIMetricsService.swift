@@ -7,21 +7,19 @@ import Synchronization
 /// down at the end so that nothing queued is lost:
 ///
 /// ```swift
-/// let metrics = try APIMetrics(configuration: .init(
+/// let metrics = try APIMetricsService(configuration: .init(
 ///     service: "orders-api", environment: "prod",
 ///     exporters: [.file(path: "apimetrics.ndjson")],
-///     identifyConsumer: { request in
-///         request.headers["x-customer-id"].map { Consumer(id: $0) }
-///     }))
+///     identifyConsumer: .header("x-customer-id")))
 /// let background = Task { try await metrics.run() }
 /// // … serve, recording each call through `metrics.recorder` or an adapter …
-/// let report = await metrics.shutdown(deadline: .seconds(5))
+/// let report = await metrics.shutdown(timeout: .seconds(5))
 /// ```
 ///
 /// `run()` has the shape of swift-service-lifecycle's `Service.run()`, so
-/// `extension APIMetrics: @retroactive Service {}` is all a
+/// `extension APIMetricsService: @retroactive Service {}` is all a
 /// ServiceLifecycle user needs.
-public final class APIMetrics: Sendable {
+public final class APIMetricsService: Sendable {
     /// This library's version, sent in the HTTP exporter's `User-Agent`.
     public static let libraryVersion = "0.1.0"
 
@@ -50,7 +48,7 @@ public final class APIMetrics: Sendable {
         let counters = PipelineCounters()
         let queue = EventQueue(maxItems: configuration.queue.maxEvents, maxBytes: configuration.queue.maxBytes)
         let signal = ShutdownSignal()
-        let context = ServiceContext(
+        let identity = ServiceIdentity(
             service: configuration.service, environment: configuration.environment,
             version: configuration.version, tags: configuration.tags,
             isDevelopment: configuration.isDevelopment,
@@ -62,19 +60,19 @@ public final class APIMetrics: Sendable {
             queue: queue, counters: counters,
             bodyLimit: configuration.capture.isBodyCaptureEnabled ? configuration.capture.maxBodyBytes : 0,
             bodyContentTypes: configuration.capture.bodyContentTypes,
-            filter: LogFilter(configuration.logging),
+            filter: EventFilter(configuration.eventFilter),
             isEnabled: configuration.isEnabled)
         self.sender = BatchSender(
             queue: queue, counters: counters,
             runner: ProcessingRunner(
-                processor: EventProcessor(configuration: configuration, encoder: EventEncoder(context: context)),
+                processor: EventProcessor(configuration: configuration, encoder: EventEncoder(identity: identity)),
                 timeout: configuration.userClosureTimeout, priority: configuration.senderPriority,
                 diagnostics: configuration.diagnostics),
-            context: context, exporters: exporters, configuration: configuration, signal: signal)
+            identity: identity, exporters: exporters, configuration: configuration, signal: signal)
         configuration.diagnostics.log(.debug, "recording \(configuration.service) (\(configuration.environment)) to \(configuration.exporters.map(\.summary).joined(separator: ", "))")
     }
 
-    /// Runs the background sender until ``shutdown(deadline:)`` is called or
+    /// Runs the background sender until ``shutdown(timeout:)`` is called or
     /// the calling task is cancelled; on cancellation it flushes what is
     /// queued within ``APIMetricsConfiguration/shutdownTimeout`` and returns.
     ///
@@ -92,14 +90,14 @@ public final class APIMetrics: Sendable {
         }
     }
 
-    /// Stops intake, sends everything queued within `deadline`, closes the
+    /// Stops intake, sends everything queued within `timeout`, closes the
     /// exporters and reports what could not be sent.
     ///
     /// Safe to call more than once, with or without ``run()``; later calls
     /// wait for the first to end and return the same totals.
     @discardableResult
-    public func shutdown(deadline: Duration = .seconds(5)) async -> ShutdownReport {
-        beginShutdown(within: deadline)
+    public func shutdown(timeout: Duration = .seconds(5)) async -> ShutdownReport {
+        beginShutdown(within: timeout)
         let (task, _) = startLoop()
         await task.value
         return ShutdownReport(statistics: statistics, unsent: await sender.unsent)
@@ -140,7 +138,7 @@ public final class APIMetrics: Sendable {
 
     private func enqueue(_ profile: EntityRecord.Profile) {
         guard configuration.isEnabled else { return }
-        let record = EntityRecord(profile: profile, timestampNanoseconds: Clock.wallNanoseconds())
+        let record = EntityRecord(profile: profile, timestampNanoseconds: CaptureClock.wallNanoseconds())
         counters.recorded.add(1, ordering: .relaxed)
         if !queue.push(.entity(record), bytes: record.estimatedBytes) {
             counters.droppedQueueFull.add(1, ordering: .relaxed)
@@ -159,7 +157,7 @@ public final class APIMetrics: Sendable {
     }
 
     private func beginShutdown(within timeout: Duration) {
-        signal.begin(deadline: Clock.monotonicNanoseconds() &+ timeout.nanosecondsClamped)
+        signal.begin(deadline: CaptureClock.monotonicNanoseconds() &+ timeout.nanosecondsClamped)
         queue.close()
     }
 
@@ -176,12 +174,12 @@ public final class APIMetrics: Sendable {
     }
 }
 
-/// Misuse of ``APIMetrics``'s lifecycle.
+/// Misuse of ``APIMetricsService``'s lifecycle.
 public struct LifecycleError: Error, Sendable, Hashable, CustomStringConvertible {
     private let message: String
 
-    /// ``APIMetrics/run()`` was called while already running.
-    public static let alreadyRunning = LifecycleError(message: "APIMetrics.run() is already running")
+    /// ``APIMetricsService/run()`` was called while already running.
+    public static let alreadyRunning = LifecycleError(message: "APIMetricsService.run() is already running")
 
     /// What went wrong.
     public var description: String { message }

@@ -2,11 +2,11 @@
 /// metrics (the recorder sees every call), so metrics stay exact.
 ///
 /// ```swift
-/// config.logging.excludedPaths.append("/internal/*")
-/// config.logging.sampleRate = 0.1           // one call in ten, each with weight 10
-/// config.logging.allowedHosts = ["api.example.com"]
+/// config.eventFilter.excludedPaths.append("/internal/*")
+/// config.eventFilter.sampleRate = 0.1           // one call in ten, each with weight 10
+/// config.eventFilter.allowedHosts = ["api.example.com"]
 /// ```
-public struct LoggingOptions: Sendable, Hashable {
+public struct EventFilterOptions: Sendable, Hashable {
     /// Paths never logged: exact (`/health`) or with `*` for any run of
     /// characters (`/.well-known/*`). Case is ignored.
     public var excludedPaths: [String]
@@ -21,8 +21,8 @@ public struct LoggingOptions: Sendable, Hashable {
 
     /// Creates logging options.
     public init(
-        excludedPaths: [String] = LoggingOptions.defaultExcludedPaths,
-        excludedUserAgents: [String] = LoggingOptions.defaultExcludedUserAgents,
+        excludedPaths: [String] = EventFilterOptions.defaultExcludedPaths,
+        excludedUserAgents: [String] = EventFilterOptions.defaultExcludedUserAgents,
         allowedHosts: Set<String>? = nil,
         sampleRate: Double = 1
     ) {
@@ -46,10 +46,10 @@ public struct LoggingOptions: Sendable, Hashable {
     ]
 
     /// Every call logged, the default exclusions applied.
-    public static let `default` = LoggingOptions()
+    public static let `default` = EventFilterOptions()
 
     /// Every call logged, nothing excluded.
-    public static let everything = LoggingOptions(excludedPaths: [], excludedUserAgents: [])
+    public static let everything = EventFilterOptions(excludedPaths: [], excludedUserAgents: [])
 
     func validate(field: String) throws(ConfigurationError) {
         guard sampleRate >= 0, sampleRate <= 1, !sampleRate.isNaN else {
@@ -67,10 +67,10 @@ public struct LoggingOptions: Sendable, Hashable {
     }
 }
 
-/// ``LoggingOptions`` compiled for the request path: a few set lookups and
+/// ``EventFilterOptions`` compiled for the request path: a few set lookups and
 /// prefix checks, no allocation for most calls. A class, so that the
 /// request path reaches it through one reference instead of copying it.
-final class LogFilter: Sendable {
+final class EventFilter: Sendable {
     /// No exclusion and no sampling: every call is logged with weight 1.
     let admitsEverything: Bool
     private let paths: NameSet
@@ -79,7 +79,7 @@ final class LogFilter: Sendable {
     private let sampleThreshold: UInt64
     private let weight: Double
 
-    init(_ options: LoggingOptions) {
+    init(_ options: EventFilterOptions) {
         paths = NameSet(options.excludedPaths.map(FieldMatcher.parse))
         userAgents = NameSet(options.excludedUserAgents.map(FieldMatcher.parse))
         allowedHosts = options.allowedHosts.map { Set($0.map { $0.lowercased() }) }
