@@ -318,7 +318,7 @@ struct ByteLevelTests {
 
     /// The plain answer: equal length, and equal bytes once ASCII letters are lowered.
     private static func foldedEqual(_ input: [UInt8], _ pattern: [UInt8]) -> Bool {
-        input.count == pattern.count && zip(input, pattern).allSatisfy { HeaderFields.lowercasedASCII($0) == $1 }
+        input.count == pattern.count && zip(input, pattern).allSatisfy { ASCII.lowercased($0) == $1 }
     }
 
     @Test func foldedPatternsAgreeWithAByteReferenceAtEveryLength() {

@@ -258,7 +258,7 @@ struct HeaderFieldsTests {
                 return text
             }
             let a = make(), b = make()
-            let asciiLowered = { (s: String) in String(decoding: s.utf8.map(HeaderFields.lowercasedASCII), as: UTF8.self) }
+            let asciiLowered = { (s: String) in String(decoding: s.utf8.map(ASCII.lowercased), as: UTF8.self) }
             #expect(HeaderFields.namesEqual(a, b) == (asciiLowered(a) == asciiLowered(b)))
         }
     }

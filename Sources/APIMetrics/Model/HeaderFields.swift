@@ -325,7 +325,7 @@ public struct HeaderFields: Sendable, Hashable {
                     if length > 0 {
                         guard let base = buffer.baseAddress else { continue }
                         let name = UnsafeBufferPointer(start: base + Int(spans[index].start), count: length)
-                        if !Self.bytesEqualIgnoringCase(name, wanted) { continue }
+                        if !ASCII.equalIgnoringCase(name, wanted) { continue }
                     }
                     if !body(index) { return }
                 }
@@ -346,7 +346,7 @@ public struct HeaderFields: Sendable, Hashable {
             for index in 0..<spans.count - 1 {
                 let name = UnsafeBufferPointer(rebasing: buffer[spans[index].nameRange])
                 for other in (index + 1)..<spans.count where spans[other].nameLength == spans[index].nameLength {
-                    if Self.bytesEqualIgnoringCase(name, UnsafeBufferPointer(rebasing: buffer[spans[other].nameRange])) {
+                    if ASCII.equalIgnoringCase(name, UnsafeBufferPointer(rebasing: buffer[spans[other].nameRange])) {
                         return true
                     }
                 }
@@ -369,17 +369,8 @@ public struct HeaderFields: Sendable, Hashable {
         let span = spans[index]
         guard Int(span.nameLength) == wanted.count else { return false }
         return storage.withUnsafeBufferPointer { buffer in
-            Self.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: buffer[span.nameRange]), wanted)
+            ASCII.equalIgnoringCase(UnsafeBufferPointer(rebasing: buffer[span.nameRange]), wanted)
         }
-    }
-
-    static func bytesEqualIgnoringCase(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard left.count == right.count else { return false }
-        for index in 0..<left.count {
-            let a = left[index], b = right[index]
-            if a != b && lowercasedASCII(a) != lowercasedASCII(b) { return false }
-        }
-        return true
     }
 
     /// Compares two header names the way HTTP does: ASCII letters ignore case.
@@ -387,12 +378,7 @@ public struct HeaderFields: Sendable, Hashable {
         var lhs = lhs, rhs = rhs
         // Native strings know their UTF-8 length: most names differ here.
         guard lhs.utf8.count == rhs.utf8.count else { return false }
-        return lhs.withUTF8 { left in rhs.withUTF8 { right in bytesEqualIgnoringCase(left, right) } }
-    }
-
-    @inline(__always)
-    static func lowercasedASCII(_ byte: UInt8) -> UInt8 {
-        (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+        return lhs.withUTF8 { left in rhs.withUTF8 { right in ASCII.equalIgnoringCase(left, right) } }
     }
 }
 

@@ -51,22 +51,3 @@ public struct RecordedError: Sendable, Hashable {
         }
     }
 }
-
-/// An error that wraps another, so that a recorded error shows the chain.
-///
-/// ```swift
-/// struct RepositoryError: Error, UnderlyingErrorProviding {
-///     var underlyingError: (any Error)?
-/// }
-/// ```
-public protocol UnderlyingErrorProviding: Error {
-    /// The error that caused this one, if any.
-    var underlyingError: (any Error)? { get }
-}
-
-/// An error that names its own type in recorded events, such as a value of
-/// one error type that stands for several kinds (`MalformedRequest`).
-public protocol NamedError: Error {
-    /// The name written as the error's `type`.
-    var errorType: String { get }
-}

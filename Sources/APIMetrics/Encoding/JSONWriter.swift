@@ -97,10 +97,10 @@ struct JSONWriter: ~Copyable {
         if Self.needsNoEscape(name) {
             reserve(name.count + 3)
             store(UInt8(ascii: "\""))
-            for byte in name { store(HeaderFields.lowercasedASCII(byte)) }
+            for byte in name { store(ASCII.lowercased(byte)) }
             store(UInt8(ascii: "\""))
         } else {
-            let lowered = Self.repairedIfInvalid(name).map(HeaderFields.lowercasedASCII)
+            let lowered = Self.repairedIfInvalid(name).map(ASCII.lowercased)
             lowered.withUnsafeBufferPointer { appendEscaped(buffer: $0) }
         }
         put(UInt8(ascii: ":"))

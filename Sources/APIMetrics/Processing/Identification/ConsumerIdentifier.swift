@@ -81,7 +81,7 @@ public struct ConsumerIdentifier: Sendable {
         guard let value = request.headers["authorization"] else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic",
-              let decoded = Data(base64Encoded: String(parts[1]).trimmingSpaces),
+              let decoded = Data(base64Encoded: String(parts[1]).trimmingOptionalWhitespace),
               let text = String(data: decoded, encoding: .utf8) else { return nil }
         let user = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         return user.isEmpty ? nil : Consumer(id: user)
@@ -93,58 +93,8 @@ public struct ConsumerIdentifier: Sendable {
     /// that you can tell keys apart without the event holding one.
     public static func apiKey(header: String = "x-api-key") -> ConsumerIdentifier {
         ConsumerIdentifier { request in
-            guard let key = request.headers[header]?.trimmingSpaces, !key.isEmpty else { return nil }
+            guard let key = request.headers[header]?.trimmingOptionalWhitespace, !key.isEmpty else { return nil }
             return APIKeyHash.consumer(forKey: key)
         }
-    }
-}
-
-/// Hashes API keys into consumer ids.
-enum APIKeyHash {
-    static func consumer(forKey key: String) -> Consumer {
-        let hint = key.count >= 12 ? "key …\(key.suffix(4))" : nil
-        return Consumer(id: "sha256:\(SHA256.hexDigest(key))", name: hint)
-    }
-}
-
-/// Reads the token of `Authorization: Bearer <token>`.
-enum BearerToken {
-    static func extract(from header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.trimmingSpaces.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = String(parts[1]).trimmingSpaces
-        return token.isEmpty ? nil : token
-    }
-}
-
-/// Decodes a JWT's payload without verifying it.
-enum JWT {
-    /// The payload's claims whose values are strings or numbers, as text;
-    /// `nil` for anything that is not a JWT with a JSON object payload.
-    static func claims(of token: String) -> [String: String]? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 || parts.count == 2,
-              let payload = base64URLDecode(parts[1]),
-              case let .object(members) = try? JSONParser.parse(payload, maxDepth: 8) else { return nil }
-        var claims: [String: String] = [:]
-        for member in members where claims[member.key] == nil {
-            switch member.value {
-            case let .string(text): claims[member.key] = text
-            case let .number(text): claims[member.key] = text
-            default: continue
-            }
-        }
-        return claims
-    }
-
-    /// base64url (RFC 4648 §5) with or without padding.
-    static func base64URLDecode(_ text: Substring) -> [UInt8]? {
-        guard text.count <= 64 * 1024 else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        let remainder = base64.count % 4
-        if remainder == 1 { return nil }
-        if remainder > 0 { base64 += String(repeating: "=", count: 4 - remainder) }
-        return Data(base64Encoded: base64).map(Array.init)
     }
 }

@@ -109,17 +109,13 @@ final class Redactor: Sendable {
                 let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
                 return first == UInt8(ascii: "{") || first == UInt8(ascii: "[") ? .json : .other
             }
-            var start = 0
-            var end = value.firstIndex(of: UInt8(ascii: ";")) ?? value.count
-            while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
-            while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
             // Compared in place, ignoring case: no lowercased copy.
-            let mediaType = UnsafeBufferPointer(rebasing: value[start..<end])
+            let mediaType = ASCII.mediaType(of: value)
             func isType(_ literal: StaticString, suffix: Bool = false) -> Bool {
                 let count = literal.utf8CodeUnitCount
                 guard suffix ? mediaType.count > count : mediaType.count == count else { return false }
                 return literal.withUTF8Buffer {
-                    HeaderFields.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[(mediaType.count - count)...]), $0)
+                    ASCII.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[(mediaType.count - count)...]), $0)
                 }
             }
             if isType("application/json") || isType("text/json") || isType("+json", suffix: true) { return .json }

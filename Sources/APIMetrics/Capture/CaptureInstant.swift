@@ -1,0 +1,16 @@
+/// A moment read from both clocks an exchange needs: the wall clock for the
+/// event's `ts`, the monotonic clock for its duration.
+///
+/// Adapters that see a request's first byte before they can begin the
+/// exchange take one then and pass it to ``Recorder/begin(_:direction:startedAt:)``.
+public struct CaptureInstant: Sendable, Hashable {
+    /// Nanoseconds since the Unix epoch.
+    package let wallNanoseconds: Int64
+    /// Nanoseconds from an arbitrary origin, never going backwards.
+    package let monotonicNanoseconds: Int64
+
+    /// Now.
+    public static func now() -> CaptureInstant {
+        CaptureInstant(wallNanoseconds: CaptureClock.wallNanoseconds(), monotonicNanoseconds: CaptureClock.monotonicNanoseconds())
+    }
+}

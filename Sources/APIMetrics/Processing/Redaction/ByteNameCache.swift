@@ -1,0 +1,66 @@
+import Synchronization
+
+/// Remembered answers keyed by a name's bytes, ignoring ASCII case: an
+/// open-addressing table over FNV-1a hashes of the lowercased bytes, bounded
+/// at 1,024 names (past that it starts over).
+final class ByteNameCache: Sendable {
+    private struct Table {
+        static let slotCount = 2048
+        static let maxEntries = 1024
+        /// Index into `entries` plus one; 0 is an empty slot.
+        var slots = [Int32](repeating: 0, count: slotCount)
+        var entries: [(hash: UInt64, name: [UInt8], answer: Bool)] = []
+    }
+
+    private let table = Mutex(Table())
+
+    private static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(ASCII.lowercased(byte))) &* 0x0100_0000_01b3
+        }
+        return hash
+    }
+
+    private static func equal(_ stored: [UInt8], _ bytes: ArraySlice<UInt8>) -> Bool {
+        guard stored.count == bytes.count else { return false }
+        var index = bytes.startIndex
+        for byte in stored {
+            if byte != ASCII.lowercased(bytes[index]) { return false }
+            index += 1
+        }
+        return true
+    }
+
+    func answer(for bytes: ArraySlice<UInt8>) -> Bool? {
+        let hash = Self.hash(bytes)
+        return table.withLock { table -> Bool? in
+            var slot = Int(truncatingIfNeeded: hash) & (Table.slotCount - 1)
+            while true {
+                let entry = Int(table.slots[slot])
+                if entry == 0 { return nil }
+                let candidate = table.entries[entry - 1]
+                if candidate.hash == hash && Self.equal(candidate.name, bytes) { return candidate.answer }
+                slot = (slot + 1) & (Table.slotCount - 1)
+            }
+        }
+    }
+
+    func remember(_ answer: Bool, for bytes: ArraySlice<UInt8>) {
+        let hash = Self.hash(bytes)
+        let lowered = bytes.map(ASCII.lowercased)
+        table.withLock { table in
+            if table.entries.count >= Table.maxEntries {
+                table = Table()
+            }
+            var slot = Int(truncatingIfNeeded: hash) & (Table.slotCount - 1)
+            while table.slots[slot] != 0 {
+                let existing = table.entries[Int(table.slots[slot]) - 1]
+                if existing.hash == hash && existing.name == lowered { return }
+                slot = (slot + 1) & (Table.slotCount - 1)
+            }
+            table.entries.append((hash, lowered, answer))
+            table.slots[slot] = Int32(table.entries.count)
+        }
+    }
+}
