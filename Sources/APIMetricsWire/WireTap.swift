@@ -61,6 +61,10 @@ public final class WireTap: Sendable {
         var method: HTTPStreamParser.MethodKind
         var hasResponseHead = false
         var awaitsSwitch = false
+        /// What a shed exchange hands the metrics when it ends (its
+        /// duration is filled in then, from ``shedStart``).
+        var shed: CallSummary?
+        var shedStart: Int64 = 0
     }
 
     /// What the lock guards: the two parsers and the exchanges' state, apart,
@@ -79,6 +83,9 @@ public final class WireTap: Sendable {
         /// now belongs to it (already counted), not to a new exchange.
         var isReceivingShed = false
         var requestStart: CaptureInstant?
+        /// When the request being read started, on the monotonic clock: a
+        /// shed exchange's duration runs from here.
+        var requestStartMonotonic: Int64 = 0
         var isInterim = false
         var isHoldingInbound = false
         var held: [UInt8] = []
@@ -127,9 +134,15 @@ public final class WireTap: Sendable {
         connection.withLock { $0.state.pending.first { !$0.hasResponseHead }?.exchange }
     }
 
-    /// Names the route template of the exchange the server is answering now.
+    /// Names the route template of the exchange the server is answering now
+    /// (a shed one too: its route still counts in the metrics).
     public func setRoute(_ route: String) {
-        currentExchange?.setRoute(route)
+        let exchange = connection.withLock { connection -> ActiveExchange? in
+            guard let index = connection.state.pending.firstIndex(where: { !$0.hasResponseHead }) else { return nil }
+            if connection.state.pending[index].shed != nil { connection.state.pending[index].shed?.route = route }
+            return connection.state.pending[index].exchange
+        }
+        exchange?.setRoute(route)
     }
 
     /// Bytes the server read from the connection, in order.
@@ -192,7 +205,7 @@ public final class WireTap: Sendable {
             if !pending.hasResponseHead {
                 pending.exchange?.reportError(WireError.noResponse)
             }
-            pending.exchange?.finish()
+            end(pending)
         }
         state.pending.removeAll()
         state.receiving = nil
@@ -234,15 +247,25 @@ public final class WireTap: Sendable {
         switch event {
         case .messageStart:
             // A request that starts while the queue is full is most likely
-            // shed: no clock is read for it (should the queue have room by
-            // the end of its head, its exchange starts then).
-            state.requestStart = recorder.isQueueFull ? nil : .now()
+            // shed: only the monotonic clock is read for it, for its
+            // duration (should the queue have room by the end of its head,
+            // its exchange starts then).
+            if recorder.isQueueFull {
+                state.requestStart = nil
+                state.requestStartMonotonic = CaptureInstant.monotonicNow()
+            } else {
+                let now = CaptureInstant.now()
+                state.requestStart = now
+                state.requestStartMonotonic = now.monotonicNanoseconds
+            }
         case let .head(head):
             let exchange: ActiveExchange?
+            var shed: CallSummary?
             if recorder.isQueueFull || !head.counts.hasAllFields {
-                // It would be dropped when it finishes: count the drop now and
-                // skip the capture (no copy of fields or body).
-                recorder.countDroppedExchange()
+                // It would be dropped when it finishes: skip the capture (no
+                // copy of fields or body); only its summary is kept, for the
+                // metrics, and handed over when it ends.
+                shed = CallSummary(method: head.method, status: 0, durationNanoseconds: 0)
                 exchange = nil
             } else {
                 exchange = recorder.begin(
@@ -251,7 +274,9 @@ public final class WireTap: Sendable {
             }
             state.requestStart = nil
             let awaitsSwitch = Self.awaitsSwitch(head)
-            state.pending.append(Pending(exchange: exchange, method: head.methodKind, awaitsSwitch: awaitsSwitch))
+            state.pending.append(Pending(
+                exchange: exchange, method: head.methodKind, awaitsSwitch: awaitsSwitch,
+                shed: shed, shedStart: state.requestStartMonotonic))
             state.receiving = exchange
             state.isReceivingShed = exchange == nil
             if awaitsSwitch {
@@ -260,7 +285,12 @@ public final class WireTap: Sendable {
             }
             return HTTPStreamParser.requestFraming(head)
         case let .body(bytes):
-            state.receiving?.recordRequestBody(bytes)
+            if let receiving = state.receiving {
+                receiving.recordRequestBody(bytes)
+            } else if state.isReceivingShed, !state.pending.isEmpty {
+                // The request being read is always the newest pending one.
+                state.pending[state.pending.count - 1].shed?.requestBodyBytes += bytes.count
+            }
         case .end:
             state.receiving = nil
             state.isReceivingShed = false
@@ -269,7 +299,8 @@ public final class WireTap: Sendable {
             if let receiving = state.receiving {
                 receiving.reportError(error)
             } else if state.isReceivingShed {
-                // The request was shed and counted; its failure goes with it.
+                // The request was shed; it is counted when its response ends
+                // or the connection closes.
             } else {
                 // No whole head was read: record what arrived, so that the
                 // server's error response has an exchange to belong to.
@@ -318,6 +349,7 @@ public final class WireTap: Sendable {
                 return HTTPStreamParser.responseFraming(head, requestMethod: state.pending[index].method)
             }
             state.pending[index].hasResponseHead = true
+            if state.pending[index].shed != nil { state.pending[index].shed?.status = status }
             let pending = state.pending[index]
             pending.exchange?.recordResponseHead(ResponseHead(status: status, headers: head.makeHeaders()))
             let switched = status == 101 || (pending.method == .connect && (200..<300).contains(status))
@@ -331,8 +363,12 @@ public final class WireTap: Sendable {
             }
             return HTTPStreamParser.responseFraming(head, requestMethod: pending.method)
         case let .body(bytes):
-            if !state.isInterim, let front = state.pending.first(where: \.hasResponseHead) {
-                front.exchange?.recordResponseBody(bytes)
+            if !state.isInterim, let front = state.pending.firstIndex(where: \.hasResponseHead) {
+                if let exchange = state.pending[front].exchange {
+                    exchange.recordResponseBody(bytes)
+                } else {
+                    state.pending[front].shed?.responseBodyBytes += bytes.count
+                }
             }
         case .end:
             if state.isInterim {
@@ -342,6 +378,7 @@ public final class WireTap: Sendable {
             guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return .none }
             let isNewest = index == state.pending.count - 1
             let finished = state.pending.remove(at: index)
+            end(finished)
             guard let exchange = finished.exchange else {
                 // The request being read is always the newest pending one:
                 // if it was this shed exchange, what still arrives of it is
@@ -349,16 +386,26 @@ public final class WireTap: Sendable {
                 if isNewest { state.isReceivingShed = false }
                 return .none
             }
-            exchange.finish()
             if exchange === state.receiving { state.receiving = nil }
         case let .failure(reason, _):
             if let index = state.pending.firstIndex(where: { $0.hasResponseHead }) ?? state.pending.indices.first {
                 let failed = state.pending.remove(at: index)
                 failed.exchange?.reportError(WireError.malformedResponse(reason))
-                failed.exchange?.finish()
+                end(failed)
             }
         }
         return .none
+    }
+
+    /// Ends a pending exchange: finishes a captured one, and hands a shed
+    /// one's summary to the recorder.
+    private func end(_ pending: Pending) {
+        if let exchange = pending.exchange {
+            exchange.finish()
+        } else if var shed = pending.shed {
+            shed.durationNanoseconds = max(0, CaptureInstant.monotonicNow() - pending.shedStart)
+            recorder.recordShedCall(shed)
+        }
     }
 
     /// The server answered a CONNECT or Upgrade request without switching:

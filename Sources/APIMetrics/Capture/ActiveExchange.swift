@@ -271,30 +271,32 @@ public final class ActiveExchange: Sendable {
     /// the end and queues this object.
     public func finish() {
         let end = CaptureClock.monotonicNanoseconds()
-        let admitted = state.withLock { state -> Int? in
-            guard !state.isFinished else { return nil }
+        state.withLock { state in
+            guard !state.isFinished else { return }
             state.isFinished = true
             state.end = end
-            return admit(&state)
+            admit(&state)
         }
-        if let admitted { recorder.enqueue(self, bytes: admitted) }
     }
 
-    /// Applies the logging filter; returns the queue bytes to charge, or
-    /// `nil` (after counting the skip) when the call is not logged.
-    private func admit(_ state: inout State) -> Int? {
-        guard recorder.isRecording else { return nil }
-        recorder.counters.recorded.add(1, ordering: .relaxed)
-        guard let weight = recorder.filter.admit(target: state.request.target, headers: state.request.headers, id: id) else {
-            recorder.counters.skipped.add(1, ordering: .relaxed)
-            return nil
-        }
-        state.weight = weight
-        return ExchangeRecord.queueCost(
+    /// Hands the finished exchange to the recorder's admission point, from
+    /// inside the lock: the filter reads the request head in place, and the
+    /// weight it decides is stored before the sender can take the record.
+    private func admit(_ state: inout State) {
+        guard recorder.isRecording else { return }
+        let call = CallSummary(
+            method: state.request.method, route: state.request.route, status: state.response?.status ?? 0,
+            durationNanoseconds: max(0, state.end - startMonotonic),
+            requestBodyBytes: state.requestBody.size, responseBodyBytes: state.responseBody.size)
+        let bytes = ExchangeRecord.queueCost(
             targetBytes: state.request.target.utf8.count,
             headerBytes: state.request.headers.heapBytes + (state.response?.headers.heapBytes ?? 0),
             bodyBytes: state.requestBody.bytes.capacity + state.responseBody.bytes.capacity,
             errorCount: state.errorCount)
+        let weight = withUnsafePointer(to: &state.request) { request in
+            recorder.admit(call, offer: .exchange(self, queueBytes: bytes, request: request))
+        }
+        if let weight { state.weight = weight }
     }
 
     /// The finished exchange as a record. With `moving` the state's fields
@@ -316,17 +318,16 @@ public final class ActiveExchange: Sendable {
         let end = CaptureClock.monotonicNanoseconds()
         let recorded = RecordedError(error)
         let fallbackStatus = status ?? (error as? any ResponseStatusProviding)?.responseStatus ?? 500
-        let admitted = state.withLock { state -> Int? in
-            guard !state.isFinished else { return nil }
+        state.withLock { state in
+            guard !state.isFinished else { return }
             state.isFinished = true
             state.end = end
             Self.append(recorded, to: &state)
             if state.response == nil {
                 state.response = ResponseHead(status: fallbackStatus)
             }
-            return admit(&state)
+            admit(&state)
         }
-        if let admitted { recorder.enqueue(self, bytes: admitted) }
     }
 
     private static func append(_ error: RecordedError, to state: inout State) {

@@ -14,3 +14,12 @@ public struct CaptureInstant: Sendable, Hashable {
         CaptureInstant(wallNanoseconds: CaptureClock.wallNanoseconds(), monotonicNanoseconds: CaptureClock.monotonicNanoseconds())
     }
 }
+
+extension CaptureInstant {
+    /// The monotonic clock alone, for an adapter timing a call it does not
+    /// capture (a shed call's duration): nanoseconds from an arbitrary
+    /// origin, never going backwards.
+    package static func monotonicNow() -> Int64 {
+        CaptureClock.monotonicNanoseconds()
+    }
+}

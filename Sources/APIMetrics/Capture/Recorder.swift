@@ -11,13 +11,17 @@ public final class Recorder: Sendable {
     let bodyLimit: Int
     let bodyContentTypes: BodyContentTypes
     let filter: EventFilter
+    /// Sees every call at the admission point: the aggregation stage.
+    let observer: (any CallObserver)?
     private let isEnabled: Bool
 
     init(
         queue: EventQueue, counters: PipelineCounters, bodyLimit: Int,
-        bodyContentTypes: BodyContentTypes, filter: EventFilter, isEnabled: Bool
+        bodyContentTypes: BodyContentTypes, filter: EventFilter, isEnabled: Bool,
+        observer: (any CallObserver)? = nil
     ) {
         self.filter = filter
+        self.observer = observer
         self.queue = queue
         self.counters = counters
         self.ids = EventIDGenerator()
@@ -42,13 +46,15 @@ public final class Recorder: Sendable {
     /// Whether the queue is full now: an exchange begun now would most likely
     /// be dropped when it finishes. Under sustained overload most calls are;
     /// an adapter that does work before ``begin(_:direction:startedAt:)``
-    /// (copying a head's fields) can check this first and call
-    /// ``countDroppedExchange()`` instead, so that shedding the event costs
-    /// the request almost nothing.
+    /// (copying a head's fields) can check this first and hand over only
+    /// the call's ``CallSummary`` once it is served, with
+    /// ``recordShedCall(_:)``, so that shedding the event costs the request
+    /// almost nothing while the metrics still count the call.
     ///
     /// ```swift
     /// if recorder.isQueueFull {
-    ///     recorder.countDroppedExchange()
+    ///     // … serve, then:
+    ///     recorder.recordShedCall(CallSummary(method: "GET", route: route, status: 200, durationNanoseconds: elapsed))
     /// } else {
     ///     let exchange = recorder.begin(head)
     ///     …
@@ -56,12 +62,12 @@ public final class Recorder: Sendable {
     /// ```
     public var isQueueFull: Bool { isEnabled && queue.isRefusing }
 
-    /// Counts a call that was not captured because ``isQueueFull`` said the
-    /// queue was full: recorded, and dropped for lack of room, exactly as a
-    /// finished exchange the queue refused.
-    public func countDroppedExchange() {
-        guard isEnabled else { return }
-        counters.shed.add(1, ordering: .relaxed)
+    /// Counts a call that was served without being captured because
+    /// ``isQueueFull`` said the queue was full: recorded, and dropped for
+    /// lack of room, exactly as a finished exchange the queue refused; its
+    /// summary still counts in the metrics.
+    public func recordShedCall(_ call: CallSummary) {
+        admit(call, offer: .none)
     }
 
     /// Hands over a record an adapter built itself, as if it had just finished.
@@ -74,26 +80,10 @@ public final class Recorder: Sendable {
     public var isRecording: Bool { isEnabled }
 
     func enqueue(_ record: ExchangeRecord) {
-        guard isEnabled else { return }
-        counters.recorded.add(1, ordering: .relaxed)
-        // The aggregation stage (a later issue) counts every record here,
-        // before the filter or the queue can leave it out, so metrics stay exact.
-        var record = record
-        guard let weight = filter.admit(target: record.request.target, headers: record.request.headers, id: record.id) else {
-            counters.skipped.add(1, ordering: .relaxed)
-            return
-        }
-        record.weight = weight
-        if !queue.push(.exchange(record), bytes: record.estimatedBytes) {
-            counters.droppedQueueFull.add(1, ordering: .relaxed)
-        }
-    }
-
-    /// Queues a finished exchange that the filter admitted; it becomes a
-    /// record in the sender.
-    func enqueue(_ exchange: ActiveExchange, bytes: Int) {
-        if !queue.push(.active(exchange), bytes: bytes) {
-            counters.droppedQueueFull.add(1, ordering: .relaxed)
-        }
+        let call = CallSummary(
+            method: record.request.method, route: record.request.route, status: record.response?.status ?? 0,
+            durationNanoseconds: record.durationNanoseconds,
+            requestBodyBytes: record.requestBody.size, responseBodyBytes: record.responseBody.size)
+        admit(call, offer: .record(record))
     }
 }

@@ -1,0 +1,42 @@
+/// What the metrics count of every call, whether its event is captured or
+/// not: the method, the route, the status, how long it took and how many
+/// body bytes went each way.
+///
+/// Every call the recorder sees is summed up this way at its one admission
+/// point. An adapter that sheds a call under overload (``Recorder/isQueueFull``)
+/// hands over only this, with ``Recorder/recordShedCall(_:)``: a few words,
+/// no copy of headers or bodies.
+///
+/// ```swift
+/// recorder.recordShedCall(CallSummary(
+///     method: "GET", route: "/orders/{id}", status: 200,
+///     durationNanoseconds: end - start, requestBodyBytes: 0, responseBodyBytes: 512))
+/// ```
+public struct CallSummary: Sendable, Hashable {
+    /// The request method, such as `GET`.
+    public var method: String
+    /// The route template the server matched, such as `/orders/{id}`;
+    /// `nil` when it named none.
+    public var route: String?
+    /// The response status; 0 when no response was sent.
+    public var status: Int
+    /// From the request's first byte to the response's last, in nanoseconds.
+    public var durationNanoseconds: Int64
+    /// The request body's size in bytes, all of it, kept or not.
+    public var requestBodyBytes: Int
+    /// The response body's size in bytes, all of it, kept or not.
+    public var responseBodyBytes: Int
+
+    /// Creates a summary.
+    public init(
+        method: String, route: String? = nil, status: Int, durationNanoseconds: Int64,
+        requestBodyBytes: Int = 0, responseBodyBytes: Int = 0
+    ) {
+        self.method = method
+        self.route = route
+        self.status = status
+        self.durationNanoseconds = durationNanoseconds
+        self.requestBodyBytes = requestBodyBytes
+        self.responseBodyBytes = responseBodyBytes
+    }
+}
