@@ -8,13 +8,23 @@ import WireFuzzing
 struct WireHarness {
     let queue: EventQueue
     let counters = PipelineCounters()
+    let observer = RecordingObserver()
     let recorder: Recorder
 
     init(bodyLimit: Int = 1024, queueItems: Int = 100_000) {
         queue = EventQueue(maxItems: queueItems, maxBytes: 1 << 30)
         recorder = Recorder(
             queue: queue, counters: counters, bodyLimit: bodyLimit,
-            bodyContentTypes: .all, filter: EventFilter(.everything), isEnabled: true)
+            bodyContentTypes: .all, filter: EventFilter(.everything), isEnabled: true, observer: observer)
+    }
+
+    /// What the metrics saw of each call since `start`, without durations
+    /// (which differ from run to run), in a stable order.
+    func summaries(from start: Int = 0) -> [String] {
+        observer.observed.dropFirst(start).map { entry in
+            let call = entry.call
+            return "\(call.method) \(call.route ?? "-") \(call.status) req=\(call.requestBodyBytes) res=\(call.responseBodyBytes)"
+        }.sorted()
     }
 
     /// Plays the steps through a fresh tap and returns one line per
@@ -218,6 +228,12 @@ struct WireTapTests {
             WireFuzzing.play(steps, into: tap, split: split)
             let counted = shedding.counters.recordedTotal - before
             #expect(counted == captured, "stream \(index): \(steps) → \(capturing.play(steps, split: split))")
+            // The metrics see the same calls either way: method, status and
+            // body sizes of every exchange, shed or captured.
+            let seenCapturing = capturing.summaries(from: capturing.observer.observed.count - captured)
+            let seenShedding = shedding.summaries(from: shedding.observer.observed.count - counted)
+            #expect(seenShedding == seenCapturing, "stream \(index): \(steps)")
+            if seenShedding != seenCapturing { return }
             #expect(shedding.queue.count == 1, "stream \(index)")
             if counted != captured { return }
         }
@@ -245,6 +261,35 @@ struct WireTapTests {
         let before = shedding.counters.recordedTotal
         WireFuzzing.play(steps, into: WireTap(recorder: shedding.recorder, limits: limits), split: .whole)
         #expect(shedding.counters.recordedTotal - before == captured.count)
+    }
+
+    /// A shed exchange hands the metrics its method, the route the server
+    /// named, its status, its body sizes and its duration when it ends.
+    @Test func aShedExchangeIsSummedUpWhenItEnds() throws {
+        let harness = WireHarness(queueItems: 1)
+        WireFuzzing.play([.inbound("GET /a HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"),
+                          .inbound("GET /b HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close],
+                         into: WireTap(recorder: harness.recorder), split: .whole)
+        #expect(harness.recorder.isQueueFull)
+        let seen = harness.observer.observed.count
+        let tap = WireTap(recorder: harness.recorder)
+        tap.inbound(Array("POST /orders/7 HTTP/1.1\r\nContent-Length: 5\r\n\r\nhel".utf8))
+        #expect(tap.currentExchange == nil)
+        tap.setRoute("/orders/{id}")
+        tap.inbound(Array("lo".utf8))
+        tap.outbound(Array("HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n".utf8))
+        #expect(harness.observer.observed.count == seen, "counted before its response ended")
+        tap.outbound(Array("4\r\ndefg\r\n0\r\n\r\n".utf8))
+        tap.inbound(Array("GET /never-answered HTTP/1.1\r\n\r\n".utf8))
+        tap.close()
+        let calls = harness.observer.observed.dropFirst(seen)
+        #expect(calls.map(\.outcome) == [.shed, .shed])
+        let answered = try #require(calls.first?.call)
+        #expect(answered.method == "POST" && answered.route == "/orders/{id}" && answered.status == 201)
+        #expect(answered.requestBodyBytes == 5 && answered.responseBodyBytes == 7)
+        #expect(answered.durationNanoseconds > 0)
+        #expect(calls.last?.call.status == 0)
+        #expect(calls.last?.call.method == "GET")
     }
 
     @Test func tokenBytesAreExactlyRFC9110s() {

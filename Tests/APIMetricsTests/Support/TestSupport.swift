@@ -85,3 +85,32 @@ func recordExchange(
     exchange.recordResponseBody(responseBody)
     exchange.finish()
 }
+
+/// A real observer of the recorder's admission point: keeps every call it
+/// is shown, with what became of its event.
+final class RecordingObserver: CallObserver {
+    private let calls = Mutex<[(call: CallSummary, outcome: AdmissionOutcome)]>([])
+
+    func observe(_ call: borrowing CallSummary, outcome: AdmissionOutcome) {
+        let copy = copy call
+        calls.withLock { $0.append((copy, outcome)) }
+    }
+
+    var observed: [(call: CallSummary, outcome: AdmissionOutcome)] { calls.withLock { $0 } }
+}
+
+/// A recorder on a queue the test drains itself, with an observer at its
+/// admission point.
+struct RecorderHarness {
+    let queue: EventQueue
+    let counters = PipelineCounters()
+    let observer = RecordingObserver()
+    let recorder: Recorder
+
+    init(bodyLimit: Int = 1024, queueItems: Int = 100_000, filter: EventFilterOptions = .everything) {
+        queue = EventQueue(maxItems: queueItems, maxBytes: 1 << 30)
+        recorder = Recorder(
+            queue: queue, counters: counters, bodyLimit: bodyLimit,
+            bodyContentTypes: .all, filter: EventFilter(filter), isEnabled: true, observer: observer)
+    }
+}
