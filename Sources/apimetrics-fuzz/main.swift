@@ -16,8 +16,8 @@ final class CheckingExporter: EventExporter {
     let abandoned = Atomic<Int>(0)
 
     func export(_ batch: ExportBatch) async throws {
-        events.add(batch.events.count, ordering: .relaxed)
-        let lost = batch.events.filter { $0.record.errors.contains { $0.type == "ExchangeAbandoned" } }.count
+        events.add(batch.records.count, ordering: .relaxed)
+        let lost = batch.records.filter { $0.errors.contains { $0.type == "ExchangeAbandoned" } }.count
         abandoned.add(lost, ordering: .relaxed)
     }
 }

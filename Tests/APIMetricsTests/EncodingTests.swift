@@ -218,8 +218,9 @@ struct EncodingTests {
     }
 
     @Test func theBatchEnvelopeHoldsTheEventsAndTheDrops() throws {
-        let event = ExportedEvent(record: sampleRecord(), json: encoder.encode(sampleRecord()))
-        let batch = ExportBatch(identity: encoder.identity, events: [event, event], dropped: 7, sentAtNanoseconds: 1_795_255_200_000_000_000)
+        let batch = ExportBatch(
+            identity: encoder.identity, records: [sampleRecord(), sampleRecord()], dropped: 7,
+            sentAtNanoseconds: 1_795_255_200_000_000_000)
         let json = try #require(jsonObject(batch.encodedJSON()))
         #expect(json["v"] as? Int == 1)
         #expect(json["service"] as? String == "orders-api")

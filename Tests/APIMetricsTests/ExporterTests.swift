@@ -7,16 +7,14 @@ struct ExporterTests {
     private let identity = ServiceIdentity(service: "svc", environment: "test")
 
     private func batch(_ count: Int, targetPrefix: String = "/e/", dropped: Int = 0) -> ExportBatch {
-        let encoder = EventEncoder(identity: identity)
-        let events = (0..<count).map { n -> ExportedEvent in
-            let record = ExchangeRecord(
+        let records = (0..<count).map { n in
+            ExchangeRecord(
                 id: EventID(high: 0, low: UInt64(n)), direction: .incoming,
                 startTimeNanoseconds: 0, durationNanoseconds: 1_000_000,
                 request: RequestHead(method: "GET", target: "\(targetPrefix)\(n)"),
                 response: ResponseHead(status: 200))
-            return ExportedEvent(record: record, json: encoder.encode(record))
         }
-        return ExportBatch(identity: identity, events: events, dropped: dropped, sentAtNanoseconds: 0)
+        return ExportBatch(identity: identity, records: records, dropped: dropped, sentAtNanoseconds: 0)
     }
 
     @Test func theFileExporterAppendsOneValidLinePerEvent() async throws {

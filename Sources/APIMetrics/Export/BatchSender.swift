@@ -95,37 +95,42 @@ actor BatchSender {
 
     /// Turns queued items into events on the processing thread; `nil` when
     /// nothing is left to export.
-    private func process(_ items: [QueuedItem]) async -> EventProcessor.Batch? {
+    private func process(_ items: [QueuedItem]) async -> ProcessedBatch? {
         let batch = await runner.process(items)
         counters.processed.add(items.count, ordering: .relaxed)
         if batch.skipped > 0 { counters.skipped.add(batch.skipped, ordering: .relaxed) }
-        return batch.events.isEmpty && batch.entities.isEmpty ? nil : batch
+        return batch.isEmpty ? nil : batch
     }
 
     /// Delivers one processed batch to every exporter.
-    private func export(_ batch: EventProcessor.Batch) async {
-        let events = batch.events, entities = batch.entities
+    private func export(_ batch: ProcessedBatch) async {
+        // The lines made while processing, when an exporter reads them; any
+        // other encoding is made once, by the first exporter that asks.
+        let lines = batch.recordLines.count == batch.records.count && batch.entityLines.count == batch.entities.count
+            && !(batch.recordLines.isEmpty && batch.entityLines.isEmpty)
+            ? SchemaV1Lines(events: batch.recordLines, entities: batch.entityLines) : nil
+        let encodings = BatchEncodings(identity: identity, records: batch.records, entities: batch.entities, schemaV1: lines)
         var unsentInBatch = 0
         for index in slots.indices {
-            let delivered = await deliver(events, entities, toSlot: index)
-            if !delivered { unsentInBatch = max(unsentInBatch, events.count + entities.count) }
+            let delivered = await deliver(batch, encodings, toSlot: index)
+            if !delivered { unsentInBatch = max(unsentInBatch, batch.records.count + batch.entities.count) }
         }
         if signal.isStopping { unsentAtShutdown += unsentInBatch }
     }
 
     /// Delivers one batch to one exporter, retrying per the policy; returns
     /// whether it was delivered.
-    private func deliver(_ events: [ExportedEvent], _ entities: [ExportedEntity], toSlot index: Int) async -> Bool {
-        let count = events.count + entities.count
+    private func deliver(_ processed: ProcessedBatch, _ encodings: BatchEncodings, toSlot index: Int) async -> Bool {
+        let count = processed.records.count + processed.entities.count
         let exporter = slots[index].exporter
         var attempt = 0
         while true {
             attempt += 1
             let dropSnapshot = counters.droppedBeforeExport
             let dropped = max(0, dropSnapshot - slots[index].reportedDrops) + slots[index].unreportedFailures
-            var draft = ExportBatch(identity: identity, events: events, dropped: dropped, sentAtNanoseconds: CaptureClock.wallNanoseconds())
-            draft.entities = entities
-            let batch = draft
+            let batch = ExportBatch(
+                identity: identity, records: processed.records, entities: processed.entities, dropped: dropped,
+                sentAtNanoseconds: CaptureClock.wallNanoseconds(), encodings: encodings)
             let outcome = await race(signal) {
                 try await exporter.export(batch)
             }

@@ -39,13 +39,13 @@ public struct ConsoleExporter: EventExporter {
         if batch.dropped > 0 {
             text += "apimetrics: \(batch.dropped) events were dropped before this batch\n"
         }
-        for event in batch.events {
-            text += Self.line(for: event.record)
+        for record in batch.records {
+            text += Self.line(for: record)
             text += "\n"
         }
         for entity in batch.entities {
-            text += Timestamp.rfc3339(nanosecondsSinceEpoch: entity.record.timestampNanoseconds)
-            text += " profile \(entity.record.kind) \(entity.record.id)\n".filter { $0 != "\r" }
+            text += Timestamp.rfc3339(nanosecondsSinceEpoch: entity.timestampNanoseconds)
+            text += " profile \(entity.kind) \(entity.id)\n".filter { $0 != "\r" }
         }
         let bytes = Array(text.utf8)
         bytes.withUnsafeBytes { buffer in

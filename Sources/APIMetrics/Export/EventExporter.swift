@@ -6,9 +6,11 @@
 /// as retryable.
 ///
 /// ```swift
-/// struct StdoutCounter: EventExporter {
+/// struct ErrorPrinter: EventExporter {
 ///     func export(_ batch: ExportBatch) async throws {
-///         // hand batch.events[i].json to your own sink
+///         for record in batch.records where (record.response?.status ?? 0) >= 500 {
+///             // hand the processed (identified, redacted) record to your own sink
+///         }
 ///     }
 /// }
 /// config.exporters.append(.custom(StdoutCounter()))
@@ -16,6 +18,11 @@
 public protocol EventExporter: Sendable {
     /// A short name for diagnostics, such as `file(apimetrics.ndjson)`.
     var name: String { get }
+
+    /// The encodings of each batch this exporter reads, made once per batch
+    /// on the sender's processing thread and shared with every exporter
+    /// that reads them; none by default.
+    var encodings: ExportEncodings { get }
 
     /// Delivers one batch, or throws when it could not.
     func export(_ batch: ExportBatch) async throws
@@ -27,6 +34,9 @@ public protocol EventExporter: Sendable {
 extension EventExporter {
     /// The type's name.
     public var name: String { String(describing: Self.self) }
+
+    /// None: the exporter encodes its own format from the records.
+    public var encodings: ExportEncodings { [] }
 
     /// Does nothing.
     public func shutdown() async {}

@@ -63,13 +63,21 @@ public final class FileExporter: EventExporter {
     /// `file(PATH)`.
     public var name: String { "file(\(path))" }
 
+    /// The schema-v1 lines.
+    public var encodings: ExportEncodings { .schemaV1JSON }
+
     /// Appends the batch's events, one line each, rotating first when due.
     public func export(_ batch: ExportBatch) async throws {
         guard batch.count > 0 else { return }
         var buffer = [UInt8]()
-        buffer.reserveCapacity(batch.events.reduce(0) { $0 + $1.json.count + 1 } + batch.entities.reduce(0) { $0 + $1.json.count + 1 })
-        for json in batch.events.map(\.json) + batch.entities.map(\.json) {
-            buffer.append(contentsOf: json)
+        let lines = batch.schemaV1Lines
+        buffer.reserveCapacity(lines.byteCount + lines.events.count + lines.entities.count)
+        for line in lines.events {
+            buffer.append(contentsOf: line)
+            buffer.append(UInt8(ascii: "\n"))
+        }
+        for line in lines.entities {
+            buffer.append(contentsOf: line)
             buffer.append(UInt8(ascii: "\n"))
         }
         try state.withLock { state throws(ExportError) in

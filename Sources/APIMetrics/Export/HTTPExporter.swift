@@ -61,6 +61,9 @@ public struct HTTPExporter: EventExporter {
     /// `http(ENDPOINT)`.
     public var name: String { "http(\(options.endpoint))" }
 
+    /// The schema-v1 lines, the batch document's items.
+    public var encodings: ExportEncodings { .schemaV1JSON }
+
     /// Posts the batch; throws ``ExportError`` saying whether to retry.
     public func export(_ batch: ExportBatch) async throws {
         var headers = HeaderFields()

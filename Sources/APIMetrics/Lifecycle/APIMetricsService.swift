@@ -65,7 +65,10 @@ public final class APIMetricsService: Sendable {
         self.sender = BatchSender(
             queue: queue, counters: counters,
             runner: ProcessingRunner(
-                processor: EventProcessor(configuration: configuration, encoder: EventEncoder(identity: identity)),
+                processor: EventProcessor(
+                    configuration: configuration,
+                    // The schema-v1 lines are made while processing only when an exporter reads them.
+                    encoder: exporters.contains { $0.encodings.contains(.schemaV1JSON) } ? EventEncoder(identity: identity) : nil),
                 timeout: configuration.userClosureTimeout, priority: configuration.senderPriority,
                 diagnostics: configuration.diagnostics),
             identity: identity, exporters: exporters, configuration: configuration, signal: signal)

@@ -1,41 +1,15 @@
 /// The sender's work on each record, in order: the skip rule, the consumer,
-/// session and metadata closures, redaction, the last-word closure, and
-/// encoding. Off the request path by design.
+/// session and metadata closures, redaction, the last-word closure, and the
+/// schema-v1 line when an exporter reads it (made here, once, for all of
+/// them). Off the request path by design.
 struct EventProcessor: Sendable {
     enum Outcome: Sendable {
-        case event(ExportedEvent)
-        case entity(ExportedEntity)
+        /// A processed call, with its schema-v1 line when one was asked for.
+        case record(ExchangeRecord, schemaV1: [UInt8]?)
+        /// A profile update, with its schema-v1 line when one was asked for.
+        case entity(EntityRecord, schemaV1: [UInt8]?)
         /// The skip closure left the call out.
         case skipped
-    }
-
-    /// What a batch of queued items became, kept in the arrays the exporters
-    /// receive, so that no event is copied between processing and export.
-    struct Batch: Sendable {
-        var events: [ExportedEvent] = []
-        var entities: [ExportedEntity] = []
-        var skipped = 0
-
-        init(capacity: Int = 0) {
-            events.reserveCapacity(capacity)
-        }
-
-        /// How many queued items it accounts for.
-        var itemCount: Int { events.count + entities.count + skipped }
-
-        mutating func add(_ outcome: consuming Outcome) {
-            switch consume outcome {
-            case let .event(event): events.append(event)
-            case let .entity(entity): entities.append(entity)
-            case .skipped: skipped += 1
-            }
-        }
-
-        mutating func append(_ other: consuming Batch) {
-            events.append(contentsOf: other.events)
-            entities.append(contentsOf: other.entities)
-            skipped += other.skipped
-        }
     }
 
     let identify: ConsumerIdentifier?
@@ -44,10 +18,12 @@ struct EventProcessor: Sendable {
     let metadata: APIMetricsConfiguration.Metadata?
     let redactEvent: (@Sendable (inout ExchangeRecord) throws -> Void)?
     let redactor: Redactor
-    let encoder: EventEncoder
+    /// Encodes each record's schema-v1 line, when an exporter reads them;
+    /// `nil` when none does.
+    let encoder: EventEncoder?
     let diagnostics: Diagnostics
 
-    init(configuration: APIMetricsConfiguration, encoder: EventEncoder) {
+    init(configuration: APIMetricsConfiguration, encoder: EventEncoder?) {
         identify = configuration.identifyConsumer
         skipRequest = configuration.skipRequest
         sessionToken = configuration.sessionToken
@@ -68,7 +44,7 @@ struct EventProcessor: Sendable {
     /// last-word closure exists, leaves without headers and bodies.
     func process(_ item: QueuedItem, userCode: Bool = true) -> Outcome {
         if case let .entity(entity) = item {
-            return .entity(ExportedEntity(record: entity, json: encoder.encode(entity)))
+            return .entity(entity, schemaV1: encoder?.encode(entity))
         }
         // Without user code nothing can hang, so no item is processed twice
         // (see ProcessingRunner): the record may take the exchange's fields.
@@ -120,7 +96,7 @@ struct EventProcessor: Sendable {
                 Self.stripHeadersAndBodies(&record)
             }
         }
-        return .event(ExportedEvent(record: record, json: encoder.encode(record)))
+        return .record(record, schemaV1: encoder?.encode(record))
     }
 
     /// What goes out when the last-word closure could not have its say:

@@ -46,10 +46,10 @@ final class ProcessingRunner: Sendable {
 
     var abandonedThreads: Int { abandoned.load(ordering: .relaxed) }
 
-    func process(_ items: [QueuedItem]) async -> EventProcessor.Batch {
-        guard !items.isEmpty else { return EventProcessor.Batch() }
+    func process(_ items: [QueuedItem]) async -> ProcessedBatch {
+        guard !items.isEmpty else { return ProcessedBatch() }
         let userCode = processor.runsUserCode && abandonedThreads < Self.maxAbandonedThreads
-        var outcomes = EventProcessor.Batch()
+        var outcomes = ProcessedBatch()
         var start = 0
         while start < items.count {
             let job = Job(items: start == 0 ? items : Array(items[start...]))
@@ -109,12 +109,12 @@ final class ProcessingRunner: Sendable {
     /// One batch's processing on a worker thread, watched from the sender.
     private final class Job: Sendable {
         struct Result: Sendable {
-            var done: EventProcessor.Batch
+            var done: ProcessedBatch
             var stuckAt: Int?
         }
 
         private struct State {
-            var outcomes: EventProcessor.Batch
+            var outcomes: ProcessedBatch
             var startedAt: Int64?
             var isAbandoned = false
             var isFinished = false
@@ -126,7 +126,7 @@ final class ProcessingRunner: Sendable {
 
         init(items: [QueuedItem]) {
             self.items = items
-            state = Mutex(State(outcomes: EventProcessor.Batch(capacity: items.count)))
+            state = Mutex(State(outcomes: ProcessedBatch(capacity: items.count)))
         }
 
         /// On the worker thread; with `yieldEvery` (nanoseconds), offers the
@@ -166,8 +166,8 @@ final class ProcessingRunner: Sendable {
             waiter?.resume(returning: Result(done: state.withLock { Self.take(&$0.outcomes) }, stuckAt: nil))
         }
 
-        private static func take(_ batch: inout EventProcessor.Batch) -> EventProcessor.Batch {
-            var taken = EventProcessor.Batch()
+        private static func take(_ batch: inout ProcessedBatch) -> ProcessedBatch {
+            var taken = ProcessedBatch()
             swap(&taken, &batch)
             return taken
         }

@@ -2,13 +2,21 @@ import Foundation
 import Synchronization
 @testable import APIMetrics
 
+/// A processed record as an exporter received it, with its schema-v1 line.
+struct ExportedEvent {
+    var record: ExchangeRecord
+    var json: [UInt8]
+}
+
 /// A real exporter that keeps every batch, optionally failing on a script.
 final class CollectingExporter: EventExporter {
     private let batches = Mutex<[ExportBatch]>([])
     private let failures: @Sendable (Int) -> ExportError?
     private let attempts = Atomic<Int>(0)
+    let encodings: ExportEncodings
 
-    init(failures: @escaping @Sendable (Int) -> ExportError? = { _ in nil }) {
+    init(encodings: ExportEncodings = .schemaV1JSON, failures: @escaping @Sendable (Int) -> ExportError? = { _ in nil }) {
+        self.encodings = encodings
         self.failures = failures
     }
 
@@ -21,7 +29,11 @@ final class CollectingExporter: EventExporter {
     }
 
     var received: [ExportBatch] { batches.withLock { $0 } }
-    var events: [ExportedEvent] { received.flatMap(\.events) }
+    var events: [ExportedEvent] {
+        received.flatMap { batch in
+            zip(batch.records, batch.schemaV1Lines.events).map { ExportedEvent(record: $0, json: $1) }
+        }
+    }
     var attemptCount: Int { attempts.load(ordering: .relaxed) }
 }
 

@@ -1,0 +1,45 @@
+/// What the sender's processing made of a batch of queued items: the
+/// processed (identified, redacted) records, and their schema-v1 lines when
+/// an exporter reads them, kept in the arrays the exporters receive so that
+/// nothing is copied between processing and export.
+struct ProcessedBatch: Sendable {
+    var records: [ExchangeRecord] = []
+    var entities: [EntityRecord] = []
+    /// One line per record, in order, when schema-v1 was asked for; else empty.
+    var recordLines: [[UInt8]] = []
+    /// One line per entity, in order, when schema-v1 was asked for; else empty.
+    var entityLines: [[UInt8]] = []
+    /// Calls the skip closure left out.
+    var skipped = 0
+
+    init(capacity: Int = 0) {
+        records.reserveCapacity(capacity)
+    }
+
+    /// How many queued items it accounts for.
+    var itemCount: Int { records.count + entities.count + skipped }
+
+    /// Whether nothing is left to export.
+    var isEmpty: Bool { records.isEmpty && entities.isEmpty }
+
+    mutating func add(_ outcome: consuming EventProcessor.Outcome) {
+        switch consume outcome {
+        case let .record(record, line):
+            records.append(record)
+            if let line { recordLines.append(line) }
+        case let .entity(entity, line):
+            entities.append(entity)
+            if let line { entityLines.append(line) }
+        case .skipped:
+            skipped += 1
+        }
+    }
+
+    mutating func append(_ other: consuming ProcessedBatch) {
+        records.append(contentsOf: other.records)
+        entities.append(contentsOf: other.entities)
+        recordLines.append(contentsOf: other.recordLines)
+        entityLines.append(contentsOf: other.entityLines)
+        skipped += other.skipped
+    }
+}
