@@ -68,6 +68,11 @@ public struct APIMetricsConfiguration: Sendable {
     /// How the sender's processing competes with the server for CPU:
     /// ``SenderPriority/low`` (nice 10) by default.
     public var senderPriority: SenderPriority
+    /// Takes every batch the sender gives up on (retry budget spent,
+    /// refused for good, or the shutdown deadline passed), in a form that
+    /// can be stored and sent again; `nil` (the default) lets them go,
+    /// counted as failed.
+    public var undeliveredBatchHandler: (any UndeliveredBatchHandler)?
     /// Where APIMetrics reports its own troubles; silent by default.
     public var diagnostics: Diagnostics
     /// Whether anything is recorded; `false` takes the recorder out of the path.
@@ -160,6 +165,7 @@ public struct APIMetricsConfiguration: Sendable {
         self.userClosureTimeout = .milliseconds(250)
         self.senderPriority = .low
         self.diagnostics = .silent
+        self.undeliveredBatchHandler = nil
         self.isEnabled = true
     }
 

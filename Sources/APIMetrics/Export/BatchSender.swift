@@ -21,6 +21,7 @@ actor BatchSender {
     private let retry: RetryPolicy
     private let diagnostics: Diagnostics
     private let signal: ShutdownSignal
+    private let undelivered: (any UndeliveredBatchHandler)?
     private var slots: [Slot]
     private var random = SystemRandomNumberGenerator()
     private var unsentAtShutdown = 0
@@ -45,6 +46,7 @@ actor BatchSender {
         self.retry = configuration.retry
         self.diagnostics = configuration.diagnostics
         self.signal = signal
+        self.undelivered = configuration.undeliveredBatchHandler
     }
 
     /// Events that shutdown could not deliver before its deadline.
@@ -82,10 +84,22 @@ actor BatchSender {
             if stopping && queue.count == 0 { break }
         }
         await exporting?.value
-        let left = queue.drain(limit: .max).count
+        let leftItems = queue.drain(limit: .max)
+        let left = leftItems.count
         if left > 0 {
             unsentAtShutdown += left
             diagnostics.log(.error, "shutdown deadline passed with \(left) events still queued; they were not sent")
+            if undelivered != nil {
+                // Processed here, without the user's closures (nothing that
+                // could hang), so that what was queued can be stored and
+                // sent later like any batch given up.
+                var leftover = ProcessedBatch(capacity: left)
+                for item in leftItems { leftover.add(runner.processWithoutUserCode(item)) }
+                for index in slots.indices {
+                    await handOver(leftover, slot: index, reason: .shutdownDeadline,
+                                   message: "still queued when the shutdown deadline passed")
+                }
+            }
         }
         for slot in slots {
             await slot.exporter.shutdown()
@@ -145,21 +159,24 @@ actor BatchSender {
                 }
                 return true
             case .timedOut:
-                giveUp(count, slot: index, reason: "the shutdown deadline passed while \(exporter.name) was sending")
+                await giveUp(processed, slot: index, reason: .shutdownDeadline,
+                             message: "the shutdown deadline passed while \(exporter.name) was sending")
                 return false
             case let .failed(error):
                 let exportError = error as? ExportError
                 let isRetryable = exportError?.isRetryable ?? true
                 guard isRetryable, attempt < retry.maxAttempts else {
                     let why = isRetryable ? "after \(attempt) attempts" : "as refused"
-                    giveUp(count, slot: index, reason: "\(exporter.name) failed \(why): \(error)")
+                    await giveUp(processed, slot: index, reason: isRetryable ? .retriesExhausted : .rejected,
+                                 message: "\(exporter.name) failed \(why): \(error)")
                     return false
                 }
                 let delay = exportError?.retryAfter.map { min($0, retry.maxRetryAfter) }
                     ?? retry.delay(afterAttempt: attempt, using: &random)
                 if let deadline = signal.deadlineNanoseconds,
                    CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped > deadline {
-                    giveUp(count, slot: index, reason: "\(exporter.name) failed and the next attempt would pass the shutdown deadline: \(error)")
+                    await giveUp(processed, slot: index, reason: .shutdownDeadline,
+                                 message: "\(exporter.name) failed and the next attempt would pass the shutdown deadline: \(error)")
                     return false
                 }
                 diagnostics.log(.warning, "\(exporter.name) failed attempt \(attempt) of \(retry.maxAttempts), retrying in \(delay): \(error)")
@@ -168,9 +185,21 @@ actor BatchSender {
         }
     }
 
-    private func giveUp(_ count: Int, slot index: Int, reason: String) {
+    /// The give-up seam: counts the batch as failed for this exporter and
+    /// hands it to the undelivered-batch handler, when there is one.
+    private func giveUp(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) async {
+        let count = processed.records.count + processed.entities.count
         slots[index].unreportedFailures += count
         counters.failed.add(count, ordering: .relaxed)
-        diagnostics.log(.error, "gave up a batch of \(count) events: \(reason)")
+        diagnostics.log(.error, "gave up a batch of \(count) events (\(reason)): \(message)")
+        await handOver(processed, slot: index, reason: reason, message: message)
+    }
+
+    private func handOver(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) async {
+        guard let undelivered, !processed.isEmpty else { return }
+        await undelivered.handle(UndeliveredBatch(
+            exporterName: slots[index].exporter.name, reason: reason, message: message, identity: identity,
+            records: processed.records, entities: processed.entities,
+            abandonedAtNanoseconds: CaptureClock.wallNanoseconds()))
     }
 }

@@ -46,6 +46,12 @@ final class ProcessingRunner: Sendable {
 
     var abandonedThreads: Int { abandoned.load(ordering: .relaxed) }
 
+    /// Processes one item on the caller's thread without the user's
+    /// closures: nothing here can hang.
+    func processWithoutUserCode(_ item: QueuedItem) -> EventProcessor.Outcome {
+        processor.process(item, userCode: false)
+    }
+
     func process(_ items: [QueuedItem]) async -> ProcessedBatch {
         guard !items.isEmpty else { return ProcessedBatch() }
         let userCode = processor.runsUserCode && abandonedThreads < Self.maxAbandonedThreads

@@ -1,0 +1,206 @@
+/// The records of a batch in ``BinaryWriter``'s form and back, field by
+/// field: what the give-up seam hands over can be written to disk and sent
+/// again later, exactly as it was. Header names and values go as the bytes
+/// captured (invalid UTF-8 included).
+extension BinaryWriter {
+    mutating func record(_ record: ExchangeRecord) {
+        fixed64(record.id.high)
+        fixed64(record.id.low)
+        byte(record.direction == .incoming ? 0 : 1)
+        signed(record.startTimeNanoseconds)
+        signed(record.durationNanoseconds)
+        request(record.request)
+        body(record.requestBody)
+        optional(record.response) { writer, response in
+            writer.signed(Int64(response.status))
+            writer.headers(response.headers)
+        }
+        body(record.responseBody)
+        optional(record.consumer) { $0.consumer($1) }
+        array(record.errors) { $0.error($1) }
+        optional(record.traceID) { $0.string($1) }
+        optional(record.parentID) { writer, id in
+            writer.fixed64(id.high)
+            writer.fixed64(id.low)
+        }
+        strings(record.metadata)
+        double(record.weight)
+        optional(record.sessionToken) { $0.string($1) }
+    }
+
+    mutating func entity(_ entity: EntityRecord) {
+        signed(entity.timestampNanoseconds)
+        switch entity.profile {
+        case let .consumer(consumer):
+            byte(0)
+            self.consumer(consumer)
+        case let .company(company):
+            byte(1)
+            string(company.id)
+            optional(company.name) { $0.string($1) }
+            optional(company.domain) { $0.string($1) }
+            strings(company.metadata)
+        case let .subscription(subscription):
+            byte(2)
+            string(subscription.id)
+            string(subscription.companyID)
+            optional(subscription.plan) { $0.string($1) }
+            optional(subscription.status) { $0.string($1) }
+            optional(subscription.currentPeriodStartNanoseconds) { $0.signed($1) }
+            optional(subscription.currentPeriodEndNanoseconds) { $0.signed($1) }
+            strings(subscription.metadata)
+        }
+    }
+
+    mutating func identity(_ identity: ServiceIdentity) {
+        string(identity.service)
+        string(identity.environment)
+        optional(identity.version) { $0.string($1) }
+        array(identity.tags) { $0.string($1) }
+        bool(identity.isDevelopment)
+        optional(identity.instanceID) { $0.string($1) }
+    }
+
+    private mutating func request(_ request: RequestHead) {
+        string(request.method)
+        string(request.target)
+        headers(request.headers)
+        optional(request.route) { $0.string($1) }
+        optional(request.clientAddress) { $0.string($1) }
+    }
+
+    private mutating func headers(_ headers: HeaderFields) {
+        count(headers.count)
+        headers.forEachRaw { name, value in
+            count(name.count)
+            bytes.append(contentsOf: name)
+            count(value.count)
+            bytes.append(contentsOf: value)
+        }
+    }
+
+    private mutating func body(_ body: CapturedBody) {
+        run(body.bytes)
+        count(body.size)
+        bool(body.isTruncated)
+    }
+
+    private mutating func consumer(_ consumer: Consumer) {
+        string(consumer.id)
+        optional(consumer.name) { $0.string($1) }
+        optional(consumer.group) { $0.string($1) }
+        optional(consumer.email) { $0.string($1) }
+        optional(consumer.company) { $0.string($1) }
+        strings(consumer.metadata)
+    }
+
+    private mutating func error(_ error: RecordedError) {
+        string(error.type)
+        string(error.message)
+        optional(error.location) { $0.string($1) }
+        array(error.causes) { $0.error($1) }
+    }
+}
+
+extension BinaryReader {
+    /// Causes nest; past this depth the input is taken as corrupted.
+    static let maxErrorDepth = 32
+
+    mutating func record() throws(Failure) -> ExchangeRecord {
+        let id = EventID(high: try fixed64(), low: try fixed64())
+        let direction: ExchangeDirection
+        switch try byte() {
+        case 0: direction = .incoming
+        case 1: direction = .outgoing
+        case let other: throw fail("direction \(other)")
+        }
+        let start = try signed()
+        let duration = try signed()
+        let request = try request()
+        let requestBody = try body()
+        let response = try optional { (reader: inout BinaryReader) throws(Failure) in
+            ResponseHead(status: Int(try reader.signed()), headers: try reader.headers())
+        }
+        let responseBody = try body()
+        let consumer = try optional { (reader: inout BinaryReader) throws(Failure) in try reader.consumer() }
+        let errors = try array { (reader: inout BinaryReader) throws(Failure) in try reader.error(depth: 0) }
+        let traceID = try optional { (reader: inout BinaryReader) throws(Failure) in try reader.string() }
+        let parentID = try optional { (reader: inout BinaryReader) throws(Failure) in
+            EventID(high: try reader.fixed64(), low: try reader.fixed64())
+        }
+        let metadata = try strings()
+        let weight = try double()
+        var record = ExchangeRecord(
+            id: id, direction: direction, startTimeNanoseconds: start, durationNanoseconds: duration,
+            request: request, requestBody: requestBody, response: response, responseBody: responseBody,
+            consumer: consumer, errors: errors, traceID: traceID, parentID: parentID, metadata: metadata, weight: weight)
+        record.sessionToken = try optional { (reader: inout BinaryReader) throws(Failure) in try reader.string() }
+        return record
+    }
+
+    mutating func entity() throws(Failure) -> EntityRecord {
+        let timestamp = try signed()
+        let profile: EntityRecord.Profile
+        switch try byte() {
+        case 0:
+            profile = .consumer(try consumer())
+        case 1:
+            profile = .company(CompanyProfile(
+                id: try string(), name: try optionalString(), domain: try optionalString(), metadata: try strings()))
+        case 2:
+            profile = .subscription(SubscriptionProfile(
+                id: try string(), companyID: try string(), plan: try optionalString(), status: try optionalString(),
+                currentPeriodStartNanoseconds: try optional { (reader: inout BinaryReader) throws(Failure) in try reader.signed() },
+                currentPeriodEndNanoseconds: try optional { (reader: inout BinaryReader) throws(Failure) in try reader.signed() },
+                metadata: try strings()))
+        case let other:
+            throw fail("profile kind \(other)")
+        }
+        return EntityRecord(profile: profile, timestampNanoseconds: timestamp)
+    }
+
+    mutating func identity() throws(Failure) -> ServiceIdentity {
+        ServiceIdentity(
+            service: try string(), environment: try string(), version: try optionalString(),
+            tags: try array { (reader: inout BinaryReader) throws(Failure) in try reader.string() },
+            isDevelopment: try bool(), instanceID: try optionalString())
+    }
+
+    private mutating func optionalString() throws(Failure) -> String? {
+        try optional { (reader: inout BinaryReader) throws(Failure) in try reader.string() }
+    }
+
+    private mutating func request() throws(Failure) -> RequestHead {
+        RequestHead(
+            method: try string(), target: try string(), headers: try headers(),
+            route: try optionalString(), clientAddress: try optionalString())
+    }
+
+    private mutating func headers() throws(Failure) -> HeaderFields {
+        let count = try count()
+        var headers = HeaderFields()
+        for _ in 0..<count {
+            let name = try run()
+            let value = try run()
+            headers.append(nameBytes: name[...], valueBytes: value[...])
+        }
+        return headers
+    }
+
+    private mutating func body() throws(Failure) -> CapturedBody {
+        CapturedBody(bytes: try run(), size: try count(), isTruncated: try bool())
+    }
+
+    private mutating func consumer() throws(Failure) -> Consumer {
+        Consumer(
+            id: try string(), name: try optionalString(), group: try optionalString(),
+            email: try optionalString(), company: try optionalString(), metadata: try strings())
+    }
+
+    private mutating func error(depth: Int) throws(Failure) -> RecordedError {
+        guard depth < Self.maxErrorDepth else { throw fail("errors nested past \(Self.maxErrorDepth) causes") }
+        return RecordedError(
+            type: try string(), message: try string(), location: try optionalString(),
+            causes: try array { (reader: inout BinaryReader) throws(Failure) in try reader.error(depth: depth + 1) })
+    }
+}

@@ -1,0 +1,61 @@
+/// The batch as bytes and back: a versioned binary form, field by field,
+/// that keeps every value exactly (header bytes included).
+extension UndeliveredBatch {
+    /// Why bytes could not be read back as a batch: the byte offset and the
+    /// reason, such as a torn write's missing end.
+    public struct FormatError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// Where in the input the problem was found.
+        public var offset: Int
+        /// What was wrong.
+        public var reason: String
+
+        /// `undelivered batch: at byte N: REASON`.
+        public var description: String { "undelivered batch: at byte \(offset): \(reason)" }
+    }
+
+    /// `AMUB`, then the form's version.
+    private static let magic: [UInt8] = Array("AMUB".utf8)
+    private static let version: UInt8 = 1
+
+    /// The batch as bytes that ``init(serialized:)`` reads back exactly.
+    public func serialized() -> [UInt8] {
+        var writer = BinaryWriter()
+        writer.bytes.append(contentsOf: Self.magic)
+        writer.byte(Self.version)
+        writer.string(exporterName)
+        writer.byte(reason.code)
+        writer.string(message)
+        writer.signed(abandonedAtNanoseconds)
+        writer.identity(identity)
+        writer.array(records) { $0.record($1) }
+        writer.array(entities) { $0.entity($1) }
+        return writer.bytes
+    }
+
+    /// Reads a batch from what ``serialized()`` wrote.
+    ///
+    /// - Throws: ``FormatError`` when the bytes are not a whole batch of a
+    ///   known version: torn, corrupted, or from another format.
+    public init(serialized bytes: [UInt8]) throws(FormatError) {
+        var reader = BinaryReader(bytes)
+        do throws(BinaryReader.Failure) {
+            for expected in Self.magic {
+                guard try reader.byte() == expected else { throw reader.fail("not an undelivered batch") }
+            }
+            let version = try reader.byte()
+            guard version == Self.version else { throw reader.fail("version \(version) is not known") }
+            exporterName = try reader.string()
+            let code = try reader.byte()
+            guard let reason = Reason(code: code) else { throw reader.fail("reason \(code) is not known") }
+            self.reason = reason
+            message = try reader.string()
+            abandonedAtNanoseconds = try reader.signed()
+            identity = try reader.identity()
+            records = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.record() }
+            entities = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.entity() }
+            guard reader.isAtEnd else { throw reader.fail("bytes follow the batch") }
+        } catch {
+            throw FormatError(offset: error.offset, reason: error.reason)
+        }
+    }
+}
