@@ -2,7 +2,7 @@ import Synchronization
 
 /// One call being recorded, from its request head to ``finish()``.
 ///
-/// A server begins it with ``Recorder/begin(_:direction:)``, feeds it the
+/// A server begins it with ``Recorder/begin(_:direction:startedAt:)``, feeds it the
 /// body chunks as they stream through, tells it the response head, and
 /// finishes it (or ``fail(_:status:)``s it) once the last byte is written.
 /// Every method is cheap, never blocks on I/O and never throws; calls after

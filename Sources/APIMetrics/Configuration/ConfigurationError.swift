@@ -1,7 +1,7 @@
 /// A configuration value that cannot be used, named with the reason.
 ///
 /// Thrown by ``APIMetricsService/init(configuration:)`` and
-/// ``APIMetricsConfiguration/fromEnvironment(_:)`` at startup, never later.
+/// ``APIMetricsConfiguration/fromEnvironment(_:base:)`` at startup, never later.
 /// `field` is a configuration path such as `batching.maxEvents`, or the
 /// environment variable that held the value, such as `APIMETRICS_BATCH_SIZE`.
 public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -16,9 +16,24 @@ import Synchronization
 /// let report = await metrics.shutdown(timeout: .seconds(5))
 /// ```
 ///
-/// `run()` has the shape of swift-service-lifecycle's `Service.run()`, so
-/// `extension APIMetricsService: @retroactive Service {}` is all a
-/// ServiceLifecycle user needs.
+/// Under swift-service-lifecycle, run it from a `Service` of your own whose
+/// `run()` wraps this one in `cancelWhenGracefulShutdown`: a graceful
+/// shutdown (SIGTERM) then cancels ``run()``, which stops intake, flushes
+/// within ``APIMetricsConfiguration/shutdownTimeout`` and returns. (This type
+/// alone is not enough: ServiceLifecycle first asks its services to shut
+/// down gracefully, and ``run()`` ends only when cancelled.) List it before
+/// the HTTP server, so that it stops after the server's last request:
+///
+/// ```swift
+/// struct MetricsService: Service {
+///     let metrics: APIMetricsService
+///     func run() async throws {
+///         try await cancelWhenGracefulShutdown { try await metrics.run() }
+///     }
+/// }
+/// let group = ServiceGroup(services: [MetricsService(metrics: metrics), server],
+///                          gracefulShutdownSignals: [.sigterm], logger: logger)
+/// ```
 public final class APIMetricsService: Sendable {
     /// This library's version, sent in the HTTP exporter's `User-Agent`.
     public static let libraryVersion = "0.1.0"
