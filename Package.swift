@@ -62,10 +62,32 @@ let package = Package(
             dependencies: ["APIMetrics", "APIMetricsWire", "SocketServer", "CMallocCounter", "WireFuzzing"],
             path: "Benchmarks/Sources/apimetrics-bench"
         ),
+        // What the test targets share: exporters and collectors that are real
+        // implementations, a raw socket client, temporary directories.
+        .target(
+            name: "APIMetricsTestSupport",
+            dependencies: ["APIMetrics", "SocketServer"],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "APIMetricsTests",
-            dependencies: ["APIMetrics", "APIMetricsWire", "APIMetricsFoundation", "WireFuzzing", "SocketServer", "CZlib"],
+            dependencies: ["APIMetrics", "APIMetricsTestSupport", "WireFuzzing", "SocketServer", "CZlib"],
             path: "Tests/APIMetricsTests"
+        ),
+        .testTarget(
+            name: "APIMetricsWireTests",
+            dependencies: ["APIMetrics", "APIMetricsWire", "APIMetricsTestSupport", "WireFuzzing"],
+            path: "Tests/APIMetricsWireTests"
+        ),
+        .testTarget(
+            name: "APIMetricsFoundationTests",
+            dependencies: ["APIMetrics", "APIMetricsFoundation", "APIMetricsTestSupport", "SocketServer"],
+            path: "Tests/APIMetricsFoundationTests"
+        ),
+        .testTarget(
+            name: "SocketServerTests",
+            dependencies: ["SocketServer", "APIMetricsTestSupport"],
+            path: "Tests/SocketServerTests"
         ),
     ],
     swiftLanguageModes: [.v6]

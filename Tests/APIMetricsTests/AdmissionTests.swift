@@ -1,4 +1,5 @@
 import Testing
+import APIMetricsTestSupport
 @testable import APIMetrics
 
 /// Every call the recorder sees passes its one admission point, with the

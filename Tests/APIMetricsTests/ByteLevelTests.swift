@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import APIMetricsTestSupport
 @testable import APIMetrics
 import WireFuzzing
 

@@ -1,4 +1,5 @@
 import Testing
+import APIMetricsTestSupport
 @testable import APIMetrics
 
 @Suite("Event queue")

@@ -1,6 +1,7 @@
 import Foundation
 import SocketServer
 import Testing
+import APIMetricsTestSupport
 @testable import APIMetrics
 
 /// Secrets in every place a client can put them go through a real server

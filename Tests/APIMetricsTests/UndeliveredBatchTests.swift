@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import APIMetricsTestSupport
 @testable import APIMetrics
 
 /// A real handler of the give-up seam: keeps each batch as bytes, the way a

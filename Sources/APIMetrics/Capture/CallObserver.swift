@@ -1,13 +1,13 @@
 /// Sees every call at the recorder's admission point, on the request path:
 /// where the aggregation stage reads the calls it counts. An implementation
 /// must be cheap, must not block, and must not call back into the recorder.
-protocol CallObserver: Sendable {
+package protocol CallObserver: Sendable {
     /// One call, summed up; `outcome` says what became of its event.
     func observe(_ call: borrowing CallSummary, outcome: AdmissionOutcome)
 }
 
 /// What became of a call's event at the admission point.
-enum AdmissionOutcome: Sendable, Hashable {
+package enum AdmissionOutcome: Sendable, Hashable {
     /// Queued for the sender.
     case queued
     /// Left out of the logs by the event filter (paths, user agents, hosts, sampling).

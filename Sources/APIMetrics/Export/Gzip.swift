@@ -1,13 +1,13 @@
 import CZlib
 
 /// gzip (RFC 1952) through the system's zlib.
-enum Gzip {
-    struct Failure: Error, CustomStringConvertible {
+package enum Gzip {
+    package struct Failure: Error, CustomStringConvertible {
         var code: Int32
-        var description: String { "zlib error \(code)" }
+        package var description: String { "zlib error \(code)" }
     }
 
-    static func compress(_ input: [UInt8], level: Int32 = 6) throws(Failure) -> [UInt8] {
+    package static func compress(_ input: [UInt8], level: Int32 = 6) throws(Failure) -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 16 asks zlib for a gzip header and trailer.
         let initialized = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
@@ -33,7 +33,7 @@ enum Gzip {
 
     /// Decompresses a gzip or zlib stream; used by tests and by whoever reads
     /// a compressed spool.
-    static func decompress(_ input: [UInt8], maxOutput: Int = 256 * 1024 * 1024) throws(Failure) -> [UInt8] {
+    package static func decompress(_ input: [UInt8], maxOutput: Int = 256 * 1024 * 1024) throws(Failure) -> [UInt8] {
         var stream = z_stream()
         // 15 + 32 detects gzip or zlib headers automatically.
         let initialized = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))

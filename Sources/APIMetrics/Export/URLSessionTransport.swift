@@ -1,7 +1,9 @@
+import Dispatch
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Synchronization
 
 /// Sends the HTTP exporter's requests with the toolchain's `URLSession`.
 public final class URLSessionTransport: HTTPTransport {
@@ -32,7 +34,7 @@ public final class URLSessionTransport: HTTPTransport {
             urlRequest.addValue(field.value, forHTTPHeaderField: field.name)
         }
         urlRequest.httpBody = Data(request.body)
-        let (data, response) = try await session.data(for: urlRequest)
+        let (data, response) = try await data(for: urlRequest)
         guard let http = response as? HTTPURLResponse else {
             throw ExportError.retryable("the response to \(request.url) was not HTTP")
         }
@@ -41,5 +43,56 @@ public final class URLSessionTransport: HTTPTransport {
             headers.append(name: String(describing: name), value: String(describing: value))
         }
         return TransportResponse(status: http.statusCode, headers: headers, body: Array(data))
+    }
+
+    /// `URLSession.data(for:)`, cancelled safely.
+    ///
+    /// The async `data(for:)` of swift-corelibs-foundation cancels its task
+    /// from the cancellation handler, which the runtime calls holding the
+    /// cancelled task's status lock, and `URLSessionTask.cancel()` waits for
+    /// the session's work queue; when that queue is at that moment delivering
+    /// the response (resuming the same task, which needs the same lock), both
+    /// wait for ever: a shutdown deadline that cancels an export as its
+    /// answer arrives hung the process. Here the cancel is sent from another
+    /// queue, so the handler returns at once.
+    private func data(for request: URLRequest) async throws -> (Data, URLResponse) {
+        let pending = PendingTask()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
+                let task = session.dataTask(with: request) { data, response, error in
+                    if let response {
+                        continuation.resume(returning: (data ?? Data(), response))
+                    } else {
+                        continuation.resume(throwing: error ?? URLError(.badServerResponse))
+                    }
+                }
+                pending.start(task)
+            }
+        } onCancel: {
+            DispatchQueue.global().async { pending.cancel() }
+        }
+    }
+
+    /// The data task of one send, and whether it was cancelled before it
+    /// started.
+    private final class PendingTask: Sendable {
+        private let state = Mutex<(task: URLSessionDataTask?, isCancelled: Bool)>((nil, false))
+
+        func start(_ task: URLSessionDataTask) {
+            let cancelled = state.withLock { state -> Bool in
+                state.task = task
+                return state.isCancelled
+            }
+            task.resume()
+            if cancelled { task.cancel() }
+        }
+
+        func cancel() {
+            let task = state.withLock { state -> URLSessionDataTask? in
+                state.isCancelled = true
+                return state.task
+            }
+            task?.cancel()
+        }
     }
 }

@@ -1,61 +1,61 @@
 import Foundation
 import Synchronization
-@testable import APIMetrics
+import APIMetrics
 
 /// A processed record as an exporter received it, with its schema-v1 line.
-struct ExportedEvent {
-    var record: ExchangeRecord
-    var json: [UInt8]
+package struct ExportedEvent {
+    package var record: ExchangeRecord
+    package var json: [UInt8]
 }
 
 /// A real exporter that keeps every batch, optionally failing on a script.
-final class CollectingExporter: EventExporter {
+package final class CollectingExporter: EventExporter {
     private let batches = Mutex<[ExportBatch]>([])
     private let failures: @Sendable (Int) -> ExportError?
     private let attempts = Atomic<Int>(0)
-    let encodings: ExportEncodings
+    package let encodings: ExportEncodings
 
-    init(encodings: ExportEncodings = .schemaV1JSON, failures: @escaping @Sendable (Int) -> ExportError? = { _ in nil }) {
+    package init(encodings: ExportEncodings = .schemaV1JSON, failures: @escaping @Sendable (Int) -> ExportError? = { _ in nil }) {
         self.encodings = encodings
         self.failures = failures
     }
 
-    var name: String { "collecting" }
+    package var name: String { "collecting" }
 
-    func export(_ batch: ExportBatch) async throws {
+    package func export(_ batch: ExportBatch) async throws {
         let attempt = attempts.wrappingAdd(1, ordering: .relaxed).oldValue
         if let failure = failures(attempt) { throw failure }
         batches.withLock { $0.append(batch) }
     }
 
-    var received: [ExportBatch] { batches.withLock { $0 } }
-    var events: [ExportedEvent] {
+    package var received: [ExportBatch] { batches.withLock { $0 } }
+    package var events: [ExportedEvent] {
         received.flatMap { batch in
             zip(batch.records, batch.schemaV1Lines.events).map { ExportedEvent(record: $0, json: $1) }
         }
     }
-    var attemptCount: Int { attempts.load(ordering: .relaxed) }
+    package var attemptCount: Int { attempts.load(ordering: .relaxed) }
 }
 
 /// A fresh temporary directory, removed by the caller with `remove()`.
-struct TemporaryDirectory {
-    let path: String
+package struct TemporaryDirectory {
+    package let path: String
 
-    init() throws {
+    package init() throws {
         let base = FileManager.default.temporaryDirectory.path
         path = "\(base)/apimetrics-tests-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
-    func file(_ name: String) -> String { "\(path)/\(name)" }
+    package func file(_ name: String) -> String { "\(path)/\(name)" }
 
-    func remove() {
+    package func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+package func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
     let end = ContinuousClock.now + timeout
     while ContinuousClock.now < end {
         if condition() { return true }
@@ -65,12 +65,12 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async
 }
 
 /// Parses one JSON object, or `nil` when the bytes are not one.
-func jsonObject(_ bytes: [UInt8]) -> [String: Any]? {
+package func jsonObject(_ bytes: [UInt8]) -> [String: Any]? {
     (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
 }
 
 /// A configuration for tests: fast flushes and retries, the given exporters.
-func testConfiguration(_ exporters: [ExporterConfiguration]) -> APIMetricsConfiguration {
+package func testConfiguration(_ exporters: [ExporterConfiguration]) -> APIMetricsConfiguration {
     var config = APIMetricsConfiguration(service: "test-service", environment: "test", exporters: exporters)
     config.batching.flushInterval = .milliseconds(20)
     config.retry = RetryPolicy(maxAttempts: 6, baseDelay: .milliseconds(10), maxDelay: .milliseconds(100), jitter: 0.1)
@@ -82,7 +82,7 @@ func testConfiguration(_ exporters: [ExporterConfiguration]) -> APIMetricsConfig
 }
 
 /// Records one simple exchange through the recorder.
-func recordExchange(
+package func recordExchange(
     _ recorder: Recorder,
     method: String = "GET",
     target: String = "/orders/1",
@@ -100,29 +100,15 @@ func recordExchange(
 
 /// A real observer of the recorder's admission point: keeps every call it
 /// is shown, with what became of its event.
-final class RecordingObserver: CallObserver {
+package final class RecordingObserver: CallObserver {
     private let calls = Mutex<[(call: CallSummary, outcome: AdmissionOutcome)]>([])
 
-    func observe(_ call: borrowing CallSummary, outcome: AdmissionOutcome) {
+    package func observe(_ call: borrowing CallSummary, outcome: AdmissionOutcome) {
         let copy = copy call
         calls.withLock { $0.append((copy, outcome)) }
     }
 
-    var observed: [(call: CallSummary, outcome: AdmissionOutcome)] { calls.withLock { $0 } }
-}
+    package init() {}
 
-/// A recorder on a queue the test drains itself, with an observer at its
-/// admission point.
-struct RecorderHarness {
-    let queue: EventQueue
-    let counters = PipelineCounters()
-    let observer = RecordingObserver()
-    let recorder: Recorder
-
-    init(bodyLimit: Int = 1024, queueItems: Int = 100_000, filter: EventFilterOptions = .everything) {
-        queue = EventQueue(maxItems: queueItems, maxBytes: 1 << 30)
-        recorder = Recorder(
-            queue: queue, counters: counters, bodyLimit: bodyLimit,
-            bodyContentTypes: .all, filter: EventFilter(filter), isEnabled: true, observer: observer)
-    }
+    package var observed: [(call: CallSummary, outcome: AdmissionOutcome)] { calls.withLock { $0 } }
 }

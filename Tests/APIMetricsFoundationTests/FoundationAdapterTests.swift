@@ -5,47 +5,9 @@ import FoundationNetworking
 import SocketServer
 import Synchronization
 import Testing
+import APIMetricsTestSupport
 @testable import APIMetrics
 @testable import APIMetricsFoundation
-
-@Suite("Trace context")
-struct TraceContextTests {
-    @Test func readsAValidTraceparent() throws {
-        let context = try #require(TraceContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
-        #expect(context.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
-        #expect(context.parentSpanID == "00f067aa0ba902b7")
-        #expect(context.flags == 1)
-        #expect(TraceContext(traceparent: "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-future") != nil)
-    }
-
-    @Test(arguments: [
-        "", "00", "garbage",
-        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",   // uppercase
-        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",   // zero trace id
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",   // zero parent id
-        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",   // forbidden version
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x", // version 00 has no more fields
-        "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",    // short trace id
-        "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
-    ])
-    func ignoresAnInvalidTraceparent(value: String) {
-        #expect(TraceContext(traceparent: value) == nil)
-    }
-
-    @Test func incomingExchangesKeepAValidTraceAndIgnoreAnInvalidOne() async throws {
-        let exporter = CollectingExporter()
-        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
-        let valid = metrics.recorder.begin(RequestHead(method: "GET", target: "/a", headers: ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]))
-        let invalid = metrics.recorder.begin(RequestHead(method: "GET", target: "/b", headers: ["traceparent": "00-zzz"]))
-        #expect(valid.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
-        #expect(invalid.traceID == invalid.id.description)
-        valid.finish()
-        invalid.finish()
-        await metrics.shutdown(timeout: .seconds(60))
-        #expect(exporter.events.map(\.record.traceID) == ["4bf92f3577b34da6a3ce929d0e0e4736", invalid.id.description])
-    }
-}
 
 @Suite("Foundation adapter")
 struct FoundationAdapterTests {
@@ -151,60 +113,5 @@ struct FoundationAdapterTests {
         #expect(record.requestBody.size == 7)
         #expect(record.response?.status == 202)
         #expect(record.responseBody.bytes == Array(#"{"ok":true}"#.utf8))
-    }
-}
-
-@Suite("Error reports")
-struct ErrorReportTests {
-    struct Inner: Error, CustomStringConvertible { var description: String { "disk full" } }
-    struct Middle: Error, UnderlyingErrorProviding, CustomStringConvertible {
-        var underlyingError: (any Error)? { Inner() }
-        var description: String { "could not write" }
-    }
-    struct Outer: Error, UnderlyingErrorProviding, CustomStringConvertible {
-        var underlyingError: (any Error)? { Middle() }
-        var description: String { "could not save the order" }
-    }
-    struct Loop: Error, UnderlyingErrorProviding {
-        var underlyingError: (any Error)? { Loop() }
-    }
-
-    @Test func theChainTheLocationAndSeveralErrorsAreKept() async throws {
-        let exporter = CollectingExporter()
-        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
-        let handler = metrics.recorder.instrument { _ in
-            reportError(Outer())
-            let decoding = DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "bad", underlyingError: Inner()))
-            reportError(decoding)
-            reportError(Loop())
-            return ServerResponse(status: 200)
-        }
-        _ = try await handler(ServerRequest(method: "GET", target: "/x"))
-        #expect(!reportError(Inner()))  // no exchange outside a handler
-        await metrics.shutdown(timeout: .seconds(60))
-        let record = try #require(exporter.events.first?.record)
-        #expect(record.errors.count == 3)
-        let outer = record.errors[0]
-        #expect(outer.type == "Outer")
-        #expect(outer.causes.map(\.type) == ["Middle", "Inner"])
-        #expect(outer.causes.map(\.message) == ["could not write", "disk full"])
-        #expect(outer.location?.hasPrefix("APIMetricsTests/FoundationAdapterTests.swift:") == true)
-        #expect(record.errors[1].causes.map(\.type) == ["Inner"])
-        #expect(record.errors[2].causes.count == RecordedError.maxCauses)
-        let first = try #require(exporter.events.first)
-        let json = try #require(jsonObject(first.json))
-        let errors = try #require(json["errors"] as? [[String: Any]])
-        #expect((errors[0]["causes"] as? [[String: Any]])?.count == 2)
-        #expect(errors[0]["location"] is String)
-    }
-
-    @Test func anExplicitExchangeCanBeNamed() async throws {
-        let exporter = CollectingExporter()
-        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
-        let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/y"))
-        #expect(reportError(Inner(), to: exchange))
-        exchange.finish()
-        await metrics.shutdown(timeout: .seconds(60))
-        #expect(exporter.events.first?.record.errors.first?.message == "disk full")
     }
 }

@@ -6,10 +6,10 @@ import Darwin
 #endif
 
 /// A blocking TCP client on 127.0.0.1 for sending exact bytes.
-struct RawClient {
-    let descriptor: Int32
+package struct RawClient {
+    package let descriptor: Int32
 
-    init(port: UInt16) throws {
+    package init(port: UInt16) throws {
         descriptor = socket(AF_INET, socketStreamType, 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -27,11 +27,11 @@ struct RawClient {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    func send(_ text: String) {
+    package func send(_ text: String) {
         send(Array(text.utf8))
     }
 
-    func send(_ bytes: [UInt8]) {
+    package func send(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -43,19 +43,20 @@ struct RawClient {
     }
 
     /// Reads until `predicate` holds for what was read, the peer closes, or
-    /// the 5 s timeout passes.
-    func read(until predicate: (String) -> Bool = { _ in false }) -> String {
+    /// the 30 s timeout passes.
+    package func read(until predicate: (String) -> Bool = { _ in false }) -> String {
         var received = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65536)
         while !predicate(String(decoding: received, as: UTF8.self)) {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             received.append(contentsOf: chunk[..<count])
         }
         return String(decoding: received, as: UTF8.self)
     }
 
-    func close() {
+    package func close() {
         closeSocket(descriptor)
     }
 
@@ -64,7 +65,7 @@ struct RawClient {
     /// the few cooperative threads, which the server it talks to may need
     /// (an async handler runs there) — with every one of them blocked, the
     /// exchange waits for the read timeout.
-    static func exchange(port: UInt16, _ text: String) async throws -> String {
+    package static func exchange(port: UInt16, _ text: String) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
@@ -82,13 +83,13 @@ struct RawClient {
     }
 }
 
-enum RawClientError: Error {
+package enum RawClientError: Error {
     case connectFailed
 }
 
 extension String {
     /// How many times `needle` occurs.
-    func occurrences(of needle: String) -> Int {
+    package func occurrences(of needle: String) -> Int {
         components(separatedBy: needle).count - 1
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SocketServer
 import Synchronization
 import Testing
+import APIMetricsTestSupport
 
 @Suite("Socket HTTP server")
 struct SocketServerTests {

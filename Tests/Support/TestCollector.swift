@@ -1,36 +1,36 @@
 import Foundation
 import SocketServer
 import Synchronization
-@testable import APIMetrics
+import APIMetrics
 
 /// A real HTTP collector on 127.0.0.1 with an ephemeral port that answers
 /// each request as its script says and keeps what it received.
-final class TestCollector: Sendable {
-    enum Reply: Sendable {
+package final class TestCollector: Sendable {
+    package enum Reply: Sendable {
         case status(Int, headers: [(name: String, value: String)] = [])
         /// Answers 503 only once ``releaseHungRequests()`` or ``stop()`` is called.
         case hang
     }
 
-    struct Request: Sendable {
-        var headers: [(name: String, value: String)]
+    package struct Request: Sendable {
+        package var headers: [(name: String, value: String)]
         /// The body as received, before any decompression.
-        var rawBody: [UInt8]
+        package var rawBody: [UInt8]
         /// The body after `Content-Encoding: gzip` is undone.
-        var body: [UInt8]
-        var reply: Reply
+        package var body: [UInt8]
+        package var reply: Reply
 
-        func header(_ name: String) -> String? {
+        package func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name.lowercased() }?.value
         }
 
-        var isAccepted: Bool {
+        package var isAccepted: Bool {
             if case let .status(code, _) = reply { return (200..<300).contains(code) }
             return false
         }
 
         /// The batch document.
-        var batch: [String: Any] {
+        package var batch: [String: Any] {
             ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]) ?? [:]
         }
     }
@@ -43,10 +43,10 @@ final class TestCollector: Sendable {
 
     private let server: SocketHTTPServer
     private let shared = Shared()
-    let url: String
+    package let url: String
 
     /// - Parameter script: the reply to the request numbered from 0.
-    init(script: @escaping @Sendable (Int) -> Reply = { _ in .status(200) }) throws {
+    package init(script: @escaping @Sendable (Int) -> Reply = { _ in .status(200) }) throws {
         let shared = self.shared
         server = SocketHTTPServer(host: "127.0.0.1", port: 0) { request, writer in
             let body: [UInt8]
@@ -78,20 +78,20 @@ final class TestCollector: Sendable {
         stop()
     }
 
-    var requests: [Request] { shared.requests.withLock { $0 } }
+    package var requests: [Request] { shared.requests.withLock { $0 } }
 
     /// Every event of every batch the collector accepted, in arrival order.
-    var acceptedEvents: [[String: Any]] {
+    package var acceptedEvents: [[String: Any]] {
         requests.filter(\.isAccepted).flatMap { ($0.batch["events"] as? [[String: Any]]) ?? [] }
     }
 
     /// Lets every hung request answer 503 now.
-    func releaseHungRequests() {
+    package func releaseHungRequests() {
         shared.released.withLock { $0 = true }
         shared.hangGate.signal()
     }
 
-    func stop() {
+    package func stop() {
         shared.released.withLock { $0 = true }
         shared.hangGate.signal()
         server.stop()
