@@ -29,67 +29,6 @@ public final class ActiveExchange: Sendable {
     private let direction: ExchangeDirection
     private let state: Mutex<State>
 
-    /// Noncopyable: built once, moved into the lock, never copied whole.
-    private struct State: ~Copyable {
-        var request: RequestHead
-        var requestBody: BodyAccumulator
-        var response: ResponseHead?
-        var responseBody: BodyAccumulator
-        /// What few exchanges carry, out of line: the state is copied once
-        /// as it is built, and a small one copies fast.
-        var rareStorage: RareBox?
-        var weight: Double = 1
-        var end: Int64 = 0
-        var isFinished = false
-
-        init(request: RequestHead, requestBody: BodyAccumulator, responseBody: BodyAccumulator, traceID: String?) {
-            self.request = request
-            self.requestBody = requestBody
-            self.responseBody = responseBody
-            if let traceID { rareStorage = .value(Rare(traceID: traceID)) }
-        }
-
-        /// Read or replaced whole; replacing allocates a new box, which only
-        /// the rare calls that set these fields do.
-        var rare: Rare {
-            get {
-                if case let .value(rare)? = rareStorage { return rare }
-                return Rare()
-            }
-            set { rareStorage = .value(newValue) }
-        }
-
-        /// A field-by-field copy, for a record built while the exchange keeps its own.
-        func copy() -> State {
-            var copy = State(request: request, requestBody: requestBody, responseBody: responseBody, traceID: nil)
-            copy.response = response
-            copy.rareStorage = rareStorage
-            copy.weight = weight
-            copy.end = end
-            copy.isFinished = isFinished
-            return copy
-        }
-
-        var errorCount: Int {
-            if case let .value(rare)? = rareStorage { return rare.errors.count }
-            return 0
-        }
-    }
-
-    private struct Rare {
-        var consumer: Consumer?
-        var errors: [RecordedError] = []
-        var droppedErrors = 0
-        var metadata: [String: String] = [:]
-        var traceID: String?
-        var parentID: EventID?
-    }
-
-    /// An immutable box: a copy of the state shares it, a change replaces it.
-    private indirect enum RareBox {
-        case value(Rare)
-    }
-
     init(recorder: Recorder, head: consuming RequestHead, direction: ExchangeDirection, id: EventID, startedAt: CaptureInstant) {
         let bodyLimit = recorder.bodyLimit
         self.recorder = recorder
@@ -284,17 +223,19 @@ public final class ActiveExchange: Sendable {
     /// weight it decides is stored before the sender can take the record.
     private func admit(_ state: inout State) {
         guard recorder.isRecording else { return }
-        let call = CallSummary(
-            method: state.request.method, route: state.request.route, status: state.response?.status ?? 0,
-            durationNanoseconds: max(0, state.end - startMonotonic),
-            requestBodyBytes: state.requestBody.size, responseBodyBytes: state.responseBody.size)
         let bytes = ExchangeRecord.queueCost(
             targetBytes: state.request.target.utf8.count,
             headerBytes: state.request.headers.heapBytes + (state.response?.headers.heapBytes ?? 0),
             bodyBytes: state.requestBody.bytes.capacity + state.responseBody.bytes.capacity,
             errorCount: state.errorCount)
+        let status = state.response?.status ?? 0, duration = max(0, state.end - startMonotonic)
+        let requestBytes = state.requestBody.size, responseBytes = state.responseBody.size
         let weight = withUnsafePointer(to: &state.request) { request in
-            recorder.admit(call, offer: .exchange(self, queueBytes: bytes, request: request))
+            recorder.admit(
+                CallSummary(
+                    method: request.pointee.method, route: request.pointee.route, status: status,
+                    durationNanoseconds: duration, requestBodyBytes: requestBytes, responseBodyBytes: responseBytes),
+                offer: .exchange(self, queueBytes: bytes, request: request))
         }
         if let weight { state.weight = weight }
     }

@@ -15,12 +15,17 @@ extension Recorder {
         case record(ExchangeRecord)
     }
 
-    /// Counts `call`, shows it to the observer, and queues its event when
-    /// the filter admits it and the queue has room.
+    /// Counts the call, shows its summary to the observer, and queues its
+    /// event when the filter admits it and the queue has room.
+    ///
+    /// Inlined into each caller, so that the offer's case is known there and
+    /// the enum costs nothing; the summary is made only when an observer
+    /// reads it.
     ///
     /// - Returns: the queued event's weight, or `nil` when no event was queued.
     @discardableResult
-    func admit(_ call: borrowing CallSummary, offer: consuming EventOffer) -> Double? {
+    @inline(__always)
+    func admit(_ call: @autoclosure () -> CallSummary, offer: consuming EventOffer) -> Double? {
         guard isRecording else { return nil }
         let outcome: AdmissionOutcome
         var weight: Double?
@@ -43,7 +48,7 @@ extension Recorder {
             }
         }
         if outcome == .filtered { counters.skipped.add(1, ordering: .relaxed) }
-        observer?.observe(call, outcome: outcome)
+        if let observer { observer.observe(call(), outcome: outcome) }
         return outcome == .queued ? weight : nil
     }
 

@@ -25,6 +25,7 @@ package enum ASCII {
     }
 
     /// `range` of `bytes` without the optional whitespace at either end.
+    @inline(__always)
     package static func trimmingOptionalWhitespace(_ range: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>) -> Range<Int> {
         var start = range.lowerBound, end = range.upperBound
         while start < end, isOptionalWhitespace(bytes[start]) { start += 1 }
@@ -35,6 +36,7 @@ package enum ASCII {
     /// The media type of a `Content-Type` value, such as `application/json`
     /// in `application/json; charset=utf-8`: what comes before any `;`,
     /// without the whitespace around it, in its own case.
+    @inline(__always)
     package static func mediaType(of value: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         let end = value.firstIndex(of: UInt8(ascii: ";")) ?? value.count
         return UnsafeBufferPointer(rebasing: value[trimmingOptionalWhitespace(0..<end, of: value)])
