@@ -61,10 +61,21 @@ public final class WireTap: Sendable {
         var method: HTTPStreamParser.MethodKind
         var hasResponseHead = false
         var awaitsSwitch = false
-        /// What a shed exchange hands the metrics when it ends (its
-        /// duration is filled in then, from ``shedStart``).
-        var shed: CallSummary?
-        var shedStart: Int64 = 0
+        /// Whether the exchange was shed: its summary is then in
+        /// ``State/shedCalls``, at its place among the shed entries.
+        var isShed = false
+    }
+
+    /// What a shed exchange hands the metrics when it ends. Kept apart from
+    /// the pending list, so that a pending entry stays a few plain words
+    /// that copy fast, shed or not.
+    private struct ShedCall {
+        var method: String
+        var route: String?
+        var status = 0
+        var start: Int64
+        var requestBodyBytes = 0
+        var responseBodyBytes = 0
     }
 
     /// What the lock guards: the two parsers and the exchanges' state, apart,
@@ -78,6 +89,8 @@ public final class WireTap: Sendable {
 
     private struct State {
         var pending: [Pending] = []
+        /// The summaries of the shed entries of ``pending``, in the same order.
+        var shedCalls: [ShedCall] = []
         var receiving: ActiveExchange?
         /// Whether the request whose body is being read was shed: a failure
         /// now belongs to it (already counted), not to a new exchange.
@@ -139,7 +152,9 @@ public final class WireTap: Sendable {
     public func setRoute(_ route: String) {
         let exchange = connection.withLock { connection -> ActiveExchange? in
             guard let index = connection.state.pending.firstIndex(where: { !$0.hasResponseHead }) else { return nil }
-            if connection.state.pending[index].shed != nil { connection.state.pending[index].shed?.route = route }
+            if connection.state.pending[index].isShed {
+                connection.state.shedCalls[Self.shedPosition(of: index, in: connection.state)].route = route
+            }
             return connection.state.pending[index].exchange
         }
         exchange?.setRoute(route)
@@ -201,13 +216,15 @@ public final class WireTap: Sendable {
         if !state.isHoldingInbound {
             requests.finish { handleRequest($0, &state) }
         }
+        var shedCalls = state.shedCalls.makeIterator()
         for pending in state.pending {
             if !pending.hasResponseHead {
                 pending.exchange?.reportError(WireError.noResponse)
             }
-            end(pending)
+            end(pending, shed: pending.isShed ? shedCalls.next() : nil)
         }
         state.pending.removeAll()
+        state.shedCalls.removeAll()
         state.receiving = nil
         state.isClosed = true
     }
@@ -260,12 +277,13 @@ public final class WireTap: Sendable {
             }
         case let .head(head):
             let exchange: ActiveExchange?
-            var shed: CallSummary?
+            var isShed = false
             if recorder.isQueueFull || !head.counts.hasAllFields {
                 // It would be dropped when it finishes: skip the capture (no
                 // copy of fields or body); only its summary is kept, for the
                 // metrics, and handed over when it ends.
-                shed = CallSummary(method: head.method, status: 0, durationNanoseconds: 0)
+                state.shedCalls.append(ShedCall(method: head.method, start: state.requestStartMonotonic))
+                isShed = true
                 exchange = nil
             } else {
                 exchange = recorder.begin(
@@ -276,7 +294,7 @@ public final class WireTap: Sendable {
             let awaitsSwitch = Self.awaitsSwitch(head)
             state.pending.append(Pending(
                 exchange: exchange, method: head.methodKind, awaitsSwitch: awaitsSwitch,
-                shed: shed, shedStart: state.requestStartMonotonic))
+                isShed: isShed))
             state.receiving = exchange
             state.isReceivingShed = exchange == nil
             if awaitsSwitch {
@@ -287,9 +305,10 @@ public final class WireTap: Sendable {
         case let .body(bytes):
             if let receiving = state.receiving {
                 receiving.recordRequestBody(bytes)
-            } else if state.isReceivingShed, !state.pending.isEmpty {
-                // The request being read is always the newest pending one.
-                state.pending[state.pending.count - 1].shed?.requestBodyBytes += bytes.count
+            } else if state.isReceivingShed, !state.shedCalls.isEmpty {
+                // The request being read is always the newest pending one,
+                // and so the newest shed one.
+                state.shedCalls[state.shedCalls.count - 1].requestBodyBytes += bytes.count
             }
         case .end:
             state.receiving = nil
@@ -349,7 +368,7 @@ public final class WireTap: Sendable {
                 return HTTPStreamParser.responseFraming(head, requestMethod: state.pending[index].method)
             }
             state.pending[index].hasResponseHead = true
-            if state.pending[index].shed != nil { state.pending[index].shed?.status = status }
+            if state.pending[index].isShed { state.shedCalls[Self.shedPosition(of: index, in: state)].status = status }
             let pending = state.pending[index]
             pending.exchange?.recordResponseHead(ResponseHead(status: status, headers: head.makeHeaders()))
             let switched = status == 101 || (pending.method == .connect && (200..<300).contains(status))
@@ -366,8 +385,8 @@ public final class WireTap: Sendable {
             if !state.isInterim, let front = state.pending.firstIndex(where: \.hasResponseHead) {
                 if let exchange = state.pending[front].exchange {
                     exchange.recordResponseBody(bytes)
-                } else {
-                    state.pending[front].shed?.responseBodyBytes += bytes.count
+                } else if state.pending[front].isShed {
+                    state.shedCalls[Self.shedPosition(of: front, in: state)].responseBodyBytes += bytes.count
                 }
             }
         case .end:
@@ -377,9 +396,9 @@ public final class WireTap: Sendable {
             }
             guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return .none }
             let isNewest = index == state.pending.count - 1
-            let finished = state.pending.remove(at: index)
-            end(finished)
-            guard let exchange = finished.exchange else {
+            let finished = remove(at: index, &state)
+            end(finished.pending, shed: finished.shed)
+            guard let exchange = finished.pending.exchange else {
                 // The request being read is always the newest pending one:
                 // if it was this shed exchange, what still arrives of it is
                 // no longer its.
@@ -389,22 +408,38 @@ public final class WireTap: Sendable {
             if exchange === state.receiving { state.receiving = nil }
         case let .failure(reason, _):
             if let index = state.pending.firstIndex(where: { $0.hasResponseHead }) ?? state.pending.indices.first {
-                let failed = state.pending.remove(at: index)
-                failed.exchange?.reportError(WireError.malformedResponse(reason))
-                end(failed)
+                let failed = remove(at: index, &state)
+                failed.pending.exchange?.reportError(WireError.malformedResponse(reason))
+                end(failed.pending, shed: failed.shed)
             }
         }
         return .none
     }
 
+    /// Where the summary of the shed entry at `index` of the pending list
+    /// is: how many shed entries come before it (the list is short).
+    private static func shedPosition(of index: Int, in state: State) -> Int {
+        var position = 0
+        for earlier in state.pending[..<index] where earlier.isShed { position += 1 }
+        return position
+    }
+
+    /// Takes the pending entry at `index` out, with its summary when shed.
+    private func remove(at index: Int, _ state: inout State) -> (pending: Pending, shed: ShedCall?) {
+        let shed = state.pending[index].isShed ? state.shedCalls.remove(at: Self.shedPosition(of: index, in: state)) : nil
+        return (state.pending.remove(at: index), shed)
+    }
+
     /// Ends a pending exchange: finishes a captured one, and hands a shed
     /// one's summary to the recorder.
-    private func end(_ pending: Pending) {
+    private func end(_ pending: Pending, shed: ShedCall?) {
         if let exchange = pending.exchange {
             exchange.finish()
-        } else if var shed = pending.shed {
-            shed.durationNanoseconds = max(0, CaptureInstant.monotonicNow() - pending.shedStart)
-            recorder.recordShedCall(shed)
+        } else if let shed {
+            recorder.recordShedCall(CallSummary(
+                method: shed.method, route: shed.route, status: shed.status,
+                durationNanoseconds: max(0, CaptureInstant.monotonicNow() - shed.start),
+                requestBodyBytes: shed.requestBodyBytes, responseBodyBytes: shed.responseBodyBytes))
         }
     }
 
