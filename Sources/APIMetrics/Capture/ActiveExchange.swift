@@ -235,7 +235,7 @@ public final class ActiveExchange: Sendable {
                 CallSummary(
                     method: request.pointee.method, route: request.pointee.route, status: status,
                     durationNanoseconds: duration, requestBodyBytes: requestBytes, responseBodyBytes: responseBytes),
-                offer: .exchange(self, queueBytes: bytes, request: request))
+                filtering: request, id: id) { _ in (.active(self), bytes) }
         }
         if let weight { state.weight = weight }
     }

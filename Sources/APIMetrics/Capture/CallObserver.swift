@@ -1,7 +1,8 @@
 /// Sees every call at the recorder's admission point, on the request path:
 /// where the aggregation stage reads the calls it counts. An implementation
 /// must be cheap, must not block, and must not call back into the recorder.
-package protocol CallObserver: Sendable {
+/// A class: the recorder holds one reference, read on every call.
+package protocol CallObserver: AnyObject, Sendable {
     /// One call, summed up; `outcome` says what became of its event.
     func observe(_ call: borrowing CallSummary, outcome: AdmissionOutcome)
 }

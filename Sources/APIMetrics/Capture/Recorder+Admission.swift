@@ -1,60 +1,53 @@
 /// The one admission point: every call the recorder sees, finished, failed,
-/// handed over whole or shed, passes through ``Recorder/admit(_:offer:)``.
-/// It counts the call, shows it to the observer (the aggregation stage),
-/// then offers its event to the filter and the queue.
+/// handed over whole or shed, passes through
+/// ``Recorder/admit(_:filtering:id:queueing:)``. It counts the call, shows it
+/// to the observer (the aggregation stage), then offers its event to the
+/// filter and the queue.
 extension Recorder {
-    /// The event that comes with a call, if any.
-    enum EventOffer: ~Copyable {
-        /// None: the call was shed under overload.
-        case none
-        /// A finished exchange, queued as it is and turned into a record in
-        /// the sender. Offered from inside the exchange's lock: the request
-        /// head the filter reads is lent from its state, not copied.
-        case exchange(ActiveExchange, queueBytes: Int, request: UnsafePointer<RequestHead>)
-        /// A record built whole (``Recorder/record(_:)``, an abandoned exchange).
-        case record(ExchangeRecord)
-    }
-
     /// Counts the call, shows its summary to the observer, and queues its
     /// event when the filter admits it and the queue has room.
     ///
-    /// Inlined into each caller, so that the offer's case is known there and
-    /// the enum costs nothing; the summary is made only when an observer
-    /// reads it.
-    ///
+    /// - Parameters:
+    ///   - call: the call's summary, made only when an observer reads it.
+    ///   - request: the head the filter reads, lent in place (a finished
+    ///     exchange offers it from inside its lock); `nil` for a call that
+    ///     comes with no event (shed under overload).
+    ///   - id: the event's id, for sampling.
+    ///   - item: makes the queued item and its queue bytes from the weight
+    ///     the filter decided (`nil` for a call with no event).
     /// - Returns: the queued event's weight, or `nil` when no event was queued.
+    ///
+    /// Inlined into each caller, where the closures are known and cost
+    /// nothing.
     @discardableResult
     @inline(__always)
-    func admit(_ call: @autoclosure () -> CallSummary, offer: consuming EventOffer) -> Double? {
+    func admit(
+        _ call: @autoclosure () -> CallSummary,
+        filtering request: UnsafePointer<RequestHead>?, id: EventID,
+        queueing item: (_ weight: Double) -> (QueuedItem, bytes: Int)?
+    ) -> Double? {
         guard isRecording else { return nil }
         let outcome: AdmissionOutcome
         var weight: Double?
-        switch consume offer {
-        case .none:
-            counters.shed.add(1, ordering: .relaxed)
-            outcome = .shed
-        case let .exchange(exchange, bytes, request):
+        if let request {
             counters.recorded.add(1, ordering: .relaxed)
-            weight = filter.admit(target: request.pointee.target, headers: request.pointee.headers, id: exchange.id)
-            outcome = weight == nil ? .filtered : push(.active(exchange), bytes: bytes)
-        case var .record(record):
-            counters.recorded.add(1, ordering: .relaxed)
-            weight = filter.admit(target: record.request.target, headers: record.request.headers, id: record.id)
-            if let weight {
-                record.weight = weight
-                outcome = push(.exchange(record), bytes: record.estimatedBytes)
+            weight = filter.admit(target: request.pointee.target, headers: request.pointee.headers, id: id)
+            if let weight, let (queued, bytes) = item(weight) {
+                if queue.push(queued, bytes: bytes) {
+                    outcome = .queued
+                } else {
+                    counters.droppedQueueFull.add(1, ordering: .relaxed)
+                    outcome = .droppedQueueFull
+                }
             } else {
+                counters.skipped.add(1, ordering: .relaxed)
                 outcome = .filtered
             }
+        } else {
+            counters.shed.add(1, ordering: .relaxed)
+            outcome = .shed
         }
-        if outcome == .filtered { counters.skipped.add(1, ordering: .relaxed) }
         if let observer { observer.observe(call(), outcome: outcome) }
         return outcome == .queued ? weight : nil
-    }
-
-    private func push(_ item: QueuedItem, bytes: Int) -> AdmissionOutcome {
-        if queue.push(item, bytes: bytes) { return .queued }
-        counters.droppedQueueFull.add(1, ordering: .relaxed)
-        return .droppedQueueFull
     }
 }

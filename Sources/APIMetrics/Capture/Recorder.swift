@@ -67,7 +67,7 @@ public final class Recorder: Sendable {
     /// lack of room, exactly as a finished exchange the queue refused; its
     /// summary still counts in the metrics.
     public func recordShedCall(_ call: CallSummary) {
-        admit(call, offer: .none)
+        admit(call, filtering: nil, id: EventID(high: 0, low: 0)) { _ in nil }
     }
 
     /// Hands over a record an adapter built itself, as if it had just finished.
@@ -84,6 +84,15 @@ public final class Recorder: Sendable {
             method: record.request.method, route: record.request.route, status: record.response?.status ?? 0,
             durationNanoseconds: record.durationNanoseconds,
             requestBodyBytes: record.requestBody.size, responseBodyBytes: record.responseBody.size)
-        admit(call, offer: .record(record))
+        // A rare path (a record handed over whole, an abandoned exchange):
+        // the head is copied for the filter rather than lent.
+        let request = record.request
+        withUnsafePointer(to: request) { request in
+            admit(call, filtering: request, id: record.id) { weight in
+                var weighted = record
+                weighted.weight = weight
+                return (.exchange(weighted), weighted.estimatedBytes)
+            }
+        }
     }
 }
