@@ -120,10 +120,8 @@ actor BatchSender {
     private func export(_ batch: ProcessedBatch) async {
         // The lines made while processing, when an exporter reads them; any
         // other encoding is made once, by the first exporter that asks.
-        let lines = batch.recordLines.count == batch.records.count && batch.entityLines.count == batch.entities.count
-            && !(batch.recordLines.isEmpty && batch.entityLines.isEmpty)
-            ? SchemaV1Lines(events: batch.recordLines, entities: batch.entityLines) : nil
-        let encodings = BatchEncodings(identity: identity, records: batch.records, entities: batch.entities, schemaV1: lines)
+        let encodings = BatchEncodings(
+            identity: identity, records: batch.records, entities: batch.entities, schemaV1: batch.schemaV1Lines)
         var unsentInBatch = 0
         for index in slots.indices {
             let delivered = await deliver(batch, encodings, toSlot: index)

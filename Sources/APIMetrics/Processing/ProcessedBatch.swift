@@ -19,6 +19,13 @@ struct ProcessedBatch: Sendable {
     /// How many queued items it accounts for.
     var itemCount: Int { records.count + entities.count + skipped }
 
+    /// The schema-v1 lines made while processing, when every record and
+    /// update has its line (an exporter reads them); `nil` otherwise.
+    var schemaV1Lines: SchemaV1Lines? {
+        guard !isEmpty, recordLines.count == records.count, entityLines.count == entities.count else { return nil }
+        return SchemaV1Lines(events: recordLines, entities: entityLines)
+    }
+
     /// Whether nothing is left to export.
     var isEmpty: Bool { records.isEmpty && entities.isEmpty }
 
