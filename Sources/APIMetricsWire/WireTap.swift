@@ -61,21 +61,29 @@ public final class WireTap: Sendable {
         var method: HTTPStreamParser.MethodKind
         var hasResponseHead = false
         var awaitsSwitch = false
-        /// Whether the exchange was shed: its summary is then in
-        /// ``State/shedCalls``, at its place among the shed entries.
+        /// Whether the exchange was shed: its names are then in
+        /// ``State/shedNames``, at its place among the shed entries.
         var isShed = false
+        /// A shed exchange's figures, counted as it runs: plain integers,
+        /// kept in the entry so that counting them moves nothing.
+        var shed = ShedFigures()
     }
 
-    /// What a shed exchange hands the metrics when it ends. Kept apart from
-    /// the pending list, so that a pending entry stays a few plain words
-    /// that copy fast, shed or not.
-    private struct ShedCall {
-        var method: String
-        var route: String?
+    /// What a shed exchange counts for the metrics besides its names.
+    private struct ShedFigures {
+        /// When its request started, on the monotonic clock.
+        var start: Int64 = 0
         var status = 0
-        var start: Int64
         var requestBodyBytes = 0
         var responseBodyBytes = 0
+    }
+
+    /// A shed exchange's method and route. Kept apart from the pending
+    /// list, so that a pending entry holds no string and copies fast, shed
+    /// or not.
+    private struct ShedNames {
+        var method: String
+        var route: String?
     }
 
     /// What the lock guards: the two parsers and the exchanges' state, apart,
@@ -89,8 +97,8 @@ public final class WireTap: Sendable {
 
     private struct State {
         var pending: [Pending] = []
-        /// The summaries of the shed entries of ``pending``, in the same order.
-        var shedCalls: [ShedCall] = []
+        /// The names of the shed entries of ``pending``, in the same order.
+        var shedNames: [ShedNames] = []
         var receiving: ActiveExchange?
         /// Whether the request whose body is being read was shed: a failure
         /// now belongs to it (already counted), not to a new exchange.
@@ -153,7 +161,7 @@ public final class WireTap: Sendable {
         let exchange = connection.withLock { connection -> ActiveExchange? in
             guard let index = connection.state.pending.firstIndex(where: { !$0.hasResponseHead }) else { return nil }
             if connection.state.pending[index].isShed {
-                connection.state.shedCalls[Self.shedPosition(of: index, in: connection.state)].route = route
+                connection.state.shedNames[Self.shedPosition(of: index, in: connection.state)].route = route
             }
             return connection.state.pending[index].exchange
         }
@@ -216,15 +224,18 @@ public final class WireTap: Sendable {
         if !state.isHoldingInbound {
             requests.finish { handleRequest($0, &state) }
         }
-        var shedCalls = state.shedCalls.makeIterator()
+        var shedPosition = 0
         for pending in state.pending {
-            if !pending.hasResponseHead {
-                pending.exchange?.reportError(WireError.noResponse)
+            if let exchange = pending.exchange {
+                if !pending.hasResponseHead { exchange.reportError(WireError.noResponse) }
+                exchange.finish()
+            } else if pending.isShed {
+                recordShed(pending.shed, state.shedNames[shedPosition])
+                shedPosition += 1
             }
-            end(pending, shed: pending.isShed ? shedCalls.next() : nil)
         }
         state.pending.removeAll()
-        state.shedCalls.removeAll()
+        state.shedNames.removeAll()
         state.receiving = nil
         state.isClosed = true
     }
@@ -282,7 +293,7 @@ public final class WireTap: Sendable {
                 // It would be dropped when it finishes: skip the capture (no
                 // copy of fields or body); only its summary is kept, for the
                 // metrics, and handed over when it ends.
-                state.shedCalls.append(ShedCall(method: head.method, start: state.requestStartMonotonic))
+                state.shedNames.append(ShedNames(method: head.method))
                 isShed = true
                 exchange = nil
             } else {
@@ -294,7 +305,7 @@ public final class WireTap: Sendable {
             let awaitsSwitch = Self.awaitsSwitch(head)
             state.pending.append(Pending(
                 exchange: exchange, method: head.methodKind, awaitsSwitch: awaitsSwitch,
-                isShed: isShed))
+                isShed: isShed, shed: ShedFigures(start: state.requestStartMonotonic)))
             state.receiving = exchange
             state.isReceivingShed = exchange == nil
             if awaitsSwitch {
@@ -305,10 +316,9 @@ public final class WireTap: Sendable {
         case let .body(bytes):
             if let receiving = state.receiving {
                 receiving.recordRequestBody(bytes)
-            } else if state.isReceivingShed, !state.shedCalls.isEmpty {
-                // The request being read is always the newest pending one,
-                // and so the newest shed one.
-                state.shedCalls[state.shedCalls.count - 1].requestBodyBytes += bytes.count
+            } else if state.isReceivingShed, !state.pending.isEmpty {
+                // The request being read is always the newest pending one.
+                state.pending[state.pending.count - 1].shed.requestBodyBytes += bytes.count
             }
         case .end:
             state.receiving = nil
@@ -368,7 +378,7 @@ public final class WireTap: Sendable {
                 return HTTPStreamParser.responseFraming(head, requestMethod: state.pending[index].method)
             }
             state.pending[index].hasResponseHead = true
-            if state.pending[index].isShed { state.shedCalls[Self.shedPosition(of: index, in: state)].status = status }
+            state.pending[index].shed.status = status
             let pending = state.pending[index]
             pending.exchange?.recordResponseHead(ResponseHead(status: status, headers: head.makeHeaders()))
             let switched = status == 101 || (pending.method == .connect && (200..<300).contains(status))
@@ -385,8 +395,8 @@ public final class WireTap: Sendable {
             if !state.isInterim, let front = state.pending.firstIndex(where: \.hasResponseHead) {
                 if let exchange = state.pending[front].exchange {
                     exchange.recordResponseBody(bytes)
-                } else if state.pending[front].isShed {
-                    state.shedCalls[Self.shedPosition(of: front, in: state)].responseBodyBytes += bytes.count
+                } else {
+                    state.pending[front].shed.responseBodyBytes += bytes.count
                 }
             }
         case .end:
@@ -396,9 +406,7 @@ public final class WireTap: Sendable {
             }
             guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return .none }
             let isNewest = index == state.pending.count - 1
-            let finished = remove(at: index, &state)
-            end(finished.pending, shed: finished.shed)
-            guard let exchange = finished.pending.exchange else {
+            guard let exchange = end(at: index, &state) else {
                 // The request being read is always the newest pending one:
                 // if it was this shed exchange, what still arrives of it is
                 // no longer its.
@@ -408,9 +416,7 @@ public final class WireTap: Sendable {
             if exchange === state.receiving { state.receiving = nil }
         case let .failure(reason, _):
             if let index = state.pending.firstIndex(where: { $0.hasResponseHead }) ?? state.pending.indices.first {
-                let failed = remove(at: index, &state)
-                failed.pending.exchange?.reportError(WireError.malformedResponse(reason))
-                end(failed.pending, shed: failed.shed)
+                end(at: index, &state, error: WireError.malformedResponse(reason))
             }
         }
         return .none
@@ -419,27 +425,47 @@ public final class WireTap: Sendable {
     /// Where the summary of the shed entry at `index` of the pending list
     /// is: how many shed entries come before it (the list is short).
     private static func shedPosition(of index: Int, in state: State) -> Int {
+        if index == 0 { return 0 }
         var position = 0
         for earlier in state.pending[..<index] where earlier.isShed { position += 1 }
         return position
     }
 
-    /// Takes the pending entry at `index` out, with its summary when shed.
-    private func remove(at index: Int, _ state: inout State) -> (pending: Pending, shed: ShedCall?) {
-        let shed = state.pending[index].isShed ? state.shedCalls.remove(at: Self.shedPosition(of: index, in: state)) : nil
-        return (state.pending.remove(at: index), shed)
+    /// Takes the pending entry at `index` out and ends it: finishes a
+    /// captured exchange (reporting `error` first, when given) and returns
+    /// it; hands a shed one's summary to the recorder.
+    ///
+    /// The entry is most often the only one (no pipelining): taken off the
+    /// end then, with no shifting. Nothing is returned in a tuple or an
+    /// optional: the names are strings, and each copy of them would cost.
+    @discardableResult
+    private func end(at index: Int, _ state: inout State, error: WireError? = nil) -> ActiveExchange? {
+        let pending = index == state.pending.count - 1 ? state.pending.removeLast() : state.pending.remove(at: index)
+        if let exchange = pending.exchange {
+            if let error { exchange.reportError(error) }
+            exchange.finish()
+            return exchange
+        }
+        guard pending.isShed else { return nil }
+        // The entries before `index` are still in place: its names' position is theirs to count.
+        let position = Self.shedPosition(of: index, in: state)
+        if position == state.shedNames.count - 1 {
+            recordShed(pending.shed, state.shedNames.removeLast())
+        } else {
+            recordShed(pending.shed, state.shedNames.remove(at: position))
+        }
+        return nil
     }
 
-    /// Ends a pending exchange: finishes a captured one, and hands a shed
-    /// one's summary to the recorder.
-    private func end(_ pending: Pending, shed: ShedCall?) {
-        if let exchange = pending.exchange {
-            exchange.finish()
-        } else if let shed {
-            recorder.recordShedCall(CallSummary(
-                method: shed.method, route: shed.route, status: shed.status,
-                durationNanoseconds: max(0, CaptureInstant.monotonicNow() - shed.start),
-                requestBodyBytes: shed.requestBodyBytes, responseBodyBytes: shed.responseBodyBytes))
+    /// Hands a shed exchange's summary to the recorder as it ends; the
+    /// summary is made only if the metrics read it.
+    private func recordShed(_ shed: ShedFigures, _ names: borrowing ShedNames) {
+        let end = CaptureInstant.monotonicNow()
+        recorder.recordShedCall {
+            CallSummary(
+                method: names.method, route: names.route, status: shed.status,
+                durationNanoseconds: max(0, end - shed.start),
+                requestBodyBytes: shed.requestBodyBytes, responseBodyBytes: shed.responseBodyBytes)
         }
     }
 

@@ -70,6 +70,12 @@ public final class Recorder: Sendable {
         admit(call, filtering: nil, id: EventID(high: 0, low: 0)) { _ in nil }
     }
 
+    /// ``recordShedCall(_:)`` for an adapter that makes the summary only
+    /// when the metrics read it.
+    package func recordShedCall(_ call: () -> CallSummary) {
+        admit(call(), filtering: nil, id: EventID(high: 0, low: 0)) { _ in nil }
+    }
+
     /// Hands over a record an adapter built itself, as if it had just finished.
     public func record(_ record: ExchangeRecord) {
         enqueue(record)
@@ -87,7 +93,7 @@ public final class Recorder: Sendable {
         // A rare path (a record handed over whole, an abandoned exchange):
         // the head is copied for the filter rather than lent.
         let request = record.request
-        withUnsafePointer(to: request) { request in
+        _ = withUnsafePointer(to: request) { request in
             admit(call, filtering: request, id: record.id) { weight in
                 var weighted = record
                 weighted.weight = weight
