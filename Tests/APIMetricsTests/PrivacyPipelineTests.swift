@@ -154,6 +154,12 @@ struct PrivacyPipelineTests {
         #expect(events.first?["development"] as? Bool == true)
         #expect(events.first?["instance_id"] as? String == "host-1")
         let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 5)
+        // The events and profile updates, then the metrics records (the
+        // startup record rode with the first batch; the last window and its
+        // heartbeat came at shutdown).
+        let kinds = lines.map { jsonObject(Array($0.utf8))?["kind"] as? String }
+        #expect(kinds.filter { !["startup", "metrics", "heartbeat"].contains($0) }.count == 5)
+        #expect(kinds.filter { ["startup", "metrics", "heartbeat"].contains($0) }.sorted { ($0 ?? "") < ($1 ?? "") }
+            == ["heartbeat", "metrics", "startup"])
     }
 }

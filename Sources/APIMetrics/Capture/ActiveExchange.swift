@@ -233,7 +233,8 @@ public final class ActiveExchange: Sendable {
         let weight = withUnsafePointer(to: &state.request) { request in
             recorder.admit(
                 CallSummary(
-                    method: request.pointee.method, route: request.pointee.route, status: status,
+                    method: request.pointee.method, route: request.pointee.route,
+                    target: request.pointee.route == nil ? request.pointee.target : nil, status: status,
                     durationNanoseconds: duration, requestBodyBytes: requestBytes, responseBodyBytes: responseBytes),
                 filtering: request, id: id) { _ in (.active(self), bytes) }
         }

@@ -18,6 +18,9 @@ public struct CallSummary: Sendable, Hashable {
     /// The route template the server matched, such as `/orders/{id}`;
     /// `nil` when it named none.
     public var route: String?
+    /// The request target as sent, read only when no route was named (its
+    /// path is then normalised into a template); `nil` when not known.
+    public var target: String?
     /// The response status; 0 when no response was sent.
     public var status: Int
     /// From the request's first byte to the response's last, in nanoseconds.
@@ -29,11 +32,12 @@ public struct CallSummary: Sendable, Hashable {
 
     /// Creates a summary.
     public init(
-        method: String, route: String? = nil, status: Int, durationNanoseconds: Int64,
+        method: String, route: String? = nil, target: String? = nil, status: Int, durationNanoseconds: Int64,
         requestBodyBytes: Int = 0, responseBodyBytes: Int = 0
     ) {
         self.method = method
         self.route = route
+        self.target = target
         self.status = status
         self.durationNanoseconds = durationNanoseconds
         self.requestBodyBytes = requestBodyBytes

@@ -87,7 +87,8 @@ public final class Recorder: Sendable {
 
     func enqueue(_ record: ExchangeRecord) {
         let call = CallSummary(
-            method: record.request.method, route: record.request.route, status: record.response?.status ?? 0,
+            method: record.request.method, route: record.request.route,
+            target: record.request.route == nil ? record.request.target : nil, status: record.response?.status ?? 0,
             durationNanoseconds: record.durationNanoseconds,
             requestBodyBytes: record.requestBody.size, responseBodyBytes: record.responseBody.size)
         // A rare path (a record handed over whole, an abandoned exchange):

@@ -40,6 +40,11 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_SAMPLE_RATE", "share of calls logged, 0 to 1"),
         ("APIMETRICS_CONSUMER_HEADER", "header whose value is the consumer id"),
         ("APIMETRICS_JWT_CLAIM", "JWT claim of Authorization: Bearer that is the consumer id"),
+        ("APIMETRICS_METRICS_INTERVAL_S", "metrics.interval, in seconds"),
+        ("APIMETRICS_DASHBOARD", "1 serves the dashboard and its JSON (view.isDashboardEnabled)"),
+        ("APIMETRICS_PROMETHEUS", "1 serves the Prometheus exposition at /metrics (view.isPrometheusEnabled)"),
+        ("APIMETRICS_METRICS_ADDR", "host:port of the view's own listener (view.address)"),
+        ("APIMETRICS_DASHBOARD_TOKEN", "bearer token every path of the view asks for (view.bearerToken)"),
     ]
 
     /// Reads `APIMETRICS_*` variables over `base`, so that a deployment can
@@ -73,6 +78,18 @@ extension APIMetricsConfiguration {
         if let types = try reader.list("APIMETRICS_LOG_BODY_TYPES") {
             config.capture.bodyContentTypes = types.map { $0.lowercased() } == ["all"] ? .all : .matching(types)
         }
+        if let interval = try reader.int("APIMETRICS_METRICS_INTERVAL_S", in: 1...86_400) {
+            config.metrics.interval = .seconds(interval)
+        }
+        if let dashboard = try reader.bool("APIMETRICS_DASHBOARD") { config.view.isDashboardEnabled = dashboard }
+        if let prometheus = try reader.bool("APIMETRICS_PROMETHEUS") { config.view.isPrometheusEnabled = prometheus }
+        if let address = try reader.line("APIMETRICS_METRICS_ADDR") {
+            guard HostAndPort(address) != nil else {
+                throw ConfigurationError(field: "APIMETRICS_METRICS_ADDR", reason: "must be host:port, got \"\(address)\"")
+            }
+            config.view.address = address
+        }
+        if let token = try reader.line("APIMETRICS_DASHBOARD_TOKEN") { config.view.bearerToken = token }
         if let batchSize = try reader.int("APIMETRICS_BATCH_SIZE", in: 1...Batching.maxEventsLimit) {
             config.batching.maxEvents = batchSize
         }

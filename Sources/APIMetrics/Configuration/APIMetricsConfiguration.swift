@@ -47,6 +47,10 @@ public struct APIMetricsConfiguration: Sendable {
     public var redaction: RedactionOptions
     /// Which calls become events.
     public var eventFilter: EventFilterOptions
+    /// How the metrics are windowed and bounded.
+    public var metrics: MetricsOptions
+    /// The dashboard, its JSON and the Prometheus exposition; off by default.
+    public var view: LocalViewOptions
     /// How long ``APIMetricsService/run()`` may flush after it is cancelled.
     public var shutdownTimeout: Duration
     /// Names the consumer behind each request; `nil` leaves calls anonymous
@@ -160,6 +164,8 @@ public struct APIMetricsConfiguration: Sendable {
         self.shutdownTimeout = .seconds(5)
         self.identifyConsumer = identifyConsumer
         self.eventFilter = .default
+        self.metrics = .default
+        self.view = .off
         self.isDevelopment = false
         self.instanceID = nil
         self.userClosureTimeout = .milliseconds(250)
@@ -193,6 +199,8 @@ public struct APIMetricsConfiguration: Sendable {
         for (index, exporter) in exporters.enumerated() {
             try exporter.validate(field: "exporters[\(index)]")
         }
+        try metrics.validate()
+        try view.validate()
         guard (0...Capture.maxBodyBytesLimit).contains(capture.maxBodyBytes) else {
             throw ConfigurationError(
                 field: "capture.maxBodyBytes",

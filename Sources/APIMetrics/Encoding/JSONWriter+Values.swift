@@ -74,6 +74,20 @@ extension JSONWriter {
         needsComma = true
     }
 
+    /// Writes a number in its shortest exact decimal form (a whole number
+    /// without a fraction); `null` when it is not finite.
+    mutating func number(_ value: Double) {
+        guard value.isFinite else {
+            raw("null".utf8)
+            return
+        }
+        if value == value.rounded(), abs(value) < 1e15 {
+            int(Int(value))
+        } else {
+            raw(value.description.utf8)
+        }
+    }
+
     /// Writes bytes that are a complete JSON value, such as an encoded event.
     mutating func raw(_ json: some Collection<UInt8>) {
         separate()

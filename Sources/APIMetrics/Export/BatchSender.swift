@@ -22,6 +22,11 @@ actor BatchSender {
     private let diagnostics: Diagnostics
     private let signal: ShutdownSignal
     private let undelivered: (any UndeliveredBatchHandler)?
+    private let aggregator: Aggregator
+    private let metricsInterval: Duration
+    private let declaredRoutes: [String]
+    /// The process's CPU time when the last heartbeat was taken, for the next one's share.
+    private var lastUsage: (monotonic: Int64, cpu: Int64)?
     private var slots: [Slot]
     private var random = SystemRandomNumberGenerator()
     private var unsentAtShutdown = 0
@@ -34,8 +39,12 @@ actor BatchSender {
         identity: ServiceIdentity,
         exporters: [any EventExporter],
         configuration: APIMetricsConfiguration,
-        signal: ShutdownSignal
+        signal: ShutdownSignal,
+        aggregator: Aggregator
     ) {
+        self.aggregator = aggregator
+        self.metricsInterval = configuration.metrics.interval
+        self.declaredRoutes = configuration.metrics.routes
         self.queue = queue
         self.counters = counters
         self.runner = runner
@@ -61,27 +70,46 @@ actor BatchSender {
         // thread's work. One export at a time, in order.
         var exporting: Task<Void, Never>?
         var lastFlush = CaptureClock.monotonicNanoseconds()
+        var lastMetrics = lastFlush
         let intervalNanos = flushInterval.nanosecondsClamped
+        let metricsNanos = metricsInterval.nanosecondsClamped
+        lastUsage = (lastFlush, ProcessUsage.now().cpuNanoseconds)
+        // The startup record rides with the first batch that goes out
+        // (events, or the first window).
+        var extras = MetricsExtras(startup: makeStartupRecord())
         while true {
             if !signal.isStopping {
-                let sinceFlush = CaptureClock.monotonicNanoseconds() - lastFlush
-                let remaining = max(0, intervalNanos - sinceFlush)
+                let now = CaptureClock.monotonicNanoseconds()
+                let remaining = max(0, min(intervalNanos - (now - lastFlush), metricsNanos - (now - lastMetrics)))
                 if queue.count < batchSize && remaining > 0 {
                     await queue.wait(forCount: batchSize, timeout: .nanoseconds(remaining))
                 }
             }
             if signal.isPastDeadline { break }
             let stopping = signal.isStopping
-            let due = CaptureClock.monotonicNanoseconds() - lastFlush >= intervalNanos
-            if queue.count >= batchSize || due || stopping {
+            let now = CaptureClock.monotonicNanoseconds()
+            var processed: ProcessedBatch?
+            if queue.count >= batchSize || now - lastFlush >= intervalNanos || stopping {
                 let items = queue.drain(limit: batchSize)
                 lastFlush = CaptureClock.monotonicNanoseconds()
-                if !items.isEmpty, let batch = await process(items) {
-                    await exporting?.value
-                    exporting = Task { await self.export(batch) }
-                }
+                if !items.isEmpty { processed = await process(items) }
             }
-            if stopping && queue.count == 0 { break }
+            let isLast = stopping && queue.count == 0
+            // The window is cut after this round's events were attributed;
+            // at shutdown, the last, partial one.
+            if now - lastMetrics >= metricsNanos || isLast {
+                extras.metrics = aggregator.cutWindow(isFinal: isLast)
+                extras.heartbeat = makeHeartbeat()
+                lastMetrics = now
+            }
+            if processed != nil || extras.metrics != nil {
+                let batch = processed ?? ProcessedBatch()
+                let carried = extras
+                extras = MetricsExtras()
+                await exporting?.value
+                exporting = Task { await self.export(batch, carried) }
+            }
+            if isLast { break }
         }
         await exporting?.value
         let leftItems = queue.drain(limit: .max)
@@ -111,20 +139,22 @@ actor BatchSender {
     /// nothing is left to export.
     private func process(_ items: [QueuedItem]) async -> ProcessedBatch? {
         let batch = await runner.process(items)
+        aggregator.attribute(batch.records, validationErrors: ValidationProblems.of)
         counters.processed.add(items.count, ordering: .relaxed)
         if batch.skipped > 0 { counters.skipped.add(batch.skipped, ordering: .relaxed) }
         return batch.isEmpty ? nil : batch
     }
 
-    /// Delivers one processed batch to every exporter.
-    private func export(_ batch: ProcessedBatch) async {
+    /// Delivers one processed batch, with the metrics records that go with
+    /// it, to every exporter.
+    private func export(_ batch: ProcessedBatch, _ extras: MetricsExtras = MetricsExtras()) async {
         // The lines made while processing, when an exporter reads them; any
         // other encoding is made once, by the first exporter that asks.
         let encodings = BatchEncodings(
             identity: identity, records: batch.records, entities: batch.entities, schemaV1: batch.schemaV1Lines)
         var unsentInBatch = 0
         for index in slots.indices {
-            let delivered = await deliver(batch, encodings, toSlot: index)
+            let delivered = await deliver(batch, encodings, extras, toSlot: index)
             if !delivered { unsentInBatch = max(unsentInBatch, batch.records.count + batch.entities.count) }
         }
         if signal.isStopping { unsentAtShutdown += unsentInBatch }
@@ -132,7 +162,9 @@ actor BatchSender {
 
     /// Delivers one batch to one exporter, retrying per the policy; returns
     /// whether it was delivered.
-    private func deliver(_ processed: ProcessedBatch, _ encodings: BatchEncodings, toSlot index: Int) async -> Bool {
+    private func deliver(
+        _ processed: ProcessedBatch, _ encodings: BatchEncodings, _ extras: MetricsExtras, toSlot index: Int
+    ) async -> Bool {
         let count = processed.records.count + processed.entities.count
         let exporter = slots[index].exporter
         var attempt = 0
@@ -140,9 +172,13 @@ actor BatchSender {
             attempt += 1
             let dropSnapshot = counters.droppedBeforeExport
             let dropped = max(0, dropSnapshot - slots[index].reportedDrops) + slots[index].unreportedFailures
-            let batch = ExportBatch(
+            var made = ExportBatch(
                 identity: identity, records: processed.records, entities: processed.entities, dropped: dropped,
                 sentAtNanoseconds: CaptureClock.wallNanoseconds(), encodings: encodings)
+            made.metrics = extras.metrics
+            made.heartbeat = extras.heartbeat
+            made.startup = extras.startup
+            let batch = made
             let outcome = await race(signal) {
                 try await exporter.export(batch)
             }
@@ -157,7 +193,7 @@ actor BatchSender {
                 }
                 return true
             case .timedOut:
-                await giveUp(processed, slot: index, reason: .shutdownDeadline,
+                await giveUp(processed, extras, slot: index, reason: .shutdownDeadline,
                              message: "the shutdown deadline passed while \(exporter.name) was sending")
                 return false
             case let .failed(error):
@@ -165,7 +201,7 @@ actor BatchSender {
                 let isRetryable = exportError?.isRetryable ?? true
                 guard isRetryable, attempt < retry.maxAttempts else {
                     let why = isRetryable ? "after \(attempt) attempts" : "as refused"
-                    await giveUp(processed, slot: index, reason: isRetryable ? .retriesExhausted : .rejected,
+                    await giveUp(processed, extras, slot: index, reason: isRetryable ? .retriesExhausted : .rejected,
                                  message: "\(exporter.name) failed \(why): \(error)")
                     return false
                 }
@@ -173,7 +209,7 @@ actor BatchSender {
                     ?? retry.delay(afterAttempt: attempt, using: &random)
                 if let deadline = signal.deadlineNanoseconds,
                    CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped > deadline {
-                    await giveUp(processed, slot: index, reason: .shutdownDeadline,
+                    await giveUp(processed, extras, slot: index, reason: .shutdownDeadline,
                                  message: "\(exporter.name) failed and the next attempt would pass the shutdown deadline: \(error)")
                     return false
                 }
@@ -185,7 +221,12 @@ actor BatchSender {
 
     /// The give-up seam: counts the batch as failed for this exporter and
     /// hands it to the undelivered-batch handler, when there is one.
-    private func giveUp(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) async {
+    private func giveUp(
+        _ processed: ProcessedBatch, _ extras: MetricsExtras, slot index: Int, reason: UndeliveredBatch.Reason, message: String
+    ) async {
+        if let window = extras.metrics {
+            diagnostics.log(.error, "\(slots[index].exporter.name) lost the metrics window ending \(Timestamp.rfc3339(nanosecondsSinceEpoch: window.endNanoseconds)) (\(window.requests) calls): \(message)")
+        }
         let count = processed.records.count + processed.entities.count
         slots[index].unreportedFailures += count
         counters.failed.add(count, ordering: .relaxed)
@@ -199,5 +240,40 @@ actor BatchSender {
             exporterName: slots[index].exporter.name, reason: reason, message: message, identity: identity,
             records: processed.records, entities: processed.entities,
             abandonedAtNanoseconds: CaptureClock.wallNanoseconds()))
+    }
+
+    // MARK: - Metrics records
+
+    /// What a batch carries besides events.
+    struct MetricsExtras: Sendable {
+        var metrics: MetricsWindow?
+        var heartbeat: Heartbeat?
+        var startup: StartupRecord?
+
+        var isEmpty: Bool { metrics == nil && heartbeat == nil && startup == nil }
+    }
+
+    private func makeStartupRecord() -> StartupRecord {
+        var routes = declaredRoutes
+        for route in aggregator.namedRoutes() where !routes.contains(route) { routes.append(route) }
+        return StartupRecord(
+            startedAtNanoseconds: aggregator.startedAtNanoseconds, routes: routes,
+            swiftVersion: StartupRecord.compilerVersion, libraryVersion: APIMetricsService.libraryVersion,
+            platform: StartupRecord.platformName)
+    }
+
+    private func makeHeartbeat() -> Heartbeat {
+        let monotonic = CaptureClock.monotonicNanoseconds()
+        let usage = ProcessUsage.now()
+        var cpuShare: Double?
+        if let lastUsage, monotonic > lastUsage.monotonic {
+            cpuShare = Double(usage.cpuNanoseconds - lastUsage.cpu) / Double(monotonic - lastUsage.monotonic)
+        }
+        lastUsage = (monotonic, usage.cpuNanoseconds)
+        let now = CaptureClock.wallNanoseconds()
+        return Heartbeat(
+            startedAtNanoseconds: aggregator.startedAtNanoseconds, timeNanoseconds: now,
+            uptimeSeconds: Double(now - aggregator.startedAtNanoseconds) / 1e9, cpuShare: cpuShare,
+            residentBytes: usage.residentBytes, statistics: counters.statistics(queued: queue.count))
     }
 }

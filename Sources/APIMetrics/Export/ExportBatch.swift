@@ -17,18 +17,29 @@ public struct ExportBatch: Sendable {
     public var dropped: Int
     /// When the batch was built, in nanoseconds since the Unix epoch.
     public var sentAtNanoseconds: Int64
+    /// The metrics window that ended just before this batch, once per
+    /// ``MetricsOptions/interval`` (the batch may then carry no events).
+    public var metrics: MetricsWindow?
+    /// The heartbeat taken with ``metrics``; sent with no traffic too.
+    public var heartbeat: Heartbeat?
+    /// The startup record, in the first batch after start.
+    public var startup: StartupRecord?
     /// Shared by the copies of this batch handed to each exporter.
     private let encodings: BatchEncodings
 
     /// Creates a batch.
     public init(
         identity: ServiceIdentity, records: [ExchangeRecord], entities: [EntityRecord] = [],
-        dropped: Int = 0, sentAtNanoseconds: Int64
+        dropped: Int = 0, sentAtNanoseconds: Int64,
+        metrics: MetricsWindow? = nil, heartbeat: Heartbeat? = nil, startup: StartupRecord? = nil
     ) {
         self.init(
             identity: identity, records: records, entities: entities, dropped: dropped,
             sentAtNanoseconds: sentAtNanoseconds,
             encodings: BatchEncodings(identity: identity, records: records, entities: entities))
+        self.metrics = metrics
+        self.heartbeat = heartbeat
+        self.startup = startup
     }
 
     init(
@@ -46,13 +57,24 @@ public struct ExportBatch: Sendable {
     /// The number of records, calls and profile updates.
     public var count: Int { records.count + entities.count }
 
+    /// Whether the batch carries a metrics window, a heartbeat or a startup record.
+    public var hasMetrics: Bool { metrics != nil || heartbeat != nil || startup != nil }
+
+    /// The startup record, metrics window and heartbeat as JSON lines of
+    /// their own `kind` (`startup`, `metrics`, `heartbeat`), in that order,
+    /// as the file exporter writes them after the batch's events.
+    public var metricsLines: [[UInt8]] {
+        MetricsJSON.lines(identity: identity, metrics: metrics, heartbeat: heartbeat, startup: startup)
+    }
+
     /// The records and updates as schema-v1 JSON lines, made once per batch
     /// whichever exporters read them (see ``ExportEncodings/schemaV1JSON``).
     public var schemaV1Lines: SchemaV1Lines { encodings.schemaV1Lines }
 
     /// The batch as one JSON document:
     /// `{"v":1,"service":…,"env":…,"sent_at":…,"dropped":N,"events":[…]}`,
-    /// with `"entities":[…]` when it carries profile updates.
+    /// with `"entities":[…]` when it carries profile updates, and
+    /// `"startup"`, `"metrics"` and `"heartbeat"` objects when it carries them.
     public func encodedJSON() -> [UInt8] {
         let lines = schemaV1Lines
         var writer = JSONWriter(capacity: 256 + lines.byteCount + lines.events.count + lines.entities.count)
@@ -74,6 +96,7 @@ public struct ExportBatch: Sendable {
             for line in lines.entities { writer.raw(line) }
             writer.endArray()
         }
+        MetricsJSON.writeBatchMembers(metrics: metrics, heartbeat: heartbeat, startup: startup, into: &writer)
         writer.endObject()
         return writer.bytes
     }

@@ -68,15 +68,19 @@ public final class FileExporter: EventExporter {
 
     /// Appends the batch's events, one line each, rotating first when due.
     public func export(_ batch: ExportBatch) async throws {
-        guard batch.count > 0 else { return }
+        guard batch.count > 0 || batch.hasMetrics else { return }
         var buffer = [UInt8]()
-        let lines = batch.schemaV1Lines
+        let lines = batch.count > 0 ? batch.schemaV1Lines : SchemaV1Lines(events: [], entities: [])
         buffer.reserveCapacity(lines.byteCount + lines.events.count + lines.entities.count)
         for line in lines.events {
             buffer.append(contentsOf: line)
             buffer.append(UInt8(ascii: "\n"))
         }
         for line in lines.entities {
+            buffer.append(contentsOf: line)
+            buffer.append(UInt8(ascii: "\n"))
+        }
+        for line in batch.metricsLines {
             buffer.append(contentsOf: line)
             buffer.append(UInt8(ascii: "\n"))
         }

@@ -47,6 +47,7 @@ public final class APIMetricsService: Sendable {
     private let counters: PipelineCounters
     private let sender: BatchSender
     private let signal: ShutdownSignal
+    let aggregator: Aggregator
     private let loop = Mutex<Task<Void, Never>?>(nil)
 
     /// Validates the configuration and opens every exporter.
@@ -71,12 +72,15 @@ public final class APIMetricsService: Sendable {
         self.counters = counters
         self.queue = queue
         self.signal = signal
+        let aggregator = Aggregator(options: Aggregator.Options(maxSeries: configuration.metrics.maxSeries))
+        self.aggregator = aggregator
         self.recorder = Recorder(
             queue: queue, counters: counters,
             bodyLimit: configuration.capture.isBodyCaptureEnabled ? configuration.capture.maxBodyBytes : 0,
             bodyContentTypes: configuration.capture.bodyContentTypes,
             filter: EventFilter(configuration.eventFilter),
-            isEnabled: configuration.isEnabled)
+            isEnabled: configuration.isEnabled,
+            observer: configuration.isEnabled ? aggregator : nil)
         self.sender = BatchSender(
             queue: queue, counters: counters,
             runner: ProcessingRunner(
@@ -86,7 +90,8 @@ public final class APIMetricsService: Sendable {
                     encoder: exporters.contains { $0.encodings.contains(.schemaV1JSON) } ? EventEncoder(identity: identity) : nil),
                 timeout: configuration.userClosureTimeout, priority: configuration.senderPriority,
                 diagnostics: configuration.diagnostics),
-            identity: identity, exporters: exporters, configuration: configuration, signal: signal)
+            identity: identity, exporters: exporters, configuration: configuration, signal: signal,
+            aggregator: aggregator)
         configuration.diagnostics.log(.debug, "recording \(configuration.service) (\(configuration.environment)) to \(configuration.exporters.map(\.summary).joined(separator: ", "))")
     }
 
@@ -165,13 +170,7 @@ public final class APIMetricsService: Sendable {
 
     /// The pipeline's running totals.
     public var statistics: Statistics {
-        Statistics(
-            recorded: counters.recordedTotal,
-            skipped: counters.skipped.load(ordering: .relaxed),
-            dropped: counters.droppedBeforeExport,
-            queued: queue.count,
-            exported: counters.exported.load(ordering: .relaxed),
-            failed: counters.failed.load(ordering: .relaxed))
+        counters.statistics(queued: queue.count)
     }
 
     private func beginShutdown(within timeout: Duration) {

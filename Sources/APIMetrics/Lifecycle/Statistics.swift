@@ -13,6 +13,13 @@ public struct Statistics: Sendable, Hashable, CustomStringConvertible {
     public var exported: Int
     /// Event deliveries given up (retry budget spent, refused, or deadline).
     public var failed: Int
+    /// Of ``dropped``: refused by a full (or closed) queue as the call finished.
+    public var droppedQueueFull: Int = 0
+    /// Of ``dropped``: shed by an adapter as the call began, the queue being full.
+    public var droppedShed: Int = 0
+    /// Of ``dropped``: lost while being processed (a user closure that
+    /// threw or ran past its time limit).
+    public var droppedProcessing: Int = 0
 
     /// A one-line summary.
     public var description: String {

@@ -45,4 +45,18 @@ final class PipelineCounters: Sendable {
     var droppedBeforeExport: Int {
         droppedForRoom + droppedProcessing.load(ordering: .relaxed)
     }
+
+    /// The running totals, with the queue's current length.
+    func statistics(queued: Int) -> Statistics {
+        Statistics(
+            recorded: recordedTotal,
+            skipped: skipped.load(ordering: .relaxed),
+            dropped: droppedBeforeExport,
+            queued: queued,
+            exported: exported.load(ordering: .relaxed),
+            failed: failed.load(ordering: .relaxed),
+            droppedQueueFull: droppedQueueFull.load(ordering: .relaxed),
+            droppedShed: shed.load(ordering: .relaxed),
+            droppedProcessing: droppedProcessing.load(ordering: .relaxed))
+    }
 }

@@ -1,0 +1,280 @@
+/// Counts every call the recorder sees into series (method, route,
+/// status), on the request path: a lock held for a dictionary lookup and a
+/// few additions, no allocation once the series exists. Once per window
+/// the sender cuts the window (``cutWindow(at:isFinal:)``), which clears
+/// the series' slots and adds them to the totals since start.
+///
+/// What only identified events know (consumers, server errors, validation
+/// errors) is added by the sender as it processes each batch
+/// (``attribute(_:)``).
+final class Aggregator: CallObserver, Sendable {
+    struct Options: Sendable {
+        /// The most series; later ones fold into ``SeriesKey/otherRoute``.
+        var maxSeries = 1_000
+        /// The most paths remembered with their normalised template.
+        var maxCachedPaths = 4_096
+        /// The most error and validation groups kept per window and in total.
+        var maxGroups = 200
+        /// How many windows the recent history keeps (the dashboard's chart).
+        var recentWindows = 60
+        /// How many processed calls the recent list keeps.
+        var recentCalls = 50
+    }
+
+    /// The calls of one past window, for the chart.
+    struct WindowTotals: Sendable {
+        var startNanoseconds: Int64
+        var endNanoseconds: Int64
+        var requests: Int
+        var clientErrors: Int
+        var serverErrors: Int
+    }
+
+    /// A processed call as the logs have it (redacted), for the recent list.
+    struct RecentCall: Sendable {
+        var timeNanoseconds: Int64
+        var method: String
+        var target: String
+        var route: String?
+        var status: Int
+        var durationNanoseconds: Int64
+        var consumer: String?
+    }
+
+    /// Everything since start, with the current window's counts so far.
+    struct Totals: Sendable {
+        var startedAtNanoseconds: Int64
+        var series: [SeriesMetrics]
+        var consumers: [ConsumerMetrics]
+        var anonymousRequests: Double
+        var unattributedRequests: Double
+        var serverErrors: [ServerErrorGroup]
+        var validationErrors: [ValidationErrorGroup]
+        var foldedRequests: Int
+        var windows: [WindowTotals]
+        var recentCalls: [RecentCall]
+
+        var requests: Int { series.reduce(0) { $0 + $1.requests } }
+    }
+
+    /// What identified events add to a window or to the totals.
+    private struct Attributed {
+        var consumers: [String: ConsumerMetrics] = [:]
+        var anonymous: Double = 0
+        var serverErrors: [[String]: ServerErrorGroup] = [:]
+        var validationErrors: [[String]: ValidationErrorGroup] = [:]
+        var foldedGroups = 0
+
+        var attributedRequests: Double {
+            consumers.values.reduce(anonymous) { $0 + $1.requests }
+        }
+
+        mutating func merge(_ other: Attributed, maxGroups: Int) {
+            for (id, consumer) in other.consumers { consumers[id, default: ConsumerMetrics(id: id)].merge(consumer) }
+            anonymous += other.anonymous
+            for (key, group) in other.serverErrors {
+                if serverErrors[key] != nil { serverErrors[key]?.merge(group) }
+                else if serverErrors.count < maxGroups { serverErrors[key] = group }
+                else { foldedGroups += 1 }
+            }
+            for (key, group) in other.validationErrors {
+                if validationErrors[key] != nil { validationErrors[key]?.count += group.count }
+                else if validationErrors.count < maxGroups { validationErrors[key] = group }
+                else { foldedGroups += 1 }
+            }
+        }
+    }
+
+    private struct State {
+        var slots: [SeriesKey: SeriesSlots] = [:]
+        var windowStart: Int64
+        var windowFolded = 0
+        var templates: [String: String] = [:]
+        var window = Attributed()
+        // Since start.
+        var totals: [SeriesKey: SeriesMetrics] = [:]
+        var totalFolded = 0
+        var attributedTotals = Attributed()
+        var windows: [WindowTotals] = []
+        var recentCalls: [RecentCall] = []
+    }
+
+    let options: Options
+    let startedAtNanoseconds: Int64
+    private let state: AdaptiveMutex<State>
+
+    init(options: Options = Options(), now: Int64 = CaptureClock.wallNanoseconds()) {
+        self.options = options
+        self.startedAtNanoseconds = now
+        self.state = AdaptiveMutex(State(windowStart: now))
+    }
+
+    // MARK: - The request path
+
+    func observe(_ call: borrowing CallSummary, outcome: AdmissionOutcome) {
+        let status = call.status, duration = call.durationNanoseconds
+        let requestBytes = call.requestBodyBytes, responseBytes = call.responseBodyBytes
+        let state = self.state.lock()
+        defer { self.state.unlock() }
+        let slots: SeriesSlots
+        if let route = call.route {
+            let key = SeriesKey(method: call.method, route: route, status: status)
+            slots = state.pointee.slots[key] ?? makeSlots(key, isNamedRoute: true, &state.pointee)
+        } else {
+            let key = SeriesKey(method: call.method, route: routeOfUnnamed(call, &state.pointee), status: status)
+            slots = state.pointee.slots[key] ?? makeSlots(key, isNamedRoute: false, &state.pointee)
+        }
+        slots.add(status: status, durationNanoseconds: duration, requestBodyBytes: requestBytes, responseBodyBytes: responseBytes)
+    }
+
+    /// The series of a call the server named no route for: a path
+    /// normalised into a template (remembered), or one folded route.
+    private func routeOfUnnamed(_ call: borrowing CallSummary, _ state: inout State) -> String {
+        if call.status == 404 || call.status == 405 { return SeriesKey.unmatchedRoute }
+        guard let target = call.target else { return SeriesKey.unknownRoute }
+        if let template = state.templates[target] { return template }
+        let template = RouteNormalizer.template(ofTarget: target)
+        if state.templates.count >= options.maxCachedPaths { state.templates.removeAll(keepingCapacity: true) }
+        state.templates[target] = template
+        return template
+    }
+
+    /// A new series' slots; past the limit, the folded series of its method
+    /// and status.
+    private func makeSlots(_ key: SeriesKey, isNamedRoute: Bool, _ state: inout State) -> SeriesSlots {
+        if state.slots.count >= options.maxSeries && key.route != SeriesKey.otherRoute {
+            state.windowFolded += 1
+            let folded = SeriesKey(method: key.method, route: SeriesKey.otherRoute, status: key.status)
+            return state.slots[folded] ?? makeSlots(folded, isNamedRoute: false, &state)
+        }
+        let slots = SeriesSlots(isNamedRoute: isNamedRoute)
+        state.slots[key] = slots
+        return slots
+    }
+
+    // MARK: - The sender
+
+    /// Adds what the processed calls of a batch say of consumers, server
+    /// errors and validation errors; each counts with its sampling weight.
+    func attribute(_ records: [ExchangeRecord], validationErrors: (ExchangeRecord) -> [ValidationProblem]) {
+        guard !records.isEmpty else { return }
+        var batch = Attributed()
+        var recent: [RecentCall] = []
+        for record in records {
+            let status = record.response?.status ?? 0
+            let weight = record.weight
+            if let consumer = record.consumer {
+                batch.consumers[consumer.id, default: ConsumerMetrics(id: consumer.id, name: consumer.name)].merge(
+                    ConsumerMetrics(
+                        id: consumer.id, requests: weight,
+                        clientErrors: (400..<500).contains(status) ? weight : 0, serverErrors: status >= 500 ? weight : 0))
+            } else {
+                batch.anonymous += weight
+            }
+            let route = record.request.route ?? RouteNormalizer.template(ofTarget: record.request.target)
+            if status >= 500 || (status == 0 && !record.errors.isEmpty) {
+                let error = record.errors.first
+                let group = ServerErrorGroup(
+                    method: record.request.method, route: route, type: error?.type ?? "HTTP \(status)",
+                    message: error?.message ?? "", location: error?.location,
+                    causes: Array((error?.causes ?? []).prefix(RecordedError.maxCauses)), count: weight,
+                    firstSeenNanoseconds: record.startTimeNanoseconds, lastSeenNanoseconds: record.startTimeNanoseconds)
+                if batch.serverErrors[group.groupKey] != nil { batch.serverErrors[group.groupKey]?.merge(group) }
+                else { batch.serverErrors[group.groupKey] = group }
+            }
+            for problem in validationErrors(record) {
+                let group = ValidationErrorGroup(
+                    method: record.request.method, route: route, field: problem.field, type: problem.type,
+                    message: problem.message, count: weight)
+                if batch.validationErrors[group.groupKey] != nil { batch.validationErrors[group.groupKey]?.count += weight }
+                else { batch.validationErrors[group.groupKey] = group }
+            }
+            recent.append(RecentCall(
+                timeNanoseconds: record.startTimeNanoseconds, method: record.request.method,
+                target: record.request.target, route: record.request.route, status: status,
+                durationNanoseconds: record.durationNanoseconds, consumer: record.consumer?.id))
+        }
+        let keep = options.recentCalls
+        state.withLock { state in
+            state.window.merge(batch, maxGroups: options.maxGroups)
+            state.recentCalls.append(contentsOf: recent.suffix(keep))
+            if state.recentCalls.count > keep { state.recentCalls.removeFirst(state.recentCalls.count - keep) }
+        }
+    }
+
+    /// Ends the current window at `now` and starts the next: its series'
+    /// slots are read and cleared, and everything is added to the totals.
+    func cutWindow(at now: Int64 = CaptureClock.wallNanoseconds(), isFinal: Bool = false) -> MetricsWindow {
+        let maxGroups = options.maxGroups, recentWindows = options.recentWindows
+        return state.withLock { state in
+            var series: [SeriesMetrics] = []
+            for (key, slots) in state.slots {
+                guard let metrics = slots.take(key) else { continue }
+                series.append(metrics)
+                if state.totals[key] != nil { state.totals[key]?.merge(metrics) } else { state.totals[key] = metrics }
+            }
+            series.sort { $0.key < $1.key }
+            let window = MetricsWindow(
+                startNanoseconds: state.windowStart, endNanoseconds: now, series: series,
+                consumers: state.window.consumers.values.sorted(by: Self.byRequests),
+                anonymousRequests: state.window.anonymous,
+                unattributedRequests: max(0, Double(series.reduce(0) { $0 + $1.requests }) - state.window.attributedRequests),
+                serverErrors: state.window.serverErrors.values.sorted(by: Self.byCount),
+                validationErrors: state.window.validationErrors.values.sorted(by: Self.byCount),
+                foldedRequests: state.windowFolded, isFinal: isFinal)
+            state.attributedTotals.merge(state.window, maxGroups: maxGroups)
+            state.totalFolded += state.windowFolded
+            state.window = Attributed()
+            state.windowFolded = 0
+            state.windowStart = now
+            state.windows.append(WindowTotals(
+                startNanoseconds: window.startNanoseconds, endNanoseconds: now, requests: window.requests,
+                clientErrors: series.reduce(0) { $0 + $1.clientErrors }, serverErrors: series.reduce(0) { $0 + $1.serverErrors }))
+            if state.windows.count > recentWindows { state.windows.removeFirst(state.windows.count - recentWindows) }
+            return window
+        }
+    }
+
+    /// Everything since start, the current window included (read, not cleared).
+    func totals() -> Totals {
+        state.withLock { state in
+            var series = state.totals
+            for (key, slots) in state.slots {
+                guard let current = slots.peek(key) else { continue }
+                if series[key] != nil { series[key]?.merge(current) } else { series[key] = current }
+            }
+            var attributed = state.attributedTotals
+            attributed.merge(state.window, maxGroups: options.maxGroups)
+            let all = series.values.sorted { $0.key < $1.key }
+            let total = Double(all.reduce(0) { $0 + $1.requests })
+            return Totals(
+                startedAtNanoseconds: startedAtNanoseconds, series: all,
+                consumers: attributed.consumers.values.sorted(by: Self.byRequests),
+                anonymousRequests: attributed.anonymous,
+                unattributedRequests: max(0, total - attributed.attributedRequests),
+                serverErrors: attributed.serverErrors.values.sorted(by: Self.byCount),
+                validationErrors: attributed.validationErrors.values.sorted(by: Self.byCount),
+                foldedRequests: state.totalFolded + state.windowFolded, windows: state.windows,
+                recentCalls: state.recentCalls)
+        }
+    }
+
+    /// The route templates the server has named so far, as `METHOD route`.
+    func namedRoutes() -> [String] {
+        state.withLock { state in
+            Set(state.slots.compactMap { $0.value.isNamedRoute ? "\($0.key.method) \($0.key.route)" : nil }).sorted()
+        }
+    }
+
+    private static func byRequests(_ left: ConsumerMetrics, _ right: ConsumerMetrics) -> Bool {
+        left.requests != right.requests ? left.requests > right.requests : left.id < right.id
+    }
+
+    private static func byCount(_ left: ServerErrorGroup, _ right: ServerErrorGroup) -> Bool {
+        left.count != right.count ? left.count > right.count : left.groupKey.lexicographicallyPrecedes(right.groupKey)
+    }
+
+    private static func byCount(_ left: ValidationErrorGroup, _ right: ValidationErrorGroup) -> Bool {
+        left.count != right.count ? left.count > right.count : left.groupKey.lexicographicallyPrecedes(right.groupKey)
+    }
+}

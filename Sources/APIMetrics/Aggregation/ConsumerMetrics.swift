@@ -1,0 +1,31 @@
+/// One consumer's calls, counted from its identified events with their
+/// sampling weights (an event kept at a 10% sample rate counts 10 calls).
+public struct ConsumerMetrics: Sendable, Hashable {
+    /// The consumer's id, as identification found it.
+    public var id: String
+    /// Its display name, when identification gave one.
+    public var name: String?
+    /// Calls, weighted.
+    public var requests: Double
+    /// Calls answered 4xx, weighted.
+    public var clientErrors: Double
+    /// Calls answered 5xx, weighted.
+    public var serverErrors: Double
+
+    /// Creates a consumer's figures.
+    public init(id: String, name: String? = nil, requests: Double = 0, clientErrors: Double = 0, serverErrors: Double = 0) {
+        self.id = id
+        self.name = name
+        self.requests = requests
+        self.clientErrors = clientErrors
+        self.serverErrors = serverErrors
+    }
+
+    /// Adds another window's figures for the same consumer.
+    public mutating func merge(_ other: ConsumerMetrics) {
+        if name == nil { name = other.name }
+        requests += other.requests
+        clientErrors += other.clientErrors
+        serverErrors += other.serverErrors
+    }
+}

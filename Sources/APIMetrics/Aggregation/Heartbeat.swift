@@ -1,0 +1,31 @@
+/// Sent on every metrics tick, with traffic or without: the instance is up,
+/// and how it and the pipeline are doing.
+public struct Heartbeat: Sendable, Hashable {
+    /// When the instance started recording, in nanoseconds since the Unix epoch.
+    public var startedAtNanoseconds: Int64
+    /// When this heartbeat was taken.
+    public var timeNanoseconds: Int64
+    /// Seconds since start.
+    public var uptimeSeconds: Double
+    /// The process's CPU time over the last interval, as a share of one
+    /// core (1.0 = one core busy); `nil` on the first tick.
+    public var cpuShare: Double?
+    /// The process's resident memory in bytes, when the platform tells
+    /// (the current size on Linux, the peak on macOS).
+    public var residentBytes: Int?
+    /// The pipeline's running totals.
+    public var statistics: Statistics
+
+    /// Creates a heartbeat.
+    public init(
+        startedAtNanoseconds: Int64, timeNanoseconds: Int64, uptimeSeconds: Double, cpuShare: Double?,
+        residentBytes: Int?, statistics: Statistics
+    ) {
+        self.startedAtNanoseconds = startedAtNanoseconds
+        self.timeNanoseconds = timeNanoseconds
+        self.uptimeSeconds = uptimeSeconds
+        self.cpuShare = cpuShare
+        self.residentBytes = residentBytes
+        self.statistics = statistics
+    }
+}

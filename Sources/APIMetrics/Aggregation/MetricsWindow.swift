@@ -1,0 +1,57 @@
+/// The metrics of one window of time (delta temporality): what happened
+/// between ``startNanoseconds`` and ``endNanoseconds``, delivered to every
+/// exporter once per ``MetricsOptions/interval``.
+///
+/// The series count every call the recorder saw, whatever became of its
+/// event (shed, dropped from a full queue, sampled out, filtered out of the
+/// logs). Consumers, server errors and validation errors come from the
+/// events that reached identification, with their sampling weights; calls
+/// whose event did not (dropped, or still queued at the window's end) are
+/// ``unattributedRequests``.
+public struct MetricsWindow: Sendable {
+    /// When the window began, in nanoseconds since the Unix epoch.
+    public var startNanoseconds: Int64
+    /// When it ended.
+    public var endNanoseconds: Int64
+    /// Every series with calls in the window, by route, method and status.
+    public var series: [SeriesMetrics]
+    /// The consumers identified in the window, most calls first.
+    public var consumers: [ConsumerMetrics]
+    /// Identified calls with no consumer, weighted.
+    public var anonymousRequests: Double
+    /// The window's calls not attributed to a consumer or to
+    /// ``anonymousRequests``: their events were dropped, or are not yet
+    /// identified. Consumers + anonymous + unattributed = the series' total.
+    public var unattributedRequests: Double
+    /// Server errors seen in the window, grouped.
+    public var serverErrors: [ServerErrorGroup]
+    /// Validation errors seen in the window, grouped.
+    public var validationErrors: [ValidationErrorGroup]
+    /// Calls counted in ``SeriesKey/otherRoute`` because the series limit
+    /// was reached.
+    public var foldedRequests: Int
+    /// Whether this is the last window, cut short at shutdown.
+    public var isFinal: Bool
+
+    /// Creates a window.
+    public init(
+        startNanoseconds: Int64, endNanoseconds: Int64, series: [SeriesMetrics] = [],
+        consumers: [ConsumerMetrics] = [], anonymousRequests: Double = 0, unattributedRequests: Double = 0,
+        serverErrors: [ServerErrorGroup] = [], validationErrors: [ValidationErrorGroup] = [],
+        foldedRequests: Int = 0, isFinal: Bool = false
+    ) {
+        self.startNanoseconds = startNanoseconds
+        self.endNanoseconds = endNanoseconds
+        self.series = series
+        self.consumers = consumers
+        self.anonymousRequests = anonymousRequests
+        self.unattributedRequests = unattributedRequests
+        self.serverErrors = serverErrors
+        self.validationErrors = validationErrors
+        self.foldedRequests = foldedRequests
+        self.isFinal = isFinal
+    }
+
+    /// Every call in the window.
+    public var requests: Int { series.reduce(0) { $0 + $1.requests } }
+}

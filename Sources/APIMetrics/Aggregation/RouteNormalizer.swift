@@ -1,0 +1,80 @@
+/// Turns a request path into a route template when the server named none,
+/// so that one endpoint is one series whatever ids its paths carry:
+/// `/orders/8812/items/3f2504e0-4f89-11d3-9a0c-0305e82c3301` becomes
+/// `/orders/{id}/items/{id}`.
+///
+/// A segment becomes `{id}` when it is a number, a UUID, a long hex string
+/// (16 digits or more) or a long base64-like token (20 characters or more
+/// of the base64 and base64url alphabets, with letters and digits both).
+/// The query and fragment are dropped.
+enum RouteNormalizer {
+    static let placeholder = "{id}"
+
+    /// The template of a request target (path, or origin form with a query).
+    static func template(ofTarget target: String) -> String {
+        var utf8 = Substring(target).utf8
+        if let end = utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
+            utf8 = utf8[..<end]
+        }
+        // An absolute-form target (a proxy's): keep the path.
+        for scheme in ["http://", "https://"] where utf8.starts(with: scheme.utf8) {
+            utf8 = utf8.dropFirst(scheme.utf8.count)
+            if let slash = utf8.firstIndex(of: UInt8(ascii: "/")) { utf8 = utf8[slash...] } else { return "/" }
+        }
+        guard !utf8.isEmpty else { return "/" }
+        var result: [UInt8] = []
+        result.reserveCapacity(utf8.count)
+        var changed = false
+        var segmentStart = utf8.startIndex
+        var index = utf8.startIndex
+        while true {
+            let atEnd = index == utf8.endIndex
+            if atEnd || utf8[index] == UInt8(ascii: "/") {
+                let segment = utf8[segmentStart..<index]
+                if isIdentifier(segment) {
+                    result.append(contentsOf: placeholder.utf8)
+                    changed = true
+                } else {
+                    result.append(contentsOf: segment)
+                }
+                if atEnd { break }
+                result.append(UInt8(ascii: "/"))
+                segmentStart = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        if !changed && result.count == target.utf8.count { return target }
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    static func isIdentifier(_ segment: Substring.UTF8View) -> Bool {
+        guard !segment.isEmpty else { return false }
+        var digits = 0, hexLetters = 0, otherLetters = 0, symbols = 0, dashes = 0
+        for byte in segment {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+            case UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"): hexLetters += 1
+            case UInt8(ascii: "g")...UInt8(ascii: "z"), UInt8(ascii: "G")...UInt8(ascii: "Z"): otherLetters += 1
+            case UInt8(ascii: "-"): dashes += 1
+            case UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "="), UInt8(ascii: "~"): symbols += 1
+            default: return false
+            }
+        }
+        let length = segment.count
+        if digits == length { return true }
+        if length == 36 && dashes == 4 && digits + hexLetters == 32 && isUUIDShaped(segment) { return true }
+        if length >= 16 && digits + hexLetters == length && digits > 0 { return true }
+        if length >= 20 && digits > 0 && hexLetters + otherLetters > 0 && symbols + dashes < length / 4 { return true }
+        return false
+    }
+
+    private static func isUUIDShaped(_ segment: Substring.UTF8View) -> Bool {
+        var position = 0
+        for byte in segment {
+            let isDash = byte == UInt8(ascii: "-")
+            if [8, 13, 18, 23].contains(position) != isDash { return false }
+            position += 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,42 @@
+/// How the metrics are cut into windows and bounded.
+///
+/// ```swift
+/// config.metrics.interval = .seconds(30)
+/// config.metrics.routes = ["GET /orders/{id}", "POST /orders"]
+/// ```
+public struct MetricsOptions: Sendable, Hashable {
+    /// How often a window is cut and delivered, with a heartbeat, to every
+    /// exporter (`APIMETRICS_METRICS_INTERVAL_S`). 60 seconds by default.
+    public var interval: Duration
+    /// The most series (method, route, status); calls of later ones are
+    /// counted in ``SeriesKey/otherRoute`` of their method and status.
+    public var maxSeries: Int
+    /// Routes the server serves, as `METHOD route` or `route`, listed in the
+    /// startup record before any call names them.
+    public var routes: [String]
+
+    /// Creates options.
+    public init(interval: Duration = .seconds(60), maxSeries: Int = 1_000, routes: [String] = []) {
+        self.interval = interval
+        self.maxSeries = maxSeries
+        self.routes = routes
+    }
+
+    /// A window a minute, 1,000 series.
+    public static let `default` = MetricsOptions()
+
+    /// The shortest interval: one second.
+    public static let minimumInterval = Duration.seconds(1)
+
+    func validate() throws(ConfigurationError) {
+        guard interval >= Self.minimumInterval, interval <= .seconds(86_400) else {
+            throw ConfigurationError(field: "metrics.interval", reason: "must be from 1 s to 1 day, got \(interval)")
+        }
+        guard maxSeries >= 1 else {
+            throw ConfigurationError(field: "metrics.maxSeries", reason: "must be at least 1, got \(maxSeries)")
+        }
+        for (index, route) in routes.enumerated() where route.isEmpty || route.contains(where: \.isNewline) {
+            throw ConfigurationError(field: "metrics.routes[\(index)]", reason: "must be a non-empty single line")
+        }
+    }
+}
