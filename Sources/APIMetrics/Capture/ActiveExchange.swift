@@ -256,9 +256,10 @@ public final class ActiveExchange: Sendable {
     ///
     /// When no response head was recorded, the response status is `status`,
     /// else the error's own ``ResponseStatusProviding/responseStatus``, else 500.
-    public func fail(_ error: any Error, status: Int? = nil) {
+    public func fail(_ error: any Error, status: Int? = nil, file: String = #fileID, line: Int = #line) {
         let end = CaptureClock.monotonicNanoseconds()
-        let recorded = RecordedError(error)
+        var recorded = RecordedError(error)
+        recorded.location = "\(file):\(line)"
         let fallbackStatus = status ?? (error as? any ResponseStatusProviding)?.responseStatus ?? 500
         state.withLock { state in
             guard !state.isFinished else { return }

@@ -1,0 +1,158 @@
+@testable import APIMetrics
+import APIMetricsTestSupport
+import Dispatch
+import Foundation
+import Testing
+
+@Suite("Aggregator")
+struct AggregatorTests {
+    private func series(_ totals: Aggregator.Totals, _ method: String, _ route: String, _ status: Int) -> SeriesMetrics? {
+        totals.series.first { $0.key == SeriesKey(method: method, route: route, status: status) }
+    }
+
+    private func recordRouted(_ recorder: Recorder, method: String = "GET", route: String, target: String, status: Int = 200) {
+        let exchange = recorder.begin(RequestHead(method: method, target: target, route: route))
+        exchange.recordResponseHead(ResponseHead(status: status))
+        exchange.finish()
+    }
+
+    @Test func countsAreExactUnderConcurrency() throws {
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(CollectingExporter())]))
+        let threads = 8, calls = 2_000
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            for call in 0..<calls {
+                // Half through exchanges, half as shed summaries; four routes, two statuses.
+                let route = "/r/\(call % 4)", status = call % 10 == 0 ? 503 : 200
+                if call % 2 == 0 {
+                    recordRouted(metrics.recorder, route: route, target: "/r/x", status: status)
+                } else {
+                    metrics.recorder.recordShedCall(CallSummary(
+                        method: "GET", route: route, status: status, durationNanoseconds: Int64(thread * 1_000 + call),
+                        requestBodyBytes: 10, responseBodyBytes: 100))
+                }
+            }
+        }
+        let totals = metrics.aggregator.totals()
+        #expect(totals.requests == threads * calls)
+        for route in 0..<4 {
+            let ok = series(totals, "GET", "/r/\(route)", 200), failed = series(totals, "GET", "/r/\(route)", 503)
+            let failing = (0..<calls).filter { $0 % 4 == route && $0 % 10 == 0 }.count
+            #expect(ok?.requests == threads * (calls / 4 - failing) && ok?.serverErrors == 0)
+            #expect((failed?.requests ?? 0) == threads * failing && failed?.serverErrors ?? 0 == failed?.requests ?? 0)
+            #expect(ok?.latency.count == UInt64(ok?.requests ?? -1))
+            #expect(ok?.durationBuckets.reduce(0, +) == UInt64(ok?.requests ?? -1))
+        }
+    }
+
+    @Test func everyCallCountsWhateverBecomesOfItsEvent() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.queue = .init(maxEvents: 5, maxBytes: 1 << 20)
+        config.eventFilter = .init(excludedPaths: ["/health"], sampleRate: 0.5)
+        let metrics = try APIMetricsService(configuration: config)
+        // No sender runs yet: the queue fills after five events.
+        for n in 0..<1_000 { recordRouted(metrics.recorder, route: "/orders/{id}", target: "/orders/\(n)") }
+        for _ in 0..<100 { recordRouted(metrics.recorder, route: "/health", target: "/health") }
+        for _ in 0..<50 {
+            metrics.recorder.recordShedCall(CallSummary(method: "POST", route: "/orders", status: 201, durationNanoseconds: 5_000))
+        }
+        let statistics = metrics.statistics
+        #expect(statistics.dropped > 400)
+        #expect(statistics.skipped > 400)
+        let totals = metrics.aggregator.totals()
+        #expect(series(totals, "GET", "/orders/{id}", 200)?.requests == 1_000)
+        #expect(series(totals, "GET", "/health", 200)?.requests == 100)
+        #expect(series(totals, "POST", "/orders", 201)?.requests == 50)
+        #expect(totals.requests == 1_150)
+        await metrics.shutdown(timeout: .seconds(30))
+    }
+
+    @Test func pathsWithoutARouteFoldIntoTemplatesAndUnmatchedIntoOne() throws {
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(CollectingExporter())]))
+        for n in 0..<300 {
+            recordExchange(metrics.recorder, target: "/users/\(n)/orders/\(UUID().uuidString.lowercased())?page=\(n)")
+            recordExchange(metrics.recorder, target: "/nope/\(UUID().uuidString)/x\(n)", status: 404)
+            recordExchange(metrics.recorder, method: "DELETE", target: "/static/page-\(n)", status: 405)
+        }
+        let totals = metrics.aggregator.totals()
+        #expect(series(totals, "GET", "/users/{id}/orders/{id}", 200)?.requests == 300)
+        #expect(series(totals, "GET", SeriesKey.unmatchedRoute, 404)?.requests == 300)
+        #expect(series(totals, "DELETE", SeriesKey.unmatchedRoute, 405)?.requests == 300)
+        #expect(totals.series.count == 3)
+    }
+
+    @Test func pastTheSeriesLimitNewSeriesFoldIntoOtherAndAreCounted() throws {
+        var config = testConfiguration([.custom(CollectingExporter())])
+        config.metrics.maxSeries = 10
+        let metrics = try APIMetricsService(configuration: config)
+        for n in 0..<50 { recordRouted(metrics.recorder, route: "/r\(n)", target: "/r") }
+        for n in 0..<10 { recordRouted(metrics.recorder, route: "/r\(n)", target: "/r") }
+        let totals = metrics.aggregator.totals()
+        #expect(totals.requests == 60)
+        #expect(series(totals, "GET", SeriesKey.otherRoute, 200)?.requests == 40)
+        #expect(totals.foldedRequests == 40)
+        #expect((0..<10).allSatisfy { series(totals, "GET", "/r\($0)", 200)?.requests == 2 })
+    }
+
+    @Test func consumersPlusAnonymousPlusUnattributedAddUpToTheTotal() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.identifyConsumer = .header("x-customer")
+        config.queue = .init(maxEvents: 20, maxBytes: 1 << 20)
+        let metrics = try APIMetricsService(configuration: config)
+        // Thirty calls before the sender runs: twenty are queued, ten dropped.
+        for n in 0..<30 {
+            recordExchange(metrics.recorder, headers: n % 3 == 0 ? [:] : ["x-customer": n % 3 == 1 ? "acme" : "globex"])
+        }
+        let runner = Task { try await metrics.run() }
+        #expect(await eventually { exporter.events.count == 20 })
+        let totals = metrics.aggregator.totals()
+        let attributed = totals.consumers.reduce(0) { $0 + $1.requests } + totals.anonymousRequests
+        #expect(totals.requests == 30)
+        #expect(attributed == 20)
+        #expect(totals.unattributedRequests == 10)
+        #expect(Set(totals.consumers.map(\.id)) == ["acme", "globex"])
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+    }
+
+    @Test func serverErrorsAreGroupedByRouteTypeAndMessage() async throws {
+        struct StoreDown: Error, CustomStringConvertible { var description: String { "the store is down" } }
+        let exporter = CollectingExporter()
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
+        let runner = Task { try await metrics.run() }
+        for _ in 0..<3 {
+            let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/orders/1", route: "/orders/{id}"))
+            exchange.fail(StoreDown())
+        }
+        recordRouted(metrics.recorder, route: "/orders/{id}", target: "/orders/2", status: 502)
+        #expect(await eventually { exporter.events.count == 4 })
+        let groups = metrics.aggregator.totals().serverErrors
+        #expect(groups.count == 2)
+        let first = try #require(groups.first)
+        #expect(first.count == 3 && first.type == "StoreDown" && first.message == "the store is down" && first.route == "/orders/{id}")
+        #expect(first.location?.contains("AggregatorTests.swift") == true)
+        #expect(first.firstSeenNanoseconds <= first.lastSeenNanoseconds)
+        #expect(groups.last?.type == "HTTP 502")
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+    }
+
+    @Test func theWindowIsCutClearedAndAddedToTheTotals() throws {
+        let aggregator = Aggregator(now: 1_000)
+        for n in 0..<10 {
+            aggregator.observe(CallSummary(method: "GET", route: "/a", status: n < 7 ? 200 : 404, durationNanoseconds: 1_000_000), outcome: .queued)
+        }
+        let first = aggregator.cutWindow(at: 2_000)
+        #expect(first.startNanoseconds == 1_000 && first.endNanoseconds == 2_000)
+        #expect(first.requests == 10 && first.series.count == 2)
+        aggregator.observe(CallSummary(method: "GET", route: "/a", status: 200, durationNanoseconds: 1), outcome: .shed)
+        let second = aggregator.cutWindow(at: 3_000, isFinal: true)
+        #expect(second.startNanoseconds == 2_000 && second.requests == 1 && second.isFinal)
+        #expect(aggregator.cutWindow(at: 4_000).series.isEmpty)
+        let totals = aggregator.totals()
+        #expect(totals.requests == 11)
+        #expect(totals.windows.map(\.requests) == [10, 1, 0])
+        #expect(totals.windows.first?.clientErrors == 3)
+    }
+}
