@@ -1,0 +1,78 @@
+@testable import APIMetrics
+import APIMetricsTestSupport
+import Foundation
+import Testing
+
+@Suite("Metrics windows delivered")
+struct MetricsDeliveryTests {
+    @Test func theHeartbeatReachesAnIdleCollectorOnScheduleAndShutdownDeliversTheLastWindow() async throws {
+        let collector = try TestCollector()
+        defer { collector.stop() }
+        var config = testConfiguration([.http(endpoint: collector.url)])
+        config.metrics.interval = .seconds(1)
+        config.metrics.routes = ["GET /orders/{id}"]
+        let metrics = try APIMetricsService(configuration: config)
+        let started = ContinuousClock.now
+        let runner = Task { try await metrics.run() }
+        // No traffic: a heartbeat (with an empty window) a second.
+        #expect(await eventually(timeout: .seconds(10)) { collector.requests.filter { $0.batch["heartbeat"] != nil }.count >= 2 })
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(1_900) && elapsed < .seconds(8))
+        let first = try #require(collector.requests.first?.batch)
+        let startup = try #require(first["startup"] as? [String: Any])
+        #expect(startup["routes"] as? [String] == ["GET /orders/{id}"])
+        #expect(startup["library_version"] as? String == APIMetricsService.libraryVersion)
+        let heartbeat = try #require(first["heartbeat"] as? [String: Any])
+        #expect((heartbeat["uptime_s"] as? Double ?? 0) > 0.5)
+        #expect((heartbeat["pipeline"] as? [String: Any])?["recorded"] as? Int == 0)
+        #expect(((first["metrics"] as? [String: Any])?["series"] as? [Any])?.isEmpty == true)
+        // Calls after the last tick arrive in the final window at shutdown.
+        let before = collector.requests.count
+        for n in 0..<7 {
+            let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/orders/\(n)", route: "/orders/{id}"))
+            exchange.recordResponseHead(ResponseHead(status: n < 5 ? 200 : 500))
+            exchange.finish()
+        }
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+        let windows = collector.requests.dropFirst(before).compactMap { $0.batch["metrics"] as? [String: Any] }
+        #expect(windows.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == 7)
+        #expect(windows.last?["final"] as? Bool == true)
+        let series = windows.flatMap { $0["series"] as? [[String: Any]] ?? [] }
+        #expect(series.filter { $0["status"] as? Int == 500 }.reduce(0) { $0 + ($1["server_errors"] as? Int ?? 0) } == 2)
+    }
+
+    @Test func theFileGetsOneLineOfEachKindAndTheWindowsAddUpToTheCalls() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("events.ndjson")
+        var config = testConfiguration([.file(path: path)])
+        config.metrics.interval = .seconds(1)
+        config.queue = .init(maxEvents: 10, maxBytes: 1 << 20)
+        let metrics = try APIMetricsService(configuration: config)
+        // Before the sender runs: 10 events queued, 40 dropped; all 50 counted.
+        for n in 0..<50 { recordExchange(metrics.recorder, target: "/items/\(n)", responseBody: Array(repeating: 0x61, count: n)) }
+        let runner = Task { try await metrics.run() }
+        try await Task.sleep(for: .milliseconds(1_300))
+        for n in 0..<5 { recordExchange(metrics.recorder, target: "/items/\(n)") }
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { jsonObject(Array($0.utf8)) }
+        let kinds = lines.map { $0["kind"] as? String ?? "event" }
+        #expect(kinds.filter { $0 == "startup" }.count == 1)
+        #expect(kinds.filter { $0 == "metrics" }.count >= 2)
+        #expect(kinds.filter { $0 == "metrics" }.count == kinds.filter { $0 == "heartbeat" }.count)
+        let windows = lines.filter { $0["kind"] as? String == "metrics" }
+        #expect(windows.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == 55)
+        let first = try #require(windows.first?["series"] as? [[String: Any]])
+        #expect(first.first?["route"] as? String == "/items/{id}")
+        let latency = try #require(first.first?["latency"] as? [String: Any])
+        #expect(latency["count"] as? Int == 50)
+        #expect((latency["buckets"] as? [[Int]])?.reduce(0) { $0 + $1[1] } == 50)
+        let sizes = try #require(first.first?["response_size"] as? [String: Any])
+        #expect(sizes["sum"] as? Int == (0..<50).reduce(0, +))
+        // Windows follow one another with no gap.
+        let bounds = windows.map { ($0["start"] as? String ?? "", $0["end"] as? String ?? "") }
+        #expect(zip(bounds, bounds.dropFirst()).allSatisfy { $0.1 == $1.0 })
+    }
+}
