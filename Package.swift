@@ -16,7 +16,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "APIMetrics",
-            dependencies: ["CZlib"],
+            // SocketServer serves the metrics' view on a port of its own when asked.
+            dependencies: ["CZlib", "SocketServer"],
             path: "Sources/APIMetrics"
         ),
         .target(

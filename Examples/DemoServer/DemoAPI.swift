@@ -18,24 +18,40 @@ struct DemoAPI: Sendable {
     }
 
     let routes: [Route]
+    /// The routes, as `METHOD template`, declared up front in the startup record.
+    static var routeNames: [String] {
+        DemoAPI(client: OutgoingClient(instrumented: nil), view: nil, baseURL: { "" }).routes.map { "\($0.method) \($0.template)" }
+    }
+
+    /// The metrics' dashboard and Prometheus exposition, mounted beside the API.
+    let view: MetricsView?
 
     /// - Parameters:
     ///   - client: how `/proxy` calls out, recorded as outgoing events.
     ///   - baseURL: where this server listens, known once it has started.
-    init(client: OutgoingClient, baseURL: @escaping @Sendable () -> String) {
+    init(client: OutgoingClient, view: MetricsView?, baseURL: @escaping @Sendable () -> String) {
         self.routes = Self.makeRoutes(store: OrderStore(), client: client, baseURL: baseURL)
+        self.view = view
     }
 
     /// Serves one request. The connection's wire tap records the exchange
     /// from the bytes; the handler only names the route and reports errors.
     func handle(_ request: SocketRequest, _ writer: SocketHTTPServer.ResponseWriter) {
-        let match = self.match(request)
-        // Asked once: `nil` when recording is off, or when the queue was full
-        // as the request arrived and the call was shed (counted as dropped).
-        let exchange = (writer.observer?.context as? WireTap)?.currentExchange
-        if let template = match?.route.template {
-            exchange?.setRoute(template)
+        let tap = writer.observer?.context as? WireTap
+        if let view, let answer = view.response(method: request.method, target: request.target, authorization: request.header("authorization")) {
+            tap?.setRoute(String(request.target.prefix { $0 != "?" }))
+            writer.write(SocketResponse(
+                status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body))
+            return
         }
+        let match = self.match(request)
+        // The route reaches the metrics whether or not the call is captured.
+        if let template = match?.route.template {
+            tap?.setRoute(template)
+        }
+        // Asked once: `nil` when recording is off, or when the queue was full
+        // as the request arrived and the call was shed (still counted).
+        let exchange = tap?.currentExchange
         let response: SocketResponse
         do {
             response = try respondThrowing(request, match, exchange: exchange)

@@ -44,6 +44,12 @@ while let argument = arguments.popFirst() {
 var base = APIMetricsConfiguration.default
 base.service = "apimetrics-demo"
 base.identifyConsumer = DemoConsumers.identifier
+// A showcase: the dashboard and the Prometheus exposition are on unless
+// APIMETRICS_DASHBOARD=0 or APIMETRICS_PROMETHEUS=0 (the library leaves
+// both off by default).
+base.view.isDashboardEnabled = true
+base.view.isPrometheusEnabled = true
+base.metrics.routes = DemoAPI.routeNames
 let configuration: APIMetricsConfiguration
 let metrics: APIMetricsService
 do {
@@ -58,6 +64,7 @@ let recorder = metrics.recorder
 let baseURL = Mutex("")
 let api = DemoAPI(
     client: OutgoingClient(instrumented: recorder.isRecording ? InstrumentedURLSession(recorder: recorder) : nil),
+    view: metrics.view.options.isEnabled ? metrics.view : nil,
     baseURL: { baseURL.withLock { $0 } })
 @Sendable func observe(_ peer: String) -> (any ConnectionObserver)? {
     TapObserver(tap: WireTap(recorder: recorder, clientAddress: peer))
@@ -79,7 +86,17 @@ baseURL.withLock { $0 = "http://\(host.contains(":") ? "[\(host)]" : host):\(bou
 let destinations = configuration.isEnabled
     ? configuration.exporters.map(\.summary).joined(separator: ", ")
     : "nowhere (APIMETRICS_DISABLED)"
-print("listening on http://\(host):\(boundPort)")
+let root = "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort)"
+print("listening on \(root)")
+if metrics.view.options.isDashboardEnabled {
+    print("dashboard: \(root)\(MetricsView.dashboardPath)  (JSON: \(root)\(MetricsView.apiPath))")
+}
+if metrics.view.options.isPrometheusEnabled {
+    print("prometheus: \(root)\(MetricsView.prometheusPath)")
+}
+if let viewPort = metrics.viewPort {
+    print("metrics view also on port \(viewPort)")
+}
 print("events go to: \(destinations)")
 fflush(nil)
 

@@ -205,19 +205,8 @@ enum MetricsJSON {
             writer.key("resident_bytes")
             writer.int(resident)
         }
-        let statistics = heartbeat.statistics
         writer.key("pipeline")
-        writer.beginObject()
-        for (name, value) in [
-            ("recorded", statistics.recorded), ("skipped", statistics.skipped), ("dropped", statistics.dropped),
-            ("dropped_queue_full", statistics.droppedQueueFull), ("dropped_shed", statistics.droppedShed),
-            ("dropped_processing", statistics.droppedProcessing), ("queued", statistics.queued),
-            ("exported", statistics.exported), ("failed", statistics.failed),
-        ] as [(StaticString, Int)] {
-            writer.key(name)
-            writer.int(value)
-        }
-        writer.endObject()
+        writePipeline(heartbeat.statistics, into: &writer)
     }
 
     static func writeMembers(of startup: StartupRecord, into writer: inout JSONWriter) {
@@ -268,5 +257,20 @@ enum MetricsJSON {
         if let metrics { lines.append(line("metrics", identity: identity) { writeMembers(of: metrics, into: &$0) }) }
         if let heartbeat { lines.append(line("heartbeat", identity: identity) { writeMembers(of: heartbeat, into: &$0) }) }
         return lines
+    }
+
+    /// The pipeline's counters as an object.
+    static func writePipeline(_ statistics: Statistics, into writer: inout JSONWriter) {
+        writer.beginObject()
+        for (name, value) in [
+            ("recorded", statistics.recorded), ("skipped", statistics.skipped), ("dropped", statistics.dropped),
+            ("dropped_queue_full", statistics.droppedQueueFull), ("dropped_shed", statistics.droppedShed),
+            ("dropped_processing", statistics.droppedProcessing), ("queued", statistics.queued),
+            ("exported", statistics.exported), ("failed", statistics.failed),
+        ] as [(StaticString, Int)] {
+            writer.key(name)
+            writer.int(value)
+        }
+        writer.endObject()
     }
 }

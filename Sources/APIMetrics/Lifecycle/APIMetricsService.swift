@@ -42,12 +42,20 @@ public final class APIMetricsService: Sendable {
     public let configuration: APIMetricsConfiguration
     /// Where servers and adapters record calls.
     public let recorder: Recorder
+    /// The metrics' dashboard, JSON and Prometheus exposition, to mount in
+    /// your router; each part answers only when enabled in
+    /// ``APIMetricsConfiguration/view``.
+    public let view: MetricsView
+    /// The port of the view's own listener, when
+    /// ``LocalViewOptions/address`` is set (the one picked, for port 0).
+    public var viewPort: UInt16? { listener?.port }
 
     private let queue: EventQueue
     private let counters: PipelineCounters
     private let sender: BatchSender
     private let signal: ShutdownSignal
     let aggregator: Aggregator
+    private let listener: MetricsListener?
     private let loop = Mutex<Task<Void, Never>?>(nil)
 
     /// Validates the configuration and opens every exporter.
@@ -92,6 +100,13 @@ public final class APIMetricsService: Sendable {
                 diagnostics: configuration.diagnostics),
             identity: identity, exporters: exporters, configuration: configuration, signal: signal,
             aggregator: aggregator)
+        let view = MetricsView(options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity)
+        self.view = view
+        if configuration.view.isEnabled, let address = configuration.view.address.flatMap(HostAndPort.init) {
+            listener = try MetricsListener(address: address, view: view)
+        } else {
+            listener = nil
+        }
         configuration.diagnostics.log(.debug, "recording \(configuration.service) (\(configuration.environment)) to \(configuration.exporters.map(\.summary).joined(separator: ", "))")
     }
 
@@ -183,8 +198,11 @@ public final class APIMetricsService: Sendable {
     private func startLoop() -> (Task<Void, Never>, isNew: Bool) {
         loop.withLock { current in
             if let current { return (current, false) }
-            let sender = self.sender
-            let task = Task { await sender.run() }
+            let sender = self.sender, listener = self.listener
+            let task = Task {
+                await sender.run()
+                listener?.stop()
+            }
             current = task
             return (task, true)
         }

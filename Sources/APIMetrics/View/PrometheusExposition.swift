@@ -1,0 +1,147 @@
+/// The metrics in Prometheus's text exposition format (version 0.0.4),
+/// cumulative since start as Prometheus expects:
+///
+/// - `http_server_request_duration_seconds` (histogram, OpenTelemetry's
+///   recommended buckets), `http_server_request_body_size_bytes` and
+///   `http_server_response_body_size_bytes` (histograms), labelled
+///   `method`, `route`, `status`;
+/// - `apimetrics_consumer_requests_total` (`consumer`), when the consumer
+///   label is enabled: identified calls, weighted;
+/// - the pipeline's own counters: `apimetrics_events_recorded_total`,
+///   `apimetrics_events_dropped_total` by `reason`, `…_skipped_total`,
+///   `…_exported_total`, `…_failed_total`, `apimetrics_events_queued`,
+///   `apimetrics_series_folded_total`, `apimetrics_uptime_seconds`.
+enum PrometheusExposition {
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    static func render(_ snapshot: MetricsSnapshot, includingConsumers: Bool) -> String {
+        var text = ""
+        text.reserveCapacity(4096 + snapshot.totals.series.count * 2048)
+        let series = snapshot.totals.series
+        histogram(
+            &text, name: "http_server_request_duration_seconds", help: "Duration of HTTP server requests.",
+            bounds: PrometheusBuckets.durationSeconds.map(format), series: series,
+            counts: { $0.durationBuckets }, sum: { format(Double($0.latency.sumNanoseconds) / 1e9) })
+        histogram(
+            &text, name: "http_server_request_body_size_bytes", help: "Size of HTTP server request bodies.",
+            bounds: SizeHistogram.upperBounds.map(String.init), series: series,
+            counts: { $0.requestSizes.counts }, sum: { String($0.requestSizes.sumBytes) })
+        histogram(
+            &text, name: "http_server_response_body_size_bytes", help: "Size of HTTP server response bodies.",
+            bounds: SizeHistogram.upperBounds.map(String.init), series: series,
+            counts: { $0.responseSizes.counts }, sum: { String($0.responseSizes.sumBytes) })
+        if includingConsumers {
+            header(&text, "apimetrics_consumer_requests_total", "counter",
+                   "Calls per consumer, from identified events with their sampling weights.")
+            for consumer in snapshot.totals.consumers {
+                sample(&text, "apimetrics_consumer_requests_total", [("consumer", consumer.id)], format(consumer.requests))
+            }
+            sample(&text, "apimetrics_consumer_requests_total", [("consumer", "(anonymous)")], format(snapshot.totals.anonymousRequests))
+            sample(&text, "apimetrics_consumer_requests_total", [("consumer", "(unattributed)")], format(snapshot.totals.unattributedRequests))
+        }
+        let statistics = snapshot.statistics
+        counter(&text, "apimetrics_events_recorded_total", "Calls recorded (and profile updates sent).", statistics.recorded)
+        header(&text, "apimetrics_events_dropped_total", "counter", "Events lost before any exporter saw them, by reason.")
+        sample(&text, "apimetrics_events_dropped_total", [("reason", "queue_full")], String(statistics.droppedQueueFull))
+        sample(&text, "apimetrics_events_dropped_total", [("reason", "shed")], String(statistics.droppedShed))
+        sample(&text, "apimetrics_events_dropped_total", [("reason", "processing")], String(statistics.droppedProcessing))
+        counter(&text, "apimetrics_events_skipped_total", "Calls left out of the logs on purpose (still counted in the metrics).", statistics.skipped)
+        counter(&text, "apimetrics_events_exported_total", "Event deliveries exporters accepted.", statistics.exported)
+        counter(&text, "apimetrics_events_failed_total", "Event deliveries given up.", statistics.failed)
+        counter(&text, "apimetrics_series_folded_total", "Calls counted in the (other) route past the series limit.", snapshot.totals.foldedRequests)
+        header(&text, "apimetrics_events_queued", "gauge", "Events waiting in the queue.")
+        sample(&text, "apimetrics_events_queued", [], String(statistics.queued))
+        header(&text, "apimetrics_uptime_seconds", "gauge", "Seconds since recording started.")
+        sample(&text, "apimetrics_uptime_seconds", [], format(snapshot.uptimeSeconds))
+        return text
+    }
+
+    private static func histogram(
+        _ text: inout String, name: String, help: String, bounds: [String], series: [SeriesMetrics],
+        counts: (SeriesMetrics) -> [UInt64], sum: (SeriesMetrics) -> String
+    ) {
+        header(&text, name, "histogram", help)
+        for one in series {
+            let labels = [("method", one.key.method), ("route", one.key.route), ("status", String(one.key.status))]
+            var cumulative: UInt64 = 0
+            let perBucket = counts(one)
+            for (index, bound) in bounds.enumerated() {
+                cumulative &+= index < perBucket.count ? perBucket[index] : 0
+                sample(&text, name + "_bucket", labels + [("le", bound)], String(cumulative))
+            }
+            cumulative &+= perBucket.count > bounds.count ? perBucket[bounds.count] : 0
+            sample(&text, name + "_bucket", labels + [("le", "+Inf")], String(cumulative))
+            sample(&text, name + "_sum", labels, sum(one))
+            sample(&text, name + "_count", labels, String(cumulative))
+        }
+    }
+
+    private static func counter(_ text: inout String, _ name: String, _ help: String, _ value: Int) {
+        header(&text, name, "counter", help)
+        sample(&text, name, [], String(value))
+    }
+
+    private static func header(_ text: inout String, _ name: String, _ type: String, _ help: String) {
+        text += "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(type)\n"
+    }
+
+    private static func sample(_ text: inout String, _ name: String, _ labels: [(String, String)], _ value: String) {
+        text += name
+        if !labels.isEmpty {
+            text += "{"
+            for (index, (label, labelValue)) in labels.enumerated() {
+                if index > 0 { text += "," }
+                text += label
+                text += "=\""
+                text += escapeLabel(labelValue)
+                text += "\""
+            }
+            text += "}"
+        }
+        text += " "
+        text += value
+        text += "\n"
+    }
+
+    /// A number as Prometheus reads it: `+Inf`, `-Inf`, `NaN`, or decimal.
+    static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+        return value.description
+    }
+
+    /// Label values escape backslash, double quote and line feed.
+    static func escapeLabel(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 0x0A }) else { return value }
+        var escaped = ""
+        for character in value.unicodeScalars {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// Help text escapes backslash and line feed.
+    static func escapeHelp(_ value: String) -> String {
+        value.replacingBackslashesAndNewlines()
+    }
+}
+
+extension String {
+    fileprivate func replacingBackslashesAndNewlines() -> String {
+        var escaped = ""
+        for character in unicodeScalars {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return escaped
+    }
+}
