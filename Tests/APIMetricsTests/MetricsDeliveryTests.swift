@@ -53,7 +53,8 @@ struct MetricsDeliveryTests {
         // Before the sender runs: 10 events queued, 40 dropped; all 50 counted.
         for n in 0..<50 { recordExchange(metrics.recorder, target: "/items/\(n)", responseBody: Array(repeating: 0x61, count: n)) }
         let runner = Task { try await metrics.run() }
-        try await Task.sleep(for: .milliseconds(1_300))
+        // The first window closes a second after the sender starts.
+        #expect(await eventually { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains(#""kind":"metrics""#) })
         for n in 0..<5 { recordExchange(metrics.recorder, target: "/items/\(n)") }
         await metrics.shutdown(timeout: .seconds(30))
         try await runner.value
