@@ -16,6 +16,7 @@ enum Dashboard {
         <html lang="en"><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta http-equiv="refresh" content="30">
+        <link rel="icon" href="data:,">
         <title>\(escape(identity.service)) · APIMetrics</title>
         <style>
         body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2430}
@@ -34,8 +35,8 @@ enum Dashboard {
         <main>
         <section class="tiles">
         <div class="tile"><span class="muted">Requests</span><b>\(requests)</b></div>
-        <div class="tile"><span class="muted">Client errors (4xx)</span><b class="warn">\(percent(clientErrors, of: requests))</b></div>
-        <div class="tile"><span class="muted">Server errors (5xx)</span><b class="bad">\(percent(serverErrors, of: requests))</b></div>
+        <div class="tile"><span class="muted">Client errors (4xx)</span><b class="warn">\(percent(clientErrors, of: requests)) %</b></div>
+        <div class="tile"><span class="muted">Server errors (5xx)</span><b class="bad">\(percent(serverErrors, of: requests)) %</b></div>
         <div class="tile"><span class="muted">Consumers</span><b>\(totals.consumers.count)</b></div>
         <div class="tile"><span class="muted">Uptime</span><b>\(duration(snapshot.uptimeSeconds))</b></div>
         </section>
@@ -57,7 +58,7 @@ enum Dashboard {
 
         html += "<section><h2>Top consumers</h2><table><thead><tr><th>Consumer</th><th class=n>Calls</th><th class=n>4xx</th><th class=n>5xx</th></tr></thead><tbody>\n"
         for consumer in totals.consumers.prefix(20) {
-            let name = consumer.name.map { " <span class=muted>\(escape($0))</span>" } ?? ""
+            let name = consumer.name.flatMap { $0 == consumer.id ? nil : " <span class=muted>\(escape($0))</span>" } ?? ""
             html += "<tr><td>\(escape(consumer.id))\(name)</td><td class=n>\(number(consumer.requests))</td><td class=n>\(number(consumer.clientErrors))</td><td class=n>\(number(consumer.serverErrors))</td></tr>\n"
         }
         html += "<tr><td class=muted>no consumer identified</td><td class=n>\(number(totals.anonymousRequests))</td><td></td><td></td></tr>\n"
@@ -114,8 +115,10 @@ enum Dashboard {
         svg += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width)\" y2=\"\(height - bottom)\" stroke=\"#d0d4d9\"/>\n"
         svg += "<text x=\"\(left - 4)\" y=\"12\" text-anchor=\"end\">\(peak)</text><text x=\"\(left - 4)\" y=\"\(height - bottom)\" text-anchor=\"end\">0</text>\n"
         let scale = (height - bottom - 6) / Double(peak)
-        for (position, window) in windows.suffix(Int(slots)).enumerated() {
-            let x = left + Double(position) * barWidth + 1
+        let shown = windows.suffix(Int(slots))
+        // The newest window at the right edge.
+        for (position, window) in shown.enumerated() {
+            let x = left + Double(Int(slots) - shown.count + position) * barWidth + 1
             let ok = Double(window.requests - window.clientErrors - window.serverErrors) * scale
             let client = Double(window.clientErrors) * scale
             let server = Double(window.serverErrors) * scale
@@ -128,8 +131,9 @@ enum Dashboard {
             }
             svg += "</g>\n"
         }
-        if let first = windows.suffix(Int(slots)).first, let last = windows.last {
-            svg += "<text x=\"\(left)\" y=\"\(height - 4)\">\(Timestamp.rfc3339(nanosecondsSinceEpoch: first.startNanoseconds).prefix(19))</text>"
+        if let first = shown.first, let last = shown.last {
+            let firstX = left + Double(Int(slots) - shown.count) * barWidth
+            svg += "<text x=\"\(format(min(firstX, width - 260)))\" y=\"\(height - 4)\">\(Timestamp.rfc3339(nanosecondsSinceEpoch: first.startNanoseconds).prefix(19))</text>"
             svg += "<text x=\"\(width)\" y=\"\(height - 4)\" text-anchor=\"end\">\(Timestamp.rfc3339(nanosecondsSinceEpoch: last.endNanoseconds).prefix(19))</text>\n"
         } else {
             svg += "<text x=\"\(left + 8)\" y=\"\((height - bottom) / 2)\">The first window closes one metrics interval after start.</text>\n"

@@ -1,0 +1,246 @@
+"""The demo's metrics against real peers.
+
+1. Mixed traffic with known counts; the demo's /metrics parses with
+   prometheus_client's own text parser and its histograms count what was sent.
+2. A real Prometheus server scrapes the demo; PromQL over the scraped series
+   returns the same counts.
+3. Headless Chromium renders the dashboard with no console errors and shows the
+   demo's routes and consumers; a screenshot is taken while the demo is under load.
+4. The file's metrics windows add up to the calls served.
+
+Usage: metrics_check.py PATH-TO-apimetrics-demo
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+DEMO = sys.argv[1]
+WORK = tempfile.mkdtemp(prefix="apimetrics-metrics-")
+
+
+def log(message):
+    print(f"metrics_check: {message}", flush=True)
+
+
+def fail(message):
+    log(f"FAILED: {message}")
+    sys.exit(1)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(base, method, path, headers=None, body=None):
+    req = urllib.request.Request(base + path, method=method, data=body, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def start_demo():
+    out = open(os.path.join(WORK, "demo.out"), "w+")
+    err = open(os.path.join(WORK, "demo.err"), "w+")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APIMETRICS_")}
+    env.update({"APIMETRICS_FILE": os.path.join(WORK, "events.ndjson"), "APIMETRICS_METRICS_INTERVAL_S": "2"})
+    process = subprocess.Popen([DEMO, "--port", "0"], stdout=out, stderr=err, env=env, cwd=WORK)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        out.seek(0)
+        text = out.read()
+        if "prometheus: http://" in text:
+            base = text.split("listening on ")[1].split()[0]
+            return process, base, text, err
+        if process.poll() is not None:
+            err.seek(0)
+            fail(f"demo exited early: {err.read()}")
+        time.sleep(0.05)
+    fail("demo did not start")
+
+
+# What is sent, per (method, route, status).
+TRAFFIC = [
+    ("GET", "/orders/{id}", 200, 40, lambda n: ("GET", "/orders/1", {"X-API-Key": "demo-key-acme"} if n % 2 else {"X-API-Key": "demo-key-globex"}, None)),
+    ("GET", "/orders/{id}", 404, 10, lambda n: ("GET", f"/orders/{9000 + n}", {}, None)),
+    ("POST", "/orders", 201, 6, lambda n: ("POST", "/orders", {"Content-Type": "application/json", "X-API-Key": "demo-key-acme"}, b'{"item":"lamp","quantity":2}')),
+    ("GET", "/fail", 500, 3, lambda n: ("GET", "/fail", {}, None)),
+    ("GET", "(unmatched)", 404, 7, lambda n: ("GET", f"/nope/{n}", {}, None)),
+]
+
+
+def send_traffic(base):
+    for method, route, status, count, make in TRAFFIC:
+        for n in range(count):
+            verb, path, headers, body = make(n)
+            got, _ = request(base, verb, path, headers, body)
+            if got != status:
+                fail(f"{verb} {path} answered {got}, expected {status}")
+
+
+def check_exposition(base):
+    status, body = request(base, "GET", "/metrics")
+    if status != 200:
+        fail(f"/metrics answered {status}")
+    text = body.decode()
+    counts = {}
+    families = {}
+    for family in text_string_to_metric_families(text):
+        families[family.name] = family.type
+        for sample in family.samples:
+            if sample.name == "http_server_request_duration_seconds_count":
+                labels = sample.labels
+                counts[(labels["method"], labels["route"], int(labels["status"]))] = sample.value
+            if sample.name.endswith("_bucket") and sample.labels.get("le") == "+Inf":
+                count_name = sample.name[:-len("_bucket")] + "_count"
+                matching = [s for s in family.samples if s.name == count_name and
+                            {k: v for k, v in s.labels.items()} == {k: v for k, v in sample.labels.items() if k != "le"}]
+                if not matching or matching[0].value != sample.value:
+                    fail(f"{sample.name}{sample.labels}: +Inf bucket is not the count")
+    for name, kind in [("http_server_request_duration_seconds", "histogram"),
+                       ("http_server_request_body_size_bytes", "histogram"),
+                       ("http_server_response_body_size_bytes", "histogram"),
+                       ("apimetrics_events_dropped", "counter"), ("apimetrics_events_queued", "gauge")]:
+        if families.get(name) != kind:
+            fail(f"{name} is {families.get(name)}, expected {kind}")
+    for method, route, status, count, _ in TRAFFIC:
+        if counts.get((method, route, status)) != count:
+            fail(f"/metrics counts {counts.get((method, route, status))} for {method} {route} {status}, sent {count}")
+    log(f"exposition: {len(families)} families parsed by prometheus_client; every series counts what was sent")
+
+
+def check_prometheus(base):
+    port = free_port()
+    target = urllib.parse.urlparse(base).netloc
+    config = os.path.join(WORK, "prometheus.yml")
+    with open(config, "w") as file:
+        file.write(f"""global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: demo
+    static_configs:
+      - targets: ["{target}"]
+""")
+    log_file = open(os.path.join(WORK, "prometheus.log"), "w")
+    process = subprocess.Popen(
+        ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={os.path.join(WORK, 'tsdb')}",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        api = f"http://127.0.0.1:{port}/api/v1/query?query="
+        query = urllib.parse.quote('sum by (method, route, status) (http_server_request_duration_seconds_count{job="demo"})')
+        deadline = time.time() + 60
+        results = {}
+        while time.time() < deadline:
+            time.sleep(1)
+            try:
+                status, body = request(f"http://127.0.0.1:{port}", "GET", "/api/v1/query?query=" + query)
+            except OSError:
+                continue
+            if status != 200:
+                continue
+            data = json.loads(body)["data"]["result"]
+            results = {(r["metric"]["method"], r["metric"]["route"], int(r["metric"]["status"])): float(r["value"][1]) for r in data}
+            if all(results.get((m, r, s)) == c for m, r, s, c, _ in TRAFFIC):
+                break
+        else:
+            fail(f"Prometheus's query gave {results}")
+        status, body = request(f"http://127.0.0.1:{port}", "GET", "/api/v1/targets")
+        health = [t["health"] for t in json.loads(body)["data"]["activeTargets"]]
+        if health != ["up"]:
+            fail(f"Prometheus sees the demo as {health}")
+        log(f"prometheus: a real server scraped the demo; PromQL returned every count sent ({int(sum(results.values()))} calls)")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def chromium(*args):
+    return subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--enable-logging=stderr", "--v=0", f"--user-data-dir={os.path.join(WORK, 'chromium')}", *args],
+        capture_output=True, text=True, timeout=120)
+
+
+def check_dashboard(base, screenshot):
+    result = chromium("--dump-dom", base + "/_apimetrics")
+    dom = result.stdout
+    for wanted in ["/orders/{id}", "/orders", "/fail", "(unmatched)", "acme", "globex", "<svg"]:
+        if wanted not in dom:
+            fail(f"the rendered dashboard lacks {wanted!r}")
+    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    if console:
+        fail(f"console messages while rendering the dashboard: {console}")
+    # The screenshot, with the demo under load.
+    stop = threading.Event()
+    sent = [0]
+
+    def load():
+        while not stop.is_set():
+            request(base, "GET", f"/orders/{sent[0] % 5 + 1}", {"X-API-Key": f"demo-key-{['acme', 'globex', 'initech'][sent[0] % 3]}"})
+            if sent[0] % 17 == 0:
+                request(base, "GET", "/fail")
+            sent[0] += 1
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(5)
+    path = os.path.join(WORK, "dashboard.png")
+    result = chromium(f"--screenshot={path}", "--window-size=1280,1900", "--hide-scrollbars", base + "/_apimetrics")
+    stop.set()
+    for thread in threads:
+        thread.join()
+    if not os.path.exists(path) or os.path.getsize(path) < 10_000:
+        fail(f"no screenshot: {result.stderr[-500:]}")
+    if screenshot:
+        shutil.copyfile(path, screenshot)
+    log(f"dashboard: rendered by headless Chromium with no console message, routes and consumers shown; "
+        f"screenshot under load ({sent[0]} calls meanwhile){' at ' + screenshot if screenshot else ''}")
+    return sent[0]
+
+
+def main():
+    process, base, banner, err = start_demo()
+    if "dashboard: " not in banner:
+        fail(f"the demo did not print the dashboard's URL: {banner}")
+    served = 0
+    try:
+        send_traffic(base)
+        served += sum(t[3] for t in TRAFFIC)
+        check_exposition(base)
+        check_prometheus(base)
+        served += check_dashboard(base, os.environ.get("APIMETRICS_SCREENSHOT"))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    # Every call the demo served, the view's own and the scrapes included,
+    # is in the file's windows: the traffic above is a lower bound, and the
+    # final window's pipeline says how many calls were recorded.
+    lines = [json.loads(line) for line in open(os.path.join(WORK, "events.ndjson")) if line.strip()]
+    windows = [line for line in lines if line.get("kind") == "metrics"]
+    if not windows or not windows[-1].get("final"):
+        fail("the last metrics window in the file is not the final one")
+    total = sum(window["requests"] for window in windows)
+    recorded = [line for line in lines if line.get("kind") == "heartbeat"][-1]["pipeline"]["recorded"]
+    if total < served or total != recorded:
+        fail(f"the windows count {total} calls; {served} were sent, {recorded} recorded")
+    log(f"file: {len(windows)} windows add up to {total} calls, every one recorded ({served} sent by this check, the rest scrapes and page loads)")
+    log("all metrics checks passed")
+
+
+main()
