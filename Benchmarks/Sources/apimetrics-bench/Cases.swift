@@ -93,6 +93,24 @@ struct Bench {
         }
     }
 
+    /// One call counted in the metrics: the series looked up, its counts,
+    /// latency sketch and histograms updated. With `byPath`, the server
+    /// named no route and the path's template comes from the cache.
+    func aggregateUpdate(byPath: Bool = false) throws -> CaseResult {
+        let metrics = try makeMetrics(bodies: false)
+        let calls = (0..<64).map { index in
+            CallSummary(
+                method: "GET", route: byPath ? nil : "/orders/{id}", target: byPath ? "/orders/\(index % 8 + 1)" : nil,
+                status: index % 16 == 0 ? 404 : 200, durationNanoseconds: Int64(200_000 + index * 37_000),
+                requestBodyBytes: 0, responseBodyBytes: 100 + index * 40)
+        }
+        return harness.measure(byPath ? "aggregate.update.path" : "aggregate.update", opsPerSample: quick ? 640 : 6_400) { count in
+            for index in 0..<count {
+                BenchmarkHooks.observe(calls[index & 63], in: metrics)
+            }
+        }
+    }
+
     func recordBody1k() throws -> CaseResult {
         let metrics = try makeMetrics(bodies: true)
         let recorder = metrics.recorder

@@ -25,6 +25,8 @@ let bench = Bench(harness: Harness(samples: quick ? 5 : 100, warmupSamples: quic
 let cases: [(String, () async throws -> CaseResult)] = [
     ("record.nobody", { try bench.recordNoBody() }),
     ("record.body1k", { try bench.recordBody1k() }),
+    ("aggregate.update", { try bench.aggregateUpdate() }),
+    ("aggregate.update.path", { try bench.aggregateUpdate(byPath: true) }),
     ("record.contended.2", { try bench.recordContended(threads: 2) }),
     ("record.contended.8", { try bench.recordContended(threads: 8) }),
     ("redact.json4k", { bench.redactJSON4k() }),

@@ -85,8 +85,23 @@ final class Aggregator: CallObserver, Sendable {
         }
     }
 
+    /// A series found before: its key and slots, kept where the key's cheap
+    /// hash points.
+    private struct CacheEntry {
+        var key: SeriesKey
+        var slots: SeriesSlots
+    }
+
     private struct State {
         var slots: [SeriesKey: SeriesSlots] = [:]
+        /// Series found recently, so that most calls compare a key (the
+        /// same strings, compared by their bits) instead of hashing one.
+        /// Fixed memory, read in place: no copy of an entry per call.
+        let recent: UnsafeMutablePointer<CacheEntry?> = {
+            let entries = UnsafeMutablePointer<CacheEntry?>.allocate(capacity: Aggregator.cacheSize)
+            entries.initialize(repeating: nil, count: Aggregator.cacheSize)
+            return entries
+        }()
         var windowStart: Int64
         var windowFolded = 0
         var templates: [String: String] = [:]
@@ -99,6 +114,8 @@ final class Aggregator: CallObserver, Sendable {
         var recentCalls: [RecentCall] = []
     }
 
+    static let cacheSize = 64
+
     let options: Options
     let startedAtNanoseconds: Int64
     private let state: AdaptiveMutex<State>
@@ -107,6 +124,13 @@ final class Aggregator: CallObserver, Sendable {
         self.options = options
         self.startedAtNanoseconds = now
         self.state = AdaptiveMutex(State(windowStart: now))
+    }
+
+    deinit {
+        state.withLock { state in
+            state.recent.deinitialize(count: Self.cacheSize)
+            state.recent.deallocate()
+        }
     }
 
     // MARK: - The request path
@@ -119,12 +143,29 @@ final class Aggregator: CallObserver, Sendable {
         let slots: SeriesSlots
         if let route = call.route {
             let key = SeriesKey(method: call.method, route: route, status: status)
-            slots = state.pointee.slots[key] ?? makeSlots(key, isNamedRoute: true, &state.pointee)
+            // A cheap hash of the key's lengths and status: a hit costs a
+            // comparison, a miss the dictionary lookup it saves.
+            let index = (route.utf8.count &* 31 &+ call.method.utf8.count &* 7 &+ status) & (Self.cacheSize - 1)
+            if let cached = Self.cachedSlots(state.pointee.recent + index, key) {
+                slots = cached
+            } else if let found = state.pointee.slots[key] {
+                state.pointee.recent[index] = CacheEntry(key: key, slots: found)
+                slots = found
+            } else {
+                slots = makeSlots(key, isNamedRoute: true, &state.pointee)
+            }
         } else {
             let key = SeriesKey(method: call.method, route: routeOfUnnamed(call, &state.pointee), status: status)
             slots = state.pointee.slots[key] ?? makeSlots(key, isNamedRoute: false, &state.pointee)
         }
         slots.add(status: status, durationNanoseconds: duration, requestBodyBytes: requestBytes, responseBodyBytes: responseBytes)
+    }
+
+    @inline(__always)
+    private static func cachedSlots(_ entry: UnsafeMutablePointer<CacheEntry?>, _ key: borrowing SeriesKey) -> SeriesSlots? {
+        guard let cached = entry.pointee, cached.key.status == key.status,
+              cached.key.route == key.route, cached.key.method == key.method else { return nil }
+        return cached.slots
     }
 
     /// The series of a call the server named no route for: a path

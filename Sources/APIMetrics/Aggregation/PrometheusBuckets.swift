@@ -10,15 +10,31 @@ public enum PrometheusBuckets {
     /// The same bounds in nanoseconds, compared with on the request path.
     static let durationNanoseconds: [Int64] = durationSeconds.map { Int64(($0 * 1e9).rounded()) }
 
+    /// How many buckets, `+Inf` included.
+    static let bucketCount = 15
+
     /// The bucket a duration falls in: the first whose bound it does not
-    /// exceed (`le`, as Prometheus counts).
+    /// exceed (`le`, as Prometheus counts). The bounds are written out as
+    /// constants: this runs on the request path, where reading a global
+    /// array would cost its lazy initialisation check on every call.
     @inline(__always)
     static func durationBucket(ofNanoseconds duration: Int64) -> Int {
-        var bucket = 0
-        for bound in durationNanoseconds {
-            if duration <= bound { return bucket }
-            bucket += 1
+        if duration <= 100_000_000 {
+            if duration <= 5_000_000 { return 0 }
+            if duration <= 10_000_000 { return 1 }
+            if duration <= 25_000_000 { return 2 }
+            if duration <= 50_000_000 { return 3 }
+            if duration <= 75_000_000 { return 4 }
+            return 5
         }
-        return bucket
+        if duration <= 250_000_000 { return 6 }
+        if duration <= 500_000_000 { return 7 }
+        if duration <= 750_000_000 { return 8 }
+        if duration <= 1_000_000_000 { return 9 }
+        if duration <= 2_500_000_000 { return 10 }
+        if duration <= 5_000_000_000 { return 11 }
+        if duration <= 7_500_000_000 { return 12 }
+        if duration <= 10_000_000_000 { return 13 }
+        return 14
     }
 }

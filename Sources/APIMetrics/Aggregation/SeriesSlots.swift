@@ -23,8 +23,8 @@ final class SeriesSlots {
     private var lowestIndex = Int.max
     private var highestIndex = -1
 
-    static let durationBucketCount = PrometheusBuckets.durationSeconds.count + 1
-    static let sizeBucketCount = SizeHistogram.upperBounds.count + 1
+    static var durationBucketCount: Int { PrometheusBuckets.bucketCount }
+    static var sizeBucketCount: Int { SizeHistogram.bucketCount }
     private static var requestSizeOffset: Int { durationBucketCount }
     private static var responseSizeOffset: Int { durationBucketCount + sizeBucketCount }
     private static var bucketCount: Int { durationBucketCount + 2 * sizeBucketCount }

@@ -8,6 +8,9 @@ public struct SizeHistogram: Sendable, Hashable {
         64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216,
     ]
 
+    /// How many buckets, the last (larger than every bound) included.
+    static let bucketCount = 11
+
     /// How many bodies each bucket holds: `upperBounds.count + 1` entries,
     /// the last for bodies larger than every bound.
     public private(set) var counts: [UInt64]
@@ -42,7 +45,7 @@ public struct SizeHistogram: Sendable, Hashable {
         // Powers of four from 2^6: the bucket is read off the bit length.
         guard size > 64 else { return 0 }
         let bits = Int.bitWidth - (size - 1).leadingZeroBitCount   // size - 1 < 2^bits
-        return min(upperBounds.count, (bits - 6 + 1) / 2)
+        return min(bucketCount - 1, (bits - 6 + 1) / 2)
     }
 
     /// Adds one body.

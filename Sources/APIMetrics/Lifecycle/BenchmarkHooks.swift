@@ -19,4 +19,9 @@ package enum BenchmarkHooks {
     package static func encode(_ record: ExchangeRecord, identity: ServiceIdentity) -> [UInt8] {
         EventEncoder(identity: identity).encode(record)
     }
+
+    /// Counts one call in the metrics, as the admission point does.
+    package static func observe(_ call: borrowing CallSummary, in metrics: APIMetricsService) {
+        metrics.aggregator.observe(call, outcome: .queued)
+    }
 }
