@@ -140,23 +140,20 @@ final class Aggregator: CallObserver, Sendable {
         let requestBytes = call.requestBodyBytes, responseBytes = call.responseBodyBytes
         let state = self.state.lock()
         defer { self.state.unlock() }
+        let isNamed = call.route != nil
+        let route = call.route ?? routeOfUnnamed(call, &state.pointee)
+        let key = SeriesKey(method: call.method, route: route, status: status)
+        // A cheap hash of the key's lengths and status: a hit costs a
+        // comparison, a miss the dictionary lookup it saves.
+        let index = (route.utf8.count &* 31 &+ call.method.utf8.count &* 7 &+ status) & (Self.cacheSize - 1)
         let slots: SeriesSlots
-        if let route = call.route {
-            let key = SeriesKey(method: call.method, route: route, status: status)
-            // A cheap hash of the key's lengths and status: a hit costs a
-            // comparison, a miss the dictionary lookup it saves.
-            let index = (route.utf8.count &* 31 &+ call.method.utf8.count &* 7 &+ status) & (Self.cacheSize - 1)
-            if let cached = Self.cachedSlots(state.pointee.recent + index, key) {
-                slots = cached
-            } else if let found = state.pointee.slots[key] {
-                state.pointee.recent[index] = CacheEntry(key: key, slots: found)
-                slots = found
-            } else {
-                slots = makeSlots(key, isNamedRoute: true, &state.pointee)
-            }
+        if let cached = Self.cachedSlots(state.pointee.recent + index, key) {
+            slots = cached
+        } else if let found = state.pointee.slots[key] {
+            state.pointee.recent[index] = CacheEntry(key: key, slots: found)
+            slots = found
         } else {
-            let key = SeriesKey(method: call.method, route: routeOfUnnamed(call, &state.pointee), status: status)
-            slots = state.pointee.slots[key] ?? makeSlots(key, isNamedRoute: false, &state.pointee)
+            slots = makeSlots(key, isNamedRoute: isNamed, &state.pointee)
         }
         slots.add(status: status, durationNanoseconds: duration, requestBodyBytes: requestBytes, responseBodyBytes: responseBytes)
     }
