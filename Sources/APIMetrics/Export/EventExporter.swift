@@ -13,7 +13,7 @@
 ///         }
 ///     }
 /// }
-/// config.exporters.append(.custom(StdoutCounter()))
+/// config.exporters.append(.custom(ErrorPrinter()))
 /// ```
 public protocol EventExporter: Sendable {
     /// A short name for diagnostics, such as `file(apimetrics.ndjson)`.

@@ -113,31 +113,23 @@ enum PrometheusExposition {
 
     /// Label values escape backslash, double quote and line feed.
     static func escapeLabel(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 0x0A }) else { return value }
-        var escaped = ""
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": escaped += "\\\\"
-            case "\"": escaped += "\\\""
-            case "\n": escaped += "\\n"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped
+        escape(value, quotes: true)
     }
 
     /// Help text escapes backslash and line feed.
     static func escapeHelp(_ value: String) -> String {
-        value.replacingBackslashesAndNewlines()
+        escape(value, quotes: false)
     }
-}
 
-extension String {
-    fileprivate func replacingBackslashesAndNewlines() -> String {
+    private static func escape(_ value: String, quotes: Bool) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 0x0A || (quotes && $0 == UInt8(ascii: "\"")) }) else {
+            return value
+        }
         var escaped = ""
-        for character in unicodeScalars {
+        for character in value.unicodeScalars {
             switch character {
             case "\\": escaped += "\\\\"
+            case "\"" where quotes: escaped += "\\\""
             case "\n": escaped += "\\n"
             default: escaped.unicodeScalars.append(character)
             }
