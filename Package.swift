@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "APIMetrics", targets: ["APIMetrics"]),
         .library(name: "APIMetricsWire", targets: ["APIMetricsWire"]),
         .library(name: "APIMetricsFoundation", targets: ["APIMetricsFoundation"]),
+        .executable(name: "apimetrics", targets: ["apimetrics"]),
         .executable(name: "apimetrics-demo", targets: ["DemoServer"]),
         .executable(name: "apimetrics-fuzz", targets: ["apimetrics-fuzz"]),
         .executable(name: "apimetrics-bench", targets: ["apimetrics-bench"]),
@@ -29,6 +30,17 @@ let package = Package(
             name: "APIMetricsFoundation",
             dependencies: ["APIMetrics"],
             path: "Sources/APIMetricsFoundation"
+        ),
+        // `apimetrics report`: the metrics windows of NDJSON files as tables.
+        .target(
+            name: "APIMetricsReport",
+            dependencies: ["APIMetrics"],
+            path: "Sources/APIMetricsReport"
+        ),
+        .executableTarget(
+            name: "apimetrics",
+            dependencies: ["APIMetricsReport"],
+            path: "Sources/apimetrics"
         ),
         // A small threaded HTTP/1.1 server on POSIX sockets. Not a product: the
         // demo serves its API with it and the tests run their collectors on it.
@@ -84,6 +96,11 @@ let package = Package(
             name: "APIMetricsFoundationTests",
             dependencies: ["APIMetrics", "APIMetricsFoundation", "APIMetricsTestSupport", "SocketServer"],
             path: "Tests/APIMetricsFoundationTests"
+        ),
+        .testTarget(
+            name: "APIMetricsReportTests",
+            dependencies: ["APIMetrics", "APIMetricsReport", "APIMetricsTestSupport"],
+            path: "Tests/APIMetricsReportTests"
         ),
         .testTarget(
             name: "SocketServerTests",

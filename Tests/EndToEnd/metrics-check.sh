@@ -15,6 +15,7 @@ if (( ${#missing[@]} )); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 swift build --package-path "$root" --product apimetrics-demo
+swift build --package-path "$root" --product apimetrics
 bin="$(swift build --package-path "$root" --show-bin-path)"
 # Debian's python3, which has the parser (another python3 may come first on PATH).
-/usr/bin/python3 "$root/Tests/EndToEnd/metrics_check.py" "$bin/apimetrics-demo"
+/usr/bin/python3 "$root/Tests/EndToEnd/metrics_check.py" "$bin/apimetrics-demo" "$bin/apimetrics"

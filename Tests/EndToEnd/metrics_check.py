@@ -8,7 +8,9 @@
    demo's routes and consumers; a screenshot is taken while the demo is under load.
 4. The file's metrics windows add up to the calls served.
 
-Usage: metrics_check.py PATH-TO-apimetrics-demo
+5. `apimetrics report` prints the same total from the file.
+
+Usage: metrics_check.py PATH-TO-apimetrics-demo PATH-TO-apimetrics
 """
 import json
 import os
@@ -26,6 +28,7 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 DEMO = sys.argv[1]
+REPORT = sys.argv[2]
 WORK = tempfile.mkdtemp(prefix="apimetrics-metrics-")
 
 
@@ -239,7 +242,13 @@ def main():
     recorded = [line for line in lines if line.get("kind") == "heartbeat"][-1]["pipeline"]["recorded"]
     if total < served or total != recorded:
         fail(f"the windows count {total} calls; {served} were sent, {recorded} recorded")
+    printed = subprocess.run([REPORT, "report", os.path.join(WORK, "events.ndjson")], capture_output=True, text=True, timeout=60)
+    if printed.returncode != 0 or not printed.stdout.startswith(f"{total} calls in {len(windows)} metrics windows"):
+        fail(f"apimetrics report printed: {printed.stdout[:300]} {printed.stderr[:300]}")
+    if "/orders/{id}" not in printed.stdout:
+        fail(f"apimetrics report lacks /orders/{{id}}: {printed.stdout[:500]}")
     log(f"file: {len(windows)} windows add up to {total} calls, every one recorded ({served} sent by this check, the rest scrapes and page loads)")
+    log("report: apimetrics report printed the same total")
     log("all metrics checks passed")
 
 

@@ -21,7 +21,10 @@ public struct MetricsWindow: Sendable {
     public var anonymousRequests: Double
     /// The window's calls not attributed to a consumer or to
     /// ``anonymousRequests``: their events were dropped, or are not yet
-    /// identified. Consumers + anonymous + unattributed = the series' total.
+    /// identified. Consumers + anonymous + unattributed = the series' total,
+    /// unless events of an earlier window were identified in this one (the
+    /// figure is then 0, not negative). Over many windows, take every call
+    /// less the consumers' and anonymous ones.
     public var unattributedRequests: Double
     /// Server errors seen in the window, grouped.
     public var serverErrors: [ServerErrorGroup]
