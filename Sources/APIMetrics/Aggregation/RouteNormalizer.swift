@@ -10,44 +10,35 @@
 enum RouteNormalizer {
     static let placeholder = "{id}"
 
-    /// The template of a request target (path, or origin form with a query).
+    /// The template of a request target (path, or origin or absolute form
+    /// with a query); its path is found as everywhere else (``URLTarget``).
     static func template(ofTarget target: String) -> String {
-        var utf8 = Substring(target).utf8
-        if let end = utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
-            utf8 = utf8[..<end]
-        }
-        // An absolute-form target (a proxy's): keep the path.
-        for scheme in ["http://", "https://"] where utf8.starts(with: scheme.utf8) {
-            utf8 = utf8.dropFirst(scheme.utf8.count)
-            if let slash = utf8.firstIndex(of: UInt8(ascii: "/")) { utf8 = utf8[slash...] } else { return "/" }
-        }
-        guard !utf8.isEmpty else { return "/" }
-        var result: [UInt8] = []
-        result.reserveCapacity(utf8.count)
-        var changed = false
-        var segmentStart = utf8.startIndex
-        var index = utf8.startIndex
-        while true {
-            let atEnd = index == utf8.endIndex
-            if atEnd || utf8[index] == UInt8(ascii: "/") {
-                let segment = utf8[segmentStart..<index]
+        var bytesOf = target
+        return bytesOf.withUTF8 { bytes in
+            let path = URLTarget.parts(of: bytes).path
+            guard !path.isEmpty else { return "/" }
+            let utf8 = UnsafeBufferPointer(rebasing: bytes[path])
+            var result: [UInt8] = []
+            result.reserveCapacity(utf8.count)
+            var changed = false
+            var segmentStart = 0
+            for index in 0...utf8.count where index == utf8.count || utf8[index] == UInt8(ascii: "/") {
+                let segment = UnsafeBufferPointer(rebasing: utf8[segmentStart..<index])
                 if isIdentifier(segment) {
                     result.append(contentsOf: placeholder.utf8)
                     changed = true
                 } else {
                     result.append(contentsOf: segment)
                 }
-                if atEnd { break }
-                result.append(UInt8(ascii: "/"))
-                segmentStart = utf8.index(after: index)
+                if index < utf8.count { result.append(UInt8(ascii: "/")) }
+                segmentStart = index + 1
             }
-            index = utf8.index(after: index)
+            if !changed && path.count == bytes.count { return target }
+            return String(decoding: result, as: UTF8.self)
         }
-        if !changed && result.count == target.utf8.count { return target }
-        return String(decoding: result, as: UTF8.self)
     }
 
-    static func isIdentifier(_ segment: Substring.UTF8View) -> Bool {
+    static func isIdentifier(_ segment: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !segment.isEmpty else { return false }
         var digits = 0, hexLetters = 0, otherLetters = 0, symbols = 0, dashes = 0
         for byte in segment {
@@ -68,7 +59,7 @@ enum RouteNormalizer {
         return false
     }
 
-    private static func isUUIDShaped(_ segment: Substring.UTF8View) -> Bool {
+    private static func isUUIDShaped(_ segment: UnsafeBufferPointer<UInt8>) -> Bool {
         var position = 0
         for byte in segment {
             let isDash = byte == UInt8(ascii: "-")
