@@ -28,7 +28,7 @@ public enum ReportTable {
 
     private static func header(_ report: MetricsReport) -> String {
         let span = report.span.map { " from \($0.start) to \($0.end)" } ?? ""
-        var text = "\(report.requests) calls in \(report.windowCount) metrics windows\(span)\n"
+        var text = "\(report.requests) calls in \(report.windowCount) metrics window\(report.windowCount == 1 ? "" : "s")\(span)\n"
         if report.malformedLines > 0 { text += "(\(report.malformedLines) lines could not be read and were left out)\n" }
         return text + "\n"
     }
