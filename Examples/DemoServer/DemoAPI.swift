@@ -119,12 +119,18 @@ struct DemoAPI: Sendable {
                 }
                 return .json(200, Self.json(order))
             },
-            Route(method: "POST", template: "/orders") { request, _, _ in
+            Route(method: "POST", template: "/orders") { request, _, exchange in
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
                     return .json(400, #"{"error":"expected a JSON object"}"#)
                 }
                 let item = object["item"] as? String ?? "item"
                 let quantity = object["quantity"] as? Int ?? 1
+                guard (1...1_000).contains(quantity) else {
+                    // Reported to the metrics as it is answered: the count
+                    // needs no captured body.
+                    exchange?.reportValidationError(field: "quantity", type: "range", message: "must be from 1 to 1000")
+                    return .json(422, #"{"errors":[{"field":"quantity","type":"range","message":"must be from 1 to 1000"}]}"#)
+                }
                 let order = store.create(item: item, quantity: quantity)
                 return .json(201, Self.json(order))
             },

@@ -138,6 +138,40 @@ struct AggregatorTests {
         try await runner.value
     }
 
+    @Test func validationErrorsComeFromTheServerOrElseFromTheBodyNeverBoth() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.capture.isBodyCaptureEnabled = true
+        let metrics = try APIMetricsService(configuration: config)
+        let runner = Task { try await metrics.run() }
+        let body = Array(#"{"detail":[{"loc":["body","email"],"msg":"field required","type":"missing"}]}"#.utf8)
+        func call(status: Int, reports: Int) {
+            let exchange = metrics.recorder.begin(RequestHead(
+                method: "POST", target: "/users", headers: ["content-type": "application/json"], route: "/users"))
+            exchange.recordResponseHead(ResponseHead(status: status, headers: ["content-type": "application/json"]))
+            exchange.recordResponseBody(body)
+            for n in 0..<reports { exchange.reportValidationError(field: "items[\(n)].sku", type: "format", message: "not a SKU") }
+            exchange.finish()
+        }
+        call(status: 422, reports: 0)  // read from the body
+        call(status: 422, reports: 0)
+        call(status: 422, reports: 1)  // reported: the body is not read too
+        call(status: 200, reports: 25)  // reported whatever the status; 20 kept, 5 omitted
+        #expect(await eventually { exporter.events.count == 4 })
+        let groups = metrics.aggregator.totals().validationErrors
+        let counts = Dictionary(uniqueKeysWithValues: groups.map { ("\($0.field) \($0.type)", $0.count) })
+        #expect(counts["body.email missing"] == 2)
+        #expect(counts["items[0].sku format"] == 2)
+        #expect(counts["items[19].sku format"] == 1)
+        #expect(counts["items[20].sku format"] == nil)
+        #expect(counts["(omitted) omitted"] == 1)
+        #expect(groups.first { $0.type == "omitted" }?.message == "5 more validation errors were reported")
+        #expect(groups.allSatisfy { $0.method == "POST" && $0.route == "/users" })
+        #expect(groups.count == 22)
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+    }
+
     @Test func theWindowIsCutClearedAndAddedToTheTotals() throws {
         let aggregator = Aggregator(now: 1_000)
         for n in 0..<10 {

@@ -81,6 +81,7 @@ TRAFFIC = [
     ("GET", "/orders/{id}", 200, 40, lambda n: ("GET", "/orders/1", {"X-API-Key": "demo-key-acme"} if n % 2 else {"X-API-Key": "demo-key-globex"}, None)),
     ("GET", "/orders/{id}", 404, 10, lambda n: ("GET", f"/orders/{9000 + n}", {}, None)),
     ("POST", "/orders", 201, 6, lambda n: ("POST", "/orders", {"Content-Type": "application/json", "X-API-Key": "demo-key-acme"}, b'{"item":"lamp","quantity":2}')),
+    ("POST", "/orders", 422, 4, lambda n: ("POST", "/orders", {"Content-Type": "application/json", "X-API-Key": "demo-key-globex"}, b'{"item":"lamp","quantity":0}')),
     ("GET", "/fail", 500, 3, lambda n: ("GET", "/fail", {}, None)),
     ("GET", "(unmatched)", 404, 7, lambda n: ("GET", f"/nope/{n}", {}, None)),
 ]
@@ -124,6 +125,30 @@ def check_exposition(base):
         if counts.get((method, route, status)) != count:
             fail(f"/metrics counts {counts.get((method, route, status))} for {method} {route} {status}, sent {count}")
     log(f"exposition: {len(families)} families parsed by prometheus_client; every series counts what was sent")
+
+
+def check_api(base):
+    # Consumers and validation errors come from processed events: the
+    # sender gets to them within a flush interval or two.
+    deadline = time.time() + 20
+    while True:
+        status, body = request(base, "GET", "/_apimetrics/api")
+        if status != 200:
+            fail(f"/_apimetrics/api answered {status}")
+        api = json.loads(body)
+        groups = {(g["method"], g["route"], g["field"], g["type"]): g["count"] for g in api["validation_errors"]}
+        consumers = {c["id"]: c["requests"] for c in api["consumers"]}
+        if groups.get(("POST", "/orders", "quantity", "range")) == 4 and consumers.get("globex", 0) >= 24:
+            break
+        if time.time() > deadline:
+            fail(f"/_apimetrics/api: validation errors {groups}, consumers {consumers}")
+        time.sleep(0.2)
+    endpoints = {(e["method"], e["route"]): e for e in api["endpoints"]}
+    for (method, route), sent in [(("GET", "/orders/{id}"), 50), (("POST", "/orders"), 10), (("GET", "/fail"), 3)]:
+        endpoint = endpoints.get((method, route))
+        if not endpoint or endpoint["requests"] != sent or not endpoint["p50_ms"] <= endpoint["p95_ms"] <= endpoint["p99_ms"]:
+            fail(f"/_apimetrics/api has {endpoint} for {method} {route}, sent {sent}")
+    log("api: endpoints count what was sent; the demo's reported validation errors are grouped per route, field and type")
 
 
 def check_prometheus(base):
@@ -182,7 +207,7 @@ def chromium(*args):
 def check_dashboard(base, screenshot):
     result = chromium("--dump-dom", base + "/_apimetrics")
     dom = result.stdout
-    for wanted in ["/orders/{id}", "/orders", "/fail", "(unmatched)", "acme", "globex", "<svg"]:
+    for wanted in ["/orders/{id}", "/orders", "/fail", "(unmatched)", "acme", "globex", "quantity", "<svg"]:
         if wanted not in dom:
             fail(f"the rendered dashboard lacks {wanted!r}")
     console = [line for line in result.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
@@ -226,6 +251,7 @@ def main():
         send_traffic(base)
         served += sum(t[3] for t in TRAFFIC)
         check_exposition(base)
+        check_api(base)
         check_prometheus(base)
         served += check_dashboard(base, os.environ.get("APIMETRICS_SCREENSHOT"))
     finally:

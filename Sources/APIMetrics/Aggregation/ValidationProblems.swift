@@ -24,8 +24,11 @@ enum ValidationProblems {
         status == 400 || status == 422
     }
 
-    /// The problems a processed call's response body lists.
+    /// The problems the server reported for a processed call, or else
+    /// those its response body lists: never both, which would count the
+    /// same problems twice.
     static func of(_ record: ExchangeRecord) -> [ValidationProblem] {
+        if !record.validationProblems.isEmpty { return record.validationProblems }
         guard let status = record.response?.status, isValidationStatus(status) else { return [] }
         return parse(record.responseBody.bytes)
     }
@@ -119,7 +122,7 @@ enum ValidationProblems {
         }
     }
 
-    private static func make(field: String, type: String, message: String) -> ValidationProblem {
+    static func make(field: String, type: String, message: String) -> ValidationProblem {
         ValidationProblem(field: cut(field), type: cut(type), message: cut(message))
     }
 

@@ -51,6 +51,8 @@ extension ActiveExchange {
         var consumer: Consumer?
         var errors: [RecordedError] = []
         var droppedErrors = 0
+        var validationProblems: [ValidationProblem] = []
+        var droppedValidationProblems = 0
         var metadata: [String: String] = [:]
         var traceID: String?
         var parentID: EventID?

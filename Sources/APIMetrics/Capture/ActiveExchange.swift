@@ -205,6 +205,31 @@ public final class ActiveExchange: Sendable {
         }
     }
 
+    /// Reports that the request failed validation on one field, for the
+    /// metrics' validation errors (grouped per route, field and type).
+    ///
+    /// A call that reports any is not also read for them: its response
+    /// body, a 400 or 422 listing problems, would count them twice. At most
+    /// 20 are kept a call, the rest counted under one `(omitted)` field;
+    /// each text is cut to 200 bytes.
+    ///
+    /// - Parameters:
+    ///   - field: Where the problem is, as the body locates it: `email`,
+    ///     `items[0].sku`.
+    ///   - type: The kind of problem: `missing`, `too_long`, `format`.
+    ///   - message: What a person reads, as an example of the group.
+    public func reportValidationError(field: String, type: String, message: String = "") {
+        let problem = ValidationProblems.make(field: field, type: type, message: message)
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            if state.rare.validationProblems.count < ValidationProblems.maxProblems {
+                state.rare.validationProblems.append(problem)
+            } else {
+                state.rare.droppedValidationProblems += 1
+            }
+        }
+    }
+
     /// Finishes the exchange now and hands it to the queue. The event
     /// itself is built later, in the sender: the request path only marks
     /// the end and queues this object.
@@ -292,7 +317,13 @@ public final class ActiveExchange: Sendable {
         if rare.droppedErrors > 0 {
             errors.append(RecordedError(type: "ErrorsOmitted", message: "\(rare.droppedErrors) more errors were reported"))
         }
-        return ExchangeRecord(
+        var validationProblems = rare.validationProblems
+        if rare.droppedValidationProblems > 0 {
+            validationProblems.append(ValidationProblem(
+                field: "(omitted)", type: "omitted",
+                message: "\(rare.droppedValidationProblems) more validation errors were reported"))
+        }
+        var record = ExchangeRecord(
             id: id,
             direction: direction,
             startTimeNanoseconds: startWall,
@@ -308,6 +339,8 @@ public final class ActiveExchange: Sendable {
             metadata: rare.metadata,
             weight: state.weight
         )
+        record.validationProblems = validationProblems
+        return record
     }
 
     private static func take<Value>(_ value: inout Value, _ empty: Value) -> Value {

@@ -32,6 +32,10 @@ public struct ExchangeRecord: Sendable {
     public var weight: Double = 1
     /// The session the call belongs to, from the session-token closure.
     public var sessionToken: String?
+    /// Validation errors the server reported itself
+    /// (``ActiveExchange/reportValidationError(field:type:message:)``),
+    /// for the metrics; they are not part of the event.
+    var validationProblems: [ValidationProblem] = []
 
     /// Creates a record. Adapters normally let ``ActiveExchange`` build it.
     public init(
