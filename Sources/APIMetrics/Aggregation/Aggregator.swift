@@ -85,23 +85,19 @@ final class Aggregator: CallObserver, Sendable {
         }
     }
 
-    /// A series found before: its key and slots, kept where the key's cheap
-    /// hash points.
-    private struct CacheEntry {
-        var key: SeriesKey
-        var slots: SeriesSlots
-    }
-
     private struct State {
         var slots: [SeriesKey: SeriesSlots] = [:]
-        /// Series found recently, so that most calls compare a key (the
-        /// same strings, compared by their bits) instead of hashing one.
-        /// Fixed memory, read in place: no copy of an entry per call.
-        let recent: UnsafeMutablePointer<CacheEntry?> = {
-            let entries = UnsafeMutablePointer<CacheEntry?>.allocate(capacity: Aggregator.cacheSize)
-            entries.initialize(repeating: nil, count: Aggregator.cacheSize)
-            return entries
+        /// Series found recently, kept where their key's cheap hash points,
+        /// so that most calls compare a key (the same strings, compared by
+        /// their bits) instead of hashing one. Fixed memory, read in place:
+        /// a hit copies no key and retains nothing. The slots are unowned:
+        /// `slots` keeps every series for the aggregator's life.
+        let recentKeys: UnsafeMutablePointer<SeriesKey> = {
+            let keys = UnsafeMutablePointer<SeriesKey>.allocate(capacity: Aggregator.cacheSize)
+            keys.initialize(repeating: SeriesKey(method: "", route: "", status: -1), count: Aggregator.cacheSize)
+            return keys
         }()
+        let recentSlots: UnsafeMutablePointer<Unmanaged<SeriesSlots>> = .allocate(capacity: Aggregator.cacheSize)
         var windowStart: Int64
         var windowFolded = 0
         var templates: [String: String] = [:]
@@ -128,41 +124,48 @@ final class Aggregator: CallObserver, Sendable {
 
     deinit {
         state.withLock { state in
-            state.recent.deinitialize(count: Self.cacheSize)
-            state.recent.deallocate()
+            state.recentKeys.deinitialize(count: Self.cacheSize)
+            state.recentKeys.deallocate()
+            state.recentSlots.deallocate()
         }
     }
 
     // MARK: - The request path
 
     func observe(_ call: borrowing CallSummary, outcome: AdmissionOutcome) {
-        let status = call.status, duration = call.durationNanoseconds
-        let requestBytes = call.requestBodyBytes, responseBytes = call.responseBodyBytes
         let state = self.state.lock()
         defer { self.state.unlock() }
-        let isNamed = call.route != nil
-        let route = call.route ?? routeOfUnnamed(call, &state.pointee)
-        let key = SeriesKey(method: call.method, route: route, status: status)
-        // A cheap hash of the key's lengths and status: a hit costs a
-        // comparison, a miss the dictionary lookup it saves.
-        let index = (route.utf8.count &* 31 &+ call.method.utf8.count &* 7 &+ status) & (Self.cacheSize - 1)
-        let slots: SeriesSlots
-        if let cached = Self.cachedSlots(state.pointee.recent + index, key) {
-            slots = cached
-        } else if let found = state.pointee.slots[key] {
-            state.pointee.recent[index] = CacheEntry(key: key, slots: found)
-            slots = found
+        let slots: Unmanaged<SeriesSlots>
+        if let route = call.route {
+            slots = lookUp(method: call.method, route: route, status: call.status, isNamedRoute: true, &state.pointee)
         } else {
-            slots = makeSlots(key, isNamedRoute: isNamed, &state.pointee)
+            let route = routeOfUnnamed(call, &state.pointee)
+            slots = lookUp(method: call.method, route: route, status: call.status, isNamedRoute: false, &state.pointee)
         }
-        slots.add(status: status, durationNanoseconds: duration, requestBodyBytes: requestBytes, responseBodyBytes: responseBytes)
+        slots._withUnsafeGuaranteedRef {
+            $0.add(
+                status: call.status, durationNanoseconds: call.durationNanoseconds,
+                requestBodyBytes: call.requestBodyBytes, responseBodyBytes: call.responseBodyBytes)
+        }
     }
 
+    /// The slots of a series: from the recent cache when its key is where
+    /// the key's cheap hash (lengths and status) points, else from the
+    /// dictionary (and then cached), else new.
     @inline(__always)
-    private static func cachedSlots(_ entry: UnsafeMutablePointer<CacheEntry?>, _ key: borrowing SeriesKey) -> SeriesSlots? {
-        guard let cached = entry.pointee, cached.key.status == key.status,
-              cached.key.route == key.route, cached.key.method == key.method else { return nil }
-        return cached.slots
+    private func lookUp(
+        method: borrowing String, route: borrowing String, status: Int, isNamedRoute: Bool, _ state: inout State
+    ) -> Unmanaged<SeriesSlots> {
+        let index = (route.utf8.count &* 31 &+ method.utf8.count &* 7 &+ status) & (Self.cacheSize - 1)
+        let cached = state.recentKeys + index
+        if cached.pointee.status == status && cached.pointee.route == route && cached.pointee.method == method {
+            return state.recentSlots[index]
+        }
+        let key = SeriesKey(method: copy method, route: copy route, status: status)
+        let slots = state.slots[key] ?? makeSlots(key, isNamedRoute: isNamedRoute, &state)
+        cached.pointee = key
+        state.recentSlots[index] = Unmanaged.passUnretained(slots)
+        return state.recentSlots[index]
     }
 
     /// The series of a call the server named no route for: a path
