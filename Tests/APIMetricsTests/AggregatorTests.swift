@@ -81,6 +81,29 @@ struct AggregatorTests {
         #expect(totals.series.count == 3)
     }
 
+    @Test func pathsSeenAgainKeepTheirTemplateWhateverTheyCollideWith() throws {
+        // Far more distinct paths than the recent-paths cache has places,
+        // each seen three times in a shuffled order: every one lands on
+        // its own template, whichever path held its place before.
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(CollectingExporter())]))
+        var targets: [(target: String, template: String)] = []
+        for n in 0..<700 {
+            targets.append(("/users/\(n)", "/users/{id}"))
+            targets.append(("/users/\(n)/orders", "/users/{id}/orders"))
+            targets.append(("/static/file\(n % 7).css", "/static/file\(n % 7).css"))
+        }
+        var generator = SeededGenerator(seed: 7)
+        for target in (targets + targets + targets).shuffled(using: &generator) {
+            recordExchange(metrics.recorder, target: target.target)
+        }
+        let totals = metrics.aggregator.totals()
+        let expected = Dictionary(targets.map { ($0.template, 3) }, uniquingKeysWith: +)
+        #expect(totals.series.count == expected.count)
+        for (template, count) in expected {
+            #expect(series(totals, "GET", template, 200)?.requests == count, "\(template)")
+        }
+    }
+
     @Test func pastTheSeriesLimitNewSeriesFoldIntoOtherAndAreCounted() throws {
         var config = testConfiguration([.custom(CollectingExporter())])
         config.metrics.maxSeries = 10

@@ -101,6 +101,14 @@ final class Aggregator: CallObserver, Sendable {
         var windowStart: Int64
         var windowFolded = 0
         var templates: [String: String] = [:]
+        /// Paths normalised recently, where a cheap hash of their bytes
+        /// points: most route-less calls compare a path instead of hashing
+        /// it for `templates`.
+        let recentPaths: UnsafeMutablePointer<(path: String, template: String)> = {
+            let paths = UnsafeMutablePointer<(path: String, template: String)>.allocate(capacity: Aggregator.pathCacheSize)
+            paths.initialize(repeating: ("", ""), count: Aggregator.pathCacheSize)
+            return paths
+        }()
         var window = Attributed()
         // Since start.
         var totals: [SeriesKey: SeriesMetrics] = [:]
@@ -111,6 +119,7 @@ final class Aggregator: CallObserver, Sendable {
     }
 
     static let cacheSize = 64
+    static let pathCacheSize = 256
 
     let options: Options
     let startedAtNanoseconds: Int64
@@ -127,6 +136,8 @@ final class Aggregator: CallObserver, Sendable {
             state.recentKeys.deinitialize(count: Self.cacheSize)
             state.recentKeys.deallocate()
             state.recentSlots.deallocate()
+            state.recentPaths.deinitialize(count: Self.pathCacheSize)
+            state.recentPaths.deallocate()
         }
     }
 
@@ -173,11 +184,30 @@ final class Aggregator: CallObserver, Sendable {
     private func routeOfUnnamed(_ call: borrowing CallSummary, _ state: inout State) -> String {
         if call.status == 404 || call.status == 405 { return SeriesKey.unmatchedRoute }
         guard let target = call.target else { return SeriesKey.unknownRoute }
-        if let template = state.templates[target] { return template }
-        let template = RouteNormalizer.template(ofTarget: target)
-        if state.templates.count >= options.maxCachedPaths { state.templates.removeAll(keepingCapacity: true) }
-        state.templates[target] = template
+        let cached = state.recentPaths + Self.pathCacheIndex(target)
+        if cached.pointee.path == target { return cached.pointee.template }
+        let template: String
+        if let known = state.templates[target] {
+            template = known
+        } else {
+            template = RouteNormalizer.template(ofTarget: target)
+            if state.templates.count >= options.maxCachedPaths { state.templates.removeAll(keepingCapacity: true) }
+            state.templates[target] = template
+        }
+        cached.pointee = (target, template)
         return template
+    }
+
+    /// Where a path goes in the recent-paths cache: FNV-1a over its first
+    /// 64 bytes and its length. A collision costs a miss, nothing more.
+    @inline(__always)
+    private static func pathCacheIndex(_ path: String) -> Int {
+        let hash = path.utf8.withContiguousStorageIfAvailable { bytes in
+            var hash: UInt32 = 2_166_136_261
+            for byte in bytes.prefix(64) { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+            return hash ^ UInt32(truncatingIfNeeded: bytes.count)
+        } ?? UInt32(truncatingIfNeeded: path.utf8.count)
+        return Int(hash) & (pathCacheSize - 1)
     }
 
     /// A new series' slots; past the limit, the folded series of its method
