@@ -55,4 +55,17 @@ struct ErrorReportTests {
         await metrics.shutdown(timeout: .seconds(60))
         #expect(exporter.events.first?.record.errors.first?.message == "disk full")
     }
+
+    @Test func errorStatusMappingsChainAndTheFirstThatKnowsDecides() {
+        struct OutOfStock: Error {}
+        struct Teapot: ResponseStatusProviding { var responseStatus: Int { 418 } }
+        struct Unknown: Error {}
+        let statuses = ErrorStatusMapping { $0 is OutOfStock ? 409 : nil }
+            .then(ErrorStatusMapping { $0 is Teapot ? 503 : nil })
+            .then(.responseStatusProviding)
+        #expect(statuses.status(of: OutOfStock()) == 409)
+        #expect(statuses.status(of: Teapot()) == 503)
+        #expect(ErrorStatusMapping.responseStatusProviding.status(of: Teapot()) == 418)
+        #expect(statuses.status(of: Unknown()) == nil)
+    }
 }

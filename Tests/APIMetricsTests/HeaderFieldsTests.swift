@@ -19,6 +19,17 @@ struct HeaderFieldsTests {
         #expect(headers["missing"] == nil)
     }
 
+    @Test func aFrameworksOwnFieldsAreReadInPlaceAndInOrder() {
+        struct FrameworkField { var name: String; var value: String }
+        let framework = [FrameworkField(name: "Host", value: "api.example"), FrameworkField(name: "X-A", value: "1"),
+                         FrameworkField(name: "x-a", value: "2"), FrameworkField(name: "Empty", value: "")]
+        let headers = HeaderFields(framework, name: \.name, value: \.value)
+        #expect(headers == HeaderFields(framework.map { ($0.name, $0.value) }))
+        #expect(headers.values(for: "X-A") == ["1", "2"])
+        #expect(headers["host"] == "api.example" && headers["empty"] == "")
+        #expect(HeaderFields([FrameworkField](), name: \.name, value: \.value).isEmpty)
+    }
+
     @Test func nameComparisonMatchesLowercasingOnGeneratedNames() {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("aAzZ-_09é[`@{".unicodeScalars)

@@ -10,6 +10,18 @@ struct RecorderTests {
         return try APIMetricsService(configuration: config)
     }
 
+    @Test func anExchangeSaysWhetherItKeepsRequestBodyBytes() throws {
+        let exporter = CollectingExporter()
+        let json: HeaderFields = ["Content-Type": "application/json"]
+        let capturing = try makeMetrics(maxBodyBytes: 4, exporter: exporter).recorder
+        let exchange = capturing.begin(RequestHead(method: "POST", target: "/", headers: json))
+        #expect(exchange.isCapturingRequestBody)
+        exchange.recordRequestBody(Array("12345".utf8))
+        #expect(!exchange.isCapturingRequestBody)  // truncated: nothing more is kept
+        #expect(!capturing.begin(RequestHead(method: "POST", target: "/", headers: ["Content-Type": "image/png"])).isCapturingRequestBody)
+        #expect(!(try makeMetrics(bodies: false, exporter: exporter).recorder.begin(RequestHead(method: "POST", target: "/", headers: json))).isCapturingRequestBody)
+    }
+
     @Test func recordsEveryPartOfAnExchange() async throws {
         let exporter = CollectingExporter()
         let metrics = try makeMetrics(exporter: exporter)

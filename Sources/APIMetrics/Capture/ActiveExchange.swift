@@ -92,6 +92,14 @@ public final class ActiveExchange: Sendable {
         if done == nil { recordRequestBody(Array(chunk)) }
     }
 
+    /// Whether request body bytes handed to the exchange are kept (body
+    /// capture is on and the request's content type is one to keep). When
+    /// it is `false`, an adapter that knows the body's length need not
+    /// look at the bytes at all: ``countRequestBody(bytes:)`` is enough.
+    public var isCapturingRequestBody: Bool {
+        state.withLock { $0.requestBody.isCapturing }
+    }
+
     /// Counts request body bytes that were not handed to the recorder.
     public func countRequestBody(bytes byteCount: Int) {
         state.withLock { state in

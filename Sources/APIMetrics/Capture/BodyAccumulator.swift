@@ -10,6 +10,9 @@ struct BodyAccumulator {
         self.limit = max(0, limit)
     }
 
+    /// Whether appended bytes may still be kept.
+    var isCapturing: Bool { limit > 0 && !isTruncated }
+
     mutating func append<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
         guard limit > 0, !isTruncated else {
             count(chunk.count)

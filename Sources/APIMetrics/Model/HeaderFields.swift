@@ -78,6 +78,22 @@ public struct HeaderFields: Sendable, Hashable {
         for (name, value) in pairs { append(name: name, value: value) }
     }
 
+    /// Creates a list from a framework's own header fields, read one by one
+    /// where they lie: no intermediate array of pairs.
+    ///
+    /// ```swift
+    /// let headers = HeaderFields(request.headers, name: \.name.rawName, value: \.value)  // HTTPFields
+    /// ```
+    public init<Fields: Sequence>(
+        _ fields: Fields, name: (Fields.Element) -> String, value: (Fields.Element) -> String
+    ) {
+        self.init()
+        let count = fields.underestimatedCount
+        spans.reserveCapacity(count)
+        storage.reserveCapacity(count &* 24)
+        for field in fields { append(name: name(field), value: value(field)) }
+    }
+
     /// The fields in capture order, as strings.
     public var fields: [Field] {
         spans.indices.map(field(at:))
