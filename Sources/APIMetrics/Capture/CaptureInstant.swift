@@ -16,6 +16,13 @@ public struct CaptureInstant: Sendable, Hashable {
 }
 
 extension CaptureInstant {
+    /// The nanoseconds since this instant, by the monotonic clock: the
+    /// duration of a call an adapter times without capturing it (a shed
+    /// call's, for ``Recorder/recordShedCall(_:)``).
+    public var elapsedNanoseconds: Int64 {
+        max(0, CaptureClock.monotonicNanoseconds() - monotonicNanoseconds)
+    }
+
     /// The monotonic clock alone, for an adapter timing a call it does not
     /// capture (a shed call's duration): nanoseconds from an arbitrary
     /// origin, never going backwards.

@@ -1,0 +1,144 @@
+public import APIMetrics
+public import Hummingbird
+import HTTPTypes
+import NIOCore
+
+/// Records every call a Hummingbird 2 router serves: add it first, so that
+/// it sees what the client receives.
+///
+/// ```swift
+/// let router = Router()
+/// router.add(middleware: APIMetricsMiddleware(metrics))
+/// ```
+///
+/// It records the route the router matched (a call no route matched goes to
+/// the metrics' one unmatched series per method), every request header,
+/// `Host` included, the client's address when the context knows it
+/// (``Hummingbird/RemoteAddressRequestContext``), the request body as the
+/// handler reads it and the response body as it is written, up to the
+/// capture limit, with the response's length and framing untouched, and
+/// the latency to the last byte written. A thrown error is recorded with the
+/// status and body the router answers with. While the handler runs,
+/// ``APIMetrics/ActiveExchange/current`` is its exchange, so that
+/// `reportError` and instrumented outgoing calls link to it.
+///
+/// While the queue is full the call is not captured at all: only its
+/// figures go to the metrics, and the event is counted as dropped.
+public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Where the calls are recorded.
+    public let recorder: Recorder
+    /// The statuses of errors thrown past the middleware.
+    public let errorStatuses: ErrorStatusMapping
+
+    /// Records into `metrics`; errors thrown past the middleware get their
+    /// status from `errorStatuses` (Hummingbird's own by default).
+    public init(_ metrics: APIMetricsService, errorStatuses: ErrorStatusMapping = .hummingbird) {
+        self.init(recorder: metrics.recorder, errorStatuses: errorStatuses)
+    }
+
+    /// Records into `recorder`.
+    public init(recorder: Recorder, errorStatuses: ErrorStatusMapping = .hummingbird) {
+        self.recorder = recorder
+        self.errorStatuses = errorStatuses
+    }
+
+    /// Records the call that `next` serves.
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard recorder.isRecording else { return try await next(request, context) }
+        let start = CaptureInstant.now()
+        if recorder.isQueueFull { return try await shed(request, context: context, start: start, next: next) }
+        let exchange = recorder.begin(Self.head(of: request, context: context), startedAt: start)
+        var request = request
+        Self.tapRequestBody(of: &request, into: exchange)
+        var response: Response
+        do {
+            response = try await ActiveExchange.$current.withValue(exchange) {
+                try await next(request, context)
+            }
+        } catch {
+            await recordFailure(error, request: request, context: context, exchange: exchange)
+            throw error
+        }
+        exchange.recordResponseHead(Self.head(of: response))
+        response.body = RecordingBodyWriter.tap(response.body, exchange: exchange)
+        return response
+    }
+
+    /// The request head as the recorder takes it: `Host` (which HTTP types
+    /// keep apart, as the authority) first, then the other fields.
+    static func head(of request: Request, context: Context) -> RequestHead {
+        var headers = HeaderFields()
+        if let authority = request.head.authority { headers.append(name: "Host", value: authority) }
+        for field in request.headers { headers.append(name: field.name.rawName, value: field.value) }
+        return RequestHead(
+            method: request.method.rawValue, target: request.head.path ?? "/", headers: headers,
+            route: context.endpointPath,
+            clientAddress: (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress)
+    }
+
+    static func head(of response: Response) -> ResponseHead {
+        ResponseHead(status: response.status.code, headers: HeaderFields(response.headers, name: \.name.rawName, value: \.value))
+    }
+
+    /// A body the exchange keeps, or one of unknown length, is read as the
+    /// handler streams it; otherwise its declared length is all there is to
+    /// count, and the body is left as it is.
+    static func tapRequestBody(of request: inout Request, into exchange: ActiveExchange) {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        let isChunked = request.headers[.transferEncoding] != nil
+        if declared == nil && !isChunked { return }
+        if let declared, !isChunked, !exchange.isCapturingRequestBody {
+            exchange.countRequestBody(bytes: declared)
+            return
+        }
+        request.body = RequestBody(asyncSequence: RecordingRequestBody(base: request.body, exchange: exchange))
+    }
+
+    /// The response the router makes of `error` (Hummingbird's own errors
+    /// carry their status, headers and body), recorded as the client gets
+    /// it; any other error is answered 500 with no body.
+    private func recordFailure(_ error: any Error, request: Request, context: Context, exchange: ActiveExchange) async {
+        guard let responseError = error as? any HTTPResponseError,
+              let response = try? responseError.response(from: request, context: context) else {
+            exchange.fail(error, status: errorStatuses.status(of: error) ?? 500)
+            return
+        }
+        exchange.recordResponseHead(Self.head(of: response))
+        if response.status.code >= 500 { exchange.reportError(error) }
+        try? await response.body.write(RecordingBodyWriter(base: DiscardingBodyWriter(), exchange: exchange))
+        exchange.finish()  // in case the body's own code threw before its end
+    }
+
+    /// A call served while the queue is full: no capture, its figures only.
+    private func shed(
+        _ request: Request, context: Context, start: CaptureInstant, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let method = request.method.rawValue
+        let requestBytes = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let status = errorStatuses.status(of: error) ?? 500
+            recorder.recordShedCall(CallSummary(
+                method: method, route: context.endpointPath, target: context.endpointPath == nil ? request.head.path : nil,
+                status: status, durationNanoseconds: start.elapsedNanoseconds, requestBodyBytes: requestBytes))
+            throw error
+        }
+        let call = CallSummary(
+            method: method, route: context.endpointPath, target: context.endpointPath == nil ? request.head.path : nil,
+            status: response.status.code, durationNanoseconds: 0, requestBodyBytes: requestBytes)
+        response.body = ShedBodyWriter.tap(response.body, call: call, start: start, recorder: recorder)
+        return response
+    }
+}
+
+extension ErrorStatusMapping {
+    /// Hummingbird's `HTTPResponseError`s give their status, then errors
+    /// that are ``APIMetrics/ResponseStatusProviding``.
+    public static let hummingbird = ErrorStatusMapping { error in
+        (error as? any HTTPResponseError)?.status.code
+    }.then(.responseStatusProviding)
+}

@@ -1,0 +1,165 @@
+import APIMetrics
+import APIMetricsFoundation
+import APIMetricsHummingbird
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// The request context of the example: Hummingbird's basic one, plus the
+/// client's address for the middleware to record.
+struct ExampleContext: RequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// JSON with its keys in order: the same bytes for the same value.
+    var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }
+}
+
+/// An order of the example's in-memory store.
+struct Order: ResponseCodable {
+    var id: Int
+    var item: String
+    var quantity: Int
+}
+
+/// A new order as the client sends it.
+struct NewOrder: Decodable {
+    var item: String
+    var quantity: Int
+}
+
+/// A failure that is no HTTP error: Hummingbird answers it 500 with no body.
+struct ExampleFailure: Error, CustomStringConvertible {
+    var description: String { "the example failed on purpose" }
+}
+
+/// The example's orders: 1 to 100 exist, new ones get the next number.
+final class OrderStore: Sendable {
+    private let next = Mutex(101)
+
+    func order(_ id: Int) -> Order? {
+        (1...100).contains(id) ? Order(id: id, item: "lamp", quantity: 1) : nil
+    }
+
+    func create(_ order: NewOrder) -> Order {
+        Order(id: next.withLock { id in defer { id += 1 }; return id }, item: order.item, quantity: order.quantity)
+    }
+}
+
+enum ExampleServer {
+    /// The routes as the metrics' startup record names them.
+    static let routeNames = [
+        "GET /orders/{id}", "POST /orders", "GET /stream", "GET /fail", "GET /proxy", "GET /health",
+    ]
+
+    /// Who is calling: `X-API-Key: key-NAME` names the consumer `NAME`.
+    static let consumers = ConsumerIdentifier.custom { request in
+        guard let key = request.headers["x-api-key"], key.hasPrefix("key-"), key.count > 4 else { return nil }
+        return Consumer(id: String(key.dropFirst(4)))
+    }
+
+    /// The example's configuration, before the `APIMETRICS_*` variables:
+    /// the view on (as in the demo), consumers by API key.
+    static func baseConfiguration() -> APIMetricsConfiguration {
+        var base = APIMetricsConfiguration.default
+        base.service = "hummingbird-example"
+        base.identifyConsumer = consumers
+        base.view.isDashboardEnabled = true
+        base.view.isPrometheusEnabled = true
+        base.metrics.routes = routeNames
+        return base
+    }
+
+    /// The router: the middleware first, then the routes and the metrics'
+    /// view. `baseURL` is where `/proxy` sends its outgoing calls; the
+    /// tests build it without the middleware too, to compare.
+    static func router(
+        metrics: APIMetricsService, instrumented: Bool = true, baseURL: @escaping @Sendable () -> String
+    ) -> Router<ExampleContext> {
+        let router = Router(context: ExampleContext.self)
+        if instrumented { router.add(middleware: APIMetricsMiddleware(metrics)) }
+        let store = OrderStore()
+        let client = InstrumentedURLSession(recorder: metrics.recorder)
+
+        router.get("/health") { _, _ in
+            #"{"status":"ok"}"#
+        }
+        router.get("/orders/{id}") { _, context -> Order in
+            guard let order = context.parameters.get("id", as: Int.self).flatMap(store.order) else {
+                throw HTTPError(.notFound, message: "order not found")
+            }
+            return order
+        }
+        router.post("/orders") { request, context -> EditedResponse<Order> in
+            let order = try await request.decode(as: NewOrder.self, context: context)
+            guard (1...1_000).contains(order.quantity) else {
+                ActiveExchange.current?.reportValidationError(field: "quantity", type: "range", message: "must be from 1 to 1000")
+                throw HTTPError(.unprocessableContent, message: "quantity must be from 1 to 1000")
+            }
+            return EditedResponse(status: .created, response: store.create(order))
+        }
+        router.get("/stream") { request, _ -> Response in
+            // A body of unknown length, written in pieces: sent chunked.
+            let count = request.uri.queryParameters.get("chunks", as: Int.self) ?? 3
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody { writer in
+                for index in 0..<max(0, min(count, 1_000)) {
+                    try await writer.write(ByteBuffer(string: "chunk \(index)\n"))
+                }
+                try await writer.finish(nil)
+            })
+        }
+        router.get("/fail") { _, _ -> String in
+            throw ExampleFailure()
+        }
+        router.get("/proxy") { request, _ -> Response in
+            // An outgoing call, linked to this one by the current exchange.
+            guard let path = request.uri.queryParameters.get("to"), path.hasPrefix("/"),
+                  let url = URL(string: baseURL() + path) else {
+                throw HTTPError(.badRequest, message: "expected ?to=/path")
+            }
+            let (data, response) = try await client.data(for: URLRequest(url: url))
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 502
+            return Response(
+                status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        if metrics.view.options.isEnabled {
+            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath] {
+                router.get(RouterPath(path)) { request, _ -> Response in
+                    try view(metrics.view, request)
+                }
+            }
+        }
+        return router
+    }
+
+    /// The metrics' view as a Hummingbird response.
+    private static func view(_ view: MetricsView, _ request: Request) throws -> Response {
+        guard let answer = view.response(
+            method: request.method.rawValue, target: request.head.path ?? "/",
+            authorization: request.headers[.authorization]) else {
+            throw HTTPError(.notFound)
+        }
+        var headers = HTTPFields()
+        for field in answer.headers.fields {
+            if let name = HTTPField.Name(field.name) { headers.append(HTTPField(name: name, value: field.value)) }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: answer.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
