@@ -91,7 +91,9 @@ enum ExampleServer {
         metrics: APIMetricsService, instrumented: Bool = true, baseURL: @escaping @Sendable () -> String
     ) -> Router<ExampleContext> {
         let router = Router(context: ExampleContext.self)
-        if instrumented { router.add(middleware: APIMetricsMiddleware(metrics)) }
+        if instrumented {
+            router.add(middleware: APIMetricsMiddleware(metrics))
+        }
         let store = OrderStore()
         let client = InstrumentedURLSession(recorder: metrics.recorder)
 
