@@ -1,0 +1,60 @@
+public import APIMetrics
+public import FlyingFox
+public import ServiceLifecycle
+import Synchronization
+
+/// APIMetrics as a service of swift-service-lifecycle: runs the sender
+/// beside the server and, on graceful shutdown (SIGTERM), stops intake,
+/// flushes within ``APIMetrics/APIMetricsConfiguration/shutdownTimeout``
+/// and returns. Put it before the server in the group: a service group
+/// shuts down in reverse order, so the server stops first.
+public struct APIMetricsLifecycleService: Service {
+    /// The library this service runs.
+    public let metrics: APIMetricsService
+
+    /// A service that runs `metrics`.
+    public init(_ metrics: APIMetricsService) {
+        self.metrics = metrics
+    }
+
+    /// Runs the sender until graceful shutdown or cancellation, then
+    /// flushes and returns.
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await metrics.run()
+        }
+    }
+}
+
+/// A FlyingFox server as a service: on graceful shutdown it stops
+/// accepting, lets the requests in flight finish (within `drainTimeout`
+/// seconds) and returns.
+public struct FlyingFoxServerService: Service {
+    /// The server this service runs.
+    public let server: HTTPServer
+    /// How long the requests in flight get to finish.
+    public let drainTimeout: Double
+
+    /// A service that runs `server`.
+    public init(_ server: HTTPServer, drainTimeout: Double = 3) {
+        self.server = server
+        self.drainTimeout = drainTimeout
+    }
+
+    /// Runs the server until graceful shutdown.
+    public func run() async throws {
+        let server = self.server, drainTimeout = self.drainTimeout
+        let stopping = Mutex(false)
+        do {
+            try await withGracefulShutdownHandler {
+                try await server.run()
+            } onGracefulShutdown: {
+                stopping.withLock { $0 = true }
+                Task { await server.stop(timeout: drainTimeout) }
+            }
+        } catch is CancellationError where stopping.withLock({ $0 }) {
+            // FlyingFox ends `run()` with a cancellation once stopped: the
+            // stop asked for, not a failure.
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import APIMetrics
+@testable import APIMetricsFlyingFox
+import FlyingFox
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@testable import FlyingFoxExample
+import Synchronization
+import Testing
+
+/// Keeps every processed record it is handed: a real exporter, in memory.
+final class CollectingExporter: EventExporter {
+    private let collected = Mutex<[ExchangeRecord]>([])
+    var records: [ExchangeRecord] { collected.withLock { $0 } }
+    func export(_ batch: ExportBatch) async throws { collected.withLock { $0 += batch.records } }
+}
+
+struct Answer: Sendable {
+    var status: Int
+    var headers: [String: String]
+    var body: Data
+}
+
+/// The example's server on a real socket, recording into `exporter` (or
+/// not instrumented at all), and a client for it.
+func withExample(
+    _ exporter: CollectingExporter, maxBodyBytes: Int = 64 * 1024, instrumented: Bool = true,
+    _ body: @Sendable (_ send: @Sendable (String, String, [String: String], Data?) async throws -> Answer, APIMetricsService) async throws -> Void
+) async throws {
+    var config = ExampleServer.baseConfiguration()
+    config.exporters = [.custom(exporter)]
+    config.batching.flushInterval = .milliseconds(20)
+    config.capture = .init(isBodyCaptureEnabled: true, maxBodyBytes: maxBodyBytes)
+    config.senderPriority = .normal
+    let metrics = try APIMetricsService(configuration: config)
+    let baseURL = Mutex("")
+    let routes = ExampleServer.routes(metrics: metrics, baseURL: { baseURL.withLock { $0 } })
+    let handler: any HTTPHandler = instrumented ? APIMetricsHandler(metrics, routes: routes) : routes
+    let server = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: 0), logger: .disabled, handler: handler)
+    let serving = Task { try await server.run() }
+    let sender = Task { try await metrics.run() }
+    try await server.waitUntilListening()
+    guard case let .ip4(_, port)? = await server.listeningAddress else { throw URLError(.cannotConnectToHost) }
+    let root = "http://127.0.0.1:\(port)"
+    baseURL.withLock { $0 = root }
+    let send: @Sendable (String, String, [String: String], Data?) async throws -> Answer = { method, path, headers, body in
+        var request = URLRequest(url: URL(string: root + path)!)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http?.allHeaderFields ?? [:] { fields["\(name)".lowercased()] = "\(value)" }
+        return Answer(status: http?.statusCode ?? 0, headers: fields, body: data)
+    }
+    try await body(send, metrics)
+    await server.stop(timeout: 1)
+    serving.cancel()
+    await metrics.shutdown(timeout: .seconds(30))
+    try await sender.value
+}
+
+@Suite("FlyingFox handler")
+struct HandlerTests {
+    @Test func routesAsTemplatesHeadersAndTheClient() async throws {
+        let exporter = CollectingExporter()
+        try await withExample(exporter) { send, _ in
+            let answer = try await send("GET", "/orders/7?expand=1", ["X-Trace-Me": "yes", "X-API-Key": "key-acme"], nil)
+            #expect(answer.status == 200)
+            #expect(try await send("GET", "/no/such/path", [:], nil).status == 404)
+        }
+        let records = exporter.records
+        let record = try #require(records.first { $0.request.target == "/orders/7?expand=1" })
+        #expect(record.request.route == "/orders/{id}")
+        #expect(record.request.headers["x-trace-me"] == "yes" && record.request.headers["host"] != nil)
+        #expect(record.request.clientAddress == "127.0.0.1")
+        #expect(record.consumer?.id == "acme")
+        #expect(String(decoding: record.responseBody.bytes, as: UTF8.self) == #"{"id":7,"item":"lamp","quantity":1}"#)
+        let unmatched = try #require(records.first { $0.request.target == "/no/such/path" })
+        #expect(unmatched.request.route == nil && unmatched.response?.status == 404)
+    }
+
+    @Test func bodiesAreTheSameWithAndWithoutAndCaptureIsCapped() async throws {
+        let item = String(repeating: "x", count: 5_000)
+        let body = Data(#"{"item":"\#(item)","quantity":2}"#.utf8)
+        let seen = Mutex<[Bool: [String]]>([:])
+        for instrumented in [true, false] {
+            let exporter = CollectingExporter()
+            try await withExample(exporter, maxBodyBytes: 64, instrumented: instrumented) { send, _ in
+                let posted = try await send("POST", "/orders", ["Content-Type": "application/json"], body)
+                let got = try await send("GET", "/orders/3", [:], nil)
+                seen.withLock {
+                    $0[instrumented] = [
+                        "\(posted.status) \(posted.headers["content-length"] ?? "-") \(posted.body.count) \(String(decoding: posted.body, as: UTF8.self).contains(item))",
+                        "\(got.status) \(got.headers["content-length"] ?? "-") \(String(decoding: got.body, as: UTF8.self))",
+                    ]
+                }
+            }
+            if instrumented {
+                let posted = try #require(exporter.records.first { $0.request.method == "POST" })
+                #expect(posted.requestBody.size == body.count && posted.requestBody.bytes.count == 64 && posted.requestBody.isTruncated)
+                #expect(posted.responseBody.size > 5_000 && posted.responseBody.bytes.count == 64)
+                #expect(posted.response?.status == 201 && posted.request.route == "/orders")
+            }
+        }
+        #expect(seen.withLock { $0[true] } == seen.withLock { $0[false] })
+        #expect(seen.withLock { $0[true]?.first?.hasSuffix("true") } == true)
+    }
+
+    @Test func errorsValidationAndOutgoingLinks() async throws {
+        let exporter = CollectingExporter()
+        try await withExample(exporter) { send, _ in
+            #expect(try await send("GET", "/fail", [:], nil).status == 500)
+            #expect(try await send("POST", "/orders", ["Content-Type": "application/json"], Data(#"{"quantity":0}"#.utf8)).status == 422)
+            #expect(try await send("GET", "/proxy?to=/orders/5", [:], nil).status == 200)
+            for _ in 0..<500 where exporter.records.count < 5 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let records = exporter.records
+        let failed = try #require(records.first { $0.request.target == "/fail" })
+        #expect(failed.response?.status == 500 && failed.errors.first?.type == "ExampleFailure" && failed.request.route == "/fail")
+        let proxy = try #require(records.first { $0.request.route == "/proxy" })
+        let outgoing = try #require(records.first { $0.direction == .outgoing })
+        #expect(outgoing.parentID == proxy.id && outgoing.traceID == proxy.traceID)
+        #expect(records.contains { $0.response?.status == 422 && $0.request.route == "/orders" })
+    }
+
+    @Test func whileTheQueueIsFullCallsAreShedButEveryOneCounts() async throws {
+        var config = ExampleServer.baseConfiguration()
+        config.exporters = [.custom(CollectingExporter())]
+        config.queue = .init(maxEvents: 3, maxBytes: 1 << 20)
+        let metrics = try APIMetricsService(configuration: config)
+        let handler = APIMetricsHandler(metrics, routes: ExampleServer.routes(metrics: metrics, baseURL: { "" }))
+        // No sender runs: the queue fills after three calls.
+        for index in 0..<20 {
+            let request = HTTPRequest(method: .GET, version: .http11, path: index % 4 == 0 ? "/nope" : "/orders/\(index + 1)", query: [], headers: [:], body: Data())
+            _ = try? await handler.handleRequest(request)
+        }
+        let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, authorization: nil))
+        let api = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
+        #expect(api["requests"] as? Int == 20)
+        let routes = (api["endpoints"] as? [[String: Any]] ?? []).compactMap { $0["route"] as? String }
+        #expect(Set(routes) == ["/orders/{id}", "(unmatched)"])
+        #expect(metrics.statistics.dropped == 17)
+        await metrics.shutdown(timeout: .seconds(30))
+    }
+}
