@@ -40,6 +40,10 @@ public struct APIMetricsHandler: HTTPHandler {
         self.routes = named
     }
 
+    /// The event's `metadata` value, under `request_body` or
+    /// `response_body`, for a chunked body the handler left as it was.
+    static let uncapturedMarker = "chunked: not captured, size unknown"
+
     /// `/orders/:id` → `/orders/{id}`; a wildcard stays `*`.
     static func template(of route: HTTPRoute) -> String {
         "/" + route.path.map { component in
@@ -79,7 +83,11 @@ public struct APIMetricsHandler: HTTPHandler {
             status: response.statusCode.code,
             headers: HeaderFields(response.headers, name: \.key.rawValue, value: \.value)))
         guard case let .httpBody(body) = response.payload, let count = body.count, count > 0 else {
-            // No body, a WebSocket, or a chunked body left as it is.
+            // No body, a WebSocket, or a chunked body left as it is, and
+            // said so: its size is unknown, not zero.
+            if case let .httpBody(body) = response.payload, body.count == nil {
+                exchange.setMetadata(Self.uncapturedMarker, forKey: "response_body")
+            }
             exchange.finish()
             return response
         }
@@ -108,7 +116,11 @@ public struct APIMetricsHandler: HTTPHandler {
     /// A body of known length that the exchange keeps is read as the
     /// handler reads it; one it does not keep is counted by its length.
     static func tapRequestBody(of request: inout HTTPRequest, into exchange: ActiveExchange) {
-        guard let count = request.bodySequence.count, count > 0 else { return }
+        guard let count = request.bodySequence.count else {
+            exchange.setMetadata(uncapturedMarker, forKey: "request_body")
+            return
+        }
+        guard count > 0 else { return }
         guard exchange.isCapturingRequestBody else {
             exchange.countRequestBody(bytes: count)
             return

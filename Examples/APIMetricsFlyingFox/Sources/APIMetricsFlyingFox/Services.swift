@@ -52,9 +52,10 @@ public struct FlyingFoxServerService: Service {
                 stopping.withLock { $0 = true }
                 Task { await server.stop(timeout: drainTimeout) }
             }
-        } catch is CancellationError where stopping.withLock({ $0 }) {
-            // FlyingFox ends `run()` with a cancellation once stopped: the
-            // stop asked for, not a failure.
+        } catch where stopping.withLock({ $0 }) {
+            // Once stopped, FlyingFox ends `run()` with an error: a
+            // cancellation, or `SocketError.disconnected` when connections
+            // were still open. It is the stop asked for, not a failure.
         }
     }
 }

@@ -55,7 +55,11 @@ Task {
     FileHandle.standardOutput.write(Data("listening on \(root)\n".utf8))
     if metrics.view.options.isDashboardEnabled { FileHandle.standardOutput.write(Data("dashboard: \(root)\(MetricsView.dashboardPath)\n".utf8)) }
 }
-try await group.run()
+do {
+    try await group.run()
+} catch {
+    fail("\(error)")
+}
 // The service has flushed already: this only reads its totals.
 let report = await metrics.shutdown()
 FileHandle.standardError.write(Data("flyingfox-example: stopped; \(report)\n".utf8))

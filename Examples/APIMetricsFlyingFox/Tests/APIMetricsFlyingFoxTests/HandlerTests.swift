@@ -126,6 +126,31 @@ struct HandlerTests {
         #expect(records.contains { $0.response?.status == 422 && $0.request.route == "/orders" })
     }
 
+    @Test func aChunkedBodyIsLeftAsItIsAndMarked() async throws {
+        let exporter = CollectingExporter()
+        var config = ExampleServer.baseConfiguration()
+        config.exporters = [.custom(exporter)]
+        config.batching.flushInterval = .milliseconds(20)
+        let metrics = try APIMetricsService(configuration: config)
+        let sender = Task { try await metrics.run() }
+        var routes = RoutedHTTPHandler()
+        let payload = Data(repeating: UInt8(ascii: "a"), count: 100)
+        routes.appendRoute("GET /chunked") { _ in
+            // A body of unknown length: FlyingFox sends it chunked.
+            HTTPResponse(statusCode: .ok, body: HTTPBodySequence(from: RecordingBytes(
+                base: HTTPBodySequence(data: payload), count: payload.count, onChunk: { _ in }, onEnd: {})))
+        }
+        let response = try await APIMetricsHandler(metrics, routes: routes)
+            .handleRequest(HTTPRequest(method: .GET, version: .http11, path: "/chunked", query: [], headers: [:], body: Data()))
+        #expect(try await response.bodyData.count > payload.count)  // the chunk framing, unchanged
+        for _ in 0..<500 where exporter.records.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        let record = try #require(exporter.records.first)
+        #expect(record.metadata["response_body"] == APIMetricsHandler.uncapturedMarker)
+        #expect(record.responseBody.size == 0 && record.response?.status == 200)
+        await metrics.shutdown(timeout: .seconds(30))
+        try await sender.value
+    }
+
     @Test func whileTheQueueIsFullCallsAreShedButEveryOneCounts() async throws {
         var config = ExampleServer.baseConfiguration()
         config.exporters = [.custom(CollectingExporter())]

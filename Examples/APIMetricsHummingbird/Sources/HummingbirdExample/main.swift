@@ -68,7 +68,11 @@ var app = Application(
 // SIGTERM or SIGINT: the server stops taking requests, then the metrics
 // flush everything it served and the process exits 0.
 app.addServices(APIMetricsLifecycleService(metrics))
-try await app.runService()
+do {
+    try await app.runService()
+} catch {
+    fail("\(error)")
+}
 // --- end of setup ---
 // The service has flushed already: this only reads its totals.
 let report = await metrics.shutdown()
