@@ -115,21 +115,22 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private func shed(
         _ request: Request, context: Context, start: CaptureInstant, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let method = request.method.rawValue
-        let requestBytes = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+        // The figures the metrics need; status, duration and the response's
+        // size are filled in once known.
+        var call = CallSummary(
+            method: request.method.rawValue, route: context.endpointPath,
+            target: context.endpointPath == nil ? request.head.path : nil, status: 0, durationNanoseconds: 0,
+            requestBodyBytes: request.headers[.contentLength].flatMap { Int($0) } ?? 0)
         var response: Response
         do {
             response = try await next(request, context)
         } catch {
-            let status = errorStatuses.status(of: error) ?? 500
-            recorder.recordShedCall(CallSummary(
-                method: method, route: context.endpointPath, target: context.endpointPath == nil ? request.head.path : nil,
-                status: status, durationNanoseconds: start.elapsedNanoseconds, requestBodyBytes: requestBytes))
+            call.status = errorStatuses.status(of: error) ?? 500
+            call.durationNanoseconds = start.elapsedNanoseconds
+            recorder.recordShedCall(call)
             throw error
         }
-        let call = CallSummary(
-            method: method, route: context.endpointPath, target: context.endpointPath == nil ? request.head.path : nil,
-            status: response.status.code, durationNanoseconds: 0, requestBodyBytes: requestBytes)
+        call.status = response.status.code
         response.body = ShedBodyWriter.tap(response.body, call: call, start: start, recorder: recorder)
         return response
     }
