@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// APIMetrics for Vapor 4: the middleware (a library a server depends on by
+// path, or copies), the example server, and their tests.
+let package = Package(
+    name: "APIMetricsVapor",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "APIMetricsVapor", targets: ["APIMetricsVapor"]),
+        .executable(name: "vapor-example", targets: ["VaporExample"]),
+    ],
+    dependencies: [
+        .package(name: "APIMetrics", path: "../.."),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+    ],
+    targets: [
+        .target(
+            name: "APIMetricsVapor",
+            dependencies: [
+                .product(name: "APIMetrics", package: "APIMetrics"),
+                .product(name: "Vapor", package: "vapor"),
+            ]
+        ),
+        .executableTarget(
+            name: "VaporExample",
+            dependencies: [
+                "APIMetricsVapor",
+                .product(name: "APIMetricsFoundation", package: "APIMetrics"),
+                .product(name: "Vapor", package: "vapor"),
+            ]
+        ),
+        .testTarget(
+            name: "APIMetricsVaporTests",
+            dependencies: [
+                "APIMetricsVapor",
+                "VaporExample",
+                .product(name: "VaporTesting", package: "vapor"),
+            ]
+        ),
+    ]
+)

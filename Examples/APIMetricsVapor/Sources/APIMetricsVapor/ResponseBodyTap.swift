@@ -1,0 +1,143 @@
+import APIMetrics
+import NIOCore
+import Vapor
+
+/// Records a Vapor response body as the server writes it, and finishes the
+/// exchange once its last byte is handed to the connection.
+///
+/// A body held in memory is replaced by a stream of the same length that
+/// writes the same bytes, so that the exchange ends when they are written;
+/// `Content-Length` stays as it was. A streamed body made with
+/// `Response.Body(recordingFor:…)` records itself. Any other streamed body
+/// is left alone: Vapor keeps its callback internal, so there is no public
+/// way to see its bytes pass. Its event is marked (`response_body: stream:
+/// not captured`), counted by its declared length when it has one, and
+/// finished when the response leaves the middleware.
+enum ResponseBodyTap {
+    static func tap(_ response: Response, of request: Request, exchange: ActiveExchange) {
+        let body = response.body
+        // Vapor writes no body for these: nothing will call a stream.
+        if request.method == .HEAD || response.status == .noContent || response.upgrader != nil {
+            exchange.finish()
+            return
+        }
+        if let buffer = body.buffer {
+            buffer.withUnsafeReadableBytes { exchange.recordResponseBody($0) }
+            guard buffer.readableBytes > 0 else {
+                exchange.finish()
+                return
+            }
+            response.body = Response.Body(stream: { writer in
+                writer.write(.buffer(buffer), promise: nil)
+                writer.write(.end, promise: nil)
+                exchange.finish()
+            }, count: buffer.readableBytes)
+            return
+        }
+        if request.storage[RecordingStreamKey.self] == true { return }
+        if body.count >= 0 {
+            exchange.countResponseBody(bytes: body.count)
+            exchange.setMetadata("stream: not captured", forKey: "response_body")
+        } else {
+            exchange.setMetadata("stream: not captured, size unknown", forKey: "response_body")
+        }
+        exchange.finish()
+    }
+}
+
+/// Set on a request whose response body records itself.
+struct RecordingStreamKey: StorageKey {
+    typealias Value = Bool
+}
+
+extension Response.Body {
+    /// A body written from async code that ``APIMetricsMiddleware`` records
+    /// as it goes out: the bytes up to the capture limit, the size, and the
+    /// latency to the last byte. `count` is the body's length, or -1 for a
+    /// chunked body; it is otherwise `Response.Body(asyncStream:count:)`.
+    ///
+    /// ```swift
+    /// Response(body: .init(recordingFor: request) { writer in
+    ///     try await writer.writeBuffer(ByteBuffer(string: "chunk\n"))
+    ///     try await writer.write(.end)
+    /// })
+    /// ```
+    public init(
+        recordingFor request: Request, count: Int = -1,
+        asyncStream: @escaping @Sendable (any AsyncBodyStreamWriter) async throws -> Void
+    ) {
+        guard let exchange = request.apiMetrics else {
+            self.init(asyncStream: asyncStream, count: count)
+            return
+        }
+        request.storage[RecordingStreamKey.self] = true
+        self.init(asyncStream: { writer in
+            try await asyncStream(RecordingAsyncStreamWriter(base: writer, exchange: exchange))
+        }, count: count)
+    }
+
+    /// A body written by a callback on the event loop that
+    /// ``APIMetricsMiddleware`` records as it goes out; it is otherwise
+    /// `Response.Body(stream:count:)`.
+    public init(
+        recordingFor request: Request, count: Int = -1,
+        stream: @escaping @Sendable (any BodyStreamWriter) -> Void
+    ) {
+        guard let exchange = request.apiMetrics else {
+            self.init(stream: stream, count: count)
+            return
+        }
+        request.storage[RecordingStreamKey.self] = true
+        self.init(stream: { writer in
+            stream(RecordingStreamWriter(base: writer, exchange: exchange))
+        }, count: count)
+    }
+}
+
+/// Hands each buffer of a streamed body to the exchange on its way to the
+/// connection; the end finishes the exchange, an error fails it.
+struct RecordingStreamWriter: BodyStreamWriter {
+    let base: any BodyStreamWriter
+    let exchange: ActiveExchange
+
+    var eventLoop: any EventLoop { base.eventLoop }
+
+    func write(_ result: BodyStreamResult, promise: EventLoopPromise<Void>?) {
+        switch result {
+        case .buffer(let buffer):
+            buffer.withUnsafeReadableBytes { exchange.recordResponseBody($0) }
+            base.write(result, promise: promise)
+        case .end:
+            base.write(result, promise: promise)
+            exchange.finish()
+        case .error(let error):
+            base.write(result, promise: promise)
+            exchange.fail(error)
+        }
+    }
+}
+
+/// ``RecordingStreamWriter`` for a body written from async code.
+struct RecordingAsyncStreamWriter: AsyncBodyStreamWriter {
+    let base: any AsyncBodyStreamWriter
+    let exchange: ActiveExchange
+
+    func write(_ result: BodyStreamResult) async throws {
+        switch result {
+        case .buffer(let buffer):
+            buffer.withUnsafeReadableBytes { exchange.recordResponseBody($0) }
+            try await base.write(result)
+        case .end:
+            do {
+                try await base.write(result)
+            } catch {
+                exchange.fail(error)
+                throw error
+            }
+            exchange.finish()
+        case .error(let error):
+            exchange.fail(error)
+            try await base.write(result)
+        }
+    }
+}

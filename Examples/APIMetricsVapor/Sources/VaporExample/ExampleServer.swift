@@ -1,0 +1,154 @@
+import APIMetrics
+import APIMetricsFoundation
+import APIMetricsVapor
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+import Vapor
+
+/// An order of the example's in-memory store.
+struct Order: Codable, Sendable {
+    var id: Int
+    var item: String
+    var quantity: Int
+}
+
+/// A new order as the client sends it.
+struct NewOrder: Decodable {
+    var item: String
+    var quantity: Int
+}
+
+/// A failure that is no HTTP error: Vapor answers it 500.
+struct ExampleFailure: Error, CustomStringConvertible {
+    var description: String { "the example failed on purpose" }
+}
+
+/// The example's orders: 1 to 100 exist, new ones get the next number.
+final class OrderStore: Sendable {
+    private let next = Mutex(101)
+
+    func order(_ id: Int) -> Order? {
+        (1...100).contains(id) ? Order(id: id, item: "lamp", quantity: 1) : nil
+    }
+
+    func create(_ order: NewOrder) -> Order {
+        Order(id: next.withLock { id in defer { id += 1 }; return id }, item: order.item, quantity: order.quantity)
+    }
+}
+
+enum ExampleServer {
+    /// The routes as the metrics' startup record names them.
+    static let routeNames = [
+        "GET /orders/{id}", "POST /orders", "GET /stream", "GET /fail", "GET /proxy", "GET /health",
+    ]
+
+    /// Who is calling: `X-API-Key: key-NAME` names the consumer `NAME`.
+    static let consumers = ConsumerIdentifier.custom { request in
+        guard let key = request.headers["x-api-key"], key.hasPrefix("key-"), key.count > 4 else { return nil }
+        return Consumer(id: String(key.dropFirst(4)))
+    }
+
+    /// The example's configuration, before the `APIMETRICS_*` variables:
+    /// the view on (as in the demo), consumers by API key.
+    static func baseConfiguration() -> APIMetricsConfiguration {
+        var base = APIMetricsConfiguration.default
+        base.service = "vapor-example"
+        base.identifyConsumer = consumers
+        base.view.isDashboardEnabled = true
+        base.view.isPrometheusEnabled = true
+        base.metrics.routes = routeNames
+        return base
+    }
+
+    /// Installs the middleware (first, outside Vapor's error middleware;
+    /// its error reporter last),
+    /// the routes and the metrics' view. `baseURL` is where `/proxy` sends
+    /// its outgoing calls; the tests configure an application without the
+    /// middleware too, to compare.
+    static func configure(
+        _ app: Application, metrics: APIMetricsService, instrumented: Bool = true,
+        baseURL: @escaping @Sendable () -> String
+    ) {
+        if instrumented {
+            app.middleware.useAPIMetrics(metrics)
+        }
+        let store = OrderStore()
+        let client = InstrumentedURLSession(recorder: metrics.recorder)
+
+        app.get("health") { _ in
+            #"{"status":"ok"}"#
+        }
+        app.get("orders", ":id") { request async throws -> Response in
+            guard let order = request.parameters.get("id", as: Int.self).flatMap(store.order) else {
+                throw Abort(.notFound, reason: "order not found")
+            }
+            return try json(order)
+        }
+        app.post("orders") { request async throws -> Response in
+            let order = try request.content.decode(NewOrder.self)
+            guard (1...1_000).contains(order.quantity) else {
+                request.apiMetrics?.reportValidationError(field: "quantity", type: "range", message: "must be from 1 to 1000")
+                throw Abort(.unprocessableEntity, reason: "quantity must be from 1 to 1000")
+            }
+            return try json(store.create(order), status: .created)
+        }
+        app.get("stream") { request async -> Response in
+            // A body of unknown length, written in pieces: sent chunked, and
+            // recorded as it goes out.
+            let count = max(0, min(request.query[Int.self, at: "chunks"] ?? 3, 1_000))
+            return Response(status: .ok, headers: ["Content-Type": "text/plain"], body: .init(recordingFor: request) { writer in
+                for index in 0..<count {
+                    try await writer.writeBuffer(ByteBuffer(string: "chunk \(index)\n"))
+                }
+                try await writer.write(.end)
+            })
+        }
+        app.get("fail") { _ async throws -> String in
+            throw ExampleFailure()
+        }
+        app.get("proxy") { request async throws -> Response in
+            // An outgoing call, linked to this one by the current exchange.
+            guard let path = request.query[String.self, at: "to"], path.hasPrefix("/"),
+                  let url = URL(string: baseURL() + path) else {
+                throw Abort(.badRequest, reason: "expected ?to=/path")
+            }
+            let (data, response) = try await client.data(for: URLRequest(url: url))
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 502
+            return Response(
+                status: HTTPResponseStatus(statusCode: status), headers: ["Content-Type": "application/json"],
+                body: .init(data: data))
+        }
+        if metrics.view.options.isEnabled {
+            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath] {
+                app.get(path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }) { request in
+                    try view(metrics.view, request)
+                }
+            }
+        }
+    }
+
+    /// `value` as JSON with its keys in order: the same bytes for the same
+    /// value.
+    static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Response(
+            status: status, headers: ["Content-Type": "application/json; charset=utf-8"],
+            body: .init(data: try encoder.encode(value)))
+    }
+
+    /// The metrics' view as a Vapor response.
+    private static func view(_ view: MetricsView, _ request: Request) throws -> Response {
+        guard let answer = view.response(
+            method: request.method.rawValue, target: request.url.string,
+            authorization: request.headers.first(name: .authorization)) else {
+            throw Abort(.notFound)
+        }
+        var headers = HTTPHeaders()
+        for field in answer.headers.fields { headers.add(name: field.name, value: field.value) }
+        return Response(status: HTTPResponseStatus(statusCode: answer.status), headers: headers, body: .init(buffer: ByteBuffer(bytes: answer.body)))
+    }
+}
