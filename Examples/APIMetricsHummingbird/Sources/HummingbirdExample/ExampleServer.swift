@@ -60,6 +60,32 @@ final class OrderStore: Sendable {
     }
 }
 
+/// What records the example's calls: APIMetrics, or for the load test's
+/// comparison nothing, a middleware that only passes the response body
+/// through, or Hummingbird's own `MetricsMiddleware`.
+enum Variant: String, CaseIterable, Sendable {
+    case apimetrics, bare, noop, prometheus
+}
+
+/// A middleware that wraps every response body in a writer that passes it
+/// on: the least any middleware that sees the body costs.
+struct PassThroughMiddleware<Context: RequestContext>: RouterMiddleware {
+    struct Writer: ResponseBodyWriter {
+        var base: any ResponseBodyWriter
+        mutating func write(_ buffer: ByteBuffer) async throws { try await base.write(buffer) }
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws { try await base.finish(trailingHeaders) }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            try await body.write(Writer(base: writer))
+        }
+        return response
+    }
+}
+
 enum ExampleServer {
     /// The routes as the metrics' startup record names them.
     static let routeNames = [
@@ -86,13 +112,22 @@ enum ExampleServer {
 
     /// The router: the middleware first, then the routes and the metrics'
     /// view. `baseURL` is where `/proxy` sends its outgoing calls; the
-    /// tests build it without the middleware too, to compare.
+    /// tests build it without the middleware too, to compare, and the load
+    /// test with each of the variants.
     static func router(
-        metrics: APIMetricsService, instrumented: Bool = true, baseURL: @escaping @Sendable () -> String
+        metrics: APIMetricsService, variant: Variant = .apimetrics, baseURL: @escaping @Sendable () -> String
     ) -> Router<ExampleContext> {
         let router = Router(context: ExampleContext.self)
-        if instrumented {
+        switch variant {
+        case .apimetrics:
             router.add(middleware: APIMetricsMiddleware(metrics))
+        case .bare:
+            break
+        case .noop:
+            router.add(middleware: PassThroughMiddleware())
+        case .prometheus:
+            // swift-metrics is bootstrapped to swift-prometheus by main.
+            router.add(middleware: MetricsMiddleware())
         }
         let store = OrderStore()
         let client = InstrumentedURLSession(recorder: metrics.recorder)

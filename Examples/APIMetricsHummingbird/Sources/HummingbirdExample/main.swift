@@ -2,6 +2,8 @@ import APIMetrics
 import APIMetricsHummingbird
 import Foundation
 import Hummingbird
+import Metrics
+import Prometheus
 import Synchronization
 
 // hummingbird-example: the demo's API on Hummingbird 2, recorded by
@@ -12,9 +14,9 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-/// `--host` and `--port`, or the defaults.
-func arguments() -> (host: String, port: Int) {
-    var host = "127.0.0.1", port = 8080
+/// `--host`, `--port` and `--mode`, or the defaults.
+func arguments() -> (host: String, port: Int, variant: Variant) {
+    var host = "127.0.0.1", port = 8080, variant = Variant.apimetrics
     var arguments = CommandLine.arguments.dropFirst()
     while let argument = arguments.popFirst() {
         switch argument {
@@ -26,20 +28,28 @@ func arguments() -> (host: String, port: Int) {
                 fail("--port needs a number from 0 to 65535")
             }
             port = number
+        case "--mode":
+            guard let value = arguments.popFirst(), let chosen = Variant(rawValue: value) else {
+                fail("--mode needs one of \(Variant.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            variant = chosen
         case "--help", "-h":
             print("""
-                usage: hummingbird-example [--host 127.0.0.1] [--port 8080]
+                usage: hummingbird-example [--host 127.0.0.1] [--port 8080] [--mode apimetrics]
                 Configure recording with APIMETRICS_* environment variables (see the README).
+                --mode bare, noop or prometheus serves the same routes without APIMetrics: with
+                no middleware, with one that only passes response bodies through, or with
+                Hummingbird's MetricsMiddleware and swift-prometheus (for the load test).
                 """)
             exit(0)
         default:
             fail("unknown argument \(argument); try --help")
         }
     }
-    return (host, port)
+    return (host, port, variant)
 }
 
-let (host, port) = arguments()
+let (host, port, variant) = arguments()
 /// A line on standard output, unbuffered: it reaches a pipe at once.
 @Sendable func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
@@ -53,7 +63,10 @@ do {
     fail("\(error)")
 }
 let baseURL = Mutex("")
-let router = ExampleServer.router(metrics: metrics, baseURL: { baseURL.withLock { $0 } })
+if variant == .prometheus {
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()))
+}
+let router = ExampleServer.router(metrics: metrics, variant: variant, baseURL: { baseURL.withLock { $0 } })
 var app = Application(
     router: router,
     configuration: .init(address: .hostname(host, port: port)),

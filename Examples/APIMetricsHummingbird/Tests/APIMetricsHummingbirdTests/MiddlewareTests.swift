@@ -44,7 +44,7 @@ func withExample(
 ) async throws {
     let metrics = try APIMetricsService(configuration: config)
     let baseURL = Mutex("")
-    let router = ExampleServer.router(metrics: metrics, instrumented: instrumented, baseURL: { baseURL.withLock { $0 } })
+    let router = ExampleServer.router(metrics: metrics, variant: instrumented ? .apimetrics : .bare, baseURL: { baseURL.withLock { $0 } })
     let app = Application(
         router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         onServerRunning: { channel in baseURL.withLock { $0 = "http://127.0.0.1:\(channel.localAddress?.port ?? 0)" } })
