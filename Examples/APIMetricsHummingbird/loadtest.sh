@@ -17,7 +17,7 @@
 # ratios, p50/p99, and the server's CPU time (utime + stime from /proc) per
 # request; APIMetrics' events recorded, dropped and exported.
 # Part 2, fixed rate: a quarter and a half of bare's median saturation rate
-# on GET, paced by a Lua delay per connection, for bare, prometheus and off:
+# on GET, on a fixed schedule, for bare, noop, prometheus and off (ABBA):
 # CPU per request against bare's, and APIMetrics' drops.
 #
 # usage: Examples/APIMetricsHummingbird/loadtest.sh
@@ -58,12 +58,27 @@ wrk.body = '{"item":"lamp","quantity":2}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-API-Key"] = "key-acme"
 LUA
-# A fixed rate: each connection waits 1/RATE_PER_CONNECTION s between a
-# response and its next request (the response time, a fraction of a
-# millisecond below saturation, adds to that; the rate reached is printed).
+# A fixed rate: each wrk thread sends its share on a fixed schedule
+# (clock_gettime through LuaJIT's ffi), so that a slow response does not
+# push the next request's slot back.
 { cat "$work/get.lua"; cat <<'LUA'
-local interval = 1000 / tonumber(os.getenv("RATE_PER_CONNECTION"))
-function delay() return interval end
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } loadtest_timespec;
+int clock_gettime(int clock, loadtest_timespec *ts);
+]]
+local ts = ffi.new("loadtest_timespec")
+local function now_ms()
+    ffi.C.clock_gettime(1, ts)
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+local interval = 1000 / tonumber(os.getenv("RATE_PER_THREAD"))
+local slot = nil
+function delay()
+    local now = now_ms()
+    slot = (slot or now - interval) + interval
+    return math.max(0, slot - now)
+end
 LUA
 } > "$work/paced.lua"
 
@@ -85,9 +100,11 @@ start() {
     [ -n "$port" ] || { echo "the example did not start: $(cat "$work/err")"; exit 1; }
 }
 
-# APIMetrics' pipeline figures ("" for the other variants), then stops.
+# Sets $events to APIMetrics' pipeline figures ("" for the other
+# variants), then stops the server (in this shell: it is its child).
 stop() {
-    local variant="$1" events=""
+    local variant="$1"
+    events=""
     if [ "$variant" = off ] || [ "$variant" = on ]; then
         sleep 1  # the last flush interval: what the sender keeps up with
         events="$(curl -sf "http://127.0.0.1:$port/_apimetrics/api" | jq -r '.pipeline | "recorded \(.recorded) dropped \(.dropped) exported \(.exported)"')"
@@ -95,7 +112,6 @@ stop() {
     kill -TERM "$pid"
     wait "$pid" || { echo "the example exited with $?: $(tail -3 "$work/err")"; exit 1; }
     pid=""
-    echo "$events"
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
@@ -134,8 +150,8 @@ if has saturation; then
                 p50s[$variant$endpoint]+="$p50 "; p99s[$variant$endpoint]+="$p99 "; cpus[$variant$endpoint]+="$cpu "
                 printf "  round %s  %-10s %-4s %9s req/s  p50 %6s ms  p99 %6s ms  cpu %6s us/req\n" "$round" "$variant" "$endpoint" "$rps" "$p50" "$p99" "$cpu"
             done
-            events="$(stop "$variant")"
-            [ -n "$events" ] && echo "             events: $events"
+            stop "$variant"
+            if [ -n "$events" ]; then echo "             events: $events"; fi
         done
         for variant in $variants; do for endpoint in get post; do
             ratios[$variant$endpoint]+="$(echo "${rps_of[$round$variant$endpoint]} / ${rps_of[${round}bare$endpoint]}" | bc -l) "
@@ -163,16 +179,16 @@ if has rate; then
     for share in 25 50; do
         rate="$(echo "$bare_max * $share / 100" | bc -l)"
         declare -A rate_cpu=()
-        for variant in bare prometheus off off prometheus bare; do
+        for variant in bare noop prometheus off off prometheus noop bare; do
             start "$variant"
-            read -r rps _ p99 _ cpu <<< "$(RATE_PER_CONNECTION="$(echo "$rate / $connections" | bc -l)" drive paced.lua /orders/42 "$rate_duration")"
-            events="$(stop "$variant")"
+            read -r rps _ p99 _ cpu <<< "$(RATE_PER_THREAD="$(echo "$rate / 2" | bc -l)" drive paced.lua /orders/42 "$rate_duration")"
+            stop "$variant"
             rate_cpu[$variant]+="$cpu "
             printf "  %s%%  %-10s %9s req/s  p99 %6s ms  cpu %6s us/req  %s\n" "$share" "$variant" "$rps" "$p99" "$cpu" "$events"
         done
         # shellcheck disable=SC2086
         bare_cpu="$(median ${rate_cpu[bare]})"
-        for variant in prometheus off; do
+        for variant in noop prometheus off; do
             # shellcheck disable=SC2086
             cpu="$(median ${rate_cpu[$variant]})"
             printf "  %s%%: %-10s cpu %.1f us/req, bare %.1f: %+.1f us, x%.2f\n" "$share" "$variant" "$cpu" "$bare_cpu" \

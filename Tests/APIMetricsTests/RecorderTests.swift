@@ -22,6 +22,22 @@ struct RecorderTests {
         #expect(!(try makeMetrics(bodies: false, exporter: exporter).recorder.begin(RequestHead(method: "POST", target: "/", headers: json))).isCapturingRequestBody)
     }
 
+    @Test func anExchangeSaysWhetherItKeepsResponseBodyBytes() throws {
+        let exporter = CollectingExporter()
+        let recorder = try makeMetrics(maxBodyBytes: 4, exporter: exporter).recorder
+        let json = recorder.begin(RequestHead(method: "GET", target: "/"))
+        json.recordResponseHead(ResponseHead(status: 200, headers: ["Content-Type": "application/json"]))
+        #expect(json.isCapturingResponseBody)
+        json.recordResponseBody(Array("12345".utf8))
+        #expect(!json.isCapturingResponseBody)  // truncated: nothing more is kept
+        let image = recorder.begin(RequestHead(method: "GET", target: "/"))
+        image.recordResponseHead(ResponseHead(status: 200, headers: ["Content-Type": "image/png"]))
+        #expect(!image.isCapturingResponseBody)
+        let off = try makeMetrics(bodies: false, exporter: exporter).recorder.begin(RequestHead(method: "GET", target: "/"))
+        off.recordResponseHead(ResponseHead(status: 200, headers: ["Content-Type": "application/json"]))
+        #expect(!off.isCapturingResponseBody)
+    }
+
     @Test func recordsEveryPartOfAnExchange() async throws {
         let exporter = CollectingExporter()
         let metrics = try makeMetrics(exporter: exporter)

@@ -127,6 +127,14 @@ public final class ActiveExchange: Sendable {
         return recorder.bodyContentTypes.allows(headers) ? limit : 0
     }
 
+    /// Whether response body bytes handed to the exchange are kept, as
+    /// ``recordResponseHead(_:)`` decided from the response's content type.
+    /// When it is `false`, an adapter that knows the body's length need not
+    /// look at the bytes at all: ``countResponseBody(bytes:)`` is enough.
+    public var isCapturingResponseBody: Bool {
+        state.withLock { $0.responseBody.isCapturing }
+    }
+
     /// Counts a chunk of the response body and keeps it while under the limit.
     public func recordResponseBody(_ chunk: UnsafeRawBufferPointer) {
         append(chunk, toResponse: true)

@@ -17,7 +17,10 @@ import NIOCore
 /// (``Hummingbird/RemoteAddressRequestContext``), the request body as the
 /// handler reads it and the response body as it is written, up to the
 /// capture limit, with the response's length and framing untouched, and
-/// the latency to the last byte written. A thrown error is recorded with the
+/// the latency to the last byte written. A body of known length up to
+/// 16 KiB (nearly every API response) is recorded as the handler hands it
+/// over, so that Hummingbird still writes it with its head in one piece;
+/// its latency ends there. A thrown error is recorded with the
 /// status and body the router answers with. While the handler runs,
 /// ``APIMetrics/ActiveExchange/current`` is its exchange, so that
 /// `reportError` and instrumented outgoing calls link to it.
@@ -62,9 +65,27 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         exchange.recordResponseHead(Self.head(of: response))
+        if let length = response.body.contentLength, length <= Self.inMemoryLimit {
+            // Small and of known length, as nearly every API response is:
+            // Hummingbird writes a body of one buffer with its head in one
+            // piece, and a wrapped body in three. Recorded here, the body
+            // keeps that path.
+            if exchange.isCapturingResponseBody {
+                response.body = try await GatheringBodyWriter.gather(response.body, length: length, into: exchange)
+            } else {
+                exchange.countResponseBody(bytes: length)
+            }
+            exchange.finish()
+            return response
+        }
         response.body = RecordingBodyWriter.tap(response.body, exchange: exchange)
         return response
     }
+
+    /// The longest body of known length recorded before it is written
+    /// (16 KiB); a longer one, or one of unknown length, is recorded as it
+    /// is written.
+    static var inMemoryLimit: Int { 16 * 1024 }
 
     /// The request head as the recorder takes it: `Host` (which HTTP types
     /// keep apart, as the authority) first, then the other fields.
@@ -131,6 +152,12 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         call.status = response.status.code
+        if let length = response.body.contentLength, length <= Self.inMemoryLimit {
+            call.responseBodyBytes = length
+            call.durationNanoseconds = start.elapsedNanoseconds
+            recorder.recordShedCall(call)
+            return response
+        }
         response.body = ShedBodyWriter.tap(response.body, call: call, start: start, recorder: recorder)
         return response
     }

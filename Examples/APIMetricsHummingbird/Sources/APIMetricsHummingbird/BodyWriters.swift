@@ -40,6 +40,45 @@ struct RecordingBodyWriter: ResponseBodyWriter {
     }
 }
 
+/// Takes a body of known length as the handler hands it over, so that it
+/// can be recorded and given back to Hummingbird as one buffer.
+final class GatheringBodyWriter: ResponseBodyWriter {
+    private var gathered: ByteBuffer?
+    private var trailingHeaders: HTTPFields?
+
+    /// `body`'s bytes, recorded, as a body Hummingbird writes with its head
+    /// in one piece (or, with trailing headers, as a body that writes them).
+    static func gather(_ body: ResponseBody, length: Int, into exchange: ActiveExchange) async throws -> ResponseBody {
+        let writer = GatheringBodyWriter()
+        do {
+            try await body.write(writer)
+        } catch {
+            exchange.fail(error)
+            throw error
+        }
+        let bytes = writer.gathered ?? ByteBuffer()
+        bytes.withUnsafeReadableBytes { exchange.recordResponseBody($0) }
+        guard let trailingHeaders = writer.trailingHeaders else { return ResponseBody(byteBuffer: bytes) }
+        return ResponseBody(contentLength: length) { writer in
+            try await writer.write(bytes)
+            try await writer.finish(trailingHeaders)
+        }
+    }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        if gathered == nil {
+            gathered = buffer
+        } else {
+            var buffer = buffer
+            gathered?.writeBuffer(&buffer)
+        }
+    }
+
+    func finish(_ trailingHeaders: HTTPFields?) async throws {
+        self.trailingHeaders = trailingHeaders
+    }
+}
+
 /// Counts a shed call's response body as it is written and hands its
 /// figures to the metrics once the last byte is.
 struct ShedBodyWriter: ResponseBodyWriter {

@@ -134,6 +134,47 @@ struct MiddlewareTests {
         #expect(with.first?.length != nil && with[1].chunked && with[1].body.count > 1_000)
     }
 
+    @Test func bodiesOfKnownLengthAreRecordedOnEitherSideOfTheInMemoryLimit() async throws {
+        // Written in pieces with a declared length: a small one is gathered
+        // before it is written, a long one recorded as it is written; the
+        // client gets the same bytes and length either way.
+        let small = (0..<4).map { "piece \($0);" }.joined()
+        let long = String(repeating: "0123456789abcdef", count: 1_500)  // 24,000 bytes
+        let exporter = CollectingExporter()
+        let metrics = try APIMetricsService(configuration: configuration(exporter, maxBodyBytes: 100_000))
+        for instrumented in [true, false] {
+            let router = Router()
+            if instrumented { router.add(middleware: APIMetricsMiddleware(metrics)) }
+            for (path, text) in [("/small", small), ("/long", long)] {
+                router.get(RouterPath(path)) { _, _ -> Response in
+                    let bytes = Array(text.utf8)
+                    return Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(contentLength: bytes.count) { writer in
+                        for start in stride(from: 0, to: bytes.count, by: 5_000) {
+                            try await writer.write(ByteBuffer(bytes: bytes[start..<min(start + 5_000, bytes.count)]))
+                        }
+                        try await writer.finish(nil)
+                    })
+                }
+            }
+            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            try await app.test(.live) { client in
+                for (path, text) in [("/small", small), ("/long", long)] {
+                    try await client.execute(uri: path, method: .get) { response in
+                        #expect(response.headers[.contentLength] == "\(text.utf8.count)")
+                        #expect(String(buffer: response.body) == text)
+                    }
+                }
+            }
+        }
+        let runner = Task { try await metrics.run() }
+        let records = try await exporter.waitFor(2)
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+        #expect(records.first { $0.request.target == "/small" }?.responseText == small)
+        #expect(records.first { $0.request.target == "/long" }?.responseText == long)
+        #expect(records.count == 2)
+    }
+
     @Test func theRequestBodyIsCappedWhileTheHandlerGetsAllOfIt() async throws {
         let exporter = CollectingExporter()
         let item = String(repeating: "x", count: 5_000)

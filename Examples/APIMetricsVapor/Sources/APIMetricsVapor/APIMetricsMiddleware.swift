@@ -18,7 +18,10 @@ public import Vapor
 /// to the capture limit, with the response's length and framing untouched
 /// (a streamed body when it is made with `Response.Body(recordingFor:…)`;
 /// another one is counted by its declared length and marked). Latency runs
-/// to the last byte handed to the connection. A thrown error is
+/// to the last byte handed to the connection, or, for a body of up to
+/// 16 KiB held in memory (nearly every API response, which Vapor writes
+/// with its head in one piece), to the moment the response leaves the
+/// middleware. A thrown error is
 /// recorded as the response Vapor's `ErrorMiddleware` made of it — the
 /// status and body the client got; an error that no middleware answers is
 /// recorded with the status of ``errorStatuses``.

@@ -5,7 +5,9 @@ import Vapor
 /// Records a Vapor response body as the server writes it, and finishes the
 /// exchange once its last byte is handed to the connection.
 ///
-/// A body held in memory is replaced by a stream of the same length that
+/// A body held in memory is recorded at once; up to 16 KiB it is left as it
+/// is (Vapor writes it with its head in one piece) and the exchange ends
+/// there; a longer one is replaced by a stream of the same length that
 /// writes the same bytes, so that the exchange ends when they are written;
 /// `Content-Length` stays as it was. A streamed body made with
 /// `Response.Body(recordingFor:…)` records itself. Any other streamed body
@@ -14,6 +16,11 @@ import Vapor
 /// not captured`), counted by its declared length when it has one, and
 /// finished when the response leaves the middleware.
 enum ResponseBodyTap {
+    /// The longest body held in memory whose call ends when the response
+    /// leaves the middleware (16 KiB); a longer one ends when its last
+    /// byte is written.
+    static let inMemoryLimit = 16 * 1024
+
     static func tap(_ response: Response, of request: Request, exchange: ActiveExchange) {
         let body = response.body
         // Vapor writes no body for these: nothing will call a stream.
@@ -23,7 +30,10 @@ enum ResponseBodyTap {
         }
         if let buffer = body.buffer {
             buffer.withUnsafeReadableBytes { exchange.recordResponseBody($0) }
-            guard buffer.readableBytes > 0 else {
+            // Small, as nearly every API response is: Vapor writes it with
+            // its head in one piece right after; left as it is, it keeps
+            // that path, and the call ends here.
+            guard buffer.readableBytes > inMemoryLimit else {
                 exchange.finish()
                 return
             }

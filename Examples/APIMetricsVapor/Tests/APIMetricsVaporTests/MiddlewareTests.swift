@@ -153,6 +153,10 @@ struct MiddlewareTests {
         let metrics = try APIMetricsService(configuration: configuration(exporter))
         try await withApp { app in
             app.middleware.useAPIMetrics(metrics)
+            app.get("long") { _ in
+                // Past the in-memory limit: recorded as it is written.
+                Response(status: .ok, headers: ["Content-Type": "text/plain"], body: .init(string: String(repeating: "0123456789abcdef", count: 1_500)))
+            }
             app.get("plain") { _ in
                 Response(status: .ok, body: .init(asyncStream: { writer in
                     try await writer.writeBuffer(ByteBuffer(string: "plain"))
@@ -174,6 +178,10 @@ struct MiddlewareTests {
                 #expect(response.body.string == "hello, world")
                 #expect(response.headers.first(name: .contentLength) == "12")
             }
+            try await tester.test(.GET, "/long") { response in
+                #expect(response.body.readableBytes == 24_000)
+                #expect(response.headers.first(name: .contentLength) == "24000")
+            }
             try await tester.test(.GET, "/plain") { response in
                 #expect(response.body.string == "plain")
                 #expect(response.headers.first(name: .contentLength) == "5")
@@ -181,7 +189,9 @@ struct MiddlewareTests {
             await metrics.shutdown(timeout: .seconds(30))
             try await runner.value
         }
-        let records = try await exporter.waitFor(2)
+        let records = try await exporter.waitFor(3)
+        let long = try #require(records.first { $0.request.route == "/long" })
+        #expect(long.responseBody.size == 24_000 && long.responseText.hasPrefix("0123456789abcdef"))
         let record = try #require(records.first { $0.request.route == "/callback" })
         #expect(record.responseText == "hello, world" && record.responseBody.size == 12)
         #expect(record.metadata["response_body"] == nil)
