@@ -182,8 +182,10 @@ public struct HeaderFields: Sendable, Hashable {
         spans.removeAll(keepingCapacity: keepingCapacity)
     }
 
-    /// Reserves room for `byteCount` bytes of names and values in `fieldCount` fields.
-    package mutating func reserveCapacity(byteCount: Int, fieldCount: Int) {
+    /// Reserves room for `byteCount` bytes of names and values in
+    /// `fieldCount` fields: an adapter that copies a framework's headers
+    /// one by one grows the list once instead of as it goes.
+    public mutating func reserveCapacity(byteCount: Int, fieldCount: Int) {
         storage.reserveCapacity(byteCount)
         spans.reserveCapacity(fieldCount)
     }

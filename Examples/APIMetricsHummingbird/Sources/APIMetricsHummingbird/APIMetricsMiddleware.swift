@@ -43,6 +43,22 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     public init(recorder: Recorder, errorStatuses: ErrorStatusMapping = .hummingbird) {
         self.recorder = recorder
         self.errorStatuses = errorStatuses
+        self.clientAddress = Self.clientAddressReader()
+    }
+
+    /// The client's address from a context, read without a cast to a
+    /// protocol on every call.
+    private let clientAddress: @Sendable (Context) -> String?
+
+    /// Reads the address when `Context` knows it: the conformance is
+    /// looked up once, here.
+    static func clientAddressReader() -> @Sendable (Context) -> String? {
+        guard let known = Context.self as? any RemoteAddressRequestContext.Type else { return { _ in nil } }
+        func reader<Known: RemoteAddressRequestContext>(_: Known.Type) -> @Sendable (Context) -> String? {
+            // `Known` is `Context`: the cast is from a type to itself.
+            { context in (context as? Known)?.remoteAddress?.ipAddress }
+        }
+        return reader(known)
     }
 
     /// Records the call that `next` serves.
@@ -52,7 +68,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         guard recorder.isRecording else { return try await next(request, context) }
         let start = CaptureInstant.now()
         if recorder.isQueueFull { return try await shed(request, context: context, start: start, next: next) }
-        let exchange = recorder.begin(Self.head(of: request, context: context), startedAt: start)
+        let exchange = recorder.begin(head(of: request, context: context), startedAt: start)
         var request = request
         Self.tapRequestBody(of: &request, into: exchange)
         var response: Response
@@ -89,26 +105,39 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// The request head as the recorder takes it: `Host` (which HTTP types
     /// keep apart, as the authority) first, then the other fields.
-    static func head(of request: Request, context: Context) -> RequestHead {
+    func head(of request: Request, context: Context) -> RequestHead {
         var headers = HeaderFields()
+        headers.reserveCapacity(byteCount: (request.headers.count + 1) * 32, fieldCount: request.headers.count + 1)
         if let authority = request.head.authority { headers.append(name: "Host", value: authority) }
         for field in request.headers { headers.append(name: field.name.rawName, value: field.value) }
         return RequestHead(
             method: request.method.rawValue, target: request.head.path ?? "/", headers: headers,
             route: context.endpointPath,
-            clientAddress: (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress)
+            clientAddress: clientAddress(context))
     }
 
     static func head(of response: Response) -> ResponseHead {
-        ResponseHead(status: response.status.code, headers: HeaderFields(response.headers, name: \.name.rawName, value: \.value))
+        var headers = HeaderFields()
+        headers.reserveCapacity(byteCount: response.headers.count * 32, fieldCount: response.headers.count)
+        for field in response.headers { headers.append(name: field.name.rawName, value: field.value) }
+        return ResponseHead(status: response.status.code, headers: headers)
     }
 
     /// A body the exchange keeps, or one of unknown length, is read as the
     /// handler streams it; otherwise its declared length is all there is to
     /// count, and the body is left as it is.
     static func tapRequestBody(of request: inout Request, into exchange: ActiveExchange) {
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        let isChunked = request.headers[.transferEncoding] != nil
+        // One pass over the fields: a lookup by name joins every value of
+        // that name into a new string.
+        var declared: Int?
+        var isChunked = false
+        for field in request.headers {
+            if field.name == .contentLength {
+                declared = Int(field.value)
+            } else if field.name == .transferEncoding {
+                isChunked = true
+            }
+        }
         if declared == nil && !isChunked { return }
         if let declared, !isChunked, !exchange.isCapturingRequestBody {
             exchange.countRequestBody(bytes: declared)
