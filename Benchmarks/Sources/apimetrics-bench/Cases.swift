@@ -185,6 +185,22 @@ struct Bench {
         }
     }
 
+    /// One typical exchange as an OTLP span, protobuf: the request body of
+    /// a batch of 100, per span.
+    func encodeOTLPSpan() -> CaseResult {
+        let records = (0..<100).map { index -> ExchangeRecord in
+            var record = Fixtures.record()
+            record.id = EventID(high: 0x1234_5678_9ABC_DEF0, low: UInt64(index + 1))
+            return record
+        }
+        let identity = ServiceIdentity(service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"], instanceID: "host-1")
+        return harness.measure("encode.otlp.span", opsPerSample: quick ? 100 : 5000) { count in
+            for _ in 0..<(count / 100) {
+                precondition(!BenchmarkHooks.encodeOTLPTraces(records, identity: identity).isEmpty)
+            }
+        }
+    }
+
     /// Sustained events per second through the sender into `exporter`.
     func export(_ name: String, exporter: ExporterConfiguration) async throws -> CaseResult {
         var config = APIMetricsConfiguration(service: "bench", exporters: [exporter])

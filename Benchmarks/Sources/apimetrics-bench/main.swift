@@ -1,10 +1,12 @@
 import Foundation
 
-// apimetrics-bench [--json PATH] [--quick] [--filter TEXT]
+// apimetrics-bench [--json PATH] [--quick] [--filter TEXT] [--otlp-sample PATH]
 //
 // Figures, not pass/fail: median and p99 nanoseconds per operation,
 // allocations per operation (counted by interposing malloc), operations per
-// second. `--quick` is a smoke run for CI.
+// second. `--quick` is a smoke run for CI. `--otlp-sample PATH` writes an
+// OTLP trace request of sample exchanges to PATH and exits: what
+// Tests/EndToEnd/otlp-check.sh decodes with opentelemetry-proto.
 
 var jsonPath: String?
 var quick = false
@@ -15,8 +17,12 @@ while let argument = arguments.popFirst() {
     case "--json": jsonPath = arguments.popFirst()
     case "--quick": quick = true
     case "--filter": filter = arguments.popFirst()
+    case "--otlp-sample":
+        guard let path = arguments.popFirst() else { exit(2) }
+        try Data(OTLPSample.body()).write(to: URL(fileURLWithPath: path))
+        exit(0)
     default:
-        FileHandle.standardError.write(Data("usage: apimetrics-bench [--json PATH] [--quick] [--filter TEXT]\n".utf8))
+        FileHandle.standardError.write(Data("usage: apimetrics-bench [--json PATH] [--quick] [--filter TEXT] [--otlp-sample PATH]\n".utf8))
         exit(2)
     }
 }
@@ -31,6 +37,7 @@ let cases: [(String, () async throws -> CaseResult)] = [
     ("record.contended.8", { try bench.recordContended(threads: 8) }),
     ("redact.json4k", { bench.redactJSON4k() }),
     ("encode.event", { bench.encodeEvent() }),
+    ("encode.otlp.span", { bench.encodeOTLPSpan() }),
     ("export.file", { try await bench.exportFile() }),
     ("export.http", { try await bench.exportHTTP() }),
     ("wire.parse", { try bench.wireParse() }),

@@ -104,6 +104,11 @@ struct ProtobufWriter {
         bytes.append(contentsOf: value)
     }
 
+    /// Appends bytes as they are (after a key and length written apart).
+    mutating func append(raw: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: raw)
+    }
+
     /// A packed `repeated fixed64` field.
     mutating func packedFixed64(_ field: Int, _ values: some Collection<UInt64>) {
         guard !values.isEmpty else { return }

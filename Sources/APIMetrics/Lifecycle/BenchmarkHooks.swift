@@ -20,6 +20,13 @@ package enum BenchmarkHooks {
         EventEncoder(identity: identity).encode(record)
     }
 
+    /// Encodes `records` as one OTLP `ExportTraceServiceRequest` (protobuf).
+    package static func encodeOTLPTraces(
+        _ records: [ExchangeRecord], identity: ServiceIdentity, headers: Bool = false, bodySizes: Bool = false
+    ) -> [UInt8] {
+        OTLPTraceEncoder(includesHeaders: headers, includesBodySizes: bodySizes).encode(records, identity: identity)
+    }
+
     /// Counts one call in the metrics, as the admission point does.
     package static func observe(_ call: borrowing CallSummary, in metrics: APIMetricsService) {
         metrics.aggregator.observe(call, outcome: .queued)

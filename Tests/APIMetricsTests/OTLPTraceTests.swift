@@ -1,0 +1,46 @@
+import Testing
+@testable import APIMetrics
+
+/// The parts of the OTLP trace encoding that read strings; the encoding
+/// itself is checked by opentelemetry-proto in Tests/EndToEnd/otlp-check.sh.
+@Suite("OTLP traces")
+struct OTLPTraceTests {
+    @Test(arguments: [
+        ("api.example.com:8443", "api.example.com", 8443), ("api.example.com", "api.example.com", nil),
+        ("[::1]:8080", "::1", 8080), ("[2001:db8::1]", "2001:db8::1", nil), ("::1", "::1", nil),
+        ("host:notaport", "host", nil), ("", "", nil),
+    ] as [(String, String, Int?)])
+    func hostsSplitIntoAddressAndPort(host: String, address: String, port: Int?) {
+        let (parsedAddress, parsedPort) = OTLPTraceEncoder.split(host: host)
+        #expect(parsedAddress == address && parsedPort == port)
+    }
+
+    @Test func absoluteTargetsGiveTheirSchemeAndHost() {
+        #expect(OTLPTraceEncoder.schemeAndHost(of: "HTTPS://user:pw@inventory:9000/x?y#z")! == ("https", "inventory:9000"))
+        #expect(OTLPTraceEncoder.schemeAndHost(of: "http://h")! == ("http", "h"))
+        #expect(OTLPTraceEncoder.schemeAndHost(of: "/orders?next=http://elsewhere") == nil)
+        #expect(OTLPTraceEncoder.schemeAndHost(of: "://nothing") == nil)
+    }
+
+    @Test func traceIDsThatAreNotHexOrAllZeroFallBackToTheEventID() {
+        let id = EventID(high: 0x0102_0304_0506_0708, low: 0x090A_0B0C_0D0E_0F10)
+        let own = Array(1...16).map(UInt8.init)
+        #expect(OTLPIDs.traceID("4bf92f3577b34da6a3ce929d0e0e4736", fallback: id).first == 0x4B)
+        #expect(OTLPIDs.traceID(nil, fallback: id) == own)
+        #expect(OTLPIDs.traceID("4bf92f3577b34da6a3ce929d0e0e473x", fallback: id) == own)
+        #expect(OTLPIDs.traceID(String(repeating: "0", count: 32), fallback: id) == own)
+        #expect(OTLPIDs.traceID("4bf9", fallback: id) == own)
+        #expect(OTLPTraceEncoder.spanID(EventID(high: 5, low: 0)) != 0)
+    }
+
+    @Test func serverAndClientSpansFailOnDifferentStatuses() {
+        func record(_ direction: ExchangeDirection, _ status: Int?) -> ExchangeRecord {
+            ExchangeRecord(
+                id: EventID(high: 1, low: 2), direction: direction, startTimeNanoseconds: 0, durationNanoseconds: 0,
+                request: RequestHead(method: "GET", target: "/"), response: status.map { ResponseHead(status: $0) })
+        }
+        #expect(!OTLPTraceEncoder.isError(record(.incoming, 404)) && OTLPTraceEncoder.isError(record(.incoming, 500)))
+        #expect(OTLPTraceEncoder.isError(record(.outgoing, 404)) && !OTLPTraceEncoder.isError(record(.outgoing, 302)))
+        #expect(OTLPTraceEncoder.isError(record(.incoming, nil)) && OTLPTraceEncoder.errorType(record(.incoming, nil)) == "_OTHER")
+    }
+}
