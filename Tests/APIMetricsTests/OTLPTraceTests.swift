@@ -24,12 +24,14 @@ struct OTLPTraceTests {
 
     @Test func traceIDsThatAreNotHexOrAllZeroFallBackToTheEventID() {
         let id = EventID(high: 0x0102_0304_0506_0708, low: 0x090A_0B0C_0D0E_0F10)
-        let own = Array(1...16).map(UInt8.init)
-        #expect(OTLPIDs.traceID("4bf92f3577b34da6a3ce929d0e0e4736", fallback: id).first == 0x4B)
+        let own = (id.high, id.low)
+        #expect(OTLPIDs.traceID("4bf92f3577b34da6a3ce929d0e0e4736", fallback: id) == (0x4BF9_2F35_77B3_4DA6, 0xA3CE_929D_0E0E_4736))
+        #expect(OTLPIDs.traceID("4BF92F3577B34DA6A3CE929D0E0E4736", fallback: id) == (0x4BF9_2F35_77B3_4DA6, 0xA3CE_929D_0E0E_4736))
         #expect(OTLPIDs.traceID(nil, fallback: id) == own)
         #expect(OTLPIDs.traceID("4bf92f3577b34da6a3ce929d0e0e473x", fallback: id) == own)
         #expect(OTLPIDs.traceID(String(repeating: "0", count: 32), fallback: id) == own)
         #expect(OTLPIDs.traceID("4bf9", fallback: id) == own)
+        #expect(OTLPIDs.traceID("ü" + String(repeating: "a", count: 30), fallback: id) == own)
         #expect(OTLPTraceEncoder.spanID(EventID(high: 5, low: 0)) != 0)
     }
 

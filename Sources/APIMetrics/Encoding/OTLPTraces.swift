@@ -35,10 +35,15 @@ struct OTLPTraceEncoder {
 
     private func writeSpan(_ record: ExchangeRecord, into span: inout ProtobufWriter) {
         let request = record.request
-        span.bytes(1, OTLPIDs.traceID(record.traceID, fallback: record.id))
-        span.bytes(2, OTLPIDs.bigEndian(Self.spanID(record.id)))
-        if let parent = record.parentID { span.bytes(4, OTLPIDs.bigEndian(Self.spanID(parent))) }
-        span.string(5, request.route.map { "\(request.method) \($0)" } ?? request.method)
+        let (traceHigh, traceLow) = OTLPIDs.traceID(record.traceID, fallback: record.id)
+        span.bigEndianBytes(1, traceHigh, traceLow)
+        span.bigEndianBytes(2, Self.spanID(record.id))
+        if let parent = record.parentID { span.bigEndianBytes(4, Self.spanID(parent)) }
+        if let route = request.route {
+            span.string(5, request.method, UInt8(ascii: " "), route)
+        } else {
+            span.string(5, request.method)
+        }
         span.uint64(6, record.direction == .incoming ? 2 : 3)  // SPAN_KIND_SERVER, SPAN_KIND_CLIENT
         let start = UInt64(max(0, record.startTimeNanoseconds))
         let end = start &+ UInt64(max(0, record.durationNanoseconds))
@@ -117,25 +122,54 @@ struct OTLPTraceEncoder {
 
     /// The scheme and authority of an absolute target (`http://host:port/…`,
     /// as outgoing calls are recorded), or `nil` for an origin-form one.
+    /// Bytes throughout: this runs for every span.
     static func schemeAndHost(of target: String) -> (scheme: String, host: String)? {
-        guard let separator = target.range(of: "://") else { return nil }
-        let scheme = target[..<separator.lowerBound]
-        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return nil }
-        let rest = target[separator.upperBound...]
-        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let withoutUser = host.lastIndex(of: "@").map { host[host.index(after: $0)...] } ?? host
-        return (scheme.lowercased(), String(withoutUser))
+        guard let first = target.utf8.first, first != UInt8(ascii: "/") else { return nil }
+        var target = target
+        return target.withUTF8 { bytes -> (scheme: String, host: String)? in
+            var colon = 0
+            while colon < bytes.count, bytes[colon] != UInt8(ascii: ":") {
+                let byte = ASCII.lowercased(bytes[colon])
+                let isSchemeByte = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+                guard isSchemeByte else { return nil }
+                colon += 1
+            }
+            guard colon > 0, colon + 2 < bytes.count, bytes[colon + 1] == UInt8(ascii: "/"),
+                  bytes[colon + 2] == UInt8(ascii: "/") else { return nil }
+            var end = colon + 3
+            var hostStart = end
+            while end < bytes.count, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") {
+                if bytes[end] == UInt8(ascii: "@") { hostStart = end + 1 }
+                end += 1
+            }
+            let scheme = String(decoding: bytes[..<colon].lazy.map(ASCII.lowercased), as: UTF8.self)
+            return (scheme, String(decoding: UnsafeBufferPointer(rebasing: bytes[hostStart..<end]), as: UTF8.self))
+        }
     }
 
     /// `host:port` (or `[v6]:port`) as address and port.
     static func split(host: String) -> (String, Int?) {
-        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
-            let address = String(host[host.index(after: host.startIndex)..<close])
-            let rest = host[host.index(after: close)...]
-            return (address, rest.hasPrefix(":") ? Int(rest.dropFirst()) : nil)
+        let bytes = Array(host.utf8)
+        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        func port(from start: Int) -> Int? {
+            guard start < bytes.count, bytes.count - start <= 5 else { return nil }
+            var value = 0
+            for byte in bytes[start...] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
         }
-        guard let colon = host.lastIndex(of: ":"), host.firstIndex(of: ":") == colon else { return (host, nil) }
-        return (String(host[..<colon]), Int(host[host.index(after: colon)...]))
+        if bytes.first == UInt8(ascii: "["), let close = bytes.firstIndex(of: UInt8(ascii: "]")) {
+            let hasPort = close + 1 < bytes.count && bytes[close + 1] == UInt8(ascii: ":")
+            return (text(1..<close), hasPort ? port(from: close + 2) : nil)
+        }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes.lastIndex(of: UInt8(ascii: ":")) == colon else {
+            return (host, nil)
+        }
+        return (text(0..<colon), port(from: colon + 1))
     }
 }
 
@@ -212,35 +246,19 @@ enum OTLPAttributes {
     }
 }
 
-/// Trace and span ids as OTLP's protobuf encoding carries them: raw
-/// big-endian bytes.
+/// Trace ids as OTLP's protobuf encoding carries them: 16 raw bytes,
+/// big-endian.
 enum OTLPIDs {
-    /// The 16 bytes of a 32-hex-digit trace id, or of `fallback` when the
-    /// id is missing or not hex.
-    static func traceID(_ hex: String?, fallback: EventID) -> [UInt8] {
-        if let hex, hex.utf8.count == 32 {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(16)
-            var high: UInt8?
-            for character in hex.utf8 {
-                guard let nibble = URLTarget.hexValue(character) else { return eventIDBytes(fallback) }
-                if let first = high {
-                    bytes.append(first << 4 | nibble)
-                    high = nil
-                } else {
-                    high = nibble
-                }
-            }
-            if bytes.contains(where: { $0 != 0 }) { return bytes }
+    /// The two halves of a 32-hex-digit trace id, or of `fallback` when
+    /// the id is missing, not hex or all zeros.
+    static func traceID(_ hex: String?, fallback: EventID) -> (UInt64, UInt64) {
+        guard let hex, hex.utf8.count == 32 else { return (fallback.high, fallback.low) }
+        var high: UInt64 = 0, low: UInt64 = 0
+        for (index, character) in hex.utf8.enumerated() {
+            guard let nibble = URLTarget.hexValue(character) else { return (fallback.high, fallback.low) }
+            if index < 16 { high = high << 4 | UInt64(nibble) } else { low = low << 4 | UInt64(nibble) }
         }
-        return eventIDBytes(fallback)
+        return high == 0 && low == 0 ? (fallback.high, fallback.low) : (high, low)
     }
 
-    static func eventIDBytes(_ id: EventID) -> [UInt8] {
-        bigEndian(id.high) + bigEndian(id.low)
-    }
-
-    static func bigEndian(_ value: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: value >> UInt64(56 - 8 * $0)) }
-    }
 }

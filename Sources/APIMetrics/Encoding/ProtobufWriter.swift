@@ -104,6 +104,32 @@ struct ProtobufWriter {
         bytes.append(contentsOf: value)
     }
 
+    /// A `bytes` field of eight bytes: `word`, big-endian (a span id).
+    mutating func bigEndianBytes(_ field: Int, _ word: UInt64) {
+        key(field, .lengthDelimited)
+        bytes.append(8)
+        appendBigEndian(word)
+    }
+
+    /// A `bytes` field of sixteen bytes: `high` then `low`, big-endian (a
+    /// trace id).
+    mutating func bigEndianBytes(_ field: Int, _ high: UInt64, _ low: UInt64) {
+        key(field, .lengthDelimited)
+        bytes.append(16)
+        appendBigEndian(high)
+        appendBigEndian(low)
+    }
+
+    /// A `string` field made of `first`, `separator` and `second`, written
+    /// without joining them first.
+    mutating func string(_ field: Int, _ first: String, _ separator: UInt8, _ second: String) {
+        key(field, .lengthDelimited)
+        varint(UInt64(first.utf8.count + 1 + second.utf8.count))
+        bytes.append(contentsOf: first.utf8)
+        bytes.append(separator)
+        bytes.append(contentsOf: second.utf8)
+    }
+
     /// Appends bytes as they are (after a key and length written apart).
     mutating func append(raw: UnsafeBufferPointer<UInt8>) {
         bytes.append(contentsOf: raw)
@@ -155,6 +181,10 @@ struct ProtobufWriter {
             bytes[index] = UInt8(truncatingIfNeeded: value) | (index == lengthAt + size - 1 ? 0 : 0x80)
             value >>= 7
         }
+    }
+
+    private mutating func appendBigEndian(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
     private mutating func appendLittleEndian(_ value: UInt64) {
