@@ -1,3 +1,4 @@
+import APIMetricsTestSupport
 import Testing
 @testable import APIMetrics
 
@@ -33,6 +34,28 @@ struct OTLPTraceTests {
         #expect(OTLPIDs.traceID("4bf9", fallback: id) == own)
         #expect(OTLPIDs.traceID("ü" + String(repeating: "a", count: 30), fallback: id) == own)
         #expect(OTLPTraceEncoder.spanID(EventID(high: 5, low: 0)) != 0)
+    }
+
+    @Test func anIncomingTraceparentNamesTheParentSpan() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
+        for (path, traceparent) in [
+            ("/valid", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            ("/zero-parent", "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"),
+            ("/none", ""),
+        ] {
+            let headers: HeaderFields = traceparent.isEmpty ? [:] : ["traceparent": traceparent]
+            let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: path, headers: headers))
+            exchange.recordResponseHead(ResponseHead(status: 200))
+            exchange.finish()
+        }
+        await metrics.shutdown(timeout: .seconds(30))
+        let records = exporter.received.flatMap(\.records)
+        #expect(records.count == 3)
+        let valid = try #require(records.first { $0.request.target == "/valid" })
+        #expect(valid.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && valid.remoteParentSpanID == 0x00F0_67AA_0BA9_02B7)
+        #expect(records.first { $0.request.target == "/zero-parent" }?.remoteParentSpanID == nil)
+        #expect(records.first { $0.request.target == "/none" }?.remoteParentSpanID == nil)
     }
 
     @Test func serverAndClientSpansFailOnDifferentStatuses() {

@@ -51,6 +51,7 @@ incoming, outgoing, unmatched = spans
 # The incoming call: a SERVER span in the trace its traceparent named.
 check(incoming.trace_id.hex() == "4bf92f3577b34da6a3ce929d0e0e4736", f"trace id {incoming.trace_id.hex()}")
 check(incoming.span_id.hex() == "1112131415161718", f"span id {incoming.span_id.hex()}")
+check(incoming.parent_span_id.hex() == "00f067aa0ba902b7", f"the traceparent's span is the parent: {incoming.parent_span_id.hex()}")
 check(incoming.name == "POST /orders", f"name {incoming.name}")
 check(incoming.kind == Span.SPAN_KIND_SERVER, "server kind")
 check(incoming.start_time_unix_nano == 1_795_255_200_123_000_000, "start time")
@@ -94,6 +95,7 @@ check(c.get("http.request.method") == "_OTHER" and c.get("http.request.method_or
 check(unmatched.name == "PURGE" and "http.route" not in c, f"name {unmatched.name}")
 check(unmatched.status.code == Status.STATUS_CODE_UNSET and "error.type" not in c, "a 200 leaves the status unset")
 check(unmatched.trace_id.hex() == "4142434445464748" + "5152535455565758", "no traceparent: the event id is the trace")
+check(unmatched.parent_span_id == b"", "no traceparent, no parent")
 
 if failures:
     print("otlp_check: " + "\n  ".join(failures))

@@ -7,7 +7,7 @@ enum OTLPSample {
         service: "orders-api", environment: "staging", version: "1.4.2", instanceID: "host-7")
 
     static func records() -> [ExchangeRecord] {
-        let incoming = ExchangeRecord(
+        var incoming = ExchangeRecord(
             id: EventID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718), direction: .incoming,
             startTimeNanoseconds: 1_795_255_200_123_000_000, durationNanoseconds: 3_214_000,
             request: RequestHead(
@@ -23,6 +23,7 @@ enum OTLPSample {
             consumer: Consumer(id: "acme", name: "Acme Corp", group: "enterprise"),
             errors: [RecordedError(type: "DatabaseUnavailable", message: "the pool is empty")],
             traceID: "4bf92f3577b34da6a3ce929d0e0e4736")
+        incoming.remoteParentSpanID = 0x00F0_67AA_0BA9_02B7  // from its traceparent
         let outgoing = ExchangeRecord(
             id: EventID(high: 0x2122_2324_2526_2728, low: 0x3132_3334_3536_3738), direction: .outgoing,
             startTimeNanoseconds: 1_795_255_200_124_000_000, durationNanoseconds: 1_000_000,

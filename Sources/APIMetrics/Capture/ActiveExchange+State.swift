@@ -13,11 +13,14 @@ extension ActiveExchange {
         var end: Int64 = 0
         var isFinished = false
 
-        init(request: RequestHead, requestBody: BodyAccumulator, responseBody: BodyAccumulator, traceID: String?) {
+        init(
+            request: RequestHead, requestBody: BodyAccumulator, responseBody: BodyAccumulator, traceID: String?,
+            remoteParentSpanID: UInt64? = nil
+        ) {
             self.request = request
             self.requestBody = requestBody
             self.responseBody = responseBody
-            if let traceID { rareStorage = .value(Rare(traceID: traceID)) }
+            if let traceID { rareStorage = .value(Rare(traceID: traceID, remoteParentSpanID: remoteParentSpanID)) }
         }
 
         /// Read or replaced whole; replacing allocates a new box, which only
@@ -56,6 +59,8 @@ extension ActiveExchange {
         var metadata: [String: String] = [:]
         var traceID: String?
         var parentID: EventID?
+        /// The span the incoming `traceparent` named as this call's parent.
+        var remoteParentSpanID: UInt64?
     }
 
     /// An immutable box: a copy of the state shares it, a change replaces it.

@@ -38,8 +38,10 @@ public final class ActiveExchange: Sendable {
         self.startMonotonic = startedAt.monotonicNanoseconds
         // A valid incoming traceparent keeps its trace; an invalid one is ignored.
         var traceID: String?
-        if direction == .incoming, let value = head.headers["traceparent"] {
-            traceID = TraceContext(traceparent: value)?.traceID
+        var remoteParentSpanID: UInt64?
+        if direction == .incoming, let value = head.headers["traceparent"], let context = TraceContext(traceparent: value) {
+            traceID = context.traceID
+            remoteParentSpanID = UInt64(context.parentSpanID, radix: 16)
         }
         let requestLimit = Self.limit(bodyLimit, recorder, head.headers)
         // The head is taken, not copied: its last use.
@@ -47,7 +49,7 @@ public final class ActiveExchange: Sendable {
             request: head,
             requestBody: BodyAccumulator(limit: requestLimit),
             responseBody: BodyAccumulator(limit: bodyLimit),
-            traceID: traceID))
+            traceID: traceID, remoteParentSpanID: remoteParentSpanID))
     }
 
     /// The W3C trace this exchange belongs to: the incoming `traceparent`'s,
@@ -356,6 +358,7 @@ public final class ActiveExchange: Sendable {
             weight: state.weight
         )
         record.validationProblems = validationProblems
+        record.remoteParentSpanID = rare.remoteParentSpanID
         return record
     }
 

@@ -38,7 +38,11 @@ struct OTLPTraceEncoder {
         let (traceHigh, traceLow) = OTLPIDs.traceID(record.traceID, fallback: record.id)
         span.bigEndianBytes(1, traceHigh, traceLow)
         span.bigEndianBytes(2, Self.spanID(record.id))
-        if let parent = record.parentID { span.bigEndianBytes(4, Self.spanID(parent)) }
+        if let parent = record.parentID {
+            span.bigEndianBytes(4, Self.spanID(parent))
+        } else if let remoteParent = record.remoteParentSpanID {
+            span.bigEndianBytes(4, remoteParent)
+        }
         if let route = request.route {
             span.string(5, request.method, UInt8(ascii: " "), route)
         } else {

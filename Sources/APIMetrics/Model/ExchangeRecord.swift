@@ -36,6 +36,9 @@ public struct ExchangeRecord: Sendable {
     /// (``ActiveExchange/reportValidationError(field:type:message:)``),
     /// for the metrics; they are not part of the event.
     var validationProblems: [ValidationProblem] = []
+    /// The span an incoming call's valid `traceparent` named as its parent,
+    /// for trace exporters; not part of the event.
+    package var remoteParentSpanID: UInt64?
 
     /// Creates a record. Adapters normally let ``ActiveExchange`` build it.
     public init(
