@@ -50,7 +50,8 @@ struct ProtobufWriterTests {
         #expect(writer.bytes.isEmpty)
         writer.message(1) { _ in }
         writer.bool(2, true)
-        #expect(hex(writer.bytes) == "0a 00 10 01")
+        writer.presentString(3, "")
+        #expect(hex(writer.bytes) == "0a 00 10 01 1a 00")
     }
 
     @Test func varintsOfEveryLengthRoundTrip() {

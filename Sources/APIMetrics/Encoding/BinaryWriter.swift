@@ -10,12 +10,7 @@ struct BinaryWriter {
     }
 
     mutating func unsigned(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
+        LEB128.append(value, to: &bytes)
     }
 
     mutating func count(_ value: Int) {
@@ -68,5 +63,19 @@ struct BinaryWriter {
             string(key)
             string(map[key] ?? "")
         }
+    }
+}
+
+/// Unsigned LEB128, the varint of both the give-up seam's form and the
+/// protocol buffers wire format: seven bits a byte, low bits first, the
+/// high bit set on every byte but the last.
+enum LEB128 {
+    static func append(_ value: UInt64, to bytes: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(truncatingIfNeeded: value))
     }
 }

@@ -196,15 +196,7 @@ enum OTLPAttributes {
     static func string(_ key: String, _ value: String, into writer: inout ProtobufWriter, field: Int = 9) {
         writer.message(field) { keyValue in
             keyValue.string(1, key)
-            keyValue.message(2) { any in
-                // An empty string is still a value: written with its key.
-                any.key(1, .lengthDelimited)
-                var value = value
-                value.withUTF8 { utf8 in
-                    any.varint(UInt64(utf8.count))
-                    any.append(raw: utf8)
-                }
-            }
+            keyValue.message(2) { any in any.presentString(1, value) }
         }
     }
 
@@ -234,14 +226,7 @@ enum OTLPAttributes {
                 keyValue.message(2) { any in
                     any.message(5) { array in           // ArrayValue
                         for value in values[name] ?? [] {
-                            array.message(1) { item in
-                                item.key(1, .lengthDelimited)
-                                var value = value
-                                value.withUTF8 { utf8 in
-                                    item.varint(UInt64(utf8.count))
-                                    item.append(raw: utf8)
-                                }
-                            }
+                            array.message(1) { item in item.presentString(1, value) }
                         }
                     }
                 }

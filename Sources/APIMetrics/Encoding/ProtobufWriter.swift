@@ -24,12 +24,7 @@ struct ProtobufWriter {
 
     /// Appends a base-128 varint.
     mutating func varint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(truncatingIfNeeded: value))
+        LEB128.append(value, to: &bytes)
     }
 
     /// The bytes `value` takes as a varint.
@@ -96,6 +91,17 @@ struct ProtobufWriter {
         }
     }
 
+    /// A `string` field written even when empty: inside a `oneof` (an
+    /// attribute's value), an empty string is a value, not an absence.
+    mutating func presentString(_ field: Int, _ value: String) {
+        key(field, .lengthDelimited)
+        var value = value
+        value.withUTF8 { utf8 in
+            varint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
     /// A `bytes` field.
     mutating func bytes(_ field: Int, _ value: some Collection<UInt8>) {
         guard !value.isEmpty else { return }
@@ -128,11 +134,6 @@ struct ProtobufWriter {
         bytes.append(contentsOf: first.utf8)
         bytes.append(separator)
         bytes.append(contentsOf: second.utf8)
-    }
-
-    /// Appends bytes as they are (after a key and length written apart).
-    mutating func append(raw: UnsafeBufferPointer<UInt8>) {
-        bytes.append(contentsOf: raw)
     }
 
     /// A packed `repeated fixed64` field.
