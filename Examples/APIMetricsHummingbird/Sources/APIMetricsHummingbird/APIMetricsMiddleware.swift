@@ -68,9 +68,10 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         guard recorder.isRecording else { return try await next(request, context) }
         let start = CaptureInstant.now()
         if recorder.isQueueFull { return try await shed(request, context: context, start: start, next: next) }
-        let exchange = recorder.begin(head(of: request, context: context), startedAt: start)
+        let (head, framing) = head(of: request, context: context)
+        let exchange = recorder.begin(head, startedAt: start)
         var request = request
-        Self.tapRequestBody(of: &request, into: exchange)
+        Self.tapRequestBody(of: &request, framing: framing, into: exchange)
         var response: Response
         do {
             response = try await ActiveExchange.$current.withValue(exchange) {
@@ -103,17 +104,34 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     /// is written.
     static var inMemoryLimit: Int { 16 * 1024 }
 
+    /// How the request body is framed, as its head declares it.
+    struct RequestFraming {
+        var declaredLength: Int?
+        var isChunked = false
+    }
+
     /// The request head as the recorder takes it: `Host` (which HTTP types
-    /// keep apart, as the authority) first, then the other fields.
-    func head(of request: Request, context: Context) -> RequestHead {
+    /// keep apart, as the authority) first, then the other fields; and the
+    /// body's framing, read in the same pass (a lookup by name would join
+    /// every value of that name into a new string).
+    func head(of request: Request, context: Context) -> (RequestHead, RequestFraming) {
         var headers = HeaderFields()
+        var framing = RequestFraming()
         headers.reserveCapacity(byteCount: (request.headers.count + 1) * 32, fieldCount: request.headers.count + 1)
         if let authority = request.head.authority { headers.append(name: "Host", value: authority) }
-        for field in request.headers { headers.append(name: field.name.rawName, value: field.value) }
-        return RequestHead(
+        for field in request.headers {
+            headers.append(name: field.name.rawName, value: field.value)
+            if field.name == .contentLength {
+                framing.declaredLength = Int(field.value)
+            } else if field.name == .transferEncoding {
+                framing.isChunked = true
+            }
+        }
+        let head = RequestHead(
             method: request.method.rawValue, target: request.head.path ?? "/", headers: headers,
             route: context.endpointPath,
             clientAddress: clientAddress(context))
+        return (head, framing)
     }
 
     static func head(of response: Response) -> ResponseHead {
@@ -126,20 +144,9 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     /// A body the exchange keeps, or one of unknown length, is read as the
     /// handler streams it; otherwise its declared length is all there is to
     /// count, and the body is left as it is.
-    static func tapRequestBody(of request: inout Request, into exchange: ActiveExchange) {
-        // One pass over the fields: a lookup by name joins every value of
-        // that name into a new string.
-        var declared: Int?
-        var isChunked = false
-        for field in request.headers {
-            if field.name == .contentLength {
-                declared = Int(field.value)
-            } else if field.name == .transferEncoding {
-                isChunked = true
-            }
-        }
-        if declared == nil && !isChunked { return }
-        if let declared, !isChunked, !exchange.isCapturingRequestBody {
+    static func tapRequestBody(of request: inout Request, framing: RequestFraming, into exchange: ActiveExchange) {
+        if framing.declaredLength == nil && !framing.isChunked { return }
+        if let declared = framing.declaredLength, !framing.isChunked, !exchange.isCapturingRequestBody {
             exchange.countRequestBody(bytes: declared)
             return
         }
