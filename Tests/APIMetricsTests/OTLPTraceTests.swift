@@ -9,7 +9,7 @@ struct OTLPTraceTests {
     @Test(arguments: [
         ("api.example.com:8443", "api.example.com", 8443), ("api.example.com", "api.example.com", nil),
         ("[::1]:8080", "::1", 8080), ("[2001:db8::1]", "2001:db8::1", nil), ("::1", "::1", nil),
-        ("host:notaport", "host", nil), ("", "", nil),
+        ("host:notaport", "host", nil), ("", "", nil), ("host:99999", "host", nil), ("host:", "host", nil),
     ] as [(String, String, Int?)])
     func hostsSplitIntoAddressAndPort(host: String, address: String, port: Int?) {
         let (parsedAddress, parsedPort) = OTLPTraceEncoder.split(host: host)

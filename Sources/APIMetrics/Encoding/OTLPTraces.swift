@@ -164,7 +164,7 @@ struct OTLPTraceEncoder {
                 guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
                 value = value * 10 + Int(byte - UInt8(ascii: "0"))
             }
-            return value
+            return value <= 65_535 ? value : nil
         }
         if bytes.first == UInt8(ascii: "["), let close = bytes.firstIndex(of: UInt8(ascii: "]")) {
             let hasPort = close + 1 < bytes.count && bytes[close + 1] == UInt8(ascii: ":")
