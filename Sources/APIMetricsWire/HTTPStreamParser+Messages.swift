@@ -24,6 +24,8 @@ extension HTTPStreamParser {
         var methodKind = MethodKind.other
         /// Response: the status code, read once from its three digits.
         var status = 0
+        /// The protocol version of the start line, such as `1.1`.
+        var version = "1.1"
         /// The head's fields as read, valid only while its event is handled
         /// (the parser reuses the memory for the next message): the list is
         /// made from them only when asked, so that a head whose exchange is
@@ -58,6 +60,8 @@ extension HTTPStreamParser {
         var method: String
         var methodKind: MethodKind
         var status: Int
+        /// `1.0` or `1.1` (literals, no allocation); `1.x` for another minor digit.
+        var version: String = "1.1"
     }
 
     /// The fields that decide framing, counted as a head is read, so that

@@ -62,7 +62,9 @@ extension HTTPStreamParser {
             // exchange that is captured.
             scratch?.setTarget(UnsafeBufferPointer(start: base + firstSpace + 1, count: secondSpace - firstSpace - 1))
             let method = Self.method(UnsafeBufferPointer(start: base, count: firstSpace))
-            return StartLine(method: method.text, methodKind: method.kind, status: 0)
+            return StartLine(
+                method: method.text, methodKind: method.kind, status: 0,
+                version: Self.version(minor: base + secondSpace + 8, end: base + count))
         case .response:
             guard isVersion(base, firstSpace) else { return nil }
             let statusEnd = secondSpace >= 0 ? secondSpace : count
@@ -75,6 +77,17 @@ extension HTTPStreamParser {
             }
             guard status >= 100 else { return nil }
             return StartLine(method: "", methodKind: .other, status: status)
+        }
+    }
+
+    /// The version a start line names from its minor digit (at `minor`,
+    /// when before `end`): the two in use are literals.
+    static func version(minor: UnsafePointer<UInt8>, end: UnsafePointer<UInt8>) -> String {
+        guard minor < end, minor + 1 == end else { return "1.x" }
+        switch minor.pointee {
+        case UInt8(ascii: "1"): return "1.1"
+        case UInt8(ascii: "0"): return "1.0"
+        default: return "1.x"
         }
     }
 

@@ -46,7 +46,7 @@ struct HTTPStreamParser {
     /// The head of the message being read, from its start line and what
     /// has been gathered of its fields.
     private func makeHead(_ line: StartLine) -> Head {
-        Head(method: line.method, methodKind: line.methodKind, status: line.status, fields: scratch, counts: counts)
+        Head(method: line.method, methodKind: line.methodKind, status: line.status, version: line.version, fields: scratch, counts: counts)
     }
 
     /// Whether the parser stopped for good (failure or switched protocols).

@@ -298,7 +298,9 @@ public final class WireTap: Sendable {
                 exchange = nil
             } else {
                 exchange = recorder.begin(
-                    RequestHead(method: head.method, target: head.makeTarget(), headers: head.makeHeaders(), clientAddress: clientAddress),
+                    RequestHead(
+                        method: head.method, target: head.makeTarget(), headers: head.makeHeaders(),
+                        clientAddress: clientAddress, protocolVersion: head.version),
                     startedAt: state.requestStart)
             }
             state.requestStart = nil

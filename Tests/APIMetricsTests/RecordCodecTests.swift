@@ -59,6 +59,8 @@ struct RecordCodecTests {
             metadata: Dictionary((0..<Int(random.next() % 4)).map { _ in (text(&random), text(&random)) }, uniquingKeysWith: { a, _ in a }),
             weight: Double(bitPattern: random.next() | 1) .isNaN ? 1 : Double(random.next() % 1000) / 7)
         record.sessionToken = optional(&random, text)
+        record.request.protocolVersion = optional(&random, text)
+        record.remoteParentSpanID = optional(&random) { $0.next() }
         return record
     }
 
@@ -108,6 +110,9 @@ struct RecordCodecTests {
             #expect(documents(read.records.map(encoder.encode)) == documents(batch.records.map(encoder.encode)), "iteration \(iteration)")
             #expect(documents(read.entities.map(encoder.encode)) == documents(batch.entities.map(encoder.encode)), "iteration \(iteration)")
             #expect(documents(batch.records.map(encoder.encode)).count == batch.records.count)
+            // What the event leaves out but trace exporters read.
+            #expect(read.records.map(\.request.protocolVersion) == batch.records.map(\.request.protocolVersion))
+            #expect(read.records.map(\.remoteParentSpanID) == batch.records.map(\.remoteParentSpanID))
             for (left, right) in zip(read.records, batch.records) {
                 #expect(left.request == right.request && left.response == right.response)
                 #expect(left.requestBody == right.requestBody && left.responseBody == right.responseBody)

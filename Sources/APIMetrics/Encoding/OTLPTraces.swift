@@ -9,102 +9,136 @@ struct OTLPTraceEncoder {
     var includesHeaders = false
     var includesBodySizes = false
 
-    /// The request body for `records`, sent by `identity`.
-    func encode(_ records: [ExchangeRecord], identity: ServiceIdentity) -> [UInt8] {
+    /// The `http/protobuf` request body for `records`, sent by `resource`.
+    func encode(_ records: [ExchangeRecord], resource: OTLPResource) -> [UInt8] {
         var writer = ProtobufWriter(capacity: 512 * max(1, records.count))
-        writer.message(1) { resourceSpans in           // ResourceSpans
-            resourceSpans.message(1) { resource in      // Resource
-                OTLPResource.writeAttributes(of: identity, into: &resource)
-            }
-            resourceSpans.message(2) { scopeSpans in    // ScopeSpans
-                scopeSpans.message(1) { scope in        // InstrumentationScope
-                    scope.string(1, "APIMetrics")
-                    scope.string(2, APIMetricsService.libraryVersion)
-                }
-                for record in records {
-                    scopeSpans.message(2) { span in writeSpan(record, into: &span) }
+        write(records, resource: resource, into: &writer)
+        return writer.bytes
+    }
+
+    /// The `http/json` request body.
+    func encodeJSON(_ records: [ExchangeRecord], resource: OTLPResource) -> [UInt8] {
+        OTLPJSONWriter.document(capacity: 1024 * max(1, records.count)) { writer in
+            write(records, resource: resource, into: &writer)
+        }
+    }
+
+    /// `ExportTraceServiceRequest`: one `ResourceSpans` of one `ScopeSpans`.
+    func write<W: OTLPWriter & ~Copyable>(_ records: [ExchangeRecord], resource: OTLPResource, into writer: inout W) {
+        writer.repeated(1, "resourceSpans") { list in
+            list.element(1) { resourceSpans in
+                resource.write(into: &resourceSpans)
+                resourceSpans.repeated(2, "scopeSpans") { list in
+                    list.element(2) { scopeSpans in
+                        OTLPResource.writeScope(into: &scopeSpans)
+                        scopeSpans.repeated(2, "spans") { spans in
+                            for record in records {
+                                spans.element(2) { span in writeSpan(record, into: &span) }
+                            }
+                        }
+                    }
                 }
             }
         }
-        return writer.bytes
     }
 
     /// The span's id: the low half of the exchange's id, so that an
     /// outgoing call's parent (the incoming exchange's id) names its span.
     static func spanID(_ id: EventID) -> UInt64 { id.low == 0 ? 1 : id.low }
 
-    private func writeSpan(_ record: ExchangeRecord, into span: inout ProtobufWriter) {
+    private func writeSpan<W: OTLPWriter & ~Copyable>(_ record: ExchangeRecord, into span: inout W) {
         let request = record.request
         let (traceHigh, traceLow) = OTLPIDs.traceID(record.traceID, fallback: record.id)
-        span.bigEndianBytes(1, traceHigh, traceLow)
-        span.bigEndianBytes(2, Self.spanID(record.id))
+        span.traceID(1, "traceId", traceHigh, traceLow)
+        span.spanID(2, "spanId", Self.spanID(record.id))
         if let parent = record.parentID {
-            span.bigEndianBytes(4, Self.spanID(parent))
+            span.spanID(4, "parentSpanId", Self.spanID(parent))
         } else if let remoteParent = record.remoteParentSpanID {
-            span.bigEndianBytes(4, remoteParent)
+            span.spanID(4, "parentSpanId", remoteParent)
         }
-        if let route = request.route {
-            span.string(5, request.method, UInt8(ascii: " "), route)
-        } else {
-            span.string(5, request.method)
-        }
-        span.uint64(6, record.direction == .incoming ? 2 : 3)  // SPAN_KIND_SERVER, SPAN_KIND_CLIENT
+        span.string(5, "name", Self.spanName(request))
+        span.enumeration(6, "kind", record.direction == .incoming ? 2 : 3)  // SPAN_KIND_SERVER, SPAN_KIND_CLIENT
         let start = UInt64(max(0, record.startTimeNanoseconds))
         let end = start &+ UInt64(max(0, record.durationNanoseconds))
-        span.fixed64(7, start)
-        span.fixed64(8, end)
+        span.fixed64(7, "startTimeUnixNano", start)
+        span.fixed64(8, "endTimeUnixNano", end)
+        span.repeated(9, "attributes") { attributes in
+            writeAttributes(record, into: &attributes)
+        }
+        if !record.errors.isEmpty {
+            span.repeated(11, "events") { events in
+                for error in record.errors {
+                    events.element(11) { event in           // Span.Event
+                        event.fixed64(1, "timeUnixNano", end)
+                        event.string(2, "name", "exception")
+                        event.repeated(3, "attributes") { attributes in
+                            OTLPAttributes.string("exception.type", error.type, into: &attributes, field: 3)
+                            OTLPAttributes.string("exception.message", error.message, into: &attributes, field: 3)
+                        }
+                    }
+                }
+            }
+        }
+        if Self.isError(record) {
+            span.message(15, "status") { status in status.enumeration(3, "code", 2) }  // STATUS_CODE_ERROR
+        }
+    }
 
-        let method = request.method
-        if Self.knownMethods.contains(method) {
-            OTLPAttributes.string("http.request.method", method, into: &span)
-        } else {
-            OTLPAttributes.string("http.request.method", "_OTHER", into: &span)
-            OTLPAttributes.string("http.request.method_original", method, into: &span)
-        }
-        let target = URLTarget(request.target)
-        let absolute = Self.schemeAndHost(of: request.target)
-        if record.direction == .outgoing {
-            OTLPAttributes.string("url.full", request.target, into: &span)
-        }
-        OTLPAttributes.string("url.path", target.path, into: &span)
-        if let query = target.rawQuery, !query.isEmpty { OTLPAttributes.string("url.query", query, into: &span) }
-        OTLPAttributes.string("url.scheme", absolute?.scheme ?? "http", into: &span)
-        if let route = request.route { OTLPAttributes.string("http.route", route, into: &span) }
-        if let status = record.response?.status { OTLPAttributes.int("http.response.status_code", Int64(status), into: &span) }
-        if let host = absolute?.host ?? request.headers["host"] {
-            let (address, port) = Self.split(host: host)
-            OTLPAttributes.string("server.address", address, into: &span)
-            if let port { OTLPAttributes.int("server.port", Int64(port), into: &span) }
-        }
-        if let client = request.clientAddress { OTLPAttributes.string("client.address", client, into: &span) }
-        if let agent = request.headers["user-agent"] { OTLPAttributes.string("user_agent.original", agent, into: &span) }
-        if let consumer = record.consumer {
-            OTLPAttributes.string("enduser.id", consumer.id, into: &span)
-            if let name = consumer.name { OTLPAttributes.string("apimetrics.consumer.name", name, into: &span) }
-            if let group = consumer.group { OTLPAttributes.string("apimetrics.consumer.group", group, into: &span) }
-        }
-        if let errorType = Self.errorType(record) { OTLPAttributes.string("error.type", errorType, into: &span) }
+    /// `{method} {route}`, or the method alone when no route is known.
+    static func spanName(_ request: RequestHead) -> String {
+        guard let route = request.route else { return request.method }
+        return request.method + " " + route
+    }
+
+    private func writeAttributes<W: OTLPWriter & ~Copyable>(_ record: ExchangeRecord, into span: inout W) {
+        Self.writeHTTPAttributes(record, into: &span, field: 9)
         if includesBodySizes {
             OTLPAttributes.int("http.request.body.size", Int64(record.requestBody.size), into: &span)
             OTLPAttributes.int("http.response.body.size", Int64(record.responseBody.size), into: &span)
         }
         if includesHeaders {
-            OTLPAttributes.headers(request.headers, prefix: "http.request.header.", into: &span)
+            OTLPAttributes.headers(record.request.headers, prefix: "http.request.header.", into: &span)
             if let response = record.response {
                 OTLPAttributes.headers(response.headers, prefix: "http.response.header.", into: &span)
             }
         }
-        for error in record.errors {
-            span.message(11) { event in                 // Span.Event
-                event.fixed64(1, end)
-                event.string(2, "exception")
-                OTLPAttributes.string("exception.type", error.type, into: &event, field: 3)
-                OTLPAttributes.string("exception.message", error.message, into: &event, field: 3)
-            }
+    }
+
+    /// The stable HTTP semantic-convention attributes of a call, and its
+    /// consumer's: what spans and log records both carry.
+    static func writeHTTPAttributes<W: OTLPWriter & ~Copyable>(_ record: ExchangeRecord, into list: inout W, field: Int) {
+        let request = record.request
+        func string(_ key: String, _ value: String) { OTLPAttributes.string(key, value, into: &list, field: field) }
+        func int(_ key: String, _ value: Int) { OTLPAttributes.int(key, Int64(value), into: &list, field: field) }
+        let method = request.method
+        if knownMethods.contains(method) {
+            string("http.request.method", method)
+        } else {
+            string("http.request.method", "_OTHER")
+            string("http.request.method_original", method)
         }
-        if Self.isError(record) {
-            span.message(15) { status in status.uint64(3, 2) }  // STATUS_CODE_ERROR
+        let target = URLTarget(request.target)
+        let absolute = schemeAndHost(of: request.target)
+        if record.direction == .outgoing { string("url.full", request.target) }
+        string("url.path", target.path)
+        if let query = target.rawQuery, !query.isEmpty { string("url.query", query) }
+        string("url.scheme", absolute?.scheme ?? "http")
+        if let route = request.route { string("http.route", route) }
+        if let status = record.response?.status { int("http.response.status_code", status) }
+        if let host = absolute?.host ?? request.headers["host"] {
+            let (address, port) = split(host: host)
+            string("server.address", address)
+            if let port { int("server.port", port) }
         }
+        if let client = request.clientAddress { string("client.address", client) }
+        if let agent = request.headers["user-agent"] { string("user_agent.original", agent) }
+        if let version = request.protocolVersion { string("network.protocol.version", version) }
+        if let consumer = record.consumer {
+            string("enduser.id", consumer.id)
+            if let name = consumer.name { string("apimetrics.consumer.name", name) }
+            if let group = consumer.group { string("apimetrics.consumer.group", group) }
+        }
+        if let errorType = errorType(record) { string("error.type", errorType) }
     }
 
     /// The methods the semantic conventions know; any other is `_OTHER`.
@@ -177,56 +211,95 @@ struct OTLPTraceEncoder {
     }
 }
 
-/// The resource every OTLP body names: who is sending.
-enum OTLPResource {
-    static func writeAttributes(of identity: ServiceIdentity, into resource: inout ProtobufWriter) {
-        OTLPAttributes.string("service.name", identity.service, into: &resource, field: 1)
-        if let version = identity.version { OTLPAttributes.string("service.version", version, into: &resource, field: 1) }
-        OTLPAttributes.string("deployment.environment.name", identity.environment, into: &resource, field: 1)
-        if let instance = identity.instanceID { OTLPAttributes.string("service.instance.id", instance, into: &resource, field: 1) }
-        OTLPAttributes.string("telemetry.sdk.name", "apimetrics", into: &resource, field: 1)
-        OTLPAttributes.string("telemetry.sdk.language", "swift", into: &resource, field: 1)
-        OTLPAttributes.string("telemetry.sdk.version", APIMetricsService.libraryVersion, into: &resource, field: 1)
-    }
-}
+/// The resource every OTLP body names, who is sending: the service's
+/// identity and any attributes the deployment adds
+/// (`OTEL_RESOURCE_ATTRIBUTES`).
+struct OTLPResource: Sendable {
+    var identity: ServiceIdentity
+    /// More attributes, after the identity's; a key the identity already
+    /// sets is left out.
+    var attributes: [(key: String, value: String)] = []
 
-/// `KeyValue` attributes (`common/v1/common.proto`), written into the
-/// message's attribute field (9 in a span).
-enum OTLPAttributes {
-    static func string(_ key: String, _ value: String, into writer: inout ProtobufWriter, field: Int = 9) {
-        writer.message(field) { keyValue in
-            keyValue.string(1, key)
-            keyValue.message(2) { any in any.presentString(1, value) }
+    /// The identity's attributes: `service.name`, `service.version`,
+    /// `deployment.environment.name`, `service.instance.id` and the
+    /// `telemetry.sdk.*` three.
+    var identityAttributes: [(key: String, value: String)] {
+        var list: [(key: String, value: String)] = [("service.name", identity.service)]
+        if let version = identity.version { list.append(("service.version", version)) }
+        list.append(("deployment.environment.name", identity.environment))
+        if let instance = identity.instanceID { list.append(("service.instance.id", instance)) }
+        list.append(("telemetry.sdk.name", "apimetrics"))
+        list.append(("telemetry.sdk.language", "swift"))
+        list.append(("telemetry.sdk.version", APIMetricsService.libraryVersion))
+        return list
+    }
+
+    /// The `resource` field (1) of a `Resource{Spans,Logs,Metrics}`.
+    func write<W: OTLPWriter & ~Copyable>(into writer: inout W) {
+        writer.message(1, "resource") { resource in
+            resource.repeated(1, "attributes") { list in
+                let own = identityAttributes
+                for (key, value) in own { OTLPAttributes.string(key, value, into: &list, field: 1) }
+                for (key, value) in attributes where !own.contains(where: { $0.key == key }) {
+                    OTLPAttributes.string(key, value, into: &list, field: 1)
+                }
+            }
         }
     }
 
-    static func int(_ key: String, _ value: Int64, into writer: inout ProtobufWriter, field: Int = 9) {
-        writer.message(field) { keyValue in
-            keyValue.string(1, key)
-            keyValue.message(2) { any in
-                any.key(3, .varint)
-                any.varint(UInt64(bitPattern: value))
-            }
+    /// The `scope` field (1) of a `Scope{Spans,Logs,Metrics}`: this library.
+    static func writeScope<W: OTLPWriter & ~Copyable>(into writer: inout W) {
+        writer.message(1, "scope") { scope in
+            scope.string(1, "name", "APIMetrics")
+            scope.string(2, "version", APIMetricsService.libraryVersion)
+        }
+    }
+}
+
+/// `KeyValue` attributes (`common/v1/common.proto`), written as elements
+/// of the message's attribute field (9 in a span), inside its
+/// ``OTLPWriter/repeated(_:_:_:)``.
+enum OTLPAttributes {
+    static func string<W: OTLPWriter & ~Copyable>(_ key: String, _ value: String, into writer: inout W, field: Int = 9) {
+        writer.element(field) { keyValue in
+            keyValue.string(1, "key", key)
+            keyValue.message(2, "value") { any in any.presentString(1, "stringValue", value) }
+        }
+    }
+
+    static func int<W: OTLPWriter & ~Copyable>(_ key: String, _ value: Int64, into writer: inout W, field: Int = 9) {
+        writer.element(field) { keyValue in
+            keyValue.string(1, "key", key)
+            keyValue.message(2, "value") { any in any.int64(3, "intValue", value, isPresent: true) }
+        }
+    }
+
+    static func double<W: OTLPWriter & ~Copyable>(_ key: String, _ value: Double, into writer: inout W, field: Int = 9) {
+        writer.element(field) { keyValue in
+            keyValue.string(1, "key", key)
+            keyValue.message(2, "value") { any in any.double(4, "doubleValue", value, isPresent: true) }
         }
     }
 
     /// One attribute per header name, its values as a string array; names
     /// lowercased, as the conventions ask.
-    static func headers(_ headers: HeaderFields, prefix: String, into writer: inout ProtobufWriter) {
+    static func headers<W: OTLPWriter & ~Copyable>(_ headers: HeaderFields, prefix: String, into writer: inout W, field: Int = 9) {
         var order: [String] = []
         var values: [String: [String]] = [:]
-        for field in headers.fields {
-            let name = field.name.lowercased()
+        for header in headers.fields {
+            let name = header.name.lowercased()
             if values[name] == nil { order.append(name) }
-            values[name, default: []].append(field.value)
+            values[name, default: []].append(header.value)
         }
         for name in order {
-            writer.message(9) { keyValue in
-                keyValue.string(1, prefix + name)
-                keyValue.message(2) { any in
-                    any.message(5) { array in           // ArrayValue
-                        for value in values[name] ?? [] {
-                            array.message(1) { item in item.presentString(1, value) }
+            writer.element(field) { keyValue in
+                keyValue.string(1, "key", prefix + name)
+                keyValue.message(2, "value") { any in
+                    any.message(5, "arrayValue") { array in
+                        array.repeated(1, "values") { list in
+                            for value in values[name] ?? [] {
+                                list.element(1) { item in item.presentString(1, "stringValue", value) }
+                            }
                         }
                     }
                 }

@@ -188,7 +188,12 @@ struct ProtobufWriter {
         for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
-    private mutating func appendLittleEndian(_ value: UInt64) {
+    /// Appends raw bytes (a field's content, after its key and length).
+    mutating func appendBytes(_ value: [UInt8]) {
+        bytes.append(contentsOf: value)
+    }
+
+    mutating func appendLittleEndian(_ value: UInt64) {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 }

@@ -26,6 +26,8 @@ extension BinaryWriter {
         strings(record.metadata)
         double(record.weight)
         optional(record.sessionToken) { $0.string($1) }
+        optional(record.request.protocolVersion) { $0.string($1) }
+        optional(record.remoteParentSpanID) { $0.fixed64($1) }
     }
 
     mutating func entity(_ entity: EntityRecord) {
@@ -135,6 +137,8 @@ extension BinaryReader {
             request: request, requestBody: requestBody, response: response, responseBody: responseBody,
             consumer: consumer, errors: errors, traceID: traceID, parentID: parentID, metadata: metadata, weight: weight)
         record.sessionToken = try optional { (reader: inout BinaryReader) throws(Failure) in try reader.string() }
+        record.request.protocolVersion = try optionalString()
+        record.remoteParentSpanID = try optional { (reader: inout BinaryReader) throws(Failure) in try reader.fixed64() }
         return record
     }
 

@@ -22,9 +22,12 @@ package enum BenchmarkHooks {
 
     /// Encodes `records` as one OTLP `ExportTraceServiceRequest` (protobuf).
     package static func encodeOTLPTraces(
-        _ records: [ExchangeRecord], identity: ServiceIdentity, headers: Bool = false, bodySizes: Bool = false
+        _ records: [ExchangeRecord], identity: ServiceIdentity, headers: Bool = false, bodySizes: Bool = false,
+        json: Bool = false
     ) -> [UInt8] {
-        OTLPTraceEncoder(includesHeaders: headers, includesBodySizes: bodySizes).encode(records, identity: identity)
+        let encoder = OTLPTraceEncoder(includesHeaders: headers, includesBodySizes: bodySizes)
+        let resource = OTLPResource(identity: identity)
+        return json ? encoder.encodeJSON(records, resource: resource) : encoder.encode(records, resource: resource)
     }
 
     /// Counts one call in the metrics, as the admission point does.

@@ -13,6 +13,9 @@ public struct RequestHead: Sendable, Hashable {
     public var route: String?
     /// The peer's address, such as `127.0.0.1`, when known.
     public var clientAddress: String?
+    /// The HTTP version the request came in, such as `1.1` or `2`
+    /// (OpenTelemetry's `network.protocol.version`), when known.
+    public var protocolVersion: String?
 
     /// Creates a request head.
     public init(
@@ -20,8 +23,10 @@ public struct RequestHead: Sendable, Hashable {
         target: String,
         headers: HeaderFields = HeaderFields(),
         route: String? = nil,
-        clientAddress: String? = nil
+        clientAddress: String? = nil,
+        protocolVersion: String? = nil
     ) {
+        self.protocolVersion = protocolVersion
         self.method = method
         self.target = target
         self.headers = headers

@@ -1,0 +1,123 @@
+/// Encodes exchanges as an OTLP `ExportLogsServiceRequest`: the request
+/// log, one log record per logged exchange with its redacted headers and
+/// bodies, carrying the trace and span ids of its span so that a backend
+/// shows the payloads beside the trace (opentelemetry-proto
+/// `logs/v1/logs.proto`, `collector/logs/v1/logs_service.proto`).
+///
+/// Each record's body is the call in one line (`GET /orders/42 200`); its
+/// attributes are the span's HTTP attributes plus:
+/// - `http.request.header.<name>` / `http.response.header.<name>`: the
+///   redacted header values, as string arrays;
+/// - `http.request.body.size` / `http.response.body.size`;
+/// - `apimetrics.request.body` / `apimetrics.response.body`: the redacted
+///   body as kept (a string, or bytes when it is not UTF-8), with
+///   `….body.truncated` when it was cut at the capture limit;
+/// - `apimetrics.event.id`, `apimetrics.direction`, `apimetrics.duration_ms`,
+///   `apimetrics.weight` (when sampled), `apimetrics.session`, and
+///   `apimetrics.metadata.<key>` for the values the server attached;
+/// - `exception.type` / `exception.message` of the first reported error.
+struct OTLPLogEncoder {
+    /// The `http/protobuf` request body.
+    func encode(_ records: [ExchangeRecord], resource: OTLPResource) -> [UInt8] {
+        var writer = ProtobufWriter(capacity: 1024 * max(1, records.count))
+        write(records, resource: resource, into: &writer)
+        return writer.bytes
+    }
+
+    /// The `http/json` request body.
+    func encodeJSON(_ records: [ExchangeRecord], resource: OTLPResource) -> [UInt8] {
+        OTLPJSONWriter.document(capacity: 2048 * max(1, records.count)) { writer in
+            write(records, resource: resource, into: &writer)
+        }
+    }
+
+    func write<W: OTLPWriter & ~Copyable>(_ records: [ExchangeRecord], resource: OTLPResource, into writer: inout W) {
+        writer.repeated(1, "resourceLogs") { list in
+            list.element(1) { resourceLogs in
+                resource.write(into: &resourceLogs)
+                resourceLogs.repeated(2, "scopeLogs") { list in
+                    list.element(2) { scopeLogs in
+                        OTLPResource.writeScope(into: &scopeLogs)
+                        scopeLogs.repeated(2, "logRecords") { logs in
+                            for record in records {
+                                logs.element(2) { log in writeLog(record, into: &log) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The severity of a call: ERROR for a 5xx or no response, WARN for a
+    /// 4xx, INFO otherwise (`SeverityNumber` 17, 13, 9).
+    static func severity(_ record: ExchangeRecord) -> (number: Int, text: String) {
+        guard let status = record.response?.status, status < 500 else { return (17, "ERROR") }
+        return status >= 400 ? (13, "WARN") : (9, "INFO")
+    }
+
+    private func writeLog<W: OTLPWriter & ~Copyable>(_ record: ExchangeRecord, into log: inout W) {
+        let start = UInt64(max(0, record.startTimeNanoseconds))
+        let end = start &+ UInt64(max(0, record.durationNanoseconds))
+        log.fixed64(1, "timeUnixNano", start)
+        let severity = Self.severity(record)
+        log.enumeration(2, "severityNumber", severity.number)
+        log.string(3, "severityText", severity.text)
+        log.message(5, "body") { body in body.presentString(1, "stringValue", Self.summary(record)) }
+        log.repeated(6, "attributes") { attributes in writeAttributes(record, into: &attributes) }
+        let (traceHigh, traceLow) = OTLPIDs.traceID(record.traceID, fallback: record.id)
+        log.traceID(9, "traceId", traceHigh, traceLow)
+        log.spanID(10, "spanId", OTLPTraceEncoder.spanID(record.id))
+        log.fixed64(11, "observedTimeUnixNano", end)
+        log.string(12, "eventName", "apimetrics.exchange")
+    }
+
+    /// `GET /orders/42 200`: method, target and status (`-` with no response).
+    static func summary(_ record: ExchangeRecord) -> String {
+        let status = record.response.map { String($0.status) } ?? "-"
+        return record.request.method + " " + record.request.target + " " + status
+    }
+
+    private func writeAttributes<W: OTLPWriter & ~Copyable>(_ record: ExchangeRecord, into list: inout W) {
+        let field = 6
+        OTLPTraceEncoder.writeHTTPAttributes(record, into: &list, field: field)
+        OTLPAttributes.string("apimetrics.event.id", record.id.description, into: &list, field: field)
+        OTLPAttributes.string("apimetrics.direction", record.direction == .incoming ? "incoming" : "outgoing", into: &list, field: field)
+        OTLPAttributes.double("apimetrics.duration_ms", Double(record.durationNanoseconds) / 1e6, into: &list, field: field)
+        if record.weight != 1 { OTLPAttributes.double("apimetrics.weight", record.weight, into: &list, field: field) }
+        if let session = record.sessionToken { OTLPAttributes.string("apimetrics.session", session, into: &list, field: field) }
+        OTLPAttributes.int("http.request.body.size", Int64(record.requestBody.size), into: &list, field: field)
+        OTLPAttributes.int("http.response.body.size", Int64(record.responseBody.size), into: &list, field: field)
+        OTLPAttributes.headers(record.request.headers, prefix: "http.request.header.", into: &list, field: field)
+        if let response = record.response {
+            OTLPAttributes.headers(response.headers, prefix: "http.response.header.", into: &list, field: field)
+        }
+        Self.body(record.requestBody, key: "apimetrics.request.body", into: &list)
+        Self.body(record.responseBody, key: "apimetrics.response.body", into: &list)
+        if let error = record.errors.first {
+            OTLPAttributes.string("exception.type", error.type, into: &list, field: field)
+            OTLPAttributes.string("exception.message", error.message, into: &list, field: field)
+        }
+        for (key, value) in record.metadata.sorted(by: { $0.key < $1.key }) {
+            OTLPAttributes.string("apimetrics.metadata." + key, value, into: &list, field: field)
+        }
+    }
+
+    private static func body<W: OTLPWriter & ~Copyable>(_ body: CapturedBody, key: String, into list: inout W) {
+        guard !body.bytes.isEmpty else { return }
+        if let text = EventEncoder.validUTF8Prefix(body.bytes, allowingCutTail: body.isTruncated) {
+            OTLPAttributes.string(key, String(decoding: text, as: UTF8.self), into: &list, field: 6)
+        } else {
+            list.element(6) { keyValue in
+                keyValue.string(1, "key", key)
+                keyValue.message(2, "value") { any in any.presentBytes(7, "bytesValue", body.bytes) }
+            }
+        }
+        if body.isTruncated {
+            list.element(6) { keyValue in
+                keyValue.string(1, "key", key + ".truncated")
+                keyValue.message(2, "value") { any in any.bool(2, "boolValue", true) }
+            }
+        }
+    }
+}
