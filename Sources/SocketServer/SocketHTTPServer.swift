@@ -53,6 +53,13 @@ public final class SocketHTTPServer: Sendable {
         /// Whether a response was written.
         public var hasWritten: Bool { written.load(ordering: .acquiring) }
 
+        /// Closes the connection without answering, as a server that fails
+        /// mid-request would; no response can be written after.
+        public func abort() {
+            guard !written.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            _ = shutdown(descriptor, Int32(SHUT_RDWR))
+        }
+
         /// Writes the response; only the first call writes. Returns the
         /// number of body bytes written.
         @discardableResult

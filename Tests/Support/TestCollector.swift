@@ -8,11 +8,19 @@ import APIMetrics
 package final class TestCollector: Sendable {
     package enum Reply: Sendable {
         case status(Int, headers: [(name: String, value: String)] = [])
+        /// Answers with this body instead of `{"ok":true}`.
+        case body(Int, headers: [(name: String, value: String)], body: [UInt8])
+        /// Closes the connection without answering.
+        case disconnect
         /// Answers 503 only once ``releaseHungRequests()`` or ``stop()`` is called.
         case hang
     }
 
     package struct Request: Sendable {
+        /// The request target, such as `/v1/traces`.
+        package var target: String = ""
+        /// When it arrived, from the continuous clock.
+        package var receivedAt = ContinuousClock.now
         package var headers: [(name: String, value: String)]
         /// The body as received, before any decompression.
         package var rawBody: [UInt8]
@@ -25,8 +33,10 @@ package final class TestCollector: Sendable {
         }
 
         package var isAccepted: Bool {
-            if case let .status(code, _) = reply { return (200..<300).contains(code) }
-            return false
+            switch reply {
+            case let .status(code, _), let .body(code, _, _): return (200..<300).contains(code)
+            default: return false
+            }
         }
 
         /// The batch document.
@@ -57,12 +67,16 @@ package final class TestCollector: Sendable {
             }
             let reply = shared.requests.withLock { requests -> Reply in
                 let reply = script(requests.count)
-                requests.append(Request(headers: request.headers, rawBody: request.body, body: body, reply: reply))
+                requests.append(Request(target: request.target, headers: request.headers, rawBody: request.body, body: body, reply: reply))
                 return reply
             }
             switch reply {
             case let .status(code, headers):
                 writer.write(SocketResponse(status: code, headers: headers, body: Array(#"{"ok":true}"#.utf8)))
+            case let .body(code, headers, body):
+                writer.write(SocketResponse(status: code, headers: headers, body: body))
+            case .disconnect:
+                writer.abort()
             case .hang:
                 while !shared.released.withLock({ $0 }) {
                     _ = shared.hangGate.wait(timeout: .now() + .milliseconds(50))
@@ -79,6 +93,9 @@ package final class TestCollector: Sendable {
     }
 
     package var requests: [Request] { shared.requests.withLock { $0 } }
+
+    /// The collector's base URL, without a path (for OTLP, which appends `/v1/<signal>`).
+    package var baseURL: String { String(url.dropLast("/v1/events".count)) }
 
     /// Every event of every batch the collector accepted, in arrival order.
     package var acceptedEvents: [[String: Any]] {

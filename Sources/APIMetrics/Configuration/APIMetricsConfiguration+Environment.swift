@@ -55,6 +55,9 @@ extension APIMetricsConfiguration {
     /// exporters are exactly those they name (`APIMETRICS_FILE=off` names no
     /// file); otherwise `base`'s stand, which by default is the file
     /// `apimetrics.ndjson`. `APIMETRICS_CONSOLE=true` adds the console.
+    /// `APIMETRICS_OTLP_ENDPOINT` or the `OTEL_EXPORTER_OTLP_*` endpoints add
+    /// the OTLP exporters alongside (``otlpEnvironmentVariables``), so that
+    /// `APIMETRICS_FILE=off` with an OTLP endpoint sends to OTLP only.
     ///
     /// - Parameters:
     ///   - environment: the variables; the process's own by default.
@@ -146,6 +149,7 @@ extension APIMetricsConfiguration {
         if let console = try reader.bool("APIMETRICS_CONSOLE"), console {
             config.exporters.append(.console())
         }
+        try readOTLP(reader, into: &config)
         try config.validate()
         return config
     }

@@ -11,6 +11,7 @@ public struct ExporterConfiguration: Sendable {
         case file(path: String, rotation: FileExporter.Rotation)
         case console(ConsoleExporter.Stream)
         case http(HTTPExporter.Options)
+        case otlp(OTLPExporter.Options)
         case custom(any EventExporter)
     }
 
@@ -40,6 +41,16 @@ public struct ExporterConfiguration: Sendable {
             compression: compression, timeout: timeout, transport: transport)))
     }
 
+    /// Traces, logs and metrics sent over OTLP/HTTP to an OpenTelemetry
+    /// Collector (or any OTLP receiver): one ``OTLPExporter`` per signal.
+    ///
+    /// ```swift
+    /// config.exporters.append(.otlp(.init(endpoint: "http://otel-collector:4318")))
+    /// ```
+    public static func otlp(_ options: OTLPExporter.Options) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .otlp(options))
+    }
+
     /// An exporter of your own.
     public static func custom(_ exporter: any EventExporter) -> ExporterConfiguration {
         ExporterConfiguration(kind: .custom(exporter))
@@ -51,6 +62,9 @@ public struct ExporterConfiguration: Sendable {
         case let .file(path, _): return "file \(path)"
         case let .console(stream): return stream == .standardError ? "console (stderr)" : "console"
         case let .http(options): return "http \(options.endpoint)"
+        case let .otlp(options):
+            let signals = options.orderedSignals.map { "\($0) \(options.url(for: $0) ?? "?")" }
+            return "otlp \(options.encoding) (\(signals.joined(separator: ", ")))"
         case let .custom(exporter): return exporter.name
         }
     }
@@ -71,12 +85,29 @@ public struct ExporterConfiguration: Sendable {
             return
         case let .http(options):
             try HTTPExporter.validate(options, field: field)
+        case let .otlp(options):
+            try options.validate(field: field)
         case .custom:
             return
         }
     }
 
-    func makeExporter(field: String) throws(ConfigurationError) -> any EventExporter {
+    /// The exporters this entry makes: one, or one per signal for OTLP.
+    func makeExporters(field: String) throws(ConfigurationError) -> [any EventExporter] {
+        guard case let .otlp(options) = kind else { return [try makeExporter(field: field)] }
+        try options.validate(field: field)
+        var exporters: [any EventExporter] = []
+        for signal in options.orderedSignals {
+            do {
+                exporters.append(try OTLPExporter(signal: signal, options: options))
+            } catch {
+                throw ConfigurationError(field: error.field.replacingPrefix("otlp", with: field), reason: error.reason)
+            }
+        }
+        return exporters
+    }
+
+    private func makeExporter(field: String) throws(ConfigurationError) -> any EventExporter {
         switch kind {
         case let .file(path, rotation):
             do {
@@ -92,6 +123,8 @@ public struct ExporterConfiguration: Sendable {
             } catch {
                 throw ConfigurationError(field: error.field.replacingPrefix("http", with: field), reason: error.reason)
             }
+        case .otlp:
+            return try makeExporters(field: field)[0]
         case let .custom(exporter):
             return exporter
         }

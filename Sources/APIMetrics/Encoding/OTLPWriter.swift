@@ -285,10 +285,7 @@ struct OTLPJSONWriter: ~Copyable, OTLPWriter {
         guard !values.isEmpty else { return }
         json.key(name)
         json.beginArray()
-        for value in values {
-            json.separate()
-            Self.writeDouble(value, into: &json)
-        }
+        for value in values { Self.writeDouble(value, into: &json) }
         json.endArray()
     }
 

@@ -174,7 +174,11 @@ actor BatchSender {
             let dropped = max(0, dropSnapshot - slots[index].reportedDrops) + slots[index].unreportedFailures
             var made = ExportBatch(
                 identity: identity, records: processed.records, entities: processed.entities, dropped: dropped,
-                sentAtNanoseconds: CaptureClock.wallNanoseconds(), encodings: encodings)
+                sentAtNanoseconds: CaptureClock.wallNanoseconds(), encodings: encodings,
+                rejectionSink: { [counters, diagnostics] count, message in
+                    counters.rejected.add(count, ordering: .relaxed)
+                    diagnostics.log(.warning, message)
+                })
             made.metrics = extras.metrics
             made.heartbeat = extras.heartbeat
             made.startup = extras.startup

@@ -26,6 +26,9 @@ public struct ExportBatch: Sendable {
     public var startup: StartupRecord?
     /// Shared by the copies of this batch handed to each exporter.
     private let encodings: BatchEncodings
+    /// Where ``reportRejected(_:message:)`` counts; none for a batch made
+    /// outside the sender.
+    private var rejectionSink: (@Sendable (Int, String) -> Void)?
 
     /// Creates a batch.
     public init(
@@ -44,14 +47,24 @@ public struct ExportBatch: Sendable {
 
     init(
         identity: ServiceIdentity, records: [ExchangeRecord], entities: [EntityRecord], dropped: Int,
-        sentAtNanoseconds: Int64, encodings: BatchEncodings
+        sentAtNanoseconds: Int64, encodings: BatchEncodings, rejectionSink: (@Sendable (Int, String) -> Void)? = nil
     ) {
+        self.rejectionSink = rejectionSink
         self.identity = identity
         self.records = records
         self.entities = entities
         self.dropped = dropped
         self.sentAtNanoseconds = sentAtNanoseconds
         self.encodings = encodings
+    }
+
+    /// Counts items the destination took the request for but refused one
+    /// by one (an OTLP `partialSuccess`), in ``Statistics/rejected``, and
+    /// logs `message` as a warning. The batch counts as delivered: a retry
+    /// would be refused the same way.
+    public func reportRejected(_ count: Int, message: String) {
+        guard count > 0 else { return }
+        rejectionSink?(count, message)
     }
 
     /// The number of records, calls and profile updates.

@@ -110,24 +110,36 @@ public struct HTTPExporter: EventExporter {
     }
 
     static func validate(_ options: Options, field: String) throws(ConfigurationError) {
-        let endpoint = options.endpoint
-        let lowered = endpoint.lowercased()
-        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
-            throw ConfigurationError(field: "\(field).endpoint", reason: "must be an http:// or https:// URL, got \"\(endpoint)\"")
-        }
-        let afterScheme = endpoint.drop(while: { $0 != ":" }).dropFirst(3)
-        let authority = afterScheme.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
-        guard !authority.isEmpty, !endpoint.contains(where: { $0 == " " || $0.isNewline }) else {
-            throw ConfigurationError(field: "\(field).endpoint", reason: "must name a host and hold no spaces, got \"\(endpoint)\"")
-        }
+        try validateURL(options.endpoint, field: "\(field).endpoint")
         guard options.timeout > .zero else {
             throw ConfigurationError(field: "\(field).timeout", reason: "must be positive, got \(options.timeout)")
         }
         if let apiKey = options.apiKey, apiKey.isEmpty || apiKey.contains(where: \.isNewline) {
             throw ConfigurationError(field: "\(field).apiKey", reason: "must be a non-empty single line when set")
         }
-        for header in options.headers where header.name.isEmpty || header.name.contains(where: { $0 == ":" || $0.isWhitespace }) {
-            throw ConfigurationError(field: "\(field).headers", reason: "holds an invalid header name \"\(header.name)\"")
+        try validateHeaders(options.headers, field: "\(field).headers")
+    }
+
+    /// Checks that `endpoint` is an `http` or `https` URL naming a host.
+    static func validateURL(_ endpoint: String, field: String) throws(ConfigurationError) {
+        let lowered = endpoint.lowercased()
+        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
+            throw ConfigurationError(field: field, reason: "must be an http:// or https:// URL, got \"\(endpoint)\"")
+        }
+        let afterScheme = endpoint.drop(while: { $0 != ":" }).dropFirst(3)
+        let authority = afterScheme.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
+        guard !authority.isEmpty, !endpoint.contains(where: { $0 == " " || $0.isNewline }) else {
+            throw ConfigurationError(field: field, reason: "must name a host and hold no spaces, got \"\(endpoint)\"")
+        }
+    }
+
+    /// Checks that every header name is a token and no value holds a line break.
+    static func validateHeaders(_ headers: HeaderFields, field: String) throws(ConfigurationError) {
+        for header in headers where header.name.isEmpty || header.name.contains(where: { $0 == ":" || $0.isWhitespace }) {
+            throw ConfigurationError(field: field, reason: "holds an invalid header name \"\(header.name)\"")
+        }
+        for header in headers where header.value.contains(where: \.isNewline) {
+            throw ConfigurationError(field: field, reason: "holds a line break in the value of \"\(header.name)\"")
         }
     }
 }

@@ -66,7 +66,7 @@ public final class APIMetricsService: Sendable {
         try configuration.validate()
         var exporters: [any EventExporter] = []
         for (index, exporter) in configuration.exporters.enumerated() {
-            exporters.append(try exporter.makeExporter(field: "exporters[\(index)]"))
+            exporters += try exporter.makeExporters(field: "exporters[\(index)]")
         }
         self.configuration = configuration
         let counters = PipelineCounters()

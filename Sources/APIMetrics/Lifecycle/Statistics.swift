@@ -20,9 +20,12 @@ public struct Statistics: Sendable, Hashable, CustomStringConvertible {
     /// Of ``dropped``: lost while being processed (a user closure that
     /// threw or ran past its time limit).
     public var droppedProcessing: Int = 0
+    /// Items a destination took the request for but refused one by one
+    /// (an OTLP `partialSuccess`): counted, not retried.
+    public var rejected: Int = 0
 
     /// A one-line summary.
     public var description: String {
-        "recorded=\(recorded) skipped=\(skipped) dropped=\(dropped) queued=\(queued) exported=\(exported) failed=\(failed)"
+        "recorded=\(recorded) skipped=\(skipped) dropped=\(dropped) queued=\(queued) exported=\(exported) failed=\(failed)\(rejected > 0 ? " rejected=\(rejected)" : "")"
     }
 }

@@ -28,6 +28,9 @@ final class PipelineCounters: Sendable {
     let failed = Atomic<Int>(0)
     /// Batches delivered, over all exporters.
     let batches = Atomic<Int>(0)
+    /// Items a destination took the request for but refused (OTLP's
+    /// `partialSuccess`), over all exporters.
+    let rejected = Atomic<Int>(0)
 
     init() {}
 
@@ -57,6 +60,7 @@ final class PipelineCounters: Sendable {
             failed: failed.load(ordering: .relaxed),
             droppedQueueFull: droppedQueueFull.load(ordering: .relaxed),
             droppedShed: shed.load(ordering: .relaxed),
-            droppedProcessing: droppedProcessing.load(ordering: .relaxed))
+            droppedProcessing: droppedProcessing.load(ordering: .relaxed),
+            rejected: rejected.load(ordering: .relaxed))
     }
 }

@@ -1,0 +1,459 @@
+import Synchronization
+
+/// Sends one OpenTelemetry signal over OTLP/HTTP to a collector: the calls
+/// as spans (`/v1/traces`), the request log as log records (`/v1/logs`),
+/// or the metrics windows (`/v1/metrics`).
+///
+/// Configure it with ``ExporterConfiguration/otlp(_:)``, which makes one
+/// exporter per signal, so that each is retried on its own: a collector
+/// that takes the traces and turns the logs away is not sent the traces
+/// twice.
+///
+/// Responses follow the OTLP/HTTP specification: a 2xx is success (a
+/// `partialSuccess` in it counts its rejected items in
+/// ``Statistics/rejected`` and is not retried); 429, 502, 503 and 504 are
+/// retried, honouring `Retry-After` (seconds or an HTTP date), with the
+/// sender's backoff and jitter otherwise, as are failures to connect; any
+/// other status is a refusal, not retried.
+public struct OTLPExporter: EventExporter {
+    /// One of the signals OTLP carries.
+    public struct Signal: Sendable, Hashable, CustomStringConvertible {
+        let path: String
+
+        /// Spans, one per call: `/v1/traces`.
+        public static let traces = Signal(path: "traces")
+        /// The request log, one log record per logged call: `/v1/logs`.
+        public static let logs = Signal(path: "logs")
+        /// The metrics windows: `/v1/metrics`.
+        public static let metrics = Signal(path: "metrics")
+
+        /// `traces`, `logs` or `metrics`.
+        public var description: String { path }
+    }
+
+    /// The body's encoding, OTLP's `protocol` (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+    public struct Encoding: Sendable, Hashable, CustomStringConvertible {
+        let isJSON: Bool
+
+        /// `http/protobuf`: binary protocol buffers, the default.
+        public static let protobuf = Encoding(isJSON: false)
+        /// `http/json`: the protocol's JSON encoding.
+        public static let json = Encoding(isJSON: true)
+
+        /// Reads `http/protobuf` or `http/json`; `nil` for anything else.
+        public init?(_ text: String) {
+            switch text.lowercased() {
+            case "http/protobuf": isJSON = false
+            case "http/json": isJSON = true
+            default: return nil
+            }
+        }
+
+        init(isJSON: Bool) {
+            self.isJSON = isJSON
+        }
+
+        /// `http/protobuf` or `http/json`.
+        public var description: String { isJSON ? "http/json" : "http/protobuf" }
+    }
+
+    /// How the metrics' sums and histograms add up over time.
+    public struct Temporality: Sendable, Hashable {
+        let isCumulative: Bool
+
+        /// Each data point counts its own window only: the default.
+        public static let delta = Temporality(isCumulative: false)
+        /// Each data point counts everything since the service started.
+        public static let cumulative = Temporality(isCumulative: true)
+    }
+
+    /// How request durations are bucketed.
+    public struct DurationHistogram: Sendable, Hashable {
+        let isExponential: Bool
+
+        /// The semantic conventions' recommended boundaries, from 5 ms to
+        /// 10 s (``PrometheusBuckets/durationSeconds``): the default.
+        public static let explicitBuckets = DurationHistogram(isExponential: false)
+        /// A base-2 exponential histogram (scale 6, or lower to keep to 160
+        /// buckets), made from the exact latency sketch.
+        public static let exponential = DurationHistogram(isExponential: true)
+    }
+
+    /// Everything the OTLP exporters need.
+    public struct Options: Sendable {
+        /// The collector's base URL, such as `http://localhost:4318`; each
+        /// signal is sent to this plus `/v1/traces`, `/v1/logs` or
+        /// `/v1/metrics` (`OTEL_EXPORTER_OTLP_ENDPOINT`).
+        public var endpoint: String?
+        /// Full URLs for single signals, used as they are
+        /// (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` and the like); they win
+        /// over ``endpoint``.
+        public var signalEndpoints: [Signal: String]
+        /// The signals sent; all three by default.
+        public var signals: Set<Signal>
+        /// The body encoding.
+        public var encoding: Encoding
+        /// Extra header fields on every request, such as an API key.
+        public var headers: HeaderFields
+        /// Body compression; gzip by default.
+        public var compression: HTTPExporter.Compression
+        /// How long one request may take.
+        public var timeout: Duration
+        /// Delta (default) or cumulative metrics.
+        public var temporality: Temporality
+        /// Explicit buckets (default) or an exponential histogram.
+        public var durationHistogram: DurationHistogram
+        /// Whether spans carry the redacted request and response headers
+        /// (`http.request.header.<name>`); log records always do.
+        public var spanHeaders: Bool
+        /// Whether spans carry `http.request.body.size` and
+        /// `http.response.body.size`; log records always do.
+        public var spanBodySizes: Bool
+        /// More resource attributes, after the service's own
+        /// (`OTEL_RESOURCE_ATTRIBUTES`).
+        public var resourceAttributes: [(key: String, value: String)]
+        /// How requests are sent; `nil` means ``URLSessionTransport``.
+        public var transport: (any HTTPTransport)?
+
+        /// Creates options; name a collector with `endpoint` or with
+        /// `signalEndpoints`.
+        public init(
+            endpoint: String? = nil,
+            signalEndpoints: [Signal: String] = [:],
+            signals: Set<Signal> = [.traces, .logs, .metrics],
+            encoding: Encoding = .protobuf,
+            headers: HeaderFields = HeaderFields(),
+            compression: HTTPExporter.Compression = .gzip,
+            timeout: Duration = .seconds(10),
+            temporality: Temporality = .delta,
+            durationHistogram: DurationHistogram = .explicitBuckets,
+            spanHeaders: Bool = false,
+            spanBodySizes: Bool = false,
+            resourceAttributes: [(key: String, value: String)] = [],
+            transport: (any HTTPTransport)? = nil
+        ) {
+            self.endpoint = endpoint
+            self.signalEndpoints = signalEndpoints
+            self.signals = signals
+            self.encoding = encoding
+            self.headers = headers
+            self.compression = compression
+            self.timeout = timeout
+            self.temporality = temporality
+            self.durationHistogram = durationHistogram
+            self.spanHeaders = spanHeaders
+            self.spanBodySizes = spanBodySizes
+            self.resourceAttributes = resourceAttributes
+            self.transport = transport
+        }
+
+        /// The URL `signal` is sent to: its own endpoint, or the base
+        /// endpoint with `/v1/<signal>` appended; `nil` when neither is set.
+        public func url(for signal: Signal) -> String? {
+            if let own = signalEndpoints[signal] { return own }
+            guard var base = endpoint else { return nil }
+            while base.hasSuffix("/") { base.removeLast() }
+            return base + "/v1/" + signal.path
+        }
+
+        /// The signals sent, in the order traces, logs, metrics.
+        var orderedSignals: [Signal] {
+            [Signal.traces, .logs, .metrics].filter { signals.contains($0) }
+        }
+
+        func validate(field: String) throws(ConfigurationError) {
+            guard !signals.isEmpty else {
+                throw ConfigurationError(field: "\(field).signals", reason: "must name at least one of traces, logs, metrics")
+            }
+            for signal in orderedSignals {
+                guard let url = url(for: signal) else {
+                    throw ConfigurationError(field: "\(field).endpoint", reason: "must be set, or \(signal)'s own endpoint must be")
+                }
+                try HTTPExporter.validateURL(url, field: signalEndpoints[signal] == nil ? "\(field).endpoint" : "\(field).signalEndpoints[\(signal)]")
+            }
+            guard timeout > .zero else {
+                throw ConfigurationError(field: "\(field).timeout", reason: "must be positive, got \(timeout)")
+            }
+            try HTTPExporter.validateHeaders(headers, field: "\(field).headers")
+            for (key, _) in resourceAttributes where key.isEmpty {
+                throw ConfigurationError(field: "\(field).resourceAttributes", reason: "holds an empty key")
+            }
+        }
+    }
+
+    /// The signal this exporter sends.
+    public let signal: Signal
+    /// The options in force.
+    public let options: Options
+    /// Where the signal goes.
+    public let url: String
+    private let transport: any HTTPTransport
+    private let metricsState = MetricsState()
+
+    /// Creates the exporter of one signal after checking the options.
+    public init(signal: Signal, options: Options) throws(ConfigurationError) {
+        try options.validate(field: "otlp")
+        guard let url = options.url(for: signal) else {
+            throw ConfigurationError(field: "otlp.endpoint", reason: "must be set, or \(signal)'s own endpoint must be")
+        }
+        self.signal = signal
+        self.options = options
+        self.url = url
+        self.transport = options.transport ?? URLSessionTransport()
+    }
+
+    /// `otlp-traces(URL)` and the like.
+    public var name: String { "otlp-\(signal)(\(url))" }
+
+    /// Sends the batch's part of this signal (nothing when it has none):
+    /// its calls for traces and logs, its metrics window for metrics.
+    public func export(_ batch: ExportBatch) async throws {
+        let resource = OTLPResource(identity: batch.identity, attributes: options.resourceAttributes)
+        let isJSON = options.encoding.isJSON
+        let body: [UInt8]
+        switch signal {
+        case .traces:
+            guard !batch.records.isEmpty else { return }
+            let encoder = OTLPTraceEncoder(includesHeaders: options.spanHeaders, includesBodySizes: options.spanBodySizes)
+            body = isJSON ? encoder.encodeJSON(batch.records, resource: resource) : encoder.encode(batch.records, resource: resource)
+        case .logs:
+            guard !batch.records.isEmpty else { return }
+            let encoder = OTLPLogEncoder()
+            body = isJSON ? encoder.encodeJSON(batch.records, resource: resource) : encoder.encode(batch.records, resource: resource)
+        default:
+            guard let window = batch.metrics, let heartbeat = batch.heartbeat else { return }
+            let data = metricsState.data(window: window, heartbeat: heartbeat, temporality: options.temporality)
+            let encoder = OTLPMetricsEncoder(isExponential: options.durationHistogram.isExponential)
+            body = isJSON ? encoder.encodeJSON(data, resource: resource) : encoder.encode(data, resource: resource)
+        }
+        let response = try await post(body)
+        if let partial = OTLPPartialSuccess.parse(response.body, isJSON: isJSON), partial.rejected > 0 {
+            batch.reportRejected(
+                Int(clamping: partial.rejected),
+                message: "\(name) rejected \(partial.rejected) of the batch's \(signal)\(partial.message.isEmpty ? "" : ": \(partial.message)")")
+        }
+    }
+
+    private func post(_ body: [UInt8]) async throws -> TransportResponse {
+        var headers = HeaderFields()
+        headers.append(name: "Content-Type", value: options.encoding.isJSON ? "application/json" : "application/x-protobuf")
+        headers.append(name: "User-Agent", value: "apimetrics-swift/\(APIMetricsService.libraryVersion) (OTLP/HTTP)")
+        var body = body
+        if options.compression.isGzip, let compressed = try? Gzip.compress(body) {
+            body = compressed
+            headers.append(name: "Content-Encoding", value: "gzip")
+        }
+        for field in options.headers {
+            headers.replaceOrAppend(name: field.name, value: field.value)
+        }
+        let request = TransportRequest(url: url, method: "POST", headers: headers, body: body, timeout: options.timeout)
+        let response: TransportResponse
+        do {
+            response = try await transport.send(request)
+        } catch let error as ExportError {
+            throw error
+        } catch {
+            throw ExportError.retryable("POST \(url) failed: \(error)")
+        }
+        try Self.check(response, url: url)
+        return response
+    }
+
+    /// OTLP/HTTP's rules: 2xx is success; 429, 502, 503 and 504 may pass
+    /// (after `Retry-After` when given); anything else is final.
+    static func check(_ response: TransportResponse, url: String) throws(ExportError) {
+        let detail = String(decoding: response.body.prefix(200), as: UTF8.self).filter { !$0.isNewline && $0.isASCII }
+        switch response.status {
+        case 200..<300:
+            return
+        case 429, 502, 503, 504:
+            let retryAfter = response.headers["retry-after"].flatMap(RetryAfter.parse)
+            throw ExportError.retryable("collector \(url) answered \(response.status)", after: retryAfter)
+        default:
+            throw ExportError.rejected("collector \(url) answered \(response.status)\(detail.isEmpty ? "" : ": \(detail)")")
+        }
+    }
+
+    /// The running totals a cumulative temporality needs and the counters'
+    /// last values a delta one needs, moved once per window: a retried
+    /// window is sent again exactly as it was first made.
+    final class MetricsState: Sendable {
+        private struct State {
+            var cumulative: [SeriesKey: SeriesMetrics] = [:]
+            var lastCounters: [String: Int64] = [:]
+            var lastCountersTime: Int64?
+            var made: (windowEnd: Int64, data: OTLPMetricsData)?
+        }
+
+        private let state = Mutex(State())
+
+        func data(window: MetricsWindow, heartbeat: Heartbeat, temporality: Temporality) -> OTLPMetricsData {
+            state.withLock { state in
+                if let made = state.made, made.windowEnd == window.endNanoseconds { return made.data }
+                let statistics = heartbeat.statistics
+                var counters: [OTLPMetricsData.Counter] = [
+                    .init(name: "apimetrics.events.recorded", description: "Calls recorded and profile updates sent.", value: Int64(statistics.recorded)),
+                    .init(name: "apimetrics.events.skipped", description: "Calls left out of the logs on purpose.", value: Int64(statistics.skipped)),
+                    .init(name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
+                          attributes: [("apimetrics.drop.reason", "queue_full")], value: Int64(statistics.droppedQueueFull)),
+                    .init(name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
+                          attributes: [("apimetrics.drop.reason", "shed")], value: Int64(statistics.droppedShed)),
+                    .init(name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
+                          attributes: [("apimetrics.drop.reason", "processing")], value: Int64(statistics.droppedProcessing)),
+                    .init(name: "apimetrics.events.exported", description: "Event deliveries exporters accepted.", value: Int64(statistics.exported)),
+                    .init(name: "apimetrics.events.failed", description: "Event deliveries given up.", value: Int64(statistics.failed)),
+                    .init(name: "apimetrics.events.rejected", description: "Items collectors accepted the request for but refused.", value: Int64(statistics.rejected)),
+                ]
+                var series = window.series
+                var seriesStart = window.startNanoseconds
+                var countersStart = heartbeat.startedAtNanoseconds
+                if temporality.isCumulative {
+                    for item in window.series { state.cumulative[item.key, default: SeriesMetrics(key: item.key)].merge(item) }
+                    series = state.cumulative.values.sorted { $0.key < $1.key }
+                    seriesStart = heartbeat.startedAtNanoseconds
+                } else {
+                    if let last = state.lastCountersTime { countersStart = last }
+                    for index in counters.indices {
+                        let key = counters[index].name + (counters[index].attributes.first?.value ?? "")
+                        let total = counters[index].value
+                        counters[index].value = max(0, total - (state.lastCounters[key] ?? 0))
+                        state.lastCounters[key] = total
+                    }
+                    state.lastCountersTime = heartbeat.timeNanoseconds
+                }
+                let data = OTLPMetricsData(
+                    series: series, seriesStartNanoseconds: seriesStart, seriesEndNanoseconds: window.endNanoseconds,
+                    counters: counters, countersStartNanoseconds: countersStart,
+                    countersTimeNanoseconds: heartbeat.timeNanoseconds, queued: Int64(statistics.queued),
+                    isCumulative: temporality.isCumulative)
+                state.made = (window.endNanoseconds, data)
+                return data
+            }
+        }
+    }
+}
+
+/// The `partial_success` of an OTLP export response: how many items the
+/// collector refused although it took the request, and why.
+enum OTLPPartialSuccess {
+    /// Reads a response body; `nil` when it holds no partial success (an
+    /// empty body, as many collectors send, or one that cannot be read).
+    static func parse(_ body: [UInt8], isJSON: Bool) -> (rejected: Int64, message: String)? {
+        guard !body.isEmpty else { return nil }
+        return isJSON ? parseJSON(body) : parseProtobuf(body)
+    }
+
+    /// `Export*ServiceResponse { partial_success = 1 { rejected_* = 1 (int64); error_message = 2 } }`.
+    static func parseProtobuf(_ body: [UInt8]) -> (rejected: Int64, message: String)? {
+        var reader = ProtobufReader(body[...])
+        while let (field, value) = reader.next() {
+            guard field == 1, case let .bytes(inner) = value else { continue }
+            var rejected: Int64 = 0
+            var message = ""
+            var innerReader = ProtobufReader(inner)
+            while let (innerField, innerValue) = innerReader.next() {
+                switch (innerField, innerValue) {
+                case let (1, .varint(count)): rejected = Int64(bitPattern: count)
+                case let (2, .bytes(text)): message = String(decoding: text, as: UTF8.self)
+                default: continue
+                }
+            }
+            guard !innerReader.failed else { return nil }
+            return (rejected, message)
+        }
+        return nil
+    }
+
+    /// `{"partialSuccess":{"rejectedSpans":"3","errorMessage":"…"}}`; the
+    /// count may be a string (as the protocol writes 64-bit integers) or a number.
+    static func parseJSON(_ body: [UInt8]) -> (rejected: Int64, message: String)? {
+        guard case let .object(members)? = try? JSONParser.parse(body),
+              case let .object(partial)? = members.first(where: { $0.key == "partialSuccess" || $0.key == "partial_success" })?.value
+        else { return nil }
+        var rejected: Int64 = 0
+        var message = ""
+        for member in partial {
+            switch (member.key, member.value) {
+            case let ("errorMessage", .string(text)), let ("error_message", .string(text)):
+                message = text
+            case let (key, .string(text)) where key.hasPrefix("rejected"):
+                rejected = Int64(text) ?? 0
+            case let (key, .number(text)) where key.hasPrefix("rejected"):
+                rejected = Int64(text) ?? Int64(Double(text) ?? 0)
+            default:
+                continue
+            }
+        }
+        return (rejected, message)
+    }
+}
+
+/// Reads the protocol buffers wire format, field by field: enough for an
+/// OTLP response's `partial_success`.
+struct ProtobufReader {
+    enum Value {
+        case varint(UInt64)
+        case fixed64(UInt64)
+        case bytes(ArraySlice<UInt8>)
+        case fixed32(UInt32)
+    }
+
+    private var bytes: ArraySlice<UInt8>
+    private var position: Int
+    /// Whether the input ended inside a field or held an unknown wire type.
+    private(set) var failed = false
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        self.position = bytes.startIndex
+    }
+
+    private mutating func varint() -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while position < bytes.endIndex, shift < 64 {
+            let byte = bytes[position]
+            position += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+        return nil
+    }
+
+    private mutating func fixed(_ size: Int) -> UInt64? {
+        guard bytes.endIndex - position >= size else { return nil }
+        var value: UInt64 = 0
+        for index in 0..<size { value |= UInt64(bytes[position + index]) << UInt64(8 * index) }
+        position += size
+        return value
+    }
+
+    /// The next field's number and value; `nil` at the end or on bad input
+    /// (``failed`` then says which).
+    mutating func next() -> (Int, Value)? {
+        guard !failed, position < bytes.endIndex else { return nil }
+        guard let key = varint(), key >> 3 > 0, key >> 3 <= UInt64(Int32.max) else {
+            failed = true
+            return nil
+        }
+        let field = Int(key >> 3)
+        var value: Value?
+        switch key & 7 {
+        case 0: value = varint().map(Value.varint)
+        case 1: value = fixed(8).map(Value.fixed64)
+        case 2:
+            if let length = varint(), length <= UInt64(bytes.endIndex - position) {
+                value = .bytes(bytes[position..<(position + Int(length))])
+                position += Int(length)
+            }
+        case 5: value = fixed(4).map { .fixed32(UInt32(truncatingIfNeeded: $0)) }
+        default: break
+        }
+        guard let value else {
+            failed = true
+            return nil
+        }
+        return (field, value)
+    }
+}
