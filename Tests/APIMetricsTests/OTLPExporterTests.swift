@@ -143,6 +143,21 @@ struct OTLPExporterTests {
         #expect(span?["kind"] as? Int == 2 && span?["startTimeUnixNano"] is String)
     }
 
+    /// The README's example, as it is there.
+    @Test func theReadmesExampleConfiguresEverySignal() throws {
+        var config = APIMetricsConfiguration(service: "orders-api", exporters: [])
+        let apiKey = "k"
+        config.exporters.append(.otlp(.init(
+            endpoint: "http://otel-collector:4318",     // /v1/traces, /v1/logs, /v1/metrics are appended
+            encoding: .protobuf,                        // or .json
+            headers: ["x-api-key": apiKey],             // whatever the receiver asks for
+            temporality: .delta,                        // or .cumulative
+            durationHistogram: .explicitBuckets)))      // or .exponential
+        let metrics = try APIMetricsService(configuration: config)
+        #expect(metrics.configuration.exporters.last?.summary
+            == "otlp http/protobuf (traces http://otel-collector:4318/v1/traces, logs http://otel-collector:4318/v1/logs, metrics http://otel-collector:4318/v1/metrics)")
+    }
+
     @Test func optionsAreCheckedAtStartup() {
         func error(_ options: OTLPExporter.Options) -> ConfigurationError? {
             do {

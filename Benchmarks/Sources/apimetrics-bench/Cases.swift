@@ -185,18 +185,20 @@ struct Bench {
         }
     }
 
-    /// One typical exchange as an OTLP span, protobuf: the request body of
-    /// a batch of 100, per span.
-    func encodeOTLPSpan() -> CaseResult {
+    /// One typical exchange as an OTLP span (`.json`: in the JSON
+    /// encoding) or log record (`.log`: headers and 256-byte bodies), protobuf
+    /// unless named: the request body of a batch of 100, per item.
+    func encodeOTLP(_ name: String, signal: BenchmarkHooks.OTLPSignal, json: Bool = false) -> CaseResult {
         let records = (0..<100).map { index -> ExchangeRecord in
-            var record = Fixtures.record()
+            var record = signal == .logs
+                ? Fixtures.record(body: Fixtures.json(size: 256), responseBody: Fixtures.json(size: 256)) : Fixtures.record()
             record.id = EventID(high: 0x1234_5678_9ABC_DEF0, low: UInt64(index + 1))
             return record
         }
         let identity = ServiceIdentity(service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"], instanceID: "host-1")
-        return harness.measure("encode.otlp.span", opsPerSample: quick ? 100 : 5000) { count in
+        return harness.measure(name, opsPerSample: quick ? 100 : 5000) { count in
             for _ in 0..<(count / 100) {
-                precondition(!BenchmarkHooks.encodeOTLPTraces(records, identity: identity).isEmpty)
+                precondition(!BenchmarkHooks.encodeOTLP(records, signal: signal, identity: identity, json: json).isEmpty)
             }
         }
     }

@@ -30,6 +30,25 @@ package enum BenchmarkHooks {
         return json ? encoder.encodeJSON(records, resource: resource) : encoder.encode(records, resource: resource)
     }
 
+    /// The OTLP signals whose encoding is measured.
+    package enum OTLPSignal {
+        case traces, logs
+    }
+
+    /// Encodes `records` as one OTLP traces or logs request.
+    package static func encodeOTLP(
+        _ records: [ExchangeRecord], signal: OTLPSignal, identity: ServiceIdentity, json: Bool
+    ) -> [UInt8] {
+        let resource = OTLPResource(identity: identity)
+        switch signal {
+        case .traces:
+            return encodeOTLPTraces(records, identity: identity, json: json)
+        case .logs:
+            let encoder = OTLPLogEncoder()
+            return json ? encoder.encodeJSON(records, resource: resource) : encoder.encode(records, resource: resource)
+        }
+    }
+
     /// Counts one call in the metrics, as the admission point does.
     package static func observe(_ call: borrowing CallSummary, in metrics: APIMetricsService) {
         metrics.aggregator.observe(call, outcome: .queued)
