@@ -1,5 +1,6 @@
 import APIMetricsTestSupport
 import Foundation
+import Synchronization
 import Testing
 @testable import APIMetrics
 
@@ -7,6 +8,13 @@ import Testing
 /// answers are retried, how long it waits, what a partial success does.
 /// What the bodies hold is checked by opentelemetry-proto's own decoder in
 /// Tests/EndToEnd/otlp-check.sh.
+/// Keeps the names of the exporters whose batches it is handed.
+final class UndeliveredCollector: UndeliveredBatchHandler {
+    private let handed = Mutex<[String]>([])
+    func handle(_ batch: UndeliveredBatch) async { handed.withLock { $0.append(batch.exporterName) } }
+    var names: [String] { handed.withLock { $0 } }
+}
+
 @Suite("OTLP exporter")
 struct OTLPExporterTests {
     /// Records `count` calls through a service exporting `signals` to
@@ -41,6 +49,22 @@ struct OTLPExporterTests {
         let statistics = try await run(collector)
         #expect(collector.requests.count == 1)
         #expect(statistics.failed == 1 && statistics.exported == 0)
+    }
+
+    /// Refused everywhere: the call is lost to the span and the log
+    /// exporters, and the metrics exporter, which never carried it, loses
+    /// only its window (and hands nothing to the undelivered-batch handler).
+    @Test func aRefusedMetricsWindowIsNoFailedEvent() async throws {
+        let collector = try TestCollector { _ in .status(400) }
+        defer { collector.stop() }
+        let handed = UndeliveredCollector()
+        let statistics = try await run(collector, signals: [.traces, .logs, .metrics]) { config in
+            config.metrics.interval = .seconds(3600)
+            config.undeliveredBatchHandler = handed
+        }
+        #expect(Set(collector.requests.map(\.target)) == ["/v1/traces", "/v1/logs", "/v1/metrics"])
+        #expect(statistics.failed == 2 && statistics.exported == 0)
+        #expect(Set(handed.names) == ["otlp-traces(\(collector.baseURL)/v1/traces)", "otlp-logs(\(collector.baseURL)/v1/logs)"])
     }
 
     @Test func aConnectionClosedWithoutAnAnswerIsRetried() async throws {
@@ -130,6 +154,8 @@ struct OTLPExporterTests {
         await metrics.shutdown(timeout: .seconds(30))
         let requests = collector.requests
         #expect(Set(requests.map(\.target)) == ["/v1/traces", "/v1/logs", "/v1/metrics"])
+        // The call went out twice, as a span and as a log record; the metrics exporter carries no events.
+        #expect(metrics.statistics.exported == 2 && metrics.statistics.failed == 0)
         for request in requests {
             #expect(request.header("content-type") == "application/json")
             #expect(request.header("content-encoding") == "gzip")

@@ -123,7 +123,7 @@ actor BatchSender {
                 // sent later like any batch given up.
                 var leftover = ProcessedBatch(capacity: left)
                 for item in leftItems { leftover.add(runner.processWithoutUserCode(item)) }
-                for index in slots.indices {
+                for index in slots.indices where slots[index].exporter.content.contains(.events) {
                     await handOver(leftover, slot: index, reason: .shutdownDeadline,
                                    message: "still queued when the shutdown deadline passed")
                 }
@@ -154,8 +154,13 @@ actor BatchSender {
             identity: identity, records: batch.records, entities: batch.entities, schemaV1: batch.schemaV1Lines)
         var unsentInBatch = 0
         for index in slots.indices {
+            let content = slots[index].exporter.content
+            // Only a batch holding something this exporter sends is handed over.
+            guard (content.contains(.events) && !batch.isEmpty) || (content.contains(.metrics) && !extras.isEmpty) else { continue }
             let delivered = await deliver(batch, encodings, extras, toSlot: index)
-            if !delivered { unsentInBatch = max(unsentInBatch, batch.records.count + batch.entities.count) }
+            if !delivered, content.contains(.events) {
+                unsentInBatch = max(unsentInBatch, batch.records.count + batch.entities.count)
+            }
         }
         if signal.isStopping { unsentAtShutdown += unsentInBatch }
     }
@@ -165,8 +170,9 @@ actor BatchSender {
     private func deliver(
         _ processed: ProcessedBatch, _ encodings: BatchEncodings, _ extras: MetricsExtras, toSlot index: Int
     ) async -> Bool {
-        let count = processed.records.count + processed.entities.count
         let exporter = slots[index].exporter
+        // The events this exporter carries: none for an exporter of metrics alone.
+        let count = exporter.content.contains(.events) ? processed.records.count + processed.entities.count : 0
         var attempt = 0
         while true {
             attempt += 1
@@ -231,6 +237,7 @@ actor BatchSender {
         if let window = extras.metrics {
             diagnostics.log(.error, "\(slots[index].exporter.name) lost the metrics window ending \(Timestamp.rfc3339(nanosecondsSinceEpoch: window.endNanoseconds)) (\(window.requests) calls): \(message)")
         }
+        guard slots[index].exporter.content.contains(.events) else { return }
         let count = processed.records.count + processed.entities.count
         slots[index].unreportedFailures += count
         counters.failed.add(count, ordering: .relaxed)

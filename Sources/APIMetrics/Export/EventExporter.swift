@@ -24,6 +24,10 @@ public protocol EventExporter: Sendable {
     /// that reads them; none by default.
     var encodings: ExportEncodings { get }
 
+    /// What this exporter sends; ``ExportContent/all`` by default. A batch
+    /// holding none of it is not handed over.
+    var content: ExportContent { get }
+
     /// Delivers one batch, or throws when it could not.
     func export(_ batch: ExportBatch) async throws
 
@@ -37,6 +41,9 @@ extension EventExporter {
 
     /// None: the exporter encodes its own format from the records.
     public var encodings: ExportEncodings { [] }
+
+    /// Events and metrics.
+    public var content: ExportContent { .all }
 
     /// Does nothing.
     public func shutdown() async {}

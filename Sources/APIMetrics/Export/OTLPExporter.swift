@@ -202,6 +202,10 @@ public struct OTLPExporter: EventExporter {
         self.transport = options.transport ?? URLSessionTransport()
     }
 
+    /// Events for traces and logs (profile updates are not sent over
+    /// OTLP); metrics for metrics.
+    public var content: ExportContent { signal == .metrics ? .metrics : .events }
+
     /// `otlp-traces(URL)` and the like.
     public var name: String { "otlp-\(signal)(\(url))" }
 
