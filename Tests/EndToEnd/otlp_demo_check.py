@@ -8,6 +8,7 @@ usage: otlp_demo_check.py DEMO_BINARY
    http/protobuf bodies, parsed with ParseFromString.
 2. json:     OTEL_EXPORTER_OTLP_ENDPOINT with http/json, no compression,
    an API key header, cumulative metrics and the exponential histogram,
+   headers and body sizes on spans,
    alongside the NDJSON file: bodies parsed with json_format.Parse once the
    protocol's hex ids are turned back into protobuf JSON's base64.
 
@@ -38,6 +39,7 @@ DEMO = sys.argv[1]
 WORK = tempfile.mkdtemp(prefix="apimetrics-otlp-")
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 PARENT = "b7ad6b7169203331"
+POSTED = json.dumps({"item": "book", "quantity": 2, "password": "hunter2"}).encode()
 failures = []
 
 
@@ -115,7 +117,7 @@ def run_demo(env, name):
         call("POST", "/orders?api_key=s3cret&page=1",
              {"X-API-Key": "demo-key-acme", "User-Agent": "e2e-agent/1.0", "Content-Type": "application/json",
               "traceparent": f"00-{TRACE}-{PARENT}-01"},
-             json.dumps({"item": "book", "quantity": 2, "password": "hunter2"}).encode()),
+             POSTED),
         call("GET", "/fail", {"X-API-Key": "demo-key-globex"}),
         call("GET", "/proxy?to=/orders/1", {"X-API-Key": "demo-key-acme"}),
         call("POST", "/orders", {"Content-Type": "application/json"}, json.dumps({"quantity": 5000}).encode()),
@@ -183,7 +185,7 @@ def check_resource(name, resource, env):
     check(a.get("telemetry.sdk.version"), f"{name}: telemetry.sdk.version is set")
 
 
-def check_run(name, collector, port, is_json, cumulative):
+def check_run(name, collector, port, is_json, cumulative, span_extras):
     requests = collector.requests
     paths = {path for path, _, _ in requests}
     check(paths == {"/v1/traces", "/v1/logs", "/v1/metrics"}, f"{name}: paths {paths}")
@@ -230,6 +232,15 @@ def check_run(name, collector, port, is_json, cumulative):
         query = a.get("url.query", "")
         check("page=1" in query and "api_key=" in query and "s3cret" not in query, f"{name}: url.query redacted: {query!r}")
         check("error.type" not in a, f"{name}: no error.type on a 201")
+        if span_extras:
+            check(a.get("http.request.header.x-api-key") == ["[REDACTED]"], f"{name}: span header x-api-key {a.get('http.request.header.x-api-key')}")
+            check(a.get("http.request.header.user-agent") == ["e2e-agent/1.0"], f"{name}: span header user-agent")
+            check(a.get("http.response.header.content-type") == ["application/json"], f"{name}: span response header")
+            check(a.get("http.request.body.size") == len(POSTED) and a.get("http.response.body.size", 0) > 0,
+                  f"{name}: span body sizes {a.get('http.request.body.size')} / {a.get('http.response.body.size')}")
+        else:
+            check(not any(k.startswith("http.request.header.") for k in a) and "http.request.body.size" not in a,
+                  f"{name}: headers and body sizes are opt-in on spans")
 
     failed = by_name.get(("GET /fail", Span.SPAN_KIND_SERVER), [])
     check(len(failed) == 1, f"{name}: one GET /fail span")
@@ -350,7 +361,7 @@ collector = Collector()
 port = run_demo({**base_env, "APIMETRICS_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.port}", "APIMETRICS_FILE": "off"},
                 "protobuf")
 collector.stop()
-counts = check_run("protobuf", collector, port, is_json=False, cumulative=False)
+counts = check_run("protobuf", collector, port, is_json=False, cumulative=False, span_extras=False)
 check(not os.path.exists(os.path.join(WORK, "apimetrics.ndjson")), "protobuf: APIMETRICS_FILE=off wrote no file")
 log(f"protobuf: {counts[0]} spans, {counts[1]} log records, {counts[2]} duration points decoded")
 
@@ -361,9 +372,10 @@ port = run_demo({**base_env, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{
                  "OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=e2e%20key",
                  "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": "cumulative",
                  "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION": "base2_exponential_bucket_histogram",
+                 "APIMETRICS_OTLP_SPAN_HEADERS": "true", "APIMETRICS_OTLP_SPAN_BODY_SIZES": "true",
                  "APIMETRICS_FILE": events_file}, "json")
 collector.stop()
-counts = check_run("json", collector, port, is_json=True, cumulative=True)
+counts = check_run("json", collector, port, is_json=True, cumulative=True, span_extras=True)
 lines = [json.loads(line) for line in open(events_file)] if os.path.exists(events_file) else []
 check(len([l for l in lines if l.get("kind", "event") == "event" and "request" in l]) == counts[0],
       f"json: the file alongside holds the {counts[0]} events too ({len(lines)} lines)")

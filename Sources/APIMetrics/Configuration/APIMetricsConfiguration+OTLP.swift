@@ -16,6 +16,8 @@ extension APIMetricsConfiguration {
         ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta (default) or cumulative"),
         ("OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", "explicit_bucket_histogram (default) or base2_exponential_bucket_histogram"),
         ("OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER", "none leaves that signal out"),
+        ("APIMETRICS_OTLP_SPAN_HEADERS", "true puts the redacted headers on spans (spanHeaders)"),
+        ("APIMETRICS_OTLP_SPAN_BODY_SIZES", "true puts the body sizes on spans (spanBodySizes)"),
         ("OTEL_SERVICE_NAME", "service, unless APIMETRICS_SERVICE is set"),
         ("OTEL_RESOURCE_ATTRIBUTES", "resource attributes, key=value pairs; service.name, service.version, deployment.environment(.name) and service.instance.id set the identity unless an APIMETRICS_ variable does"),
     ]
@@ -111,6 +113,8 @@ extension APIMetricsConfiguration {
                     reason: "expected explicit_bucket_histogram or base2_exponential_bucket_histogram, got \"\(aggregation)\"")
             }
         }
+        if let headers = try reader.bool("APIMETRICS_OTLP_SPAN_HEADERS") { options.spanHeaders = headers }
+        if let sizes = try reader.bool("APIMETRICS_OTLP_SPAN_BODY_SIZES") { options.spanBodySizes = sizes }
         guard !options.signals.isEmpty else { return }
         do {
             try options.validate(field: "otlp")
