@@ -1,8 +1,13 @@
-"""Decodes the OTLP trace request apimetrics-bench writes (--otlp-sample)
+"""Decodes the OTLP trace request apimetrics-bench writes (--otlp-sample,
+in protobuf and in JSON)
 with the opentelemetry-proto package's generated classes, an encoder of
 protobuf written apart from ours, and checks every span against the sample
 exchanges (Benchmarks/Sources/apimetrics-bench/OTLPSample.swift)."""
+import base64
+import json
 import sys
+
+from google.protobuf import json_format
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
@@ -32,6 +37,26 @@ request.ParseFromString(body)
 # Re-encoding what was parsed gives the same bytes (both write fields in
 # number order and skip defaults): no field was unknown, misread or dropped.
 check(request.SerializeToString() == body, "re-encoded by protobuf, the request differs from what was sent")
+
+
+def hex_to_base64(node):
+    """Undoes OTLP/JSON's hex ids, so that protobuf's JSON parser reads them."""
+    if isinstance(node, dict):
+        for key, item in node.items():
+            if key in ("traceId", "spanId", "parentSpanId") and isinstance(item, str):
+                node[key] = base64.b64encode(bytes.fromhex(item)).decode()
+            else:
+                hex_to_base64(item)
+    elif isinstance(node, list):
+        for item in node:
+            hex_to_base64(item)
+    return node
+
+
+# The same exchanges in the JSON encoding are the same message.
+from_json = ExportTraceServiceRequest()
+json_format.Parse(json.dumps(hex_to_base64(json.load(open(sys.argv[1] + ".json")))), from_json)
+check(from_json == request, "the JSON encoding parses to a different message than the protobuf one")
 
 check(len(request.resource_spans) == 1, "one ResourceSpans")
 resource_spans = request.resource_spans[0]
@@ -66,6 +91,7 @@ expected = {
     "http.request.body.size": 48, "http.response.body.size": 21,
     "http.request.header.accept": ["application/json", "text/plain"],
     "http.request.header.x-long": ["v" * 300],
+    "http.request.header.x-raw": ["a\ufffdb"], "network.protocol.version": "1.1",
     "http.response.header.retry-after": ["5"],
 }
 for key, wanted in expected.items():

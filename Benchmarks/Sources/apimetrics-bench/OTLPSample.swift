@@ -14,9 +14,9 @@ enum OTLPSample {
                 method: "POST", target: "/orders?page=2&api_key=[REDACTED]",
                 headers: HeaderFields([
                     ("Host", "api.example.com:8443"), ("User-Agent", "curl/8.5.0"), ("Content-Type", "application/json"),
-                    ("Accept", "application/json"), ("Accept", "text/plain"), ("X-Long", String(repeating: "v", count: 300)),
+                    ("Accept", "application/json"), ("ACCEPT", "text/plain"), ("X-Long", String(repeating: "v", count: 300)),
                 ]),
-                route: "/orders", clientAddress: "10.0.0.9"),
+                route: "/orders", clientAddress: "10.0.0.9", protocolVersion: "1.1"),
             requestBody: CapturedBody(bytes: [], size: 48),
             response: ResponseHead(status: 503, headers: ["Content-Type": "application/json", "Retry-After": "5"]),
             responseBody: CapturedBody(bytes: [], size: 21),
@@ -24,6 +24,8 @@ enum OTLPSample {
             errors: [RecordedError(type: "DatabaseUnavailable", message: "the pool is empty")],
             traceID: "4bf92f3577b34da6a3ce929d0e0e4736")
         incoming.remoteParentSpanID = 0x00F0_67AA_0BA9_02B7  // from its traceparent
+        // A value that is not UTF-8, as a tap may capture it: sent repaired.
+        incoming.request.headers.append(nameBytes: Array("X-Raw".utf8)[...], valueBytes: [0x61, 0xFF, 0x62][...])
         let outgoing = ExchangeRecord(
             id: EventID(high: 0x2122_2324_2526_2728, low: 0x3132_3334_3536_3738), direction: .outgoing,
             startTimeNanoseconds: 1_795_255_200_124_000_000, durationNanoseconds: 1_000_000,
@@ -43,7 +45,8 @@ enum OTLPSample {
         return [incoming, outgoing, unmatched]
     }
 
-    static func body() -> [UInt8] {
-        BenchmarkHooks.encodeOTLPTraces(records(), identity: identity, headers: true, bodySizes: true)
+    /// The request in protobuf, or in OTLP's JSON encoding.
+    static func body(json: Bool = false) -> [UInt8] {
+        BenchmarkHooks.encodeOTLPTraces(records(), identity: identity, headers: true, bodySizes: true, json: json)
     }
 }

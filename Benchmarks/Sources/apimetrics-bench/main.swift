@@ -20,6 +20,7 @@ while let argument = arguments.popFirst() {
     case "--otlp-sample":
         guard let path = arguments.popFirst() else { exit(2) }
         try Data(OTLPSample.body()).write(to: URL(fileURLWithPath: path))
+        try Data(OTLPSample.body(json: true)).write(to: URL(fileURLWithPath: path + ".json"))
         exit(0)
     default:
         FileHandle.standardError.write(Data("usage: apimetrics-bench [--json PATH] [--quick] [--filter TEXT] [--otlp-sample PATH]\n".utf8))

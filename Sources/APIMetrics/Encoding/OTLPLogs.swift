@@ -106,7 +106,10 @@ struct OTLPLogEncoder {
     private static func body<W: OTLPWriter & ~Copyable>(_ body: CapturedBody, key: String, into list: inout W) {
         guard !body.bytes.isEmpty else { return }
         if let text = EventEncoder.validUTF8Prefix(body.bytes, allowingCutTail: body.isTruncated) {
-            OTLPAttributes.string(key, String(decoding: text, as: UTF8.self), into: &list, field: 6)
+            list.element(6) { keyValue in
+                keyValue.string(1, "key", key)
+                keyValue.message(2, "value") { any in text.withUnsafeBufferPointer { any.presentUTF8(1, "stringValue", $0) } }
+            }
         } else {
             list.element(6) { keyValue in
                 keyValue.string(1, "key", key)

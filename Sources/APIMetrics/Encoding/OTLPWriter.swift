@@ -17,6 +17,9 @@ protocol OTLPWriter: ~Copyable {
     mutating func element(_ field: Int, _ body: (inout Self) -> Void)
     /// A `string` field, left out when empty.
     mutating func string(_ field: Int, _ name: StaticString, _ value: String)
+    /// A `string` field written even when empty, from bytes known to be
+    /// valid UTF-8.
+    mutating func presentUTF8(_ field: Int, _ name: StaticString, _ bytes: UnsafeBufferPointer<UInt8>)
     /// A `string` field written even when empty (a member of a `oneof`).
     mutating func presentString(_ field: Int, _ name: StaticString, _ value: String)
     /// An `int64` field, or a `int64` member of a `oneof` when `isPresent`.
@@ -69,6 +72,12 @@ extension ProtobufWriter: OTLPWriter {
 
     mutating func presentString(_ field: Int, _ name: StaticString, _ value: String) {
         presentString(field, value)
+    }
+
+    mutating func presentUTF8(_ field: Int, _ name: StaticString, _ bytes: UnsafeBufferPointer<UInt8>) {
+        key(field, .lengthDelimited)
+        varint(UInt64(bytes.count))
+        appendBytes(bytes)
     }
 
     mutating func int64(_ field: Int, _ name: StaticString, _ value: Int64, isPresent: Bool) {
@@ -193,6 +202,11 @@ struct OTLPJSONWriter: ~Copyable, OTLPWriter {
     mutating func presentString(_ field: Int, _ name: StaticString, _ value: String) {
         json.key(name)
         json.string(value)
+    }
+
+    mutating func presentUTF8(_ field: Int, _ name: StaticString, _ bytes: UnsafeBufferPointer<UInt8>) {
+        json.key(name)
+        json.string(utf8: bytes)
     }
 
     mutating func int64(_ field: Int, _ name: StaticString, _ value: Int64, isPresent: Bool) {

@@ -193,6 +193,11 @@ struct ProtobufWriter {
         bytes.append(contentsOf: value)
     }
 
+    /// Appends raw bytes (a field's content, after its key and length).
+    mutating func appendBytes(_ value: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: value)
+    }
+
     mutating func appendLittleEndian(_ value: UInt64) {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }

@@ -22,6 +22,12 @@ extension HeaderFields {
         }
     }
 
+    /// The storage and the span table in place, for readers that walk
+    /// the fields more than once.
+    func withRawStorage<Result>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Span>) -> Result) -> Result {
+        storage.withUnsafeBufferPointer { bytes in spans.withUnsafeBufferPointer { spans in body(bytes, spans) } }
+    }
+
     /// The index of the first field named `name` (any case).
     func firstIndex(named name: String) -> Int? {
         var name = name
