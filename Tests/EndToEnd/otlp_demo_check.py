@@ -348,7 +348,7 @@ def check_run(name, collector, port, is_json, cumulative, span_extras):
     check(total == len(spans), f"{name}: recorded {total}, wanted {len(spans)} (every call)")
     dropped = by_metric.get("apimetrics.events.dropped", [])
     reasons = {attributes(p).get("apimetrics.drop.reason") for m in dropped for p in m.sum.data_points}
-    check(reasons == {"queue_full", "shed", "processing"}, f"{name}: dropped by reason {reasons}")
+    check(reasons == {"queue_full", "shed", "processing", "spool_full"}, f"{name}: dropped by reason {reasons}")
     check("apimetrics.queue.size" in by_metric and by_metric["apimetrics.queue.size"][0].WhichOneof("data") == "gauge",
           f"{name}: the queue size gauge")
     return len(spans), len(records), len(points)

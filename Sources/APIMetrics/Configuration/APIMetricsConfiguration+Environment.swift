@@ -26,6 +26,9 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_QUEUE_BYTES", "queue.maxBytes"),
         ("APIMETRICS_RETRY_MAX_ATTEMPTS", "retry.maxAttempts"),
         ("APIMETRICS_SHUTDOWN_TIMEOUT_MS", "shutdownTimeout"),
+        ("APIMETRICS_SPOOL_DIR", "spool.directory: the disk spool's directory (turns the spool on)"),
+        ("APIMETRICS_SPOOL_MAX_BYTES", "spool.maxBytes"),
+        ("APIMETRICS_SPOOL_SYNC_MS", "spool.syncInterval"),
         ("APIMETRICS_SENDER_PRIORITY", "senderPriority: idle, low or normal"),
         ("APIMETRICS_DEBUG", "true writes diagnostics, debug level up, to standard error"),
         ("APIMETRICS_DEVELOPMENT", "isDevelopment"),
@@ -105,6 +108,11 @@ extension APIMetricsConfiguration {
         if let shutdown = try reader.int("APIMETRICS_SHUTDOWN_TIMEOUT_MS", in: 0...3_600_000) {
             config.shutdownTimeout = .milliseconds(shutdown)
         }
+        if let directory = try reader.line("APIMETRICS_SPOOL_DIR") { config.spool.directory = directory }
+        if let maxBytes = try reader.int("APIMETRICS_SPOOL_MAX_BYTES", in: SpoolOptions.minimumBytes...Int.max) {
+            config.spool.maxBytes = maxBytes
+        }
+        if let sync = try reader.int("APIMETRICS_SPOOL_SYNC_MS", in: 0...3_600_000) { config.spool.syncInterval = .milliseconds(sync) }
         if let priority = reader.string("APIMETRICS_SENDER_PRIORITY") {
             guard let parsed = SenderPriority(priority) else {
                 throw ConfigurationError(field: "APIMETRICS_SENDER_PRIORITY", reason: "expected idle, low or normal, got \"\(priority)\"")

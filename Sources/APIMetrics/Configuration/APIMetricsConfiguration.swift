@@ -77,6 +77,9 @@ public struct APIMetricsConfiguration: Sendable {
     /// can be stored and sent again; `nil` (the default) lets them go,
     /// counted as failed.
     public var undeliveredBatchHandler: (any UndeliveredBatchHandler)?
+    /// The disk spool for batches an exporter could not take in time; off
+    /// by default (see ``SpoolOptions``).
+    public var spool: SpoolOptions
     /// Where APIMetrics reports its own troubles; silent by default.
     public var diagnostics: Diagnostics
     /// Whether anything is recorded; `false` takes the recorder out of the path.
@@ -172,6 +175,7 @@ public struct APIMetricsConfiguration: Sendable {
         self.senderPriority = .low
         self.diagnostics = .silent
         self.undeliveredBatchHandler = nil
+        self.spool = .off
         self.isEnabled = true
     }
 
@@ -221,6 +225,7 @@ public struct APIMetricsConfiguration: Sendable {
             throw ConfigurationError(field: "batching.flushInterval", reason: "must be at least 1 ms, got \(batching.flushInterval)")
         }
         try retry.validate(field: "retry")
+        try spool.validate(field: "spool")
         try redaction.validate(field: "redaction")
         try eventFilter.validate(field: "eventFilter")
         if let instanceID, instanceID.isEmpty || instanceID.contains(where: \.isNewline) {

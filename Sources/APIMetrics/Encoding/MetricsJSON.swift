@@ -266,10 +266,21 @@ enum MetricsJSON {
             ("recorded", statistics.recorded), ("skipped", statistics.skipped), ("dropped", statistics.dropped),
             ("dropped_queue_full", statistics.droppedQueueFull), ("dropped_shed", statistics.droppedShed),
             ("dropped_processing", statistics.droppedProcessing), ("queued", statistics.queued),
-            ("exported", statistics.exported), ("failed", statistics.failed),
+            ("exported", statistics.exported), ("failed", statistics.failed), ("rejected", statistics.rejected),
+            ("retried", statistics.retried), ("spooled", statistics.spooled), ("spool_pending", statistics.spoolPending),
+            ("spool_bytes", statistics.spoolBytes), ("dropped_spool_full", statistics.droppedSpoolFull),
+            ("spool_corrupt", statistics.spoolCorrupt),
         ] as [(StaticString, Int)] {
             writer.key(name)
             writer.int(value)
+        }
+        if let message = statistics.lastExportError {
+            writer.key("last_export_error")
+            writer.string(message)
+            if let at = statistics.lastExportErrorAtNanoseconds {
+                writer.key("last_export_error_at")
+                writer.timestamp(nanosecondsSinceEpoch: at)
+            }
         }
         writer.endObject()
     }

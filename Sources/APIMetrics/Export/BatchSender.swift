@@ -10,6 +10,10 @@ actor BatchSender {
         var reportedDrops = 0
         /// Events this exporter gave up on and has not yet been told of.
         var unreportedFailures = 0
+        /// When the spool may next be tried for this exporter (monotonic
+        /// nanoseconds), and how many tries in a row failed.
+        var spoolRetryAt: Int64 = 0
+        var spoolFailures = 0
     }
 
     private let queue: EventQueue
@@ -22,6 +26,7 @@ actor BatchSender {
     private let diagnostics: Diagnostics
     private let signal: ShutdownSignal
     private let undelivered: (any UndeliveredBatchHandler)?
+    private let spool: DiskSpool?
     private let aggregator: Aggregator
     private let metricsInterval: Duration
     private let declaredRoutes: [String]
@@ -40,8 +45,10 @@ actor BatchSender {
         exporters: [any EventExporter],
         configuration: APIMetricsConfiguration,
         signal: ShutdownSignal,
-        aggregator: Aggregator
+        aggregator: Aggregator,
+        spool: DiskSpool? = nil
     ) {
+        self.spool = spool
         self.aggregator = aggregator
         self.metricsInterval = configuration.metrics.interval
         self.declaredRoutes = configuration.metrics.routes
@@ -102,7 +109,8 @@ actor BatchSender {
                 extras.heartbeat = makeHeartbeat()
                 lastMetrics = now
             }
-            if processed != nil || extras.metrics != nil {
+            // A spool with batches due goes out even when nothing new does.
+            if processed != nil || extras.metrics != nil || isSpoolDue() {
                 let batch = processed ?? ProcessedBatch()
                 let carried = extras
                 extras = MetricsExtras()
@@ -117,21 +125,25 @@ actor BatchSender {
         if left > 0 {
             unsentAtShutdown += left
             diagnostics.log(.error, "shutdown deadline passed with \(left) events still queued; they were not sent")
-            if undelivered != nil {
+            if undelivered != nil || spool != nil {
                 // Processed here, without the user's closures (nothing that
                 // could hang), so that what was queued can be stored and
                 // sent later like any batch given up.
                 var leftover = ProcessedBatch(capacity: left)
                 for item in leftItems { leftover.add(runner.processWithoutUserCode(item)) }
                 for index in slots.indices where slots[index].exporter.content.contains(.events) {
-                    await handOver(leftover, slot: index, reason: .shutdownDeadline,
-                                   message: "still queued when the shutdown deadline passed")
+                    let message = "still queued when the shutdown deadline passed"
+                    if spoolBatch(leftover, slot: index, reason: .shutdownDeadline, message: message) {
+                        diagnostics.log(.warning, "spooled \(left) events still queued at the deadline for \(slots[index].exporter.name)")
+                    }
+                    await handOver(leftover, slot: index, reason: .shutdownDeadline, message: message)
                 }
             }
         }
         for slot in slots {
             await slot.exporter.shutdown()
         }
+        spool?.close()
         hasFinished = true
     }
 
@@ -155,6 +167,16 @@ actor BatchSender {
         var unsentInBatch = 0
         for index in slots.indices {
             let content = slots[index].exporter.content
+            var batch = batch
+            if content.contains(.events), spool != nil, !(await drainSpool(slot: index)) {
+                // Older batches still wait on disk: this one goes behind
+                // them, so that the exporter receives them in order.
+                if !batch.isEmpty {
+                    spoolBatch(batch, slot: index, reason: .retriesExhausted,
+                               message: "behind batches the spool holds for \(slots[index].exporter.name)")
+                }
+                batch = ProcessedBatch()
+            }
             // Only a batch holding something this exporter sends is handed over.
             guard (content.contains(.events) && !batch.isEmpty) || (content.contains(.metrics) && !extras.isEmpty) else { continue }
             let delivered = await deliver(batch, encodings, extras, toSlot: index)
@@ -207,6 +229,7 @@ actor BatchSender {
                              message: "the shutdown deadline passed while \(exporter.name) was sending")
                 return false
             case let .failed(error):
+                counters.noteExportError("\(exporter.name): \(error)")
                 let exportError = error as? ExportError
                 let isRetryable = exportError?.isRetryable ?? true
                 guard isRetryable, attempt < retry.maxAttempts else {
@@ -225,6 +248,7 @@ actor BatchSender {
                 }
                 diagnostics.log(.warning, "\(exporter.name) failed attempt \(attempt) of \(retry.maxAttempts), retrying in \(delay): \(error)")
                 await signal.sleep(for: delay)
+                counters.retried.add(1, ordering: .relaxed)
             }
         }
     }
@@ -239,18 +263,102 @@ actor BatchSender {
         }
         guard slots[index].exporter.content.contains(.events) else { return }
         let count = processed.records.count + processed.entities.count
-        slots[index].unreportedFailures += count
-        counters.failed.add(count, ordering: .relaxed)
-        diagnostics.log(.error, "gave up a batch of \(count) events (\(reason)): \(message)")
+        if reason.isWorthRetrying, spoolBatch(processed, slot: index, reason: reason, message: message) {
+            diagnostics.log(.warning, "spooled a batch of \(count) events for \(slots[index].exporter.name) (\(reason)): \(message)")
+        } else {
+            slots[index].unreportedFailures += count
+            counters.failed.add(count, ordering: .relaxed)
+            diagnostics.log(.error, "gave up a batch of \(count) events (\(reason)): \(message)")
+        }
         await handOver(processed, slot: index, reason: reason, message: message)
     }
 
     private func handOver(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) async {
         guard let undelivered, !processed.isEmpty else { return }
-        await undelivered.handle(UndeliveredBatch(
+        await undelivered.handle(undeliveredBatch(processed, slot: index, reason: reason, message: message))
+    }
+
+    private func undeliveredBatch(
+        _ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String
+    ) -> UndeliveredBatch {
+        UndeliveredBatch(
             exporterName: slots[index].exporter.name, reason: reason, message: message, identity: identity,
             records: processed.records, entities: processed.entities,
-            abandonedAtNanoseconds: CaptureClock.wallNanoseconds()))
+            abandonedAtNanoseconds: CaptureClock.wallNanoseconds())
+    }
+
+    // MARK: - Spool
+
+    /// Appends a batch to the spool for one exporter; whether it is on disk.
+    @discardableResult
+    private func spoolBatch(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) -> Bool {
+        guard let spool, !processed.isEmpty else { return false }
+        let outcome = spool.append(undeliveredBatch(processed, slot: index, reason: reason, message: message))
+        if outcome.evictedEvents > 0 {
+            counters.droppedSpoolFull.add(outcome.evictedEvents, ordering: .relaxed)
+            diagnostics.log(.error, "the spool was full: deleted its oldest \(outcome.evictedEvents) events unsent")
+        }
+        guard outcome.isSpooled else { return false }
+        counters.spooled.add(processed.records.count + processed.entities.count, ordering: .relaxed)
+        return true
+    }
+
+    /// Whether some exporter has spooled batches and may be tried now.
+    private func isSpoolDue() -> Bool {
+        guard let spool else { return false }
+        spool.syncIfDue()
+        let now = CaptureClock.monotonicNanoseconds()
+        return slots.contains { slot in
+            slot.exporter.content.contains(.events) && now >= slot.spoolRetryAt && spool.hasPending(for: slot.exporter.name)
+        }
+    }
+
+    /// Sends what the spool holds for one exporter, oldest first, one
+    /// attempt each; returns whether nothing is left for it. After a failed
+    /// attempt the spool waits for this exporter as the retry policy says
+    /// (or as `Retry-After` asks) before it is tried again.
+    private func drainSpool(slot index: Int) async -> Bool {
+        guard let spool else { return true }
+        let exporter = slots[index].exporter
+        guard spool.hasPending(for: exporter.name) else { return true }
+        guard CaptureClock.monotonicNanoseconds() >= slots[index].spoolRetryAt else { return false }
+        while let entry = spool.oldest(for: exporter.name) {
+            guard let stored = spool.read(entry) else { continue }
+            let batch = ExportBatch(
+                identity: stored.identity, records: stored.records, entities: stored.entities, dropped: 0,
+                sentAtNanoseconds: CaptureClock.wallNanoseconds(),
+                encodings: BatchEncodings(identity: stored.identity, records: stored.records, entities: stored.entities),
+                rejectionSink: { [counters, diagnostics] count, message in
+                    counters.rejected.add(count, ordering: .relaxed)
+                    diagnostics.log(.warning, message)
+                })
+            switch await race(signal, { try await exporter.export(batch) }) {
+            case .completed:
+                spool.acknowledge(entry)
+                counters.exported.add(stored.count, ordering: .relaxed)
+                counters.batches.add(1, ordering: .relaxed)
+                slots[index].spoolFailures = 0
+            case .timedOut:
+                return false
+            case let .failed(error):
+                counters.noteExportError("\(exporter.name): \(error)")
+                let exportError = error as? ExportError
+                if let exportError, !exportError.isRetryable {
+                    // Refused for good: sending it again would be refused again.
+                    spool.acknowledge(entry)
+                    counters.failed.add(stored.count, ordering: .relaxed)
+                    diagnostics.log(.error, "\(exporter.name) refused a spooled batch of \(stored.count) events: \(error)")
+                    continue
+                }
+                slots[index].spoolFailures += 1
+                let delay = exportError?.retryAfter.map { min($0, retry.maxRetryAfter) }
+                    ?? retry.delay(afterAttempt: slots[index].spoolFailures, using: &random)
+                slots[index].spoolRetryAt = CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped
+                diagnostics.log(.warning, "\(exporter.name) still fails; its spool is tried again in \(delay): \(error)")
+                return false
+            }
+        }
+        return true
     }
 
     // MARK: - Metrics records
@@ -285,6 +393,6 @@ actor BatchSender {
         return Heartbeat(
             startedAtNanoseconds: aggregator.startedAtNanoseconds, timeNanoseconds: now,
             uptimeSeconds: Double(now - aggregator.startedAtNanoseconds) / 1e9, cpuShare: cpuShare,
-            residentBytes: usage.residentBytes, statistics: counters.statistics(queued: queue.count))
+            residentBytes: usage.residentBytes, statistics: counters.statistics(queued: queue.count, spool: spool?.counts))
     }
 }

@@ -56,6 +56,7 @@ public final class APIMetricsService: Sendable {
     private let signal: ShutdownSignal
     let aggregator: Aggregator
     private let listener: MetricsListener?
+    private let spool: DiskSpool?
     private let loop = Mutex<Task<Void, Never>?>(nil)
 
     /// Validates the configuration and opens every exporter.
@@ -77,6 +78,8 @@ public final class APIMetricsService: Sendable {
             version: configuration.version, tags: configuration.tags,
             isDevelopment: configuration.isDevelopment,
             instanceID: configuration.instanceID ?? InstanceID.make())
+        let spool = configuration.spool.isEnabled ? try DiskSpool(options: configuration.spool) : nil
+        self.spool = spool
         self.counters = counters
         self.queue = queue
         self.signal = signal
@@ -99,8 +102,9 @@ public final class APIMetricsService: Sendable {
                 timeout: configuration.userClosureTimeout, priority: configuration.senderPriority,
                 diagnostics: configuration.diagnostics),
             identity: identity, exporters: exporters, configuration: configuration, signal: signal,
-            aggregator: aggregator)
-        let view = MetricsView(options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity)
+            aggregator: aggregator, spool: spool)
+        let view = MetricsView(
+            options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity, spool: spool)
         self.view = view
         if configuration.view.isEnabled, let address = configuration.view.address.flatMap(HostAndPort.init) {
             listener = try MetricsListener(address: address, view: view)
@@ -185,7 +189,7 @@ public final class APIMetricsService: Sendable {
 
     /// The pipeline's running totals.
     public var statistics: Statistics {
-        counters.statistics(queued: queue.count)
+        counters.statistics(queued: queue.count, spool: spool?.counts)
     }
 
     private func beginShutdown(within timeout: Duration) {

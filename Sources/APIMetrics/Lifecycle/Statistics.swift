@@ -23,9 +23,26 @@ public struct Statistics: Sendable, Hashable, CustomStringConvertible {
     /// Items a destination took the request for but refused one by one
     /// (an OTLP `partialSuccess`): counted, not retried.
     public var rejected: Int = 0
+    /// Events written to the disk spool because an exporter could not take
+    /// them in time (one per event and exporter).
+    public var spooled: Int = 0
+    /// Events waiting in the spool now.
+    public var spoolPending: Int = 0
+    /// The spool's size on disk now, in bytes.
+    public var spoolBytes: Int = 0
+    /// Spooled events deleted unsent to make room for newer ones.
+    public var droppedSpoolFull: Int = 0
+    /// Spool records found torn or corrupted and skipped.
+    public var spoolCorrupt: Int = 0
+    /// Attempts after a batch's first, over all exporters.
+    public var retried: Int = 0
+    /// The last error an exporter reported, when there was one.
+    public var lastExportError: String?
+    /// When it was reported, in nanoseconds since the Unix epoch.
+    public var lastExportErrorAtNanoseconds: Int64?
 
     /// A one-line summary.
     public var description: String {
-        "recorded=\(recorded) skipped=\(skipped) dropped=\(dropped) queued=\(queued) exported=\(exported) failed=\(failed)\(rejected > 0 ? " rejected=\(rejected)" : "")"
+        "recorded=\(recorded) skipped=\(skipped) dropped=\(dropped) queued=\(queued) exported=\(exported) failed=\(failed)\(rejected > 0 ? " rejected=\(rejected)" : "")\(spooled > 0 || spoolPending > 0 ? " spooled=\(spooled) spool_pending=\(spoolPending)" : "")"
     }
 }

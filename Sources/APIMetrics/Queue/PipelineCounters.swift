@@ -31,6 +31,14 @@ final class PipelineCounters: Sendable {
     /// Items a destination took the request for but refused (OTLP's
     /// `partialSuccess`), over all exporters.
     let rejected = Atomic<Int>(0)
+    /// Events written to the disk spool, over all exporters.
+    let spooled = Atomic<Int>(0)
+    /// Spooled events deleted unsent to make room for newer ones.
+    let droppedSpoolFull = Atomic<Int>(0)
+    /// Attempts after a batch's first, over all exporters.
+    let retried = Atomic<Int>(0)
+    /// The last error an exporter reported, and when (nanoseconds since the epoch).
+    let lastExportError = Mutex<(message: String, atNanoseconds: Int64)?>(nil)
 
     init() {}
 
@@ -49,9 +57,16 @@ final class PipelineCounters: Sendable {
         droppedForRoom + droppedProcessing.load(ordering: .relaxed)
     }
 
-    /// The running totals, with the queue's current length.
-    func statistics(queued: Int) -> Statistics {
-        Statistics(
+    /// Notes an exporter's error as the last one.
+    func noteExportError(_ message: String) {
+        lastExportError.withLock { $0 = (message, CaptureClock.wallNanoseconds()) }
+    }
+
+    /// The running totals, with the queue's current length and the
+    /// spool's, when there is one.
+    func statistics(queued: Int, spool: DiskSpool.Counts? = nil) -> Statistics {
+        let lastError = lastExportError.withLock { $0 }
+        return Statistics(
             recorded: recordedTotal,
             skipped: skipped.load(ordering: .relaxed),
             dropped: droppedBeforeExport,
@@ -61,6 +76,14 @@ final class PipelineCounters: Sendable {
             droppedQueueFull: droppedQueueFull.load(ordering: .relaxed),
             droppedShed: shed.load(ordering: .relaxed),
             droppedProcessing: droppedProcessing.load(ordering: .relaxed),
-            rejected: rejected.load(ordering: .relaxed))
+            rejected: rejected.load(ordering: .relaxed),
+            spooled: spooled.load(ordering: .relaxed),
+            spoolPending: spool?.pendingEvents ?? 0,
+            spoolBytes: spool?.bytes ?? 0,
+            droppedSpoolFull: droppedSpoolFull.load(ordering: .relaxed),
+            spoolCorrupt: spool?.corruptRecords ?? 0,
+            retried: retried.load(ordering: .relaxed),
+            lastExportError: lastError?.message,
+            lastExportErrorAtNanoseconds: lastError?.atNanoseconds)
     }
 }

@@ -97,6 +97,8 @@ enum Dashboard {
             ("Dropped: queue full", statistics.droppedQueueFull), ("Dropped: shed under overload", statistics.droppedShed),
             ("Dropped: processing", statistics.droppedProcessing), ("Queued now", statistics.queued),
             ("Exported (per exporter)", statistics.exported), ("Failed deliveries", statistics.failed),
+            ("Retried attempts", statistics.retried), ("Spooled to disk", statistics.spooled),
+            ("Waiting in the spool", statistics.spoolPending), ("Dropped: spool full", statistics.droppedSpoolFull),
             ("Calls past the series limit", totals.foldedRequests),
         ] {
             html += "<tr><td>\(name)</td><td class=n>\(value)</td></tr>\n"

@@ -28,9 +28,14 @@ public final class MetricsView: Sendable {
     private let aggregator: Aggregator
     private let counters: PipelineCounters
     private let queue: EventQueue
+    private let spool: DiskSpool?
     private let identity: ServiceIdentity
 
-    init(options: LocalViewOptions, aggregator: Aggregator, counters: PipelineCounters, queue: EventQueue, identity: ServiceIdentity) {
+    init(
+        options: LocalViewOptions, aggregator: Aggregator, counters: PipelineCounters, queue: EventQueue,
+        identity: ServiceIdentity, spool: DiskSpool? = nil
+    ) {
+        self.spool = spool
         self.options = options
         self.aggregator = aggregator
         self.counters = counters
@@ -68,7 +73,7 @@ public final class MetricsView: Sendable {
             return text(405, "only GET and HEAD\n", extra: [("Allow", "GET, HEAD")])
         }
         let snapshot = MetricsSnapshot(
-            identity: identity, totals: aggregator.totals(), statistics: counters.statistics(queued: queue.count),
+            identity: identity, totals: aggregator.totals(), statistics: counters.statistics(queued: queue.count, spool: spool?.counts),
             nowNanoseconds: CaptureClock.wallNanoseconds())
         let (body, contentType): ([UInt8], String)
         switch url.path {

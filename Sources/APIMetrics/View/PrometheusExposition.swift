@@ -9,7 +9,9 @@
 ///   label is enabled: identified calls, weighted;
 /// - the pipeline's own counters: `apimetrics_events_recorded_total`,
 ///   `apimetrics_events_dropped_total` by `reason`, `…_skipped_total`,
-///   `…_exported_total`, `…_failed_total`, `apimetrics_events_queued`,
+///   `…_exported_total`, `…_failed_total`, `…_rejected_total`,
+///   `…_spooled_total`, `apimetrics_export_retries_total`,
+///   `apimetrics_spool_events`, `apimetrics_spool_bytes`, `apimetrics_events_queued`,
 ///   `apimetrics_series_folded_total`, `apimetrics_uptime_seconds`.
 enum PrometheusExposition {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -45,9 +47,17 @@ enum PrometheusExposition {
         sample(&text, "apimetrics_events_dropped_total", [("reason", "queue_full")], String(statistics.droppedQueueFull))
         sample(&text, "apimetrics_events_dropped_total", [("reason", "shed")], String(statistics.droppedShed))
         sample(&text, "apimetrics_events_dropped_total", [("reason", "processing")], String(statistics.droppedProcessing))
+        sample(&text, "apimetrics_events_dropped_total", [("reason", "spool_full")], String(statistics.droppedSpoolFull))
         counter(&text, "apimetrics_events_skipped_total", "Calls left out of the logs on purpose (still counted in the metrics).", statistics.skipped)
         counter(&text, "apimetrics_events_exported_total", "Event deliveries exporters accepted.", statistics.exported)
         counter(&text, "apimetrics_events_failed_total", "Event deliveries given up.", statistics.failed)
+        counter(&text, "apimetrics_events_rejected_total", "Items a collector took the request for but refused.", statistics.rejected)
+        counter(&text, "apimetrics_export_retries_total", "Attempts after a batch's first.", statistics.retried)
+        counter(&text, "apimetrics_events_spooled_total", "Events written to the disk spool.", statistics.spooled)
+        header(&text, "apimetrics_spool_events", "gauge", "Events waiting in the disk spool.")
+        sample(&text, "apimetrics_spool_events", [], String(statistics.spoolPending))
+        header(&text, "apimetrics_spool_bytes", "gauge", "The disk spool's size.")
+        sample(&text, "apimetrics_spool_bytes", [], String(statistics.spoolBytes))
         counter(&text, "apimetrics_series_folded_total", "Calls counted in the (other) route past the series limit.", snapshot.totals.foldedRequests)
         header(&text, "apimetrics_events_queued", "gauge", "Events waiting in the queue.")
         sample(&text, "apimetrics_events_queued", [], String(statistics.queued))
