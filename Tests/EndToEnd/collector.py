@@ -2,11 +2,12 @@
 """A test collector for the end-to-end checks: accepts APIMetrics HTTP batches
 on 127.0.0.1 and appends each accepted batch, as one JSON line, to a file.
 
-usage: collector.py PORT_FILE BATCHES_FILE [--fail-first N] [--hang]
+usage: collector.py PORT_FILE BATCHES_FILE [--fail-first N] [--hang] [--port N]
 
 --fail-first N  answers 503 to the first N batches, then 200.
 --hang          holds every batch without answering until GET /release,
                 then answers 503 to those held and 200 to later ones.
+--port N        listens on N instead of a port of its own choosing.
 """
 import gzip
 import json
@@ -62,7 +63,9 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200)
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+listen_port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
+ThreadingHTTPServer.allow_reuse_address = True
+server = ThreadingHTTPServer(("127.0.0.1", listen_port), Handler)
 server.daemon_threads = True
 with open(port_file, "w") as out:
     out.write(str(server.server_address[1]))

@@ -7,7 +7,11 @@ usage: demo_check.py DEMO_BINARY
               the NDJSON file holds exactly those 100 events, schema v1.
 2. retries:   APIMETRICS_ENDPOINT at a collector that answers 503 to the
               first three batches: every event arrives exactly once.
-3. dead:      a collector that never answers: the demo keeps serving at the
+3. spool:     the collector down past the retry budget with a disk spool:
+              the demo is killed (SIGKILL) with the events on disk, a new
+              demo on the same directory delivers every one exactly once
+              when the collector is back.
+4. dead:      a collector that never answers: the demo keeps serving at the
               same latency, the queue stays bounded, and the drops are
               reported in the first batch that gets through.
 """
@@ -21,6 +25,7 @@ import sys
 import tempfile
 import time
 import http.client
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = sys.argv[1]
@@ -386,7 +391,56 @@ def check_wire():
         f"/proxy gave an incoming and a linked outgoing event on trace {incoming.get('trace_id')}; /fail carries its error")
 
 
+def free_port():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+def pipeline(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_apimetrics/api", timeout=10) as response:
+        return json.load(response)["pipeline"]
+
+
+def check_spool_survives_kill():
+    collector_port = free_port()
+    env = {"APIMETRICS_ENDPOINT": f"http://127.0.0.1:{collector_port}/v1/events",
+           "APIMETRICS_SPOOL_DIR": os.path.join(WORK, "spool"), "APIMETRICS_SPOOL_SYNC_MS": "0",
+           "APIMETRICS_RETRY_MAX_ATTEMPTS": "1", "APIMETRICS_BATCH_SIZE": "10", "APIMETRICS_FLUSH_INTERVAL_MS": "100",
+           # The check's own polls of the pipeline are not events.
+           "APIMETRICS_EXCLUDE_PATHS": "/_apimetrics*"}
+    # Nothing listens on the collector's port: every batch is refused a connection and spooled.
+    process, port, err = start_demo(env, "spool-1")
+    expected = send_with_curl(port, plan(50))
+    deadline = time.time() + 60
+    while pipeline(port).get("spool_pending", 0) < 50:
+        if time.time() > deadline:
+            fail(f"spool: the events never reached the spool: {pipeline(port)}")
+        time.sleep(0.1)
+    process.kill()
+    process.wait(timeout=30)
+    collector, _, batches = start_collector("--port", str(collector_port))
+    try:
+        process, port, err = start_demo(env, "spool-2")
+        deadline = time.time() + 60
+        while True:
+            state = pipeline(port)
+            if state.get("spool_pending", 1) == 0 and state.get("exported", 0) >= 50:
+                break
+            if time.time() > deadline:
+                fail(f"spool: the new demo did not send the spool: {state}")
+            time.sleep(0.1)
+        summary = stop_demo(process, err)
+        log(f"spool: killed with 50 events on disk; the next demo sent them: {summary.strip().splitlines()[-1]}")
+        validate(expected, [batches], batches=True)
+    finally:
+        collector.terminate()
+
+
 check_file()
+check_spool_survives_kill()
 check_wire()
 check_privacy()
 check_retries()
