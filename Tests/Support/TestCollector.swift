@@ -12,6 +12,8 @@ package final class TestCollector: Sendable {
         case body(Int, headers: [(name: String, value: String)], body: [UInt8])
         /// Closes the connection without answering.
         case disconnect
+        /// Answers `status` after waiting `delay`.
+        case slow(Duration, status: Int)
         /// Answers 503 only once ``releaseHungRequests()`` or ``stop()`` is called.
         case hang
     }
@@ -34,7 +36,7 @@ package final class TestCollector: Sendable {
 
         package var isAccepted: Bool {
             switch reply {
-            case let .status(code, _), let .body(code, _, _): return (200..<300).contains(code)
+            case let .status(code, _), let .body(code, _, _), let .slow(_, code): return (200..<300).contains(code)
             default: return false
             }
         }
@@ -56,9 +58,15 @@ package final class TestCollector: Sendable {
     package let url: String
 
     /// - Parameter script: the reply to the request numbered from 0.
-    package init(script: @escaping @Sendable (Int) -> Reply = { _ in .status(200) }) throws {
+    package convenience init(port: UInt16 = 0, script: @escaping @Sendable (Int) -> Reply = { _ in .status(200) }) throws {
+        try self.init(port: port, replying: { number, _ in script(number) })
+    }
+
+    /// - Parameter replying: the reply to the request numbered from 0,
+    ///   given its body (decompressed).
+    package init(port: UInt16 = 0, replying script: @escaping @Sendable (Int, [UInt8]) -> Reply) throws {
         let shared = self.shared
-        server = SocketHTTPServer(host: "127.0.0.1", port: 0) { request, writer in
+        server = SocketHTTPServer(host: "127.0.0.1", port: port) { request, writer in
             let body: [UInt8]
             if request.header("content-encoding")?.lowercased() == "gzip" {
                 body = (try? Gzip.decompress(request.body)) ?? []
@@ -66,7 +74,7 @@ package final class TestCollector: Sendable {
                 body = request.body
             }
             let reply = shared.requests.withLock { requests -> Reply in
-                let reply = script(requests.count)
+                let reply = script(requests.count, body)
                 requests.append(Request(target: request.target, headers: request.headers, rawBody: request.body, body: body, reply: reply))
                 return reply
             }
@@ -77,6 +85,9 @@ package final class TestCollector: Sendable {
                 writer.write(SocketResponse(status: code, headers: headers, body: body))
             case .disconnect:
                 writer.abort()
+            case let .slow(delay, code):
+                Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+                writer.write(SocketResponse(status: code, body: Array(#"{"ok":true}"#.utf8)))
             case .hang:
                 while !shared.released.withLock({ $0 }) {
                     _ = shared.hangGate.wait(timeout: .now() + .milliseconds(50))

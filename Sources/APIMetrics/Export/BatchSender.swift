@@ -231,6 +231,14 @@ actor BatchSender {
             case let .failed(error):
                 counters.noteExportError("\(exporter.name): \(error)")
                 let exportError = error as? ExportError
+                if let exportError, exportError.isTooLarge, count > 1 {
+                    // Too large: each half on its own, down to single events.
+                    diagnostics.log(.warning, "\(exporter.name) found a batch of \(count) too large; sending it in halves")
+                    let (first, second) = processed.halves()
+                    let firstDelivered = await deliver(first, Self.encodings(of: first, identity), extras, toSlot: index)
+                    let secondDelivered = await deliver(second, Self.encodings(of: second, identity), MetricsExtras(), toSlot: index)
+                    return firstDelivered && secondDelivered
+                }
                 let isRetryable = exportError?.isRetryable ?? true
                 guard isRetryable, attempt < retry.maxAttempts else {
                     let why = isRetryable ? "after \(attempt) attempts" : "as refused"
@@ -285,6 +293,10 @@ actor BatchSender {
             exporterName: slots[index].exporter.name, reason: reason, message: message, identity: identity,
             records: processed.records, entities: processed.entities,
             abandonedAtNanoseconds: CaptureClock.wallNanoseconds())
+    }
+
+    private static func encodings(of batch: ProcessedBatch, _ identity: ServiceIdentity) -> BatchEncodings {
+        BatchEncodings(identity: identity, records: batch.records, entities: batch.entities, schemaV1: batch.schemaV1Lines)
     }
 
     // MARK: - Spool

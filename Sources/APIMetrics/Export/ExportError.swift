@@ -6,6 +6,10 @@ public struct ExportError: Error, Sendable, CustomStringConvertible {
     public var retryAfter: Duration?
     /// What went wrong.
     public var message: String
+    /// Whether the destination found the batch too large (HTTP 413): the
+    /// sender then sends it again in halves, down to single events, before
+    /// it gives up.
+    public var isTooLarge = false
 
     /// A failure that may pass: a timeout, a 5xx, a 408 or a 429.
     public static func retryable(_ message: String, after retryAfter: Duration? = nil) -> ExportError {
@@ -15,6 +19,12 @@ public struct ExportError: Error, Sendable, CustomStringConvertible {
     /// A refusal that a retry would repeat, such as a 400 or a 401.
     public static func rejected(_ message: String) -> ExportError {
         ExportError(isRetryable: false, retryAfter: nil, message: message)
+    }
+
+    /// A batch the destination found too large (HTTP 413): not retried as
+    /// it is, sent again in halves.
+    public static func tooLarge(_ message: String) -> ExportError {
+        ExportError(isRetryable: false, retryAfter: nil, message: message, isTooLarge: true)
     }
 
     /// The message, with the advice to retry or not.

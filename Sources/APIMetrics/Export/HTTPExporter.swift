@@ -2,7 +2,8 @@
 /// `{"v":1,"service":…,"env":…,"sent_at":…,"dropped":N,"events":[…]}`.
 ///
 /// 2xx is success. 408, 429 and 5xx are retried (honouring `Retry-After`),
-/// as are transport failures; any other status is a refusal, not retried.
+/// as are transport failures; a 413 has the batch sent again in halves;
+/// any other status is a refusal, not retried.
 public struct HTTPExporter: EventExporter {
     /// Whether the body is compressed.
     public struct Compression: Sendable, Hashable {
@@ -100,6 +101,8 @@ public struct HTTPExporter: EventExporter {
         switch response.status {
         case 200..<300:
             return
+        case 413:
+            throw ExportError.tooLarge("collector \(endpoint) answered 413: the batch is too large")
         case 408, 429, 500..<600:
             let retryAfter = response.headers["retry-after"].flatMap(RetryAfter.parse)
             throw ExportError.retryable("collector \(endpoint) answered \(response.status)", after: retryAfter)

@@ -270,6 +270,8 @@ public struct OTLPExporter: EventExporter {
         switch response.status {
         case 200..<300:
             return
+        case 413:
+            throw ExportError.tooLarge("collector \(url) answered 413: the request is too large")
         case 429, 502, 503, 504:
             let retryAfter = response.headers["retry-after"].flatMap(RetryAfter.parse)
             throw ExportError.retryable("collector \(url) answered \(response.status)", after: retryAfter)

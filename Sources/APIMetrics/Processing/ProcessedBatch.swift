@@ -42,6 +42,35 @@ struct ProcessedBatch: Sendable {
         }
     }
 
+    /// The batch cut in two halves (records first, then profile updates),
+    /// each with its own lines; for a destination that found it too large.
+    func halves() -> (ProcessedBatch, ProcessedBatch) {
+        let total = records.count + entities.count
+        let cut = total / 2
+        var first = ProcessedBatch(), second = ProcessedBatch()
+        let hasRecordLines = recordLines.count == records.count
+        let hasEntityLines = entityLines.count == entities.count
+        for index in records.indices {
+            if index < cut {
+                first.records.append(records[index])
+                if hasRecordLines { first.recordLines.append(recordLines[index]) }
+            } else {
+                second.records.append(records[index])
+                if hasRecordLines { second.recordLines.append(recordLines[index]) }
+            }
+        }
+        for index in entities.indices {
+            if records.count + index < cut {
+                first.entities.append(entities[index])
+                if hasEntityLines { first.entityLines.append(entityLines[index]) }
+            } else {
+                second.entities.append(entities[index])
+                if hasEntityLines { second.entityLines.append(entityLines[index]) }
+            }
+        }
+        return (first, second)
+    }
+
     mutating func append(_ other: consuming ProcessedBatch) {
         records.append(contentsOf: other.records)
         entities.append(contentsOf: other.entities)
