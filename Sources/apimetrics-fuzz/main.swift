@@ -4,12 +4,16 @@ import Foundation
 import Synchronization
 import WireFuzzing
 
-// apimetrics-fuzz [--streams N] [--seed S]
+// apimetrics-fuzz [--streams N] [--spool-segments N] [--seed S]
 //
 // Feeds millions of mutated and random byte streams through wire taps in
 // random splits, the events going through the whole pipeline to an exporter
 // that checks them. Fails (exit 1) if any exchange was abandoned; a crash or
 // a hang is a failure by itself.
+//
+// Then reads generated spool segments, whole, torn at a random byte, with
+// bytes changed or garbage inserted: every record the damage did not touch
+// must be read back as written, and nothing else. Fails (exit 1) otherwise.
 
 final class CheckingExporter: EventExporter {
     let events = Atomic<Int>(0)
@@ -23,14 +27,16 @@ final class CheckingExporter: EventExporter {
 }
 
 var streams = 2_000_000
+var spoolSegments = 1_000_000
 var seed: UInt64 = 0x5EED
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
     case "--streams": streams = arguments.popFirst().flatMap(Int.init) ?? streams
     case "--seed": seed = arguments.popFirst().flatMap { UInt64($0) } ?? seed
+    case "--spool-segments": spoolSegments = arguments.popFirst().flatMap(Int.init) ?? spoolSegments
     default:
-        FileHandle.standardError.write(Data("usage: apimetrics-fuzz [--streams N] [--seed S]\n".utf8))
+        FileHandle.standardError.write(Data("usage: apimetrics-fuzz [--streams N] [--spool-segments N] [--seed S]\n".utf8))
         exit(2)
     }
 }
@@ -63,4 +69,7 @@ _ = try? await background.value
 let elapsed = ContinuousClock.now - start
 print("\(streams) streams (seed \(seed)) in \(elapsed): \(exporter.events.load(ordering: .relaxed)) events, "
     + "\(report.statistics.dropped) dropped, \(exporter.abandoned.load(ordering: .relaxed)) abandoned")
-exit(exporter.abandoned.load(ordering: .relaxed) == 0 ? 0 : 1)
+let spoolStart = ContinuousClock.now
+let spoolFailures = fuzzSpoolSegments(spoolSegments, using: &generator)
+print("\(spoolSegments) spool segments in \(ContinuousClock.now - spoolStart): \(spoolFailures) failures")
+exit(exporter.abandoned.load(ordering: .relaxed) == 0 && spoolFailures == 0 ? 0 : 1)

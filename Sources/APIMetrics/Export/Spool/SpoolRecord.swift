@@ -106,3 +106,26 @@ enum SpoolRecord {
         return value
     }
 }
+
+/// The spool's record format for the fuzzer: segments written and read
+/// back, without a directory.
+package enum SpoolFuzzing {
+    /// A segment holding one record per payload.
+    package static func segment(_ payloads: [[UInt8]]) -> [UInt8] {
+        SpoolRecord.fileHeader + payloads.flatMap(SpoolRecord.encode)
+    }
+
+    /// The payloads a reader finds in `bytes`, each with its record's start
+    /// offset, and how many stretches it skipped.
+    package static func read(_ bytes: [UInt8]) -> (records: [(offset: Int, payload: [UInt8])], skipped: Int) {
+        let scan = SpoolRecord.scan(bytes)
+        return (scan.records.map { ($0.offset, Array($0.payload)) }, scan.skipped)
+    }
+
+    /// The bytes a record adds besides its payload.
+    package static let recordOverhead = SpoolRecord.headerSize
+    /// The segment header's size.
+    package static let headerSize = SpoolRecord.fileHeader.count
+    /// The record marker, so that generated payloads can hold it.
+    package static let marker = SpoolRecord.marker
+}
