@@ -82,4 +82,48 @@ struct JSONPathTests {
             return error.field == "redaction.requestBody.paths[0]" && error.reason.contains("\"\(path)\"")
         }
     }
+
+    /// RFC 9535 name selectors (the JSONPath compliance suite's
+    /// `name_selector` cases): escapes decoded, blank space in brackets.
+    @Test(arguments: [
+        (#"$['\u0070assword']"#, "password"), (#"$["\u0070assword"]"#, "password"),
+        (#"$["\n"]"#, "\n"), (#"$['\t']"#, "\t"), (#"$["\b\f\r"]"#, "\u{08}\u{0C}\r"),
+        (#"$['\/']"#, "/"), (#"$['\\']"#, "\\"), (#"$["\""]"#, "\""), (#"$['\'']"#, "'"),
+        (#"$["'"]"#, "'"), (#"$['"']"#, "\""), (#"$['\uD834\uDD1E']"#, "\u{1D11E}"),
+        (#"$[ 'a' ]"#, "a"), ("$[\n\"a\"\t]", "a"), (#"$['☺']"#, "☺"), (#"$['']"#, ""),
+    ])
+    func quotedNamesFollowRFC9535(path: String, name: String) throws {
+        let parsed = try JSONPath(path)
+        #expect(parsed.segments == [.child(name)], "\(path)")
+        // And it matches: the member is redacted.
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key(escaping: name)
+        writer.string("secret")
+        writer.endObject()
+        let redacted = parsed.redact(try JSONParser.parse(writer.bytes), with: .string("R"))
+        #expect(redacted == .object([JSONValue.Member(name, .string("R"))]), "\(path)")
+    }
+
+    @Test(arguments: [
+        ("$['\u{01}']", "control character"), (#"$['\a']"#, "unknown escape"), (#"$['\u00']"#, "four hex digits"),
+        (#"$['\uDD1E']"#, "lone low surrogate"), (#"$['\uD834']"#, "high surrogate"), (#"$["\'"]"#, "unknown escape"),
+        ("$[?@.a]", "filter selectors"), ("$[1:2]", "slices"), ("$['a','b']", "several selectors"),
+        ("$[01]", "expected an index"), ("$[-0]", "expected an index"), ("$['a'", "unclosed"),
+    ])
+    func unsupportedOrInvalidNamesSayWhy(path: String, reason: String) {
+        do {
+            _ = try JSONPath(path)
+            Issue.record("\(path) was accepted")
+        } catch {
+            #expect(error.reason.contains(reason), "\(path): \(error.reason)")
+        }
+    }
+
+    @Test func whitespaceAroundIndexesAndWildcards() throws {
+        #expect(try JSONPath("$.list[ 1 ]").segments == [.child("list"), .index(1)])
+        #expect(try JSONPath("$[ * ]").segments == [.wildcard])
+        #expect(try JSONPath("$..[ 'key' ]").segments == [.descendant("key")])
+    }
 }
+

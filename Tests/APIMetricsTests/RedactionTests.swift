@@ -115,6 +115,35 @@ struct RedactionTests {
         #expect(body(event.requestBody) as? [String: String] == ["secret": "[REDACTED]"])
     }
 
+    /// A JSON body that begins with a UTF-8 byte order mark and has no
+    /// Content-Type is still recognised as JSON, as the parser reads it.
+    @Test func anUntypedJSONBodyAfterAByteOrderMarkIsRedacted() throws {
+        var event = record(requestBody: "\u{FEFF}  {\"password\":\"hunter2\",\"item\":\"book\"}", requestType: nil)
+        Redactor(options: .default).redact(&event)
+        let text = String(decoding: event.requestBody.bytes, as: UTF8.self)
+        #expect(!text.contains("hunter2") && text.contains("book"), "\(text)")
+    }
+
+    /// Names match after Unicode lowercasing; the shortcut that skips
+    /// bodies holding no name must agree, backslash or not: U+212A KELVIN
+    /// SIGN lowercases to k.
+    @Test(arguments: ["{\"to\u{212A}en\":\"abc123\"}", "{\"to\u{212A}en\":\"abc123\",\"note\":\"a\\\\b\"}",
+                      "{\"TO\u{212A}EN\":\"abc123\"}", "{\"nested\":{\"PASSWORD\":\"abc123\"}}"])
+    func namesThatFoldToASecretAreCaughtWithOrWithoutABackslash(body: String) throws {
+        var event = record(requestBody: body)
+        Redactor(options: .default).redact(&event)
+        let text = String(decoding: event.requestBody.bytes, as: UTF8.self)
+        #expect(!text.contains("abc123"), "\(body) became \(text)")
+    }
+
+    @Test func theFoldingCheckFindsOnlyTheTwoCharacters() {
+        func holds(_ text: String) -> Bool {
+            Array(text.utf8).withUnsafeBufferPointer { NameSet.holdsASCIIFoldingCharacter($0) }
+        }
+        #expect(holds("a\u{212A}b") && holds("\u{0130}") && holds("xx\u{0130}"))
+        #expect(!holds("") && !holds("plain ascii") && !holds("\u{2122}\u{0131}é☺") && !holds("\u{E2}\u{84}"))
+    }
+
     @Test func theAllowlistKeepsOnlyTheNamedValues() throws {
         var options = RedactionOptions.default
         options.allowlist = ["id", "user-agent", "page", "items"]

@@ -1,6 +1,10 @@
 /// The subset of JSONPath (RFC 9535) that redaction rules use:
 /// `$.a.b`, `$.a[*].b`, `$.a[0]`, `$.a[-1]`, `$..key`, `$['key with space']`,
-/// `$["key"]`, `$.*` and `$..*`.
+/// `$["key"]`, `$.*` and `$..*`. Quoted names follow the RFC: escapes
+/// (`\n`, `\'`, `\u0070`, surrogate pairs) are decoded, a raw control
+/// character or an unknown escape is refused, and blank space is allowed
+/// inside brackets. Filters, slices and several selectors in one bracket
+/// are not supported, and say so.
 ///
 /// A path that does not parse is a ``ConfigurationError`` at startup naming
 /// the path; a path that matches nothing in a body changes nothing.
@@ -90,47 +94,148 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             return name
         }
 
-        mutating func bracket() throws(ParseError) -> Segment {
-            let open = index
-            guard index + 1 < text.count else { throw ParseError(reason: "unclosed [ at position \(open)") }
-            let next = text[index + 1]
-            if next == "'" || next == "\"" {
-                return .child(try bracketName())
-            }
-            index += 1
-            let start = index
-            while index < text.count, text[index] != "]" { index += 1 }
-            guard index < text.count else { throw ParseError(reason: "unclosed [ at position \(open)") }
-            var inner = ""
-            inner.unicodeScalars.append(contentsOf: text[start..<index])
-            index += 1
-            if inner == "*" { return .wildcard }
-            guard let number = Int(inner) else {
-                throw ParseError(reason: "[\(inner)] is neither an index, * nor a quoted name")
-            }
-            return .index(number)
+        /// Blank space, as RFC 9535 allows inside brackets.
+        mutating func skipBlank() {
+            while index < text.count, [" ", "\t", "\n", "\r"].contains(text[index]) { index += 1 }
         }
 
-        /// Reads `['name']` or `["name"]`, with `\\` escapes for the quote.
+        mutating func bracket() throws(ParseError) -> Segment {
+            let open = index
+            index += 1
+            skipBlank()
+            guard index < text.count else { throw ParseError(reason: "unclosed [ at position \(open)") }
+            let segment: Segment
+            switch text[index] {
+            case "'", "\"":
+                segment = .child(try stringLiteral())
+            case "*":
+                index += 1
+                segment = .wildcard
+            case "?":
+                throw ParseError(reason: "filter selectors ([?…]) are not supported, at position \(index)")
+            default:
+                let start = index
+                while index < text.count, text[index] == "-" || ("0"..."9").contains(text[index]) { index += 1 }
+                var digits = ""
+                digits.unicodeScalars.append(contentsOf: text[start..<index])
+                // RFC 9535 integers: no leading zero, no -0.
+                let magnitude = digits.hasPrefix("-") ? digits.dropFirst() : Substring(digits)
+                guard let number = Int(digits), magnitude == "0" ? !digits.hasPrefix("-") : !magnitude.hasPrefix("0") else {
+                    throw ParseError(reason: "expected an index, * or a quoted name at position \(start)")
+                }
+                segment = .index(number)
+            }
+            try closeBracket(open)
+            return segment
+        }
+
+        /// The blank space and `]` that end a bracket, or an error naming
+        /// what is there instead.
+        mutating func closeBracket(_ open: Int) throws(ParseError) {
+            skipBlank()
+            guard index < text.count else { throw ParseError(reason: "unclosed [ at position \(open)") }
+            switch text[index] {
+            case "]":
+                index += 1
+            case ",":
+                throw ParseError(reason: "several selectors in one bracket are not supported, at position \(index); write one rule each")
+            case ":":
+                throw ParseError(reason: "array slices are not supported, at position \(index)")
+            default:
+                throw ParseError(reason: "unexpected \"\(text[index])\" at position \(index), expected ]")
+            }
+        }
+
+        /// Reads `['name']` or `["name"]` for `..['name']`.
         mutating func bracketName() throws(ParseError) -> String {
             let open = index
-            guard index + 1 < text.count, text[index] == "[" else { throw ParseError(reason: "expected [ at position \(index)") }
-            let quote = text[index + 1]
-            guard quote == "'" || quote == "\"" else { throw ParseError(reason: "expected a quoted name at position \(index)") }
-            index += 2
-            var name = ""
-            while index < text.count, text[index] != quote {
-                if text[index] == "\\", index + 1 < text.count {
-                    index += 1
+            guard index < text.count, text[index] == "[" else { throw ParseError(reason: "expected [ at position \(index)") }
+            index += 1
+            skipBlank()
+            guard index < text.count, text[index] == "'" || text[index] == "\"" else {
+                throw ParseError(reason: "expected a quoted name at position \(index)")
+            }
+            let name = try stringLiteral()
+            try closeBracket(open)
+            return name
+        }
+
+        /// An RFC 9535 string literal, quotes included: escapes decoded
+        /// (`\b \f \n \r \t \/ \\`, the quote, `\uXXXX` with surrogate
+        /// pairs); a raw control character or an unknown escape is an error.
+        mutating func stringLiteral() throws(ParseError) -> String {
+            let quote = text[index]
+            let open = index
+            index += 1
+            var name = String.UnicodeScalarView()
+            while true {
+                guard index < text.count else { throw ParseError(reason: "unterminated string at position \(open)") }
+                let scalar = text[index]
+                index += 1
+                if scalar == quote { break }
+                if scalar.value < 0x20 {
+                    throw ParseError(reason: "a raw control character (U+\(String(scalar.value, radix: 16, uppercase: true))) in a name at position \(index - 1); write it as an escape")
                 }
-                name.unicodeScalars.append(text[index])
+                guard scalar == "\\" else {
+                    name.append(scalar)
+                    continue
+                }
+                guard index < text.count else { throw ParseError(reason: "unterminated escape at position \(index - 1)") }
+                let escape = text[index]
+                index += 1
+                switch escape {
+                case "b": name.append("\u{08}")
+                case "f": name.append("\u{0C}")
+                case "n": name.append("\n")
+                case "r": name.append("\r")
+                case "t": name.append("\t")
+                case "/": name.append("/")
+                case "\\": name.append("\\")
+                case "'" where quote == "'", "\"" where quote == "\"":
+                    name.append(escape)
+                case "u":
+                    name.append(try unicodeEscape())
+                default:
+                    throw ParseError(reason: "unknown escape \\\(escape) at position \(index - 2)")
+                }
+            }
+            return String(name)
+        }
+
+        /// The scalar of `\uXXXX` (after the `u`), or of a surrogate pair.
+        mutating func unicodeEscape() throws(ParseError) -> Unicode.Scalar {
+            let start = index - 2
+            let high = try hexQuad()
+            if (0xDC00...0xDFFF).contains(high) {
+                throw ParseError(reason: "a lone low surrogate \\u\(String(high, radix: 16)) at position \(start)")
+            }
+            guard (0xD800...0xDBFF).contains(high) else {
+                guard let scalar = Unicode.Scalar(high) else { throw ParseError(reason: "invalid escape at position \(start)") }
+                return scalar
+            }
+            guard index + 1 < text.count, text[index] == "\\", text[index + 1] == "u" else {
+                throw ParseError(reason: "a high surrogate without its low half at position \(start)")
+            }
+            index += 2
+            let low = try hexQuad()
+            guard (0xDC00...0xDFFF).contains(low),
+                  let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) else {
+                throw ParseError(reason: "a high surrogate without its low half at position \(start)")
+            }
+            return scalar
+        }
+
+        mutating func hexQuad() throws(ParseError) -> UInt32 {
+            guard index + 4 <= text.count else { throw ParseError(reason: "\\u needs four hex digits at position \(index)") }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                guard text[index].isASCII, let digit = UInt32(String(text[index]), radix: 16) else {
+                    throw ParseError(reason: "\\u needs four hex digits at position \(index)")
+                }
+                value = value << 4 | digit
                 index += 1
             }
-            guard index + 1 < text.count, text[index] == quote, text[index + 1] == "]" else {
-                throw ParseError(reason: "unclosed [ at position \(open)")
-            }
-            index += 2
-            return name
+            return value
         }
     }
 

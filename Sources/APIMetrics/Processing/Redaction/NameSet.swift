@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A compiled list of matchers: exact names in a set, the rest in order,
 /// and the answers for names already seen (header and field names repeat
 /// from one event to the next, so most lookups are one hash).
@@ -60,9 +68,33 @@ struct NameSet: Sendable {
     /// `false` only when every matcher is an exact name and none of them
     /// occurs anywhere in the bytes. Lets the redactor skip parsing bodies
     /// that no rule can touch; it reads the bytes in place.
+    ///
+    /// Names are matched after Unicode lowercasing, under which two
+    /// characters outside ASCII become ASCII letters: U+212A KELVIN SIGN
+    /// (`k`) and U+0130 LATIN CAPITAL LETTER I WITH DOT ABOVE (`i` and a
+    /// combining dot). Bytes holding either could spell a name the ASCII
+    /// probe cannot see (`to\u{212A}en`), so they always might.
     func mightOccur(in bytes: [UInt8]) -> Bool {
         guard others.isEmpty else { return true }
-        return bytes.withUnsafeBufferPointer { probe.occurs(in: $0) }
+        return bytes.withUnsafeBufferPointer { buffer in
+            probe.occurs(in: buffer) || Self.holdsASCIIFoldingCharacter(buffer)
+        }
+    }
+
+    /// Whether the bytes hold U+212A (E2 84 AA) or U+0130 (C4 B0): two
+    /// `memchr` passes, as most bodies hold neither lead byte.
+    static func holdsASCIIFoldingCharacter(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        func holds(_ lead: UInt8, _ tail: [UInt8]) -> Bool {
+            var start = 0
+            while start < bytes.count, let found = memchr(base + start, Int32(lead), bytes.count - start) {
+                let at = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+                if at + tail.count < bytes.count, tail.indices.allSatisfy({ bytes[at + 1 + $0] == tail[$0] }) { return true }
+                start = at + 1
+            }
+            return false
+        }
+        return holds(0xE2, [0x84, 0xAA]) || holds(0xC4, [0xB0])
     }
 
     /// `needle` is lowercase already.

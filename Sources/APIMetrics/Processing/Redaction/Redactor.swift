@@ -106,7 +106,10 @@ final class Redactor: Sendable {
             guard let value else {
                 // No type given: a body that looks like JSON is treated as JSON,
                 // so that rules cannot be dodged by leaving the header out.
-                let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+                // A UTF-8 byte order mark before it is passed over, as the
+                // parser passes over it.
+                let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+                let first = bytes[start...].first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
                 return first == UInt8(ascii: "{") || first == UInt8(ascii: "[") ? .json : .other
             }
             // Compared in place, ignoring case: no lowercased copy.
