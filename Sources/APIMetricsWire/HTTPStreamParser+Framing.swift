@@ -11,6 +11,11 @@ extension HTTPStreamParser {
             return .length(length)
         }
         if head.counts.transferEncoding > 0 {
+            // Both: the server and an intermediary could each frame the body
+            // by a different one (request smuggling, RFC 9112 §6.3, §11.2).
+            guard head.counts.contentLength == 0 else {
+                return .invalid("both Transfer-Encoding and Content-Length")
+            }
             let codings = head.values("transfer-encoding")
             return lastCoding(codings) == "chunked" ? .chunked : .invalid("a request transfer coding other than chunked")
         }
@@ -59,12 +64,14 @@ extension HTTPStreamParser {
         values.joined(separator: ",").split(separator: ",").last.map { String($0).trimmingOptionalWhitespace.lowercased() }
     }
 
-    /// `.some(nil)` when absent, `.some(n)` when valid, `nil` when invalid
-    /// (differing or malformed values).
+    /// `.some(nil)` when absent, `.some(n)` when valid, `nil` when invalid:
+    /// strictly one field of one to fifteen digits. An empty value, a list
+    /// (`5, 5`, `5,`) or a second field is refused, as a strict server
+    /// refuses it, rather than guessed at.
     static func contentLength(_ head: Head) -> Int?? {
-        let values = head.values("content-length").flatMap { $0.split(separator: ",").map { String($0).trimmingOptionalWhitespace } }
+        let values = head.values("content-length")
         guard let first = values.first else { return .some(nil) }
-        guard values.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+        guard values.count == 1, !first.isEmpty, first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
               first.count <= 15, let length = Int(first) else { return nil }
         return .some(length)
     }

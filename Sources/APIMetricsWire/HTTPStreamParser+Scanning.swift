@@ -102,9 +102,9 @@ extension HTTPStreamParser {
         return (colon, start, end)
     }
 
+    /// One to fifteen hex digits, nothing else.
     func parseHex(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        var count = bytes.count
-        while count > 0, bytes[count - 1] == 0x20 || bytes[count - 1] == 0x09 { count -= 1 }
+        let count = bytes.count
         guard count > 0, count <= 15 else { return nil }
         var value = 0
         for byte in bytes[..<count] {

@@ -126,19 +126,21 @@ struct HTTPStreamParser {
                     let start = index
                     index = newline + 1
                     if !checkLineLimit(newline - start, emit: emit) { return index - bytes.startIndex }
-                    let end = newline > start && bytes[newline - 1] == 0x0D ? newline - 1 : newline
-                    bytes[start..<end].withUnsafeBufferPointer { lineCompleted($0, emit: emit) }
+                    let hasCR = newline > start && bytes[newline - 1] == 0x0D
+                    let end = hasCR ? newline - 1 : newline
+                    bytes[start..<end].withUnsafeBufferPointer { lineCompleted($0, bareLF: !hasCR, emit: emit) }
                     continue
                 }
                 line.append(contentsOf: bytes[index..<newline])
                 index = newline + 1
                 if !checkLineLimit(line.count, emit: emit) { return index - bytes.startIndex }
-                if line.last == 0x0D { line.removeLast() }
+                let hasCR = line.last == 0x0D
+                if hasCR { line.removeLast() }
                 // Swap the line out rather than copy it, and take its buffer
                 // back afterwards: no allocation per line.
                 var completed: [UInt8] = []
                 swap(&completed, &line)
-                completed.withUnsafeBufferPointer { lineCompleted($0, emit: emit) }
+                completed.withUnsafeBufferPointer { lineCompleted($0, bareLF: !hasCR, emit: emit) }
                 if line.isEmpty && line.capacity == 0 {
                     completed.removeAll(keepingCapacity: true)
                     line = completed
@@ -186,8 +188,9 @@ struct HTTPStreamParser {
                 guard let found = memchr(base + offset, 0x0A, buffer.count - offset) else { break }
                 let newline = UnsafeRawPointer(found) - UnsafeRawPointer(base)
                 if !checkLineLimit(newline - offset, emit: emit) { return bytes.startIndex + newline + 1 }
-                let lineEnd = newline > offset && base[newline - 1] == 0x0D ? newline - 1 : newline
-                lineCompleted(UnsafeBufferPointer(start: base + offset, count: lineEnd - offset), emit: emit)
+                let hasCR = newline > offset && base[newline - 1] == 0x0D
+                let lineEnd = hasCR ? newline - 1 : newline
+                lineCompleted(UnsafeBufferPointer(start: base + offset, count: lineEnd - offset), bareLF: !hasCR, emit: emit)
                 offset = newline + 1
             }
             return bytes.startIndex + offset
@@ -240,8 +243,18 @@ struct HTTPStreamParser {
         _ = emit(.failure(reason, partial: partial))
     }
 
+    /// A line read whole, its CRLF taken off. A line ended by a bare LF,
+    /// or holding a bare CR, is refused as a strict server refuses it
+    /// (RFC 9112 §2.2): a tap that read it differently from the server
+    /// would record another message than the one served.
     @inline(__always)
-    private mutating func lineCompleted(_ bytes: UnsafeBufferPointer<UInt8>, emit: Emit) {
+    private mutating func lineCompleted(_ bytes: UnsafeBufferPointer<UInt8>, bareLF: Bool, emit: Emit) {
+        var isStartLine = false
+        if case .startLine = state { isStartLine = true }
+        if !isStartLine, bytes.count > 0, let base = bytes.baseAddress, memchr(base, 0x0D, bytes.count) != nil {
+            fail("a bare CR inside a line", emit: emit)
+            return
+        }
         switch state {
         case .startLine:
             guard let parsed = parseStartLine(bytes) else {
@@ -250,6 +263,15 @@ struct HTTPStreamParser {
             }
             startLine = parsed
             state = .headers
+            if bareLF { fail("a line ended by a bare LF", emit: emit) }
+            return
+        default:
+            if bareLF {
+                fail("a line ended by a bare LF", emit: emit)
+                return
+            }
+        }
+        switch state {
         case .headers:
             headSize += bytes.count + 2
             if bytes.isEmpty {
@@ -291,6 +313,9 @@ struct HTTPStreamParser {
             }
             scratch?.append(name: name, value: value)
         case .chunkSize:
+            // The size's hex digits end at the line's end or at `;`: no
+            // space before either (a lenient reader and a strict server
+            // would part ways there).
             let sizeEnd = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
             guard let size = parseHex(UnsafeBufferPointer(rebasing: bytes[..<sizeEnd])) else {
                 fail("malformed chunk size", emit: emit)

@@ -123,11 +123,56 @@ public let wireCases: [(name: String, steps: [WireStep], expected: [String])] = 
         .outbound("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
         .close,
     ], ["GET http://example.com/a?b=1 → 502 req=0 res=0"]),
-    ("Bare LF line endings and empty lines between requests", [
+    ("Bare LF line endings, refused as a strict server refuses them", [
         .inbound("\r\nGET /lf HTTP/1.1\nHost: h\n\n"),
-        .outbound("HTTP/1.1 200 OK\nContent-Length: 2\n\nok"),
+        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
         .close,
-    ], ["GET /lf → 200 req=0 res=2:ok"]),
+    ], ["GET /lf → 400 req=0 res=0 !MalformedRequest"]),
+    ("Content-Length beside Transfer-Encoding: chunked (smuggling)", [
+        .inbound("POST /smuggle HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /hidden HTTP/1.1\r\nHost: h\r\n\r\n"),
+        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .close,
+    ], ["POST /smuggle → 400 req=0 res=0 !MalformedRequest"]),
+    ("A bare CR hiding a header inside another one", [
+        .inbound("GET /cr HTTP/1.1\r\nHost: h\r\nx:\rTransfer-Encoding: chunked\r\n\r\n"),
+        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .close,
+    ], ["GET /cr → 400 req=0 res=0 !MalformedRequest"]),
+    ("An empty Content-Length", [
+        .inbound("POST /empty HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n"),
+        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .close,
+    ], ["POST /empty → 400 req=0 res=0 !MalformedRequest"]),
+    ("A Content-Length list of equal values", [
+        .inbound("POST /list HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\nhello"),
+        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .close,
+    ], ["POST /list → 400 req=0 res=0 !MalformedRequest"]),
+    ("A Content-Length with a trailing comma", [
+        .inbound("POST /comma HTTP/1.1\r\nHost: h\r\nContent-Length: 5,\r\n\r\nhello"),
+        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .close,
+    ], ["POST /comma → 400 req=0 res=0 !MalformedRequest"]),
+    ("Two Content-Length fields", [
+        .inbound("POST /twice HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"),
+        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .close,
+    ], ["POST /twice → 400 req=0 res=0 !MalformedRequest"]),
+    ("A chunk size followed by a space", [
+        .inbound("POST /sp HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\na \r\n0123456789\r\n0\r\n\r\n"),
+        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .close,
+    ], ["POST /sp → 400 req=0 res=0 !MalformedRequest"]),
+    ("A space before a chunk extension", [
+        .inbound("POST /ext HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5 ;a=b\r\nhello\r\n0\r\n\r\n"),
+        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .close,
+    ], ["POST /ext → 400 req=0 res=0 !MalformedRequest"]),
+    ("A chunk line ended by a bare LF", [
+        .inbound("POST /chunklf HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n"),
+        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .close,
+    ], ["POST /chunklf → 400 req=0 res=0 !MalformedRequest"]),
     ("The client goes away before any response", [
         .inbound("POST /orders HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf"),
         .close,
@@ -153,6 +198,9 @@ public enum WireSplit: Sendable {
     case bytewise
     /// Pieces of 1 to 23 bytes, from this seed.
     case random(UInt64)
+    /// Each step in two pieces, cut after this many bytes (whole when
+    /// shorter).
+    case at(Int)
 }
 
 /// Plays the steps through `tap`, in order, each step cut as `split` says.
@@ -171,6 +219,7 @@ public func play(_ steps: [WireStep], into tap: WireTap, split: WireSplit) {
             case .whole: length = bytes.count
             case .bytewise: length = 1
             case .random: length = Int(generator.next() % 23) + 1
+            case let .at(cut): length = start == 0 && cut > 0 && cut < bytes.count ? cut : bytes.count - start
             }
             let piece = bytes[start..<min(bytes.count, start + length)]
             switch step {

@@ -18,6 +18,20 @@ struct WireTapTests {
         }
     }
 
+    /// Each case cut in two at every byte of each step: where a read ends
+    /// must not change what is recorded (the strict framing rules included).
+    @Test(arguments: wireCases.indices.filter { index in
+        wireCases[index].steps.allSatisfy { $0.bytes.count < 1024 }
+    })
+    func everyCaseCutInTwoAtEveryByte(index: Int) {
+        let (name, steps, expected) = wireCases[index]
+        let harness = WireHarness()
+        let longest = steps.map(\.bytes.count).max() ?? 0
+        for cut in 1..<max(2, longest) {
+            #expect(harness.play(steps, split: .at(cut)) == expected, "\(name), cut at \(cut)")
+        }
+    }
+
     /// A head whole in one read is parsed in one pass, a head in pieces
     /// line by line: the headers recorded must not depend on which.
     @Test(arguments: wireCases.indices)
