@@ -150,8 +150,7 @@ struct HTTPStreamParser {
                 _ = emit(.body(bytes[index..<index + take]))
                 index += take
                 if remaining - take == 0 {
-                    state = .idle
-                    _ = emit(.end)
+                    endMessage(emit: emit)
                 } else {
                     state = .lengthBody(remaining: remaining - take)
                 }
@@ -336,8 +335,7 @@ struct HTTPStreamParser {
         case .trailers:
             headSize += bytes.count + 2
             if bytes.isEmpty {
-                state = .idle
-                _ = emit(.end)
+                endMessage(emit: emit)
             } else if parseField(bytes) == nil {
                 fail("malformed trailer field", emit: emit)
             }
@@ -346,15 +344,21 @@ struct HTTPStreamParser {
         }
     }
 
+    /// Ends the message: the parser waits for the next one, unless the
+    /// caller answers the end with `.switched`, which stops it here (an
+    /// Upgrade request whose body was read: what follows may not be HTTP).
+    private mutating func endMessage(emit: Emit) {
+        state = .idle
+        if case .switched = emit(.end) { state = .done }
+    }
+
     private mutating func begin(_ framing: Framing, emit: Emit) {
         switch framing {
         case .none:
-            state = .idle
-            _ = emit(.end)
+            endMessage(emit: emit)
         case let .length(count):
             if count == 0 {
-                state = .idle
-                _ = emit(.end)
+                endMessage(emit: emit)
             } else {
                 state = .lengthBody(remaining: count)
             }

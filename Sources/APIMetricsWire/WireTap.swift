@@ -109,6 +109,15 @@ public final class WireTap: Sendable {
         var requestStartMonotonic: Int64 = 0
         var isInterim = false
         var isHoldingInbound = false
+        /// An Upgrade request's body is being read: once it ends, what
+        /// follows is held until the server says whether it switches.
+        var switchesAfterBody = false
+        /// The exchange being received was answered before its request
+        /// ended (a 413 before the upload finished): it ends with its request.
+        var finishesWithRequest = false
+        /// The same for a shed exchange: its figures and names, out of the
+        /// pending list, counted until its request ends.
+        var shedFinishingWithRequest: (figures: ShedFigures, names: ShedNames)?
         var held: [UInt8] = []
         var isClosed = false
     }
@@ -224,6 +233,12 @@ public final class WireTap: Sendable {
         if !state.isHoldingInbound {
             requests.finish { handleRequest($0, &state) }
         }
+        if state.finishesWithRequest {
+            // Its request can no longer end (the parser had stopped): it ends now.
+            state.receiving?.finish()
+            state.finishesWithRequest = false
+        }
+        if let shed = state.shedFinishingWithRequest.take() { recordShed(shed.figures, shed.names) }
         var shedPosition = 0
         for pending in state.pending {
             if let exchange = pending.exchange {
@@ -310,26 +325,57 @@ public final class WireTap: Sendable {
                 isShed: isShed, shed: ShedFigures(start: state.requestStartMonotonic)))
             state.receiving = exchange
             state.isReceivingShed = exchange == nil
+            let framing = HTTPStreamParser.requestFraming(head)
             if awaitsSwitch {
-                state.isHoldingInbound = true
-                return .switched
+                switch framing {
+                case .chunked, .length(1...):
+                    // Its body is part of the request, read as such; the
+                    // bytes after it are held once it ends.
+                    state.switchesAfterBody = true
+                    return framing
+                case .invalid:
+                    return framing
+                default:
+                    state.isHoldingInbound = true
+                    return .switched
+                }
             }
-            return HTTPStreamParser.requestFraming(head)
+            return framing
         case let .body(bytes):
             if let receiving = state.receiving {
                 receiving.recordRequestBody(bytes)
+            } else if state.isReceivingShed, state.shedFinishingWithRequest != nil {
+                state.shedFinishingWithRequest?.figures.requestBodyBytes += bytes.count
             } else if state.isReceivingShed, !state.pending.isEmpty {
                 // The request being read is always the newest pending one.
                 state.pending[state.pending.count - 1].shed.requestBodyBytes += bytes.count
             }
         case .end:
+            if state.finishesWithRequest {
+                state.receiving?.finish()
+                state.finishesWithRequest = false
+            }
+            if let shed = state.shedFinishingWithRequest.take() {
+                recordShed(shed.figures, shed.names)
+            }
             state.receiving = nil
             state.isReceivingShed = false
+            if state.switchesAfterBody {
+                state.switchesAfterBody = false
+                state.isHoldingInbound = true
+                return .switched
+            }
         case let .failure(reason, partial):
             let error = WireError.malformedRequest(reason)
+            state.switchesAfterBody = false
             if let receiving = state.receiving {
                 receiving.reportError(error)
+                if state.finishesWithRequest {
+                    receiving.finish()
+                    state.finishesWithRequest = false
+                }
             } else if state.isReceivingShed {
+                if let shed = state.shedFinishingWithRequest.take() { recordShed(shed.figures, shed.names) }
                 // The request was shed; it is counted when its response ends
                 // or the connection closes.
             } else {
@@ -390,7 +436,12 @@ public final class WireTap: Sendable {
                 state.held = []
                 requests.stop()
             } else if pending.awaitsSwitch {
-                resumeInbound(&requests, &state)
+                if state.switchesAfterBody {
+                    // Declined while the body still arrives: it stays HTTP.
+                    state.switchesAfterBody = false
+                } else {
+                    resumeInbound(&requests, &state)
+                }
             }
             return HTTPStreamParser.responseFraming(head, requestMethod: pending.method)
         case let .body(bytes):
@@ -408,6 +459,21 @@ public final class WireTap: Sendable {
             }
             guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return .none }
             let isNewest = index == state.pending.count - 1
+            if let exchange = state.pending[index].exchange, exchange === state.receiving {
+                // Answered before its request ended (a 413 before the
+                // upload finished): the rest of the body is still its own,
+                // and it ends when its request does.
+                state.pending.remove(at: index)
+                state.finishesWithRequest = true
+                return .none
+            }
+            if isNewest, state.pending[index].isShed, state.isReceivingShed {
+                // The same for a shed exchange.
+                let position = Self.shedPosition(of: index, in: state)
+                let pending = state.pending.remove(at: index)
+                state.shedFinishingWithRequest = (pending.shed, state.shedNames.remove(at: position))
+                return .none
+            }
             guard let exchange = end(at: index, &state) else {
                 // The request being read is always the newest pending one:
                 // if it was this shed exchange, what still arrives of it is

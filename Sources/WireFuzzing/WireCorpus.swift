@@ -118,6 +118,29 @@ public let wireCases: [(name: String, steps: [WireStep], expected: [String])] = 
         .outbound("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nnoHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes"),
         .close,
     ], ["GET /ws → 200 req=0 res=2:no", "GET /after → 200 req=0 res=3:yes"]),
+    ("An Upgrade request with a body, declined, then a pipelined request", [
+        .inbound("POST /up HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nContent-Length: 5\r\n\r\nhelloGET /after HTTP/1.1\r\nHost: h\r\n\r\n"),
+        .outbound("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nnoHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes"),
+        .close,
+    ], ["POST /up → 200 req=5:hello res=2:no", "GET /after → 200 req=0 res=3:yes"]),
+    ("An Upgrade request with a body, switched", [
+        .inbound("POST /up HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nContent-Length: 5\r\n\r\nhello"),
+        .outbound("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"),
+        .inboundBytes([0x00, 0x00, 0x12, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]),
+        .outboundBytes([0x00, 0x00, 0x00, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00]),
+        .close,
+    ], ["POST /up → 101 req=5:hello res=0 switched"]),
+    ("The server answers 413 before the upload ends, and the client sends the rest", [
+        .inbound("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf"),
+        .outbound("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .inbound("-rest!"),
+        .close,
+    ], ["POST /upload → 413 req=10:half-rest! res=0"]),
+    ("The server answers 413 before the upload ends, and the client goes", [
+        .inbound("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf"),
+        .outbound("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        .close,
+    ], ["POST /upload → 413 req=4:half res=0 !MalformedRequest"]),
     ("A proxy's absolute-form request", [
         .inbound("GET http://example.com/a?b=1 HTTP/1.1\r\nHost: example.com\r\nVia: 1.1 squid\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n"),
         .outbound("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
