@@ -56,6 +56,8 @@ struct PrivacyPipelineTests {
         #expect(exporter.events.allSatisfy { $0.record.weight == 4 })
         #expect(jsonObject(try #require(exporter.events.first).json)?["weight"] as? Double == 4)
         #expect(report.statistics.skipped + exporter.events.count == 4000)
+        // Every skip here is sampling's.
+        #expect(report.statistics.sampledOut == report.statistics.skipped)
     }
 
     @Test func theSkipSessionAndMetadataClosuresRun() async throws {

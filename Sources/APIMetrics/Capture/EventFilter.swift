@@ -25,6 +25,8 @@ final class EventFilter: Sendable {
 
     /// The call's weight when it is logged (1, or 1 / rate when sampling);
     /// `nil` when it is not.
+    /// The event's weight when it is logged; 0 when sampling leaves it
+    /// out; `nil` when a rule excludes it.
     func admit(target: String, headers: HeaderFields, id: EventID) -> Double? {
         if admitsEverything { return 1 }
         // Both read in place: no string made, none hashed.
@@ -45,7 +47,8 @@ final class EventFilter: Sendable {
         }
         if sampleThreshold != .max {
             // The id is random already: its low bits are the sampling draw.
-            guard id.low < sampleThreshold else { return nil }
+            // Sampled out is 0, apart from nil (excluded), for the counters.
+            guard id.low < sampleThreshold else { return 0 }
             return weight
         }
         return 1

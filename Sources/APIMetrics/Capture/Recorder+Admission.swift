@@ -32,6 +32,10 @@ extension Recorder {
         if let request {
             counters.recorded.add(1, ordering: .relaxed)
             weight = filter.admit(target: request.pointee.target, headers: request.pointee.headers, id: id)
+            if weight == 0 {
+                weight = nil
+                counters.sampledOut.add(1, ordering: .relaxed)
+            }
             if let weight, let (queued, bytes) = item(weight) {
                 if queue.push(queued, bytes: bytes) {
                     outcome = .queued

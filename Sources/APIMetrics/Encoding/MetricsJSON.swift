@@ -266,7 +266,7 @@ enum MetricsJSON {
             ("recorded", statistics.recorded), ("skipped", statistics.skipped), ("dropped", statistics.dropped),
             ("dropped_queue_full", statistics.droppedQueueFull), ("dropped_shed", statistics.droppedShed),
             ("dropped_processing", statistics.droppedProcessing), ("queued", statistics.queued),
-            ("exported", statistics.exported), ("failed", statistics.failed), ("rejected", statistics.rejected),
+            ("exported", statistics.exported), ("failed", statistics.failed), ("rejected", statistics.rejected), ("sampled_out", statistics.sampledOut),
             ("retried", statistics.retried), ("spooled", statistics.spooled), ("spool_pending", statistics.spoolPending),
             ("spool_bytes", statistics.spoolBytes), ("dropped_spool_full", statistics.droppedSpoolFull),
             ("spool_corrupt", statistics.spoolCorrupt),

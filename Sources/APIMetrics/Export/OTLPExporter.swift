@@ -300,6 +300,7 @@ public struct OTLPExporter: EventExporter {
                 var counters: [OTLPMetricsData.Counter] = [
                     .init(name: "apimetrics.events.recorded", description: "Calls recorded and profile updates sent.", value: Int64(statistics.recorded)),
                     .init(name: "apimetrics.events.skipped", description: "Calls left out of the logs on purpose.", value: Int64(statistics.skipped)),
+                    .init(name: "apimetrics.events.sampled_out", description: "Of the skipped calls, those sampling left out.", value: Int64(statistics.sampledOut)),
                     .init(name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
                           attributes: [("apimetrics.drop.reason", "queue_full")], value: Int64(statistics.droppedQueueFull)),
                     .init(name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",

@@ -23,6 +23,8 @@ public struct Statistics: Sendable, Hashable, CustomStringConvertible {
     /// Items a destination took the request for but refused one by one
     /// (an OTLP `partialSuccess`): counted, not retried.
     public var rejected: Int = 0
+    /// Of ``skipped``: calls sampling left out of the logs.
+    public var sampledOut: Int = 0
     /// Events written to the disk spool because an exporter could not take
     /// them in time (one per event and exporter).
     public var spooled: Int = 0

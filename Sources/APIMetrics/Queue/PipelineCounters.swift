@@ -17,6 +17,8 @@ final class PipelineCounters: Sendable {
     /// Calls left out of the logs by the path, user-agent, host or sampling
     /// rules (on the request path) or the skip closure (in the sender).
     let skipped = Atomic<Int>(0)
+    /// Of ``skipped``: left out by sampling.
+    let sampledOut = Atomic<Int>(0)
     private let padding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
     /// Items taken off the queue and processed by the sender.
     let processed = Atomic<Int>(0)
@@ -77,6 +79,7 @@ final class PipelineCounters: Sendable {
             droppedShed: shed.load(ordering: .relaxed),
             droppedProcessing: droppedProcessing.load(ordering: .relaxed),
             rejected: rejected.load(ordering: .relaxed),
+            sampledOut: sampledOut.load(ordering: .relaxed),
             spooled: spooled.load(ordering: .relaxed),
             spoolPending: spool?.pendingEvents ?? 0,
             spoolBytes: spool?.bytes ?? 0,
