@@ -226,3 +226,72 @@ struct RedactionTests {
         #expect(!String(decoding: large.requestBody.bytes, as: UTF8.self).contains(#""p""#))
     }
 }
+
+/// The one-pass redactor of named fields against the tree it replaced
+/// (still used for JSONPaths and the allowlist): on generated documents,
+/// whole and mutated into invalid ones, both hide the same values and
+/// refuse the same bytes.
+@Suite("Redaction, one pass against the tree")
+struct StreamingRedactionTests {
+    private let onePass = Redactor(options: .default)
+    /// A path that matches nothing sends every body down the tree's way.
+    private let treeWay: Redactor = {
+        var options = RedactionOptions.default
+        options.requestBody.paths = [try! JSONPath("$.__matches_nothing__")]
+        return Redactor(options: options)
+    }()
+
+    private func redact(_ bytes: [UInt8], tree: Bool) -> [UInt8] {
+        var record = ExchangeRecord(
+            id: EventID(high: 0, low: 0), direction: .incoming, startTimeNanoseconds: 0, durationNanoseconds: 0,
+            request: RequestHead(method: "POST", target: "/", headers: ["Content-Type": "application/json"]),
+            requestBody: CapturedBody(bytes: bytes, size: bytes.count))
+        (tree ? treeWay : onePass).redact(&record)
+        return record.requestBody.bytes
+    }
+
+    @Test func bothWaysHideTheSameValuesAndRefuseTheSameBytes() throws {
+        var generator = JSONGenerator()
+        var compared = 0, refused = 0
+        for round in 0..<4000 {
+            var document = generator.value().serialized
+            if round % 3 == 0 { document = generator.mutate(document) }
+            if round % 7 == 0 { document = Array("  \n".utf8) + document + Array("\t ".utf8) }
+            let oneWay = redact(document, tree: false)
+            let other = redact(document, tree: true)
+            let oneParsed = try? JSONParser.parse(oneWay)
+            let otherParsed = try? JSONParser.parse(other)
+            if otherParsed == nil {
+                // The tree refused it (the marker), so must the one pass,
+                // unless no rule's name occurs in it at all: such a body is
+                // left unparsed, as it was before.
+                let untouchable = !document.contains(UInt8(ascii: "\\"))
+                    && !NameSet(RedactionOptions.default.requestBody.fields).mightOccur(in: document)
+                #expect(oneWay == other || (untouchable && oneWay == document), "round \(round): \(String(decoding: document, as: UTF8.self))")
+                refused += 1
+            } else {
+                #expect(oneParsed == otherParsed, "round \(round): \(String(decoding: document, as: UTF8.self)) → \(String(decoding: oneWay, as: UTF8.self)) vs \(String(decoding: other, as: UTF8.self))")
+                compared += 1
+            }
+        }
+        #expect(compared > 1000 && refused > 100)
+    }
+
+    @Test(arguments: [
+        #"{"password":{"nested":{"token":"x"}},"ok":1}"#, #"{"a":[{"Password":"x"},{"b":[{"token":"y"}]}]}"#,
+        #"{"pass\u0077ord":"x"}"#, "{\"to\u{212A}en\":\"x\"}", #"{"password":"x","password":"y"}"#,
+        #" { "password" : [ 1 , 2 ] , "z" : "keep" } "#, #"{"deep":[[[[{"secret":true}]]]]}"#,
+    ])
+    func hostileShapesAgree(document: String) throws {
+        let bytes = Array(document.utf8)
+        let oneWay = try JSONParser.parse(redact(bytes, tree: false))
+        let other = try JSONParser.parse(redact(bytes, tree: true))
+        #expect(oneWay == other, "\(document)")
+        #expect(!String(decoding: redact(bytes, tree: false), as: UTF8.self).contains("\"x\""))
+    }
+
+    @Test func nestingPastTheLimitIsRefusedLikeTheTree() {
+        let deep = Array((String(repeating: "[", count: 200) + #"{"password":1}"# + String(repeating: "]", count: 200)).utf8)
+        #expect(redact(deep, tree: false) == redact(deep, tree: true))
+    }
+}

@@ -13,6 +13,8 @@ final class Redactor: Sendable {
     private let responsePaths: [JSONPath]
     private let allowlist: NameSet?
     private let replacement: String
+    /// ``replacement`` as a JSON string, quotes included.
+    private let replacementJSON: [UInt8]
     private let marker: [UInt8]
 
     init(options: RedactionOptions) {
@@ -24,6 +26,9 @@ final class Redactor: Sendable {
         responsePaths = options.responseBody.paths
         allowlist = options.allowlist.map { NameSet(names: $0) }
         replacement = options.replacement
+        var writer = JSONWriter(capacity: options.replacement.utf8.count + 8)
+        writer.string(options.replacement)
+        replacementJSON = writer.bytes
         marker = Array(options.unparseableBodyMarker.utf8)
     }
 
@@ -143,6 +148,12 @@ final class Redactor: Sendable {
                !fields.mightOccur(in: body.bytes) {
                 return
             }
+            if paths.isEmpty, allowlist == nil {
+                // Names only: one pass finds the values to hide, and the
+                // body is copied with them replaced; no tree is built.
+                redactNamedFields(&body, fields: fields)
+                return
+            }
             guard let tree = try? JSONParser.parse(body.bytes) else {
                 body.bytes = marker
                 return
@@ -164,6 +175,30 @@ final class Redactor: Sendable {
         case .other:
             return
         }
+    }
+
+    /// The body with the value of every member `fields` names replaced, at
+    /// any depth; the marker when it is not JSON.
+    private func redactNamedFields(_ body: inout CapturedBody, fields: NameSet) {
+        let found = body.bytes.withUnsafeBufferPointer { bytes in
+            JSONFieldScanner.valuesToHide(
+                in: bytes, hides: { fields.contains($0) }, hidesASCII: { fields.matches(bytes: $0) })
+        }
+        guard let ranges = found else {
+            body.bytes = marker
+            return
+        }
+        guard !ranges.isEmpty else { return }
+        var output: [UInt8] = []
+        output.reserveCapacity(body.bytes.count + ranges.count * replacementJSON.count)
+        var position = 0
+        for range in ranges {
+            output.append(contentsOf: body.bytes[position..<range.lowerBound])
+            output.append(contentsOf: replacementJSON)
+            position = range.upperBound
+        }
+        output.append(contentsOf: body.bytes[position...])
+        body.bytes = output
     }
 
     /// Hides members named by `fields` at any depth, or, with an allowlist,
