@@ -14,7 +14,7 @@ final class ByteNameCache: Sendable {
 
     private let table = Mutex(Table())
 
-    private static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+    private static func hash(_ bytes: some Collection<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
             hash = (hash ^ UInt64(ASCII.lowercased(byte))) &* 0x0100_0000_01b3
@@ -22,17 +22,13 @@ final class ByteNameCache: Sendable {
         return hash
     }
 
-    private static func equal(_ stored: [UInt8], _ bytes: ArraySlice<UInt8>) -> Bool {
+    private static func equal(_ stored: [UInt8], _ bytes: some Collection<UInt8>) -> Bool {
         guard stored.count == bytes.count else { return false }
-        var index = bytes.startIndex
-        for byte in stored {
-            if byte != ASCII.lowercased(bytes[index]) { return false }
-            index += 1
-        }
+        for (byte, other) in zip(stored, bytes) where byte != ASCII.lowercased(other) { return false }
         return true
     }
 
-    func answer(for bytes: ArraySlice<UInt8>) -> Bool? {
+    func answer(for bytes: some Collection<UInt8>) -> Bool? {
         let hash = Self.hash(bytes)
         return table.withLock { table -> Bool? in
             var slot = Int(truncatingIfNeeded: hash) & (Table.slotCount - 1)
@@ -46,7 +42,7 @@ final class ByteNameCache: Sendable {
         }
     }
 
-    func remember(_ answer: Bool, for bytes: ArraySlice<UInt8>) {
+    func remember(_ answer: Bool, for bytes: some Collection<UInt8>) {
         let hash = Self.hash(bytes)
         let lowered = bytes.map(ASCII.lowercased)
         table.withLock { table in

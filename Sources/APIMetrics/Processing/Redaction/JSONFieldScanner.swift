@@ -16,6 +16,7 @@ struct JSONFieldScanner {
     private let base: UnsafePointer<UInt8>
     private let count: Int
     private let maxDepth: Int
+    private let fields: NameSet
     private var offset = 0
     /// The byte ranges of the values to replace, in order.
     private(set) var ranges: [Range<Int>] = []
@@ -23,16 +24,15 @@ struct JSONFieldScanner {
     /// The ranges of the values to hide in `bytes`, or `nil` when the bytes
     /// are not a JSON document the parser would read.
     static func valuesToHide(
-        in bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = JSONParser.defaultMaxDepth,
-        hides: (String) -> Bool, hidesASCII: (UnsafeBufferPointer<UInt8>) -> Bool
+        in bytes: UnsafeBufferPointer<UInt8>, named fields: NameSet, maxDepth: Int = JSONParser.defaultMaxDepth
     ) -> [Range<Int>]? {
         guard let base = bytes.baseAddress else { return nil }
-        var scanner = JSONFieldScanner(base: base, count: bytes.count, maxDepth: maxDepth)
+        var scanner = JSONFieldScanner(base: base, count: bytes.count, maxDepth: maxDepth, fields: fields)
         // A UTF-8 byte order mark is tolerated, as the parser tolerates it.
         if bytes.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { scanner.offset = 3 }
         do {
             scanner.skipWhitespace()
-            try scanner.value(depth: 0, hides: hides, hidesASCII: hidesASCII)
+            try scanner.value(depth: 0)
             scanner.skipWhitespace()
             guard scanner.offset == bytes.count else { return nil }
         } catch {
@@ -41,10 +41,11 @@ struct JSONFieldScanner {
         return scanner.ranges
     }
 
-    private init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
+    private init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int, fields: NameSet) {
         self.base = base
         self.count = count
         self.maxDepth = maxDepth
+        self.fields = fields
     }
 
     private mutating func skipWhitespace() {
@@ -56,14 +57,12 @@ struct JSONFieldScanner {
         }
     }
 
-    private mutating func value(
-        depth: Int, hides: (String) -> Bool, hidesASCII: (UnsafeBufferPointer<UInt8>) -> Bool
-    ) throws(Failure) {
+    private mutating func value(depth: Int) throws(Failure) {
         guard offset < count else { throw .invalid }
         switch base[offset] {
         case UInt8(ascii: "{"):
             guard depth < maxDepth else { throw .invalid }
-            try object(depth: depth + 1, hides: hides, hidesASCII: hidesASCII)
+            try object(depth: depth + 1)
         case UInt8(ascii: "["):
             guard depth < maxDepth else { throw .invalid }
             offset += 1
@@ -74,7 +73,7 @@ struct JSONFieldScanner {
             }
             while true {
                 skipWhitespace()
-                try value(depth: depth + 1, hides: hides, hidesASCII: hidesASCII)
+                try value(depth: depth + 1)
                 skipWhitespace()
                 guard offset < count else { throw .invalid }
                 if base[offset] == UInt8(ascii: ",") {
@@ -99,9 +98,7 @@ struct JSONFieldScanner {
         }
     }
 
-    private mutating func object(
-        depth: Int, hides: (String) -> Bool, hidesASCII: (UnsafeBufferPointer<UInt8>) -> Bool
-    ) throws(Failure) {
+    private mutating func object(depth: Int) throws(Failure) {
         offset += 1
         skipWhitespace()
         if offset < count, base[offset] == UInt8(ascii: "}") {
@@ -120,11 +117,11 @@ struct JSONFieldScanner {
             skipWhitespace()
             // A plain ASCII name is compared where it lies; any other is
             // decoded first, as the parser would decode it.
-            let hidden = isPlainASCII ? hidesASCII(key) : hides(try Self.decoded(key))
+            let hidden = isPlainASCII ? fields.contains(bytes: key) : fields.contains(try Self.decoded(key))
             let valueStart = offset
             // A hidden value is still read whole (and checked): nothing in
             // it is looked at, it is replaced.
-            try value(depth: depth, hides: hides, hidesASCII: hidesASCII)
+            try value(depth: depth)
             if hidden {
                 // Ranges inside it were found before it ended: drop them.
                 while let last = ranges.last, last.lowerBound >= valueStart { ranges.removeLast() }
@@ -150,6 +147,17 @@ struct JSONFieldScanner {
         let start = offset
         var isPlain = true
         while true {
+            // Eight bytes at a time up to the next quote, backslash or
+            // control byte: most of a string is passed over whole.
+            while offset &+ 8 <= count {
+                let word = UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)
+                let lane = JSONWriter.firstEscapeLane(word)
+                // Non-ASCII bytes before the stop (or in a whole word).
+                let passed = lane == 8 ? word : word & ((1 << UInt64(lane * 8)) &- 1)
+                if passed & JSONWriter.highs != 0 { isPlain = false }
+                offset &+= lane
+                if lane != 8 { break }
+            }
             guard offset < count else { throw .invalid }
             let byte = base[offset]
             if byte == UInt8(ascii: "\"") { break }

@@ -126,6 +126,15 @@ struct NameSet: Sendable {
         return answer
     }
 
+    /// The same for a name read in place (a JSON member's name): answers
+    /// already seen are found by the bytes, with no string made.
+    func contains(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if let known = byteCache.answer(for: bytes) { return known }
+        let answer = contains(String(decoding: bytes, as: UTF8.self))
+        byteCache.remember(answer, for: bytes)
+        return answer
+    }
+
     /// Whether `name` (any case) is in the set, without the shared cache:
     /// for the request path, where many threads ask at once and the names
     /// (paths, user agents) hardly repeat.

@@ -181,8 +181,7 @@ final class Redactor: Sendable {
     /// any depth; the marker when it is not JSON.
     private func redactNamedFields(_ body: inout CapturedBody, fields: NameSet) {
         let found = body.bytes.withUnsafeBufferPointer { bytes in
-            JSONFieldScanner.valuesToHide(
-                in: bytes, hides: { fields.contains($0) }, hidesASCII: { fields.matches(bytes: $0) })
+            JSONFieldScanner.valuesToHide(in: bytes, named: fields)
         }
         guard let ranges = found else {
             body.bytes = marker
