@@ -3,12 +3,12 @@ in protobuf and in JSON)
 with the opentelemetry-proto package's generated classes, an encoder of
 protobuf written apart from ours, and checks every span against the sample
 exchanges (Benchmarks/Sources/apimetrics-bench/OTLPSample.swift)."""
-import base64
 import json
 import sys
 
 from google.protobuf import json_format
 
+from otlp_common import attributes, hex_to_base64, value
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
@@ -20,15 +20,6 @@ def check(condition, message):
         failures.append(message)
 
 
-def value(any_value):
-    kind = any_value.WhichOneof("value")
-    if kind == "array_value":
-        return [value(item) for item in any_value.array_value.values]
-    return getattr(any_value, kind) if kind else None
-
-
-def attributes(message):
-    return {kv.key: value(kv.value) for kv in message.attributes}
 
 
 body = open(sys.argv[1], "rb").read()
@@ -37,21 +28,6 @@ request.ParseFromString(body)
 # Re-encoding what was parsed gives the same bytes (both write fields in
 # number order and skip defaults): no field was unknown, misread or dropped.
 check(request.SerializeToString() == body, "re-encoded by protobuf, the request differs from what was sent")
-
-
-def hex_to_base64(node):
-    """Undoes OTLP/JSON's hex ids, so that protobuf's JSON parser reads them."""
-    if isinstance(node, dict):
-        for key, item in node.items():
-            if key in ("traceId", "spanId", "parentSpanId") and isinstance(item, str):
-                node[key] = base64.b64encode(bytes.fromhex(item)).decode()
-            else:
-                hex_to_base64(item)
-    elif isinstance(node, list):
-        for item in node:
-            hex_to_base64(item)
-    return node
-
 
 # The same exchanges in the JSON encoding are the same message.
 from_json = ExportTraceServiceRequest()

@@ -15,7 +15,6 @@ usage: otlp_demo_check.py DEMO_BINARY
 Both runs send the same calls through the demo and check every attribute
 of the spans, log records and metrics against what was sent.
 """
-import base64
 import gzip
 import json
 import os
@@ -29,6 +28,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from google.protobuf import json_format
+from otlp_common import attributes, hex_to_base64, value
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -131,19 +131,6 @@ def run_demo(env, name):
     return port
 
 
-def hex_to_base64(node):
-    """Undoes OTLP/JSON's hex ids, so that protobuf's JSON parser reads them."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("traceId", "spanId", "parentSpanId") and isinstance(value, str):
-                node[key] = base64.b64encode(bytes.fromhex(value)).decode()
-            else:
-                hex_to_base64(value)
-    elif isinstance(node, list):
-        for item in node:
-            hex_to_base64(item)
-    return node
-
 
 def decode(requests, path, message_type, is_json):
     messages = []
@@ -159,15 +146,6 @@ def decode(requests, path, message_type, is_json):
     return messages
 
 
-def value(any_value):
-    kind = any_value.WhichOneof("value")
-    if kind == "array_value":
-        return [value(item) for item in any_value.array_value.values]
-    return getattr(any_value, kind) if kind else None
-
-
-def attributes(message):
-    return {kv.key: value(kv.value) for kv in message.attributes}
 
 
 def expect(name, where, got, wanted):

@@ -152,19 +152,7 @@ public final class FileExporter: EventExporter {
     }
 
     private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws(ExportError) {
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += written
-            }
-        }
+        let failure = POSIXWrite.all(bytes, to: descriptor)
         if failure != 0 {
             throw ExportError.retryable("cannot write \(path): \(String(cString: strerror(failure)))")
         }

@@ -393,19 +393,7 @@ final class DiskSpool: Sendable {
     }
 
     static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let count = write(descriptor, raw.baseAddress.map { $0 + written }, raw.count - written)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                if count == 0 { return false }
-                written += count
-            }
-            return true
-        }
+        POSIXWrite.all(bytes, to: descriptor) == 0
     }
 
     private static func errorText() -> String {
