@@ -71,6 +71,9 @@ struct FaultSuiteTests {
         let report = await metrics.shutdown(timeout: .seconds(30))
         #expect(collector.requests.count == 1 && report.statistics.failed == 5 && report.statistics.retried == 0)
         #expect(report.statistics.lastExportError?.contains("answered \(status)") == true)
+        // Every batch carries the pipeline's health as it left.
+        let pipeline = try #require(collector.requests.first?.batch["pipeline"] as? [String: Any])
+        #expect(pipeline["recorded"] as? Int == 5 && pipeline["spool_pending"] as? Int == 0)
     }
 
     /// 413: the batch is sent again in halves until the collector takes

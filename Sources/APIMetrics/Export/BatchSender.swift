@@ -210,6 +210,7 @@ actor BatchSender {
             made.metrics = extras.metrics
             made.heartbeat = extras.heartbeat
             made.startup = extras.startup
+            made.statistics = counters.statistics(queued: queue.count, spool: spool?.counts)
             let batch = made
             let outcome = await race(signal) {
                 try await exporter.export(batch)

@@ -24,6 +24,10 @@ public struct ExportBatch: Sendable {
     public var heartbeat: Heartbeat?
     /// The startup record, in the first batch after start.
     public var startup: StartupRecord?
+    /// The pipeline's running totals when the batch was handed over, so
+    /// that a collector sees the pipeline's health with every batch;
+    /// `nil` for a batch made outside the sender.
+    public var statistics: Statistics?
     /// Shared by the copies of this batch handed to each exporter.
     private let encodings: BatchEncodings
     /// Where ``reportRejected(_:message:)`` counts; none for a batch made
@@ -87,7 +91,8 @@ public struct ExportBatch: Sendable {
     /// The batch as one JSON document:
     /// `{"v":1,"service":…,"env":…,"sent_at":…,"dropped":N,"events":[…]}`,
     /// with `"entities":[…]` when it carries profile updates, and
-    /// `"startup"`, `"metrics"` and `"heartbeat"` objects when it carries them.
+    /// `"startup"`, `"metrics"` and `"heartbeat"` objects when it carries them,
+    /// and `"pipeline"` (``statistics``) when the sender made it.
     public func encodedJSON() -> [UInt8] {
         let lines = schemaV1Lines
         var writer = JSONWriter(capacity: 256 + lines.byteCount + lines.events.count + lines.entities.count)
@@ -110,6 +115,10 @@ public struct ExportBatch: Sendable {
             writer.endArray()
         }
         MetricsJSON.writeBatchMembers(metrics: metrics, heartbeat: heartbeat, startup: startup, into: &writer)
+        if let statistics {
+            writer.key("pipeline")
+            MetricsJSON.writePipeline(statistics, into: &writer)
+        }
         writer.endObject()
         return writer.bytes
     }
