@@ -216,8 +216,11 @@ struct Bench {
         let response = ResponseHead(status: 200, headers: Fixtures.responseHeaders)
         let perSample = quick ? 2000 : 20_000
         var nanos: [Double] = []
+        var cpuNanos: Int64 = 0
+        var measuredEvents = 0
         for sample in 0..<(quick ? 3 : 12) {
             let target = metrics.statistics.exported + perSample
+            let cpuStart = Self.processCPUNanoseconds()
             let start = Harness.now()
             for index in 0..<perSample {
                 let exchange = recorder.begin(head)
@@ -231,14 +234,28 @@ struct Bench {
                 try await Task.sleep(for: .microseconds(200))
             }
             let end = Harness.now()
-            if sample > 0 { nanos.append(Double(end - start) / Double(perSample)) }
+            if sample > 0 {
+                nanos.append(Double(end - start) / Double(perSample))
+                cpuNanos += Self.processCPUNanoseconds() - cpuStart
+                measuredEvents += perSample
+            }
         }
         let report = await metrics.shutdown(timeout: .seconds(30))
         _ = try? await background.value
         precondition(report.statistics.dropped == 0 && report.statistics.failed == 0, "\(name): \(report)")
         var result = Harness.reduce(name, nanos, [])
-        result.notes = [("events_per_s", result.opsPerSecond)]
+        // The whole process's CPU per event: recording it on this thread,
+        // and processing, encoding and exporting it on the sender's.
+        result.notes = [("events_per_s", result.opsPerSecond),
+                        ("cpu_us_per_event", Double(cpuNanos) / Double(max(1, measuredEvents)) / 1000)]
         return result
+    }
+
+    /// CPU time of the whole process, every thread, in nanoseconds.
+    static func processCPUNanoseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
 
     func exportFile() async throws -> CaseResult {
