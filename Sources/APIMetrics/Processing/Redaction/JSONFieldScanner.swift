@@ -201,32 +201,16 @@ struct JSONFieldScanner {
     }
 
     private mutating func literal(_ text: StaticString) throws(Failure) {
-        let length = text.utf8CodeUnitCount
-        guard offset + length <= count else { throw .invalid }
-        let matches = text.withUTF8Buffer { expected in (0..<length).allSatisfy { base[offset + $0] == expected[$0] } }
-        guard matches else { throw .invalid }
-        offset += length
+        guard let end = JSONGrammar.literalEnd(text, in: UnsafeBufferPointer(start: base, count: count), from: offset) else {
+            throw .invalid
+        }
+        offset = end
     }
 
     private mutating func number() throws(Failure) {
-        func digit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-        if offset < count, base[offset] == UInt8(ascii: "-") { offset += 1 }
-        guard offset < count, digit(base[offset]) else { throw .invalid }
-        if base[offset] == UInt8(ascii: "0") {
-            offset += 1
-        } else {
-            while offset < count, digit(base[offset]) { offset += 1 }
+        guard let end = JSONGrammar.numberEnd(UnsafeBufferPointer(start: base, count: count), from: offset) else {
+            throw .invalid
         }
-        if offset < count, base[offset] == UInt8(ascii: ".") {
-            offset += 1
-            guard offset < count, digit(base[offset]) else { throw .invalid }
-            while offset < count, digit(base[offset]) { offset += 1 }
-        }
-        if offset < count, base[offset] == UInt8(ascii: "e") || base[offset] == UInt8(ascii: "E") {
-            offset += 1
-            if offset < count, base[offset] == UInt8(ascii: "+") || base[offset] == UInt8(ascii: "-") { offset += 1 }
-            guard offset < count, digit(base[offset]) else { throw .invalid }
-            while offset < count, digit(base[offset]) { offset += 1 }
-        }
+        offset = end
     }
 }

@@ -63,13 +63,11 @@ struct JSONParser {
     }
 
     private mutating func expect(_ literal: StaticString) throws(Failure) {
-        let count = literal.utf8CodeUnitCount
-        guard offset + count <= bytes.count else { throw .invalid(offset: offset) }
-        let matches = literal.withUTF8Buffer { expected in
-            (0..<count).allSatisfy { bytes[offset + $0] == expected[$0] }
+        let start = offset
+        guard let end = bytes.withUnsafeBufferPointer({ JSONGrammar.literalEnd(literal, in: $0, from: start) }) else {
+            throw .invalid(offset: offset)
         }
-        guard matches else { throw .invalid(offset: offset) }
-        offset += count
+        offset = end
     }
 
     private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
@@ -129,25 +127,10 @@ struct JSONParser {
 
     private mutating func parseNumber() throws(Failure) -> String {
         let start = offset
-        func digit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-        if offset < bytes.count, bytes[offset] == UInt8(ascii: "-") { offset += 1 }
-        guard offset < bytes.count, digit(bytes[offset]) else { throw .invalid(offset: offset) }
-        if bytes[offset] == UInt8(ascii: "0") {
-            offset += 1
-        } else {
-            while offset < bytes.count, digit(bytes[offset]) { offset += 1 }
+        guard let end = bytes.withUnsafeBufferPointer({ JSONGrammar.numberEnd($0, from: start) }) else {
+            throw .invalid(offset: offset)
         }
-        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
-            offset += 1
-            guard offset < bytes.count, digit(bytes[offset]) else { throw .invalid(offset: offset) }
-            while offset < bytes.count, digit(bytes[offset]) { offset += 1 }
-        }
-        if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
-            offset += 1
-            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") { offset += 1 }
-            guard offset < bytes.count, digit(bytes[offset]) else { throw .invalid(offset: offset) }
-            while offset < bytes.count, digit(bytes[offset]) { offset += 1 }
-        }
+        offset = end
         return String(decoding: bytes[start..<offset], as: UTF8.self)
     }
 
