@@ -22,7 +22,17 @@
 #   LOADTEST_DEAD_DURATION=60  seconds of load with the collector unreachable
 #   LOADTEST_CONNECTIONS=32
 #   LOADTEST_EXACT_THREADS=8   wrk threads (one connection each) for the exact count
-#   LOADTEST_PARTS="overhead exact dead"   the parts to run
+#   LOADTEST_RATE_DURATION=10  seconds per fixed-rate run
+#   LOADTEST_RATE_SHARE=50     the fixed rate, in percent of bare saturation
+#   LOADTEST_PARTS="overhead exact rate dead"   the parts to run
+#
+# The rate part: each endpoint at half of its bare saturation rate (the
+# overhead part's off runs, or a run of its own), on a fixed schedule, with
+# the middleware off, on with every event to a file, on with every event to
+# a live HTTP collector, and on with the collector unreachable (ABBA order).
+# With a destination that answers, every event must be exported and none
+# dropped (the script fails otherwise); with none, the requests' latency is
+# set beside the live collector's.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 duration="${LOADTEST_DURATION:-6}"
@@ -30,7 +40,9 @@ rounds="${LOADTEST_ROUNDS:-4}"
 dead_duration="${LOADTEST_DEAD_DURATION:-60}"
 connections="${LOADTEST_CONNECTIONS:-32}"
 exact_threads="${LOADTEST_EXACT_THREADS:-8}"
-parts="${LOADTEST_PARTS:-overhead exact dead}"
+rate_duration="${LOADTEST_RATE_DURATION:-10}"
+rate_share="${LOADTEST_RATE_SHARE:-50}"
+parts="${LOADTEST_PARTS:-overhead exact rate dead}"
 has() { [[ " $parts " == *" $1 "* ]]; }
 queue_bytes=$((64 * 1024 * 1024))
 
@@ -44,7 +56,7 @@ swift build -c release --product apimetrics-demo --package-path "$root" >/dev/nu
 bin="$(swift build -c release --package-path "$root" --show-bin-path)"
 work="$(mktemp -d)"
 pid=""
-cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true; [ -n "${collector_pid:-}" ] && kill "$collector_pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 cat > "$work/post.lua" <<'LUA'
@@ -71,6 +83,32 @@ function response(status, headers, body)
 end
 LUA
     } > "$work/exact-$endpoint.lua"
+done
+
+# A fixed rate: each wrk thread sends its share on a fixed schedule
+# (clock_gettime through LuaJIT's ffi), so that a slow response does not
+# push the next request's slot back.
+for endpoint in get post; do
+    { cat "$work/$endpoint.lua"; cat <<'LUA'
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } loadtest_timespec;
+int clock_gettime(int clock, loadtest_timespec *ts);
+]]
+local ts = ffi.new("loadtest_timespec")
+local function now_ms()
+    ffi.C.clock_gettime(1, ts)
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+local interval = 1000 / tonumber(os.getenv("RATE_PER_THREAD"))
+local slot = nil
+function delay()
+    local now = now_ms()
+    slot = (slot or now - interval) + interval
+    return math.max(0, slot - now)
+end
+LUA
+    } > "$work/paced-$endpoint.lua"
 done
 
 start_demo() {
@@ -216,6 +254,72 @@ if has exact; then
     fi
 fi
 
+if has rate; then
+    echo
+    declare -A bare_rps
+    if has overhead; then
+        for endpoint in get post; do bare_rps[$endpoint]="$(echo "${sum_rps[off$endpoint]} / $rounds" | bc -l)"; done
+    else
+        start_demo APIMETRICS_DISABLED=1
+        read -r bare_rps[get] _ <<< "$(drive get.lua /orders/42 "$duration")"
+        read -r bare_rps[post] _ <<< "$(drive post.lua /orders "$duration")"
+        stop_demo
+    fi
+    # A collector that answers 200 to every batch without parsing it, so
+    # that its own CPU takes little from the demo's two threads.
+    python3 "$root/Tests/EndToEnd/collector.py" "$work/collector-port" /dev/null --discard &
+    collector_pid=$!
+    for _ in $(seq 1 50); do [ -s "$work/collector-port" ] && break; sleep 0.1; done
+    collector_port="$(cat "$work/collector-port")"
+    printf "fixed rate, %s%% of bare saturation (GET %.0f, POST %.0f req/s), %ss per run, off / file / http (a live collector) / dead (none listening), ABBA\n" \
+        "$rate_share" "${bare_rps[get]}" "${bare_rps[post]}" "$rate_duration"
+    declare -A rate_p50 rate_p99 rate_cpu
+    for endpoint in get post; do
+        path=/orders/42; [ "$endpoint" = post ] && path=/orders
+        rate="$(echo "${bare_rps[$endpoint]} * $rate_share / 100" | bc -l)"
+        for variant in off file http dead dead http file off; do
+            case "$variant" in
+                off) start_demo APIMETRICS_DISABLED=1 ;;
+                file) start_demo APIMETRICS_LOG_BODY=true APIMETRICS_FILE="$work/events.ndjson" ;;
+                http) start_demo APIMETRICS_LOG_BODY=true APIMETRICS_ENDPOINT="http://127.0.0.1:$collector_port/v1/events" ;;
+                dead) start_demo APIMETRICS_LOG_BODY=true APIMETRICS_ENDPOINT="http://127.0.0.1:9/v1/events" APIMETRICS_SHUTDOWN_TIMEOUT_MS=1000 ;;
+            esac
+            read -r rps p50 p99 requests ticks <<< "$(RATE_PER_THREAD="$(echo "$rate / 2" | bc -l)" drive "paced-$endpoint.lua" "$path" "$rate_duration")"
+            stop_demo
+            cpu="$(echo "$ticks * 1000000 / $ticks_per_s / $requests" | bc -l)"
+            rate_p50[$endpoint$variant]+="$p50 "; rate_p99[$endpoint$variant]+="$p99 "; rate_cpu[$endpoint$variant]+="$cpu "
+            events=""
+            if [ "$variant" != off ]; then
+                stopped="$(sed -n 's/.*stopped; //p' "$work/err")"
+                events="  events: $stopped"
+                recorded="$(sed -n 's/.*recorded=\([0-9]*\).*/\1/p' <<< "$stopped")"
+                dropped="$(sed -n 's/.* dropped=\([0-9]*\).*/\1/p' <<< "$stopped")"
+                exported="$(sed -n 's/.* exported=\([0-9]*\).*/\1/p' <<< "$stopped")"
+                if [ "$variant" != dead ] && { [ "$dropped" != 0 ] || [ "$exported" != "$recorded" ] || [ "$recorded" -lt "$requests" ]; }; then
+                    events="$events  <- NOT EVERY EVENT EXPORTED"
+                    rate_failed=1
+                fi
+            fi
+            printf "  %-4s %-4s %9s req/s  p50 %6s ms  p99 %6s ms  cpu %6.1f us/req%s\n" "$endpoint" "$variant" "$rps" "$p50" "$p99" "$cpu" "$events"
+        done
+    done
+    kill "$collector_pid" 2>/dev/null || true
+    echo
+    printf "%-10s %10s %10s %14s\n" "run" "p50 ms" "p99 ms" "cpu us/req"
+    mean() { printf "%s\n" "$@" | awk '{ s += $1 } END { printf "%.3f", s / NR }'; }
+    for endpoint in get post; do
+        for variant in off file http dead; do
+            # shellcheck disable=SC2086
+            printf "%-10s %10.3f %10.3f %14.1f\n" "$endpoint/$variant" "$(mean ${rate_p50[$endpoint$variant]})" \
+                "$(mean ${rate_p99[$endpoint$variant]})" "$(mean ${rate_cpu[$endpoint$variant]})"
+        done
+        # shellcheck disable=SC2086
+        printf "%s with the collector unreachable against a live one: p50 x%.2f, p99 x%.2f\n" "$endpoint" \
+            "$(echo "$(mean ${rate_p50[${endpoint}dead]}) / $(mean ${rate_p50[${endpoint}http]})" | bc -l)" \
+            "$(echo "$(mean ${rate_p99[${endpoint}dead]}) / $(mean ${rate_p99[${endpoint}http]})" | bc -l)"
+    done
+fi
+
 if has dead; then
     echo
     echo "collector unreachable: ${dead_duration}s of GET /orders/{id} with APIMETRICS_ENDPOINT on a closed port"
@@ -235,3 +339,4 @@ if has dead; then
     grep -h "stopped" "$work/err" | sed 's/^/  /' || true
 fi
 [ -z "${exact_failed:-}" ] || { echo "the metrics' total differs from wrk's"; exit 1; }
+[ -z "${rate_failed:-}" ] || { echo "at the fixed rate, events were dropped or left unexported"; exit 1; }

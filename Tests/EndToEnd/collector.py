@@ -2,12 +2,14 @@
 """A test collector for the end-to-end checks: accepts APIMetrics HTTP batches
 on 127.0.0.1 and appends each accepted batch, as one JSON line, to a file.
 
-usage: collector.py PORT_FILE BATCHES_FILE [--fail-first N] [--hang] [--port N]
+usage: collector.py PORT_FILE BATCHES_FILE [--fail-first N] [--hang] [--port N] [--discard]
 
 --fail-first N  answers 503 to the first N batches, then 200.
 --hang          holds every batch without answering until GET /release,
                 then answers 503 to those held and 200 to later ones.
 --port N        listens on N instead of a port of its own choosing.
+--discard       answers 200 to every batch without reading it as JSON or
+                storing it (the load test: the collector's CPU stays small).
 """
 import gzip
 import json
@@ -18,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 port_file, batches_file = sys.argv[1], sys.argv[2]
 fail_first = int(sys.argv[sys.argv.index("--fail-first") + 1]) if "--fail-first" in sys.argv else 0
 hang = "--hang" in sys.argv
+discard = "--discard" in sys.argv
 released = threading.Event()
 lock = threading.Lock()
 state = {"posts": 0}
@@ -25,6 +28,9 @@ state = {"posts": 0}
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body of an answer go out in two writes: with Nagle's
+    # algorithm the body waits for the client's delayed ACK, 40 ms a batch.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -44,6 +50,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
+        if discard:
+            self.reply(200)
+            return
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
         with lock:

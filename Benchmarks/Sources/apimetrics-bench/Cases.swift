@@ -204,16 +204,29 @@ struct Bench {
     }
 
     /// Sustained events per second through the sender into `exporter`.
-    func export(_ name: String, exporter: ExporterConfiguration) async throws -> CaseResult {
+    /// With `bodies`, each exchange is the demo's POST /orders: a JSON
+    /// request and response body captured and scanned for secrets, the
+    /// consumer named by a closure from its API key.
+    func export(_ name: String, exporter: ExporterConfiguration, bodies: Bool = false) async throws -> CaseResult {
         var config = APIMetricsConfiguration(service: "bench", exporters: [exporter])
+        if bodies {
+            config.capture = .init(isBodyCaptureEnabled: true)
+            config.identifyConsumer = .apiKey(header: "X-API-Key")
+        }
         config.queue = .init(maxEvents: 200_000, maxBytes: 1 << 30)
         config.batching = .init(maxEvents: 1000, flushInterval: .milliseconds(20))
         config.eventFilter = .everything
         let metrics = try APIMetricsService(configuration: config)
         let background = Task.detached { try await metrics.run() }
         let recorder = metrics.recorder
-        let head = RequestHead(method: "GET", target: "/orders/42", headers: Fixtures.requestHeaders, clientAddress: "127.0.0.1")
-        let response = ResponseHead(status: 200, headers: Fixtures.responseHeaders)
+        var postHeaders = Fixtures.jsonRequestHeaders
+        postHeaders.append(name: "X-API-Key", value: "demo-key-acme")
+        let head = bodies
+            ? RequestHead(method: "POST", target: "/orders", headers: postHeaders, clientAddress: "127.0.0.1")
+            : RequestHead(method: "GET", target: "/orders/42", headers: Fixtures.requestHeaders, clientAddress: "127.0.0.1")
+        let response = ResponseHead(status: bodies ? 201 : 200, headers: Fixtures.responseHeaders)
+        let requestBody = Array(#"{"item":"lamp","quantity":2,"note":"load test","card":{"number":"4111111111111111"}}"#.utf8)
+        let responseBody = Array(#"{"id":1042,"item":"lamp","quantity":2,"note":"load test","status":"open","customer":"acme"}"#.utf8)
         let perSample = quick ? 2000 : 20_000
         var nanos: [Double] = []
         var cpuNanos: Int64 = 0
@@ -224,7 +237,9 @@ struct Bench {
             let start = Harness.now()
             for index in 0..<perSample {
                 let exchange = recorder.begin(head)
+                if bodies { exchange.recordRequestBody(requestBody) }
                 exchange.recordResponseHead(response)
+                if bodies { exchange.recordResponseBody(responseBody) }
                 exchange.finish()
                 if index % 1000 == 999 {
                     while metrics.statistics.queued > 100_000 { try await Task.sleep(for: .milliseconds(1)) }
@@ -262,6 +277,12 @@ struct Bench {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("apimetrics-bench-\(getpid()).ndjson").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try await export("export.file", exporter: .file(path: path, rotation: .never))
+    }
+
+    func exportFileWithBodies() async throws -> CaseResult {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("apimetrics-bench-\(getpid()).ndjson").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try await export("export.file.bodies", exporter: .file(path: path, rotation: .never), bodies: true)
     }
 
     func exportHTTP() async throws -> CaseResult {

@@ -42,6 +42,7 @@ let cases: [(String, () async throws -> CaseResult)] = [
     ("encode.otlp.span.json", { bench.encodeOTLP("encode.otlp.span.json", signal: .traces, json: true) }),
     ("encode.otlp.log", { bench.encodeOTLP("encode.otlp.log", signal: .logs) }),
     ("export.file", { try await bench.exportFile() }),
+    ("export.file.bodies", { try await bench.exportFileWithBodies() }),
     ("export.http", { try await bench.exportHTTP() }),
     ("wire.parse", { try bench.wireParse() }),
     ("wire.parse.shed", { try bench.wireParse(shedding: true) }),

@@ -231,39 +231,10 @@ final class Aggregator: CallObserver, Sendable {
         guard !records.isEmpty else { return }
         var batch = Attributed()
         var recent: [RecentCall] = []
-        for record in records {
-            let status = record.response?.status ?? 0
-            let weight = record.weight
-            if let consumer = record.consumer {
-                batch.consumers[consumer.id, default: ConsumerMetrics(id: consumer.id, name: consumer.name)].merge(
-                    ConsumerMetrics(
-                        id: consumer.id, requests: weight,
-                        clientErrors: (400..<500).contains(status) ? weight : 0, serverErrors: status >= 500 ? weight : 0))
-            } else {
-                batch.anonymous += weight
-            }
-            let route = record.request.route ?? RouteNormalizer.template(ofTarget: record.request.target)
-            if status >= 500 || (status == 0 && !record.errors.isEmpty) {
-                let error = record.errors.first
-                let group = ServerErrorGroup(
-                    method: record.request.method, route: route, type: error?.type ?? "HTTP \(status)",
-                    message: error?.message ?? "", location: error?.location,
-                    causes: Array((error?.causes ?? []).prefix(RecordedError.maxCauses)), count: weight,
-                    firstSeenNanoseconds: record.startTimeNanoseconds, lastSeenNanoseconds: record.startTimeNanoseconds)
-                if batch.serverErrors[group.groupKey] != nil { batch.serverErrors[group.groupKey]?.merge(group) }
-                else { batch.serverErrors[group.groupKey] = group }
-            }
-            for problem in validationErrors(record) {
-                let group = ValidationErrorGroup(
-                    method: record.request.method, route: route, field: problem.field, type: problem.type,
-                    message: problem.message, count: weight)
-                if batch.validationErrors[group.groupKey] != nil { batch.validationErrors[group.groupKey]?.count += weight }
-                else { batch.validationErrors[group.groupKey] = group }
-            }
-            recent.append(RecentCall(
-                timeNanoseconds: record.startTimeNanoseconds, method: record.request.method,
-                target: record.request.target, route: record.request.route, status: status,
-                durationNanoseconds: record.durationNanoseconds, consumer: record.consumer?.id))
+        // By index, through a borrowing parameter: `for record in records`
+        // would copy every record (a retain of each of its fields).
+        for index in records.indices {
+            Self.tally(records[index], into: &batch, recent: &recent, validationErrors: validationErrors)
         }
         let keep = options.recentCalls
         state.withLock { state in
@@ -271,6 +242,44 @@ final class Aggregator: CallObserver, Sendable {
             state.recentCalls.append(contentsOf: recent.suffix(keep))
             if state.recentCalls.count > keep { state.recentCalls.removeFirst(state.recentCalls.count - keep) }
         }
+    }
+
+    private static func tally(
+        _ record: borrowing ExchangeRecord, into batch: inout Attributed, recent: inout [RecentCall],
+        validationErrors: (ExchangeRecord) -> [ValidationProblem]
+    ) {
+        let status = record.response?.status ?? 0
+        let weight = record.weight
+        if let consumer = record.consumer {
+            batch.consumers[consumer.id, default: ConsumerMetrics(id: consumer.id, name: consumer.name)].merge(
+                ConsumerMetrics(
+                    id: consumer.id, requests: weight,
+                    clientErrors: (400..<500).contains(status) ? weight : 0, serverErrors: status >= 500 ? weight : 0))
+        } else {
+            batch.anonymous += weight
+        }
+        let route = record.request.route ?? RouteNormalizer.template(ofTarget: record.request.target)
+        if status >= 500 || (status == 0 && !record.errors.isEmpty) {
+            let error = record.errors.first
+            let group = ServerErrorGroup(
+                method: record.request.method, route: route, type: error?.type ?? "HTTP \(status)",
+                message: error?.message ?? "", location: error?.location,
+                causes: Array((error?.causes ?? []).prefix(RecordedError.maxCauses)), count: weight,
+                firstSeenNanoseconds: record.startTimeNanoseconds, lastSeenNanoseconds: record.startTimeNanoseconds)
+            if batch.serverErrors[group.groupKey] != nil { batch.serverErrors[group.groupKey]?.merge(group) }
+            else { batch.serverErrors[group.groupKey] = group }
+        }
+        for problem in validationErrors(record) {
+            let group = ValidationErrorGroup(
+                method: record.request.method, route: route, field: problem.field, type: problem.type,
+                message: problem.message, count: weight)
+            if batch.validationErrors[group.groupKey] != nil { batch.validationErrors[group.groupKey]?.count += weight }
+            else { batch.validationErrors[group.groupKey] = group }
+        }
+        recent.append(RecentCall(
+            timeNanoseconds: record.startTimeNanoseconds, method: record.request.method,
+            target: record.request.target, route: record.request.route, status: status,
+            durationNanoseconds: record.durationNanoseconds, consumer: record.consumer?.id))
     }
 
     /// Ends the current window at `now` and starts the next: its series'

@@ -53,7 +53,6 @@ struct EventProcessor: Sendable {
     }
 
     private func process(_ record: consuming ExchangeRecord, userCode: Bool) -> Outcome {
-        var record = record
         if userCode, let skipRequest {
             do {
                 if try skipRequest(record.request, record.response) { return .skipped }
@@ -86,7 +85,7 @@ struct EventProcessor: Sendable {
         }
         redactor.redact(&record)
         if let redactEvent {
-            var masked = record
+            var masked = copy record
             do {
                 guard userCode else { throw UserCodeUnavailable() }
                 try redactEvent(&masked)
