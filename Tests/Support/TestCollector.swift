@@ -21,6 +21,8 @@ package final class TestCollector: Sendable {
     package struct Request: Sendable {
         /// The request target, such as `/v1/traces`.
         package var target: String = ""
+        /// The request method, such as `POST`.
+        package var method: String = ""
         /// When it arrived, from the continuous clock.
         package var receivedAt = ContinuousClock.now
         package var headers: [(name: String, value: String)]
@@ -64,7 +66,14 @@ package final class TestCollector: Sendable {
 
     /// - Parameter replying: the reply to the request numbered from 0,
     ///   given its body (decompressed).
-    package init(port: UInt16 = 0, replying script: @escaping @Sendable (Int, [UInt8]) -> Reply) throws {
+    package convenience init(port: UInt16 = 0, replying script: @escaping @Sendable (Int, [UInt8]) -> Reply) throws {
+        try self.init(port: port, answering: { number, _, body in script(number, body) })
+    }
+
+    /// - Parameter answering: the reply to the request numbered from 0,
+    ///   given its method and target (`GET /v1/config`) and its body
+    ///   (decompressed): for an ingest with more than one endpoint.
+    package init(port: UInt16 = 0, answering script: @escaping @Sendable (Int, String, [UInt8]) -> Reply) throws {
         let shared = self.shared
         server = SocketHTTPServer(host: "127.0.0.1", port: port) { request, writer in
             let body: [UInt8]
@@ -74,8 +83,8 @@ package final class TestCollector: Sendable {
                 body = request.body
             }
             let reply = shared.requests.withLock { requests -> Reply in
-                let reply = script(requests.count, body)
-                requests.append(Request(target: request.target, headers: request.headers, rawBody: request.body, body: body, reply: reply))
+                let reply = script(requests.count, "\(request.method) \(request.target)", body)
+                requests.append(Request(target: request.target, method: request.method, headers: request.headers, rawBody: request.body, body: body, reply: reply))
                 return reply
             }
             switch reply {

@@ -158,6 +158,7 @@ extension APIMetricsConfiguration {
             config.exporters.append(.console())
         }
         try readOTLP(reader, into: &config)
+        try readVendors(reader, into: &config)
         try config.validate()
         return config
     }

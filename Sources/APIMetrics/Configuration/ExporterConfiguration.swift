@@ -12,6 +12,7 @@ public struct ExporterConfiguration: Sendable {
         case console(ConsoleExporter.Stream)
         case http(HTTPExporter.Options)
         case otlp(OTLPExporter.Options)
+        case moesif(MoesifExporter.Options)
         case custom(any EventExporter)
     }
 
@@ -51,6 +52,21 @@ public struct ExporterConfiguration: Sendable {
         ExporterConfiguration(kind: .otlp(options))
     }
 
+    /// Calls and profiles sent to Moesif's collector API, as Moesif's own
+    /// SDKs send them (see ``MoesifExporter``).
+    ///
+    /// ```swift
+    /// config.exporters.append(.moesif(applicationID: moesifApplicationID))
+    /// ```
+    public static func moesif(applicationID: String) -> ExporterConfiguration {
+        moesif(MoesifExporter.Options(applicationID: applicationID))
+    }
+
+    /// Moesif with every option (a proxy's base URL, the API version…).
+    public static func moesif(_ options: MoesifExporter.Options) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .moesif(options))
+    }
+
     /// An exporter of your own.
     public static func custom(_ exporter: any EventExporter) -> ExporterConfiguration {
         ExporterConfiguration(kind: .custom(exporter))
@@ -65,6 +81,7 @@ public struct ExporterConfiguration: Sendable {
         case let .otlp(options):
             let signals = options.orderedSignals.map { "\($0) \(options.url(for: $0) ?? "?")" }
             return "otlp \(options.encoding) (\(signals.joined(separator: ", ")))"
+        case let .moesif(options): return "moesif \(options.baseURL)"
         case let .custom(exporter): return exporter.name
         }
     }
@@ -86,6 +103,8 @@ public struct ExporterConfiguration: Sendable {
         case let .http(options):
             try HTTPExporter.validate(options, field: field)
         case let .otlp(options):
+            try options.validate(field: field)
+        case let .moesif(options):
             try options.validate(field: field)
         case .custom:
             return
@@ -125,6 +144,12 @@ public struct ExporterConfiguration: Sendable {
             }
         case .otlp:
             return try makeExporters(field: field)[0]
+        case let .moesif(options):
+            do {
+                return try MoesifExporter(options: options)
+            } catch {
+                throw ConfigurationError(field: error.field.replacingPrefix("moesif", with: field), reason: error.reason)
+            }
         case let .custom(exporter):
             return exporter
         }

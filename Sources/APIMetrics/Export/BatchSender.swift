@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The background loop: waits for a full batch or the flush interval, turns
 /// queued records into events, and delivers each batch to every exporter
 /// with retries. One sender per ``APIMetricsService``; nothing here runs on the
@@ -187,6 +189,40 @@ actor BatchSender {
         if signal.isStopping { unsentAtShutdown += unsentInBatch }
     }
 
+    /// What one attempt's exporter said it left out; counted only when the
+    /// attempt completes, so that a retried batch is not counted twice.
+    private final class AttemptReports: Sendable {
+        let sampledOut = Atomic<Int>(0)
+        let paused = Atomic<Int>(0)
+    }
+
+    /// Where a batch's exporter counts what it reports besides delivery.
+    private func reportSink(_ attempt: AttemptReports) -> @Sendable (ExportReport) -> Void {
+        { [counters, diagnostics] report in
+            switch report {
+            case let .rejected(count, message):
+                counters.rejected.add(count, ordering: .relaxed)
+                diagnostics.log(.warning, message)
+            case let .sampledOut(count):
+                attempt.sampledOut.add(count, ordering: .relaxed)
+            case let .paused(count, message):
+                attempt.paused.add(count, ordering: .relaxed)
+                diagnostics.log(.warning, message)
+            }
+        }
+    }
+
+    /// Counts a completed attempt of `count` events: those the exporter
+    /// left out by its destination's sampling or pause are counted as such,
+    /// the rest as exported.
+    private func countDelivered(_ count: Int, _ attempt: AttemptReports) {
+        let sampledOut = min(count, attempt.sampledOut.load(ordering: .relaxed))
+        let paused = min(count - sampledOut, attempt.paused.load(ordering: .relaxed))
+        if sampledOut > 0 { counters.destinationSampledOut.add(sampledOut, ordering: .relaxed) }
+        if paused > 0 { counters.destinationPaused.add(paused, ordering: .relaxed) }
+        counters.exported.add(count - sampledOut - paused, ordering: .relaxed)
+    }
+
     /// Delivers one batch to one exporter, retrying per the policy; returns
     /// whether it was delivered.
     private func deliver(
@@ -200,13 +236,11 @@ actor BatchSender {
             attempt += 1
             let dropSnapshot = counters.droppedBeforeExport
             let dropped = max(0, dropSnapshot - slots[index].reportedDrops) + slots[index].unreportedFailures
+            let reports = AttemptReports()
             var made = ExportBatch(
                 identity: identity, records: processed.records, entities: processed.entities, dropped: dropped,
                 sentAtNanoseconds: CaptureClock.wallNanoseconds(), encodings: encodings,
-                rejectionSink: { [counters, diagnostics] count, message in
-                    counters.rejected.add(count, ordering: .relaxed)
-                    diagnostics.log(.warning, message)
-                })
+                reportSink: reportSink(reports))
             made.metrics = extras.metrics
             made.heartbeat = extras.heartbeat
             made.startup = extras.startup
@@ -219,7 +253,7 @@ actor BatchSender {
             case .completed:
                 slots[index].reportedDrops = dropSnapshot
                 slots[index].unreportedFailures = 0
-                counters.exported.add(count, ordering: .relaxed)
+                countDelivered(count, reports)
                 counters.batches.add(1, ordering: .relaxed)
                 if attempt > 1 {
                     diagnostics.log(.debug, "\(exporter.name) took a batch of \(count) records on attempt \(attempt)")
@@ -337,18 +371,16 @@ actor BatchSender {
         guard CaptureClock.monotonicNanoseconds() >= slots[index].spoolRetryAt else { return false }
         while let entry = spool.oldest(for: exporter.name) {
             guard let stored = spool.read(entry) else { continue }
+            let reports = AttemptReports()
             let batch = ExportBatch(
                 identity: stored.identity, records: stored.records, entities: stored.entities, dropped: 0,
                 sentAtNanoseconds: CaptureClock.wallNanoseconds(),
                 encodings: BatchEncodings(identity: stored.identity, records: stored.records, entities: stored.entities),
-                rejectionSink: { [counters, diagnostics] count, message in
-                    counters.rejected.add(count, ordering: .relaxed)
-                    diagnostics.log(.warning, message)
-                })
+                reportSink: reportSink(reports))
             switch await race(signal, { try await exporter.export(batch) }) {
             case .completed:
                 spool.acknowledge(entry)
-                counters.exported.add(stored.count, ordering: .relaxed)
+                countDelivered(stored.count, reports)
                 counters.batches.add(1, ordering: .relaxed)
                 slots[index].spoolFailures = 0
             case .timedOut:

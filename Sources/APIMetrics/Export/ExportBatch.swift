@@ -30,9 +30,9 @@ public struct ExportBatch: Sendable {
     public var statistics: Statistics?
     /// Shared by the copies of this batch handed to each exporter.
     private let encodings: BatchEncodings
-    /// Where ``reportRejected(_:message:)`` counts; none for a batch made
-    /// outside the sender.
-    private var rejectionSink: (@Sendable (Int, String) -> Void)?
+    /// Where ``reportRejected(_:message:)`` and the other reports count;
+    /// none for a batch made outside the sender.
+    private var reportSink: (@Sendable (ExportReport) -> Void)?
 
     /// Creates a batch.
     public init(
@@ -51,9 +51,9 @@ public struct ExportBatch: Sendable {
 
     init(
         identity: ServiceIdentity, records: [ExchangeRecord], entities: [EntityRecord], dropped: Int,
-        sentAtNanoseconds: Int64, encodings: BatchEncodings, rejectionSink: (@Sendable (Int, String) -> Void)? = nil
+        sentAtNanoseconds: Int64, encodings: BatchEncodings, reportSink: (@Sendable (ExportReport) -> Void)? = nil
     ) {
-        self.rejectionSink = rejectionSink
+        self.reportSink = reportSink
         self.identity = identity
         self.records = records
         self.entities = entities
@@ -68,7 +68,25 @@ public struct ExportBatch: Sendable {
     /// would be refused the same way.
     public func reportRejected(_ count: Int, message: String) {
         guard count > 0 else { return }
-        rejectionSink?(count, message)
+        reportSink?(.rejected(count, message))
+    }
+
+    /// Counts events of this batch that the destination's own sampling left
+    /// out (Moesif's remote sample rate), in
+    /// ``Statistics/destinationSampledOut``; the events it took carry the
+    /// weight. The batch counts as delivered.
+    public func reportSampledOut(_ count: Int) {
+        guard count > 0 else { return }
+        reportSink?(.sampledOut(count))
+    }
+
+    /// Counts events of this batch not sent because the destination asked
+    /// for a pause (ReadMe's 15 s after a refusal), in
+    /// ``Statistics/destinationPaused``, and logs `message` as a warning.
+    /// They are not held for later; the batch counts as delivered.
+    public func reportPaused(_ count: Int, message: String) {
+        guard count > 0 else { return }
+        reportSink?(.paused(count, message))
     }
 
     /// The number of records, calls and profile updates.
@@ -122,4 +140,11 @@ public struct ExportBatch: Sendable {
         writer.endObject()
         return writer.bytes
     }
+}
+
+/// What an exporter reports about a batch besides delivering it.
+enum ExportReport: Sendable {
+    case rejected(Int, String)
+    case sampledOut(Int)
+    case paused(Int, String)
 }

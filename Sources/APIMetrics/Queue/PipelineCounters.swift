@@ -33,6 +33,10 @@ final class PipelineCounters: Sendable {
     /// Items a destination took the request for but refused (OTLP's
     /// `partialSuccess`), over all exporters.
     let rejected = Atomic<Int>(0)
+    /// Events a destination's own sampling left out, over all exporters.
+    let destinationSampledOut = Atomic<Int>(0)
+    /// Events not sent while a destination asked for a pause, over all exporters.
+    let destinationPaused = Atomic<Int>(0)
     /// Events written to the disk spool, over all exporters.
     let spooled = Atomic<Int>(0)
     /// Spooled events deleted unsent to make room for newer ones.
@@ -80,6 +84,8 @@ final class PipelineCounters: Sendable {
             droppedProcessing: droppedProcessing.load(ordering: .relaxed),
             rejected: rejected.load(ordering: .relaxed),
             sampledOut: sampledOut.load(ordering: .relaxed),
+            destinationSampledOut: destinationSampledOut.load(ordering: .relaxed),
+            destinationPaused: destinationPaused.load(ordering: .relaxed),
             spooled: spooled.load(ordering: .relaxed),
             spoolPending: spool?.pendingEvents ?? 0,
             spoolBytes: spool?.bytes ?? 0,

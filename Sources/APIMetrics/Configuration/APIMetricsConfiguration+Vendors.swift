@@ -1,0 +1,25 @@
+extension APIMetricsConfiguration {
+    /// The variables that turn on an exporter to a vendor's own ingest; each
+    /// adds its exporter beside the others.
+    public static let vendorEnvironmentVariables: [(name: String, meaning: String)] = [
+        ("APIMETRICS_MOESIF_APPLICATION_ID", "Moesif's application ID: sends calls and profiles to Moesif"),
+        ("APIMETRICS_MOESIF_BASE_URL", "Moesif's collector URL (default https://api.moesif.net), for a proxy or a test"),
+    ]
+
+    static func readVendors(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
+        if let applicationID = try reader.line("APIMETRICS_MOESIF_APPLICATION_ID") {
+            var options = MoesifExporter.Options(applicationID: applicationID)
+            if let base = try reader.line("APIMETRICS_MOESIF_BASE_URL") { options.baseURL = base }
+            if let version = config.version { options.apiVersion = version }
+            do {
+                try options.validate(field: "moesif")
+            } catch {
+                let variable = error.field.hasSuffix("baseURL") ? "APIMETRICS_MOESIF_BASE_URL" : "APIMETRICS_MOESIF_APPLICATION_ID"
+                throw ConfigurationError(field: variable, reason: error.reason)
+            }
+            config.exporters.append(.moesif(options))
+        } else if reader.string("APIMETRICS_MOESIF_BASE_URL") != nil {
+            throw ConfigurationError(field: "APIMETRICS_MOESIF_BASE_URL", reason: "needs APIMETRICS_MOESIF_APPLICATION_ID")
+        }
+    }
+}
