@@ -249,6 +249,69 @@ struct MoesifExporterTests {
         #expect(error?.field == "APIMETRICS_MOESIF_BASE_URL")
     }
 
+    /// The first event of the batch fixture in Moesif's Python SDK tests
+    /// (`test_add_batched_events`), made here through the pipeline: every
+    /// field the fixture holds has the fixture's value.
+    @Test func moesifsBatchFixtureComesOutTheSame() async throws {
+        let fixture = #"""
+            {"metadata":{"foo":"bar"},
+             "request":{"uri":"https://api.acmeinc.com/items/reviews/","verb":"PATCH","api_version":"1.1.0","ip_address":"61.48.220.123",
+               "headers":{"Host":"api.acmeinc.com","Accept":"*/*","Connection":"Keep-Alive",
+                 "User-Agent":"Dalvik/2.1.0 (Linux; U; Android 5.0.2; C6906 Build/14.5.A.0.242)","Content-Type":"application/json",
+                 "Content-Length":"126","Accept-Encoding":"gzip"},
+               "body":{"items":[{"direction_type":1,"discovery_id":"fwfrf","liked":false},{"direction_type":2,"discovery_id":"d43d3f","liked":true}]}},
+             "response":{"status":500,
+               "headers":{"Date":"Tue, 23 Aug 2016 23:46:49 GMT","Vary":"Accept-Encoding","Pragma":"no-cache","Expires":"-1",
+                 "Content-Type":"application/json; charset=utf-8","X-Powered-By":"ARR/3.0","Cache-Control":"no-cache",
+                 "Arr-Disable-Session-Affinity":"true"},
+               "body":{"Error":"InvalidArgumentException","Message":"Missing field field_a"}},
+             "user_id":"mndug437f43","session_token":"23jdf0owekfmcn4u3qypxg09w4d8ayrcdx8nu2ng]s98y18cx98q3yhwmnhcfx43f"}
+            """#
+        let expected = try #require(jsonObject(Array(fixture.utf8)))
+        let request = try #require(expected["request"] as? [String: Any])
+        let response = try #require(expected["response"] as? [String: Any])
+        let ingest = try ingest()
+        defer { ingest.stop() }
+        let metrics = try service(ingest) { config in
+            config.exporters = [.moesif(MoesifExporter.Options(applicationID: Self.applicationID, baseURL: ingest.baseURL, apiVersion: "1.1.0"))]
+            config.identifyConsumer = ConsumerIdentifier { _ in Consumer(id: "mndug437f43") }
+            config.sessionToken = { _ in "23jdf0owekfmcn4u3qypxg09w4d8ayrcdx8nu2ng]s98y18cx98q3yhwmnhcfx43f" }
+            config.metadata = { _, _ in ["foo": "bar"] }
+        }
+        var requestHeaders = HeaderFields()
+        for (name, value) in (request["headers"] as? [String: String] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            requestHeaders.append(name: name, value: value)
+        }
+        var responseHeaders = HeaderFields()
+        for (name, value) in (response["headers"] as? [String: String] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            responseHeaders.append(name: name, value: value)
+        }
+        let exchange = metrics.recorder.begin(RequestHead(
+            method: "PATCH", target: "https://api.acmeinc.com/items/reviews/", headers: requestHeaders, clientAddress: "61.48.220.123"))
+        exchange.recordRequestBody(Array(#"{"items":[{"direction_type":1,"discovery_id":"fwfrf","liked":false},{"direction_type":2,"discovery_id":"d43d3f","liked":true}]}"#.utf8))
+        exchange.recordResponseHead(ResponseHead(status: 500, headers: responseHeaders))
+        exchange.recordResponseBody(Array(#"{"Error":"InvalidArgumentException","Message":"Missing field field_a"}"#.utf8))
+        exchange.finish()
+        await metrics.shutdown(timeout: .seconds(30))
+        let event = try #require(events(ingest).first)
+        let sentRequest = try #require(event["request"] as? [String: Any])
+        let sentResponse = try #require(event["response"] as? [String: Any])
+        for key in ["uri", "verb", "api_version", "ip_address"] {
+            #expect(sentRequest[key] as? String == request[key] as? String, "request.\(key)")
+        }
+        #expect(sentRequest["headers"] as? [String: String] == request["headers"] as? [String: String])
+        #expect(NSDictionary(dictionary: sentRequest["body"] as? [String: Any] ?? [:]).isEqual(to: request["body"] as? [String: Any] ?? [:]))
+        #expect(sentResponse["status"] as? Int == 500)
+        // The default redaction hides every header whose name holds "session"; the rest is as sent.
+        var responseHeaderValues = response["headers"] as? [String: String] ?? [:]
+        responseHeaderValues["Arr-Disable-Session-Affinity"] = "[REDACTED]"
+        #expect(sentResponse["headers"] as? [String: String] == responseHeaderValues)
+        #expect(NSDictionary(dictionary: sentResponse["body"] as? [String: Any] ?? [:]).isEqual(to: response["body"] as? [String: Any] ?? [:]))
+        #expect(event["user_id"] as? String == "mndug437f43")
+        #expect(event["session_token"] as? String == expected["session_token"] as? String)
+        #expect(event["metadata"] as? [String: String] == ["foo": "bar"])
+    }
+
     @Test func theTimeFormatIsMoesifs() {
         #expect(MoesifEncoding.time(0) == "1970-01-01T00:00:00.000")
         #expect(MoesifEncoding.time(1_795_255_200_123_456_789) == "2026-11-21T10:00:00.123")
