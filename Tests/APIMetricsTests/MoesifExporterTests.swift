@@ -181,7 +181,7 @@ struct MoesifExporterTests {
         #expect((50...150).contains(to("/d").count) && to("/d").allSatisfy { $0["weight"] as? Int == 4 })
         #expect((140...260).contains(to("/e").count) && to("/e").allSatisfy { $0["weight"] as? Int == 2 })
         let statistics = metrics.statistics
-        #expect(statistics.exported + statistics.destinationSampledOut == 1000)
+        #expect(statistics.exported + statistics.destinationLeftOut == 1000)
         #expect(statistics.exported == sent.count)
     }
 
@@ -232,7 +232,7 @@ struct MoesifExporterTests {
         let metrics = try service(ingest)
         for _ in 0..<20 { recordExchange(metrics.recorder) }
         await metrics.shutdown(timeout: .seconds(30))
-        #expect(metrics.statistics.exported == 20 && metrics.statistics.destinationSampledOut == 0)
+        #expect(metrics.statistics.exported == 20 && metrics.statistics.destinationLeftOut == 0)
     }
 
     @Test func theEnvironmentTurnsItOn() throws {

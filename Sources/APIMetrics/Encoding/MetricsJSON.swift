@@ -267,7 +267,7 @@ enum MetricsJSON {
             ("dropped_queue_full", statistics.droppedQueueFull), ("dropped_shed", statistics.droppedShed),
             ("dropped_processing", statistics.droppedProcessing), ("queued", statistics.queued),
             ("exported", statistics.exported), ("failed", statistics.failed), ("rejected", statistics.rejected), ("sampled_out", statistics.sampledOut),
-            ("destination_sampled_out", statistics.destinationSampledOut), ("destination_paused", statistics.destinationPaused),
+            ("destination_left_out", statistics.destinationLeftOut), ("destination_paused", statistics.destinationPaused),
             ("retried", statistics.retried), ("spooled", statistics.spooled), ("spool_pending", statistics.spoolPending),
             ("spool_bytes", statistics.spoolBytes), ("dropped_spool_full", statistics.droppedSpoolFull),
             ("spool_corrupt", statistics.spoolCorrupt),

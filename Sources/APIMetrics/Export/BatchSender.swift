@@ -192,7 +192,7 @@ actor BatchSender {
     /// What one attempt's exporter said it left out; counted only when the
     /// attempt completes, so that a retried batch is not counted twice.
     private final class AttemptReports: Sendable {
-        let sampledOut = Atomic<Int>(0)
+        let leftOut = Atomic<Int>(0)
         let paused = Atomic<Int>(0)
     }
 
@@ -203,8 +203,8 @@ actor BatchSender {
             case let .rejected(count, message):
                 counters.rejected.add(count, ordering: .relaxed)
                 diagnostics.log(.warning, message)
-            case let .sampledOut(count):
-                attempt.sampledOut.add(count, ordering: .relaxed)
+            case let .leftOut(count):
+                attempt.leftOut.add(count, ordering: .relaxed)
             case let .paused(count, message):
                 attempt.paused.add(count, ordering: .relaxed)
                 diagnostics.log(.warning, message)
@@ -213,14 +213,14 @@ actor BatchSender {
     }
 
     /// Counts a completed attempt of `count` events: those the exporter
-    /// left out by its destination's sampling or pause are counted as such,
+    /// left out by its destination's rules or pause are counted as such,
     /// the rest as exported.
     private func countDelivered(_ count: Int, _ attempt: AttemptReports) {
-        let sampledOut = min(count, attempt.sampledOut.load(ordering: .relaxed))
-        let paused = min(count - sampledOut, attempt.paused.load(ordering: .relaxed))
-        if sampledOut > 0 { counters.destinationSampledOut.add(sampledOut, ordering: .relaxed) }
+        let leftOut = min(count, attempt.leftOut.load(ordering: .relaxed))
+        let paused = min(count - leftOut, attempt.paused.load(ordering: .relaxed))
+        if leftOut > 0 { counters.destinationLeftOut.add(leftOut, ordering: .relaxed) }
         if paused > 0 { counters.destinationPaused.add(paused, ordering: .relaxed) }
-        counters.exported.add(count - sampledOut - paused, ordering: .relaxed)
+        counters.exported.add(count - leftOut - paused, ordering: .relaxed)
     }
 
     /// Delivers one batch to one exporter, retrying per the policy; returns

@@ -71,13 +71,13 @@ public struct ExportBatch: Sendable {
         reportSink?(.rejected(count, message))
     }
 
-    /// Counts events of this batch that the destination's own sampling left
-    /// out (Moesif's remote sample rate), in
-    /// ``Statistics/destinationSampledOut``; the events it took carry the
-    /// weight. The batch counts as delivered.
-    public func reportSampledOut(_ count: Int) {
+    /// Counts events of this batch that the destination's own rules left
+    /// out (Moesif's remote sample rate; ReadMe takes no call without a
+    /// consumer), in ``Statistics/destinationLeftOut``. The batch counts as
+    /// delivered.
+    public func reportLeftOut(_ count: Int) {
         guard count > 0 else { return }
-        reportSink?(.sampledOut(count))
+        reportSink?(.leftOut(count))
     }
 
     /// Counts events of this batch not sent because the destination asked
@@ -145,6 +145,6 @@ public struct ExportBatch: Sendable {
 /// What an exporter reports about a batch besides delivering it.
 enum ExportReport: Sendable {
     case rejected(Int, String)
-    case sampledOut(Int)
+    case leftOut(Int)
     case paused(Int, String)
 }

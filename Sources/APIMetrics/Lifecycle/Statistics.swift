@@ -25,9 +25,10 @@ public struct Statistics: Sendable, Hashable, CustomStringConvertible {
     public var rejected: Int = 0
     /// Of ``skipped``: calls sampling left out of the logs.
     public var sampledOut: Int = 0
-    /// Event deliveries a destination's own sampling rule left out
-    /// (Moesif's remote sample rate); the events sent carry the weight.
-    public var destinationSampledOut: Int = 0
+    /// Event deliveries a destination's own rules left out: Moesif's remote
+    /// sample rate (the events sent carry the weight), ReadMe's rule that a
+    /// call without a consumer is not logged.
+    public var destinationLeftOut: Int = 0
     /// Event deliveries not made because the destination asked for a pause
     /// (ReadMe's 15 s after a refusal): dropped for that destination, not held.
     public var destinationPaused: Int = 0

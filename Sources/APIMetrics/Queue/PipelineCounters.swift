@@ -34,7 +34,7 @@ final class PipelineCounters: Sendable {
     /// `partialSuccess`), over all exporters.
     let rejected = Atomic<Int>(0)
     /// Events a destination's own sampling left out, over all exporters.
-    let destinationSampledOut = Atomic<Int>(0)
+    let destinationLeftOut = Atomic<Int>(0)
     /// Events not sent while a destination asked for a pause, over all exporters.
     let destinationPaused = Atomic<Int>(0)
     /// Events written to the disk spool, over all exporters.
@@ -84,7 +84,7 @@ final class PipelineCounters: Sendable {
             droppedProcessing: droppedProcessing.load(ordering: .relaxed),
             rejected: rejected.load(ordering: .relaxed),
             sampledOut: sampledOut.load(ordering: .relaxed),
-            destinationSampledOut: destinationSampledOut.load(ordering: .relaxed),
+            destinationLeftOut: destinationLeftOut.load(ordering: .relaxed),
             destinationPaused: destinationPaused.load(ordering: .relaxed),
             spooled: spooled.load(ordering: .relaxed),
             spoolPending: spool?.pendingEvents ?? 0,

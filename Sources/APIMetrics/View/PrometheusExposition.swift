@@ -53,7 +53,7 @@ enum PrometheusExposition {
         counter(&text, "apimetrics_events_failed_total", "Event deliveries given up.", statistics.failed)
         counter(&text, "apimetrics_events_sampled_out_total", "Of the skipped calls, those sampling left out.", statistics.sampledOut)
         counter(&text, "apimetrics_events_rejected_total", "Items a collector took the request for but refused.", statistics.rejected)
-        counter(&text, "apimetrics_events_destination_sampled_out_total", "Event deliveries a destination's own sampling left out.", statistics.destinationSampledOut)
+        counter(&text, "apimetrics_events_destination_left_out_total", "Event deliveries a destination's own rules left out (its sampling, its required fields).", statistics.destinationLeftOut)
         counter(&text, "apimetrics_events_destination_paused_total", "Event deliveries not made while a destination asked for a pause.", statistics.destinationPaused)
         counter(&text, "apimetrics_export_retries_total", "Attempts after a batch's first.", statistics.retried)
         counter(&text, "apimetrics_events_spooled_total", "Events written to the disk spool.", statistics.spooled)

@@ -11,7 +11,7 @@ import Synchronization
 /// is read before the first batch and again when a response's
 /// `X-Moesif-Config-ETag` changes (at most once per
 /// ``Options/configRefreshInterval``); calls it leaves out are counted in
-/// ``Statistics/destinationSampledOut``, and those sent carry
+/// ``Statistics/destinationLeftOut``, and those sent carry
 /// `weight = 100 / rate`.
 ///
 /// 2xx is success; 408, 429 and 5xx are retried by the sender (honouring
@@ -136,7 +136,7 @@ public struct MoesifExporter: EventExporter {
             sent += 1
         }
         events.endArray()
-        batch.reportSampledOut(batch.records.count - sent)
+        batch.reportLeftOut(batch.records.count - sent)
         guard sent > 0 else { return }
         let response = try await post("/v1/events/batch", events.bytes)
         if let etag = response.headers["x-moesif-config-etag"] {
