@@ -4,9 +4,16 @@ extension APIMetricsConfiguration {
     public static let vendorEnvironmentVariables: [(name: String, meaning: String)] = [
         ("APIMETRICS_MOESIF_APPLICATION_ID", "Moesif's application ID: sends calls and profiles to Moesif"),
         ("APIMETRICS_MOESIF_BASE_URL", "Moesif's collector URL (default https://api.moesif.net), for a proxy or a test"),
+        ("APIMETRICS_README_API_KEY", "the ReadMe project's API key: sends calls to ReadMe Metrics"),
+        ("APIMETRICS_README_BASE_URL", "ReadMe's Metrics API URL (default https://metrics.readme.io), for a proxy or a test"),
     ]
 
     static func readVendors(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
+        try readMoesif(reader, into: &config)
+        try readReadMe(reader, into: &config)
+    }
+
+    private static func readMoesif(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
         if let applicationID = try reader.line("APIMETRICS_MOESIF_APPLICATION_ID") {
             var options = MoesifExporter.Options(applicationID: applicationID)
             if let base = try reader.line("APIMETRICS_MOESIF_BASE_URL") { options.baseURL = base }
@@ -21,5 +28,23 @@ extension APIMetricsConfiguration {
         } else if reader.string("APIMETRICS_MOESIF_BASE_URL") != nil {
             throw ConfigurationError(field: "APIMETRICS_MOESIF_BASE_URL", reason: "needs APIMETRICS_MOESIF_APPLICATION_ID")
         }
+    }
+
+    private static func readReadMe(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
+        guard let apiKey = try reader.line("APIMETRICS_README_API_KEY") else {
+            if reader.string("APIMETRICS_README_BASE_URL") != nil {
+                throw ConfigurationError(field: "APIMETRICS_README_BASE_URL", reason: "needs APIMETRICS_README_API_KEY")
+            }
+            return
+        }
+        var options = ReadMeExporter.Options(apiKey: apiKey, isDevelopment: config.isDevelopment)
+        if let base = try reader.line("APIMETRICS_README_BASE_URL") { options.baseURL = base }
+        do {
+            try options.validate(field: "readMe")
+        } catch {
+            let variable = error.field.hasSuffix("baseURL") ? "APIMETRICS_README_BASE_URL" : "APIMETRICS_README_API_KEY"
+            throw ConfigurationError(field: variable, reason: error.reason)
+        }
+        config.exporters.append(.readMe(options))
     }
 }

@@ -116,12 +116,15 @@ public struct APIMetricsConfiguration: Sendable {
         public var maxBytes: Int
 
         /// Creates queue bounds.
-        public init(maxEvents: Int = 10_000, maxBytes: Int = 64 * 1024 * 1024) {
+        public init(maxEvents: Int = 50_000, maxBytes: Int = 64 * 1024 * 1024) {
             self.maxEvents = maxEvents
             self.maxBytes = maxBytes
         }
 
-        /// 10,000 events or 64 MiB.
+        /// 50,000 events or 64 MiB, whichever comes first: about two
+        /// seconds of a busy server's calls, so that a sender starved of CPU
+        /// for a moment (it runs below the server's priority) catches up
+        /// instead of dropping.
         public static let `default` = Queue()
     }
 

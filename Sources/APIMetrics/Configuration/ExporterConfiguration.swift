@@ -13,6 +13,7 @@ public struct ExporterConfiguration: Sendable {
         case http(HTTPExporter.Options)
         case otlp(OTLPExporter.Options)
         case moesif(MoesifExporter.Options)
+        case readMe(ReadMeExporter.Options)
         case custom(any EventExporter)
     }
 
@@ -67,6 +68,21 @@ public struct ExporterConfiguration: Sendable {
         ExporterConfiguration(kind: .moesif(options))
     }
 
+    /// Calls sent to ReadMe Metrics as HAR logs, as ReadMe's own SDKs send
+    /// them (see ``ReadMeExporter``).
+    ///
+    /// ```swift
+    /// config.exporters.append(.readMe(apiKey: readMeAPIKey))
+    /// ```
+    public static func readMe(apiKey: String) -> ExporterConfiguration {
+        readMe(ReadMeExporter.Options(apiKey: apiKey))
+    }
+
+    /// ReadMe with every option (a proxy's base URL, development logs…).
+    public static func readMe(_ options: ReadMeExporter.Options) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .readMe(options))
+    }
+
     /// An exporter of your own.
     public static func custom(_ exporter: any EventExporter) -> ExporterConfiguration {
         ExporterConfiguration(kind: .custom(exporter))
@@ -82,6 +98,7 @@ public struct ExporterConfiguration: Sendable {
             let signals = options.orderedSignals.map { "\($0) \(options.url(for: $0) ?? "?")" }
             return "otlp \(options.encoding) (\(signals.joined(separator: ", ")))"
         case let .moesif(options): return "moesif \(options.baseURL)"
+        case let .readMe(options): return "readme \(options.baseURL)"
         case let .custom(exporter): return exporter.name
         }
     }
@@ -105,6 +122,8 @@ public struct ExporterConfiguration: Sendable {
         case let .otlp(options):
             try options.validate(field: field)
         case let .moesif(options):
+            try options.validate(field: field)
+        case let .readMe(options):
             try options.validate(field: field)
         case .custom:
             return
@@ -149,6 +168,12 @@ public struct ExporterConfiguration: Sendable {
                 return try MoesifExporter(options: options)
             } catch {
                 throw ConfigurationError(field: error.field.replacingPrefix("moesif", with: field), reason: error.reason)
+            }
+        case let .readMe(options):
+            do {
+                return try ReadMeExporter(options: options)
+            } catch {
+                throw ConfigurationError(field: error.field.replacingPrefix("readMe", with: field), reason: error.reason)
             }
         case let .custom(exporter):
             return exporter

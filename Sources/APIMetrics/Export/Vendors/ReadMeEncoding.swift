@@ -1,0 +1,230 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// ReadMe Metrics' log documents, as ReadMe's SDKs write them: one object
+/// per call (`_id`, `_version`, `group`, `clientIPAddress`, `development`)
+/// holding a HAR 1.2 log of one entry.
+enum ReadMeEncoding {
+    /// The HAR creator's comment, `ARCH-OSRELEASE/swift`, as ReadMe's SDKs
+    /// name their platform (`x64-linux6.1.0/…`).
+    static let creatorComment: String = {
+        var name = utsname()
+        guard uname(&name) == 0 else { return "swift" }
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+        return "\(text(name.machine))-\(text(name.sysname).lowercased())\(text(name.release))/swift"
+    }()
+
+    /// One call, when it has a consumer (ReadMe logs only calls its grouping
+    /// function names): `nil` otherwise.
+    static func writeLog(_ record: ExchangeRecord, development: Bool, into writer: inout JSONWriter) -> Bool {
+        guard let consumer = record.consumer else { return false }
+        writer.beginObject()
+        writer.key("_id")
+        writer.string(uuid(record.id))
+        writer.key("_version")
+        writer.int(3)
+        writer.key("group")
+        writer.beginObject()
+        writer.key("id")
+        writer.string(ReadMeMask.mask(consumer.id))
+        if let name = consumer.name {
+            writer.key("label")
+            writer.string(name)
+        }
+        if let email = consumer.email {
+            writer.key("email")
+            writer.string(email)
+        }
+        writer.endObject()
+        if let address = record.request.clientAddress {
+            writer.key("clientIPAddress")
+            writer.string(address)
+        }
+        writer.key("development")
+        writer.bool(development)
+        writer.key("request")
+        writer.beginObject()
+        writer.key("log")
+        writer.beginObject()
+        writer.key("version")
+        writer.string("1.2")
+        writer.key("creator")
+        writer.beginObject()
+        writer.key("name")
+        writer.string("apimetrics-swift")
+        writer.key("version")
+        writer.string(APIMetricsService.libraryVersion)
+        writer.key("comment")
+        writer.string(creatorComment)
+        writer.endObject()
+        writer.key("entries")
+        writer.beginArray()
+        writeEntry(record, into: &writer)
+        writer.endArray()
+        writer.endObject()
+        writer.endObject()
+        writer.endObject()
+        return true
+    }
+
+    /// The HAR 1.2 entry of one call.
+    static func writeEntry(_ record: ExchangeRecord, into writer: inout JSONWriter) {
+        let request = record.request
+        let url = MoesifEncoding.uri(of: record)
+        let milliseconds = Double(record.durationNanoseconds) / 1_000_000
+        writer.beginObject()
+        writer.key("pageref")
+        if let route = request.route, let base = url.range(of: "://").map({ url[$0.upperBound...] }),
+           let slash = base.firstIndex(of: "/") {
+            // The route in place of the path, as the SDKs' `routePath` does:
+            // calls to one endpoint group together.
+            writer.string(String(url[..<slash]) + route)
+        } else {
+            writer.string(url)
+        }
+        writer.key("startedDateTime")
+        writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: record.startTimeNanoseconds))
+        writer.key("time")
+        writer.number(milliseconds)
+        writer.key("request")
+        writer.beginObject()
+        writer.key("method")
+        writer.string(request.method)
+        writer.key("url")
+        writer.string(url)
+        writer.key("httpVersion")
+        writer.string("HTTP/\(request.protocolVersion ?? "1.1")")
+        writer.key("cookies")
+        writer.beginArray()
+        writer.endArray()
+        writer.key("headers")
+        writeHeaders(request.headers, maskingAuthorization: true, into: &writer)
+        writer.key("queryString")
+        writer.beginArray()
+        if let query = URLTarget(request.target).rawQuery {
+            for item in query.split(separator: "&") where !item.isEmpty {
+                let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                writer.beginObject()
+                writer.key("name")
+                writer.string(URLTarget.decode(parts[0]))
+                writer.key("value")
+                writer.string(parts.count > 1 ? URLTarget.decode(parts[1]) : "")
+                writer.endObject()
+            }
+        }
+        writer.endArray()
+        if !record.requestBody.bytes.isEmpty {
+            writer.key("postData")
+            writer.beginObject()
+            writer.key("mimeType")
+            writer.string(mimeType(request.headers))
+            writer.key("text")
+            writer.string(bodyText(record.requestBody))
+            writer.endObject()
+        }
+        writer.key("headersSize")
+        writer.int(-1)
+        writer.key("bodySize")
+        writer.int(record.requestBody.size)
+        writer.endObject()
+
+        writer.key("response")
+        writer.beginObject()
+        let response = record.response
+        writer.key("status")
+        writer.int(response?.status ?? 0)
+        writer.key("statusText")
+        writer.string(response.map { HTTPReasonPhrase.text(for: $0.status) } ?? "")
+        writer.key("httpVersion")
+        writer.string("HTTP/\(request.protocolVersion ?? "1.1")")
+        writer.key("cookies")
+        writer.beginArray()
+        writer.endArray()
+        writer.key("headers")
+        writeHeaders(response?.headers ?? HeaderFields(), maskingAuthorization: false, into: &writer)
+        writer.key("content")
+        writer.beginObject()
+        writer.key("size")
+        writer.int(record.responseBody.size)
+        writer.key("mimeType")
+        writer.string(mimeType(response?.headers ?? HeaderFields()))
+        if !record.responseBody.bytes.isEmpty {
+            writer.key("text")
+            writer.string(bodyText(record.responseBody))
+        }
+        writer.endObject()
+        writer.key("redirectURL")
+        writer.string(response?.headers["location"] ?? "")
+        writer.key("headersSize")
+        writer.int(-1)
+        writer.key("bodySize")
+        writer.int(record.responseBody.size)
+        writer.endObject()
+        writer.key("cache")
+        writer.beginObject()
+        writer.endObject()
+        writer.key("timings")
+        writer.beginObject()
+        writer.key("send")
+        writer.int(0)
+        writer.key("wait")
+        writer.number(milliseconds)
+        writer.key("receive")
+        writer.int(0)
+        writer.endObject()
+        writer.endObject()
+    }
+
+    /// `[{name, value}]`; the `Authorization` value masked as the SDKs mask
+    /// it, unless redaction already replaced it.
+    static func writeHeaders(_ headers: HeaderFields, maskingAuthorization: Bool, into writer: inout JSONWriter) {
+        writer.beginArray()
+        for field in headers {
+            writer.beginObject()
+            writer.key("name")
+            writer.string(field.name)
+            writer.key("value")
+            if maskingAuthorization, field.name.lowercased() == "authorization", !field.value.hasPrefix("[REDACTED") {
+                writer.string(ReadMeMask.mask(field.value))
+            } else {
+                writer.string(field.value)
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+    }
+
+    static func mimeType(_ headers: HeaderFields) -> String {
+        headers["content-type"] ?? "text/plain"
+    }
+
+    /// The body as text: itself when it is UTF-8, else base64 (HAR's
+    /// `text` is a string; ReadMe's SDKs write the undecodable as a marker).
+    static func bodyText(_ body: CapturedBody) -> String {
+        if let text = EventEncoder.validUTF8Prefix(body.bytes, allowingCutTail: body.isTruncated) {
+            return String(decoding: text, as: UTF8.self)
+        }
+        return Base64.encode(body.bytes)
+    }
+
+    /// The event id written as a version-4 UUID, as ReadMe's `_id` is one:
+    /// the same call always gets the same `_id`, so a retried batch does not
+    /// log it twice.
+    static func uuid(_ id: EventID) -> String {
+        let high = (id.high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        let low = (id.low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        var hex: [UInt8] = []
+        hex.reserveCapacity(36)
+        EventID.appendHex(high, to: &hex)
+        EventID.appendHex(low, to: &hex)
+        for position in [8, 13, 18, 23] { hex.insert(UInt8(ascii: "-"), at: position) }
+        return String(decoding: hex, as: UTF8.self)
+    }
+}
