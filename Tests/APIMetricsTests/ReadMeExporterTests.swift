@@ -169,6 +169,18 @@ struct ReadMeExporterTests {
         #expect(ids.count == 2 && ids[0] == ids[1])
     }
 
+    /// The README's example, as it is there.
+    @Test func theReadmesExampleAddsBothVendors() throws {
+        var config = APIMetricsConfiguration(service: "orders-api", exporters: [.file(path: "apimetrics.ndjson")])
+        let moesifApplicationID = "eyJhcHAiOiIxIn0", readMeAPIKey = "rdme_1"
+        config.exporters.append(.moesif(applicationID: moesifApplicationID))
+        config.exporters.append(.readMe(apiKey: readMeAPIKey))
+        #expect(config.exporters.map(\.summary) == [
+            "file apimetrics.ndjson", "moesif https://api.moesif.net", "readme https://metrics.readme.io",
+        ])
+        #expect(throws: Never.self) { try config.validate() }
+    }
+
     @Test func theEnvironmentTurnsItOn() throws {
         let config = try APIMetricsConfiguration.fromEnvironment([
             "APIMETRICS_README_API_KEY": "rdme_1", "APIMETRICS_README_BASE_URL": "http://127.0.0.1:9", "APIMETRICS_DEVELOPMENT": "true",

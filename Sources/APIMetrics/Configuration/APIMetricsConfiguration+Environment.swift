@@ -60,7 +60,9 @@ extension APIMetricsConfiguration {
     /// `apimetrics.ndjson`. `APIMETRICS_CONSOLE=true` adds the console.
     /// `APIMETRICS_OTLP_ENDPOINT` or the `OTEL_EXPORTER_OTLP_*` endpoints add
     /// the OTLP exporters alongside (``otlpEnvironmentVariables``), so that
-    /// `APIMETRICS_FILE=off` with an OTLP endpoint sends to OTLP only.
+    /// `APIMETRICS_FILE=off` with an OTLP endpoint sends to OTLP only; the
+    /// vendors' variables (``vendorEnvironmentVariables``) add theirs the
+    /// same way.
     ///
     /// - Parameters:
     ///   - environment: the variables; the process's own by default.

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The vendor exporters through the demo: Moesif and ReadMe Metrics ingests
+# on loopback (vendor_check.py), ReadMe's HAR entries checked against a HAR
+# 1.2 JSON schema by the jsonschema package (installed from PyPI into a
+# temporary directory).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+python3 -m pip install --quiet --disable-pip-version-check --target "$work/python" jsonschema 2>&1 \
+    | grep -v "Running pip as the 'root' user" || true
+swift build --package-path "$root" --product apimetrics-demo >/dev/null
+bin="$(swift build --package-path "$root" --show-bin-path)"
+PYTHONPATH="$work/python" python3 "$root/Tests/EndToEnd/vendor_check.py" "$bin/apimetrics-demo" "$root/Tests/EndToEnd/har-1.2.schema.json"

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""The demo sending to a Moesif ingest and a ReadMe Metrics ingest on
+loopback, turned on by their environment variables, beside its file.
+
+usage: vendor_check.py DEMO_BINARY HAR_SCHEMA
+
+Checks what each vendor received against the calls sent through the demo:
+paths, headers, authentication, compression; every Moesif event field and
+the remote sampling configuration being read; every ReadMe log field, its
+HAR entry against a HAR 1.2 JSON schema (jsonschema, from PyPI), the
+consumer's mask computed with Python's own hashlib; and that no secret the
+demo's redaction hides reached either vendor.
+"""
+import base64
+import gzip
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jsonschema
+
+DEMO, SCHEMA = sys.argv[1], sys.argv[2]
+WORK = tempfile.mkdtemp(prefix="apimetrics-vendors-")
+MOESIF_APP = "eyJhcHAiOiIzNjU6MTIiLCJ2ZXIiOiIyLjEifQ.e2e"
+README_KEY = "rdme_e2e0123456789"
+SECRET = "hunter2-e2e"
+failures = []
+
+
+def log(message):
+    print(f"vendor_check: {message}", flush=True)
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+class Ingest:
+    """Answers like Moesif (/v1/config, /v1/*/batch) and ReadMe (/v1/request); keeps every request."""
+
+    def __init__(self):
+        self.requests = []
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args):
+                pass
+
+            def answer(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                with lock:
+                    outer.requests.append(("GET", self.path, dict(self.headers), b"", b""))
+                config = json.dumps({"sample_rate": 100, "user_sample_rate": {}, "company_sample_rate": {}, "regex_config": []})
+                self.answer(200, config.encode(), [("Content-Type", "application/json"), ("X-Moesif-Config-ETag", "e2e-1")])
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = gzip.decompress(raw) if self.headers.get("Content-Encoding") == "gzip" else raw
+                with lock:
+                    outer.requests.append(("POST", self.path, dict(self.headers), raw, body))
+                self.answer(202 if self.path == "/v1/request" else 201, b"", [("X-Moesif-Config-ETag", "e2e-1")])
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def run_demo(ingest):
+    out = open(os.path.join(WORK, "demo.out"), "w+")
+    err = open(os.path.join(WORK, "demo.err"), "w+")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("APIMETRICS_", "OTEL_"))}
+    base = f"http://127.0.0.1:{ingest.port}"
+    env.update({
+        "APIMETRICS_MOESIF_APPLICATION_ID": MOESIF_APP, "APIMETRICS_MOESIF_BASE_URL": base,
+        "APIMETRICS_README_API_KEY": README_KEY, "APIMETRICS_README_BASE_URL": base,
+        "APIMETRICS_FILE": os.path.join(WORK, "events.ndjson"), "APIMETRICS_LOG_BODY": "true",
+        "APIMETRICS_VERSION": "2.0.0",
+    })
+    process = subprocess.Popen([DEMO, "--port", "0"], stdout=out, stderr=err, env=env, cwd=WORK)
+    port = None
+    deadline = time.time() + 30
+    while time.time() < deadline and port is None:
+        out.seek(0)
+        text = out.read()
+        if "listening on http://" in text:
+            port = int(text.split("listening on http://")[1].split()[0].rsplit(":", 1)[1])
+        elif process.poll() is not None:
+            err.seek(0)
+            sys.exit(f"vendor_check: demo exited early: {err.read()}")
+        else:
+            time.sleep(0.05)
+    if port is None:
+        sys.exit("vendor_check: demo did not start")
+    out.seek(0)
+    check("moesif" in out.read(), "the demo's startup lines name the Moesif exporter")
+
+    def call(method, path, headers=None, body=None):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, data=body, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    posted = json.dumps({"item": "lamp", "quantity": 2, "password": SECRET}).encode()
+    statuses = [
+        call("POST", "/orders?page=1&token=" + SECRET, {"X-API-Key": "demo-key-acme", "Content-Type": "application/json",
+                                                         "Authorization": "Bearer " + SECRET}, posted),
+        call("GET", "/orders/1", {"X-API-Key": "demo-key-acme"}),
+        call("GET", "/fail", {"X-API-Key": "demo-key-globex"}),
+        call("GET", "/orders/1"),
+    ]
+    check(statuses == [201, 200, 500, 200], f"demo answered {statuses}")
+    process.send_signal(signal.SIGTERM)
+    status = process.wait(timeout=30)
+    err.seek(0)
+    check(status == 0, f"demo exited with {status}: {err.read()}")
+    return port
+
+
+def readme_mask(value):
+    return "sha512-" + base64.b64encode(hashlib.sha512(value.encode()).digest()).decode() + "?" + value[-4:]
+
+
+def check_moesif(requests):
+    moesif = [r for r in requests if r[1].startswith("/v1/config") or r[1].endswith("/batch")]
+    check(moesif and moesif[0][:2] == ("GET", "/v1/config"), f"Moesif's configuration is read first: {[r[:2] for r in moesif]}")
+    for method, path, headers, raw, _ in moesif:
+        lower = {k.lower(): v for k, v in headers.items()}
+        check(lower.get("x-moesif-application-id") == MOESIF_APP, f"moesif {path}: application id {lower.get('x-moesif-application-id')}")
+        if method == "POST":
+            check(lower.get("content-type") == "application/json; charset=utf-8", f"moesif {path}: content-type {lower.get('content-type')}")
+            check(lower.get("content-encoding") == "gzip" and raw[:2] == b"\x1f\x8b", f"moesif {path}: not gzip")
+    events = [e for r in moesif if r[1] == "/v1/events/batch" for e in json.loads(r[4])]
+    check(len(events) == 4, f"moesif: 4 events, got {len(events)}")
+    by_key = {(e["request"]["verb"], e["request"]["uri"].split("://", 1)[1].split("/", 1)[1], e["response"]["status"]): e for e in events}
+    created = by_key.get(("POST", "orders?page=1&token=%5BREDACTED%5D", 201)) or by_key.get(("POST", "orders?page=1&token=[REDACTED]", 201))
+    check(created is not None, f"moesif: the POST with its redacted query, among {sorted(by_key)}")
+    if created:
+        request, response = created["request"], created["response"]
+        check(request["uri"].startswith("http://127.0.0.1:"), f"moesif: uri {request['uri']}")
+        check(request["transfer_encoding"] == "json" and request["body"]["item"] == "lamp", f"moesif: request body {request.get('body')}")
+        check(request["body"]["password"] == "[REDACTED]", "moesif: the body's password is redacted")
+        check(request["headers"].get("Authorization") == "[REDACTED]", f"moesif: Authorization {request['headers'].get('Authorization')}")
+        check(request["ip_address"] == "127.0.0.1", f"moesif: ip_address {request.get('ip_address')}")
+        check(request.get("api_version") == "2.0.0", f"moesif: api_version {request.get('api_version')}")
+        check(len(request["time"]) == 23 and request["time"] <= response["time"], f"moesif: times {request['time']} {response['time']}")
+        check(response["transfer_encoding"] == "json" and response["body"]["item"] == "lamp", f"moesif: response body {response.get('body')}")
+        check(created["user_id"] == "acme" and created["direction"] == "Incoming" and created["weight"] == 1,
+              f"moesif: user, direction, weight {created.get('user_id')} {created.get('direction')} {created.get('weight')}")
+        check(created.get("tags") == "route:/orders", f"moesif: tags {created.get('tags')}")
+        check(len(created.get("transaction_id", "")) == 32, f"moesif: transaction_id {created.get('transaction_id')}")
+    failed = by_key.get(("GET", "fail", 500))
+    check(failed is not None and failed["user_id"] == "globex", "moesif: the 500 from globex")
+    anonymous = [e for e in events if "user_id" not in e]
+    check(len(anonymous) == 1, f"moesif: one anonymous call, got {len(anonymous)}")
+    # The demo sends no profile updates; the users, companies and
+    # subscriptions batches are checked by MoesifExporterTests.
+
+
+def check_readme(requests):
+    readme = [r for r in requests if r[1] == "/v1/request"]
+    check(readme, "ReadMe received logs")
+    wanted = "Basic " + base64.b64encode(f"{README_KEY}:".encode()).decode()
+    for _, _, headers, _, _ in readme:
+        lower = {k.lower(): v for k, v in headers.items()}
+        check(lower.get("authorization") == wanted, f"readme: authorization {lower.get('authorization')}")
+        check(lower.get("content-type") == "application/json", f"readme: content-type {lower.get('content-type')}")
+    logs = [entry for r in readme for entry in json.loads(r[4])]
+    # The anonymous call has no group: ReadMe is not sent it.
+    check(len(logs) == 3, f"readme: 3 logs, got {len(logs)}")
+    schema = json.load(open(SCHEMA))
+    for entry in logs:
+        try:
+            jsonschema.validate(entry["request"], schema, format_checker=jsonschema.FormatChecker())
+        except jsonschema.ValidationError as error:
+            check(False, f"readme: a log's HAR is not valid HAR 1.2: {error.message} at {list(error.absolute_path)}")
+        check(entry["_version"] == 3 and len(entry["_id"]) == 36, f"readme: _version/_id {entry['_version']} {entry['_id']}")
+        check(entry["clientIPAddress"] == "127.0.0.1" and entry["development"] is False, "readme: clientIPAddress, development")
+    groups = {entry["group"]["id"]: entry["group"] for entry in logs}
+    check(readme_mask("acme") in groups, f"readme: acme's group id is hashlib's mask, groups {list(groups)}")
+    acme = groups.get(readme_mask("acme"), {})
+    check(acme.get("label") == "acme", f"readme: acme's label {acme.get('label')}")
+    posts = [e for entry in logs for e in entry["request"]["log"]["entries"] if e["request"]["method"] == "POST"]
+    check(len(posts) == 1, "readme: the POST is logged")
+    if posts:
+        request = posts[0]["request"]
+        check(request["postData"]["mimeType"] == "application/json", f"readme: postData {request.get('postData')}")
+        check({"name": "page", "value": "1"} in request["queryString"], f"readme: queryString {request['queryString']}")
+        check(posts[0]["response"]["status"] == 201 and posts[0]["response"]["statusText"] == "Created", "readme: status")
+
+
+def main():
+    ingest = Ingest()
+    run_demo(ingest)
+    ingest.server.shutdown()
+    requests = ingest.requests
+    for _, path, _, raw, body in requests:
+        check(SECRET.encode() not in raw and SECRET.encode() not in body, f"{path}: a redacted secret reached a vendor")
+    check_moesif(requests)
+    check_readme(requests)
+    events = [json.loads(line) for line in open(os.path.join(WORK, "events.ndjson")) if '"kind"' not in line or '"kind":"event"' in line]
+    check(len([e for e in events if e.get("request")]) == 4, "the file kept its four events beside the vendors")
+    if failures:
+        for failure in failures:
+            log("FAIL " + failure)
+        sys.exit(1)
+    log(f"moesif and readme: {len(requests)} requests checked, the HAR entries valid HAR 1.2, no secret sent")
+
+
+main()
