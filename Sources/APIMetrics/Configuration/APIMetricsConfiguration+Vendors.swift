@@ -6,11 +6,15 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_MOESIF_BASE_URL", "Moesif's collector URL (default https://api.moesif.net), for a proxy or a test"),
         ("APIMETRICS_README_API_KEY", "the ReadMe project's API key: sends calls to ReadMe Metrics"),
         ("APIMETRICS_README_BASE_URL", "ReadMe's Metrics API URL (default https://metrics.readme.io), for a proxy or a test"),
+        ("APIMETRICS_APITALLY_CLIENT_ID", "Apitally's client ID: sends the metrics to Apitally (its environment is APIMETRICS_ENV)"),
+        ("APIMETRICS_APITALLY_BASE_URL", "Apitally's hub URL (default https://hub.apitally.io), for a proxy or a test"),
+        ("APIMETRICS_APITALLY_REQUEST_LOGGING", "true also uploads each call to Apitally's request log"),
     ]
 
     static func readVendors(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
         try readMoesif(reader, into: &config)
         try readReadMe(reader, into: &config)
+        try readApitally(reader, into: &config)
     }
 
     private static func readMoesif(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
@@ -46,5 +50,32 @@ extension APIMetricsConfiguration {
             throw ConfigurationError(field: variable, reason: error.reason)
         }
         config.exporters.append(.readMe(options))
+    }
+
+    private static func readApitally(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
+        guard let clientID = try reader.line("APIMETRICS_APITALLY_CLIENT_ID") else {
+            for variable in ["APIMETRICS_APITALLY_BASE_URL", "APIMETRICS_APITALLY_REQUEST_LOGGING"] where reader.string(variable) != nil {
+                throw ConfigurationError(field: variable, reason: "needs APIMETRICS_APITALLY_CLIENT_ID")
+            }
+            return
+        }
+        var options = ApitallyExporter.Options(clientID: clientID, environment: config.environment, appVersion: config.version)
+        if let base = try reader.line("APIMETRICS_APITALLY_BASE_URL") { options.baseURL = base }
+        if let logging = try reader.bool("APIMETRICS_APITALLY_REQUEST_LOGGING") { options.isRequestLoggingEnabled = logging }
+        // A metrics interval set here is Apitally's sync interval too.
+        if reader.string("APIMETRICS_METRICS_INTERVAL_S") != nil { options.syncInterval = config.metrics.interval }
+        do {
+            try options.validate(field: "apitally")
+        } catch {
+            let variable: String
+            switch error.field {
+            case "apitally.baseURL": variable = "APIMETRICS_APITALLY_BASE_URL"
+            case "apitally.environment": variable = "APIMETRICS_ENV"
+            case "apitally.syncInterval": variable = "APIMETRICS_METRICS_INTERVAL_S"
+            default: variable = "APIMETRICS_APITALLY_CLIENT_ID"
+            }
+            throw ConfigurationError(field: variable, reason: error.reason)
+        }
+        config.exporters.append(.apitally(options))
     }
 }

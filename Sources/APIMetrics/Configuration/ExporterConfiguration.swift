@@ -14,6 +14,7 @@ public struct ExporterConfiguration: Sendable {
         case otlp(OTLPExporter.Options)
         case moesif(MoesifExporter.Options)
         case readMe(ReadMeExporter.Options)
+        case apitally(ApitallyExporter.Options)
         case custom(any EventExporter)
     }
 
@@ -83,6 +84,21 @@ public struct ExporterConfiguration: Sendable {
         ExporterConfiguration(kind: .readMe(options))
     }
 
+    /// The API's metrics sent to Apitally's hub, as Apitally's own SDKs
+    /// send them (see ``ApitallyExporter``).
+    ///
+    /// ```swift
+    /// config.exporters.append(.apitally(clientID: apitallyClientID, environment: "prod"))
+    /// ```
+    public static func apitally(clientID: String, environment: String) -> ExporterConfiguration {
+        apitally(ApitallyExporter.Options(clientID: clientID, environment: environment))
+    }
+
+    /// Apitally with every option (request logging, the sync interval…).
+    public static func apitally(_ options: ApitallyExporter.Options) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .apitally(options))
+    }
+
     /// An exporter of your own.
     public static func custom(_ exporter: any EventExporter) -> ExporterConfiguration {
         ExporterConfiguration(kind: .custom(exporter))
@@ -99,6 +115,7 @@ public struct ExporterConfiguration: Sendable {
             return "otlp \(options.encoding) (\(signals.joined(separator: ", ")))"
         case let .moesif(options): return "moesif \(options.baseURL)"
         case let .readMe(options): return "readme \(options.baseURL)"
+        case let .apitally(options): return "apitally \(options.baseURL) (\(options.environment))"
         case let .custom(exporter): return exporter.name
         }
     }
@@ -125,14 +142,16 @@ public struct ExporterConfiguration: Sendable {
             try options.validate(field: field)
         case let .readMe(options):
             try options.validate(field: field)
+        case let .apitally(options):
+            try options.validate(field: field)
         case .custom:
             return
         }
     }
 
     /// The exporters this entry makes: one, or one per signal for OTLP.
-    func makeExporters(field: String) throws(ConfigurationError) -> [any EventExporter] {
-        guard case let .otlp(options) = kind else { return [try makeExporter(field: field)] }
+    func makeExporters(field: String, instanceID: String = InstanceID.make()) throws(ConfigurationError) -> [any EventExporter] {
+        guard case let .otlp(options) = kind else { return [try makeExporter(field: field, instanceID: instanceID)] }
         try options.validate(field: field)
         var exporters: [any EventExporter] = []
         for signal in options.orderedSignals {
@@ -145,7 +164,7 @@ public struct ExporterConfiguration: Sendable {
         return exporters
     }
 
-    private func makeExporter(field: String) throws(ConfigurationError) -> any EventExporter {
+    private func makeExporter(field: String, instanceID: String) throws(ConfigurationError) -> any EventExporter {
         switch kind {
         case let .file(path, rotation):
             do {
@@ -162,7 +181,13 @@ public struct ExporterConfiguration: Sendable {
                 throw ConfigurationError(field: error.field.replacingPrefix("http", with: field), reason: error.reason)
             }
         case .otlp:
-            return try makeExporters(field: field)[0]
+            return try makeExporters(field: field, instanceID: instanceID)[0]
+        case let .apitally(options):
+            do {
+                return try ApitallyExporter(options: options, instanceID: instanceID)
+            } catch {
+                throw ConfigurationError(field: error.field.replacingPrefix("apitally", with: field), reason: error.reason)
+            }
         case let .moesif(options):
             do {
                 return try MoesifExporter(options: options)

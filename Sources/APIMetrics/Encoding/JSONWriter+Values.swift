@@ -56,6 +56,13 @@ extension JSONWriter {
         needsComma = true
     }
 
+    mutating func null() {
+        separate()
+        let text: StaticString = "null"
+        text.withUTF8Buffer { putAll($0) }
+        needsComma = true
+    }
+
     mutating func bool(_ value: Bool) {
         separate()
         let text: StaticString = value ? "true" : "false"

@@ -208,6 +208,9 @@ actor BatchSender {
             case let .paused(count, message):
                 attempt.paused.add(count, ordering: .relaxed)
                 diagnostics.log(.warning, message)
+            case let .lost(count, message):
+                counters.failed.add(count, ordering: .relaxed)
+                diagnostics.log(.warning, message)
             }
         }
     }

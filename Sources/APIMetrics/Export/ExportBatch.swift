@@ -89,6 +89,23 @@ public struct ExportBatch: Sendable {
         reportSink?(.paused(count, message))
     }
 
+    /// Counts events an exporter took earlier and lost since (a sync it
+    /// held and had to give up), in ``Statistics/failed``, and logs
+    /// `message` as a warning.
+    public func reportLost(_ count: Int, message: String) {
+        guard count > 0 else { return }
+        reportSink?(.lost(count, message))
+    }
+
+    /// ``reportLost(_:message:)`` without the batch, for an exporter that
+    /// learns of a loss later, between batches (a sync timer of its own).
+    var lossReporter: @Sendable (Int, String) -> Void {
+        { [reportSink] count, message in
+            guard count > 0 else { return }
+            reportSink?(.lost(count, message))
+        }
+    }
+
     /// The number of records, calls and profile updates.
     public var count: Int { records.count + entities.count }
 
@@ -147,4 +164,5 @@ enum ExportReport: Sendable {
     case rejected(Int, String)
     case leftOut(Int)
     case paused(Int, String)
+    case lost(Int, String)
 }

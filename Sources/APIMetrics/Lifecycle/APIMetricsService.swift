@@ -66,8 +66,9 @@ public final class APIMetricsService: Sendable {
     public init(configuration: APIMetricsConfiguration) throws(ConfigurationError) {
         try configuration.validate()
         var exporters: [any EventExporter] = []
+        let instanceID = configuration.instanceID ?? InstanceID.make()
         for (index, exporter) in configuration.exporters.enumerated() {
-            exporters += try exporter.makeExporters(field: "exporters[\(index)]")
+            exporters += try exporter.makeExporters(field: "exporters[\(index)]", instanceID: instanceID)
         }
         self.configuration = configuration
         let counters = PipelineCounters()
@@ -77,7 +78,7 @@ public final class APIMetricsService: Sendable {
             service: configuration.service, environment: configuration.environment,
             version: configuration.version, tags: configuration.tags,
             isDevelopment: configuration.isDevelopment,
-            instanceID: configuration.instanceID ?? InstanceID.make())
+            instanceID: instanceID)
         let spool = configuration.spool.isEnabled ? try DiskSpool(options: configuration.spool) : nil
         self.spool = spool
         self.counters = counters

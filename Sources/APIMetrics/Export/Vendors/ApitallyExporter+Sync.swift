@@ -1,0 +1,153 @@
+extension ApitallyExporter {
+    /// Makes this interval's sync document, then sends every pending one,
+    /// oldest first, until one fails.
+    func sync(now: Int64, waitingForTheTimer: Bool = false) async {
+        func lost(_ count: Int, _ message: String) {
+            state.withLock { $0.reportLost }?(count, message)
+        }
+        func claim() -> Bool? {
+            state.withLock { state -> Bool? in
+                if state.isDisabled { return false }
+                if state.isSyncing { return nil }
+                state.isSyncing = true
+                return true
+            }
+        }
+        var claimed = claim()
+        // A window's sync waits for the timer's to end rather than be lost
+        // (at shutdown it is the last one).
+        while claimed == nil && waitingForTheTimer {
+            try? await Task.sleep(for: .milliseconds(5))
+            claimed = claim()
+        }
+        guard claimed == true else { return }
+        defer { state.withLock { $0.isSyncing = false } }
+        let made = state.withLock { state -> PendingSync? in
+            state.lastSync = now
+            let document = makeSyncDocument(&state)
+            guard let document else { return nil }
+            return PendingSync(body: document.body, madeAt: now, calls: document.calls)
+        }
+        if let made { state.withLock { $0.pending.append(made) } }
+        while let next = state.withLock({ $0.pending.first }) {
+            if now - next.madeAt > options.maxSyncAge.nanosecondsClamped {
+                state.withLock { _ = $0.pending.removeFirst() }
+                lost(next.calls, "an Apitally sync of \(next.calls) calls was given up after an hour of failed attempts")
+                continue
+            }
+            let response = try? await post("/sync", next.body)
+            guard let response else { return }
+            switch response.status {
+            case 200..<300:
+                state.withLock { _ = $0.pending.removeFirst() }
+            case 404:
+                state.withLock { state in
+                    state.isDisabled = true
+                    state.pending.removeAll()
+                }
+                lost(next.calls, "Apitally does not know client ID \(options.clientID) (404); nothing more is sent to it")
+                return
+            case 408, 429, 500..<600:
+                return
+            default:
+                state.withLock { _ = $0.pending.removeFirst() }
+                lost(next.calls, "Apitally refused a sync (\(response.status)); its \(next.calls) calls are not counted there")
+            }
+        }
+    }
+
+    /// The sync document of everything counted since the last one; `nil`
+    /// when there is nothing to say.
+    private func makeSyncDocument(_ state: inout State) -> (body: [UInt8], calls: Int)? {
+        guard !state.requests.isEmpty || !state.serverErrors.isEmpty || !state.validationErrors.isEmpty
+                || !state.updatedConsumers.isEmpty || state.resources != nil else { return nil }
+        var writer = JSONWriter(capacity: 1024)
+        writer.beginObject()
+        writer.key("instance_uuid")
+        writer.string(instance)
+        writer.key("message_uuid")
+        writer.string(Self.randomUUID())
+        writer.key("timestamp")
+        writer.number(Double(CaptureClock.wallNanoseconds()) / 1e9)
+        writer.key("requests")
+        state.requests.write(into: &writer)
+        writer.key("validation_errors")
+        writer.beginArray()
+        for (key, count) in state.validationErrors.sorted(by: { $0.key.path < $1.key.path }) {
+            writer.beginObject()
+            writeCommon(consumer: key.consumer, method: key.method, path: key.path, into: &writer)
+            writer.key("loc")
+            writer.beginArray()
+            for part in key.location { writer.string(part) }
+            writer.endArray()
+            writer.key("msg")
+            writer.string(key.message)
+            writer.key("type")
+            writer.string(key.type)
+            writer.key("error_count")
+            writer.int(count)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("server_errors")
+        writer.beginArray()
+        for (key, count) in state.serverErrors.sorted(by: { $0.key.path < $1.key.path }) {
+            writer.beginObject()
+            writeCommon(consumer: key.consumer, method: key.method, path: key.path, into: &writer)
+            writer.key("type")
+            writer.string(key.type)
+            writer.key("msg")
+            writer.string(key.message)
+            writer.key("traceback")
+            writer.string(key.traceback)
+            writer.key("sentry_event_id")
+            writer.null()
+            writer.key("error_count")
+            writer.int(count)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("consumers")
+        writer.beginArray()
+        for id in state.updatedConsumers.sorted() {
+            let known = state.consumers[id]
+            writer.beginObject()
+            writer.key("identifier")
+            writer.string(id)
+            writer.key("name")
+            if let name = known?.name { writer.string(name) } else { writer.null() }
+            writer.key("group")
+            if let group = known?.group { writer.string(group) } else { writer.null() }
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("resources")
+        if let resources = state.resources {
+            writer.beginObject()
+            writer.key("cpu_percent")
+            writer.number(resources.cpuPercent)
+            writer.key("memory_rss")
+            writer.int(resources.residentBytes)
+            writer.endObject()
+        } else {
+            writer.null()
+        }
+        writer.endObject()
+        let calls = state.requests.calls
+        state.requests = ApitallyRequestTable()
+        state.serverErrors = [:]
+        state.validationErrors = [:]
+        state.updatedConsumers = []
+        state.resources = nil
+        return (writer.bytes, calls)
+    }
+
+    private func writeCommon(consumer: String?, method: String, path: String, into writer: inout JSONWriter) {
+        writer.key("consumer")
+        if let consumer { writer.string(consumer) } else { writer.null() }
+        writer.key("method")
+        writer.string(method)
+        writer.key("path")
+        writer.string(path)
+    }
+}

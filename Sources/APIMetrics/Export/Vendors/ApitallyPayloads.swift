@@ -1,0 +1,233 @@
+/// What Apitally's hub takes, as its SDKs build it: the request counts per
+/// consumer, method, route and status with their time and size bins, the
+/// sync and startup documents, and request-log lines.
+struct ApitallyRequestTable: Sendable {
+    struct Key: Hashable, Sendable {
+        var consumer: String?
+        var method: String
+        var path: String
+        var status: Int
+    }
+
+    struct Tally: Sendable {
+        var count = 0
+        var requestSizeSum = 0
+        var responseSizeSum = 0
+        /// Milliseconds, floored to 10 ms → calls.
+        var responseTimes: [Int: Int] = [:]
+        /// Kilobytes (bytes / 1000) → calls.
+        var requestSizes: [Int: Int] = [:]
+        var responseSizes: [Int: Int] = [:]
+    }
+
+    private(set) var tallies: [Key: Tally] = [:]
+    /// Calls in the table, weights included.
+    private(set) var calls = 0
+
+    var isEmpty: Bool { tallies.isEmpty }
+
+    /// Counts one call `weight` times (a sampled call stands for several).
+    mutating func add(_ record: ExchangeRecord, weight: Int) {
+        let request = record.request
+        let key = Key(
+            consumer: record.consumer?.id, method: request.method.uppercased(),
+            path: request.route ?? RouteNormalizer.template(ofTarget: request.target),
+            status: record.response?.status ?? 0)
+        let milliseconds = Self.timeBin(nanoseconds: record.durationNanoseconds)
+        tallies[key, default: Tally()].count += weight
+        tallies[key, default: Tally()].responseTimes[milliseconds, default: 0] += weight
+        let requestSize = record.requestBody.size, responseSize = record.responseBody.size
+        tallies[key, default: Tally()].requestSizeSum += requestSize * weight
+        tallies[key, default: Tally()].requestSizes[Self.sizeBin(bytes: requestSize), default: 0] += weight
+        tallies[key, default: Tally()].responseSizeSum += responseSize * weight
+        tallies[key, default: Tally()].responseSizes[Self.sizeBin(bytes: responseSize), default: 0] += weight
+        calls += weight
+    }
+
+    /// Apitally's response-time bin: milliseconds floored to 10.
+    static func timeBin(nanoseconds: Int64) -> Int {
+        Int(max(0, nanoseconds) / 10_000_000) * 10
+    }
+
+    /// Apitally's size bin: kilobytes as bytes / 1000, floored.
+    static func sizeBin(bytes: Int) -> Int {
+        max(0, bytes) / 1000
+    }
+
+    /// `requests[]` of a sync document, in a stable order.
+    func write(into writer: inout JSONWriter) {
+        writer.beginArray()
+        for (key, tally) in tallies.sorted(by: { ($0.key.path, $0.key.method, $0.key.status, $0.key.consumer ?? "") < ($1.key.path, $1.key.method, $1.key.status, $1.key.consumer ?? "") }) {
+            writer.beginObject()
+            writer.key("consumer")
+            if let consumer = key.consumer { writer.string(consumer) } else { writer.null() }
+            writer.key("method")
+            writer.string(key.method)
+            writer.key("path")
+            writer.string(key.path)
+            writer.key("status_code")
+            writer.int(key.status)
+            writer.key("request_count")
+            writer.int(tally.count)
+            writer.key("request_size_sum")
+            writer.int(tally.requestSizeSum)
+            writer.key("response_size_sum")
+            writer.int(tally.responseSizeSum)
+            for (name, bins) in [("response_times", tally.responseTimes), ("request_sizes", tally.requestSizes),
+                                 ("response_sizes", tally.responseSizes)] as [(StaticString, [Int: Int])] {
+                writer.key(name)
+                writer.beginObject()
+                for (bin, count) in bins.sorted(by: { $0.key < $1.key }) {
+                    writer.key(escaping: String(bin))
+                    writer.int(count)
+                }
+                writer.endObject()
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+    }
+}
+
+enum ApitallyPayloads {
+    static let maxMessageLength = 2048
+    static let maxTracebackLength = 65_536
+
+    /// A message cut to Apitally's 2,048 characters, marked as cut.
+    static func message(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.count > maxMessageLength else { return trimmed }
+        let suffix = "... (truncated)"
+        return String(trimmed.prefix(maxMessageLength - suffix.count)) + suffix
+    }
+
+    /// A traceback cut to Apitally's 65,536 characters, keeping its tail
+    /// (the frames nearest the error), whole lines only.
+    static func traceback(_ text: String) -> String {
+        guard text.count > maxTracebackLength else { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let prefix = "... (truncated) ...\n"
+        let budget = maxTracebackLength - prefix.count
+        var kept: [Substring] = []
+        var length = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).reversed() {
+            guard length + line.count + 1 <= budget else { break }
+            kept.append(line)
+            length += line.count + 1
+        }
+        return (prefix + kept.reversed().joined(separator: "\n")).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The startup document: the routes, the versions, the client.
+    static func startup(
+        instance: String, message: String, routes: [String], swiftVersion: String, appVersion: String?
+    ) -> [UInt8] {
+        var writer = JSONWriter(capacity: 512 + routes.count * 48)
+        writer.beginObject()
+        writer.key("instance_uuid")
+        writer.string(instance)
+        writer.key("message_uuid")
+        writer.string(message)
+        writer.key("paths")
+        writer.beginArray()
+        for route in routes {
+            let parts = route.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            writer.beginObject()
+            writer.key("method")
+            writer.string(String(parts[0]).uppercased())
+            writer.key("path")
+            writer.string(String(parts[1]))
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("versions")
+        writer.beginObject()
+        writer.key("swift")
+        writer.string(swiftVersion)
+        writer.key("apimetrics")
+        writer.string(APIMetricsService.libraryVersion)
+        if let appVersion {
+            writer.key("app")
+            writer.string(appVersion)
+        }
+        writer.endObject()
+        writer.key("client")
+        writer.string("swift:apimetrics")
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// One call as a line of Apitally's request log.
+    static func logLine(_ record: ExchangeRecord, uuid: String) -> [UInt8] {
+        let request = record.request
+        var writer = JSONWriter(capacity: 512 + record.requestBody.bytes.count * 4 / 3 + record.responseBody.bytes.count * 4 / 3)
+        writer.beginObject()
+        writer.key("uuid")
+        writer.string(uuid)
+        writer.key("request")
+        writer.beginObject()
+        writer.key("timestamp")
+        writer.number(Double(record.startTimeNanoseconds) / 1e9)
+        writer.key("method")
+        writer.string(request.method.uppercased())
+        writer.key("path")
+        if let route = request.route { writer.string(route) } else { writer.null() }
+        writer.key("url")
+        writer.string(MoesifEncoding.uri(of: record))
+        writer.key("headers")
+        writePairs(request.headers, into: &writer)
+        writer.key("size")
+        writer.int(record.requestBody.size)
+        writer.key("consumer")
+        if let consumer = record.consumer?.id { writer.string(consumer) } else { writer.null() }
+        writer.key("body")
+        if record.requestBody.bytes.isEmpty { writer.null() } else { writer.string(Base64.encode(record.requestBody.bytes)) }
+        writer.endObject()
+        writer.key("response")
+        writer.beginObject()
+        writer.key("status_code")
+        writer.int(record.response?.status ?? 0)
+        writer.key("response_time")
+        writer.number(Double(record.durationNanoseconds) / 1e9)
+        writer.key("headers")
+        writePairs(record.response?.headers ?? HeaderFields(), into: &writer)
+        writer.key("size")
+        writer.int(record.responseBody.size)
+        writer.key("body")
+        if record.responseBody.bytes.isEmpty { writer.null() } else { writer.string(Base64.encode(record.responseBody.bytes)) }
+        writer.endObject()
+        if let error = record.errors.first {
+            writer.key("exception")
+            writer.beginObject()
+            writer.key("type")
+            writer.string(error.type)
+            writer.key("message")
+            writer.string(message(error.message))
+            writer.key("traceback")
+            writer.string(traceback(tracebackText(of: error)))
+            writer.endObject()
+        }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// What stands for a traceback: where the error was reported, then
+    /// its causes, outermost first.
+    static func tracebackText(of error: RecordedError) -> String {
+        var lines: [String] = []
+        if let location = error.location { lines.append("at \(location)") }
+        for cause in error.causes { lines.append("caused by \(cause.type): \(cause.message)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func writePairs(_ headers: HeaderFields, into writer: inout JSONWriter) {
+        writer.beginArray()
+        for field in headers {
+            writer.beginArray()
+            writer.string(field.name)
+            writer.string(field.value)
+            writer.endArray()
+        }
+        writer.endArray()
+    }
+}
