@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The demo sending to a Moesif ingest and a ReadMe Metrics ingest on
-loopback, turned on by their environment variables, beside its file.
+"""The demo sending to a Moesif ingest, a ReadMe Metrics ingest and an
+Apitally hub on loopback, turned on by their environment variables, beside
+its file.
 
 usage: vendor_check.py DEMO_BINARY HAR_SCHEMA
 
@@ -8,8 +9,10 @@ Checks what each vendor received against the calls sent through the demo:
 paths, headers, authentication, compression; every Moesif event field and
 the remote sampling configuration being read; every ReadMe log field, its
 HAR entry against a HAR 1.2 JSON schema (jsonschema, from PyPI), the
-consumer's mask computed with Python's own hashlib; and that no secret the
-demo's redaction hides reached either vendor.
+consumer's mask computed with Python's own hashlib; Apitally's startup,
+sync (counts and bins recomputed here from the file's events, as
+Apitally's SDK bins them) and request log; and that no secret the demo's
+redaction hides reached any vendor.
 """
 import base64
 import gzip
@@ -31,6 +34,7 @@ DEMO, SCHEMA = sys.argv[1], sys.argv[2]
 WORK = tempfile.mkdtemp(prefix="apimetrics-vendors-")
 MOESIF_APP = "eyJhcHAiOiIzNjU6MTIiLCJ2ZXIiOiIyLjEifQ.e2e"
 README_KEY = "rdme_e2e0123456789"
+APITALLY_CLIENT = "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f"
 SECRET = "hunter2-e2e"
 failures = []
 
@@ -93,6 +97,8 @@ def run_demo(ingest):
     env.update({
         "APIMETRICS_MOESIF_APPLICATION_ID": MOESIF_APP, "APIMETRICS_MOESIF_BASE_URL": base,
         "APIMETRICS_README_API_KEY": README_KEY, "APIMETRICS_README_BASE_URL": base,
+        "APIMETRICS_APITALLY_CLIENT_ID": APITALLY_CLIENT, "APIMETRICS_APITALLY_BASE_URL": base, "APIMETRICS_ENV": "e2e",
+        "APIMETRICS_APITALLY_REQUEST_LOGGING": "true",
         "APIMETRICS_FILE": os.path.join(WORK, "events.ndjson"), "APIMETRICS_LOG_BODY": "true",
         "APIMETRICS_VERSION": "2.0.0",
     })
@@ -129,8 +135,10 @@ def run_demo(ingest):
         call("GET", "/orders/1", {"X-API-Key": "demo-key-acme"}),
         call("GET", "/fail", {"X-API-Key": "demo-key-globex"}),
         call("GET", "/orders/1"),
+        call("POST", "/orders", {"X-API-Key": "demo-key-acme", "Content-Type": "application/json"},
+             json.dumps({"item": "lamp", "quantity": 5000}).encode()),
     ]
-    check(statuses == [201, 200, 500, 200], f"demo answered {statuses}")
+    check(statuses == [201, 200, 500, 200, 422], f"demo answered {statuses}")
     process.send_signal(signal.SIGTERM)
     status = process.wait(timeout=30)
     err.seek(0)
@@ -152,7 +160,7 @@ def check_moesif(requests):
             check(lower.get("content-type") == "application/json; charset=utf-8", f"moesif {path}: content-type {lower.get('content-type')}")
             check(lower.get("content-encoding") == "gzip" and raw[:2] == b"\x1f\x8b", f"moesif {path}: not gzip")
     events = [e for r in moesif if r[1] == "/v1/events/batch" for e in json.loads(r[4])]
-    check(len(events) == 4, f"moesif: 4 events, got {len(events)}")
+    check(len(events) == 5, f"moesif: 5 events, got {len(events)}")
     by_key = {(e["request"]["verb"], e["request"]["uri"].split("://", 1)[1].split("/", 1)[1], e["response"]["status"]): e for e in events}
     created = by_key.get(("POST", "orders?page=1&token=%5BREDACTED%5D", 201)) or by_key.get(("POST", "orders?page=1&token=[REDACTED]", 201))
     check(created is not None, f"moesif: the POST with its redacted query, among {sorted(by_key)}")
@@ -188,7 +196,7 @@ def check_readme(requests):
         check(lower.get("content-type") == "application/json", f"readme: content-type {lower.get('content-type')}")
     logs = [entry for r in readme for entry in json.loads(r[4])]
     # The anonymous call has no group: ReadMe is not sent it.
-    check(len(logs) == 3, f"readme: 3 logs, got {len(logs)}")
+    check(len(logs) == 4, f"readme: 4 logs, got {len(logs)}")
     schema = json.load(open(SCHEMA))
     for entry in logs:
         try:
@@ -202,12 +210,53 @@ def check_readme(requests):
     acme = groups.get(readme_mask("acme"), {})
     check(acme.get("label") == "acme", f"readme: acme's label {acme.get('label')}")
     posts = [e for entry in logs for e in entry["request"]["log"]["entries"] if e["request"]["method"] == "POST"]
+    posts = [p for p in posts if p["response"]["status"] == 201]
     check(len(posts) == 1, "readme: the POST is logged")
     if posts:
         request = posts[0]["request"]
         check(request["postData"]["mimeType"] == "application/json", f"readme: postData {request.get('postData')}")
         check({"name": "page", "value": "1"} in request["queryString"], f"readme: queryString {request['queryString']}")
         check(posts[0]["response"]["status"] == 201 and posts[0]["response"]["statusText"] == "Created", "readme: status")
+
+
+def check_apitally(requests, file_events):
+    base = f"/v2/{APITALLY_CLIENT}/e2e"
+    hub = [r for r in requests if r[1].startswith(base)]
+    paths = [r[1].split("?")[0] for r in hub]
+    check(paths.count(f"{base}/startup") == 1 and f"{base}/sync" in paths and f"{base}/log" in paths,
+          f"apitally: startup once, a sync and a log upload: {paths}")
+    startup = next((json.loads(r[4]) for r in hub if r[1] == f"{base}/startup"), {})
+    check({"method": "GET", "path": "/orders/{id}"} in startup.get("paths", []), f"apitally: startup paths {startup.get('paths')}")
+    check(startup.get("client") == "swift:apimetrics" and startup.get("versions", {}).get("app") == "2.0.0",
+          f"apitally: startup client/versions {startup.get('client')} {startup.get('versions')}")
+    syncs = [json.loads(r[4]) for r in hub if r[1] == f"{base}/sync"]
+    rows = [row for sync in syncs for row in sync["requests"]]
+    # Apitally's own binning, from the file's copy of every call.
+    wanted = {}
+    for event in file_events:
+        key = ((event.get("consumer") or {}).get("id"), event["request"]["method"], event["request"].get("route") or event["request"]["path"],
+               event["response"]["status"])
+        entry = wanted.setdefault(key, {"count": 0, "times": {}})
+        entry["count"] += 1
+        bin = str(int(event["duration_ms"] // 10) * 10)
+        entry["times"][bin] = entry["times"].get(bin, 0) + 1
+    got = {(row["consumer"], row["method"], row["path"], row["status_code"]): row for row in rows}
+    check(set(got) == set(wanted), f"apitally: rows {sorted(map(str, got))} against the file's {sorted(map(str, wanted))}")
+    for key, entry in wanted.items():
+        row = got.get(key, {})
+        check(row.get("request_count") == entry["count"], f"apitally: {key} count {row.get('request_count')}, wanted {entry['count']}")
+        check(row.get("response_times") == entry["times"], f"apitally: {key} times {row.get('response_times')}, wanted {entry['times']}")
+    errors = [e for sync in syncs for e in sync["server_errors"]]
+    check(any(e["path"] == "/fail" and e["consumer"] == "globex" and e["error_count"] == 1 for e in errors), f"apitally: server errors {errors}")
+    invalid = [e for sync in syncs for e in sync["validation_errors"]]
+    check(any(e["loc"] == ["quantity"] and e["type"] == "range" and e["consumer"] == "acme" for e in invalid),
+          f"apitally: validation errors {invalid}")
+    consumers = {c["identifier"]: c for sync in syncs for c in sync["consumers"]}
+    check(consumers.get("acme", {}).get("group") == "demo", f"apitally: consumers {consumers}")
+    uploads = [gzip.decompress(r[3]) for r in hub if r[1].startswith(f"{base}/log?uuid=")]
+    lines = [json.loads(line) for upload in uploads for line in upload.splitlines()]
+    check(len(lines) == 5, f"apitally: 5 request-log lines, got {len(lines)}")
+    check(all(set(line) >= {"uuid", "request", "response"} for line in lines), "apitally: request-log lines")
 
 
 def main():
@@ -219,13 +268,15 @@ def main():
         check(SECRET.encode() not in raw and SECRET.encode() not in body, f"{path}: a redacted secret reached a vendor")
     check_moesif(requests)
     check_readme(requests)
-    events = [json.loads(line) for line in open(os.path.join(WORK, "events.ndjson")) if '"kind"' not in line or '"kind":"event"' in line]
-    check(len([e for e in events if e.get("request")]) == 4, "the file kept its four events beside the vendors")
+    events = [json.loads(line) for line in open(os.path.join(WORK, "events.ndjson"))]
+    events = [e for e in events if e.get("request")]
+    check(len(events) == 5, f"the file kept its five events beside the vendors, got {len(events)}")
+    check_apitally(requests, events)
     if failures:
         for failure in failures:
             log("FAIL " + failure)
         sys.exit(1)
-    log(f"moesif and readme: {len(requests)} requests checked, the HAR entries valid HAR 1.2, no secret sent")
+    log(f"moesif, readme and apitally: {len(requests)} requests checked, the HAR entries valid HAR 1.2, no secret sent")
 
 
 main()
