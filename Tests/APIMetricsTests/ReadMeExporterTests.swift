@@ -170,13 +170,15 @@ struct ReadMeExporterTests {
     }
 
     /// The README's example, as it is there.
-    @Test func theReadmesExampleAddsBothVendors() throws {
+    @Test func theReadmesExampleAddsTheVendors() throws {
         var config = APIMetricsConfiguration(service: "orders-api", exporters: [.file(path: "apimetrics.ndjson")])
-        let moesifApplicationID = "eyJhcHAiOiIxIn0", readMeAPIKey = "rdme_1"
+        let moesifApplicationID = "eyJhcHAiOiIxIn0", readMeAPIKey = "rdme_1", apitallyClientID = "fd0e1e5a-6c7b-4d8e-9f10-2a3b4c5d6e7f"
         config.exporters.append(.moesif(applicationID: moesifApplicationID))
         config.exporters.append(.readMe(apiKey: readMeAPIKey))
+        config.exporters.append(.apitally(clientID: apitallyClientID, environment: "prod"))
         #expect(config.exporters.map(\.summary) == [
             "file apimetrics.ndjson", "moesif https://api.moesif.net", "readme https://metrics.readme.io",
+            "apitally https://hub.apitally.io (prod)",
         ])
         #expect(throws: Never.self) { try config.validate() }
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The demo sending to a Moesif ingest, a ReadMe Metrics ingest and an
-Apitally hub on loopback, turned on by their environment variables, beside
-its file.
+"""The demo sending to a Moesif ingest, a ReadMe Metrics ingest, an
+Apitally hub and a Monoscope collector on loopback, turned on by their
+environment variables, beside its file.
 
 usage: vendor_check.py DEMO_BINARY HAR_SCHEMA
 
@@ -11,8 +11,9 @@ the remote sampling configuration being read; every ReadMe log field, its
 HAR entry against a HAR 1.2 JSON schema (jsonschema, from PyPI), the
 consumer's mask computed with Python's own hashlib; Apitally's startup,
 sync (counts and bins recomputed here from the file's events, as
-Apitally's SDK bins them) and request log; and that no secret the demo's
-redaction hides reached any vendor.
+Apitally's SDK bins them) and request log; Monoscope's OTLP spans,
+decoded by opentelemetry-proto; and that no secret the demo's redaction
+hides reached any vendor.
 """
 import base64
 import gzip
@@ -29,12 +30,15 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jsonschema
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 DEMO, SCHEMA = sys.argv[1], sys.argv[2]
 WORK = tempfile.mkdtemp(prefix="apimetrics-vendors-")
 MOESIF_APP = "eyJhcHAiOiIzNjU6MTIiLCJ2ZXIiOiIyLjEifQ.e2e"
 README_KEY = "rdme_e2e0123456789"
 APITALLY_CLIENT = "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f"
+MONOSCOPE_KEY = "mono-e2e-key"
 SECRET = "hunter2-e2e"
 failures = []
 
@@ -99,6 +103,7 @@ def run_demo(ingest):
         "APIMETRICS_README_API_KEY": README_KEY, "APIMETRICS_README_BASE_URL": base,
         "APIMETRICS_APITALLY_CLIENT_ID": APITALLY_CLIENT, "APIMETRICS_APITALLY_BASE_URL": base, "APIMETRICS_ENV": "e2e",
         "APIMETRICS_APITALLY_REQUEST_LOGGING": "true",
+        "APIMETRICS_MONOSCOPE_API_KEY": MONOSCOPE_KEY, "APIMETRICS_MONOSCOPE_ENDPOINT": base, "APIMETRICS_TAGS": "e2e,demo",
         "APIMETRICS_FILE": os.path.join(WORK, "events.ndjson"), "APIMETRICS_LOG_BODY": "true",
         "APIMETRICS_VERSION": "2.0.0",
     })
@@ -259,6 +264,51 @@ def check_apitally(requests, file_events):
     check(all(set(line) >= {"uuid", "request", "response"} for line in lines), "apitally: request-log lines")
 
 
+def check_monoscope(requests, file_events):
+    traces = [r for r in requests if r[1] == "/v1/traces"]
+    check(traces, "Monoscope received spans")
+    spans = []
+    for _, _, headers, raw, body in traces:
+        lower = {k.lower(): v for k, v in headers.items()}
+        check(lower.get("x-api-key") == MONOSCOPE_KEY, f"monoscope: x-api-key {lower.get('x-api-key')}")
+        check(lower.get("content-type") == "application/x-protobuf" and raw[:2] == b"\x1f\x8b", "monoscope: gzip'd protobuf")
+        message = ExportTraceServiceRequest()
+        message.ParseFromString(body)
+        spans += [s for rs in message.resource_spans for ss in rs.scope_spans for s in ss.spans]
+    check(len(spans) == len(file_events), f"monoscope: {len(file_events)} spans, got {len(spans)}")
+
+    def attributes(span):
+        out = {}
+        for kv in span.attributes:
+            value = kv.value
+            kind = value.WhichOneof("value")
+            out[kv.key] = [v.string_value for v in value.array_value.values] if kind == "array_value" else getattr(value, kind)
+        return out
+    ids = {event["id"] for event in file_events}
+    for span in spans:
+        a = attributes(span)
+        check(span.name == "monoscope.http" and span.kind == Span.SPAN_KIND_SERVER, f"monoscope: span {span.name} {span.kind}")
+        check(a.get("apitoolkit.msg_id", "").replace("-", "")[:12] in {i[:12] for i in ids}, f"monoscope: msg_id {a.get('apitoolkit.msg_id')}")
+        check(a.get("apitoolkit.sdk_type") == "SwiftAPIMetrics" and a.get("apitoolkit.service_version") == "2.0.0",
+              f"monoscope: sdk_type, service_version {a.get('apitoolkit.sdk_type')} {a.get('apitoolkit.service_version')}")
+        check(a.get("apitoolkit.tags") == ["e2e", "demo"], f"monoscope: tags {a.get('apitoolkit.tags')}")
+        for key in ("http.request.query_params", "http.request.path_params", "apitoolkit.errors"):
+            check(isinstance(json.loads(a.get(key, "null")), (dict, list)), f"monoscope: {key} is JSON: {a.get(key)}")
+    created = [a for a in map(attributes, spans) if a.get("http.response.status_code") == 201]
+    check(len(created) == 1, "monoscope: the POST's span")
+    if created:
+        a = created[0]
+        check(json.loads(base64.b64decode(a["http.request.body"]))["password"] == "[REDACTED]", "monoscope: the body, redacted")
+        check(json.loads(a["http.request.query_params"]).get("page") == ["1"], f"monoscope: query {a['http.request.query_params']}")
+        check(a.get("http.request.header.authorization") == ["[REDACTED]"], f"monoscope: authorization {a.get('http.request.header.authorization')}")
+    by_status = {a.get("http.response.status_code"): a for a in map(attributes, spans)}
+    get = by_status.get(200, {})
+    check(json.loads(get.get("http.request.path_params", "{}")) == {"id": "1"}, f"monoscope: path params {get.get('http.request.path_params')}")
+    failed = by_status.get(500, {})
+    errors = json.loads(failed.get("apitoolkit.errors", "[]"))
+    check(errors and errors[0].get("message") == "the demo failed on purpose", f"monoscope: errors {errors}")
+
+
 def main():
     ingest = Ingest()
     run_demo(ingest)
@@ -272,11 +322,12 @@ def main():
     events = [e for e in events if e.get("request")]
     check(len(events) == 5, f"the file kept its five events beside the vendors, got {len(events)}")
     check_apitally(requests, events)
+    check_monoscope(requests, events)
     if failures:
         for failure in failures:
             log("FAIL " + failure)
         sys.exit(1)
-    log(f"moesif, readme and apitally: {len(requests)} requests checked, the HAR entries valid HAR 1.2, no secret sent")
+    log(f"moesif, readme, apitally and monoscope: {len(requests)} requests checked, the HAR entries valid HAR 1.2, no secret sent")
 
 
 main()

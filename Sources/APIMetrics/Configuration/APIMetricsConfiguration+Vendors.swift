@@ -9,12 +9,15 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_APITALLY_CLIENT_ID", "Apitally's client ID: sends the metrics to Apitally (its environment is APIMETRICS_ENV)"),
         ("APIMETRICS_APITALLY_BASE_URL", "Apitally's hub URL (default https://hub.apitally.io), for a proxy or a test"),
         ("APIMETRICS_APITALLY_REQUEST_LOGGING", "true also uploads each call to Apitally's request log"),
+        ("APIMETRICS_MONOSCOPE_API_KEY", "the Monoscope project's API key: sends calls to Monoscope as OTLP spans"),
+        ("APIMETRICS_MONOSCOPE_ENDPOINT", "Monoscope's OTLP/HTTP collector URL (default http://otelcol.apitoolkit.io:4318)"),
     ]
 
     static func readVendors(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
         try readMoesif(reader, into: &config)
         try readReadMe(reader, into: &config)
         try readApitally(reader, into: &config)
+        try readMonoscope(reader, into: &config)
     }
 
     private static func readMoesif(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
@@ -77,5 +80,23 @@ extension APIMetricsConfiguration {
             throw ConfigurationError(field: variable, reason: error.reason)
         }
         config.exporters.append(.apitally(options))
+    }
+
+    private static func readMonoscope(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
+        guard let apiKey = try reader.line("APIMETRICS_MONOSCOPE_API_KEY") else {
+            if reader.string("APIMETRICS_MONOSCOPE_ENDPOINT") != nil {
+                throw ConfigurationError(field: "APIMETRICS_MONOSCOPE_ENDPOINT", reason: "needs APIMETRICS_MONOSCOPE_API_KEY")
+            }
+            return
+        }
+        var options = MonoscopeOptions(apiKey: apiKey, tags: config.tags, serviceVersion: config.version)
+        if let endpoint = try reader.line("APIMETRICS_MONOSCOPE_ENDPOINT") { options.endpoint = endpoint }
+        do {
+            try options.validate(field: "monoscope")
+        } catch {
+            let variable = error.field.hasSuffix("apiKey") ? "APIMETRICS_MONOSCOPE_API_KEY" : "APIMETRICS_MONOSCOPE_ENDPOINT"
+            throw ConfigurationError(field: variable, reason: error.reason)
+        }
+        config.exporters.append(.monoscope(options))
     }
 }

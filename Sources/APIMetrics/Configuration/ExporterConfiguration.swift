@@ -15,6 +15,7 @@ public struct ExporterConfiguration: Sendable {
         case moesif(MoesifExporter.Options)
         case readMe(ReadMeExporter.Options)
         case apitally(ApitallyExporter.Options)
+        case monoscope(MonoscopeOptions)
         case custom(any EventExporter)
     }
 
@@ -99,6 +100,22 @@ public struct ExporterConfiguration: Sendable {
         ExporterConfiguration(kind: .apitally(options))
     }
 
+    /// Calls sent to Monoscope (APItoolkit) as OTLP spans, as Monoscope's
+    /// own SDKs send them: an ``OTLPExporter`` for traces with Monoscope's
+    /// span name and attributes.
+    ///
+    /// ```swift
+    /// config.exporters.append(.monoscope(apiKey: monoscopeAPIKey))
+    /// ```
+    public static func monoscope(apiKey: String) -> ExporterConfiguration {
+        monoscope(MonoscopeOptions(apiKey: apiKey))
+    }
+
+    /// Monoscope with every option (the collector's URL, tags…).
+    public static func monoscope(_ options: MonoscopeOptions) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .monoscope(options))
+    }
+
     /// An exporter of your own.
     public static func custom(_ exporter: any EventExporter) -> ExporterConfiguration {
         ExporterConfiguration(kind: .custom(exporter))
@@ -116,6 +133,7 @@ public struct ExporterConfiguration: Sendable {
         case let .moesif(options): return "moesif \(options.baseURL)"
         case let .readMe(options): return "readme \(options.baseURL)"
         case let .apitally(options): return "apitally \(options.baseURL) (\(options.environment))"
+        case let .monoscope(options): return "monoscope \(options.endpoint)"
         case let .custom(exporter): return exporter.name
         }
     }
@@ -144,6 +162,8 @@ public struct ExporterConfiguration: Sendable {
             try options.validate(field: field)
         case let .apitally(options):
             try options.validate(field: field)
+        case let .monoscope(options):
+            try options.validate(field: field)
         case .custom:
             return
         }
@@ -151,6 +171,14 @@ public struct ExporterConfiguration: Sendable {
 
     /// The exporters this entry makes: one, or one per signal for OTLP.
     func makeExporters(field: String, instanceID: String = InstanceID.make()) throws(ConfigurationError) -> [any EventExporter] {
+        if case let .monoscope(monoscope) = kind {
+            try monoscope.validate(field: field)
+            do {
+                return [try OTLPExporter(signal: .traces, options: monoscope.otlpOptions)]
+            } catch {
+                throw ConfigurationError(field: error.field.replacingPrefix("otlp", with: field), reason: error.reason)
+            }
+        }
         guard case let .otlp(options) = kind else { return [try makeExporter(field: field, instanceID: instanceID)] }
         try options.validate(field: field)
         var exporters: [any EventExporter] = []
@@ -180,7 +208,7 @@ public struct ExporterConfiguration: Sendable {
             } catch {
                 throw ConfigurationError(field: error.field.replacingPrefix("http", with: field), reason: error.reason)
             }
-        case .otlp:
+        case .otlp, .monoscope:
             return try makeExporters(field: field, instanceID: instanceID)[0]
         case let .apitally(options):
             do {

@@ -8,6 +8,8 @@ struct OTLPTraceEncoder {
     /// (`http.request.header.<name>`, as string arrays) and the body sizes.
     var includesHeaders = false
     var includesBodySizes = false
+    /// Monoscope's span name and attributes, when the spans go to Monoscope.
+    var monoscope: MonoscopeSpanProfile?
 
     /// The `http/protobuf` request body for `records`, sent by `resource`.
     func encode(_ records: [ExchangeRecord], resource: OTLPResource) -> [UInt8] {
@@ -56,7 +58,7 @@ struct OTLPTraceEncoder {
         } else if let remoteParent = record.remoteParentSpanID {
             span.spanID(4, "parentSpanId", remoteParent)
         }
-        span.string(5, "name", Self.spanName(request))
+        span.string(5, "name", monoscope == nil ? Self.spanName(request) : MonoscopeSpanProfile.spanName)
         span.enumeration(6, "kind", record.direction == .incoming ? 2 : 3)  // SPAN_KIND_SERVER, SPAN_KIND_CLIENT
         let start = UInt64(max(0, record.startTimeNanoseconds))
         let end = start &+ UInt64(max(0, record.durationNanoseconds))
@@ -96,7 +98,8 @@ struct OTLPTraceEncoder {
             OTLPAttributes.int("http.request.body.size", Int64(record.requestBody.size), into: &span)
             OTLPAttributes.int("http.response.body.size", Int64(record.responseBody.size), into: &span)
         }
-        if includesHeaders {
+        if let monoscope { monoscope.writeAttributes(record, into: &span, field: 9) }
+        if includesHeaders || monoscope != nil {
             OTLPAttributes.headers(record.request.headers, prefix: "http.request.header.", into: &span)
             if let response = record.response {
                 OTLPAttributes.headers(response.headers, prefix: "http.response.header.", into: &span)
@@ -271,6 +274,19 @@ enum OTLPAttributes {
         writer.element(field) { keyValue in
             keyValue.string(1, "key", key)
             keyValue.message(2, "value") { any in any.int64(3, "intValue", value, isPresent: true) }
+        }
+    }
+
+    static func strings<W: OTLPWriter & ~Copyable>(_ key: String, _ values: [String], into writer: inout W, field: Int = 9) {
+        writer.element(field) { keyValue in
+            keyValue.string(1, "key", key)
+            keyValue.message(2, "value") { any in
+                any.message(5, "arrayValue") { array in
+                    array.repeated(1, "values") { list in
+                        for value in values { list.element(1) { item in item.presentString(1, "stringValue", value) } }
+                    }
+                }
+            }
         }
     }
 

@@ -114,6 +114,8 @@ public struct OTLPExporter: EventExporter {
         public var resourceAttributes: [(key: String, value: String)]
         /// How requests are sent; `nil` means ``URLSessionTransport``.
         public var transport: (any HTTPTransport)?
+        /// Monoscope's span name and attributes (set by ``ExporterConfiguration/monoscope(_:)``).
+        var monoscope: MonoscopeSpanProfile?
 
         /// Creates options; name a collector with `endpoint` or with
         /// `signalEndpoints`.
@@ -218,7 +220,8 @@ public struct OTLPExporter: EventExporter {
         switch signal {
         case .traces:
             guard !batch.records.isEmpty else { return }
-            let encoder = OTLPTraceEncoder(includesHeaders: options.spanHeaders, includesBodySizes: options.spanBodySizes)
+            let encoder = OTLPTraceEncoder(
+                includesHeaders: options.spanHeaders, includesBodySizes: options.spanBodySizes, monoscope: options.monoscope)
             body = isJSON ? encoder.encodeJSON(batch.records, resource: resource) : encoder.encode(batch.records, resource: resource)
         case .logs:
             guard !batch.records.isEmpty else { return }

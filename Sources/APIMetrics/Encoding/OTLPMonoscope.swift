@@ -1,0 +1,97 @@
+/// What Monoscope's (APItoolkit's) SDKs put on each span beside the HTTP
+/// conventions, read from monoscope-go: the span is named `monoscope.http`
+/// and carries the bodies (base64), the query and path parameters (JSON),
+/// every header (`http.request.header.<name>`, string arrays), a message id
+/// and its parent's, the SDK type, the service version, tags and the
+/// errors (JSON).
+struct MonoscopeSpanProfile: Sendable {
+    static let spanName = "monoscope.http"
+    static let sdkType = "SwiftAPIMetrics"
+
+    var serviceVersion: String?
+    var tags: [String]
+
+    func writeAttributes<W: OTLPWriter & ~Copyable>(_ record: ExchangeRecord, into list: inout W, field: Int) {
+        let request = record.request
+        func string(_ key: String, _ value: String) { OTLPAttributes.string(key, value, into: &list, field: field) }
+        string("apitoolkit.msg_id", ReadMeEncoding.uuid(record.id))
+        if let parent = record.parentID { string("apitoolkit.parent_id", ReadMeEncoding.uuid(parent)) }
+        string("apitoolkit.sdk_type", Self.sdkType)
+        string("apitoolkit.service_version", serviceVersion ?? "")
+        OTLPAttributes.strings("apitoolkit.tags", tags, into: &list, field: field)
+        string("apitoolkit.errors", Self.errorsJSON(record))
+        if let host = request.headers["host"] { string("net.host.name", host) }
+        string("http.target", request.target)
+        string("http.request.query_params", Self.queryJSON(request.target))
+        string("http.request.path_params", Self.pathParametersJSON(route: request.route, target: request.target))
+        string("http.request.body", Base64.encode(record.requestBody.bytes))
+        string("http.response.body", Base64.encode(record.responseBody.bytes))
+    }
+
+    /// `{"name":["value",…]}`, as Go's `url.Values` marshals.
+    static func queryJSON(_ target: String) -> String {
+        var values: [String: [String]] = [:]
+        var order: [String] = []
+        for item in (URLTarget(target).rawQuery ?? "").split(separator: "&") where !item.isEmpty {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = URLTarget.decode(parts[0])
+            if values[name] == nil { order.append(name) }
+            values[name, default: []].append(parts.count > 1 ? URLTarget.decode(parts[1]) : "")
+        }
+        var writer = JSONWriter(capacity: 64)
+        writer.beginObject()
+        for name in order.sorted() {
+            writer.key(escaping: name)
+            writer.beginArray()
+            for value in values[name] ?? [] { writer.string(value) }
+            writer.endArray()
+        }
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// The route's `{name}` segments matched against the path:
+    /// `/orders/{id}` and `/orders/42` give `{"id":"42"}`.
+    static func pathParametersJSON(route: String?, target: String) -> String {
+        var writer = JSONWriter(capacity: 64)
+        writer.beginObject()
+        if let route {
+            let templateParts = route.split(separator: "/", omittingEmptySubsequences: true)
+            let pathParts = URLTarget(target).path.split(separator: "/", omittingEmptySubsequences: true)
+            if templateParts.count == pathParts.count {
+                for (template, value) in zip(templateParts, pathParts)
+                where template.hasPrefix("{") && template.hasSuffix("}") && template.count > 2 {
+                    writer.key(escaping: String(template.dropFirst().dropLast()))
+                    writer.string(URLTarget.decode(value))
+                }
+            }
+        }
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// `[{"when","error_type","message","root_error_type","root_error_message","stack_trace"}]`.
+    static func errorsJSON(_ record: ExchangeRecord) -> String {
+        var writer = JSONWriter(capacity: 64)
+        writer.beginArray()
+        for error in record.errors {
+            let root = error.causes.last ?? error
+            writer.beginObject()
+            writer.key("when")
+            writer.timestamp(nanosecondsSinceEpoch: record.startTimeNanoseconds + record.durationNanoseconds)
+            writer.key("error_type")
+            writer.string(error.type)
+            writer.key("message")
+            writer.string(error.message)
+            writer.key("root_error_type")
+            writer.string(root.type)
+            writer.key("root_error_message")
+            writer.string(root.message)
+            writer.key("stack_trace")
+            writer.string(ApitallyPayloads.tracebackText(of: error))
+            writer.endObject()
+        }
+        writer.endArray()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+}
