@@ -58,29 +58,10 @@ wrk.body = '{"item":"lamp","quantity":2}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-API-Key"] = "key-acme"
 LUA
-# A fixed rate: each wrk thread sends its share on a fixed schedule
-# (clock_gettime through LuaJIT's ffi), so that a slow response does not
-# push the next request's slot back.
-{ cat "$work/get.lua"; cat <<'LUA'
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct { long tv_sec; long tv_nsec; } loadtest_timespec;
-int clock_gettime(int clock, loadtest_timespec *ts);
-]]
-local ts = ffi.new("loadtest_timespec")
-local function now_ms()
-    ffi.C.clock_gettime(1, ts)
-    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
-end
-local interval = 1000 / tonumber(os.getenv("RATE_PER_THREAD"))
-local slot = nil
-function delay()
-    local now = now_ms()
-    slot = (slot or now - interval) + interval
-    return math.max(0, slot - now)
-end
-LUA
-} > "$work/paced.lua"
+# A fixed rate (Benchmarks/paced.lua): each wrk thread sends its share on
+# a fixed schedule, so that a slow response does not push the next
+# request's slot back.
+cat "$work/get.lua" "$here/../../Benchmarks/paced.lua" > "$work/paced.lua"
 
 start() {
     local variant="$1"

@@ -43,9 +43,7 @@ public struct MonoscopeOptions: Sendable {
     }
 
     func validate(field: String) throws(ConfigurationError) {
-        guard !apiKey.isEmpty, !apiKey.contains(where: { $0.isNewline || $0 == " " }) else {
-            throw ConfigurationError(field: "\(field).apiKey", reason: "must be a non-empty single word (the Monoscope project's API key)")
-        }
+        try HTTPExporter.validateKey(apiKey, field: "\(field).apiKey", what: "the Monoscope project's API key")
         try otlpOptions.validate(field: field)
     }
 }

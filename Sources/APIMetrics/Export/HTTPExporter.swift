@@ -86,14 +86,7 @@ public struct HTTPExporter: EventExporter {
             headers.replaceOrAppend(name: field.name, value: field.value)
         }
         let request = TransportRequest(url: options.endpoint, method: "POST", headers: headers, body: body, timeout: options.timeout)
-        let response: TransportResponse
-        do {
-            response = try await transport.send(request)
-        } catch let error as ExportError {
-            throw error
-        } catch {
-            throw ExportError.retryable("POST \(options.endpoint) failed: \(error)")
-        }
+        let response = try await transport.sendForExport(request)
         try Self.check(response, endpoint: options.endpoint)
     }
 
@@ -121,6 +114,14 @@ public struct HTTPExporter: EventExporter {
             throw ConfigurationError(field: "\(field).apiKey", reason: "must be a non-empty single line when set")
         }
         try validateHeaders(options.headers, field: "\(field).headers")
+    }
+
+    /// Checks that a vendor's key is one non-empty word: `what` says whose
+    /// key it is, in the error.
+    static func validateKey(_ key: String, field: String, what: String) throws(ConfigurationError) {
+        guard !key.isEmpty, !key.contains(where: { $0.isNewline || $0 == " " }) else {
+            throw ConfigurationError(field: field, reason: "must be a non-empty single word (\(what))")
+        }
     }
 
     /// Checks that `endpoint` is an `http` or `https` URL naming a host.

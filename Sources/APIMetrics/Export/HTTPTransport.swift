@@ -47,3 +47,18 @@ public protocol HTTPTransport: Sendable {
     /// came (connection refused, timeout, cancellation).
     func send(_ request: TransportRequest) async throws -> TransportResponse
 }
+
+extension HTTPTransport {
+    /// Sends `request` for an exporter: when no answer came at all
+    /// (refused, reset, timed out), a retryable ``ExportError`` naming the
+    /// request; an ``ExportError`` the transport threw stays as it is.
+    func sendForExport(_ request: TransportRequest) async throws(ExportError) -> TransportResponse {
+        do {
+            return try await send(request)
+        } catch let error as ExportError {
+            throw error
+        } catch {
+            throw ExportError.retryable("\(request.method) \(request.url) failed: \(error)")
+        }
+    }
+}

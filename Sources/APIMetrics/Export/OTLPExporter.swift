@@ -254,14 +254,7 @@ public struct OTLPExporter: EventExporter {
             headers.replaceOrAppend(name: field.name, value: field.value)
         }
         let request = TransportRequest(url: url, method: "POST", headers: headers, body: body, timeout: options.timeout)
-        let response: TransportResponse
-        do {
-            response = try await transport.send(request)
-        } catch let error as ExportError {
-            throw error
-        } catch {
-            throw ExportError.retryable("POST \(url) failed: \(error)")
-        }
+        let response = try await transport.sendForExport(request)
         try Self.check(response, url: url)
         return response
     }

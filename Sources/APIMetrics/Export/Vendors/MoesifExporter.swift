@@ -53,9 +53,7 @@ public struct MoesifExporter: EventExporter {
         }
 
         func validate(field: String) throws(ConfigurationError) {
-            guard !applicationID.isEmpty, !applicationID.contains(where: { $0.isNewline || $0 == " " }) else {
-                throw ConfigurationError(field: "\(field).applicationID", reason: "must be a non-empty single word (Moesif's application ID)")
-            }
+            try HTTPExporter.validateKey(applicationID, field: "\(field).applicationID", what: "Moesif's application ID")
             try HTTPExporter.validateURL(baseURL, field: "\(field).baseURL")
             guard timeout > .zero else {
                 throw ConfigurationError(field: "\(field).timeout", reason: "must be positive, got \(timeout)")
@@ -194,14 +192,7 @@ public struct MoesifExporter: EventExporter {
         }
         let url = base + path
         let request = TransportRequest(url: url, method: "POST", headers: headers, body: body, timeout: options.timeout)
-        let response: TransportResponse
-        do {
-            response = try await transport.send(request)
-        } catch let error as ExportError {
-            throw error
-        } catch {
-            throw ExportError.retryable("POST \(url) failed: \(error)")
-        }
+        let response = try await transport.sendForExport(request)
         try HTTPExporter.check(response, endpoint: url)
         return response
     }

@@ -49,9 +49,7 @@ public struct ReadMeExporter: EventExporter {
         }
 
         func validate(field: String) throws(ConfigurationError) {
-            guard !apiKey.isEmpty, !apiKey.contains(where: { $0.isNewline || $0 == " " }) else {
-                throw ConfigurationError(field: "\(field).apiKey", reason: "must be a non-empty single word (the ReadMe project's API key)")
-            }
+            try HTTPExporter.validateKey(apiKey, field: "\(field).apiKey", what: "the ReadMe project's API key")
             try HTTPExporter.validateURL(baseURL, field: "\(field).baseURL")
             guard timeout > .zero else {
                 throw ConfigurationError(field: "\(field).timeout", reason: "must be positive, got \(timeout)")
@@ -120,14 +118,7 @@ public struct ReadMeExporter: EventExporter {
         headers.append(name: "Authorization", value: authorization)
         headers.append(name: "User-Agent", value: "apimetrics-swift/\(APIMetricsService.libraryVersion)")
         let request = TransportRequest(url: url, method: "POST", headers: headers, body: writer.bytes, timeout: options.timeout)
-        let response: TransportResponse
-        do {
-            response = try await transport.send(request)
-        } catch let error as ExportError {
-            throw error
-        } catch {
-            throw ExportError.retryable("POST \(url) failed: \(error)")
-        }
+        let response = try await transport.sendForExport(request)
         if Self.pauseStatuses.contains(response.status) {
             let end = CaptureClock.monotonicNanoseconds() + options.pauseDuration.nanosecondsClamped
             pausedUntil.withLock { $0 = max($0 ?? 0, end) }
