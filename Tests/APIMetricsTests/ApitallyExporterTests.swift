@@ -206,6 +206,21 @@ struct ApitallyExporterTests {
         #expect(response["status_code"] as? Int == 201 && response["size"] as? Int == 8)
     }
 
+    /// A request log the hub does not take is counted as failed; the call
+    /// is still counted, once, in the sync.
+    @Test func aFailedLogUploadDoesNotCountTheCallTwice() async throws {
+        let hub = try TestCollector(answering: { _, request, _ in request.contains("/log?") ? .status(503) : .status(202) })
+        defer { hub.stop() }
+        let metrics = try service(hub, logging: true)
+        call(metrics.recorder)
+        await metrics.shutdown(timeout: .seconds(30))
+        let counted = documents(hub, "/sync").flatMap { ($0["requests"] as? [[String: Any]]) ?? [] }
+            .reduce(0) { $0 + ($1["request_count"] as? Int ?? 0) }
+        #expect(counted == 1)
+        #expect(hub.requests.filter { $0.target.contains("/log?") }.count == 1)
+        #expect(metrics.statistics.exported == 1 && metrics.statistics.failed == 1 && metrics.statistics.retried == 0)
+    }
+
     @Test func longMessagesAndTracebacksAreCutAsApitallyCutsThem() {
         let message = ApitallyPayloads.message(String(repeating: "m", count: 5000))
         #expect(message.count == 2048 && message.hasSuffix("... (truncated)"))

@@ -177,10 +177,16 @@ public struct ApitallyExporter: EventExporter {
             state.withLock { $0.startup = body }
         }
         state.withLock { $0.reportLost = batch.lossReporter }
+        // Counted once, whatever the request log does: a throw here would
+        // have the sender hand the batch over again and count it twice.
         count(batch)
         startTimer()
         if options.isRequestLoggingEnabled, !batch.records.isEmpty {
-            try await uploadLog(batch.records)
+            do {
+                try await uploadLog(batch.records)
+            } catch {
+                batch.reportLost(batch.records.count, message: "Apitally's request log did not take \(batch.records.count) calls (\(error)); they are counted in the syncs")
+            }
         }
         await sendStartupIfNeeded()
         // A metrics window (and the last, at shutdown) syncs at once; the
@@ -277,12 +283,7 @@ public struct ApitallyExporter: EventExporter {
             lines.append(UInt8(ascii: "\n"))
         }
         let body = try Gzip.compress(lines)
-        let response: TransportResponse
-        do {
-            response = try await post("/log?uuid=\(Self.randomUUID())", body, json: false)
-        } catch {
-            throw ExportError.retryable("POST \(hub)/log failed: \(error)")
-        }
+        let response = try await post("/log?uuid=\(Self.randomUUID())", body, json: false)
         // 402 with Retry-After: the plan's log quota is spent; the calls are
         // still counted in the syncs.
         guard response.status != 402 else { return }
