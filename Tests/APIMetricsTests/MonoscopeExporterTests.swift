@@ -63,7 +63,7 @@ struct MonoscopeExporterTests {
                 attributes[key] = array.map { $0["stringValue"] as? String ?? "" }
             }
         }
-        #expect(attributes["apitoolkit.msg_id"] as? String == ReadMeEncoding.uuid(record.id))
+        #expect(attributes["apitoolkit.msg_id"] as? String == record.id.uuidString)
         #expect(attributes["apitoolkit.sdk_type"] as? String == "SwiftAPIMetrics")
         #expect(attributes["apitoolkit.service_version"] as? String == "1.2.3")
         #expect(attributes["apitoolkit.tags"] as? [String] == ["prod", "eu"])
@@ -85,7 +85,7 @@ struct MonoscopeExporterTests {
         record.parentID = EventID(high: 3, low: 4)
         let encoder = OTLPTraceEncoder(monoscope: MonoscopeSpanProfile(serviceVersion: nil, tags: []))
         let text = String(decoding: encoder.encodeJSON([record], resource: OTLPResource(identity: ServiceIdentity(service: "s", environment: "test"))), as: UTF8.self)
-        #expect(text.contains(ReadMeEncoding.uuid(EventID(high: 3, low: 4))))
+        #expect(text.contains(EventID(high: 3, low: 4).uuidString))
         #expect(text.contains(#""kind":3"#))
     }
 

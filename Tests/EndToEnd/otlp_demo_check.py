@@ -19,14 +19,12 @@ import gzip
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from demo_process import call as call_demo, start_demo
 from google.protobuf import json_format
 from otlp_common import attributes, hex_to_base64, value
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -85,33 +83,10 @@ class Collector:
 
 
 def run_demo(env, name):
-    out = open(os.path.join(WORK, f"{name}.out"), "w+")
-    err = open(os.path.join(WORK, f"{name}.err"), "w+")
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("APIMETRICS_", "OTEL_"))}
-    full_env.update(env)
-    process = subprocess.Popen([DEMO, "--port", "0"], stdout=out, stderr=err, env=full_env, cwd=WORK)
-    port = None
-    deadline = time.time() + 30
-    while time.time() < deadline and port is None:
-        out.seek(0)
-        text = out.read()
-        if "listening on http://" in text:
-            port = int(text.split("listening on http://")[1].split()[0].rsplit(":", 1)[1])
-        elif process.poll() is not None:
-            err.seek(0)
-            sys.exit(f"otlp_demo_check: demo exited early: {err.read()}")
-        else:
-            time.sleep(0.05)
-    if port is None:
-        sys.exit("otlp_demo_check: demo did not start")
+    process, port, out, err = start_demo(DEMO, env, WORK, name, "otlp_demo_check")
 
     def call(method, path, headers=None, body=None):
-        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, data=body, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
+        return call_demo(port, method, path, headers, body)
 
     statuses = [
         call("POST", "/orders?api_key=s3cret&page=1",

@@ -21,15 +21,13 @@ import hashlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jsonschema
+from demo_process import call as call_demo, start_demo
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
@@ -94,11 +92,8 @@ class Ingest:
 
 
 def run_demo(ingest):
-    out = open(os.path.join(WORK, "demo.out"), "w+")
-    err = open(os.path.join(WORK, "demo.err"), "w+")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("APIMETRICS_", "OTEL_"))}
     base = f"http://127.0.0.1:{ingest.port}"
-    env.update({
+    process, port, out, err = start_demo(DEMO, {
         "APIMETRICS_MOESIF_APPLICATION_ID": MOESIF_APP, "APIMETRICS_MOESIF_BASE_URL": base,
         "APIMETRICS_README_API_KEY": README_KEY, "APIMETRICS_README_BASE_URL": base,
         "APIMETRICS_APITALLY_CLIENT_ID": APITALLY_CLIENT, "APIMETRICS_APITALLY_BASE_URL": base, "APIMETRICS_ENV": "e2e",
@@ -106,32 +101,12 @@ def run_demo(ingest):
         "APIMETRICS_MONOSCOPE_API_KEY": MONOSCOPE_KEY, "APIMETRICS_MONOSCOPE_ENDPOINT": base, "APIMETRICS_TAGS": "e2e,demo",
         "APIMETRICS_FILE": os.path.join(WORK, "events.ndjson"), "APIMETRICS_LOG_BODY": "true",
         "APIMETRICS_VERSION": "2.0.0",
-    })
-    process = subprocess.Popen([DEMO, "--port", "0"], stdout=out, stderr=err, env=env, cwd=WORK)
-    port = None
-    deadline = time.time() + 30
-    while time.time() < deadline and port is None:
-        out.seek(0)
-        text = out.read()
-        if "listening on http://" in text:
-            port = int(text.split("listening on http://")[1].split()[0].rsplit(":", 1)[1])
-        elif process.poll() is not None:
-            err.seek(0)
-            sys.exit(f"vendor_check: demo exited early: {err.read()}")
-        else:
-            time.sleep(0.05)
-    if port is None:
-        sys.exit("vendor_check: demo did not start")
+    }, WORK, "demo", "vendor_check")
     out.seek(0)
     check("moesif" in out.read(), "the demo's startup lines name the Moesif exporter")
 
     def call(method, path, headers=None, body=None):
-        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, data=body, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
+        return call_demo(port, method, path, headers, body)
 
     posted = json.dumps({"item": "lamp", "quantity": 2, "password": SECRET}).encode()
     statuses = [

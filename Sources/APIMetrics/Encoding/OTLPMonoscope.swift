@@ -14,8 +14,8 @@ struct MonoscopeSpanProfile: Sendable {
     func writeAttributes<W: OTLPWriter & ~Copyable>(_ record: ExchangeRecord, into list: inout W, field: Int) {
         let request = record.request
         func string(_ key: String, _ value: String) { OTLPAttributes.string(key, value, into: &list, field: field) }
-        string("apitoolkit.msg_id", ReadMeEncoding.uuid(record.id))
-        if let parent = record.parentID { string("apitoolkit.parent_id", ReadMeEncoding.uuid(parent)) }
+        string("apitoolkit.msg_id", record.id.uuidString)
+        if let parent = record.parentID { string("apitoolkit.parent_id", parent.uuidString) }
         string("apitoolkit.sdk_type", Self.sdkType)
         string("apitoolkit.service_version", serviceVersion ?? "")
         OTLPAttributes.strings("apitoolkit.tags", tags, into: &list, field: field)

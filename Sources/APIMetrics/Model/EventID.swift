@@ -33,3 +33,20 @@ public struct EventID: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension EventID {
+    /// The identifier written as a version-4 UUID (its version and variant
+    /// bits set), for formats whose ids are UUIDs: ReadMe's `_id`,
+    /// Apitally's request-log items, Monoscope's `apitoolkit.msg_id`. The
+    /// same event always gets the same UUID.
+    var uuidString: String {
+        let high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        var hex: [UInt8] = []
+        hex.reserveCapacity(36)
+        Self.appendHex(high, to: &hex)
+        Self.appendHex(low, to: &hex)
+        for position in [8, 13, 18, 23] { hex.insert(UInt8(ascii: "-"), at: position) }
+        return String(decoding: hex, as: UTF8.self)
+    }
+}

@@ -108,6 +108,7 @@ public struct ApitallyExporter: EventExporter {
         /// Where a sync given up is counted: the sender's, from the last batch.
         var reportLost: (@Sendable (Int, String) -> Void)?
         var timer: Task<Void, Never>?
+        var isTimerStarted = false
     }
 
     struct ServerErrorKey: Hashable, Sendable {
@@ -203,8 +204,8 @@ public struct ApitallyExporter: EventExporter {
     /// come or not.
     private func startTimer() {
         let start = state.withLock { state -> Bool in
-            guard state.timer == nil else { return false }
-            state.timer = Task {}
+            guard !state.isTimerStarted else { return false }
+            state.isTimerStarted = true
             return true
         }
         guard start else { return }
@@ -279,7 +280,7 @@ public struct ApitallyExporter: EventExporter {
     private func uploadLog(_ records: [ExchangeRecord]) async throws {
         var lines: [UInt8] = []
         for index in records.indices {
-            lines += ApitallyPayloads.logLine(records[index], uuid: ReadMeEncoding.uuid(records[index].id))
+            lines += ApitallyPayloads.logLine(records[index], uuid: records[index].id.uuidString)
             lines.append(UInt8(ascii: "\n"))
         }
         let body = try Gzip.compress(lines)
@@ -303,11 +304,11 @@ public struct ApitallyExporter: EventExporter {
         var high: UInt64 = 0, low: UInt64 = 0
         for index in 0..<8 { high = high << 8 | UInt64(digest[index]) }
         for index in 8..<16 { low = low << 8 | UInt64(digest[index]) }
-        return ReadMeEncoding.uuid(EventID(high: high, low: low))
+        return EventID(high: high, low: low).uuidString
     }
 
     static func randomUUID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return ReadMeEncoding.uuid(EventID(high: generator.next(), low: generator.next()))
+        return EventID(high: generator.next(), low: generator.next()).uuidString
     }
 }

@@ -95,31 +95,7 @@ public struct MoesifExporter: EventExporter {
     /// Sends the batch's profiles, then its calls (so that a retry after a
     /// failed call upload repeats only updates, which Moesif merges).
     public func export(_ batch: ExportBatch) async throws {
-        var users = JSONWriter(capacity: 256), companies = JSONWriter(capacity: 256), subscriptions = JSONWriter(capacity: 256)
-        users.beginArray()
-        companies.beginArray()
-        subscriptions.beginArray()
-        var counts = (users: 0, companies: 0, subscriptions: 0)
-        for entity in batch.entities {
-            switch entity.profile {
-            case let .consumer(consumer):
-                MoesifEncoding.writeUser(consumer, at: entity.timestampNanoseconds, into: &users)
-                counts.users += 1
-            case let .company(company):
-                MoesifEncoding.writeCompany(company, at: entity.timestampNanoseconds, into: &companies)
-                counts.companies += 1
-            case let .subscription(subscription):
-                MoesifEncoding.writeSubscription(subscription, into: &subscriptions)
-                counts.subscriptions += 1
-            }
-        }
-        users.endArray()
-        companies.endArray()
-        subscriptions.endArray()
-        if counts.users > 0 { _ = try await post("/v1/users/batch", users.bytes) }
-        if counts.companies > 0 { _ = try await post("/v1/companies/batch", companies.bytes) }
-        if counts.subscriptions > 0 { _ = try await post("/v1/subscriptions/batch", subscriptions.bytes) }
-
+        if !batch.entities.isEmpty { try await sendProfiles(batch.entities) }
         guard !batch.records.isEmpty else { return }
         let sampling = await currentSampling()
         var events = JSONWriter(capacity: 1024 * batch.records.count)
@@ -140,6 +116,34 @@ public struct MoesifExporter: EventExporter {
         if let etag = response.headers["x-moesif-config-etag"] {
             await refreshIfChanged(etag: etag)
         }
+    }
+
+    /// Profile updates, each kind to its own batch endpoint.
+    private func sendProfiles(_ entities: [EntityRecord]) async throws {
+        var users = JSONWriter(capacity: 256), companies = JSONWriter(capacity: 256), subscriptions = JSONWriter(capacity: 256)
+        users.beginArray()
+        companies.beginArray()
+        subscriptions.beginArray()
+        var counts = (users: 0, companies: 0, subscriptions: 0)
+        for entity in entities {
+            switch entity.profile {
+            case let .consumer(consumer):
+                MoesifEncoding.writeUser(consumer, at: entity.timestampNanoseconds, into: &users)
+                counts.users += 1
+            case let .company(company):
+                MoesifEncoding.writeCompany(company, at: entity.timestampNanoseconds, into: &companies)
+                counts.companies += 1
+            case let .subscription(subscription):
+                MoesifEncoding.writeSubscription(subscription, into: &subscriptions)
+                counts.subscriptions += 1
+            }
+        }
+        users.endArray()
+        companies.endArray()
+        subscriptions.endArray()
+        if counts.users > 0 { _ = try await post("/v1/users/batch", users.bytes) }
+        if counts.companies > 0 { _ = try await post("/v1/companies/batch", companies.bytes) }
+        if counts.subscriptions > 0 { _ = try await post("/v1/subscriptions/batch", subscriptions.bytes) }
     }
 
     /// The sampling in force, reading the configuration first when it was

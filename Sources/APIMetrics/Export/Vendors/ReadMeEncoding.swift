@@ -27,7 +27,9 @@ enum ReadMeEncoding {
         guard let consumer = record.consumer else { return false }
         writer.beginObject()
         writer.key("_id")
-        writer.string(uuid(record.id))
+        // The same call always gets the same `_id`: a retried batch does not
+        // log it twice.
+        writer.string(record.id.uuidString)
         writer.key("_version")
         writer.int(3)
         writer.key("group")
@@ -212,19 +214,5 @@ enum ReadMeEncoding {
             return String(decoding: text, as: UTF8.self)
         }
         return Base64.encode(body.bytes)
-    }
-
-    /// The event id written as a version-4 UUID, as ReadMe's `_id` is one:
-    /// the same call always gets the same `_id`, so a retried batch does not
-    /// log it twice.
-    static func uuid(_ id: EventID) -> String {
-        let high = (id.high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
-        let low = (id.low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        var hex: [UInt8] = []
-        hex.reserveCapacity(36)
-        EventID.appendHex(high, to: &hex)
-        EventID.appendHex(low, to: &hex)
-        for position in [8, 13, 18, 23] { hex.insert(UInt8(ascii: "-"), at: position) }
-        return String(decoding: hex, as: UTF8.self)
     }
 }
