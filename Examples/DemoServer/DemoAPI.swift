@@ -34,16 +34,21 @@ struct DemoAPI: Sendable {
         self.view = view
     }
 
+    /// Answers the metrics' view on the request head, before any body is
+    /// read: a client cannot make the server hold a body it will refuse.
+    func handleHead(_ request: SocketRequest, _ writer: SocketHTTPServer.ResponseWriter) {
+        guard let view, let answer = view.response(
+            method: request.method, target: request.target, authorization: request.header("authorization"),
+            host: request.header("host"), peerAddress: request.clientAddress) else { return }
+        (writer.observer?.context as? WireTap)?.setRoute(String(request.target.prefix { $0 != "?" }))
+        writer.write(SocketResponse(
+            status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body))
+    }
+
     /// Serves one request. The connection's wire tap records the exchange
     /// from the bytes; the handler only names the route and reports errors.
     func handle(_ request: SocketRequest, _ writer: SocketHTTPServer.ResponseWriter) {
         let tap = writer.observer?.context as? WireTap
-        if let view, let answer = view.response(method: request.method, target: request.target, authorization: request.header("authorization")) {
-            tap?.setRoute(String(request.target.prefix { $0 != "?" }))
-            writer.write(SocketResponse(
-                status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body))
-            return
-        }
         let match = self.match(request)
         // The route reaches the metrics whether or not the call is captured.
         if let template = match?.route.template {

@@ -71,7 +71,10 @@ let api = DemoAPI(
 }
 // With APIMETRICS_DISABLED the tap is not installed at all: nothing of
 // APIMetrics stays on the request path.
-let server = SocketHTTPServer(host: host, port: port, observe: recorder.isRecording ? observe : nil) { request, writer in
+let server = SocketHTTPServer(
+    host: host, port: port, observe: recorder.isRecording ? observe : nil,
+    headHandler: { request, writer in api.handleHead(request, writer) }
+) { request, writer in
     api.handle(request, writer)
 }
 let boundPort: UInt16
@@ -96,6 +99,9 @@ if metrics.view.options.isPrometheusEnabled {
 }
 if let viewPort = metrics.viewPort {
     print("metrics view also on port \(viewPort)")
+}
+if metrics.view.options.isEnabled && metrics.view.options.bearerToken == nil {
+    print("metrics view: this machine only (no APIMETRICS_DASHBOARD_TOKEN set)")
 }
 print("events go to: \(destinations)")
 fflush(nil)

@@ -31,6 +31,14 @@ extension ConnectionObserver {
 /// serves each connection with blocking reads and writes. Keep-alive,
 /// Content-Length and chunked request bodies, `Expect: 100-continue`.
 ///
+/// Bounded for a hostile network (``SocketServerLimits``): a cap on open
+/// connections (past it a new one is closed at once), a deadline for a whole
+/// head, one for a whole body and one for an idle keep-alive wait, so that
+/// a client trickling bytes holds a thread no longer than a head's deadline.
+/// Running out of descriptors makes `accept` back off, never stop. A
+/// ``HeadHandler`` can answer a request on its head alone, before a body
+/// byte is read or `100 Continue` is sent.
+///
 /// It exists so that the demo and the tests can run real HTTP on loopback
 /// with nothing but the toolchain.
 public final class SocketHTTPServer: Sendable {
@@ -89,17 +97,27 @@ public final class SocketHTTPServer: Sendable {
     /// answers 500.
     public typealias Handler = @Sendable (SocketRequest, ResponseWriter) -> Void
 
+    /// Looks at a request's head (its body is empty) before the body is read
+    /// or `100 Continue` sent. When it writes an answer, the body is never
+    /// read (and the connection closes when one was announced); when it
+    /// writes nothing, the request goes on to the handler.
+    public typealias HeadHandler = @Sendable (SocketRequest, ResponseWriter) -> Void
+
     /// The address bound.
     public let host: String
     private let requestedPort: UInt16
+    /// What the server allows a client.
+    public let limits: SocketServerLimits
     private let handler: Handler
-    private let idleTimeoutSeconds: Int
+    private let headHandler: HeadHandler?
     private let observe: (@Sendable (_ peer: String) -> (any ConnectionObserver)?)?
 
     private struct State {
         var listener: Int32 = -1
         var port: UInt16 = 0
         var connections: Set<Int32> = []
+        var accepted = 0
+        var refusedAtLimit = 0
     }
 
     /// Taken when connections come and go, never per request.
@@ -108,24 +126,38 @@ public final class SocketHTTPServer: Sendable {
     /// requests on many connections do not queue on one lock.
     private let isStopped = Atomic<Bool>(false)
     private let busy = Atomic<Int>(0)
+    private let timedOut = Atomic<Int>(0)
 
     /// Creates a server; nothing is bound until ``start()``.
     ///
     /// - Parameters:
     ///   - host: an IPv4 or IPv6 address, or `localhost`.
     ///   - port: the port, 0 for any free one.
-    ///   - idleTimeoutSeconds: how long a keep-alive connection may idle.
+    ///   - limits: connections, deadlines and sizes allowed.
     ///   - observe: makes an observer for each new connection, given the peer.
+    ///   - headHandler: answers a request on its head, before its body.
+    ///   - handler: answers a request once its body is read.
     public init(
-        host: String = "127.0.0.1", port: UInt16 = 0, idleTimeoutSeconds: Int = 30,
+        host: String = "127.0.0.1", port: UInt16 = 0, limits: SocketServerLimits = .default,
         observe: (@Sendable (_ peer: String) -> (any ConnectionObserver)?)? = nil,
+        headHandler: HeadHandler? = nil,
         handler: @escaping Handler
     ) {
         self.host = host == "localhost" ? "127.0.0.1" : host
         self.requestedPort = port
+        self.limits = limits
         self.handler = handler
-        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.headHandler = headHandler
         self.observe = observe
+    }
+
+    /// What the server has done with its connections so far.
+    public var statistics: SocketServerStatistics {
+        let timedOut = timedOut.load(ordering: .relaxed)
+        return state.withLock {
+            SocketServerStatistics(
+                accepted: $0.accepted, refusedAtLimit: $0.refusedAtLimit, timedOut: timedOut, open: $0.connections.count)
+        }
     }
 
     /// The bound port, once started.
@@ -214,7 +246,10 @@ public final class SocketHTTPServer: Sendable {
         }
     }
 
+    private enum Admission { case stopped, full, admitted }
+
     private func acceptLoop(_ listener: Int32) {
+        var backoff: useconds_t = 1_000
         while true {
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -222,34 +257,62 @@ public final class SocketHTTPServer: Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &length) }
             }
             if connection < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
+                let code = errno
                 if isStopped.load(ordering: .sequentiallyConsistent) { return }
-                if errno == EMFILE || errno == ENFILE { usleep(10_000); continue }
-                return
+                switch code {
+                case EINTR, ECONNABORTED, EPROTO, EPERM:
+                    continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Out of descriptors or memory: wait for some to be
+                    // freed rather than spin or give up listening.
+                    usleep(backoff)
+                    backoff = min(backoff * 2, 100_000)
+                    continue
+                default:
+                    return
+                }
             }
-            let accepted = state.withLock { state -> Bool in
+            backoff = 1_000
+            let admission = state.withLock { state -> Admission in
                 // Checked under the lock that stop() takes after setting the
                 // flag: a connection is either in the set stop() shuts down,
                 // or refused here.
-                guard !isStopped.load(ordering: .sequentiallyConsistent) else { return false }
+                guard !isStopped.load(ordering: .sequentiallyConsistent) else { return .stopped }
+                guard state.connections.count < limits.maxConnections else {
+                    state.refusedAtLimit += 1
+                    return .full
+                }
                 state.connections.insert(connection)
-                return true
+                state.accepted += 1
+                return .admitted
             }
-            guard accepted else { close(connection); return }
-            let peer = Self.describe(&address)
-            let thread = Thread { [self] in serve(connection, peer: peer) }
-            thread.name = "http-connection"
-            thread.start()
+            switch admission {
+            case .stopped:
+                close(connection)
+                return
+            case .full:
+                // Closed without a byte read or written: the cheapest answer,
+                // and one that holds nothing.
+                close(connection)
+                continue
+            case .admitted:
+                let peer = Self.describe(&address)
+                let acceptedAt = ContinuousClock.now
+                let thread = Thread { [self] in serve(connection, peer: peer, acceptedAt: acceptedAt) }
+                thread.name = "http-connection"
+                thread.start()
+            }
         }
     }
 
-    private func serve(_ descriptor: Int32, peer: String) {
+    private func serve(_ descriptor: Int32, peer: String, acceptedAt: ContinuousClock.Instant) {
         #if canImport(Darwin)
         var one: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
         #endif
-        var timeout = timeval(tv_sec: idleTimeoutSeconds, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // A peer that stops reading holds a write no longer than a body may take.
+        var sendTimeout = Self.socketTimeout(limits.bodyTimeout)
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
         var noDelay: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
         let observer = observe?(peer)
@@ -258,47 +321,48 @@ public final class SocketHTTPServer: Sendable {
             close(descriptor)
             observer?.close()
         }
-        var reader = RequestReader { buffer in
-            var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-                if count > 0 {
-                    buffer.append(contentsOf: chunk[..<count])
-                    observer?.inbound(chunk[..<count])
-                    return true
-                }
-                if count < 0 && errno == EINTR { continue }
-                return false
-            }
+        var reader = RequestReader(maxHeadBytes: limits.maxHeadBytes, maxBodyBytes: limits.maxBodyBytes) { buffer, deadline in
+            Self.receive(descriptor, into: &buffer, until: deadline, observer: observer)
         }
+        var isFirst = true
         while !isStopped.load(ordering: .relaxed) {
             let request: SocketRequest
+            let keepAlive: Bool
             do {
-                request = try reader.next(peer: peer) {
+                // The first head must be whole within the head deadline of
+                // the accept; a later one within it of its first byte.
+                let idleDeadline = isFirst ? acceptedAt + limits.headTimeout : ContinuousClock.now + limits.idleTimeout
+                let (head, framing) = try reader.nextHead(
+                    peer: peer, idleDeadline: idleDeadline, headTimeout: limits.headTimeout,
+                    headDeadline: isFirst ? acceptedAt + limits.headTimeout : nil)
+                isFirst = false
+                let connectionHeader = head.header("connection")?.lowercased() ?? ""
+                keepAlive = head.version == "HTTP/1.1"
+                    ? !connectionHeader.contains("close")
+                    : connectionHeader.contains("keep-alive")
+                if let headHandler {
+                    // Answered on its head: an announced body is never read,
+                    // so the connection cannot carry another request.
+                    let early = ResponseWriter(
+                        descriptor: descriptor, keepAlive: keepAlive && !framing.hasBody, isHead: head.method == "HEAD", observer: observer)
+                    headHandler(head, early)
+                    if early.hasWritten {
+                        if !keepAlive || framing.hasBody { return }
+                        continue
+                    }
+                }
+                if framing.hasBody, head.header("expect")?.lowercased() == "100-continue" {
                     let interim = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
                     _ = Self.sendAll(descriptor, interim)
                     observer?.outbound(interim[...])
                 }
+                var full = head
+                full.body = try reader.body(framing, timeout: limits.bodyTimeout)
+                request = full
             } catch {
-                switch error {
-                case .closed:
-                    break
-                case .headersTooLarge:
-                    ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false, observer: observer)
-                        .write(.json(431, #"{"error":"request header section too large"}"#))
-                case .bodyTooLarge:
-                    ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false, observer: observer)
-                        .write(.json(413, #"{"error":"request body too large"}"#))
-                case .malformed:
-                    ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false, observer: observer)
-                        .write(.json(400, #"{"error":"malformed request"}"#))
-                }
+                answer(error, descriptor: descriptor, observer: observer)
                 return
             }
-            let connectionHeader = request.header("connection")?.lowercased() ?? ""
-            let keepAlive = request.version == "HTTP/1.1"
-                ? !connectionHeader.contains("close")
-                : connectionHeader.contains("keep-alive")
             let writer = ResponseWriter(descriptor: descriptor, keepAlive: keepAlive, isHead: request.method == "HEAD", observer: observer)
             busy.add(1, ordering: .relaxed)
             handler(request, writer)
@@ -310,24 +374,26 @@ public final class SocketHTTPServer: Sendable {
         }
     }
 
-    static func sendAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
-        #if canImport(Darwin)
-        let flags: Int32 = 0
-        #else
-        let flags = Int32(MSG_NOSIGNAL)
-        #endif
-        return bytes.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let sent = send(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset, flags)
-                if sent < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += sent
-            }
-            return true
+    /// The last answer on a connection that could not be read on.
+    private func answer(_ failure: RequestReader.Failure, descriptor: Int32, observer: (any ConnectionObserver)?) {
+        let response: SocketResponse
+        switch failure {
+        case .closed:
+            return
+        case .idle:
+            timedOut.add(1, ordering: .relaxed)
+            return
+        case .timedOut:
+            timedOut.add(1, ordering: .relaxed)
+            response = .json(408, #"{"error":"request not complete in time"}"#)
+        case .headersTooLarge:
+            response = .json(431, #"{"error":"request header section too large"}"#)
+        case .bodyTooLarge:
+            response = .json(413, #"{"error":"request body too large"}"#)
+        case .malformed:
+            response = .json(400, #"{"error":"malformed request"}"#)
         }
+        ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false, observer: observer).write(response)
     }
 
     private static func describe(_ address: inout sockaddr_storage) -> String {

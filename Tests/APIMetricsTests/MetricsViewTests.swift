@@ -17,6 +17,11 @@ struct MetricsViewTests {
             requestBodyBytes: 100, responseBodyBytes: 3_000))
     }
 
+    /// A request from this machine, as a browser or a scraper on it sends it.
+    private func local(_ method: String, _ target: String) -> ServerRequest {
+        ServerRequest(method: method, target: target, headers: ["Host": "localhost:8080"], clientAddress: "127.0.0.1")
+    }
+
     /// The exposition's samples: `name{labels}` → value.
     private func samples(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
@@ -33,7 +38,7 @@ struct MetricsViewTests {
         record(metrics, route: "/a\"b\\c\nd", status: 500, milliseconds: 20_000)
         _ = metrics.aggregator.cutWindow()
         record(metrics, route: "/orders/{id}", status: 200, milliseconds: 1)
-        let answer = try #require(metrics.view.response(to: ServerRequest(method: "GET", target: "/metrics")))
+        let answer = try #require(metrics.view.response(to: local("GET", "/metrics")))
         #expect(answer.status == 200)
         #expect(answer.headers["content-type"] == PrometheusExposition.contentType)
         let text = String(decoding: answer.body, as: UTF8.self)
@@ -63,15 +68,15 @@ struct MetricsViewTests {
             #expect(counts == counts.sorted() && !counts.isEmpty)
         }
         // The dashboard is off: its paths are not the view's.
-        #expect(metrics.view.response(to: ServerRequest(method: "GET", target: "/_apimetrics")) == nil)
-        #expect(metrics.view.response(to: ServerRequest(method: "GET", target: "/orders")) == nil)
+        #expect(metrics.view.response(to: local("GET", "/_apimetrics")) == nil)
+        #expect(metrics.view.response(to: local("GET", "/orders")) == nil)
     }
 
     @Test func theJSONHasTheEndpointsAndConsumersItPromises() throws {
         let metrics = try service(.init(isDashboardEnabled: true))
         for n in 1...100 { record(metrics, route: "/orders/{id}", status: n <= 90 ? 200 : (n <= 95 ? 404 : 503), milliseconds: Int64(n)) }
         record(metrics, route: "/orders", status: 201, milliseconds: 5, method: "POST")
-        let answer = try #require(metrics.view.response(to: ServerRequest(method: "GET", target: "/_apimetrics/api")))
+        let answer = try #require(metrics.view.response(to: local("GET", "/_apimetrics/api")))
         let json = try #require(jsonObject(answer.body))
         let endpoints = try #require(json["endpoints"] as? [[String: Any]])
         let orders = try #require(endpoints.first)
@@ -92,7 +97,7 @@ struct MetricsViewTests {
         let metrics = try service(.init(isDashboardEnabled: true))
         record(metrics, route: "/<script>alert(1)</script>", status: 200, milliseconds: 3)
         _ = metrics.aggregator.cutWindow()
-        let answer = try #require(metrics.view.response(to: ServerRequest(method: "GET", target: "/_apimetrics")))
+        let answer = try #require(metrics.view.response(to: local("GET", "/_apimetrics")))
         #expect(answer.headers["content-type"] == Dashboard.contentType)
         let html = String(decoding: answer.body, as: UTF8.self)
         #expect(html.hasPrefix("<!doctype html>") && html.contains("</html>"))
@@ -101,8 +106,8 @@ struct MetricsViewTests {
         // The one link is the icon, inline, so that a browser asks for no /favicon.ico.
         #expect(html.components(separatedBy: "<link").count == 2 && html.contains(#"<link rel="icon" href="data:,">"#))
         #expect(html.contains("<svg") && html.contains("<rect"))
-        #expect(metrics.view.response(to: ServerRequest(method: "HEAD", target: "/_apimetrics"))?.body.isEmpty == true)
-        #expect(metrics.view.response(to: ServerRequest(method: "POST", target: "/_apimetrics"))?.status == 405)
+        #expect(metrics.view.response(to: local("HEAD", "/_apimetrics"))?.body.isEmpty == true)
+        #expect(metrics.view.response(to: local("POST", "/_apimetrics"))?.status == 405)
     }
 
     @Test func aBearerTokenGuardsEveryPath() throws {
@@ -122,10 +127,10 @@ struct MetricsViewTests {
         let metrics = try service(.init(isPrometheusEnabled: true, address: "127.0.0.1:0"))
         let port = try #require(metrics.viewPort)
         record(metrics, route: "/x", status: 200, milliseconds: 2)
-        let answer = try await RawClient.exchange(port: port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let answer = try await RawClient.exchange(port: port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         #expect(answer.hasPrefix("HTTP/1.1 200"))
         #expect(answer.contains(#"http_server_request_duration_seconds_count{method="GET",route="/x",status="200"} 1"#))
-        let missing = try await RawClient.exchange(port: port, "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let missing = try await RawClient.exchange(port: port, "GET /other HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         #expect(missing.hasPrefix("HTTP/1.1 404"))
         await metrics.shutdown(timeout: .seconds(10))
         // Stopped with the service.

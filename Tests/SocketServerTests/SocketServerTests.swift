@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SocketServer
 import Synchronization
 import Testing
@@ -91,5 +96,130 @@ struct SocketServerTests {
         let text = client.read()  // until the server closes
         #expect(text.contains("Connection: close"))
         #expect(text.hasSuffix("}"))
+    }
+}
+
+@Suite("Socket HTTP server limits")
+struct SocketServerLimitTests {
+    private func makeServer(
+        _ limits: SocketServerLimits, headHandler: SocketHTTPServer.HeadHandler? = nil
+    ) throws -> SocketHTTPServer {
+        let server = SocketHTTPServer(limits: limits, headHandler: headHandler) { request, writer in
+            writer.write(.json(200, #"{"target":"\#(request.target)","size":\#(request.body.count)}"#))
+        }
+        try server.start()
+        return server
+    }
+
+    @Test func connectionsPastTheLimitAreClosedAtOnceAndCounted() throws {
+        let server = try makeServer(SocketServerLimits(maxConnections: 2, headTimeout: .seconds(30)))
+        defer { server.stop() }
+        let first = try RawClient(port: server.port)
+        let second = try RawClient(port: server.port)
+        defer { first.close(); second.close() }
+        // Both are being served (each waits for its head) before the third comes.
+        let waitEnd = ContinuousClock.now + .seconds(10)
+        while server.statistics.open < 2 && ContinuousClock.now < waitEnd { usleep(5_000) }
+        let third = try RawClient(port: server.port)
+        defer { third.close() }
+        #expect(third.waitForClose(timeout: .seconds(10)))
+        #expect(server.statistics.refusedAtLimit == 1)
+        // The two admitted still work, and a slot freed is taken again.
+        first.send("GET /one HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(first.read().contains(#""target":"/one""#))
+        let end = ContinuousClock.now + .seconds(10)
+        while server.statistics.open > 1 && ContinuousClock.now < end { usleep(5_000) }
+        let fourth = try RawClient(port: server.port)
+        defer { fourth.close() }
+        fourth.send("GET /four HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(fourth.read().contains(#""target":"/four""#))
+    }
+
+    @Test func aTricklingHeadIsCutAtTheHeadDeadlineNotKeptAliveByEachByte() throws {
+        let server = try makeServer(SocketServerLimits(headTimeout: .seconds(1), idleTimeout: .seconds(60)))
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        // A byte every 100 ms: each read succeeds, the head never ends. A
+        // per-read timeout would keep this connection for ever.
+        let head = Array("GET /slow HTTP/1.1\r\nX-Padding: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 200)
+        var closed = false
+        for byte in head {
+            client.send([byte])
+            if client.waitForClose(timeout: .milliseconds(100)) {
+                closed = true
+                break
+            }
+        }
+        #expect(closed, "the server still held the connection after 20 s of trickling")
+        #expect(server.statistics.timedOut == 1)
+    }
+
+    @Test func aBodyMustArriveWithinTheBodyDeadline() throws {
+        let server = try makeServer(SocketServerLimits(bodyTimeout: .seconds(1)))
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        client.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        var answer = ""
+        for _ in 0..<100 where answer.isEmpty {
+            client.send("a")
+            var poller = pollfd(fd: client.descriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&poller, 1, 100) > 0 { answer = client.read { $0.contains("\r\n\r\n") } }
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 408"))
+    }
+
+    @Test func anIdleKeepAliveConnectionIsClosed() throws {
+        let server = try makeServer(SocketServerLimits(idleTimeout: .milliseconds(300)))
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        client.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(client.read { $0.hasSuffix("}") }.contains("/a"))
+        #expect(client.waitForClose(timeout: .seconds(10)))
+    }
+
+    @Test func theHeadHandlerAnswersBeforeTheBodyIsReadOrContinueIsSent() throws {
+        let bodiesRead = Atomic<Int>(0)
+        let server = SocketHTTPServer(headHandler: { request, writer in
+            guard request.target.hasPrefix("/guarded") else { return }
+            writer.write(.json(401, #"{"error":"token"}"#))
+        }) { request, writer in
+            bodiesRead.add(1, ordering: .relaxed)
+            writer.write(.json(200, #"{"size":\#(request.body.count)}"#))
+        }
+        try server.start()
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        // 16 MiB announced, not a byte of it sent: the answer comes anyway,
+        // with no 100 Continue before it, and the connection closes.
+        client.send("POST /guarded HTTP/1.1\r\nHost: x\r\nContent-Length: 16777216\r\nExpect: 100-continue\r\n\r\n")
+        let text = client.read()
+        #expect(text.hasPrefix("HTTP/1.1 401"))
+        #expect(!text.contains("100 Continue"))
+        #expect(text.contains("Connection: close"))
+        #expect(bodiesRead.load(ordering: .relaxed) == 0)
+        // A bodyless request answered on its head keeps the connection.
+        let other = try RawClient(port: server.port)
+        defer { other.close() }
+        other.send("GET /guarded HTTP/1.1\r\nHost: x\r\n\r\nGET /open HTTP/1.1\r\nHost: x\r\n\r\n")
+        let both = other.read { $0.contains(#""size":0"#) }
+        #expect(both.hasPrefix("HTTP/1.1 401") && both.contains("HTTP/1.1 200"))
+    }
+
+    @Test func theDefaultConnectionLimitIsWellUnderTheOpenFileLimit() {
+        var limit = rlimit()
+        #if canImport(Glibc)
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        #else
+        getrlimit(RLIMIT_NOFILE, &limit)
+        #endif
+        let connections = SocketServerLimits.defaultMaxConnections()
+        #expect((16...1024).contains(connections))
+        if limit.rlim_cur >= 64 && limit.rlim_cur < 4096 {
+            #expect(UInt64(connections) <= UInt64(limit.rlim_cur) / 4)
+        }
     }
 }

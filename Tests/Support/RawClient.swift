@@ -60,6 +60,27 @@ package struct RawClient {
         closeSocket(descriptor)
     }
 
+    /// Reads and drops whatever comes until the peer closes (`true`), or
+    /// until `timeout` passes with the connection still open (`false`).
+    package func waitForClose(timeout: Duration) -> Bool {
+        let end = ContinuousClock.now + timeout
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < end {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 50) > 0 else { continue }
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return true }
+        }
+        return false
+    }
+
+    /// Whether the peer has closed the connection now (a read finds its end
+    /// or a reset, after any bytes it sent).
+    package func isClosedByPeer() -> Bool {
+        waitForClose(timeout: .milliseconds(200))
+    }
+
     /// Connects, sends `text` and reads until the peer closes, on a thread
     /// of its own: an async test that waits on a socket must not hold one of
     /// the few cooperative threads, which the server it talks to may need

@@ -97,7 +97,16 @@ extension APIMetricsConfiguration {
             }
             config.view.address = address
         }
-        if let token = try reader.line("APIMETRICS_DASHBOARD_TOKEN") { config.view.bearerToken = token }
+        if let raw = reader.environment["APIMETRICS_DASHBOARD_TOKEN"] {
+            // Set but blank is a mistake, not "no token": it would leave the
+            // view open where the deployment meant to close it.
+            guard let token = try reader.line("APIMETRICS_DASHBOARD_TOKEN") else {
+                throw ConfigurationError(
+                    field: "APIMETRICS_DASHBOARD_TOKEN",
+                    reason: "is set but blank (\(raw.utf8.count) bytes of blank space); set a token, or unset it to serve the view on loopback only")
+            }
+            config.view.bearerToken = token
+        }
         if let batchSize = try reader.int("APIMETRICS_BATCH_SIZE", in: 1...Batching.maxEventsLimit) {
             config.batching.maxEvents = batchSize
         }

@@ -70,6 +70,14 @@ public struct Diagnostics: Sendable {
         Diagnostics(handler: handler, minimumLevel: minimumLevel)
     }
 
+    /// The same, with the configuration's secrets replaced in every message.
+    func scrubbing(_ secrets: ConfiguredSecrets) -> Diagnostics {
+        guard let handler else { return self }
+        return Diagnostics(handler: { message in
+            handler(Message(level: message.level, text: secrets.scrub(message.text)))
+        }, minimumLevel: minimumLevel)
+    }
+
     func log(_ level: Level, _ text: @autoclosure () -> String) {
         guard let handler, level >= minimumLevel else { return }
         handler(Message(level: level, text: text()))

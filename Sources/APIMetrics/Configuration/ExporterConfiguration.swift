@@ -121,19 +121,20 @@ public struct ExporterConfiguration: Sendable {
         ExporterConfiguration(kind: .custom(exporter))
     }
 
-    /// A short description for the startup line, such as `file apimetrics.ndjson`.
+    /// A short description for the startup line, such as `file apimetrics.ndjson`;
+    /// the userinfo and query values of a URL are shown as `REDACTED`.
     public var summary: String {
         switch kind {
         case let .file(path, _): return "file \(path)"
         case let .console(stream): return stream == .standardError ? "console (stderr)" : "console"
-        case let .http(options): return "http \(options.endpoint)"
+        case let .http(options): return "http \(ConfiguredSecrets.shown(options.endpoint))"
         case let .otlp(options):
-            let signals = options.orderedSignals.map { "\($0) \(options.url(for: $0) ?? "?")" }
+            let signals = options.orderedSignals.map { "\($0) \(options.url(for: $0).map(ConfiguredSecrets.shown) ?? "?")" }
             return "otlp \(options.encoding) (\(signals.joined(separator: ", ")))"
-        case let .moesif(options): return "moesif \(options.baseURL)"
-        case let .readMe(options): return "readme \(options.baseURL)"
-        case let .apitally(options): return "apitally \(options.baseURL) (\(options.environment))"
-        case let .monoscope(options): return "monoscope \(options.endpoint)"
+        case let .moesif(options): return "moesif \(ConfiguredSecrets.shown(options.baseURL))"
+        case let .readMe(options): return "readme \(ConfiguredSecrets.shown(options.baseURL))"
+        case let .apitally(options): return "apitally \(ConfiguredSecrets.shown(options.baseURL)) (\(options.environment))"
+        case let .monoscope(options): return "monoscope \(ConfiguredSecrets.shown(options.endpoint))"
         case let .custom(exporter): return exporter.name
         }
     }

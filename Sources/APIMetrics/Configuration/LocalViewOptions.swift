@@ -22,7 +22,9 @@ public struct LocalViewOptions: Sendable, Hashable {
     /// ``MetricsView`` in your router instead). Port 0 picks a free one.
     public var address: String?
     /// When set, every path of the view asks for `Authorization: Bearer`
-    /// with this token (`APIMETRICS_DASHBOARD_TOKEN`).
+    /// with this token (`APIMETRICS_DASHBOARD_TOKEN`; set but blank is a
+    /// ``ConfigurationError``). When `nil`, the view answers only a loopback
+    /// peer that names a loopback host in `Host`, and 403 to anyone else.
     public var bearerToken: String?
 
     /// Creates options; everything off by default.

@@ -9,8 +9,12 @@ extension JSONWriter {
 
     /// Writes a quoted string, copying runs that need no escape at once. The
     /// scan reads eight bytes at a time; a word that holds a quote, a
-    /// backslash, a control character or DEL names its first such byte
-    /// itself, so no byte is looked at alone except in the last partial word.
+    /// backslash, a control character, DEL or the lead byte 0xE2 names its
+    /// first such byte itself, so no byte is looked at alone except in the
+    /// last partial word. U+2028 and U+2029 (E2 80 A8/A9) are written as
+    /// `\u2028`/`\u2029`: valid JSON either way, but readers that split
+    /// lines on them (JavaScript before ES2019, Python's `splitlines`) would
+    /// cut an NDJSON line in two.
     mutating func appendEscaped(buffer: UnsafeBufferPointer<UInt8>) {
         let total = buffer.count
         // Room for every byte as it is and both quotes; each escape makes
@@ -28,22 +32,35 @@ extension JSONWriter {
             let at: Int
             if index + 8 <= total {
                 let word = UInt64(littleEndian: UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self))
-                let lane = Self.firstEscapeLane(word)
+                let lane = Self.firstWriterEscapeLane(word)
                 if lane == 8 {
                     index += 8
                     continue
                 }
                 at = index + lane
             } else {
-                guard Self.needsEscape(source[index]) else {
+                guard Self.needsEscape(source[index]) || source[index] == 0xE2 else {
                     index += 1
                     continue
                 }
                 at = index
             }
+            let byte = source[at]
+            if byte == 0xE2 {
+                // Most E2 sequences (dashes, quotes, €) stay in the run.
+                guard at + 2 < total, source[at + 1] == 0x80, source[at + 2] == 0xA8 || source[at + 2] == 0xA9 else {
+                    index = at + 1
+                    continue
+                }
+                storeRun(source + runStart, count: at - runStart)
+                reserve(6 + total - at)
+                for ascii in source[at + 2] == 0xA8 ? Self.lineSeparatorEscape : Self.paragraphSeparatorEscape { store(ascii) }
+                runStart = at + 3
+                index = at + 3
+                continue
+            }
             storeRun(source + runStart, count: at - runStart)
             reserve(6 + total - at)
-            let byte = source[at]
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                 // The usual escapes in JSON bodies: written in place.
                 store(UInt8(ascii: "\\"))
@@ -56,6 +73,41 @@ extension JSONWriter {
         }
         storeAll(UnsafeBufferPointer(start: source + runStart, count: total - runStart))
         store(UInt8(ascii: "\""))
+    }
+
+    static let lineSeparatorEscape = Array(#"\u2028"#.utf8)
+    static let paragraphSeparatorEscape = Array(#"\u2029"#.utf8)
+
+    /// ``firstEscapeLane(_:)``, also stopping at 0xE2, the lead byte of
+    /// U+2028 and U+2029.
+    @inline(__always)
+    static func firstWriterEscapeLane(_ word: UInt64) -> Int {
+        let below = (word &- 0x2020_2020_2020_2020) & ~word & highs
+        let flags = below | zeroBytes(word ^ 0x2222_2222_2222_2222)
+            | zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C) | zeroBytes(word ^ 0x7F7F_7F7F_7F7F_7F7F)
+            | zeroBytes(word ^ 0xE2E2_E2E2_E2E2_E2E2)
+        return flags.trailingZeroBitCount >> 3
+    }
+
+    /// Copies a complete JSON value (valid JSON, so U+2028/U+2029 can only
+    /// stand inside its strings) with those two written as escapes.
+    mutating func appendEmbeddingJSON(_ json: UnsafeBufferPointer<UInt8>) {
+        guard let source = json.baseAddress else { return }
+        reserve(json.count)
+        var runStart = 0
+        var index = 0
+        while index + 2 < json.count {
+            if source[index] == 0xE2, source[index + 1] == 0x80, source[index + 2] == 0xA8 || source[index + 2] == 0xA9 {
+                storeRun(source + runStart, count: index - runStart)
+                reserve(6 + json.count - index)
+                for ascii in source[index + 2] == 0xA8 ? Self.lineSeparatorEscape : Self.paragraphSeparatorEscape { store(ascii) }
+                index += 3
+                runStart = index
+            } else {
+                index += 1
+            }
+        }
+        storeAll(UnsafeBufferPointer(start: source + runStart, count: json.count - runStart))
     }
 
     @inline(__always)

@@ -95,6 +95,14 @@ extension JSONWriter {
         }
     }
 
+    /// Writes bytes that are a complete JSON value received from elsewhere
+    /// (a captured body), with U+2028 and U+2029 escaped.
+    mutating func embeddedJSON(_ json: ArraySlice<UInt8>) {
+        separate()
+        json.withUnsafeBufferPointer { appendEmbeddingJSON($0) }
+        needsComma = true
+    }
+
     /// Writes bytes that are a complete JSON value, such as an encoded event.
     mutating func raw(_ json: some Collection<UInt8>) {
         separate()

@@ -328,7 +328,7 @@ actor BatchSender {
         _ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String
     ) -> UndeliveredBatch {
         UndeliveredBatch(
-            exporterName: slots[index].exporter.name, reason: reason, message: message, identity: identity,
+            exporterName: slots[index].exporter.name, reason: reason, message: counters.secrets.scrub(message), identity: identity,
             records: processed.records, entities: processed.entities,
             abandonedAtNanoseconds: CaptureClock.wallNanoseconds())
     }

@@ -142,13 +142,29 @@ public final class FileExporter: EventExporter {
         guard !path.isEmpty else {
             throw ConfigurationError(field: "path", reason: "must not be empty")
         }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        // Never through a link (another user may plant one where the file
+        // will be), created readable by this user only.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
-            throw ConfigurationError(field: "path", reason: "cannot open \(path) for appending: \(String(cString: strerror(errno)))")
+            let code = errno
+            let reason = code == ELOOP ? "is a symbolic link; the event file is never written through one" : String(cString: strerror(code))
+            throw ConfigurationError(field: "path", reason: "cannot open \(path) for appending: \(reason)")
         }
         var info = stat()
-        let size = fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
-        return (descriptor, size)
+        guard fstat(descriptor, &info) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw ConfigurationError(field: "path", reason: "cannot read \(path)'s status: \(String(cString: strerror(code)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw ConfigurationError(field: "path", reason: "\(path) is not a regular file")
+        }
+        guard info.st_uid == geteuid() else {
+            close(descriptor)
+            throw ConfigurationError(field: "path", reason: "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid())")
+        }
+        return (descriptor, Int(info.st_size))
     }
 
     private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws(ExportError) {

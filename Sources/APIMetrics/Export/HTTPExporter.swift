@@ -60,7 +60,7 @@ public struct HTTPExporter: EventExporter {
     }
 
     /// `http(ENDPOINT)`.
-    public var name: String { "http(\(options.endpoint))" }
+    public var name: String { "http(\(ConfiguredSecrets.shown(options.endpoint)))" }
 
     /// The schema-v1 lines, the batch document's items.
     public var encodings: ExportEncodings { .schemaV1JSON }
@@ -91,6 +91,7 @@ public struct HTTPExporter: EventExporter {
     }
 
     static func check(_ response: TransportResponse, endpoint: String) throws(ExportError) {
+        let endpoint = ConfiguredSecrets.shown(endpoint)
         switch response.status {
         case 200..<300:
             return
@@ -128,12 +129,12 @@ public struct HTTPExporter: EventExporter {
     static func validateURL(_ endpoint: String, field: String) throws(ConfigurationError) {
         let lowered = endpoint.lowercased()
         guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
-            throw ConfigurationError(field: field, reason: "must be an http:// or https:// URL, got \"\(endpoint)\"")
+            throw ConfigurationError(field: field, reason: "must be an http:// or https:// URL, got \"\(ConfiguredSecrets.shown(endpoint))\"")
         }
         let afterScheme = endpoint.drop(while: { $0 != ":" }).dropFirst(3)
         let authority = afterScheme.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
         guard !authority.isEmpty, !endpoint.contains(where: { $0 == " " || $0.isNewline }) else {
-            throw ConfigurationError(field: field, reason: "must name a host and hold no spaces, got \"\(endpoint)\"")
+            throw ConfigurationError(field: field, reason: "must name a host and hold no spaces, got \"\(ConfiguredSecrets.shown(endpoint))\"")
         }
     }
 

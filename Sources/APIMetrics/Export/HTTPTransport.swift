@@ -58,7 +58,7 @@ extension HTTPTransport {
         } catch let error as ExportError {
             throw error
         } catch {
-            throw ExportError.retryable("\(request.method) \(request.url) failed: \(error)")
+            throw ExportError.retryable("\(request.method) \(ConfiguredSecrets.shown(request.url)) failed: \(error)")
         }
     }
 }

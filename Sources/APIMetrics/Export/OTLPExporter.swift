@@ -209,7 +209,7 @@ public struct OTLPExporter: EventExporter {
     public var content: ExportContent { signal == .metrics ? .metrics : .events }
 
     /// `otlp-traces(URL)` and the like.
-    public var name: String { "otlp-\(signal)(\(url))" }
+    public var name: String { "otlp-\(signal)(\(ConfiguredSecrets.shown(url)))" }
 
     /// Sends the batch's part of this signal (nothing when it has none):
     /// its calls for traces and logs, its metrics window for metrics.
@@ -262,6 +262,7 @@ public struct OTLPExporter: EventExporter {
     /// OTLP/HTTP's rules: 2xx is success; 429, 502, 503 and 504 may pass
     /// (after `Retry-After` when given); anything else is final.
     static func check(_ response: TransportResponse, url: String) throws(ExportError) {
+        let url = ConfiguredSecrets.shown(url)
         let detail = String(decoding: response.body.prefix(200), as: UTF8.self).filter { !$0.isNewline && $0.isASCII }
         switch response.status {
         case 200..<300:

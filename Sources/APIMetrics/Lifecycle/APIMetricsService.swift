@@ -65,13 +65,17 @@ public final class APIMetricsService: Sendable {
     ///   used, such as a file that cannot be opened for appending.
     public init(configuration: APIMetricsConfiguration) throws(ConfigurationError) {
         try configuration.validate()
+        // The URLs' credentials, keys and tokens never reach a message.
+        let secrets = ConfiguredSecrets(configuration: configuration)
+        var configuration = configuration
+        configuration.diagnostics = configuration.diagnostics.scrubbing(secrets)
         var exporters: [any EventExporter] = []
         let instanceID = configuration.instanceID ?? InstanceID.make()
         for (index, exporter) in configuration.exporters.enumerated() {
             exporters += try exporter.makeExporters(field: "exporters[\(index)]", instanceID: instanceID)
         }
         self.configuration = configuration
-        let counters = PipelineCounters()
+        let counters = PipelineCounters(secrets: secrets)
         let queue = EventQueue(maxItems: configuration.queue.maxEvents, maxBytes: configuration.queue.maxBytes)
         let signal = ShutdownSignal()
         let identity = ServiceIdentity(
@@ -111,6 +115,9 @@ public final class APIMetricsService: Sendable {
             listener = try MetricsListener(address: address, view: view)
         } else {
             listener = nil
+        }
+        if configuration.view.isEnabled && configuration.view.bearerToken == nil {
+            configuration.diagnostics.log(.warning, MetricsView.loopbackOnlyMessage.trimmingCharacters(in: .newlines))
         }
         configuration.diagnostics.log(.debug, "recording \(configuration.service) (\(configuration.environment)) to \(configuration.exporters.map(\.summary).joined(separator: ", "))")
     }

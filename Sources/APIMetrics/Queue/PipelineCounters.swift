@@ -45,8 +45,12 @@ final class PipelineCounters: Sendable {
     let retried = Atomic<Int>(0)
     /// The last error an exporter reported, and when (nanoseconds since the epoch).
     let lastExportError = Mutex<(message: String, atNanoseconds: Int64)?>(nil)
+    /// Kept out of every error message noted here or spooled.
+    let secrets: ConfiguredSecrets
 
-    init() {}
+    init(secrets: ConfiguredSecrets = ConfiguredSecrets(urls: [], values: [])) {
+        self.secrets = secrets
+    }
 
     /// Every call recorded, shed ones included.
     var recordedTotal: Int {
@@ -65,6 +69,7 @@ final class PipelineCounters: Sendable {
 
     /// Notes an exporter's error as the last one.
     func noteExportError(_ message: String) {
+        let message = secrets.scrub(message)
         lastExportError.withLock { $0 = (message, CaptureClock.wallNanoseconds()) }
     }
 

@@ -4,6 +4,25 @@
 enum Dashboard {
     static let contentType = "text/html; charset=utf-8"
 
+    /// The page's only style sheet; the Content-Security-Policy allows it by
+    /// its hash and nothing else (no scripts, no other style).
+    static let style = """
+        body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2430}
+        header{background:#1d2430;color:#fff;padding:14px 24px}header h1{font-size:18px;margin:0}
+        header p{margin:4px 0 0;color:#b8c0cc}main{padding:16px 24px;max-width:1200px}
+        section{background:#fff;border:1px solid #e1e4e8;border-radius:6px;padding:12px 16px;margin:0 0 16px}
+        h2{font-size:15px;margin:0 0 8px}table{border-collapse:collapse;width:100%}
+        th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f2;white-space:nowrap}
+        td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td.wrap{white-space:normal;word-break:break-all}
+        .tiles{display:flex;gap:12px;flex-wrap:wrap}.tile{flex:1;min-width:140px}
+        .tile b{display:block;font-size:22px}.muted{color:#6a737d}.bad{color:#c62828}.warn{color:#b26a00}
+        svg text{font-size:11px;fill:#6a737d}
+        a.json{color:#9ecbff}
+        """
+
+    /// `'sha256-…'` of ``style``, as CSP's `style-src` names it.
+    static let styleHash = "'sha256-" + Base64.encode(SHA256.hash(Array(style.utf8))) + "'"
+
     static func render(_ snapshot: MetricsSnapshot, apiPath: String) -> String {
         let identity = snapshot.identity
         let totals = snapshot.totals
@@ -18,20 +37,9 @@ enum Dashboard {
         <meta http-equiv="refresh" content="30">
         <link rel="icon" href="data:,">
         <title>\(escape(identity.service)) · APIMetrics</title>
-        <style>
-        body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2430}
-        header{background:#1d2430;color:#fff;padding:14px 24px}header h1{font-size:18px;margin:0}
-        header p{margin:4px 0 0;color:#b8c0cc}main{padding:16px 24px;max-width:1200px}
-        section{background:#fff;border:1px solid #e1e4e8;border-radius:6px;padding:12px 16px;margin:0 0 16px}
-        h2{font-size:15px;margin:0 0 8px}table{border-collapse:collapse;width:100%}
-        th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f2;white-space:nowrap}
-        td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td.wrap{white-space:normal;word-break:break-all}
-        .tiles{display:flex;gap:12px;flex-wrap:wrap}.tile{flex:1;min-width:140px}
-        .tile b{display:block;font-size:22px}.muted{color:#6a737d}.bad{color:#c62828}.warn{color:#b26a00}
-        svg text{font-size:11px;fill:#6a737d}
-        </style></head><body>
+        <style>\(style)</style></head><body>
         <header><h1>\(escape(identity.service))</h1>
-        <p>\(escape(identity.environment))\(identity.version.map { " · " + escape($0) } ?? "")\(identity.instanceID.map { " · instance " + escape($0) } ?? "") · up \(duration(snapshot.uptimeSeconds)) · <a style="color:#9ecbff" href="\(escape(apiPath))">JSON</a></p></header>
+        <p>\(escape(identity.environment))\(identity.version.map { " · " + escape($0) } ?? "")\(identity.instanceID.map { " · instance " + escape($0) } ?? "") · up \(duration(snapshot.uptimeSeconds)) · <a class=json href="\(escape(apiPath))">JSON</a></p></header>
         <main>
         <section class="tiles">
         <div class="tile"><span class="muted">Requests</span><b>\(requests)</b></div>

@@ -9,13 +9,20 @@ final class MetricsListener: Sendable {
     /// The bound port (the one picked, for port 0).
     let port: UInt16
 
-    init(address: HostAndPort, view: MetricsView) throws(ConfigurationError) {
-        let server = SocketHTTPServer(host: address.host, port: address.port) { request, writer in
-            let authorization = request.header("authorization")
-            let answer = view.response(method: request.method, target: request.target, authorization: authorization)
-                ?? ServerResponse(status: 404, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array("not found\n".utf8))
+    init(address: HostAndPort, view: MetricsView, limits: SocketServerLimits = .default) throws(ConfigurationError) {
+        // Every answer is made from the head alone: a body is never read, so
+        // a client cannot make the listener hold one before it is refused.
+        let answer: SocketHTTPServer.HeadHandler = { request, writer in
+            let answer = view.response(
+                method: request.method, target: request.target, authorization: request.header("authorization"),
+                host: request.header("host"), peerAddress: request.clientAddress)
+                ?? view.text(404, "not found\n", extra: [])
             writer.write(SocketResponse(
                 status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body))
+        }
+        let server = SocketHTTPServer(host: address.host, port: address.port, limits: limits, headHandler: answer) { _, writer in
+            // Not reached: the head handler answers every request.
+            writer.write(.json(500, #"{"error":"no response"}"#))
         }
         do {
             port = try server.start()

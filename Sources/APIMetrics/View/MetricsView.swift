@@ -14,7 +14,15 @@
 ///
 /// With ``LocalViewOptions/bearerToken`` set, every path asks for
 /// `Authorization: Bearer <token>` (or, for a browser, `?token=<token>`)
-/// and answers 401 without it.
+/// and answers 401 without it. Without a token, the view answers only a
+/// peer on loopback that names a loopback host (`localhost`, `127.0.0.1`,
+/// `[::1]`) in `Host`, so that neither another machine nor a web page
+/// reached through DNS rebinding can read it; anyone else gets 403. Every
+/// answer carries a Content-Security-Policy that allows nothing the page does
+/// not use, `nosniff`, `frame-ancestors 'none'`, `no-referrer` and `no-store`.
+///
+/// The view needs no request body: answer its paths on the request head,
+/// before a body is read, where your server allows it.
 public final class MetricsView: Sendable {
     /// Where the dashboard is served.
     public static let dashboardPath = "/_apimetrics"
@@ -53,20 +61,33 @@ public final class MetricsView: Sendable {
     }
 
     /// The answer to a request for one of the view's paths; `nil` when the
-    /// path is not the view's or that part is off.
+    /// path is not the view's or that part is off. Reads the method, target,
+    /// `Authorization` and `Host` fields and the peer's address; never the body.
     public func response(to request: ServerRequest) -> ServerResponse? {
-        response(method: request.method, target: request.target, authorization: request.headers["authorization"])
+        response(
+            method: request.method, target: request.target, authorization: request.headers["authorization"],
+            host: request.headers["host"], peerAddress: request.clientAddress)
     }
 
-    /// The answer to a request given by its method, target and
-    /// `Authorization` value, for servers whose request type is their own.
-    public func response(method: String, target: String, authorization: String?) -> ServerResponse? {
+    /// The answer to a request given by its method, target, `Authorization`
+    /// and `Host` values and the peer's address, for servers whose request
+    /// type is their own; `nil` when the path is not the view's.
+    ///
+    /// - Parameters:
+    ///   - host: the `Host` field (or `:authority`), `nil` when absent.
+    ///   - peerAddress: the peer's IP address as text, `nil` when unknown.
+    ///     Without a bearer token, an unknown peer is refused.
+    public func response(method: String, target: String, authorization: String?, host: String?, peerAddress: String?) -> ServerResponse? {
         let url = URLTarget(target)
         guard serves(path: url.path) else { return nil }
         if let token = options.bearerToken {
             let offered = authorization.flatMap(Self.bearerToken(in:)) ?? url.queryItems.first { $0.name == "token" }?.value
             guard let offered, Self.constantTimeEquals(offered, token) else {
                 return text(401, "a bearer token is needed\n", extra: [("WWW-Authenticate", "Bearer realm=\"apimetrics\"")])
+            }
+        } else {
+            guard let peerAddress, Self.isLoopback(address: peerAddress), let host, Self.isLoopback(host: host) else {
+                return text(403, Self.loopbackOnlyMessage, extra: [])
             }
         }
         guard method == "GET" || method == "HEAD" else {
@@ -87,14 +108,37 @@ public final class MetricsView: Sendable {
         }
         var headers = HeaderFields()
         headers.append(name: "Content-Type", value: contentType)
-        headers.append(name: "Cache-Control", value: "no-store")
+        Self.appendSecurityHeaders(to: &headers)
         return ServerResponse(status: 200, headers: headers, body: method == "HEAD" ? [] : body)
     }
 
-    private func text(_ status: Int, _ message: String, extra: [(String, String)]) -> ServerResponse {
+    /// What a refused peer reads: why, and how to serve the view elsewhere.
+    static let loopbackOnlyMessage = """
+        the metrics view is served to this machine only (a loopback peer and Host) while it has no token; \
+        set APIMETRICS_DASHBOARD_TOKEN (LocalViewOptions.bearerToken) to serve it to others
+
+        """
+
+    /// The headers every answer of the view carries: the page loads nothing
+    /// but its own style sheet (allowed by its hash), cannot be framed, sends
+    /// no referrer, and is never cached.
+    static func appendSecurityHeaders(to headers: inout HeaderFields) {
+        headers.append(
+            name: "Content-Security-Policy",
+            value: "default-src 'none'; style-src \(Dashboard.styleHash); img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+        headers.append(name: "X-Content-Type-Options", value: "nosniff")
+        headers.append(name: "X-Frame-Options", value: "DENY")
+        headers.append(name: "Referrer-Policy", value: "no-referrer")
+        headers.append(name: "Cache-Control", value: "no-store")
+    }
+
+    /// A plain-text answer with the security headers, for the view's own
+    /// listener too (its 404).
+    func text(_ status: Int, _ message: String, extra: [(String, String)]) -> ServerResponse {
         var headers = HeaderFields()
         headers.append(name: "Content-Type", value: "text/plain; charset=utf-8")
         for (name, value) in extra { headers.append(name: name, value: value) }
+        Self.appendSecurityHeaders(to: &headers)
         return ServerResponse(status: status, headers: headers, body: Array(message.utf8))
     }
 
@@ -113,4 +157,41 @@ public final class MetricsView: Sendable {
         }
         return difference == 0 && a.count == b.count
     }
+
+    /// Whether `address` (as a peer's address is written: `127.0.0.1`,
+    /// `::1`, `::ffff:127.0.0.1`) is on loopback.
+    static func isLoopback(address: String) -> Bool {
+        var text = Substring(address.lowercased())
+        if text.hasPrefix("::ffff:") { text = text.dropFirst(7) }
+        if text == "::1" || text == "0:0:0:0:0:0:0:1" { return true }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { part in part.count <= 3 && !part.isEmpty && part.allSatisfy(\.isASCIIDigitCharacter) && Int(part).map { $0 <= 255 } == true }
+    }
+
+    /// Whether a `Host` value names this machine by a loopback name or
+    /// address (`localhost`, `127.0.0.1:9465`, `[::1]`), port or not.
+    static func isLoopback(host: String) -> Bool {
+        let value = host.trimmingOptionalWhitespace.lowercased()
+        let name: Substring
+        if value.hasPrefix("[") {
+            guard let close = value.firstIndex(of: "]") else { return false }
+            let rest = value[value.index(after: close)...]
+            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isASCIIDigitCharacter)) else { return false }
+            name = value[value.index(after: value.startIndex)..<close]
+            return isLoopback(address: String(name))
+        }
+        if let colon = value.firstIndex(of: ":") {
+            let port = value[value.index(after: colon)...]
+            guard port.allSatisfy(\.isASCIIDigitCharacter) else { return false }
+            name = value[..<colon]
+        } else {
+            name = Substring(value)
+        }
+        return name == "localhost" || isLoopback(address: String(name))
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }

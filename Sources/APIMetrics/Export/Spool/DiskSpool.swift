@@ -85,7 +85,7 @@ final class DiskSpool: Sendable {
         self.syncNanoseconds = options.syncInterval.nanosecondsClamped
         try Self.makeDirectory(directory, field: field)
         let lockPath = directory + "/lock"
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
             throw ConfigurationError(field: "\(field).directory", reason: "cannot open \(lockPath): \(Self.errorText())")
         }
@@ -133,7 +133,7 @@ final class DiskSpool: Sendable {
     /// one (the entry is then acknowledged, counted as corrupt).
     func read(_ entry: Entry) -> UndeliveredBatch? {
         let path = Self.segmentPath(directory, entry.segment)
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         var bytes = [UInt8](repeating: 0, count: entry.length)
         var readCount = -1
         if descriptor >= 0 {
@@ -206,7 +206,7 @@ final class DiskSpool: Sendable {
             var word = [UInt8]()
             for shift in stride(from: 0, to: 64, by: 8) { word.append(UInt8(truncatingIfNeeded: UInt64(entry.offset) >> UInt64(shift))) }
             let path = Self.segmentPath(directory, entry.segment) + ".acked"
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
             if descriptor >= 0 {
                 _ = Self.writeAll(descriptor, word)
                 closeDescriptor(descriptor)
@@ -267,7 +267,8 @@ final class DiskSpool: Sendable {
         }
         let number = (state.segments.map(\.number).max() ?? Self.highestSegmentNumber(in: directory)) + 1
         let path = Self.segmentPath(directory, number)
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        // A new name, never an existing file or a link.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { return false }
         guard Self.writeAll(descriptor, SpoolRecord.fileHeader) else {
             closeDescriptor(descriptor)
@@ -324,7 +325,7 @@ final class DiskSpool: Sendable {
         var segments: [Segment] = []
         for number in segmentNumbers(in: directory) {
             let path = segmentPath(directory, number)
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
             guard descriptor >= 0 else { continue }
             let bytes = readAll(descriptor) ?? []
             closeDescriptor(descriptor)
@@ -340,7 +341,7 @@ final class DiskSpool: Sendable {
                     segment: number, offset: offset, length: SpoolRecord.headerSize + payload.count,
                     exporterName: batch.exporterName, events: batch.count))
             }
-            let ackDescriptor = open(path + ".acked", O_RDONLY | O_CLOEXEC)
+            let ackDescriptor = open(path + ".acked", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
             if ackDescriptor >= 0 {
                 let acks = readAll(ackDescriptor) ?? []
                 closeDescriptor(ackDescriptor)
@@ -365,17 +366,43 @@ final class DiskSpool: Sendable {
 
     // MARK: - POSIX
 
+    /// Creates the directory (0700; missing parents 0755) or checks the one
+    /// there: a real directory, not a link, owned by this process's user and
+    /// writable by no one else, since whoever can write in it can steer what
+    /// the spool reads and writes. Read bits for others are taken away.
     private static func makeDirectory(_ path: String, field: String) throws(ConfigurationError) {
         var prefix = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
+        let components = path.split(separator: "/")
+        for (index, component) in components.enumerated() {
             prefix += "/" + component
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+            let mode: mode_t = index == components.count - 1 ? 0o700 : 0o755
+            if mkdir(prefix, mode) != 0 && errno != EEXIST {
                 throw ConfigurationError(field: "\(field).directory", reason: "cannot create \(prefix): \(errorText())")
             }
         }
         var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+        guard lstat(path, &info) == 0 else {
+            throw ConfigurationError(field: "\(field).directory", reason: "cannot read \(path)'s status: \(errorText())")
+        }
+        if (info.st_mode & S_IFMT) == S_IFLNK {
+            throw ConfigurationError(field: "\(field).directory", reason: "\(path) is a symbolic link; give the spool a directory of its own")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
             throw ConfigurationError(field: "\(field).directory", reason: "\(path) is not a directory")
+        }
+        guard info.st_uid == geteuid() else {
+            throw ConfigurationError(
+                field: "\(field).directory",
+                reason: "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid()); give the spool a directory of its own")
+        }
+        guard info.st_mode & 0o022 == 0 else {
+            throw ConfigurationError(
+                field: "\(field).directory",
+                reason: "\(path) is writable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); make it 0700")
+        }
+        if info.st_mode & 0o077 != 0 {
+            // Redacted bodies are still for this user's eyes only.
+            _ = chmod(path, 0o700)
         }
     }
 

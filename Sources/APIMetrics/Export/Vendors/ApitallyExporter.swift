@@ -156,7 +156,7 @@ public struct ApitallyExporter: EventExporter {
     }
 
     /// `apitally(HUB_URL)`.
-    public var name: String { "apitally(\(hub))" }
+    public var name: String { "apitally(\(ConfiguredSecrets.shown(hub)))" }
 
     /// Calls (counted) and the metrics windows (which carry the startup
     /// record and the process's CPU and memory).

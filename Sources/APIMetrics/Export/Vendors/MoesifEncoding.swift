@@ -145,7 +145,7 @@ enum MoesifEncoding {
         }
         writer.key("body")
         if isJSON {
-            writer.raw(bytes)
+            writer.embeddedJSON(bytes)
             writer.key("transfer_encoding")
             writer.string("json")
         } else {

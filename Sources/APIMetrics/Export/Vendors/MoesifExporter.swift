@@ -87,7 +87,7 @@ public struct MoesifExporter: EventExporter {
     }
 
     /// `moesif(BASE_URL)`.
-    public var name: String { "moesif(\(base))" }
+    public var name: String { "moesif(\(ConfiguredSecrets.shown(base)))" }
 
     /// Calls and profiles; Moesif has no place for the metrics windows.
     public var content: ExportContent { .events }

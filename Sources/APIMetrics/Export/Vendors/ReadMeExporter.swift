@@ -83,7 +83,7 @@ public struct ReadMeExporter: EventExporter {
     }
 
     /// `readme(BASE_URL)`.
-    public var name: String { "readme(\(url))" }
+    public var name: String { "readme(\(ConfiguredSecrets.shown(url)))" }
 
     /// Calls only: ReadMe takes no profiles and no metrics windows.
     public var content: ExportContent { .events }
