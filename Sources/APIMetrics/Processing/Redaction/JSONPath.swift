@@ -1,21 +1,47 @@
 /// The subset of JSONPath (RFC 9535) that redaction rules use:
-/// `$.a.b`, `$.a[*].b`, `$.a[0]`, `$.a[-1]`, `$..key`, `$['key with space']`,
-/// `$["key"]`, `$.*` and `$..*`. Quoted names follow the RFC: escapes
-/// (`\n`, `\'`, `\u0070`, surrogate pairs) are decoded, a raw control
-/// character or an unknown escape is refused, and blank space is allowed
-/// inside brackets. Filters, slices and several selectors in one bracket
-/// are not supported, and say so.
+/// `$.a.b`, `$.a[*].b`, `$.a[0]`, `$.a[-1]`, `$..key`, `$..[0]`,
+/// `$['key with space']`, `$["key"]`, `$.*` and `$..*`, parsed exactly as
+/// the RFC's grammar says:
+///
+/// - Blank space (space, tab, line feed, carriage return) may stand between
+///   segments and inside brackets, never before `$`, after the last segment,
+///   or between `.` or `..` and what follows.
+/// - A name after `.` or `..` starts with a letter, `_` or a non-ASCII
+///   character and goes on with those or digits (`$.&` and `$.1` are not
+///   names: write `$['&']`, `$['1']`).
+/// - Quoted names decode their escapes (`\n`, `\'`, `\u0070`, surrogate
+///   pairs); a raw control character or an unknown escape is refused.
+/// - An index is an integer without a leading zero, not `-0`, within
+///   I-JSON's exact range, ±(2^53 − 1).
+///
+/// Filters, slices and several selectors in one bracket are not supported,
+/// and say so; `$` alone is refused, since it would name the whole body.
+/// A path is at most ``maxLength`` characters (Unicode scalars).
 ///
 /// A path that does not parse is a ``ConfigurationError`` at startup naming
 /// the path; a path that matches nothing in a body changes nothing.
 public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
-    enum Segment: Sendable, Hashable {
-        case child(String)
+    /// What one segment picks among a node's children.
+    enum Selector: Sendable, Hashable {
+        case name(String)
         case index(Int)
         case wildcard
-        case descendant(String)
-        case descendantWildcard
     }
+
+    /// A child segment applies its selector to the nodes it is given; a
+    /// descendant segment (`..`) to those nodes and every node below them.
+    enum Segment: Sendable, Hashable {
+        case child(Selector)
+        case descendant(Selector)
+    }
+
+    /// The longest path accepted, in Unicode scalars: far beyond any rule a
+    /// person writes, and it keeps a mistaken or hostile value from costing
+    /// more than a glance.
+    public static let maxLength = 4096
+
+    /// The largest index magnitude I-JSON numbers hold exactly (RFC 9535 §2.1).
+    static let maxIndex = 9_007_199_254_740_991
 
     /// The path as written.
     public let description: String
@@ -27,7 +53,14 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     ///   reason names the path and where it went wrong.
     public init(_ text: String, field: String = "jsonPath") throws(ConfigurationError) {
         description = text
-        var parser = Parser(text: Array(text.unicodeScalars))
+        let scalars = Array(text.unicodeScalars.prefix(Self.maxLength + 1))
+        guard scalars.count <= Self.maxLength else {
+            // Only the path's start is repeated: the rest is what is too long.
+            var head = ""
+            head.unicodeScalars.append(contentsOf: scalars.prefix(64))
+            throw ConfigurationError(field: field, reason: "invalid JSONPath \"\(head)…\": longer than \(Self.maxLength) characters")
+        }
+        var parser = Parser(text: scalars)
         do {
             segments = try parser.parse()
         } catch {
@@ -47,86 +80,129 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             guard text.first == "$" else { throw ParseError(reason: "must start with $") }
             index = 1
             var segments: [Segment] = []
-            while index < text.count {
-                if text[index] == "." {
-                    if index + 1 < text.count, text[index + 1] == "." {
-                        index += 2
-                        if index < text.count, text[index] == "*" {
-                            index += 1
-                            segments.append(.descendantWildcard)
-                        } else if index < text.count, text[index] == "[" {
-                            let name = try bracketName()
-                            segments.append(.descendant(name))
-                        } else {
-                            segments.append(.descendant(try dottedName()))
-                        }
+            while true {
+                let blank = index
+                skipBlank()
+                guard index < text.count else {
+                    guard index == blank else { throw ParseError(reason: "blank space after the last segment, at position \(blank)") }
+                    break
+                }
+                switch text[index] {
+                case "." where index + 1 < text.count && text[index + 1] == ".":
+                    index += 2
+                    if index < text.count, text[index] == "[" {
+                        segments.append(.descendant(try bracket()))
                     } else {
-                        index += 1
-                        if index < text.count, text[index] == "*" {
-                            index += 1
-                            segments.append(.wildcard)
-                        } else {
-                            segments.append(.child(try dottedName()))
-                        }
+                        segments.append(.descendant(try wildcardOrName(after: "..")))
                     }
-                } else if text[index] == "[" {
-                    segments.append(try bracket())
-                } else {
-                    throw ParseError(reason: "unexpected \"\(text[index])\" at position \(index)")
+                case ".":
+                    index += 1
+                    segments.append(.child(try wildcardOrName(after: ".")))
+                case "[":
+                    segments.append(.child(try bracket()))
+                default:
+                    throw ParseError(reason: "unexpected \(Self.shown(text[index])) at position \(index), expected . or [")
                 }
             }
             guard !segments.isEmpty else { throw ParseError(reason: "names no member ($ alone is the whole body)") }
             return segments
         }
 
-        mutating func dottedName() throws(ParseError) -> String {
-            let start = index
-            while index < text.count, text[index] != ".", text[index] != "[" {
-                let scalar = text[index]
-                guard scalar != "]", scalar != "'", scalar != "\"", scalar != " ", scalar != "*" else {
-                    throw ParseError(reason: "unexpected \"\(scalar)\" in a name at position \(index)")
-                }
+        /// `*` or a member-name-shorthand, right after `.` or `..`.
+        mutating func wildcardOrName(after dots: String) throws(ParseError) -> Selector {
+            guard index < text.count else { throw ParseError(reason: "nothing after \(dots) at position \(index)") }
+            let first = text[index]
+            if first == "*" {
                 index += 1
+                return .wildcard
             }
-            guard index > start else { throw ParseError(reason: "empty name at position \(start)") }
+            if Self.isBlank(first) {
+                throw ParseError(reason: "blank space after \(dots) at position \(index); a name must follow at once")
+            }
+            guard Self.isNameFirst(first) else {
+                throw ParseError(reason: "\(Self.shown(first)) cannot start a name after \(dots), at position \(index); write it quoted, as [\'…\']")
+            }
+            let start = index
+            index += 1
+            while index < text.count, Self.isNameFirst(text[index]) || ("0"..."9").contains(text[index]) { index += 1 }
+            if index < text.count, !Self.isBlank(text[index]), text[index] != ".", text[index] != "[" {
+                throw ParseError(reason: "\(Self.shown(text[index])) cannot be part of a name after \(dots), at position \(index); write the name quoted, as [\'…\']")
+            }
             var name = ""
             name.unicodeScalars.append(contentsOf: text[start..<index])
-            return name
+            return .name(name)
         }
 
-        /// Blank space, as RFC 9535 allows inside brackets.
+        /// RFC 9535 name-first: ALPHA / "_" / %x80-D7FF / %xE000-10FFFF
+        /// (a Unicode scalar is never a surrogate).
+        static func isNameFirst(_ scalar: Unicode.Scalar) -> Bool {
+            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || scalar == "_" || scalar.value >= 0x80
+        }
+
+        /// A scalar for an error message: quoted, or as U+XXXX when it is
+        /// not visible, so that a reason stays one printable line.
+        static func shown(_ scalar: Unicode.Scalar) -> String {
+            guard scalar.properties.isWhitespace || scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+                || scalar.properties.generalCategory == .format else { return "\"\(scalar)\"" }
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        }
+
+        /// RFC 9535 B: the only blank space the grammar allows.
+        static func isBlank(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r"
+        }
+
         mutating func skipBlank() {
-            while index < text.count, [" ", "\t", "\n", "\r"].contains(text[index]) { index += 1 }
+            while index < text.count, Self.isBlank(text[index]) { index += 1 }
         }
 
-        mutating func bracket() throws(ParseError) -> Segment {
+        /// `[` selector `]`, blank space allowed inside.
+        mutating func bracket() throws(ParseError) -> Selector {
             let open = index
             index += 1
             skipBlank()
             guard index < text.count else { throw ParseError(reason: "unclosed [ at position \(open)") }
-            let segment: Segment
+            let selector: Selector
             switch text[index] {
             case "'", "\"":
-                segment = .child(try stringLiteral())
+                selector = .name(try stringLiteral())
             case "*":
                 index += 1
-                segment = .wildcard
+                selector = .wildcard
             case "?":
                 throw ParseError(reason: "filter selectors ([?…]) are not supported, at position \(index)")
+            case ":":
+                throw ParseError(reason: "array slices are not supported, at position \(index)")
+            case "-", "0"..."9":
+                selector = .index(try integer())
             default:
-                let start = index
-                while index < text.count, text[index] == "-" || ("0"..."9").contains(text[index]) { index += 1 }
-                var digits = ""
-                digits.unicodeScalars.append(contentsOf: text[start..<index])
-                // RFC 9535 integers: no leading zero, no -0.
-                let magnitude = digits.hasPrefix("-") ? digits.dropFirst() : Substring(digits)
-                guard let number = Int(digits), magnitude == "0" ? !digits.hasPrefix("-") : !magnitude.hasPrefix("0") else {
-                    throw ParseError(reason: "expected an index, * or a quoted name at position \(start)")
-                }
-                segment = .index(number)
+                throw ParseError(reason: "expected an index, * or a quoted name at position \(index)")
             }
             try closeBracket(open)
-            return segment
+            return selector
+        }
+
+        /// RFC 9535 int: "0" / ["-"] DIGIT1 *DIGIT, within ±(2^53 − 1).
+        mutating func integer() throws(ParseError) -> Int {
+            let start = index
+            let isNegative = text[index] == "-"
+            if isNegative { index += 1 }
+            let digitsStart = index
+            while index < text.count, ("0"..."9").contains(text[index]) { index += 1 }
+            let count = index - digitsStart
+            guard count > 0 else { throw ParseError(reason: "expected digits after - at position \(start)") }
+            guard text[digitsStart] != "0" || (count == 1 && !isNegative) else {
+                throw ParseError(reason: count == 1 ? "-0 is not an index, at position \(start)" : "an index has no leading zero, at position \(start)")
+            }
+            var magnitude = 0
+            for digit in text[digitsStart..<index] {
+                magnitude = magnitude * 10 + Int(digit.value - 0x30)
+                guard magnitude <= JSONPath.maxIndex else {
+                    throw ParseError(reason: "index out of range at position \(start); indices lie within ±(2^53 − 1)")
+                }
+            }
+            return isNegative ? -magnitude : magnitude
         }
 
         /// The blank space and `]` that end a bracket, or an error naming
@@ -142,22 +218,8 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             case ":":
                 throw ParseError(reason: "array slices are not supported, at position \(index)")
             default:
-                throw ParseError(reason: "unexpected \"\(text[index])\" at position \(index), expected ]")
+                throw ParseError(reason: "unexpected \(Self.shown(text[index])) at position \(index), expected ]")
             }
-        }
-
-        /// Reads `['name']` or `["name"]` for `..['name']`.
-        mutating func bracketName() throws(ParseError) -> String {
-            let open = index
-            guard index < text.count, text[index] == "[" else { throw ParseError(reason: "expected [ at position \(index)") }
-            index += 1
-            skipBlank()
-            guard index < text.count, text[index] == "'" || text[index] == "\"" else {
-                throw ParseError(reason: "expected a quoted name at position \(index)")
-            }
-            let name = try stringLiteral()
-            try closeBracket(open)
-            return name
         }
 
         /// An RFC 9535 string literal, quotes included: escapes decoded
@@ -241,52 +303,77 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
 
     /// Replaces every value the path selects with `replacement`.
     func redact(_ value: JSONValue, with replacement: JSONValue) -> JSONValue {
-        apply(segments[...], to: value, replacement: replacement)
+        guard !segments.isEmpty else { return replacement }
+        return redactChildren(of: value, active: [0], replacement: replacement)
     }
 
-    private func apply(_ rest: ArraySlice<Segment>, to value: JSONValue, replacement: JSONValue) -> JSONValue {
-        guard let segment = rest.first else { return replacement }
-        let tail = rest.dropFirst()
-        switch segment {
-        case let .child(name):
-            guard case var .object(members) = value else { return value }
-            for index in members.indices where members[index].key == name {
-                members[index].value = apply(tail, to: members[index].value, replacement: replacement)
+    /// Walks the document once, carrying for each node the segments it is a
+    /// context of (ascending, no repeats). Evaluating segment by segment
+    /// instead would visit a node once per way of reaching it, which for
+    /// `$..a..a..a` on a deep body grows exponentially; this costs at most
+    /// nodes × segments, and its recursion is as deep as the document, which
+    /// the parser bounds. A selected node is replaced whole and not searched.
+    private func redactChildren(of value: JSONValue, active: [Int], replacement: JSONValue) -> JSONValue {
+        switch value {
+        case var .object(members):
+            for index in members.indices {
+                let key = members[index].key
+                let next = advance(active) { $0.picks(name: key) }
+                guard !next.isEmpty else { continue }
+                members[index].value = next.last == segments.count
+                    ? replacement
+                    : redactChildren(of: members[index].value, active: next, replacement: replacement)
             }
             return .object(members)
-        case let .index(position):
-            guard case var .array(elements) = value else { return value }
-            let resolved = position < 0 ? elements.count + position : position
-            guard elements.indices.contains(resolved) else { return value }
-            elements[resolved] = apply(tail, to: elements[resolved], replacement: replacement)
-            return .array(elements)
-        case .wildcard:
-            return mapChildren(of: value) { apply(tail, to: $0, replacement: replacement) }
-        case let .descendant(name):
-            // Select `name` here, then look for it below every child; what a
-            // match put in place is not searched again.
-            var result = apply([.child(name)] + tail, to: value, replacement: replacement)
-            result = mapChildren(of: result, skippingKey: tail.isEmpty ? name : nil) {
-                apply(rest, to: $0, replacement: replacement)
+        case var .array(elements):
+            let count = elements.count
+            for index in elements.indices {
+                let next = advance(active) { $0.picks(index: index, count: count) }
+                guard !next.isEmpty else { continue }
+                elements[index] = next.last == segments.count
+                    ? replacement
+                    : redactChildren(of: elements[index], active: next, replacement: replacement)
             }
-            return result
-        case .descendantWildcard:
-            let here = mapChildren(of: value) { apply(tail, to: $0, replacement: replacement) }
-            return tail.isEmpty ? here : mapChildren(of: here) { apply(rest, to: $0, replacement: replacement) }
+            return .array(elements)
+        default:
+            return value
         }
     }
 
-    private func mapChildren(of value: JSONValue, skippingKey: String? = nil, _ transform: (JSONValue) -> JSONValue) -> JSONValue {
-        switch value {
-        case var .object(members):
-            for index in members.indices where members[index].key != skippingKey {
-                members[index].value = transform(members[index].value)
+    /// The segments a child is a context of, given its parent's: a segment
+    /// whose selector picks the child hands it to the next segment, and a
+    /// descendant segment also applies to the child itself.
+    private func advance(_ active: [Int], picks: (Selector) -> Bool) -> [Int] {
+        var next: [Int] = []
+        for position in active {
+            let selector: Selector
+            switch segments[position] {
+            case let .child(own):
+                selector = own
+            case let .descendant(own):
+                selector = own
+                if next.last != position { next.append(position) }
             }
-            return .object(members)
-        case let .array(elements):
-            return .array(elements.map(transform))
-        default:
-            return value
+            if picks(selector), next.last != position + 1 { next.append(position + 1) }
+        }
+        return next
+    }
+}
+
+extension JSONPath.Selector {
+    func picks(name: String) -> Bool {
+        switch self {
+        case let .name(own): own == name
+        case .index: false
+        case .wildcard: true
+        }
+    }
+
+    func picks(index: Int, count: Int) -> Bool {
+        switch self {
+        case .name: false
+        case let .index(own): (own < 0 ? count + own : own) == index
+        case .wildcard: true
         }
     }
 }
