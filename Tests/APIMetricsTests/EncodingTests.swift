@@ -267,3 +267,50 @@ struct EncodingTests {
         }
     }
 }
+
+@Suite("JSON line separators")
+struct JSONLineSeparatorTests {
+    private func encoded(_ text: String) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.string(text)
+        return writer.bytes
+    }
+
+    @Test func lineAndParagraphSeparatorsAreEscapedOtherE2SequencesAreNot() throws {
+        let text = "a\u{2028}b\u{2029}c — “d” € \u{2028}"
+        let bytes = encoded(text)
+        #expect(String(decoding: bytes, as: UTF8.self) == #""a\u2028b\u2029c — “d” € \u2028""#)
+        // Python's splitlines (and JavaScript before ES2019) would cut a raw one.
+        #expect(String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).count == 1)
+        let decoded = try JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed) as? String
+        #expect(decoded == text)
+    }
+
+    @Test func generatedStringsNeverHoldARawSeparatorAndDecodeToThemselves() throws {
+        var random = SeededGenerator(seed: 0x2028)
+        let pieces: [String] = ["\u{2028}", "\u{2029}", "\u{2027}", "\u{202A}", "—", "€", "a", "\"", "\\", "\n", "\u{1}", "é", "😀", "\u{E2}"]
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...40, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let bytes = encoded(text)
+            #expect(!Self.holdsRawSeparator(bytes))
+            let decoded = try JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed) as? String
+            #expect(decoded == text)
+        }
+    }
+
+    private static func holdsRawSeparator(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 3 else { return false }
+        for index in 0..<(bytes.count - 2) where bytes[index] == 0xE2 && bytes[index + 1] == 0x80 {
+            if bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 { return true }
+        }
+        return false
+    }
+
+    @Test func anEmbeddedJSONBodyHasItsSeparatorsEscaped() throws {
+        let body = Array(#"{"note":"x"#.utf8) + [0xE2, 0x80, 0xA8] + Array(#"y","n":[1,"—"]}"#.utf8)
+        var writer = JSONWriter()
+        writer.embeddedJSON(body[...])
+        let text = String(decoding: writer.bytes, as: UTF8.self)
+        #expect(text == #"{"note":"x\u2028y","n":[1,"—"]}"#)
+    }
+}

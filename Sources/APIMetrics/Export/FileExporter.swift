@@ -143,8 +143,10 @@ public final class FileExporter: EventExporter {
             throw ConfigurationError(field: "path", reason: "must not be empty")
         }
         // Never through a link (another user may plant one where the file
-        // will be), created readable by this user only.
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        // will be), created readable by this user only; O_NONBLOCK so that
+        // a FIFO in its place fails instead of blocking (no effect on a
+        // regular file).
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         guard descriptor >= 0 else {
             let code = errno
             let reason = code == ELOOP ? "is a symbolic link; the event file is never written through one" : String(cString: strerror(code))

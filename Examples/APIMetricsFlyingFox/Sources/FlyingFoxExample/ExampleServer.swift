@@ -74,9 +74,13 @@ enum ExampleServer {
         if metrics.view.options.isEnabled {
             for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath] {
                 routes.appendRoute(HTTPRoute("GET \(path)")) { request in
+                    let peer: String? = switch request.remoteAddress {
+                    case let .ip4(ip, port: _), let .ip6(ip, port: _): ip
+                    default: nil
+                    }
                     guard let answer = metrics.view.response(
                         method: request.method.rawValue, target: request.target.rawValue,
-                        authorization: request.headers[.authorization]) else {
+                        authorization: request.headers[.authorization], host: request.headers[.host], peerAddress: peer) else {
                         return HTTPResponse(statusCode: .notFound)
                     }
                     var headers = HTTPHeaders()

@@ -176,8 +176,8 @@ enum ExampleServer {
         }
         if metrics.view.options.isEnabled {
             for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath] {
-                router.get(RouterPath(path)) { request, _ -> Response in
-                    try view(metrics.view, request)
+                router.get(RouterPath(path)) { request, context -> Response in
+                    try view(metrics.view, request, peer: context.remoteAddress?.ipAddress)
                 }
             }
         }
@@ -185,10 +185,10 @@ enum ExampleServer {
     }
 
     /// The metrics' view as a Hummingbird response.
-    private static func view(_ view: MetricsView, _ request: Request) throws -> Response {
+    private static func view(_ view: MetricsView, _ request: Request, peer: String?) throws -> Response {
         guard let answer = view.response(
             method: request.method.rawValue, target: request.head.path ?? "/",
-            authorization: request.headers[.authorization]) else {
+            authorization: request.headers[.authorization], host: request.head.authority ?? request.headers[.host], peerAddress: peer) else {
             throw HTTPError(.notFound)
         }
         var headers = HTTPFields()

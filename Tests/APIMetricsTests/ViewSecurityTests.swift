@@ -1,0 +1,116 @@
+@testable import APIMetrics
+import APIMetricsTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// The view's defaults in front of a hostile network: authentication on the
+/// head, loopback only without a token, security headers on every answer.
+@Suite("View security")
+struct ViewSecurityTests {
+    private func service(_ view: LocalViewOptions) throws -> APIMetricsService {
+        var config = testConfiguration([.custom(CollectingExporter())])
+        config.view = view
+        return try APIMetricsService(configuration: config)
+    }
+
+    private func status(_ metrics: APIMetricsService, host: String?, peer: String?, token: String? = nil) -> Int? {
+        metrics.view.response(
+            method: "GET", target: "/metrics", authorization: token.map { "Bearer \($0)" }, host: host, peerAddress: peer)?.status
+    }
+
+    @Test func withoutATokenOnlyALoopbackPeerNamingALoopbackHostIsAnswered() throws {
+        let metrics = try service(.init(isDashboardEnabled: true, isPrometheusEnabled: true))
+        for host in ["localhost", "localhost:8080", "LOCALHOST", "127.0.0.1", "127.0.0.1:9465", "127.1.2.3", "[::1]", "[::1]:9465"] {
+            for peer in ["127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.9"] {
+                #expect(status(metrics, host: host, peer: peer) == 200, "\(host) from \(peer)")
+            }
+        }
+        // Another machine, whatever Host it names.
+        for peer in ["10.0.0.5", "192.168.1.2", "::ffff:10.0.0.1", "fe80::1", "128.0.0.1", "1270.0.0.1", "127.0.0", "", "unknown"] {
+            #expect(status(metrics, host: "localhost", peer: peer) == 403, "peer \(peer)")
+        }
+        #expect(status(metrics, host: "localhost", peer: nil) == 403)
+        // A page on another site reaching loopback through DNS rebinding names its own host.
+        for host in ["evil.example", "evil.example:8080", "localhost.evil.example", "127.0.0.1.evil.example", "[::1]x",
+                     "127.0.0.1:80@evil", "localhost:80x", "[::2]", "0.0.0.0", "", " "] {
+            #expect(status(metrics, host: host, peer: "127.0.0.1") == 403, "host \(host)")
+        }
+        #expect(status(metrics, host: nil, peer: "127.0.0.1") == 403)
+        let refusal = try #require(metrics.view.response(
+            method: "GET", target: "/_apimetrics", authorization: nil, host: "evil.example", peerAddress: "127.0.0.1"))
+        #expect(String(decoding: refusal.body, as: UTF8.self).contains("APIMETRICS_DASHBOARD_TOKEN"))
+        // With a token, the token decides, wherever the call comes from.
+        let guarded = try service(.init(isPrometheusEnabled: true, bearerToken: "s3cret"))
+        #expect(status(guarded, host: "metrics.example", peer: "10.0.0.5", token: "s3cret") == 200)
+        #expect(status(guarded, host: "localhost", peer: "127.0.0.1") == 401)
+    }
+
+    @Test func everyAnswerCarriesTheSecurityHeaders() throws {
+        let metrics = try service(.init(isDashboardEnabled: true, isPrometheusEnabled: true, bearerToken: "s3cret"))
+        let answers = [
+            metrics.view.response(method: "GET", target: "/_apimetrics", authorization: "Bearer s3cret", host: "x", peerAddress: "10.1.1.1"),
+            metrics.view.response(method: "GET", target: "/metrics", authorization: nil, host: "x", peerAddress: "10.1.1.1"),
+            metrics.view.response(method: "POST", target: "/_apimetrics/api", authorization: "Bearer s3cret", host: "x", peerAddress: nil),
+        ].compactMap { $0 }
+        #expect(answers.map(\.status) == [200, 401, 405])
+        for answer in answers {
+            let policy = answer.headers["content-security-policy"] ?? ""
+            #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"))
+            #expect(!policy.contains("unsafe-inline") && !policy.contains("script-src"))
+            #expect(answer.headers["x-content-type-options"] == "nosniff")
+            #expect(answer.headers["referrer-policy"] == "no-referrer")
+            #expect(answer.headers["cache-control"] == "no-store")
+        }
+        // The page's one style element is the one the policy allows by hash.
+        let html = String(decoding: answers[0].body, as: UTF8.self)
+        let style = try #require(html.components(separatedBy: "<style>").dropFirst().first?.components(separatedBy: "</style>").first)
+        #expect(style == Dashboard.style)
+        #expect(html.components(separatedBy: "<style").count == 2 && !html.contains("style=\""))
+        let hash = "'sha256-" + Base64.encode(SHA256.hash(Array(style.utf8))) + "'"
+        #expect(answers[0].headers["content-security-policy"]?.contains("style-src \(hash)") == true)
+    }
+
+    @Test func aBlankTokenIsAnErrorNotAnOpenView() throws {
+        for blank in ["", " ", "\t", "  \n"] {
+            do {
+                _ = try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_DASHBOARD": "1", "APIMETRICS_DASHBOARD_TOKEN": blank])
+                Issue.record("a blank token (\(blank.debugDescription)) was taken as no token")
+            } catch {
+                #expect(error.field == "APIMETRICS_DASHBOARD_TOKEN" && error.reason.contains("blank"))
+            }
+        }
+        for blank in ["", "   ", "a b"] {
+            #expect(throws: ConfigurationError.self) { try service(.init(isDashboardEnabled: true, bearerToken: blank)) }
+        }
+    }
+
+    @Test func startupSaysTheViewIsLoopbackOnlyWithoutAToken() throws {
+        let messages = Mutex<[String]>([])
+        var config = testConfiguration([.custom(CollectingExporter())])
+        config.view = .init(isDashboardEnabled: true)
+        config.diagnostics = .custom(minimumLevel: .warning) { message in messages.withLock { $0.append(message.text) } }
+        _ = try APIMetricsService(configuration: config)
+        #expect(messages.withLock { $0 }.contains { $0.contains("this machine only") && $0.contains("APIMETRICS_DASHBOARD_TOKEN") })
+    }
+
+    @Test func theListenerRefusesOnTheHeadWithoutReadingTheBody() async throws {
+        let metrics = try service(.init(isPrometheusEnabled: true, address: "127.0.0.1:0", bearerToken: "s3cret"))
+        defer { Task { await metrics.shutdown(timeout: .seconds(5)) } }
+        let port = try #require(metrics.viewPort)
+        let client = try RawClient(port: port)
+        defer { client.close() }
+        // 16 MiB announced and never sent: the 401 comes at once, no 100 Continue.
+        client.send("POST /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nContent-Length: 16777216\r\nExpect: 100-continue\r\n\r\n")
+        let answer = client.read()
+        #expect(answer.hasPrefix("HTTP/1.1 401"))
+        #expect(!answer.contains("100 Continue"))
+        #expect(answer.contains("Content-Security-Policy:") && answer.contains("X-Content-Type-Options: nosniff"))
+        // Authorised, a body-carrying method is still not the view's.
+        let post = try await RawClient.exchange(
+            port: port, "POST /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nContent-Length: 1000000\r\n\r\n")
+        #expect(post.hasPrefix("HTTP/1.1 405"))
+        let missing = try await RawClient.exchange(port: port, "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(missing.hasPrefix("HTTP/1.1 404") && missing.contains("X-Frame-Options: DENY"))
+    }
+}
