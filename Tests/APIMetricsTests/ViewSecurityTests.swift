@@ -85,6 +85,21 @@ struct ViewSecurityTests {
         }
     }
 
+    @Test func theListenersConnectionLimitIsConfigurable() async throws {
+        let config = try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_METRICS_MAX_CONNECTIONS": "2"])
+        #expect(config.view.maxConnections == 2)
+        #expect(throws: ConfigurationError.self) { try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_METRICS_MAX_CONNECTIONS": "0"]) }
+        let metrics = try service(.init(isPrometheusEnabled: true, address: "127.0.0.1:0", bearerToken: "s3cret", maxConnections: 2))
+        defer { Task { await metrics.shutdown(timeout: .seconds(5)) } }
+        let port = try #require(metrics.viewPort)
+        let held = try [RawClient(port: port), RawClient(port: port)]
+        defer { held.forEach { $0.close() } }
+        usleep(200_000)
+        let third = try RawClient(port: port)
+        defer { third.close() }
+        #expect(third.waitForClose(timeout: .seconds(10)))
+    }
+
     @Test func startupSaysTheViewIsLoopbackOnlyWithoutAToken() throws {
         let messages = Mutex<[String]>([])
         var config = testConfiguration([.custom(CollectingExporter())])

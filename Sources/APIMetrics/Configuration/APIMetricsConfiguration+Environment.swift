@@ -48,6 +48,7 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_PROMETHEUS", "1 serves the Prometheus exposition at /metrics (view.isPrometheusEnabled)"),
         ("APIMETRICS_METRICS_ADDR", "host:port of the view's own listener (view.address)"),
         ("APIMETRICS_DASHBOARD_TOKEN", "bearer token every path of the view asks for (view.bearerToken)"),
+        ("APIMETRICS_METRICS_MAX_CONNECTIONS", "connections the view's own listener keeps open at once (view.maxConnections)"),
     ]
 
     /// Reads `APIMETRICS_*` variables over `base`, so that a deployment can
@@ -96,6 +97,9 @@ extension APIMetricsConfiguration {
                 throw ConfigurationError(field: "APIMETRICS_METRICS_ADDR", reason: "must be host:port, got \"\(address)\"")
             }
             config.view.address = address
+        }
+        if let connections = try reader.int("APIMETRICS_METRICS_MAX_CONNECTIONS", in: 1...65_536) {
+            config.view.maxConnections = connections
         }
         if let raw = reader.environment["APIMETRICS_DASHBOARD_TOKEN"] {
             // Set but blank is a mistake, not "no token": it would leave the

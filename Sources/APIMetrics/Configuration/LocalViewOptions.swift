@@ -27,11 +27,19 @@ public struct LocalViewOptions: Sendable, Hashable {
     /// peer that names a loopback host in `Host`, and 403 to anyone else.
     public var bearerToken: String?
 
+    /// The most connections the library's own listener keeps open at once
+    /// (`APIMETRICS_METRICS_MAX_CONNECTIONS`); past it a new one is closed
+    /// at once. `nil`: a quarter of the process's open-file limit, from 16
+    /// to 1,024. Each connection must send its whole request head within
+    /// 10 s, and an idle keep-alive connection is closed after 30 s.
+    public var maxConnections: Int?
+
     /// Creates options; everything off by default.
     public init(
         isDashboardEnabled: Bool = false, isPrometheusEnabled: Bool = false, isConsumerLabelEnabled: Bool = false,
-        address: String? = nil, bearerToken: String? = nil
+        address: String? = nil, bearerToken: String? = nil, maxConnections: Int? = nil
     ) {
+        self.maxConnections = maxConnections
         self.isDashboardEnabled = isDashboardEnabled
         self.isPrometheusEnabled = isPrometheusEnabled
         self.isConsumerLabelEnabled = isConsumerLabelEnabled
@@ -50,6 +58,9 @@ public struct LocalViewOptions: Sendable, Hashable {
             guard HostAndPort(address) != nil else {
                 throw ConfigurationError(field: "view.address", reason: "must be host:port with a port from 0 to 65535, got \"\(address)\"")
             }
+        }
+        if let maxConnections, !(1...65_536).contains(maxConnections) {
+            throw ConfigurationError(field: "view.maxConnections", reason: "must be from 1 to 65536, got \(maxConnections)")
         }
         if let bearerToken, bearerToken.isEmpty || bearerToken.contains(where: { $0.isWhitespace }) {
             throw ConfigurationError(field: "view.bearerToken", reason: "must be non-empty with no whitespace when set")

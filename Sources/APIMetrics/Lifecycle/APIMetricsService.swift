@@ -112,7 +112,7 @@ public final class APIMetricsService: Sendable {
             options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity, spool: spool)
         self.view = view
         if configuration.view.isEnabled, let address = configuration.view.address.flatMap(HostAndPort.init) {
-            listener = try MetricsListener(address: address, view: view)
+            listener = try MetricsListener(address: address, view: view, maxConnections: configuration.view.maxConnections)
         } else {
             listener = nil
         }

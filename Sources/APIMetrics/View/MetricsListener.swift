@@ -9,7 +9,10 @@ final class MetricsListener: Sendable {
     /// The bound port (the one picked, for port 0).
     let port: UInt16
 
-    init(address: HostAndPort, view: MetricsView, limits: SocketServerLimits = .default) throws(ConfigurationError) {
+    /// - Parameter maxConnections: `nil` for the server's default (a
+    ///   quarter of the open-file limit).
+    init(address: HostAndPort, view: MetricsView, maxConnections: Int? = nil) throws(ConfigurationError) {
+        let limits = SocketServerLimits(maxConnections: maxConnections ?? SocketServerLimits.defaultMaxConnections())
         // Every answer is made from the head alone: a body is never read, so
         // a client cannot make the listener hold one before it is refused.
         let answer: SocketHTTPServer.HeadHandler = { request, writer in
