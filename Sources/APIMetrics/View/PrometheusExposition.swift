@@ -18,7 +18,7 @@
 /// Its size is bounded whatever clients send: a series' labels are a
 /// registered method or `_OTHER`, a route of at most
 /// ``SeriesKey/maxRouteBytes`` and a status, so that a series takes at most
-/// about 20 KB (typically 6 KB) and there are at most
+/// about 15 KB (typically 5 KB) and there are at most
 /// ``MetricsOptions/maxSeries`` of them; a consumer label is at most
 /// ``Consumer/maxIDBytes`` and there are at most
 /// ``MetricsOptions/maxConsumers`` and the `(other consumers)` row. Under
