@@ -7,10 +7,23 @@
 /// What only identified events know (consumers, server errors, validation
 /// errors) is added by the sender as it processes each batch
 /// (``attribute(_:)``).
+///
+/// Every axis a client controls is bounded, and each fold is counted:
+/// methods outside the registry count as ``SeriesKey/otherMethod``
+/// (``Totals/otherMethodRequests``), routes are cut to
+/// ``SeriesKey/maxRouteBytes``, series past ``Options/maxSeries`` fold into
+/// ``SeriesKey/otherRoute`` (``Totals/foldedRequests``), consumers past
+/// ``Options/maxConsumers`` into one ``ConsumerMetrics/otherConsumersID``
+/// row (``Totals/foldedConsumerRequests``), error groups past
+/// ``Options/maxGroups`` are counted and left out, and every text kept is
+/// cut in bytes.
 final class Aggregator: CallObserver, Sendable {
     struct Options: Sendable {
         /// The most series; later ones fold into ``SeriesKey/otherRoute``.
         var maxSeries = 1_000
+        /// The most consumers kept per window and in total; later ones
+        /// count in the ``ConsumerMetrics/otherConsumersID`` row.
+        var maxConsumers = 500
         /// The most paths remembered with their normalised template.
         var maxCachedPaths = 4_096
         /// The most error and validation groups kept per window and in total.
@@ -21,56 +34,36 @@ final class Aggregator: CallObserver, Sendable {
         var recentCalls = 50
     }
 
-    /// The calls of one past window, for the chart.
-    struct WindowTotals: Sendable {
-        var startNanoseconds: Int64
-        var endNanoseconds: Int64
-        var requests: Int
-        var clientErrors: Int
-        var serverErrors: Int
-    }
-
-    /// A processed call as the logs have it (redacted), for the recent list.
-    struct RecentCall: Sendable {
-        var timeNanoseconds: Int64
-        var method: String
-        var target: String
-        var route: String?
-        var status: Int
-        var durationNanoseconds: Int64
-        var consumer: String?
-    }
-
-    /// Everything since start, with the current window's counts so far.
-    struct Totals: Sendable {
-        var startedAtNanoseconds: Int64
-        var series: [SeriesMetrics]
-        var consumers: [ConsumerMetrics]
-        var anonymousRequests: Double
-        var unattributedRequests: Double
-        var serverErrors: [ServerErrorGroup]
-        var validationErrors: [ValidationErrorGroup]
-        var foldedRequests: Int
-        var windows: [WindowTotals]
-        var recentCalls: [RecentCall]
-
-        var requests: Int { series.reduce(0) { $0 + $1.requests } }
-    }
-
     /// What identified events add to a window or to the totals.
     private struct Attributed {
         var consumers: [String: ConsumerMetrics] = [:]
+        /// The calls of consumers past the limit.
+        var otherConsumers = ConsumerMetrics(id: ConsumerMetrics.otherConsumersID)
         var anonymous: Double = 0
         var serverErrors: [[String]: ServerErrorGroup] = [:]
         var validationErrors: [[String]: ValidationErrorGroup] = [:]
         var foldedGroups = 0
 
         var attributedRequests: Double {
-            consumers.values.reduce(anonymous) { $0 + $1.requests }
+            consumers.values.reduce(anonymous + otherConsumers.requests) { $0 + $1.requests }
         }
 
-        mutating func merge(_ other: Attributed, maxGroups: Int) {
-            for (id, consumer) in other.consumers { consumers[id, default: ConsumerMetrics(id: id)].merge(consumer) }
+        /// The consumers, most calls first, with the folded row when it counts any.
+        var consumerRows: [ConsumerMetrics] {
+            var rows = Array(consumers.values)
+            if otherConsumers.requests > 0 { rows.append(otherConsumers) }
+            return rows.sorted(by: Aggregator.byRequests)
+        }
+
+        mutating func merge(_ other: Attributed, maxGroups: Int, maxConsumers: Int) {
+            for (id, consumer) in other.consumers {
+                if consumers[id] != nil { consumers[id]?.merge(consumer) }
+                else if consumers.count < maxConsumers { consumers[id] = consumer }
+                else { otherConsumers.merge(ConsumerMetrics(
+                    id: ConsumerMetrics.otherConsumersID, requests: consumer.requests,
+                    clientErrors: consumer.clientErrors, serverErrors: consumer.serverErrors)) }
+            }
+            otherConsumers.merge(other.otherConsumers)
             anonymous += other.anonymous
             for (key, group) in other.serverErrors {
                 if serverErrors[key] != nil { serverErrors[key]?.merge(group) }
@@ -100,6 +93,7 @@ final class Aggregator: CallObserver, Sendable {
         let recentSlots: UnsafeMutablePointer<Unmanaged<SeriesSlots>> = .allocate(capacity: Aggregator.cacheSize)
         var windowStart: Int64
         var windowFolded = 0
+        var windowOtherMethods = 0
         var templates: [String: String] = [:]
         /// Paths normalised recently, where a cheap hash of their bytes
         /// points: most route-less calls compare a path instead of hashing
@@ -113,6 +107,7 @@ final class Aggregator: CallObserver, Sendable {
         // Since start.
         var totals: [SeriesKey: SeriesMetrics] = [:]
         var totalFolded = 0
+        var totalOtherMethods = 0
         var attributedTotals = Attributed()
         var windows: [WindowTotals] = []
         var recentCalls: [RecentCall] = []
@@ -144,14 +139,22 @@ final class Aggregator: CallObserver, Sendable {
     // MARK: - The request path
 
     func observe(_ call: borrowing CallSummary, outcome: AdmissionOutcome) {
+        let isRegistered = HTTPMethods.isRegistered(call.method)
+        let method = isRegistered ? call.method : SeriesKey.otherMethod
         let state = self.state.lock()
         defer { self.state.unlock() }
+        if !isRegistered { state.pointee.windowOtherMethods += 1 }
         let slots: Unmanaged<SeriesSlots>
         if let route = call.route {
-            slots = lookUp(method: call.method, route: route, status: call.status, isNamedRoute: true, &state.pointee)
+            if route.utf8.count > SeriesKey.maxRouteBytes {
+                let cut = TextLimit.cut(route, maxBytes: SeriesKey.maxRouteBytes)
+                slots = lookUp(method: method, route: cut, status: call.status, isNamedRoute: true, &state.pointee)
+            } else {
+                slots = lookUp(method: method, route: route, status: call.status, isNamedRoute: true, &state.pointee)
+            }
         } else {
             let route = routeOfUnnamed(call, &state.pointee)
-            slots = lookUp(method: call.method, route: route, status: call.status, isNamedRoute: false, &state.pointee)
+            slots = lookUp(method: method, route: route, status: call.status, isNamedRoute: false, &state.pointee)
         }
         slots._withUnsafeGuaranteedRef {
             $0.add(
@@ -238,7 +241,7 @@ final class Aggregator: CallObserver, Sendable {
         }
         let keep = options.recentCalls
         state.withLock { state in
-            state.window.merge(batch, maxGroups: options.maxGroups)
+            state.window.merge(batch, maxGroups: options.maxGroups, maxConsumers: options.maxConsumers)
             state.recentCalls.append(contentsOf: recent.suffix(keep))
             if state.recentCalls.count > keep { state.recentCalls.removeFirst(state.recentCalls.count - keep) }
         }
@@ -258,34 +261,40 @@ final class Aggregator: CallObserver, Sendable {
         } else {
             batch.anonymous += weight
         }
-        let route = record.request.route ?? RouteNormalizer.template(ofTarget: record.request.target)
+        // Grouped as the series are: a registered method or `_OTHER`, a
+        // route cut in bytes, texts cut in bytes.
+        let method = HTTPMethods.seriesMethod(record.request.method)
+        let route = record.request.route.map { TextLimit.cut($0, maxBytes: SeriesKey.maxRouteBytes) }
+            ?? RouteNormalizer.template(ofTarget: record.request.target)
         if status >= 500 || (status == 0 && !record.errors.isEmpty) {
-            let error = record.errors.first
+            let error = record.errors.first?.bounded()
             let group = ServerErrorGroup(
-                method: record.request.method, route: route, type: error?.type ?? "HTTP \(status)",
+                method: method, route: route, type: error?.type ?? "HTTP \(status)",
                 message: error?.message ?? "", location: error?.location,
-                causes: Array((error?.causes ?? []).prefix(RecordedError.maxCauses)), count: weight,
+                causes: error?.causes ?? [], count: weight,
                 firstSeenNanoseconds: record.startTimeNanoseconds, lastSeenNanoseconds: record.startTimeNanoseconds)
             if batch.serverErrors[group.groupKey] != nil { batch.serverErrors[group.groupKey]?.merge(group) }
             else { batch.serverErrors[group.groupKey] = group }
         }
         for problem in validationErrors(record) {
             let group = ValidationErrorGroup(
-                method: record.request.method, route: route, field: problem.field, type: problem.type,
+                method: method, route: route, field: problem.field, type: problem.type,
                 message: problem.message, count: weight)
             if batch.validationErrors[group.groupKey] != nil { batch.validationErrors[group.groupKey]?.count += weight }
             else { batch.validationErrors[group.groupKey] = group }
         }
         recent.append(RecentCall(
-            timeNanoseconds: record.startTimeNanoseconds, method: record.request.method,
-            target: record.request.target, route: record.request.route, status: status,
+            timeNanoseconds: record.startTimeNanoseconds,
+            method: TextLimit.cut(record.request.method, maxBytes: HTTPMethods.maxRecordedBytes),
+            target: TextLimit.cut(record.request.target, maxBytes: RecentCall.maxTargetBytes),
+            route: record.request.route.map { TextLimit.cut($0, maxBytes: SeriesKey.maxRouteBytes) }, status: status,
             durationNanoseconds: record.durationNanoseconds, consumer: record.consumer?.id))
     }
 
     /// Ends the current window at `now` and starts the next: its series'
     /// slots are read and cleared, and everything is added to the totals.
     func cutWindow(at now: Int64 = CaptureClock.wallNanoseconds(), isFinal: Bool = false) -> MetricsWindow {
-        let maxGroups = options.maxGroups, recentWindows = options.recentWindows
+        let maxGroups = options.maxGroups, maxConsumers = options.maxConsumers, recentWindows = options.recentWindows
         return state.withLock { state in
             var series: [SeriesMetrics] = []
             for (key, slots) in state.slots {
@@ -296,16 +305,19 @@ final class Aggregator: CallObserver, Sendable {
             series.sort { $0.key < $1.key }
             let window = MetricsWindow(
                 startNanoseconds: state.windowStart, endNanoseconds: now, series: series,
-                consumers: state.window.consumers.values.sorted(by: Self.byRequests),
+                consumers: state.window.consumerRows,
                 anonymousRequests: state.window.anonymous,
                 unattributedRequests: max(0, Double(series.reduce(0) { $0 + $1.requests }) - state.window.attributedRequests),
                 serverErrors: state.window.serverErrors.values.sorted(by: Self.byCount),
                 validationErrors: state.window.validationErrors.values.sorted(by: Self.byCount),
-                foldedRequests: state.windowFolded, isFinal: isFinal)
-            state.attributedTotals.merge(state.window, maxGroups: maxGroups)
+                foldedRequests: state.windowFolded, otherMethodRequests: state.windowOtherMethods,
+                foldedConsumerRequests: state.window.otherConsumers.requests, isFinal: isFinal)
+            state.attributedTotals.merge(state.window, maxGroups: maxGroups, maxConsumers: maxConsumers)
             state.totalFolded += state.windowFolded
+            state.totalOtherMethods += state.windowOtherMethods
             state.window = Attributed()
             state.windowFolded = 0
+            state.windowOtherMethods = 0
             state.windowStart = now
             state.windows.append(WindowTotals(
                 startNanoseconds: window.startNanoseconds, endNanoseconds: now, requests: window.requests,
@@ -324,17 +336,19 @@ final class Aggregator: CallObserver, Sendable {
                 if series[key] != nil { series[key]?.merge(current) } else { series[key] = current }
             }
             var attributed = state.attributedTotals
-            attributed.merge(state.window, maxGroups: options.maxGroups)
+            attributed.merge(state.window, maxGroups: options.maxGroups, maxConsumers: options.maxConsumers)
             let all = series.values.sorted { $0.key < $1.key }
             let total = Double(all.reduce(0) { $0 + $1.requests })
             return Totals(
                 startedAtNanoseconds: startedAtNanoseconds, series: all,
-                consumers: attributed.consumers.values.sorted(by: Self.byRequests),
+                consumers: attributed.consumerRows,
                 anonymousRequests: attributed.anonymous,
                 unattributedRequests: max(0, total - attributed.attributedRequests),
                 serverErrors: attributed.serverErrors.values.sorted(by: Self.byCount),
                 validationErrors: attributed.validationErrors.values.sorted(by: Self.byCount),
-                foldedRequests: state.totalFolded + state.windowFolded, windows: state.windows,
+                foldedRequests: state.totalFolded + state.windowFolded,
+                otherMethodRequests: state.totalOtherMethods + state.windowOtherMethods,
+                foldedConsumerRequests: attributed.otherConsumers.requests, limits: options, windows: state.windows,
                 recentCalls: state.recentCalls)
         }
     }
@@ -346,7 +360,7 @@ final class Aggregator: CallObserver, Sendable {
         }
     }
 
-    private static func byRequests(_ left: ConsumerMetrics, _ right: ConsumerMetrics) -> Bool {
+    fileprivate static func byRequests(_ left: ConsumerMetrics, _ right: ConsumerMetrics) -> Bool {
         left.requests != right.requests ? left.requests > right.requests : left.id < right.id
     }
 

@@ -1,6 +1,13 @@
 /// One consumer's calls, counted from its identified events with their
 /// sampling weights (an event kept at a 10% sample rate counts 10 calls).
+///
+/// At most ``MetricsOptions/maxConsumers`` consumers are tracked; the calls
+/// of later ones count in one row whose id is ``otherConsumersID``.
 public struct ConsumerMetrics: Sendable, Hashable {
+    /// The id of the row that counts the calls of consumers past
+    /// ``MetricsOptions/maxConsumers``.
+    public static let otherConsumersID = "(other consumers)"
+
     /// The consumer's id, as identification found it.
     public var id: String
     /// Its display name, when identification gave one.

@@ -15,7 +15,9 @@ public struct MetricsWindow: Sendable {
     public var endNanoseconds: Int64
     /// Every series with calls in the window, by route, method and status.
     public var series: [SeriesMetrics]
-    /// The consumers identified in the window, most calls first.
+    /// The consumers identified in the window, most calls first; past
+    /// ``MetricsOptions/maxConsumers``, one row with the id
+    /// ``ConsumerMetrics/otherConsumersID`` counts the rest.
     public var consumers: [ConsumerMetrics]
     /// Identified calls with no consumer, weighted.
     public var anonymousRequests: Double
@@ -33,6 +35,12 @@ public struct MetricsWindow: Sendable {
     /// Calls counted in ``SeriesKey/otherRoute`` because the series limit
     /// was reached.
     public var foldedRequests: Int
+    /// Calls whose method is not in the IANA HTTP Method Registry, counted
+    /// as ``SeriesKey/otherMethod``.
+    public var otherMethodRequests: Int
+    /// Calls, weighted, of consumers past ``MetricsOptions/maxConsumers``,
+    /// counted in the ``ConsumerMetrics/otherConsumersID`` row.
+    public var foldedConsumerRequests: Double
     /// Whether this is the last window, cut short at shutdown.
     public var isFinal: Bool
 
@@ -41,8 +49,11 @@ public struct MetricsWindow: Sendable {
         startNanoseconds: Int64, endNanoseconds: Int64, series: [SeriesMetrics] = [],
         consumers: [ConsumerMetrics] = [], anonymousRequests: Double = 0, unattributedRequests: Double = 0,
         serverErrors: [ServerErrorGroup] = [], validationErrors: [ValidationErrorGroup] = [],
-        foldedRequests: Int = 0, isFinal: Bool = false
+        foldedRequests: Int = 0, otherMethodRequests: Int = 0, foldedConsumerRequests: Double = 0,
+        isFinal: Bool = false
     ) {
+        self.otherMethodRequests = otherMethodRequests
+        self.foldedConsumerRequests = foldedConsumerRequests
         self.startNanoseconds = startNanoseconds
         self.endNanoseconds = endNanoseconds
         self.series = series

@@ -4,11 +4,16 @@
 /// `/orders/{id}/items/{id}`.
 ///
 /// A segment becomes `{id}` when it is a number, a UUID, a long hex string
-/// (16 digits or more) or a long base64-like token (20 characters or more
-/// of the base64 and base64url alphabets, with letters and digits both).
-/// The query and fragment are dropped.
+/// (16 digits or more), a long base64-like token (20 characters or more
+/// of the base64 and base64url alphabets, with letters and digits both),
+/// longer than ``maxSegmentBytes``, or holds a byte no path may hold
+/// (a control, a space, `"<>\^`{|}`): no route names such a segment, and
+/// a client must not make a series per value. The query and fragment are
+/// dropped; a template is at most ``SeriesKey/maxRouteBytes`` bytes.
 enum RouteNormalizer {
     static let placeholder = "{id}"
+    /// The longest segment kept as it is.
+    static let maxSegmentBytes = 64
 
     /// The template of a request target (path, or origin or absolute form
     /// with a query); its path is found as everywhere else (``URLTarget``).
@@ -33,14 +38,16 @@ enum RouteNormalizer {
                 if index < utf8.count { result.append(UInt8(ascii: "/")) }
                 segmentStart = index + 1
             }
-            if !changed && path.count == bytes.count { return target }
-            return String(decoding: result, as: UTF8.self)
+            if !changed && path.count == bytes.count { return TextLimit.cut(target, maxBytes: SeriesKey.maxRouteBytes) }
+            return TextLimit.cut(String(decoding: result, as: UTF8.self), maxBytes: SeriesKey.maxRouteBytes)
         }
     }
 
     static func isIdentifier(_ segment: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !segment.isEmpty else { return false }
+        if segment.count > maxSegmentBytes { return true }
         var digits = 0, hexLetters = 0, otherLetters = 0, symbols = 0, dashes = 0
+        var isWord = true
         for byte in segment {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
@@ -48,9 +55,13 @@ enum RouteNormalizer {
             case UInt8(ascii: "g")...UInt8(ascii: "z"), UInt8(ascii: "G")...UInt8(ascii: "Z"): otherLetters += 1
             case UInt8(ascii: "-"): dashes += 1
             case UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "="), UInt8(ascii: "~"): symbols += 1
-            default: return false
+            case 0..<0x21, 0x7F, UInt8(ascii: "\""), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\\"),
+                 UInt8(ascii: "^"), UInt8(ascii: "`"), UInt8(ascii: "{"), UInt8(ascii: "|"), UInt8(ascii: "}"):
+                return true
+            default: isWord = false
             }
         }
+        guard isWord else { return false }
         let length = segment.count
         if digits == length { return true }
         if length == 36 && dashes == 4 && digits + hexLetters == 32 && isUUIDShaped(segment) { return true }

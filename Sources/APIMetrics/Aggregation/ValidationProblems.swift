@@ -15,7 +15,7 @@ struct ValidationProblem: Sendable, Hashable {
 /// - `{"invalid-params": [{"name": "age", "reason": "…"}]}` (RFC 9457).
 ///
 /// Anything else yields nothing. Bounded: at most ``maxProblems`` a
-/// response, each text cut to ``maxTextBytes``.
+/// response, each text cut to ``maxTextBytes`` UTF-8 bytes (`…` included).
 enum ValidationProblems {
     static let maxProblems = 20
     static let maxTextBytes = 200
@@ -126,9 +126,8 @@ enum ValidationProblems {
         ValidationProblem(field: cut(field), type: cut(type), message: cut(message))
     }
 
+    /// Cut at a character boundary, the `…` marker within the budget.
     private static func cut(_ text: String) -> String {
-        guard text.utf8.count > maxTextBytes else { return text }
-        // A scalar cut in two becomes U+FFFD.
-        return String(decoding: text.utf8.prefix(maxTextBytes), as: UTF8.self) + "…"
+        TextLimit.cut(text, maxBytes: maxTextBytes)
     }
 }

@@ -44,6 +44,10 @@ public final class ActiveExchange: Sendable {
             remoteParentSpanID = UInt64(context.parentSpanID, radix: 16)
         }
         let requestLimit = Self.limit(bodyLimit, recorder, head.headers)
+        if head.method.utf8.count > HTTPMethods.maxRecordedBytes || head.target.utf8.count > URLTarget.maxRecordedBytes
+            || (head.route?.utf8.count ?? 0) > SeriesKey.maxRouteBytes {
+            RequestHead.bound(&head)
+        }
         // The head is taken, not copied: its last use.
         self.state = Mutex(State(
             request: head,
@@ -182,7 +186,7 @@ public final class ActiveExchange: Sendable {
     public func setRoute(_ route: String) {
         state.withLock { state in
             guard !state.isFinished else { return }
-            state.request.route = route
+            state.request.route = TextLimit.cut(route, maxBytes: SeriesKey.maxRouteBytes)
         }
     }
 
@@ -318,7 +322,7 @@ public final class ActiveExchange: Sendable {
 
     private static func append(_ error: RecordedError, to state: inout State) {
         if state.errorCount < maxErrors {
-            state.rare.errors.append(error)
+            state.rare.errors.append(error.bounded())
         } else {
             state.rare.droppedErrors += 1
         }

@@ -86,6 +86,10 @@ public final class Recorder: Sendable {
     public var isRecording: Bool { isEnabled }
 
     func enqueue(_ record: ExchangeRecord) {
+        // A record handed over whole is bounded as a begun exchange is.
+        var record = record
+        RequestHead.bound(&record.request)
+        if !record.errors.isEmpty { record.errors = record.errors.map { $0.bounded() } }
         let call = CallSummary(
             method: record.request.method, route: record.request.route,
             target: record.request.route == nil ? record.request.target : nil, status: record.response?.status ?? 0,

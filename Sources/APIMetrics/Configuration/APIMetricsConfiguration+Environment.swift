@@ -44,6 +44,7 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_CONSUMER_HEADER", "header whose value is the consumer id"),
         ("APIMETRICS_JWT_CLAIM", "JWT claim of Authorization: Bearer that is the consumer id"),
         ("APIMETRICS_METRICS_INTERVAL_S", "metrics.interval, in seconds"),
+        ("APIMETRICS_METRICS_MAX_CONSUMERS", "metrics.maxConsumers: consumers tracked, the rest in (other consumers)"),
         ("APIMETRICS_DASHBOARD", "1 serves the dashboard and its JSON (view.isDashboardEnabled)"),
         ("APIMETRICS_PROMETHEUS", "1 serves the Prometheus exposition at /metrics (view.isPrometheusEnabled)"),
         ("APIMETRICS_METRICS_ADDR", "host:port of the view's own listener (view.address)"),
@@ -89,6 +90,9 @@ extension APIMetricsConfiguration {
         }
         if let interval = try reader.int("APIMETRICS_METRICS_INTERVAL_S", in: 1...86_400) {
             config.metrics.interval = .seconds(interval)
+        }
+        if let maxConsumers = try reader.int("APIMETRICS_METRICS_MAX_CONSUMERS", in: 1...1_000_000) {
+            config.metrics.maxConsumers = maxConsumers
         }
         if let dashboard = try reader.bool("APIMETRICS_DASHBOARD") { config.view.isDashboardEnabled = dashboard }
         if let prometheus = try reader.bool("APIMETRICS_PROMETHEUS") { config.view.isPrometheusEnabled = prometheus }

@@ -11,18 +11,24 @@ public struct MetricsOptions: Sendable, Hashable {
     /// The most series (method, route, status); calls of later ones are
     /// counted in ``SeriesKey/otherRoute`` of their method and status.
     public var maxSeries: Int
+    /// The most consumers tracked in the metrics since start, and in one
+    /// window (`APIMETRICS_METRICS_MAX_CONSUMERS`); calls of later ones
+    /// count in one row, ``ConsumerMetrics/otherConsumersID``. 500 by
+    /// default: the view's JSON and `/metrics` stay well under 1 MB.
+    public var maxConsumers: Int
     /// Routes the server serves, as `METHOD route` or `route`, listed in the
     /// startup record before any call names them.
     public var routes: [String]
 
     /// Creates options.
-    public init(interval: Duration = .seconds(60), maxSeries: Int = 1_000, routes: [String] = []) {
+    public init(interval: Duration = .seconds(60), maxSeries: Int = 1_000, maxConsumers: Int = 500, routes: [String] = []) {
         self.interval = interval
         self.maxSeries = maxSeries
+        self.maxConsumers = maxConsumers
         self.routes = routes
     }
 
-    /// A window a minute, 1,000 series.
+    /// A window a minute, 1,000 series, 500 consumers.
     public static let `default` = MetricsOptions()
 
     /// The shortest interval: one second.
@@ -34,6 +40,9 @@ public struct MetricsOptions: Sendable, Hashable {
         }
         guard maxSeries >= 1 else {
             throw ConfigurationError(field: "metrics.maxSeries", reason: "must be at least 1, got \(maxSeries)")
+        }
+        guard maxConsumers >= 1 else {
+            throw ConfigurationError(field: "metrics.maxConsumers", reason: "must be at least 1, got \(maxConsumers)")
         }
         for (index, route) in routes.enumerated() where route.isEmpty || route.contains(where: \.isNewline) {
             throw ConfigurationError(field: "metrics.routes[\(index)]", reason: "must be a non-empty single line")

@@ -46,6 +46,10 @@ enum MetricsJSON {
         writer.number(window.unattributedRequests)
         writer.key("folded")
         writer.int(window.foldedRequests)
+        writer.key("folded_methods")
+        writer.int(window.otherMethodRequests)
+        writer.key("folded_consumers")
+        writer.number(window.foldedConsumerRequests)
         writer.key("server_errors")
         writer.beginArray()
         for group in window.serverErrors { write(group, into: &writer) }

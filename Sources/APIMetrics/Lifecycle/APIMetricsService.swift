@@ -88,7 +88,8 @@ public final class APIMetricsService: Sendable {
         self.counters = counters
         self.queue = queue
         self.signal = signal
-        let aggregator = Aggregator(options: Aggregator.Options(maxSeries: configuration.metrics.maxSeries))
+        let aggregator = Aggregator(options: Aggregator.Options(
+            maxSeries: configuration.metrics.maxSeries, maxConsumers: configuration.metrics.maxConsumers))
         self.aggregator = aggregator
         self.recorder = Recorder(
             queue: queue, counters: counters,

@@ -2,13 +2,20 @@
 ///
 /// Returned by the ``ConsumerIdentifier`` of ``APIMetricsConfiguration``;
 /// `nil` there means an anonymous call. When the event is built, white space
-/// around each field is trimmed and values are cut to the limits: `id`,
-/// `email` and `company` to 128 characters, `name` and `group` to 64.
+/// around each field is trimmed and values are cut to the limits, in
+/// characters and in UTF-8 bytes, at a character boundary: `id`, `email`
+/// and `company` to 128 characters and 256 bytes, `name` and `group` to 64
+/// characters and 128 bytes. (A character can be any number of bytes: a
+/// letter with a thousand combining marks is one character.)
 public struct Consumer: Sendable, Hashable {
     /// The longest `id` kept, in characters.
     public static let maxIDLength = 128
+    /// The longest `id`, `email` or `company` kept, in UTF-8 bytes.
+    public static let maxIDBytes = 256
     /// The longest `name` or `group` kept, in characters.
     public static let maxNameLength = 64
+    /// The longest `name` or `group` kept, in UTF-8 bytes.
+    public static let maxNameBytes = 128
 
     /// A stable identifier of the consumer, such as a customer id.
     public var id: String
@@ -39,31 +46,31 @@ public struct Consumer: Sendable, Hashable {
     /// The consumer with its fields trimmed and cut to the limits, or `nil`
     /// when nothing is left of its id.
     public func normalized() -> Consumer? {
-        guard let id = Self.cut(id, Self.maxIDLength) else { return nil }
+        guard let id = Self.cut(id, Self.maxIDLength, bytes: Self.maxIDBytes) else { return nil }
         return Consumer(
             id: id,
-            name: name.flatMap { Self.cut($0, Self.maxNameLength) },
-            group: group.flatMap { Self.cut($0, Self.maxNameLength) },
-            email: email.flatMap { Self.cut($0, Self.maxIDLength) },
-            company: company.flatMap { Self.cut($0, Self.maxIDLength) },
+            name: name.flatMap { Self.cut($0, Self.maxNameLength, bytes: Self.maxNameBytes) },
+            group: group.flatMap { Self.cut($0, Self.maxNameLength, bytes: Self.maxNameBytes) },
+            email: email.flatMap { Self.cut($0, Self.maxIDLength, bytes: Self.maxIDBytes) },
+            company: company.flatMap { Self.cut($0, Self.maxIDLength, bytes: Self.maxIDBytes) },
             metadata: metadata
         )
     }
 
-    /// `value` trimmed of white space and cut to `limit` characters; `nil`
-    /// when nothing is left.
-    static func cut(_ value: String, _ limit: Int) -> String? {
+    /// `value` trimmed of white space and cut to `limit` characters and
+    /// `bytes` UTF-8 bytes; `nil` when nothing is left.
+    static func cut(_ value: String, _ limit: Int, bytes: Int) -> String? {
         // The usual value is already clean: it starts and ends with an ASCII
         // byte that is not white space (then neither end's character is
         // white space) and has no more bytes than the limit has characters.
         // It is kept as it is, with no character walked and no copy made.
         let utf8 = value.utf8
-        if let first = utf8.first, let last = utf8.last, utf8.count <= limit,
+        if let first = utf8.first, let last = utf8.last, utf8.count <= min(limit, bytes),
            first < 0x80, last < 0x80, !isASCIISpace(first), !isASCIISpace(last) {
             return value
         }
         let trimmed = Self.trimmed(value)
-        return trimmed.isEmpty ? nil : String(trimmed.prefix(limit))
+        return trimmed.isEmpty ? nil : TextLimit.cut(trimmed, maxCharacters: limit, maxBytes: bytes)
     }
 
     /// Tab, line feed, vertical tab, form feed, carriage return, space.

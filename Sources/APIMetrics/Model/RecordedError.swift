@@ -11,6 +11,36 @@ public struct RecordedError: Sendable, Hashable {
 
     /// The most causes kept; a longer chain is cut.
     public static let maxCauses = 8
+    /// The most UTF-8 bytes of a ``type`` kept; a longer one is cut and ends with `…`.
+    public static let maxTypeBytes = 128
+    /// The most UTF-8 bytes of a ``message`` kept; a longer one is cut and ends with `…`.
+    public static let maxMessageBytes = 512
+    /// The most UTF-8 bytes of a ``location`` kept; a longer one is cut and ends with `…`.
+    public static let maxLocationBytes = 256
+
+    /// The error with every text cut to its byte limit and at most
+    /// ``maxCauses`` causes: what an event and the error groups keep, since
+    /// a message can carry what a client sent.
+    func bounded() -> RecordedError {
+        let isWithin = type.utf8.count <= Self.maxTypeBytes && message.utf8.count <= Self.maxMessageBytes
+            && (location?.utf8.count ?? 0) <= Self.maxLocationBytes && causes.count <= Self.maxCauses
+        if isWithin && causes.allSatisfy({ $0.causes.isEmpty && $0.isWithinLimits }) { return self }
+        return RecordedError(
+            type: TextLimit.cut(type, maxBytes: Self.maxTypeBytes),
+            message: TextLimit.cut(message, maxBytes: Self.maxMessageBytes),
+            location: location.map { TextLimit.cut($0, maxBytes: Self.maxLocationBytes) },
+            causes: causes.prefix(Self.maxCauses).map {
+                RecordedError(
+                    type: TextLimit.cut($0.type, maxBytes: Self.maxTypeBytes),
+                    message: TextLimit.cut($0.message, maxBytes: Self.maxMessageBytes),
+                    location: $0.location.map { TextLimit.cut($0, maxBytes: Self.maxLocationBytes) })
+            })
+    }
+
+    private var isWithinLimits: Bool {
+        type.utf8.count <= Self.maxTypeBytes && message.utf8.count <= Self.maxMessageBytes
+            && (location?.utf8.count ?? 0) <= Self.maxLocationBytes
+    }
 
     /// Creates a recorded error.
     public init(type: String, message: String, location: String? = nil, causes: [RecordedError] = []) {
@@ -23,6 +53,9 @@ public struct RecordedError: Sendable, Hashable {
     /// Describes a Swift error by its dynamic type (or its
     /// ``NamedError/errorType``) and its description, with the chain of
     /// underlying errors it exposes (see ``UnderlyingErrorProviding``).
+    ///
+    /// Its texts are cut to ``maxTypeBytes``, ``maxMessageBytes`` and
+    /// ``maxLocationBytes`` when the event is recorded.
     public init(_ error: any Error) {
         self.init(type: Self.typeName(of: error), message: String(describing: error))
         var current: any Error = error

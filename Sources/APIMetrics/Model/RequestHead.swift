@@ -2,6 +2,10 @@
 ///
 /// Adapters fill it from their server's own types; the core derives the
 /// event's `path` and `query` from `target` when it encodes the event.
+///
+/// What a recorded exchange keeps of it is bounded in bytes: the method
+/// to 64 bytes, the target to 8 KiB, the route to 256 bytes; a longer
+/// value is cut and ends with `…`.
 public struct RequestHead: Sendable, Hashable {
     /// The request method as sent, such as `GET`.
     public var method: String
@@ -38,5 +42,16 @@ public struct RequestHead: Sendable, Hashable {
     /// authority of an absolute target.
     public var path: String {
         URLTarget(target).path
+    }
+}
+
+extension RequestHead {
+    /// Cuts the method, target and route to the bytes a recorded exchange
+    /// keeps (``HTTPMethods/maxRecordedBytes``, ``URLTarget/maxRecordedBytes``,
+    /// ``SeriesKey/maxRouteBytes``).
+    static func bound(_ head: inout RequestHead) {
+        head.method = TextLimit.cut(head.method, maxBytes: HTTPMethods.maxRecordedBytes)
+        head.target = TextLimit.cut(head.target, maxBytes: URLTarget.maxRecordedBytes)
+        if let route = head.route { head.route = TextLimit.cut(route, maxBytes: SeriesKey.maxRouteBytes) }
     }
 }

@@ -2,6 +2,10 @@
 /// that odd targets (`*`, absolute URLs, stray `%`) are kept as well as they
 /// can be rather than rejected.
 struct URLTarget {
+    /// The most bytes of a request target a recorded exchange keeps (what
+    /// servers commonly accept in a request line, RFC 9112 §3).
+    static let maxRecordedBytes = 8 * 1024
+
     var path: String
     var rawQuery: String?
 

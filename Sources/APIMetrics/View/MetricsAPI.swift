@@ -1,5 +1,13 @@
 /// The view's JSON (`/_apimetrics/api`): what the dashboard shows, since start.
 ///
+/// Bounded whatever the traffic: every list and every text in it has a
+/// limit (``limits``), so that an answer stays under about 1 MB with the
+/// default limits. What was folded to stay there is counted: `folded`
+/// (calls past the series limit), `folded_methods` (calls counted as
+/// `_OTHER`), `folded_consumers` (calls of consumers past the consumer
+/// limit, in the `(other consumers)` row); the limits themselves are
+/// under `limits`.
+///
 /// ```json
 /// {"service":"orders-api","env":"prod","started_at":"…","uptime_s":3600.5,"requests":1200,
 ///  "endpoints":[{"method":"GET","route":"/orders/{id}","requests":900,"client_errors":12,
@@ -33,14 +41,20 @@ enum MetricsAPI {
         writer.number(snapshot.totals.unattributedRequests)
         writer.key("folded")
         writer.int(snapshot.totals.foldedRequests)
+        writer.key("folded_methods")
+        writer.int(snapshot.totals.otherMethodRequests)
+        writer.key("folded_consumers")
+        writer.number(snapshot.totals.foldedConsumerRequests)
         writer.key("server_errors")
         writer.beginArray()
-        for group in snapshot.totals.serverErrors { MetricsJSON.write(group, into: &writer) }
+        for group in snapshot.totals.serverErrors.prefix(maxListedGroups) { MetricsJSON.write(group, into: &writer) }
         writer.endArray()
         writer.key("validation_errors")
         writer.beginArray()
-        for group in snapshot.totals.validationErrors { MetricsJSON.write(group, into: &writer) }
+        for group in snapshot.totals.validationErrors.prefix(maxListedGroups) { MetricsJSON.write(group, into: &writer) }
         writer.endArray()
+        writer.key("limits")
+        writeLimits(snapshot.totals.limits, into: &writer)
         writer.key("timeline")
         writer.beginArray()
         for window in snapshot.totals.windows {
@@ -87,6 +101,36 @@ enum MetricsAPI {
         MetricsJSON.writePipeline(snapshot.statistics, into: &writer)
         writer.endObject()
         return writer.bytes
+    }
+
+    /// The most error groups of each kind listed, busiest first (a server
+    /// error group can hold about 5 KB of texts and causes).
+    static let maxListedGroups = 50
+
+    /// The byte budget of an answer under the attacks the limits are for
+    /// (a method, a path or a consumer per request): the end-to-end check
+    /// (`Tests/EndToEnd/attack_cardinality.py`) holds it.
+    static let budgetBytes = 1 << 20
+
+    private static func writeLimits(_ limits: Aggregator.Options, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("max_series")
+        writer.int(limits.maxSeries)
+        writer.key("max_consumers")
+        writer.int(limits.maxConsumers)
+        writer.key("max_groups")
+        writer.int(limits.maxGroups)
+        writer.key("max_listed_groups")
+        writer.int(maxListedGroups)
+        writer.key("max_route_bytes")
+        writer.int(SeriesKey.maxRouteBytes)
+        writer.key("max_method_bytes")
+        writer.int(HTTPMethods.maxRecordedBytes)
+        writer.key("max_target_bytes")
+        writer.int(URLTarget.maxRecordedBytes)
+        writer.key("budget_bytes")
+        writer.int(budgetBytes)
+        writer.endObject()
     }
 
     private static func write(_ endpoint: MetricsSnapshot.Endpoint, into writer: inout JSONWriter) {

@@ -12,8 +12,23 @@
 ///   `…_exported_total`, `…_failed_total`, `…_rejected_total`,
 ///   `…_spooled_total`, `apimetrics_export_retries_total`,
 ///   `apimetrics_spool_events`, `apimetrics_spool_bytes`, `apimetrics_events_queued`,
-///   `apimetrics_series_folded_total`, `apimetrics_uptime_seconds`.
+///   `apimetrics_series_folded_total`, `apimetrics_methods_folded_total`,
+///   `apimetrics_consumers_folded_total`, `apimetrics_uptime_seconds`.
+///
+/// Its size is bounded whatever clients send: a series' labels are a
+/// registered method or `_OTHER`, a route of at most
+/// ``SeriesKey/maxRouteBytes`` and a status, so that a series takes at most
+/// about 15 KB (typically 5 KB) and there are at most
+/// ``MetricsOptions/maxSeries`` of them; a consumer label is at most
+/// ``Consumer/maxIDBytes`` and there are at most
+/// ``MetricsOptions/maxConsumers`` and the `(other consumers)` row. Under
+/// the attacks these limits are for (a new method, path or consumer on
+/// every request) the exposition stays under ``budgetBytes``.
 enum PrometheusExposition {
+    /// The byte budget of the exposition under a client's attack on
+    /// cardinality; `Tests/EndToEnd/attack_cardinality.py` holds it.
+    static let budgetBytes = 1 << 20
+
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     static func render(_ snapshot: MetricsSnapshot, includingConsumers: Bool) -> String {
@@ -41,6 +56,9 @@ enum PrometheusExposition {
             sample(&text, "apimetrics_consumer_requests_total", [("consumer", "(anonymous)")], format(snapshot.totals.anonymousRequests))
             sample(&text, "apimetrics_consumer_requests_total", [("consumer", "(unattributed)")], format(snapshot.totals.unattributedRequests))
         }
+        counter(&text, "apimetrics_consumers_folded_total",
+                "Calls, weighted, of consumers past the consumer limit, counted as (other consumers).",
+                format(snapshot.totals.foldedConsumerRequests))
         let statistics = snapshot.statistics
         counter(&text, "apimetrics_events_recorded_total", "Calls recorded (and profile updates sent).", statistics.recorded)
         header(&text, "apimetrics_events_dropped_total", "counter", "Events lost before any exporter saw them, by reason.")
@@ -62,6 +80,7 @@ enum PrometheusExposition {
         header(&text, "apimetrics_spool_bytes", "gauge", "The disk spool's size.")
         sample(&text, "apimetrics_spool_bytes", [], String(statistics.spoolBytes))
         counter(&text, "apimetrics_series_folded_total", "Calls counted in the (other) route past the series limit.", snapshot.totals.foldedRequests)
+        counter(&text, "apimetrics_methods_folded_total", "Calls whose method is not a registered HTTP method, counted as _OTHER.", snapshot.totals.otherMethodRequests)
         header(&text, "apimetrics_events_queued", "gauge", "Events waiting in the queue.")
         sample(&text, "apimetrics_events_queued", [], String(statistics.queued))
         header(&text, "apimetrics_uptime_seconds", "gauge", "Seconds since recording started.")
@@ -90,8 +109,12 @@ enum PrometheusExposition {
     }
 
     private static func counter(_ text: inout String, _ name: String, _ help: String, _ value: Int) {
+        counter(&text, name, help, String(value))
+    }
+
+    private static func counter(_ text: inout String, _ name: String, _ help: String, _ value: String) {
         header(&text, name, "counter", help)
-        sample(&text, name, [], String(value))
+        sample(&text, name, [], value)
     }
 
     private static func header(_ text: inout String, _ name: String, _ type: String, _ help: String) {
