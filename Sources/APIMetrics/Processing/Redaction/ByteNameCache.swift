@@ -15,7 +15,7 @@ final class ByteNameCache: Sendable {
     private let table = Mutex(Table())
     /// Whether names differing only in ASCII case share an answer; not when
     /// a matcher splits names into words at their case changes.
-    private let foldsCase: Bool
+    let foldsCase: Bool
 
     init(foldsCase: Bool = true) {
         self.foldsCase = foldsCase

@@ -54,51 +54,44 @@ enum CredentialWords {
     /// `number` (or `num`, `no`) is a credential after one of these.
     static let numberQualifiers: Set<String> = ["card", "cc", "pan", "account", "iban"]
 
-    /// The name's words, lowercase. `original` gives the case changes;
-    /// `lowered` is the name after Unicode lowercasing (what is compared).
+    /// The name's words, lowercase. Case changes are read from the scalars
+    /// as written (U+212A KELVIN SIGN is a capital K, as it lowercases to
+    /// `k`); any scalar outside ASCII that is not a capital stays inside
+    /// its word, combining marks included.
     static func words(of original: String, lowered: String) -> [Substring] {
-        let source = Array(original.utf8)
-        let folded = Array(lowered.utf8)
-        // Case changes are read from the original only when lowercasing kept
-        // every byte in place (it does for ASCII); otherwise words are split
-        // at punctuation and digits only.
-        let caseAware = source.count == folded.count
-        var result: [Substring] = []
-        var start: Int?
-        func kind(_ byte: UInt8) -> Int {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), 0x80...: return 1
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): return 2
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return 3
+        let scalars = Array(original.unicodeScalars)
+        func kind(_ scalar: Unicode.Scalar) -> Int {
+            switch scalar.value {
+            case 0x61...0x7A: return 1
+            case 0x41...0x5A: return 2
+            case 0x30...0x39: return 3
+            case 0x80...: return scalar.properties.isUppercase ? 2 : 1
             default: return 0
             }
         }
-        let bytes = caseAware ? source : folded
-        func close(_ end: Int) {
-            if let begin = start, begin < end {
-                let lower = lowered.utf8.index(lowered.utf8.startIndex, offsetBy: begin)
-                let upper = lowered.utf8.index(lowered.utf8.startIndex, offsetBy: end)
-                result.append(lowered[lower..<upper])
-            }
-            start = nil
+        var result: [Substring] = []
+        var word = ""
+        func close() {
+            if !word.isEmpty { result.append(Substring(word.lowercased())) }
+            word = ""
         }
-        for index in bytes.indices {
-            let current = kind(bytes[index])
+        for index in scalars.indices {
+            let current = kind(scalars[index])
             if current == 0 {
-                close(index)
+                close()
                 continue
             }
-            if start != nil, index > 0 {
-                let previous = kind(bytes[index - 1])
-                let next = index + 1 < bytes.count ? kind(bytes[index + 1]) : 0
+            if !word.isEmpty {
+                let previous = kind(scalars[index - 1])
+                let next = index + 1 < scalars.count ? kind(scalars[index + 1]) : 0
                 let splits = (current == 2 && (previous == 1 || previous == 3))
                     || (current == 2 && previous == 2 && next == 1)
                     || (current == 3) != (previous == 3)
-                if splits { close(index) }
+                if splits { close() }
             }
-            if start == nil { start = index }
+            word.unicodeScalars.append(scalars[index])
         }
-        close(bytes.count)
+        close()
         return result
     }
 

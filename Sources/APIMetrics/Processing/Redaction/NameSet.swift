@@ -147,6 +147,13 @@ struct NameSet: Sendable {
     }
 
     func contains(_ name: String) -> Bool {
+        // Strings compare by canonical equivalence (U+212A equals `K`), but
+        // word matching reads the scalars as written: names outside ASCII
+        // are not cached when words are matched.
+        if byteCache.foldsCase == false, name.utf8.contains(where: { $0 >= 0x80 }) {
+            let lowered = name.lowercased()
+            return exact.contains(lowered) || others.contains { $0.matches(original: name, lowercased: lowered) }
+        }
         if let known = cache.answer(for: name) { return known }
         let lowered = name.lowercased()
         let answer = exact.contains(lowered) || others.contains { $0.matches(original: name, lowercased: lowered) }

@@ -54,7 +54,11 @@ extension Redactor {
 
     private func redactDecoded(_ body: inout CapturedBody, kind: DeclaredKind, fields: NameSet, paths: [JSONPath]) {
         let opensJSON = Self.opensJSON(body.bytes)
-        if kind == .json || opensJSON {
+        // Whatever the type says, a body that is a JSON document is redacted
+        // as one (a bare scalar too, so that a body redacted once reads the
+        // same when its Content-Type was hidden). Text fails at its first
+        // bytes, so trying costs little.
+        if kind != .form {
             if let redacted = redactJSON(body.bytes, fields: fields, paths: paths) {
                 body.bytes = redacted
                 return
