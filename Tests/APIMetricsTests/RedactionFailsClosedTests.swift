@@ -175,6 +175,8 @@ struct RedactionFailsClosedTests {
             ("application/graphql", #"mutation { login(user: "ann", password: "s4\"x") { accessToken } }"#,
              #"mutation { login(user: "ann", password: "[REDACTED]") { accessToken } }"#),
             ("text/csv", "user,note\nann,password=s5;pin=1234\n", "user,note\nann,password=[REDACTED];pin=[REDACTED]\n"),
+            ("text/csv", "user,\"Password\",note\r\nann,s8,\"a,b\"\r\n\"bob, jr\",s9,\r\nx", "user,\"Password\",note\r\nann,[REDACTED],\"a,b\"\r\n\"bob, jr\",[REDACTED],\r\nx"),
+            ("text/tab-separated-values", "id\tapi_key\n1\ts10\n", "id\tapi_key\n1\t[REDACTED]\n"),
             ("text/plain", "client_secret: s6\nname: ann", "client_secret: [REDACTED]\nname: ann"),
             ("text/plain", #"{"user":"ann","password":"s7","cut"#, #"{"user":"ann","password":"[REDACTED]","cut"#),
             ("text/plain", "card 4111-1111-1111-1111 exp 12/29, ref 4111-1111-1111-1112",

@@ -1,7 +1,7 @@
 extension Redactor {
     /// What a message's `Content-Type` fields say its body is.
     enum DeclaredKind {
-        case json, ndjson, form, other
+        case json, ndjson, form, csv, tsv, other
     }
 
     /// Redacts a captured body, read with the message's headers as captured.
@@ -81,6 +81,11 @@ extension Redactor {
             if redacted != text { body.bytes = Array(redacted.utf8) }
             return
         }
+        if kind == .csv || kind == .tsv, allowlist == nil {
+            let delimited = redactDelimited(body.bytes, separator: kind == .csv ? UInt8(ascii: ",") : 0x09, fields: fields)
+            body.bytes = redactText(delimited, fields: fields)
+            return
+        }
         body.bytes = redactText(body.bytes, fields: fields)
     }
 
@@ -102,7 +107,7 @@ extension Redactor {
                 var value = value
                 return value.withUTF8 { kind(ofMediaType: ASCII.mediaType(of: $0)) }
             }
-            for candidate in [DeclaredKind.json, .ndjson, .form] where kinds.contains(candidate) { return candidate }
+            for candidate in [DeclaredKind.json, .ndjson, .form, .csv, .tsv] where kinds.contains(candidate) { return candidate }
             return .other
         }
         return headers.withFirstValue(named: "content-type") { value in
@@ -126,6 +131,8 @@ extension Redactor {
             return .ndjson
         }
         if isType("application/x-www-form-urlencoded") { return .form }
+        if isType("text/csv") { return .csv }
+        if isType("text/tab-separated-values") { return .tsv }
         return .other
     }
 
