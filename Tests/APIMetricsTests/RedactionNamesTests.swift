@@ -156,6 +156,7 @@ struct RedactionNamesTests {
             "Origin": "https://ann:s4@app.test",
             "Location": "/cb#access_token=s5",
             "X-Other": "/x?token=kept",
+            "Host": "ann:s6@app.test",
         ]
         var record = exchange(headers: headers)
         Redactor(options: .default).redact(&record)
@@ -165,5 +166,6 @@ struct RedactionNamesTests {
         #expect(record.request.headers["origin"] == "https://[REDACTED]@app.test")
         #expect(record.request.headers["location"] == "/cb#access_token=[REDACTED]")
         #expect(record.request.headers["x-other"] == "/x?token=kept")
+        #expect(record.request.headers["host"] == "[REDACTED]@app.test")
     }
 }

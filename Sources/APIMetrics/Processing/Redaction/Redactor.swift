@@ -79,13 +79,20 @@ final class Redactor: Sendable {
         redactURLHeaders(&fields)
     }
 
-    /// Applies the query rules inside the values of ``urlHeaders``.
+    /// Applies the query rules inside the values of ``urlHeaders``, and
+    /// hides user information in `Host` (a client given an absolute URL
+    /// with `user:pass@` may copy it there).
     private func redactURLHeaders(_ fields: inout HeaderFields) {
         guard allowlist != nil || !query.isEmpty || masksCards,
-              Self.urlHeaders.contains(where: { fields.firstIndex(named: $0) != nil }) else { return }
+              Self.urlHeaders.contains(where: { fields.firstIndex(named: $0) != nil })
+                || fields.values(for: "host").contains(where: { $0.contains("@") }) else { return }
         var changed = false
         var result = fields
         result.mapValues { name, value in
+            if HeaderFields.namesEqual(name, "host"), let at = value.lastIndex(of: "@") {
+                changed = true
+                return replacement + value[at...]
+            }
             guard Self.urlHeaders.contains(where: { HeaderFields.namesEqual($0, name) }) else { return value }
             let redacted = redactTarget(value)
             if redacted != value { changed = true }
