@@ -75,15 +75,16 @@ struct RedactionTests {
         #expect(String(decoding: event.responseBody.bytes, as: UTF8.self) == #"{"a":1,"b":"[REDACTED]"}"#)
     }
 
+    /// JSON is redacted as JSON whatever the type says: `text/plain` is
+    /// what browsers send to avoid a CORS preflight.
     @Test(arguments: [
-        ("application/json", true), ("Application/JSON; charset=utf-8", true), (" text/json ;x=1", true),
-        ("application/problem+JSON", true), ("+json", false), ("application/jsonl", false), ("text/plain", false),
+        "application/json", "Application/JSON; charset=utf-8", " text/json ;x=1", "application/problem+JSON", "+json",
+        "application/jsonl", "text/plain", "application/x-ndjson", "application/octet-stream", "text/html",
     ])
-    func bodyKindsAreReadFromTheContentTypeIgnoringCase(type: String, isJSON: Bool) {
+    func aJSONBodyIsRedactedWhateverItsDeclaredType(type: String) {
         var event = record(requestBody: #"{"password":"hunter2"}"#, requestType: type)
         Redactor(options: .default).redact(&event)
-        let redacted = !String(decoding: event.requestBody.bytes, as: UTF8.self).contains("hunter2")
-        #expect(redacted == isJSON, "\(type)")
+        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self) == #"{"password":"[REDACTED]"}"#, "\(type)")
     }
 
     @Test func formFieldsAreHidden() {
@@ -101,9 +102,9 @@ struct RedactionTests {
     }
 
     @Test func bodiesNoRuleCanReachAreLeftAsTheyAre() {
-        var event = record(requestBody: "password=in plain text", requestType: "text/plain")
+        var event = record(requestBody: "nothing to hide in plain text, not even a pass word", requestType: "text/plain")
         Redactor(options: .default).redact(&event)
-        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self) == "password=in plain text")
+        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self) == "nothing to hide in plain text, not even a pass word")
         var broken = record(requestBody: "{not json")
         Redactor(options: .none).redact(&broken)
         #expect(String(decoding: broken.requestBody.bytes, as: UTF8.self) == "{not json")

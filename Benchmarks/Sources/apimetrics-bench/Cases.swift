@@ -175,6 +175,62 @@ struct Bench {
         }
     }
 
+    /// The same 4 KiB of JSON sent gzip'd: decoded, then redacted.
+    func redactJSON4kGzip() throws -> CaseResult {
+        let redact = BenchmarkHooks.makeRedactor(options: .default)
+        var template = Fixtures.record(body: try Gzip.compress(Fixtures.nestedJSON4k))
+        template.request.headers.append(name: "Content-Encoding", value: "gzip")
+        return harness.measure("redact.json4k.gzip", opsPerSample: quick ? 5 : 40) { count in
+            for _ in 0..<count {
+                var record = template
+                redact(&record)
+                precondition(record.requestBody.decodedFrom == "gzip")
+            }
+        }
+    }
+
+    /// The inflation alone, to tell it from the redaction in the case above.
+    func inflateJSON4k() throws -> CaseResult {
+        let compressed = try Gzip.compress(Fixtures.nestedJSON4k)
+        return harness.measure("inflate.json4k", opsPerSample: quick ? 5 : 40) { count in
+            for _ in 0..<count {
+                precondition((try? Gzip.inflate(compressed, framing: .gzip, maxOutput: 64 * 1024))?.bytes.count == Fixtures.nestedJSON4k.count)
+            }
+        }
+    }
+
+    /// The 4 KiB of JSON sent as `text/plain`, as browsers send it.
+    func redactJSON4kAsText() -> CaseResult {
+        let redact = BenchmarkHooks.makeRedactor(options: .default)
+        var template = Fixtures.record(body: Fixtures.nestedJSON4k)
+        template.request.headers.replaceOrAppend(name: "Content-Type", value: "text/plain")
+        return harness.measure("redact.json4k.textplain", opsPerSample: quick ? 5 : 40) { count in
+            for _ in 0..<count {
+                var record = template
+                redact(&record)
+                precondition(record.requestBody.bytes.count != Fixtures.nestedJSON4k.count)
+            }
+        }
+    }
+
+    /// One card number in 4 KiB with no secret name: as JSON, and as plain text.
+    func redactCard4k(text: Bool) -> CaseResult {
+        let redact = BenchmarkHooks.makeRedactor(options: .default)
+        let filler = (0..<400).map { "word\($0 % 97)" }.joined(separator: " ")
+        let body = text
+            ? "Order for Ann, paid with 4111 1111 1111 1111 on 2026-11-21. " + filler
+            : #"{"order":{"id":42,"payment":{"number":"4111111111111111","holder":"Ann"},"note":"\#(filler)"}}"#
+        var template = Fixtures.record(body: Array(body.utf8.prefix(4096)))
+        if text { template.request.headers.replaceOrAppend(name: "Content-Type", value: "text/plain") }
+        return harness.measure(text ? "redact.card4k.text" : "redact.card4k", opsPerSample: quick ? 5 : 40) { count in
+            for _ in 0..<count {
+                var record = template
+                redact(&record)
+                precondition(record.requestBody.bytes != template.requestBody.bytes)
+            }
+        }
+    }
+
     func encodeEvent() -> CaseResult {
         let record = Fixtures.record(body: Fixtures.json(size: 256), responseBody: Fixtures.json(size: 256))
         let identity = ServiceIdentity(service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"], instanceID: "host-1")

@@ -320,6 +320,10 @@ struct EventEncoder: Sendable {
         }
         writer.key("body_truncated")
         writer.bool(body.isTruncated)
+        if let decodedFrom = body.decodedFrom {
+            writer.key("body_decoded_from")
+            writer.string(decodedFrom)
+        }
     }
 
     /// The bytes when they are valid UTF-8; for a body cut at the capture

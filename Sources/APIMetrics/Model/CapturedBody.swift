@@ -9,12 +9,18 @@ public struct CapturedBody: Sendable, Hashable {
     public var size: Int
     /// Whether bytes were being kept and some of the body was left out.
     public var isTruncated: Bool
+    /// What the kept bytes were decoded from before they were redacted, when
+    /// they are not as sent: the content codings and character encoding, in
+    /// the order undone, such as `gzip` or `deflate, utf-16le`. The bytes
+    /// are then UTF-8; ``size`` still counts the bytes as sent.
+    public var decodedFrom: String?
 
     /// Creates a captured body.
-    public init(bytes: [UInt8] = [], size: Int = 0, isTruncated: Bool = false) {
+    public init(bytes: [UInt8] = [], size: Int = 0, isTruncated: Bool = false, decodedFrom: String? = nil) {
         self.bytes = bytes
         self.size = size
         self.isTruncated = isTruncated
+        self.decodedFrom = decodedFrom
     }
 
     /// No body at all.

@@ -29,7 +29,7 @@ struct EventProcessor: Sendable {
         sessionToken = configuration.sessionToken
         metadata = configuration.metadata
         redactEvent = configuration.redaction.redactEvent
-        redactor = Redactor(options: configuration.redaction)
+        redactor = Redactor(options: configuration.redaction, maxDecodedBytes: configuration.capture.maxBodyBytes)
         self.encoder = encoder
         diagnostics = configuration.diagnostics
     }

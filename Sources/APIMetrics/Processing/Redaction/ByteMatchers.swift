@@ -37,6 +37,8 @@ struct ByteMatchers: Sendable {
 
     /// `nil` when a matcher is not ASCII: names are then matched as strings.
     init?(_ matchers: [FieldMatcher]) {
+        // Word matching needs the name's case changes: it is done on strings.
+        if matchers.contains(where: \.isCredential) { return nil }
         var text: [UInt8] = []
         var entries: [Entry] = []
         var parts: [Part] = []
@@ -53,6 +55,7 @@ struct ByteMatchers: Sendable {
             case let .exact(name): (kind, pieces) = (.exact, [Array(name.utf8)])
             case let .contains(fragment): (kind, pieces) = (.contains, [Array(fragment.utf8)])
             case let .glob(globParts): (kind, pieces) = (.glob, globParts.map { Array($0.utf8) })
+            case .credential: return nil
             }
             entries.append(Entry(kind: kind, firstPart: Int32(parts.count), partCount: Int32(pieces.count)))
             if kind == .exact { exactLengths |= 1 << UInt64(min(pieces[0].count, 63)) }

@@ -13,38 +13,50 @@ final class ByteNameCache: Sendable {
     }
 
     private let table = Mutex(Table())
+    /// Whether names differing only in ASCII case share an answer; not when
+    /// a matcher splits names into words at their case changes.
+    let foldsCase: Bool
 
-    private static func hash(_ bytes: some Collection<UInt8>) -> UInt64 {
+    init(foldsCase: Bool = true) {
+        self.foldsCase = foldsCase
+    }
+
+    @inline(__always)
+    private func fold(_ byte: UInt8) -> UInt8 {
+        foldsCase ? ASCII.lowercased(byte) : byte
+    }
+
+    private func hash(_ bytes: some Collection<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
-            hash = (hash ^ UInt64(ASCII.lowercased(byte))) &* 0x0100_0000_01b3
+            hash = (hash ^ UInt64(fold(byte))) &* 0x0100_0000_01b3
         }
         return hash
     }
 
-    private static func equal(_ stored: [UInt8], _ bytes: some Collection<UInt8>) -> Bool {
+    private func equal(_ stored: [UInt8], _ bytes: some Collection<UInt8>) -> Bool {
         guard stored.count == bytes.count else { return false }
-        for (byte, other) in zip(stored, bytes) where byte != ASCII.lowercased(other) { return false }
+        for (byte, other) in zip(stored, bytes) where byte != fold(other) { return false }
         return true
     }
 
     func answer(for bytes: some Collection<UInt8>) -> Bool? {
-        let hash = Self.hash(bytes)
+        let hash = self.hash(bytes)
         return table.withLock { table -> Bool? in
             var slot = Int(truncatingIfNeeded: hash) & (Table.slotCount - 1)
             while true {
                 let entry = Int(table.slots[slot])
                 if entry == 0 { return nil }
                 let candidate = table.entries[entry - 1]
-                if candidate.hash == hash && Self.equal(candidate.name, bytes) { return candidate.answer }
+                if candidate.hash == hash && equal(candidate.name, bytes) { return candidate.answer }
                 slot = (slot + 1) & (Table.slotCount - 1)
             }
         }
     }
 
     func remember(_ answer: Bool, for bytes: some Collection<UInt8>) {
-        let hash = Self.hash(bytes)
-        let lowered = bytes.map(ASCII.lowercased)
+        let hash = self.hash(bytes)
+        let lowered = bytes.map(fold)
         table.withLock { table in
             if table.entries.count >= Table.maxEntries {
                 table = Table()

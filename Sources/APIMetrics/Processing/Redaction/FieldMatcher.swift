@@ -11,6 +11,7 @@ public struct FieldMatcher: Sendable, Hashable, CustomStringConvertible, Express
         case exact(String)
         case contains(String)
         case glob([Substring])
+        case credential(CredentialWords.Scope)
     }
 
     let kind: Kind
@@ -33,6 +34,24 @@ public struct FieldMatcher: Sendable, Hashable, CustomStringConvertible, Express
         return FieldMatcher(kind: .glob(lowered.split(separator: "*", omittingEmptySubsequences: false)), description: pattern)
     }
 
+    /// Any header name whose words name a credential: `Authorization`,
+    /// `Cookie`, `X-API-Key`, `X-Api_Key`, `X-Auth-Token`, `Private-Key`,
+    /// `X-Hub-Signature-256`, `X-Amz-Credential`, `Ocp-Apim-Subscription-Key`,
+    /// `X-Session-ID` and their kind, but not `Author` or `X-Keyboard`.
+    /// The words are listed in the README's Privacy section.
+    public static let credentialHeader = FieldMatcher(kind: .credential(.header), description: "<credential header>")
+
+    /// Any query parameter name whose words name a credential, as for
+    /// headers, plus `key` and `code` standing alone (an API key, an OAuth
+    /// authorization code) and `jsessionid`-style session ids.
+    public static let credentialQueryParameter = FieldMatcher(kind: .credential(.query), description: "<credential query parameter>")
+
+    /// Any JSON member or form field name whose words name a credential:
+    /// `newPassword`, `password_confirmation`, `accessToken`, `clientSecret`,
+    /// `privateKey`, `pin`, `otp`, `cvv2`, `security_code`, `mfa_code`,
+    /// `passwordHash`, `secretAnswer`, `card_number`, `pan`, `user[password]`.
+    public static let credentialField = FieldMatcher(kind: .credential(.field), description: "<credential field>")
+
     /// Reads `*text*` as ``contains(_:)``, a pattern with another `*` as
     /// ``glob(_:)``, and anything else as ``exact(_:)``.
     public static func parse(_ text: String) -> FieldMatcher {
@@ -52,9 +71,12 @@ public struct FieldMatcher: Sendable, Hashable, CustomStringConvertible, Express
         self.description = description
     }
 
-    /// Whether `name` (already lowercased) matches.
-    func matches(lowercased name: String) -> Bool {
+    /// Whether `name` (already lowercased) matches; `original` is the name
+    /// as written, whose case changes split it into words.
+    func matches(original: String, lowercased name: String) -> Bool {
         switch kind {
+        case let .credential(scope):
+            return CredentialWords.isCredential(original, lowered: name, scope: scope)
         case let .exact(expected):
             return name == expected
         case let .contains(fragment):
@@ -85,8 +107,14 @@ public struct FieldMatcher: Sendable, Hashable, CustomStringConvertible, Express
         return false
     }
 
+    var isCredential: Bool {
+        if case .credential = kind { return true }
+        return false
+    }
+
     var isValid: Bool {
         switch kind {
+        case .credential: return true
         case let .exact(name): return !name.isEmpty
         case let .contains(fragment): return !fragment.isEmpty
         case let .glob(parts): return parts.contains { !$0.isEmpty }

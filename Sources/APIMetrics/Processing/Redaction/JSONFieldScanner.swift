@@ -7,7 +7,9 @@
 /// here, so a body either is JSON, redacted, or is replaced by the marker.
 /// Names are compared after decoding their escapes and lowercasing, as the
 /// tree's rules compare them. The rest of the document (spacing, escapes,
-/// number spellings) stays as it was sent.
+/// number spellings) stays as it was sent. With `masksCards`, a string or
+/// number that is a card number (``CardNumber``) is hidden too, whatever
+/// its member's name.
 struct JSONFieldScanner {
     enum Failure: Error {
         case invalid
@@ -17,6 +19,7 @@ struct JSONFieldScanner {
     private let count: Int
     private let maxDepth: Int
     private let fields: NameSet
+    private let masksCards: Bool
     private var offset = 0
     /// The byte ranges of the values to replace, in order.
     private(set) var ranges: [Range<Int>] = []
@@ -24,10 +27,11 @@ struct JSONFieldScanner {
     /// The ranges of the values to hide in `bytes`, or `nil` when the bytes
     /// are not a JSON document the parser would read.
     static func valuesToHide(
-        in bytes: UnsafeBufferPointer<UInt8>, named fields: NameSet, maxDepth: Int = JSONParser.defaultMaxDepth
+        in bytes: UnsafeBufferPointer<UInt8>, named fields: NameSet, masksCards: Bool = false,
+        maxDepth: Int = JSONParser.defaultMaxDepth
     ) -> [Range<Int>]? {
         guard let base = bytes.baseAddress else { return nil }
-        var scanner = JSONFieldScanner(base: base, count: bytes.count, maxDepth: maxDepth, fields: fields)
+        var scanner = JSONFieldScanner(base: base, count: bytes.count, maxDepth: maxDepth, fields: fields, masksCards: masksCards)
         // A UTF-8 byte order mark is tolerated, as the parser tolerates it.
         if bytes.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { scanner.offset = 3 }
         do {
@@ -41,11 +45,20 @@ struct JSONFieldScanner {
         return scanner.ranges
     }
 
-    private init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int, fields: NameSet) {
+    private init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int, fields: NameSet, masksCards: Bool) {
         self.base = base
         self.count = count
         self.maxDepth = maxDepth
         self.fields = fields
+        self.masksCards = masksCards
+    }
+
+    /// Hides the scalar just read from `start` when it is a card number.
+    private mutating func checkCard(from start: Int, quoted: Bool) {
+        let inner = quoted ? (start + 1)..<(offset - 1) : start..<offset
+        guard masksCards, inner.count >= CardNumber.digitCounts.lowerBound, inner.count <= CardNumber.maxLength,
+              CardNumber.matches(UnsafeBufferPointer(start: base + inner.lowerBound, count: inner.count)) else { return }
+        ranges.append(start..<offset)
     }
 
     private mutating func skipWhitespace() {
@@ -86,7 +99,8 @@ struct JSONFieldScanner {
                 }
             }
         case UInt8(ascii: "\""):
-            _ = try string()
+            let start = offset
+            if try string() { checkCard(from: start, quoted: true) }
         case UInt8(ascii: "t"):
             try literal("true")
         case UInt8(ascii: "f"):
@@ -94,7 +108,9 @@ struct JSONFieldScanner {
         case UInt8(ascii: "n"):
             try literal("null")
         default:
+            let start = offset
             try number()
+            checkCard(from: start, quoted: false)
         }
     }
 

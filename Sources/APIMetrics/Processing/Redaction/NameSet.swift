@@ -18,7 +18,7 @@ struct NameSet: Sendable {
     /// name is matched in place, with no string made and none hashed.
     private let byteMatchers: ByteMatchers?
     private let cache = NameCache()
-    private let byteCache = ByteNameCache()
+    private let byteCache: ByteNameCache
 
     init(_ matchers: [FieldMatcher]) {
         var exact: Set<String> = []
@@ -34,6 +34,7 @@ struct NameSet: Sendable {
         self.probe = BodyProbe(names: exact)
         self.others = others
         self.byteMatchers = ByteMatchers(matchers)
+        self.byteCache = ByteNameCache(foldsCase: !others.contains(where: \.isCredential))
     }
 
     init(names: Set<String>) {
@@ -41,6 +42,7 @@ struct NameSet: Sendable {
         self.probe = BodyProbe(names: exact)
         self.others = []
         self.byteMatchers = ByteMatchers(exact.sorted().map(FieldMatcher.exact))
+        self.byteCache = ByteNameCache()
     }
 
     /// Whether the name in `bytes` (any case) matches, read in place when it
@@ -141,13 +143,20 @@ struct NameSet: Sendable {
     func matches(_ name: String) -> Bool {
         let hasUppercase = name.utf8.contains { $0 >= 65 && $0 <= 90 }
         let lowered = hasUppercase ? name.lowercased() : name
-        return exact.contains(lowered) || others.contains { $0.matches(lowercased: lowered) }
+        return exact.contains(lowered) || others.contains { $0.matches(original: name, lowercased: lowered) }
     }
 
     func contains(_ name: String) -> Bool {
+        // Strings compare by canonical equivalence (U+212A equals `K`), but
+        // word matching reads the scalars as written: names outside ASCII
+        // are not cached when words are matched.
+        if byteCache.foldsCase == false, name.utf8.contains(where: { $0 >= 0x80 }) {
+            let lowered = name.lowercased()
+            return exact.contains(lowered) || others.contains { $0.matches(original: name, lowercased: lowered) }
+        }
         if let known = cache.answer(for: name) { return known }
         let lowered = name.lowercased()
-        let answer = exact.contains(lowered) || others.contains { $0.matches(lowercased: lowered) }
+        let answer = exact.contains(lowered) || others.contains { $0.matches(original: name, lowercased: lowered) }
         cache.remember(answer, for: name)
         return answer
     }

@@ -28,6 +28,12 @@ public struct RedactionOptions: Sendable {
     /// What a body becomes when rules apply to it and it cannot be parsed as
     /// its content type says (JSON cut at the capture limit, for instance).
     public var unparseableBodyMarker: String
+    /// Whether values that look like payment card numbers (13 to 19 digits,
+    /// optionally grouped by single spaces or dashes, passing the Luhn
+    /// check) are hidden whatever their name: JSON strings and numbers,
+    /// query, form and path parameter values, and such digits in bodies
+    /// with no structure.
+    public var masksCardNumbers: Bool
     /// The last word over the whole event, after every rule above. When it
     /// throws or takes too long, the event goes out without headers and
     /// bodies rather than unmasked.
@@ -56,12 +62,13 @@ public struct RedactionOptions: Sendable {
     /// Creates redaction options; every argument defaults to the built-in lists.
     public init(
         headers: [FieldMatcher] = RedactionOptions.defaultHeaders,
-        queryParameters: [FieldMatcher] = RedactionOptions.defaultFields,
+        queryParameters: [FieldMatcher] = RedactionOptions.defaultQueryParameters,
         requestBody: BodyRules = .default,
         responseBody: BodyRules = .default,
         allowlist: Set<String>? = nil,
         replacement: String = "[REDACTED]",
         unparseableBodyMarker: String = "[REDACTED: body could not be parsed]",
+        masksCardNumbers: Bool = true,
         redactEvent: (@Sendable (inout ExchangeRecord) throws -> Void)? = nil
     ) {
         self.headers = headers
@@ -71,20 +78,26 @@ public struct RedactionOptions: Sendable {
         self.allowlist = allowlist
         self.replacement = replacement
         self.unparseableBodyMarker = unparseableBodyMarker
+        self.masksCardNumbers = masksCardNumbers
         self.redactEvent = redactEvent
     }
 
-    /// Headers whose name holds `auth`, `cookie`, `api-key`, `apikey`,
-    /// `token`, `secret`, `password` or `session`: `Authorization`,
-    /// `Proxy-Authorization`, `Cookie`, `Set-Cookie`, `X-API-Key`,
-    /// `X-Auth-Token`, `X-Client-Secret` and their kind.
-    public static let defaultHeaders: [FieldMatcher] = [
-        .contains("auth"), .contains("cookie"), .contains("api-key"), .contains("apikey"),
-        .contains("token"), .contains("secret"), .contains("password"), .contains("session"),
-    ]
+    /// Headers whose name's words name a credential (``FieldMatcher/credentialHeader``):
+    /// `Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`,
+    /// `X-API-Key`, `X-Auth-Token`, `X-Client-Secret`, `X-Session-ID`,
+    /// `Private-Key`, `X-Hub-Signature-256`, `Ocp-Apim-Subscription-Key` and
+    /// their kind.
+    public static let defaultHeaders: [FieldMatcher] = [.credentialHeader]
 
-    /// Query parameters and body fields hidden by default.
-    public static let defaultFields: [FieldMatcher] = [
+    /// Query parameters hidden by default: the body fields' words, plus
+    /// `key` and `code` alone and `session` (``FieldMatcher/credentialQueryParameter``).
+    public static let defaultQueryParameters: [FieldMatcher] = [.credentialQueryParameter] + defaultNames
+
+    /// Body fields hidden by default: any name whose words name a credential
+    /// (``FieldMatcher/credentialField``), and these exact names.
+    public static let defaultFields: [FieldMatcher] = [.credentialField] + defaultNames
+
+    private static let defaultNames: [FieldMatcher] = [
         "password", "pwd", "passwd", "pass", "secret", "client_secret", "token", "access_token",
         "refresh_token", "id_token", "api_key", "apikey", "api-key", "auth", "authorization",
         "card_number", "cardnumber", "credit_card", "creditcard", "cvv", "cvc", "ccv", "ssn",
@@ -96,7 +109,7 @@ public struct RedactionOptions: Sendable {
 
     /// Nothing hidden at all; for development against fake data only.
     public static let none = RedactionOptions(
-        headers: [], queryParameters: [], requestBody: .none, responseBody: .none)
+        headers: [], queryParameters: [], requestBody: .none, responseBody: .none, masksCardNumbers: false)
 
     func validate(field: String) throws(ConfigurationError) {
         for (index, matcher) in headers.enumerated() where !matcher.isValid {
