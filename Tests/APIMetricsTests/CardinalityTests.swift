@@ -18,7 +18,8 @@ struct CardinalityTests {
     }
 
     private func get(_ metrics: APIMetricsService, _ path: String) throws -> [UInt8] {
-        let answer = try #require(metrics.view.response(to: ServerRequest(method: "GET", target: path)))
+        let answer = try #require(metrics.view.response(to: ServerRequest(
+            method: "GET", target: path, headers: ["Host": "localhost"], clientAddress: "127.0.0.1")))
         #expect(answer.status == 200)
         return answer.body
     }
