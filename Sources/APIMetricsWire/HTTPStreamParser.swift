@@ -15,6 +15,8 @@ import APIMetrics
 struct HTTPStreamParser {
     private enum State {
         case idle
+        /// Requests: a CR between messages, which only an LF may follow.
+        case blankLineCR
         case startLine
         case headers
         case lengthBody(remaining: Int)
@@ -109,7 +111,20 @@ struct HTTPStreamParser {
             case .idle:
                 // Empty lines between messages are tolerated (RFC 9112 §2.2).
                 let byte = bytes[index]
+                if role == .request && byte == 0x0D {
+                    index += 1
+                    state = .blankLineCR
+                    continue
+                }
                 if byte == 0x0D || byte == 0x0A {
+                    if role == .request {
+                        // Only empty lines (CRLF) are passed over before a
+                        // request line: a server reads a bare LF as part of it.
+                        startAndFail("a bare LF before the request line", emit: emit)
+                        index += 1
+                        if isStopped { return index - bytes.startIndex }
+                        continue
+                    }
                     index += 1
                     continue
                 }
@@ -194,6 +209,14 @@ struct HTTPStreamParser {
             case .untilClose:
                 _ = emit(.body(bytes[index...]))
                 index = bytes.endIndex
+            case .blankLineCR:
+                if bytes[index] == 0x0A {
+                    index += 1
+                    state = .idle
+                } else {
+                    startAndFail("a bare CR before the request line", emit: emit)
+                    if isStopped { return index - bytes.startIndex }
+                }
             case let .strayBody(remaining):
                 let take = min(remaining, bytes.endIndex - index)
                 index += take
@@ -231,6 +254,19 @@ struct HTTPStreamParser {
             }
         }
         return bytes.count
+    }
+
+    /// A request starts with a bare CR or LF, as a server reads it: it
+    /// fails, and the rest of its line is passed over (the server read it
+    /// as this request's start line).
+    private mutating func startAndFail(_ reason: String, emit: Emit) {
+        if case .switched = emit(.messageStart) {
+            state = .done
+            return
+        }
+        startMessage()
+        fail(reason, emit: emit)
+        state = .resync(skipping: true)
     }
 
     /// A new message's head starts: the fields of the last one are let go.
@@ -296,7 +332,7 @@ struct HTTPStreamParser {
         case .untilClose:
             state = .idle
             _ = emit(.end)
-        case .idle, .done, .resync, .strayBody:
+        case .idle, .blankLineCR, .done, .resync, .strayBody:
             break
         default:
             fail("the connection closed in the middle of a message", emit: emit)

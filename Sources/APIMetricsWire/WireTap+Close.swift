@@ -61,12 +61,12 @@ extension WireTap {
         if recorder.isQueueFull {
             state.shedNames.append(ShedNames(method: "INVALID"))
             state.pending.append(Pending(
-                exchange: nil, method: .other, isShed: true,
+                exchange: nil, method: .other, isUnparsed: true, isShed: true,
                 shed: ShedFigures(start: start?.monotonicNanoseconds ?? CaptureInstant.monotonicNow())))
             return
         }
         let exchange = recorder.begin(RequestHead(method: "INVALID", target: "", clientAddress: clientAddress), startedAt: start)
         exchange.reportError(WireError.unparsedRequest)
-        state.pending.append(Pending(exchange: exchange, method: .other))
+        state.pending.append(Pending(exchange: exchange, method: .other, isUnparsed: true))
     }
 }

@@ -74,7 +74,9 @@ extension WireTap {
                 return .none
             }
             guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return .none }
-            let isNewest = index == state.pending.count - 1
+            // The request being received is the newest entry, unless that
+            // one was made for a response with no request read.
+            let isNewest = index == state.pending.count - 1 && !state.pending[index].isUnparsed
             if let exchange = state.pending[index].exchange, exchange === state.receiving {
                 // Answered before its request ended (a 413 before the
                 // upload finished): the rest of the body is still its own,

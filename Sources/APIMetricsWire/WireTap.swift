@@ -75,6 +75,9 @@ public final class WireTap: Sendable {
         /// Read after the tap lost the stream's framing: whether the server
         /// read it as the tap did is not known.
         var isResynchronised = false
+        /// Made for a response with no request read: never the request
+        /// being received, though it may be the newest entry.
+        var isUnparsed = false
         /// Whether the exchange was shed: its names are then in
         /// ``State/shedNames``, at its place among the shed entries.
         var isShed = false
@@ -367,7 +370,7 @@ public final class WireTap: Sendable {
                 receiving.recordRequestBody(bytes)
             } else if state.isReceivingShed, state.shedFinishingWithRequest != nil {
                 state.shedFinishingWithRequest?.figures.requestBodyBytes += bytes.count
-            } else if state.isReceivingShed, !state.pending.isEmpty {
+            } else if state.isReceivingShed, let newest = state.pending.last, !newest.isUnparsed {
                 // The request being read is always the newest pending one.
                 state.pending[state.pending.count - 1].shed.requestBodyBytes += bytes.count
             }

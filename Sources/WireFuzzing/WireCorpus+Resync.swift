@@ -78,6 +78,13 @@ private let serverLedCases: [ResyncCase] = [
      ["GET /blank → 400 req=0 res=0"], 1),
     ("One leading blank line (RFC 9112 §2.2), then five requests",
      sixAnswered("\r\nGET /blank HTTP/1.1\r\nHost: h\r\n\r\n" + fiveRequests), blankRecorded, 6),
+    // A bare LF or CR before a request line is part of it to a server.
+    ("A bare LF before a request line",
+     [.inbound("\nGET /lf HTTP/1.1\r\n\r\nGET /next HTTP/1.1\r\n\r\n"), .outbound(ok), .outbound(ok), .close],
+     ["INVALID  → 200 req=0 res=2:ok !MalformedRequest", "GET /next → 200 req=0 res=2:ok wire=resynchronised"], 2),
+    ("A bare CR before a HEAD request line, answered as another method",
+     [.inbound("\rHEAD /file HTTP/1.1\r\n\r\n"), .outbound(ok), .close],
+     ["INVALID  → 200 req=0 res=2:ok !MalformedRequest"], 1),
     // The server's side leads wherever the tap cannot follow.
     ("The server answers 431 before the head ends",
      [.inbound("GET /big HTTP/1.1\r\nHost: h\r\nX-Big: aaaa"),
