@@ -52,6 +52,13 @@ extension HTTPStreamParser {
         func values(_ name: String) -> [String] {
             makeHeaders().values(for: name)
         }
+
+        /// Response: whether the server closes the connection after this
+        /// response (RFC 9112 §9.3): `close` named, or HTTP/1.0 without
+        /// `keep-alive`. It then reads no further request.
+        var closesConnection: Bool {
+            counts.closes || (version == "1.0" && !counts.keepsAlive)
+        }
     }
 
     /// What the start line says: the method (requests) or the status
@@ -81,6 +88,10 @@ extension HTTPStreamParser {
         /// not to collect them (the exchange is being shed) and kept only
         /// those that decide framing.
         var hasAllFields = true
+        /// Whether a Connection field names `close`.
+        var closes = false
+        /// Whether a Connection field names `keep-alive`.
+        var keepsAlive = false
     }
 
     /// How the body of the message whose head was just read is framed.
@@ -89,6 +100,11 @@ extension HTTPStreamParser {
         case length(Int)
         case chunked
         case untilClose
+        /// No body, as for a HEAD request's response; but when the next
+        /// byte does not start a response, the server sent this many bytes
+        /// of body after all (it did not read the request as HEAD), and
+        /// they are passed over.
+        case noneUnlessSent(Int)
         /// The connection leaves HTTP after this head (101, CONNECT 2xx).
         case switched
         /// The head cannot be framed (bad Content-Length, unknown coding).

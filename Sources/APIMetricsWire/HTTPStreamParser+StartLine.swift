@@ -76,7 +76,8 @@ extension HTTPStreamParser {
                 status = status * 10 + Int(digit)
             }
             guard status >= 100 else { return nil }
-            return StartLine(method: "", methodKind: .other, status: status)
+            return StartLine(
+                method: "", methodKind: .other, status: status, version: Self.version(minor: base + 7, end: base + firstSpace))
         }
     }
 

@@ -15,6 +15,8 @@ import APIMetrics
 struct HTTPStreamParser {
     private enum State {
         case idle
+        /// Requests: a CR between messages, which only an LF may follow.
+        case blankLineCR
         case startLine
         case headers
         case lengthBody(remaining: Int)
@@ -23,6 +25,12 @@ struct HTTPStreamParser {
         case chunkDataEnd
         case trailers
         case untilClose
+        /// Bytes of a body the message's framing said it would not have.
+        case strayBody(remaining: Int)
+        /// A request stream that failed: each line is looked at for a
+        /// request line, where reading starts again (`skipping`: the rest of
+        /// a line too long to be one is passed over).
+        case resync(skipping: Bool)
         case done
     }
 
@@ -38,6 +46,8 @@ struct HTTPStreamParser {
     /// that the empty parser a caller swaps in costs nothing.
     var scratch: HeadScratch?
     private var counts = FieldCounts()
+    /// The body the last message may carry after all (``Framing/noneUnlessSent(_:)``).
+    private var possibleStrayBody = 0
     /// Whether the fields of the messages that start now are kept. When
     /// `false` (the tap is shedding exchanges), only those that decide
     /// framing are: the head is still read whole, and nothing else copied.
@@ -55,12 +65,18 @@ struct HTTPStreamParser {
         return false
     }
 
-    /// Whether a message has started and not yet ended.
-    var isInMessage: Bool {
+    /// Whether a message's head has started and not yet ended.
+    var isInHead: Bool {
         switch state {
-        case .idle, .done: return false
-        default: return true
+        case .startLine, .headers: return true
+        default: return false
         }
+    }
+
+    /// Whether the parser is looking for a request line after a failure.
+    var isResynchronising: Bool {
+        if case .resync = state { return true }
+        return false
     }
 
     init(role: Role, limits: Limits = Limits()) {
@@ -95,16 +111,38 @@ struct HTTPStreamParser {
             case .idle:
                 // Empty lines between messages are tolerated (RFC 9112 §2.2).
                 let byte = bytes[index]
+                if role == .request && byte == 0x0D {
+                    index += 1
+                    state = .blankLineCR
+                    continue
+                }
                 if byte == 0x0D || byte == 0x0A {
+                    if role == .request {
+                        // Only empty lines (CRLF) are passed over before a
+                        // request line: a server reads a bare LF as part of it.
+                        startAndFail("a bare LF before the request line", emit: emit)
+                        index += 1
+                        if isStopped { return index - bytes.startIndex }
+                        continue
+                    }
                     index += 1
                     continue
                 }
-                _ = emit(.messageStart)
+                if possibleStrayBody > 0 {
+                    let stray = possibleStrayBody
+                    possibleStrayBody = 0
+                    if byte != UInt8(ascii: "H") {
+                        state = .strayBody(remaining: stray)
+                        continue
+                    }
+                }
+                if case .switched = emit(.messageStart) {
+                    state = .done
+                    return index - bytes.startIndex
+                }
                 state = .startLine
                 line.removeAll(keepingCapacity: true)
-                headSize = 0
-                if let scratch { scratch.removeAll() } else { scratch = HeadScratch() }
-                counts = FieldCounts()
+                startMessage()
             case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd:
                 if line.isEmpty {
                     // Every whole line in this chunk (the usual case: a head
@@ -117,7 +155,10 @@ struct HTTPStreamParser {
                 }
                 guard let newline = Self.firstNewline(in: bytes, from: index) else {
                     line.append(contentsOf: bytes[index...])
-                    _ = checkLineLimit(line.count, emit: emit)
+                    if !checkLineLimit(line.count, emit: emit), isResynchronising {
+                        // The failure came mid-line: the rest of it is no request line.
+                        state = .resync(skipping: true)
+                    }
                     return bytes.count
                 }
                 if line.isEmpty {
@@ -125,7 +166,10 @@ struct HTTPStreamParser {
                     // read where it lies, never copied.
                     let start = index
                     index = newline + 1
-                    if !checkLineLimit(newline - start, emit: emit) { return index - bytes.startIndex }
+                    if !checkLineLimit(newline - start, emit: emit) {
+                        if isStopped { return index - bytes.startIndex }
+                        continue
+                    }
                     let hasCR = newline > start && bytes[newline - 1] == 0x0D
                     let end = hasCR ? newline - 1 : newline
                     bytes[start..<end].withUnsafeBufferPointer { lineCompleted($0, bareLF: !hasCR, emit: emit) }
@@ -133,7 +177,10 @@ struct HTTPStreamParser {
                 }
                 line.append(contentsOf: bytes[index..<newline])
                 index = newline + 1
-                if !checkLineLimit(line.count, emit: emit) { return index - bytes.startIndex }
+                if !checkLineLimit(line.count, emit: emit) {
+                    if isStopped { return index - bytes.startIndex }
+                    continue
+                }
                 let hasCR = line.last == 0x0D
                 if hasCR { line.removeLast() }
                 // Swap the line out rather than copy it, and take its buffer
@@ -162,9 +209,91 @@ struct HTTPStreamParser {
             case .untilClose:
                 _ = emit(.body(bytes[index...]))
                 index = bytes.endIndex
+            case .blankLineCR:
+                if bytes[index] == 0x0A {
+                    index += 1
+                    state = .idle
+                } else {
+                    startAndFail("a bare CR before the request line", emit: emit)
+                    if isStopped { return index - bytes.startIndex }
+                }
+            case let .strayBody(remaining):
+                let take = min(remaining, bytes.endIndex - index)
+                index += take
+                state = remaining == take ? .idle : .strayBody(remaining: remaining - take)
+            case let .resync(skipping):
+                guard let newline = Self.firstNewline(in: bytes, from: index) else {
+                    if !skipping {
+                        line.append(contentsOf: bytes[index...])
+                        if line.count > limits.startLine + 1 {
+                            line.removeAll(keepingCapacity: true)
+                            state = .resync(skipping: true)
+                        }
+                    }
+                    return bytes.count
+                }
+                let start = index
+                index = newline + 1
+                if skipping {
+                    state = .resync(skipping: false)
+                    continue
+                }
+                if line.isEmpty {
+                    bytes[start..<newline].withUnsafeBufferPointer { resynchronise(at: $0, emit: emit) }
+                } else {
+                    line.append(contentsOf: bytes[start..<newline])
+                    var candidate: [UInt8] = []
+                    swap(&candidate, &line)
+                    candidate.withUnsafeBufferPointer { resynchronise(at: $0, emit: emit) }
+                    if line.isEmpty && line.capacity == 0 {
+                        candidate.removeAll(keepingCapacity: true)
+                        line = candidate
+                    }
+                }
+                if isStopped { return index - bytes.startIndex }
             }
         }
         return bytes.count
+    }
+
+    /// A request starts with a bare CR or LF, as a server reads it: it
+    /// fails, and the rest of its line is passed over (the server read it
+    /// as this request's start line).
+    private mutating func startAndFail(_ reason: String, emit: Emit) {
+        if case .switched = emit(.messageStart) {
+            state = .done
+            return
+        }
+        startMessage()
+        fail(reason, emit: emit)
+        state = .resync(skipping: true)
+    }
+
+    /// A new message's head starts: the fields of the last one are let go.
+    private mutating func startMessage() {
+        headSize = 0
+        if let scratch { scratch.removeAll() } else { scratch = HeadScratch() }
+        counts = FieldCounts()
+    }
+
+    /// A whole line (its LF taken off) read while looking for a request
+    /// after a failure: reading starts again at a line that is a request
+    /// line by the same strict rules as any (CRLF-ended, no bare CR, within
+    /// the limit). Where the failed message's bytes end cannot be known;
+    /// the caller pairs what is found here with the responses that come.
+    private mutating func resynchronise(at bytes: UnsafeBufferPointer<UInt8>, emit: Emit) {
+        guard let base = bytes.baseAddress, bytes.count > 1, bytes.count <= limits.startLine + 1,
+              base[bytes.count - 1] == 0x0D else { return }
+        let content = UnsafeBufferPointer(start: base, count: bytes.count - 1)
+        if memchr(base, 0x0D, content.count) != nil { return }
+        startMessage()
+        guard let parsed = parseStartLine(content) else { return }
+        if case .switched = emit(.messageStart) {
+            state = .done
+            return
+        }
+        startLine = parsed
+        state = .headers
     }
 
     /// Whether the parser is between lines (a head, a chunk size, trailers).
@@ -203,7 +332,7 @@ struct HTTPStreamParser {
         case .untilClose:
             state = .idle
             _ = emit(.end)
-        case .idle, .done:
+        case .idle, .blankLineCR, .done, .resync, .strayBody:
             break
         default:
             fail("the connection closed in the middle of a message", emit: emit)
@@ -234,9 +363,18 @@ struct HTTPStreamParser {
         return true
     }
 
+    /// The server answered while this message's head was still arriving:
+    /// it read the head differently, and the message fails here.
+    mutating func abandonHead(_ reason: String, emit: Emit) {
+        guard isInHead else { return }
+        fail(reason, emit: emit)
+    }
+
+    /// A request stream that fails looks for the next request line (the
+    /// server may well keep reading); a response stream stops.
     private mutating func fail(_ reason: String, emit: Emit) {
-        state = .done
-        line = []
+        state = role == .request ? .resync(skipping: false) : .done
+        line.removeAll(keepingCapacity: true)
         let partial = startLine.map(makeHead)
         startLine = nil
         _ = emit(.failure(reason, partial: partial))
@@ -301,9 +439,24 @@ struct HTTPStreamParser {
                     return
                 }
             case .connection:
-                break
+                Self.readConnectionOptions(value, into: &counts)
             case .contentLength:
-                if counts.contentLength == 0 { counts.plainContentLength = Self.plainDecimal(value) }
+                if role == .request {
+                    // Refused at once, as a strict server refuses it: a second
+                    // field (equal or not), or a value that is not one to
+                    // fifteen digits (a sign, a list, a number past any body).
+                    guard counts.contentLength == 0 else {
+                        fail("a second Content-Length field", emit: emit)
+                        return
+                    }
+                    guard let length = Self.plainDecimal(value) else {
+                        fail("an invalid Content-Length", emit: emit)
+                        return
+                    }
+                    counts.plainContentLength = length
+                } else if counts.contentLength == 0 {
+                    counts.plainContentLength = Self.plainDecimal(value)
+                }
                 counts.contentLength += 1
             case .transferEncoding:
                 counts.transferEncoding += 1
@@ -318,6 +471,10 @@ struct HTTPStreamParser {
             let sizeEnd = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
             guard let size = parseHex(UnsafeBufferPointer(rebasing: bytes[..<sizeEnd])) else {
                 fail("malformed chunk size", emit: emit)
+                return
+            }
+            if sizeEnd < bytes.count, !Self.isChunkExtension(UnsafeBufferPointer(rebasing: bytes[sizeEnd...])) {
+                fail("malformed chunk extension", emit: emit)
                 return
             }
             if size == 0 {
@@ -366,6 +523,9 @@ struct HTTPStreamParser {
             state = .chunkSize
         case .untilClose:
             state = .untilClose
+        case let .noneUnlessSent(count):
+            endMessage(emit: emit)
+            if case .idle = state { possibleStrayBody = count }
         case .switched:
             state = .done
             _ = emit(.end)

@@ -15,6 +15,12 @@ public struct WireError: NamedError, Sendable, Hashable, CustomStringConvertible
         WireError(kind: "MalformedResponse", reason: reason)
     }
 
+    /// A response the server sent to bytes the tap could not read as a
+    /// request (after a request it judged malformed, or to a head it had
+    /// not finished reading).
+    static let unparsedRequest = WireError(
+        kind: "UnparsedRequest", reason: "the server answered bytes that could not be read as a request")
+
     static let noResponse = WireError(kind: "NoResponse", reason: "the connection closed before a response was sent")
 
     /// The kind, written as the error's `type`.

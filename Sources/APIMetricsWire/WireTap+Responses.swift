@@ -7,8 +7,9 @@ extension WireTap {
         _ bytes: ArraySlice<UInt8>, _ responses: inout HTTPStreamParser, _ requests: inout HTTPStreamParser, _ state: inout State
     ) {
         guard !responses.isStopped else { return }
-        // Response fields are kept only when an exchange waiting for one was captured.
-        responses.collectsFields = state.pending.contains { $0.exchange != nil }
+        // Response fields are kept only when an exchange waiting for one was
+        // captured (or one may be made for a response nobody asked for).
+        responses.collectsFields = state.pending.isEmpty || state.pending.contains { $0.exchange != nil }
         responses.feed(bytes) { handleResponse($0, &requests, &state) }
     }
 
@@ -22,16 +23,18 @@ extension WireTap {
         case .messageStart:
             break
         case let .head(head):
-            guard let index = state.pending.firstIndex(where: { !$0.hasResponseHead }) else {
-                // A response nobody asked for: the stream is not what we
-                // think. Framed as switched, the parser stops here.
-                return .switched
-            }
             let status = head.status
             if (100..<200).contains(status) && status != 101 {
                 state.isInterim = true
-                return HTTPStreamParser.responseFraming(head, requestMethod: state.pending[index].method)
+                let method = state.pending.first { !$0.hasResponseHead }?.method ?? .other
+                return HTTPStreamParser.responseFraming(head, requestMethod: method)
             }
+            if !state.pending.contains(where: { !$0.hasResponseHead }) {
+                // Every response is a call, one the tap read a request for or not.
+                pairUnaskedResponse(&requests, &state)
+            }
+            guard let index = state.pending.firstIndex(where: { !$0.hasResponseHead }) else { return .switched }
+            if head.closesConnection { state.serverCloses = true }
             state.pending[index].hasResponseHead = true
             state.pending[index].shed.status = status
             let pending = state.pending[index]
@@ -50,6 +53,12 @@ extension WireTap {
                     resumeInbound(&requests, &state)
                 }
             }
+            if pending.method == .head, pending.isResynchronised, head.counts.contentLength == 1,
+               head.counts.transferEncoding == 0, let length = head.counts.plainContentLength, length > 0 {
+                // A HEAD found after the tap lost the framing may not be one
+                // to the server: should a body follow, it is passed over.
+                return .noneUnlessSent(length)
+            }
             return HTTPStreamParser.responseFraming(head, requestMethod: pending.method)
         case let .body(bytes):
             if !state.isInterim, let front = state.pending.firstIndex(where: \.hasResponseHead) {
@@ -65,7 +74,9 @@ extension WireTap {
                 return .none
             }
             guard let index = state.pending.firstIndex(where: \.hasResponseHead) else { return .none }
-            let isNewest = index == state.pending.count - 1
+            // The request being received is the newest entry, unless that
+            // one was made for a response with no request read.
+            let isNewest = index == state.pending.count - 1 && !state.pending[index].isUnparsed
             if let exchange = state.pending[index].exchange, exchange === state.receiving {
                 // Answered before its request ended (a 413 before the
                 // upload finished): the rest of the body is still its own,

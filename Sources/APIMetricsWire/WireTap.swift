@@ -26,10 +26,21 @@ import Synchronization
 /// keep the stream's framing): under overload the tap costs little more
 /// than the scan.
 ///
-/// Malformed input, or input past the ``Limits``, stops the tap for that
-/// direction of the connection; what it knew is recorded with an error.
-/// Upgrade and CONNECT stop parsing once the server switches protocols; the
-/// exchange is recorded as switched.
+/// A request the tap judges malformed, or past the ``Limits``, is recorded
+/// with an error (what was read of it, with a `MalformedRequest`), and the
+/// tap keeps following the connection from the server's side: it looks for
+/// the next request line (RFC 9112's framing, strict where smuggling lives)
+/// and pairs what it finds with the responses that come out, in order; a
+/// response left with no request it could read is still a call, its
+/// request marked `UnparsedRequest`. Exchanges read after such a failure
+/// carry the metadata `wire: resynchronised`. Each response the server
+/// sends is one call; a request the server did not answer is recorded
+/// (`NoResponse`) only when it was the one the server was serving as the
+/// connection closed, never when the server had said it would close or the
+/// tap had lost the stream's framing: those are counted in
+/// ``unrecordedRequests``. Malformed responses stop the tap for that
+/// direction. Upgrade and CONNECT stop parsing once the server switches
+/// protocols; the exchange is recorded as switched.
 public final class WireTap: Sendable {
     /// Bounds on what one message's head may hold.
     public struct Limits: Sendable, Hashable {
@@ -61,6 +72,12 @@ public final class WireTap: Sendable {
         var method: HTTPStreamParser.MethodKind
         var hasResponseHead = false
         var awaitsSwitch = false
+        /// Read after the tap lost the stream's framing: whether the server
+        /// read it as the tap did is not known.
+        var isResynchronised = false
+        /// Made for a response with no request read: never the request
+        /// being received, though it may be the newest entry.
+        var isUnparsed = false
         /// Whether the exchange was shed: its names are then in
         /// ``State/shedNames``, at its place among the shed entries.
         var isShed = false
@@ -120,10 +137,25 @@ public final class WireTap: Sendable {
         var shedFinishingWithRequest: (figures: ShedFigures, names: ShedNames)?
         var held: [UInt8] = []
         var isClosed = false
+        /// A request failed on this connection: where the server's reading
+        /// of the stream and the tap's part may not be known, so its
+        /// responses lead from now on.
+        var isUnsynced = false
+        /// The connection is closing: a request failure now is its end, not
+        /// a loss of the stream's framing.
+        var isClosing = false
+        /// A final response said the server closes the connection after
+        /// it: it reads no further request.
+        var serverCloses = false
+        /// When the bytes the tap is passing over after a failure started
+        /// to arrive: the start of an exchange whose request it cannot read.
+        var unparsedStart: CaptureInstant?
+        /// Requests read that the server never answered nor served.
+        var unrecorded = 0
     }
 
     let recorder: Recorder
-    private let clientAddress: String?
+    let clientAddress: String?
     let limits: HTTPStreamParser.Limits
     private let connection: Mutex<Connection>
 
@@ -162,6 +194,16 @@ public final class WireTap: Sendable {
     /// and not captured.
     public var currentExchange: ActiveExchange? {
         connection.withLock { $0.state.pending.first { !$0.hasResponseHead }?.exchange }
+    }
+
+    /// How many requests the tap read on this connection that it did not
+    /// record, because the server never answered them and was not serving
+    /// them: sent after a response that closes the connection, pipelined
+    /// behind another unanswered request, or read after the tap lost the
+    /// stream's framing (where it cannot know whether the server saw a
+    /// request there at all).
+    public var unrecordedRequests: Int {
+        connection.withLock { $0.state.unrecorded }
     }
 
     /// Names the route template of the exchange the server is answering now
@@ -226,35 +268,6 @@ public final class WireTap: Sendable {
         }
     }
 
-    /// Ends both directions at the close: a close-delimited response ends,
-    /// and what was still waiting is recorded.
-    private func finish(_ responses: inout HTTPStreamParser, _ requests: inout HTTPStreamParser, _ state: inout State) {
-        responses.finish { handleResponse($0, &requests, &state) }
-        if !state.isHoldingInbound {
-            requests.finish { handleRequest($0, &state) }
-        }
-        if state.finishesWithRequest {
-            // Its request can no longer end (the parser had stopped): it ends now.
-            state.receiving?.finish()
-            state.finishesWithRequest = false
-        }
-        if let shed = state.shedFinishingWithRequest.take() { recordShed(shed.figures, shed.names) }
-        var shedPosition = 0
-        for pending in state.pending {
-            if let exchange = pending.exchange {
-                if !pending.hasResponseHead { exchange.reportError(WireError.noResponse) }
-                exchange.finish()
-            } else if pending.isShed {
-                recordShed(pending.shed, state.shedNames[shedPosition])
-                shedPosition += 1
-            }
-        }
-        state.pending.removeAll()
-        state.shedNames.removeAll()
-        state.receiving = nil
-        state.isClosed = true
-    }
-
     // MARK: - Requests
 
     func feedRequests(_ bytes: ArraySlice<UInt8>, _ requests: inout HTTPStreamParser, _ state: inout State) {
@@ -263,6 +276,7 @@ public final class WireTap: Sendable {
             return
         }
         guard !requests.isStopped else { return }
+        if requests.isResynchronising && state.unparsedStart == nil { state.unparsedStart = CaptureInstant.now() }
         // While the queue is full the exchanges that start now are shed:
         // their fields need not be copied (those that decide framing are).
         requests.collectsFields = !recorder.isQueueFull
@@ -289,6 +303,11 @@ public final class WireTap: Sendable {
     func handleRequest(_ event: HTTPStreamParser.Event, _ state: inout State) -> HTTPStreamParser.Framing {
         switch event {
         case .messageStart:
+            if state.serverCloses {
+                // The server said it closes: it reads no further request.
+                state.unrecorded += 1
+                return .switched
+            }
             // A request that starts while the queue is full is most likely
             // shed: only the monotonic clock is read for it, for its
             // duration (should the queue have room by the end of its head,
@@ -317,12 +336,17 @@ public final class WireTap: Sendable {
                         method: head.method, target: head.makeTarget(), headers: head.makeHeaders(),
                         clientAddress: clientAddress, protocolVersion: head.version),
                     startedAt: state.requestStart)
+                if state.isUnsynced { exchange?.setMetadata("resynchronised", forKey: "wire") }
             }
             state.requestStart = nil
-            let awaitsSwitch = Self.awaitsSwitch(head)
+            state.unparsedStart = nil
+            // A CONNECT or Upgrade found after the tap lost the framing may
+            // not be one to the server: only a 101 switches then.
+            let awaitsSwitch = !state.isUnsynced && Self.awaitsSwitch(head)
             state.pending.append(Pending(
-                exchange: exchange, method: head.methodKind, awaitsSwitch: awaitsSwitch,
-                isShed: isShed, shed: ShedFigures(start: state.requestStartMonotonic)))
+                exchange: exchange, method: state.isUnsynced && head.methodKind == .connect ? .other : head.methodKind,
+                awaitsSwitch: awaitsSwitch,
+                isResynchronised: state.isUnsynced, isShed: isShed, shed: ShedFigures(start: state.requestStartMonotonic)))
             state.receiving = exchange
             state.isReceivingShed = exchange == nil
             let framing = HTTPStreamParser.requestFraming(head)
@@ -346,7 +370,7 @@ public final class WireTap: Sendable {
                 receiving.recordRequestBody(bytes)
             } else if state.isReceivingShed, state.shedFinishingWithRequest != nil {
                 state.shedFinishingWithRequest?.figures.requestBodyBytes += bytes.count
-            } else if state.isReceivingShed, !state.pending.isEmpty {
+            } else if state.isReceivingShed, let newest = state.pending.last, !newest.isUnparsed {
                 // The request being read is always the newest pending one.
                 state.pending[state.pending.count - 1].shed.requestBodyBytes += bytes.count
             }
@@ -368,6 +392,7 @@ public final class WireTap: Sendable {
         case let .failure(reason, partial):
             let error = WireError.malformedRequest(reason)
             state.switchesAfterBody = false
+            if !state.isClosing { state.isUnsynced = true }
             if let receiving = state.receiving {
                 receiving.reportError(error)
                 if state.finishesWithRequest {

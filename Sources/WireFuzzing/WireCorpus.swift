@@ -49,7 +49,10 @@ public struct SplitMix: RandomNumberGenerator {
 /// Real-world traffic: what curl, browsers, proxies, Go and Python clients
 /// send, and what servers answer.
 /// Each case: a name, the traffic, and one summary line per exchange.
-public let wireCases: [(name: String, steps: [WireStep], expected: [String])] = [
+public let wireCases: [(name: String, steps: [WireStep], expected: [String])] = baseCases
+    + resyncCases.map { ($0.name, $0.steps, $0.expected) }
+
+private let baseCases: [(name: String, steps: [WireStep], expected: [String])] = [
     ("curl GET", [
         .inbound("GET /orders/1 HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"),
         .outbound("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 8\r\n\r\n{\"id\":1}"),

@@ -11,6 +11,10 @@ import WireFuzzing
 // that checks them. Fails (exit 1) if any exchange was abandoned; a crash or
 // a hang is a failure by itself.
 //
+// Then as many fuzzed client streams answered by a lenient model server
+// (the demo's reading of requests): on every stream the server answers, the
+// tap must record exactly one call per response. Fails (exit 1) otherwise.
+//
 // Then reads generated spool segments, whole, torn at a random byte, with
 // bytes changed or garbage inserted: every record the damage did not touch
 // must be read back as written, and nothing else. Fails (exit 1) otherwise.
@@ -64,6 +68,32 @@ for iteration in 0..<streams {
         print("\(iteration) streams, \(metrics.statistics)")
     }
 }
+// Client bytes answered by the model server: one call per response.
+let answeredStart = ContinuousClock.now
+var answered = 0, unanswerable = 0, responses = 0, callFailures = 0
+for _ in 0..<streams {
+    let input = fuzzClientBytes(using: &generator)
+    guard let stream = answerAsLenientServer(input, readsAhead: generator.next() % 2 == 0) else {
+        unanswerable += 1
+        continue
+    }
+    answered += 1
+    responses += stream.responses
+    let before = metrics.statistics.recorded
+    play(stream.steps, into: WireTap(recorder: metrics.recorder), split: .random(generator.next()))
+    let calls = metrics.statistics.recorded - before
+    if calls != stream.responses {
+        callFailures += 1
+        if callFailures <= 5 {
+            FileHandle.standardError.write(Data("\(stream.responses) responses, \(calls) calls: \(stream.steps)\n".utf8))
+        }
+    }
+    while answered % 1000 == 0 && metrics.statistics.queued > 500_000 {
+        usleep(1000)
+    }
+}
+print("\(answered) answered streams (\(unanswerable) ended mid-request) in \(ContinuousClock.now - answeredStart): "
+    + "\(responses) responses, \(callFailures) streams whose calls differ")
 let report = await metrics.shutdown(timeout: .seconds(60))
 _ = try? await background.value
 let elapsed = ContinuousClock.now - start
@@ -72,4 +102,4 @@ print("\(streams) streams (seed \(seed)) in \(elapsed): \(exporter.events.load(o
 let spoolStart = ContinuousClock.now
 let spoolFailures = fuzzSpoolSegments(spoolSegments, using: &generator)
 print("\(spoolSegments) spool segments in \(ContinuousClock.now - spoolStart): \(spoolFailures) failures")
-exit(exporter.abandoned.load(ordering: .relaxed) == 0 && spoolFailures == 0 ? 0 : 1)
+exit(exporter.abandoned.load(ordering: .relaxed) == 0 && spoolFailures == 0 && callFailures == 0 ? 0 : 1)

@@ -265,6 +265,13 @@ public final class ActiveExchange: Sendable {
         }
     }
 
+    /// Lets the exchange go unrecorded, for an adapter that began it on
+    /// bytes the server turned out never to serve (a wire tap's pipelined
+    /// request after the server said it would close); the adapter counts it.
+    package func discard() {
+        state.withLock { $0.isFinished = true }
+    }
+
     /// Hands the finished exchange to the recorder's admission point, from
     /// inside the lock: the filter reads the request head in place, and the
     /// weight it decides is stored before the sender can take the record.

@@ -41,6 +41,7 @@ struct WireHarness {
         line += " res=\(record.responseBody.size)"
         if !record.responseBody.bytes.isEmpty { line += ":\(String(decoding: record.responseBody.bytes, as: UTF8.self))" }
         if let switched = record.metadata["connection"] { line += " \(switched)" }
+        if let wire = record.metadata["wire"] { line += " wire=\(wire)" }
         for error in record.errors { line += " !\(error.type)" }
         return line
     }
