@@ -142,7 +142,9 @@ struct FaultSuiteTests {
         let started = ContinuousClock.now
         let report = await metrics.shutdown(timeout: .milliseconds(500))
         let took = ContinuousClock.now - started
-        #expect(took < .milliseconds(1500), "shutdown took \(took)")
+        // Well under the exporter's 10 s request timeout it would otherwise
+        // wait out; the margin is for a machine busy with the parallel suite.
+        #expect(took < .seconds(5), "shutdown took \(took)")
         #expect(report.unsent == 10 && !report.isComplete)
     }
 

@@ -131,14 +131,15 @@ struct ReadMeExporterTests {
     func aRefusalPausesSending(status: Int) async throws {
         let ingest = try TestCollector { $0 == 0 ? .status(status) : .status(202) }
         defer { ingest.stop() }
-        let metrics = try service(ingest, pause: .milliseconds(700))
+        // Long enough that a busy machine processes the three calls inside it.
+        let metrics = try service(ingest, pause: .seconds(4))
         let runner = Task { try await metrics.run() }
         call(metrics.recorder)
         #expect(await eventually { metrics.statistics.failed == 1 })
         for _ in 0..<3 { call(metrics.recorder) }
         #expect(await eventually { metrics.statistics.destinationPaused == 3 })
         #expect(ingest.requests.count == 1, "nothing is sent while paused")
-        try await Task.sleep(for: .milliseconds(800))
+        try await Task.sleep(for: .milliseconds(4_100))
         call(metrics.recorder)
         await metrics.shutdown(timeout: .seconds(30))
         _ = try? await runner.value

@@ -135,7 +135,9 @@ struct SenderTests {
         let metrics = try APIMetricsService(configuration: config)
         let runner = Task { try await metrics.run() }
         for _ in 0..<250 { recordExchange(metrics.recorder) }
-        let report = await metrics.shutdown(timeout: .seconds(10))
+        // A deadline far past what the flush takes, even with the parallel
+        // suite's CPU-bound tests holding the cooperative threads.
+        let report = await metrics.shutdown(timeout: .seconds(60))
         try await runner.value
         #expect(collector.acceptedEvents.count == 250)
         #expect(report.isComplete)

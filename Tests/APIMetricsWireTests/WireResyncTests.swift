@@ -112,8 +112,9 @@ struct WireResyncTests {
         let harness = WireHarness(bodyLimit: 64)
         var generator = SplitMix(seed: 0xF1D9)
         var answered = 0
-        for iteration in 0..<20_000 {
-            if iteration % 500 == 0 { await Task.yield() }
+        // apimetrics-fuzz runs the same check on 20,000 streams in CI.
+        for iteration in 0..<3_000 {
+            if iteration % 10 == 0 { await Task.yield() }
             let input = fuzzClientBytes(using: &generator)
             guard let stream = answerAsLenientServer(input, readsAhead: generator.next() % 2 == 0) else { continue }
             answered += 1
@@ -123,6 +124,6 @@ struct WireResyncTests {
                 return
             }
         }
-        #expect(answered > 10_000)
+        #expect(answered > 2_000)
     }
 }

@@ -9,7 +9,7 @@ command -v useradd >/dev/null || { apt-get update -qq && apt-get install -y -qq 
 swift build --package-path "$root" --product apimetrics-demo
 demo="$(swift build --package-path "$root" --show-bin-path)/apimetrics-demo"
 cd "$root/Tests/EndToEnd"
-for attack in attack_connections.py attack_view.py attack_cardinality.py attack_secrets.py; do
+for attack in attack_connections.py attack_view.py attack_cardinality.py attack_secrets.py attack_wire.py; do
     echo "-- $attack"
     python3 "$attack" "$demo"
 done
