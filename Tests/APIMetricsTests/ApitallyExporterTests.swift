@@ -100,6 +100,23 @@ struct ApitallyExporterTests {
         #expect((resources["memory_rss"] as? Int ?? 0) > 0 && resources["cpu_percent"] is Double)
     }
 
+    /// A client inventing a method or a key per call grows a sync by one
+    /// `_OTHER` row and at most ``ApitallyRequestTable/maxConsumers`` consumers.
+    @Test func aSyncsRowsAreBoundedWhateverTheClientSends() {
+        var table = ApitallyRequestTable()
+        for n in 0..<3_000 {
+            table.add(ExchangeRecord(
+                id: EventID(high: 1, low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: 0, durationNanoseconds: 1_000,
+                request: RequestHead(method: n % 2 == 0 ? String(format: "M%05d", n) : "get", target: "/t", route: "/t"),
+                response: ResponseHead(status: 200), consumer: Consumer(id: "key-\(n)")), weight: 1)
+        }
+        #expect(table.calls == 3_000)
+        #expect(table.consumers.count == ApitallyRequestTable.maxConsumers)
+        #expect(table.foldedConsumerCalls == 3_000 - ApitallyRequestTable.maxConsumers)
+        #expect(Set(table.tallies.keys.map(\.method)) == ["_OTHER", "GET"])
+        #expect(table.tallies.count <= ApitallyRequestTable.maxConsumers + 2)
+    }
+
     /// `test_request_counter` of Apitally's Python SDK, through our table.
     @Test func apitallysBucketTestCountsTheSame() {
         func record(_ method: String, status: Int, seconds: Double, requestSize: Int, responseSize: Int) -> ExchangeRecord {

@@ -92,6 +92,9 @@ public struct ApitallyExporter: EventExporter {
         var calls: Int
     }
 
+    /// Consumer profiles remembered to send when they change.
+    static let maxConsumerProfiles = 10_000
+
     struct State: Sendable {
         var requests = ApitallyRequestTable()
         var serverErrors: [ServerErrorKey: Int] = [:]
@@ -240,10 +243,13 @@ public struct ApitallyExporter: EventExporter {
                 state.requests.add(record, weight: weight)
                 let consumer = record.consumer?.id
                 let path = record.request.route ?? RouteNormalizer.template(ofTarget: record.request.target)
-                let method = record.request.method.uppercased()
+                let method = HTTPMethods.seriesMethod(record.request.method.uppercased())
                 if let consumer = record.consumer {
                     let known = state.consumers[consumer.id]
+                    // Profiles of at most maxConsumerProfiles consumers are
+                    // remembered; a newer one's is not sent (its calls are).
                     if consumer.name != nil || consumer.group != nil,
+                       known != nil || state.consumers.count < Self.maxConsumerProfiles,
                        known == nil || known?.name != consumer.name || known?.group != consumer.group {
                         state.consumers[consumer.id] = (consumer.name, consumer.group)
                         state.updatedConsumers.insert(consumer.id)

@@ -23,14 +23,34 @@ struct ApitallyRequestTable: Sendable {
     private(set) var tallies: [Key: Tally] = [:]
     /// Calls in the table, weights included.
     private(set) var calls = 0
+    /// The consumers the table holds rows for; past ``maxConsumers`` a new
+    /// consumer's calls are counted without one, so that a client inventing
+    /// a key per call cannot grow a sync without bound.
+    private(set) var consumers: Set<String> = []
+    /// Calls counted without their consumer for that reason.
+    private(set) var foldedConsumerCalls = 0
+
+    /// Consumers with rows of their own in one sync.
+    static let maxConsumers = 1_000
 
     var isEmpty: Bool { tallies.isEmpty }
 
     /// Counts one call `weight` times (a sampled call stands for several).
     mutating func add(_ record: ExchangeRecord, weight: Int) {
         let request = record.request
+        var consumer = record.consumer?.id
+        if let id = consumer, !consumers.contains(id) {
+            if consumers.count < Self.maxConsumers {
+                consumers.insert(id)
+            } else {
+                consumer = nil
+                foldedConsumerCalls += weight
+            }
+        }
+        // Apitally's SDKs send the method upper-cased; one not registered is
+        // `_OTHER`, as in the metrics: a client cannot make a row per method.
         let key = Key(
-            consumer: record.consumer?.id, method: request.method.uppercased(),
+            consumer: consumer, method: HTTPMethods.seriesMethod(request.method.uppercased()),
             path: request.route ?? RouteNormalizer.template(ofTarget: request.target),
             status: record.response?.status ?? 0)
         let milliseconds = Self.timeBin(nanoseconds: record.durationNanoseconds)
