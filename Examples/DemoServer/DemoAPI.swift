@@ -38,8 +38,8 @@ struct DemoAPI: Sendable {
     /// read: a client cannot make the server hold a body it will refuse.
     func handleHead(_ request: SocketRequest, _ writer: SocketHTTPServer.ResponseWriter) {
         guard let view, let answer = view.response(
-            method: request.method, target: request.target, authorization: request.header("authorization"),
-            host: request.header("host"), peerAddress: request.clientAddress) else { return }
+            method: request.method, target: request.target, headers: HeaderFields(request.headers), peerAddress: request.clientAddress)
+        else { return }
         (writer.observer?.context as? WireTap)?.setRoute(String(request.target.prefix { $0 != "?" }))
         writer.write(SocketResponse(
             status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body))

@@ -47,19 +47,26 @@ public final class SocketHTTPServer: Sendable {
         fileprivate let descriptor: Int32
         fileprivate let keepAlive: Bool
         fileprivate let isHead: Bool
+        fileprivate let writeTimeout: Duration
         /// The connection's observer, when the server was given one.
         public let observer: (any ConnectionObserver)?
         private let written = Atomic<Bool>(false)
+        private let failed = Atomic<Bool>(false)
 
-        fileprivate init(descriptor: Int32, keepAlive: Bool, isHead: Bool, observer: (any ConnectionObserver)?) {
+        fileprivate init(descriptor: Int32, keepAlive: Bool, isHead: Bool, writeTimeout: Duration, observer: (any ConnectionObserver)?) {
             self.descriptor = descriptor
             self.keepAlive = keepAlive
             self.isHead = isHead
+            self.writeTimeout = writeTimeout
             self.observer = observer
         }
 
         /// Whether a response was written.
         public var hasWritten: Bool { written.load(ordering: .acquiring) }
+
+        /// Whether the response could not be sent whole in time (the peer
+        /// went, or read too slowly); the connection is then shut.
+        var hasFailed: Bool { failed.load(ordering: .acquiring) }
 
         /// Closes the connection without answering, as a server that fails
         /// mid-request would; no response can be written after.
@@ -69,7 +76,9 @@ public final class SocketHTTPServer: Sendable {
         }
 
         /// Writes the response; only the first call writes. Returns the
-        /// number of body bytes written.
+        /// number of body bytes written. The whole response must be sent
+        /// within the server's body timeout; if it is not, the connection is
+        /// shut and the observer sees only what was sent.
         @discardableResult
         public func write(_ response: SocketResponse) -> Int {
             guard !written.exchange(true, ordering: .acquiringAndReleasing) else { return 0 }
@@ -87,9 +96,13 @@ public final class SocketHTTPServer: Sendable {
             var bytes = Array(head.utf8)
             let body = (isHead || bodyless) ? [] : response.body
             bytes.append(contentsOf: body)
-            _ = SocketHTTPServer.sendAll(descriptor, bytes)
-            observer?.outbound(bytes[...])
-            return body.count
+            let sent = SocketHTTPServer.sendAll(descriptor, bytes, until: .now + writeTimeout)
+            if sent > 0 { observer?.outbound(bytes[..<sent]) }
+            if sent < bytes.count {
+                failed.store(true, ordering: .releasing)
+                _ = shutdown(descriptor, Int32(SHUT_RDWR))
+            }
+            return max(0, sent - (bytes.count - body.count))
         }
     }
 
@@ -118,6 +131,11 @@ public final class SocketHTTPServer: Sendable {
         var connections: Set<Int32> = []
         var accepted = 0
         var refusedAtLimit = 0
+        /// Connections waiting for a next request, and since when.
+        var idleSince: [Int32: ContinuousClock.Instant] = [:]
+        /// Idle connections shut to make room, not yet gone.
+        var evicted: Set<Int32> = []
+        var evictedIdle = 0
     }
 
     /// Taken when connections come and go, never per request.
@@ -156,7 +174,8 @@ public final class SocketHTTPServer: Sendable {
         let timedOut = timedOut.load(ordering: .relaxed)
         return state.withLock {
             SocketServerStatistics(
-                accepted: $0.accepted, refusedAtLimit: $0.refusedAtLimit, timedOut: timedOut, open: $0.connections.count)
+                accepted: $0.accepted, refusedAtLimit: $0.refusedAtLimit, evictedIdle: $0.evictedIdle, timedOut: timedOut,
+                open: $0.connections.count)
         }
     }
 
@@ -260,8 +279,9 @@ public final class SocketHTTPServer: Sendable {
                 let code = errno
                 if isStopped.load(ordering: .sequentiallyConsistent) { return }
                 switch code {
-                case EINTR, ECONNABORTED, EPROTO, EPERM:
-                    continue
+                case EBADF, EINVAL, ENOTSOCK, EOPNOTSUPP, EFAULT:
+                    // The listener itself is gone or wrong: nothing to wait for.
+                    return
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                     // Out of descriptors or memory: wait for some to be
                     // freed rather than spin or give up listening.
@@ -269,7 +289,9 @@ public final class SocketHTTPServer: Sendable {
                     backoff = min(backoff * 2, 100_000)
                     continue
                 default:
-                    return
+                    // ECONNABORTED, EINTR, EPROTO, EPERM and the network
+                    // errors accept(2) passes on from a pending connection.
+                    continue
                 }
             }
             backoff = 1_000
@@ -278,9 +300,18 @@ public final class SocketHTTPServer: Sendable {
                 // flag: a connection is either in the set stop() shuts down,
                 // or refused here.
                 guard !isStopped.load(ordering: .sequentiallyConsistent) else { return .stopped }
-                guard state.connections.count < limits.maxConnections else {
-                    state.refusedAtLimit += 1
-                    return .full
+                if state.connections.count - state.evicted.count >= limits.maxConnections {
+                    // Full: the connection idle longest makes room (a client
+                    // keeping connections open between requests cannot
+                    // hold every slot); with none idle, the new one goes.
+                    guard let (idle, _) = state.idleSince.min(by: { $0.value < $1.value }) else {
+                        state.refusedAtLimit += 1
+                        return .full
+                    }
+                    state.idleSince[idle] = nil
+                    state.evicted.insert(idle)
+                    state.evictedIdle += 1
+                    _ = shutdown(idle, Int32(SHUT_RDWR))
                 }
                 state.connections.insert(connection)
                 state.accepted += 1
@@ -310,15 +341,17 @@ public final class SocketHTTPServer: Sendable {
         var one: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
         #endif
-        // A peer that stops reading holds a write no longer than a body may take.
-        var sendTimeout = Self.socketTimeout(limits.bodyTimeout)
-        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
         var noDelay: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
         let observer = observe?(peer)
+        var closesGently = false
         defer {
-            state.withLock { _ = $0.connections.remove(descriptor) }
-            close(descriptor)
+            state.withLock {
+                _ = $0.connections.remove(descriptor)
+                $0.idleSince[descriptor] = nil
+                _ = $0.evicted.remove(descriptor)
+            }
+            if closesGently { Self.closeGently(descriptor) } else { close(descriptor) }
             observer?.close()
         }
         var reader = RequestReader(maxHeadBytes: limits.maxHeadBytes, maxBodyBytes: limits.maxBodyBytes) { buffer, deadline in
@@ -330,11 +363,19 @@ public final class SocketHTTPServer: Sendable {
             let keepAlive: Bool
             do {
                 // The first head must be whole within the head deadline of
-                // the accept; a later one within it of its first byte.
+                // the accept; a later one within it of its first byte. While
+                // it waits for a next request, the connection is idle: the
+                // first to go when a new one finds the server full.
+                let isIdle = !isFirst && !reader.hasPendingBytes
+                if isIdle { state.withLock { $0.idleSince[descriptor] = .now } }
                 let idleDeadline = isFirst ? acceptedAt + limits.headTimeout : ContinuousClock.now + limits.idleTimeout
-                let (head, framing) = try reader.nextHead(
-                    peer: peer, idleDeadline: idleDeadline, headTimeout: limits.headTimeout,
-                    headDeadline: isFirst ? acceptedAt + limits.headTimeout : nil)
+                let next = Result { () throws(RequestReader.Failure) in
+                    try reader.nextHead(
+                        peer: peer, idleDeadline: idleDeadline, headTimeout: limits.headTimeout,
+                        headDeadline: isFirst ? acceptedAt + limits.headTimeout : nil)
+                }
+                if isIdle { state.withLock { $0.idleSince[descriptor] = nil } }
+                let (head, framing) = try next.get()
                 isFirst = false
                 let connectionHeader = head.header("connection")?.lowercased() ?? ""
                 keepAlive = head.version == "HTTP/1.1"
@@ -344,45 +385,52 @@ public final class SocketHTTPServer: Sendable {
                     // Answered on its head: an announced body is never read,
                     // so the connection cannot carry another request.
                     let early = ResponseWriter(
-                        descriptor: descriptor, keepAlive: keepAlive && !framing.hasBody, isHead: head.method == "HEAD", observer: observer)
+                        descriptor: descriptor, keepAlive: keepAlive && !framing.hasBody, isHead: head.method == "HEAD",
+                        writeTimeout: limits.bodyTimeout, observer: observer)
                     headHandler(head, early)
                     if early.hasWritten {
+                        if early.hasFailed { return }
+                        if framing.hasBody { closesGently = true }
                         if !keepAlive || framing.hasBody { return }
                         continue
                     }
                 }
                 if framing.hasBody, head.header("expect")?.lowercased() == "100-continue" {
                     let interim = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
-                    _ = Self.sendAll(descriptor, interim)
-                    observer?.outbound(interim[...])
+                    let sent = Self.sendAll(descriptor, interim, until: .now + limits.bodyTimeout)
+                    if sent > 0 { observer?.outbound(interim[..<sent]) }
+                    guard sent == interim.count else { return }
                 }
                 var full = head
                 full.body = try reader.body(framing, timeout: limits.bodyTimeout)
                 request = full
             } catch {
-                answer(error, descriptor: descriptor, observer: observer)
+                closesGently = answer(error, descriptor: descriptor, observer: observer)
                 return
             }
-            let writer = ResponseWriter(descriptor: descriptor, keepAlive: keepAlive, isHead: request.method == "HEAD", observer: observer)
+            let writer = ResponseWriter(
+                descriptor: descriptor, keepAlive: keepAlive, isHead: request.method == "HEAD", writeTimeout: limits.bodyTimeout, observer: observer)
             busy.add(1, ordering: .relaxed)
             handler(request, writer)
             if !writer.hasWritten {
                 writer.write(.json(500, #"{"error":"no response"}"#))
             }
             busy.subtract(1, ordering: .relaxed)
-            if !keepAlive { return }
+            if !keepAlive || writer.hasFailed { return }
         }
     }
 
     /// The last answer on a connection that could not be read on.
-    private func answer(_ failure: RequestReader.Failure, descriptor: Int32, observer: (any ConnectionObserver)?) {
+    /// Returns whether an answer was written (the connection is then closed
+    /// gently, so that unread input does not reset it before the peer reads).
+    private func answer(_ failure: RequestReader.Failure, descriptor: Int32, observer: (any ConnectionObserver)?) -> Bool {
         let response: SocketResponse
         switch failure {
         case .closed:
-            return
+            return false
         case .idle:
             timedOut.add(1, ordering: .relaxed)
-            return
+            return false
         case .timedOut:
             timedOut.add(1, ordering: .relaxed)
             response = .json(408, #"{"error":"request not complete in time"}"#)
@@ -393,7 +441,10 @@ public final class SocketHTTPServer: Sendable {
         case .malformed:
             response = .json(400, #"{"error":"malformed request"}"#)
         }
-        ResponseWriter(descriptor: descriptor, keepAlive: false, isHead: false, observer: observer).write(response)
+        let writer = ResponseWriter(
+            descriptor: descriptor, keepAlive: false, isHead: false, writeTimeout: limits.bodyTimeout, observer: observer)
+        writer.write(response)
+        return !writer.hasFailed
     }
 
     private static func describe(_ address: inout sockaddr_storage) -> String {

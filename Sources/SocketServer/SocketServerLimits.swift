@@ -11,7 +11,9 @@ import Darwin
 /// large a head and a body may be. A client past a limit is answered (408,
 /// 413, 431) or closed, and counted in ``SocketHTTPServer/statistics``.
 public struct SocketServerLimits: Sendable, Hashable {
-    /// Connections open at once; a new one past this is closed at once.
+    /// Connections open at once; past it a new one takes the place of the
+    /// connection idle longest between requests, or, with none idle, is
+    /// closed at once.
     public var maxConnections: Int
     /// The time a whole request head may take, from its first byte (and, on
     /// a new connection, from the accept).
@@ -69,6 +71,8 @@ public struct SocketServerStatistics: Sendable, Hashable {
     public var accepted: Int
     /// Connections closed at once because ``SocketServerLimits/maxConnections`` were open.
     public var refusedAtLimit: Int
+    /// Idle keep-alive connections closed to make room for a new one.
+    public var evictedIdle: Int
     /// Connections closed because a head, a body or an idle wait passed its deadline.
     public var timedOut: Int
     /// Connections open now.

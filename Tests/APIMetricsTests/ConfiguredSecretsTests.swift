@@ -56,7 +56,7 @@ struct ConfiguredSecretsTests {
         recordExchange(metrics.recorder, target: "/orders")
         #expect(await eventually { metrics.statistics.lastExportError != nil && metrics.statistics.spooled > 0 })
         let api = try #require(metrics.view.response(
-            method: "GET", target: MetricsView.apiPath, authorization: nil, host: "localhost", peerAddress: "127.0.0.1"))
+            method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
         await metrics.shutdown(timeout: .seconds(5))
         run.cancel()
         var texts = [String(decoding: api.body, as: UTF8.self), metrics.statistics.lastExportError ?? ""]

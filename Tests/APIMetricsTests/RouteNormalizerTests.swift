@@ -45,3 +45,16 @@ struct RouteNormalizerTests {
         }
     }
 }
+
+@Suite("Route templates and path parameters")
+struct RoutePathParameterTests {
+    @Test func pathParametersNeverReachARoute() {
+        #expect(RouteNormalizer.template(ofTarget: "/login;jsessionid=0123456789ABCDEF0123456789ABCDEF") == "/login")
+        #expect(RouteNormalizer.template(ofTarget: "/a;x=1/b;y=2?q=1") == "/a/b")
+        #expect(RouteNormalizer.template(ofTarget: "/orders/12;token=abc") == "/orders/{id}")
+        #expect(RouteNormalizer.template(ofTarget: "/;s=1") == "/")
+        // One session per client: one series.
+        let routes = Set((0..<200).map { RouteNormalizer.template(ofTarget: "/cart;jsessionid=S\($0)x\($0 * 7919)") })
+        #expect(routes == ["/cart"])
+    }
+}

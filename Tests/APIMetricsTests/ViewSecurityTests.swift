@@ -15,8 +15,10 @@ struct ViewSecurityTests {
     }
 
     private func status(_ metrics: APIMetricsService, host: String?, peer: String?, token: String? = nil) -> Int? {
-        metrics.view.response(
-            method: "GET", target: "/metrics", authorization: token.map { "Bearer \($0)" }, host: host, peerAddress: peer)?.status
+        var headers = HeaderFields()
+        if let host { headers.append(name: "Host", value: host) }
+        if let token { headers.append(name: "Authorization", value: "Bearer \(token)") }
+        return metrics.view.response(method: "GET", target: "/metrics", headers: headers, peerAddress: peer)?.status
     }
 
     @Test func withoutATokenOnlyALoopbackPeerNamingALoopbackHostIsAnswered() throws {
@@ -38,7 +40,7 @@ struct ViewSecurityTests {
         }
         #expect(status(metrics, host: nil, peer: "127.0.0.1") == 403)
         let refusal = try #require(metrics.view.response(
-            method: "GET", target: "/_apimetrics", authorization: nil, host: "evil.example", peerAddress: "127.0.0.1"))
+            method: "GET", target: "/_apimetrics", headers: ["Host": "evil.example"], peerAddress: "127.0.0.1"))
         #expect(String(decoding: refusal.body, as: UTF8.self).contains("APIMETRICS_DASHBOARD_TOKEN"))
         // With a token, the token decides, wherever the call comes from.
         let guarded = try service(.init(isPrometheusEnabled: true, bearerToken: "s3cret"))
@@ -46,12 +48,27 @@ struct ViewSecurityTests {
         #expect(status(guarded, host: "localhost", peer: "127.0.0.1") == 401)
     }
 
+    @Test func withoutATokenARequestAProxyPassedOnIsRefused() throws {
+        let metrics = try service(.init(isPrometheusEnabled: true))
+        func status(_ headers: HeaderFields) -> Int? {
+            metrics.view.response(method: "GET", target: "/metrics", headers: headers, peerAddress: "127.0.0.1")?.status
+        }
+        #expect(status(["Host": "127.0.0.1:8080"]) == 200)
+        // nginx by default passes Host as the upstream's address; Apache adds X-Forwarded-*.
+        for field in ["Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP", "Via"] {
+            #expect(status(["Host": "127.0.0.1:8080", field: "203.0.113.9"]) == 403, "\(field)")
+        }
+        // Two Hosts, one of them elsewhere: refused.
+        #expect(status(HeaderFields([("Host", "localhost"), ("Host", "evil.example")])) == 403)
+        #expect(status(HeaderFields([("Host", "localhost"), (":authority", "evil.example")])) == 403)
+    }
+
     @Test func everyAnswerCarriesTheSecurityHeaders() throws {
         let metrics = try service(.init(isDashboardEnabled: true, isPrometheusEnabled: true, bearerToken: "s3cret"))
         let answers = [
-            metrics.view.response(method: "GET", target: "/_apimetrics", authorization: "Bearer s3cret", host: "x", peerAddress: "10.1.1.1"),
-            metrics.view.response(method: "GET", target: "/metrics", authorization: nil, host: "x", peerAddress: "10.1.1.1"),
-            metrics.view.response(method: "POST", target: "/_apimetrics/api", authorization: "Bearer s3cret", host: "x", peerAddress: nil),
+            metrics.view.response(method: "GET", target: "/_apimetrics", headers: ["Authorization": "Bearer s3cret", "Host": "x"], peerAddress: "10.1.1.1"),
+            metrics.view.response(method: "GET", target: "/metrics", headers: ["Host": "x"], peerAddress: "10.1.1.1"),
+            metrics.view.response(method: "POST", target: "/_apimetrics/api", headers: ["Authorization": "Bearer s3cret", "Host": "x"], peerAddress: nil),
         ].compactMap { $0 }
         #expect(answers.map(\.status) == [200, 401, 405])
         for answer in answers {

@@ -209,6 +209,50 @@ struct SocketServerLimitTests {
         #expect(both.hasPrefix("HTTP/1.1 401") && both.contains("HTTP/1.1 200"))
     }
 
+    @Test func atTheLimitTheConnectionIdleLongestMakesRoom() throws {
+        let server = try makeServer(SocketServerLimits(maxConnections: 2, headTimeout: .seconds(30), idleTimeout: .seconds(60)))
+        defer { server.stop() }
+        // Two keep-alive clients, each served once and then idle: they must
+        // not hold the server for their 60 s idle time.
+        let first = try RawClient(port: server.port)
+        first.send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(first.read { $0.hasSuffix("}") }.contains("/first"))
+        usleep(50_000)
+        let second = try RawClient(port: server.port)
+        second.send("GET /second HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(second.read { $0.hasSuffix("}") }.contains("/second"))
+        defer { first.close(); second.close() }
+        let third = try RawClient(port: server.port)
+        defer { third.close() }
+        third.send("GET /third HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(third.read().contains(#""target":"/third""#))
+        // The one idle longest was closed for it; the other still serves.
+        #expect(first.waitForClose(timeout: .seconds(10)))
+        second.send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(second.read { $0.hasSuffix("}") }.contains("/again"))
+        #expect(server.statistics.evictedIdle == 1 && server.statistics.refusedAtLimit == 0)
+    }
+
+    @Test func aPeerThatDoesNotReadHoldsTheConnectionNoLongerThanTheWriteDeadline() throws {
+        let big = [UInt8](repeating: UInt8(ascii: "a"), count: 4 << 20)
+        let server = SocketHTTPServer(limits: SocketServerLimits(bodyTimeout: .seconds(1))) { _, writer in
+            writer.write(SocketResponse(status: 200, body: big))
+        }
+        try server.start()
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        var small: Int32 = 4096
+        setsockopt(client.descriptor, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        // Pipelined requests, and then nothing read for a while: the first
+        // answer cannot be sent whole in its second, so the server gives up
+        // on the connection instead of answering the rest one by one.
+        client.send(String(repeating: "GET / HTTP/1.1\r\nHost: x\r\n\r\n", count: 50))
+        let end = ContinuousClock.now + .seconds(20)
+        while server.statistics.open > 0 && ContinuousClock.now < end { usleep(20_000) }
+        #expect(server.statistics.open == 0, "the server still holds a connection whose peer does not read")
+    }
+
     @Test func theDefaultConnectionLimitIsWellUnderTheOpenFileLimit() {
         var limit = rlimit()
         #if canImport(Glibc)

@@ -8,8 +8,9 @@
 /// of the base64 and base64url alphabets, with letters and digits both),
 /// longer than ``maxSegmentBytes``, or holds a byte no path may hold
 /// (a control, a space, `"<>\^`{|}`): no route names such a segment, and
-/// a client must not make a series per value. The query and fragment are
-/// dropped; a template is at most ``SeriesKey/maxRouteBytes`` bytes.
+/// a client must not make a series per value. The query, the fragment and
+/// path parameters (`;jsessionid=…`) are dropped; a template is at most
+/// ``SeriesKey/maxRouteBytes`` bytes.
 enum RouteNormalizer {
     static let placeholder = "{id}"
     /// The longest segment kept as it is.
@@ -28,7 +29,13 @@ enum RouteNormalizer {
             var changed = false
             var segmentStart = 0
             for index in 0...utf8.count where index == utf8.count || utf8[index] == UInt8(ascii: "/") {
-                let segment = UnsafeBufferPointer(rebasing: utf8[segmentStart..<index])
+                var segment = UnsafeBufferPointer(rebasing: utf8[segmentStart..<index])
+                // Path parameters (`;jsessionid=…`) carry sessions and
+                // tokens, one per client: never part of a route.
+                if let semicolon = segment.firstIndex(of: UInt8(ascii: ";")) {
+                    segment = UnsafeBufferPointer(rebasing: segment[..<semicolon])
+                    changed = true
+                }
                 if isIdentifier(segment) {
                     result.append(contentsOf: placeholder.utf8)
                     changed = true

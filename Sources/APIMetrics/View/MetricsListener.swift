@@ -12,13 +12,15 @@ final class MetricsListener: Sendable {
     /// - Parameter maxConnections: `nil` for the server's default (a
     ///   quarter of the open-file limit).
     init(address: HostAndPort, view: MetricsView, maxConnections: Int? = nil) throws(ConfigurationError) {
-        let limits = SocketServerLimits(maxConnections: maxConnections ?? SocketServerLimits.defaultMaxConnections())
+        // Scrapers come back every few seconds; an idle connection waits
+        // 5 s, so that idle ones give way quickly.
+        let limits = SocketServerLimits(
+            maxConnections: maxConnections ?? SocketServerLimits.defaultMaxConnections(), idleTimeout: .seconds(5))
         // Every answer is made from the head alone: a body is never read, so
         // a client cannot make the listener hold one before it is refused.
         let answer: SocketHTTPServer.HeadHandler = { request, writer in
             let answer = view.response(
-                method: request.method, target: request.target, authorization: request.header("authorization"),
-                host: request.header("host"), peerAddress: request.clientAddress)
+                method: request.method, target: request.target, headers: HeaderFields(request.headers), peerAddress: request.clientAddress)
                 ?? view.text(404, "not found\n", extra: [])
             writer.write(SocketResponse(
                 status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body))

@@ -62,31 +62,31 @@ public final class MetricsView: Sendable {
 
     /// The answer to a request for one of the view's paths; `nil` when the
     /// path is not the view's or that part is off. Reads the method, target,
-    /// `Authorization` and `Host` fields and the peer's address; never the body.
+    /// header fields and the peer's address; never the body.
     public func response(to request: ServerRequest) -> ServerResponse? {
-        response(
-            method: request.method, target: request.target, authorization: request.headers["authorization"],
-            host: request.headers["host"], peerAddress: request.clientAddress)
+        response(method: request.method, target: request.target, headers: request.headers, peerAddress: request.clientAddress)
     }
 
-    /// The answer to a request given by its method, target, `Authorization`
-    /// and `Host` values and the peer's address, for servers whose request
-    /// type is their own; `nil` when the path is not the view's.
+    /// The answer to a request given by its method, target, header fields
+    /// and the peer's address, for servers whose request type is their own;
+    /// `nil` when the path is not the view's.
     ///
     /// - Parameters:
-    ///   - host: the `Host` field (or `:authority`), `nil` when absent.
+    ///   - headers: the request's fields: `Authorization` and, without a
+    ///     bearer token, `Host` (or `:authority`) and the forwarding fields
+    ///     are read.
     ///   - peerAddress: the peer's IP address as text, `nil` when unknown.
     ///     Without a bearer token, an unknown peer is refused.
-    public func response(method: String, target: String, authorization: String?, host: String?, peerAddress: String?) -> ServerResponse? {
+    public func response(method: String, target: String, headers: HeaderFields, peerAddress: String?) -> ServerResponse? {
         let url = URLTarget(target)
         guard serves(path: url.path) else { return nil }
         if let token = options.bearerToken {
-            let offered = authorization.flatMap(Self.bearerToken(in:)) ?? url.queryItems.first { $0.name == "token" }?.value
+            let offered = headers["authorization"].flatMap(Self.bearerToken(in:)) ?? url.queryItems.first { $0.name == "token" }?.value
             guard let offered, Self.constantTimeEquals(offered, token) else {
                 return text(401, "a bearer token is needed\n", extra: [("WWW-Authenticate", "Bearer realm=\"apimetrics\"")])
             }
         } else {
-            guard let peerAddress, Self.isLoopback(address: peerAddress), let host, Self.isLoopback(host: host) else {
+            guard let peerAddress, Self.isLoopback(address: peerAddress), Self.isFromThisMachine(headers) else {
                 return text(403, Self.loopbackOnlyMessage, extra: [])
             }
         }
@@ -156,6 +156,20 @@ public final class MetricsView: Sendable {
             difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
         }
         return difference == 0 && a.count == b.count
+    }
+
+    /// The fields a proxy adds when it passes a request on: a loopback peer
+    /// that sends one may be a reverse proxy on this machine serving the
+    /// world (and nginx, by default, also rewrites `Host` to the upstream's
+    /// loopback address).
+    static let forwardingFields = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip", "via"]
+
+    /// Whether the fields say the request came from this machine itself:
+    /// one `Host` (or `:authority`), a loopback one, and no field a proxy adds.
+    static func isFromThisMachine(_ headers: HeaderFields) -> Bool {
+        let hosts = headers.values(for: "host") + headers.values(for: ":authority")
+        guard let host = hosts.first, Set(hosts).count == 1, isLoopback(host: host) else { return false }
+        return !forwardingFields.contains { headers[$0] != nil }
     }
 
     /// Whether `address` (as a peer's address is written: `127.0.0.1`,

@@ -80,7 +80,7 @@ enum ExampleServer {
                     }
                     guard let answer = metrics.view.response(
                         method: request.method.rawValue, target: request.target.rawValue,
-                        authorization: request.headers[.authorization], host: request.headers[.host], peerAddress: peer) else {
+                        headers: HeaderFields(request.headers, name: \.key.rawValue, value: \.value), peerAddress: peer) else {
                         return HTTPResponse(statusCode: .notFound)
                     }
                     var headers = HTTPHeaders()

@@ -162,7 +162,7 @@ struct HandlerTests {
             let request = HTTPRequest(method: .GET, version: .http11, path: index % 4 == 0 ? "/nope" : "/orders/\(index + 1)", query: [], headers: [:], body: Data())
             _ = try? await handler.handleRequest(request)
         }
-        let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, authorization: nil, host: "localhost", peerAddress: "127.0.0.1"))
+        let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
         let api = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
         #expect(api["requests"] as? Int == 20)
         let routes = (api["endpoints"] as? [[String: Any]] ?? []).compactMap { $0["route"] as? String }

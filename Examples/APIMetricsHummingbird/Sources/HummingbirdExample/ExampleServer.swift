@@ -186,9 +186,10 @@ enum ExampleServer {
 
     /// The metrics' view as a Hummingbird response.
     private static func view(_ view: MetricsView, _ request: Request, peer: String?) throws -> Response {
+        var headers = HeaderFields(request.headers, name: \.name.rawName, value: \.value)
+        if let authority = request.head.authority { headers.append(name: "Host", value: authority) }
         guard let answer = view.response(
-            method: request.method.rawValue, target: request.head.path ?? "/",
-            authorization: request.headers[.authorization], host: request.head.authority ?? request.headers[.host], peerAddress: peer) else {
+            method: request.method.rawValue, target: request.head.path ?? "/", headers: headers, peerAddress: peer) else {
             throw HTTPError(.notFound)
         }
         var headers = HTTPFields()

@@ -85,7 +85,7 @@ struct MiddlewareTests {
             try await client.execute(uri: "/no/such/path", method: .get) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/orders/9999", method: .get) { #expect($0.status == .notFound) }
             _ = try await exporter.waitFor(2)
-            let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, authorization: nil, host: "localhost", peerAddress: "127.0.0.1"))
+            let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
             let object = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any] ?? [:]
             let endpoints = object["endpoints"] as? [[String: Any]] ?? []
             let routes = Set(endpoints.compactMap { $0["route"] as? String })
@@ -265,7 +265,7 @@ struct MiddlewareTests {
                 }
             }
         }
-        let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, authorization: nil, host: "localhost", peerAddress: "127.0.0.1"))
+        let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
         let api = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
         #expect(api["requests"] as? Int == 20)
         let endpoints = api["endpoints"] as? [[String: Any]] ?? []

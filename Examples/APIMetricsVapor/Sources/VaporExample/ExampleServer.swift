@@ -144,8 +144,7 @@ enum ExampleServer {
     private static func view(_ view: MetricsView, _ request: Request) throws -> Response {
         guard let answer = view.response(
             method: request.method.rawValue, target: request.url.string,
-            authorization: request.headers.first(name: .authorization), host: request.headers.first(name: .host),
-            peerAddress: request.remoteAddress?.ipAddress) else {
+            headers: HeaderFields(request.headers, name: \.name, value: \.value), peerAddress: request.remoteAddress?.ipAddress) else {
             throw Abort(.notFound)
         }
         var headers = HTTPHeaders()

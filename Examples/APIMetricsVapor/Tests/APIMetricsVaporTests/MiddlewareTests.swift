@@ -92,7 +92,7 @@ struct MiddlewareTests {
             try await app.test(.GET, "/no/such/path") { #expect($0.status == .notFound) }
             try await app.test(.GET, "/orders/9999") { #expect($0.status == .notFound) }
             _ = try await exporter.waitFor(2)
-            let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, authorization: nil, host: "localhost", peerAddress: "127.0.0.1"))
+            let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
             let object = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any] ?? [:]
             let endpoints = object["endpoints"] as? [[String: Any]] ?? []
             let routes = Set(endpoints.compactMap { $0["route"] as? String })
@@ -284,7 +284,7 @@ struct MiddlewareTests {
                     #expect($0.status == .ok)
                 }
             }
-            let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, authorization: nil, host: "localhost", peerAddress: "127.0.0.1"))
+            let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
             let api = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
             #expect(api["requests"] as? Int == 20)
             let endpoints = api["endpoints"] as? [[String: Any]] ?? []
