@@ -14,14 +14,34 @@ struct ConfiguredSecretsTests {
             ("https://host:8443/v1/traces", "https://host:8443/v1/traces"),
             ("http://token@host", "http://REDACTED@host"),
             ("http://a:b@c@host/p", "http://REDACTED@host/p"),
-            ("http://host/p?a=1&b&c=&d=2#frag", "http://host/p?a=REDACTED&b&c=REDACTED&d=REDACTED#REDACTED"),
+            ("http://host/p?a=1&b&c=&d=2#frag", "http://host/p?a=REDACTED&REDACTED&c=REDACTED&d=REDACTED#REDACTED"),
             ("http://host?x=@y", "http://host?x=REDACTED"),
             ("not a url", "not a url"),
+            ("user:PW@host/c?api_key=Q", "REDACTED@host/c?api_key=REDACTED"),
+            ("http://u:p/ss@host/x?k=v", "http://REDACTED@host/x?k=REDACTED"),
+            ("https://u:p?w@host/", "https://u:p?REDACTED"),
         ]
         for (url, shown) in cases {
             #expect(ConfiguredSecrets.shown(url) == shown, "\(url)")
             // Showing twice changes nothing.
             #expect(ConfiguredSecrets.shown(shown) == shown)
+        }
+    }
+
+    @Test func aPasswordHoldingASlashIsStillFoundWhole() {
+        #expect(ConfiguredSecrets.secretParts(of: "http://u:pa/ss@host/x").contains("pa/ss"))
+        #expect(ConfiguredSecrets.secretParts(of: "user:PW-77@host").contains("PW-77"))
+    }
+
+    @Test func anOTLPHeaderErrorNamesTheEntryNotItsValue() {
+        do {
+            _ = try APIMetricsConfiguration.fromEnvironment([
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
+                "OTEL_EXPORTER_OTLP_HEADERS": "x-team=core,Authorization: Bearer tok-SECRET-1",
+            ])
+            Issue.record("a header without = was taken")
+        } catch {
+            #expect(error.reason.contains("entry 2") && !error.description.contains("tok-SECRET-1"), "\(error)")
         }
     }
 

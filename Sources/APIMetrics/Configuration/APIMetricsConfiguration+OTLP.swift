@@ -135,16 +135,18 @@ extension APIMetricsConfiguration {
     static func keyValuePairs(_ reader: EnvironmentReader, _ variable: String) throws(ConfigurationError) -> [(String, String)]? {
         guard let text = reader.string(variable) else { return nil }
         var pairs: [(String, String)] = []
-        for entry in text.split(separator: ",") {
+        // Values are often credentials: an error names an entry by its
+        // position and key, never by its value.
+        for (index, entry) in text.split(separator: ",").enumerated() {
             let trimmed = entry.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             guard let equals = trimmed.firstIndex(of: "=") else {
-                throw ConfigurationError(field: variable, reason: "\"\(trimmed)\" is not key=value")
+                throw ConfigurationError(field: variable, reason: "entry \(index + 1) is not key=value")
             }
             let rawKey = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
             let rawValue = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             guard let key = rawKey.removingPercentEncoding, let value = rawValue.removingPercentEncoding, !key.isEmpty else {
-                throw ConfigurationError(field: variable, reason: "\"\(trimmed)\" has an empty key or a broken percent-encoding")
+                throw ConfigurationError(field: variable, reason: "entry \(index + 1) has an empty key or a broken percent-encoding")
             }
             guard !value.contains(where: \.isNewline) else {
                 throw ConfigurationError(field: variable, reason: "the value of \"\(key)\" holds a line break")

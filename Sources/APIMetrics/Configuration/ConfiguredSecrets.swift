@@ -37,6 +37,7 @@ struct ConfiguredSecrets: Sendable {
             case let .http(options):
                 urls.append(options.endpoint)
                 values += options.apiKey.map { [$0] } ?? []
+                values += options.headers.map { String($0.value) }
             case let .otlp(options):
                 urls += [OTLPExporter.Signal.traces, .logs, .metrics].compactMap { options.url(for: $0) }
                 urls += options.signalEndpoints.values
@@ -75,56 +76,78 @@ struct ConfiguredSecrets: Sendable {
 
     /// A URL as the library shows it: its userinfo and every query value
     /// replaced by the marker (`http://REDACTED@host/path?key=REDACTED`).
-    /// Names, host, port and path stay, so that it still says where.
+    /// Names, host, port and path stay, so that it still says where. Text
+    /// that is not a URL with a scheme is read as one without: a userinfo
+    /// ends at the last `@` before the query, wherever a `/` stands in it.
     static func shown(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        var result = String(url[..<schemeEnd.upperBound])
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        if let at = authority.lastIndex(of: "@") {
-            result += marker + "@" + authority[authority.index(after: at)...]
+        let parts = Parts(url)
+        var result = String(url[..<parts.authorityStart])
+        if let userinfo = parts.userinfo {
+            result += marker + "@" + url[userinfo.upperBound..<parts.pathStart]
         } else {
-            result += authority
+            result += url[parts.authorityStart..<parts.pathStart]
         }
-        let afterAuthority = rest[authorityEnd...]
-        let fragmentStart = afterAuthority.firstIndex(of: "#") ?? afterAuthority.endIndex
-        let beforeFragment = afterAuthority[..<fragmentStart]
-        if let question = beforeFragment.firstIndex(of: "?") {
-            result += beforeFragment[...question]
-            let pairs = beforeFragment[beforeFragment.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false)
-            result += pairs.map { pair in
-                guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+        result += url[parts.pathStart..<parts.queryStart]
+        if parts.queryStart < parts.fragmentStart {
+            let query = url[url.index(after: parts.queryStart)..<parts.fragmentStart]
+            result += "?" + query.split(separator: "&", omittingEmptySubsequences: false).map { pair in
+                // A bare value (no `=`) may be a token itself.
+                guard let equals = pair.firstIndex(of: "=") else { return pair.isEmpty ? "" : marker }
                 return pair[...equals] + marker
             }.joined(separator: "&")
-        } else {
-            result += beforeFragment
         }
-        if fragmentStart < afterAuthority.endIndex { result += "#" + marker }
+        if parts.fragmentStart < url.endIndex { result += "#" + marker }
         return result
     }
 
     /// The userinfo's parts and the query's values of `url`, as written and
     /// percent-decoded.
     static func secretParts(of url: String) -> [String] {
-        guard let schemeEnd = url.range(of: "://") else { return [] }
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        var parts: [Substring] = []
-        if let at = rest[..<authorityEnd].lastIndex(of: "@") {
-            let userinfo = rest[..<at]
-            parts.append(userinfo)
-            parts += userinfo.split(separator: ":", maxSplits: 1)
+        let parts = Parts(url)
+        var found: [Substring] = []
+        if let userinfo = parts.userinfo {
+            let text = url[parts.authorityStart..<userinfo.lowerBound]
+            found.append(text)
+            found += text.split(separator: ":", maxSplits: 1)
         }
-        if let question = rest.firstIndex(of: "?") {
-            let query = rest[rest.index(after: question)...].prefix { $0 != "#" }
-            for pair in query.split(separator: "&") {
-                if let equals = pair.firstIndex(of: "=") { parts.append(pair[pair.index(after: equals)...]) }
+        if parts.queryStart < parts.fragmentStart {
+            for pair in url[url.index(after: parts.queryStart)..<parts.fragmentStart].split(separator: "&") {
+                if let equals = pair.firstIndex(of: "=") { found.append(pair[pair.index(after: equals)...]) } else { found.append(pair) }
             }
         }
-        return parts.flatMap { part -> [String] in
+        if parts.fragmentStart < url.endIndex { found.append(url[url.index(after: parts.fragmentStart)...]) }
+        return found.flatMap { part -> [String] in
             let decoded = String(part).removingPercentEncoding ?? String(part)
             return decoded == String(part) ? [decoded] : [String(part), decoded]
+        }
+    }
+
+    /// Where a URL's pieces start. The authority runs from after `://` (or
+    /// the start) to the path; a userinfo is everything up to the last `@`
+    /// before the query or fragment, since a password may hold `/`.
+    private struct Parts {
+        var authorityStart: String.Index
+        var userinfo: Range<String.Index>?
+        var pathStart: String.Index
+        var queryStart: String.Index
+        var fragmentStart: String.Index
+
+        init(_ url: String) {
+            authorityStart = url.range(of: "://")?.upperBound ?? url.startIndex
+            let rest = url[authorityStart...]
+            fragmentStart = rest.firstIndex(of: "#") ?? url.endIndex
+            let beforeFragment = url[authorityStart..<fragmentStart]
+            queryStart = beforeFragment.firstIndex(of: "?") ?? fragmentStart
+            let beforeQuery = url[authorityStart..<queryStart]
+            if let at = beforeQuery.lastIndex(of: "@") {
+                let marker = at..<url.index(after: at)
+                userinfo = marker
+                let hostPart = url[marker.upperBound..<queryStart]
+                pathStart = hostPart.firstIndex(of: "/") ?? queryStart
+            } else {
+                userinfo = nil
+                pathStart = beforeQuery.firstIndex(of: "/") ?? queryStart
+            }
         }
     }
 }

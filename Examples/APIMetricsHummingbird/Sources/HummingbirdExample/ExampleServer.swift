@@ -186,10 +186,10 @@ enum ExampleServer {
 
     /// The metrics' view as a Hummingbird response.
     private static func view(_ view: MetricsView, _ request: Request, peer: String?) throws -> Response {
-        var headers = HeaderFields(request.headers, name: \.name.rawName, value: \.value)
-        if let authority = request.head.authority { headers.append(name: "Host", value: authority) }
+        var fields = HeaderFields(request.headers, name: \.name.rawName, value: \.value)
+        if let authority = request.head.authority { fields.append(name: "Host", value: authority) }
         guard let answer = view.response(
-            method: request.method.rawValue, target: request.head.path ?? "/", headers: headers, peerAddress: peer) else {
+            method: request.method.rawValue, target: request.head.path ?? "/", headers: fields, peerAddress: peer) else {
             throw HTTPError(.notFound)
         }
         var headers = HTTPFields()
