@@ -68,6 +68,10 @@ final class DiskSpool: Sendable {
     let segmentBytes: Int
     private let syncNanoseconds: Int64
     private let lockDescriptor: Int32
+    /// The directory, opened once: every file in it is opened, read and
+    /// removed relative to this descriptor, so that renaming the directory
+    /// or putting a link in its place after the checks steers nothing.
+    private let directoryDescriptor: Int32
     private let state: Mutex<State>
 
     /// Opens the spool: creates and locks the directory, and reads the
@@ -83,15 +87,23 @@ final class DiskSpool: Sendable {
         self.maxBytes = options.maxBytes
         self.segmentBytes = min(16 << 20, max(16 << 10, options.maxBytes / 8))
         self.syncNanoseconds = options.syncInterval.nanosecondsClamped
-        try Self.makeDirectory(directory, field: field)
+        let directoryDescriptor = try Self.openDirectory(directory, field: field)
         let lockPath = directory + "/lock"
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let descriptor = openat(directoryDescriptor, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
-            throw ConfigurationError(field: "\(field).directory", reason: "cannot open \(lockPath): \(Self.errorText())")
+            let reason = errno == ELOOP ? "is a symbolic link" : Self.errorText()
+            closeDescriptor(directoryDescriptor)
+            throw ConfigurationError(field: "\(field).directory", reason: "cannot open \(lockPath): \(reason)")
+        }
+        guard Self.isOurs(descriptor) else {
+            closeDescriptor(descriptor)
+            closeDescriptor(directoryDescriptor)
+            throw ConfigurationError(field: "\(field).directory", reason: "\(lockPath) is not a regular file of this process's user")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.readAll(descriptor).flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").first }
             closeDescriptor(descriptor)
+            closeDescriptor(directoryDescriptor)
             throw ConfigurationError(
                 field: "\(field).directory",
                 reason: "\(directory) is in use by another process\(holder.map { " (pid \($0))" } ?? ""); give each process a spool directory of its own")
@@ -100,14 +112,16 @@ final class DiskSpool: Sendable {
         let pid = Array("\(getpid())\n".utf8)
         _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
         self.lockDescriptor = descriptor
+        self.directoryDescriptor = directoryDescriptor
         var initial = State()
-        initial.segments = Self.loadSegments(in: directory, corrupt: &initial.corruptRecords)
+        initial.segments = Self.loadSegments(in: directoryDescriptor, corrupt: &initial.corruptRecords)
         self.state = Mutex(initial)
     }
 
     deinit {
         close()
         closeDescriptor(lockDescriptor)
+        closeDescriptor(directoryDescriptor)
     }
 
     // MARK: - Reading
@@ -132,8 +146,7 @@ final class DiskSpool: Sendable {
     /// Reads a spooled batch back; `nil` when its bytes no longer read as
     /// one (the entry is then acknowledged, counted as corrupt).
     func read(_ entry: Entry) -> UndeliveredBatch? {
-        let path = Self.segmentPath(directory, entry.segment)
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let descriptor = Self.openFile(Self.segmentName(entry.segment), in: directoryDescriptor, O_RDONLY)
         var bytes = [UInt8](repeating: 0, count: entry.length)
         var readCount = -1
         if descriptor >= 0 {
@@ -205,8 +218,7 @@ final class DiskSpool: Sendable {
             }
             var word = [UInt8]()
             for shift in stride(from: 0, to: 64, by: 8) { word.append(UInt8(truncatingIfNeeded: UInt64(entry.offset) >> UInt64(shift))) }
-            let path = Self.segmentPath(directory, entry.segment) + ".acked"
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            let descriptor = Self.openFile(Self.segmentName(entry.segment) + ".acked", in: directoryDescriptor, O_WRONLY | O_CREAT | O_APPEND)
             if descriptor >= 0 {
                 _ = Self.writeAll(descriptor, word)
                 closeDescriptor(descriptor)
@@ -265,14 +277,14 @@ final class DiskSpool: Sendable {
             // A finished segment whose every record was already taken goes now.
             if let last = state.segments.last, last.isDone { removeSegment(at: state.segments.count - 1, in: &state) }
         }
-        let number = (state.segments.map(\.number).max() ?? Self.highestSegmentNumber(in: directory)) + 1
-        let path = Self.segmentPath(directory, number)
+        let number = (state.segments.map(\.number).max() ?? Self.highestSegmentNumber(in: directoryDescriptor)) + 1
+        let name = Self.segmentName(number)
         // A new name, never an existing file or a link.
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let descriptor = Self.openFile(name, in: directoryDescriptor, O_WRONLY | O_CREAT | O_EXCL | O_APPEND)
         guard descriptor >= 0 else { return false }
         guard Self.writeAll(descriptor, SpoolRecord.fileHeader) else {
             closeDescriptor(descriptor)
-            unlink(path)
+            unlinkat(directoryDescriptor, name, 0)
             return false
         }
         state.activeDescriptor = descriptor
@@ -286,8 +298,8 @@ final class DiskSpool: Sendable {
             closeDescriptor(state.activeDescriptor)
             state.activeDescriptor = -1
         }
-        unlink(Self.segmentPath(directory, number))
-        unlink(Self.segmentPath(directory, number) + ".acked")
+        unlinkat(directoryDescriptor, Self.segmentName(number), 0)
+        unlinkat(directoryDescriptor, Self.segmentName(number) + ".acked", 0)
         state.segments.remove(at: index)
     }
 
@@ -296,14 +308,41 @@ final class DiskSpool: Sendable {
     }
 
     static func segmentPath(_ directory: String, _ number: UInt64) -> String {
+        "\(directory)/\(segmentName(number))"
+    }
+
+    static func segmentName(_ number: UInt64) -> String {
         let hex = String(number, radix: 16)
-        return "\(directory)/segment-\(String(repeating: "0", count: max(0, 16 - hex.count)))\(hex).spool"
+        return "segment-\(String(repeating: "0", count: max(0, 16 - hex.count)))\(hex).spool"
+    }
+
+    /// Opens a file of the directory, never through a link, created 0600;
+    /// one that is not a regular file of this process's user is refused.
+    static func openFile(_ name: String, in directory: Int32, _ flags: Int32) -> Int32 {
+        let descriptor = openat(directory, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
+        guard descriptor >= 0 else { return -1 }
+        guard isOurs(descriptor) else {
+            closeDescriptor(descriptor)
+            return -1
+        }
+        return descriptor
+    }
+
+    /// Whether an open file is a regular file of this process's user.
+    static func isOurs(_ descriptor: Int32) -> Bool {
+        var info = stat()
+        return fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_uid == geteuid()
     }
 
     /// The segment numbers in the directory, ascending.
-    static func segmentNumbers(in directory: String) -> [UInt64] {
-        guard let handle = opendir(directory) else { return [] }
+    static func segmentNumbers(in directory: Int32) -> [UInt64] {
+        let copy = dup(directory)
+        guard copy >= 0, let handle = fdopendir(copy) else {
+            closeDescriptor(copy)
+            return []
+        }
         defer { closedir(handle) }
+        rewinddir(handle)
         var numbers: [UInt64] = []
         while let entry = readdir(handle) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -316,16 +355,16 @@ final class DiskSpool: Sendable {
         return numbers.sorted()
     }
 
-    private static func highestSegmentNumber(in directory: String) -> UInt64 {
+    private static func highestSegmentNumber(in directory: Int32) -> UInt64 {
         segmentNumbers(in: directory).last ?? 0
     }
 
     /// Reads every segment: its intact records, the ones already taken.
-    private static func loadSegments(in directory: String, corrupt: inout Int) -> [Segment] {
+    private static func loadSegments(in directory: Int32, corrupt: inout Int) -> [Segment] {
         var segments: [Segment] = []
         for number in segmentNumbers(in: directory) {
-            let path = segmentPath(directory, number)
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            let name = segmentName(number)
+            let descriptor = openFile(name, in: directory, O_RDONLY)
             guard descriptor >= 0 else { continue }
             let bytes = readAll(descriptor) ?? []
             closeDescriptor(descriptor)
@@ -341,7 +380,7 @@ final class DiskSpool: Sendable {
                     segment: number, offset: offset, length: SpoolRecord.headerSize + payload.count,
                     exporterName: batch.exporterName, events: batch.count))
             }
-            let ackDescriptor = open(path + ".acked", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            let ackDescriptor = openFile(name + ".acked", in: directory, O_RDONLY)
             if ackDescriptor >= 0 {
                 let acks = readAll(ackDescriptor) ?? []
                 closeDescriptor(ackDescriptor)
@@ -355,8 +394,8 @@ final class DiskSpool: Sendable {
             }
             // Nothing left to send from it: gone.
             if segment.isDone {
-                unlink(path)
-                unlink(path + ".acked")
+                unlinkat(directory, name, 0)
+                unlinkat(directory, name + ".acked", 0)
                 continue
             }
             segments.append(segment)
@@ -366,11 +405,13 @@ final class DiskSpool: Sendable {
 
     // MARK: - POSIX
 
-    /// Creates the directory (0700; missing parents 0755) or checks the one
-    /// there: a real directory, not a link, owned by this process's user and
-    /// writable by no one else, since whoever can write in it can steer what
-    /// the spool reads and writes. Read bits for others are taken away.
-    private static func makeDirectory(_ path: String, field: String) throws(ConfigurationError) {
+    /// Creates the directory (0700; missing parents 0755) and opens it, or
+    /// opens and checks the one there: a real directory, not a link, owned
+    /// by this process's user and writable by no one else, since whoever can
+    /// write in it can steer what the spool reads and writes. Read bits for
+    /// others are taken away. The checks are made on the open descriptor,
+    /// which every later file operation goes through.
+    private static func openDirectory(_ path: String, field: String) throws(ConfigurationError) -> Int32 {
         var prefix = path.hasPrefix("/") ? "" : "."
         let components = path.split(separator: "/")
         for (index, component) in components.enumerated() {
@@ -380,30 +421,41 @@ final class DiskSpool: Sendable {
                 throw ConfigurationError(field: "\(field).directory", reason: "cannot create \(prefix): \(errorText())")
             }
         }
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code = errno
+            var info = stat()
+            if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+                throw ConfigurationError(field: "\(field).directory", reason: "\(path) is a symbolic link; give the spool a directory of its own")
+            }
+            if code == ENOTDIR {
+                throw ConfigurationError(field: "\(field).directory", reason: "\(path) is not a directory")
+            }
+            throw ConfigurationError(field: "\(field).directory", reason: "cannot open \(path): \(String(cString: strerror(code)))")
+        }
         var info = stat()
-        guard lstat(path, &info) == 0 else {
-            throw ConfigurationError(field: "\(field).directory", reason: "cannot read \(path)'s status: \(errorText())")
-        }
-        if (info.st_mode & S_IFMT) == S_IFLNK {
-            throw ConfigurationError(field: "\(field).directory", reason: "\(path) is a symbolic link; give the spool a directory of its own")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw ConfigurationError(field: "\(field).directory", reason: "\(path) is not a directory")
+        guard fstat(descriptor, &info) == 0 else {
+            let text = errorText()
+            closeDescriptor(descriptor)
+            throw ConfigurationError(field: "\(field).directory", reason: "cannot read \(path)'s status: \(text)")
         }
         guard info.st_uid == geteuid() else {
+            closeDescriptor(descriptor)
             throw ConfigurationError(
                 field: "\(field).directory",
                 reason: "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid()); give the spool a directory of its own")
         }
         guard info.st_mode & 0o022 == 0 else {
+            closeDescriptor(descriptor)
             throw ConfigurationError(
                 field: "\(field).directory",
                 reason: "\(path) is writable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); make it 0700")
         }
         if info.st_mode & 0o077 != 0 {
             // Redacted bodies are still for this user's eyes only.
-            _ = chmod(path, 0o700)
+            _ = fchmod(descriptor, 0o700)
         }
+        return descriptor
     }
 
     static func readAll(_ descriptor: Int32) -> [UInt8]? {
