@@ -1,5 +1,6 @@
 import APIMetricsTestSupport
 import Foundation
+import Synchronization
 import Testing
 @testable import APIMetrics
 
@@ -12,12 +13,13 @@ struct ApitallyExporterTests {
 
     private func service(
         _ hub: TestCollector, syncInterval: Duration? = nil, logging: Bool = false, maxSyncAge: Duration = .seconds(3600),
-        configure: (inout APIMetricsConfiguration) -> Void = { _ in }
+        maxPendingSyncs: Int = 360, configure: (inout APIMetricsConfiguration) -> Void = { _ in }
     ) throws -> APIMetricsService {
         var options = ApitallyExporter.Options(
             clientID: Self.clientID, environment: "prod", baseURL: hub.baseURL, syncInterval: syncInterval,
             isRequestLoggingEnabled: logging, appVersion: "3.1.0")
         options.maxSyncAge = maxSyncAge
+        options.maxPendingSyncs = maxPendingSyncs
         var config = testConfiguration([.apitally(options)])
         config.metrics.routes = ["GET /orders/{id}", "POST /orders"]
         config.capture.isBodyCaptureEnabled = true
@@ -236,6 +238,149 @@ struct ApitallyExporterTests {
         #expect(counted == 1)
         #expect(hub.requests.filter { $0.target.contains("/log?") }.count == 1)
         #expect(metrics.statistics.exported == 1 && metrics.statistics.failed == 1 && metrics.statistics.retried == 0)
+    }
+
+    /// A path of letter-only words is no template's: a client can make one
+    /// per call. Past the series limit they count in route `(other)`.
+    @Test func seriesPastTheLimitFoldIntoOtherRoute() {
+        func word(_ n: Int) -> String {
+            var n = n, letters = ""
+            repeat {
+                letters.append(Character(Unicode.Scalar(UInt8(ascii: "g") + UInt8(n % 20))))
+                n /= 20
+            } while n > 0
+            return letters + "page"
+        }
+        var table = ApitallyRequestTable()
+        for n in 0..<1_500 {
+            table.add(ExchangeRecord(
+                id: EventID(high: 1, low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: 0, durationNanoseconds: 1_000,
+                request: RequestHead(method: "GET", target: "/docs/\(word(n))"), response: ResponseHead(status: 200),
+                consumer: Consumer(id: "key-\(n % 3)")), weight: 2)
+        }
+        #expect(table.calls == 3_000)
+        #expect(table.series.count == ApitallyRequestTable().maxSeries + 1)
+        #expect(table.foldedRouteCalls == 2 * 500)
+        let other = table.tallies.filter { $0.key.path == SeriesKey.otherRoute }
+        #expect(other.values.reduce(0) { $0 + $1.count } == 1_000)
+        #expect(other.count == 3, "one folded row per consumer")
+        #expect(table.tallies.count == 1_000 + 3)
+        #expect(table.tallies.values.reduce(0) { $0 + $1.count } == 3_000)
+    }
+
+    /// Consumers times series would bound a sync only by their product:
+    /// past the rows-with-a-consumer limit a call counts without one.
+    @Test func rowsWithAConsumerAreBounded() {
+        var table = ApitallyRequestTable(maxSeries: 50)
+        for n in 0..<(ApitallyRequestTable.maxConsumerRows + 2_000) {
+            table.add(ExchangeRecord(
+                id: EventID(high: 1, low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: 0, durationNanoseconds: 1_000,
+                request: RequestHead(method: "GET", target: "/r\(n % 40)", route: "/r\(n % 40)"), response: ResponseHead(status: 200),
+                consumer: Consumer(id: "key-\(n / 40 % ApitallyRequestTable.maxConsumers)")), weight: 1)
+        }
+        #expect(table.consumerRows == ApitallyRequestTable.maxConsumerRows)
+        #expect(table.tallies.count <= ApitallyRequestTable.maxConsumerRows + 40)
+        #expect(table.foldedConsumerCalls == 2_000)
+        #expect(table.tallies.values.reduce(0) { $0 + $1.count } == table.calls)
+    }
+
+    /// In a service the table follows `metrics.maxSeries`, and the sync's
+    /// folds are told in a warning.
+    @Test func aServicesSyncFollowsMaxSeriesAndWarnsOfItsFolds() async throws {
+        let hub = try TestCollector { _ in .status(202) }
+        defer { hub.stop() }
+        let messages = Mutex<[String]>([])
+        let metrics = try service(hub) { config in
+            config.metrics.maxSeries = 5
+            config.diagnostics = .custom(minimumLevel: .warning) { message in messages.withLock { $0.append(message.text) } }
+        }
+        for n in 0..<8 { call(metrics.recorder, target: "/docs/page\(String(repeating: "x", count: n + 1))", route: nil) }
+        await metrics.shutdown(timeout: .seconds(30))
+        let rows = documents(hub, "/sync").flatMap { ($0["requests"] as? [[String: Any]]) ?? [] }
+        #expect(rows.count == 6)
+        #expect(rows.first { $0["path"] as? String == SeriesKey.otherRoute }?["request_count"] as? Int == 3)
+        let warnings = messages.withLock { $0 }.filter { $0.hasPrefix("Apitally sync bounded") }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("3 calls of series past 5 counted in route (other)") == true)
+    }
+
+    /// A server that fails with a new message per call, or lists new
+    /// problems per call, grows a sync by at most 200 groups of each.
+    @Test func errorGroupsAreCappedAndTheRestCounted() async throws {
+        let hub = try TestCollector { _ in .status(202) }
+        defer { hub.stop() }
+        let messages = Mutex<[String]>([])
+        let metrics = try service(hub) { config in
+            config.diagnostics = .custom(minimumLevel: .warning) { message in messages.withLock { $0.append(message.text) } }
+        }
+        struct Failure: Error, CustomStringConvertible { var description: String }
+        for n in 0..<260 {
+            call(metrics.recorder, method: "POST", target: "/orders", route: "/orders", status: 500, error: Failure(description: "failed \(n)"))
+            call(metrics.recorder, method: "POST", target: "/orders", route: "/orders", status: 422,
+                 responseBody: Array(#"{"detail":[{"loc":["body","q"],"msg":"bad \#(n)","type":"value_error"}]}"#.utf8))
+        }
+        await metrics.shutdown(timeout: .seconds(30))
+        let syncs = documents(hub, "/sync")
+        let serverErrors = syncs.flatMap { ($0["server_errors"] as? [[String: Any]]) ?? [] }
+        let validationErrors = syncs.flatMap { ($0["validation_errors"] as? [[String: Any]]) ?? [] }
+        #expect(serverErrors.count <= ApitallyExporter.maxErrorGroups * syncs.count && serverErrors.count >= ApitallyExporter.maxErrorGroups)
+        #expect(validationErrors.count <= ApitallyExporter.maxErrorGroups * syncs.count && validationErrors.count >= ApitallyExporter.maxErrorGroups)
+        let counted = serverErrors.reduce(0) { $0 + ($1["error_count"] as? Int ?? 0) }
+        let warnings = messages.withLock { $0 }.filter { $0.hasPrefix("Apitally sync bounded") }
+        let leftOut = warnings.compactMap { line -> Int? in
+            guard let range = line.range(of: " server errors past 200 groups left out") else { return nil }
+            return Int(line[..<range.lowerBound].split(separator: " ").last ?? "")
+        }.reduce(0, +)
+        #expect(counted + leftOut == 260, "every server error is in a group or counted as left out")
+        #expect(syncs.count > 1 || leftOut == 60)
+        #expect(warnings.allSatisfy { syncs.count > 1 || $0.contains("60 validation errors past 200 groups left out") })
+    }
+
+    /// Failed syncs wait in a bounded list: past it the oldest is given up
+    /// and counted as failed.
+    @Test func failedSyncsWaitingAreBoundedInCountAndBytes() {
+        func sync(_ bytes: Int, calls: Int) -> ApitallyExporter.PendingSync {
+            ApitallyExporter.PendingSync(body: [UInt8](repeating: 0x20, count: bytes), madeAt: 0, calls: calls)
+        }
+        var pending = (1...5).map { sync(100, calls: $0) }
+        #expect(ApitallyExporter.trim(&pending, maxCount: 3, maxBytes: 1_000).map(\.calls) == [1, 2])
+        #expect(pending.map(\.calls) == [3, 4, 5])
+        #expect(ApitallyExporter.trim(&pending, maxCount: 3, maxBytes: 250).map(\.calls) == [3])
+        #expect(pending.map(\.calls) == [4, 5])
+        pending.append(sync(10_000, calls: 6))
+        #expect(ApitallyExporter.trim(&pending, maxCount: 3, maxBytes: 250).map(\.calls) == [4, 5])
+        #expect(pending.map(\.calls) == [6], "the newest is kept whatever its size")
+    }
+
+    @Test func aSyncPastThePendingLimitIsGivenUpAndCounted() async throws {
+        let hub = try TestCollector(answering: { _, request, _ in request.hasSuffix("/sync") ? .status(503) : .status(202) })
+        defer { hub.stop() }
+        let metrics = try service(hub, syncInterval: .seconds(1), maxPendingSyncs: 1)
+        let runner = Task { try await metrics.run() }
+        call(metrics.recorder)
+        #expect(await eventually { hub.requests.filter { $0.target.hasSuffix("/sync") }.count >= 1 })
+        try await Task.sleep(for: .milliseconds(1200))
+        call(metrics.recorder)
+        #expect(await eventually { metrics.statistics.failed >= 1 })
+        await metrics.shutdown(timeout: .seconds(30))
+        _ = try? await runner.value
+    }
+
+    /// A character carrying combining marks counts once in characters but
+    /// many times in bytes: the cuts count both.
+    @Test func messagesAndTracebacksAreCutInBytes() {
+        let heavy = String(repeating: "e\u{301}\u{302}\u{303}\u{304}\u{305}", count: 600)
+        #expect(heavy.count == 600 && heavy.utf8.count == 6_600)
+        let message = ApitallyPayloads.message(heavy)
+        #expect(message.utf8.count <= ApitallyPayloads.maxMessageLength && message.hasSuffix("... (truncated)"))
+        #expect(heavy.hasPrefix(message.dropLast("... (truncated)".count)), "cut at a character boundary")
+        let lines = (0..<2_000).map { "frame \($0) \(String(repeating: "e\u{301}\u{302}", count: 10))" }.joined(separator: "\n")
+        #expect(lines.count < ApitallyPayloads.maxTracebackLength && lines.utf8.count > ApitallyPayloads.maxTracebackLength)
+        let traceback = ApitallyPayloads.traceback(lines)
+        #expect(traceback.utf8.count <= ApitallyPayloads.maxTracebackLength)
+        #expect(traceback.hasPrefix("... (truncated) ...\n") && traceback.hasSuffix("frame 1999 \(String(repeating: "e\u{301}\u{302}", count: 10))"))
+        let oneLine = ApitallyPayloads.traceback(String(repeating: "\u{1F600}", count: 40_000))
+        #expect(oneLine.utf8.count <= ApitallyPayloads.maxTracebackLength && oneLine.contains("\u{1F600}"))
     }
 
     @Test func longMessagesAndTracebacksAreCutAsApitallyCutsThem() {

@@ -171,7 +171,11 @@ public struct ExporterConfiguration: Sendable {
     }
 
     /// The exporters this entry makes: one, or one per signal for OTLP.
-    func makeExporters(field: String, instanceID: String = InstanceID.make()) throws(ConfigurationError) -> [any EventExporter] {
+    /// `maxSeries` is the metrics' series limit, which an exporter keeping
+    /// tables of its own (Apitally) follows.
+    func makeExporters(
+        field: String, instanceID: String = InstanceID.make(), maxSeries: Int = MetricsOptions().maxSeries
+    ) throws(ConfigurationError) -> [any EventExporter] {
         if case let .monoscope(monoscope) = kind {
             try monoscope.validate(field: field)
             do {
@@ -180,7 +184,9 @@ public struct ExporterConfiguration: Sendable {
                 throw ConfigurationError(field: error.field.replacingPrefix("otlp", with: field), reason: error.reason)
             }
         }
-        guard case let .otlp(options) = kind else { return [try makeExporter(field: field, instanceID: instanceID)] }
+        guard case let .otlp(options) = kind else {
+            return [try makeExporter(field: field, instanceID: instanceID, maxSeries: maxSeries)]
+        }
         try options.validate(field: field)
         var exporters: [any EventExporter] = []
         for signal in options.orderedSignals {
@@ -193,7 +199,7 @@ public struct ExporterConfiguration: Sendable {
         return exporters
     }
 
-    private func makeExporter(field: String, instanceID: String) throws(ConfigurationError) -> any EventExporter {
+    private func makeExporter(field: String, instanceID: String, maxSeries: Int) throws(ConfigurationError) -> any EventExporter {
         switch kind {
         case let .file(path, rotation):
             do {
@@ -211,7 +217,8 @@ public struct ExporterConfiguration: Sendable {
             }
         case .otlp, .monoscope:
             return try makeExporters(field: field, instanceID: instanceID)[0]
-        case let .apitally(options):
+        case var .apitally(options):
+            options.maxSeries = maxSeries
             do {
                 return try ApitallyExporter(options: options, instanceID: instanceID)
             } catch {

@@ -211,6 +211,8 @@ actor BatchSender {
             case let .lost(count, message):
                 counters.failed.add(count, ordering: .relaxed)
                 diagnostics.log(.warning, message)
+            case let .warning(message):
+                diagnostics.log(.warning, message)
             }
         }
     }

@@ -106,6 +106,13 @@ public struct ExportBatch: Sendable {
         }
     }
 
+    /// Logs `message` as a warning, counting nothing: for an exporter that
+    /// folds what its destination's tables cannot take (Apitally's sync has
+    /// no field for it) and says so once per sync.
+    var warningReporter: @Sendable (String) -> Void {
+        { [reportSink] message in reportSink?(.warning(message)) }
+    }
+
     /// The number of records, calls and profile updates.
     public var count: Int { records.count + entities.count }
 
@@ -165,4 +172,5 @@ enum ExportReport: Sendable {
     case leftOut(Int)
     case paused(Int, String)
     case lost(Int, String)
+    case warning(String)
 }

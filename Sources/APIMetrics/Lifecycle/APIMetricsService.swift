@@ -72,7 +72,8 @@ public final class APIMetricsService: Sendable {
         var exporters: [any EventExporter] = []
         let instanceID = configuration.instanceID ?? InstanceID.make()
         for (index, exporter) in configuration.exporters.enumerated() {
-            exporters += try exporter.makeExporters(field: "exporters[\(index)]", instanceID: instanceID)
+            exporters += try exporter.makeExporters(
+                field: "exporters[\(index)]", instanceID: instanceID, maxSeries: configuration.metrics.maxSeries)
         }
         self.configuration = configuration
         let counters = PipelineCounters(secrets: secrets)

@@ -22,13 +22,22 @@ extension ApitallyExporter {
         }
         guard claimed == true else { return }
         defer { state.withLock { $0.isSyncing = false } }
-        let made = state.withLock { state -> PendingSync? in
+        let made = state.withLock { state -> (sync: PendingSync, folds: Folds)? in
             state.lastSync = now
             let document = makeSyncDocument(&state)
             guard let document else { return nil }
-            return PendingSync(body: document.body, madeAt: now, calls: document.calls)
+            return (PendingSync(body: document.body, madeAt: now, calls: document.calls), document.folds)
         }
-        if let made { state.withLock { $0.pending.append(made) } }
+        if let made {
+            if !made.folds.isEmpty { state.withLock { $0.reportWarning }?(Self.describe(made.folds, maxSeries: options.maxSeries)) }
+            let givenUp = state.withLock { state in
+                state.pending.append(made.sync)
+                return Self.trim(&state.pending, maxCount: options.maxPendingSyncs, maxBytes: options.maxPendingBytes)
+            }
+            for sync in givenUp {
+                lost(sync.calls, "an Apitally sync of \(sync.calls) calls was given up: \(options.maxPendingSyncs) syncs or \(options.maxPendingBytes) bytes already waited")
+            }
+        }
         while let next = state.withLock({ $0.pending.first }) {
             if now - next.madeAt > options.maxSyncAge.nanosecondsClamped {
                 state.withLock { _ = $0.pending.removeFirst() }
@@ -56,9 +65,45 @@ extension ApitallyExporter {
         }
     }
 
-    /// The sync document of everything counted since the last one; `nil`
-    /// when there is nothing to say.
-    private func makeSyncDocument(_ state: inout State) -> (body: [UInt8], calls: Int)? {
+    /// Takes the oldest syncs off `pending` until at most `maxCount` of them
+    /// and `maxBytes` wait, the newest always kept; returns those taken.
+    static func trim(_ pending: inout [PendingSync], maxCount: Int, maxBytes: Int) -> [PendingSync] {
+        var bytes = pending.reduce(0) { $0 + $1.body.count }
+        var count = 0
+        while pending.count - count > 1, pending.count - count > maxCount || bytes > maxBytes {
+            bytes -= pending[count].body.count
+            count += 1
+        }
+        let taken = Array(pending.prefix(count))
+        pending.removeFirst(count)
+        return taken
+    }
+
+    /// The warning a sync's folds are told in: Apitally's sync has no field
+    /// for them.
+    static func describe(_ folds: Folds, maxSeries: Int) -> String {
+        var parts: [String] = []
+        if folds.routeCalls > 0 {
+            parts.append("\(folds.routeCalls) calls of series past \(maxSeries) counted in route \(SeriesKey.otherRoute)")
+        }
+        if folds.consumerCalls > 0 {
+            parts.append("\(folds.consumerCalls) calls counted without their consumer (past \(ApitallyRequestTable.maxConsumers) consumers or \(ApitallyRequestTable.maxConsumerRows) rows with one)")
+        }
+        if folds.serverErrors > 0 {
+            parts.append("\(folds.serverErrors) server errors past \(maxErrorGroups) groups left out")
+        }
+        if folds.validationErrors > 0 {
+            parts.append("\(folds.validationErrors) validation errors past \(maxErrorGroups) groups left out")
+        }
+        if folds.profiles > 0 {
+            parts.append("\(folds.profiles) consumer profiles past \(maxConsumerProfiles) not sent")
+        }
+        return "Apitally sync bounded what clients sent: " + parts.joined(separator: "; ")
+    }
+
+    /// The sync document of everything counted since the last one and what
+    /// its tables folded; `nil` when there is nothing to say.
+    private func makeSyncDocument(_ state: inout State) -> (body: [UInt8], calls: Int, folds: Folds)? {
         guard !state.requests.isEmpty || !state.serverErrors.isEmpty || !state.validationErrors.isEmpty
                 || !state.updatedConsumers.isEmpty || state.resources != nil else { return nil }
         var writer = JSONWriter(capacity: 1024)
@@ -134,12 +179,16 @@ extension ApitallyExporter {
         }
         writer.endObject()
         let calls = state.requests.calls
-        state.requests = ApitallyRequestTable()
+        var folds = state.folds
+        folds.routeCalls = state.requests.foldedRouteCalls
+        folds.consumerCalls = state.requests.foldedConsumerCalls
+        state.folds = Folds()
+        state.requests = ApitallyRequestTable(maxSeries: options.maxSeries)
         state.serverErrors = [:]
         state.validationErrors = [:]
         state.updatedConsumers = []
         state.resources = nil
-        return (writer.bytes, calls)
+        return (writer.bytes, calls, folds)
     }
 
     private func writeCommon(consumer: String?, method: String, path: String, into writer: inout JSONWriter) {

@@ -12,7 +12,17 @@
 /// (``Statistics/dropped`` says how many). A sync that fails is kept and
 /// sent again with the next one, oldest first, and given up once it is an
 /// hour old (Apitally's rule), counted in ``Statistics/failed``; a 404 means
-/// the client ID is unknown, and the exporter stops.
+/// the client ID is unknown, and the exporter stops. At most 360 failed
+/// syncs or 16 MiB of them wait; past that the oldest is given up, counted
+/// the same way.
+///
+/// Every table a client can grow is bounded as the metrics bound theirs:
+/// past ``MetricsOptions/maxSeries`` series a call counts in route
+/// ``SeriesKey/otherRoute``; past 1,000 consumers, or 10,000 rows with a
+/// consumer, without its consumer; past 200 server-error or
+/// validation-error groups an error is left out. Apitally's sync has no
+/// field for these folds: each sync that made one says how many in a
+/// warning (``Diagnostics``).
 public struct ApitallyExporter: EventExporter {
     /// Everything the exporter needs.
     public struct Options: Sendable {
@@ -35,6 +45,13 @@ public struct ApitallyExporter: EventExporter {
         public var transport: (any HTTPTransport)?
         /// How old a failed sync may grow before it is given up (Apitally: an hour).
         var maxSyncAge: Duration = .seconds(3600)
+        /// The most failed syncs kept: an hour's at the 10 s schedule.
+        var maxPendingSyncs = 360
+        /// The most bytes of failed syncs kept.
+        var maxPendingBytes = 16 << 20
+        /// The most series with a route of their own in a sync; in a service,
+        /// the configuration's ``MetricsOptions/maxSeries``.
+        var maxSeries = MetricsOptions().maxSeries
 
         /// Apitally's hub.
         public static let defaultBaseURL = "https://hub.apitally.io"
@@ -94,11 +111,28 @@ public struct ApitallyExporter: EventExporter {
 
     /// Consumer profiles remembered to send when they change.
     static let maxConsumerProfiles = 10_000
+    /// The most server-error groups, and the most validation-error groups,
+    /// in one sync: the metrics' group limit.
+    static let maxErrorGroups = 200
+
+    /// What a sync's tables left out or folded, for its warning.
+    struct Folds: Sendable, Equatable {
+        var routeCalls = 0
+        var consumerCalls = 0
+        var serverErrors = 0
+        var validationErrors = 0
+        var profiles = 0
+
+        var isEmpty: Bool { self == Folds() }
+    }
 
     struct State: Sendable {
-        var requests = ApitallyRequestTable()
+        var requests: ApitallyRequestTable
         var serverErrors: [ServerErrorKey: Int] = [:]
         var validationErrors: [ValidationErrorKey: Int] = [:]
+        /// Errors of groups past ``maxErrorGroups``, and profiles past
+        /// ``maxConsumerProfiles``, since the last sync.
+        var folds = Folds()
         var consumers: [String: (name: String?, group: String?)] = [:]
         var updatedConsumers: Set<String> = []
         var resources: (cpuPercent: Double, residentBytes: Int)?
@@ -110,6 +144,8 @@ public struct ApitallyExporter: EventExporter {
         var isSyncing = false
         /// Where a sync given up is counted: the sender's, from the last batch.
         var reportLost: (@Sendable (Int, String) -> Void)?
+        /// Where a sync's folds are told: the sender's, from the last batch.
+        var reportWarning: (@Sendable (String) -> Void)?
         var timer: Task<Void, Never>?
         var isTimerStarted = false
     }
@@ -138,7 +174,7 @@ public struct ApitallyExporter: EventExporter {
     private let hub: String
     let instance: String
     let startedAt = CaptureClock.monotonicNanoseconds()
-    let state = LockedValue(State())
+    let state: LockedValue<State>
 
     /// Creates an exporter after checking its options. Apitally's instance
     /// UUID is made from the host name and the process id; in a service,
@@ -156,6 +192,7 @@ public struct ApitallyExporter: EventExporter {
         while base.hasSuffix("/") { base.removeLast() }
         hub = "\(base)/v2/\(options.clientID.lowercased())/\(options.environment)"
         instance = Self.uuid(fromDigest: SHA256.hash("\(options.clientID)|\(options.environment)|\(instanceID)".utf8))
+        state = LockedValue(State(requests: ApitallyRequestTable(maxSeries: options.maxSeries)))
     }
 
     /// `apitally(HUB_URL)`.
@@ -180,7 +217,10 @@ public struct ApitallyExporter: EventExporter {
                 swiftVersion: startup.swiftVersion, appVersion: options.appVersion)
             state.withLock { $0.startup = body }
         }
-        state.withLock { $0.reportLost = batch.lossReporter }
+        state.withLock { state in
+            state.reportLost = batch.lossReporter
+            state.reportWarning = batch.warningReporter
+        }
         // Counted once, whatever the request log does: a throw here would
         // have the sender hand the batch over again and count it twice.
         count(batch)
@@ -249,10 +289,13 @@ public struct ApitallyExporter: EventExporter {
                     // Profiles of at most maxConsumerProfiles consumers are
                     // remembered; a newer one's is not sent (its calls are).
                     if consumer.name != nil || consumer.group != nil,
-                       known != nil || state.consumers.count < Self.maxConsumerProfiles,
                        known == nil || known?.name != consumer.name || known?.group != consumer.group {
-                        state.consumers[consumer.id] = (consumer.name, consumer.group)
-                        state.updatedConsumers.insert(consumer.id)
+                        if known != nil || state.consumers.count < Self.maxConsumerProfiles {
+                            state.consumers[consumer.id] = (consumer.name, consumer.group)
+                            state.updatedConsumers.insert(consumer.id)
+                        } else {
+                            state.folds.profiles += 1
+                        }
                     }
                 }
                 if (record.response?.status ?? 500) >= 500, let error = record.errors.first {
@@ -260,13 +303,21 @@ public struct ApitallyExporter: EventExporter {
                         consumer: consumer, method: method, path: path, type: error.type,
                         message: ApitallyPayloads.message(error.message),
                         traceback: ApitallyPayloads.traceback(ApitallyPayloads.tracebackText(of: error)))
-                    state.serverErrors[key, default: 0] += weight
+                    if state.serverErrors[key] != nil || state.serverErrors.count < Self.maxErrorGroups {
+                        state.serverErrors[key, default: 0] += weight
+                    } else {
+                        state.folds.serverErrors += weight
+                    }
                 }
                 for problem in ValidationProblems.of(record) {
                     let key = ValidationErrorKey(
                         consumer: consumer, method: method, path: path,
                         location: problem.field.split(separator: ".").map(String.init), message: problem.message, type: problem.type)
-                    state.validationErrors[key, default: 0] += weight
+                    if state.validationErrors[key] != nil || state.validationErrors.count < Self.maxErrorGroups {
+                        state.validationErrors[key, default: 0] += weight
+                    } else {
+                        state.folds.validationErrors += weight
+                    }
                 }
             }
             if let heartbeat = batch.heartbeat, let share = heartbeat.cpuShare, let rss = heartbeat.residentBytes {

@@ -27,11 +27,32 @@ struct ApitallyRequestTable: Sendable {
     /// consumer's calls are counted without one, so that a client inventing
     /// a key per call cannot grow a sync without bound.
     private(set) var consumers: Set<String> = []
-    /// Calls counted without their consumer for that reason.
+    /// Calls counted without their consumer, its consumer or its row being
+    /// past the limits.
     private(set) var foldedConsumerCalls = 0
+    /// The series (method, route, status) the table counts, whichever
+    /// consumers call them; past ``maxSeries`` a new one's calls count in
+    /// route ``SeriesKey/otherRoute``, as the metrics fold them: a path of
+    /// words no template replaces would otherwise make a row per path.
+    private(set) var series: Set<SeriesKey> = []
+    /// Calls counted in ``SeriesKey/otherRoute`` for that reason.
+    private(set) var foldedRouteCalls = 0
+    /// Rows with a consumer.
+    private(set) var consumerRows = 0
+    /// The most series with a route of their own: the metrics' `maxSeries`.
+    let maxSeries: Int
 
     /// Consumers with rows of their own in one sync.
     static let maxConsumers = 1_000
+    /// Rows with a consumer in one sync; a call that would make one more
+    /// counts in its series' row without a consumer. Consumers times series
+    /// would otherwise bound a sync only by their product.
+    static let maxConsumerRows = 10_000
+
+    /// An empty table keeping at most `maxSeries` series apart.
+    init(maxSeries: Int = MetricsOptions().maxSeries) {
+        self.maxSeries = max(1, maxSeries)
+    }
 
     var isEmpty: Bool { tallies.isEmpty }
 
@@ -49,10 +70,26 @@ struct ApitallyRequestTable: Sendable {
         }
         // Apitally's SDKs send the method upper-cased; one not registered is
         // `_OTHER`, as in the metrics: a client cannot make a row per method.
-        let key = Key(
-            consumer: consumer, method: HTTPMethods.seriesMethod(request.method.uppercased()),
-            path: request.route ?? RouteNormalizer.template(ofTarget: request.target),
+        var seriesKey = SeriesKey(
+            method: HTTPMethods.seriesMethod(request.method.uppercased()),
+            route: request.route ?? RouteNormalizer.template(ofTarget: request.target),
             status: record.response?.status ?? 0)
+        if !series.contains(seriesKey) {
+            if series.count >= maxSeries && seriesKey.route != SeriesKey.otherRoute {
+                seriesKey.route = SeriesKey.otherRoute
+                foldedRouteCalls += weight
+            }
+            series.insert(seriesKey)
+        }
+        var key = Key(consumer: consumer, method: seriesKey.method, path: seriesKey.route, status: seriesKey.status)
+        if key.consumer != nil, tallies[key] == nil {
+            if consumerRows < Self.maxConsumerRows {
+                consumerRows += 1
+            } else {
+                key.consumer = nil
+                foldedConsumerCalls += weight
+            }
+        }
         let milliseconds = Self.timeBin(nanoseconds: record.durationNanoseconds)
         tallies[key, default: Tally()].count += weight
         tallies[key, default: Tally()].responseTimes[milliseconds, default: 0] += weight
@@ -113,26 +150,32 @@ enum ApitallyPayloads {
     static let maxMessageLength = 2048
     static let maxTracebackLength = 65_536
 
-    /// A message cut to Apitally's 2,048 characters, marked as cut.
+    /// A message cut to Apitally's 2,048 characters, and to as many UTF-8
+    /// bytes (a character of combining marks counts as many), marked as cut.
     static func message(_ text: String) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count > maxMessageLength else { return trimmed }
+        guard trimmed.utf8.count > maxMessageLength else { return trimmed }
         let suffix = "... (truncated)"
-        return String(trimmed.prefix(maxMessageLength - suffix.count)) + suffix
+        let budget = maxMessageLength - suffix.utf8.count
+        return TextLimit.cut(trimmed, maxCharacters: budget, maxBytes: budget) + suffix
     }
 
-    /// A traceback cut to Apitally's 65,536 characters, keeping its tail
-    /// (the frames nearest the error), whole lines only.
+    /// A traceback cut to Apitally's 65,536 characters, and to as many
+    /// UTF-8 bytes, keeping its tail (the frames nearest the error), whole
+    /// lines only; a last line longer than that keeps its start.
     static func traceback(_ text: String) -> String {
-        guard text.count > maxTracebackLength else { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard text.utf8.count > maxTracebackLength else { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
         let prefix = "... (truncated) ...\n"
-        let budget = maxTracebackLength - prefix.count
+        let budget = maxTracebackLength - prefix.utf8.count
         var kept: [Substring] = []
         var length = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).reversed() {
-            guard length + line.count + 1 <= budget else { break }
+            guard length + line.utf8.count + 1 <= budget else {
+                if kept.isEmpty { kept.append(Substring(TextLimit.cut(String(line), maxCharacters: budget, maxBytes: budget))) }
+                break
+            }
             kept.append(line)
-            length += line.count + 1
+            length += line.utf8.count + 1
         }
         return (prefix + kept.reversed().joined(separator: "\n")).trimmingCharacters(in: .whitespacesAndNewlines)
     }
