@@ -213,7 +213,9 @@ struct MiddlewareTests {
         let record = try #require(try await exporter.waitFor(1).first)
         #expect(record.request.route == "/orders")
         #expect(record.requestBody.size == body.utf8.count)
-        #expect(record.requestBody.bytes.count == 64 && record.requestBody.isTruncated)
+        // JSON cut at the capture limit cannot be read whole: redaction fails
+        // closed and keeps the marker in its place.
+        #expect(record.requestBody.bytes == Array(RedactionOptions.default.unparseableBodyMarker.utf8) && record.requestBody.isTruncated)
         #expect(record.response?.status == 201)
     }
 
