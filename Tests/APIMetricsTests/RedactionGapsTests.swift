@@ -144,6 +144,15 @@ struct RedactionGapsTests {
         #expect(text(redacted(lf, type)) == Self.marker)
         let endless = Array(("--XyZ-42\r\nContent-Disposition: form-data; name=\"a\"" + String(repeating: "x", count: 20_000)).utf8)
         #expect(text(redacted(endless, type)) == Self.marker)
+        // A bare LF where a lenient server could see a line end: before a
+        // delimiter inside a part's content, or in a part's headers.
+        let hiddenPart = multipart([(#"Content-Disposition: form-data; name="note""#,
+                                     "x\n--XyZ-42\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\ns3")])
+        #expect(text(redacted(hiddenPart, type)) == Self.marker)
+        let bareLF = multipart([("X-A: 1\nContent-Disposition: form-data; name=\"password\"", "s4")])
+        #expect(text(redacted(bareLF, type)) == Self.marker)
+        let bareCR = multipart([("Content-Disposition: form-data; name=\"note\"\r\n\rs5", "x")])
+        #expect(text(redacted(bareCR, type)) == Self.marker)
         // Too many parts.
         let many = multipart(Array(repeating: (#"Content-Disposition: form-data; name="a""#, "1"), count: MultipartBody.maxParts + 1))
         #expect(text(redacted(many, type)) == Self.marker)

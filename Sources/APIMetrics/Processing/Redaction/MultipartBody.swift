@@ -1,6 +1,7 @@
 /// Splits a `multipart/*` body (RFC 2046 §5.1, RFC 7578) into its parts,
 /// for the redactor: every byte a client sent is hostile, so the split is
-/// strict (CRLF line ends, the boundary of the `Content-Type` only) and
+/// strict (CRLF line ends only, in part headers and before every delimiter;
+/// the boundary of the `Content-Type` only) and
 /// bounded (at most ``maxParts`` parts, ``maxHeaderBytes`` of headers
 /// each); a body that does not split is not read at all, and the redactor
 /// replaces it by the marker. Work is linear in the body (times the
@@ -34,6 +35,13 @@ struct MultipartBody {
         let crlf: [UInt8] = [0x0D, 0x0A]
         let delimiter = [UInt8(ascii: "-"), UInt8(ascii: "-")] + boundary
         let lineDelimiter = crlf + delimiter
+        // A server that takes a bare LF for a line end would see a part
+        // where this sees content: such a body is not read at all.
+        var lfDelimiter = Self.find([0x0A] + delimiter, in: bytes, from: 0)
+        while let found = lfDelimiter {
+            guard found > 0, bytes[found - 1] == 0x0D else { return nil }
+            lfDelimiter = Self.find([0x0A] + delimiter, in: bytes, from: found + 1)
+        }
         var position: Int
         if bytes.starts(with: delimiter) {
             position = 0
@@ -65,12 +73,16 @@ struct MultipartBody {
             // An empty header block is the CRLF that ended the delimiter line
             // followed by one more.
             guard let headerEnd = Self.find(crlf + crlf, in: bytes, from: index, limit: Self.maxHeaderBytes + 4) else {
-                guard isTruncated, bytes.count - headerStart <= Self.maxHeaderBytes else { return nil }
+                guard isTruncated, bytes.count - headerStart <= Self.maxHeaderBytes,
+                      Self.hasOnlyCRLFLineEnds(bytes[headerStart...].dropLast(bytes.last == 0x0D ? 1 : 0)) else { return nil }
                 parts.append(Part(headers: headerStart..<bytes.count, content: bytes.count..<bytes.count))
                 return
             }
             let contentStart = headerEnd + 4
             let headers = headerStart..<max(headerStart, headerEnd)
+            // The same for the header lines: a bare CR or LF in them could
+            // end them earlier for a server than here.
+            guard Self.hasOnlyCRLFLineEnds(bytes[headers]) else { return nil }
             // The content starts after the blank line: a delimiter is looked
             // for from there, as a server reads it (a `--boundary` line right
             // after the blank line is content).
@@ -82,6 +94,24 @@ struct MultipartBody {
             parts.append(Part(headers: headers, content: contentStart..<contentEnd))
             position = contentEnd + 2
         }
+    }
+
+    /// Whether every CR in `bytes` is followed by an LF and every LF
+    /// preceded by a CR.
+    static func hasOnlyCRLFLineEnds(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            switch bytes[index] {
+            case 0x0D:
+                guard index + 1 < bytes.endIndex, bytes[index + 1] == 0x0A else { return false }
+                index += 2
+            case 0x0A:
+                return false
+            default:
+                index += 1
+            }
+        }
+        return true
     }
 
     /// Where `needle` first occurs in `bytes` at or after `start`, looking
