@@ -37,22 +37,32 @@ extension Redactor {
                 return
             }
         }
+        let kind = Self.declaredKind(of: headers)
         if let (form, markLength) = BodyDecoding.unicodeForm(of: body.bytes) {
             // A byte order mark, or zero bytes where ASCII text in UTF-16
-            // or UTF-32 has them (RFC 8259 §8.1): whatever the decoded text
-            // holds (JSON, a form, XML), it is what the rules read, since
-            // read as UTF-8 every name in it has zero bytes between its
-            // letters and nothing would match. Bytes that do not decode
-            // (a lone surrogate) are the marker; a cut tail is allowed for.
-            guard let utf8 = BodyDecoding.utf8(from: body.bytes, form: form, markLength: markLength, allowingCutTail: body.isTruncated) else {
-                body.bytes = marker
-                return
+            // or UTF-32 has them (RFC 8259 §8.1) in a body declared as text:
+            // whatever the decoded text holds (JSON, a form, XML), it is
+            // what the rules read, since read as UTF-8 every name in it has
+            // zero bytes between its letters and nothing would match; bytes
+            // that do not decode (a lone surrogate) are the marker, a cut
+            // tail allowed for. Without a mark, a body that is untyped or
+            // of a binary type is only taken for UTF-16/32 when it is JSON:
+            // zero bytes are common in binary data.
+            let utf8 = BodyDecoding.utf8(from: body.bytes, form: form, markLength: markLength, allowingCutTail: body.isTruncated)
+            if markLength > 0 || Self.declaresText(headers, kind: kind) {
+                guard let utf8 else {
+                    body.bytes = marker
+                    return
+                }
+                body.bytes = utf8
+                undone.append(form.rawValue)
+            } else if let utf8, Self.opensJSON(utf8) {
+                body.bytes = utf8
+                undone.append(form.rawValue)
             }
-            body.bytes = utf8
-            undone.append(form.rawValue)
         }
         if !undone.isEmpty { body.decodedFrom = undone.joined(separator: ", ") }
-        redactDecoded(&body.bytes, kind: Self.declaredKind(of: headers), headers: headers, isTruncated: body.isTruncated,
+        redactDecoded(&body.bytes, kind: kind, headers: headers, isTruncated: body.isTruncated,
                       fields: fields, paths: paths, depth: 0)
     }
 
@@ -100,6 +110,13 @@ extension Redactor {
             return
         }
         bytes = redactText(bytes, fields: fields)
+    }
+
+    /// Whether a `Content-Type` field declares text: a kind with rules of
+    /// its own, or a type kept by default (``BodyContentTypes/textual``).
+    static func declaresText(_ headers: HeaderFields, kind: DeclaredKind) -> Bool {
+        if kind != .other && kind != .multipart { return true }
+        return headers.values(for: "content-type").contains { BodyContentTypes.textual.allows($0) }
     }
 
     /// Whether the bytes open as a JSON document would: after an optional
