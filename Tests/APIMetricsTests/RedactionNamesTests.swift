@@ -100,9 +100,10 @@ struct RedactionNamesTests {
     /// it secret must not take the answer of its lowercase twin.
     @Test func theCacheKeepsNamesThatDifferOnlyInCaseApart() {
         let set = NameSet(RedactionOptions.defaultFields)
-        for name in ["clientkey", "clientKey", "subscriptionkey", "subscriptionKey"] {
+        // (`clientkey` run together is a secret too now: these pairs are not.)
+        for name in ["securityanswer", "securityAnswer", "cardno", "cardNo", "securitycode", "securityCode"] {
             let answer = Array(name.utf8).withUnsafeBufferPointer { set.contains(bytes: $0) }
-            #expect(answer == (name.contains("K")), "\(name)")
+            #expect(answer == name.contains(where: \.isUppercase), "\(name)")
         }
     }
 

@@ -7,10 +7,11 @@ Starts the demo with body capture on for every type (APIMETRICS_LOG_BODY,
 APIMETRICS_LOG_BODY_TYPES=all) and APIMETRICS_DEBUG, its event file in a
 temporary directory; sends every secret of the finding, each a unique random
 value, in headers, queries, URL forms, JSON, forms, NDJSON, XML, GraphQL,
-CSV and text, gzip'd, deflated, in UTF-16 and UTF-32; stops the demo with
+CSV, multipart and text, gzip'd, deflated, under a transfer coding, in
+UTF-16 and UTF-32; stops the demo with
 SIGTERM; and fails if any value appears in the event file (bodies stored as
 base64 are decoded, inflated and read as UTF-16/32 too) or on stderr. A gzip
-bomb and a body coded `br` must be the marker. About 85 requests, 127.0.0.1
+bomb and a body coded `br` must be the marker. About 110 requests, 127.0.0.1
 only, bounded at 60 s.
 """
 import base64
@@ -21,6 +22,7 @@ import os
 import random
 import secrets
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -79,6 +81,36 @@ def send(port, method, target, headers=None, body=None):
         connection.close()
 
 
+def send_chunked(port, target, headers, body):
+    """A request framed by hand: `Transfer-Encoding` as given (ending in
+    chunked), the body in two chunks."""
+    if time.time() > DEADLINE:
+        fail("the attack ran past 60 s")
+    SENT.append(target)
+    head = f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
+    half = len(body) // 2
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in (body[:half], body[half:]) if piece)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(head.encode() + chunks + b"0\r\n\r\n")
+        connection.shutdown(socket.SHUT_WR)
+        received = b""
+        while True:
+            data = connection.recv(65536)
+            if not data:
+                break
+            received += data
+    if not received.startswith(b"HTTP/1.1 "):
+        fail(f"{target}: no answer to a chunked request")
+
+
+def multipart(boundary, parts):
+    body = b""
+    for headers, content in parts:
+        body += b"--" + boundary + b"\r\n" + headers + b"\r\n\r\n" + content + b"\r\n"
+    return body + b"--" + boundary + b"--\r\n"
+
+
 def attack(port):
     for name in ["X-Api_Key", "Private-Key", "X-Access-Key", "X-Passwd", "X-Pwd", "X-Api-Pass", "X-Client-Key",
                  "X-Credentials", "X-Signature", "X-Hub-Signature-256", "X-Amz-Credential", "Ocp-Apim-Subscription-Key",
@@ -97,6 +129,14 @@ def attack(port):
     send(port, "GET", "/attack/url/referer", [("Referer", f"http://127.0.0.1/login?token={new()}")])
     send(port, "GET", "/attack/url/original", [("X-Original-URL", f"/admin?api_key={new()}")])
     send(port, "GET", "/attack/url/rewrite", [("X-Rewrite-URL", f"/a;jsessionid={new()}")])
+    send(port, "GET", "/attack/url/original-uri", [("X-Original-URI", f"/a?token={new()}"),
+                                                   ("X-Forwarded-Uri", f"/b?x=1&api_key={new()}"),
+                                                   ("X-Envoy-Original-Path", f"/c;jsessionid={new()}")])
+    # Run-together key names.
+    for name in ["X-Functions-Key", "X-Application-Key", "X-ClientKey", "AppKey"]:
+        send(port, "GET", f"/attack/header/{name}", [(name, new())])
+    for name in ["clientkey", "appkey", "authkey", "sessionkey", "subscriptionkey", "masterkey"]:
+        send(port, "GET", f"/attack/query?{name}={new()}&page=1")
     # JSON fields.
     for name in ["newPassword", "new_password", "currentPassword", "oldPassword", "password_confirmation", "accessToken",
                  "refreshToken", "clientSecret", "privateKey", "pin", "otp", "cvv2", "security_code", "passphrase",
@@ -105,6 +145,8 @@ def attack(port):
         send(port, "POST", f"/attack/json/{name}", [("Content-Type", "application/json")], body)
     send(port, "POST", "/attack/json/card", [("Content-Type", "application/json")],
          json.dumps({"card": {"number": new(card())}, "pan": new(card()), "n": int(new(card()))}).encode())
+    send(port, "POST", "/attack/json/padded-card", [("Content-Type", "application/json")],
+         json.dumps({"a": " " + new(card()) + " ", "b": "  " + " ".join(new(card())[i:i + 4] for i in (0, 4, 8, 12))}).encode())
     # Forms.
     form = [("Content-Type", "application/x-www-form-urlencoded")]
     send(port, "POST", "/attack/form/brackets", form, f"user=ann&user[password]={new()}".encode())
@@ -126,6 +168,36 @@ def attack(port):
                           ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-32-le", b""), ("utf-32-be", codecs.BOM_UTF32_BE)]:
         send(port, "POST", f"/attack/unicode/{encoding}/{len(bom)}", [("Content-Type", "application/json")],
              bom + login().encode(encoding))
+    # UTF-16 without a byte order mark, holding something other than JSON.
+    send(port, "POST", "/attack/unicode/form", [("Content-Type", "application/x-www-form-urlencoded")],
+         f"user=ann&password={new()}".encode("utf-16-le"))
+    send(port, "POST", "/attack/unicode/soap", [("Content-Type", "application/soap+xml")],
+         f"<Envelope><Password>{new()}</Password></Envelope>".encode("utf-16-be"))
+    # A transfer coding other than chunked: the capture undoes the chunking only.
+    send_chunked(port, "/attack/transfer/gzip", [("Content-Type", "application/json"), ("Transfer-Encoding", "gzip, chunked")],
+                 gzip_bytes(login().encode()))
+    send_chunked(port, "/attack/transfer/both", [("Content-Type", "text/plain"), ("Content-Encoding", "gzip"),
+                                                  ("Transfer-Encoding", "gzip, chunked")],
+                 gzip_bytes(gzip_bytes(f"password={new()}&x=1".encode())))
+    # Multipart.
+    boundary = b"----attack" + secrets.token_hex(6).encode()
+    send(port, "POST", "/attack/multipart", [("Content-Type", "multipart/form-data; boundary=" + boundary.decode())],
+         multipart(boundary, [
+             (b'Content-Disposition: form-data; name="user"', b"ann"),
+             (b'Content-Disposition: form-data; name="password"', new().encode()),
+             (b'Content-Disposition: form-data; name="user[password]"', new().encode()),
+             (b"Content-Disposition: form-data; name*=UTF-8''pass%77ord", new().encode()),
+             (b'Content-Disposition: form-data; name="meta"\r\nContent-Type: application/json', login().encode()),
+             (b'Content-Disposition: form-data; name="note"; filename="n.txt"', f"api_key={new()}".encode()),
+         ]))
+    send(port, "POST", "/attack/multipart/unsplittable", [("Content-Type", "multipart/form-data; boundary=nothere")],
+         multipart(boundary, [(b'Content-Disposition: form-data; name="password"', new().encode())]))
+    # XML namespaces and CDATA.
+    send(port, "POST", "/attack/xml/namespaces", [("Content-Type", "text/xml")],
+         f'<wsse:Security><wsse:UsernameToken><wsse:Username>ann</wsse:Username><wsse:Password Type="t">{new()}'
+         f'</wsse:Password></wsse:UsernameToken></wsse:Security>'.encode())
+    send(port, "POST", "/attack/xml/cdata", [("Content-Type", "application/xml")],
+         f"<login><password><![CDATA[{new()}]]></password><ns:token>\n<![CDATA[{new()}]]>\n</ns:token></login>".encode())
     # Declared types that are not what the body is, and types with no structure.
     send(port, "POST", "/attack/textplain", [("Content-Type", "text/plain")], login().encode())
     send(port, "POST", "/attack/ndjson", [("Content-Type", "application/x-ndjson")],
@@ -227,9 +299,13 @@ def main():
                 return event["request"].get("body")
         fail(f"no event for {path}")
 
-    for path in ("/attack/bomb", "/attack/br", "/attack/stacked"):
+    for path in ("/attack/bomb", "/attack/br", "/attack/stacked", "/attack/multipart/unsplittable"):
         if body_of(path) != MARKER:
             fail(f"{path} body is not the marker: {str(body_of(path))[:80]}")
+    for path in ("/attack/transfer/gzip", "/attack/multipart"):
+        body = body_of(path)
+        if not body or body == MARKER or "[REDACTED]" not in body or "ann" not in body:
+            fail(f"{path} was not decoded and redacted: {str(body)[:80]}")
     for path in ("/attack/gzip", "/attack/deflate", "/attack/unicode/utf-16-le/2"):
         body = body_of(path)
         if not body or "[REDACTED]" not in body or '"user":"ann"' not in body.replace(" ", ""):

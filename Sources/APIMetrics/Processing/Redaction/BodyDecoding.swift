@@ -1,6 +1,6 @@
 /// Undoes what stands between a captured body and the text its redaction
-/// rules read: content codings (`gzip`, `deflate`) and JSON in UTF-16 or
-/// UTF-32. A body that says it is coded in a way this cannot undo is not
+/// rules read: content and transfer codings (`gzip`, `deflate`) and text
+/// in UTF-16 or UTF-32. A body that says it is coded in a way this cannot undo is not
 /// readable, and the redactor replaces it by the marker.
 enum BodyDecoding {
     enum Failure: Error, Equatable {
@@ -15,14 +15,27 @@ enum BodyDecoding {
     /// How many content codings may be stacked on one body.
     static let maxCodings = 2
 
-    /// The body's content codings in the order they were applied, lowercase,
-    /// from every `Content-Encoding` field; `identity` left out.
+    /// The codings on the body in the order they were applied, lowercase:
+    /// those of every `Content-Encoding` field, then those of every
+    /// `Transfer-Encoding` field but `chunked` (RFC 9112 §6.1: transfer
+    /// codings are applied to the content as coded, so they are undone
+    /// first). The capture has undone the chunking and nothing else, so
+    /// `Transfer-Encoding: gzip, chunked` leaves gzip bytes. `identity`
+    /// is left out, and a transfer coding's parameters (`;name=value`) are
+    /// not part of its name.
     static func contentCodings(of headers: HeaderFields) -> [String] {
         var codings: [String] = []
         for value in headers.values(for: "content-encoding") {
             for token in value.split(separator: ",") {
                 let coding = String(token).trimmingOptionalWhitespace.lowercased()
                 if !coding.isEmpty && coding != "identity" { codings.append(coding) }
+            }
+        }
+        for value in headers.values(for: "transfer-encoding") {
+            for token in value.split(separator: ",") {
+                let name = token.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? token
+                let coding = String(name).trimmingOptionalWhitespace.lowercased()
+                if !coding.isEmpty && coding != "identity" && coding != "chunked" { codings.append(coding) }
             }
         }
         return codings

@@ -1,7 +1,7 @@
 /// Recognises values that look like payment card numbers: 13 to 19 digits
 /// passing the Luhn check, either run together or grouped by single spaces
 /// or single dashes (`4111 1111 1111 1111`, `4111-1111-1111-1111`), and
-/// nothing else in the value.
+/// nothing else in the value but blank space at either end.
 ///
 /// About one random digit string in ten passes the Luhn check, so a long
 /// numeric id of that length may be hidden too: the price of hiding every
@@ -11,8 +11,14 @@ enum CardNumber {
     /// The longest value looked at: 19 digits and 18 separators.
     static let maxLength = 37
 
-    /// Whether the whole of `bytes` is a card number.
-    static func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// Whether the whole of `bytes` is a card number, blank space at
+    /// either end aside (`" 4111 1111 1111 1111 "`).
+    static func matches(_ untrimmed: UnsafeBufferPointer<UInt8>) -> Bool {
+        var lower = 0
+        var upper = untrimmed.count
+        while lower < upper, isBlank(untrimmed[lower]) { lower += 1 }
+        while upper > lower, isBlank(untrimmed[upper - 1]) { upper -= 1 }
+        let bytes = UnsafeBufferPointer(rebasing: untrimmed[lower..<upper])
         guard bytes.count >= digitCounts.lowerBound, bytes.count <= maxLength else { return false }
         var digits = 0
         var sum = 0
@@ -44,13 +50,27 @@ enum CardNumber {
         return previousWasDigit && digitCounts.contains(digits) && sum % 10 == 0
     }
 
+    static func isBlank(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// Whether a value that is not a card number run together could still
+    /// be one with blank space around it: it begins or ends with blank
+    /// space. Checked before a long value is copied or walked.
+    static func mayBePadded(first: UInt8, last: UInt8) -> Bool {
+        isBlank(first) || isBlank(last)
+    }
+
     static func matches(_ bytes: some Collection<UInt8>) -> Bool {
         guard bytes.count >= digitCounts.lowerBound, bytes.count <= maxLength else { return false }
         return Array(bytes).withUnsafeBufferPointer { matches($0) }
     }
 
     static func matches(_ text: Substring) -> Bool {
-        guard text.utf8.count >= digitCounts.lowerBound, text.utf8.count <= maxLength else { return false }
-        return matches(text.utf8)
+        var utf8 = text.utf8
+        while let first = utf8.first, isBlank(first) { utf8 = utf8.dropFirst() }
+        while let last = utf8.last, isBlank(last) { utf8 = utf8.dropLast() }
+        guard utf8.count >= digitCounts.lowerBound, utf8.count <= maxLength else { return false }
+        return matches(utf8)
     }
 }

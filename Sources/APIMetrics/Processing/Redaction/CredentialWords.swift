@@ -38,11 +38,13 @@ enum CredentialWords {
     static let prefixes: [String] = ["password", "passwd"]
 
     /// `key` is a credential after one of these (`api_key`, `privateKey`,
-    /// `Ocp-Apim-Subscription-Key`), when it ends the name or only `id`
-    /// follows (`AWSAccessKeyId`).
+    /// `Ocp-Apim-Subscription-Key`, `X-Functions-Key`), when it ends the
+    /// name or only `id` follows (`AWSAccessKeyId`), and so is one of these
+    /// run together with `key` into one word (`clientkey`, `appkey`).
     static let keyQualifiers: Set<String> = [
         "api", "access", "private", "client", "secret", "subscription", "signing", "encryption",
-        "master", "auth", "license", "app", "consumer", "shared", "session", "ssh",
+        "master", "auth", "license", "app", "application", "consumer", "shared", "session", "ssh",
+        "function", "functions",
     ]
 
     /// `code` is a credential after one of these (`security_code`, `mfa_code`).
@@ -133,6 +135,7 @@ enum CredentialWords {
         if text.count > 2, text.hasSuffix("s"), words.contains(String(text.dropLast())) { return true }
         for suffix in suffixes where text.count > suffix.count && text.hasSuffix(suffix) { return true }
         for prefix in prefixes where text.hasPrefix(prefix) { return true }
+        if text.count > 3, text.hasSuffix("key"), keyQualifiers.contains(String(text.dropLast(3))) { return true }
         return false
     }
 }

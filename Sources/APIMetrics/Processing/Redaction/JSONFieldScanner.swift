@@ -56,7 +56,9 @@ struct JSONFieldScanner {
     /// Hides the scalar just read from `start` when it is a card number.
     private mutating func checkCard(from start: Int, quoted: Bool) {
         let inner = quoted ? (start + 1)..<(offset - 1) : start..<offset
-        guard masksCards, inner.count >= CardNumber.digitCounts.lowerBound, inner.count <= CardNumber.maxLength,
+        guard masksCards, inner.count >= CardNumber.digitCounts.lowerBound,
+              inner.count <= CardNumber.maxLength
+                || CardNumber.mayBePadded(first: base[inner.lowerBound], last: base[inner.upperBound - 1]),
               CardNumber.matches(UnsafeBufferPointer(start: base + inner.lowerBound, count: inner.count)) else { return }
         ranges.append(start..<offset)
     }

@@ -1,17 +1,18 @@
 extension Redactor {
     /// What a message's `Content-Type` fields say its body is.
     enum DeclaredKind {
-        case json, ndjson, form, csv, tsv, other
+        case json, ndjson, form, multipart, csv, tsv, other
     }
 
     /// Redacts a captured body, read with the message's headers as captured.
     ///
-    /// The body is first decoded (content codings, UTF-16/UTF-32 JSON) and
-    /// then kept decoded, as UTF-8, with ``CapturedBody/decodedFrom`` saying
-    /// what was undone. A body that says it is JSON and is not, or whose
-    /// coding cannot be undone, becomes the marker. A body that is JSON
-    /// whatever its type says is redacted as JSON; NDJSON line by line; a
-    /// form pair by pair; anything else by ``TextSecretScanner``.
+    /// The body is first decoded (content codings, transfer codings other
+    /// than `chunked`, UTF-16/UTF-32 text) and then kept decoded, as UTF-8,
+    /// with ``CapturedBody/decodedFrom`` saying what was undone. A body
+    /// that says it is JSON and is not, or whose coding cannot be undone,
+    /// becomes the marker. A body that is JSON whatever its type says is
+    /// redacted as JSON; NDJSON line by line; a form pair by pair; a
+    /// multipart body part by part; anything else by ``TextSecretScanner``.
     func redactBody(_ body: inout CapturedBody, headers: HeaderFields, fields: NameSet, paths: [JSONPath]) {
         guard !body.bytes.isEmpty, allowlist != nil || !fields.isEmpty || !paths.isEmpty || masksCards else { return }
         var undone: [String] = []
@@ -36,57 +37,86 @@ extension Redactor {
                 return
             }
         }
+        let kind = Self.declaredKind(of: headers)
         if let (form, markLength) = BodyDecoding.unicodeForm(of: body.bytes) {
+            // A byte order mark, or zero bytes where ASCII text in UTF-16
+            // or UTF-32 has them (RFC 8259 §8.1) in a body declared as text:
+            // whatever the decoded text holds (JSON, a form, XML), it is
+            // what the rules read, since read as UTF-8 every name in it has
+            // zero bytes between its letters and nothing would match; bytes
+            // that do not decode (a lone surrogate) are the marker, a cut
+            // tail allowed for. Without a mark, a body that is untyped or
+            // of a binary type is only taken for UTF-16/32 when it is JSON:
+            // zero bytes are common in binary data.
             let utf8 = BodyDecoding.utf8(from: body.bytes, form: form, markLength: markLength, allowingCutTail: body.isTruncated)
-            // A byte order mark says what the body is; without one, only
-            // JSON is recognised by its zero bytes (RFC 8259 §8.1).
-            if let utf8, markLength > 0 || Self.opensJSON(utf8) {
+            if markLength > 0 || Self.declaresText(headers, kind: kind) {
+                guard let utf8 else {
+                    body.bytes = marker
+                    return
+                }
                 body.bytes = utf8
                 undone.append(form.rawValue)
-            } else if markLength > 0 {
-                body.bytes = marker
-                return
+            } else if let utf8, Self.opensJSON(utf8) {
+                body.bytes = utf8
+                undone.append(form.rawValue)
             }
         }
         if !undone.isEmpty { body.decodedFrom = undone.joined(separator: ", ") }
-        redactDecoded(&body, kind: Self.declaredKind(of: headers), fields: fields, paths: paths)
+        redactDecoded(&body.bytes, kind: kind, headers: headers, isTruncated: body.isTruncated,
+                      fields: fields, paths: paths, depth: 0)
     }
 
-    private func redactDecoded(_ body: inout CapturedBody, kind: DeclaredKind, fields: NameSet, paths: [JSONPath]) {
-        let opensJSON = Self.opensJSON(body.bytes)
+    /// Redacts decoded bytes of the declared kind; `depth` counts the
+    /// multipart bodies they are inside.
+    func redactDecoded(
+        _ bytes: inout [UInt8], kind: DeclaredKind, headers: HeaderFields, isTruncated: Bool,
+        fields: NameSet, paths: [JSONPath], depth: Int
+    ) {
+        if kind == .multipart {
+            bytes = redactMultipart(bytes, headers: headers, isTruncated: isTruncated, fields: fields, paths: paths, depth: depth)
+            return
+        }
+        let opensJSON = Self.opensJSON(bytes)
         // Whatever the type says, a body that is a JSON document is redacted
         // as one (a bare scalar too, so that a body redacted once reads the
         // same when its Content-Type was hidden). Text fails at its first
         // bytes, so trying costs little.
         if kind != .form {
-            if let redacted = redactJSON(body.bytes, fields: fields, paths: paths) {
-                body.bytes = redacted
+            if let redacted = redactJSON(bytes, fields: fields, paths: paths) {
+                bytes = redacted
                 return
             }
             if kind == .json {
-                body.bytes = marker
+                bytes = marker
                 return
             }
         }
-        if kind == .ndjson || (opensJSON && body.bytes.contains(0x0A)) {
-            body.bytes = redactLines(body.bytes, declared: kind, fields: fields, paths: paths)
+        if kind == .ndjson || (opensJSON && bytes.contains(0x0A)) {
+            bytes = redactLines(bytes, declared: kind, fields: fields, paths: paths)
             return
         }
         if kind == .form {
-            guard let text = String(validating: body.bytes, as: UTF8.self) else {
-                body.bytes = marker
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                bytes = marker
                 return
             }
             let redacted = redactPairs(Substring(text), deny: fields)
-            if redacted != text { body.bytes = Array(redacted.utf8) }
+            if redacted != text { bytes = Array(redacted.utf8) }
             return
         }
         if kind == .csv || kind == .tsv, allowlist == nil {
-            let delimited = redactDelimited(body.bytes, separator: kind == .csv ? UInt8(ascii: ",") : 0x09, fields: fields)
-            body.bytes = redactText(delimited, fields: fields)
+            let delimited = redactDelimited(bytes, separator: kind == .csv ? UInt8(ascii: ",") : 0x09, fields: fields)
+            bytes = redactText(delimited, fields: fields)
             return
         }
-        body.bytes = redactText(body.bytes, fields: fields)
+        bytes = redactText(bytes, fields: fields)
+    }
+
+    /// Whether a `Content-Type` field declares text: a kind with rules of
+    /// its own, or a type kept by default (``BodyContentTypes/textual``).
+    static func declaresText(_ headers: HeaderFields, kind: DeclaredKind) -> Bool {
+        if kind != .other && kind != .multipart { return true }
+        return headers.values(for: "content-type").contains { BodyContentTypes.textual.allows($0) }
     }
 
     /// Whether the bytes open as a JSON document would: after an optional
@@ -107,7 +137,9 @@ extension Redactor {
                 var value = value
                 return value.withUTF8 { kind(ofMediaType: ASCII.mediaType(of: $0)) }
             }
-            for candidate in [DeclaredKind.json, .ndjson, .form, .csv, .tsv] where kinds.contains(candidate) { return candidate }
+            for candidate in [DeclaredKind.json, .ndjson, .form, .multipart, .csv, .tsv] where kinds.contains(candidate) {
+                return candidate
+            }
             return .other
         }
         return headers.withFirstValue(named: "content-type") { value in
@@ -131,6 +163,12 @@ extension Redactor {
             return .ndjson
         }
         if isType("application/x-www-form-urlencoded") { return .form }
+        let multipart: StaticString = "multipart/"
+        if mediaType.count > multipart.utf8CodeUnitCount, multipart.withUTF8Buffer({
+            ASCII.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[..<$0.count]), $0)
+        }) {
+            return .multipart
+        }
         if isType("text/csv") { return .csv }
         if isType("text/tab-separated-values") { return .tsv }
         return .other
@@ -184,7 +222,7 @@ extension Redactor {
     /// A body with no structure: values after secret names and card
     /// numbers hidden. Under an allowlist nothing can be shown, so the body
     /// is the marker.
-    private func redactText(_ bytes: [UInt8], fields: NameSet) -> [UInt8] {
+    func redactText(_ bytes: [UInt8], fields: NameSet) -> [UInt8] {
         if allowlist != nil { return marker }
         let ranges = bytes.withUnsafeBufferPointer {
             TextSecretScanner.valuesToHide(in: $0, named: fields, masksCards: masksCards)

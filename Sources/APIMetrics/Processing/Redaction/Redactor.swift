@@ -28,7 +28,10 @@ final class Redactor: Sendable {
     let maxDecodedBytes: Int
 
     /// Headers whose values are URLs: the query rules apply inside them.
-    static let urlHeaders = ["referer", "origin", "location", "content-location", "x-original-url", "x-rewrite-url"]
+    static let urlHeaders = [
+        "referer", "origin", "location", "content-location", "x-original-url", "x-rewrite-url", "x-original-uri",
+        "x-forwarded-uri", "x-envoy-original-path",
+    ]
 
     init(options: RedactionOptions, maxDecodedBytes: Int = 1024 * 1024) {
         headers = NameSet(options.headers)

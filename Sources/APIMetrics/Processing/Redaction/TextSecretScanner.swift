@@ -2,7 +2,8 @@
 /// (XML, GraphQL, CSV, plain text, JSON that does not parse): the value
 /// after a secret name in the common textual forms, and card numbers.
 ///
-/// The forms: `<name>v</name>` (and `<name attr="…">v</name>`),
+/// The forms: `<name>v</name>` (and `<name attr="…">v</name>`,
+/// `<ns:name>v</ns:name>`, `<name><![CDATA[v]]></name>`),
 /// `name="v"`, `name='v'`, `name: "v"`, `"name": "v"`, `name=v` and
 /// `name: v` (an unquoted value runs to blank space or one of `&;,<>"')}]`).
 /// A name is a run of letters, digits, `_`, `-`, `.`, brackets and bytes
@@ -15,6 +16,10 @@ struct TextSecretScanner {
     private let fields: NameSet
     private let masksCards: Bool
     private(set) var ranges: [Range<Int>] = []
+    /// The value of a secret element, kept until its start tag's
+    /// attributes (before it) have been scanned: where the tag ends, the
+    /// value's ranges, and where scanning goes on after them.
+    private var pendingElement: (tagEnd: Int, ranges: [Range<Int>], resume: Int)?
 
     /// The byte ranges of the values to hide in `bytes`, in order.
     static func valuesToHide(in bytes: UnsafeBufferPointer<UInt8>, named fields: NameSet, masksCards: Bool) -> [Range<Int>] {
@@ -60,6 +65,10 @@ struct TextSecretScanner {
     private mutating func scan() {
         var index = 0
         while index < count {
+            if let pending = pendingElement, index >= pending.tagEnd {
+                index = max(index, flushPendingElement())
+                continue
+            }
             let byte = base[index]
             guard Self.isNameByte(byte) else {
                 index += 1
@@ -74,6 +83,21 @@ struct TextSecretScanner {
             while index < count && Self.isNameByte(base[index]) { index += 1 }
             index = name(start..<index)
         }
+        if pendingElement != nil { _ = flushPendingElement() }
+    }
+
+    /// Adds the pending element's value ranges after those found in its
+    /// attributes (a quoted attribute value may run past the tag: only the
+    /// part of a value range past the last range is added). Returns where
+    /// scanning goes on.
+    private mutating func flushPendingElement() -> Int {
+        guard let pending = pendingElement else { return 0 }
+        pendingElement = nil
+        for range in pending.ranges {
+            let start = max(range.lowerBound, ranges.last?.upperBound ?? 0)
+            if start < range.upperBound { ranges.append(start..<range.upperBound) }
+        }
+        return pending.resume
     }
 
     /// Where the card number starting at `start` ends, if one does: a run
@@ -138,20 +162,56 @@ struct TextSecretScanner {
         return end
     }
 
-    /// `<name …>value</…`: the text up to the next `<` is the value.
+    /// `<name …>value</…`: the text up to the next `<` is the value, and
+    /// so is the inside of any `<![CDATA[…]]>` section in it. A qualified
+    /// name (`wsse:Password`) is matched by its local part, after the last
+    /// `:`. The value is kept pending while the attributes are scanned as
+    /// any other text (`<Auth ApiKey="…">`); returns where they start.
     private mutating func element(_ range: Range<Int>) -> Int {
+        var local = range
         var index = range.upperBound
-        // Attributes are scanned as any other text (`password="…"` inside a tag).
-        while index < count, base[index] != UInt8(ascii: ">"), base[index] != UInt8(ascii: "<") { index += 1 }
-        guard index < count, base[index] == UInt8(ascii: ">"), base[index - 1] != UInt8(ascii: "/") else {
-            return range.upperBound
+        while index + 1 < count, base[index] == UInt8(ascii: ":"), Self.isNameByte(base[index + 1]) {
+            index += 1
+            let start = index
+            while index < count, Self.isNameByte(base[index]) { index += 1 }
+            local = start..<index
         }
-        let valueStart = index + 1
-        var end = valueStart
-        while end < count, base[end] != UInt8(ascii: "<") { end += 1 }
-        guard end > valueStart, isHidden(range) else { return range.upperBound }
-        ranges.append(valueStart..<end)
-        return end
+        let nameEnd = index
+        while index < count, base[index] != UInt8(ascii: ">"), base[index] != UInt8(ascii: "<") { index += 1 }
+        guard index < count, base[index] == UInt8(ascii: ">"), base[index - 1] != UInt8(ascii: "/"), isHidden(local) else {
+            return nameEnd
+        }
+        let tagEnd = index
+        var valueRanges: [Range<Int>] = []
+        var position = index + 1
+        let cdataOpen: [UInt8] = Array("<![CDATA[".utf8)
+        var afterSection = false
+        while position < count {
+            var end = position
+            while end < count, base[end] != UInt8(ascii: "<") { end += 1 }
+            let isBlank = (position..<end).allSatisfy { base[$0] == 0x20 || base[$0] == 0x09 || base[$0] == 0x0A || base[$0] == 0x0D }
+            // Blank space beside a section is layout, not the value.
+            if end > position, !isBlank || !(afterSection || opens(cdataOpen, at: end)) { valueRanges.append(position..<end) }
+            guard end < count, opens(cdataOpen, at: end) else {
+                position = end
+                break
+            }
+            // The section runs to `]]>`, or to the end of a body cut inside it.
+            let inner = end + cdataOpen.count
+            var close = inner
+            while close < count, !opens([0x5D, 0x5D, 0x3E], at: close) { close += 1 }
+            if close > inner { valueRanges.append(inner..<close) }
+            position = min(close + 3, count)
+            afterSection = true
+        }
+        pendingElement = (tagEnd, valueRanges, position)
+        return nameEnd
+    }
+
+    private func opens(_ literal: [UInt8], at index: Int) -> Bool {
+        guard index + literal.count <= count else { return false }
+        for offset in literal.indices where base[index + offset] != literal[offset] { return false }
+        return true
     }
 
     private func isHidden(_ range: Range<Int>) -> Bool {
