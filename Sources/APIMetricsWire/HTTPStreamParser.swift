@@ -13,7 +13,7 @@ import APIMetrics
 /// only the line it is in the middle of, never a body. It reports what it
 /// reads through `emit` and never touches the bytes themselves.
 struct HTTPStreamParser {
-    private enum State {
+    enum State {
         case idle
         /// Requests: a CR between messages, which only an LF may follow.
         case blankLineCR
@@ -36,18 +36,18 @@ struct HTTPStreamParser {
 
     let role: Role
     let limits: Limits
-    private var state = State.idle
-    private var line: [UInt8] = []
-    private var headSize = 0
+    var state = State.idle
+    var line: [UInt8] = []
+    var headSize = 0
     /// The start line of the message being read, kept until its head is
     /// whole (small: the head itself is made only to be handed over).
-    private var startLine: StartLine?
+    var startLine: StartLine?
     /// The fields of the head being read; made on the first message, so
     /// that the empty parser a caller swaps in costs nothing.
     var scratch: HeadScratch?
-    private var counts = FieldCounts()
+    var counts = FieldCounts()
     /// The body the last message may carry after all (``Framing/noneUnlessSent(_:)``).
-    private var possibleStrayBody = 0
+    var possibleStrayBody = 0
     /// Whether the fields of the messages that start now are kept. When
     /// `false` (the tap is shedding exchanges), only those that decide
     /// framing are: the head is still read whole, and nothing else copied.
@@ -55,7 +55,7 @@ struct HTTPStreamParser {
 
     /// The head of the message being read, from its start line and what
     /// has been gathered of its fields.
-    private func makeHead(_ line: StartLine) -> Head {
+    func makeHead(_ line: StartLine) -> Head {
         Head(method: line.method, methodKind: line.methodKind, status: line.status, version: line.version, fields: scratch, counts: counts)
     }
 
@@ -85,7 +85,7 @@ struct HTTPStreamParser {
     }
 
     /// The index of the first LF at or after `start`, found with memchr.
-    private static func firstNewline(in bytes: ArraySlice<UInt8>, from start: Int) -> Int? {
+    static func firstNewline(in bytes: ArraySlice<UInt8>, from start: Int) -> Int? {
         bytes.withUnsafeBufferPointer { buffer -> Int? in
             guard let base = buffer.baseAddress else { return nil }
             let offset = start - bytes.startIndex
@@ -259,7 +259,7 @@ struct HTTPStreamParser {
     /// A request starts with a bare CR or LF, as a server reads it: it
     /// fails, and the rest of its line is passed over (the server read it
     /// as this request's start line).
-    private mutating func startAndFail(_ reason: String, emit: Emit) {
+    mutating func startAndFail(_ reason: String, emit: Emit) {
         if case .switched = emit(.messageStart) {
             state = .done
             return
@@ -270,7 +270,7 @@ struct HTTPStreamParser {
     }
 
     /// A new message's head starts: the fields of the last one are let go.
-    private mutating func startMessage() {
+    mutating func startMessage() {
         headSize = 0
         if let scratch { scratch.removeAll() } else { scratch = HeadScratch() }
         counts = FieldCounts()
@@ -281,7 +281,7 @@ struct HTTPStreamParser {
     /// line by the same strict rules as any (CRLF-ended, no bare CR, within
     /// the limit). Where the failed message's bytes end cannot be known;
     /// the caller pairs what is found here with the responses that come.
-    private mutating func resynchronise(at bytes: UnsafeBufferPointer<UInt8>, emit: Emit) {
+    mutating func resynchronise(at bytes: UnsafeBufferPointer<UInt8>, emit: Emit) {
         guard let base = bytes.baseAddress, bytes.count > 1, bytes.count <= limits.startLine + 1,
               base[bytes.count - 1] == 0x0D else { return }
         let content = UnsafeBufferPointer(start: base, count: bytes.count - 1)
@@ -297,7 +297,7 @@ struct HTTPStreamParser {
     }
 
     /// Whether the parser is between lines (a head, a chunk size, trailers).
-    private var isReadingLines: Bool {
+    var isReadingLines: Bool {
         switch state {
         case .startLine, .headers, .chunkSize, .trailers, .chunkDataEnd: return true
         default: return false
@@ -308,7 +308,7 @@ struct HTTPStreamParser {
     /// reading lines, with one pointer into the caller's memory and no copy.
     /// Returns where it stopped: at a line it cannot finish (the partial-line
     /// path takes it), at a body, or where a failure stopped the stream.
-    private mutating func feedWholeLines(_ bytes: ArraySlice<UInt8>, from start: Int, emit: Emit) -> Int {
+    mutating func feedWholeLines(_ bytes: ArraySlice<UInt8>, from start: Int, emit: Emit) -> Int {
         bytes.withUnsafeBufferPointer { buffer -> Int in
             guard let base = buffer.baseAddress else { return start }
             var offset = start - bytes.startIndex
@@ -342,7 +342,7 @@ struct HTTPStreamParser {
 
     /// Whether a line of `length` bytes (so far) is within the limits; fails
     /// the stream when it is not.
-    private mutating func checkLineLimit(_ length: Int, emit: Emit) -> Bool {
+    mutating func checkLineLimit(_ length: Int, emit: Emit) -> Bool {
         switch state {
         case .startLine:
             if length > limits.startLine {
@@ -372,7 +372,7 @@ struct HTTPStreamParser {
 
     /// A request stream that fails looks for the next request line (the
     /// server may well keep reading); a response stream stops.
-    private mutating func fail(_ reason: String, emit: Emit) {
+    mutating func fail(_ reason: String, emit: Emit) {
         state = role == .request ? .resync(skipping: false) : .done
         line.removeAll(keepingCapacity: true)
         let partial = startLine.map(makeHead)
@@ -385,131 +385,15 @@ struct HTTPStreamParser {
     /// (RFC 9112 §2.2): a tap that read it differently from the server
     /// would record another message than the one served.
     @inline(__always)
-    private mutating func lineCompleted(_ bytes: UnsafeBufferPointer<UInt8>, bareLF: Bool, emit: Emit) {
-        var isStartLine = false
-        if case .startLine = state { isStartLine = true }
-        if !isStartLine, bytes.count > 0, let base = bytes.baseAddress, memchr(base, 0x0D, bytes.count) != nil {
-            fail("a bare CR inside a line", emit: emit)
-            return
-        }
-        switch state {
-        case .startLine:
-            guard let parsed = parseStartLine(bytes) else {
-                fail(role == .request ? "malformed request line" : "malformed status line", emit: emit)
-                return
-            }
-            startLine = parsed
-            state = .headers
-            if bareLF { fail("a line ended by a bare LF", emit: emit) }
-            return
-        default:
-            if bareLF {
-                fail("a line ended by a bare LF", emit: emit)
-                return
-            }
-        }
-        switch state {
-        case .headers:
-            headSize += bytes.count + 2
-            if bytes.isEmpty {
-                guard let line = startLine.take() else { return }
-                let framing = emit(.head(makeHead(line)))
-                if case .done = state { return }
-                begin(framing, emit: emit)
-                return
-            }
-            guard let field = parseField(bytes), let base = bytes.baseAddress else {
-                fail("malformed header field", emit: emit)
-                return
-            }
-            // Every field counts against the limit, kept or not: a shedding
-            // parser stops where a capturing one does.
-            if counts.fields >= limits.headerCount {
-                fail("more than \(limits.headerCount) header fields", emit: emit)
-                return
-            }
-            counts.fields += 1
-            let name = UnsafeBufferPointer(start: base, count: field.nameEnd)
-            let value = UnsafeBufferPointer(start: base + field.valueStart, count: field.valueEnd - field.valueStart)
-            let framingName = Self.framingName(name)
-            switch framingName {
-            case .none:
-                guard collectsFields else {
-                    counts.hasAllFields = false
-                    return
-                }
-            case .connection:
-                Self.readConnectionOptions(value, into: &counts)
-            case .contentLength:
-                if role == .request {
-                    // Refused at once, as a strict server refuses it: a second
-                    // field (equal or not), or a value that is not one to
-                    // fifteen digits (a sign, a list, a number past any body).
-                    guard counts.contentLength == 0 else {
-                        fail("a second Content-Length field", emit: emit)
-                        return
-                    }
-                    guard let length = Self.plainDecimal(value) else {
-                        fail("an invalid Content-Length", emit: emit)
-                        return
-                    }
-                    counts.plainContentLength = length
-                } else if counts.contentLength == 0 {
-                    counts.plainContentLength = Self.plainDecimal(value)
-                }
-                counts.contentLength += 1
-            case .transferEncoding:
-                counts.transferEncoding += 1
-            case .upgrade:
-                counts.upgrade += 1
-            }
-            scratch?.append(name: name, value: value)
-        case .chunkSize:
-            // The size's hex digits end at the line's end or at `;`: no
-            // space before either (a lenient reader and a strict server
-            // would part ways there).
-            let sizeEnd = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
-            guard let size = parseHex(UnsafeBufferPointer(rebasing: bytes[..<sizeEnd])) else {
-                fail("malformed chunk size", emit: emit)
-                return
-            }
-            if sizeEnd < bytes.count, !Self.isChunkExtension(UnsafeBufferPointer(rebasing: bytes[sizeEnd...])) {
-                fail("malformed chunk extension", emit: emit)
-                return
-            }
-            if size == 0 {
-                headSize = 0
-                state = .trailers
-            } else {
-                state = .chunkData(remaining: size)
-            }
-        case .chunkDataEnd:
-            guard bytes.isEmpty else {
-                fail("chunk data not followed by CRLF", emit: emit)
-                return
-            }
-            state = .chunkSize
-        case .trailers:
-            headSize += bytes.count + 2
-            if bytes.isEmpty {
-                endMessage(emit: emit)
-            } else if parseField(bytes) == nil {
-                fail("malformed trailer field", emit: emit)
-            }
-        default:
-            break
-        }
-    }
-
     /// Ends the message: the parser waits for the next one, unless the
     /// caller answers the end with `.switched`, which stops it here (an
     /// Upgrade request whose body was read: what follows may not be HTTP).
-    private mutating func endMessage(emit: Emit) {
+    mutating func endMessage(emit: Emit) {
         state = .idle
         if case .switched = emit(.end) { state = .done }
     }
 
-    private mutating func begin(_ framing: Framing, emit: Emit) {
+    mutating func begin(_ framing: Framing, emit: Emit) {
         switch framing {
         case .none:
             endMessage(emit: emit)
