@@ -243,17 +243,21 @@ public final class SocketHTTPServer: Sendable {
     /// finish and their connections then close.
     public func stop() {
         isStopped.store(true, ordering: .sequentiallyConsistent)
-        let (listener, connections) = state.withLock { state -> (Int32, Set<Int32>) in
-            defer { state.listener = -1 }
-            return (state.listener, state.connections)
-        }
-        if listener >= 0 {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-        }
-        for connection in connections {
-            // Wakes blocked reads; the serving thread closes the descriptor.
-            shutdown(connection, Int32(SHUT_RD))
+        // Under the lock that a serving thread takes to leave the set before
+        // it closes its descriptor: a number shut here is still that
+        // connection's, never one the process has since given to another
+        // socket. The listener is shut, not closed: the accept thread closes
+        // it as it leaves, so that its number cannot be reused while that
+        // thread may still call accept on it.
+        state.withLock { state in
+            if state.listener >= 0 {
+                shutdown(state.listener, Int32(SHUT_RDWR))
+                state.listener = -1
+            }
+            for connection in state.connections {
+                // Wakes blocked reads; the serving thread closes the descriptor.
+                shutdown(connection, Int32(SHUT_RD))
+            }
         }
     }
 
@@ -268,6 +272,7 @@ public final class SocketHTTPServer: Sendable {
     private enum Admission { case stopped, full, admitted }
 
     private func acceptLoop(_ listener: Int32) {
+        defer { close(listener) }
         var backoff: useconds_t = 1_000
         while true {
             var address = sockaddr_storage()

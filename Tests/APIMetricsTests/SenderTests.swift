@@ -166,9 +166,10 @@ struct SenderTests {
         for _ in 0..<5 { recordExchange(metrics.recorder) }
         let start = ContinuousClock.now
         let report = await metrics.shutdown(timeout: .milliseconds(500))
-        // Not a timing (the machine may be loaded): only a shutdown that
+        // Not a timing (the machine may be loaded, the parallel suite's
+        // other tests holding the cooperative threads): only a shutdown that
         // waited for the 600 s request timeout would take this long.
-        #expect(ContinuousClock.now - start < .seconds(20))
+        #expect(ContinuousClock.now - start < .seconds(60))
         #expect(report.unsent == 5)
         #expect(!report.isComplete)
         try await runner.value
@@ -183,9 +184,10 @@ struct SenderTests {
         #expect(await eventually { collector.requests.count == 1 })
         let start = ContinuousClock.now
         let report = await metrics.shutdown(timeout: .milliseconds(300))
-        // Not a timing (the machine may be loaded): only a shutdown that
+        // Not a timing (the machine may be loaded, the parallel suite's
+        // other tests holding the cooperative threads): only a shutdown that
         // waited for the 600 s request timeout would take this long.
-        #expect(ContinuousClock.now - start < .seconds(20))
+        #expect(ContinuousClock.now - start < .seconds(60))
         #expect(report.unsent == 1)
         try await runner.value
     }
