@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 
-from demo_process import start_demo
+from demo_process import exchange_raw, rss_kib, start_demo
 
 DEMO = sys.argv[1]
 TOKEN = "attack-check-token"
@@ -43,28 +43,12 @@ def fail(message):
     sys.exit(1)
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def scrape(port, token=TOKEN, timeout=2.0):
     """An authorised GET /metrics; (status, seconds) or (None, seconds)."""
     start = time.monotonic()
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            sock.sendall(f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
-                         f"Connection: close\r\n\r\n".encode())
-            data = b""
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+        data = exchange_raw(port, f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
+                                  f"Connection: close\r\n\r\n".encode(), timeout)
         status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else None
         return status, time.monotonic() - start
     except OSError:
@@ -170,20 +154,12 @@ def flood(port, label):
 def announced_bodies(port, label, pid):
     before = rss_kib(pid)
     for _ in range(8):
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.settimeout(10)
-            sock.sendall(b"POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer wrong\r\n"
-                         b"Content-Length: 16777216\r\nExpect: 100-continue\r\n\r\n")
-            answer = b""
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
-            if b"100 Continue" in answer:
-                fail(f"{label}: 100 Continue before the token was checked")
-            if not answer.startswith(b"HTTP/1.1 401"):
-                fail(f"{label}: a wrong token with a 16 MiB body got {answer[:40]!r}")
+        answer = exchange_raw(port, b"POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer wrong\r\n"
+                                    b"Content-Length: 16777216\r\nExpect: 100-continue\r\n\r\n")
+        if b"100 Continue" in answer:
+            fail(f"{label}: 100 Continue before the token was checked")
+        if not answer.startswith(b"HTTP/1.1 401"):
+            fail(f"{label}: a wrong token with a 16 MiB body got {answer[:40]!r}")
     # And a body sent in full anyway: the answer comes on the head; the
     # server never reads it, so sending may fail once it closes.
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:

@@ -25,13 +25,12 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from demo_process import start_demo
+from demo_process import exchange_raw, start_demo
 
 DEMO = sys.argv[1]
 WORK = tempfile.mkdtemp(prefix="apimetrics-attack-view-")
@@ -49,15 +48,7 @@ def fail(message):
 
 def raw(port, request):
     """Sends REQUEST (bytes) and reads until the server closes; (status, headers, body)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.settimeout(10)
-        sock.sendall(request)
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    data = exchange_raw(port, request)
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = {}

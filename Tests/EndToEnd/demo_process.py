@@ -1,6 +1,7 @@
 """Starts the demo for an end-to-end check and sends it requests: shared by
 otlp_demo_check.py and vendor_check.py."""
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -40,3 +41,26 @@ def call(port, method, path, headers=None, body=None):
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def exchange_raw(port, request, timeout=10):
+    """Sends REQUEST (bytes) to 127.0.0.1:PORT on a new connection and
+    returns every byte the server sent until it closed."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.settimeout(timeout)
+        sock.sendall(request)
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+
+def rss_kib(pid):
+    """The resident set of process PID, in KiB (0 when unknown)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0

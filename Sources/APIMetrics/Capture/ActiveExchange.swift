@@ -44,10 +44,7 @@ public final class ActiveExchange: Sendable {
             remoteParentSpanID = UInt64(context.parentSpanID, radix: 16)
         }
         let requestLimit = Self.limit(bodyLimit, recorder, head.headers)
-        if head.method.utf8.count > HTTPMethods.maxRecordedBytes || head.target.utf8.count > URLTarget.maxRecordedBytes
-            || (head.route?.utf8.count ?? 0) > SeriesKey.maxRouteBytes {
-            RequestHead.bound(&head)
-        }
+        RequestHead.bound(&head)
         // The head is taken, not copied: its last use.
         self.state = Mutex(State(
             request: head,

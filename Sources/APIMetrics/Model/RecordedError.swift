@@ -22,19 +22,15 @@ public struct RecordedError: Sendable, Hashable {
     /// ``maxCauses`` causes: what an event and the error groups keep, since
     /// a message can carry what a client sent.
     func bounded() -> RecordedError {
-        let isWithin = type.utf8.count <= Self.maxTypeBytes && message.utf8.count <= Self.maxMessageBytes
-            && (location?.utf8.count ?? 0) <= Self.maxLocationBytes && causes.count <= Self.maxCauses
-        if isWithin && causes.allSatisfy({ $0.causes.isEmpty && $0.isWithinLimits }) { return self }
+        if isWithinLimits && causes.count <= Self.maxCauses && causes.allSatisfy({ $0.causes.isEmpty && $0.isWithinLimits }) {
+            return self
+        }
         return RecordedError(
             type: TextLimit.cut(type, maxBytes: Self.maxTypeBytes),
             message: TextLimit.cut(message, maxBytes: Self.maxMessageBytes),
             location: location.map { TextLimit.cut($0, maxBytes: Self.maxLocationBytes) },
-            causes: causes.prefix(Self.maxCauses).map {
-                RecordedError(
-                    type: TextLimit.cut($0.type, maxBytes: Self.maxTypeBytes),
-                    message: TextLimit.cut($0.message, maxBytes: Self.maxMessageBytes),
-                    location: $0.location.map { TextLimit.cut($0, maxBytes: Self.maxLocationBytes) })
-            })
+            // A cause keeps its texts, cut, not causes of its own.
+            causes: causes.prefix(Self.maxCauses).map { RecordedError(type: $0.type, message: $0.message, location: $0.location).bounded() })
     }
 
     private var isWithinLimits: Bool {

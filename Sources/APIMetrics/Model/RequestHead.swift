@@ -50,8 +50,15 @@ extension RequestHead {
     /// keeps (``HTTPMethods/maxRecordedBytes``, ``URLTarget/maxRecordedBytes``,
     /// ``SeriesKey/maxRouteBytes``).
     static func bound(_ head: inout RequestHead) {
+        guard !head.isWithinRecordedBounds else { return }
         head.method = TextLimit.cut(head.method, maxBytes: HTTPMethods.maxRecordedBytes)
         head.target = TextLimit.cut(head.target, maxBytes: URLTarget.maxRecordedBytes)
         if let route = head.route { head.route = TextLimit.cut(route, maxBytes: SeriesKey.maxRouteBytes) }
+    }
+
+    /// Whether nothing needs cutting: three length checks, the common case.
+    var isWithinRecordedBounds: Bool {
+        method.utf8.count <= HTTPMethods.maxRecordedBytes && target.utf8.count <= URLTarget.maxRecordedBytes
+            && (route?.utf8.count ?? 0) <= SeriesKey.maxRouteBytes
     }
 }
