@@ -225,7 +225,7 @@ public struct OTLPExporter: EventExporter {
             body = isJSON ? encoder.encodeJSON(batch.records, resource: resource) : encoder.encode(batch.records, resource: resource)
         case .logs:
             guard !batch.records.isEmpty else { return }
-            let encoder = OTLPLogEncoder()
+            let encoder = OTLPLogEncoder(monoscope: options.monoscope != nil)
             body = isJSON ? encoder.encodeJSON(batch.records, resource: resource) : encoder.encode(batch.records, resource: resource)
         default:
             guard let window = batch.metrics, let heartbeat = batch.heartbeat else { return }
