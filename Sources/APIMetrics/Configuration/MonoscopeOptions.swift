@@ -58,6 +58,7 @@ public struct MonoscopeOptions: Sendable {
             endpoint: endpoint, signals: signals, encoding: .protobuf, headers: ["x-api-key": apiKey],
             compression: .gzip, timeout: timeout, resourceAttributes: [(Self.keyAttribute, apiKey)], transport: transport)
         options.monoscope = MonoscopeSpanProfile(serviceVersion: serviceVersion, tags: tags)
+        options.batchLimits = OTLPExporter.monoscopeLimits
         return options
     }
 
