@@ -181,7 +181,21 @@ actor BatchSender {
             }
             // Only a batch holding something this exporter sends is handed over.
             guard (content.contains(.events) && !batch.isEmpty) || (content.contains(.metrics) && !extras.isEmpty) else { continue }
-            let delivered = await deliver(batch, encodings, extras, toSlot: index)
+            let maxEvents = slots[index].exporter.batchLimits.maxEvents
+            let delivered: Bool
+            if content.contains(.events), batch.records.count + batch.entities.count > maxEvents {
+                // More than the destination takes in one request: in pieces,
+                // the metrics records with the first.
+                var allDelivered = true
+                for (number, piece) in batch.pieces(maxItems: maxEvents).enumerated() {
+                    let pieceDelivered = await deliver(
+                        piece, Self.encodings(of: piece, identity), number == 0 ? extras : MetricsExtras(), toSlot: index)
+                    allDelivered = allDelivered && pieceDelivered
+                }
+                delivered = allDelivered
+            } else {
+                delivered = await deliver(batch, encodings, extras, toSlot: index)
+            }
             if !delivered, content.contains(.events) {
                 unsentInBatch = max(unsentInBatch, batch.records.count + batch.entities.count)
             }
