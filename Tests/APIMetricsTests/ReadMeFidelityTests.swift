@@ -14,23 +14,25 @@ struct ReadMeFidelityTests {
     static let projectKey = "rdme_xn8s9h0123456789"
 
     private func service(
-        _ ingest: TestCollector, configure: (inout APIMetricsConfiguration) -> Void = { _ in }
+        _ ingest: VendorStandIn, configure: (inout APIMetricsConfiguration) -> Void = { _ in }
     ) throws -> APIMetricsService {
         var config = testConfiguration([
-            .readMe(ReadMeExporter.Options(apiKey: Self.projectKey, baseURL: ingest.baseURL)),
+            .readMe(ReadMeExporter.Options(apiKey: Self.projectKey, baseURL: ingest.url)),
         ])
         config.capture.isBodyCaptureEnabled = true
         configure(&config)
         return try APIMetricsService(configuration: config)
     }
 
-    private func posts(_ ingest: TestCollector) -> [[[String: Any]]] {
-        ingest.requests.filter(\.isAccepted).map { request in
-            ((try? JSONSerialization.jsonObject(with: Data(request.body))) as? [[String: Any]]) ?? []
-        }
+    /// The logs of each request the stand-in took; a request it refused
+    /// (one ReadMe would refuse, or its SDKs never send) fails the test.
+    private func posts(_ ingest: VendorStandIn) throws -> [[[String: Any]]] {
+        let received = try ingest.received()
+        #expect(try ingest.refusals() == [])
+        return received.filter { $0.status == 202 }.map { ($0.json as? [[String: Any]]) ?? [] }
     }
 
-    private func logs(_ ingest: TestCollector) -> [[String: Any]] { posts(ingest).flatMap { $0 } }
+    private func logs(_ ingest: VendorStandIn) throws -> [[String: Any]] { try posts(ingest).flatMap { $0 } }
 
     private static func entry(_ log: [String: Any]) -> [String: Any] {
         ((((log["request"] as? [String: Any])?["log"] as? [String: Any])?["entries"] as? [[String: Any]])?.first) ?? [:]
@@ -58,7 +60,7 @@ struct ReadMeFidelityTests {
     /// packages/node/src/lib/log.ts clamps `bufferLength` to 1…30: no
     /// request carries more than 30 logs, and none is lost in the split.
     @Test func noRequestCarriesMoreThanThirtyLogs() async throws {
-        let ingest = try TestCollector { _ in .status(202) }
+        let ingest = try VendorStandIn("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest) { config in
             // One flush holds them all: only the exporter's own cap splits them.
@@ -66,10 +68,10 @@ struct ReadMeFidelityTests {
         }
         for index in 0..<75 { call(metrics.recorder, consumer: Consumer(id: "acct-\(index)")) }
         await metrics.shutdown(timeout: .seconds(30))
-        let counts = posts(ingest).map(\.count)
+        let counts = try posts(ingest).map(\.count)
         #expect(counts.allSatisfy { (1...ReadMeExporter.maxLogsPerRequest).contains($0) }, "\(counts)")
         #expect(counts.reduce(0, +) == 75 && metrics.statistics.exported == 75)
-        let ids = Set(logs(ingest).compactMap { $0["_id"] as? String })
+        let ids = Set(try logs(ingest).compactMap { $0["_id"] as? String })
         #expect(ids.count == 75, "each call once")
     }
 
@@ -78,7 +80,7 @@ struct ReadMeFidelityTests {
     /// in the request's `postData.text` and the response's `content.text`,
     /// with no `encoding`.
     @Test func aBodyThatIsNotUTF8GoesAsReadMesMarker() async throws {
-        let ingest = try TestCollector { _ in .status(202) }
+        let ingest = try VendorStandIn("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest) { config in
             // Binary types too: by default only textual bodies are kept.
@@ -95,7 +97,7 @@ struct ReadMeFidelityTests {
              contentType: "text/plain")
         await metrics.shutdown(timeout: .seconds(30))
         var entries: [String: [String: Any]] = [:]
-        for log in logs(ingest) {
+        for log in try logs(ingest) {
             if let id = (log["group"] as? [String: String])?["id"] { entries[String(id.suffix(1))] = Self.entry(log) }
         }
         try #require(entries.count == 3)
@@ -119,7 +121,7 @@ struct ReadMeFidelityTests {
     /// key itself, not of the `sha256:` id we keep for the consumer, so
     /// it matches the id ReadMe's own SDKs give the same caller.
     @Test func theGroupIDIsTheMaskOfTheAPIKeyTheCallWasMadeWith() async throws {
-        let ingest = try TestCollector { _ in .status(202) }
+        let ingest = try VendorStandIn("readme")
         defer { ingest.stop() }
         let key = "key_live_4f9a0c1d2e3b7788"
         let metrics = try service(ingest) { config in
@@ -127,7 +129,7 @@ struct ReadMeFidelityTests {
         }
         call(metrics.recorder, consumer: nil, headers: HeaderFields([("Host", "api.example.com"), ("X-API-Key", key)]))
         await metrics.shutdown(timeout: .seconds(30))
-        let group = try #require(logs(ingest).first?["group"] as? [String: String])
+        let group = try #require(try logs(ingest).first?["group"] as? [String: String])
         #expect(group["id"] == Self.pythonMask(key), "\(group)")
         #expect(group["id"]?.hasSuffix("?7788") == true)
     }
@@ -137,13 +139,13 @@ struct ReadMeFidelityTests {
     /// the id, as the SDKs mask their grouping function's `id`
     /// (packages/python/readme_metrics/PayloadBuilder.py `_validate_group`).
     @Test func aConsumerNamedWithItsKeyIsGroupedByTheKey() async throws {
-        let ingest = try TestCollector { _ in .status(202) }
+        let ingest = try VendorStandIn("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest)
         call(metrics.recorder, consumer: Consumer(id: "acct-1", name: "Acme", email: "ops@acme.test", apiKey: " sk_acme_0001 "))
         call(metrics.recorder, consumer: Consumer(id: "acct-2", name: "Beta"))
         await metrics.shutdown(timeout: .seconds(30))
-        let groups = logs(ingest).compactMap { $0["group"] as? [String: String] }
+        let groups = try logs(ingest).compactMap { $0["group"] as? [String: String] }
         #expect(groups.contains(["id": Self.pythonMask("sk_acme_0001"), "label": "Acme", "email": "ops@acme.test"]), "\(groups)")
         #expect(groups.contains(["id": Self.pythonMask("acct-2"), "label": "Beta"]), "\(groups)")
     }
@@ -173,13 +175,13 @@ struct ReadMeFidelityTests {
     /// packages/php/src/Metrics.php, packages/ruby/lib/readme/metrics.rb,
     /// packages/dotnet/ReadMe/Metrics.cs): preflights are left out, counted.
     @Test func preflightsAreLeftOutAndCounted() async throws {
-        let ingest = try TestCollector { _ in .status(202) }
+        let ingest = try VendorStandIn("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest)
         call(metrics.recorder, method: "OPTIONS")
         call(metrics.recorder, method: "GET")
         await metrics.shutdown(timeout: .seconds(30))
-        let methods = logs(ingest).compactMap { (Self.entry($0)["request"] as? [String: Any])?["method"] as? String }
+        let methods = try logs(ingest).compactMap { (Self.entry($0)["request"] as? [String: Any])?["method"] as? String }
         #expect(methods == ["GET"])
         #expect(metrics.statistics.destinationLeftOut == 1 && metrics.statistics.exported == 1)
     }
@@ -189,26 +191,66 @@ struct ReadMeFidelityTests {
     /// (packages/node/src/lib/construct-payload.ts), and ReadMe's SDK
     /// schemas require it (packages/ruby/spec/schema/payload.json).
     @Test func theClientAddressIsAlwaysSent() async throws {
-        let ingest = try TestCollector { _ in .status(202) }
+        let ingest = try VendorStandIn("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest)
         call(metrics.recorder, clientAddress: "2001:db8::7")
         call(metrics.recorder, clientAddress: nil)
         await metrics.shutdown(timeout: .seconds(30))
-        let addresses = logs(ingest).map { $0["clientIPAddress"] as? String }
+        let addresses = try logs(ingest).map { $0["clientIPAddress"] as? String }
         #expect(Set(addresses.compactMap { $0 }) == ["2001:db8::7", ""] && addresses.count == 2, "\(addresses)")
     }
 
     /// A call the handler left without any response: frameworks answer it
     /// with 500, which the SDKs then log (status 0 would be no HTTP status).
     @Test func aCallWithNoResponseIsLoggedAs500() async throws {
-        let ingest = try TestCollector { _ in .status(202) }
+        let ingest = try VendorStandIn("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest)
         call(metrics.recorder, method: "GET", responds: false)
         await metrics.shutdown(timeout: .seconds(30))
-        let response = try #require(logs(ingest).first.map(Self.entry)?["response"] as? [String: Any])
+        let response = try #require(try logs(ingest).first.map(Self.entry)?["response"] as? [String: Any])
         #expect(response["status"] as? Int == 500 && response["statusText"] as? String == "Internal Server Error")
+    }
+
+    /// A key ReadMe does not know: 401 with ReadMe's error body, and the
+    /// exporter stops sending for the pause, as the SDKs back off
+    /// (packages/node/src/lib/metrics-log.ts `shouldBackoff`).
+    @Test func anUnknownProjectKeyIsRefusedAndPauses() async throws {
+        let ingest = try VendorStandIn("readme")
+        defer { ingest.stop() }
+        try ingest.configure(["apiKey": "rdme_another_project"])
+        let metrics = try service(ingest)
+        let runner = Task { try await metrics.run() }
+        call(metrics.recorder)
+        #expect(await eventually { metrics.statistics.failed == 1 })
+        call(metrics.recorder)
+        #expect(await eventually { metrics.statistics.destinationPaused == 1 })
+        await metrics.shutdown(timeout: .seconds(30))
+        _ = try? await runner.value
+        let received = try ingest.received()
+        #expect(received.count == 1 && received.first?.status == 401)
+        #expect((received.first?.refusal ?? "").contains("not the project's"))
+        #expect(metrics.statistics.retried == 0)
+    }
+
+    /// A 413 halves the request, as for every exporter; every log still
+    /// arrives once.
+    @Test func aRequestAnswered413IsHalved() async throws {
+        let ingest = try VendorStandIn("readme")
+        defer { ingest.stop() }
+        try ingest.script([(status: 413, headers: [:], body: "")])
+        let metrics = try service(ingest) { config in
+            config.batching.flushInterval = .seconds(30)
+        }
+        for index in 0..<20 { call(metrics.recorder, consumer: Consumer(id: "acct-\(index)")) }
+        await metrics.shutdown(timeout: .seconds(30))
+        let received = try ingest.received()
+        let counts = received.map { (($0.json as? [Any]) ?? []).count }
+        #expect(received.first?.status == 413 && counts.first == 20, "\(counts)")
+        let accepted = received.filter { $0.status == 202 }.map { (($0.json as? [Any]) ?? []).count }
+        #expect(accepted.allSatisfy { $0 <= 10 } && accepted.reduce(0, +) == 20, "\(accepted)")
+        #expect(metrics.statistics.exported == 20)
     }
 
     /// ReadMe's mask as packages/python/readme_metrics/util.py computes it,

@@ -12,4 +12,4 @@ python3 -m pip install --quiet --disable-pip-version-check --target "$work/pytho
     | grep -v "Running pip as the 'root' user" || true
 swift build --package-path "$root" --product apimetrics-demo >/dev/null
 bin="$(swift build --package-path "$root" --show-bin-path)"
-PYTHONPATH="$work/python" python3 "$root/Tests/EndToEnd/vendor_check.py" "$bin/apimetrics-demo" "$root/Tests/EndToEnd/har-1.2.schema.json"
+PYTHONPATH="$work/python" python3 "$root/Tests/EndToEnd/vendor_check.py" "$bin/apimetrics-demo" "$root/Tests/EndToEnd/vendors/schemas/readme-har-1.2.json"

@@ -98,6 +98,10 @@ public struct ReadMeExporter: EventExporter {
     /// Calls only: ReadMe takes no profiles and no metrics windows.
     public var content: ExportContent { .events }
 
+    /// At most ``maxLogsPerRequest`` calls a request; ReadMe documents no
+    /// byte limit and its SDKs set none.
+    public var batchLimits: ExportBatchLimits { ExportBatchLimits(maxEvents: Self.maxLogsPerRequest) }
+
     /// Posts the batch's calls that have a consumer; throws ``ExportError``
     /// saying whether to retry.
     public func export(_ batch: ExportBatch) async throws {
