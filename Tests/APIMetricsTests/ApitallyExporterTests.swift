@@ -21,6 +21,8 @@ struct ApitallyExporterTests {
         options.maxSyncAge = maxSyncAge
         options.maxPendingSyncs = maxPendingSyncs
         var config = testConfiguration([.apitally(options)])
+        // A named instance: its UUID is made from the name, not kept in a file.
+        config.instanceID = "apitally-tests"
         config.metrics.routes = ["GET /orders/{id}", "POST /orders"]
         config.capture.isBodyCaptureEnabled = true
         config.identifyConsumer = ConsumerIdentifier { request in
@@ -220,13 +222,14 @@ struct ApitallyExporterTests {
         #expect(request["method"] as? String == "POST" && request["path"] as? String == "/orders")
         #expect(request["url"] as? String == "http://api.example.com/orders?x=1" && request["consumer"] as? String == "u-1")
         #expect(request["body"] as? String == Data(#"{"item":"lamp"}"#.utf8).base64EncodedString())
-        #expect((request["headers"] as? [[String]])?.contains(["X-User", "u-1"]) == true)
+        #expect(request["headers"] == nil, "request headers are off by default, as in Apitally's SDKs")
         #expect(request["timestamp"] is Double && response["response_time"] is Double)
         #expect(response["status_code"] as? Int == 201 && response["size"] as? Int == 8)
     }
 
-    /// A request log the hub does not take is counted as failed; the call
-    /// is still counted, once, in the sync.
+    /// A request log the hub does not take is kept for the next attempt
+    /// (here there is none: it is said in a warning at shutdown); the call is
+    /// still counted, once, in the sync, and nothing counts as failed.
     @Test func aFailedLogUploadDoesNotCountTheCallTwice() async throws {
         let hub = try TestCollector(answering: { _, request, _ in request.contains("/log?") ? .status(503) : .status(202) })
         defer { hub.stop() }
@@ -237,7 +240,7 @@ struct ApitallyExporterTests {
             .reduce(0) { $0 + ($1["request_count"] as? Int ?? 0) }
         #expect(counted == 1)
         #expect(hub.requests.filter { $0.target.contains("/log?") }.count == 1)
-        #expect(metrics.statistics.exported == 1 && metrics.statistics.failed == 1 && metrics.statistics.retried == 0)
+        #expect(metrics.statistics.exported == 1 && metrics.statistics.failed == 0 && metrics.statistics.retried == 0)
     }
 
     /// A path of letter-only words is no template's: a client can make one
@@ -294,7 +297,10 @@ struct ApitallyExporterTests {
             config.metrics.maxSeries = 5
             config.diagnostics = .custom(minimumLevel: .warning) { message in messages.withLock { $0.append(message.text) } }
         }
-        for n in 0..<8 { call(metrics.recorder, target: "/docs/page\(String(repeating: "x", count: n + 1))", route: nil) }
+        for n in 0..<8 {
+            let path = "/docs/page\(String(repeating: "x", count: n + 1))"
+            call(metrics.recorder, target: path, route: path)
+        }
         await metrics.shutdown(timeout: .seconds(30))
         let rows = documents(hub, "/sync").flatMap { ($0["requests"] as? [[String: Any]]) ?? [] }
         #expect(rows.count == 6)

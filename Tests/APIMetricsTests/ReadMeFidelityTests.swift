@@ -230,7 +230,7 @@ struct ReadMeFidelityTests {
         _ = try? await runner.value
         let received = try ingest.received()
         #expect(received.count == 1 && received.first?.status == 401)
-        #expect((received.first?.refusal ?? "").contains("not the project's"))
+        #expect(received.first?.refusal?.contains("not the project's") == true)
         #expect(metrics.statistics.retried == 0)
     }
 

@@ -9,6 +9,8 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_APITALLY_CLIENT_ID", "Apitally's client ID: sends the metrics to Apitally (its environment is APIMETRICS_ENV)"),
         ("APIMETRICS_APITALLY_BASE_URL", "Apitally's hub URL (default https://hub.apitally.io), for a proxy or a test"),
         ("APIMETRICS_APITALLY_REQUEST_LOGGING", "true also uploads each call to Apitally's request log"),
+        ("APIMETRICS_APITALLY_LOG_REQUEST_HEADERS", "true also puts request headers (redacted) in Apitally's request log (default false, as Apitally's)"),
+        ("APIMETRICS_APITALLY_INSTANCE_DIR", "where Apitally's instance UUID is kept (default $TMPDIR/apitally); a directory of this user's alone"),
         ("APIMETRICS_MONOSCOPE_API_KEY", "the Monoscope project's API key: sends calls to Monoscope over OTLP (spans, request log, metrics)"),
         ("APIMETRICS_MONOSCOPE_ENDPOINT", "Monoscope's OTLP/HTTP collector URL (default \(MonoscopeOptions.defaultEndpoint))"),
         ("APIMETRICS_MONOSCOPE_TRACES", "false stops sending the calls to Monoscope as spans (default true)"),
@@ -64,7 +66,8 @@ extension APIMetricsConfiguration {
 
     private static func readApitally(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
         guard let clientID = try reader.line("APIMETRICS_APITALLY_CLIENT_ID") else {
-            for variable in ["APIMETRICS_APITALLY_BASE_URL", "APIMETRICS_APITALLY_REQUEST_LOGGING"] where reader.string(variable) != nil {
+            for variable in ["APIMETRICS_APITALLY_BASE_URL", "APIMETRICS_APITALLY_REQUEST_LOGGING",
+                             "APIMETRICS_APITALLY_LOG_REQUEST_HEADERS", "APIMETRICS_APITALLY_INSTANCE_DIR"] where reader.string(variable) != nil {
                 throw ConfigurationError(field: variable, reason: "needs APIMETRICS_APITALLY_CLIENT_ID")
             }
             return
@@ -72,6 +75,8 @@ extension APIMetricsConfiguration {
         var options = ApitallyExporter.Options(clientID: clientID, environment: config.environment, appVersion: config.version)
         if let base = try reader.line("APIMETRICS_APITALLY_BASE_URL") { options.baseURL = base }
         if let logging = try reader.bool("APIMETRICS_APITALLY_REQUEST_LOGGING") { options.isRequestLoggingEnabled = logging }
+        if let headers = try reader.bool("APIMETRICS_APITALLY_LOG_REQUEST_HEADERS") { options.requestLog.includesRequestHeaders = headers }
+        if let directory = try reader.line("APIMETRICS_APITALLY_INSTANCE_DIR") { options.instanceDirectory = directory }
         // A metrics interval set here is Apitally's sync interval too.
         if reader.string("APIMETRICS_METRICS_INTERVAL_S") != nil { options.syncInterval = config.metrics.interval }
         do {
@@ -82,6 +87,7 @@ extension APIMetricsConfiguration {
             case "apitally.baseURL": variable = "APIMETRICS_APITALLY_BASE_URL"
             case "apitally.environment": variable = "APIMETRICS_ENV"
             case "apitally.syncInterval": variable = "APIMETRICS_METRICS_INTERVAL_S"
+            case "apitally.instanceDirectory": variable = "APIMETRICS_APITALLY_INSTANCE_DIR"
             default: variable = "APIMETRICS_APITALLY_CLIENT_ID"
             }
             throw ConfigurationError(field: variable, reason: error.reason)

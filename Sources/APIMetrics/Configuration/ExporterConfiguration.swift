@@ -220,7 +220,8 @@ public struct ExporterConfiguration: Sendable {
         case var .apitally(options):
             options.maxSeries = maxSeries
             do {
-                return try ApitallyExporter(options: options, instanceID: instanceID)
+                // The UUID is kept in a file unless the user named the instance.
+                return try ApitallyExporter(options: options, instanceID: instanceID == InstanceID.make() ? nil : instanceID)
             } catch {
                 throw ConfigurationError(field: error.field.replacingPrefix("apitally", with: field), reason: error.reason)
             }

@@ -56,11 +56,15 @@ extension ApitallyExporter {
                 }
                 lost(next.calls, "Apitally does not know client ID \(options.clientID) (404); nothing more is sent to it")
                 return
-            case 408, 429, 500..<600:
-                return
-            default:
+            case 422:
+                // The SDKs give up a document the hub refused as invalid; it
+                // would be refused again.
                 state.withLock { _ = $0.pending.removeFirst() }
-                lost(next.calls, "Apitally refused a sync (\(response.status)); its \(next.calls) calls are not counted there")
+                lost(next.calls, "Apitally refused a sync (422); its \(next.calls) calls are not counted there")
+            default:
+                // Kept as the SDKs keep it (any other refusal may pass later),
+                // until its hour is up.
+                return
             }
         }
     }

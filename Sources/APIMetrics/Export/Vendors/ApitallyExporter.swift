@@ -5,16 +5,28 @@
 /// method, route and status (response times in 10 ms bins, sizes in kB
 /// bins), the server and validation errors, the consumers and the
 /// process's CPU and memory. With ``Options/isRequestLoggingEnabled``, each
-/// batch's calls also go as a gzip'd NDJSON file to `POST …/log?uuid=…`.
+/// batch's calls also go as gzip'd NDJSON files to `POST …/log?uuid=…`
+/// (see ``ApitallyRequestLogOptions``).
+///
+/// As Apitally's SDKs do, only calls with a route template are counted (a
+/// 404 scan is no endpoint), `OPTIONS` calls are neither counted nor
+/// logged, and a call that ended with no response counts as a 500. A call
+/// neither counted nor logged is counted in ``Statistics/destinationLeftOut``.
 ///
 /// The calls are counted from the processed events this exporter receives,
 /// so sampling weights count and a call the queue dropped is not counted
 /// (``Statistics/dropped`` says how many). A sync that fails is kept and
 /// sent again with the next one, oldest first, and given up once it is an
 /// hour old (Apitally's rule), counted in ``Statistics/failed``; a 404 means
-/// the client ID is unknown, and the exporter stops. At most 360 failed
-/// syncs or 16 MiB of them wait; past that the oldest is given up, counted
-/// the same way.
+/// the client ID is unknown, and the exporter stops; a 422 (the hub refused
+/// the document) gives that sync up, counted the same way. At most 360
+/// failed syncs or 16 MiB of them wait; past that the oldest is given up,
+/// counted the same way. A request-log upload that fails is kept and tried
+/// again (at most 50 wait, as in the SDKs; past that the oldest is given up
+/// with a warning: its calls are still counted in the syncs).
+///
+/// The instance UUID is kept in a file (``Options/instanceDirectory``), so
+/// that a restarted process keeps it, as the SDKs keep it.
 ///
 /// Every table a client can grow is bounded as the metrics bound theirs:
 /// past ``MetricsOptions/maxSeries`` series a call counts in route
@@ -24,80 +36,6 @@
 /// field for these folds: each sync that made one says how many in a
 /// warning (``Diagnostics``).
 public struct ApitallyExporter: EventExporter {
-    /// Everything the exporter needs.
-    public struct Options: Sendable {
-        /// The client ID from Apitally's app settings (a UUID).
-        public var clientID: String
-        /// The environment (`prod`, `dev`…): 1 to 32 letters, digits, `_` or `-`.
-        public var environment: String
-        /// Apitally's hub; another URL for a proxy or a test hub.
-        public var baseURL: String
-        /// The sync interval; `nil` follows Apitally's schedule (10 s for the
-        /// first hour, then 60 s).
-        public var syncInterval: Duration?
-        /// Also uploads each call to Apitally's request log.
-        public var isRequestLoggingEnabled: Bool
-        /// The application's version, in the startup data.
-        public var appVersion: String?
-        /// How long one request may take.
-        public var timeout: Duration
-        /// How requests are sent; `nil` means ``URLSessionTransport``.
-        public var transport: (any HTTPTransport)?
-        /// How old a failed sync may grow before it is given up (Apitally: an hour).
-        var maxSyncAge: Duration = .seconds(3600)
-        /// The most failed syncs kept: an hour's at the 10 s schedule.
-        var maxPendingSyncs = 360
-        /// The most bytes of failed syncs kept.
-        var maxPendingBytes = 16 << 20
-        /// The most series with a route of their own in a sync; in a service,
-        /// the configuration's ``MetricsOptions/maxSeries``.
-        var maxSeries = MetricsOptions().maxSeries
-
-        /// Apitally's hub.
-        public static let defaultBaseURL = "https://hub.apitally.io"
-
-        /// Creates options.
-        public init(
-            clientID: String,
-            environment: String,
-            baseURL: String = defaultBaseURL,
-            syncInterval: Duration? = nil,
-            isRequestLoggingEnabled: Bool = false,
-            appVersion: String? = nil,
-            timeout: Duration = .seconds(10),
-            transport: (any HTTPTransport)? = nil
-        ) {
-            self.clientID = clientID
-            self.environment = environment
-            self.baseURL = baseURL
-            self.syncInterval = syncInterval
-            self.isRequestLoggingEnabled = isRequestLoggingEnabled
-            self.appVersion = appVersion
-            self.timeout = timeout
-            self.transport = transport
-        }
-
-        func validate(field: String) throws(ConfigurationError) {
-            let hex = clientID.filter { $0 != "-" }
-            guard hex.count == 32, hex.allSatisfy(\.isHexDigit),
-                  clientID.count == 32 || clientID.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12] else {
-                throw ConfigurationError(field: "\(field).clientID", reason: "must be a UUID (Apitally's client ID), got \"\(clientID)\"")
-            }
-            guard (1...32).contains(environment.count),
-                  environment.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
-                throw ConfigurationError(
-                    field: "\(field).environment", reason: "must be 1 to 32 letters, digits, _ or -, got \"\(environment)\"")
-            }
-            try HTTPExporter.validateURL(baseURL, field: "\(field).baseURL")
-            guard timeout > .zero else {
-                throw ConfigurationError(field: "\(field).timeout", reason: "must be positive, got \(timeout)")
-            }
-            if let syncInterval, syncInterval < .seconds(1) {
-                throw ConfigurationError(field: "\(field).syncInterval", reason: "must be at least 1 s, got \(syncInterval)")
-            }
-        }
-    }
-
     /// Apitally's schedule: 10 s for the first hour, then 60 s.
     static let initialSyncInterval: Duration = .seconds(10)
     static let laterSyncInterval: Duration = .seconds(60)
@@ -148,6 +86,14 @@ public struct ApitallyExporter: EventExporter {
         var reportWarning: (@Sendable (String) -> Void)?
         var timer: Task<Void, Never>?
         var isTimerStarted = false
+        /// Request-log files waiting to be uploaded, oldest first.
+        var pendingLogs: [ApitallyRequestLog.PendingFile] = []
+        var isUploading = false
+        var logWindow = ApitallyRequestLog.RateWindow()
+        /// Until when the hub asked for no request log (402 with Retry-After).
+        var logSuspendedUntil: Int64?
+        /// Why the instance UUID is not the kept one, told with the first batch.
+        var instanceWarning: String?
     }
 
     struct ServerErrorKey: Hashable, Sendable {
@@ -173,26 +119,46 @@ public struct ApitallyExporter: EventExporter {
     private let transport: any HTTPTransport
     private let hub: String
     let instance: String
+    /// The slot file holding ``instance``, kept open while the exporter lives.
+    let instanceFile: ApitallyInstanceFile?
     let startedAt = CaptureClock.monotonicNanoseconds()
     let state: LockedValue<State>
 
     /// Creates an exporter after checking its options. Apitally's instance
-    /// UUID is made from the host name and the process id; in a service,
-    /// from ``APIMetricsConfiguration/instanceID`` when it is set, so that a
-    /// restarted instance keeps its UUID.
+    /// UUID is kept in a file in ``Options/instanceDirectory``, as the SDKs
+    /// keep it; in a service with ``APIMetricsConfiguration/instanceID`` set,
+    /// it is made from that id instead.
     public init(options: Options) throws(ConfigurationError) {
-        try self.init(options: options, instanceID: InstanceID.make())
+        try self.init(options: options, instanceID: nil)
     }
 
-    init(options: Options, instanceID: String) throws(ConfigurationError) {
+    /// `instanceID`: the configuration's, when the user set one.
+    init(options: Options, instanceID: String?) throws(ConfigurationError) {
         try options.validate(field: "apitally")
         self.options = options
         self.transport = options.transport ?? URLSessionTransport()
         var base = options.baseURL
         while base.hasSuffix("/") { base.removeLast() }
         hub = "\(base)/v2/\(options.clientID.lowercased())/\(options.environment)"
-        instance = Self.uuid(fromDigest: SHA256.hash("\(options.clientID)|\(options.environment)|\(instanceID)".utf8))
-        state = LockedValue(State(requests: ApitallyRequestTable(maxSeries: options.maxSeries)))
+        var initial = State(requests: ApitallyRequestTable(maxSeries: options.maxSeries))
+        if let instanceID {
+            instance = Self.uuid(fromDigest: SHA256.hash("\(options.clientID)|\(options.environment)|\(instanceID)".utf8))
+            instanceFile = nil
+        } else {
+            let directory = options.instanceDirectory ?? ApitallyInstanceFile.defaultDirectory()
+            do {
+                let file = try ApitallyInstanceFile.acquire(
+                    directory: directory, clientID: options.clientID, environment: options.environment,
+                    field: "apitally.instanceDirectory")
+                instance = file.uuid
+                instanceFile = file
+            } catch {
+                instance = Self.randomUUID()
+                instanceFile = nil
+                initial.instanceWarning = "Apitally's instance UUID cannot be kept (\(error)); this process uses a fresh one, \(instance)"
+            }
+        }
+        state = LockedValue(initial)
     }
 
     /// `apitally(HUB_URL)`.
@@ -217,21 +183,20 @@ public struct ApitallyExporter: EventExporter {
                 swiftVersion: startup.swiftVersion, appVersion: options.appVersion)
             state.withLock { $0.startup = body }
         }
-        state.withLock { state in
+        let instanceWarning = state.withLock { state -> String? in
             state.reportLost = batch.lossReporter
             state.reportWarning = batch.warningReporter
+            defer { state.instanceWarning = nil }
+            return state.instanceWarning
         }
+        if let instanceWarning { batch.warningReporter(instanceWarning) }
         // Counted once, whatever the request log does: a throw here would
         // have the sender hand the batch over again and count it twice.
-        count(batch)
+        let counted = count(batch)
+        let logged = options.isRequestLoggingEnabled ? enqueueLog(batch) : [Bool](repeating: false, count: batch.records.count)
+        batch.reportLeftOut(zip(counted, logged).count { !$0 && !$1 })
         startTimer()
-        if options.isRequestLoggingEnabled, !batch.records.isEmpty {
-            do {
-                try await uploadLog(batch.records)
-            } catch {
-                batch.reportLost(batch.records.count, message: "Apitally's request log did not take \(batch.records.count) calls (\(error)); they are counted in the syncs")
-            }
-        }
+        await flushLogs()
         await sendStartupIfNeeded()
         // A metrics window (and the last, at shutdown) syncs at once; the
         // timer syncs in between.
@@ -240,7 +205,14 @@ public struct ApitallyExporter: EventExporter {
 
     /// Stops the sync timer.
     public func shutdown() async {
-        state.withLock { $0.timer }?.cancel()
+        let (timer, waiting, warn) = state.withLock { state in
+            defer { state.pendingLogs = [] }
+            return (state.timer, state.pendingLogs.reduce(0) { $0 + $1.calls }, state.reportWarning)
+        }
+        timer?.cancel()
+        if waiting > 0 {
+            warn?("Apitally's request log did not take \(waiting) calls before shutdown; they are counted in the syncs")
+        }
     }
 
     /// Syncs on Apitally's schedule while the exporter runs, whether calls
@@ -263,6 +235,7 @@ public struct ApitallyExporter: EventExporter {
                 if due - (state.withLock { $0.lastSync } ?? startedAt) >= syncInterval(at: due).nanosecondsClamped {
                     await sendStartupIfNeeded()
                     await sync(now: due)
+                    await flushLogs()
                 }
             }
         }
@@ -275,30 +248,42 @@ public struct ApitallyExporter: EventExporter {
         return now - startedAt < Self.initialPeriod.nanosecondsClamped ? Self.initialSyncInterval : Self.laterSyncInterval
     }
 
-    private func count(_ batch: ExportBatch) {
+    /// Whether Apitally's SDKs count a call: one with a route template
+    /// that is not `OPTIONS`.
+    static func isCounted(_ record: ExchangeRecord) -> Bool {
+        guard let route = record.request.route, !route.isEmpty else { return false }
+        return record.request.method.uppercased() != "OPTIONS"
+    }
+
+    /// Counts the batch's calls that have a route template; returns which
+    /// were counted.
+    private func count(_ batch: ExportBatch) -> [Bool] {
         state.withLock { state in
+            var counted = [Bool](repeating: false, count: batch.records.count)
             for index in batch.records.indices {
                 let record = batch.records[index]
+                guard Self.isCounted(record), let path = record.request.route else { continue }
+                counted[index] = true
                 let weight = max(1, Int(record.weight.rounded()))
                 state.requests.add(record, weight: weight)
-                let consumer = record.consumer?.id
-                let path = record.request.route ?? RouteNormalizer.template(ofTarget: record.request.target)
+                let consumer = record.consumer.map { ApitallyPayloads.consumerIdentifier($0.id) }.flatMap { $0.isEmpty ? nil : $0 }
                 let method = HTTPMethods.seriesMethod(record.request.method.uppercased())
-                if let consumer = record.consumer {
-                    let known = state.consumers[consumer.id]
+                if let consumer, let profile = record.consumer {
+                    let (name, group) = (ApitallyPayloads.consumerLabel(profile.name), ApitallyPayloads.consumerLabel(profile.group))
+                    let known = state.consumers[consumer]
                     // Profiles of at most maxConsumerProfiles consumers are
                     // remembered; a newer one's is not sent (its calls are).
-                    if consumer.name != nil || consumer.group != nil,
-                       known == nil || known?.name != consumer.name || known?.group != consumer.group {
+                    if name != nil || group != nil, known == nil || known?.name != name || known?.group != group {
                         if known != nil || state.consumers.count < Self.maxConsumerProfiles {
-                            state.consumers[consumer.id] = (consumer.name, consumer.group)
-                            state.updatedConsumers.insert(consumer.id)
+                            state.consumers[consumer] = (name, group)
+                            state.updatedConsumers.insert(consumer)
                         } else {
                             state.folds.profiles += 1
                         }
                     }
                 }
-                if (record.response?.status ?? 500) >= 500, let error = record.errors.first {
+                // The SDKs report a server error for a 500 with an exception.
+                if ApitallyPayloads.status(of: record) == 500, let error = record.errors.first {
                     let key = ServerErrorKey(
                         consumer: consumer, method: method, path: path, type: error.type,
                         message: ApitallyPayloads.message(error.message),
@@ -323,6 +308,7 @@ public struct ApitallyExporter: EventExporter {
             if let heartbeat = batch.heartbeat, let share = heartbeat.cpuShare, let rss = heartbeat.residentBytes {
                 state.resources = (share * 100, rss)
             }
+            return counted
         }
     }
 
@@ -331,21 +317,6 @@ public struct ApitallyExporter: EventExporter {
         if let response = try? await post("/startup", body), (200..<300).contains(response.status) {
             state.withLock { $0.startupSent = true }
         }
-    }
-
-    /// One gzip'd NDJSON file of the batch's calls to the request log.
-    private func uploadLog(_ records: [ExchangeRecord]) async throws {
-        var lines: [UInt8] = []
-        for index in records.indices {
-            lines += ApitallyPayloads.logLine(records[index], uuid: records[index].id.uuidString)
-            lines.append(UInt8(ascii: "\n"))
-        }
-        let body = try Gzip.compress(lines)
-        let response = try await post("/log?uuid=\(Self.randomUUID())", body, json: false)
-        // 402 with Retry-After: the plan's log quota is spent; the calls are
-        // still counted in the syncs.
-        guard response.status != 402 else { return }
-        try HTTPExporter.check(response, endpoint: "\(hub)/log")
     }
 
     func post(_ path: String, _ body: [UInt8], json: Bool = true) async throws -> TransportResponse {

@@ -59,7 +59,7 @@ struct ApitallyRequestTable: Sendable {
     /// Counts one call `weight` times (a sampled call stands for several).
     mutating func add(_ record: ExchangeRecord, weight: Int) {
         let request = record.request
-        var consumer = record.consumer?.id
+        var consumer = record.consumer.map { ApitallyPayloads.consumerIdentifier($0.id) }.flatMap { $0.isEmpty ? nil : $0 }
         if let id = consumer, !consumers.contains(id) {
             if consumers.count < Self.maxConsumers {
                 consumers.insert(id)
@@ -73,7 +73,7 @@ struct ApitallyRequestTable: Sendable {
         var seriesKey = SeriesKey(
             method: HTTPMethods.seriesMethod(request.method.uppercased()),
             route: request.route ?? RouteNormalizer.template(ofTarget: request.target),
-            status: record.response?.status ?? 0)
+            status: ApitallyPayloads.status(of: record))
         if !series.contains(seriesKey) {
             if series.count >= maxSeries && seriesKey.route != SeriesKey.otherRoute {
                 seriesKey.route = SeriesKey.otherRoute
@@ -220,8 +220,11 @@ enum ApitallyPayloads {
         return writer.bytes
     }
 
-    /// One call as a line of Apitally's request log.
-    static func logLine(_ record: ExchangeRecord, uuid: String) -> [UInt8] {
+    /// One call as a line of Apitally's request log, as the SDK writes it:
+    /// empty members left out, bodies base64 (only JSON and plain text,
+    /// `<body too large>` past 50,000 bytes or when only part was captured),
+    /// headers as the options say, a call with no response as a 500.
+    static func logLine(_ record: ExchangeRecord, uuid: String, options: ApitallyRequestLogOptions = .default) -> [UInt8] {
         let request = record.request
         var writer = JSONWriter(capacity: 512 + record.requestBody.bytes.count * 4 / 3 + record.responseBody.bytes.count * 4 / 3)
         writer.beginObject()
@@ -233,31 +236,46 @@ enum ApitallyPayloads {
         writer.number(Double(record.startTimeNanoseconds) / 1e9)
         writer.key("method")
         writer.string(request.method.uppercased())
-        writer.key("path")
-        if let route = request.route { writer.string(route) } else { writer.null() }
+        if let route = request.route, !route.isEmpty {
+            writer.key("path")
+            writer.string(route)
+        }
         writer.key("url")
-        writer.string(MoesifEncoding.uri(of: record))
-        writer.key("headers")
-        writePairs(request.headers, into: &writer)
+        var url = MoesifEncoding.uri(of: record)
+        if !options.includesQueryParameters, let query = url.firstIndex(of: "?") { url = String(url[..<query]) }
+        writer.string(url)
+        if options.includesRequestHeaders, !request.headers.isEmpty {
+            writer.key("headers")
+            writePairs(request.headers, into: &writer)
+        }
         writer.key("size")
         writer.int(record.requestBody.size)
-        writer.key("consumer")
-        if let consumer = record.consumer?.id { writer.string(consumer) } else { writer.null() }
-        writer.key("body")
-        if record.requestBody.bytes.isEmpty { writer.null() } else { writer.string(Base64.encode(record.requestBody.bytes)) }
+        if let consumer = record.consumer.map({ consumerIdentifier($0.id) }), !consumer.isEmpty {
+            writer.key("consumer")
+            writer.string(consumer)
+        }
+        if options.includesRequestBody, let body = logBody(record.requestBody, contentType: request.headers["content-type"]) {
+            writer.key("body")
+            writer.string(Base64.encode(body))
+        }
         writer.endObject()
         writer.key("response")
         writer.beginObject()
         writer.key("status_code")
-        writer.int(record.response?.status ?? 0)
+        writer.int(status(of: record))
         writer.key("response_time")
         writer.number(Double(record.durationNanoseconds) / 1e9)
-        writer.key("headers")
-        writePairs(record.response?.headers ?? HeaderFields(), into: &writer)
+        if options.includesResponseHeaders, let headers = record.response?.headers, !headers.isEmpty {
+            writer.key("headers")
+            writePairs(headers, into: &writer)
+        }
         writer.key("size")
         writer.int(record.responseBody.size)
-        writer.key("body")
-        if record.responseBody.bytes.isEmpty { writer.null() } else { writer.string(Base64.encode(record.responseBody.bytes)) }
+        if options.includesResponseBody,
+           let body = logBody(record.responseBody, contentType: record.response?.headers["content-type"]) {
+            writer.key("body")
+            writer.string(Base64.encode(body))
+        }
         writer.endObject()
         if let error = record.errors.first {
             writer.key("exception")
@@ -272,6 +290,42 @@ enum ApitallyPayloads {
         }
         writer.endObject()
         return writer.bytes
+    }
+
+    /// The status Apitally's SDKs give a call: a call that ended with no
+    /// response (the handler failed, the peer left) is a 500.
+    static func status(of record: ExchangeRecord) -> Int {
+        record.response?.status ?? 500
+    }
+
+    /// A consumer's identifier as the SDK keeps it: trimmed, at most 128
+    /// characters (Unicode scalars, as Python counts them).
+    static func consumerIdentifier(_ id: String) -> String {
+        cut(id.trimmingCharacters(in: .whitespacesAndNewlines), scalars: 128)
+    }
+
+    /// A consumer's name or group as the SDK keeps it: at most 64 characters.
+    static func consumerLabel(_ text: String?) -> String? {
+        guard let text = text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        return cut(text, scalars: 64)
+    }
+
+    private static func cut(_ text: String, scalars: Int) -> String {
+        guard text.unicodeScalars.count > scalars else { return text }
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: text.unicodeScalars.prefix(scalars))
+        return String(view)
+    }
+
+    /// The body as the log carries it: nothing when empty or not JSON or
+    /// plain text; `<body too large>` past 50,000 bytes, or when only a
+    /// part was captured (the whole cannot be sent).
+    static func logBody(_ body: CapturedBody, contentType: String?) -> [UInt8]? {
+        guard !body.bytes.isEmpty, ApitallyRequestLog.isLoggedContentType(contentType) else { return nil }
+        if body.isTruncated || body.bytes.count > ApitallyRequestLog.maxBodyBytes || body.size > ApitallyRequestLog.maxBodyBytes && body.decodedFrom == nil {
+            return ApitallyRequestLog.bodyTooLarge
+        }
+        return body.bytes
     }
 
     /// What stands for a traceback: where the error was reported, then
