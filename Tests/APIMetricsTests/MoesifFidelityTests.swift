@@ -330,3 +330,18 @@ struct MoesifFidelityTests {
         return [0x78, 0x9C] + deflate + [UInt8(adler >> 24), UInt8(adler >> 16 & 0xFF), UInt8(adler >> 8 & 0xFF), UInt8(adler & 0xFF)]
     }
 }
+
+extension MoesifFidelityTests {
+    /// `ip_address` is an IP literal: brackets and ports off, anything else
+    /// (an obfuscated `Forwarded` name, a socket path) left out.
+    @Test func theIPAddressIsAnIPLiteral() {
+        #expect(MoesifEncoding.ipAddress("203.0.113.9") == "203.0.113.9")
+        #expect(MoesifEncoding.ipAddress("203.0.113.9:5000") == "203.0.113.9")
+        #expect(MoesifEncoding.ipAddress("[2001:DB8::1]:443") == "2001:db8::1")
+        #expect(MoesifEncoding.ipAddress("2001:db8::1") == "2001:db8::1")
+        #expect(MoesifEncoding.ipAddress("fe80::1%eth0") == "fe80::1")
+        for bad in ["", "_hidden", "unknown", "/tmp/socket", "[2001:db8::1", "999.1.1.1", "1.2.3.4.5", "[::1]]"] {
+            #expect(MoesifEncoding.ipAddress(bad) == nil, "\(bad)")
+        }
+    }
+}

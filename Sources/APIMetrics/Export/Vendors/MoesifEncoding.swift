@@ -47,7 +47,7 @@ enum MoesifEncoding {
             writer.key("api_version")
             writer.string(apiVersion)
         }
-        if let address = request.clientAddress {
+        if let address = request.clientAddress.flatMap(ipAddress) {
             writer.key("ip_address")
             writer.string(address)
         }

@@ -32,11 +32,21 @@ public struct MoesifExporter: EventExporter {
         /// before reading it again (a new ETag on a batch's answer is read
         /// at once); moesif-nodejs waits 60 s.
         public var configRefreshInterval: Duration
+        /// How much one request carries: at most ``ExportBatchLimits/maxEvents``
+        /// calls or profile updates and ``ExportBatchLimits/maxBytes`` of JSON
+        /// before compression; ``defaultBatchLimits`` by default.
+        public var batchLimits: ExportBatchLimits
         /// How requests are sent; `nil` means ``URLSessionTransport``.
         public var transport: (any HTTPTransport)?
 
         /// Moesif's collector.
         public static let defaultBaseURL = "https://api.moesif.net"
+
+        /// 200 events, moesif-nodejs' and moesifapi-go's batch size (moesifdjango
+        /// sends 25, one batch per 2 s job, too few for a busy service), and
+        /// 10 MB of JSON: a fifth of the 50 MB Moesif documents for a batch,
+        /// so that one request fits the timeout on a modest uplink.
+        public static let defaultBatchLimits = ExportBatchLimits(maxEvents: 200, maxBytes: 10_000_000)
 
         /// Creates options.
         public init(
@@ -45,8 +55,10 @@ public struct MoesifExporter: EventExporter {
             apiVersion: String? = nil,
             timeout: Duration = .seconds(10),
             configRefreshInterval: Duration = .seconds(60),
+            batchLimits: ExportBatchLimits = defaultBatchLimits,
             transport: (any HTTPTransport)? = nil
         ) {
+            self.batchLimits = batchLimits
             self.applicationID = applicationID
             self.baseURL = baseURL
             self.apiVersion = apiVersion
@@ -63,6 +75,11 @@ public struct MoesifExporter: EventExporter {
             }
             guard configRefreshInterval >= .zero else {
                 throw ConfigurationError(field: "\(field).configRefreshInterval", reason: "must not be negative, got \(configRefreshInterval)")
+            }
+            // Room for one call with its bodies left out; Moesif takes at most 50 MB a batch.
+            guard (64 * 1024...50_000_000).contains(batchLimits.maxBytes) else {
+                throw ConfigurationError(field: "\(field).batchLimits.maxBytes",
+                                         reason: "must be between 65536 and 50000000 (Moesif's limit per batch), got \(batchLimits.maxBytes)")
             }
         }
     }
@@ -103,13 +120,22 @@ public struct MoesifExporter: EventExporter {
     /// Calls and profiles; Moesif has no place for the metrics windows.
     public var content: ExportContent { .events }
 
+    /// At most ``Options/batchLimits`` per request.
+    public var batchLimits: ExportBatchLimits { options.batchLimits }
+
     /// Sends the batch's profiles, then its calls (so that a retry after a
-    /// failed call upload repeats only updates, which Moesif merges).
+    /// failed call upload repeats only updates, which Moesif merges). A
+    /// request that would pass ``Options/batchLimits``' bytes is not sent:
+    /// the sender sends the batch again in halves; a single call over it
+    /// goes with its bodies left out.
     public func export(_ batch: ExportBatch) async throws {
+        var events: (json: [UInt8], count: Int) = ([], 0)
+        if !batch.records.isEmpty {
+            let sampling = await currentSampling()
+            events = encodeEvents(batch, sampling: sampling)
+            try checkSize(events.json.count, items: events.count, of: "/v1/events/batch")
+        }
         if !batch.entities.isEmpty { try await sendProfiles(batch.entities, of: batch) }
-        guard !batch.records.isEmpty else { return }
-        let sampling = await currentSampling()
-        let events = encodeEvents(batch, sampling: sampling)
         guard events.count > 0 else { return }
         let response = try await post("/v1/events/batch", events.json)
         if let etag = response.headers["x-moesif-config-etag"] {
@@ -126,6 +152,8 @@ public struct MoesifExporter: EventExporter {
         var events = JSONWriter(capacity: 1024 * batch.records.count)
         events.beginArray()
         var sent = 0, leftOut = 0, tooOld = 0, shrunk = 0
+        // The JSON array's brackets and a comma take 3 bytes of the request.
+        let maxEventBytes = min(MoesifEncoding.maxEventBytes, options.batchLimits.maxBytes - 3)
         let oldest = batch.sentAtNanoseconds - MoesifEncoding.maxEventAgeNanoseconds
         for index in batch.records.indices {
             let record = batch.records[index]
@@ -141,7 +169,7 @@ public struct MoesifExporter: EventExporter {
             let weight = max(1, Int((record.weight * Double(MoesifSampling.weight(atRate: rate))).rounded()))
             let (start, needsComma) = (events.count, events.needsComma)
             MoesifEncoding.writeEvent(record, weight: weight, apiVersion: options.apiVersion, into: &events)
-            if events.count - start > MoesifEncoding.maxEventBytes {
+            if events.count - start > maxEventBytes {
                 events.count = start
                 events.needsComma = needsComma
                 MoesifEncoding.writeEvent(record, weight: weight, apiVersion: options.apiVersion, bodies: .leftOut, into: &events)
@@ -155,7 +183,7 @@ public struct MoesifExporter: EventExporter {
             batch.warningReporter("moesif: \(tooOld) call(s) older than 30 days left out: Moesif's collector refuses them")
         }
         if shrunk > 0 {
-            batch.warningReporter("moesif: \(shrunk) call(s) sent without bodies: each passed Moesif's limit of \(MoesifEncoding.maxEventBytes) bytes per event")
+            batch.warningReporter("moesif: \(shrunk) call(s) sent without bodies: each passed the limit of \(maxEventBytes) bytes per event")
         }
         return (events.bytes, sent)
     }
@@ -213,9 +241,21 @@ public struct MoesifExporter: EventExporter {
             batch.reportLeftOut(refused.count)
             batch.warningReporter("moesif: \(refused.count) profile update(s) left out, Moesif would refuse them: \(shown)")
         }
-        if counts.users > 0 { _ = try await post("/v1/users/batch", users.bytes) }
-        if counts.companies > 0 { _ = try await post("/v1/companies/batch", companies.bytes) }
-        if counts.subscriptions > 0 { _ = try await post("/v1/subscriptions/batch", subscriptions.bytes) }
+        let (userBytes, companyBytes, subscriptionBytes) = (users.bytes, companies.bytes, subscriptions.bytes)
+        try checkSize(userBytes.count, items: counts.users, of: "/v1/users/batch")
+        try checkSize(companyBytes.count, items: counts.companies, of: "/v1/companies/batch")
+        try checkSize(subscriptionBytes.count, items: counts.subscriptions, of: "/v1/subscriptions/batch")
+        if counts.users > 0 { _ = try await post("/v1/users/batch", userBytes) }
+        if counts.companies > 0 { _ = try await post("/v1/companies/batch", companyBytes) }
+        if counts.subscriptions > 0 { _ = try await post("/v1/subscriptions/batch", subscriptionBytes) }
+    }
+
+    /// Throws ``ExportError/tooLarge(_:)`` when a request of several items
+    /// would pass the byte limit; a single item goes as it is (a call has
+    /// been shrunk to fit already; a profile is small).
+    private func checkSize(_ bytes: Int, items: Int, of path: String) throws(ExportError) {
+        guard items > 1, options.batchLimits.isOver(bytes: bytes) else { return }
+        throw ExportError.tooLarge("moesif: \(items) items for \(path) are \(bytes) bytes, over the limit of \(options.batchLimits.maxBytes)")
     }
 
     /// The sampling in force, reading the configuration first when it was
