@@ -9,8 +9,15 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_APITALLY_CLIENT_ID", "Apitally's client ID: sends the metrics to Apitally (its environment is APIMETRICS_ENV)"),
         ("APIMETRICS_APITALLY_BASE_URL", "Apitally's hub URL (default https://hub.apitally.io), for a proxy or a test"),
         ("APIMETRICS_APITALLY_REQUEST_LOGGING", "true also uploads each call to Apitally's request log"),
-        ("APIMETRICS_MONOSCOPE_API_KEY", "the Monoscope project's API key: sends calls to Monoscope as OTLP spans"),
-        ("APIMETRICS_MONOSCOPE_ENDPOINT", "Monoscope's OTLP/HTTP collector URL (default http://otelcol.apitoolkit.io:4318)"),
+        ("APIMETRICS_MONOSCOPE_API_KEY", "the Monoscope project's API key: sends calls to Monoscope over OTLP (spans, request log, metrics)"),
+        ("APIMETRICS_MONOSCOPE_ENDPOINT", "Monoscope's OTLP/HTTP collector URL (default \(MonoscopeOptions.defaultEndpoint))"),
+        ("APIMETRICS_MONOSCOPE_TRACES", "false stops sending the calls to Monoscope as spans (default true)"),
+        ("APIMETRICS_MONOSCOPE_LOGS", "false stops sending the request log to Monoscope (default true)"),
+        ("APIMETRICS_MONOSCOPE_METRICS", "false stops sending the metrics to Monoscope (default true)"),
+    ]
+
+    private static let monoscopeSignalVariables: [(OTLPExporter.Signal, String)] = [
+        (.traces, "APIMETRICS_MONOSCOPE_TRACES"), (.logs, "APIMETRICS_MONOSCOPE_LOGS"), (.metrics, "APIMETRICS_MONOSCOPE_METRICS"),
     ]
 
     static func readVendors(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
@@ -84,16 +91,23 @@ extension APIMetricsConfiguration {
 
     private static func readMonoscope(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
         guard let apiKey = try reader.line("APIMETRICS_MONOSCOPE_API_KEY") else {
-            if reader.string("APIMETRICS_MONOSCOPE_ENDPOINT") != nil {
-                throw ConfigurationError(field: "APIMETRICS_MONOSCOPE_ENDPOINT", reason: "needs APIMETRICS_MONOSCOPE_API_KEY")
+            for variable in ["APIMETRICS_MONOSCOPE_ENDPOINT"] + monoscopeSignalVariables.map(\.1) where reader.string(variable) != nil {
+                throw ConfigurationError(field: variable, reason: "needs APIMETRICS_MONOSCOPE_API_KEY")
             }
             return
         }
         var options = MonoscopeOptions(apiKey: apiKey, tags: config.tags, serviceVersion: config.version)
         if let endpoint = try reader.line("APIMETRICS_MONOSCOPE_ENDPOINT") { options.endpoint = endpoint }
+        for (signal, variable) in monoscopeSignalVariables {
+            if try reader.bool(variable) == false { options.signals.remove(signal) }
+        }
         do {
             try options.validate(field: "monoscope")
         } catch {
+            if error.field.hasSuffix("signals") {
+                throw ConfigurationError(
+                    field: "APIMETRICS_MONOSCOPE_TRACES", reason: "with APIMETRICS_MONOSCOPE_LOGS and APIMETRICS_MONOSCOPE_METRICS false too, nothing would be sent")
+            }
             let variable = error.field.hasSuffix("apiKey") ? "APIMETRICS_MONOSCOPE_API_KEY" : "APIMETRICS_MONOSCOPE_ENDPOINT"
             throw ConfigurationError(field: variable, reason: error.reason)
         }

@@ -100,9 +100,10 @@ public struct ExporterConfiguration: Sendable {
         ExporterConfiguration(kind: .apitally(options))
     }
 
-    /// Calls sent to Monoscope (APItoolkit) as OTLP spans, as Monoscope's
-    /// own SDKs send them: an ``OTLPExporter`` for traces with Monoscope's
-    /// span name and attributes.
+    /// Calls sent to Monoscope (APItoolkit) over OTLP/HTTP, as Monoscope's
+    /// own SDKs send them: one ``OTLPExporter`` per signal, the spans with
+    /// Monoscope's span name and attributes, the request log and the
+    /// metrics (see ``MonoscopeOptions/signals``).
     ///
     /// ```swift
     /// config.exporters.append(.monoscope(apiKey: monoscopeAPIKey))
@@ -111,7 +112,7 @@ public struct ExporterConfiguration: Sendable {
         monoscope(MonoscopeOptions(apiKey: apiKey))
     }
 
-    /// Monoscope with every option (the collector's URL, tags…).
+    /// Monoscope with every option (the collector's URL, the signals, tags…).
     public static func monoscope(_ options: MonoscopeOptions) -> ExporterConfiguration {
         ExporterConfiguration(kind: .monoscope(options))
     }
@@ -176,15 +177,14 @@ public struct ExporterConfiguration: Sendable {
     func makeExporters(
         field: String, instanceID: String = InstanceID.make(), maxSeries: Int = MetricsOptions().maxSeries
     ) throws(ConfigurationError) -> [any EventExporter] {
-        if case let .monoscope(monoscope) = kind {
+        let options: OTLPExporter.Options
+        switch kind {
+        case let .otlp(otlp):
+            options = otlp
+        case let .monoscope(monoscope):
             try monoscope.validate(field: field)
-            do {
-                return [try OTLPExporter(signal: .traces, options: monoscope.otlpOptions)]
-            } catch {
-                throw ConfigurationError(field: error.field.replacingPrefix("otlp", with: field), reason: error.reason)
-            }
-        }
-        guard case let .otlp(options) = kind else {
+            options = monoscope.otlpOptions
+        default:
             return [try makeExporter(field: field, instanceID: instanceID, maxSeries: maxSeries)]
         }
         try options.validate(field: field)

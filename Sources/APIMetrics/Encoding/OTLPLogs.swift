@@ -15,8 +15,15 @@
 /// - `apimetrics.event.id`, `apimetrics.direction`, `apimetrics.duration_ms`,
 ///   `apimetrics.weight` (when sampled), `apimetrics.session`, and
 ///   `apimetrics.metadata.<key>` for the values the server attached;
-/// - `exception.type` / `exception.message` of the first reported error.
+/// - `exception.type` / `exception.message` / `exception.stacktrace` of the
+///   first reported error.
 struct OTLPLogEncoder {
+    /// Whether the records go to Monoscope, which nests attribute keys at
+    /// their dots when it stores them: a key that also begins another
+    /// (`….body` and `….body.truncated`) would lose its value there, so the
+    /// truncation flag is `….body_truncated` instead.
+    var monoscope = false
+
     /// The `http/protobuf` request body.
     func encode(_ records: [ExchangeRecord], resource: OTLPResource) -> [UInt8] {
         var writer = ProtobufWriter(capacity: 1024 * max(1, records.count))
@@ -92,18 +99,16 @@ struct OTLPLogEncoder {
         if let response = record.response {
             OTLPAttributes.headers(response.headers, prefix: "http.response.header.", into: &list, field: field)
         }
-        Self.body(record.requestBody, key: "apimetrics.request.body", into: &list)
-        Self.body(record.responseBody, key: "apimetrics.response.body", into: &list)
-        if let error = record.errors.first {
-            OTLPAttributes.string("exception.type", error.type, into: &list, field: field)
-            OTLPAttributes.string("exception.message", error.message, into: &list, field: field)
-        }
+        let truncatedSuffix = monoscope ? "_truncated" : ".truncated"
+        Self.body(record.requestBody, key: "apimetrics.request.body", truncatedSuffix: truncatedSuffix, into: &list)
+        Self.body(record.responseBody, key: "apimetrics.response.body", truncatedSuffix: truncatedSuffix, into: &list)
+        if let error = record.errors.first { OTLPException.writeAttributes(error, into: &list, field: field) }
         for (key, value) in record.metadata.sorted(by: { $0.key < $1.key }) {
             OTLPAttributes.string("apimetrics.metadata." + key, value, into: &list, field: field)
         }
     }
 
-    private static func body<W: OTLPWriter & ~Copyable>(_ body: CapturedBody, key: String, into list: inout W) {
+    private static func body<W: OTLPWriter & ~Copyable>(_ body: CapturedBody, key: String, truncatedSuffix: String, into list: inout W) {
         guard !body.bytes.isEmpty else { return }
         if let text = EventEncoder.validUTF8Prefix(body.bytes, allowingCutTail: body.isTruncated) {
             list.element(6) { keyValue in
@@ -118,7 +123,7 @@ struct OTLPLogEncoder {
         }
         if body.isTruncated {
             list.element(6) { keyValue in
-                keyValue.string(1, "key", key + ".truncated")
+                keyValue.string(1, "key", key + truncatedSuffix)
                 keyValue.message(2, "value") { any in any.bool(2, "boolValue", true) }
             }
         }

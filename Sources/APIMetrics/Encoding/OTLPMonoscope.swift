@@ -1,9 +1,12 @@
 /// What Monoscope's (APItoolkit's) SDKs put on each span beside the HTTP
-/// conventions, read from monoscope-go: the span is named `monoscope.http`
-/// and carries the bodies (base64), the query and path parameters (JSON),
-/// every header (`http.request.header.<name>`, string arrays), a message id
-/// and its parent's, the SDK type, the service version, tags and the
-/// errors (JSON).
+/// conventions, read from monoscope-js (`packages/common/src/apitoolkit.ts`,
+/// the newest) and monoscope-go (`sdk.go`): the span is named
+/// `monoscope.http` (Monoscope's ingest lifts the two bodies out of the
+/// attributes of spans so named) and carries the bodies (base64), the query
+/// and path parameters (JSON), every header (`http.request.header.<name>`,
+/// string arrays), a message id and its parent's, the SDK type, the
+/// service version, tags, the errors (JSON) and the consumer as the JS
+/// SDK's `setUser` writes it (`user.id`, `user.email`, `user.full_name`).
 struct MonoscopeSpanProfile: Sendable {
     static let spanName = "monoscope.http"
     static let sdkType = "SwiftAPIMetrics"
@@ -26,6 +29,11 @@ struct MonoscopeSpanProfile: Sendable {
         string("http.request.path_params", Self.pathParametersJSON(route: request.route, target: request.target))
         string("http.request.body", Base64.encode(record.requestBody.bytes))
         string("http.response.body", Base64.encode(record.responseBody.bytes))
+        if let consumer = record.consumer {
+            string("user.id", consumer.id)
+            if let email = consumer.email { string("user.email", email) }
+            if let name = consumer.name { string("user.full_name", name) }
+        }
     }
 
     /// `{"name":["value",…]}`, as Go's `url.Values` marshals.
@@ -88,7 +96,7 @@ struct MonoscopeSpanProfile: Sendable {
             writer.key("root_error_message")
             writer.string(root.message)
             writer.key("stack_trace")
-            writer.string(ApitallyPayloads.tracebackText(of: error))
+            writer.string(OTLPException.stacktrace(error) ?? "")
             writer.endObject()
         }
         writer.endArray()

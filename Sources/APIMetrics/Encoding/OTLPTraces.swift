@@ -74,8 +74,7 @@ struct OTLPTraceEncoder {
                         event.fixed64(1, "timeUnixNano", end)
                         event.string(2, "name", "exception")
                         event.repeated(3, "attributes") { attributes in
-                            OTLPAttributes.string("exception.type", error.type, into: &attributes, field: 3)
-                            OTLPAttributes.string("exception.message", error.message, into: &attributes, field: 3)
+                            OTLPException.writeAttributes(error, into: &attributes, field: 3)
                         }
                     }
                 }

@@ -94,6 +94,8 @@ extension BinaryWriter {
         optional(consumer.email) { $0.string($1) }
         optional(consumer.company) { $0.string($1) }
         strings(consumer.metadata)
+        // Only the mask: a record reaches the spool after normalization.
+        optional(consumer.apiKeyMask) { $0.string($1) }
     }
 
     private mutating func error(_ error: RecordedError) {
@@ -196,9 +198,11 @@ extension BinaryReader {
     }
 
     private mutating func consumer() throws(Failure) -> Consumer {
-        Consumer(
+        var consumer = Consumer(
             id: try string(), name: try optionalString(), group: try optionalString(),
             email: try optionalString(), company: try optionalString(), metadata: try strings())
+        consumer.apiKeyMask = try optionalString()
+        return consumer
     }
 
     private mutating func error(depth: Int) throws(Failure) -> RecordedError {

@@ -116,6 +116,8 @@ public struct OTLPExporter: EventExporter {
         public var transport: (any HTTPTransport)?
         /// Monoscope's span name and attributes (set by ``ExporterConfiguration/monoscope(_:)``).
         var monoscope: MonoscopeSpanProfile?
+        /// What one request may carry (Monoscope's, set with ``monoscope``).
+        var batchLimits = ExportBatchLimits.unlimited
 
         /// Creates options; name a collector with `endpoint` or with
         /// `signalEndpoints`.
@@ -222,11 +224,11 @@ public struct OTLPExporter: EventExporter {
             guard !batch.records.isEmpty else { return }
             let encoder = OTLPTraceEncoder(
                 includesHeaders: options.spanHeaders, includesBodySizes: options.spanBodySizes, monoscope: options.monoscope)
-            body = isJSON ? encoder.encodeJSON(batch.records, resource: resource) : encoder.encode(batch.records, resource: resource)
+            body = try fitted(batch.records) { isJSON ? encoder.encodeJSON($0, resource: resource) : encoder.encode($0, resource: resource) }
         case .logs:
             guard !batch.records.isEmpty else { return }
-            let encoder = OTLPLogEncoder()
-            body = isJSON ? encoder.encodeJSON(batch.records, resource: resource) : encoder.encode(batch.records, resource: resource)
+            let encoder = OTLPLogEncoder(monoscope: options.monoscope != nil)
+            body = try fitted(batch.records) { isJSON ? encoder.encodeJSON($0, resource: resource) : encoder.encode($0, resource: resource) }
         default:
             guard let window = batch.metrics, let heartbeat = batch.heartbeat else { return }
             let data = metricsState.data(window: window, heartbeat: heartbeat, temporality: options.temporality)

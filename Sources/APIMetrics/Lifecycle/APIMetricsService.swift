@@ -159,7 +159,10 @@ public final class APIMetricsService: Sendable {
     /// through the queue and exporters, as records of kind `consumer`.
     public func updateConsumers(_ consumers: [Consumer]) {
         for consumer in consumers {
-            enqueue(.consumer(consumer.normalized() ?? consumer))
+            var raw = consumer
+            // A profile is no call: no key was used, and none is kept.
+            raw.apiKey = nil
+            enqueue(.consumer(consumer.normalized() ?? raw))
         }
     }
 

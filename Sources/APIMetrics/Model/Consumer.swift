@@ -29,11 +29,33 @@ public struct Consumer: Sendable, Hashable {
     public var company: String?
     /// Free-form values about the consumer.
     public var metadata: [String: String]
+    /// The API key the call was made with, when your API authenticates
+    /// callers with keys; `nil` otherwise.
+    ///
+    /// Vendors that group calls by key (ReadMe Metrics' group id is "the
+    /// API key used to make the request") get a one-way mask of it, never
+    /// the key: when the sender processes the event, ``normalized()``
+    /// replaces the key with ReadMe's mask (`sha512-`, the base64 SHA-512 of
+    /// the key, `?` and its last four characters) and sets this field to
+    /// `nil`, before any exporter, the store or the spool reads the record.
+    /// ``ConsumerIdentifier/apiKey(header:)`` sets it.
+    ///
+    /// ```swift
+    /// config.identifyConsumer = .custom { request in
+    ///     guard let key = request.headers["x-api-key"], let account = accounts[key] else { return nil }
+    ///     return Consumer(id: account.id, name: account.name, apiKey: key)
+    /// }
+    /// ```
+    public var apiKey: String?
+    /// The one-way mask of ``apiKey`` that ``normalized()`` leaves in its
+    /// place: what ReadMe's SDKs send as the group id.
+    var apiKeyMask: String?
 
     /// Creates a consumer.
     public init(
         id: String, name: String? = nil, group: String? = nil,
-        email: String? = nil, company: String? = nil, metadata: [String: String] = [:]
+        email: String? = nil, company: String? = nil, metadata: [String: String] = [:],
+        apiKey: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -41,13 +63,15 @@ public struct Consumer: Sendable, Hashable {
         self.email = email
         self.company = company
         self.metadata = metadata
+        self.apiKey = apiKey
     }
 
-    /// The consumer with its fields trimmed and cut to the limits, or `nil`
-    /// when nothing is left of its id.
+    /// The consumer with its fields trimmed and cut to the limits, and
+    /// ``apiKey`` replaced by its one-way mask; `nil` when nothing is left
+    /// of its id.
     public func normalized() -> Consumer? {
         guard let id = Self.cut(id, Self.maxIDLength, bytes: Self.maxIDBytes) else { return nil }
-        return Consumer(
+        var consumer = Consumer(
             id: id,
             name: name.flatMap { Self.cut($0, Self.maxNameLength, bytes: Self.maxNameBytes) },
             group: group.flatMap { Self.cut($0, Self.maxNameLength, bytes: Self.maxNameBytes) },
@@ -55,6 +79,14 @@ public struct Consumer: Sendable, Hashable {
             company: company.flatMap { Self.cut($0, Self.maxIDLength, bytes: Self.maxIDBytes) },
             metadata: metadata
         )
+        // The whole key is hashed, however long: a mask of a cut key would
+        // match no mask ReadMe's own SDKs made of it. An empty key is none.
+        if let apiKey, !Self.trimmed(apiKey).isEmpty {
+            consumer.apiKeyMask = ReadMeMask.mask(Self.trimmed(apiKey))
+        } else {
+            consumer.apiKeyMask = apiKeyMask
+        }
+        return consumer
     }
 
     /// `value` trimmed of white space and cut to `limit` characters and

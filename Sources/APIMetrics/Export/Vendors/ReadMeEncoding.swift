@@ -21,10 +21,21 @@ enum ReadMeEncoding {
         return "\(text(name.machine))-\(text(name.sysname).lowercased())\(text(name.release))/swift"
     }()
 
-    /// One call, when it has a consumer (ReadMe logs only calls its grouping
-    /// function names): `nil` otherwise.
+    /// What ReadMe's Python SDK writes for a body that is not UTF-8, in
+    /// the place of its text.
+    static let notUTF8Marker = "[NOT VALID UTF-8]"
+
+    /// Whether ReadMe's SDKs log the call: one with a consumer (their
+    /// grouping function must name one) that is not `OPTIONS` (every SDK
+    /// passes preflights by).
+    static func logs(_ record: ExchangeRecord) -> Bool {
+        record.consumer != nil && record.request.method != "OPTIONS"
+    }
+
+    /// One call, when ReadMe's SDKs log it (``logs(_:)``); `false`, with
+    /// nothing written, otherwise.
     static func writeLog(_ record: ExchangeRecord, development: Bool, into writer: inout JSONWriter) -> Bool {
-        guard let consumer = record.consumer else { return false }
+        guard logs(record), let consumer = record.consumer else { return false }
         writer.beginObject()
         writer.key("_id")
         // The same call always gets the same `_id`: a retried batch does not
@@ -35,7 +46,10 @@ enum ReadMeEncoding {
         writer.key("group")
         writer.beginObject()
         writer.key("id")
-        writer.string(ReadMeMask.mask(consumer.id))
+        // "API Key used to make the request", masked; without one, the id
+        // the app named, masked the same way (as the SDKs mask their
+        // grouping function's `id`).
+        writer.string(consumer.apiKeyMask ?? ReadMeMask.mask(consumer.id))
         if let name = consumer.name {
             writer.key("label")
             writer.string(name)
@@ -45,10 +59,9 @@ enum ReadMeEncoding {
             writer.string(email)
         }
         writer.endObject()
-        if let address = record.request.clientAddress {
-            writer.key("clientIPAddress")
-            writer.string(address)
-        }
+        // Always present, empty when unknown, as the Node SDK sends it.
+        writer.key("clientIPAddress")
+        writer.string(record.request.clientAddress ?? "")
         writer.key("development")
         writer.bool(development)
         writer.key("request")
@@ -140,10 +153,13 @@ enum ReadMeEncoding {
         writer.key("response")
         writer.beginObject()
         let response = record.response
+        // A call the handler left without a response is what frameworks
+        // answer such a failure with, and what ReadMe's SDKs then log: 500.
+        let status = response?.status ?? 500
         writer.key("status")
-        writer.int(response?.status ?? 0)
+        writer.int(status)
         writer.key("statusText")
-        writer.string(response.map { HTTPReasonPhrase.text(for: $0.status) } ?? "")
+        writer.string(HTTPReasonPhrase.text(for: status))
         writer.key("httpVersion")
         writer.string("HTTP/\(request.protocolVersion ?? "1.1")")
         writer.key("cookies")
@@ -207,12 +223,13 @@ enum ReadMeEncoding {
         headers["content-type"] ?? "text/plain"
     }
 
-    /// The body as text: itself when it is UTF-8, else base64 (HAR's
-    /// `text` is a string; ReadMe's SDKs write the undecodable as a marker).
+    /// The body as text: itself when it is UTF-8 (a tail the capture limit
+    /// cut allowed for), else ``notUTF8Marker``, as ReadMe's SDKs write
+    /// it: ReadMe reads `text` as text and takes no `encoding`.
     static func bodyText(_ body: CapturedBody) -> String {
         if let text = EventEncoder.validUTF8Prefix(body.bytes, allowingCutTail: body.isTruncated) {
             return String(decoding: text, as: UTF8.self)
         }
-        return Base64.encode(body.bytes)
+        return notUTF8Marker
     }
 }

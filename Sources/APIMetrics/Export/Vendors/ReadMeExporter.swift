@@ -5,9 +5,15 @@
 ///
 /// ReadMe's rules apply:
 /// - a call without a consumer is not sent (ReadMe's grouping function
-///   must name one); it is counted in ``Statistics/destinationLeftOut``;
-/// - the consumer's id and any `Authorization` value left unredacted go as
-///   ReadMe's mask (`sha512-…?LAST4`), never as they are;
+///   must name one), nor an `OPTIONS` preflight (every SDK passes them
+///   by); both are counted in ``Statistics/destinationLeftOut``;
+/// - the group id is ReadMe's mask (`sha512-…?LAST4`) of the consumer's
+///   ``Consumer/apiKey`` (the key the call was made with), or of its id
+///   when the app names no key; an `Authorization` value left unredacted
+///   goes masked the same way; neither is ever sent as it is;
+/// - a body that is not UTF-8 goes as `[NOT VALID UTF-8]`;
+/// - at most ``maxLogsPerRequest`` (30) logs go in one request, as the Node
+///   SDK clamps its buffer;
 /// - after a 401, 403, 429, 500 or 503 nothing is sent for
 ///   ``Options/pauseDuration`` (15 s): calls in that time are counted in
 ///   ``Statistics/destinationPaused``, not held, and the refused batch in
@@ -60,6 +66,10 @@ public struct ReadMeExporter: EventExporter {
         }
     }
 
+    /// The most logs one request carries: the Node SDK clamps its buffer
+    /// length to 1…30.
+    public static let maxLogsPerRequest = 30
+
     /// The statuses after which ReadMe's SDKs stop sending for a while.
     static let pauseStatuses: Set<Int> = [401, 403, 429, 500, 503]
 
@@ -87,6 +97,10 @@ public struct ReadMeExporter: EventExporter {
 
     /// Calls only: ReadMe takes no profiles and no metrics windows.
     public var content: ExportContent { .events }
+
+    /// At most ``maxLogsPerRequest`` calls a request; ReadMe documents no
+    /// byte limit and its SDKs set none.
+    public var batchLimits: ExportBatchLimits { ExportBatchLimits(maxEvents: Self.maxLogsPerRequest) }
 
     /// Posts the batch's calls that have a consumer; throws ``ExportError``
     /// saying whether to retry.

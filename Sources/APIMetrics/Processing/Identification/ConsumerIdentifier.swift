@@ -90,7 +90,9 @@ public struct ConsumerIdentifier: Sendable {
     /// An API key header, stored as a one-way hash: the consumer id is
     /// `sha256:` and the key's SHA-256 in hex, and the name shows only the
     /// key's last four characters (for keys of 12 characters or more), so
-    /// that you can tell keys apart without the event holding one.
+    /// that you can tell keys apart without the event holding one. The key
+    /// is also the consumer's ``Consumer/apiKey``, which leaves only as
+    /// its one-way mask (ReadMe Metrics' group id).
     public static func apiKey(header: String = "x-api-key") -> ConsumerIdentifier {
         ConsumerIdentifier { request in
             guard let key = request.headers[header]?.trimmingOptionalWhitespace, !key.isEmpty else { return nil }
