@@ -138,7 +138,8 @@ struct MoesifExporterTests {
         #expect(subscription["status"] as? String == "active")
         #expect(subscription["current_period_start"] as? String == "2026-11-18T11:06:40.000")
         #expect(subscription["current_period_end"] as? String == "2026-12-11T14:40:00.000")
-        #expect(subscription["metadata"] as? [String: String] == ["plan": "gold"])
+        #expect((subscription["items"] as? [[String: String]]) == [["plan_id": "gold"]])
+        #expect(subscription["metadata"] == nil)
     }
 
     /// The configuration's rates, in the SDKs' order: a matching regex rule,

@@ -2,9 +2,37 @@
 /// of events for `/v1/events/batch`, and of users, companies and
 /// subscriptions for their `/batch` endpoints.
 enum MoesifEncoding {
+    /// Moesif's hard limit on one event ("Maximum size of single event: 1MB",
+    /// its collector API's limits). An event that would pass it goes with
+    /// its bodies left out.
+    static let maxEventBytes = 1_000_000
+
+    /// Moesif cuts a body to 450 KB when an event is too large; a
+    /// compressed body is inflated to at most this many bytes, and one
+    /// that would inflate past it is left out.
+    static let maxBodyBytes = 450_000
+
+    /// How many query parameters Moesif keeps ("Maximum Number of Request
+    /// Query Parameters": 500 keys); the URI sent holds at most these.
+    static let maxQueryParameters = 500
+
+    /// How far back Moesif takes an event ("events older than 30 days are
+    /// rejected by the collector API").
+    static let maxEventAgeNanoseconds: Int64 = 30 * 24 * 3600 * 1_000_000_000
+
+    /// What goes in the `body` fields.
+    enum Bodies {
+        /// The bodies as captured and redacted.
+        case sent
+        /// A note in place of each body: the event passed ``maxEventBytes``.
+        case leftOut
+    }
+
     /// One call as a Moesif event. `weight` is the number of calls it stands
     /// for (local sampling times Moesif's own).
-    static func writeEvent(_ record: ExchangeRecord, weight: Int, apiVersion: String?, into writer: inout JSONWriter) {
+    static func writeEvent(
+        _ record: ExchangeRecord, weight: Int, apiVersion: String?, bodies: Bodies = .sent, into writer: inout JSONWriter
+    ) {
         let request = record.request
         writer.beginObject()
         writer.key("request")
@@ -19,13 +47,13 @@ enum MoesifEncoding {
             writer.key("api_version")
             writer.string(apiVersion)
         }
-        if let address = request.clientAddress {
+        if let address = request.clientAddress.flatMap(ipAddress) {
             writer.key("ip_address")
             writer.string(address)
         }
         writer.key("headers")
         writeHeaders(request.headers, into: &writer)
-        writeBody(record.requestBody, into: &writer)
+        writeBody(record.requestBody, headers: request.headers, bodies: bodies, into: &writer)
         writer.endObject()
 
         if let response = record.response {
@@ -37,15 +65,18 @@ enum MoesifEncoding {
             writer.int(response.status)
             writer.key("headers")
             writeHeaders(response.headers, into: &writer)
-            writeBody(record.responseBody, into: &writer)
+            writeBody(record.responseBody, headers: response.headers, bodies: bodies, into: &writer)
             writer.endObject()
         }
+        // A UUID, as Moesif documents and its SDKs send, made from the event
+        // id so that a batch retried or read back from the spool keeps it
+        // and Moesif drops the copies.
         writer.key("transaction_id")
-        writer.string(record.id)
-        if let consumer = record.consumer {
+        writer.string(record.id.uuidString)
+        if let consumer = record.consumer, !consumer.id.isEmpty {
             writer.key("user_id")
             writer.string(consumer.id)
-            if let company = consumer.company {
+            if let company = consumer.company, !company.isEmpty {
                 writer.key("company_id")
                 writer.string(company)
             }
@@ -101,7 +132,7 @@ enum MoesifEncoding {
     /// incoming one's is joined to its `Host` (and `X-Forwarded-Proto`,
     /// when a proxy named the scheme).
     static func uri(of record: ExchangeRecord) -> String {
-        let target = record.request.target
+        let target = cappingQuery(record.request.target)
         if OTLPTraceEncoder.schemeAndHost(of: target) != nil { return target }
         let headers = record.request.headers
         let host = headers["host"] ?? "localhost"
@@ -110,6 +141,22 @@ enum MoesifEncoding {
         }
         let scheme = forwarded == "https" ? "https" : "http"
         return "\(scheme)://\(host)\(target.hasPrefix("/") ? "" : "/")\(target)"
+    }
+
+    /// The target with at most ``maxQueryParameters`` query parameters (the
+    /// first ones), so that what Moesif keeps is what was sent.
+    static func cappingQuery(_ target: String) -> String {
+        let utf8 = target.utf8
+        guard var index = utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
+        var separators = 0
+        while let next = utf8[utf8.index(after: index)...].firstIndex(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "#") }) {
+            if utf8[next] == UInt8(ascii: "#") { return target }
+            separators += 1
+            // Before the 500th `&` stand 500 parameters.
+            if separators == maxQueryParameters { return String(target[..<next]) }
+            index = next
+        }
+        return target
     }
 
     /// Header fields as one object; a name sent more than once keeps its
@@ -133,92 +180,7 @@ enum MoesifEncoding {
         writer.endObject()
     }
 
-    /// A JSON body goes as the JSON value itself with
-    /// `transfer_encoding: "json"`; any other as base64. A body cut at the
-    /// capture limit is no longer JSON, so it goes as base64 too.
-    static func writeBody(_ body: CapturedBody, into writer: inout JSONWriter) {
-        guard !body.bytes.isEmpty else { return }
-        var bytes = body.bytes[...]
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        let isJSON = !body.isTruncated && bytes.withUnsafeBufferPointer { buffer in
-            JSONFieldScanner.valuesToHide(in: buffer, named: NameSet(names: [])) != nil
-        }
-        writer.key("body")
-        if isJSON {
-            writer.embeddedJSON(bytes)
-            writer.key("transfer_encoding")
-            writer.string("json")
-        } else {
-            writer.string(Base64.encode(body.bytes))
-            writer.key("transfer_encoding")
-            writer.string("base64")
-        }
-    }
-
-    /// A consumer as a Moesif user: its name, email and group go in the
-    /// metadata Moesif shows, beside the consumer's own.
-    static func writeUser(_ consumer: Consumer, at nanoseconds: Int64, into writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("user_id")
-        writer.string(consumer.id)
-        if let company = consumer.company {
-            writer.key("company_id")
-            writer.string(company)
-        }
-        writer.key("modified_time")
-        writer.string(time(nanoseconds))
-        var metadata = consumer.metadata
-        if let name = consumer.name { metadata["name"] = metadata["name"] ?? name }
-        if let email = consumer.email { metadata["email"] = metadata["email"] ?? email }
-        if let group = consumer.group { metadata["group"] = metadata["group"] ?? group }
-        writeMetadata(metadata, into: &writer)
-        writer.endObject()
-    }
-
-    /// A company profile as a Moesif company.
-    static func writeCompany(_ company: CompanyProfile, at nanoseconds: Int64, into writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("company_id")
-        writer.string(company.id)
-        if let domain = company.domain {
-            writer.key("company_domain")
-            writer.string(domain)
-        }
-        writer.key("modified_time")
-        writer.string(time(nanoseconds))
-        var metadata = company.metadata
-        if let name = company.name { metadata["name"] = metadata["name"] ?? name }
-        writeMetadata(metadata, into: &writer)
-        writer.endObject()
-    }
-
-    /// A subscription profile as a Moesif subscription; its plan goes in the
-    /// metadata.
-    static func writeSubscription(_ subscription: SubscriptionProfile, into writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("subscription_id")
-        writer.string(subscription.id)
-        writer.key("company_id")
-        writer.string(subscription.companyID)
-        if let start = subscription.currentPeriodStartNanoseconds {
-            writer.key("current_period_start")
-            writer.string(time(start))
-        }
-        if let end = subscription.currentPeriodEndNanoseconds {
-            writer.key("current_period_end")
-            writer.string(time(end))
-        }
-        if let status = subscription.status {
-            writer.key("status")
-            writer.string(status)
-        }
-        var metadata = subscription.metadata
-        if let plan = subscription.plan { metadata["plan"] = metadata["plan"] ?? plan }
-        writeMetadata(metadata, into: &writer)
-        writer.endObject()
-    }
-
-    private static func writeMetadata(_ metadata: [String: String], into writer: inout JSONWriter) {
+    static func writeMetadata(_ metadata: [String: String], into writer: inout JSONWriter) {
         guard !metadata.isEmpty else { return }
         writer.key("metadata")
         writer.beginObject()

@@ -78,7 +78,7 @@ struct MoesifSampling: Sendable {
     static func fields(of record: ExchangeRecord) -> [String: String] {
         var fields: [String: String] = ["request.verb": record.request.method]
         fields["request.route"] = URLTarget(record.request.target).path
-        if let address = record.request.clientAddress { fields["request.ip_address"] = address }
+        if let address = record.request.clientAddress.flatMap(MoesifEncoding.ipAddress) { fields["request.ip_address"] = address }
         if let status = record.response?.status { fields["response.status"] = String(status) }
         return fields
     }
