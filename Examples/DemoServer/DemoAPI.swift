@@ -11,6 +11,16 @@ struct DemoAPI: Sendable {
         var description: String
     }
 
+    /// Thrown by `GET /drop`: the connection is closed with no answer, as
+    /// a server that crashes mid-request would.
+    struct DropConnection: Error, CustomStringConvertible {
+        var description: String { "the demo dropped the connection on purpose" }
+    }
+
+    /// What `PUT /account/plan` tells the metrics: the consumer, its
+    /// company and the company's subscription to a plan.
+    typealias PlanChange = @Sendable (_ consumer: String, _ plan: String, _ status: String) -> Void
+
     struct Route: Sendable {
         var method: String
         var template: String
@@ -20,7 +30,7 @@ struct DemoAPI: Sendable {
     let routes: [Route]
     /// The routes, as `METHOD template`, declared up front in the startup record.
     static var routeNames: [String] {
-        DemoAPI(client: OutgoingClient(instrumented: nil), view: nil, baseURL: { "" }).routes.map { "\($0.method) \($0.template)" }
+        DemoAPI(client: OutgoingClient(instrumented: nil), view: nil, baseURL: { "" }, planChanged: { _, _, _ in }).routes.map { "\($0.method) \($0.template)" }
     }
 
     /// The metrics' dashboard and Prometheus exposition, mounted beside the API.
@@ -29,8 +39,9 @@ struct DemoAPI: Sendable {
     /// - Parameters:
     ///   - client: how `/proxy` calls out, recorded as outgoing events.
     ///   - baseURL: where this server listens, known once it has started.
-    init(client: OutgoingClient, view: MetricsView?, baseURL: @escaping @Sendable () -> String) {
-        self.routes = Self.makeRoutes(store: OrderStore(), client: client, baseURL: baseURL)
+    ///   - planChanged: what `PUT /account/plan` does beside answering.
+    init(client: OutgoingClient, view: MetricsView?, baseURL: @escaping @Sendable () -> String, planChanged: @escaping PlanChange) {
+        self.routes = Self.makeRoutes(store: OrderStore(), client: client, baseURL: baseURL, planChanged: planChanged)
         self.view = view
     }
 
@@ -60,6 +71,10 @@ struct DemoAPI: Sendable {
         let response: SocketResponse
         do {
             response = try respondThrowing(request, match, exchange: exchange)
+        } catch let error as DropConnection {
+            exchange?.reportError(error)
+            writer.abort()
+            return
         } catch {
             exchange?.reportError(error)
             let status = (error as? any ResponseStatusProviding)?.responseStatus ?? 500
@@ -108,7 +123,9 @@ struct DemoAPI: Sendable {
         return parameters
     }
 
-    private static func makeRoutes(store: OrderStore, client: OutgoingClient, baseURL: @escaping @Sendable () -> String) -> [Route] {
+    private static func makeRoutes(
+        store: OrderStore, client: OutgoingClient, baseURL: @escaping @Sendable () -> String, planChanged: @escaping PlanChange
+    ) -> [Route] {
         [
             Route(method: "GET", template: "/health") { _, _, _ in
                 .json(200, #"{"status":"ok"}"#)
@@ -157,6 +174,27 @@ struct DemoAPI: Sendable {
             },
             Route(method: "GET", template: "/fail") { _, _, _ in
                 throw HandlerError(responseStatus: 500, description: "the demo failed on purpose")
+            },
+            Route(method: "GET", template: "/drop") { _, _, _ in
+                throw DropConnection()
+            },
+            Route(method: "POST", template: "/echo") { request, _, _ in
+                // The body back as it came, with its type and encoding: binary,
+                // compressed and non-UTF-8 bodies both ways.
+                let kept = request.headers.filter { ["content-type", "content-encoding"].contains($0.name.lowercased()) }
+                return SocketResponse(status: 200, headers: kept, body: request.body)
+            },
+            Route(method: "PUT", template: "/account/plan") { request, _, _ in
+                guard let key = request.headers.first(where: { $0.name.lowercased() == "x-api-key" })?.value,
+                      key.hasPrefix(DemoConsumers.keyPrefix), key.count > DemoConsumers.keyPrefix.count else {
+                    return .json(401, #"{"error":"expected X-API-Key: demo-key-NAME"}"#)
+                }
+                guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
+                      let plan = object["plan"] as? String, let status = object["status"] as? String else {
+                    return .json(400, #"{"error":"expected {\"plan\",\"status\"}"}"#)
+                }
+                planChanged(String(key.dropFirst(DemoConsumers.keyPrefix.count)), plan, status)
+                return .json(200, #"{"plan":"\#(escape(plan))","status":"\#(escape(status))"}"#)
             },
             Route(method: "GET", template: "/proxy") { request, _, exchange in
                 // Calls this server itself, so that one request shows an

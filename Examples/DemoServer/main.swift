@@ -65,7 +65,13 @@ let baseURL = Mutex("")
 let api = DemoAPI(
     client: OutgoingClient(instrumented: recorder.isRecording ? InstrumentedURLSession(recorder: recorder) : nil),
     view: metrics.view.options.isEnabled ? metrics.view : nil,
-    baseURL: { baseURL.withLock { $0 } })
+    baseURL: { baseURL.withLock { $0 } },
+    planChanged: { name, plan, status in
+        // The consumer's company ("NAME-co") holds the subscription.
+        metrics.updateConsumer(Consumer(id: name, name: name, group: "demo", company: "\(name)-co"))
+        metrics.updateCompany(CompanyProfile(id: "\(name)-co", name: "\(name) Inc."))
+        metrics.updateSubscription(SubscriptionProfile(id: "sub-\(name)", companyID: "\(name)-co", plan: plan, status: status))
+    })
 @Sendable func observe(_ peer: String) -> (any ConnectionObserver)? {
     TapObserver(tap: WireTap(recorder: recorder, clientAddress: peer))
 }

@@ -23,6 +23,29 @@ struct SenderTests {
         #expect(exporter.events.map(\.record.request.target) == (0..<120).map { "/n/\($0)" })
     }
 
+    /// An exporter's own limits: the sender hands it at most `maxEvents` at
+    /// a time, and halves a piece whose bytes the exporter finds too many,
+    /// every event arriving once and in order.
+    @Test func anExportersLimitsCutTheBatchInPieces() async throws {
+        let exporter = CollectingExporter(limits: ExportBatchLimits(maxEvents: 7, maxBytes: 3_000))
+        let unlimited = CollectingExporter()
+        var config = testConfiguration([.custom(exporter), .custom(unlimited)])
+        config.batching = .init(maxEvents: 40, flushInterval: .milliseconds(20))
+        let metrics = try APIMetricsService(configuration: config)
+        let runner = Task { try await metrics.run() }
+        // Every fifth call has a long target, so that some pieces of seven pass 3,000 bytes.
+        for n in 0..<40 { recordExchange(metrics.recorder, target: "/n/\(n)" + (n % 5 == 0 ? "?" + String(repeating: "q", count: 900) : "")) }
+        #expect(await eventually { exporter.events.count == 40 && unlimited.events.count == 40 })
+        await metrics.shutdown(timeout: .seconds(60))
+        try await runner.value
+        #expect(exporter.received.allSatisfy { $0.records.count <= 7 })
+        #expect(exporter.received.allSatisfy { $0.schemaV1Lines.events.reduce(0) { $0 + $1.count } <= 3_000 })
+        // Some pieces were refused as too large and arrived in halves.
+        #expect(exporter.attemptCount > exporter.received.count)
+        #expect(exporter.events.map(\.record.request.path) == (0..<40).map { "/n/\($0)" })
+        #expect(unlimited.received.contains { $0.records.count > 7 })
+    }
+
     @Test func batchesByTime() async throws {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])

@@ -200,4 +200,38 @@ struct SpoolTests {
         #expect(targets == (0..<60).map { "/orders/\($0)" }, "\(targets)")
         #expect(report.statistics.spooled > 0 && report.statistics.failed == 0 && report.statistics.spoolPending == 0)
     }
+
+    /// A batch spooled whole, read back for an exporter that takes fewer
+    /// events a request (its limit came with a newer version, say): sent in
+    /// pieces within the limit, nothing lost or refused.
+    @Test func aSpooledBatchOverTheExportersLimitGoesInPieces() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = SpoolOptions(directory: directory.file("spool"), syncInterval: .zero)
+        var first = testConfiguration([.custom(CollectingExporter { _ in .retryable("down") })])
+        first.retry = RetryPolicy(maxAttempts: 1, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
+        first.batching = .init(maxEvents: 30, flushInterval: .seconds(60))
+        first.spool = spool
+        do {
+            let down = try APIMetricsService(configuration: first)
+            let downRunner = Task { try await down.run() }
+            for index in 0..<30 { recordExchange(down.recorder, target: "/orders/\(index)") }
+            #expect(await eventually { down.statistics.spooled == 30 }, "\(down.statistics)")
+            await down.shutdown(timeout: .seconds(10))
+            try await downRunner.value
+        }
+
+        let limited = CollectingExporter(limits: ExportBatchLimits(maxEvents: 4))
+        var second = testConfiguration([.custom(limited)])
+        second.spool = spool
+        let up = try APIMetricsService(configuration: second)
+        let upRunner = Task { try await up.run() }
+        recordExchange(up.recorder, target: "/orders/30")
+        #expect(await eventually { limited.events.count == 31 }, "\(up.statistics)")
+        let report = await up.shutdown(timeout: .seconds(10))
+        try await upRunner.value
+        #expect(limited.received.allSatisfy { $0.records.count <= 4 })
+        #expect(Set(limited.events.map(\.record.request.path)) == Set((0..<31).map { "/orders/\($0)" }))
+        #expect(report.statistics.failed == 0 && report.statistics.spoolPending == 0)
+    }
 }

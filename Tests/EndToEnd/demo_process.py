@@ -43,10 +43,11 @@ def call(port, method, path, headers=None, body=None):
         return error.code
 
 
-def exchange_raw(port, request, timeout=10):
-    """Sends REQUEST (bytes) to 127.0.0.1:PORT on a new connection and
-    returns every byte the server sent until it closed."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+def exchange_raw(port, request, timeout=10, source="127.0.0.1"):
+    """Sends REQUEST (bytes) to 127.0.0.1:PORT on a new connection from
+    SOURCE (another loopback address, such as 127.0.0.2, is another peer)
+    and returns every byte the server sent until it closed."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0)) as sock:
         sock.settimeout(timeout)
         sock.sendall(request)
         data = b""

@@ -14,9 +14,16 @@ package final class CollectingExporter: EventExporter {
     private let failures: @Sendable (Int) -> ExportError?
     private let attempts = Atomic<Int>(0)
     package let encodings: ExportEncodings
+    /// Its limits; a batch whose schema-v1 lines pass `maxBytes` is
+    /// refused with ``ExportError/tooLarge(_:)``, as a vendor exporter does.
+    package let batchLimits: ExportBatchLimits
 
-    package init(encodings: ExportEncodings = .schemaV1JSON, failures: @escaping @Sendable (Int) -> ExportError? = { _ in nil }) {
+    package init(
+        encodings: ExportEncodings = .schemaV1JSON, limits: ExportBatchLimits = .unlimited,
+        failures: @escaping @Sendable (Int) -> ExportError? = { _ in nil }
+    ) {
         self.encodings = encodings
+        self.batchLimits = limits
         self.failures = failures
     }
 
@@ -25,6 +32,10 @@ package final class CollectingExporter: EventExporter {
     package func export(_ batch: ExportBatch) async throws {
         let attempt = attempts.wrappingAdd(1, ordering: .relaxed).oldValue
         if let failure = failures(attempt) { throw failure }
+        let bytes = batch.schemaV1Lines.events.reduce(0) { $0 + $1.count }
+        if batch.records.count > 1, batchLimits.isOver(bytes: bytes) {
+            throw ExportError.tooLarge("\(bytes) bytes is over \(batchLimits.maxBytes)")
+        }
         batches.withLock { $0.append(batch) }
     }
 

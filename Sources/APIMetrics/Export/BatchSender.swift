@@ -181,7 +181,21 @@ actor BatchSender {
             }
             // Only a batch holding something this exporter sends is handed over.
             guard (content.contains(.events) && !batch.isEmpty) || (content.contains(.metrics) && !extras.isEmpty) else { continue }
-            let delivered = await deliver(batch, encodings, extras, toSlot: index)
+            let maxEvents = slots[index].exporter.batchLimits.maxEvents
+            let delivered: Bool
+            if content.contains(.events), batch.records.count + batch.entities.count > maxEvents {
+                // More than the destination takes in one request: in pieces,
+                // the metrics records with the first.
+                var allDelivered = true
+                for (number, piece) in batch.pieces(maxItems: maxEvents).enumerated() {
+                    let pieceDelivered = await deliver(
+                        piece, Self.encodings(of: piece, identity), number == 0 ? extras : MetricsExtras(), toSlot: index)
+                    allDelivered = allDelivered && pieceDelivered
+                }
+                delivered = allDelivered
+            } else {
+                delivered = await deliver(batch, encodings, extras, toSlot: index)
+            }
             if !delivered, content.contains(.events) {
                 unsentInBatch = max(unsentInBatch, batch.records.count + batch.entities.count)
             }
@@ -376,6 +390,15 @@ actor BatchSender {
         guard CaptureClock.monotonicNanoseconds() >= slots[index].spoolRetryAt else { return false }
         while let entry = spool.oldest(for: exporter.name) {
             guard let stored = spool.read(entry) else { continue }
+            let maxEvents = exporter.batchLimits.maxEvents
+            if stored.count > maxEvents {
+                // Spooled whole, more than the exporter takes in one request:
+                // sent in pieces as a new batch is (a piece that fails goes
+                // back to the spool).
+                spool.acknowledge(entry)
+                await deliverSpooled(stored, in: stored.count, slot: index)
+                continue
+            }
             let reports = AttemptReports()
             let batch = ExportBatch(
                 identity: stored.identity, records: stored.records, entities: stored.entities, dropped: 0,
@@ -393,6 +416,11 @@ actor BatchSender {
             case let .failed(error):
                 counters.noteExportError("\(exporter.name): \(error)")
                 let exportError = error as? ExportError
+                if let exportError, exportError.isTooLarge, stored.count > 1 {
+                    spool.acknowledge(entry)
+                    await deliverSpooled(stored, in: (stored.count + 1) / 2, slot: index)
+                    continue
+                }
                 if let exportError, !exportError.isRetryable {
                     // Refused for good: sending it again would be refused again.
                     spool.acknowledge(entry)
@@ -409,6 +437,18 @@ actor BatchSender {
             }
         }
         return true
+    }
+
+    /// A spooled batch sent again in pieces of at most `size` (and of the
+    /// exporter's own limit), each delivered as a new batch is.
+    private func deliverSpooled(_ stored: UndeliveredBatch, in size: Int, slot index: Int) async {
+        var processed = ProcessedBatch()
+        processed.records = stored.records
+        processed.entities = stored.entities
+        let maxItems = min(size, slots[index].exporter.batchLimits.maxEvents)
+        for piece in processed.pieces(maxItems: maxItems) {
+            _ = await deliver(piece, Self.encodings(of: piece, stored.identity), MetricsExtras(), toSlot: index)
+        }
     }
 
     // MARK: - Metrics records

@@ -46,29 +46,31 @@ struct ProcessedBatch: Sendable {
     /// each with its own lines; for a destination that found it too large.
     func halves() -> (ProcessedBatch, ProcessedBatch) {
         let total = records.count + entities.count
-        let cut = total / 2
-        var first = ProcessedBatch(), second = ProcessedBatch()
+        return (slice(0..<total / 2), slice(total / 2..<total))
+    }
+
+    /// The batch cut in pieces of at most `maxItems` records and profile
+    /// updates (records first), for a destination that takes no more in
+    /// one request.
+    func pieces(maxItems: Int) -> [ProcessedBatch] {
+        let total = records.count + entities.count
+        let size = max(1, maxItems)
+        return stride(from: 0, to: total, by: size).map { slice($0..<min(total, $0 + size)) }
+    }
+
+    /// The records and updates at `range` of the batch's order (records,
+    /// then updates), each with its line when the batch has them.
+    private func slice(_ range: Range<Int>) -> ProcessedBatch {
+        var piece = ProcessedBatch()
         let hasRecordLines = recordLines.count == records.count
         let hasEntityLines = entityLines.count == entities.count
-        for index in records.indices {
-            if index < cut {
-                first.records.append(records[index])
-                if hasRecordLines { first.recordLines.append(recordLines[index]) }
-            } else {
-                second.records.append(records[index])
-                if hasRecordLines { second.recordLines.append(recordLines[index]) }
-            }
-        }
-        for index in entities.indices {
-            if records.count + index < cut {
-                first.entities.append(entities[index])
-                if hasEntityLines { first.entityLines.append(entityLines[index]) }
-            } else {
-                second.entities.append(entities[index])
-                if hasEntityLines { second.entityLines.append(entityLines[index]) }
-            }
-        }
-        return (first, second)
+        let recordRange = range.clamped(to: 0..<records.count)
+        piece.records.append(contentsOf: records[recordRange])
+        if hasRecordLines { piece.recordLines.append(contentsOf: recordLines[recordRange]) }
+        let entityRange = (range.lowerBound - records.count..<range.upperBound - records.count).clamped(to: 0..<entities.count)
+        piece.entities.append(contentsOf: entities[entityRange])
+        if hasEntityLines { piece.entityLines.append(contentsOf: entityLines[entityRange]) }
+        return piece
     }
 
     mutating func append(_ other: consuming ProcessedBatch) {
