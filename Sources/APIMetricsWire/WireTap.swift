@@ -163,7 +163,9 @@ public final class WireTap: Sendable {
     ///
     /// - Parameters:
     ///   - recorder: where exchanges are recorded (``APIMetricsService/recorder``).
-    ///   - clientAddress: the peer's address, written as `client_ip`.
+    ///   - clientAddress: the socket peer's address; the sender finds the
+    ///     client behind trusted proxies (`client_ip`) and keeps the peer
+    ///     (`peer_ip` when it differs).
     ///   - limits: bounds on each message's head.
     public init(recorder: Recorder, clientAddress: String? = nil, limits: Limits = .default) {
         self.recorder = recorder

@@ -43,6 +43,8 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_SAMPLE_RATE", "share of calls logged, 0 to 1"),
         ("APIMETRICS_CONSUMER_HEADER", "header whose value is the consumer id"),
         ("APIMETRICS_JWT_CLAIM", "JWT claim of Authorization: Bearer that is the consumer id"),
+        ("APIMETRICS_TRUSTED_PROXIES", "forwarding.trustedProxies: CIDR blocks or addresses, private (the default), or none"),
+        ("APIMETRICS_FORWARDED_HEADERS", "forwarding.headers: forwarded, x-forwarded-for, x-real-ip, cf-connecting-ip, true-client-ip, or none"),
         ("APIMETRICS_METRICS_INTERVAL_S", "metrics.interval, in seconds"),
         ("APIMETRICS_METRICS_MAX_CONSUMERS", "metrics.maxConsumers: consumers tracked, the rest in (other consumers)"),
         ("APIMETRICS_DASHBOARD", "1 serves the dashboard and its JSON (view.isDashboardEnabled)"),
@@ -144,6 +146,7 @@ extension APIMetricsConfiguration {
         if let development = try reader.bool("APIMETRICS_DEVELOPMENT") { config.isDevelopment = development }
         if let instance = try reader.line("APIMETRICS_INSTANCE_ID") { config.instanceID = instance }
         try readPrivacy(reader, into: &config)
+        try readForwarding(reader, into: &config)
 
         let file = try reader.line("APIMETRICS_FILE")
         let endpoint = try reader.line("APIMETRICS_ENDPOINT")

@@ -47,6 +47,10 @@ public struct APIMetricsConfiguration: Sendable {
     public var redaction: RedactionOptions
     /// Which calls become events.
     public var eventFilter: EventFilterOptions
+    /// Which proxies are trusted to name the client (`client_ip`) and in
+    /// which headers; loopback and private networks, `Forwarded` and
+    /// `X-Forwarded-For` by default.
+    public var forwarding: ForwardingOptions
     /// How the metrics are windowed and bounded.
     public var metrics: MetricsOptions
     /// The dashboard, its JSON and the Prometheus exposition; off by default.
@@ -170,6 +174,7 @@ public struct APIMetricsConfiguration: Sendable {
         self.shutdownTimeout = .seconds(5)
         self.identifyConsumer = identifyConsumer
         self.eventFilter = .default
+        self.forwarding = .default
         self.metrics = .default
         self.view = .off
         self.isDevelopment = false
@@ -231,6 +236,7 @@ public struct APIMetricsConfiguration: Sendable {
         try spool.validate(field: "spool")
         try redaction.validate(field: "redaction")
         try eventFilter.validate(field: "eventFilter")
+        try forwarding.validate(field: "forwarding")
         if let instanceID, instanceID.isEmpty || instanceID.contains(where: \.isNewline) {
             throw ConfigurationError(field: "instanceID", reason: "must be a non-empty single line when set")
         }

@@ -54,6 +54,11 @@ struct EventEncoder: Sendable {
             writer.key("client_ip")
             writer.string(clientAddress)
         }
+        // The socket peer only when it is not the client: a proxy stood between.
+        if let peerAddress = request.peerAddress, peerAddress != request.clientAddress {
+            writer.key("peer_ip")
+            writer.string(peerAddress)
+        }
         writer.endObject()
 
         if let response = record.response {

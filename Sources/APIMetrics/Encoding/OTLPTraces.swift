@@ -133,6 +133,7 @@ struct OTLPTraceEncoder {
             if let port { int("server.port", port) }
         }
         if let client = request.clientAddress { string("client.address", client) }
+        if let peer = request.peerAddress { string("network.peer.address", peer) }
         if let agent = request.headers["user-agent"] { string("user_agent.original", agent) }
         if let version = request.protocolVersion { string("network.protocol.version", version) }
         if let consumer = record.consumer {

@@ -2,6 +2,11 @@
 /// field: what the give-up seam hands over can be written to disk and sent
 /// again later, exactly as it was. Header names and values go as the bytes
 /// captured (invalid UTF-8 included).
+enum RecordCodec {
+    /// The form ``BinaryWriter/record(_:)`` writes: 2 added the peer address.
+    static let version: UInt8 = 2
+}
+
 extension BinaryWriter {
     mutating func record(_ record: ExchangeRecord) {
         fixed64(record.id.high)
@@ -28,6 +33,7 @@ extension BinaryWriter {
         optional(record.sessionToken) { $0.string($1) }
         optional(record.request.protocolVersion) { $0.string($1) }
         optional(record.remoteParentSpanID) { $0.fixed64($1) }
+        optional(record.request.peerAddress) { $0.string($1) }
     }
 
     mutating func entity(_ entity: EntityRecord) {
@@ -110,7 +116,8 @@ extension BinaryReader {
     /// Causes nest; past this depth the input is taken as corrupted.
     static let maxErrorDepth = 32
 
-    mutating func record() throws(Failure) -> ExchangeRecord {
+    /// Reads a record of form `version`: version 1 predates the peer address.
+    mutating func record(version: UInt8 = RecordCodec.version) throws(Failure) -> ExchangeRecord {
         let id = EventID(high: try fixed64(), low: try fixed64())
         let direction: ExchangeDirection
         switch try byte() {
@@ -141,6 +148,7 @@ extension BinaryReader {
         record.sessionToken = try optional { (reader: inout BinaryReader) throws(Failure) in try reader.string() }
         record.request.protocolVersion = try optionalString()
         record.remoteParentSpanID = try optional { (reader: inout BinaryReader) throws(Failure) in try reader.fixed64() }
+        if version >= 2 { record.request.peerAddress = try optionalString() }
         return record
     }
 

@@ -13,9 +13,10 @@ extension UndeliveredBatch {
         public var description: String { "undelivered batch: at byte \(offset): \(reason)" }
     }
 
-    /// `AMUB`, then the form's version.
+    /// `AMUB`, then the form's version: the records' form
+    /// (``RecordCodec/version``); version 1 is still read.
     private static let magic: [UInt8] = Array("AMUB".utf8)
-    private static let version: UInt8 = 1
+    private static let version: UInt8 = RecordCodec.version
 
     /// The batch as bytes that ``init(serialized:)`` reads back exactly.
     public func serialized() -> [UInt8] {
@@ -43,7 +44,7 @@ extension UndeliveredBatch {
                 guard try reader.byte() == expected else { throw reader.fail("not an undelivered batch") }
             }
             let version = try reader.byte()
-            guard version == Self.version else { throw reader.fail("version \(version) is not known") }
+            guard (1...Self.version).contains(version) else { throw reader.fail("version \(version) is not known") }
             exporterName = try reader.string()
             let code = try reader.byte()
             guard let reason = Reason(code: code) else { throw reader.fail("reason \(code) is not known") }
@@ -51,7 +52,7 @@ extension UndeliveredBatch {
             message = try reader.string()
             abandonedAtNanoseconds = try reader.signed()
             identity = try reader.identity()
-            records = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.record() }
+            records = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.record(version: version) }
             entities = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.entity() }
             guard reader.isAtEnd else { throw reader.fail("bytes follow the batch") }
         } catch {

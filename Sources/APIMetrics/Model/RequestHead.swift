@@ -15,8 +15,20 @@ public struct RequestHead: Sendable, Hashable {
     public var headers: HeaderFields
     /// The route template that matched, such as `/orders/{id}`, when known.
     public var route: String?
-    /// The peer's address, such as `127.0.0.1`, when known.
+    /// The client's address, such as `203.0.113.7`, when known.
+    ///
+    /// Adapters set the socket peer here. In a processed record (what
+    /// exporters and the closures of ``APIMetricsConfiguration`` see) it is
+    /// the client found behind trusted proxies from the forwarding headers
+    /// (see ``ForwardingOptions``), and the socket peer is in ``peerAddress``.
     public var clientAddress: String?
+    /// The socket peer's address: the host that opened the connection,
+    /// which is the last proxy when there are proxies.
+    ///
+    /// Adapters leave it `nil` and pass the peer as ``clientAddress``; the
+    /// sender fills it in when it resolves the client. An adapter that sets
+    /// it has resolved the client itself, and both are then kept as given.
+    public var peerAddress: String?
     /// The HTTP version the request came in, such as `1.1` or `2`
     /// (OpenTelemetry's `network.protocol.version`), when known.
     public var protocolVersion: String?
@@ -28,8 +40,10 @@ public struct RequestHead: Sendable, Hashable {
         headers: HeaderFields = HeaderFields(),
         route: String? = nil,
         clientAddress: String? = nil,
-        protocolVersion: String? = nil
+        protocolVersion: String? = nil,
+        peerAddress: String? = nil
     ) {
+        self.peerAddress = peerAddress
         self.protocolVersion = protocolVersion
         self.method = method
         self.target = target

@@ -1,4 +1,5 @@
-/// The sender's work on each record, in order: the skip rule, the consumer,
+/// The sender's work on each record, in order: the client's address behind
+/// trusted proxies, the skip rule, the consumer,
 /// session and metadata closures, redaction, the last-word closure, and the
 /// schema-v1 line when an exporter reads it (made here, once, for all of
 /// them). Off the request path by design.
@@ -18,6 +19,7 @@ struct EventProcessor: Sendable {
     let metadata: APIMetricsConfiguration.Metadata?
     let redactEvent: (@Sendable (inout ExchangeRecord) throws -> Void)?
     let redactor: Redactor
+    let clientAddress: ClientAddressResolver
     /// Encodes each record's schema-v1 line, when an exporter reads them;
     /// `nil` when none does.
     let encoder: EventEncoder?
@@ -30,6 +32,7 @@ struct EventProcessor: Sendable {
         metadata = configuration.metadata
         redactEvent = configuration.redaction.redactEvent
         redactor = Redactor(options: configuration.redaction, maxDecodedBytes: configuration.capture.maxBodyBytes)
+        clientAddress = ClientAddressResolver(options: configuration.forwarding)
         self.encoder = encoder
         diagnostics = configuration.diagnostics
     }
@@ -53,6 +56,7 @@ struct EventProcessor: Sendable {
     }
 
     private func process(_ record: consuming ExchangeRecord, userCode: Bool) -> Outcome {
+        resolveClientAddress(&record)
         if userCode, let skipRequest {
             do {
                 if try skipRequest(record.request, record.response) { return .skipped }
@@ -96,6 +100,18 @@ struct EventProcessor: Sendable {
             }
         }
         return .record(record, schemaV1: encoder?.encode(record))
+    }
+
+    /// Moves the socket peer the adapter gave to `peerAddress` and puts the
+    /// client found behind trusted proxies in `clientAddress`: here, off the
+    /// request's path, and before redaction can strip the headers read.
+    /// The queued item keeps the adapter's values, so that processing it
+    /// again (after a closure hung) gives the same answer.
+    func resolveClientAddress(_ record: inout ExchangeRecord) {
+        guard record.direction == .incoming, record.request.peerAddress == nil else { return }
+        let peer = record.request.clientAddress
+        record.request.peerAddress = peer
+        record.request.clientAddress = clientAddress.resolve(peer: peer, fields: record.request.headers)
     }
 
     /// What goes out when the last-word closure could not have its say:
