@@ -186,7 +186,12 @@ class StandIn:
                 self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
                 if self.command != "HEAD":
-                    self.wfile.write(answer.body)
+                    try:
+                        self.wfile.write(answer.body)
+                    except (BrokenPipeError, ConnectionResetError):
+                        # The client gave up waiting (its timeout): the
+                        # request is kept with the answer it would have had.
+                        self.close_connection = True
 
             def read_body(self):
                 if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
