@@ -344,4 +344,39 @@ extension MoesifFidelityTests {
             #expect(MoesifEncoding.ipAddress(bad) == nil, "\(bad)")
         }
     }
+
+    /// The SDKs take `ip_address` from the forwarding headers: a call
+    /// forwarded by a trusted proxy (loopback here) goes with the client
+    /// it names, while the same header from a peer that is not trusted
+    /// changes nothing. Through the strict stand-in, which refuses an
+    /// `ip_address` that is not an IP.
+    @Test func theIPAddressIsTheClientBehindTrustedProxies() async throws {
+        let standIn = try VendorStandIn("moesif")
+        defer { standIn.stop() }
+        var config = testConfiguration([.moesif(MoesifExporter.Options(applicationID: Self.applicationID, baseURL: standIn.url))])
+        config.forwarding.trustedProxies = .cidrs(["127.0.0.0/8", "10.0.0.0/8"])
+        let metrics = try APIMetricsService(configuration: config)
+        let calls: [(target: String, peer: String, headers: HeaderFields)] = [
+            ("/forwarded", "127.0.0.1", ["X-Forwarded-For": "203.0.113.7, 10.0.0.2"]),
+            ("/rfc7239", "127.0.0.1", ["Forwarded": #"for="[2001:db8:cafe::17]:4711";proto=https"#]),
+            ("/spoofed", "198.51.100.20", ["X-Forwarded-For": "203.0.113.66"]),
+            ("/direct", "127.0.0.1", [:]),
+        ]
+        for call in calls {
+            var headers = call.headers
+            headers.append(name: "Host", value: "api.example.com")
+            let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: call.target, headers: headers, clientAddress: call.peer))
+            exchange.recordResponseHead(ResponseHead(status: 200))
+            exchange.finish()
+        }
+        await metrics.shutdown(timeout: .seconds(30))
+        #expect(try standIn.refusals() == [])
+        let events = try standIn.received().filter { $0.path == "/v1/events/batch" }.flatMap { ($0.json as? [[String: Any]]) ?? [] }
+        var addresses: [String: String] = [:]
+        for event in events {
+            guard let request = event["request"] as? [String: Any], let uri = request["uri"] as? String else { continue }
+            addresses[String(uri.split(separator: "/").last ?? "")] = request["ip_address"] as? String
+        }
+        #expect(addresses == ["forwarded": "203.0.113.7", "rfc7239": "2001:db8:cafe::17", "spoofed": "198.51.100.20", "direct": "127.0.0.1"])
+    }
 }
