@@ -243,8 +243,9 @@ struct ClientAddressTests {
         #expect(direct["client.address"] == "198.51.100.8" && direct["network.peer.address"] == "198.51.100.8")
     }
 
-    /// The spool keeps both addresses; a batch written before the peer was
-    /// kept (form version 1) still reads.
+    /// The spool keeps both addresses; a batch written before the peer and
+    /// the API key mask were kept (form version 1), with a consumer and a
+    /// consumer profile, still reads.
     @Test func theRecordCodecKeepsThePeer() throws {
         var head = RequestHead(method: "GET", target: "/", clientAddress: "198.51.100.7")
         head.peerAddress = "10.0.0.2"
@@ -264,13 +265,21 @@ struct ClientAddressTests {
         old.string("m")
         old.signed(3)
         old.identity(batch.identity)
-        var withoutPeer = record
-        withoutPeer.request.peerAddress = nil
-        old.array([withoutPeer]) { $0.record($1) }
-        old.bytes.removeLast()  // the version-2 field: an absent optional
-        old.array([EntityRecord]()) { $0.entity($1) }
+        var identified = record
+        identified.consumer = Consumer(id: "acme", name: "Acme", company: "acme-co")
+        old.array([identified]) { $0.record($1, version: 1) }
+        old.array([EntityRecord(profile: .consumer(Consumer(id: "globex", email: "ops@globex.example")), timestampNanoseconds: 4)]) {
+            $0.entity($1, version: 1)
+        }
         let read = try UndeliveredBatch(serialized: old.bytes)
         #expect(read.records.first?.request.clientAddress == "198.51.100.7")
         #expect(read.records.first?.request.peerAddress == nil)
+        #expect(read.records.first?.consumer?.id == "acme" && read.records.first?.consumer?.company == "acme-co")
+        #expect(read.records.first?.metadata == [:] && read.records.first?.weight == 1)
+        guard case let .consumer(profile)? = read.entities.first?.profile else {
+            Issue.record("the version-1 consumer profile did not read back")
+            return
+        }
+        #expect(profile.id == "globex" && profile.email == "ops@globex.example")
     }
 }

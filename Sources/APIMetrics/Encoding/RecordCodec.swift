@@ -3,12 +3,15 @@
 /// again later, exactly as it was. Header names and values go as the bytes
 /// captured (invalid UTF-8 included).
 enum RecordCodec {
-    /// The form ``BinaryWriter/record(_:)`` writes: 2 added the peer address.
+    /// The form ``BinaryWriter/record(_:version:)`` writes: 2 added the peer
+    /// address and the consumer's API key mask.
     static let version: UInt8 = 2
 }
 
 extension BinaryWriter {
-    mutating func record(_ record: ExchangeRecord) {
+    /// Writes `record` in form `version` (an older form for the tests that
+    /// read what an older release spooled).
+    mutating func record(_ record: ExchangeRecord, version: UInt8 = RecordCodec.version) {
         fixed64(record.id.high)
         fixed64(record.id.low)
         byte(record.direction == .incoming ? 0 : 1)
@@ -21,7 +24,7 @@ extension BinaryWriter {
             writer.headers(response.headers)
         }
         body(record.responseBody)
-        optional(record.consumer) { $0.consumer($1) }
+        optional(record.consumer) { $0.consumer($1, version: version) }
         array(record.errors) { $0.error($1) }
         optional(record.traceID) { $0.string($1) }
         optional(record.parentID) { writer, id in
@@ -33,15 +36,15 @@ extension BinaryWriter {
         optional(record.sessionToken) { $0.string($1) }
         optional(record.request.protocolVersion) { $0.string($1) }
         optional(record.remoteParentSpanID) { $0.fixed64($1) }
-        optional(record.request.peerAddress) { $0.string($1) }
+        if version >= 2 { optional(record.request.peerAddress) { $0.string($1) } }
     }
 
-    mutating func entity(_ entity: EntityRecord) {
+    mutating func entity(_ entity: EntityRecord, version: UInt8 = RecordCodec.version) {
         signed(entity.timestampNanoseconds)
         switch entity.profile {
         case let .consumer(consumer):
             byte(0)
-            self.consumer(consumer)
+            self.consumer(consumer, version: version)
         case let .company(company):
             byte(1)
             string(company.id)
@@ -93,7 +96,7 @@ extension BinaryWriter {
         bool(body.isTruncated)
     }
 
-    private mutating func consumer(_ consumer: Consumer) {
+    private mutating func consumer(_ consumer: Consumer, version: UInt8) {
         string(consumer.id)
         optional(consumer.name) { $0.string($1) }
         optional(consumer.group) { $0.string($1) }
@@ -101,7 +104,7 @@ extension BinaryWriter {
         optional(consumer.company) { $0.string($1) }
         strings(consumer.metadata)
         // Only the mask: a record reaches the spool after normalization.
-        optional(consumer.apiKeyMask) { $0.string($1) }
+        if version >= 2 { optional(consumer.apiKeyMask) { $0.string($1) } }
     }
 
     private mutating func error(_ error: RecordedError) {
@@ -116,7 +119,8 @@ extension BinaryReader {
     /// Causes nest; past this depth the input is taken as corrupted.
     static let maxErrorDepth = 32
 
-    /// Reads a record of form `version`: version 1 predates the peer address.
+    /// Reads a record of form `version`: version 1 predates the peer address
+    /// and the consumer's API key mask.
     mutating func record(version: UInt8 = RecordCodec.version) throws(Failure) -> ExchangeRecord {
         let id = EventID(high: try fixed64(), low: try fixed64())
         let direction: ExchangeDirection
@@ -133,7 +137,7 @@ extension BinaryReader {
             ResponseHead(status: Int(try reader.signed()), headers: try reader.headers())
         }
         let responseBody = try body()
-        let consumer = try optional { (reader: inout BinaryReader) throws(Failure) in try reader.consumer() }
+        let consumer = try optional { (reader: inout BinaryReader) throws(Failure) in try reader.consumer(version: version) }
         let errors = try array { (reader: inout BinaryReader) throws(Failure) in try reader.error(depth: 0) }
         let traceID = try optional { (reader: inout BinaryReader) throws(Failure) in try reader.string() }
         let parentID = try optional { (reader: inout BinaryReader) throws(Failure) in
@@ -152,12 +156,13 @@ extension BinaryReader {
         return record
     }
 
-    mutating func entity() throws(Failure) -> EntityRecord {
+    /// Reads a profile update of form `version` (version 1 predates the API key mask).
+    mutating func entity(version: UInt8 = RecordCodec.version) throws(Failure) -> EntityRecord {
         let timestamp = try signed()
         let profile: EntityRecord.Profile
         switch try byte() {
         case 0:
-            profile = .consumer(try consumer())
+            profile = .consumer(try consumer(version: version))
         case 1:
             profile = .company(CompanyProfile(
                 id: try string(), name: try optionalString(), domain: try optionalString(), metadata: try strings()))
@@ -205,11 +210,11 @@ extension BinaryReader {
         CapturedBody(bytes: try run(), size: try count(), isTruncated: try bool())
     }
 
-    private mutating func consumer() throws(Failure) -> Consumer {
+    private mutating func consumer(version: UInt8) throws(Failure) -> Consumer {
         var consumer = Consumer(
             id: try string(), name: try optionalString(), group: try optionalString(),
             email: try optionalString(), company: try optionalString(), metadata: try strings())
-        consumer.apiKeyMask = try optionalString()
+        if version >= 2 { consumer.apiKeyMask = try optionalString() }
         return consumer
     }
 

@@ -53,7 +53,7 @@ extension UndeliveredBatch {
             abandonedAtNanoseconds = try reader.signed()
             identity = try reader.identity()
             records = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.record(version: version) }
-            entities = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.entity() }
+            entities = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.entity(version: version) }
             guard reader.isAtEnd else { throw reader.fail("bytes follow the batch") }
         } catch {
             throw FormatError(offset: error.offset, reason: error.reason)
