@@ -46,6 +46,26 @@ struct SenderTests {
         #expect(unlimited.received.contains { $0.records.count > 7 })
     }
 
+    /// When a piece is given up because the destination is down, the
+    /// pieces behind it are not tried (each would spend the same retries):
+    /// they are given up with it, counted.
+    @Test func piecesBehindAPieceGivenUpAreNotTried() async throws {
+        let exporter = CollectingExporter(limits: ExportBatchLimits(maxEvents: 4)) { _ in .retryable("down") }
+        var config = testConfiguration([.custom(exporter)])
+        config.retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
+        config.batching = .init(maxEvents: 20, flushInterval: .seconds(60))
+        let metrics = try APIMetricsService(configuration: config)
+        // Queued before the sender starts: one batch of 20, five pieces.
+        for n in 0..<20 { recordExchange(metrics.recorder, target: "/n/\(n)") }
+        let runner = Task { try await metrics.run() }
+        #expect(await eventually { metrics.statistics.failed == 20 }, "\(metrics.statistics)")
+        // Counted before shutdown, whose metrics flush is another attempt.
+        #expect(exporter.attemptCount == 2, "only the first piece was tried, twice")
+        let report = await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+        #expect(report.statistics.failed == 20 && report.statistics.exported == 0)
+    }
+
     @Test func batchesByTime() async throws {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])

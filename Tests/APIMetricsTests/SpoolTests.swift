@@ -234,4 +234,46 @@ struct SpoolTests {
         #expect(Set(limited.events.map(\.record.request.path)) == Set((0..<31).map { "/orders/\($0)" }))
         #expect(report.statistics.failed == 0 && report.statistics.spoolPending == 0)
     }
+
+    /// Pieces of a spooled batch get one attempt each: when one fails, it
+    /// and those behind it go back to the spool (the pieces delivered are
+    /// not sent again), and all arrive once the destination is back.
+    @Test func aPieceThatFailsGoesBackToTheSpoolWithThoseBehindIt() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = SpoolOptions(directory: directory.file("spool"), syncInterval: .zero)
+        var first = testConfiguration([.custom(CollectingExporter { _ in .retryable("down") })])
+        first.retry = RetryPolicy(maxAttempts: 1, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
+        first.batching = .init(maxEvents: 30, flushInterval: .seconds(60))
+        first.spool = spool
+        do {
+            let down = try APIMetricsService(configuration: first)
+            let downRunner = Task { try await down.run() }
+            for index in 0..<30 { recordExchange(down.recorder, target: "/orders/\(index)") }
+            #expect(await eventually { down.statistics.spooled == 30 }, "\(down.statistics)")
+            await down.shutdown(timeout: .seconds(10))
+            try await downRunner.value
+        }
+
+        // The third request fails once; everything else is taken.
+        let flaky = CollectingExporter(limits: ExportBatchLimits(maxEvents: 4)) { $0 == 2 ? .retryable("blip") : nil }
+        var second = testConfiguration([.custom(flaky)])
+        second.retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
+        second.batching = .init(maxEvents: 30, flushInterval: .milliseconds(20))
+        second.spool = spool
+        let up = try APIMetricsService(configuration: second)
+        let upRunner = Task { try await up.run() }
+        for index in 30..<33 {
+            recordExchange(up.recorder, target: "/orders/\(index)")
+            try await Task.sleep(for: .milliseconds(30))
+        }
+        #expect(await eventually { flaky.events.count >= 33 }, "\(up.statistics)")
+        let report = await up.shutdown(timeout: .seconds(10))
+        try await upRunner.value
+        let paths = flaky.events.map(\.record.request.path)
+        #expect(paths.count == 33 && Set(paths) == Set((0..<33).map { "/orders/\($0)" }), "\(paths)")
+        #expect(flaky.received.allSatisfy { $0.records.count <= 4 })
+        #expect(report.statistics.failed == 0 && report.statistics.spoolPending == 0)
+        #expect(report.statistics.spooled <= 33, "the pieces put back are not counted as spooled again")
+    }
 }

@@ -16,6 +16,8 @@ actor BatchSender {
         /// nanoseconds), and how many tries in a row failed.
         var spoolRetryAt: Int64 = 0
         var spoolFailures = 0
+        /// Why the last batch this exporter gave up on was given up.
+        var lastGiveUp: UndeliveredBatch.Reason?
     }
 
     private let queue: EventQueue
@@ -187,10 +189,22 @@ actor BatchSender {
                 // More than the destination takes in one request: in pieces,
                 // the metrics records with the first.
                 var allDelivered = true
-                for (number, piece) in batch.pieces(maxItems: maxEvents).enumerated() {
+                let pieces = batch.pieces(maxItems: maxEvents)
+                for (number, piece) in pieces.enumerated() {
+                    slots[index].lastGiveUp = nil
                     let pieceDelivered = await deliver(
                         piece, Self.encodings(of: piece, identity), number == 0 ? extras : MetricsExtras(), toSlot: index)
                     allDelivered = allDelivered && pieceDelivered
+                    if !pieceDelivered, let reason = slots[index].lastGiveUp, reason.isWorthRetrying, number + 1 < pieces.count {
+                        // The destination is down, or the deadline passed: the
+                        // pieces behind would spend the same retries. They
+                        // follow this one, unsent, to the spool or the seam.
+                        var rest = ProcessedBatch()
+                        for later in pieces[(number + 1)...] { rest.append(later) }
+                        await giveUp(rest, MetricsExtras(), slot: index, reason: reason,
+                                     message: "behind a piece \(slots[index].exporter.name) did not take")
+                        break
+                    }
                 }
                 delivered = allDelivered
             } else {
@@ -323,6 +337,7 @@ actor BatchSender {
         if let window = extras.metrics {
             diagnostics.log(.error, "\(slots[index].exporter.name) lost the metrics window ending \(Timestamp.rfc3339(nanosecondsSinceEpoch: window.endNanoseconds)) (\(window.requests) calls): \(message)")
         }
+        slots[index].lastGiveUp = reason
         guard slots[index].exporter.content.contains(.events) else { return }
         let count = processed.records.count + processed.entities.count
         if reason.isWorthRetrying, spoolBatch(processed, slot: index, reason: reason, message: message) {
@@ -392,11 +407,8 @@ actor BatchSender {
             guard let stored = spool.read(entry) else { continue }
             let maxEvents = exporter.batchLimits.maxEvents
             if stored.count > maxEvents {
-                // Spooled whole, more than the exporter takes in one request:
-                // sent in pieces as a new batch is (a piece that fails goes
-                // back to the spool).
-                spool.acknowledge(entry)
-                await deliverSpooled(stored, in: stored.count, slot: index)
+                // Spooled whole, more than the exporter takes in one request.
+                guard await drainInPieces(stored, entry, size: maxEvents, slot: index) else { return false }
                 continue
             }
             let reports = AttemptReports()
@@ -417,8 +429,7 @@ actor BatchSender {
                 counters.noteExportError("\(exporter.name): \(error)")
                 let exportError = error as? ExportError
                 if let exportError, exportError.isTooLarge, stored.count > 1 {
-                    spool.acknowledge(entry)
-                    await deliverSpooled(stored, in: (stored.count + 1) / 2, slot: index)
+                    guard await drainInPieces(stored, entry, size: (stored.count + 1) / 2, slot: index) else { return false }
                     continue
                 }
                 if let exportError, !exportError.isRetryable {
@@ -439,16 +450,83 @@ actor BatchSender {
         return true
     }
 
-    /// A spooled batch sent again in pieces of at most `size` (and of the
-    /// exporter's own limit), each delivered as a new batch is.
-    private func deliverSpooled(_ stored: UndeliveredBatch, in size: Int, slot index: Int) async {
-        var processed = ProcessedBatch()
-        processed.records = stored.records
-        processed.entities = stored.entities
-        let maxItems = min(size, slots[index].exporter.batchLimits.maxEvents)
-        for piece in processed.pieces(maxItems: maxItems) {
-            _ = await deliver(piece, Self.encodings(of: piece, stored.identity), MetricsExtras(), toSlot: index)
+    /// A spooled batch sent in pieces of at most `size` (and the exporter's
+    /// own limit), one attempt each as any spooled batch gets; a piece found
+    /// too large is halved. At the first piece that fails for a reason worth
+    /// retrying, it and those behind it go back to the spool as one batch
+    /// before the entry is acknowledged (a crash in between sends delivered
+    /// pieces twice, with the same ids, rather than losing any), and the
+    /// spool waits as after any failure. Returns whether the spool can go on.
+    private func drainInPieces(_ stored: UndeliveredBatch, _ entry: DiskSpool.Entry, size: Int, slot index: Int) async -> Bool {
+        guard let spool else { return false }
+        let exporter = slots[index].exporter
+        var whole = ProcessedBatch()
+        whole.records = stored.records
+        whole.entities = stored.entities
+        var pending = whole.pieces(maxItems: min(size, exporter.batchLimits.maxEvents))[...]
+        while let piece = pending.first {
+            let count = piece.records.count + piece.entities.count
+            let reports = AttemptReports()
+            let batch = ExportBatch(
+                identity: stored.identity, records: piece.records, entities: piece.entities, dropped: 0,
+                sentAtNanoseconds: CaptureClock.wallNanoseconds(),
+                encodings: BatchEncodings(identity: stored.identity, records: piece.records, entities: piece.entities),
+                reportSink: reportSink(reports))
+            let outcome = await race(signal, { try await exporter.export(batch) })
+            var failure: (any Error)?
+            switch outcome {
+            case .completed:
+                countDelivered(count, reports)
+                counters.batches.add(1, ordering: .relaxed)
+                pending.removeFirst()
+                continue
+            case .timedOut:
+                failure = nil
+            case let .failed(error):
+                counters.noteExportError("\(exporter.name): \(error)")
+                let exportError = error as? ExportError
+                if let exportError, exportError.isTooLarge, count > 1 {
+                    let (first, second) = piece.halves()
+                    pending.removeFirst()
+                    pending = [first, second] + pending
+                    continue
+                }
+                if let exportError, !exportError.isRetryable {
+                    counters.failed.add(count, ordering: .relaxed)
+                    diagnostics.log(.error, "\(exporter.name) refused \(count) spooled events: \(error)")
+                    pending.removeFirst()
+                    continue
+                }
+                failure = error
+            }
+            // Not taken now: what is left goes back to the spool, then the entry goes.
+            var rest = ProcessedBatch()
+            for later in pending { rest.append(later) }
+            let outcomeOfAppend = spool.append(UndeliveredBatch(
+                exporterName: stored.exporterName, reason: stored.reason, message: stored.message, identity: stored.identity,
+                records: rest.records, entities: rest.entities, abandonedAtNanoseconds: stored.abandonedAtNanoseconds))
+            if outcomeOfAppend.evictedEvents > 0 {
+                counters.droppedSpoolFull.add(outcomeOfAppend.evictedEvents, ordering: .relaxed)
+                diagnostics.log(.error, "the spool was full: deleted its oldest \(outcomeOfAppend.evictedEvents) events unsent")
+            }
+            if !outcomeOfAppend.isSpooled {
+                let left = rest.records.count + rest.entities.count
+                counters.failed.add(left, ordering: .relaxed)
+                diagnostics.log(.error, "gave up \(left) spooled events for \(exporter.name): the spool could not take them back")
+            }
+            spool.acknowledge(entry)
+            if let failure {
+                slots[index].spoolFailures += 1
+                let delay = (failure as? ExportError)?.retryAfter.map { min($0, retry.maxRetryAfter) }
+                    ?? retry.delay(afterAttempt: slots[index].spoolFailures, using: &random)
+                slots[index].spoolRetryAt = CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped
+                diagnostics.log(.warning, "\(exporter.name) still fails; its spool is tried again in \(delay): \(failure)")
+            }
+            return false
         }
+        spool.acknowledge(entry)
+        slots[index].spoolFailures = 0
+        return true
     }
 
     // MARK: - Metrics records
