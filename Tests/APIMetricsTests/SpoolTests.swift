@@ -208,18 +208,7 @@ struct SpoolTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let spool = SpoolOptions(directory: directory.file("spool"), syncInterval: .zero)
-        var first = testConfiguration([.custom(CollectingExporter { _ in .retryable("down") })])
-        first.retry = RetryPolicy(maxAttempts: 1, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
-        first.batching = .init(maxEvents: 30, flushInterval: .seconds(60))
-        first.spool = spool
-        do {
-            let down = try APIMetricsService(configuration: first)
-            let downRunner = Task { try await down.run() }
-            for index in 0..<30 { recordExchange(down.recorder, target: "/orders/\(index)") }
-            #expect(await eventually { down.statistics.spooled == 30 }, "\(down.statistics)")
-            await down.shutdown(timeout: .seconds(10))
-            try await downRunner.value
-        }
+        try await Self.spoolThirtyCallsWhole(spool)
 
         let limited = CollectingExporter(limits: ExportBatchLimits(maxEvents: 4))
         var second = testConfiguration([.custom(limited)])
@@ -242,18 +231,7 @@ struct SpoolTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let spool = SpoolOptions(directory: directory.file("spool"), syncInterval: .zero)
-        var first = testConfiguration([.custom(CollectingExporter { _ in .retryable("down") })])
-        first.retry = RetryPolicy(maxAttempts: 1, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
-        first.batching = .init(maxEvents: 30, flushInterval: .seconds(60))
-        first.spool = spool
-        do {
-            let down = try APIMetricsService(configuration: first)
-            let downRunner = Task { try await down.run() }
-            for index in 0..<30 { recordExchange(down.recorder, target: "/orders/\(index)") }
-            #expect(await eventually { down.statistics.spooled == 30 }, "\(down.statistics)")
-            await down.shutdown(timeout: .seconds(10))
-            try await downRunner.value
-        }
+        try await Self.spoolThirtyCallsWhole(spool)
 
         // The third request fails once; everything else is taken.
         let flaky = CollectingExporter(limits: ExportBatchLimits(maxEvents: 4)) { $0 == 2 ? .retryable("blip") : nil }
@@ -275,5 +253,20 @@ struct SpoolTests {
         #expect(flaky.received.allSatisfy { $0.records.count <= 4 })
         #expect(report.statistics.failed == 0 && report.statistics.spoolPending == 0)
         #expect(report.statistics.spooled <= 33, "the pieces put back are not counted as spooled again")
+    }
+
+    /// Thirty calls spooled as one batch by a service whose only exporter
+    /// (named `collecting`, as the next one is) is down; the service stopped.
+    private static func spoolThirtyCallsWhole(_ spool: SpoolOptions) async throws {
+        var config = testConfiguration([.custom(CollectingExporter { _ in .retryable("down") })])
+        config.retry = RetryPolicy(maxAttempts: 1, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
+        config.batching = .init(maxEvents: 30, flushInterval: .seconds(60))
+        config.spool = spool
+        let down = try APIMetricsService(configuration: config)
+        let downRunner = Task { try await down.run() }
+        for index in 0..<30 { recordExchange(down.recorder, target: "/orders/\(index)") }
+        #expect(await eventually { down.statistics.spooled == 30 }, "\(down.statistics)")
+        await down.shutdown(timeout: .seconds(10))
+        try await downRunner.value
     }
 }

@@ -439,15 +439,21 @@ actor BatchSender {
                     diagnostics.log(.error, "\(exporter.name) refused a spooled batch of \(stored.count) events: \(error)")
                     continue
                 }
-                slots[index].spoolFailures += 1
-                let delay = exportError?.retryAfter.map { min($0, retry.maxRetryAfter) }
-                    ?? retry.delay(afterAttempt: slots[index].spoolFailures, using: &random)
-                slots[index].spoolRetryAt = CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped
-                diagnostics.log(.warning, "\(exporter.name) still fails; its spool is tried again in \(delay): \(error)")
+                noteSpoolFailure(error, slot: index)
                 return false
             }
         }
         return true
+    }
+
+    /// After a failed attempt at the spool, it waits for this exporter as the
+    /// retry policy says (or as `Retry-After` asks) before it is tried again.
+    private func noteSpoolFailure(_ error: any Error, slot index: Int) {
+        slots[index].spoolFailures += 1
+        let delay = (error as? ExportError)?.retryAfter.map { min($0, retry.maxRetryAfter) }
+            ?? retry.delay(afterAttempt: slots[index].spoolFailures, using: &random)
+        slots[index].spoolRetryAt = CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped
+        diagnostics.log(.warning, "\(slots[index].exporter.name) still fails; its spool is tried again in \(delay): \(error)")
     }
 
     /// A spooled batch sent in pieces of at most `size` (and the exporter's
@@ -515,13 +521,7 @@ actor BatchSender {
                 diagnostics.log(.error, "gave up \(left) spooled events for \(exporter.name): the spool could not take them back")
             }
             spool.acknowledge(entry)
-            if let failure {
-                slots[index].spoolFailures += 1
-                let delay = (failure as? ExportError)?.retryAfter.map { min($0, retry.maxRetryAfter) }
-                    ?? retry.delay(afterAttempt: slots[index].spoolFailures, using: &random)
-                slots[index].spoolRetryAt = CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped
-                diagnostics.log(.warning, "\(exporter.name) still fails; its spool is tried again in \(delay): \(failure)")
-            }
+            if let failure { noteSpoolFailure(failure, slot: index) }
             return false
         }
         spool.acknowledge(entry)
