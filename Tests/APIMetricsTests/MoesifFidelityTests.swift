@@ -12,7 +12,7 @@ struct MoesifFidelityTests {
 
     /// An ingest answering `/v1/config` with `config` and every POST with
     /// `status(n)`, each with `X-Moesif-Config-ETag: etag(n)`.
-    private func ingest(
+    func ingest(
         config: @escaping @Sendable (Int) -> Int = { _ in 200 },
         status: @escaping @Sendable (Int) -> Int = { _ in 201 },
         etag: @escaping @Sendable (Int) -> String = { _ in "e1" }
@@ -26,7 +26,7 @@ struct MoesifFidelityTests {
         })
     }
 
-    private func service(
+    func service(
         _ ingest: TestCollector, options: (inout MoesifExporter.Options) -> Void = { _ in },
         configure: (inout APIMetricsConfiguration) -> Void = { _ in }
     ) throws -> APIMetricsService {
@@ -39,7 +39,7 @@ struct MoesifFidelityTests {
         return try APIMetricsService(configuration: config)
     }
 
-    private func events(_ ingest: TestCollector) -> [[String: Any]] {
+    func events(_ ingest: TestCollector) -> [[String: Any]] {
         ingest.requests.filter { $0.target == "/v1/events/batch" && $0.isAccepted }.flatMap { request in
             ((try? JSONSerialization.jsonObject(with: Data(request.body))) as? [[String: Any]]) ?? []
         }
@@ -81,7 +81,7 @@ struct MoesifFidelityTests {
         let record = ExchangeRecord(id: id, direction: .incoming, startTimeNanoseconds: 1_795_000_000_000_000_000,
                                     durationNanoseconds: 1_000_000, request: RequestHead(method: "GET", target: "/"))
         var writer = JSONWriter()
-        MoesifEncoding.writeEvent(record, weight: 1, apiVersion: nil, into: &writer)
+        MoesifEncoding.writeEvent(record, weight: 1, apiVersion: nil, maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &writer)
         let event = (try? JSONSerialization.jsonObject(with: Data(writer.bytes))) as? [String: Any]
         #expect(event?["transaction_id"] as? String == "01234567-89ab-4def-bedc-ba9876543210")
     }
@@ -150,7 +150,7 @@ struct MoesifFidelityTests {
         var writer = JSONWriter()
         writer.beginObject()
         MoesifEncoding.writeBody(CapturedBody(bytes: bomb, size: bomb.count), headers: ["Content-Encoding": "gzip"],
-                                 bodies: .sent, into: &writer)
+                                 bodies: .sent, maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &writer)
         writer.endObject()
         let object = try #require((try? JSONSerialization.jsonObject(with: Data(writer.bytes))) as? [String: Any])
         #expect(object["transfer_encoding"] as? String == "json")
@@ -160,7 +160,7 @@ struct MoesifFidelityTests {
         var other = JSONWriter()
         other.beginObject()
         MoesifEncoding.writeBody(CapturedBody(bytes: brotli, size: brotli.count), headers: ["Content-Encoding": "br"],
-                                 bodies: .sent, into: &other)
+                                 bodies: .sent, maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &other)
         other.endObject()
         let sent = try #require((try? JSONSerialization.jsonObject(with: Data(other.bytes))) as? [String: Any])
         #expect(sent["transfer_encoding"] as? String == "base64" && sent["body"] as? String == Data(brotli).base64EncodedString())
@@ -173,7 +173,8 @@ struct MoesifFidelityTests {
     func aJSONScalarBodyGoesAsBase64(body: String) {
         var writer = JSONWriter()
         writer.beginObject()
-        MoesifEncoding.writeBody(CapturedBody(bytes: Array(body.utf8), size: body.utf8.count), headers: [:], bodies: .sent, into: &writer)
+        MoesifEncoding.writeBody(CapturedBody(bytes: Array(body.utf8), size: body.utf8.count), headers: [:], bodies: .sent,
+                                 maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &writer)
         writer.endObject()
         let object = (try? JSONSerialization.jsonObject(with: Data(writer.bytes))) as? [String: Any]
         #expect(object?["transfer_encoding"] as? String == "base64")

@@ -173,9 +173,12 @@ public struct ExporterConfiguration: Sendable {
 
     /// The exporters this entry makes: one, or one per signal for OTLP.
     /// `maxSeries` is the metrics' series limit, which an exporter keeping
-    /// tables of its own (Apitally) follows.
+    /// tables of its own (Apitally) follows; `maxBodyBytes` the capture's
+    /// body limit, past which an exporter that inflates a compressed body
+    /// (Moesif) does not grow it.
     func makeExporters(
-        field: String, instanceID: String = InstanceID.make(), maxSeries: Int = MetricsOptions().maxSeries
+        field: String, instanceID: String = InstanceID.make(), maxSeries: Int = MetricsOptions().maxSeries,
+        maxBodyBytes: Int = APIMetricsConfiguration.Capture().maxBodyBytes
     ) throws(ConfigurationError) -> [any EventExporter] {
         let options: OTLPExporter.Options
         switch kind {
@@ -185,7 +188,7 @@ public struct ExporterConfiguration: Sendable {
             try monoscope.validate(field: field)
             options = monoscope.otlpOptions
         default:
-            return [try makeExporter(field: field, instanceID: instanceID, maxSeries: maxSeries)]
+            return [try makeExporter(field: field, instanceID: instanceID, maxSeries: maxSeries, maxBodyBytes: maxBodyBytes)]
         }
         try options.validate(field: field)
         var exporters: [any EventExporter] = []
@@ -199,7 +202,9 @@ public struct ExporterConfiguration: Sendable {
         return exporters
     }
 
-    private func makeExporter(field: String, instanceID: String, maxSeries: Int) throws(ConfigurationError) -> any EventExporter {
+    private func makeExporter(
+        field: String, instanceID: String, maxSeries: Int, maxBodyBytes: Int
+    ) throws(ConfigurationError) -> any EventExporter {
         switch kind {
         case let .file(path, rotation):
             do {
@@ -225,7 +230,8 @@ public struct ExporterConfiguration: Sendable {
             } catch {
                 throw ConfigurationError(field: error.field.replacingPrefix("apitally", with: field), reason: error.reason)
             }
-        case let .moesif(options):
+        case var .moesif(options):
+            options.maxCapturedBodyBytes = maxBodyBytes
             do {
                 return try MoesifExporter(options: options)
             } catch {

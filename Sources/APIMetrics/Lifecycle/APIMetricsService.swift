@@ -73,7 +73,8 @@ public final class APIMetricsService: Sendable {
         let instanceID = configuration.instanceID ?? InstanceID.make()
         for (index, exporter) in configuration.exporters.enumerated() {
             exporters += try exporter.makeExporters(
-                field: "exporters[\(index)]", instanceID: instanceID, maxSeries: configuration.metrics.maxSeries)
+                field: "exporters[\(index)]", instanceID: instanceID, maxSeries: configuration.metrics.maxSeries,
+                maxBodyBytes: configuration.capture.maxBodyBytes)
         }
         self.configuration = configuration
         let counters = PipelineCounters(secrets: secrets)

@@ -4,13 +4,17 @@ extension MoesifEncoding {
     /// Writes `body` and its `transfer_encoding`, nothing when it is empty.
     ///
     /// A body whose content coding the redactor did not undo (no redaction
-    /// rule applied, so it was left as sent) is inflated here, at most
-    /// ``maxBodyBytes``: Moesif shows and searches what the client read,
-    /// not the compressed bytes. Only an object or an array goes as
+    /// rule applied, so it was left as sent) is inflated here, to at most
+    /// `maxInflatedBytes` (the capture limit, at most ``maxBodyBytes``):
+    /// Moesif shows and searches what the client read, not the compressed
+    /// bytes, and a few hundred compressed bytes from a client must not
+    /// grow past what a plain body could be. Only an object or an array goes as
     /// `json` (Moesif's docs: "If set to json then the body must be a JSON
     /// object"; moesifdjango's `start_with_json`); a scalar, text, binary
     /// or a body cut at the capture limit goes as base64.
-    static func writeBody(_ body: CapturedBody, headers: HeaderFields, bodies: Bodies, into writer: inout JSONWriter) {
+    static func writeBody(
+        _ body: CapturedBody, headers: HeaderFields, bodies: Bodies, maxInflatedBytes: Int, into writer: inout JSONWriter
+    ) {
         guard !body.bytes.isEmpty else { return }
         guard bodies == .sent else {
             writeNote("body of \(body.size) bytes left out: the event passed Moesif's limit of \(maxEventBytes) bytes", into: &writer)
@@ -22,11 +26,11 @@ extension MoesifEncoding {
             let codings = BodyDecoding.contentCodings(of: headers)
             if !codings.isEmpty {
                 do {
-                    let decoded = try BodyDecoding.removeContentCodings(codings, from: bytes, maxOutput: maxBodyBytes)
+                    let decoded = try BodyDecoding.removeContentCodings(codings, from: bytes, maxOutput: maxInflatedBytes)
                     bytes = decoded.bytes
                     if !decoded.isComplete { isTruncated = true }
                 } catch .tooLarge {
-                    writeNote("body left out: it inflates past \(maxBodyBytes) bytes (\(codings.joined(separator: ", ")))", into: &writer)
+                    writeNote("body left out: it inflates past \(maxInflatedBytes) bytes (\(codings.joined(separator: ", ")))", into: &writer)
                     return
                 } catch {
                     // A coding that cannot be undone (br, zstd) or bytes that

@@ -8,8 +8,9 @@ enum MoesifEncoding {
     static let maxEventBytes = 1_000_000
 
     /// Moesif cuts a body to 450 KB when an event is too large; a
-    /// compressed body is inflated to at most this many bytes, and one
-    /// that would inflate past it is left out.
+    /// compressed body is inflated to at most this many bytes (or the
+    /// capture limit, when smaller), and one that would inflate past it is
+    /// left out.
     static let maxBodyBytes = 450_000
 
     /// How many query parameters Moesif keeps ("Maximum Number of Request
@@ -29,9 +30,11 @@ enum MoesifEncoding {
     }
 
     /// One call as a Moesif event. `weight` is the number of calls it stands
-    /// for (local sampling times Moesif's own).
+    /// for (local sampling times Moesif's own); a compressed body is
+    /// inflated to at most `maxInflatedBytes`.
     static func writeEvent(
-        _ record: ExchangeRecord, weight: Int, apiVersion: String?, bodies: Bodies = .sent, into writer: inout JSONWriter
+        _ record: ExchangeRecord, weight: Int, apiVersion: String?, bodies: Bodies = .sent, maxInflatedBytes: Int,
+        into writer: inout JSONWriter
     ) {
         let request = record.request
         writer.beginObject()
@@ -53,7 +56,7 @@ enum MoesifEncoding {
         }
         writer.key("headers")
         writeHeaders(request.headers, into: &writer)
-        writeBody(record.requestBody, headers: request.headers, bodies: bodies, into: &writer)
+        writeBody(record.requestBody, headers: request.headers, bodies: bodies, maxInflatedBytes: maxInflatedBytes, into: &writer)
         writer.endObject()
 
         if let response = record.response {
@@ -65,7 +68,7 @@ enum MoesifEncoding {
             writer.int(response.status)
             writer.key("headers")
             writeHeaders(response.headers, into: &writer)
-            writeBody(record.responseBody, headers: response.headers, bodies: bodies, into: &writer)
+            writeBody(record.responseBody, headers: response.headers, bodies: bodies, maxInflatedBytes: maxInflatedBytes, into: &writer)
             writer.endObject()
         }
         // A UUID, as Moesif documents and its SDKs send, made from the event

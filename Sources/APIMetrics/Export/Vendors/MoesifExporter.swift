@@ -9,8 +9,9 @@ import Synchronization
 ///
 /// Moesif's remote sampling applies: the configuration (`GET /v1/config`)
 /// is read before the first batch and again, at once, when a batch's answer
-/// names another `X-Moesif-Config-ETag` (one read at a time; after a failed
-/// read, the next waits ``Options/configRefreshInterval``); calls it leaves
+/// names another `X-Moesif-Config-ETag` (one read at a time, one per ETag
+/// whatever ETag the configuration's answer names; after a failed read,
+/// the next waits ``Options/configRefreshInterval``); calls it leaves
 /// out are counted in
 /// ``Statistics/destinationLeftOut``, and those sent carry
 /// `weight = 100 / rate`.
@@ -38,6 +39,11 @@ public struct MoesifExporter: EventExporter {
         public var batchLimits: ExportBatchLimits
         /// How requests are sent; `nil` means ``URLSessionTransport``.
         public var transport: (any HTTPTransport)?
+        /// The capture's body limit: a compressed body the redactor left as
+        /// sent is inflated to at most this (and Moesif's 450 KB), so that a
+        /// few hundred bytes a client sent cannot become a large event. In a
+        /// service, the configuration's `capture.maxBodyBytes`.
+        var maxCapturedBodyBytes = APIMetricsConfiguration.Capture().maxBodyBytes
 
         /// Moesif's collector.
         public static let defaultBaseURL = "https://api.moesif.net"
@@ -92,6 +98,11 @@ public struct MoesifExporter: EventExporter {
         /// The ETag a batch's answer last named whose read failed: it is
         /// tried again only after ``Options/configRefreshInterval``.
         var failedETag: String?
+        /// The ETag a batch's answer last named whose read succeeded. The
+        /// configuration's own answer may name no ETag, or another one
+        /// than the batch answers do; without this, every batch would have
+        /// the configuration read again.
+        var answeredETag: String?
         /// When the last read started (monotonic nanoseconds).
         var fetchedAt: Int64?
         /// Whether a read is under way: never two at once.
@@ -132,8 +143,7 @@ public struct MoesifExporter: EventExporter {
         var events: (json: [UInt8], count: Int) = ([], 0)
         if !batch.records.isEmpty {
             let sampling = await currentSampling()
-            events = encodeEvents(batch, sampling: sampling)
-            try checkSize(events.json.count, items: events.count, of: "/v1/events/batch")
+            events = try encodeEvents(batch, sampling: sampling)
         }
         if !batch.entities.isEmpty { try await sendProfiles(batch.entities, of: batch) }
         guard events.count > 0 else { return }
@@ -148,12 +158,20 @@ public struct MoesifExporter: EventExporter {
     /// takes, are counted as left out by the destination (with a warning
     /// for the latter); an event past Moesif's size limit goes with its
     /// bodies left out, and a warning says so.
-    func encodeEvents(_ batch: ExportBatch, sampling: MoesifSampling) -> (json: [UInt8], count: Int) {
-        var events = JSONWriter(capacity: 1024 * batch.records.count)
+    ///
+    /// Throws ``ExportError/tooLarge(_:)`` as soon as a second call takes
+    /// the document past ``Options/batchLimits``' bytes, before the rest is
+    /// encoded and before anything is counted or warned of: the sender
+    /// sends the batch again in halves, and each attempt builds at most
+    /// the limit and one event.
+    func encodeEvents(_ batch: ExportBatch, sampling: MoesifSampling) throws(ExportError) -> (json: [UInt8], count: Int) {
+        let maxBytes = options.batchLimits.maxBytes
+        var events = JSONWriter(capacity: min(1024 * batch.records.count, maxBytes))
         events.beginArray()
         var sent = 0, leftOut = 0, tooOld = 0, shrunk = 0
         // The JSON array's brackets and a comma take 3 bytes of the request.
-        let maxEventBytes = min(MoesifEncoding.maxEventBytes, options.batchLimits.maxBytes - 3)
+        let maxEventBytes = min(MoesifEncoding.maxEventBytes, maxBytes - 3)
+        let maxInflatedBytes = min(options.maxCapturedBodyBytes, MoesifEncoding.maxBodyBytes)
         let oldest = batch.sentAtNanoseconds - MoesifEncoding.maxEventAgeNanoseconds
         for index in batch.records.indices {
             let record = batch.records[index]
@@ -168,14 +186,21 @@ public struct MoesifExporter: EventExporter {
             }
             let weight = max(1, Int((record.weight * Double(MoesifSampling.weight(atRate: rate))).rounded()))
             let (start, needsComma) = (events.count, events.needsComma)
-            MoesifEncoding.writeEvent(record, weight: weight, apiVersion: options.apiVersion, into: &events)
+            MoesifEncoding.writeEvent(record, weight: weight, apiVersion: options.apiVersion,
+                                      maxInflatedBytes: maxInflatedBytes, into: &events)
             if events.count - start > maxEventBytes {
                 events.count = start
                 events.needsComma = needsComma
-                MoesifEncoding.writeEvent(record, weight: weight, apiVersion: options.apiVersion, bodies: .leftOut, into: &events)
+                MoesifEncoding.writeEvent(record, weight: weight, apiVersion: options.apiVersion, bodies: .leftOut,
+                                          maxInflatedBytes: maxInflatedBytes, into: &events)
                 shrunk += 1
             }
             sent += 1
+            // The closing bracket is one byte more.
+            if sent > 1, options.batchLimits.isOver(bytes: events.count + 1) {
+                throw ExportError.tooLarge(
+                    "moesif: the first \(sent) of \(batch.records.count) calls for /v1/events/batch make \(events.count + 1) bytes, over the limit of \(maxBytes)")
+            }
         }
         events.endArray()
         batch.reportLeftOut(leftOut + tooOld)
@@ -250,9 +275,9 @@ public struct MoesifExporter: EventExporter {
         if counts.subscriptions > 0 { _ = try await post("/v1/subscriptions/batch", subscriptionBytes) }
     }
 
-    /// Throws ``ExportError/tooLarge(_:)`` when a request of several items
-    /// would pass the byte limit; a single item goes as it is (a call has
-    /// been shrunk to fit already; a profile is small).
+    /// Throws ``ExportError/tooLarge(_:)`` when a request of several profile
+    /// updates would pass the byte limit; a single one goes as it is (a
+    /// profile is small). Calls are measured while they are encoded.
     private func checkSize(_ bytes: Int, items: Int, of path: String) throws(ExportError) {
         guard items > 1, options.batchLimits.isOver(bytes: bytes) else { return }
         throw ExportError.tooLarge("moesif: \(items) items for \(path) are \(bytes) bytes, over the limit of \(options.batchLimits.maxBytes)")
@@ -271,17 +296,18 @@ public struct MoesifExporter: EventExporter {
 
     /// Reads the configuration again at once when a batch's answer names
     /// an ETag other than the one in force, as moesifdjango does after each
-    /// batch and moesif-nodejs before the next event. A read that failed
-    /// for this ETag is tried again only after the refresh interval, so a
-    /// collector that keeps failing is not asked after every batch.
+    /// batch and moesif-nodejs before the next event. An ETag whose read
+    /// succeeded is not read again, whatever ETag the configuration's own
+    /// answer named (none, or another); a read that failed for this ETag is
+    /// tried again only after the refresh interval, so a collector that
+    /// keeps failing is not asked after every batch.
     private func refreshIfChanged(etag: String) async {
         let due = state.withLock { state in
-            state.etag != etag && !state.isFetching && (state.failedETag != etag || isDue(state.fetchedAt))
+            state.etag != etag && state.answeredETag != etag && !state.isFetching
+                && (state.failedETag != etag || isDue(state.fetchedAt))
         }
         guard due else { return }
-        if await fetchConfiguration() == nil {
-            state.withLock { $0.failedETag = etag }
-        }
+        _ = await fetchConfiguration(promptedBy: etag)
     }
 
     private func isDue(_ fetchedAt: Int64?) -> Bool {
@@ -291,7 +317,10 @@ public struct MoesifExporter: EventExporter {
 
     /// Reads `/v1/config`; on failure the last configuration stays (or
     /// everything is sent, as Moesif's SDKs do) until the next try.
-    private func fetchConfiguration() async -> MoesifSampling? {
+    /// `etag` is the batch answer's ETag that asked for the read: it is
+    /// marked answered or failed in the same step that ends the read, so
+    /// that no batch in between starts another read for it.
+    private func fetchConfiguration(promptedBy etag: String? = nil) async -> MoesifSampling? {
         let claimed = state.withLock { state -> Bool in
             guard !state.isFetching else { return false }
             state.isFetching = true
@@ -312,7 +341,10 @@ public struct MoesifExporter: EventExporter {
             if let sampling, let response {
                 state.sampling = sampling
                 state.etag = response.headers["x-moesif-config-etag"]
+                state.answeredETag = etag
                 state.failedETag = nil
+            } else if let etag {
+                state.failedETag = etag
             }
         }
         return sampling
