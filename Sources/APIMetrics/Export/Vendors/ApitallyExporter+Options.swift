@@ -30,6 +30,8 @@ extension ApitallyExporter {
         var maxSyncAge: Duration = .seconds(3600)
         /// The most failed request-log uploads kept (the SDKs' 50).
         var maxPendingLogFiles = ApitallyRequestLog.maxPendingFiles
+        /// The most bytes of failed request-log uploads kept, in memory.
+        var maxPendingLogBytes = ApitallyRequestLog.maxPendingBytes
         /// The most failed syncs kept: an hour's at the 10 s schedule.
         var maxPendingSyncs = 360
         /// The most bytes of failed syncs kept.

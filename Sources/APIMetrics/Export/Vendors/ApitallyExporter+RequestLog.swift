@@ -12,8 +12,10 @@ extension ApitallyExporter {
 
     /// Writes the batch's loggable calls, at most
     /// ``ApitallyRequestLogOptions/maxCallsPerSecond`` a second, as files
-    /// waiting to be uploaded; returns which calls were written.
-    func enqueueLog(_ batch: ExportBatch) -> [Bool] {
+    /// waiting to be uploaded; returns which calls went into a file.
+    /// `counted`: which calls the syncs count, so that a file given up
+    /// later counts the others as lost.
+    func enqueueLog(_ batch: ExportBatch, counted: [Bool]) -> [Bool] {
         let records = batch.records
         var logged = [Bool](repeating: false, count: records.count)
         let now = CaptureClock.monotonicNanoseconds()
@@ -35,38 +37,57 @@ extension ApitallyExporter {
         }
         if overRate > 0 {
             batch.warningReporter(
-                "\(overRate) calls past Apitally's \(options.requestLog.maxCallsPerSecond) a second were not written to its request log; they are counted in the syncs")
+                "\(overRate) calls past Apitally's \(options.requestLog.maxCallsPerSecond) a second were not written to its request log; those with a route template are counted in the syncs")
         }
         guard !admitted.isEmpty else { return logged }
         let lines = admitted.map { ApitallyPayloads.logLine(records[$0], uuid: records[$0].id.uuidString, options: options.requestLog) }
         guard let made = try? ApitallyRequestLog.files(of: lines) else {
-            batch.warningReporter("\(lines.count) calls could not be compressed for Apitally's request log; they are counted in the syncs")
+            batch.warningReporter("\(lines.count) calls could not be compressed for Apitally's request log; those with a route template are counted in the syncs")
             return logged
         }
-        if made.tooLarge > 0 {
-            batch.warningReporter("\(made.tooLarge) calls were each over Apitally's 1,000,000 compressed bytes and not written to its request log")
-        }
-        for index in admitted { logged[index] = true }
-        let givenUp = state.withLock { state -> [ApitallyRequestLog.PendingFile] in
-            for (body, calls) in zip(made.files, made.calls) {
-                state.pendingLogs.append(ApitallyRequestLog.PendingFile(uuid: Self.randomUUID(), body: body, calls: calls))
-            }
-            let excess = max(0, state.pendingLogs.count - options.maxPendingLogFiles)
-            defer { state.pendingLogs.removeFirst(excess) }
-            return Array(state.pendingLogs.prefix(excess))
-        }
-        for file in givenUp {
+        if !made.tooLarge.isEmpty {
             batch.warningReporter(
-                "an Apitally request-log upload of \(file.calls) calls was given up: \(options.maxPendingLogFiles) uploads already waited; they are counted in the syncs")
+                "\(made.tooLarge.count) calls were each over Apitally's \(ApitallyRequestLog.maxFileBytes) compressed bytes and not written to its request log; those with a route template are counted in the syncs")
         }
+        var files: [ApitallyRequestLog.PendingFile] = []
+        for (body, members) in zip(made.files, made.lines) {
+            for member in members { logged[admitted[member]] = true }
+            files.append(ApitallyRequestLog.PendingFile(
+                uuid: Self.randomUUID(), body: body, calls: members.count, uncounted: members.count { !counted[admitted[$0]] }))
+        }
+        let givenUp = state.withLock { state in
+            state.pendingLogs += files
+            return ApitallyRequestLog.trim(&state.pendingLogs, maxCount: options.maxPendingLogFiles, maxBytes: options.maxPendingLogBytes)
+        }
+        giveUp(givenUp, because: "\(options.maxPendingLogFiles) uploads or \(options.maxPendingLogBytes) bytes already waited",
+               lost: batch.lossReporter, warn: batch.warningReporter)
         return logged
+    }
+
+    /// Says that request-log files were given up: their calls that a sync
+    /// counts are said in a warning; the others (no route template) reach
+    /// Apitally nowhere else and are counted as lost (``Statistics/failed``).
+    func giveUp(
+        _ files: [ApitallyRequestLog.PendingFile], because reason: String,
+        lost: (@Sendable (Int, String) -> Void)?, warn: (@Sendable (String) -> Void)?
+    ) {
+        let calls = files.reduce(0) { $0 + $1.calls }
+        guard calls > 0 else { return }
+        let uncounted = files.reduce(0) { $0 + $1.uncounted }
+        let what = "Apitally's request log did not take \(calls) calls (\(reason))"
+        if uncounted > 0 {
+            lost?(uncounted, "\(what); \(uncounted) of them have no route template, are in no sync, and are lost; the rest are counted in the syncs")
+        } else {
+            warn?("\(what); they are counted in the syncs")
+        }
     }
 
     /// Uploads the waiting request-log files, oldest first, at most
     /// ``ApitallyRequestLog/maxFilesPerFlush`` of them, until one fails; a
     /// failed one waits for the next flush (the SDKs' rule). The hub's 402
-    /// with `Retry-After` (the plan's quota is spent) pauses the log and
-    /// clears what waits; 422 gives that file up; 404 stops the exporter.
+    /// with `Retry-After` (the plan's quota is spent) pauses the log (at
+    /// most ``ApitallyRequestLog/maxPauseSeconds``) and clears what waits;
+    /// 422 gives that file up; 404 stops the exporter.
     func flushLogs() async {
         let claimed = state.withLock { state -> Bool in
             guard !state.isUploading, !state.isDisabled, !state.pendingLogs.isEmpty else { return false }
@@ -75,7 +96,7 @@ extension ApitallyExporter {
         }
         guard claimed else { return }
         defer { state.withLock { $0.isUploading = false } }
-        let warn = state.withLock { $0.reportWarning }
+        let (warn, lost) = state.withLock { ($0.reportWarning, $0.reportLost) }
         for _ in 0..<ApitallyRequestLog.maxFilesPerFlush {
             guard let next = state.withLock({ $0.pendingLogs.first }) else { return }
             guard let response = try? await post("/log?uuid=\(next.uuid)", next.body, json: false) else { return }
@@ -83,26 +104,25 @@ extension ApitallyExporter {
             case 200..<300:
                 state.withLock { _ = $0.pendingLogs.removeFirst() }
             case 402:
-                guard let seconds = response.headers["retry-after"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }),
-                      seconds > 0 else { return }
-                let cleared = state.withLock { state -> Int in
-                    state.logSuspendedUntil = CaptureClock.monotonicNanoseconds() + Int64(seconds) * 1_000_000_000
+                guard let pause = ApitallyRequestLog.pauseNanoseconds(retryAfter: response.headers["retry-after"]) else { return }
+                let cleared = state.withLock { state -> [ApitallyRequestLog.PendingFile] in
+                    state.logSuspendedUntil = CaptureClock.monotonicNanoseconds() + pause
                     defer { state.pendingLogs = [] }
-                    return state.pendingLogs.reduce(0) { $0 + $1.calls }
+                    return state.pendingLogs
                 }
-                warn?("Apitally's request-log quota is spent (402); \(cleared) calls waiting were not logged and the log pauses \(seconds) s; calls are still counted in the syncs")
+                giveUp(cleared, because: "its quota is spent (402); the log pauses \(pause / 1_000_000_000) s", lost: lost, warn: warn)
                 return
             case 404:
-                let lost = state.withLock { state -> Int in
+                let cleared = state.withLock { state -> [ApitallyRequestLog.PendingFile] in
                     state.isDisabled = true
                     defer { state.pendingLogs = [] }
-                    return state.pendingLogs.reduce(0) { $0 + $1.calls }
+                    return state.pendingLogs
                 }
-                warn?("Apitally does not know client ID \(options.clientID) (404); \(lost) calls waiting for its request log were not sent, and nothing more is sent to it")
+                giveUp(cleared, because: "it does not know client ID \(options.clientID) (404); nothing more is sent to it", lost: lost, warn: warn)
                 return
             case 422:
                 state.withLock { _ = $0.pendingLogs.removeFirst() }
-                warn?("Apitally refused a request-log upload of \(next.calls) calls (422); they are counted in the syncs")
+                giveUp([next], because: "it refused an upload (422)", lost: lost, warn: warn)
             default:
                 return
             }

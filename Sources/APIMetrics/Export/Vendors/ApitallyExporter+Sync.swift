@@ -22,6 +22,7 @@ extension ApitallyExporter {
         }
         guard claimed == true else { return }
         defer { state.withLock { $0.isSyncing = false } }
+        instanceFile?.touch()
         let made = state.withLock { state -> (sync: PendingSync, folds: Folds)? in
             state.lastSync = now
             let document = makeSyncDocument(&state)

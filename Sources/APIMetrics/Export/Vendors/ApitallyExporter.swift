@@ -21,12 +21,21 @@
 /// the client ID is unknown, and the exporter stops; a 422 (the hub refused
 /// the document) gives that sync up, counted the same way. At most 360
 /// failed syncs or 16 MiB of them wait; past that the oldest is given up,
-/// counted the same way. A request-log upload that fails is kept and tried
-/// again (at most 50 wait, as in the SDKs; past that the oldest is given up
-/// with a warning: its calls are still counted in the syncs).
+/// counted the same way. A request-log upload that fails is kept in memory
+/// and tried again: at most 50 wait, as in the SDKs, and at most 8 MiB of
+/// them (the SDKs keep theirs on disk; 50 files of up to 1,000,000 bytes
+/// would be ~50 MB on the heap); past either the oldest is given up. A
+/// 402 (quota spent) gives up what waits and pauses the log for its
+/// `Retry-After`, at most a day; a 422 gives that upload up. The calls of
+/// an upload given up that a sync counts are said in a warning; the
+/// others (no route template, such as 404 scans) reach Apitally nowhere
+/// else and are counted in ``Statistics/failed``.
 ///
 /// The instance UUID is kept in a file (``Options/instanceDirectory``), so
-/// that a restarted process keeps it, as the SDKs keep it.
+/// that a restarted process keeps it, as the SDKs keep it; the file's
+/// modification time is refreshed when it is taken and at each sync, so
+/// that the 24-hour rule for stale slots removes only slots no process
+/// used for a day.
 ///
 /// Every table a client can grow is bounded as the metrics bound theirs:
 /// past ``MetricsOptions/maxSeries`` series a call counts in route
@@ -193,7 +202,8 @@ public struct ApitallyExporter: EventExporter {
         // Counted once, whatever the request log does: a throw here would
         // have the sender hand the batch over again and count it twice.
         let counted = count(batch)
-        let logged = options.isRequestLoggingEnabled ? enqueueLog(batch) : [Bool](repeating: false, count: batch.records.count)
+        let logged = options.isRequestLoggingEnabled
+            ? enqueueLog(batch, counted: counted) : [Bool](repeating: false, count: batch.records.count)
         batch.reportLeftOut(zip(counted, logged).count { !$0 && !$1 })
         startTimer()
         await flushLogs()
@@ -205,14 +215,12 @@ public struct ApitallyExporter: EventExporter {
 
     /// Stops the sync timer.
     public func shutdown() async {
-        let (timer, waiting, warn) = state.withLock { state in
+        let (timer, waiting, warn, lost) = state.withLock { state in
             defer { state.pendingLogs = [] }
-            return (state.timer, state.pendingLogs.reduce(0) { $0 + $1.calls }, state.reportWarning)
+            return (state.timer, state.pendingLogs, state.reportWarning, state.reportLost)
         }
         timer?.cancel()
-        if waiting > 0 {
-            warn?("Apitally's request log did not take \(waiting) calls before shutdown; they are counted in the syncs")
-        }
+        giveUp(waiting, because: "they still waited at shutdown", lost: lost, warn: warn)
     }
 
     /// Syncs on Apitally's schedule while the exporter runs, whether calls

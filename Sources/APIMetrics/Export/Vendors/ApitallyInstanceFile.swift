@@ -12,7 +12,9 @@ import Darwin
 /// is the first 8 hex digits of SHA-256 of `client_id:env`), each held by
 /// one process with an exclusive `flock`, so that workers on one host get
 /// one UUID each and a restart takes its slot's UUID again. A slot file not
-/// held and older than 24 hours, or not holding a UUID, is removed first.
+/// held and older than 24 hours, or not holding a UUID, is removed first;
+/// the holder refreshes its file's modification time when it takes it and
+/// at each sync (``touch()``), so the age counts from the last use.
 ///
 /// The directory must be ours alone (created 0700; a link, another user's
 /// directory, or one others can write is refused), and the slot files are
@@ -67,7 +69,11 @@ final class ApitallyInstanceFile: Sendable {
                 closeDescriptor(descriptor)
                 continue
             }
-            if let uuid = readUUID(descriptor) { return ApitallyInstanceFile(uuid: uuid, descriptor: descriptor) }
+            if let uuid = readUUID(descriptor) {
+                let file = ApitallyInstanceFile(uuid: uuid, descriptor: descriptor)
+                file.touch()
+                return file
+            }
             let uuid = ApitallyExporter.randomUUID()
             let bytes = Array(uuid.utf8)
             let written = ftruncate(descriptor, 0) == 0 ? bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) } : -1
@@ -79,6 +85,13 @@ final class ApitallyInstanceFile: Sendable {
             return ApitallyInstanceFile(uuid: uuid, descriptor: descriptor)
         }
         throw ConfigurationError(field: field, reason: "all \(maxSlots) instance slots in \(directory) are held by other processes")
+    }
+
+    /// Sets the slot file's modification time to now: the age the stale
+    /// rule reads is then the time since a process last used the slot, not
+    /// since its UUID was made (a kept UUID is never written again).
+    func touch() {
+        _ = futimens(descriptor, nil)
     }
 
     /// The UUID in a slot file, lower-cased, if it holds one.

@@ -47,6 +47,10 @@ enum ApitallyRequestLog {
     static let maxFileBytes = 1_000_000
     /// Failed uploads kept for the next attempt; past it the oldest is given up.
     static let maxPendingFiles = 50
+    /// The most bytes of failed uploads kept in memory (8 MiB, where the
+    /// SDKs' 50 files of up to 1,000,000 bytes each would be ~50 MB on
+    /// disk); past it the oldest is given up.
+    static let maxPendingBytes = 8 << 20
     /// Uploads in one flush, as the SDKs send at most 10 files per sync.
     static let maxFilesPerFlush = 10
     static let bodyTooLarge = Array("<body too large>".utf8)
@@ -134,25 +138,62 @@ enum ApitallyRequestLog {
         var uuid: String
         var body: [UInt8]
         var calls: Int
+        /// Its calls that no sync counts (no route template): given up,
+        /// they are lost, not merely unlogged.
+        var uncounted: Int = 0
     }
 
     /// The lines as gzip'd files of at most ``maxFileBytes`` compressed
-    /// bytes each, halving a file that is over. A line alone over it is
-    /// returned in `tooLarge`.
-    static func files(of lines: [[UInt8]], maxBytes: Int = maxFileBytes) throws -> (files: [[UInt8]], calls: [Int], tooLarge: Int) {
-        guard !lines.isEmpty else { return ([], [], 0) }
+    /// bytes each, halving a file that is over; each file with the indices
+    /// of its lines. A line alone over it is returned in `tooLarge`.
+    static func files(of lines: [[UInt8]], maxBytes: Int = maxFileBytes) throws -> (files: [[UInt8]], lines: [[Int]], tooLarge: [Int]) {
+        try files(of: lines, in: lines.indices, maxBytes: maxBytes)
+    }
+
+    private static func files(of lines: [[UInt8]], in range: Range<Int>, maxBytes: Int) throws -> (files: [[UInt8]], lines: [[Int]], tooLarge: [Int]) {
+        guard !range.isEmpty else { return ([], [], []) }
         var joined: [UInt8] = []
-        joined.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
-        for line in lines {
+        joined.reserveCapacity(lines[range].reduce(0) { $0 + $1.count + 1 })
+        for line in lines[range] {
             joined += line
             joined.append(UInt8(ascii: "\n"))
         }
         let body = try Gzip.compress(joined)
-        if body.count <= maxBytes { return ([body], [lines.count], 0) }
-        if lines.count == 1 { return ([], [], 1) }
-        let half = lines.count / 2
-        let first = try files(of: Array(lines[..<half]), maxBytes: maxBytes)
-        let second = try files(of: Array(lines[half...]), maxBytes: maxBytes)
-        return (first.files + second.files, first.calls + second.calls, first.tooLarge + second.tooLarge)
+        if body.count <= maxBytes { return ([body], [Array(range)], []) }
+        if range.count == 1 { return ([], [], [range.lowerBound]) }
+        let half = range.lowerBound + range.count / 2
+        let first = try files(of: lines, in: range.lowerBound..<half, maxBytes: maxBytes)
+        let second = try files(of: lines, in: half..<range.upperBound, maxBytes: maxBytes)
+        return (first.files + second.files, first.lines + second.lines, first.tooLarge + second.tooLarge)
+    }
+
+    /// Takes the oldest files off `pending` until at most `maxCount` of
+    /// them and `maxBytes` wait, the newest always kept; returns those taken.
+    static func trim(_ pending: inout [PendingFile], maxCount: Int, maxBytes: Int) -> [PendingFile] {
+        var bytes = pending.reduce(0) { $0 + $1.body.count }
+        var count = 0
+        while pending.count - count > 1, pending.count - count > maxCount || bytes > maxBytes {
+            bytes -= pending[count].body.count
+            count += 1
+        }
+        let taken = Array(pending.prefix(count))
+        pending.removeFirst(count)
+        return taken
+    }
+
+    /// The longest pause a 402's `Retry-After` sets: a day. A longer value
+    /// (or one too long for an integer) is read as a day; the next 402
+    /// pauses again.
+    static let maxPauseSeconds: Int64 = 24 * 60 * 60
+
+    /// The pause in nanoseconds a 402's `Retry-After` asks for, as the SDKs
+    /// read it (whole seconds), at most ``maxPauseSeconds``; `nil` when it
+    /// asks for none or is not a number.
+    static func pauseNanoseconds(retryAfter value: String?) -> Int64? {
+        guard let text = value?.trimmingCharacters(in: .whitespaces), !text.isEmpty,
+              text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        // Digits only: a value Int64 cannot hold is longer than any bound.
+        let seconds = min(Int64(text) ?? .max, maxPauseSeconds)
+        return seconds > 0 ? seconds * 1_000_000_000 : nil
     }
 }
