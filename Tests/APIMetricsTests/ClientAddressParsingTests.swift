@@ -261,12 +261,18 @@ struct ClientAddressParsingTests {
         #expect(forwarded.hops.count == 32 && forwarded.isCut)
     }
 
-    @Test func linesPastTheByteBudgetAreNotRead() {
+    /// The byte budget is a window on the right end: lines left of it are
+    /// not read, the line it cuts is read from its first comma inside it.
+    @Test func theByteBudgetReadsOnlyTheRightEnd() {
         let huge = Array(String(repeating: "1.2.3.4, ", count: 2000).utf8)  // 18 kB
         let last = Array("192.0.2.1".utf8)
         let chain = ForwardedChain(.xForwardedFor, lines: [huge[...], last[...]], maxHops: 32, maxBytes: 8192)
-        #expect(chain.hops == [v("192.0.2.1")] && chain.isCut)
+        #expect(chain.hops == Array(repeating: v("1.2.3.4"), count: 31) + [v("192.0.2.1")] && chain.isCut)
         let alone = ForwardedChain(.xForwardedFor, lines: [huge[...]], maxHops: 32, maxBytes: 8192)
-        #expect(alone.hops.isEmpty && alone.isCut)
+        #expect(alone.hops == Array(repeating: v("1.2.3.4"), count: 32) && alone.isCut)
+        let small = ForwardedChain(.xForwardedFor, lines: [huge[...], last[...]], maxHops: 32, maxBytes: 30)
+        #expect(small.hops == [.malformed, v("1.2.3.4"), v("1.2.3.4"), v("192.0.2.1")] && small.isCut)
+        let wholeLines = ForwardedChain(.xForwardedFor, lines: [last[...], last[...]], maxHops: 32, maxBytes: 18)
+        #expect(wholeLines.hops == [v("192.0.2.1"), v("192.0.2.1")] && !wholeLines.isCut)
     }
 }

@@ -85,10 +85,12 @@ struct ClientAddressTests {
         // 600 trusted hops: the walk stops after the rightmost 32, at the last it reached.
         let hops = (0..<600).map { "10.0.\($0 / 256).\($0 % 256)" }.joined(separator: ",")
         #expect(resolve("127.0.0.1", [("X-Forwarded-For", "198.51.100.7," + hops)]) == "10.0.2.56")
-        // A line past the byte budget is not read: the walk stops at the peer.
+        // A line past the byte budget is read from its right end, where the proxies appended.
         let huge = String(repeating: "198.51.100.7,", count: 1000)
-        #expect(resolve("127.0.0.1", [("X-Forwarded-For", huge + "198.51.100.8")]) == "127.0.0.1")
+        #expect(resolve("127.0.0.1", [("X-Forwarded-For", huge + "198.51.100.8")]) == "198.51.100.8")
         #expect(resolve("127.0.0.1", [("X-Forwarded-For", huge), ("X-Forwarded-For", "198.51.100.8")]) == "198.51.100.8")
+        // Nothing but one unreadable value in the window: the walk stays at the peer.
+        #expect(resolve("127.0.0.1", [("X-Forwarded-For", String(repeating: "7", count: 10_000))]) == "127.0.0.1")
     }
 
     @Test func whenBothListsNameDifferentClientsNeitherIsBelieved() {

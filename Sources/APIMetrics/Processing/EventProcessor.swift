@@ -32,7 +32,7 @@ struct EventProcessor: Sendable {
         metadata = configuration.metadata
         redactEvent = configuration.redaction.redactEvent
         redactor = Redactor(options: configuration.redaction, maxDecodedBytes: configuration.capture.maxBodyBytes)
-        clientAddress = ClientAddressResolver(options: configuration.forwarding)
+        clientAddress = ClientAddressResolver(options: configuration.forwarding, diagnostics: configuration.diagnostics)
         self.encoder = encoder
         diagnostics = configuration.diagnostics
     }

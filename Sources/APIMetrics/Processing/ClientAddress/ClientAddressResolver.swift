@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Finds the client behind trusted reverse proxies (see ``ForwardingOptions``).
 /// Runs in the sender, once per incoming record, before redaction can strip
 /// the headers it reads.
@@ -18,25 +20,37 @@
 /// or read); unlike `proxy-addr`, which then reports the unreadable token
 /// itself (`unknown`), the record keeps an address, since every reader of
 /// `client_ip` (the vendors' ingests among them) expects one.
+///
+/// When `Forwarded` and `X-Forwarded-For` name different clients the
+/// socket peer stays the client; the first time that happens the resolver
+/// says so once through ``Diagnostics``, since from then on every such
+/// call is recorded with the proxy's address.
 struct ClientAddressResolver: Sendable {
     /// The most hops walked: far more proxies than any real chain has.
     static let maxHops = 32
-    /// The most bytes of one header's lines read, from the last line back.
+    /// The most bytes of one header's lines read, from the right end back
+    /// (see ``ForwardedChain``).
     static let maxHeaderBytes = 8192
+
+    static let disagreementWarning = "the Forwarded and X-Forwarded-For headers of a request from a trusted proxy name different clients, so the socket peer is recorded as the client; set forwarding.headers (APIMETRICS_FORWARDED_HEADERS) to the one header your proxies write, e.g. x-forwarded-for behind nginx or an AWS load balancer (said once)"
 
     let trusted: [IPRange]
     let headers: ForwardingHeaders
+    let diagnostics: Diagnostics
+    /// Shared by copies, so that one resolver warns once however it is passed around.
+    private let warnedOfDisagreement = OnceFlag()
 
-    init(trusted: [IPRange], headers: ForwardingHeaders) {
+    init(trusted: [IPRange], headers: ForwardingHeaders, diagnostics: Diagnostics = .silent) {
         self.trusted = trusted
         self.headers = headers
+        self.diagnostics = diagnostics
     }
 
     /// Built from validated options; an entry that does not parse (which
     /// validation has already refused) is left out.
-    init(options: ForwardingOptions) {
+    init(options: ForwardingOptions, diagnostics: Diagnostics = .silent) {
         let ranges = (try? options.trustedProxies.ranges(field: "forwarding.trustedProxies")) ?? []
-        self.init(trusted: ranges, headers: options.headers)
+        self.init(trusted: ranges, headers: options.headers, diagnostics: diagnostics)
     }
 
     /// Whether any header could ever be read.
@@ -81,7 +95,11 @@ struct ClientAddressResolver: Sendable {
         // Two lists naming different clients: one of them came from the
         // client, and nothing in the request says which (see
         // ForwardingHeaders.standard).
-        return results.allSatisfy { $0 == first } ? first : peer
+        guard results.allSatisfy({ $0 == first }) else {
+            if warnedOfDisagreement.claim() { diagnostics.log(.warning, Self.disagreementWarning) }
+            return peer
+        }
+        return first
     }
 
     func walk(_ chain: ForwardedChain, from peer: String) -> String {
@@ -119,5 +137,14 @@ struct ClientAddressResolver: Sendable {
             }
         }
         return lines
+    }
+}
+
+/// True for the first caller of ``claim()`` only.
+final class OnceFlag: Sendable {
+    private let done = Atomic<Bool>(false)
+
+    func claim() -> Bool {
+        !done.exchange(true, ordering: .relaxed)
     }
 }

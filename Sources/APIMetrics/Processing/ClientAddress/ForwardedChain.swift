@@ -4,8 +4,15 @@
 /// Bounded: at most ``ClientAddressResolver/maxHops`` hops are kept (the
 /// rightmost ones, the only ones a walk from this server can reach) and at
 /// most ``ClientAddressResolver/maxHeaderBytes`` of the header's lines are
-/// read, from the last line back; what lies beyond either bound is not
+/// read, from the right end back; what lies beyond either bound is not
 /// parsed and `isCut` says so.
+///
+/// The byte bound is a window on the right end, not a rule that skips a
+/// long line: proxies append to the line the client sent, so a client that
+/// pads its own `X-Forwarded-For` would otherwise hide the address the
+/// proxy appended to it. The line the window cuts is read from its first
+/// comma inside the window; the element cut in two counts as one malformed
+/// hop, which stops a walk that gets that far as any unreadable value does.
 struct ForwardedChain: Equatable {
     enum Hop: Equatable {
         case address(IPAddress)
@@ -41,20 +48,41 @@ struct ForwardedChain: Equatable {
             first -= 1
         }
         isCut = first > lines.startIndex
+        if isCut, budget > 0 {
+            readWindow(kind, lines[first - 1].suffix(budget), maxHops: maxHops)
+        }
         for line in lines[first...] {
-            switch kind {
-            case .forwarded: readForwarded(line)
-            case .xForwardedFor: readXForwardedFor(line)
-            }
-            if hops.count > 2 * maxHops {
-                hops.removeFirst(hops.count - maxHops)
-                isCut = true
-            }
+            read(kind, line, maxHops: maxHops)
         }
         if hops.count > maxHops {
             hops.removeFirst(hops.count - maxHops)
             isCut = true
         }
+    }
+
+    private mutating func read(_ kind: Kind, _ line: ArraySlice<UInt8>, maxHops: Int) {
+        switch kind {
+        case .forwarded: readForwarded(line)
+        case .xForwardedFor: readXForwardedFor(line)
+        }
+        if hops.count > 2 * maxHops {
+            hops.removeFirst(hops.count - maxHops)
+            isCut = true
+        }
+    }
+
+    /// The right end of a line longer than what the byte bound leaves.
+    /// Its first comma may sit inside a quoted string a client opened left
+    /// of the window (for `Forwarded`); reading from there is then no worse
+    /// than reading a header the client wrote itself, since the client
+    /// controls every byte left of what its proxies appended: the
+    /// recovery after a malformed element (see `readForwarded`) still
+    /// reaches the elements that lie whole inside the window.
+    private mutating func readWindow(_ kind: Kind, _ window: ArraySlice<UInt8>, maxHops: Int) {
+        namesAnyNode = true
+        hops.append(.malformed)
+        guard let comma = window.firstIndex(of: UInt8(ascii: ",")) else { return }
+        read(kind, window[(comma + 1)...], maxHops: maxHops)
     }
 
     private mutating func readXForwardedFor(_ line: ArraySlice<UInt8>) {
