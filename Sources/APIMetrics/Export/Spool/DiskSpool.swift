@@ -87,7 +87,7 @@ final class DiskSpool: Sendable {
         self.maxBytes = options.maxBytes
         self.segmentBytes = min(16 << 20, max(16 << 10, options.maxBytes / 8))
         self.syncNanoseconds = options.syncInterval.nanosecondsClamped
-        let directoryDescriptor = try Self.openDirectory(directory, field: field)
+        let directoryDescriptor = try PrivateDirectory.opened(directory, field: "\(field).directory", purpose: "the spool")
         let lockPath = directory + "/lock"
         let descriptor = openat(directoryDescriptor, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
@@ -404,59 +404,6 @@ final class DiskSpool: Sendable {
     }
 
     // MARK: - POSIX
-
-    /// Creates the directory (0700; missing parents 0755) and opens it, or
-    /// opens and checks the one there: a real directory, not a link, owned
-    /// by this process's user and writable by no one else, since whoever can
-    /// write in it can steer what the spool reads and writes. Read bits for
-    /// others are taken away. The checks are made on the open descriptor,
-    /// which every later file operation goes through.
-    private static func openDirectory(_ path: String, field: String) throws(ConfigurationError) -> Int32 {
-        var prefix = path.hasPrefix("/") ? "" : "."
-        let components = path.split(separator: "/")
-        for (index, component) in components.enumerated() {
-            prefix += "/" + component
-            let mode: mode_t = index == components.count - 1 ? 0o700 : 0o755
-            if mkdir(prefix, mode) != 0 && errno != EEXIST {
-                throw ConfigurationError(field: "\(field).directory", reason: "cannot create \(prefix): \(errorText())")
-            }
-        }
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            var info = stat()
-            if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
-                throw ConfigurationError(field: "\(field).directory", reason: "\(path) is a symbolic link; give the spool a directory of its own")
-            }
-            if code == ENOTDIR {
-                throw ConfigurationError(field: "\(field).directory", reason: "\(path) is not a directory")
-            }
-            throw ConfigurationError(field: "\(field).directory", reason: "cannot open \(path): \(String(cString: strerror(code)))")
-        }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            let text = errorText()
-            closeDescriptor(descriptor)
-            throw ConfigurationError(field: "\(field).directory", reason: "cannot read \(path)'s status: \(text)")
-        }
-        guard info.st_uid == geteuid() else {
-            closeDescriptor(descriptor)
-            throw ConfigurationError(
-                field: "\(field).directory",
-                reason: "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid()); give the spool a directory of its own")
-        }
-        guard info.st_mode & 0o022 == 0 else {
-            closeDescriptor(descriptor)
-            throw ConfigurationError(
-                field: "\(field).directory",
-                reason: "\(path) is writable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); make it 0700")
-        }
-        if info.st_mode & 0o077 != 0 {
-            // Redacted bodies are still for this user's eyes only.
-            _ = fchmod(descriptor, 0o700)
-        }
-        return descriptor
-    }
 
     static func readAll(_ descriptor: Int32) -> [UInt8]? {
         var result: [UInt8] = []

@@ -48,7 +48,7 @@ final class ApitallyInstanceFile: Sendable {
     /// - Throws: ``ConfigurationError`` naming `field` when the directory
     ///   cannot be used or all ``maxSlots`` slots are held.
     static func acquire(directory: String, clientID: String, environment: String, field: String) throws(ConfigurationError) -> ApitallyInstanceFile {
-        let directoryDescriptor = try openDirectory(directory, field: field)
+        let directoryDescriptor = try PrivateDirectory.opened(directory, field: field, purpose: "the instance files")
         defer { closeDescriptor(directoryDescriptor) }
         let digest = SHA256.hash(Array("\(clientID):\(environment)".utf8))
         let hash = String(digest.prefix(4).map { byte in
@@ -143,47 +143,6 @@ final class ApitallyInstanceFile: Sendable {
                 seen.insert(uuid)
             }
         }
-    }
-
-    /// Creates the directory (0700; missing parents 0755) or opens the one
-    /// there, and checks it on the open descriptor: a directory, not a
-    /// link, this process's user's, writable by no one else.
-    private static func openDirectory(_ path: String, field: String) throws(ConfigurationError) -> Int32 {
-        guard !path.isEmpty else { throw ConfigurationError(field: field, reason: "must not be empty") }
-        var prefix = path.hasPrefix("/") ? "" : "."
-        let components = path.split(separator: "/")
-        for (index, component) in components.enumerated() {
-            prefix += "/" + component
-            let mode: mode_t = index == components.count - 1 ? 0o700 : 0o755
-            if mkdir(prefix, mode) != 0 && errno != EEXIST {
-                throw ConfigurationError(field: field, reason: "cannot create \(prefix): \(String(cString: strerror(errno)))")
-            }
-        }
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            var info = stat()
-            if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
-                throw ConfigurationError(field: field, reason: "\(path) is a symbolic link; give the instance files a directory of their own")
-            }
-            throw ConfigurationError(field: field, reason: "cannot open \(path): \(String(cString: strerror(code)))")
-        }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            closeDescriptor(descriptor)
-            throw ConfigurationError(field: field, reason: "cannot read \(path)'s status")
-        }
-        guard info.st_uid == geteuid() else {
-            closeDescriptor(descriptor)
-            throw ConfigurationError(
-                field: field, reason: "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid()); give the instance files a directory of their own")
-        }
-        guard info.st_mode & 0o022 == 0 else {
-            closeDescriptor(descriptor)
-            throw ConfigurationError(
-                field: field, reason: "\(path) is writable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); make it 0700")
-        }
-        return descriptor
     }
 
     private static func closeDescriptor(_ descriptor: Int32) {
