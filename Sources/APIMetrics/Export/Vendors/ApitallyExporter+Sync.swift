@@ -73,10 +73,19 @@ extension ApitallyExporter {
     /// Takes the oldest syncs off `pending` until at most `maxCount` of them
     /// and `maxBytes` wait, the newest always kept; returns those taken.
     static func trim(_ pending: inout [PendingSync], maxCount: Int, maxBytes: Int) -> [PendingSync] {
-        var bytes = pending.reduce(0) { $0 + $1.body.count }
+        trimOldest(&pending, maxCount: maxCount, maxBytes: maxBytes) { $0.body.count }
+    }
+
+    /// Takes the oldest of `pending` off until at most `maxCount` of them
+    /// and `maxBytes` (as `size` counts them) wait, the newest always kept;
+    /// returns those taken. Syncs and request-log files wait by this rule.
+    static func trimOldest<Item>(
+        _ pending: inout [Item], maxCount: Int, maxBytes: Int, size: (Item) -> Int
+    ) -> [Item] {
+        var bytes = pending.reduce(0) { $0 + size($1) }
         var count = 0
         while pending.count - count > 1, pending.count - count > maxCount || bytes > maxBytes {
-            bytes -= pending[count].body.count
+            bytes -= size(pending[count])
             count += 1
         }
         let taken = Array(pending.prefix(count))

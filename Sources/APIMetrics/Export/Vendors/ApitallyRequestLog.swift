@@ -170,15 +170,7 @@ enum ApitallyRequestLog {
     /// Takes the oldest files off `pending` until at most `maxCount` of
     /// them and `maxBytes` wait, the newest always kept; returns those taken.
     static func trim(_ pending: inout [PendingFile], maxCount: Int, maxBytes: Int) -> [PendingFile] {
-        var bytes = pending.reduce(0) { $0 + $1.body.count }
-        var count = 0
-        while pending.count - count > 1, pending.count - count > maxCount || bytes > maxBytes {
-            bytes -= pending[count].body.count
-            count += 1
-        }
-        let taken = Array(pending.prefix(count))
-        pending.removeFirst(count)
-        return taken
+        ApitallyExporter.trimOldest(&pending, maxCount: maxCount, maxBytes: maxBytes) { $0.body.count }
     }
 
     /// The longest pause a 402's `Retry-After` sets: a day. A longer value
