@@ -189,6 +189,27 @@ struct Bench {
         }
     }
 
+    /// The client address of a call through two trusted proxies
+    /// (`X-Forwarded-For` of three hops and a `Forwarded` naming the same
+    /// client), resolved in the sender's processing, and of a direct call
+    /// with no forwarding header (the common case).
+    func resolveClientAddress(forwarded: Bool) -> CaseResult {
+        let resolve = BenchmarkHooks.makeClientAddressResolver(options: .default)
+        var headers = Fixtures.record(body: []).request.headers
+        if forwarded {
+            headers.append(name: "X-Forwarded-For", value: "203.0.113.7, 10.1.2.3, 10.0.0.2")
+            headers.append(name: "Forwarded", value: #"for=203.0.113.7;proto=https, for="10.1.2.3", for=10.0.0.2"#)
+        }
+        let fields = headers
+        let name = forwarded ? "client.forwarded" : "client.direct"
+        return harness.measure(name, opsPerSample: quick ? 50 : 2_000) { count in
+            for _ in 0..<count {
+                let client = resolve(forwarded ? "10.0.0.9" : "198.51.100.4", fields)
+                precondition(client == (forwarded ? "203.0.113.7" : "198.51.100.4"))
+            }
+        }
+    }
+
     /// The inflation alone, to tell it from the redaction in the case above.
     func inflateJSON4k() throws -> CaseResult {
         let compressed = try Gzip.compress(Fixtures.nestedJSON4k)

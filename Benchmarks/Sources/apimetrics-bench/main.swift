@@ -42,6 +42,8 @@ let cases: [(String, () async throws -> CaseResult)] = [
     ("redact.json4k.textplain", { bench.redactJSON4kAsText() }),
     ("redact.card4k", { bench.redactCard4k(text: false) }),
     ("redact.card4k.text", { bench.redactCard4k(text: true) }),
+    ("client.direct", { bench.resolveClientAddress(forwarded: false) }),
+    ("client.forwarded", { bench.resolveClientAddress(forwarded: true) }),
     ("encode.event", { bench.encodeEvent() }),
     ("encode.otlp.span", { bench.encodeOTLP("encode.otlp.span", signal: .traces) }),
     ("encode.otlp.span.json", { bench.encodeOTLP("encode.otlp.span.json", signal: .traces, json: true) }),

@@ -15,6 +15,13 @@ package enum BenchmarkHooks {
         return { redactor.redact(&$0) }
     }
 
+    /// A reusable client-address resolver: the peer and the request's
+    /// header fields in, the client out.
+    package static func makeClientAddressResolver(options: ForwardingOptions) -> @Sendable (String?, HeaderFields) -> String? {
+        let resolver = ClientAddressResolver(options: options)
+        return { resolver.resolve(peer: $0, fields: $1) }
+    }
+
     /// Encodes `record` as one schema-v1 line.
     package static func encode(_ record: ExchangeRecord, identity: ServiceIdentity) -> [UInt8] {
         EventEncoder(identity: identity).encode(record)
