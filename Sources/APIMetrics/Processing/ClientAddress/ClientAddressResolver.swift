@@ -36,6 +36,8 @@ struct ClientAddressResolver: Sendable {
 
     let trusted: [IPRange]
     let headers: ForwardingHeaders
+    /// The header names read, in ``ForwardingHeaders/names``' order.
+    private let names: [String]
     let diagnostics: Diagnostics
     /// Shared by copies, so that one resolver warns once however it is passed around.
     private let warnedOfDisagreement = OnceFlag()
@@ -43,6 +45,7 @@ struct ClientAddressResolver: Sendable {
     init(trusted: [IPRange], headers: ForwardingHeaders, diagnostics: Diagnostics = .silent) {
         self.trusted = trusted
         self.headers = headers
+        self.names = headers.names
         self.diagnostics = diagnostics
     }
 
@@ -64,7 +67,8 @@ struct ClientAddressResolver: Sendable {
     /// `peer` itself (as given) unless a trusted proxy names another.
     func resolve(peer: String?, fields: HeaderFields) -> String? {
         guard isActive, let peer, !fields.isEmpty else { return peer }
-        let names = headers.names
+        // The common call names no proxy: known without building anything.
+        guard names.contains(where: { fields.firstIndex(named: $0) != nil }) else { return peer }
         var lines: [[ArraySlice<UInt8>]] = Array(repeating: [], count: names.count)
         var anyPresent = false
         for (index, name) in names.enumerated() {
