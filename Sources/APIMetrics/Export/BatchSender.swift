@@ -3,9 +3,9 @@ import Synchronization
 /// The background loop: waits for a full batch or the flush interval, turns
 /// queued records into events, and delivers each batch to every exporter
 /// with retries. One sender per ``APIMetricsService``; nothing here runs on the
-/// request path.
+/// request path. The disk spool's side is in BatchSender+Spool.swift.
 actor BatchSender {
-    private struct Slot {
+    struct Slot {
         let exporter: any EventExporter
         /// The drop total (``PipelineCounters/droppedBeforeExport``) already
         /// reported to this exporter in a delivered batch.
@@ -20,26 +20,26 @@ actor BatchSender {
         var lastGiveUp: UndeliveredBatch.Reason?
     }
 
-    private let queue: EventQueue
-    private let counters: PipelineCounters
-    private let runner: ProcessingRunner
-    private let identity: ServiceIdentity
-    private let batchSize: Int
-    private let flushInterval: Duration
-    private let retry: RetryPolicy
-    private let diagnostics: Diagnostics
-    private let signal: ShutdownSignal
-    private let undelivered: (any UndeliveredBatchHandler)?
-    private let spool: DiskSpool?
-    private let aggregator: Aggregator
-    private let metricsInterval: Duration
-    private let declaredRoutes: [String]
+    let queue: EventQueue
+    let counters: PipelineCounters
+    let runner: ProcessingRunner
+    let identity: ServiceIdentity
+    let batchSize: Int
+    let flushInterval: Duration
+    let retry: RetryPolicy
+    let diagnostics: Diagnostics
+    let signal: ShutdownSignal
+    let undelivered: (any UndeliveredBatchHandler)?
+    let spool: DiskSpool?
+    let aggregator: Aggregator
+    let metricsInterval: Duration
+    let declaredRoutes: [String]
     /// The process's CPU time when the last heartbeat was taken, for the next one's share.
-    private var lastUsage: (monotonic: Int64, cpu: Int64)?
-    private var slots: [Slot]
-    private var random = SystemRandomNumberGenerator()
-    private var unsentAtShutdown = 0
-    private var hasFinished = false
+    var lastUsage: (monotonic: Int64, cpu: Int64)?
+    var slots: [Slot]
+    var random = SystemRandomNumberGenerator()
+    var unsentAtShutdown = 0
+    var hasFinished = false
 
     init(
         queue: EventQueue,
@@ -153,7 +153,7 @@ actor BatchSender {
 
     /// Turns queued items into events on the processing thread; `nil` when
     /// nothing is left to export.
-    private func process(_ items: [QueuedItem]) async -> ProcessedBatch? {
+    func process(_ items: [QueuedItem]) async -> ProcessedBatch? {
         let batch = await runner.process(items)
         aggregator.attribute(batch.records, validationErrors: ValidationProblems.of)
         counters.processed.add(items.count, ordering: .relaxed)
@@ -163,7 +163,7 @@ actor BatchSender {
 
     /// Delivers one processed batch, with the metrics records that go with
     /// it, to every exporter.
-    private func export(_ batch: ProcessedBatch, _ extras: MetricsExtras = MetricsExtras()) async {
+    func export(_ batch: ProcessedBatch, _ extras: MetricsExtras = MetricsExtras()) async {
         // The lines made while processing, when an exporter reads them; any
         // other encoding is made once, by the first exporter that asks.
         let encodings = BatchEncodings(
@@ -219,13 +219,13 @@ actor BatchSender {
 
     /// What one attempt's exporter said it left out; counted only when the
     /// attempt completes, so that a retried batch is not counted twice.
-    private final class AttemptReports: Sendable {
+    final class AttemptReports: Sendable {
         let leftOut = Atomic<Int>(0)
         let paused = Atomic<Int>(0)
     }
 
     /// Where a batch's exporter counts what it reports besides delivery.
-    private func reportSink(_ attempt: AttemptReports) -> @Sendable (ExportReport) -> Void {
+    func reportSink(_ attempt: AttemptReports) -> @Sendable (ExportReport) -> Void {
         { [counters, diagnostics] report in
             switch report {
             case let .rejected(count, message):
@@ -248,7 +248,7 @@ actor BatchSender {
     /// Counts a completed attempt of `count` events: those the exporter
     /// left out by its destination's rules or pause are counted as such,
     /// the rest as exported.
-    private func countDelivered(_ count: Int, _ attempt: AttemptReports) {
+    func countDelivered(_ count: Int, _ attempt: AttemptReports) {
         let leftOut = min(count, attempt.leftOut.load(ordering: .relaxed))
         let paused = min(count - leftOut, attempt.paused.load(ordering: .relaxed))
         if leftOut > 0 { counters.destinationLeftOut.add(leftOut, ordering: .relaxed) }
@@ -258,7 +258,7 @@ actor BatchSender {
 
     /// Delivers one batch to one exporter, retrying per the policy; returns
     /// whether it was delivered.
-    private func deliver(
+    func deliver(
         _ processed: ProcessedBatch, _ encodings: BatchEncodings, _ extras: MetricsExtras, toSlot index: Int
     ) async -> Bool {
         let exporter = slots[index].exporter
@@ -331,7 +331,7 @@ actor BatchSender {
 
     /// The give-up seam: counts the batch as failed for this exporter and
     /// hands it to the undelivered-batch handler, when there is one.
-    private func giveUp(
+    func giveUp(
         _ processed: ProcessedBatch, _ extras: MetricsExtras, slot index: Int, reason: UndeliveredBatch.Reason, message: String
     ) async {
         if let window = extras.metrics {
@@ -350,12 +350,12 @@ actor BatchSender {
         await handOver(processed, slot: index, reason: reason, message: message)
     }
 
-    private func handOver(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) async {
+    func handOver(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) async {
         guard let undelivered, !processed.isEmpty else { return }
         await undelivered.handle(undeliveredBatch(processed, slot: index, reason: reason, message: message))
     }
 
-    private func undeliveredBatch(
+    func undeliveredBatch(
         _ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String
     ) -> UndeliveredBatch {
         UndeliveredBatch(
@@ -364,169 +364,8 @@ actor BatchSender {
             abandonedAtNanoseconds: CaptureClock.wallNanoseconds())
     }
 
-    private static func encodings(of batch: ProcessedBatch, _ identity: ServiceIdentity) -> BatchEncodings {
+    static func encodings(of batch: ProcessedBatch, _ identity: ServiceIdentity) -> BatchEncodings {
         BatchEncodings(identity: identity, records: batch.records, entities: batch.entities, schemaV1: batch.schemaV1Lines)
-    }
-
-    // MARK: - Spool
-
-    /// Appends a batch to the spool for one exporter; whether it is on disk.
-    @discardableResult
-    private func spoolBatch(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) -> Bool {
-        guard let spool, !processed.isEmpty else { return false }
-        let outcome = spool.append(undeliveredBatch(processed, slot: index, reason: reason, message: message))
-        if outcome.evictedEvents > 0 {
-            counters.droppedSpoolFull.add(outcome.evictedEvents, ordering: .relaxed)
-            diagnostics.log(.error, "the spool was full: deleted its oldest \(outcome.evictedEvents) events unsent")
-        }
-        guard outcome.isSpooled else { return false }
-        counters.spooled.add(processed.records.count + processed.entities.count, ordering: .relaxed)
-        return true
-    }
-
-    /// Whether some exporter has spooled batches and may be tried now.
-    private func isSpoolDue() -> Bool {
-        guard let spool else { return false }
-        spool.syncIfDue()
-        let now = CaptureClock.monotonicNanoseconds()
-        return slots.contains { slot in
-            slot.exporter.content.contains(.events) && now >= slot.spoolRetryAt && spool.hasPending(for: slot.exporter.name)
-        }
-    }
-
-    /// Sends what the spool holds for one exporter, oldest first, one
-    /// attempt each; returns whether nothing is left for it. After a failed
-    /// attempt the spool waits for this exporter as the retry policy says
-    /// (or as `Retry-After` asks) before it is tried again.
-    private func drainSpool(slot index: Int) async -> Bool {
-        guard let spool else { return true }
-        let exporter = slots[index].exporter
-        guard spool.hasPending(for: exporter.name) else { return true }
-        guard CaptureClock.monotonicNanoseconds() >= slots[index].spoolRetryAt else { return false }
-        while let entry = spool.oldest(for: exporter.name) {
-            guard let stored = spool.read(entry) else { continue }
-            let maxEvents = exporter.batchLimits.maxEvents
-            if stored.count > maxEvents {
-                // Spooled whole, more than the exporter takes in one request.
-                guard await drainInPieces(stored, entry, size: maxEvents, slot: index) else { return false }
-                continue
-            }
-            let reports = AttemptReports()
-            let batch = ExportBatch(
-                identity: stored.identity, records: stored.records, entities: stored.entities, dropped: 0,
-                sentAtNanoseconds: CaptureClock.wallNanoseconds(),
-                encodings: BatchEncodings(identity: stored.identity, records: stored.records, entities: stored.entities),
-                reportSink: reportSink(reports))
-            switch await race(signal, { try await exporter.export(batch) }) {
-            case .completed:
-                spool.acknowledge(entry)
-                countDelivered(stored.count, reports)
-                counters.batches.add(1, ordering: .relaxed)
-                slots[index].spoolFailures = 0
-            case .timedOut:
-                return false
-            case let .failed(error):
-                counters.noteExportError("\(exporter.name): \(error)")
-                let exportError = error as? ExportError
-                if let exportError, exportError.isTooLarge, stored.count > 1 {
-                    guard await drainInPieces(stored, entry, size: (stored.count + 1) / 2, slot: index) else { return false }
-                    continue
-                }
-                if let exportError, !exportError.isRetryable {
-                    // Refused for good: sending it again would be refused again.
-                    spool.acknowledge(entry)
-                    counters.failed.add(stored.count, ordering: .relaxed)
-                    diagnostics.log(.error, "\(exporter.name) refused a spooled batch of \(stored.count) events: \(error)")
-                    continue
-                }
-                noteSpoolFailure(error, slot: index)
-                return false
-            }
-        }
-        return true
-    }
-
-    /// After a failed attempt at the spool, it waits for this exporter as the
-    /// retry policy says (or as `Retry-After` asks) before it is tried again.
-    private func noteSpoolFailure(_ error: any Error, slot index: Int) {
-        slots[index].spoolFailures += 1
-        let delay = (error as? ExportError)?.retryAfter.map { min($0, retry.maxRetryAfter) }
-            ?? retry.delay(afterAttempt: slots[index].spoolFailures, using: &random)
-        slots[index].spoolRetryAt = CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped
-        diagnostics.log(.warning, "\(slots[index].exporter.name) still fails; its spool is tried again in \(delay): \(error)")
-    }
-
-    /// A spooled batch sent in pieces of at most `size` (and the exporter's
-    /// own limit), one attempt each as any spooled batch gets; a piece found
-    /// too large is halved. At the first piece that fails for a reason worth
-    /// retrying, it and those behind it go back to the spool as one batch
-    /// before the entry is acknowledged (a crash in between sends delivered
-    /// pieces twice, with the same ids, rather than losing any), and the
-    /// spool waits as after any failure. Returns whether the spool can go on.
-    private func drainInPieces(_ stored: UndeliveredBatch, _ entry: DiskSpool.Entry, size: Int, slot index: Int) async -> Bool {
-        guard let spool else { return false }
-        let exporter = slots[index].exporter
-        var whole = ProcessedBatch()
-        whole.records = stored.records
-        whole.entities = stored.entities
-        var pending = whole.pieces(maxItems: min(size, exporter.batchLimits.maxEvents))[...]
-        while let piece = pending.first {
-            let count = piece.records.count + piece.entities.count
-            let reports = AttemptReports()
-            let batch = ExportBatch(
-                identity: stored.identity, records: piece.records, entities: piece.entities, dropped: 0,
-                sentAtNanoseconds: CaptureClock.wallNanoseconds(),
-                encodings: BatchEncodings(identity: stored.identity, records: piece.records, entities: piece.entities),
-                reportSink: reportSink(reports))
-            let outcome = await race(signal, { try await exporter.export(batch) })
-            var failure: (any Error)?
-            switch outcome {
-            case .completed:
-                countDelivered(count, reports)
-                counters.batches.add(1, ordering: .relaxed)
-                pending.removeFirst()
-                continue
-            case .timedOut:
-                failure = nil
-            case let .failed(error):
-                counters.noteExportError("\(exporter.name): \(error)")
-                let exportError = error as? ExportError
-                if let exportError, exportError.isTooLarge, count > 1 {
-                    let (first, second) = piece.halves()
-                    pending.removeFirst()
-                    pending = [first, second] + pending
-                    continue
-                }
-                if let exportError, !exportError.isRetryable {
-                    counters.failed.add(count, ordering: .relaxed)
-                    diagnostics.log(.error, "\(exporter.name) refused \(count) spooled events: \(error)")
-                    pending.removeFirst()
-                    continue
-                }
-                failure = error
-            }
-            // Not taken now: what is left goes back to the spool, then the entry goes.
-            var rest = ProcessedBatch()
-            for later in pending { rest.append(later) }
-            let outcomeOfAppend = spool.append(UndeliveredBatch(
-                exporterName: stored.exporterName, reason: stored.reason, message: stored.message, identity: stored.identity,
-                records: rest.records, entities: rest.entities, abandonedAtNanoseconds: stored.abandonedAtNanoseconds))
-            if outcomeOfAppend.evictedEvents > 0 {
-                counters.droppedSpoolFull.add(outcomeOfAppend.evictedEvents, ordering: .relaxed)
-                diagnostics.log(.error, "the spool was full: deleted its oldest \(outcomeOfAppend.evictedEvents) events unsent")
-            }
-            if !outcomeOfAppend.isSpooled {
-                let left = rest.records.count + rest.entities.count
-                counters.failed.add(left, ordering: .relaxed)
-                diagnostics.log(.error, "gave up \(left) spooled events for \(exporter.name): the spool could not take them back")
-            }
-            spool.acknowledge(entry)
-            if let failure { noteSpoolFailure(failure, slot: index) }
-            return false
-        }
-        spool.acknowledge(entry)
-        slots[index].spoolFailures = 0
-        return true
     }
 
     // MARK: - Metrics records
@@ -540,7 +379,7 @@ actor BatchSender {
         var isEmpty: Bool { metrics == nil && heartbeat == nil && startup == nil }
     }
 
-    private func makeStartupRecord() -> StartupRecord {
+    func makeStartupRecord() -> StartupRecord {
         var routes = declaredRoutes
         for route in aggregator.namedRoutes() where !routes.contains(route) { routes.append(route) }
         return StartupRecord(
@@ -549,7 +388,7 @@ actor BatchSender {
             platform: StartupRecord.platformName)
     }
 
-    private func makeHeartbeat() -> Heartbeat {
+    func makeHeartbeat() -> Heartbeat {
         let monotonic = CaptureClock.monotonicNanoseconds()
         let usage = ProcessUsage.now()
         var cpuShare: Double?

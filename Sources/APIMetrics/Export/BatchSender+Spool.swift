@@ -1,0 +1,163 @@
+/// The disk spool's side of the sender: batches an exporter could not take
+/// in time go to disk, and come back out, oldest first, once it takes
+/// them again.
+extension BatchSender {
+    /// Appends a batch to the spool for one exporter; whether it is on disk.
+    @discardableResult
+    func spoolBatch(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) -> Bool {
+        guard let spool, !processed.isEmpty else { return false }
+        let outcome = spool.append(undeliveredBatch(processed, slot: index, reason: reason, message: message))
+        if outcome.evictedEvents > 0 {
+            counters.droppedSpoolFull.add(outcome.evictedEvents, ordering: .relaxed)
+            diagnostics.log(.error, "the spool was full: deleted its oldest \(outcome.evictedEvents) events unsent")
+        }
+        guard outcome.isSpooled else { return false }
+        counters.spooled.add(processed.records.count + processed.entities.count, ordering: .relaxed)
+        return true
+    }
+
+    /// Whether some exporter has spooled batches and may be tried now.
+    func isSpoolDue() -> Bool {
+        guard let spool else { return false }
+        spool.syncIfDue()
+        let now = CaptureClock.monotonicNanoseconds()
+        return slots.contains { slot in
+            slot.exporter.content.contains(.events) && now >= slot.spoolRetryAt && spool.hasPending(for: slot.exporter.name)
+        }
+    }
+
+    /// Sends what the spool holds for one exporter, oldest first, one
+    /// attempt each; returns whether nothing is left for it. After a failed
+    /// attempt the spool waits for this exporter as the retry policy says
+    /// (or as `Retry-After` asks) before it is tried again.
+    func drainSpool(slot index: Int) async -> Bool {
+        guard let spool else { return true }
+        let exporter = slots[index].exporter
+        guard spool.hasPending(for: exporter.name) else { return true }
+        guard CaptureClock.monotonicNanoseconds() >= slots[index].spoolRetryAt else { return false }
+        while let entry = spool.oldest(for: exporter.name) {
+            guard let stored = spool.read(entry) else { continue }
+            let maxEvents = exporter.batchLimits.maxEvents
+            if stored.count > maxEvents {
+                // Spooled whole, more than the exporter takes in one request.
+                guard await drainInPieces(stored, entry, size: maxEvents, slot: index) else { return false }
+                continue
+            }
+            let reports = AttemptReports()
+            let batch = ExportBatch(
+                identity: stored.identity, records: stored.records, entities: stored.entities, dropped: 0,
+                sentAtNanoseconds: CaptureClock.wallNanoseconds(),
+                encodings: BatchEncodings(identity: stored.identity, records: stored.records, entities: stored.entities),
+                reportSink: reportSink(reports))
+            switch await race(signal, { try await exporter.export(batch) }) {
+            case .completed:
+                spool.acknowledge(entry)
+                countDelivered(stored.count, reports)
+                counters.batches.add(1, ordering: .relaxed)
+                slots[index].spoolFailures = 0
+            case .timedOut:
+                return false
+            case let .failed(error):
+                counters.noteExportError("\(exporter.name): \(error)")
+                let exportError = error as? ExportError
+                if let exportError, exportError.isTooLarge, stored.count > 1 {
+                    guard await drainInPieces(stored, entry, size: (stored.count + 1) / 2, slot: index) else { return false }
+                    continue
+                }
+                if let exportError, !exportError.isRetryable {
+                    // Refused for good: sending it again would be refused again.
+                    spool.acknowledge(entry)
+                    counters.failed.add(stored.count, ordering: .relaxed)
+                    diagnostics.log(.error, "\(exporter.name) refused a spooled batch of \(stored.count) events: \(error)")
+                    continue
+                }
+                noteSpoolFailure(error, slot: index)
+                return false
+            }
+        }
+        return true
+    }
+
+    /// After a failed attempt at the spool, it waits for this exporter as the
+    /// retry policy says (or as `Retry-After` asks) before it is tried again.
+    func noteSpoolFailure(_ error: any Error, slot index: Int) {
+        slots[index].spoolFailures += 1
+        let delay = (error as? ExportError)?.retryAfter.map { min($0, retry.maxRetryAfter) }
+            ?? retry.delay(afterAttempt: slots[index].spoolFailures, using: &random)
+        slots[index].spoolRetryAt = CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped
+        diagnostics.log(.warning, "\(slots[index].exporter.name) still fails; its spool is tried again in \(delay): \(error)")
+    }
+
+    /// A spooled batch sent in pieces of at most `size` (and the exporter's
+    /// own limit), one attempt each as any spooled batch gets; a piece found
+    /// too large is halved. At the first piece that fails for a reason worth
+    /// retrying, it and those behind it go back to the spool as one batch
+    /// before the entry is acknowledged (a crash in between sends delivered
+    /// pieces twice, with the same ids, rather than losing any), and the
+    /// spool waits as after any failure. Returns whether the spool can go on.
+    func drainInPieces(_ stored: UndeliveredBatch, _ entry: DiskSpool.Entry, size: Int, slot index: Int) async -> Bool {
+        guard let spool else { return false }
+        let exporter = slots[index].exporter
+        var whole = ProcessedBatch()
+        whole.records = stored.records
+        whole.entities = stored.entities
+        var pending = whole.pieces(maxItems: min(size, exporter.batchLimits.maxEvents))[...]
+        while let piece = pending.first {
+            let count = piece.records.count + piece.entities.count
+            let reports = AttemptReports()
+            let batch = ExportBatch(
+                identity: stored.identity, records: piece.records, entities: piece.entities, dropped: 0,
+                sentAtNanoseconds: CaptureClock.wallNanoseconds(),
+                encodings: BatchEncodings(identity: stored.identity, records: piece.records, entities: piece.entities),
+                reportSink: reportSink(reports))
+            let outcome = await race(signal, { try await exporter.export(batch) })
+            var failure: (any Error)?
+            switch outcome {
+            case .completed:
+                countDelivered(count, reports)
+                counters.batches.add(1, ordering: .relaxed)
+                pending.removeFirst()
+                continue
+            case .timedOut:
+                failure = nil
+            case let .failed(error):
+                counters.noteExportError("\(exporter.name): \(error)")
+                let exportError = error as? ExportError
+                if let exportError, exportError.isTooLarge, count > 1 {
+                    let (first, second) = piece.halves()
+                    pending.removeFirst()
+                    pending = [first, second] + pending
+                    continue
+                }
+                if let exportError, !exportError.isRetryable {
+                    counters.failed.add(count, ordering: .relaxed)
+                    diagnostics.log(.error, "\(exporter.name) refused \(count) spooled events: \(error)")
+                    pending.removeFirst()
+                    continue
+                }
+                failure = error
+            }
+            // Not taken now: what is left goes back to the spool, then the entry goes.
+            var rest = ProcessedBatch()
+            for later in pending { rest.append(later) }
+            let outcomeOfAppend = spool.append(UndeliveredBatch(
+                exporterName: stored.exporterName, reason: stored.reason, message: stored.message, identity: stored.identity,
+                records: rest.records, entities: rest.entities, abandonedAtNanoseconds: stored.abandonedAtNanoseconds))
+            if outcomeOfAppend.evictedEvents > 0 {
+                counters.droppedSpoolFull.add(outcomeOfAppend.evictedEvents, ordering: .relaxed)
+                diagnostics.log(.error, "the spool was full: deleted its oldest \(outcomeOfAppend.evictedEvents) events unsent")
+            }
+            if !outcomeOfAppend.isSpooled {
+                let left = rest.records.count + rest.entities.count
+                counters.failed.add(left, ordering: .relaxed)
+                diagnostics.log(.error, "gave up \(left) spooled events for \(exporter.name): the spool could not take them back")
+            }
+            spool.acknowledge(entry)
+            if let failure { noteSpoolFailure(failure, slot: index) }
+            return false
+        }
+        spool.acknowledge(entry)
+        slots[index].spoolFailures = 0
+        return true
+    }
+}
