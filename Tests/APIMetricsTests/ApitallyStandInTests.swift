@@ -22,7 +22,7 @@ struct ApitallyStandInTests {
     /// Mixed traffic through a service: every request the hub gets is one
     /// it takes.
     @Test func mixedTrafficIsAllAccepted() async throws {
-        let standIn = try VendorStandIn("apitally")
+        let standIn = try await VendorStandIn.start("apitally")
         defer { standIn.stop() }
         var config = testConfiguration([.apitally(options(standIn))])
         config.instanceID = "apitally-stand-in-tests"
@@ -55,8 +55,8 @@ struct ApitallyStandInTests {
         failing.fail(Declined())
         await metrics.shutdown(timeout: .seconds(30))
 
-        let received = try standIn.received()
-        #expect(try standIn.refusals() == [])
+        let received = try await standIn.received()
+        #expect(try await standIn.refusals() == [])
         let paths = received.map { $0.path.split(separator: "/").last.map(String.init) ?? "" }
         #expect(paths.contains("startup") && paths.contains("sync") && paths.contains("log"))
         #expect(received.allSatisfy { $0.status == 202 })
@@ -72,7 +72,7 @@ struct ApitallyStandInTests {
 
     /// A call with no response goes as a 500: a status 0 is one the hub refuses.
     @Test func aCallWithNoResponseIsOneTheHubTakes() async throws {
-        let standIn = try VendorStandIn("apitally")
+        let standIn = try await VendorStandIn.start("apitally")
         defer { standIn.stop() }
         let apitally = try ApitallyExporter(options: options(standIn), instanceID: "apitally-stand-in-tests")
         let record = ExchangeRecord(
@@ -82,15 +82,15 @@ struct ApitallyStandInTests {
         try await apitally.export(ExportBatch(identity: ServiceIdentity(service: "s", environment: "prod"), records: [record], sentAtNanoseconds: 0))
         await apitally.sync(now: CaptureClock.monotonicNanoseconds())
         await apitally.shutdown()
-        #expect(try standIn.refusals() == [])
-        #expect(try standIn.received().map(\.status) == [202, 202])
+        #expect(try await standIn.refusals() == [])
+        #expect(try await standIn.received().map(\.status) == [202, 202])
     }
 
     /// The hub's 404 for a client ID it does not know stops the exporter.
     @Test func anUnknownClientIDStopsTheExporter() async throws {
-        let standIn = try VendorStandIn("apitally")
+        let standIn = try await VendorStandIn.start("apitally")
         defer { standIn.stop() }
-        try standIn.configure(["known_client_ids": ["00000000-0000-4000-8000-000000000000"]])
+        try await standIn.configure(["known_client_ids": ["00000000-0000-4000-8000-000000000000"]])
         let apitally = try ApitallyExporter(options: options(standIn, logging: false), instanceID: "apitally-stand-in-tests")
         let record = ExchangeRecord(
             id: EventID(high: 1, low: 3), direction: .incoming, startTimeNanoseconds: 1_700_000_000_000_000_000,
@@ -101,6 +101,6 @@ struct ApitallyStandInTests {
         try await apitally.export(batch)
         await apitally.sync(now: CaptureClock.monotonicNanoseconds())
         await apitally.shutdown()
-        #expect(try standIn.received().map(\.status) == [404])
+        #expect(try await standIn.received().map(\.status) == [404])
     }
 }

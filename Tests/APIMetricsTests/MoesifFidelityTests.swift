@@ -352,7 +352,7 @@ extension MoesifFidelityTests {
     /// changes nothing. Through the strict stand-in, which refuses an
     /// `ip_address` that is not an IP.
     @Test func theIPAddressIsTheClientBehindTrustedProxies() async throws {
-        let standIn = try VendorStandIn("moesif")
+        let standIn = try await VendorStandIn.start("moesif")
         defer { standIn.stop() }
         var config = testConfiguration([.moesif(MoesifExporter.Options(applicationID: Self.applicationID, baseURL: standIn.url))])
         config.forwarding.trustedProxies = .cidrs(["127.0.0.0/8", "10.0.0.0/8"])
@@ -371,8 +371,8 @@ extension MoesifFidelityTests {
             exchange.finish()
         }
         await metrics.shutdown(timeout: .seconds(30))
-        #expect(try standIn.refusals() == [])
-        let events = try standIn.received().filter { $0.path == "/v1/events/batch" }.flatMap { ($0.json as? [[String: Any]]) ?? [] }
+        #expect(try await standIn.refusals() == [])
+        let events = try await standIn.received().filter { $0.path == "/v1/events/batch" }.flatMap { ($0.json as? [[String: Any]]) ?? [] }
         var addresses: [String: String] = [:]
         for event in events {
             guard let request = event["request"] as? [String: Any], let uri = request["uri"] as? String else { continue }

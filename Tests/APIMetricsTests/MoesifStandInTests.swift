@@ -12,8 +12,8 @@ private struct HandlerFailure: Error {}
 struct MoesifStandInTests {
     static let applicationID = "eyJhcHAiOiIxOTg6NzQ0IiwidmVyIjoiMi4xIn0.standin"
 
-    private func service(_ standIn: VendorStandIn, batchLimits: ExportBatchLimits = MoesifExporter.Options.defaultBatchLimits) throws -> APIMetricsService {
-        try standIn.configure(["application_id": Self.applicationID])
+    private func service(_ standIn: VendorStandIn, batchLimits: ExportBatchLimits = MoesifExporter.Options.defaultBatchLimits) async throws -> APIMetricsService {
+        try await standIn.configure(["application_id": Self.applicationID])
         var config = testConfiguration([
             .moesif(MoesifExporter.Options(applicationID: Self.applicationID, baseURL: standIn.url, apiVersion: "1.0.0",
                                            batchLimits: batchLimits)),
@@ -36,9 +36,9 @@ struct MoesifStandInTests {
     /// subscriptions, more calls than one request holds: every request is
     /// one Moesif takes.
     @Test func mixedTrafficIsAllTaken() async throws {
-        let standIn = try VendorStandIn("moesif")
+        let standIn = try await VendorStandIn.start("moesif")
         defer { standIn.stop() }
-        let metrics = try service(standIn)
+        let metrics = try await service(standIn)
         metrics.updateConsumer(Consumer(id: "u-1", name: "Ann", email: "ann@example.com", company: "acme"))
         metrics.updateCompany(CompanyProfile(id: "acme", name: "Acme", domain: "acme.example"))
         metrics.updateSubscriptions([
@@ -79,8 +79,8 @@ struct MoesifStandInTests {
         for index in 0..<450 { call("GET", "/items/\(index)", headers: ["X-User": "u-\(index % 7)"]) }
         await metrics.shutdown(timeout: .seconds(60))
 
-        let received = try standIn.received()
-        #expect(try standIn.refusals() == [])
+        let received = try await standIn.received()
+        #expect(try await standIn.refusals() == [])
         let sent = events(received)
         #expect(sent.count == 461)
         #expect(received.filter { $0.path == "/v1/events/batch" }.allSatisfy { (($0.json as? [Any])?.count ?? 0) <= 200 })
@@ -105,17 +105,17 @@ struct MoesifStandInTests {
     /// A request over the byte limit is not sent: the sender halves it
     /// until each fits, and every call arrives.
     @Test func aBatchOverTheByteLimitIsSentInHalves() async throws {
-        let standIn = try VendorStandIn("moesif")
+        let standIn = try await VendorStandIn.start("moesif")
         defer { standIn.stop() }
-        let metrics = try service(standIn, batchLimits: ExportBatchLimits(maxEvents: 200, maxBytes: 64 * 1024))
+        let metrics = try await service(standIn, batchLimits: ExportBatchLimits(maxEvents: 200, maxBytes: 64 * 1024))
         let body = Array("{\"blob\":\"\(String(repeating: "y", count: 10_000))\"}".utf8)
         for index in 0..<40 {
             recordExchange(metrics.recorder, method: "POST", target: "/blobs/\(index)", headers: ["Content-Type": "application/json"],
                            requestBody: body)
         }
         await metrics.shutdown(timeout: .seconds(60))
-        let received = try standIn.received()
-        #expect(try standIn.refusals() == [])
+        let received = try await standIn.received()
+        #expect(try await standIn.refusals() == [])
         let posts = received.filter { $0.path == "/v1/events/batch" }
         #expect(posts.count >= 8 && posts.allSatisfy { $0.body.count <= 64 * 1024 })
         #expect(events(received).count == 40)
@@ -125,20 +125,20 @@ struct MoesifStandInTests {
     /// A changed ETag on the stand-in's answers has the configuration read
     /// again at once, and the new sampling applies.
     @Test func aNewETagAtTheStandInIsReadAtOnce() async throws {
-        let standIn = try VendorStandIn("moesif")
+        let standIn = try await VendorStandIn.start("moesif")
         defer { standIn.stop() }
-        let metrics = try service(standIn)
+        let metrics = try await service(standIn)
         let runner = Task { try await metrics.run() }
         recordExchange(metrics.recorder, target: "/before")
         #expect(await eventually { (try? standIn.received().count) ?? 0 >= 2 })
-        try standIn.configure(["config": ["sample_rate": 0], "etag": "standin-config-2"])
+        try await standIn.configure(["config": ["sample_rate": 0], "etag": "standin-config-2"])
         recordExchange(metrics.recorder, target: "/changed")
         #expect(await eventually { (try? standIn.received().filter { $0.path == "/v1/config" }.count) ?? 0 >= 2 })
         for index in 0..<20 { recordExchange(metrics.recorder, target: "/after/\(index)") }
         await metrics.shutdown(timeout: .seconds(60))
         _ = try? await runner.value
-        let received = try standIn.received()
-        #expect(try standIn.refusals() == [])
+        let received = try await standIn.received()
+        #expect(try await standIn.refusals() == [])
         let uris = events(received).compactMap { ($0["request"] as? [String: Any])?["uri"] as? String }
         #expect(uris == ["http://api.example.com/before", "http://api.example.com/changed"]
             || uris == ["http://localhost/before", "http://localhost/changed"])

@@ -16,7 +16,7 @@ struct MonoscopeStandInTests {
     /// scan, a reported error with causes, a failed handler with no
     /// response, an outgoing call, a consumer; every request taken.
     @Test func mixedTrafficIsTakenWhole() async throws {
-        let standIn = try VendorStandIn("monoscope")
+        let standIn = try await VendorStandIn.start("monoscope")
         var config = testConfiguration([.monoscope(MonoscopeOptions(apiKey: "mono-e2e-key", endpoint: standIn.url, tags: ["e2e"]))])
         config.metrics.interval = .seconds(3600)
         let metrics = try APIMetricsService(configuration: config)
@@ -45,8 +45,8 @@ struct MonoscopeStandInTests {
         call("GET", "/drop", status: nil, route: "/drop") { exchange in exchange.fail(URLError(.networkConnectionLost)) }
         call("GET", "/big", status: 200, response: Array(repeating: UInt8(ascii: "x"), count: 200_000), route: "/big")
         await metrics.shutdown(timeout: .seconds(30))
-        let received = try standIn.received()
-        #expect(try standIn.refusals() == [])
+        let received = try await standIn.received()
+        #expect(try await standIn.refusals() == [])
         #expect(Set(received.map(\.path)) == ["/v1/traces", "/v1/logs", "/v1/metrics"])
         #expect(received.allSatisfy { $0.status == 200 })
         #expect(metrics.statistics.failed == 0 && metrics.statistics.rejected == 0)
@@ -56,7 +56,7 @@ struct MonoscopeStandInTests {
     /// is refused, as collectors before March 2026 would lose it; a wrong key
     /// is refused too: the stand-in is not an accept-all.
     @Test func aKeyOnlyInTheHeaderOrAWrongKeyIsRefused() async throws {
-        let standIn = try VendorStandIn("monoscope")
+        let standIn = try await VendorStandIn.start("monoscope")
         var headerOnly = MonoscopeOptions(apiKey: "mono-e2e-key", endpoint: standIn.url).otlpOptions
         headerOnly.resourceAttributes = []
         let wrong = MonoscopeOptions(apiKey: "not-the-key", endpoint: standIn.url).otlpOptions
@@ -73,11 +73,11 @@ struct MonoscopeStandInTests {
                 body: body, timeout: .seconds(10)))
             #expect(throws: ExportError.self) { try OTLPExporter.check(response, url: exporter.url) }
         }
-        let refusals = try standIn.refusals()
+        let refusals = try await standIn.refusals()
         #expect(refusals.count == 2)
         #expect(refusals.first?.contains("no at-project-key or x-api-key attribute") == true)
         #expect(refusals.last?.contains("not the project's key") == true)
-        #expect(try standIn.received().map(\.status) == [401, 403])
+        #expect(try await standIn.received().map(\.status) == [401, 403])
     }
 
     /// The limits: 512 records or 16 MiB a request; a single record over the

@@ -26,13 +26,13 @@ struct ReadMeFidelityTests {
 
     /// The logs of each request the stand-in took; a request it refused
     /// (one ReadMe would refuse, or its SDKs never send) fails the test.
-    private func posts(_ ingest: VendorStandIn) throws -> [[[String: Any]]] {
-        let received = try ingest.received()
-        #expect(try ingest.refusals() == [])
+    private func posts(_ ingest: VendorStandIn) async throws -> [[[String: Any]]] {
+        let received = try await ingest.received()
+        #expect(try await ingest.refusals() == [])
         return received.filter { $0.status == 202 }.map { ($0.json as? [[String: Any]]) ?? [] }
     }
 
-    private func logs(_ ingest: VendorStandIn) throws -> [[String: Any]] { try posts(ingest).flatMap { $0 } }
+    private func logs(_ ingest: VendorStandIn) async throws -> [[String: Any]] { try await posts(ingest).flatMap { $0 } }
 
     private static func entry(_ log: [String: Any]) -> [String: Any] {
         ((((log["request"] as? [String: Any])?["log"] as? [String: Any])?["entries"] as? [[String: Any]])?.first) ?? [:]
@@ -60,7 +60,7 @@ struct ReadMeFidelityTests {
     /// packages/node/src/lib/log.ts clamps `bufferLength` to 1…30: no
     /// request carries more than 30 logs, and none is lost in the split.
     @Test func noRequestCarriesMoreThanThirtyLogs() async throws {
-        let ingest = try VendorStandIn("readme")
+        let ingest = try await VendorStandIn.start("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest) { config in
             // One flush holds them all: only the exporter's own cap splits them.
@@ -68,10 +68,10 @@ struct ReadMeFidelityTests {
         }
         for index in 0..<75 { call(metrics.recorder, consumer: Consumer(id: "acct-\(index)")) }
         await metrics.shutdown(timeout: .seconds(30))
-        let counts = try posts(ingest).map(\.count)
+        let counts = try await posts(ingest).map(\.count)
         #expect(counts.allSatisfy { (1...ReadMeExporter.maxLogsPerRequest).contains($0) }, "\(counts)")
         #expect(counts.reduce(0, +) == 75 && metrics.statistics.exported == 75)
-        let ids = Set(try logs(ingest).compactMap { $0["_id"] as? String })
+        let ids = Set(try await logs(ingest).compactMap { $0["_id"] as? String })
         #expect(ids.count == 75, "each call once")
     }
 
@@ -80,7 +80,7 @@ struct ReadMeFidelityTests {
     /// in the request's `postData.text` and the response's `content.text`,
     /// with no `encoding`.
     @Test func aBodyThatIsNotUTF8GoesAsReadMesMarker() async throws {
-        let ingest = try VendorStandIn("readme")
+        let ingest = try await VendorStandIn.start("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest) { config in
             // Binary types too: by default only textual bodies are kept.
@@ -97,7 +97,7 @@ struct ReadMeFidelityTests {
              contentType: "text/plain")
         await metrics.shutdown(timeout: .seconds(30))
         var entries: [String: [String: Any]] = [:]
-        for log in try logs(ingest) {
+        for log in try await logs(ingest) {
             if let id = (log["group"] as? [String: String])?["id"] { entries[String(id.suffix(1))] = Self.entry(log) }
         }
         try #require(entries.count == 3)
@@ -121,7 +121,7 @@ struct ReadMeFidelityTests {
     /// key itself, not of the `sha256:` id we keep for the consumer, so
     /// it matches the id ReadMe's own SDKs give the same caller.
     @Test func theGroupIDIsTheMaskOfTheAPIKeyTheCallWasMadeWith() async throws {
-        let ingest = try VendorStandIn("readme")
+        let ingest = try await VendorStandIn.start("readme")
         defer { ingest.stop() }
         let key = "key_live_4f9a0c1d2e3b7788"
         let metrics = try service(ingest) { config in
@@ -129,7 +129,7 @@ struct ReadMeFidelityTests {
         }
         call(metrics.recorder, consumer: nil, headers: HeaderFields([("Host", "api.example.com"), ("X-API-Key", key)]))
         await metrics.shutdown(timeout: .seconds(30))
-        let group = try #require(try logs(ingest).first?["group"] as? [String: String])
+        let group = try #require(try await logs(ingest).first?["group"] as? [String: String])
         #expect(group["id"] == Self.pythonMask(key), "\(group)")
         #expect(group["id"]?.hasSuffix("?7788") == true)
     }
@@ -139,13 +139,13 @@ struct ReadMeFidelityTests {
     /// the id, as the SDKs mask their grouping function's `id`
     /// (packages/python/readme_metrics/PayloadBuilder.py `_validate_group`).
     @Test func aConsumerNamedWithItsKeyIsGroupedByTheKey() async throws {
-        let ingest = try VendorStandIn("readme")
+        let ingest = try await VendorStandIn.start("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest)
         call(metrics.recorder, consumer: Consumer(id: "acct-1", name: "Acme", email: "ops@acme.test", apiKey: " sk_acme_0001 "))
         call(metrics.recorder, consumer: Consumer(id: "acct-2", name: "Beta"))
         await metrics.shutdown(timeout: .seconds(30))
-        let groups = try logs(ingest).compactMap { $0["group"] as? [String: String] }
+        let groups = try await logs(ingest).compactMap { $0["group"] as? [String: String] }
         #expect(groups.contains(["id": Self.pythonMask("sk_acme_0001"), "label": "Acme", "email": "ops@acme.test"]), "\(groups)")
         #expect(groups.contains(["id": Self.pythonMask("acct-2"), "label": "Beta"]), "\(groups)")
     }
@@ -175,13 +175,13 @@ struct ReadMeFidelityTests {
     /// packages/php/src/Metrics.php, packages/ruby/lib/readme/metrics.rb,
     /// packages/dotnet/ReadMe/Metrics.cs): preflights are left out, counted.
     @Test func preflightsAreLeftOutAndCounted() async throws {
-        let ingest = try VendorStandIn("readme")
+        let ingest = try await VendorStandIn.start("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest)
         call(metrics.recorder, method: "OPTIONS")
         call(metrics.recorder, method: "GET")
         await metrics.shutdown(timeout: .seconds(30))
-        let methods = try logs(ingest).compactMap { (Self.entry($0)["request"] as? [String: Any])?["method"] as? String }
+        let methods = try await logs(ingest).compactMap { (Self.entry($0)["request"] as? [String: Any])?["method"] as? String }
         #expect(methods == ["GET"])
         #expect(metrics.statistics.destinationLeftOut == 1 && metrics.statistics.exported == 1)
     }
@@ -191,25 +191,25 @@ struct ReadMeFidelityTests {
     /// (packages/node/src/lib/construct-payload.ts), and ReadMe's SDK
     /// schemas require it (packages/ruby/spec/schema/payload.json).
     @Test func theClientAddressIsAlwaysSent() async throws {
-        let ingest = try VendorStandIn("readme")
+        let ingest = try await VendorStandIn.start("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest)
         call(metrics.recorder, clientAddress: "2001:db8::7")
         call(metrics.recorder, clientAddress: nil)
         await metrics.shutdown(timeout: .seconds(30))
-        let addresses = try logs(ingest).map { $0["clientIPAddress"] as? String }
+        let addresses = try await logs(ingest).map { $0["clientIPAddress"] as? String }
         #expect(Set(addresses.compactMap { $0 }) == ["2001:db8::7", ""] && addresses.count == 2, "\(addresses)")
     }
 
     /// A call the handler left without any response: frameworks answer it
     /// with 500, which the SDKs then log (status 0 would be no HTTP status).
     @Test func aCallWithNoResponseIsLoggedAs500() async throws {
-        let ingest = try VendorStandIn("readme")
+        let ingest = try await VendorStandIn.start("readme")
         defer { ingest.stop() }
         let metrics = try service(ingest)
         call(metrics.recorder, method: "GET", responds: false)
         await metrics.shutdown(timeout: .seconds(30))
-        let response = try #require(try logs(ingest).first.map(Self.entry)?["response"] as? [String: Any])
+        let response = try #require(try await logs(ingest).first.map(Self.entry)?["response"] as? [String: Any])
         #expect(response["status"] as? Int == 500 && response["statusText"] as? String == "Internal Server Error")
     }
 
@@ -217,9 +217,9 @@ struct ReadMeFidelityTests {
     /// exporter stops sending for the pause, as the SDKs back off
     /// (packages/node/src/lib/metrics-log.ts `shouldBackoff`).
     @Test func anUnknownProjectKeyIsRefusedAndPauses() async throws {
-        let ingest = try VendorStandIn("readme")
+        let ingest = try await VendorStandIn.start("readme")
         defer { ingest.stop() }
-        try ingest.configure(["apiKey": "rdme_another_project"])
+        try await ingest.configure(["apiKey": "rdme_another_project"])
         let metrics = try service(ingest)
         let runner = Task { try await metrics.run() }
         call(metrics.recorder)
@@ -228,7 +228,7 @@ struct ReadMeFidelityTests {
         #expect(await eventually { metrics.statistics.destinationPaused == 1 })
         await metrics.shutdown(timeout: .seconds(30))
         _ = try? await runner.value
-        let received = try ingest.received()
+        let received = try await ingest.received()
         #expect(received.count == 1 && received.first?.status == 401)
         #expect(received.first?.refusal?.contains("not the project's") == true)
         #expect(metrics.statistics.retried == 0)
@@ -237,15 +237,15 @@ struct ReadMeFidelityTests {
     /// A 413 halves the request, as for every exporter; every log still
     /// arrives once.
     @Test func aRequestAnswered413IsHalved() async throws {
-        let ingest = try VendorStandIn("readme")
+        let ingest = try await VendorStandIn.start("readme")
         defer { ingest.stop() }
-        try ingest.script([(status: 413, headers: [:], body: "")])
+        try await ingest.script([(status: 413, headers: [:], body: "")])
         let metrics = try service(ingest) { config in
             config.batching.flushInterval = .seconds(30)
         }
         for index in 0..<20 { call(metrics.recorder, consumer: Consumer(id: "acct-\(index)")) }
         await metrics.shutdown(timeout: .seconds(30))
-        let received = try ingest.received()
+        let received = try await ingest.received()
         let counts = received.map { (($0.json as? [Any]) ?? []).count }
         #expect(received.first?.status == 413 && counts.first == 20, "\(counts)")
         let accepted = received.filter { $0.status == 202 }.map { (($0.json as? [Any]) ?? []).count }

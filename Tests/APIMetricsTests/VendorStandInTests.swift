@@ -7,8 +7,8 @@ import APIMetrics
 /// and undoes gzip: checked with its self-test vendor, so that a stand-in
 /// that took everything would fail here.
 @Suite struct VendorStandInTests {
-    @Test func refusesWhatTheSchemaRefusesAndSaysWhy() throws {
-        let standIn = try VendorStandIn("selftest")
+    @Test func refusesWhatTheSchemaRefusesAndSaysWhy() async throws {
+        let standIn = try await VendorStandIn.start("selftest")
         defer { standIn.stop() }
         let port = try #require(URL(string: standIn.url)?.port)
         func post(_ json: String, gzip: Bool = false) throws -> String {
@@ -25,12 +25,12 @@ import APIMetrics
         #expect(accepted.contains(" 201 "))
         #expect(try post(#"{"id":"0b1c2d3e4f5046178829"}"#).contains(" 400 "))
         #expect(try post("not json").contains(" 400 "))
-        try standIn.script([(status: 429, headers: ["Retry-After": "1"], body: "")])
+        try await standIn.script([(status: 429, headers: ["Retry-After": "1"], body: "")])
         #expect(try post(#"{"id":"0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f"}"#).contains(" 429 "))
-        let received = try standIn.received()
+        let received = try await standIn.received()
         #expect(received.map(\.status) == [201, 201, 400, 400, 429])
         #expect(received[1].rawBytes != received[1].body.count)
-        let refusals = try standIn.refusals()
+        let refusals = try await standIn.refusals()
         #expect(refusals.count == 2)
         #expect(refusals.first?.contains("is not a 'uuid'") == true)
     }

@@ -38,8 +38,15 @@ package final class VendorStandIn: Sendable {
     private let process: Process
     private let input: Pipe
 
-    /// Starts the stand-in for `vendor` (`moesif`, `readme`, `apitally`, `monoscope`).
-    package init(_ vendor: String) throws {
+    /// Starts the stand-in for `vendor` (`moesif`, `readme`, `apitally`,
+    /// `monoscope`), on a thread of its own: an async test must not hold
+    /// one of the few cooperative threads while Python starts (or pip
+    /// installs), since the code under test needs them.
+    package static func start(_ vendor: String) async throws -> VendorStandIn {
+        try await offCooperativeThreads { try VendorStandIn(vendor) }
+    }
+
+    private init(_ vendor: String) throws {
         let python = try Self.pythonPath()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -80,8 +87,12 @@ package final class VendorStandIn: Sendable {
         if process.isRunning { process.waitUntilExit() }
     }
 
-    /// Every request received so far, in order.
-    package func received() throws -> [Received] {
+    /// Every request received so far, in order (read on a thread of its own).
+    package func received() async throws -> [Received] {
+        try await offCooperativeThreads { try self.receivedNow() }
+    }
+
+    private func receivedNow() throws -> [Received] {
         let (status, body) = try Self.exchange("GET", url + "/_standin/received", body: nil)
         guard status == 200, let list = try JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]] else {
             throw StandInError("the stand-in's /_standin/received answered \(status)")
@@ -99,29 +110,30 @@ package final class VendorStandIn: Sendable {
     }
 
     /// Why each refused request was refused, as `METHOD target: reason`.
-    package func refusals() throws -> [String] {
-        try received().compactMap { entry in entry.refusal.map { "\(entry.method) \(entry.target): \($0)" } }
+    package func refusals() async throws -> [String] {
+        try await received().compactMap { entry in entry.refusal.map { "\(entry.method) \(entry.target): \($0)" } }
     }
 
     /// The next requests get these answers, in order (their checks still run).
-    package func script(_ answers: [(status: Int, headers: [String: String], body: String)]) throws {
+    package func script(_ answers: [(status: Int, headers: [String: String], body: String)]) async throws {
         let list = answers.map { ["status": $0.status, "headers": $0.headers, "body": $0.body] as [String: Any] }
-        try control("script", ["answers": list])
+        let body = try JSONSerialization.data(withJSONObject: ["answers": list])
+        try await control("script", Array(body))
     }
 
     /// Changes the vendor's own settings (see its module in `Tests/EndToEnd/vendors/`).
-    package func configure(_ settings: [String: Any]) throws {
-        try control("configure", settings)
+    package func configure(_ settings: [String: Any]) async throws {
+        try await control("configure", Array(try JSONSerialization.data(withJSONObject: settings)))
     }
 
     /// Forgets what was received.
-    package func reset() throws {
-        try control("reset", [:])
+    package func reset() async throws {
+        try await control("reset", Array("{}".utf8))
     }
 
-    private func control(_ name: String, _ object: [String: Any]) throws {
-        let body = try JSONSerialization.data(withJSONObject: object)
-        let (status, answer) = try Self.exchange("POST", url + "/_standin/" + name, body: Array(body))
+    private func control(_ name: String, _ body: [UInt8]) async throws {
+        let url = self.url
+        let (status, answer) = try await offCooperativeThreads { try Self.exchange("POST", url + "/_standin/" + name, body: body) }
         guard (200..<300).contains(status) else {
             throw StandInError("the stand-in's /_standin/\(name) answered \(status): \(String(decoding: answer, as: UTF8.self))")
         }
@@ -196,4 +208,12 @@ package final class VendorStandIn: Sendable {
 package struct StandInError: Error, CustomStringConvertible {
     package var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` on a thread of its own and waits for it without holding a
+/// cooperative thread.
+private func offCooperativeThreads<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
 }
