@@ -130,10 +130,10 @@ struct MoesifStandInTests {
         let metrics = try await service(standIn)
         let runner = Task { try await metrics.run() }
         recordExchange(metrics.recorder, target: "/before")
-        #expect(await eventually { (try? standIn.received().count) ?? 0 >= 2 })
+        #expect(await eventuallyAsync { (try? await standIn.received().count) ?? 0 >= 2 })
         try await standIn.configure(["config": ["sample_rate": 0], "etag": "standin-config-2"])
         recordExchange(metrics.recorder, target: "/changed")
-        #expect(await eventually { (try? standIn.received().filter { $0.path == "/v1/config" }.count) ?? 0 >= 2 })
+        #expect(await eventuallyAsync { (try? await standIn.received().filter { $0.path == "/v1/config" }.count) ?? 0 >= 2 })
         for index in 0..<20 { recordExchange(metrics.recorder, target: "/after/\(index)") }
         await metrics.shutdown(timeout: .seconds(60))
         _ = try? await runner.value

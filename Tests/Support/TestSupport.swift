@@ -66,6 +66,17 @@ package struct TemporaryDirectory {
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+/// ``eventually(timeout:_:)`` for a condition that must await (a stand-in's
+/// `received()`, say).
+package func eventuallyAsync(timeout: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
+    let end = ContinuousClock.now + timeout
+    while ContinuousClock.now < end {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return await condition()
+}
+
 package func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
     let end = ContinuousClock.now + timeout
     while ContinuousClock.now < end {
