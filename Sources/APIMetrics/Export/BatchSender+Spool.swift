@@ -44,11 +44,7 @@ extension BatchSender {
                 continue
             }
             let reports = AttemptReports()
-            let batch = ExportBatch(
-                identity: stored.identity, records: stored.records, entities: stored.entities, dropped: 0,
-                sentAtNanoseconds: CaptureClock.wallNanoseconds(),
-                encodings: BatchEncodings(identity: stored.identity, records: stored.records, entities: stored.entities),
-                reportSink: reportSink(reports))
+            let batch = spooledBatch(stored.identity, records: stored.records, entities: stored.entities, reports: reports)
             switch await race(signal, { try await exporter.export(batch) }) {
             case .completed:
                 spool.acknowledge(entry)
@@ -105,11 +101,7 @@ extension BatchSender {
         while let piece = pending.first {
             let count = piece.records.count + piece.entities.count
             let reports = AttemptReports()
-            let batch = ExportBatch(
-                identity: stored.identity, records: piece.records, entities: piece.entities, dropped: 0,
-                sentAtNanoseconds: CaptureClock.wallNanoseconds(),
-                encodings: BatchEncodings(identity: stored.identity, records: piece.records, entities: piece.entities),
-                reportSink: reportSink(reports))
+            let batch = spooledBatch(stored.identity, records: piece.records, entities: piece.entities, reports: reports)
             let outcome = await race(signal, { try await exporter.export(batch) })
             var failure: (any Error)?
             switch outcome {
@@ -159,5 +151,17 @@ extension BatchSender {
         spool.acknowledge(entry)
         slots[index].spoolFailures = 0
         return true
+    }
+
+    /// What the exporter is handed for spooled records: labelled with the
+    /// identity they were spooled under, no drops to report.
+    private func spooledBatch(
+        _ identity: ServiceIdentity, records: [ExchangeRecord], entities: [EntityRecord], reports: AttemptReports
+    ) -> ExportBatch {
+        ExportBatch(
+            identity: identity, records: records, entities: entities, dropped: 0,
+            sentAtNanoseconds: CaptureClock.wallNanoseconds(),
+            encodings: BatchEncodings(identity: identity, records: records, entities: entities),
+            reportSink: reportSink(reports))
     }
 }
