@@ -14,11 +14,13 @@ let package = Package(
     ],
     dependencies: [],
     targets: [
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        // The local store: the system's SQLite (macOS's SDK carries it).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         .target(
             name: "APIMetrics",
             // SocketServer serves the metrics' view on a port of its own when asked.
-            dependencies: ["CZlib", "SocketServer"],
+            dependencies: ["CZlib", "CSQLite", "SocketServer"],
             path: "Sources/APIMetrics"
         ),
         .target(

@@ -9,6 +9,9 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_ENV", "environment"),
         ("APIMETRICS_VERSION", "version"),
         ("APIMETRICS_TAGS", "tags, comma-separated"),
+        ("APIMETRICS_STORE", "the local store's SQLite file (apimetrics.sqlite by default); off for none"),
+        ("APIMETRICS_STORE_MAX_BYTES", "store.maxBytes: past it the oldest calls are deleted"),
+        ("APIMETRICS_STORE_RETENTION_DAYS", "store.retentionDays: calls and metrics older are deleted"),
         ("APIMETRICS_FILE", "NDJSON file path; off for none"),
         ("APIMETRICS_FILE_MAX_BYTES", "file rotation size"),
         ("APIMETRICS_FILE_MAX_FILES", "rotated files kept"),
@@ -58,10 +61,11 @@ extension APIMetricsConfiguration {
     /// configure recording without code. Variables not set leave `base` as
     /// it is; closures such as ``identifyConsumer`` come from `base`.
     ///
-    /// Exporters: when `APIMETRICS_FILE` or `APIMETRICS_ENDPOINT` is set, the
-    /// exporters are exactly those they name (`APIMETRICS_FILE=off` names no
-    /// file); otherwise `base`'s stand, which by default is the file
-    /// `apimetrics.ndjson`. `APIMETRICS_CONSOLE=true` adds the console.
+    /// Exporters: the local store stays as `base` has it (by default
+    /// `apimetrics.sqlite`) unless `APIMETRICS_STORE` names another file or
+    /// `off`. When `APIMETRICS_FILE` or `APIMETRICS_ENDPOINT` is set, the
+    /// other exporters are exactly those they name (`APIMETRICS_FILE=off`
+    /// names no file); otherwise `base`'s stand. `APIMETRICS_CONSOLE=true` adds the console.
     /// `APIMETRICS_OTLP_ENDPOINT` or the `OTEL_EXPORTER_OTLP_*` endpoints add
     /// the OTLP exporters alongside (``otlpEnvironmentVariables``), so that
     /// `APIMETRICS_FILE=off` with an OTLP endpoint sends to OTLP only; the
@@ -174,8 +178,9 @@ extension APIMetricsConfiguration {
                 exporters.append(.http(
                     endpoint: endpoint, apiKey: options.apiKey, compression: options.compression, timeout: timeout))
             }
-            config.exporters = exporters
+            config.exporters = config.exporters.filter(\.isStore) + exporters
         }
+        try readStore(reader, into: &config)
         if let console = try reader.bool("APIMETRICS_CONSOLE"), console {
             config.exporters.append(.console())
         }
@@ -187,6 +192,26 @@ extension APIMetricsConfiguration {
 }
 
 extension APIMetricsConfiguration {
+    /// `APIMETRICS_STORE` (a path, or off), `APIMETRICS_STORE_MAX_BYTES`,
+    /// `APIMETRICS_STORE_RETENTION_DAYS`: they change the store entry of
+    /// the exporters, adding one when a path is named and there is none.
+    fileprivate static func readStore(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
+        let path = try reader.line("APIMETRICS_STORE")
+        if let path, ["off", "none", "false"].contains(path.lowercased()) {
+            config.exporters.removeAll(where: \.isStore)
+            return
+        }
+        let maxBytes = try reader.int("APIMETRICS_STORE_MAX_BYTES", in: StoreOptions.minimumBytes...Int.max)
+        let days = try reader.int("APIMETRICS_STORE_RETENTION_DAYS", in: 1...3_650)
+        var options = config.exporters.lazy.compactMap(\.storeOptions).first ?? .default
+        guard path != nil || maxBytes != nil || days != nil else { return }
+        if let path { options.path = path }
+        if let maxBytes { options.maxBytes = maxBytes }
+        if let days { options.retentionDays = days }
+        config.exporters.removeAll(where: \.isStore)
+        config.exporters.insert(.store(options), at: 0)
+    }
+
     /// The redaction, logging and identification variables of issue-sized
     /// weight: lists add to the defaults unless `APIMETRICS_REDACT_DEFAULTS`
     /// is false; identifiers named here are tried after `base`'s.

@@ -158,7 +158,7 @@ public struct APIMetricsConfiguration: Sendable {
         environment: String = "development",
         version: String? = nil,
         tags: [String] = [],
-        exporters: [ExporterConfiguration] = [.file(path: "apimetrics.ndjson")],
+        exporters: [ExporterConfiguration] = [.store()],
         identifyConsumer: ConsumerIdentifier? = nil
     ) {
         self.service = service

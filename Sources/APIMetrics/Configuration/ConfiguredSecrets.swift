@@ -32,7 +32,7 @@ struct ConfiguredSecrets: Sendable {
         var values: [String] = []
         for exporter in configuration.exporters {
             switch exporter.kind {
-            case .file, .console, .custom:
+            case .store, .file, .console, .custom:
                 break
             case let .http(options):
                 urls.append(options.endpoint)

@@ -8,6 +8,7 @@
 /// ```
 public struct ExporterConfiguration: Sendable {
     enum Kind: Sendable {
+        case store(StoreOptions)
         case file(path: String, rotation: FileExporter.Rotation)
         case console(ConsoleExporter.Stream)
         case http(HTTPExporter.Options)
@@ -20,6 +21,17 @@ public struct ExporterConfiguration: Sendable {
     }
 
     let kind: Kind
+
+    /// The local store: a SQLite file that keeps calls, metrics, consumers
+    /// and errors across restarts, which the dashboard and the `apimetrics`
+    /// command read (see ``StoreOptions``). The default destination.
+    ///
+    /// ```swift
+    /// config.exporters = [.store(.init(path: "/var/lib/orders-api/apimetrics.sqlite"))]
+    /// ```
+    public static func store(_ options: StoreOptions = .default) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .store(options))
+    }
 
     /// NDJSON lines appended to a local file, rotated by size.
     public static func file(path: String, rotation: FileExporter.Rotation = .default) -> ExporterConfiguration {
@@ -122,10 +134,20 @@ public struct ExporterConfiguration: Sendable {
         ExporterConfiguration(kind: .custom(exporter))
     }
 
+    /// Whether this is the local store.
+    var isStore: Bool { storeOptions != nil }
+
+    /// The local store's options, when this is the store.
+    var storeOptions: StoreOptions? {
+        if case let .store(options) = kind { return options }
+        return nil
+    }
+
     /// A short description for the startup line, such as `file apimetrics.ndjson`;
     /// the userinfo and query values of a URL are shown as `REDACTED`.
     public var summary: String {
         switch kind {
+        case let .store(options): return "store \(options.path)"
         case let .file(path, _): return "file \(path)"
         case let .console(stream): return stream == .standardError ? "console (stderr)" : "console"
         case let .http(options): return "http \(ConfiguredSecrets.shown(options.endpoint))"
@@ -142,6 +164,8 @@ public struct ExporterConfiguration: Sendable {
 
     func validate(field: String) throws(ConfigurationError) {
         switch kind {
+        case let .store(options):
+            try options.validate(field: field)
         case let .file(path, rotation):
             guard !path.isEmpty else {
                 throw ConfigurationError(field: "\(field).path", reason: "must not be empty")
@@ -178,7 +202,7 @@ public struct ExporterConfiguration: Sendable {
     /// (Moesif) does not grow it.
     func makeExporters(
         field: String, instanceID: String = InstanceID.make(), maxSeries: Int = MetricsOptions().maxSeries,
-        maxBodyBytes: Int = APIMetricsConfiguration.Capture().maxBodyBytes
+        maxBodyBytes: Int = APIMetricsConfiguration.Capture().maxBodyBytes, metricsInterval: Duration = MetricsOptions().interval
     ) throws(ConfigurationError) -> [any EventExporter] {
         let options: OTLPExporter.Options
         switch kind {
@@ -188,7 +212,8 @@ public struct ExporterConfiguration: Sendable {
             try monoscope.validate(field: field)
             options = monoscope.otlpOptions
         default:
-            return [try makeExporter(field: field, instanceID: instanceID, maxSeries: maxSeries, maxBodyBytes: maxBodyBytes)]
+            return [try makeExporter(
+                field: field, instanceID: instanceID, maxSeries: maxSeries, maxBodyBytes: maxBodyBytes, metricsInterval: metricsInterval)]
         }
         try options.validate(field: field)
         var exporters: [any EventExporter] = []
@@ -203,9 +228,11 @@ public struct ExporterConfiguration: Sendable {
     }
 
     private func makeExporter(
-        field: String, instanceID: String, maxSeries: Int, maxBodyBytes: Int
+        field: String, instanceID: String, maxSeries: Int, maxBodyBytes: Int, metricsInterval: Duration
     ) throws(ConfigurationError) -> any EventExporter {
         switch kind {
+        case let .store(options):
+            return try StoreWriter(options: options, metricsInterval: metricsInterval, field: field)
         case let .file(path, rotation):
             do {
                 return try FileExporter(path: path, rotation: rotation)

@@ -74,7 +74,7 @@ public final class APIMetricsService: Sendable {
         for (index, exporter) in configuration.exporters.enumerated() {
             exporters += try exporter.makeExporters(
                 field: "exporters[\(index)]", instanceID: instanceID, maxSeries: configuration.metrics.maxSeries,
-                maxBodyBytes: configuration.capture.maxBodyBytes)
+                maxBodyBytes: configuration.capture.maxBodyBytes, metricsInterval: configuration.metrics.interval)
         }
         self.configuration = configuration
         let counters = PipelineCounters(secrets: secrets)

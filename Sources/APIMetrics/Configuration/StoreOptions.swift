@@ -1,0 +1,65 @@
+/// The local store (``ExporterConfiguration/store(_:)``): one SQLite file
+/// that keeps the calls, the metrics at one-minute resolution, consumers,
+/// error groups, heartbeats and the pipeline's counters, so that the
+/// dashboard and the `apimetrics` command show history across restarts.
+///
+/// The sender writes it off the request path, one transaction per batch, on
+/// a thread of its own; the view and the command read it while the server
+/// runs. Retention is by age and by bytes, enforced in the background: calls
+/// older than ``retentionDays`` go, and past ``maxBytes`` the oldest calls
+/// go first; minute rows older than ``minuteResolutionHours`` go, leaving
+/// the hour and day rows, which are kept for ``retentionDays``.
+///
+/// ```swift
+/// config.exporters = [.store(.init(path: "/var/lib/orders-api/apimetrics.sqlite", maxBytes: 2 << 30))]
+/// ```
+public struct StoreOptions: Sendable, Hashable {
+    /// The file (`APIMETRICS_STORE`); its directory must exist and be
+    /// writable by this process's user alone. SQLite keeps `-wal` and
+    /// `-shm` files beside it.
+    public var path: String
+    /// The most bytes the store's data may take (`APIMETRICS_STORE_MAX_BYTES`);
+    /// past it, the oldest calls are deleted. Metrics rows are never deleted
+    /// for space, only by age.
+    public var maxBytes: Int
+    /// How many days calls and metrics are kept (`APIMETRICS_STORE_RETENTION_DAYS`).
+    public var retentionDays: Int
+    /// How many hours the one-minute metrics rows are kept; older ones are
+    /// read at one-hour resolution.
+    public var minuteResolutionHours: Int
+
+    /// A page limit below ``maxBytes``, so that tests can fill the store as
+    /// a full disk would.
+    package var pageLimitForTesting: Int?
+
+    /// Creates options.
+    public init(path: String = "apimetrics.sqlite", maxBytes: Int = 512 << 20, retentionDays: Int = 30, minuteResolutionHours: Int = 48) {
+        self.path = path
+        self.maxBytes = maxBytes
+        self.retentionDays = retentionDays
+        self.minuteResolutionHours = minuteResolutionHours
+    }
+
+    /// `apimetrics.sqlite` in the working directory, 512 MiB, 30 days,
+    /// minutes for 48 hours.
+    public static let `default` = StoreOptions()
+
+    /// The smallest ``maxBytes`` accepted: 1 MiB.
+    public static let minimumBytes = 1 << 20
+
+    func validate(field: String) throws(ConfigurationError) {
+        guard !path.isEmpty, !path.contains(where: { $0.isNewline || $0 == "\0" }) else {
+            throw ConfigurationError(field: "\(field).path", reason: "must be a path, got \"\(path)\"")
+        }
+        guard maxBytes >= Self.minimumBytes else {
+            throw ConfigurationError(field: "\(field).maxBytes", reason: "must be at least \(Self.minimumBytes), got \(maxBytes)")
+        }
+        guard (1...3_650).contains(retentionDays) else {
+            throw ConfigurationError(field: "\(field).retentionDays", reason: "must be from 1 to 3650, got \(retentionDays)")
+        }
+        guard (1...24 * 3_650).contains(minuteResolutionHours) else {
+            throw ConfigurationError(
+                field: "\(field).minuteResolutionHours", reason: "must be from 1 to 87600, got \(minuteResolutionHours)")
+        }
+    }
+}

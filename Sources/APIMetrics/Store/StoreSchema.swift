@@ -1,0 +1,169 @@
+/// The store's tables and their forward migrations.
+///
+/// The schema version is SQLite's `user_version`; `application_id` marks the
+/// file as an APIMetrics store, so that a file of anyone else's is never
+/// written. Opening runs every migration past the file's version, each in a
+/// transaction of its own; a file from a newer release (a version past
+/// ``version``) is read but never written.
+///
+/// Times: a call's `time` is nanoseconds since the Unix epoch; a metrics
+/// row's `start` is seconds since the epoch, aligned to its tier (a minute,
+/// an hour, a UTC day).
+enum StoreSchema {
+    /// `APMS` in ASCII, in the header's application id field.
+    static let applicationID: Int32 = 0x4150_4D53
+    /// The version this release writes.
+    static var version: Int { migrations.count }
+
+    /// The series row that adds up every series of a window, so that the
+    /// overview reads one row per minute rather than one per series.
+    static let allSeriesID: Int64 = 0
+    /// The consumer row of calls identified as no consumer.
+    static let anonymousConsumerID: Int64 = 0
+    /// The consumer row of calls whose events were dropped before
+    /// identification (the windows' `unattributed`); no row in `consumers`.
+    static let unattributedConsumerID: Int64 = -1
+
+    /// Migration `n` takes the file from version `n` to `n + 1`.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE endpoints(id INTEGER PRIMARY KEY, method TEXT NOT NULL, route TEXT NOT NULL, UNIQUE(method, route));
+        CREATE TABLE series(id INTEGER PRIMARY KEY, method TEXT NOT NULL, route TEXT NOT NULL, status INTEGER NOT NULL,
+            UNIQUE(method, route, status));
+        INSERT INTO series(id, method, route, status) VALUES (0, '', '', -1);
+        CREATE TABLE consumers(id INTEGER PRIMARY KEY, consumer TEXT NOT NULL UNIQUE, name TEXT, email TEXT, company TEXT,
+            grp TEXT, metadata BLOB, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+        INSERT INTO consumers(id, consumer, first_seen, last_seen) VALUES (0, '', 0, 0);
+        CREATE TABLE calls(
+            id INTEGER PRIMARY KEY,
+            time INTEGER NOT NULL,
+            event_hi INTEGER NOT NULL, event_lo INTEGER NOT NULL,
+            parent_hi INTEGER, parent_lo INTEGER,
+            direction INTEGER NOT NULL,
+            endpoint_id INTEGER NOT NULL,
+            status INTEGER NOT NULL,
+            duration INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            request_bytes INTEGER NOT NULL,
+            response_bytes INTEGER NOT NULL,
+            consumer_id INTEGER,
+            error_type TEXT,
+            error_message TEXT,
+            trace_id TEXT,
+            record BLOB NOT NULL);
+        CREATE INDEX calls_time ON calls(time);
+        CREATE INDEX calls_event ON calls(event_hi);
+        CREATE INDEX calls_parent ON calls(parent_hi) WHERE parent_hi IS NOT NULL;
+        CREATE INDEX calls_consumer ON calls(consumer_id, time) WHERE consumer_id IS NOT NULL;
+        CREATE INDEX calls_endpoint ON calls(endpoint_id, time);
+        CREATE TABLE metrics(tier INTEGER NOT NULL, series_id INTEGER NOT NULL, start INTEGER NOT NULL,
+            requests INTEGER NOT NULL, client_errors INTEGER NOT NULL, server_errors INTEGER NOT NULL,
+            request_bytes INTEGER NOT NULL, response_bytes INTEGER NOT NULL, sketch BLOB NOT NULL,
+            PRIMARY KEY(tier, series_id, start)) WITHOUT ROWID;
+        CREATE INDEX metrics_time ON metrics(tier, start);
+        CREATE TABLE consumer_metrics(tier INTEGER NOT NULL, consumer_id INTEGER NOT NULL, start INTEGER NOT NULL,
+            requests REAL NOT NULL, client_errors REAL NOT NULL, server_errors REAL NOT NULL,
+            PRIMARY KEY(tier, consumer_id, start)) WITHOUT ROWID;
+        CREATE INDEX consumer_metrics_time ON consumer_metrics(tier, start);
+        CREATE TABLE error_groups(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, method TEXT NOT NULL, route TEXT NOT NULL,
+            type TEXT NOT NULL, message TEXT NOT NULL, field TEXT NOT NULL, location TEXT,
+            first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, UNIQUE(kind, method, route, type, message, field));
+        CREATE TABLE error_counts(group_id INTEGER NOT NULL, hour INTEGER NOT NULL, count REAL NOT NULL,
+            first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY(group_id, hour)) WITHOUT ROWID;
+        CREATE INDEX error_counts_time ON error_counts(hour);
+        CREATE TABLE runs(id INTEGER PRIMARY KEY, instance TEXT NOT NULL, started_at INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL, interval_ms INTEGER NOT NULL, version TEXT, library_version TEXT,
+            UNIQUE(instance, started_at));
+        CREATE TABLE heartbeats(time INTEGER NOT NULL, run_id INTEGER NOT NULL, cpu_share REAL, resident_bytes INTEGER,
+            PRIMARY KEY(time, run_id)) WITHOUT ROWID;
+        CREATE TABLE pipeline(time INTEGER NOT NULL, run_id INTEGER NOT NULL, statistics TEXT NOT NULL,
+            PRIMARY KEY(time, run_id)) WITHOUT ROWID;
+        CREATE TABLE profiles(kind TEXT NOT NULL, key TEXT NOT NULL, updated INTEGER NOT NULL, profile BLOB NOT NULL,
+            PRIMARY KEY(kind, key)) WITHOUT ROWID;
+        """,
+    ]
+
+    /// Resolution tiers of the `metrics` and `consumer_metrics` tables.
+    enum Tier: Int, CaseIterable, Sendable {
+        case minute = 0, hour = 1, day = 2
+
+        /// The tier's length in seconds.
+        var seconds: Int64 {
+            switch self {
+            case .minute: 60
+            case .hour: 3_600
+            case .day: 86_400
+            }
+        }
+
+        /// The start of the tier's bucket holding `second` (seconds since the epoch).
+        func start(ofSecond second: Int64) -> Int64 {
+            let length = seconds
+            return (second >= 0 ? second / length : (second - length + 1) / length) * length
+        }
+    }
+
+    /// Applies the pragmas every writer connection runs with and brings the
+    /// schema up to ``version``.
+    ///
+    /// - Returns: the file's version before, or `nil` when the file is of a
+    ///   newer release (nothing was changed).
+    static func prepare(_ connection: SQLiteConnection) throws(StoreFailure) -> Int? {
+        do {
+            // Before the first table: auto_vacuum takes effect only on an empty file.
+            try connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            let mode = try connection.prepare("PRAGMA journal_mode = WAL")
+            _ = try mode.step()
+            try connection.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA journal_size_limit = 67108864")
+            let applicationID = try connection.integer("PRAGMA application_id")
+            let current = Int(try connection.integer("PRAGMA user_version"))
+            let tables = try connection.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
+            if applicationID != Int64(Self.applicationID) {
+                guard applicationID == 0, tables == 0 else { throw StoreFailure.notAStore("it is a SQLite database of another program") }
+            }
+            guard current <= version else { return nil }
+            for step in current..<version {
+                try connection.execute("BEGIN IMMEDIATE")
+                do {
+                    try connection.execute(migrations[step])
+                    try connection.execute("PRAGMA application_id = \(Self.applicationID); PRAGMA user_version = \(step + 1)")
+                    try connection.execute("COMMIT")
+                } catch {
+                    try? connection.execute("ROLLBACK")
+                    throw error
+                }
+            }
+            return current
+        } catch let error as SQLiteError {
+            throw StoreFailure(error)
+        } catch let error as StoreFailure {
+            throw error
+        } catch {
+            throw StoreFailure.sqlite(SQLiteError(code: -1, message: "\(error)"))
+        }
+    }
+}
+
+/// Why the store could not be used.
+enum StoreFailure: Error, Sendable, CustomStringConvertible {
+    case notAStore(String)
+    case corrupt(SQLiteError)
+    case full(SQLiteError)
+    case locked
+    case sqlite(SQLiteError)
+
+    init(_ error: SQLiteError) {
+        if error.isCorrupt { self = .corrupt(error) } else if error.isFull { self = .full(error) } else { self = .sqlite(error) }
+    }
+
+    var description: String {
+        switch self {
+        case let .notAStore(reason): "not an APIMetrics store: \(reason)"
+        case let .corrupt(error): "the file is corrupt: \(error)"
+        case let .full(error): "the disk is full: \(error)"
+        case .locked: "another process is writing it"
+        case let .sqlite(error): "\(error)"
+        }
+    }
+}

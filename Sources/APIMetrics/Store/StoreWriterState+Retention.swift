@@ -1,0 +1,88 @@
+extension StoreWriterState {
+    /// How often retention runs: once a minute, and at the next write after
+    /// a full disk.
+    static let retentionInterval: Int64 = 60_000_000_000
+    /// Calls deleted per transaction, so that the write lock is held briefly
+    /// and readers are never starved.
+    static let retentionChunk = 5_000
+
+    func runRetentionIfDue() {
+        let now = CaptureClock.monotonicNanoseconds()
+        guard lastRetentionNanoseconds == 0 || now - lastRetentionNanoseconds >= Self.retentionInterval else { return }
+        lastRetentionNanoseconds = now
+        _ = try? enforceRetention(nowNanoseconds: CaptureClock.wallNanoseconds())
+    }
+
+    /// Deletes what is past the age limits, then the oldest calls while the
+    /// data passes ``StoreOptions/maxBytes``, then gives the freed pages back
+    /// to the file system. Returns the calls deleted.
+    @discardableResult
+    func enforceRetention(nowNanoseconds now: Int64) throws(SQLiteError) -> Int {
+        guard let connection, let statements else { return 0 }
+        let second = Self.floorSeconds(now)
+        let keptFrom = second - Int64(options.retentionDays) * 86_400
+        let minutesFrom = second - Int64(options.minuteResolutionHours) * 3_600
+        var deleted = 0
+        try transaction(statements) { () throws(SQLiteError) in
+            try connection.execute("""
+                DELETE FROM metrics WHERE tier = 0 AND start < \(minutesFrom);
+                DELETE FROM consumer_metrics WHERE tier = 0 AND start < \(minutesFrom);
+                DELETE FROM metrics WHERE start < \(StoreSchema.Tier.day.start(ofSecond: keptFrom));
+                DELETE FROM consumer_metrics WHERE start < \(StoreSchema.Tier.day.start(ofSecond: keptFrom));
+                DELETE FROM error_counts WHERE hour < \(keptFrom);
+                DELETE FROM error_groups WHERE last_seen < \(keptFrom * 1_000_000_000);
+                DELETE FROM heartbeats WHERE time < \(keptFrom * 1_000_000_000);
+                DELETE FROM pipeline WHERE time < \(keptFrom * 1_000_000_000);
+                DELETE FROM runs WHERE last_seen < \(keptFrom * 1_000_000_000);
+                """)
+        }
+        // Calls by age, a chunk per transaction.
+        while true {
+            let count = try deleteCalls(where: "time < \(keptFrom * 1_000_000_000)", connection, statements)
+            deleted += count
+            if count < Self.retentionChunk { break }
+        }
+        // Then by bytes: the oldest calls first, until the data is under 90% of the limit.
+        let pageSize = try connection.integer("PRAGMA page_size")
+        func usedBytes() throws(SQLiteError) -> Int64 {
+            (try connection.integer("PRAGMA page_count") - (try connection.integer("PRAGMA freelist_count"))) * pageSize
+        }
+        var used = try usedBytes()
+        let limit = Int64(options.maxBytes)
+        if used > limit * 9 / 10 {
+            let calls = max(1, try connection.integer("SELECT count(*) FROM calls"))
+            while used > limit * 9 / 10 {
+                // Enough calls to come under the mark at the current bytes per call, at least a chunk's worth.
+                let perCall = max(1, used / calls)
+                let wanted = Int(min(Int64(Self.retentionChunk), max(100, (used - limit * 8 / 10) / perCall)))
+                let count = try deleteCalls(
+                    where: "id IN (SELECT id FROM calls ORDER BY time LIMIT \(wanted))", connection, statements)
+                deleted += count
+                if count == 0 { break }
+                used = try usedBytes()
+            }
+        }
+        if try connection.integer("PRAGMA freelist_count") > 0 {
+            try connection.execute("PRAGMA incremental_vacuum")
+        }
+        if deleted > 0 {
+            try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            // Consumers seen only in calls now gone, and their windows gone too.
+            try connection.execute("""
+                DELETE FROM consumers WHERE id > 0 AND last_seen < \(keptFrom * 1_000_000_000)
+                AND id NOT IN (SELECT consumer_id FROM consumer_metrics)
+                """)
+        }
+        status.withLock { $0.retiredCalls += deleted }
+        return deleted
+    }
+
+    private func deleteCalls(where condition: String, _ connection: SQLiteConnection, _ statements: StoreStatements) throws(SQLiteError) -> Int {
+        var count = 0
+        try transaction(statements) { () throws(SQLiteError) in
+            try connection.execute("DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE \(condition) LIMIT \(Self.retentionChunk))")
+            count = connection.changes
+        }
+        return count
+    }
+}

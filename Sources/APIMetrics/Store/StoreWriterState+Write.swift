@@ -1,0 +1,217 @@
+extension StoreWriterState {
+    /// Writes one batch in one transaction: its calls, profile updates, and
+    /// every metrics window still pending (this batch's and those of failed
+    /// transactions before it).
+    func write(_ batch: ExportBatch) -> Outcome {
+        if batch.hasMetrics {
+            pending.append(PendingMetrics(
+                identity: batch.identity, metrics: batch.metrics, heartbeat: batch.heartbeat,
+                startup: batch.startup, statistics: batch.statistics))
+            if pending.count > Self.maxPendingWindows { pending.removeFirst(pending.count - Self.maxPendingWindows) }
+        }
+        if connection == nil, disabledReason == nil { open() }
+        guard let connection, let statements, disabledReason == nil else {
+            pending.removeAll()
+            return lose(batch.records.count, reason: disabledReason ?? "the store is not open")
+        }
+        var outcome = Outcome()
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try transaction(statements) { () throws(SQLiteError) in
+                    try insert(batch.records, statements)
+                    for entity in batch.entities { try insert(entity, statements) }
+                    try writePending(connection)
+                }
+                pending.removeAll()
+                status.withLock {
+                    $0.writtenCalls += batch.records.count
+                    $0.pendingWindows = 0
+                    if $0.lastError != nil { $0.lastError = nil; $0.lastErrorAt = nil }
+                }
+                isAnnouncingLosses = false
+                break
+            } catch {
+                forgetCachedIDs()
+                if error.isCorrupt, attempt == 1 {
+                    outcome.warning = recoverFromCorruption(.corrupt(error))
+                    if self.connection != nil { return merge(outcome, write(batchWithoutMetrics(batch))) }
+                }
+                status.withLock { $0.pendingWindows = pending.count }
+                // A full disk: retention runs at the next write, then space is reused.
+                if error.isFull { lastRetentionNanoseconds = 0 }
+                let reason = error.isFull ? "the disk (or the store's page limit) is full" : "\(error)"
+                return merge(outcome, lose(batch.records.count, reason: "cannot write \(options.path): \(reason)"))
+            }
+        }
+        runRetentionIfDue()
+        return outcome
+    }
+
+    private func batchWithoutMetrics(_ batch: ExportBatch) -> ExportBatch {
+        var copy = batch
+        copy.metrics = nil
+        copy.heartbeat = nil
+        copy.startup = nil
+        return copy
+    }
+
+    private func merge(_ first: Outcome, _ second: Outcome) -> Outcome {
+        Outcome(
+            lost: first.lost + second.lost, message: second.message ?? first.message,
+            warning: [first.warning, second.warning].compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
+    }
+
+    /// Counts `count` calls as lost; says why the first time after a success.
+    func lose(_ count: Int, reason: String) -> Outcome {
+        note(error: reason)
+        status.withLock { $0.droppedCalls += count }
+        guard count > 0 else { return Outcome() }
+        defer { isAnnouncingLosses = true }
+        return Outcome(lost: count, message: isAnnouncingLosses ? "" : "store: \(reason); calls are counted as dropped until it can be written")
+    }
+
+    func transaction(_ statements: StoreStatements, _ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
+        try statements.begin.run()
+        do {
+            try body()
+            try statements.commit.run()
+        } catch {
+            try? statements.rollback.run()
+            throw error
+        }
+    }
+
+    func forgetCachedIDs() {
+        endpointIDs = [:]
+        seriesIDs = [:]
+        consumerIDs = [:]
+        runIDs = [:]
+        endpointCount = 0
+    }
+
+    // MARK: Calls
+
+    private func insert(_ records: [ExchangeRecord], _ statements: StoreStatements) throws(SQLiteError) {
+        guard !records.isEmpty else { return }
+        var lastSeen: [Int64: Int64] = [:]
+        var encoder = BinaryWriter()
+        let call = statements.insertCall
+        for record in records {
+            let endpointID = try endpointID(method: record.request.method, route: record.request.route ?? "", statements)
+            var consumerID: Int64?
+            if let consumer = record.consumer {
+                let id = try self.consumerID(consumer, time: record.startTimeNanoseconds, statements)
+                consumerID = id
+                lastSeen[id] = max(lastSeen[id] ?? .min, record.startTimeNanoseconds)
+            }
+            encoder.bytes.removeAll(keepingCapacity: true)
+            encoder.byte(RecordCodec.version)
+            var kept = record
+            // Not shown anywhere the store is read: a session is the user's secret.
+            kept.sessionToken = nil
+            encoder.record(kept)
+            call.bind(1, record.startTimeNanoseconds)
+            call.bind(2, Int64(bitPattern: record.id.high))
+            call.bind(3, Int64(bitPattern: record.id.low))
+            if let parent = record.parentID {
+                call.bind(4, Int64(bitPattern: parent.high))
+                call.bind(5, Int64(bitPattern: parent.low))
+            }
+            call.bind(6, record.direction == .incoming ? 0 : 1)
+            call.bind(7, endpointID)
+            call.bind(8, record.response?.status ?? 0)
+            call.bind(9, record.durationNanoseconds)
+            call.bind(10, TextLimit.cut(record.request.target, maxBytes: Self.maxPathBytes))
+            call.bind(11, record.requestBody.size)
+            call.bind(12, record.responseBody.size)
+            call.bind(13, consumerID)
+            if let error = record.errors.first {
+                call.bind(14, error.type)
+                call.bind(15, error.message)
+            }
+            call.bind(16, record.traceID)
+            call.bind(17, blob: encoder.bytes)
+            try call.run()
+        }
+        for (id, time) in lastSeen {
+            statements.consumerSeen.bind(1, id)
+            statements.consumerSeen.bind(2, time)
+            try statements.consumerSeen.run()
+        }
+    }
+
+    /// The most bytes of a call's path in the log's column (the record keeps it all).
+    static let maxPathBytes = 2_048
+
+    private func endpointID(method: String, route: String, _ statements: StoreStatements) throws(SQLiteError) -> Int64 {
+        let key = EndpointKey(method: method, route: route)
+        if let id = endpointIDs[key] { return id }
+        let folded = endpointCount >= Self.maxEndpoints
+        let statement = statements.endpoint
+        statement.bind(1, folded ? SeriesKey.otherMethod : method)
+        statement.bind(2, folded ? SeriesKey.otherRoute : route)
+        defer { statement.reset() }
+        guard try statement.step() else { throw SQLiteError(code: -1, message: "no endpoint id") }
+        let id = statement.int64(0)
+        if !folded {
+            endpointIDs[key] = id
+            endpointCount += 1
+        }
+        return id
+    }
+
+    private func consumerID(_ consumer: Consumer, time: Int64, _ statements: StoreStatements) throws(SQLiteError) -> Int64 {
+        if let id = consumerIDs[consumer.id], consumer.name == nil, consumer.email == nil, consumer.company == nil,
+           consumer.group == nil, consumer.metadata.isEmpty {
+            return id
+        }
+        return try upsertConsumer(
+            id: consumer.id, name: consumer.name, email: consumer.email, company: consumer.company, group: consumer.group,
+            metadata: consumer.metadata, time: time, statements)
+    }
+
+    func upsertConsumer(
+        id: String, name: String?, email: String? = nil, company: String? = nil, group: String? = nil,
+        metadata: [String: String] = [:], time: Int64, _ statements: StoreStatements
+    ) throws(SQLiteError) -> Int64 {
+        let statement = statements.consumer
+        statement.bind(1, id)
+        statement.bind(2, name)
+        statement.bind(3, email)
+        statement.bind(4, company)
+        statement.bind(5, group)
+        if !metadata.isEmpty {
+            var writer = BinaryWriter()
+            writer.strings(metadata)
+            statement.bind(6, blob: writer.bytes)
+        }
+        statement.bind(7, time)
+        defer { statement.reset() }
+        guard try statement.step() else { throw SQLiteError(code: -1, message: "no consumer id") }
+        let rowID = statement.int64(0)
+        consumerIDs[id] = rowID
+        return rowID
+    }
+
+    private func insert(_ entity: EntityRecord, _ statements: StoreStatements) throws(SQLiteError) {
+        var writer = BinaryWriter()
+        writer.byte(RecordCodec.version)
+        writer.entity(entity)
+        statements.profile.bind(1, entity.kind)
+        statements.profile.bind(2, entity.id)
+        statements.profile.bind(3, entity.timestampNanoseconds)
+        statements.profile.bind(4, blob: writer.bytes)
+        try statements.profile.run()
+        if case let .consumer(consumer) = entity.profile {
+            _ = try upsertConsumer(
+                id: consumer.id, name: consumer.name, email: consumer.email, company: consumer.company,
+                group: consumer.group, metadata: consumer.metadata, time: entity.timestampNanoseconds, statements)
+        }
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,215 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// The writer's connection and everything it caches, touched only on the
+/// writer's serial queue.
+final class StoreWriterState {
+    /// Hands the state to the queue's closures; the queue is serial, so
+    /// nothing in it is touched by two threads at once.
+    final class Box: @unchecked Sendable {
+        let value: StoreWriterState
+        init(_ value: StoreWriterState) { self.value = value }
+    }
+
+    /// What a write did besides committing.
+    struct Outcome: Sendable {
+        var lost = 0
+        var message: String?
+        var warning: String?
+    }
+
+    /// The most metrics windows kept in memory while writes fail (a day of
+    /// one-minute windows); past it the oldest are given up, counted.
+    static let maxPendingWindows = 1_440
+    /// The most distinct endpoints the call log names; past it new ones are
+    /// logged under (`_OTHER`, `(other)`) and the record keeps the real ones.
+    static let maxEndpoints = 10_000
+
+    let options: StoreOptions
+    let metricsInterval: Duration
+    let status: StoreStatusCell
+    var connection: SQLiteConnection?
+    var statements: StoreStatements?
+    var lockDescriptor: Int32 = -1
+    /// Why the store is not written this run (locked, newer schema, cannot open).
+    var disabledReason: String?
+    /// Whether losses were already announced since the last success.
+    var isAnnouncingLosses = false
+
+    var endpointIDs: [EndpointKey: Int64] = [:]
+    var seriesIDs: [SeriesKey: Int64] = [:]
+    var consumerIDs: [String: Int64] = [:]
+    var runIDs: [RunKey: Int64] = [:]
+    var endpointCount = 0
+    var pending: [PendingMetrics] = []
+    var lastRetentionNanoseconds: Int64 = 0
+
+    struct EndpointKey: Hashable { var method: String; var route: String }
+    struct RunKey: Hashable { var instance: String; var startedAt: Int64 }
+
+    /// A window, heartbeat and startup record still to be written.
+    struct PendingMetrics {
+        var identity: ServiceIdentity
+        var metrics: MetricsWindow?
+        var heartbeat: Heartbeat?
+        var startup: StartupRecord?
+        var statistics: Statistics?
+    }
+
+    init(options: StoreOptions, metricsInterval: Duration, status: StoreStatusCell) {
+        self.options = options
+        self.metricsInterval = metricsInterval
+        self.status = status
+    }
+
+    deinit {
+        connection = nil
+        statements = nil
+        if lockDescriptor >= 0 { StoreFile.release(lockDescriptor) }
+    }
+
+    // MARK: Opening
+
+    /// Takes the writer's lock, opens the file, migrates it; a corrupt
+    /// file is moved aside and a fresh one started.
+    func open() {
+        guard connection == nil, disabledReason == nil else { return }
+        if lockDescriptor < 0 {
+            switch StoreFile.lock(options.path) {
+            case let .success(descriptor): lockDescriptor = descriptor
+            case let .failure(failure):
+                disable(failure == .locked
+                    ? "\(options.path) is being written by another process; this one does not write it (its calls are counted as dropped)"
+                    : "cannot open \(options.path): \(failure)")
+                return
+            }
+        }
+        do {
+            try openConnection()
+        } catch let failure {
+            if case .corrupt = failure {
+                recoverFromCorruption(failure)
+                return
+            }
+            disable("cannot open \(options.path): \(failure)")
+        }
+    }
+
+    private func openConnection() throws(StoreFailure) {
+        let connection: SQLiteConnection
+        do {
+            connection = try SQLiteConnection(path: options.path, readOnly: false)
+        } catch {
+            throw StoreFailure(error)
+        }
+        connection.setBusyTimeout(milliseconds: 2_000)
+        guard let before = try StoreSchema.prepare(connection) else {
+            disable("\(options.path) was written by a newer release (schema version past \(StoreSchema.version)); this one does not write it")
+            return
+        }
+        do {
+            if before > 0, try Self.metaValue("open", connection) == "1" {
+                // The last writer did not close it (killed): check it before trusting it.
+                let check = try connection.prepare("PRAGMA quick_check(1)")
+                if try check.step(), check.text(0) != "ok" {
+                    throw StoreFailure.corrupt(SQLiteError(code: 11, message: "quick_check: \(check.text(0))"))
+                }
+            }
+            if let pages = options.pageLimitForTesting {
+                _ = try connection.integer("PRAGMA max_page_count = \(pages)")
+            }
+            try connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '1')")
+            self.statements = try StoreStatements(connection)
+        } catch let error as SQLiteError {
+            throw StoreFailure(error)
+        } catch let error as StoreFailure {
+            throw error
+        } catch {
+            throw StoreFailure.sqlite(SQLiteError(code: -1, message: "\(error)"))
+        }
+        self.connection = connection
+        status.withLock {
+            $0.isOpen = true
+            $0.schemaVersion = StoreSchema.version
+        }
+    }
+
+    static func metaValue(_ key: String, _ connection: SQLiteConnection) throws(SQLiteError) -> String? {
+        let statement = try connection.prepare("SELECT value FROM meta WHERE key = ?")
+        statement.bind(1, key)
+        return try statement.step() ? statement.text(0) : nil
+    }
+
+    private func disable(_ reason: String) {
+        disabledReason = reason
+        note(error: reason)
+    }
+
+    /// Moves the file aside and opens a fresh one; warns once.
+    @discardableResult
+    func recoverFromCorruption(_ failure: StoreFailure) -> String {
+        closeConnection()
+        let now = CaptureClock.wallNanoseconds()
+        guard let aside = StoreFile.moveAside(options.path, nowNanoseconds: now) else {
+            let reason = "\(options.path) is corrupt (\(failure)) and could not be moved aside: \(StoreFile.errorText(errno))"
+            disable(reason)
+            return reason
+        }
+        // The lock was on the file now moved aside.
+        if lockDescriptor >= 0 { StoreFile.release(lockDescriptor) }
+        lockDescriptor = -1
+        let message = "\(options.path) was corrupt (\(failure)); it was moved to \(aside) and a new store started"
+        note(error: message)
+        open()
+        return message
+    }
+
+    func closeConnection() {
+        statements = nil
+        connection?.close()
+        connection = nil
+        endpointIDs = [:]
+        seriesIDs = [:]
+        consumerIDs = [:]
+        runIDs = [:]
+        endpointCount = 0
+        status.withLock { $0.isOpen = false }
+    }
+
+    /// Marks the file as closed cleanly, checkpoints the log and closes.
+    func close() {
+        if let connection, pending.isEmpty || disabledReason != nil {
+            try? connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '0')")
+            try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        } else if let connection {
+            _ = try? writePending(connection)
+            try? connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '0')")
+        }
+        closeConnection()
+        if lockDescriptor >= 0 { StoreFile.release(lockDescriptor) }
+        lockDescriptor = -1
+    }
+
+    func note(error: String?) {
+        status.withLock {
+            $0.lastError = error
+            $0.lastErrorAt = error == nil ? nil : CaptureClock.wallNanoseconds()
+        }
+    }
+}
+
+
+extension StoreFailure: Equatable {
+    static func == (left: StoreFailure, right: StoreFailure) -> Bool {
+        switch (left, right) {
+        case (.locked, .locked): true
+        default: false
+        }
+    }
+}
