@@ -150,3 +150,18 @@ package struct SeededGenerator: RandomNumberGenerator {
         return value ^ (value >> 31)
     }
 }
+
+/// Diagnostics that keep every message's text, for tests that read what
+/// the library said.
+package final class DiagnosticsCollector: Sendable {
+    private let collected = Mutex<[String]>([])
+
+    package init() {}
+
+    /// Diagnostics at warning level and up, into ``messages``.
+    package var diagnostics: Diagnostics {
+        .custom(minimumLevel: .warning) { message in self.collected.withLock { $0.append(message.text) } }
+    }
+
+    package var messages: [String] { collected.withLock { $0 } }
+}

@@ -113,8 +113,7 @@ enum StoreSchema {
         do {
             // Before the first table: auto_vacuum takes effect only on an empty file.
             try connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
-            let mode = try connection.prepare("PRAGMA journal_mode = WAL")
-            _ = try mode.step()
+            _ = try connection.integer("PRAGMA journal_mode = WAL")
             try connection.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA journal_size_limit = 67108864")
             let applicationID = try connection.integer("PRAGMA application_id")
             let current = Int(try connection.integer("PRAGMA user_version"))

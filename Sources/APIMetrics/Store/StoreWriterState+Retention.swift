@@ -21,12 +21,14 @@ extension StoreWriterState {
         guard let connection, let statements else { return 0 }
         let second = Self.floorSeconds(now)
         let keptFrom = second - Int64(options.retentionDays) * 86_400
-        let minutesFrom = second - Int64(options.minuteResolutionHours) * 3_600
+        // Whole hours: the reader takes minutes from this hour on, hours before it.
+        let minutesFrom = StoreSchema.Tier.hour.start(ofSecond: second - Int64(options.minuteResolutionHours) * 3_600)
         var deleted = 0
         try transaction(statements) { () throws(SQLiteError) in
             try connection.execute("""
                 DELETE FROM metrics WHERE tier = 0 AND start < \(minutesFrom);
                 DELETE FROM consumer_metrics WHERE tier = 0 AND start < \(minutesFrom);
+                INSERT OR REPLACE INTO meta(key, value) VALUES ('minutes_from', '\(minutesFrom)');
                 DELETE FROM metrics WHERE start < \(StoreSchema.Tier.day.start(ofSecond: keptFrom));
                 DELETE FROM consumer_metrics WHERE start < \(StoreSchema.Tier.day.start(ofSecond: keptFrom));
                 DELETE FROM error_counts WHERE hour < \(keptFrom);

@@ -10,11 +10,13 @@ extension StoreWriterState {
             if pending.count > Self.maxPendingWindows { pending.removeFirst(pending.count - Self.maxPendingWindows) }
         }
         if connection == nil, disabledReason == nil { open() }
+        var outcome = Outcome()
+        outcome.warning = announcements.joined(separator: "; ").nilIfEmpty
+        announcements.removeAll()
         guard let connection, let statements, disabledReason == nil else {
             pending.removeAll()
-            return lose(batch.records.count, reason: disabledReason ?? "the store is not open")
+            return merge(outcome, lose(batch.records.count, reason: disabledReason ?? "the store is not open"))
         }
-        var outcome = Outcome()
         var attempt = 0
         while true {
             attempt += 1
@@ -35,7 +37,7 @@ extension StoreWriterState {
             } catch {
                 forgetCachedIDs()
                 if error.isCorrupt, attempt == 1 {
-                    outcome.warning = recoverFromCorruption(.corrupt(error))
+                    recoverFromCorruption(.corrupt(error))
                     if self.connection != nil { return merge(outcome, write(batchWithoutMetrics(batch))) }
                 }
                 status.withLock { $0.pendingWindows = pending.count }

@@ -41,6 +41,9 @@ final class StoreWriterState {
     var disabledReason: String?
     /// Whether losses were already announced since the last success.
     var isAnnouncingLosses = false
+    /// Warnings to hand to the sender with the next write's outcome (the
+    /// store is opened before any batch, on the writer's queue).
+    var announcements: [String] = []
 
     var endpointIDs: [EndpointKey: Int64] = [:]
     var seriesIDs: [SeriesKey: Int64] = [:]
@@ -117,8 +120,10 @@ final class StoreWriterState {
             if before > 0, try Self.metaValue("open", connection) == "1" {
                 // The last writer did not close it (killed): check it before trusting it.
                 let check = try connection.prepare("PRAGMA quick_check(1)")
-                if try check.step(), check.text(0) != "ok" {
-                    throw StoreFailure.corrupt(SQLiteError(code: 11, message: "quick_check: \(check.text(0))"))
+                let verdict = try check.step() ? check.text(0) : "ok"
+                check.reset()
+                if verdict != "ok" {
+                    throw StoreFailure.corrupt(SQLiteError(code: 11, message: "quick_check: \(verdict)"))
                 }
             }
             if let pages = options.pageLimitForTesting {
@@ -143,12 +148,14 @@ final class StoreWriterState {
     static func metaValue(_ key: String, _ connection: SQLiteConnection) throws(SQLiteError) -> String? {
         let statement = try connection.prepare("SELECT value FROM meta WHERE key = ?")
         statement.bind(1, key)
+        defer { statement.reset() }
         return try statement.step() ? statement.text(0) : nil
     }
 
     private func disable(_ reason: String) {
         disabledReason = reason
         note(error: reason)
+        announcements.append("store: \(reason)")
     }
 
     /// Moves the file aside and opens a fresh one; warns once.
@@ -164,8 +171,9 @@ final class StoreWriterState {
         // The lock was on the file now moved aside.
         if lockDescriptor >= 0 { StoreFile.release(lockDescriptor) }
         lockDescriptor = -1
-        let message = "\(options.path) was corrupt (\(failure)); it was moved to \(aside) and a new store started"
+        let message = "store: \(options.path) was corrupt (\(failure)); it was moved to \(aside) and a new store started"
         note(error: message)
+        announcements.append(message)
         open()
         return message
     }

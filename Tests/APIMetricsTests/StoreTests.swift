@@ -1,0 +1,289 @@
+@testable import APIMetrics
+import APIMetricsTestSupport
+import Foundation
+import Testing
+
+/// Records `count` calls spread over consumers and statuses; returns how
+/// many of each status were sent.
+@discardableResult
+func recordStoreTraffic(_ metrics: APIMetricsService, count: Int, offset: Int = 0) -> [Int: Int] {
+    var statuses: [Int: Int] = [:]
+    for n in offset..<(offset + count) {
+        let status = n % 10 == 0 ? 500 : (n % 7 == 0 ? 404 : 200)
+        statuses[status, default: 0] += 1
+        var headers: HeaderFields = ["x-customer-id": n % 3 == 0 ? "acme" : "globex", "authorization": "Bearer secret-\(n)"]
+        headers.append(name: "content-type", value: "application/json")
+        let exchange = metrics.recorder.begin(RequestHead(
+            method: n % 4 == 0 ? "POST" : "GET", target: "/orders/\(n)?token=t\(n)", headers: headers, route: "/orders/{id}"))
+        exchange.recordRequestBody(Array(#"{"password":"hunter2","n":\#(n)}"#.utf8))
+        exchange.recordResponseHead(ResponseHead(status: status, headers: ["content-type": "application/json"]))
+        exchange.recordResponseBody(Array(#"{"id":\#(n)}"#.utf8))
+        exchange.finish()
+    }
+    return statuses
+}
+
+func storeConfiguration(_ path: String, options: (inout StoreOptions) -> Void = { _ in }) -> APIMetricsConfiguration {
+    var store = StoreOptions(path: path)
+    options(&store)
+    var config = testConfiguration([.store(store)])
+    config.identifyConsumer = .header("x-customer-id")
+    config.capture.isBodyCaptureEnabled = true
+    config.metrics.interval = .seconds(1)
+    return config
+}
+
+/// Runs `sqlite3` (the real command-line shell) on a file; returns its output.
+func sqlite3(_ path: String, _ sql: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = ["-readonly", path, sql]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+@Suite("The local store")
+struct StoreTests {
+    @Test func callsWindowsAndConsumersAreWrittenAndReadBack() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let metrics = try APIMetricsService(configuration: storeConfiguration(path))
+        let runner = Task { try await metrics.run() }
+        let statuses = recordStoreTraffic(metrics, count: 60)
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+        #expect(metrics.statistics.failed == 0)
+
+        let reader = try StoreReader(path: path)
+        let now = CaptureClock.wallNanoseconds()
+        let range = StoreTimeRange.last(seconds: 3_600, now: now + 1_000_000_000)
+        let totals = try reader.totals(range)
+        #expect(totals.requests == 60)
+        #expect(totals.serverErrors == statuses[500])
+        #expect(totals.clientErrors == statuses[404])
+        #expect(totals.latency.count == 60)
+        let endpoints = try reader.endpoints(range)
+        #expect(Set(endpoints.map { "\($0.method) \($0.route)" }) == ["GET /orders/{id}", "POST /orders/{id}"])
+        #expect(endpoints.reduce(0) { $0 + $1.figures.requests } == 60)
+        #expect(endpoints.flatMap(\.statuses).reduce(0) { $0 + $1.value } == 60)
+        let points = try reader.points(range, resolutionSeconds: 60)
+        #expect(points.reduce(0) { $0 + $1.figures.requests } == 60)
+        let (consumers, anonymous) = try reader.consumers(range)
+        #expect(consumers.map(\.id).sorted() == ["acme", "globex"])
+        #expect(consumers.reduce(0) { $0 + $1.requests } + anonymous == 60)
+
+        // The log: every call once, filters, paging.
+        var filter = StoreCallFilter(range: range)
+        filter.consumer = "acme"
+        filter.statusClass = 5
+        let acmeErrors = try reader.calls(filter)
+        #expect(acmeErrors.calls.count == (0..<60).filter { $0 % 3 == 0 && $0 % 10 == 0 }.count)
+        #expect(acmeErrors.calls.allSatisfy { $0.consumer == "acme" && $0.status == 500 })
+        var seen: [StoreCall] = []
+        var cursor: StoreCallCursor?
+        repeat {
+            let page = try reader.calls(StoreCallFilter(range: range), after: cursor, limit: 7)
+            seen += page.calls
+            cursor = page.next
+        } while cursor != nil
+        #expect(seen.count == 60)
+        #expect(Set(seen.map(\.id)).count == 60)
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.time >= $1.time })
+
+        // One call: redacted as the exporters get it.
+        let one = try #require(seen.first)
+        let detail = try #require(try reader.call(id: one.id))
+        #expect(detail.record.request.headers["authorization"] == "[REDACTED]")
+        #expect(detail.call.path.contains("token=[REDACTED]"))
+        #expect(!String(decoding: detail.record.requestBody.bytes, as: UTF8.self).contains("hunter2"))
+        #expect(detail.record.sessionToken == nil)
+
+        // The file as sqlite3 itself reads it.
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "60")
+        #expect(try sqlite3(path, "PRAGMA integrity_check") == "ok")
+        #expect(try sqlite3(path, "SELECT sum(requests) FROM metrics WHERE tier = 0 AND series_id = 0") == "60")
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func aRestartKeepsTheHistoryAndShowsTheDowntimeBetweenRuns() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        for run in 0..<2 {
+            var config = storeConfiguration(path)
+            config.instanceID = "instance-a"
+            let metrics = try APIMetricsService(configuration: config)
+            let runner = Task { try await metrics.run() }
+            recordStoreTraffic(metrics, count: 20, offset: run * 20)
+            // At least two heartbeats a run, a second apart.
+            try await Task.sleep(for: .milliseconds(2_300))
+            await metrics.shutdown(timeout: .seconds(30))
+            try await runner.value
+            if run == 0 { try await Task.sleep(for: .seconds(4)) }
+        }
+        let reader = try StoreReader(path: path)
+        let now = CaptureClock.wallNanoseconds()
+        let range = StoreTimeRange.last(seconds: 86_400, now: now)
+        #expect(try reader.totals(range).requests == 40)
+        let uptime = try reader.uptime(range, now: now)
+        #expect(uptime.runs.count == 2)
+        #expect(uptime.gaps.count == 1, "\(uptime.gaps)")
+        if let gap = uptime.gaps.first {
+            #expect(gap.from >= uptime.runs[0].startedAt && gap.to <= uptime.runs[1].startedAt + 1_000_000_000)
+        }
+        #expect((uptime.ratio ?? 1) < 1)
+    }
+
+    @Test func aFileThatIsNoStoreIsAConfigurationErrorAndIsLeftAsItWas() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("notes.txt")
+        try Data("my notes, not a database\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try APIMetricsService(configuration: storeConfiguration(path))
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.field == "exporters[0].path" && error.reason.contains("not an APIMetrics store")
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "my notes, not a database\n")
+        // Nor a link.
+        let link = directory.file("link.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: directory.file("elsewhere.sqlite"))
+        #expect(throws: ConfigurationError.self) { _ = try APIMetricsService(configuration: storeConfiguration(link)) }
+        #expect(!FileManager.default.fileExists(atPath: directory.file("elsewhere.sqlite")))
+    }
+
+    @Test func aCorruptStoreIsMovedAsideAndAFreshOneStarted() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        do {
+            let metrics = try APIMetricsService(configuration: storeConfiguration(path))
+            let runner = Task { try await metrics.run() }
+            recordStoreTraffic(metrics, count: 200)
+            await metrics.shutdown(timeout: .seconds(30))
+            try await runner.value
+        }
+        // Damage every page after the first (the header stays an APIMetrics store's).
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: 4_096)
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: Int(size) - 4_096))
+        try handle.close()
+        // As after kill -9: the file says it was not closed, so it is checked.
+        _ = try sqlite3(path, "SELECT 1")
+        let warnings = DiagnosticsCollector()
+        var config = storeConfiguration(path)
+        config.diagnostics = warnings.diagnostics
+        let metrics = try APIMetricsService(configuration: config)
+        let runner = Task { try await metrics.run() }
+        recordStoreTraffic(metrics, count: 10)
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+        let moved = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".corrupt-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
+        #expect(moved.count == 1, "\((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])")
+        #expect(warnings.messages.contains { $0.contains("was corrupt") && $0.contains("moved to") }, "\(warnings.messages)")
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "10")
+        #expect(try sqlite3(path, "PRAGMA integrity_check") == "ok")
+    }
+
+    @Test func aSecondWriterIsLockedOutAndCountsItsCallsAsDropped() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let first = try APIMetricsService(configuration: storeConfiguration(path))
+        let firstRunner = Task { try await first.run() }
+        recordStoreTraffic(first, count: 5)
+        #expect(await eventually { first.statistics.exported == 5 })
+        let warnings = DiagnosticsCollector()
+        var config = storeConfiguration(path)
+        config.diagnostics = warnings.diagnostics
+        let second = try APIMetricsService(configuration: config)
+        let secondRunner = Task { try await second.run() }
+        recordStoreTraffic(second, count: 7)
+        await second.shutdown(timeout: .seconds(30))
+        try await secondRunner.value
+        #expect(second.statistics.failed == 7)
+        #expect(warnings.messages.contains { $0.contains("being written by another process") }, "\(warnings.messages)")
+        await first.shutdown(timeout: .seconds(30))
+        try await firstRunner.value
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "5")
+    }
+
+    @Test func aFullStoreDropsCallsCountedAndKeepsTheWindowsUntilTheyCanBeWritten() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
+        let identity = ServiceIdentity(service: "s", environment: "e", instanceID: "i")
+        let now = CaptureClock.wallNanoseconds()
+        func batch(_ calls: Int, requests: Int) -> ExportBatch {
+            let records = (0..<calls).map { n in
+                ExchangeRecord(
+                    id: EventID(high: UInt64(n + 1), low: UInt64(requests)), direction: .incoming, startTimeNanoseconds: now,
+                    durationNanoseconds: 1_000_000, request: RequestHead(method: "GET", target: "/x/\(n)", route: "/x/{n}"),
+                    requestBody: CapturedBody(bytes: Array(repeating: 0x61, count: 2_000), size: 2_000),
+                    response: ResponseHead(status: 200))
+            }
+            var latency = LatencySketch()
+            latency.add(nanoseconds: 1_000_000, count: UInt64(requests))
+            let window = MetricsWindow(
+                startNanoseconds: now, endNanoseconds: now + 1,
+                series: [SeriesMetrics(key: SeriesKey(method: "GET", route: "/x/{n}", status: 200), requests: requests, latency: latency)])
+            return ExportBatch(identity: identity, records: records, sentAtNanoseconds: now, metrics: window)
+        }
+        try await writer.export(batch(10, requests: 10))
+        // Now the "disk" is full: the page limit is what the file holds.
+        let pages = await writer.runForTesting { state in (try? state.connection?.integer("PRAGMA page_count")) ?? 0 }
+        _ = await writer.runForTesting { state in try? state.connection?.integer("PRAGMA max_page_count = \(pages)") }
+        try await writer.export(batch(50, requests: 50))
+        var status = writer.currentStatus
+        #expect(status.droppedCalls == 50)
+        #expect(status.pendingWindows == 1)
+        #expect(status.lastError?.contains("full") == true)
+        // Room again: the kept window is written with the next batch.
+        _ = await writer.runForTesting { state in try? state.connection?.integer("PRAGMA max_page_count = 1000000") }
+        try await writer.export(batch(5, requests: 5))
+        status = writer.currentStatus
+        #expect(status.pendingWindows == 0)
+        #expect(status.lastError == nil)
+        await writer.shutdown()
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "15")
+        #expect(try sqlite3(path, "SELECT sum(requests) FROM metrics WHERE tier = 0 AND series_id = 0") == "65")
+    }
+
+    @Test func retentionByBytesDeletesTheOldestCallsAndKeepsTheFileUnderItsLimit() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let writer = try StoreWriter(options: StoreOptions(path: path, maxBytes: 1 << 20), metricsInterval: .seconds(60))
+        let identity = ServiceIdentity(service: "s", environment: "e")
+        let start = CaptureClock.wallNanoseconds() - 1_000_000_000_000
+        for round in 0..<20 {
+            let records = (0..<100).map { n in
+                ExchangeRecord(
+                    id: EventID(high: UInt64(round * 1_000 + n + 1), low: 7), direction: .incoming,
+                    startTimeNanoseconds: start + Int64(round * 100 + n) * 1_000_000, durationNanoseconds: 1_000,
+                    request: RequestHead(method: "GET", target: "/x", route: "/x"),
+                    response: ResponseHead(status: 200),
+                    responseBody: CapturedBody(bytes: Array(repeating: UInt8(ascii: "b"), count: 1_000), size: 1_000))
+            }
+            try await writer.export(ExportBatch(identity: identity, records: records, sentAtNanoseconds: start))
+        }
+        let deleted = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: CaptureClock.wallNanoseconds())) ?? -1 }
+        #expect(deleted > 0)
+        await writer.shutdown()
+        let kept = Int(try sqlite3(path, "SELECT count(*) FROM calls")) ?? -1
+        #expect(kept > 0 && kept + deleted == 2_000)
+        // The newest were kept.
+        #expect(try sqlite3(path, "SELECT max(time) FROM calls") == "\(start + Int64(1_999) * 1_000_000)")
+        #expect(StoreFile.bytesOnDisk(path) <= 1 << 20)
+    }
+}
