@@ -237,6 +237,7 @@ struct OTLPExporterTests {
             "APIMETRICS_OTLP_ENDPOINT": "http://127.0.0.1:4318",
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://elsewhere:4318",
             "APIMETRICS_FILE": "off",
+            "APIMETRICS_STORE": "off",
             "APIMETRICS_SERVICE": "mine",
             "APIMETRICS_OTLP_SPAN_HEADERS": "true",
             "OTEL_SERVICE_NAME": "theirs",

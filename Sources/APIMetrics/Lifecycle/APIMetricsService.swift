@@ -111,8 +111,10 @@ public final class APIMetricsService: Sendable {
                 diagnostics: configuration.diagnostics),
             identity: identity, exporters: exporters, configuration: configuration, signal: signal,
             aggregator: aggregator, spool: spool)
+        let storeWriter = exporters.lazy.compactMap { $0 as? StoreWriter }.first
         let view = MetricsView(
-            options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity, spool: spool)
+            options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity, spool: spool,
+            store: storeWriter.map { StoreAccess(path: $0.options.path, options: $0.options, status: $0.statusCell) })
         self.view = view
         if configuration.view.isEnabled, let address = configuration.view.address.flatMap(HostAndPort.init) {
             listener = try MetricsListener(address: address, view: view, maxConnections: configuration.view.maxConnections)

@@ -50,3 +50,28 @@ extension EventID {
         return String(decoding: hex, as: UTF8.self)
     }
 }
+
+extension EventID {
+    /// Reads the 32 hexadecimal digits ``description`` writes; `nil` for
+    /// anything else.
+    package init?(hex text: String) {
+        let digits = Array(text.utf8)
+        guard digits.count == 32 else { return nil }
+        func value(_ part: ArraySlice<UInt8>) -> UInt64? {
+            var result: UInt64 = 0
+            for digit in part {
+                let nibble: UInt8
+                switch digit {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = digit - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = digit - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = digit - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                result = result << 4 | UInt64(nibble)
+            }
+            return result
+        }
+        guard let high = value(digits[0..<16]), let low = value(digits[16..<32]) else { return nil }
+        self.init(high: high, low: low)
+    }
+}

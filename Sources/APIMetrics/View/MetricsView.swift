@@ -38,11 +38,13 @@ public final class MetricsView: Sendable {
     private let queue: EventQueue
     private let spool: DiskSpool?
     private let identity: ServiceIdentity
+    private let store: StoreAccess?
 
     init(
         options: LocalViewOptions, aggregator: Aggregator, counters: PipelineCounters, queue: EventQueue,
-        identity: ServiceIdentity, spool: DiskSpool? = nil
+        identity: ServiceIdentity, spool: DiskSpool? = nil, store: StoreAccess? = nil
     ) {
+        self.store = store
         self.spool = spool
         self.options = options
         self.aggregator = aggregator
@@ -56,7 +58,7 @@ public final class MetricsView: Sendable {
         switch path {
         case Self.dashboardPath, Self.dashboardPath + "/", Self.apiPath: options.isDashboardEnabled
         case Self.prometheusPath: options.isPrometheusEnabled
-        default: false
+        default: options.isDashboardEnabled && path.hasPrefix(StoreAPI.prefix)
         }
     }
 
@@ -93,6 +95,9 @@ public final class MetricsView: Sendable {
         guard method == "GET" || method == "HEAD" else {
             return text(405, "only GET and HEAD\n", extra: [("Allow", "GET, HEAD")])
         }
+        if url.path.hasPrefix(StoreAPI.prefix) {
+            return storeAnswer(path: url.path, query: url.queryItems, isHead: method == "HEAD")
+        }
         let snapshot = MetricsSnapshot(
             identity: identity, totals: aggregator.totals(), statistics: counters.statistics(queued: queue.count, spool: spool?.counts),
             nowNanoseconds: CaptureClock.wallNanoseconds())
@@ -110,6 +115,28 @@ public final class MetricsView: Sendable {
         headers.append(name: "Content-Type", value: contentType)
         Self.appendSecurityHeaders(to: &headers)
         return ServerResponse(status: 200, headers: headers, body: method == "HEAD" ? [] : body)
+    }
+
+    /// An answer of the JSON API v1, read from the store.
+    private func storeAnswer(path: String, query: [(name: String, value: String)], isHead: Bool) -> ServerResponse {
+        let statistics = counters.statistics(queued: queue.count, spool: spool?.counts)
+        var context = StoreAPI.Context(
+            reader: nil, unavailable: "no store: the store is off (APIMETRICS_STORE=off, or no .store exporter)",
+            status: store?.status?.withLock { $0 }, options: store?.options, statistics: statistics, identity: identity,
+            now: CaptureClock.wallNanoseconds())
+        if let store {
+            switch store.currentReader() {
+            case let .success(reader): context.reader = reader
+            case let .failure(error):
+                context.unavailable = "the store cannot be read yet: \(error)"
+                if let last = context.status?.lastError { context.unavailable += " (\(last))" }
+            }
+        }
+        let (status, body) = StoreAPI.answer(path: path, query: query, context: context)
+        var headers = HeaderFields()
+        headers.append(name: "Content-Type", value: "application/json")
+        Self.appendSecurityHeaders(to: &headers)
+        return ServerResponse(status: status, headers: headers, body: isHead ? [] : body)
     }
 
     /// What a refused peer reads: why, and how to serve the view elsewhere.
