@@ -122,7 +122,11 @@ def no_overflow(driver, where):
     check(not wide, f"{where}: wider than the window: {wide}")
 
 
-def screenshot(driver, directory, name, width):
+def screenshot(driver, directory, name, width, rerender=True):
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 500})
+    if rerender:  # the charts fit the width they are drawn at
+        driver.execute_script("document.getElementById('refresh').click()")
+        loaded(driver)
     height = driver.execute_script("return Math.max(document.documentElement.scrollHeight, 600)")
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": min(height, 6000), "deviceScaleFactor": 1, "mobile": width < 500})
     time.sleep(0.2)
@@ -358,7 +362,7 @@ def main():
         driver.get(origin + "/_apimetrics")
         wait(driver, lambda: driver.find_element(By.ID, "banner").is_displayed(), "no banner without a store")
         check(driver.find_element(By.ID, "banner").text == "no store: APIMETRICS_STORE is off", f"the banner: {driver.find_element(By.ID, 'banner').text!r}")
-        screenshot(driver, args.shots, "no-store", 390)
+        screenshot(driver, args.shots, "no-store", 390, rerender=False)
         # Chromium logs the failed fetch (503) itself; that is the only message allowed here.
         messages = [m for m in driver.get_log("browser") if "503" not in m["message"]]
         check(not messages, f"console messages: {messages}")

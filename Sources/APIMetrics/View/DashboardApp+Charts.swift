@@ -4,6 +4,12 @@ extension DashboardApp {
     static let scriptCharts = #"""
         const SVG = 'http://www.w3.org/2000/svg';
         const CHART = { width: 720, height: 190, left: 46, right: 8, top: 10, bottom: 22 };
+        // The drawing's width follows the screen's, so that its text stays
+        // legible on a phone instead of being scaled down with the chart.
+        function fitCharts() {
+          const width = document.getElementById('main').clientWidth;
+          CHART.width = width < 760 ? Math.max(280, Math.round(width - 50)) : 720;
+        }
         function svg(tag, attributes, ...children) {
           const node = document.createElementNS(SVG, tag);
           for (const [name, value] of Object.entries(attributes || {})) {
@@ -136,38 +142,34 @@ extension DashboardApp {
         // The range as one bar: covered time, gaps (no heartbeat) as their own
         // segments, time before the first run in grey.
         function uptimeBar(uptime, from, to) {
-          const c = CHART;
           const start = parseTime(from), end = parseTime(to);
-          const root = svg('svg', { class: 'chart', viewBox: '0 0 ' + c.width + ' 46', role: 'img', 'aria-label': 'uptime over the range, gaps in red' });
           if (start === null || end === null || end <= start) { return noData('No range.'); }
-          const width = c.width - c.left - c.right;
-          const x = (t) => fixed(c.left + (Math.min(end, Math.max(start, t)) - start) / (end - start) * width);
+          const width = 1000;
+          const root = svg('svg', { class: 'chart bar', viewBox: '0 0 ' + width + ' 18', preserveAspectRatio: 'none', role: 'img', 'aria-label': 'uptime over the range, gaps in red' });
+          const x = (t) => fixed((Math.min(end, Math.max(start, t)) - start) / (end - start) * width);
           const runs = arr(uptime.runs).map((r) => parseTime(obj(r).started_at)).filter((t) => t !== null);
           const firstStart = runs.length ? Math.min(...runs) : end;
-          root.appendChild(svg('rect', { class: 'f-none', x: c.left, y: 4, width: fixed(width), height: 18 }, svg('title', {}, 'before the first run')));
-          if (firstStart < end) { root.appendChild(svg('rect', { class: 'f-up', x: x(firstStart), y: 4, width: fixed(x(end) - x(firstStart)), height: 18 }, svg('title', {}, 'up'))); }
+          root.appendChild(svg('rect', { class: 'f-none', x: 0, y: 0, width: width, height: 18 }, svg('title', {}, 'before the first run')));
+          if (firstStart < end) { root.appendChild(svg('rect', { class: 'f-up', x: x(firstStart), y: 0, width: fixed(x(end) - x(firstStart)), height: 18 }, svg('title', {}, 'up'))); }
           for (const gap of arr(uptime.gaps)) {
             const a = parseTime(obj(gap).from), b = parseTime(obj(gap).to);
             if (a === null || b === null || b <= a) { continue; }
-            root.appendChild(svg('rect', { class: 'f-gap', 'data-gap': '', x: x(a), y: 4, width: fixed(Math.max(1.5, x(b) - x(a))), height: 18 },
+            root.appendChild(svg('rect', { class: 'f-gap', 'data-gap': '', x: x(a), y: 0, width: fixed(Math.max(2, x(b) - x(a))), height: 18 },
               svg('title', {}, 'down: ' + localTime(gap.from) + ' → ' + localTime(gap.to))));
           }
-          const span = end - start;
-          root.appendChild(svg('text', { x: c.left, y: 40, 'text-anchor': 'start' }, axisLabel(start, span)));
-          root.appendChild(svg('text', { x: c.width - c.right, y: 40, 'text-anchor': 'end' }, axisLabel(end, span)));
-          return el('div', {}, root, legend([['sw-up', 'up'], ['sw-gap', 'down (no heartbeat)'], ['sw-none', 'before the first run']]));
+          return el('div', {}, root, el('div', { class: 'ends' }, el('span', {}, localTime(from)), el('span', {}, localTime(to))),
+            legend([['sw-up', 'up'], ['sw-gap', 'down (no heartbeat)'], ['sw-none', 'before the first run']]));
         }
 
         // How full the store is.
         function meter(used, limit) {
           const u = num(used), l = num(limit);
           if (u === null || !l) { return null; }
-          const c = CHART, width = c.width - c.left - c.right, share = Math.min(1, u / l);
-          const root = svg('svg', { class: 'chart', viewBox: '0 0 ' + c.width + ' 28', role: 'img', 'aria-label': 'store size against its limit' });
-          root.appendChild(svg('rect', { class: 'f-none', x: c.left, y: 4, width: width, height: 16 }));
-          root.appendChild(svg('rect', { class: share > 0.9 ? 'f-over' : 'f-meter', x: c.left, y: 4, width: fixed(share * width), height: 16 }, svg('title', {}, percent(u, l) + ' % of the limit')));
-          root.appendChild(svg('text', { x: c.left - 4, y: 17, 'text-anchor': 'end' }, percent(u, l) + '%'));
-          return root;
+          const width = 1000, share = Math.min(1, Math.max(0, u / l));
+          const root = svg('svg', { class: 'chart bar', viewBox: '0 0 ' + width + ' 18', preserveAspectRatio: 'none', role: 'img', 'aria-label': 'store size against its limit' });
+          root.appendChild(svg('rect', { class: 'f-none', x: 0, y: 0, width: width, height: 18 }));
+          root.appendChild(svg('rect', { class: share > 0.9 ? 'f-over' : 'f-meter', x: 0, y: 0, width: fixed(share * width), height: 18 }, svg('title', {}, percent(u, l) + ' % of the limit')));
+          return el('div', {}, root, el('p', { class: 'legend' }, percent(u, l) + ' % of the limit used'));
         }
 
         """#

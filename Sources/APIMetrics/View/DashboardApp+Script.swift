@@ -272,6 +272,7 @@ extension DashboardApp {
           const main = document.getElementById('main');
           main.setAttribute('aria-busy', 'true');
           try {
+            fitCharts();
             const nodes = await PAGE_RENDERERS[state.page](state.params, state);
             if (mine !== generation) { return; }
             hideError();

@@ -121,7 +121,7 @@ enum DashboardApp {
         main:focus{outline:none}
         h1{font-size:18px;margin:0 0 12px;overflow-wrap:anywhere}h2{font-size:15px;margin:0 0 8px}h3{font-size:13px;margin:10px 0 6px}
         section{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:12px 14px;margin:0 0 14px;min-width:0}
-        .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:14px}
+        .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:14px;margin:0 0 14px}
         .grid2>section{margin:0}
         .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(140px,1fr));gap:10px;margin:0 0 14px}
         .tile{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:8px 12px}
@@ -154,7 +154,8 @@ enum DashboardApp {
         .sw-ok{background:var(--ok)}.sw-c4{background:var(--c4)}.sw-c5{background:var(--c5)}
         .sw-p50{background:var(--p50)}.sw-p95{background:var(--p95)}.sw-p99{background:var(--p99)}
         .sw-up{background:var(--good)}.sw-gap{background:var(--gap)}.sw-none{background:var(--soft)}
-        svg.chart{display:block;width:100%;height:auto}
+        svg.chart{display:block;width:100%;height:auto}svg.chart.bar{height:18px;margin:8px 0 2px}
+        .ends{display:flex;justify-content:space-between;gap:8px;font-size:12px;color:var(--muted)}
         svg.chart text{font-size:11px;fill:var(--muted)}
         svg.chart .axis{stroke:var(--line)}svg.chart .grid{stroke:var(--soft)}
         svg.chart .f-ok{fill:var(--ok)}svg.chart .f-c4{fill:var(--c4)}svg.chart .f-c5{fill:var(--c5)}
