@@ -197,6 +197,7 @@ def main():
         driver.find_element(By.CSS_SELECTOR, "th[data-col=p99_ms] button").send_keys(Keys.ENTER)
         wait(driver, lambda: "dir=asc" in driver.current_url, "Enter did not reverse the sort")
         loaded(driver)
+        check(driver.execute_script("return document.activeElement.getAttribute('data-sort')") == "p99", "the focus left the header after sorting")
         values = [float(v) for v in column(driver, "endpoints", "p99_ms")]
         check(values == sorted(values), f"p99 not ascending: {values}")
         driver.find_element(By.CSS_SELECTOR, "th[data-col=route] button").click()
@@ -317,15 +318,27 @@ def main():
         check(driver.find_elements(By.CSS_SELECTOR, "table[data-table=errors] tr[data-row]"), "no server error groups")
         check(driver.find_elements(By.CSS_SELECTOR, "table[data-table=validation-errors] tr[data-row]"), "no validation groups")
 
+        # The dark scheme, as the system setting asks for it.
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        open_hash(driver, origin, "#/overview?range=7d")
+        background = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+        check(background == "rgb(15, 20, 25)", f"the dark scheme is not applied: {background}")
+        screenshot(driver, args.shots, "overview-dark", 1280)
+        open_hash(driver, origin, "#/call?id=" + post["id"])
+        screenshot(driver, args.shots, "call-dark", 390)
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
         # Keyboard: Tab reaches the navigation links and the range buttons.
         driver.get(origin + "/_apimetrics#/overview?range=24h")
         loaded(driver)
+        driver.execute_script("document.querySelector('a.skip').focus()")
         focused = []
-        body = driver.find_element(By.TAG_NAME, "body")
         for _ in range(14):
-            body.send_keys(Keys.TAB) if not focused else driver.switch_to.active_element.send_keys(Keys.TAB)
+            driver.switch_to.active_element.send_keys(Keys.TAB)
             focused.append(driver.execute_script("const e=document.activeElement;return e.getAttribute('data-page')||e.getAttribute('data-range')||e.id||e.tagName"))
         check("endpoints" in focused and "7d" in focused, f"Tab order: {focused}")
+        driver.save_screenshot(os.path.join(args.shots, "keyboard-focus-1280.png"))
         console_and_network(driver, origin)
         check(all(path.startswith("/_apimetrics") for path, _ in server.seen), f"unexpected paths: {[p for p, _ in server.seen if not p.startswith('/_apimetrics')]}")
     finally:

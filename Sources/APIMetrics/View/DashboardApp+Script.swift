@@ -11,6 +11,9 @@ extension DashboardApp {
         const RANGES = ['1h', '24h', '7d', '30d'];
         const PAGES = ['overview', 'endpoints', 'endpoint', 'consumers', 'consumer', 'calls', 'call', 'errors', 'pipeline'];
         let generation = 0;
+        // What gets the focus after the next render: the sort button just used,
+        // so that a keyboard user stays on the header they pressed.
+        let pendingFocus = null;
 
         class APIError extends Error {
           constructor(message, status, field) { super(message); this.status = status; this.field = field; }
@@ -171,6 +174,7 @@ extension DashboardApp {
               const values = {};
               for (const [n, v] of opts.sort.params) { values[n] = v; }
               values.sort = key; values.dir = next;
+              pendingFocus = 'table[data-table="' + name + '"] th[data-col="' + column.key + '"] button';
               go(opts.sort.page, values, false);
             });
             return el('th', attributes, button);
@@ -278,7 +282,9 @@ extension DashboardApp {
             hideError();
             clear(main);
             append(main, [nodes]);
-            if (moveFocus) { main.focus({ preventScroll: true }); }
+            const target = pendingFocus ? main.querySelector(pendingFocus) : null;
+            pendingFocus = null;
+            if (target) { target.focus(); } else if (moveFocus && (document.activeElement === document.body || !document.activeElement || !document.activeElement.isConnected || main.contains(document.activeElement))) { main.focus({ preventScroll: true }); }
           } catch (error) {
             if (mine !== generation) { return; }
             showError(error);

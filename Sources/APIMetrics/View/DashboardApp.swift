@@ -118,7 +118,7 @@ enum DashboardApp {
         input,select{font:inherit;color:var(--fg);background:var(--panel);border:1px solid var(--line);border-radius:4px;padding:2px 6px;max-width:100%}
         .banner{margin:12px 20px;padding:10px 14px;border:1px solid var(--bad);border-radius:6px;color:var(--bad);background:var(--panel);overflow-wrap:anywhere}
         main{padding:14px 20px;max-width:1280px}
-        main:focus{outline:none}
+        main:focus{outline:none}main[aria-busy=true]{opacity:.55;transition:opacity .2s .15s}
         h1{font-size:18px;margin:0 0 12px;overflow-wrap:anywhere}h2{font-size:15px;margin:0 0 8px}h3{font-size:13px;margin:10px 0 6px}
         section{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:12px 14px;margin:0 0 14px;min-width:0}
         .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:14px;margin:0 0 14px}
