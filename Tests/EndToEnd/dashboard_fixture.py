@@ -355,12 +355,27 @@ class NotFound(Exception):
     pass
 
 
+# Every field of every answer in a wrong shape or type, for --junk: the page
+# must show what it can and never throw.
+JUNK_ROW = {"id": "<b>x</b>", "method": {"a": 1}, "route": ["<i>"], "path": 5, "status": "5xx", "duration_ms": "slow",
+            "consumer": ["acme"], "requests": "12", "client_errors": None, "server_errors": -1, "p50_ms": float("1e308"),
+            "time": 12, "first_seen": "not a time", "count": {}, "name": HOSTILE, "calls": [1]}
+JUNK = {"from": 5, "to": {}, "service": ["<b>"], "env": None, "resolution_s": "x", "requests": "12", "p99_ms": "fast",
+        "consumers": [None, 1, "x", JUNK_ROW], "endpoints": [None, 1, "x", JUNK_ROW], "calls": [None, JUNK_ROW], "recent": "none",
+        "series": [None, 5, {"t": 5, "requests": "a", "p50_ms": "b"}, {"t": "2026-12-06T15:00:00Z", "requests": 1e6, "p99_ms": -4}],
+        "uptime": {"ratio": "all", "gaps": [{"from": "x"}, None, {"from": "2026-12-06T15:00:00Z", "to": "2026-12-06T14:00:00Z"}], "runs": "no"},
+        "statuses": [1, 2], "latency_histogram": [None, {"from_ms": "a", "count": 3}, {"count": -5}], "top_consumers": {"a": 1},
+        "errors": [JUNK_ROW], "server_errors": [JUNK_ROW, None], "validation_errors": "x", "metadata": [1, 2], "anonymous": "many",
+        "next_cursor": 5, "request": {"headers": [["a"], "b", None, [1, {}]], "body": {"size": "x", "encoding": "base64", "text": None}},
+        "response": [], "parent": "x", "children": {"a": 1}, "store": [1], "dropped": "lots", "url": {"x": 1}}
+
+
 # ---------------------------------------------------------------- the server
 
 SECURITY = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"), ("Cache-Control", "no-store")]
 
 
-def make_server(port=0, page=None, token=None, no_store=False):
+def make_server(port=0, page=None, token=None, no_store=False, junk=False):
     page = page if page is not None else assemble_page()
     csp = csp_for(page)
     data = Data()
@@ -400,6 +415,8 @@ def make_server(port=0, page=None, token=None, no_store=False):
             if url.path.startswith(BASE + "/api/v1/"):
                 if no_store:
                     return self.send_json(503, {"error": "no store: APIMETRICS_STORE is off"})
+                if junk:
+                    return self.send(200, json.dumps(JUNK).replace("1e+308", "1e308").encode(), "application/json")
                 try:
                     return self.send_json(200, data.answer(url.path[len(BASE + "/api/v1/"):], q))
                 except BadParameter as error:
@@ -421,9 +438,10 @@ def main():
     parser.add_argument("--page", help="the page as DashboardAppTests wrote it")
     parser.add_argument("--token")
     parser.add_argument("--no-store", action="store_true")
+    parser.add_argument("--junk", action="store_true", help="answer every API request with fields of the wrong shape")
     args = parser.parse_args()
     page = open(args.page, encoding="utf-8").read() if args.page else None
-    server = make_server(args.port, page, args.token, args.no_store)
+    server = make_server(args.port, page, args.token, args.no_store, args.junk)
     print(f"http://127.0.0.1:{server.server_address[1]}{BASE}", flush=True)
     server.serve_forever()
 

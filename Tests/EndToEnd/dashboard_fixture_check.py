@@ -4,7 +4,7 @@ dashboard_fixture.py: every page renders, figures equal the fixture's, the
 range picker, sorting (click and Enter), the log's filters and paging, a
 call's page and its cURL command (run through bash with a stand-in curl),
 the token passed as a header and taken out of the address bar, the 503 "no
-store" banner; no console message, no request outside the origin, no page
+store" banner, answers of the wrong shape; no console message, no request outside the origin, no page
 wider than the window; screenshots at 1280 and 390 px.
 
     python3 Tests/EndToEnd/dashboard_fixture_check.py [--page FILE] [--shots DIR]
@@ -379,6 +379,20 @@ def main():
         # Chromium logs the failed fetch (503) itself; that is the only message allowed here.
         messages = [m for m in driver.get_log("browser") if "503" not in m["message"]]
         check(not messages, f"console messages: {messages}")
+    finally:
+        driver.quit()
+        server.shutdown()
+    # Answers of the wrong shape: every page still renders and nothing throws.
+    server, origin = start(page=page, junk=True)
+    driver = browser()
+    try:
+        driver.get(origin + "/_apimetrics")
+        loaded(driver)
+        for fragment in ["#/endpoints?sort=p99", "#/endpoint?method=GET&route=%2Fx", "#/consumers?sort=requests", "#/consumer?id=x",
+                         "#/calls", "#/call?id=" + "a" * 32, "#/errors", "#/pipeline", "#/overview?range=30d"]:
+            open_hash(driver, origin, fragment)
+        check(not driver.find_elements(By.CSS_SELECTOR, "main b b, main i i, main img"), "markup from the API became elements")
+        console_and_network(driver, origin)
     finally:
         driver.quit()
         server.shutdown()
