@@ -109,6 +109,13 @@ public final class MetricsView: Sendable {
         case Self.apiPath:
             (body, contentType) = (MetricsAPI.render(snapshot), "application/json")
         default:
+            if store != nil {
+                // The app over the store: one page whose script and style the policy allows by their hashes.
+                var headers = HeaderFields()
+                headers.append(name: "Content-Type", value: DashboardApp.contentType)
+                Self.appendSecurityHeaders(to: &headers, policy: DashboardApp.contentSecurityPolicy())
+                return ServerResponse(status: 200, headers: headers, body: method == "HEAD" ? [] : DashboardApp.render())
+            }
             (body, contentType) = (Array(Dashboard.render(snapshot, apiPath: Self.apiPath).utf8), Dashboard.contentType)
         }
         var headers = HeaderFields()
@@ -149,15 +156,18 @@ public final class MetricsView: Sendable {
     /// The headers every answer of the view carries: the page loads nothing
     /// but its own style sheet (allowed by its hash), cannot be framed, sends
     /// no referrer, and is never cached.
-    static func appendSecurityHeaders(to headers: inout HeaderFields) {
-        headers.append(
-            name: "Content-Security-Policy",
-            value: "default-src 'none'; style-src \(Dashboard.styleHash); img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    static func appendSecurityHeaders(to headers: inout HeaderFields, policy: String = defaultPolicy) {
+        headers.append(name: "Content-Security-Policy", value: policy)
         headers.append(name: "X-Content-Type-Options", value: "nosniff")
         headers.append(name: "X-Frame-Options", value: "DENY")
         headers.append(name: "Referrer-Policy", value: "no-referrer")
         headers.append(name: "Cache-Control", value: "no-store")
     }
+
+    /// The policy of every answer but the app's page: nothing but the
+    /// static dashboard's style sheet.
+    static let defaultPolicy =
+        "default-src 'none'; style-src \(Dashboard.styleHash); img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
     /// A plain-text answer with the security headers, for the view's own
     /// listener too (its 404).
