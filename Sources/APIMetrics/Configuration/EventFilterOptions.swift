@@ -32,10 +32,12 @@ public struct EventFilterOptions: Sendable, Hashable {
         self.sampleRate = sampleRate
     }
 
-    /// Health, readiness and housekeeping endpoints.
+    /// Health, readiness and housekeeping endpoints, and the library's own
+    /// view (the dashboard's page and API), which would otherwise fill the
+    /// log with its own polling.
     public static let defaultExcludedPaths = [
         "/health", "/healthz", "/ready", "/readyz", "/live", "/livez", "/ping", "/metrics",
-        "/favicon.ico", "/robots.txt", "/.well-known/*",
+        "/favicon.ico", "/robots.txt", "/.well-known/*", "/_apimetrics", "/_apimetrics/*",
     ]
 
     /// Load balancers' and orchestrators' health checkers.
