@@ -81,10 +81,20 @@ package final class VendorStandIn: Sendable {
 
     deinit { stop() }
 
-    /// Stops the process (closing its standard input ends it).
+    /// Stops the process (closing its standard input ends it), waiting at
+    /// most 5 s before terminating it: a stop in a test's `defer` runs on a
+    /// cooperative thread, and Foundation's `waitUntilExit` can wait on a
+    /// loaded machine for an exit it has already missed.
     package func stop() {
         try? input.fileHandleForWriting.close()
-        if process.isRunning { process.waitUntilExit() }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            let killDeadline = ContinuousClock.now + .seconds(2)
+            while process.isRunning && ContinuousClock.now < killDeadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
     }
 
     /// Every request received so far, in order (read on a thread of its own).
