@@ -178,6 +178,16 @@ total = sum(row["calls"] for row in rows)
 if total != day["requests"]:
     fail(f"apimetrics report counts {total} calls, the view {day['requests']}")
 log(f"apimetrics report reads the store: {len(rows)} endpoints, {total} calls")
+# The README's queries, as a user runs them in the sqlite3 shell: each answers rows.
+readme = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md"), encoding="utf-8").read()
+queries = [block.split("```", 1)[0] for block in readme.split("```sql\n")[1:]]
+if len(queries) != 3:
+    fail(f"the README has {len(queries)} sql blocks, not 3")
+for query in queries:
+    answer = sqlite(query)
+    if not answer:
+        fail(f"the README's query answered nothing: {query}")
+log(f"the README's {len(queries)} queries answer the store in the sqlite3 shell")
 with sqlite3.connect(f"file:{STORE}?mode=ro", uri=True) as connection:
     mode = oct(os.stat(STORE).st_mode & 0o777)
     if mode != "0o600":
