@@ -5,6 +5,8 @@
 #   noop         a middleware that only passes each response body through
 #   off          APIMetrics, bodies not captured, every event to a file
 #   on           APIMetrics, bodies captured, every event to a file
+#   store        APIMetrics, bodies not captured, every event to the local
+#                SQLite store (the default destination)
 #   prometheus   Hummingbird's MetricsMiddleware, swift-metrics bootstrapped
 #                to swift-prometheus
 # (TracingMiddleware with swift-otel is left out: its build alone takes
@@ -17,21 +19,21 @@
 # ratios, p50/p99, and the server's CPU time (utime + stime from /proc) per
 # request; APIMetrics' events recorded, dropped and exported.
 # Part 2, fixed rate: a quarter and a half of bare's median saturation rate
-# on GET, on a fixed schedule, for bare, noop, prometheus and off (ABBA):
+# on GET, on a fixed schedule, for bare, noop, prometheus, off and store (ABBA):
 # CPU per request against bare's, and APIMetrics' drops.
 #
 # usage: Examples/APIMetricsHummingbird/loadtest.sh
 #   LOADTEST_DURATION=5      seconds per wrk run at saturation
 #   LOADTEST_ROUNDS=6        rounds of every variant (even: ABBA pairs)
 #   LOADTEST_RATE_DURATION=10  seconds per fixed-rate run
-#   LOADTEST_VARIANTS="bare noop off on prometheus"
+#   LOADTEST_VARIANTS="bare noop off on store prometheus"
 #   LOADTEST_PARTS="saturation rate"
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 duration="${LOADTEST_DURATION:-5}"
 rounds="${LOADTEST_ROUNDS:-6}"
 rate_duration="${LOADTEST_RATE_DURATION:-10}"
-variants="${LOADTEST_VARIANTS:-bare noop off on prometheus}"
+variants="${LOADTEST_VARIANTS:-bare noop off on store prometheus}"
 parts="${LOADTEST_PARTS:-saturation rate}"
 connections=32
 has() { [[ " $parts " == *" $1 "* ]]; }
@@ -65,10 +67,11 @@ cat "$work/get.lua" "$here/../../Benchmarks/paced.lua" > "$work/paced.lua"
 
 start() {
     local variant="$1"
-    rm -f "$work/events.ndjson"
+    rm -f "$work/events.ndjson" "$work"/store.sqlite*
     case "$variant" in
-        off) set -- --mode apimetrics; env_vars=(APIMETRICS_LOG_BODY=false "APIMETRICS_FILE=$work/events.ndjson") ;;
-        on) set -- --mode apimetrics; env_vars=(APIMETRICS_LOG_BODY=true "APIMETRICS_FILE=$work/events.ndjson") ;;
+        off) set -- --mode apimetrics; env_vars=(APIMETRICS_LOG_BODY=false "APIMETRICS_FILE=$work/events.ndjson" APIMETRICS_STORE=off) ;;
+        on) set -- --mode apimetrics; env_vars=(APIMETRICS_LOG_BODY=true "APIMETRICS_FILE=$work/events.ndjson" APIMETRICS_STORE=off) ;;
+        store) set -- --mode apimetrics; env_vars=(APIMETRICS_LOG_BODY=false APIMETRICS_FILE=off "APIMETRICS_STORE=$work/store.sqlite") ;;
         *) set -- --mode "$variant"; env_vars=(APIMETRICS_DISABLED=1) ;;
     esac
     env "${env_vars[@]}" "$bin" --port 0 "$@" > "$work/out" 2> "$work/err" &
@@ -86,7 +89,7 @@ start() {
 stop() {
     local variant="$1"
     events=""
-    if [ "$variant" = off ] || [ "$variant" = on ]; then
+    if [ "$variant" = off ] || [ "$variant" = on ] || [ "$variant" = store ]; then
         sleep 1  # the last flush interval: what the sender keeps up with
         events="$(curl -sf "http://127.0.0.1:$port/_apimetrics/api" | jq -r '.pipeline | "recorded \(.recorded) dropped \(.dropped) exported \(.exported)"')"
     fi
@@ -160,7 +163,7 @@ if has rate; then
     for share in 25 50; do
         rate="$(echo "$bare_max * $share / 100" | bc -l)"
         declare -A rate_cpu=()
-        for variant in bare noop prometheus off off prometheus noop bare; do
+        for variant in bare noop prometheus off store store off prometheus noop bare; do
             start "$variant"
             read -r rps _ p99 _ cpu <<< "$(RATE_PER_THREAD="$(echo "$rate / 2" | bc -l)" drive paced.lua /orders/42 "$rate_duration")"
             stop "$variant"
@@ -169,7 +172,7 @@ if has rate; then
         done
         # shellcheck disable=SC2086
         bare_cpu="$(median ${rate_cpu[bare]})"
-        for variant in noop prometheus off; do
+        for variant in noop prometheus off store; do
             # shellcheck disable=SC2086
             cpu="$(median ${rate_cpu[$variant]})"
             printf "  %s%%: %-10s cpu %.1f us/req, bare %.1f: %+.1f us, x%.2f\n" "$share" "$variant" "$cpu" "$bare_cpu" \
