@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The metrics' local view, served from your own router: the dashboard at
 /// `/_apimetrics`, its JSON at `/_apimetrics/api`, the Prometheus
 /// exposition at `/metrics` — each only when enabled in
@@ -30,6 +32,9 @@ public final class MetricsView: Sendable {
     public static let apiPath = "/_apimetrics/api"
     /// Where the Prometheus exposition is served.
     public static let prometheusPath = "/metrics"
+    /// Where the JSON API v1 over the store is served: every path under it
+    /// (`/_apimetrics/api/v1/overview`, `…/calls`, …) is the view's.
+    public static let apiV1Path = "/_apimetrics/api/v1"
 
     /// What is served.
     public let options: LocalViewOptions
@@ -144,6 +149,19 @@ public final class MetricsView: Sendable {
         headers.append(name: "Content-Type", value: "application/json")
         Self.appendSecurityHeaders(to: &headers)
         return ServerResponse(status: status, headers: headers, body: isHead ? [] : body)
+    }
+
+    /// ``response(method:target:headers:peerAddress:)`` off the caller's
+    /// thread, for a server whose handlers are async (Hummingbird, Vapor,
+    /// FlyingFox): the store's queries (up to a few hundred milliseconds
+    /// over a month of history) run on a dispatch queue, so that none of
+    /// the cooperative pool's threads waits on the disk.
+    public func respond(method: String, target: String, headers: HeaderFields, peerAddress: String?) async -> ServerResponse? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(returning: self.response(method: method, target: target, headers: headers, peerAddress: peerAddress))
+            }
+        }
     }
 
     /// What a refused peer reads: why, and how to serve the view elsewhere.

@@ -72,13 +72,13 @@ enum ExampleServer {
             return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: ""), headers: [.contentType: "application/json"], body: data)
         }
         if metrics.view.options.isEnabled {
-            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath] {
+            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.apiV1Path + "/*"] {
                 routes.appendRoute(HTTPRoute("GET \(path)")) { request in
                     let peer: String? = switch request.remoteAddress {
                     case let .ip4(ip, port: _), let .ip6(ip, port: _): ip
                     default: nil
                     }
-                    guard let answer = metrics.view.response(
+                    guard let answer = await metrics.view.respond(
                         method: request.method.rawValue, target: request.target.rawValue,
                         headers: HeaderFields(request.headers, name: \.key.rawValue, value: \.value), peerAddress: peer) else {
                         return HTTPResponse(statusCode: .notFound)

@@ -175,9 +175,9 @@ enum ExampleServer {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
         if metrics.view.options.isEnabled {
-            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath] {
+            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.apiV1Path + "/:page"] {
                 router.get(RouterPath(path)) { request, context -> Response in
-                    try view(metrics.view, request, peer: context.remoteAddress?.ipAddress)
+                    try await view(metrics.view, request, peer: context.remoteAddress?.ipAddress)
                 }
             }
         }
@@ -185,10 +185,10 @@ enum ExampleServer {
     }
 
     /// The metrics' view as a Hummingbird response.
-    private static func view(_ view: MetricsView, _ request: Request, peer: String?) throws -> Response {
+    private static func view(_ view: MetricsView, _ request: Request, peer: String?) async throws -> Response {
         var fields = HeaderFields(request.headers, name: \.name.rawName, value: \.value)
         if let authority = request.head.authority { fields.append(name: "Host", value: authority) }
-        guard let answer = view.response(
+        guard let answer = await view.respond(
             method: request.method.rawValue, target: request.head.path ?? "/", headers: fields, peerAddress: peer) else {
             throw HTTPError(.notFound)
         }

@@ -122,9 +122,9 @@ enum ExampleServer {
                 body: .init(data: data))
         }
         if metrics.view.options.isEnabled {
-            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath] {
+            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.apiV1Path + "/:page"] {
                 app.get(path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }) { request in
-                    try view(metrics.view, request)
+                    try await view(metrics.view, request)
                 }
             }
         }
@@ -141,8 +141,8 @@ enum ExampleServer {
     }
 
     /// The metrics' view as a Vapor response.
-    private static func view(_ view: MetricsView, _ request: Request) throws -> Response {
-        guard let answer = view.response(
+    private static func view(_ view: MetricsView, _ request: Request) async throws -> Response {
+        guard let answer = await view.respond(
             method: request.method.rawValue, target: request.url.string,
             headers: HeaderFields(request.headers, name: \.name, value: \.value), peerAddress: request.remoteAddress?.ipAddress) else {
             throw Abort(.notFound)
