@@ -86,6 +86,12 @@ package enum UsageListing {
         package var period: String
         package var consumer: String
         package var calls: Double
+
+        package init(period: String, consumer: String, calls: Double) {
+            self.period = period
+            self.consumer = consumer
+            self.calls = calls
+        }
     }
 
     /// The rows of every store, summed by period and consumer: by period,

@@ -222,7 +222,8 @@ private struct Parser {
     /// back from now (`90s`, `30m`, `2h`, `7d`, `2w`).
     static func time(_ value: String, argument: String, now: Int64) throws(ArgumentError) -> Int64 {
         if let span = relativeSeconds(value) {
-            guard span > 0, span <= now / 1_000_000_000 else {
+            guard span > 0 else { throw ArgumentError(argument: argument, reason: "is an empty span: \(quoted(value))") }
+            guard span <= now / 1_000_000_000 else {
                 throw ArgumentError(argument: argument, reason: "reaches back before 1970: \(quoted(value))")
             }
             return now - span * 1_000_000_000

@@ -35,7 +35,10 @@ package enum InputFile {
             do {
                 return .store(try StoreReader(path: path))
             } catch {
-                throw InputError(path: path, reason: error.reason)
+                // The reader's "holds no store yet" is also what any other SQLite database says.
+                let reason = error.reason == "holds no store yet"
+                    ? "holds no APIMetrics store (an SQLite database of something else, or a store not yet written)" : error.reason
+                throw InputError(path: path, reason: reason)
             }
         }
         let rest: Data
