@@ -67,7 +67,17 @@ package enum ReportOutput {
     /// The per-endpoint table.
     package static func table(endpoints report: CombinedReport) -> String {
         var rows = [["METHOD", "ROUTE", "CALLS", "4XX", "5XX", "P50 MS", "P95 MS", "P99 MS", "MEAN MS", "MEAN REQ B", "MEAN RESP B"]]
-        for row in report.endpoints { rows.append(cells(row).map { $0 ?? "-" }) }
+        // Fixed decimals, so that the columns line up digit under digit.
+        func milliseconds(_ nanoseconds: Double?) -> String { nanoseconds.map { NumberText.fixed($0 / 1e6, places: 3) } ?? "-" }
+        func bytes(_ value: Double?) -> String { value.map { NumberText.fixed($0, places: 0) } ?? "-" }
+        for row in report.endpoints {
+            rows.append([
+                row.method, row.route, String(row.calls), String(row.clientErrors), String(row.serverErrors),
+                milliseconds(row.latency.percentile(0.5)), milliseconds(row.latency.percentile(0.95)),
+                milliseconds(row.latency.percentile(0.99)), milliseconds(row.latency.meanNanoseconds),
+                bytes(row.meanRequestBytes), bytes(row.meanResponseBytes),
+            ])
+        }
         return header(report) + layout(rows, rightAligned: 2...)
     }
 

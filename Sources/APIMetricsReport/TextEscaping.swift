@@ -114,6 +114,14 @@ package enum NumberText {
         return decimals(nanoseconds / 1e6, places: 3)
     }
 
+    /// `value` with exactly `places` decimals.
+    package static func fixed(_ value: Double, places: Int) -> String {
+        let text = decimals(value, places: places)
+        guard places > 0 else { return text }
+        let present = text.firstIndex(of: ".").map { text.distance(from: $0, to: text.endIndex) - 1 } ?? -1
+        return text + (present < 0 ? "." : "") + String(repeating: "0", count: places - max(0, present))
+    }
+
     /// `value` with at most `places` decimals, trailing zeros dropped.
     package static func decimals(_ value: Double, places: Int) -> String {
         guard value.isFinite else { return "0" }
@@ -122,6 +130,7 @@ package enum NumberText {
         let scaled = (abs(value) * scale).rounded()
         guard scaled < 9e15 else { return String(Int64(value.rounded())) }
         let units = Int64(scaled)
+        guard places > 0 else { return (value < 0 && units != 0 ? "-" : "") + String(units) }
         let whole = units / Int64(scale)
         var fraction = String(units % Int64(scale))
         fraction = String(repeating: "0", count: places - fraction.count) + fraction

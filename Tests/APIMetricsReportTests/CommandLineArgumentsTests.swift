@@ -144,6 +144,9 @@ struct CommandLineArgumentsTests {
         #expect(TextEscaping.csvField("\rx") == "\"'\rx\"")
         #expect(TextEscaping.csvField("@A1", forTerminal: true) == "'@A1")
         #expect(TextEscaping.csvField("\u{1B}[1m", forTerminal: true) == "\\e[1m")
+        #expect(NumberText.fixed(0.2, places: 3) == "0.200" && NumberText.fixed(1.4666, places: 3) == "1.467")
+        #expect(NumberText.fixed(38, places: 0) == "38" && NumberText.fixed(5, places: 1) == "5.0" && NumberText.fixed(0.0004, places: 3) == "0.000")
+        #expect(NumberText.count(2.5) == "2.5" && NumberText.count(0.1 + 0.2) == "0.3" && NumberText.count(7) == "7")
         #expect(TextEscaping.jsonString("a\"\\\u{1B}\u{9B}\u{2028}é") == "\"a\\\"\\\\\\u001B\\u009B\\u2028é\"")
 
         // Generated text: the JSON decodes to itself, Python's csv module reads the CSV back.
