@@ -88,9 +88,15 @@ func recordThroughService(_ path: String, count: Int, offset: Int = 0) async thr
         exchange.recordResponseBody(Array(#"{"id":\#(n)}"#.utf8))
         exchange.finish()
     }
-    await metrics.shutdown(timeout: .seconds(30))
+    // A loaded machine (the whole suite in parallel) can take long: the
+    // calls are committed before the shutdown, which writes the last window.
+    #expect(await eventually(timeout: .seconds(120)) { metrics.statistics.exported == count }, "\(metrics.statistics)")
+    let report = await metrics.shutdown(timeout: .seconds(120))
     try await runner.value
-    #expect(metrics.statistics.failed == 0)
+    #expect(metrics.statistics.failed == 0 && report.statistics.exported == count, "\(report.statistics)")
+    // Every call is in the store's metrics before the command reads them.
+    let totals = try StoreReader(path: path).totals(StoreTimeRange(from: 0, to: CaptureClock.wallNanoseconds() + 60_000_000_000))
+    #expect(totals.requests == count, "the store holds \(totals.requests) calls of \(count)")
     return (count, clientErrors, serverErrors)
 }
 
