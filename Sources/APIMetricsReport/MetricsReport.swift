@@ -54,14 +54,38 @@ public struct MetricsReport: Sendable {
     /// An empty report.
     public init() {}
 
+    /// Lines that were not JSON objects (counted in ``malformedLines`` too).
+    package private(set) var nonObjectLines = 0
+    /// Windows left out because they did not end within the range asked for.
+    package private(set) var windowsOutsideRange = 0
+
     /// Adds every metrics window in one file's text.
     public mutating func add(ndjson text: String) {
+        add(ndjson: text, endingWithin: nil)
+    }
+
+    /// Adds the metrics windows in one file's text that end within `range`
+    /// (after its start, up to and including its end); every window when
+    /// `range` is `nil`.
+    package mutating func add(ndjson text: String, endingWithin range: StoreTimeRange?) {
         for line in text.split(whereSeparator: \.isNewline) where !line.allSatisfy(\.isWhitespace) {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
                 malformedLines += 1
+                nonObjectLines += 1
                 continue
             }
             guard object["kind"] as? String == "metrics" else { continue }
+            if let range {
+                // A window whose end cannot be read is counted as unreadable, not guessed.
+                guard let end = (object["end"] as? String).flatMap(TimeText.parse) else {
+                    malformedLines += 1
+                    continue
+                }
+                guard end > range.from, end <= range.to else {
+                    windowsOutsideRange += 1
+                    continue
+                }
+            }
             if !add(window: object) { malformedLines += 1 }
         }
     }

@@ -40,8 +40,11 @@ struct MetricsReportTests {
         #expect(orders.responseSizes.meanBytes == 500)
         #expect(report.sortedEndpoints.last?.clientErrors == 3)
         #expect(report.unattributedRequests == 1_203)
-        let table = ReportTable.endpoints(report)
-        #expect(table.contains("1203 calls in 3 metrics windows"))
-        #expect(table.split(separator: "\n").contains { $0.hasPrefix("GET     /orders/{id}") && $0.contains("1200") && $0.contains("2.5") })
+        var combined = CombinedReport(range: StoreTimeRange(from: 0, to: 1 << 62), filtersNDJSON: false)
+        combined.add(report)
+        let table = ReportOutput.table(endpoints: combined)
+        #expect(table.contains("1203 calls from the start to ") && table.contains(" in 1 NDJSON file (3 metrics windows)\n"))
+        #expect(table.contains("(1 NDJSON lines could not be read and were left out)"))
+        #expect(table.split(separator: "\n").contains { $0.hasPrefix("GET     /orders/{id}") && $0.contains(" 1200 ") && $0.contains(" 30 ") })
     }
 }

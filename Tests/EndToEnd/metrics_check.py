@@ -269,7 +269,10 @@ def main():
     if total < served or total != recorded:
         fail(f"the windows count {total} calls; {served} were sent, {recorded} recorded")
     printed = subprocess.run([REPORT, "report", os.path.join(WORK, "events.ndjson")], capture_output=True, text=True, timeout=60)
-    if printed.returncode != 0 or not printed.stdout.startswith(f"{total} calls in {len(windows)} metrics windows"):
+    first_line = printed.stdout.split("\n", 1)[0]
+    plural = "" if len(windows) == 1 else "s"
+    if printed.returncode != 0 or not first_line.startswith(f"{total} calls from the start to ") \
+            or not first_line.endswith(f" in 1 NDJSON file ({len(windows)} metrics window{plural})"):
         fail(f"apimetrics report printed: {printed.stdout[:300]} {printed.stderr[:300]}")
     if "/orders/{id}" not in printed.stdout:
         fail(f"apimetrics report lacks /orders/{{id}}: {printed.stdout[:500]}")
