@@ -33,7 +33,7 @@ let package = Package(
             dependencies: ["APIMetrics"],
             path: "Sources/APIMetricsFoundation"
         ),
-        // `apimetrics report`: the metrics windows of NDJSON files as tables.
+        // `apimetrics report|calls|usage`: the local stores (merged) and NDJSON files, as tables, CSV or JSON.
         .target(
             name: "APIMetricsReport",
             dependencies: ["APIMetrics"],

@@ -40,7 +40,9 @@ public final class Recorder: Sendable {
     public func begin(
         _ head: consuming RequestHead, direction: ExchangeDirection = .incoming, startedAt: CaptureInstant? = nil
     ) -> ActiveExchange {
-        ActiveExchange(recorder: self, head: head, direction: direction, id: ids.next(), startedAt: startedAt ?? .now())
+        let start = startedAt ?? .now()
+        return ActiveExchange(
+            recorder: self, head: head, direction: direction, id: ids.next(wallNanoseconds: start.wallNanoseconds), startedAt: start)
     }
 
     /// Whether the queue is full now: an exchange begun now would most likely
