@@ -157,3 +157,54 @@ struct StoreReviewTests {
         await writer.shutdown()
     }
 }
+
+/// Settings the configuration accepts and files a user may be handed must
+/// not stop the process: these run in a child process of their own.
+@Suite("Store review: no trap")
+struct StoreNoTrapTests {
+    /// One call written, so that the writer's retention runs after it.
+    static func writeOneCall(_ writer: StoreWriter, at time: Int64) async throws {
+        let record = ExchangeRecord(
+            id: EventID(high: 1, low: 1), direction: .incoming, startTimeNanoseconds: time, durationNanoseconds: 1_000,
+            request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
+        try await writer.export(ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record], sentAtNanoseconds: time))
+    }
+
+    @Test func theLargestMaxBytesTheEnvironmentAcceptsDoesNotTrapRetention() async {
+        await #expect(processExitsWith: .success) {
+            // APIMETRICS_STORE_MAX_BYTES is read in StoreOptions.minimumBytes...Int.max.
+            let config = try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_STORE_MAX_BYTES": String(Int.max)])
+            let options = try #require(config.exporters.lazy.compactMap(\.storeOptions).first)
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            var local = options
+            local.path = directory.file("apimetrics.sqlite")
+            let writer = try StoreWriter(options: local, metricsInterval: .seconds(60))
+            try await StoreNoTrapTests.writeOneCall(writer, at: CaptureClock.wallNanoseconds())
+            let deleted = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: CaptureClock.wallNanoseconds())) ?? -1 }
+            await writer.shutdown()
+            #expect(deleted == 0)
+        }
+    }
+
+    @Test func aRunWithAHugeHeartbeatIntervalInTheFileDoesNotTrapTheUptime() async {
+        await #expect(processExitsWith: .success) {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let path = directory.file("apimetrics.sqlite")
+            let now = CaptureClock.wallNanoseconds()
+            let writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
+            try await StoreNoTrapTests.writeOneCall(writer, at: now)
+            await writer.shutdown()
+            // A file from elsewhere: a run whose interval no heartbeat cadence has.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            process.arguments = [path, "INSERT INTO runs(instance, started_at, last_seen, interval_ms) VALUES ('i', \(now - 1_000_000_000), \(now), 9223372036854775807)"]
+            try process.run()
+            process.waitUntilExit()
+            let reader = try StoreReader(path: path)
+            let uptime = try reader.uptime(StoreTimeRange(from: now - 3_600_000_000_000, to: now), now: now)
+            #expect(uptime.runs.count == 1)
+        }
+    }
+}
