@@ -51,12 +51,14 @@ extension StoreWriterState {
         }
         var used = try usedBytes()
         let limit = Int64(options.maxBytes)
-        if used > limit * 9 / 10 {
+        // 90% and 80% of the limit, without multiplying it: maxBytes may be as large as Int.max.
+        let mark = limit - limit / 10, target = limit - limit / 5
+        if used > mark {
             let calls = max(1, try connection.integer("SELECT count(*) FROM calls"))
-            while used > limit * 9 / 10 {
+            while used > mark {
                 // Enough calls to come under the mark at the current bytes per call, at least a chunk's worth.
                 let perCall = max(1, used / calls)
-                let wanted = Int(min(Int64(Self.retentionChunk), max(100, (used - limit * 8 / 10) / perCall)))
+                let wanted = Int(min(Int64(Self.retentionChunk), max(100, (used - target) / perCall)))
                 let count = try deleteCalls(
                     where: "id IN (SELECT id FROM calls ORDER BY time LIMIT \(wanted))", connection, statements)
                 deleted += count
