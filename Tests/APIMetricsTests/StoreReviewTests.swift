@@ -208,3 +208,55 @@ struct StoreNoTrapTests {
         }
     }
 }
+
+/// Stored sketches a hostile or damaged file holds: each is taken whole or
+/// skipped, never half-added, and never spoils the rows beside it.
+@Suite("Store review: stored sketches")
+struct StoredSketchTests {
+    private func accumulate(_ blobs: [[UInt8]]) -> LatencySketch {
+        var accumulator = SketchAccumulator()
+        for blob in blobs { blob.withUnsafeBytes { accumulator.add(storedBytes: $0) } }
+        return accumulator.sketch
+    }
+
+    private var good: [UInt8] {
+        var sketch = LatencySketch()
+        sketch.add(nanoseconds: 1_000_000, count: 10)
+        return sketch.storedBytes
+    }
+
+    /// A sketch of `count` calls at 5 s, cut after its first bucket.
+    private var truncated: [UInt8] {
+        var sketch = LatencySketch()
+        sketch.add(nanoseconds: 5_000_000_000, count: 1_000_000)
+        sketch.add(nanoseconds: 6_000_000_000, count: 1)
+        let bytes = sketch.storedBytes
+        // Version, bucket count, then the first (gap, count) pair: cut in the second pair.
+        var reader = BinaryReader(bytes)
+        _ = try? reader.byte()
+        _ = try? reader.count()
+        _ = try? reader.unsigned()
+        _ = try? reader.unsigned()
+        return Array(bytes[..<(reader.offset + 1)])
+    }
+
+    @Test func aCutSketchAddsNothing() {
+        let merged = accumulate([good, truncated])
+        #expect(merged.count == 10)
+        #expect(merged.percentile(0.5).map { abs($0 - 1_000_000) < 10_000 } == true, "\(String(describing: merged.percentile(0.5)))")
+    }
+
+    @Test func countsThatOverflowDoNotEmptyTheOthers() {
+        var writer = BinaryWriter()
+        writer.byte(1)
+        writer.count(1)
+        writer.unsigned(UInt64(LatencySketch.index(ofNanoseconds: 2_000_000) + 1))
+        writer.unsigned(UInt64.max)
+        writer.signed(2_000_000)
+        writer.signed(2_000_000)
+        writer.signed(2_000_000)
+        let merged = accumulate([good, writer.bytes])
+        #expect(merged.count >= 10)
+        #expect(merged.percentile(0.5) != nil)
+    }
+}
