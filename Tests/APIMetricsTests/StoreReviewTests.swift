@@ -119,6 +119,34 @@ struct StoreReviewTests {
         await writer.shutdown()
     }
 
+    @Test func aReaderOpenBeforeTheStoreWasMovedAsideReadsTheFreshStore() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let writer = try StoreWriter(options: StoreOptions(path: path, retentionDays: 3_650), metricsInterval: .seconds(60))
+        let identity = ServiceIdentity(service: "s", environment: "e")
+        let now = CaptureClock.wallNanoseconds()
+        func batch(_ count: Int, from first: Int) -> ExportBatch {
+            ExportBatch(identity: identity, records: (first..<(first + count)).map { n in
+                ExchangeRecord(
+                    id: EventID(high: UInt64(n + 1), low: 1), direction: .incoming, startTimeNanoseconds: now, durationNanoseconds: 1_000,
+                    request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
+            }, sentAtNanoseconds: now)
+        }
+        try await writer.export(batch(30, from: 0))
+        // The view's reader, as StoreAccess keeps it for the process's life.
+        let reader = try StoreReader(path: path)
+        let range = StoreTimeRange(from: now - 1_000, to: now + 1_000)
+        #expect(try reader.calls(StoreCallFilter(range: range), limit: 200).calls.count == 30)
+        // The writer finds the file corrupt: moved aside, a fresh store in its place.
+        let message = await writer.runForTesting { state in state.recoverFromCorruption(.corrupt(SQLiteError(code: 11, message: "test"))) }
+        #expect(message.contains("moved to"))
+        try await writer.export(batch(5, from: 100))
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "5")
+        #expect(try reader.calls(StoreCallFilter(range: range), limit: 200).calls.count == 5, "the reader still reads the file moved aside")
+        await writer.shutdown()
+    }
+
     @Test func pagingThroughCallsThatShareATimestampShowsEachOnce() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
