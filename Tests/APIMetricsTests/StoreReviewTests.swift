@@ -147,6 +147,31 @@ struct StoreReviewTests {
         await writer.shutdown()
     }
 
+    @Test func consumersNamedByClientsDoNotGrowTheWritersMemoryWithoutBound() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let writer = try StoreWriter(options: StoreOptions(path: path, retentionDays: 3_650), metricsInterval: .seconds(60))
+        let identity = ServiceIdentity(service: "s", environment: "e")
+        let now = CaptureClock.wallNanoseconds()
+        // A client that names a new consumer on every call (a header it sets, a key it makes up).
+        for round in 0..<30 {
+            let records = (0..<1_000).map { n in
+                var record = ExchangeRecord(
+                    id: EventID(high: UInt64(round + 1), low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: now,
+                    durationNanoseconds: 1_000, request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
+                record.consumer = Consumer(id: "made-up-\(round)-\(n)")
+                return record
+            }
+            try await writer.export(ExportBatch(identity: identity, records: records, sentAtNanoseconds: now))
+        }
+        let cached = await writer.runForTesting { state in state.consumerIDs.count }
+        #expect(cached <= 10_000, "\(cached) consumer ids cached")
+        // Each call still names its consumer in the log.
+        #expect(try sqlite3(path, "SELECT count(DISTINCT consumer_id) FROM calls") == "30000")
+        await writer.shutdown()
+    }
+
     @Test func pagingThroughCallsThatShareATimestampShowsEachOnce() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
