@@ -313,3 +313,45 @@ struct StoredSketchTests {
         #expect(merged.percentile(0.5) != nil)
     }
 }
+
+/// The store's files on disk against what another program (or a second
+/// corruption) may have left beside them.
+@Suite("Store review: files")
+struct StoreFileReviewTests {
+    @Test func aSecondCorruptionInTheSameSecondKeepsTheFirstFileMovedAside() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let now = CaptureClock.wallNanoseconds()
+        try Data("first".utf8).write(to: URL(fileURLWithPath: path))
+        let first = try #require(StoreFile.moveAside(path, nowNanoseconds: now))
+        try Data("second".utf8).write(to: URL(fileURLWithPath: path))
+        let second = try #require(StoreFile.moveAside(path, nowNanoseconds: now + 1))
+        #expect(first != second)
+        #expect((try? String(contentsOfFile: first, encoding: .utf8)) == "first")
+        #expect((try? String(contentsOfFile: second, encoding: .utf8)) == "second")
+    }
+
+    @Test func writeAheadLogAndSharedMemoryFilesThatAreLinksAreNeverWrittenThrough() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let victims = [directory.file("victim-wal"), directory.file("victim-shm")]
+        for victim in victims { try Data("do not touch".utf8).write(to: URL(fileURLWithPath: victim)) }
+        try FileManager.default.createSymbolicLink(atPath: path + "-wal", withDestinationPath: victims[0])
+        try FileManager.default.createSymbolicLink(atPath: path + "-shm", withDestinationPath: victims[1])
+        let writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
+        let now = CaptureClock.wallNanoseconds()
+        let record = ExchangeRecord(
+            id: EventID(high: 1, low: 1), direction: .incoming, startTimeNanoseconds: now, durationNanoseconds: 1_000,
+            request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
+        try await writer.export(ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record], sentAtNanoseconds: now))
+        await writer.shutdown()
+        for victim in victims {
+            #expect((try? String(contentsOfFile: victim, encoding: .utf8)) == "do not touch", "\(victim)")
+        }
+        // Nothing written is claimed: the call is either in the store or counted as dropped.
+        let status = writer.currentStatus
+        #expect(status.writtenCalls + status.droppedCalls == 1)
+    }
+}
