@@ -172,6 +172,35 @@ struct StoreReviewTests {
         await writer.shutdown()
     }
 
+    @Test func aConsumersChartBeforeTheMinuteRowsWereRetiredShowsItsCalls() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let now = CaptureClock.wallNanoseconds()
+        let writer = try StoreWriter(options: StoreOptions(path: path, retentionDays: 3_650, minuteResolutionHours: 24), metricsInterval: .seconds(60))
+        let identity = ServiceIdentity(service: "s", environment: "e")
+        // Ten windows, three calls of acme's each, 30 hours ago: past the 24 hours minute rows are kept.
+        let hour = StoreSchema.Tier.hour.start(ofSecond: now / 1_000_000_000 - 30 * 3_600)
+        for minute in 0..<10 {
+            let start = (hour + Int64(minute) * 60) * 1_000_000_000
+            var latency = LatencySketch()
+            latency.add(nanoseconds: 1_000_000, count: 3)
+            let window = MetricsWindow(
+                startNanoseconds: start, endNanoseconds: start + 60_000_000_000,
+                series: [SeriesMetrics(key: SeriesKey(method: "GET", route: "/r", status: 200), requests: 3, latency: latency)],
+                consumers: [ConsumerMetrics(id: "acme", requests: 3)])
+            try await writer.export(ExportBatch(identity: identity, records: [], sentAtNanoseconds: start, metrics: window))
+        }
+        _ = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: now)) ?? -1 }
+        let reader = try StoreReader(path: path)
+        let range = StoreTimeRange(from: hour * 1_000_000_000, to: (hour + 3_600) * 1_000_000_000)
+        #expect(try reader.consumers(range).consumers.first?.requests == 30)
+        #expect(try reader.points(range, resolutionSeconds: range.resolutionSeconds).reduce(0) { $0 + $1.figures.requests } == 30)
+        let points = try reader.consumerPoints(range, id: "acme", resolutionSeconds: range.resolutionSeconds)
+        #expect(points.reduce(0) { $0 + $1.figures.requests } == 30, "the consumer's chart reads minute rows only")
+        await writer.shutdown()
+    }
+
     @Test func pagingThroughCallsThatShareATimestampShowsEachOnce() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
