@@ -201,6 +201,57 @@ struct StoreReviewTests {
         await writer.shutdown()
     }
 
+    @Test func consumersNamedByClientsDoNotKeepTheFilePastItsLimit() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let writer = try StoreWriter(options: StoreOptions(path: path, maxBytes: 1 << 20), metricsInterval: .seconds(60))
+        let identity = ServiceIdentity(service: "s", environment: "e")
+        let now = CaptureClock.wallNanoseconds()
+        // A new 200-byte consumer id on every call: the ids alone take several times the limit.
+        for round in 0..<20 {
+            let records = (0..<1_000).map { n in
+                var record = ExchangeRecord(
+                    id: EventID(high: UInt64(round + 1), low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: now,
+                    durationNanoseconds: 1_000, request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
+                record.consumer = Consumer(id: String(repeating: "k", count: 180) + "-\(round)-\(n)")
+                return record
+            }
+            try await writer.export(ExportBatch(identity: identity, records: records, sentAtNanoseconds: now))
+        }
+        _ = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: now)) ?? -1 }
+        await writer.shutdown()
+        #expect(StoreFile.bytesOnDisk(path) <= 1 << 20, "\(StoreFile.bytesOnDisk(path)) bytes, \((try? sqlite3(path, "SELECT count(*) FROM consumers")) ?? "?") consumers, \((try? sqlite3(path, "SELECT count(*) FROM calls")) ?? "?") calls")
+    }
+
+    @Test func aConsumerThatReturnsAfterRetentionDeletedItIsNamedOnItsNewCalls() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let writer = try StoreWriter(options: StoreOptions(path: path, retentionDays: 30), metricsInterval: .seconds(60))
+        let identity = ServiceIdentity(service: "s", environment: "e")
+        let now = CaptureClock.wallNanoseconds()
+        func call(_ n: UInt64, at time: Int64) -> ExchangeRecord {
+            var record = ExchangeRecord(
+                id: EventID(high: n, low: 1), direction: .incoming, startTimeNanoseconds: time, durationNanoseconds: 1_000,
+                request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
+            record.consumer = Consumer(id: "returning")
+            return record
+        }
+        // Last seen 40 days ago: retention deletes its call, then the consumer.
+        try await writer.export(ExportBatch(identity: identity, records: [call(1, at: now - 40 * 86_400_000_000_000)], sentAtNanoseconds: now))
+        _ = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: now)) ?? -1 }
+        #expect(try sqlite3(path, "SELECT count(*) FROM consumers WHERE consumer = 'returning'") == "0")
+        // Back today.
+        try await writer.export(ExportBatch(identity: identity, records: [call(2, at: now)], sentAtNanoseconds: now))
+        let reader = try StoreReader(path: path)
+        var filter = StoreCallFilter(range: StoreTimeRange(from: now - 1_000, to: now + 1_000))
+        filter.consumer = "returning"
+        #expect(try reader.calls(filter).calls.count == 1, "the new call names a consumer row retention deleted")
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls c JOIN consumers co ON co.id = c.consumer_id") == "1")
+        await writer.shutdown()
+    }
+
     @Test func pagingThroughCallsThatShareATimestampShowsEachOnce() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
