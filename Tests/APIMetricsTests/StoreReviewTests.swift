@@ -435,3 +435,34 @@ struct StoreFileReviewTests {
         #expect(status.writtenCalls + status.droppedCalls == 1)
     }
 }
+
+/// The JSON API over a store from elsewhere: what the file holds is data,
+/// never a part of the answer's syntax.
+@Suite("Store review: API over a hostile file")
+struct StoreAPIHostileFileTests {
+    @Test func aPipelineRowThatIsNoJSONObjectLeavesTheAnswerValidJSON() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let now = CaptureClock.wallNanoseconds()
+        let writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
+        try await StoreNoTrapTests.writeOneCall(writer, at: now)
+        await writer.shutdown()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path, """
+            INSERT INTO runs(id, instance, started_at, last_seen, interval_ms) VALUES (7, 'i', \(now), \(now), 60000);
+            INSERT INTO pipeline(time, run_id, statistics) VALUES (\(now), 7, '{"queued":1}],"injected":{"x":1');
+            """]
+        try process.run()
+        process.waitUntilExit()
+        let context = StoreAPI.Context(
+            reader: try StoreReader(path: path), unavailable: "", status: nil, options: nil,
+            statistics: Statistics(recorded: 0, skipped: 0, dropped: 0, queued: 0, exported: 0, failed: 0),
+            identity: ServiceIdentity(service: "s", environment: "e"), now: now)
+        let answer = StoreAPI.answer(path: StoreAPI.prefix + "pipeline", query: [], context: context)
+        #expect(answer.status == 200)
+        let parsed = try? JSONSerialization.jsonObject(with: Data(answer.body))
+        #expect(parsed is [String: Any], "\(String(decoding: answer.body, as: UTF8.self).suffix(200))")
+    }
+}
