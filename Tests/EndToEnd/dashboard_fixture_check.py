@@ -420,7 +420,7 @@ def run_curl(command, call):
     check("authorization: Bearer t0k" in headers and "x-api-key: k-1" in headers, f"curl headers: {headers}")
     check("x-note: it's <b>bold</b> \"quoted\"" in headers, f"the quoted header: {headers}")
     check(not any(h.lower().startswith(("host:", "content-length:")) for h in headers), "host or content-length passed on")
-    body = args[args.index("--data-binary") + 1]
+    body = args[args.index("--data-raw") + 1]
     check('"password": "p\'w"' in body and "it's <script>" in body, f"curl body: {body}")
 
 

@@ -82,12 +82,22 @@ enum StoreFile {
     }
 
     /// Moves a corrupt store and its `-wal` and `-shm` files aside, as
-    /// `PATH.corrupt-20261206T150405Z`, and creates an empty file in its
-    /// place. Returns the name it was moved to.
+    /// `PATH.corrupt-20261206T150405Z` (with `-1`, `-2`… when that name is
+    /// taken), and creates an empty file in its place. Returns the name it
+    /// was moved to.
     static func moveAside(_ path: String, nowNanoseconds: Int64) -> String? {
         let stamp = Timestamp.rfc3339(nanosecondsSinceEpoch: nowNanoseconds)
             .filter { $0 != "-" && $0 != ":" }.prefix(15) + "Z"
-        let aside = "\(path).corrupt-\(stamp)"
+        // rename replaces what is at the new name: a second corruption in the
+        // same second would lose the first file moved aside.
+        var aside = "\(path).corrupt-\(stamp)"
+        var info = stat()
+        var attempt = 0
+        while ["", "-wal", "-shm"].contains(where: { lstat(aside + $0, &info) == 0 }) {
+            attempt += 1
+            guard attempt < 1_000 else { return nil }
+            aside = "\(path).corrupt-\(stamp)-\(attempt)"
+        }
         guard rename(path, aside) == 0 else { return nil }
         for suffix in ["-wal", "-shm"] { _ = rename(path + suffix, aside + suffix) }
         let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)

@@ -78,6 +78,11 @@ extension StoreReader {
         }
     }
 
+    /// The longest heartbeat interval believed from a file (a day, the
+    /// longest metrics interval the configuration takes): past it, the
+    /// nanoseconds would not fit in 64 bits.
+    static let maxIntervalMilliseconds: Int64 = 86_400_000
+
     /// The runs that overlap `range` and the gaps between heartbeats:
     /// a gap is a stretch longer than two and a half heartbeat intervals
     /// with no heartbeat (or start) from any instance.
@@ -93,7 +98,7 @@ extension StoreReader {
             while try runRows.step() {
                 runs.append(StoreRun(
                     instance: runRows.text(0), startedAt: runRows.int64(1), lastSeen: runRows.int64(2),
-                    intervalNanoseconds: max(1, runRows.int64(3)) * 1_000_000, version: runRows.optionalText(4)))
+                    intervalNanoseconds: min(max(1, runRows.int64(3)), Self.maxIntervalMilliseconds) * 1_000_000, version: runRows.optionalText(4)))
             }
             guard let first = runs.map(\.startedAt).min() else { return StoreUptime(gaps: [], runs: [], ratio: nil) }
             let interval = runs.map(\.intervalNanoseconds).max() ?? 60_000_000_000

@@ -258,20 +258,32 @@ extension StoreReader {
         try query { connection throws(SQLiteError) in
             let grid = Grid(range, resolutionSeconds: resolutionSeconds)
             var buckets = [StoreFigures](repeating: StoreFigures(), count: grid.count)
-            let tier: StoreSchema.Tier = resolutionSeconds >= 3_600 ? .hour : .minute
+            // As points(): minute rows below an hour's resolution, hours where minutes are no longer kept.
+            var reads: [TierSpan] = []
+            let hourStart = StoreSchema.Tier.hour.start(ofSecond: grid.start)
+            if resolutionSeconds >= 3_600 {
+                reads.append(TierSpan(tier: .hour, from: hourStart, to: grid.end))
+            } else {
+                let split = min(max(grid.start, try minutesFrom(connection)), grid.end)
+                if grid.start < split { reads.append(TierSpan(tier: .hour, from: hourStart, to: split)) }
+                if split < grid.end { reads.append(TierSpan(tier: .minute, from: split, to: grid.end)) }
+            }
             let rows = try connection.prepare("""
                 SELECT start, requests, client_errors, server_errors FROM consumer_metrics
                 WHERE tier = ?1 AND consumer_id = (SELECT id FROM consumers WHERE consumer = ?2) AND start >= ?3 AND start < ?4
                 """)
-            rows.bind(1, tier.rawValue)
-            rows.bind(2, id)
-            rows.bind(3, tier.start(ofSecond: grid.start))
-            rows.bind(4, grid.end)
-            while try rows.step() {
-                guard let bucket = grid.bucket(ofSecond: rows.int64(0)) else { continue }
-                buckets[bucket].requests += Int(rows.double(1).rounded())
-                buckets[bucket].clientErrors += Int(rows.double(2).rounded())
-                buckets[bucket].serverErrors += Int(rows.double(3).rounded())
+            for span in reads {
+                rows.reset()
+                rows.bind(1, span.tier.rawValue)
+                rows.bind(2, id)
+                rows.bind(3, span.from)
+                rows.bind(4, span.to)
+                while try rows.step() {
+                    guard let bucket = grid.bucket(ofSecond: rows.int64(0)) else { continue }
+                    buckets[bucket].requests += Int(rows.double(1).rounded())
+                    buckets[bucket].clientErrors += Int(rows.double(2).rounded())
+                    buckets[bucket].serverErrors += Int(rows.double(3).rounded())
+                }
             }
             return buckets.enumerated().map { StorePoint(start: grid.start + Int64($0.offset) * resolutionSeconds, figures: $0.element) }
         }

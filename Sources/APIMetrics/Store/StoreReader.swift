@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// Reads a store while its writer runs (SQLite's write-ahead log lets
@@ -16,7 +23,26 @@ package final class StoreReader: Sendable {
 
     private final class ConnectionBox: @unchecked Sendable {
         let connection: SQLiteConnection
-        init(_ connection: SQLiteConnection) { self.connection = connection }
+        /// The file the connection opened: a pooled connection to a file no
+        /// longer at the path (a corrupt store the writer moved aside) is dropped.
+        let file: FileIdentity?
+        init(_ connection: SQLiteConnection, file: FileIdentity?) {
+            self.connection = connection
+            self.file = file
+        }
+    }
+
+    /// A file's device and inode.
+    struct FileIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+
+        init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
     }
 
     /// Opens the store at `path` for reading.
@@ -47,13 +73,19 @@ package final class StoreReader: Sendable {
     /// Runs `body` with a read-only connection of the pool's.
     func withConnection<Result>(_ body: (SQLiteConnection) throws(StoreReadError) -> Result) throws(StoreReadError) -> Result {
         let box: ConnectionBox
-        if let pooled = pool.withLock({ $0.popLast() }) {
+        let current = FileIdentity(path: path)
+        let pooled = pool.withLock { pooled -> ConnectionBox? in
+            // Connections to a file no longer at the path (moved aside) go.
+            pooled.removeAll { $0.file == nil || $0.file != current }
+            return pooled.popLast()
+        }
+        if let pooled {
             box = pooled
         } else {
             do {
                 let connection = try SQLiteConnection(path: path, readOnly: true)
                 connection.setBusyTimeout(milliseconds: 2_000)
-                box = ConnectionBox(connection)
+                box = ConnectionBox(connection, file: current)
             } catch {
                 throw StoreReadError(path: path, reason: "cannot be opened: \(error)")
             }

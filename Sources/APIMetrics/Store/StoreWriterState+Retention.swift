@@ -23,7 +23,7 @@ extension StoreWriterState {
         let keptFrom = second - Int64(options.retentionDays) * 86_400
         // Whole hours: the reader takes minutes from this hour on, hours before it.
         let minutesFrom = StoreSchema.Tier.hour.start(ofSecond: second - Int64(options.minuteResolutionHours) * 3_600)
-        var deleted = 0
+        var deleted = 0, orphans = 0
         try transaction(statements) { () throws(SQLiteError) in
             try connection.execute("""
                 DELETE FROM metrics WHERE tier = 0 AND start < \(minutesFrom);
@@ -51,16 +51,27 @@ extension StoreWriterState {
         }
         var used = try usedBytes()
         let limit = Int64(options.maxBytes)
-        if used > limit * 9 / 10 {
+        // 90% and 80% of the limit, without multiplying it: maxBytes may be as large as Int.max.
+        let mark = limit - limit / 10, target = limit - limit / 5
+        if used > mark {
+            // Consumers whose calls an earlier pass deleted first: clients can name a new one on every call.
+            orphans += try deleteOrphanConsumers(connection, statements)
+            used = try usedBytes()
+        }
+        if used > mark {
             let calls = max(1, try connection.integer("SELECT count(*) FROM calls"))
-            while used > limit * 9 / 10 {
+            while used > mark {
                 // Enough calls to come under the mark at the current bytes per call, at least a chunk's worth.
                 let perCall = max(1, used / calls)
-                let wanted = Int(min(Int64(Self.retentionChunk), max(100, (used - limit * 8 / 10) / perCall)))
+                let wanted = Int(min(Int64(Self.retentionChunk), max(100, (used - target) / perCall)))
                 let count = try deleteCalls(
                     where: "id IN (SELECT id FROM calls ORDER BY time LIMIT \(wanted))", connection, statements)
                 deleted += count
-                if count == 0 { break }
+                if count == 0 {
+                    let more = try deleteOrphanConsumers(connection, statements)
+                    orphans += more
+                    if more == 0 { break }
+                }
                 used = try usedBytes()
             }
         }
@@ -75,8 +86,31 @@ extension StoreWriterState {
                 AND id NOT IN (SELECT consumer_id FROM consumer_metrics)
                 """)
         }
+        // Ids of deleted rows must not be written again: the cache is built anew.
+        if deleted > 0 || orphans > 0 { consumerIDs = [:] }
         status.withLock { $0.retiredCalls += deleted }
         return deleted
+    }
+
+    /// Deletes consumers that no call and no metrics row names (a chunk
+    /// per transaction); returns how many.
+    private func deleteOrphanConsumers(_ connection: SQLiteConnection, _ statements: StoreStatements) throws(SQLiteError) -> Int {
+        var total = 0
+        while true {
+            var count = 0
+            try transaction(statements) { () throws(SQLiteError) in
+                try connection.execute("""
+                    DELETE FROM consumers WHERE id IN (SELECT id FROM consumers c WHERE c.id > 0
+                        AND NOT EXISTS (SELECT 1 FROM calls WHERE consumer_id = c.id)
+                        AND NOT EXISTS (SELECT 1 FROM consumer_metrics WHERE tier IN (0, 1, 2) AND consumer_id = c.id)
+                        LIMIT \(Self.retentionChunk))
+                    """)
+                count = connection.changes
+            }
+            total += count
+            if count < Self.retentionChunk { break }
+        }
+        return total
     }
 
     private func deleteCalls(where condition: String, _ connection: SQLiteConnection, _ statements: StoreStatements) throws(SQLiteError) -> Int {

@@ -193,6 +193,7 @@ extension StoreWriterState {
         defer { statement.reset() }
         guard try statement.step() else { throw SQLiteError(code: -1, message: "no consumer id") }
         let rowID = statement.int64(0)
+        if consumerIDs.count >= Self.maxCachedConsumers, consumerIDs[id] == nil { consumerIDs.removeAll(keepingCapacity: true) }
         consumerIDs[id] = rowID
         return rowID
     }

@@ -30,6 +30,10 @@ final class StoreWriterState {
     /// The most distinct endpoints the call log names; past it new ones are
     /// logged under (`_OTHER`, `(other)`) and the record keeps the real ones.
     static let maxEndpoints = 10_000
+    /// The most consumer row ids kept in memory: clients can name a new
+    /// consumer on every call (a header, a made-up API key), so past it the
+    /// cache starts over and ids are looked up again.
+    static let maxCachedConsumers = 10_000
 
     let options: StoreOptions
     let metricsInterval: Duration

@@ -123,12 +123,15 @@ extension DashboardApp {
           const url = str(call.url) || (location.origin + str(call.path));
           const request = obj(call.request);
           const body = request.body && typeof request.body === 'object' ? request.body : null;
-          const parts = ['curl ' + (method === 'HEAD' ? '--head' : '-X ' + (/^[A-Z]+$/.test(method) ? method : quote(method))) + ' ' + shellWord(url, queryName, used)];
+          // --globoff: curl would expand [1-100000] or {a,b} in a recorded URL into as many requests.
+          const parts = ['curl ' + (method === 'HEAD' ? '--head' : '-X ' + (/^[A-Z]+$/.test(method) ? method : quote(method))) + ' ' + shellWord(url, queryName, used) + ' --globoff'];
           for (const header of arr(request.headers)) {
             if (!Array.isArray(header)) { continue; }
             const name = str(header[0]), value = str(header[1]);
             const lower = name.toLowerCase();
             if (!name || name.startsWith(':') || SKIPPED_HEADERS.includes(lower)) { continue; }
+            // -H @NAME reads headers from the file NAME: only a field name as HTTP allows it goes in.
+            if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) { notes.push('# a header whose name is not a valid field name was left out'); continue; }
             if (lower === 'content-encoding' && body && str(body.decoded_from)) { continue; }
             const word = isRedacted(value) ? shellWord(name + ': ' + value, () => name, used) : quote(name + ': ' + value);
             parts.push('-H ' + word);
@@ -139,7 +142,8 @@ extension DashboardApp {
               prefix = 'printf %s ' + quote(str(body.text)) + ' | base64 -d | ';
               parts.push('--data-binary @-');
             } else {
-              parts.push('--data-binary ' + shellWord(str(body.text), bodyName, used));
+              // --data-raw, not --data-binary: a body starting with @ is text to send, never a file to read.
+              parts.push('--data-raw ' + shellWord(str(body.text), bodyName, used));
             }
             if (body.truncated === true) { notes.push('# the recorded body was truncated at capture: this sends only its first ' + count(str(body.text).length) + ' characters'); }
           } else if (body && num(body.size) > 0) {

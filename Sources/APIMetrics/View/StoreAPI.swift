@@ -345,7 +345,9 @@ enum StoreAPI {
             writer.key("time")
             writer.timestamp(nanosecondsSinceEpoch: row.time)
             writer.key("pipeline")
-            writer.raw(Array(row.statistics.utf8))
+            // The file may come from elsewhere: only a JSON object goes in as it is.
+            let statistics = Array(row.statistics.utf8)
+            if case .object? = try? JSONParser.parse(statistics) { writer.raw(statistics) } else { writer.null() }
             writer.endObject()
         }
         writer.endArray()
