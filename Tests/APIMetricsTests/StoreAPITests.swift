@@ -205,3 +205,46 @@ struct StoreAPITests {
         }
     }
 }
+
+@Suite("The store's reader under load")
+struct StoreReaderLimitsTests {
+    @Test func aQueryPastItsDeadlineIsStopped() throws {
+        let connection = try SQLiteConnection(path: ":memory:", readOnly: false)
+        connection.setDeadline(CaptureClock.monotonicNanoseconds() + 50_000_000)
+        let started = CaptureClock.monotonicNanoseconds()
+        #expect {
+            _ = try connection.integer("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n")
+        } throws: { error in
+            (error as? SQLiteError)?.isInterrupted == true
+        }
+        // Stopped, not run to its end (it has none).
+        #expect(CaptureClock.monotonicNanoseconds() - started < 60_000_000_000)
+        connection.setDeadline(nil)
+        #expect(try connection.integer("SELECT 41 + 1") == 42)
+    }
+
+    @Test func queriesPastTheConcurrentLimitAreRefusedAsBusy() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
+        _ = await writer.runForTesting { _ in 0 }
+        let reader = try StoreReader(path: path)
+        var depth = 0
+        func nest() throws(StoreReadError) {
+            try reader.withConnection { (_: SQLiteConnection) throws(StoreReadError) in
+                depth += 1
+                if depth <= StoreReader.maxConcurrentQueries { try nest() }
+            }
+        }
+        #expect {
+            try nest()
+        } throws: { error in
+            (error as? StoreReadError)?.kind == .busy
+        }
+        #expect(depth == StoreReader.maxConcurrentQueries)
+        // And free again once they end.
+        #expect(try reader.fileFigures().calls == 0)
+        await writer.shutdown()
+    }
+}

@@ -12,6 +12,8 @@ struct SQLiteError: Error, Sendable, CustomStringConvertible {
     var isCorrupt: Bool { primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB }
     /// The disk (or the file's page limit) is full.
     var isFull: Bool { primary == SQLITE_FULL }
+    /// A deadline set with ``SQLiteConnection/setDeadline(_:)`` passed.
+    var isInterrupted: Bool { primary == SQLITE_INTERRUPT }
     /// Another connection holds the lock.
     var isBusy: Bool { primary == SQLITE_BUSY || primary == SQLITE_LOCKED }
     /// The file cannot be written: read-only, gone, or an I/O error.
@@ -88,6 +90,32 @@ final class SQLiteConnection {
     /// failing with `SQLITE_BUSY`.
     func setBusyTimeout(milliseconds: Int32) {
         sqlite3_busy_timeout(handle, milliseconds)
+    }
+
+    /// Stops any statement of this connection once the monotonic clock
+    /// passes `deadline` (nanoseconds; `nil` for none), failing it with
+    /// `SQLITE_INTERRUPT`: a reader's query is bounded in time whatever the
+    /// file holds.
+    func setDeadline(_ deadline: Int64?) {
+        guard let handle else { return }
+        guard let deadline else {
+            sqlite3_progress_handler(handle, 0, nil, nil)
+            queryDeadline.value = .max
+            return
+        }
+        queryDeadline.value = deadline
+        sqlite3_progress_handler(handle, 4_000, { context in
+            guard let context else { return 0 }
+            let deadline = Unmanaged<QueryDeadline>.fromOpaque(context).takeUnretainedValue()
+            return CaptureClock.monotonicNanoseconds() > deadline.value ? 1 : 0
+        }, Unmanaged.passUnretained(queryDeadline).toOpaque())
+    }
+
+    /// The deadline the progress handler reads; lives as long as the connection.
+    private let queryDeadline = QueryDeadline()
+
+    final class QueryDeadline {
+        var value: Int64 = .max
     }
 
     /// Stops the statement running on this connection (from another thread:

@@ -64,7 +64,8 @@ extension StoreReader {
                     AND c.time >= ?3 AND c.time < ?4 AND c.status >= 500 AND c.consumer_id > 0
                     AND (c.error_type IS NULL OR (c.error_type = ?5 AND c.error_message = ?6))
                 """)
-            for index in groups.indices where !groups[index].isValidation {
+            // One indexed count per group, for the busiest 50 (the rest show 0).
+            for index in groups.indices.prefix(50) where !groups[index].isValidation {
                 affected.reset()
                 affected.bind(1, groups[index].method)
                 affected.bind(2, groups[index].route)

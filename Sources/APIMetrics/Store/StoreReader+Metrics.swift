@@ -240,6 +240,23 @@ extension StoreReader {
         }
     }
 
+    /// How many consumers had calls in `range`, without reading their profiles.
+    package func consumerCount(_ range: StoreTimeRange) throws(StoreReadError) -> Int {
+        try query { connection throws(SQLiteError) in
+            var seen = Set<Int64>()
+            let rows = try connection.prepare(
+                "SELECT DISTINCT consumer_id FROM consumer_metrics WHERE tier = ?1 AND start >= ?2 AND start < ?3 AND consumer_id > 0")
+            for span in try spans(range, connection) {
+                rows.reset()
+                rows.bind(1, span.tier.rawValue)
+                rows.bind(2, span.from)
+                rows.bind(3, span.to)
+                while try rows.step() { seen.insert(rows.int64(0)) }
+            }
+            return seen.count
+        }
+    }
+
     private static func consumer(_ row: SQLiteStatement, requests figures: (Double, Double, Double)) -> StoreConsumer {
         var metadata: [String: String] = [:]
         let blob = row.blob(5)

@@ -70,8 +70,24 @@ package final class StoreReader: Sendable {
         }
     }
 
+    /// The most queries running at once; past it a query is refused as
+    /// busy rather than queued (each holds a thread and a connection).
+    package static let maxConcurrentQueries = 4
+    /// How long one query may run before it is stopped.
+    package static let queryTimeout: Duration = .seconds(5)
+    private let running = Mutex(0)
+
     /// Runs `body` with a read-only connection of the pool's.
     func withConnection<Result>(_ body: (SQLiteConnection) throws(StoreReadError) -> Result) throws(StoreReadError) -> Result {
+        let admitted = running.withLock { count -> Bool in
+            guard count < Self.maxConcurrentQueries else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else {
+            throw StoreReadError(path: path, reason: "is busy: \(Self.maxConcurrentQueries) queries are running; try again", kind: .busy)
+        }
+        defer { running.withLock { $0 -= 1 } }
         let box: ConnectionBox
         let current = FileIdentity(path: path)
         let pooled = pool.withLock { pooled -> ConnectionBox? in
@@ -95,6 +111,8 @@ package final class StoreReader: Sendable {
                 if pooled.count < Self.maxPooled { pooled.append(box) }
             }
         }
+        box.connection.setDeadline(CaptureClock.monotonicNanoseconds() &+ Self.queryTimeout.nanosecondsClamped)
+        defer { box.connection.setDeadline(nil) }
         return try body(box.connection)
     }
 
@@ -104,6 +122,10 @@ package final class StoreReader: Sendable {
             do {
                 return try body(connection)
             } catch {
+                if (error as? SQLiteError)?.isInterrupted == true {
+                    throw StoreReadError(
+                        path: path, reason: "took longer than \(Self.queryTimeout) to read; narrow the range or the filters", kind: .timedOut)
+                }
                 throw StoreReadError(path: path, reason: "cannot be read: \(error)")
             }
         }
@@ -112,8 +134,20 @@ package final class StoreReader: Sendable {
 
 /// Why a store could not be read: the path and the reason.
 package struct StoreReadError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure: one worth retrying soon, or not.
+    package enum Kind: Sendable {
+        case unreadable, busy, timedOut
+    }
+
     package var path: String
     package var reason: String
+    package var kind: Kind = .unreadable
+
+    package init(path: String, reason: String, kind: Kind = .unreadable) {
+        self.path = path
+        self.reason = reason
+        self.kind = kind
+    }
 
     package var description: String { "\(path) \(reason)" }
 }

@@ -73,6 +73,8 @@ enum StoreAPI {
             writer.string(failure.field)
             writer.endObject()
             return (400, writer.bytes)
+        } catch let failure as StoreReadError where failure.kind != .unreadable {
+            return (503, Self.error("the store \(failure.reason)"))
         } catch {
             return (500, Self.error("the store could not be read: \(error)"))
         }
@@ -102,7 +104,7 @@ enum StoreAPI {
         writer.int(Int(resolution))
         writeFigures(totals, into: &writer)
         writer.key("consumers")
-        writer.int(try reader.consumers(range).consumers.count)
+        writer.int(try reader.consumerCount(range))
         writer.key("series")
         writePoints(try reader.points(range, resolutionSeconds: resolution), withLatency: true, into: &writer)
         let uptime = try reader.uptime(range, now: context.now)
