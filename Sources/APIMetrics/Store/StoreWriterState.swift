@@ -199,8 +199,9 @@ final class StoreWriterState {
         if let connection, pending.isEmpty || disabledReason != nil {
             try? connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '0')")
             try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        } else if let connection {
-            _ = try? writePending(connection)
+        } else if let connection, let statements {
+            // One transaction: the minute, hour and day rows stay in step even if it fails.
+            try? transaction(statements) { () throws(SQLiteError) in try writePending(connection) }
             try? connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '0')")
         }
         closeConnection()
