@@ -147,12 +147,13 @@ extension Bench {
         let body = bodies ? Fixtures.json(size: 1_024) : nil
         let templates = StoreTraffic.batches(count: 16, size: 500, time: Self.wallNanoseconds() - 3_600_000_000_000, body: body, seed: 27)
         let span = Int64(16 * 500 * 20_000)
-        let batches = quick ? 20 : (bodies ? 200 : 600)
+        let batches = Self.storeBatches(default: quick ? 20 : (bodies ? 200 : 600))
         // The first batches open the file and run retention's first pass.
         for warmup in 0..<4 { try await store.export(StoreTraffic.batch(templates[warmup], shift: 0, serial: UInt64(warmup))) }
         var nanos: [Double] = []
         let allocationsBefore = Harness.allocationCount()
         let cpuStart = Self.processCPUNanoseconds()
+        let systemStart = Self.systemCPUNanoseconds()
         let start = Harness.now()
         for index in 0..<batches {
             let batch = StoreTraffic.batch(templates[index % 16], shift: span * Int64(index / 16 + 1), serial: UInt64(index + 16))
@@ -162,6 +163,7 @@ extension Bench {
         }
         let wall = Harness.now() - start
         let cpu = Self.processCPUNanoseconds() - cpuStart
+        let system = Self.systemCPUNanoseconds() - systemStart
         let allocationsAfter = Harness.allocationCount()
         let pages = await store.integer("PRAGMA page_count") ?? 0
         let pageSize = await store.integer("PRAGMA page_size") ?? 0
@@ -174,7 +176,8 @@ extension Bench {
         result.opsPerSecond = measured / (Double(wall) / 1e9)
         if let before = allocationsBefore, let after = allocationsAfter { result.allocations = Double(after - before) / measured }
         let cpuMicros = Double(cpu) / measured / 1_000
-        result.notes = [("cpu_us_per_call", cpuMicros), ("calls_per_s_one_core", 1e6 / cpuMicros),
+        result.notes = [("cpu_us_per_call", cpuMicros), ("sys_us_per_call", Double(system) / measured / 1_000),
+                        ("calls_per_s_one_core", 1e6 / cpuMicros),
                         ("bytes_per_call", Double(pages * pageSize) / calls)]
         return result
     }
@@ -191,7 +194,7 @@ extension Bench {
         let discard = DiscardingExporter()
         let templates = StoreTraffic.batches(count: 16, size: 500, time: Self.wallNanoseconds() - 3_600_000_000_000, body: nil, seed: 28)
         let span = Int64(16 * 500 * 20_000)
-        let batches = quick ? 16 : 240
+        let batches = Self.storeBatches(default: quick ? 16 : 240)
         for warmup in 0..<4 { try await store.export(StoreTraffic.batch(templates[warmup], shift: 0, serial: UInt64(warmup))) }
         var serial = 16
         func run(_ exporter: any EventExporter) async throws -> Double {
@@ -214,6 +217,23 @@ extension Bench {
                                 opsPerSecond: 1e6 / stored)
         result.notes = runs + [("added_us_per_call", stored - noop)]
         return result
+    }
+
+    /// Batches of 500 per run; `APIMETRICS_BENCH_STORE_BATCHES` overrides
+    /// the default (for profiling a shorter or longer run).
+    static func storeBatches(default count: Int) -> Int {
+        ProcessInfo.processInfo.environment["APIMETRICS_BENCH_STORE_BATCHES"].flatMap { Int($0) }.map { max(1, $0) } ?? count
+    }
+
+    /// The kernel's share of the process's CPU time, every thread.
+    static func systemCPUNanoseconds() -> Int64 {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return Int64(usage.ru_stime.tv_sec) * 1_000_000_000 + Int64(usage.ru_stime.tv_usec) * 1_000
     }
 
     static func wallNanoseconds() -> Int64 {
