@@ -82,6 +82,14 @@ enum StoreSchema {
         CREATE TABLE profiles(kind TEXT NOT NULL, key TEXT NOT NULL, updated INTEGER NOT NULL, profile BLOB NOT NULL,
             PRIMARY KEY(kind, key)) WITHOUT ROWID;
         """,
+        // The consumers' counts over a range are read by time across every
+        // consumer; through an index of (tier, start) alone each row cost a
+        // lookup in the table's primary key (2–3 µs: 33 ms of the overview's
+        // 38 ms over a day, with 500 consumers). The index now holds the counts.
+        """
+        DROP INDEX consumer_metrics_time;
+        CREATE INDEX consumer_metrics_time ON consumer_metrics(tier, start, consumer_id, requests, client_errors, server_errors);
+        """,
     ]
 
     /// Resolution tiers of the `metrics` and `consumer_metrics` tables.
