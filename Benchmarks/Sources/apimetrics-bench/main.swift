@@ -7,6 +7,10 @@ import Foundation
 // second. `--quick` is a smoke run for CI. `--otlp-sample PATH` writes an
 // OTLP trace request of sample exchanges to PATH and exits: what
 // Tests/EndToEnd/otlp-check.sh decodes with opentelemetry-proto.
+// The store.query cases build a store of 1,000,000 calls (20,000 with
+// `--quick`) once and keep it under .build/bench-store/;
+// APIMETRICS_BENCH_STORE_BATCHES sets the store.write and store.sender-cpu
+// cases' batches of 500.
 
 var jsonPath: String?
 var quick = false
