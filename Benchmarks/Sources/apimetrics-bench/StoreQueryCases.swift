@@ -16,11 +16,11 @@ struct QueryStoreSpec {
     var requestsPerMinute: Int
 
     static let full = QueryStoreSpec(calls: 1_000_000, series: 200, days: 30, consumers: 500, minuteHours: 48, requestsPerMinute: 1_000)
-    static let quick = QueryStoreSpec(calls: 20_000, series: 20, days: 2, consumers: 50, minuteHours: 12, requestsPerMinute: 100)
+    static let quick = QueryStoreSpec(calls: 20_000, series: 20, days: 1, consumers: 50, minuteHours: 6, requestsPerMinute: 100)
 
     /// Names the cached store: a change to the generator or to this spec
     /// must change it.
-    static let generatorVersion = "store-v1"
+    static let generatorVersion = "store-v2"
     var key: String { "\(Self.generatorVersion)-\(calls)c-\(series)s-\(days)d-\(consumers)u-\(minuteHours)h-\(requestsPerMinute)r" }
 }
 
