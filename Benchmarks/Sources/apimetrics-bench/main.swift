@@ -7,6 +7,10 @@ import Foundation
 // second. `--quick` is a smoke run for CI. `--otlp-sample PATH` writes an
 // OTLP trace request of sample exchanges to PATH and exits: what
 // Tests/EndToEnd/otlp-check.sh decodes with opentelemetry-proto.
+// The store.query cases build a store of 1,000,000 calls (20,000 with
+// `--quick`) once and keep it under .build/bench-store/;
+// APIMETRICS_BENCH_STORE_BATCHES sets the store.write and store.sender-cpu
+// cases' batches of 500.
 
 var jsonPath: String?
 var quick = false
@@ -29,6 +33,7 @@ while let argument = arguments.popFirst() {
 }
 
 let bench = Bench(harness: Harness(samples: quick ? 5 : 100, warmupSamples: quick ? 1 : 5), quick: quick)
+let queryStore = QueryStoreCache(quick: quick)
 let cases: [(String, () async throws -> CaseResult)] = [
     ("record.nobody", { try bench.recordNoBody() }),
     ("record.body1k", { try bench.recordBody1k() }),
@@ -53,6 +58,16 @@ let cases: [(String, () async throws -> CaseResult)] = [
     ("export.http", { try await bench.exportHTTP() }),
     ("wire.parse", { try bench.wireParse() }),
     ("wire.parse.shed", { try bench.wireParse(shedding: true) }),
+    ("store.write", { try await bench.storeWrite(bodies: false) }),
+    ("store.write.body1k", { try await bench.storeWrite(bodies: true) }),
+    ("store.sender-cpu", { try await bench.storeSenderCPU() }),
+    // The query cases share one store, built on first use and cached under .build/bench-store/.
+    ("store.query.bytes", { try await bench.storeBytes(queryStore) }),
+    ("store.query.overview.1d", { try await bench.storeOverview(queryStore, days: 1) }),
+    ("store.query.overview.30d", { try await bench.storeOverview(queryStore, days: 30) }),
+    ("store.query.calls.5xx", { try await bench.storeCallsPage("store.query.calls.5xx", queryStore, statusClass: 5, consumerRank: 100) }),
+    ("store.query.calls.4xx", { try await bench.storeCallsPage("store.query.calls.4xx", queryStore, statusClass: 4, consumerRank: 0) }),
+    ("store.query.endpoints.30d", { try await bench.storeEndpoints(queryStore) }),
 ]
 
 #if DEBUG

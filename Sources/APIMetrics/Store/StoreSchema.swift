@@ -82,6 +82,14 @@ enum StoreSchema {
         CREATE TABLE profiles(kind TEXT NOT NULL, key TEXT NOT NULL, updated INTEGER NOT NULL, profile BLOB NOT NULL,
             PRIMARY KEY(kind, key)) WITHOUT ROWID;
         """,
+        // The consumers' counts over a range are read by time across every
+        // consumer; through an index of (tier, start) alone each row cost a
+        // lookup in the table's primary key (2–3 µs: 33 ms of the overview's
+        // 38 ms over a day, with 500 consumers). The index now holds the counts.
+        """
+        DROP INDEX consumer_metrics_time;
+        CREATE INDEX consumer_metrics_time ON consumer_metrics(tier, start, consumer_id, requests, client_errors, server_errors);
+        """,
     ]
 
     /// Resolution tiers of the `metrics` and `consumer_metrics` tables.
@@ -115,6 +123,16 @@ enum StoreSchema {
             try connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
             _ = try connection.integer("PRAGMA journal_mode = WAL")
             try connection.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA journal_size_limit = 67108864")
+            // Each batch's calls land on random pages of the event-id index
+            // (and on one page per consumer and endpoint): with SQLite's
+            // defaults (a 2 MiB cache, a checkpoint every 1,000 pages) a
+            // store of 150,000 calls re-read those pages from the file and
+            // checkpointed, with an fsync, after nearly every batch — half of
+            // the writer's CPU in the kernel (store.write: 30 µs a call). A
+            // 16 MiB cache (taken as used) and a checkpoint every 64 MiB of
+            // log (the journal's size limit) write a page dirtied by many
+            // batches back once: 19–22 µs.
+            try connection.execute("PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 16384")
             let applicationID = try connection.integer("PRAGMA application_id")
             let current = Int(try connection.integer("PRAGMA user_version"))
             let tables = try connection.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
