@@ -88,7 +88,7 @@ enum StoreTraffic {
         let consumerRoll = random.below(10)
         let traceHigh = random.next(), traceLow = random.next()
         return ExchangeRecord(
-            id: EventID(high: random.next(), low: random.next()), direction: .incoming,
+            id: EventID(high: UInt64(time / 1_000_000) << 16 | (random.next() & 0xFFFF), low: random.next()), direction: .incoming,
             startTimeNanoseconds: time, durationNanoseconds: Int64(milliseconds * 1_000_000),
             request: RequestHead(method: endpoint.method, target: endpoint.target(random.below(100_000)), headers: headers,
                                  route: endpoint.route, clientAddress: "203.0.113.\(random.below(250) + 1)"),
@@ -118,6 +118,8 @@ enum StoreTraffic {
         var records = template
         for index in records.indices {
             records[index].startTimeNanoseconds += shift
+            // As the recorder makes them: the start's milliseconds, then mixed bits.
+            records[index].id.high = UInt64(records[index].startTimeNanoseconds / 1_000_000) << 16 | (serial & 0xFFFF)
             records[index].id.low = serial &* 1_000 &+ UInt64(index)
         }
         return ExportBatch(identity: identity, records: records, sentAtNanoseconds: records.last?.startTimeNanoseconds ?? 0)
