@@ -4,7 +4,7 @@ extension Timestamp {
     /// offset is missing) as nanoseconds since the epoch; `nil` when it is
     /// not one, or out of the years 1970 to 2261 (nanoseconds since the
     /// epoch in 64 bits end in 2262).
-    static func parseRFC3339(_ text: String) -> Int64? {
+    package static func parseRFC3339(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 16, bytes.count <= 40 else { return nil }
         var position = 0

@@ -1,8 +1,8 @@
 /// Formats instants as RFC 3339 UTC with milliseconds
 /// (`2026-11-21T10:00:00.123Z`) by arithmetic alone: no formatter, no locale,
 /// no time zone database.
-enum Timestamp {
-    static func rfc3339(nanosecondsSinceEpoch nanoseconds: Int64) -> String {
+package enum Timestamp {
+    package static func rfc3339(nanosecondsSinceEpoch nanoseconds: Int64) -> String {
         var bytes = [UInt8]()
         bytes.reserveCapacity(24)
         append(nanosecondsSinceEpoch: nanoseconds, to: &bytes)

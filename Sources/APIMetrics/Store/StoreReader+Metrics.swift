@@ -121,16 +121,7 @@ extension StoreReader {
                 ?? [StoreSchema.allSeriesID]
             let grid = Grid(range, resolutionSeconds: resolutionSeconds)
             var buckets = [FiguresAccumulator](repeating: FiguresAccumulator(), count: grid.count)
-            // Minute rows below an hour's resolution, hours where minutes are no longer kept.
-            var reads: [TierSpan] = []
-            let hourStart = StoreSchema.Tier.hour.start(ofSecond: grid.start)
-            if resolutionSeconds >= 3_600 {
-                reads.append(TierSpan(tier: .hour, from: hourStart, to: grid.end))
-            } else {
-                let split = min(max(grid.start, try minutesFrom(connection)), grid.end)
-                if grid.start < split { reads.append(TierSpan(tier: .hour, from: hourStart, to: split)) }
-                if split < grid.end { reads.append(TierSpan(tier: .minute, from: split, to: grid.end)) }
-            }
+            let reads = try pointSpans(grid, connection)
             let rows = try connection.prepare("""
                 SELECT requests, client_errors, server_errors, request_bytes, response_bytes, sketch, start FROM metrics
                 WHERE tier = ?1 AND series_id = ?2 AND start >= ?3 AND start < ?4
@@ -150,6 +141,19 @@ extension StoreReader {
             }
             return buckets.enumerated().map { StorePoint(start: grid.start + Int64($0.offset) * resolutionSeconds, figures: $0.element.figures) }
         }
+    }
+
+    /// The rows a chart's points read: minute rows below an hour's
+    /// resolution, hour rows at an hour and more, and where minutes are no
+    /// longer kept.
+    func pointSpans(_ grid: Grid, _ connection: SQLiteConnection) throws(SQLiteError) -> [TierSpan] {
+        let hourStart = StoreSchema.Tier.hour.start(ofSecond: grid.start)
+        guard grid.resolution < 3_600 else { return [TierSpan(tier: .hour, from: hourStart, to: grid.end)] }
+        var reads: [TierSpan] = []
+        let split = min(max(grid.start, try minutesFrom(connection)), grid.end)
+        if grid.start < split { reads.append(TierSpan(tier: .hour, from: hourStart, to: split)) }
+        if split < grid.end { reads.append(TierSpan(tier: .minute, from: split, to: grid.end)) }
+        return reads
     }
 
     /// Every endpoint's figures over `range`, most calls first.
@@ -279,16 +283,7 @@ extension StoreReader {
         try query { connection throws(SQLiteError) in
             let grid = Grid(range, resolutionSeconds: resolutionSeconds)
             var buckets = [StoreFigures](repeating: StoreFigures(), count: grid.count)
-            // As points(): minute rows below an hour's resolution, hours where minutes are no longer kept.
-            var reads: [TierSpan] = []
-            let hourStart = StoreSchema.Tier.hour.start(ofSecond: grid.start)
-            if resolutionSeconds >= 3_600 {
-                reads.append(TierSpan(tier: .hour, from: hourStart, to: grid.end))
-            } else {
-                let split = min(max(grid.start, try minutesFrom(connection)), grid.end)
-                if grid.start < split { reads.append(TierSpan(tier: .hour, from: hourStart, to: split)) }
-                if split < grid.end { reads.append(TierSpan(tier: .minute, from: split, to: grid.end)) }
-            }
+            let reads = try pointSpans(grid, connection)
             let rows = try connection.prepare("""
                 SELECT start, requests, client_errors, server_errors FROM consumer_metrics
                 WHERE tier = ?1 AND consumer_id = (SELECT id FROM consumers WHERE consumer = ?2) AND start >= ?3 AND start < ?4
