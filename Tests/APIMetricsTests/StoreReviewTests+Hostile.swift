@@ -12,7 +12,7 @@ struct StoreNoTrapTests {
         let record = ExchangeRecord(
             id: EventID(high: 1, low: 1), direction: .incoming, startTimeNanoseconds: time, durationNanoseconds: 1_000,
             request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
-        try await writer.export(ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record], sentAtNanoseconds: time))
+        try await writer.exportCommitted(ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record], sentAtNanoseconds: time))
     }
 
     @Test func theLargestMaxBytesTheEnvironmentAcceptsDoesNotTrapRetention() async {
@@ -137,7 +137,7 @@ struct StoreFileReviewTests {
         let record = ExchangeRecord(
             id: EventID(high: 1, low: 1), direction: .incoming, startTimeNanoseconds: now, durationNanoseconds: 1_000,
             request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
-        try await writer.export(ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record], sentAtNanoseconds: now))
+        try await writer.exportCommitted(ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record], sentAtNanoseconds: now))
         await writer.shutdown()
         for victim in victims {
             #expect((try? String(contentsOfFile: victim, encoding: .utf8)) == "do not touch", "\(victim)")

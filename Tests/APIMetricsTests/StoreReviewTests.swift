@@ -24,7 +24,7 @@ struct StoreReviewTests {
             let window = MetricsWindow(
                 startNanoseconds: minute.start * 1_000_000_000, endNanoseconds: (minute.start + 60) * 1_000_000_000,
                 series: [SeriesMetrics(key: SeriesKey(method: "GET", route: "/r", status: 200), requests: minute.requests, latency: latency)])
-            try await writer.export(ExportBatch(identity: identity, records: [], sentAtNanoseconds: minute.start * 1_000_000_000, metrics: window))
+            try await writer.exportCommitted(ExportBatch(identity: identity, records: [], sentAtNanoseconds: minute.start * 1_000_000_000, metrics: window))
         }
         return writer
     }
@@ -134,7 +134,7 @@ struct StoreReviewTests {
                     request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
             }, sentAtNanoseconds: now)
         }
-        try await writer.export(batch(30, from: 0))
+        try await writer.exportCommitted(batch(30, from: 0))
         // The view's reader, as StoreAccess keeps it for the process's life.
         let reader = try StoreReader(path: path)
         let range = StoreTimeRange(from: now - 1_000, to: now + 1_000)
@@ -142,7 +142,7 @@ struct StoreReviewTests {
         // The writer finds the file corrupt: moved aside, a fresh store in its place.
         let message = await writer.runForTesting { state in state.recoverFromCorruption(.corrupt(SQLiteError(code: 11, message: "test"))) }
         #expect(message.contains("moved to"))
-        try await writer.export(batch(5, from: 100))
+        try await writer.exportCommitted(batch(5, from: 100))
         #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "5")
         #expect(try reader.calls(StoreCallFilter(range: range), limit: 200).calls.count == 5, "the reader still reads the file moved aside")
         await writer.shutdown()
@@ -165,7 +165,7 @@ struct StoreReviewTests {
                 record.consumer = Consumer(id: "made-up-\(round)-\(n)")
                 return record
             }
-            try await writer.export(ExportBatch(identity: identity, records: records, sentAtNanoseconds: now))
+            try await writer.exportCommitted(ExportBatch(identity: identity, records: records, sentAtNanoseconds: now))
         }
         let cached = await writer.runForTesting { state in state.consumerIDs.count }
         #expect(cached <= 10_000, "\(cached) consumer ids cached")
@@ -191,7 +191,7 @@ struct StoreReviewTests {
                 startNanoseconds: start, endNanoseconds: start + 60_000_000_000,
                 series: [SeriesMetrics(key: SeriesKey(method: "GET", route: "/r", status: 200), requests: 3, latency: latency)],
                 consumers: [ConsumerMetrics(id: "acme", requests: 3)])
-            try await writer.export(ExportBatch(identity: identity, records: [], sentAtNanoseconds: start, metrics: window))
+            try await writer.exportCommitted(ExportBatch(identity: identity, records: [], sentAtNanoseconds: start, metrics: window))
         }
         _ = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: now)) ?? -1 }
         let reader = try StoreReader(path: path)
@@ -219,7 +219,7 @@ struct StoreReviewTests {
                 record.consumer = Consumer(id: String(repeating: "k", count: 180) + "-\(round)-\(n)")
                 return record
             }
-            try await writer.export(ExportBatch(identity: identity, records: records, sentAtNanoseconds: now))
+            try await writer.exportCommitted(ExportBatch(identity: identity, records: records, sentAtNanoseconds: now))
         }
         _ = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: now)) ?? -1 }
         await writer.shutdown()
@@ -241,11 +241,11 @@ struct StoreReviewTests {
             return record
         }
         // Last seen 40 days ago: retention deletes its call, then the consumer.
-        try await writer.export(ExportBatch(identity: identity, records: [call(1, at: now - 40 * 86_400_000_000_000)], sentAtNanoseconds: now))
+        try await writer.exportCommitted(ExportBatch(identity: identity, records: [call(1, at: now - 40 * 86_400_000_000_000)], sentAtNanoseconds: now))
         _ = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: now)) ?? -1 }
         #expect(try sqlite3(path, "SELECT count(*) FROM consumers WHERE consumer = 'returning'") == "0")
         // Back today.
-        try await writer.export(ExportBatch(identity: identity, records: [call(2, at: now)], sentAtNanoseconds: now))
+        try await writer.exportCommitted(ExportBatch(identity: identity, records: [call(2, at: now)], sentAtNanoseconds: now))
         let reader = try StoreReader(path: path)
         var filter = StoreCallFilter(range: StoreTimeRange(from: now - 1_000, to: now + 1_000))
         filter.consumer = "returning"
@@ -272,7 +272,7 @@ struct StoreReviewTests {
                     id: id, direction: .incoming, startTimeNanoseconds: time, durationNanoseconds: 1_000,
                     request: RequestHead(method: "GET", target: "/same", route: "/same"), response: ResponseHead(status: 200))
             }
-            try await writer.export(ExportBatch(identity: identity, records: records, sentAtNanoseconds: now))
+            try await writer.exportCommitted(ExportBatch(identity: identity, records: records, sentAtNanoseconds: now))
         }
         let reader = try StoreReader(path: path)
         let filter = StoreCallFilter(range: StoreTimeRange(from: now - 10, to: now + 10))

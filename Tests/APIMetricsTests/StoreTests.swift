@@ -242,18 +242,18 @@ struct StoreTests {
                 series: [SeriesMetrics(key: SeriesKey(method: "GET", route: "/x/{n}", status: 200), requests: requests, latency: latency)])
             return ExportBatch(identity: identity, records: records, sentAtNanoseconds: now, metrics: window)
         }
-        try await writer.export(batch(10, requests: 10))
+        try await writer.exportCommitted(batch(10, requests: 10))
         // Now the "disk" is full: the page limit is what the file holds.
         let pages = await writer.runForTesting { state in (try? state.connection?.integer("PRAGMA page_count")) ?? 0 }
         _ = await writer.runForTesting { state in try? state.connection?.integer("PRAGMA max_page_count = \(pages)") }
-        try await writer.export(batch(50, requests: 50))
+        try await writer.exportCommitted(batch(50, requests: 50))
         var status = writer.currentStatus
         #expect(status.droppedCalls == 50)
         #expect(status.pendingWindows == 1)
         #expect(status.lastError?.contains("full") == true)
         // Room again: the kept window is written with the next batch.
         _ = await writer.runForTesting { state in try? state.connection?.integer("PRAGMA max_page_count = 1000000") }
-        try await writer.export(batch(5, requests: 5))
+        try await writer.exportCommitted(batch(5, requests: 5))
         status = writer.currentStatus
         #expect(status.pendingWindows == 0)
         #expect(status.lastError == nil)
@@ -278,7 +278,7 @@ struct StoreTests {
                     response: ResponseHead(status: 200),
                     responseBody: CapturedBody(bytes: Array(repeating: UInt8(ascii: "b"), count: 1_000), size: 1_000))
             }
-            try await writer.export(ExportBatch(identity: identity, records: records, sentAtNanoseconds: start))
+            try await writer.exportCommitted(ExportBatch(identity: identity, records: records, sentAtNanoseconds: start))
         }
         let deleted = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: CaptureClock.wallNanoseconds())) ?? -1 }
         #expect(deleted > 0)
@@ -288,5 +288,14 @@ struct StoreTests {
         // The newest were kept.
         #expect(try sqlite3(path, "SELECT max(time) FROM calls") == "\(start + Int64(1_999) * 1_000_000)")
         #expect(StoreFile.bytesOnDisk(path) <= 1 << 20)
+    }
+}
+
+extension StoreWriter {
+    /// Hands the batch over and waits for its commit, as the tests that
+    /// read the store right after a write need (the writer groups commits).
+    func exportCommitted(_ batch: ExportBatch) async throws {
+        try await export(batch)
+        await flush()
     }
 }

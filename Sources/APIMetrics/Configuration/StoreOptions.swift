@@ -32,6 +32,11 @@ public struct StoreOptions: Sendable, Hashable {
     /// a full disk would.
     package var pageLimitForTesting: Int?
 
+    /// How long a handed-over batch waits for its commit at most, in
+    /// milliseconds, when not ``StoreWriter/commitInterval`` (tests that
+    /// need the commits to come only when they ask).
+    package var commitIntervalForTesting: Int?
+
     /// Creates options.
     public init(path: String = "apimetrics.sqlite", maxBytes: Int = 512 << 20, retentionDays: Int = 30, minuteResolutionHours: Int = 48) {
         self.path = path

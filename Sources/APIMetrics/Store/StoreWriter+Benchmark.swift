@@ -14,15 +14,22 @@ extension BenchmarkHooks {
         /// The writer itself, for an exporter's place in a configuration.
         package var exporter: any EventExporter { writer }
 
-        /// Writes the batch; returns when it is committed.
+        /// Hands the batch over, as the sender does (it waits for a commit
+        /// only when too many calls wait).
         package func export(_ batch: ExportBatch) async throws {
             try await writer.export(batch)
         }
 
-        /// Calls committed and calls lost since the writer started.
-        package var counts: (written: Int, dropped: Int) {
+        /// Commits what waits; returns when it is written.
+        package func flush() async {
+            await writer.flush()
+        }
+
+        /// Calls committed and calls lost since the writer started, the
+        /// transactions, and the CPU time the writer's queue spent in them.
+        package var counts: (written: Int, dropped: Int, commits: Int, commitCPUNanoseconds: Int64) {
             let status = writer.currentStatus
-            return (status.writtenCalls, status.droppedCalls)
+            return (status.writtenCalls, status.droppedCalls, status.commits, status.commitCPUNanoseconds)
         }
 
         /// Runs retention as if the wall clock read `now`; returns the calls deleted.

@@ -1,10 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Dispatch
 import Synchronization
 
-/// The local store's writer: an exporter that writes each batch into the
-/// SQLite file, one transaction per batch, on a serial queue of its own
-/// (never on the request path, never on a thread of Swift's cooperative
-/// pool).
+/// The local store's writer: an exporter that writes batches into the
+/// SQLite file on a serial queue of its own (never on the request path,
+/// never on a thread of Swift's cooperative pool).
+///
+/// Commits are grouped: ``export(_:)`` hands the batch over and returns;
+/// what is waiting is written in one transaction every
+/// ``commitInterval`` milliseconds, or as soon as ``commitCalls`` calls or
+/// ``commitBytes`` wait. One transaction of thousands of calls touches
+/// each index page once where a transaction per batch of hundreds would
+/// touch it again and again; that is most of a write's cost. At most
+/// ``maxWaitingCalls`` calls (or ``maxWaitingBytes``) wait: past it
+/// ``export(_:)`` waits for the commit, so a slow disk slows the sender
+/// (whose queue then drops, counted), never the memory it takes.
 ///
 /// What cannot be written is counted, never thrown back to the sender (a
 /// retry would hold the other exporters' batches behind a full disk):
@@ -18,6 +34,27 @@ final class StoreWriter: EventExporter, Sendable {
     private let queue: DispatchQueue
     private let state: StoreWriterState.Box
     private let status: StoreStatusCell
+    private let waiting = Mutex(Waiting())
+
+    /// The batches handed over and not yet committed.
+    private struct Waiting {
+        var batches: [ExportBatch] = []
+        var calls = 0
+        var bytes = 0
+        /// Whether a commit is due on the queue (timed or immediate).
+        var isCommitDue = false
+    }
+
+    /// How long a handed-over batch waits for its commit at most, in milliseconds.
+    static let commitInterval = 250
+    /// The calls that make a commit start at once.
+    static let commitCalls = 5_000
+    /// The bytes of bodies and text that make a commit start at once.
+    static let commitBytes = 8 << 20
+    /// The calls past which ``export(_:)`` waits for the commit.
+    static let maxWaitingCalls = 20_000
+    /// The bytes past which ``export(_:)`` waits for the commit.
+    static let maxWaitingBytes = 32 << 20
 
     /// Checks the file (see ``StoreFile/check(_:field:)``); the store is
     /// opened on the writer's queue, so that a slow disk or a check of a
@@ -41,17 +78,80 @@ final class StoreWriter: EventExporter, Sendable {
     /// `store(PATH)`.
     var name: String { "store(\(options.path))" }
 
-    /// Writes the batch; returns when it is committed (or counted as lost).
+    /// Hands the batch over to the next commit; waits for it only when
+    /// more than ``maxWaitingCalls`` calls or ``maxWaitingBytes`` wait.
+    /// Calls the commit cannot write are reported through the batch
+    /// (``ExportBatch/reportLost(_:message:)``) when it fails.
     func export(_ batch: ExportBatch) async throws {
         guard batch.count > 0 || batch.hasMetrics else { return }
-        let outcome = await run { $0.write(batch) }
-        batch.reportLost(outcome.lost, message: outcome.message ?? "")
-        if let warning = outcome.warning { batch.warningReporter(warning) }
+        let bytes = Self.estimatedBytes(batch)
+        enum Next { case none, schedule, commitNow, wait }
+        let next: Next = waiting.withLock { waiting in
+            waiting.batches.append(batch)
+            waiting.calls += batch.records.count
+            waiting.bytes += bytes
+            // Inside the lock (the status cell's lock is only ever taken
+            // second), so that a commit never subtracts what is not yet added.
+            status.withLock { [calls = waiting.calls] in $0.waitingCalls = calls }
+            if waiting.calls >= Self.maxWaitingCalls || waiting.bytes >= Self.maxWaitingBytes { return .wait }
+            let isFull = waiting.calls >= Self.commitCalls || waiting.bytes >= Self.commitBytes
+            guard !waiting.isCommitDue else { return isFull ? .commitNow : .none }
+            waiting.isCommitDue = true
+            return isFull ? .commitNow : .schedule
+        }
+        switch next {
+        case .none: break
+        case .schedule: queue.asyncAfter(deadline: .now() + .milliseconds(options.commitIntervalForTesting ?? Self.commitInterval)) { [self] in commitWaiting() }
+        case .commitNow: queue.async { [self] in commitWaiting() }
+        case .wait: await run { _ in }
+        }
     }
 
-    /// Marks the store as closed cleanly and closes it.
+    /// Commits what waits (every batch's calls and windows in one
+    /// transaction) and reports each batch's losses and warnings.
+    /// On the writer's queue.
+    private func commitWaiting() {
+        let taken = waiting.withLock { waiting in
+            defer { waiting = Waiting() }
+            status.withLock { $0.waitingCalls = 0 }
+            return waiting.batches
+        }
+        guard let first = taken.first else { return }
+        let cpuStart = Self.threadCPUNanoseconds()
+        let outcome = state.value.write(taken)
+        let cpu = Self.threadCPUNanoseconds() - cpuStart
+        status.withLock { $0.commitCPUNanoseconds += cpu }
+        // Every batch reports to the same sender's counters: the first one
+        // speaks for them all.
+        first.reportLost(outcome.lost, message: outcome.message ?? "")
+        if let warning = outcome.warning { first.warningReporter(warning) }
+    }
+
+    /// The CPU time of the calling thread.
+    private static func threadCPUNanoseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+
+    /// What a batch holds in memory, roughly: its bodies and each call's text.
+    private static func estimatedBytes(_ batch: ExportBatch) -> Int {
+        batch.records.reduce(0) { total, record in
+            total + 512 + record.request.target.utf8.count
+                + record.requestBody.bytes.count + record.responseBody.bytes.count
+        } + batch.entities.count * 512
+    }
+
+    /// Commits everything handed over, then marks the store as closed
+    /// cleanly and closes it.
     func shutdown() async {
         await run { $0.close() }
+    }
+
+    /// Commits everything handed over so far and returns when it is
+    /// written (or counted as lost).
+    func flush() async {
+        await run { _ in }
     }
 
     /// What the view's pipeline page shows of the store.
@@ -60,16 +160,18 @@ final class StoreWriter: EventExporter, Sendable {
     /// Where the view reads the store's status from.
     var statusCell: StoreStatusCell { status }
 
-    /// Runs `body` on the writer's queue and waits for it without holding a
-    /// thread of the caller's.
+    /// Commits what waits, then runs `body` on the writer's queue, and
+    /// waits for both without holding a thread of the caller's.
     private func run<Result: Sendable>(_ body: @escaping @Sendable (StoreWriterState) -> Result) async -> Result {
-        let state = self.state
-        return await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: body(state.value)) }
+        await withCheckedContinuation { continuation in
+            queue.async { [self] in
+                commitWaiting()
+                continuation.resume(returning: body(state.value))
+            }
         }
     }
 
-    /// Runs `body` on the writer's queue and waits, for tests and the
+    /// Commits what waits, runs `body` on the writer's queue and waits, for tests and the
     /// benchmark (retention on demand, the file's figures).
     func runForTesting<Result: Sendable>(_ body: @escaping @Sendable (StoreWriterState) -> Result) async -> Result {
         await run(body)
@@ -85,6 +187,14 @@ struct StoreStatus: Sendable {
     var schemaVersion = 0
     /// Calls committed by this process.
     var writtenCalls = 0
+    /// Transactions committed by this process.
+    var commits = 0
+    /// The CPU time the writer's queue spent in commits (and the
+    /// retention passes they run), for the benchmark's split between the
+    /// sender and the writer.
+    var commitCPUNanoseconds: Int64 = 0
+    /// Calls handed over and waiting for the next commit.
+    var waitingCalls = 0
     /// Calls this process could not write (full, locked, failing file).
     var droppedCalls = 0
     /// Metrics windows waiting in memory for a write to succeed.

@@ -1,57 +1,61 @@
 extension StoreWriterState {
-    /// Writes one batch in one transaction: its calls, profile updates, and
-    /// every metrics window still pending (this batch's and those of failed
-    /// transactions before it).
-    func write(_ batch: ExportBatch) -> Outcome {
-        if batch.hasMetrics {
+    /// Writes the batches in one transaction: their calls, profile
+    /// updates, and every metrics window still pending (theirs and those of
+    /// failed transactions before them).
+    func write(_ batches: [ExportBatch]) -> Outcome {
+        for batch in batches where batch.hasMetrics {
             pending.append(PendingMetrics(
                 identity: batch.identity, metrics: batch.metrics, heartbeat: batch.heartbeat,
                 startup: batch.startup, statistics: batch.statistics))
-            if pending.count > Self.maxPendingWindows { pending.removeFirst(pending.count - Self.maxPendingWindows) }
         }
+        if pending.count > Self.maxPendingWindows { pending.removeFirst(pending.count - Self.maxPendingWindows) }
+        let calls = batches.reduce(0) { $0 + $1.records.count }
         if connection == nil, disabledReason == nil { open() }
         var outcome = Outcome()
         outcome.warning = announcements.joined(separator: "; ").nilIfEmpty
         announcements.removeAll()
         guard let connection, let statements, disabledReason == nil else {
             pending.removeAll()
-            return merge(outcome, lose(batch.records.count, reason: disabledReason ?? "the store is not open"))
+            return merge(outcome, lose(calls, reason: disabledReason ?? "the store is not open"))
         }
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                try transaction(statements) { () throws(SQLiteError) in
+        do {
+            try transaction(statements) { () throws(SQLiteError) in
+                for batch in batches {
                     try insert(batch.records, statements)
                     for entity in batch.entities { try insert(entity, statements) }
-                    try writePending(connection)
                 }
-                pending.removeAll()
-                status.withLock {
-                    $0.writtenCalls += batch.records.count
-                    $0.pendingWindows = 0
-                    if $0.lastError != nil { $0.lastError = nil; $0.lastErrorAt = nil }
-                }
-                isAnnouncingLosses = false
-                break
-            } catch {
-                forgetCachedIDs()
-                if error.isCorrupt, attempt == 1 {
-                    recoverFromCorruption(.corrupt(error))
-                    if self.connection != nil { return merge(outcome, write(batchWithoutMetrics(batch))) }
-                }
-                status.withLock { $0.pendingWindows = pending.count }
-                // A full disk: retention runs at the next write, then space is reused.
-                if error.isFull { lastRetentionNanoseconds = 0 }
-                let reason = error.isFull ? "the disk (or the store's page limit) is full" : "\(error)"
-                return merge(outcome, lose(batch.records.count, reason: "cannot write \(options.path): \(reason)"))
+                try writePending(connection)
             }
+            pending.removeAll()
+            status.withLock {
+                $0.writtenCalls += calls
+                $0.commits += 1
+                $0.pendingWindows = 0
+                if $0.lastError != nil { $0.lastError = nil; $0.lastErrorAt = nil }
+            }
+            isAnnouncingLosses = false
+        } catch {
+            forgetCachedIDs()
+            if error.isCorrupt, !isRecovering {
+                recoverFromCorruption(.corrupt(error))
+                if self.connection != nil {
+                    // Once more on the fresh file: the calls, and the windows still pending.
+                    isRecovering = true
+                    defer { isRecovering = false }
+                    return merge(outcome, write(batches.map(Self.withoutMetrics)))
+                }
+            }
+            status.withLock { $0.pendingWindows = pending.count }
+            // A full disk: retention runs at the next write, then space is reused.
+            if error.isFull { lastRetentionNanoseconds = 0 }
+            let reason = error.isFull ? "the disk (or the store's page limit) is full" : "\(error)"
+            return merge(outcome, lose(calls, reason: "cannot write \(options.path): \(reason)"))
         }
         runRetentionIfDue()
         return outcome
     }
 
-    private func batchWithoutMetrics(_ batch: ExportBatch) -> ExportBatch {
+    private static func withoutMetrics(_ batch: ExportBatch) -> ExportBatch {
         var copy = batch
         copy.metrics = nil
         copy.heartbeat = nil

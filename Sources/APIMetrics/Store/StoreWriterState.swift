@@ -56,6 +56,8 @@ final class StoreWriterState {
     var endpointCount = 0
     var pending: [PendingMetrics] = []
     var lastRetentionNanoseconds: Int64 = 0
+    /// Whether a write is being retried on a fresh file after corruption.
+    var isRecovering = false
 
     struct EndpointKey: Hashable { var method: String; var route: String }
     struct RunKey: Hashable { var instance: String; var startedAt: Int64 }

@@ -328,6 +328,10 @@ enum StoreAPI {
         if let status = context.status {
             writer.key("written_calls")
             writer.int(status.writtenCalls)
+            writer.key("waiting_calls")
+            writer.int(status.waitingCalls)
+            writer.key("commits")
+            writer.int(status.commits)
             writer.key("dropped")
             writer.int(status.droppedCalls)
             writer.key("retired_calls")
