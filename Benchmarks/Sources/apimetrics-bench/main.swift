@@ -78,7 +78,13 @@ print(header)
 print(String(repeating: "-", count: header.count + 20))
 var results: [CaseResult] = []
 let started = Date()
-for (name, run) in cases where filter.map({ name.contains($0) }) ?? true {
+/// A filter ending in `$` names one case exactly; any other is a part of the names.
+@MainActor func isChosen(_ name: String) -> Bool {
+    guard let filter else { return true }
+    return filter.hasSuffix("$") ? name == filter.dropLast() : name.contains(filter)
+}
+
+for (name, run) in cases where isChosen(name) {
     let result = try await run()
     results.append(result)
     let notes = result.notes.map { "\($0.0)=\(String(format: "%.1f", $0.1))" }.joined(separator: " ")

@@ -3,15 +3,16 @@
 /// again later, exactly as it was. Header names and values go as the bytes
 /// captured (invalid UTF-8 included).
 enum RecordCodec {
-    /// The form ``BinaryWriter/record(_:version:)`` writes: 2 added the peer
+    /// The form ``BinaryWriter/record(_:version:keepingSessionToken:)`` writes: 2 added the peer
     /// address and the consumer's API key mask.
     static let version: UInt8 = 2
 }
 
 extension BinaryWriter {
     /// Writes `record` in form `version` (an older form for the tests that
-    /// read what an older release spooled).
-    mutating func record(_ record: ExchangeRecord, version: UInt8 = RecordCodec.version) {
+    /// read what an older release spooled); without its session token when
+    /// `keepingSessionToken` is false (the store keeps none).
+    mutating func record(_ record: ExchangeRecord, version: UInt8 = RecordCodec.version, keepingSessionToken: Bool = true) {
         fixed64(record.id.high)
         fixed64(record.id.low)
         byte(record.direction == .incoming ? 0 : 1)
@@ -33,7 +34,7 @@ extension BinaryWriter {
         }
         strings(record.metadata)
         double(record.weight)
-        optional(record.sessionToken) { $0.string($1) }
+        optional(keepingSessionToken ? record.sessionToken : nil) { $0.string($1) }
         optional(record.request.protocolVersion) { $0.string($1) }
         optional(record.remoteParentSpanID) { $0.fixed64($1) }
         if version >= 2 { optional(record.request.peerAddress) { $0.string($1) } }

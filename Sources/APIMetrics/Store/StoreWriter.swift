@@ -94,7 +94,7 @@ final class StoreWriter: EventExporter, Sendable {
             // second), so that a commit never subtracts what is not yet added.
             status.withLock { [calls = waiting.calls] in $0.waitingCalls = calls }
             if waiting.calls >= Self.maxWaitingCalls || waiting.bytes >= Self.maxWaitingBytes { return .wait }
-            let isFull = waiting.calls >= Self.commitCalls || waiting.bytes >= Self.commitBytes
+            let isFull = waiting.calls >= Self.commitCalls || waiting.bytes >= commitBytes
             guard !waiting.isCommitDue else { return isFull ? .commitNow : .none }
             waiting.isCommitDue = true
             return isFull ? .commitNow : .schedule
@@ -116,9 +116,24 @@ final class StoreWriter: EventExporter, Sendable {
             status.withLock { $0.waitingCalls = 0 }
             return waiting.batches
         }
-        guard let first = taken.first else { return }
+        var start = taken.startIndex
+        while start < taken.endIndex {
+            // A transaction takes at most a sixteenth of maxBytes (and at
+            // least one batch), so that retention before it can make room.
+            var end = start, bytes = 0
+            while end < taken.endIndex, end == start || bytes + Self.estimatedBytes(taken[end]) <= commitBytes {
+                bytes += Self.estimatedBytes(taken[end])
+                end += 1
+            }
+            commit(Array(taken[start..<end]))
+            start = end
+        }
+    }
+
+    private func commit(_ batches: [ExportBatch]) {
+        guard let first = batches.first else { return }
         let cpuStart = Self.threadCPUNanoseconds()
-        let outcome = state.value.write(taken)
+        let outcome = state.value.write(batches)
         let cpu = Self.threadCPUNanoseconds() - cpuStart
         status.withLock { $0.commitCPUNanoseconds += cpu }
         // Every batch reports to the same sender's counters: the first one
@@ -126,6 +141,10 @@ final class StoreWriter: EventExporter, Sendable {
         first.reportLost(outcome.lost, message: outcome.message ?? "")
         if let warning = outcome.warning { first.warningReporter(warning) }
     }
+
+    /// The bytes that make a commit start at once: ``commitBytes``, or a
+    /// sixteenth of a small store's ``StoreOptions/maxBytes``.
+    private var commitBytes: Int { min(Self.commitBytes, options.maxBytes / 16) }
 
     /// The CPU time of the calling thread.
     private static func threadCPUNanoseconds() -> Int64 {
@@ -135,7 +154,7 @@ final class StoreWriter: EventExporter, Sendable {
     }
 
     /// What a batch holds in memory, roughly: its bodies and each call's text.
-    private static func estimatedBytes(_ batch: ExportBatch) -> Int {
+    static func estimatedBytes(_ batch: ExportBatch) -> Int {
         batch.records.reduce(0) { total, record in
             total + 512 + record.request.target.utf8.count
                 + record.requestBody.bytes.count + record.responseBody.bytes.count

@@ -13,11 +13,30 @@ extension StoreWriterState {
         _ = try? enforceRetention(nowNanoseconds: CaptureClock.wallNanoseconds())
     }
 
+    /// Before a commit of about `bytes`: runs retention first when the data
+    /// would pass 90% of ``StoreOptions/maxBytes`` (so that the file stays
+    /// under its limit however fast calls come, not only once a minute).
+    func makeRoom(forBytes bytes: Int64) {
+        guard let connection, let used = try? usedBytes(connection) else { return }
+        let limit = Int64(options.maxBytes)
+        guard used > limit - limit / 10 - bytes else { return }
+        lastRetentionNanoseconds = CaptureClock.monotonicNanoseconds()
+        _ = try? enforceRetention(nowNanoseconds: CaptureClock.wallNanoseconds(), incomingBytes: bytes)
+    }
+
+    /// The bytes of the pages that hold data (the file less its free pages).
+    func usedBytes(_ connection: SQLiteConnection) throws(SQLiteError) -> Int64 {
+        let pageSize = try connection.integer("PRAGMA page_size")
+        return (try connection.integer("PRAGMA page_count") - (try connection.integer("PRAGMA freelist_count"))) * pageSize
+    }
+
     /// Deletes what is past the age limits, then the oldest calls while the
-    /// data passes ``StoreOptions/maxBytes``, then gives the freed pages back
-    /// to the file system. Returns the calls deleted.
+    /// data (with `incomingBytes` about to be written) passes 90% of
+    /// ``StoreOptions/maxBytes``, down to 80%. The freed pages are reused by
+    /// the writes that follow: a store the file system's space was given
+    /// back from would only grow again. Returns the calls deleted.
     @discardableResult
-    func enforceRetention(nowNanoseconds now: Int64) throws(SQLiteError) -> Int {
+    func enforceRetention(nowNanoseconds now: Int64, incomingBytes: Int64 = 0) throws(SQLiteError) -> Int {
         guard let connection, let statements else { return 0 }
         let second = Self.floorSeconds(now)
         let keptFrom = second - Int64(options.retentionDays) * 86_400
@@ -45,18 +64,14 @@ extension StoreWriterState {
             if count < Self.retentionChunk { break }
         }
         // Then by bytes: the oldest calls first, until the data is under 90% of the limit.
-        let pageSize = try connection.integer("PRAGMA page_size")
-        func usedBytes() throws(SQLiteError) -> Int64 {
-            (try connection.integer("PRAGMA page_count") - (try connection.integer("PRAGMA freelist_count"))) * pageSize
-        }
-        var used = try usedBytes()
+        var used = try usedBytes(connection) + incomingBytes
         let limit = Int64(options.maxBytes)
         // 90% and 80% of the limit, without multiplying it: maxBytes may be as large as Int.max.
         let mark = limit - limit / 10, target = limit - limit / 5
         if used > mark {
             // Consumers whose calls an earlier pass deleted first: clients can name a new one on every call.
             orphans += try deleteOrphanConsumers(connection, statements)
-            used = try usedBytes()
+            used = try usedBytes(connection) + incomingBytes
         }
         if used > mark {
             let calls = max(1, try connection.integer("SELECT count(*) FROM calls"))
@@ -72,10 +87,11 @@ extension StoreWriterState {
                     orphans += more
                     if more == 0 { break }
                 }
-                used = try usedBytes()
+                used = try usedBytes(connection) + incomingBytes
             }
         }
-        if try connection.integer("PRAGMA freelist_count") > 0 {
+        // Stores made before auto-vacuum was turned off give the space back.
+        if try connection.integer("PRAGMA auto_vacuum") == 2, try connection.integer("PRAGMA freelist_count") > 0 {
             try connection.execute("PRAGMA incremental_vacuum")
         }
         if deleted > 0 {

@@ -18,6 +18,7 @@ extension StoreWriterState {
             pending.removeAll()
             return merge(outcome, lose(calls, reason: disabledReason ?? "the store is not open"))
         }
+        makeRoom(forBytes: Int64(batches.reduce(0) { $0 + StoreWriter.estimatedBytes($1) }) * 3 / 2)
         do {
             try transaction(statements) { () throws(SQLiteError) in
                 for batch in batches {
@@ -114,10 +115,8 @@ extension StoreWriterState {
             }
             encoder.bytes.removeAll(keepingCapacity: true)
             encoder.byte(RecordCodec.version)
-            var kept = record
             // Not shown anywhere the store is read: a session is the user's secret.
-            kept.sessionToken = nil
-            encoder.record(kept)
+            encoder.record(record, keepingSessionToken: false)
             call.bind(1, record.startTimeNanoseconds)
             call.bind(2, Int64(bitPattern: record.id.high))
             call.bind(3, Int64(bitPattern: record.id.low))

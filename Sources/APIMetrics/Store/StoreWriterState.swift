@@ -132,9 +132,12 @@ final class StoreWriterState {
                     throw StoreFailure.corrupt(SQLiteError(code: 11, message: "quick_check: \(verdict)"))
                 }
             }
-            if let pages = options.pageLimitForTesting {
-                _ = try connection.integer("PRAGMA max_page_count = \(pages)")
-            }
+            // The file never passes maxBytes: past it a write fails as on a
+            // full disk (counted, retention runs), though retention before
+            // each commit keeps the data under 90% of it.
+            let pageSize = max(512, try connection.integer("PRAGMA page_size"))
+            let pages = min(Int64(options.maxBytes) / pageSize, Int64(options.pageLimitForTesting ?? .max))
+            _ = try connection.integer("PRAGMA max_page_count = \(pages)")
             try connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '1')")
             self.statements = try StoreStatements(connection)
         } catch let error as SQLiteError {
