@@ -28,6 +28,19 @@ enum Fixtures {
         return head + [UInt8](repeating: UInt8(ascii: "x"), count: max(0, size - head.count - tail.count)) + tail
     }
 
+    /// About 1 KiB of an order as an API answers it: ids, dates, emails,
+    /// nested items, a null.
+    static let discoveryJSON1k: [UInt8] = {
+        var items: [String] = []
+        var text = ""
+        repeat {
+            let index = items.count
+            items.append(#"{"sku":"A-\#(index)","qty":\#(index + 1),"price":\#(index).25,"added":"2026-12-06T10:0\#(index % 10):00Z"}"#)
+            text = #"{"id":42,"customer":{"id":"1b4e28ba-2fa1-11d2-883f-0016d3cca427","email":"ann@example.com","since":"2024-01-31"},"status":"paid","note":null,"items":[\#(items.joined(separator: ","))],"total":1234.5}"#
+        } while text.utf8.count < 1_024
+        return Array(text.utf8)
+    }()
+
     /// About 4 KiB of nested JSON with secrets at several depths.
     static let nestedJSON4k: [UInt8] = {
         var items: [String] = []
@@ -161,6 +174,29 @@ struct Bench {
         var result = Harness.reduce("record.contended.\(threads)", nanos, allocs)
         result.opsPerSecond *= cores
         return result
+    }
+
+    /// `discover.json1k`: a call with a 1 KiB JSON response (an order with
+    /// items, dates, ids, emails), a query and a custom header, learnt
+    /// from as the sender does. `learning`: every call folded in (the
+    /// shape never settles); otherwise the operation is stable after its
+    /// first thousand calls and one in sixteen is folded in.
+    func discoverJSON1k(learning: Bool) -> CaseResult {
+        var options = DiscoveryOptions.default
+        if learning { options.stableAfter = .max }
+        let observe = BenchmarkHooks.makeDiscovery(options: options)
+        let body = Fixtures.discoveryJSON1k
+        var template = Fixtures.record(body: [])
+        template.request.target = "/orders/42?expand=items&page=2"
+        template.request.route = "/orders/{id}"
+        template.request.headers.append(name: "X-Tenant", value: "acme")
+        template.response = ResponseHead(status: 200, headers: ["content-type": "application/json"])
+        template.responseBody = CapturedBody(bytes: body, size: body.count)
+        // Past the first thousand: stable from here on unless learning.
+        for _ in 0..<1_100 { observe(template) }
+        return harness.measure(learning ? "discover.json1k.learning" : "discover.json1k", opsPerSample: quick ? 20 : 200) { count in
+            for _ in 0..<count { observe(template) }
+        }
     }
 
     func redactJSON4k() -> CaseResult {

@@ -41,6 +41,8 @@ let cases: [(String, () async throws -> CaseResult)] = [
     ("aggregate.update.path", { try bench.aggregateUpdate(byPath: true) }),
     ("record.contended.2", { try bench.recordContended(threads: 2) }),
     ("record.contended.8", { try bench.recordContended(threads: 8) }),
+    ("discover.json1k", { bench.discoverJSON1k(learning: false) }),
+    ("discover.json1k.learning", { bench.discoverJSON1k(learning: true) }),
     ("redact.json4k", { bench.redactJSON4k() }),
     ("redact.json4k.gzip", { try bench.redactJSON4kGzip() }),
     ("inflate.json4k", { try bench.inflateJSON4k() }),

@@ -50,6 +50,7 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_FORWARDED_HEADERS", "forwarding.headers: forwarded, x-forwarded-for, x-real-ip, cf-connecting-ip, true-client-ip, or none"),
         ("APIMETRICS_METRICS_INTERVAL_S", "metrics.interval, in seconds"),
         ("APIMETRICS_METRICS_MAX_CONSUMERS", "metrics.maxConsumers: consumers tracked, the rest in (other consumers)"),
+        ("APIMETRICS_DISCOVERY", "discovery.isEnabled: false stops learning the OpenAPI document from traffic"),
         ("APIMETRICS_DASHBOARD", "1 serves the dashboard and its JSON (view.isDashboardEnabled)"),
         ("APIMETRICS_PROMETHEUS", "1 serves the Prometheus exposition at /metrics (view.isPrometheusEnabled)"),
         ("APIMETRICS_METRICS_ADDR", "host:port of the view's own listener (view.address)"),
@@ -100,6 +101,7 @@ extension APIMetricsConfiguration {
         if let maxConsumers = try reader.int("APIMETRICS_METRICS_MAX_CONSUMERS", in: 1...1_000_000) {
             config.metrics.maxConsumers = maxConsumers
         }
+        if let discovery = try reader.bool("APIMETRICS_DISCOVERY") { config.discovery.isEnabled = discovery }
         if let dashboard = try reader.bool("APIMETRICS_DASHBOARD") { config.view.isDashboardEnabled = dashboard }
         if let prometheus = try reader.bool("APIMETRICS_PROMETHEUS") { config.view.isPrometheusEnabled = prometheus }
         if let address = try reader.line("APIMETRICS_METRICS_ADDR") {

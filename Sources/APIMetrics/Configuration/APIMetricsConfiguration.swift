@@ -53,6 +53,8 @@ public struct APIMetricsConfiguration: Sendable {
     public var forwarding: ForwardingOptions
     /// How the metrics are windowed and bounded.
     public var metrics: MetricsOptions
+    /// API discovery: the OpenAPI document learnt from the traffic; on by default.
+    public var discovery: DiscoveryOptions
     /// The dashboard, its JSON and the Prometheus exposition; off by default.
     public var view: LocalViewOptions
     /// How long ``APIMetricsService/run()`` may flush after it is cancelled.
@@ -176,6 +178,7 @@ public struct APIMetricsConfiguration: Sendable {
         self.eventFilter = .default
         self.forwarding = .default
         self.metrics = .default
+        self.discovery = .default
         self.view = .off
         self.isDevelopment = false
         self.instanceID = nil
@@ -187,8 +190,8 @@ public struct APIMetricsConfiguration: Sendable {
         self.isEnabled = true
     }
 
-    /// Service `unknown_service`, environment `development`, events to the
-    /// file `apimetrics.ndjson` in the working directory, bodies off.
+    /// Service `unknown_service`, environment `development`, calls to the
+    /// local store `apimetrics.sqlite` in the working directory, bodies off.
     public static var `default`: APIMetricsConfiguration { APIMetricsConfiguration() }
 
     /// Checks every field; throws for the first that cannot be used.
@@ -212,6 +215,7 @@ public struct APIMetricsConfiguration: Sendable {
             try exporter.validate(field: "exporters[\(index)]")
         }
         try metrics.validate()
+        try discovery.validate()
         try view.validate()
         guard (0...Capture.maxBodyBytesLimit).contains(capture.maxBodyBytes) else {
             throw ConfigurationError(

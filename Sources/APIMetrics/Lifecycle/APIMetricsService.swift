@@ -100,13 +100,16 @@ public final class APIMetricsService: Sendable {
             filter: EventFilter(configuration.eventFilter),
             isEnabled: configuration.isEnabled,
             observer: configuration.isEnabled ? aggregator : nil)
+        let discovery = configuration.isEnabled && configuration.discovery.isEnabled
+            ? APIDiscovery(options: configuration.discovery, identification: configuration.identifyConsumer) : nil
         self.sender = BatchSender(
             queue: queue, counters: counters,
             runner: ProcessingRunner(
                 processor: EventProcessor(
                     configuration: configuration,
                     // The schema-v1 lines are made while processing only when an exporter reads them.
-                    encoder: exporters.contains { $0.encodings.contains(.schemaV1JSON) } ? EventEncoder(identity: identity) : nil),
+                    encoder: exporters.contains { $0.encodings.contains(.schemaV1JSON) } ? EventEncoder(identity: identity) : nil,
+                    discovery: discovery),
                 timeout: configuration.userClosureTimeout, priority: configuration.senderPriority,
                 diagnostics: configuration.diagnostics),
             identity: identity, exporters: exporters, configuration: configuration, signal: signal,
@@ -114,7 +117,7 @@ public final class APIMetricsService: Sendable {
         let storeWriter = exporters.lazy.compactMap { $0 as? StoreWriter }.first
         let view = MetricsView(
             options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity, spool: spool,
-            store: storeWriter.map { StoreAccess(path: $0.options.path, options: $0.options, status: $0.statusCell) })
+            discovery: discovery, store: storeWriter.map { StoreAccess(path: $0.options.path, options: $0.options, status: $0.statusCell) })
         self.view = view
         if configuration.view.isEnabled, let address = configuration.view.address.flatMap(HostAndPort.init) {
             listener = try MetricsListener(address: address, view: view, maxConnections: configuration.view.maxConnections)

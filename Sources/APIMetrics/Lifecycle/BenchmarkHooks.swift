@@ -15,6 +15,13 @@ package enum BenchmarkHooks {
         return { redactor.redact(&$0) }
     }
 
+    /// A discovery learner with `options`: each call handed to the closure
+    /// is learnt from as the sender does, before redaction.
+    package static func makeDiscovery(options: DiscoveryOptions) -> @Sendable (ExchangeRecord) -> Void {
+        let discovery = APIDiscovery(options: options, identification: .jwtClaim())
+        return { discovery.observe($0) }
+    }
+
     /// A reusable client-address resolver: the peer and the request's
     /// header fields in, the client out.
     package static func makeClientAddressResolver(options: ForwardingOptions) -> @Sendable (String?, HeaderFields) -> String? {

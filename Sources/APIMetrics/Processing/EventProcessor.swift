@@ -20,12 +20,15 @@ struct EventProcessor: Sendable {
     let redactEvent: (@Sendable (inout ExchangeRecord) throws -> Void)?
     let redactor: Redactor
     let clientAddress: ClientAddressResolver
+    /// Learns the API's shapes from each call before redaction; `nil` when discovery is off.
+    let discovery: APIDiscovery?
     /// Encodes each record's schema-v1 line, when an exporter reads them;
     /// `nil` when none does.
     let encoder: EventEncoder?
     let diagnostics: Diagnostics
 
-    init(configuration: APIMetricsConfiguration, encoder: EventEncoder?) {
+    init(configuration: APIMetricsConfiguration, encoder: EventEncoder?, discovery: APIDiscovery? = nil) {
+        self.discovery = discovery
         identify = configuration.identifyConsumer
         skipRequest = configuration.skipRequest
         sessionToken = configuration.sessionToken
@@ -87,6 +90,8 @@ struct EventProcessor: Sendable {
                 report("metadata", error, record)
             }
         }
+        // Shapes, never values: learnt from the call as it came, before redaction changes its values.
+        discovery?.observe(record)
         redactor.redact(&record)
         if let redactEvent {
             var masked = copy record

@@ -35,6 +35,8 @@ public final class MetricsView: Sendable {
     /// Where the JSON API v1 over the store is served: every path under it
     /// (`/_apimetrics/api/v1/overview`, `…/calls`, …) is the view's.
     public static let apiV1Path = "/_apimetrics/api/v1"
+    /// Where the OpenAPI 3.1 document learnt from the traffic is served.
+    public static let openAPIPath = "/_apimetrics/openapi.json"
 
     /// What is served.
     public let options: LocalViewOptions
@@ -44,12 +46,14 @@ public final class MetricsView: Sendable {
     private let spool: DiskSpool?
     private let identity: ServiceIdentity
     private let store: StoreAccess?
+    private let discovery: APIDiscovery?
 
     init(
         options: LocalViewOptions, aggregator: Aggregator, counters: PipelineCounters, queue: EventQueue,
-        identity: ServiceIdentity, spool: DiskSpool? = nil, store: StoreAccess? = nil
+        identity: ServiceIdentity, spool: DiskSpool? = nil, discovery: APIDiscovery? = nil, store: StoreAccess? = nil
     ) {
         self.store = store
+        self.discovery = discovery
         self.spool = spool
         self.options = options
         self.aggregator = aggregator
@@ -61,7 +65,7 @@ public final class MetricsView: Sendable {
     /// Whether `path` is one the view serves with the current options.
     public func serves(path: String) -> Bool {
         switch path {
-        case Self.dashboardPath, Self.dashboardPath + "/", Self.apiPath: options.isDashboardEnabled
+        case Self.dashboardPath, Self.dashboardPath + "/", Self.apiPath, Self.openAPIPath: options.isDashboardEnabled
         case Self.prometheusPath: options.isPrometheusEnabled
         default: options.isDashboardEnabled && path.hasPrefix(StoreAPI.prefix)
         }
@@ -113,6 +117,10 @@ public final class MetricsView: Sendable {
                                    PrometheusExposition.contentType)
         case Self.apiPath:
             (body, contentType) = (MetricsAPI.render(snapshot), "application/json")
+        case Self.openAPIPath:
+            let learnt = discovery?.snapshot() ?? APIDiscovery.Snapshot(operations: [], servers: [], figures: .init())
+            (body, contentType) = (OpenAPIDocument.render(learnt, identity: identity, schemes: discovery?.configuredSchemes ?? .init()),
+                                   OpenAPIDocument.contentType)
         default:
             if store != nil {
                 // The app over the store: one page whose script and style the policy allows by their hashes.

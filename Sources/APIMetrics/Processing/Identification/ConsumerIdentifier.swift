@@ -18,10 +18,19 @@ import Foundation
 /// consumer, never the request its response.
 public struct ConsumerIdentifier: Sendable {
     private let identify: @Sendable (RequestHead) throws -> Consumer?
+    /// How the built-in identifiers read the caller, for the discovered
+    /// document's security schemes; none for a closure of the user's.
+    let securitySchemes: SecuritySchemes
 
     /// Identifies with your own closure; `nil` means anonymous.
     public init(_ identify: @escaping @Sendable (RequestHead) throws -> Consumer?) {
         self.identify = identify
+        securitySchemes = SecuritySchemes()
+    }
+
+    init(schemes: SecuritySchemes, _ identify: @escaping @Sendable (RequestHead) throws -> Consumer?) {
+        self.identify = identify
+        securitySchemes = schemes
     }
 
     /// Identifies with your own closure; `nil` means anonymous.
@@ -37,7 +46,9 @@ public struct ConsumerIdentifier: Sendable {
     /// Tries each identifier in order; the first that names a consumer wins.
     /// One that throws is passed over.
     public static func firstMatch(_ identifiers: [ConsumerIdentifier]) -> ConsumerIdentifier {
-        ConsumerIdentifier { request in
+        var schemes = SecuritySchemes()
+        for identifier in identifiers { schemes.formUnion(identifier.securitySchemes) }
+        return ConsumerIdentifier(schemes: schemes) { request in
             var failure: (any Error)?
             for identifier in identifiers {
                 do {
@@ -68,7 +79,7 @@ public struct ConsumerIdentifier: Sendable {
     ///   - claim: the claim that holds the id.
     ///   - nameClaim: a claim that holds a readable name, when present.
     public static func jwtClaim(_ claim: String = "sub", nameClaim: String? = "name") -> ConsumerIdentifier {
-        ConsumerIdentifier { request in
+        ConsumerIdentifier(schemes: SecuritySchemes(bearer: true, isJWT: true)) { request in
             guard let token = BearerToken.extract(from: request.headers["authorization"]),
                   let claims = JWT.claims(of: token),
                   let id = claims[claim] else { return nil }
@@ -77,7 +88,7 @@ public struct ConsumerIdentifier: Sendable {
     }
 
     /// The user name of `Authorization: Basic …`; the password is never read.
-    public static let basicAuthUser = ConsumerIdentifier { request in
+    public static let basicAuthUser = ConsumerIdentifier(schemes: SecuritySchemes(basic: true)) { request in
         guard let value = request.headers["authorization"] else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic",
@@ -94,7 +105,7 @@ public struct ConsumerIdentifier: Sendable {
     /// is also the consumer's ``Consumer/apiKey``, which leaves only as
     /// its one-way mask (ReadMe Metrics' group id).
     public static func apiKey(header: String = "x-api-key") -> ConsumerIdentifier {
-        ConsumerIdentifier { request in
+        ConsumerIdentifier(schemes: SecuritySchemes(apiKeyHeaders: [header.lowercased()])) { request in
             guard let key = request.headers[header]?.trimmingOptionalWhitespace, !key.isEmpty else { return nil }
             return APIKeyHash.consumer(forKey: key)
         }

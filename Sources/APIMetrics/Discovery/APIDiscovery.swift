@@ -1,0 +1,149 @@
+import Synchronization
+
+/// Learns the API from the calls, in the sender, before redaction: per
+/// operation (method and route template) the path, query and header
+/// parameters, the request and response bodies' JSON shapes per status and
+/// media type, and how callers authenticated. Only shapes and counts are
+/// kept, never a value.
+///
+/// Bounded: ``DiscoveryOptions/maxOperations`` operations (calls of later
+/// ones are counted in ``Figures/unlearnt``), 32 query parameters and
+/// headers, 4 media types and 32 statuses per operation, and the shape
+/// limits of ``JSONShapeLimits``. Once an operation's shapes have not
+/// changed for ``DiscoveryOptions/stableAfter`` calls, one call in
+/// ``DiscoveryOptions/sampleEvery`` teaches it (statuses are counted on
+/// every call, and a new status is always learnt).
+final class APIDiscovery: Sendable {
+    let options: DiscoveryOptions
+    /// The headers the consumer identification reads an API key from.
+    let apiKeyHeaders: [String]
+    /// The schemes the consumer identification reads (declared even before a call uses them).
+    let configuredSchemes: SecuritySchemes
+    private let state: Mutex<State>
+
+    struct Key: Hashable, Sendable {
+        var method: String
+        var route: String
+    }
+
+    struct State: Sendable {
+        var operations: [Key: OperationShape] = [:]
+        /// Hosts seen in `Host` with the scheme they were reached on, and how often.
+        var servers: [String: Int] = [:]
+        var figures = Figures()
+    }
+
+    /// What discovery saw and did, for the pipeline's counters.
+    struct Figures: Sendable, Hashable {
+        /// Calls folded into the shapes.
+        var learnt = 0
+        /// Calls of a stable operation that the sampling passed over.
+        var sampledOut = 0
+        /// Calls without a route template (or outgoing), which name no operation.
+        var unrouted = 0
+        /// Calls of operations past ``DiscoveryOptions/maxOperations``.
+        var unlearnt = 0
+        /// JSON bodies that were not JSON, cut short, or still encoded.
+        var unreadBodies = 0
+    }
+
+    /// The most servers listed.
+    static let maxServers = 8
+
+    init(options: DiscoveryOptions, identification: ConsumerIdentifier?) {
+        self.options = options
+        configuredSchemes = identification?.securitySchemes ?? SecuritySchemes()
+        apiKeyHeaders = configuredSchemes.apiKeyHeaders
+        state = Mutex(State())
+    }
+
+    /// Learns from one call (before redaction).
+    func observe(_ record: ExchangeRecord) {
+        guard record.direction == .incoming, let route = record.request.route, !route.isEmpty,
+              route != SeriesKey.otherRoute else {
+            state.withLock { $0.figures.unrouted += 1 }
+            return
+        }
+        let key = Key(method: record.request.method, route: route)
+        let limits = options.shapeLimits
+        state.withLock { state in
+            Self.noteServer(record.request.headers, in: &state)
+            if state.operations[key] == nil {
+                guard state.operations.count < options.maxOperations else {
+                    state.figures.unlearnt += 1
+                    return
+                }
+                state.operations[key] = OperationShape(
+                    method: key.method, route: key.route, time: record.startTimeNanoseconds, call: record.id)
+            }
+            guard let index = state.operations.index(forKey: key) else { return }
+            let learnt = OperationLearner.fold(
+                record, into: &state.operations.values[index], options: options, limits: limits, apiKeyHeaders: apiKeyHeaders)
+            switch learnt {
+            case .learnt: state.figures.learnt += 1
+            case .sampledOut: state.figures.sampledOut += 1
+            }
+            state.figures.unreadBodies += learnt.unreadBodies
+        }
+    }
+
+    /// The operations learnt so far, by path and method, with the servers and figures.
+    func snapshot() -> Snapshot {
+        state.withLock { state in
+            let operations = state.operations.values.sorted {
+                ($0.openAPIPath, $0.method) < ($1.openAPIPath, $1.method)
+            }
+            let servers = state.servers.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(Self.maxServers).map(\.key)
+            return Snapshot(operations: operations, servers: Array(servers), figures: state.figures)
+        }
+    }
+
+    /// What ``snapshot()`` hands the document's writer.
+    struct Snapshot: Sendable {
+        var operations: [OperationShape]
+        var servers: [String]
+        var figures: Figures
+    }
+
+    /// Counts the server the call reached: the scheme from
+    /// `X-Forwarded-Proto` (http or https; http otherwise) and `Host`,
+    /// when it reads as a host and port.
+    private static func noteServer(_ headers: HeaderFields, in state: inout State) {
+        guard let host = headers["host"], HostName.isHostAndPort(host) else { return }
+        let scheme = headers["x-forwarded-proto"]?.lowercased() == "https" ? "https" : "http"
+        let url = "\(scheme)://\(host.lowercased())"
+        if state.servers[url] != nil || state.servers.count < Self.maxServers * 4 {
+            state.servers[url, default: 0] += 1
+        }
+    }
+}
+
+/// Checks that a `Host` value is a host name or address with an optional
+/// port, nothing else (it is written into the document's `servers`).
+enum HostName {
+    static func isHostAndPort(_ value: String) -> Bool {
+        let bytes = Array(value.utf8)
+        guard !bytes.isEmpty, bytes.count <= 255 else { return false }
+        var index = 0
+        if bytes[0] == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > 1 else { return false }
+            for byte in bytes[1..<close] where !(isHex(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")) { return false }
+            index = close + 1
+        } else {
+            while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
+                let byte = bytes[index]
+                guard isHex(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                        || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") else { return false }
+                index += 1
+            }
+            guard index > 0 else { return false }
+        }
+        guard index < bytes.count else { return true }
+        guard bytes[index] == UInt8(ascii: ":"), index + 1 < bytes.count, bytes.count - index - 1 <= 5 else { return false }
+        return bytes[(index + 1)...].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    private static func isHex(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x66)
+    }
+}

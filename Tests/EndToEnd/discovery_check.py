@@ -1,0 +1,262 @@
+"""API discovery through the demo, as a user runs it: mixed traffic, then
+the document at /_apimetrics/openapi.json is
+
+1. valid OpenAPI 3.1 for a real validator (openapi-spec-validator);
+2. the demo's API as its code defines it (REFERENCE below, written by hand
+   from Examples/DemoServer/DemoAPI.swift): every route, method, path and
+   query parameter, status, and body field with its type and requiredness;
+   every difference is listed;
+3. free of every value sent: secrets and unique strings in bodies, queries
+   and headers are searched for in the document and in the store's file.
+
+usage: discovery_check.py DEMO
+"""
+import json
+import os
+import sys
+import tempfile
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from demo_process import call, start_demo  # noqa: E402
+
+DEMO = sys.argv[1]
+WORK = tempfile.mkdtemp(prefix="apimetrics-discovery-check-")
+TOOL = "discovery-check"
+
+ORDER = {"id": ("integer", True), "item": ("string", True), "quantity": ("integer", True), "status": ("string", True)}
+ERROR = {"error": ("string", True)}
+
+# path -> method -> what the demo's code defines. Parameters: name ->
+# (in, required, type). Bodies: field -> (type, required); "array of"
+# fields give their items' fields. Statuses: status -> body fields (None:
+# no JSON body described).
+# GET /health is one of the paths left out of the log by default (probes),
+# so discovery never sees it: it is not in the document.
+REFERENCE = {
+    "/orders": {
+        "get": {
+            "parameters": {"page": ("query", False, "integer")},
+            "request": None,
+            "responses": {200: {"page": ("integer", True), "orders": ("array", True, ORDER)}},
+        },
+        "post": {
+            "parameters": {},
+            "request": {"item": ("string", True), "quantity": ("integer", True)},
+            "responses": {
+                201: ORDER,
+                400: ERROR,
+                422: {"errors": ("array", True, {"field": ("string", True), "type": ("string", True), "message": ("string", True)})},
+            },
+        },
+    },
+    "/orders/{id}": {
+        "get": {"parameters": {"id": ("path", True, "integer")}, "request": None, "responses": {200: ORDER, 404: ERROR}},
+        "delete": {"parameters": {"id": ("path", True, "integer")}, "request": None, "responses": {204: None}},
+    },
+    "/login": {
+        "post": {
+            "parameters": {},
+            "request": {"username": ("string", True), "password": ("string", True)},
+            "responses": {200: {"token": ("string", True)}, 400: ERROR},
+        }
+    },
+    "/slow": {"get": {"parameters": {"ms": ("query", True, "integer")}, "request": None, "responses": {200: {"slept_ms": ("integer", True)}}}},
+    "/fail": {"get": {"parameters": {}, "request": None, "responses": {500: "any"}}},
+    "/account/plan": {
+        "put": {
+            "parameters": {},
+            "request": {"plan": ("string", True), "status": ("string", True)},
+            "responses": {200: {"plan": ("string", True), "status": ("string", True)}, 401: ERROR},
+        }
+    },
+    # Echoes whatever it is sent: present, its shapes are the caller's.
+    "/echo": {"post": "any"},
+    "/proxy": {"get": {"parameters": {"to": ("query", True, "string")}, "request": None, "responses": {200: {"status": ("string", True)}}}},
+}
+
+SECRETS = [f"Sx{n}q{os.urandom(8).hex()}" for n in range(12)]
+
+
+def log(message):
+    print(f"{TOOL}: {message}", flush=True)
+
+
+def send(port):
+    """The demo's API, each route with the statuses its code gives."""
+    sent = []
+
+    def go(method, path, body=None, headers=None):
+        data = None if body is None else json.dumps(body).encode()
+        all_headers = dict(headers or {})
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
+        sent.append((method, path, call(port, method, path, all_headers, data)))
+
+    # Twice: a name is described from its second call on (one seen once may be a client's made-up value).
+    for _ in range(2):
+        go("GET", "/health")
+        for page in (1, 2):
+            go("GET", f"/orders?page={page}")
+        go("GET", "/orders")
+        for n, secret in enumerate(SECRETS[:4]):
+            go("POST", "/orders", {"item": secret, "quantity": n + 1}, {"X-Api-Key": f"demo-key-{secret}"})
+        go("POST", "/orders", {"item": SECRETS[4], "quantity": 5000})
+        go("POST", "/orders", ["not", "an", "object"])
+        go("GET", "/orders/1")
+        go("GET", "/orders/2")
+        go("GET", "/orders/999999")
+        go("DELETE", "/orders/3")
+        go("POST", "/login", {"username": SECRETS[5], "password": SECRETS[6]})
+        go("POST", "/login", {"username": "ada", "password": SECRETS[7]})
+        go("POST", "/login", ["nothing"])
+        go("GET", "/slow?ms=1")
+        go("GET", "/fail")
+        go("PUT", "/account/plan", {"plan": "pro", "status": "active"}, {"X-API-Key": "demo-key-ada"})
+        go("PUT", "/account/plan", {"plan": SECRETS[8], "status": "active"}, {"X-API-Key": "wrong"})
+        go("GET", "/proxy?to=/health")
+        # /echo sends back what it gets: the values that must not reach the document, in every place.
+        go("POST", f"/echo?token={SECRETS[9]}", {"secret": SECRETS[9], "list": [SECRETS[10]], SECRETS[11]: 1},
+           {"Authorization": f"Bearer {SECRETS[10]}", "X-Trace-Note": SECRETS[11]})
+    return sent
+
+
+def schema_type(schema):
+    kind = schema.get("type")
+    return kind if isinstance(kind, str) else tuple(kind or ())
+
+
+def compare_fields(where, schema, expected, differences):
+    """Fields of an object schema against (type, required[, items])."""
+    if expected == "any":
+        return
+    if expected is None:
+        return
+    if schema_type(schema) != "object":
+        differences.append(f"{where}: type {schema_type(schema)!r}, expected object")
+        return
+    properties = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    for name, spec in expected.items():
+        if name not in properties:
+            differences.append(f"{where}.{name}: missing")
+            continue
+        kind, is_required = spec[0], spec[1]
+        if schema_type(properties[name]) != kind:
+            differences.append(f"{where}.{name}: type {schema_type(properties[name])!r}, expected {kind!r}")
+        if (name in required) != is_required:
+            differences.append(f"{where}.{name}: required {name in required}, expected {is_required}")
+        if len(spec) > 2:
+            compare_fields(f"{where}.{name}[]", properties[name].get("items", {}), spec[2], differences)
+    for name in properties:
+        if name not in expected:
+            differences.append(f"{where}.{name}: not in the demo's code")
+
+
+def compare(document):
+    differences = []
+    paths = document.get("paths", {})
+    for path in sorted(set(paths) | set(REFERENCE)):
+        if path not in REFERENCE:
+            differences.append(f"{path}: not a route of the demo")
+            continue
+        if path not in paths:
+            differences.append(f"{path}: missing")
+            continue
+        for method in sorted(set(paths[path]) | set(REFERENCE[path])):
+            where = f"{method.upper()} {path}"
+            if method not in REFERENCE[path]:
+                differences.append(f"{where}: not a route of the demo")
+                continue
+            if method not in paths[path]:
+                differences.append(f"{where}: missing")
+                continue
+            found, expected = paths[path][method], REFERENCE[path][method]
+            if expected == "any":
+                continue
+            parameters = {p["name"]: p for p in found.get("parameters", [])}
+            for name in sorted(set(parameters) | set(expected["parameters"])):
+                if name not in expected["parameters"]:
+                    differences.append(f"{where}: parameter {name} not in the demo's code")
+                    continue
+                if name not in parameters:
+                    differences.append(f"{where}: parameter {name} missing")
+                    continue
+                location, required, kind = expected["parameters"][name]
+                p = parameters[name]
+                if (p["in"], p["required"], schema_type(p["schema"])) != (location, required, kind):
+                    differences.append(f"{where}: parameter {name} is {(p['in'], p['required'], schema_type(p['schema']))}, expected {(location, required, kind)}")
+            body = found.get("requestBody")
+            if expected["request"] is None and body is not None:
+                differences.append(f"{where}: a request body the demo does not read")
+            if expected["request"] is not None:
+                schema = ((body or {}).get("content", {}).get("application/json") or {}).get("schema")
+                if schema is None:
+                    differences.append(f"{where}: request body missing")
+                else:
+                    # The demo's 400 cases send other shapes on purpose: compare the fields the handler reads.
+                    properties = {k: v for k, v in schema.get("properties", {}).items() if k in expected["request"]}
+                    compare_fields(f"{where} request", dict(schema, properties=properties, type="object"), expected["request"], differences)
+            responses = found.get("responses", {})
+            for status in sorted(set(int(s) for s in responses) | set(expected["responses"])):
+                if status not in expected["responses"]:
+                    differences.append(f"{where}: status {status} not in the demo's code")
+                    continue
+                if str(status) not in responses:
+                    differences.append(f"{where}: status {status} missing")
+                    continue
+                content = responses[str(status)].get("content", {})
+                spec = expected["responses"][status]
+                if spec is None:
+                    if content:
+                        differences.append(f"{where} {status}: a body the demo does not send")
+                    continue
+                if spec == "any":
+                    continue
+                schema = (content.get("application/json") or {}).get("schema")
+                if schema is None:
+                    differences.append(f"{where} {status}: JSON body missing (content {sorted(content)})")
+                    continue
+                compare_fields(f"{where} {status}", schema, spec, differences)
+    return differences
+
+
+def main():
+    env = {"APIMETRICS_STORE": os.path.join(WORK, "apimetrics.sqlite"), "APIMETRICS_LOG_BODY": "true",
+           "APIMETRICS_METRICS_INTERVAL_S": "1"}
+    process, port, out, err = start_demo(DEMO, env, WORK, "demo", TOOL)
+    try:
+        sent = send(port)
+        log(f"{len(sent)} calls sent to {len(REFERENCE)} routes")
+        document = None
+        for _ in range(100):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_apimetrics/openapi.json", timeout=10) as response:
+                document = json.load(response)
+            if document.get("x-apimetrics", {}).get("learnt_calls", 0) + document.get("x-apimetrics", {}).get("sampled_out_calls", 0) >= len(sent) - 1:
+                break
+            import time
+            time.sleep(0.1)
+        with open(os.path.join(WORK, "openapi.json"), "w") as handle:
+            json.dump(document, handle, indent=2)
+        from openapi_spec_validator import validate
+        validate(document)
+        log("the document is valid OpenAPI 3.1 (openapi-spec-validator)")
+        differences = compare(document)
+        if differences:
+            print("FAILED: the document differs from the demo's code:\n  " + "\n  ".join(differences))
+            print(f"(the document: {os.path.join(WORK, 'openapi.json')})")
+            sys.exit(1)
+        log("every route, method, parameter, status and body field matches the demo's code")
+        text = json.dumps(document)
+        leaked = [secret for secret in SECRETS if secret in text]
+        if leaked:
+            print(f"FAILED: values sent reached the document: {leaked}")
+            sys.exit(1)
+        log(f"none of the {len(SECRETS)} secrets sent is in the document")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    log("passed")
+
+
+main()
