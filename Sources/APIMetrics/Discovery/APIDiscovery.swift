@@ -67,7 +67,6 @@ final class APIDiscovery: Sendable {
         let key = Key(method: record.request.method, route: route)
         let limits = options.shapeLimits
         state.withLock { state in
-            Self.noteServer(record.request.headers, in: &state)
             if state.operations[key] == nil {
                 guard state.operations.count < options.maxOperations else {
                     state.figures.unlearnt += 1
@@ -80,8 +79,11 @@ final class APIDiscovery: Sendable {
             let learnt = OperationLearner.fold(
                 record, into: &state.operations.values[index], options: options, limits: limits, apiKeyHeaders: apiKeyHeaders)
             switch learnt {
-            case .learnt: state.figures.learnt += 1
-            case .sampledOut: state.figures.sampledOut += 1
+            case .learnt:
+                state.figures.learnt += 1
+                Self.noteServer(record.request.headers, in: &state)
+            case .sampledOut:
+                state.figures.sampledOut += 1
             }
             state.figures.unreadBodies += learnt.unreadBodies
         }

@@ -2,9 +2,12 @@
 /// bytes, without building it: types, string formats, members and their
 /// presence, array items. Values are looked at and forgotten.
 ///
-/// The document is checked first with the redactor's scanner (the same
-/// grammar and nesting limit as ``JSONParser``): bytes that are not JSON
-/// change nothing.
+/// The grammar is checked as the scan goes (structure, strings, numbers,
+/// literals, nothing after the value, the parser's nesting limit): bytes
+/// that are not JSON are reported as such, and what was folded before the
+/// fault stays folded, as a client could have sent it as JSON. UTF-8 is not
+/// checked: values are looked at for their shape only, and names are
+/// decoded with replacement.
 struct JSONShapeScanner {
     private let base: UnsafePointer<UInt8>
     private let count: Int
@@ -18,17 +21,16 @@ struct JSONShapeScanner {
     /// whether the shape changed.
     static func fold(_ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits) -> (isJSON: Bool, changed: Bool) {
         bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress,
-                  JSONFieldScanner.valuesToHide(in: buffer, named: Self.noNames) != nil else { return (false, false) }
+            guard let base = buffer.baseAddress else { return (false, false) }
             var scanner = JSONShapeScanner(base: base, count: buffer.count, limits: limits)
             if buffer.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { scanner.offset = 3 }
             scanner.skipWhitespace()
-            scanner.value(into: &shape, depth: 0)
-            return (true, scanner.changed)
+            var isJSON = scanner.value(into: &shape, depth: 0)
+            scanner.skipWhitespace()
+            isJSON = isJSON && scanner.offset == buffer.count
+            return (isJSON, scanner.changed)
         }
     }
-
-    private static let noNames = NameSet(names: [])
 
     private init(base: UnsafePointer<UInt8>, count: Int, limits: JSONShapeLimits) {
         self.base = base
@@ -52,117 +54,139 @@ struct JSONShapeScanner {
         }
     }
 
-    private mutating func value(into shape: inout JSONShape, depth: Int) {
+    /// Folds the value at `offset`; false when the bytes are not JSON.
+    private mutating func value(into shape: inout JSONShape, depth: Int) -> Bool {
+        guard depth <= JSONParser.defaultMaxDepth else { return false }
         switch current {
         case 0x7B:
             add(.object, to: &shape)
             shape.objects += 1
             if depth >= limits.maxDepth {
                 if !shape.isCut { shape.isCut = true; changed = true }
-                skipValue()
-            } else {
-                object(into: &shape, depth: depth)
+                return skipValue(depth: depth)
             }
+            return object(into: &shape, depth: depth)
         case 0x5B:
             add(.array, to: &shape)
             if depth >= limits.maxDepth {
                 if !shape.isCut { shape.isCut = true; changed = true }
-                skipValue()
-            } else {
-                array(into: &shape, depth: depth)
+                return skipValue(depth: depth)
             }
+            return array(into: &shape, depth: depth)
         case 0x22:
-            let (start, end) = stringBounds()
+            guard let (start, end) = stringBounds() else { return false }
             add(.string, to: &shape)
-            let formats = StringFormats.of(UnsafeBufferPointer(start: base + start, count: end - start))
-            let narrowed = shape.formats.intersection(formats)
-            if narrowed != shape.formats {
-                shape.formats = narrowed
-                changed = true
+            if shape.formats != [] {
+                let formats = StringFormats.of(UnsafeBufferPointer(start: base + start, count: end - start))
+                let narrowed = shape.formats.intersection(formats)
+                if narrowed != shape.formats {
+                    shape.formats = narrowed
+                    changed = true
+                }
             }
-        case 0x74, 0x66:
-            add(.boolean, to: &shape)
-            offset += current == 0x74 ? 4 : 5
-        case 0x6E:
-            add(.null, to: &shape)
-            offset += 4
+            return true
+        case 0x74, 0x66, 0x6E:
+            let literal: StaticString = current == 0x74 ? "true" : (current == 0x66 ? "false" : "null")
+            guard let end = JSONGrammar.literalEnd(literal, in: UnsafeBufferPointer(start: base, count: count), from: offset) else { return false }
+            add(current == 0x6E ? .null : .boolean, to: &shape)
+            offset = end
+            return true
         default:
-            number(into: &shape)
+            return number(into: &shape)
         }
     }
 
-    private mutating func number(into shape: inout JSONShape) {
+    private mutating func number(into shape: inout JSONShape) -> Bool {
         let start = offset
+        guard let end = JSONGrammar.numberEnd(UnsafeBufferPointer(start: base, count: count), from: start) else { return false }
+        offset = end
         var isInteger = true
-        while offset < count {
-            let byte = base[offset]
-            if byte == 0x2E || byte == 0x65 || byte == 0x45 {
-                isInteger = false
-            } else if !(byte == 0x2D || byte == 0x2B || (byte >= 0x30 && byte <= 0x39)) {
-                break
-            }
-            offset += 1
-        }
+        for index in start..<end where base[index] == 0x2E || base[index] | 0x20 == 0x65 { isInteger = false }
         guard isInteger else {
             add(.number, to: &shape)
-            return
+            return true
         }
         add(.integer, to: &shape)
-        // Wider than 32 bits: more than 9 digits and outside Int32.
-        let digits = offset - start - (base[start] == 0x2D ? 1 : 0)
+        // Wider than 32 bits: ten digits or more, outside Int32.
+        let negative = base[start] == 0x2D
+        let digits = end - start - (negative ? 1 : 0)
         if digits >= 10, !shape.isWide {
             var value: Int64 = 0
             var overflow = digits > 18
             if !overflow {
-                for index in (offset - digits)..<offset { value = value * 10 + Int64(base[index] - 0x30) }
+                for index in (end - digits)..<end { value = value * 10 + Int64(base[index] - 0x30) }
             }
-            if base[start] == 0x2D { value = -value }
-            overflow = overflow || value > Int64(Int32.max) || value < Int64(Int32.min)
-            if overflow {
+            if negative { value = -value }
+            if overflow || value > Int64(Int32.max) || value < Int64(Int32.min) {
                 shape.isWide = true
                 changed = true
             }
         }
+        return true
     }
 
-    /// The bytes between the quotes of the string at `offset`; moves past it.
-    private mutating func stringBounds() -> (Int, Int) {
+    /// The bytes between the quotes of the string at `offset`; moves past
+    /// it. `nil` when it is not a JSON string (unterminated, a control
+    /// character, an escape JSON does not have).
+    private mutating func stringBounds() -> (Int, Int)? {
+        guard current == 0x22 else { return nil }
         offset += 1
         let start = offset
-        while offset < count, base[offset] != 0x22 {
-            offset += base[offset] == 0x5C ? 2 : 1
+        while offset < count {
+            let byte = base[offset]
+            if byte == 0x22 {
+                offset += 1
+                return (start, offset - 1)
+            }
+            if byte < 0x20 { return nil }
+            if byte == 0x5C {
+                guard offset + 1 < count else { return nil }
+                switch base[offset + 1] {
+                case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: offset += 2
+                case 0x75:
+                    guard offset + 5 < count else { return nil }
+                    for index in (offset + 2)...(offset + 5) where !Self.isHex(base[index]) { return nil }
+                    offset += 6
+                default: return nil
+                }
+                continue
+            }
+            offset += 1
         }
-        let end = min(offset, count)
-        offset += 1
-        return (start, end)
+        return nil
     }
 
-    private mutating func object(into shape: inout JSONShape, depth: Int) {
+    private static func isHex(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x66)
+    }
+
+    private mutating func object(into shape: inout JSONShape, depth: Int) -> Bool {
         offset += 1
         var seen: UInt64 = 0
         skipWhitespace()
         if current == 0x7D {
             offset += 1
         } else {
-            while offset < count {
+            while true {
                 skipWhitespace()
-                let (start, end) = stringBounds()
+                guard let (start, end) = stringBounds() else { return false }
                 skipWhitespace()
-                offset += 1 // the colon
+                guard current == 0x3A else { return false }
+                offset += 1
                 skipWhitespace()
                 let key = UnsafeBufferPointer(start: base + start, count: end - start)
                 if let index = shape.propertyIndex(key) {
                     if index < 64 { seen |= 1 << UInt64(index) }
                     // Its second instance: from now on it is described.
                     if !shape.properties[index].isConfirmed { changed = true }
-                    value(into: &shape.properties[index].shape, depth: depth + 1)
+                    guard value(into: &shape.properties[index].shape, depth: depth + 1) else { return false }
                 } else if Self.isName(key, maxBytes: limits.maxNameBytes),
                           let index = shape.properties.count < limits.maxProperties
                             ? shape.properties.count : shape.properties.firstIndex(where: { !$0.isConfirmed }) {
                     // A new member (in place of one seen only once, when full):
                     // described once a second instance confirms it is a name.
                     var property = JSONShape.Property(name: Self.decodedName(key), key: Array(key), shape: JSONShape())
-                    value(into: &property.shape, depth: depth + 1)
+                    guard value(into: &property.shape, depth: depth + 1) else { return false }
                     if index == shape.properties.count {
                         shape.properties.append(property)
                     } else {
@@ -171,14 +195,15 @@ struct JSONShapeScanner {
                     if index < 64 { seen |= 1 << UInt64(index) }
                 } else {
                     if !shape.hasOtherProperties { shape.hasOtherProperties = true; changed = true }
-                    skipValue()
+                    guard skipValue(depth: depth + 1) else { return false }
                 }
                 skipWhitespace()
                 if current == 0x2C {
                     offset += 1
                     continue
                 }
-                offset += 1 // the closing brace
+                guard current == 0x7D else { return false }
+                offset += 1
                 break
             }
         }
@@ -186,56 +211,77 @@ struct JSONShapeScanner {
         for index in shape.properties.indices where index >= 64 || seen & (1 << UInt64(index)) == 0 {
             if shape.properties[index].isConfirmed, shape.properties[index].shape.count == shape.objects - 1 { changed = true }
         }
+        return true
     }
 
-    private mutating func array(into shape: inout JSONShape, depth: Int) {
+    private mutating func array(into shape: inout JSONShape, depth: Int) -> Bool {
         offset += 1
         skipWhitespace()
         if current == 0x5D {
             offset += 1
-            return
+            return true
         }
         if shape.items.isEmpty {
             shape.items = [JSONShape()]
             changed = true
         }
-        while offset < count {
+        while true {
             skipWhitespace()
-            value(into: &shape.items[0], depth: depth + 1)
+            guard value(into: &shape.items[0], depth: depth + 1) else { return false }
             skipWhitespace()
             if current == 0x2C {
                 offset += 1
                 continue
             }
+            guard current == 0x5D else { return false }
             offset += 1
-            break
+            return true
         }
     }
 
-    /// Moves past the value at `offset` (already checked to be JSON).
-    private mutating func skipValue() {
-        var nesting = 0
-        while offset < count {
-            let byte = base[offset]
-            if byte == 0x22 {
-                _ = stringBounds()
-                if nesting == 0 { return }
-                continue
-            }
-            if byte == 0x7B || byte == 0x5B {
-                nesting += 1
-            } else if byte == 0x7D || byte == 0x5D {
-                // The end of the enclosing value: not this one's to take.
-                if nesting == 0 { return }
-                nesting -= 1
-                if nesting == 0 {
-                    offset += 1
-                    return
-                }
-            } else if nesting == 0, byte == 0x2C || byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
-                return
-            }
+    /// Moves past the value at `offset`, checking it, folding nothing.
+    private mutating func skipValue(depth: Int) -> Bool {
+        guard depth <= JSONParser.defaultMaxDepth else { return false }
+        switch current {
+        case 0x7B, 0x5B:
+            let isObject = current == 0x7B
+            let close: UInt8 = isObject ? 0x7D : 0x5D
             offset += 1
+            skipWhitespace()
+            if current == close {
+                offset += 1
+                return true
+            }
+            while true {
+                skipWhitespace()
+                if isObject {
+                    guard stringBounds() != nil else { return false }
+                    skipWhitespace()
+                    guard current == 0x3A else { return false }
+                    offset += 1
+                    skipWhitespace()
+                }
+                guard skipValue(depth: depth + 1) else { return false }
+                skipWhitespace()
+                if current == 0x2C {
+                    offset += 1
+                    continue
+                }
+                guard current == close else { return false }
+                offset += 1
+                return true
+            }
+        case 0x22:
+            return stringBounds() != nil
+        case 0x74, 0x66, 0x6E:
+            let literal: StaticString = current == 0x74 ? "true" : (current == 0x66 ? "false" : "null")
+            guard let end = JSONGrammar.literalEnd(literal, in: UnsafeBufferPointer(start: base, count: count), from: offset) else { return false }
+            offset = end
+            return true
+        default:
+            guard let end = JSONGrammar.numberEnd(UnsafeBufferPointer(start: base, count: count), from: offset) else { return false }
+            offset = end
+            return true
         }
     }
 

@@ -31,9 +31,12 @@ enum OperationLearner {
         operation.learnt += 1
         var unread = 0
         let request = record.request
-        let target = URLTarget(request.target)
-        changed = foldPath(target.path, route: operation.route, into: &operation) || changed
-        changed = foldQuery(target.queryItems, into: &operation) || changed
+        var target = request.target
+        target.withUTF8 { bytes in
+            let parts = URLTarget.parts(of: bytes)
+            changed = foldPath(bytes, path: parts.path, route: operation.route, into: &operation) || changed
+            if let query = parts.query { changed = foldQuery(bytes, query: query, into: &operation) || changed }
+        }
         changed = foldHeaders(request.headers, into: &operation, apiKeyHeaders: apiKeyHeaders) || changed
         if record.requestBody.size > 0 {
             changed = foldBody(record.requestBody, headers: request.headers, into: &operation.requestBodies, limits: limits, unread: &unread) || changed
@@ -50,36 +53,63 @@ enum OperationLearner {
     // MARK: Parameters
 
     /// The path's segments where the template has parameters.
-    private static func foldPath(_ path: String, route: String, into operation: inout OperationShape) -> Bool {
-        guard !operation.pathParameters.isEmpty, !route.contains("**") else { return false }
-        let template = route.split(separator: "/", omittingEmptySubsequences: true)
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard template.count == segments.count else { return false }
-        var changed = false, index = 0
-        for (part, segment) in zip(template, segments) {
-            guard OperationShape.parameterName(part, index: index) != nil else { continue }
-            guard index < operation.pathParameters.count else { break }
-            operation.pathParameters[index].count += 1
-            changed = TextShape.fold(URLTarget.decode(segment), into: &operation.pathParameters[index].shape) || changed
-            index += 1
+    private static func foldPath(_ target: UnsafeBufferPointer<UInt8>, path: Range<Int>, route: String, into operation: inout OperationShape) -> Bool {
+        guard !operation.pathParameters.isEmpty else { return false }
+        var route = route
+        return route.withUTF8 { template in
+            var changed = false, parameter = 0
+            var templateStart = 0, pathStart = path.lowerBound
+            while true {
+                // The next segment of each; empty ones (doubled or trailing slashes) are skipped.
+                while templateStart < template.count, template[templateStart] == 0x2F { templateStart += 1 }
+                while pathStart < path.upperBound, target[pathStart] == 0x2F { pathStart += 1 }
+                guard templateStart < template.count, pathStart < path.upperBound else {
+                    return templateStart >= template.count && pathStart >= path.upperBound ? changed : false
+                }
+                var templateEnd = templateStart, pathEnd = pathStart
+                while templateEnd < template.count, template[templateEnd] != 0x2F { templateEnd += 1 }
+                while pathEnd < path.upperBound, target[pathEnd] != 0x2F { pathEnd += 1 }
+                let first = template[templateStart]
+                // `**` takes any number of segments: the rest cannot be paired.
+                if first == UInt8(ascii: "*"), templateEnd - templateStart == 2 { return changed }
+                let isParameter = first == UInt8(ascii: "{") || first == UInt8(ascii: ":") || first == UInt8(ascii: "*")
+                if isParameter, parameter < operation.pathParameters.count {
+                    operation.pathParameters[parameter].count += 1
+                    let segment = UnsafeBufferPointer(rebasing: target[pathStart..<pathEnd])
+                    changed = TextShape.fold(percentDecoding: segment, into: &operation.pathParameters[parameter].shape) || changed
+                    parameter += 1
+                }
+                templateStart = templateEnd
+                pathStart = pathEnd
+            }
         }
-        return changed
     }
 
-    private static func foldQuery(_ items: [(name: String, value: String)], into operation: inout OperationShape) -> Bool {
+    private static func foldQuery(_ target: UnsafeBufferPointer<UInt8>, query: Range<Int>, into operation: inout OperationShape) -> Bool {
         var changed = false
-        var seen = Set<Int>()
-        for (name, value) in items {
+        var seen: UInt64 = 0
+        var start = query.lowerBound
+        while start < query.upperBound {
+            var end = start
+            while end < query.upperBound, target[end] != UInt8(ascii: "&") { end += 1 }
+            defer { start = end + 1 }
+            guard end > start else { continue }
+            var equals = start
+            while equals < end, target[equals] != UInt8(ascii: "=") { equals += 1 }
+            let rawName = UnsafeBufferPointer(rebasing: target[start..<equals])
+            let value = UnsafeBufferPointer(rebasing: target[min(equals + 1, end)..<end])
+            let name = decoded(rawName)
             // `page[size]`, `tags[]`: brackets belong to names.
             if let index = operation.query.firstIndex(where: { $0.name == name }) {
-                guard seen.insert(index).inserted else { continue }
+                guard index >= 64 || seen & (1 << UInt64(index)) == 0 else { continue }
+                if index < 64 { seen |= 1 << UInt64(index) }
                 if operation.query[index].count == 1 { changed = true }
                 operation.query[index].count += 1
-                changed = TextShape.fold(value, into: &operation.query[index].shape) || changed
+                changed = TextShape.fold(percentDecoding: value, into: &operation.query[index].shape) || changed
             } else if isParameterName(name), let index = OperationShape.place(in: operation.query) {
                 var parameter = OperationShape.Parameter(name: name, count: 1)
-                _ = TextShape.fold(value, into: &parameter.shape)
-                seen.insert(index)
+                _ = TextShape.fold(percentDecoding: value, into: &parameter.shape)
+                if index < 64 { seen |= 1 << UInt64(index) }
                 OperationShape.put(parameter, at: index, in: &operation.query)
             } else if !operation.hasOtherQuery {
                 operation.hasOtherQuery = true
@@ -89,44 +119,73 @@ enum OperationLearner {
         return changed
     }
 
+    /// A query component percent-decoded, `+` as space.
+    private static func decoded(_ component: UnsafeBufferPointer<UInt8>) -> String {
+        guard component.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return String(decoding: component, as: UTF8.self)
+        }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: component.count) { output in
+            guard let base = output.baseAddress else { return "" }
+            return String(decoding: UnsafeBufferPointer(start: base, count: URLTarget.decode(component, into: base)), as: UTF8.self)
+        }
+    }
+
     private static func foldHeaders(_ headers: HeaderFields, into operation: inout OperationShape, apiKeyHeaders: [String]) -> Bool {
         var changed = false
-        var seen = Set<String>()
-        for field in headers.fields {
-            let name = field.name.lowercased()
-            guard seen.insert(name).inserted else { continue }
-            if name == "authorization" {
-                let scheme = field.value.prefix { $0 != " " }.lowercased()
-                if scheme == "bearer" {
-                    if operation.bearer == 0 { changed = true }
-                    operation.bearer += 1
-                } else if scheme == "basic" {
-                    if operation.basic == 0 { changed = true }
-                    operation.basic += 1
+        var seen: UInt64 = 0
+        headers.storage.withUnsafeBufferPointer { storage in
+            for span in headers.spans {
+                let nameBytes = UnsafeBufferPointer(rebasing: storage[span.nameRange])
+                let value = UnsafeBufferPointer(rebasing: storage[span.valueRange])
+                guard nameBytes.count <= 64 else {
+                    if !operation.hasOtherHeaders { operation.hasOtherHeaders = true; changed = true }
+                    continue
                 }
-                continue
-            }
-            if apiKeyHeaders.contains(name) {
-                if let index = operation.apiKeys.firstIndex(where: { $0.name == name }) {
-                    operation.apiKeys[index].count += 1
-                } else {
-                    operation.apiKeys.append(OperationShape.Parameter(name: name, count: 1))
+                // Lowercased; names of 15 bytes or fewer stay in the string's own storage.
+                let name = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nameBytes.count) { lowered in
+                    for index in nameBytes.indices {
+                        let byte = nameBytes[index]
+                        lowered[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                    }
+                    return String(decoding: lowered, as: UTF8.self)
+                }
+                if name == "authorization" {
+                    let scheme = value.prefix { $0 != 0x20 }.map { $0 | 0x20 }
+                    if scheme.elementsEqual("bearer".utf8) {
+                        if operation.bearer == 0 { changed = true }
+                        operation.bearer += 1
+                    } else if scheme.elementsEqual("basic".utf8) {
+                        if operation.basic == 0 { changed = true }
+                        operation.basic += 1
+                    }
+                    continue
+                }
+                if apiKeyHeaders.contains(name) {
+                    if let index = operation.apiKeys.firstIndex(where: { $0.name == name }) {
+                        operation.apiKeys[index].count += 1
+                    } else {
+                        operation.apiKeys.append(OperationShape.Parameter(name: name, count: 1))
+                        changed = true
+                    }
+                    continue
+                }
+                guard !StandardHeaders.contains(name) else { continue }
+                if let index = operation.headers.firstIndex(where: { $0.name == name }) {
+                    // A repeated field counts once per call.
+                    guard index >= 64 || seen & (1 << UInt64(index)) == 0 else { continue }
+                    if index < 64 { seen |= 1 << UInt64(index) }
+                    if operation.headers[index].count == 1 { changed = true }
+                    operation.headers[index].count += 1
+                    changed = TextShape.fold(value, into: &operation.headers[index].shape) || changed
+                } else if isParameterName(name), let index = OperationShape.place(in: operation.headers) {
+                    var parameter = OperationShape.Parameter(name: name, count: 1)
+                    _ = TextShape.fold(value, into: &parameter.shape)
+                    if index < 64 { seen |= 1 << UInt64(index) }
+                    OperationShape.put(parameter, at: index, in: &operation.headers)
+                } else if !operation.hasOtherHeaders {
+                    operation.hasOtherHeaders = true
                     changed = true
                 }
-                continue
-            }
-            guard !StandardHeaders.contains(name) else { continue }
-            if let index = operation.headers.firstIndex(where: { $0.name == name }) {
-                if operation.headers[index].count == 1 { changed = true }
-                operation.headers[index].count += 1
-                changed = TextShape.fold(field.value, into: &operation.headers[index].shape) || changed
-            } else if isParameterName(name), let index = OperationShape.place(in: operation.headers) {
-                var parameter = OperationShape.Parameter(name: name, count: 1)
-                _ = TextShape.fold(field.value, into: &parameter.shape)
-                OperationShape.put(parameter, at: index, in: &operation.headers)
-            } else if !operation.hasOtherHeaders {
-                operation.hasOtherHeaders = true
-                changed = true
             }
         }
         return changed
@@ -151,19 +210,24 @@ enum OperationLearner {
         _ body: CapturedBody, headers: HeaderFields, into bodies: inout [OperationShape.Body],
         limits: JSONShapeLimits, unread: inout Int
     ) -> Bool {
-        let mediaType = MediaType.essence(headers["content-type"]) ?? "application/octet-stream"
         var changed = false
-        var index = bodies.firstIndex { $0.mediaType == mediaType }
-        if index == nil, bodies.count < OperationShape.maxMediaTypes {
-            bodies.append(OperationShape.Body(mediaType: mediaType))
-            index = bodies.count - 1
-            changed = true
+        var index: Int?
+        var isJSON = false
+        MediaType.withEssence(of: headers, named: "content-type") { essence in
+            isJSON = MediaType.isJSON(essence)
+            index = bodies.firstIndex { $0.mediaType.utf8.elementsEqual(essence) }
+            if index == nil, bodies.count < OperationShape.maxMediaTypes {
+                bodies.append(OperationShape.Body(mediaType: String(decoding: essence, as: UTF8.self)))
+                index = bodies.count - 1
+                changed = true
+            }
         }
         guard let index else { return changed }
         bodies[index].count += 1
-        guard MediaType.isJSON(mediaType) else { return changed }
-        let encoding = headers["content-encoding"]?.lowercased()
-        guard !body.bytes.isEmpty, !body.isTruncated, body.bytes.count == body.size, encoding == nil || encoding == "identity" else {
+        guard isJSON else { return changed }
+        let encoding = headers["content-encoding"]
+        guard !body.bytes.isEmpty, !body.isTruncated, body.bytes.count == body.size,
+              encoding == nil || encoding?.lowercased() == "identity" else {
             // Not kept (capture off), cut short or still compressed: counted, not read.
             if !body.bytes.isEmpty || body.isTruncated { bodies[index].unread += 1; unread += 1 }
             return changed
@@ -181,24 +245,29 @@ enum OperationLearner {
 /// header): `true`/`false` as a boolean, integers and numbers as such,
 /// anything else as a string with the formats it matches.
 enum TextShape {
-    static func fold(_ text: String, into shape: inout JSONShape) -> Bool {
+    static func fold(percentDecoding bytes: UnsafeBufferPointer<UInt8>, into shape: inout JSONShape) -> Bool {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return fold(bytes, into: &shape) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { output in
+            guard let base = output.baseAddress else { return false }
+            return fold(UnsafeBufferPointer(start: base, count: URLTarget.decode(bytes, into: base)), into: &shape)
+        }
+    }
+
+    static func fold(_ bytes: UnsafeBufferPointer<UInt8>, into shape: inout JSONShape) -> Bool {
         let before = (shape.types, shape.formats, shape.isWide)
         shape.count += 1
-        var text = text
-        text.withUTF8 { bytes in
-            if bytes.elementsEqual("true".utf8) || bytes.elementsEqual("false".utf8) {
-                shape.types.insert(.boolean)
-            } else if let end = JSONGrammar.numberEnd(bytes, from: 0), end == bytes.count {
-                if bytes.contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }) {
-                    shape.types.insert(.number)
-                } else {
-                    shape.types.insert(.integer)
-                    if bytes.count >= 10, Int32(String(decoding: bytes, as: UTF8.self)) == nil { shape.isWide = true }
-                }
+        if bytes.elementsEqual("true".utf8) || bytes.elementsEqual("false".utf8) {
+            shape.types.insert(.boolean)
+        } else if let end = JSONGrammar.numberEnd(bytes, from: 0), end == bytes.count {
+            if bytes.contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }) {
+                shape.types.insert(.number)
             } else {
-                shape.types.insert(.string)
-                shape.formats.formIntersection(StringFormats.of(bytes))
+                shape.types.insert(.integer)
+                if bytes.count >= 10, Int32(String(decoding: bytes, as: UTF8.self)) == nil { shape.isWide = true }
             }
+        } else {
+            shape.types.insert(.string)
+            if shape.formats != [] { shape.formats.formIntersection(StringFormats.of(bytes)) }
         }
         return before != (shape.types, shape.formats, shape.isWide)
     }
@@ -206,19 +275,39 @@ enum TextShape {
 
 /// Media types as the document lists them.
 enum MediaType {
-    /// `type/subtype`, lowercased, without parameters; `nil` when the
-    /// value is not one.
-    static func essence(_ value: String?) -> String? {
-        guard let value else { return nil }
-        let essence = value.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
-        let parts = essence.split(separator: "/", omittingEmptySubsequences: false)
-        guard essence.utf8.count <= 100, parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-              essence.utf8.allSatisfy({ isTokenByte($0) || $0 == UInt8(ascii: "/") }) else { return nil }
-        return essence
+    /// Calls `body` with the essence of the field `name` (`type/subtype`,
+    /// lowercased, without parameters), or `application/octet-stream`
+    /// when the field is missing or not a media type.
+    static func withEssence(of headers: HeaderFields, named name: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var value = headers[name] ?? ""
+        let handled: Bool = value.withUTF8 { bytes in
+            var start = 0, end = 0
+            while end < bytes.count, bytes[end] != UInt8(ascii: ";") { end += 1 }
+            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+            let length = end - start
+            guard length >= 3, length <= 100 else { return false }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { lowered in
+                var slashes = 0
+                for index in 0..<length {
+                    var byte = bytes[start + index]
+                    if byte >= 0x41 && byte <= 0x5A { byte |= 0x20 }
+                    if byte == UInt8(ascii: "/") { slashes += 1 } else if !isTokenByte(byte) { return false }
+                    lowered[index] = byte
+                }
+                guard slashes == 1, lowered[0] != UInt8(ascii: "/"), lowered[length - 1] != UInt8(ascii: "/") else { return false }
+                body(UnsafeBufferPointer(lowered))
+                return true
+            }
+        }
+        if !handled {
+            var fallback = "application/octet-stream"
+            fallback.withUTF8 { body($0) }
+        }
     }
 
-    static func isJSON(_ essence: String) -> Bool {
-        essence == "application/json" || essence.hasSuffix("+json")
+    static func isJSON(_ essence: UnsafeBufferPointer<UInt8>) -> Bool {
+        essence.elementsEqual("application/json".utf8) || essence.reversed().starts(with: "nosj+".utf8)
     }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {
