@@ -53,6 +53,17 @@ package enum APIMetricsCommand {
                 } catch {
                     throw InputError(path: error.path, reason: error.reason)
                 }
+            case .openapi(let options):
+                let stores = try options.files.map { file throws(InputError) in try InputFile.open(file).store(for: "openapi") }
+                let document: [UInt8]
+                do {
+                    document = try DiscoveredAPI.openAPI(from: stores, title: options.title)
+                } catch {
+                    throw InputError(path: error.path, reason: error.reason)
+                }
+                outcome.output = options.yaml
+                    ? DiscoveredAPI.yaml(fromJSON: document) ?? ""
+                    : String(decoding: document, as: UTF8.self) + "\n"
             case .usage(let options):
                 let stores = try options.files.map { file throws(InputError) in try InputFile.open(file).store(for: "usage") }
                 do {

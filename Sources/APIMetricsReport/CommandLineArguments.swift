@@ -7,10 +7,18 @@ package enum CommandLineArguments: Sendable, Equatable {
     case report(ReportOptions)
     case calls(CallsOptions)
     case usage(UsageOptions)
+    case openapi(OpenAPIOptions)
 
     /// The commands.
     package enum Command: String, Sendable, Equatable, CaseIterable {
-        case report, calls, usage
+        case report, calls, usage, openapi
+    }
+
+    /// `apimetrics openapi`.
+    package struct OpenAPIOptions: Sendable, Equatable {
+        package var files: [String] = []
+        package var yaml = false
+        package var title = "API observed by APIMetrics"
     }
 
     /// `apimetrics report`.
@@ -53,13 +61,13 @@ package enum CommandLineArguments: Sendable, Equatable {
     ///   that `--since 2h` counts back from and `--until` defaults to.
     /// - Throws: ``ArgumentError`` naming the argument and the reason.
     package static func parse(_ arguments: [String], now: Int64) throws(ArgumentError) -> CommandLineArguments {
-        guard let first = arguments.first else { throw ArgumentError(argument: "COMMAND", reason: "is missing: name report, calls or usage") }
+        guard let first = arguments.first else { throw ArgumentError(argument: "COMMAND", reason: "is missing: name report, calls, usage or openapi") }
         if first == "--help" || first == "-h" || first == "help" {
             if arguments.count > 1, let command = Command(rawValue: arguments[1]) { return .help(command) }
             return .help(nil)
         }
         guard let command = Command(rawValue: first) else {
-            throw ArgumentError(argument: first, reason: "is not a command: name report, calls or usage")
+            throw ArgumentError(argument: first, reason: "is not a command: name report, calls, usage or openapi")
         }
         var parser = Parser(arguments: Array(arguments.dropFirst()), command: command, now: now)
         return try parser.parse()
@@ -100,6 +108,8 @@ private struct Parser {
         var limit = 100
         var json = false
         var monthly = false
+        var yaml = false
+        var title: String?
         var optionsDone = false
         var seen: Set<String> = []
         while !arguments.isEmpty {
@@ -152,6 +162,13 @@ private struct Parser {
                     throw ArgumentError(argument: name, reason: "takes table, csv or json, not \(quoted(value))")
                 }
                 format = chosen
+            case "--format" where command == .openapi:
+                switch value {
+                case "json": yaml = false
+                case "yaml": yaml = true
+                default: throw ArgumentError(argument: name, reason: "takes json or yaml, not \(quoted(value))")
+                }
+            case "--title": title = try Self.bounded(value, argument: name)
             case "--per":
                 switch value {
                 case "day": monthly = false
@@ -198,6 +215,10 @@ private struct Parser {
             return .calls(CommandLineArguments.CallsOptions(files: files, filter: filter, limit: limit, json: json))
         case .usage:
             return .usage(CommandLineArguments.UsageOptions(files: files, range: range, monthly: monthly))
+        case .openapi:
+            var options = CommandLineArguments.OpenAPIOptions(files: files, yaml: yaml)
+            if let title { options.title = title }
+            return .openapi(options)
         }
     }
 
@@ -215,6 +236,7 @@ private struct Parser {
         .report: ["--since", "--until", "--by", "--format"],
         .calls: ["--since", "--until", "--method", "--route", "--status", "--consumer", "--min-ms", "--path", "--limit", "--json"],
         .usage: ["--since", "--until", "--per"],
+        .openapi: ["--format", "--title"],
     ]
     static let flags: Set<String> = ["--json"]
 

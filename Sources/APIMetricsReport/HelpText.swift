@@ -3,7 +3,7 @@ package enum HelpText {
     /// The usage line printed under an argument error.
     static func usageLine(for command: String?) -> String {
         let name = command.flatMap(CommandLineArguments.Command.init(rawValue:))
-        let line = name.map { synopsis[$0] ?? "" } ?? "apimetrics report|calls|usage FILE... [OPTIONS]"
+        let line = name.map { synopsis[$0] ?? "" } ?? "apimetrics report|calls|usage|openapi FILE... [OPTIONS]"
         return "usage: \(line)\n       apimetrics \(name?.rawValue ?? "") --help".replacingOccurrencesOfDoubleSpace() + " for more\n"
     }
 
@@ -11,6 +11,7 @@ package enum HelpText {
         .report: "apimetrics report STORE|NDJSON... [--by endpoint|consumer] [--since T] [--until T] [--format table|csv|json]",
         .calls: "apimetrics calls STORE... [--since T] [--until T] [--method M] [--route R] [--status S] [--consumer C] [--min-ms N] [--path TEXT] [--limit N] [--json]",
         .usage: "apimetrics usage STORE... [--since T] [--until T] [--per day|month]",
+        .openapi: "apimetrics openapi STORE... [--format json|yaml] [--title TEXT]",
     ]
 
     /// The help for one command, or the overview with `nil`.
@@ -20,6 +21,7 @@ package enum HelpText {
         case .report?: report
         case .calls?: calls
         case .usage?: usage
+        case .openapi?: openapi
         }
     }
 
@@ -39,6 +41,7 @@ package enum HelpText {
           report   calls, errors and latency per endpoint or consumer over a time range
           calls    the request log, newest first, filtered as the dashboard's explorer
           usage    calls per consumer per day or month, as CSV (for billing by usage)
+          openapi  the OpenAPI 3.1 document the recorded traffic implies, stores merged
 
         FILE is a store (apimetrics.sqlite, an SQLite file: one per instance) or, for
         report only, an NDJSON file APIMetrics wrote (APIMETRICS_FILE). Name several
@@ -49,6 +52,19 @@ package enum HelpText {
 
         Exit status: 0 done, 1 a file cannot be read or is not a store (or NDJSON),
         2 an argument is wrong (the message names it).
+
+        """
+
+    static let openapi = """
+        usage: \(synopsis[.openapi] ?? "")
+
+        The OpenAPI 3.1 document API discovery learnt from the calls (routes, methods,
+        parameters, request and response bodies per status as JSON Schema, security
+        schemes), merged over every store named: one per instance, or an earlier
+        run's. Shapes and counts only: no value a client sent is in the document.
+
+          --format F    json (the default) or yaml
+          --title TEXT  the document's info.title (default: API observed by APIMetrics)
 
         """
 

@@ -28,9 +28,31 @@ final class APIDiscovery: Sendable {
 
     struct State: Sendable {
         var operations: [Key: OperationShape] = [:]
+        /// Operations changed since they were last handed to the store.
+        var dirty = Set<Key>()
+        /// The latest changes, newest last (at most ``APIDiscovery/maxChanges``).
+        var changes: [APIChange] = []
+        /// Changes not yet handed to the store (at most ``APIDiscovery/maxChanges``; older ones counted as dropped).
+        var unsavedChanges: [APIChange] = []
+
+        mutating func noteChanges(_ new: [APIChange]) {
+            figures.changes += new.count
+            changes.append(contentsOf: new)
+            if changes.count > APIDiscovery.maxChanges { changes.removeFirst(changes.count - APIDiscovery.maxChanges) }
+            unsavedChanges.append(contentsOf: new)
+            if unsavedChanges.count > APIDiscovery.maxChanges {
+                figures.droppedChanges += unsavedChanges.count - APIDiscovery.maxChanges
+                unsavedChanges.removeFirst(unsavedChanges.count - APIDiscovery.maxChanges)
+            }
+        }
         /// Hosts seen in `Host` with the scheme they were reached on, and how often.
         var servers: [String: Int] = [:]
         var figures = Figures()
+        /// Whether an earlier run's operations are still being read from the
+        /// store: until then no change is reported (each would look new).
+        var isLoading = false
+        /// Calls that came while loading, learnt from once it is done.
+        var waiting: [ExchangeRecord] = []
     }
 
     /// What discovery saw and did, for the pipeline's counters.
@@ -45,7 +67,15 @@ final class APIDiscovery: Sendable {
         var unlearnt = 0
         /// JSON bodies that were not JSON, cut short, or still encoded.
         var unreadBodies = 0
+        /// Changes of the API seen.
+        var changes = 0
+        /// Changes that could not be handed to the store in time (more than
+        /// ``APIDiscovery/maxChanges`` waiting).
+        var droppedChanges = 0
     }
+
+    /// The most changes kept in memory and waiting for the store.
+    static let maxChanges = 1_000
 
     /// The most servers listed.
     static let maxServers = 8
@@ -64,29 +94,48 @@ final class APIDiscovery: Sendable {
             state.withLock { $0.figures.unrouted += 1 }
             return
         }
-        let key = Key(method: record.request.method, route: route)
-        let limits = options.shapeLimits
         state.withLock { state in
-            if state.operations[key] == nil {
-                guard state.operations.count < options.maxOperations else {
-                    state.figures.unlearnt += 1
-                    return
-                }
-                state.operations[key] = OperationShape(
-                    method: key.method, route: key.route, time: record.startTimeNanoseconds, call: record.id)
+            // While an earlier run's operations are read, calls wait (so that
+            // what they change is told against what was learnt before).
+            guard !state.isLoading else {
+                if state.waiting.count < Self.maxWaiting { state.waiting.append(record) } else { state.figures.unlearnt += 1 }
+                return
             }
-            guard let index = state.operations.index(forKey: key) else { return }
-            let learnt = OperationLearner.fold(
-                record, into: &state.operations.values[index], options: options, limits: limits, apiKeyHeaders: apiKeyHeaders)
-            switch learnt {
-            case .learnt:
-                state.figures.learnt += 1
-                Self.noteServer(record.request.headers, in: &state)
-            case .sampledOut:
-                state.figures.sampledOut += 1
-            }
-            state.figures.unreadBodies += learnt.unreadBodies
+            learn(record, route: route, in: &state)
         }
+    }
+
+    /// The most calls that wait for the store's operations to be read.
+    static let maxWaiting = 1_000
+
+    private func learn(_ record: ExchangeRecord, route: String, in state: inout State) {
+        let key = Key(method: record.request.method, route: route)
+        var reporter = OperationLearner.Reporter(
+            isOn: false, time: record.startTimeNanoseconds, method: key.method, route: key.route, example: record.id)
+        if state.operations[key] == nil {
+            guard state.operations.count < options.maxOperations else {
+                state.figures.unlearnt += 1
+                return
+            }
+            state.operations[key] = OperationShape(
+                method: key.method, route: key.route, time: record.startTimeNanoseconds, call: record.id)
+            reporter.isOn = true
+            reporter.add(.newEndpoint, "\(key.method) \(key.route)")
+        }
+        guard let index = state.operations.index(forKey: key) else { return }
+        let learnt = OperationLearner.fold(
+            record, into: &state.operations.values[index], options: options, limits: options.shapeLimits,
+            apiKeyHeaders: apiKeyHeaders, reporter: &reporter)
+        if !reporter.changes.isEmpty { state.noteChanges(reporter.changes) }
+        state.dirty.insert(key)
+        switch learnt {
+        case .learnt:
+            state.figures.learnt += 1
+            Self.noteServer(record.request.headers, in: &state)
+        case .sampledOut:
+            state.figures.sampledOut += 1
+        }
+        state.figures.unreadBodies += learnt.unreadBodies
     }
 
     /// The operations learnt so far, by path and method, with the servers and figures.
@@ -98,6 +147,57 @@ final class APIDiscovery: Sendable {
             let servers = state.servers.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(Self.maxServers).map(\.key)
             return Snapshot(operations: operations, servers: Array(servers), figures: state.figures)
         }
+    }
+
+    /// The operations changed since the last call, encoded for the store,
+    /// and the changes not yet stored; both are handed over once.
+    func takeUnsaved() -> (operations: [(method: String, route: String, shape: [UInt8])], changes: [APIChange]) {
+        state.withLock { state in
+            let operations = state.dirty.compactMap { key in
+                state.operations[key].map { (key.method, key.route, OperationShapeCodec.encode($0)) }
+            }
+            state.dirty.removeAll(keepingCapacity: true)
+            defer { state.unsavedChanges.removeAll(keepingCapacity: true) }
+            return (operations, state.unsavedChanges)
+        }
+    }
+
+    /// Merges operations learnt before (an earlier run's, read from the
+    /// store) into what this run learnt; past ``DiscoveryOptions/maxOperations``
+    /// the rest are left out.
+    func merge(stored: [OperationShape]) {
+        let limits = options.shapeLimits
+        state.withLock { state in
+            for operation in stored {
+                let key = Key(method: operation.method, route: operation.route)
+                if let index = state.operations.index(forKey: key) {
+                    state.operations.values[index].merge(operation, limits: limits)
+                } else if state.operations.count < options.maxOperations {
+                    state.operations[key] = operation
+                }
+            }
+        }
+    }
+
+    /// Says that an earlier run's operations are on their way from the
+    /// store (``merge(stored:)``, then ``finishLoading()``).
+    func startLoading() {
+        state.withLock { $0.isLoading = true }
+    }
+
+    /// Learns from the calls that waited for the store's operations.
+    func finishLoading() {
+        state.withLock { state in
+            state.isLoading = false
+            let waiting = state.waiting
+            state.waiting = []
+            for record in waiting { learn(record, route: record.request.route ?? "", in: &state) }
+        }
+    }
+
+    /// The latest changes, newest first.
+    func recentChanges(limit: Int) -> [APIChange] {
+        state.withLock { Array($0.changes.suffix(limit).reversed()) }
     }
 
     /// What ``snapshot()`` hands the document's writer.

@@ -34,6 +34,10 @@ struct JSONShape: Sendable, Hashable {
         /// Its name's bytes, to match the next documents without decoding.
         var key: [UInt8]
         var shape: JSONShape
+        /// Objects in a row that lacked it (since it was last seen).
+        var missingRun = 0
+        /// Whether it was in every object before its current missing run.
+        var wasRequired = false
 
         /// Seen in two instances or more: described. A member seen once
         /// may be a value a client made up as a name (a token, an id); it
@@ -50,6 +54,21 @@ struct JSONShape: Sendable, Hashable {
 
     /// Whether nothing was seen.
     var isEmpty: Bool { count == 0 }
+
+    /// The bytes a member named `name` has between its quotes in a
+    /// document written the usual way (quote, backslash and control
+    /// characters escaped).
+    static func key(forName name: String) -> [UInt8] {
+        var key: [UInt8] = []
+        for byte in name.utf8 {
+            switch byte {
+            case 0x22, 0x5C: key += [0x5C, byte]
+            case 0..<0x20: key += Array("\\u00".utf8) + Array(String(byte, radix: 16).leftPadded(to: 2).utf8)
+            default: key.append(byte)
+            }
+        }
+        return key
+    }
 
     /// The member named `key`, as an index into ``properties``.
     func propertyIndex(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
@@ -91,6 +110,12 @@ struct JSONShape: Sendable, Hashable {
         if let item = other.items.first {
             if items.isEmpty { items = [item] } else { items[0].merge(item, limits: limits, depth: depth + 1) }
         }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
 

@@ -16,27 +16,54 @@ struct JSONShapeScanner {
     /// Whether the document taught the shape something new: a type, a
     /// member, a member no longer in every object, a narrower format.
     private(set) var changed = false
+    /// Whether changes are reported (past an operation's first calls,
+    /// whose every member would otherwise be "new").
+    private let reportsChanges: Bool
+    /// Member indices from the root to the value being folded; -1 for items.
+    private var path: [Int] = []
+    /// What changed, where: new members, new types, members gone optional or missing.
+    private(set) var changes: [ShapeChange] = []
 
     /// Folds `bytes` into `shape`; returns whether they were JSON, and
     /// whether the shape changed.
     static func fold(_ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits) -> (isJSON: Bool, changed: Bool) {
+        let result = fold(bytes, into: &shape, limits: limits, reportingChanges: false)
+        return (result.isJSON, result.changed)
+    }
+
+    /// ``fold(_:into:limits:)``, with the changes found when `reportingChanges`.
+    static func fold(
+        _ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits, reportingChanges: Bool
+    ) -> (isJSON: Bool, changed: Bool, changes: [ShapeChange]) {
         bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return (false, false) }
-            var scanner = JSONShapeScanner(base: base, count: buffer.count, limits: limits)
+            guard let base = buffer.baseAddress else { return (false, false, []) }
+            var scanner = JSONShapeScanner(base: base, count: buffer.count, limits: limits, reportsChanges: reportingChanges)
             if buffer.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { scanner.offset = 3 }
             scanner.skipWhitespace()
             var isJSON = scanner.value(into: &shape, depth: 0)
             scanner.skipWhitespace()
             isJSON = isJSON && scanner.offset == buffer.count
-            return (isJSON, scanner.changed)
+            return (isJSON, scanner.changed, scanner.changes)
         }
     }
 
-    private init(base: UnsafePointer<UInt8>, count: Int, limits: JSONShapeLimits) {
+    private init(base: UnsafePointer<UInt8>, count: Int, limits: JSONShapeLimits, reportsChanges: Bool) {
         self.base = base
         self.count = count
         self.limits = limits
+        self.reportsChanges = reportsChanges
     }
+
+    private mutating func report(_ kind: APIChange.Kind, _ path: [Int], _ detail: String = "") {
+        guard reportsChanges, changes.count < Self.maxChanges else { return }
+        changes.append(ShapeChange(kind: kind, path: path, detail: detail))
+    }
+
+    /// The most changes one document reports.
+    static let maxChanges = 32
+    /// Objects in a row without a member that was in (nearly) all of them
+    /// before, after which it is reported gone.
+    static let goneAfter = 10
 
     private var current: UInt8 { offset < count ? base[offset] : 0 }
 
@@ -47,10 +74,15 @@ struct JSONShapeScanner {
     }
 
     private mutating func add(_ type: JSONTypes, to shape: inout JSONShape) {
+        let wasConfirmed = shape.count >= 2
         shape.count += 1
         if !shape.types.contains(type) {
+            let before = shape.types
             shape.types.insert(type)
             changed = true
+            if wasConfirmed {
+                report(.typeChanged, path, "\(before.names.joined(separator: ", ")) → \(shape.types.names.joined(separator: ", "))")
+            }
         }
     }
 
@@ -177,16 +209,31 @@ struct JSONShapeScanner {
                 let key = UnsafeBufferPointer(start: base + start, count: end - start)
                 if let index = shape.propertyIndex(key) {
                     if index < 64 { seen |= 1 << UInt64(index) }
+                    path.append(index)
                     // Its second instance: from now on it is described.
-                    if !shape.properties[index].isConfirmed { changed = true }
-                    guard value(into: &shape.properties[index].shape, depth: depth + 1) else { return false }
+                    if !shape.properties[index].isConfirmed {
+                        changed = true
+                        report(.newField, path)
+                    }
+                    let run = shape.properties[index].missingRun
+                    if run > 0 {
+                        // Back after a short absence: it is optional now.
+                        if shape.properties[index].wasRequired, run < Self.goneAfter { report(.fieldOptional, path) }
+                        shape.properties[index].missingRun = 0
+                    }
+                    let isJSON = value(into: &shape.properties[index].shape, depth: depth + 1)
+                    path.removeLast()
+                    guard isJSON else { return false }
                 } else if Self.isName(key, maxBytes: limits.maxNameBytes),
                           let index = shape.properties.count < limits.maxProperties
                             ? shape.properties.count : shape.properties.firstIndex(where: { !$0.isConfirmed }) {
                     // A new member (in place of one seen only once, when full):
                     // described once a second instance confirms it is a name.
                     var property = JSONShape.Property(name: Self.decodedName(key), key: Array(key), shape: JSONShape())
-                    guard value(into: &property.shape, depth: depth + 1) else { return false }
+                    path.append(index)
+                    let isJSON = value(into: &property.shape, depth: depth + 1)
+                    path.removeLast()
+                    guard isJSON else { return false }
                     if index == shape.properties.count {
                         shape.properties.append(property)
                     } else {
@@ -207,9 +254,22 @@ struct JSONShapeScanner {
                 break
             }
         }
-        // A member that was in every object before and is missing from this one is now optional.
+        // A member that was in every object before and is missing from this one is now optional;
+        // missing from the last goneAfter objects, after being in nearly all before, it is gone.
         for index in shape.properties.indices where index >= 64 || seen & (1 << UInt64(index)) == 0 {
-            if shape.properties[index].isConfirmed, shape.properties[index].shape.count == shape.objects - 1 { changed = true }
+            guard shape.properties[index].isConfirmed else { continue }
+            let present = shape.properties[index].shape.count
+            if shape.properties[index].missingRun == 0 {
+                shape.properties[index].wasRequired = present == shape.objects - 1
+                if shape.properties[index].wasRequired { changed = true }
+            }
+            shape.properties[index].missingRun += 1
+            let run = shape.properties[index].missingRun
+            if run == Self.goneAfter, present * 10 >= (shape.objects - run) * 9 {
+                path.append(index)
+                report(.fieldGone, path)
+                path.removeLast()
+            }
         }
         return true
     }
@@ -227,7 +287,10 @@ struct JSONShapeScanner {
         }
         while true {
             skipWhitespace()
-            guard value(into: &shape.items[0], depth: depth + 1) else { return false }
+            path.append(-1)
+            let isJSON = value(into: &shape.items[0], depth: depth + 1)
+            path.removeLast()
+            guard isJSON else { return false }
             skipWhitespace()
             if current == 0x2C {
                 offset += 1

@@ -12,6 +12,9 @@ enum OpenAPIDocument {
         for operation in snapshot.operations {
             if operation.bearer > 0 { schemes.bearer = true }
             if operation.basic > 0 { schemes.basic = true }
+            // Only the configured API key headers are counted; a merged
+            // store's operations bring theirs.
+            for key in operation.apiKeys where !schemes.apiKeyHeaders.contains(key.name) { schemes.apiKeyHeaders.append(key.name) }
         }
         var writer = JSONWriter(capacity: 4_096)
         writer.beginObject()

@@ -1,6 +1,27 @@
 /// Folds one call into its operation's shapes (``APIDiscovery`` holds the
 /// lock): statuses always, the rest when the call is learnt from.
 enum OperationLearner {
+    /// Where a fold notes the changes it finds, once an operation is past
+    /// its first ``baselineCalls`` learnt calls.
+    struct Reporter {
+        var isOn: Bool
+        let time: Int64
+        let method: String
+        let route: String
+        let example: EventID
+        var changes: [APIChange] = []
+
+        mutating func add(_ kind: APIChange.Kind, _ location: String, _ detail: String = "") {
+            guard isOn, changes.count < JSONShapeScanner.maxChanges else { return }
+            changes.append(APIChange(
+                time: time, method: method, route: route, kind: kind, location: location, detail: detail, example: example))
+        }
+    }
+
+    /// Calls an operation is learnt from before its changes are reported:
+    /// until then everything about it is new.
+    static let baselineCalls = 5
+
     enum Result {
         case learnt(unreadBodies: Int)
         case sampledOut
@@ -13,8 +34,9 @@ enum OperationLearner {
 
     static func fold(
         _ record: ExchangeRecord, into operation: inout OperationShape, options: DiscoveryOptions,
-        limits: JSONShapeLimits, apiKeyHeaders: [String]
+        limits: JSONShapeLimits, apiKeyHeaders: [String], reporter: inout Reporter
     ) -> Result {
+        reporter.isOn = operation.learnt >= baselineCalls
         operation.calls += 1
         operation.lastSeen = max(operation.lastSeen, record.startTimeNanoseconds)
         let status = record.response?.status ?? 0
@@ -24,6 +46,7 @@ enum OperationLearner {
             operation.responses.append(OperationShape.Response(status: status))
             responseIndex = operation.responses.count - 1
             changed = true
+            reporter.add(.newStatus, "response \(status)")
         }
         if let responseIndex { operation.responses[responseIndex].count += 1 }
         let isStable = operation.learnt > 0 && operation.sinceChange >= options.stableAfter
@@ -35,16 +58,18 @@ enum OperationLearner {
         target.withUTF8 { bytes in
             let parts = URLTarget.parts(of: bytes)
             changed = foldPath(bytes, path: parts.path, route: operation.route, into: &operation) || changed
-            if let query = parts.query { changed = foldQuery(bytes, query: query, into: &operation) || changed }
+            if let query = parts.query { changed = foldQuery(bytes, query: query, into: &operation, reporter: &reporter) || changed }
         }
-        changed = foldHeaders(request.headers, into: &operation, apiKeyHeaders: apiKeyHeaders) || changed
+        changed = foldHeaders(request.headers, into: &operation, apiKeyHeaders: apiKeyHeaders, reporter: &reporter) || changed
         if record.requestBody.size > 0 {
-            changed = foldBody(record.requestBody, headers: request.headers, into: &operation.requestBodies, limits: limits, unread: &unread) || changed
+            changed = foldBody(
+                record.requestBody, headers: request.headers, into: &operation.requestBodies, limits: limits, unread: &unread,
+                place: "request", reporter: &reporter) || changed
         }
         if let responseIndex, let response = record.response, record.responseBody.size > 0 {
             changed = foldBody(
                 record.responseBody, headers: response.headers, into: &operation.responses[responseIndex].bodies,
-                limits: limits, unread: &unread) || changed
+                limits: limits, unread: &unread, place: "response \(status)", reporter: &reporter) || changed
         }
         operation.sinceChange = changed ? 0 : operation.sinceChange + 1
         return .learnt(unreadBodies: unread)
@@ -85,7 +110,9 @@ enum OperationLearner {
         }
     }
 
-    private static func foldQuery(_ target: UnsafeBufferPointer<UInt8>, query: Range<Int>, into operation: inout OperationShape) -> Bool {
+    private static func foldQuery(
+        _ target: UnsafeBufferPointer<UInt8>, query: Range<Int>, into operation: inout OperationShape, reporter: inout Reporter
+    ) -> Bool {
         var changed = false
         var seen: UInt64 = 0
         var start = query.lowerBound
@@ -103,7 +130,10 @@ enum OperationLearner {
             if let index = operation.query.firstIndex(where: { $0.name == name }) {
                 guard index >= 64 || seen & (1 << UInt64(index)) == 0 else { continue }
                 if index < 64 { seen |= 1 << UInt64(index) }
-                if operation.query[index].count == 1 { changed = true }
+                if operation.query[index].count == 1 {
+                    changed = true
+                    reporter.add(.newParameter, "query \(name)")
+                }
                 operation.query[index].count += 1
                 changed = TextShape.fold(percentDecoding: value, into: &operation.query[index].shape) || changed
             } else if isParameterName(name), let index = OperationShape.place(in: operation.query) {
@@ -130,7 +160,9 @@ enum OperationLearner {
         }
     }
 
-    private static func foldHeaders(_ headers: HeaderFields, into operation: inout OperationShape, apiKeyHeaders: [String]) -> Bool {
+    private static func foldHeaders(
+        _ headers: HeaderFields, into operation: inout OperationShape, apiKeyHeaders: [String], reporter: inout Reporter
+    ) -> Bool {
         var changed = false
         var seen: UInt64 = 0
         headers.storage.withUnsafeBufferPointer { storage in
@@ -174,7 +206,10 @@ enum OperationLearner {
                     // A repeated field counts once per call.
                     guard index >= 64 || seen & (1 << UInt64(index)) == 0 else { continue }
                     if index < 64 { seen |= 1 << UInt64(index) }
-                    if operation.headers[index].count == 1 { changed = true }
+                    if operation.headers[index].count == 1 {
+                        changed = true
+                        reporter.add(.newParameter, "header \(name)")
+                    }
                     operation.headers[index].count += 1
                     changed = TextShape.fold(value, into: &operation.headers[index].shape) || changed
                 } else if isParameterName(name), let index = OperationShape.place(in: operation.headers) {
@@ -208,7 +243,7 @@ enum OperationLearner {
 
     private static func foldBody(
         _ body: CapturedBody, headers: HeaderFields, into bodies: inout [OperationShape.Body],
-        limits: JSONShapeLimits, unread: inout Int
+        limits: JSONShapeLimits, unread: inout Int, place: String, reporter: inout Reporter
     ) -> Bool {
         var changed = false
         var index: Int?
@@ -217,6 +252,10 @@ enum OperationLearner {
             isJSON = MediaType.isJSON(essence)
             index = bodies.firstIndex { $0.mediaType.utf8.elementsEqual(essence) }
             if index == nil, bodies.count < OperationShape.maxMediaTypes {
+                // A media type beside others (the first of a new status is part of that status).
+                if !bodies.isEmpty || place == "request" {
+                    reporter.add(.newMediaType, "\(place) \(String(decoding: essence, as: UTF8.self))")
+                }
                 bodies.append(OperationShape.Body(mediaType: String(decoding: essence, as: UTF8.self)))
                 index = bodies.count - 1
                 changed = true
@@ -232,7 +271,10 @@ enum OperationLearner {
             if !body.bytes.isEmpty || body.isTruncated { bodies[index].unread += 1; unread += 1 }
             return changed
         }
-        let folded = JSONShapeScanner.fold(body.bytes, into: &bodies[index].shape, limits: limits)
+        let folded = JSONShapeScanner.fold(body.bytes, into: &bodies[index].shape, limits: limits, reportingChanges: reporter.isOn)
+        for change in folded.changes {
+            reporter.add(change.kind, "\(place) \(bodies[index].mediaType) \(bodies[index].shape.location(of: change.path))", change.detail)
+        }
         if !folded.isJSON {
             bodies[index].unread += 1
             unread += 1

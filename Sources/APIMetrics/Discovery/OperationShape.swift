@@ -102,6 +102,64 @@ struct OperationShape: Sendable, Hashable {
         return nil
     }
 
+    /// Merges what `other` (another instance, an earlier run) learnt of
+    /// the same operation.
+    mutating func merge(_ other: OperationShape, limits: JSONShapeLimits) {
+        calls += other.calls
+        learnt += other.learnt
+        if other.firstSeen < firstSeen {
+            firstSeen = other.firstSeen
+            firstCall = other.firstCall
+        }
+        lastSeen = max(lastSeen, other.lastSeen)
+        for (index, parameter) in other.pathParameters.enumerated() where index < pathParameters.count {
+            pathParameters[index].count += parameter.count
+            pathParameters[index].shape.merge(parameter.shape, limits: limits)
+        }
+        Self.merge(other.query, into: &query, limits: limits, overflow: &hasOtherQuery)
+        hasOtherQuery = hasOtherQuery || other.hasOtherQuery
+        Self.merge(other.headers, into: &headers, limits: limits, overflow: &hasOtherHeaders)
+        hasOtherHeaders = hasOtherHeaders || other.hasOtherHeaders
+        var ignored = false
+        Self.merge(other.apiKeys, into: &apiKeys, limits: limits, overflow: &ignored)
+        Self.merge(other.requestBodies, into: &requestBodies, limits: limits)
+        for response in other.responses {
+            if let index = responses.firstIndex(where: { $0.status == response.status }) {
+                responses[index].count += response.count
+                Self.merge(response.bodies, into: &responses[index].bodies, limits: limits)
+            } else if responses.count < Self.maxStatuses {
+                responses.append(response)
+            }
+        }
+        bearer += other.bearer
+        basic += other.basic
+    }
+
+    private static func merge(_ other: [Parameter], into parameters: inout [Parameter], limits: JSONShapeLimits, overflow: inout Bool) {
+        for parameter in other {
+            if let index = parameters.firstIndex(where: { $0.name == parameter.name }) {
+                parameters[index].count += parameter.count
+                parameters[index].shape.merge(parameter.shape, limits: limits)
+            } else if let index = place(in: parameters) {
+                put(parameter, at: index, in: &parameters)
+            } else {
+                overflow = true
+            }
+        }
+    }
+
+    private static func merge(_ other: [Body], into bodies: inout [Body], limits: JSONShapeLimits) {
+        for body in other {
+            if let index = bodies.firstIndex(where: { $0.mediaType == body.mediaType }) {
+                bodies[index].count += body.count
+                bodies[index].unread += body.unread
+                bodies[index].shape.merge(body.shape, limits: limits)
+            } else if bodies.count < maxMediaTypes {
+                bodies.append(body)
+            }
+        }
+    }
+
     /// The route as an OpenAPI path: every parameter in braces.
     var openAPIPath: String {
         var index = 0

@@ -115,6 +115,10 @@ public final class APIMetricsService: Sendable {
             identity: identity, exporters: exporters, configuration: configuration, signal: signal,
             aggregator: aggregator, spool: spool)
         let storeWriter = exporters.lazy.compactMap { $0 as? StoreWriter }.first
+        if let storeWriter, let discovery {
+            discovery.startLoading()
+            storeWriter.attach(discovery)
+        }
         let view = MetricsView(
             options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity, spool: spool,
             discovery: discovery, store: storeWriter.map { StoreAccess(path: $0.options.path, options: $0.options, status: $0.statusCell) })

@@ -90,6 +90,15 @@ enum StoreSchema {
         DROP INDEX consumer_metrics_time;
         CREATE INDEX consumer_metrics_time ON consumer_metrics(tier, start, consumer_id, requests, client_errors, server_errors);
         """,
+        // API discovery: each operation's learnt shapes (OperationShapeCodec:
+        // names, types and counts, never a value), and the change log.
+        """
+        CREATE TABLE api_operations(method TEXT NOT NULL, route TEXT NOT NULL, shape BLOB NOT NULL, updated INTEGER NOT NULL,
+            PRIMARY KEY(method, route)) WITHOUT ROWID;
+        CREATE TABLE api_changes(id INTEGER PRIMARY KEY, time INTEGER NOT NULL, method TEXT NOT NULL, route TEXT NOT NULL,
+            kind TEXT NOT NULL, location TEXT NOT NULL, detail TEXT NOT NULL, example_hi INTEGER NOT NULL, example_lo INTEGER NOT NULL);
+        CREATE INDEX api_changes_time ON api_changes(time);
+        """,
     ]
 
     /// Resolution tiers of the `metrics` and `consumer_metrics` tables.

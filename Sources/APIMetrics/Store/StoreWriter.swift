@@ -75,6 +75,17 @@ final class StoreWriter: EventExporter, Sendable {
         queue.async { box.value.open() }
     }
 
+    /// Reads what earlier runs learnt of the API into `discovery`, and
+    /// writes what it learns with each metrics window and at shutdown.
+    func attach(_ discovery: APIDiscovery) {
+        let state = self.state
+        queue.async { [self] in
+            commitWaiting()
+            state.value.discovery = discovery
+            state.value.loadDiscovery(into: discovery)
+        }
+    }
+
     /// `store(PATH)`.
     var name: String { "store(\(options.path))" }
 

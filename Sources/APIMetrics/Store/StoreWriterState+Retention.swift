@@ -55,6 +55,7 @@ extension StoreWriterState {
                 DELETE FROM heartbeats WHERE time < \(keptFrom * 1_000_000_000);
                 DELETE FROM pipeline WHERE time < \(keptFrom * 1_000_000_000);
                 DELETE FROM runs WHERE last_seen < \(keptFrom * 1_000_000_000);
+                DELETE FROM api_changes WHERE time < \(keptFrom * 1_000_000_000);
                 """)
         }
         // Calls by age, a chunk per transaction.

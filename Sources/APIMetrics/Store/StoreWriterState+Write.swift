@@ -26,6 +26,8 @@ extension StoreWriterState {
                     for entity in batch.entities { try insert(entity, statements) }
                 }
                 try writePending(connection)
+                // The learnt API once per window (and at close), not with every commit.
+                if batches.contains(where: \.hasMetrics) { try saveDiscovery(connection) }
             }
             pending.removeAll()
             status.withLock {

@@ -56,6 +56,9 @@ final class StoreWriterState {
     var endpointCount = 0
     var pending: [PendingMetrics] = []
     var lastRetentionNanoseconds: Int64 = 0
+    /// The learner whose operations and changes are written with each
+    /// metrics window and at close; `nil` when discovery is off.
+    var discovery: APIDiscovery?
     /// Whether a write is being retried on a fresh file after corruption.
     var isRecovering = false
 
@@ -201,6 +204,9 @@ final class StoreWriterState {
 
     /// Marks the file as closed cleanly, checkpoints the log and closes.
     func close() {
+        if let connection, let statements, disabledReason == nil, discovery != nil {
+            try? transaction(statements) { () throws(SQLiteError) in try saveDiscovery(connection) }
+        }
         if let connection, pending.isEmpty || disabledReason != nil {
             try? connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '0')")
             try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -61,6 +61,7 @@ enum StoreAPI {
             case "call":
                 guard try call(parameters, reader, &writer) else { return (404, error("no such call")) }
             case "errors": try errors(parameters, reader, &writer)
+            case "changes": try changes(parameters, reader, &writer)
             default: try pipeline(reader, context, &writer)
             }
             return (200, writer.bytes)
@@ -297,6 +298,35 @@ enum StoreAPI {
         writeErrorGroups(groups.filter { !$0.isValidation }, into: &writer)
         writer.key("validation_errors")
         writeErrorGroups(groups.filter(\.isValidation), into: &writer)
+        writer.endObject()
+    }
+
+    /// The API's changes as discovery observed them, newest first.
+    private static func changes(_ parameters: Parameters, _ reader: StoreReader, _ writer: inout JSONWriter) throws {
+        let changes = try reader.apiChanges(parameters.range, limit: parameters.limit)
+        writer.beginObject()
+        writeRange(parameters.range, into: &writer)
+        writer.key("changes")
+        writer.beginArray()
+        for change in changes {
+            writer.beginObject()
+            writer.key("time")
+            writer.timestamp(nanosecondsSinceEpoch: change.time)
+            writer.key("kind")
+            writer.string(change.kind.rawValue)
+            writer.key("method")
+            writer.string(change.method)
+            writer.key("route")
+            writer.string(change.route)
+            writer.key("location")
+            writer.string(change.location)
+            writer.key("detail")
+            writer.string(change.detail)
+            writer.key("example_call")
+            writer.string(change.example)
+            writer.endObject()
+        }
+        writer.endArray()
         writer.endObject()
     }
 

@@ -1,0 +1,43 @@
+extension StoreReader {
+    /// The operations discovery learnt, as stored (`nil` for a file made
+    /// before discovery, whose tables come with the writer's next start).
+    /// Rows that cannot be read are skipped.
+    func apiOperations() throws(StoreReadError) -> [OperationShape] {
+        try query { connection throws(SQLiteError) in
+            guard try Self.hasDiscoveryTables(connection) else { return [] }
+            let select = try connection.prepare("SELECT shape FROM api_operations ORDER BY route, method")
+            var operations: [OperationShape] = []
+            while try select.step() {
+                if let operation = try? OperationShapeCodec.decode(select.blob(0)) { operations.append(operation) }
+            }
+            return operations
+        }
+    }
+
+    /// The API's changes in `range`, newest first.
+    func apiChanges(_ range: StoreTimeRange, limit: Int) throws(StoreReadError) -> [APIChange] {
+        try query { connection throws(SQLiteError) in
+            guard try Self.hasDiscoveryTables(connection) else { return [] }
+            let select = try connection.prepare("""
+                SELECT time, method, route, kind, location, detail, example_hi, example_lo FROM api_changes
+                WHERE time >= ?1 AND time < ?2 ORDER BY time DESC, id DESC LIMIT ?3
+                """)
+            select.bind(1, range.from)
+            select.bind(2, range.to)
+            select.bind(3, limit)
+            var changes: [APIChange] = []
+            while try select.step() {
+                guard let kind = APIChange.Kind(rawValue: select.text(3)) else { continue }
+                changes.append(APIChange(
+                    time: select.int64(0), method: select.text(1), route: select.text(2), kind: kind, location: select.text(4),
+                    detail: select.text(5),
+                    example: EventID(high: UInt64(bitPattern: select.int64(6)), low: UInt64(bitPattern: select.int64(7)))))
+            }
+            return changes
+        }
+    }
+
+    private static func hasDiscoveryTables(_ connection: SQLiteConnection) throws(SQLiteError) -> Bool {
+        try connection.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'api_changes'") > 0
+    }
+}
