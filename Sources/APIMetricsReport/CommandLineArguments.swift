@@ -157,17 +157,17 @@ private struct Parser {
                 case "consumer": byConsumer = true
                 default: throw ArgumentError(argument: name, reason: "takes endpoint or consumer, not \(quoted(value))")
                 }
-            case "--format":
-                guard let chosen = CommandLineArguments.ReportFormat(rawValue: value) else {
-                    throw ArgumentError(argument: name, reason: "takes table, csv or json, not \(quoted(value))")
-                }
-                format = chosen
             case "--format" where command == .openapi:
                 switch value {
                 case "json": yaml = false
                 case "yaml": yaml = true
                 default: throw ArgumentError(argument: name, reason: "takes json or yaml, not \(quoted(value))")
                 }
+            case "--format":
+                guard let chosen = CommandLineArguments.ReportFormat(rawValue: value) else {
+                    throw ArgumentError(argument: name, reason: "takes table, csv or json, not \(quoted(value))")
+                }
+                format = chosen
             case "--title": title = try Self.bounded(value, argument: name)
             case "--per":
                 switch value {

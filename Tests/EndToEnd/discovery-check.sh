@@ -10,5 +10,6 @@ if ! PYTHONPATH="$packages" python3 -c "import openapi_spec_validator" 2>/dev/nu
     python3 -m pip install --quiet --disable-pip-version-check --target "$packages" openapi-spec-validator
 fi
 swift build --package-path "$root" --product apimetrics-demo
+swift build --package-path "$root" --product apimetrics
 bin="$(swift build --package-path "$root" --show-bin-path)"
-PYTHONPATH="$packages" python3 "$root/Tests/EndToEnd/discovery_check.py" "$bin/apimetrics-demo"
+PYTHONPATH="$packages" python3 "$root/Tests/EndToEnd/discovery_check.py" "$bin/apimetrics-demo" "$bin/apimetrics"

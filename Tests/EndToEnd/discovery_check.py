@@ -9,10 +9,15 @@ the document at /_apimetrics/openapi.json is
 3. free of every value sent: secrets and unique strings in bodies, queries
    and headers are searched for in the document and in the store's file.
 
-usage: discovery_check.py DEMO
+4. kept in the store: after the demo stops, `apimetrics openapi STORE`
+   writes the same operations (JSON and YAML, both valid), and the change
+   log at /_apimetrics/api/v1/changes named every endpoint as new.
+
+usage: discovery_check.py DEMO APIMETRICS
 """
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -20,7 +25,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from demo_process import call, start_demo  # noqa: E402
 
-DEMO = sys.argv[1]
+DEMO, CLI = sys.argv[1], sys.argv[2]
 WORK = tempfile.mkdtemp(prefix="apimetrics-discovery-check-")
 TOOL = "discovery-check"
 
@@ -253,9 +258,43 @@ def main():
             print(f"FAILED: values sent reached the document: {leaked}")
             sys.exit(1)
         log(f"none of the {len(SECRETS)} secrets sent is in the document")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_apimetrics/api/v1/changes?range=1h&limit=200", timeout=10) as response:
+            changes = json.load(response)["changes"]
+        new = {c["route"] for c in changes if c["kind"] == "new_endpoint"}
+        expected = {path.replace("{id}", "{id}") for path in REFERENCE}
+        if not expected <= new:
+            print(f"FAILED: the change log names as new {sorted(new)}, expected at least {sorted(expected)}")
+            sys.exit(1)
+        if any(not c["example_call"] or not c["time"] for c in changes):
+            print(f"FAILED: a change without its time or example call: {changes}")
+            sys.exit(1)
+        log(f"the change log names the {len(expected)} endpoints as new, each with its time and an example call")
     finally:
         process.terminate()
         process.wait(timeout=30)
+    store = os.path.join(WORK, "apimetrics.sqlite")
+    from openapi_spec_validator import validate
+    stored = json.loads(subprocess.run([CLI, "openapi", store, "--title", "demo"], check=True, capture_output=True, text=True).stdout)
+    validate(stored)
+    if set(stored["paths"]) != set(document["paths"]) or compare(stored):
+        print(f"FAILED: the stored document differs: {sorted(stored['paths'])} vs {sorted(document['paths'])}; {compare(stored)}")
+        sys.exit(1)
+    import yaml
+    as_yaml = yaml.safe_load(subprocess.run([CLI, "openapi", store, "--format", "yaml"], check=True, capture_output=True, text=True).stdout)
+    validate(as_yaml)
+    if as_yaml["paths"] != stored["paths"]:
+        print("FAILED: the YAML document is not the JSON one")
+        sys.exit(1)
+    log("apimetrics openapi reads the same document back from the stopped demo's store, as JSON and as YAML (both valid)")
+    import sqlite3
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        rows = [bytes(r[0]) for r in db.execute("SELECT shape FROM api_operations")]
+        rows += ["|".join(map(str, r)).encode() for r in db.execute("SELECT * FROM api_changes")]
+    leaked = [secret for secret in SECRETS if any(secret.encode() in row for row in rows)]
+    if leaked or not rows:
+        print(f"FAILED: values sent are in the store's discovery tables: {leaked} ({len(rows)} rows)")
+        sys.exit(1)
+    log(f"none of the secrets is in the store's api_operations and api_changes ({len(rows)} rows)")
     log("passed")
 
 

@@ -14,6 +14,7 @@
 /// | `calls?…` | the request log, newest first, filtered (`method`, `route`, `status` as `404` or `4xx`, `consumer`, `min_ms`, `path`), paged with `cursor` and `limit` (1–200) |
 /// | `call?id=` | one call: head, redacted headers and bodies, errors, parent and outgoing calls |
 /// | `errors` | server and validation error groups with first and last seen |
+/// | `changes` | the API's changes as discovery observed them (new endpoint, status, media type, parameter or field; type changed; field optional or gone), newest first, each with its first-seen time and an example call (`limit` 1–200) |
 /// | `pipeline` | the pipeline's counters and the store's health |
 ///
 /// Ranges: `range=1h|24h|7d|30d` (24h by default) or `from`/`to` as RFC 3339
@@ -81,7 +82,7 @@ enum StoreAPI {
         }
     }
 
-    static let paths: Set<String> = ["overview", "series", "endpoints", "endpoint", "consumers", "consumer", "calls", "call", "errors", "pipeline"]
+    static let paths: Set<String> = ["overview", "series", "endpoints", "endpoint", "consumers", "consumer", "calls", "call", "errors", "changes", "pipeline"]
 
     static func error(_ message: String) -> [UInt8] {
         var writer = JSONWriter(capacity: 128)
