@@ -3,9 +3,9 @@
 /// error groups, heartbeats and the pipeline's counters, so that the
 /// dashboard and the `apimetrics` command show history across restarts.
 ///
-/// The sender writes it off the request path, one transaction per batch, on
-/// a thread of its own; the view and the command read it while the server
-/// runs. Retention is by age and by bytes, enforced in the background: calls
+/// The sender writes it off the request path, commits grouped (every
+/// 250 ms, or at 5,000 calls), on a thread of its own; the view and the
+/// command read it while the server runs. Retention is by age and by bytes, enforced in the background: calls
 /// older than ``retentionDays`` go, and past ``maxBytes`` the oldest calls
 /// go first; minute rows older than ``minuteResolutionHours`` go, leaving
 /// the hour and day rows, which are kept for ``retentionDays``.
