@@ -82,7 +82,16 @@ extension Response.Body {
         }
         request.storage[RecordingStreamKey.self] = true
         self.init(asyncStream: { writer in
-            try await asyncStream(RecordingAsyncStreamWriter(base: writer, exchange: exchange))
+            let recording = RecordingAsyncStreamWriter(base: writer, exchange: exchange)
+            do {
+                try await asyncStream(recording)
+            } catch {
+                // Vapor's contract: a stream ends with .end or .error. A
+                // callback that throws (the client went away mid-body, say)
+                // ends it with its error, and the call is recorded as failed.
+                try? await recording.write(.error(error))
+                throw error
+            }
         }, count: count)
     }
 
