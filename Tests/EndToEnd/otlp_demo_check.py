@@ -83,6 +83,8 @@ class Collector:
 
 
 def run_demo(env, name):
+    # A store of its own each run: what discovery learnt in one is not "new" in the next.
+    env = {"APIMETRICS_STORE": os.path.join(WORK, f"{name}.sqlite"), **env}
     process, port, out, err = start_demo(DEMO, env, WORK, name, "otlp_demo_check")
 
     def call(method, path, headers=None, body=None):
@@ -223,7 +225,16 @@ def check_run(name, collector, port, is_json, cumulative, span_extras):
 
     # Logs: one per call, with its span's ids, headers and bodies redacted.
     logs = decode(requests, "/v1/logs", ExportLogsServiceRequest, is_json)
-    records = [r for req in logs for rl in req.resource_logs for sl in rl.scope_logs for r in sl.log_records]
+    every = [r for req in logs for rl in req.resource_logs for sl in rl.scope_logs for r in sl.log_records]
+    records = [r for r in every if r.event_name == "apimetrics.exchange"]
+    # The API's changes as discovery saw them: the demo's endpoints are new to this run.
+    changes = [r for r in every if r.event_name == "apimetrics.api_change"]
+    check(len(changes) + len(records) == len(every), f"{name}: every log record is a call or a change")
+    new_endpoints = {attributes(r).get("apimetrics.change.location") for r in changes
+                     if attributes(r).get("apimetrics.change.kind") == "new_endpoint"}
+    check({"POST /orders", "GET /fail", "GET /proxy"} <= new_endpoints, f"{name}: new endpoints {new_endpoints}")
+    check(all(len(attributes(r).get("apimetrics.event.id", "")) == 32 and r.time_unix_nano > 0 and r.severity_number in (9, 13)
+              for r in changes), f"{name}: each change names its example call and time")
     for req in logs:
         for rl in req.resource_logs:
             check_resource(name, rl.resource, {})

@@ -15,6 +15,26 @@ public struct Heartbeat: Sendable, Hashable {
     public var residentBytes: Int?
     /// The pipeline's running totals.
     public var statistics: Statistics
+    /// What API discovery knows: operations described, and changes seen
+    /// since start; `nil` when discovery is off.
+    public var discovery: DiscoveryCounts?
+
+    /// API discovery's counts, as the heartbeat carries them.
+    public struct DiscoveryCounts: Sendable, Hashable {
+        /// Operations (method and route) described.
+        public var operations: Int
+        /// Changes of the API seen since start.
+        public var changes: Int
+        /// Calls read for their shapes since start.
+        public var learntCalls: Int
+
+        /// Creates counts.
+        public init(operations: Int, changes: Int, learntCalls: Int) {
+            self.operations = operations
+            self.changes = changes
+            self.learntCalls = learntCalls
+        }
+    }
 
     /// Creates a heartbeat.
     public init(

@@ -32,17 +32,17 @@ final class APIDiscovery: Sendable {
         var dirty = Set<Key>()
         /// The latest changes, newest last (at most ``APIDiscovery/maxChanges``).
         var changes: [APIChange] = []
-        /// Changes not yet handed to the store (at most ``APIDiscovery/maxChanges``; older ones counted as dropped).
-        var unsavedChanges: [APIChange] = []
+        /// Changes not yet handed to the sender (at most ``APIDiscovery/maxChanges``; older ones counted as dropped).
+        var unsentChanges: [APIChange] = []
 
         mutating func noteChanges(_ new: [APIChange]) {
             figures.changes += new.count
             changes.append(contentsOf: new)
             if changes.count > APIDiscovery.maxChanges { changes.removeFirst(changes.count - APIDiscovery.maxChanges) }
-            unsavedChanges.append(contentsOf: new)
-            if unsavedChanges.count > APIDiscovery.maxChanges {
-                figures.droppedChanges += unsavedChanges.count - APIDiscovery.maxChanges
-                unsavedChanges.removeFirst(unsavedChanges.count - APIDiscovery.maxChanges)
+            unsentChanges.append(contentsOf: new)
+            if unsentChanges.count > APIDiscovery.maxChanges {
+                figures.droppedChanges += unsentChanges.count - APIDiscovery.maxChanges
+                unsentChanges.removeFirst(unsentChanges.count - APIDiscovery.maxChanges)
             }
         }
         /// Hosts seen in `Host` with the scheme they were reached on, and how often.
@@ -149,16 +149,35 @@ final class APIDiscovery: Sendable {
         }
     }
 
-    /// The operations changed since the last call, encoded for the store,
-    /// and the changes not yet stored; both are handed over once.
-    func takeUnsaved() -> (operations: [(method: String, route: String, shape: [UInt8])], changes: [APIChange]) {
+    /// The operations changed since the last call, encoded for the store;
+    /// each is handed over once.
+    func takeUnsaved() -> [(method: String, route: String, shape: [UInt8])] {
         state.withLock { state in
-            let operations = state.dirty.compactMap { key in
+            defer { state.dirty.removeAll(keepingCapacity: true) }
+            return state.dirty.compactMap { key in
                 state.operations[key].map { (key.method, key.route, OperationShapeCodec.encode($0)) }
             }
-            state.dirty.removeAll(keepingCapacity: true)
-            defer { state.unsavedChanges.removeAll(keepingCapacity: true) }
-            return (operations, state.unsavedChanges)
+        }
+    }
+
+    /// Marks operations as changed again (a write of them failed).
+    func markUnsaved(_ keys: [Key]) {
+        state.withLock { $0.dirty.formUnion(keys) }
+    }
+
+    /// The changes seen since the last call, oldest first, for the sender
+    /// to hand to every exporter with the metrics window.
+    func takeChanges() -> [APIChange] {
+        state.withLock { state in
+            defer { state.unsentChanges.removeAll(keepingCapacity: true) }
+            return state.unsentChanges
+        }
+    }
+
+    /// The heartbeat's counts.
+    var counts: Heartbeat.DiscoveryCounts {
+        state.withLock { state in
+            Heartbeat.DiscoveryCounts(operations: state.operations.count, changes: state.figures.changes, learntCalls: state.figures.learnt)
         }
     }
 

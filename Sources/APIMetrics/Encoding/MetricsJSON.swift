@@ -211,6 +211,17 @@ enum MetricsJSON {
         }
         writer.key("pipeline")
         writePipeline(heartbeat.statistics, into: &writer)
+        if let discovery = heartbeat.discovery {
+            writer.key("discovery")
+            writer.beginObject()
+            writer.key("operations")
+            writer.int(discovery.operations)
+            writer.key("changes")
+            writer.int(discovery.changes)
+            writer.key("learnt_calls")
+            writer.int(discovery.learntCalls)
+            writer.endObject()
+        }
     }
 
     static func writeMembers(of startup: StartupRecord, into writer: inout JSONWriter) {

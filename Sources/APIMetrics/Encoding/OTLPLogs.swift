@@ -24,21 +24,24 @@ struct OTLPLogEncoder {
     /// truncation flag is `….body_truncated` instead.
     var monoscope = false
 
-    /// The `http/protobuf` request body.
-    func encode(_ records: [ExchangeRecord], resource: OTLPResource) -> [UInt8] {
-        var writer = ProtobufWriter(capacity: 1024 * max(1, records.count))
-        write(records, resource: resource, into: &writer)
+    /// The `http/protobuf` request body: a log record per call, then one per
+    /// change of the API (`changes`).
+    func encode(_ records: [ExchangeRecord], changes: [APIChange] = [], resource: OTLPResource) -> [UInt8] {
+        var writer = ProtobufWriter(capacity: 1024 * max(1, records.count + changes.count))
+        write(records, changes: changes, resource: resource, into: &writer)
         return writer.bytes
     }
 
     /// The `http/json` request body.
-    func encodeJSON(_ records: [ExchangeRecord], resource: OTLPResource) -> [UInt8] {
-        OTLPJSONWriter.document(capacity: 2048 * max(1, records.count)) { writer in
-            write(records, resource: resource, into: &writer)
+    func encodeJSON(_ records: [ExchangeRecord], changes: [APIChange] = [], resource: OTLPResource) -> [UInt8] {
+        OTLPJSONWriter.document(capacity: 2048 * max(1, records.count + changes.count)) { writer in
+            write(records, changes: changes, resource: resource, into: &writer)
         }
     }
 
-    func write<W: OTLPWriter & ~Copyable>(_ records: [ExchangeRecord], resource: OTLPResource, into writer: inout W) {
+    func write<W: OTLPWriter & ~Copyable>(
+        _ records: [ExchangeRecord], changes: [APIChange] = [], resource: OTLPResource, into writer: inout W
+    ) {
         writer.repeated(1, "resourceLogs") { list in
             list.element(1) { resourceLogs in
                 resource.write(into: &resourceLogs)
@@ -48,6 +51,9 @@ struct OTLPLogEncoder {
                         scopeLogs.repeated(2, "logRecords") { logs in
                             for record in records {
                                 logs.element(2) { log in writeLog(record, into: &log) }
+                            }
+                            for change in changes {
+                                logs.element(2) { log in writeChange(change, into: &log) }
                             }
                         }
                     }
@@ -77,6 +83,29 @@ struct OTLPLogEncoder {
         log.spanID(10, "spanId", OTLPTraceEncoder.spanID(record.id))
         log.fixed64(11, "observedTimeUnixNano", end)
         log.string(12, "eventName", "apimetrics.exchange")
+    }
+
+    /// A change of the API as discovery saw it: WARN when something callers
+    /// relied on changed (a type, a field gone or now optional), INFO for
+    /// what is new. Event name `apimetrics.api_change`.
+    private func writeChange<W: OTLPWriter & ~Copyable>(_ change: APIChange, into log: inout W) {
+        let time = UInt64(max(0, change.time))
+        log.fixed64(1, "timeUnixNano", time)
+        let isBreaking = change.kind == .typeChanged || change.kind == .fieldGone || change.kind == .fieldOptional
+        log.enumeration(2, "severityNumber", isBreaking ? 13 : 9)
+        log.string(3, "severityText", isBreaking ? "WARN" : "INFO")
+        let summary = "API change: \(change.kind.rawValue) \(change.location) (\(change.method) \(change.route))"
+        log.message(5, "body") { body in body.presentString(1, "stringValue", summary) }
+        log.repeated(6, "attributes") { list in
+            OTLPAttributes.string("apimetrics.change.kind", change.kind.rawValue, into: &list, field: 6)
+            OTLPAttributes.string("apimetrics.change.location", change.location, into: &list, field: 6)
+            if !change.detail.isEmpty { OTLPAttributes.string("apimetrics.change.detail", change.detail, into: &list, field: 6) }
+            OTLPAttributes.string("http.request.method", change.method, into: &list, field: 6)
+            OTLPAttributes.string("http.route", change.route, into: &list, field: 6)
+            OTLPAttributes.string("apimetrics.event.id", change.example.description, into: &list, field: 6)
+        }
+        log.fixed64(11, "observedTimeUnixNano", time)
+        log.string(12, "eventName", "apimetrics.api_change")
     }
 
     /// `GET /orders/42 200`: method, target and status (`-` with no response).

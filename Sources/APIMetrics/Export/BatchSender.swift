@@ -111,6 +111,8 @@ actor BatchSender {
             if now - lastMetrics >= metricsNanos || isLast {
                 extras.metrics = aggregator.cutWindow(isFinal: isLast)
                 extras.heartbeat = makeHeartbeat()
+                // The API's changes since the last window, with it.
+                extras.apiChanges = runner.discovery?.takeChanges() ?? []
                 lastMetrics = now
             }
             // A spool with batches due goes out even when nothing new does.
@@ -277,6 +279,7 @@ actor BatchSender {
             made.metrics = extras.metrics
             made.heartbeat = extras.heartbeat
             made.startup = extras.startup
+            made.apiChanges = extras.apiChanges
             made.statistics = counters.statistics(queued: queue.count, spool: spool?.counts)
             let batch = made
             let outcome = await race(signal) {
@@ -375,6 +378,8 @@ actor BatchSender {
         var metrics: MetricsWindow?
         var heartbeat: Heartbeat?
         var startup: StartupRecord?
+        /// The API's changes discovery saw since the last window.
+        var apiChanges: [APIChange] = []
 
         var isEmpty: Bool { metrics == nil && heartbeat == nil && startup == nil }
     }
@@ -397,9 +402,11 @@ actor BatchSender {
         }
         lastUsage = (monotonic, usage.cpuNanoseconds)
         let now = CaptureClock.wallNanoseconds()
-        return Heartbeat(
+        var heartbeat = Heartbeat(
             startedAtNanoseconds: aggregator.startedAtNanoseconds, timeNanoseconds: now,
             uptimeSeconds: Double(now - aggregator.startedAtNanoseconds) / 1e9, cpuShare: cpuShare,
             residentBytes: usage.residentBytes, statistics: counters.statistics(queued: queue.count, spool: spool?.counts))
+        heartbeat.discovery = runner.discovery?.counts
+        return heartbeat
     }
 }

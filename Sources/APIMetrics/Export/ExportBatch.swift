@@ -28,6 +28,9 @@ public struct ExportBatch: Sendable {
     /// that a collector sees the pipeline's health with every batch;
     /// `nil` for a batch made outside the sender.
     public var statistics: Statistics?
+    /// The API's changes discovery saw since the last window (with the
+    /// window): the store keeps them, OTLP sends them as log records.
+    var apiChanges: [APIChange] = []
     /// Shared by the copies of this batch handed to each exporter.
     private let encodings: BatchEncodings
     /// Where ``reportRejected(_:message:)`` and the other reports count;

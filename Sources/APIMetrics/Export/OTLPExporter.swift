@@ -208,7 +208,14 @@ public struct OTLPExporter: EventExporter {
 
     /// Events for traces and logs (profile updates are not sent over
     /// OTLP); metrics for metrics.
-    public var content: ExportContent { signal == .metrics ? .metrics : .events }
+    public var content: ExportContent {
+        switch signal {
+        case .metrics: .metrics
+        // The API's changes come with the metrics windows.
+        case .logs: .all
+        default: .events
+        }
+    }
 
     /// `otlp-traces(URL)` and the like.
     public var name: String { "otlp-\(signal)(\(ConfiguredSecrets.shown(url)))" }
@@ -226,8 +233,15 @@ public struct OTLPExporter: EventExporter {
                 includesHeaders: options.spanHeaders, includesBodySizes: options.spanBodySizes, monoscope: options.monoscope)
             body = try fitted(batch.records) { isJSON ? encoder.encodeJSON($0, resource: resource) : encoder.encode($0, resource: resource) }
         case .logs:
-            guard !batch.records.isEmpty else { return }
             let encoder = OTLPLogEncoder(monoscope: options.monoscope != nil)
+            // Monoscope reads its logs as calls only: the changes are not sent there.
+            if !batch.apiChanges.isEmpty, options.monoscope == nil {
+                let changes = isJSON
+                    ? encoder.encodeJSON([], changes: batch.apiChanges, resource: resource)
+                    : encoder.encode([], changes: batch.apiChanges, resource: resource)
+                try await send(changes, of: batch, isJSON: isJSON)
+            }
+            guard !batch.records.isEmpty else { return }
             body = try fitted(batch.records) { isJSON ? encoder.encodeJSON($0, resource: resource) : encoder.encode($0, resource: resource) }
         default:
             guard let window = batch.metrics, let heartbeat = batch.heartbeat else { return }
@@ -235,6 +249,11 @@ public struct OTLPExporter: EventExporter {
             let encoder = OTLPMetricsEncoder(isExponential: options.durationHistogram.isExponential)
             body = isJSON ? encoder.encodeJSON(data, resource: resource) : encoder.encode(data, resource: resource)
         }
+        try await send(body, of: batch, isJSON: isJSON)
+    }
+
+    /// Posts one request body; counts what the collector rejected of it.
+    private func send(_ body: [UInt8], of batch: ExportBatch, isJSON: Bool) async throws {
         let response = try await post(body)
         if let partial = OTLPPartialSuccess.parse(response.body, isJSON: isJSON), partial.rejected > 0 {
             batch.reportRejected(

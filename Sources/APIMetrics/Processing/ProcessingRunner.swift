@@ -46,6 +46,9 @@ final class ProcessingRunner: Sendable {
 
     var abandonedThreads: Int { abandoned.load(ordering: .relaxed) }
 
+    /// The learner of the API's shapes, when discovery is on.
+    var discovery: APIDiscovery? { processor.discovery }
+
     /// Processes one item on the caller's thread without the user's
     /// closures: nothing here can hang.
     func processWithoutUserCode(_ item: QueuedItem) -> EventProcessor.Outcome {

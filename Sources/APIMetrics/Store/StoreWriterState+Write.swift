@@ -9,6 +9,8 @@ extension StoreWriterState {
                 startup: batch.startup, statistics: batch.statistics))
         }
         if pending.count > Self.maxPendingWindows { pending.removeFirst(pending.count - Self.maxPendingWindows) }
+        for batch in batches { pendingChanges.append(contentsOf: batch.apiChanges) }
+        if pendingChanges.count > APIDiscovery.maxChanges { pendingChanges.removeFirst(pendingChanges.count - APIDiscovery.maxChanges) }
         let calls = batches.reduce(0) { $0 + $1.records.count }
         if connection == nil, disabledReason == nil { open() }
         var outcome = Outcome()
@@ -30,6 +32,7 @@ extension StoreWriterState {
                 if batches.contains(where: \.hasMetrics) { try saveDiscovery(connection) }
             }
             pending.removeAll()
+            if batches.contains(where: \.hasMetrics) { pendingChanges.removeAll() }
             status.withLock {
                 $0.writtenCalls += calls
                 $0.commits += 1

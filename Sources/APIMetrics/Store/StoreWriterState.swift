@@ -59,6 +59,9 @@ final class StoreWriterState {
     /// The learner whose operations and changes are written with each
     /// metrics window and at close; `nil` when discovery is off.
     var discovery: APIDiscovery?
+    /// The API's changes handed over with windows and not yet written (at
+    /// most ``APIDiscovery/maxChanges``; the oldest go first).
+    var pendingChanges: [APIChange] = []
     /// Whether a write is being retried on a fresh file after corruption.
     var isRecovering = false
 
@@ -204,7 +207,10 @@ final class StoreWriterState {
 
     /// Marks the file as closed cleanly, checkpoints the log and closes.
     func close() {
-        if let connection, let statements, disabledReason == nil, discovery != nil {
+        if let connection, let statements, disabledReason == nil, let discovery {
+            // Changes seen after the last window was cut (calls that waited for
+            // the earlier run's operations to be read, say) are written too.
+            pendingChanges.append(contentsOf: discovery.takeChanges())
             try? transaction(statements) { () throws(SQLiteError) in try saveDiscovery(connection) }
         }
         if let connection, pending.isEmpty || disabledReason != nil {
