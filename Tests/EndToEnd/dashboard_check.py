@@ -170,9 +170,27 @@ def main():
         screenshot(driver, shots, "call", 1280)
         screenshot(driver, shots, "call", 390)
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+        # The API page: the operations discovery learnt and the change log.
+        driver.find_element(By.CSS_SELECTOR, "nav a[data-page=api]").click()
+        wait(driver, lambda: "#/api" in driver.current_url, "nav to the API page")
+        loaded(driver)
+        operation = driver.find_element(By.CSS_SELECTOR, "table[data-table=operations] tr[data-row='GET /orders/{id}']")
+        calls = operation.find_element(By.CSS_SELECTOR, "td[data-col=calls]").text
+        check(calls == str(len(gets)), f"the API page counts {calls} calls of GET /orders/{{id}}, {len(gets)} were sent")
+        statuses = operation.find_element(By.CSS_SELECTOR, "td[data-col=statuses]").text
+        check("200 ×19" in statuses and "404 ×3" in statuses, f"the statuses of GET /orders/{{id}}: {statuses}")
+        learnt = {r.get_attribute("data-row") for r in driver.find_elements(By.CSS_SELECTOR, "table[data-table=operations] tr[data-row]")}
+        check({"GET /orders/{id}", "GET /fail", "POST /orders"} <= learnt, f"the API page's operations: {learnt}")
+        kinds = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "table[data-table=changes] td[data-col=kind]")]
+        check(kinds.count("new endpoint") >= 3, f"the change log: {kinds}")
+        check("hunter2" not in driver.page_source and "s3cret" not in driver.page_source and "lamp" not in driver.page_source,
+              "a value sent reached the API page")
+        screenshot(driver, shots, "api", 1280)
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         console_and_network(driver, origin)
         log(f"{len(sent)} calls sent; range, endpoint (calls, 4xx, statuses, top consumers), log filtered by consumer and status, "
-            f"a call's page and its cURL all show them; no console message, no request outside {origin}; screenshots in {shots}")
+            f"a call's page and its cURL, the API page's operations and changes all show them; no console message, no request outside {origin}; screenshots in {shots}")
     finally:
         if driver is not None:
             driver.quit()

@@ -271,7 +271,9 @@ enum OperationLearner {
             if !body.bytes.isEmpty || body.isTruncated { bodies[index].unread += 1; unread += 1 }
             return changed
         }
-        let folded = JSONShapeScanner.fold(body.bytes, into: &bodies[index].shape, limits: limits, reportingChanges: reporter.isOn)
+        // A body's own first instances set its baseline too (the fields of a new status are part of that status).
+        let reports = reporter.isOn && bodies[index].count > baselineCalls
+        let folded = JSONShapeScanner.fold(body.bytes, into: &bodies[index].shape, limits: limits, reportingChanges: reports)
         for change in folded.changes {
             reporter.add(change.kind, "\(place) \(bodies[index].mediaType) \(bodies[index].shape.location(of: change.path))", change.detail)
         }

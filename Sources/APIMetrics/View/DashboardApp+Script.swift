@@ -9,7 +9,7 @@ extension DashboardApp {
         // the page builds are fragments, and "Copy link" leaves the query out.
         const TOKEN = new URLSearchParams(location.search).get('token') || null;
         const RANGES = ['1h', '24h', '7d', '30d'];
-        const PAGES = ['overview', 'endpoints', 'endpoint', 'consumers', 'consumer', 'calls', 'call', 'errors', 'pipeline'];
+        const PAGES = ['overview', 'endpoints', 'endpoint', 'consumers', 'consumer', 'calls', 'call', 'errors', 'api', 'pipeline'];
         let generation = 0;
         // What gets the focus after the next render: the sort button just used,
         // so that a keyboard user stays on the header they pressed.
@@ -25,12 +25,16 @@ extension DashboardApp {
             if (value !== null && value !== undefined && value !== '') { query.set(name, String(value)); }
           }
           const text = query.toString();
+          return fetchObject(BASE + '/api/v1/' + path + (text ? '?' + text : ''));
+        }
+
+        // One JSON object from the view (the API, the OpenAPI document).
+        async function fetchObject(url) {
           const headers = { 'Accept': 'application/json' };
           if (TOKEN) { headers['Authorization'] = 'Bearer ' + TOKEN; }
           let response;
           try {
-            response = await fetch(BASE + '/api/v1/' + path + (text ? '?' + text : ''),
-              { credentials: 'same-origin', headers: headers, cache: 'no-store', redirect: 'error' });
+            response = await fetch(url, { credentials: 'same-origin', headers: headers, cache: 'no-store', redirect: 'error' });
           } catch (error) {
             throw new APIError('the API could not be reached (' + String(error && error.message) + ')', 0);
           }

@@ -21,7 +21,7 @@ enum DashboardApp {
     static let page = shellHead + "<style>" + style + "</style>\n" + shellBody + "<script>" + script + "</script>\n</body></html>\n"
 
     /// The script: its parts in the order they must run.
-    static let script = scriptCore + scriptCharts + scriptPages + scriptCalls
+    static let script = scriptCore + scriptCharts + scriptPages + scriptAPI + scriptCalls
 
     /// `'sha256-…'` of ``style``, as CSP's `style-src` names it.
     static let styleHash = "'sha256-" + Base64.encode(SHA256.hash(Array(style.utf8))) + "'"
@@ -65,6 +65,7 @@ enum DashboardApp {
         <a href="#/consumers" data-page="consumers">Consumers</a>
         <a href="#/calls" data-page="calls">Request log</a>
         <a href="#/errors" data-page="errors">Errors</a>
+        <a href="#/api" data-page="api">API</a>
         <a href="#/pipeline" data-page="pipeline">Pipeline</a>
         </nav></header>
         <div class="rangebar" role="group" aria-label="Time range">
