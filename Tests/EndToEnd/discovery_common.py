@@ -5,6 +5,30 @@ A reference maps path -> method -> {"parameters": {name: (in, required,
 type)}, "request": {field: (type, required[, item fields])} or None,
 "responses": {status: fields, None (no body) or "any"}}, or "any" for an
 operation whose shapes are the caller's."""
+import json
+import os
+import time
+import urllib.request
+
+
+def learnt_document(port, calls, work, log):
+    """The document at /_apimetrics/openapi.json once the sender has read
+    at least CALLS calls (or ten seconds passed), saved in WORK, checked by
+    openapi-spec-validator; returns it."""
+    document = {}
+    for _ in range(100):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_apimetrics/openapi.json", timeout=10) as response:
+            document = json.load(response)
+        figures = document.get("x-apimetrics", {})
+        if figures.get("learnt_calls", 0) + figures.get("sampled_out_calls", 0) >= calls:
+            break
+        time.sleep(0.1)
+    with open(os.path.join(work, "openapi.json"), "w") as handle:
+        json.dump(document, handle, indent=2)
+    from openapi_spec_validator import validate
+    validate(document)
+    log("the document is valid OpenAPI 3.1 (openapi-spec-validator)")
+    return document
 
 
 def schema_type(schema):

@@ -15,7 +15,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from demo_process import call, start_demo  # noqa: E402
-from discovery_common import compare  # noqa: E402
+from discovery_common import compare, learnt_document  # noqa: E402
 
 NAME, EXECUTABLE = sys.argv[1], sys.argv[2]
 TOOL = f"discovery-check ({NAME})"
@@ -77,19 +77,7 @@ def main():
         sent = send(port)
         statuses = sorted({(m, p.split("?")[0], s) for m, p, s in sent})
         log(f"{len(sent)} calls sent: {statuses}")
-        document = {}
-        for _ in range(100):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_apimetrics/openapi.json", timeout=10) as response:
-                document = json.load(response)
-            figures = document.get("x-apimetrics", {})
-            if figures.get("learnt_calls", 0) + figures.get("sampled_out_calls", 0) >= len(sent):
-                break
-            time.sleep(0.1)
-        with open(os.path.join(WORK, "openapi.json"), "w") as handle:
-            json.dump(document, handle, indent=2)
-        from openapi_spec_validator import validate
-        validate(document)
-        log("the document is valid OpenAPI 3.1 (openapi-spec-validator)")
+        document = learnt_document(port, len(sent), WORK, log)
         differences = compare(document, REFERENCES[NAME])
         if differences:
             print(f"FAILED: the document differs from the example's code:\n  " + "\n  ".join(differences))
