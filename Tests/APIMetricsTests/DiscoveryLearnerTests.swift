@@ -84,6 +84,27 @@ struct DiscoveryLearnerTests {
         #expect(text.contains("additionalProperties"))
     }
 
+    @Test func aNameRepeatedWithinOneCallIsStillSeenInOneCallOnly() throws {
+        let discovery = APIDiscovery(options: .default, identification: nil)
+        func madeUp(_ n: Int) -> String {
+            "skLive" + String([n % 26, n / 26 % 26, n / 676 % 26].map { Character(UnicodeScalar(UInt8(97 + $0))) })
+        }
+        for n in 0..<30 {
+            let name = madeUp(n)
+            // Duplicate keys, the name in two array items, and a new field under a made-up parent.
+            let body = #"{"id": \#(n), "\#(name)": 1, "\#(name)": 2, "list": [{"\#(name)x": 1}, {"\#(name)x": 2}], "\#(name)y": [{"a": 1}, {"a": 2}]}"#
+            discovery.observe(discoveryCall("POST", "/t", route: "/t", responseJSON: body, id: UInt64(n + 1)))
+        }
+        let text = String(decoding: OpenAPIDocument.render(
+            discovery.snapshot(), identity: ServiceIdentity(service: "s", environment: "e"), schemes: SecuritySchemes()), as: UTF8.self)
+        #expect(!text.contains("skLive"))
+        #expect(text.contains("\"id\""))
+        let changes = discovery.recentChanges(limit: 1_000)
+        #expect(!changes.contains { $0.location.contains("skLive") })
+        let stored = try OperationShapeCodec.decode(OperationShapeCodec.encode(try #require(discovery.snapshot().operations.first)))
+        #expect(!String(decoding: OperationShapeCodec.encode(stored), as: UTF8.self).contains("skLive"))
+    }
+
     @Test func aStableOperationIsLearntFromOneCallInSampleEvery() {
         var options = DiscoveryOptions.default
         options.stableAfter = 10

@@ -25,7 +25,10 @@ func discoveryCall(
 /// The shape of `documents` folded one after the other.
 func shape(of documents: [String], limits: JSONShapeLimits = JSONShapeLimits()) -> JSONShape {
     var shape = JSONShape()
-    for document in documents { _ = JSONShapeScanner.fold(Array(document.utf8), into: &shape, limits: limits) }
+    // Each document a call of its own.
+    for (call, document) in documents.enumerated() {
+        _ = JSONShapeScanner.fold(Array(document.utf8), into: &shape, limits: limits, call: UInt64(call + 1))
+    }
     return shape
 }
 
@@ -58,12 +61,12 @@ struct JSONShapeTests {
     @Test func aMemberMissingFromOneObjectIsOptional() {
         var learnt = JSONShape()
         let limits = JSONShapeLimits()
-        #expect(JSONShapeScanner.fold(Array(#"{"a":1,"b":2}"#.utf8), into: &learnt, limits: limits).changed)
+        #expect(JSONShapeScanner.fold(Array(#"{"a":1,"b":2}"#.utf8), into: &learnt, limits: limits, call: 1).changed)
         // The members' second instance confirms them: a change; the third is none.
-        #expect(JSONShapeScanner.fold(Array(#"{"a":3,"b":4}"#.utf8), into: &learnt, limits: limits).changed)
-        #expect(!JSONShapeScanner.fold(Array(#"{"a":5,"b":6}"#.utf8), into: &learnt, limits: limits).changed)
+        #expect(JSONShapeScanner.fold(Array(#"{"a":3,"b":4}"#.utf8), into: &learnt, limits: limits, call: 2).changed)
+        #expect(!JSONShapeScanner.fold(Array(#"{"a":5,"b":6}"#.utf8), into: &learnt, limits: limits, call: 3).changed)
         // b goes missing: a change, and b is no longer required.
-        #expect(JSONShapeScanner.fold(Array(#"{"a":7}"#.utf8), into: &learnt, limits: limits).changed)
+        #expect(JSONShapeScanner.fold(Array(#"{"a":7}"#.utf8), into: &learnt, limits: limits, call: 4).changed)
         #expect(schema(learnt)["required"] as? [String] == ["a"])
     }
 
@@ -139,7 +142,7 @@ struct JSONShapeTests {
         var learnt = shape(of: [#"{"a": 1}"#])
         for hostile in [#"{"a": 1"#, #"{"a": 1}}"#, "[1,]", #"{"a": tru}"#, "\u{0}", "", #"{"a":"\#u{1}"}"#, #"{"a":"\x"}"#,
                         #"{"a" 1}"#, #"{"a":01}"#, "[" + String(repeating: "[", count: 100) + "]"] {
-            let result = JSONShapeScanner.fold(Array(hostile.utf8), into: &learnt, limits: JSONShapeLimits())
+            let result = JSONShapeScanner.fold(Array(hostile.utf8), into: &learnt, limits: JSONShapeLimits(), call: 9)
             #expect(!result.isJSON, "\(hostile)")
         }
     }
@@ -152,7 +155,7 @@ struct JSONShapeTests {
             var writer = JSONWriter()
             generator.value().write(to: &writer)
             let document = writer.bytes
-            if JSONShapeScanner.fold(document, into: &learnt, limits: JSONShapeLimits(maxDepth: 4, maxProperties: 8)).isJSON {
+            if JSONShapeScanner.fold(document, into: &learnt, limits: JSONShapeLimits(maxDepth: 4, maxProperties: 8), call: UInt64(documents + 1)).isJSON {
                 documents += 1
             }
             // Mangled: JSON or not, never a trap; counted only when JSON.
@@ -160,7 +163,7 @@ struct JSONShapeTests {
             // scanner may take bytes the parser refuses for that reason alone.
             let mangled = generator.mutate(document)
             let isJSON = (try? JSONParser.parse(mangled)) != nil
-            let taken = JSONShapeScanner.fold(mangled, into: &learnt, limits: JSONShapeLimits(maxDepth: 4, maxProperties: 8)).isJSON
+            let taken = JSONShapeScanner.fold(mangled, into: &learnt, limits: JSONShapeLimits(maxDepth: 4, maxProperties: 8), call: UInt64(documents + 1_000)).isJSON
             #expect(taken == isJSON || (taken && String(bytes: mangled, encoding: .utf8) == nil))
             if taken { documents += 1 }
         }

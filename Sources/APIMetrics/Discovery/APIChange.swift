@@ -36,17 +36,18 @@ struct ShapeChange: Sendable {
 }
 
 extension JSONShape {
-    /// `$.a.b[].c` for a path of member indices (-1 for items).
-    func location(of path: [Int]) -> String {
+    /// `$.a.b[].c` for a path of member indices (-1 for items); `nil` when
+    /// a member on the way is not confirmed (its name may be a value).
+    func location(of path: [Int]) -> String? {
         var text = "$"
         var place = self
         for step in path {
             if step < 0 {
                 text += "[]"
-                guard let item = place.items.first else { break }
+                guard let item = place.items.first else { return nil }
                 place = item
             } else {
-                guard step < place.properties.count else { break }
+                guard step < place.properties.count, place.properties[step].isConfirmed else { return nil }
                 text += "." + place.properties[step].name
                 place = place.properties[step].shape
             }

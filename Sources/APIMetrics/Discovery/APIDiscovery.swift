@@ -48,6 +48,8 @@ final class APIDiscovery: Sendable {
         /// Hosts seen in `Host` with the scheme they were reached on, and how often.
         var servers: [String: Int] = [:]
         var figures = Figures()
+        /// Calls learnt from so far: each call's number.
+        var calls: UInt64 = 0
         /// Whether an earlier run's operations are still being read from the
         /// store: until then no change is reported (each would look new).
         var isLoading = false
@@ -110,8 +112,10 @@ final class APIDiscovery: Sendable {
 
     private func learn(_ record: ExchangeRecord, route: String, in state: inout State) {
         let key = Key(method: record.request.method, route: route)
+        state.calls &+= 1
         var reporter = OperationLearner.Reporter(
-            isOn: false, time: record.startTimeNanoseconds, method: key.method, route: key.route, example: record.id)
+            isOn: false, time: record.startTimeNanoseconds, method: key.method, route: key.route, example: record.id,
+            call: state.calls)
         if state.operations[key] == nil {
             guard state.operations.count < options.maxOperations else {
                 state.figures.unlearnt += 1

@@ -34,16 +34,21 @@ struct JSONShape: Sendable, Hashable {
         /// Its name's bytes, to match the next documents without decoding.
         var key: [UInt8]
         var shape: JSONShape
+        /// The distinct calls that had it (a document repeating it, in a
+        /// duplicate key or in array items, counts once).
+        var calls = 0
+        /// The last call that had it (``JSONShapeScanner``'s call serial).
+        var lastCall: UInt64 = 0
         /// Objects in a row that lacked it (since it was last seen).
         var missingRun = 0
         /// Whether it was in every object before its current missing run.
         var wasRequired = false
 
-        /// Seen in two instances or more: described. A member seen once
+        /// Seen in two calls or more: described. A member of one call only
         /// may be a value a client made up as a name (a token, an id); it
         /// is kept, not written, and gives its place up when the object's
         /// members are full.
-        var isConfirmed: Bool { shape.count >= 2 }
+        var isConfirmed: Bool { calls >= 2 }
     }
 
     /// The members written: those confirmed by a second instance.
@@ -99,6 +104,7 @@ struct JSONShape: Sendable, Hashable {
         }
         for property in other.properties {
             if let index = properties.firstIndex(where: { $0.key == property.key }) {
+                properties[index].calls += property.calls
                 properties[index].shape.merge(property.shape, limits: limits, depth: depth + 1)
             } else if properties.count < limits.maxProperties {
                 // Required only if in every object: its count says how many had it.

@@ -23,21 +23,24 @@ struct JSONShapeScanner {
     private var path: [Int] = []
     /// What changed, where: new members, new types, members gone optional or missing.
     private(set) var changes: [ShapeChange] = []
+    /// This call's number: a member counts once per call, however often the
+    /// document repeats it.
+    private let call: UInt64
 
     /// Folds `bytes` into `shape`; returns whether they were JSON, and
     /// whether the shape changed.
-    static func fold(_ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits) -> (isJSON: Bool, changed: Bool) {
-        let result = fold(bytes, into: &shape, limits: limits, reportingChanges: false)
+    static func fold(_ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits, call: UInt64) -> (isJSON: Bool, changed: Bool) {
+        let result = fold(bytes, into: &shape, limits: limits, call: call, reportingChanges: false)
         return (result.isJSON, result.changed)
     }
 
     /// ``fold(_:into:limits:)``, with the changes found when `reportingChanges`.
     static func fold(
-        _ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits, reportingChanges: Bool
+        _ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits, call: UInt64, reportingChanges: Bool
     ) -> (isJSON: Bool, changed: Bool, changes: [ShapeChange]) {
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return (false, false, []) }
-            var scanner = JSONShapeScanner(base: base, count: buffer.count, limits: limits, reportsChanges: reportingChanges)
+            var scanner = JSONShapeScanner(base: base, count: buffer.count, limits: limits, reportsChanges: reportingChanges, call: call)
             if buffer.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { scanner.offset = 3 }
             scanner.skipWhitespace()
             var isJSON = scanner.value(into: &shape, depth: 0)
@@ -47,7 +50,8 @@ struct JSONShapeScanner {
         }
     }
 
-    private init(base: UnsafePointer<UInt8>, count: Int, limits: JSONShapeLimits, reportsChanges: Bool) {
+    private init(base: UnsafePointer<UInt8>, count: Int, limits: JSONShapeLimits, reportsChanges: Bool, call: UInt64) {
+        self.call = call
         self.base = base
         self.count = count
         self.limits = limits
@@ -207,13 +211,17 @@ struct JSONShapeScanner {
                 offset += 1
                 skipWhitespace()
                 let key = UnsafeBufferPointer(start: base + start, count: end - start)
-                if let index = shape.propertyIndex(key) {
+                if let index = shape.propertyIndex(key), index >= 64 || seen & (1 << UInt64(index)) == 0 {
                     if index < 64 { seen |= 1 << UInt64(index) }
                     path.append(index)
-                    // Its second instance: from now on it is described.
-                    if !shape.properties[index].isConfirmed {
-                        changed = true
-                        report(.newField, path)
+                    if shape.properties[index].lastCall != call {
+                        shape.properties[index].lastCall = call
+                        shape.properties[index].calls += 1
+                        // Its second call: from now on it is described.
+                        if shape.properties[index].calls == 2 {
+                            changed = true
+                            report(.newField, path)
+                        }
                     }
                     let run = shape.properties[index].missingRun
                     if run > 0 {
@@ -224,12 +232,15 @@ struct JSONShapeScanner {
                     let isJSON = value(into: &shape.properties[index].shape, depth: depth + 1)
                     path.removeLast()
                     guard isJSON else { return false }
+                } else if let index = shape.propertyIndex(key), index < 64 {
+                    // A key the object already had: its value counts once, the first.
+                    guard skipValue(depth: depth + 1) else { return false }
                 } else if Self.isName(key, maxBytes: limits.maxNameBytes),
                           let index = shape.properties.count < limits.maxProperties
                             ? shape.properties.count : shape.properties.firstIndex(where: { !$0.isConfirmed }) {
                     // A new member (in place of one seen only once, when full):
                     // described once a second instance confirms it is a name.
-                    var property = JSONShape.Property(name: Self.decodedName(key), key: Array(key), shape: JSONShape())
+                    var property = JSONShape.Property(name: Self.decodedName(key), key: Array(key), shape: JSONShape(), calls: 1, lastCall: call)
                     path.append(index)
                     let isJSON = value(into: &property.shape, depth: depth + 1)
                     path.removeLast()
@@ -356,14 +367,33 @@ struct JSONShapeScanner {
     /// never reaches the document.
     static func isName(_ key: UnsafeBufferPointer<UInt8>, maxBytes: Int) -> Bool {
         guard !key.isEmpty, key.count <= maxBytes else { return false }
-        var digits = 0, letters = 0
+        var digits = 0, letters = 0, upper = 0, lower = 0, humps = 0
+        var previousIsLower = false
         for byte in key {
-            if byte >= 0x30 && byte <= 0x39 { digits += 1 }
-            else if (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A { letters += 1 }
-            else if byte == 0x40 || byte == 0x5C || byte < 0x20 || byte == 0x2F || byte == 0x3A { return false }
+            if byte >= 0x30 && byte <= 0x39 {
+                digits += 1
+                previousIsLower = false
+            } else if byte >= 0x61 && byte <= 0x7A {
+                letters += 1
+                lower += 1
+                previousIsLower = true
+            } else if byte >= 0x41 && byte <= 0x5A {
+                letters += 1
+                upper += 1
+                if previousIsLower { humps += 1 }
+                previousIsLower = false
+            } else if byte == 0x5F || byte == 0x2D || byte == 0x2E || byte == 0x24 || byte == 0x20 {
+                previousIsLower = false
+            } else {
+                // Escapes, non-ASCII text, punctuation: not a name a schema would use.
+                return false
+            }
         }
         // All digits, many digits (hashes, ids), or none of the letters: data.
         if letters == 0 || digits * 2 >= key.count || digits > 6 { return false }
+        // A long run of mixed case with digits, or case flipping more than words do: a token.
+        if key.count >= 16, digits > 0, upper > 0, lower > 0, humps * 4 > key.count { return false }
+        if digits >= 3, upper > 0, lower > 0, key.count >= 12 { return false }
         return StringFormats.of(key).isEmpty
     }
 

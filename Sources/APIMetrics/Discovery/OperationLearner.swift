@@ -9,6 +9,8 @@ enum OperationLearner {
         let method: String
         let route: String
         let example: EventID
+        /// The call's number, so that a member counts once per call.
+        let call: UInt64
         var changes: [APIChange] = []
 
         mutating func add(_ kind: APIChange.Kind, _ location: String, _ detail: String = "") {
@@ -273,9 +275,11 @@ enum OperationLearner {
         }
         // A body's own first instances set its baseline too (the fields of a new status are part of that status).
         let reports = reporter.isOn && bodies[index].count > baselineCalls
-        let folded = JSONShapeScanner.fold(body.bytes, into: &bodies[index].shape, limits: limits, reportingChanges: reports)
+        let folded = JSONShapeScanner.fold(
+            body.bytes, into: &bodies[index].shape, limits: limits, call: reporter.call, reportingChanges: reports)
         for change in folded.changes {
-            reporter.add(change.kind, "\(place) \(bodies[index].mediaType) \(bodies[index].shape.location(of: change.path))", change.detail)
+            guard let location = bodies[index].shape.location(of: change.path) else { continue }
+            reporter.add(change.kind, "\(place) \(bodies[index].mediaType) \(location)", change.detail)
         }
         if !folded.isJSON {
             bodies[index].unread += 1

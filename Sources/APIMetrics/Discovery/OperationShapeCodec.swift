@@ -98,6 +98,7 @@ extension BinaryWriter {
         let confirmed = shape.confirmedProperties
         array(confirmed) { writer, property in
             writer.string(property.name)
+            writer.count(property.calls)
             writer.shape(property.shape)
         }
         bool(shape.hasUndescribedProperties)
@@ -125,7 +126,8 @@ extension BinaryReader {
         shape.isWide = try bool()
         shape.properties = try array { (reader: inout BinaryReader) throws(Failure) in
             let name = try reader.string()
-            return JSONShape.Property(name: name, key: JSONShape.key(forName: name), shape: try reader.shape(depth: depth + 1))
+            let calls = try reader.count()
+            return JSONShape.Property(name: name, key: JSONShape.key(forName: name), shape: try reader.shape(depth: depth + 1), calls: calls)
         }
         shape.hasOtherProperties = try bool()
         shape.items = try array { (reader: inout BinaryReader) throws(Failure) in try reader.shape(depth: depth + 1) }
