@@ -61,9 +61,14 @@ package enum APIMetricsCommand {
                 } catch {
                     throw InputError(path: error.path, reason: error.reason)
                 }
-                outcome.output = options.yaml
-                    ? DiscoveredAPI.yaml(fromJSON: document) ?? ""
-                    : String(decoding: document, as: UTF8.self) + "\n"
+                if options.yaml {
+                    guard let yaml = DiscoveredAPI.yaml(fromJSON: document) else {
+                        throw InputError(path: options.files.joined(separator: ", "), reason: "gave a document that cannot be written as YAML")
+                    }
+                    outcome.output = yaml
+                } else {
+                    outcome.output = String(decoding: document, as: UTF8.self) + "\n"
+                }
             case .usage(let options):
                 let stores = try options.files.map { file throws(InputError) in try InputFile.open(file).store(for: "usage") }
                 do {

@@ -26,8 +26,11 @@ struct DiscoveryLearnerTests {
         }
         discovery.observe(discoveryCall("GET", "/users/99", route: "/users/:id", status: 404, responseJSON: #"{"error": "not found"}"#,
                                         headers: [("X-API-Key", "k-123456789012")], id: 9))
-        discovery.observe(discoveryCall("POST", "/users", route: "/users", status: 201, requestJSON: #"{"name": "Ada", "age": 36}"#,
-                                        responseJSON: #"{"id": 7}"#, id: 10))
+        // Twice: a media type, like a name, is described from its second call on.
+        for id in [10, 11] as [UInt64] {
+            discovery.observe(discoveryCall("POST", "/users", route: "/users", status: 201, requestJSON: #"{"name": "Ada", "age": 36}"#,
+                                            responseJSON: #"{"id": 7}"#, id: id))
+        }
         let learnt = document(discovery)
         #expect(learnt["openapi"] as? String == "3.1.0")
         let get = try #require(operation(learnt, "/users/{id}", "get"))
@@ -137,6 +140,23 @@ struct DiscoveryLearnerTests {
         #expect(snapshot.operations.count == 3)
         #expect(snapshot.figures.unlearnt == 7)
         #expect(snapshot.figures.unrouted == 1)
+    }
+
+    @Test func madeUpMediaTypesAndMethodsNameNothing() {
+        let discovery = APIDiscovery(options: .default, identification: nil)
+        for n in 0..<6 {
+            var call = discoveryCall("POST", "/a", route: "/a", id: UInt64(n + 1))
+            call.request.headers = ["Content-Type": "application/sk-live-4f9a8b7c6d5e\(n)"]
+            call.requestBody = CapturedBody(bytes: Array("x".utf8), size: 1)
+            discovery.observe(call)
+            var method = discoveryCall("XTOKEN\(n)", "/a", route: "/a", id: UInt64(n + 100))
+            method.request.method = "XTOKEN\(n)"
+            discovery.observe(method)
+        }
+        let snapshot = discovery.snapshot()
+        #expect(snapshot.operations.map(\.method) == ["POST"])
+        #expect(snapshot.operations.first?.requestBodies.map(\.mediaType) == ["application/octet-stream"])
+        #expect(snapshot.figures.unrouted == 6)
     }
 
     @Test func hostileHostsAndMediaTypesAreLeftOut() {

@@ -22,6 +22,10 @@ public struct DiscoveryOptions: Sendable, Hashable {
     public var stableAfter: Int
     /// One call in this many is learnt from once an operation is stable.
     public var sampleEvery: Int
+    /// The document's `servers` (such as `https://api.example.com`); when
+    /// empty, the hosts of the `Host` headers seen most, marked as observed
+    /// and unverified (a client chooses its `Host`).
+    public var servers: [String] = []
 
     /// Creates options.
     public init(
@@ -54,6 +58,9 @@ public struct DiscoveryOptions: Sendable, Hashable {
         }
         guard stableAfter >= 1 else {
             throw ConfigurationError(field: "discovery.stableAfter", reason: "must be at least 1, got \(stableAfter)")
+        }
+        for (index, server) in servers.enumerated() where server.isEmpty || server.utf8.count > 2_048 || server.contains(where: \.isNewline) {
+            throw ConfigurationError(field: "discovery.servers[\(index)]", reason: "must be a URL on one line, at most 2048 bytes")
         }
         guard (1...1_000_000).contains(sampleEvery) else {
             throw ConfigurationError(field: "discovery.sampleEvery", reason: "must be from 1 to 1000000, got \(sampleEvery)")

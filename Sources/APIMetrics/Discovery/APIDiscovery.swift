@@ -50,11 +50,15 @@ final class APIDiscovery: Sendable {
         var figures = Figures()
         /// Calls learnt from so far: each call's number.
         var calls: UInt64 = 0
+        /// Places held by every operation's body shapes.
+        var nodes = 0
         /// Whether an earlier run's operations are still being read from the
         /// store: until then no change is reported (each would look new).
         var isLoading = false
         /// Calls that came while loading, learnt from once it is done.
         var waiting: [ExchangeRecord] = []
+        /// The bytes of their bodies.
+        var waitingBytes = 0
     }
 
     /// What discovery saw and did, for the pipeline's counters.
@@ -71,10 +75,15 @@ final class APIDiscovery: Sendable {
         var unreadBodies = 0
         /// Changes of the API seen.
         var changes = 0
+        /// Changes past an operation's ``APIDiscovery/maxChangesPerOperation`` this run, not logged.
+        var suppressedChanges = 0
         /// Changes that could not be handed to the store in time (more than
         /// ``APIDiscovery/maxChanges`` waiting).
         var droppedChanges = 0
     }
+
+    /// The most changes one operation logs in a run.
+    static let maxChangesPerOperation = 100
 
     /// The most changes kept in memory and waiting for the store.
     static let maxChanges = 1_000
@@ -91,8 +100,10 @@ final class APIDiscovery: Sendable {
 
     /// Learns from one call (before redaction).
     func observe(_ record: ExchangeRecord) {
+        // Methods of the HTTP registry only: a route that takes any method
+        // would otherwise let a client name operations.
         guard record.direction == .incoming, let route = record.request.route, !route.isEmpty,
-              route != SeriesKey.otherRoute else {
+              route != SeriesKey.otherRoute, Self.methods.contains(record.request.method) else {
             state.withLock { $0.figures.unrouted += 1 }
             return
         }
@@ -100,15 +111,30 @@ final class APIDiscovery: Sendable {
             // While an earlier run's operations are read, calls wait (so that
             // what they change is told against what was learnt before).
             guard !state.isLoading else {
-                if state.waiting.count < Self.maxWaiting { state.waiting.append(record) } else { state.figures.unlearnt += 1 }
+                let bytes = record.requestBody.bytes.count + record.responseBody.bytes.count
+                if state.waiting.count < Self.maxWaiting, state.waitingBytes + bytes <= Self.maxWaitingBytes {
+                    state.waiting.append(record)
+                    state.waitingBytes += bytes
+                } else {
+                    state.figures.unlearnt += 1
+                }
                 return
             }
             learn(record, route: route, in: &state)
         }
     }
 
+    /// The methods operations are learnt for (OpenAPI's, less CONNECT's none).
+    static let methods: Set<String> = ["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"]
+
+    /// The most places (members and items) all body shapes hold together:
+    /// at about 200 bytes a place, 20 MB at the most.
+    static let maxNodes = 100_000
+
     /// The most calls that wait for the store's operations to be read.
     static let maxWaiting = 1_000
+    /// The most body bytes those calls hold.
+    static let maxWaitingBytes = 8 << 20
 
     private func learn(_ record: ExchangeRecord, route: String, in state: inout State) {
         let key = Key(method: record.request.method, route: route)
@@ -116,6 +142,7 @@ final class APIDiscovery: Sendable {
         var reporter = OperationLearner.Reporter(
             isOn: false, time: record.startTimeNanoseconds, method: key.method, route: key.route, example: record.id,
             call: state.calls)
+        reporter.nodeBudget = Self.maxNodes - state.nodes
         if state.operations[key] == nil {
             guard state.operations.count < options.maxOperations else {
                 state.figures.unlearnt += 1
@@ -130,7 +157,14 @@ final class APIDiscovery: Sendable {
         let learnt = OperationLearner.fold(
             record, into: &state.operations.values[index], options: options, limits: options.shapeLimits,
             apiKeyHeaders: apiKeyHeaders, reporter: &reporter)
-        if !reporter.changes.isEmpty { state.noteChanges(reporter.changes) }
+        state.nodes += reporter.nodesAdded
+        if !reporter.changes.isEmpty {
+            // At most maxChangesPerOperation each run: a client cannot flood the log.
+            let allowed = max(0, Self.maxChangesPerOperation - state.operations.values[index].changesReported)
+            state.operations.values[index].changesReported += min(allowed, reporter.changes.count)
+            state.figures.suppressedChanges += max(0, reporter.changes.count - allowed)
+            if allowed > 0 { state.noteChanges(Array(reporter.changes.prefix(allowed))) }
+        }
         state.dirty.insert(key)
         switch learnt {
         case .learnt:
@@ -144,24 +178,39 @@ final class APIDiscovery: Sendable {
 
     /// The operations learnt so far, by path and method, with the servers and figures.
     func snapshot() -> Snapshot {
-        state.withLock { state in
-            let operations = state.operations.values.sorted {
+        let limits = options.shapeLimits
+        return state.withLock { state in
+            // Routes that differ only in how they are written (`/a` and `a`,
+            // `{id}` and `:id`) are one operation of the document.
+            var byPath: [String: OperationShape] = [:]
+            for operation in state.operations.values {
+                let key = operation.method + " " + operation.openAPIPath
+                if var existing = byPath[key] {
+                    existing.merge(operation, limits: limits)
+                    byPath[key] = existing
+                } else {
+                    byPath[key] = operation
+                }
+            }
+            let operations = byPath.values.sorted {
                 ($0.openAPIPath, $0.method) < ($1.openAPIPath, $1.method)
             }
-            let servers = state.servers.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(Self.maxServers).map(\.key)
-            return Snapshot(operations: operations, servers: Array(servers), figures: state.figures)
+            let servers = options.servers.isEmpty
+                ? Array(state.servers.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(Self.maxServers).map(\.key))
+                : options.servers
+            return Snapshot(operations: operations, servers: servers, serversAreConfigured: !options.servers.isEmpty, figures: state.figures)
         }
     }
 
     /// The operations changed since the last call, encoded for the store;
     /// each is handed over once.
     func takeUnsaved() -> [(method: String, route: String, shape: [UInt8])] {
-        state.withLock { state in
+        // Copied under the lock (the shapes are shared, not copied), encoded outside it.
+        let operations = state.withLock { state in
             defer { state.dirty.removeAll(keepingCapacity: true) }
-            return state.dirty.compactMap { key in
-                state.operations[key].map { (key.method, key.route, OperationShapeCodec.encode($0)) }
-            }
+            return state.dirty.compactMap { state.operations[$0] }
         }
+        return operations.map { ($0.method, $0.route, OperationShapeCodec.encode($0)) }
     }
 
     /// Marks operations as changed again (a write of them failed).
@@ -191,7 +240,18 @@ final class APIDiscovery: Sendable {
     func merge(stored: [OperationShape]) {
         let limits = options.shapeLimits
         state.withLock { state in
-            for operation in stored {
+            for var operation in stored {
+                // The places the stored shapes hold count against the budget.
+                for index in operation.requestBodies.indices { operation.requestBodies[index].nodes = operation.requestBodies[index].shape.nodeCount }
+                for status in operation.responses.indices {
+                    for index in operation.responses[status].bodies.indices {
+                        operation.responses[status].bodies[index].nodes = operation.responses[status].bodies[index].shape.nodeCount
+                    }
+                }
+                let nodes = operation.requestBodies.reduce(0) { $0 + $1.nodes }
+                    + operation.responses.reduce(0) { total, response in total + response.bodies.reduce(0) { $0 + $1.nodes } }
+                guard state.nodes + nodes <= Self.maxNodes else { continue }
+                state.nodes += nodes
                 let key = Key(method: operation.method, route: operation.route)
                 if let index = state.operations.index(forKey: key) {
                     state.operations.values[index].merge(operation, limits: limits)
@@ -214,6 +274,7 @@ final class APIDiscovery: Sendable {
             state.isLoading = false
             let waiting = state.waiting
             state.waiting = []
+            state.waitingBytes = 0
             for record in waiting { learn(record, route: record.request.route ?? "", in: &state) }
         }
     }
@@ -227,6 +288,8 @@ final class APIDiscovery: Sendable {
     struct Snapshot: Sendable {
         var operations: [OperationShape]
         var servers: [String]
+        /// Whether the servers are ``DiscoveryOptions/servers`` rather than the `Host` headers seen.
+        var serversAreConfigured = false
         var figures: Figures
     }
 

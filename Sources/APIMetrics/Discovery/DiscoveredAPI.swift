@@ -16,7 +16,8 @@ package enum DiscoveredAPI {
     /// double quotes, as JSON writes them, so that no value is read as
     /// another type); `nil` when the bytes are not JSON.
     package static func yaml(fromJSON bytes: [UInt8]) -> String? {
-        guard let value = try? JSONParser.parse(bytes) else { return nil }
+        // Deeper than the parser's default: stored shapes nest to 40 levels, each two deep in JSON Schema.
+        guard let value = try? JSONParser.parse(bytes, maxDepth: 256) else { return nil }
         var text = ""
         YAMLText.write(value, indent: 0, into: &text, afterKey: false)
         return text

@@ -60,6 +60,11 @@ struct JSONShape: Sendable, Hashable {
     /// Whether nothing was seen.
     var isEmpty: Bool { count == 0 }
 
+    /// The places below this one (members and items, all levels).
+    var nodeCount: Int {
+        properties.reduce(0) { $0 + 1 + $1.shape.nodeCount } + items.reduce(0) { $0 + 1 + $1.nodeCount }
+    }
+
     /// The bytes a member named `name` has between its quotes in a
     /// document written the usual way (quote, backslash and control
     /// characters escaped).

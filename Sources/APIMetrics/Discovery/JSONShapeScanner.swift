@@ -26,32 +26,42 @@ struct JSONShapeScanner {
     /// This call's number: a member counts once per call, however often the
     /// document repeats it.
     private let call: UInt64
+    /// Places (members, array items) the fold may still add: the body's and
+    /// the learner's budgets, so that no stream of new names grows memory
+    /// without end.
+    private var budget: Int
+    /// Places added less those given up (a member seen once, replaced).
+    private(set) var added = 0
 
     /// Folds `bytes` into `shape`; returns whether they were JSON, and
     /// whether the shape changed.
-    static func fold(_ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits, call: UInt64) -> (isJSON: Bool, changed: Bool) {
-        let result = fold(bytes, into: &shape, limits: limits, call: call, reportingChanges: false)
+    static func fold(
+        _ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits, call: UInt64, budget: Int = .max
+    ) -> (isJSON: Bool, changed: Bool) {
+        let result = fold(bytes, into: &shape, limits: limits, call: call, budget: budget, reportingChanges: false)
         return (result.isJSON, result.changed)
     }
 
     /// ``fold(_:into:limits:)``, with the changes found when `reportingChanges`.
     static func fold(
-        _ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits, call: UInt64, reportingChanges: Bool
-    ) -> (isJSON: Bool, changed: Bool, changes: [ShapeChange]) {
+        _ bytes: [UInt8], into shape: inout JSONShape, limits: JSONShapeLimits, call: UInt64, budget: Int, reportingChanges: Bool
+    ) -> (isJSON: Bool, changed: Bool, changes: [ShapeChange], added: Int) {
         bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return (false, false, []) }
-            var scanner = JSONShapeScanner(base: base, count: buffer.count, limits: limits, reportsChanges: reportingChanges, call: call)
+            guard let base = buffer.baseAddress else { return (false, false, [], 0) }
+            var scanner = JSONShapeScanner(
+                base: base, count: buffer.count, limits: limits, reportsChanges: reportingChanges, call: call, budget: budget)
             if buffer.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { scanner.offset = 3 }
             scanner.skipWhitespace()
             var isJSON = scanner.value(into: &shape, depth: 0)
             scanner.skipWhitespace()
             isJSON = isJSON && scanner.offset == buffer.count
-            return (isJSON, scanner.changed, scanner.changes)
+            return (isJSON, scanner.changed, scanner.changes, scanner.added)
         }
     }
 
-    private init(base: UnsafePointer<UInt8>, count: Int, limits: JSONShapeLimits, reportsChanges: Bool, call: UInt64) {
+    private init(base: UnsafePointer<UInt8>, count: Int, limits: JSONShapeLimits, reportsChanges: Bool, call: UInt64, budget: Int) {
         self.call = call
+        self.budget = budget
         self.base = base
         self.count = count
         self.limits = limits
@@ -235,9 +245,13 @@ struct JSONShapeScanner {
                 } else if let index = shape.propertyIndex(key), index < 64 {
                     // A key the object already had: its value counts once, the first.
                     guard skipValue(depth: depth + 1) else { return false }
-                } else if Self.isName(key, maxBytes: limits.maxNameBytes),
+                } else if budget > 0, Self.isName(key, maxBytes: limits.maxNameBytes),
                           let index = shape.properties.count < limits.maxProperties
                             ? shape.properties.count : shape.properties.firstIndex(where: { !$0.isConfirmed }) {
+                    // The place it takes, and what a member it replaces gave back.
+                    let freed = index < shape.properties.count ? 1 + shape.properties[index].shape.nodeCount : 0
+                    budget += freed - 1
+                    added += 1 - freed
                     // A new member (in place of one seen only once, when full):
                     // described once a second instance confirms it is a name.
                     var property = JSONShape.Property(name: Self.decodedName(key), key: Array(key), shape: JSONShape(), calls: 1, lastCall: call)
@@ -286,6 +300,11 @@ struct JSONShapeScanner {
     }
 
     private mutating func array(into shape: inout JSONShape, depth: Int) -> Bool {
+        if shape.items.isEmpty, budget <= 0 {
+            // No place left for its items: checked, not described.
+            if !shape.isCut { shape.isCut = true; changed = true }
+            return skipValue(depth: depth)
+        }
         offset += 1
         skipWhitespace()
         if current == 0x5D {
@@ -293,6 +312,8 @@ struct JSONShapeScanner {
             return true
         }
         if shape.items.isEmpty {
+            budget -= 1
+            added += 1
             shape.items = [JSONShape()]
             changed = true
         }

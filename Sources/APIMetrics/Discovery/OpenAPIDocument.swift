@@ -37,6 +37,10 @@ enum OpenAPIDocument {
                 writer.beginObject()
                 writer.key("url")
                 writer.string(server)
+                if !snapshot.serversAreConfigured {
+                    writer.key("description")
+                    writer.string("Seen in the Host headers of calls; not verified (set discovery.servers)")
+                }
                 writer.endObject()
             }
             writer.endArray()
@@ -104,7 +108,7 @@ enum OpenAPIDocument {
             }
             writer.endArray()
         }
-        if !operation.requestBodies.isEmpty {
+        if operation.requestBodies.contains(where: \.isConfirmed) {
             writer.key("requestBody")
             writer.beginObject()
             writer.key("required")
@@ -120,7 +124,7 @@ enum OpenAPIDocument {
             writer.beginObject()
             writer.key("description")
             writer.string("Seen \(response.count) time\(response.count == 1 ? "" : "s")")
-            if !response.bodies.isEmpty { writeContent(response.bodies, to: &writer) }
+            if response.bodies.contains(where: \.isConfirmed) { writeContent(response.bodies, to: &writer) }
             writer.key("x-apimetrics-calls")
             writer.int(response.count)
             writer.endObject()
@@ -173,7 +177,7 @@ enum OpenAPIDocument {
     private static func writeContent(_ bodies: [OperationShape.Body], to writer: inout JSONWriter) {
         writer.key("content")
         writer.beginObject()
-        for body in bodies {
+        for body in bodies where body.isConfirmed {
             writer.key(escaping: body.mediaType)
             writer.beginObject()
             writer.key("schema")
@@ -186,13 +190,12 @@ enum OpenAPIDocument {
     /// Every way the operation's calls authenticated, and `{}` when some did not.
     private static func writeSecurity(_ operation: OperationShape, schemes: SecuritySchemes, learnt: Int, to writer: inout JSONWriter) {
         var requirements: [String] = []
-        var authenticated = 0
-        if operation.bearer > 0 { requirements.append("bearerAuth"); authenticated += operation.bearer }
-        if operation.basic > 0 { requirements.append("basicAuth"); authenticated += operation.basic }
+        if operation.bearer > 0 { requirements.append("bearerAuth") }
+        if operation.basic > 0 { requirements.append("basicAuth") }
         for key in operation.apiKeys where schemes.apiKeyHeaders.contains(key.name) {
             requirements.append(SecuritySchemes.apiKeyName(key.name))
-            authenticated += key.count
         }
+        let authenticated = operation.authenticated
         writer.key("security")
         writer.beginArray()
         for name in requirements {

@@ -11,6 +11,10 @@ enum OperationLearner {
         let example: EventID
         /// The call's number, so that a member counts once per call.
         let call: UInt64
+        /// Places the learner as a whole may still add (its budget over
+        /// every operation), and what this call added.
+        var nodeBudget = Int.max
+        var nodesAdded = 0
         var changes: [APIChange] = []
 
         mutating func add(_ kind: APIChange.Kind, _ location: String, _ detail: String = "") {
@@ -62,7 +66,9 @@ enum OperationLearner {
             changed = foldPath(bytes, path: parts.path, route: operation.route, into: &operation) || changed
             if let query = parts.query { changed = foldQuery(bytes, query: query, into: &operation, reporter: &reporter) || changed }
         }
+        let credentialsBefore = operation.bearer + operation.basic + operation.apiKeys.reduce(0) { $0 + $1.count }
         changed = foldHeaders(request.headers, into: &operation, apiKeyHeaders: apiKeyHeaders, reporter: &reporter) || changed
+        if operation.bearer + operation.basic + operation.apiKeys.reduce(0, { $0 + $1.count }) > credentialsBefore { operation.authenticated += 1 }
         if record.requestBody.size > 0 {
             changed = foldBody(
                 record.requestBody, headers: request.headers, into: &operation.requestBodies, limits: limits, unread: &unread,
@@ -253,14 +259,23 @@ enum OperationLearner {
         MediaType.withEssence(of: headers, named: "content-type") { essence in
             isJSON = MediaType.isJSON(essence)
             index = bodies.firstIndex { $0.mediaType.utf8.elementsEqual(essence) }
-            if index == nil, bodies.count < OperationShape.maxMediaTypes {
-                // A media type beside others (the first of a new status is part of that status).
-                if !bodies.isEmpty || place == "request" {
-                    reporter.add(.newMediaType, "\(place) \(String(decoding: essence, as: UTF8.self))")
-                }
-                bodies.append(OperationShape.Body(mediaType: String(decoding: essence, as: UTF8.self)))
-                index = bodies.count - 1
+            if let found = index, bodies[found].count == 1 {
+                // Its second call: described from now on; a change beside others
+                // (the first of a new status is part of that status).
                 changed = true
+                if bodies.count > 1 || place == "request" {
+                    reporter.add(.newMediaType, "\(place) \(bodies[found].mediaType)")
+                }
+            }
+            if index == nil {
+                // At the end, or in the place of one seen in one call only.
+                let slot = bodies.count < OperationShape.maxMediaTypes ? bodies.count : bodies.firstIndex { !$0.isConfirmed }
+                if let slot {
+                    let body = OperationShape.Body(mediaType: String(decoding: essence, as: UTF8.self))
+                    if slot == bodies.count { bodies.append(body) } else { bodies[slot] = body }
+                    index = slot
+                    changed = true
+                }
             }
         }
         guard let index else { return changed }
@@ -275,8 +290,11 @@ enum OperationLearner {
         }
         // A body's own first instances set its baseline too (the fields of a new status are part of that status).
         let reports = reporter.isOn && bodies[index].count > baselineCalls
+        let budget = min(reporter.nodeBudget - reporter.nodesAdded, OperationShape.maxNodesPerBody - bodies[index].nodes)
         let folded = JSONShapeScanner.fold(
-            body.bytes, into: &bodies[index].shape, limits: limits, call: reporter.call, reportingChanges: reports)
+            body.bytes, into: &bodies[index].shape, limits: limits, call: reporter.call, budget: budget, reportingChanges: reports)
+        bodies[index].nodes += folded.added
+        reporter.nodesAdded += folded.added
         for change in folded.changes {
             guard let location = bodies[index].shape.location(of: change.path) else { continue }
             reporter.add(change.kind, "\(place) \(bodies[index].mediaType) \(location)", change.detail)
@@ -343,7 +361,8 @@ enum MediaType {
                     if byte == UInt8(ascii: "/") { slashes += 1 } else if !isTokenByte(byte) { return false }
                     lowered[index] = byte
                 }
-                guard slashes == 1, lowered[0] != UInt8(ascii: "/"), lowered[length - 1] != UInt8(ascii: "/") else { return false }
+                guard slashes == 1, lowered[0] != UInt8(ascii: "/"), lowered[length - 1] != UInt8(ascii: "/"),
+                      isKnown(UnsafeBufferPointer(lowered)) else { return false }
                 body(UnsafeBufferPointer(lowered))
                 return true
             }
@@ -352,6 +371,22 @@ enum MediaType {
             var fallback = "application/octet-stream"
             fallback.withUTF8 { body($0) }
         }
+    }
+
+    /// Whether a media type is one a document lists as sent: a registered
+    /// top-level type, and a subtype that reads as a name (a client's
+    /// made-up `application/sk-live-…` is a value, listed as
+    /// `application/octet-stream`).
+    static func isKnown(_ essence: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let slash = essence.firstIndex(of: UInt8(ascii: "/")) else { return false }
+        let type = essence[..<slash]
+        guard ["application", "text", "image", "audio", "video", "multipart", "font", "model", "message"]
+            .contains(where: { type.elementsEqual($0.utf8) }) else { return false }
+        // `vnd.github+json`, `x-www-form-urlencoded`, `problem+json`: words with dots, dashes and one `+`.
+        let subtype = UnsafeBufferPointer(rebasing: essence[(slash + 1)...])
+        let words = subtype.filter { $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: ".") }
+        guard subtype.count <= 64, subtype.filter({ $0 == UInt8(ascii: "+") }).count <= 1 else { return false }
+        return words.withUnsafeBufferPointer { JSONShapeScanner.isName($0, maxBytes: 64) }
     }
 
     static func isJSON(_ essence: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -10,6 +10,8 @@ struct OperationShape: Sendable, Hashable {
     var learnt = 0
     /// Calls learnt from since the shapes last changed.
     var sinceChange = 0
+    /// Changes this run logged of it (at most ``APIDiscovery/maxChangesPerOperation``).
+    var changesReported = 0
     var firstSeen: Int64
     var lastSeen: Int64
     /// The first call, an example of the operation.
@@ -27,6 +29,8 @@ struct OperationShape: Sendable, Hashable {
     /// Calls with `Authorization: Bearer`, `Basic`, and the configured API key headers.
     var bearer = 0
     var basic = 0
+    /// Calls that carried any of them.
+    var authenticated = 0
     var apiKeys: [Parameter] = []
 
     /// A named parameter: how many calls had it, and its values' shape
@@ -59,6 +63,12 @@ struct OperationShape: Sendable, Hashable {
         var count = 0
         var unread = 0
         var shape = JSONShape()
+        /// The places its shape holds (``JSONShape/nodeCount``), kept as it grows.
+        var nodes = 0
+
+        /// Seen in two calls or more: described (a media type is a name a
+        /// client chooses).
+        var isConfirmed: Bool { count >= 2 }
     }
 
     /// The responses of one status.
@@ -70,6 +80,8 @@ struct OperationShape: Sendable, Hashable {
 
     /// The most query parameters, headers, media types and statuses kept per operation.
     static let maxParameters = 32
+    /// The most places (members and items) one body's shape holds.
+    static let maxNodesPerBody = 1_000
     static let maxMediaTypes = 4
     static let maxStatuses = 32
 
@@ -133,6 +145,7 @@ struct OperationShape: Sendable, Hashable {
         }
         bearer += other.bearer
         basic += other.basic
+        authenticated += other.authenticated
     }
 
     private static func merge(_ other: [Parameter], into parameters: inout [Parameter], limits: JSONShapeLimits, overflow: inout Bool) {
@@ -154,6 +167,7 @@ struct OperationShape: Sendable, Hashable {
                 bodies[index].count += body.count
                 bodies[index].unread += body.unread
                 bodies[index].shape.merge(body.shape, limits: limits)
+                bodies[index].nodes = bodies[index].shape.nodeCount
             } else if bodies.count < maxMediaTypes {
                 bodies.append(body)
             }

@@ -23,14 +23,15 @@ enum OperationShapeCodec {
         writer.bool(operation.hasOtherQuery || operation.query.contains { !$0.isConfirmed })
         writer.array(operation.headers.filter(\.isConfirmed)) { $0.parameter($1) }
         writer.bool(operation.hasOtherHeaders || operation.headers.contains { !$0.isConfirmed })
-        writer.array(operation.requestBodies) { $0.body($1) }
+        writer.array(operation.requestBodies.filter(\.isConfirmed)) { $0.body($1) }
         writer.array(operation.responses) { writer, response in
             writer.signed(Int64(response.status))
             writer.count(response.count)
-            writer.array(response.bodies) { $0.body($1) }
+            writer.array(response.bodies.filter(\.isConfirmed)) { $0.body($1) }
         }
         writer.count(operation.bearer)
         writer.count(operation.basic)
+        writer.count(operation.authenticated)
         writer.array(operation.apiKeys) { $0.parameter($1) }
         return writer.bytes
     }
@@ -64,6 +65,7 @@ enum OperationShapeCodec {
         }
         operation.bearer = try reader.count()
         operation.basic = try reader.count()
+        operation.authenticated = try reader.count()
         operation.apiKeys = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.parameter() }
         // Written by this codec, bounded as the learner bounds them.
         guard operation.query.count <= OperationShape.maxParameters, operation.headers.count <= OperationShape.maxParameters,

@@ -90,8 +90,12 @@ struct EventProcessor: Sendable {
                 report("metadata", error, record)
             }
         }
-        // Shapes, never values: learnt from the call as it came, before redaction changes its values.
-        discovery?.observe(record)
+        // Shapes, never values: learnt from the call as it came, before
+        // redaction changes its values. Once a call: a pass without user code
+        // after a closure hung may follow one that already learnt from it
+        // (the hung closure comes after this point), so only a pass that ran
+        // the user's code, or a runner with none, learns.
+        if userCode || !runsUserCode { discovery?.observe(record) }
         redactor.redact(&record)
         if let redactEvent {
             var masked = copy record

@@ -22,45 +22,52 @@ extension StoreWriterState {
     }
 
     /// Writes the operations learnt since the last time and the changes
-    /// waiting (``pendingChanges``), inside the caller's transaction.
-    func saveDiscovery(_ connection: SQLiteConnection) throws(SQLiteError) {
+    /// waiting (``pendingChanges``), in a transaction of their own (a shape
+    /// that cannot be written never costs the calls theirs). What fails is
+    /// kept for the next window.
+    func saveDiscovery() {
+        guard let connection, let statements, disabledReason == nil else { return }
         let operations = discovery?.takeUnsaved() ?? []
+        guard !operations.isEmpty || !pendingChanges.isEmpty else { return }
         let now = CaptureClock.wallNanoseconds()
         do {
-            if !operations.isEmpty {
-                let upsert = try connection.prepare(
-                    "INSERT OR REPLACE INTO api_operations(method, route, shape, updated) VALUES (?1, ?2, ?3, ?4)")
-                defer { upsert.reset() }
-                for operation in operations {
-                    upsert.bind(1, operation.method)
-                    upsert.bind(2, operation.route)
-                    upsert.bind(3, blob: operation.shape)
-                    upsert.bind(4, now)
-                    try upsert.run()
+            try transaction(statements) { () throws(SQLiteError) in
+                if !operations.isEmpty {
+                    let upsert = try connection.prepare(
+                        "INSERT OR REPLACE INTO api_operations(method, route, shape, updated) VALUES (?1, ?2, ?3, ?4)")
+                    defer { upsert.reset() }
+                    for operation in operations {
+                        upsert.bind(1, operation.method)
+                        upsert.bind(2, operation.route)
+                        upsert.bind(3, blob: operation.shape)
+                        upsert.bind(4, now)
+                        try upsert.run()
+                    }
+                }
+                if !pendingChanges.isEmpty {
+                    let insert = try connection.prepare("""
+                        INSERT INTO api_changes(time, method, route, kind, location, detail, example_hi, example_lo)
+                        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                        """)
+                    defer { insert.reset() }
+                    for change in pendingChanges {
+                        insert.bind(1, change.time)
+                        insert.bind(2, change.method)
+                        insert.bind(3, change.route)
+                        insert.bind(4, change.kind.rawValue)
+                        insert.bind(5, TextLimit.cut(change.location, maxBytes: 1_024))
+                        insert.bind(6, TextLimit.cut(change.detail, maxBytes: 1_024))
+                        insert.bind(7, Int64(bitPattern: change.example.high))
+                        insert.bind(8, Int64(bitPattern: change.example.low))
+                        try insert.run()
+                    }
                 }
             }
-            if !pendingChanges.isEmpty {
-                let insert = try connection.prepare("""
-                    INSERT INTO api_changes(time, method, route, kind, location, detail, example_hi, example_lo)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                    """)
-                defer { insert.reset() }
-                for change in pendingChanges {
-                    insert.bind(1, change.time)
-                    insert.bind(2, change.method)
-                    insert.bind(3, change.route)
-                    insert.bind(4, change.kind.rawValue)
-                    insert.bind(5, TextLimit.cut(change.location, maxBytes: 1_024))
-                    insert.bind(6, TextLimit.cut(change.detail, maxBytes: 1_024))
-                    insert.bind(7, Int64(bitPattern: change.example.high))
-                    insert.bind(8, Int64(bitPattern: change.example.low))
-                    try insert.run()
-                }
-            }
+            pendingChanges.removeAll()
         } catch {
-            // The operations go with the next window's write (marked changed again).
-            if let discovery { discovery.markUnsaved(operations.map { APIDiscovery.Key(method: $0.method, route: $0.route) }) }
-            throw error
+            // Marked changed again: written with the next window.
+            discovery?.markUnsaved(operations.map { APIDiscovery.Key(method: $0.method, route: $0.route) })
+            note(error: "cannot write the learnt API to \(options.path): \(error)")
         }
     }
 }

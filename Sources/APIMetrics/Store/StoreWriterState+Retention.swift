@@ -5,6 +5,8 @@ extension StoreWriterState {
     /// Calls deleted per transaction, so that the write lock is held briefly
     /// and readers are never starved.
     static let retentionChunk = 5_000
+    /// The most changes of the API the store keeps (the newest).
+    static let maxStoredChanges = 100_000
 
     func runRetentionIfDue() {
         let now = CaptureClock.monotonicNanoseconds()
@@ -56,6 +58,7 @@ extension StoreWriterState {
                 DELETE FROM pipeline WHERE time < \(keptFrom * 1_000_000_000);
                 DELETE FROM runs WHERE last_seen < \(keptFrom * 1_000_000_000);
                 DELETE FROM api_changes WHERE time < \(keptFrom * 1_000_000_000);
+                DELETE FROM api_changes WHERE id <= (SELECT max(id) FROM api_changes) - \(Self.maxStoredChanges);
                 """)
         }
         // Calls by age, a chunk per transaction.

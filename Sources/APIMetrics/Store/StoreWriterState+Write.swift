@@ -28,11 +28,10 @@ extension StoreWriterState {
                     for entity in batch.entities { try insert(entity, statements) }
                 }
                 try writePending(connection)
-                // The learnt API once per window (and at close), not with every commit.
-                if batches.contains(where: \.hasMetrics) { try saveDiscovery(connection) }
             }
             pending.removeAll()
-            if batches.contains(where: \.hasMetrics) { pendingChanges.removeAll() }
+            // The learnt API once per window (and at close), not with every commit.
+            if batches.contains(where: \.hasMetrics) { saveDiscovery() }
             status.withLock {
                 $0.writtenCalls += calls
                 $0.commits += 1
@@ -63,6 +62,8 @@ extension StoreWriterState {
 
     private static func withoutMetrics(_ batch: ExportBatch) -> ExportBatch {
         var copy = batch
+        // Already among the pending changes.
+        copy.apiChanges = []
         copy.metrics = nil
         copy.heartbeat = nil
         copy.startup = nil

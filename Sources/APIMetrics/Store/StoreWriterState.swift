@@ -207,11 +207,11 @@ final class StoreWriterState {
 
     /// Marks the file as closed cleanly, checkpoints the log and closes.
     func close() {
-        if let connection, let statements, disabledReason == nil, let discovery {
+        if let discovery {
             // Changes seen after the last window was cut (calls that waited for
             // the earlier run's operations to be read, say) are written too.
             pendingChanges.append(contentsOf: discovery.takeChanges())
-            try? transaction(statements) { () throws(SQLiteError) in try saveDiscovery(connection) }
+            saveDiscovery()
         }
         if let connection, pending.isEmpty || disabledReason != nil {
             try? connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '0')")
