@@ -123,6 +123,21 @@ struct JSONShapeTests {
         #expect(written["additionalProperties"] as? Bool == true)
     }
 
+    @Test func membersGivingUpTheirPlaceGiveBackWhatTheyHeldWithinTheBudget() {
+        // Each call a new name holding an object: when the object is full, the
+        // one seen once gives its place (and its nested places) back.
+        func madeUp(_ n: Int) -> String { "name" + String([n % 26, n / 26 % 26].map { Character(UnicodeScalar(UInt8(97 + $0))) }) }
+        for budget in [Int.max, 50, 3] {
+            var learnt = JSONShape()
+            for n in 0..<200 {
+                let document = #"{"\#(madeUp(n))": {"a": {"b": [1, 2]}}, "id": \#(n)}"#
+                _ = JSONShapeScanner.fold(Array(document.utf8), into: &learnt, limits: JSONShapeLimits(maxProperties: 3), call: UInt64(n + 1), budget: budget)
+            }
+            #expect(learnt.properties.count <= 3)
+            #expect(learnt.confirmedProperties.map(\.name) == ["id"] || budget < 5)
+        }
+    }
+
     @Test func objectsKeepAtMostTheirLimitOfMembersAndNestingStopsAtItsDepth() throws {
         let members = (0..<100).map { #""field\#(String(UnicodeScalar(UInt8(97 + $0 % 26))))\#(String(UnicodeScalar(UInt8(97 + $0 / 26))))x": 1"# }
         let wide = "{" + members.joined(separator: ",") + "}"

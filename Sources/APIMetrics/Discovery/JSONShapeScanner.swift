@@ -61,7 +61,8 @@ struct JSONShapeScanner {
 
     private init(base: UnsafePointer<UInt8>, count: Int, limits: JSONShapeLimits, reportsChanges: Bool, call: UInt64, budget: Int) {
         self.call = call
-        self.budget = budget
+        // Far from Int's edges: places given back are added to it.
+        self.budget = min(max(0, budget), 1 << 40)
         self.base = base
         self.count = count
         self.limits = limits

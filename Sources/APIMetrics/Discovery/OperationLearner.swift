@@ -13,7 +13,7 @@ enum OperationLearner {
         let call: UInt64
         /// Places the learner as a whole may still add (its budget over
         /// every operation), and what this call added.
-        var nodeBudget = Int.max
+        var nodeBudget = APIDiscovery.maxNodes
         var nodesAdded = 0
         var changes: [APIChange] = []
 
