@@ -103,7 +103,7 @@ final class APIDiscovery: Sendable {
         // Methods of the HTTP registry only: a route that takes any method
         // would otherwise let a client name operations.
         guard record.direction == .incoming, let route = record.request.route, !route.isEmpty,
-              route != SeriesKey.otherRoute, Self.methods.contains(record.request.method) else {
+              route != SeriesKey.otherRoute, Self.isLearnt(method: record.request.method) else {
             state.withLock { $0.figures.unrouted += 1 }
             return
         }
@@ -124,8 +124,13 @@ final class APIDiscovery: Sendable {
         }
     }
 
-    /// The methods operations are learnt for (OpenAPI's, less CONNECT's none).
-    static let methods: Set<String> = ["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"]
+    /// Whether operations are learnt for `method`: OpenAPI's methods only.
+    static func isLearnt(method: String) -> Bool {
+        switch method {
+        case "GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE": true
+        default: false
+        }
+    }
 
     /// The most places (members and items) all body shapes hold together:
     /// at about 200 bytes a place, 20 MB at the most.

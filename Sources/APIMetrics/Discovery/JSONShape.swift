@@ -81,17 +81,22 @@ struct JSONShape: Sendable, Hashable {
     }
 
     /// The member named `key`, as an index into ``properties``.
-    func propertyIndex(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
-        for index in properties.indices {
-            let candidate = properties[index].key
-            guard candidate.count == key.count else { continue }
-            let same = candidate.withUnsafeBufferPointer { stored in
-                guard let left = stored.baseAddress, let right = key.baseAddress else { return true }
-                return memcmp(left, right, key.count) == 0
-            }
-            if same { return index }
+    /// Tries `hint` first: documents of one place usually list members in
+    /// the same order, so the member after the last one found is likely next.
+    func propertyIndex(_ key: UnsafeBufferPointer<UInt8>, hint: Int = 0) -> Int? {
+        if hint < properties.count, Self.matches(properties[hint].key, key) { return hint }
+        for index in properties.indices where index != hint && Self.matches(properties[index].key, key) {
+            return index
         }
         return nil
+    }
+
+    private static func matches(_ candidate: [UInt8], _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard candidate.count == key.count else { return false }
+        return candidate.withUnsafeBufferPointer { stored in
+            guard let left = stored.baseAddress, let right = key.baseAddress else { return true }
+            return memcmp(left, right, key.count) == 0
+        }
     }
 
     /// Merges what `other` saw into this shape (two instances, two stores).

@@ -20,7 +20,10 @@ struct JSONShapeScanner {
     /// whose every member would otherwise be "new").
     private let reportsChanges: Bool
     /// Member indices from the root to the value being folded; -1 for items.
-    private var path: [Int] = []
+    private let pathBase: UnsafeMutablePointer<Int>
+    private var pathCount = 0
+    /// The most steps a path takes: the parser's nesting limit, and one.
+    static let maxPath = JSONParser.defaultMaxDepth + 2
     /// What changed, where: new members, new types, members gone optional or missing.
     private(set) var changes: [ShapeChange] = []
     /// This call's number: a member counts once per call, however often the
@@ -48,18 +51,26 @@ struct JSONShapeScanner {
     ) -> (isJSON: Bool, changed: Bool, changes: [ShapeChange], added: Int) {
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return (false, false, [], 0) }
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxPath) { steps in
+            guard let pathBase = steps.baseAddress else { return (false, false, [], 0) }
             var scanner = JSONShapeScanner(
-                base: base, count: buffer.count, limits: limits, reportsChanges: reportingChanges, call: call, budget: budget)
+                base: base, count: buffer.count, limits: limits, reportsChanges: reportingChanges, call: call, budget: budget,
+                pathBase: pathBase)
             if buffer.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { scanner.offset = 3 }
             scanner.skipWhitespace()
             var isJSON = scanner.value(into: &shape, depth: 0)
             scanner.skipWhitespace()
             isJSON = isJSON && scanner.offset == buffer.count
             return (isJSON, scanner.changed, scanner.changes, scanner.added)
+            }
         }
     }
 
-    private init(base: UnsafePointer<UInt8>, count: Int, limits: JSONShapeLimits, reportsChanges: Bool, call: UInt64, budget: Int) {
+    private init(
+        base: UnsafePointer<UInt8>, count: Int, limits: JSONShapeLimits, reportsChanges: Bool, call: UInt64, budget: Int,
+        pathBase: UnsafeMutablePointer<Int>
+    ) {
+        self.pathBase = pathBase
         self.call = call
         // Far from Int's edges: places given back are added to it.
         self.budget = min(max(0, budget), 1 << 40)
@@ -69,7 +80,18 @@ struct JSONShapeScanner {
         self.reportsChanges = reportsChanges
     }
 
-    private mutating func report(_ kind: APIChange.Kind, _ path: [Int], _ detail: String = "") {
+    /// The member indices from the root to the value being folded.
+    private var path: [Int] { Array(UnsafeBufferPointer(start: pathBase, count: pathCount)) }
+
+    private mutating func push(_ step: Int) {
+        if pathCount < Self.maxPath { pathBase[pathCount] = step }
+        pathCount += 1
+    }
+
+    private mutating func pop() { pathCount -= 1 }
+
+    /// Notes a change at the current path.
+    private mutating func report(_ kind: APIChange.Kind, _ detail: String = "") {
         guard reportsChanges, changes.count < Self.maxChanges else { return }
         changes.append(ShapeChange(kind: kind, path: path, detail: detail))
     }
@@ -96,7 +118,7 @@ struct JSONShapeScanner {
             shape.types.insert(type)
             changed = true
             if wasConfirmed {
-                report(.typeChanged, path, "\(before.names.joined(separator: ", ")) → \(shape.types.names.joined(separator: ", "))")
+                report(.typeChanged, "\(before.names.joined(separator: ", ")) → \(shape.types.names.joined(separator: ", "))")
             }
         }
     }
@@ -210,6 +232,7 @@ struct JSONShapeScanner {
     private mutating func object(into shape: inout JSONShape, depth: Int) -> Bool {
         offset += 1
         var seen: UInt64 = 0
+        var hint = 0
         skipWhitespace()
         if current == 0x7D {
             offset += 1
@@ -222,26 +245,27 @@ struct JSONShapeScanner {
                 offset += 1
                 skipWhitespace()
                 let key = UnsafeBufferPointer(start: base + start, count: end - start)
-                if let index = shape.propertyIndex(key), index >= 64 || seen & (1 << UInt64(index)) == 0 {
+                if let index = shape.propertyIndex(key, hint: hint), index >= 64 || seen & (1 << UInt64(index)) == 0 {
+                    hint = index + 1
                     if index < 64 { seen |= 1 << UInt64(index) }
-                    path.append(index)
+                    push(index)
                     if shape.properties[index].lastCall != call {
                         shape.properties[index].lastCall = call
                         shape.properties[index].calls += 1
                         // Its second call: from now on it is described.
                         if shape.properties[index].calls == 2 {
                             changed = true
-                            report(.newField, path)
+                            report(.newField)
                         }
                     }
                     let run = shape.properties[index].missingRun
                     if run > 0 {
                         // Back after a short absence: it is optional now.
-                        if shape.properties[index].wasRequired, run < Self.goneAfter { report(.fieldOptional, path) }
+                        if shape.properties[index].wasRequired, run < Self.goneAfter { report(.fieldOptional) }
                         shape.properties[index].missingRun = 0
                     }
                     let isJSON = value(into: &shape.properties[index].shape, depth: depth + 1)
-                    path.removeLast()
+                    pop()
                     guard isJSON else { return false }
                 } else if let index = shape.propertyIndex(key), index < 64 {
                     // A key the object already had: its value counts once, the first.
@@ -256,9 +280,9 @@ struct JSONShapeScanner {
                     // A new member (in place of one seen only once, when full):
                     // described once a second instance confirms it is a name.
                     var property = JSONShape.Property(name: Self.decodedName(key), key: Array(key), shape: JSONShape(), calls: 1, lastCall: call)
-                    path.append(index)
+                    push(index)
                     let isJSON = value(into: &property.shape, depth: depth + 1)
-                    path.removeLast()
+                    pop()
                     guard isJSON else { return false }
                     if index == shape.properties.count {
                         shape.properties.append(property)
@@ -292,9 +316,9 @@ struct JSONShapeScanner {
             shape.properties[index].missingRun += 1
             let run = shape.properties[index].missingRun
             if run == Self.goneAfter, present * 10 >= (shape.objects - run) * 9 {
-                path.append(index)
-                report(.fieldGone, path)
-                path.removeLast()
+                push(index)
+                report(.fieldGone)
+                pop()
             }
         }
         return true
@@ -320,9 +344,9 @@ struct JSONShapeScanner {
         }
         while true {
             skipWhitespace()
-            path.append(-1)
+            push(-1)
             let isJSON = value(into: &shape.items[0], depth: depth + 1)
-            path.removeLast()
+            pop()
             guard isJSON else { return false }
             skipWhitespace()
             if current == 0x2C {

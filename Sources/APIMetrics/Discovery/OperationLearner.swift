@@ -66,9 +66,9 @@ enum OperationLearner {
             changed = foldPath(bytes, path: parts.path, route: operation.route, into: &operation) || changed
             if let query = parts.query { changed = foldQuery(bytes, query: query, into: &operation, reporter: &reporter) || changed }
         }
-        let credentialsBefore = operation.bearer + operation.basic + operation.apiKeys.reduce(0) { $0 + $1.count }
+        let credentialsBefore = operation.credentials
         changed = foldHeaders(request.headers, into: &operation, apiKeyHeaders: apiKeyHeaders, reporter: &reporter) || changed
-        if operation.bearer + operation.basic + operation.apiKeys.reduce(0, { $0 + $1.count }) > credentialsBefore { operation.authenticated += 1 }
+        if operation.credentials > credentialsBefore { operation.authenticated += 1 }
         if record.requestBody.size > 0 {
             changed = foldBody(
                 record.requestBody, headers: request.headers, into: &operation.requestBodies, limits: limits, unread: &unread,
@@ -190,17 +190,24 @@ enum OperationLearner {
                     return String(decoding: lowered, as: UTF8.self)
                 }
                 if name == "authorization" {
-                    let scheme = value.prefix { $0 != 0x20 }.map { $0 | 0x20 }
-                    if scheme.elementsEqual("bearer".utf8) {
+                    let scheme = value.prefix { $0 != 0x20 }
+                    func isScheme(_ name: StaticString) -> Bool {
+                        scheme.count == name.utf8CodeUnitCount
+                            && name.withUTF8Buffer { zip(scheme, $0).allSatisfy { $0 | 0x20 == $1 } }
+                    }
+                    if isScheme("bearer") {
                         if operation.bearer == 0 { changed = true }
                         operation.bearer += 1
-                    } else if scheme.elementsEqual("basic".utf8) {
+                        operation.credentials += 1
+                    } else if isScheme("basic") {
                         if operation.basic == 0 { changed = true }
                         operation.basic += 1
+                        operation.credentials += 1
                     }
                     continue
                 }
                 if apiKeyHeaders.contains(name) {
+                    operation.credentials += 1
                     if let index = operation.apiKeys.firstIndex(where: { $0.name == name }) {
                         operation.apiKeys[index].count += 1
                     } else {
@@ -379,15 +386,26 @@ enum MediaType {
     /// `application/octet-stream`).
     static func isKnown(_ essence: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let slash = essence.firstIndex(of: UInt8(ascii: "/")) else { return false }
-        let type = essence[..<slash]
-        guard ["application", "text", "image", "audio", "video", "multipart", "font", "model", "message"]
-            .contains(where: { type.elementsEqual($0.utf8) }) else { return false }
-        // `vnd.github+json`, `x-www-form-urlencoded`, `problem+json`: words with dots, dashes and one `+`.
-        let subtype = UnsafeBufferPointer(rebasing: essence[(slash + 1)...])
-        let words = subtype.filter { $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: ".") }
-        guard subtype.count <= 64, subtype.filter({ $0 == UInt8(ascii: "+") }).count <= 1 else { return false }
-        return words.withUnsafeBufferPointer { JSONShapeScanner.isName($0, maxBytes: 64) }
+        let type = UnsafeBufferPointer(rebasing: essence[..<slash])
+        guard topLevelTypes.contains(where: { type.elementsEqual($0) }) else { return false }
+        // `vnd.github+json`, `x-www-form-urlencoded`, `problem+json`: words
+        // with dots, dashes and one `+`, few digits.
+        var letters = 0, digits = 0, pluses = 0
+        for byte in essence[(slash + 1)...] {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): letters += 1
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+            case UInt8(ascii: "+"): pluses += 1
+            case UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"): break
+            default: return false
+            }
+        }
+        let length = essence.count - slash - 1
+        return length <= 64 && pluses <= 1 && letters > 0 && digits <= 4 && digits * 2 < length
     }
+
+    private static let topLevelTypes: [[UInt8]] = ["application", "text", "image", "audio", "video", "multipart", "font", "model", "message"]
+        .map { Array($0.utf8) }
 
     static func isJSON(_ essence: UnsafeBufferPointer<UInt8>) -> Bool {
         essence.elementsEqual("application/json".utf8) || essence.reversed().starts(with: "nosj+".utf8)

@@ -31,6 +31,8 @@ struct OperationShape: Sendable, Hashable {
     var basic = 0
     /// Calls that carried any of them.
     var authenticated = 0
+    /// Credentials seen, all kinds (to tell whether a call carried one).
+    var credentials = 0
     var apiKeys: [Parameter] = []
 
     /// A named parameter: how many calls had it, and its values' shape
