@@ -135,24 +135,9 @@ enum OperationLearner {
             let value = UnsafeBufferPointer(rebasing: target[min(equals + 1, end)..<end])
             let name = decoded(rawName)
             // `page[size]`, `tags[]`: brackets belong to names.
-            if let index = operation.query.firstIndex(where: { $0.name == name }) {
-                guard index >= 64 || seen & (1 << UInt64(index)) == 0 else { continue }
-                if index < 64 { seen |= 1 << UInt64(index) }
-                if operation.query[index].count == 1 {
-                    changed = true
-                    reporter.add(.newParameter, "query \(name)")
-                }
-                operation.query[index].count += 1
-                changed = TextShape.fold(percentDecoding: value, into: &operation.query[index].shape) || changed
-            } else if isParameterName(name), let index = OperationShape.place(in: operation.query) {
-                var parameter = OperationShape.Parameter(name: name, count: 1)
-                _ = TextShape.fold(percentDecoding: value, into: &parameter.shape)
-                if index < 64 { seen |= 1 << UInt64(index) }
-                OperationShape.put(parameter, at: index, in: &operation.query)
-            } else if !operation.hasOtherQuery {
-                operation.hasOtherQuery = true
-                changed = true
-            }
+            changed = foldParameter(
+                name, value: value, decoding: true, place: "query", into: &operation.query, other: &operation.hasOtherQuery,
+                seen: &seen, reporter: &reporter) || changed
         }
         return changed
     }
@@ -217,28 +202,47 @@ enum OperationLearner {
                     continue
                 }
                 guard !StandardHeaders.contains(name) else { continue }
-                if let index = operation.headers.firstIndex(where: { $0.name == name }) {
-                    // A repeated field counts once per call.
-                    guard index >= 64 || seen & (1 << UInt64(index)) == 0 else { continue }
-                    if index < 64 { seen |= 1 << UInt64(index) }
-                    if operation.headers[index].count == 1 {
-                        changed = true
-                        reporter.add(.newParameter, "header \(name)")
-                    }
-                    operation.headers[index].count += 1
-                    changed = TextShape.fold(value, into: &operation.headers[index].shape) || changed
-                } else if isParameterName(name), let index = OperationShape.place(in: operation.headers) {
-                    var parameter = OperationShape.Parameter(name: name, count: 1)
-                    _ = TextShape.fold(value, into: &parameter.shape)
-                    if index < 64 { seen |= 1 << UInt64(index) }
-                    OperationShape.put(parameter, at: index, in: &operation.headers)
-                } else if !operation.hasOtherHeaders {
-                    operation.hasOtherHeaders = true
-                    changed = true
-                }
+                // A repeated field counts once per call.
+                changed = foldParameter(
+                    name, value: value, decoding: false, place: "header", into: &operation.headers,
+                    other: &operation.hasOtherHeaders, seen: &seen, reporter: &reporter) || changed
             }
         }
         return changed
+    }
+
+    /// One query parameter or header of this call: counted once a call
+    /// (`seen`), its value's type folded in, a new name placed (in the place
+    /// of one seen once when full) or counted among the others. Returns
+    /// whether the operation changed.
+    private static func foldParameter(
+        _ name: String, value: UnsafeBufferPointer<UInt8>, decoding: Bool, place: String,
+        into parameters: inout [OperationShape.Parameter], other: inout Bool, seen: inout UInt64, reporter: inout Reporter
+    ) -> Bool {
+        func fold(_ shape: inout JSONShape) -> Bool {
+            decoding ? TextShape.fold(percentDecoding: value, into: &shape) : TextShape.fold(value, into: &shape)
+        }
+        if let index = parameters.firstIndex(where: { $0.name == name }) {
+            guard index >= 64 || seen & (1 << UInt64(index)) == 0 else { return false }
+            if index < 64 { seen |= 1 << UInt64(index) }
+            var changed = false
+            if parameters[index].count == 1 {
+                changed = true
+                reporter.add(.newParameter, "\(place) \(name)")
+            }
+            parameters[index].count += 1
+            return fold(&parameters[index].shape) || changed
+        }
+        if isParameterName(name), let index = OperationShape.place(in: parameters) {
+            var parameter = OperationShape.Parameter(name: name, count: 1)
+            _ = fold(&parameter.shape)
+            if index < 64 { seen |= 1 << UInt64(index) }
+            OperationShape.put(parameter, at: index, in: &parameters)
+            return false
+        }
+        guard !other else { return false }
+        other = true
+        return true
     }
 
     /// Whether a query parameter's or header's name reads as a name, not
