@@ -51,6 +51,7 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_METRICS_INTERVAL_S", "metrics.interval, in seconds"),
         ("APIMETRICS_METRICS_MAX_CONSUMERS", "metrics.maxConsumers: consumers tracked, the rest in (other consumers)"),
         ("APIMETRICS_DISCOVERY", "discovery.isEnabled: false stops learning the OpenAPI document from traffic"),
+        ("APIMETRICS_OPENAPI_SPEC", "discovery.specPath: your OpenAPI 3.0/3.1 document (JSON or YAML), each call checked against it"),
         ("APIMETRICS_DASHBOARD", "1 serves the dashboard and its JSON (view.isDashboardEnabled)"),
         ("APIMETRICS_PROMETHEUS", "1 serves the Prometheus exposition at /metrics (view.isPrometheusEnabled)"),
         ("APIMETRICS_METRICS_ADDR", "host:port of the view's own listener (view.address)"),
@@ -102,6 +103,7 @@ extension APIMetricsConfiguration {
             config.metrics.maxConsumers = maxConsumers
         }
         if let discovery = try reader.bool("APIMETRICS_DISCOVERY") { config.discovery.isEnabled = discovery }
+        if let spec = try reader.line("APIMETRICS_OPENAPI_SPEC") { config.discovery.specPath = spec.isEmpty ? nil : spec }
         if let dashboard = try reader.bool("APIMETRICS_DASHBOARD") { config.view.isDashboardEnabled = dashboard }
         if let prometheus = try reader.bool("APIMETRICS_PROMETHEUS") { config.view.isPrometheusEnabled = prometheus }
         if let address = try reader.line("APIMETRICS_METRICS_ADDR") {

@@ -26,6 +26,12 @@ public struct DiscoveryOptions: Sendable, Hashable {
     /// empty, the hosts of the `Host` headers seen most, marked as observed
     /// and unverified (a client chooses its `Host`).
     public var servers: [String] = []
+    /// Your own OpenAPI document (3.0 or 3.1, JSON or YAML; at most 16 MiB),
+    /// read at start (`APIMETRICS_OPENAPI_SPEC`): each call is checked
+    /// against it in the sender — undocumented operations, statuses, media
+    /// types and fields, bodies and parameters that break its schemas —
+    /// and the learnt API compared with it. `nil` (the default): no check.
+    public var specPath: String?
 
     /// Creates options.
     public init(
@@ -61,6 +67,12 @@ public struct DiscoveryOptions: Sendable, Hashable {
         }
         for (index, server) in servers.enumerated() where server.isEmpty || server.utf8.count > 2_048 || server.contains(where: \.isNewline) {
             throw ConfigurationError(field: "discovery.servers[\(index)]", reason: "must be a URL on one line, at most 2048 bytes")
+        }
+        if let specPath, specPath.isEmpty || specPath.utf8.count > 4_096 || specPath.contains(where: \.isNewline) {
+            throw ConfigurationError(field: "discovery.specPath", reason: "must be a file path on one line, at most 4096 bytes")
+        }
+        if specPath != nil, !isEnabled {
+            throw ConfigurationError(field: "discovery.specPath", reason: "checking calls against a spec needs discovery on (discovery.isEnabled)")
         }
         guard (1...1_000_000).contains(sampleEvery) else {
             throw ConfigurationError(field: "discovery.sampleEvery", reason: "must be from 1 to 1000000, got \(sampleEvery)")

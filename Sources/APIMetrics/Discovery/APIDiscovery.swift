@@ -19,6 +19,8 @@ final class APIDiscovery: Sendable {
     let apiKeyHeaders: [String]
     /// The schemes the consumer identification reads (declared even before a call uses them).
     let configuredSchemes: SecuritySchemes
+    /// The team's spec each call is checked against (``DiscoveryOptions/specPath``), if any.
+    let conformance: SpecConformance?
     private let state: Mutex<State>
 
     struct Key: Hashable, Sendable {
@@ -91,8 +93,9 @@ final class APIDiscovery: Sendable {
     /// The most servers listed.
     static let maxServers = 8
 
-    init(options: DiscoveryOptions, identification: ConsumerIdentifier?) {
+    init(options: DiscoveryOptions, identification: ConsumerIdentifier?, conformance: SpecConformance? = nil) {
         self.options = options
+        self.conformance = conformance
         configuredSchemes = identification?.securitySchemes ?? SecuritySchemes()
         apiKeyHeaders = configuredSchemes.apiKeyHeaders
         state = Mutex(State())
@@ -100,6 +103,7 @@ final class APIDiscovery: Sendable {
 
     /// Learns from one call (before redaction).
     func observe(_ record: ExchangeRecord) {
+        conformance?.check(record)
         // Methods of the HTTP registry only: a route that takes any method
         // would otherwise let a client name operations.
         guard record.direction == .incoming, let route = record.request.route, !route.isEmpty,

@@ -100,8 +100,16 @@ public final class APIMetricsService: Sendable {
             filter: EventFilter(configuration.eventFilter),
             isEnabled: configuration.isEnabled,
             observer: configuration.isEnabled ? aggregator : nil)
+        var conformance: SpecConformance?
+        if configuration.isEnabled, configuration.discovery.isEnabled, let path = configuration.discovery.specPath {
+            do {
+                conformance = SpecConformance(spec: try OpenAPISpec.load(path: path), source: path)
+            } catch {
+                throw ConfigurationError(field: "discovery.specPath", reason: "\(path): \(error.reason)")
+            }
+        }
         let discovery = configuration.isEnabled && configuration.discovery.isEnabled
-            ? APIDiscovery(options: configuration.discovery, identification: configuration.identifyConsumer) : nil
+            ? APIDiscovery(options: configuration.discovery, identification: configuration.identifyConsumer, conformance: conformance) : nil
         self.sender = BatchSender(
             queue: queue, counters: counters,
             runner: ProcessingRunner(

@@ -70,7 +70,12 @@ struct SHA256: Sendable {
 
     /// The digest of `text`'s UTF-8 bytes as 64 lowercase hex digits.
     static func hexDigest(_ text: String) -> String {
-        let digest = hash(text.utf8)
+        hexDigest(bytes: text.utf8)
+    }
+
+    /// The digest of `bytes` as 64 lowercase hex digits.
+    static func hexDigest<Bytes: Sequence>(bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digest = hash(bytes)
         return String(unsafeUninitializedCapacity: 64) { buffer in
             for (index, byte) in digest.enumerated() {
                 buffer[index * 2] = hexDigit(byte >> 4)

@@ -1,0 +1,53 @@
+extension OpenAPISpec {
+    /// The operation for `method` and a route template (`/pets/:id`,
+    /// `/pets/{id}`) or a path; literal segments beat templated ones.
+    func operationIndex(method: String, route: String) -> Int? {
+        bestOperation(among: operations.indices.filter { operations[$0].method == method }, segments: Self.routeSegments(route))
+    }
+
+    enum RouteSegment {
+        case literal(String)
+        /// A template's parameter (`:id`, `{id}`, `*`).
+        case parameter
+        /// `**`: any number of segments.
+        case rest
+
+        var text: Substring {
+            if case let .literal(text) = self { Substring(text) } else { "" }
+        }
+    }
+
+    static func routeSegments(_ route: String) -> [RouteSegment] {
+        route.split(separator: "/").map { segment in
+            if segment == "**" { return .rest }
+            if segment.first == ":" || segment.first == "*" || (segment.first == "{" && segment.last == "}") { return .parameter }
+            return .literal(String(segment))
+        }
+    }
+
+    func bestOperation(among candidates: [Int], segments: [RouteSegment]) -> Int? {
+        var best: (index: Int, literals: Int)?
+        for index in candidates {
+            let specSegments = operations[index].segments
+            guard specSegments.count == segments.count else { continue }
+            var literals = 0
+            var matches = true
+            for (specSegment, segment) in zip(specSegments, segments) {
+                switch (specSegment, segment) {
+                case let (.literal(expected), .literal(text)):
+                    if expected == text { literals += 1 } else { matches = false }
+                case let (.parameter(prefix, suffix), .literal(text)):
+                    // A literal segment (of a path, or of a route: `/users/me`) fills a template's, as a URL would.
+                    matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
+                case (.parameter, .parameter):
+                    break
+                case (.literal, _), (.parameter, .rest):
+                    matches = false
+                }
+                if !matches { break }
+            }
+            if matches, best.map({ literals > $0.literals }) ?? true { best = (index, literals) }
+        }
+        return best?.index
+    }
+}
