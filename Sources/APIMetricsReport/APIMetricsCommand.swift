@@ -8,7 +8,8 @@ package enum APIMetricsCommand {
         package var output = ""
         package var errorOutput = ""
         /// 0 on success, 1 when a file cannot be read or is no store or
-        /// NDJSON, 2 when an argument is wrong.
+        /// NDJSON, 2 when an argument is wrong, 3 when `openapi --diff`
+        /// finds the API and the spec differ.
         package var status: Int32 = 0
     }
 
@@ -55,6 +56,18 @@ package enum APIMetricsCommand {
                 }
             case .openapi(let options):
                 let stores = try options.files.map { file throws(InputError) in try InputFile.open(file).store(for: "openapi") }
+                if let spec = options.spec {
+                    let report: SpecReport
+                    do {
+                        report = try DiscoveredAPI.specReport(spec: spec, stores: stores)
+                    } catch {
+                        throw InputError(path: error.path, reason: error.reason)
+                    }
+                    outcome.output = options.json ? String(decoding: report.jsonBytes, as: UTF8.self) + "\n" : report.text()
+                    // Like diff(1): a difference is not an error, but a CI step can fail on it.
+                    if !report.agrees { outcome.status = 3 }
+                    return outcome
+                }
                 let document: [UInt8]
                 do {
                     document = try DiscoveredAPI.openAPI(from: stores, title: options.title)

@@ -19,6 +19,10 @@ package enum CommandLineArguments: Sendable, Equatable {
         package var files: [String] = []
         package var yaml = false
         package var title = "API observed by APIMetrics"
+        /// `--diff SPEC`: the comparison with a team's OpenAPI document, as text (or JSON with `--format json`).
+        package var spec: String?
+        /// With `--diff`: the report as JSON.
+        package var json = false
     }
 
     /// `apimetrics report`.
@@ -110,6 +114,8 @@ private struct Parser {
         var monthly = false
         var yaml = false
         var title: String?
+        var spec: String?
+        var formatGiven = false
         var optionsDone = false
         var seen: Set<String> = []
         while !arguments.isEmpty {
@@ -158,6 +164,7 @@ private struct Parser {
                 default: throw ArgumentError(argument: name, reason: "takes endpoint or consumer, not \(quoted(value))")
                 }
             case "--format" where command == .openapi:
+                formatGiven = true
                 switch value {
                 case "json": yaml = false
                 case "yaml": yaml = true
@@ -169,6 +176,7 @@ private struct Parser {
                 }
                 format = chosen
             case "--title": title = try Self.bounded(value, argument: name)
+            case "--diff": spec = try Self.bounded(value, argument: name)
             case "--per":
                 switch value {
                 case "day": monthly = false
@@ -218,6 +226,12 @@ private struct Parser {
         case .openapi:
             var options = CommandLineArguments.OpenAPIOptions(files: files, yaml: yaml)
             if let title { options.title = title }
+            if let spec {
+                guard !yaml else { throw ArgumentError(argument: "--format", reason: "takes json with --diff (text is the default), not yaml") }
+                guard title == nil else { throw ArgumentError(argument: "--title", reason: "names the learnt document; --diff prints none") }
+                options.spec = spec
+                options.json = formatGiven
+            }
             return .openapi(options)
         }
     }
@@ -236,7 +250,7 @@ private struct Parser {
         .report: ["--since", "--until", "--by", "--format"],
         .calls: ["--since", "--until", "--method", "--route", "--status", "--consumer", "--min-ms", "--path", "--limit", "--json"],
         .usage: ["--since", "--until", "--per"],
-        .openapi: ["--format", "--title"],
+        .openapi: ["--format", "--title", "--diff"],
     ]
     static let flags: Set<String> = ["--json"]
 

@@ -11,7 +11,7 @@ package enum HelpText {
         .report: "apimetrics report STORE|NDJSON... [--by endpoint|consumer] [--since T] [--until T] [--format table|csv|json]",
         .calls: "apimetrics calls STORE... [--since T] [--until T] [--method M] [--route R] [--status S] [--consumer C] [--min-ms N] [--path TEXT] [--limit N] [--json]",
         .usage: "apimetrics usage STORE... [--since T] [--until T] [--per day|month]",
-        .openapi: "apimetrics openapi STORE... [--format json|yaml] [--title TEXT]",
+        .openapi: "apimetrics openapi STORE... [--format json|yaml] [--title TEXT] | --diff SPEC STORE... [--format json]",
     ]
 
     /// The help for one command, or the overview with `nil`.
@@ -65,6 +65,12 @@ package enum HelpText {
 
           --format F    json (the default) or yaml
           --title TEXT  the document's info.title (default: API observed by APIMetrics)
+          --diff SPEC   compare with your own OpenAPI 3.0/3.1 document (JSON or YAML)
+                        instead: operations called but not in it, operations in it never
+                        called, statuses, media types, query parameters and body members
+                        not in it, and the calls the stores counted as breaking it (when
+                        recorded with APIMETRICS_OPENAPI_SPEC set to the same file). Exits 3
+                        when anything differs, 0 when the API and the spec agree.
 
         """
 

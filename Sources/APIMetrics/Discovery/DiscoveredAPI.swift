@@ -12,6 +12,54 @@ package enum DiscoveredAPI {
             merged.snapshot(), identity: ServiceIdentity(service: title, environment: "observed"), schemes: SecuritySchemes())
     }
 
+    /// The comparison of the API learnt in `stores` (merged) with the spec
+    /// at `spec`, and the findings the stores counted against that spec's
+    /// version.
+    package static func specReport(spec path: String, stores: [StoreReader]) throws(SpecReadError) -> SpecReport {
+        let spec: OpenAPISpec
+        do {
+            spec = try OpenAPISpec.load(path: path)
+        } catch {
+            throw SpecReadError(path: path, reason: error.reason)
+        }
+        let merged = APIDiscovery(options: DiscoveryOptions(maxOperations: 100_000), identification: nil)
+        var findings: [SpecConformance.FindingKey: SpecConformance.Finding] = [:]
+        var others = 0
+        for store in stores {
+            do {
+                merged.merge(stored: try store.apiOperations())
+                let stored = try store.specFindings(digest: spec.digest)
+                others += stored.others
+                for finding in stored.findings {
+                    if var existing = findings[finding.key] {
+                        existing.count += finding.finding.count
+                        existing.lastSeen = max(existing.lastSeen, finding.finding.lastSeen)
+                        if finding.finding.firstSeen < existing.firstSeen {
+                            existing.firstSeen = finding.finding.firstSeen
+                            existing.example = finding.finding.example
+                        }
+                        findings[finding.key] = existing
+                    } else {
+                        findings[finding.key] = finding.finding
+                    }
+                }
+            } catch {
+                throw SpecReadError(path: error.path, reason: error.reason)
+            }
+        }
+        var report = SpecReport(
+            spec: spec, source: path, learnt: merged.snapshot().operations, called: [], totals: nil,
+            findings: findings.map { SpecFinding(key: $0.key, finding: $0.value) }.sorted())
+        report.otherFindings = others
+        return report
+    }
+
+    /// A spec or a store that cannot be read, by path.
+    package struct SpecReadError: Error, Sendable {
+        package var path: String
+        package var reason: String
+    }
+
     /// The JSON document as YAML 1.2 (block style; strings and keys in
     /// double quotes, as JSON writes them, so that no value is read as
     /// another type); `nil` when the bytes are not JSON.

@@ -37,6 +37,33 @@ extension StoreReader {
         }
     }
 
+    /// The findings stored against the spec of `digest`, and how many
+    /// rows were counted against other versions of the spec.
+    func specFindings(digest: String) throws(StoreReadError) -> (findings: [SpecFinding], others: Int) {
+        try query { connection throws(SQLiteError) in
+            guard try connection.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'spec_findings'") > 0 else {
+                return ([], 0)
+            }
+            let select = try connection.prepare("""
+                SELECT method, path, rule, location, count, first_seen, last_seen, example_hi, example_lo FROM spec_findings
+                WHERE spec = ?1 ORDER BY count DESC LIMIT 10000
+                """)
+            select.bind(1, digest)
+            var findings: [SpecFinding] = []
+            while try select.step() {
+                findings.append(SpecFinding(
+                    key: SpecConformance.FindingKey(method: select.text(0), path: select.text(1), rule: select.text(2), location: select.text(3)),
+                    finding: SpecConformance.Finding(
+                        count: Int(select.int64(4)), firstSeen: select.int64(5), lastSeen: select.int64(6),
+                        example: EventID(high: UInt64(bitPattern: select.int64(7)), low: UInt64(bitPattern: select.int64(8))))))
+            }
+            let others = try connection.prepare("SELECT count(*) FROM spec_findings WHERE spec <> ?1")
+            others.bind(1, digest)
+            _ = try others.step()
+            return (findings.sorted(), Int(others.int64(0)))
+        }
+    }
+
     private static func hasDiscoveryTables(_ connection: SQLiteConnection) throws(SQLiteError) -> Bool {
         try connection.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'api_changes'") > 0
     }

@@ -99,6 +99,16 @@ enum StoreSchema {
             kind TEXT NOT NULL, location TEXT NOT NULL, detail TEXT NOT NULL, example_hi INTEGER NOT NULL, example_lo INTEGER NOT NULL);
         CREATE INDEX api_changes_time ON api_changes(time);
         """,
+        // Calls checked against the team's spec: per spec version (its
+        // digest), operation, rule and place, a count with the first and
+        // last time and an example call; never a value.
+        """
+        CREATE TABLE spec_findings(spec TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, rule TEXT NOT NULL,
+            location TEXT NOT NULL, count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+            example_hi INTEGER NOT NULL, example_lo INTEGER NOT NULL,
+            PRIMARY KEY(spec, method, path, rule, location)) WITHOUT ROWID;
+        CREATE INDEX spec_findings_last_seen ON spec_findings(last_seen);
+        """,
     ]
 
     /// Resolution tiers of the `metrics` and `consumer_metrics` tables.

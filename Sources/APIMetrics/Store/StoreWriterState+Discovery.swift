@@ -28,7 +28,9 @@ extension StoreWriterState {
     func saveDiscovery() {
         guard let connection, let statements, disabledReason == nil else { return }
         let operations = discovery?.takeUnsaved() ?? []
-        guard !operations.isEmpty || !pendingChanges.isEmpty else { return }
+        let conformance = discovery?.conformance
+        let findings = conformance?.takeUnsaved() ?? []
+        guard !operations.isEmpty || !pendingChanges.isEmpty || !findings.isEmpty else { return }
         let now = CaptureClock.wallNanoseconds()
         do {
             try transaction(statements) { () throws(SQLiteError) in
@@ -62,12 +64,54 @@ extension StoreWriterState {
                         try insert.run()
                     }
                 }
+                if let conformance, !findings.isEmpty {
+                    try saveFindings(findings, digest: conformance.spec.digest, connection)
+                }
             }
             pendingChanges.removeAll()
         } catch {
             // Marked changed again: written with the next window.
             discovery?.markUnsaved(operations.map { APIDiscovery.Key(method: $0.method, route: $0.route) })
+            conformance?.markUnsaved(findings)
             note(error: "cannot write the learnt API to \(options.path): \(error)")
         }
     }
+
+    /// Adds the counts of `findings` to their rows (at most
+    /// ``maxStoredFindings`` rows a spec: past them new places are not stored).
+    private func saveFindings(_ findings: [SpecFinding], digest: String, _ connection: SQLiteConnection) throws(SQLiteError) {
+        let stored = try connection.integer("SELECT count(*) FROM spec_findings")
+        let upsert = try connection.prepare("""
+            INSERT INTO spec_findings(spec, method, path, rule, location, count, first_seen, last_seen, example_hi, example_lo)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            ON CONFLICT(spec, method, path, rule, location) DO UPDATE SET
+                count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)
+            """)
+        defer { upsert.reset() }
+        let update = try connection.prepare("""
+            UPDATE spec_findings SET count = count + ?6, last_seen = max(last_seen, ?8)
+            WHERE spec = ?1 AND method = ?2 AND path = ?3 AND rule = ?4 AND location = ?5
+            """)
+        defer { update.reset() }
+        for finding in findings {
+            // Past the bound only rows already there grow.
+            let statement = stored < Self.maxStoredFindings ? upsert : update
+            statement.bind(1, digest)
+            statement.bind(2, finding.key.method)
+            statement.bind(3, TextLimit.cut(finding.key.path, maxBytes: 1_024))
+            statement.bind(4, finding.key.rule)
+            statement.bind(5, TextLimit.cut(finding.key.location, maxBytes: 1_024))
+            statement.bind(6, Int64(finding.finding.count))
+            statement.bind(7, finding.finding.firstSeen)
+            statement.bind(8, finding.finding.lastSeen)
+            if statement === upsert {
+                statement.bind(9, Int64(bitPattern: finding.finding.example.high))
+                statement.bind(10, Int64(bitPattern: finding.finding.example.low))
+            }
+            try statement.run()
+        }
+    }
+
+    /// The most rows of spec findings the store keeps.
+    static let maxStoredFindings = 100_000
 }

@@ -49,8 +49,44 @@ extension DashboardApp {
             parts.length ? parts : el('p', { class: 'empty' }, 'No JSON body seen (bodies are read when they are captured).'));
         }
 
+        const DIFFERENCE_COLUMNS = [
+          { key: 'kind', label: 'Difference', cell: (r) => str(r.kind).replace(/_/g, ' ') },
+          { key: 'path', label: 'Endpoint', cell: (r) => str(r.method) + ' ' + str(r.path) },
+          { key: 'location', label: 'Where', wrap: true },
+        ];
+        const FINDING_COLUMNS = [
+          { key: 'path', label: 'Endpoint', cell: (r) => str(r.method) + ' ' + str(r.path) },
+          { key: 'rule', label: 'Rule', cell: (r) => str(r.rule).replace(/_/g, ' ') },
+          { key: 'location', label: 'Where', wrap: true },
+          { key: 'count', label: 'Calls', num: true },
+          { key: 'first_seen', label: 'First seen', cell: (r) => callLink(r.example_call, localTime(r.first_seen)), title: (r) => str(r.first_seen) },
+          { key: 'last_seen', label: 'Last seen', cell: (r) => timeNode(r.last_seen) },
+        ];
+
+        // The comparison with the team's own spec, when one is configured.
+        function specSection(report) {
+          const spec = obj(report.spec);
+          if (!Object.keys(spec).length) { return []; }
+          const calls = obj(report.calls);
+          const summary = 'Checked against ' + str(spec.source) + (str(spec.title) ? ' (' + str(spec.title) + ')' : '') +
+            ', OpenAPI ' + str(spec.openapi) + ', ' + count(num(spec.operations)) + ' operations: ' +
+            count(num(calls.checked)) + ' calls checked, ' + count(num(calls.conforming)) + ' conforming, ' +
+            count(num(calls.violating)) + ' breaking it, ' + count(num(calls.unmatched)) + ' matching no path.';
+          return [
+            section('Against your spec', [
+              el('p', { class: 'muted', id: 'spec-summary' }, summary),
+              arr(spec.notes).length ? el('ul', { class: 'muted' }, arr(spec.notes).map((n) => el('li', {}, str(n)))) : [],
+              table('spec-differences', DIFFERENCE_COLUMNS, arr(report.differences).map(obj),
+                { rowId: (r) => str(r.kind) + ' ' + str(r.method) + ' ' + str(r.path) + ' ' + str(r.location), empty: 'The learnt API and the spec agree.' }),
+              table('spec-findings', FINDING_COLUMNS, arr(report.findings).map(obj),
+                { rowId: (r) => str(r.rule) + ' ' + str(r.method) + ' ' + str(r.path) + ' ' + str(r.location), empty: 'No call broke the spec.' }),
+            ]),
+          ];
+        }
+
         async function apiPage(params) {
-          const [document, answer] = await Promise.all([fetchObject(BASE + '/openapi.json'), api('changes', rangeParams(params))]);
+          const [document, answer, report] = await Promise.all([
+            fetchObject(BASE + '/openapi.json'), api('changes', rangeParams(params)), fetchObject(BASE + '/spec.json')]);
           showCovered(answer);
           const rows = operationsOf(document);
           return [
@@ -65,6 +101,7 @@ extension DashboardApp {
               { key: 'first_seen', label: 'First seen', cell: (r) => timeNode(r.first_seen) },
               { key: 'last_seen', label: 'Last seen', cell: (r) => timeNode(r.last_seen) },
             ], rows, { rowId: (r) => r.method + ' ' + r.path, empty: 'No endpoint learnt yet.' })),
+            specSection(report),
             section('Changes', table('changes', CHANGE_COLUMNS, arr(answer.changes).map(obj),
               { rowId: (r) => str(r.kind) + ' ' + str(r.method) + ' ' + str(r.route) + ' ' + str(r.location), empty: 'No change in this range.' })),
             section('Shapes', rows.map(operationDetails)),

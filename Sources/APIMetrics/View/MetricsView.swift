@@ -37,6 +37,9 @@ public final class MetricsView: Sendable {
     public static let apiV1Path = "/_apimetrics/api/v1"
     /// Where the OpenAPI 3.1 document learnt from the traffic is served.
     public static let openAPIPath = "/_apimetrics/openapi.json"
+    /// Where the comparison with your own spec is served
+    /// (``DiscoveryOptions/specPath``): differences and the calls that broke it.
+    public static let specReportPath = "/_apimetrics/spec.json"
 
     /// What is served.
     public let options: LocalViewOptions
@@ -65,7 +68,7 @@ public final class MetricsView: Sendable {
     /// Whether `path` is one the view serves with the current options.
     public func serves(path: String) -> Bool {
         switch path {
-        case Self.dashboardPath, Self.dashboardPath + "/", Self.apiPath, Self.openAPIPath: options.isDashboardEnabled
+        case Self.dashboardPath, Self.dashboardPath + "/", Self.apiPath, Self.openAPIPath, Self.specReportPath: options.isDashboardEnabled
         case Self.prometheusPath: options.isPrometheusEnabled
         default: options.isDashboardEnabled && path.hasPrefix(StoreAPI.prefix)
         }
@@ -113,7 +116,8 @@ public final class MetricsView: Sendable {
         let (body, contentType): ([UInt8], String)
         switch url.path {
         case Self.prometheusPath:
-            (body, contentType) = (Array(PrometheusExposition.render(snapshot, includingConsumers: options.isConsumerLabelEnabled).utf8),
+            (body, contentType) = (Array(PrometheusExposition.render(
+                snapshot, includingConsumers: options.isConsumerLabelEnabled, spec: specReport()).utf8),
                                    PrometheusExposition.contentType)
         case Self.apiPath:
             (body, contentType) = (MetricsAPI.render(snapshot), "application/json")
@@ -121,6 +125,8 @@ public final class MetricsView: Sendable {
             let learnt = discovery?.snapshot() ?? APIDiscovery.Snapshot(operations: [], servers: [], figures: .init())
             (body, contentType) = (OpenAPIDocument.render(learnt, identity: identity, schemes: discovery?.configuredSchemes ?? .init()),
                                    OpenAPIDocument.contentType)
+        case Self.specReportPath:
+            (body, contentType) = (specReport()?.json() ?? Array(#"{"spec":null}"#.utf8), "application/json")
         default:
             if store != nil {
                 // The app over the store: one page whose script and style the policy allows by their hashes.
@@ -135,6 +141,15 @@ public final class MetricsView: Sendable {
         headers.append(name: "Content-Type", value: contentType)
         Self.appendSecurityHeaders(to: &headers)
         return ServerResponse(status: 200, headers: headers, body: method == "HEAD" ? [] : body)
+    }
+
+    /// The comparison with the team's spec; `nil` when none is configured.
+    func specReport() -> SpecReport? {
+        guard let discovery, let conformance = discovery.conformance else { return nil }
+        let checked = conformance.snapshot()
+        return SpecReport(
+            spec: conformance.spec, source: conformance.source, learnt: discovery.snapshot().operations, called: checked.called,
+            totals: checked.totals, findings: checked.findings)
     }
 
     /// An answer of the JSON API v1, read from the store.

@@ -13,7 +13,12 @@
 ///   `…_spooled_total`, `apimetrics_export_retries_total`,
 ///   `apimetrics_spool_events`, `apimetrics_spool_bytes`, `apimetrics_events_queued`,
 ///   `apimetrics_series_folded_total`, `apimetrics_methods_folded_total`,
-///   `apimetrics_consumers_folded_total`, `apimetrics_uptime_seconds`.
+///   `apimetrics_consumers_folded_total`, `apimetrics_uptime_seconds`;
+/// - with a spec to check calls against (``DiscoveryOptions/specPath``):
+///   `apimetrics_spec_calls_total` by `result` (conforming, violating,
+///   unmatched), `apimetrics_spec_violations_total` by `method`, `route`
+///   (the spec's path) and `rule`, and `apimetrics_spec_differences` by
+///   `kind` (undocumented operations, statuses, fields; never called).
 ///
 /// Its size is bounded whatever clients send: a series' labels are a
 /// registered method or `_OTHER`, a route of at most
@@ -31,7 +36,7 @@ enum PrometheusExposition {
 
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    static func render(_ snapshot: MetricsSnapshot, includingConsumers: Bool) -> String {
+    static func render(_ snapshot: MetricsSnapshot, includingConsumers: Bool, spec: SpecReport? = nil) -> String {
         var text = ""
         text.reserveCapacity(4096 + snapshot.totals.series.count * 2048)
         let series = snapshot.totals.series
@@ -85,7 +90,32 @@ enum PrometheusExposition {
         sample(&text, "apimetrics_events_queued", [], String(statistics.queued))
         header(&text, "apimetrics_uptime_seconds", "gauge", "Seconds since recording started.")
         sample(&text, "apimetrics_uptime_seconds", [], format(snapshot.uptimeSeconds))
+        if let spec { write(spec, into: &text) }
         return text
+    }
+
+    /// The spec check's counters: calls by result, broken rules by
+    /// operation (at most ``SpecConformance/maxFindings`` places summed),
+    /// differences by kind.
+    private static func write(_ spec: SpecReport, into text: inout String) {
+        if let totals = spec.totals {
+            header(&text, "apimetrics_spec_calls_total", "counter", "Calls checked against your OpenAPI spec, by result.")
+            sample(&text, "apimetrics_spec_calls_total", [("result", "conforming")], String(totals.conforming))
+            sample(&text, "apimetrics_spec_calls_total", [("result", "violating")], String(totals.violating))
+            sample(&text, "apimetrics_spec_calls_total", [("result", "unmatched")], String(totals.unmatched))
+        }
+        header(&text, "apimetrics_spec_violations_total", "counter", "Rules of your OpenAPI spec broken, by operation and rule (each place a call broke it counts).")
+        var byRule: [[String]: Int] = [:]
+        for finding in spec.findings { byRule[[finding.key.method, finding.key.path, finding.key.rule], default: 0] += finding.finding.count }
+        for (key, count) in byRule.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            sample(&text, "apimetrics_spec_violations_total", [("method", key[0]), ("route", key[1]), ("rule", key[2])], String(count))
+        }
+        header(&text, "apimetrics_spec_differences", "gauge", "Differences between the API learnt from the traffic and your OpenAPI spec, by kind.")
+        var byKind: [String: Int] = [:]
+        for entry in spec.differences { byKind[entry.kind.rawValue, default: 0] += 1 }
+        for kind in SpecDiff.Entry.Kind.allCases {
+            sample(&text, "apimetrics_spec_differences", [("kind", kind.rawValue)], String(byKind[kind.rawValue] ?? 0))
+        }
     }
 
     private static func histogram(

@@ -152,3 +152,51 @@ final class SpecConformance: Sendable {
         return nil
     }
 }
+
+extension SpecConformance {
+    /// The totals, the findings (most frequent first) and the operations of
+    /// the spec that calls reached.
+    func snapshot() -> (totals: Totals, findings: [SpecFinding], called: Set<Int>) {
+        state.withLock { state in
+            let findings = state.findings.map { SpecFinding(key: $0.key, finding: $0.value) }.sorted()
+            let called = Set(state.calls.indices.filter { state.calls[$0] > 0 })
+            return (state.totals, findings, called)
+        }
+    }
+
+    /// What was counted since the last call, for the store: each finding
+    /// with the count it gained (added to the stored row's).
+    func takeUnsaved() -> [SpecFinding] {
+        state.withLock { state in
+            var unsaved: [SpecFinding] = []
+            for index in state.findings.indices where state.findings.values[index].count > state.findings.values[index].saved {
+                var finding = state.findings.values[index]
+                finding.count -= finding.saved
+                state.findings.values[index].saved = state.findings.values[index].count
+                unsaved.append(SpecFinding(key: state.findings.keys[index], finding: finding))
+            }
+            return unsaved
+        }
+    }
+
+    /// Gives back counts a write of them failed to store.
+    func markUnsaved(_ findings: [SpecFinding]) {
+        state.withLock { state in
+            for finding in findings {
+                state.findings[finding.key]?.saved -= finding.finding.count
+            }
+        }
+    }
+}
+
+/// One rule an operation's calls broke, where, how often, and when.
+struct SpecFinding: Sendable, Hashable, Comparable {
+    var key: SpecConformance.FindingKey
+    var finding: SpecConformance.Finding
+
+    /// Most frequent first, then by path, method, rule and place.
+    static func < (lhs: SpecFinding, rhs: SpecFinding) -> Bool {
+        if lhs.finding.count != rhs.finding.count { return lhs.finding.count > rhs.finding.count }
+        return (lhs.key.path, lhs.key.method, lhs.key.rule, lhs.key.location) < (rhs.key.path, rhs.key.method, rhs.key.rule, rhs.key.location)
+    }
+}

@@ -9,7 +9,7 @@
 /// are common).
 enum SpecDiff {
     struct Entry: Sendable, Hashable, Comparable {
-        enum Kind: String, Sendable, Hashable {
+        enum Kind: String, Sendable, Hashable, CaseIterable {
             case undocumentedOperation = "undocumented_operation"
             case neverCalled = "never_called"
             case undocumentedStatus = "undocumented_status"
