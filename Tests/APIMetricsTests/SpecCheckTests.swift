@@ -229,3 +229,72 @@ struct SpecCheckTests {
         }
     }
 }
+
+@Suite("Spec check: the store, the view and the command")
+struct SpecCheckStoreTests {
+    @Test func findingsSurviveInTheStoreAndTheCommandPrintsThemWithTheDifferences() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let specPath = directory.file("pets.json")
+        try Data(petSpec.utf8).write(to: URL(fileURLWithPath: specPath))
+        let path = directory.file("apimetrics.sqlite")
+        var config = storeConfiguration(path)
+        config.identifyConsumer = nil
+        config.discovery.specPath = specPath
+        let metrics = try APIMetricsService(configuration: config)
+        let background = Task { try await metrics.run() }
+        for n in 0..<4 {
+            let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/pets/\(n)", headers: ["Host": "127.0.0.1"], route: "/pets/:petId"))
+            exchange.recordResponseHead(ResponseHead(status: 200, headers: ["content-type": "application/json"]))
+            // The second half send `id` as a string.
+            exchange.recordResponseBody(Array((n < 2 ? #"{"id": \#(n), "name": "R"}"# : #"{"id": "\#(n)", "name": "R"}"#).utf8))
+            exchange.finish()
+        }
+        // The view serves the comparison while running, and Prometheus counts it.
+        #expect(await eventually { (metrics.view.specReport()?.totals?.checked ?? 0) == 4 })
+        let live = try #require(jsonObject(metrics.view.specReport()?.json() ?? []))
+        let liveFindings = try #require(live["findings"] as? [[String: Any]])
+        #expect(liveFindings.map { $0["rule"] as? String } == ["type"])
+        #expect(liveFindings.first?["count"] as? Int == 2)
+        let exposition = PrometheusExposition.render(
+            MetricsSnapshot(identity: ServiceIdentity(service: "t", environment: "t"), totals: Aggregator(options: .init(maxSeries: 10, maxConsumers: 10)).totals(),
+                            statistics: PipelineCounters().statistics(queued: 0, spool: nil), nowNanoseconds: 0),
+            includingConsumers: false, spec: metrics.view.specReport())
+        #expect(exposition.contains(#"apimetrics_spec_violations_total{method="GET",route="/pets/{petId}",rule="type"} 2"#))
+        #expect(exposition.contains(#"apimetrics_spec_calls_total{result="violating"} 2"#))
+        #expect(exposition.contains(#"apimetrics_spec_differences{kind="never_called"} 4"#))
+        _ = await metrics.shutdown(timeout: .seconds(10))
+        background.cancel()
+
+        let report = try DiscoveredAPI.specReport(spec: specPath, stores: [try StoreReader(path: path)])
+        #expect(report.findings.map { "\($0.key.method) \($0.key.path) \($0.key.rule) \($0.key.location) \($0.finding.count)" }
+            == ["GET /pets/{petId} type response 200 application/json $.id 2"])
+        #expect(report.differences.map(\.kind).contains(.neverCalled))
+        #expect(!report.agrees)
+        let text = report.text()
+        #expect(text.contains("In the spec, never called (4):"))
+        #expect(text.contains("GET /pets/{petId}  type  response 200 application/json $.id  ×2"))
+        // Another version of the spec: the stored findings are not its own.
+        try Data(petSpec.replacingOccurrences(of: "\"Pets\"", with: "\"Pets 2\"").utf8).write(to: URL(fileURLWithPath: specPath))
+        let other = try DiscoveredAPI.specReport(spec: specPath, stores: [try StoreReader(path: path)])
+        #expect(other.findings.isEmpty)
+        #expect(other.otherFindings == 1)
+    }
+
+    @Test func aSpecThatCannotBeReadStopsStartWithTheFieldAndTheReason() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var config = storeConfiguration(directory.file("s.sqlite"))
+        config.discovery.specPath = directory.file("missing.yaml")
+        #expect { try APIMetricsService(configuration: config) } throws: { error in
+            let error = error as? ConfigurationError
+            return error?.field == "discovery.specPath" && error?.reason.contains("cannot open it") == true
+        }
+        config.discovery.specPath = directory.path
+        #expect { try APIMetricsService(configuration: config) } throws: { error in
+            (error as? ConfigurationError)?.reason.contains("not a regular file") == true
+        }
+        config.discovery.isEnabled = false
+        #expect(throws: ConfigurationError.self) { try config.validate() }
+    }
+}
