@@ -13,3 +13,4 @@ swift build --package-path "$root" --product apimetrics-demo
 swift build --package-path "$root" --product apimetrics
 bin="$(swift build --package-path "$root" --show-bin-path)"
 PYTHONPATH="$packages" python3 "$root/Tests/EndToEnd/discovery_check.py" "$bin/apimetrics-demo" "$bin/apimetrics"
+PYTHONPATH="$packages" python3 "$root/Tests/EndToEnd/spec_check.py" "$bin/apimetrics-demo" "$bin/apimetrics"

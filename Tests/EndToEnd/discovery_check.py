@@ -88,11 +88,15 @@ def log(message):
     print(f"{TOOL}: {message}", flush=True)
 
 
-def send(port):
-    """The demo's API, each route with the statuses its code gives."""
+def send(port, conforming_only=False):
+    """The demo's API, each route with the statuses its code gives; with
+    CONFORMING_ONLY, without the calls whose request breaks the API (a
+    body that is not an object)."""
     sent = []
 
     def go(method, path, body=None, headers=None):
+        if conforming_only and isinstance(body, list):
+            return
         data = None if body is None else json.dumps(body).encode()
         all_headers = dict(headers or {})
         if data is not None:
@@ -192,4 +196,5 @@ def main():
     log("passed")
 
 
-main()
+if __name__ == "__main__":
+    main()

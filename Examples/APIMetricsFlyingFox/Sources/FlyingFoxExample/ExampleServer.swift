@@ -72,7 +72,7 @@ enum ExampleServer {
             return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: ""), headers: [.contentType: "application/json"], body: data)
         }
         if metrics.view.options.isEnabled {
-            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.openAPIPath, MetricsView.apiV1Path + "/*"] {
+            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.openAPIPath, MetricsView.specReportPath, MetricsView.apiV1Path + "/*"] {
                 routes.appendRoute(HTTPRoute("GET \(path)")) { request in
                     let peer: String? = switch request.remoteAddress {
                     case let .ip4(ip, port: _), let .ip6(ip, port: _): ip

@@ -175,7 +175,7 @@ enum ExampleServer {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
         if metrics.view.options.isEnabled {
-            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.openAPIPath, MetricsView.apiV1Path + "/:page"] {
+            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.openAPIPath, MetricsView.specReportPath, MetricsView.apiV1Path + "/:page"] {
                 router.get(RouterPath(path)) { request, context -> Response in
                     try await view(metrics.view, request, peer: context.remoteAddress?.ipAddress)
                 }

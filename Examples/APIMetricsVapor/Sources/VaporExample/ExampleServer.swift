@@ -122,7 +122,7 @@ enum ExampleServer {
                 body: .init(data: data))
         }
         if metrics.view.options.isEnabled {
-            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.openAPIPath, MetricsView.apiV1Path + "/:page"] {
+            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.openAPIPath, MetricsView.specReportPath, MetricsView.apiV1Path + "/:page"] {
                 app.get(path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }) { request in
                     try await view(metrics.view, request)
                 }
