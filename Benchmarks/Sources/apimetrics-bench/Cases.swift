@@ -199,6 +199,48 @@ struct Bench {
         }
     }
 
+    /// `discover.json1k.spec`: `discover.json1k` (stable) with the call
+    /// also checked against a spec that describes it: the order's body
+    /// parsed and validated on every call (shadow validation samples nothing).
+    func discoverJSON1kSpec() throws -> CaseResult {
+        let spec = #"""
+            {"openapi": "3.1.0", "info": {"title": "orders", "version": "1"}, "paths": {"/orders/{id}": {"get": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+                             {"name": "expand", "in": "query", "schema": {"type": "string", "enum": ["items", "customer"]}},
+                             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                             {"name": "X-Tenant", "in": "header", "schema": {"type": "string"}}],
+              "responses": {"200": {"description": "an order", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}}}}}},
+             "components": {"schemas": {
+               "Order": {"type": "object", "required": ["id", "customer", "status", "items", "total"], "additionalProperties": false,
+                 "properties": {"id": {"type": "integer", "format": "int64"}, "customer": {"$ref": "#/components/schemas/Customer"},
+                   "status": {"type": "string", "enum": ["open", "paid", "shipped"]}, "note": {"type": ["string", "null"]},
+                   "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}, "total": {"type": "number", "minimum": 0}}},
+               "Customer": {"type": "object", "required": ["id", "email"], "properties": {"id": {"type": "string", "format": "uuid"},
+                 "email": {"type": "string", "format": "email"}, "since": {"type": "string", "format": "date"}}},
+               "Item": {"type": "object", "required": ["sku", "qty", "price"], "properties": {"sku": {"type": "string", "minLength": 1},
+                 "qty": {"type": "integer", "minimum": 1}, "price": {"type": "number"}, "added": {"type": "string", "format": "date-time"}}}}}}
+            """#
+        let (observe, findings) = try BenchmarkHooks.makeDiscovery(options: .default, spec: Array(spec.utf8))
+        let body = Fixtures.discoveryJSON1k
+        var template = Fixtures.record(body: [])
+        template.request.method = "GET"
+        template.request.target = "/orders/42?expand=items&page=2"
+        template.request.route = "/orders/{id}"
+        template.request.headers.append(name: "X-Tenant", value: "acme")
+        template.response = ResponseHead(status: 200, headers: ["content-type": "application/json"])
+        template.responseBody = CapturedBody(bytes: body, size: body.count)
+        for _ in 0..<1_100 { observe(template) }
+        // The call conforms: a finding would mean the case measures a failure path.
+        let found = findings()
+        guard found.isEmpty else {
+            FileHandle.standardError.write(Data("discover.json1k.spec: the call breaks its spec: \(found)\n".utf8))
+            exit(1)
+        }
+        return harness.measure("discover.json1k.spec", opsPerSample: quick ? 20 : 200) { count in
+            for _ in 0..<count { observe(template) }
+        }
+    }
+
     func redactJSON4k() -> CaseResult {
         let redact = BenchmarkHooks.makeRedactor(options: .default)
         let template = Fixtures.record(body: Fixtures.nestedJSON4k)

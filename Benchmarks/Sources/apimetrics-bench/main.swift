@@ -43,6 +43,7 @@ let cases: [(String, () async throws -> CaseResult)] = [
     ("record.contended.8", { try bench.recordContended(threads: 8) }),
     ("discover.json1k", { bench.discoverJSON1k(learning: false) }),
     ("discover.json1k.learning", { bench.discoverJSON1k(learning: true) }),
+    ("discover.json1k.spec", { try bench.discoverJSON1kSpec() }),
     ("redact.json4k", { bench.redactJSON4k() }),
     ("redact.json4k.gzip", { try bench.redactJSON4kGzip() }),
     ("inflate.json4k", { try bench.inflateJSON4k() }),

@@ -22,6 +22,16 @@ package enum BenchmarkHooks {
         return { discovery.observe($0) }
     }
 
+    /// A discovery learner that also checks each call against `spec` (an
+    /// OpenAPI document's bytes), and a closure giving the findings so far.
+    package static func makeDiscovery(
+        options: DiscoveryOptions, spec: [UInt8]
+    ) throws -> (observe: @Sendable (ExchangeRecord) -> Void, findings: @Sendable () -> [String]) {
+        let conformance = SpecConformance(spec: try OpenAPISpec.load(spec), source: "bench")
+        let discovery = APIDiscovery(options: options, identification: .jwtClaim(), conformance: conformance)
+        return ({ discovery.observe($0) }, { conformance.snapshot().findings.map { "\($0.key.rule) \($0.key.location)" } })
+    }
+
     /// A reusable client-address resolver: the peer and the request's
     /// header fields in, the client out.
     package static func makeClientAddressResolver(options: ForwardingOptions) -> @Sendable (String?, HeaderFields) -> String? {
