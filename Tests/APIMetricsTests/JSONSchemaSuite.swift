@@ -49,7 +49,7 @@
 //   dependentRequired.json: dependentRequired
 //   dependentSchemas.json: dependentSchemas
 //   dynamicRef.json: $dynamicRef
-//   format.json: format as an annotation (2020-12's default; the validator asserts seven formats, see optional/format)
+//   format.json: format as an annotation (2020-12's default; the validator asserts five formats, see optional/format)
 //   if-then-else.json: if/then/else
 //   maxContains.json: maxContains
 //   minContains.json: minContains
