@@ -109,9 +109,15 @@ struct SpecValidator {
         if let minimum = schema.exclusiveMinimum, number <= minimum { record("exclusive_minimum", location); valid = false }
         if let maximum = schema.exclusiveMaximum, number >= maximum { record("exclusive_maximum", location); valid = false }
         if let range = schema.integerRange, isInteger, !range.contains(number) { record("format", location); valid = false }
-        if let step = schema.multipleOf {
-            let quotient = number / step
-            if quotient.isFinite, abs(quotient - quotient.rounded()) > 1e-9 * max(1, abs(quotient)) { record("multiple_of", location); valid = false }
+        if let stepText = schema.multipleOf, let step = Double(stepText) {
+            let isMultiple: Bool
+            if let exact = Self.isMultiple(text, of: stepText) {
+                isMultiple = exact
+            } else {
+                let quotient = number / step
+                isMultiple = !quotient.isFinite || abs(quotient - quotient.rounded()) <= 1e-9 * max(1, abs(quotient))
+            }
+            if !isMultiple { record("multiple_of", location); valid = false }
         }
         return valid
     }
@@ -219,19 +225,108 @@ struct SpecValidator {
         case .array: return .array
         case .object: return .object
         case let .number(text):
-            if !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }) { return .integer }
-            guard let number = Double(text), number.isFinite, number == number.rounded(), abs(number) < 9.0e15 else { return .number }
-            return .integer
+            return isInteger(text) ? .integer : .number
         }
     }
 
-    /// JSON equality with numbers compared by value (`1.0` is `1`).
+    /// Whether a JSON number's text has no fraction, told from its digits
+    /// rather than a `Double`, which cannot say for `1e308` (an integer) or
+    /// `12345678901234567.5` (not one).
+    ///
+    /// Counts rather than calling ``decimal(_:)``: it runs for every number
+    /// validated and allocates nothing.
+    static func isInteger(_ text: String) -> Bool {
+        var significand = 0, lastNonZero = 0, fractionDigits = 0, exponent = 0
+        var inFraction = false, inExponent = false, negativeExponent = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "."): inFraction = true
+            case UInt8(ascii: "e"), UInt8(ascii: "E"): inExponent = true
+            case UInt8(ascii: "-") where inExponent: negativeExponent = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if inExponent {
+                    // Clamped: no body holds a billion fraction digits for it to matter.
+                    exponent = min(exponent * 10 + Int(byte - UInt8(ascii: "0")), 1_000_000_000)
+                } else {
+                    significand += 1
+                    if inFraction { fractionDigits += 1 }
+                    if byte != UInt8(ascii: "0") { lastNonZero = significand }
+                }
+            default: break
+            }
+        }
+        guard lastNonZero > 0 else { return true }
+        // Trailing zeros of the digits move the point right, as the exponent does.
+        let trailingZeros = significand - lastNonZero
+        return (negativeExponent ? -exponent : exponent) - fractionDigits + trailingZeros >= 0
+    }
+
+    /// A JSON number's text as `digits × 10^exponent` (sign dropped), the
+    /// digits without leading or trailing zeros (none for zero); `nil` when
+    /// the exponent is written with more than nine digits.
+    static func decimal(_ text: String) -> (digits: [UInt8], exponent: Int)? {
+        var digits: [UInt8] = [], fractionDigits = 0, exponent = 0, exponentDigits = 0
+        var inFraction = false, inExponent = false, negativeExponent = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "."): inFraction = true
+            case UInt8(ascii: "e"), UInt8(ascii: "E"): inExponent = true
+            case UInt8(ascii: "-") where inExponent: negativeExponent = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let digit = byte - UInt8(ascii: "0")
+                if inExponent {
+                    exponentDigits += 1
+                    guard exponentDigits <= 9 else { return nil }
+                    exponent = exponent * 10 + Int(digit)
+                } else {
+                    if inFraction { fractionDigits += 1 }
+                    if digit != 0 || !digits.isEmpty { digits.append(digit) }
+                }
+            default: break
+            }
+        }
+        var scale = (negativeExponent ? -exponent : exponent) - fractionDigits
+        while digits.last == 0 {
+            digits.removeLast()
+            scale += 1
+        }
+        return (digits, digits.isEmpty ? 0 : scale)
+    }
+
+    /// Whether `text` is an integer multiple of `step`, exactly, on their
+    /// digits; `nil` (the caller divides `Double`s) when the step has more
+    /// than nine significant digits or either exponent is too long.
+    static func isMultiple(_ text: String, of step: String) -> Bool? {
+        guard let value = decimal(text), let divisor = decimal(step), !divisor.digits.isEmpty, divisor.digits.count <= 9 else { return nil }
+        if value.digits.isEmpty { return true }
+        // value / step = a × 10^shift / b; with a and b not ending in 0, a
+        // negative shift leaves a fraction whatever b is.
+        let shift = value.exponent - divisor.exponent
+        guard shift >= 0 else { return false }
+        let modulus = divisor.digits.reduce(0) { $0 * 10 + Int($1) }
+        var remainder = value.digits.reduce(0) { ($0 * 10 + Int($1)) % modulus }
+        // Times 10^shift, by squaring (the products stay below 10^18).
+        var base = 10 % modulus, power = shift
+        while power > 0, remainder != 0 {
+            if power & 1 == 1 { remainder = remainder * base % modulus }
+            base = base * base % modulus
+            power >>= 1
+        }
+        return remainder == 0
+    }
+
+    /// JSON equality with numbers compared by value (`1.0` is `1`) and
+    /// strings by code points: Swift's `==` finds "é" and "e\u{301}" equal
+    /// (canonical equivalence), JSON Schema does not.
     static func equal(_ left: JSONValue, _ right: JSONValue) -> Bool {
         switch (left, right) {
         case let (.number(a), .number(b)): return a == b || (Double(a) != nil && Double(a) == Double(b))
+        case let (.string(a), .string(b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
         case let (.array(a), .array(b)): return a.count == b.count && zip(a, b).allSatisfy { equal($0, $1) }
         case let (.object(a), .object(b)):
-            return a.count == b.count && a.allSatisfy { member in b.contains { $0.key == member.key && equal($0.value, member.value) } }
+            return a.count == b.count && a.allSatisfy { member in
+                b.contains { $0.key.unicodeScalars.elementsEqual(member.key.unicodeScalars) && equal($0.value, member.value) }
+            }
         default: return left == right
         }
     }
