@@ -36,7 +36,7 @@ extension OpenAPISpec {
                 switch (specSegment, segment) {
                 case let (.literal(expected), .literal(text)):
                     if expected == text { literals += 1 } else { matches = false }
-                case let (.parameter(prefix, suffix), .literal(text)):
+                case let (.parameter(prefix, suffix, _), .literal(text)):
                     // A literal segment (of a path, or of a route: `/users/me`) fills a template's, as a URL would.
                     matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
                 case (.parameter, .parameter):

@@ -36,7 +36,7 @@ struct OpenAPISpec: Sendable {
     /// between a literal prefix and suffix (`{id}.json`).
     enum Segment: Sendable, Hashable {
         case literal(String)
-        case parameter(prefix: String, suffix: String)
+        case parameter(prefix: String, suffix: String, name: String)
     }
 
     struct Parameter: Sendable {
@@ -231,7 +231,9 @@ struct OpenAPISpec: Sendable {
             guard let open = segment.firstIndex(of: "{"), let close = segment[open...].firstIndex(of: "}") else {
                 return .literal(String(segment))
             }
-            return .parameter(prefix: String(segment[..<open]), suffix: String(segment[segment.index(after: close)...]))
+            return .parameter(
+                prefix: String(segment[..<open]), suffix: String(segment[segment.index(after: close)...]),
+                name: String(segment[segment.index(after: open)..<close]))
         }
     }
 

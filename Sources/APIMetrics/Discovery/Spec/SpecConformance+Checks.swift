@@ -48,18 +48,16 @@ extension SpecConformance {
 
     /// The text of a path parameter, from the path's segment in its place.
     private func pathValue(of name: String, in operation: OpenAPISpec.Operation, path: String) -> String? {
+        guard let position = operation.segments.firstIndex(where: { segment in
+            if case let .parameter(_, _, parameter) = segment { parameter == name } else { false }
+        }), case let .parameter(prefix, suffix, _) = operation.segments[position] else { return nil }
         var segments = path.split(separator: "/")
         if segments.count != operation.segments.count {
             guard let base = spec.basePaths.first(where: { path.hasPrefix($0 + "/") }) else { return nil }
             segments = path.dropFirst(base.count).split(separator: "/")
         }
-        guard segments.count == operation.path.split(separator: "/").count else { return nil }
-        for (segment, template) in zip(segments, operation.path.split(separator: "/")) where template.contains("{\(name)}") {
-            guard case let .parameter(prefix, suffix) = OpenAPISpec.segments(of: String(template)).first,
-                  segment.count >= prefix.count + suffix.count else { return nil }
-            return URLTarget.decode(segment.dropFirst(prefix.count).dropLast(suffix.count))
-        }
-        return nil
+        guard segments.count == operation.segments.count, segments[position].count >= prefix.count + suffix.count else { return nil }
+        return URLTarget.decode(segments[position].dropFirst(prefix.count).dropLast(suffix.count))
     }
 
     /// A parameter's text as the JSON value its schema reads it as: a

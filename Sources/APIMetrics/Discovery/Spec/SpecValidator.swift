@@ -14,6 +14,16 @@ struct SpecValidator {
     /// Whether the budget ran out (the rest of the value passed unchecked).
     private(set) var isExhausted = false
     private var steps = 0
+    /// The schemas while ``check(_:schema:location:)`` runs: read in place,
+    /// a schema is never copied (with its arrays and maps, a copy is a
+    /// dozen reference counts a value).
+    private var buffer = UnsafeBufferPointer<SpecSchema>(start: nil, count: 0)
+    /// Where the value being checked is, below the checked value's root;
+    /// written out only for a violation.
+    private var path: [Step] = []
+    private var location = ""
+    /// Above zero inside a branch of `anyOf`, `oneOf` or `not`, which is tried quietly.
+    private var quiet = 0
 
     static let maxSteps = 20_000
     static let maxViolations = 8
@@ -24,6 +34,14 @@ struct SpecValidator {
         var location: String
     }
 
+    private enum Step {
+        /// A member the schema declares.
+        case declared(String)
+        /// A member it does not: written only when it reads as a name.
+        case undeclared(String)
+        case items
+    }
+
     init(schemas: [SpecSchema], isRequest: Bool) {
         self.schemas = schemas
         self.isRequest = isRequest
@@ -31,85 +49,123 @@ struct SpecValidator {
 
     /// Checks `value` against schema `index`, recording what it breaks under `location`.
     mutating func check(_ value: JSONValue, schema index: Int, location: String) {
-        _ = validate(value, index, location, depth: 0)
+        self.location = location
+        path.removeAll(keepingCapacity: true)
+        let schemas = self.schemas
+        schemas.withUnsafeBufferPointer { buffer in
+            self.buffer = buffer
+            _ = validate(value, index, depth: 0)
+        }
+        buffer = UnsafeBufferPointer(start: nil, count: 0)
     }
 
-    private mutating func record(_ rule: String, _ location: String?) {
-        guard let location, violations.count < Self.maxViolations else { return }
-        let violation = Violation(rule: rule, location: location)
+    private mutating func record(_ rule: String, member: String? = nil) {
+        guard quiet == 0, violations.count < Self.maxViolations else { return }
+        var text = location
+        for step in path {
+            switch step {
+            case let .declared(name): text += "." + name
+            case let .undeclared(name): text += "." + Self.displayName(name)
+            case .items: text += "[]"
+            }
+        }
+        if let member { text += "." + member }
+        let violation = Violation(rule: rule, location: text)
         if !violations.contains(violation) { violations.append(violation) }
     }
 
-    /// Whether `value` passes; what it breaks is recorded when `location`
-    /// is not `nil` (branches of `anyOf`, `oneOf` and `not` are tried quietly).
-    private mutating func validate(_ value: JSONValue, _ index: Int, _ location: String?, depth: Int) -> Bool {
+    /// Whether `value` passes schema `index`; what it breaks is recorded
+    /// unless inside a quiet branch.
+    private mutating func validate(_ value: JSONValue, _ index: Int, depth: Int) -> Bool {
         steps += 1
-        guard steps <= Self.maxSteps, depth < 128, schemas.indices.contains(index) else {
+        guard steps <= Self.maxSteps, depth < 128, index >= 0, index < buffer.count else {
             isExhausted = true
             return true
         }
-        let schema = schemas[index]
-        if schema.isNullable, value == .null { return true }
-        if schema.isFalse {
-            record("not", location)
+        if buffer[index].isNullable, case .null = value { return true }
+        if buffer[index].isFalse {
+            record("not")
             return false
         }
         var valid = true
-        if let reference = schema.reference {
-            valid = validate(value, reference, location, depth: depth + 1)
+        if let reference = buffer[index].reference {
+            valid = validate(value, reference, depth: depth + 1)
         }
         let type = Self.type(of: value)
-        if let types = schema.types, !types.isEmpty, !types.contains(type) {
-            record("type", location)
+        if let types = buffer[index].types, !types.isEmpty, !types.contains(type) {
+            record("type")
             return false
         }
-        if let values = schema.enumValues, !values.contains(where: { Self.equal($0, value) }) {
-            record("enum", location)
-            valid = false
-        }
-        if let constant = schema.constValue, !Self.equal(constant, value) {
-            record("const", location)
-            valid = false
+        if buffer[index].enumValues != nil || buffer[index].constValue != nil {
+            valid = checkConstants(value, index) && valid
         }
         switch value {
-        case let .number(text): valid = checkNumber(text, isInteger: type == .integer, schema, location) && valid
-        case let .string(text): valid = checkString(text, schema, location) && valid
-        case let .array(items): valid = checkArray(items, schema, location, depth: depth) && valid
-        case let .object(members): valid = checkObject(members, schema, location, depth: depth) && valid
+        case let .number(text): valid = checkNumber(text, isInteger: type == .integer, index) && valid
+        case let .string(text): valid = checkString(text, index) && valid
+        case let .array(items): valid = checkArray(items, index, depth: depth) && valid
+        case let .object(members): valid = checkObject(members, index, depth: depth) && valid
         case .bool, .null: break
         }
-        for branch in schema.allOf { valid = validate(value, branch, location, depth: depth + 1) && valid }
-        if !schema.anyOf.isEmpty, !schema.anyOf.contains(where: { validate(value, $0, nil, depth: depth + 1) }) {
-            record("any_of", location)
+        if !buffer[index].allOf.isEmpty || !buffer[index].anyOf.isEmpty || !buffer[index].oneOf.isEmpty || buffer[index].not != nil {
+            valid = checkBranches(value, index, depth: depth) && valid
+        }
+        return valid
+    }
+
+    private mutating func checkConstants(_ value: JSONValue, _ index: Int) -> Bool {
+        var valid = true
+        if let values = buffer[index].enumValues, !values.contains(where: { Self.equal($0, value) }) {
+            record("enum")
             valid = false
         }
-        if !schema.oneOf.isEmpty {
-            var passing = 0
-            for branch in schema.oneOf where validate(value, branch, nil, depth: depth + 1) {
-                passing += 1
-                if passing > 1 { break }
-            }
-            if passing != 1 {
-                record("one_of", location)
-                valid = false
-            }
-        }
-        if let not = schema.not, validate(value, not, nil, depth: depth + 1) {
-            record("not", location)
+        if let constant = buffer[index].constValue, !Self.equal(constant, value) {
+            record("const")
             valid = false
         }
         return valid
     }
 
-    private mutating func checkNumber(_ text: String, isInteger: Bool, _ schema: SpecSchema, _ location: String?) -> Bool {
-        guard let number = Double(text) else { return true }
+    private mutating func checkBranches(_ value: JSONValue, _ index: Int, depth: Int) -> Bool {
         var valid = true
-        if let minimum = schema.minimum, number < minimum { record("minimum", location); valid = false }
-        if let maximum = schema.maximum, number > maximum { record("maximum", location); valid = false }
-        if let minimum = schema.exclusiveMinimum, number <= minimum { record("exclusive_minimum", location); valid = false }
-        if let maximum = schema.exclusiveMaximum, number >= maximum { record("exclusive_maximum", location); valid = false }
-        if let range = schema.integerRange, isInteger, !range.contains(number) { record("format", location); valid = false }
-        if let stepText = schema.multipleOf, let step = Double(stepText) {
+        for branch in buffer[index].allOf { valid = validate(value, branch, depth: depth + 1) && valid }
+        quiet += 1
+        let anyOf = buffer[index].anyOf
+        let anyFails = !anyOf.isEmpty && !anyOf.contains { validate(value, $0, depth: depth + 1) }
+        var passing = 0
+        for branch in buffer[index].oneOf where validate(value, branch, depth: depth + 1) {
+            passing += 1
+            if passing > 1 { break }
+        }
+        let notPasses = buffer[index].not.map { validate(value, $0, depth: depth + 1) } ?? false
+        quiet -= 1
+        if anyFails {
+            record("any_of")
+            valid = false
+        }
+        if !buffer[index].oneOf.isEmpty, passing != 1 {
+            record("one_of")
+            valid = false
+        }
+        if notPasses {
+            record("not")
+            valid = false
+        }
+        return valid
+    }
+
+    private mutating func checkNumber(_ text: String, isInteger: Bool, _ index: Int) -> Bool {
+        let minimum = buffer[index].minimum, maximum = buffer[index].maximum
+        let exclusiveMinimum = buffer[index].exclusiveMinimum, exclusiveMaximum = buffer[index].exclusiveMaximum
+        let integerRange = buffer[index].integerRange, multipleOf = buffer[index].multipleOf
+        guard minimum != nil || maximum != nil || exclusiveMinimum != nil || exclusiveMaximum != nil || integerRange != nil
+                || multipleOf != nil, let number = Double(text) else { return true }
+        var valid = true
+        if let minimum, number < minimum { record("minimum"); valid = false }
+        if let maximum, number > maximum { record("maximum"); valid = false }
+        if let exclusiveMinimum, number <= exclusiveMinimum { record("exclusive_minimum"); valid = false }
+        if let exclusiveMaximum, number >= exclusiveMaximum { record("exclusive_maximum"); valid = false }
+        if let integerRange, isInteger, !integerRange.contains(number) { record("format"); valid = false }
+        if let stepText = multipleOf, let step = Double(stepText) {
             let isMultiple: Bool
             if let exact = Self.isMultiple(text, of: stepText) {
                 isMultiple = exact
@@ -117,47 +173,53 @@ struct SpecValidator {
                 let quotient = number / step
                 isMultiple = !quotient.isFinite || abs(quotient - quotient.rounded()) <= 1e-9 * max(1, abs(quotient))
             }
-            if !isMultiple { record("multiple_of", location); valid = false }
+            if !isMultiple { record("multiple_of"); valid = false }
         }
         return valid
     }
 
-    private mutating func checkString(_ text: String, _ schema: SpecSchema, _ location: String?) -> Bool {
+    private mutating func checkString(_ text: String, _ index: Int) -> Bool {
         var valid = true
-        if schema.minLength != nil || schema.maxLength != nil {
+        let minLength = buffer[index].minLength, maxLength = buffer[index].maxLength
+        if minLength != nil || maxLength != nil {
             let length = text.unicodeScalars.count
-            if let minimum = schema.minLength, length < minimum { record("min_length", location); valid = false }
-            if let maximum = schema.maxLength, length > maximum { record("max_length", location); valid = false }
+            if let minimum = minLength, length < minimum { record("min_length"); valid = false }
+            if let maximum = maxLength, length > maximum { record("max_length"); valid = false }
         }
-        if let format = schema.format {
+        if let format = buffer[index].format {
             var text = text
             let formats = text.withUTF8 { StringFormats.of($0) }
-            if !formats.contains(format) { record("format", location); valid = false }
+            if !formats.contains(format) { record("format"); valid = false }
         }
         return valid
     }
 
-    private mutating func checkArray(_ items: [JSONValue], _ schema: SpecSchema, _ location: String?, depth: Int) -> Bool {
+    private mutating func checkArray(_ items: [JSONValue], _ index: Int, depth: Int) -> Bool {
         var valid = true
-        if let minimum = schema.minItems, items.count < minimum { record("min_items", location); valid = false }
-        if let maximum = schema.maxItems, items.count > maximum { record("max_items", location); valid = false }
-        let itemLocation = location.map { $0 + "[]" }
-        for (position, item) in items.enumerated() {
-            guard steps <= Self.maxSteps else { break }
-            if position < schema.prefixItems.count {
-                valid = validate(item, schema.prefixItems[position], itemLocation, depth: depth + 1) && valid
-            } else if let items = schema.items {
-                valid = validate(item, items, itemLocation, depth: depth + 1) && valid
+        if let minimum = buffer[index].minItems, items.count < minimum { record("min_items"); valid = false }
+        if let maximum = buffer[index].maxItems, items.count > maximum { record("max_items"); valid = false }
+        let prefixItems = buffer[index].prefixItems
+        let itemSchema = buffer[index].items
+        if !prefixItems.isEmpty || itemSchema != nil {
+            path.append(.items)
+            for (position, item) in items.enumerated() {
+                guard steps <= Self.maxSteps else { break }
+                if position < prefixItems.count {
+                    valid = validate(item, prefixItems[position], depth: depth + 1) && valid
+                } else if let itemSchema {
+                    valid = validate(item, itemSchema, depth: depth + 1) && valid
+                }
             }
+            path.removeLast()
         }
-        if schema.uniqueItems, items.count > 1 {
+        if buffer[index].uniqueItems, items.count > 1 {
             // Pairs cost steps too: a long array of equal-looking items is bounded.
             outer: for first in items.indices {
                 for second in items.indices where second > first {
                     steps += 1
                     guard steps <= Self.maxSteps else { break outer }
                     if Self.equal(items[first], items[second]) {
-                        record("unique_items", location)
+                        record("unique_items")
                         valid = false
                         break outer
                     }
@@ -167,30 +229,36 @@ struct SpecValidator {
         return valid
     }
 
-    private mutating func checkObject(_ members: [JSONValue.Member], _ schema: SpecSchema, _ location: String?, depth: Int) -> Bool {
+    private mutating func checkObject(_ members: [JSONValue.Member], _ index: Int, depth: Int) -> Bool {
         var valid = true
-        if let minimum = schema.minProperties, members.count < minimum { record("min_properties", location); valid = false }
-        if let maximum = schema.maxProperties, members.count > maximum { record("max_properties", location); valid = false }
-        for name in schema.required where !members.contains(where: { $0.key == name }) {
+        if let minimum = buffer[index].minProperties, members.count < minimum { record("min_properties"); valid = false }
+        if let maximum = buffer[index].maxProperties, members.count > maximum { record("max_properties"); valid = false }
+        for name in buffer[index].required where !members.contains(where: { $0.key == name }) {
             // A member the other side only sends is not required of this one.
-            if let property = schema.properties[name], isOneSided(property) { continue }
-            record("required", location.map { $0 + "." + name })
+            if let property = buffer[index].properties[name], isOneSided(property) { continue }
+            record("required", member: name)
             valid = false
         }
+        let hasProperties = !buffer[index].properties.isEmpty
         for member in members {
             guard steps <= Self.maxSteps else { break }
-            if let property = schema.properties[member.key] {
-                valid = validate(member.value, property, location.map { $0 + "." + member.key }, depth: depth + 1) && valid
+            if hasProperties, let property = buffer[index].properties[member.key] {
+                path.append(.declared(member.key))
+                valid = validate(member.value, property, depth: depth + 1) && valid
+                path.removeLast()
                 continue
             }
-            let memberLocation = location.map { $0 + "." + Self.displayName(member.key) }
-            switch schema.additional {
+            switch buffer[index].additional {
             case .allowed: break
             case .forbidden:
-                record("additional_properties", memberLocation)
+                path.append(.undeclared(member.key))
+                record("additional_properties")
+                path.removeLast()
                 valid = false
             case let .schema(additional):
-                valid = validate(member.value, additional, memberLocation, depth: depth + 1) && valid
+                path.append(.undeclared(member.key))
+                valid = validate(member.value, additional, depth: depth + 1) && valid
+                path.removeLast()
             }
         }
         return valid
@@ -200,10 +268,9 @@ struct SpecValidator {
     private func isOneSided(_ index: Int) -> Bool {
         var index = index
         for _ in 0..<SpecSchemaCompiler.maxReferenceChain {
-            guard schemas.indices.contains(index) else { return false }
-            let schema = schemas[index]
-            if isRequest ? schema.isReadOnly : schema.isWriteOnly { return true }
-            guard let next = schema.reference else { return false }
+            guard index >= 0, index < buffer.count else { return false }
+            if isRequest ? buffer[index].isReadOnly : buffer[index].isWriteOnly { return true }
+            guard let next = buffer[index].reference else { return false }
             index = next
         }
         return false

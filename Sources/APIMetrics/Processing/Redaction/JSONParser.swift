@@ -138,9 +138,17 @@ struct JSONParser {
         offset += 1
         var scalars: [UInt8] = []
         var runStart = offset
+        var isEscaped = false
         while true {
             guard offset < bytes.count else { throw .invalid(offset: offset) }
             let byte = bytes[offset]
+            if byte == UInt8(ascii: "\""), !isEscaped {
+                // Without escapes the text is the bytes as they are: no copy between.
+                let text = bytes[runStart..<offset]
+                guard EventEncoder.isValidUTF8(text) else { throw .invalid(offset: offset) }
+                offset += 1
+                return String(decoding: text, as: UTF8.self)
+            }
             if byte == UInt8(ascii: "\"") {
                 scalars.append(contentsOf: bytes[runStart..<offset])
                 offset += 1
@@ -148,6 +156,7 @@ struct JSONParser {
             }
             if byte < 0x20 { throw .invalid(offset: offset) }
             if byte == UInt8(ascii: "\\") {
+                isEscaped = true
                 scalars.append(contentsOf: bytes[runStart..<offset])
                 offset += 1
                 try parseEscape(into: &scalars)

@@ -1,6 +1,6 @@
 /// A parsed JSON document that keeps what redaction must not change: the
 /// order of object members, duplicate keys, and numbers exactly as written.
-indirect enum JSONValue: Sendable, Equatable {
+enum JSONValue: Sendable, Equatable {
     /// One object member. A struct, not a tuple: tuples in arrays are copied
     /// and destroyed through slow generic paths.
     struct Member: Sendable {
