@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import APIMetrics
+
+/// The YAML test suite's cases (YAMLTestSuite.swift says which were kept and why).
+@Suite("YAMLReader: yaml-test-suite")
+struct YAMLReaderSuiteTests {
+    struct Valid: Decodable, Sendable, CustomTestStringConvertible {
+        var id: String
+        var name: String
+        var yaml: String
+        var json: String
+        var testDescription: String { "\(id) \(name)" }
+    }
+
+    struct Invalid: Decodable, Sendable, CustomTestStringConvertible {
+        var id: String
+        var name: String
+        var yaml: String
+        var testDescription: String { "\(id) \(name)" }
+    }
+
+    struct Cases: Decodable {
+        var valid: [Valid]
+        var invalid: [Invalid]
+    }
+
+    static let cases = try! JSONDecoder().decode(Cases.self, from: Data(yamlTestSuite.utf8))
+
+    @Test func theFixtureIsWhole() {
+        #expect(Self.cases.valid.count == 220)
+        #expect(Self.cases.invalid.count == 86)
+    }
+
+    @Test(arguments: cases.valid)
+    func validCasesReadAsTheSuitesJSON(_ test: Valid) throws {
+        let expected = try JSONParser.parse(Array(test.json.utf8))
+        let value: JSONValue
+        do {
+            value = try YAMLReader.parse(Array(test.yaml.utf8))
+        } catch {
+            Issue.record("\(test.id): \(error)")
+            return
+        }
+        #expect(sameJSON(value, expected), "\(test.id): \(String(decoding: value.serialized, as: UTF8.self)) != \(test.json)")
+    }
+
+    @Test(arguments: cases.invalid)
+    func invalidCasesFail(_ test: Invalid) {
+        #expect(throws: YAMLReader.Failure.self, "\(test.id)") { try YAMLReader.parse(Array(test.yaml.utf8)) }
+    }
+}
+
+/// Equal JSON, numbers compared by value where their texts differ (`1.0e+5`
+/// and `100000.0` are one number).
+func sameJSON(_ a: JSONValue, _ b: JSONValue) -> Bool {
+    switch (a, b) {
+    case let (.object(x), .object(y)):
+        return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && sameJSON($0.value, $1.value) }
+    case let (.array(x), .array(y)):
+        return x.count == y.count && zip(x, y).allSatisfy { sameJSON($0, $1) }
+    case let (.number(x), .number(y)):
+        if x == y { return true }
+        guard let p = Double(x), let q = Double(y) else { return false }
+        return p == q
+    default:
+        return a == b
+    }
+}
