@@ -67,3 +67,38 @@ func sameJSON(_ a: JSONValue, _ b: JSONValue) -> Bool {
         return a == b
     }
 }
+
+/// Documents PyYAML wrote in several styles (YAMLCorpus.swift says how they
+/// were made): each must read as the JSON PyYAML reads back from it.
+@Suite("YAMLReader: PyYAML corpus")
+struct YAMLReaderCorpusTests {
+    struct Case: Decodable, Sendable, CustomTestStringConvertible {
+        var name: String
+        var yaml: String
+        var json: String
+        var testDescription: String { name }
+    }
+
+    struct Corpus: Decodable {
+        var cases: [Case]
+    }
+
+    static let cases = try! JSONDecoder().decode(Corpus.self, from: Data(yamlCorpus.utf8)).cases
+
+    @Test func theCorpusIsWhole() {
+        #expect(Self.cases.count == 423)
+    }
+
+    @Test(arguments: cases)
+    func readsAsPyYAMLDoes(_ test: Case) throws {
+        let expected = try JSONParser.parse(Array(test.json.utf8))
+        let value: JSONValue
+        do {
+            value = try YAMLReader.parse(Array(test.yaml.utf8))
+        } catch {
+            Issue.record("\(test.name): \(error)")
+            return
+        }
+        #expect(sameJSON(value, expected), "\(test.name): \(String(decoding: value.serialized, as: UTF8.self)) != \(test.json)")
+    }
+}

@@ -41,7 +41,7 @@
 // - tag outside the core schema (10): 2EBW 565N 7FWL CUP7 FBC9 J7PZ M5C3 UGM3 W5VH Z67P
 
 /// The suite's cases, as JSON: see the comment above.
-let yamlTestSuite = #"""
+let yamlTestSuite = ##"""
 {
 "valid": [
 {"id":"229Q","name":"Spec Example 2.4. Sequence of Mappings","yaml":"-\n  name: Mark McGwire\n  hr:   65\n  avg:  0.278\n-\n  name: Sammy Sosa\n  hr:   63\n  avg:  0.288\n","json":"[{\"name\":\"Mark McGwire\",\"hr\":65,\"avg\":0.278},{\"name\":\"Sammy Sosa\",\"hr\":63,\"avg\":0.288}]"},
@@ -354,4 +354,4 @@ let yamlTestSuite = #"""
 {"id":"ZXT5","name":"Implicit key followed by newline and adjacent value","yaml":"[ \"key\"\n  :value ]\n"}
 ]
 }
-"""#
+"""##

@@ -152,7 +152,7 @@ def main():
         out.append(f"// - {reason} ({len(ids)}): {' '.join(ids)}")
     out.append("")
     out.append("/// The suite's cases, as JSON: see the comment above.")
-    out.append('let yamlTestSuite = #"""')
+    out.append('let yamlTestSuite = ##"""')
     out.append("{")
     out.append('"valid": [')
     out.append(",\n".join(json.dumps(c, ensure_ascii=True, separators=(",", ":")) for c in valid))
@@ -161,7 +161,7 @@ def main():
     out.append(",\n".join(json.dumps(c, ensure_ascii=True, separators=(",", ":")) for c in invalid))
     out.append("]")
     out.append("}")
-    out.append('"""#')
+    out.append('"""##')
     target = os.path.join(os.path.dirname(__file__), "..", "APIMetricsTests", "YAMLTestSuite.swift")
     with open(target, "w", encoding="utf-8") as f:
         f.write("\n".join(out) + "\n")
