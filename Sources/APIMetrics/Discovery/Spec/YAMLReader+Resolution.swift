@@ -50,20 +50,19 @@ extension YAMLReader {
 
     private func resolve(_ scalar: Scalar, tag: Properties.Tag?) throws(Failure) -> JSONValue {
         let text = scalar.bytes
-        let string = { String(decoding: text, as: UTF8.self) }
         guard let tag else {
-            guard scalar.style == .plain else { return .string(string()) }
+            guard scalar.style == .plain else { return .string(String(decoding: text, as: UTF8.self)) }
             if Self.isNull(text) { return .null }
             if let flag = Self.boolean(text) { return .bool(flag) }
             if let number = try number(text, scalar.mark) { return .number(number) }
-            return .string(string())
+            return .string(String(decoding: text, as: UTF8.self))
         }
-        let wrong = { (what: String) in
-            self.failure("'\(Self.excerpt(text))' is not \(what) (it is tagged \(Self.name(tag)))", at: scalar.mark)
+        func wrong(_ what: String) -> Failure {
+            failure("'\(Self.excerpt(text))' is not \(what) (it is tagged \(Self.name(tag)))", at: scalar.mark)
         }
         switch tag {
         case .string, .nonSpecific:
-            return .string(string())
+            return .string(String(decoding: text, as: UTF8.self))
         case .null:
             guard Self.isNull(text) else { throw wrong("null") }
             return .null
@@ -86,20 +85,28 @@ extension YAMLReader {
         text.count <= 60 ? String(decoding: text, as: UTF8.self) : String(decoding: text.prefix(57), as: UTF8.self) + "…"
     }
 
+    /// Whether the text is one of the words, without building strings: every scalar passes here.
+    private static func isOne(of words: [StaticString], _ t: [UInt8]) -> Bool {
+        words.contains { word in
+            word.utf8CodeUnitCount == t.count && word.withUTF8Buffer { $0.elementsEqual(t) }
+        }
+    }
+
     private static func isNull(_ t: [UInt8]) -> Bool {
-        t.isEmpty || t == [Byte.tilde] || t == Array("null".utf8) || t == Array("Null".utf8) || t == Array("NULL".utf8)
+        t.isEmpty || (t.count == 1 && t[0] == Byte.tilde) || (t.count == 4 && isOne(of: ["null", "Null", "NULL"], t))
     }
 
     private static func boolean(_ t: [UInt8]) -> Bool? {
-        switch t {
-        case Array("true".utf8), Array("True".utf8), Array("TRUE".utf8): true
-        case Array("false".utf8), Array("False".utf8), Array("FALSE".utf8): false
-        default: nil
-        }
+        if t.count == 4 && isOne(of: ["true", "True", "TRUE"], t) { return true }
+        if t.count == 5 && isOne(of: ["false", "False", "FALSE"], t) { return false }
+        return nil
     }
 
     /// JSON number text for a core-schema integer or float, or nil.
     private func number(_ t: [UInt8], _ mark: Mark) throws(Failure) -> String? {
+        guard let first = t.first, Self.isDigit(first) || first == Byte.plus || first == Byte.dash || first == Byte.dot else {
+            return nil
+        }
         if let integer = try Self.integer(t, reader: self, mark) { return integer }
         var body = t[...]
         if let first = body.first, first == Byte.plus || first == Byte.dash { body = body.dropFirst() }

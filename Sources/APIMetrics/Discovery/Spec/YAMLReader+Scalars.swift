@@ -172,8 +172,14 @@ extension YAMLReader {
                 }
                 continue
             }
-            out.append(c)
-            pos += 1
+            var end = pos + 1
+            while end < b.count {
+                let d = b[end]
+                if d == quote || d == Byte.backslash || d == Byte.newline || isBlank(d) { break }
+                end += 1
+            }
+            out.append(contentsOf: b[pos..<end])
+            pos = end
         }
         return Scalar(bytes: out, style: .quoted, mark: start, line: start.line)
     }

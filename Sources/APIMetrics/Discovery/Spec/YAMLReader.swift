@@ -154,9 +154,9 @@ struct YAMLReader {
         return true
     }
 
-    func checkDepth(_ depth: Int) throws(Failure) {
+    func checkDepth(_ depth: Int, at mark: Mark? = nil) throws(Failure) {
         if depth > Self.maxDepth {
-            throw failure("collections are nested more than \(Self.maxDepth) deep")
+            throw failure("collections are nested more than \(Self.maxDepth) deep", at: mark)
         }
     }
 
@@ -395,7 +395,7 @@ struct YAMLReader {
     }
 
     private mutating func blockMapping(indent: Int, first: Key, depth: Int) throws(Failure) -> JSONValue {
-        try checkDepth(depth)
+        try checkDepth(depth, at: first.mark)
         var builder = MappingBuilder()
         var key = first
         while true {
