@@ -189,8 +189,11 @@ struct YAMLReaderTests {
             {z: null}], empty: {}, list: [],
           bare, "json":true}
         b: [k: v, 1]
+        c: [
+          1
+        ]
         """
-        #expect(try readYAML(text) == json(#"{"a":{"x":1,"y":["a","b","c",{"z":null}],"empty":{},"list":[],"bare":null,"json":true},"b":[{"k":"v"},1]}"#))
+        #expect(try readYAML(text) == json(#"{"a":{"x":1,"y":["a","b","c",{"z":null}],"empty":{},"list":[],"bare":null,"json":true},"b":[{"k":"v"},1],"c":[1]}"#))
     }
 
     @Test func sequencesAtTheirKeysIndentationAndCompactMappings() throws {

@@ -130,7 +130,10 @@ extension YAMLReader {
                 if isMarker(at: pos) {
                     throw failure("a document marker inside the flow collection opened at line \(open.line)")
                 }
-                if p - pos <= parent {
+                // A closing bracket at its key's indentation is common in
+                // hand-written files, and PyYAML and others read it.
+                let closes = next == Byte.closeBracket || next == Byte.closeBrace
+                if p - pos <= parent && !(closes && p - pos == parent) {
                     throw failure("a flow collection's lines must be indented more than column \(parent + 1)", at: Mark(pos: p, line: line, lineStart: lineStart))
                 }
             } else {
