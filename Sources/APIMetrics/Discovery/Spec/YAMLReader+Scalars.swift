@@ -79,7 +79,7 @@ extension YAMLReader {
             }
             stop = scanPlainLine(flow: flow, into: &text)
             if stop == .colon && !flow {
-                throw failure("a multi-line plain scalar cannot hold ': '; quote the text, or start the mapping on its own line")
+                throw failure("this line continues the value above (it is indented more than that value's key) but holds ': '; indent it as a key of its mapping, or quote the text")
             }
         }
         return (Scalar(bytes: text, style: .plain, mark: start, line: start.line), false)

@@ -145,7 +145,7 @@ struct YAMLReader {
     }
 
     func describe(_ c: UInt8) -> String {
-        c < 0x80 ? "'\(Character(Unicode.Scalar(c)))'" : "this character"
+        c == 0 ? "end of text" : c < 0x80 ? "'\(Character(Unicode.Scalar(c)))'" : "this character"
     }
 
     func tabFailure(_ mark: Mark) -> Failure {
