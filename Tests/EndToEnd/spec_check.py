@@ -1,12 +1,13 @@
 """Shadow validation through the demo, as a user runs it
 (APIMETRICS_OPENAPI_SPEC): the demo's API as its code defines it
-(discovery_check.REFERENCE, written by hand) is written as an OpenAPI 3.0
-spec, checked by a real validator (openapi-spec-validator), then
+(discovery_check.REFERENCE, written by hand) is the OpenAPI 3.0 spec the
+demo ships (Examples/DemoServer/openapi.yaml, which must equal it), checked
+by a real validator (openapi-spec-validator), then
 
-1. with that spec (JSON), the demo's conforming traffic: /_apimetrics/spec.json
+1. with that spec (YAML), the demo's conforming traffic: /_apimetrics/spec.json
    reports every call conforming, no finding and no difference, and
    `apimetrics openapi --diff SPEC STORE` agrees (exit 0);
-2. with a copy (YAML) holding deliberate mismatches, the same traffic:
+2. with a copy (JSON) holding deliberate mismatches, the same traffic:
    each mismatch is reported once, with its rule and place, a count, its
    first-seen time and an example call that is in the store; the
    differences are exactly the ones made; Prometheus counts them; no value
@@ -157,16 +158,21 @@ def main():
     from openapi_spec_validator import validate
     import yaml
     spec = spec_from_reference()
-    validate(spec)
-    conforming_path = os.path.join(WORK, "demo-spec.json")
-    with open(conforming_path, "w") as handle:
-        json.dump(spec, handle, indent=2)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    conforming_path = os.path.join(root, "Examples", "DemoServer", "openapi.yaml")
+    with open(conforming_path) as handle:
+        shipped = yaml.safe_load(handle)
+    shipped["info"].pop("description", None)
+    if shipped != spec:
+        fail("Examples/DemoServer/openapi.yaml is not the demo's reference (REFERENCE in discovery_check.py): regenerate it")
+    validate(shipped)
     wrong, expected_findings, expected_differences = mismatched(spec)
     validate(wrong)
-    wrong_path = os.path.join(WORK, "demo-spec-mismatched.yaml")
+    wrong_path = os.path.join(WORK, "demo-spec-mismatched.json")
     with open(wrong_path, "w") as handle:
-        yaml.safe_dump(wrong, handle, sort_keys=False)
-    log("the demo's API written as OpenAPI 3.0 (JSON) and a mismatched copy (YAML), both valid (openapi-spec-validator)")
+        json.dump(wrong, handle, indent=2)
+    log("the demo's spec (Examples/DemoServer/openapi.yaml) is its reference, and it and a mismatched copy (JSON) are valid"
+        " (openapi-spec-validator)")
 
     report, _, store, sent = run(conforming_path, "conforming")
     calls = report.get("calls", {})
