@@ -64,8 +64,10 @@ def main():
     work = tempfile.mkdtemp(prefix="apimetrics-dashboard-check-")
     shots = args.shots or os.path.join(work, "shots")
     os.makedirs(shots, exist_ok=True)
+    # The demo's own spec: the traffic below breaks it in one place (the POST's extra `password`).
+    spec = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "Examples", "DemoServer", "openapi.yaml")
     env = {"APIMETRICS_STORE": os.path.join(work, "apimetrics.sqlite"), "APIMETRICS_METRICS_INTERVAL_S": "1",
-           "APIMETRICS_FILE": "off", "APIMETRICS_LOG_BODY": "true"}
+           "APIMETRICS_FILE": "off", "APIMETRICS_LOG_BODY": "true", "APIMETRICS_OPENAPI_SPEC": spec}
     process, port, out, err = start_demo(args.demo, env, work, "demo", TOOL)
     origin = f"http://127.0.0.1:{port}"
     driver = None
@@ -184,13 +186,19 @@ def main():
         check({"GET /orders/{id}", "GET /fail", "POST /orders"} <= learnt, f"the API page's operations: {learnt}")
         kinds = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "table[data-table=changes] td[data-col=kind]")]
         check(kinds.count("new endpoint") >= 3, f"the change log: {kinds}")
+        summary = driver.find_element(By.CSS_SELECTOR, "#spec-summary").text
+        check("openapi.yaml" in summary and f"{len(sent)} calls checked" in summary, f"the spec's summary: {summary}")
+        findings = [r.get_attribute("data-row") for r in driver.find_elements(By.CSS_SELECTOR, "table[data-table=spec-findings] tr[data-row]")]
+        check(findings == ["additional_properties POST /orders request application/json $.password"], f"the spec's findings: {findings}")
+        differences = [r.get_attribute("data-row") for r in driver.find_elements(By.CSS_SELECTOR, "table[data-table=spec-differences] tr[data-row]")]
+        check(any(d.startswith("never_called") for d in differences), f"the spec's differences: {differences}")
         check("hunter2" not in driver.page_source and "s3cret" not in driver.page_source and "lamp" not in driver.page_source,
               "a value sent reached the API page")
         screenshot(driver, shots, "api", 1280)
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         console_and_network(driver, origin)
         log(f"{len(sent)} calls sent; range, endpoint (calls, 4xx, statuses, top consumers), log filtered by consumer and status, "
-            f"a call's page and its cURL, the API page's operations and changes all show them; no console message, no request outside {origin}; screenshots in {shots}")
+            f"a call's page and its cURL, the API page's operations, changes and spec check all show them; no console message, no request outside {origin}; screenshots in {shots}")
     finally:
         if driver is not None:
             driver.quit()

@@ -76,8 +76,10 @@ extension DashboardApp {
             section('Against your spec', [
               el('p', { class: 'muted', id: 'spec-summary' }, summary),
               arr(spec.notes).length ? el('ul', { class: 'muted' }, arr(spec.notes).map((n) => el('li', {}, str(n)))) : [],
+              el('h3', {}, 'What the learnt API has that the spec does not say, and the reverse'),
               table('spec-differences', DIFFERENCE_COLUMNS, arr(report.differences).map(obj),
                 { rowId: (r) => str(r.kind) + ' ' + str(r.method) + ' ' + str(r.path) + ' ' + str(r.location), empty: 'The learnt API and the spec agree.' }),
+              el('h3', {}, 'Calls that break it'),
               table('spec-findings', FINDING_COLUMNS, arr(report.findings).map(obj),
                 { rowId: (r) => str(r.rule) + ' ' + str(r.method) + ' ' + str(r.path) + ' ' + str(r.location), empty: 'No call broke the spec.' }),
             ]),
