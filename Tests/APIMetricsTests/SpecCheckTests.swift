@@ -137,6 +137,29 @@ struct SpecCheckTests {
         #expect(conformance.snapshot().findings.first { $0.key.rule == "maximum" }?.finding.count == 2)
     }
 
+    @Test func whatServersDoForTheAPIIsNotHeldAgainstIt() throws {
+        let text = #"""
+        {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/items": {"get": {
+          "parameters": [{"name": "filter", "in": "query", "required": true, "style": "deepObject", "schema": {"type": "object"}},
+                         {"name": "Authorization", "in": "header", "required": true, "schema": {"type": "integer"}}],
+          "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "array"}}}}}}}}}
+        """#
+        let conformance = SpecConformance(spec: try loadedSpec(text), source: "t.json")
+        // A HEAD answered for the GET route, the deepObject's members, Authorization described (ignored, as OpenAPI says).
+        conformance.check(specCall("HEAD", "/items?filter[name]=a", route: "/items"))
+        conformance.check(specCall("GET", "/items?filter[name]=a&filter[size]=2", route: "/items", response: "[]",
+                                   headers: [("Authorization", "Bearer x")]))
+        // A CORS preflight, and a method a client made up: counted, not findings (the method is the client's).
+        conformance.check(specCall("OPTIONS", "/items", route: "/items", status: 204))
+        conformance.check(specCall("X-SECRET-\(UInt64.random(in: 1 ... .max))", "/items", route: "/items"))
+        let result = conformance.snapshot()
+        #expect(result.findings.isEmpty, "\(result.findings.map(\.key))")
+        #expect(result.totals.conforming == 2)
+        #expect(result.totals.unmatched == 2)
+        conformance.check(specCall("GET", "/items", route: "/items", response: "[]"))
+        #expect(conformance.snapshot().findings.map { "\($0.key.rule) \($0.key.location)" } == ["missing_parameter query filter"])
+    }
+
     @Test func noValueSentReachesAFindingOnlyNamesAndRules() throws {
         let conformance = SpecConformance(spec: try loadedSpec(), source: "pets.json")
         let secrets = (0..<6).map { "Zq\($0)x\(UInt64.random(in: 1 ... .max))" }

@@ -80,7 +80,8 @@ extension StoreWriterState {
     /// Adds the counts of `findings` to their rows (at most
     /// ``maxStoredFindings`` rows a spec: past them new places are not stored).
     private func saveFindings(_ findings: [SpecFinding], digest: String, _ connection: SQLiteConnection) throws(SQLiteError) {
-        let stored = try connection.integer("SELECT count(*) FROM spec_findings")
+        var stored = try connection.integer("SELECT count(*) FROM spec_findings")
+        var lostFindings = 0
         let upsert = try connection.prepare("""
             INSERT INTO spec_findings(spec, method, path, rule, location, count, first_seen, last_seen, example_hi, example_lo)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -109,6 +110,15 @@ extension StoreWriterState {
                 statement.bind(10, Int64(bitPattern: finding.finding.example.low))
             }
             try statement.run()
+            if statement === upsert {
+                stored += 1
+            } else if connection.changes == 0 {
+                // A new place past the bound: not stored, and said so.
+                lostFindings += finding.finding.count
+            }
+        }
+        if lostFindings > 0 {
+            announcements.append("store: \(lostFindings) spec finding(s) at new places were not stored: \(options.path) holds \(Self.maxStoredFindings) rows of them")
         }
     }
 

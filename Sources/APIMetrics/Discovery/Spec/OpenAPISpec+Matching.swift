@@ -2,7 +2,22 @@ extension OpenAPISpec {
     /// The operation for `method` and a route template (`/pets/:id`,
     /// `/pets/{id}`) or a path; literal segments beat templated ones.
     func operationIndex(method: String, route: String) -> Int? {
-        bestOperation(among: operations.indices.filter { operations[$0].method == method }, segments: Self.routeSegments(route))
+        bestOperation(among: operations.indices.filter { operations[$0].method == method }, route: route, isPath: false)
+            ?? (method == "HEAD" ? operationIndex(method: "GET", route: route) : nil)
+    }
+
+    /// The best of `candidates` for a route template or (`isPath`) a
+    /// request's path, as written or under one of the ``basePaths``
+    /// (`/v1/pets` is `/pets` of a spec served at `https://host/v1`).
+    func bestOperation(among candidates: [Int], route: String, isPath: Bool) -> Int? {
+        func segments(_ text: Substring) -> [RouteSegment] {
+            isPath ? text.split(separator: "/").map { .literal(SpecSchemaCompiler.percentDecoded($0)) } : Self.routeSegments(String(text))
+        }
+        if let found = bestOperation(among: candidates, segments: segments(Substring(route))) { return found }
+        for base in basePaths where route.hasPrefix(base + "/") || route == base {
+            if let found = bestOperation(among: candidates, segments: segments(route.dropFirst(base.count))) { return found }
+        }
+        return nil
     }
 
     enum RouteSegment {

@@ -45,6 +45,8 @@ struct OpenAPISpec: Sendable {
         var location: Location
         var isRequired: Bool
         var schema: Int?
+        /// `style: deepObject` (`filter[name]=x`).
+        var isDeepObject = false
     }
 
     /// A schema per media type (`application/json`, `application/*`, `*/*`).
@@ -185,12 +187,12 @@ struct OpenAPISpec: Sendable {
             guard let resolved = SpecSchemaCompiler.dereference(value, in: root), case let .object(fields) = resolved,
                   case let .string(name)? = member("name", fields), case let .string(place)? = member("in", fields),
                   let location = Parameter.Location(rawValue: place) else { return nil }
-            var schema = member("schema", fields).map { compiler.compile($0) }
-            // A parameter described by `content` (a JSON-encoded query value) is checked for presence only.
-            if schema == nil, member("content", fields) != nil { schema = nil }
+            // A parameter described by `content` (a JSON-encoded query value) has no `schema`: checked for presence only.
+            let schema = member("schema", fields).map { compiler.compile($0) }
             return Parameter(
                 name: location == .header ? name.lowercased() : name, location: location,
-                isRequired: location == .path || member("required", fields) == .bool(true), schema: schema)
+                isRequired: location == .path || member("required", fields) == .bool(true), schema: schema,
+                isDeepObject: member("style", fields) == .string("deepObject"))
         }
     }
 
@@ -231,9 +233,12 @@ struct OpenAPISpec: Sendable {
             guard let open = segment.firstIndex(of: "{"), let close = segment[open...].firstIndex(of: "}") else {
                 return .literal(String(segment))
             }
+            // `{lat},{lon}`: one segment of several parameters matches as one; none of them is read.
+            let last = segment.lastIndex(of: "}") ?? close
+            let several = segment[segment.index(after: open)...].contains("{")
             return .parameter(
-                prefix: String(segment[..<open]), suffix: String(segment[segment.index(after: close)...]),
-                name: String(segment[segment.index(after: open)..<close]))
+                prefix: String(segment[..<open]), suffix: String(segment[segment.index(after: last)...]),
+                name: several ? "" : String(segment[segment.index(after: open)..<close]))
         }
     }
 
@@ -253,14 +258,5 @@ struct OpenAPISpec: Sendable {
             if path.hasPrefix("/"), !path.contains("{") { paths.insert(path) }
         }
         return paths.sorted { $0.count > $1.count }
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return text
     }
 }

@@ -18,9 +18,17 @@ extension SpecConformance {
             let location = "\(parameter.location.rawValue) \(parameter.name)"
             var values: [String] = []
             switch parameter.location {
+            case .query where parameter.isDeepObject:
+                // `filter[name]=x`: present when any member is; the members are not typed one by one.
+                if !query.contains(where: { $0.name.hasPrefix(parameter.name + "[") }), parameter.isRequired {
+                    violations.append(.init(rule: "missing_parameter", location: location))
+                }
+                continue
             case .query:
                 values = query.lazy.filter { $0.name == parameter.name }.map(\.value)
             case .header:
+                // OpenAPI: a header parameter named Accept, Content-Type or Authorization is ignored.
+                guard !["accept", "content-type", "authorization"].contains(parameter.name) else { continue }
                 values = headers.values(for: parameter.name)
             case .path:
                 if let value = pathValue(of: parameter.name, in: operation, path: path) { values = [value] }
@@ -32,11 +40,13 @@ extension SpecConformance {
                 if parameter.isRequired { violations.append(.init(rule: "missing_parameter", location: location)) }
                 continue
             }
-            guard let schema = parameter.schema else { continue }
+            // Objects come in styles (`form`, `deepObject`, `simple`) that are not read member by member.
+            guard let schema = parameter.schema, Self.declaredTypes(schema, in: spec.schemas)?.contains(.object) != true else { continue }
             let isArray = Self.declaredTypes(schema, in: spec.schemas)?.contains(.array) ?? false
             if isArray {
                 // `?tag=a&tag=b` or `?tag=a,b`: the items' schema for each.
-                let parts = values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+                // Around a header list's commas (`X-Ids: 1, 2`) spaces are optional (RFC 9110 §5.6.1).
+                let parts = values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0.trimmingSpaces) } }
                 validator.check(.array(parts.map { Self.typed($0, like: Self.itemSchema(schema, in: spec.schemas), in: spec.schemas) }), schema: schema, location: location)
             } else {
                 validator.check(Self.typed(values[0], like: schema, in: spec.schemas), schema: schema, location: location)
@@ -57,7 +67,8 @@ extension SpecConformance {
             segments = path.dropFirst(base.count).split(separator: "/")
         }
         guard segments.count == operation.segments.count, segments[position].count >= prefix.count + suffix.count else { return nil }
-        return URLTarget.decode(segments[position].dropFirst(prefix.count).dropLast(suffix.count))
+        // A path's `+` is a plus (`2024-01-01T00:00:00+01:00`), not a space as in a query.
+        return SpecSchemaCompiler.percentDecoded(segments[position].dropFirst(prefix.count).dropLast(suffix.count))
     }
 
     /// A parameter's text as the JSON value its schema reads it as: a
@@ -99,6 +110,13 @@ extension SpecConformance {
 
     // MARK: Bodies
 
+    /// A `Content-Type`'s `type/subtype`, lowercased, without parameters; empty when missing.
+    static func essence(_ value: String?) -> String {
+        guard let value else { return "" }
+        let type = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return String(type.trimmingSpaces.prefix(200)).lowercased()
+    }
+
     func checkRequestBody(_ operation: OpenAPISpec.Operation, record: ExchangeRecord, into violations: inout [SpecValidator.Violation], exhausted: inout Bool) {
         let body = record.requestBody
         guard let expected = operation.requestBody else {
@@ -119,7 +137,8 @@ extension SpecConformance {
             ?? operation.responses.first { $0.status == .range(status / 100) }
             ?? operation.responses.first { $0.status == .default }
         guard let entry else {
-            violations.append(.init(rule: "undocumented_status", location: "response \(status)"))
+            // A 304 is the cache's answer to a conditional GET (an ETag middleware's), not the API's.
+            if status != 304 { violations.append(.init(rule: "undocumented_status", location: "response \(status)")) }
             return
         }
         // A HEAD's answer and a 204/304 carry no body whatever the spec says of GET's.
@@ -136,20 +155,25 @@ extension SpecConformance {
         _ body: CapturedBody, headers: HeaderFields, content: [OpenAPISpec.Media], place: String, isRequest: Bool,
         into violations: inout [SpecValidator.Violation], exhausted: inout Bool
     ) {
-        var essence = ""
-        var isJSON = false
-        MediaType.withEssence(of: headers, named: "content-type") { bytes in
-            essence = String(decoding: bytes, as: UTF8.self)
-            isJSON = MediaType.isJSON(bytes)
-        }
-        let slash = essence.firstIndex(of: "/") ?? essence.endIndex
-        let media = content.first { $0.range == essence }
-            ?? content.first { $0.range == essence[..<slash] + "/*" }
+        // The spec's ranges are matched against the type as sent (a vendor's
+        // `application/vnd.acme.v20240101+json` included); a type it does not
+        // list is named as discovery names it (a made-up one as
+        // application/octet-stream), so that a client cannot fill the findings with types.
+        let sent = Self.essence(headers["content-type"])
+        let slash = sent.firstIndex(of: "/") ?? sent.endIndex
+        let media = content.first { $0.range == sent }
+            ?? content.first { $0.range == sent[..<slash] + "/*" }
             ?? content.first { $0.range == "*/*" }
         guard let media else {
-            violations.append(.init(rule: "undocumented_media_type", location: "\(place) \(essence)"))
+            var named = ""
+            MediaType.withEssence(of: headers, named: "content-type") { named = String(decoding: $0, as: UTF8.self) }
+            violations.append(.init(rule: "undocumented_media_type", location: "\(place) \(named)"))
             return
         }
+        var text = sent
+        let isJSON = text.withUTF8 { MediaType.isJSON($0) }
+        // Places are named by the spec's range, not the type sent.
+        let essence = media.range
         let encoding = headers["content-encoding"]
         // Only a whole JSON body, kept and not compressed, is read (as discovery reads it).
         guard isJSON, let schema = media.schema, !body.bytes.isEmpty, !body.isTruncated, body.bytes.count == body.size,
@@ -157,6 +181,10 @@ extension SpecConformance {
         let value: JSONValue
         do {
             value = try JSONParser.parse(body.bytes)
+        } catch .tooDeep {
+            // Valid, but deeper than is parsed: not checked, counted as cut short.
+            exhausted = true
+            return
         } catch {
             violations.append(.init(rule: "invalid_json", location: "\(place) \(essence)"))
             return
@@ -165,5 +193,14 @@ extension SpecConformance {
         validator.check(value, schema: schema, location: "\(place) \(essence) $")
         violations += validator.violations
         exhausted = exhausted || validator.isExhausted
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var text = self
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return text
     }
 }

@@ -9,7 +9,10 @@ import Synchronization
 /// `undocumented_operation`; its status, media type, parameters and JSON
 /// bodies are checked against the operation's (``SpecValidator``). A call
 /// without a route that matches no path of the spec is counted in
-/// ``Totals/unmatched`` only (its path is the client's).
+/// ``Totals/unmatched`` only (its path is the client's), as is one whose
+/// method is not a registered one or is an `OPTIONS` the spec does not
+/// describe (a CORS preflight); a `HEAD` is checked as the path's `GET`
+/// when the spec has no `HEAD`.
 ///
 /// Bounded: ``maxFindings`` findings (later ones counted in
 /// ``Totals/droppedFindings``), ``SpecValidator/maxViolations`` a body.
@@ -55,12 +58,23 @@ final class SpecConformance: Sendable {
         var exhausted = 0
     }
 
+    /// The most places one rule of one operation is listed at.
+    static let maxPlacesPerRule = 32
+
+    struct RuleKey: Sendable, Hashable {
+        var method: String
+        var path: String
+        var rule: String
+    }
+
     struct State: Sendable {
         var findings: [FindingKey: Finding] = [:]
+        /// Places listed per rule of an operation (at most ``SpecConformance/maxPlacesPerRule``).
+        var places: [RuleKey: Int] = [:]
         var totals = Totals()
         /// Calls per operation of the spec.
         var calls: [Int]
-        var routes: [String: Int?] = [:]
+        var routes: [RouteKey: Int?] = [:]
     }
 
     init(spec: OpenAPISpec, source: String) {
@@ -81,11 +95,15 @@ final class SpecConformance: Sendable {
             String(decoding: UnsafeBufferPointer(rebasing: bytes[URLTarget.parts(of: bytes).path]), as: UTF8.self)
         }
         let route = request.route.flatMap { $0.isEmpty || $0 == SeriesKey.otherRoute ? nil : $0 }
+        // A HEAD is a GET without its body (RFC 9110 §9.3.2): servers answer it for their GET routes.
         let index = operationIndex(method: request.method, route: route, path: path)
+            ?? (request.method == "HEAD" ? operationIndex(method: "GET", route: route, path: path) : nil)
         guard let index else {
             state.withLock { state in
                 state.totals.checked += 1
-                guard let route else {
+                // Only a route with a method of the registry names an operation (a client chooses the
+                // method); a CORS preflight (OPTIONS) is the server's, not the API's.
+                guard let route, APIDiscovery.isLearnt(method: request.method), request.method != "OPTIONS" else {
                     state.totals.unmatched += 1
                     return
                 }
@@ -115,11 +133,25 @@ final class SpecConformance: Sendable {
 
     private func note(_ violations: [SpecValidator.Violation], method: String, path: String, record: ExchangeRecord, in state: inout State) {
         for violation in violations {
-            let key = FindingKey(method: method, path: path, rule: violation.rule, location: violation.location)
+            let key = FindingKey(method: method, path: path, rule: violation.rule, location: TextLimit.cut(violation.location, maxBytes: 512))
             if let index = state.findings.index(forKey: key) {
                 state.findings.values[index].count += 1
                 state.findings.values[index].lastSeen = max(state.findings.values[index].lastSeen, record.startTimeNanoseconds)
             } else if state.findings.count < Self.maxFindings {
+                // Past maxPlacesPerRule places of one rule of one operation, the rest are one place, `*`:
+                // names a client makes up (members, media types) cannot fill the findings.
+                let rule = RuleKey(method: method, path: path, rule: violation.rule)
+                var key = key
+                if state.places[rule, default: 0] >= Self.maxPlacesPerRule {
+                    key.location = "*"
+                    if let index = state.findings.index(forKey: key) {
+                        state.findings.values[index].count += 1
+                        state.findings.values[index].lastSeen = max(state.findings.values[index].lastSeen, record.startTimeNanoseconds)
+                        continue
+                    }
+                } else {
+                    state.places[rule, default: 0] += 1
+                }
                 state.findings[key] = Finding(count: 1, firstSeen: record.startTimeNanoseconds, lastSeen: record.startTimeNanoseconds, example: record.id)
             } else {
                 state.totals.droppedFindings += 1
@@ -135,21 +167,20 @@ final class SpecConformance: Sendable {
     func operationIndex(method: String, route: String?, path: String) -> Int? {
         guard let candidates = byMethod[method] else { return nil }
         if let route {
-            let key = method + " " + route
+            let key = RouteKey(method: method, route: route)
             if let known = state.withLock({ $0.routes[key] }) { return known }
-            let found = spec.bestOperation(among: candidates, segments: OpenAPISpec.routeSegments(route))
+            let found = spec.bestOperation(among: candidates, route: route, isPath: false)
             state.withLock { state in
                 if state.routes.count < Self.maxRoutes { state.routes[key] = found }
             }
             return found
         }
-        let segments = OpenAPISpec.routeSegments(path).map { OpenAPISpec.RouteSegment.literal(URLTarget.decode($0.text)) }
-        if let found = spec.bestOperation(among: candidates, segments: segments) { return found }
-        for base in spec.basePaths where path.hasPrefix(base + "/") || path == base {
-            let rest = OpenAPISpec.routeSegments(String(path.dropFirst(base.count))).map { OpenAPISpec.RouteSegment.literal(URLTarget.decode($0.text)) }
-            if let found = spec.bestOperation(among: candidates, segments: rest) { return found }
-        }
-        return nil
+        return spec.bestOperation(among: candidates, route: path, isPath: true)
+    }
+
+    struct RouteKey: Sendable, Hashable {
+        var method: String
+        var route: String
     }
 }
 
@@ -157,11 +188,10 @@ extension SpecConformance {
     /// The totals, the findings (most frequent first) and the operations of
     /// the spec that calls reached.
     func snapshot() -> (totals: Totals, findings: [SpecFinding], called: Set<Int>) {
-        state.withLock { state in
-            let findings = state.findings.map { SpecFinding(key: $0.key, finding: $0.value) }.sorted()
-            let called = Set(state.calls.indices.filter { state.calls[$0] > 0 })
-            return (state.totals, findings, called)
-        }
+        // Copied under the lock, sorted outside it (the sender waits for it).
+        let (totals, findings, calls) = state.withLock { state in (state.totals, state.findings, state.calls) }
+        let sorted = findings.map { SpecFinding(key: $0.key, finding: $0.value) }.sorted()
+        return (totals, sorted, Set(calls.indices.filter { calls[$0] > 0 }))
     }
 
     /// What was counted since the last call, for the store: each finding

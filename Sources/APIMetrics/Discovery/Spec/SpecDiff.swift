@@ -94,23 +94,32 @@ enum SpecDiff {
     private static func fields(
         _ shape: JSONShape, schema: Int, spec: OpenAPISpec, location: String, depth: Int, report: (String) -> Void
     ) {
-        guard depth < 32 else { return }
-        let declared = Declared(schema, schemas: spec.schemas)
+        fields(shape, schemas: [schema], spec: spec, location: location, depth: depth, report: report)
+    }
+
+    /// The schemas that describe one place, taken together: a member
+    /// several branches declare is followed once, under all of them (never
+    /// once per branch, which would multiply at every level).
+    private static func fields(
+        _ shape: JSONShape, schemas: [Int], spec: OpenAPISpec, location: String, depth: Int, report: (String) -> Void
+    ) {
+        guard depth < 32, !schemas.isEmpty else { return }
+        let declared = Declared(schemas, schemas: spec.schemas)
         guard !declared.isOpen else { return }
         if shape.types.contains(.object) {
             for property in shape.confirmedProperties {
                 let place = location + "." + property.name
-                if let schemas = declared.properties[property.name] {
-                    for next in schemas { fields(property.shape, schema: next, spec: spec, location: place, depth: depth + 1, report: report) }
+                if let next = declared.properties[property.name] {
+                    fields(property.shape, schemas: next, spec: spec, location: place, depth: depth + 1, report: report)
                 } else if !declared.maps.isEmpty {
-                    for next in declared.maps { fields(property.shape, schema: next, spec: spec, location: place, depth: depth + 1, report: report) }
+                    fields(property.shape, schemas: declared.maps, spec: spec, location: location + ".*", depth: depth + 1, report: report)
                 } else {
                     report(place)
                 }
             }
         }
         if shape.types.contains(.array), let item = shape.items.first {
-            for next in declared.items { fields(item, schema: next, spec: spec, location: location + "[]", depth: depth + 1, report: report) }
+            fields(item, schemas: declared.items, spec: spec, location: location + "[]", depth: depth + 1, report: report)
         }
     }
 
@@ -122,10 +131,10 @@ enum SpecDiff {
         /// A schema that declares nothing about members (`{}`, a reference not followed): nothing is undocumented below it.
         var isOpen = false
 
-        init(_ index: Int, schemas: [SpecSchema]) {
+        init(_ indices: [Int], schemas: [SpecSchema]) {
             var visited = Set<Int>()
             var hasObjectKeywords = false
-            var pending = [index]
+            var pending = indices
             while let next = pending.popLast(), visited.count < 256 {
                 guard visited.insert(next).inserted, schemas.indices.contains(next) else { continue }
                 let schema = schemas[next]

@@ -133,7 +133,7 @@ package struct SpecReport: Sendable {
             lines.append("\(heading) (\(entries.count)):")
             for entry in entries {
                 let place = entry.location.isEmpty ? "" : "  " + TextLine.clean(entry.location)
-                lines.append("  \(entry.method) \(TextLine.clean(entry.path))\(place)")
+                lines.append("  \(TextLine.clean(entry.method)) \(TextLine.clean(entry.path))\(place)")
             }
         }
         if !findings.isEmpty {
@@ -141,7 +141,7 @@ package struct SpecReport: Sendable {
             lines.append("Calls that break the spec (\(findings.count) rules and places):")
             for finding in findings.prefix(Self.maxFindingsShown) {
                 let place = finding.key.location.isEmpty ? "" : "  " + TextLine.clean(finding.key.location)
-                lines.append("  \(finding.key.method) \(TextLine.clean(finding.key.path))  \(finding.key.rule)\(place)  ×\(finding.finding.count)"
+                lines.append("  \(TextLine.clean(finding.key.method)) \(TextLine.clean(finding.key.path))  \(TextLine.clean(finding.key.rule))\(place)  ×\(finding.finding.count)"
                     + "  first \(Timestamp.rfc3339(nanosecondsSinceEpoch: finding.finding.firstSeen))  example \(finding.finding.example)")
             }
         }

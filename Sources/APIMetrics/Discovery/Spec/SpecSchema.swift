@@ -58,6 +58,8 @@ struct SpecSchema: Sendable {
     var isWriteOnly = false
     /// 3.0's `nullable: true`: `null` passes whatever else the schema says.
     var isNullable = false
+    /// An OpenAPI `discriminator`: `oneOf` branches may overlap.
+    var hasDiscriminator = false
 }
 
 /// Compiles the schemas of an OpenAPI document (3.0 or 3.1) into
@@ -83,6 +85,11 @@ struct SpecSchemaCompiler {
         self.root = root
     }
 
+    /// Targets of `$ref`s reserved but not compiled yet: compiled in a loop,
+    /// not by recursion, so that a chain of 50,000 references costs no stack.
+    private var pending: [(value: JSONValue, index: Int)] = []
+    private var isDraining = false
+
     /// The index of the schema `value`; schemas past ``maxSchemas`` pass everything.
     mutating func compile(_ value: JSONValue, depth: Int = 0) -> Int {
         let index = schemas.count
@@ -91,7 +98,13 @@ struct SpecSchemaCompiler {
             if notes.count < Self.maxNotes { notes.append("schemas past \(Self.maxSchemas) (or nested past 64) are not checked") }
             return index
         }
+        let drains = !isDraining
+        isDraining = true
         schemas[index] = build(value, depth: depth)
+        if drains {
+            while let next = pending.popLast() { schemas[next.index] = build(next.value, depth: 0) }
+            isDraining = false
+        }
         return index
     }
 
@@ -177,6 +190,7 @@ struct SpecSchemaCompiler {
         case "minProperties": schema.minProperties = Self.count(value)
         case "maxProperties": schema.maxProperties = Self.count(value)
         case "uniqueItems": schema.uniqueItems = value == .bool(true)
+        case "discriminator": schema.hasDiscriminator = true
         case "readOnly": schema.isReadOnly = value == .bool(true)
         case "writeOnly": schema.isWriteOnly = value == .bool(true)
         case "format":
@@ -208,7 +222,7 @@ struct SpecSchemaCompiler {
     /// when it cannot be followed.
     private mutating func reference(_ pointer: String, chain: Int) -> Int? {
         if let known = byPointer[pointer] { return known }
-        guard let target = Self.resolve(pointer, in: root) else {
+        guard let target = resolveIndexed(pointer) else {
             if notes.count < Self.maxNotes { notes.append("$ref \(Self.quoted(pointer)) is not followed: only references inside the document are") }
             return nil
         }
@@ -217,14 +231,37 @@ struct SpecSchemaCompiler {
         schemas.append(SpecSchema())
         byPointer[pointer] = index
         guard schemas.count <= Self.maxSchemas else { return index }
-        schemas[index] = build(target, depth: 0)
+        pending.append((target, index))
         return index
+    }
+
+    /// Objects that references name members of (`#/components/schemas`),
+    /// by their decoded pointer, as maps: a document of 50,000 schemas
+    /// resolves each reference in constant time, not by a scan of them all.
+    private var indexed: [String: [String: JSONValue]] = [:]
+
+    /// ``resolve(_:in:)`` through ``indexed`` for the last step.
+    private mutating func resolveIndexed(_ pointer: String) -> JSONValue? {
+        guard pointer.hasPrefix("#") else { return nil }
+        let fragment = Self.percentDecoded(pointer.dropFirst())
+        guard let slash = fragment.lastIndex(of: "/") else { return Self.resolve(pointer, in: root) }
+        let parent = String(fragment[..<slash])
+        if indexed[parent] == nil {
+            guard case let .object(members)? = Self.resolve(decoded: parent, in: root) else { return Self.resolve(pointer, in: root) }
+            // The first of repeated keys, as `resolve` finds it.
+            indexed[parent] = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        }
+        return indexed[parent]?[Self.unescaped(fragment[fragment.index(after: slash)...])]
     }
 
     /// The value a local reference (`#/a/b~1c`) names in `root`.
     static func resolve(_ pointer: String, in root: JSONValue) -> JSONValue? {
         guard pointer.hasPrefix("#") else { return nil }
-        let fragment = URLTarget.decode(pointer.dropFirst())
+        return resolve(decoded: Self.percentDecoded(pointer.dropFirst()), in: root)
+    }
+
+    /// The value a percent-decoded pointer (`/a/b~1c`, or empty for the root) names in `root`.
+    static func resolve(decoded fragment: String, in root: JSONValue) -> JSONValue? {
         guard fragment.isEmpty || fragment.hasPrefix("/") else { return nil }
         var value = root
         for token in fragment.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
@@ -243,8 +280,28 @@ struct SpecSchemaCompiler {
         return value
     }
 
+    /// A URI fragment or path segment percent-decoded; `+` stays `+` (it
+    /// is a space only in a query). Malformed escapes stay as they were.
+    static func percentDecoded(_ text: Substring) -> String {
+        guard text.contains("%") else { return String(text) }
+        var bytes: [UInt8] = []
+        let utf8 = Array(text.utf8)
+        var index = 0
+        while index < utf8.count {
+            if utf8[index] == UInt8(ascii: "%"), index + 2 < utf8.count,
+               let high = URLTarget.hexValue(utf8[index + 1]), let low = URLTarget.hexValue(utf8[index + 2]) {
+                bytes.append(high << 4 | low)
+                index += 3
+            } else {
+                bytes.append(utf8[index])
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// A pointer's token with `~1` as `/` and `~0` as `~` (RFC 6901 §4).
-    private static func unescaped(_ token: Substring) -> String {
+    static func unescaped(_ token: Substring) -> String {
         guard token.contains("~") else { return String(token) }
         var name = ""
         var escaping = false

@@ -40,6 +40,8 @@ struct SpecValidator {
         /// A member it does not: written only when it reads as a name.
         case undeclared(String)
         case items
+        /// A value of a map (`additionalProperties` with a schema).
+        case mapValue
     }
 
     init(schemas: [SpecSchema], isRequest: Bool) {
@@ -67,6 +69,7 @@ struct SpecValidator {
             case let .declared(name): text += "." + name
             case let .undeclared(name): text += "." + Self.displayName(name)
             case .items: text += "[]"
+            case .mapValue: text += ".*"
             }
         }
         if let member { text += "." + member }
@@ -114,11 +117,11 @@ struct SpecValidator {
 
     private mutating func checkConstants(_ value: JSONValue, _ index: Int) -> Bool {
         var valid = true
-        if let values = buffer[index].enumValues, !values.contains(where: { Self.equal($0, value) }) {
+        if let values = buffer[index].enumValues, !values.contains(where: { equalCharged($0, value) }) {
             record("enum")
             valid = false
         }
-        if let constant = buffer[index].constValue, !Self.equal(constant, value) {
+        if let constant = buffer[index].constValue, !equalCharged(constant, value) {
             record("const")
             valid = false
         }
@@ -142,7 +145,8 @@ struct SpecValidator {
             record("any_of")
             valid = false
         }
-        if !buffer[index].oneOf.isEmpty, passing != 1 {
+        // With a `discriminator` the branches may overlap (a Cat is also a Pet): one that passes is enough.
+        if !buffer[index].oneOf.isEmpty, passing == 0 || (passing > 1 && !buffer[index].hasDiscriminator) {
             record("one_of")
             valid = false
         }
@@ -218,7 +222,7 @@ struct SpecValidator {
                 for second in items.indices where second > first {
                     steps += 1
                     guard steps <= Self.maxSteps else { break outer }
-                    if Self.equal(items[first], items[second]) {
+                    if equalCharged(items[first], items[second]) {
                         record("unique_items")
                         valid = false
                         break outer
@@ -256,7 +260,8 @@ struct SpecValidator {
                 path.removeLast()
                 valid = false
             case let .schema(additional):
-                path.append(.undeclared(member.key))
+                // A map's keys are data (ids, names, emails): never written.
+                path.append(.mapValue)
                 valid = validate(member.value, additional, depth: depth + 1) && valid
                 path.removeLast()
             }
@@ -279,8 +284,49 @@ struct SpecValidator {
     /// A member name not declared: written when it reads as a name, `*` otherwise (it may be a value).
     static func displayName(_ name: String) -> String {
         var name = name
-        let isName = name.withUTF8 { JSONShapeScanner.isName($0, maxBytes: 40) }
+        // Stricter than discovery, which waits for a name's second call: no space, and a name as it reads.
+        let isName = name.withUTF8 { bytes in
+            !bytes.contains(0x20) && JSONShapeScanner.isName(bytes, maxBytes: 40)
+        }
         return isName ? name : "*"
+    }
+
+    /// ``equal(_:_:)`` charged to the step budget, a step per value and per
+    /// member compared: a client's two large lookalike items under
+    /// `uniqueItems`, or a value against a long `enum`, cannot cost more
+    /// than the budget. Past it, values count as different (the check passes).
+    private mutating func equalCharged(_ left: JSONValue, _ right: JSONValue) -> Bool {
+        steps += 1
+        guard steps <= Self.maxSteps else {
+            isExhausted = true
+            return false
+        }
+        switch (left, right) {
+        case let (.array(a), .array(b)):
+            guard a.count == b.count else { return false }
+            for (x, y) in zip(a, b) where !equalCharged(x, y) { return false }
+            return true
+        case let (.object(a), .object(b)):
+            guard a.count == b.count else { return false }
+            for member in a {
+                var found = false
+                for other in b {
+                    steps += 1
+                    guard steps <= Self.maxSteps else {
+                        isExhausted = true
+                        return false
+                    }
+                    if other.key.unicodeScalars.elementsEqual(member.key.unicodeScalars) {
+                        found = equalCharged(other.value, member.value)
+                        break
+                    }
+                }
+                if !found { return false }
+            }
+            return true
+        default:
+            return Self.equal(left, right)
+        }
     }
 
     /// The value's type; a number without a fraction is an integer (as JSON Schema says).

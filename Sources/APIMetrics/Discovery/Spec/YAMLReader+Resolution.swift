@@ -11,7 +11,7 @@ extension YAMLReader {
     mutating func finish(scalar: Scalar, _ props: Properties) throws(Failure) -> JSONValue {
         let value = try resolve(scalar, tag: props.tag)
         try countNode()
-        remember(value, props)
+        try remember(value, props)
         return value
     }
 
@@ -21,7 +21,7 @@ extension YAMLReader {
         default:
             throw failure("the tag \(props.tag.map(Self.name) ?? "") cannot apply to a \(value.isObject ? "mapping" : "sequence")", at: props.mark)
         }
-        remember(value, props)
+        try remember(value, props)
         return value
     }
 
@@ -30,9 +30,25 @@ extension YAMLReader {
         try finish(scalar: Scalar(bytes: [], style: .plain, mark: props.mark, line: props.mark.line), props)
     }
 
-    private mutating func remember(_ value: JSONValue, _ props: Properties) {
+    private mutating func remember(_ value: JSONValue, _ props: Properties) throws(Failure) {
         guard let anchor = props.anchor else { return }
+        // An anchored node holding aliases is deeper than its text: without
+        // this, anchors chained one inside the next build a document of any
+        // depth, which every later reader would recurse into.
+        guard Self.height(of: value, limit: Self.maxDepth) <= Self.maxDepth else {
+            throw failure("the anchor &\(anchor) names a node nested more than \(Self.maxDepth) deep once its aliases are expanded", at: props.mark)
+        }
         anchors[anchor] = Anchored(value: value, size: max(1, nodes - props.nodesAtStart))
+    }
+
+    /// The levels of collections in `value`, counted up to `limit + 1` (no deeper).
+    static func height(of value: JSONValue, limit: Int) -> Int {
+        guard limit >= 0 else { return 1 }
+        switch value {
+        case let .object(members): return 1 + (members.lazy.map { height(of: $0.value, limit: limit - 1) }.max() ?? 0)
+        case let .array(items): return 1 + (items.lazy.map { height(of: $0, limit: limit - 1) }.max() ?? 0)
+        default: return 0
+        }
     }
 
     private static func name(_ tag: Properties.Tag) -> String {
