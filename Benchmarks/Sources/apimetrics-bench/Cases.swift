@@ -41,6 +41,19 @@ enum Fixtures {
         return Array(text.utf8)
     }()
 
+    /// The call the `discover.` cases learn from: ``discoveryJSON1k``
+    /// answered to `/orders/42` with a query and a custom header.
+    static func discoveryCall(method: String) -> ExchangeRecord {
+        var template = record(body: [])
+        template.request.method = method
+        template.request.target = "/orders/42?expand=items&page=2"
+        template.request.route = "/orders/{id}"
+        template.request.headers.append(name: "X-Tenant", value: "acme")
+        template.response = ResponseHead(status: 200, headers: ["content-type": "application/json"])
+        template.responseBody = CapturedBody(bytes: discoveryJSON1k, size: discoveryJSON1k.count)
+        return template
+    }
+
     /// About 4 KiB of nested JSON with secrets at several depths.
     static let nestedJSON4k: [UInt8] = {
         var items: [String] = []
@@ -185,13 +198,7 @@ struct Bench {
         var options = DiscoveryOptions.default
         if learning { options.stableAfter = .max }
         let observe = BenchmarkHooks.makeDiscovery(options: options)
-        let body = Fixtures.discoveryJSON1k
-        var template = Fixtures.record(body: [])
-        template.request.target = "/orders/42?expand=items&page=2"
-        template.request.route = "/orders/{id}"
-        template.request.headers.append(name: "X-Tenant", value: "acme")
-        template.response = ResponseHead(status: 200, headers: ["content-type": "application/json"])
-        template.responseBody = CapturedBody(bytes: body, size: body.count)
+        let template = Fixtures.discoveryCall(method: Fixtures.record().request.method)
         // Past the first thousand: stable from here on unless learning.
         for _ in 0..<1_100 { observe(template) }
         return harness.measure(learning ? "discover.json1k.learning" : "discover.json1k", opsPerSample: quick ? 20 : 200) { count in
@@ -221,14 +228,7 @@ struct Bench {
                  "qty": {"type": "integer", "minimum": 1}, "price": {"type": "number"}, "added": {"type": "string", "format": "date-time"}}}}}}
             """#
         let (observe, findings) = try BenchmarkHooks.makeDiscovery(options: .default, spec: Array(spec.utf8))
-        let body = Fixtures.discoveryJSON1k
-        var template = Fixtures.record(body: [])
-        template.request.method = "GET"
-        template.request.target = "/orders/42?expand=items&page=2"
-        template.request.route = "/orders/{id}"
-        template.request.headers.append(name: "X-Tenant", value: "acme")
-        template.response = ResponseHead(status: 200, headers: ["content-type": "application/json"])
-        template.responseBody = CapturedBody(bytes: body, size: body.count)
+        let template = Fixtures.discoveryCall(method: "GET")
         for _ in 0..<1_100 { observe(template) }
         // The call conforms: a finding would mean the case measures a failure path.
         let found = findings()
