@@ -51,6 +51,7 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_METRICS_INTERVAL_S", "metrics.interval, in seconds"),
         ("APIMETRICS_METRICS_MAX_CONSUMERS", "metrics.maxConsumers: consumers tracked, the rest in (other consumers)"),
         ("APIMETRICS_DISCOVERY", "discovery.isEnabled: false stops learning the OpenAPI document from traffic"),
+        ("APIMETRICS_ALERTS", "alerts.rules: default (errors, p99, silence, new errors), off, or a JSON rules file"),
         ("APIMETRICS_OPENAPI_SPEC", "discovery.specPath: your OpenAPI 3.0/3.1 document (JSON or YAML), each call checked against it"),
         ("APIMETRICS_DASHBOARD", "1 serves the dashboard and its JSON (view.isDashboardEnabled)"),
         ("APIMETRICS_PROMETHEUS", "1 serves the Prometheus exposition at /metrics (view.isPrometheusEnabled)"),
@@ -103,6 +104,20 @@ extension APIMetricsConfiguration {
             config.metrics.maxConsumers = maxConsumers
         }
         if let discovery = try reader.bool("APIMETRICS_DISCOVERY") { config.discovery.isEnabled = discovery }
+        if let alerts = try reader.line("APIMETRICS_ALERTS") {
+            switch alerts {
+            case "default", "defaults": config.alerts.rules = AlertRule.defaults
+            case "off", "": config.alerts.rules = []
+            default:
+                let bytes: [UInt8]
+                do {
+                    bytes = try OpenAPISpec.readFile(alerts)
+                } catch {
+                    throw ConfigurationError(field: "APIMETRICS_ALERTS", reason: "\(alerts): \(error.reason)")
+                }
+                config.alerts.rules = try AlertRule.rules(fromJSON: bytes)
+            }
+        }
         if let spec = try reader.line("APIMETRICS_OPENAPI_SPEC") { config.discovery.specPath = spec.isEmpty ? nil : spec }
         if let dashboard = try reader.bool("APIMETRICS_DASHBOARD") { config.view.isDashboardEnabled = dashboard }
         if let prometheus = try reader.bool("APIMETRICS_PROMETHEUS") { config.view.isPrometheusEnabled = prometheus }

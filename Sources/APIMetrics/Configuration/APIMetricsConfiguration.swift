@@ -55,6 +55,8 @@ public struct APIMetricsConfiguration: Sendable {
     public var metrics: MetricsOptions
     /// API discovery: the OpenAPI document learnt from the traffic; on by default.
     public var discovery: DiscoveryOptions
+    /// Alert rules evaluated on every metrics window; none by default.
+    public var alerts: AlertOptions = .none
     /// The dashboard, its JSON and the Prometheus exposition; off by default.
     public var view: LocalViewOptions
     /// How long ``APIMetricsService/run()`` may flush after it is cancelled.
@@ -216,6 +218,7 @@ public struct APIMetricsConfiguration: Sendable {
         }
         try metrics.validate()
         try discovery.validate()
+        try alerts.validate(metricsInterval: metrics.interval)
         try view.validate()
         guard (0...Capture.maxBodyBytesLimit).contains(capture.maxBodyBytes) else {
             throw ConfigurationError(

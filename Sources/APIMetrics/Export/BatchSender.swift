@@ -34,6 +34,8 @@ actor BatchSender {
     let aggregator: Aggregator
     let metricsInterval: Duration
     let declaredRoutes: [String]
+    /// The alert rules, evaluated on every window; `nil` without rules.
+    let alerts: AlertEngine?
     /// The process's CPU time when the last heartbeat was taken, for the next one's share.
     var lastUsage: (monotonic: Int64, cpu: Int64)?
     var slots: [Slot]
@@ -50,8 +52,10 @@ actor BatchSender {
         configuration: APIMetricsConfiguration,
         signal: ShutdownSignal,
         aggregator: Aggregator,
-        spool: DiskSpool? = nil
+        spool: DiskSpool? = nil,
+        alerts: AlertEngine? = nil
     ) {
+        self.alerts = alerts
         self.spool = spool
         self.aggregator = aggregator
         self.metricsInterval = configuration.metrics.interval
@@ -113,6 +117,12 @@ actor BatchSender {
                 extras.heartbeat = makeHeartbeat()
                 // The API's changes since the last window, with it.
                 extras.apiChanges = runner.discovery?.takeChanges() ?? []
+                if let alerts, let window = extras.metrics {
+                    for event in alerts.evaluate(window, changes: extras.apiChanges) {
+                        diagnostics.log(.warning,
+                                        "alert \(event.state.rawValue): \(event.rule)\(event.instance.isEmpty ? "" : " (\(event.instance))"): \(event.summary)")
+                    }
+                }
                 lastMetrics = now
             }
             // A spool with batches due goes out even when nothing new does.

@@ -121,7 +121,8 @@ public final class APIMetricsService: Sendable {
                 timeout: configuration.userClosureTimeout, priority: configuration.senderPriority,
                 diagnostics: configuration.diagnostics),
             identity: identity, exporters: exporters, configuration: configuration, signal: signal,
-            aggregator: aggregator, spool: spool)
+            aggregator: aggregator, spool: spool,
+            alerts: configuration.isEnabled && !configuration.alerts.rules.isEmpty ? AlertEngine(rules: configuration.alerts.rules) : nil)
         let storeWriter = exporters.lazy.compactMap { $0 as? StoreWriter }.first
         if let storeWriter, let discovery {
             discovery.startLoading()

@@ -1,0 +1,30 @@
+/// A change of an alert's state, to be told: it fired (or fires still,
+/// ``isRepeat``), or it resolved.
+public struct AlertEvent: Sendable, Hashable {
+    /// `firing` or `resolved`.
+    public enum State: String, Sendable, Hashable {
+        case firing, resolved
+    }
+
+    /// The rule's name.
+    public var rule: String
+    public var state: State
+    /// What was measured when it changed (a share for rates, seconds for
+    /// latency, calls for traffic, calls of the group or change for events).
+    public var value: Double
+    /// The rule's threshold; `nil` for rules on events (a new error group, an API change).
+    public var threshold: Double?
+    /// The rule's scope (`all`, `GET /orders/{id}`, `consumer acme`).
+    public var scope: String
+    /// Which of the rule's alerts, for rules with one per consumer, error
+    /// group or change (`consumer acme`, `GET /fail TimeoutError`); empty otherwise.
+    public var instance: String
+    /// When it changed, in nanoseconds since the Unix epoch (a window's end).
+    public var timeNanoseconds: Int64
+    /// When it started firing.
+    public var firingSinceNanoseconds: Int64
+    /// Whether it was told before and fires still (the rule's repeat interval).
+    public var isRepeat: Bool
+    /// One line for a person: what, how much, against what.
+    public var summary: String
+}
