@@ -52,6 +52,9 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_METRICS_MAX_CONSUMERS", "metrics.maxConsumers: consumers tracked, the rest in (other consumers)"),
         ("APIMETRICS_DISCOVERY", "discovery.isEnabled: false stops learning the OpenAPI document from traffic"),
         ("APIMETRICS_ALERTS", "alerts.rules: default (errors, p99, silence, new errors), off, or a JSON rules file"),
+        ("APIMETRICS_ALERT_WEBHOOK_URL", "a webhook told of every alert transition (JSON; see AlertWebhookExporter)"),
+        ("APIMETRICS_ALERT_WEBHOOK_SECRET", "the webhook's signing secret (HMAC-SHA256, at least 16 bytes)"),
+        ("APIMETRICS_ALERT_SLACK_URL", "a Slack incoming webhook told of every alert transition"),
         ("APIMETRICS_OPENAPI_SPEC", "discovery.specPath: your OpenAPI 3.0/3.1 document (JSON or YAML), each call checked against it"),
         ("APIMETRICS_DASHBOARD", "1 serves the dashboard and its JSON (view.isDashboardEnabled)"),
         ("APIMETRICS_PROMETHEUS", "1 serves the Prometheus exposition at /metrics (view.isPrometheusEnabled)"),
@@ -205,6 +208,12 @@ extension APIMetricsConfiguration {
         }
         try readOTLP(reader, into: &config)
         try readVendors(reader, into: &config)
+        if let url = try reader.line("APIMETRICS_ALERT_WEBHOOK_URL") {
+            config.exporters.append(.alertWebhook(url: url, secret: try reader.line("APIMETRICS_ALERT_WEBHOOK_SECRET")))
+        }
+        if let url = try reader.line("APIMETRICS_ALERT_SLACK_URL") {
+            config.exporters.append(.alertWebhook(url: url, format: .slack))
+        }
         try config.validate()
         return config
     }

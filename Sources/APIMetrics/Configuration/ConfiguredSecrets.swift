@@ -54,6 +54,11 @@ struct ConfiguredSecrets: Sendable {
             case let .monoscope(options):
                 urls.append(options.endpoint)
                 values.append(options.apiKey)
+            case let .alertWebhook(options):
+                // A Slack webhook's URL is its credential: its path is secret too.
+                urls.append(options.url)
+                values += options.secret.map { [$0] } ?? []
+                if options.format == .slack { values.append(options.url) }
             }
         }
         values += configuration.view.bearerToken.map { [$0] } ?? []

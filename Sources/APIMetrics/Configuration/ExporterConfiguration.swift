@@ -17,6 +17,7 @@ public struct ExporterConfiguration: Sendable {
         case readMe(ReadMeExporter.Options)
         case apitally(ApitallyExporter.Options)
         case monoscope(MonoscopeOptions)
+        case alertWebhook(AlertWebhookExporter.Options)
         case custom(any EventExporter)
     }
 
@@ -129,6 +130,18 @@ public struct ExporterConfiguration: Sendable {
         ExporterConfiguration(kind: .monoscope(options))
     }
 
+    /// A webhook told of every alert transition (``AlertRule``), as
+    /// APIMetrics' JSON signed with `secret` (HMAC-SHA256; see
+    /// ``AlertWebhookExporter``) or, with `.slack`, as a Slack message.
+    public static func alertWebhook(url: String, secret: String? = nil, format: AlertWebhookExporter.Options.Format = .generic) -> ExporterConfiguration {
+        alertWebhook(AlertWebhookExporter.Options(url: url, secret: secret, format: format))
+    }
+
+    /// A webhook told of every alert transition, with all its options.
+    public static func alertWebhook(_ options: AlertWebhookExporter.Options) -> ExporterConfiguration {
+        ExporterConfiguration(kind: .alertWebhook(options))
+    }
+
     /// An exporter of your own.
     public static func custom(_ exporter: any EventExporter) -> ExporterConfiguration {
         ExporterConfiguration(kind: .custom(exporter))
@@ -158,6 +171,7 @@ public struct ExporterConfiguration: Sendable {
         case let .readMe(options): return "readme \(ConfiguredSecrets.shown(options.baseURL))"
         case let .apitally(options): return "apitally \(ConfiguredSecrets.shown(options.baseURL)) (\(options.environment))"
         case let .monoscope(options): return "monoscope \(ConfiguredSecrets.shown(options.endpoint))"
+        case let .alertWebhook(options): return AlertWebhookExporter(options: options).name
         case let .custom(exporter): return exporter.name
         }
     }
@@ -189,6 +203,8 @@ public struct ExporterConfiguration: Sendable {
         case let .apitally(options):
             try options.validate(field: field)
         case let .monoscope(options):
+            try options.validate(field: field)
+        case let .alertWebhook(options):
             try options.validate(field: field)
         case .custom:
             return
@@ -270,6 +286,8 @@ public struct ExporterConfiguration: Sendable {
             } catch {
                 throw ConfigurationError(field: error.field.replacingPrefix("readMe", with: field), reason: error.reason)
             }
+        case let .alertWebhook(options):
+            return AlertWebhookExporter(options: options)
         case let .custom(exporter):
             return exporter
         }

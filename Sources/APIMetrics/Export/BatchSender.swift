@@ -118,7 +118,8 @@ actor BatchSender {
                 // The API's changes since the last window, with it.
                 extras.apiChanges = runner.discovery?.takeChanges() ?? []
                 if let alerts, let window = extras.metrics {
-                    for event in alerts.evaluate(window, changes: extras.apiChanges) {
+                    extras.alerts = alerts.evaluate(window, changes: extras.apiChanges)
+                    for event in extras.alerts {
                         diagnostics.log(.warning,
                                         "alert \(event.state.rawValue): \(event.rule)\(event.instance.isEmpty ? "" : " (\(event.instance))"): \(event.summary)")
                     }
@@ -194,7 +195,8 @@ actor BatchSender {
                 batch = ProcessedBatch()
             }
             // Only a batch holding something this exporter sends is handed over.
-            guard (content.contains(.events) && !batch.isEmpty) || (content.contains(.metrics) && !extras.isEmpty) else { continue }
+            guard (content.contains(.events) && !batch.isEmpty) || (content.contains(.metrics) && !extras.isEmpty)
+                    || (content.contains(.alerts) && !extras.alerts.isEmpty) else { continue }
             let maxEvents = slots[index].exporter.batchLimits.maxEvents
             let delivered: Bool
             if content.contains(.events), batch.records.count + batch.entities.count > maxEvents {
@@ -290,6 +292,7 @@ actor BatchSender {
             made.heartbeat = extras.heartbeat
             made.startup = extras.startup
             made.apiChanges = extras.apiChanges
+            made.alerts = extras.alerts
             made.statistics = counters.statistics(queued: queue.count, spool: spool?.counts)
             let batch = made
             let outcome = await race(signal) {
@@ -390,6 +393,8 @@ actor BatchSender {
         var startup: StartupRecord?
         /// The API's changes discovery saw since the last window.
         var apiChanges: [APIChange] = []
+        /// The alert transitions of the window.
+        var alerts: [AlertEvent] = []
 
         var isEmpty: Bool { metrics == nil && heartbeat == nil && startup == nil }
     }

@@ -31,6 +31,8 @@ public struct ExportBatch: Sendable {
     /// The API's changes discovery saw since the last window (with the
     /// window): the store keeps them, OTLP sends them as log records.
     var apiChanges: [APIChange] = []
+    /// The alert transitions of the window (``AlertRule``), oldest first.
+    public var alerts: [AlertEvent] = []
     /// Shared by the copies of this batch handed to each exporter.
     private let encodings: BatchEncodings
     /// Where ``reportRejected(_:message:)`` and the other reports count;

@@ -19,6 +19,9 @@ public struct ExportContent: OptionSet, Sendable, Hashable {
     public static let events = ExportContent(rawValue: 1 << 0)
     /// The metrics window, heartbeat and startup record.
     public static let metrics = ExportContent(rawValue: 1 << 1)
-    /// Both: what the file, the console and the HTTP exporter send.
+    /// The alert transitions (``ExportBatch/alerts``), which come with a
+    /// metrics window: what an alert webhook sends.
+    public static let alerts = ExportContent(rawValue: 1 << 2)
+    /// Events and metrics: what the file, the console and the HTTP exporter send.
     public static let all: ExportContent = [.events, .metrics]
 }

@@ -1,0 +1,153 @@
+
+
+/// Tells each alert transition to a webhook: one `POST` per transition,
+/// as JSON of APIMetrics' own (signed when a secret is set) or as a Slack
+/// incoming-webhook message.
+///
+/// The generic message:
+///
+/// ```json
+/// {"type": "apimetrics.alert", "rule": "server errors above 5%", "state": "firing",
+///  "value": 0.5, "threshold": 0.05, "scope": "all", "instance": "",
+///  "summary": "server errors 50% of 40 calls over 1m, threshold 5%",
+///  "time": "2026-12-06T22:01:00.000Z", "firing_since": "2026-12-06T22:01:00.000Z",
+///  "repeat": false, "service": "orders", "environment": "production"}
+/// ```
+///
+/// With a secret, two headers let the receiver check that the message is
+/// ours and fresh: `APIMetrics-Timestamp` (seconds since 1970) and
+/// `APIMetrics-Signature: v1=HEX`, HEX being the HMAC-SHA256, under the
+/// secret, of the timestamp, a `.` and the body's bytes (as Stripe signs
+/// its webhooks). A receiver recomputes it, compares in constant time, and
+/// refuses a timestamp more than a few minutes old.
+///
+/// Failures are retried with the sender's ``RetryPolicy``; a transition
+/// already taken by the receiver is not sent again when a later one of the
+/// same batch is retried.
+public struct AlertWebhookExporter: EventExporter {
+    /// Where, how, and signed with what.
+    public struct Options: Sendable {
+        /// The message's form.
+        public enum Format: String, Sendable, Hashable {
+            /// APIMetrics' JSON, signed when ``secret`` is set.
+            case generic
+            /// A Slack incoming webhook's `{"text": …}`.
+            case slack
+        }
+
+        /// The webhook's URL (`https://…`); its userinfo and query values are never shown.
+        public var url: String
+        /// The signing secret; `nil` sends unsigned messages.
+        public var secret: String?
+        public var format: Format
+        /// How long to wait for the receiver's answer.
+        public var timeout: Duration
+        /// The transport; ``URLSessionTransport`` when `nil`.
+        public var transport: (any HTTPTransport)?
+
+        /// Creates options.
+        public init(url: String, secret: String? = nil, format: Format = .generic, timeout: Duration = .seconds(10),
+                    transport: (any HTTPTransport)? = nil) {
+            self.url = url
+            self.secret = secret
+            self.format = format
+            self.timeout = timeout
+            self.transport = transport
+        }
+
+        func validate(field: String) throws(ConfigurationError) {
+            try HTTPExporter.validateURL(url, field: "\(field).url")
+            if let secret, secret.utf8.count < 16 || secret.contains(where: \.isNewline) {
+                throw ConfigurationError(field: "\(field).secret", reason: "must be one line of at least 16 bytes")
+            }
+            guard timeout > .zero else {
+                throw ConfigurationError(field: "\(field).timeout", reason: "must be positive, got \(timeout)")
+            }
+        }
+    }
+
+    let options: Options
+    private let transport: any HTTPTransport
+    /// Transitions the receiver took, so that a retried batch does not tell them twice.
+    private let told = LockedValue<[AlertEvent]>([])
+
+    /// Creates an exporter.
+    public init(options: Options) {
+        self.options = options
+        transport = options.transport ?? URLSessionTransport()
+    }
+
+    /// `alert-webhook(URL)` or `slack(URL)`, the URL's secrets hidden.
+    public var name: String { "\(options.format == .slack ? "slack" : "alert-webhook")(\(ConfiguredSecrets.shown(options.url)))" }
+
+    /// The alert transitions only.
+    public var content: ExportContent { .alerts }
+
+    /// Posts each transition of the batch.
+    public func export(_ batch: ExportBatch) async throws {
+        for event in batch.alerts where !told.withLock({ $0.contains(event) }) {
+            let body = Self.body(event, format: options.format, identity: batch.identity)
+            var headers = HeaderFields()
+            headers.append(name: "Content-Type", value: "application/json")
+            headers.append(name: "User-Agent", value: "apimetrics-swift/\(APIMetricsService.libraryVersion)")
+            if let secret = options.secret, options.format == .generic {
+                let timestamp = String(CaptureClock.wallNanoseconds() / 1_000_000_000)
+                headers.append(name: "APIMetrics-Timestamp", value: timestamp)
+                headers.append(name: "APIMetrics-Signature", value: "v1=" + Self.signature(secret: secret, timestamp: timestamp, body: body))
+            }
+            let response = try await transport.sendForExport(
+                TransportRequest(url: options.url, method: "POST", headers: headers, body: body, timeout: options.timeout))
+            try HTTPExporter.check(response, endpoint: options.url)
+            told.withLock { told in
+                told.append(event)
+                if told.count > 1_000 { told.removeFirst(told.count - 1_000) }
+            }
+        }
+    }
+
+    /// The HMAC-SHA256 of `timestamp.body` under `secret`, as hex.
+    static func signature(secret: String, timestamp: String, body: [UInt8]) -> String {
+        HMACSHA256.hex(key: Array(secret.utf8), message: Array(timestamp.utf8) + [UInt8(ascii: ".")] + body)
+    }
+
+    static func body(_ event: AlertEvent, format: Options.Format, identity: ServiceIdentity) -> [UInt8] {
+        var writer = JSONWriter(capacity: 512)
+        writer.beginObject()
+        switch format {
+        case .slack:
+            let mark = event.state == .firing ? ":rotating_light: *FIRING*" : ":white_check_mark: *RESOLVED*"
+            let instance = event.instance.isEmpty ? "" : " (\(event.instance))"
+            writer.key("text")
+            writer.string("\(mark) \(event.rule)\(instance) on \(identity.service) (\(identity.environment)): \(event.summary)")
+        case .generic:
+            writer.key("type")
+            writer.string("apimetrics.alert")
+            writer.key("rule")
+            writer.string(event.rule)
+            writer.key("state")
+            writer.string(event.state.rawValue)
+            writer.key("value")
+            writer.number(event.value)
+            writer.key("threshold")
+            if let threshold = event.threshold { writer.number(threshold) } else { writer.null() }
+            writer.key("scope")
+            writer.string(event.scope)
+            writer.key("instance")
+            writer.string(event.instance)
+            writer.key("summary")
+            writer.string(event.summary)
+            writer.key("time")
+            writer.timestamp(nanosecondsSinceEpoch: event.timeNanoseconds)
+            writer.key("firing_since")
+            writer.timestamp(nanosecondsSinceEpoch: event.firingSinceNanoseconds)
+            writer.key("repeat")
+            writer.bool(event.isRepeat)
+            writer.key("service")
+            writer.string(identity.service)
+            writer.key("environment")
+            writer.string(identity.environment)
+        }
+        writer.endObject()
+        return writer.bytes
+    }
+}

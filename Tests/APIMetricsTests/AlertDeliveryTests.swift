@@ -1,0 +1,89 @@
+@testable import APIMetrics
+import APIMetricsTestSupport
+import Foundation
+import Testing
+
+@Suite("Alerts: delivery")
+struct AlertDeliveryTests {
+    /// RFC 4231's test cases 1, 2, 3, 6 and 7 (keys of 20 bytes, 4 bytes, 20 bytes, and 131 bytes, hashed first).
+    @Test(arguments: [
+        ([UInt8](repeating: 0x0B, count: 20), Array("Hi There".utf8), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+        (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+        ([UInt8](repeating: 0xAA, count: 20), [UInt8](repeating: 0xDD, count: 50), "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
+        ([UInt8](repeating: 0xAA, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+        ([UInt8](repeating: 0xAA, count: 131),
+         Array("This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.".utf8),
+         "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+    ])
+    func hmacMatchesRFC4231(key: [UInt8], message: [UInt8], expected: String) {
+        #expect(HMACSHA256.hex(key: key, message: message) == expected)
+    }
+
+    @Test func theWebhookGetsOneSignedFiringAndOneResolvedAndTheSecretIsNeverShown() async throws {
+        let receiver = try TestCollector()
+        defer { receiver.stop() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let secret = "whsec-\(UInt64.random(in: 1 ... .max))-test"
+        var config = storeConfiguration(directory.file("apimetrics.sqlite"))
+        config.identifyConsumer = nil
+        config.exporters.append(.alertWebhook(url: receiver.url, secret: secret))
+        config.alerts.rules = [AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 5), window: .seconds(1))]
+        let metrics = try APIMetricsService(configuration: config)
+        let background = Task { try await metrics.run() }
+        func calls(status: Int) {
+            for n in 0..<10 {
+                let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/fail/\(n)", headers: ["Host": "127.0.0.1"], route: "/fail/:n"))
+                exchange.recordResponseHead(ResponseHead(status: status))
+                exchange.finish()
+            }
+        }
+        calls(status: 500)
+        #expect(await eventually(timeout: .seconds(20)) { receiver.requests.count >= 1 })
+        // Still failing: the alert fires once, not once a window.
+        calls(status: 500)
+        try await Task.sleep(for: .milliseconds(2_500))
+        #expect(receiver.requests.count == 1)
+        for _ in 0..<3 { calls(status: 200) }
+        #expect(await eventually(timeout: .seconds(20)) { receiver.requests.count >= 2 })
+        _ = await metrics.shutdown(timeout: .seconds(10))
+        background.cancel()
+
+        let requests = receiver.requests
+        #expect(requests.count == 2)
+        var states: [String] = []
+        for request in requests {
+            let body = try #require(jsonObject(request.body))
+            states.append(body["state"] as? String ?? "")
+            #expect(body["rule"] as? String == "errors")
+            #expect(body["scope"] as? String == "all")
+            #expect(body["threshold"] as? Double == 0.05)
+            #expect(body["type"] as? String == "apimetrics.alert")
+            // The receiver's check: the HMAC of "timestamp.body" under the secret.
+            let timestamp = try #require(request.header("APIMetrics-Timestamp"))
+            let signature = try #require(request.header("APIMetrics-Signature"))
+            #expect(signature == "v1=" + HMACSHA256.hex(key: Array(secret.utf8), message: Array(timestamp.utf8) + [0x2E] + request.rawBody))
+            #expect(signature != "v1=" + HMACSHA256.hex(key: Array("another-secret-16b".utf8), message: Array(timestamp.utf8) + [0x2E] + request.rawBody))
+            #expect(abs((Int64(timestamp) ?? 0) - Int64(Date().timeIntervalSince1970)) < 120)
+        }
+        #expect(states == ["firing", "resolved"])
+        #expect(!AlertWebhookExporter(options: .init(url: receiver.url, secret: secret)).name.contains(secret))
+    }
+
+    @Test func aSlackWebhookGetsTextAndItsURLIsASecret() throws {
+        let event = AlertEvent(rule: "p99 above 1 s", state: .firing, value: 1.4, threshold: 1, scope: "all", instance: "",
+                               timeNanoseconds: 0, firingSinceNanoseconds: 0, isRepeat: false, summary: "p99 1.4 s over 5m (40 calls), threshold 1 s")
+        let body = try #require(jsonObject(AlertWebhookExporter.body(event, format: .slack, identity: ServiceIdentity(service: "orders", environment: "production"))))
+        #expect(body["text"] as? String == ":rotating_light: *FIRING* p99 above 1 s on orders (production): p99 1.4 s over 5m (40 calls), threshold 1 s")
+        var config = APIMetricsConfiguration.default
+        config.exporters = [.alertWebhook(url: "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX", format: .slack)]
+        let secrets = ConfiguredSecrets(configuration: config)
+        #expect(!secrets.scrub("failed to reach https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX").contains("XXXXSECRETXXXX"))
+        #expect(throws: ConfigurationError.self) {
+            var wrong = APIMetricsConfiguration.default
+            wrong.exporters.append(.alertWebhook(url: "https://example.com/hook", secret: "short"))
+            try wrong.validate()
+        }
+    }
+}
