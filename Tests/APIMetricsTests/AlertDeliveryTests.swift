@@ -3,6 +3,10 @@ import APIMetricsTestSupport
 import Foundation
 import Testing
 
+struct UpstreamTimeout: Error, CustomStringConvertible {
+    var description: String { "upstream timed out" }
+}
+
 @Suite("Alerts: delivery")
 struct AlertDeliveryTests {
     /// RFC 4231's test cases 1, 2, 3, 6 and 7 (keys of 20 bytes, 4 bytes, 20 bytes, and 131 bytes, hashed first).
@@ -69,6 +73,53 @@ struct AlertDeliveryTests {
         }
         #expect(states == ["firing", "resolved"])
         #expect(!AlertWebhookExporter(options: .init(url: receiver.url, secret: secret)).name.contains(secret))
+    }
+
+    @Test func aRestartNeitherRepeatsNorLosesAFiringAlert() async throws {
+        let receiver = try TestCollector()
+        defer { receiver.stop() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        func run(_ body: (APIMetricsService) async -> Void) async throws {
+            var config = storeConfiguration(directory.file("apimetrics.sqlite"))
+            config.identifyConsumer = nil
+            config.exporters.append(.alertWebhook(url: receiver.url))
+            config.alerts.rules = [AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 5), window: .seconds(1)),
+                                   AlertRule("new errors", when: .newServerErrorGroup, window: .seconds(600))]
+            let metrics = try APIMetricsService(configuration: config)
+            let background = Task { try await metrics.run() }
+            await body(metrics)
+            _ = await metrics.shutdown(timeout: .seconds(10))
+            background.cancel()
+        }
+        func calls(_ metrics: APIMetricsService, status: Int) {
+            for n in 0..<10 {
+                let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/fail/\(n)", headers: ["Host": "127.0.0.1"], route: "/fail/:n"))
+                if status >= 500 { exchange.reportError(UpstreamTimeout()) }
+                exchange.recordResponseHead(ResponseHead(status: status))
+                exchange.finish()
+            }
+        }
+        func told() -> [String] {
+            receiver.requests.compactMap { jsonObject($0.body) }.map { "\($0["state"] as? String ?? "") \($0["rule"] as? String ?? "")" }
+        }
+        try await run { metrics in
+            calls(metrics, status: 500)
+            _ = await eventually(timeout: .seconds(20)) { told().count >= 2 }
+        }
+        #expect(told().sorted() == ["firing errors", "firing new errors"])
+        // The second run: still failing (the same error), then well again.
+        try await run { metrics in
+            for _ in 0..<3 {
+                calls(metrics, status: 500)
+                try? await Task.sleep(for: .milliseconds(1_100))
+            }
+            for _ in 0..<3 { calls(metrics, status: 200) }
+            _ = await eventually(timeout: .seconds(20)) { told().count >= 3 }
+        }
+        #expect(told().sorted() == ["firing errors", "firing new errors", "resolved errors"])
+        let history = try sqlite3(directory.file("apimetrics.sqlite"), "SELECT state || ' ' || rule FROM alert_events ORDER BY id")
+        #expect(history.split(separator: "\n").map(String.init) .sorted() == ["firing errors", "firing new errors", "resolved errors"])
     }
 
     @Test func aSlackWebhookGetsTextAndItsURLIsASecret() throws {

@@ -67,7 +67,10 @@ extension AlertEngine {
                 continue
             }
             guard !state.knownGroups.contains(identity) else { continue }
-            if state.knownGroups.count < Self.maxKnownGroups { state.knownGroups.insert(identity) }
+            if state.knownGroups.count < Self.maxKnownGroups {
+                state.knownGroups.insert(identity)
+                state.unsavedKnown.append(identity)
+            }
             guard state.instances.count < Self.maxInstances else {
                 state.figures.droppedInstances += 1
                 continue

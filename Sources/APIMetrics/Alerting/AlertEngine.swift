@@ -12,7 +12,8 @@ import Synchronization
 /// ``Figures/droppedInstances``), ``maxKnownGroups`` error groups remembered.
 final class AlertEngine: Sendable {
     let rules: [AlertRule]
-    private let state: Mutex<State>
+    /// Read and written under its lock only (the store's extension reads it too).
+    let state: Mutex<State>
 
     /// The most alerts (rule and instance) kept at once.
     static let maxInstances = 10_000
@@ -65,6 +66,11 @@ final class AlertEngine: Sendable {
         var figures = Figures()
         /// The latest transitions, newest last (at most ``AlertEngine/maxHistory``).
         var history: [AlertEvent] = []
+        /// Groups seen since the store last took them.
+        var unsavedKnown: [String] = []
+        /// Whether an earlier run's states are being read: until they are,
+        /// windows are kept but no alert moves (one firing then would be told again).
+        var isLoading = false
     }
 
     /// The most transitions kept in memory.
@@ -114,6 +120,7 @@ final class AlertEngine: Sendable {
                 if kept.count > Self.maxWindows { kept.removeFirst(kept.count - Self.maxWindows) }
                 state.windows[index] = kept
                 if perRule[index].calls > 0 { state.hasSeenCalls[index] = true }
+                guard !state.isLoading else { continue }
                 switch rule.condition.kind {
                 case .newServerErrorGroup:
                     evaluateGroups(rule, index, window, now: now, in: &state, into: &events)

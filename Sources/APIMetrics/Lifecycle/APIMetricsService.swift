@@ -110,6 +110,7 @@ public final class APIMetricsService: Sendable {
         }
         let discovery = configuration.isEnabled && configuration.discovery.isEnabled
             ? APIDiscovery(options: configuration.discovery, identification: configuration.identifyConsumer, conformance: conformance) : nil
+        let alerts = configuration.isEnabled && !configuration.alerts.rules.isEmpty ? AlertEngine(rules: configuration.alerts.rules) : nil
         self.sender = BatchSender(
             queue: queue, counters: counters,
             runner: ProcessingRunner(
@@ -121,12 +122,15 @@ public final class APIMetricsService: Sendable {
                 timeout: configuration.userClosureTimeout, priority: configuration.senderPriority,
                 diagnostics: configuration.diagnostics),
             identity: identity, exporters: exporters, configuration: configuration, signal: signal,
-            aggregator: aggregator, spool: spool,
-            alerts: configuration.isEnabled && !configuration.alerts.rules.isEmpty ? AlertEngine(rules: configuration.alerts.rules) : nil)
+            aggregator: aggregator, spool: spool, alerts: alerts)
         let storeWriter = exporters.lazy.compactMap { $0 as? StoreWriter }.first
         if let storeWriter, let discovery {
             discovery.startLoading()
             storeWriter.attach(discovery)
+        }
+        if let storeWriter, let alerts {
+            alerts.startLoading()
+            storeWriter.attach(alerts)
         }
         let view = MetricsView(
             options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity, spool: spool,

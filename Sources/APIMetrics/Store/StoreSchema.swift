@@ -109,6 +109,19 @@ enum StoreSchema {
             PRIMARY KEY(spec, method, path, rule, location)) WITHOUT ROWID;
         CREATE INDEX spec_findings_last_seen ON spec_findings(last_seen);
         """,
+        // Alerts: each alert's state (so that one firing before a restart is
+        // not told again), the transitions told, and the server-error groups
+        // already seen (a group is new once).
+        """
+        CREATE TABLE alert_states(rule TEXT NOT NULL, instance TEXT NOT NULL, firing INTEGER NOT NULL, since INTEGER NOT NULL,
+            fired_at INTEGER NOT NULL, told_at INTEGER NOT NULL, value REAL NOT NULL, last_active INTEGER NOT NULL,
+            PRIMARY KEY(rule, instance)) WITHOUT ROWID;
+        CREATE TABLE alert_events(id INTEGER PRIMARY KEY, time INTEGER NOT NULL, rule TEXT NOT NULL, state TEXT NOT NULL,
+            value REAL NOT NULL, threshold REAL, scope TEXT NOT NULL, instance TEXT NOT NULL, summary TEXT NOT NULL,
+            firing_since INTEGER NOT NULL, repeat INTEGER NOT NULL);
+        CREATE INDEX alert_events_time ON alert_events(time);
+        CREATE TABLE alert_known(identity TEXT PRIMARY KEY, seen INTEGER NOT NULL) WITHOUT ROWID;
+        """,
     ]
 
     /// Resolution tiers of the `metrics` and `consumer_metrics` tables.

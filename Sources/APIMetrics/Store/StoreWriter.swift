@@ -86,6 +86,17 @@ final class StoreWriter: EventExporter, Sendable {
         }
     }
 
+    /// Reads the alert states an earlier run left into `alerts`, and writes
+    /// their states and transitions with each metrics window and at shutdown.
+    func attach(_ alerts: AlertEngine) {
+        let state = self.state
+        queue.async { [self] in
+            commitWaiting()
+            state.value.alerts = alerts
+            state.value.loadAlerts(into: alerts)
+        }
+    }
+
     /// `store(PATH)`.
     var name: String { "store(\(options.path))" }
 

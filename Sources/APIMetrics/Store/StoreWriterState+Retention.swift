@@ -60,6 +60,8 @@ extension StoreWriterState {
                 DELETE FROM api_changes WHERE time < \(keptFrom * 1_000_000_000);
                 DELETE FROM api_changes WHERE id <= (SELECT max(id) FROM api_changes) - \(Self.maxStoredChanges);
                 DELETE FROM spec_findings WHERE last_seen < \(keptFrom * 1_000_000_000);
+                DELETE FROM alert_events WHERE time < \(keptFrom * 1_000_000_000);
+                DELETE FROM alert_known WHERE seen < \(keptFrom * 1_000_000_000);
                 """)
         }
         // Calls by age, a chunk per transaction.

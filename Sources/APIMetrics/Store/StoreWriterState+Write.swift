@@ -10,6 +10,8 @@ extension StoreWriterState {
         }
         if pending.count > Self.maxPendingWindows { pending.removeFirst(pending.count - Self.maxPendingWindows) }
         for batch in batches { pendingChanges.append(contentsOf: batch.apiChanges) }
+        for batch in batches { pendingAlerts.append(contentsOf: batch.alerts) }
+        if pendingAlerts.count > AlertEngine.maxHistory { pendingAlerts.removeFirst(pendingAlerts.count - AlertEngine.maxHistory) }
         if pendingChanges.count > APIDiscovery.maxChanges { pendingChanges.removeFirst(pendingChanges.count - APIDiscovery.maxChanges) }
         let calls = batches.reduce(0) { $0 + $1.records.count }
         if connection == nil, disabledReason == nil { open() }
@@ -31,7 +33,10 @@ extension StoreWriterState {
             }
             pending.removeAll()
             // The learnt API once per window (and at close), not with every commit.
-            if batches.contains(where: \.hasMetrics) { saveDiscovery() }
+            if batches.contains(where: \.hasMetrics) {
+                saveDiscovery()
+                saveAlerts()
+            }
             status.withLock {
                 $0.writtenCalls += calls
                 $0.commits += 1

@@ -62,6 +62,10 @@ final class StoreWriterState {
     /// The API's changes handed over with windows and not yet written (at
     /// most ``APIDiscovery/maxChanges``; the oldest go first).
     var pendingChanges: [APIChange] = []
+    /// The alert rules whose states and transitions are written with each window; `nil` without rules.
+    var alerts: AlertEngine?
+    /// Alert transitions handed over and not yet written (at most ``AlertEngine/maxHistory``).
+    var pendingAlerts: [AlertEvent] = []
     /// Whether a write is being retried on a fresh file after corruption.
     var isRecovering = false
 
@@ -213,6 +217,7 @@ final class StoreWriterState {
             pendingChanges.append(contentsOf: discovery.takeChanges())
             saveDiscovery()
         }
+        saveAlerts()
         if let connection, pending.isEmpty || disabledReason != nil {
             try? connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '0')")
             try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

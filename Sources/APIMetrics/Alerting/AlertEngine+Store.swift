@@ -1,0 +1,58 @@
+extension AlertEngine {
+    /// One alert's state as the store keeps it, by rule name.
+    struct StoredAlert: Sendable, Hashable {
+        var rule: String
+        var instance: String
+        var state: Instance
+    }
+
+    /// Every alert's state now, for the store.
+    func storedStates() -> [StoredAlert] {
+        state.withLock { state in
+            state.instances.map { StoredAlert(rule: rules[$0.key.rule].name, instance: $0.key.instance, state: $0.value) }
+        }
+    }
+
+    /// The server-error groups seen since the last call, for the store.
+    func takeKnownGroups() -> [String] {
+        state.withLock { state in
+            defer { state.unsavedKnown.removeAll() }
+            return state.unsavedKnown
+        }
+    }
+
+    /// Says that an earlier run's states are on their way from the store
+    /// (``restore(_:knownGroups:)``, then ``finishLoading()``).
+    func startLoading() {
+        state.withLock { $0.isLoading = true }
+    }
+
+    /// Lets alerts move again.
+    func finishLoading() {
+        state.withLock { $0.isLoading = false }
+    }
+
+    /// Gives back groups a write of them failed to store.
+    func returnKnownGroups(_ groups: [String]) {
+        state.withLock { $0.unsavedKnown = groups + $0.unsavedKnown }
+    }
+
+    /// Takes up what an earlier run left: alerts of rules that still exist
+    /// (by name) keep their state, so that one firing then is not told again
+    /// (it resolves as usual when its condition clears), and the groups it
+    /// saw are not new. What this run already decided is kept.
+    func restore(_ stored: [StoredAlert], knownGroups: [String]) {
+        var index: [String: Int] = [:]
+        for (position, rule) in rules.enumerated() { index[rule.name] = position }
+        state.withLock { state in
+            for alert in stored {
+                guard let rule = index[alert.rule], state.instances.count < Self.maxInstances else { continue }
+                let key = InstanceKey(rule: rule, instance: alert.instance)
+                if state.instances[key] == nil { state.instances[key] = alert.state }
+            }
+            for identity in knownGroups where state.knownGroups.count < Self.maxKnownGroups {
+                state.knownGroups.insert(identity)
+            }
+        }
+    }
+}
