@@ -67,7 +67,9 @@ def main():
     # The demo's own spec: the traffic below breaks it in one place (the POST's extra `password`).
     spec = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "Examples", "DemoServer", "openapi.yaml")
     env = {"APIMETRICS_STORE": os.path.join(work, "apimetrics.sqlite"), "APIMETRICS_METRICS_INTERVAL_S": "1",
-           "APIMETRICS_FILE": "off", "APIMETRICS_LOG_BODY": "true", "APIMETRICS_OPENAPI_SPEC": spec}
+           "APIMETRICS_FILE": "off", "APIMETRICS_LOG_BODY": "true", "APIMETRICS_OPENAPI_SPEC": spec,
+           # The default rules: the traffic's three 500s of 27 calls fire "server errors above 5%" and a new error group.
+           "APIMETRICS_ALERTS": "default"}
     process, port, out, err = start_demo(args.demo, env, work, "demo", TOOL)
     origin = f"http://127.0.0.1:{port}"
     driver = None
@@ -196,9 +198,24 @@ def main():
               "a value sent reached the API page")
         screenshot(driver, shots, "api", 1280)
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+        # The alerts: a line on every page while they fire, and the alerts page with the history.
+        driver.find_element(By.CSS_SELECTOR, "nav a[data-page=alerts]").click()
+        wait(driver, lambda: "#/alerts" in driver.current_url, "nav to the alerts page")
+        loaded(driver)
+        line = driver.find_element(By.CSS_SELECTOR, "#alerts-line")
+        wait(driver, lambda: not line.get_attribute("hidden") and "firing" in line.text, "the alerts line")
+        firing = {r.get_attribute("data-row") for r in driver.find_elements(By.CSS_SELECTOR, "table[data-table=alerts-firing] tr[data-row]")}
+        # The new error group fires for ten minutes; the error rate may have resolved already (later calls succeed).
+        check(any(f.startswith("new server error GET /fail") for f in firing), f"the alerts firing: {firing}")
+        told = {(r.find_element(By.CSS_SELECTOR, "td[data-col=state]").text, r.find_element(By.CSS_SELECTOR, "td[data-col=rule]").text)
+                for r in driver.find_elements(By.CSS_SELECTOR, "table[data-table=alerts-events] tr[data-row]")}
+        check({("firing", "server errors above 5%"), ("firing", "new server error")} <= told, f"the alerts' history: {told}")
+        screenshot(driver, shots, "alerts", 1280)
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         console_and_network(driver, origin)
         log(f"{len(sent)} calls sent; range, endpoint (calls, 4xx, statuses, top consumers), log filtered by consumer and status, "
-            f"a call's page and its cURL, the API page's operations, changes and spec check all show them; no console message, no request outside {origin}; screenshots in {shots}")
+            f"a call's page and its cURL, the API page's operations, changes and spec check, and the alerts they fire, all show them; no console message, no request outside {origin}; screenshots in {shots}")
     finally:
         if driver is not None:
             driver.quit()

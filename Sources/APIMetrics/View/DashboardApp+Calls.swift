@@ -213,7 +213,7 @@ extension DashboardApp {
 
         const PAGE_RENDERERS = {
           overview: overviewPage, endpoints: endpointsPage, endpoint: endpointPage, consumers: consumersPage,
-          consumer: consumerPage, calls: callsPage, call: callPage, errors: errorsPage, api: apiPage, pipeline: pipelinePage,
+          consumer: consumerPage, calls: callsPage, call: callPage, errors: errorsPage, api: apiPage, alerts: alertsPage, pipeline: pipelinePage,
         };
         bindFrame();
         render(false);

@@ -9,7 +9,7 @@ extension DashboardApp {
         // the page builds are fragments, and "Copy link" leaves the query out.
         const TOKEN = new URLSearchParams(location.search).get('token') || null;
         const RANGES = ['1h', '24h', '7d', '30d'];
-        const PAGES = ['overview', 'endpoints', 'endpoint', 'consumers', 'consumer', 'calls', 'call', 'errors', 'api', 'pipeline'];
+        const PAGES = ['overview', 'endpoints', 'endpoint', 'consumers', 'consumer', 'calls', 'call', 'errors', 'api', 'alerts', 'pipeline'];
         let generation = 0;
         // What gets the focus after the next render: the sort button just used,
         // so that a keyboard user stays on the header they pressed.
@@ -277,6 +277,7 @@ extension DashboardApp {
           const state = route();
           const mine = ++generation;
           syncFrame(state);
+          refreshAlertLine();
           const main = document.getElementById('main');
           main.setAttribute('aria-busy', 'true');
           try {

@@ -21,7 +21,7 @@ enum DashboardApp {
     static let page = shellHead + "<style>" + style + "</style>\n" + shellBody + "<script>" + script + "</script>\n</body></html>\n"
 
     /// The script: its parts in the order they must run.
-    static let script = scriptCore + scriptCharts + scriptPages + scriptAPI + scriptCalls
+    static let script = scriptCore + scriptCharts + scriptPages + scriptAPI + scriptAlerts + scriptCalls
 
     /// `'sha256-…'` of ``style``, as CSP's `style-src` names it.
     static let styleHash = "'sha256-" + Base64.encode(SHA256.hash(Array(style.utf8))) + "'"
@@ -66,6 +66,7 @@ enum DashboardApp {
         <a href="#/calls" data-page="calls">Request log</a>
         <a href="#/errors" data-page="errors">Errors</a>
         <a href="#/api" data-page="api">API</a>
+        <a href="#/alerts" data-page="alerts">Alerts</a>
         <a href="#/pipeline" data-page="pipeline">Pipeline</a>
         </nav></header>
         <div class="rangebar" role="group" aria-label="Time range">
@@ -85,6 +86,7 @@ enum DashboardApp {
         <span id="range-label" class="muted"></span>
         </div>
         <div id="banner" class="banner" role="alert" hidden></div>
+        <div id="alerts-line" class="alerts-line" role="status" hidden></div>
         <main id="main" tabindex="-1"><p class="muted">Loading…</p></main>
         <noscript><p class="banner">This page needs JavaScript; its data is also served as JSON under api/v1/.</p></noscript>
 
@@ -109,6 +111,8 @@ enum DashboardApp {
         header.top a{color:var(--headfg)}
         .brand{font-weight:600;font-size:16px}.brand .muted{font-weight:400;font-size:13px;color:#b8c0cc}
         nav{display:flex;flex-wrap:wrap;gap:4px 14px}
+        .alerts-line{margin:8px 16px;padding:8px 12px;border-radius:6px;background:#fdecea;border:1px solid #f5c2c0;font-weight:600}
+        .alerts-line a{color:#8a1c14}
         nav a{text-decoration:none;padding:2px 0;border-bottom:2px solid transparent}
         nav a[aria-current=page]{border-bottom-color:var(--accent)}
         .rangebar{display:flex;flex-wrap:wrap;gap:6px 8px;align-items:center;padding:8px 20px;border-bottom:1px solid var(--line);background:var(--panel)}

@@ -15,6 +15,7 @@
 /// | `call?id=` | one call: head, redacted headers and bodies, errors, parent and outgoing calls |
 /// | `errors` | server and validation error groups with first and last seen |
 /// | `changes` | the API's changes as discovery observed them (new endpoint, status, media type, parameter or field; type changed; field optional or gone), newest first, each with its first-seen time and an example call (`limit` 1–200) |
+/// | `alerts` | the alerts firing (`rule`, `instance`, `since`, `value`) and the transitions told in the range, newest first (`time`, `rule`, `state`, `value`, `threshold`, `scope`, `instance`, `summary`, `firing_since`, `repeat`; `limit` 1–200) |
 /// | `pipeline` | the pipeline's counters and the store's health |
 ///
 /// Ranges: `range=1h|24h|7d|30d` (24h by default) or `from`/`to` as RFC 3339
@@ -63,6 +64,7 @@ enum StoreAPI {
                 guard try call(parameters, reader, &writer) else { return (404, error("no such call")) }
             case "errors": try errors(parameters, reader, &writer)
             case "changes": try changes(parameters, reader, &writer)
+            case "alerts": try alerts(parameters, reader, &writer)
             default: try pipeline(reader, context, &writer)
             }
             return (200, writer.bytes)
@@ -82,7 +84,7 @@ enum StoreAPI {
         }
     }
 
-    static let paths: Set<String> = ["overview", "series", "endpoints", "endpoint", "consumers", "consumer", "calls", "call", "errors", "changes", "pipeline"]
+    static let paths: Set<String> = ["overview", "series", "endpoints", "endpoint", "consumers", "consumer", "calls", "call", "errors", "changes", "alerts", "pipeline"]
 
     static func error(_ message: String) -> [UInt8] {
         var writer = JSONWriter(capacity: 128)
@@ -299,6 +301,57 @@ enum StoreAPI {
         writeErrorGroups(groups.filter { !$0.isValidation }, into: &writer)
         writer.key("validation_errors")
         writeErrorGroups(groups.filter(\.isValidation), into: &writer)
+        writer.endObject()
+    }
+
+    /// The alerts firing (as the writer last saved them) and the transitions told in the range, newest first.
+    private static func alerts(_ parameters: Parameters, _ reader: StoreReader, _ writer: inout JSONWriter) throws {
+        let firing = try reader.firingAlerts()
+        let events = try reader.alertEvents(parameters.range, limit: parameters.limit)
+        writer.beginObject()
+        writeRange(parameters.range, into: &writer)
+        writer.key("firing")
+        writer.beginArray()
+        for alert in firing {
+            writer.beginObject()
+            writer.key("rule")
+            writer.string(alert.rule)
+            writer.key("instance")
+            writer.string(alert.instance)
+            writer.key("since")
+            writer.timestamp(nanosecondsSinceEpoch: alert.since)
+            writer.key("value")
+            writer.number(alert.value)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("events")
+        writer.beginArray()
+        for event in events {
+            writer.beginObject()
+            writer.key("time")
+            writer.timestamp(nanosecondsSinceEpoch: event.timeNanoseconds)
+            writer.key("rule")
+            writer.string(event.rule)
+            writer.key("state")
+            writer.string(event.state.rawValue)
+            writer.key("value")
+            writer.number(event.value)
+            writer.key("threshold")
+            if let threshold = event.threshold { writer.number(threshold) } else { writer.null() }
+            writer.key("scope")
+            writer.string(event.scope)
+            writer.key("instance")
+            writer.string(event.instance)
+            writer.key("summary")
+            writer.string(event.summary)
+            writer.key("firing_since")
+            writer.timestamp(nanosecondsSinceEpoch: event.firingSinceNanoseconds)
+            writer.key("repeat")
+            writer.bool(event.isRepeat)
+            writer.endObject()
+        }
+        writer.endArray()
         writer.endObject()
     }
 
