@@ -229,7 +229,11 @@ def check_run(name, collector, port, is_json, cumulative, span_extras):
     records = [r for r in every if r.event_name == "apimetrics.exchange"]
     # The API's changes as discovery saw them: the demo's endpoints are new to this run.
     changes = [r for r in every if r.event_name == "apimetrics.api_change"]
-    check(len(changes) + len(records) == len(every), f"{name}: every log record is a call or a change")
+    # The default alert rules (APIMETRICS_ALERTS=default): the /fail call is a new server-error group, told once.
+    alerts = [r for r in every if r.event_name == "apimetrics.alert"]
+    check(len(changes) + len(records) + len(alerts) == len(every), f"{name}: every log record is a call, a change or an alert")
+    check([(attributes(r).get("apimetrics.alert.rule"), attributes(r).get("apimetrics.alert.state"), r.severity_number) for r in alerts]
+          == [("new server error", "firing", 17)], f"{name}: the alerts {[r.body.string_value for r in alerts]}")
     new_endpoints = {attributes(r).get("apimetrics.change.location") for r in changes
                      if attributes(r).get("apimetrics.change.kind") == "new_endpoint"}
     check({"POST /orders", "GET /fail", "GET /proxy"} <= new_endpoints, f"{name}: new endpoints {new_endpoints}")
@@ -319,7 +323,8 @@ def check_run(name, collector, port, is_json, cumulative, span_extras):
 
 
 base_env = {"APIMETRICS_LOG_BODY": "true", "APIMETRICS_VERSION": "2.0.0", "APIMETRICS_ENV": "e2e",
-            "OTEL_RESOURCE_ATTRIBUTES": "k8s.pod.name=demo-1", "APIMETRICS_DASHBOARD": "0", "APIMETRICS_PROMETHEUS": "0"}
+            "OTEL_RESOURCE_ATTRIBUTES": "k8s.pod.name=demo-1", "APIMETRICS_DASHBOARD": "0", "APIMETRICS_PROMETHEUS": "0",
+            "APIMETRICS_ALERTS": "default"}
 
 collector = Collector()
 port = run_demo({**base_env, "APIMETRICS_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.port}", "APIMETRICS_FILE": "off"},

@@ -26,21 +26,21 @@ struct OTLPLogEncoder {
 
     /// The `http/protobuf` request body: a log record per call, then one per
     /// change of the API (`changes`).
-    func encode(_ records: [ExchangeRecord], changes: [APIChange] = [], resource: OTLPResource) -> [UInt8] {
-        var writer = ProtobufWriter(capacity: 1024 * max(1, records.count + changes.count))
-        write(records, changes: changes, resource: resource, into: &writer)
+    func encode(_ records: [ExchangeRecord], changes: [APIChange] = [], alerts: [AlertEvent] = [], resource: OTLPResource) -> [UInt8] {
+        var writer = ProtobufWriter(capacity: 1024 * max(1, records.count + changes.count + alerts.count))
+        write(records, changes: changes, alerts: alerts, resource: resource, into: &writer)
         return writer.bytes
     }
 
     /// The `http/json` request body.
-    func encodeJSON(_ records: [ExchangeRecord], changes: [APIChange] = [], resource: OTLPResource) -> [UInt8] {
-        OTLPJSONWriter.document(capacity: 2048 * max(1, records.count + changes.count)) { writer in
-            write(records, changes: changes, resource: resource, into: &writer)
+    func encodeJSON(_ records: [ExchangeRecord], changes: [APIChange] = [], alerts: [AlertEvent] = [], resource: OTLPResource) -> [UInt8] {
+        OTLPJSONWriter.document(capacity: 2048 * max(1, records.count + changes.count + alerts.count)) { writer in
+            write(records, changes: changes, alerts: alerts, resource: resource, into: &writer)
         }
     }
 
     func write<W: OTLPWriter & ~Copyable>(
-        _ records: [ExchangeRecord], changes: [APIChange] = [], resource: OTLPResource, into writer: inout W
+        _ records: [ExchangeRecord], changes: [APIChange] = [], alerts: [AlertEvent] = [], resource: OTLPResource, into writer: inout W
     ) {
         writer.repeated(1, "resourceLogs") { list in
             list.element(1) { resourceLogs in
@@ -54,6 +54,9 @@ struct OTLPLogEncoder {
                             }
                             for change in changes {
                                 logs.element(2) { log in writeChange(change, into: &log) }
+                            }
+                            for alert in alerts {
+                                logs.element(2) { log in writeAlert(alert, into: &log) }
                             }
                         }
                     }
@@ -106,6 +109,28 @@ struct OTLPLogEncoder {
         }
         log.fixed64(11, "observedTimeUnixNano", time)
         log.string(12, "eventName", "apimetrics.api_change")
+    }
+
+    /// An alert's transition: ERROR when it fires, INFO when it resolves.
+    /// Event name `apimetrics.alert`.
+    private func writeAlert<W: OTLPWriter & ~Copyable>(_ alert: AlertEvent, into log: inout W) {
+        let time = UInt64(max(0, alert.timeNanoseconds))
+        log.fixed64(1, "timeUnixNano", time)
+        log.enumeration(2, "severityNumber", alert.state == .firing ? 17 : 9)
+        log.string(3, "severityText", alert.state == .firing ? "ERROR" : "INFO")
+        let instance = alert.instance.isEmpty ? "" : " (\(alert.instance))"
+        log.message(5, "body") { body in body.presentString(1, "stringValue", "alert \(alert.state.rawValue): \(alert.rule)\(instance): \(alert.summary)") }
+        log.repeated(6, "attributes") { list in
+            OTLPAttributes.string("apimetrics.alert.rule", alert.rule, into: &list, field: 6)
+            OTLPAttributes.string("apimetrics.alert.state", alert.state.rawValue, into: &list, field: 6)
+            OTLPAttributes.double("apimetrics.alert.value", alert.value, into: &list, field: 6)
+            if let threshold = alert.threshold { OTLPAttributes.double("apimetrics.alert.threshold", threshold, into: &list, field: 6) }
+            OTLPAttributes.string("apimetrics.alert.scope", alert.scope, into: &list, field: 6)
+            if !alert.instance.isEmpty { OTLPAttributes.string("apimetrics.alert.instance", alert.instance, into: &list, field: 6) }
+            if alert.isRepeat { OTLPAttributes.bool("apimetrics.alert.repeat", true, into: &list, field: 6) }
+        }
+        log.fixed64(11, "observedTimeUnixNano", time)
+        log.string(12, "eventName", "apimetrics.alert")
     }
 
     /// `GET /orders/42 200`: method, target and status (`-` with no response).

@@ -290,6 +290,15 @@ enum OTLPAttributes {
         }
     }
 
+    /// A `true` attribute (a false one is left out: proto3 would not tell it from none).
+    static func bool<W: OTLPWriter & ~Copyable>(_ key: String, _ value: Bool, into writer: inout W, field: Int = 9) {
+        guard value else { return }
+        writer.element(field) { keyValue in
+            keyValue.string(1, "key", key)
+            keyValue.message(2, "value") { any in any.bool(2, "boolValue", true) }
+        }
+    }
+
     static func double<W: OTLPWriter & ~Copyable>(_ key: String, _ value: Double, into writer: inout W, field: Int = 9) {
         writer.element(field) { keyValue in
             keyValue.string(1, "key", key)

@@ -234,11 +234,11 @@ public struct OTLPExporter: EventExporter {
             body = try fitted(batch.records) { isJSON ? encoder.encodeJSON($0, resource: resource) : encoder.encode($0, resource: resource) }
         case .logs:
             let encoder = OTLPLogEncoder(monoscope: options.monoscope != nil)
-            // Monoscope reads its logs as calls only: the changes are not sent there.
-            if !batch.apiChanges.isEmpty, options.monoscope == nil {
+            // Monoscope reads its logs as calls only: the changes and alerts are not sent there.
+            if !batch.apiChanges.isEmpty || !batch.alerts.isEmpty, options.monoscope == nil {
                 let changes = isJSON
-                    ? encoder.encodeJSON([], changes: batch.apiChanges, resource: resource)
-                    : encoder.encode([], changes: batch.apiChanges, resource: resource)
+                    ? encoder.encodeJSON([], changes: batch.apiChanges, alerts: batch.alerts, resource: resource)
+                    : encoder.encode([], changes: batch.apiChanges, alerts: batch.alerts, resource: resource)
                 try await send(changes, of: batch, isJSON: isJSON)
             }
             guard !batch.records.isEmpty else { return }
