@@ -82,6 +82,16 @@ package enum APIMetricsCommand {
                 } else {
                     outcome.output = String(decoding: document, as: UTF8.self) + "\n"
                 }
+            case .alerts(let path):
+                let rules: [AlertRule]
+                do {
+                    rules = try AlertRulesFile.read(path)
+                } catch {
+                    throw InputError(path: path, reason: "\(error.field): \(error.reason)")
+                }
+                let rendered = PrometheusAlertRules.render(rules)
+                outcome.output = rendered.yaml
+                outcome.errorOutput = rendered.skipped.map { "apimetrics: left out \(TextEscaping.terminal($0))\n" }.joined()
             case .usage(let options):
                 let stores = try options.files.map { file throws(InputError) in try InputFile.open(file).store(for: "usage") }
                 do {

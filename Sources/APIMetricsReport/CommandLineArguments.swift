@@ -4,6 +4,8 @@ import APIMetrics
 package enum CommandLineArguments: Sendable, Equatable {
     /// `--help`: the text for one command or, with `nil`, for all.
     case help(Command?)
+    /// `apimetrics alerts --prometheus RULES`: the rules file as Prometheus alerting rules.
+    case alerts(rules: String)
     case report(ReportOptions)
     case calls(CallsOptions)
     case usage(UsageOptions)
@@ -11,7 +13,7 @@ package enum CommandLineArguments: Sendable, Equatable {
 
     /// The commands.
     package enum Command: String, Sendable, Equatable, CaseIterable {
-        case report, calls, usage, openapi
+        case report, calls, usage, openapi, alerts
     }
 
     /// `apimetrics openapi`.
@@ -65,13 +67,13 @@ package enum CommandLineArguments: Sendable, Equatable {
     ///   that `--since 2h` counts back from and `--until` defaults to.
     /// - Throws: ``ArgumentError`` naming the argument and the reason.
     package static func parse(_ arguments: [String], now: Int64) throws(ArgumentError) -> CommandLineArguments {
-        guard let first = arguments.first else { throw ArgumentError(argument: "COMMAND", reason: "is missing: name report, calls, usage or openapi") }
+        guard let first = arguments.first else { throw ArgumentError(argument: "COMMAND", reason: "is missing: name report, calls, usage, openapi or alerts") }
         if first == "--help" || first == "-h" || first == "help" {
             if arguments.count > 1, let command = Command(rawValue: arguments[1]) { return .help(command) }
             return .help(nil)
         }
         guard let command = Command(rawValue: first) else {
-            throw ArgumentError(argument: first, reason: "is not a command: name report, calls, usage or openapi")
+            throw ArgumentError(argument: first, reason: "is not a command: name report, calls, usage, openapi or alerts")
         }
         var parser = Parser(arguments: Array(arguments.dropFirst()), command: command, now: now)
         return try parser.parse()
@@ -116,6 +118,7 @@ private struct Parser {
         var title: String?
         var spec: String?
         var formatGiven = false
+        var prometheus = false
         var optionsDone = false
         var seen: Set<String> = []
         while !arguments.isEmpty {
@@ -142,7 +145,7 @@ private struct Parser {
             guard seen.insert(name).inserted else { throw ArgumentError(argument: name, reason: "is given twice") }
             if Self.flags.contains(name) {
                 guard inline == nil else { throw ArgumentError(argument: name, reason: "takes no value") }
-                json = true
+                if name == "--prometheus" { prometheus = true } else { json = true }
                 continue
             }
             let value: String
@@ -206,6 +209,13 @@ private struct Parser {
                 throw ArgumentError(argument: name, reason: "is not an option of \(command.rawValue)")
             }
         }
+        if command == .alerts {
+            guard prometheus else { throw ArgumentError(argument: "--prometheus", reason: "is missing: alerts writes Prometheus rules (apimetrics alerts --prometheus RULES)") }
+            guard files.count == 1 else {
+                throw ArgumentError(argument: "RULES", reason: files.isEmpty ? "is missing: name the rules file (JSON) or default" : "names one rules file, got \(files.count)")
+            }
+            return .alerts(rules: files[0])
+        }
         guard !files.isEmpty else {
             throw ArgumentError(argument: command == .report ? "STORE|NDJSON" : "STORE", reason: "is missing: name at least one file")
         }
@@ -223,6 +233,8 @@ private struct Parser {
             return .calls(CommandLineArguments.CallsOptions(files: files, filter: filter, limit: limit, json: json))
         case .usage:
             return .usage(CommandLineArguments.UsageOptions(files: files, range: range, monthly: monthly))
+        case .alerts:
+            return .alerts(rules: files[0])
         case .openapi:
             var options = CommandLineArguments.OpenAPIOptions(files: files, yaml: yaml)
             if let title { options.title = title }
@@ -251,8 +263,9 @@ private struct Parser {
         .calls: ["--since", "--until", "--method", "--route", "--status", "--consumer", "--min-ms", "--path", "--limit", "--json"],
         .usage: ["--since", "--until", "--per"],
         .openapi: ["--format", "--title", "--diff"],
+        .alerts: ["--prometheus"],
     ]
-    static let flags: Set<String> = ["--json"]
+    static let flags: Set<String> = ["--json", "--prometheus"]
 
     /// A time: an RFC 3339 date-time, a date (its midnight, UTC), or a span
     /// back from now (`90s`, `30m`, `2h`, `7d`, `2w`).

@@ -12,6 +12,7 @@ package enum HelpText {
         .calls: "apimetrics calls STORE... [--since T] [--until T] [--method M] [--route R] [--status S] [--consumer C] [--min-ms N] [--path TEXT] [--limit N] [--json]",
         .usage: "apimetrics usage STORE... [--since T] [--until T] [--per day|month]",
         .openapi: "apimetrics openapi STORE... [--format json|yaml] [--title TEXT] | --diff SPEC STORE... [--format json]",
+        .alerts: "apimetrics alerts --prometheus RULES",
     ]
 
     /// The help for one command, or the overview with `nil`.
@@ -22,6 +23,7 @@ package enum HelpText {
         case .calls?: calls
         case .usage?: usage
         case .openapi?: openapi
+        case .alerts?: alerts
         }
     }
 
@@ -42,6 +44,7 @@ package enum HelpText {
           calls    the request log, newest first, filtered as the dashboard's explorer
           usage    calls per consumer per day or month, as CSV (for billing by usage)
           openapi  the OpenAPI 3.1 document the recorded traffic implies, stores merged
+          alerts   alert rules (APIMETRICS_ALERTS's file, or default) as Prometheus rules
 
         FILE is a store (apimetrics.sqlite, an SQLite file: one per instance) or, for
         report only, an NDJSON file APIMetrics wrote (APIMETRICS_FILE). Name several
@@ -71,6 +74,20 @@ package enum HelpText {
                         not in it, and the calls the stores counted as breaking it (when
                         recorded with APIMETRICS_OPENAPI_SPEC set to the same file). Exits 3
                         when anything differs, 0 when the API and the spec agree.
+
+        """
+
+    static let alerts = """
+        usage: \(synopsis[.alerts] ?? "")
+
+        The alert rules of RULES (the JSON file APIMETRICS_ALERTS names, or default for
+        the built-in rules) as Prometheus alerting rules over the metric names of
+        /metrics, for a team that runs many instances and alerts on their sum. Rules
+        Prometheus cannot evaluate from /metrics (new error groups, consumers' error
+        rates, API changes, consumer scopes) are left out and named on standard error.
+        Check the result with `promtool check rules`.
+
+          --prometheus  write Prometheus rules (YAML) to standard output
 
         """
 

@@ -30,6 +30,16 @@ from prometheus_client.parser import text_string_to_metric_families
 DEMO = sys.argv[1]
 REPORT = sys.argv[2]
 WORK = tempfile.mkdtemp(prefix="apimetrics-metrics-")
+# Alert rules the demo evaluates itself and, through `apimetrics alerts --prometheus`,
+# a real Prometheus over the same traffic: its three 500s of 70 calls are above 2%.
+RULES = os.path.join(WORK, "alerts.json")
+with open(RULES, "w") as rules_file:
+    json.dump({"rules": [
+        {"name": "errors above 2%", "when": "server_error_rate", "above": 0.02, "min_calls": 20, "window": "5m"},
+        {"name": "orders p95 above 2s", "when": "latency", "percentile": 95, "above": "2s", "window": "5m",
+         "scope": {"route": "/orders/{id}", "method": "GET"}},
+        {"name": "new errors", "when": "new_server_error_group"},
+    ]}, rules_file)
 
 
 def log(message):
@@ -63,7 +73,7 @@ def start_demo():
     # No store: the dashboard checked here is the static page served without
     # one (the app over the store is dashboard-check.sh's).
     env.update({"APIMETRICS_FILE": os.path.join(WORK, "events.ndjson"), "APIMETRICS_METRICS_INTERVAL_S": "2",
-                "APIMETRICS_STORE": "off"})
+                "APIMETRICS_STORE": "off", "APIMETRICS_ALERTS": RULES, "APIMETRICS_DEBUG": "true"})
     process = subprocess.Popen([DEMO, "--port", "0"], stdout=out, stderr=err, env=env, cwd=WORK)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -158,9 +168,22 @@ def check_prometheus(base):
     port = free_port()
     target = urllib.parse.urlparse(base).netloc
     config = os.path.join(WORK, "prometheus.yml")
+    # The same rules as Prometheus rules, checked by promtool.
+    rules = os.path.join(WORK, "rules.yml")
+    written = subprocess.run([REPORT, "alerts", "--prometheus", RULES], capture_output=True, text=True)
+    if written.returncode != 0 or "left out new errors" not in written.stderr:
+        fail(f"apimetrics alerts --prometheus: exit {written.returncode}: {written.stderr}")
+    with open(rules, "w") as file:
+        file.write(written.stdout)
+    checked = subprocess.run(["promtool", "check", "rules", rules], capture_output=True, text=True)
+    if checked.returncode != 0 or "SUCCESS: 2 rules found" not in checked.stdout:
+        fail(f"promtool check rules: {checked.stdout}{checked.stderr}")
+    log("apimetrics alerts --prometheus: two rules promtool accepts, the third (new error groups) named as left out")
     with open(config, "w") as file:
         file.write(f"""global:
   scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: ["{rules}"]
 scrape_configs:
   - job_name: demo
     static_configs:
@@ -195,6 +218,23 @@ scrape_configs:
         if health != ["up"]:
             fail(f"Prometheus sees the demo as {health}")
         log(f"prometheus: a real server scraped the demo; PromQL returned every count sent ({int(sum(results.values()))} calls)")
+        # The error rule fires in Prometheus as it does in APIMetrics; the latency one in neither. Prometheus
+        # reads increases between its scrapes: the same mix of calls again, now that it scrapes.
+        for _ in range(3):
+            for n in range(10):
+                request(base, "GET", "/orders/1", {"X-API-Key": "demo-key-acme"})
+            request(base, "GET", "/fail")
+            time.sleep(1)
+        firing = set()
+        deadline = time.time() + 30
+        while time.time() < deadline and "ErrorsAbove2" not in firing:
+            status, body = request(f"http://127.0.0.1:{port}", "GET", "/api/v1/alerts")
+            firing = {a["labels"]["alertname"] for a in json.loads(body)["data"]["alerts"] if a["state"] == "firing"}
+            time.sleep(1)
+        if firing != {"ErrorsAbove2"}:
+            fail(f"Prometheus fires {firing}, expected ErrorsAbove2 only")
+        log("prometheus: the generated error-rate rule fires for the demo's traffic, the latency rule does not")
+        return 33
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -255,7 +295,7 @@ def main():
         served += sum(t[3] for t in TRAFFIC)
         check_exposition(base)
         check_api(base)
-        check_prometheus(base)
+        served += check_prometheus(base)
         served += check_dashboard(base, os.environ.get("APIMETRICS_SCREENSHOT"))
     finally:
         process.send_signal(signal.SIGTERM)
@@ -263,6 +303,11 @@ def main():
     # Every call the demo served, the view's own and the scrapes included,
     # is in the file's windows: the traffic above is a lower bound, and the
     # final window's pipeline says how many calls were recorded.
+    err.seek(0)
+    told = err.read()
+    if "alert firing: errors above 2%" not in told or "alert firing: new errors" not in told or "orders p95" in told:
+        fail(f"the demo's own alerts: {[line for line in told.splitlines() if 'alert' in line]}")
+    log("the demo fired the same error-rate rule itself, and a new error group, not the latency rule")
     lines = [json.loads(line) for line in open(os.path.join(WORK, "events.ndjson")) if line.strip()]
     windows = [line for line in lines if line.get("kind") == "metrics"]
     if not windows or not windows[-1].get("final"):
