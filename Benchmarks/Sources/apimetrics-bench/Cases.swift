@@ -241,6 +241,42 @@ struct Bench {
         }
     }
 
+    /// `alerts.evaluate`: 100 rules (error rates and p95s of 25 routes
+    /// each, traffic floors of 25 routes, 25 consumers' error rates) over
+    /// windows of 1,000 series and 100 consumers, one a second, each rule
+    /// covering the last 60 (so a latency rule merges 60 sketches). One
+    /// op is one window evaluated; budget 1 ms.
+    func alertsEvaluate() -> CaseResult {
+        var rules: [AlertRule] = []
+        for index in 0..<25 {
+            let route = "/r\(index * 40)/{id}"
+            rules.append(AlertRule("errors \(index)", when: .serverErrorRate(above: 0.05), scope: .route(route), window: .seconds(60)))
+            rules.append(AlertRule("p95 \(index)", when: .latency(percentile: 95, above: .seconds(1)), scope: .route(route, method: "GET"), window: .seconds(60)))
+            rules.append(AlertRule("quiet \(index)", when: .traffic(below: 1), scope: .route(route), window: .seconds(60)))
+            rules.append(AlertRule("consumer \(index)", when: .consumerErrorRate(above: 0.5), scope: .consumer("c\(index)"), window: .seconds(60)))
+        }
+        let evaluate = BenchmarkHooks.makeAlertEngine(rules: rules)
+        var series: [SeriesMetrics] = []
+        for index in 0..<1_000 {
+            var latency = LatencySketch()
+            for sample in 0..<20 { latency.add(nanoseconds: Int64(1_000_000 * (1 + (index + sample) % 50))) }
+            series.append(SeriesMetrics(
+                key: SeriesKey(method: index % 3 == 0 ? "POST" : "GET", route: "/r\(index)/{id}", status: index % 10 == 0 ? 500 : 200),
+                requests: 20, serverErrors: index % 10 == 0 ? 20 : 0, latency: latency))
+        }
+        let consumers = (0..<100).map { ConsumerMetrics(id: "c\($0)", requests: 200, serverErrors: 2) }
+        var start: Int64 = 1_800_000_000_000_000_000
+        func window() -> MetricsWindow {
+            defer { start += 1_000_000_000 }
+            return MetricsWindow(startNanoseconds: start, endNanoseconds: start + 1_000_000_000, series: series, consumers: consumers)
+        }
+        // Every rule's 60 windows full before measuring.
+        for _ in 0..<70 { _ = evaluate(window()) }
+        return harness.measure("alerts.evaluate", opsPerSample: quick ? 2 : 20) { count in
+            for _ in 0..<count { _ = evaluate(window()) }
+        }
+    }
+
     func redactJSON4k() -> CaseResult {
         let redact = BenchmarkHooks.makeRedactor(options: .default)
         let template = Fixtures.record(body: Fixtures.nestedJSON4k)

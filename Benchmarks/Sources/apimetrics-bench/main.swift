@@ -44,6 +44,7 @@ let cases: [(String, () async throws -> CaseResult)] = [
     ("discover.json1k", { bench.discoverJSON1k(learning: false) }),
     ("discover.json1k.learning", { bench.discoverJSON1k(learning: true) }),
     ("discover.json1k.spec", { try bench.discoverJSON1kSpec() }),
+    ("alerts.evaluate", { bench.alertsEvaluate() }),
     ("redact.json4k", { bench.redactJSON4k() }),
     ("redact.json4k.gzip", { try bench.redactJSON4kGzip() }),
     ("inflate.json4k", { try bench.inflateJSON4k() }),

@@ -7,7 +7,7 @@ extension AlertEngine {
     }
 
     /// The calls of a window that fall in a scope.
-    static func summarize(_ window: MetricsWindow, key: SummaryKey, byRoute: inout [String: [Int]]?) -> Summary {
+    func summarize(_ window: MetricsWindow, key: SummaryKey, byRoute: inout [String: [Int]]?) -> Summary {
         var summary = Summary(end: window.endNanoseconds)
         if key.latency { summary.latency = LatencySketch() }
         func add(_ series: SeriesMetrics) {
@@ -23,11 +23,25 @@ extension AlertEngine {
         case let .route(route, method):
             // The window's series by route once, for every route rule of it.
             if byRoute == nil {
+                // Routes written one way, remembered: a window's thousand series cost a lookup each, not a split.
                 var index: [String: [Int]] = [:]
-                for (position, series) in window.series.enumerated() { index[normalized(series.key.route), default: []].append(position) }
+                routeForms.withLock { forms in
+                    for (position, series) in window.series.enumerated() {
+                        let route = series.key.route
+                        let form: String
+                        if let known = forms[route] {
+                            form = known
+                        } else {
+                            form = Self.normalized(route)
+                            if forms.count < Self.maxRouteForms { forms[route] = form }
+                        }
+                        index[form, default: []].append(position)
+                    }
+                }
                 byRoute = index
             }
-            for position in byRoute?[normalized(route)] ?? [] where method == nil || window.series[position].key.method == method {
+            let form = routeForms.withLock { forms in forms[route] } ?? Self.normalized(route)
+            for position in byRoute?[form] ?? [] where method == nil || window.series[position].key.method == method {
                 add(window.series[position])
             }
         case let .consumer(id):

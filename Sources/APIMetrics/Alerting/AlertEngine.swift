@@ -15,6 +15,11 @@ final class AlertEngine: Sendable {
     /// Read and written under its lock only (the store's extension reads it too).
     let state: Mutex<State>
 
+    /// The series' routes written one way (``normalized(_:)``), by route as written.
+    let routeForms = Mutex<[String: String]>([:])
+    /// The most routes remembered in ``routeForms``.
+    static let maxRouteForms = 10_000
+
     /// The most alerts (rule and instance) kept at once.
     static let maxInstances = 10_000
     /// The most server-error groups remembered as seen.
@@ -104,7 +109,7 @@ final class AlertEngine: Sendable {
         let perRule: [Summary] = rules.map { rule in
             let key = SummaryKey(scope: rule.scope, latency: rule.needsLatency, consumers: rule.needsConsumers)
             if let known = summaries[key] { return known }
-            let made = Self.summarize(window, key: key, byRoute: &byRoute)
+            let made = summarize(window, key: key, byRoute: &byRoute)
             summaries[key] = made
             return made
         }
@@ -113,12 +118,12 @@ final class AlertEngine: Sendable {
             if state.startedAt == nil { state.startedAt = window.startNanoseconds }
             var events: [AlertEvent] = []
             for (index, rule) in rules.enumerated() {
-                var kept = state.windows[index]
-                kept.append(perRule[index])
+                // In place: a copy of the kept windows per rule per window would cost more than the rule.
+                state.windows[index].append(perRule[index])
                 let oldest = now - rule.window.nanosecondsClamped
-                if let first = kept.firstIndex(where: { $0.end > oldest }), first > 0 { kept.removeFirst(first) }
-                if kept.count > Self.maxWindows { kept.removeFirst(kept.count - Self.maxWindows) }
-                state.windows[index] = kept
+                if let first = state.windows[index].firstIndex(where: { $0.end > oldest }), first > 0 { state.windows[index].removeFirst(first) }
+                if state.windows[index].count > Self.maxWindows { state.windows[index].removeFirst(state.windows[index].count - Self.maxWindows) }
+                let kept = state.windows[index]
                 if perRule[index].calls > 0 { state.hasSeenCalls[index] = true }
                 guard !state.isLoading else { continue }
                 switch rule.condition.kind {

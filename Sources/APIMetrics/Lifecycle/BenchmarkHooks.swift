@@ -32,6 +32,13 @@ package enum BenchmarkHooks {
         return ({ discovery.observe($0) }, { conformance.snapshot().findings.map { "\($0.key.rule) \($0.key.location)" } })
     }
 
+    /// An alert engine over `rules`: each window handed to the closure is
+    /// evaluated as the sender does; it returns the transitions told.
+    package static func makeAlertEngine(rules: [AlertRule]) -> @Sendable (MetricsWindow) -> Int {
+        let engine = AlertEngine(rules: rules)
+        return { engine.evaluate($0).count }
+    }
+
     /// A reusable client-address resolver: the peer and the request's
     /// header fields in, the client out.
     package static func makeClientAddressResolver(options: ForwardingOptions) -> @Sendable (String?, HeaderFields) -> String? {
