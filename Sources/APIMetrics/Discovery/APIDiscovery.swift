@@ -49,6 +49,9 @@ final class APIDiscovery: Sendable {
         }
         /// Hosts seen in `Host` with the scheme they were reached on, and how often.
         var servers: [String: Int] = [:]
+        /// The last server counted, as sent and where it is in ``servers``:
+        /// most calls reach the one before, counted without building its URL.
+        var lastServer: (host: String, isHTTPS: Bool, index: Dictionary<String, Int>.Index)?
         var figures = Figures()
         /// Calls learnt from so far: each call's number.
         var calls: UInt64 = 0
@@ -152,7 +155,8 @@ final class APIDiscovery: Sendable {
             isOn: false, time: record.startTimeNanoseconds, method: key.method, route: key.route, example: record.id,
             call: state.calls)
         reporter.nodeBudget = Self.maxNodes - state.nodes
-        if state.operations[key] == nil {
+        var found = state.operations.index(forKey: key)
+        if found == nil {
             guard state.operations.count < options.maxOperations else {
                 state.figures.unlearnt += 1
                 return
@@ -161,8 +165,9 @@ final class APIDiscovery: Sendable {
                 method: key.method, route: key.route, time: record.startTimeNanoseconds, call: record.id)
             reporter.isOn = true
             reporter.add(.newEndpoint, "\(key.method) \(key.route)")
+            found = state.operations.index(forKey: key)
         }
-        guard let index = state.operations.index(forKey: key) else { return }
+        guard let index = found else { return }
         let learnt = OperationLearner.fold(
             record, into: &state.operations.values[index], options: options, limits: options.shapeLimits,
             apiKeyHeaders: apiKeyHeaders, reporter: &reporter)
@@ -306,11 +311,18 @@ final class APIDiscovery: Sendable {
     /// `X-Forwarded-Proto` (http or https; http otherwise) and `Host`,
     /// when it reads as a host and port.
     private static func noteServer(_ headers: HeaderFields, in state: inout State) {
-        guard let host = headers["host"], HostName.isHostAndPort(host) else { return }
-        let scheme = headers["x-forwarded-proto"]?.lowercased() == "https" ? "https" : "http"
-        let url = "\(scheme)://\(host.lowercased())"
+        guard let host = headers["host"] else { return }
+        let isHTTPS = headers["x-forwarded-proto"].map { $0.utf8.count == 5 && $0.lowercased() == "https" } ?? false
+        if let last = state.lastServer, last.host == host, last.isHTTPS == isHTTPS {
+            state.servers.values[last.index] += 1
+            return
+        }
+        guard HostName.isHostAndPort(host) else { return }
+        let url = "\(isHTTPS ? "https" : "http")://\(host.lowercased())"
         if state.servers[url] != nil || state.servers.count < Self.maxServers * 4 {
             state.servers[url, default: 0] += 1
+            // An insertion moves the indices: the cached one is taken again after each.
+            state.lastServer = state.servers.index(forKey: url).map { (host, isHTTPS, $0) }
         }
     }
 }
