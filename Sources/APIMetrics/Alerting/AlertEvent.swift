@@ -28,3 +28,31 @@ public struct AlertEvent: Sendable, Hashable {
     /// One line for a person: what, how much, against what.
     public var summary: String
 }
+
+extension AlertEvent {
+    /// The transition's members in an open JSON object: what the webhook
+    /// sends and the JSON API lists (`rule`, `state`, `value`, `threshold`,
+    /// `scope`, `instance`, `summary`, `time`, `firing_since`, `repeat`).
+    func writeMembers(into writer: inout JSONWriter) {
+        writer.key("rule")
+        writer.string(rule)
+        writer.key("state")
+        writer.string(state.rawValue)
+        writer.key("value")
+        writer.number(value)
+        writer.key("threshold")
+        if let threshold { writer.number(threshold) } else { writer.null() }
+        writer.key("scope")
+        writer.string(scope)
+        writer.key("instance")
+        writer.string(instance)
+        writer.key("summary")
+        writer.string(summary)
+        writer.key("time")
+        writer.timestamp(nanosecondsSinceEpoch: timeNanoseconds)
+        writer.key("firing_since")
+        writer.timestamp(nanosecondsSinceEpoch: firingSinceNanoseconds)
+        writer.key("repeat")
+        writer.bool(isRepeat)
+    }
+}
