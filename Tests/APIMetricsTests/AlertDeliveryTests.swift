@@ -127,6 +127,11 @@ struct AlertDeliveryTests {
                                timeNanoseconds: 0, firingSinceNanoseconds: 0, isRepeat: false, summary: "p99 1.4 s over 5m (40 calls), threshold 1 s")
         let body = try #require(jsonObject(AlertWebhookExporter.body(event, format: .slack, identity: ServiceIdentity(service: "orders", environment: "production"))))
         #expect(body["text"] as? String == ":rotating_light: *FIRING* p99 above 1 s on orders (production): p99 1.4 s over 5m (40 calls), threshold 1 s")
+        var hostile = event
+        hostile.summary = "new server error: <!channel> <https://evil.example|Open the runbook> & more"
+        let escaped = try #require(jsonObject(AlertWebhookExporter.body(hostile, format: .slack, identity: ServiceIdentity(service: "orders", environment: "production"))))
+        #expect((escaped["text"] as? String)?.contains("&lt;!channel&gt; &lt;https://evil.example|Open the runbook&gt; &amp; more") == true)
+        #expect(AlertWebhookExporter(options: .init(url: "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX", format: .slack)).name == "slack(hooks.slack.com)")
         var config = APIMetricsConfiguration.default
         config.exporters = [.alertWebhook(url: "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX", format: .slack)]
         let secrets = ConfiguredSecrets(configuration: config)

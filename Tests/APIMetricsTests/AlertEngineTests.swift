@@ -167,4 +167,29 @@ struct AlertEngineTests {
         #expect(events.map(\.instance) == ["GET /orders/{id} field_gone response 200 application/json $.total"])
         #expect(engine.evaluate(windows.next()).map(\.state) == [.resolved])
     }
+
+    @Test func aPendingAlertStartsAgainAfterWindowsTooQuietToTell() {
+        let engine = AlertEngine(rules: [AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 20), window: .seconds(10), for: .seconds(30))])
+        var windows = WindowMaker()
+        var events = engine.evaluate(windows.next(mixed(ok: 50, failed: 50)))
+        for _ in 0..<10 { events += engine.evaluate(windows.next(mixed(ok: 1, failed: 1))) }
+        // One breaching window after the quiet ones: pending again, not firing at once.
+        events += engine.evaluate(windows.next(mixed(ok: 50, failed: 50)))
+        #expect(events.isEmpty)
+        for _ in 0..<3 { events += engine.evaluate(windows.next(mixed(ok: 50, failed: 50))) }
+        #expect(events.map(\.state) == [.firing])
+    }
+
+    @Test func whatAClientChoseIsOneLineAndOneRuleCannotTakeEveryPlace() {
+        let engine = AlertEngine(rules: [
+            AlertRule("consumers", when: .consumerErrorRate(above: 0.1, minimumCalls: 1), window: .seconds(10)),
+            AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 1), window: .seconds(10)),
+        ])
+        var windows = WindowMaker()
+        let many = (0..<(AlertEngine.maxInstancesPerRule + 50)).map { ConsumerMetrics(id: "c\($0)\n[apimetrics] error: forged", requests: 10, serverErrors: 10) }
+        let events = engine.evaluate(windows.next(mixed(ok: 1, failed: 9), consumers: many))
+        #expect(events.filter { $0.rule == "consumers" }.count == AlertEngine.maxInstancesPerRule)
+        #expect(events.contains { $0.rule == "errors" })
+        #expect(!events.contains { $0.instance.contains("\n") || $0.summary.contains("\n") })
+    }
 }

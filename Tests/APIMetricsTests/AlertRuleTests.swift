@@ -63,6 +63,10 @@ struct AlertRuleTests {
         (#"[{"name": "a", "when": "api_change", "kinds": ["field_renamed"]}]"#, #"alerts.rules["a"].kinds"#),
         (#"[{"name": "a", "when": "traffic"}, {"name": "a", "when": "traffic"}]"#, #"alerts.rules["a"].name"#),
         (#"{"alerts": []}"#, "APIMETRICS_ALERTS"),
+        (#"[{"name": "a", "when": "new_server_error_group", "scope": {"consumer": "x"}}]"#, #"alerts.rules["a"].scope"#),
+        (#"[{"name": "a", "when": "consumer_error_rate", "above": 0.1, "scope": {"method": "GET"}}]"#, #"alerts.rules["a"].scope"#),
+        (#"[{"name": "a", "when": "traffic", "window": "8d"}]"#, #"alerts.rules["a"].window"#),
+        (#"[{"name": "a", "when": "traffic", "repeat": "400d"}]"#, #"APIMETRICS_ALERTS rules[0] ("a").repeat"#),
     ])
     func aWrongRuleFailsNamingTheRuleAndTheField(text: String, field: String) {
         let error = failure(text)

@@ -85,15 +85,16 @@ extension AlertEngine {
                 state.knownGroups.insert(identity)
                 state.unsavedKnown.append(identity)
             }
-            guard state.instances.count < Self.maxInstances else {
+            guard state.instances.count < Self.maxInstances, state.countsByRule[index, default: 0] < Self.maxInstancesPerRule else {
                 state.figures.droppedInstances += 1
                 continue
             }
+            state.countsByRule[index, default: 0] += 1
             state.instances[key] = Instance(isFiring: true, since: now, firedAt: now, toldAt: now, value: group.count, lastActive: now)
             events.append(AlertEvent(
-                rule: rule.name, state: .firing, value: group.count, threshold: nil, scope: rule.scope.description, instance: name,
+                rule: rule.name, state: .firing, value: group.count, threshold: nil, scope: rule.scope.description, instance: Self.oneLine(name),
                 timeNanoseconds: now, firingSinceNanoseconds: now, isRepeat: false,
-                summary: "new server error on \(group.method) \(group.route): \(group.type): \(TextLimit.cut(group.message, maxBytes: 200))"))
+                summary: Self.oneLine("new server error on \(group.method) \(group.route): \(group.type): \(TextLimit.cut(group.message, maxBytes: 200))")))
         }
         resolveQuiet(rule, index, now: now, in: &state, into: &events, what: "no more of it")
     }
@@ -107,26 +108,27 @@ extension AlertEngine {
                 state.instances[key]?.lastActive = now
                 continue
             }
-            guard state.instances.count < Self.maxInstances else {
+            guard state.instances.count < Self.maxInstances, state.countsByRule[index, default: 0] < Self.maxInstancesPerRule else {
                 state.figures.droppedInstances += 1
                 continue
             }
+            state.countsByRule[index, default: 0] += 1
             state.instances[key] = Instance(isFiring: true, since: now, firedAt: now, toldAt: now, value: 1, lastActive: now)
             events.append(AlertEvent(
-                rule: rule.name, state: .firing, value: 1, threshold: nil, scope: rule.scope.description, instance: name,
+                rule: rule.name, state: .firing, value: 1, threshold: nil, scope: rule.scope.description, instance: Self.oneLine(name),
                 timeNanoseconds: now, firingSinceNanoseconds: now, isRepeat: false,
-                summary: "API change: \(change.kind.rawValue.replacingUnderscores) on \(change.method) \(change.route) \(change.location) (example call \(change.example))"))
+                summary: Self.oneLine("API change: \(change.kind.rawValue.replacingUnderscores) on \(change.method) \(change.route) \(change.location) (example call \(change.example))")))
         }
         resolveQuiet(rule, index, now: now, in: &state, into: &events, what: "no repeat")
     }
 
     private func resolveQuiet(_ rule: AlertRule, _ index: Int, now: Int64, in state: inout State, into events: inout [AlertEvent], what: String) {
-        for (key, instance) in state.instances where key.rule == index && now - instance.lastActive >= rule.window.nanosecondsClamped {
-            state.instances[key] = nil
+        for (key, instance) in state.instances where key.rule == index && now &- instance.lastActive >= rule.window.nanosecondsClamped {
+            state.remove(key)
             events.append(AlertEvent(
                 rule: rule.name, state: .resolved, value: instance.value, threshold: nil, scope: rule.scope.description, instance: key.instance,
                 timeNanoseconds: now, firingSinceNanoseconds: instance.firedAt, isRepeat: false,
-                summary: "\(key.instance): \(what) over \(Self.span(rule.window))"))
+                summary: Self.oneLine("\(key.instance): \(what) over \(Self.span(rule.window))")))
         }
     }
 

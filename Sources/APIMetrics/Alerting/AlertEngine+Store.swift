@@ -45,10 +45,19 @@ extension AlertEngine {
         var index: [String: Int] = [:]
         for (position, rule) in rules.enumerated() { index[rule.name] = position }
         state.withLock { state in
-            for alert in stored {
-                guard let rule = index[alert.rule], state.instances.count < Self.maxInstances else { continue }
+            // Firing ones only (a pending one starts again), with times that make sense (a damaged file's cannot trap).
+            let now = CaptureClock.wallNanoseconds()
+            for alert in stored where alert.state.isFiring {
+                let times = [alert.state.since, alert.state.firedAt, alert.state.toldAt, alert.state.lastActive]
+                guard let rule = index[alert.rule], times.allSatisfy({ (0...now).contains($0) }),
+                      state.instances.count < Self.maxInstances else { continue }
                 let key = InstanceKey(rule: rule, instance: alert.instance)
-                if state.instances[key] == nil { state.instances[key] = alert.state }
+                guard state.instances[key] == nil else { continue }
+                if !alert.instance.isEmpty {
+                    guard state.countsByRule[rule, default: 0] < Self.maxInstancesPerRule else { continue }
+                    state.countsByRule[rule, default: 0] += 1
+                }
+                state.instances[key] = alert.state
             }
             for identity in knownGroups where state.knownGroups.count < Self.maxKnownGroups {
                 state.knownGroups.insert(identity)

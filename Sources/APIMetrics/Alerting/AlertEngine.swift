@@ -20,6 +20,9 @@ final class AlertEngine: Sendable {
     /// The most routes remembered in ``routeForms``.
     static let maxRouteForms = 10_000
 
+    /// The most alerts one rule of many (one per consumer, group or change) keeps at once.
+    static let maxInstancesPerRule = 1_000
+
     /// The most alerts (rule and instance) kept at once.
     static let maxInstances = 10_000
     /// The most server-error groups remembered as seen.
@@ -73,6 +76,14 @@ final class AlertEngine: Sendable {
         var history: [AlertEvent] = []
         /// Groups seen since the store last took them.
         var unsavedKnown: [String] = []
+        /// Alerts per rule of many (consumers, groups, changes).
+        var countsByRule: [Int: Int] = [:]
+
+        mutating func remove(_ key: InstanceKey) {
+            guard instances.removeValue(forKey: key) != nil, !key.instance.isEmpty else { return }
+            countsByRule[key.rule, default: 1] -= 1
+        }
+
         /// Whether an earlier run's states are being read: until they are,
         /// windows are kept but no alert moves (one firing then would be told again).
         var isLoading = false
@@ -191,7 +202,7 @@ final class AlertEngine: Sendable {
             return (verdict, value, "p\(Self.number(percentile)) \(Self.duration(value)) over \(over) (\(Self.count(calls)) calls), threshold \(Self.duration(seconds))")
         case let .traffic(floor):
             // Quiet only after calls were seen, and once a whole window has passed since start.
-            guard state.hasSeenCalls[index], let started = state.startedAt, now - started >= rule.window.nanosecondsClamped else {
+            guard state.hasSeenCalls[index], let started = state.startedAt, now &- started >= rule.window.nanosecondsClamped else {
                 return (.unknown, calls, "")
             }
             let verdict: Verdict = calls < Double(floor) ? .breach
@@ -202,6 +213,18 @@ final class AlertEngine: Sendable {
         }
     }
 
+    /// Text a client may have chosen (an error's message, a consumer's id)
+    /// on one line of at most 300 characters: no control character reaches
+    /// a log, a webhook or the dashboard.
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" }) || text.count > 300 else {
+            return text
+        }
+        return String(String.UnicodeScalarView(text.unicodeScalars.prefix(300).map {
+            $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" ? " " : $0
+        }))
+    }
+
     /// Moves one alert by its verdict and tells what changed.
     private func step(
         _ rule: AlertRule, _ index: Int, instance: String, verdict: Verdict, value: Double, now: Int64,
@@ -210,14 +233,17 @@ final class AlertEngine: Sendable {
         let key = InstanceKey(rule: index, instance: instance)
         func event(_ kind: AlertEvent.State, since: Int64, isRepeat: Bool) -> AlertEvent {
             AlertEvent(rule: rule.name, state: kind, value: value, threshold: rule.condition.threshold, scope: rule.scope.description,
-                       instance: instance, timeNanoseconds: now, firingSinceNanoseconds: since, isRepeat: isRepeat, summary: summary)
+                       instance: Self.oneLine(instance), timeNanoseconds: now, firingSinceNanoseconds: since, isRepeat: isRepeat,
+                       summary: Self.oneLine(summary))
         }
         guard var current = state.instances[key] else {
             guard verdict == .breach else { return }
-            guard state.instances.count < Self.maxInstances else {
+            // A rule of one alert always has its place; rules of many share the rest, each at most maxInstancesPerRule.
+            guard instance.isEmpty || (state.instances.count < Self.maxInstances && state.countsByRule[index, default: 0] < Self.maxInstancesPerRule) else {
                 state.figures.droppedInstances += 1
                 return
             }
+            if !instance.isEmpty { state.countsByRule[index, default: 0] += 1 }
             var fresh = Instance(since: now, value: value)
             if rule.pendingFor <= .zero {
                 fresh.isFiring = true
@@ -230,10 +256,13 @@ final class AlertEngine: Sendable {
         }
         current.value = value
         switch (verdict, current.isFiring) {
-        case (.unknown, _):
+        case (.unknown, true):
             state.instances[key] = current
+        case (.unknown, false):
+            // Too few calls to tell: a pending alert starts again, so that `for` is always held in a row.
+            state.remove(key)
         case (.breach, false):
-            if now - current.since >= rule.pendingFor.nanosecondsClamped {
+            if now &- current.since >= rule.pendingFor.nanosecondsClamped {
                 current.isFiring = true
                 current.firedAt = now
                 current.toldAt = now
@@ -241,16 +270,16 @@ final class AlertEngine: Sendable {
             }
             state.instances[key] = current
         case (.holding, false), (.clear, false):
-            state.instances[key] = nil
+            state.remove(key)
         case (.breach, true), (.holding, true):
-            if rule.repeatInterval > .zero, now - current.toldAt >= rule.repeatInterval.nanosecondsClamped {
+            if rule.repeatInterval > .zero, now &- current.toldAt >= rule.repeatInterval.nanosecondsClamped {
                 current.toldAt = now
                 events.append(event(.firing, since: current.firedAt, isRepeat: true))
             }
             state.instances[key] = current
         case (.clear, true):
             events.append(event(.resolved, since: current.firedAt, isRepeat: false))
-            state.instances[key] = nil
+            state.remove(key)
         }
     }
 }

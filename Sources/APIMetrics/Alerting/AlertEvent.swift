@@ -8,6 +8,7 @@ public struct AlertEvent: Sendable, Hashable {
 
     /// The rule's name.
     public var rule: String
+    /// Whether it fired (or fires still) or resolved.
     public var state: State
     /// What was measured when it changed (a share for rates, seconds for
     /// latency, calls for traffic, calls of the group or change for events).

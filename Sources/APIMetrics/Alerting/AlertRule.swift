@@ -71,8 +71,8 @@ public struct AlertRule: Sendable, Hashable {
         guard pendingFor >= .zero, pendingFor <= Self.maxWindow else {
             throw ConfigurationError(field: "\(field).for", reason: "must be from 0 to 7 days, got \(pendingFor)")
         }
-        guard repeatInterval >= .zero else {
-            throw ConfigurationError(field: "\(field).repeatInterval", reason: "must not be negative, got \(repeatInterval)")
+        guard repeatInterval >= .zero, repeatInterval <= .seconds(365 * 86_400) else {
+            throw ConfigurationError(field: "\(field).repeatInterval", reason: "must be from 0 to 365 days, got \(repeatInterval)")
         }
         guard hysteresis >= 0, hysteresis < 1 else {
             throw ConfigurationError(field: "\(field).hysteresis", reason: "must be from 0 to less than 1, got \(hysteresis)")
@@ -81,6 +81,14 @@ public struct AlertRule: Sendable, Hashable {
         try scope.validate(field: "\(field).scope")
         if case .latency = condition.kind, case .consumer = scope.kind {
             throw ConfigurationError(field: "\(field).scope", reason: "latency is measured per route and method, not per consumer: scope it to all calls, a route or a method")
+        }
+        switch (condition.kind, scope.kind) {
+        case (.newServerErrorGroup, .consumer), (.apiChange, .consumer):
+            throw ConfigurationError(field: "\(field).scope", reason: "error groups and API changes are not tied to a consumer: scope it to all calls, a route or a method")
+        case (.consumerErrorRate, .method):
+            throw ConfigurationError(field: "\(field).scope", reason: "a consumer's error rate is measured over all their calls: scope it to all calls or a consumer")
+        default:
+            break
         }
         if case .consumerErrorRate = condition.kind, case .route = scope.kind {
             throw ConfigurationError(field: "\(field).scope", reason: "a consumer's error rate is measured over all their calls: scope it to all calls or a consumer")

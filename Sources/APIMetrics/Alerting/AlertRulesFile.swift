@@ -14,7 +14,7 @@ package enum AlertRulesFile {
             }
             rules = try AlertRule.rules(fromJSON: bytes, field: "RULES")
         }
-        try AlertOptions(rules: rules).validate(metricsInterval: .seconds(1))
+        try AlertOptions(rules: rules).validate(metricsInterval: .seconds(60))
         return rules
     }
 }

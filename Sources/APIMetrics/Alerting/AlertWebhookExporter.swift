@@ -39,6 +39,7 @@ public struct AlertWebhookExporter: EventExporter {
         public var url: String
         /// The signing secret; `nil` sends unsigned messages.
         public var secret: String?
+        /// The message's form: APIMetrics' JSON or Slack's.
         public var format: Format
         /// How long to wait for the receiver's answer.
         public var timeout: Duration
@@ -77,15 +78,42 @@ public struct AlertWebhookExporter: EventExporter {
         transport = options.transport ?? URLSessionTransport()
     }
 
-    /// `alert-webhook(URL)` or `slack(URL)`, the URL's secrets hidden.
-    public var name: String { "\(options.format == .slack ? "slack" : "alert-webhook")(\(ConfiguredSecrets.shown(options.url)))" }
+    /// `alert-webhook(URL)`, the URL's userinfo and query values hidden, or
+    /// `slack(HOST)`: a Slack webhook's path is its credential.
+    public var name: String { Self.name(of: options) }
+
+    static func name(of options: Options) -> String {
+        options.format == .slack ? "slack(\(host(of: options.url)))" : "alert-webhook(\(ConfiguredSecrets.shown(options.url)))"
+    }
+
+    /// The host of a URL (what is between `//` and the next `/`, userinfo left out).
+    static func host(of url: String) -> String {
+        var rest = Substring(url)
+        if let scheme = rest.firstIndex(of: ":"), rest[scheme...].hasPrefix("://") { rest = rest[rest.index(scheme, offsetBy: 3)...] }
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return String(authority.split(separator: "@").last ?? "")
+    }
+
+    /// The most transitions one batch tells a receiver; past them one
+    /// message says how many more there are (the dashboard lists them), so
+    /// that a storm of alerts cannot hold the sender on a slow receiver.
+    static let maxMessagesPerBatch = 20
 
     /// The alert transitions only.
     public var content: ExportContent { .alerts }
 
     /// Posts each transition of the batch.
     public func export(_ batch: ExportBatch) async throws {
-        for event in batch.alerts where !told.withLock({ $0.contains(event) }) {
+        var events = batch.alerts
+        if events.count > Self.maxMessagesPerBatch, let last = events.last {
+            let more = events.count - (Self.maxMessagesPerBatch - 1)
+            events = Array(events.prefix(Self.maxMessagesPerBatch - 1))
+            events.append(AlertEvent(
+                rule: "\(more) more alert transitions", state: .firing, value: Double(more), threshold: nil, scope: "all", instance: "",
+                timeNanoseconds: last.timeNanoseconds, firingSinceNanoseconds: last.timeNanoseconds, isRepeat: false,
+                summary: "\(more) more transitions in this window than are sent one by one; the dashboard's Alerts page lists them"))
+        }
+        for event in events where !told.withLock({ $0.contains(event) }) {
             let body = Self.body(event, format: options.format, identity: batch.identity)
             var headers = HeaderFields()
             headers.append(name: "Content-Type", value: "application/json")
@@ -105,6 +133,20 @@ public struct AlertWebhookExporter: EventExporter {
         }
     }
 
+    /// Text with Slack's control characters escaped (`&`, `<`, `>`).
+    static func slackEscaped(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
     /// The HMAC-SHA256 of `timestamp.body` under `secret`, as hex.
     static func signature(secret: String, timestamp: String, body: [UInt8]) -> String {
         HMACSHA256.hex(key: Array(secret.utf8), message: Array(timestamp.utf8) + [UInt8(ascii: ".")] + body)
@@ -118,7 +160,8 @@ public struct AlertWebhookExporter: EventExporter {
             let mark = event.state == .firing ? ":rotating_light: *FIRING*" : ":white_check_mark: *RESOLVED*"
             let instance = event.instance.isEmpty ? "" : " (\(event.instance))"
             writer.key("text")
-            writer.string("\(mark) \(event.rule)\(instance) on \(identity.service) (\(identity.environment)): \(event.summary)")
+            // Slack reads <…> as links and mentions: what a client chose (an error's message) is escaped.
+            writer.string("\(mark) " + Self.slackEscaped("\(event.rule)\(instance) on \(identity.service) (\(identity.environment)): \(event.summary)"))
         case .generic:
             writer.key("type")
             writer.string("apimetrics.alert")

@@ -171,7 +171,7 @@ public struct ExporterConfiguration: Sendable {
         case let .readMe(options): return "readme \(ConfiguredSecrets.shown(options.baseURL))"
         case let .apitally(options): return "apitally \(ConfiguredSecrets.shown(options.baseURL)) (\(options.environment))"
         case let .monoscope(options): return "monoscope \(ConfiguredSecrets.shown(options.endpoint))"
-        case let .alertWebhook(options): return AlertWebhookExporter(options: options).name
+        case let .alertWebhook(options): return AlertWebhookExporter.name(of: options)
         case let .custom(exporter): return exporter.name
         }
     }

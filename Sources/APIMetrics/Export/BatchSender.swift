@@ -350,10 +350,14 @@ actor BatchSender {
     func giveUp(
         _ processed: ProcessedBatch, _ extras: MetricsExtras, slot index: Int, reason: UndeliveredBatch.Reason, message: String
     ) async {
-        if let window = extras.metrics {
+        if let window = extras.metrics, slots[index].exporter.content.contains(.metrics) {
             diagnostics.log(.error, "\(slots[index].exporter.name) lost the metrics window ending \(Timestamp.rfc3339(nanosecondsSinceEpoch: window.endNanoseconds)) (\(window.requests) calls): \(message)")
         }
         slots[index].lastGiveUp = reason
+        if slots[index].exporter.content.contains(.alerts), !extras.alerts.isEmpty {
+            // Not spooled yet: said, with what was lost (the dashboard and the store still have them).
+            diagnostics.log(.error, "\(slots[index].exporter.name) lost \(extras.alerts.count) alert transition(s) (\(extras.alerts.map { "\($0.state.rawValue) \($0.rule)" }.prefix(5).joined(separator: ", "))): \(message)")
+        }
         guard slots[index].exporter.content.contains(.events) else { return }
         let count = processed.records.count + processed.entities.count
         if reason.isWorthRetrying, spoolBatch(processed, slot: index, reason: reason, message: message) {
