@@ -174,3 +174,17 @@ struct CommandLineArgumentsTests {
         }
     }
 }
+
+@Suite("apimetrics alerts")
+struct AlertsCommandTests {
+    @Test func theDefaultsBecomePrometheusRulesAndWhatCannotBeIsNamed() {
+        let run = APIMetricsCommand.run(["alerts", "--prometheus", "default"], now: 0)
+        #expect(run.status == 0)
+        #expect(run.output.contains("- alert: ServerErrorsAbove5"))
+        #expect(run.output.contains(#"sum(increase(http_server_request_duration_seconds_count{}[10m])) < 0.5"#))
+        #expect(run.errorOutput.contains("left out new server error: error groups are not in the exposition"))
+        #expect(APIMetricsCommand.run(["alerts", "default"], now: 0).status == 2)
+        #expect(APIMetricsCommand.run(["alerts", "--prometheus"], now: 0).status == 2)
+        #expect(APIMetricsCommand.run(["alerts", "--prometheus", "/nonexistent/rules.json"], now: 0).status == 1)
+    }
+}

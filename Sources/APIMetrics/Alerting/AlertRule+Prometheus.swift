@@ -40,6 +40,7 @@ package enum PrometheusAlertRules {
 
     static func expression(_ rule: AlertRule) -> String? {
         guard let selector = selector(rule.scope) else { return nil }
+        // The exposition's routes are as the router wrote them: a rule's `:id` matches a series' `{id}` here, not there.
         let window = duration(rule.window)
         let count = "http_server_request_duration_seconds_count"
         switch rule.condition.kind {
@@ -48,10 +49,13 @@ package enum PrometheusAlertRules {
             return "(sum(increase(\(count){\(errors)}[\(window)])) or vector(0)) / sum(increase(\(count){\(selector)}[\(window)])) > \(number(above))"
                 + " and sum(increase(\(count){\(selector)}[\(window)])) >= \(minimum)"
         case let .latency(percentile, seconds):
+            // histogram_quantile never reads past the largest finite bucket: such a rule could not fire.
+            guard seconds < (PrometheusBuckets.durationSeconds.last ?? 10) else { return nil }
             return "histogram_quantile(\(number(percentile / 100)), sum by (le) (rate(http_server_request_duration_seconds_bucket{\(selector)}[\(window)]))) > \(number(seconds))"
         case let .traffic(floor):
             // Series exist once calls were seen: before any, the sum is empty and nothing fires (as APIMetrics waits for traffic).
-            return "sum(increase(\(count){\(selector)}[\(window)])) < \(floor)"
+            // increase() extrapolates: "none" is below half a call, not below one.
+            return "sum(increase(\(count){\(selector)}[\(window)])) < \(floor == 1 ? "0.5" : String(floor))"
         case .newServerErrorGroup, .consumerErrorRate, .apiChange:
             return nil
         }
@@ -59,6 +63,7 @@ package enum PrometheusAlertRules {
 
     private static func reason(_ rule: AlertRule) -> String {
         switch rule.condition.kind {
+        case .latency: "the threshold is past the exposition's largest latency bucket (\(AlertEngine.number(PrometheusBuckets.durationSeconds.last ?? 10)) s)"
         case .newServerErrorGroup: "error groups are not in the exposition"
         case .consumerErrorRate: "errors per consumer are not in the exposition"
         case .apiChange: "API changes are not in the exposition"

@@ -245,7 +245,7 @@ public struct AlertScope: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func validate(method: String, field: String) throws(ConfigurationError) {
-        guard APIDiscovery.isLearnt(method: method) || ["CONNECT", "QUERY"].contains(method) else {
+        guard HTTPMethods.isRegistered(method) else {
             throw ConfigurationError(field: field, reason: "must be an HTTP method in capitals (GET, POST…), got \"\(method.prefix(20))\"")
         }
     }
