@@ -120,6 +120,16 @@ struct AlertDeliveryTests {
         #expect(told().sorted() == ["firing errors", "firing new errors", "resolved errors"])
         let history = try sqlite3(directory.file("apimetrics.sqlite"), "SELECT state || ' ' || rule FROM alert_events ORDER BY id")
         #expect(history.split(separator: "\n").map(String.init) .sorted() == ["firing errors", "firing new errors", "resolved errors"])
+        #expect(try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_states WHERE firing = 1").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        // A run without rules forgets the states (nothing shows as firing for ever) and keeps the history.
+        var config = storeConfiguration(directory.file("apimetrics.sqlite"))
+        config.identifyConsumer = nil
+        let quiet = try APIMetricsService(configuration: config)
+        let background = Task { try await quiet.run() }
+        _ = await quiet.shutdown(timeout: .seconds(10))
+        background.cancel()
+        #expect(try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_states").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_events").trimmingCharacters(in: .whitespacesAndNewlines) == "3")
     }
 
     @Test func aSlackWebhookGetsTextAndItsURLIsASecret() throws {

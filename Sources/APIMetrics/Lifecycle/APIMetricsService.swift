@@ -131,6 +131,8 @@ public final class APIMetricsService: Sendable {
         if let storeWriter, let alerts {
             alerts.startLoading()
             storeWriter.attach(alerts)
+        } else if let storeWriter {
+            storeWriter.forgetAlertStates()
         }
         let view = MetricsView(
             options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity, spool: spool,

@@ -97,6 +97,16 @@ final class StoreWriter: EventExporter, Sendable {
         }
     }
 
+    /// Forgets the alert states an earlier run left, for a run without
+    /// rules: the dashboard would show them firing for ever (the history stays).
+    func forgetAlertStates() {
+        let state = self.state
+        queue.async {
+            guard let connection = state.value.connection, state.value.disabledReason == nil else { return }
+            try? connection.execute("DELETE FROM alert_states")
+        }
+    }
+
     /// `store(PATH)`.
     var name: String { "store(\(options.path))" }
 
