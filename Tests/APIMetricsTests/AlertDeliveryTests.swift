@@ -64,6 +64,7 @@ struct AlertDeliveryTests {
             #expect(body["scope"] as? String == "all")
             #expect(body["threshold"] as? Double == 0.05)
             #expect(body["type"] as? String == "apimetrics.alert")
+            #expect((body["id"] as? String)?.count == 32)
             // The receiver's check: the HMAC of "timestamp.body" under the secret.
             let timestamp = try #require(request.header("APIMetrics-Timestamp"))
             let signature = try #require(request.header("APIMetrics-Signature"))

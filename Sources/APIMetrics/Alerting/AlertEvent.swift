@@ -31,10 +31,19 @@ public struct AlertEvent: Sendable, Hashable {
 }
 
 extension AlertEvent {
+    /// The transition's identity (32 hex digits, from its rule, instance,
+    /// state and time): the same on every delivery of it, so that a receiver
+    /// can drop a repeat a retry made.
+    public var id: String {
+        String(SHA256.hexDigest("\(rule)\u{1F}\(instance)\u{1F}\(state.rawValue)\u{1F}\(timeNanoseconds)\u{1F}\(isRepeat)").prefix(32))
+    }
+
     /// The transition's members in an open JSON object: what the webhook
-    /// sends and the JSON API lists (`rule`, `state`, `value`, `threshold`,
+    /// sends and the JSON API lists (`id`, `rule`, `state`, `value`, `threshold`,
     /// `scope`, `instance`, `summary`, `time`, `firing_since`, `repeat`).
     func writeMembers(into writer: inout JSONWriter) {
+        writer.key("id")
+        writer.string(id)
         writer.key("rule")
         writer.string(rule)
         writer.key("state")

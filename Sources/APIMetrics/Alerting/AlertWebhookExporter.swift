@@ -7,7 +7,7 @@
 /// The generic message:
 ///
 /// ```json
-/// {"type": "apimetrics.alert", "rule": "server errors above 5%", "state": "firing",
+/// {"type": "apimetrics.alert", "id": "9f1c…", "rule": "server errors above 5%", "state": "firing",
 ///  "value": 0.5, "threshold": 0.05, "scope": "all", "instance": "",
 ///  "summary": "server errors 50% of 40 calls over 1m, threshold 5%",
 ///  "time": "2026-12-06T22:01:00.000Z", "firing_since": "2026-12-06T22:01:00.000Z",
@@ -23,7 +23,8 @@
 ///
 /// Failures are retried with the sender's ``RetryPolicy``; a transition
 /// already taken by the receiver is not sent again when a later one of the
-/// same batch is retried.
+/// same batch is retried, and `id` is the same on every delivery of one
+/// transition, for a receiver to drop repeats.
 public struct AlertWebhookExporter: EventExporter {
     /// Where, how, and signed with what.
     public struct Options: Sendable {
