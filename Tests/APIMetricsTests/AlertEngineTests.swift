@@ -192,4 +192,26 @@ struct AlertEngineTests {
         #expect(events.contains { $0.rule == "errors" })
         #expect(!events.contains { $0.instance.contains("\n") || $0.summary.contains("\n") })
     }
+
+    @Test func aRestartThatGetsNoCallIsQuietWhenAnEarlierRunSawSome() {
+        let engine = AlertEngine(rules: [AlertRule("quiet", when: .noTraffic, window: .seconds(30))])
+        engine.restore([], knownGroups: [], callsSeen: true)
+        var windows = WindowMaker()
+        var events: [AlertEvent] = []
+        for _ in 0..<3 { events += engine.evaluate(windows.next()) }
+        #expect(events.map(\.state) == [.firing])
+    }
+
+    @Test func anotherMessageOfAFiringErrorIsNotNewOnceItResolves() {
+        let engine = AlertEngine(rules: [AlertRule("new errors", when: .newServerErrorGroup, window: .seconds(20))])
+        var windows = WindowMaker()
+        func group(_ message: String) -> ServerErrorGroup {
+            ServerErrorGroup(method: "GET", route: "/fail", type: "TimeoutError", message: message, count: 1, firstSeenNanoseconds: 0, lastSeenNanoseconds: 0)
+        }
+        var events = engine.evaluate(windows.next(errors: [group("after 5 s")]))
+        events += engine.evaluate(windows.next(errors: [group("after 6 s")]))
+        for _ in 0..<3 { events += engine.evaluate(windows.next()) }
+        events += engine.evaluate(windows.next(errors: [group("after 6 s")]))
+        #expect(events.map(\.state) == [.firing, .resolved])
+    }
 }

@@ -78,6 +78,11 @@ extension AlertEngine {
                 current.lastActive = now
                 current.value += group.count
                 state.instances[key] = current
+                // Another message of the same error, seen while it fires: not new once it resolves either.
+                if !state.knownGroups.contains(identity), state.knownGroups.count < Self.maxKnownGroups {
+                    state.knownGroups.insert(identity)
+                    state.unsavedKnown.append(identity)
+                }
                 continue
             }
             guard !state.knownGroups.contains(identity) else { continue }

@@ -41,7 +41,7 @@ extension AlertEngine {
     /// (by name) keep their state, so that one firing then is not told again
     /// (it resolves as usual when its condition clears), and the groups it
     /// saw are not new. What this run already decided is kept.
-    func restore(_ stored: [StoredAlert], knownGroups: [String]) {
+    func restore(_ stored: [StoredAlert], knownGroups: [String], callsSeen: Bool = false) {
         var index: [String: Int] = [:]
         for (position, rule) in rules.enumerated() { index[rule.name] = position }
         state.withLock { state in
@@ -58,6 +58,10 @@ extension AlertEngine {
                     state.countsByRule[rule, default: 0] += 1
                 }
                 state.instances[key] = alert.state
+            }
+            // Calls an earlier run saw count for the silence of all calls (a restart that gets none is quiet).
+            if callsSeen {
+                for (index, rule) in rules.enumerated() where rule.scope == .all { state.hasSeenCalls[index] = true }
             }
             for identity in knownGroups where state.knownGroups.count < Self.maxKnownGroups {
                 state.knownGroups.insert(identity)

@@ -18,7 +18,8 @@ extension StoreWriterState {
             let groups = try connection.prepare("SELECT identity FROM alert_known ORDER BY seen DESC LIMIT \(AlertEngine.maxKnownGroups)")
             defer { groups.reset() }
             while try groups.step() { known.append(groups.text(0)) }
-            alerts.restore(stored, knownGroups: known)
+            let callsSeen = try connection.integer("SELECT count(*) FROM (SELECT 1 FROM metrics LIMIT 1)") > 0
+            alerts.restore(stored, knownGroups: known, callsSeen: callsSeen)
         } catch {
             note(error: "cannot read the alerts' states from \(options.path): \(error)")
         }
