@@ -163,7 +163,9 @@ struct AlertEngineTests {
         other.kind = .newField
         var elsewhere = gone
         elsewhere.route = "/users"
-        let events = engine.evaluate(windows.next(), changes: [gone, other, elsewhere])
+        var clients = gone
+        clients.location = "request application/json $.total"
+        let events = engine.evaluate(windows.next(), changes: [gone, other, elsewhere, clients])
         #expect(events.map(\.instance) == ["GET /orders/{id} field_gone response 200 application/json $.total"])
         #expect(engine.evaluate(windows.next()).map(\.state) == [.resolved])
     }

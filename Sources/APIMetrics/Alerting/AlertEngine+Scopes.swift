@@ -106,7 +106,9 @@ extension AlertEngine {
 
     /// API changes in the scope fire, each an alert of its own, resolved once the window passes.
     func evaluateChanges(_ rule: AlertRule, _ index: Int, _ changes: [APIChange], now: Int64, in state: inout State, into events: inout [AlertEvent]) {
-        for change in changes where Self.inScope(rule.scope, method: change.method, route: change.route) {
+        // What a client sends (a request body, a query, a header) is the client's to change: only the API's own changes page.
+        for change in changes where Self.inScope(rule.scope, method: change.method, route: change.route)
+            && !["request ", "query ", "header "].contains(where: { change.location.hasPrefix($0) }) {
             let name = "\(change.method) \(change.route) \(change.kind.rawValue) \(change.location)"
             let key = InstanceKey(rule: index, instance: name)
             if state.instances[key] != nil {

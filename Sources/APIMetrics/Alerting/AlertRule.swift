@@ -140,7 +140,9 @@ public struct AlertCondition: Sendable, Hashable {
     }
 
     /// A change of the API that discovery observed, of the kinds named
-    /// (`new_endpoint`, `field_gone`, `type_changed`…; all when empty).
+    /// (`new_endpoint`, `field_gone`, `type_changed`…; all when empty), in
+    /// what the API answers: changes of requests (bodies, queries, headers)
+    /// are a client's doing and do not fire.
     public static func apiChange(_ kinds: Set<String> = ["new_endpoint", "field_gone", "type_changed"]) -> AlertCondition {
         AlertCondition(kind: .apiChange(kinds: kinds))
     }
