@@ -389,7 +389,7 @@ def main():
         driver.get(origin + "/_apimetrics")
         loaded(driver)
         for fragment in ["#/endpoints?sort=p99", "#/endpoint?method=GET&route=%2Fx", "#/consumers?sort=requests", "#/consumer?id=x",
-                         "#/calls", "#/call?id=" + "a" * 32, "#/errors", "#/pipeline", "#/overview?range=30d"]:
+                         "#/calls", "#/call?id=" + "a" * 32, "#/errors", "#/alerts", "#/pipeline", "#/overview?range=30d"]:
             open_hash(driver, origin, fragment)
         check(not driver.find_elements(By.CSS_SELECTOR, "main b b, main i i, main img"), "markup from the API became elements")
         console_and_network(driver, origin)
