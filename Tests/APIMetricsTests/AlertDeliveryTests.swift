@@ -1,6 +1,7 @@
 @testable import APIMetrics
 import APIMetricsTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 struct UpstreamTimeout: Error, CustomStringConvertible {
@@ -131,6 +132,94 @@ struct AlertDeliveryTests {
         background.cancel()
         #expect(try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_states").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         #expect(try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_events").trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+    }
+
+    /// The webhook is down past the retry budget, across a restart: the
+    /// transitions wait in the spool and arrive once it is back, in order,
+    /// each once, with the ids they had; nothing is counted lost.
+    @Test func transitionsAWebhookDidNotTakeWaitInTheSpool() async throws {
+        let isDown = Atomic<Bool>(true)
+        let receiver = try TestCollector { _ in isDown.load(ordering: .relaxed) ? .status(503) : .status(200) }
+        defer { receiver.stop() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        func configuration() -> APIMetricsConfiguration {
+            var config = storeConfiguration(directory.file("apimetrics.sqlite"))
+            config.identifyConsumer = nil
+            config.exporters.append(.alertWebhook(url: receiver.url))
+            config.retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), jitter: 0)
+            config.spool = SpoolOptions(directory: directory.file("spool"), syncInterval: .zero)
+            config.alerts.rules = [AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 5), window: .seconds(1))]
+            return config
+        }
+        func calls(_ metrics: APIMetricsService, status: Int) {
+            for n in 0..<10 {
+                let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/fail/\(n)", headers: ["Host": "127.0.0.1"], route: "/fail/:n"))
+                exchange.recordResponseHead(ResponseHead(status: status))
+                exchange.finish()
+            }
+        }
+        func told(_ state: String) throws -> Bool {
+            try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_events WHERE state = '\(state)'")
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+        }
+        // The first process, in a scope of its own (it holds the spool's lock while it lives).
+        var refusedIDs = Set<String>()
+        do {
+            let first = try APIMetricsService(configuration: configuration())
+            let firstRun = Task { try await first.run() }
+            calls(first, status: 500)
+            #expect(await eventually(timeout: .seconds(20)) { receiver.requests.count >= 2 })
+            calls(first, status: 200)
+            #expect(await eventually(timeout: .seconds(20)) { (try? told("resolved")) == true })
+            let report = await first.shutdown(timeout: .seconds(10))
+            try await firstRun.value
+            #expect(receiver.requests.allSatisfy { !$0.isAccepted })
+            #expect(report.statistics.alertsLost == 0, "\(report.statistics)")
+            refusedIDs = Set(receiver.requests.compactMap { jsonObject($0.body)?["id"] as? String })
+            #expect(!refusedIDs.isEmpty)
+        }
+
+        // Back up, and a new process: the spool delivers what waited.
+        isDown.store(false, ordering: .relaxed)
+        let second = try APIMetricsService(configuration: configuration())
+        let secondRun = Task { try await second.run() }
+        #expect(await eventually(timeout: .seconds(20)) { receiver.requests.filter(\.isAccepted).count >= 2 })
+        try await Task.sleep(for: .milliseconds(1_500))
+        let secondReport = await second.shutdown(timeout: .seconds(10))
+        secondRun.cancel()
+        let accepted = receiver.requests.filter(\.isAccepted).compactMap { jsonObject($0.body) }
+        #expect(accepted.map { $0["state"] as? String ?? "" } == ["firing", "resolved"])
+        // Those tried before are sent with the ids they had.
+        #expect(refusedIDs.isSubset(of: Set(accepted.compactMap { $0["id"] as? String })))
+        #expect(secondReport.statistics.alertsLost == 0 && secondReport.statistics.spoolPending == 0)
+    }
+
+    /// Without a spool, a transition the webhook never took is counted lost
+    /// and named in the diagnostics.
+    @Test func transitionsAWebhookDidNotTakeWithoutASpoolAreCountedLost() async throws {
+        let receiver = try TestCollector { _ in .status(503) }
+        defer { receiver.stop() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let lines = Mutex<[String]>([])
+        var config = storeConfiguration(directory.file("apimetrics.sqlite"))
+        config.identifyConsumer = nil
+        config.exporters.append(.alertWebhook(url: receiver.url))
+        config.retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), jitter: 0)
+        config.diagnostics = .custom(minimumLevel: .warning) { message in lines.withLock { $0.append(message.text) } }
+        config.alerts.rules = [AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 5), window: .seconds(1))]
+        let metrics = try APIMetricsService(configuration: config)
+        let background = Task { try await metrics.run() }
+        for n in 0..<10 {
+            let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/fail/\(n)", route: "/fail/:n"))
+            exchange.recordResponseHead(ResponseHead(status: 500))
+            exchange.finish()
+        }
+        #expect(await eventually(timeout: .seconds(20)) { metrics.statistics.alertsLost == 1 }, "\(metrics.statistics)")
+        _ = await metrics.shutdown(timeout: .seconds(10))
+        background.cancel()
+        #expect(lines.withLock { $0 }.contains { $0.contains("lost 1 alert transition(s) (firing errors)") })
     }
 
     @Test func aSlackWebhookGetsTextAndItsURLIsASecret() throws {

@@ -283,5 +283,19 @@ struct ClientAddressTests {
             return
         }
         #expect(profile.id == "globex" && profile.email == "ops@globex.example")
+
+        // Version 2, before alert transitions were kept: read, with none.
+        var second = BinaryWriter()
+        second.bytes.append(contentsOf: Array("AMUB".utf8) + [2])
+        second.string("x")
+        second.byte(batch.reason.code)
+        second.string("m")
+        second.signed(3)
+        second.identity(batch.identity)
+        second.array([record]) { $0.record($1, version: 2) }
+        second.array([EntityRecord]()) { $0.entity($1, version: 2) }
+        let readSecond = try UndeliveredBatch(serialized: second.bytes)
+        #expect(readSecond.records.first?.request.peerAddress == "10.0.0.2" && readSecond.alerts.isEmpty)
+        #expect(throws: UndeliveredBatch.FormatError.self) { try UndeliveredBatch(serialized: second.bytes + [0]) }
     }
 }

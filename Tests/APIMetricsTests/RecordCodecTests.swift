@@ -88,7 +88,17 @@ struct RecordCodecTests {
                 tags: [text(&random)], isDevelopment: random.next() % 2 == 0, instanceID: optional(&random, text)),
             records: (0..<Int(random.next() % 4)).map { _ in record(&random) },
             entities: (0..<Int(random.next() % 3)).map { _ in entity(&random) },
+            alerts: (0..<Int(random.next() % 3)).map { _ in alert(&random) },
             abandonedAtNanoseconds: Int64(bitPattern: random.next()))
+    }
+
+    static func alert(_ random: inout SplitMix) -> AlertEvent {
+        AlertEvent(
+            rule: text(&random), state: random.next() % 2 == 0 ? .firing : .resolved,
+            value: Double(bitPattern: random.next() & 0x7FEF_FFFF_FFFF_FFFF),
+            threshold: random.next() % 2 == 0 ? nil : Double(Int64(bitPattern: random.next()) % 1_000) / 7,
+            scope: text(&random), instance: text(&random), timeNanoseconds: Int64(bitPattern: random.next()),
+            firingSinceNanoseconds: Int64(bitPattern: random.next()), isRepeat: random.next() % 2 == 0, summary: text(&random))
     }
 
     /// Every field survives: the bytes read back write the same bytes, the
@@ -104,6 +114,7 @@ struct RecordCodecTests {
             #expect(again == bytes, "iteration \(iteration): differs at byte \(differsAt) of \(bytes.count): \(Array(bytes[max(0, differsAt - 8)..<min(bytes.count, differsAt + 8)])) read back as \(Array(again[max(0, differsAt - 8)..<min(again.count, differsAt + 8)]))")
             #expect(read.exporterName == batch.exporterName && read.reason == batch.reason && read.message == batch.message)
             #expect(read.identity == batch.identity && read.abandonedAtNanoseconds == batch.abandonedAtNanoseconds)
+            #expect(read.alerts == batch.alerts, "iteration \(iteration)")
             let encoder = EventEncoder(identity: batch.identity)
             // As documents: a dictionary's members may be written in any order.
             func documents(_ lines: [[UInt8]]) -> [NSDictionary] { lines.compactMap { jsonObject($0) as NSDictionary? } }

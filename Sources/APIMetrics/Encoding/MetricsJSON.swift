@@ -285,7 +285,7 @@ enum MetricsJSON {
             ("destination_left_out", statistics.destinationLeftOut), ("destination_paused", statistics.destinationPaused),
             ("retried", statistics.retried), ("spooled", statistics.spooled), ("spool_pending", statistics.spoolPending),
             ("spool_bytes", statistics.spoolBytes), ("dropped_spool_full", statistics.droppedSpoolFull),
-            ("spool_corrupt", statistics.spoolCorrupt),
+            ("spool_corrupt", statistics.spoolCorrupt), ("alerts_lost", statistics.alertsLost),
         ] as [(StaticString, Int)] {
             writer.key(name)
             writer.int(value)

@@ -2,18 +2,29 @@
 /// in time go to disk, and come back out, oldest first, once it takes
 /// them again.
 extension BatchSender {
-    /// Appends a batch to the spool for one exporter; whether it is on disk.
-    @discardableResult
-    func spoolBatch(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) -> Bool {
-        guard let spool, !processed.isEmpty else { return false }
-        let outcome = spool.append(undeliveredBatch(processed, slot: index, reason: reason, message: message))
+    /// Appends a batch (events, alert transitions) to the spool for one
+    /// exporter; whether it is on disk.
+    func spoolBatch(
+        _ processed: ProcessedBatch, alerts: [AlertEvent] = [], slot index: Int, reason: UndeliveredBatch.Reason, message: String
+    ) -> Bool {
+        guard let spool, !processed.isEmpty || !alerts.isEmpty else { return false }
+        let outcome = spool.append(undeliveredBatch(processed, alerts: alerts, slot: index, reason: reason, message: message))
+        countEvicted(outcome)
+        guard outcome.isSpooled else { return false }
+        counters.spooled.add(processed.records.count + processed.entities.count, ordering: .relaxed)
+        return true
+    }
+
+    /// Counts and says what the spool deleted unsent to make room.
+    func countEvicted(_ outcome: DiskSpool.AppendOutcome) {
         if outcome.evictedEvents > 0 {
             counters.droppedSpoolFull.add(outcome.evictedEvents, ordering: .relaxed)
             diagnostics.log(.error, "the spool was full: deleted its oldest \(outcome.evictedEvents) events unsent")
         }
-        guard outcome.isSpooled else { return false }
-        counters.spooled.add(processed.records.count + processed.entities.count, ordering: .relaxed)
-        return true
+        if outcome.evictedAlerts > 0 {
+            counters.alertsLost.add(outcome.evictedAlerts, ordering: .relaxed)
+            diagnostics.log(.error, "the spool was full: deleted its oldest \(outcome.evictedAlerts) alert transitions unsent")
+        }
     }
 
     /// Whether some exporter has spooled batches and may be tried now.
@@ -22,7 +33,7 @@ extension BatchSender {
         spool.syncIfDue()
         let now = CaptureClock.monotonicNanoseconds()
         return slots.contains { slot in
-            slot.exporter.content.contains(.events) && now >= slot.spoolRetryAt && spool.hasPending(for: slot.exporter.name)
+            Self.isSpooled(slot.exporter.content) && now >= slot.spoolRetryAt && spool.hasPending(for: slot.exporter.name)
         }
     }
 
@@ -44,7 +55,7 @@ extension BatchSender {
                 continue
             }
             let reports = AttemptReports()
-            let batch = spooledBatch(stored.identity, records: stored.records, entities: stored.entities, reports: reports)
+            let batch = spooledBatch(stored.identity, records: stored.records, entities: stored.entities, alerts: stored.alerts, reports: reports)
             switch await race(signal, { try await exporter.export(batch) }) {
             case .completed:
                 spool.acknowledge(entry)
@@ -64,7 +75,8 @@ extension BatchSender {
                     // Refused for good: sending it again would be refused again.
                     spool.acknowledge(entry)
                     counters.failed.add(stored.count, ordering: .relaxed)
-                    diagnostics.log(.error, "\(exporter.name) refused a spooled batch of \(stored.count) events: \(error)")
+                    counters.alertsLost.add(stored.alerts.count, ordering: .relaxed)
+                    diagnostics.log(.error, "\(exporter.name) refused a spooled batch of \(stored.count) events and \(stored.alerts.count) alert transitions: \(error)")
                     continue
                 }
                 noteSpoolFailure(error, slot: index)
@@ -98,10 +110,12 @@ extension BatchSender {
         whole.records = stored.records
         whole.entities = stored.entities
         var pending = whole.pieces(maxItems: min(size, exporter.batchLimits.maxEvents))[...]
+        // The alert transitions go with the first piece sent.
+        var alerts = stored.alerts
         while let piece = pending.first {
             let count = piece.records.count + piece.entities.count
             let reports = AttemptReports()
-            let batch = spooledBatch(stored.identity, records: piece.records, entities: piece.entities, reports: reports)
+            let batch = spooledBatch(stored.identity, records: piece.records, entities: piece.entities, alerts: alerts, reports: reports)
             let outcome = await race(signal, { try await exporter.export(batch) })
             var failure: (any Error)?
             switch outcome {
@@ -109,6 +123,7 @@ extension BatchSender {
                 countDelivered(count, reports)
                 counters.batches.add(1, ordering: .relaxed)
                 pending.removeFirst()
+                alerts = []
                 continue
             case .timedOut:
                 failure = nil
@@ -123,8 +138,10 @@ extension BatchSender {
                 }
                 if let exportError, !exportError.isRetryable {
                     counters.failed.add(count, ordering: .relaxed)
-                    diagnostics.log(.error, "\(exporter.name) refused \(count) spooled events: \(error)")
+                    counters.alertsLost.add(alerts.count, ordering: .relaxed)
+                    diagnostics.log(.error, "\(exporter.name) refused \(count) spooled events and \(alerts.count) alert transitions: \(error)")
                     pending.removeFirst()
+                    alerts = []
                     continue
                 }
                 failure = error
@@ -134,15 +151,13 @@ extension BatchSender {
             for later in pending { rest.append(later) }
             let outcomeOfAppend = spool.append(UndeliveredBatch(
                 exporterName: stored.exporterName, reason: stored.reason, message: stored.message, identity: stored.identity,
-                records: rest.records, entities: rest.entities, abandonedAtNanoseconds: stored.abandonedAtNanoseconds))
-            if outcomeOfAppend.evictedEvents > 0 {
-                counters.droppedSpoolFull.add(outcomeOfAppend.evictedEvents, ordering: .relaxed)
-                diagnostics.log(.error, "the spool was full: deleted its oldest \(outcomeOfAppend.evictedEvents) events unsent")
-            }
+                records: rest.records, entities: rest.entities, alerts: alerts, abandonedAtNanoseconds: stored.abandonedAtNanoseconds))
+            countEvicted(outcomeOfAppend)
             if !outcomeOfAppend.isSpooled {
                 let left = rest.records.count + rest.entities.count
                 counters.failed.add(left, ordering: .relaxed)
-                diagnostics.log(.error, "gave up \(left) spooled events for \(exporter.name): the spool could not take them back")
+                counters.alertsLost.add(alerts.count, ordering: .relaxed)
+                diagnostics.log(.error, "gave up \(left) spooled events and \(alerts.count) alert transitions for \(exporter.name): the spool could not take them back")
             }
             spool.acknowledge(entry)
             if let failure { noteSpoolFailure(failure, slot: index) }
@@ -156,12 +171,14 @@ extension BatchSender {
     /// What the exporter is handed for spooled records: labelled with the
     /// identity they were spooled under, no drops to report.
     private func spooledBatch(
-        _ identity: ServiceIdentity, records: [ExchangeRecord], entities: [EntityRecord], reports: AttemptReports
+        _ identity: ServiceIdentity, records: [ExchangeRecord], entities: [EntityRecord], alerts: [AlertEvent], reports: AttemptReports
     ) -> ExportBatch {
-        ExportBatch(
+        var batch = ExportBatch(
             identity: identity, records: records, entities: entities, dropped: 0,
             sentAtNanoseconds: CaptureClock.wallNanoseconds(),
             encodings: BatchEncodings(identity: identity, records: records, entities: entities),
             reportSink: reportSink(reports))
+        batch.alerts = alerts
+        return batch
     }
 }

@@ -185,14 +185,20 @@ actor BatchSender {
         for index in slots.indices {
             let content = slots[index].exporter.content
             var batch = batch
-            if content.contains(.events), spool != nil, !(await drainSpool(slot: index)) {
-                // Older batches still wait on disk: this one goes behind
-                // them, so that the exporter receives them in order.
-                if !batch.isEmpty {
-                    spoolBatch(batch, slot: index, reason: .retriesExhausted,
-                               message: "behind batches the spool holds for \(slots[index].exporter.name)")
+            var extras = extras
+            var encodings = encodings
+            if Self.isSpooled(content), spool != nil, !(await drainSpool(slot: index)) {
+                // Older batches still wait on disk: what this exporter takes
+                // of this one goes behind them, so that it receives them in order.
+                let events = content.contains(.events) ? batch : ProcessedBatch()
+                let alerts = content.contains(.alerts) ? extras.alerts : []
+                let message = "behind batches the spool holds for \(slots[index].exporter.name)"
+                if !spoolBatch(events, alerts: alerts, slot: index, reason: .retriesExhausted, message: message) {
+                    countLost(events, alerts, slot: index, message: message)
                 }
                 batch = ProcessedBatch()
+                encodings = Self.encodings(of: batch, identity)
+                extras.alerts = []
             }
             // Only a batch holding something this exporter sends is handed over.
             guard (content.contains(.events) && !batch.isEmpty) || (content.contains(.metrics) && !extras.isEmpty)
@@ -354,33 +360,53 @@ actor BatchSender {
             diagnostics.log(.error, "\(slots[index].exporter.name) lost the metrics window ending \(Timestamp.rfc3339(nanosecondsSinceEpoch: window.endNanoseconds)) (\(window.requests) calls): \(message)")
         }
         slots[index].lastGiveUp = reason
-        if slots[index].exporter.content.contains(.alerts), !extras.alerts.isEmpty {
-            // Not spooled yet: said, with what was lost (the dashboard and the store still have them).
-            diagnostics.log(.error, "\(slots[index].exporter.name) lost \(extras.alerts.count) alert transition(s) (\(extras.alerts.map { "\($0.state.rawValue) \($0.rule)" }.prefix(5).joined(separator: ", "))): \(message)")
-        }
-        guard slots[index].exporter.content.contains(.events) else { return }
-        let count = processed.records.count + processed.entities.count
-        if reason.isWorthRetrying, spoolBatch(processed, slot: index, reason: reason, message: message) {
-            diagnostics.log(.warning, "spooled a batch of \(count) events for \(slots[index].exporter.name) (\(reason)): \(message)")
+        let content = slots[index].exporter.content
+        let events = content.contains(.events) ? processed : ProcessedBatch()
+        let alerts = content.contains(.alerts) ? extras.alerts : []
+        guard !events.isEmpty || !alerts.isEmpty else { return }
+        let count = events.records.count + events.entities.count
+        if reason.isWorthRetrying, spoolBatch(events, alerts: alerts, slot: index, reason: reason, message: message) {
+            diagnostics.log(.warning, "spooled \(count) events and \(alerts.count) alert transitions for \(slots[index].exporter.name) (\(reason)): \(message)")
         } else {
-            slots[index].unreportedFailures += count
-            counters.failed.add(count, ordering: .relaxed)
-            diagnostics.log(.error, "gave up a batch of \(count) events (\(reason)): \(message)")
+            countLost(events, alerts, slot: index, message: "\(reason): \(message)")
         }
-        await handOver(processed, slot: index, reason: reason, message: message)
+        await handOver(events, alerts: alerts, slot: index, reason: reason, message: message)
     }
 
-    func handOver(_ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String) async {
-        guard let undelivered, !processed.isEmpty else { return }
-        await undelivered.handle(undeliveredBatch(processed, slot: index, reason: reason, message: message))
+    /// Counts what one exporter will never get, and says what it was.
+    func countLost(_ events: ProcessedBatch, _ alerts: [AlertEvent], slot index: Int, message: String) {
+        let count = events.records.count + events.entities.count
+        if count > 0 {
+            slots[index].unreportedFailures += count
+            counters.failed.add(count, ordering: .relaxed)
+            diagnostics.log(.error, "gave up a batch of \(count) events for \(slots[index].exporter.name) (\(message))")
+        }
+        if !alerts.isEmpty {
+            // Said, with what was lost (the dashboard and the store still have them).
+            counters.alertsLost.add(alerts.count, ordering: .relaxed)
+            let named = alerts.prefix(5).map { "\($0.state.rawValue) \($0.rule)" }.joined(separator: ", ")
+            diagnostics.log(.error, "\(slots[index].exporter.name) lost \(alerts.count) alert transition(s) (\(named)): \(message)")
+        }
+    }
+
+    /// Whether an exporter of `content` has a spool to keep what it did not take.
+    static func isSpooled(_ content: ExportContent) -> Bool {
+        content.contains(.events) || content.contains(.alerts)
+    }
+
+    func handOver(
+        _ processed: ProcessedBatch, alerts: [AlertEvent] = [], slot index: Int, reason: UndeliveredBatch.Reason, message: String
+    ) async {
+        guard let undelivered, !processed.isEmpty || !alerts.isEmpty else { return }
+        await undelivered.handle(undeliveredBatch(processed, alerts: alerts, slot: index, reason: reason, message: message))
     }
 
     func undeliveredBatch(
-        _ processed: ProcessedBatch, slot index: Int, reason: UndeliveredBatch.Reason, message: String
+        _ processed: ProcessedBatch, alerts: [AlertEvent] = [], slot index: Int, reason: UndeliveredBatch.Reason, message: String
     ) -> UndeliveredBatch {
         UndeliveredBatch(
             exporterName: slots[index].exporter.name, reason: reason, message: counters.secrets.scrub(message), identity: identity,
-            records: processed.records, entities: processed.entities,
+            records: processed.records, entities: processed.entities, alerts: alerts,
             abandonedAtNanoseconds: CaptureClock.wallNanoseconds())
     }
 

@@ -13,10 +13,14 @@ extension UndeliveredBatch {
         public var description: String { "undelivered batch: at byte \(offset): \(reason)" }
     }
 
-    /// `AMUB`, then the form's version: the records' form
-    /// (``RecordCodec/version``); version 1 is still read.
+    /// `AMUB`, then the form's version. Versions 1 and 2 are the records'
+    /// forms (``RecordCodec/version``) and are still read; 3 added the alert
+    /// transitions, after the profile updates, with records of form 2.
     private static let magic: [UInt8] = Array("AMUB".utf8)
-    private static let version: UInt8 = RecordCodec.version
+    private static let version: UInt8 = 3
+
+    /// The records' form in a batch of form `version`.
+    private static func recordVersion(_ version: UInt8) -> UInt8 { min(version, 2) }
 
     /// The batch as bytes that ``init(serialized:)`` reads back exactly.
     public func serialized() -> [UInt8] {
@@ -28,8 +32,10 @@ extension UndeliveredBatch {
         writer.string(message)
         writer.signed(abandonedAtNanoseconds)
         writer.identity(identity)
-        writer.array(records) { $0.record($1) }
-        writer.array(entities) { $0.entity($1) }
+        let recordVersion = Self.recordVersion(Self.version)
+        writer.array(records) { $0.record($1, version: recordVersion) }
+        writer.array(entities) { $0.entity($1, version: recordVersion) }
+        writer.array(alerts) { $0.alert($1) }
         return writer.bytes
     }
 
@@ -52,11 +58,42 @@ extension UndeliveredBatch {
             message = try reader.string()
             abandonedAtNanoseconds = try reader.signed()
             identity = try reader.identity()
-            records = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.record(version: version) }
-            entities = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.entity(version: version) }
+            let recordVersion = Self.recordVersion(version)
+            records = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.record(version: recordVersion) }
+            entities = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.entity(version: recordVersion) }
+            alerts = version >= 3
+                ? try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.alert() } : []
             guard reader.isAtEnd else { throw reader.fail("bytes follow the batch") }
         } catch {
             throw FormatError(offset: error.offset, reason: error.reason)
         }
+    }
+}
+
+extension BinaryWriter {
+    mutating func alert(_ alert: AlertEvent) {
+        string(alert.rule)
+        byte(alert.state == .firing ? 0 : 1)
+        double(alert.value)
+        optional(alert.threshold) { $0.double($1) }
+        string(alert.scope)
+        string(alert.instance)
+        signed(alert.timeNanoseconds)
+        signed(alert.firingSinceNanoseconds)
+        bool(alert.isRepeat)
+        string(alert.summary)
+    }
+}
+
+extension BinaryReader {
+    mutating func alert() throws(Failure) -> AlertEvent {
+        let rule = try string()
+        let code = try byte()
+        guard code <= 1 else { throw fail("alert state \(code) is not known") }
+        return AlertEvent(
+            rule: rule, state: code == 0 ? .firing : .resolved, value: try double(),
+            threshold: try optional { (reader: inout BinaryReader) throws(Failure) in try reader.double() },
+            scope: try string(), instance: try string(), timeNanoseconds: try signed(),
+            firingSinceNanoseconds: try signed(), isRepeat: try bool(), summary: try string())
     }
 }

@@ -1,7 +1,7 @@
 /// A batch the sender gave up on for one exporter, in a form that can be
 /// written to disk and sent again later (``serialized()``,
-/// ``init(serialized:)``): the processed records and profile updates, who
-/// sent them, which exporter refused them and why.
+/// ``init(serialized:)``): the processed records and profile updates, the
+/// alert transitions, who sent them, which exporter refused them and why.
 ///
 /// The sender hands each one to the configured
 /// ``UndeliveredBatchHandler`` (a disk spool, a dead-letter file of yours).
@@ -62,13 +62,16 @@ public struct UndeliveredBatch: Sendable {
     public var records: [ExchangeRecord]
     /// Profile updates, oldest first.
     public var entities: [EntityRecord]
+    /// The alert transitions the exporter did not take (for an exporter of
+    /// ``ExportContent/alerts``), oldest first.
+    public var alerts: [AlertEvent]
     /// When it was given up, in nanoseconds since the Unix epoch.
     public var abandonedAtNanoseconds: Int64
 
     /// Creates an undelivered batch.
     public init(
         exporterName: String, reason: Reason, message: String, identity: ServiceIdentity,
-        records: [ExchangeRecord], entities: [EntityRecord] = [], abandonedAtNanoseconds: Int64
+        records: [ExchangeRecord], entities: [EntityRecord] = [], alerts: [AlertEvent] = [], abandonedAtNanoseconds: Int64
     ) {
         self.exporterName = exporterName
         self.reason = reason
@@ -76,9 +79,14 @@ public struct UndeliveredBatch: Sendable {
         self.identity = identity
         self.records = records
         self.entities = entities
+        self.alerts = alerts
         self.abandonedAtNanoseconds = abandonedAtNanoseconds
     }
 
-    /// The number of records, calls and profile updates.
+    /// The number of records, calls and profile updates (the alert
+    /// transitions are ``alerts``'s count).
     public var count: Int { records.count + entities.count }
+
+    /// Whether it holds nothing: no record, profile update or alert transition.
+    public var isEmpty: Bool { records.isEmpty && entities.isEmpty && alerts.isEmpty }
 }

@@ -45,6 +45,9 @@ public struct Statistics: Sendable, Hashable, CustomStringConvertible {
     public var spoolCorrupt: Int = 0
     /// Attempts after a batch's first, over all exporters.
     public var retried: Int = 0
+    /// Alert transitions not delivered to an exporter of alerts and not
+    /// kept for later (given up without a spool, or deleted from a full one).
+    public var alertsLost: Int = 0
     /// The last error an exporter reported, when there was one.
     public var lastExportError: String?
     /// When it was reported, in nanoseconds since the Unix epoch.

@@ -43,6 +43,9 @@ final class PipelineCounters: Sendable {
     let droppedSpoolFull = Atomic<Int>(0)
     /// Attempts after a batch's first, over all exporters.
     let retried = Atomic<Int>(0)
+    /// Alert transitions an exporter gave up on that the spool did not keep,
+    /// or that the spool deleted unsent to make room, over all exporters.
+    let alertsLost = Atomic<Int>(0)
     /// The last error an exporter reported, and when (nanoseconds since the epoch).
     let lastExportError = Mutex<(message: String, atNanoseconds: Int64)?>(nil)
     /// Kept out of every error message noted here or spooled.
@@ -97,6 +100,7 @@ final class PipelineCounters: Sendable {
             droppedSpoolFull: droppedSpoolFull.load(ordering: .relaxed),
             spoolCorrupt: spool?.corruptRecords ?? 0,
             retried: retried.load(ordering: .relaxed),
+            alertsLost: alertsLost.load(ordering: .relaxed),
             lastExportError: lastError?.message,
             lastExportErrorAtNanoseconds: lastError?.atNanoseconds)
     }

@@ -74,6 +74,7 @@ enum PrometheusExposition {
         counter(&text, "apimetrics_events_skipped_total", "Calls left out of the logs on purpose (still counted in the metrics).", statistics.skipped)
         counter(&text, "apimetrics_events_exported_total", "Event deliveries exporters accepted.", statistics.exported)
         counter(&text, "apimetrics_events_failed_total", "Event deliveries given up.", statistics.failed)
+        counter(&text, "apimetrics_alerts_lost_total", "Alert transitions given up by an exporter and not kept in the spool.", statistics.alertsLost)
         counter(&text, "apimetrics_events_sampled_out_total", "Of the skipped calls, those sampling left out.", statistics.sampledOut)
         counter(&text, "apimetrics_events_rejected_total", "Items a collector took the request for but refused.", statistics.rejected)
         counter(&text, "apimetrics_events_destination_left_out_total", "Event deliveries a destination's own rules left out (its sampling, its required fields).", statistics.destinationLeftOut)

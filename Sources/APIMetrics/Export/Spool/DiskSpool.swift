@@ -18,13 +18,14 @@ import Synchronization
 /// directory is locked (`flock`) for as long as the spool is open: a second
 /// process pointed at it is refused at startup.
 final class DiskSpool: Sendable {
-    /// A spooled batch: where it lies, for whom, how many events.
+    /// A spooled batch: where it lies, for whom, how many events and alert transitions.
     struct Entry: Sendable, Hashable {
         var segment: UInt64
         var offset: Int
         var length: Int
         var exporterName: String
         var events: Int
+        var alerts: Int = 0
     }
 
     /// What became of an append.
@@ -33,6 +34,8 @@ final class DiskSpool: Sendable {
         var isSpooled: Bool
         /// Events of older segments deleted to make room.
         var evictedEvents: Int
+        /// Alert transitions of older segments deleted to make room.
+        var evictedAlerts = 0
     }
 
     /// Totals for statistics.
@@ -52,6 +55,7 @@ final class DiskSpool: Sendable {
 
         var isDone: Bool { entries.allSatisfy { acked.contains($0.offset) } }
         var pendingEvents: Int { entries.reduce(0) { $0 + (acked.contains($1.offset) ? 0 : $1.events) } }
+        var pendingAlerts: Int { entries.reduce(0) { $0 + (acked.contains($1.offset) ? 0 : $1.alerts) } }
     }
 
     private struct State {
@@ -173,29 +177,31 @@ final class DiskSpool: Sendable {
             guard !state.isClosed, record.count + SpoolRecord.fileHeader.count <= maxBytes else {
                 return AppendOutcome(isSpooled: false, evictedEvents: 0)
             }
-            var evicted = 0
+            var evicted = AppendOutcome(isSpooled: false, evictedEvents: 0)
             while Self.totalBytes(state) + record.count > maxBytes, let oldest = state.segments.first {
-                evicted += oldest.pendingEvents
+                evicted.evictedEvents += oldest.pendingEvents
+                evicted.evictedAlerts += oldest.pendingAlerts
                 removeSegment(at: 0, in: &state)
             }
             if state.activeDescriptor < 0 || (state.segments.last?.size ?? 0) + record.count > segmentBytes {
-                guard openNewSegment(in: &state) else { return AppendOutcome(isSpooled: false, evictedEvents: evicted) }
+                guard openNewSegment(in: &state) else { return evicted }
             }
-            guard var segment = state.segments.last else { return AppendOutcome(isSpooled: false, evictedEvents: evicted) }
+            guard var segment = state.segments.last else { return evicted }
             let offset = segment.size
             guard Self.writeAll(state.activeDescriptor, record) else {
                 // A short write (a full disk) leaves a torn record that readers skip.
                 _ = ftruncate(state.activeDescriptor, off_t(offset))
-                return AppendOutcome(isSpooled: false, evictedEvents: evicted)
+                return evicted
             }
             segment.size += record.count
             segment.entries.append(Entry(
                 segment: segment.number, offset: offset, length: record.count,
-                exporterName: batch.exporterName, events: batch.count))
+                exporterName: batch.exporterName, events: batch.count, alerts: batch.alerts.count))
             state.segments[state.segments.count - 1] = segment
             state.isDirty = true
             syncIfDue(&state)
-            return AppendOutcome(isSpooled: true, evictedEvents: evicted)
+            evicted.isSpooled = true
+            return evicted
         }
     }
 
@@ -378,7 +384,7 @@ final class DiskSpool: Sendable {
                 }
                 segment.entries.append(Entry(
                     segment: number, offset: offset, length: SpoolRecord.headerSize + payload.count,
-                    exporterName: batch.exporterName, events: batch.count))
+                    exporterName: batch.exporterName, events: batch.count, alerts: batch.alerts.count))
             }
             let ackDescriptor = openFile(name + ".acked", in: directory, O_RDONLY)
             if ackDescriptor >= 0 {
