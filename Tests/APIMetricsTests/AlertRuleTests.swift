@@ -94,4 +94,16 @@ struct AlertRuleTests {
             (error as? ConfigurationError)?.field == #"alerts.rules["slow"].percentile"#
         }
     }
+
+    /// A route's parameters match in either form in Prometheus (the
+    /// exposition's routes are the router's); other characters are literal.
+    @Test(arguments: [
+        ("/orders/{id}", #"route=~"/orders/(\\{id\\}|:id)""#),
+        ("/orders/:id/items.json", #"route=~"/orders/(\\{id\\}|:id)/items\\.json""#),
+        ("/health", #"route="/health""#),
+        ("/a+b/{x}", #"route=~"/a\\+b/(\\{x\\}|:x)""#),
+    ])
+    func aRoutesParametersMatchInEitherFormInPrometheus(route: String, matcher: String) {
+        #expect(PrometheusAlertRules.routeMatcher(route) == matcher)
+    }
 }

@@ -31,7 +31,9 @@ DEMO = sys.argv[1]
 REPORT = sys.argv[2]
 WORK = tempfile.mkdtemp(prefix="apimetrics-metrics-")
 # Alert rules the demo evaluates itself and, through `apimetrics alerts --prometheus`,
-# a real Prometheus over the same traffic: its three 500s of 70 calls are above 2%.
+# a real Prometheus over the same traffic: its three 500s of 70 calls are above 2%; calls to /slow
+# of 300 ms are above 200 ms at p95, and their stopping is quiet; the orders' route, written with
+# `:id` where the series say `{id}`, is matched (a floor of a million calls fires once it has any).
 RULES = os.path.join(WORK, "alerts.json")
 with open(RULES, "w") as rules_file:
     json.dump({"rules": [
@@ -39,6 +41,11 @@ with open(RULES, "w") as rules_file:
         {"name": "orders p95 above 2s", "when": "latency", "percentile": 95, "above": "2s", "window": "5m",
          "scope": {"route": "/orders/{id}", "method": "GET"}},
         {"name": "new errors", "when": "new_server_error_group"},
+        {"name": "slow above 200ms", "when": "latency", "percentile": 95, "above": "200ms", "window": "1m",
+         "scope": {"route": "/slow", "method": "GET"}},
+        {"name": "slow quiet", "when": "traffic", "below": 1, "window": "10s", "scope": {"route": "/slow"}},
+        {"name": "orders under a million", "when": "traffic", "below": 1000000, "window": "20s",
+         "scope": {"route": "/orders/:id", "method": "GET"}},
     ]}, rules_file)
 
 
@@ -176,9 +183,9 @@ def check_prometheus(base):
     with open(rules, "w") as file:
         file.write(written.stdout)
     checked = subprocess.run(["promtool", "check", "rules", rules], capture_output=True, text=True)
-    if checked.returncode != 0 or "SUCCESS: 2 rules found" not in checked.stdout:
+    if checked.returncode != 0 or "SUCCESS: 5 rules found" not in checked.stdout:
         fail(f"promtool check rules: {checked.stdout}{checked.stderr}")
-    log("apimetrics alerts --prometheus: two rules promtool accepts, the third (new error groups) named as left out")
+    log("apimetrics alerts --prometheus: five rules promtool accepts, the sixth (new error groups) named as left out")
     with open(config, "w") as file:
         file.write(f"""global:
   scrape_interval: 1s
@@ -225,16 +232,29 @@ scrape_configs:
                 request(base, "GET", "/orders/1", {"X-API-Key": "demo-key-acme"})
             request(base, "GET", "/fail")
             time.sleep(1)
-        firing = set()
-        deadline = time.time() + 30
-        while time.time() < deadline and "ErrorsAbove2" not in firing:
-            status, body = request(f"http://127.0.0.1:{port}", "GET", "/api/v1/alerts")
-            firing = {a["labels"]["alertname"] for a in json.loads(body)["data"]["alerts"] if a["state"] == "firing"}
-            time.sleep(1)
-        if firing != {"ErrorsAbove2"}:
-            fail(f"Prometheus fires {firing}, expected ErrorsAbove2 only")
-        log("prometheus: the generated error-rate rule fires for the demo's traffic, the latency rule does not")
-        return 33
+        def wait_firing(expected, seconds, what):
+            firing = set()
+            deadline = time.time() + seconds
+            while time.time() < deadline:
+                status, body = request(f"http://127.0.0.1:{port}", "GET", "/api/v1/alerts")
+                firing = {a["labels"]["alertname"] for a in json.loads(body)["data"]["alerts"] if a["state"] == "firing"}
+                if firing == expected:
+                    return
+                time.sleep(1)
+            fail(f"Prometheus fires {firing}, expected {expected} ({what})")
+
+        wait_firing({"ErrorsAbove2", "OrdersUnderAMillion"}, 30, "the error rate, and the orders' route matched")
+        log("prometheus: the generated error-rate rule fires for the demo's traffic, the latency rule does not; "
+            "the orders' route written with :id matches the series' {id}")
+        # A slow route: 300 ms calls over a few scrapes.
+        for _ in range(8):
+            request(base, "GET", "/slow?ms=300")
+            time.sleep(0.2)
+        wait_firing({"ErrorsAbove2", "OrdersUnderAMillion", "SlowAbove200ms"}, 30, "the slow route's p95")
+        log("prometheus: the latency rule fires for calls to /slow of 300 ms")
+        wait_firing({"ErrorsAbove2", "OrdersUnderAMillion", "SlowAbove200ms", "SlowQuiet"}, 40, "the slow route gone quiet")
+        log("prometheus: the traffic rule fires once /slow has had no call for its window")
+        return 41
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -305,9 +325,11 @@ def main():
     # final window's pipeline says how many calls were recorded.
     err.seek(0)
     told = err.read()
-    if "alert firing: errors above 2%" not in told or "alert firing: new errors" not in told or "orders p95" in told:
+    wanted = ["errors above 2%", "new errors", "slow above 200ms", "slow quiet", "orders under a million"]
+    if any(f"alert firing: {name}" not in told for name in wanted) or "orders p95" in told:
         fail(f"the demo's own alerts: {[line for line in told.splitlines() if 'alert' in line]}")
-    log("the demo fired the same error-rate rule itself, and a new error group, not the latency rule")
+    log("the demo fired the same rules itself (errors, the slow route, its silence, the orders' route), and a new error group; "
+        "not the orders' latency rule")
     lines = [json.loads(line) for line in open(os.path.join(WORK, "events.ndjson")) if line.strip()]
     windows = [line for line in lines if line.get("kind") == "metrics"]
     if not windows or not windows[-1].get("final"):

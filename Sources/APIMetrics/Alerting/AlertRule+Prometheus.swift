@@ -40,7 +40,6 @@ package enum PrometheusAlertRules {
 
     static func expression(_ rule: AlertRule) -> String? {
         guard let selector = selector(rule.scope) else { return nil }
-        // The exposition's routes are as the router wrote them: a rule's `:id` matches a series' `{id}` here, not there.
         let window = duration(rule.window)
         let count = "http_server_request_duration_seconds_count"
         switch rule.condition.kind {
@@ -75,10 +74,43 @@ package enum PrometheusAlertRules {
     static func selector(_ scope: AlertScope) -> String? {
         switch scope.kind {
         case .all: ""
-        case let .route(route, method): "route=\(quoted(route))" + (method.map { ",method=\(quoted($0))" } ?? "")
+        case let .route(route, method): routeMatcher(route) + (method.map { ",method=\(quoted($0))" } ?? "")
         case let .method(method): "method=\(quoted(method))"
         case .consumer: nil
         }
+    }
+
+    /// The route's matcher: exact without parameters; with them, a regular
+    /// expression (RE2, anchored by Prometheus) that takes each parameter in
+    /// either form (`{id}` or `:id`), since the exposition's routes are as
+    /// the router wrote them and a rule's `:id` is a series' `{id}`.
+    static func routeMatcher(_ route: String) -> String {
+        let segments = route.split(separator: "/", omittingEmptySubsequences: false)
+        var pattern = ""
+        var hasParameter = false
+        for (index, segment) in segments.enumerated() {
+            if index > 0 { pattern += "/" }
+            var name: Substring?
+            if segment.count > 2, segment.first == "{", segment.last == "}" { name = segment.dropFirst().dropLast() }
+            if segment.count > 1, segment.first == ":" { name = segment.dropFirst() }
+            if let name, !name.contains(where: { "{}:/".contains($0) }) {
+                hasParameter = true
+                pattern += "(\\{\(regexLiteral(name))\\}|:\(regexLiteral(name)))"
+            } else {
+                pattern += regexLiteral(segment)
+            }
+        }
+        return hasParameter ? "route=~\(quoted(pattern))" : "route=\(quoted(route))"
+    }
+
+    /// Text matched as itself in RE2.
+    private static func regexLiteral(_ text: Substring) -> String {
+        var escaped = ""
+        for character in text {
+            if "\\.+*?()|[]{}^$".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
     }
 
     /// A rule's name as an alert name: letters, digits and `_`, starting with a letter.
