@@ -204,6 +204,36 @@ struct AlertEngineTests {
         #expect(events.map(\.state) == [.firing])
     }
 
+    /// A scoped rule: the first run marks that it saw calls in its scope
+    /// (kept with the known groups); a restart given that mark and no call
+    /// there is quiet; without it, it waits for a call.
+    @Test func aScopedRestartThatGetsNoCallIsQuietWhenAnEarlierRunSawSomeThere() {
+        let rule = AlertRule("orders quiet", when: .noTraffic, scope: .route("/orders/:id"), window: .seconds(30))
+        let first = AlertEngine(rules: [rule])
+        var windows = WindowMaker()
+        _ = first.evaluate(windows.next(mixed(ok: 0, failed: 0)))
+        #expect(first.takeKnownGroups().isEmpty)
+        _ = first.evaluate(windows.next([("GET", "/orders/{id}", 200, 3, 10)]))
+        let marks = first.takeKnownGroups()
+        #expect(marks == [AlertEngine.seenKey(rule)])
+        _ = first.evaluate(windows.next([("GET", "/orders/{id}", 200, 3, 10)]))
+        #expect(first.takeKnownGroups().isEmpty)
+
+        let restarted = AlertEngine(rules: [rule])
+        restarted.restore([], knownGroups: marks)
+        var later = WindowMaker()
+        var events: [AlertEvent] = []
+        for _ in 0..<3 { events += restarted.evaluate(later.next()) }
+        #expect(events.map(\.state) == [.firing])
+        // The same name over another scope is another rule: it waits for a call.
+        let moved = AlertEngine(rules: [AlertRule("orders quiet", when: .noTraffic, scope: .route("/users/:id"), window: .seconds(30))])
+        moved.restore([], knownGroups: marks)
+        var again = WindowMaker()
+        var none: [AlertEvent] = []
+        for _ in 0..<5 { none += moved.evaluate(again.next()) }
+        #expect(none.isEmpty)
+    }
+
     @Test func anotherMessageOfAFiringErrorIsNotNewOnceItResolves() {
         let engine = AlertEngine(rules: [AlertRule("new errors", when: .newServerErrorGroup, window: .seconds(20))])
         var windows = WindowMaker()

@@ -32,6 +32,12 @@ extension AlertEngine {
         state.withLock { $0.isLoading = false }
     }
 
+    /// What the store keeps, with the known groups, for a rule that saw calls
+    /// in its scope: its name and scope, after a character no group's identity has.
+    static func seenKey(_ rule: AlertRule) -> String {
+        "\u{1F}seen\u{1F}\(rule.name)\u{1F}\(rule.scope)"
+    }
+
     /// Gives back groups a write of them failed to store.
     func returnKnownGroups(_ groups: [String]) {
         state.withLock { $0.unsavedKnown = groups + $0.unsavedKnown }
@@ -59,9 +65,11 @@ extension AlertEngine {
                 }
                 state.instances[key] = alert.state
             }
-            // Calls an earlier run saw count for the silence of all calls (a restart that gets none is quiet).
-            if callsSeen {
-                for (index, rule) in rules.enumerated() where rule.scope == .all { state.hasSeenCalls[index] = true }
+            // Calls an earlier run saw count for silence (a restart that gets none is quiet): for all calls,
+            // any call stored; for a scope, the rule's mark that it saw calls in it.
+            let known = Set(knownGroups)
+            for (index, rule) in rules.enumerated() where rule.scope == .all ? callsSeen : known.contains(Self.seenKey(rule)) {
+                state.hasSeenCalls[index] = true
             }
             for identity in knownGroups where state.knownGroups.count < Self.maxKnownGroups {
                 state.knownGroups.insert(identity)

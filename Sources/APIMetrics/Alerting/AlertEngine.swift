@@ -135,7 +135,11 @@ final class AlertEngine: Sendable {
                 if let first = state.windows[index].firstIndex(where: { $0.end > oldest }), first > 0 { state.windows[index].removeFirst(first) }
                 if state.windows[index].count > Self.maxWindows { state.windows[index].removeFirst(state.windows[index].count - Self.maxWindows) }
                 let kept = state.windows[index]
-                if perRule[index].calls > 0 { state.hasSeenCalls[index] = true }
+                if perRule[index].calls > 0, !state.hasSeenCalls[index] {
+                    state.hasSeenCalls[index] = true
+                    // Kept with the known groups, so that a restart that gets no call in this scope is quiet.
+                    if rule.scope != .all { state.unsavedKnown.append(Self.seenKey(rule)) }
+                }
                 guard !state.isLoading else { continue }
                 switch rule.condition.kind {
                 case .newServerErrorGroup:
