@@ -139,6 +139,24 @@ struct AggregatorTests {
         try await runner.value
     }
 
+    /// A consumer's group (plan, tier) as identification gives it rides
+    /// with its figures, for alerts scoped to a group.
+    @Test func aConsumersGroupIsInItsFigures() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.identifyConsumer = .custom { head in
+            head.headers["x-customer"].map { Consumer(id: $0, group: $0 == "acme" ? "paid" : nil) }
+        }
+        let metrics = try APIMetricsService(configuration: config)
+        let runner = Task { try await metrics.run() }
+        for n in 0..<6 { recordExchange(metrics.recorder, headers: ["x-customer": n % 2 == 0 ? "acme" : "globex"]) }
+        #expect(await eventually { exporter.events.count == 6 })
+        let window = metrics.aggregator.cutWindow()
+        #expect(Dictionary(uniqueKeysWithValues: window.consumers.map { ($0.id, $0.group ?? "-") }) == ["acme": "paid", "globex": "-"])
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+    }
+
     @Test func serverErrorsAreGroupedByRouteTypeAndMessage() async throws {
         struct StoreDown: Error, CustomStringConvertible { var description: String { "the store is down" } }
         let exporter = CollectingExporter()

@@ -142,6 +142,24 @@ struct AlertEngineTests {
         #expect(events.filter { $0.state == .resolved }.count == 2)
     }
 
+    /// A group's calls are its consumers' together; a consumer-rate rule
+    /// over a group watches its consumers only.
+    @Test func aConsumerGroupIsTheSumOfItsConsumers() {
+        let engine = AlertEngine(rules: [
+            AlertRule("free failing", when: .serverErrorRate(above: 0.1, minimumCalls: 20), scope: .consumerGroup("free"), window: .seconds(10)),
+            AlertRule("paid failing", when: .serverErrorRate(above: 0.1, minimumCalls: 20), scope: .consumerGroup("paid"), window: .seconds(10)),
+            AlertRule("a free consumer", when: .consumerErrorRate(above: 0.1, minimumCalls: 5), scope: .consumerGroup("free"), window: .seconds(10)),
+        ])
+        var windows = WindowMaker()
+        let events = engine.evaluate(windows.next(consumers: [
+            // Neither free consumer has 20 calls, nor is above 10% with its own: together they are (3 of 24).
+            ConsumerMetrics(id: "a", group: "free", requests: 12, serverErrors: 3), ConsumerMetrics(id: "b", group: "free", requests: 12),
+            ConsumerMetrics(id: "c", group: "paid", requests: 500, serverErrors: 5), ConsumerMetrics(id: "d", requests: 50, serverErrors: 50),
+        ]))
+        #expect(events.map { "\($0.rule) \($0.instance) \($0.value)" }.sorted() == ["a free consumer consumer a 0.25", "free failing  0.125"])
+        #expect(events.first { $0.rule == "free failing" }?.scope == "consumer group free")
+    }
+
     @Test func eachConsumerIsAnAlertOfItsOwn() {
         let engine = AlertEngine(rules: [AlertRule("consumer errors", when: .consumerErrorRate(above: 0.2, minimumCalls: 10), window: .seconds(10))])
         var windows = WindowMaker()

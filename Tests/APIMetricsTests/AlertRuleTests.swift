@@ -29,17 +29,19 @@ struct AlertRuleTests {
           {"name": "quiet", "when": "traffic", "below": 10, "window": 600},
           {"name": "acme", "when": "consumer_error_rate", "above": 0.2, "scope": {"consumer": "acme"}},
           {"name": "breaking", "when": "api_change", "kinds": ["field_gone"]},
+          {"name": "free tier", "when": "server_error_rate", "above": 0.1, "scope": {"consumer_group": "free"}},
           "defaults"
         ]}
         """#)
-        #expect(rules.count == 5 + AlertRule.defaults.count)
+        #expect(rules.count == 6 + AlertRule.defaults.count)
         #expect(rules[0] == AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 20), window: .seconds(60), for: .seconds(120)))
         #expect(rules[1] == AlertRule("slow orders", when: .latency(percentile: 99, above: .milliseconds(800)), scope: .route("/orders/{id}", method: "GET"),
                                       window: .seconds(300), repeatInterval: .zero, hysteresis: 0.2))
         #expect(rules[2] == AlertRule("quiet", when: .traffic(below: 10), window: .seconds(600)))
         #expect(rules[3].scope == .consumer("acme"))
         #expect(rules[4].condition == .apiChange(["field_gone"]))
-        #expect(Array(rules[5...]) == AlertRule.defaults)
+        #expect(rules[5].scope == .consumerGroup("free") && rules[5].scope.description == "consumer group free")
+        #expect(Array(rules[6...]) == AlertRule.defaults)
         var config = APIMetricsConfiguration.default
         config.alerts.rules = rules
         try config.alerts.validate(metricsInterval: .seconds(60))
@@ -64,6 +66,10 @@ struct AlertRuleTests {
         (#"[{"name": "a", "when": "traffic"}, {"name": "a", "when": "traffic"}]"#, #"alerts.rules["a"].name"#),
         (#"{"alerts": []}"#, "APIMETRICS_ALERTS"),
         (#"[{"name": "a", "when": "new_server_error_group", "scope": {"consumer": "x"}}]"#, #"alerts.rules["a"].scope"#),
+        (#"[{"name": "a", "when": "latency", "percentile": 99, "above": "1s", "scope": {"consumer_group": "free"}}]"#, #"alerts.rules["a"].scope"#),
+        (#"[{"name": "a", "when": "api_change", "scope": {"consumer_group": "free"}}]"#, #"alerts.rules["a"].scope"#),
+        (#"[{"name": "a", "when": "traffic", "scope": {"consumer_group": ""}}]"#, #"alerts.rules["a"].scope.consumerGroup"#),
+        (#"[{"name": "a", "when": "traffic", "scope": {"consumer_group": "free", "consumer": "x"}}]"#, #"APIMETRICS_ALERTS rules[0] ("a").scope"#),
         (#"[{"name": "a", "when": "consumer_error_rate", "above": 0.1, "scope": {"method": "GET"}}]"#, #"alerts.rules["a"].scope"#),
         (#"[{"name": "a", "when": "traffic", "window": "8d"}]"#, #"alerts.rules["a"].window"#),
         (#"[{"name": "a", "when": "traffic", "repeat": "400d"}]"#, #"APIMETRICS_ALERTS rules[0] ("a").repeat"#),

@@ -254,7 +254,7 @@ final class Aggregator: CallObserver, Sendable {
         let status = record.response?.status ?? 0
         let weight = record.weight
         if let consumer = record.consumer {
-            batch.consumers[consumer.id, default: ConsumerMetrics(id: consumer.id, name: consumer.name)].merge(
+            batch.consumers[consumer.id, default: ConsumerMetrics(id: consumer.id, name: consumer.name, group: consumer.group)].merge(
                 ConsumerMetrics(
                     id: consumer.id, requests: weight,
                     clientErrors: (400..<500).contains(status) ? weight : 0, serverErrors: status >= 500 ? weight : 0))

@@ -12,6 +12,8 @@ public struct ConsumerMetrics: Sendable, Hashable {
     public var id: String
     /// Its display name, when identification gave one.
     public var name: String?
+    /// Its group (plan, tier), when identification gave one.
+    public var group: String?
     /// Calls, weighted.
     public var requests: Double
     /// Calls answered 4xx, weighted.
@@ -20,9 +22,12 @@ public struct ConsumerMetrics: Sendable, Hashable {
     public var serverErrors: Double
 
     /// Creates a consumer's figures.
-    public init(id: String, name: String? = nil, requests: Double = 0, clientErrors: Double = 0, serverErrors: Double = 0) {
+    public init(
+        id: String, name: String? = nil, group: String? = nil, requests: Double = 0, clientErrors: Double = 0, serverErrors: Double = 0
+    ) {
         self.id = id
         self.name = name
+        self.group = group
         self.requests = requests
         self.clientErrors = clientErrors
         self.serverErrors = serverErrors
@@ -31,6 +36,7 @@ public struct ConsumerMetrics: Sendable, Hashable {
     /// Adds another window's figures for the same consumer.
     public mutating func merge(_ other: ConsumerMetrics) {
         if name == nil { name = other.name }
+        if group == nil { group = other.group }
         requests += other.requests
         clientErrors += other.clientErrors
         serverErrors += other.serverErrors

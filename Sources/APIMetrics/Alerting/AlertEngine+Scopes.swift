@@ -49,10 +49,16 @@ extension AlertEngine {
                 summary.calls = consumer.requests
                 summary.serverErrors = consumer.serverErrors
             }
+        case let .consumerGroup(group):
+            for consumer in window.consumers where consumer.group == group {
+                summary.calls += consumer.requests
+                summary.serverErrors += consumer.serverErrors
+            }
         }
         if key.consumers {
             for consumer in window.consumers where consumer.id != ConsumerMetrics.otherConsumersID {
                 if case let .consumer(id) = key.scope.kind, id != consumer.id { continue }
+                if case let .consumerGroup(group) = key.scope.kind, group != consumer.group { continue }
                 summary.consumers[consumer.id] = (consumer.requests, consumer.serverErrors)
             }
         }
@@ -141,7 +147,7 @@ extension AlertEngine {
 
     static func inScope(_ scope: AlertScope, method: String, route: String) -> Bool {
         switch scope.kind {
-        case .all, .consumer: true
+        case .all, .consumer, .consumerGroup: true
         case let .method(expected): method == expected
         case let .route(expected, expectedMethod): normalized(route) == normalized(expected) && (expectedMethod == nil || expectedMethod == method)
         }

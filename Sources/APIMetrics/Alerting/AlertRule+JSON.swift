@@ -127,23 +127,25 @@ extension AlertRule {
         guard let value else { return .all }
         if value == .string("all") { return .all }
         guard case let .object(members) = value else {
-            throw ConfigurationError(field: field, reason: "must be \"all\" or an object with route (and method), method, or consumer")
+            throw ConfigurationError(field: field, reason: "must be \"all\" or an object with route (and method), method, consumer or consumer_group")
         }
-        var route: String?, method: String?, consumer: String?
+        var route: String?, method: String?, consumer: String?, group: String?
         for member in members {
             guard case let .string(text) = member.value else { throw ConfigurationError(field: "\(field).\(member.key.prefix(40))", reason: "must be a string") }
             switch member.key {
             case "route": route = text
             case "method": method = text
             case "consumer": consumer = text
-            default: throw ConfigurationError(field: "\(field).\(member.key.prefix(40))", reason: "is not a scope: name route (and method), method, or consumer")
+            case "consumer_group": group = text
+            default: throw ConfigurationError(field: "\(field).\(member.key.prefix(40))", reason: "is not a scope: name route (and method), method, consumer or consumer_group")
             }
         }
-        switch (route, method, consumer) {
-        case let (route?, method, nil): return .route(route, method: method)
-        case let (nil, method?, nil): return .method(method)
-        case let (nil, nil, consumer?): return .consumer(consumer)
-        default: throw ConfigurationError(field: field, reason: "takes route (and method), method, or consumer, not several")
+        switch (route, method, consumer, group) {
+        case let (route?, method, nil, nil): return .route(route, method: method)
+        case let (nil, method?, nil, nil): return .method(method)
+        case let (nil, nil, consumer?, nil): return .consumer(consumer)
+        case let (nil, nil, nil, group?): return .consumerGroup(group)
+        default: throw ConfigurationError(field: field, reason: "takes route (and method), method, consumer or consumer_group, not several")
         }
     }
 

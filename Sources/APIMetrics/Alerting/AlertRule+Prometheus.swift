@@ -76,7 +76,7 @@ package enum PrometheusAlertRules {
         case .all: ""
         case let .route(route, method): routeMatcher(route) + (method.map { ",method=\(quoted($0))" } ?? "")
         case let .method(method): "method=\(quoted(method))"
-        case .consumer: nil
+        case .consumer, .consumerGroup: nil
         }
     }
 

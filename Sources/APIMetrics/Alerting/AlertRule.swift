@@ -79,19 +79,19 @@ public struct AlertRule: Sendable, Hashable {
         }
         try condition.validate(field: field)
         try scope.validate(field: "\(field).scope")
-        if case .latency = condition.kind, case .consumer = scope.kind {
+        if case .latency = condition.kind, scope.isConsumers {
             throw ConfigurationError(field: "\(field).scope", reason: "latency is measured per route and method, not per consumer: scope it to all calls, a route or a method")
         }
         switch (condition.kind, scope.kind) {
-        case (.newServerErrorGroup, .consumer), (.apiChange, .consumer):
+        case (.newServerErrorGroup, .consumer), (.apiChange, .consumer), (.newServerErrorGroup, .consumerGroup), (.apiChange, .consumerGroup):
             throw ConfigurationError(field: "\(field).scope", reason: "error groups and API changes are not tied to a consumer: scope it to all calls, a route or a method")
         case (.consumerErrorRate, .method):
-            throw ConfigurationError(field: "\(field).scope", reason: "a consumer's error rate is measured over all their calls: scope it to all calls or a consumer")
+            throw ConfigurationError(field: "\(field).scope", reason: "a consumer's error rate is measured over all their calls: scope it to all calls, a consumer or a consumer group")
         default:
             break
         }
         if case .consumerErrorRate = condition.kind, case .route = scope.kind {
-            throw ConfigurationError(field: "\(field).scope", reason: "a consumer's error rate is measured over all their calls: scope it to all calls or a consumer")
+            throw ConfigurationError(field: "\(field).scope", reason: "a consumer's error rate is measured over all their calls: scope it to all calls, a consumer or a consumer group")
         }
     }
 }
@@ -195,6 +195,7 @@ public struct AlertScope: Sendable, Hashable, CustomStringConvertible {
         case route(String, method: String?)
         case method(String)
         case consumer(String)
+        case consumerGroup(String)
     }
 
     let kind: Kind
@@ -218,13 +219,30 @@ public struct AlertScope: Sendable, Hashable, CustomStringConvertible {
         AlertScope(kind: .consumer(id))
     }
 
-    /// `all`, `GET /orders/{id}`, `POST`, `consumer acme`.
+    /// The calls of the consumers of one group, by the group
+    /// `identifyConsumer` gives (`Consumer.group`: a plan, a tier).
+    /// Consumers past ``MetricsOptions/maxConsumers`` are counted as one
+    /// row without a group, and so outside every group.
+    public static func consumerGroup(_ group: String) -> AlertScope {
+        AlertScope(kind: .consumerGroup(group))
+    }
+
+    /// `all`, `GET /orders/{id}`, `POST`, `consumer acme`, `consumer group free`.
     public var description: String {
         switch kind {
         case .all: "all"
         case let .route(route, method): method.map { "\($0) \(route)" } ?? route
         case let .method(method): method
         case let .consumer(id): "consumer \(id)"
+        case let .consumerGroup(group): "consumer group \(group)"
+        }
+    }
+
+    /// Whether the scope is one consumer or a group of them.
+    var isConsumers: Bool {
+        switch kind {
+        case .consumer, .consumerGroup: true
+        case .all, .route, .method: false
         }
     }
 
@@ -242,6 +260,10 @@ public struct AlertScope: Sendable, Hashable, CustomStringConvertible {
         case let .consumer(id):
             guard !id.isEmpty, id.utf8.count <= Consumer.maxIDBytes else {
                 throw ConfigurationError(field: "\(field).consumer", reason: "must be a consumer id of 1 to \(Consumer.maxIDBytes) bytes")
+            }
+        case let .consumerGroup(group):
+            guard !group.isEmpty, group.utf8.count <= Consumer.maxIDBytes else {
+                throw ConfigurationError(field: "\(field).consumerGroup", reason: "must be a consumer group of 1 to \(Consumer.maxIDBytes) bytes")
             }
         }
     }
