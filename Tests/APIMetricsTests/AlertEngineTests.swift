@@ -160,6 +160,33 @@ struct AlertEngineTests {
         #expect(events.first { $0.rule == "free failing" }?.scope == "consumer group free")
     }
 
+    /// A rule over thousands of windows keeps at most `maxWindows`
+    /// stretches of them, summed: memory and work are bounded, and the rule
+    /// still resolves when its failures leave the window (within a stretch).
+    @Test func aLongWindowIsKeptInStretchesAndStillMovesOnTime() {
+        let rule = AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 1), window: .seconds(24_000), hysteresis: 0)
+        let engine = AlertEngine(rules: [rule, AlertRule("slow", when: .latency(percentile: 99, above: .seconds(1)), window: .seconds(24_000))])
+        var windows = WindowMaker()
+        var moves: [(index: Int, state: AlertEvent.State, rule: String)] = []
+        for index in 0..<2_700 {
+            // 300 windows of failures (and of slow calls), then calls that are well.
+            let failing = index < 300
+            let window = windows.next([("GET", "/orders/{id}", failing ? 500 : 200, failing ? 2_000 : 20, 10)])
+            moves += engine.evaluate(window).filter { !$0.isRepeat }.map { (index, $0.state, $0.rule) }
+        }
+        let kept = engine.state.withLock { $0.windows.map(\.count) }
+        #expect(kept.allSatisfy { $0 <= AlertEngine.maxWindows + 1 }, "\(kept)")
+        // 24,000 s is 2,400 windows: below 5% once at most 120 failing windows are left, at window 2,580 (one stretch is 10 windows).
+        let errors = moves.filter { $0.rule == "errors" }
+        #expect(errors.map(\.state) == [.firing, .resolved])
+        #expect(errors.first?.index == 0)
+        #expect((2_570...2_600).contains(errors.last?.index ?? 0), "\(errors)")
+        // p99 over the kept stretches' sketches: above 1 s while more than 1% of the calls were slow (24 windows of 2,400, at 2,676).
+        let slow = moves.filter { $0.rule == "slow" }
+        #expect(slow.map(\.state) == [.firing, .resolved] && slow.first?.index == 0)
+        #expect((2_660...2_699).contains(slow.last?.index ?? 0), "\(slow)")
+    }
+
     @Test func eachConsumerIsAnAlertOfItsOwn() {
         let engine = AlertEngine(rules: [AlertRule("consumer errors", when: .consumerErrorRate(above: 0.2, minimumCalls: 10), window: .seconds(10))])
         var windows = WindowMaker()

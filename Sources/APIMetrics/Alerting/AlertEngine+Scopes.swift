@@ -8,7 +8,7 @@ extension AlertEngine {
 
     /// The calls of a window that fall in a scope.
     func summarize(_ window: MetricsWindow, key: SummaryKey, byRoute: inout [String: [Int]]?) -> Summary {
-        var summary = Summary(end: window.endNanoseconds)
+        var summary = Summary(start: window.startNanoseconds, end: window.endNanoseconds)
         if key.latency { summary.latency = LatencySketch() }
         func add(_ series: SeriesMetrics) {
             summary.calls += Double(series.requests)

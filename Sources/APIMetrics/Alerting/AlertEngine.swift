@@ -27,8 +27,12 @@ final class AlertEngine: Sendable {
     static let maxInstances = 10_000
     /// The most server-error groups remembered as seen.
     static let maxKnownGroups = 10_000
-    /// The most windows a rule keeps (a week of minutes, an hour of seconds…).
-    static let maxWindows = 10_080
+    /// The most stretches of time a rule keeps: each is one window, or, for a
+    /// rule whose window holds more, consecutive windows summed (a week's rule
+    /// at one-minute windows keeps 240 stretches of 42 minutes), so that a
+    /// rule's memory and its evaluation are bounded whatever its window. The
+    /// rule then looks at between its window and one stretch more.
+    static let maxWindows = 240
 
     struct InstanceKey: Sendable, Hashable {
         var rule: Int
@@ -50,13 +54,27 @@ final class AlertEngine: Sendable {
         var lastActive: Int64 = 0
     }
 
-    /// What the calls of one scope came to in one window.
+    /// What the calls of one scope came to in one window, or in consecutive
+    /// windows summed (``maxWindows``).
     struct Summary: Sendable {
+        var start: Int64
         var end: Int64
         var calls = 0.0
         var serverErrors = 0.0
         var latency: LatencySketch?
         var consumers: [String: (calls: Double, serverErrors: Double)] = [:]
+
+        /// Takes in the window that follows.
+        mutating func add(_ next: Summary) {
+            end = next.end
+            calls += next.calls
+            serverErrors += next.serverErrors
+            if let more = next.latency { latency?.merge(more) }
+            for (id, figures) in next.consumers {
+                consumers[id, default: (0, 0)].calls += figures.calls
+                consumers[id, default: (0, 0)].serverErrors += figures.serverErrors
+            }
+        }
     }
 
     struct Figures: Sendable, Hashable {
@@ -130,7 +148,12 @@ final class AlertEngine: Sendable {
             var events: [AlertEvent] = []
             for (index, rule) in rules.enumerated() {
                 // In place: a copy of the kept windows per rule per window would cost more than the rule.
-                state.windows[index].append(perRule[index])
+                let stretch = rule.window.nanosecondsClamped / Int64(Self.maxWindows)
+                if let last = state.windows[index].indices.last, perRule[index].end &- state.windows[index][last].start <= stretch {
+                    state.windows[index][last].add(perRule[index])
+                } else {
+                    state.windows[index].append(perRule[index])
+                }
                 let oldest = now - rule.window.nanosecondsClamped
                 if let first = state.windows[index].firstIndex(where: { $0.end > oldest }), first > 0 { state.windows[index].removeFirst(first) }
                 if state.windows[index].count > Self.maxWindows { state.windows[index].removeFirst(state.windows[index].count - Self.maxWindows) }
