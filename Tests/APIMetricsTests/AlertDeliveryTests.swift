@@ -46,6 +46,12 @@ struct AlertDeliveryTests {
         }
         calls(status: 500)
         #expect(await eventually(timeout: .seconds(20)) { receiver.requests.count >= 1 })
+        func firingRows() -> String {
+            (try? sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_states WHERE firing = 1"))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        }
+        // The store writes what changed: the firing alert's row, then its removal once resolved.
+        #expect(await eventually(timeout: .seconds(10)) { firingRows() == "1" })
         // Still failing: the alert fires once, not once a window.
         calls(status: 500)
         try await Task.sleep(for: .milliseconds(2_500))
@@ -74,6 +80,7 @@ struct AlertDeliveryTests {
             #expect(abs((Int64(timestamp) ?? 0) - Int64(Date().timeIntervalSince1970)) < 120)
         }
         #expect(states == ["firing", "resolved"])
+        #expect(firingRows() == "0")
         #expect(!AlertWebhookExporter(options: .init(url: receiver.url, secret: secret)).name.contains(secret))
     }
 

@@ -6,6 +6,12 @@ extension AlertEngine {
         var state: Instance
     }
 
+    /// An alert by rule name and instance, as the store keys it.
+    struct InstanceName: Sendable, Hashable {
+        var rule: String
+        var instance: String
+    }
+
     /// Every alert's state now, for the store.
     func storedStates() -> [StoredAlert] {
         state.withLock { state in

@@ -33,6 +33,11 @@ extension StoreWriterState {
         let known = alerts.takeKnownGroups()
         let states = alerts.storedStates()
         let now = CaptureClock.wallNanoseconds()
+        var current: [AlertEngine.InstanceName: AlertEngine.Instance] = [:]
+        current.reserveCapacity(states.count)
+        for alert in states { current[AlertEngine.InstanceName(rule: alert.rule, instance: alert.instance)] = alert.state }
+        // Nothing new: no transaction at all.
+        if pendingAlerts.isEmpty, known.isEmpty, let savedAlertStates, savedAlertStates == current { return }
         do {
             try transaction(statements) { () throws(SQLiteError) in
                 if !pendingAlerts.isEmpty {
@@ -55,13 +60,25 @@ extension StoreWriterState {
                         try insert.run()
                     }
                 }
-                try connection.execute("DELETE FROM alert_states")
+                // Only what changed since the last write (all of it after a new connection or a failed write).
+                if savedAlertStates == nil { try connection.execute("DELETE FROM alert_states") }
+                let saved = savedAlertStates ?? [:]
+                let gone = saved.keys.filter { current[$0] == nil }
+                if !gone.isEmpty {
+                    let delete = try connection.prepare("DELETE FROM alert_states WHERE rule = ?1 AND instance = ?2")
+                    defer { delete.reset() }
+                    for name in gone {
+                        delete.bind(1, name.rule)
+                        delete.bind(2, name.instance)
+                        try delete.run()
+                    }
+                }
                 let upsert = try connection.prepare("""
                     INSERT OR REPLACE INTO alert_states(rule, instance, firing, since, fired_at, told_at, value, last_active)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                     """)
                 defer { upsert.reset() }
-                for alert in states {
+                for alert in states where saved[AlertEngine.InstanceName(rule: alert.rule, instance: alert.instance)] != alert.state {
                     upsert.bind(1, alert.rule)
                     upsert.bind(2, alert.instance)
                     upsert.bind(3, Int64(alert.state.isFiring ? 1 : 0))
@@ -83,8 +100,10 @@ extension StoreWriterState {
                 }
             }
             pendingAlerts.removeAll()
+            savedAlertStates = current
         } catch {
-            // The groups go back to be written with the next window; the states are written whole each time.
+            // The groups go back to be written with the next window; the states are written whole then.
+            savedAlertStates = nil
             alerts.returnKnownGroups(known)
             note(error: "cannot write the alerts to \(options.path): \(error)")
         }

@@ -66,6 +66,9 @@ final class StoreWriterState {
     var alerts: AlertEngine?
     /// Alert transitions handed over and not yet written (at most ``AlertEngine/maxHistory``).
     var pendingAlerts: [AlertEvent] = []
+    /// The alert states as last written, by rule and instance; `nil` when
+    /// not known (a new connection, a failed write): all are written then.
+    var savedAlertStates: [AlertEngine.InstanceName: AlertEngine.Instance]?
     /// Whether a write is being retried on a fresh file after corruption.
     var isRecovering = false
 
@@ -124,6 +127,7 @@ final class StoreWriterState {
         let connection: SQLiteConnection
         do {
             connection = try SQLiteConnection(path: options.path, readOnly: false)
+            savedAlertStates = nil
         } catch {
             throw StoreFailure(error)
         }
@@ -158,6 +162,7 @@ final class StoreWriterState {
             throw StoreFailure.sqlite(SQLiteError(code: -1, message: "\(error)"))
         }
         self.connection = connection
+        savedAlertStates = nil
         status.withLock {
             $0.isOpen = true
             $0.schemaVersion = StoreSchema.version
