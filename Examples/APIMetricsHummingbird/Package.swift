@@ -2,7 +2,9 @@
 import PackageDescription
 
 // APIMetrics for Hummingbird 2: the middleware (a library a server depends
-// on by path, or copies), the example server, and their tests.
+// on by path, or copies), the example server, and their tests. Its only
+// dependencies are Hummingbird and swift-service-lifecycle; the load test's
+// comparison peers are in Examples/HummingbirdLoadTest.
 let package = Package(
     name: "APIMetricsHummingbird",
     platforms: [.macOS(.v14)],
@@ -14,9 +16,6 @@ let package = Package(
         .package(name: "APIMetrics", path: "../.."),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        // For the load test's comparison with Hummingbird's own MetricsMiddleware.
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .target(
@@ -33,8 +32,6 @@ let package = Package(
                 "APIMetricsHummingbird",
                 .product(name: "APIMetricsFoundation", package: "APIMetrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

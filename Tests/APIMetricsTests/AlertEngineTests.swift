@@ -187,6 +187,24 @@ struct AlertEngineTests {
         #expect((2_660...2_699).contains(slow.last?.index ?? 0), "\(slow)")
     }
 
+    /// Windows cut on a timer last a little longer than the interval: an
+    /// eight-hour rule at one-minute windows still sums eight hours of them.
+    @Test func aLongWindowOfWindowsALittleLongerThanTheIntervalIsKeptWhole() {
+        let engine = AlertEngine(rules: [AlertRule("quiet", when: .traffic(below: 1), window: .seconds(8 * 3_600))])
+        let length: Int64 = 60_005_000_000
+        for index in Int64(0)..<1_000 {
+            let begin = 1_800_000_000_000_000_000 + index * length
+            var latency = LatencySketch()
+            latency.add(nanoseconds: 1_000_000, count: 1)
+            let series = SeriesMetrics(key: SeriesKey(method: "GET", route: "/a", status: 200), requests: 1, clientErrors: 0, serverErrors: 0, latency: latency)
+            _ = engine.evaluate(MetricsWindow(startNanoseconds: begin, endNanoseconds: begin + length, series: [series]))
+        }
+        let (stretches, calls) = engine.state.withLock { ($0.windows[0].count, $0.windows[0].reduce(0) { $0 + $1.calls }) }
+        #expect(stretches <= AlertEngine.maxWindows + 1)
+        // 8 h of 60.005 s windows is 479.96 of them: 480 or, with the stretch the window's edge falls in, one more.
+        #expect((480...482).contains(Int(calls)), "\(calls) calls in \(stretches) stretches")
+    }
+
     @Test func eachConsumerIsAnAlertOfItsOwn() {
         let engine = AlertEngine(rules: [AlertRule("consumer errors", when: .consumerErrorRate(above: 0.2, minimumCalls: 10), window: .seconds(10))])
         var windows = WindowMaker()

@@ -100,6 +100,8 @@ package func testConfiguration(_ exporters: [ExporterConfiguration]) -> APIMetri
     // priority (the default) could wait out a test's deadline. The default
     // is exercised end to end by Tests/EndToEnd/demo-check.sh, run alone.
     config.senderPriority = .normal
+    // Quiet: a test that reads the diagnostics sets its own.
+    config.diagnostics = .silent
     return config
 }
 

@@ -33,6 +33,12 @@ final class AlertEngine: Sendable {
     /// rule's memory and its evaluation are bounded whatever its window. The
     /// rule then looks at between its window and one stretch more.
     static let maxWindows = 240
+    /// The most consumers a stretch of windows keeps for consumer-rate rules
+    /// (a window holds at most ``MetricsOptions/maxConsumers``): past it, new
+    /// ids of that stretch are left out.
+    static let maxConsumersPerStretch = 1_000
+    /// How often a scoped rule's mark that it saw calls is written again (a day).
+    static let seenMarkInterval: Int64 = 86_400 * 1_000_000_000
 
     struct InstanceKey: Sendable, Hashable {
         var rule: Int
@@ -59,6 +65,8 @@ final class AlertEngine: Sendable {
     struct Summary: Sendable {
         var start: Int64
         var end: Int64
+        /// How many windows it sums.
+        var windows = 1
         var calls = 0.0
         var serverErrors = 0.0
         var latency: LatencySketch?
@@ -67,10 +75,13 @@ final class AlertEngine: Sendable {
         /// Takes in the window that follows.
         mutating func add(_ next: Summary) {
             end = next.end
+            windows += next.windows
             calls += next.calls
             serverErrors += next.serverErrors
             if let more = next.latency { latency?.merge(more) }
             for (id, figures) in next.consumers {
+                // Bounded: a client rotating ids cannot grow a stretch past what one window holds.
+                guard consumers[id] != nil || consumers.count < AlertEngine.maxConsumersPerStretch else { continue }
                 consumers[id, default: (0, 0)].calls += figures.calls
                 consumers[id, default: (0, 0)].serverErrors += figures.serverErrors
             }
@@ -86,6 +97,8 @@ final class AlertEngine: Sendable {
         var windows: [[Summary]]
         var instances: [InstanceKey: Instance] = [:]
         var hasSeenCalls: [Bool]
+        /// When each scoped rule's mark that it saw calls was last handed to the store.
+        var seenMarkedAt: [Int64]
         /// When the first window began: a quiet-traffic rule waits a whole window after it.
         var startedAt: Int64?
         var knownGroups = Set<String>()
@@ -125,7 +138,9 @@ final class AlertEngine: Sendable {
 
     init(rules: [AlertRule]) {
         self.rules = rules
-        state = Mutex(State(windows: Array(repeating: [], count: rules.count), hasSeenCalls: Array(repeating: false, count: rules.count)))
+        state = Mutex(State(
+            windows: Array(repeating: [], count: rules.count), hasSeenCalls: Array(repeating: false, count: rules.count),
+            seenMarkedAt: Array(repeating: 0, count: rules.count)))
     }
 
     /// Evaluates every rule on a window that just ended (with the API
@@ -148,21 +163,30 @@ final class AlertEngine: Sendable {
             var events: [AlertEvent] = []
             for (index, rule) in rules.enumerated() {
                 // In place: a copy of the kept windows per rule per window would cost more than the rule.
-                let stretch = rule.window.nanosecondsClamped / Int64(Self.maxWindows)
-                if let last = state.windows[index].indices.last, perRule[index].end &- state.windows[index][last].start <= stretch {
+                // Windows per stretch by count (windows are cut on a timer, each a little longer than the
+                // interval): enough that the rule's window fits in `maxWindows` stretches.
+                let length = max(1, window.endNanoseconds &- window.startNanoseconds)
+                let perStretch = max(1, (rule.window.nanosecondsClamped / length + Int64(Self.maxWindows) - 1) / Int64(Self.maxWindows))
+                if let last = state.windows[index].indices.last, state.windows[index][last].windows < perStretch {
                     state.windows[index][last].add(perRule[index])
                 } else {
                     state.windows[index].append(perRule[index])
                 }
                 let oldest = now - rule.window.nanosecondsClamped
                 if let first = state.windows[index].firstIndex(where: { $0.end > oldest }), first > 0 { state.windows[index].removeFirst(first) }
-                if state.windows[index].count > Self.maxWindows { state.windows[index].removeFirst(state.windows[index].count - Self.maxWindows) }
-                let kept = state.windows[index]
-                if perRule[index].calls > 0, !state.hasSeenCalls[index] {
-                    state.hasSeenCalls[index] = true
-                    // Kept with the known groups, so that a restart that gets no call in this scope is quiet.
-                    if rule.scope != .all { state.unsavedKnown.append(Self.seenKey(rule)) }
+                // A safety bound only: eviction is by time.
+                if state.windows[index].count > 2 * Self.maxWindows {
+                    state.windows[index].removeFirst(state.windows[index].count - 2 * Self.maxWindows)
                 }
+                let kept = state.windows[index]
+                if perRule[index].calls > 0, rule.scope != .all,
+                   !state.hasSeenCalls[index] || now &- state.seenMarkedAt[index] > Self.seenMarkInterval {
+                    // Kept with the known groups (and written again each day, so that retention keeps it), so
+                    // that a restart that gets no call in this scope is quiet.
+                    state.unsavedKnown.append(Self.seenKey(rule))
+                    state.seenMarkedAt[index] = now
+                }
+                if perRule[index].calls > 0 { state.hasSeenCalls[index] = true }
                 guard !state.isLoading else { continue }
                 switch rule.condition.kind {
                 case .newServerErrorGroup:

@@ -94,8 +94,9 @@ package enum PrometheusAlertRules {
             if segment.count > 2, segment.first == "{", segment.last == "}" { name = segment.dropFirst().dropLast() }
             if segment.count > 1, segment.first == ":" { name = segment.dropFirst() }
             if let name, !name.contains(where: { "{}:/".contains($0) }) {
+                // Any parameter, by any name, in either form: the engine takes `/orders/{id}` and `/orders/:orderId` as one route.
                 hasParameter = true
-                pattern += "(\\{\(regexLiteral(name))\\}|:\(regexLiteral(name)))"
+                pattern += "(\\{[^/]*\\}|:[^/]*)"
             } else {
                 pattern += regexLiteral(segment)
             }

@@ -262,8 +262,12 @@ public struct AlertScope: Sendable, Hashable, CustomStringConvertible {
                 throw ConfigurationError(field: "\(field).consumer", reason: "must be a consumer id of 1 to \(Consumer.maxIDBytes) bytes")
             }
         case let .consumerGroup(group):
-            guard !group.isEmpty, group.utf8.count <= Consumer.maxIDBytes else {
-                throw ConfigurationError(field: "\(field).consumerGroup", reason: "must be a consumer group of 1 to \(Consumer.maxIDBytes) bytes")
+            // As identification keeps a group: trimmed, at most 64 characters and 128 bytes.
+            guard !group.isEmpty, group.count <= Consumer.maxNameLength, group.utf8.count <= Consumer.maxNameBytes,
+                  group.first?.isWhitespace != true, group.last?.isWhitespace != true else {
+                throw ConfigurationError(
+                    field: "\(field).consumer_group",
+                    reason: "must be a consumer group of 1 to \(Consumer.maxNameLength) characters (\(Consumer.maxNameBytes) bytes) without surrounding spaces, as identification keeps it")
             }
         }
     }

@@ -34,6 +34,7 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_SPOOL_SYNC_MS", "spool.syncInterval"),
         ("APIMETRICS_SENDER_PRIORITY", "senderPriority: idle, low or normal"),
         ("APIMETRICS_DEBUG", "true writes diagnostics, debug level up, to standard error"),
+        ("APIMETRICS_LOG_LEVEL", "off, error, warning, info (the default: the start line, warnings, errors) or debug: what goes to standard error"),
         ("APIMETRICS_DEVELOPMENT", "isDevelopment"),
         ("APIMETRICS_INSTANCE_ID", "instanceID"),
         ("APIMETRICS_REDACT_HEADERS", "more header names to redact (* patterns allowed)"),
@@ -165,6 +166,17 @@ extension APIMetricsConfiguration {
                 throw ConfigurationError(field: "APIMETRICS_SENDER_PRIORITY", reason: "expected idle, low or normal, got \"\(priority)\"")
             }
             config.senderPriority = parsed
+        }
+        if let level = reader.string("APIMETRICS_LOG_LEVEL") {
+            switch level.lowercased() {
+            case "off": config.diagnostics = .silent
+            case "error": config.diagnostics = .standardError(minimumLevel: .error)
+            case "warning": config.diagnostics = .standardError(minimumLevel: .warning)
+            case "info": config.diagnostics = .standardError(minimumLevel: .info)
+            case "debug": config.diagnostics = .standardError(minimumLevel: .debug)
+            default:
+                throw ConfigurationError(field: "APIMETRICS_LOG_LEVEL", reason: "expected off, error, warning, info or debug, got \"\(level.prefix(20))\"")
+            }
         }
         if let debug = try reader.bool("APIMETRICS_DEBUG"), debug {
             config.diagnostics = .standardError(minimumLevel: .debug)

@@ -186,7 +186,7 @@ public struct APIMetricsConfiguration: Sendable {
         self.instanceID = nil
         self.userClosureTimeout = .milliseconds(250)
         self.senderPriority = .low
-        self.diagnostics = .silent
+        self.diagnostics = .standardError
         self.undeliveredBatchHandler = nil
         self.spool = .off
         self.isEnabled = true

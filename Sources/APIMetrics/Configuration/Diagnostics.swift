@@ -6,14 +6,17 @@ import Musl
 import Darwin
 #endif
 
-/// Where APIMetrics reports its own troubles: a collector refusing batches,
-/// a file it cannot write, an identify closure that throws.
+/// Where APIMetrics reports its own troubles (a collector refusing batches,
+/// a file it cannot write, an identify closure that throws) and, once at
+/// start, where calls go and where the view is.
 ///
-/// Silent by default, as a library should be; route it to your logger with
-/// ``custom(_:)``, or to standard error with ``standardError``.
+/// By default, the start line and warnings and errors go to standard error
+/// (``standardError``); route them to your logger with
+/// ``custom(minimumLevel:_:)``, or silence them with ``silent``
+/// (`APIMETRICS_LOG_LEVEL=off`).
 ///
 /// ```swift
-/// config.diagnostics = .custom { message in logger.warning("\(message)") }
+/// config.diagnostics = .custom(minimumLevel: .info) { message in logger.info("\(message)") }
 /// ```
 public struct Diagnostics: Sendable {
     /// How serious a diagnostic message is.
@@ -23,10 +26,14 @@ public struct Diagnostics: Sendable {
 
         /// Detail useful while setting things up.
         public static let debug = Level(rank: 0, name: "debug")
-        /// Something went wrong and was handled, such as a retried batch.
-        public static let warning = Level(rank: 1, name: "warning")
+        /// What a person starting the server wants to read once: where calls
+        /// go, where the view is.
+        public static let info = Level(rank: 1, name: "info")
+        /// Something went wrong and was handled, such as a retried batch, or
+        /// something is on without protection.
+        public static let warning = Level(rank: 2, name: "warning")
         /// Something was lost, such as a batch given up.
-        public static let error = Level(rank: 2, name: "error")
+        public static let error = Level(rank: 3, name: "error")
 
         /// The level's name.
         public var description: String { name }
@@ -52,8 +59,9 @@ public struct Diagnostics: Sendable {
     /// Says nothing.
     public static let silent = Diagnostics(handler: nil, minimumLevel: .error)
 
-    /// Writes warnings and errors to standard error, one line each.
-    public static let standardError = Diagnostics.standardError(minimumLevel: .warning)
+    /// Writes the start line, warnings and errors to standard error, one
+    /// line each: the default.
+    public static let standardError = Diagnostics.standardError(minimumLevel: .info)
 
     /// Writes messages at `minimumLevel` or above to standard error.
     public static func standardError(minimumLevel: Level) -> Diagnostics {

@@ -50,6 +50,10 @@ public struct LocalViewOptions: Sendable, Hashable {
     /// Everything off.
     public static let off = LocalViewOptions()
 
+    /// The dashboard (with its JSON) and the Prometheus exposition, served
+    /// to this machine only until ``bearerToken`` is set.
+    public static let dashboardAndPrometheus = LocalViewOptions(isDashboardEnabled: true, isPrometheusEnabled: true)
+
     /// Whether anything is served.
     public var isEnabled: Bool { isDashboardEnabled || isPrometheusEnabled }
 

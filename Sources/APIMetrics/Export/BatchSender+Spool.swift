@@ -110,8 +110,28 @@ extension BatchSender {
         whole.records = stored.records
         whole.entities = stored.entities
         var pending = whole.pieces(maxItems: min(size, exporter.batchLimits.maxEvents))[...]
-        // The alert transitions go with the first piece sent.
-        var alerts = stored.alerts
+        // The alert transitions go first, alone: until they are taken the entry stays first in line, so
+        // that none of them goes behind a later one of the same alert.
+        if !stored.alerts.isEmpty {
+            let reports = AttemptReports()
+            let batch = spooledBatch(stored.identity, records: [], entities: [], alerts: stored.alerts, reports: reports)
+            switch await race(signal, { try await exporter.export(batch) }) {
+            case .completed:
+                break
+            case .timedOut:
+                return false
+            case let .failed(error):
+                counters.noteExportError("\(exporter.name): \(error)")
+                if let exportError = error as? ExportError, !exportError.isRetryable {
+                    counters.alertsLost.add(stored.alerts.count, ordering: .relaxed)
+                    diagnostics.log(.error, "\(exporter.name) refused \(stored.alerts.count) spooled alert transitions: \(error)")
+                } else {
+                    noteSpoolFailure(error, slot: index)
+                    return false
+                }
+            }
+        }
+        var alerts: [AlertEvent] = []
         while let piece = pending.first {
             let count = piece.records.count + piece.entities.count
             let reports = AttemptReports()

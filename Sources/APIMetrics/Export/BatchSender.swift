@@ -198,7 +198,8 @@ actor BatchSender {
                 }
                 batch = ProcessedBatch()
                 encodings = Self.encodings(of: batch, identity)
-                extras.alerts = []
+                // Only what went to the spool (an exporter may send alerts it does not name as its content).
+                if content.contains(.alerts) { extras.alerts = [] }
             }
             // Only a batch holding something this exporter sends is handed over.
             guard (content.contains(.events) && !batch.isEmpty) || (content.contains(.metrics) && !extras.isEmpty)

@@ -19,23 +19,28 @@ extension UndeliveredBatch {
     private static let magic: [UInt8] = Array("AMUB".utf8)
     private static let version: UInt8 = 3
 
-    /// The records' form in a batch of form `version`.
+    /// The records' form in a batch of form `version`: forms 1 and 2 are
+    /// the records' own; form 3 holds records of form 2. A new records'
+    /// form needs a new batch form.
     private static func recordVersion(_ version: UInt8) -> UInt8 { min(version, 2) }
 
-    /// The batch as bytes that ``init(serialized:)`` reads back exactly.
+    /// The batch as bytes that ``init(serialized:)`` reads back exactly:
+    /// form 2 when it holds no alert transition (an earlier release reads
+    /// it), else form 3.
     public func serialized() -> [UInt8] {
         var writer = BinaryWriter()
+        let version: UInt8 = alerts.isEmpty ? 2 : Self.version
         writer.bytes.append(contentsOf: Self.magic)
-        writer.byte(Self.version)
+        writer.byte(version)
         writer.string(exporterName)
         writer.byte(reason.code)
         writer.string(message)
         writer.signed(abandonedAtNanoseconds)
         writer.identity(identity)
-        let recordVersion = Self.recordVersion(Self.version)
+        let recordVersion = Self.recordVersion(version)
         writer.array(records) { $0.record($1, version: recordVersion) }
         writer.array(entities) { $0.entity($1, version: recordVersion) }
-        writer.array(alerts) { $0.alert($1) }
+        if version >= 3 { writer.array(alerts) { $0.alert($1) } }
         return writer.bytes
     }
 

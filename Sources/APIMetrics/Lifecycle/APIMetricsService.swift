@@ -143,10 +143,9 @@ public final class APIMetricsService: Sendable {
         } else {
             listener = nil
         }
-        if configuration.view.isEnabled && configuration.view.bearerToken == nil {
-            configuration.diagnostics.log(.warning, MetricsView.loopbackOnlyMessage.trimmingCharacters(in: .newlines))
+        for (level, message) in StartupLine.messages(configuration, viewPort: listener?.port) {
+            configuration.diagnostics.log(level, message)
         }
-        configuration.diagnostics.log(.debug, "recording \(configuration.service) (\(configuration.environment)) to \(configuration.exporters.map(\.summary).joined(separator: ", "))")
     }
 
     /// Runs the background sender until ``shutdown(timeout:)`` is called or

@@ -3,8 +3,12 @@ public import FlyingFox
 import Foundation
 import Synchronization
 
-/// Records every call a FlyingFox server answers: wrap the server's routes
-/// in it and hand it to the server as its handler.
+/// Records every call a FlyingFox server answers, and serves the metrics'
+/// view (the dashboard, its API, `/metrics`) when it is on: wrap the
+/// server's routes in it and hand it to the server as its handler. The
+/// view's paths are answered before anything is recorded (the view never
+/// records itself), to this machine only unless
+/// ``APIMetrics/LocalViewOptions/bearerToken`` is set.
 ///
 /// ```swift
 /// let server = HTTPServer(address: .loopback(port: 8080), handler: APIMetricsHandler(metrics, routes: routes))
@@ -27,11 +31,14 @@ public struct APIMetricsHandler: HTTPHandler {
     public let recorder: Recorder
     /// The statuses of thrown errors.
     public let errorStatuses: ErrorStatusMapping
+    /// The view it serves; `nil` when it is off.
+    public let view: MetricsView?
     private let routes: RoutedHTTPHandler
 
-    /// Records the calls `routes` answer into `metrics`.
+    /// Records the calls `routes` answer into `metrics`, and serves its view.
     public init(_ metrics: APIMetricsService, routes: RoutedHTTPHandler, errorStatuses: ErrorStatusMapping = .flyingFox) {
         recorder = metrics.recorder
+        view = metrics.view.options.isEnabled ? metrics.view : nil
         self.errorStatuses = errorStatuses
         var named = RoutedHTTPHandler()
         for (route, handler) in routes {
@@ -57,6 +64,7 @@ public struct APIMetricsHandler: HTTPHandler {
 
     /// Records the call the routes answer.
     public func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if view != nil, let answer = await viewResponse(to: request) { return answer }
         guard recorder.isRecording else { return try await routes.handleRequest(request) }
         let start = CaptureInstant.now()
         let matched = MatchedRoute()
@@ -106,7 +114,7 @@ public struct APIMetricsHandler: HTTPHandler {
             clientAddress: request.remoteAddress.flatMap(Self.address))
     }
 
-    private static func address(_ address: HTTPRequest.Address) -> String? {
+    static func address(_ address: HTTPRequest.Address) -> String? {
         switch address {
         case let .ip4(ip, port: _), let .ip6(ip, port: _): return ip
         case .unix: return nil

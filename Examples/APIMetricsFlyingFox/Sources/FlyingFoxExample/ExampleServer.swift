@@ -36,8 +36,8 @@ enum ExampleServer {
         HTTPResponse(statusCode: status, headers: [.contentType: "application/json"], body: Data(text.utf8))
     }
 
-    /// The routes and the metrics' view; `baseURL` is where `/proxy` sends
-    /// its outgoing calls.
+    /// The routes (the handler serves the metrics' view); `baseURL` is where
+    /// `/proxy` sends its outgoing calls.
     static func routes(metrics: APIMetricsService, baseURL: @escaping @Sendable () -> String) -> RoutedHTTPHandler {
         var routes = RoutedHTTPHandler()
         let next = Mutex(101)
@@ -70,24 +70,6 @@ enum ExampleServer {
             let (data, response) = try await client.data(for: URLRequest(url: url))
             let status = (response as? HTTPURLResponse)?.statusCode ?? 502
             return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: ""), headers: [.contentType: "application/json"], body: data)
-        }
-        if metrics.view.options.isEnabled {
-            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.openAPIPath, MetricsView.specReportPath, MetricsView.apiV1Path + "/*"] {
-                routes.appendRoute(HTTPRoute("GET \(path)")) { request in
-                    let peer: String? = switch request.remoteAddress {
-                    case let .ip4(ip, port: _), let .ip6(ip, port: _): ip
-                    default: nil
-                    }
-                    guard let answer = await metrics.view.respond(
-                        method: request.method.rawValue, target: request.target.rawValue,
-                        headers: HeaderFields(request.headers, name: \.key.rawValue, value: \.value), peerAddress: peer) else {
-                        return HTTPResponse(statusCode: .notFound)
-                    }
-                    var headers = HTTPHeaders()
-                    for field in answer.headers.fields { headers.addValue(field.value, for: HTTPHeader(field.name)) }
-                    return HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: ""), headers: headers, body: Data(answer.body))
-                }
-            }
         }
         return routes
     }

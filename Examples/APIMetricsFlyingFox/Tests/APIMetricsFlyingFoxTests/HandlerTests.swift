@@ -82,6 +82,27 @@ struct HandlerTests {
         #expect(unmatched.request.route == nil && unmatched.response?.status == 404)
     }
 
+    /// The handler serves the view (no route of the user's), to this
+    /// machine, and never records it: neither events nor the metrics count
+    /// the dashboard's or Prometheus's calls.
+    @Test func theHandlerServesTheViewAndNeverRecordsIt() async throws {
+        let exporter = CollectingExporter()
+        try await withExample(exporter) { send, metrics in
+            for path in ["/_apimetrics", "/_apimetrics/api", "/metrics", "/_apimetrics/openapi.json"] {
+                let answer = try await send("GET", path, [:], nil)
+                #expect(answer.status == 200, "\(path)")
+                #expect(answer.headers["content-security-policy"] != nil, "\(path)")
+            }
+            #expect(try await send("GET", "/orders/7", [:], nil).status == 200)
+            for _ in 0..<200 where exporter.records.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(exporter.records.map(\.request.target) == ["/orders/7"])
+            #expect(metrics.statistics.recorded == 1)
+            let text = String(decoding: try await send("GET", "/metrics", [:], nil).body, as: UTF8.self)
+            #expect(text.contains(#"route="/orders/{id}""#))
+            #expect(!text.contains(#"route="/metrics""#) && !text.contains(#"route="/_apimetrics"#))
+        }
+    }
+
     @Test func bodiesAreTheSameWithAndWithoutAndCaptureIsCapped() async throws {
         let item = String(repeating: "x", count: 5_000)
         let body = Data(#"{"item":"\#(item)","quantity":2}"#.utf8)

@@ -3,13 +3,21 @@ public import Hummingbird
 import HTTPTypes
 import NIOCore
 
-/// Records every call a Hummingbird 2 router serves: add it first, so that
-/// it sees what the client receives.
+/// Records every call a Hummingbird 2 router serves, and serves the
+/// metrics' view (the dashboard, its API, `/metrics`) when it is on: add it
+/// first, so that it sees what the client receives.
 ///
 /// ```swift
-/// let router = Router()
+/// let router = Router(context: APIMetricsRequestContext.self)
 /// router.add(middleware: APIMetricsMiddleware(metrics))
 /// ```
+///
+/// The view's paths are answered before anything is recorded (the view
+/// never records itself), to this machine only unless
+/// ``APIMetrics/LocalViewOptions/bearerToken`` is set: the peer's address
+/// comes from a context that knows it (``APIMetricsRequestContext``, or any
+/// ``Hummingbird/RemoteAddressRequestContext``); with one that does not,
+/// the view answers 403 until a token is set.
 ///
 /// It records the route the router matched (a call no route matched goes to
 /// the metrics' one unmatched series per method), every request header,
@@ -32,23 +40,27 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     public let recorder: Recorder
     /// The statuses of errors thrown past the middleware.
     public let errorStatuses: ErrorStatusMapping
+    /// The view it serves; `nil` for none.
+    public let view: MetricsView?
 
-    /// Records into `metrics`; errors thrown past the middleware get their
-    /// status from `errorStatuses` (Hummingbird's own by default).
+    /// Records into `metrics` and serves its view; errors thrown past the
+    /// middleware get their status from `errorStatuses` (Hummingbird's own
+    /// by default).
     public init(_ metrics: APIMetricsService, errorStatuses: ErrorStatusMapping = .hummingbird) {
-        self.init(recorder: metrics.recorder, errorStatuses: errorStatuses)
+        self.init(recorder: metrics.recorder, view: metrics.view, errorStatuses: errorStatuses)
     }
 
-    /// Records into `recorder`.
-    public init(recorder: Recorder, errorStatuses: ErrorStatusMapping = .hummingbird) {
+    /// Records into `recorder`, and serves `view` when given.
+    public init(recorder: Recorder, view: MetricsView? = nil, errorStatuses: ErrorStatusMapping = .hummingbird) {
         self.recorder = recorder
+        self.view = view.flatMap { $0.options.isEnabled ? $0 : nil }
         self.errorStatuses = errorStatuses
         self.clientAddress = Self.clientAddressReader()
     }
 
     /// The client's address from a context, read without a cast to a
     /// protocol on every call.
-    private let clientAddress: @Sendable (Context) -> String?
+    let clientAddress: @Sendable (Context) -> String?
 
     /// Reads the address when `Context` knows it: the conformance is
     /// looked up once, here.
@@ -65,6 +77,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        if view != nil, let answer = await viewResponse(to: request, context: context) { return answer }
         guard recorder.isRecording else { return try await next(request, context) }
         let start = CaptureInstant.now()
         if recorder.isQueueFull { return try await shed(request, context: context, start: start, next: next) }

@@ -62,9 +62,13 @@ final class OrderStore: Sendable {
 
 /// What records the example's calls: APIMetrics, or for the load test's
 /// comparison nothing, a middleware that only passes the response body
-/// through, or Hummingbird's own `MetricsMiddleware`.
+/// through, or (in the load test's build, `Examples/HummingbirdLoadTest`, which defines `APIMETRICS_LOADTEST`)
+/// Hummingbird's own `MetricsMiddleware`.
 enum Variant: String, CaseIterable, Sendable {
-    case apimetrics, bare, noop, prometheus
+    case apimetrics, bare, noop
+    #if APIMETRICS_LOADTEST
+    case prometheus
+    #endif
 }
 
 /// A middleware that wraps every response body in a writer that passes it
@@ -110,10 +114,10 @@ enum ExampleServer {
         return base
     }
 
-    /// The router: the middleware first, then the routes and the metrics'
-    /// view. `baseURL` is where `/proxy` sends its outgoing calls; the
-    /// tests build it without the middleware too, to compare, and the load
-    /// test with each of the variants.
+    /// The router: the middleware first (it also serves the metrics' view),
+    /// then the routes. `baseURL` is where `/proxy` sends its outgoing
+    /// calls; the tests build it without the middleware too, to compare,
+    /// and the load test with each of the variants.
     static func router(
         metrics: APIMetricsService, variant: Variant = .apimetrics, baseURL: @escaping @Sendable () -> String
     ) -> Router<ExampleContext> {
@@ -125,9 +129,11 @@ enum ExampleServer {
             break
         case .noop:
             router.add(middleware: PassThroughMiddleware())
+        #if APIMETRICS_LOADTEST
         case .prometheus:
             // swift-metrics is bootstrapped to swift-prometheus by main.
             router.add(middleware: MetricsMiddleware())
+        #endif
         }
         let store = OrderStore()
         let client = InstrumentedURLSession(recorder: metrics.recorder)
@@ -174,30 +180,6 @@ enum ExampleServer {
                 status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
-        if metrics.view.options.isEnabled {
-            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.openAPIPath, MetricsView.specReportPath, MetricsView.apiV1Path + "/:page"] {
-                router.get(RouterPath(path)) { request, context -> Response in
-                    try await view(metrics.view, request, peer: context.remoteAddress?.ipAddress)
-                }
-            }
-        }
         return router
-    }
-
-    /// The metrics' view as a Hummingbird response.
-    private static func view(_ view: MetricsView, _ request: Request, peer: String?) async throws -> Response {
-        var fields = HeaderFields(request.headers, name: \.name.rawName, value: \.value)
-        if let authority = request.head.authority { fields.append(name: "Host", value: authority) }
-        guard let answer = await view.respond(
-            method: request.method.rawValue, target: request.head.path ?? "/", headers: fields, peerAddress: peer) else {
-            throw HTTPError(.notFound)
-        }
-        var headers = HTTPFields()
-        for field in answer.headers.fields {
-            if let name = HTTPField.Name(field.name) { headers.append(HTTPField(name: name, value: field.value)) }
-        }
-        return Response(
-            status: HTTPResponse.Status(code: answer.status), headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 }

@@ -2,8 +2,10 @@ import APIMetrics
 import APIMetricsHummingbird
 import Foundation
 import Hummingbird
+#if APIMETRICS_LOADTEST
 import Metrics
 import Prometheus
+#endif
 import Synchronization
 
 // hummingbird-example: the demo's API on Hummingbird 2, recorded by
@@ -37,9 +39,10 @@ func arguments() -> (host: String, port: Int, variant: Variant) {
             print("""
                 usage: hummingbird-example [--host 127.0.0.1] [--port 8080] [--mode apimetrics]
                 Configure recording with APIMETRICS_* environment variables (see the README).
-                --mode bare, noop or prometheus serves the same routes without APIMetrics: with
-                no middleware, with one that only passes response bodies through, or with
-                Hummingbird's MetricsMiddleware and swift-prometheus (for the load test).
+                --mode bare or noop serves the same routes without APIMetrics: with no middleware,
+                or with one that only passes response bodies through (for the load test, whose
+                build, Examples/HummingbirdLoadTest, adds --mode prometheus: Hummingbird's
+                MetricsMiddleware and swift-prometheus).
                 """)
             exit(0)
         default:
@@ -63,9 +66,11 @@ do {
     fail("\(error)")
 }
 let baseURL = Mutex("")
+#if APIMETRICS_LOADTEST
 if variant == .prometheus {
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()))
 }
+#endif
 let router = ExampleServer.router(metrics: metrics, variant: variant, baseURL: { baseURL.withLock { $0 } })
 var app = Application(
     router: router,

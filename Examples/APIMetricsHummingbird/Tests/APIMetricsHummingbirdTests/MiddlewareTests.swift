@@ -78,6 +78,34 @@ struct MiddlewareTests {
         #expect(record.durationNanoseconds > 0)
     }
 
+    /// The middleware serves the view (no route of the user's), to this
+    /// machine, and never records it: neither events nor the metrics count
+    /// the dashboard's or Prometheus's calls.
+    @Test func theMiddlewareServesTheViewAndNeverRecordsIt() async throws {
+        let exporter = CollectingExporter()
+        try await withExample(configuration(exporter)) { client, metrics in
+            for path in ["/_apimetrics", "/_apimetrics/api", "/metrics", "/_apimetrics/openapi.json"] {
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.status == .ok, "\(path)")
+                    #expect(response.headers[.init("Content-Security-Policy")!] != nil, "\(path)")
+                }
+            }
+            // Another machine's Host: refused, as the view refuses it anywhere.
+            try await client.execute(uri: "/metrics", method: .get, headers: [.init("Host")!: "api.example.com"]) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/orders/7", method: .get) { #expect($0.status == .ok) }
+            let records = try await exporter.waitFor(1)
+            #expect(records.map(\.request.target) == ["/orders/7"])
+            #expect(metrics.statistics.recorded == 1)
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"route="/orders/{id}""#))
+                #expect(!text.contains(#"route="/metrics""#) && !text.contains(#"route="/_apimetrics"#), "\(text.prefix(2_000))")
+            }
+        }
+    }
+
     @Test func notFoundIsTheUnmatchedSeriesNeverAPlaceholderRoute() async throws {
         let exporter = CollectingExporter()
         let seenRoutes = Mutex<Set<String>>([])

@@ -1,13 +1,18 @@
 public import APIMetrics
 public import Vapor
 
-/// Records every call a Vapor 4 application serves: add it at the
-/// beginning of the application's middleware, outside Vapor's
+/// Records every call a Vapor 4 application serves, and serves the
+/// metrics' view (the dashboard, its API, `/metrics`) when it is on: add it
+/// at the beginning of the application's middleware, outside Vapor's
 /// `ErrorMiddleware`, so that it sees what the client receives.
 ///
 /// ```swift
 /// app.middleware.use(APIMetricsMiddleware(metrics), at: .beginning)
 /// ```
+///
+/// The view's paths are answered before anything is recorded (the view
+/// never records itself), to this machine only unless
+/// ``APIMetrics/LocalViewOptions/bearerToken`` is set.
 ///
 /// It records the route Vapor matched as a template (`/orders/{id}`; a call
 /// no route matched goes to the metrics' one unmatched series per method),
@@ -38,21 +43,25 @@ public struct APIMetricsMiddleware: AsyncMiddleware {
     public let recorder: Recorder
     /// The statuses of errors thrown past every middleware.
     public let errorStatuses: ErrorStatusMapping
+    /// The view it serves; `nil` for none.
+    public let view: MetricsView?
 
-    /// Records into `metrics`; errors thrown past every middleware get
-    /// their status from `errorStatuses` (Vapor's own by default).
+    /// Records into `metrics` and serves its view; errors thrown past every
+    /// middleware get their status from `errorStatuses` (Vapor's own by default).
     public init(_ metrics: APIMetricsService, errorStatuses: ErrorStatusMapping = .vapor) {
-        self.init(recorder: metrics.recorder, errorStatuses: errorStatuses)
+        self.init(recorder: metrics.recorder, view: metrics.view, errorStatuses: errorStatuses)
     }
 
-    /// Records into `recorder`.
-    public init(recorder: Recorder, errorStatuses: ErrorStatusMapping = .vapor) {
+    /// Records into `recorder`, and serves `view` when given.
+    public init(recorder: Recorder, view: MetricsView? = nil, errorStatuses: ErrorStatusMapping = .vapor) {
         self.recorder = recorder
+        self.view = view.flatMap { $0.options.isEnabled ? $0 : nil }
         self.errorStatuses = errorStatuses
     }
 
     /// Records the call that `next` serves.
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if view != nil, let answer = await viewResponse(to: request) { return answer }
         guard recorder.isRecording else { return try await next.respond(to: request) }
         let start = CaptureInstant.now()
         if recorder.isQueueFull { return try await shed(request, start: start, next: next) }

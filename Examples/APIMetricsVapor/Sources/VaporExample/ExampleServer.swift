@@ -65,7 +65,7 @@ enum ExampleServer {
 
     /// Installs the middleware (first, outside Vapor's error middleware;
     /// its error reporter last),
-    /// the routes and the metrics' view. `baseURL` is where `/proxy` sends
+    /// the routes (the middleware serves the metrics' view). `baseURL` is where `/proxy` sends
     /// its outgoing calls; the tests configure an application without the
     /// middleware too, to compare.
     static func configure(
@@ -121,13 +121,6 @@ enum ExampleServer {
                 status: HTTPResponseStatus(statusCode: status), headers: ["Content-Type": "application/json"],
                 body: .init(data: data))
         }
-        if metrics.view.options.isEnabled {
-            for path in [MetricsView.dashboardPath, MetricsView.apiPath, MetricsView.prometheusPath, MetricsView.openAPIPath, MetricsView.specReportPath, MetricsView.apiV1Path + "/:page"] {
-                app.get(path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }) { request in
-                    try await view(metrics.view, request)
-                }
-            }
-        }
     }
 
     /// `value` as JSON with its keys in order: the same bytes for the same
@@ -138,17 +131,5 @@ enum ExampleServer {
         return Response(
             status: status, headers: ["Content-Type": "application/json; charset=utf-8"],
             body: .init(data: try encoder.encode(value)))
-    }
-
-    /// The metrics' view as a Vapor response.
-    private static func view(_ view: MetricsView, _ request: Request) async throws -> Response {
-        guard let answer = await view.respond(
-            method: request.method.rawValue, target: request.url.string,
-            headers: HeaderFields(request.headers, name: \.name, value: \.value), peerAddress: request.remoteAddress?.ipAddress) else {
-            throw Abort(.notFound)
-        }
-        var headers = HTTPHeaders()
-        for field in answer.headers.fields { headers.add(name: field.name, value: field.value) }
-        return Response(status: HTTPResponseStatus(statusCode: answer.status), headers: headers, body: .init(buffer: ByteBuffer(bytes: answer.body)))
     }
 }

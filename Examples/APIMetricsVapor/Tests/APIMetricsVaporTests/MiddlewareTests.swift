@@ -78,6 +78,30 @@ struct MiddlewareTests {
         #expect(record.durationNanoseconds > 0)
     }
 
+    /// The middleware serves the view (no route of the user's), to this
+    /// machine, and never records it: neither events nor the metrics count
+    /// the dashboard's or Prometheus's calls.
+    @Test func theMiddlewareServesTheViewAndNeverRecordsIt() async throws {
+        let exporter = CollectingExporter()
+        try await withExample(configuration(exporter)) { app, metrics in
+            for path in ["/_apimetrics", "/_apimetrics/api", "/metrics", "/_apimetrics/openapi.json"] {
+                try await app.test(.GET, path) { response in
+                    #expect(response.status == .ok, "\(path)")
+                    #expect(response.headers.first(name: "Content-Security-Policy") != nil, "\(path)")
+                }
+            }
+            try await app.test(.GET, "/orders/7") { #expect($0.status == .ok) }
+            let records = try await exporter.waitFor(1)
+            #expect(records.map(\.request.target) == ["/orders/7"])
+            #expect(metrics.statistics.recorded == 1)
+            try await app.test(.GET, "/metrics") { response in
+                let text = response.body.string
+                #expect(text.contains(#"route="/orders/{id}""#))
+                #expect(!text.contains(#"route="/metrics""#) && !text.contains(#"route="/_apimetrics"#))
+            }
+        }
+    }
+
     @Test func templatesAreBuiltFromEveryKindOfPathComponent() {
         #expect(APIMetricsMiddleware.routeTemplate(["orders", ":id"]) == "/orders/{id}")
         #expect(APIMetricsMiddleware.routeTemplate(["files", "**"]) == "/files/**")

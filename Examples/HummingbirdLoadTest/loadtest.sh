@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# APIMetrics beside its peers in one Hummingbird 2 server: the example built
+# APIMetrics beside its peers in one Hummingbird 2 server: the example (this
+# package links its sources and adds the peers) built
 # in release, the same routes, one variant per run (--mode):
 #   bare         no middleware
 #   noop         a middleware that only passes each response body through

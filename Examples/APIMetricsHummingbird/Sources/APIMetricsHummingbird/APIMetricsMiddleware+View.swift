@@ -1,0 +1,53 @@
+import APIMetrics
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension APIMetricsMiddleware {
+    /// The view's answer when the request is for one of its paths (and that
+    /// part is on), before anything is recorded: the view never records
+    /// itself. `nil` for every other request, after a check of the path's
+    /// first bytes.
+    func viewResponse(to request: Request, context: Context) async -> Response? {
+        guard let view, let target = request.head.path, Self.mayBeViewPath(target) else { return nil }
+        let path = target.prefix { $0 != "?" && $0 != "#" }
+        guard view.serves(path: String(path)) else { return nil }
+        var fields = HeaderFields(request.headers, name: \.name.rawName, value: \.value)
+        if let authority = request.head.authority { fields.append(name: "Host", value: authority) }
+        guard let answer = await view.respond(
+            method: request.method.rawValue, target: target, headers: fields, peerAddress: clientAddress(context)) else { return nil }
+        var headers = HTTPFields()
+        for field in answer.headers.fields {
+            if let name = HTTPField.Name(field.name) { headers.append(HTTPField(name: name, value: field.value)) }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: answer.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    /// Whether a request target can be one of the view's paths
+    /// (`/_apimetrics…`, `/metrics`): the only check every other call pays.
+    static func mayBeViewPath(_ target: String) -> Bool {
+        target.utf8.starts(with: "/_apimetrics".utf8) || target.utf8.starts(with: "/metrics".utf8)
+    }
+}
+
+/// A request context that knows the client's address, so that the
+/// middleware records it and the view can tell this machine from others:
+/// Hummingbird's `BasicRequestContext` with the channel's remote address.
+///
+/// ```swift
+/// let router = Router(context: APIMetricsRequestContext.self)
+/// ```
+public struct APIMetricsRequestContext: RequestContext, RemoteAddressRequestContext {
+    /// Hummingbird's storage for the context.
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's address.
+    public let remoteAddress: SocketAddress?
+
+    /// The context of one request on `source`'s channel.
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}

@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The side-by-side load test's server: the Hummingbird example's own sources
+// (linked, not copied) built with its comparison peers, Hummingbird's
+// MetricsMiddleware bootstrapped to swift-prometheus (`--mode prometheus`).
+// Kept apart so that depending on APIMetricsHummingbird resolves Hummingbird
+// and swift-service-lifecycle only. Run it: bash loadtest.sh
+let package = Package(
+    name: "HummingbirdLoadTest",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hummingbird-example", targets: ["LoadTestServer"]),
+    ],
+    dependencies: [
+        .package(name: "APIMetrics", path: "../.."),
+        .package(name: "APIMetricsHummingbird", path: "../APIMetricsHummingbird"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "LoadTestServer",
+            dependencies: [
+                .product(name: "APIMetricsHummingbird", package: "APIMetricsHummingbird"),
+                .product(name: "APIMetricsFoundation", package: "APIMetrics"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            // Turns on the example's `--mode prometheus`.
+            swiftSettings: [.define("APIMETRICS_LOADTEST")]
+        ),
+    ]
+)

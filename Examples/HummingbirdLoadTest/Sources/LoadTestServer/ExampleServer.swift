@@ -1,0 +1,1 @@
+../../../APIMetricsHummingbird/Sources/HummingbirdExample/ExampleServer.swift
