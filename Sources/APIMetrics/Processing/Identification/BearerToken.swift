@@ -14,7 +14,7 @@ enum BearerToken {
         return extract(from: headers["authorization"])
     }
 
-    static func extract(from header: String?) -> String? {
+    private static func extract(from header: String?) -> String? {
         guard let header else { return nil }
         let parts = header.trimmingOptionalWhitespace.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
