@@ -56,6 +56,49 @@ struct ErrorReportTests {
         #expect(exporter.events.first?.record.errors.first?.message == "disk full")
     }
 
+    @Test func reportErrorAndFailRecordTheLineOfTheirCaller() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
+        let reporting = metrics.recorder.begin(RequestHead(method: "GET", target: "/reported"))
+        reporting.reportError(Inner()); let reportLine = #line
+        reporting.finish()
+        let failing = metrics.recorder.begin(RequestHead(method: "GET", target: "/failed"))
+        failing.fail(Inner(), status: 503); let failLine = #line
+        await metrics.shutdown(timeout: .seconds(60))
+        let records = Dictionary(exporter.events.map { ($0.record.request.target, $0) }) { first, _ in first }
+        #expect(records["/reported"]?.record.errors.first?.location == "APIMetricsTests/ErrorReportTests.swift:\(reportLine)")
+        #expect(records["/failed"]?.record.errors.first?.location == "APIMetricsTests/ErrorReportTests.swift:\(failLine)")
+        #expect(records["/failed"]?.record.response?.status == 503)
+    }
+
+    /// What an adapter calls for an error the handler threw: it knows only
+    /// its own line, so the error goes with no location at all.
+    @Test func anAdapterReportsAndFailsWithNoLocation() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(exporter)]))
+        let reporting = metrics.recorder.begin(RequestHead(method: "GET", target: "/reported"))
+        reporting.reportError(Inner(), location: nil)
+        reporting.finish()
+        let failing = metrics.recorder.begin(RequestHead(method: "GET", target: "/failed"))
+        failing.fail(Outer(), status: 502, location: nil)
+        let defaulted = metrics.recorder.begin(RequestHead(method: "GET", target: "/defaulted"))
+        defaulted.fail(Inner(), location: nil)
+        await metrics.shutdown(timeout: .seconds(60))
+        let events = Dictionary(exporter.events.map { ($0.record.request.target, $0) }) { first, _ in first }
+        for target in ["/reported", "/failed", "/defaulted"] {
+            let event = try #require(events[target], "\(target)")
+            #expect(event.record.errors.count == 1)
+            #expect(event.record.errors.first?.location == nil)
+            let json = try #require(jsonObject(event.json))
+            let error = try #require(json["error"] as? [String: Any])
+            #expect(error["location"] == nil, "\(target)")
+            #expect(!String(decoding: event.json, as: UTF8.self).contains("location"))
+        }
+        #expect(events["/failed"]?.record.response?.status == 502)
+        #expect(events["/failed"]?.record.errors.first?.causes.map(\.type) == ["Middle", "Inner"])
+        #expect(events["/defaulted"]?.record.response?.status == 500)
+    }
+
     @Test func errorStatusMappingsChainAndTheFirstThatKnowsDecides() {
         struct OutOfStock: Error {}
         struct Teapot: ResponseStatusProviding { var responseStatus: Int { 418 } }

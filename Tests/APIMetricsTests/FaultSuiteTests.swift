@@ -69,7 +69,9 @@ struct FaultSuiteTests {
         let metrics = try APIMetricsService(configuration: config(collector))
         record(5, into: metrics)
         let report = await metrics.shutdown(timeout: .seconds(30))
-        #expect(collector.requests.count == 1 && report.statistics.failed == 5 && report.statistics.retried == 0)
+        // The events, then the final window and heartbeat on their own: each refused once.
+        #expect(collector.requests.count == 2 && report.statistics.failed == 5 && report.statistics.retried == 0)
+        #expect((collector.requests.first?.batch["events"] as? [Any])?.count == 5)
         #expect(report.statistics.lastExportError?.contains("answered \(status)") == true)
         // Every batch carries the pipeline's health as it left.
         let pipeline = try #require(collector.requests.first?.batch["pipeline"] as? [String: Any])
@@ -101,8 +103,9 @@ struct FaultSuiteTests {
         let second = try APIMetricsService(configuration: refused)
         record(8, into: second)
         let secondReport = await second.shutdown(timeout: .seconds(30))
-        // 8, two 4s, four 2s, eight 1s: 15 requests, then every event given up.
-        #expect(refusing.requests.count == 15 && secondReport.statistics.failed == 8)
+        // 8, two 4s, four 2s, eight 1s: 15 requests, then every event given
+        // up; then the final window and heartbeat, refused once.
+        #expect(refusing.requests.count == 16 && secondReport.statistics.failed == 8)
     }
 
     /// No spool and a collector that holds every request: the queue fills

@@ -82,4 +82,66 @@ struct MetricsDeliveryTests {
         let bounds = windows.map { ($0["start"] as? String ?? "", $0["end"] as? String ?? "") }
         #expect(zip(bounds, bounds.dropFirst()).allSatisfy { $0.1 == $1.0 })
     }
+
+    /// The last line of the file is the last heartbeat, taken after every
+    /// event was written: its totals are the final ones. The events wait in
+    /// the queue until shutdown (a long flush interval, a large batch), so
+    /// all of them go out in the sender's last rounds, behind which a
+    /// heartbeat taken before them would count none.
+    @Test(arguments: [(calls: 37, batch: 1_000), (calls: 95, batch: 10)])
+    func theLastHeartbeatIsTheLastLineAndCountsEveryEventWritten(calls: Int, batch: Int) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("events.ndjson")
+        var config = testConfiguration([.file(path: path)])
+        config.batching.flushInterval = .seconds(3_600)
+        config.batching.maxEvents = batch
+        config.metrics.interval = .seconds(3_600)
+        let metrics = try APIMetricsService(configuration: config)
+        let runner = Task { try await metrics.run() }
+        for n in 0..<calls { recordExchange(metrics.recorder, target: "/items/\(n)") }
+        let report = await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { jsonObject(Array($0.utf8)) }
+        #expect(lines.filter { $0["kind"] == nil }.count == calls)
+        let last = try #require(lines.last)
+        #expect(last["kind"] as? String == "heartbeat")
+        let pipeline = try #require(last["pipeline"] as? [String: Any])
+        #expect(pipeline["recorded"] as? Int == calls)
+        #expect(pipeline["exported"] as? Int == calls)
+        #expect(pipeline["queued"] as? Int == 0)
+        #expect(report.statistics.exported == calls)
+        // The final window comes just before it, with every call.
+        let windows = lines.filter { $0["kind"] as? String == "metrics" }
+        #expect(windows.last?["final"] as? Bool == true)
+        #expect(windows.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == calls)
+        #expect(lines.dropLast().last?["kind"] as? String == "metrics")
+    }
+
+    /// The same through a collecting exporter: the last batch it receives
+    /// carries the final window and the last heartbeat and no event, and
+    /// both the heartbeat and the batch's own pipeline totals count every
+    /// event delivered before it.
+    @Test func theLastBatchCarriesTheFinalTotals() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.batching.flushInterval = .seconds(3_600)
+        config.batching.maxEvents = 7
+        config.metrics.interval = .seconds(3_600)
+        let metrics = try APIMetricsService(configuration: config)
+        let runner = Task { try await metrics.run() }
+        let calls = 50
+        for n in 0..<calls { recordExchange(metrics.recorder, target: "/items/\(n)") }
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+        #expect(exporter.events.count == calls)
+        let last = try #require(exporter.received.last)
+        #expect(last.records.isEmpty)
+        #expect(last.metrics?.isFinal == true)
+        let heartbeat = try #require(last.heartbeat)
+        #expect(heartbeat.statistics.recorded == calls)
+        #expect(heartbeat.statistics.exported == calls)
+        #expect(last.statistics?.exported == calls)
+        #expect(exporter.received.dropLast().allSatisfy { $0.heartbeat == nil })
+    }
 }

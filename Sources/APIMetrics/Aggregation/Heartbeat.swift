@@ -14,6 +14,14 @@ public struct Heartbeat: Sendable, Hashable {
     /// (the current size on Linux, the peak on macOS).
     public var residentBytes: Int?
     /// The pipeline's running totals.
+    ///
+    /// The last heartbeat at shutdown is taken after the last events were
+    /// delivered (or given up) and goes out after them, with the final
+    /// window: its totals are final. ``Statistics/exported`` counts events
+    /// each exporter accepted, never metrics records, so the heartbeat does
+    /// not count itself: with one exporter and nothing dropped, skipped or
+    /// failed, the last heartbeat's `exported` equals its `recorded`, and
+    /// in an event file it is the last line.
     public var statistics: Statistics
     /// What API discovery knows: operations described, and changes seen
     /// since start; `nil` when discovery is off.

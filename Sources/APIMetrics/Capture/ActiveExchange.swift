@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// A server begins it with ``Recorder/begin(_:direction:startedAt:)``, feeds it the
 /// body chunks as they stream through, tells it the response head, and
-/// finishes it (or ``fail(_:status:)``s it) once the last byte is written.
+/// finishes it (or ``fail(_:status:file:line:)``s it) once the last byte is written.
 /// Every method is cheap, never blocks on I/O and never throws; calls after
 /// the exchange finished are ignored. An exchange released without being
 /// finished is recorded all the same, with an error saying it was abandoned.
@@ -212,12 +212,20 @@ public final class ActiveExchange: Sendable {
         }
     }
 
-    /// Attaches an error to the exchange without finishing it: its type,
-    /// message, the chain of underlying errors where it exposes one, and
-    /// where it was reported.
-    public func reportError(_ error: any Error, file: String = #fileID, line: Int = #line) {
+    /// Attaches an error to the exchange without finishing it, with the
+    /// `location` you give, or none.
+    ///
+    /// For an adapter that reports an error on the handler's behalf (a
+    /// middleware that caught what the handler threw): the adapter knows
+    /// only its own line, which would point every error at the middleware,
+    /// so it passes `nil` and the event's error has no `location`.
+    ///
+    /// ```swift
+    /// catch { exchange.reportError(error, location: nil); throw error }
+    /// ```
+    public func reportError(_ error: any Error, location: String?) {
         var recorded = RecordedError(error)
-        recorded.location = "\(file):\(line)"
+        recorded.location = location
         state.withLock { state in
             guard !state.isFinished else { return }
             Self.append(recorded, to: &state)
@@ -303,14 +311,26 @@ public final class ActiveExchange: Sendable {
         }
     }
 
-    /// Finishes the exchange with an error raised while handling it.
+    /// Finishes the exchange with an error raised while handling it, with
+    /// the `location` you give, or none.
+    ///
+    /// For an adapter that finishes the exchange with an error the handler
+    /// threw: its own line is not where the error came from, so it passes
+    /// `nil` and the event's error has no `location`.
+    ///
+    /// ```swift
+    /// catch {
+    ///     exchange.fail(error, status: errorStatuses.status(of: error), location: nil)
+    ///     throw error
+    /// }
+    /// ```
     ///
     /// When no response head was recorded, the response status is `status`,
     /// else the error's own ``ResponseStatusProviding/responseStatus``, else 500.
-    public func fail(_ error: any Error, status: Int? = nil, file: String = #fileID, line: Int = #line) {
+    public func fail(_ error: any Error, status: Int? = nil, location: String?) {
         let end = CaptureClock.monotonicNanoseconds()
         var recorded = RecordedError(error)
-        recorded.location = "\(file):\(line)"
+        recorded.location = location
         let fallbackStatus = status ?? (error as? any ResponseStatusProviding)?.responseStatus ?? 500
         state.withLock { state in
             guard !state.isFinished else { return }

@@ -114,7 +114,8 @@ actor BatchSender {
             // at shutdown, the last, partial one.
             if now - lastMetrics >= metricsNanos || isLast {
                 extras.metrics = aggregator.cutWindow(isFinal: isLast)
-                extras.heartbeat = makeHeartbeat()
+                // The last heartbeat is taken below, once the last events are out.
+                if !isLast { extras.heartbeat = makeHeartbeat() }
                 // The API's changes since the last window, with it.
                 extras.apiChanges = runner.discovery?.takeChanges() ?? []
                 if let alerts, let window = extras.metrics {
@@ -126,6 +127,11 @@ actor BatchSender {
                 }
                 lastMetrics = now
             }
+            if isLast {
+                await exportFinal(processed, extras, after: exporting)
+                exporting = nil
+                break
+            }
             // A spool with batches due goes out even when nothing new does.
             if processed != nil || extras.metrics != nil || isSpoolDue() {
                 let batch = processed ?? ProcessedBatch()
@@ -134,7 +140,6 @@ actor BatchSender {
                 await exporting?.value
                 exporting = Task { await self.export(batch, carried) }
             }
-            if isLast { break }
         }
         await exporting?.value
         let leftItems = queue.drain(limit: .max)
@@ -413,46 +418,5 @@ actor BatchSender {
 
     static func encodings(of batch: ProcessedBatch, _ identity: ServiceIdentity) -> BatchEncodings {
         BatchEncodings(identity: identity, records: batch.records, entities: batch.entities, schemaV1: batch.schemaV1Lines)
-    }
-
-    // MARK: - Metrics records
-
-    /// What a batch carries besides events.
-    struct MetricsExtras: Sendable {
-        var metrics: MetricsWindow?
-        var heartbeat: Heartbeat?
-        var startup: StartupRecord?
-        /// The API's changes discovery saw since the last window.
-        var apiChanges: [APIChange] = []
-        /// The alert transitions of the window.
-        var alerts: [AlertEvent] = []
-
-        var isEmpty: Bool { metrics == nil && heartbeat == nil && startup == nil }
-    }
-
-    func makeStartupRecord() -> StartupRecord {
-        var routes = declaredRoutes
-        for route in aggregator.namedRoutes() where !routes.contains(route) { routes.append(route) }
-        return StartupRecord(
-            startedAtNanoseconds: aggregator.startedAtNanoseconds, routes: routes,
-            swiftVersion: StartupRecord.compilerVersion, libraryVersion: APIMetricsService.libraryVersion,
-            platform: StartupRecord.platformName)
-    }
-
-    func makeHeartbeat() -> Heartbeat {
-        let monotonic = CaptureClock.monotonicNanoseconds()
-        let usage = ProcessUsage.now()
-        var cpuShare: Double?
-        if let lastUsage, monotonic > lastUsage.monotonic {
-            cpuShare = Double(usage.cpuNanoseconds - lastUsage.cpu) / Double(monotonic - lastUsage.monotonic)
-        }
-        lastUsage = (monotonic, usage.cpuNanoseconds)
-        let now = CaptureClock.wallNanoseconds()
-        var heartbeat = Heartbeat(
-            startedAtNanoseconds: aggregator.startedAtNanoseconds, timeNanoseconds: now,
-            uptimeSeconds: Double(now - aggregator.startedAtNanoseconds) / 1e9, cpuShare: cpuShare,
-            residentBytes: usage.residentBytes, statistics: counters.statistics(queued: queue.count, spool: spool?.counts))
-        heartbeat.discovery = runner.discovery?.counts
-        return heartbeat
     }
 }

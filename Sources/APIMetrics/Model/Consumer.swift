@@ -38,7 +38,8 @@ public struct Consumer: Sendable, Hashable {
     /// replaces the key with ReadMe's mask (`sha512-`, the base64 SHA-512 of
     /// the key, `?` and its last four characters) and sets this field to
     /// `nil`, before any exporter, the store or the spool reads the record.
-    /// ``ConsumerIdentifier/apiKey(header:)`` sets it.
+    /// ``ConsumerIdentifier/apiKey(header:)`` sets it, and
+    /// ``ConsumerIdentifier/bearerToken(claim:nameClaim:)`` for an opaque token.
     ///
     /// ```swift
     /// config.identifyConsumer = .custom { request in

@@ -7,13 +7,17 @@ import Foundation
 ///
 /// ```swift
 /// config.identifyConsumer = .firstMatch([
-///     .jwtClaim("sub"),                 // Authorization: Bearer <JWT>
+///     .bearerToken(),                   // Authorization: Bearer <JWT> (its sub) or <opaque token> (hashed)
 ///     .apiKey(header: "x-api-key"),     // stored as a SHA-256 hash, never the key
 ///     .custom { request in request.headers["x-customer-id"].map { Consumer(id: $0) } },
 /// ])
 /// ```
 ///
-/// A closure that throws, or runs past
+/// Identification runs in the sender, once per event, before redaction:
+/// an identifier reads the headers as the client sent them, and what it
+/// returns is trimmed and cut to ``Consumer``'s limits. A call whose
+/// consumer the server already named (``ActiveExchange/setConsumer(_:)``)
+/// is not identified again. A closure that throws, or runs past
 /// ``APIMetricsConfiguration/userClosureTimeout``, costs the event its
 /// consumer, never the request its response.
 public struct ConsumerIdentifier: Sendable {
@@ -22,7 +26,7 @@ public struct ConsumerIdentifier: Sendable {
     /// document's security schemes; none for a closure of the user's.
     let securitySchemes: SecuritySchemes
 
-    /// Identifies with your own closure; `nil` means anonymous.
+    /// Identifies with your own closure; the same as ``custom(_:)``.
     public init(_ identify: @escaping @Sendable (RequestHead) throws -> Consumer?) {
         self.identify = identify
         securitySchemes = SecuritySchemes()
@@ -33,7 +37,37 @@ public struct ConsumerIdentifier: Sendable {
         securitySchemes = schemes
     }
 
-    /// Identifies with your own closure; `nil` means anonymous.
+    /// Identifies with your own closure.
+    ///
+    /// The closure gets the call's ``RequestHead`` (method, target, route,
+    /// headers as the client sent them, before any redaction) and returns
+    /// the ``Consumer``, or `nil` for an anonymous call (inside
+    /// ``firstMatch(_:)``: "not mine, ask the next"). It runs in the sender,
+    /// off the request path, once per event; it is synchronous, so look
+    /// up what it needs in memory, not over the network.
+    ///
+    /// ```swift
+    /// config.identifyConsumer = .custom { request in
+    ///     guard let key = request.headers["x-api-key"], let account = accounts[key] else {
+    ///         return nil                                         // anonymous
+    ///     }
+    ///     return Consumer(id: account.id, name: account.name, group: account.plan, apiKey: key)
+    /// }
+    /// ```
+    ///
+    /// When it throws, the event goes out anonymous and a warning goes to
+    /// ``APIMetricsConfiguration/diagnostics`` naming the error's type (not
+    /// its message, which could hold what the closure read), the method and
+    /// the path; no counter moves and the request is untouched. Inside
+    /// ``firstMatch(_:)`` a throw is passed over and the next identifier is
+    /// asked; the warning comes only when none names the consumer. When it
+    /// runs past ``APIMetricsConfiguration/userClosureTimeout``, the event
+    /// goes without what any of your closures would have added, and an
+    /// error goes to the diagnostics.
+    ///
+    /// Return an id that is stable and not a secret: it is sent as it is.
+    /// A credential belongs in ``Consumer/apiKey``, which leaves only as a
+    /// one-way mask.
     public static func custom(_ identify: @escaping @Sendable (RequestHead) throws -> Consumer?) -> ConsumerIdentifier {
         ConsumerIdentifier(identify)
     }
@@ -69,24 +103,6 @@ public struct ConsumerIdentifier: Sendable {
         }
     }
 
-    /// A claim of the JWT in `Authorization: Bearer …`, `sub` by default.
-    ///
-    /// The token is **decoded, not verified**: it names who the caller says
-    /// they are, which is what analytics needs; authenticate in your server.
-    /// A missing, malformed or non-JSON token identifies no one.
-    ///
-    /// - Parameters:
-    ///   - claim: the claim that holds the id.
-    ///   - nameClaim: a claim that holds a readable name, when present.
-    public static func jwtClaim(_ claim: String = "sub", nameClaim: String? = "name") -> ConsumerIdentifier {
-        ConsumerIdentifier(schemes: SecuritySchemes(bearer: true, isJWT: true)) { request in
-            guard let token = BearerToken.extract(from: request.headers["authorization"]),
-                  let claims = JWT.claims(of: token),
-                  let id = claims[claim] else { return nil }
-            return Consumer(id: id, name: nameClaim.flatMap { claims[$0] })
-        }
-    }
-
     /// The user name of `Authorization: Basic …`; the password is never read.
     public static let basicAuthUser = ConsumerIdentifier(schemes: SecuritySchemes(basic: true)) { request in
         guard let value = request.headers["authorization"] else { return nil }
@@ -107,7 +123,7 @@ public struct ConsumerIdentifier: Sendable {
     public static func apiKey(header: String = "x-api-key") -> ConsumerIdentifier {
         ConsumerIdentifier(schemes: SecuritySchemes(apiKeyHeaders: [header.lowercased()])) { request in
             guard let key = request.headers[header]?.trimmingOptionalWhitespace, !key.isEmpty else { return nil }
-            return APIKeyHash.consumer(forKey: key)
+            return CredentialHash.consumer(for: key, label: "key")
         }
     }
 }
