@@ -86,7 +86,7 @@ public struct InstrumentedURLSession: Sendable {
             return result
         } catch {
             // No response came: the event has none, and carries the error.
-            exchange.reportError(error)
+            exchange.reportError(error, location: nil)
             exchange.finish()
             throw error
         }

@@ -69,7 +69,7 @@ extension Recorder {
             exchange.recordResponseHead(ResponseHead(status: response.statusCode, headers: HeaderFields(response)))
         }
         if let responseBody { exchange.recordResponseBody(responseBody) }
-        if let error { exchange.reportError(error) }
+        if let error { exchange.reportError(error, location: nil) }
         exchange.finish()
         return exchange.id
     }

@@ -33,7 +33,7 @@ extension WireTap {
                     exchange.discard()
                     continue
                 }
-                if !pending.hasResponseHead { exchange.reportError(WireError.noResponse) }
+                if !pending.hasResponseHead { exchange.reportError(WireError.noResponse, location: nil) }
                 exchange.finish()
             } else if pending.isShed {
                 if isRecorded { recordShed(pending.shed, state.shedNames[shedPosition]) }
@@ -66,7 +66,7 @@ extension WireTap {
             return
         }
         let exchange = recorder.begin(RequestHead(method: "INVALID", target: "", clientAddress: clientAddress), startedAt: start)
-        exchange.reportError(WireError.unparsedRequest)
+        exchange.reportError(WireError.unparsedRequest, location: nil)
         state.pending.append(Pending(exchange: exchange, method: .other, isUnparsed: true))
     }
 }

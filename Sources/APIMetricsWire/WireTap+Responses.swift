@@ -128,7 +128,7 @@ extension WireTap {
     func end(at index: Int, _ state: inout State, error: WireError? = nil) -> ActiveExchange? {
         let pending = index == state.pending.count - 1 ? state.pending.removeLast() : state.pending.remove(at: index)
         if let exchange = pending.exchange {
-            if let error { exchange.reportError(error) }
+            if let error { exchange.reportError(error, location: nil) }
             exchange.finish()
             return exchange
         }

@@ -396,7 +396,7 @@ public final class WireTap: Sendable {
             state.switchesAfterBody = false
             if !state.isClosing { state.isUnsynced = true }
             if let receiving = state.receiving {
-                receiving.reportError(error)
+                receiving.reportError(error, location: nil)
                 if state.finishesWithRequest {
                     receiving.finish()
                     state.finishesWithRequest = false
@@ -411,7 +411,7 @@ public final class WireTap: Sendable {
                 let exchange = recorder.begin(
                     RequestHead(method: partial?.method ?? "INVALID", target: partial?.makeTarget() ?? "", clientAddress: clientAddress),
                     startedAt: state.requestStart)
-                exchange.reportError(error)
+                exchange.reportError(error, location: nil)
                 state.pending.append(Pending(exchange: exchange, method: .other))
             }
             state.receiving = nil

@@ -117,13 +117,27 @@ struct ViewSecurityTests {
         #expect(third.waitForClose(timeout: .seconds(10)))
     }
 
-    @Test func startupSaysTheViewIsLoopbackOnlyWithoutAToken() throws {
-        let messages = Mutex<[String]>([])
-        var config = testConfiguration([.custom(CollectingExporter())])
+    /// One info line at start: what is recorded, where calls go, where the
+    /// view is and who it answers; a warning for what is on without protection.
+    @Test func startupSaysWhereCallsGoAndTheViewIsLoopbackOnlyWithoutAToken() throws {
+        let messages = Mutex<[Diagnostics.Message]>([])
+        var config = testConfiguration([.custom(CollectingExporter()), .http(endpoint: "http://collector.example.com:8080/v1/events")])
         config.view = .init(isDashboardEnabled: true)
-        config.diagnostics = .custom(minimumLevel: .warning) { message in messages.withLock { $0.append(message.text) } }
+        config.diagnostics = .custom(minimumLevel: .info) { message in messages.withLock { $0.append(message) } }
         _ = try APIMetricsService(configuration: config)
-        #expect(messages.withLock { $0 }.contains { $0.contains("this machine only") && $0.contains("APIMETRICS_DASHBOARD_TOKEN") })
+        let said = messages.withLock { $0 }
+        let info = said.filter { $0.level == .info }.map(\.text)
+        #expect(info.count == 1)
+        #expect(info.first?.contains("recording test-service (test)") == true)
+        #expect(info.first?.contains("http http://collector.example.com:8080") == true)
+        #expect(info.first?.contains("dashboard /_apimetrics") == true)
+        #expect(info.contains { $0.contains("this machine only") && $0.contains("APIMETRICS_DASHBOARD_TOKEN") })
+        #expect(said.contains { $0.level == .warning && $0.text.contains("plain HTTP to another machine") })
+        // A loopback collector is no warning; off is one line saying so.
+        #expect(!StartupLine.isPlainRemote("http http://127.0.0.1:4318/v1/traces") && StartupLine.isPlainRemote("otlp protobuf (traces http://10.0.0.2:4318/v1/traces)"))
+        var off = testConfiguration([])
+        off.isEnabled = false
+        #expect(StartupLine.messages(off, viewPort: nil).map(\.1) == ["recording is off (APIMETRICS_DISABLED or isEnabled): calls pass through unrecorded"])
     }
 
     @Test func theListenerRefusesOnTheHeadWithoutReadingTheBody() async throws {

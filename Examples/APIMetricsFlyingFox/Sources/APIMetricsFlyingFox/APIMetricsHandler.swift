@@ -83,7 +83,7 @@ public struct APIMetricsHandler: HTTPHandler {
             }
         } catch {
             if let route = matched.template { exchange.setRoute(route) }
-            exchange.fail(error, status: errorStatuses.status(of: error) ?? 500)
+            exchange.fail(error, status: errorStatuses.status(of: error) ?? 500, location: nil)
             throw error
         }
         if let route = matched.template { exchange.setRoute(route) }

@@ -172,11 +172,11 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private func recordFailure(_ error: any Error, request: Request, context: Context, exchange: ActiveExchange) async {
         guard let responseError = error as? any HTTPResponseError,
               let response = try? responseError.response(from: request, context: context) else {
-            exchange.fail(error, status: errorStatuses.status(of: error) ?? 500)
+            exchange.fail(error, status: errorStatuses.status(of: error) ?? 500, location: nil)
             return
         }
         exchange.recordResponseHead(Self.head(of: response))
-        if response.status.code >= 500 { exchange.reportError(error) }
+        if response.status.code >= 500 { exchange.reportError(error, location: nil) }
         try? await response.body.write(RecordingBodyWriter(base: DiscardingBodyWriter(), exchange: exchange))
         exchange.finish()  // in case the body's own code threw before its end
     }

@@ -18,7 +18,7 @@ struct RecordingBodyWriter: ResponseBodyWriter {
             } catch {
                 // The client went away, or the body's own code threw:
                 // recorded with the status already sent.
-                exchange.fail(error)
+                exchange.fail(error, location: nil)
                 throw error
             }
         }
@@ -53,7 +53,7 @@ final class GatheringBodyWriter: ResponseBodyWriter {
         do {
             try await body.write(writer)
         } catch {
-            exchange.fail(error)
+            exchange.fail(error, location: nil)
             throw error
         }
         let bytes = writer.gathered ?? ByteBuffer()

@@ -22,7 +22,7 @@ public struct APIMetricsErrorReporter: AsyncMiddleware {
         do {
             return try await next.respond(to: request)
         } catch {
-            if (errorStatuses.status(of: error) ?? 500) >= 500 { request.apiMetrics?.reportError(error) }
+            if (errorStatuses.status(of: error) ?? 500) >= 500 { request.apiMetrics?.reportError(error, location: nil) }
             throw error
         }
     }

@@ -74,7 +74,7 @@ public struct APIMetricsMiddleware: AsyncMiddleware {
             }
         } catch {
             Self.recordRequestBody(of: request, into: exchange)
-            exchange.fail(error, status: errorStatuses.status(of: error) ?? 500)
+            exchange.fail(error, status: errorStatuses.status(of: error) ?? 500, location: nil)
             throw error
         }
         Self.recordRequestBody(of: request, into: exchange)

@@ -131,7 +131,7 @@ struct RecordingStreamWriter: BodyStreamWriter {
             exchange.finish()
         case .error(let error):
             base.write(result, promise: promise)
-            exchange.fail(error)
+            exchange.fail(error, location: nil)
         }
     }
 }
@@ -150,12 +150,12 @@ struct RecordingAsyncStreamWriter: AsyncBodyStreamWriter {
             do {
                 try await base.write(result)
             } catch {
-                exchange.fail(error)
+                exchange.fail(error, location: nil)
                 throw error
             }
             exchange.finish()
         case .error(let error):
-            exchange.fail(error)
+            exchange.fail(error, location: nil)
             try await base.write(result)
         }
     }
