@@ -15,7 +15,7 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_FILE", "NDJSON file path; off for none"),
         ("APIMETRICS_FILE_MAX_BYTES", "file rotation size"),
         ("APIMETRICS_FILE_MAX_FILES", "rotated files kept"),
-        ("APIMETRICS_CONSOLE", "true adds the console exporter"),
+        ("APIMETRICS_CONSOLE", "true adds the console exporter on standard output, stderr on standard error"),
         ("APIMETRICS_ENDPOINT", "HTTP collector URL"),
         ("APIMETRICS_API_KEY", "sent to the collector as Authorization: Bearer"),
         ("APIMETRICS_GZIP", "true compresses HTTP batches"),
@@ -215,7 +215,9 @@ extension APIMetricsConfiguration {
             config.exporters = config.exporters.filter(\.isStore) + exporters
         }
         try readStore(reader, into: &config)
-        if let console = try reader.bool("APIMETRICS_CONSOLE"), console {
+        if reader.string("APIMETRICS_CONSOLE")?.lowercased() == "stderr" {
+            config.exporters.append(.console(stream: .standardError))
+        } else if let console = try reader.bool("APIMETRICS_CONSOLE"), console {
             config.exporters.append(.console())
         }
         try readOTLP(reader, into: &config)
