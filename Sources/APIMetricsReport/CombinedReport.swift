@@ -55,10 +55,13 @@ package struct CombinedReport: Sendable {
         self.filtersNDJSON = filtersNDJSON
     }
 
-    /// Calls attributed to no consumer and to no anonymous caller: events
-    /// dropped or not yet processed when their window closed.
+    /// Calls left out of the logs on purpose by an exclusion (health checks, probes, the view).
+    package private(set) var excludedCalls: Double = 0
+
+    /// Calls attributed to no consumer, to no anonymous caller and not
+    /// excluded: events dropped or not yet processed when their window closed.
     package var unattributedCalls: Double {
-        max(0, Double(calls) - consumerRows.values.reduce(anonymousCalls) { $0 + $1.calls })
+        max(0, Double(calls) - excludedCalls - consumerRows.values.reduce(anonymousCalls) { $0 + $1.calls })
     }
 
     /// The endpoints, most calls first, then by route and method.
@@ -75,10 +78,11 @@ package struct CombinedReport: Sendable {
     package mutating func add(store: StoreReader) throws(StoreReadError) {
         let totals = try store.totals(range)
         let endpoints = try store.endpoints(range)
-        let (consumers, anonymous) = try store.consumers(range)
+        let (consumers, anonymous, excluded, _) = try store.consumers(range)
         stores += 1
         calls += totals.requests
         anonymousCalls += anonymous
+        excludedCalls += excluded
         for endpoint in endpoints {
             add(endpoint: EndpointRow(
                 method: endpoint.method, route: endpoint.route, calls: endpoint.figures.requests,
@@ -106,6 +110,7 @@ package struct CombinedReport: Sendable {
         ndjsonFiles += 1
         calls += report.requests
         anonymousCalls += report.anonymousRequests
+        excludedCalls += report.excludedRequests
         malformedLines += report.malformedLines
         nonObjectLines += report.nonObjectLines
         windows += report.windowCount

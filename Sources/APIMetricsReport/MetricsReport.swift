@@ -38,8 +38,11 @@ public struct MetricsReport: Sendable {
     /// and the anonymous ones (a window's own figure cannot be summed: the
     /// events of one window may be identified in the next).
     public var unattributedRequests: Double {
-        max(0, Double(requests) - consumers.reduce(anonymousRequests) { $0 + $1.requests })
+        max(0, Double(requests) - excludedRequests - consumers.reduce(anonymousRequests) { $0 + $1.requests })
     }
+    /// Calls left out of the logs on purpose by an exclusion (health
+    /// checks, probes, the view): counted, never attributed.
+    public private(set) var excludedRequests: Double = 0
     /// How many windows were read.
     public private(set) var windowCount = 0
     /// The first window's start and the last one's end, as written.
@@ -131,6 +134,7 @@ public struct MetricsReport: Sendable {
             }
         }
         anonymousRequests += Self.number(window["anonymous"])
+        excludedRequests += Self.number(window["excluded"])
         windowCount += 1
         let start = window["start"] as? String ?? "", end = window["end"] as? String ?? ""
         span = span.map { (min($0.start, start), max($0.end, end)) } ?? (start, end)

@@ -87,6 +87,7 @@ package enum ReportOutput {
         var rows = [["CONSUMER", "NAME", "CALLS", "4XX", "5XX"]]
         for row in report.consumers { rows.append(cells(row).map { $0 ?? "" }) }
         rows.append(["(no consumer identified)", "", NumberText.count(report.anonymousCalls), "", ""])
+        rows.append(["(excluded on purpose: health checks, probes, the view)", "", NumberText.count(report.excludedCalls), "", ""])
         rows.append(["(unattributed: event dropped or not processed)", "", NumberText.count(report.unattributedCalls), "", ""])
         return header(report) + layout(rows, rightAligned: 2...)
     }

@@ -164,7 +164,7 @@ struct ReportCommandTests {
             let table = apimetrics("report", store, "--by", by)
             #expect(table.status == 0)
             #expect(!table.output.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}" })
-            let rows = by == "endpoint" ? hostileRoutes.count + 1 : hostileConsumers.count + 2
+            let rows = by == "endpoint" ? hostileRoutes.count + 1 : hostileConsumers.count + 3
             #expect(table.output.split(separator: "\n", omittingEmptySubsequences: false).count == 2 + 1 + rows + 1, "\(table.output)")
         }
         let endpointTable = apimetrics("report", store).output

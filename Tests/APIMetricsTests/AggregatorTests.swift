@@ -139,6 +139,35 @@ struct AggregatorTests {
         try await runner.value
     }
 
+    /// Calls left out on purpose (health checks, the view) are counted as
+    /// excluded, not as unattributed: nothing was dropped. Sampled-out calls
+    /// are neither (the logged ones carry their weight).
+    @Test func excludedCallsAreCountedApartFromDroppedOrUnprocessedOnes() async throws {
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.identifyConsumer = .header("x-customer")
+        let metrics = try APIMetricsService(configuration: config)
+        let runner = Task { try await metrics.run() }
+        for _ in 0..<3 { recordExchange(metrics.recorder, target: "/health") }
+        recordExchange(metrics.recorder, target: "/metrics")
+        for _ in 0..<4 { recordExchange(metrics.recorder, headers: ["x-customer": "acme"]) }
+        #expect(await eventually { exporter.events.count == 4 })
+        let totals = metrics.aggregator.totals()
+        #expect(totals.requests == 8 && totals.excludedRequests == 4 && totals.unattributedRequests == 0)
+        let window = metrics.aggregator.cutWindow()
+        #expect(window.excludedRequests == 4 && window.unattributedRequests == 0)
+        #expect(window.consumers.reduce(0) { $0 + $1.requests } + window.anonymousRequests + window.excludedRequests == 8)
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+
+        // Sampling: none excluded, the weights account for every call.
+        var sampled = testConfiguration([.custom(CollectingExporter())])
+        sampled.eventFilter = EventFilterOptions(excludedPaths: [], excludedUserAgents: [], sampleRate: 0.5)
+        let half = try APIMetricsService(configuration: sampled)
+        for _ in 0..<40 { recordExchange(half.recorder) }
+        #expect(half.aggregator.totals().excludedRequests == 0)
+    }
+
     /// A consumer's group (plan, tier) as identification gives it rides
     /// with its figures, for alerts scoped to a group.
     @Test func aConsumersGroupIsInItsFigures() async throws {

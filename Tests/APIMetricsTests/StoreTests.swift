@@ -74,7 +74,7 @@ struct StoreTests {
         #expect(endpoints.flatMap(\.statuses).reduce(0) { $0 + $1.value } == 60)
         let points = try reader.points(range, resolutionSeconds: 60)
         #expect(points.reduce(0) { $0 + $1.figures.requests } == 60)
-        let (consumers, anonymous) = try reader.consumers(range)
+        let (consumers, anonymous, _, _) = try reader.consumers(range)
         #expect(consumers.map(\.id).sorted() == ["acme", "globex"])
         #expect(consumers.reduce(0) { $0 + $1.requests } + anonymous == 60)
 

@@ -270,7 +270,7 @@ class Data:
                     f = figures(mine)
                     rows.append({"id": cid, "name": profile["name"], "requests": f["requests"], "client_errors": f["client_errors"],
                                  "server_errors": f["server_errors"], "first_seen": iso(mine[-1]["time_ms"]), "last_seen": iso(mine[0]["time_ms"])})
-            return dict(cover, anonymous=sum(c["consumer"] is None for c in calls), consumers=sorted(rows, key=lambda r: -r["requests"]))
+            return dict(cover, anonymous=sum(c["consumer"] is None for c in calls), excluded=0, unattributed=0, consumers=sorted(rows, key=lambda r: -r["requests"]))
         if name == "consumer":
             cid = q.get("id", "")
             if cid not in CONSUMERS:

@@ -33,6 +33,9 @@ extension Aggregator {
         var consumers: [ConsumerMetrics]
         var anonymousRequests: Double
         var unattributedRequests: Double
+        /// Calls left out of the logs on purpose by an exclusion (health
+        /// checks, probes, the view): counted in the series, never attributed.
+        var excludedRequests: Double
         var serverErrors: [ServerErrorGroup]
         var validationErrors: [ValidationErrorGroup]
         /// Calls counted in ``SeriesKey/otherRoute`` past the series limit.

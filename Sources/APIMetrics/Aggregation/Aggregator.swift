@@ -93,6 +93,9 @@ final class Aggregator: CallObserver, Sendable {
         let recentSlots: UnsafeMutablePointer<Unmanaged<SeriesSlots>> = .allocate(capacity: Aggregator.cacheSize)
         var windowStart: Int64
         var windowFolded = 0
+        /// Calls left out of the logs by an exclusion, this window and since start.
+        var windowExcluded = 0
+        var totalExcluded = 0
         var windowOtherMethods = 0
         var templates: [String: String] = [:]
         /// Paths normalised recently, where a cheap hash of their bytes
@@ -144,6 +147,7 @@ final class Aggregator: CallObserver, Sendable {
         let state = self.state.lock()
         defer { self.state.unlock() }
         if !isRegistered { state.pointee.windowOtherMethods += 1 }
+        if outcome == .filtered { state.pointee.windowExcluded += 1 }
         let slots: Unmanaged<SeriesSlots>
         if let route = call.route {
             if route.utf8.count > SeriesKey.maxRouteBytes {
@@ -307,13 +311,17 @@ final class Aggregator: CallObserver, Sendable {
                 startNanoseconds: state.windowStart, endNanoseconds: now, series: series,
                 consumers: state.window.consumerRows,
                 anonymousRequests: state.window.anonymous,
-                unattributedRequests: max(0, Double(series.reduce(0) { $0 + $1.requests }) - state.window.attributedRequests),
+                unattributedRequests: max(
+                    0, Double(series.reduce(0) { $0 + $1.requests }) - state.window.attributedRequests - Double(state.windowExcluded)),
+                excludedRequests: Double(state.windowExcluded),
                 serverErrors: state.window.serverErrors.values.sorted(by: Self.byCount),
                 validationErrors: state.window.validationErrors.values.sorted(by: Self.byCount),
                 foldedRequests: state.windowFolded, otherMethodRequests: state.windowOtherMethods,
                 foldedConsumerRequests: state.window.otherConsumers.requests, isFinal: isFinal)
             state.attributedTotals.merge(state.window, maxGroups: maxGroups, maxConsumers: maxConsumers)
             state.totalFolded += state.windowFolded
+            state.totalExcluded += state.windowExcluded
+            state.windowExcluded = 0
             state.totalOtherMethods += state.windowOtherMethods
             state.window = Attributed()
             state.windowFolded = 0
@@ -343,7 +351,8 @@ final class Aggregator: CallObserver, Sendable {
                 startedAtNanoseconds: startedAtNanoseconds, series: all,
                 consumers: attributed.consumerRows,
                 anonymousRequests: attributed.anonymous,
-                unattributedRequests: max(0, total - attributed.attributedRequests),
+                unattributedRequests: max(0, total - attributed.attributedRequests - Double(state.totalExcluded + state.windowExcluded)),
+                excludedRequests: Double(state.totalExcluded + state.windowExcluded),
                 serverErrors: attributed.serverErrors.values.sorted(by: Self.byCount),
                 validationErrors: attributed.validationErrors.values.sorted(by: Self.byCount),
                 foldedRequests: state.totalFolded + state.windowFolded,

@@ -6,8 +6,9 @@
 /// event (shed, dropped from a full queue, sampled out, filtered out of the
 /// logs). Consumers, server errors and validation errors come from the
 /// events that reached identification, with their sampling weights; calls
-/// whose event did not (dropped, or still queued at the window's end) are
-/// ``unattributedRequests``.
+/// left out of the logs on purpose by an exclusion are ``excludedRequests``;
+/// calls whose event did not reach identification (dropped, or still queued
+/// at the window's end) are ``unattributedRequests``.
 public struct MetricsWindow: Sendable {
     /// When the window began, in nanoseconds since the Unix epoch.
     public var startNanoseconds: Int64
@@ -21,13 +22,19 @@ public struct MetricsWindow: Sendable {
     public var consumers: [ConsumerMetrics]
     /// Identified calls with no consumer, weighted.
     public var anonymousRequests: Double
-    /// The window's calls not attributed to a consumer or to
-    /// ``anonymousRequests``: their events were dropped, or are not yet
-    /// identified. Consumers + anonymous + unattributed = the series' total,
+    /// The window's calls not attributed to a consumer, to
+    /// ``anonymousRequests`` or to ``excludedRequests``: their events were
+    /// dropped, or are not yet identified. Consumers + anonymous + excluded +
+    /// unattributed = the series' total,
     /// unless events of an earlier window were identified in this one (the
     /// figure is then 0, not negative). Over many windows, take every call
     /// less the consumers' and anonymous ones.
     public var unattributedRequests: Double
+    /// The window's calls left out of the logs on purpose by an exclusion
+    /// (``EventFilterOptions/excludedPaths``, user agents, hosts: health
+    /// checks, probes, `/metrics`); sampled-out calls are not among them
+    /// (the calls logged carry their weight).
+    public var excludedRequests: Double
     /// Server errors seen in the window, grouped.
     public var serverErrors: [ServerErrorGroup]
     /// Validation errors seen in the window, grouped.
@@ -48,7 +55,7 @@ public struct MetricsWindow: Sendable {
     public init(
         startNanoseconds: Int64, endNanoseconds: Int64, series: [SeriesMetrics] = [],
         consumers: [ConsumerMetrics] = [], anonymousRequests: Double = 0, unattributedRequests: Double = 0,
-        serverErrors: [ServerErrorGroup] = [], validationErrors: [ValidationErrorGroup] = [],
+        excludedRequests: Double = 0, serverErrors: [ServerErrorGroup] = [], validationErrors: [ValidationErrorGroup] = [],
         foldedRequests: Int = 0, otherMethodRequests: Int = 0, foldedConsumerRequests: Double = 0,
         isFinal: Bool = false
     ) {
@@ -60,6 +67,7 @@ public struct MetricsWindow: Sendable {
         self.consumers = consumers
         self.anonymousRequests = anonymousRequests
         self.unattributedRequests = unattributedRequests
+        self.excludedRequests = excludedRequests
         self.serverErrors = serverErrors
         self.validationErrors = validationErrors
         self.foldedRequests = foldedRequests

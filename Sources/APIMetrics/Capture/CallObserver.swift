@@ -11,8 +11,10 @@ package protocol CallObserver: AnyObject, Sendable {
 package enum AdmissionOutcome: Sendable, Hashable {
     /// Queued for the sender.
     case queued
-    /// Left out of the logs by the event filter (paths, user agents, hosts, sampling).
+    /// Left out of the logs by the event filter's exclusions (paths, user agents, hosts).
     case filtered
+    /// Left out of the logs by sampling: the calls logged carry its weight.
+    case sampledOut
     /// Refused by a full or closed queue.
     case droppedQueueFull
     /// Not captured at all: the adapter shed it while the queue was full.

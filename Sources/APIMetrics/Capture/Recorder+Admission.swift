@@ -32,7 +32,8 @@ extension Recorder {
         if let request {
             counters.recorded.add(1, ordering: .relaxed)
             weight = filter.admit(target: request.pointee.target, headers: request.pointee.headers, id: id)
-            if weight == 0 {
+            let isSampledOut = weight == 0
+            if isSampledOut {
                 weight = nil
                 counters.sampledOut.add(1, ordering: .relaxed)
             }
@@ -45,7 +46,7 @@ extension Recorder {
                 }
             } else {
                 counters.skipped.add(1, ordering: .relaxed)
-                outcome = .filtered
+                outcome = isSampledOut ? .sampledOut : .filtered
             }
         } else {
             counters.shed.add(1, ordering: .relaxed)

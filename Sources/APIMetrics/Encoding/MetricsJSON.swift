@@ -44,6 +44,8 @@ enum MetricsJSON {
         writer.number(window.anonymousRequests)
         writer.key("unattributed")
         writer.number(window.unattributedRequests)
+        writer.key("excluded")
+        writer.number(window.excludedRequests)
         writer.key("folded")
         writer.int(window.foldedRequests)
         writer.key("folded_methods")

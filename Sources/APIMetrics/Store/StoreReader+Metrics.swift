@@ -205,7 +205,9 @@ extension StoreReader {
 
     /// Every consumer with calls in `range`, most calls first, and the
     /// anonymous calls (identified as no consumer).
-    package func consumers(_ range: StoreTimeRange, id: String? = nil) throws(StoreReadError) -> (consumers: [StoreConsumer], anonymous: Double) {
+    package func consumers(
+        _ range: StoreTimeRange, id: String? = nil
+    ) throws(StoreReadError) -> (consumers: [StoreConsumer], anonymous: Double, excluded: Double, unattributed: Double) {
         try query { connection throws(SQLiteError) in
             var counts: [Int64: (Double, Double, Double)] = [:]
             let filter = id == nil ? "" : " AND consumer_id = (SELECT id FROM consumers WHERE consumer = ?4)"
@@ -228,6 +230,8 @@ extension StoreReader {
                 }
             }
             let anonymous = counts[StoreSchema.anonymousConsumerID]?.0 ?? 0
+            let excluded = counts[StoreSchema.excludedConsumerID]?.0 ?? 0
+            let unattributed = counts[StoreSchema.unattributedConsumerID]?.0 ?? 0
             var consumers: [StoreConsumer] = []
             let profile = try connection.prepare(
                 "SELECT consumer, name, email, company, grp, metadata, first_seen, last_seen FROM consumers WHERE id = ?1")
@@ -244,7 +248,7 @@ extension StoreReader {
                 named.bind(1, id)
                 if try named.step() { consumers.append(Self.consumer(named, requests: (0, 0, 0))) }
             }
-            return (consumers.sorted { ($0.requests, $1.id) > ($1.requests, $0.id) }, anonymous)
+            return (consumers.sorted { ($0.requests, $1.id) > ($1.requests, $0.id) }, anonymous, excluded, unattributed)
         }
     }
 

@@ -23,6 +23,9 @@ enum StoreSchema {
     /// The consumer row of calls whose events were dropped before
     /// identification (the windows' `unattributed`); no row in `consumers`.
     static let unattributedConsumerID: Int64 = -1
+    /// The row of calls left out of the logs on purpose by an exclusion
+    /// (the windows' `excluded`); no row in `consumers`.
+    static let excludedConsumerID: Int64 = -2
 
     /// Migration `n` takes the file from version `n` to `n + 1`.
     static let migrations: [String] = [

@@ -71,6 +71,7 @@ extension StoreWriterState {
         }
         consumers.append((StoreSchema.anonymousConsumerID, ConsumerMetrics(id: "", requests: window.anonymousRequests)))
         consumers.append((StoreSchema.unattributedConsumerID, ConsumerMetrics(id: "", requests: window.unattributedRequests)))
+        consumers.append((StoreSchema.excludedConsumerID, ConsumerMetrics(id: "", requests: window.excludedRequests)))
         for tier in StoreSchema.Tier.allCases {
             let start = tier.start(ofSecond: second)
             for (id, consumer) in consumers where consumer.requests > 0 {

@@ -70,8 +70,9 @@ enum Dashboard {
             html += "<tr><td>\(escape(consumer.id))\(name)</td><td class=n>\(number(consumer.requests))</td><td class=n>\(number(consumer.clientErrors))</td><td class=n>\(number(consumer.serverErrors))</td></tr>\n"
         }
         html += "<tr><td class=muted>no consumer identified</td><td class=n>\(number(totals.anonymousRequests))</td><td></td><td></td></tr>\n"
+        html += "<tr><td class=muted>left out on purpose (health checks, probes, the view, your exclusions)</td><td class=n>\(number(totals.excludedRequests))</td><td></td><td></td></tr>\n"
         html += "<tr><td class=muted>unattributed (event dropped or not yet processed)</td><td class=n>\(number(totals.unattributedRequests))</td><td></td><td></td></tr>\n"
-        html += "</tbody></table><p class=muted>Counted from identified events with their sampling weights; the three kinds add up to every call.</p></section>\n"
+        html += "</tbody></table><p class=muted>Counted from identified events with their sampling weights; the four kinds add up to every call.</p></section>\n"
 
         html += "<section><h2>Recent server errors</h2><table><thead><tr><th>Route</th><th>Error</th><th class=n>Count</th><th>Last seen</th><th>Where</th></tr></thead><tbody>\n"
         for group in totals.serverErrors.prefix(20) {

@@ -132,7 +132,9 @@ extension DashboardApp {
           const rows = arr(answer.consumers).map(obj);
           return [
             el('h1', {}, 'Consumers'),
-            el('div', { class: 'tiles' }, tile('consumers', 'Consumers', String(rows.length)), tile('anonymous', 'Anonymous requests', count(answer.anonymous))),
+            el('div', { class: 'tiles' }, tile('consumers', 'Consumers', String(rows.length)), tile('anonymous', 'Anonymous requests', count(answer.anonymous)),
+              tile('excluded', 'Left out on purpose (health checks, probes, the view)', count(answer.excluded)),
+              tile('unattributed', 'Unattributed (event dropped or not yet processed)', count(answer.unattributed))),
             section('By requests', table('consumers', CONSUMER_COLUMNS, rows, { sort: { page: 'consumers', params: params }, rowId: (r) => str(r.id) })),
           ];
         }

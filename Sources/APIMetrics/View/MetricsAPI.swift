@@ -39,6 +39,8 @@ enum MetricsAPI {
         writer.number(snapshot.totals.anonymousRequests)
         writer.key("unattributed")
         writer.number(snapshot.totals.unattributedRequests)
+        writer.key("excluded")
+        writer.number(snapshot.totals.excludedRequests)
         writer.key("folded")
         writer.int(snapshot.totals.foldedRequests)
         writer.key("folded_methods")

@@ -60,6 +60,7 @@ enum PrometheusExposition {
             }
             sample(&text, "apimetrics_consumer_requests_total", [("consumer", "(anonymous)")], format(snapshot.totals.anonymousRequests))
             sample(&text, "apimetrics_consumer_requests_total", [("consumer", "(unattributed)")], format(snapshot.totals.unattributedRequests))
+            sample(&text, "apimetrics_consumer_requests_total", [("consumer", "(excluded)")], format(snapshot.totals.excludedRequests))
         }
         counter(&text, "apimetrics_consumers_folded_total",
                 "Calls, weighted, of consumers past the consumer limit, counted as (other consumers).",

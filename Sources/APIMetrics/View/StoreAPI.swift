@@ -238,11 +238,15 @@ enum StoreAPI {
     }
 
     private static func consumers(_ parameters: Parameters, _ reader: StoreReader, _ writer: inout JSONWriter) throws {
-        let (consumers, anonymous) = try reader.consumers(parameters.range)
+        let (consumers, anonymous, excluded, unattributed) = try reader.consumers(parameters.range)
         writer.beginObject()
         writeRange(parameters.range, into: &writer)
         writer.key("anonymous")
         writer.number(anonymous)
+        writer.key("excluded")
+        writer.number(excluded)
+        writer.key("unattributed")
+        writer.number(unattributed)
         writer.key("consumers")
         writer.beginArray()
         for consumer in consumers.prefix(maxListed) { writeConsumer(consumer, withProfile: false, into: &writer) }
