@@ -51,7 +51,8 @@ struct DemoAPI: Sendable {
         guard let view, let answer = view.response(
             method: request.method, target: request.target, headers: HeaderFields(request.headers), peerAddress: request.clientAddress)
         else { return }
-        (writer.observer?.context as? WireTap)?.setRoute(String(request.target.prefix { $0 != "?" }))
+        // The view never records itself.
+        (writer.observer?.context as? WireTap)?.leaveOutCurrentExchange()
         writer.write(SocketResponse(
             status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body))
     }

@@ -221,6 +221,15 @@ public final class WireTap: Sendable {
         exchange?.setRoute(route)
     }
 
+    /// Leaves the exchange the server is answering now out of everything
+    /// (events and metrics): for the server's own housekeeping that must not
+    /// count as API traffic, such as the metrics' view it serves
+    /// (``APIMetrics/MetricsView``). A shed exchange is already out of the
+    /// events; its figures still reach the metrics.
+    public func leaveOutCurrentExchange() {
+        currentExchange?.discard()
+    }
+
     /// Bytes the server read from the connection, in order.
     public func inbound(_ bytes: ArraySlice<UInt8>) {
         guard !bytes.isEmpty else { return }

@@ -333,7 +333,8 @@ def main():
     lines = [json.loads(line) for line in open(os.path.join(WORK, "events.ndjson")) if line.strip()]
     windows = [line for line in lines if line.get("kind") == "metrics"]
     if not windows or not windows[-1].get("final"):
-        fail("the last metrics window in the file is not the final one")
+        fail(f"the last metrics window in the file is not the final one: the last lines are {[line.get('kind') for line in lines[-4:]]}, "
+             f"the last window ends {windows[-1].get('end') if windows else None}; the demo said: {told[-1500:]}")
     total = sum(window["requests"] for window in windows)
     recorded = [line for line in lines if line.get("kind") == "heartbeat"][-1]["pipeline"]["recorded"]
     if total < served or total != recorded:
