@@ -181,7 +181,7 @@ struct JSONShapeScanner {
         let digits = end - start - (negative ? 1 : 0)
         if digits >= 10, !shape.isWide {
             var value: Int64 = 0
-            var overflow = digits > 18
+            let overflow = digits > 18
             if !overflow {
                 for index in (end - digits)..<end { value = value * 10 + Int64(base[index] - 0x30) }
             }
