@@ -117,6 +117,21 @@ struct AggregatorTests {
         #expect((0..<10).allSatisfy { series(totals, "GET", "/r\($0)", 200)?.requests == 2 })
     }
 
+    /// One route past the limit called again and again: every call is
+    /// folded and counted so, the recent-series cache notwithstanding.
+    @Test func aFoldedRouteCalledAgainCountsEachCallAsFolded() throws {
+        var config = testConfiguration([.custom(CollectingExporter())])
+        config.metrics.maxSeries = 2
+        let metrics = try APIMetricsService(configuration: config)
+        for n in 0..<2 { recordRouted(metrics.recorder, route: "/r\(n)", target: "/r") }
+        for _ in 0..<5 { recordRouted(metrics.recorder, route: "/past", target: "/past") }
+        let totals = metrics.aggregator.totals()
+        #expect(series(totals, "GET", SeriesKey.otherRoute, 200)?.requests == 5)
+        #expect(totals.foldedRequests == 5)
+        // Calls of the folded series' own name are not folded ones.
+        #expect(metrics.aggregator.cutWindow().foldedRequests == 5)
+    }
+
     @Test func consumersPlusAnonymousPlusUnattributedAddUpToTheTotal() async throws {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])

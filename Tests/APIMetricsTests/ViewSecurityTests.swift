@@ -117,6 +117,31 @@ struct ViewSecurityTests {
         #expect(third.waitForClose(timeout: .seconds(10)))
     }
 
+    /// With a token, only that token opens the view: an empty one, a
+    /// prefix, a longer one, another case, in the header or the query, are
+    /// all refused.
+    @Test func onlyTheExactTokenOpensTheView() throws {
+        let metrics = try service(.init(isPrometheusEnabled: true, bearerToken: "s3cret-token"))
+        func status(_ target: String, _ authorization: String? = nil) -> Int? {
+            var headers: HeaderFields = ["Host": "metrics.example.com"]
+            if let authorization { headers.append(name: "Authorization", value: authorization) }
+            return metrics.view.response(method: "GET", target: target, headers: headers, peerAddress: "10.1.1.1")?.status
+        }
+        #expect(status("/metrics?token=s3cret-token") == 200)
+        #expect(status("/metrics", "Bearer s3cret-token") == 200)
+        for wrong in ["", "s3cret", "s3cret-token2", "S3CRET-TOKEN", "s3cret-tokeN"] {
+            #expect(status("/metrics?token=\(wrong)") == 401, "?token=\(wrong)")
+            #expect(status("/metrics", "Bearer \(wrong)") == 401, "Bearer \(wrong)")
+        }
+        // In the query, spaces are part of what was offered (a header's own are not: HTTP trims them).
+        for wrong in ["%20s3cret-token", "s3cret-token%20", "s3cret&token=s3cret-token"] {
+            #expect(status("/metrics?token=\(wrong)") == 401, "?token=\(wrong)")
+        }
+        #expect(status("/metrics?token") == 401)
+        #expect(status("/metrics", "Bearer") == 401)
+        #expect(status("/metrics", "Basic czNjcmV0LXRva2Vu") == 401)
+    }
+
     /// One info line at start: what is recorded, where calls go, where the
     /// view is and who it answers; a warning for what is on without protection.
     @Test func startupSaysWhereCallsGoAndTheViewIsLoopbackOnlyWithoutAToken() throws {

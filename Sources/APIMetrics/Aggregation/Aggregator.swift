@@ -177,7 +177,10 @@ final class Aggregator: CallObserver, Sendable {
         let index = (route.utf8.count &* 31 &+ method.utf8.count &* 7 &+ status) & (Self.cacheSize - 1)
         let cached = state.recentKeys + index
         if cached.pointee.status == status && cached.pointee.route == route && cached.pointee.method == method {
-            return state.recentSlots[index]
+            let slots = state.recentSlots[index]
+            // A route folded past the limit stays folded: each of its calls counts as folded, cached or not.
+            if slots._withUnsafeGuaranteedRef({ $0.isFoldedSeries }) && route != SeriesKey.otherRoute { state.windowFolded += 1 }
+            return slots
         }
         let key = SeriesKey(method: copy method, route: copy route, status: status)
         let slots = state.slots[key] ?? makeSlots(key, isNamedRoute: isNamedRoute, &state)
@@ -226,6 +229,7 @@ final class Aggregator: CallObserver, Sendable {
             return state.slots[folded] ?? makeSlots(folded, isNamedRoute: false, &state)
         }
         let slots = SeriesSlots(isNamedRoute: isNamedRoute)
+        slots.isFoldedSeries = key.route == SeriesKey.otherRoute
         state.slots[key] = slots
         return slots
     }

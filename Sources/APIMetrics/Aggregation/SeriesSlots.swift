@@ -10,6 +10,10 @@ final class SeriesSlots {
 
     /// Whether the server named this route (rather than a path normalised into one).
     let isNamedRoute: Bool
+    /// Whether this is a method and status's series of calls folded past
+    /// the series limit (``SeriesKey/otherRoute``): a call of another route
+    /// that lands here was folded, and is counted so.
+    var isFoldedSeries = false
     private(set) var requests: UInt64 = 0
     private(set) var clientErrors: UInt64 = 0
     private(set) var serverErrors: UInt64 = 0
