@@ -110,6 +110,37 @@ struct MetricsViewTests {
         #expect(metrics.view.response(to: local("POST", "/_apimetrics"))?.status == 405)
     }
 
+    /// Every field the page shows from a client or a server, hostile: a
+    /// consumer's id and name, an error's type, message and location, a
+    /// validation error's field, type and message, a target and a route.
+    /// None reaches the page as markup.
+    @Test func everyFieldOfTheDashboardIsEscaped() throws {
+        let metrics = try service(.init(isDashboardEnabled: true))
+        let hostile = [#"<script>alert(1)</script>"#, #""><img src=x onerror=alert(2)>"#, #"'><svg onload=alert(3)>"#]
+        var records: [ExchangeRecord] = []
+        for (n, text) in hostile.enumerated() {
+            var call = ExchangeRecord(
+                id: EventID(high: UInt64(n), low: 1), direction: .incoming, startTimeNanoseconds: CaptureClock.wallNanoseconds(),
+                durationNanoseconds: 1_000_000, request: RequestHead(method: "POST", target: "/t?q=\(text)", route: "/r/\(text)"),
+                response: ResponseHead(status: n == 0 ? 500 : 422))
+            call.consumer = Consumer(id: "c-\(text)", name: "n-\(text)")
+            call.errors = [RecordedError(type: "T\(text)", message: "m\(text)", location: "l\(text)")]
+            records.append(call)
+            record(metrics, route: "/r/\(text)", status: n == 0 ? 500 : 422, milliseconds: 1)
+        }
+        metrics.aggregator.attribute(records) { record in
+            [ValidationProblem(field: "f\(record.request.target)", type: "t\(record.request.target)", message: "m\(record.request.target)")]
+        }
+        _ = metrics.aggregator.cutWindow()
+        let answer = try #require(metrics.view.response(to: local("GET", "/_apimetrics")))
+        let html = String(decoding: answer.body, as: UTF8.self).lowercased()
+        #expect(!html.contains("<script") && !html.contains("<img") && !html.contains("<svg onload"))
+        // Shown, escaped: the route, the consumer's id, the server error's message.
+        for shown in ["/r/&lt;script&gt;alert(1)&lt;/script&gt;", "c-&lt;script&gt;alert(1)&lt;/script&gt;", "m&lt;script&gt;alert(1)&lt;/script&gt;"] {
+            #expect(html.contains(shown), "\(shown)")
+        }
+    }
+
     @Test func aBearerTokenGuardsEveryPath() throws {
         let metrics = try service(.init(isDashboardEnabled: true, isPrometheusEnabled: true, bearerToken: "s3cret"))
         for path in ["/metrics", "/_apimetrics", "/_apimetrics/api"] {

@@ -76,6 +76,7 @@ struct MoesifExporterTests {
         exchange.recordRequestBody(Array(#"{"item":"lamp","password":"hunter2"}"#.utf8))
         exchange.recordResponseHead(ResponseHead(status: 201, headers: ["Content-Type": "application/octet-stream"]))
         exchange.recordResponseBody([0x00, 0xFF, 0x10])
+        exchange.reportError(UpstreamTimeout())
         exchange.finish()
         await metrics.shutdown(timeout: .seconds(30))
         let event = try #require(events(ingest).first)
@@ -102,6 +103,10 @@ struct MoesifExporterTests {
         #expect(event["company_id"] as? String == "acme")
         #expect(event["session_token"] as? String == "s-1")
         #expect((event["metadata"] as? [String: Any])?["plan"] as? String == "gold")
+        // The call's errors, where Moesif shows metadata: `metadata.errors`, each with its type and message.
+        let errors = try #require((event["metadata"] as? [String: Any])?["errors"] as? [[String: Any]])
+        #expect(errors.count == 1 && errors.first?["type"] as? String == "UpstreamTimeout")
+        #expect((errors.first?["message"] as? String)?.isEmpty == false)
         #expect(event["direction"] as? String == "Incoming")
         #expect(event["weight"] as? Int == 1)
         #expect((event["transaction_id"] as? String)?.isEmpty == false)
