@@ -146,6 +146,7 @@ extension WireTap {
     /// Hands a shed exchange's summary to the recorder as it ends; the
     /// summary is made only if the metrics read it.
     func recordShed(_ shed: ShedFigures, _ names: borrowing ShedNames) {
+        guard !names.isLeftOut else { return }
         let end = CaptureInstant.monotonicNow()
         recorder.recordShedCall {
             CallSummary(

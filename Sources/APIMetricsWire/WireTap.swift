@@ -101,6 +101,8 @@ public final class WireTap: Sendable {
     struct ShedNames {
         var method: String
         var route: String?
+        /// Left out by the server (``WireTap/leaveOutCurrentExchange()``): not counted.
+        var isLeftOut = false
     }
 
     /// What the lock guards: the two parsers and the exchanges' state, apart,
@@ -222,12 +224,18 @@ public final class WireTap: Sendable {
     }
 
     /// Leaves the exchange the server is answering now out of everything
-    /// (events and metrics): for the server's own housekeeping that must not
-    /// count as API traffic, such as the metrics' view it serves
-    /// (``APIMetrics/MetricsView``). A shed exchange is already out of the
-    /// events; its figures still reach the metrics.
+    /// (events and metrics), shed or not: for the server's own housekeeping
+    /// that must not count as API traffic, such as the metrics' view it
+    /// serves (``APIMetrics/MetricsView``).
     public func leaveOutCurrentExchange() {
-        currentExchange?.discard()
+        let exchange = connection.withLock { connection -> ActiveExchange? in
+            guard let index = connection.state.pending.firstIndex(where: { !$0.hasResponseHead }) else { return nil }
+            if connection.state.pending[index].isShed {
+                connection.state.shedNames[Self.shedPosition(of: index, in: connection.state)].isLeftOut = true
+            }
+            return connection.state.pending[index].exchange
+        }
+        exchange?.discard()
     }
 
     /// Bytes the server read from the connection, in order.
