@@ -65,13 +65,28 @@ public final class MetricsView: Sendable {
         self.identity = identity
     }
 
-    /// Whether `path` is one the view serves with the current options.
+    /// Whether `path` is one the view serves with the current options. Any
+    /// other path costs two prefix checks, so that an adapter can ask on
+    /// every call.
     public func serves(path: String) -> Bool {
-        switch path {
+        guard Self.mayBeViewPath(path) else { return false }
+        return switch path {
         case Self.dashboardPath, Self.dashboardPath + "/", Self.apiPath, Self.openAPIPath, Self.specReportPath: options.isDashboardEnabled
         case Self.prometheusPath: options.isPrometheusEnabled
         default: options.isDashboardEnabled && path.hasPrefix(StoreAPI.prefix)
         }
+    }
+
+    /// Whether a request target (a path, then perhaps a query) is one the
+    /// view serves; any other target costs two prefix checks.
+    public func serves(target: String) -> Bool {
+        guard Self.mayBeViewPath(target) else { return false }
+        return serves(path: String(target.prefix { $0 != "?" && $0 != "#" }))
+    }
+
+    /// Whether a path or target begins as every path of the view does.
+    private static func mayBeViewPath(_ path: String) -> Bool {
+        path.utf8.starts(with: dashboardPath.utf8) || path.utf8.starts(with: prometheusPath.utf8)
     }
 
     /// The answer to a request for one of the view's paths; `nil` when the

@@ -10,7 +10,7 @@ extension APIMetricsHandler {
     func viewResponse(to request: HTTPRequest) async -> HTTPResponse? {
         guard let view else { return nil }
         let path = request.path
-        guard path.utf8.starts(with: "/_apimetrics".utf8) || path.utf8.starts(with: "/metrics".utf8), view.serves(path: path) else {
+        guard view.serves(path: path) else {
             return nil
         }
         guard let answer = await view.respond(

@@ -9,9 +9,7 @@ extension APIMetricsMiddleware {
     /// itself. `nil` for every other request, after a check of the path's
     /// first bytes.
     func viewResponse(to request: Request, context: Context) async -> Response? {
-        guard let view, let target = request.head.path, Self.mayBeViewPath(target) else { return nil }
-        let path = target.prefix { $0 != "?" && $0 != "#" }
-        guard view.serves(path: String(path)) else { return nil }
+        guard let view, let target = request.head.path, view.serves(target: target) else { return nil }
         var fields = HeaderFields(request.headers, name: \.name.rawName, value: \.value)
         if let authority = request.head.authority { fields.append(name: "Host", value: authority) }
         guard let answer = await view.respond(
@@ -23,12 +21,6 @@ extension APIMetricsMiddleware {
         return Response(
             status: HTTPResponse.Status(code: answer.status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
-    }
-
-    /// Whether a request target can be one of the view's paths
-    /// (`/_apimetrics…`, `/metrics`): the only check every other call pays.
-    static func mayBeViewPath(_ target: String) -> Bool {
-        target.utf8.starts(with: "/_apimetrics".utf8) || target.utf8.starts(with: "/metrics".utf8)
     }
 }
 

@@ -9,7 +9,7 @@ extension APIMetricsMiddleware {
     func viewResponse(to request: Request) async -> Response? {
         guard let view else { return nil }
         let path = request.url.path
-        guard path.utf8.starts(with: "/_apimetrics".utf8) || path.utf8.starts(with: "/metrics".utf8), view.serves(path: path) else {
+        guard view.serves(path: path) else {
             return nil
         }
         guard let answer = await view.respond(
