@@ -34,10 +34,10 @@ func storeConfiguration(_ path: String, options: (inout StoreOptions) -> Void = 
 }
 
 /// Runs `sqlite3` (the real command-line shell) on a file; returns its output.
-func sqlite3(_ path: String, _ sql: String) throws -> String {
+func sqlite3(_ path: String, _ sql: String, writing: Bool = false) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = ["-readonly", path, sql]
+    process.arguments = (writing ? [] : ["-readonly"]) + [path, sql]
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
@@ -290,6 +290,56 @@ struct StoreTests {
         // The newest were kept.
         #expect(try sqlite3(path, "SELECT max(time) FROM calls") == "\(start + Int64(1_999) * 1_000_000)")
         #expect(StoreFile.bytesOnDisk(path) <= 1 << 20)
+    }
+
+    @Test func aCallIsFoundByTheTimeItsIdCarriesAndOneWrittenBeforeIdsCarriedItByAScan() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let identity = ServiceIdentity(service: "s", environment: "e")
+        let ids = EventIDGenerator()
+        let now = CaptureClock.wallNanoseconds()
+        func record(_ id: EventID, at time: Int64, parent: EventID? = nil) -> ExchangeRecord {
+            var record = ExchangeRecord(
+                id: id, direction: parent == nil ? .incoming : .outgoing, startTimeNanoseconds: time, durationNanoseconds: 1_000,
+                request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
+            record.parentID = parent
+            return record
+        }
+        // An id as an earlier release made it: random, no time in it.
+        let untimed = EventID(high: 0xFFFF_0123_4567_89AB, low: 42)
+        let before = record(untimed, at: now - 5_000_000_000)
+        var writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
+        try await writer.exportCommitted(ExportBatch(identity: identity, records: [before], sentAtNanoseconds: now))
+        await writer.shutdown()
+        // The file as that release left it: the id index, no mark, version 5.
+        _ = try sqlite3(path, "CREATE INDEX calls_event ON calls(event_hi); DELETE FROM meta WHERE key = 'untimed_ids_until'; PRAGMA user_version = 5", writing: true)
+        writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
+        // Calls of this release: time-ordered ids, one made by another (its parent).
+        let parentTime = now - 2_000_000_000
+        let parent = record(ids.next(wallNanoseconds: parentTime), at: parentTime)
+        let childTime = parentTime + 1_500_000
+        let child = record(ids.next(wallNanoseconds: childTime), at: childTime, parent: parent.id)
+        // The same millisecond as the parent, another id: not to be found in its place.
+        let neighbour = record(EventID(high: parent.id.high, low: parent.id.low &+ 1), at: parentTime)
+        try await writer.exportCommitted(ExportBatch(identity: identity, records: [parent, neighbour, child], sentAtNanoseconds: now))
+        await writer.shutdown()
+        #expect(try sqlite3(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'calls_event'") == "0")
+        #expect(try sqlite3(path, "SELECT value FROM meta WHERE key = 'untimed_ids_until'") == "\(before.startTimeNanoseconds)")
+
+        let reader = try StoreReader(path: path)
+        #expect(try reader.call(id: parent.id)?.call.id == parent.id)
+        #expect(try reader.call(id: neighbour.id)?.call.id == neighbour.id)
+        let found = try #require(try reader.call(id: child.id))
+        #expect(found.call.id == child.id)
+        #expect(found.parent?.id == parent.id)
+        #expect(try reader.call(id: parent.id)?.children.map(\.id) == [child.id])
+        #expect(try reader.call(id: untimed)?.call.id == untimed)
+        // Ids that were never written: in a written millisecond, in none, past any time.
+        #expect(try reader.call(id: EventID(high: parent.id.high, low: parent.id.low &+ 2)) == nil)
+        #expect(try reader.call(id: ids.next(wallNanoseconds: now)) == nil)
+        #expect(try reader.call(id: EventID(high: .max, low: .max)) == nil)
+        #expect(try reader.call(id: EventID(high: 0, low: 0)) == nil)
     }
 }
 

@@ -302,6 +302,21 @@ extension Bench {
         return result
     }
 
+    /// One call's page by its id (`/_apimetrics/api/v1/call`): the record,
+    /// its parent and the calls it made, for a call from the middle of the
+    /// store's month, found through the time its id carries.
+    func storeCall(_ cache: QueryStoreCache) async throws -> CaseResult {
+        let store = try await cache.get()
+        let reader = try StoreReader(path: store.path)
+        let middle = store.end - Int64(cache.spec.days) * 43_200 * 1_000_000_000
+        let page = try reader.calls(StoreCallFilter(range: StoreTimeRange(from: middle - 3_600_000_000_000, to: middle)), limit: 1)
+        guard let id = page.calls.first?.id else { preconditionFailure("store.query.call: no call in the middle of the store") }
+        return try timeQuery("store.query.call", budgetMilliseconds: nil) {
+            let found = try reader.call(id: id)
+            precondition(found?.call.id == id)
+        }
+    }
+
     func storeEndpoints(_ cache: QueryStoreCache) async throws -> CaseResult {
         let store = try await cache.get()
         let reader = try StoreReader(path: store.path)

@@ -72,6 +72,7 @@ let cases: [(String, () async throws -> CaseResult)] = [
     ("store.query.calls.5xx", { try await bench.storeCallsPage("store.query.calls.5xx", queryStore, statusClass: 5, consumerRank: 100) }),
     ("store.query.calls.4xx", { try await bench.storeCallsPage("store.query.calls.4xx", queryStore, statusClass: 4, consumerRank: 0) }),
     ("store.query.endpoints.30d", { try await bench.storeEndpoints(queryStore) }),
+    ("store.query.call", { try await bench.storeCall(queryStore) }),
 ]
 
 #if DEBUG

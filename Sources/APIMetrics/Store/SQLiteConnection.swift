@@ -180,6 +180,13 @@ final class SQLiteStatement {
         if let value { bind(index, value) } else { bindNull(index) }
     }
 
+    /// Binds bytes SQLite reads in place rather than copying (no
+    /// destructor: `SQLITE_STATIC`): valid only while `bytes` is, so the
+    /// statement must run, and be reset, before they go (``run()`` resets).
+    func bindInPlace(_ index: Int32, blob bytes: UnsafeRawBufferPointer) {
+        _ = sqlite3_bind_blob(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), nil)
+    }
+
     func bind(_ index: Int32, blob: [UInt8]) {
         blob.withUnsafeBytes { bytes in
             _ = sqlite3_bind_blob(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), apimetrics_sqlite_transient())

@@ -139,10 +139,10 @@ extension StoreReader {
     /// One call by its event id, with its parent and the calls it made.
     package func call(id: EventID) throws(StoreReadError) -> StoreCallDetail? {
         try query { connection throws(SQLiteError) in
+            guard let rowID = try Self.rowID(of: id, connection) else { return nil }
             let statement = try connection.prepare(
-                "SELECT \(Self.callColumns), c.record, c.parent_hi, c.parent_lo \(Self.callSource) WHERE c.event_hi = ?1 AND c.event_lo = ?2 LIMIT 1")
-            statement.bind(1, Int64(bitPattern: id.high))
-            statement.bind(2, Int64(bitPattern: id.low))
+                "SELECT \(Self.callColumns), c.record, c.parent_hi, c.parent_lo \(Self.callSource) WHERE c.id = ?1")
+            statement.bind(1, rowID)
             guard try statement.step() else { return nil }
             let call = Self.call(statement)
             let bytes = statement.blob(15)
@@ -152,10 +152,12 @@ extension StoreReader {
             }
             var parent: StoreCall?
             if !statement.isNull(16) {
-                let lookup = try connection.prepare("SELECT \(Self.callColumns) \(Self.callSource) WHERE c.event_hi = ?1 AND c.event_lo = ?2 LIMIT 1")
-                lookup.bind(1, statement.int64(16))
-                lookup.bind(2, statement.int64(17))
-                if try lookup.step() { parent = Self.call(lookup) }
+                let parentID = EventID(high: UInt64(bitPattern: statement.int64(16)), low: UInt64(bitPattern: statement.int64(17)))
+                if let parentRow = try Self.rowID(of: parentID, connection) {
+                    let lookup = try connection.prepare("SELECT \(Self.callColumns) \(Self.callSource) WHERE c.id = ?1")
+                    lookup.bind(1, parentRow)
+                    if try lookup.step() { parent = Self.call(lookup) }
+                }
             }
             let children = try connection.prepare(
                 "SELECT \(Self.callColumns) \(Self.callSource) WHERE c.parent_hi = ?1 AND c.parent_lo = ?2 ORDER BY c.time LIMIT 200")
@@ -165,6 +167,32 @@ extension StoreReader {
             while try children.step() { made.append(Self.call(children)) }
             return StoreCallDetail(call: call, record: record, parent: parent, children: made)
         }
+    }
+
+    /// The row of the call with this id. An id begins with its call's start
+    /// in milliseconds, which the row's `time` holds: the lookup reads that
+    /// millisecond of the time index. Calls the store held before its ids
+    /// were looked up by time may have ids that do not carry it; those are
+    /// scanned for, up to the newest of them.
+    static func rowID(of id: EventID, _ connection: SQLiteConnection) throws(SQLiteError) -> Int64? {
+        let milliseconds = Int64(id.high >> 16)
+        if milliseconds < Int64.max / 1_000_000 - 1 {
+            let timed = try connection.prepare(
+                "SELECT id FROM calls WHERE time >= ?1 AND time < ?2 AND event_hi = ?3 AND event_lo = ?4 LIMIT 1")
+            timed.bind(1, milliseconds * 1_000_000)
+            timed.bind(2, (milliseconds + 1) * 1_000_000)
+            timed.bind(3, Int64(bitPattern: id.high))
+            timed.bind(4, Int64(bitPattern: id.low))
+            if try timed.step() { return timed.int64(0) }
+        }
+        let until = try connection.prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'untimed_ids_until'")
+        guard try until.step() else { return nil }
+        let untimed = try connection.prepare(
+            "SELECT id FROM calls WHERE time <= ?1 AND event_hi = ?2 AND event_lo = ?3 LIMIT 1")
+        untimed.bind(1, until.int64(0))
+        untimed.bind(2, Int64(bitPattern: id.high))
+        untimed.bind(3, Int64(bitPattern: id.low))
+        return try untimed.step() ? untimed.int64(0) : nil
     }
 
     /// The consumers with the most logged calls to one endpoint.

@@ -115,47 +115,59 @@ extension StoreWriterState {
         guard !records.isEmpty else { return }
         var lastSeen: [Int64: Int64] = [:]
         var encoder = BinaryWriter()
-        let call = statements.insertCall
-        for record in records {
-            let endpointID = try endpointID(method: record.request.method, route: record.request.route ?? "", statements)
-            var consumerID: Int64?
-            if let consumer = record.consumer {
-                let id = try self.consumerID(consumer, time: record.startTimeNanoseconds, statements)
-                consumerID = id
-                lastSeen[id] = max(lastSeen[id] ?? .min, record.startTimeNanoseconds)
-            }
-            encoder.bytes.removeAll(keepingCapacity: true)
-            encoder.byte(RecordCodec.version)
-            // Not shown anywhere the store is read: a session is the user's secret.
-            encoder.record(record, keepingSessionToken: false)
-            call.bind(1, record.startTimeNanoseconds)
-            call.bind(2, Int64(bitPattern: record.id.high))
-            call.bind(3, Int64(bitPattern: record.id.low))
-            if let parent = record.parentID {
-                call.bind(4, Int64(bitPattern: parent.high))
-                call.bind(5, Int64(bitPattern: parent.low))
-            }
-            call.bind(6, record.direction == .incoming ? 0 : 1)
-            call.bind(7, endpointID)
-            call.bind(8, record.response?.status ?? 0)
-            call.bind(9, record.durationNanoseconds)
-            call.bind(10, TextLimit.cut(record.request.target, maxBytes: Self.maxPathBytes))
-            call.bind(11, record.requestBody.size)
-            call.bind(12, record.responseBody.size)
-            call.bind(13, consumerID)
-            if let error = record.errors.first {
-                call.bind(14, error.type)
-                call.bind(15, error.message)
-            }
-            call.bind(16, record.traceID)
-            call.bind(17, blob: encoder.bytes)
-            try call.run()
+        for index in records.indices {
+            try insert(records[index], encoder: &encoder, lastSeen: &lastSeen, statements)
         }
         for (id, time) in lastSeen {
             statements.consumerSeen.bind(1, id)
             statements.consumerSeen.bind(2, time)
             try statements.consumerSeen.run()
         }
+    }
+
+    private func insert(
+        _ record: borrowing ExchangeRecord, encoder: inout BinaryWriter, lastSeen: inout [Int64: Int64], _ statements: StoreStatements
+    ) throws(SQLiteError) {
+        let endpointID = try endpointID(method: record.request.method, route: record.request.route ?? "", statements)
+        var consumerID: Int64?
+        if let consumer = record.consumer {
+            let id = try self.consumerID(consumer, time: record.startTimeNanoseconds, statements)
+            consumerID = id
+            lastSeen[id] = max(lastSeen[id] ?? .min, record.startTimeNanoseconds)
+        }
+        encoder.bytes.removeAll(keepingCapacity: true)
+        encoder.byte(RecordCodec.version)
+        // Not shown anywhere the store is read: a session is the user's secret.
+        encoder.record(record, keepingSessionToken: false)
+        let call = statements.insertCall
+        call.bind(1, record.startTimeNanoseconds)
+        call.bind(2, Int64(bitPattern: record.id.high))
+        call.bind(3, Int64(bitPattern: record.id.low))
+        if let parent = record.parentID {
+            call.bind(4, Int64(bitPattern: parent.high))
+            call.bind(5, Int64(bitPattern: parent.low))
+        }
+        call.bind(6, record.direction == .incoming ? 0 : 1)
+        call.bind(7, endpointID)
+        call.bind(8, record.response?.status ?? 0)
+        call.bind(9, record.durationNanoseconds)
+        call.bind(10, TextLimit.cut(record.request.target, maxBytes: Self.maxPathBytes))
+        call.bind(11, record.requestBody.size)
+        call.bind(12, record.responseBody.size)
+        call.bind(13, consumerID)
+        if let error = record.errors.first {
+            call.bind(14, error.type)
+            call.bind(15, error.message)
+        }
+        call.bind(16, record.traceID)
+        // The encoded record is read where it lies, not copied by SQLite:
+        // the insert runs, and resets, while the bytes are there.
+        let inserted = encoder.bytes.withUnsafeBytes { blob -> Result<Void, SQLiteError> in
+            call.bindInPlace(17, blob: blob)
+            do throws(SQLiteError) { try call.run() } catch { return .failure(error) }
+            return .success(())
+        }
+        try inserted.get()
     }
 
     /// The most bytes of a call's path in the log's column (the record keeps it all).
