@@ -10,7 +10,7 @@ let package = Package(
     name: "HummingbirdLoadTest",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "hummingbird-example", targets: ["LoadTestServer"]),
+        .executable(name: "hummingbird-loadtest-server", targets: ["LoadTestServer"]),
     ],
     dependencies: [
         .package(name: "APIMetrics", path: "../.."),

@@ -23,7 +23,7 @@
 # on GET, on a fixed schedule, for bare, noop, prometheus, off and store (ABBA):
 # CPU per request against bare's, and APIMetrics' drops.
 #
-# usage: Examples/APIMetricsHummingbird/loadtest.sh
+# usage: bash Examples/HummingbirdLoadTest/loadtest.sh
 #   LOADTEST_DURATION=5      seconds per wrk run at saturation
 #   LOADTEST_ROUNDS=6        rounds of every variant (even: ABBA pairs)
 #   LOADTEST_RATE_DURATION=10  seconds per fixed-rate run
@@ -45,8 +45,8 @@ for tool in wrk jq curl bc; do
         apt-get update -qq >/dev/null && apt-get install -y -qq "$tool" >/dev/null
     fi
 done
-swift build -c release --product hummingbird-example --package-path "$here" >/dev/null
-bin="$(swift build -c release --package-path "$here" --show-bin-path)/hummingbird-example"
+swift build -c release --product hummingbird-loadtest-server --package-path "$here" >/dev/null
+bin="$(swift build -c release --package-path "$here" --show-bin-path)/hummingbird-loadtest-server"
 work="$(mktemp -d)"
 pid=""
 cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true; rm -rf "$work"; }

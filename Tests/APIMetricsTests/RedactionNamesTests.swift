@@ -169,4 +169,23 @@ struct RedactionNamesTests {
         #expect(record.request.headers["x-other"] == "/x?token=kept")
         #expect(record.request.headers["host"] == "[REDACTED]@app.test")
     }
+
+    @Test func eachURLValuedHeaderIsRedactedAloneInAnyCase() {
+        for name in Redactor.urlHeaders {
+            for written in [name, name.uppercased(), name.prefix(1).uppercased() + name.dropFirst()] {
+                var record = exchange(headers: [written: "https://ann:s1@app.test/p?token=s2", "Host": "app.test"])
+                Redactor(options: .default).redact(&record)
+                #expect(record.request.headers[name] == "https://[REDACTED]@app.test/p?token=[REDACTED]", "\(written)")
+            }
+        }
+        // The second Host field, in capitals: still found.
+        var record = exchange(headers: ["Host": "app.test", "HOST": "ann:s6@app.test"])
+        Redactor(options: .default).redact(&record)
+        #expect(record.request.headers.values(for: "host") == ["app.test", "[REDACTED]@app.test"])
+        // Names near those, and a Host without user information: left as they are.
+        let near: HeaderFields = ["Referrer": "/x?token=kept", "Hosts": "ann:s7@app.test", "Origin2": "/y?token=kept", "Host": "app.test"]
+        record = exchange(headers: near)
+        Redactor(options: .default).redact(&record)
+        for field in near { #expect(record.request.headers[field.name] == field.value, "\(field.name)") }
+    }
 }

@@ -60,6 +60,21 @@ extension ExchangeRecord {
 
 @Suite("Hummingbird middleware")
 struct MiddlewareTests {
+    @Test func aClientAddressIsWrittenAsNIOWritesIt() throws {
+        var addresses = ["0.0.0.0", "255.255.255.255", "127.0.0.1", "10.0.0.9", "192.168.100.20", "1.22.103.250", "::1", "2001:db8::ff00:42:8329"]
+        // Every octet in every place, from a seeded generator.
+        var state: UInt64 = 0x5EED
+        for _ in 0..<500 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            addresses.append((0..<4).map { String(UInt8(truncatingIfNeeded: state >> (8 * UInt64($0) + 24))) }.joined(separator: "."))
+        }
+        for text in addresses {
+            let address = try SocketAddress(ipAddress: text, port: 443)
+            #expect(APIMetricsMiddleware<BasicRequestContext>.text(of: address) == address.ipAddress)
+        }
+        #expect(APIMetricsMiddleware<BasicRequestContext>.text(of: try SocketAddress(ipAddress: "203.0.113.7", port: 1)) == "203.0.113.7")
+    }
+
     @Test func routesHeadersHostAndTheClientAreRecorded() async throws {
         let exporter = CollectingExporter()
         try await withExample(configuration(exporter)) { client, _ in

@@ -82,13 +82,39 @@ final class Redactor: Sendable {
         redactURLHeaders(&fields)
     }
 
+    /// ``urlHeaders`` as bytes, for the one pass over a call's fields.
+    static let urlHeaderBytes = urlHeaders.map { Array($0.utf8) }
+
+    /// Whether a field is one of ``urlHeaders``, or a `Host` (any of them)
+    /// holds an `@`: one pass over the fields' bytes, since every call asks
+    /// (searching them as `String`s cost about a microsecond a call).
+    static func holdsURLsOrUserInformation(_ fields: HeaderFields) -> Bool {
+        var found = false
+        fields.forEachRaw { name, value in
+            guard !found else { return }
+            if name.count == 4, lowered(name[0]) == UInt8(ascii: "h"), lowered(name[1]) == UInt8(ascii: "o"),
+               lowered(name[2]) == UInt8(ascii: "s"), lowered(name[3]) == UInt8(ascii: "t") {
+                found = value.contains(UInt8(ascii: "@"))
+                return
+            }
+            found = urlHeaderBytes.contains { wanted in
+                wanted.count == name.count && zip(wanted, name).allSatisfy { $0 == lowered($1) }
+            }
+        }
+        return found
+    }
+
+    /// An ASCII letter in lower case; any other byte as it is.
+    @inline(__always)
+    private static func lowered(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
     /// Applies the query rules inside the values of ``urlHeaders``, and
     /// hides user information in `Host` (a client given an absolute URL
     /// with `user:pass@` may copy it there).
     private func redactURLHeaders(_ fields: inout HeaderFields) {
-        guard allowlist != nil || !query.isEmpty || masksCards,
-              Self.urlHeaders.contains(where: { fields.firstIndex(named: $0) != nil })
-                || fields.values(for: "host").contains(where: { $0.contains("@") }) else { return }
+        guard allowlist != nil || !query.isEmpty || masksCards, Self.holdsURLsOrUserInformation(fields) else { return }
         var changed = false
         var result = fields
         result.mapValues { name, value in
