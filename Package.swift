@@ -114,3 +114,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// A member is visible only in files that import its module (no imports
+// leaking from other files of the target).
+for target in package.targets where target.type != .system && target.name != "CMallocCounter" {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

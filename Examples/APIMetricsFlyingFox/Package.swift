@@ -41,3 +41,8 @@ let package = Package(
         ),
     ]
 )
+
+// A member is visible only in files that import its module.
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

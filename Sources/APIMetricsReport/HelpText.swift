@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `apimetrics --help` and `apimetrics COMMAND --help` print.
 package enum HelpText {
     /// The usage line printed under an argument error.

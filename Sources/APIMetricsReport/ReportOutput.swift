@@ -1,3 +1,5 @@
+import APIMetrics
+
 /// Lays `apimetrics report` out as a table, as CSV or as JSON.
 ///
 /// Routes and consumer ids are whatever clients sent: the table escapes

@@ -1,3 +1,5 @@
+import APIMetrics
+
 /// How a message's body is framed, from its head (RFC 9112 §6).
 extension HTTPStreamParser {
     /// The framing of a request body (RFC 9112 §6.3).

@@ -1,6 +1,7 @@
 import Testing
 import APIMetricsTestSupport
 @testable import APIMetrics
+import Synchronization
 
 /// Every call the recorder sees passes its one admission point, with the
 /// summary the metrics need, whatever becomes of its event.

@@ -2,6 +2,7 @@
 import APIMetricsTestSupport
 import Foundation
 import Testing
+import Synchronization
 
 /// Windows of `seconds` each, made by hand: what the aggregator would cut.
 struct WindowMaker {

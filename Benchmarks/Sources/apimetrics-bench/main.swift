@@ -1,4 +1,5 @@
 import Foundation
+import APIMetrics
 
 // apimetrics-bench [--json PATH] [--quick] [--filter TEXT] [--otlp-sample PATH]
 //

@@ -6,7 +6,7 @@
 ///
 /// What only identified events know (consumers, server errors, validation
 /// errors) is added by the sender as it processes each batch
-/// (``attribute(_:)``).
+/// (``attribute(_:validationErrors:)``).
 ///
 /// Every axis a client controls is bounded, and each fold is counted:
 /// methods outside the registry count as ``SeriesKey/otherMethod``

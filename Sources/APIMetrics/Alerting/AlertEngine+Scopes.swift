@@ -1,3 +1,5 @@
+import Synchronization
+
 extension AlertEngine {
     /// A scope and what its summary needs: rules sharing one share its summary.
     struct SummaryKey: Hashable {

@@ -1,3 +1,5 @@
+import Synchronization
+
 extension AlertEngine {
     /// One alert's state as the store keeps it, by rule name.
     struct StoredAlert: Sendable, Hashable {

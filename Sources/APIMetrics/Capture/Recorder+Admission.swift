@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The one admission point: every call the recorder sees, finished, failed,
 /// handed over whole or shed, passes through
 /// ``Recorder/admit(_:filtering:id:queueing:)``. It counts the call, shows it

@@ -1,11 +1,3 @@
-
-extension ActiveExchange {
-    /// The exchange being served by the current task, inside a handler
-    /// wrapped by ``Recorder/instrument(route:_:)``; use it to name the route
-    /// or the consumer, or to report an error, from deep in the handler.
-    @TaskLocal public static var current: ActiveExchange?
-}
-
 extension Recorder {
     /// A handler of the shape `(ServerRequest) async throws -> ServerResponse`
     /// is all a server needs: this wraps it so that every call is recorded.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The disk spool's side of the sender: batches an exporter could not take
 /// in time go to disk, and come back out, oldest first, once it takes
 /// them again.

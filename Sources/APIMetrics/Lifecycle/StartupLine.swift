@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the service says once, as it starts (``Diagnostics/Level/info``):
 /// what it records and where calls go, where the view is, and a warning
 /// for each thing that is on without protection.

@@ -5,6 +5,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import FlyingSocks
+import UnixSignals
 
 // flyingfox-example: the demo's API on FlyingFox, recorded by
 // APIMetricsHandler and configured from APIMETRICS_* variables.

@@ -8,6 +8,7 @@ import FoundationNetworking
 @testable import FlyingFoxExample
 import Synchronization
 import Testing
+import FlyingSocks
 
 /// Keeps every processed record it is handed: a real exporter, in memory.
 final class CollectingExporter: EventExporter {

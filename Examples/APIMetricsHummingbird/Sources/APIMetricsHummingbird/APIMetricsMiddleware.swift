@@ -2,6 +2,7 @@ public import APIMetrics
 public import Hummingbird
 import HTTPTypes
 import NIOCore
+import CNIOLinux
 
 /// Records every call a Hummingbird 2 router serves, and serves the
 /// metrics' view (the dashboard, its API, `/metrics`) when it is on: add it

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// Apitally's instance UUID, kept in a file so that a restarted process
 /// keeps it, as Apitally's SDKs keep it (`apitally/client/instance.py`):

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What Apitally's hub takes, as its SDKs build it: the request counts per
 /// consumer, method, route and status with their time and size bins, the
 /// sync and startup documents, and request-log lines.

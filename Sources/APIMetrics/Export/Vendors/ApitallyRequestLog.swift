@@ -1,3 +1,5 @@
+import Foundation
+
 /// What goes to Apitally's request log, by the rules of its Python SDK
 /// (`apitally/client/request_logging.py`), the newest of its official SDKs:
 /// which calls (no health check, no probe, at most ``maxCallsPerSecond``),

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Moesif's ingest documents, as its server SDKs write them: a JSON array
 /// of events for `/v1/events/batch`, and of users, companies and
 /// subscriptions for their `/batch` endpoints.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// ReadMe Metrics' log documents, as ReadMe's SDKs write them: one object
 /// per call (`_id`, `_version`, `group`, `clientIPAddress`, `development`)

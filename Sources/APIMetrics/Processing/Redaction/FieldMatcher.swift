@@ -1,4 +1,5 @@
 import Synchronization
+import Foundation
 
 /// Matches a header, query parameter or body field name, ignoring case.
 ///
