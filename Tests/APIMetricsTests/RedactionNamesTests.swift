@@ -187,5 +187,14 @@ struct RedactionNamesTests {
         record = exchange(headers: near)
         Redactor(options: .default).redact(&record)
         for field in near { #expect(record.request.headers[field.name] == field.value, "\(field.name)") }
+        // The check itself: no URL-valued field and no user information is no work.
+        #expect(!Redactor.holdsURLsOrUserInformation(near))
+        #expect(!Redactor.holdsURLsOrUserInformation(["HOST": "app.test", "X-Referer": "/x"]))
+        #expect(Redactor.holdsURLsOrUserInformation(["hOsT": "a@b"]))
+        #expect(Redactor.holdsURLsOrUserInformation(["X-ENVOY-ORIGINAL-PATH": "/x"]))
+        // `@` and a combining mark: one Character, still the byte the check finds, and hidden.
+        record = exchange(headers: ["Host": "ann:pw@\u{0301}app.test"])
+        Redactor(options: .default).redact(&record)
+        #expect(record.request.headers["host"] == "[REDACTED]@\u{0301}app.test")
     }
 }

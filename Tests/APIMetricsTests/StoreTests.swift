@@ -292,7 +292,7 @@ struct StoreTests {
         #expect(StoreFile.bytesOnDisk(path) <= 1 << 20)
     }
 
-    @Test func aCallIsFoundByTheTimeItsIdCarriesAndOneWrittenBeforeIdsCarriedItByAScan() async throws {
+    @Test func aCallIsFoundByItsIdThroughItsTimeOrTheIndexOfCallsWhoseIdsDoNotCarryIt() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("apimetrics.sqlite")
@@ -312,8 +312,11 @@ struct StoreTests {
         var writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
         try await writer.exportCommitted(ExportBatch(identity: identity, records: [before], sentAtNanoseconds: now))
         await writer.shutdown()
-        // The file as that release left it: the id index, no mark, version 5.
-        _ = try sqlite3(path, "CREATE INDEX calls_event ON calls(event_hi); DELETE FROM meta WHERE key = 'untimed_ids_until'; PRAGMA user_version = 5", writing: true)
+        // The file as that release left it: the index of every id, version 5.
+        _ = try sqlite3(path, "DROP INDEX calls_untimed; CREATE INDEX calls_event ON calls(event_hi); PRAGMA user_version = 5", writing: true)
+        // A reader of the file not yet migrated finds the call through that index.
+        #expect(try StoreReader(path: path).call(id: untimed)?.call.id == untimed)
+
         writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
         // Calls of this release: time-ordered ids, one made by another (its parent).
         let parentTime = now - 2_000_000_000
@@ -322,24 +325,42 @@ struct StoreTests {
         let child = record(ids.next(wallNanoseconds: childTime), at: childTime, parent: parent.id)
         // The same millisecond as the parent, another id: not to be found in its place.
         let neighbour = record(EventID(high: parent.id.high, low: parent.id.low &+ 1), at: parentTime)
-        try await writer.exportCommitted(ExportBatch(identity: identity, records: [parent, neighbour, child], sentAtNanoseconds: now))
+        // Handed over with a time of its own (`Recorder.record(_:)`), and one
+        // whose time is a nanosecond past its id's millisecond.
+        let handed = record(ids.next(wallNanoseconds: now - 60_000_000_000), at: now - 1_000_000_000)
+        let edge = (now - 3_000_000_000) / 1_000_000 * 1_000_000 + 999_999
+        let early = record(ids.next(wallNanoseconds: edge), at: edge + 1)
+        try await writer.exportCommitted(ExportBatch(
+            identity: identity, records: [parent, neighbour, child, handed, early], sentAtNanoseconds: now))
         await writer.shutdown()
         #expect(try sqlite3(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'calls_event'") == "0")
-        #expect(try sqlite3(path, "SELECT value FROM meta WHERE key = 'untimed_ids_until'") == "\(before.startTimeNanoseconds)")
+        // Only the calls whose ids do not carry their time are in the partial index.
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls INDEXED BY calls_untimed WHERE \(StoreSchema.untimedCalls)") == "3")
 
         let reader = try StoreReader(path: path)
-        #expect(try reader.call(id: parent.id)?.call.id == parent.id)
-        #expect(try reader.call(id: neighbour.id)?.call.id == neighbour.id)
+        for call in [parent, neighbour, child, handed, early, before] {
+            #expect(try reader.call(id: call.id)?.call.id == call.id)
+        }
         let found = try #require(try reader.call(id: child.id))
-        #expect(found.call.id == child.id)
         #expect(found.parent?.id == parent.id)
         #expect(try reader.call(id: parent.id)?.children.map(\.id) == [child.id])
-        #expect(try reader.call(id: untimed)?.call.id == untimed)
         // Ids that were never written: in a written millisecond, in none, past any time.
         #expect(try reader.call(id: EventID(high: parent.id.high, low: parent.id.low &+ 2)) == nil)
         #expect(try reader.call(id: ids.next(wallNanoseconds: now)) == nil)
         #expect(try reader.call(id: EventID(high: .max, low: .max)) == nil)
         #expect(try reader.call(id: EventID(high: 0, low: 0)) == nil)
+    }
+
+    @Test func aNewStoreHasPagesSizedToItsLimit() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        for (maxBytes, pageSize) in [(StoreOptions.defaultMaxBytes, "16384"), (4 << 20, "4096")] {
+            let path = directory.file("store-\(maxBytes).sqlite")
+            let writer = try StoreWriter(options: StoreOptions(path: path, maxBytes: maxBytes), metricsInterval: .seconds(60))
+            try await writer.exportCommitted(ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [], sentAtNanoseconds: 0))
+            await writer.shutdown()
+            #expect(try sqlite3(path, "PRAGMA page_size") == pageSize)
+        }
     }
 }
 

@@ -80,17 +80,8 @@ final class Aggregator: CallObserver, Sendable {
 
     private struct State {
         var slots: [SeriesKey: SeriesSlots] = [:]
-        /// Series found recently, kept where their key's cheap hash points,
-        /// so that most calls compare a key (the same strings, compared by
-        /// their bits) instead of hashing one. Fixed memory, read in place:
-        /// a hit copies no key and retains nothing. The slots are unowned:
-        /// `slots` keeps every series for the aggregator's life.
-        let recentKeys: UnsafeMutablePointer<SeriesKey> = {
-            let keys = UnsafeMutablePointer<SeriesKey>.allocate(capacity: Aggregator.cacheSize)
-            keys.initialize(repeating: SeriesKey(method: "", route: "", status: -1), count: Aggregator.cacheSize)
-            return keys
-        }()
-        let recentSlots: UnsafeMutablePointer<Unmanaged<SeriesSlots>> = .allocate(capacity: Aggregator.cacheSize)
+        /// Series and paths found recently (see ``RecentCaches``).
+        let recent = RecentCaches()
         var windowStart: Int64
         var windowFolded = 0
         /// Calls left out of the logs by an exclusion, this window and since start.
@@ -98,14 +89,6 @@ final class Aggregator: CallObserver, Sendable {
         var totalExcluded = 0
         var windowOtherMethods = 0
         var templates: [String: String] = [:]
-        /// Paths normalised recently, where a cheap hash of their bytes
-        /// points: most route-less calls compare a path instead of hashing
-        /// it for `templates`.
-        let recentPaths: UnsafeMutablePointer<(path: String, template: String)> = {
-            let paths = UnsafeMutablePointer<(path: String, template: String)>.allocate(capacity: Aggregator.pathCacheSize)
-            paths.initialize(repeating: ("", ""), count: Aggregator.pathCacheSize)
-            return paths
-        }()
         var window = Attributed()
         // Since start.
         var totals: [SeriesKey: SeriesMetrics] = [:]
@@ -130,13 +113,7 @@ final class Aggregator: CallObserver, Sendable {
     }
 
     deinit {
-        state.withLock { state in
-            state.recentKeys.deinitialize(count: Self.cacheSize)
-            state.recentKeys.deallocate()
-            state.recentSlots.deallocate()
-            state.recentPaths.deinitialize(count: Self.pathCacheSize)
-            state.recentPaths.deallocate()
-        }
+        state.withLock { $0.recent.release() }
     }
 
     // MARK: - The request path
@@ -144,8 +121,9 @@ final class Aggregator: CallObserver, Sendable {
     func observe(_ call: borrowing CallSummary, outcome: AdmissionOutcome) {
         let isRegistered = HTTPMethods.isRegistered(call.method)
         let method = isRegistered ? call.method : SeriesKey.otherMethod
-        let state = self.state.lock()
-        defer { self.state.unlock() }
+        let lock = self.state.unsafe
+        let state = lock.lock()
+        defer { lock.unlock() }
         if !isRegistered { state.pointee.windowOtherMethods += 1 }
         if outcome == .filtered { state.pointee.windowExcluded += 1 }
         let slots: Unmanaged<SeriesSlots>
@@ -175,9 +153,9 @@ final class Aggregator: CallObserver, Sendable {
         method: borrowing String, route: borrowing String, status: Int, isNamedRoute: Bool, _ state: inout State
     ) -> Unmanaged<SeriesSlots> {
         let index = (route.utf8.count &* 31 &+ method.utf8.count &* 7 &+ status) & (Self.cacheSize - 1)
-        let cached = state.recentKeys + index
+        let cached = state.recent.keys + index
         if cached.pointee.status == status && cached.pointee.route == route && cached.pointee.method == method {
-            let slots = state.recentSlots[index]
+            let slots = state.recent.slots[index]
             // A route folded past the limit stays folded: each of its calls counts as folded, cached or not.
             if slots._withUnsafeGuaranteedRef({ $0.isFoldedSeries }) && route != SeriesKey.otherRoute { state.windowFolded += 1 }
             return slots
@@ -185,8 +163,8 @@ final class Aggregator: CallObserver, Sendable {
         let key = SeriesKey(method: copy method, route: copy route, status: status)
         let slots = state.slots[key] ?? makeSlots(key, isNamedRoute: isNamedRoute, &state)
         cached.pointee = key
-        state.recentSlots[index] = Unmanaged.passUnretained(slots)
-        return state.recentSlots[index]
+        state.recent.slots[index] = Unmanaged.passUnretained(slots)
+        return state.recent.slots[index]
     }
 
     /// The series of a call the server named no route for: a path
@@ -194,7 +172,7 @@ final class Aggregator: CallObserver, Sendable {
     private func routeOfUnnamed(_ call: borrowing CallSummary, _ state: inout State) -> String {
         if call.status == 404 || call.status == 405 { return SeriesKey.unmatchedRoute }
         guard let target = call.target else { return SeriesKey.unknownRoute }
-        let cached = state.recentPaths + Self.pathCacheIndex(target)
+        let cached = state.recent.paths + Self.pathCacheIndex(target)
         if cached.pointee.path == target { return cached.pointee.template }
         let template: String
         if let known = state.templates[target] {

@@ -1,7 +1,12 @@
 /// One series' counts for the current window, written on the request path:
 /// fixed memory allocated once, when the series first appears, so that
-/// counting a call allocates nothing. Guarded by the aggregator's lock.
-final class SeriesSlots {
+/// counting a call allocates nothing.
+///
+/// `Sendable` without the compiler's check because every read and write
+/// happens under the aggregator's lock: the slots live in its locked state
+/// (the dictionary of series and ``RecentCaches``) and are never handed out
+/// of it.
+final class SeriesSlots: @unchecked Sendable {
     /// The durations' dense log-linear buckets (see ``LatencySketch``).
     private let sketch: UnsafeMutablePointer<UInt32>
     /// The Prometheus duration buckets, then the request and response size

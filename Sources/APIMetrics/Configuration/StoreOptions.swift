@@ -38,7 +38,7 @@ public struct StoreOptions: Sendable, Hashable {
     package var commitIntervalForTesting: Int?
 
     /// Creates options.
-    public init(path: String = "apimetrics.sqlite", maxBytes: Int = 512 << 20, retentionDays: Int = 30, minuteResolutionHours: Int = 48) {
+    public init(path: String = "apimetrics.sqlite", maxBytes: Int = StoreOptions.defaultMaxBytes, retentionDays: Int = 30, minuteResolutionHours: Int = 48) {
         self.path = path
         self.maxBytes = maxBytes
         self.retentionDays = retentionDays
@@ -51,6 +51,9 @@ public struct StoreOptions: Sendable, Hashable {
 
     /// The smallest ``maxBytes`` accepted: 1 MiB.
     public static let minimumBytes = 1 << 20
+
+    /// The default limit of the store's size: 512 MiB.
+    public static let defaultMaxBytes = 512 << 20
 
     func validate(field: String) throws(ConfigurationError) {
         guard !path.isEmpty, !path.contains(where: { $0.isNewline || $0 == "\0" }) else {

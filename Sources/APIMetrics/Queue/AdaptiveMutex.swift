@@ -14,7 +14,20 @@ import Darwin
 /// once. This is glibc's adaptive mutex instead: it spins briefly while the
 /// holder runs (the critical sections here are a few dozen instructions)
 /// and sleeps on a plain futex otherwise.
-final class AdaptiveMutex<State>: @unchecked Sendable {
+///
+/// Sendable when its state is, as NIO's locked box is: the lock keeps
+/// accesses apart, and what goes in or comes out may cross threads. State
+/// holding a class that is not thread-safe has to say why it may be
+/// `Sendable` (``SeriesSlots``, ``RecentCaches``). Locking without a
+/// closure (for the hot callers that touch fields in place) is behind
+/// ``unsafe``, whose pointers are valid only while the mutex is alive and
+/// the lock held.
+///
+/// The lock order, where one is taken while another is held: an
+/// exchange's state, then the queue's, then the aggregator's. Nothing
+/// takes an earlier one while holding a later one, and no lock is held
+/// across a call into user code or an exporter.
+final class AdaptiveMutex<State> {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     /// Out of line, so that reaching it needs no exclusivity check: the
     /// lock is what keeps accesses apart.
@@ -41,18 +54,28 @@ final class AdaptiveMutex<State>: @unchecked Sendable {
         state.deallocate()
     }
 
-    /// Takes the lock and returns the state's address: for the one hot
-    /// caller that must touch fields in place. Pair with ``unlock()``.
-    @inline(__always)
-    func lock() -> UnsafeMutablePointer<State> {
-        pthread_mutex_lock(mutex)
-        return state
-    }
+    /// Locking by hand, for a hot caller that must touch fields in place:
+    /// the caller pairs each ``Unsafe/lock()`` with ``Unsafe/unlock()`` on
+    /// every path and lets no pointer outlive the lock.
+    var unsafe: Unsafe { Unsafe(mutex: mutex, state: state) }
 
-    /// Releases the lock taken by ``lock()``.
-    @inline(__always)
-    func unlock() {
-        pthread_mutex_unlock(mutex)
+    /// Raw locking: see ``AdaptiveMutex/unsafe``.
+    struct Unsafe {
+        fileprivate let mutex: UnsafeMutablePointer<pthread_mutex_t>
+        fileprivate let state: UnsafeMutablePointer<State>
+
+        /// Takes the lock and returns the state's address. Pair with ``unlock()``.
+        @inline(__always)
+        func lock() -> UnsafeMutablePointer<State> {
+            pthread_mutex_lock(mutex)
+            return state
+        }
+
+        /// Releases the lock taken by ``lock()``.
+        @inline(__always)
+        func unlock() {
+            pthread_mutex_unlock(mutex)
+        }
     }
 
     /// Runs `body` with the state while holding the lock.
@@ -63,3 +86,5 @@ final class AdaptiveMutex<State>: @unchecked Sendable {
         return try body(&state.pointee)
     }
 }
+
+extension AdaptiveMutex: @unchecked Sendable where State: Sendable {}

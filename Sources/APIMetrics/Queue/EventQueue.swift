@@ -30,7 +30,7 @@ final class EventQueue: Sendable {
         var count: Int { items.count - head }
     }
 
-    private final class Waiter {
+    private final class Waiter: Sendable {
         let threshold: Int
         let continuation: CheckedContinuation<Void, Never>
         let token: UInt64
@@ -59,22 +59,23 @@ final class EventQueue: Sendable {
     func push(_ item: QueuedItem, bytes: Int) -> Bool {
         // Fields are touched in place through the locked state's address:
         // no copy of the state or of the waiter on the request path.
-        let state = self.state.lock()
+        let lock = self.state.unsafe
+        let state = lock.lock()
         guard !state.pointee.isClosed, state.pointee.count < maxItems, state.pointee.bytes + bytes <= maxBytes else {
             // Under the lock, as the drain's clearing is: the flag never
             // says full after a drain made room.
             if !state.pointee.isClosed && !refusing.load(ordering: .relaxed) { refusing.store(true, ordering: .relaxed) }
-            self.state.unlock()
+            lock.unlock()
             return false
         }
         state.pointee.items.append((item, bytes))
         state.pointee.bytes += bytes
         guard state.pointee.count >= state.pointee.waiterThreshold, let waiter = state.pointee.waiter else {
-            self.state.unlock()
+            lock.unlock()
             return true
         }
         state.pointee.waiter = nil
-        self.state.unlock()
+        lock.unlock()
         waiter.continuation.resume()
         return true
     }

@@ -171,9 +171,10 @@ extension StoreReader {
 
     /// The row of the call with this id. An id begins with its call's start
     /// in milliseconds, which the row's `time` holds: the lookup reads that
-    /// millisecond of the time index. Calls the store held before its ids
-    /// were looked up by time may have ids that do not carry it; those are
-    /// scanned for, up to the newest of them.
+    /// millisecond of the time index. A call whose id does not carry its
+    /// time is in the `calls_untimed` index. Both are index lookups, for
+    /// any id a client sends. A store not yet migrated has the index of
+    /// every id.
     static func rowID(of id: EventID, _ connection: SQLiteConnection) throws(SQLiteError) -> Int64? {
         let milliseconds = Int64(id.high >> 16)
         if milliseconds < Int64.max / 1_000_000 - 1 {
@@ -185,13 +186,13 @@ extension StoreReader {
             timed.bind(4, Int64(bitPattern: id.low))
             if try timed.step() { return timed.int64(0) }
         }
-        let until = try connection.prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'untimed_ids_until'")
-        guard try until.step() else { return nil }
+        let migrated = try connection.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'calls_untimed'")
         let untimed = try connection.prepare(
-            "SELECT id FROM calls WHERE time <= ?1 AND event_hi = ?2 AND event_lo = ?3 LIMIT 1")
-        untimed.bind(1, until.int64(0))
-        untimed.bind(2, Int64(bitPattern: id.high))
-        untimed.bind(3, Int64(bitPattern: id.low))
+            try migrated.step()
+                ? "SELECT id FROM calls INDEXED BY calls_untimed WHERE event_hi = ?1 AND event_lo = ?2 AND \(StoreSchema.untimedCalls) LIMIT 1"
+                : "SELECT id FROM calls WHERE event_hi = ?1 AND event_lo = ?2 LIMIT 1")
+        untimed.bind(1, Int64(bitPattern: id.high))
+        untimed.bind(2, Int64(bitPattern: id.low))
         return try untimed.step() ? untimed.int64(0) : nil
     }
 

@@ -127,17 +127,23 @@ enum StoreSchema {
         """,
         // A call is found by its id through the time its id begins with
         // (the high half's top 48 bits are its start in milliseconds, and
-        // `time` is that start): the index of ids cost every insert a second
-        // B-tree entry. Calls already written may have ids that do not carry
-        // their time (written before ids sorted by time): those up to the
-        // newest call at the migration (`meta.untimed_ids_until`) are
-        // found by a scan.
+        // `time` is that start): the index of every id cost each insert a
+        // second B-tree entry. The calls whose id does not carry their time
+        // (written before ids did, handed over with a time of their own, or
+        // before 1970) are in a partial index, which a call written as
+        // usual never enters.
         """
-        DROP INDEX calls_event;
-        INSERT OR REPLACE INTO meta(key, value)
-            SELECT 'untimed_ids_until', CAST(newest AS TEXT) FROM (SELECT max(time) AS newest FROM calls) WHERE newest IS NOT NULL;
+        DROP INDEX IF EXISTS calls_event;
+        CREATE INDEX calls_untimed ON calls(event_hi, event_lo) WHERE \(StoreSchema.untimedCalls);
         """,
     ]
+
+    /// The calls whose `time` is not in the millisecond their id begins
+    /// with: the condition of the `calls_untimed` index, written the same in
+    /// the lookups that use it.
+    static let untimedCalls = """
+        NOT (time >= ((event_hi >> 16) & 281474976710655) * 1000000 AND time < ((event_hi >> 16) & 281474976710655) * 1000000 + 1000000)
+        """
 
     /// Resolution tiers of the `metrics` and `consumer_metrics` tables.
     enum Tier: Int, CaseIterable, Sendable {
@@ -164,17 +170,20 @@ enum StoreSchema {
     ///
     /// - Returns: the file's version before, or `nil` when the file is of a
     ///   newer release (nothing was changed).
-    static func prepare(_ connection: SQLiteConnection) throws(StoreFailure) -> Int? {
+    static func prepare(_ connection: SQLiteConnection, maxBytes: Int = StoreOptions.defaultMaxBytes) throws(StoreFailure) -> Int? {
         do {
             // Before the first table (it takes effect only on an empty file):
             // no auto-vacuum. Its pointer map is kept up to date on every page
             // a write allocates (6% of store.write's CPU), and pages freed by
             // retention are reused by the next writes anyway; the file never
             // passes maxBytes (the writer's page cap) either way. Pages of
-            // 16 KiB: a commit dirties, logs and checkpoints fewer of them
-            // (store.write 8.4–9.0 µs a call against 9.4–10.3 with 4 KiB),
-            // and the log's pages and the overview read as fast.
-            try connection.execute("PRAGMA auto_vacuum = NONE; PRAGMA page_size = 16384")
+            // 16 KiB in a new file: a commit dirties, logs and checkpoints
+            // fewer of them (store.write 8.4–9.0 µs a call against 9.4–10.3
+            // with 4 KiB), and the log's pages and the overview read as
+            // fast. Not in a small store, whose tables' and indexes' first
+            // pages alone would take a good part of it.
+            let pageSize = maxBytes >= 64 << 20 ? 16_384 : 4_096
+            try connection.execute("PRAGMA auto_vacuum = NONE; PRAGMA page_size = \(pageSize)")
             _ = try connection.integer("PRAGMA journal_mode = WAL")
             try connection.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA journal_size_limit = 67108864")
             // Each batch's calls landed on random pages of the event-id

@@ -132,7 +132,7 @@ final class StoreWriterState {
             throw StoreFailure(error)
         }
         connection.setBusyTimeout(milliseconds: 2_000)
-        guard let before = try StoreSchema.prepare(connection) else {
+        guard let before = try StoreSchema.prepare(connection, maxBytes: options.maxBytes) else {
             disable("\(options.path) was written by a newer release (schema version past \(StoreSchema.version)); this one does not write it")
             return
         }

@@ -2,7 +2,11 @@ public import APIMetrics
 public import Hummingbird
 import HTTPTypes
 import NIOCore
-import CNIOLinux
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
 
 /// Records every call a Hummingbird 2 router serves, and serves the
 /// metrics' view (the dashboard, its API, `/metrics`) when it is on: add it

@@ -207,8 +207,9 @@ struct SpecSchemaCompiler {
             case "ipv4": schema.format = .ipv4
             case "ipv6": schema.format = .ipv6
             case "int32": schema.integerRange = -2_147_483_648...2_147_483_647
-            // The largest double below 2^63 (Int64.max is not one): 2^63 itself is out.
-            case "int64": schema.integerRange = -9_223_372_036_854_775_808...9_223_372_036_854_774_784
+            // Int64.max is no Double: its nearest, 2^63, is what a body's
+            // 9223372036854775807 reads as, so it is in.
+            case "int64": schema.integerRange = Double(Int64.min)...Double(Int64.max)
             default: break
             }
         case "pattern", "patternProperties", "propertyNames", "dependentSchemas", "dependentRequired", "if", "then", "else",

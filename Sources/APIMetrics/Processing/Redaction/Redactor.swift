@@ -118,7 +118,9 @@ final class Redactor: Sendable {
         var changed = false
         var result = fields
         result.mapValues { name, value in
-            if HeaderFields.namesEqual(name, "host"), let at = value.lastIndex(of: "@") {
+            // The byte, as the check finds it: `@` followed by a combining
+            // mark is another Character, not another byte.
+            if HeaderFields.namesEqual(name, "host"), let at = value.utf8.lastIndex(of: UInt8(ascii: "@")) {
                 changed = true
                 return replacement + value[at...]
             }
