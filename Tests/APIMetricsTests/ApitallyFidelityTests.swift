@@ -149,7 +149,7 @@ struct ApitallyFidelityTests {
         let hub = try TestCollector { _ in .status(202) }
         defer { hub.stop() }
         let apitally = try exporter(hub, logging: true)
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator.replayable()
         let json: HeaderFields = ["Host": "h", "Content-Type": "application/json"]
         let records = (0..<100).map { n -> ExchangeRecord in
             let text = (0..<24_000).map { _ in String(UInt8.random(in: 0...15, using: &generator), radix: 16) }.joined()

@@ -55,7 +55,7 @@ struct ApitallyLogLossTests {
 
     /// Random hex digits: gzip cannot shrink them below half.
     private func hex(_ characters: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator.replayable()
         let digits = Array("0123456789abcdef".utf8)
         return (0..<characters).map { _ in digits[Int(generator.next() & 15)] }
     }

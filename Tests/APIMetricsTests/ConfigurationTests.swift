@@ -223,7 +223,7 @@ struct ConfigurationTests {
 
     @Test func retryDelaysGrowAndStayWithinTheirBounds() {
         let policy = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(100), maxDelay: .seconds(2), jitter: 0.2)
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator.replayable()
         for attempt in 1...60 {
             let nominal = min(0.1 * pow2(attempt - 1), 2.0)
             for _ in 0..<20 {

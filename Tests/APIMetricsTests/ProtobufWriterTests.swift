@@ -1,3 +1,4 @@
+import APIMetricsTestSupport
 import Testing
 @testable import APIMetrics
 
@@ -56,7 +57,7 @@ struct ProtobufWriterTests {
 
     @Test func varintsOfEveryLengthRoundTrip() {
         var values: [UInt64] = [0, 1, 127, 128, 16_383, 16_384, UInt64(UInt32.max), .max]
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator.replayable()
         for bits in 1...64 { values.append(UInt64.random(in: 0...(bits == 64 ? .max : (1 << UInt64(bits)) - 1), using: &generator)) }
         for value in values {
             var writer = ProtobufWriter()

@@ -146,7 +146,7 @@ struct RecorderTests {
 
     @Test func bodyCapAtEveryBoundary() {
         // Generated splits: the kept prefix is always the first `limit` bytes.
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator.replayable()
         for _ in 0..<500 {
             let limit = Int.random(in: 0...64, using: &generator)
             let total = Int.random(in: 0...200, using: &generator)

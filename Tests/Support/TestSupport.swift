@@ -144,6 +144,17 @@ package struct SeededGenerator: RandomNumberGenerator {
 
     package init(seed: UInt64) { state = seed }
 
+    /// A generator for a test's generated inputs: seeded from
+    /// `APIMETRICS_TEST_SEED` (hex) when it is set, to replay a failure,
+    /// else from the system's generator; the seed is written to standard
+    /// error with the test's name, so that a failing run names it.
+    package static func replayable(_ test: String = #function, file: String = #fileID) -> SeededGenerator {
+        let given = ProcessInfo.processInfo.environment["APIMETRICS_TEST_SEED"].flatMap { UInt64($0, radix: 16) }
+        let seed = given ?? UInt64.random(in: 0 ... .max)
+        FileHandle.standardError.write(Data("\(file) \(test): APIMETRICS_TEST_SEED=\(String(seed, radix: 16))\n".utf8))
+        return SeededGenerator(seed: seed)
+    }
+
     package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var value = state

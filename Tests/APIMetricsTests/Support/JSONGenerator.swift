@@ -1,9 +1,10 @@
+import APIMetricsTestSupport
 @testable import APIMetrics
 
 /// Generates random JSON documents: nested objects and arrays, strings
 /// with escapes and non-ASCII text, numbers in every form.
 struct JSONGenerator {
-    var generator = SystemRandomNumberGenerator()
+    var generator = SeededGenerator.replayable()
     let keys = ["a", "b", "password", "Token", "id", "items", "card_number", "name", "key with space", "ünï", "e\"q", ""]
 
     mutating func value(depth: Int = 0) -> JSONValue {
