@@ -47,10 +47,6 @@ public struct APIMetricsHandler: HTTPHandler {
         self.routes = named
     }
 
-    /// The event's `metadata` value, under `request_body` or
-    /// `response_body`, for a chunked body the handler left as it was.
-    static let uncapturedMarker = "chunked: not captured, size unknown"
-
     /// `/orders/:id` → `/orders/{id}`; a wildcard stays `*`.
     static func template(of route: HTTPRoute) -> String {
         "/" + route.path.map { component in
@@ -94,7 +90,7 @@ public struct APIMetricsHandler: HTTPHandler {
             // No body, a WebSocket, or a chunked body left as it is, and
             // said so: its size is unknown, not zero.
             if case let .httpBody(body) = response.payload, body.count == nil {
-                exchange.setMetadata(Self.uncapturedMarker, forKey: "response_body")
+                exchange.markResponseBody(.streamedOfUnknownSize)
             }
             exchange.finish()
             return response
@@ -125,7 +121,7 @@ public struct APIMetricsHandler: HTTPHandler {
     /// handler reads it; one it does not keep is counted by its length.
     static func tapRequestBody(of request: inout HTTPRequest, into exchange: ActiveExchange) {
         guard let count = request.bodySequence.count else {
-            exchange.setMetadata(uncapturedMarker, forKey: "request_body")
+            exchange.markRequestBody(.streamedOfUnknownSize)
             return
         }
         guard count > 0 else { return }

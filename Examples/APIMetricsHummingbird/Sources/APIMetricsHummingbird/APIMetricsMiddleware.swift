@@ -2,11 +2,6 @@ public import APIMetrics
 public import Hummingbird
 import HTTPTypes
 import NIOCore
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 
 /// Records every call a Hummingbird 2 router serves, and serves the
 /// metrics' view (the dashboard, its API, `/metrics`) when it is on: add it
@@ -83,11 +78,14 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     /// microsecond on every call. Other addresses are NIO's.
     static func text(of address: SocketAddress) -> String? {
         guard case let .v4(v4) = address else { return address.ipAddress }
-        // Network order: the first octet is the first byte in memory.
-        return withUnsafeBytes(of: v4.address.sin_addr.s_addr) { octets in
+        // `sin_addr` is at byte 4 of a `sockaddr_in` on Linux and on Darwin
+        // (after the family and the port), in network order: the first
+        // octet first. Read as bytes: its members are declared by a module
+        // of NIO's that is not a product.
+        return withUnsafeBytes(of: v4.address) { address in
             String(unsafeUninitializedCapacity: 15) { text in
                 var count = 0
-                for (index, octet) in octets.enumerated() {
+                for (index, octet) in address[4..<8].enumerated() {
                     if index > 0 {
                         text[count] = UInt8(ascii: ".")
                         count += 1
@@ -130,7 +128,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         exchange.recordResponseHead(Self.head(of: response))
-        if let length = response.body.contentLength, length <= Self.inMemoryLimit {
+        if let length = response.body.contentLength, length <= ActiveExchange.maxBodyRecordedBeforeWriting {
             // Small and of known length, as nearly every API response is:
             // Hummingbird writes a body of one buffer with its head in one
             // piece, and a wrapped body in three. Recorded here, the body
@@ -146,11 +144,6 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         response.body = RecordingBodyWriter.tap(response.body, exchange: exchange)
         return response
     }
-
-    /// The longest body of known length recorded before it is written
-    /// (16 KiB); a longer one, or one of unknown length, is recorded as it
-    /// is written.
-    static var inMemoryLimit: Int { 16 * 1024 }
 
     /// How the request body is framed, as its head declares it.
     struct RequestFraming {
@@ -236,7 +229,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         call.status = response.status.code
-        if let length = response.body.contentLength, length <= Self.inMemoryLimit {
+        if let length = response.body.contentLength, length <= ActiveExchange.maxBodyRecordedBeforeWriting {
             call.responseBodyBytes = length
             call.durationNanoseconds = start.elapsedNanoseconds
             recorder.recordShedCall(call)

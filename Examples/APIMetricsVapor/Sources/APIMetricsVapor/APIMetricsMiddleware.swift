@@ -121,7 +121,7 @@ public struct APIMetricsMiddleware: AsyncMiddleware {
         } else if let declared = request.headers.first(name: .contentLength).flatMap({ Int($0) }) {
             exchange.countRequestBody(bytes: declared)
         } else if request.headers.contains(name: .transferEncoding) {
-            exchange.setMetadata("streamed to the handler: not captured, size unknown", forKey: "request_body")
+            exchange.markRequestBody(.streamedOfUnknownSize)
         }
     }
 

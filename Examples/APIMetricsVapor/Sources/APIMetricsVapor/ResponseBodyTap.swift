@@ -12,15 +12,10 @@ import Vapor
 /// `Content-Length` stays as it was. A streamed body made with
 /// `Response.Body(recordingFor:…)` records itself. Any other streamed body
 /// is left alone: Vapor keeps its callback internal, so there is no public
-/// way to see its bytes pass. Its event is marked (`response_body: stream:
+/// way to see its bytes pass. Its event is marked (`response_body: streamed:
 /// not captured`), counted by its declared length when it has one, and
 /// finished when the response leaves the middleware.
 enum ResponseBodyTap {
-    /// The longest body held in memory whose call ends when the response
-    /// leaves the middleware (16 KiB); a longer one ends when its last
-    /// byte is written.
-    static let inMemoryLimit = 16 * 1024
-
     static func tap(_ response: Response, of request: Request, exchange: ActiveExchange) {
         let body = response.body
         // Vapor writes no body for these: nothing will call a stream.
@@ -33,7 +28,7 @@ enum ResponseBodyTap {
             // Small, as nearly every API response is: Vapor writes it with
             // its head in one piece right after; left as it is, it keeps
             // that path, and the call ends here.
-            guard buffer.readableBytes > inMemoryLimit else {
+            guard buffer.readableBytes > ActiveExchange.maxBodyRecordedBeforeWriting else {
                 exchange.finish()
                 return
             }
@@ -47,9 +42,9 @@ enum ResponseBodyTap {
         if request.storage[RecordingStreamKey.self] == true { return }
         if body.count >= 0 {
             exchange.countResponseBody(bytes: body.count)
-            exchange.setMetadata("stream: not captured", forKey: "response_body")
+            exchange.markResponseBody(.streamed)
         } else {
-            exchange.setMetadata("stream: not captured, size unknown", forKey: "response_body")
+            exchange.markResponseBody(.streamedOfUnknownSize)
         }
         exchange.finish()
     }
