@@ -2,6 +2,18 @@
 import SocketServer
 
 /// Under ThreadSanitizer, the locks of this module are pthread mutexes it
-/// can see (see `SanitizerMutex`).
-typealias Mutex = SanitizerMutex
+/// can see (see `SanitizerMutex`). A type of this module rather than an
+/// alias, so that its members are visible in every file without importing
+/// SocketServer (MemberImportVisibility).
+final class Mutex<Value: ~Copyable>: @unchecked Sendable {
+    private let lock: SanitizerMutex<Value>
+
+    init(_ value: consuming Value) {
+        lock = SanitizerMutex(value)
+    }
+
+    func withLock<Result: ~Copyable, E: Error>(_ body: (inout Value) throws(E) -> Result) throws(E) -> Result {
+        try lock.withLock(body)
+    }
+}
 #endif

@@ -149,7 +149,12 @@ package struct SeededGenerator: RandomNumberGenerator {
     /// else from the system's generator; the seed is written to standard
     /// error with the test's name, so that a failing run names it.
     package static func replayable(_ test: String = #function, file: String = #fileID) -> SeededGenerator {
-        let given = ProcessInfo.processInfo.environment["APIMETRICS_TEST_SEED"].flatMap { UInt64($0, radix: 16) }
+        var given: UInt64?
+        if var text = ProcessInfo.processInfo.environment["APIMETRICS_TEST_SEED"] {
+            if text.hasPrefix("0x") { text.removeFirst(2) }
+            guard let seed = UInt64(text, radix: 16) else { preconditionFailure("APIMETRICS_TEST_SEED is not a hex number: \(text)") }
+            given = seed
+        }
         let seed = given ?? UInt64.random(in: 0 ... .max)
         FileHandle.standardError.write(Data("\(file) \(test): APIMETRICS_TEST_SEED=\(String(seed, radix: 16))\n".utf8))
         return SeededGenerator(seed: seed)

@@ -4,7 +4,12 @@ import APIMetricsTestSupport
 /// Generates random JSON documents: nested objects and arrays, strings
 /// with escapes and non-ASCII text, numbers in every form.
 struct JSONGenerator {
-    var generator = SeededGenerator.replayable()
+    var generator: SeededGenerator
+
+    /// A generator named by the test that makes it (its seed is written with that name).
+    init(_ test: String = #function, file: String = #fileID) {
+        generator = .replayable(test, file: file)
+    }
     let keys = ["a", "b", "password", "Token", "id", "items", "card_number", "name", "key with space", "ünï", "e\"q", ""]
 
     mutating func value(depth: Int = 0) -> JSONValue {

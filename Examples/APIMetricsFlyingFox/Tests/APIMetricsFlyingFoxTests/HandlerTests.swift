@@ -170,7 +170,7 @@ struct HandlerTests {
         #expect(try await response.bodyData.count > payload.count)  // the chunk framing, unchanged
         for _ in 0..<500 where exporter.records.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         let record = try #require(exporter.records.first)
-        #expect(record.metadata["response_body"] == BodyNotCaptured.streamedOfUnknownSize.reason)
+        #expect(record.metadata["response_body"] == "streamed: not captured, size unknown")
         #expect(record.responseBody.size == 0 && record.response?.status == 200)
         await metrics.shutdown(timeout: .seconds(30))
         try await sender.value

@@ -78,8 +78,9 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     /// microsecond on every call. Other addresses are NIO's.
     static func text(of address: SocketAddress) -> String? {
         guard case let .v4(v4) = address else { return address.ipAddress }
-        // `sin_addr` is at byte 4 of a `sockaddr_in` on Linux and on Darwin
-        // (after the family and the port), in network order: the first
+        // `sin_addr` is at byte 4 of a `sockaddr_in` on Linux (after the
+        // family and the port) and on Darwin (after the length, the family
+        // and the port), in network order: the first
         // octet first. Read as bytes: its members are declared by a module
         // of NIO's that is not a product.
         return withUnsafeBytes(of: v4.address) { address in
@@ -128,7 +129,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         exchange.recordResponseHead(Self.head(of: response))
-        if let length = response.body.contentLength, length <= ActiveExchange.maxBodyRecordedBeforeWriting {
+        if let length = response.body.contentLength, length <= ActiveExchange.maxGatheredResponseBodyBytes {
             // Small and of known length, as nearly every API response is:
             // Hummingbird writes a body of one buffer with its head in one
             // piece, and a wrapped body in three. Recorded here, the body
@@ -229,7 +230,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         call.status = response.status.code
-        if let length = response.body.contentLength, length <= ActiveExchange.maxBodyRecordedBeforeWriting {
+        if let length = response.body.contentLength, length <= ActiveExchange.maxGatheredResponseBodyBytes {
             call.responseBodyBytes = length
             call.durationNanoseconds = start.elapsedNanoseconds
             recorder.recordShedCall(call)

@@ -28,7 +28,7 @@ enum ResponseBodyTap {
             // Small, as nearly every API response is: Vapor writes it with
             // its head in one piece right after; left as it is, it keeps
             // that path, and the call ends here.
-            guard buffer.readableBytes > ActiveExchange.maxBodyRecordedBeforeWriting else {
+            guard buffer.readableBytes > ActiveExchange.maxGatheredResponseBodyBytes else {
                 exchange.finish()
                 return
             }

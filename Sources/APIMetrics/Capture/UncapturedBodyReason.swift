@@ -3,29 +3,29 @@
 /// `metadata["response_body"]` (``ActiveExchange/markRequestBody(_:)``,
 /// ``ActiveExchange/markResponseBody(_:)``), in the same words from every
 /// adapter.
-public struct BodyNotCaptured: Sendable, Hashable {
+public struct UncapturedBodyReason: Sendable, Hashable {
     /// The text the event carries.
-    public let reason: String
+    public let text: String
 
     /// A reason in an adapter's own words, for a case none of the static
     /// members names.
-    public init(_ reason: String) {
-        self.reason = reason
+    public init(_ text: String) {
+        self.text = text
     }
 
     /// A streamed body the adapter could not see pass: counted by its
     /// declared length.
-    public static let streamed = BodyNotCaptured("streamed: not captured")
+    public static let streamed = UncapturedBodyReason("streamed: not captured")
 
     /// A streamed body with no declared length: neither its bytes nor its
     /// size are known.
-    public static let streamedOfUnknownSize = BodyNotCaptured("streamed: not captured, size unknown")
+    public static let streamedOfUnknownSize = UncapturedBodyReason("streamed: not captured, size unknown")
 
     /// The metadata key of the request body's reason.
-    public static let requestKey = "request_body"
+    public static let requestMetadataKey = "request_body"
 
     /// The metadata key of the response body's reason.
-    public static let responseKey = "response_body"
+    public static let responseMetadataKey = "response_body"
 }
 
 extension ActiveExchange {
@@ -33,15 +33,15 @@ extension ActiveExchange {
     /// it is written, gathered in memory (16 KiB): the call then ends when
     /// the handler hands the body over. A longer one, or one of unknown
     /// length, is recorded as it is written.
-    public static let maxBodyRecordedBeforeWriting = 16 * 1024
+    public static let maxGatheredResponseBodyBytes = 16 * 1024
 
     /// Says in the event why the request's body was not captured.
-    public func markRequestBody(_ reason: BodyNotCaptured) {
-        setMetadata(reason.reason, forKey: BodyNotCaptured.requestKey)
+    public func markRequestBody(_ reason: UncapturedBodyReason) {
+        setMetadata(reason.text, forKey: UncapturedBodyReason.requestMetadataKey)
     }
 
     /// Says in the event why the response's body was not captured.
-    public func markResponseBody(_ reason: BodyNotCaptured) {
-        setMetadata(reason.reason, forKey: BodyNotCaptured.responseKey)
+    public func markResponseBody(_ reason: UncapturedBodyReason) {
+        setMetadata(reason.text, forKey: UncapturedBodyReason.responseMetadataKey)
     }
 }
