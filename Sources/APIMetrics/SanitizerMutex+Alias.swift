@@ -4,7 +4,10 @@ internal import SocketServer
 /// Under ThreadSanitizer, the locks of this module are pthread mutexes it
 /// can see (see `SanitizerMutex`). A type of this module rather than an
 /// alias, so that its members are visible in every file without importing
-/// SocketServer (MemberImportVisibility).
+/// SocketServer (MemberImportVisibility). The other modules that take locks
+/// link to `Sources/APIMetricsWire/SanitizerMutex+Alias.swift`, the same
+/// type with SocketServer imported as they import it elsewhere; this one
+/// imports it internally, as the rest of this module does.
 final class Mutex<Value: ~Copyable>: @unchecked Sendable {
     private let lock: SanitizerMutex<Value>
 

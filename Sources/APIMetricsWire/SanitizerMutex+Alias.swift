@@ -4,7 +4,9 @@ import SocketServer
 /// Under ThreadSanitizer, the locks of this module are pthread mutexes it
 /// can see (see `SanitizerMutex`). A type of this module rather than an
 /// alias, so that its members are visible in every file without importing
-/// SocketServer (MemberImportVisibility).
+/// SocketServer (MemberImportVisibility). One file, linked to from every
+/// module that takes locks but the core, whose own copy imports SocketServer
+/// internally, as the rest of the core does.
 final class Mutex<Value: ~Copyable>: @unchecked Sendable {
     private let lock: SanitizerMutex<Value>
 
