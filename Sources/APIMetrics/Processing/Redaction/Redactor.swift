@@ -92,22 +92,16 @@ final class Redactor: Sendable {
         var found = false
         fields.forEachRaw { name, value in
             guard !found else { return }
-            if name.count == 4, lowered(name[0]) == UInt8(ascii: "h"), lowered(name[1]) == UInt8(ascii: "o"),
-               lowered(name[2]) == UInt8(ascii: "s"), lowered(name[3]) == UInt8(ascii: "t") {
+            if name.count == 4, ASCII.lowercased(name[0]) == UInt8(ascii: "h"), ASCII.lowercased(name[1]) == UInt8(ascii: "o"),
+               ASCII.lowercased(name[2]) == UInt8(ascii: "s"), ASCII.lowercased(name[3]) == UInt8(ascii: "t") {
                 found = value.contains(UInt8(ascii: "@"))
                 return
             }
             found = urlHeaderBytes.contains { wanted in
-                wanted.count == name.count && zip(wanted, name).allSatisfy { $0 == lowered($1) }
+                wanted.withUnsafeBufferPointer { ASCII.equalIgnoringCase($0, name) }
             }
         }
         return found
-    }
-
-    /// An ASCII letter in lower case; any other byte as it is.
-    @inline(__always)
-    private static func lowered(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 
     /// Applies the query rules inside the values of ``urlHeaders``, and
