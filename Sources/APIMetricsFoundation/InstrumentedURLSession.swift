@@ -39,6 +39,16 @@ public struct InstrumentedURLSession: Sendable {
     }
 
     /// `URLSession.upload(for:from:)`, recorded.
+    ///
+    /// - Parameters:
+    ///   - request: the request, sent with a `traceparent` header added.
+    ///   - body: the body to upload, recorded as the request body.
+    ///   - parent: the exchange being served; the task's current one by
+    ///     default.
+    /// - Returns: the response body and the response, as `URLSession` gives
+    ///   them.
+    /// - Throws: what `URLSession` throws; the call is recorded with the
+    ///   error and no response.
     public func upload(for request: URLRequest, from body: Data, parent: ActiveExchange? = ActiveExchange.current) async throws -> (Data, URLResponse) {
         try await perform(request, requestBody: body, parent: parent) { request in
             let (data, response) = try await session.upload(for: request, from: body)

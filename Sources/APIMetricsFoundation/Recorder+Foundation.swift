@@ -25,6 +25,17 @@ extension HeaderFields {
 extension RequestHead {
     /// The head of a `URLRequest`; the target is the whole URL for outgoing
     /// calls, or its path and query for requests a server received.
+    ///
+    /// - Parameters:
+    ///   - request: the request; its method (`GET` when it has none), URL and
+    ///     header fields are read.
+    ///   - direction: `.outgoing` (the default) for a call made, whose target
+    ///     is the whole URL; `.incoming` for a request a server received,
+    ///     whose target is the URL's path and query.
+    ///   - route: the route template that matched; `nil` (the default) when
+    ///     unknown.
+    ///   - clientAddress: the client's address; `nil` (the default) when
+    ///     unknown.
     public init(_ request: URLRequest, direction: ExchangeDirection = .outgoing, route: String? = nil, clientAddress: String? = nil) {
         let url = request.url
         let target: String

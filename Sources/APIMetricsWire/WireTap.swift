@@ -52,6 +52,13 @@ public final class WireTap: Sendable {
         public var headerCount: Int
 
         /// Creates limits.
+        ///
+        /// - Parameters:
+        ///   - startLineBytes: the longest request or status line, in bytes;
+        ///     8 KiB by default.
+        ///   - headerSectionBytes: the largest header section, in bytes;
+        ///     64 KiB by default.
+        ///   - headerCount: the most header fields; 100 by default.
         public init(startLineBytes: Int = 8 * 1024, headerSectionBytes: Int = 64 * 1024, headerCount: Int = 100) {
             self.startLineBytes = startLineBytes
             self.headerSectionBytes = headerSectionBytes

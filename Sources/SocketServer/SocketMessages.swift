@@ -30,6 +30,12 @@ public struct SocketResponse: Sendable {
     public var body: [UInt8]
 
     /// Creates a response.
+    ///
+    /// - Parameters:
+    ///   - status: the status code.
+    ///   - headers: the header fields; `Content-Length` is added unless the
+    ///     body is empty on a status that has none. None by default.
+    ///   - body: the body; empty by default.
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers

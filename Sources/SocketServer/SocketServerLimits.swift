@@ -29,6 +29,22 @@ public struct SocketServerLimits: Sendable, Hashable {
     public var maxBodyBytes: Int
 
     /// Creates limits; each unset one takes its default.
+    ///
+    /// - Parameters:
+    ///   - maxConnections: connections open at once, raised to 1 when
+    ///     smaller; by default ``defaultMaxConnections()``, a quarter of the
+    ///     process's open-file limit from 16 to 1,024.
+    ///   - headTimeout: the time a whole request head may take, from its
+    ///     first byte; 10 seconds by default.
+    ///   - bodyTimeout: the time a whole request body may take once its head
+    ///     is read, and how long a write may wait for a peer that does not
+    ///     read; 30 seconds by default.
+    ///   - idleTimeout: how long a keep-alive connection may wait for its
+    ///     next request; 30 seconds by default.
+    ///   - maxHeadBytes: the largest request head, in bytes (431 past it);
+    ///     64 KiB by default.
+    ///   - maxBodyBytes: the largest request body, in bytes (413 past it);
+    ///     16 MiB by default.
     public init(
         maxConnections: Int = SocketServerLimits.defaultMaxConnections(),
         headTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30),

@@ -230,6 +230,12 @@ public enum WireSplit: Sendable {
 }
 
 /// Plays the steps through `tap`, in order, each step cut as `split` says.
+///
+/// - Parameters:
+///   - steps: the stream's steps, in order: bytes the server read or wrote,
+///     or the connection's close.
+///   - tap: the tap the bytes are handed to.
+///   - split: how each step's bytes are cut before they reach the tap.
 public func play(_ steps: [WireStep], into tap: WireTap, split: WireSplit) {
     var generator = SplitMix(seed: { if case let .random(seed) = split { return seed } else { return 0 } }())
     for step in steps {

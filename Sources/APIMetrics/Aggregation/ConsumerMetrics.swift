@@ -22,6 +22,15 @@ public struct ConsumerMetrics: Sendable, Hashable {
     public var serverErrors: Double
 
     /// Creates a consumer's figures.
+    ///
+    /// - Parameters:
+    ///   - id: the consumer's id, as identification found it.
+    ///   - name: its display name; `nil` when identification gave none.
+    ///   - group: its group (plan, tier); `nil` when identification gave
+    ///     none.
+    ///   - requests: calls, weighted.
+    ///   - clientErrors: calls answered 4xx, weighted.
+    ///   - serverErrors: calls answered 5xx, weighted.
     public init(
         id: String, name: String? = nil, group: String? = nil, requests: Double = 0, clientErrors: Double = 0, serverErrors: Double = 0
     ) {

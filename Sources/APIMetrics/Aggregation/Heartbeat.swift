@@ -37,6 +37,11 @@ public struct Heartbeat: Sendable, Hashable {
         public var learntCalls: Int
 
         /// Creates counts.
+        ///
+        /// - Parameters:
+        ///   - operations: operations (method and route) described.
+        ///   - changes: changes of the API seen since start.
+        ///   - learntCalls: calls read for their shapes since start.
         public init(operations: Int, changes: Int, learntCalls: Int) {
             self.operations = operations
             self.changes = changes
@@ -45,6 +50,18 @@ public struct Heartbeat: Sendable, Hashable {
     }
 
     /// Creates a heartbeat.
+    ///
+    /// - Parameters:
+    ///   - startedAtNanoseconds: when the instance started recording, in
+    ///     nanoseconds since the Unix epoch.
+    ///   - timeNanoseconds: when this heartbeat was taken, in nanoseconds
+    ///     since the Unix epoch.
+    ///   - uptimeSeconds: seconds since start.
+    ///   - cpuShare: the process's CPU time over the last interval, as a
+    ///     share of one core (1.0 = one core busy); `nil` on the first tick.
+    ///   - residentBytes: the process's resident memory in bytes; `nil` when
+    ///     the platform does not tell.
+    ///   - statistics: the pipeline's running totals.
     public init(
         startedAtNanoseconds: Int64, timeNanoseconds: Int64, uptimeSeconds: Double, cpuShare: Double?,
         residentBytes: Int?, statistics: Statistics

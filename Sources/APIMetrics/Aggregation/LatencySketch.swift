@@ -147,6 +147,17 @@ public struct LatencySketch: Sendable, Hashable {
     /// Rebuilds a sketch from its parts (as read back from a file).
     /// Returns `nil` when they do not fit together: indices not ascending or
     /// out of range, counts that do not add up to `count`.
+    ///
+    /// - Parameters:
+    ///   - bucketIndices: the indices of the buckets that hold something,
+    ///     strictly ascending; one for each of `bucketCounts`.
+    ///   - bucketCounts: how many durations each bucket of `bucketIndices`
+    ///     holds, none of them 0; their total is the sketch's ``count``.
+    ///   - sumNanoseconds: the durations' sum, in nanoseconds.
+    ///   - minNanoseconds: the smallest duration, in nanoseconds; at most
+    ///     `maxNanoseconds`, read as 0 when the sketch is empty.
+    ///   - maxNanoseconds: the largest duration, in nanoseconds; read as 0
+    ///     when the sketch is empty.
     public init?(bucketIndices: [Int32], bucketCounts: [UInt64], sumNanoseconds: Int64, minNanoseconds: Int64, maxNanoseconds: Int64) {
         guard bucketIndices.count == bucketCounts.count else { return nil }
         var previous: Int32 = -1

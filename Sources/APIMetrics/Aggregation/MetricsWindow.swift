@@ -52,6 +52,30 @@ public struct MetricsWindow: Sendable {
     public var isFinal: Bool
 
     /// Creates a window.
+    ///
+    /// - Parameters:
+    ///   - startNanoseconds: when the window began, in nanoseconds since the
+    ///     Unix epoch.
+    ///   - endNanoseconds: when it ended, in nanoseconds since the Unix
+    ///     epoch.
+    ///   - series: every series with calls in the window; none by default.
+    ///   - consumers: the consumers identified in the window, most calls
+    ///     first.
+    ///   - anonymousRequests: identified calls with no consumer, weighted.
+    ///   - unattributedRequests: the window's calls not attributed to a
+    ///     consumer, to `anonymousRequests` or to `excludedRequests`.
+    ///   - excludedRequests: the window's calls left out of the logs on
+    ///     purpose by an exclusion.
+    ///   - serverErrors: server errors seen in the window, grouped.
+    ///   - validationErrors: validation errors seen in the window, grouped.
+    ///   - foldedRequests: calls counted in ``SeriesKey/otherRoute`` because
+    ///     the series limit was reached.
+    ///   - otherMethodRequests: calls whose method is not in the IANA HTTP
+    ///     Method Registry, counted as ``SeriesKey/otherMethod``.
+    ///   - foldedConsumerRequests: calls, weighted, of consumers past
+    ///     ``MetricsOptions/maxConsumers``.
+    ///   - isFinal: whether this is the last window, cut short at shutdown;
+    ///     `false` by default.
     public init(
         startNanoseconds: Int64, endNanoseconds: Int64, series: [SeriesMetrics] = [],
         consumers: [ConsumerMetrics] = [], anonymousRequests: Double = 0, unattributedRequests: Double = 0,

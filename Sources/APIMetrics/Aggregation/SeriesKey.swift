@@ -34,6 +34,12 @@ public struct SeriesKey: Sendable, Hashable, Comparable {
     public static let unknownRoute = "(unknown)"
 
     /// Creates a key.
+    ///
+    /// - Parameters:
+    ///   - method: the request method, such as `GET`, or ``otherMethod``.
+    ///   - route: the route template (`/orders/{id}`) or one of the folded
+    ///     routes.
+    ///   - status: the response status; 0 when no response was sent.
     public init(method: String, route: String, status: Int) {
         self.method = method
         self.route = route

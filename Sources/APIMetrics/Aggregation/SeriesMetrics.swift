@@ -19,6 +19,19 @@ public struct SeriesMetrics: Sendable, Hashable {
     public var responseSizes: SizeHistogram
 
     /// Creates a series' figures.
+    ///
+    /// - Parameters:
+    ///   - key: which series: method, route, status.
+    ///   - requests: calls; 0 by default, as are the other counts.
+    ///   - clientErrors: calls answered 4xx.
+    ///   - serverErrors: calls answered 5xx.
+    ///   - latency: the calls' durations, from the request's first byte to
+    ///     the response's last; empty by default.
+    ///   - durationBuckets: calls per duration bucket of
+    ///     ``PrometheusBuckets/durationSeconds`` (not cumulative; one more
+    ///     entry than bounds, for `+Inf`); all 0 by default.
+    ///   - requestSizes: request body sizes; empty by default.
+    ///   - responseSizes: response body sizes; empty by default.
     public init(
         key: SeriesKey, requests: Int = 0, clientErrors: Int = 0, serverErrors: Int = 0,
         latency: LatencySketch = LatencySketch(),

@@ -20,6 +20,19 @@ public struct ServerErrorGroup: Sendable, Hashable {
     public var lastSeenNanoseconds: Int64
 
     /// Creates a group.
+    ///
+    /// - Parameters:
+    ///   - method: the request method.
+    ///   - route: the route template.
+    ///   - type: the error's type, such as `DatabaseError`.
+    ///   - message: the error's message.
+    ///   - location: where it was raised (`file:line`); `nil` when unknown.
+    ///   - causes: its underlying errors, outermost first; none by default.
+    ///   - count: how many calls failed with it, weighted.
+    ///   - firstSeenNanoseconds: when it was first seen, in nanoseconds since
+    ///     the Unix epoch.
+    ///   - lastSeenNanoseconds: when it was last seen, in nanoseconds since
+    ///     the Unix epoch.
     public init(
         method: String, route: String, type: String, message: String, location: String? = nil,
         causes: [RecordedError] = [], count: Double, firstSeenNanoseconds: Int64, lastSeenNanoseconds: Int64

@@ -14,6 +14,16 @@ public struct StartupRecord: Sendable, Hashable {
     public var platform: String
 
     /// Creates a startup record.
+    ///
+    /// - Parameters:
+    ///   - startedAtNanoseconds: when recording started, in nanoseconds since
+    ///     the Unix epoch.
+    ///   - routes: the routes served, as `METHOD route` when the method is
+    ///     known.
+    ///   - swiftVersion: the Swift compiler the library was built with, such
+    ///     as `6.3`.
+    ///   - libraryVersion: this library's version.
+    ///   - platform: the operating system, such as `Linux`.
     public init(startedAtNanoseconds: Int64, routes: [String], swiftVersion: String, libraryVersion: String, platform: String) {
         self.startedAtNanoseconds = startedAtNanoseconds
         self.routes = routes

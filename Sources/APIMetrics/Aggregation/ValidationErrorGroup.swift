@@ -16,6 +16,15 @@ public struct ValidationErrorGroup: Sendable, Hashable {
     public var count: Double
 
     /// Creates a group.
+    ///
+    /// - Parameters:
+    ///   - method: the request method.
+    ///   - route: the route template.
+    ///   - field: the field, as the body locates it (`body.email`,
+    ///     `items[0].sku`).
+    ///   - type: the kind of problem (`value_error.missing`, `invalid`…).
+    ///   - message: one message seen for it, as an example.
+    ///   - count: how many times it was seen, weighted.
     public init(method: String, route: String, field: String, type: String, message: String, count: Double) {
         self.method = method
         self.route = route

@@ -32,6 +32,21 @@ public struct AlertRule: Sendable, Hashable {
     public var hysteresis: Double
 
     /// Creates a rule.
+    ///
+    /// - Parameters:
+    ///   - name: the rule's name: unique among the rules, 1 to 100 characters
+    ///     on one line.
+    ///   - condition: what is measured and when it is a problem.
+    ///   - scope: which calls count; all of them by default.
+    ///   - window: the span the condition is measured over, at most 7 days;
+    ///     one minute by default.
+    ///   - pendingFor: how long the condition must hold before the alert
+    ///     fires, at most 7 days; zero (the default) fires at once.
+    ///   - repeatInterval: how often a firing alert is told again, at most
+    ///     365 days; one hour by default, zero never.
+    ///   - hysteresis: the share of the threshold by which the value must be
+    ///     back on the good side to resolve, from 0 to less than 1; 0.1 by
+    ///     default.
     public init(
         _ name: String, when condition: AlertCondition, scope: AlertScope = .all, window: Duration = .seconds(60),
         for pendingFor: Duration = .zero, repeatInterval: Duration = .seconds(3_600), hysteresis: Double = 0.1

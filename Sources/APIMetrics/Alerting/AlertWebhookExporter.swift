@@ -48,6 +48,18 @@ public struct AlertWebhookExporter: EventExporter {
         public var transport: (any HTTPTransport)?
 
         /// Creates options.
+        ///
+        /// - Parameters:
+        ///   - url: the webhook's URL (`https://…`); its userinfo and query
+        ///     values are never shown.
+        ///   - secret: the signing secret, one line of at least 16 bytes;
+        ///     `nil` (the default) sends unsigned messages.
+        ///   - format: the message's form: APIMetrics' JSON (the default) or
+        ///     Slack's.
+        ///   - timeout: how long to wait for the receiver's answer;
+        ///     10 seconds by default.
+        ///   - transport: the transport; `nil` (the default) for
+        ///     ``URLSessionTransport``.
         public init(url: String, secret: String? = nil, format: Format = .generic, timeout: Duration = .seconds(10),
                     transport: (any HTTPTransport)? = nil) {
             self.url = url

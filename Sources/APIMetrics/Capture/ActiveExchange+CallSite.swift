@@ -12,6 +12,14 @@ extension ActiveExchange {
     /// do { try await repository.save(order) }
     /// catch { exchange.reportError(error); throw error }   // location: "Orders/OrderRoutes.swift:42"
     /// ```
+    ///
+    /// - Parameters:
+    ///   - error: the error; its type, message and underlying errors are
+    ///     kept.
+    ///   - file: the file the error is reported from; your call's, `#fileID`,
+    ///     by default.
+    ///   - line: the line the error is reported from; your call's, `#line`,
+    ///     by default.
     public func reportError(_ error: any Error, file: String = #fileID, line: Int = #line) {
         reportError(error, location: "\(file):\(line)")
     }
@@ -21,6 +29,15 @@ extension ActiveExchange {
     ///
     /// When no response head was recorded, the response status is `status`,
     /// else the error's own ``ResponseStatusProviding/responseStatus``, else 500.
+    ///
+    /// - Parameters:
+    ///   - error: the error that ended the call.
+    ///   - status: the response status when no response head was recorded;
+    ///     `nil` (the default) to take the error's own, else 500.
+    ///   - file: the file the error is reported from; your call's, `#fileID`,
+    ///     by default.
+    ///   - line: the line the error is reported from; your call's, `#line`,
+    ///     by default.
     public func fail(_ error: any Error, status: Int? = nil, file: String = #fileID, line: Int = #line) {
         fail(error, status: status, location: "\(file):\(line)")
     }

@@ -327,6 +327,13 @@ public final class ActiveExchange: Sendable {
     ///
     /// When no response head was recorded, the response status is `status`,
     /// else the error's own ``ResponseStatusProviding/responseStatus``, else 500.
+    ///
+    /// - Parameters:
+    ///   - error: the error that ended the call.
+    ///   - status: the response status when no response head was recorded;
+    ///     `nil` (the default) to take the error's own, else 500.
+    ///   - location: where the error came from, as the event's error
+    ///     `location`; `nil` for none.
     public func fail(_ error: any Error, status: Int? = nil, location: String?) {
         let end = CaptureClock.monotonicNanoseconds()
         var recorded = RecordedError(error)

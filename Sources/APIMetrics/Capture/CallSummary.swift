@@ -31,6 +31,20 @@ public struct CallSummary: Sendable, Hashable {
     public var responseBodyBytes: Int
 
     /// Creates a summary.
+    ///
+    /// - Parameters:
+    ///   - method: the request method, such as `GET`.
+    ///   - route: the route template the server matched, such as
+    ///     `/orders/{id}`; `nil` (the default) when it named none.
+    ///   - target: the request target as sent, read only when no route was
+    ///     named; `nil` (the default) when not known.
+    ///   - status: the response status; 0 when no response was sent.
+    ///   - durationNanoseconds: from the request's first byte to the
+    ///     response's last, in nanoseconds.
+    ///   - requestBodyBytes: the request body's size in bytes, all of it,
+    ///     kept or not; 0 by default.
+    ///   - responseBodyBytes: the response body's size in bytes, all of it,
+    ///     kept or not; 0 by default.
     public init(
         method: String, route: String? = nil, target: String? = nil, status: Int, durationNanoseconds: Int64,
         requestBodyBytes: Int = 0, responseBodyBytes: Int = 0

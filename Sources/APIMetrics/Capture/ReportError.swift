@@ -7,6 +7,15 @@
 /// catch { reportError(error); throw error }
 /// ```
 ///
+/// - Parameters:
+///   - error: the error; its type, message and underlying errors are kept.
+///   - exchange: the exchange to attach it to; the current task's
+///     (``ActiveExchange/current``) by default. With `nil` nothing is
+///     attached.
+///   - file: the file the error is reported from, kept with `line` as its
+///     `location`; your call's, `#fileID`, by default.
+///   - line: the line the error is reported from; your call's, `#line`, by
+///     default.
 /// - Returns: whether there was an exchange to attach it to.
 @discardableResult
 public func reportError(

@@ -12,6 +12,14 @@ public struct ServerRequest: Sendable {
     public var clientAddress: String?
 
     /// Creates a request.
+    ///
+    /// - Parameters:
+    ///   - method: the request method, such as `POST`.
+    ///   - target: the request target, such as `/orders?page=2`.
+    ///   - headers: the header fields; none by default.
+    ///   - body: the whole body; empty by default.
+    ///   - clientAddress: the peer's address; `nil` (the default) when
+    ///     unknown.
     public init(method: String, target: String, headers: HeaderFields = HeaderFields(), body: [UInt8] = [], clientAddress: String? = nil) {
         self.method = method
         self.target = target

@@ -8,6 +8,11 @@ public struct ServerResponse: Sendable {
     public var body: [UInt8]
 
     /// Creates a response.
+    ///
+    /// - Parameters:
+    ///   - status: the status code.
+    ///   - headers: the header fields; none by default.
+    ///   - body: the whole body; empty by default.
     public init(status: Int, headers: HeaderFields = HeaderFields(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers

@@ -36,6 +36,15 @@ public struct TraceContext: Sendable, Hashable {
     }
 
     /// The `traceparent` value a call made as span `spanID` of `traceID` sends.
+    ///
+    /// - Parameters:
+    ///   - traceID: the trace's id: 32 lowercase hex digits, not all zero.
+    ///   - spanID: the calling span's id: 16 lowercase hex digits, not all
+    ///     zero.
+    ///   - sampled: whether the trace is sampled (flags `01`, the default) or
+    ///     not (`00`).
+    /// - Returns: the version 00 header value,
+    ///   `00-{traceID}-{spanID}-{flags}`.
     public static func traceparent(traceID: String, spanID: String, sampled: Bool = true) -> String {
         "00-\(traceID)-\(spanID)-\(sampled ? "01" : "00")"
     }

@@ -103,6 +103,14 @@ public struct APIMetricsConfiguration: Sendable {
         public var bodyContentTypes: BodyContentTypes
 
         /// Creates capture options.
+        ///
+        /// - Parameters:
+        ///   - isBodyCaptureEnabled: whether request and response bodies are
+        ///     kept (their sizes always are); `false` by default.
+        ///   - maxBodyBytes: the most bytes kept of one body, from 0 to
+        ///     ``maxBodyBytesLimit``; 64 KiB by default.
+        ///   - bodyContentTypes: which bodies are kept, by content type;
+        ///     textual ones (``BodyContentTypes/textual``) by default.
         public init(isBodyCaptureEnabled: Bool = false, maxBodyBytes: Int = 64 * 1024, bodyContentTypes: BodyContentTypes = .textual) {
             self.isBodyCaptureEnabled = isBodyCaptureEnabled
             self.maxBodyBytes = maxBodyBytes
@@ -157,6 +165,21 @@ public struct APIMetricsConfiguration: Sendable {
     }
 
     /// Creates a configuration; every other field takes its default.
+    ///
+    /// - Parameters:
+    ///   - service: the service's name, written in every event (`service`);
+    ///     `unknown_service` by default.
+    ///   - environment: the deployment environment, such as `prod` (`env`);
+    ///     `development` by default.
+    ///   - version: the service's version, such as `1.4.2` (`version`); `nil`
+    ///     by default.
+    ///   - tags: free-form tags such as `region:eu` (`tags`); none by
+    ///     default.
+    ///   - exporters: where events go; each gets every batch. The local store
+    ///     (``ExporterConfiguration/store(_:)``) by default.
+    ///   - identifyConsumer: names the consumer behind each request; `nil`
+    ///     (the default) leaves calls anonymous unless the server names the
+    ///     consumer itself.
     public init(
         service: String = "unknown_service",
         environment: String = "development",

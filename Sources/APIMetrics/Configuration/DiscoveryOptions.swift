@@ -34,6 +34,19 @@ public struct DiscoveryOptions: Sendable, Hashable {
     public var specPath: String?
 
     /// Creates options.
+    ///
+    /// - Parameters:
+    ///   - isEnabled: whether calls are learnt from; `true` by default.
+    ///   - maxOperations: the most operations (method and route) described,
+    ///     from 1 to 100,000; 1,000 by default.
+    ///   - maxDepth: the deepest nesting of a body described, from 1 to 32; 8
+    ///     by default.
+    ///   - maxProperties: the most members described per object, from 1 to
+    ///     64; 64 by default.
+    ///   - stableAfter: the calls an operation is learnt from in full after
+    ///     its shape last changed, at least 1; 1,000 by default.
+    ///   - sampleEvery: one call in this many is learnt from once an
+    ///     operation is stable, from 1 to 1,000,000; 16 by default.
     public init(
         isEnabled: Bool = true, maxOperations: Int = 1_000, maxDepth: Int = 8, maxProperties: Int = 64,
         stableAfter: Int = 1_000, sampleEvery: Int = 16

@@ -20,6 +20,16 @@ public struct EventFilterOptions: Sendable, Hashable {
     public var sampleRate: Double
 
     /// Creates logging options.
+    ///
+    /// - Parameters:
+    ///   - excludedPaths: paths never logged, exact or with `*`, each
+    ///     starting with `/` or `*`; ``defaultExcludedPaths`` by default.
+    ///   - excludedUserAgents: `User-Agent` patterns of health checkers never
+    ///     logged; ``defaultExcludedUserAgents`` by default.
+    ///   - allowedHosts: when set, only calls whose `Host` (without port) is
+    ///     listed are logged; `nil` (the default) logs every host.
+    ///   - sampleRate: the share of calls logged, from 0 to 1; 1 (every call)
+    ///     by default.
     public init(
         excludedPaths: [String] = EventFilterOptions.defaultExcludedPaths,
         excludedUserAgents: [String] = EventFilterOptions.defaultExcludedUserAgents,

@@ -45,6 +45,18 @@ public struct ExporterConfiguration: Sendable {
     }
 
     /// JSON batches posted to a collector.
+    ///
+    /// - Parameters:
+    ///   - endpoint: the collector's URL, `http` or `https`.
+    ///   - apiKey: sent as `Authorization: Bearer KEY` when set; `nil` by
+    ///     default.
+    ///   - headers: extra header fields on every request; none by default.
+    ///   - compression: body compression; none by default, or `.gzip`.
+    ///   - timeout: how long one request may take; 10 seconds by default.
+    ///   - transport: how requests are sent; `nil` (the default) for
+    ///     ``URLSessionTransport``.
+    /// - Returns: the destination, an ``HTTPExporter`` once the service
+    ///   starts.
     public static func http(
         endpoint: String,
         apiKey: String? = nil,
@@ -133,6 +145,15 @@ public struct ExporterConfiguration: Sendable {
     /// A webhook told of every alert transition (``AlertRule``), as
     /// APIMetrics' JSON signed with `secret` (HMAC-SHA256; see
     /// ``AlertWebhookExporter``) or, with `.slack`, as a Slack message.
+    ///
+    /// - Parameters:
+    ///   - url: the webhook's URL (`https://…`).
+    ///   - secret: the signing secret, one line of at least 16 bytes; `nil`
+    ///     (the default) sends unsigned messages.
+    ///   - format: the message's form: APIMetrics' JSON (`.generic`, the
+    ///     default) or `.slack`.
+    /// - Returns: the destination, an ``AlertWebhookExporter`` with the other
+    ///   options at their defaults.
     public static func alertWebhook(url: String, secret: String? = nil, format: AlertWebhookExporter.Options.Format = .generic) -> ExporterConfiguration {
         alertWebhook(AlertWebhookExporter.Options(url: url, secret: secret, format: format))
     }

@@ -35,6 +35,22 @@ public struct LocalViewOptions: Sendable, Hashable {
     public var maxConnections: Int?
 
     /// Creates options; everything off by default.
+    ///
+    /// - Parameters:
+    ///   - isDashboardEnabled: serves the dashboard at `/_apimetrics` and its
+    ///     JSON at `/_apimetrics/api`.
+    ///   - isPrometheusEnabled: serves the Prometheus text exposition at
+    ///     `/metrics`.
+    ///   - isConsumerLabelEnabled: adds a `consumer` label to the Prometheus
+    ///     request counter.
+    ///   - address: `host:port` for the library's own listener, such as
+    ///     `127.0.0.1:9465`; `nil` for none. Port 0 picks a free one.
+    ///   - bearerToken: the token every path of the view asks for as
+    ///     `Authorization: Bearer`, non-empty with no whitespace; `nil`
+    ///     serves this machine only.
+    ///   - maxConnections: the most connections the library's own listener
+    ///     keeps open at once, from 1 to 65,536; `nil` for a quarter of the
+    ///     process's open-file limit, from 16 to 1,024.
     public init(
         isDashboardEnabled: Bool = false, isPrometheusEnabled: Bool = false, isConsumerLabelEnabled: Bool = false,
         address: String? = nil, bearerToken: String? = nil, maxConnections: Int? = nil

@@ -21,6 +21,17 @@ public struct MetricsOptions: Sendable, Hashable {
     public var routes: [String]
 
     /// Creates options.
+    ///
+    /// - Parameters:
+    ///   - interval: how often a window is cut and delivered, from 1 second
+    ///     to 1 day; 60 seconds by default.
+    ///   - maxSeries: the most series (method, route, status), at least 1;
+    ///     1,000 by default.
+    ///   - maxConsumers: the most consumers tracked, at least 1; 500 by
+    ///     default.
+    ///   - routes: routes the server serves, as `METHOD route` or `route`,
+    ///     listed in the startup record before any call names them; none by
+    ///     default.
     public init(interval: Duration = .seconds(60), maxSeries: Int = 1_000, maxConsumers: Int = 500, routes: [String] = []) {
         self.interval = interval
         self.maxSeries = maxSeries

@@ -38,6 +38,19 @@ public struct MonoscopeOptions: Sendable {
     static let keyAttribute = "at-project-key"
 
     /// Creates options.
+    ///
+    /// - Parameters:
+    ///   - apiKey: the Monoscope project's API key, one word, sent as the
+    ///     `x-api-key` header and as the `at-project-key` resource attribute.
+    ///   - endpoint: the OTLP/HTTP base URL of Monoscope's collector;
+    ///     ``defaultEndpoint`` by default.
+    ///   - signals: the signals sent; traces, logs and metrics by default.
+    ///   - tags: sent as `apitoolkit.tags` on every span; none by default.
+    ///   - serviceVersion: sent as `apitoolkit.service_version`; `nil` (the
+    ///     default) sends it empty.
+    ///   - timeout: how long one request may take; 10 seconds by default.
+    ///   - transport: how requests are sent; `nil` (the default) for
+    ///     ``URLSessionTransport``.
     public init(
         apiKey: String, endpoint: String = defaultEndpoint, signals: Set<OTLPExporter.Signal> = [.traces, .logs, .metrics],
         tags: [String] = [], serviceVersion: String? = nil, timeout: Duration = .seconds(10), transport: (any HTTPTransport)? = nil

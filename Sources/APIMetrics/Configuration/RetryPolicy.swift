@@ -16,6 +16,18 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxRetryAfter: Duration
 
     /// Creates a policy.
+    ///
+    /// - Parameters:
+    ///   - maxAttempts: attempts per batch and exporter, the first included,
+    ///     at least 1; 6 by default.
+    ///   - baseDelay: the delay before the second attempt, positive;
+    ///     0.5 seconds by default.
+    ///   - maxDelay: the longest computed delay between attempts, at least
+    ///     `baseDelay`; 30 seconds by default.
+    ///   - jitter: the share of each delay, from 0 to 1, added or taken away
+    ///     at random; 0.2 by default.
+    ///   - maxRetryAfter: the longest `Retry-After` honoured, not negative;
+    ///     120 seconds by default.
     public init(
         maxAttempts: Int = 6,
         baseDelay: Duration = .milliseconds(500),

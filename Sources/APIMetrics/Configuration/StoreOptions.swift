@@ -38,6 +38,17 @@ public struct StoreOptions: Sendable, Hashable {
     package var commitIntervalForTesting: Int?
 
     /// Creates options.
+    ///
+    /// - Parameters:
+    ///   - path: the SQLite file; its directory must exist and be writable by
+    ///     this process's user alone. `apimetrics.sqlite` in the working
+    ///     directory by default.
+    ///   - maxBytes: the most bytes the store's data may take, at least
+    ///     ``minimumBytes``; ``defaultMaxBytes`` (512 MiB) by default.
+    ///   - retentionDays: how many days calls and metrics are kept, from 1 to
+    ///     3,650; 30 by default.
+    ///   - minuteResolutionHours: how many hours the one-minute metrics rows
+    ///     are kept, from 1 to 87,600; 48 by default.
     public init(path: String = "apimetrics.sqlite", maxBytes: Int = StoreOptions.defaultMaxBytes, retentionDays: Int = 30, minuteResolutionHours: Int = 48) {
         self.path = path
         self.maxBytes = maxBytes

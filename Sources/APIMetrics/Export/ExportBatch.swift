@@ -40,6 +40,23 @@ public struct ExportBatch: Sendable {
     private var reportSink: (@Sendable (ExportReport) -> Void)?
 
     /// Creates a batch.
+    ///
+    /// - Parameters:
+    ///   - identity: who is sending.
+    ///   - records: the calls, oldest first, after identification and
+    ///     redaction.
+    ///   - entities: profile updates (consumers, companies, subscriptions),
+    ///     oldest first; none by default.
+    ///   - dropped: events that this exporter will never receive and has not
+    ///     yet been told of; 0 by default.
+    ///   - sentAtNanoseconds: when the batch was built, in nanoseconds since
+    ///     the Unix epoch.
+    ///   - metrics: the metrics window that ended just before this batch;
+    ///     `nil` (the default) for none.
+    ///   - heartbeat: the heartbeat taken with `metrics`; `nil` (the default)
+    ///     for none.
+    ///   - startup: the startup record, in the first batch after start; `nil`
+    ///     (the default) for none.
     public init(
         identity: ServiceIdentity, records: [ExchangeRecord], entities: [EntityRecord] = [],
         dropped: Int = 0, sentAtNanoseconds: Int64,

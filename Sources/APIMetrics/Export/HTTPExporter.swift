@@ -31,6 +31,19 @@ public struct HTTPExporter: EventExporter {
         public var transport: (any HTTPTransport)?
 
         /// Creates options.
+        ///
+        /// - Parameters:
+        ///   - endpoint: the collector's URL, `http` or `https`.
+        ///   - apiKey: sent as `Authorization: Bearer KEY` when set; `nil` by
+        ///     default.
+        ///   - headers: extra header fields on every request; none by
+        ///     default.
+        ///   - compression: body compression; ``Compression/none`` by
+        ///     default.
+        ///   - timeout: how long one request may take, positive; 10 seconds
+        ///     by default.
+        ///   - transport: how requests are sent; `nil` (the default) for
+        ///     ``URLSessionTransport``.
         public init(
             endpoint: String,
             apiKey: String? = nil,

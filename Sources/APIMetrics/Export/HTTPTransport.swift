@@ -12,6 +12,13 @@ public struct TransportRequest: Sendable {
     public var timeout: Duration
 
     /// Creates a request.
+    ///
+    /// - Parameters:
+    ///   - url: the absolute URL.
+    ///   - method: the method, `POST` for batches.
+    ///   - headers: the header fields.
+    ///   - body: the body bytes.
+    ///   - timeout: how long to wait for the whole response.
     public init(url: String, method: String, headers: HeaderFields, body: [UInt8], timeout: Duration) {
         self.url = url
         self.method = method
@@ -31,6 +38,11 @@ public struct TransportResponse: Sendable {
     public var body: [UInt8]
 
     /// Creates a response.
+    ///
+    /// - Parameters:
+    ///   - status: the status code.
+    ///   - headers: the header fields; none by default.
+    ///   - body: the body bytes, for error messages; empty by default.
     public init(status: Int, headers: HeaderFields = HeaderFields(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers

@@ -121,6 +121,32 @@ public struct OTLPExporter: EventExporter {
 
         /// Creates options; name a collector with `endpoint` or with
         /// `signalEndpoints`.
+        ///
+        /// - Parameters:
+        ///   - endpoint: the collector's base URL, such as
+        ///     `http://localhost:4318`; each signal is sent to it plus
+        ///     `/v1/traces`, `/v1/logs` or `/v1/metrics`. `nil` by default.
+        ///   - signalEndpoints: full URLs for single signals, used as they
+        ///     are and winning over `endpoint`; none by default.
+        ///   - signals: the signals sent, at least one; traces, logs and
+        ///     metrics by default.
+        ///   - encoding: the body encoding; ``Encoding/protobuf`` by default.
+        ///   - headers: extra header fields on every request, such as an API
+        ///     key; none by default.
+        ///   - compression: body compression; gzip by default.
+        ///   - timeout: how long one request may take, positive; 10 seconds
+        ///     by default.
+        ///   - temporality: delta (the default) or cumulative metrics.
+        ///   - durationHistogram: explicit buckets (the default) or an
+        ///     exponential histogram.
+        ///   - spanHeaders: whether spans carry the redacted request and
+        ///     response headers; `false` by default.
+        ///   - spanBodySizes: whether spans carry `http.request.body.size`
+        ///     and `http.response.body.size`; `false` by default.
+        ///   - resourceAttributes: more resource attributes, none with an
+        ///     empty key, after the service's own; none by default.
+        ///   - transport: how requests are sent; `nil` (the default) for
+        ///     ``URLSessionTransport``.
         public init(
             endpoint: String? = nil,
             signalEndpoints: [Signal: String] = [:],

@@ -69,6 +69,20 @@ public struct UndeliveredBatch: Sendable {
     public var abandonedAtNanoseconds: Int64
 
     /// Creates an undelivered batch.
+    ///
+    /// - Parameters:
+    ///   - exporterName: the ``EventExporter/name`` of the exporter that did
+    ///     not take it.
+    ///   - reason: why it was given up.
+    ///   - message: the last error, as the exporter described it.
+    ///   - identity: who sent it.
+    ///   - records: the calls, processed (identified, redacted), oldest
+    ///     first.
+    ///   - entities: profile updates, oldest first; none by default.
+    ///   - alerts: the alert transitions the exporter did not take, oldest
+    ///     first; none by default.
+    ///   - abandonedAtNanoseconds: when it was given up, in nanoseconds since
+    ///     the Unix epoch.
     public init(
         exporterName: String, reason: Reason, message: String, identity: ServiceIdentity,
         records: [ExchangeRecord], entities: [EntityRecord] = [], alerts: [AlertEvent] = [], abandonedAtNanoseconds: Int64

@@ -14,6 +14,15 @@ extension APIMetricsService {
     ///     view: .dashboardAndPrometheus)
     /// ```
     ///
+    /// - Parameters:
+    ///   - service: the service's name, written in every event, unless a
+    ///     variable (`APIMETRICS_SERVICE`, `OTEL_SERVICE_NAME`) names
+    ///     another.
+    ///   - identifyConsumer: names the consumer behind each request; `nil`
+    ///     (the default) leaves calls anonymous unless the server names the
+    ///     consumer itself.
+    ///   - view: the metrics' local view; off by default.
+    ///   - environment: the variables read; the process's own by default.
     /// - Throws: ``ConfigurationError`` naming the variable or field that cannot be used.
     public convenience init(
         service: String, identifyConsumer: ConsumerIdentifier? = nil, view: LocalViewOptions = .off,

@@ -16,6 +16,16 @@ public struct CapturedBody: Sendable, Hashable {
     public var decodedFrom: String?
 
     /// Creates a captured body.
+    ///
+    /// - Parameters:
+    ///   - bytes: the kept prefix; empty (the default) when bodies are not
+    ///     captured.
+    ///   - size: the body's full length in bytes, kept or not; 0 by default.
+    ///   - isTruncated: whether bytes were being kept and some of the body
+    ///     was left out; `false` by default.
+    ///   - decodedFrom: what the kept bytes were decoded from, in the order
+    ///     undone, such as `gzip` or `deflate, utf-16le`; `nil` (the default)
+    ///     when they are as sent.
     public init(bytes: [UInt8] = [], size: Int = 0, isTruncated: Bool = false, decodedFrom: String? = nil) {
         self.bytes = bytes
         self.size = size

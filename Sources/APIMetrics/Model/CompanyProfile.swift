@@ -10,6 +10,12 @@ public struct CompanyProfile: Sendable, Hashable {
     public var metadata: [String: String]
 
     /// Creates a company profile.
+    ///
+    /// - Parameters:
+    ///   - id: a stable identifier.
+    ///   - name: a readable name; `nil` by default.
+    ///   - domain: the company's web domain; `nil` by default.
+    ///   - metadata: free-form values; none by default.
     public init(id: String, name: String? = nil, domain: String? = nil, metadata: [String: String] = [:]) {
         self.id = id
         self.name = name

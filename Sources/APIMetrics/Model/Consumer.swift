@@ -53,6 +53,22 @@ public struct Consumer: Sendable, Hashable {
     var apiKeyMask: String?
 
     /// Creates a consumer.
+    ///
+    /// - Parameters:
+    ///   - id: a stable identifier of the consumer, such as a customer id;
+    ///     kept to 128 characters and 256 bytes.
+    ///   - name: a readable name for dashboards, kept to 64 characters and
+    ///     128 bytes; `nil` by default.
+    ///   - group: a group the consumer belongs to, such as a plan or a
+    ///     tenant, kept to 64 characters and 128 bytes; `nil` by default.
+    ///   - email: a contact address, kept to 128 characters and 256 bytes;
+    ///     `nil` by default.
+    ///   - company: the company the consumer belongs to, kept to
+    ///     128 characters and 256 bytes; `nil` by default.
+    ///   - metadata: free-form values about the consumer; none by default.
+    ///   - apiKey: the API key the call was made with, replaced by a one-way
+    ///     mask before any exporter reads it; `nil` (the default) when your
+    ///     API does not use keys.
     public init(
         id: String, name: String? = nil, group: String? = nil,
         email: String? = nil, company: String? = nil, metadata: [String: String] = [:],

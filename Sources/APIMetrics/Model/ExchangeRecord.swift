@@ -41,6 +41,33 @@ public struct ExchangeRecord: Sendable {
     package var remoteParentSpanID: UInt64?
 
     /// Creates a record. Adapters normally let ``ActiveExchange`` build it.
+    ///
+    /// - Parameters:
+    ///   - id: the event's identifier.
+    ///   - direction: whether this server received the call or made it.
+    ///   - startTimeNanoseconds: when the request started, in nanoseconds
+    ///     since 1970-01-01T00:00:00Z.
+    ///   - durationNanoseconds: how long the exchange took, in nanoseconds,
+    ///     from a monotonic clock.
+    ///   - request: the request's head.
+    ///   - requestBody: what was kept of the request body; nothing by
+    ///     default.
+    ///   - response: the response's head; `nil` (the default) when no
+    ///     response was sent.
+    ///   - responseBody: what was kept of the response body; nothing by
+    ///     default.
+    ///   - consumer: the consumer, when the server named one while handling
+    ///     the request; `nil` by default.
+    ///   - errors: errors reported while handling the request; none by
+    ///     default.
+    ///   - traceID: the W3C trace id (32 hex digits) the call belongs to;
+    ///     `nil` (the default) when unknown.
+    ///   - parentID: the id of the exchange that caused this one, for
+    ///     outgoing calls; `nil` by default.
+    ///   - metadata: free-form values the server attached to the call; none
+    ///     by default.
+    ///   - weight: how many calls this event stands for: 1 (the default), or
+    ///     1 / sample rate when logging is sampled.
     public init(
         id: EventID,
         direction: ExchangeDirection,

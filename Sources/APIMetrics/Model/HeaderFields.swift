@@ -84,6 +84,11 @@ public struct HeaderFields: Sendable, Hashable {
     /// ```swift
     /// let headers = HeaderFields(request.headers, name: \.name.rawName, value: \.value)  // HTTPFields
     /// ```
+    ///
+    /// - Parameters:
+    ///   - fields: the framework's header fields, in the order they are kept.
+    ///   - name: reads a field's name.
+    ///   - value: reads a field's value.
     public init<Fields: Sequence>(
         _ fields: Fields, name: (Fields.Element) -> String, value: (Fields.Element) -> String
     ) {

@@ -39,6 +39,13 @@ public struct RecordedError: Sendable, Hashable {
     }
 
     /// Creates a recorded error.
+    ///
+    /// - Parameters:
+    ///   - type: the error's type name, such as `DecodingError`.
+    ///   - message: a readable message.
+    ///   - location: where it was reported, such as
+    ///     `Orders/Handlers.swift:42`; `nil` by default.
+    ///   - causes: the errors that caused it, nearest first; none by default.
     public init(type: String, message: String, location: String? = nil, causes: [RecordedError] = []) {
         self.type = type
         self.message = message

@@ -34,6 +34,21 @@ public struct RequestHead: Sendable, Hashable {
     public var protocolVersion: String?
 
     /// Creates a request head.
+    ///
+    /// - Parameters:
+    ///   - method: the request method as sent, such as `GET`.
+    ///   - target: the request target as sent: `/orders?page=2`, or an
+    ///     absolute URL.
+    ///   - headers: the request's header fields; none by default.
+    ///   - route: the route template that matched, such as `/orders/{id}`;
+    ///     `nil` (the default) when unknown.
+    ///   - clientAddress: the client's address, such as `203.0.113.7`;
+    ///     adapters pass the socket peer here. `nil` (the default) when
+    ///     unknown.
+    ///   - protocolVersion: the HTTP version the request came in, such as
+    ///     `1.1` or `2`; `nil` (the default) when unknown.
+    ///   - peerAddress: the socket peer's address; `nil` (the default) lets
+    ///     the sender fill it in when it resolves the client.
     public init(
         method: String,
         target: String,

@@ -14,6 +14,16 @@ public struct ServiceIdentity: Sendable, Hashable {
     public var instanceID: String?
 
     /// Creates an identity.
+    ///
+    /// - Parameters:
+    ///   - service: the service's name.
+    ///   - environment: the deployment environment.
+    ///   - version: the service's version; `nil` (the default) when not set.
+    ///   - tags: free-form tags; none by default.
+    ///   - isDevelopment: whether this is a development deployment; `false`
+    ///     by default.
+    ///   - instanceID: this process among the service's instances; `nil` by
+    ///     default.
     public init(
         service: String, environment: String, version: String? = nil, tags: [String] = [],
         isDevelopment: Bool = false, instanceID: String? = nil

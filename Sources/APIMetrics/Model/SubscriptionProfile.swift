@@ -16,6 +16,18 @@ public struct SubscriptionProfile: Sendable, Hashable {
     public var metadata: [String: String]
 
     /// Creates a subscription profile.
+    ///
+    /// - Parameters:
+    ///   - id: a stable identifier.
+    ///   - companyID: the company that holds it.
+    ///   - plan: the plan's name; `nil` by default.
+    ///   - status: its state, such as `active` or `cancelled`; `nil` by
+    ///     default.
+    ///   - currentPeriodStartNanoseconds: when the current period started, in
+    ///     nanoseconds since the Unix epoch; `nil` by default.
+    ///   - currentPeriodEndNanoseconds: when the current period ends, in
+    ///     nanoseconds since the Unix epoch; `nil` by default.
+    ///   - metadata: free-form values; none by default.
     public init(
         id: String, companyID: String, plan: String? = nil, status: String? = nil,
         currentPeriodStartNanoseconds: Int64? = nil, currentPeriodEndNanoseconds: Int64? = nil,

@@ -101,11 +101,16 @@ public final class MetricsView: Sendable {
     /// `nil` when the path is not the view's.
     ///
     /// - Parameters:
+    ///   - method: the request method; the view answers `GET` and `HEAD`,
+    ///     and 405 to any other.
+    ///   - target: the request target: its path chooses the answer, and with
+    ///     a bearer token set its `token` query item may carry the token.
     ///   - headers: the request's fields: `Authorization` and, without a
     ///     bearer token, `Host` (or `:authority`) and the forwarding fields
     ///     are read.
     ///   - peerAddress: the peer's IP address as text, `nil` when unknown.
     ///     Without a bearer token, an unknown peer is refused.
+    /// - Returns: the view's answer; `nil` when the path is not the view's.
     public func response(method: String, target: String, headers: HeaderFields, peerAddress: String?) -> ServerResponse? {
         let url = URLTarget(target)
         guard serves(path: url.path) else { return nil }
@@ -194,6 +199,18 @@ public final class MetricsView: Sendable {
     /// FlyingFox): the store's queries (up to a few hundred milliseconds
     /// over a month of history) run on a dispatch queue, so that none of
     /// the cooperative pool's threads waits on the disk.
+    ///
+    /// - Parameters:
+    ///   - method: the request method; the view answers `GET` and `HEAD`, and
+    ///     405 to any other.
+    ///   - target: the request target: its path chooses the answer, and with
+    ///     a bearer token set its `token` query item may carry the token.
+    ///   - headers: the request's fields: `Authorization` and, without a
+    ///     bearer token, `Host` (or `:authority`) and the forwarding fields
+    ///     are read.
+    ///   - peerAddress: the peer's IP address as text, `nil` when unknown.
+    ///     Without a bearer token, an unknown peer is refused.
+    /// - Returns: the view's answer; `nil` when the path is not the view's.
     public func respond(method: String, target: String, headers: HeaderFields, peerAddress: String?) async -> ServerResponse? {
         await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .utility).async {

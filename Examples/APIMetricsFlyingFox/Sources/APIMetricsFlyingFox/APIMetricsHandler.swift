@@ -36,6 +36,15 @@ public struct APIMetricsHandler: HTTPHandler {
     private let routes: RoutedHTTPHandler
 
     /// Records the calls `routes` answer into `metrics`, and serves its view.
+    ///
+    /// - Parameters:
+    ///   - metrics: the service whose recorder takes the calls and whose view
+    ///     is served, when it is on.
+    ///   - routes: the server's routes; each is wrapped so that the call is
+    ///     recorded under its template.
+    ///   - errorStatuses: the status of an error the routes throw;
+    ///     FlyingFox's own by default (404 for `HTTPUnhandledError`, then
+    ///     ``APIMetrics/ResponseStatusProviding``, else 500).
     public init(_ metrics: APIMetricsService, routes: RoutedHTTPHandler, errorStatuses: ErrorStatusMapping = .flyingFox) {
         recorder = metrics.recorder
         view = metrics.view.options.isEnabled ? metrics.view : nil

@@ -51,6 +51,14 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// Records into `recorder`, and serves `view` when given.
+    ///
+    /// - Parameters:
+    ///   - recorder: where the calls are recorded.
+    ///   - view: the metrics' view to serve; `nil` (the default), or a view
+    ///     that is off, serves none.
+    ///   - errorStatuses: the status of an error thrown past the middleware;
+    ///     Hummingbird's own by default (an `HTTPResponseError`'s status,
+    ///     then ``APIMetrics/ResponseStatusProviding``).
     public init(recorder: Recorder, view: MetricsView? = nil, errorStatuses: ErrorStatusMapping = .hummingbird) {
         self.recorder = recorder
         self.view = view.flatMap { $0.options.isEnabled ? $0 : nil }
@@ -108,6 +116,18 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// Records the call that `next` serves.
+    ///
+    /// - Parameters:
+    ///   - request: the request, whose body is recorded as the handler reads
+    ///     it.
+    ///   - context: the request's context; the route the router matched and,
+    ///     when the context knows it, the client's address are read from it.
+    ///   - next: the rest of the chain, run with
+    ///     ``APIMetrics/ActiveExchange/current`` set to the call's exchange.
+    /// - Returns: the view's answer for one of its paths; otherwise the
+    ///   response `next` made, its body recorded as it is written.
+    /// - Throws: whatever `next` throws, once the call is recorded with the
+    ///   response the router makes of the error.
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {

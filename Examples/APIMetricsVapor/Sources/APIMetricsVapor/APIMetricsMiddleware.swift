@@ -53,6 +53,14 @@ public struct APIMetricsMiddleware: AsyncMiddleware {
     }
 
     /// Records into `recorder`, and serves `view` when given.
+    ///
+    /// - Parameters:
+    ///   - recorder: where the calls are recorded.
+    ///   - view: the metrics' view to serve; `nil` (the default), or a view
+    ///     that is off, serves none.
+    ///   - errorStatuses: the status of an error thrown past every
+    ///     middleware; Vapor's own by default (an `AbortError`'s status, then
+    ///     ``APIMetrics/ResponseStatusProviding``).
     public init(recorder: Recorder, view: MetricsView? = nil, errorStatuses: ErrorStatusMapping = .vapor) {
         self.recorder = recorder
         self.view = view.flatMap { $0.options.isEnabled ? $0 : nil }

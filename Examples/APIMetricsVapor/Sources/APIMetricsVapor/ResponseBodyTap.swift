@@ -67,6 +67,15 @@ extension Response.Body {
     ///     try await writer.write(.end)
     /// })
     /// ```
+    ///
+    /// - Parameters:
+    ///   - request: the request the body answers; without
+    ///     ``APIMetricsMiddleware`` recording it, the body is a plain one.
+    ///   - count: the body's length in bytes; -1 (the default) for a chunked
+    ///     body.
+    ///   - asyncStream: writes the body, ending it with `.end`; an error it
+    ///     throws ends the body with that error and the call is recorded as
+    ///     failed.
     public init(
         recordingFor request: Request, count: Int = -1,
         asyncStream: @escaping @Sendable (any AsyncBodyStreamWriter) async throws -> Void
@@ -93,6 +102,14 @@ extension Response.Body {
     /// A body written by a callback on the event loop that
     /// ``APIMetricsMiddleware`` records as it goes out; it is otherwise
     /// `Response.Body(stream:count:)`.
+    ///
+    /// - Parameters:
+    ///   - request: the request the body answers; without
+    ///     ``APIMetricsMiddleware`` recording it, the body is a plain one.
+    ///   - count: the body's length in bytes; -1 (the default) for a chunked
+    ///     body.
+    ///   - stream: writes the body on the event loop, ending it with `.end`
+    ///     or `.error`.
     public init(
         recordingFor request: Request, count: Int = -1,
         stream: @escaping @Sendable (any BodyStreamWriter) -> Void

@@ -44,6 +44,24 @@ extension ApitallyExporter {
         public static let defaultBaseURL = "https://hub.apitally.io"
 
         /// Creates options.
+        ///
+        /// - Parameters:
+        ///   - clientID: the client ID from Apitally's app settings (a UUID).
+        ///   - environment: the environment (`prod`, `dev`…): 1 to 32
+        ///     letters, digits, `_` or `-`.
+        ///   - baseURL: Apitally's hub; ``defaultBaseURL`` by default,
+        ///     another URL for a proxy or a test hub.
+        ///   - syncInterval: the sync interval, at least 1 second; `nil` (the
+        ///     default) follows Apitally's schedule (10 s for the first hour,
+        ///     then 60 s).
+        ///   - isRequestLoggingEnabled: whether each call is also uploaded to
+        ///     Apitally's request log; `false` by default.
+        ///   - appVersion: the application's version, in the startup data;
+        ///     `nil` by default.
+        ///   - timeout: how long one request may take, positive; 10 seconds
+        ///     by default.
+        ///   - transport: how requests are sent; `nil` (the default) for
+        ///     ``URLSessionTransport``.
         public init(
             clientID: String,
             environment: String,

@@ -28,6 +28,21 @@ public struct ApitallyRequestLogOptions: Sendable, Hashable {
     public static let `default` = ApitallyRequestLogOptions()
 
     /// Creates request-log options.
+    ///
+    /// - Parameters:
+    ///   - includesRequestHeaders: logs the request's header fields (already
+    ///     redacted); off by default, as in Apitally.
+    ///   - includesResponseHeaders: logs the response's header fields; on by
+    ///     default.
+    ///   - includesQueryParameters: keeps the query in the logged URL; on by
+    ///     default.
+    ///   - includesRequestBody: logs request bodies of JSON and plain text,
+    ///     when bodies are captured; on by default.
+    ///   - includesResponseBody: logs response bodies of JSON and plain text,
+    ///     when bodies are captured; on by default.
+    ///   - maxCallsPerSecond: the most calls logged per second of traffic,
+    ///     not negative; the rest are counted in the syncs only. 100 by
+    ///     default.
     public init(
         includesRequestHeaders: Bool = false, includesResponseHeaders: Bool = true, includesQueryParameters: Bool = true,
         includesRequestBody: Bool = true, includesResponseBody: Bool = true, maxCallsPerSecond: Int = 100

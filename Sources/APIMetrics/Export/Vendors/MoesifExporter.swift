@@ -55,6 +55,23 @@ public struct MoesifExporter: EventExporter {
         public static let defaultBatchLimits = ExportBatchLimits(maxEvents: 200, maxBytes: 10_000_000)
 
         /// Creates options.
+        ///
+        /// - Parameters:
+        ///   - applicationID: the application ID from Moesif's settings (the
+        ///     collector key), one word.
+        ///   - baseURL: Moesif's collector; ``defaultBaseURL`` by default,
+        ///     another URL for a proxy or a test ingest.
+        ///   - apiVersion: sent as each event's `request.api_version` when
+        ///     set; `nil` by default.
+        ///   - timeout: how long one request may take, positive; 10 seconds
+        ///     by default.
+        ///   - configRefreshInterval: how long to wait after a failed read of
+        ///     the sampling configuration before reading it again, not
+        ///     negative; 60 seconds by default.
+        ///   - batchLimits: how much one request carries, from 64 KiB to
+        ///     50,000,000 bytes of JSON; ``defaultBatchLimits`` by default.
+        ///   - transport: how requests are sent; `nil` (the default) for
+        ///     ``URLSessionTransport``.
         public init(
             applicationID: String,
             baseURL: String = defaultBaseURL,

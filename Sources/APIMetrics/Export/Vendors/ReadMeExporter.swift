@@ -38,6 +38,19 @@ public struct ReadMeExporter: EventExporter {
         public static let defaultBaseURL = "https://metrics.readme.io"
 
         /// Creates options.
+        ///
+        /// - Parameters:
+        ///   - apiKey: the ReadMe project's API key, one word.
+        ///   - baseURL: ReadMe's Metrics API; ``defaultBaseURL`` by default,
+        ///     another URL for a proxy or a test ingest.
+        ///   - isDevelopment: marks every log as development traffic; `false`
+        ///     by default.
+        ///   - timeout: how long one request may take, positive; 10 seconds
+        ///     by default.
+        ///   - pauseDuration: how long to send nothing after a refusal, not
+        ///     negative; 15 seconds by default, as in ReadMe's SDKs.
+        ///   - transport: how requests are sent; `nil` (the default) for
+        ///     ``URLSessionTransport``.
         public init(
             apiKey: String,
             baseURL: String = defaultBaseURL,

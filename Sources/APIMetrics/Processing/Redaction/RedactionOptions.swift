@@ -60,6 +60,27 @@ public struct RedactionOptions: Sendable {
     }
 
     /// Creates redaction options; every argument defaults to the built-in lists.
+    ///
+    /// - Parameters:
+    ///   - headers: header names whose values are hidden; ``defaultHeaders``
+    ///     by default.
+    ///   - queryParameters: query parameters hidden in the event's `url` and
+    ///     `query`; ``defaultQueryParameters`` by default.
+    ///   - requestBody: rules for request bodies; ``BodyRules/default`` by
+    ///     default.
+    ///   - responseBody: rules for response bodies; ``BodyRules/default`` by
+    ///     default.
+    ///   - allowlist: when set, the only names that keep their values, in
+    ///     headers, query parameters and bodies alike; `nil` (the default)
+    ///     for none.
+    ///   - replacement: what a hidden value becomes; `[REDACTED]` by default.
+    ///   - unparseableBodyMarker: what a body becomes when rules apply to it
+    ///     and it cannot be parsed as its content type says;
+    ///     `[REDACTED: body could not be parsed]` by default.
+    ///   - masksCardNumbers: whether values that look like payment card
+    ///     numbers are hidden whatever their name; `true` by default.
+    ///   - redactEvent: the last word over the whole event, after every rule
+    ///     above; `nil` (the default) for none.
     public init(
         headers: [FieldMatcher] = RedactionOptions.defaultHeaders,
         queryParameters: [FieldMatcher] = RedactionOptions.defaultQueryParameters,
