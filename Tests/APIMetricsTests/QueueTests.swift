@@ -74,8 +74,9 @@ struct QueueTests {
 
     @Test func aClosedQueueRefusesAndWakesTheWaiter() async {
         let queue = EventQueue(maxItems: 10, maxBytes: 1 << 20)
-        let waiter = Task { await queue.wait(forCount: 5, timeout: .seconds(60)) }
-        try? await Task.sleep(for: .milliseconds(20))
+        let clock = TestClock()
+        let waiter = Task { await queue.wait(forCount: 5, until: clock.now() + 60_000_000_000, clock: clock) }
+        _ = await clock.sleeper(after: clock.now())
         queue.close()
         await waiter.value
         #expect(!queue.push(record(0), bytes: 1))
@@ -83,15 +84,19 @@ struct QueueTests {
 
     @Test func theWaiterWakesAtTheThresholdOrTheTimeout() async {
         let queue = EventQueue(maxItems: 10, maxBytes: 1 << 20)
-        let start = ContinuousClock.now
-        await queue.wait(forCount: 3, timeout: .milliseconds(30))
-        #expect(ContinuousClock.now - start >= .milliseconds(30))
-        let waiter = Task { await queue.wait(forCount: 3, timeout: .seconds(60)) }
+        let clock = TestClock()
+        let start = clock.now()
+        let timedOut = Task { await queue.wait(forCount: 3, until: start + 30_000_000, clock: clock) }
+        #expect(await clock.sleeper(after: start) == start + 30_000_000)
+        clock.advance(by: .milliseconds(30))
+        await timedOut.value
+        let waiter = Task { await queue.wait(forCount: 3, until: start + 60_000_000_000, clock: clock) }
+        _ = await clock.sleeper(after: clock.now())
         for n in 0..<3 { _ = queue.push(record(n), bytes: 1) }
         await waiter.value
         #expect(queue.count == 3)
-        // A zero timeout returns at once.
-        await queue.wait(forCount: 100, timeout: .zero)
+        // A deadline already passed returns at once.
+        await queue.wait(forCount: 100, until: clock.now(), clock: clock)
     }
 
     @Test func concurrentPushesNeverPassTheBound() async {

@@ -6,6 +6,8 @@ import APIMetricsTestSupport
 
 @Suite("Batch sender against a real collector")
 struct SenderTests {
+    let second: Int64 = 1_000_000_000
+
     @Test func batchesBySize() async throws {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
@@ -67,14 +69,21 @@ struct SenderTests {
     }
 
     @Test func batchesByTime() async throws {
+        let clock = TestClock()
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
-        config.batching = .init(maxEvents: 500, flushInterval: .milliseconds(50))
-        let metrics = try APIMetricsService(configuration: config)
+        config.batching = .init(maxEvents: 500, flushInterval: .seconds(5))
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
+        let start = clock.now()
         let runner = Task { try await metrics.run() }
+        // The sender waits for a full batch or the flush interval.
+        #expect(await clock.sleeper(after: start) == start + 5 * second)
         for _ in 0..<3 { recordExchange(metrics.recorder) }
+        clock.advance(by: .seconds(5))
         #expect(await eventually { exporter.events.count == 3 })
         #expect(exporter.received.count == 1)
+        // The next interval counts from that flush.
+        #expect(await clock.sleeper(after: start + 5 * second) == start + 10 * second)
         await metrics.shutdown(timeout: .seconds(60))
         try await runner.value
     }
@@ -98,34 +107,52 @@ struct SenderTests {
         #expect(report.statistics.exported == 25)
     }
 
-    @Test func retryAfterIsHonoured() async throws {
+    /// The wait before a retry is what `Retry-After` asked (7 s), not the
+    /// policy's 10 ms backoff, and never more than `maxRetryAfter`.
+    @Test(arguments: [("7", 7), ("3600", 120)])
+    func retryAfterIsHonoured(asked: String, waited: Int64) async throws {
+        let clock = TestClock()
         let collector = try TestCollector { index in
-            index == 0 ? .status(429, headers: [("Retry-After", "1")]) : .status(200)
+            index == 0 ? .status(429, headers: [("Retry-After", asked)]) : .status(200)
         }
         defer { collector.stop() }
-        let metrics = try APIMetricsService(configuration: testConfiguration([.http(endpoint: collector.url)]))
+        var config = testConfiguration([.http(endpoint: collector.url)])
+        config.retry.maxRetryAfter = .seconds(120)
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
+        let start = clock.now()
         let runner = Task { try await metrics.run() }
-        let start = ContinuousClock.now
         recordExchange(metrics.recorder)
+        let flush = await clock.sleeper(after: start)
+        clock.advance(to: flush)
+        // Past the next round's wait: the retry's.
+        let retryAt = await clock.sleeper(after: flush + second)
+        #expect(retryAt == flush + waited * second)
+        #expect(collector.requests.count == 1)
+        clock.advance(to: retryAt - 1)
+        #expect(collector.requests.count == 1)
+        clock.advance(to: retryAt)
         #expect(await eventually { collector.acceptedEvents.count == 1 })
-        // The configured backoff is 10 ms; only Retry-After explains a second.
-        #expect(ContinuousClock.now - start >= .milliseconds(950))
         await metrics.shutdown(timeout: .seconds(60))
         try await runner.value
     }
 
     @Test func aClientErrorIsNotRetriedAndIsReportedAsDropped() async throws {
+        let clock = TestClock()
         let collector = try TestCollector { index in index == 0 ? .status(400) : .status(200) }
         defer { collector.stop() }
         var config = testConfiguration([.http(endpoint: collector.url)])
-        config.batching = .init(maxEvents: 5, flushInterval: .milliseconds(20))
-        let metrics = try APIMetricsService(configuration: config)
+        config.batching = .init(maxEvents: 5, flushInterval: .seconds(1))
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
+        let start = clock.now()
         let runner = Task { try await metrics.run() }
+        _ = await clock.sleeper(after: start)
         for _ in 0..<5 { recordExchange(metrics.recorder) }
-        #expect(await eventually { collector.requests.count == 1 })
-        try await Task.sleep(for: .milliseconds(200))
+        #expect(await eventually { metrics.statistics.failed == 5 })
+        // Given up without a retry's wait: the only sleeper is the next round's.
+        #expect(clock.deadlines.allSatisfy { $0 <= start + second })
         #expect(collector.requests.count == 1)
         recordExchange(metrics.recorder)
+        clock.advance(by: .seconds(1))
         #expect(await eventually { collector.acceptedEvents.count == 1 })
         let accepted = try #require(collector.requests.last)
         #expect(accepted.batch["dropped"] as? Int == 5)
@@ -202,56 +229,67 @@ struct SenderTests {
     }
 
     @Test func shutdownKeepsItsDeadlineWhenTheCollectorHangs() async throws {
+        let clock = TestClock()
         let collector = try TestCollector { _ in .hang }
         defer { collector.stop() }
-        let metrics = try APIMetricsService(configuration: testConfiguration([.http(endpoint: collector.url, timeout: .seconds(600))]))
+        let metrics = try APIMetricsService(
+            configuration: testConfiguration([.http(endpoint: collector.url, timeout: .seconds(600))]), clock: clock)
+        let start = clock.now()
         let runner = Task { try await metrics.run() }
         for _ in 0..<5 { recordExchange(metrics.recorder) }
-        let start = ContinuousClock.now
-        let report = await metrics.shutdown(timeout: .milliseconds(500))
-        // Not a timing (the machine may be loaded, the parallel suite's
-        // other tests holding the cooperative threads): only a shutdown that
-        // waited for the 600 s request timeout would take this long.
-        #expect(ContinuousClock.now - start < .seconds(60))
+        let shutdown = Task { await metrics.shutdown(timeout: .seconds(30)) }
+        // The hung request waits for the deadline on the clock, and only for it.
+        #expect(await eventually { collector.requests.count == 1 })
+        #expect(await clock.sleeper(after: start) == start + 30 * second)
+        clock.advance(by: .seconds(30))
+        let report = await shutdown.value
         #expect(report.unsent == 5)
         #expect(!report.isComplete)
         try await runner.value
     }
 
     @Test func shutdownInterruptsABatchAlreadyInFlight() async throws {
+        let clock = TestClock()
         let collector = try TestCollector { _ in .hang }
         defer { collector.stop() }
-        let metrics = try APIMetricsService(configuration: testConfiguration([.http(endpoint: collector.url, timeout: .seconds(600))]))
+        let metrics = try APIMetricsService(
+            configuration: testConfiguration([.http(endpoint: collector.url, timeout: .seconds(600))]), clock: clock)
+        let start = clock.now()
         let runner = Task { try await metrics.run() }
         recordExchange(metrics.recorder)
+        clock.advance(to: await clock.sleeper(after: start))
         #expect(await eventually { collector.requests.count == 1 })
-        let start = ContinuousClock.now
-        let report = await metrics.shutdown(timeout: .milliseconds(300))
-        // Not a timing (the machine may be loaded, the parallel suite's
-        // other tests holding the cooperative threads): only a shutdown that
-        // waited for the 600 s request timeout would take this long.
-        #expect(ContinuousClock.now - start < .seconds(60))
+        let inFlight = clock.now()
+        let shutdown = Task { await metrics.shutdown(timeout: .seconds(3)) }
+        // The export already running learns the deadline when shutdown sets it.
+        #expect(await clock.sleeper(after: inFlight + second) == inFlight + 3 * second)
+        clock.advance(by: .seconds(3))
+        let report = await shutdown.value
         #expect(report.unsent == 1)
         try await runner.value
     }
 
     @Test func cancellingRunFlushes() async throws {
+        let clock = TestClock()
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
         config.batching = .init(maxEvents: 500, flushInterval: .seconds(60))
-        let metrics = try APIMetricsService(configuration: config)
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
+        let start = clock.now()
         let runner = Task { try await metrics.run() }
         for _ in 0..<9 { recordExchange(metrics.recorder) }
-        try await Task.sleep(for: .milliseconds(50))
+        _ = await clock.sleeper(after: start)
         runner.cancel()
         try await runner.value
         #expect(exporter.events.count == 9)
     }
 
     @Test func runTwiceIsAnError() async throws {
-        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(CollectingExporter())]))
+        let clock = TestClock()
+        let metrics = try APIMetricsService(configuration: testConfiguration([.custom(CollectingExporter())]), clock: clock)
+        let start = clock.now()
         let runner = Task { try await metrics.run() }
-        try await Task.sleep(for: .milliseconds(20))
+        _ = await clock.sleeper(after: start)
         await #expect(throws: LifecycleError.alreadyRunning) { try await metrics.run() }
         await metrics.shutdown(timeout: .seconds(60))
         try await runner.value

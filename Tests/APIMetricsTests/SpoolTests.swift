@@ -255,6 +255,54 @@ struct SpoolTests {
         #expect(report.statistics.spooled <= 33, "the pieces put back are not counted as spooled again")
     }
 
+    /// The spool's retries wait as the destination asks: after a spooled
+    /// batch's attempt gets `Retry-After: 45`, the spool is not tried again
+    /// until 45 s later on the sender's clock (the policy's own backoff is
+    /// 5 ms), however many rounds pass before.
+    @Test func theSpoolWaitsForRetryAfterBeforeItsNextTry() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let clock = TestClock()
+        let second: Int64 = 1_000_000_000
+        // The batch's own attempt fails (it goes to the spool), then the
+        // spool's first try is told to wait 45 s, then all is well.
+        let exporter = CollectingExporter { attempt in
+            attempt == 0 ? .retryable("down") : attempt == 1 ? .retryable("busy", after: .seconds(45)) : nil
+        }
+        var config = testConfiguration([.custom(exporter)])
+        config.retry = RetryPolicy(maxAttempts: 1, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
+        config.batching = .init(maxEvents: 10, flushInterval: .seconds(1))
+        config.spool = SpoolOptions(directory: directory.file("spool"), syncInterval: .zero)
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
+        let start = clock.now()
+        let runner = Task { try await metrics.run() }
+        _ = await clock.sleeper(after: start)
+        recordExchange(metrics.recorder, target: "/orders/1")
+        // Round 1: the batch fails and is spooled. Round 2: the spool's try gets Retry-After.
+        clock.advance(by: .seconds(1))
+        #expect(await eventually { metrics.statistics.spooled == 1 })
+        clock.advance(by: .seconds(1))
+        #expect(await eventually { exporter.attemptCount == 2 })
+        let toldAt = clock.now()
+        // Rounds up to a nanosecond before the 45 s: no try.
+        var rounds = 0
+        while clock.now() < toldAt + 45 * second - 1 {
+            let next = await clock.sleeper(after: clock.now())
+            clock.advance(to: min(next, toldAt + 45 * second - 1))
+            rounds += 1
+        }
+        // The last round has run when the sender sleeps again.
+        _ = await clock.sleeper(after: clock.now())
+        #expect(rounds >= 44)
+        #expect(exporter.attemptCount == 2)
+        clock.advance(to: toldAt + 45 * second)
+        #expect(await eventually { exporter.events.count == 1 })
+        #expect(exporter.attemptCount == 3)
+        let report = await metrics.shutdown(timeout: .seconds(10))
+        try await runner.value
+        #expect(report.statistics.exported == 1 && report.statistics.spoolPending == 0)
+    }
+
     /// Thirty calls spooled as one batch by a service whose only exporter
     /// (named `collecting`, as the next one is) is down; the service stopped.
     private static func spoolThirtyCallsWhole(_ spool: SpoolOptions) async throws {

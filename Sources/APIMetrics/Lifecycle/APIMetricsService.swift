@@ -63,7 +63,13 @@ public final class APIMetricsService: Sendable {
     ///
     /// - Throws: ``ConfigurationError`` naming the first field that cannot be
     ///   used, such as a file that cannot be opened for appending.
-    public init(configuration: APIMetricsConfiguration) throws(ConfigurationError) {
+    public convenience init(configuration: APIMetricsConfiguration) throws(ConfigurationError) {
+        try self.init(configuration: configuration, clock: SystemSenderClock())
+    }
+
+    /// The service on a clock of the caller's: tests move it to pass a
+    /// flush interval, a retry's delay or a shutdown deadline.
+    init(configuration: APIMetricsConfiguration, clock: any SenderClock) throws(ConfigurationError) {
         try configuration.validate()
         // The URLs' credentials, keys and tokens never reach a message.
         let secrets = ConfiguredSecrets(configuration: configuration)
@@ -79,7 +85,7 @@ public final class APIMetricsService: Sendable {
         self.configuration = configuration
         let counters = PipelineCounters(secrets: secrets)
         let queue = EventQueue(maxItems: configuration.queue.maxEvents, maxBytes: configuration.queue.maxBytes)
-        let signal = ShutdownSignal()
+        let signal = ShutdownSignal(clock: clock)
         let identity = ServiceIdentity(
             service: configuration.service, environment: configuration.environment,
             version: configuration.version, tags: configuration.tags,
@@ -230,7 +236,7 @@ public final class APIMetricsService: Sendable {
     }
 
     private func beginShutdown(within timeout: Duration) {
-        signal.begin(deadline: CaptureClock.monotonicNanoseconds() &+ timeout.nanosecondsClamped)
+        signal.begin(within: timeout)
         queue.close()
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -19,8 +20,10 @@ import Synchronization
 ///   stops waiting, processes that event without user code, and carries on
 ///   with the rest on a fresh thread.
 ///
-/// A hung closure keeps its thread; after ``maxAbandonedThreads`` of them the
-/// runner stops calling user code at all and says so in the diagnostics.
+/// One thread does every batch's work, started with the first batch and
+/// kept. A hung closure keeps that thread, and the next batch gets a new
+/// one; after ``maxAbandonedThreads`` of them the runner stops calling user
+/// code at all and says so in the diagnostics.
 final class ProcessingRunner: Sendable {
     static let maxAbandonedThreads = 8
     /// How long a sender below normal priority processes before it offers
@@ -36,6 +39,9 @@ final class ProcessingRunner: Sendable {
     private let priority: SenderPriority
     private let diagnostics: Diagnostics
     private let abandoned = Atomic<Int>(0)
+    /// The thread that takes the next batch; `nil` before the first and
+    /// after ``close()``.
+    private let worker = Mutex<Worker?>(nil)
 
     init(processor: EventProcessor, timeout: Duration, priority: SenderPriority, diagnostics: Diagnostics) {
         self.processor = processor
@@ -44,7 +50,39 @@ final class ProcessingRunner: Sendable {
         self.diagnostics = diagnostics
     }
 
+    deinit { close() }
+
     var abandonedThreads: Int { abandoned.load(ordering: .relaxed) }
+
+    /// Lets the processing thread end once it is idle; a later batch
+    /// starts another.
+    func close() {
+        worker.withLock { worker in
+            worker?.retire()
+            worker = nil
+        }
+    }
+
+    /// The thread for the next batch, started when there is none.
+    private func currentWorker() -> Worker {
+        worker.withLock { worker in
+            if let worker { return worker }
+            let started = Worker.start(
+                processor: processor, priority: priority,
+                yieldEvery: priority.kind == .normal ? nil : Self.yieldInterval)
+            worker = started
+            return started
+        }
+    }
+
+    /// Gives up on a thread stuck in a closure: it ends when the closure
+    /// returns, if ever; the next batch gets a new one.
+    private func abandon(_ stuck: Worker) {
+        stuck.retire()
+        worker.withLock { worker in
+            if worker === stuck { worker = nil }
+        }
+    }
 
     /// The learner of the API's shapes, when discovery is on.
     var discovery: APIDiscovery? { processor.discovery }
@@ -62,19 +100,14 @@ final class ProcessingRunner: Sendable {
         var start = 0
         while start < items.count {
             let job = Job(items: start == 0 ? items : Array(items[start...]))
-            let processor = self.processor
-            let priority = self.priority
-            let thread = Thread {
-                Self.apply(priority)
-                job.run(processor, userCode: userCode, yieldEvery: priority.kind == .normal ? nil : Self.yieldInterval)
-            }
-            thread.name = "apimetrics-sender"
-            thread.start()
+            let worker = currentWorker()
+            worker.submit(job, userCode: userCode)
             // Without user code nothing can hang: no watchdog.
             let result = await job.wait(timeoutNanoseconds: userCode ? timeoutNanoseconds : .max)
             if start == 0 && result.stuckAt == nil { return result.done }
             outcomes.append(result.done)
             guard let stuck = result.stuckAt else { break }
+            abandon(worker)
             let total = abandoned.wrappingAdd(1, ordering: .relaxed).newValue
             diagnostics.log(.error, "a closure of yours ran past \(Duration.nanoseconds(timeoutNanoseconds)) on an event; it went without what the closure would have added (\(total) threads left waiting)")
             outcomes.add(processor.process(job.items[stuck], userCode: false))
@@ -115,7 +148,60 @@ final class ProcessingRunner: Sendable {
         }
     }
 
-    /// One batch's processing on a worker thread, watched from the sender.
+    /// The processing thread: it waits for a job, runs it, and waits again,
+    /// until it is retired.
+    private final class Worker: Sendable {
+        private struct State {
+            var pending: (job: Job, userCode: Bool)?
+            var isRetired = false
+        }
+
+        private let state = Mutex(State())
+        private let ready = DispatchSemaphore(value: 0)
+
+        private init() {}
+
+        /// Starts the thread, at `priority`.
+        static func start(processor: EventProcessor, priority: SenderPriority, yieldEvery: Int64?) -> Worker {
+            let worker = Worker()
+            let thread = Thread {
+                ProcessingRunner.apply(priority)
+                while let (job, userCode) = worker.next() {
+                    job.run(processor, userCode: userCode, yieldEvery: yieldEvery)
+                }
+            }
+            thread.name = "apimetrics-sender"
+            thread.start()
+            return worker
+        }
+
+        /// Hands the thread its next job; it takes one at a time.
+        func submit(_ job: Job, userCode: Bool) {
+            state.withLock { $0.pending = (job, userCode) }
+            ready.signal()
+        }
+
+        /// Ends the thread once it finishes what it is doing.
+        func retire() {
+            state.withLock { $0.isRetired = true }
+            ready.signal()
+        }
+
+        /// On the thread: the next job, or `nil` once retired.
+        private func next() -> (Job, Bool)? {
+            while true {
+                ready.wait()
+                let taken = state.withLock { state -> (Job, Bool)?? in
+                    if state.isRetired { return .some(nil) }
+                    defer { state.pending = nil }
+                    return state.pending.map { .some(($0.job, $0.userCode)) }
+                }
+                if let taken { return taken }
+            }
+        }
+    }
+
+    /// One batch's processing on the processing thread, watched from the sender.
     private final class Job: Sendable {
         struct Result: Sendable {
             var done: ProcessedBatch

@@ -126,11 +126,17 @@ final class EventQueue: Sendable {
     }
 
     /// Waits until the queue holds `threshold` items, the queue closes,
-    /// `wake()` is called, the timeout passes, or the task is cancelled.
-    func wait(forCount threshold: Int, timeout: Duration) async {
+    /// `wake()` is called, `clock` reaches `deadline`, or the task is
+    /// cancelled.
+    ///
+    /// - Parameters:
+    ///   - threshold: The count of items that ends the wait.
+    ///   - deadline: When to stop waiting, in `clock`'s nanoseconds.
+    ///   - clock: The sender's clock.
+    func wait(forCount threshold: Int, until deadline: Int64, clock: any SenderClock) async {
         let token = tokens.wrappingAdd(1, ordering: .relaxed).newValue
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
+            try? await clock.sleep(until: deadline)
             self?.wake(token: token)
         }
         defer { timer.cancel() }

@@ -9,8 +9,13 @@ enum DeadlineOutcome: Sendable {
 
 /// Runs `operation` in its own task and returns when it ends or when the
 /// shutdown deadline passes, whichever is first; the deadline may be set
-/// while the operation runs. On timeout the operation is cancelled and left
-/// to end on its own; the caller does not wait for it.
+/// or moved while the operation runs. On timeout the operation is
+/// cancelled and left to end on its own; the caller does not wait for it.
+///
+/// - Parameters:
+///   - signal: The shutdown signal whose deadline bounds the operation.
+///   - operation: The work, typically one exporter's attempt at a batch.
+/// - Returns: How the operation ended, or that the deadline came first.
 func race(
     _ signal: ShutdownSignal,
     _ operation: @escaping @Sendable () async throws -> Void
@@ -26,15 +31,14 @@ func race(
     }
     let timer = Task {
         while !Task.isCancelled {
-            let now = CaptureClock.monotonicNanoseconds()
-            if let deadline = signal.deadlineNanoseconds, now >= deadline {
+            let deadline = signal.deadlineNanoseconds
+            if let deadline, signal.clock.now() >= deadline {
                 race.settle(.timedOut)
                 work.cancel()
                 return
             }
-            // Until shutdown begins there is no deadline; look again soon.
-            let wait = signal.deadlineNanoseconds.map { min($0 - now, 50_000_000) } ?? 50_000_000
-            try? await Task.sleep(for: .nanoseconds(max(wait, 1_000_000)))
+            // Woken when shutdown sets or moves the deadline, or when it comes.
+            await signal.waitForChange(from: deadline, orUntil: deadline ?? .max)
         }
     }
     let outcome = await withCheckedContinuation { race.install($0) }

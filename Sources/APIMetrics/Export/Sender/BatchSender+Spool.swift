@@ -33,7 +33,7 @@ extension BatchSender {
     func isSpoolDue() -> Bool {
         guard let spool else { return false }
         spool.syncIfDue()
-        let now = CaptureClock.monotonicNanoseconds()
+        let now = clock.now()
         return slots.contains { slot in
             Self.isSpooled(slot.exporter.content) && now >= slot.spoolRetryAt && spool.hasPending(for: slot.exporter.name)
         }
@@ -47,7 +47,7 @@ extension BatchSender {
         guard let spool else { return true }
         let exporter = slots[index].exporter
         guard spool.hasPending(for: exporter.name) else { return true }
-        guard CaptureClock.monotonicNanoseconds() >= slots[index].spoolRetryAt else { return false }
+        guard clock.now() >= slots[index].spoolRetryAt else { return false }
         while let entry = spool.oldest(for: exporter.name) {
             guard let stored = spool.read(entry) else { continue }
             let maxEvents = exporter.batchLimits.maxEvents
@@ -58,43 +58,33 @@ extension BatchSender {
             }
             let reports = AttemptReports()
             let batch = spooledBatch(stored.identity, records: stored.records, entities: stored.entities, alerts: stored.alerts, reports: reports)
-            switch await race(signal, { try await exporter.export(batch) }) {
-            case .completed:
+            switch await attempt(batch, events: stored.count, reports: reports, slot: index, failures: slots[index].spoolFailures) {
+            case .delivered:
                 spool.acknowledge(entry)
-                countDelivered(stored.count, reports)
-                counters.batches.add(1, ordering: .relaxed)
                 slots[index].spoolFailures = 0
             case .timedOut:
                 return false
-            case let .failed(error):
-                counters.noteExportError("\(exporter.name): \(error)")
-                let exportError = error as? ExportError
-                if let exportError, exportError.isTooLarge, stored.count > 1 {
-                    guard await drainInPieces(stored, entry, size: (stored.count + 1) / 2, slot: index) else { return false }
-                    continue
-                }
-                if let exportError, !exportError.isRetryable {
-                    // Refused for good: sending it again would be refused again.
-                    spool.acknowledge(entry)
-                    counters.failed.add(stored.count, ordering: .relaxed)
-                    counters.alertsLost.add(stored.alerts.count, ordering: .relaxed)
-                    diagnostics.log(.error, "\(exporter.name) refused a spooled batch of \(stored.count) events and \(stored.alerts.count) alert transitions: \(error)")
-                    continue
-                }
-                noteSpoolFailure(error, slot: index)
+            case .tooLarge:
+                guard await drainInPieces(stored, entry, size: (stored.count + 1) / 2, slot: index) else { return false }
+            case let .refused(error):
+                // Refused for good: sending it again would be refused again.
+                spool.acknowledge(entry)
+                counters.failed.add(stored.count, ordering: .relaxed)
+                counters.alertsLost.add(stored.alerts.count, ordering: .relaxed)
+                diagnostics.log(.error, "\(exporter.name) refused a spooled batch of \(stored.count) events and \(stored.alerts.count) alert transitions: \(error)")
+            case let .failed(error, delay):
+                noteSpoolFailure(error, delay: delay, slot: index)
                 return false
             }
         }
         return true
     }
 
-    /// After a failed attempt at the spool, it waits for this exporter as the
-    /// retry policy says (or as `Retry-After` asks) before it is tried again.
-    func noteSpoolFailure(_ error: any Error, slot index: Int) {
+    /// After a failed attempt at the spool, it waits `delay` (the policy's
+    /// backoff, or what `Retry-After` asked) before this exporter is tried again.
+    func noteSpoolFailure(_ error: any Error, delay: Duration, slot index: Int) {
         slots[index].spoolFailures += 1
-        let delay = (error as? ExportError)?.retryAfter.map { min($0, retry.maxRetryAfter) }
-            ?? retry.delay(afterAttempt: slots[index].spoolFailures, using: &random)
-        slots[index].spoolRetryAt = CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped
+        slots[index].spoolRetryAt = clock.now() &+ delay.nanosecondsClamped
         diagnostics.log(.warning, "\(slots[index].exporter.name) still fails; its spool is tried again in \(delay): \(error)")
     }
 
@@ -117,20 +107,20 @@ extension BatchSender {
         if !stored.alerts.isEmpty {
             let reports = AttemptReports()
             let batch = spooledBatch(stored.identity, records: [], entities: [], alerts: stored.alerts, reports: reports)
-            switch await race(signal, { try await exporter.export(batch) }) {
-            case .completed:
+            switch await attempt(batch, events: 0, reports: reports, slot: index, failures: slots[index].spoolFailures) {
+            case .delivered:
                 break
             case .timedOut:
                 return false
-            case let .failed(error):
-                counters.noteExportError("\(exporter.name): \(error)")
-                if let exportError = error as? ExportError, !exportError.isRetryable {
-                    counters.alertsLost.add(stored.alerts.count, ordering: .relaxed)
-                    diagnostics.log(.error, "\(exporter.name) refused \(stored.alerts.count) spooled alert transitions: \(error)")
-                } else {
-                    noteSpoolFailure(error, slot: index)
-                    return false
-                }
+            case .tooLarge:
+                // Not said of a batch of no events; counted as refused if it were.
+                counters.alertsLost.add(stored.alerts.count, ordering: .relaxed)
+            case let .refused(error):
+                counters.alertsLost.add(stored.alerts.count, ordering: .relaxed)
+                diagnostics.log(.error, "\(exporter.name) refused \(stored.alerts.count) spooled alert transitions: \(error)")
+            case let .failed(error, delay):
+                noteSpoolFailure(error, delay: delay, slot: index)
+                return false
             }
         }
         var alerts: [AlertEvent] = []
@@ -138,35 +128,28 @@ extension BatchSender {
             let count = piece.records.count + piece.entities.count
             let reports = AttemptReports()
             let batch = spooledBatch(stored.identity, records: piece.records, entities: piece.entities, alerts: alerts, reports: reports)
-            let outcome = await race(signal, { try await exporter.export(batch) })
-            var failure: (any Error)?
-            switch outcome {
-            case .completed:
-                countDelivered(count, reports)
-                counters.batches.add(1, ordering: .relaxed)
+            var failure: (error: any Error, delay: Duration)?
+            switch await attempt(batch, events: count, reports: reports, slot: index, failures: slots[index].spoolFailures) {
+            case .delivered:
                 pending.removeFirst()
                 alerts = []
                 continue
             case .timedOut:
                 failure = nil
-            case let .failed(error):
-                counters.noteExportError("\(exporter.name): \(error)")
-                let exportError = error as? ExportError
-                if let exportError, exportError.isTooLarge, count > 1 {
-                    let (first, second) = piece.halves()
-                    pending.removeFirst()
-                    pending = [first, second] + pending
-                    continue
-                }
-                if let exportError, !exportError.isRetryable {
-                    counters.failed.add(count, ordering: .relaxed)
-                    counters.alertsLost.add(alerts.count, ordering: .relaxed)
-                    diagnostics.log(.error, "\(exporter.name) refused \(count) spooled events and \(alerts.count) alert transitions: \(error)")
-                    pending.removeFirst()
-                    alerts = []
-                    continue
-                }
-                failure = error
+            case .tooLarge:
+                let (first, second) = piece.halves()
+                pending.removeFirst()
+                pending = [first, second] + pending
+                continue
+            case let .refused(error):
+                counters.failed.add(count, ordering: .relaxed)
+                counters.alertsLost.add(alerts.count, ordering: .relaxed)
+                diagnostics.log(.error, "\(exporter.name) refused \(count) spooled events and \(alerts.count) alert transitions: \(error)")
+                pending.removeFirst()
+                alerts = []
+                continue
+            case let .failed(error, delay):
+                failure = (error, delay)
             }
             // Not taken now: what is left goes back to the spool, then the entry goes.
             var rest = ProcessedBatch()
@@ -182,7 +165,7 @@ extension BatchSender {
                 diagnostics.log(.error, "gave up \(left) spooled events and \(alerts.count) alert transitions for \(exporter.name): the spool could not take them back")
             }
             spool.acknowledge(entry)
-            if let failure { noteSpoolFailure(failure, slot: index) }
+            if let failure { noteSpoolFailure(failure.error, delay: failure.delay, slot: index) }
             return false
         }
         spool.acknowledge(entry)

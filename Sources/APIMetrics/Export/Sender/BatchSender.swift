@@ -36,6 +36,8 @@ actor BatchSender {
     let declaredRoutes: [String]
     /// The alert rules, evaluated on every window; `nil` without rules.
     let alerts: AlertEngine?
+    /// The clock the schedule, the retries and the spool's waits read.
+    let clock: any SenderClock
     /// The process's CPU time when the last heartbeat was taken, for the next one's share.
     var lastUsage: (monotonic: Int64, cpu: Int64)?
     var slots: [Slot]
@@ -70,6 +72,7 @@ actor BatchSender {
         self.retry = configuration.retry
         self.diagnostics = configuration.diagnostics
         self.signal = signal
+        self.clock = signal.clock
         self.undelivered = configuration.undeliveredBatchHandler
     }
 
@@ -77,45 +80,37 @@ actor BatchSender {
     var unsent: Int { unsentAtShutdown }
 
     /// Runs until shutdown begins and the queue is drained, or the shutdown
-    /// deadline passes; then closes the exporters.
+    /// deadline passes; then closes the exporters. The timing is
+    /// ``SenderSchedule``'s; this loop carries out its actions.
     func run() async {
         guard !hasFinished else { return }
         // The batch being exported while the next one is processed: the
         // exporters' waiting (an HTTP round trip) overlaps the processing
         // thread's work. One export at a time, in order.
         var exporting: Task<Void, Never>?
-        var lastFlush = CaptureClock.monotonicNanoseconds()
-        var lastMetrics = lastFlush
-        let intervalNanos = flushInterval.nanosecondsClamped
-        let metricsNanos = metricsInterval.nanosecondsClamped
-        lastUsage = (lastFlush, ProcessUsage.now().cpuNanoseconds)
+        var schedule = SenderSchedule(
+            batchSize: batchSize, flushInterval: flushInterval.nanosecondsClamped,
+            metricsInterval: metricsInterval.nanosecondsClamped, start: clock.now())
+        lastUsage = (CaptureClock.monotonicNanoseconds(), ProcessUsage.now().cpuNanoseconds)
         // The startup record rides with the first batch that goes out
         // (events, or the first window).
         var extras = MetricsExtras(startup: makeStartupRecord())
-        while true {
-            if !signal.isStopping {
-                let now = CaptureClock.monotonicNanoseconds()
-                let remaining = max(0, min(intervalNanos - (now - lastFlush), metricsNanos - (now - lastMetrics)))
-                if queue.count < batchSize && remaining > 0 {
-                    await queue.wait(forCount: batchSize, timeout: .nanoseconds(remaining))
-                }
-            }
-            if signal.isPastDeadline { break }
-            let stopping = signal.isStopping
-            let now = CaptureClock.monotonicNanoseconds()
-            var processed: ProcessedBatch?
-            if queue.count >= batchSize || now - lastFlush >= intervalNanos || stopping {
-                let items = queue.drain(limit: batchSize)
-                lastFlush = CaptureClock.monotonicNanoseconds()
+        var processed: ProcessedBatch?
+        rounds: while true {
+            let seen = SenderSchedule.Observation(
+                now: clock.now(), queued: queue.count, isStopping: signal.isStopping, isPastDeadline: signal.isPastDeadline)
+            switch schedule.next(seen) {
+            case let .wait(deadline, count):
+                await queue.wait(forCount: count, until: deadline, clock: clock)
+            case let .drain(limit):
+                let items = queue.drain(limit: limit)
                 if !items.isEmpty { processed = await process(items) }
-            }
-            let isLast = stopping && queue.count == 0
-            // The window is cut after this round's events were attributed;
-            // at shutdown, the last, partial one.
-            if now - lastMetrics >= metricsNanos || isLast {
-                extras.metrics = aggregator.cutWindow(isFinal: isLast)
-                // The last heartbeat is taken below, once the last events are out.
-                if !isLast { extras.heartbeat = makeHeartbeat() }
+            case let .cutWindow(isFinal):
+                // Cut after this round's events were attributed; at
+                // shutdown, the last, partial one.
+                extras.metrics = aggregator.cutWindow(isFinal: isFinal)
+                // The last heartbeat is taken at the finish, once the last events are out.
+                if !isFinal { extras.heartbeat = makeHeartbeat() }
                 // The API's changes since the last window, with it.
                 extras.apiChanges = runner.discovery?.takeChanges() ?? []
                 if let alerts, let window = extras.metrics {
@@ -125,20 +120,22 @@ actor BatchSender {
                                         "alert \(event.state.rawValue): \(event.rule)\(event.instance.isEmpty ? "" : " (\(event.instance))"): \(event.summary)")
                     }
                 }
-                lastMetrics = now
-            }
-            if isLast {
+            case .export:
+                // A spool with batches due goes out even when nothing new does.
+                if processed != nil || extras.metrics != nil || isSpoolDue() {
+                    let batch = processed ?? ProcessedBatch()
+                    let carried = extras
+                    processed = nil
+                    extras = MetricsExtras()
+                    await exporting?.value
+                    exporting = Task { await self.export(batch, carried) }
+                }
+            case .finish:
                 await exportFinal(processed, extras, after: exporting)
                 exporting = nil
-                break
-            }
-            // A spool with batches due goes out even when nothing new does.
-            if processed != nil || extras.metrics != nil || isSpoolDue() {
-                let batch = processed ?? ProcessedBatch()
-                let carried = extras
-                extras = MetricsExtras()
-                await exporting?.value
-                exporting = Task { await self.export(batch, carried) }
+                break rounds
+            case .abandon:
+                break rounds
             }
         }
         await exporting?.value
@@ -166,6 +163,7 @@ actor BatchSender {
             await slot.exporter.shutdown()
         }
         spool?.close()
+        runner.close()
         hasFinished = true
     }
 
@@ -306,16 +304,10 @@ actor BatchSender {
             made.apiChanges = extras.apiChanges
             made.alerts = extras.alerts
             made.statistics = counters.statistics(queued: queue.count, spool: spool?.counts)
-            let batch = made
-            let outcome = await race(signal) {
-                try await exporter.export(batch)
-            }
-            switch outcome {
-            case .completed:
+            switch await self.attempt(made, events: count, reports: reports, slot: index, failures: attempt - 1) {
+            case .delivered:
                 slots[index].reportedDrops = dropSnapshot
                 slots[index].unreportedFailures = 0
-                countDelivered(count, reports)
-                counters.batches.add(1, ordering: .relaxed)
                 if attempt > 1 {
                     diagnostics.log(.debug, "\(exporter.name) took a batch of \(count) records on attempt \(attempt)")
                 }
@@ -324,28 +316,24 @@ actor BatchSender {
                 await giveUp(processed, extras, slot: index, reason: .shutdownDeadline,
                              message: "the shutdown deadline passed while \(exporter.name) was sending")
                 return false
-            case let .failed(error):
-                counters.noteExportError("\(exporter.name): \(error)")
-                let exportError = error as? ExportError
-                if let exportError, exportError.isTooLarge, count > 1 {
-                    // Too large: each half on its own, down to single events.
-                    diagnostics.log(.warning, "\(exporter.name) found a batch of \(count) too large; sending it in halves")
-                    let (first, second) = processed.halves()
-                    let firstDelivered = await deliver(first, Self.encodings(of: first, identity), extras, toSlot: index)
-                    let secondDelivered = await deliver(second, Self.encodings(of: second, identity), MetricsExtras(), toSlot: index)
-                    return firstDelivered && secondDelivered
-                }
-                let isRetryable = exportError?.isRetryable ?? true
-                guard isRetryable, attempt < retry.maxAttempts else {
-                    let why = isRetryable ? "after \(attempt) attempts" : "as refused"
-                    await giveUp(processed, extras, slot: index, reason: isRetryable ? .retriesExhausted : .rejected,
-                                 message: "\(exporter.name) failed \(why): \(error)")
+            case .tooLarge:
+                // Too large: each half on its own, down to single events.
+                diagnostics.log(.warning, "\(exporter.name) found a batch of \(count) too large; sending it in halves")
+                let (first, second) = processed.halves()
+                let firstDelivered = await deliver(first, Self.encodings(of: first, identity), extras, toSlot: index)
+                let secondDelivered = await deliver(second, Self.encodings(of: second, identity), MetricsExtras(), toSlot: index)
+                return firstDelivered && secondDelivered
+            case let .refused(error):
+                await giveUp(processed, extras, slot: index, reason: .rejected,
+                             message: "\(exporter.name) failed as refused: \(error)")
+                return false
+            case let .failed(error, delay):
+                guard attempt < retry.maxAttempts else {
+                    await giveUp(processed, extras, slot: index, reason: .retriesExhausted,
+                                 message: "\(exporter.name) failed after \(attempt) attempts: \(error)")
                     return false
                 }
-                let delay = exportError?.retryAfter.map { min($0, retry.maxRetryAfter) }
-                    ?? retry.delay(afterAttempt: attempt, using: &random)
-                if let deadline = signal.deadlineNanoseconds,
-                   CaptureClock.monotonicNanoseconds() &+ delay.nanosecondsClamped > deadline {
+                if let deadline = signal.deadlineNanoseconds, clock.now() &+ delay.nanosecondsClamped > deadline {
                     await giveUp(processed, extras, slot: index, reason: .shutdownDeadline,
                                  message: "\(exporter.name) failed and the next attempt would pass the shutdown deadline: \(error)")
                     return false

@@ -1,0 +1,27 @@
+/// The time the sender schedules by: monotonic nanoseconds, and a way to
+/// wait for a point in them.
+///
+/// The service runs on ``SystemSenderClock``. Tests drive a clock of their
+/// own that moves only when told to, so that a flush interval, a retry's
+/// delay or a shutdown deadline passes without a test waiting for it.
+protocol SenderClock: Sendable {
+    /// Now, in nanoseconds from an arbitrary origin, never going backwards.
+    func now() -> Int64
+
+    /// Returns once the clock reads `deadline` or later.
+    ///
+    /// - Parameter deadline: The point to wait for, in this clock's nanoseconds.
+    /// - Throws: `CancellationError` when the task is cancelled first.
+    func sleep(until deadline: Int64) async throws
+}
+
+/// The system's monotonic clock.
+struct SystemSenderClock: SenderClock {
+    func now() -> Int64 { CaptureClock.monotonicNanoseconds() }
+
+    func sleep(until deadline: Int64) async throws {
+        let wait = deadline &- now()
+        guard wait > 0 else { return try Task.checkCancellation() }
+        try await Task.sleep(for: .nanoseconds(wait))
+    }
+}

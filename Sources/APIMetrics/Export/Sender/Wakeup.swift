@@ -1,0 +1,30 @@
+import Synchronization
+
+/// One suspended task that several parties may wake (a timer, a signal, a
+/// cancellation): the first wins, the others find nothing to do.
+final class Wakeup: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let isWoken = Atomic<Bool>(false)
+
+    /// Suspends until ``wake()`` is called, at once when it already was.
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = self.continuation.withLock { stored -> Bool in
+                if isWoken.load(ordering: .acquiring) { return true }
+                stored = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Wakes the waiter, now or when it comes; later calls do nothing.
+    func wake() {
+        let waiting = continuation.withLock { stored -> CheckedContinuation<Void, Never>? in
+            guard !isWoken.exchange(true, ordering: .acquiringAndReleasing) else { return nil }
+            defer { stored = nil }
+            return stored
+        }
+        waiting?.resume()
+    }
+}

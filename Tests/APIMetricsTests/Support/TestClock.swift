@@ -1,0 +1,95 @@
+import Synchronization
+@testable import APIMetrics
+
+/// A sender clock that moves only when the test moves it: a sleeper wakes
+/// when ``advance(by:)`` takes the clock to its deadline. A test waits for
+/// the sender to sleep (``sleeper(after:)``), reads the deadline it chose,
+/// and moves the clock: a flush interval, a retry's delay or a shutdown
+/// deadline passes without the test waiting for it.
+final class TestClock: SenderClock {
+    private struct Sleeper {
+        let deadline: Int64
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct Watcher {
+        let after: Int64
+        let continuation: CheckedContinuation<Int64, Never>
+    }
+
+    private struct State {
+        var now: Int64 = 1_000_000_000_000
+        var nextID: UInt64 = 0
+        var sleepers: [UInt64: Sleeper] = [:]
+        /// Tests waiting for a sleeper whose deadline is past a point.
+        var watchers: [Watcher] = []
+    }
+
+    private let state = Mutex(State())
+
+    func now() -> Int64 { state.withLock { $0.now } }
+
+    func sleep(until deadline: Int64) async throws {
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                enum Outcome { case due, cancelled, asleep([Watcher]) }
+                let outcome = state.withLock { state -> Outcome in
+                    if deadline <= state.now { return .due }
+                    if Task.isCancelled { return .cancelled }
+                    state.sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)
+                    let woken = state.watchers.filter { deadline > $0.after }
+                    state.watchers.removeAll { deadline > $0.after }
+                    return .asleep(woken)
+                }
+                switch outcome {
+                case .due:
+                    continuation.resume()
+                case .cancelled:
+                    continuation.resume(throwing: CancellationError())
+                case let .asleep(watchers):
+                    for watcher in watchers { watcher.continuation.resume(returning: deadline) }
+                }
+            }
+        } onCancel: {
+            let sleeper = state.withLock { $0.sleepers.removeValue(forKey: id) }
+            sleeper?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves the clock on, waking every sleeper whose deadline it reaches.
+    func advance(by duration: Duration) {
+        advance(to: now() &+ duration.nanosecondsClamped)
+    }
+
+    /// Moves the clock to `instant` (never back), waking the sleepers due.
+    func advance(to instant: Int64) {
+        let due = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
+            state.now = max(state.now, instant)
+            let now = state.now
+            let woken = state.sleepers.filter { $0.value.deadline <= now }
+            for id in woken.keys { state.sleepers.removeValue(forKey: id) }
+            return woken.values.sorted { $0.deadline < $1.deadline }.map(\.continuation)
+        }
+        for continuation in due { continuation.resume() }
+    }
+
+    /// The deadlines of the tasks sleeping now, earliest first.
+    var deadlines: [Int64] { state.withLock { $0.sleepers.values.map(\.deadline).sorted() } }
+
+    /// Waits until some task sleeps until a deadline later than `instant`,
+    /// and returns that deadline: the point at which the sender waits.
+    func sleeper(after instant: Int64) async -> Int64 {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int64, Never>) in
+            let found = state.withLock { state -> Int64? in
+                if let deadline = state.sleepers.values.map(\.deadline).filter({ $0 > instant }).min() { return deadline }
+                state.watchers.append(Watcher(after: instant, continuation: continuation))
+                return nil
+            }
+            if let found { continuation.resume(returning: found) }
+        }
+    }
+}
