@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "APIMetrics", targets: ["APIMetrics"]),
         .library(name: "APIMetricsWire", targets: ["APIMetricsWire"]),
         .library(name: "APIMetricsFoundation", targets: ["APIMetricsFoundation"]),
+        .library(name: "APIMetricsTesting", targets: ["APIMetricsTesting"]),
         .executable(name: "apimetrics", targets: ["apimetrics"]),
         .executable(name: "apimetrics-demo", targets: ["DemoServer"]),
         .executable(name: "apimetrics-fuzz", targets: ["apimetrics-fuzz"]),
@@ -79,16 +80,27 @@ let package = Package(
             dependencies: ["APIMetrics", "APIMetricsWire", "SocketServer", "CMallocCounter", "WireFuzzing"],
             path: "Benchmarks/Sources/apimetrics-bench"
         ),
+        // For the tests of an integration (the framework packages' and the
+        // core's): a collecting exporter that can be waited on, a check of a
+        // server executable's lifecycle.
+        .target(
+            name: "APIMetricsTesting",
+            dependencies: ["APIMetrics"]
+        ),
         // What the test targets share: exporters and collectors that are real
         // implementations, a raw socket client, temporary directories.
         .target(
             name: "APIMetricsTestSupport",
-            dependencies: ["APIMetrics", "SocketServer"],
+            dependencies: ["APIMetrics", "APIMetricsTesting", "SocketServer"],
             path: "Tests/Support"
         ),
         .testTarget(
+            name: "APIMetricsTestingTests",
+            dependencies: ["APIMetrics", "APIMetricsTesting"]
+        ),
+        .testTarget(
             name: "APIMetricsTests",
-            dependencies: ["APIMetrics", "APIMetricsTestSupport", "WireFuzzing", "SocketServer", "CZlib"],
+            dependencies: ["APIMetricsTesting", "APIMetrics", "APIMetricsTestSupport", "WireFuzzing", "SocketServer", "CZlib"],
             path: "Tests/APIMetricsTests"
         ),
         .testTarget(
@@ -98,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "APIMetricsFoundationTests",
-            dependencies: ["APIMetrics", "APIMetricsFoundation", "APIMetricsTestSupport", "SocketServer"],
+            dependencies: ["APIMetricsTesting", "APIMetrics", "APIMetricsFoundation", "APIMetricsTestSupport", "SocketServer"],
             path: "Tests/APIMetricsFoundationTests"
         ),
         .testTarget(
@@ -115,8 +127,12 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// A member is visible only in files that import its module (no imports
-// leaking from other files of the target).
+// The upcoming checks Hummingbird and swift-service-lifecycle enable: a
+// member is visible only in files that import its module (no imports
+// leaking from other files of the target), and existentials say `any`.
 for target in package.targets where target.type != .system && target.name != "CMallocCounter" {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("MemberImportVisibility"), .enableUpcomingFeature("ExistentialAny"),
+        ]
 }

@@ -37,12 +37,20 @@ let package = Package(
         ),
         .testTarget(
             name: "APIMetricsFlyingFoxTests",
-            dependencies: ["APIMetricsFlyingFox", "FlyingFoxExample"]
+            dependencies: [
+                "APIMetricsFlyingFox", "FlyingFoxExample",
+                .product(name: "APIMetricsTesting", package: "APIMetrics"),
+            ]
         ),
     ]
 )
 
-// A member is visible only in files that import its module.
+// The upcoming checks Hummingbird and swift-service-lifecycle enable: a
+// member is visible only in files that import its module, and existentials
+// say `any`.
 for target in package.targets {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("MemberImportVisibility"), .enableUpcomingFeature("ExistentialAny"),
+        ]
 }

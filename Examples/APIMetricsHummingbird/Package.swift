@@ -40,12 +40,18 @@ let package = Package(
                 "APIMetricsHummingbird",
                 "HummingbirdExample",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "APIMetricsTesting", package: "APIMetrics"),
             ]
         ),
     ]
 )
 
-// A member is visible only in files that import its module.
+// The upcoming checks Hummingbird and swift-service-lifecycle enable: a
+// member is visible only in files that import its module, and existentials
+// say `any`.
 for target in package.targets {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("MemberImportVisibility"), .enableUpcomingFeature("ExistentialAny"),
+        ]
 }

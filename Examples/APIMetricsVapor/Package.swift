@@ -36,12 +36,18 @@ let package = Package(
                 "APIMetricsVapor",
                 "VaporExample",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "APIMetricsTesting", package: "APIMetrics"),
             ]
         ),
     ]
 )
 
-// A member is visible only in files that import its module.
+// The upcoming checks Hummingbird and swift-service-lifecycle enable: a
+// member is visible only in files that import its module, and existentials
+// say `any`.
 for target in package.targets {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("MemberImportVisibility"), .enableUpcomingFeature("ExistentialAny"),
+        ]
 }

@@ -30,7 +30,9 @@ struct DemoAPI: Sendable {
     let routes: [Route]
     /// The routes, as `METHOD template`, declared up front in the startup record.
     static var routeNames: [String] {
-        DemoAPI(client: OutgoingClient(instrumented: nil), view: nil, baseURL: { "" }, planChanged: { _, _, _ in }).routes.map { "\($0.method) \($0.template)" }
+        DemoAPI(client: OutgoingClient(instrumented: nil), view: nil, baseURL: { "" }, planChanged: { _, _, _ in }).routes.map {
+            "\($0.method) \($0.template)"
+        }
     }
 
     /// The metrics' dashboard and Prometheus exposition, mounted beside the API.
@@ -40,7 +42,8 @@ struct DemoAPI: Sendable {
     ///   - client: how `/proxy` calls out, recorded as outgoing events.
     ///   - baseURL: where this server listens, known once it has started.
     ///   - planChanged: what `PUT /account/plan` does beside answering.
-    init(client: OutgoingClient, view: MetricsView?, baseURL: @escaping @Sendable () -> String, planChanged: @escaping PlanChange) {
+    init(client: OutgoingClient, view: MetricsView?, baseURL: @escaping @Sendable () -> String, planChanged: @escaping PlanChange)
+    {
         self.routes = Self.makeRoutes(store: OrderStore(), client: client, baseURL: baseURL, planChanged: planChanged)
         self.view = view
     }
@@ -48,13 +51,16 @@ struct DemoAPI: Sendable {
     /// Answers the metrics' view on the request head, before any body is
     /// read: a client cannot make the server hold a body it will refuse.
     func handleHead(_ request: SocketRequest, _ writer: SocketHTTPServer.ResponseWriter) {
-        guard let view, let answer = view.response(
-            method: request.method, target: request.target, headers: HeaderFields(request.headers), peerAddress: request.clientAddress)
+        guard let view,
+            let answer = view.response(
+                method: request.method, target: request.target, headers: HeaderFields(request.headers),
+                peerAddress: request.clientAddress)
         else { return }
         // The view never records itself.
         (writer.observer?.context as? WireTap)?.leaveOutCurrentExchange()
-        writer.write(SocketResponse(
-            status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body))
+        writer.write(
+            SocketResponse(
+                status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body))
     }
 
     /// Serves one request. The connection's wire tap records the exchange
@@ -163,7 +169,8 @@ struct DemoAPI: Sendable {
             },
             Route(method: "POST", template: "/login") { request, _, _ in
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
-                      let username = object["username"] as? String, object["password"] is String else {
+                    let username = object["username"] as? String, object["password"] is String
+                else {
                     return .json(400, #"{"error":"expected {\"username\",\"password\"}"}"#)
                 }
                 return .json(200, #"{"token":"\#(Self.unsignedJWT(subject: username))"}"#)
@@ -187,11 +194,13 @@ struct DemoAPI: Sendable {
             },
             Route(method: "PUT", template: "/account/plan") { request, _, _ in
                 guard let key = request.headers.first(where: { $0.name.lowercased() == "x-api-key" })?.value,
-                      key.hasPrefix(DemoConsumers.keyPrefix), key.count > DemoConsumers.keyPrefix.count else {
+                    key.hasPrefix(DemoConsumers.keyPrefix), key.count > DemoConsumers.keyPrefix.count
+                else {
                     return .json(401, #"{"error":"expected X-API-Key: demo-key-NAME"}"#)
                 }
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
-                      let plan = object["plan"] as? String, let status = object["status"] as? String else {
+                    let plan = object["plan"] as? String, let status = object["status"] as? String
+                else {
                     return .json(400, #"{"error":"expected {\"plan\",\"status\"}"}"#)
                 }
                 planChanged(String(key.dropFirst(DemoConsumers.keyPrefix.count)), plan, status)
@@ -201,7 +210,8 @@ struct DemoAPI: Sendable {
                 // Calls this server itself, so that one request shows an
                 // incoming event and a linked outgoing one.
                 guard let path = Self.query(request.target)["to"]?.removingPercentEncoding, path.hasPrefix("/"),
-                      let url = URL(string: baseURL() + path) else {
+                    let url = URL(string: baseURL() + path)
+                else {
                     return .json(400, #"{"error":"expected ?to=/path"}"#)
                 }
                 let (status, body) = try client.get(url, parent: exchange)

@@ -24,6 +24,6 @@ enum TerminationSignal {
                 continuation.resume()
             }.start()
         }
-        sources.forEach { $0.cancel() }
+        for source in sources { source.cancel() }
     }
 }

@@ -31,7 +31,8 @@ while let argument = arguments.popFirst() {
         guard let value = arguments.popFirst(), let number = UInt16(value) else { fail("--port needs a number from 0 to 65535") }
         port = number
     case "--help", "-h":
-        print("""
+        print(
+            """
             usage: apimetrics-demo [--host 127.0.0.1] [--port 8080]
             Configure recording with APIMETRICS_* environment variables (see README).
             """)
@@ -92,7 +93,8 @@ do {
 
 baseURL.withLock { $0 = "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort)" }
 
-let destinations = configuration.isEnabled
+let destinations =
+    configuration.isEnabled
     ? configuration.exporters.map(\.summary).joined(separator: ", ")
     : "nowhere (APIMETRICS_DISABLED)"
 let root = "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort)"

@@ -10,7 +10,7 @@ let package = Package(
     name: "HummingbirdLoadTest",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "hummingbird-loadtest-server", targets: ["LoadTestServer"]),
+        .executable(name: "hummingbird-loadtest-server", targets: ["LoadTestServer"])
     ],
     dependencies: [
         .package(name: "APIMetrics", path: "../.."),
@@ -31,11 +31,16 @@ let package = Package(
             ],
             // Turns on the example's `--mode prometheus`.
             swiftSettings: [.define("APIMETRICS_LOADTEST")]
-        ),
+        )
     ]
 )
 
-// A member is visible only in files that import its module.
+// The upcoming checks Hummingbird and swift-service-lifecycle enable: a
+// member is visible only in files that import its module, and existentials
+// say `any`.
 for target in package.targets {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("MemberImportVisibility"), .enableUpcomingFeature("ExistentialAny"),
+        ]
 }

@@ -31,7 +31,9 @@ public struct InstrumentedURLSession: Sendable {
     /// `URLSession.data(for:)`, recorded.
     ///
     /// - Parameter parent: the exchange being served; the task's current one by default.
-    public func data(for request: URLRequest, parent: ActiveExchange? = ActiveExchange.current) async throws -> (Data, URLResponse) {
+    public func data(
+        for request: URLRequest, parent: ActiveExchange? = ActiveExchange.current
+    ) async throws -> (Data, URLResponse) {
         try await perform(request, requestBody: request.httpBody, parent: parent) { request in
             let (data, response) = try await session.data(for: request)
             return ((data, response), response, data, data.count)
@@ -49,7 +51,9 @@ public struct InstrumentedURLSession: Sendable {
     ///   them.
     /// - Throws: what `URLSession` throws; the call is recorded with the
     ///   error and no response.
-    public func upload(for request: URLRequest, from body: Data, parent: ActiveExchange? = ActiveExchange.current) async throws -> (Data, URLResponse) {
+    public func upload(
+        for request: URLRequest, from body: Data, parent: ActiveExchange? = ActiveExchange.current
+    ) async throws -> (Data, URLResponse) {
         try await perform(request, requestBody: body, parent: parent) { request in
             let (data, response) = try await session.upload(for: request, from: body)
             return ((data, response), response, data, data.count)
@@ -58,7 +62,9 @@ public struct InstrumentedURLSession: Sendable {
 
     /// `URLSession.download(for:)`, recorded; the body's size is the
     /// downloaded file's, and the body itself is not kept.
-    public func download(for request: URLRequest, parent: ActiveExchange? = ActiveExchange.current) async throws -> (URL, URLResponse) {
+    public func download(
+        for request: URLRequest, parent: ActiveExchange? = ActiveExchange.current
+    ) async throws -> (URL, URLResponse) {
         try await perform(request, requestBody: request.httpBody, parent: parent) { request in
             let (url, response) = try await session.download(for: request)
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
@@ -80,7 +86,8 @@ public struct InstrumentedURLSession: Sendable {
         let exchange = recorder.begin(RequestHead(request, direction: .outgoing), direction: .outgoing, startedAt: startedAt)
         let traceID = parent?.traceID ?? exchange.id.description
         exchange.setTrace(id: traceID, parentID: parent?.id)
-        request.setValue(TraceContext.traceparent(traceID: traceID, spanID: exchange.id.spanID), forHTTPHeaderField: "traceparent")
+        request.setValue(
+            TraceContext.traceparent(traceID: traceID, spanID: exchange.id.spanID), forHTTPHeaderField: "traceparent")
         if let requestBody { exchange.recordRequestBody(requestBody) }
         do {
             let (result, response, body, size) = try await call(request)

@@ -36,7 +36,9 @@ extension RequestHead {
     ///     unknown.
     ///   - clientAddress: the client's address; `nil` (the default) when
     ///     unknown.
-    public init(_ request: URLRequest, direction: ExchangeDirection = .outgoing, route: String? = nil, clientAddress: String? = nil) {
+    public init(
+        _ request: URLRequest, direction: ExchangeDirection = .outgoing, route: String? = nil, clientAddress: String? = nil
+    ) {
         let url = request.url
         let target: String
         if direction == .outgoing {

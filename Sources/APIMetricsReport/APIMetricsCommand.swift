@@ -25,7 +25,8 @@ package enum APIMetricsCommand {
         do {
             parsed = try CommandLineArguments.parse(arguments, now: now)
         } catch {
-            outcome.errorOutput = "apimetrics: \(TextEscaping.terminal(error.description))\n\(HelpText.usageLine(for: arguments.first))"
+            outcome.errorOutput =
+                "apimetrics: \(TextEscaping.terminal(error.description))\n\(HelpText.usageLine(for: arguments.first))"
             outcome.status = 2
             return outcome
         }
@@ -45,7 +46,8 @@ package enum APIMetricsCommand {
                         try checkNDJSON(path: path, text: text, before: before, after: report)
                     }
                 }
-                outcome.output = ReportOutput.render(report, byConsumer: options.byConsumer, format: options.format, forTerminal: outputIsTerminal)
+                outcome.output = ReportOutput.render(
+                    report, byConsumer: options.byConsumer, format: options.format, forTerminal: outputIsTerminal)
             case .calls(let options):
                 let stores = try options.files.map { file throws(InputError) in try InputFile.open(file).store(for: "calls") }
                 do {
@@ -76,7 +78,8 @@ package enum APIMetricsCommand {
                 }
                 if options.yaml {
                     guard let yaml = DiscoveredAPI.yaml(fromJSON: document) else {
-                        throw InputError(path: options.files.joined(separator: ", "), reason: "gave a document that cannot be written as YAML")
+                        throw InputError(
+                            path: options.files.joined(separator: ", "), reason: "gave a document that cannot be written as YAML")
                     }
                     outcome.output = yaml
                 } else {
@@ -114,7 +117,8 @@ package enum APIMetricsCommand {
     /// as an empty report.
     static func checkNDJSON(path: String, text: String, before: CombinedReport, after: CombinedReport) throws(InputError) {
         guard after.nonObjectLines > before.nonObjectLines,
-              after.nonObjectLines - before.nonObjectLines == text.split(whereSeparator: \.isNewline).filter({ !$0.allSatisfy(\.isWhitespace) }).count
+            after.nonObjectLines - before.nonObjectLines
+                == text.split(whereSeparator: \.isNewline).filter({ !$0.allSatisfy(\.isWhitespace) }).count
         else { return }
         throw InputError(path: path, reason: "is neither an APIMetrics store nor NDJSON (no line is a JSON object)")
     }

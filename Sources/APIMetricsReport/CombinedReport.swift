@@ -84,16 +84,18 @@ package struct CombinedReport: Sendable {
         anonymousCalls += anonymous
         excludedCalls += excluded
         for endpoint in endpoints {
-            add(endpoint: EndpointRow(
-                method: endpoint.method, route: endpoint.route, calls: endpoint.figures.requests,
-                clientErrors: endpoint.figures.clientErrors, serverErrors: endpoint.figures.serverErrors,
-                latency: endpoint.figures.latency, requestBytes: endpoint.figures.requestBytes,
-                responseBytes: endpoint.figures.responseBytes))
+            add(
+                endpoint: EndpointRow(
+                    method: endpoint.method, route: endpoint.route, calls: endpoint.figures.requests,
+                    clientErrors: endpoint.figures.clientErrors, serverErrors: endpoint.figures.serverErrors,
+                    latency: endpoint.figures.latency, requestBytes: endpoint.figures.requestBytes,
+                    responseBytes: endpoint.figures.responseBytes))
         }
         for consumer in consumers {
-            add(consumer: ConsumerRow(
-                id: consumer.id, name: consumer.name, calls: consumer.requests, clientErrors: consumer.clientErrors,
-                serverErrors: consumer.serverErrors))
+            add(
+                consumer: ConsumerRow(
+                    id: consumer.id, name: consumer.name, calls: consumer.requests, clientErrors: consumer.clientErrors,
+                    serverErrors: consumer.serverErrors))
         }
     }
 
@@ -116,15 +118,17 @@ package struct CombinedReport: Sendable {
         windows += report.windowCount
         windowsOutsideRange += report.windowsOutsideRange
         for endpoint in report.endpoints {
-            add(endpoint: EndpointRow(
-                method: endpoint.method, route: endpoint.route, calls: endpoint.requests, clientErrors: endpoint.clientErrors,
-                serverErrors: endpoint.serverErrors, latency: endpoint.latency, requestBytes: endpoint.requestSizes.sumBytes,
-                responseBytes: endpoint.responseSizes.sumBytes))
+            add(
+                endpoint: EndpointRow(
+                    method: endpoint.method, route: endpoint.route, calls: endpoint.requests, clientErrors: endpoint.clientErrors,
+                    serverErrors: endpoint.serverErrors, latency: endpoint.latency, requestBytes: endpoint.requestSizes.sumBytes,
+                    responseBytes: endpoint.responseSizes.sumBytes))
         }
         for consumer in report.consumers {
-            add(consumer: ConsumerRow(
-                id: consumer.id, name: consumer.name, calls: consumer.requests, clientErrors: consumer.clientErrors,
-                serverErrors: consumer.serverErrors))
+            add(
+                consumer: ConsumerRow(
+                    id: consumer.id, name: consumer.name, calls: consumer.requests, clientErrors: consumer.clientErrors,
+                    serverErrors: consumer.serverErrors))
         }
     }
 

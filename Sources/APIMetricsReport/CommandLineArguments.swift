@@ -67,7 +67,9 @@ package enum CommandLineArguments: Sendable, Equatable {
     ///   that `--since 2h` counts back from and `--until` defaults to.
     /// - Throws: ``ArgumentError`` naming the argument and the reason.
     package static func parse(_ arguments: [String], now: Int64) throws(ArgumentError) -> CommandLineArguments {
-        guard let first = arguments.first else { throw ArgumentError(argument: "COMMAND", reason: "is missing: name report, calls, usage, openapi or alerts") }
+        guard let first = arguments.first else {
+            throw ArgumentError(argument: "COMMAND", reason: "is missing: name report, calls, usage, openapi or alerts")
+        }
         if first == "--help" || first == "-h" || first == "help" {
             if arguments.count > 1, let command = Command(rawValue: arguments[1]) { return .help(command) }
             return .help(nil)
@@ -140,7 +142,8 @@ private struct Parser {
                 continue
             }
             guard Self.options[command, default: []].contains(name) else {
-                throw ArgumentError(argument: name, reason: "is not an option of \(command.rawValue) (see apimetrics \(command.rawValue) --help)")
+                throw ArgumentError(
+                    argument: name, reason: "is not an option of \(command.rawValue) (see apimetrics \(command.rawValue) --help)")
             }
             guard seen.insert(name).inserted else { throw ArgumentError(argument: name, reason: "is given twice") }
             if Self.flags.contains(name) {
@@ -196,13 +199,15 @@ private struct Parser {
             case "--path": filter.pathContains = try Self.bounded(value, argument: name)
             case "--status": try Self.status(value, into: &filter)
             case "--min-ms":
-                guard let milliseconds = Double(value), milliseconds.isFinite, milliseconds >= 0, milliseconds <= 86_400_000 else {
+                guard let milliseconds = Double(value), milliseconds.isFinite, milliseconds >= 0, milliseconds <= 86_400_000
+                else {
                     throw ArgumentError(argument: name, reason: "takes milliseconds from 0 to 86400000, not \(quoted(value))")
                 }
                 filter.minimumDurationNanoseconds = Int64((milliseconds * 1e6).rounded())
             case "--limit":
                 guard let number = Int(value), (1...CommandLineArguments.maxLimit).contains(number) else {
-                    throw ArgumentError(argument: name, reason: "takes a number from 1 to \(CommandLineArguments.maxLimit), not \(quoted(value))")
+                    throw ArgumentError(
+                        argument: name, reason: "takes a number from 1 to \(CommandLineArguments.maxLimit), not \(quoted(value))")
                 }
                 limit = number
             default:
@@ -210,14 +215,22 @@ private struct Parser {
             }
         }
         if command == .alerts {
-            guard prometheus else { throw ArgumentError(argument: "--prometheus", reason: "is missing: alerts writes Prometheus rules (apimetrics alerts --prometheus RULES)") }
+            guard prometheus else {
+                throw ArgumentError(
+                    argument: "--prometheus",
+                    reason: "is missing: alerts writes Prometheus rules (apimetrics alerts --prometheus RULES)")
+            }
             guard files.count == 1 else {
-                throw ArgumentError(argument: "RULES", reason: files.isEmpty ? "is missing: name the rules file (JSON) or default" : "names one rules file, got \(files.count)")
+                throw ArgumentError(
+                    argument: "RULES",
+                    reason: files.isEmpty
+                        ? "is missing: name the rules file (JSON) or default" : "names one rules file, got \(files.count)")
             }
             return .alerts(rules: files[0])
         }
         guard !files.isEmpty else {
-            throw ArgumentError(argument: command == .report ? "STORE|NDJSON" : "STORE", reason: "is missing: name at least one file")
+            throw ArgumentError(
+                argument: command == .report ? "STORE|NDJSON" : "STORE", reason: "is missing: name at least one file")
         }
         let range = try range()
         switch command {
@@ -239,8 +252,12 @@ private struct Parser {
             var options = CommandLineArguments.OpenAPIOptions(files: files, yaml: yaml)
             if let title { options.title = title }
             if let spec {
-                guard !yaml else { throw ArgumentError(argument: "--format", reason: "takes json with --diff (text is the default), not yaml") }
-                guard title == nil else { throw ArgumentError(argument: "--title", reason: "names the learnt document; --diff prints none") }
+                guard !yaml else {
+                    throw ArgumentError(argument: "--format", reason: "takes json with --diff (text is the default), not yaml")
+                }
+                guard title == nil else {
+                    throw ArgumentError(argument: "--title", reason: "names the learnt document; --diff prints none")
+                }
                 options.spec = spec
                 options.json = formatGiven
             }
@@ -253,14 +270,18 @@ private struct Parser {
         let from = since ?? 0
         let to = until ?? now
         guard from < to else {
-            throw ArgumentError(argument: until == nil ? "--since" : "--until", reason: "leaves an empty range: --since must come before --until (which is now unless given)")
+            throw ArgumentError(
+                argument: until == nil ? "--since" : "--until",
+                reason: "leaves an empty range: --since must come before --until (which is now unless given)")
         }
         return StoreTimeRange(from: from, to: to)
     }
 
     static let options: [CommandLineArguments.Command: Set<String>] = [
         .report: ["--since", "--until", "--by", "--format"],
-        .calls: ["--since", "--until", "--method", "--route", "--status", "--consumer", "--min-ms", "--path", "--limit", "--json"],
+        .calls: [
+            "--since", "--until", "--method", "--route", "--status", "--consumer", "--min-ms", "--path", "--limit", "--json",
+        ],
         .usage: ["--since", "--until", "--per"],
         .openapi: ["--format", "--title", "--diff"],
         .alerts: ["--prometheus"],
@@ -280,24 +301,34 @@ private struct Parser {
         if let instant = TimeText.parse(value) { return instant }
         throw ArgumentError(
             argument: argument,
-            reason: "takes a span back from now (30m, 2h, 7d, 2w) or an RFC 3339 time (2026-12-06T15:00:00Z or a date, 2026-12-06), not \(quoted(value))")
+            reason:
+                "takes a span back from now (30m, 2h, 7d, 2w) or an RFC 3339 time (2026-12-06T15:00:00Z or a date, 2026-12-06), not \(quoted(value))"
+        )
     }
 
     static func relativeSeconds(_ value: String) -> Int64? {
-        guard let unit = value.last, let multiplier = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800][unit] else { return nil }
+        guard let unit = value.last, let multiplier = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800][unit] else {
+            return nil
+        }
         let digits = value.dropLast()
-        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCIIDigit), let number = Int64(digits) else { return nil }
+        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCIIDigit), let number = Int64(digits) else {
+            return nil
+        }
         return number * Int64(multiplier)
     }
 
     static func status(_ value: String, into filter: inout StoreCallFilter) throws(ArgumentError) {
         let lower = value.lowercased()
-        if lower.count == 3, lower.hasSuffix("xx"), let first = lower.first, let digit = first.wholeNumberValue, (1...5).contains(digit) {
+        if lower.count == 3, lower.hasSuffix("xx"), let first = lower.first, let digit = first.wholeNumberValue,
+            (1...5).contains(digit)
+        {
             filter.statusClass = digit
             return
         }
         guard value.count <= 3, value.allSatisfy(\.isASCIIDigit), let status = Int(value), status <= 599 else {
-            throw ArgumentError(argument: "--status", reason: "takes a status (404, 0 for no response) or a class (1xx to 5xx), not \(quoted(value))")
+            throw ArgumentError(
+                argument: "--status",
+                reason: "takes a status (404, 0 for no response) or a class (1xx to 5xx), not \(quoted(value))")
         }
         filter.status = status
     }

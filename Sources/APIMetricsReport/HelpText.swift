@@ -6,12 +6,14 @@ package enum HelpText {
     static func usageLine(for command: String?) -> String {
         let name = command.flatMap(CommandLineArguments.Command.init(rawValue:))
         let line = name.map { synopsis[$0] ?? "" } ?? "apimetrics report|calls|usage|openapi FILE... [OPTIONS]"
-        return "usage: \(line)\n       apimetrics \(name?.rawValue ?? "") --help".replacingOccurrencesOfDoubleSpace() + " for more\n"
+        return "usage: \(line)\n       apimetrics \(name?.rawValue ?? "") --help".replacingOccurrencesOfDoubleSpace()
+            + " for more\n"
     }
 
     static let synopsis: [CommandLineArguments.Command: String] = [
         .report: "apimetrics report STORE|NDJSON... [--by endpoint|consumer] [--since T] [--until T] [--format table|csv|json]",
-        .calls: "apimetrics calls STORE... [--since T] [--until T] [--method M] [--route R] [--status S] [--consumer C] [--min-ms N] [--path TEXT] [--limit N] [--json]",
+        .calls:
+            "apimetrics calls STORE... [--since T] [--until T] [--method M] [--route R] [--status S] [--consumer C] [--min-ms N] [--path TEXT] [--limit N] [--json]",
         .usage: "apimetrics usage STORE... [--since T] [--until T] [--per day|month]",
         .openapi: "apimetrics openapi STORE... [--format json|yaml] [--title TEXT] | --diff SPEC STORE... [--format json]",
         .alerts: "apimetrics alerts --prometheus RULES",

@@ -22,8 +22,12 @@ package enum InputFile {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw InputError(path: path, reason: "does not exist")
         }
-        guard !isDirectory.boolValue else { throw InputError(path: path, reason: "is a directory, not a store or an NDJSON file") }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError(path: path, reason: "cannot be read (permission?)") }
+        guard !isDirectory.boolValue else {
+            throw InputError(path: path, reason: "is a directory, not a store or an NDJSON file")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError(path: path, reason: "cannot be read (permission?)")
+        }
         defer { try? handle.close() }
         let head: Data
         do {
@@ -36,8 +40,10 @@ package enum InputFile {
                 return .store(try StoreReader(path: path))
             } catch {
                 // The reader's "holds no store yet" is also what any other SQLite database says.
-                let reason = error.reason == "holds no store yet"
-                    ? "holds no APIMetrics store (an SQLite database of something else, or a store not yet written)" : error.reason
+                let reason =
+                    error.reason == "holds no store yet"
+                    ? "holds no APIMetrics store (an SQLite database of something else, or a store not yet written)"
+                    : error.reason
                 throw InputError(path: path, reason: reason)
             }
         }
@@ -45,7 +51,8 @@ package enum InputFile {
         do {
             rest = try handle.read(upToCount: maxNDJSONBytes) ?? Data()
             if try handle.read(upToCount: 1)?.isEmpty == false {
-                throw InputError(path: path, reason: "is over \(maxNDJSONBytes >> 20) MiB: split it (the rotated files are read one by one)")
+                throw InputError(
+                    path: path, reason: "is over \(maxNDJSONBytes >> 20) MiB: split it (the rotated files are read one by one)")
             }
         } catch let error as InputError {
             throw error
@@ -64,7 +71,8 @@ package enum InputFile {
         switch self {
         case .store(let reader): return reader
         case .ndjson(let path, _):
-            throw InputError(path: path, reason: "is not a store: \(command) reads stores only (apimetrics.sqlite); report also reads NDJSON")
+            throw InputError(
+                path: path, reason: "is not a store: \(command) reads stores only (apimetrics.sqlite); report also reads NDJSON")
         }
     }
 }

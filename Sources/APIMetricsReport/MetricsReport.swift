@@ -99,8 +99,9 @@ public struct MetricsReport: Sendable {
         var parsed: [(key: [String], endpoint: Endpoint)] = []
         for one in series {
             guard let method = one["method"] as? String, let route = one["route"] as? String,
-                  let requests = one["requests"] as? Int, let latency = one["latency"] as? [String: Any],
-                  let sketch = Self.sketch(latency) else { return false }
+                let requests = one["requests"] as? Int, let latency = one["latency"] as? [String: Any],
+                let sketch = Self.sketch(latency)
+            else { return false }
             var endpoint = Endpoint(method: method, route: route)
             endpoint.requests = requests
             endpoint.clientErrors = one["client_errors"] as? Int ?? 0
@@ -128,7 +129,9 @@ public struct MetricsReport: Sendable {
             let figures = ConsumerMetrics(
                 id: id, name: consumer["name"] as? String, requests: Self.number(consumer["requests"]),
                 clientErrors: Self.number(consumer["client_errors"]), serverErrors: Self.number(consumer["server_errors"]))
-            if let index = consumerIndex[id] { consumers[index].merge(figures) } else {
+            if let index = consumerIndex[id] {
+                consumers[index].merge(figures)
+            } else {
                 consumerIndex[id] = consumers.count
                 consumers.append(figures)
             }
@@ -143,7 +146,9 @@ public struct MetricsReport: Sendable {
 
     /// The endpoints busiest first, then by route and method.
     public var sortedEndpoints: [Endpoint] {
-        endpoints.sorted { $0.requests != $1.requests ? $0.requests > $1.requests : ($0.route, $0.method) < ($1.route, $1.method) }
+        endpoints.sorted {
+            $0.requests != $1.requests ? $0.requests > $1.requests : ($0.route, $0.method) < ($1.route, $1.method)
+        }
     }
 
     /// The consumers, most calls first.
@@ -167,7 +172,9 @@ public struct MetricsReport: Sendable {
     }
 
     private static func sizes(_ value: Any?) -> SizeHistogram? {
-        guard let object = value as? [String: Any], let counts = object["counts"] as? [Int], counts.allSatisfy({ $0 >= 0 }) else { return nil }
+        guard let object = value as? [String: Any], let counts = object["counts"] as? [Int], counts.allSatisfy({ $0 >= 0 }) else {
+            return nil
+        }
         return SizeHistogram(counts: counts.map { UInt64($0) }, sumBytes: Int64(object["sum"] as? Int ?? 0))
     }
 }

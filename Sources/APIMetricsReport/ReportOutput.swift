@@ -34,7 +34,8 @@ package enum ReportOutput {
             row.method, row.route, String(row.calls), String(row.clientErrors), String(row.serverErrors),
             NumberText.milliseconds(row.latency.percentile(0.5)), NumberText.milliseconds(row.latency.percentile(0.95)),
             NumberText.milliseconds(row.latency.percentile(0.99)), NumberText.milliseconds(row.latency.meanNanoseconds),
-            row.meanRequestBytes.map { NumberText.decimals($0, places: 1) }, row.meanResponseBytes.map { NumberText.decimals($0, places: 1) },
+            row.meanRequestBytes.map { NumberText.decimals($0, places: 1) },
+            row.meanResponseBytes.map { NumberText.decimals($0, places: 1) },
         ]
     }
 
@@ -58,17 +59,20 @@ package enum ReportOutput {
         // The method, route, consumer and name are strings; the rest numbers.
         let textColumns: Set<String> = ["method", "route", "consumer", "name"]
         let objects = rows.map { row in
-            "{" + zip(columns, row).map { column, cell in
-                let value = cell.map { textColumns.contains(column) ? TextEscaping.jsonString($0) : $0 } ?? "null"
-                return TextEscaping.jsonString(column) + ":" + value
-            }.joined(separator: ",") + "}"
+            "{"
+                + zip(columns, row).map { column, cell in
+                    let value = cell.map { textColumns.contains(column) ? TextEscaping.jsonString($0) : $0 } ?? "null"
+                    return TextEscaping.jsonString(column) + ":" + value
+                }.joined(separator: ",") + "}"
         }
         return objects.isEmpty ? "[]\n" : "[\n" + objects.joined(separator: ",\n") + "\n]\n"
     }
 
     /// The per-endpoint table.
     package static func table(endpoints report: CombinedReport) -> String {
-        var rows = [["METHOD", "ROUTE", "CALLS", "4XX", "5XX", "P50 MS", "P95 MS", "P99 MS", "MEAN MS", "MEAN REQ B", "MEAN RESP B"]]
+        var rows = [
+            ["METHOD", "ROUTE", "CALLS", "4XX", "5XX", "P50 MS", "P95 MS", "P99 MS", "MEAN MS", "MEAN REQ B", "MEAN RESP B"]
+        ]
         // Fixed decimals, so that the columns line up digit under digit.
         func milliseconds(_ nanoseconds: Double?) -> String { nanoseconds.map { NumberText.fixed($0 / 1e6, places: 3) } ?? "-" }
         func bytes(_ value: Double?) -> String { value.map { NumberText.fixed($0, places: 0) } ?? "-" }
@@ -89,7 +93,9 @@ package enum ReportOutput {
         var rows = [["CONSUMER", "NAME", "CALLS", "4XX", "5XX"]]
         for row in report.consumers { rows.append(cells(row).map { $0 ?? "" }) }
         rows.append(["(no consumer identified)", "", NumberText.count(report.anonymousCalls), "", ""])
-        rows.append(["(excluded on purpose: health checks, probes, the view)", "", NumberText.count(report.excludedCalls), "", ""])
+        rows.append([
+            "(excluded on purpose: health checks, probes, the view)", "", NumberText.count(report.excludedCalls), "", "",
+        ])
         rows.append(["(unattributed: event dropped or not processed)", "", NumberText.count(report.unattributedCalls), "", ""])
         return header(report) + layout(rows, rightAligned: 2...)
     }
@@ -98,11 +104,16 @@ package enum ReportOutput {
         var sources: [String] = []
         if report.stores > 0 { sources.append("\(report.stores) store\(report.stores == 1 ? "" : "s")") }
         if report.ndjsonFiles > 0 {
-            sources.append("\(report.ndjsonFiles) NDJSON file\(report.ndjsonFiles == 1 ? "" : "s") (\(report.windows) metrics window\(report.windows == 1 ? "" : "s"))")
+            sources.append(
+                "\(report.ndjsonFiles) NDJSON file\(report.ndjsonFiles == 1 ? "" : "s") (\(report.windows) metrics window\(report.windows == 1 ? "" : "s"))"
+            )
         }
         let from = report.range.from == 0 ? "the start" : TimeText.format(report.range.from)
-        var text = "\(report.calls) calls from \(from) to \(TimeText.format(report.range.to)) in \(sources.joined(separator: " and "))\n"
-        if report.windowsOutsideRange > 0 { text += "(\(report.windowsOutsideRange) NDJSON windows ended outside the range and were left out)\n" }
+        var text =
+            "\(report.calls) calls from \(from) to \(TimeText.format(report.range.to)) in \(sources.joined(separator: " and "))\n"
+        if report.windowsOutsideRange > 0 {
+            text += "(\(report.windowsOutsideRange) NDJSON windows ended outside the range and were left out)\n"
+        }
         if report.malformedLines > 0 { text += "(\(report.malformedLines) NDJSON lines could not be read and were left out)\n" }
         return text + "\n"
     }

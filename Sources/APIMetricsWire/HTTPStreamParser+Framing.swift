@@ -74,7 +74,8 @@ extension HTTPStreamParser {
         let values = head.values("content-length")
         guard let first = values.first else { return .some(nil) }
         guard values.count == 1, !first.isEmpty, first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              first.count <= 15, let length = Int(first) else { return nil }
+            first.count <= 15, let length = Int(first)
+        else { return nil }
         return .some(length)
     }
 }

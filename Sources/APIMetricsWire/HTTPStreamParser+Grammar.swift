@@ -51,7 +51,9 @@ extension HTTPStreamParser {
                 return true
             case UInt8(ascii: "\\"):
                 // quoted-pair: a tab, a space, a visible byte or obs-text.
-                guard index < bytes.count, bytes[index] == 0x09 || bytes[index] >= 0x20, bytes[index] != 0x7F else { return false }
+                guard index < bytes.count, bytes[index] == 0x09 || bytes[index] >= 0x20, bytes[index] != 0x7F else {
+                    return false
+                }
                 index += 1
             case 0x09, 0x20...0x7E, 0x80...0xFF:
                 continue

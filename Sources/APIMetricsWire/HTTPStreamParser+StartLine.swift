@@ -56,7 +56,8 @@ extension HTTPStreamParser {
         switch role {
         case .request:
             guard firstSpace > 0, secondSpace > firstSpace + 1,
-                  isVersion(base + secondSpace + 1, count - secondSpace - 1) else { return nil }
+                isVersion(base + secondSpace + 1, count - secondSpace - 1)
+            else { return nil }
             for index in 0..<firstSpace where !HeaderName.isTokenByte(base[index]) { return nil }
             // The target is kept as bytes: a string is made only for an
             // exchange that is captured.

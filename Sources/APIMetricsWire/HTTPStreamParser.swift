@@ -56,7 +56,9 @@ struct HTTPStreamParser {
     /// The head of the message being read, from its start line and what
     /// has been gathered of its fields.
     func makeHead(_ line: StartLine) -> Head {
-        Head(method: line.method, methodKind: line.methodKind, status: line.status, version: line.version, fields: scratch, counts: counts)
+        Head(
+            method: line.method, methodKind: line.methodKind, status: line.status, version: line.version, fields: scratch,
+            counts: counts)
     }
 
     /// Whether the parser stopped for good (failure or switched protocols).
@@ -283,7 +285,8 @@ struct HTTPStreamParser {
     /// the caller pairs what is found here with the responses that come.
     mutating func resynchronise(at bytes: UnsafeBufferPointer<UInt8>, emit: Emit) {
         guard let base = bytes.baseAddress, bytes.count > 1, bytes.count <= limits.startLine + 1,
-              base[bytes.count - 1] == 0x0D else { return }
+            base[bytes.count - 1] == 0x0D
+        else { return }
         let content = UnsafeBufferPointer(start: base, count: bytes.count - 1)
         if memchr(base, 0x0D, content.count) != nil { return }
         startMessage()

@@ -50,9 +50,10 @@ final class HeadScratch {
         if count == spanCapacity { growSpans() }
         if let source = name.baseAddress { (bytes + byteCount).initialize(from: source, count: name.count) }
         if let source = value.baseAddress { (bytes + byteCount + name.count).initialize(from: source, count: value.count) }
-        (spans + count).initialize(to: HeaderFields.Span(
-            start: UInt32(truncatingIfNeeded: byteCount), nameLength: UInt32(truncatingIfNeeded: name.count),
-            valueLength: UInt32(truncatingIfNeeded: value.count)))
+        (spans + count).initialize(
+            to: HeaderFields.Span(
+                start: UInt32(truncatingIfNeeded: byteCount), nameLength: UInt32(truncatingIfNeeded: name.count),
+                valueLength: UInt32(truncatingIfNeeded: value.count)))
         byteCount = needed
         count += 1
     }
@@ -72,8 +73,9 @@ final class HeadScratch {
     }
 
     func makeHeaderFields() -> HeaderFields {
-        HeaderFields(copyingBytes: UnsafeBufferPointer(start: bytes, count: byteCount),
-                     spans: UnsafeBufferPointer(start: spans, count: count))
+        HeaderFields(
+            copyingBytes: UnsafeBufferPointer(start: bytes, count: byteCount),
+            spans: UnsafeBufferPointer(start: spans, count: count))
     }
 
     private func growBytes(to needed: Int) {

@@ -60,9 +60,10 @@ extension WireTap {
         state.unparsedStart = nil
         if recorder.isQueueFull {
             state.shedNames.append(ShedNames(method: "INVALID"))
-            state.pending.append(Pending(
-                exchange: nil, method: .other, isUnparsed: true, isShed: true,
-                shed: ShedFigures(start: start?.monotonicNanoseconds ?? CaptureInstant.monotonicNow())))
+            state.pending.append(
+                Pending(
+                    exchange: nil, method: .other, isUnparsed: true, isShed: true,
+                    shed: ShedFigures(start: start?.monotonicNanoseconds ?? CaptureInstant.monotonicNow())))
             return
         }
         let exchange = recorder.begin(RequestHead(method: "INVALID", target: "", clientAddress: clientAddress), startedAt: start)

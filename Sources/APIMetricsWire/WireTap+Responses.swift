@@ -54,7 +54,8 @@ extension WireTap {
                 }
             }
             if pending.method == .head, pending.isResynchronised, head.counts.contentLength == 1,
-               head.counts.transferEncoding == 0, let length = head.counts.plainContentLength, length > 0 {
+                head.counts.transferEncoding == 0, let length = head.counts.plainContentLength, length > 0
+            {
                 // A HEAD found after the tap lost the framing may not be one
                 // to the server: should a body follow, it is passed over.
                 return .noneUnlessSent(length)

@@ -182,11 +182,12 @@ public final class WireTap: Sendable {
         let parserLimits = HTTPStreamParser.Limits(
             startLine: limits.startLineBytes, headerSection: limits.headerSectionBytes, headerCount: limits.headerCount)
         self.limits = parserLimits
-        self.connection = Mutex(Connection(
-            requests: HTTPStreamParser(role: .request, limits: parserLimits),
-            // The server writes the responses itself: they get the default
-            // limits, whatever is asked of requests.
-            responses: HTTPStreamParser(role: .response, limits: HTTPStreamParser.Limits())))
+        self.connection = Mutex(
+            Connection(
+                requests: HTTPStreamParser(role: .request, limits: parserLimits),
+                // The server writes the responses itself: they get the default
+                // limits, whatever is asked of requests.
+                responses: HTTPStreamParser(role: .response, limits: HTTPStreamParser.Limits())))
     }
 
     /// Whether the server may switch protocols after this request (CONNECT,
@@ -369,10 +370,11 @@ public final class WireTap: Sendable {
             // A CONNECT or Upgrade found after the tap lost the framing may
             // not be one to the server: only a 101 switches then.
             let awaitsSwitch = !state.isUnsynced && Self.awaitsSwitch(head)
-            state.pending.append(Pending(
-                exchange: exchange, method: state.isUnsynced && head.methodKind == .connect ? .other : head.methodKind,
-                awaitsSwitch: awaitsSwitch,
-                isResynchronised: state.isUnsynced, isShed: isShed, shed: ShedFigures(start: state.requestStartMonotonic)))
+            state.pending.append(
+                Pending(
+                    exchange: exchange, method: state.isUnsynced && head.methodKind == .connect ? .other : head.methodKind,
+                    awaitsSwitch: awaitsSwitch,
+                    isResynchronised: state.isUnsynced, isShed: isShed, shed: ShedFigures(start: state.requestStartMonotonic)))
             state.receiving = exchange
             state.isReceivingShed = exchange == nil
             let framing = HTTPStreamParser.requestFraming(head)
@@ -433,7 +435,8 @@ public final class WireTap: Sendable {
                 // No whole head was read: record what arrived, so that the
                 // server's error response has an exchange to belong to.
                 let exchange = recorder.begin(
-                    RequestHead(method: partial?.method ?? "INVALID", target: partial?.makeTarget() ?? "", clientAddress: clientAddress),
+                    RequestHead(
+                        method: partial?.method ?? "INVALID", target: partial?.makeTarget() ?? "", clientAddress: clientAddress),
                     startedAt: state.requestStart)
                 exchange.reportError(error, location: nil)
                 state.pending.append(Pending(exchange: exchange, method: .other))

@@ -11,7 +11,8 @@ import Darwin
 extension SocketHTTPServer {
     /// Waits for bytes until `deadline` (poll), then reads what is there.
     static func receive(
-        _ descriptor: Int32, into buffer: inout [UInt8], until deadline: ContinuousClock.Instant, observer: (any ConnectionObserver)?
+        _ descriptor: Int32, into buffer: inout [UInt8], until deadline: ContinuousClock.Instant,
+        observer: (any ConnectionObserver)?
     ) -> RequestReader.Received {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {

@@ -53,7 +53,9 @@ public final class SocketHTTPServer: Sendable {
         private let written = Atomic<Bool>(false)
         private let failed = Atomic<Bool>(false)
 
-        fileprivate init(descriptor: Int32, keepAlive: Bool, isHead: Bool, writeTimeout: Duration, observer: (any ConnectionObserver)?) {
+        fileprivate init(
+            descriptor: Int32, keepAlive: Bool, isHead: Bool, writeTimeout: Duration, observer: (any ConnectionObserver)?
+        ) {
             self.descriptor = descriptor
             self.keepAlive = keepAlive
             self.isHead = isHead
@@ -199,14 +201,18 @@ public final class SocketHTTPServer: Sendable {
                 var address = sockaddr_in6()
                 address.sin6_family = sa_family_t(AF_INET6)
                 address.sin6_port = requestedPort.bigEndian
-                guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else { throw SocketError("invalid address \(host)", EINVAL) }
+                guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else {
+                    throw SocketError("invalid address \(host)", EINVAL)
+                }
                 try bindAddress(descriptor, to: &address)
                 boundPort = UInt16(bigEndian: address.sin6_port)
             } else {
                 var address = sockaddr_in()
                 address.sin_family = sa_family_t(AF_INET)
                 address.sin_port = requestedPort.bigEndian
-                guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw SocketError("invalid address \(host)", EINVAL) }
+                guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+                    throw SocketError("invalid address \(host)", EINVAL)
+                }
                 try bindAddress(descriptor, to: &address)
                 boundPort = UInt16(bigEndian: address.sin_port)
             }
@@ -383,7 +389,8 @@ public final class SocketHTTPServer: Sendable {
                 let (head, framing) = try next.get()
                 isFirst = false
                 let connectionHeader = head.header("connection")?.lowercased() ?? ""
-                keepAlive = head.version == "HTTP/1.1"
+                keepAlive =
+                    head.version == "HTTP/1.1"
                     ? !connectionHeader.contains("close")
                     : connectionHeader.contains("keep-alive")
                 if let headHandler {
@@ -414,7 +421,8 @@ public final class SocketHTTPServer: Sendable {
                 return
             }
             let writer = ResponseWriter(
-                descriptor: descriptor, keepAlive: keepAlive, isHead: request.method == "HEAD", writeTimeout: limits.bodyTimeout, observer: observer)
+                descriptor: descriptor, keepAlive: keepAlive, isHead: request.method == "HEAD", writeTimeout: limits.bodyTimeout,
+                observer: observer)
             busy.add(1, ordering: .relaxed)
             handler(request, writer)
             if !writer.hasWritten {

@@ -35,12 +35,17 @@ public func answerAsLenientServer(_ input: [UInt8], readsAhead: Bool) -> Answere
         }
     }
     while reader.position < input.count {
-        switch reader.next(onContinue: { deliver(upTo: $0); steps.append(.outbound("HTTP/1.1 100 Continue\r\n\r\n")) }) {
+        switch reader.next(onContinue: {
+            deliver(upTo: $0); steps.append(.outbound("HTTP/1.1 100 Continue\r\n\r\n"))
+        }) {
         case .incomplete:
             return nil
         case .malformed:
             deliver(upTo: input.count)
-            steps.append(.outbound("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 29\r\nConnection: close\r\n\r\n{\"error\":\"malformed request\"}"))
+            steps.append(
+                .outbound(
+                    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 29\r\nConnection: close\r\n\r\n{\"error\":\"malformed request\"}"
+                ))
             return AnsweredStream(steps: steps + [.close], responses: responses + 1)
         case let .request(method, version, connection):
             deliver(upTo: reader.position)

@@ -49,172 +49,281 @@ public struct SplitMix: RandomNumberGenerator {
 /// Real-world traffic: what curl, browsers, proxies, Go and Python clients
 /// send, and what servers answer.
 /// Each case: a name, the traffic, and one summary line per exchange.
-public let wireCases: [(name: String, steps: [WireStep], expected: [String])] = baseCases
+public let wireCases: [(name: String, steps: [WireStep], expected: [String])] =
+    baseCases
     + resyncCases.map { ($0.name, $0.steps, $0.expected) }
 
 private let baseCases: [(name: String, steps: [WireStep], expected: [String])] = [
-    ("curl GET", [
-        .inbound("GET /orders/1 HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"),
-        .outbound("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 8\r\n\r\n{\"id\":1}"),
-        .close,
-    ], ["GET /orders/1 → 200 req=0 res=8:{\"id\":1}"]),
-    ("curl POST with Expect: 100-continue", [
-        .inbound("POST /orders HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/8.5.0\r\nContent-Type: application/json\r\nContent-Length: 12\r\nExpect: 100-continue\r\n\r\n"),
-        .outbound("HTTP/1.1 100 Continue\r\n\r\n"),
-        .inbound(#"{"item":"a"}"#),
-        .outbound("HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"),
-        .close,
-    ], [#"POST /orders → 201 req=12:{"item":"a"} res=2:ok"#]),
-    ("Chrome GET, chunked response with extensions and trailers", [
-        .inbound("GET /feed?page=2 HTTP/1.1\r\nHost: example.com\r\nConnection: keep-alive\r\nsec-ch-ua: \"Chromium\";v=\"124\"\r\nUpgrade-Insecure-Requests: 1\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36\r\nAccept: text/html,application/xhtml+xml;q=0.9,*/*;q=0.8\r\nAccept-Encoding: gzip, deflate, br\r\nAccept-Language: en-US,en;q=0.9\r\nCookie: a=b\r\n\r\n"),
-        .outbound("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Expires\r\n\r\n5;name=value\r\nhello\r\n7\r\n, world\r\n0\r\nExpires: never\r\n\r\n"),
-        .close,
-    ], ["GET /feed?page=2 → 200 req=0 res=12:hello, world"]),
-    ("Go client chunked upload, 204", [
-        .inbound("POST /upload HTTP/1.1\r\nHost: api\r\nUser-Agent: Go-http-client/1.1\r\nTransfer-Encoding: chunked\r\nAccept-Encoding: gzip\r\n\r\n4\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n\r\n"),
-        .outbound("HTTP/1.1 204 No Content\r\nDate: Sat, 21 Nov 2026 10:00:00 GMT\r\n\r\n"),
-        .close,
-    ], ["POST /upload → 204 req=23:Wikipedia in\r\n\r\nchunks. res=0"]),
-    ("Python requests, three pipelined requests on one connection", [
-        .inbound("GET /a HTTP/1.1\r\nHost: h\r\nUser-Agent: python-requests/2.31.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nPOST /c HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz"),
-        .outbound("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nNF"),
-        .outbound("HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nC"),
-        .close,
-    ], ["GET /a → 200 req=0 res=1:A", "GET /b → 404 req=0 res=2:NF", "POST /c → 201 req=3:xyz res=1:C"]),
-    ("HEAD then GET on one keep-alive connection", [
-        .inbound("HEAD /file HTTP/1.1\r\nHost: h\r\n\r\n"),
-        .outbound("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"),
-        .inbound("GET /file HTTP/1.1\r\nHost: h\r\n\r\n"),
-        .outbound("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfile"),
-        .close,
-    ], ["HEAD /file → 200 req=0 res=0", "GET /file → 200 req=0 res=4:file"]),
-    ("304 Not Modified", [
-        .inbound("GET /logo.png HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"abc\"\r\n\r\n"),
-        .outbound("HTTP/1.1 304 Not Modified\r\nETag: \"abc\"\r\nContent-Length: 5000\r\n\r\n"),
-        .inbound("GET /next HTTP/1.1\r\nHost: h\r\n\r\n"),
-        .outbound("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
-        .close,
-    ], ["GET /logo.png → 304 req=0 res=0", "GET /next → 200 req=0 res=0"]),
-    ("HTTP/1.0 close-delimited response", [
-        .inbound("GET /old HTTP/1.0\r\n\r\n"),
-        .outbound("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil"),
-        .outbound(" the end"),
-        .close,
-    ], ["GET /old → 200 req=0 res=13:until the end"]),
-    ("WebSocket upgrade", [
-        .inbound("GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
-        .inboundBytes([0x81, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58]),
-        .outbound("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"),
-        .outboundBytes([0x81, 0x05, 0x48, 0x65, 0x6C, 0x6C, 0x6F]),
-        .inbound("GET /not-http HTTP/1.1\r\n\r\n"),
-        .close,
-    ], ["GET /chat → 101 req=0 res=0 switched"]),
-    ("CONNECT through a proxy", [
-        .inbound("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nProxy-Connection: Keep-Alive\r\n\r\n"),
-        .outbound("HTTP/1.1 200 Connection Established\r\n\r\n"),
-        .inboundBytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC]),
-        .outboundBytes([0x16, 0x03, 0x03, 0x00, 0x7A]),
-        .close,
-    ], ["CONNECT example.com:443 → 200 req=0 res=0 switched"]),
-    ("An upgrade the server declines, then a pipelined request", [
-        .inbound("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\n\r\nGET /after HTTP/1.1\r\nHost: h\r\n\r\n"),
-        .outbound("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nnoHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes"),
-        .close,
-    ], ["GET /ws → 200 req=0 res=2:no", "GET /after → 200 req=0 res=3:yes"]),
-    ("An Upgrade request with a body, declined, then a pipelined request", [
-        .inbound("POST /up HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nContent-Length: 5\r\n\r\nhelloGET /after HTTP/1.1\r\nHost: h\r\n\r\n"),
-        .outbound("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nnoHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes"),
-        .close,
-    ], ["POST /up → 200 req=5:hello res=2:no", "GET /after → 200 req=0 res=3:yes"]),
-    ("An Upgrade request with a body, switched", [
-        .inbound("POST /up HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nContent-Length: 5\r\n\r\nhello"),
-        .outbound("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"),
-        .inboundBytes([0x00, 0x00, 0x12, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]),
-        .outboundBytes([0x00, 0x00, 0x00, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00]),
-        .close,
-    ], ["POST /up → 101 req=5:hello res=0 switched"]),
-    ("The server answers 413 before the upload ends, and the client sends the rest", [
-        .inbound("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf"),
-        .outbound("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .inbound("-rest!"),
-        .close,
-    ], ["POST /upload → 413 req=10:half-rest! res=0"]),
-    ("The server answers 413 before the upload ends, and the client goes", [
-        .inbound("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf"),
-        .outbound("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["POST /upload → 413 req=4:half res=0 !MalformedRequest"]),
-    ("A proxy's absolute-form request", [
-        .inbound("GET http://example.com/a?b=1 HTTP/1.1\r\nHost: example.com\r\nVia: 1.1 squid\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n"),
-        .outbound("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["GET http://example.com/a?b=1 → 502 req=0 res=0"]),
-    ("Bare LF line endings, refused as a strict server refuses them", [
-        .inbound("\r\nGET /lf HTTP/1.1\nHost: h\n\n"),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["GET /lf → 400 req=0 res=0 !MalformedRequest"]),
-    ("Content-Length beside Transfer-Encoding: chunked (smuggling)", [
-        .inbound("POST /smuggle HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /hidden HTTP/1.1\r\nHost: h\r\n\r\n"),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["POST /smuggle → 400 req=0 res=0 !MalformedRequest"]),
-    ("A bare CR hiding a header inside another one", [
-        .inbound("GET /cr HTTP/1.1\r\nHost: h\r\nx:\rTransfer-Encoding: chunked\r\n\r\n"),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["GET /cr → 400 req=0 res=0 !MalformedRequest"]),
-    ("An empty Content-Length", [
-        .inbound("POST /empty HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n"),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["POST /empty → 400 req=0 res=0 !MalformedRequest"]),
-    ("A Content-Length list of equal values", [
-        .inbound("POST /list HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\nhello"),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["POST /list → 400 req=0 res=0 !MalformedRequest"]),
-    ("A Content-Length with a trailing comma", [
-        .inbound("POST /comma HTTP/1.1\r\nHost: h\r\nContent-Length: 5,\r\n\r\nhello"),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["POST /comma → 400 req=0 res=0 !MalformedRequest"]),
-    ("Two Content-Length fields", [
-        .inbound("POST /twice HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["POST /twice → 400 req=0 res=0 !MalformedRequest"]),
-    ("A chunk size followed by a space", [
-        .inbound("POST /sp HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\na \r\n0123456789\r\n0\r\n\r\n"),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["POST /sp → 400 req=0 res=0 !MalformedRequest"]),
-    ("A space before a chunk extension", [
-        .inbound("POST /ext HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5 ;a=b\r\nhello\r\n0\r\n\r\n"),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["POST /ext → 400 req=0 res=0 !MalformedRequest"]),
-    ("A chunk line ended by a bare LF", [
-        .inbound("POST /chunklf HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n"),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["POST /chunklf → 400 req=0 res=0 !MalformedRequest"]),
-    ("The client goes away before any response", [
-        .inbound("POST /orders HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf"),
-        .close,
-    ], ["POST /orders → none req=4:half res=0 !MalformedRequest !NoResponse"]),
-    ("Garbage, then the server's 400", [
-        .inboundBytes([0x16, 0x03, 0x01, 0x00, 0xA5, 0x01, 0x00, 0x00, 0xA1, 0x03, 0x03, 0x0D, 0x0A]),
-        .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-        .close,
-    ], ["INVALID  → 400 req=0 res=0 !MalformedRequest"]),
-    ("A header section past the limit gets the server's 431", [
-        .inbound("GET /big HTTP/1.1\r\nHost: h\r\nX-Big: \(String(repeating: "a", count: 70_000))\r\n\r\n"),
-        .outbound("HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n\r\n"),
-        .close,
-    ], ["GET /big → 431 req=0 res=0 !MalformedRequest"]),
+    (
+        "curl GET",
+        [
+            .inbound("GET /orders/1 HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"),
+            .outbound("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 8\r\n\r\n{\"id\":1}"),
+            .close,
+        ], ["GET /orders/1 → 200 req=0 res=8:{\"id\":1}"]
+    ),
+    (
+        "curl POST with Expect: 100-continue",
+        [
+            .inbound(
+                "POST /orders HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/8.5.0\r\nContent-Type: application/json\r\nContent-Length: 12\r\nExpect: 100-continue\r\n\r\n"
+            ),
+            .outbound("HTTP/1.1 100 Continue\r\n\r\n"),
+            .inbound(#"{"item":"a"}"#),
+            .outbound("HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"),
+            .close,
+        ], [#"POST /orders → 201 req=12:{"item":"a"} res=2:ok"#]
+    ),
+    (
+        "Chrome GET, chunked response with extensions and trailers",
+        [
+            .inbound(
+                "GET /feed?page=2 HTTP/1.1\r\nHost: example.com\r\nConnection: keep-alive\r\nsec-ch-ua: \"Chromium\";v=\"124\"\r\nUpgrade-Insecure-Requests: 1\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36\r\nAccept: text/html,application/xhtml+xml;q=0.9,*/*;q=0.8\r\nAccept-Encoding: gzip, deflate, br\r\nAccept-Language: en-US,en;q=0.9\r\nCookie: a=b\r\n\r\n"
+            ),
+            .outbound(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Expires\r\n\r\n5;name=value\r\nhello\r\n7\r\n, world\r\n0\r\nExpires: never\r\n\r\n"
+            ),
+            .close,
+        ], ["GET /feed?page=2 → 200 req=0 res=12:hello, world"]
+    ),
+    (
+        "Go client chunked upload, 204",
+        [
+            .inbound(
+                "POST /upload HTTP/1.1\r\nHost: api\r\nUser-Agent: Go-http-client/1.1\r\nTransfer-Encoding: chunked\r\nAccept-Encoding: gzip\r\n\r\n4\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n\r\n"
+            ),
+            .outbound("HTTP/1.1 204 No Content\r\nDate: Sat, 21 Nov 2026 10:00:00 GMT\r\n\r\n"),
+            .close,
+        ], ["POST /upload → 204 req=23:Wikipedia in\r\n\r\nchunks. res=0"]
+    ),
+    (
+        "Python requests, three pipelined requests on one connection",
+        [
+            .inbound(
+                "GET /a HTTP/1.1\r\nHost: h\r\nUser-Agent: python-requests/2.31.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nPOST /c HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz"
+            ),
+            .outbound("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nNF"),
+            .outbound("HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nC"),
+            .close,
+        ], ["GET /a → 200 req=0 res=1:A", "GET /b → 404 req=0 res=2:NF", "POST /c → 201 req=3:xyz res=1:C"]
+    ),
+    (
+        "HEAD then GET on one keep-alive connection",
+        [
+            .inbound("HEAD /file HTTP/1.1\r\nHost: h\r\n\r\n"),
+            .outbound("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"),
+            .inbound("GET /file HTTP/1.1\r\nHost: h\r\n\r\n"),
+            .outbound("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfile"),
+            .close,
+        ], ["HEAD /file → 200 req=0 res=0", "GET /file → 200 req=0 res=4:file"]
+    ),
+    (
+        "304 Not Modified",
+        [
+            .inbound("GET /logo.png HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"abc\"\r\n\r\n"),
+            .outbound("HTTP/1.1 304 Not Modified\r\nETag: \"abc\"\r\nContent-Length: 5000\r\n\r\n"),
+            .inbound("GET /next HTTP/1.1\r\nHost: h\r\n\r\n"),
+            .outbound("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+            .close,
+        ], ["GET /logo.png → 304 req=0 res=0", "GET /next → 200 req=0 res=0"]
+    ),
+    (
+        "HTTP/1.0 close-delimited response",
+        [
+            .inbound("GET /old HTTP/1.0\r\n\r\n"),
+            .outbound("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil"),
+            .outbound(" the end"),
+            .close,
+        ], ["GET /old → 200 req=0 res=13:until the end"]
+    ),
+    (
+        "WebSocket upgrade",
+        [
+            .inbound(
+                "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ),
+            .inboundBytes([0x81, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58]),
+            .outbound(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+            ),
+            .outboundBytes([0x81, 0x05, 0x48, 0x65, 0x6C, 0x6C, 0x6F]),
+            .inbound("GET /not-http HTTP/1.1\r\n\r\n"),
+            .close,
+        ], ["GET /chat → 101 req=0 res=0 switched"]
+    ),
+    (
+        "CONNECT through a proxy",
+        [
+            .inbound("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nProxy-Connection: Keep-Alive\r\n\r\n"),
+            .outbound("HTTP/1.1 200 Connection Established\r\n\r\n"),
+            .inboundBytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC]),
+            .outboundBytes([0x16, 0x03, 0x03, 0x00, 0x7A]),
+            .close,
+        ], ["CONNECT example.com:443 → 200 req=0 res=0 switched"]
+    ),
+    (
+        "An upgrade the server declines, then a pipelined request",
+        [
+            .inbound(
+                "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\n\r\nGET /after HTTP/1.1\r\nHost: h\r\n\r\n"
+            ),
+            .outbound("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nnoHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes"),
+            .close,
+        ], ["GET /ws → 200 req=0 res=2:no", "GET /after → 200 req=0 res=3:yes"]
+    ),
+    (
+        "An Upgrade request with a body, declined, then a pipelined request",
+        [
+            .inbound(
+                "POST /up HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nContent-Length: 5\r\n\r\nhelloGET /after HTTP/1.1\r\nHost: h\r\n\r\n"
+            ),
+            .outbound("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nnoHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes"),
+            .close,
+        ], ["POST /up → 200 req=5:hello res=2:no", "GET /after → 200 req=0 res=3:yes"]
+    ),
+    (
+        "An Upgrade request with a body, switched",
+        [
+            .inbound("POST /up HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nContent-Length: 5\r\n\r\nhello"),
+            .outbound("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"),
+            .inboundBytes([0x00, 0x00, 0x12, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]),
+            .outboundBytes([0x00, 0x00, 0x00, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00]),
+            .close,
+        ], ["POST /up → 101 req=5:hello res=0 switched"]
+    ),
+    (
+        "The server answers 413 before the upload ends, and the client sends the rest",
+        [
+            .inbound("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf"),
+            .outbound("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .inbound("-rest!"),
+            .close,
+        ], ["POST /upload → 413 req=10:half-rest! res=0"]
+    ),
+    (
+        "The server answers 413 before the upload ends, and the client goes",
+        [
+            .inbound("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf"),
+            .outbound("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["POST /upload → 413 req=4:half res=0 !MalformedRequest"]
+    ),
+    (
+        "A proxy's absolute-form request",
+        [
+            .inbound(
+                "GET http://example.com/a?b=1 HTTP/1.1\r\nHost: example.com\r\nVia: 1.1 squid\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n"
+            ),
+            .outbound("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["GET http://example.com/a?b=1 → 502 req=0 res=0"]
+    ),
+    (
+        "Bare LF line endings, refused as a strict server refuses them",
+        [
+            .inbound("\r\nGET /lf HTTP/1.1\nHost: h\n\n"),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["GET /lf → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "Content-Length beside Transfer-Encoding: chunked (smuggling)",
+        [
+            .inbound(
+                "POST /smuggle HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /hidden HTTP/1.1\r\nHost: h\r\n\r\n"
+            ),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["POST /smuggle → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "A bare CR hiding a header inside another one",
+        [
+            .inbound("GET /cr HTTP/1.1\r\nHost: h\r\nx:\rTransfer-Encoding: chunked\r\n\r\n"),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["GET /cr → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "An empty Content-Length",
+        [
+            .inbound("POST /empty HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n"),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["POST /empty → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "A Content-Length list of equal values",
+        [
+            .inbound("POST /list HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\nhello"),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["POST /list → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "A Content-Length with a trailing comma",
+        [
+            .inbound("POST /comma HTTP/1.1\r\nHost: h\r\nContent-Length: 5,\r\n\r\nhello"),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["POST /comma → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "Two Content-Length fields",
+        [
+            .inbound("POST /twice HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["POST /twice → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "A chunk size followed by a space",
+        [
+            .inbound("POST /sp HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\na \r\n0123456789\r\n0\r\n\r\n"),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["POST /sp → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "A space before a chunk extension",
+        [
+            .inbound("POST /ext HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5 ;a=b\r\nhello\r\n0\r\n\r\n"),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["POST /ext → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "A chunk line ended by a bare LF",
+        [
+            .inbound("POST /chunklf HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n"),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["POST /chunklf → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "The client goes away before any response",
+        [
+            .inbound("POST /orders HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf"),
+            .close,
+        ], ["POST /orders → none req=4:half res=0 !MalformedRequest !NoResponse"]
+    ),
+    (
+        "Garbage, then the server's 400",
+        [
+            .inboundBytes([0x16, 0x03, 0x01, 0x00, 0xA5, 0x01, 0x00, 0x00, 0xA1, 0x03, 0x03, 0x0D, 0x0A]),
+            .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            .close,
+        ], ["INVALID  → 400 req=0 res=0 !MalformedRequest"]
+    ),
+    (
+        "A header section past the limit gets the server's 431",
+        [
+            .inbound("GET /big HTTP/1.1\r\nHost: h\r\nX-Big: \(String(repeating: "a", count: 70_000))\r\n\r\n"),
+            .outbound("HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n\r\n"),
+            .close,
+        ], ["GET /big → 431 req=0 res=0 !MalformedRequest"]
+    ),
 ]
-
 
 /// How each step's bytes are cut before they reach the tap.
 public enum WireSplit: Sendable {

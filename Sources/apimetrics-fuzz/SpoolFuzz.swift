@@ -13,7 +13,8 @@ func fuzzSpoolSegments(_ count: Int, using generator: inout SplitMix) -> Int {
             var payload = (0..<Int(generator.next() % 96)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             // Now and then a payload holds a marker, to tempt the reader.
             if generator.next() % 8 == 0 {
-                payload.insert(contentsOf: SpoolFuzzing.marker, at: payload.isEmpty ? 0 : Int(generator.next() % UInt64(payload.count)))
+                payload.insert(
+                    contentsOf: SpoolFuzzing.marker, at: payload.isEmpty ? 0 : Int(generator.next() % UInt64(payload.count)))
             }
             payloads.append(payload)
         }
@@ -48,7 +49,8 @@ func fuzzSpoolSegments(_ count: Int, using generator: inout SplitMix) -> Int {
             }
         default:
             // Garbage inserted at a record boundary.
-            let boundary = ([SpoolFuzzing.headerSize] + ranges.map(\.upperBound))[Int(generator.next() % UInt64(ranges.count + 1))]
+            let boundary = ([SpoolFuzzing.headerSize] + ranges.map(\.upperBound))[
+                Int(generator.next() % UInt64(ranges.count + 1))]
             let garbage = (0..<(1 + Int(generator.next() % 20))).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             bytes.insert(contentsOf: garbage, at: boundary)
         }
@@ -62,7 +64,8 @@ func fuzzSpoolSegments(_ count: Int, using generator: inout SplitMix) -> Int {
         if !complete || !noPhantom {
             failures += 1
             if failures <= 5 {
-                FileHandle.standardError.write(Data("spool segment \(iteration): wanted \(wanted.count) records, found \(found.count)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("spool segment \(iteration): wanted \(wanted.count) records, found \(found.count)\n".utf8))
             }
         }
     }

@@ -92,13 +92,15 @@ for _ in 0..<streams {
         usleep(1000)
     }
 }
-print("\(answered) answered streams (\(unanswerable) ended mid-request) in \(ContinuousClock.now - answeredStart): "
-    + "\(responses) responses, \(callFailures) streams whose calls differ")
+print(
+    "\(answered) answered streams (\(unanswerable) ended mid-request) in \(ContinuousClock.now - answeredStart): "
+        + "\(responses) responses, \(callFailures) streams whose calls differ")
 let report = await metrics.shutdown(timeout: .seconds(60))
 _ = try? await background.value
 let elapsed = ContinuousClock.now - start
-print("\(streams) streams (seed \(seed)) in \(elapsed): \(exporter.events.load(ordering: .relaxed)) events, "
-    + "\(report.statistics.dropped) dropped, \(exporter.abandoned.load(ordering: .relaxed)) abandoned")
+print(
+    "\(streams) streams (seed \(seed)) in \(elapsed): \(exporter.events.load(ordering: .relaxed)) events, "
+        + "\(report.statistics.dropped) dropped, \(exporter.abandoned.load(ordering: .relaxed)) abandoned")
 let spoolStart = ContinuousClock.now
 let spoolFailures = fuzzSpoolSegments(spoolSegments, using: &generator)
 print("\(spoolSegments) spool segments in \(ContinuousClock.now - spoolStart): \(spoolFailures) failures")

@@ -6,6 +6,7 @@ import SocketServer
 import Synchronization
 import Testing
 import APIMetricsTestSupport
+import APIMetricsTesting
 @testable import APIMetrics
 @testable import APIMetricsFoundation
 
@@ -99,8 +100,9 @@ struct FoundationAdapterTests {
         request.httpMethod = "PUT"
         request.httpBody = Data(#"{"q":2}"#.utf8)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let response = try #require(HTTPURLResponse(
-            url: request.url!, statusCode: 202, httpVersion: "HTTP/1.1", headerFields: ["Content-Type": "application/json"]))
+        let response = try #require(
+            HTTPURLResponse(
+                url: request.url!, statusCode: 202, httpVersion: "HTTP/1.1", headerFields: ["Content-Type": "application/json"]))
         let id = metrics.recorder.record(
             request: request, response: response, responseBody: Data(#"{"ok":true}"#.utf8),
             route: "/orders/{id}", startedAt: .now())

@@ -15,7 +15,8 @@ func builtExecutable() -> String? {
             url.deleteLastPathComponent()
         }
     }
-    candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/apimetrics"))
+    candidates.append(
+        URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/apimetrics"))
     return candidates.map(\.path).first { FileManager.default.isExecutableFile(atPath: $0) }
 }
 
@@ -27,10 +28,17 @@ struct BuiltBinaryTests {
         defer { directory.remove() }
         let store = directory.file("apimetrics.sqlite")
         let now = CaptureClock.wallNanoseconds()
-        try await writeStore(store, windows: [(now - 120_000_000_000, [
-            FixtureCall(route: "/a\u{1B}[31m", status: 200, consumer: "=1+2", time: now - 120_000_000_000),
-            FixtureCall(route: "/b", status: 503, consumer: "acme", time: now - 119_000_000_000),
-        ])])
+        try await writeStore(
+            store,
+            windows: [
+                (
+                    now - 120_000_000_000,
+                    [
+                        FixtureCall(route: "/a\u{1B}[31m", status: 200, consumer: "=1+2", time: now - 120_000_000_000),
+                        FixtureCall(route: "/b", status: 503, consumer: "acme", time: now - 119_000_000_000),
+                    ]
+                )
+            ])
 
         let help = try runProcess(executable, ["--help"])
         #expect(help.status == 0 && String(decoding: help.output, as: UTF8.self).contains("usage: apimetrics COMMAND"))

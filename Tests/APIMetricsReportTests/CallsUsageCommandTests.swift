@@ -18,8 +18,10 @@ struct CallsUsageCommandTests {
                 let index = n * 2 + instance
                 return FixtureCall(
                     method: index % 3 == 0 ? "POST" : "GET", route: index % 2 == 0 ? "/orders/{id}" : "/users/{id}",
-                    path: "/\(index % 2 == 0 ? "orders" : "users")/\(index)?n=\(index)", status: index % 5 == 0 ? 404 : (index % 11 == 0 ? 502 : 200),
-                    durationNanoseconds: Int64(index) * 1_000_000 + 250_000, consumer: index % 4 == 0 ? nil : "tenant-\(index % 3)",
+                    path: "/\(index % 2 == 0 ? "orders" : "users")/\(index)?n=\(index)",
+                    status: index % 5 == 0 ? 404 : (index % 11 == 0 ? 502 : 200),
+                    durationNanoseconds: Int64(index) * 1_000_000 + 250_000,
+                    consumer: index % 4 == 0 ? nil : "tenant-\(index % 3)",
                     time: start + Int64(index) * 1_000_000_000)
             }
         }
@@ -31,7 +33,8 @@ struct CallsUsageCommandTests {
         func listed(_ arguments: String...) throws -> [[String: Any]] {
             let run = apimetrics(["calls", first, second, "--json"] + arguments, now: now)
             #expect(run.status == 0, "\(run.errorOutput)")
-            return try run.output.split(separator: "\n").map { line in try #require(try parseJSON(String(line)) as? [String: Any]) }
+            return try run.output.split(separator: "\n").map { line in try #require(try parseJSON(String(line)) as? [String: Any])
+            }
         }
         // The default limit is 100: all 80, newest first, both stores interleaved.
         let all = try listed()
@@ -49,13 +52,22 @@ struct CallsUsageCommandTests {
         #expect(try listed("--limit", "7").map { $0["path"] as? String } == every.prefix(7).map(\.path))
         #expect(try listed("--status", "4xx").map { $0["path"] as? String } == every.filter { $0.status / 100 == 4 }.map(\.path))
         #expect(try listed("--status", "502").map { $0["path"] as? String } == every.filter { $0.status == 502 }.map(\.path))
-        #expect(try listed("--consumer", "tenant-1").map { $0["path"] as? String } == every.filter { $0.consumer == "tenant-1" }.map(\.path))
-        #expect(try listed("--min-ms", "70").map { $0["path"] as? String } == every.filter { $0.durationNanoseconds >= 70_000_000 }.map(\.path))
-        #expect(try listed("--path", "users/3").map { $0["path"] as? String } == every.filter { $0.path.contains("users/3") }.map(\.path))
-        #expect(try listed("--method", "POST", "--route", "/users/{id}").map { $0["path"] as? String }
-            == every.filter { $0.method == "POST" && $0.route == "/users/{id}" }.map(\.path))
+        #expect(
+            try listed("--consumer", "tenant-1").map { $0["path"] as? String }
+                == every.filter { $0.consumer == "tenant-1" }.map(\.path))
+        #expect(
+            try listed("--min-ms", "70").map { $0["path"] as? String }
+                == every.filter { $0.durationNanoseconds >= 70_000_000 }.map(\.path))
+        #expect(
+            try listed("--path", "users/3").map { $0["path"] as? String }
+                == every.filter { $0.path.contains("users/3") }.map(\.path))
+        #expect(
+            try listed("--method", "POST", "--route", "/users/{id}").map { $0["path"] as? String }
+                == every.filter { $0.method == "POST" && $0.route == "/users/{id}" }.map(\.path))
         let since = start + 60 * 1_000_000_000
-        #expect(try listed("--since", TimeText.format(since)).map { $0["path"] as? String } == every.filter { $0.time >= since }.map(\.path))
+        #expect(
+            try listed("--since", TimeText.format(since)).map { $0["path"] as? String }
+                == every.filter { $0.time >= since }.map(\.path))
         #expect(try listed("--since", "2m").isEmpty)
 
         // One aligned line a call.
@@ -74,7 +86,14 @@ struct CallsUsageCommandTests {
         let path = "/x?q=\u{1B}[2J\u{1B}]0;pwned\u{7}&b=\u{9B}1m\n"
         let consumer = "=HYPERLINK(\"http://e\")\u{1B}[31m"
         let store = directory.file("apimetrics.sqlite")
-        try await writeStore(store, windows: [(now - 60_000_000_000, [FixtureCall(route: "/x\u{1B}[1m", path: path, consumer: consumer, time: now - 60_000_000_000)])])
+        try await writeStore(
+            store,
+            windows: [
+                (
+                    now - 60_000_000_000,
+                    [FixtureCall(route: "/x\u{1B}[1m", path: path, consumer: consumer, time: now - 60_000_000_000)]
+                )
+            ])
         let text = apimetrics(["calls", store], now: now).output
         #expect(!text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) })
         #expect(text.split(separator: "\n").count == 2)
@@ -82,7 +101,9 @@ struct CallsUsageCommandTests {
         let json = apimetrics(["calls", store, "--json"], now: now).output
         #expect(!json.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) })
         let object = try #require(try parseJSON(json) as? [String: Any])
-        #expect(object["path"] as? String == path && object["consumer"] as? String == consumer && object["route"] as? String == "/x\u{1B}[1m")
+        #expect(
+            object["path"] as? String == path && object["consumer"] as? String == consumer
+                && object["route"] as? String == "/x\u{1B}[1m")
     }
 
     @Test func usageSumsTheConsumersOfEveryStorePerDayAndPerMonth() async throws {
@@ -96,21 +117,27 @@ struct CallsUsageCommandTests {
             (0..<count).map { _ in FixtureCall(consumer: consumer, time: time) }
         }
         let first = directory.file("a.sqlite"), second = directory.file("b.sqlite")
-        try await writeStore(first, instance: "a", windows: [
-            (earlier, calls(3, "acme", at: earlier) + calls(2, "globex", at: earlier)),
-            (yesterday, calls(4, "acme", at: yesterday) + calls(5, nil, at: yesterday)),
-        ])
-        try await writeStore(second, instance: "b", windows: [
-            (earlier, calls(6, "globex", at: earlier)), (yesterday, calls(1, "acme", at: yesterday) + calls(2, "a,\"b\"", at: yesterday)),
-        ])
+        try await writeStore(
+            first, instance: "a",
+            windows: [
+                (earlier, calls(3, "acme", at: earlier) + calls(2, "globex", at: earlier)),
+                (yesterday, calls(4, "acme", at: yesterday) + calls(5, nil, at: yesterday)),
+            ])
+        try await writeStore(
+            second, instance: "b",
+            windows: [
+                (earlier, calls(6, "globex", at: earlier)),
+                (yesterday, calls(1, "acme", at: yesterday) + calls(2, "a,\"b\"", at: yesterday)),
+            ])
         let dayText = { (time: Int64) in String(TimeText.format(time).prefix(10)) }
         let run = apimetrics(["usage", first, second], now: now)
         #expect(run.status == 0, "\(run.errorOutput)")
-        #expect(try pythonCSV(run.output) == [
-            ["period", "consumer", "calls"],
-            [dayText(earlier), "globex", "8"], [dayText(earlier), "acme", "3"],
-            [dayText(yesterday), "acme", "5"], [dayText(yesterday), "a,\"b\"", "2"],
-        ])
+        #expect(
+            try pythonCSV(run.output) == [
+                ["period", "consumer", "calls"],
+                [dayText(earlier), "globex", "8"], [dayText(earlier), "acme", "3"],
+                [dayText(yesterday), "acme", "5"], [dayText(yesterday), "a,\"b\"", "2"],
+            ])
         #expect(run.output.hasPrefix("period,consumer,calls\r\n"))
         // A day is whole: --since 1h still counts today's and no other day.
         #expect(try pythonCSV(apimetrics(["usage", first, second, "--since", "1s"], now: now).output).count == 1)
@@ -123,8 +150,12 @@ struct CallsUsageCommandTests {
         #expect(monthly.dropFirst().filter { $0[1] == "acme" }.reduce(0) { $0 + (Int($1[2]) ?? -100) } == 8)
 
         // Weighted (sampled) calls keep their decimals; whole ones print as integers.
-        let rows = [UsageListing.Row(period: "2026-12-01", consumer: "a", calls: 2.5), UsageListing.Row(period: "2026-12-01", consumer: "=b", calls: 1)]
+        let rows = [
+            UsageListing.Row(period: "2026-12-01", consumer: "a", calls: 2.5),
+            UsageListing.Row(period: "2026-12-01", consumer: "=b", calls: 1),
+        ]
         #expect(UsageListing.csv(rows) == "period,consumer,calls\r\n2026-12-01,a,2.5\r\n2026-12-01,'=b,1\r\n")
-        #expect(UsageListing.csv([UsageListing.Row(period: "2026-12", consumer: "a", calls: 0.1 + 0.2 + 2.7)]).hasSuffix(",a,3\r\n"))
+        #expect(
+            UsageListing.csv([UsageListing.Row(period: "2026-12", consumer: "a", calls: 0.1 + 0.2 + 2.7)]).hasSuffix(",a,3\r\n"))
     }
 }

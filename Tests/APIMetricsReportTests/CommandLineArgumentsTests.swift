@@ -15,26 +15,42 @@ struct CommandLineArgumentsTests {
             Issue.record("not a report")
             return
         }
-        #expect(report.files == ["a.sqlite", "b.ndjson"] && !report.byConsumer && report.format == .table && !report.isRangeGiven)
+        #expect(
+            report.files == ["a.sqlite", "b.ndjson"] && !report.byConsumer && report.format == .table && !report.isRangeGiven)
         #expect(report.range == StoreTimeRange(from: 0, to: now))
 
-        guard case .report(let custom) = try CommandLineArguments.parse(
-            ["report", "--since", "2h", "a", "--by", "consumer", "--format=csv", "--until", "2026-12-06T14:30:00+01:00"], now: now)
+        guard
+            case .report(let custom) = try CommandLineArguments.parse(
+                ["report", "--since", "2h", "a", "--by", "consumer", "--format=csv", "--until", "2026-12-06T14:30:00+01:00"],
+                now: now)
         else { Issue.record("not a report"); return }
         #expect(custom.byConsumer && custom.format == .csv && custom.isRangeGiven && custom.files == ["a"])
         #expect(custom.range == StoreTimeRange(from: now - 7_200_000_000_000, to: now - 5_400_000_000_000))
 
-        guard case .calls(let calls) = try CommandLineArguments.parse(
-            ["calls", "s", "--method", "POST", "--route", "/o/{id}", "--status", "4XX", "--consumer", "acme", "--min-ms", "2.5",
-             "--path", "/o/1", "--limit", "20", "--json", "--since", "7d"], now: now)
+        guard
+            case .calls(let calls) = try CommandLineArguments.parse(
+                [
+                    "calls", "s", "--method", "POST", "--route", "/o/{id}", "--status", "4XX", "--consumer", "acme", "--min-ms",
+                    "2.5",
+                    "--path", "/o/1", "--limit", "20", "--json", "--since", "7d",
+                ], now: now)
         else { Issue.record("not calls"); return }
-        #expect(calls.filter.method == "POST" && calls.filter.route == "/o/{id}" && calls.filter.statusClass == 4 && calls.filter.status == nil)
-        #expect(calls.filter.consumer == "acme" && calls.filter.minimumDurationNanoseconds == 2_500_000 && calls.filter.pathContains == "/o/1")
+        #expect(
+            calls.filter.method == "POST" && calls.filter.route == "/o/{id}" && calls.filter.statusClass == 4
+                && calls.filter.status == nil)
+        #expect(
+            calls.filter.consumer == "acme" && calls.filter.minimumDurationNanoseconds == 2_500_000
+                && calls.filter.pathContains == "/o/1")
         #expect(calls.limit == 20 && calls.json && calls.filter.range.from == now - 7 * 86_400_000_000_000)
-        guard case .calls(let defaults) = try CommandLineArguments.parse(["calls", "s", "--status", "0"], now: now) else { return }
+        guard case .calls(let defaults) = try CommandLineArguments.parse(["calls", "s", "--status", "0"], now: now) else {
+            return
+        }
         #expect(defaults.limit == 100 && !defaults.json && defaults.filter.status == 0)
 
-        guard case .usage(let usage) = try CommandLineArguments.parse(["usage", "a", "b", "--per", "month", "--since", "2026-11-01"], now: now) else {
+        guard
+            case .usage(let usage) = try CommandLineArguments.parse(
+                ["usage", "a", "b", "--per", "month", "--since", "2026-11-01"], now: now)
+        else {
             Issue.record("not usage")
             return
         }
@@ -90,7 +106,9 @@ struct CommandLineArgumentsTests {
             }
             let run = APIMetricsCommand.run(arguments, now: now)
             #expect(run.status == 2 && run.output.isEmpty, "\(arguments)")
-            #expect(run.errorOutput.hasPrefix("apimetrics: \(argument) ") && run.errorOutput.contains("\nusage: apimetrics"), "\(run.errorOutput)")
+            #expect(
+                run.errorOutput.hasPrefix("apimetrics: \(argument) ") && run.errorOutput.contains("\nusage: apimetrics"),
+                "\(run.errorOutput)")
         }
         // A hostile value is quoted inert in the message.
         let run = APIMetricsCommand.run(["report", "a", "--by", "\u{1B}[31mred"], now: now)
@@ -103,7 +121,10 @@ struct CommandLineArgumentsTests {
         for command in ["report", "calls", "usage"] { #expect(overview.output.contains("  \(command) ")) }
         let options: [String: [String]] = [
             "report": ["--by", "--since", "--until", "--format", "p99_ms", "client_errors", "mean_ms", "consumer"],
-            "calls": ["--since", "--until", "--method", "--route", "--status", "--consumer", "--min-ms", "--path", "--limit", "--json", "duration_ms"],
+            "calls": [
+                "--since", "--until", "--method", "--route", "--status", "--consumer", "--min-ms", "--path", "--limit", "--json",
+                "duration_ms",
+            ],
             "usage": ["--since", "--until", "--per", "period,consumer,calls"],
         ]
         for (command, words) in options {
@@ -137,7 +158,8 @@ struct CommandLineArgumentsTests {
 
     @Test func cellsAreEscapedForTheTerminalQuotedForCSVAndInertInJSON() throws {
         #expect(TextEscaping.terminal("/orders/{id}") == "/orders/{id}")
-        #expect(TextEscaping.terminal("a\u{1B}[31mb\n\u{0}\u{7F}\u{85}\u{202E}\\") == "a\\e[31mb\\n\\x00\\x7F\\u{0085}\\u{202E}\\\\")
+        #expect(
+            TextEscaping.terminal("a\u{1B}[31mb\n\u{0}\u{7F}\u{85}\u{202E}\\") == "a\\e[31mb\\n\\x00\\x7F\\u{0085}\\u{202E}\\\\")
         #expect(TextEscaping.csvField("plain") == "plain")
         #expect(TextEscaping.csvField("a,b") == "\"a,b\"")
         #expect(TextEscaping.csvField("say \"hi\"") == "\"say \"\"hi\"\"\"")
@@ -148,23 +170,33 @@ struct CommandLineArgumentsTests {
         #expect(TextEscaping.csvField("@A1", forTerminal: true) == "'@A1")
         #expect(TextEscaping.csvField("\u{1B}[1m", forTerminal: true) == "\\e[1m")
         #expect(NumberText.fixed(0.2, places: 3) == "0.200" && NumberText.fixed(1.4666, places: 3) == "1.467")
-        #expect(NumberText.fixed(38, places: 0) == "38" && NumberText.fixed(5, places: 1) == "5.0" && NumberText.fixed(0.0004, places: 3) == "0.000")
+        #expect(
+            NumberText.fixed(38, places: 0) == "38" && NumberText.fixed(5, places: 1) == "5.0"
+                && NumberText.fixed(0.0004, places: 3) == "0.000")
         #expect(NumberText.count(2.5) == "2.5" && NumberText.count(0.1 + 0.2) == "0.3" && NumberText.count(7) == "7")
         #expect(TextEscaping.jsonString("a\"\\\u{1B}\u{9B}\u{2028}é") == "\"a\\\"\\\\\\u001B\\u009B\\u2028é\"")
 
         // Generated text: the JSON decodes to itself, Python's csv module reads the CSV back.
         var random = SeededGenerator(seed: 11)
-        let alphabet: [Unicode.Scalar] = ["a", ",", "\"", "\n", "\r", "\t", "=", "+", "-", "@", "\u{1B}", "\u{9B}", "\u{202E}", "\\", " ", "é", "\u{301}", "\u{0}"]
+        let alphabet: [Unicode.Scalar] = [
+            "a", ",", "\"", "\n", "\r", "\t", "=", "+", "-", "@", "\u{1B}", "\u{9B}", "\u{202E}", "\\", " ", "é", "\u{301}",
+            "\u{0}",
+        ]
         var texts: [String] = []
         for _ in 0..<300 {
             var text = String.UnicodeScalarView()
-            for _ in 0..<Int.random(in: 0...12, using: &random) { text.append(alphabet[Int.random(in: 0..<alphabet.count, using: &random)]) }
+            for _ in 0..<Int.random(in: 0...12, using: &random) {
+                text.append(alphabet[Int.random(in: 0..<alphabet.count, using: &random)])
+            }
             texts.append(String(text))
         }
         for text in texts {
             let decoded = try parseJSON(TextEscaping.jsonString(text)) as? String
             #expect(decoded == text, "\(Array(text.unicodeScalars))")
-            #expect(!TextEscaping.terminal(text).unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}" })
+            #expect(
+                !TextEscaping.terminal(text).unicodeScalars.contains {
+                    $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}"
+                })
         }
         let rows = try pythonCSV(texts.map { TextEscaping.csvRecord([$0, "x"]) }.joined())
         #expect(rows.count == texts.count)

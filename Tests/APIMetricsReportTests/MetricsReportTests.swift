@@ -19,14 +19,17 @@ struct MetricsReportTests {
             for n in 0..<400 {
                 let duration = Int64.random(in: 1_000_000...90_000_000, using: &random)
                 all.add(nanoseconds: duration)
-                aggregator.observe(CallSummary(
-                    method: "GET", route: "/orders/{id}", status: n % 40 == 0 ? 503 : 200, durationNanoseconds: duration,
-                    responseBodyBytes: 500), outcome: .queued)
+                aggregator.observe(
+                    CallSummary(
+                        method: "GET", route: "/orders/{id}", status: n % 40 == 0 ? 503 : 200, durationNanoseconds: duration,
+                        responseBodyBytes: 500), outcome: .queued)
             }
-            aggregator.observe(CallSummary(method: "POST", route: "/orders", status: 422, durationNanoseconds: 2_000_000), outcome: .shed)
+            aggregator.observe(
+                CallSummary(method: "POST", route: "/orders", status: 422, durationNanoseconds: 2_000_000), outcome: .shed)
             let cut = aggregator.cutWindow(at: Int64(window + 1) * 60_000_000_000)
-            try await exporter.export(ExportBatch(
-                identity: ServiceIdentity(service: "s", environment: "e"), records: [], sentAtNanoseconds: 0, metrics: cut))
+            try await exporter.export(
+                ExportBatch(
+                    identity: ServiceIdentity(service: "s", environment: "e"), records: [], sentAtNanoseconds: 0, metrics: cut))
         }
         await exporter.shutdown()
         var report = MetricsReport()
@@ -45,6 +48,9 @@ struct MetricsReportTests {
         let table = ReportOutput.table(endpoints: combined)
         #expect(table.contains("1203 calls from the start to ") && table.contains(" in 1 NDJSON file (3 metrics windows)\n"))
         #expect(table.contains("(1 NDJSON lines could not be read and were left out)"))
-        #expect(table.split(separator: "\n").contains { $0.hasPrefix("GET     /orders/{id}") && $0.contains(" 1200 ") && $0.contains(" 30 ") })
+        #expect(
+            table.split(separator: "\n").contains {
+                $0.hasPrefix("GET     /orders/{id}") && $0.contains(" 1200 ") && $0.contains(" 30 ")
+            })
     }
 }

@@ -30,7 +30,9 @@ struct ReportCommandTests {
             var cursor: StoreCallCursor?
             repeat {
                 let page = try StoreReader(path: path).calls(StoreCallFilter(range: range), after: cursor, limit: 1_000)
-                for call in page.calls { byMethod[call.method, default: LatencySketch()].add(nanoseconds: call.durationNanoseconds) }
+                for call in page.calls {
+                    byMethod[call.method, default: LatencySketch()].add(nanoseconds: call.durationNanoseconds)
+                }
                 cursor = page.next
             } while cursor != nil
         }
@@ -48,8 +50,12 @@ struct ReportCommandTests {
         let consumers = apimetrics("report", first, second, "--by", "consumer", "--format", "json")
         let consumerRows = try #require(try parseJSON(consumers.output) as? [[String: Any]])
         #expect(consumerRows.map { $0["consumer"] as? String } == ["globex", "acme"])
-        #expect(consumerRows.first { $0["consumer"] as? String == "acme" }?["calls"] as? Int == (0..<100).filter { $0 % 3 == 0 }.count)
-        #expect(consumerRows.first { $0["consumer"] as? String == "globex" }?["calls"] as? Int == (0..<100).filter { $0 % 3 != 0 }.count)
+        #expect(
+            consumerRows.first { $0["consumer"] as? String == "acme" }?["calls"] as? Int == (0..<100).filter { $0 % 3 == 0 }.count
+        )
+        #expect(
+            consumerRows.first { $0["consumer"] as? String == "globex" }?["calls"] as? Int
+                == (0..<100).filter { $0 % 3 != 0 }.count)
 
         let table = apimetrics("report", first, second)
         #expect(table.status == 0)
@@ -67,7 +73,9 @@ struct ReportCommandTests {
             (0..<count).map { n in
                 let duration = Int64.random(in: 100_000...900_000_000, using: &random)
                 everything.add(nanoseconds: duration)
-                return FixtureCall(status: n % 9 == 0 ? 503 : (n % 5 == 0 ? 422 : 200), durationNanoseconds: duration, consumer: "c\(n % 4)", time: time)
+                return FixtureCall(
+                    status: n % 9 == 0 ? 503 : (n % 5 == 0 ? 422 : 200), durationNanoseconds: duration, consumer: "c\(n % 4)",
+                    time: time)
             }
         }
         let first = directory.file("a.sqlite"), second = directory.file("b.sqlite"), third = directory.file("c.ndjson")
@@ -85,21 +93,28 @@ struct ReportCommandTests {
         try combined.add(store: StoreReader(path: second))
         #expect(combined.endpoints.first?.latency == everything)
         for (column, quantile) in [("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99)] {
-            #expect((row[column] as? NSNumber)?.doubleValue == NumberText.milliseconds(everything.percentile(quantile)).flatMap(Double.init))
+            #expect(
+                (row[column] as? NSNumber)?.doubleValue
+                    == NumberText.milliseconds(everything.percentile(quantile)).flatMap(Double.init))
         }
-        #expect((row["mean_ms"] as? NSNumber)?.doubleValue == NumberText.milliseconds(everything.meanNanoseconds).flatMap(Double.init))
+        #expect(
+            (row["mean_ms"] as? NSNumber)?.doubleValue == NumberText.milliseconds(everything.meanNanoseconds).flatMap(Double.init)
+        )
 
         // The second instance's windows as NDJSON instead of a store: the same report.
         let exporter = try FileExporter(path: third)
-        try await exporter.export(ExportBatch(
-            identity: ServiceIdentity(service: "s", environment: "e"), records: [], sentAtNanoseconds: now,
-            metrics: metricsWindow(start: now - 300_000_000_000, secondCalls)))
+        try await exporter.export(
+            ExportBatch(
+                identity: ServiceIdentity(service: "s", environment: "e"), records: [], sentAtNanoseconds: now,
+                metrics: metricsWindow(start: now - 300_000_000_000, secondCalls)))
         await exporter.shutdown()
         let mixed = apimetrics("report", first, third, "--format", "json", "--since", "1h")
         #expect(mixed.status == 0, "\(mixed.errorOutput)")
         #expect(try parseJSON(mixed.output) as? NSArray == parseJSON(run.output) as? NSArray)
         let table = apimetrics("report", first, third)
-        #expect(table.output.contains("1200 calls") && table.output.contains("1 store and 1 NDJSON file (1 metrics window)"), "\(table.output)")
+        #expect(
+            table.output.contains("1200 calls") && table.output.contains("1 store and 1 NDJSON file (1 metrics window)"),
+            "\(table.output)")
     }
 
     @Test func sinceAndUntilChooseTheWindowsOfStoresAndOfNDJSON() async throws {
@@ -116,9 +131,10 @@ struct ReportCommandTests {
         try await writeStore(store, windows: [(old, oldCalls), (recent, recentCalls)])
         let exporter = try FileExporter(path: file)
         for (start, calls) in [(old, oldCalls), (recent, recentCalls)] {
-            try await exporter.export(ExportBatch(
-                identity: ServiceIdentity(service: "s", environment: "e"), records: [], sentAtNanoseconds: start,
-                metrics: metricsWindow(start: start, calls)))
+            try await exporter.export(
+                ExportBatch(
+                    identity: ServiceIdentity(service: "s", environment: "e"), records: [], sentAtNanoseconds: start,
+                    metrics: metricsWindow(start: start, calls)))
         }
         await exporter.shutdown()
 
@@ -132,7 +148,11 @@ struct ReportCommandTests {
             #expect(try routes("report", input, "--since", "2h") == ["/recent": 12], "\(input)")
             #expect(try routes("report", input, "--since", "4h") == ["/old": 30, "/recent": 12], "\(input)")
             #expect(try routes("report", input, "--until", "1h") == ["/old": 30], "\(input)")
-            #expect(try routes("report", input, "--since", TimeText.format(now - 5 * hour), "--until", TimeText.format(now - 2 * hour)) == ["/old": 30])
+            #expect(
+                try routes(
+                    "report", input, "--since", TimeText.format(now - 5 * hour), "--until", TimeText.format(now - 2 * hour)) == [
+                        "/old": 30
+                    ])
             #expect(try routes("report", input, "--since", "30m", "--until", "20m").isEmpty, "\(input)")
             #expect(try routes("report", input) == ["/old": 30, "/recent": 12], "\(input)")
         }
@@ -153,9 +173,14 @@ struct ReportCommandTests {
         let hostileConsumers = ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "a,b\n\"c\"", "\u{1B}]0;title\u{7}"]
         var calls: [FixtureCall] = []
         for (n, route) in hostileRoutes.enumerated() {
-            calls.append(FixtureCall(route: route, path: route, consumer: hostileConsumers[n % hostileConsumers.count], time: now - 60_000_000_000))
+            calls.append(
+                FixtureCall(
+                    route: route, path: route, consumer: hostileConsumers[n % hostileConsumers.count], time: now - 60_000_000_000)
+            )
         }
-        for consumer in hostileConsumers { calls.append(FixtureCall(route: "/plain", consumer: consumer, time: now - 60_000_000_000)) }
+        for consumer in hostileConsumers {
+            calls.append(FixtureCall(route: "/plain", consumer: consumer, time: now - 60_000_000_000))
+        }
         let store = directory.file("apimetrics.sqlite")
         try await writeStore(store, windows: [(now - 60_000_000_000, calls)])
 
@@ -163,13 +188,20 @@ struct ReportCommandTests {
         for by in ["endpoint", "consumer"] {
             let table = apimetrics("report", store, "--by", by)
             #expect(table.status == 0)
-            #expect(!table.output.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}" })
+            #expect(
+                !table.output.unicodeScalars.contains {
+                    ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}"
+                })
             let rows = by == "endpoint" ? hostileRoutes.count + 1 : hostileConsumers.count + 3
-            #expect(table.output.split(separator: "\n", omittingEmptySubsequences: false).count == 2 + 1 + rows + 1, "\(table.output)")
+            #expect(
+                table.output.split(separator: "\n", omittingEmptySubsequences: false).count == 2 + 1 + rows + 1, "\(table.output)"
+            )
         }
         let endpointTable = apimetrics("report", store).output
         #expect(endpointTable.contains("/esc\\e[31mred\\e[0m") && endpointTable.contains("/line\\nbreak\\r\\nx"))
-        #expect(endpointTable.contains("/c1\\u{009B}31m") && endpointTable.contains("/bidi\\u{202E}gpj.exe") && endpointTable.contains("/back\\\\slash"))
+        #expect(
+            endpointTable.contains("/c1\\u{009B}31m") && endpointTable.contains("/bidi\\u{202E}gpj.exe")
+                && endpointTable.contains("/back\\\\slash"))
 
         // CSV, as Python's csv module reads it: every route as sent, formulas defused.
         let csv = apimetrics("report", store, "--format", "csv")
@@ -178,7 +210,8 @@ struct ReportCommandTests {
         #expect(Set(rows.dropFirst().map { $0[1] }) == Set(hostileRoutes + ["/plain"]))
         #expect(rows.dropFirst().allSatisfy { $0.count == ReportOutput.endpointColumns.count })
         let consumerRows = try pythonCSV(apimetrics("report", store, "--by", "consumer", "--format", "csv").output)
-        let defused = Set(hostileConsumers.map { "=+-@\t\r".unicodeScalars.contains($0.unicodeScalars.first ?? "a") ? "'" + $0 : $0 })
+        let defused = Set(
+            hostileConsumers.map { "=+-@\t\r".unicodeScalars.contains($0.unicodeScalars.first ?? "a") ? "'" + $0 : $0 })
         #expect(Set(consumerRows.dropFirst().map { $0[0] }) == defused)
         #expect(consumerRows.dropFirst().allSatisfy { Int($0[2]) == 2 || Int($0[2]) == 1 })
         // CSV to a terminal: escaped as the table is.
@@ -188,7 +221,10 @@ struct ReportCommandTests {
         // JSON: every string as sent, and no raw control character in the output.
         for by in ["endpoint", "consumer"] {
             let json = apimetrics("report", store, "--by", by, "--format", "json").output
-            #expect(!json.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}" })
+            #expect(
+                !json.unicodeScalars.contains {
+                    ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}"
+                })
             let objects = try #require(try parseJSON(json) as? [[String: Any]])
             let key = by == "endpoint" ? "route" : "consumer"
             let expected = by == "endpoint" ? hostileRoutes + ["/plain"] : hostileConsumers
@@ -221,7 +257,9 @@ struct ReportCommandTests {
             let run = apimetrics("report", path)
             #expect(run.status == 1, "\(path)")
             #expect(run.output.isEmpty)
-            #expect(run.errorOutput == "apimetrics: \(path) \(reason)\n" || run.errorOutput.hasPrefix("apimetrics: \(path) \(reason)"), "\(run.errorOutput)")
+            #expect(
+                run.errorOutput == "apimetrics: \(path) \(reason)\n"
+                    || run.errorOutput.hasPrefix("apimetrics: \(path) \(reason)"), "\(run.errorOutput)")
         }
         // An empty NDJSON file is an empty report; calls and usage read stores only.
         #expect(apimetrics("report", empty).status == 0)

@@ -31,8 +31,9 @@ func writeStore(_ path: String, instance: String = "i", windows: [(start: Int64,
                 request: RequestHead(method: call.method, target: call.path, route: call.route),
                 response: ResponseHead(status: call.status), consumer: call.consumer.map { Consumer(id: $0) })
         }
-        try await writer.export(ExportBatch(
-            identity: identity, records: records, sentAtNanoseconds: start, metrics: metricsWindow(start: start, calls)))
+        try await writer.export(
+            ExportBatch(
+                identity: identity, records: records, sentAtNanoseconds: start, metrics: metricsWindow(start: start, calls)))
     }
     await writer.shutdown()
 }
@@ -70,7 +71,9 @@ func metricsWindow(start: Int64, _ calls: [FixtureCall]) -> MetricsWindow {
 /// `path` (the pattern of the library's store tests): consumers acme and
 /// globex, some 404s and 500s, two methods on one route.
 @discardableResult
-func recordThroughService(_ path: String, count: Int, offset: Int = 0) async throws -> (calls: Int, clientErrors: Int, serverErrors: Int) {
+func recordThroughService(
+    _ path: String, count: Int, offset: Int = 0
+) async throws -> (calls: Int, clientErrors: Int, serverErrors: Int) {
     var config = testConfiguration([.store(StoreOptions(path: path))])
     config.identifyConsumer = .header("x-customer-id")
     config.metrics.interval = .seconds(1)
@@ -82,8 +85,9 @@ func recordThroughService(_ path: String, count: Int, offset: Int = 0) async thr
         if status == 404 { clientErrors += 1 }
         if status == 500 { serverErrors += 1 }
         let headers: HeaderFields = ["x-customer-id": n % 3 == 0 ? "acme" : "globex"]
-        let exchange = metrics.recorder.begin(RequestHead(
-            method: n % 4 == 0 ? "POST" : "GET", target: "/orders/\(n)", headers: headers, route: "/orders/{id}"))
+        let exchange = metrics.recorder.begin(
+            RequestHead(
+                method: n % 4 == 0 ? "POST" : "GET", target: "/orders/\(n)", headers: headers, route: "/orders/{id}"))
         exchange.recordResponseHead(ResponseHead(status: status))
         exchange.recordResponseBody(Array(#"{"id":\#(n)}"#.utf8))
         exchange.finish()
@@ -101,11 +105,15 @@ func recordThroughService(_ path: String, count: Int, offset: Int = 0) async thr
 }
 
 /// Runs the command in-process at `now`.
-func apimetrics(_ arguments: String..., now: Int64 = CaptureClock.wallNanoseconds() + 1_000_000_000, terminal: Bool = false) -> APIMetricsCommand.Outcome {
+func apimetrics(
+    _ arguments: String..., now: Int64 = CaptureClock.wallNanoseconds() + 1_000_000_000, terminal: Bool = false
+) -> APIMetricsCommand.Outcome {
     APIMetricsCommand.run(arguments, now: now, outputIsTerminal: terminal)
 }
 
-func apimetrics(_ arguments: [String], now: Int64 = CaptureClock.wallNanoseconds() + 1_000_000_000, terminal: Bool = false) -> APIMetricsCommand.Outcome {
+func apimetrics(
+    _ arguments: [String], now: Int64 = CaptureClock.wallNanoseconds() + 1_000_000_000, terminal: Bool = false
+) -> APIMetricsCommand.Outcome {
     APIMetricsCommand.run(arguments, now: now, outputIsTerminal: terminal)
 }
 
@@ -123,7 +131,9 @@ func pythonCSV(_ text: String) throws -> [[String]] {
 }
 
 /// Runs a program to its end; its status, output and error output.
-func runProcess(_ executable: String, _ arguments: [String], input: Data = Data()) throws -> (status: Int32, output: Data, error: Data) {
+func runProcess(
+    _ executable: String, _ arguments: [String], input: Data = Data()
+) throws -> (status: Int32, output: Data, error: Data) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

@@ -38,16 +38,19 @@ struct AdmissionTests {
 
     @Test func aRecordHandedOverWholeAndAnAbandonedExchangePassToo() throws {
         let harness = RecorderHarness()
-        harness.recorder.record(ExchangeRecord(
-            id: EventID(high: 1, low: 2), direction: .outgoing, startTimeNanoseconds: 0, durationNanoseconds: 42,
-            request: RequestHead(method: "PUT", target: "/x", route: "/x"),
-            requestBody: CapturedBody(bytes: [], size: 3), response: ResponseHead(status: 204)))
+        harness.recorder.record(
+            ExchangeRecord(
+                id: EventID(high: 1, low: 2), direction: .outgoing, startTimeNanoseconds: 0, durationNanoseconds: 42,
+                request: RequestHead(method: "PUT", target: "/x", route: "/x"),
+                requestBody: CapturedBody(bytes: [], size: 3), response: ResponseHead(status: 204)))
         do {
             _ = harness.recorder.begin(RequestHead(method: "DELETE", target: "/y"))
         }
         let observed = harness.observer.observed
         #expect(observed.map(\.call.method) == ["PUT", "DELETE"])
-        #expect(observed[0].call == CallSummary(method: "PUT", route: "/x", status: 204, durationNanoseconds: 42, requestBodyBytes: 3))
+        #expect(
+            observed[0].call == CallSummary(method: "PUT", route: "/x", status: 204, durationNanoseconds: 42, requestBodyBytes: 3)
+        )
         #expect(observed[1].call.status == 0)
         #expect(harness.counters.recordedTotal == 2)
     }
@@ -58,8 +61,9 @@ struct AdmissionTests {
         recordExchange(harness.recorder, target: "/orders/1")
         recordExchange(harness.recorder, target: "/orders/2")
         #expect(harness.recorder.isQueueFull)
-        harness.recorder.recordShedCall(CallSummary(
-            method: "GET", route: "/orders/{id}", status: 200, durationNanoseconds: 7, responseBodyBytes: 10))
+        harness.recorder.recordShedCall(
+            CallSummary(
+                method: "GET", route: "/orders/{id}", status: 200, durationNanoseconds: 7, responseBodyBytes: 10))
         #expect(harness.observer.observed.map(\.outcome) == [.filtered, .queued, .droppedQueueFull, .shed])
         #expect(harness.observer.observed.last?.call.route == "/orders/{id}")
         #expect(harness.counters.recordedTotal == 4)

@@ -1,5 +1,6 @@
 @testable import APIMetrics
 import APIMetricsTestSupport
+import APIMetricsTesting
 import Dispatch
 import Foundation
 import Testing
@@ -26,9 +27,10 @@ struct AggregatorTests {
                 if call % 2 == 0 {
                     recordRouted(metrics.recorder, route: route, target: "/r/x", status: status)
                 } else {
-                    metrics.recorder.recordShedCall(CallSummary(
-                        method: "GET", route: route, status: status, durationNanoseconds: Int64(thread * 1_000 + call),
-                        requestBodyBytes: 10, responseBodyBytes: 100))
+                    metrics.recorder.recordShedCall(
+                        CallSummary(
+                            method: "GET", route: route, status: status, durationNanoseconds: Int64(thread * 1_000 + call),
+                            requestBodyBytes: 10, responseBodyBytes: 100))
                 }
             }
         }
@@ -54,7 +56,8 @@ struct AggregatorTests {
         for n in 0..<1_000 { recordRouted(metrics.recorder, route: "/orders/{id}", target: "/orders/\(n)") }
         for _ in 0..<100 { recordRouted(metrics.recorder, route: "/health", target: "/health") }
         for _ in 0..<50 {
-            metrics.recorder.recordShedCall(CallSummary(method: "POST", route: "/orders", status: 201, durationNanoseconds: 5_000))
+            metrics.recorder.recordShedCall(
+                CallSummary(method: "POST", route: "/orders", status: 201, durationNanoseconds: 5_000))
         }
         let statistics = metrics.statistics
         #expect(statistics.dropped > 400)
@@ -196,7 +199,10 @@ struct AggregatorTests {
         for n in 0..<6 { recordExchange(metrics.recorder, headers: ["x-customer": n % 2 == 0 ? "acme" : "globex"]) }
         #expect(await eventually { exporter.events.count == 6 })
         let window = metrics.aggregator.cutWindow()
-        #expect(Dictionary(uniqueKeysWithValues: window.consumers.map { ($0.id, $0.group ?? "-") }) == ["acme": "paid", "globex": "-"])
+        #expect(
+            Dictionary(uniqueKeysWithValues: window.consumers.map { ($0.id, $0.group ?? "-") }) == [
+                "acme": "paid", "globex": "-",
+            ])
         await metrics.shutdown(timeout: .seconds(30))
         try await runner.value
     }
@@ -215,7 +221,9 @@ struct AggregatorTests {
         let groups = metrics.aggregator.totals().serverErrors
         #expect(groups.count == 2)
         let first = try #require(groups.first)
-        #expect(first.count == 3 && first.type == "StoreDown" && first.message == "the store is down" && first.route == "/orders/{id}")
+        #expect(
+            first.count == 3 && first.type == "StoreDown" && first.message == "the store is down" && first.route == "/orders/{id}"
+        )
         #expect(first.location?.contains("AggregatorTests.swift") == true)
         #expect(first.firstSeenNanoseconds <= first.lastSeenNanoseconds)
         #expect(groups.last?.type == "HTTP 502")
@@ -231,11 +239,14 @@ struct AggregatorTests {
         let runner = Task { try await metrics.run() }
         let body = Array(#"{"detail":[{"loc":["body","email"],"msg":"field required","type":"missing"}]}"#.utf8)
         func call(status: Int, reports: Int) {
-            let exchange = metrics.recorder.begin(RequestHead(
-                method: "POST", target: "/users", headers: ["content-type": "application/json"], route: "/users"))
+            let exchange = metrics.recorder.begin(
+                RequestHead(
+                    method: "POST", target: "/users", headers: ["content-type": "application/json"], route: "/users"))
             exchange.recordResponseHead(ResponseHead(status: status, headers: ["content-type": "application/json"]))
             exchange.recordResponseBody(body)
-            for n in 0..<reports { exchange.reportValidationError(field: "items[\(n)].sku", type: "format", message: "not a SKU") }
+            for n in 0..<reports {
+                exchange.reportValidationError(field: "items[\(n)].sku", type: "format", message: "not a SKU")
+            }
             exchange.finish()
         }
         call(status: 422, reports: 0)  // read from the body
@@ -260,7 +271,9 @@ struct AggregatorTests {
     @Test func theWindowIsCutClearedAndAddedToTheTotals() throws {
         let aggregator = Aggregator(now: 1_000)
         for n in 0..<10 {
-            aggregator.observe(CallSummary(method: "GET", route: "/a", status: n < 7 ? 200 : 404, durationNanoseconds: 1_000_000), outcome: .queued)
+            aggregator.observe(
+                CallSummary(method: "GET", route: "/a", status: n < 7 ? 200 : 404, durationNanoseconds: 1_000_000),
+                outcome: .queued)
         }
         let first = aggregator.cutWindow(at: 2_000)
         #expect(first.startNanoseconds == 1_000 && first.endNanoseconds == 2_000)

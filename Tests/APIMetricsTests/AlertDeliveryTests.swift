@@ -12,14 +12,29 @@ struct UpstreamTimeout: Error, CustomStringConvertible {
 struct AlertDeliveryTests {
     /// RFC 4231's test cases 1, 2, 3, 6 and 7 (keys of 20 bytes, 4 bytes, 20 bytes, and 131 bytes, hashed first).
     @Test(arguments: [
-        ([UInt8](repeating: 0x0B, count: 20), Array("Hi There".utf8), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
-        (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
-        ([UInt8](repeating: 0xAA, count: 20), [UInt8](repeating: 0xDD, count: 50), "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
-        ([UInt8](repeating: 0xAA, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
-         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
-        ([UInt8](repeating: 0xAA, count: 131),
-         Array("This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.".utf8),
-         "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+        (
+            [UInt8](repeating: 0x0B, count: 20), Array("Hi There".utf8),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        ),
+        (
+            Array("Jefe".utf8), Array("what do ya want for nothing?".utf8),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        ),
+        (
+            [UInt8](repeating: 0xAA, count: 20), [UInt8](repeating: 0xDD, count: 50),
+            "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"
+        ),
+        (
+            [UInt8](repeating: 0xAA, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        ),
+        (
+            [UInt8](repeating: 0xAA, count: 131),
+            Array(
+                "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm."
+                    .utf8),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"
+        ),
     ])
     func hmacMatchesRFC4231(key: [UInt8], message: [UInt8], expected: String) {
         #expect(HMACSHA256.hex(key: key, message: message) == expected)
@@ -39,7 +54,8 @@ struct AlertDeliveryTests {
         let background = Task { try await metrics.run() }
         func calls(status: Int) {
             for n in 0..<10 {
-                let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/fail/\(n)", headers: ["Host": "127.0.0.1"], route: "/fail/:n"))
+                let exchange = metrics.recorder.begin(
+                    RequestHead(method: "GET", target: "/fail/\(n)", headers: ["Host": "127.0.0.1"], route: "/fail/:n"))
                 exchange.recordResponseHead(ResponseHead(status: status))
                 exchange.finish()
             }
@@ -75,8 +91,13 @@ struct AlertDeliveryTests {
             // The receiver's check: the HMAC of "timestamp.body" under the secret.
             let timestamp = try #require(request.header("APIMetrics-Timestamp"))
             let signature = try #require(request.header("APIMetrics-Signature"))
-            #expect(signature == "v1=" + HMACSHA256.hex(key: Array(secret.utf8), message: Array(timestamp.utf8) + [0x2E] + request.rawBody))
-            #expect(signature != "v1=" + HMACSHA256.hex(key: Array("another-secret-16b".utf8), message: Array(timestamp.utf8) + [0x2E] + request.rawBody))
+            #expect(
+                signature == "v1="
+                    + HMACSHA256.hex(key: Array(secret.utf8), message: Array(timestamp.utf8) + [0x2E] + request.rawBody))
+            #expect(
+                signature != "v1="
+                    + HMACSHA256.hex(
+                        key: Array("another-secret-16b".utf8), message: Array(timestamp.utf8) + [0x2E] + request.rawBody))
             #expect(abs((Int64(timestamp) ?? 0) - Int64(Date().timeIntervalSince1970)) < 120)
         }
         #expect(states == ["firing", "resolved"])
@@ -93,8 +114,10 @@ struct AlertDeliveryTests {
             var config = storeConfiguration(directory.file("apimetrics.sqlite"))
             config.identifyConsumer = nil
             config.exporters.append(.alertWebhook(url: receiver.url))
-            config.alerts.rules = [AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 5), window: .seconds(1)),
-                                   AlertRule("new errors", when: .newServerErrorGroup, window: .seconds(600))]
+            config.alerts.rules = [
+                AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 5), window: .seconds(1)),
+                AlertRule("new errors", when: .newServerErrorGroup, window: .seconds(600)),
+            ]
             let metrics = try APIMetricsService(configuration: config)
             let background = Task { try await metrics.run() }
             await body(metrics)
@@ -103,14 +126,17 @@ struct AlertDeliveryTests {
         }
         func calls(_ metrics: APIMetricsService, status: Int) {
             for n in 0..<10 {
-                let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/fail/\(n)", headers: ["Host": "127.0.0.1"], route: "/fail/:n"))
+                let exchange = metrics.recorder.begin(
+                    RequestHead(method: "GET", target: "/fail/\(n)", headers: ["Host": "127.0.0.1"], route: "/fail/:n"))
                 if status >= 500 { exchange.reportError(UpstreamTimeout()) }
                 exchange.recordResponseHead(ResponseHead(status: status))
                 exchange.finish()
             }
         }
         func told() -> [String] {
-            receiver.requests.compactMap { jsonObject($0.body) }.map { "\($0["state"] as? String ?? "") \($0["rule"] as? String ?? "")" }
+            receiver.requests.compactMap { jsonObject($0.body) }.map {
+                "\($0["state"] as? String ?? "") \($0["rule"] as? String ?? "")"
+            }
         }
         try await run { metrics in
             calls(metrics, status: 500)
@@ -127,9 +153,13 @@ struct AlertDeliveryTests {
             _ = await eventually(timeout: .seconds(20)) { told().count >= 3 }
         }
         #expect(told().sorted() == ["firing errors", "firing new errors", "resolved errors"])
-        let history = try sqlite3(directory.file("apimetrics.sqlite"), "SELECT state || ' ' || rule FROM alert_events ORDER BY id")
-        #expect(history.split(separator: "\n").map(String.init) .sorted() == ["firing errors", "firing new errors", "resolved errors"])
-        #expect(try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_states WHERE firing = 1").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        let history = try sqlite3(
+            directory.file("apimetrics.sqlite"), "SELECT state || ' ' || rule FROM alert_events ORDER BY id")
+        #expect(
+            history.split(separator: "\n").map(String.init).sorted() == ["firing errors", "firing new errors", "resolved errors"])
+        #expect(
+            try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_states WHERE firing = 1")
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         // A run without rules forgets the states (nothing shows as firing for ever) and keeps the history.
         var config = storeConfiguration(directory.file("apimetrics.sqlite"))
         config.identifyConsumer = nil
@@ -137,8 +167,12 @@ struct AlertDeliveryTests {
         let background = Task { try await quiet.run() }
         _ = await quiet.shutdown(timeout: .seconds(10))
         background.cancel()
-        #expect(try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_states").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-        #expect(try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_events").trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+        #expect(
+            try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_states").trimmingCharacters(
+                in: .whitespacesAndNewlines) == "0")
+        #expect(
+            try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_events").trimmingCharacters(
+                in: .whitespacesAndNewlines) == "3")
     }
 
     /// The webhook is down past the retry budget, across a restart: the
@@ -161,7 +195,8 @@ struct AlertDeliveryTests {
         }
         func calls(_ metrics: APIMetricsService, status: Int) {
             for n in 0..<10 {
-                let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/fail/\(n)", headers: ["Host": "127.0.0.1"], route: "/fail/:n"))
+                let exchange = metrics.recorder.begin(
+                    RequestHead(method: "GET", target: "/fail/\(n)", headers: ["Host": "127.0.0.1"], route: "/fail/:n"))
                 exchange.recordResponseHead(ResponseHead(status: status))
                 exchange.finish()
             }
@@ -230,19 +265,35 @@ struct AlertDeliveryTests {
     }
 
     @Test func aSlackWebhookGetsTextAndItsURLIsASecret() throws {
-        let event = AlertEvent(rule: "p99 above 1 s", state: .firing, value: 1.4, threshold: 1, scope: "all", instance: "",
-                               timeNanoseconds: 0, firingSinceNanoseconds: 0, isRepeat: false, summary: "p99 1.4 s over 5m (40 calls), threshold 1 s")
-        let body = try #require(jsonObject(AlertWebhookExporter.body(event, format: .slack, identity: ServiceIdentity(service: "orders", environment: "production"))))
-        #expect(body["text"] as? String == ":rotating_light: *FIRING* p99 above 1 s on orders (production): p99 1.4 s over 5m (40 calls), threshold 1 s")
+        let event = AlertEvent(
+            rule: "p99 above 1 s", state: .firing, value: 1.4, threshold: 1, scope: "all", instance: "",
+            timeNanoseconds: 0, firingSinceNanoseconds: 0, isRepeat: false, summary: "p99 1.4 s over 5m (40 calls), threshold 1 s"
+        )
+        let body = try #require(
+            jsonObject(
+                AlertWebhookExporter.body(
+                    event, format: .slack, identity: ServiceIdentity(service: "orders", environment: "production"))))
+        #expect(
+            body["text"] as? String
+                == ":rotating_light: *FIRING* p99 above 1 s on orders (production): p99 1.4 s over 5m (40 calls), threshold 1 s")
         var hostile = event
         hostile.summary = "new server error: <!channel> <https://evil.example|Open the runbook> & more"
-        let escaped = try #require(jsonObject(AlertWebhookExporter.body(hostile, format: .slack, identity: ServiceIdentity(service: "orders", environment: "production"))))
-        #expect((escaped["text"] as? String)?.contains("&lt;!channel&gt; &lt;https://evil.example|Open the runbook&gt; &amp; more") == true)
-        #expect(AlertWebhookExporter(options: .init(url: "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX", format: .slack)).name == "slack(hooks.slack.com)")
+        let escaped = try #require(
+            jsonObject(
+                AlertWebhookExporter.body(
+                    hostile, format: .slack, identity: ServiceIdentity(service: "orders", environment: "production"))))
+        #expect(
+            (escaped["text"] as? String)?.contains("&lt;!channel&gt; &lt;https://evil.example|Open the runbook&gt; &amp; more")
+                == true)
+        #expect(
+            AlertWebhookExporter(options: .init(url: "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX", format: .slack))
+                .name == "slack(hooks.slack.com)")
         var config = APIMetricsConfiguration.default
         config.exporters = [.alertWebhook(url: "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX", format: .slack)]
         let secrets = ConfiguredSecrets(configuration: config)
-        #expect(!secrets.scrub("failed to reach https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX").contains("XXXXSECRETXXXX"))
+        #expect(
+            !secrets.scrub("failed to reach https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX").contains("XXXXSECRETXXXX")
+        )
         #expect(throws: ConfigurationError.self) {
             var wrong = APIMetricsConfiguration.default
             wrong.exporters.append(.alertWebhook(url: "https://example.com/hook", secret: "short"))

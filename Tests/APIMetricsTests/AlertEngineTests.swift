@@ -22,24 +22,30 @@ struct WindowMaker {
             latency.add(nanoseconds: one.milliseconds * 1_000_000, count: UInt64(one.calls))
             return SeriesMetrics(
                 key: SeriesKey(method: one.method, route: one.route, status: one.status), requests: one.calls,
-                clientErrors: (400..<500).contains(one.status) ? one.calls : 0, serverErrors: one.status >= 500 ? one.calls : 0, latency: latency)
+                clientErrors: (400..<500).contains(one.status) ? one.calls : 0, serverErrors: one.status >= 500 ? one.calls : 0,
+                latency: latency)
         }
-        return MetricsWindow(startNanoseconds: begin, endNanoseconds: begin + seconds * 1_000_000_000, series: made, consumers: consumers, serverErrors: errors)
+        return MetricsWindow(
+            startNanoseconds: begin, endNanoseconds: begin + seconds * 1_000_000_000, series: made, consumers: consumers,
+            serverErrors: errors)
     }
 
     /// Seconds from the first window's start to the end of the last one made.
     var elapsed: Int64 { index * seconds }
 }
 
-func mixed(ok: Int, failed: Int, route: String = "/orders/{id}") -> [(method: String, route: String, status: Int, milliseconds: Int64, calls: Int)] {
+func mixed(
+    ok: Int, failed: Int, route: String = "/orders/{id}"
+) -> [(method: String, route: String, status: Int, milliseconds: Int64, calls: Int)] {
     [("GET", route, 200, 20, ok), ("GET", route, 500, 20, failed)].filter { $0.calls > 0 }
 }
 
 @Suite("Alerts: states over the windows")
 struct AlertEngineTests {
     @Test func anErrorRateFiresAfterItsForDurationRepeatsHoldsWithinTheMarginAndResolvesOnce() {
-        let rule = AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 20), window: .seconds(10),
-                             for: .seconds(20), repeatInterval: .seconds(60))
+        let rule = AlertRule(
+            "errors", when: .serverErrorRate(above: 0.05, minimumCalls: 20), window: .seconds(10),
+            for: .seconds(20), repeatInterval: .seconds(60))
         let engine = AlertEngine(rules: [rule])
         var windows = WindowMaker()
         var told: [(Int64, AlertEvent)] = []
@@ -75,7 +81,9 @@ struct AlertEngineTests {
     }
 
     @Test func aPendingAlertThatClearsIsNeverTold() {
-        let engine = AlertEngine(rules: [AlertRule("errors", when: .serverErrorRate(above: 0.05), window: .seconds(10), for: .seconds(30))])
+        let engine = AlertEngine(rules: [
+            AlertRule("errors", when: .serverErrorRate(above: 0.05), window: .seconds(10), for: .seconds(30))
+        ])
         var windows = WindowMaker()
         var events: [AlertEvent] = []
         for window in 0..<6 {
@@ -86,7 +94,9 @@ struct AlertEngineTests {
 
     @Test func latencyIsMeasuredOverTheRulesWindowAndScope() {
         let rules = [
-            AlertRule("p99 orders", when: .latency(percentile: 99, above: .seconds(1)), scope: .route("/orders/:id", method: "GET"), window: .seconds(30)),
+            AlertRule(
+                "p99 orders", when: .latency(percentile: 99, above: .seconds(1)), scope: .route("/orders/:id", method: "GET"),
+                window: .seconds(30)),
             AlertRule("p99 all", when: .latency(percentile: 99, above: .seconds(5)), window: .seconds(30)),
         ]
         let engine = AlertEngine(rules: rules)
@@ -127,7 +137,9 @@ struct AlertEngineTests {
         let engine = AlertEngine(rules: [AlertRule("new errors", when: .newServerErrorGroup, window: .seconds(20))])
         var windows = WindowMaker()
         func group(_ type: String, count: Double = 3) -> ServerErrorGroup {
-            ServerErrorGroup(method: "GET", route: "/fail", type: type, message: "it broke", count: count, firstSeenNanoseconds: 0, lastSeenNanoseconds: 0)
+            ServerErrorGroup(
+                method: "GET", route: "/fail", type: type, message: "it broke", count: count, firstSeenNanoseconds: 0,
+                lastSeenNanoseconds: 0)
         }
         var events = engine.evaluate(windows.next(errors: [group("TimeoutError")]))
         #expect(events.map(\.instance) == ["GET /fail TimeoutError"])
@@ -147,17 +159,29 @@ struct AlertEngineTests {
     /// over a group watches its consumers only.
     @Test func aConsumerGroupIsTheSumOfItsConsumers() {
         let engine = AlertEngine(rules: [
-            AlertRule("free failing", when: .serverErrorRate(above: 0.1, minimumCalls: 20), scope: .consumerGroup("free"), window: .seconds(10)),
-            AlertRule("paid failing", when: .serverErrorRate(above: 0.1, minimumCalls: 20), scope: .consumerGroup("paid"), window: .seconds(10)),
-            AlertRule("a free consumer", when: .consumerErrorRate(above: 0.1, minimumCalls: 5), scope: .consumerGroup("free"), window: .seconds(10)),
+            AlertRule(
+                "free failing", when: .serverErrorRate(above: 0.1, minimumCalls: 20), scope: .consumerGroup("free"),
+                window: .seconds(10)),
+            AlertRule(
+                "paid failing", when: .serverErrorRate(above: 0.1, minimumCalls: 20), scope: .consumerGroup("paid"),
+                window: .seconds(10)),
+            AlertRule(
+                "a free consumer", when: .consumerErrorRate(above: 0.1, minimumCalls: 5), scope: .consumerGroup("free"),
+                window: .seconds(10)),
         ])
         var windows = WindowMaker()
-        let events = engine.evaluate(windows.next(consumers: [
-            // Neither free consumer has 20 calls, nor is above 10% with its own: together they are (3 of 24).
-            ConsumerMetrics(id: "a", group: "free", requests: 12, serverErrors: 3), ConsumerMetrics(id: "b", group: "free", requests: 12),
-            ConsumerMetrics(id: "c", group: "paid", requests: 500, serverErrors: 5), ConsumerMetrics(id: "d", requests: 50, serverErrors: 50),
-        ]))
-        #expect(events.map { "\($0.rule) \($0.instance) \($0.value)" }.sorted() == ["a free consumer consumer a 0.25", "free failing  0.125"])
+        let events = engine.evaluate(
+            windows.next(consumers: [
+                // Neither free consumer has 20 calls, nor is above 10% with its own: together they are (3 of 24).
+                ConsumerMetrics(id: "a", group: "free", requests: 12, serverErrors: 3),
+                ConsumerMetrics(id: "b", group: "free", requests: 12),
+                ConsumerMetrics(id: "c", group: "paid", requests: 500, serverErrors: 5),
+                ConsumerMetrics(id: "d", requests: 50, serverErrors: 50),
+            ]))
+        #expect(
+            events.map { "\($0.rule) \($0.instance) \($0.value)" }.sorted() == [
+                "a free consumer consumer a 0.25", "free failing  0.125",
+            ])
         #expect(events.first { $0.rule == "free failing" }?.scope == "consumer group free")
     }
 
@@ -165,8 +189,11 @@ struct AlertEngineTests {
     /// stretches of them, summed: memory and work are bounded, and the rule
     /// still resolves when its failures leave the window (within a stretch).
     @Test func aLongWindowIsKeptInStretchesAndStillMovesOnTime() {
-        let rule = AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 1), window: .seconds(24_000), hysteresis: 0)
-        let engine = AlertEngine(rules: [rule, AlertRule("slow", when: .latency(percentile: 99, above: .seconds(1)), window: .seconds(24_000))])
+        let rule = AlertRule(
+            "errors", when: .serverErrorRate(above: 0.05, minimumCalls: 1), window: .seconds(24_000), hysteresis: 0)
+        let engine = AlertEngine(rules: [
+            rule, AlertRule("slow", when: .latency(percentile: 99, above: .seconds(1)), window: .seconds(24_000)),
+        ])
         var windows = WindowMaker()
         var moves: [(index: Int, state: AlertEvent.State, rule: String)] = []
         for index in 0..<2_700 {
@@ -197,7 +224,9 @@ struct AlertEngineTests {
             let begin = 1_800_000_000_000_000_000 + index * length
             var latency = LatencySketch()
             latency.add(nanoseconds: 1_000_000, count: 1)
-            let series = SeriesMetrics(key: SeriesKey(method: "GET", route: "/a", status: 200), requests: 1, clientErrors: 0, serverErrors: 0, latency: latency)
+            let series = SeriesMetrics(
+                key: SeriesKey(method: "GET", route: "/a", status: 200), requests: 1, clientErrors: 0, serverErrors: 0,
+                latency: latency)
             _ = engine.evaluate(MetricsWindow(startNanoseconds: begin, endNanoseconds: begin + length, series: [series]))
         }
         let (stretches, calls) = engine.state.withLock { ($0.windows[0].count, $0.windows[0].reduce(0) { $0 + $1.calls }) }
@@ -207,22 +236,29 @@ struct AlertEngineTests {
     }
 
     @Test func eachConsumerIsAnAlertOfItsOwn() {
-        let engine = AlertEngine(rules: [AlertRule("consumer errors", when: .consumerErrorRate(above: 0.2, minimumCalls: 10), window: .seconds(10))])
+        let engine = AlertEngine(rules: [
+            AlertRule("consumer errors", when: .consumerErrorRate(above: 0.2, minimumCalls: 10), window: .seconds(10))
+        ])
         var windows = WindowMaker()
-        let events = engine.evaluate(windows.next(consumers: [
-            ConsumerMetrics(id: "acme", requests: 100, serverErrors: 50), ConsumerMetrics(id: "globex", requests: 100, serverErrors: 1),
-            ConsumerMetrics(id: "tiny", requests: 5, serverErrors: 5),
-        ]))
+        let events = engine.evaluate(
+            windows.next(consumers: [
+                ConsumerMetrics(id: "acme", requests: 100, serverErrors: 50),
+                ConsumerMetrics(id: "globex", requests: 100, serverErrors: 1),
+                ConsumerMetrics(id: "tiny", requests: 5, serverErrors: 5),
+            ]))
         #expect(events.map(\.instance) == ["consumer acme"])
         let later = engine.evaluate(windows.next(consumers: [ConsumerMetrics(id: "globex", requests: 100)]))
         #expect(later.map { "\($0.state) \($0.instance)" } == ["resolved consumer acme"])
     }
 
     @Test func anAPIChangeOfTheKindsNamedFires() {
-        let engine = AlertEngine(rules: [AlertRule("breaking", when: .apiChange(["field_gone"]), scope: .route("/orders/{id}"), window: .seconds(10))])
+        let engine = AlertEngine(rules: [
+            AlertRule("breaking", when: .apiChange(["field_gone"]), scope: .route("/orders/{id}"), window: .seconds(10))
+        ])
         var windows = WindowMaker()
-        let gone = APIChange(time: 1, method: "GET", route: "/orders/{id}", kind: .fieldGone, location: "response 200 application/json $.total",
-                             detail: "", example: EventID(high: 1, low: 2))
+        let gone = APIChange(
+            time: 1, method: "GET", route: "/orders/{id}", kind: .fieldGone, location: "response 200 application/json $.total",
+            detail: "", example: EventID(high: 1, low: 2))
         var other = gone
         other.kind = .newField
         var elsewhere = gone
@@ -235,7 +271,9 @@ struct AlertEngineTests {
     }
 
     @Test func aPendingAlertStartsAgainAfterWindowsTooQuietToTell() {
-        let engine = AlertEngine(rules: [AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 20), window: .seconds(10), for: .seconds(30))])
+        let engine = AlertEngine(rules: [
+            AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 20), window: .seconds(10), for: .seconds(30))
+        ])
         var windows = WindowMaker()
         var events = engine.evaluate(windows.next(mixed(ok: 50, failed: 50)))
         for _ in 0..<10 { events += engine.evaluate(windows.next(mixed(ok: 1, failed: 1))) }
@@ -252,7 +290,9 @@ struct AlertEngineTests {
             AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 1), window: .seconds(10)),
         ])
         var windows = WindowMaker()
-        let many = (0..<(AlertEngine.maxInstancesPerRule + 50)).map { ConsumerMetrics(id: "c\($0)\n[apimetrics] error: forged", requests: 10, serverErrors: 10) }
+        let many = (0..<(AlertEngine.maxInstancesPerRule + 50)).map {
+            ConsumerMetrics(id: "c\($0)\n[apimetrics] error: forged", requests: 10, serverErrors: 10)
+        }
         let events = engine.evaluate(windows.next(mixed(ok: 1, failed: 9), consumers: many))
         #expect(events.filter { $0.rule == "consumers" }.count == AlertEngine.maxInstancesPerRule)
         #expect(events.contains { $0.rule == "errors" })
@@ -290,7 +330,9 @@ struct AlertEngineTests {
         for _ in 0..<3 { events += restarted.evaluate(later.next()) }
         #expect(events.map(\.state) == [.firing])
         // The same name over another scope is another rule: it waits for a call.
-        let moved = AlertEngine(rules: [AlertRule("orders quiet", when: .noTraffic, scope: .route("/users/:id"), window: .seconds(30))])
+        let moved = AlertEngine(rules: [
+            AlertRule("orders quiet", when: .noTraffic, scope: .route("/users/:id"), window: .seconds(30))
+        ])
         moved.restore([], knownGroups: marks)
         var again = WindowMaker()
         var none: [AlertEvent] = []
@@ -302,7 +344,9 @@ struct AlertEngineTests {
         let engine = AlertEngine(rules: [AlertRule("new errors", when: .newServerErrorGroup, window: .seconds(20))])
         var windows = WindowMaker()
         func group(_ message: String) -> ServerErrorGroup {
-            ServerErrorGroup(method: "GET", route: "/fail", type: "TimeoutError", message: message, count: 1, firstSeenNanoseconds: 0, lastSeenNanoseconds: 0)
+            ServerErrorGroup(
+                method: "GET", route: "/fail", type: "TimeoutError", message: message, count: 1, firstSeenNanoseconds: 0,
+                lastSeenNanoseconds: 0)
         }
         var events = engine.evaluate(windows.next(errors: [group("after 5 s")]))
         events += engine.evaluate(windows.next(errors: [group("after 6 s")]))

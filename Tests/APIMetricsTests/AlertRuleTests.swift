@@ -21,22 +21,30 @@ struct AlertRuleTests {
     }
 
     @Test func aFileReadsAsTheSameRulesWrittenInCode() throws {
-        let rules = try parse(#"""
-        {"rules": [
-          {"name": "errors", "when": "server_error_rate", "above": 0.05, "min_calls": 20, "window": "1m", "for": "2m"},
-          {"name": "slow orders", "when": "latency", "percentile": 99, "above": "800ms", "window": "5m",
-           "scope": {"route": "/orders/{id}", "method": "GET"}, "repeat": "0s", "hysteresis": 0.2},
-          {"name": "quiet", "when": "traffic", "below": 10, "window": 600},
-          {"name": "acme", "when": "consumer_error_rate", "above": 0.2, "scope": {"consumer": "acme"}},
-          {"name": "breaking", "when": "api_change", "kinds": ["field_gone"]},
-          {"name": "free tier", "when": "server_error_rate", "above": 0.1, "scope": {"consumer_group": "free"}},
-          "defaults"
-        ]}
-        """#)
+        let rules = try parse(
+            #"""
+            {"rules": [
+              {"name": "errors", "when": "server_error_rate", "above": 0.05, "min_calls": 20, "window": "1m", "for": "2m"},
+              {"name": "slow orders", "when": "latency", "percentile": 99, "above": "800ms", "window": "5m",
+               "scope": {"route": "/orders/{id}", "method": "GET"}, "repeat": "0s", "hysteresis": 0.2},
+              {"name": "quiet", "when": "traffic", "below": 10, "window": 600},
+              {"name": "acme", "when": "consumer_error_rate", "above": 0.2, "scope": {"consumer": "acme"}},
+              {"name": "breaking", "when": "api_change", "kinds": ["field_gone"]},
+              {"name": "free tier", "when": "server_error_rate", "above": 0.1, "scope": {"consumer_group": "free"}},
+              "defaults"
+            ]}
+            """#)
         #expect(rules.count == 6 + AlertRule.defaults.count)
-        #expect(rules[0] == AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 20), window: .seconds(60), for: .seconds(120)))
-        #expect(rules[1] == AlertRule("slow orders", when: .latency(percentile: 99, above: .milliseconds(800)), scope: .route("/orders/{id}", method: "GET"),
-                                      window: .seconds(300), repeatInterval: .zero, hysteresis: 0.2))
+        #expect(
+            rules[0]
+                == AlertRule(
+                    "errors", when: .serverErrorRate(above: 0.05, minimumCalls: 20), window: .seconds(60), for: .seconds(120)))
+        #expect(
+            rules[1]
+                == AlertRule(
+                    "slow orders", when: .latency(percentile: 99, above: .milliseconds(800)),
+                    scope: .route("/orders/{id}", method: "GET"),
+                    window: .seconds(300), repeatInterval: .zero, hysteresis: 0.2))
         #expect(rules[2] == AlertRule("quiet", when: .traffic(below: 10), window: .seconds(600)))
         #expect(rules[3].scope == .consumer("acme"))
         #expect(rules[4].condition == .apiChange(["field_gone"]))
@@ -53,12 +61,30 @@ struct AlertRuleTests {
         (#"[{"name": "a", "when": "server_error_rate", "above": 0.05, "for": "-5s"}]"#, #"alerts.rules["a"].for"#),
         (#"[{"name": "a", "when": "server_error_rate", "above": 0.05, "window": "0s"}]"#, #"alerts.rules["a"].window"#),
         (#"[{"name": "a", "when": "server_error_rate", "above": 5}]"#, #"alerts.rules["a"].above"#),
-        (#"[{"name": "a", "when": "server_error_rate", "above": 0.05, "scope": {"route": "orders/{id}"}}]"#, #"alerts.rules["a"].scope.route"#),
-        (#"[{"name": "a", "when": "server_error_rate", "above": 0.05, "scope": {"route": "/orders?x"}}]"#, #"alerts.rules["a"].scope.route"#),
-        (#"[{"name": "a", "when": "server_error_rate", "above": 0.05, "scope": {"team": "x"}}]"#, #"APIMETRICS_ALERTS rules[0] ("a").scope.team"#),
-        (#"[{"name": "a", "when": "server_error_rate", "above": 0.05, "scope": {"method": "get"}}]"#, #"alerts.rules["a"].scope.method"#),
-        (#"[{"name": "a", "when": "latency", "percentile": 99, "above": "1s", "scope": {"consumer": "x"}}]"#, #"alerts.rules["a"].scope"#),
-        (#"[{"name": "a", "when": "server_error_rate", "above": 0.05, "treshold": 1}]"#, #"APIMETRICS_ALERTS rules[0] ("a").treshold"#),
+        (
+            #"[{"name": "a", "when": "server_error_rate", "above": 0.05, "scope": {"route": "orders/{id}"}}]"#,
+            #"alerts.rules["a"].scope.route"#
+        ),
+        (
+            #"[{"name": "a", "when": "server_error_rate", "above": 0.05, "scope": {"route": "/orders?x"}}]"#,
+            #"alerts.rules["a"].scope.route"#
+        ),
+        (
+            #"[{"name": "a", "when": "server_error_rate", "above": 0.05, "scope": {"team": "x"}}]"#,
+            #"APIMETRICS_ALERTS rules[0] ("a").scope.team"#
+        ),
+        (
+            #"[{"name": "a", "when": "server_error_rate", "above": 0.05, "scope": {"method": "get"}}]"#,
+            #"alerts.rules["a"].scope.method"#
+        ),
+        (
+            #"[{"name": "a", "when": "latency", "percentile": 99, "above": "1s", "scope": {"consumer": "x"}}]"#,
+            #"alerts.rules["a"].scope"#
+        ),
+        (
+            #"[{"name": "a", "when": "server_error_rate", "above": 0.05, "treshold": 1}]"#,
+            #"APIMETRICS_ALERTS rules[0] ("a").treshold"#
+        ),
         (#"[{"name": "a", "when": "errors"}]"#, #"APIMETRICS_ALERTS rules[0] ("a").when"#),
         (#"[{"when": "traffic"}]"#, "APIMETRICS_ALERTS rules[0].name"),
         (#"[{"name": "a", "when": "traffic", "window": "soon"}]"#, #"APIMETRICS_ALERTS rules[0] ("a").window"#),
@@ -66,12 +92,24 @@ struct AlertRuleTests {
         (#"[{"name": "a", "when": "traffic"}, {"name": "a", "when": "traffic"}]"#, #"alerts.rules["a"].name"#),
         (#"{"alerts": []}"#, "APIMETRICS_ALERTS"),
         (#"[{"name": "a", "when": "new_server_error_group", "scope": {"consumer": "x"}}]"#, #"alerts.rules["a"].scope"#),
-        (#"[{"name": "a", "when": "latency", "percentile": 99, "above": "1s", "scope": {"consumer_group": "free"}}]"#, #"alerts.rules["a"].scope"#),
+        (
+            #"[{"name": "a", "when": "latency", "percentile": 99, "above": "1s", "scope": {"consumer_group": "free"}}]"#,
+            #"alerts.rules["a"].scope"#
+        ),
         (#"[{"name": "a", "when": "api_change", "scope": {"consumer_group": "free"}}]"#, #"alerts.rules["a"].scope"#),
         (#"[{"name": "a", "when": "traffic", "scope": {"consumer_group": ""}}]"#, #"alerts.rules["a"].scope.consumer_group"#),
-        (#"[{"name": "a", "when": "traffic", "scope": {"consumer_group": " gold"}}]"#, #"alerts.rules["a"].scope.consumer_group"#),
-        (#"[{"name": "a", "when": "traffic", "scope": {"consumer_group": "free", "consumer": "x"}}]"#, #"APIMETRICS_ALERTS rules[0] ("a").scope"#),
-        (#"[{"name": "a", "when": "consumer_error_rate", "above": 0.1, "scope": {"method": "GET"}}]"#, #"alerts.rules["a"].scope"#),
+        (
+            #"[{"name": "a", "when": "traffic", "scope": {"consumer_group": " gold"}}]"#,
+            #"alerts.rules["a"].scope.consumer_group"#
+        ),
+        (
+            #"[{"name": "a", "when": "traffic", "scope": {"consumer_group": "free", "consumer": "x"}}]"#,
+            #"APIMETRICS_ALERTS rules[0] ("a").scope"#
+        ),
+        (
+            #"[{"name": "a", "when": "consumer_error_rate", "above": 0.1, "scope": {"method": "GET"}}]"#,
+            #"alerts.rules["a"].scope"#
+        ),
         (#"[{"name": "a", "when": "traffic", "window": "8d"}]"#, #"alerts.rules["a"].window"#),
         (#"[{"name": "a", "when": "traffic", "repeat": "400d"}]"#, #"APIMETRICS_ALERTS rules[0] ("a").repeat"#),
     ])
@@ -89,9 +127,12 @@ struct AlertRuleTests {
         let path = directory.file("alerts.json")
         try Data(#"[{"name": "quiet", "when": "traffic", "window": "10m"}]"#.utf8).write(to: URL(fileURLWithPath: path))
         #expect(try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_ALERTS": path]).alerts.rules.map(\.name) == ["quiet"])
-        #expect(throws: ConfigurationError.self) { try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_ALERTS": directory.file("none.json")]) }
+        #expect(throws: ConfigurationError.self) {
+            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_ALERTS": directory.file("none.json")])
+        }
         // A rule that parses but is wrong stops start, naming the rule and the field.
-        try Data(#"[{"name": "slow", "when": "latency", "percentile": 0, "above": "1s"}]"#.utf8).write(to: URL(fileURLWithPath: path))
+        try Data(#"[{"name": "slow", "when": "latency", "percentile": 0, "above": "1s"}]"#.utf8).write(
+            to: URL(fileURLWithPath: path))
         #expect { try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_ALERTS": path]) } throws: { error in
             (error as? ConfigurationError)?.field == #"alerts.rules["slow"].percentile"#
         }

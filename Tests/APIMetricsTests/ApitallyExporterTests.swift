@@ -66,8 +66,9 @@ struct ApitallyExporterTests {
         call(metrics.recorder)
         call(metrics.recorder, user: nil, status: 404)
         call(metrics.recorder, method: "POST", target: "/orders", route: "/orders", status: 500, error: PaymentDeclined())
-        call(metrics.recorder, method: "POST", target: "/orders", route: "/orders", status: 422,
-             responseBody: Array(#"{"detail":[{"loc":["body","quantity"],"msg":"must be positive","type":"value_error"}]}"#.utf8))
+        call(
+            metrics.recorder, method: "POST", target: "/orders", route: "/orders", status: 422,
+            responseBody: Array(#"{"detail":[{"loc":["body","quantity"],"msg":"must be positive","type":"value_error"}]}"#.utf8))
         await metrics.shutdown(timeout: .seconds(30))
         let base = "/v2/\(Self.clientID)/prod"
         #expect(hub.requests.map(\.target) == ["\(base)/startup", "\(base)/sync"])
@@ -76,9 +77,13 @@ struct ApitallyExporterTests {
         let startup = try #require(documents(hub, "/startup").first)
         let instance = try #require(startup["instance_uuid"] as? String)
         #expect(UUID(uuidString: instance) != nil && UUID(uuidString: startup["message_uuid"] as? String ?? "") != nil)
-        #expect(startup["paths"] as? [[String: String]] == [["method": "GET", "path": "/orders/{id}"], ["method": "POST", "path": "/orders"]])
+        #expect(
+            startup["paths"] as? [[String: String]] == [
+                ["method": "GET", "path": "/orders/{id}"], ["method": "POST", "path": "/orders"],
+            ])
         let versions = try #require(startup["versions"] as? [String: String])
-        #expect(versions["apimetrics"] == APIMetricsService.libraryVersion && versions["app"] == "3.1.0" && versions["swift"] != nil)
+        #expect(
+            versions["apimetrics"] == APIMetricsService.libraryVersion && versions["app"] == "3.1.0" && versions["swift"] != nil)
         #expect(startup["client"] as? String == "swift:apimetrics")
 
         let sync = try #require(documents(hub, "/sync").first)
@@ -87,13 +92,16 @@ struct ApitallyExporterTests {
         let requests = try #require(sync["requests"] as? [[String: Any]])
         #expect(requests.count == 4)
         let get = try #require(requests.first { $0["status_code"] as? Int == 200 })
-        #expect(get["consumer"] as? String == "u-1" && get["method"] as? String == "GET" && get["path"] as? String == "/orders/{id}")
+        #expect(
+            get["consumer"] as? String == "u-1" && get["method"] as? String == "GET" && get["path"] as? String == "/orders/{id}")
         #expect(get["request_count"] as? Int == 1 && get["response_times"] as? [String: Int] == ["0": 1])
         let anonymous = try #require(requests.first { $0["status_code"] as? Int == 404 })
         #expect(anonymous["consumer"] is NSNull)
         let serverErrors = try #require(sync["server_errors"] as? [[String: Any]])
         #expect(serverErrors.count == 1)
-        #expect(serverErrors.first?["type"] as? String == "PaymentDeclined" && serverErrors.first?["msg"] as? String == "card declined")
+        #expect(
+            serverErrors.first?["type"] as? String == "PaymentDeclined"
+                && serverErrors.first?["msg"] as? String == "card declined")
         #expect(serverErrors.first?["error_count"] as? Int == 1 && serverErrors.first?["path"] as? String == "/orders")
         #expect((serverErrors.first?["traceback"] as? String)?.contains("ApitallyExporterTests.swift") == true)
         let validation = try #require((sync["validation_errors"] as? [[String: Any]])?.first)
@@ -109,10 +117,12 @@ struct ApitallyExporterTests {
     @Test func aSyncsRowsAreBoundedWhateverTheClientSends() {
         var table = ApitallyRequestTable()
         for n in 0..<3_000 {
-            table.add(ExchangeRecord(
-                id: EventID(high: 1, low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: 0, durationNanoseconds: 1_000,
-                request: RequestHead(method: n % 2 == 0 ? String(format: "M%05d", n) : "get", target: "/t", route: "/t"),
-                response: ResponseHead(status: 200), consumer: Consumer(id: "key-\(n)")), weight: 1)
+            table.add(
+                ExchangeRecord(
+                    id: EventID(high: 1, low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: 0,
+                    durationNanoseconds: 1_000,
+                    request: RequestHead(method: n % 2 == 0 ? String(format: "M%05d", n) : "get", target: "/t", route: "/t"),
+                    response: ResponseHead(status: 200), consumer: Consumer(id: "key-\(n)")), weight: 1)
         }
         #expect(table.calls == 3_000)
         #expect(table.consumers.count == ApitallyRequestTable.maxConsumers)
@@ -140,7 +150,9 @@ struct ApitallyExporterTests {
         let rows = ((try? JSONSerialization.jsonObject(with: Data(writer.bytes))) as? [[String: Any]]) ?? []
         #expect(rows.count == 2)
         let get = rows.first { $0["method"] as? String == "GET" }
-        #expect(get?["request_count"] as? Int == 2 && get?["request_size_sum"] as? Int == 0 && get?["response_size_sum"] as? Int == 444)
+        #expect(
+            get?["request_count"] as? Int == 2 && get?["request_size_sum"] as? Int == 0
+                && get?["response_size_sum"] as? Int == 444)
         #expect(get?["response_times"] as? [String: Int] == ["100": 1, "220": 1])
         #expect(get?["response_sizes"] as? [String: Int] == ["0": 2])
         let post = rows.first { $0["method"] as? String == "POST" }
@@ -208,8 +220,9 @@ struct ApitallyExporterTests {
         let hub = try TestCollector { _ in .status(202) }
         defer { hub.stop() }
         let metrics = try service(hub, logging: true)
-        call(metrics.recorder, method: "POST", target: "/orders?x=1", route: "/orders", status: 201,
-             requestBody: Array(#"{"item":"lamp"}"#.utf8), responseBody: Array(#"{"id":1}"#.utf8))
+        call(
+            metrics.recorder, method: "POST", target: "/orders?x=1", route: "/orders", status: 201,
+            requestBody: Array(#"{"item":"lamp"}"#.utf8), responseBody: Array(#"{"id":1}"#.utf8))
         await metrics.shutdown(timeout: .seconds(30))
         let upload = try #require(hub.requests.first { $0.target.contains("/log?uuid=") })
         #expect(upload.rawBody.starts(with: [0x1F, 0x8B]))
@@ -262,10 +275,12 @@ struct ApitallyExporterTests {
         }
         var table = ApitallyRequestTable()
         for n in 0..<1_500 {
-            table.add(ExchangeRecord(
-                id: EventID(high: 1, low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: 0, durationNanoseconds: 1_000,
-                request: RequestHead(method: "GET", target: "/docs/\(word(n))"), response: ResponseHead(status: 200),
-                consumer: Consumer(id: "key-\(n % 3)")), weight: 2)
+            table.add(
+                ExchangeRecord(
+                    id: EventID(high: 1, low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: 0,
+                    durationNanoseconds: 1_000,
+                    request: RequestHead(method: "GET", target: "/docs/\(word(n))"), response: ResponseHead(status: 200),
+                    consumer: Consumer(id: "key-\(n % 3)")), weight: 2)
         }
         #expect(table.calls == 3_000)
         #expect(table.series.count == ApitallyRequestTable().maxSeries + 1)
@@ -282,10 +297,13 @@ struct ApitallyExporterTests {
     @Test func rowsWithAConsumerAreBounded() {
         var table = ApitallyRequestTable(maxSeries: 50)
         for n in 0..<(ApitallyRequestTable.maxConsumerRows + 2_000) {
-            table.add(ExchangeRecord(
-                id: EventID(high: 1, low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: 0, durationNanoseconds: 1_000,
-                request: RequestHead(method: "GET", target: "/r\(n % 40)", route: "/r\(n % 40)"), response: ResponseHead(status: 200),
-                consumer: Consumer(id: "key-\(n / 40 % ApitallyRequestTable.maxConsumers)")), weight: 1)
+            table.add(
+                ExchangeRecord(
+                    id: EventID(high: 1, low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: 0,
+                    durationNanoseconds: 1_000,
+                    request: RequestHead(method: "GET", target: "/r\(n % 40)", route: "/r\(n % 40)"),
+                    response: ResponseHead(status: 200),
+                    consumer: Consumer(id: "key-\(n / 40 % ApitallyRequestTable.maxConsumers)")), weight: 1)
         }
         #expect(table.consumerRows == ApitallyRequestTable.maxConsumerRows)
         #expect(table.tallies.count <= ApitallyRequestTable.maxConsumerRows + 40)
@@ -327,16 +345,23 @@ struct ApitallyExporterTests {
         }
         struct Failure: Error, CustomStringConvertible { var description: String }
         for n in 0..<260 {
-            call(metrics.recorder, method: "POST", target: "/orders", route: "/orders", status: 500, error: Failure(description: "failed \(n)"))
-            call(metrics.recorder, method: "POST", target: "/orders", route: "/orders", status: 422,
-                 responseBody: Array(#"{"detail":[{"loc":["body","q"],"msg":"bad \#(n)","type":"value_error"}]}"#.utf8))
+            call(
+                metrics.recorder, method: "POST", target: "/orders", route: "/orders", status: 500,
+                error: Failure(description: "failed \(n)"))
+            call(
+                metrics.recorder, method: "POST", target: "/orders", route: "/orders", status: 422,
+                responseBody: Array(#"{"detail":[{"loc":["body","q"],"msg":"bad \#(n)","type":"value_error"}]}"#.utf8))
         }
         await metrics.shutdown(timeout: .seconds(30))
         let syncs = documents(hub, "/sync")
         let serverErrors = syncs.flatMap { ($0["server_errors"] as? [[String: Any]]) ?? [] }
         let validationErrors = syncs.flatMap { ($0["validation_errors"] as? [[String: Any]]) ?? [] }
-        #expect(serverErrors.count <= ApitallyExporter.maxErrorGroups * syncs.count && serverErrors.count >= ApitallyExporter.maxErrorGroups)
-        #expect(validationErrors.count <= ApitallyExporter.maxErrorGroups * syncs.count && validationErrors.count >= ApitallyExporter.maxErrorGroups)
+        #expect(
+            serverErrors.count <= ApitallyExporter.maxErrorGroups * syncs.count
+                && serverErrors.count >= ApitallyExporter.maxErrorGroups)
+        #expect(
+            validationErrors.count <= ApitallyExporter.maxErrorGroups * syncs.count
+                && validationErrors.count >= ApitallyExporter.maxErrorGroups)
         let counted = serverErrors.reduce(0) { $0 + ($1["error_count"] as? Int ?? 0) }
         let warnings = messages.withLock { $0 }.filter { $0.hasPrefix("Apitally sync bounded") }
         let leftOut = warnings.compactMap { line -> Int? in
@@ -390,7 +415,9 @@ struct ApitallyExporterTests {
         #expect(lines.count < ApitallyPayloads.maxTracebackLength && lines.utf8.count > ApitallyPayloads.maxTracebackLength)
         let traceback = ApitallyPayloads.traceback(lines)
         #expect(traceback.utf8.count <= ApitallyPayloads.maxTracebackLength)
-        #expect(traceback.hasPrefix("... (truncated) ...\n") && traceback.hasSuffix("frame 1999 \(String(repeating: "e\u{301}\u{302}", count: 10))"))
+        #expect(
+            traceback.hasPrefix("... (truncated) ...\n")
+                && traceback.hasSuffix("frame 1999 \(String(repeating: "e\u{301}\u{302}", count: 10))"))
         let oneLine = ApitallyPayloads.traceback(String(repeating: "\u{1F600}", count: 40_000))
         #expect(oneLine.utf8.count <= ApitallyPayloads.maxTracebackLength && oneLine.contains("\u{1F600}"))
     }
@@ -406,14 +433,17 @@ struct ApitallyExporterTests {
     @Test(arguments: [("not-a-uuid", "prod", "APIMETRICS_APITALLY_CLIENT_ID"), (clientID, "has space", "APIMETRICS_ENV")])
     func badSettingsNameTheirVariable(clientID: String, environment: String, variable: String) {
         let error = #expect(throws: ConfigurationError.self) {
-            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_APITALLY_CLIENT_ID": clientID, "APIMETRICS_ENV": environment])
+            try APIMetricsConfiguration.fromEnvironment([
+                "APIMETRICS_APITALLY_CLIENT_ID": clientID, "APIMETRICS_ENV": environment,
+            ])
         }
         #expect(error?.field == variable)
     }
 
     @Test func theEnvironmentTurnsItOn() throws {
         let config = try APIMetricsConfiguration.fromEnvironment([
-            "APIMETRICS_APITALLY_CLIENT_ID": Self.clientID, "APIMETRICS_ENV": "staging", "APIMETRICS_APITALLY_BASE_URL": "http://127.0.0.1:9",
+            "APIMETRICS_APITALLY_CLIENT_ID": Self.clientID, "APIMETRICS_ENV": "staging",
+            "APIMETRICS_APITALLY_BASE_URL": "http://127.0.0.1:9",
         ])
         #expect(config.exporters.map(\.summary).contains("apitally http://127.0.0.1:9 (staging)"))
     }

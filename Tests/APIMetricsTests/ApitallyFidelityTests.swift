@@ -52,12 +52,17 @@ struct ApitallyFidelityTests {
     @Test func onlyCallsWithARouteTemplateAreCounted() async throws {
         let hub = try TestCollector { _ in .status(202) }
         defer { hub.stop() }
-        var config = testConfiguration([.apitally(ApitallyExporter.Options(
-            clientID: Self.clientID, environment: "prod", baseURL: hub.baseURL))])
+        var config = testConfiguration([
+            .apitally(
+                ApitallyExporter.Options(
+                    clientID: Self.clientID, environment: "prod", baseURL: hub.baseURL))
+        ])
         config.instanceID = "fidelity-tests"
         let metrics = try APIMetricsService(configuration: config)
-        for (method, target, route) in [("GET", "/orders/7", "/orders/{id}"), ("GET", "/wp-login.php", nil),
-                                        ("GET", "/.env", nil), ("OPTIONS", "/orders/7", "/orders/{id}")] as [(String, String, String?)] {
+        for (method, target, route) in [
+            ("GET", "/orders/7", "/orders/{id}"), ("GET", "/wp-login.php", nil),
+            ("GET", "/.env", nil), ("OPTIONS", "/orders/7", "/orders/{id}"),
+        ] as [(String, String, String?)] {
             let exchange = metrics.recorder.begin(RequestHead(method: method, target: target, route: route))
             exchange.recordResponseHead(ResponseHead(status: route == nil ? 404 : 200))
             exchange.finish()
@@ -91,20 +96,22 @@ struct ApitallyFidelityTests {
         let hub = try TestCollector { _ in .status(202) }
         defer { hub.stop() }
         let apitally = try exporter(hub, logging: true)
-        try await apitally.export(batch([
-            record(1),
-            record(2, target: "/healthz", route: "/healthz"),
-            record(3, target: "/api/v1/health-check?x=1", route: nil),
-            record(4, target: "/favicon-32x32.png", route: nil),
-            record(5, target: "/.well-known/security.txt", route: nil),
-            record(6, headers: ["Host": "api.example.com", "User-Agent": "kube-probe/1.29"]),
-            record(7, headers: ["Host": "api.example.com", "User-Agent": "ELB-HealthChecker/2.0"]),
-            record(8, target: "/pingpong", route: "/pingpong"),
-        ]))
+        try await apitally.export(
+            batch([
+                record(1),
+                record(2, target: "/healthz", route: "/healthz"),
+                record(3, target: "/api/v1/health-check?x=1", route: nil),
+                record(4, target: "/favicon-32x32.png", route: nil),
+                record(5, target: "/.well-known/security.txt", route: nil),
+                record(6, headers: ["Host": "api.example.com", "User-Agent": "kube-probe/1.29"]),
+                record(7, headers: ["Host": "api.example.com", "User-Agent": "ELB-HealthChecker/2.0"]),
+                record(8, target: "/pingpong", route: "/pingpong"),
+            ]))
         await apitally.shutdown()
         let items = try logItems(hub)
-        #expect(items.compactMap { ($0["request"] as? [String: Any])?["url"] as? String }
-            == ["http://api.example.com/orders/7", "http://api.example.com/pingpong"])
+        #expect(
+            items.compactMap { ($0["request"] as? [String: Any])?["url"] as? String }
+                == ["http://api.example.com/orders/7", "http://api.example.com/pingpong"])
         let request = try #require(items.first?["request"] as? [String: Any])
         #expect(request["headers"] == nil, "request headers are off by default")
         #expect(request["body"] == nil, "an empty member is left out, as the SDK leaves it out")
@@ -121,12 +128,14 @@ struct ApitallyFidelityTests {
         let json: HeaderFields = ["Host": "h", "Content-Type": "application/json"]
         let big = Array(("{\"k\":\"" + String(repeating: "a", count: 50_000) + "\"}").utf8)
         let small = Array(#"{"k":"v"}"#.utf8)
-        try await apitally.export(batch([
-            record(1, method: "POST", headers: json, requestBody: CapturedBody(bytes: big, size: big.count)),
-            record(2, method: "POST", headers: json, requestBody: CapturedBody(bytes: small, size: small.count)),
-            record(3, method: "POST", headers: ["Host": "h", "Content-Type": "application/octet-stream"],
-                   requestBody: CapturedBody(bytes: [0, 1, 2, 0xFF], size: 4)),
-        ]))
+        try await apitally.export(
+            batch([
+                record(1, method: "POST", headers: json, requestBody: CapturedBody(bytes: big, size: big.count)),
+                record(2, method: "POST", headers: json, requestBody: CapturedBody(bytes: small, size: small.count)),
+                record(
+                    3, method: "POST", headers: ["Host": "h", "Content-Type": "application/octet-stream"],
+                    requestBody: CapturedBody(bytes: [0, 1, 2, 0xFF], size: 4)),
+            ]))
         await apitally.shutdown()
         let bodies = try logItems(hub).map { (($0["request"] as? [String: Any])?["body"] as? String) ?? "-" }
         #expect(bodies == [Data("<body too large>".utf8).base64EncodedString(), Data(small).base64EncodedString(), "-"])
@@ -137,7 +146,8 @@ struct ApitallyFidelityTests {
         let hub = try TestCollector { _ in .status(202) }
         defer { hub.stop() }
         let apitally = try exporter(hub, logging: true)
-        try await apitally.export(batch((0..<150).map { record($0) } + (150..<160).map { record($0, startSeconds: 1_700_000_001) }))
+        try await apitally.export(
+            batch((0..<150).map { record($0) } + (150..<160).map { record($0, startSeconds: 1_700_000_001) }))
         await apitally.sync(now: CaptureClock.monotonicNanoseconds())
         await apitally.shutdown()
         #expect(try logItems(hub).count == 100 + 10, "100 of the first second, 10 of the next, none past")

@@ -38,7 +38,8 @@ struct ApitallyInstanceTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let shared = directory.file("shared")
-        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        try FileManager.default.createDirectory(
+            atPath: shared, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
         _ = chmod(shared, 0o777)
         let exporter = try ApitallyExporter(options: options(shared))
         #expect(ApitallyInstanceFile.isUUID(exporter.instance))

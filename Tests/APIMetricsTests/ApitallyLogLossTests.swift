@@ -24,7 +24,8 @@ struct ApitallyLogLossTests {
     }
 
     private func record(
-        _ n: Int, target: String = "/orders/7", route: String? = "/orders/{id}", body: [UInt8] = [], startSeconds: Int64 = 1_700_000_000
+        _ n: Int, target: String = "/orders/7", route: String? = "/orders/{id}", body: [UInt8] = [],
+        startSeconds: Int64 = 1_700_000_000
     ) -> ExchangeRecord {
         var headers: HeaderFields = ["Host": "api.example.com"]
         if !body.isEmpty { headers.append(name: "Content-Type", value: "application/json") }
@@ -86,7 +87,9 @@ struct ApitallyLogLossTests {
         try await apitally.export(batch([record(2, startSeconds: 1_700_000_005)], reports))
         await apitally.shutdown()
         #expect(hub.requests.filter { $0.target.contains("/log?") }.count == 1, "nothing more is uploaded during the pause")
-        #expect(ApitallyRequestLog.pauseNanoseconds(retryAfter: "0") == nil && ApitallyRequestLog.pauseNanoseconds(retryAfter: "-5") == nil)
+        #expect(
+            ApitallyRequestLog.pauseNanoseconds(retryAfter: "0") == nil
+                && ApitallyRequestLog.pauseNanoseconds(retryAfter: "-5") == nil)
         #expect(ApitallyRequestLog.pauseNanoseconds(retryAfter: " 30 ") == 30_000_000_000)
     }
 
@@ -96,12 +99,16 @@ struct ApitallyLogLossTests {
     @Test func scansInALogFileTheHubRefusesAreCountedLost() async throws {
         let hub = try TestCollector(answering: { _, request, _ in request.contains("/log?") ? .status(422) : .status(202) })
         defer { hub.stop() }
-        var config = testConfiguration([.apitally(ApitallyExporter.Options(
-            clientID: Self.clientID, environment: "prod", baseURL: hub.baseURL, isRequestLoggingEnabled: true))])
+        var config = testConfiguration([
+            .apitally(
+                ApitallyExporter.Options(
+                    clientID: Self.clientID, environment: "prod", baseURL: hub.baseURL, isRequestLoggingEnabled: true))
+        ])
         config.instanceID = "log-loss-tests"
         let metrics = try APIMetricsService(configuration: config)
         for (target, route) in [("/orders/7", "/orders/{id}"), ("/wp-login.php", nil), ("/.env", nil)] as [(String, String?)] {
-            let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: target, headers: ["Host": "h"], route: route))
+            let exchange = metrics.recorder.begin(
+                RequestHead(method: "GET", target: target, headers: ["Host": "h"], route: route))
             exchange.recordResponseHead(ResponseHead(status: route == nil ? 404 : 200))
             exchange.finish()
         }
@@ -121,7 +128,8 @@ struct ApitallyLogLossTests {
         let apitally = try exporter(hub)
         let reports = LockedValue<[ExportReport]>([])
         let query = String(decoding: hex(3_000_000), as: UTF8.self)
-        try await apitally.export(batch([record(1, target: "/scan?q=" + query, route: nil), record(2, target: "/wp-login.php", route: nil)], reports))
+        try await apitally.export(
+            batch([record(1, target: "/scan?q=" + query, route: nil), record(2, target: "/wp-login.php", route: nil)], reports))
         await apitally.shutdown()
         #expect(leftOut(reports) == 1, "the oversized scan is neither counted nor logged")
         #expect(lost(reports) == 0)
@@ -139,13 +147,18 @@ struct ApitallyLogLossTests {
         let apitally = try exporter(hub, maxPendingLogBytes: 30_000)
         let reports = LockedValue<[ExportReport]>([])
         for n in 0..<5 {
-            try await apitally.export(batch([record(n, target: "/scan", route: nil, body: hexBody(24_000), startSeconds: 1_700_000_000 + Int64(n))], reports))
+            try await apitally.export(
+                batch(
+                    [record(n, target: "/scan", route: nil, body: hexBody(24_000), startSeconds: 1_700_000_000 + Int64(n))],
+                    reports))
         }
         let bytes = apitally.state.withLock { $0.pendingLogs.reduce(0) { $0 + $1.body.count } }
         let waiting = apitally.state.withLock { $0.pendingLogs.count }
         #expect(bytes <= 30_000 && waiting >= 1 && waiting < 5)
         #expect(lost(reports) == 5 - waiting, "each unrouted call given up is counted lost")
-        #expect(ApitallyRequestLog.maxPendingBytes == 8 << 20 && ApitallyExporter.Options(clientID: Self.clientID, environment: "prod").maxPendingLogBytes == 8 << 20)
+        #expect(
+            ApitallyRequestLog.maxPendingBytes == 8 << 20
+                && ApitallyExporter.Options(clientID: Self.clientID, environment: "prod").maxPendingLogBytes == 8 << 20)
         await apitally.shutdown()
         #expect(lost(reports) == 5, "what still waits at shutdown is lost too, told through the last batch's sink")
     }
@@ -170,7 +183,8 @@ struct ApitallyLogLossTests {
             return utimensat(AT_FDCWD, "\(path)/\(name)", &times, 0) == 0
         }
         func isFresh() throws -> Bool {
-            let modified = try #require(try FileManager.default.attributesOfItem(atPath: "\(path)/\(name)")[.modificationDate] as? Date)
+            let modified = try #require(
+                try FileManager.default.attributesOfItem(atPath: "\(path)/\(name)")[.modificationDate] as? Date)
             return abs(modified.timeIntervalSinceNow) < 3600
         }
         #expect(age(by: 23 * 3600))

@@ -12,7 +12,8 @@ struct ApitallyStandInTests {
 
     private func options(_ standIn: VendorStandIn, logging: Bool = true) -> ApitallyExporter.Options {
         ApitallyExporter.Options(
-            clientID: Self.clientID, environment: "prod", baseURL: standIn.url, isRequestLoggingEnabled: logging, appVersion: "1.0")
+            clientID: Self.clientID, environment: "prod", baseURL: standIn.url, isRequestLoggingEnabled: logging,
+            appVersion: "1.0")
     }
 
     struct Declined: Error, CustomStringConvertible {
@@ -29,15 +30,23 @@ struct ApitallyStandInTests {
         config.metrics.routes = ["GET /orders/{id}", "POST /orders"]
         config.capture.isBodyCaptureEnabled = true
         config.identifyConsumer = ConsumerIdentifier { request in
-            request.headers["x-user"].map { Consumer(id: $0 + String(repeating: "k", count: 200), name: String(repeating: "N", count: 90), group: "gold") }
+            request.headers["x-user"].map {
+                Consumer(id: $0 + String(repeating: "k", count: 200), name: String(repeating: "N", count: 90), group: "gold")
+            }
         }
         let metrics = try APIMetricsService(configuration: config)
         let big = Array(("{\"k\":\"" + String(repeating: "a", count: 60_000) + "\"}").utf8)
         let calls: [(String, String, String?, HeaderFields, [UInt8], Int)] = [
             ("GET", "/orders/7?token=abc", "/orders/{id}", ["Host": "api.example.com", "X-User": "u1"], [], 200),
-            ("POST", "/orders", "/orders", ["Host": "api.example.com", "Content-Type": "application/json"], Array(#"{"item":"lamp"}"#.utf8), 201),
+            (
+                "POST", "/orders", "/orders", ["Host": "api.example.com", "Content-Type": "application/json"],
+                Array(#"{"item":"lamp"}"#.utf8), 201
+            ),
             ("POST", "/orders", "/orders", ["Host": "api.example.com", "Content-Type": "application/json"], big, 201),
-            ("POST", "/orders", "/orders", ["Host": "api.example.com", "Content-Type": "application/octet-stream"], [0, 0xFF, 0xFE], 415),
+            (
+                "POST", "/orders", "/orders", ["Host": "api.example.com", "Content-Type": "application/octet-stream"],
+                [0, 0xFF, 0xFE], 415
+            ),
             ("POST", "/orders", "/orders", ["Host": "api.example.com", "Content-Type": "text/plain"], [0xC3, 0x28], 400),
             ("OPTIONS", "/orders", nil, ["Host": "api.example.com"], [], 204),
             ("GET", "/wp-login.php", nil, ["Host": "api.example.com"], [], 404),
@@ -51,7 +60,8 @@ struct ApitallyStandInTests {
             exchange.recordResponseBody(Array(#"{"detail":[{"loc":["body","item"],"msg":"bad","type":"value_error"}]}"#.utf8))
             exchange.finish()
         }
-        let failing = metrics.recorder.begin(RequestHead(method: "POST", target: "/orders", headers: ["Host": "h", "X-User": "u2"], route: "/orders"))
+        let failing = metrics.recorder.begin(
+            RequestHead(method: "POST", target: "/orders", headers: ["Host": "h", "X-User": "u2"], route: "/orders"))
         failing.fail(Declined())
         await metrics.shutdown(timeout: .seconds(30))
 
@@ -77,9 +87,11 @@ struct ApitallyStandInTests {
         let apitally = try ApitallyExporter(options: options(standIn), instanceID: "apitally-stand-in-tests")
         let record = ExchangeRecord(
             id: EventID(high: 1, low: 2), direction: .incoming, startTimeNanoseconds: 1_700_000_000_000_000_000,
-            durationNanoseconds: 5_000_000, request: RequestHead(method: "GET", target: "/orders/1", headers: ["Host": "h"], route: "/orders/{id}"),
+            durationNanoseconds: 5_000_000,
+            request: RequestHead(method: "GET", target: "/orders/1", headers: ["Host": "h"], route: "/orders/{id}"),
             errors: [RecordedError(type: "Timeout", message: "gone")])
-        try await apitally.export(ExportBatch(identity: ServiceIdentity(service: "s", environment: "prod"), records: [record], sentAtNanoseconds: 0))
+        try await apitally.export(
+            ExportBatch(identity: ServiceIdentity(service: "s", environment: "prod"), records: [record], sentAtNanoseconds: 0))
         await apitally.sync(now: CaptureClock.monotonicNanoseconds())
         await apitally.shutdown()
         #expect(try await standIn.refusals() == [])
@@ -94,8 +106,10 @@ struct ApitallyStandInTests {
         let apitally = try ApitallyExporter(options: options(standIn, logging: false), instanceID: "apitally-stand-in-tests")
         let record = ExchangeRecord(
             id: EventID(high: 1, low: 3), direction: .incoming, startTimeNanoseconds: 1_700_000_000_000_000_000,
-            durationNanoseconds: 5_000_000, request: RequestHead(method: "GET", target: "/o", route: "/o"), response: ResponseHead(status: 200))
-        let batch = ExportBatch(identity: ServiceIdentity(service: "s", environment: "prod"), records: [record], sentAtNanoseconds: 0)
+            durationNanoseconds: 5_000_000, request: RequestHead(method: "GET", target: "/o", route: "/o"),
+            response: ResponseHead(status: 200))
+        let batch = ExportBatch(
+            identity: ServiceIdentity(service: "s", environment: "prod"), records: [record], sentAtNanoseconds: 0)
         try await apitally.export(batch)
         await apitally.sync(now: CaptureClock.monotonicNanoseconds())
         try await apitally.export(batch)

@@ -59,13 +59,13 @@ struct BearerTokenIdentificationTests {
 
     @Test(arguments: [
         "", "Bearer", "Bearer ", "Bearer      ", "Bearer\t", "Basic dXNlcjpwYXNz", "Token abcdef0123456789",
-        "Bearer abc def",                                   // a space inside
-        "Bearer abc\u{01}def0123456789",                    // control characters
+        "Bearer abc def",  // a space inside
+        "Bearer abc\u{01}def0123456789",  // control characters
         "Bearer abc\u{7F}def0123456789",
         "Bearer abc\tdef0123456789",
         "Bearer abc\r\ndef0123456789",
         "Bearer abc\u{0}def0123456789",
-        "Bearer tök_0123456789abcdef",                      // not ASCII
+        "Bearer tök_0123456789abcdef",  // not ASCII
         "Bearer ====", "Bearer abc=def", "Bearer \"quoted0123456789\"",
         "Bearer " + String(repeating: "A", count: BearerToken.maxOpaqueBytes + 1),
         "Bearer " + String(repeating: "a.", count: 100_000),
@@ -81,9 +81,9 @@ struct BearerTokenIdentificationTests {
     }
 
     @Test(arguments: [
-        "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.sig",            // payload is not JSON
-        "eyJhbGciOiJIUzI1NiJ9.WzEsMiwzXQ.sig",             // payload is an array
-        "eyJhbGciOiJIUzI1NiJ9.e.sig",                      // impossible base64 length
+        "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.sig",  // payload is not JSON
+        "eyJhbGciOiJIUzI1NiJ9.WzEsMiwzXQ.sig",  // payload is an array
+        "eyJhbGciOiJIUzI1NiJ9.e.sig",  // impossible base64 length
         "a.b.c", "...",
     ])
     func aJWTLookingTokenThatIsNoJWTIsAnOpaqueToken(token: String) throws {
@@ -139,7 +139,8 @@ struct BearerTokenIdentificationTests {
         config.diagnostics = .custom { message in logged.withLock { $0.append(message.text) } }
         config.identifyConsumer = .firstMatch([
             .bearerToken(),
-            .custom { request in throw QuotingError(quoted: request.headers.values(for: "authorization").joined(separator: ",")) },
+            .custom { request in throw QuotingError(quoted: request.headers.values(for: "authorization").joined(separator: ","))
+            },
         ])
         let metrics = try APIMetricsService(configuration: config)
         let opaque = "tok_SECRET_OPAQUE_0123456789abcdef"
@@ -151,7 +152,12 @@ struct BearerTokenIdentificationTests {
             ("control", ["Authorization": "Bearer SECRET_CONTROL\u{1}0123456789"]),
             ("newline", ["Authorization": "Bearer SECRET_NEWLINE\r\n0123456789"]),
             ("empty", ["Authorization": "Bearer "]),
-            ("multiple", HeaderFields([("Authorization", "Bearer SECRET_FIRST_0123456789"), ("Authorization", "Bearer SECRET_SECOND_0123456789")])),
+            (
+                "multiple",
+                HeaderFields([
+                    ("Authorization", "Bearer SECRET_FIRST_0123456789"), ("Authorization", "Bearer SECRET_SECOND_0123456789"),
+                ])
+            ),
         ]
         let runner = Task { try await metrics.run() }
         for (name, headers) in requests {
@@ -164,7 +170,10 @@ struct BearerTokenIdentificationTests {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         let text = String(decoding: bytes, as: UTF8.self)
         let log = logged.withLock { $0.joined(separator: "\n") }
-        for secret in ["SECRET_OPAQUE", "SECRET_SIGNATURE", "SECRET_NOTJSON", "SECRET_HUGE", "SECRET_CONTROL", "SECRET_NEWLINE", "SECRET_FIRST", "SECRET_SECOND"] {
+        for secret in [
+            "SECRET_OPAQUE", "SECRET_SIGNATURE", "SECRET_NOTJSON", "SECRET_HUGE", "SECRET_CONTROL", "SECRET_NEWLINE",
+            "SECRET_FIRST", "SECRET_SECOND",
+        ] {
             #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) in the events")
             #expect(!log.contains(secret), "\(secret) in the diagnostics")
         }

@@ -137,10 +137,13 @@ struct ByteLevelTests {
     @Test func theEightByteScanNamesTheFirstByteThatNeedsAnEscape() {
         var random = SplitMix(seed: 19)
         // Mostly bytes at the edges of the checks, so that borrows cross lanes.
-        let edges: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0xA2, 0xDC, 0xFF, 0x61]
+        let edges: [UInt8] = [
+            0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0xA2, 0xDC, 0xFF, 0x61,
+        ]
         for _ in 0..<200_000 {
             let bytes = (0..<8).map { _ in
-                random.next() % 4 == 0 ? UInt8(truncatingIfNeeded: random.next()) : edges[Int(random.next() % UInt64(edges.count))]
+                random.next() % 4 == 0
+                    ? UInt8(truncatingIfNeeded: random.next()) : edges[Int(random.next() % UInt64(edges.count))]
             }
             let word = UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
             let expected = bytes.firstIndex(where: JSONWriter.needsEscape) ?? 8
@@ -189,27 +192,30 @@ struct ByteLevelTests {
 
     // MARK: - Targets
 
-    @Test(arguments: [
-        ("/orders?page=2", "/orders", "page=2"),
-        ("/orders", "/orders", nil),
-        ("/a?b=c#frag", "/a", "b=c"),
-        ("/a#frag?not=query", "/a", nil),
-        ("http://api.example.com/p/q?x=1", "/p/q", "x=1"),
-        ("http://api.example.com", "", nil),
-        ("http://api.example.com?x=1", "", "x=1"),
-        ("*", "*", nil),
-        ("", "", nil),
-        ("?only=query", "", "only=query"),
-        ("/a:b/c?d", "/a:b/c", "d"),
-        ("/p?", "/p", ""),
-        ("weird:/x", "weird:/x", nil),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            ("/orders?page=2", "/orders", "page=2"),
+            ("/orders", "/orders", nil),
+            ("/a?b=c#frag", "/a", "b=c"),
+            ("/a#frag?not=query", "/a", nil),
+            ("http://api.example.com/p/q?x=1", "/p/q", "x=1"),
+            ("http://api.example.com", "", nil),
+            ("http://api.example.com?x=1", "", "x=1"),
+            ("*", "*", nil),
+            ("", "", nil),
+            ("?only=query", "", "only=query"),
+            ("/a:b/c?d", "/a:b/c", "d"),
+            ("/p?", "/p", ""),
+            ("weird:/x", "weird:/x", nil),
+        ] as [(String, String, String?)])
     func targetsSplitIntoPathAndQuery(target: String, path: String, query: String?) {
         var text = target
         let parts = text.withUTF8 { bytes in
             let parts = URLTarget.parts(of: bytes)
-            return (String(decoding: UnsafeBufferPointer(rebasing: bytes[parts.path]), as: UTF8.self),
-                    parts.query.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) })
+            return (
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[parts.path]), as: UTF8.self),
+                parts.query.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+            )
         }
         #expect(parts.0 == path)
         #expect(parts.1 == query)
@@ -245,8 +251,10 @@ struct ByteLevelTests {
             ["/a*b*c", "*mid*", "x**y", "/exact", "*", "/tail*"].map(FieldMatcher.parse),
             ["/caf\u{E9}*", "/plain"].map(FieldMatcher.parse),
         ]
-        let pieces = ["/", "health", "healthz", ".well-known", "/x", "kube-probe", "/1.0", "a", "b", "c", "mid", "x", "y",
-                      "/exact", "/tail", "HAProxy", "health", " ", "caf\u{E9}", "\u{C9}", "?", "Pingdom", "/plain", "z"]
+        let pieces = [
+            "/", "health", "healthz", ".well-known", "/x", "kube-probe", "/1.0", "a", "b", "c", "mid", "x", "y",
+            "/exact", "/tail", "HAProxy", "health", " ", "caf\u{E9}", "\u{C9}", "?", "Pingdom", "/plain", "z",
+        ]
         var random = SplitMix(seed: 11)
         var checked = 0
         for patterns in patternSets {
@@ -276,8 +284,10 @@ struct ByteLevelTests {
             ["x", "ab", "abc", "bca"],
             ["\u{E9}t\u{E9}", "caf\u{E9}", "pin", "p"],
         ]
-        let pieces = ["pass", "word", "tok", "en", "_", "-", "api", "key", "auth", "card", "number", "cvv", "\"", ":", "{", "}",
-                      "x", "a", "b", "c", "ab", "\u{E9}", "\u{C9}", "caf", "t", "pin", "p", "zz", " ", "s", "ecret", "ssn"]
+        let pieces = [
+            "pass", "word", "tok", "en", "_", "-", "api", "key", "auth", "card", "number", "cvv", "\"", ":", "{", "}",
+            "x", "a", "b", "c", "ab", "\u{E9}", "\u{C9}", "caf", "t", "pin", "p", "zz", " ", "s", "ecret", "ssn",
+        ]
         var random = SplitMix(seed: 0xB0D1)
         var found = 0
         var checked = 0
@@ -351,15 +361,16 @@ struct ByteLevelTests {
         }
     }
 
-    @Test(arguments: [
-        ("application/json", true), ("APPLICATION/JSON", true), ("Application/Json; charset=utf-8", true),
-        ("  application/json  ;x", true), ("application/jsoN\t", true), ("application/jso", false),
-        ("application/jsonx", false), ("application/json\u{0}", false), ("applicatiOn/problem+JSON", true),
-        ("text/", true), ("TEXT/plain", true), ("tex/plain", false), ("image/svg+xml", true), ("+json", true),
-        ("json", false), ("application/octet-stream", false), ("", false), (";", false),
-        ("application/x-www-form-urlencoded", true), ("application/x-www-form-urlencodeD", true),
-        ("application/x-www-form-urlencode", false), ("application/graphql", true), ("application/jAvascript", true),
-    ] as [(String, Bool)])
+    @Test(
+        arguments: [
+            ("application/json", true), ("APPLICATION/JSON", true), ("Application/Json; charset=utf-8", true),
+            ("  application/json  ;x", true), ("application/jsoN\t", true), ("application/jso", false),
+            ("application/jsonx", false), ("application/json\u{0}", false), ("applicatiOn/problem+JSON", true),
+            ("text/", true), ("TEXT/plain", true), ("tex/plain", false), ("image/svg+xml", true), ("+json", true),
+            ("json", false), ("application/octet-stream", false), ("", false), (";", false),
+            ("application/x-www-form-urlencoded", true), ("application/x-www-form-urlencodeD", true),
+            ("application/x-www-form-urlencode", false), ("application/graphql", true), ("application/jAvascript", true),
+        ] as [(String, Bool)])
     func textualBodyTypesMatchInAnyCase(contentType: String, expected: Bool) {
         #expect(BodyContentTypes.textual.allows(contentType) == expected)
         #expect(BodyContentTypes.textual.allows(HeaderFields([("Content-Type", contentType)])) == expected)

@@ -1,5 +1,6 @@
 @testable import APIMetrics
 import APIMetricsTestSupport
+import APIMetricsTesting
 import Foundation
 import Testing
 
@@ -7,7 +8,9 @@ import Testing
 /// fold is counted and shown (issue 25, findings 3 and 4).
 @Suite("Cardinality")
 struct CardinalityTests {
-    private func service(maxConsumers: Int = 500, identify: ConsumerIdentifier? = nil) throws -> (APIMetricsService, CollectingExporter) {
+    private func service(
+        maxConsumers: Int = 500, identify: ConsumerIdentifier? = nil
+    ) throws -> (APIMetricsService, CollectingExporter) {
         let exporter = CollectingExporter()
         var config = testConfiguration([.custom(exporter)])
         config.view = .init(isDashboardEnabled: true, isPrometheusEnabled: true, isConsumerLabelEnabled: true)
@@ -18,8 +21,10 @@ struct CardinalityTests {
     }
 
     private func get(_ metrics: APIMetricsService, _ path: String) throws -> [UInt8] {
-        let answer = try #require(metrics.view.response(to: ServerRequest(
-            method: "GET", target: path, headers: ["Host": "localhost"], clientAddress: "127.0.0.1")))
+        let answer = try #require(
+            metrics.view.response(
+                to: ServerRequest(
+                    method: "GET", target: path, headers: ["Host": "localhost"], clientAddress: "127.0.0.1")))
         #expect(answer.status == 200)
         return answer.body
     }
@@ -33,8 +38,11 @@ struct CardinalityTests {
         exposition.split(separator: "\n").first { $0.hasPrefix(name + " ") }.map { String($0.dropFirst(name.count + 1)) }
     }
 
-    private func shed(_ metrics: APIMetricsService, method: String = "GET", route: String? = nil, target: String? = nil, status: Int = 200) {
-        metrics.recorder.recordShedCall(CallSummary(method: method, route: route, target: target, status: status, durationNanoseconds: 1_000))
+    private func shed(
+        _ metrics: APIMetricsService, method: String = "GET", route: String? = nil, target: String? = nil, status: Int = 200
+    ) {
+        metrics.recorder.recordShedCall(
+            CallSummary(method: method, route: route, target: target, status: status, durationNanoseconds: 1_000))
     }
 
     // MARK: - Methods
@@ -43,7 +51,9 @@ struct CardinalityTests {
         let (metrics, _) = try service()
         for n in 0..<1_500 { shed(metrics, method: String(format: "M%05d", n), route: "/orders") }
         for _ in 0..<700 { shed(metrics, method: String(repeating: "X", count: 4_096), route: "/orders") }
-        for method in ["GET", "PROPFIND", "QUERY", "VERSION-CONTROL", "get", "Post", "GET2"] { shed(metrics, method: method, route: "/orders") }
+        for method in ["GET", "PROPFIND", "QUERY", "VERSION-CONTROL", "get", "Post", "GET2"] {
+            shed(metrics, method: method, route: "/orders")
+        }
         let totals = metrics.aggregator.totals()
         #expect(Set(totals.series.map(\.key.method)) == ["GET", "PROPFIND", "QUERY", "VERSION-CONTROL", SeriesKey.otherMethod])
         #expect(totals.series.first { $0.key.method == SeriesKey.otherMethod }?.requests == 2_203)
@@ -53,9 +63,10 @@ struct CardinalityTests {
         #expect(try api(metrics)["folded_methods"] as? Int == 2_203)
         let window = metrics.aggregator.cutWindow()
         #expect(window.otherMethodRequests == 2_203)
-        let line = String(decoding: MetricsJSON.line("metrics", identity: ServiceIdentity(service: "s", environment: "test")) {
-            MetricsJSON.writeMembers(of: window, into: &$0)
-        }, as: UTF8.self)
+        let line = String(
+            decoding: MetricsJSON.line("metrics", identity: ServiceIdentity(service: "s", environment: "test")) {
+                MetricsJSON.writeMembers(of: window, into: &$0)
+            }, as: UTF8.self)
         #expect(line.contains(#""folded_methods":2203"#))
     }
 
@@ -81,7 +92,9 @@ struct CardinalityTests {
             default: bytes.insert(UInt8(truncatingIfNeeded: generator.next()), at: 0)
             }
             let method = String(decoding: bytes, as: UTF8.self)
-            #expect(HTTPMethods.seriesMethod(method) == (Self.ianaMethods.contains(method) ? method : SeriesKey.otherMethod), "\(method)")
+            #expect(
+                HTTPMethods.seriesMethod(method) == (Self.ianaMethods.contains(method) ? method : SeriesKey.otherMethod),
+                "\(method)")
         }
     }
 
@@ -92,7 +105,8 @@ struct CardinalityTests {
         recordExchange(metrics.recorder, method: "M00001")
         recordExchange(metrics.recorder, method: long)
         recordExchange(metrics.recorder, method: "GET", target: "/" + String(repeating: "a", count: 20_000))
-        let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/r", route: "/" + String(repeating: "r", count: 1_000)))
+        let exchange = metrics.recorder.begin(
+            RequestHead(method: "GET", target: "/r", route: "/" + String(repeating: "r", count: 1_000)))
         exchange.recordResponseHead(ResponseHead(status: 200))
         exchange.finish()
         #expect(await eventually { exporter.events.count == 4 })
@@ -120,7 +134,8 @@ struct CardinalityTests {
             switch n % 4 {
             case 0: target = "/" + String(repeating: "a", count: 7_000) + unique  // one long segment
             case 1: target = "/x/" + unique + String(repeating: "b", count: 7_000)  // a long segment after a short one
-            case 2: target = "/" + (0..<1_000).map { _ in "s\(generator.next() % 10_000)" }.joined(separator: "/")  // many short ones
+            case 2:  // many short ones
+                target = "/" + (0..<1_000).map { _ in "s\(generator.next() % 10_000)" }.joined(separator: "/")
             default: target = "/bad path " + unique + " <" + String(repeating: "c", count: 7_000) + ">"  // bytes no path holds
             }
             shed(metrics, method: "GET", target: target, status: 400)
@@ -136,14 +151,19 @@ struct CardinalityTests {
 
     @Test func routeTemplatesAreBoundedAndKeepOrdinaryPaths() {
         #expect(RouteNormalizer.template(ofTarget: "/orders/8812/items") == "/orders/{id}/items")
-        #expect(RouteNormalizer.template(ofTarget: "/very-long-but-ordinary-word-segment-of-sixty-four-bytes-exactly-") == "/very-long-but-ordinary-word-segment-of-sixty-four-bytes-exactly-")
+        #expect(
+            RouteNormalizer.template(ofTarget: "/very-long-but-ordinary-word-segment-of-sixty-four-bytes-exactly-")
+                == "/very-long-but-ordinary-word-segment-of-sixty-four-bytes-exactly-")
         #expect(RouteNormalizer.template(ofTarget: "/a/" + String(repeating: "z", count: 65)) == "/a/{id}")
         #expect(RouteNormalizer.template(ofTarget: "/a/b c/d") == "/a/{id}/d")
         #expect(RouteNormalizer.template(ofTarget: "/a/<script>") == "/a/{id}")
         var generator = SeededGenerator(seed: 3)
         for _ in 0..<100 {
             let length = Int(generator.next() % 3_000)
-            let bytes = (0..<length).map { _ in [UInt8(ascii: "/"), UInt8(ascii: "a"), 0xC3, 0xA9, UInt8(ascii: "%"), UInt8(generator.next() % 256)][Int(generator.next() % 6)] }
+            let bytes = (0..<length).map { _ in
+                [UInt8(ascii: "/"), UInt8(ascii: "a"), 0xC3, 0xA9, UInt8(ascii: "%"), UInt8(generator.next() % 256)][
+                    Int(generator.next() % 6)]
+            }
             let template = RouteNormalizer.template(ofTarget: String(decoding: bytes, as: UTF8.self))
             #expect(template.utf8.count <= SeriesKey.maxRouteBytes)
         }
@@ -204,14 +224,16 @@ struct CardinalityTests {
 
     @Test func consumerFieldsAreCutByBytesAtACharacterBoundary() throws {
         let marked = String(repeating: "a" + String(repeating: "\u{300}", count: 2_000), count: 8)
-        let consumer = try #require(Consumer(id: marked, name: marked, group: marked, email: marked, company: marked).normalized())
+        let consumer = try #require(
+            Consumer(id: marked, name: marked, group: marked, email: marked, company: marked).normalized())
         #expect(consumer.id.utf8.count <= Consumer.maxIDBytes && !consumer.id.isEmpty)
         #expect((consumer.name?.utf8.count ?? .max) <= Consumer.maxNameBytes)
         #expect((consumer.group?.utf8.count ?? .max) <= Consumer.maxNameBytes)
         #expect((consumer.email?.utf8.count ?? .max) <= Consumer.maxIDBytes)
         #expect((consumer.company?.utf8.count ?? .max) <= Consumer.maxIDBytes)
         // Two-byte letters: 128 characters would be 256 bytes; the name keeps 64 characters, 128 bytes.
-        let accented = try #require(Consumer(id: String(repeating: "\u{E9}", count: 200), name: String(repeating: "\u{E9}", count: 200)).normalized())
+        let accented = try #require(
+            Consumer(id: String(repeating: "\u{E9}", count: 200), name: String(repeating: "\u{E9}", count: 200)).normalized())
         #expect(accented.id == String(repeating: "\u{E9}", count: 128))
         #expect(accented.name == String(repeating: "\u{E9}", count: 64))
         let emoji = try #require(Consumer(id: String(repeating: "\u{1F469}\u{200D}\u{1F4BB}", count: 100)).normalized())
@@ -222,7 +244,10 @@ struct CardinalityTests {
     /// limits, a prefix of whole characters as long as fits, or, when not
     /// even the first character fits, of whole scalars.
     @Test func textIsCutAtTheLastCharacterBoundaryThatFits() {
-        let pieces = ["a", "\u{E9}", "e\u{301}", "\u{300}", "\u{1F600}", "\u{1F469}\u{200D}\u{1F4BB}", "\r\n", "\u{1100}\u{1161}\u{11A8}", " "]
+        let pieces = [
+            "a", "\u{E9}", "e\u{301}", "\u{300}", "\u{1F600}", "\u{1F469}\u{200D}\u{1F4BB}", "\r\n", "\u{1100}\u{1161}\u{11A8}",
+            " ",
+        ]
         var generator = SeededGenerator(seed: 0xCA7)
         for _ in 0..<5_000 {
             var text = ""
@@ -271,15 +296,21 @@ struct CardinalityTests {
 
         let huge = RecordedError(
             type: String(repeating: "T", count: 5_000), message: "m", location: String(repeating: "l", count: 5_000),
-            causes: (0..<20).map { _ in RecordedError(type: "C", message: String(repeating: "c", count: 5_000), causes: [RecordedError(type: "x", message: "y")]) })
+            causes: (0..<20).map { _ in
+                RecordedError(
+                    type: "C", message: String(repeating: "c", count: 5_000), causes: [RecordedError(type: "x", message: "y")])
+            })
         let bounded = huge.bounded()
         #expect(bounded.type.utf8.count <= RecordedError.maxTypeBytes)
         #expect((bounded.location?.utf8.count ?? .max) <= RecordedError.maxLocationBytes)
         #expect(bounded.causes.count == RecordedError.maxCauses)
         #expect(bounded.causes.allSatisfy { $0.message.utf8.count <= RecordedError.maxMessageBytes && $0.causes.isEmpty })
 
-        let problem = ValidationProblems.make(field: String(repeating: "\u{E9}", count: 5_000), type: "t", message: String(repeating: "\u{1F600}", count: 999))
-        #expect(problem.field.utf8.count <= ValidationProblems.maxTextBytes && problem.message.utf8.count <= ValidationProblems.maxTextBytes)
+        let problem = ValidationProblems.make(
+            field: String(repeating: "\u{E9}", count: 5_000), type: "t", message: String(repeating: "\u{1F600}", count: 999))
+        #expect(
+            problem.field.utf8.count <= ValidationProblems.maxTextBytes
+                && problem.message.utf8.count <= ValidationProblems.maxTextBytes)
         #expect(!problem.field.unicodeScalars.contains("\u{FFFD}") && !problem.message.unicodeScalars.contains("\u{FFFD}"))
         await metrics.shutdown(timeout: .seconds(30))
         try await runner.value
@@ -290,16 +321,18 @@ struct CardinalityTests {
     /// The attacks of findings 3 and 4 through the recorder: `/metrics` and
     /// `/_apimetrics/api` stay within their budgets.
     @Test func theViewStaysWithinItsBudgetsUnderTheAttacks() async throws {
-        let (metrics, exporter) = try service(identify: .firstMatch([
-            .custom { request in request.headers["x-name"].map { Consumer(id: $0, name: $0, group: $0) } }, .apiKey(),
-        ]))
+        let (metrics, exporter) = try service(
+            identify: .firstMatch([
+                .custom { request in request.headers["x-name"].map { Consumer(id: $0, name: $0, group: $0) } }, .apiKey(),
+            ]))
         let runner = Task { try await metrics.run() }
         // The attacks of the issue at a third of their size (the end-to-end
         // script, attack_cardinality.py, sends them whole to the demo).
         for n in 0..<600 { recordExchange(metrics.recorder, method: String(format: "M%05d", n), target: "/orders") }
         for _ in 0..<200 { recordExchange(metrics.recorder, method: String(repeating: "Y", count: 4_096), target: "/orders") }
         for n in 0..<100 {
-            recordExchange(metrics.recorder, method: "GET", target: "/" + String(repeating: "p", count: 7_000) + "\(n)", status: 400)
+            recordExchange(
+                metrics.recorder, method: "GET", target: "/" + String(repeating: "p", count: 7_000) + "\(n)", status: 400)
         }
         for n in 0..<1_200 { recordExchange(metrics.recorder, target: "/orders", headers: ["x-api-key": "attack-key-\(n)"]) }
         let marks = String(repeating: "\u{300}", count: 2_000)

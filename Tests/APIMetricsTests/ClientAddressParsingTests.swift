@@ -187,8 +187,9 @@ struct ClientAddressParsingTests {
         #expect(hops(.forwarded, [#"for=192.0.2.43,for="[2001:db8:cafe::17]",for=unknown"#]) == listed)
         #expect(hops(.forwarded, [#"for=192.0.2.43, for="[2001:db8:cafe::17]", for=unknown"#]) == listed)
         #expect(hops(.forwarded, ["for=192.0.2.43", #"for="[2001:db8:cafe::17]", for=unknown"#]) == listed)
-        #expect(hops(.forwarded, ["for=192.0.2.43, for=198.51.100.17;by=203.0.113.60;proto=http;host=example.com"])
-            == [v("192.0.2.43"), v("198.51.100.17")])
+        #expect(
+            hops(.forwarded, ["for=192.0.2.43, for=198.51.100.17;by=203.0.113.60;proto=http;host=example.com"])
+                == [v("192.0.2.43"), v("198.51.100.17")])
         #expect(hops(.forwarded, [#"for=192.0.2.43, for="[2001:db8:cafe::17]""#]) == [v("192.0.2.43"), v("2001:db8:cafe::17")])
     }
 
@@ -205,8 +206,9 @@ struct ClientAddressParsingTests {
         // Malformed: unbracketed port, brackets unquoted, a bad obfuscated name, a port out of range, `for` twice.
         #expect(hops(.forwarded, ["for=192.0.2.43:47011"]) == [.malformed])
         #expect(hops(.forwarded, ["for=[2001:db8::1]"]) == [.malformed])
-        #expect(hops(.forwarded, [#"for="_bad!name""#, #"for="192.0.2.1:65536""#, "for=1.2.3.4;for=5.6.7.8"])
-            == [.malformed, .malformed, .malformed])
+        #expect(
+            hops(.forwarded, [#"for="_bad!name""#, #"for="192.0.2.1:65536""#, "for=1.2.3.4;for=5.6.7.8"])
+                == [.malformed, .malformed, .malformed])
         #expect(hops(.forwarded, [#"for="[2001:db8::1"#]) == [.malformed])
         #expect(hops(.forwarded, [#"for="[2001:db8::1]x""#]) == [.malformed])
         #expect(hops(.forwarded, ["for= 192.0.2.1"]) == [.malformed])
@@ -223,12 +225,15 @@ struct ClientAddressParsingTests {
     }
 
     @Test func xForwardedForItems() {
-        #expect(hops(.xForwardedFor, ["203.0.113.195, 2001:db8:85a3:8d3:1319:8a2e:370:7348", " 10.0.0.1 ,,"])
-            == [v("203.0.113.195"), v("2001:db8:85a3:8d3:1319:8a2e:370:7348"), v("10.0.0.1")])
-        #expect(hops(.xForwardedFor, ["192.0.2.1:5000, [2001:db8::1]:443, [2001:db8::2], fe80::1%eth0, ::ffff:10.0.0.1"])
-            == [v("192.0.2.1"), v("2001:db8::1"), v("2001:db8::2"), v("fe80::1"), v("10.0.0.1")])
-        #expect(hops(.xForwardedFor, ["unknown, _hidden, not-an-ip, 1.2.3, [::1, \"1.2.3.4\", 01.2.3.4"])
-            == [.hidden, .hidden, .malformed, .malformed, .malformed, .malformed, .malformed])
+        #expect(
+            hops(.xForwardedFor, ["203.0.113.195, 2001:db8:85a3:8d3:1319:8a2e:370:7348", " 10.0.0.1 ,,"])
+                == [v("203.0.113.195"), v("2001:db8:85a3:8d3:1319:8a2e:370:7348"), v("10.0.0.1")])
+        #expect(
+            hops(.xForwardedFor, ["192.0.2.1:5000, [2001:db8::1]:443, [2001:db8::2], fe80::1%eth0, ::ffff:10.0.0.1"])
+                == [v("192.0.2.1"), v("2001:db8::1"), v("2001:db8::2"), v("fe80::1"), v("10.0.0.1")])
+        #expect(
+            hops(.xForwardedFor, ["unknown, _hidden, not-an-ip, 1.2.3, [::1, \"1.2.3.4\", 01.2.3.4"])
+                == [.hidden, .hidden, .malformed, .malformed, .malformed, .malformed, .malformed])
     }
 
     // MARK: Hostile input

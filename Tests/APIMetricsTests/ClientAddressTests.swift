@@ -1,4 +1,5 @@
 import APIMetricsTestSupport
+import APIMetricsTesting
 import Foundation
 import Synchronization
 import Testing
@@ -23,7 +24,9 @@ struct ClientAddressTests {
         // client 198.51.100.7 → CDN 203.0.113.9 → balancer 10.0.0.2 → proxy 127.0.0.1 → us
         let xff = [("X-Forwarded-For", "192.0.2.200, 198.51.100.7, 203.0.113.9, 10.0.0.2")]
         #expect(resolve("127.0.0.1", xff) == "203.0.113.9")
-        #expect(resolve("127.0.0.1", xff, trusting: .cidrs(TrustedProxies.privateNetworks.cidrs + ["203.0.113.0/24"])) == "198.51.100.7")
+        #expect(
+            resolve("127.0.0.1", xff, trusting: .cidrs(TrustedProxies.privateNetworks.cidrs + ["203.0.113.0/24"]))
+                == "198.51.100.7")
         // Every hop trusted: the leftmost is the client.
         #expect(resolve("10.0.0.1", [("X-Forwarded-For", "10.9.9.9, 10.0.0.2")]) == "10.9.9.9")
         // Several lines are one list, in order.
@@ -109,9 +112,13 @@ struct ClientAddressTests {
         #expect(resolve("127.0.0.1", fields, headers: .standard.union(.xRealIP)) == "198.51.100.9")
         #expect(resolve("127.0.0.1", [("CF-Connecting-IP", "2001:db8::9")], headers: [.cfConnectingIP]) == "2001:db8::9")
         #expect(resolve("127.0.0.1", [("True-Client-IP", "198.51.100.9")], headers: [.trueClientIP]) == "198.51.100.9")
-        #expect(resolve("127.0.0.1", [("Fastly-Client-IP", "198.51.100.9")], headers: [.singleAddress("Fastly-Client-IP")]) == "198.51.100.9")
+        #expect(
+            resolve("127.0.0.1", [("Fastly-Client-IP", "198.51.100.9")], headers: [.singleAddress("Fastly-Client-IP")])
+                == "198.51.100.9")
         // An unreadable value is passed over for the next header.
-        #expect(resolve("127.0.0.1", [("X-Real-IP", "nope")] + fields.suffix(1), headers: .standard.union(.xRealIP)) == "198.51.100.7")
+        #expect(
+            resolve("127.0.0.1", [("X-Real-IP", "nope")] + fields.suffix(1), headers: .standard.union(.xRealIP)) == "198.51.100.7"
+        )
     }
 
     // MARK: Options and variables
@@ -122,9 +129,11 @@ struct ClientAddressTests {
         #expect(config.forwarding.headers == [.forwarded, .xForwardedFor])
         var bad = config
         bad.forwarding.trustedProxies = .cidrs(["10.0.0.0/8", "192.168.1.1/24"])
-        #expect(throws: ConfigurationError(
-            field: "forwarding.trustedProxies[1]",
-            reason: "\"192.168.1.1/24\" has bits set past the prefix length; the block is 192.168.1.0/24")) { try bad.validate() }
+        #expect(
+            throws: ConfigurationError(
+                field: "forwarding.trustedProxies[1]",
+                reason: "\"192.168.1.1/24\" has bits set past the prefix length; the block is 192.168.1.0/24")
+        ) { try bad.validate() }
         bad = config
         bad.forwarding.headers = [.singleAddress("x real ip")]
         #expect(throws: ConfigurationError.self) { try bad.validate() }
@@ -137,11 +146,16 @@ struct ClientAddressTests {
             try APIMetricsConfiguration.fromEnvironment(environment).forwarding
         }
         #expect(try read(["APIMETRICS_TRUSTED_PROXIES": "none"]).trustedProxies == .none)
-        #expect(try read(["APIMETRICS_TRUSTED_PROXIES": "10.1.0.0/16, 203.0.113.7, 2001:db8::/32"]).trustedProxies
-            == .cidrs(["10.1.0.0/16", "203.0.113.7", "2001:db8::/32"]))
-        #expect(try read(["APIMETRICS_TRUSTED_PROXIES": "PRIVATE,203.0.113.0/24"]).trustedProxies
-            == .cidrs(TrustedProxies.privateNetworks.cidrs + ["203.0.113.0/24"]))
-        #expect(try read(["APIMETRICS_FORWARDED_HEADERS": "x-forwarded-for, CF-Connecting-IP"]).headers == [.xForwardedFor, .cfConnectingIP])
+        #expect(
+            try read(["APIMETRICS_TRUSTED_PROXIES": "10.1.0.0/16, 203.0.113.7, 2001:db8::/32"]).trustedProxies
+                == .cidrs(["10.1.0.0/16", "203.0.113.7", "2001:db8::/32"]))
+        #expect(
+            try read(["APIMETRICS_TRUSTED_PROXIES": "PRIVATE,203.0.113.0/24"]).trustedProxies
+                == .cidrs(TrustedProxies.privateNetworks.cidrs + ["203.0.113.0/24"]))
+        #expect(
+            try read(["APIMETRICS_FORWARDED_HEADERS": "x-forwarded-for, CF-Connecting-IP"]).headers == [
+                .xForwardedFor, .cfConnectingIP,
+            ])
         #expect(try read(["APIMETRICS_FORWARDED_HEADERS": "none"]).headers == .none)
         #expect(try read([:]) == .default)
         let names = APIMetricsConfiguration.environmentVariables.map(\.name)
@@ -170,14 +184,16 @@ struct ClientAddressTests {
     // MARK: End to end
 
     private func recordForwardedCall(_ metrics: APIMetricsService) {
-        let exchange = metrics.recorder.begin(RequestHead(
-            method: "GET", target: "/orders/1",
-            headers: ["X-Forwarded-For": "1.1.1.1, 198.51.100.7", "Authorization": "Bearer s"],
-            clientAddress: "10.0.0.2"))
+        let exchange = metrics.recorder.begin(
+            RequestHead(
+                method: "GET", target: "/orders/1",
+                headers: ["X-Forwarded-For": "1.1.1.1, 198.51.100.7", "Authorization": "Bearer s"],
+                clientAddress: "10.0.0.2"))
         exchange.recordResponseHead(ResponseHead(status: 200))
         exchange.finish()
-        let direct = metrics.recorder.begin(RequestHead(
-            method: "GET", target: "/orders/2", headers: ["X-Forwarded-For": "1.1.1.1"], clientAddress: "198.51.100.8"))
+        let direct = metrics.recorder.begin(
+            RequestHead(
+                method: "GET", target: "/orders/2", headers: ["X-Forwarded-For": "1.1.1.1"], clientAddress: "198.51.100.8"))
         direct.recordResponseHead(ResponseHead(status: 200))
         direct.finish()
     }
@@ -208,16 +224,18 @@ struct ClientAddressTests {
         #expect(direct["peer_ip"] == nil)
         // Exporters of their own format read the same values off the record.
         let records = collected.received.flatMap(\.records)
-        #expect(Set(records.map { "\($0.request.clientAddress ?? "-") \($0.request.peerAddress ?? "-")" })
-            == ["198.51.100.7 10.0.0.2", "198.51.100.8 198.51.100.8"])
+        #expect(
+            Set(records.map { "\($0.request.clientAddress ?? "-") \($0.request.peerAddress ?? "-")" })
+                == ["198.51.100.7 10.0.0.2", "198.51.100.8 198.51.100.8"])
     }
 
     @Test func otlpSpansCarryTheClientAndTheNetworkPeer() async throws {
         let collector = try TestCollector { _ in .status(200) }
         defer { collector.stop() }
-        let metrics = try APIMetricsService(configuration: testConfiguration([
-            .otlp(.init(endpoint: collector.baseURL, signals: [.traces], encoding: .json)),
-        ]))
+        let metrics = try APIMetricsService(
+            configuration: testConfiguration([
+                .otlp(.init(endpoint: collector.baseURL, signals: [.traces], encoding: .json))
+            ]))
         recordForwardedCall(metrics)
         await metrics.shutdown(timeout: .seconds(60))
 
@@ -228,7 +246,9 @@ struct ClientAddressTests {
                     for span in scope["spans"] as? [[String: Any]] ?? [] {
                         var attributes: [String: String] = [:]
                         for attribute in span["attributes"] as? [[String: Any]] ?? [] {
-                            if let key = attribute["key"] as? String, let value = (attribute["value"] as? [String: Any])?["stringValue"] as? String {
+                            if let key = attribute["key"] as? String,
+                                let value = (attribute["value"] as? [String: Any])?["stringValue"] as? String
+                            {
                                 attributes[key] = value
                             }
                         }
@@ -270,7 +290,8 @@ struct ClientAddressTests {
         var identified = record
         identified.consumer = Consumer(id: "acme", name: "Acme", company: "acme-co")
         old.array([identified]) { $0.record($1, version: 1) }
-        old.array([EntityRecord(profile: .consumer(Consumer(id: "globex", email: "ops@globex.example")), timestampNanoseconds: 4)]) {
+        old.array([EntityRecord(profile: .consumer(Consumer(id: "globex", email: "ops@globex.example")), timestampNanoseconds: 4)]
+        ) {
             $0.entity($1, version: 1)
         }
         let read = try UndeliveredBatch(serialized: old.bytes)

@@ -47,8 +47,9 @@ struct ClientAddressWindowTests {
         let padding = String(repeating: "for=198.51.100.9;proto=https, ", count: 100_000 / 30)
         #expect(padding.utf8.count > 99_000)
         #expect(resolve("10.0.0.2", [("Forwarded", padding + "for=203.0.113.7")]) == "203.0.113.7")
-        #expect(resolve("10.0.0.2", [("Forwarded", padding + #"for="[2001:db8::7]:4711";proto=https"#)], headers: .forwarded)
-            == "2001:db8::7")
+        #expect(
+            resolve("10.0.0.2", [("Forwarded", padding + #"for="[2001:db8::7]:4711";proto=https"#)], headers: .forwarded)
+                == "2001:db8::7")
         #expect(resolve("::1", [("Forwarded", padding + "for=203.0.113.7, for=10.0.0.3;by=10.0.0.4")]) == "203.0.113.7")
     }
 
@@ -67,7 +68,8 @@ struct ClientAddressWindowTests {
                 ("Forwarded", #", for="[2001:db8::7]";proto=https"#, ForwardingHeaders.forwarded),
             ] {
                 let expected = appended.contains("2001") ? "2001:db8::7" : "203.0.113.7"
-                #expect(resolve("10.0.0.2", [(name, padding + appended)], headers: headers) == expected, "round \(round), \(name)")
+                #expect(
+                    resolve("10.0.0.2", [(name, padding + appended)], headers: headers) == expected, "round \(round), \(name)")
             }
         }
         // Raw bytes (not UTF-8, controls, NUL) straight into the chain.
@@ -88,17 +90,20 @@ struct ClientAddressWindowTests {
     /// are still read.
     @Test func aWindowStartingInsideAQuotedString() {
         // for="aaaa…, for=6.6.6.6, x", for=192.0.2.1 — cut inside the quotes.
-        let quoted = Array(#"for=""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 9000)
+        let quoted =
+            Array(#"for=""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 9000)
             + Array(#", for=6.6.6.6, x""#.utf8)
         let read = chain(.forwarded, [quoted + Array(", for=192.0.2.1".utf8)])
         #expect(read.isCut && read.hops.last == v("192.0.2.1"))
         #expect(read.hops == [.malformed, v("6.6.6.6"), .malformed, v("192.0.2.1")])
-        #expect(resolve("10.0.0.2", [("Forwarded", String(decoding: quoted, as: UTF8.self) + ", for=203.0.113.7")]) == "203.0.113.7")
+        #expect(
+            resolve("10.0.0.2", [("Forwarded", String(decoding: quoted, as: UTF8.self) + ", for=203.0.113.7")]) == "203.0.113.7")
         // A trusted client: the walk stops at the broken element, never reaching the quoted address.
         #expect(resolve("10.0.0.2", [("Forwarded", String(decoding: quoted, as: UTF8.self) + ", for=10.0.0.5")]) == "10.0.0.5")
         // A quote that, read from the window, seems to open just before the
         // proxy's element: the recovery after it still reads that element.
-        let opening = Array(#"for=""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 9000)
+        let opening =
+            Array(#"for=""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 9000)
             + Array(#", x=""#.utf8)
         for appended in [", for=192.0.2.1", #", for="[2001:db8::1]:80""#, ", for=192.0.2.1;by=\"x\""] {
             let hops = chain(.forwarded, [opening + Array(appended.utf8)]).hops

@@ -91,7 +91,10 @@ struct ConfigurationTests {
         #expect(config.environment == "prod")
         #expect(config.version == "1.4.2")
         #expect(config.tags == ["region:eu", "tier:gold"])
-        #expect(config.exporters.map(\.summary) == ["store apimetrics.sqlite", "file /tmp/x.ndjson", "http http://127.0.0.1:4318/v1/events", "console"])
+        #expect(
+            config.exporters.map(\.summary) == [
+                "store apimetrics.sqlite", "file /tmp/x.ndjson", "http http://127.0.0.1:4318/v1/events", "console",
+            ])
         guard case let .file(_, rotation) = config.exporters[1].kind else {
             Issue.record("first exporter is not the file")
             return
@@ -115,20 +118,33 @@ struct ConfigurationTests {
 
     @Test func exporterChoiceFromTheEnvironment() throws {
         #expect(try APIMetricsConfiguration.fromEnvironment([:]).exporters.map(\.summary) == ["store apimetrics.sqlite"])
-        #expect(try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_ENDPOINT": "https://c.example/e"])
-            .exporters.map(\.summary) == ["store apimetrics.sqlite", "http https://c.example/e"])
-        #expect(try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_FILE": "off", "APIMETRICS_CONSOLE": "true", "APIMETRICS_STORE": "off"])
+        #expect(
+            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_ENDPOINT": "https://c.example/e"])
+                .exporters.map(\.summary) == ["store apimetrics.sqlite", "http https://c.example/e"])
+        #expect(
+            try APIMetricsConfiguration.fromEnvironment([
+                "APIMETRICS_FILE": "off", "APIMETRICS_CONSOLE": "true", "APIMETRICS_STORE": "off",
+            ])
             .exporters.map(\.summary) == ["console"])
         // The store: another file, its limits, or none.
         let store = try APIMetricsConfiguration.fromEnvironment([
-            "APIMETRICS_STORE": "/var/lib/x/metrics.sqlite", "APIMETRICS_STORE_MAX_BYTES": "2097152", "APIMETRICS_STORE_RETENTION_DAYS": "7",
+            "APIMETRICS_STORE": "/var/lib/x/metrics.sqlite", "APIMETRICS_STORE_MAX_BYTES": "2097152",
+            "APIMETRICS_STORE_RETENTION_DAYS": "7",
             "APIMETRICS_FILE": "events.ndjson",
         ])
         #expect(store.exporters.map(\.summary) == ["store /var/lib/x/metrics.sqlite", "file events.ndjson"])
-        #expect(store.exporters.first?.storeOptions == StoreOptions(path: "/var/lib/x/metrics.sqlite", maxBytes: 2_097_152, retentionDays: 7))
-        #expect(try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_STORE": "OFF", "APIMETRICS_FILE": "e.ndjson"]).exporters.map(\.summary) == ["file e.ndjson"])
-        #expect(throws: ConfigurationError.self) { try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_STORE_MAX_BYTES": "1000"]) }
-        #expect(throws: ConfigurationError.self) { try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_STORE_RETENTION_DAYS": "0"]) }
+        #expect(
+            store.exporters.first?.storeOptions
+                == StoreOptions(path: "/var/lib/x/metrics.sqlite", maxBytes: 2_097_152, retentionDays: 7))
+        #expect(
+            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_STORE": "OFF", "APIMETRICS_FILE": "e.ndjson"]).exporters.map(
+                \.summary) == ["file e.ndjson"])
+        #expect(throws: ConfigurationError.self) {
+            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_STORE_MAX_BYTES": "1000"])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_STORE_RETENTION_DAYS": "0"])
+        }
         #expect(try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_TAGS": #"["a,b", " c "]"#]).tags == ["a,b", "c"])
         #expect(try !APIMetricsConfiguration.fromEnvironment(["APIMETRICS_DISABLED": "1"]).isEnabled)
     }
@@ -167,10 +183,12 @@ struct ConfigurationTests {
     }
 
     @Test func anAPIKeyWithoutAnEndpointIsIgnoredButABadOneIsNamed() {
-        #expect(field {
-            _ = try APIMetricsConfiguration.fromEnvironment([
-                "APIMETRICS_ENDPOINT": "http://a", "APIMETRICS_API_KEY": "line\nbreak"])
-        } == "APIMETRICS_API_KEY")
+        #expect(
+            field {
+                _ = try APIMetricsConfiguration.fromEnvironment([
+                    "APIMETRICS_ENDPOINT": "http://a", "APIMETRICS_API_KEY": "line\nbreak",
+                ])
+            } == "APIMETRICS_API_KEY")
     }
 
     @Test func readsThePrivacyVariables() throws {

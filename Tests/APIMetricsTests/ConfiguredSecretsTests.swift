@@ -46,7 +46,8 @@ struct ConfiguredSecretsTests {
     }
 
     @Test func scrubbingReplacesTheURLsAndEverySecretPartInAnyText() {
-        let secrets = ConfiguredSecrets(urls: ["http://user:Pa%24%24word@host:9/collect?api_key=QQQQ&x=1"], values: ["key-123456", "abc"])
+        let secrets = ConfiguredSecrets(
+            urls: ["http://user:Pa%24%24word@host:9/collect?api_key=QQQQ&x=1"], values: ["key-123456", "abc"])
         let text = """
             POST http://user:Pa%24%24word@host:9/collect?api_key=QQQQ&x=1 failed; \
             retried with QQQQ and Pa$$word and key-123456 and user:Pa%24%24word; abc stays
@@ -75,15 +76,17 @@ struct ConfiguredSecretsTests {
         let run = Task { try await metrics.run() }
         recordExchange(metrics.recorder, target: "/orders")
         #expect(await eventually { metrics.statistics.lastExportError != nil && metrics.statistics.spooled > 0 })
-        let api = try #require(metrics.view.response(
-            method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
+        let api = try #require(
+            metrics.view.response(
+                method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
         await metrics.shutdown(timeout: .seconds(5))
         run.cancel()
         var texts = [String(decoding: api.body, as: UTF8.self), metrics.statistics.lastExportError ?? ""]
         texts += messages.withLock { $0 }
         texts += config.exporters.map(\.summary)
         for file in try FileManager.default.contentsOfDirectory(atPath: directory.file("spool")) {
-            texts.append(String(decoding: try Data(contentsOf: URL(fileURLWithPath: directory.file("spool/\(file)"))), as: UTF8.self))
+            texts.append(
+                String(decoding: try Data(contentsOf: URL(fileURLWithPath: directory.file("spool/\(file)"))), as: UTF8.self))
         }
         #expect(texts[1].contains("REDACTED@127.0.0.1:1"), "\(texts[1])")
         for text in texts {

@@ -20,7 +20,8 @@ struct ConsumerIdentificationTests {
         // Payload lengths that need 0, 1 and 2 padding characters.
         for payload in [#"{"sub":"u1"}"#, #"{"sub":"u12"}"#, #"{"sub":"u123"}"#, #"{"sub":"ü-ß/+?","name":"N"}"#] {
             for padded in [false, true] {
-                let consumer = try ConsumerIdentifier.jwtClaim()(request(["Authorization": "Bearer \(token(payload, padded: padded))"]))
+                let consumer = try ConsumerIdentifier.jwtClaim()(
+                    request(["Authorization": "Bearer \(token(payload, padded: padded))"]))
                 let expected = try #require(JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: String])
                 #expect(consumer?.id == expected["sub"], "payload \(payload) padded \(padded)")
                 #expect(consumer?.name == expected["name"])
@@ -36,10 +37,10 @@ struct ConsumerIdentificationTests {
 
     @Test(arguments: [
         "Bearer", "Bearer ", "Bearer garbage", "Bearer a.b.c", "Bearer ...", "Basic dXNlcjpwYXNz",
-        "Bearer eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.sig",            // payload is not JSON
-        "Bearer eyJhbGciOiJIUzI1NiJ9.WzEsMiwzXQ.sig",             // payload is an array
-        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOnRydWV9.sig",       // sub is not a string
-        "Bearer eyJhbGciOiJIUzI1NiJ9.e.sig",                      // impossible base64 length
+        "Bearer eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.sig",  // payload is not JSON
+        "Bearer eyJhbGciOiJIUzI1NiJ9.WzEsMiwzXQ.sig",  // payload is an array
+        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOnRydWV9.sig",  // sub is not a string
+        "Bearer eyJhbGciOiJIUzI1NiJ9.e.sig",  // impossible base64 length
         "Bearer eyJhbGciOiJIUzI1NiJ9.!!!!.sig",
         "Bearer \(String(repeating: "a.", count: 10_000))",
     ])
@@ -64,7 +65,9 @@ struct ConsumerIdentificationTests {
         let consumer = try ConsumerIdentifier.basicAuthUser(request(["Authorization": "Basic \(encoded)"]))
         #expect(consumer == Consumer(id: "alice"))
         #expect(try ConsumerIdentifier.basicAuthUser(request(["Authorization": "Basic !!!"])) == nil)
-        #expect(try ConsumerIdentifier.basicAuthUser(request(["Authorization": "Basic \(Data(":pw".utf8).base64EncodedString())"])) == nil)
+        #expect(
+            try ConsumerIdentifier.basicAuthUser(request(["Authorization": "Basic \(Data(":pw".utf8).base64EncodedString())"]))
+                == nil)
     }
 
     @Test func apiKeysAreHashedNeverKept() throws {

@@ -18,7 +18,9 @@ struct DashboardAppTests {
 
     /// The text between the first `open` and the `close` after it.
     private func between(_ open: String, _ close: String, in text: String) -> String? {
-        guard let start = text.range(of: open), let end = text.range(of: close, range: start.upperBound..<text.endIndex) else { return nil }
+        guard let start = text.range(of: open), let end = text.range(of: close, range: start.upperBound..<text.endIndex) else {
+            return nil
+        }
         return String(text[start.upperBound..<end.lowerBound])
     }
 
@@ -37,8 +39,10 @@ struct DashboardAppTests {
         #expect(occurrences(of: "<style", in: page.lowercased()) == 1)
         #expect(script == DashboardApp.script && style == DashboardApp.style)
         let policy = DashboardApp.contentSecurityPolicy()
-        #expect(policy == "default-src 'none'; script-src \(hash(script)); style-src \(hash(style)); img-src data:; connect-src 'self'; "
-            + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+        #expect(
+            policy
+                == "default-src 'none'; script-src \(hash(script)); style-src \(hash(style)); img-src data:; connect-src 'self'; "
+                + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
         #expect(DashboardApp.scriptHash != DashboardApp.styleHash)
         // A known vector, so that a broken digest cannot pass by agreeing with itself.
         #expect(hash("abc") == "'sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0='")
@@ -61,8 +65,10 @@ struct DashboardAppTests {
             }
         }
         let script = DashboardApp.script
-        for forbidden in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "setTimeout('",
-                          "javascript:", "import(", "XMLHttpRequest", "WebSocket", "EventSource", "sendBeacon", ".style."] {
+        for forbidden in [
+            "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "setTimeout('",
+            "javascript:", "import(", "XMLHttpRequest", "WebSocket", "EventSource", "sendBeacon", ".style.",
+        ] {
             #expect(!script.contains(forbidden), "\(forbidden)")
         }
         // The only absolute URL is SVG's namespace, which is a name, not a request.
@@ -87,7 +93,9 @@ struct DashboardAppTests {
         for range in ["1h", "24h", "7d", "30d"] {
             #expect(page.contains("<button type=\"button\" data-range=\"\(range)\">"), "range \(range)")
         }
-        #expect(page.contains("type=\"datetime-local\" id=\"range-from\"") && page.contains("type=\"datetime-local\" id=\"range-to\""))
+        #expect(
+            page.contains("type=\"datetime-local\" id=\"range-from\"") && page.contains("type=\"datetime-local\" id=\"range-to\"")
+        )
         let script = DashboardApp.script
         for figure in ["requests", "client_errors", "server_errors", "p50_ms", "p95_ms", "p99_ms", "consumers", "uptime"] {
             #expect(script.contains("tile('\(figure)'"), "figure \(figure)")
@@ -95,8 +103,10 @@ struct DashboardAppTests {
         for table in ["endpoints", "consumers", "calls", "statuses", "top-consumers", "errors"] {
             #expect(script.contains("'\(table)'"), "table \(table)")
         }
-        for hook in ["id: 'copy-curl'", "id: 'curl'", "id: 'filters'", "id: 'older'", "'data-field': 'status'", "'data-field': 'method'",
-                     "'data-field': 'path'", "'data-field': 'duration_ms'", "'consumer'", "'data-row'", "'data-col'"] {
+        for hook in [
+            "id: 'copy-curl'", "id: 'curl'", "id: 'filters'", "id: 'older'", "'data-field': 'status'", "'data-field': 'method'",
+            "'data-field': 'path'", "'data-field': 'duration_ms'", "'consumer'", "'data-row'", "'data-col'",
+        ] {
             #expect(script.contains(hook), "\(hook)")
         }
     }

@@ -9,8 +9,11 @@ import Testing
 /// function that prints the arguments curl would get. Whatever a client
 /// sent, no value may leave its quotes, and no argument may make curl read
 /// a local file or expand a URL into many requests.
-@Suite("Dashboard cURL", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/node")
-    && FileManager.default.isExecutableFile(atPath: "/bin/bash")))
+@Suite(
+    "Dashboard cURL",
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: "/usr/bin/node")
+            && FileManager.default.isExecutableFile(atPath: "/bin/bash")))
 struct DashboardCurlTests {
     /// The builder's source: the one-line helpers it calls and the block
     /// from `const REDACTED` up to the call page.
@@ -18,7 +21,8 @@ struct DashboardCurlTests {
         let script = DashboardApp.script
         var source = "'use strict';\nconst location = { origin: 'http://127.0.0.1:9' };\n"
         for helper in ["function arr(", "function obj(", "function num(", "function str(", "function count("] {
-            let line = try #require(script.components(separatedBy: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(helper) })
+            let line = try #require(
+                script.components(separatedBy: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(helper) })
             source += line + "\n"
         }
         let start = try #require(script.range(of: "const REDACTED"))
@@ -50,10 +54,15 @@ struct DashboardCurlTests {
     static func curlArguments(for call: [String: Any], in directory: String) throws -> (command: String, arguments: [String]) {
         let builder = directory + "/curl-builder.js"
         try builderSource().write(toFile: builder, atomically: true, encoding: .utf8)
-        let command = String(decoding: try run("/usr/bin/node", [builder], input: try JSONSerialization.data(withJSONObject: call), directory: directory), as: UTF8.self)
+        let command = String(
+            decoding: try run(
+                "/usr/bin/node", [builder], input: try JSONSerialization.data(withJSONObject: call), directory: directory),
+            as: UTF8.self)
         let shell = "curl() { printf '%s\\0' \"$@\"; }\n" + command + "\n"
         let printed = try run("/bin/bash", ["-c", shell], input: Data(), directory: directory)
-        let arguments = printed.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
+        let arguments = printed.split(separator: 0, omittingEmptySubsequences: false).dropLast().map {
+            String(decoding: $0, as: UTF8.self)
+        }
         return (command, arguments)
     }
 
@@ -78,14 +87,16 @@ struct DashboardCurlTests {
         // curl reads the file named after an @ in these options' values: the operator's file would go to the URL.
         let data = Self.values(of: Self.dataOptions, in: arguments)
         #expect(!data.contains { $0.hasPrefix("@") }, "\(command)")
-        #expect(arguments.contains("/etc/hostname") || arguments.contains("@/etc/hostname"), "the body is still sent: \(arguments)")
+        #expect(
+            arguments.contains("/etc/hostname") || arguments.contains("@/etc/hostname"), "the body is still sent: \(arguments)")
     }
 
     @Test func aHeaderThatStartsWithAnAtSignIsNotReadFromAFile() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (command, arguments) = try Self.curlArguments(
-            for: Self.call(url: "http://127.0.0.1:9/x", headers: [["@/etc/hostname", "x"], ["accept", "*/*"]]), in: directory.path)
+            for: Self.call(url: "http://127.0.0.1:9/x", headers: [["@/etc/hostname", "x"], ["accept", "*/*"]]), in: directory.path
+        )
         #expect(!Self.values(of: ["-H", "--header"], in: arguments).contains { $0.hasPrefix("@") }, "\(command)")
     }
 
@@ -103,8 +114,10 @@ struct DashboardCurlTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let marker = directory.file("ran")
-        let hostile = ["'; touch \(marker); echo '", "$(touch \(marker))", "`touch \(marker)`", "'\"'\"'\\'\n; touch \(marker) #",
-                       "REDACTED'; touch \(marker); '", "[REDACTED]$(touch \(marker))"]
+        let hostile = [
+            "'; touch \(marker); echo '", "$(touch \(marker))", "`touch \(marker)`", "'\"'\"'\\'\n; touch \(marker) #",
+            "REDACTED'; touch \(marker); '", "[REDACTED]$(touch \(marker))",
+        ]
         for value in hostile {
             let call = Self.call(
                 url: "http://127.0.0.1:9/x?a=" + value, method: value,

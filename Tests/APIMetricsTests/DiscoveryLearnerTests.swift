@@ -1,5 +1,6 @@
 @testable import APIMetrics
 import APIMetricsTestSupport
+import APIMetricsTesting
 import Foundation
 import Testing
 
@@ -7,7 +8,8 @@ import Testing
 struct DiscoveryLearnerTests {
     func document(_ discovery: APIDiscovery, service: String = "orders") -> [String: Any] {
         let bytes = OpenAPIDocument.render(
-            discovery.snapshot(), identity: ServiceIdentity(service: service, environment: "test"), schemes: discovery.configuredSchemes)
+            discovery.snapshot(), identity: ServiceIdentity(service: service, environment: "test"),
+            schemes: discovery.configuredSchemes)
         return jsonObject(bytes) ?? [:]
     }
 
@@ -19,17 +21,22 @@ struct DiscoveryLearnerTests {
         let discovery = APIDiscovery(
             options: .default, identification: .firstMatch([.jwtClaim(), .apiKey(header: "X-API-Key")]))
         for n in 1...4 {
-            discovery.observe(discoveryCall(
-                "GET", "/users/\(n)?page=\(n)&expand=true\(n % 2 == 0 ? "&q=ada" : "")", route: "/users/:id",
-                responseJSON: #"{"id": \#(n), "email": "u\#(n)@example.com", "created": "2026-12-0\#(n)T10:00:00Z"}"#,
-                headers: [("Authorization", "Bearer a.b.c"), ("X-Tenant", "t\(n)"), ("User-Agent", "curl/8")], id: UInt64(n)))
+            discovery.observe(
+                discoveryCall(
+                    "GET", "/users/\(n)?page=\(n)&expand=true\(n % 2 == 0 ? "&q=ada" : "")", route: "/users/:id",
+                    responseJSON: #"{"id": \#(n), "email": "u\#(n)@example.com", "created": "2026-12-0\#(n)T10:00:00Z"}"#,
+                    headers: [("Authorization", "Bearer a.b.c"), ("X-Tenant", "t\(n)"), ("User-Agent", "curl/8")], id: UInt64(n)))
         }
-        discovery.observe(discoveryCall("GET", "/users/99", route: "/users/:id", status: 404, responseJSON: #"{"error": "not found"}"#,
-                                        headers: [("X-API-Key", "k-123456789012")], id: 9))
+        discovery.observe(
+            discoveryCall(
+                "GET", "/users/99", route: "/users/:id", status: 404, responseJSON: #"{"error": "not found"}"#,
+                headers: [("X-API-Key", "k-123456789012")], id: 9))
         // Twice: a media type, like a name, is described from its second call on.
         for id in [10, 11] as [UInt64] {
-            discovery.observe(discoveryCall("POST", "/users", route: "/users", status: 201, requestJSON: #"{"name": "Ada", "age": 36}"#,
-                                            responseJSON: #"{"id": 7}"#, id: id))
+            discovery.observe(
+                discoveryCall(
+                    "POST", "/users", route: "/users", status: 201, requestJSON: #"{"name": "Ada", "age": 36}"#,
+                    responseJSON: #"{"id": 7}"#, id: id))
         }
         let learnt = document(discovery)
         #expect(learnt["openapi"] as? String == "3.1.0")
@@ -48,7 +55,9 @@ struct DiscoveryLearnerTests {
         #expect(parameter("x-api-key") == nil)
         let responses = try #require(get["responses"] as? [String: [String: Any]])
         #expect(Set(responses.keys) == ["200", "404"])
-        let ok = try #require(((responses["200"]?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any])
+        let ok = try #require(
+            ((responses["200"]?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+        )
         let properties = try #require(ok["properties"] as? [String: [String: Any]])
         #expect(properties["email"]?["format"] as? String == "email")
         #expect(properties["created"]?["format"] as? String == "date-time")
@@ -70,12 +79,16 @@ struct DiscoveryLearnerTests {
         let discovery = APIDiscovery(options: .default, identification: .apiKey())
         let secrets = (0..<20).map { "Zq\($0)x" + UUID().uuidString.replacingOccurrences(of: "-", with: "") }
         for (n, secret) in secrets.enumerated() {
-            discovery.observe(discoveryCall(
-                "POST", "/login/\(secret)?token=\(secret)&note=\(secret)", route: "/login/{code}", status: 200,
-                requestJSON: #"{"password": "\#(secret)", "list": ["\#(secret)"], "nested": {"k": "\#(secret)"}}"#,
-                responseJSON: #"{"session": "\#(secret)", "\#(secret)": 1}"#,
-                headers: [("Authorization", "Bearer \(secret)"), ("X-API-Key", secret), ("X-Secret", secret), ("Host", "h\(n).example.com")],
-                id: UInt64(n + 1)))
+            discovery.observe(
+                discoveryCall(
+                    "POST", "/login/\(secret)?token=\(secret)&note=\(secret)", route: "/login/{code}", status: 200,
+                    requestJSON: #"{"password": "\#(secret)", "list": ["\#(secret)"], "nested": {"k": "\#(secret)"}}"#,
+                    responseJSON: #"{"session": "\#(secret)", "\#(secret)": 1}"#,
+                    headers: [
+                        ("Authorization", "Bearer \(secret)"), ("X-API-Key", secret), ("X-Secret", secret),
+                        ("Host", "h\(n).example.com"),
+                    ],
+                    id: UInt64(n + 1)))
         }
         let bytes = OpenAPIDocument.render(
             discovery.snapshot(), identity: ServiceIdentity(service: "s", environment: "e"), schemes: discovery.configuredSchemes)
@@ -95,16 +108,20 @@ struct DiscoveryLearnerTests {
         for n in 0..<30 {
             let name = madeUp(n)
             // Duplicate keys, the name in two array items, and a new field under a made-up parent.
-            let body = #"{"id": \#(n), "\#(name)": 1, "\#(name)": 2, "list": [{"\#(name)x": 1}, {"\#(name)x": 2}], "\#(name)y": [{"a": 1}, {"a": 2}]}"#
+            let body =
+                #"{"id": \#(n), "\#(name)": 1, "\#(name)": 2, "list": [{"\#(name)x": 1}, {"\#(name)x": 2}], "\#(name)y": [{"a": 1}, {"a": 2}]}"#
             discovery.observe(discoveryCall("POST", "/t", route: "/t", responseJSON: body, id: UInt64(n + 1)))
         }
-        let text = String(decoding: OpenAPIDocument.render(
-            discovery.snapshot(), identity: ServiceIdentity(service: "s", environment: "e"), schemes: SecuritySchemes()), as: UTF8.self)
+        let text = String(
+            decoding: OpenAPIDocument.render(
+                discovery.snapshot(), identity: ServiceIdentity(service: "s", environment: "e"), schemes: SecuritySchemes()),
+            as: UTF8.self)
         #expect(!text.contains("skLive"))
         #expect(text.contains("\"id\""))
         let changes = discovery.recentChanges(limit: 1_000)
         #expect(!changes.contains { $0.location.contains("skLive") })
-        let stored = try OperationShapeCodec.decode(OperationShapeCodec.encode(try #require(discovery.snapshot().operations.first)))
+        let stored = try OperationShapeCodec.decode(
+            OperationShapeCodec.encode(try #require(discovery.snapshot().operations.first)))
         #expect(!String(decoding: OperationShapeCodec.encode(stored), as: UTF8.self).contains("skLive"))
     }
 
@@ -177,14 +194,16 @@ struct DiscoveryLearnerTests {
         let metrics = try APIMetricsService(configuration: config)
         let background = Task { try await metrics.run() }
         for n in 0..<5 {
-            let exchange = metrics.recorder.begin(RequestHead(
-                method: "GET", target: "/orders/\(n)", headers: ["Host": "127.0.0.1:8080"], route: "/orders/{id}"))
+            let exchange = metrics.recorder.begin(
+                RequestHead(
+                    method: "GET", target: "/orders/\(n)", headers: ["Host": "127.0.0.1:8080"], route: "/orders/{id}"))
             exchange.recordResponseHead(ResponseHead(status: 200, headers: ["content-type": "application/json"]))
             exchange.recordResponseBody(Array(#"{"id": \#(n), "total": 9.5}"#.utf8))
             exchange.finish()
         }
         let seen = await eventually {
-            let answer = metrics.view.response(method: "GET", target: MetricsView.openAPIPath, headers: ["Host": "127.0.0.1"], peerAddress: "127.0.0.1")
+            let answer = metrics.view.response(
+                method: "GET", target: MetricsView.openAPIPath, headers: ["Host": "127.0.0.1"], peerAddress: "127.0.0.1")
             guard let answer, answer.status == 200, let document = jsonObject(answer.body) else { return false }
             return ((document["paths"] as? [String: Any])?["/orders/{id}"] as? [String: Any])?["get"] != nil
         }

@@ -6,10 +6,13 @@ import Testing
 @Suite("Discovery: the store, restarts and drift")
 struct DiscoveryStoreTests {
     /// Records `count` calls of GET /orders/{id} answering `body(n)` with `status(n)`.
-    func record(_ metrics: APIMetricsService, count: Int, from first: Int = 0, status: (Int) -> Int = { _ in 200 }, body: (Int) -> String) {
+    func record(
+        _ metrics: APIMetricsService, count: Int, from first: Int = 0, status: (Int) -> Int = { _ in 200 }, body: (Int) -> String
+    ) {
         for n in first..<(first + count) {
-            let exchange = metrics.recorder.begin(RequestHead(
-                method: "GET", target: "/orders/\(n)", headers: ["Host": "127.0.0.1:8080"], route: "/orders/{id}"))
+            let exchange = metrics.recorder.begin(
+                RequestHead(
+                    method: "GET", target: "/orders/\(n)", headers: ["Host": "127.0.0.1:8080"], route: "/orders/{id}"))
             exchange.recordResponseHead(ResponseHead(status: status(n), headers: ["content-type": "application/json"]))
             exchange.recordResponseBody(Array(body(n).utf8))
             exchange.finish()
@@ -44,13 +47,14 @@ struct DiscoveryStoreTests {
         let reader = try StoreReader(path: path)
         let changes = try reader.apiChanges(StoreTimeRange(from: 0, to: .max), limit: 200)
         let summary = changes.map { "\($0.kind.rawValue) \($0.location)" }.sorted()
-        #expect(summary == [
-            "field_gone response 200 application/json $.customer",
-            "new_endpoint GET /orders/{id}",
-            "new_field response 200 application/json $.client",
-            "new_status response 409",
-            "type_changed response 200 application/json $.total",
-        ])
+        #expect(
+            summary == [
+                "field_gone response 200 application/json $.customer",
+                "new_endpoint GET /orders/{id}",
+                "new_field response 200 application/json $.client",
+                "new_status response 409",
+                "type_changed response 200 application/json $.total",
+            ])
         // The endpoint is new in the first run only; the rest were first seen in the second, each with its call.
         for change in changes where change.kind != .newEndpoint {
             #expect(change.time >= before - 5_000_000_000)
@@ -78,7 +82,8 @@ struct DiscoveryStoreTests {
         }
         let stores = [try StoreReader(path: first), try StoreReader(path: second)]
         let document = try #require(jsonObject(try DiscoveredAPI.openAPI(from: stores, title: "orders")))
-        let get = try #require(((document["paths"] as? [String: Any])?["/orders/{id}"] as? [String: Any])?["get"] as? [String: Any])
+        let get = try #require(
+            ((document["paths"] as? [String: Any])?["/orders/{id}"] as? [String: Any])?["get"] as? [String: Any])
         #expect(Set((get["responses"] as? [String: Any])?.keys.map { $0 } ?? []) == ["200", "404"])
         #expect((get["x-apimetrics"] as? [String: Any])?["calls"] as? Int == 10)
         let yaml = try #require(DiscoveredAPI.yaml(fromJSON: try DiscoveredAPI.openAPI(from: stores, title: "orders")))
@@ -89,11 +94,13 @@ struct DiscoveryStoreTests {
     @Test func storedShapesReadBackAsWrittenAndHostileBytesAreRefusedWithoutATrap() throws {
         let discovery = APIDiscovery(options: .default, identification: .apiKey())
         for n in 0..<6 {
-            discovery.observe(discoveryCall(
-                "POST", "/users/\(n)?page=\(n)", route: "/users/{id}", status: n == 5 ? 422 : 201,
-                requestJSON: #"{"name": "n\#(n)", "tags": ["a"], "address": {"city": "x", "zip": \#(n)}}"#,
-                responseJSON: #"{"id": \#(n), "created": "2026-12-06T10:00:00Z"}"#,
-                headers: [("X-Tenant", "t"), ("X-API-Key", "key-\(n)"), ("Authorization", "Bearer a.b.c")], id: UInt64(n + 1)))
+            discovery.observe(
+                discoveryCall(
+                    "POST", "/users/\(n)?page=\(n)", route: "/users/{id}", status: n == 5 ? 422 : 201,
+                    requestJSON: #"{"name": "n\#(n)", "tags": ["a"], "address": {"city": "x", "zip": \#(n)}}"#,
+                    responseJSON: #"{"id": \#(n), "created": "2026-12-06T10:00:00Z"}"#,
+                    headers: [("X-Tenant", "t"), ("X-API-Key", "key-\(n)"), ("Authorization", "Bearer a.b.c")], id: UInt64(n + 1))
+            )
         }
         let operation = try #require(discovery.snapshot().operations.first)
         let bytes = OperationShapeCodec.encode(operation)

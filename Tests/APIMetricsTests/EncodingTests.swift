@@ -6,8 +6,9 @@ import WireFuzzing
 
 @Suite("Event encoding")
 struct EncodingTests {
-    private let encoder = EventEncoder(identity: ServiceIdentity(
-        service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"]))
+    private let encoder = EventEncoder(
+        identity: ServiceIdentity(
+            service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"]))
 
     private func sampleRecord() -> ExchangeRecord {
         ExchangeRecord(
@@ -38,8 +39,9 @@ struct EncodingTests {
             if bytes[index] == UInt8(ascii: "+") {
                 output.append(0x20)
             } else if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-                      let value = UInt8(String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self), radix: 16),
-                      bytes[(index + 1)...(index + 2)].allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "-") }) {
+                let value = UInt8(String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self), radix: 16),
+                bytes[(index + 1)...(index + 2)].allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "-") })
+            {
                 output.append(value)
                 index += 2
             } else {
@@ -52,7 +54,10 @@ struct EncodingTests {
 
     @Test func generatedQueriesAreDecodedAndGroupedAsAReferenceDoes() throws {
         var random = SplitMix(seed: 23)
-        let pieces = ["a", "b", "A", "=", "&", "&&", "+", "%", "%2", "%20", "%41", "%e9", "%C3%A9", "%FF", "%zz", "%%", "é", "\"", "\\", "x=1", "?", "#"]
+        let pieces = [
+            "a", "b", "A", "=", "&", "&&", "+", "%", "%2", "%20", "%41", "%e9", "%C3%A9", "%FF", "%zz", "%%", "é", "\"", "\\",
+            "x=1", "?", "#",
+        ]
         for _ in 0..<2000 {
             let query = (0..<Int(random.next() % 10)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
             var record = sampleRecord()
@@ -133,7 +138,8 @@ struct EncodingTests {
         let record = ExchangeRecord(
             id: EventID(high: 1, low: 1), direction: .outgoing, startTimeNanoseconds: 0, durationNanoseconds: 0,
             request: RequestHead(method: "GET", target: "/"))
-        let json = try #require(jsonObject(EventEncoder(identity: ServiceIdentity(service: "s", environment: "e")).encode(record)))
+        let json = try #require(
+            jsonObject(EventEncoder(identity: ServiceIdentity(service: "s", environment: "e")).encode(record)))
         #expect(Set(json.keys) == ["v", "id", "ts", "direction", "service", "env", "request", "duration_ms"])
         #expect(json["ts"] as? String == "1970-01-01T00:00:00.000Z")
         #expect(json["direction"] as? String == "outgoing")
@@ -169,7 +175,9 @@ struct EncodingTests {
         // Generated strings full of quotes, backslashes, control characters,
         // DEL, non-BMP scalars: Foundation's parser must read back each one.
         var generator = SeededGenerator.replayable()
-        let pool: [Unicode.Scalar] = ["\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "/", "a", "é", "\u{2028}", "😀", "{", "}"]
+        let pool: [Unicode.Scalar] = [
+            "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "/", "a", "é", "\u{2028}", "😀", "{", "}",
+        ]
         for _ in 0..<1000 {
             var text = ""
             for _ in 0..<Int.random(in: 0...40, using: &generator) {
@@ -195,8 +203,9 @@ struct EncodingTests {
         writer.milliseconds(fromNanoseconds: 12_345_678_901)
         writer.milliseconds(fromNanoseconds: -5)
         writer.endArray()
-        #expect(String(decoding: writer.bytes, as: UTF8.self)
-            == "[0,1,-1,42,9223372036854775807,-9223372036854775808,0.000,0.000,0.001,12345.678,0.000]")
+        #expect(
+            String(decoding: writer.bytes, as: UTF8.self)
+                == "[0,1,-1,42,9223372036854775807,-9223372036854775808,0.000,0.000,0.001,12345.678,0.000]")
     }
 
     @Test func timestampsMatchFoundationAcrossTheCalendar() {
@@ -288,7 +297,9 @@ struct JSONLineSeparatorTests {
 
     @Test func generatedStringsNeverHoldARawSeparatorAndDecodeToThemselves() throws {
         var random = SeededGenerator(seed: 0x2028)
-        let pieces: [String] = ["\u{2028}", "\u{2029}", "\u{2027}", "\u{202A}", "—", "€", "a", "\"", "\\", "\n", "\u{1}", "é", "😀", "\u{E2}"]
+        let pieces: [String] = [
+            "\u{2028}", "\u{2029}", "\u{2027}", "\u{202A}", "—", "€", "a", "\"", "\\", "\n", "\u{1}", "é", "😀", "\u{E2}",
+        ]
         for _ in 0..<2_000 {
             let text = (0..<Int.random(in: 0...40, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
             let bytes = encoded(text)

@@ -1,5 +1,6 @@
 import Testing
 import APIMetricsTestSupport
+import APIMetricsTesting
 @testable import APIMetrics
 
 @Suite("Error reports")

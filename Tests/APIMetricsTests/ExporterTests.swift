@@ -67,15 +67,17 @@ struct ExporterTests {
             request: RequestHead(method: "POST", target: "/orders\nX", route: "/orders"),
             requestBody: CapturedBody(size: 120), response: ResponseHead(status: 201),
             responseBody: CapturedBody(size: 88), consumer: Consumer(id: "acme"))
-        #expect(ConsoleExporter.line(for: record)
-            == "2026-11-21T10:00:00.123Z POST /ordersX [/orders] → 201 3.214 ms req=120B res=88B consumer=acme")
+        #expect(
+            ConsoleExporter.line(for: record)
+                == "2026-11-21T10:00:00.123Z POST /ordersX [/orders] → 201 3.214 ms req=120B res=88B consumer=acme")
     }
 
     @Test func theHTTPExporterPostsTheBatchWithItsHeaders() async throws {
         let collector = try TestCollector()
         defer { collector.stop() }
-        let exporter = try HTTPExporter(options: .init(
-            endpoint: collector.url, apiKey: "secret-key", headers: ["X-Team": "core"]))
+        let exporter = try HTTPExporter(
+            options: .init(
+                endpoint: collector.url, apiKey: "secret-key", headers: ["X-Team": "core"]))
         try await exporter.export(batch(4, dropped: 2))
         let request = try #require(collector.requests.first)
         #expect(request.header("authorization") == "Bearer secret-key")
@@ -112,10 +114,11 @@ struct ExporterTests {
         #expect(Array(output) == request.body)
     }
 
-    @Test(arguments: [
-        (200, nil), (204, nil), (400, false), (401, false), (404, false), (413, false),
-        (408, true), (429, true), (500, true), (502, true), (503, true),
-    ] as [(Int, Bool?)])
+    @Test(
+        arguments: [
+            (200, nil), (204, nil), (400, false), (401, false), (404, false), (413, false),
+            (408, true), (429, true), (500, true), (502, true), (503, true),
+        ] as [(Int, Bool?)])
     func statusesMapToRetryDecisions(status: Int, retryable: Bool?) {
         do {
             try HTTPExporter.check(TransportResponse(status: status), endpoint: "http://x")

@@ -127,7 +127,9 @@ struct FaultSuiteTests {
         let sent = Set(acceptedPaths(collector)).count
         let statistics = report.statistics
         #expect(statistics.recorded == 301 && statistics.dropped > 0)
-        #expect(sent + statistics.dropped == statistics.recorded, "sent \(sent) + dropped \(statistics.dropped) ≠ \(statistics.recorded)")
+        #expect(
+            sent + statistics.dropped == statistics.recorded,
+            "sent \(sent) + dropped \(statistics.dropped) ≠ \(statistics.recorded)")
         #expect(statistics.failed == 0 && report.unsent == 0)
     }
 
@@ -170,7 +172,9 @@ struct FaultSuiteTests {
         let port = Int(url.split(separator: ":")[2].split(separator: "/")[0]) ?? 0
         let collector = try TestCollector(port: UInt16(port))
         defer { collector.stop() }
-        #expect(await eventually { metrics.statistics.spoolPending == 0 && metrics.statistics.exported == 30 }, "\(metrics.statistics)")
+        #expect(
+            await eventually { metrics.statistics.spoolPending == 0 && metrics.statistics.exported == 30 },
+            "\(metrics.statistics)")
         background.cancel()
         await metrics.shutdown(timeout: .seconds(10))
         #expect(acceptedPaths(collector) == (0..<30).map { "/orders/\($0)" })

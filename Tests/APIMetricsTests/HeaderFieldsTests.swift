@@ -21,8 +21,10 @@ struct HeaderFieldsTests {
 
     @Test func aFrameworksOwnFieldsAreReadInPlaceAndInOrder() {
         struct FrameworkField { var name: String; var value: String }
-        let framework = [FrameworkField(name: "Host", value: "api.example"), FrameworkField(name: "X-A", value: "1"),
-                         FrameworkField(name: "x-a", value: "2"), FrameworkField(name: "Empty", value: "")]
+        let framework = [
+            FrameworkField(name: "Host", value: "api.example"), FrameworkField(name: "X-A", value: "1"),
+            FrameworkField(name: "x-a", value: "2"), FrameworkField(name: "Empty", value: ""),
+        ]
         let headers = HeaderFields(framework, name: \.name, value: \.value)
         #expect(headers == HeaderFields(framework.map { ($0.name, $0.value) }))
         #expect(headers.values(for: "X-A") == ["1", "2"])
@@ -49,8 +51,9 @@ struct HeaderFieldsTests {
 
     @Test func consumersAreTrimmedAndCut() {
         #expect(Consumer(id: "   ").normalized() == nil)
-        #expect(Consumer(id: " a ", name: " ", group: String(repeating: "g", count: 100)).normalized()
-            == Consumer(id: "a", name: nil, group: String(repeating: "g", count: 64)))
+        #expect(
+            Consumer(id: " a ", name: " ", group: String(repeating: "g", count: 100)).normalized()
+                == Consumer(id: "a", name: nil, group: String(repeating: "g", count: 64)))
     }
 
     /// The clean-value shortcut of a consumer's fields against trimming and
@@ -58,8 +61,10 @@ struct HeaderFieldsTests {
     /// space of every kind at either end (ASCII, no-break, ideographic, CR
     /// LF), combining marks, emoji, letters outside ASCII.
     @Test func theCleanValueShortcutAgreesWithTrimmingByCharacters() {
-        let pieces = ["a", "Z", "0", "-", " ", "\t", "\n", "\r\n", "\u{0B}", "\u{0C}", "\u{A0}", "\u{3000}", "\u{85}",
-                      "\u{301}", "\u{E9}", "e\u{301}", "\u{1F600}", "\u{1F469}\u{200D}\u{1F4BB}", "\u{600}", "x"]
+        let pieces = [
+            "a", "Z", "0", "-", " ", "\t", "\n", "\r\n", "\u{0B}", "\u{0C}", "\u{A0}", "\u{3000}", "\u{85}",
+            "\u{301}", "\u{E9}", "e\u{301}", "\u{1F600}", "\u{1F469}\u{200D}\u{1F4BB}", "\u{600}", "x",
+        ]
         var generator = SplitMix(seed: 0xC0DE)
         var shortcuts = 0
         for round in 0..<20_000 {

@@ -31,6 +31,7 @@
 //   `@` outside quotes) may be what is wrong.
 
 /// The suite's cases, as JSON: see the comment above.
+// swift-format-ignore
 let jsonPathComplianceSuite = #"""
 {
 "valid": [

@@ -50,14 +50,17 @@ struct JSONPathGeneratedTests {
     }
 
     private func descendants(of node: JSONValue, at location: [Place]) -> [([Place], JSONValue)] {
-        children(of: node).flatMap { place, child in [(location + [place], child)] + descendants(of: child, at: location + [place]) }
+        children(of: node).flatMap { place, child in
+            [(location + [place], child)] + descendants(of: child, at: location + [place])
+        }
     }
 
     private func picks(_ selector: JSONPath.Selector, _ place: Place, in parent: JSONValue) -> Bool {
         switch (selector, place, parent) {
         case (.wildcard, _, _): return true
         case let (.name(name), .member(position), .object(members)): return members[position].key == name
-        case let (.index(index), .element(position), .array(elements)): return index == position || index < 0 && elements.count + index == position
+        case let (.index(index), .element(position), .array(elements)):
+            return index == position || index < 0 && elements.count + index == position
         default: return false
         }
     }
@@ -83,9 +86,10 @@ struct JSONPathGeneratedTests {
         case 0: return .number(String(Int.random(in: 0...99, using: &generator)))
         case 1: return .string("v")
         case 2, 3:
-            return .object((0..<Int.random(in: 0...4, using: &generator)).map { _ in
-                JSONValue.Member(Self.names.randomElement(using: &generator) ?? "a", document(&generator, depth: depth + 1))
-            })
+            return .object(
+                (0..<Int.random(in: 0...4, using: &generator)).map { _ in
+                    JSONValue.Member(Self.names.randomElement(using: &generator) ?? "a", document(&generator, depth: depth + 1))
+                })
         default:
             return .array((0..<Int.random(in: 0...4, using: &generator)).map { _ in document(&generator, depth: depth + 1) })
         }
@@ -93,12 +97,13 @@ struct JSONPathGeneratedTests {
 
     private func segments(_ generator: inout SeededGenerator) -> [JSONPath.Segment] {
         (0..<Int.random(in: 1...3, using: &generator)).map { _ in
-            let selector: JSONPath.Selector = switch Int.random(in: 0..<4, using: &generator) {
-            case 0: .name(Self.names.randomElement(using: &generator) ?? "a")
-            case 1: .name(Bool.random(using: &generator) ? "a" : "b")
-            case 2: .index([0, 1, 2, -1, -2, 5].randomElement(using: &generator) ?? 0)
-            default: .wildcard
-            }
+            let selector: JSONPath.Selector =
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: .name(Self.names.randomElement(using: &generator) ?? "a")
+                case 1: .name(Bool.random(using: &generator) ? "a" : "b")
+                case 2: .index([0, 1, 2, -1, -2, 5].randomElement(using: &generator) ?? 0)
+                default: .wildcard
+                }
             return Bool.random(using: &generator) ? .child(selector) : .descendant(selector)
         }
     }
@@ -106,25 +111,30 @@ struct JSONPathGeneratedTests {
     /// One way, chosen at random, of writing the segments as RFC 9535 allows.
     private func render(_ segments: [JSONPath.Segment], _ generator: inout SeededGenerator) -> String {
         func blank() -> String {
-            String((0..<Int.random(in: 0...2, using: &generator)).map { _ in [" ", "\t", "\n", "\r"].randomElement(using: &generator) ?? " " })
+            String(
+                (0..<Int.random(in: 0...2, using: &generator)).map { _ in
+                    [" ", "\t", "\n", "\r"].randomElement(using: &generator) ?? " "
+                })
         }
         var text = "$"
         for segment in segments {
             text += blank()
-            let (dots, selector): (String, JSONPath.Selector) = switch segment {
-            case let .child(own): (".", own)
-            case let .descendant(own): ("..", own)
-            }
+            let (dots, selector): (String, JSONPath.Selector) =
+                switch segment {
+                case let .child(own): (".", own)
+                case let .descendant(own): ("..", own)
+                }
             let shorthand = Bool.random(using: &generator)
             switch selector {
             case .wildcard where shorthand: text += dots + "*"
             case let .name(name) where shorthand && isShorthandName(name): text += dots + name
             default:
-                let inside = switch selector {
-                case .wildcard: "*"
-                case let .index(index): String(index)
-                case let .name(name): quoted(name, &generator)
-                }
+                let inside =
+                    switch selector {
+                    case .wildcard: "*"
+                    case let .index(index): String(index)
+                    case let .name(name): quoted(name, &generator)
+                    }
                 text += (dots == ".." ? ".." : "") + "[" + blank() + inside + blank() + "]"
             }
         }
@@ -190,7 +200,10 @@ struct JSONPathGeneratedTests {
     /// redacts a body.
     @Test func randomBytesAreRefusedOrParsedNeverACrash() throws {
         let alphabet = Array("$$..[]*'\"\\u0D8-1_a ?:,\t\n".utf8)
-        let tokens = [".a", "..", "[0]", "[-1]", "['a']", "[\"\\u00e9\"]", "*", " ", "[", "]", ".b", "..*", "[*]", "9007199254740991", "-", "0"]
+        let tokens = [
+            ".a", "..", "[0]", "[-1]", "['a']", "[\"\\u00e9\"]", "*", " ", "[", "]", ".b", "..*", "[*]", "9007199254740991", "-",
+            "0",
+        ]
         let body = try JSONParser.parse(Array(#"{"a":[1,{"b":2,"_":[3]}],"-":{"a":null}}"#.utf8))
         var accepted = 0
         for seed in UInt64(1)...4000 {
@@ -228,12 +241,15 @@ struct JSONPathGeneratedTests {
             }
         }
         let depth = 60
-        let body = try JSONParser.parse(Array((String(repeating: #"{"a":"#, count: depth) + "0" + String(repeating: "}", count: depth)).utf8))
+        let body = try JSONParser.parse(
+            Array((String(repeating: #"{"a":"#, count: depth) + "0" + String(repeating: "}", count: depth)).utf8))
         let redacted = try JSONPath("$" + String(repeating: "..a", count: 40)).redact(body, with: .string("R"))
         // Every `a` at depth 40 or more is selected; the shallowest hides the rest.
         let expected = String(repeating: #"{"a":"#, count: 40) + #""R""# + String(repeating: "}", count: 40)
         #expect(String(decoding: redacted.serialized, as: UTF8.self) == expected)
         let all = try JSONPath("$..*..*..*").redact(body, with: .string("R"))
-        #expect(String(decoding: all.serialized, as: UTF8.self) == String(repeating: #"{"a":"#, count: 3) + #""R""# + String(repeating: "}", count: 3))
+        #expect(
+            String(decoding: all.serialized, as: UTF8.self) == String(repeating: #"{"a":"#, count: 3) + #""R""#
+                + String(repeating: "}", count: 3))
     }
 }

@@ -6,9 +6,9 @@ import APIMetricsTestSupport
 @Suite("JSONPath")
 struct JSONPathTests {
     private let document = #"""
-    {"a":{"b":1,"c":{"b":2}},"items":[{"id":1,"card":"4111"},{"id":2,"card":"5500"},{"other":3}],
-     "list":[10,20,30],"key with space":"x","it's":"q","d":{"e":{"key":"deep"},"key":"mid"},"key":"top"}
-    """#
+        {"a":{"b":1,"c":{"b":2}},"items":[{"id":1,"card":"4111"},{"id":2,"card":"5500"},{"other":3}],
+         "list":[10,20,30],"key with space":"x","it's":"q","d":{"e":{"key":"deep"},"key":"mid"},"key":"top"}
+        """#
 
     private func apply(_ path: String) throws -> Any {
         let redacted = try JSONPath(path).redact(JSONParser.parse(Array(document.utf8)), with: .string("R"))
@@ -135,10 +135,12 @@ struct JSONPathTests {
             #expect(try JSONPath(path).segments == expected, "\(path)")
         }
         for (path, reason) in [
-            (" $.a", "must start with $"), ("$.a ", "blank space after the last segment"), ("$.a\n", "blank space after the last segment"),
+            (" $.a", "must start with $"), ("$.a ", "blank space after the last segment"),
+            ("$.a\n", "blank space after the last segment"),
             ("$. a", "blank space after ."), ("$.. a", "blank space after .."), ("$.\ta", "blank space after ."),
             ("$ . a", "blank space after ."), ("$. *", "blank space after ."), ("$..\r*", "blank space after .."),
-            ("$ ", "blank space after the last segment"), ("$.a\u{B}", "U+000B cannot be part"), ("$\u{C}.a", "unexpected U+000C"),
+            ("$ ", "blank space after the last segment"), ("$.a\u{B}", "U+000B cannot be part"),
+            ("$\u{C}.a", "unexpected U+000C"),
         ] {
             #expect(refusal(path)?.contains(reason) == true, "\(path): \(refusal(path) ?? "accepted")")
         }
@@ -147,16 +149,20 @@ struct JSONPathTests {
     /// RFC 9535 member-name-shorthand: name-first = ALPHA / "_" /
     /// %x80-D7FF / %xE000-10FFFF; name-char adds DIGIT.
     @Test func memberNameShorthandGrammar() throws {
-        for name in ["a", "_", "_1", "a1b2", "Z", "ü", "☺", "😀", "\u{80}", "\u{D7FF}", "\u{E000}", "\u{10FFFF}", "a\u{80}9", "true", "null",
-                     // Blank to the eye, but only space, tab, LF and CR are blank space to RFC 9535.
-                     "a\u{A0}", "\u{3000}", "\u{2028}"] {
+        for name in [
+            "a", "_", "_1", "a1b2", "Z", "ü", "☺", "😀", "\u{80}", "\u{D7FF}", "\u{E000}", "\u{10FFFF}", "a\u{80}9", "true",
+            "null",
+            // Blank to the eye, but only space, tab, LF and CR are blank space to RFC 9535.
+            "a\u{A0}", "\u{3000}", "\u{2028}",
+        ] {
             #expect(try JSONPath("$.\(name)").segments == [.child(.name(name))], "\(name)")
             #expect(try JSONPath("$..\(name)").segments == [.descendant(.name(name))], "\(name)")
         }
         for (path, reason) in [
             ("$.&", "\"&\" cannot start a name"), ("$.1", "\"1\" cannot start a name"), ("$..1", "\"1\" cannot start a name"),
             ("$.-a", "\"-\" cannot start"), ("$.a-b", "\"-\" cannot be part of a name"), ("$.a$", "\"$\" cannot be part"),
-            ("$.a'", "\"'\" cannot be part"), ("$.$", "cannot start"), ("$.'a'", "cannot start"), ("$.\u{7F}", "U+007F cannot start"),
+            ("$.a'", "\"'\" cannot be part"), ("$.$", "cannot start"), ("$.'a'", "cannot start"),
+            ("$.\u{7F}", "U+007F cannot start"),
             ("$.a\u{0}", "U+0000 cannot be part"), ("$...a", "\".\" cannot start"), ("$.[0]", "\"[\" cannot start"),
             ("$.", "nothing after ."), ("$..", "nothing after .."), ("$.a.", "nothing after ."), ("$.*a", "unexpected \"a\""),
         ] {
@@ -166,14 +172,19 @@ struct JSONPathTests {
 
     /// RFC 9535 int, within I-JSON's exact range.
     @Test func indicesWithinIJSONRange() throws {
-        for (text, value) in [("0", 0), ("7", 7), ("-1", -1), ("9007199254740991", 9_007_199_254_740_991), ("-9007199254740991", -9_007_199_254_740_991)] {
+        for (text, value) in [
+            ("0", 0), ("7", 7), ("-1", -1), ("9007199254740991", 9_007_199_254_740_991),
+            ("-9007199254740991", -9_007_199_254_740_991),
+        ] {
             #expect(try JSONPath("$[\(text)]").segments == [.child(.index(value))], "\(text)")
             #expect(try JSONPath("$..[\(text)]").segments == [.descendant(.index(value))], "\(text)")
         }
         for (text, reason) in [
-            ("9007199254740992", "out of range"), ("-9007199254740992", "out of range"), ("99999999999999999999999999", "out of range"),
+            ("9007199254740992", "out of range"), ("-9007199254740992", "out of range"),
+            ("99999999999999999999999999", "out of range"),
             ("01", "leading zero"), ("-01", "leading zero"), ("00", "leading zero"), ("-0", "-0 is not an index"),
-            ("+1", "expected an index"), ("- 1", "expected digits after -"), ("-", "expected digits after -"), ("1.0", "unexpected \".\""),
+            ("+1", "expected an index"), ("- 1", "expected digits after -"), ("-", "expected digits after -"),
+            ("1.0", "unexpected \".\""),
             ("1e3", "unexpected \"e\""), ("0x1", "unexpected \"x\""), ("١", "expected an index"),
         ] {
             #expect(refusal("$[\(text)]")?.contains(reason) == true, "\(text): \(refusal("$[\(text)]") ?? "accepted")")
@@ -194,9 +205,13 @@ struct JSONPathTests {
         let body = try JSONParser.parse(Array(#"{"a":[1,[2,3]],"b":{"c":[4]},"d":[]}"#.utf8))
         let first = try JSONPath("$..[0]").redact(body, with: .string("R"))
         #expect(String(decoding: first.serialized, as: UTF8.self) == #"{"a":["R",["R",3]],"b":{"c":["R"]},"d":[]}"#)
-        let last = try JSONPath("$..[-1].x").redact(try JSONParser.parse(Array(#"[{"x":1},{"x":2,"y":[{"x":3}]}]"#.utf8)), with: .string("R"))
+        let last = try JSONPath("$..[-1].x").redact(
+            try JSONParser.parse(Array(#"[{"x":1},{"x":2,"y":[{"x":3}]}]"#.utf8)), with: .string("R"))
         #expect(String(decoding: last.serialized, as: UTF8.self) == #"[{"x":1},{"x":"R","y":[{"x":"R"}]}]"#)
-        for (path, reason) in [("$..[?@.a]", "filter selectors"), ("$..[0:1]", "slices"), ("$..['a','b']", "several selectors"), ("$..[", "unclosed")] {
+        for (path, reason) in [
+            ("$..[?@.a]", "filter selectors"), ("$..[0:1]", "slices"), ("$..['a','b']", "several selectors"),
+            ("$..[", "unclosed"),
+        ] {
             #expect(refusal(path)?.contains(reason) == true, "\(path): \(refusal(path) ?? "accepted")")
         }
     }
@@ -211,7 +226,6 @@ struct JSONPathTests {
         }
     }
 }
-
 
 /// The JSONPath Compliance Test Suite's cases (JSONPathComplianceSuite.swift
 /// says which and why): what is valid and supported selects exactly the

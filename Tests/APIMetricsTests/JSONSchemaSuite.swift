@@ -99,6 +99,7 @@
 //   ref.json: ref creates new scope when adjacent to keywords
 
 /// The suite's cases, one JSON object a line: see the comment above.
+// swift-format-ignore
 let jsonSchemaSuite = #"""
 {"kind":"keyword","file":"type.json","group":"integer type matches integers","test":"an integer is an integer","valid":true,"schema":{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"integer"},"data":1}
 {"kind":"keyword","file":"type.json","group":"integer type matches integers","test":"a float with zero fractional part is an integer","valid":true,"schema":{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"integer"},"data":1.0}

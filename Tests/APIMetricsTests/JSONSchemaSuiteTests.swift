@@ -24,8 +24,8 @@ struct JSONSchemaSuiteTests {
             guard case let .object(members)? = try? JSONParser.parse(Array(line.utf8)) else { return nil }
             func member(_ name: String) -> JSONValue? { members.first { $0.key == name }?.value }
             guard case let .string(kind)? = member("kind"), case let .string(file)? = member("file"),
-                  case let .string(group)? = member("group"), case let .string(test)? = member("test"),
-                  case let .bool(isValid)? = member("valid"), let schema = member("schema"), let data = member("data")
+                case let .string(group)? = member("group"), case let .string(test)? = member("test"),
+                case let .bool(isValid)? = member("valid"), let schema = member("schema"), let data = member("data")
             else { return nil }
             self.isFormat = kind == "format"
             self.file = file
@@ -56,7 +56,9 @@ struct JSONSchemaSuiteTests {
         let root = compiler.compile(test.schema)
         var validator = SpecValidator(schemas: compiler.schemas, isRequest: false)
         validator.check(test.data, schema: root, location: "$")
-        return Outcome(violations: validator.violations, notes: compiler.notes, unchecked: compiler.unchecked, isExhausted: validator.isExhausted)
+        return Outcome(
+            violations: validator.violations, notes: compiler.notes, unchecked: compiler.unchecked,
+            isExhausted: validator.isExhausted)
     }
 
     @Test func theFixtureIsWhole() {
@@ -102,7 +104,9 @@ struct JSONSchemaSuiteTests {
         }
         #expect(Set(total.keys) == Set(floor.keys))
         for (file, minimum) in floor {
-            #expect(caught[file, default: 0] >= minimum, "\(file): \(caught[file, default: 0]) of \(total[file, default: 0]) invalid instances caught")
+            #expect(
+                caught[file, default: 0] >= minimum,
+                "\(file): \(caught[file, default: 0]) of \(total[file, default: 0]) invalid instances caught")
         }
     }
 }

@@ -20,8 +20,9 @@ struct LatencySketchTests {
                 return Int64(exp(log(20e6) + 0.8 * normal()))
             case .bimodal:
                 // A cache hit (~2 ms) or a miss (~150 ms), one in five.
-                return unit() < 0.8 ? Int64(2e6 + 3e5 * normal()).clamped(to: 1...Int64.max)
-                                    : Int64(150e6 + 2e7 * normal()).clamped(to: 1...Int64.max)
+                return unit() < 0.8
+                    ? Int64(2e6 + 3e5 * normal()).clamped(to: 1...Int64.max)
+                    : Int64(150e6 + 2e7 * normal()).clamped(to: 1...Int64.max)
             case .heavyTail:
                 // Pareto, shape 1.2, from 1 ms: a few calls take minutes.
                 return Int64(1e6 / pow(unit(), 1 / 1.2)).clamped(to: 1...(1 << 41))
@@ -54,7 +55,8 @@ struct LatencySketchTests {
                 let expected = Self.exact(sorted, quantile)
                 let reported = sketch.percentile(quantile) ?? -1
                 let error = expected == 0 ? abs(reported) : abs(reported - expected) / expected
-                #expect(error <= 0.01, "\(distribution) seed \(seed) n=\(count) p\(quantile * 100): \(reported) against \(expected)")
+                #expect(
+                    error <= 0.01, "\(distribution) seed \(seed) n=\(count) p\(quantile * 100): \(reported) against \(expected)")
             }
         }
     }
@@ -103,12 +105,23 @@ struct LatencySketchTests {
     }
 
     @Test func partsThatDoNotFitTogetherAreRefused() {
-        #expect(LatencySketch(bucketIndices: [3, 2], bucketCounts: [1, 1], sumNanoseconds: 5, minNanoseconds: 2, maxNanoseconds: 3) == nil)
-        #expect(LatencySketch(bucketIndices: [3], bucketCounts: [1, 1], sumNanoseconds: 5, minNanoseconds: 2, maxNanoseconds: 3) == nil)
-        #expect(LatencySketch(bucketIndices: [LatencySketch.maxIndex + 1], bucketCounts: [1], sumNanoseconds: 5, minNanoseconds: 2, maxNanoseconds: 3) == nil)
-        #expect(LatencySketch(bucketIndices: [3], bucketCounts: [0], sumNanoseconds: 0, minNanoseconds: 0, maxNanoseconds: 0) == nil)
-        #expect(LatencySketch(bucketIndices: [1, 2], bucketCounts: [.max, 1], sumNanoseconds: 0, minNanoseconds: 1, maxNanoseconds: 2) == nil)
-        let rebuilt = LatencySketch(bucketIndices: [2, 3], bucketCounts: [1, 2], sumNanoseconds: 8, minNanoseconds: 2, maxNanoseconds: 3)
+        #expect(
+            LatencySketch(bucketIndices: [3, 2], bucketCounts: [1, 1], sumNanoseconds: 5, minNanoseconds: 2, maxNanoseconds: 3)
+                == nil)
+        #expect(
+            LatencySketch(bucketIndices: [3], bucketCounts: [1, 1], sumNanoseconds: 5, minNanoseconds: 2, maxNanoseconds: 3)
+                == nil)
+        #expect(
+            LatencySketch(
+                bucketIndices: [LatencySketch.maxIndex + 1], bucketCounts: [1], sumNanoseconds: 5, minNanoseconds: 2,
+                maxNanoseconds: 3) == nil)
+        #expect(
+            LatencySketch(bucketIndices: [3], bucketCounts: [0], sumNanoseconds: 0, minNanoseconds: 0, maxNanoseconds: 0) == nil)
+        #expect(
+            LatencySketch(
+                bucketIndices: [1, 2], bucketCounts: [.max, 1], sumNanoseconds: 0, minNanoseconds: 1, maxNanoseconds: 2) == nil)
+        let rebuilt = LatencySketch(
+            bucketIndices: [2, 3], bucketCounts: [1, 2], sumNanoseconds: 8, minNanoseconds: 2, maxNanoseconds: 3)
         #expect(rebuilt?.count == 3 && rebuilt?.percentile(1) == 3)
     }
 }

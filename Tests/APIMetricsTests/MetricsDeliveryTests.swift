@@ -1,5 +1,6 @@
 @testable import APIMetrics
 import APIMetricsTestSupport
+import APIMetricsTesting
 import Foundation
 import Testing
 
@@ -57,14 +58,18 @@ struct MetricsDeliveryTests {
         config.queue = .init(maxEvents: 10, maxBytes: 1 << 20)
         let metrics = try APIMetricsService(configuration: config)
         // Before the sender runs: 10 events queued, 40 dropped; all 50 counted.
-        for n in 0..<50 { recordExchange(metrics.recorder, target: "/items/\(n)", responseBody: Array(repeating: 0x61, count: n)) }
+        for n in 0..<50 {
+            recordExchange(metrics.recorder, target: "/items/\(n)", responseBody: Array(repeating: 0x61, count: n))
+        }
         let runner = Task { try await metrics.run() }
         // The first window closes a second after the sender starts.
         #expect(await eventually { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains(#""kind":"metrics""#) })
         for n in 0..<5 { recordExchange(metrics.recorder, target: "/items/\(n)") }
         await metrics.shutdown(timeout: .seconds(30))
         try await runner.value
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { jsonObject(Array($0.utf8)) }
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap {
+            jsonObject(Array($0.utf8))
+        }
         let kinds = lines.map { $0["kind"] as? String ?? "event" }
         #expect(kinds.filter { $0 == "startup" }.count == 1)
         #expect(kinds.filter { $0 == "metrics" }.count >= 2)
@@ -102,7 +107,9 @@ struct MetricsDeliveryTests {
         for n in 0..<calls { recordExchange(metrics.recorder, target: "/items/\(n)") }
         let report = await metrics.shutdown(timeout: .seconds(30))
         try await runner.value
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { jsonObject(Array($0.utf8)) }
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap {
+            jsonObject(Array($0.utf8))
+        }
         #expect(lines.filter { $0["kind"] == nil }.count == calls)
         let last = try #require(lines.last)
         #expect(last["kind"] as? String == "heartbeat")

@@ -1,5 +1,6 @@
 @testable import APIMetrics
 import APIMetricsTestSupport
+import APIMetricsTesting
 import Foundation
 import Testing
 
@@ -12,9 +13,10 @@ struct MetricsViewTests {
     }
 
     private func record(_ metrics: APIMetricsService, route: String, status: Int, milliseconds: Int64, method: String = "GET") {
-        metrics.recorder.recordShedCall(CallSummary(
-            method: method, route: route, status: status, durationNanoseconds: milliseconds * 1_000_000,
-            requestBodyBytes: 100, responseBodyBytes: 3_000))
+        metrics.recorder.recordShedCall(
+            CallSummary(
+                method: method, route: route, status: status, durationNanoseconds: milliseconds * 1_000_000,
+                requestBodyBytes: 100, responseBodyBytes: 3_000))
     }
 
     /// A request from this machine, as a browser or a scraper on it sends it.
@@ -64,7 +66,9 @@ struct MetricsViewTests {
         #expect(Set(types).count == types.count)
         // Buckets never decrease.
         for family in ["http_server_request_duration_seconds", "http_server_response_body_size_bytes"] {
-            let counts = text.split(separator: "\n").filter { $0.hasPrefix(family + "_bucket{" + labels) }.compactMap { Int($0.split(separator: " ").last ?? "") }
+            let counts = text.split(separator: "\n").filter { $0.hasPrefix(family + "_bucket{" + labels) }.compactMap {
+                Int($0.split(separator: " ").last ?? "")
+            }
             #expect(counts == counts.sorted() && !counts.isEmpty)
         }
         // The dashboard is off: its paths are not the view's.
@@ -74,7 +78,9 @@ struct MetricsViewTests {
 
     @Test func theJSONHasTheEndpointsAndConsumersItPromises() throws {
         let metrics = try service(.init(isDashboardEnabled: true))
-        for n in 1...100 { record(metrics, route: "/orders/{id}", status: n <= 90 ? 200 : (n <= 95 ? 404 : 503), milliseconds: Int64(n)) }
+        for n in 1...100 {
+            record(metrics, route: "/orders/{id}", status: n <= 90 ? 200 : (n <= 95 ? 404 : 503), milliseconds: Int64(n))
+        }
         record(metrics, route: "/orders", status: 201, milliseconds: 5, method: "POST")
         let answer = try #require(metrics.view.response(to: local("GET", "/_apimetrics/api")))
         let json = try #require(jsonObject(answer.body))
@@ -129,14 +135,20 @@ struct MetricsViewTests {
             record(metrics, route: "/r/\(text)", status: n == 0 ? 500 : 422, milliseconds: 1)
         }
         metrics.aggregator.attribute(records) { record in
-            [ValidationProblem(field: "f\(record.request.target)", type: "t\(record.request.target)", message: "m\(record.request.target)")]
+            [
+                ValidationProblem(
+                    field: "f\(record.request.target)", type: "t\(record.request.target)", message: "m\(record.request.target)")
+            ]
         }
         _ = metrics.aggregator.cutWindow()
         let answer = try #require(metrics.view.response(to: local("GET", "/_apimetrics")))
         let html = String(decoding: answer.body, as: UTF8.self).lowercased()
         #expect(!html.contains("<script") && !html.contains("<img") && !html.contains("<svg onload"))
         // Shown, escaped: the route, the consumer's id, the server error's message.
-        for shown in ["/r/&lt;script&gt;alert(1)&lt;/script&gt;", "c-&lt;script&gt;alert(1)&lt;/script&gt;", "m&lt;script&gt;alert(1)&lt;/script&gt;"] {
+        for shown in [
+            "/r/&lt;script&gt;alert(1)&lt;/script&gt;", "c-&lt;script&gt;alert(1)&lt;/script&gt;",
+            "m&lt;script&gt;alert(1)&lt;/script&gt;",
+        ] {
             #expect(html.contains(shown), "\(shown)")
         }
     }
@@ -145,9 +157,15 @@ struct MetricsViewTests {
         let metrics = try service(.init(isDashboardEnabled: true, isPrometheusEnabled: true, bearerToken: "s3cret"))
         for path in ["/metrics", "/_apimetrics", "/_apimetrics/api"] {
             #expect(metrics.view.response(to: ServerRequest(method: "GET", target: path))?.status == 401)
-            #expect(metrics.view.response(to: ServerRequest(method: "GET", target: path, headers: ["Authorization": "Bearer wrong"]))?.status == 401)
-            #expect(metrics.view.response(to: ServerRequest(method: "GET", target: path, headers: ["Authorization": "Bearer s3cre"]))?.status == 401)
-            #expect(metrics.view.response(to: ServerRequest(method: "GET", target: path, headers: ["Authorization": "bearer s3cret"]))?.status == 200)
+            #expect(
+                metrics.view.response(to: ServerRequest(method: "GET", target: path, headers: ["Authorization": "Bearer wrong"]))?
+                    .status == 401)
+            #expect(
+                metrics.view.response(to: ServerRequest(method: "GET", target: path, headers: ["Authorization": "Bearer s3cre"]))?
+                    .status == 401)
+            #expect(
+                metrics.view.response(
+                    to: ServerRequest(method: "GET", target: path, headers: ["Authorization": "bearer s3cret"]))?.status == 200)
             #expect(metrics.view.response(to: ServerRequest(method: "GET", target: path + "?token=s3cret"))?.status == 200)
         }
         #expect(throws: ConfigurationError.self) { try service(.init(isDashboardEnabled: true, bearerToken: "two words")) }
@@ -158,10 +176,12 @@ struct MetricsViewTests {
         let metrics = try service(.init(isPrometheusEnabled: true, address: "127.0.0.1:0"))
         let port = try #require(metrics.viewPort)
         record(metrics, route: "/x", status: 200, milliseconds: 2)
-        let answer = try await RawClient.exchange(port: port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let answer = try await RawClient.exchange(
+            port: port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         #expect(answer.hasPrefix("HTTP/1.1 200"))
         #expect(answer.contains(#"http_server_request_duration_seconds_count{method="GET",route="/x",status="200"} 1"#))
-        let missing = try await RawClient.exchange(port: port, "GET /other HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let missing = try await RawClient.exchange(
+            port: port, "GET /other HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         #expect(missing.hasPrefix("HTTP/1.1 404"))
         await metrics.shutdown(timeout: .seconds(10))
         // Stopped with the service.
@@ -173,9 +193,16 @@ struct MetricsViewTests {
             "APIMETRICS_DASHBOARD": "1", "APIMETRICS_PROMETHEUS": "true", "APIMETRICS_METRICS_ADDR": "127.0.0.1:9465",
             "APIMETRICS_DASHBOARD_TOKEN": "t", "APIMETRICS_METRICS_INTERVAL_S": "15",
         ])
-        #expect(config.view == LocalViewOptions(isDashboardEnabled: true, isPrometheusEnabled: true, address: "127.0.0.1:9465", bearerToken: "t"))
+        #expect(
+            config.view
+                == LocalViewOptions(
+                    isDashboardEnabled: true, isPrometheusEnabled: true, address: "127.0.0.1:9465", bearerToken: "t"))
         #expect(config.metrics.interval == .seconds(15))
-        #expect(throws: ConfigurationError.self) { try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_METRICS_ADDR": "9465"]) }
-        #expect(throws: ConfigurationError.self) { try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_METRICS_INTERVAL_S": "0"]) }
+        #expect(throws: ConfigurationError.self) {
+            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_METRICS_ADDR": "9465"])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_METRICS_INTERVAL_S": "0"])
+        }
     }
 }

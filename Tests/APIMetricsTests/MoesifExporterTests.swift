@@ -19,17 +19,22 @@ struct MoesifExporterTests {
     ) throws -> TestCollector {
         try TestCollector(answering: { number, request, _ in
             if request == "GET /v1/config" {
-                return .body(200, headers: [("Content-Type", "application/json"), ("X-Moesif-Config-ETag", etag(number))],
-                             body: Array(config.utf8))
+                return .body(
+                    200, headers: [("Content-Type", "application/json"), ("X-Moesif-Config-ETag", etag(number))],
+                    body: Array(config.utf8))
             }
             return .body(status(number), headers: [("X-Moesif-Config-ETag", etag(number))], body: [])
         })
     }
 
-    private func service(_ ingest: TestCollector, configure: (inout APIMetricsConfiguration) -> Void = { _ in }) throws -> APIMetricsService {
+    private func service(
+        _ ingest: TestCollector, configure: (inout APIMetricsConfiguration) -> Void = { _ in }
+    ) throws -> APIMetricsService {
         var config = testConfiguration([
-            .moesif(MoesifExporter.Options(applicationID: Self.applicationID, baseURL: ingest.baseURL, apiVersion: "2.1.0",
-                                           configRefreshInterval: .zero)),
+            .moesif(
+                MoesifExporter.Options(
+                    applicationID: Self.applicationID, baseURL: ingest.baseURL, apiVersion: "2.1.0",
+                    configRefreshInterval: .zero))
         ])
         config.capture.isBodyCaptureEnabled = true
         config.capture.bodyContentTypes = .all
@@ -68,11 +73,14 @@ struct MoesifExporterTests {
         let ingest = try ingest()
         defer { ingest.stop() }
         let metrics = try service(ingest)
-        let exchange = metrics.recorder.begin(RequestHead(
-            method: "POST", target: "/orders?page=2",
-            headers: ["Host": "api.example.com", "X-Forwarded-Proto": "https", "Content-Type": "application/json",
-                      "Authorization": "Bearer secret-token", "X-User": "u-42", "X-Session": "s-1", "Accept": "a", "accept": "b"],
-            route: "/orders", clientAddress: "203.0.113.9"))
+        let exchange = metrics.recorder.begin(
+            RequestHead(
+                method: "POST", target: "/orders?page=2",
+                headers: [
+                    "Host": "api.example.com", "X-Forwarded-Proto": "https", "Content-Type": "application/json",
+                    "Authorization": "Bearer secret-token", "X-User": "u-42", "X-Session": "s-1", "Accept": "a", "accept": "b",
+                ],
+                route: "/orders", clientAddress: "203.0.113.9"))
         exchange.recordRequestBody(Array(#"{"item":"lamp","password":"hunter2"}"#.utf8))
         exchange.recordResponseHead(ResponseHead(status: 201, headers: ["Content-Type": "application/octet-stream"]))
         exchange.recordResponseBody([0x00, 0xFF, 0x10])
@@ -117,11 +125,13 @@ struct MoesifExporterTests {
         let ingest = try ingest()
         defer { ingest.stop() }
         let metrics = try service(ingest)
-        metrics.updateConsumer(Consumer(id: "u-42", name: "Ann", email: "ann@example.com", company: "acme", metadata: ["tier": "1"]))
+        metrics.updateConsumer(
+            Consumer(id: "u-42", name: "Ann", email: "ann@example.com", company: "acme", metadata: ["tier": "1"]))
         metrics.updateCompany(CompanyProfile(id: "acme", name: "Acme", domain: "acme.example", metadata: ["size": "50"]))
-        metrics.updateSubscription(SubscriptionProfile(
-            id: "sub-1", companyID: "acme", plan: "gold", status: "active",
-            currentPeriodStartNanoseconds: 1_795_000_000_000_000_000, currentPeriodEndNanoseconds: 1_797_000_000_000_000_000))
+        metrics.updateSubscription(
+            SubscriptionProfile(
+                id: "sub-1", companyID: "acme", plan: "gold", status: "active",
+                currentPeriodStartNanoseconds: 1_795_000_000_000_000_000, currentPeriodEndNanoseconds: 1_797_000_000_000_000_000))
         recordExchange(metrics.recorder)
         await metrics.shutdown(timeout: .seconds(30))
         let requests = ingest.requests.filter { $0.method == "POST" }
@@ -129,7 +139,9 @@ struct MoesifExporterTests {
         #expect(Set(targets) == ["/v1/users/batch", "/v1/companies/batch", "/v1/subscriptions/batch", "/v1/events/batch"])
         #expect(targets.last == "/v1/events/batch")
         func array(_ target: String) -> [[String: Any]] {
-            requests.first { $0.target == target }.flatMap { (try? JSONSerialization.jsonObject(with: Data($0.body))) as? [[String: Any]] } ?? []
+            requests.first { $0.target == target }.flatMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.body))) as? [[String: Any]]
+            } ?? []
         }
         let user = try #require(array("/v1/users/batch").first)
         #expect(user["user_id"] as? String == "u-42" && user["company_id"] as? String == "acme")
@@ -205,7 +217,10 @@ struct MoesifExporterTests {
         await metrics.shutdown(timeout: .seconds(30))
         _ = try? await runner.value
         let order = ingest.requests.map { "\($0.method) \($0.target)" }
-        #expect(order == ["GET /v1/config", "POST /v1/events/batch", "POST /v1/events/batch", "GET /v1/config", "POST /v1/events/batch"])
+        #expect(
+            order == [
+                "GET /v1/config", "POST /v1/events/batch", "POST /v1/events/batch", "GET /v1/config", "POST /v1/events/batch",
+            ])
     }
 
     @Test(arguments: [429, 500, 503])
@@ -243,14 +258,17 @@ struct MoesifExporterTests {
 
     @Test func theEnvironmentTurnsItOn() throws {
         let config = try APIMetricsConfiguration.fromEnvironment([
-            "APIMETRICS_MOESIF_APPLICATION_ID": "app-1", "APIMETRICS_MOESIF_BASE_URL": "http://127.0.0.1:9/", "APIMETRICS_VERSION": "3.0",
+            "APIMETRICS_MOESIF_APPLICATION_ID": "app-1", "APIMETRICS_MOESIF_BASE_URL": "http://127.0.0.1:9/",
+            "APIMETRICS_VERSION": "3.0",
         ])
         #expect(config.exporters.map(\.summary).contains("moesif http://127.0.0.1:9/"))
         #expect(throws: ConfigurationError.self) {
             try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_MOESIF_BASE_URL": "http://127.0.0.1:9"])
         }
         let error = #expect(throws: ConfigurationError.self) {
-            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_MOESIF_APPLICATION_ID": "app-1", "APIMETRICS_MOESIF_BASE_URL": "ftp://x"])
+            try APIMetricsConfiguration.fromEnvironment([
+                "APIMETRICS_MOESIF_APPLICATION_ID": "app-1", "APIMETRICS_MOESIF_BASE_URL": "ftp://x",
+            ])
         }
         #expect(error?.field == "APIMETRICS_MOESIF_BASE_URL")
     }
@@ -279,7 +297,9 @@ struct MoesifExporterTests {
         let ingest = try ingest()
         defer { ingest.stop() }
         let metrics = try service(ingest) { config in
-            config.exporters = [.moesif(MoesifExporter.Options(applicationID: Self.applicationID, baseURL: ingest.baseURL, apiVersion: "1.1.0"))]
+            config.exporters = [
+                .moesif(MoesifExporter.Options(applicationID: Self.applicationID, baseURL: ingest.baseURL, apiVersion: "1.1.0"))
+            ]
             config.identifyConsumer = ConsumerIdentifier { _ in Consumer(id: "mndug437f43") }
             config.sessionToken = { _ in "23jdf0owekfmcn4u3qypxg09w4d8ayrcdx8nu2ng]s98y18cx98q3yhwmnhcfx43f" }
             config.metadata = { _, _ in ["foo": "bar"] }
@@ -292,9 +312,14 @@ struct MoesifExporterTests {
         for (name, value) in (response["headers"] as? [String: String] ?? [:]).sorted(by: { $0.key < $1.key }) {
             responseHeaders.append(name: name, value: value)
         }
-        let exchange = metrics.recorder.begin(RequestHead(
-            method: "PATCH", target: "https://api.acmeinc.com/items/reviews/", headers: requestHeaders, clientAddress: "61.48.220.123"))
-        exchange.recordRequestBody(Array(#"{"items":[{"direction_type":1,"discovery_id":"fwfrf","liked":false},{"direction_type":2,"discovery_id":"d43d3f","liked":true}]}"#.utf8))
+        let exchange = metrics.recorder.begin(
+            RequestHead(
+                method: "PATCH", target: "https://api.acmeinc.com/items/reviews/", headers: requestHeaders,
+                clientAddress: "61.48.220.123"))
+        exchange.recordRequestBody(
+            Array(
+                #"{"items":[{"direction_type":1,"discovery_id":"fwfrf","liked":false},{"direction_type":2,"discovery_id":"d43d3f","liked":true}]}"#
+                    .utf8))
         exchange.recordResponseHead(ResponseHead(status: 500, headers: responseHeaders))
         exchange.recordResponseBody(Array(#"{"Error":"InvalidArgumentException","Message":"Missing field field_a"}"#.utf8))
         exchange.finish()
@@ -306,13 +331,17 @@ struct MoesifExporterTests {
             #expect(sentRequest[key] as? String == request[key] as? String, "request.\(key)")
         }
         #expect(sentRequest["headers"] as? [String: String] == request["headers"] as? [String: String])
-        #expect(NSDictionary(dictionary: sentRequest["body"] as? [String: Any] ?? [:]).isEqual(to: request["body"] as? [String: Any] ?? [:]))
+        #expect(
+            NSDictionary(dictionary: sentRequest["body"] as? [String: Any] ?? [:]).isEqual(
+                to: request["body"] as? [String: Any] ?? [:]))
         #expect(sentResponse["status"] as? Int == 500)
         // The default redaction hides every header whose name holds "session"; the rest is as sent.
         var responseHeaderValues = response["headers"] as? [String: String] ?? [:]
         responseHeaderValues["Arr-Disable-Session-Affinity"] = "[REDACTED]"
         #expect(sentResponse["headers"] as? [String: String] == responseHeaderValues)
-        #expect(NSDictionary(dictionary: sentResponse["body"] as? [String: Any] ?? [:]).isEqual(to: response["body"] as? [String: Any] ?? [:]))
+        #expect(
+            NSDictionary(dictionary: sentResponse["body"] as? [String: Any] ?? [:]).isEqual(
+                to: response["body"] as? [String: Any] ?? [:]))
         #expect(event["user_id"] as? String == "mndug437f43")
         #expect(event["session_token"] as? String == expected["session_token"] as? String)
         #expect(event["metadata"] as? [String: String] == ["foo": "bar"])

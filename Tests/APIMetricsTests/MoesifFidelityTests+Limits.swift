@@ -12,25 +12,29 @@ extension MoesifFidelityTests {
     /// the capture limit (and Moesif's 450 KB): a few hundred gzip'd bytes
     /// cannot become a body larger than a plain one could be captured.
     /// Past the limit, the `{"msg": ...}` note says why.
-    @Test(arguments: [
-        (64 * 1024, 200_000, "65536"),
-        (1024 * 1024, 500_000, "450000"),
-        (1024 * 1024, 300_000, nil),
-    ] as [(Int, Int, String?)])
+    @Test(
+        arguments: [
+            (64 * 1024, 200_000, "65536"),
+            (1024 * 1024, 500_000, "450000"),
+            (1024 * 1024, 300_000, nil),
+        ] as [(Int, Int, String?)])
     func aCompressedBodyInflatesToAtMostTheCaptureLimit(captureLimit: Int, inflated: Int, note: String?) async throws {
         let ingest = try ingest()
         defer { ingest.stop() }
-        let metrics = try service(ingest, configure: { config in
-            config.capture.maxBodyBytes = captureLimit
-            config.redaction.requestBody = .init(fields: [])
-            config.redaction.responseBody = .init(fields: [])
-            config.redaction.masksCardNumbers = false
-        })
+        let metrics = try service(
+            ingest,
+            configure: { config in
+                config.capture.maxBodyBytes = captureLimit
+                config.redaction.requestBody = .init(fields: [])
+                config.redaction.responseBody = .init(fields: [])
+                config.redaction.masksCardNumbers = false
+            })
         let json = Array("{\"blob\":\"\(String(repeating: "z", count: inflated - 11))\"}".utf8)
         let compressed = try Gzip.compress(json)
         #expect(compressed.count < 2_000)
-        recordExchange(metrics.recorder, method: "POST", target: "/upload",
-                       headers: ["Content-Type": "application/json", "Content-Encoding": "gzip"], requestBody: compressed)
+        recordExchange(
+            metrics.recorder, method: "POST", target: "/upload",
+            headers: ["Content-Type": "application/json", "Content-Encoding": "gzip"], requestBody: compressed)
         await metrics.shutdown(timeout: .seconds(30))
         let event = try #require(events(ingest).first)
         let request = try #require(event["request"] as? [String: Any])
@@ -55,8 +59,9 @@ extension MoesifFidelityTests {
             startTimeNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9), durationNanoseconds: 1_000_000,
             request: RequestHead(method: "POST", target: "/upload", headers: ["Content-Encoding": "gzip"]),
             requestBody: CapturedBody(bytes: compressed, size: compressed.count))
-        let batch = ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record],
-                                sentAtNanoseconds: record.startTimeNanoseconds)
+        let batch = ExportBatch(
+            identity: ServiceIdentity(service: "s", environment: "e"), records: [record],
+            sentAtNanoseconds: record.startTimeNanoseconds)
         let encoded = try exporter.encodeEvents(batch, sampling: .all)
         #expect(encoded.count == 1 && encoded.json.count < 10_000)
         let text = String(decoding: encoded.json, as: UTF8.self)
@@ -72,9 +77,10 @@ extension MoesifFidelityTests {
     @Test func aBatchPastTheByteLimitStopsAtTheLimit() async throws {
         let ingest = try ingest()
         defer { ingest.stop() }
-        let exporter = try MoesifExporter(options: .init(
-            applicationID: Self.applicationID, baseURL: ingest.baseURL,
-            batchLimits: ExportBatchLimits(maxEvents: 200, maxBytes: 64 * 1024)))
+        let exporter = try MoesifExporter(
+            options: .init(
+                applicationID: Self.applicationID, baseURL: ingest.baseURL,
+                batchLimits: ExportBatchLimits(maxEvents: 200, maxBytes: 64 * 1024)))
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         func record(_ index: UInt64, bodyBytes: Int, startedAt: Int64) -> ExchangeRecord {
             let body = Array("{\"blob\":\"\(String(repeating: "b", count: bodyBytes))\"}".utf8)

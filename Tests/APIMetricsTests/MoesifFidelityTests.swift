@@ -19,8 +19,9 @@ struct MoesifFidelityTests {
     ) throws -> TestCollector {
         try TestCollector(answering: { number, request, _ in
             if request == "GET /v1/config" {
-                return .body(config(number), headers: [("Content-Type", "application/json"), ("X-Moesif-Config-ETag", etag(number))],
-                             body: Array(#"{"sample_rate":100}"#.utf8))
+                return .body(
+                    config(number), headers: [("Content-Type", "application/json"), ("X-Moesif-Config-ETag", etag(number))],
+                    body: Array(#"{"sample_rate":100}"#.utf8))
             }
             return .body(status(number), headers: [("X-Moesif-Config-ETag", etag(number))], body: [])
         })
@@ -65,7 +66,9 @@ struct MoesifFidelityTests {
         let posts = ingest.requests.filter { $0.target == "/v1/events/batch" }
         #expect(posts.count == 2)
         let attempts = posts.map { post in
-            (((try? JSONSerialization.jsonObject(with: Data(post.body))) as? [[String: Any]]) ?? []).compactMap { $0["transaction_id"] as? String }
+            (((try? JSONSerialization.jsonObject(with: Data(post.body))) as? [[String: Any]]) ?? []).compactMap {
+                $0["transaction_id"] as? String
+            }
         }
         #expect(attempts.count == 2 && attempts[0].count == 3 && attempts[0] == attempts[1])
         for id in attempts.flatMap({ $0 }) {
@@ -78,10 +81,12 @@ struct MoesifFidelityTests {
 
     @Test func theTransactionIDIsTheEventIDWrittenAsAUUID() {
         let id = EventID(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)
-        let record = ExchangeRecord(id: id, direction: .incoming, startTimeNanoseconds: 1_795_000_000_000_000_000,
-                                    durationNanoseconds: 1_000_000, request: RequestHead(method: "GET", target: "/"))
+        let record = ExchangeRecord(
+            id: id, direction: .incoming, startTimeNanoseconds: 1_795_000_000_000_000_000,
+            durationNanoseconds: 1_000_000, request: RequestHead(method: "GET", target: "/"))
         var writer = JSONWriter()
-        MoesifEncoding.writeEvent(record, weight: 1, apiVersion: nil, maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &writer)
+        MoesifEncoding.writeEvent(
+            record, weight: 1, apiVersion: nil, maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &writer)
         let event = (try? JSONSerialization.jsonObject(with: Data(writer.bytes))) as? [String: Any]
         #expect(event?["transaction_id"] as? String == "01234567-89ab-4def-bedc-ba9876543210")
     }
@@ -94,8 +99,10 @@ struct MoesifFidelityTests {
         let ingest = try ingest()
         defer { ingest.stop() }
         let metrics = try service(ingest)
-        let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/a", headers: ["Host": "api.example.com"],
-                                                          clientAddress: "2001:db8::7"))
+        let exchange = metrics.recorder.begin(
+            RequestHead(
+                method: "GET", target: "/a", headers: ["Host": "api.example.com"],
+                clientAddress: "2001:db8::7"))
         exchange.recordResponseHead(ResponseHead(status: 204))
         exchange.finish()
         await metrics.shutdown(timeout: .seconds(30))
@@ -112,11 +119,13 @@ struct MoesifFidelityTests {
     func aCompressedBodyIsSentInflated(coding: String) async throws {
         let ingest = try ingest()
         defer { ingest.stop() }
-        let metrics = try service(ingest, configure: { config in
-            config.redaction.requestBody = .init(fields: [])
-            config.redaction.responseBody = .init(fields: [])
-            config.redaction.masksCardNumbers = false
-        })
+        let metrics = try service(
+            ingest,
+            configure: { config in
+                config.redaction.requestBody = .init(fields: [])
+                config.redaction.responseBody = .init(fields: [])
+                config.redaction.masksCardNumbers = false
+            })
         let json = Array(#"{"items":[1,2,3],"note":"lamp"}"#.utf8)
         let binary: [UInt8] = [0x00, 0xFF, 0x10, 0x80, 0x7F]
         var compressedJSON = try Gzip.compress(json)
@@ -125,11 +134,13 @@ struct MoesifFidelityTests {
             compressedJSON = try zlibWrapped(json)
             compressedBinary = try zlibWrapped(binary)
         }
-        let exchange = metrics.recorder.begin(RequestHead(
-            method: "POST", target: "/upload",
-            headers: ["Host": "api.example.com", "Content-Type": "application/json", "Content-Encoding": coding]))
+        let exchange = metrics.recorder.begin(
+            RequestHead(
+                method: "POST", target: "/upload",
+                headers: ["Host": "api.example.com", "Content-Type": "application/json", "Content-Encoding": coding]))
         exchange.recordRequestBody(compressedJSON)
-        exchange.recordResponseHead(ResponseHead(status: 200, headers: ["Content-Type": "application/octet-stream", "Content-Encoding": coding]))
+        exchange.recordResponseHead(
+            ResponseHead(status: 200, headers: ["Content-Type": "application/octet-stream", "Content-Encoding": coding]))
         exchange.recordResponseBody(compressedBinary)
         exchange.finish()
         await metrics.shutdown(timeout: .seconds(30))
@@ -149,8 +160,9 @@ struct MoesifFidelityTests {
         let bomb = try Gzip.compress([UInt8](repeating: 0x41, count: 5_000_000))
         var writer = JSONWriter()
         writer.beginObject()
-        MoesifEncoding.writeBody(CapturedBody(bytes: bomb, size: bomb.count), headers: ["Content-Encoding": "gzip"],
-                                 bodies: .sent, maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &writer)
+        MoesifEncoding.writeBody(
+            CapturedBody(bytes: bomb, size: bomb.count), headers: ["Content-Encoding": "gzip"],
+            bodies: .sent, maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &writer)
         writer.endObject()
         let object = try #require((try? JSONSerialization.jsonObject(with: Data(writer.bytes))) as? [String: Any])
         #expect(object["transfer_encoding"] as? String == "json")
@@ -159,8 +171,9 @@ struct MoesifFidelityTests {
         let brotli: [UInt8] = [0x1B, 0x03, 0x00, 0xF8, 0xA5]
         var other = JSONWriter()
         other.beginObject()
-        MoesifEncoding.writeBody(CapturedBody(bytes: brotli, size: brotli.count), headers: ["Content-Encoding": "br"],
-                                 bodies: .sent, maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &other)
+        MoesifEncoding.writeBody(
+            CapturedBody(bytes: brotli, size: brotli.count), headers: ["Content-Encoding": "br"],
+            bodies: .sent, maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &other)
         other.endObject()
         let sent = try #require((try? JSONSerialization.jsonObject(with: Data(other.bytes))) as? [String: Any])
         #expect(sent["transfer_encoding"] as? String == "base64" && sent["body"] as? String == Data(brotli).base64EncodedString())
@@ -173,8 +186,9 @@ struct MoesifFidelityTests {
     func aJSONScalarBodyGoesAsBase64(body: String) {
         var writer = JSONWriter()
         writer.beginObject()
-        MoesifEncoding.writeBody(CapturedBody(bytes: Array(body.utf8), size: body.utf8.count), headers: [:], bodies: .sent,
-                                 maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &writer)
+        MoesifEncoding.writeBody(
+            CapturedBody(bytes: Array(body.utf8), size: body.utf8.count), headers: [:], bodies: .sent,
+            maxInflatedBytes: MoesifEncoding.maxBodyBytes, into: &writer)
         writer.endObject()
         let object = (try? JSONSerialization.jsonObject(with: Data(writer.bytes))) as? [String: Any]
         #expect(object?["transfer_encoding"] as? String == "base64")
@@ -186,21 +200,26 @@ struct MoesifFidelityTests {
     @Test func anEventPastOneMegabyteGoesWithoutItsBodies() async throws {
         let ingest = try ingest()
         defer { ingest.stop() }
-        let metrics = try service(ingest, configure: { config in
-            config.capture.maxBodyBytes = 2 * 1024 * 1024
-        })
+        let metrics = try service(
+            ingest,
+            configure: { config in
+                config.capture.maxBodyBytes = 2 * 1024 * 1024
+            })
         let big = Array("{\"blob\":\"\(String(repeating: "x", count: 1_200_000))\"}".utf8)
-        recordExchange(metrics.recorder, method: "POST", target: "/big", headers: ["Content-Type": "application/json"],
-                       requestBody: big, responseBody: Array(#"{"ok":true}"#.utf8))
+        recordExchange(
+            metrics.recorder, method: "POST", target: "/big", headers: ["Content-Type": "application/json"],
+            requestBody: big, responseBody: Array(#"{"ok":true}"#.utf8))
         recordExchange(metrics.recorder, target: "/small", responseBody: Array(#"{"ok":true}"#.utf8))
         await metrics.shutdown(timeout: .seconds(30))
         let post = try #require(ingest.requests.first { $0.target == "/v1/events/batch" })
         let sent = events(ingest)
         #expect(sent.count == 2)
-        let bigEvent = try #require(sent.first { (($0["request"] as? [String: Any])?["uri"] as? String)?.hasSuffix("/big") == true })
+        let bigEvent = try #require(
+            sent.first { (($0["request"] as? [String: Any])?["uri"] as? String)?.hasSuffix("/big") == true })
         let request = try #require(bigEvent["request"] as? [String: Any])
         #expect(((request["body"] as? [String: Any])?["msg"] as? String)?.contains("1000000") == true)
-        let small = try #require(sent.first { (($0["request"] as? [String: Any])?["uri"] as? String)?.hasSuffix("/small") == true })
+        let small = try #require(
+            sent.first { (($0["request"] as? [String: Any])?["uri"] as? String)?.hasSuffix("/small") == true })
         #expect(((small["response"] as? [String: Any])?["body"] as? [String: Any])?["ok"] as? Bool == true)
         #expect(post.body.count < MoesifEncoding.maxEventBytes * 2)
         #expect(metrics.statistics.exported == 2)
@@ -217,13 +236,15 @@ struct MoesifFidelityTests {
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         let day: Int64 = 24 * 3600 * 1_000_000_000
         func record(_ low: UInt64, startedAt: Int64) -> ExchangeRecord {
-            ExchangeRecord(id: EventID(high: 1, low: low), direction: .incoming, startTimeNanoseconds: startedAt,
-                           durationNanoseconds: 1_000_000, request: RequestHead(method: "GET", target: "/t/\(low)"),
-                           response: ResponseHead(status: 200))
+            ExchangeRecord(
+                id: EventID(high: 1, low: low), direction: .incoming, startTimeNanoseconds: startedAt,
+                durationNanoseconds: 1_000_000, request: RequestHead(method: "GET", target: "/t/\(low)"),
+                response: ResponseHead(status: 200))
         }
-        let batch = ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"),
-                                records: [record(1, startedAt: now - 31 * day), record(2, startedAt: now - 29 * day)],
-                                sentAtNanoseconds: now)
+        let batch = ExportBatch(
+            identity: ServiceIdentity(service: "s", environment: "e"),
+            records: [record(1, startedAt: now - 31 * day), record(2, startedAt: now - 29 * day)],
+            sentAtNanoseconds: now)
         try await exporter.export(batch)
         let uris = events(ingest).compactMap { ($0["request"] as? [String: Any])?["uri"] as? String }
         #expect(uris == ["http://localhost/t/2"])
@@ -328,7 +349,9 @@ struct MoesifFidelityTests {
             b = (b + a) % 65521
         }
         let adler = b << 16 | a
-        return [0x78, 0x9C] + deflate + [UInt8(adler >> 24), UInt8(adler >> 16 & 0xFF), UInt8(adler >> 8 & 0xFF), UInt8(adler & 0xFF)]
+        return [0x78, 0x9C] + deflate + [
+            UInt8(adler >> 24), UInt8(adler >> 16 & 0xFF), UInt8(adler >> 8 & 0xFF), UInt8(adler & 0xFF),
+        ]
     }
 }
 
@@ -366,18 +389,24 @@ extension MoesifFidelityTests {
         for call in calls {
             var headers = call.headers
             headers.append(name: "Host", value: "api.example.com")
-            let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: call.target, headers: headers, clientAddress: call.peer))
+            let exchange = metrics.recorder.begin(
+                RequestHead(method: "GET", target: call.target, headers: headers, clientAddress: call.peer))
             exchange.recordResponseHead(ResponseHead(status: 200))
             exchange.finish()
         }
         await metrics.shutdown(timeout: .seconds(30))
         #expect(try await standIn.refusals() == [])
-        let events = try await standIn.received().filter { $0.path == "/v1/events/batch" }.flatMap { ($0.json as? [[String: Any]]) ?? [] }
+        let events = try await standIn.received().filter { $0.path == "/v1/events/batch" }.flatMap {
+            ($0.json as? [[String: Any]]) ?? []
+        }
         var addresses: [String: String] = [:]
         for event in events {
             guard let request = event["request"] as? [String: Any], let uri = request["uri"] as? String else { continue }
             addresses[String(uri.split(separator: "/").last ?? "")] = request["ip_address"] as? String
         }
-        #expect(addresses == ["forwarded": "203.0.113.7", "rfc7239": "2001:db8:cafe::17", "spoofed": "198.51.100.20", "direct": "127.0.0.1"])
+        #expect(
+            addresses == [
+                "forwarded": "203.0.113.7", "rfc7239": "2001:db8:cafe::17", "spoofed": "198.51.100.20", "direct": "127.0.0.1",
+            ])
     }
 }

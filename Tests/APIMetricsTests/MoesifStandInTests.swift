@@ -12,11 +12,15 @@ private struct HandlerFailure: Error {}
 struct MoesifStandInTests {
     static let applicationID = "eyJhcHAiOiIxOTg6NzQ0IiwidmVyIjoiMi4xIn0.standin"
 
-    private func service(_ standIn: VendorStandIn, batchLimits: ExportBatchLimits = MoesifExporter.Options.defaultBatchLimits) async throws -> APIMetricsService {
+    private func service(
+        _ standIn: VendorStandIn, batchLimits: ExportBatchLimits = MoesifExporter.Options.defaultBatchLimits
+    ) async throws -> APIMetricsService {
         try await standIn.configure(["application_id": Self.applicationID])
         var config = testConfiguration([
-            .moesif(MoesifExporter.Options(applicationID: Self.applicationID, baseURL: standIn.url, apiVersion: "1.0.0",
-                                           batchLimits: batchLimits)),
+            .moesif(
+                MoesifExporter.Options(
+                    applicationID: Self.applicationID, baseURL: standIn.url, apiVersion: "1.0.0",
+                    batchLimits: batchLimits))
         ])
         config.capture.isBodyCaptureEnabled = true
         config.capture.bodyContentTypes = .all
@@ -42,14 +46,17 @@ struct MoesifStandInTests {
         metrics.updateConsumer(Consumer(id: "u-1", name: "Ann", email: "ann@example.com", company: "acme"))
         metrics.updateCompany(CompanyProfile(id: "acme", name: "Acme", domain: "acme.example"))
         metrics.updateSubscriptions([
-            SubscriptionProfile(id: "sub-1", companyID: "acme", plan: "gold", status: "active",
-                                currentPeriodStartNanoseconds: 1_795_000_000_000_000_000, currentPeriodEndNanoseconds: 1_797_000_000_000_000_000),
+            SubscriptionProfile(
+                id: "sub-1", companyID: "acme", plan: "gold", status: "active",
+                currentPeriodStartNanoseconds: 1_795_000_000_000_000_000, currentPeriodEndNanoseconds: 1_797_000_000_000_000_000),
             SubscriptionProfile(id: "sub-2", companyID: "acme", plan: "silver", status: "canceled"),
             SubscriptionProfile(id: "sub-3", companyID: "acme", plan: "gold", status: "past_due"),
         ])
         let recorder = metrics.recorder
-        func call(_ method: String, _ target: String, headers: HeaderFields = [:], address: String? = "203.0.113.9",
-                  body: [UInt8] = [], status: Int? = 200, responseHeaders: HeaderFields = [:], responseBody: [UInt8] = []) {
+        func call(
+            _ method: String, _ target: String, headers: HeaderFields = [:], address: String? = "203.0.113.9",
+            body: [UInt8] = [], status: Int? = 200, responseHeaders: HeaderFields = [:], responseBody: [UInt8] = []
+        ) {
             var all = headers
             all.append(name: "Host", value: "api.example.com")
             let exchange = recorder.begin(RequestHead(method: method, target: target, headers: all, clientAddress: address))
@@ -63,11 +70,15 @@ struct MoesifStandInTests {
             }
         }
         let json = Array(#"{"item":"lamp","password":"p"}"#.utf8)
-        call("POST", "/orders", headers: ["Content-Type": "application/json", "X-User": "u-1"], body: json,
-             status: 201, responseHeaders: ["Content-Type": "application/json"], responseBody: Array(#"[1,2]"#.utf8))
+        call(
+            "POST", "/orders", headers: ["Content-Type": "application/json", "X-User": "u-1"], body: json,
+            status: 201, responseHeaders: ["Content-Type": "application/json"], responseBody: Array(#"[1,2]"#.utf8))
         call("POST", "/upload", headers: ["Content-Type": "application/octet-stream"], body: [0, 0xFF, 0x80, 0x10])
-        call("POST", "/gz", headers: ["Content-Type": "application/json", "Content-Encoding": "gzip"], body: try Gzip.compress(json),
-             responseHeaders: ["Content-Type": "text/plain", "Content-Encoding": "gzip"], responseBody: try Gzip.compress(Array("plain".utf8)))
+        call(
+            "POST", "/gz", headers: ["Content-Type": "application/json", "Content-Encoding": "gzip"],
+            body: try Gzip.compress(json),
+            responseHeaders: ["Content-Type": "text/plain", "Content-Encoding": "gzip"],
+            responseBody: try Gzip.compress(Array("plain".utf8)))
         call("POST", "/latin1", headers: ["Content-Type": "text/plain; charset=iso-8859-1"], body: [0x63, 0x61, 0x66, 0xE9])
         call("GET", "/scalar", responseHeaders: ["Content-Type": "application/json"], responseBody: Array("42".utf8))
         call("OPTIONS", "/orders", status: 204)
@@ -97,7 +108,9 @@ struct MoesifStandInTests {
         #expect(event("/drop") != nil)
         #expect((event("/v6")?["request"] as? [String: Any])?["ip_address"] as? String == "2001:db8::1")
         #expect((event("/hidden")?["request"] as? [String: Any])?["ip_address"] == nil)
-        let subscriptions = received.filter { $0.path == "/v1/subscriptions/batch" }.flatMap { ($0.json as? [[String: Any]]) ?? [] }
+        let subscriptions = received.filter { $0.path == "/v1/subscriptions/batch" }.flatMap {
+            ($0.json as? [[String: Any]]) ?? []
+        }
         #expect(subscriptions.compactMap { $0["subscription_id"] as? String } == ["sub-1", "sub-2"])
         #expect(metrics.statistics.destinationLeftOut == 1)
     }
@@ -110,8 +123,9 @@ struct MoesifStandInTests {
         let metrics = try await service(standIn, batchLimits: ExportBatchLimits(maxEvents: 200, maxBytes: 64 * 1024))
         let body = Array("{\"blob\":\"\(String(repeating: "y", count: 10_000))\"}".utf8)
         for index in 0..<40 {
-            recordExchange(metrics.recorder, method: "POST", target: "/blobs/\(index)", headers: ["Content-Type": "application/json"],
-                           requestBody: body)
+            recordExchange(
+                metrics.recorder, method: "POST", target: "/blobs/\(index)", headers: ["Content-Type": "application/json"],
+                requestBody: body)
         }
         await metrics.shutdown(timeout: .seconds(60))
         let received = try await standIn.received()
@@ -140,8 +154,9 @@ struct MoesifStandInTests {
         let received = try await standIn.received()
         #expect(try await standIn.refusals() == [])
         let uris = events(received).compactMap { ($0["request"] as? [String: Any])?["uri"] as? String }
-        #expect(uris == ["http://api.example.com/before", "http://api.example.com/changed"]
-            || uris == ["http://localhost/before", "http://localhost/changed"])
+        #expect(
+            uris == ["http://api.example.com/before", "http://api.example.com/changed"]
+                || uris == ["http://localhost/before", "http://localhost/changed"])
         #expect(metrics.statistics.destinationLeftOut == 20)
     }
 }

@@ -56,10 +56,12 @@ struct MonoscopeExporterTests {
         #expect(config.exporters.map(\.summary) == ["monoscope http://otelcol.monoscope.tech:4318"])
         #expect(throws: Never.self) { try config.validate() }
         let exporters = try config.exporters[0].makeExporters(field: "exporters[0]")
-        #expect(exporters.map(\.name) == [
-            "otlp-traces(http://otelcol.monoscope.tech:4318/v1/traces)", "otlp-logs(http://otelcol.monoscope.tech:4318/v1/logs)",
-            "otlp-metrics(http://otelcol.monoscope.tech:4318/v1/metrics)",
-        ])
+        #expect(
+            exporters.map(\.name) == [
+                "otlp-traces(http://otelcol.monoscope.tech:4318/v1/traces)",
+                "otlp-logs(http://otelcol.monoscope.tech:4318/v1/logs)",
+                "otlp-metrics(http://otelcol.monoscope.tech:4318/v1/metrics)",
+            ])
     }
 
     @Test func theSpanCarriesMonoscopesAttributes() throws {
@@ -68,16 +70,24 @@ struct MonoscopeExporterTests {
         var record = ExchangeRecord(
             id: EventID(high: 0x1111, low: 0x2222), direction: .incoming, startTimeNanoseconds: 1_795_255_200_000_000_000,
             durationNanoseconds: 12_000_000,
-            request: RequestHead(method: "POST", target: "/orders/42/items?tag=a&tag=b&q=x%20y", headers: headers,
-                                 route: "/orders/{id}/items"),
+            request: RequestHead(
+                method: "POST", target: "/orders/42/items?tag=a&tag=b&q=x%20y", headers: headers,
+                route: "/orders/{id}/items"),
             requestBody: CapturedBody(bytes: Array(#"{"sku":"A"}"#.utf8), size: 11),
             response: ResponseHead(status: 500), responseBody: CapturedBody(bytes: [0xFF, 0x00], size: 2))
-        record.errors = [RecordedError(type: "DBError", message: "down", location: "Orders.swift:9",
-                                       causes: [RecordedError(type: "SocketError", message: "refused")])]
+        record.errors = [
+            RecordedError(
+                type: "DBError", message: "down", location: "Orders.swift:9",
+                causes: [RecordedError(type: "SocketError", message: "refused")])
+        ]
         let encoder = OTLPTraceEncoder(monoscope: MonoscopeSpanProfile(serviceVersion: "1.2.3", tags: ["prod", "eu"]))
-        let document = try #require(jsonObject(encoder.encodeJSON([record], resource: OTLPResource(identity: ServiceIdentity(service: "s", environment: "test")))))
-        let span = try #require(((((document["resourceSpans"] as? [[String: Any]])?.first?["scopeSpans"] as? [[String: Any]])?
-            .first?["spans"]) as? [[String: Any]])?.first)
+        let document = try #require(
+            jsonObject(
+                encoder.encodeJSON([record], resource: OTLPResource(identity: ServiceIdentity(service: "s", environment: "test")))
+            ))
+        let span = try #require(
+            ((((document["resourceSpans"] as? [[String: Any]])?.first?["scopeSpans"] as? [[String: Any]])?
+                .first?["spans"]) as? [[String: Any]])?.first)
         #expect(span["name"] as? String == "monoscope.http" && span["kind"] as? Int == 2)
         var attributes: [String: Any] = [:]
         for attribute in span["attributes"] as? [[String: Any]] ?? [] {
@@ -101,10 +111,16 @@ struct MonoscopeExporterTests {
         #expect(attributes["http.request.body"] as? String == Data(#"{"sku":"A"}"#.utf8).base64EncodedString())
         #expect(attributes["http.response.body"] as? String == "/wA=")
         #expect(attributes["http.request.header.accept"] as? [String] == ["a", "b"])
-        #expect(attributes["http.route"] as? String == "/orders/{id}/items" && attributes["net.host.name"] as? String == "api.example.com")
-        let errors = try #require((attributes["apitoolkit.errors"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [[String: String]])
+        #expect(
+            attributes["http.route"] as? String == "/orders/{id}/items"
+                && attributes["net.host.name"] as? String == "api.example.com")
+        let errors = try #require(
+            (attributes["apitoolkit.errors"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) }
+                as? [[String: String]])
         #expect(errors.first?["error_type"] == "DBError" && errors.first?["root_error_type"] == "SocketError")
-        #expect(errors.first?["root_error_message"] == "refused" && errors.first?["when"]?.hasPrefix("2026-11-21T10:00:00.012") == true)
+        #expect(
+            errors.first?["root_error_message"] == "refused"
+                && errors.first?["when"]?.hasPrefix("2026-11-21T10:00:00.012") == true)
     }
 
     @Test func anOutgoingCallNamesItsParent() throws {
@@ -113,7 +129,9 @@ struct MonoscopeExporterTests {
             request: RequestHead(method: "GET", target: "http://upstream/x"), response: ResponseHead(status: 200))
         record.parentID = EventID(high: 3, low: 4)
         let encoder = OTLPTraceEncoder(monoscope: MonoscopeSpanProfile(serviceVersion: nil, tags: []))
-        let text = String(decoding: encoder.encodeJSON([record], resource: OTLPResource(identity: ServiceIdentity(service: "s", environment: "test"))), as: UTF8.self)
+        let text = String(
+            decoding: encoder.encodeJSON(
+                [record], resource: OTLPResource(identity: ServiceIdentity(service: "s", environment: "test"))), as: UTF8.self)
         #expect(text.contains(EventID(high: 3, low: 4).uuidString))
         #expect(text.contains(#""kind":3"#))
     }
@@ -124,7 +142,9 @@ struct MonoscopeExporterTests {
         ])
         #expect(config.exporters.map(\.summary).contains("monoscope http://127.0.0.1:9"))
         let error = #expect(throws: ConfigurationError.self) {
-            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_MONOSCOPE_API_KEY": "k1", "APIMETRICS_MONOSCOPE_ENDPOINT": "ftp://x"])
+            try APIMetricsConfiguration.fromEnvironment([
+                "APIMETRICS_MONOSCOPE_API_KEY": "k1", "APIMETRICS_MONOSCOPE_ENDPOINT": "ftp://x",
+            ])
         }
         #expect(error?.field == "APIMETRICS_MONOSCOPE_ENDPOINT")
     }
@@ -132,7 +152,8 @@ struct MonoscopeExporterTests {
     /// Each signal can be turned off, by option or variable; not all three.
     @Test func eachSignalCanBeTurnedOff() throws {
         func signals(_ environment: [String: String]) throws -> [String] {
-            let config = try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_MONOSCOPE_API_KEY": "k1"].merging(environment) { $1 })
+            let config = try APIMetricsConfiguration.fromEnvironment(
+                ["APIMETRICS_MONOSCOPE_API_KEY": "k1"].merging(environment) { $1 })
             guard let entry = config.exporters.first(where: { $0.summary.hasPrefix("monoscope") }) else { return [] }
             return try entry.makeExporters(field: "monoscope").compactMap { ($0 as? OTLPExporter)?.signal.description }
         }
@@ -140,7 +161,10 @@ struct MonoscopeExporterTests {
         #expect(try signals(["APIMETRICS_MONOSCOPE_LOGS": "false"]) == ["traces", "metrics"])
         #expect(try signals(["APIMETRICS_MONOSCOPE_METRICS": "0", "APIMETRICS_MONOSCOPE_TRACES": "off"]) == ["logs"])
         let allOff = #expect(throws: ConfigurationError.self) {
-            try signals(["APIMETRICS_MONOSCOPE_LOGS": "false", "APIMETRICS_MONOSCOPE_METRICS": "false", "APIMETRICS_MONOSCOPE_TRACES": "false"])
+            try signals([
+                "APIMETRICS_MONOSCOPE_LOGS": "false", "APIMETRICS_MONOSCOPE_METRICS": "false",
+                "APIMETRICS_MONOSCOPE_TRACES": "false",
+            ])
         }
         #expect(allOff?.field == "APIMETRICS_MONOSCOPE_TRACES")
         let badValue = #expect(throws: ConfigurationError.self) { try signals(["APIMETRICS_MONOSCOPE_LOGS": "maybe"]) }
@@ -159,8 +183,9 @@ struct MonoscopeExporterTests {
     static func eventAttributes(_ record: ExchangeRecord) throws -> [String: String] {
         let encoder = OTLPTraceEncoder(monoscope: MonoscopeSpanProfile(serviceVersion: nil, tags: []))
         let document = try #require(jsonObject(encoder.encodeJSON([record], resource: resource())))
-        let span = try #require(((((document["resourceSpans"] as? [[String: Any]])?.first?["scopeSpans"] as? [[String: Any]])?
-            .first?["spans"]) as? [[String: Any]])?.first)
+        let span = try #require(
+            ((((document["resourceSpans"] as? [[String: Any]])?.first?["scopeSpans"] as? [[String: Any]])?
+                .first?["spans"]) as? [[String: Any]])?.first)
         let event = try #require((span["events"] as? [[String: Any]])?.first)
         #expect(event["name"] as? String == "exception")
         var attributes: [String: String] = [:]
@@ -172,7 +197,8 @@ struct MonoscopeExporterTests {
 
     static func failedRecord(_ error: RecordedError) -> ExchangeRecord {
         var record = ExchangeRecord(
-            id: EventID(high: 5, low: 6), direction: .incoming, startTimeNanoseconds: 1_795_255_200_000_000_000, durationNanoseconds: 1,
+            id: EventID(high: 5, low: 6), direction: .incoming, startTimeNanoseconds: 1_795_255_200_000_000_000,
+            durationNanoseconds: 1,
             request: RequestHead(method: "GET", target: "/orders/42"), response: ResponseHead(status: 500))
         record.errors = [error]
         return record
@@ -183,17 +209,23 @@ struct MonoscopeExporterTests {
     /// with no place there is no trace, so that Monoscope groups by type
     /// and masked message rather than by a line holding a message.
     @Test func exceptionEventsCarryTheStacktrace() throws {
-        let error = RecordedError(type: "DBError", message: "down for 10.0.0.1", location: "Orders/Handlers.swift:42",
-                                  causes: [RecordedError(type: "SocketError", message: "refused"), RecordedError(type: "POSIXError", message: "ECONNREFUSED")])
+        let error = RecordedError(
+            type: "DBError", message: "down for 10.0.0.1", location: "Orders/Handlers.swift:42",
+            causes: [
+                RecordedError(type: "SocketError", message: "refused"),
+                RecordedError(type: "POSIXError", message: "ECONNREFUSED"),
+            ])
         let attributes = try Self.eventAttributes(Self.failedRecord(error))
         #expect(attributes["exception.type"] == "DBError" && attributes["exception.message"] == "down for 10.0.0.1")
-        #expect(attributes["exception.stacktrace"] == """
-            DBError: down for 10.0.0.1
-            caused by SocketError: refused
-            caused by POSIXError: ECONNREFUSED
-            at Orders/Handlers.swift:42
-            """)
-        let placeless = try Self.eventAttributes(Self.failedRecord(RecordedError(type: "E", message: "m 42", causes: [RecordedError(type: "C", message: "c")])))
+        #expect(
+            attributes["exception.stacktrace"] == """
+                DBError: down for 10.0.0.1
+                caused by SocketError: refused
+                caused by POSIXError: ECONNREFUSED
+                at Orders/Handlers.swift:42
+                """)
+        let placeless = try Self.eventAttributes(
+            Self.failedRecord(RecordedError(type: "E", message: "m 42", causes: [RecordedError(type: "C", message: "c")])))
         #expect(placeless["exception.type"] == "E" && placeless["exception.stacktrace"] == nil)
         let errors = try #require(Self.jsonArray(MonoscopeSpanProfile.errorsJSON(Self.failedRecord(error))))
         let stack = errors.first?["stack_trace"] as? String
@@ -212,10 +244,13 @@ struct MonoscopeExporterTests {
         record.requestBody = CapturedBody(bytes: Array("{\"a\":1".utf8), size: 100_000, isTruncated: true)
         func keys(_ encoder: OTLPLogEncoder) throws -> [String: Any] {
             let document = try #require(jsonObject(encoder.encodeJSON([record], resource: Self.resource())))
-            let log = try #require(((((document["resourceLogs"] as? [[String: Any]])?.first?["scopeLogs"] as? [[String: Any]])?
-                .first?["logRecords"]) as? [[String: Any]])?.first)
+            let log = try #require(
+                ((((document["resourceLogs"] as? [[String: Any]])?.first?["scopeLogs"] as? [[String: Any]])?
+                    .first?["logRecords"]) as? [[String: Any]])?.first)
             var attributes: [String: Any] = [:]
-            for attribute in log["attributes"] as? [[String: Any]] ?? [] { attributes[attribute["key"] as? String ?? ""] = attribute["value"] }
+            for attribute in log["attributes"] as? [[String: Any]] ?? [] {
+                attributes[attribute["key"] as? String ?? ""] = attribute["value"]
+            }
             return attributes
         }
         let monoscope = try keys(OTLPLogEncoder(monoscope: true))

@@ -17,13 +17,17 @@ struct MonoscopeStandInTests {
     /// response, an outgoing call, a consumer; every request taken.
     @Test func mixedTrafficIsTakenWhole() async throws {
         let standIn = try await VendorStandIn.start("monoscope")
-        var config = testConfiguration([.monoscope(MonoscopeOptions(apiKey: "mono-e2e-key", endpoint: standIn.url, tags: ["e2e"]))])
+        var config = testConfiguration([
+            .monoscope(MonoscopeOptions(apiKey: "mono-e2e-key", endpoint: standIn.url, tags: ["e2e"]))
+        ])
         config.metrics.interval = .seconds(3600)
         let metrics = try APIMetricsService(configuration: config)
         let recorder = metrics.recorder
-        func call(_ method: String, _ target: String, status: Int?, request: [UInt8] = [], response: [UInt8] = [],
-                  headers: HeaderFields = ["Host": "api.test", "Content-Type": "application/json"], route: String? = nil,
-                  _ body: (ActiveExchange) -> Void = { _ in }) {
+        func call(
+            _ method: String, _ target: String, status: Int?, request: [UInt8] = [], response: [UInt8] = [],
+            headers: HeaderFields = ["Host": "api.test", "Content-Type": "application/json"], route: String? = nil,
+            _ body: (ActiveExchange) -> Void = { _ in }
+        ) {
             let exchange = recorder.begin(RequestHead(method: method, target: target, headers: headers))
             if let route { exchange.setRoute(route) }
             exchange.recordRequestBody(request)
@@ -34,8 +38,12 @@ struct MonoscopeStandInTests {
             }
             exchange.finish()
         }
-        call("POST", "/orders?tag=a&tag=b", status: 201, request: Array(#"{"sku":"A"}"#.utf8), response: Array(#"{"id":42}"#.utf8), route: "/orders")
-        call("GET", "/orders/42", status: 200, response: [0x00, 0xFF, 0x10], route: "/orders/{id}") { $0.setConsumer(Consumer(id: "c-1", name: "Ada", email: "a@x.test")) }
+        call(
+            "POST", "/orders?tag=a&tag=b", status: 201, request: Array(#"{"sku":"A"}"#.utf8), response: Array(#"{"id":42}"#.utf8),
+            route: "/orders")
+        call("GET", "/orders/42", status: 200, response: [0x00, 0xFF, 0x10], route: "/orders/{id}") {
+            $0.setConsumer(Consumer(id: "c-1", name: "Ada", email: "a@x.test"))
+        }
         call("PUT", "/notes/7", status: 200, request: [0xC3, 0x28, 0x41], route: "/notes/{id}")
         call("OPTIONS", "/orders", status: 204)
         call("GET", "/wp-login.php", status: 404)
@@ -61,16 +69,23 @@ struct MonoscopeStandInTests {
         headerOnly.resourceAttributes = []
         let wrong = MonoscopeOptions(apiKey: "not-the-key", endpoint: standIn.url).otlpOptions
         var record = ExchangeRecord(
-            id: EventID(high: 1, low: 2), direction: .incoming, startTimeNanoseconds: 1_795_255_200_000_000_000, durationNanoseconds: 5,
+            id: EventID(high: 1, low: 2), direction: .incoming, startTimeNanoseconds: 1_795_255_200_000_000_000,
+            durationNanoseconds: 5,
             request: RequestHead(method: "GET", target: "/x"), response: ResponseHead(status: 200))
         record.requestBody = CapturedBody()
         for options in [headerOnly, wrong] {
             let exporter = try OTLPExporter(signal: .traces, options: options)
-            let body = try exporter.fitted([record]) { OTLPTraceEncoder(monoscope: options.monoscope).encode($0, resource: OTLPResource(
-                identity: ServiceIdentity(service: "s", environment: "test"), attributes: options.resourceAttributes)) }
-            let response = try await URLSessionTransport().send(TransportRequest(
-                url: exporter.url, method: "POST", headers: ["Content-Type": "application/x-protobuf", "x-api-key": options.headers["x-api-key"] ?? ""],
-                body: body, timeout: .seconds(10)))
+            let body = try exporter.fitted([record]) {
+                OTLPTraceEncoder(monoscope: options.monoscope).encode(
+                    $0,
+                    resource: OTLPResource(
+                        identity: ServiceIdentity(service: "s", environment: "test"), attributes: options.resourceAttributes))
+            }
+            let response = try await URLSessionTransport().send(
+                TransportRequest(
+                    url: exporter.url, method: "POST",
+                    headers: ["Content-Type": "application/x-protobuf", "x-api-key": options.headers["x-api-key"] ?? ""],
+                    body: body, timeout: .seconds(10)))
             #expect(throws: ExportError.self) { try OTLPExporter.check(response, url: exporter.url) }
         }
         let refusals = try await standIn.refusals()
@@ -85,11 +100,14 @@ struct MonoscopeStandInTests {
     /// too large without sending (the sender halves them).
     @Test func aRequestKeepsWithinMonoscopesLimits() throws {
         var options = MonoscopeOptions(apiKey: "k", endpoint: "http://127.0.0.1:9").otlpOptions
-        #expect(try OTLPExporter(signal: .logs, options: options).batchLimits == ExportBatchLimits(maxEvents: 512, maxBytes: 16 << 20))
+        #expect(
+            try OTLPExporter(signal: .logs, options: options).batchLimits == ExportBatchLimits(maxEvents: 512, maxBytes: 16 << 20)
+        )
         options.batchLimits = ExportBatchLimits(maxEvents: 512, maxBytes: 4_000)
         let exporter = try OTLPExporter(signal: .traces, options: options)
         var record = ExchangeRecord(
-            id: EventID(high: 1, low: 2), direction: .incoming, startTimeNanoseconds: 1_795_255_200_000_000_000, durationNanoseconds: 5,
+            id: EventID(high: 1, low: 2), direction: .incoming, startTimeNanoseconds: 1_795_255_200_000_000_000,
+            durationNanoseconds: 5,
             request: RequestHead(method: "POST", target: "/x"), response: ResponseHead(status: 200))
         record.requestBody = CapturedBody(bytes: Array(repeating: UInt8(ascii: "a"), count: 3_000), size: 3_000)
         let encoder = OTLPTraceEncoder(monoscope: options.monoscope)

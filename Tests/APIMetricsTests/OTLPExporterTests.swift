@@ -91,7 +91,8 @@ struct OTLPExporterTests {
         }
         defer { collector.stop() }
         let started = ContinuousClock.now
-        let statistics = try await run(collector, retry: RetryPolicy(maxAttempts: 2, baseDelay: .seconds(60), maxDelay: .seconds(60), jitter: 0))
+        let statistics = try await run(
+            collector, retry: RetryPolicy(maxAttempts: 2, baseDelay: .seconds(60), maxDelay: .seconds(60), jitter: 0))
         let requests = collector.requests
         #expect(requests.count == 2 && statistics.exported == 1)
         if requests.count == 2 {
@@ -164,7 +165,9 @@ struct OTLPExporterTests {
             #expect(jsonObject(request.body) != nil, "\(request.target) is not JSON")
         }
         let traces = try #require(requests.first { $0.target == "/v1/traces" }.flatMap { jsonObject($0.body) })
-        let span = ((((traces["resourceSpans"] as? [[String: Any]])?.first?["scopeSpans"] as? [[String: Any]])?.first?["spans"]) as? [[String: Any]])?.first
+        let span =
+            ((((traces["resourceSpans"] as? [[String: Any]])?.first?["scopeSpans"] as? [[String: Any]])?.first?["spans"])
+            as? [[String: Any]])?.first
         #expect((span?["traceId"] as? String)?.count == 32 && (span?["spanId"] as? String)?.count == 16)
         #expect(span?["kind"] as? Int == 2 && span?["startTimeUnixNano"] is String)
     }
@@ -173,6 +176,7 @@ struct OTLPExporterTests {
     @Test func theReadmesExampleConfiguresEverySignal() throws {
         var config = APIMetricsConfiguration(service: "orders-api", exporters: [])
         let apiKey = "k"
+        // swift-format-ignore
         config.exporters.append(.otlp(.init(
             endpoint: "http://otel-collector:4318",     // /v1/traces, /v1/logs, /v1/metrics are appended
             encoding: .protobuf,                        // or .json
@@ -180,8 +184,10 @@ struct OTLPExporterTests {
             temporality: .delta,                        // or .cumulative
             durationHistogram: .explicitBuckets)))      // or .exponential
         let metrics = try APIMetricsService(configuration: config)
-        #expect(metrics.configuration.exporters.last?.summary
-            == "otlp http/protobuf (traces http://otel-collector:4318/v1/traces, logs http://otel-collector:4318/v1/logs, metrics http://otel-collector:4318/v1/metrics)")
+        #expect(
+            metrics.configuration.exporters.last?.summary
+                == "otlp http/protobuf (traces http://otel-collector:4318/v1/traces, logs http://otel-collector:4318/v1/logs, metrics http://otel-collector:4318/v1/metrics)"
+        )
     }
 
     @Test func optionsAreCheckedAtStartup() {
@@ -229,7 +235,8 @@ struct OTLPExporterTests {
         #expect(options.encoding == .json && options.compression == .none && options.timeout == .milliseconds(2500))
         #expect(options.headers["api-key"] == "a b=c" && options.headers["x-team"] == "core")
         #expect(options.temporality == .cumulative && options.durationHistogram == .exponential)
-        #expect(options.resourceAttributes.map(\.key) == ["k8s.pod.name"] && options.resourceAttributes.first?.value == "orders-7f,1")
+        #expect(
+            options.resourceAttributes.map(\.key) == ["k8s.pod.name"] && options.resourceAttributes.first?.value == "orders-7f,1")
     }
 
     @Test func theShortcutWinsAndTheFileCanBeTurnedOff() throws {
@@ -302,8 +309,10 @@ struct OTLPExporterTests {
         for (offset, count) in buckets.counts.enumerated() where count > 0 {
             let index = Double(Int(buckets.offset) + offset)
             let lower = pow(2, index * scale), upper = pow(2, (index + 1) * scale)
-            for exponent in 0..<40 where lower / 1.008 < Double(Int64(1) << Int64(exponent)) / 1e9
-                && Double(Int64(1) << Int64(exponent)) / 1e9 <= upper * 1.008 {
+            for exponent in 0..<40
+            where lower / 1.008 < Double(Int64(1) << Int64(exponent)) / 1e9
+                && Double(Int64(1) << Int64(exponent)) / 1e9 <= upper * 1.008
+            {
                 seen += 1
             }
         }
@@ -314,11 +323,13 @@ struct OTLPExporterTests {
         let state = OTLPExporter.MetricsState()
         let key = SeriesKey(method: "GET", route: "/orders", status: 200)
         func window(_ start: Int64, requests: Int) -> MetricsWindow {
-            MetricsWindow(startNanoseconds: start, endNanoseconds: start + 10, series: [SeriesMetrics(key: key, requests: requests)])
+            MetricsWindow(
+                startNanoseconds: start, endNanoseconds: start + 10, series: [SeriesMetrics(key: key, requests: requests)])
         }
         func heartbeat(_ time: Int64, recorded: Int) -> Heartbeat {
-            Heartbeat(startedAtNanoseconds: 1, timeNanoseconds: time, uptimeSeconds: 0, cpuShare: nil, residentBytes: nil,
-                      statistics: Statistics(recorded: recorded, skipped: 0, dropped: 0, queued: 0, exported: 0, failed: 0))
+            Heartbeat(
+                startedAtNanoseconds: 1, timeNanoseconds: time, uptimeSeconds: 0, cpuShare: nil, residentBytes: nil,
+                statistics: Statistics(recorded: recorded, skipped: 0, dropped: 0, queued: 0, exported: 0, failed: 0))
         }
         let first = state.data(window: window(10, requests: 3), heartbeat: heartbeat(20, recorded: 3), temporality: .cumulative)
         let retried = state.data(window: window(10, requests: 3), heartbeat: heartbeat(20, recorded: 3), temporality: .cumulative)

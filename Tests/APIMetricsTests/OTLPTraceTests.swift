@@ -1,4 +1,5 @@
 import APIMetricsTestSupport
+import APIMetricsTesting
 import Testing
 @testable import APIMetrics
 
@@ -6,11 +7,12 @@ import Testing
 /// itself is checked by opentelemetry-proto in Tests/EndToEnd/otlp-check.sh.
 @Suite("OTLP traces")
 struct OTLPTraceTests {
-    @Test(arguments: [
-        ("api.example.com:8443", "api.example.com", 8443), ("api.example.com", "api.example.com", nil),
-        ("[::1]:8080", "::1", 8080), ("[2001:db8::1]", "2001:db8::1", nil), ("::1", "::1", nil),
-        ("host:notaport", "host", nil), ("", "", nil), ("host:99999", "host", nil), ("host:", "host", nil),
-    ] as [(String, String, Int?)])
+    @Test(
+        arguments: [
+            ("api.example.com:8443", "api.example.com", 8443), ("api.example.com", "api.example.com", nil),
+            ("[::1]:8080", "::1", 8080), ("[2001:db8::1]", "2001:db8::1", nil), ("::1", "::1", nil),
+            ("host:notaport", "host", nil), ("", "", nil), ("host:99999", "host", nil), ("host:", "host", nil),
+        ] as [(String, String, Int?)])
     func hostsSplitIntoAddressAndPort(host: String, address: String, port: Int?) {
         let (parsedAddress, parsedPort) = OTLPTraceEncoder.split(host: host)
         #expect(parsedAddress == address && parsedPort == port)
@@ -26,8 +28,10 @@ struct OTLPTraceTests {
     @Test func traceIDsThatAreNotHexOrAllZeroFallBackToTheEventID() {
         let id = EventID(high: 0x0102_0304_0506_0708, low: 0x090A_0B0C_0D0E_0F10)
         let own = (id.high, id.low)
-        #expect(OTLPIDs.traceID("4bf92f3577b34da6a3ce929d0e0e4736", fallback: id) == (0x4BF9_2F35_77B3_4DA6, 0xA3CE_929D_0E0E_4736))
-        #expect(OTLPIDs.traceID("4BF92F3577B34DA6A3CE929D0E0E4736", fallback: id) == (0x4BF9_2F35_77B3_4DA6, 0xA3CE_929D_0E0E_4736))
+        #expect(
+            OTLPIDs.traceID("4bf92f3577b34da6a3ce929d0e0e4736", fallback: id) == (0x4BF9_2F35_77B3_4DA6, 0xA3CE_929D_0E0E_4736))
+        #expect(
+            OTLPIDs.traceID("4BF92F3577B34DA6A3CE929D0E0E4736", fallback: id) == (0x4BF9_2F35_77B3_4DA6, 0xA3CE_929D_0E0E_4736))
         #expect(OTLPIDs.traceID(nil, fallback: id) == own)
         #expect(OTLPIDs.traceID("4bf92f3577b34da6a3ce929d0e0e473x", fallback: id) == own)
         #expect(OTLPIDs.traceID(String(repeating: "0", count: 32), fallback: id) == own)
@@ -66,6 +70,7 @@ struct OTLPTraceTests {
         }
         #expect(!OTLPTraceEncoder.isError(record(.incoming, 404)) && OTLPTraceEncoder.isError(record(.incoming, 500)))
         #expect(OTLPTraceEncoder.isError(record(.outgoing, 404)) && !OTLPTraceEncoder.isError(record(.outgoing, 302)))
-        #expect(OTLPTraceEncoder.isError(record(.incoming, nil)) && OTLPTraceEncoder.errorType(record(.incoming, nil)) == "_OTHER")
+        #expect(
+            OTLPTraceEncoder.isError(record(.incoming, nil)) && OTLPTraceEncoder.errorType(record(.incoming, nil)) == "_OTHER")
     }
 }

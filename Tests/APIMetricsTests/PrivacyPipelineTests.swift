@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import APIMetricsTestSupport
+import APIMetricsTesting
 @testable import APIMetrics
 
 @Suite("Privacy through the pipeline")
@@ -23,7 +24,9 @@ struct PrivacyPipelineTests {
         let (exporter, report) = try await run({ config in
             config.eventFilter.excludedPaths.append("/internal/*")
         }) { metrics in
-            for target in ["/health", "/healthz?x=1", "/.well-known/openid", "/internal/a/b", "/robots.txt", "/orders", "/Health"] {
+            for target in [
+                "/health", "/healthz?x=1", "/.well-known/openid", "/internal/a/b", "/robots.txt", "/orders", "/Health",
+            ] {
                 recordExchange(metrics.recorder, target: target)
             }
             recordExchange(metrics.recorder, target: "/orders/1", headers: ["User-Agent": "kube-probe/1.29"])
@@ -135,10 +138,13 @@ struct PrivacyPipelineTests {
         config.instanceID = "host-1"
         config.isDevelopment = true
         let metrics = try APIMetricsService(configuration: config)
-        metrics.updateConsumer(Consumer(id: " u1 ", name: "Ann", email: "ann@example.com", company: "acme", metadata: ["plan": "pro"]))
+        metrics.updateConsumer(
+            Consumer(id: " u1 ", name: "Ann", email: "ann@example.com", company: "acme", metadata: ["plan": "pro"]))
         metrics.updateCompanies([CompanyProfile(id: "acme", name: "Acme", domain: "acme.test"), CompanyProfile(id: "globex")])
-        metrics.updateSubscription(SubscriptionProfile(id: "sub1", companyID: "acme", plan: "pro", status: "active",
-                                                       currentPeriodStartNanoseconds: 1_795_255_200_000_000_000))
+        metrics.updateSubscription(
+            SubscriptionProfile(
+                id: "sub1", companyID: "acme", plan: "pro", status: "active",
+                currentPeriodStartNanoseconds: 1_795_255_200_000_000_000))
         recordExchange(metrics.recorder)
         await metrics.shutdown(timeout: .seconds(60))
         let batch = try #require(collector.requests.first?.batch)
@@ -161,7 +167,8 @@ struct PrivacyPipelineTests {
         // heartbeat came at shutdown).
         let kinds = lines.map { jsonObject(Array($0.utf8))?["kind"] as? String }
         #expect(kinds.filter { !["startup", "metrics", "heartbeat"].contains($0) }.count == 5)
-        #expect(kinds.filter { ["startup", "metrics", "heartbeat"].contains($0) }.sorted { ($0 ?? "") < ($1 ?? "") }
-            == ["heartbeat", "metrics", "startup"])
+        #expect(
+            kinds.filter { ["startup", "metrics", "heartbeat"].contains($0) }.sorted { ($0 ?? "") < ($1 ?? "") }
+                == ["heartbeat", "metrics", "startup"])
     }
 }

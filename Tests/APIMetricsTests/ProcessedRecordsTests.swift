@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import APIMetricsTestSupport
+import APIMetricsTesting
 @testable import APIMetrics
 
 /// Exporters receive the processed records; schema-v1 is one encoding among
@@ -31,9 +32,10 @@ struct ProcessedRecordsTests {
         config.identifyConsumer = .header("x-customer")
         let metrics = try APIMetricsService(configuration: config)
         for index in 0..<3 {
-            let exchange = metrics.recorder.begin(RequestHead(
-                method: "GET", target: "/orders/\(index)",
-                headers: ["Authorization": "Bearer secret-\(index)", "X-Customer": "acme"]))
+            let exchange = metrics.recorder.begin(
+                RequestHead(
+                    method: "GET", target: "/orders/\(index)",
+                    headers: ["Authorization": "Bearer secret-\(index)", "X-Customer": "acme"]))
             exchange.setRoute("/orders/{id}")
             exchange.recordResponseHead(ResponseHead(status: 200))
             exchange.finish()

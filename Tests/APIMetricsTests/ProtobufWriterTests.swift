@@ -7,7 +7,8 @@ import Testing
 @Suite("Protobuf writer")
 struct ProtobufWriterTests {
     private func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: " ")
+        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(
+            separator: " ")
     }
 
     @Test func theEncodingGuidesExamples() {
@@ -58,7 +59,9 @@ struct ProtobufWriterTests {
     @Test func varintsOfEveryLengthRoundTrip() {
         var values: [UInt64] = [0, 1, 127, 128, 16_383, 16_384, UInt64(UInt32.max), .max]
         var generator = SeededGenerator.replayable()
-        for bits in 1...64 { values.append(UInt64.random(in: 0...(bits == 64 ? .max : (1 << UInt64(bits)) - 1), using: &generator)) }
+        for bits in 1...64 {
+            values.append(UInt64.random(in: 0...(bits == 64 ? .max : (1 << UInt64(bits)) - 1), using: &generator))
+        }
         for value in values {
             var writer = ProtobufWriter()
             writer.varint(value)

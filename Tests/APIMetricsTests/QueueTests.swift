@@ -5,10 +5,11 @@ import APIMetricsTestSupport
 @Suite("Event queue")
 struct QueueTests {
     private func record(_ n: Int) -> QueuedItem {
-        .exchange(ExchangeRecord(
-            id: EventID(high: 0, low: UInt64(n)), direction: .incoming,
-            startTimeNanoseconds: 0, durationNanoseconds: 0,
-            request: RequestHead(method: "GET", target: "/\(n)")))
+        .exchange(
+            ExchangeRecord(
+                id: EventID(high: 0, low: UInt64(n)), direction: .incoming,
+                startTimeNanoseconds: 0, durationNanoseconds: 0,
+                request: RequestHead(method: "GET", target: "/\(n)")))
     }
 
     @Test func refusesPastTheEventBound() {

@@ -16,7 +16,9 @@ struct ReadMeExporterTests {
         _ ingest: TestCollector, pause: Duration = .seconds(15), configure: (inout APIMetricsConfiguration) -> Void = { _ in }
     ) throws -> APIMetricsService {
         var config = testConfiguration([
-            .readMe(ReadMeExporter.Options(apiKey: Self.projectKey, baseURL: ingest.baseURL, isDevelopment: true, pauseDuration: pause)),
+            .readMe(
+                ReadMeExporter.Options(
+                    apiKey: Self.projectKey, baseURL: ingest.baseURL, isDevelopment: true, pauseDuration: pause))
         ])
         config.capture.isBodyCaptureEnabled = true
         config.identifyConsumer = ConsumerIdentifier { request in
@@ -33,13 +35,17 @@ struct ReadMeExporterTests {
     }
 
     private func call(_ recorder: Recorder, user: String? = "5afa21b97011c63320226ef3", status: Int = 201) {
-        var headers: HeaderFields = ["Host": "api.example.com", "Content-Type": "application/json", "Authorization": "Bearer 123456"]
+        var headers: HeaderFields = [
+            "Host": "api.example.com", "Content-Type": "application/json", "Authorization": "Bearer 123456",
+        ]
         if let user { headers.append(name: "X-User", value: user) }
-        let exchange = recorder.begin(RequestHead(
-            method: "POST", target: "/orders/7/items?expand=price&note=a%20b", headers: headers,
-            route: "/orders/{id}/items", clientAddress: "198.51.100.4"))
+        let exchange = recorder.begin(
+            RequestHead(
+                method: "POST", target: "/orders/7/items?expand=price&note=a%20b", headers: headers,
+                route: "/orders/{id}/items", clientAddress: "198.51.100.4"))
         exchange.recordRequestBody(Array(#"{"sku":"A-1"}"#.utf8))
-        exchange.recordResponseHead(ResponseHead(status: status, headers: ["Content-Type": "application/json", "Location": "/orders/7/items/1"]))
+        exchange.recordResponseHead(
+            ResponseHead(status: status, headers: ["Content-Type": "application/json", "Location": "/orders/7/items/1"]))
         exchange.recordResponseBody(Array(#"{"id":1}"#.utf8))
         exchange.finish()
     }
@@ -59,10 +65,11 @@ struct ReadMeExporterTests {
         let id = try #require(log["_id"] as? String)
         #expect(id.wholeMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/) != nil, "\(id)")
         #expect(log["_version"] as? Int == 3)
-        #expect(log["group"] as? [String: String] == [
-            "id": "sha512-+MnFCkFeabWc/YaeOiMTjE5giOSFEQnar9xWSjm/BSYjNAoDmRQJvSyPZ3mYv0u9orXbfYWBqepmtY0SGBTF1A==?6ef3",
-            "label": "Ann Lee", "email": "ann@example.com",
-        ])
+        #expect(
+            log["group"] as? [String: String] == [
+                "id": "sha512-+MnFCkFeabWc/YaeOiMTjE5giOSFEQnar9xWSjm/BSYjNAoDmRQJvSyPZ3mYv0u9orXbfYWBqepmtY0SGBTF1A==?6ef3",
+                "label": "Ann Lee", "email": "ann@example.com",
+            ])
         #expect(log["clientIPAddress"] as? String == "198.51.100.4")
         #expect(log["development"] as? Bool == true)
         let har = try #require((log["request"] as? [String: Any])?["log"] as? [String: Any])
@@ -104,12 +111,14 @@ struct ReadMeExporterTests {
         }
         call(metrics.recorder)
         await metrics.shutdown(timeout: .seconds(30))
-        let headers = (((((logs(ingest).first?["request"] as? [String: Any])?["log"] as? [String: Any])?["entries"] as? [[String: Any]])?
-            .first?["request"] as? [String: Any])?["headers"] as? [[String: String]]) ?? []
-        #expect(headers.contains([
-            "name": "Authorization",
-            "value": "sha512-31rXi6lhQcMvMwee0P6yu9xyHuAWDUEuDzcSBQCCUUvlQ6BZXcu67qy1hrD2nbrjeDLKrYrBbQoMOrLnJVmbCw==?3456",
-        ]))
+        let headers =
+            (((((logs(ingest).first?["request"] as? [String: Any])?["log"] as? [String: Any])?["entries"] as? [[String: Any]])?
+                .first?["request"] as? [String: Any])?["headers"] as? [[String: String]]) ?? []
+        #expect(
+            headers.contains([
+                "name": "Authorization",
+                "value": "sha512-31rXi6lhQcMvMwee0P6yu9xyHuAWDUEuDzcSBQCCUUvlQ6BZXcu67qy1hrD2nbrjeDLKrYrBbQoMOrLnJVmbCw==?3456",
+            ]))
     }
 
     @Test func aCallWithoutAConsumerIsNotSentAndIsCounted() async throws {
@@ -173,20 +182,23 @@ struct ReadMeExporterTests {
     /// The README's example, as it is there.
     @Test func theReadmesExampleAddsTheVendors() throws {
         var config = APIMetricsConfiguration(service: "orders-api", exporters: [.file(path: "apimetrics.ndjson")])
-        let moesifApplicationID = "eyJhcHAiOiIxIn0", readMeAPIKey = "rdme_1", apitallyClientID = "fd0e1e5a-6c7b-4d8e-9f10-2a3b4c5d6e7f"
+        let moesifApplicationID = "eyJhcHAiOiIxIn0", readMeAPIKey = "rdme_1",
+            apitallyClientID = "fd0e1e5a-6c7b-4d8e-9f10-2a3b4c5d6e7f"
         config.exporters.append(.moesif(applicationID: moesifApplicationID))
         config.exporters.append(.readMe(apiKey: readMeAPIKey))
         config.exporters.append(.apitally(clientID: apitallyClientID, environment: "prod"))
-        #expect(config.exporters.map(\.summary) == [
-            "file apimetrics.ndjson", "moesif https://api.moesif.net", "readme https://metrics.readme.io",
-            "apitally https://hub.apitally.io (prod)",
-        ])
+        #expect(
+            config.exporters.map(\.summary) == [
+                "file apimetrics.ndjson", "moesif https://api.moesif.net", "readme https://metrics.readme.io",
+                "apitally https://hub.apitally.io (prod)",
+            ])
         #expect(throws: Never.self) { try config.validate() }
     }
 
     @Test func theEnvironmentTurnsItOn() throws {
         let config = try APIMetricsConfiguration.fromEnvironment([
-            "APIMETRICS_README_API_KEY": "rdme_1", "APIMETRICS_README_BASE_URL": "http://127.0.0.1:9", "APIMETRICS_DEVELOPMENT": "true",
+            "APIMETRICS_README_API_KEY": "rdme_1", "APIMETRICS_README_BASE_URL": "http://127.0.0.1:9",
+            "APIMETRICS_DEVELOPMENT": "true",
         ])
         #expect(config.exporters.map(\.summary).contains("readme http://127.0.0.1:9"))
         let error = #expect(throws: ConfigurationError.self) {

@@ -17,7 +17,7 @@ struct ReadMeFidelityTests {
         _ ingest: VendorStandIn, configure: (inout APIMetricsConfiguration) -> Void = { _ in }
     ) throws -> APIMetricsService {
         var config = testConfiguration([
-            .readMe(ReadMeExporter.Options(apiKey: Self.projectKey, baseURL: ingest.url)),
+            .readMe(ReadMeExporter.Options(apiKey: Self.projectKey, baseURL: ingest.url))
         ])
         config.capture.isBodyCaptureEnabled = true
         configure(&config)
@@ -47,7 +47,8 @@ struct ReadMeFidelityTests {
     ) {
         var headers = headers
         if !requestBody.isEmpty { headers.append(name: "Content-Type", value: contentType) }
-        let exchange = recorder.begin(RequestHead(method: method, target: "/files/1", headers: headers, clientAddress: clientAddress))
+        let exchange = recorder.begin(
+            RequestHead(method: method, target: "/files/1", headers: headers, clientAddress: clientAddress))
         exchange.setConsumer(consumer)
         if !requestBody.isEmpty { exchange.recordRequestBody(requestBody) }
         if responds {
@@ -87,14 +88,17 @@ struct ReadMeFidelityTests {
             config.capture.bodyContentTypes = .all
         }
         let binary: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0xFF, 0xFE, 0x00, 0xC3]
-        call(metrics.recorder, consumer: Consumer(id: "a"), requestBody: binary, responseBody: binary.reversed(),
-             contentType: "application/octet-stream")
+        call(
+            metrics.recorder, consumer: Consumer(id: "a"), requestBody: binary, responseBody: binary.reversed(),
+            contentType: "application/octet-stream")
         // Latin-1 text, declared as such: still not UTF-8.
         let latin1: [UInt8] = [0x63, 0x61, 0x66, 0xE9]
-        call(metrics.recorder, consumer: Consumer(id: "b"), requestBody: latin1, responseBody: latin1,
-             contentType: "text/plain; charset=iso-8859-1")
-        call(metrics.recorder, consumer: Consumer(id: "c"), requestBody: Array("héllo".utf8), responseBody: Array("wörld".utf8),
-             contentType: "text/plain")
+        call(
+            metrics.recorder, consumer: Consumer(id: "b"), requestBody: latin1, responseBody: latin1,
+            contentType: "text/plain; charset=iso-8859-1")
+        call(
+            metrics.recorder, consumer: Consumer(id: "c"), requestBody: Array("héllo".utf8), responseBody: Array("wörld".utf8),
+            contentType: "text/plain")
         await metrics.shutdown(timeout: .seconds(30))
         var entries: [String: [String: Any]] = [:]
         for log in try await logs(ingest) {

@@ -10,7 +10,9 @@ import APIMetricsTestSupport
 struct RecordCodecTests {
     /// Text with what trips codecs: empty, multi-byte, combining marks,
     /// NUL and control characters, long runs.
-    private static let samples = ["", "a", "GET", "/orders/{id}", "é", "日本語", "e\u{301}", "\0", "\r\n", "🇫🇷", String(repeating: "x", count: 300)]
+    private static let samples = [
+        "", "a", "GET", "/orders/{id}", "é", "日本語", "e\u{301}", "\0", "\r\n", "🇫🇷", String(repeating: "x", count: 300),
+    ]
 
     private static func text(_ random: inout SplitMix) -> String {
         (0..<Int(random.next() % 3)).map { _ in samples[Int(random.next() % UInt64(samples.count))] }.joined()
@@ -44,20 +46,23 @@ struct RecordCodecTests {
             request: RequestHead(
                 method: text(&random), target: text(&random), headers: headers,
                 route: optional(&random, text), clientAddress: optional(&random, text)),
-            requestBody: CapturedBody(bytes: bytes(&random), size: Int(random.next() % 1_000_000), isTruncated: random.next() % 2 == 0),
+            requestBody: CapturedBody(
+                bytes: bytes(&random), size: Int(random.next() % 1_000_000), isTruncated: random.next() % 2 == 0),
             response: optional(&random) { random in
                 ResponseHead(status: Int(Int16(truncatingIfNeeded: random.next())), headers: ["Content-Type": text(&random)])
             },
             responseBody: CapturedBody(bytes: bytes(&random), size: Int(random.next() % 1_000_000)),
             consumer: optional(&random) { random in
-                Consumer(id: text(&random), name: optional(&random, text), group: optional(&random, text),
-                         email: optional(&random, text), company: optional(&random, text), metadata: [text(&random): text(&random)])
+                Consumer(
+                    id: text(&random), name: optional(&random, text), group: optional(&random, text),
+                    email: optional(&random, text), company: optional(&random, text), metadata: [text(&random): text(&random)])
             },
             errors: (0..<Int(random.next() % 3)).map { _ in error(&random, depth: 0) },
             traceID: optional(&random, text),
             parentID: optional(&random) { random in EventID(high: random.next(), low: random.next()) },
-            metadata: Dictionary((0..<Int(random.next() % 4)).map { _ in (text(&random), text(&random)) }, uniquingKeysWith: { a, _ in a }),
-            weight: Double(bitPattern: random.next() | 1) .isNaN ? 1 : Double(random.next() % 1000) / 7)
+            metadata: Dictionary(
+                (0..<Int(random.next() % 4)).map { _ in (text(&random), text(&random)) }, uniquingKeysWith: { a, _ in a }),
+            weight: Double(bitPattern: random.next() | 1).isNaN ? 1 : Double(random.next() % 1000) / 7)
         record.sessionToken = optional(&random, text)
         record.request.protocolVersion = optional(&random, text)
         record.remoteParentSpanID = optional(&random) { $0.next() }
@@ -68,12 +73,15 @@ struct RecordCodecTests {
         let profile: EntityRecord.Profile
         switch random.next() % 3 {
         case 0: profile = .consumer(Consumer(id: text(&random), email: optional(&random, text)))
-        case 1: profile = .company(CompanyProfile(id: text(&random), domain: optional(&random, text), metadata: ["plan": text(&random)]))
+        case 1:
+            profile = .company(
+                CompanyProfile(id: text(&random), domain: optional(&random, text), metadata: ["plan": text(&random)]))
         default:
-            profile = .subscription(SubscriptionProfile(
-                id: text(&random), companyID: text(&random), status: optional(&random, text),
-                currentPeriodStartNanoseconds: optional(&random) { Int64(bitPattern: $0.next()) },
-                currentPeriodEndNanoseconds: optional(&random) { Int64(bitPattern: $0.next()) }))
+            profile = .subscription(
+                SubscriptionProfile(
+                    id: text(&random), companyID: text(&random), status: optional(&random, text),
+                    currentPeriodStartNanoseconds: optional(&random) { Int64(bitPattern: $0.next()) },
+                    currentPeriodEndNanoseconds: optional(&random) { Int64(bitPattern: $0.next()) }))
         }
         return EntityRecord(profile: profile, timestampNanoseconds: Int64(bitPattern: random.next()))
     }
@@ -111,15 +119,22 @@ struct RecordCodecTests {
             let read = try UndeliveredBatch(serialized: bytes)
             let again = read.serialized()
             let differsAt = (0..<min(again.count, bytes.count)).first { again[$0] != bytes[$0] } ?? min(again.count, bytes.count)
-            #expect(again == bytes, "iteration \(iteration): differs at byte \(differsAt) of \(bytes.count): \(Array(bytes[max(0, differsAt - 8)..<min(bytes.count, differsAt + 8)])) read back as \(Array(again[max(0, differsAt - 8)..<min(again.count, differsAt + 8)]))")
+            #expect(
+                again == bytes,
+                "iteration \(iteration): differs at byte \(differsAt) of \(bytes.count): \(Array(bytes[max(0, differsAt - 8)..<min(bytes.count, differsAt + 8)])) read back as \(Array(again[max(0, differsAt - 8)..<min(again.count, differsAt + 8)]))"
+            )
             #expect(read.exporterName == batch.exporterName && read.reason == batch.reason && read.message == batch.message)
             #expect(read.identity == batch.identity && read.abandonedAtNanoseconds == batch.abandonedAtNanoseconds)
             #expect(read.alerts == batch.alerts, "iteration \(iteration)")
             let encoder = EventEncoder(identity: batch.identity)
             // As documents: a dictionary's members may be written in any order.
             func documents(_ lines: [[UInt8]]) -> [NSDictionary] { lines.compactMap { jsonObject($0) as NSDictionary? } }
-            #expect(documents(read.records.map(encoder.encode)) == documents(batch.records.map(encoder.encode)), "iteration \(iteration)")
-            #expect(documents(read.entities.map(encoder.encode)) == documents(batch.entities.map(encoder.encode)), "iteration \(iteration)")
+            #expect(
+                documents(read.records.map(encoder.encode)) == documents(batch.records.map(encoder.encode)),
+                "iteration \(iteration)")
+            #expect(
+                documents(read.entities.map(encoder.encode)) == documents(batch.entities.map(encoder.encode)),
+                "iteration \(iteration)")
             #expect(documents(batch.records.map(encoder.encode)).count == batch.records.count)
             // What the event leaves out but trace exporters read.
             #expect(read.records.map(\.request.protocolVersion) == batch.records.map(\.request.protocolVersion))
@@ -129,8 +144,11 @@ struct RecordCodecTests {
                 #expect(left.requestBody == right.requestBody && left.responseBody == right.responseBody)
                 #expect(left.consumer == right.consumer && left.errors == right.errors && left.metadata == right.metadata)
                 #expect(left.id == right.id && left.parentID == right.parentID && left.traceID == right.traceID)
-                #expect(left.weight == right.weight && left.sessionToken == right.sessionToken && left.direction == right.direction)
-                #expect(left.startTimeNanoseconds == right.startTimeNanoseconds && left.durationNanoseconds == right.durationNanoseconds)
+                #expect(
+                    left.weight == right.weight && left.sessionToken == right.sessionToken && left.direction == right.direction)
+                #expect(
+                    left.startTimeNanoseconds == right.startTimeNanoseconds
+                        && left.durationNanoseconds == right.durationNanoseconds)
             }
             if read.serialized() != bytes { return }
         }

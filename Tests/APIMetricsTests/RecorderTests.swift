@@ -1,10 +1,13 @@
 import Testing
 import APIMetricsTestSupport
+import APIMetricsTesting
 @testable import APIMetrics
 
 @Suite("Recorder")
 struct RecorderTests {
-    private func makeMetrics(bodies: Bool = true, maxBodyBytes: Int = 64 * 1024, exporter: CollectingExporter) throws -> APIMetricsService {
+    private func makeMetrics(
+        bodies: Bool = true, maxBodyBytes: Int = 64 * 1024, exporter: CollectingExporter
+    ) throws -> APIMetricsService {
         var config = testConfiguration([.custom(exporter)])
         config.capture = .init(isBodyCaptureEnabled: bodies, maxBodyBytes: maxBodyBytes)
         return try APIMetricsService(configuration: config)
@@ -18,8 +21,12 @@ struct RecorderTests {
         #expect(exchange.isCapturingRequestBody)
         exchange.recordRequestBody(Array("12345".utf8))
         #expect(!exchange.isCapturingRequestBody)  // truncated: nothing more is kept
-        #expect(!capturing.begin(RequestHead(method: "POST", target: "/", headers: ["Content-Type": "image/png"])).isCapturingRequestBody)
-        #expect(!(try makeMetrics(bodies: false, exporter: exporter).recorder.begin(RequestHead(method: "POST", target: "/", headers: json))).isCapturingRequestBody)
+        #expect(
+            !capturing.begin(RequestHead(method: "POST", target: "/", headers: ["Content-Type": "image/png"]))
+                .isCapturingRequestBody)
+        #expect(
+            !(try makeMetrics(bodies: false, exporter: exporter).recorder.begin(
+                RequestHead(method: "POST", target: "/", headers: json))).isCapturingRequestBody)
     }
 
     @Test func anExchangeSaysWhetherItKeepsResponseBodyBytes() throws {
@@ -41,10 +48,11 @@ struct RecorderTests {
     @Test func recordsEveryPartOfAnExchange() async throws {
         let exporter = CollectingExporter()
         let metrics = try makeMetrics(exporter: exporter)
-        let exchange = metrics.recorder.begin(RequestHead(
-            method: "POST", target: "/orders?page=2",
-            headers: ["Content-Type": "application/json", "User-Agent": "curl/8"],
-            clientAddress: "127.0.0.1"))
+        let exchange = metrics.recorder.begin(
+            RequestHead(
+                method: "POST", target: "/orders?page=2",
+                headers: ["Content-Type": "application/json", "User-Agent": "curl/8"],
+                clientAddress: "127.0.0.1"))
         exchange.setRoute("/orders")
         exchange.recordRequestBody(Array(#"{"item":"a"}"#.utf8))
         exchange.recordResponseHead(ResponseHead(status: 201, headers: ["Content-Type": "application/json"]))
@@ -72,7 +80,8 @@ struct RecorderTests {
     @Test func bodiesAreCappedWhileTheFullSizeIsCounted() async throws {
         let exporter = CollectingExporter()
         let metrics = try makeMetrics(maxBodyBytes: 1000, exporter: exporter)
-        let exchange = metrics.recorder.begin(RequestHead(method: "POST", target: "/upload", headers: ["Content-Type": "text/plain"]))
+        let exchange = metrics.recorder.begin(
+            RequestHead(method: "POST", target: "/upload", headers: ["Content-Type": "text/plain"]))
         // A chunked upload: 300 chunks of 1 KiB, 300 KiB in all.
         let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1024)
         for _ in 0..<300 { exchange.recordRequestBody(chunk) }
@@ -99,8 +108,9 @@ struct RecorderTests {
             ("application/octet-stream", false), ("multipart/form-data; boundary=x", false), (nil, false),
         ]
         for (index, (type, _)) in cases.enumerated() {
-            let exchange = metrics.recorder.begin(RequestHead(
-                method: "POST", target: "/\(index)", headers: type.map { ["Content-Type": $0] } ?? [:]))
+            let exchange = metrics.recorder.begin(
+                RequestHead(
+                    method: "POST", target: "/\(index)", headers: type.map { ["Content-Type": $0] } ?? [:]))
             exchange.recordRequestBody(Array("body".utf8))
             exchange.recordResponseHead(ResponseHead(status: 200, headers: type.map { ["Content-Type": $0] } ?? [:]))
             exchange.recordResponseBody(Array("reply".utf8))

@@ -18,7 +18,9 @@ struct RedactionFailsClosedTests {
             response: ResponseHead(status: 200, headers: [:]), responseBody: .empty)
     }
 
-    private func redacted(_ body: [UInt8], _ headers: HeaderFields, isTruncated: Bool = false, maxDecodedBytes: Int = 64 * 1024) -> CapturedBody {
+    private func redacted(
+        _ body: [UInt8], _ headers: HeaderFields, isTruncated: Bool = false, maxDecodedBytes: Int = 64 * 1024
+    ) -> CapturedBody {
         var record = exchange(body, headers: headers, isTruncated: isTruncated)
         Redactor(options: .default, maxDecodedBytes: maxDecodedBytes).redact(&record)
         return record.requestBody
@@ -78,7 +80,8 @@ struct RedactionFailsClosedTests {
         bomb += Array(#""}"#.utf8)
         let compressed = try Gzip.compress(bomb, level: 9)
         #expect(compressed.count < 16 * 1024)
-        let body = redacted(compressed, ["Content-Type": "application/json", "Content-Encoding": "gzip"], maxDecodedBytes: 64 * 1024)
+        let body = redacted(
+            compressed, ["Content-Type": "application/json", "Content-Encoding": "gzip"], maxDecodedBytes: 64 * 1024)
         #expect(text(body) == Self.marker)
         #expect(throws: Gzip.InflateFailure.tooLarge) { try Gzip.inflate(compressed, framing: .gzip, maxOutput: 1 << 20) }
     }
@@ -88,7 +91,9 @@ struct RedactionFailsClosedTests {
         for round in 0..<60 {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             let count = Int(state >> 50)
-            let payload = (0..<count).map { index in UInt8(truncatingIfNeeded: (state >> UInt64(index % 7)) &+ UInt64(index % (round + 1))) }
+            let payload = (0..<count).map { index in
+                UInt8(truncatingIfNeeded: (state >> UInt64(index % 7)) &+ UInt64(index % (round + 1)))
+            }
             let gzip = try Gzip.compress(payload)
             let whole = try Gzip.inflate(gzip, framing: .gzip, maxOutput: count)
             #expect(whole.bytes == payload && whole.isComplete)
@@ -111,7 +116,8 @@ struct RedactionFailsClosedTests {
     @Test func aGzipBodyCutAtTheCaptureLimitIsReadAsFarAsItGoes() throws {
         let text = "password=hunter2 lorem ipsum " + (0..<3000).map { String($0 &* 7919 % 10007) }.joined(separator: " ")
         let gzip = try Gzip.compress(Array(text.utf8))
-        let body = redacted(Array(gzip.prefix(gzip.count / 2)), ["Content-Type": "text/plain", "Content-Encoding": "gzip"], isTruncated: true)
+        let body = redacted(
+            Array(gzip.prefix(gzip.count / 2)), ["Content-Type": "text/plain", "Content-Encoding": "gzip"], isTruncated: true)
         #expect(self.text(body).hasPrefix("password=[REDACTED] lorem ipsum"))
         #expect(body.isTruncated && body.decodedFrom == "gzip")
     }
@@ -157,7 +163,8 @@ struct RedactionFailsClosedTests {
 
     @Test func ndjsonIsRedactedLineByLine() {
         let lines = #"{"a":1,"token":"t1"}"# + "\n\n" + #"[{"password":"p2"}]"# + "\r\n" + #"{"pan":"4111111111111111"}"#
-        let expected = #"{"a":1,"token":"[REDACTED]"}"# + "\n\n" + #"[{"password":"[REDACTED]"}]"# + "\r\n" + #"{"pan":"[REDACTED]"}"#
+        let expected =
+            #"{"a":1,"token":"[REDACTED]"}"# + "\n\n" + #"[{"password":"[REDACTED]"}]"# + "\r\n" + #"{"pan":"[REDACTED]"}"#
         for type in ["application/x-ndjson", "text/plain", "application/jsonl"] {
             #expect(text(redacted(Array(lines.utf8), ["Content-Type": type])) == expected, "\(type)")
         }
@@ -168,19 +175,30 @@ struct RedactionFailsClosedTests {
 
     @Test func textualFormsAreRedacted() {
         let cases: [(String, String, String)] = [
-            ("application/xml", "<login><user>ann</user><password>s1</password></login>",
-             "<login><user>ann</user><password>[REDACTED]</password></login>"),
-            ("application/soap+xml", #"<Auth ApiKey="s2" user='ann'><Token kind="x">s3</Token></Auth>"#,
-             #"<Auth ApiKey="[REDACTED]" user='ann'><Token kind="x">[REDACTED]</Token></Auth>"#),
-            ("application/graphql", #"mutation { login(user: "ann", password: "s4\"x") { accessToken } }"#,
-             #"mutation { login(user: "ann", password: "[REDACTED]") { accessToken } }"#),
+            (
+                "application/xml", "<login><user>ann</user><password>s1</password></login>",
+                "<login><user>ann</user><password>[REDACTED]</password></login>"
+            ),
+            (
+                "application/soap+xml", #"<Auth ApiKey="s2" user='ann'><Token kind="x">s3</Token></Auth>"#,
+                #"<Auth ApiKey="[REDACTED]" user='ann'><Token kind="x">[REDACTED]</Token></Auth>"#
+            ),
+            (
+                "application/graphql", #"mutation { login(user: "ann", password: "s4\"x") { accessToken } }"#,
+                #"mutation { login(user: "ann", password: "[REDACTED]") { accessToken } }"#
+            ),
             ("text/csv", "user,note\nann,password=s5;pin=1234\n", "user,note\nann,password=[REDACTED];pin=[REDACTED]\n"),
-            ("text/csv", "user,\"Password\",note\r\nann,s8,\"a,b\"\r\n\"bob, jr\",s9,\r\nx", "user,\"Password\",note\r\nann,[REDACTED],\"a,b\"\r\n\"bob, jr\",[REDACTED],\r\nx"),
+            (
+                "text/csv", "user,\"Password\",note\r\nann,s8,\"a,b\"\r\n\"bob, jr\",s9,\r\nx",
+                "user,\"Password\",note\r\nann,[REDACTED],\"a,b\"\r\n\"bob, jr\",[REDACTED],\r\nx"
+            ),
             ("text/tab-separated-values", "id\tapi_key\n1\ts10\n", "id\tapi_key\n1\t[REDACTED]\n"),
             ("text/plain", "client_secret: s6\nname: ann", "client_secret: [REDACTED]\nname: ann"),
             ("text/plain", #"{"user":"ann","password":"s7","cut"#, #"{"user":"ann","password":"[REDACTED]","cut"#),
-            ("text/plain", "card 4111-1111-1111-1111 exp 12/29, ref 4111-1111-1111-1112",
-             "card [REDACTED] exp 12/29, ref 4111-1111-1111-1112"),
+            (
+                "text/plain", "card 4111-1111-1111-1111 exp 12/29, ref 4111-1111-1111-1112",
+                "card [REDACTED] exp 12/29, ref 4111-1111-1111-1112"
+            ),
             ("text/html", "<p>keyboard=qwerty monkey: 1 author=ann</p>", "<p>keyboard=qwerty monkey: 1 author=ann</p>"),
         ]
         for (type, body, expected) in cases {
@@ -189,9 +207,11 @@ struct RedactionFailsClosedTests {
     }
 
     @Test func cardNumbersAreMaskedInJSONWhateverTheirName() {
-        let body = #"{"a":"4111111111111111","b":4111111111111111,"c":"4111 1111 1111 1111","d":"4111111111111112","#
+        let body =
+            #"{"a":"4111111111111111","b":4111111111111111,"c":"4111 1111 1111 1111","d":"4111111111111112","#
             + #""e":"378282246310005","f":41111111111111110000,"g":"4111  1111 1111 1111","h":-4111111111111111,"i":[6011111111111117]}"#
-        let expected = #"{"a":"[REDACTED]","b":"[REDACTED]","c":"[REDACTED]","d":"4111111111111112","#
+        let expected =
+            #"{"a":"[REDACTED]","b":"[REDACTED]","c":"[REDACTED]","d":"4111111111111112","#
             + #""e":"[REDACTED]","f":41111111111111110000,"g":"4111  1111 1111 1111","h":-4111111111111111,"i":["[REDACTED]"]}"#
         #expect(text(redacted(Array(body.utf8), ["Content-Type": "application/json"])) == expected)
         // With JSONPaths the tree is rebuilt: cards are still masked.
@@ -203,7 +223,10 @@ struct RedactionFailsClosedTests {
     }
 
     @Test func theTextScannerNeverCrashesOnGeneratedBytes() {
-        let pieces = ["password", "=", ":", "\"", "'", "<", ">", "</", "/", " ", "\n", "\\", "4111", "1111", "-", "token", "x", "[", "]", "é", "\u{0}"]
+        let pieces = [
+            "password", "=", ":", "\"", "'", "<", ">", "</", "/", " ", "\n", "\\", "4111", "1111", "-", "token", "x", "[", "]",
+            "é", "\u{0}",
+        ]
         var state: UInt64 = 0xFEED
         func next() -> Int {
             state = state &* 6364136223846793005 &+ 1442695040888963407

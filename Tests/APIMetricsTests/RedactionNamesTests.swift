@@ -6,7 +6,9 @@ import Testing
 /// slip past the old defaults is hidden, and look-alikes are not.
 @Suite("Redaction names")
 struct RedactionNamesTests {
-    private func exchange(target: String = "/", headers: HeaderFields = [:], body: String? = nil, type: String? = "application/json") -> ExchangeRecord {
+    private func exchange(
+        target: String = "/", headers: HeaderFields = [:], body: String? = nil, type: String? = "application/json"
+    ) -> ExchangeRecord {
         var requestHeaders = headers
         if let type { requestHeaders.append(name: "Content-Type", value: type) }
         return ExchangeRecord(
@@ -110,7 +112,10 @@ struct RedactionNamesTests {
     /// Generated names made of credential and ordinary pieces: the answer
     /// never depends on the order names were asked in, nor crashes.
     @Test func generatedNamesGetTheSameAnswerFromACachedSet() {
-        let pieces = ["pass", "word", "Key", "key", "api", "_", "-", "[", "]", "Token", "x", "K", "\u{212A}", "2", "é", "Auth", "or", "code"]
+        let pieces = [
+            "pass", "word", "Key", "key", "api", "_", "-", "[", "]", "Token", "x", "K", "\u{212A}", "2", "é", "Auth", "or",
+            "code",
+        ]
         var state: UInt64 = 0x5EED
         func next() -> Int {
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -126,9 +131,12 @@ struct RedactionNamesTests {
     }
 
     @Test func formBodiesSplitAtAmpersandsAndSemicolons() {
-        var record = exchange(body: "user=ann;user[password]=s1&card=4111111111111111;note=hi", type: "application/x-www-form-urlencoded")
+        var record = exchange(
+            body: "user=ann;user[password]=s1&card=4111111111111111;note=hi", type: "application/x-www-form-urlencoded")
         Redactor(options: .default).redact(&record)
-        #expect(String(decoding: record.requestBody.bytes, as: UTF8.self) == "user=ann;user[password]=[REDACTED]&card=[REDACTED];note=hi")
+        #expect(
+            String(decoding: record.requestBody.bytes, as: UTF8.self)
+                == "user=ann;user[password]=[REDACTED]&card=[REDACTED];note=hi")
     }
 
     @Test func urlFormsAreRedacted() {
@@ -183,7 +191,9 @@ struct RedactionNamesTests {
         Redactor(options: .default).redact(&record)
         #expect(record.request.headers.values(for: "host") == ["app.test", "[REDACTED]@app.test"])
         // Names near those, and a Host without user information: left as they are.
-        let near: HeaderFields = ["Referrer": "/x?token=kept", "Hosts": "ann:s7@app.test", "Origin2": "/y?token=kept", "Host": "app.test"]
+        let near: HeaderFields = [
+            "Referrer": "/x?token=kept", "Hosts": "ann:s7@app.test", "Origin2": "/y?token=kept", "Host": "app.test",
+        ]
         record = exchange(headers: near)
         Redactor(options: .default).redact(&record)
         for field in near { #expect(record.request.headers[field.name] == field.value, "\(field.name)") }

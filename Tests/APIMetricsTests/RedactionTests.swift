@@ -30,10 +30,11 @@ struct RedactionTests {
     }
 
     @Test func defaultHeadersAreHiddenWithTheirNamesKept() {
-        var event = record(requestHeaders: [
-            "Authorization": "Bearer abc", "Cookie": "sid=1", "X-API-Key": "k", "X-Auth-Token": "t",
-            "X-Client-Secret": "s", "X-Session-ID": "sess", "Accept": "*/*", "User-Agent": "curl/8",
-        ], responseHeaders: ["Set-Cookie": "sid=2", "X-Request-ID": "r1"])
+        var event = record(
+            requestHeaders: [
+                "Authorization": "Bearer abc", "Cookie": "sid=1", "X-API-Key": "k", "X-Auth-Token": "t",
+                "X-Client-Secret": "s", "X-Session-ID": "sess", "Accept": "*/*", "User-Agent": "curl/8",
+            ], responseHeaders: ["Set-Cookie": "sid=2", "X-Request-ID": "r1"])
         Redactor(options: .default).redact(&event)
         let headers = event.request.headers
         for name in ["authorization", "cookie", "x-api-key", "x-auth-token", "x-client-secret", "x-session-id"] {
@@ -48,11 +49,15 @@ struct RedactionTests {
     @Test func queryValuesAreHiddenInTheURLKeepingItsShape() {
         var event = record(target: "/search?q=shoes&api_key=K1&Token=T2&page=2&pass%77ord=P3&flag#frag")
         Redactor(options: .default).redact(&event)
-        #expect(event.request.target == "/search?q=shoes&api_key=[REDACTED]&Token=[REDACTED]&page=2&pass%77ord=[REDACTED]&flag#frag")
+        #expect(
+            event.request.target == "/search?q=shoes&api_key=[REDACTED]&Token=[REDACTED]&page=2&pass%77ord=[REDACTED]&flag#frag")
     }
 
     @Test func jsonFieldsAreHiddenAtAnyDepthAndInArrays() throws {
-        var event = record(requestBody: #"{"user":{"name":"ann","Password":"p1","cards":[{"card_number":"4111","cvv":123}]},"token":{"nested":"obj"},"note":"password"}"#)
+        var event = record(
+            requestBody:
+                #"{"user":{"name":"ann","Password":"p1","cards":[{"card_number":"4111","cvv":123}]},"token":{"nested":"obj"},"note":"password"}"#
+        )
         Redactor(options: .default).redact(&event)
         let json = try #require(body(event.requestBody) as? [String: Any])
         let user = try #require(json["user"] as? [String: Any])
@@ -88,9 +93,11 @@ struct RedactionTests {
     }
 
     @Test func formFieldsAreHidden() {
-        var event = record(requestBody: "user=ann&password=hunter2&pwd=x&remember=1", requestType: "application/x-www-form-urlencoded")
+        var event = record(
+            requestBody: "user=ann&password=hunter2&pwd=x&remember=1", requestType: "application/x-www-form-urlencoded")
         Redactor(options: .default).redact(&event)
-        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self) == "user=ann&password=[REDACTED]&pwd=[REDACTED]&remember=1")
+        #expect(
+            String(decoding: event.requestBody.bytes, as: UTF8.self) == "user=ann&password=[REDACTED]&pwd=[REDACTED]&remember=1")
     }
 
     @Test func anUnparseableJSONBodyIsReplacedByTheMarker() {
@@ -128,8 +135,10 @@ struct RedactionTests {
     /// Names match after Unicode lowercasing; the shortcut that skips
     /// bodies holding no name must agree, backslash or not: U+212A KELVIN
     /// SIGN lowercases to k.
-    @Test(arguments: ["{\"to\u{212A}en\":\"abc123\"}", "{\"to\u{212A}en\":\"abc123\",\"note\":\"a\\\\b\"}",
-                      "{\"TO\u{212A}EN\":\"abc123\"}", "{\"nested\":{\"PASSWORD\":\"abc123\"}}"])
+    @Test(arguments: [
+        "{\"to\u{212A}en\":\"abc123\"}", "{\"to\u{212A}en\":\"abc123\",\"note\":\"a\\\\b\"}",
+        "{\"TO\u{212A}EN\":\"abc123\"}", "{\"nested\":{\"PASSWORD\":\"abc123\"}}",
+    ])
     func namesThatFoldToASecretAreCaughtWithOrWithoutABackslash(body: String) throws {
         var event = record(requestBody: body)
         Redactor(options: .default).redact(&event)
@@ -156,8 +165,10 @@ struct RedactionTests {
         #expect(event.request.target == "/x?page=2&q=[REDACTED]")
         #expect(event.request.headers["user-agent"] == "curl")
         #expect(event.request.headers["x-other"] == "[REDACTED]")
-        #expect(String(decoding: event.requestBody.bytes, as: UTF8.self)
-            == #"{"id":7,"name":"[REDACTED]","items":[{"sku":"a"}],"meta":{"id":8,"x":"[REDACTED]"},"list":["[REDACTED]","[REDACTED]"]}"#)
+        #expect(
+            String(decoding: event.requestBody.bytes, as: UTF8.self)
+                == #"{"id":7,"name":"[REDACTED]","items":[{"sku":"a"}],"meta":{"id":8,"x":"[REDACTED]"},"list":["[REDACTED]","[REDACTED]"]}"#
+        )
     }
 
     @Test func customMatchersAndReplacement() {
@@ -184,8 +195,9 @@ struct RedactionTests {
             for redactor in [redactor, allowlistRedactor] {
                 var once = record(requestBody: String(decoding: source, as: UTF8.self))
                 redactor.redact(&once)
-                #expect((try? JSONSerialization.jsonObject(with: Data(once.requestBody.bytes), options: [.fragmentsAllowed])) != nil,
-                        "invalid JSON from \(String(decoding: source, as: UTF8.self))")
+                #expect(
+                    (try? JSONSerialization.jsonObject(with: Data(once.requestBody.bytes), options: [.fragmentsAllowed])) != nil,
+                    "invalid JSON from \(String(decoding: source, as: UTF8.self))")
                 var twice = once
                 redactor.redact(&twice)
                 #expect(twice.requestBody.bytes == once.requestBody.bytes)
@@ -203,7 +215,8 @@ struct RedactionTests {
             var event = record(requestBody: String(decoding: source, as: UTF8.self))
             redactor.redact(&event)
             let text = String(decoding: event.requestBody.bytes, as: UTF8.self)
-            let isJSON = (try? JSONSerialization.jsonObject(with: Data(event.requestBody.bytes), options: [.fragmentsAllowed])) != nil
+            let isJSON =
+                (try? JSONSerialization.jsonObject(with: Data(event.requestBody.bytes), options: [.fragmentsAllowed])) != nil
             if text != "[REDACTED: body could not be parsed]" && !isJSON {
                 // Sent as it came only when no rule could apply: no escape,
                 // and none of the rule's names anywhere in it.
@@ -266,12 +279,18 @@ struct StreamingRedactionTests {
                 // The tree refused it (the marker), so must the one pass,
                 // unless no rule's name occurs in it at all: such a body is
                 // left unparsed, as it was before.
-                let untouchable = !document.contains(UInt8(ascii: "\\"))
+                let untouchable =
+                    !document.contains(UInt8(ascii: "\\"))
                     && !NameSet(RedactionOptions.default.requestBody.fields).mightOccur(in: document)
-                #expect(oneWay == other || (untouchable && oneWay == document), "round \(round): \(String(decoding: document, as: UTF8.self))")
+                #expect(
+                    oneWay == other || (untouchable && oneWay == document),
+                    "round \(round): \(String(decoding: document, as: UTF8.self))")
                 refused += 1
             } else {
-                #expect(oneParsed == otherParsed, "round \(round): \(String(decoding: document, as: UTF8.self)) → \(String(decoding: oneWay, as: UTF8.self)) vs \(String(decoding: other, as: UTF8.self))")
+                #expect(
+                    oneParsed == otherParsed,
+                    "round \(round): \(String(decoding: document, as: UTF8.self)) → \(String(decoding: oneWay, as: UTF8.self)) vs \(String(decoding: other, as: UTF8.self))"
+                )
                 compared += 1
             }
         }

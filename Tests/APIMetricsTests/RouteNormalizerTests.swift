@@ -34,10 +34,12 @@ struct RouteNormalizerTests {
             var target = ""
             for _ in 0..<length { target.unicodeScalars.append(alphabet.randomElement(using: &random)!) }
             let template = RouteNormalizer.template(ofTarget: target)
-            let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first
+            let path =
+                target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first
                 .map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" } ?? ""
             // As many segments as the path, each kept or replaced whole.
-            #expect(template.split(separator: "/", omittingEmptySubsequences: false).count
+            #expect(
+                template.split(separator: "/", omittingEmptySubsequences: false).count
                     == (path.isEmpty ? 2 : path.split(separator: "/", omittingEmptySubsequences: false).count))
             #expect(!template.contains("?") && !template.contains("#"))
             // Normalising twice changes nothing.

@@ -46,28 +46,39 @@ struct SecretsEndToEndTests {
             let semaphore = DispatchSemaphore(value: 0)
             let box = ResponseBox()
             Task {
-                let response = try? await handler(ServerRequest(
-                    method: request.method, target: request.target,
-                    headers: HeaderFields(request.headers.map { ($0.name, $0.value) }),
-                    body: request.body, clientAddress: request.clientAddress))
+                let response = try? await handler(
+                    ServerRequest(
+                        method: request.method, target: request.target,
+                        headers: HeaderFields(request.headers.map { ($0.name, $0.value) }),
+                        body: request.body, clientAddress: request.clientAddress))
                 box.set(response)
                 semaphore.signal()
             }
             semaphore.wait()
             let response = box.get() ?? ServerResponse(status: 500)
-            writer.write(SocketResponse(status: response.status, headers: response.headers.fields.map { ($0.name, $0.value) }, body: response.body))
+            writer.write(
+                SocketResponse(
+                    status: response.status, headers: response.headers.fields.map { ($0.name, $0.value) }, body: response.body))
         }
         let port = try server.start()
         defer { server.stop() }
 
-        let json = #"{"user":{"name":"visible-name","Password":"SECRET-JSON-1","profile":{"ssn":"SECRET-JSON-2"}},"cards":[{"card_number":"SECRET-JSON-3","cvv":"SECRET-JSON-4","label":"visible-label"}],"refresh_token":"SECRET-JSON-5","deep":[[{"api_key":"SECRET-JSON-6"}]]}"#
+        let json =
+            #"{"user":{"name":"visible-name","Password":"SECRET-JSON-1","profile":{"ssn":"SECRET-JSON-2"}},"cards":[{"card_number":"SECRET-JSON-3","cvv":"SECRET-JSON-4","label":"visible-label"}],"refresh_token":"SECRET-JSON-5","deep":[[{"api_key":"SECRET-JSON-6"}]]}"#
         let form = "username=visible-user&password=SECRET-FORM-1&pwd=SECRET-FORM-2"
-        let common = "Host: api.test\r\nUser-Agent: curl/8.0\r\nAuthorization: Bearer SECRET-AUTHZ\r\nProxy-Authorization: Basic SECRET-PROXY\r\nCookie: session=SECRET-COOKIE\r\nX-API-Key: SECRET-APIKEY-0123456789\r\nX-Auth-Token: SECRET-XAUTH\r\nX-Note: visible-header\r\n"
+        let common =
+            "Host: api.test\r\nUser-Agent: curl/8.0\r\nAuthorization: Bearer SECRET-AUTHZ\r\nProxy-Authorization: Basic SECRET-PROXY\r\nCookie: session=SECRET-COOKIE\r\nX-API-Key: SECRET-APIKEY-0123456789\r\nX-Auth-Token: SECRET-XAUTH\r\nX-Note: visible-header\r\n"
         // One connection per request, each read to its last byte, so that
         // both exchanges have finished before shutdown.
-        let first = try await RawClient.exchange(port: port, "POST /json?q=visible-query&api_key=SECRET-QUERY-1&Token=SECRET-QUERY-2&access_token=SECRET-QUERY-3 HTTP/1.1\r\n\(common)Content-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\nConnection: close\r\n\r\n\(json)")
+        let first = try await RawClient.exchange(
+            port: port,
+            "POST /json?q=visible-query&api_key=SECRET-QUERY-1&Token=SECRET-QUERY-2&access_token=SECRET-QUERY-3 HTTP/1.1\r\n\(common)Content-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\nConnection: close\r\n\r\n\(json)"
+        )
         #expect(first.contains("visible-resp"))
-        let second = try await RawClient.exchange(port: port, "POST /form HTTP/1.1\r\n\(common)Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\nConnection: close\r\n\r\n\(form)")
+        let second = try await RawClient.exchange(
+            port: port,
+            "POST /form HTTP/1.1\r\n\(common)Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\nConnection: close\r\n\r\n\(form)"
+        )
         #expect(second.contains("visible-resp"))
         let report = await metrics.shutdown(timeout: .seconds(60))
         #expect(report.statistics.exported == 4)

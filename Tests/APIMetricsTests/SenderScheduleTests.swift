@@ -77,31 +77,71 @@ struct SenderScheduleTests {
         #expect(schedule.next(seen(Self.second, queued: 25, stopping: true, pastDeadline: true)) == .abandon)
     }
 
-    /// Generated observations: whatever the sender sees, every round ends
-    /// in one export or finish, a drain never takes more than a batch, and
-    /// a wait is never for a time already past.
-    @Test func everyRoundEndsAndNoWaitIsForThePast() {
+    /// An interval of centuries (batches by size only) waits for the
+    /// window, and never wraps into the past.
+    @Test func anIntervalOfCenturiesNeverWraps() {
+        var schedule = SenderSchedule(batchSize: 10, flushInterval: .max, metricsInterval: .max, start: 5 * Self.second)
+        #expect(schedule.next(seen(6 * Self.second)) == .wait(untilNanoseconds: .max, forCount: 10))
+        #expect(schedule.next(seen(7 * Self.second, queued: 10)) == .drain(limit: 10))
+    }
+
+    /// Generated observations: each step is the one due. A wait is until
+    /// the earlier of the flush and the window and only when neither is due
+    /// nor the batch full; a batch is drained exactly when it is full, its
+    /// interval passed or shutdown began; the window is cut exactly when
+    /// its interval passed or the last round came; past the deadline the
+    /// sender abandons.
+    @Test func everyStepIsTheOneDue() {
         var generator = SeededGenerator.replayable()
-        var schedule = schedule(batch: 7, flush: 3 * Self.second, window: 11 * Self.second)
+        let (batch, flush, window) = (7, 3 * Self.second, 11 * Self.second)
+        var schedule = schedule(batch: batch, flush: flush, window: window)
         var now: Int64 = 0
-        var steps = 0
-        for _ in 0..<20_000 {
+        var phase = 0  // 0: a round begins, 1: after the wait, 2: after the drain, 3: after the cut
+        var roundStart: (now: Int64, stopping: Bool) = (0, false)
+        for _ in 0..<50_000 {
             now += Int64.random(in: 0...(2 * Self.second), using: &generator)
-            let stopping = Int.random(in: 0..<50, using: &generator) == 0
-            let observation = seen(now, queued: Int.random(in: 0...20, using: &generator), stopping: stopping)
-            steps += 1
-            switch schedule.next(observation) {
-            case let .wait(deadline, count):
-                #expect(deadline > now && count == 7)
-                #expect(!stopping)
-            case let .drain(limit):
-                #expect(limit == 7)
-            case .cutWindow, .export, .finish:
-                steps = 0
-            case .abandon:
-                Issue.record("abandoned without a deadline")
+            let stopping = Int.random(in: 0..<40, using: &generator) == 0
+            let past = stopping && Bool.random(using: &generator)
+            let queued = Int.random(in: 0...(2 * batch), using: &generator)
+            let (lastFlush, lastWindow) = (schedule.lastFlush, schedule.lastWindow)
+            let action = schedule.next(seen(now, queued: queued, stopping: stopping, pastDeadline: past))
+            let due = min(lastFlush + flush, lastWindow + window)
+            var step = phase
+            if step == 0 {
+                if !stopping && queued < batch && due > now {
+                    #expect(action == .wait(untilNanoseconds: due, forCount: batch))
+                    phase = 1
+                    continue
+                }
+                step = 1
             }
-            #expect(steps <= 3, "a round took more than wait, drain, cut and export")
+            if step == 1 {
+                if past {
+                    #expect(action == .abandon)
+                    // The sender stops here; asked again, the schedule is where it was.
+                    phase = 1
+                    continue
+                }
+                roundStart = (now, stopping)
+                if queued >= batch || now - lastFlush >= flush || stopping {
+                    #expect(action == .drain(limit: batch))
+                    phase = 2
+                    continue
+                }
+                step = 2
+            }
+            if step == 2 {
+                let isLast = roundStart.stopping && queued == 0
+                if roundStart.now - lastWindow >= window || isLast {
+                    #expect(action == .cutWindow(isFinal: isLast))
+                    phase = isLast ? 4 : 3
+                    continue
+                }
+                phase = isLast ? 4 : 3
+                step = phase
+            }
+            #expect(action == (step == 4 ? .finish : .export))
+            phase = 0
         }
     }
 }

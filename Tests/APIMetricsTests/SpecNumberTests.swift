@@ -6,11 +6,16 @@ import Testing
 @Suite("SpecNumbers")
 struct SpecNumberTests {
     @Test func integersAreToldFromTheDigits() {
-        for text in ["0", "-0", "1", "1.0", "-1.000", "1e2", "1E+2", "100e-2", "0.5e1", "1e308", "1e400", "12345678901234567890123",
-                     "1e999999999999", "0e-999999999999", "0.0e-5"] {
+        for text in [
+            "0", "-0", "1", "1.0", "-1.000", "1e2", "1E+2", "100e-2", "0.5e1", "1e308", "1e400", "12345678901234567890123",
+            "1e999999999999", "0e-999999999999", "0.0e-5",
+        ] {
             #expect(SpecValidator.isInteger(text), "\(text)")
         }
-        for text in ["0.5", "-1.5", "1e-1", "10e-2", "12345678901234567.5", "9007199254740993.1", "1e-999999999999", "1.00000000000000000001"] {
+        for text in [
+            "0.5", "-1.5", "1e-1", "10e-2", "12345678901234567.5", "9007199254740993.1", "1e-999999999999",
+            "1.00000000000000000001",
+        ] {
             #expect(!SpecValidator.isInteger(text), "\(text)")
         }
     }
@@ -21,8 +26,10 @@ struct SpecNumberTests {
         for value in 0...200 {
             for step in 1...40 {
                 let expected = value % step == 0
-                for (valueText, stepText) in [("\(value)", "\(step)"), ("\(value).0", "\(step)e0"), ("\(value)0e-1", "\(step)00e-2"),
-                                              ("\(value)e-3", "\(step)e-3"), ("-\(value)e5", "\(step).0e5")] {
+                for (valueText, stepText) in [
+                    ("\(value)", "\(step)"), ("\(value).0", "\(step)e0"), ("\(value)0e-1", "\(step)00e-2"),
+                    ("\(value)e-3", "\(step)e-3"), ("-\(value)e5", "\(step).0e5"),
+                ] {
                     #expect(SpecValidator.isMultiple(valueText, of: stepText) == expected, "\(valueText) % \(stepText)")
                 }
             }

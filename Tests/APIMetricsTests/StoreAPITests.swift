@@ -1,5 +1,6 @@
 @testable import APIMetrics
 import APIMetricsTestSupport
+import APIMetricsTesting
 import Foundation
 import Testing
 
@@ -39,9 +40,10 @@ struct StoreAPITests {
         child.finish()
         parentExchange.recordResponseHead(ResponseHead(status: 200))
         parentExchange.finish()
-        #expect(await eventually {
-            ((try? get(metrics, "/_apimetrics/api/v1/overview?range=1h").json["requests"]) as? Int) == 62
-        })
+        #expect(
+            await eventually {
+                ((try? get(metrics, "/_apimetrics/api/v1/overview?range=1h").json["requests"]) as? Int) == 62
+            })
         let overview = try get(metrics, "/_apimetrics/api/v1/overview?range=1h")
         #expect(overview.status == 200)
         #expect(overview.json["server_errors"] as? Int == statuses[500])
@@ -53,7 +55,8 @@ struct StoreAPITests {
         #expect(overview.json["consumers"] as? Int == 2)
         #expect(overview.json["p99_ms"] is Double)
 
-        let endpoints = try #require(try get(metrics, "/_apimetrics/api/v1/endpoints?range=1h").json["endpoints"] as? [[String: Any]])
+        let endpoints = try #require(
+            try get(metrics, "/_apimetrics/api/v1/endpoints?range=1h").json["endpoints"] as? [[String: Any]])
         #expect(endpoints.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == 62)
         #expect(endpoints.first?["route"] as? String == "/orders/{id}")
 
@@ -115,7 +118,8 @@ struct StoreAPITests {
 
         let consumers = try get(metrics, "/_apimetrics/api/v1/consumers?range=1h")
         let listed = try #require(consumers.json["consumers"] as? [[String: Any]])
-        #expect(listed.reduce(0.0) { $0 + ($1["requests"] as? Double ?? 0) } + (consumers.json["anonymous"] as? Double ?? 0) == 62)
+        #expect(
+            listed.reduce(0.0) { $0 + ($1["requests"] as? Double ?? 0) } + (consumers.json["anonymous"] as? Double ?? 0) == 62)
         let acme = try get(metrics, "/_apimetrics/api/v1/consumer?range=1h&id=acme")
         #expect(acme.json["requests"] as? Double == Double((0..<60).filter { $0 % 3 == 0 }.count))
         #expect(try get(metrics, "/_apimetrics/api/v1/consumer?id=nobody").status == 404)
@@ -139,7 +143,8 @@ struct StoreAPITests {
         #expect(try get(metrics, "/_apimetrics/api/v1/").status == 404)
         let cases: [(String, String)] = [
             ("calls?range=2h", "range"), ("calls?from=yesterday", "from"), ("calls?to=2026-13-01T00:00:00Z", "to"),
-            ("calls?from=2026-12-06T10:00:00Z&to=2026-12-06T09:00:00Z", "from"), ("calls?from=0&to=99999999999999", "to"), ("calls?from=0&to=8999999999999", "from"),
+            ("calls?from=2026-12-06T10:00:00Z&to=2026-12-06T09:00:00Z", "from"), ("calls?from=0&to=99999999999999", "to"),
+            ("calls?from=0&to=8999999999999", "from"),
             ("calls?status=6xx", "status"), ("calls?status=abc", "status"), ("calls?min_ms=-1", "min_ms"),
             ("calls?min_ms=nan", "min_ms"), ("calls?limit=0", "limit"), ("calls?limit=201", "limit"),
             ("calls?cursor=x.y", "cursor"), ("call?id=zz", "id"), ("call", "id"), ("endpoint?route=/x", "method"),
@@ -172,8 +177,11 @@ struct StoreAPITests {
         #expect(Timestamp.parseRFC3339("2026-12-06T16:04:05.123+01:00") == 1_796_569_445_123_000_000)
         #expect(Timestamp.parseRFC3339("2026-12-06T15:04") == 1_796_569_440_000_000_000)
         #expect(Timestamp.parseRFC3339("2024-02-29T00:00:00Z") != nil)
-        for bad in ["2023-02-29T00:00:00Z", "2026-12-06", "2026-12-06T25:00:00Z", "2026-12-06T15:04:05.Z", "2026-12-06T15:04:05Zjunk",
-                    "2026-12-06T15:04:05+1:00", "9999-12-31T23:59:59Z", "2262-04-12T00:00:00Z", "1970-01-01T00:00:00+01:00", "９９９９-12-06T15:04:05Z", "2026-12-06T15:04:05." + String(repeating: "9", count: 30)] {
+        for bad in [
+            "2023-02-29T00:00:00Z", "2026-12-06", "2026-12-06T25:00:00Z", "2026-12-06T15:04:05.Z", "2026-12-06T15:04:05Zjunk",
+            "2026-12-06T15:04:05+1:00", "9999-12-31T23:59:59Z", "2262-04-12T00:00:00Z", "1970-01-01T00:00:00+01:00",
+            "９９９９-12-06T15:04:05Z", "2026-12-06T15:04:05." + String(repeating: "9", count: 30),
+        ] {
             #expect(Timestamp.parseRFC3339(bad) == nil, "\(bad)")
         }
         var generator = SeededGenerator(seed: 27)
@@ -200,7 +208,10 @@ struct StoreAPITests {
             #expect(EventID(hex: id.description) == id)
             #expect(EventID(hex: id.description.uppercased()) == id)
         }
-        for bad in ["", "0", String(repeating: "g", count: 32), String(repeating: "0", count: 31), String(repeating: "0", count: 33), "０" + String(repeating: "0", count: 31)] {
+        for bad in [
+            "", "0", String(repeating: "g", count: 32), String(repeating: "0", count: 31), String(repeating: "0", count: 33),
+            "０" + String(repeating: "0", count: 31),
+        ] {
             #expect(EventID(hex: bad) == nil)
         }
     }

@@ -12,7 +12,8 @@ struct StoreNoTrapTests {
         let record = ExchangeRecord(
             id: EventID(high: 1, low: 1), direction: .incoming, startTimeNanoseconds: time, durationNanoseconds: 1_000,
             request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
-        try await writer.exportCommitted(ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record], sentAtNanoseconds: time))
+        try await writer.exportCommitted(
+            ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record], sentAtNanoseconds: time))
     }
 
     @Test func theLargestMaxBytesTheEnvironmentAcceptsDoesNotTrapRetention() async {
@@ -26,7 +27,9 @@ struct StoreNoTrapTests {
             local.path = directory.file("apimetrics.sqlite")
             let writer = try StoreWriter(options: local, metricsInterval: .seconds(60))
             try await StoreNoTrapTests.writeOneCall(writer, at: CaptureClock.wallNanoseconds())
-            let deleted = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: CaptureClock.wallNanoseconds())) ?? -1 }
+            let deleted = await writer.runForTesting { state in
+                (try? state.enforceRetention(nowNanoseconds: CaptureClock.wallNanoseconds())) ?? -1
+            }
             await writer.shutdown()
             #expect(deleted == 0)
         }
@@ -44,7 +47,10 @@ struct StoreNoTrapTests {
             // A file from elsewhere: a run whose interval no heartbeat cadence has.
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-            process.arguments = [path, "INSERT INTO runs(instance, started_at, last_seen, interval_ms) VALUES ('i', \(now - 1_000_000_000), \(now), 9223372036854775807)"]
+            process.arguments = [
+                path,
+                "INSERT INTO runs(instance, started_at, last_seen, interval_ms) VALUES ('i', \(now - 1_000_000_000), \(now), 9223372036854775807)",
+            ]
             try process.run()
             process.waitUntilExit()
             let reader = try StoreReader(path: path)
@@ -88,7 +94,8 @@ struct StoredSketchTests {
     @Test func aCutSketchAddsNothing() {
         let merged = accumulate([good, truncated])
         #expect(merged.count == 10)
-        #expect(merged.percentile(0.5).map { abs($0 - 1_000_000) < 10_000 } == true, "\(String(describing: merged.percentile(0.5)))")
+        #expect(
+            merged.percentile(0.5).map { abs($0 - 1_000_000) < 10_000 } == true, "\(String(describing: merged.percentile(0.5)))")
     }
 
     @Test func countsThatOverflowDoNotEmptyTheOthers() {
@@ -137,7 +144,8 @@ struct StoreFileReviewTests {
         let record = ExchangeRecord(
             id: EventID(high: 1, low: 1), direction: .incoming, startTimeNanoseconds: now, durationNanoseconds: 1_000,
             request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
-        try await writer.exportCommitted(ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record], sentAtNanoseconds: now))
+        try await writer.exportCommitted(
+            ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [record], sentAtNanoseconds: now))
         await writer.shutdown()
         for victim in victims {
             #expect((try? String(contentsOfFile: victim, encoding: .utf8)) == "do not touch", "\(victim)")
@@ -162,10 +170,13 @@ struct StoreAPIHostileFileTests {
         await writer.shutdown()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [path, """
+        process.arguments = [
+            path,
+            """
             INSERT INTO runs(id, instance, started_at, last_seen, interval_ms) VALUES (7, 'i', \(now), \(now), 60000);
             INSERT INTO pipeline(time, run_id, statistics) VALUES (\(now), 7, '{"queued":1}],"injected":{"x":1');
-            """]
+            """,
+        ]
         try process.run()
         process.waitUntilExit()
         let context = StoreAPI.Context(

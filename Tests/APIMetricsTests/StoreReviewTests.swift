@@ -10,7 +10,7 @@ import Testing
 struct StoreReviewTests {
     /// One window a minute at known minutes, `requests` calls each.
     struct Minute {
-        var start: Int64   // seconds since the epoch, minute-aligned
+        var start: Int64  // seconds since the epoch, minute-aligned
         var requests: Int
     }
 
@@ -23,8 +23,12 @@ struct StoreReviewTests {
             latency.add(nanoseconds: 1_000_000, count: UInt64(minute.requests))
             let window = MetricsWindow(
                 startNanoseconds: minute.start * 1_000_000_000, endNanoseconds: (minute.start + 60) * 1_000_000_000,
-                series: [SeriesMetrics(key: SeriesKey(method: "GET", route: "/r", status: 200), requests: minute.requests, latency: latency)])
-            try await writer.exportCommitted(ExportBatch(identity: identity, records: [], sentAtNanoseconds: minute.start * 1_000_000_000, metrics: window))
+                series: [
+                    SeriesMetrics(
+                        key: SeriesKey(method: "GET", route: "/r", status: 200), requests: minute.requests, latency: latency)
+                ])
+            try await writer.exportCommitted(
+                ExportBatch(identity: identity, records: [], sentAtNanoseconds: minute.start * 1_000_000_000, metrics: window))
         }
         return writer
     }
@@ -97,7 +101,8 @@ struct StoreReviewTests {
         var generator = SeededGenerator(seed: 27)
         let now = CaptureClock.wallNanoseconds()
         let minutes = randomMinutes(around: now, using: &generator)
-        let writer = try await writeMinutes(minutes, options: StoreOptions(path: path, retentionDays: 3_650, minuteResolutionHours: 87_600))
+        let writer = try await writeMinutes(
+            minutes, options: StoreOptions(path: path, retentionDays: 3_650, minuteResolutionHours: 87_600))
         let reader = try StoreReader(path: path)
         try checkRanges(reader, minutes, minutesFrom: .min, using: &generator)
         await writer.shutdown()
@@ -110,7 +115,8 @@ struct StoreReviewTests {
         var generator = SeededGenerator(seed: 2_701)
         let now = CaptureClock.wallNanoseconds()
         let minutes = randomMinutes(around: now, using: &generator)
-        let writer = try await writeMinutes(minutes, options: StoreOptions(path: path, retentionDays: 3_650, minuteResolutionHours: 30))
+        let writer = try await writeMinutes(
+            minutes, options: StoreOptions(path: path, retentionDays: 3_650, minuteResolutionHours: 30))
         _ = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: now)) ?? -1 }
         let minutesFrom = Int64(try sqlite3(path, "SELECT value FROM meta WHERE key = 'minutes_from'")) ?? .min
         #expect(minutesFrom > minutes[0].start && minutesFrom < minutes[minutes.count - 1].start)
@@ -128,11 +134,14 @@ struct StoreReviewTests {
         let identity = ServiceIdentity(service: "s", environment: "e")
         let now = CaptureClock.wallNanoseconds()
         func batch(_ count: Int, from first: Int) -> ExportBatch {
-            ExportBatch(identity: identity, records: (first..<(first + count)).map { n in
-                ExchangeRecord(
-                    id: EventID(high: UInt64(n + 1), low: 1), direction: .incoming, startTimeNanoseconds: now, durationNanoseconds: 1_000,
-                    request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
-            }, sentAtNanoseconds: now)
+            ExportBatch(
+                identity: identity,
+                records: (first..<(first + count)).map { n in
+                    ExchangeRecord(
+                        id: EventID(high: UInt64(n + 1), low: 1), direction: .incoming, startTimeNanoseconds: now,
+                        durationNanoseconds: 1_000,
+                        request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
+                }, sentAtNanoseconds: now)
         }
         try await writer.exportCommitted(batch(30, from: 0))
         // The view's reader, as StoreAccess keeps it for the process's life.
@@ -140,11 +149,15 @@ struct StoreReviewTests {
         let range = StoreTimeRange(from: now - 1_000, to: now + 1_000)
         #expect(try reader.calls(StoreCallFilter(range: range), limit: 200).calls.count == 30)
         // The writer finds the file corrupt: moved aside, a fresh store in its place.
-        let message = await writer.runForTesting { state in state.recoverFromCorruption(.corrupt(SQLiteError(code: 11, message: "test"))) }
+        let message = await writer.runForTesting { state in
+            state.recoverFromCorruption(.corrupt(SQLiteError(code: 11, message: "test")))
+        }
         #expect(message.contains("moved to"))
         try await writer.exportCommitted(batch(5, from: 100))
         #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "5")
-        #expect(try reader.calls(StoreCallFilter(range: range), limit: 200).calls.count == 5, "the reader still reads the file moved aside")
+        #expect(
+            try reader.calls(StoreCallFilter(range: range), limit: 200).calls.count == 5,
+            "the reader still reads the file moved aside")
         await writer.shutdown()
     }
 
@@ -161,7 +174,8 @@ struct StoreReviewTests {
             let records = (0..<1_000).map { n in
                 var record = ExchangeRecord(
                     id: EventID(high: UInt64(round + 1), low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: now,
-                    durationNanoseconds: 1_000, request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
+                    durationNanoseconds: 1_000, request: RequestHead(method: "GET", target: "/x", route: "/x"),
+                    response: ResponseHead(status: 200))
                 record.consumer = Consumer(id: "made-up-\(round)-\(n)")
                 return record
             }
@@ -179,7 +193,8 @@ struct StoreReviewTests {
         defer { directory.remove() }
         let path = directory.file("apimetrics.sqlite")
         let now = CaptureClock.wallNanoseconds()
-        let writer = try StoreWriter(options: StoreOptions(path: path, retentionDays: 3_650, minuteResolutionHours: 24), metricsInterval: .seconds(60))
+        let writer = try StoreWriter(
+            options: StoreOptions(path: path, retentionDays: 3_650, minuteResolutionHours: 24), metricsInterval: .seconds(60))
         let identity = ServiceIdentity(service: "s", environment: "e")
         // Ten windows, three calls of acme's each, 30 hours ago: past the 24 hours minute rows are kept.
         let hour = StoreSchema.Tier.hour.start(ofSecond: now / 1_000_000_000 - 30 * 3_600)
@@ -191,7 +206,8 @@ struct StoreReviewTests {
                 startNanoseconds: start, endNanoseconds: start + 60_000_000_000,
                 series: [SeriesMetrics(key: SeriesKey(method: "GET", route: "/r", status: 200), requests: 3, latency: latency)],
                 consumers: [ConsumerMetrics(id: "acme", requests: 3)])
-            try await writer.exportCommitted(ExportBatch(identity: identity, records: [], sentAtNanoseconds: start, metrics: window))
+            try await writer.exportCommitted(
+                ExportBatch(identity: identity, records: [], sentAtNanoseconds: start, metrics: window))
         }
         _ = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: now)) ?? -1 }
         let reader = try StoreReader(path: path)
@@ -215,7 +231,8 @@ struct StoreReviewTests {
             let records = (0..<1_000).map { n in
                 var record = ExchangeRecord(
                     id: EventID(high: UInt64(round + 1), low: UInt64(n + 1)), direction: .incoming, startTimeNanoseconds: now,
-                    durationNanoseconds: 1_000, request: RequestHead(method: "GET", target: "/x", route: "/x"), response: ResponseHead(status: 200))
+                    durationNanoseconds: 1_000, request: RequestHead(method: "GET", target: "/x", route: "/x"),
+                    response: ResponseHead(status: 200))
                 record.consumer = Consumer(id: String(repeating: "k", count: 180) + "-\(round)-\(n)")
                 return record
             }
@@ -223,7 +240,10 @@ struct StoreReviewTests {
         }
         _ = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: now)) ?? -1 }
         await writer.shutdown()
-        #expect(StoreFile.bytesOnDisk(path) <= 1 << 20, "\(StoreFile.bytesOnDisk(path)) bytes, \((try? sqlite3(path, "SELECT count(*) FROM consumers")) ?? "?") consumers, \((try? sqlite3(path, "SELECT count(*) FROM calls")) ?? "?") calls")
+        #expect(
+            StoreFile.bytesOnDisk(path) <= 1 << 20,
+            "\(StoreFile.bytesOnDisk(path)) bytes, \((try? sqlite3(path, "SELECT count(*) FROM consumers")) ?? "?") consumers, \((try? sqlite3(path, "SELECT count(*) FROM calls")) ?? "?") calls"
+        )
     }
 
     @Test func aConsumerThatReturnsAfterRetentionDeletedItIsNamedOnItsNewCalls() async throws {
@@ -241,7 +261,8 @@ struct StoreReviewTests {
             return record
         }
         // Last seen 40 days ago: retention deletes its call, then the consumer.
-        try await writer.exportCommitted(ExportBatch(identity: identity, records: [call(1, at: now - 40 * 86_400_000_000_000)], sentAtNanoseconds: now))
+        try await writer.exportCommitted(
+            ExportBatch(identity: identity, records: [call(1, at: now - 40 * 86_400_000_000_000)], sentAtNanoseconds: now))
         _ = await writer.runForTesting { state in (try? state.enforceRetention(nowNanoseconds: now)) ?? -1 }
         #expect(try sqlite3(path, "SELECT count(*) FROM consumers WHERE consumer = 'returning'") == "0")
         // Back today.

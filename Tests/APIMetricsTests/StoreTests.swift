@@ -13,8 +13,9 @@ func recordStoreTraffic(_ metrics: APIMetricsService, count: Int, offset: Int = 
         statuses[status, default: 0] += 1
         var headers: HeaderFields = ["x-customer-id": n % 3 == 0 ? "acme" : "globex", "authorization": "Bearer secret-\(n)"]
         headers.append(name: "content-type", value: "application/json")
-        let exchange = metrics.recorder.begin(RequestHead(
-            method: n % 4 == 0 ? "POST" : "GET", target: "/orders/\(n)?token=t\(n)", headers: headers, route: "/orders/{id}"))
+        let exchange = metrics.recorder.begin(
+            RequestHead(
+                method: n % 4 == 0 ? "POST" : "GET", target: "/orders/\(n)?token=t\(n)", headers: headers, route: "/orders/{id}"))
         exchange.recordRequestBody(Array(#"{"password":"hunter2","n":\#(n)}"#.utf8))
         exchange.recordResponseHead(ResponseHead(status: status, headers: ["content-type": "application/json"]))
         exchange.recordResponseBody(Array(#"{"id":\#(n)}"#.utf8))
@@ -190,7 +191,9 @@ struct StoreTests {
         recordStoreTraffic(metrics, count: 10)
         await metrics.shutdown(timeout: .seconds(30))
         try await runner.value
-        let moved = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".corrupt-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
+        let moved = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
+            $0.contains(".corrupt-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm")
+        }
         #expect(moved.count == 1, "\((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])")
         #expect(warnings.messages.contains { $0.contains("was corrupt") && $0.contains("moved to") }, "\(warnings.messages)")
         #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "10")
@@ -239,7 +242,10 @@ struct StoreTests {
             latency.add(nanoseconds: 1_000_000, count: UInt64(requests))
             let window = MetricsWindow(
                 startNanoseconds: now, endNanoseconds: now + 1,
-                series: [SeriesMetrics(key: SeriesKey(method: "GET", route: "/x/{n}", status: 200), requests: requests, latency: latency)])
+                series: [
+                    SeriesMetrics(
+                        key: SeriesKey(method: "GET", route: "/x/{n}", status: 200), requests: requests, latency: latency)
+                ])
             return ExportBatch(identity: identity, records: records, sentAtNanoseconds: now, metrics: window)
         }
         try await writer.exportCommitted(batch(10, requests: 10))
@@ -313,7 +319,8 @@ struct StoreTests {
         try await writer.exportCommitted(ExportBatch(identity: identity, records: [before], sentAtNanoseconds: now))
         await writer.shutdown()
         // The file as that release left it: the index of every id, version 5.
-        _ = try sqlite3(path, "DROP INDEX calls_untimed; CREATE INDEX calls_event ON calls(event_hi); PRAGMA user_version = 5", writing: true)
+        _ = try sqlite3(
+            path, "DROP INDEX calls_untimed; CREATE INDEX calls_event ON calls(event_hi); PRAGMA user_version = 5", writing: true)
         // A reader of the file not yet migrated finds the call through that index.
         #expect(try StoreReader(path: path).call(id: untimed)?.call.id == untimed)
 
@@ -330,8 +337,9 @@ struct StoreTests {
         let handed = record(ids.next(wallNanoseconds: now - 60_000_000_000), at: now - 1_000_000_000)
         let edge = (now - 3_000_000_000) / 1_000_000 * 1_000_000 + 999_999
         let early = record(ids.next(wallNanoseconds: edge), at: edge + 1)
-        try await writer.exportCommitted(ExportBatch(
-            identity: identity, records: [parent, neighbour, child, handed, early], sentAtNanoseconds: now))
+        try await writer.exportCommitted(
+            ExportBatch(
+                identity: identity, records: [parent, neighbour, child, handed, early], sentAtNanoseconds: now))
         await writer.shutdown()
         #expect(try sqlite3(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'calls_event'") == "0")
         // Only the calls whose ids do not carry their time are in the partial index.
@@ -357,7 +365,8 @@ struct StoreTests {
         for (maxBytes, pageSize) in [(StoreOptions.defaultMaxBytes, "16384"), (4 << 20, "4096")] {
             let path = directory.file("store-\(maxBytes).sqlite")
             let writer = try StoreWriter(options: StoreOptions(path: path, maxBytes: maxBytes), metricsInterval: .seconds(60))
-            try await writer.exportCommitted(ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [], sentAtNanoseconds: 0))
+            try await writer.exportCommitted(
+                ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [], sentAtNanoseconds: 0))
             await writer.shutdown()
             #expect(try sqlite3(path, "PRAGMA page_size") == pageSize)
         }

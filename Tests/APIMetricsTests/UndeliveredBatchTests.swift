@@ -37,8 +37,9 @@ struct UndeliveredBatchTests {
         let metrics = try APIMetricsService(configuration: config)
         var ids: [EventID] = []
         for index in 0..<3 {
-            let exchange = metrics.recorder.begin(RequestHead(
-                method: "GET", target: "/orders/\(index)", headers: ["Authorization": "Bearer s3cret", "X-Customer": "acme"]))
+            let exchange = metrics.recorder.begin(
+                RequestHead(
+                    method: "GET", target: "/orders/\(index)", headers: ["Authorization": "Bearer s3cret", "X-Customer": "acme"]))
             ids.append(exchange.id)
             exchange.recordResponseHead(ResponseHead(status: 200))
             exchange.finish()

@@ -9,27 +9,35 @@ struct ValidationProblemsTests {
     }
 
     @Test func fastAPIDetailList() {
-        let problems = parse("""
+        let problems = parse(
+            """
             {"detail":[{"loc":["body","email"],"msg":"value is not a valid email address","type":"value_error.email"},
                        {"loc":["body","items",0,"sku"],"msg":"field required","type":"value_error.missing"}]}
             """)
-        #expect(problems == [
-            ValidationProblem(field: "body.email", type: "value_error.email", message: "value is not a valid email address"),
-            ValidationProblem(field: "body.items[0].sku", type: "value_error.missing", message: "field required"),
-        ])
+        #expect(
+            problems == [
+                ValidationProblem(field: "body.email", type: "value_error.email", message: "value is not a valid email address"),
+                ValidationProblem(field: "body.items[0].sku", type: "value_error.missing", message: "field required"),
+            ])
     }
 
     @Test func errorsListsAndMaps() {
-        #expect(parse(#"{"errors":[{"field":"name","code":"blank","message":"can't be blank"}]}"#)
+        #expect(
+            parse(#"{"errors":[{"field":"name","code":"blank","message":"can't be blank"}]}"#)
                 == [ValidationProblem(field: "name", type: "blank", message: "can't be blank")])
-        #expect(parse(#"{"errors":[{"source":{"pointer":"/data/attributes/age"},"title":"must be positive"}]}"#)
+        #expect(
+            parse(#"{"errors":[{"source":{"pointer":"/data/attributes/age"},"title":"must be positive"}]}"#)
                 == [ValidationProblem(field: "/data/attributes/age", type: "invalid", message: "must be positive")])
-        #expect(parse(#"{"errors":{"email":["is invalid","is taken"]}}"#)
+        #expect(
+            parse(#"{"errors":{"email":["is invalid","is taken"]}}"#)
                 == [ValidationProblem(field: "email", type: "invalid", message: "is invalid")])
     }
 
     @Test func rfc9457InvalidParams() {
-        #expect(parse(#"{"type":"https://example.net/validation-error","invalid-params":[{"name":"age","reason":"must be a positive integer"}]}"#)
+        #expect(
+            parse(
+                #"{"type":"https://example.net/validation-error","invalid-params":[{"name":"age","reason":"must be a positive integer"}]}"#
+            )
                 == [ValidationProblem(field: "age", type: "invalid", message: "must be a positive integer")])
     }
 

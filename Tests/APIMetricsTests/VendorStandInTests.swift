@@ -15,8 +15,9 @@ import APIMetrics
             let client = try RawClient(port: UInt16(port))
             defer { client.close() }
             let body = gzip ? try Gzip.compress(Array(json.utf8)) : Array(json.utf8)
-            client.send("POST /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
-                + (gzip ? "Content-Encoding: gzip\r\n" : "") + "\r\n")
+            client.send(
+                "POST /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
+                    + (gzip ? "Content-Encoding: gzip\r\n" : "") + "\r\n")
             client.send(body)
             return client.read()
         }

@@ -1,5 +1,6 @@
 @testable import APIMetrics
 import APIMetricsTestSupport
+import APIMetricsTesting
 import Foundation
 import Synchronization
 import Testing
@@ -23,24 +24,31 @@ struct ViewSecurityTests {
 
     @Test func withoutATokenOnlyALoopbackPeerNamingALoopbackHostIsAnswered() throws {
         let metrics = try service(.init(isDashboardEnabled: true, isPrometheusEnabled: true))
-        for host in ["localhost", "localhost:8080", "LOCALHOST", "127.0.0.1", "127.0.0.1:9465", "127.1.2.3", "[::1]", "[::1]:9465"] {
+        for host in [
+            "localhost", "localhost:8080", "LOCALHOST", "127.0.0.1", "127.0.0.1:9465", "127.1.2.3", "[::1]", "[::1]:9465",
+        ] {
             for peer in ["127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.9"] {
                 #expect(status(metrics, host: host, peer: peer) == 200, "\(host) from \(peer)")
             }
         }
         // Another machine, whatever Host it names.
-        for peer in ["10.0.0.5", "192.168.1.2", "::ffff:10.0.0.1", "fe80::1", "128.0.0.1", "1270.0.0.1", "127.0.0", "", "unknown"] {
+        for peer in [
+            "10.0.0.5", "192.168.1.2", "::ffff:10.0.0.1", "fe80::1", "128.0.0.1", "1270.0.0.1", "127.0.0", "", "unknown",
+        ] {
             #expect(status(metrics, host: "localhost", peer: peer) == 403, "peer \(peer)")
         }
         #expect(status(metrics, host: "localhost", peer: nil) == 403)
         // A page on another site reaching loopback through DNS rebinding names its own host.
-        for host in ["evil.example", "evil.example:8080", "localhost.evil.example", "127.0.0.1.evil.example", "[::1]x",
-                     "127.0.0.1:80@evil", "localhost:80x", "[::2]", "0.0.0.0", "", " "] {
+        for host in [
+            "evil.example", "evil.example:8080", "localhost.evil.example", "127.0.0.1.evil.example", "[::1]x",
+            "127.0.0.1:80@evil", "localhost:80x", "[::2]", "0.0.0.0", "", " ",
+        ] {
             #expect(status(metrics, host: host, peer: "127.0.0.1") == 403, "host \(host)")
         }
         #expect(status(metrics, host: nil, peer: "127.0.0.1") == 403)
-        let refusal = try #require(metrics.view.response(
-            method: "GET", target: "/_apimetrics", headers: ["Host": "evil.example"], peerAddress: "127.0.0.1"))
+        let refusal = try #require(
+            metrics.view.response(
+                method: "GET", target: "/_apimetrics", headers: ["Host": "evil.example"], peerAddress: "127.0.0.1"))
         #expect(String(decoding: refusal.body, as: UTF8.self).contains("APIMETRICS_DASHBOARD_TOKEN"))
         // With a token, the token decides, wherever the call comes from.
         let guarded = try service(.init(isPrometheusEnabled: true, bearerToken: "s3cret"))
@@ -66,9 +74,13 @@ struct ViewSecurityTests {
     @Test func everyAnswerCarriesTheSecurityHeaders() throws {
         let metrics = try service(.init(isDashboardEnabled: true, isPrometheusEnabled: true, bearerToken: "s3cret"))
         let answers = [
-            metrics.view.response(method: "GET", target: "/_apimetrics", headers: ["Authorization": "Bearer s3cret", "Host": "x"], peerAddress: "10.1.1.1"),
+            metrics.view.response(
+                method: "GET", target: "/_apimetrics", headers: ["Authorization": "Bearer s3cret", "Host": "x"],
+                peerAddress: "10.1.1.1"),
             metrics.view.response(method: "GET", target: "/metrics", headers: ["Host": "x"], peerAddress: "10.1.1.1"),
-            metrics.view.response(method: "POST", target: "/_apimetrics/api", headers: ["Authorization": "Bearer s3cret", "Host": "x"], peerAddress: nil),
+            metrics.view.response(
+                method: "POST", target: "/_apimetrics/api", headers: ["Authorization": "Bearer s3cret", "Host": "x"],
+                peerAddress: nil),
         ].compactMap { $0 }
         #expect(answers.map(\.status) == [200, 401, 405])
         for answer in answers {
@@ -81,7 +93,8 @@ struct ViewSecurityTests {
         }
         // The page's one style element is the one the policy allows by hash.
         let html = String(decoding: answers[0].body, as: UTF8.self)
-        let style = try #require(html.components(separatedBy: "<style>").dropFirst().first?.components(separatedBy: "</style>").first)
+        let style = try #require(
+            html.components(separatedBy: "<style>").dropFirst().first?.components(separatedBy: "</style>").first)
         #expect(style == Dashboard.style)
         #expect(html.components(separatedBy: "<style").count == 2 && !html.contains("style=\""))
         let hash = "'sha256-" + Base64.encode(SHA256.hash(Array(style.utf8))) + "'"
@@ -91,7 +104,9 @@ struct ViewSecurityTests {
     @Test func aBlankTokenIsAnErrorNotAnOpenView() throws {
         for blank in ["", " ", "\t", "  \n"] {
             do {
-                _ = try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_DASHBOARD": "1", "APIMETRICS_DASHBOARD_TOKEN": blank])
+                _ = try APIMetricsConfiguration.fromEnvironment([
+                    "APIMETRICS_DASHBOARD": "1", "APIMETRICS_DASHBOARD_TOKEN": blank,
+                ])
                 Issue.record("a blank token (\(blank.debugDescription)) was taken as no token")
             } catch {
                 #expect(error.field == "APIMETRICS_DASHBOARD_TOKEN" && error.reason.contains("blank"))
@@ -105,12 +120,15 @@ struct ViewSecurityTests {
     @Test func theListenersConnectionLimitIsConfigurable() async throws {
         let config = try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_METRICS_MAX_CONNECTIONS": "2"])
         #expect(config.view.maxConnections == 2)
-        #expect(throws: ConfigurationError.self) { try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_METRICS_MAX_CONNECTIONS": "0"]) }
-        let metrics = try service(.init(isPrometheusEnabled: true, address: "127.0.0.1:0", bearerToken: "s3cret", maxConnections: 2))
+        #expect(throws: ConfigurationError.self) {
+            try APIMetricsConfiguration.fromEnvironment(["APIMETRICS_METRICS_MAX_CONNECTIONS": "0"])
+        }
+        let metrics = try service(
+            .init(isPrometheusEnabled: true, address: "127.0.0.1:0", bearerToken: "s3cret", maxConnections: 2))
         defer { Task { await metrics.shutdown(timeout: .seconds(5)) } }
         let port = try #require(metrics.viewPort)
         let held = try [RawClient(port: port), RawClient(port: port)]
-        defer { held.forEach { $0.close() } }
+        defer { for client in held { client.close() } }
         usleep(200_000)
         let third = try RawClient(port: port)
         defer { third.close() }
@@ -146,7 +164,9 @@ struct ViewSecurityTests {
     /// view is and who it answers; a warning for what is on without protection.
     @Test func startupSaysWhereCallsGoAndTheViewIsLoopbackOnlyWithoutAToken() throws {
         let messages = Mutex<[Diagnostics.Message]>([])
-        var config = testConfiguration([.custom(CollectingExporter()), .http(endpoint: "http://collector.example.com:8080/v1/events")])
+        var config = testConfiguration([
+            .custom(CollectingExporter()), .http(endpoint: "http://collector.example.com:8080/v1/events"),
+        ])
         config.view = .init(isDashboardEnabled: true)
         config.diagnostics = .custom(minimumLevel: .info) { message in messages.withLock { $0.append(message) } }
         _ = try APIMetricsService(configuration: config)
@@ -159,10 +179,15 @@ struct ViewSecurityTests {
         #expect(info.contains { $0.contains("this machine only") && $0.contains("APIMETRICS_DASHBOARD_TOKEN") })
         #expect(said.contains { $0.level == .warning && $0.text.contains("plain HTTP to another machine") })
         // A loopback collector is no warning; off is one line saying so.
-        #expect(!StartupLine.isPlainRemote("http http://127.0.0.1:4318/v1/traces") && StartupLine.isPlainRemote("otlp protobuf (traces http://10.0.0.2:4318/v1/traces)"))
+        #expect(
+            !StartupLine.isPlainRemote("http http://127.0.0.1:4318/v1/traces")
+                && StartupLine.isPlainRemote("otlp protobuf (traces http://10.0.0.2:4318/v1/traces)"))
         var off = testConfiguration([])
         off.isEnabled = false
-        #expect(StartupLine.messages(off, viewPort: nil).map(\.1) == ["recording is off (APIMETRICS_DISABLED or isEnabled): calls pass through unrecorded"])
+        #expect(
+            StartupLine.messages(off, viewPort: nil).map(\.1) == [
+                "recording is off (APIMETRICS_DISABLED or isEnabled): calls pass through unrecorded"
+            ])
     }
 
     @Test func theListenerRefusesOnTheHeadWithoutReadingTheBody() async throws {
@@ -172,7 +197,9 @@ struct ViewSecurityTests {
         let client = try RawClient(port: port)
         defer { client.close() }
         // 16 MiB announced and never sent: the 401 comes at once, no 100 Continue.
-        client.send("POST /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nContent-Length: 16777216\r\nExpect: 100-continue\r\n\r\n")
+        client.send(
+            "POST /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nContent-Length: 16777216\r\nExpect: 100-continue\r\n\r\n"
+        )
         let answer = client.read()
         #expect(answer.hasPrefix("HTTP/1.1 401"))
         #expect(!answer.contains("100 Continue"))

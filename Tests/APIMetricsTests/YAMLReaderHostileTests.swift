@@ -38,7 +38,9 @@ struct YAMLReaderHostileTests {
         let indented = try #require(yamlFailure(keys))
         #expect(indented.line == 65 && indented.column == 65 && indented.reason.contains("nested more than 64"), "\(indented)")
         // At the limit it still reads.
-        #expect(throws: Never.self) { try YAMLReader.parse(Array((String(repeating: "[", count: 64) + String(repeating: "]", count: 64)).utf8)) }
+        #expect(throws: Never.self) {
+            try YAMLReader.parse(Array((String(repeating: "[", count: 64) + String(repeating: "]", count: 64)).utf8))
+        }
     }
 
     @Test func aTenMegabyteLineReadsOrFailsAtItsStart() throws {
@@ -65,47 +67,51 @@ struct YAMLReaderHostileTests {
         let sequence = try #require(yamlFailure("a:\n \t- 1\n"))
         #expect(sequence.line == 2 && sequence.column == 2 && sequence.reason.contains("tab"))
         // A tab separating a value from its key is not indentation.
-        #expect(try readYAML("a:\t1\nb: [1,\t2]\n") == .object([.init("a", .number("1")), .init("b", .array([.number("1"), .number("2")]))]))
+        #expect(
+            try readYAML("a:\t1\nb: [1,\t2]\n")
+                == .object([.init("a", .number("1")), .init("b", .array([.number("1"), .number("2")]))]))
     }
 
-    @Test(arguments: [
-        ("a: \"abc\n", 1, 4, "not closed"),
-        ("a: 'abc\n\n", 1, 4, "not closed"),
-        ("a:\n  - [1, 2\n", 2, 5, "not closed"),
-        ("a: {x: 1,\n  y: 2\n", 1, 4, "not closed"),
-        ("[1, 2 3", 1, 1, "not closed"),
-        ("{a: 1 b: 2}", 1, 8, "expected ','"),
-        ("a: 1\nb\nc: 2\n", 2, 1, "expected a mapping key"),
-        ("a: 1\n  b: 2\n", 2, 4, "continues the value above"),
-        ("a: b: c\n", 1, 4, "same line"),
-        (": x\n", 1, 1, "key is missing"),
-        ("a:\n  b: 1\n   c: 2\n", 3, 5, "holds ': '"),
-        ("a:\n  b:\n    c: 1\n   d: 2\n", 4, 4, "indented more"),
-        ("- a\nb: 1\n", 2, 1, "expected a sequence entry"),
-        ("a: \"\\q\"\n", 1, 5, "unknown escape"),
-        ("a: @x\n", 1, 4, "reserved"),
-        ("a: |0\n  x\n", 1, 5, "1 to 9"),
-        ("a: \"x\"#c\n", 1, 7, "space before '#'"),
-        ("a: x\n---\n", 2, 1, "second document"),
-        ("a: [x,\n---\n]\n", 2, 1, "document marker"),
-        ("key:\n- x: [1,\n2]\n", 3, 1, "indented more than column 3"),
-        ("a: &x\n  - *y\n", 2, 5, "*y"),
-        ("a: 0x" + String(repeating: "F", count: 1_001) + "\n", 1, 4, "more than 1000 digits"),
-    ] as [(String, Int, Int, String)])
+    @Test(
+        arguments: [
+            ("a: \"abc\n", 1, 4, "not closed"),
+            ("a: 'abc\n\n", 1, 4, "not closed"),
+            ("a:\n  - [1, 2\n", 2, 5, "not closed"),
+            ("a: {x: 1,\n  y: 2\n", 1, 4, "not closed"),
+            ("[1, 2 3", 1, 1, "not closed"),
+            ("{a: 1 b: 2}", 1, 8, "expected ','"),
+            ("a: 1\nb\nc: 2\n", 2, 1, "expected a mapping key"),
+            ("a: 1\n  b: 2\n", 2, 4, "continues the value above"),
+            ("a: b: c\n", 1, 4, "same line"),
+            (": x\n", 1, 1, "key is missing"),
+            ("a:\n  b: 1\n   c: 2\n", 3, 5, "holds ': '"),
+            ("a:\n  b:\n    c: 1\n   d: 2\n", 4, 4, "indented more"),
+            ("- a\nb: 1\n", 2, 1, "expected a sequence entry"),
+            ("a: \"\\q\"\n", 1, 5, "unknown escape"),
+            ("a: @x\n", 1, 4, "reserved"),
+            ("a: |0\n  x\n", 1, 5, "1 to 9"),
+            ("a: \"x\"#c\n", 1, 7, "space before '#'"),
+            ("a: x\n---\n", 2, 1, "second document"),
+            ("a: [x,\n---\n]\n", 2, 1, "document marker"),
+            ("key:\n- x: [1,\n2]\n", 3, 1, "indented more than column 3"),
+            ("a: &x\n  - *y\n", 2, 5, "*y"),
+            ("a: 0x" + String(repeating: "F", count: 1_001) + "\n", 1, 4, "more than 1000 digits"),
+        ] as [(String, Int, Int, String)])
     func malformedDocumentsFailWithAPlaceAndAReason(_ text: String, _ line: Int, _ column: Int, _ reason: String) throws {
         let failure = try #require(yamlFailure(text), "\(text)")
         #expect(failure.line == line && failure.column == column && failure.reason.contains(reason), "\(text): \(failure)")
     }
 
-    @Test(arguments: [
-        ([0x61, 0x3A, 0x20, 0xFF], 4, "0xFF"),
-        ([0x61, 0x3A, 0x20, 0xC3, 0xA9, 0xC0, 0x80], 5, "0xC0"),
-        ([0x61, 0x3A, 0x20, 0xED, 0xA0, 0x80], 4, "0xED"),
-        ([0x61, 0x3A, 0x20, 0xE2, 0x82], 4, "0xE2"),
-        ([0x61, 0x3A, 0x20, 0x01], 4, "U+0001"),
-        ([0x61, 0x3A, 0x20, 0x7F], 4, "U+007F"),
-        ([0x61, 0x3A, 0x20, 0xC2, 0x80], 4, "U+0080"),
-    ] as [([UInt8], Int, String)])
+    @Test(
+        arguments: [
+            ([0x61, 0x3A, 0x20, 0xFF], 4, "0xFF"),
+            ([0x61, 0x3A, 0x20, 0xC3, 0xA9, 0xC0, 0x80], 5, "0xC0"),
+            ([0x61, 0x3A, 0x20, 0xED, 0xA0, 0x80], 4, "0xED"),
+            ([0x61, 0x3A, 0x20, 0xE2, 0x82], 4, "0xE2"),
+            ([0x61, 0x3A, 0x20, 0x01], 4, "U+0001"),
+            ([0x61, 0x3A, 0x20, 0x7F], 4, "U+007F"),
+            ([0x61, 0x3A, 0x20, 0xC2, 0x80], 4, "U+0080"),
+        ] as [([UInt8], Int, String)])
     func invalidTextFails(_ bytes: [UInt8], _ column: Int, _ reason: String) throws {
         let failure = try #require(yamlFailure(bytes))
         #expect(failure.line == 1 && failure.column == column && failure.reason.contains(reason), "\(failure)")
@@ -132,7 +138,8 @@ struct YAMLReaderHostileTests {
             if let failure = yamlFailure(bytes) {
                 failures += 1
                 let lines = bytes.count { $0 == 0x0A } + 1
-                #expect(failure.line >= 1 && failure.line <= lines && failure.column >= 1 && !failure.reason.isEmpty, "\(failure)")
+                #expect(
+                    failure.line >= 1 && failure.line <= lines && failure.column >= 1 && !failure.reason.isEmpty, "\(failure)")
             }
         }
         #expect(failures > 300)

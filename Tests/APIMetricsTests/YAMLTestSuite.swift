@@ -43,6 +43,7 @@
 // - tag outside the core schema (10): 2EBW 565N 7FWL CUP7 FBC9 J7PZ M5C3 UGM3 W5VH Z67P
 
 /// The suite's cases, as JSON: see the comment above.
+// swift-format-ignore
 let yamlTestSuite = ##"""
 {
 "valid": [

@@ -53,17 +53,22 @@ struct WireResyncTests {
         let harness = WireHarness()
         let pipelined = (1...5).map { "GET /\($0) HTTP/1.1\r\n\r\n" }.joined()
         let closing = WireTap(recorder: harness.recorder)
-        WireFuzzing.play([.inbound("GET /v HTTP/1.9\r\n\r\n" + pipelined),
-                          .outbound("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"), .close],
-                         into: closing, split: .whole)
+        WireFuzzing.play(
+            [
+                .inbound("GET /v HTTP/1.9\r\n\r\n" + pipelined),
+                .outbound("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"), .close,
+            ],
+            into: closing, split: .whole)
         #expect(closing.unrecordedRequests == 5)
         let behind = WireTap(recorder: harness.recorder)
-        WireFuzzing.play([.inbound(pipelined), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close], into: behind, split: .bytewise)
+        WireFuzzing.play(
+            [.inbound(pipelined), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close], into: behind, split: .bytewise)
         // One answered, one recorded without a response, three behind it.
         #expect(behind.unrecordedRequests == 3)
         let lost = WireTap(recorder: harness.recorder)
-        WireFuzzing.play([.inbound("G<T / HTTP/1.1\r\n\r\n" + pipelined), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close],
-                         into: lost, split: .whole)
+        WireFuzzing.play(
+            [.inbound("G<T / HTTP/1.1\r\n\r\n" + pipelined), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close],
+            into: lost, split: .whole)
         #expect(lost.unrecordedRequests == 5)
         #expect(harness.queue.drain(limit: .max).count == 4)
     }
@@ -138,7 +143,8 @@ struct WireResyncTests {
             answered += 1
             let lines = harness.play(stream.steps, split: .random(generator.next()))
             if lines.count != stream.responses {
-                Issue.record("stream \(iteration): \(stream.responses) responses, \(lines.count) calls: \(lines)\n\(stream.steps)")
+                Issue.record(
+                    "stream \(iteration): \(stream.responses) responses, \(lines.count) calls: \(lines)\n\(stream.steps)")
                 return
             }
         }

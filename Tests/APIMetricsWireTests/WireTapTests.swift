@@ -20,9 +20,10 @@ struct WireTapTests {
 
     /// Each case cut in two at every byte of each step: where a read ends
     /// must not change what is recorded (the strict framing rules included).
-    @Test(arguments: wireCases.indices.filter { index in
-        wireCases[index].steps.allSatisfy { $0.bytes.count < 1024 }
-    })
+    @Test(
+        arguments: wireCases.indices.filter { index in
+            wireCases[index].steps.allSatisfy { $0.bytes.count < 1024 }
+        })
     func everyCaseCutInTwoAtEveryByte(index: Int) {
         let (name, steps, expected) = wireCases[index]
         let harness = WireHarness()
@@ -108,7 +109,9 @@ struct WireTapTests {
             for index in 0..<8 {
                 let draw = generator.next()
                 // Mostly letters, so that long runs of name bytes are common.
-                word[index] = round % 4 == 0 || draw % 3 == 0 ? edges[Int(draw >> 8) % edges.count] : UInt8(truncatingIfNeeded: 0x61 + (draw >> 8) % 26)
+                word[index] =
+                    round % 4 == 0 || draw % 3 == 0
+                    ? edges[Int(draw >> 8) % edges.count] : UInt8(truncatingIfNeeded: 0x61 + (draw >> 8) % 26)
             }
             let expectedCommon = word.firstIndex { !isCommonNameByte($0) } ?? 8
             var expectedStops: UInt64 = 0
@@ -117,7 +120,9 @@ struct WireTapTests {
                 (HTTPStreamParser.commonNameBytes($0.baseAddress!), HTTPStreamParser.startLineStops($0.baseAddress!))
             }
             if common != expectedCommon || stops != expectedStops, mismatches.count < 5 {
-                mismatches.append("\(word): common \(common) vs \(expectedCommon), stops \(String(stops, radix: 16)) vs \(String(expectedStops, radix: 16))")
+                mismatches.append(
+                    "\(word): common \(common) vs \(expectedCommon), stops \(String(stops, radix: 16)) vs \(String(expectedStops, radix: 16))"
+                )
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches)")
@@ -188,9 +193,12 @@ struct WireTapTests {
         let capturing = WireHarness(bodyLimit: 64)
         let shedding = WireHarness(bodyLimit: 64, queueItems: 1)
         // Fill the queue: one exchange queued, the next refused.
-        WireFuzzing.play([.inbound("GET /a HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"),
-                          .inbound("GET /b HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close],
-                         into: WireTap(recorder: shedding.recorder), split: .whole)
+        WireFuzzing.play(
+            [
+                .inbound("GET /a HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"),
+                .inbound("GET /b HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close,
+            ],
+            into: WireTap(recorder: shedding.recorder), split: .whole)
         #expect(shedding.recorder.isQueueFull)
         for (index, steps) in streams.enumerated() {
             let split = WireSplit.random(UInt64(index) + 1)
@@ -227,9 +235,12 @@ struct WireTapTests {
         // The refused head and the request the tap finds after it.
         #expect(captured.count == 2, "\(captured)")
         let shedding = WireHarness(queueItems: 1)
-        WireFuzzing.play([.inbound("GET /a HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"),
-                          .inbound("GET /b HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close],
-                         into: WireTap(recorder: shedding.recorder), split: .whole)
+        WireFuzzing.play(
+            [
+                .inbound("GET /a HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"),
+                .inbound("GET /b HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close,
+            ],
+            into: WireTap(recorder: shedding.recorder), split: .whole)
         #expect(shedding.recorder.isQueueFull)
         let before = shedding.counters.recordedTotal
         WireFuzzing.play(steps, into: WireTap(recorder: shedding.recorder, limits: limits), split: .whole)
@@ -240,9 +251,12 @@ struct WireTapTests {
     /// named, its status, its body sizes and its duration when it ends.
     @Test func aShedExchangeIsSummedUpWhenItEnds() throws {
         let harness = WireHarness(queueItems: 1)
-        WireFuzzing.play([.inbound("GET /a HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"),
-                          .inbound("GET /b HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close],
-                         into: WireTap(recorder: harness.recorder), split: .whole)
+        WireFuzzing.play(
+            [
+                .inbound("GET /a HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"),
+                .inbound("GET /b HTTP/1.1\r\n\r\n"), .outbound("HTTP/1.1 204 No Content\r\n\r\n"), .close,
+            ],
+            into: WireTap(recorder: harness.recorder), split: .whole)
         #expect(harness.recorder.isQueueFull)
         let seen = harness.observer.observed.count
         let tap = WireTap(recorder: harness.recorder)
@@ -322,8 +336,12 @@ struct WireTapTests {
             .outbound("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
             .close,
         ]
-        #expect(harness.play(steps, split: .whole, limits: .init(headerCount: 2)) == ["GET /a → 400 req=0 res=0 !MalformedRequest"])
-        #expect(harness.play(steps, split: .whole, limits: .init(startLineBytes: 4)) == ["INVALID  → 400 req=0 res=0 !MalformedRequest"])
+        #expect(
+            harness.play(steps, split: .whole, limits: .init(headerCount: 2)) == ["GET /a → 400 req=0 res=0 !MalformedRequest"])
+        #expect(
+            harness.play(steps, split: .whole, limits: .init(startLineBytes: 4)) == [
+                "INVALID  → 400 req=0 res=0 !MalformedRequest"
+            ])
     }
 
     @Test func mutatedAndRandomStreamsNeverCrashHangOrLoseAnExchange() async {

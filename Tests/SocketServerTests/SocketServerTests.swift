@@ -26,7 +26,9 @@ struct SocketServerTests {
         defer { server.stop() }
         let client = try RawClient(port: server.port)
         defer { client.close() }
-        client.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send(
+            "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /c HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
         let text = client.read { $0.occurrences(of: "HTTP/1.1 200") == 3 && $0.hasSuffix("}") }
         let targets = text.components(separatedBy: "\"target\":\"").dropFirst().map { $0.prefix(2) }
         #expect(targets == ["/a", "/b", "/c"])
@@ -38,7 +40,9 @@ struct SocketServerTests {
         defer { server.stop() }
         let client = try RawClient(port: server.port)
         defer { client.close() }
-        client.send("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n")
+        client.send(
+            "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+        )
         let text = client.read { $0.hasSuffix("}") }
         #expect(text.contains(#""size":11"#))
     }

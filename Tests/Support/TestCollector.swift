@@ -84,7 +84,10 @@ package final class TestCollector: Sendable {
             }
             let reply = shared.requests.withLock { requests -> Reply in
                 let reply = script(requests.count, "\(request.method) \(request.target)", body)
-                requests.append(Request(target: request.target, method: request.method, headers: request.headers, rawBody: request.body, body: body, reply: reply))
+                requests.append(
+                    Request(
+                        target: request.target, method: request.method, headers: request.headers, rawBody: request.body,
+                        body: body, reply: reply))
                 return reply
             }
             switch reply {

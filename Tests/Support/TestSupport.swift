@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import APIMetrics
+import APIMetricsTesting
 
 /// A processed record as an exporter received it, with its schema-v1 line.
 package struct ExportedEvent {
@@ -8,44 +9,13 @@ package struct ExportedEvent {
     package var json: [UInt8]
 }
 
-/// A real exporter that keeps every batch, optionally failing on a script.
-package final class CollectingExporter: EventExporter {
-    private let batches = Mutex<[ExportBatch]>([])
-    private let failures: @Sendable (Int) -> ExportError?
-    private let attempts = Atomic<Int>(0)
-    package let encodings: ExportEncodings
-    /// Its limits; a batch whose schema-v1 lines pass `maxBytes` is
-    /// refused with ``ExportError/tooLarge(_:)``, as a vendor exporter does.
-    package let batchLimits: ExportBatchLimits
-
-    package init(
-        encodings: ExportEncodings = .schemaV1JSON, limits: ExportBatchLimits = .unlimited,
-        failures: @escaping @Sendable (Int) -> ExportError? = { _ in nil }
-    ) {
-        self.encodings = encodings
-        self.batchLimits = limits
-        self.failures = failures
-    }
-
-    package var name: String { "collecting" }
-
-    package func export(_ batch: ExportBatch) async throws {
-        let attempt = attempts.wrappingAdd(1, ordering: .relaxed).oldValue
-        if let failure = failures(attempt) { throw failure }
-        let bytes = batch.schemaV1Lines.events.reduce(0) { $0 + $1.count }
-        if batch.records.count > 1, batchLimits.isOver(bytes: bytes) {
-            throw ExportError.tooLarge("\(bytes) bytes is over \(batchLimits.maxBytes)")
-        }
-        batches.withLock { $0.append(batch) }
-    }
-
-    package var received: [ExportBatch] { batches.withLock { $0 } }
+extension CollectingExporter {
+    /// Every call taken, with its schema-v1 line.
     package var events: [ExportedEvent] {
         received.flatMap { batch in
             zip(batch.records, batch.schemaV1Lines.events).map { ExportedEvent(record: $0, json: $1) }
         }
     }
-    package var attemptCount: Int { attempts.load(ordering: .relaxed) }
 }
 
 /// A fresh temporary directory, removed by the caller with `remove()`.
@@ -152,7 +122,9 @@ package struct SeededGenerator: RandomNumberGenerator {
         var given: UInt64?
         if var text = ProcessInfo.processInfo.environment["APIMETRICS_TEST_SEED"] {
             if text.hasPrefix("0x") { text.removeFirst(2) }
-            guard let seed = UInt64(text, radix: 16) else { preconditionFailure("APIMETRICS_TEST_SEED is not a hex number: \(text)") }
+            guard let seed = UInt64(text, radix: 16) else {
+                preconditionFailure("APIMETRICS_TEST_SEED is not a hex number: \(text)")
+            }
             given = seed
         }
         let seed = given ?? UInt64.random(in: 0 ... .max)

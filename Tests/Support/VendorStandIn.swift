@@ -72,7 +72,8 @@ package final class VendorStandIn: Sendable {
             line.append(first)
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-              let port = object["port"] as? Int else {
+            let port = object["port"] as? Int
+        else {
             process.terminate()
             throw StandInError("the \(vendor) stand-in did not start (first line: \(String(decoding: line, as: UTF8.self)))")
         }
@@ -143,7 +144,9 @@ package final class VendorStandIn: Sendable {
 
     private func control(_ name: String, _ body: [UInt8]) async throws {
         let url = self.url
-        let (status, answer) = try await offCooperativeThreads { try Self.exchange("POST", url + "/_standin/" + name, body: body) }
+        let (status, answer) = try await offCooperativeThreads {
+            try Self.exchange("POST", url + "/_standin/" + name, body: body)
+        }
         guard (200..<300).contains(status) else {
             throw StandInError("the stand-in's /_standin/\(name) answered \(status): \(String(decoding: answer, as: UTF8.self))")
         }
@@ -166,11 +169,15 @@ package final class VendorStandIn: Sendable {
             let probe = "import jsonschema, referencing, rfc3339_validator, google.protobuf, opentelemetry.proto"
             if try run(["python3", "-c", probe], pythonPath: target) != 0 {
                 let status = try run(
-                    ["python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade",
-                     "--target", target, "jsonschema", "rfc3339-validator", "opentelemetry-proto"],
+                    [
+                        "python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade",
+                        "--target", target, "jsonschema", "rfc3339-validator", "opentelemetry-proto",
+                    ],
                     pythonPath: nil)
                 guard status == 0, try run(["python3", "-c", probe], pythonPath: target) == 0 else {
-                    throw StandInError("could not install jsonschema, rfc3339-validator and opentelemetry-proto into \(target) (pip exited \(status))")
+                    throw StandInError(
+                        "could not install jsonschema, rfc3339-validator and opentelemetry-proto into \(target) (pip exited \(status))"
+                    )
                 }
             }
             path = target
@@ -199,8 +206,9 @@ package final class VendorStandIn: Sendable {
         let client = try RawClient(port: UInt16(port))
         defer { client.close() }
         let payload = body ?? []
-        client.send("\(method) \(parsed.path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-            + "Content-Type: application/json\r\nContent-Length: \(payload.count)\r\n\r\n")
+        client.send(
+            "\(method) \(parsed.path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(payload.count)\r\n\r\n")
         client.send(payload)
         let response = Array(client.read().utf8)
         guard let end = response.firstRange(of: Array("\r\n\r\n".utf8)) else {

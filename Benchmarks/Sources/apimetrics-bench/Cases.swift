@@ -35,8 +35,10 @@ enum Fixtures {
         var text = ""
         repeat {
             let index = items.count
-            items.append(#"{"sku":"A-\#(index)","qty":\#(index + 1),"price":\#(index).25,"added":"2026-12-06T10:0\#(index % 10):00Z"}"#)
-            text = #"{"id":42,"customer":{"id":"1b4e28ba-2fa1-11d2-883f-0016d3cca427","email":"ann@example.com","since":"2024-01-31"},"status":"paid","note":null,"items":[\#(items.joined(separator: ","))],"total":1234.5}"#
+            items.append(
+                #"{"sku":"A-\#(index)","qty":\#(index + 1),"price":\#(index).25,"added":"2026-12-06T10:0\#(index % 10):00Z"}"#)
+            text =
+                #"{"id":42,"customer":{"id":"1b4e28ba-2fa1-11d2-883f-0016d3cca427","email":"ann@example.com","since":"2024-01-31"},"status":"paid","note":null,"items":[\#(items.joined(separator: ","))],"total":1234.5}"#
         } while text.utf8.count < 1_024
         return Array(text.utf8)
     }()
@@ -60,9 +62,12 @@ enum Fixtures {
         var index = 0
         var text = ""
         repeat {
-            items.append(#"{"id":\#(index),"name":"item \#(index)","price":\#(index).5,"tags":["a","b"],"payment":{"card_number":"4111111111111111","cvv":"123","holder":{"name":"Ann","token":"t-\#(index)"}}}"#)
+            items.append(
+                #"{"id":\#(index),"name":"item \#(index)","price":\#(index).5,"tags":["a","b"],"payment":{"card_number":"4111111111111111","cvv":"123","holder":{"name":"Ann","token":"t-\#(index)"}}}"#
+            )
             index += 1
-            text = #"{"user":{"id":7,"email":"ann@example.com","password":"hunter2"},"orders":[\#(items.joined(separator: ","))],"meta":{"page":1}}"#
+            text =
+                #"{"user":{"id":7,"email":"ann@example.com","password":"hunter2"},"orders":[\#(items.joined(separator: ","))],"meta":{"page":1}}"#
         } while text.utf8.count < 4096
         return Array(text.utf8)
     }()
@@ -71,8 +76,9 @@ enum Fixtures {
         ExchangeRecord(
             id: EventID(high: 0x1234_5678_9ABC_DEF0, low: 0x0FED_CBA9_8765_4321), direction: .incoming,
             startTimeNanoseconds: 1_795_255_200_123_000_000, durationNanoseconds: 3_214_000,
-            request: RequestHead(method: "POST", target: "/orders?page=2", headers: jsonRequestHeaders,
-                                 route: "/orders", clientAddress: "127.0.0.1"),
+            request: RequestHead(
+                method: "POST", target: "/orders?page=2", headers: jsonRequestHeaders,
+                route: "/orders", clientAddress: "127.0.0.1"),
             requestBody: CapturedBody(bytes: body, size: body.count),
             response: ResponseHead(status: 201, headers: responseHeaders),
             responseBody: CapturedBody(bytes: responseBody, size: responseBody.count),
@@ -83,8 +89,10 @@ enum Fixtures {
     static func keepAliveStream(count: Int) -> [(request: [UInt8], response: [UInt8])] {
         let body = Array(#"{"id":42,"item":"widget-42","quantity":3,"status":"open","price":19.99,"currency":"EUR"}"#.utf8)
         return (0..<count).map { index in
-            let request = "GET /orders/\(index % 100 + 1)?expand=items HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0\r\nAccept: application/json\r\nAccept-Encoding: gzip, deflate, br\r\nX-API-Key: demo-key-acme\r\nConnection: keep-alive\r\n\r\n"
-            let response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nDate: Sat, 21 Nov 2026 10:00:00 GMT\r\n\r\n"
+            let request =
+                "GET /orders/\(index % 100 + 1)?expand=items HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0\r\nAccept: application/json\r\nAccept-Encoding: gzip, deflate, br\r\nX-API-Key: demo-key-acme\r\nConnection: keep-alive\r\n\r\n"
+            let response =
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nDate: Sat, 21 Nov 2026 10:00:00 GMT\r\n\r\n"
             return (Array(request.utf8), Array(response.utf8) + body)
         }
     }
@@ -109,8 +117,10 @@ struct Bench {
         let recorder = metrics.recorder
         let head = RequestHead(method: "GET", target: "/orders/42", headers: Fixtures.requestHeaders, clientAddress: "127.0.0.1")
         let response = ResponseHead(status: 200, headers: Fixtures.responseHeaders)
-        return harness.measure("record.nobody", opsPerSample: quick ? 500 : 2000,
-                               between: { BenchmarkHooks.drainQueue(of: metrics) }) { count in
+        return harness.measure(
+            "record.nobody", opsPerSample: quick ? 500 : 2000,
+            between: { BenchmarkHooks.drainQueue(of: metrics) }
+        ) { count in
             for _ in 0..<count {
                 let exchange = recorder.begin(head)
                 exchange.recordResponseHead(response)
@@ -130,7 +140,8 @@ struct Bench {
                 status: index % 16 == 0 ? 404 : 200, durationNanoseconds: Int64(200_000 + index * 37_000),
                 requestBodyBytes: 0, responseBodyBytes: 100 + index * 40)
         }
-        return harness.measure(byPath ? "aggregate.update.path" : "aggregate.update", opsPerSample: quick ? 640 : 6_400) { count in
+        return harness.measure(byPath ? "aggregate.update.path" : "aggregate.update", opsPerSample: quick ? 640 : 6_400) {
+            count in
             for index in 0..<count {
                 BenchmarkHooks.observe(calls[index & 63], in: metrics)
             }
@@ -140,11 +151,14 @@ struct Bench {
     func recordBody1k() throws -> CaseResult {
         let metrics = try makeMetrics(bodies: true)
         let recorder = metrics.recorder
-        let head = RequestHead(method: "POST", target: "/orders", headers: Fixtures.jsonRequestHeaders, clientAddress: "127.0.0.1")
+        let head = RequestHead(
+            method: "POST", target: "/orders", headers: Fixtures.jsonRequestHeaders, clientAddress: "127.0.0.1")
         let response = ResponseHead(status: 201, headers: Fixtures.responseHeaders)
         let body = Fixtures.json(size: 1024)
-        return harness.measure("record.body1k", opsPerSample: quick ? 500 : 2000,
-                               between: { BenchmarkHooks.drainQueue(of: metrics) }) { count in
+        return harness.measure(
+            "record.body1k", opsPerSample: quick ? 500 : 2000,
+            between: { BenchmarkHooks.drainQueue(of: metrics) }
+        ) { count in
             for _ in 0..<count {
                 let exchange = recorder.begin(head)
                 exchange.recordRequestBody(body)
@@ -201,7 +215,8 @@ struct Bench {
         let template = Fixtures.discoveryCall(method: Fixtures.record().request.method)
         // Past the first thousand: stable from here on unless learning.
         for _ in 0..<1_100 { observe(template) }
-        return harness.measure(learning ? "discover.json1k.learning" : "discover.json1k", opsPerSample: quick ? 20 : 200) { count in
+        return harness.measure(learning ? "discover.json1k.learning" : "discover.json1k", opsPerSample: quick ? 20 : 200) {
+            count in
             for _ in 0..<count { observe(template) }
         }
     }
@@ -250,25 +265,35 @@ struct Bench {
         var rules: [AlertRule] = []
         for index in 0..<25 {
             let route = "/r\(index * 40)/{id}"
-            rules.append(AlertRule("errors \(index)", when: .serverErrorRate(above: 0.05), scope: .route(route), window: .seconds(60)))
-            rules.append(AlertRule("p95 \(index)", when: .latency(percentile: 95, above: .seconds(1)), scope: .route(route, method: "GET"), window: .seconds(60)))
+            rules.append(
+                AlertRule("errors \(index)", when: .serverErrorRate(above: 0.05), scope: .route(route), window: .seconds(60)))
+            rules.append(
+                AlertRule(
+                    "p95 \(index)", when: .latency(percentile: 95, above: .seconds(1)), scope: .route(route, method: "GET"),
+                    window: .seconds(60)))
             rules.append(AlertRule("quiet \(index)", when: .traffic(below: 1), scope: .route(route), window: .seconds(60)))
-            rules.append(AlertRule("consumer \(index)", when: .consumerErrorRate(above: 0.5), scope: .consumer("c\(index)"), window: .seconds(60)))
+            rules.append(
+                AlertRule(
+                    "consumer \(index)", when: .consumerErrorRate(above: 0.5), scope: .consumer("c\(index)"), window: .seconds(60)
+                ))
         }
         let evaluate = BenchmarkHooks.makeAlertEngine(rules: rules)
         var series: [SeriesMetrics] = []
         for index in 0..<1_000 {
             var latency = LatencySketch()
             for sample in 0..<20 { latency.add(nanoseconds: Int64(1_000_000 * (1 + (index + sample) % 50))) }
-            series.append(SeriesMetrics(
-                key: SeriesKey(method: index % 3 == 0 ? "POST" : "GET", route: "/r\(index)/{id}", status: index % 10 == 0 ? 500 : 200),
-                requests: 20, serverErrors: index % 10 == 0 ? 20 : 0, latency: latency))
+            series.append(
+                SeriesMetrics(
+                    key: SeriesKey(
+                        method: index % 3 == 0 ? "POST" : "GET", route: "/r\(index)/{id}", status: index % 10 == 0 ? 500 : 200),
+                    requests: 20, serverErrors: index % 10 == 0 ? 20 : 0, latency: latency))
         }
         let consumers = (0..<100).map { ConsumerMetrics(id: "c\($0)", requests: 200, serverErrors: 2) }
         var start: Int64 = 1_800_000_000_000_000_000
         func window() -> MetricsWindow {
             defer { start += 1_000_000_000 }
-            return MetricsWindow(startNanoseconds: start, endNanoseconds: start + 1_000_000_000, series: series, consumers: consumers)
+            return MetricsWindow(
+                startNanoseconds: start, endNanoseconds: start + 1_000_000_000, series: series, consumers: consumers)
         }
         // Every rule's 60 windows full before measuring.
         for _ in 0..<70 { _ = evaluate(window()) }
@@ -329,7 +354,9 @@ struct Bench {
         let compressed = try Gzip.compress(Fixtures.nestedJSON4k)
         return harness.measure("inflate.json4k", opsPerSample: quick ? 5 : 40) { count in
             for _ in 0..<count {
-                precondition((try? Gzip.inflate(compressed, framing: .gzip, maxOutput: 64 * 1024))?.bytes.count == Fixtures.nestedJSON4k.count)
+                precondition(
+                    (try? Gzip.inflate(compressed, framing: .gzip, maxOutput: 64 * 1024))?.bytes.count
+                        == Fixtures.nestedJSON4k.count)
             }
         }
     }
@@ -352,7 +379,8 @@ struct Bench {
     func redactCard4k(text: Bool) -> CaseResult {
         let redact = BenchmarkHooks.makeRedactor(options: .default)
         let filler = (0..<400).map { "word\($0 % 97)" }.joined(separator: " ")
-        let body = text
+        let body =
+            text
             ? "Order for Ann, paid with 4111 1111 1111 1111 on 2026-11-21. " + filler
             : #"{"order":{"id":42,"payment":{"number":"4111111111111111","holder":"Ann"},"note":"\#(filler)"}}"#
         var template = Fixtures.record(body: Array(body.utf8.prefix(4096)))
@@ -368,7 +396,8 @@ struct Bench {
 
     func encodeEvent() -> CaseResult {
         let record = Fixtures.record(body: Fixtures.json(size: 256), responseBody: Fixtures.json(size: 256))
-        let identity = ServiceIdentity(service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"], instanceID: "host-1")
+        let identity = ServiceIdentity(
+            service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"], instanceID: "host-1")
         return harness.measure("encode.event", opsPerSample: quick ? 100 : 5000) { count in
             for _ in 0..<count {
                 precondition(!BenchmarkHooks.encode(record, identity: identity).isEmpty)
@@ -381,12 +410,14 @@ struct Bench {
     /// unless named: the request body of a batch of 100, per item.
     func encodeOTLP(_ name: String, signal: BenchmarkHooks.OTLPSignal, json: Bool = false) -> CaseResult {
         let records = (0..<100).map { index -> ExchangeRecord in
-            var record = signal == .logs
+            var record =
+                signal == .logs
                 ? Fixtures.record(body: Fixtures.json(size: 256), responseBody: Fixtures.json(size: 256)) : Fixtures.record()
             record.id = EventID(high: 0x1234_5678_9ABC_DEF0, low: UInt64(index + 1))
             return record
         }
-        let identity = ServiceIdentity(service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"], instanceID: "host-1")
+        let identity = ServiceIdentity(
+            service: "orders-api", environment: "prod", version: "1.4.2", tags: ["region:eu"], instanceID: "host-1")
         return harness.measure(name, opsPerSample: quick ? 100 : 5000) { count in
             for _ in 0..<(count / 100) {
                 precondition(!BenchmarkHooks.encodeOTLP(records, signal: signal, identity: identity, json: json).isEmpty)
@@ -412,12 +443,14 @@ struct Bench {
         let recorder = metrics.recorder
         var postHeaders = Fixtures.jsonRequestHeaders
         postHeaders.append(name: "X-API-Key", value: "demo-key-acme")
-        let head = bodies
+        let head =
+            bodies
             ? RequestHead(method: "POST", target: "/orders", headers: postHeaders, clientAddress: "127.0.0.1")
             : RequestHead(method: "GET", target: "/orders/42", headers: Fixtures.requestHeaders, clientAddress: "127.0.0.1")
         let response = ResponseHead(status: bodies ? 201 : 200, headers: Fixtures.responseHeaders)
         let requestBody = Array(#"{"item":"lamp","quantity":2,"note":"load test","card":{"number":"4111111111111111"}}"#.utf8)
-        let responseBody = Array(#"{"id":1042,"item":"lamp","quantity":2,"note":"load test","status":"open","customer":"acme"}"#.utf8)
+        let responseBody = Array(
+            #"{"id":1042,"item":"lamp","quantity":2,"note":"load test","status":"open","customer":"acme"}"#.utf8)
         let perSample = quick ? 2000 : 20_000
         var nanos: [Double] = []
         var cpuNanos: Int64 = 0
@@ -452,8 +485,10 @@ struct Bench {
         var result = Harness.reduce(name, nanos, [])
         // The whole process's CPU per event: recording it on this thread,
         // and processing, encoding and exporting it on the sender's.
-        result.notes = [("events_per_s", result.opsPerSecond),
-                        ("cpu_us_per_event", Double(cpuNanos) / Double(max(1, measuredEvents)) / 1000)]
+        result.notes = [
+            ("events_per_s", result.opsPerSecond),
+            ("cpu_us_per_event", Double(cpuNanos) / Double(max(1, measuredEvents)) / 1000),
+        ]
         return result
     }
 
@@ -500,8 +535,10 @@ struct Bench {
         let stream = Fixtures.keepAliveStream(count: 100)
         let bytesPerStream = stream.reduce(0) { $0 + $1.request.count + $1.response.count }
         let name = shedding ? "wire.parse.shed" : "wire.parse"
-        var result = harness.measure(name, opsPerSample: quick ? 1 : 20,
-                                     between: { if !shedding { BenchmarkHooks.drainQueue(of: metrics) } }) { count in
+        var result = harness.measure(
+            name, opsPerSample: quick ? 1 : 20,
+            between: { if !shedding { BenchmarkHooks.drainQueue(of: metrics) } }
+        ) { count in
             for _ in 0..<count {
                 let tap = WireTap(recorder: metrics.recorder, clientAddress: "127.0.0.1")
                 for (request, response) in stream {
@@ -516,8 +553,10 @@ struct Bench {
         result.nsP99 /= Double(stream.count)
         result.allocations = result.allocations.map { $0 / Double(stream.count) }
         result.opsPerSecond *= Double(stream.count)
-        result.notes = [("mb_per_s", result.opsPerSecond * Double(bytesPerStream) / Double(stream.count) / 1e6),
-                        ("requests_per_s", result.opsPerSecond)]
+        result.notes = [
+            ("mb_per_s", result.opsPerSecond * Double(bytesPerStream) / Double(stream.count) / 1e6),
+            ("requests_per_s", result.opsPerSecond),
+        ]
         return result
     }
 }

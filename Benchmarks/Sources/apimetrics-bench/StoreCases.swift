@@ -40,8 +40,10 @@ struct SplitMix {
 enum StoreTraffic {
     static let statuses = [200, 201, 400, 404, 500]
     static let identity = ServiceIdentity(service: "orders-api", environment: "prod", version: "1.4.2", instanceID: "host-1")
-    static let resources = ["orders", "customers", "invoices", "products", "carts", "payments", "shipments", "refunds",
-                            "users", "sessions", "webhooks", "reports", "coupons", "reviews", "stock", "prices"]
+    static let resources = [
+        "orders", "customers", "invoices", "products", "carts", "payments", "shipments", "refunds",
+        "users", "sessions", "webhooks", "reports", "coupons", "reviews", "stock", "prices",
+    ]
 
     /// `count` endpoints: method, route, and the target a call sends.
     static func endpoints(_ count: Int) -> [(method: String, route: String, target: (Int) -> String)] {
@@ -49,8 +51,14 @@ enum StoreTraffic {
             let resource = resources[index % resources.count]
             let version = "v\(index / resources.count + 1)"
             switch index % 3 {
-            case 0: return ("GET", "/\(version)/\(resource)/{id}", { "/\(version)/\(resource)/\($0)?expand=items&fields=id,status,total" })
-            case 1: return ("GET", "/\(version)/\(resource)", { "/\(version)/\(resource)?page=\($0 % 40 + 1)&limit=50&sort=-created" })
+            case 0:
+                return (
+                    "GET", "/\(version)/\(resource)/{id}", { "/\(version)/\(resource)/\($0)?expand=items&fields=id,status,total" }
+                )
+            case 1:
+                return (
+                    "GET", "/\(version)/\(resource)", { "/\(version)/\(resource)?page=\($0 % 40 + 1)&limit=50&sort=-created" }
+                )
             default: return ("POST", "/\(version)/\(resource)", { _ in "/\(version)/\(resource)?idempotency=1" })
             }
         }
@@ -88,11 +96,14 @@ enum StoreTraffic {
         let consumerRoll = random.below(10)
         let traceHigh = random.next(), traceLow = random.next()
         return ExchangeRecord(
-            id: EventID(high: UInt64(time / 1_000_000) << 16 | (random.next() & 0xFFFF), low: random.next()), direction: .incoming,
+            id: EventID(high: UInt64(time / 1_000_000) << 16 | (random.next() & 0xFFFF), low: random.next()),
+            direction: .incoming,
             startTimeNanoseconds: time, durationNanoseconds: Int64(milliseconds * 1_000_000),
-            request: RequestHead(method: endpoint.method, target: endpoint.target(random.below(100_000)), headers: headers,
-                                 route: endpoint.route, clientAddress: "203.0.113.\(random.below(250) + 1)"),
-            requestBody: body.map { CapturedBody(bytes: $0, size: $0.count) } ?? CapturedBody(size: endpoint.method == "POST" ? 312 : 0),
+            request: RequestHead(
+                method: endpoint.method, target: endpoint.target(random.below(100_000)), headers: headers,
+                route: endpoint.route, clientAddress: "203.0.113.\(random.below(250) + 1)"),
+            requestBody: body.map { CapturedBody(bytes: $0, size: $0.count) }
+                ?? CapturedBody(size: endpoint.method == "POST" ? 312 : 0),
             response: ResponseHead(status: status, headers: responseHeaders),
             responseBody: body.map { CapturedBody(bytes: $0, size: $0.count) } ?? CapturedBody(size: 200 + random.below(4_000)),
             consumer: consumerRoll == 0 ? nil : Consumer(id: consumerID(random.skewed(consumers))),
@@ -128,9 +139,11 @@ enum StoreTraffic {
 
 /// A fresh directory of this user's alone (the store refuses others).
 func makeStoreDirectory(_ path: String? = nil) throws -> String {
-    let directory = path ?? FileManager.default.temporaryDirectory.appendingPathComponent("apimetrics-bench-store-\(getpid())").path
+    let directory =
+        path ?? FileManager.default.temporaryDirectory.appendingPathComponent("apimetrics-bench-store-\(getpid())").path
     try? FileManager.default.removeItem(atPath: directory)
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    try FileManager.default.createDirectory(
+        atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     return directory
 }
 
@@ -149,7 +162,8 @@ extension Bench {
             options: StoreOptions(path: directory + "/apimetrics.sqlite", maxBytes: 64 << 30, retentionDays: 3_650),
             metricsInterval: .seconds(60))
         let body = bodies ? Fixtures.json(size: 1_024) : nil
-        let templates = StoreTraffic.batches(count: 16, size: 500, time: Self.wallNanoseconds() - 3_600_000_000_000, body: body, seed: 27)
+        let templates = StoreTraffic.batches(
+            count: 16, size: 500, time: Self.wallNanoseconds() - 3_600_000_000_000, body: body, seed: 27)
         let span = Int64(16 * 500 * 20_000)
         let batches = Self.storeBatches(default: quick ? 20 : (bodies ? 200 : 600))
         // The first batches open the file and run retention's first pass.
@@ -185,10 +199,12 @@ extension Bench {
         if let before = allocationsBefore, let after = allocationsAfter { result.allocations = Double(after - before) / measured }
         let cpuMicros = Double(cpu) / measured / 1_000
         let writerMicros = Double(counts.commitCPUNanoseconds - writerBefore) / measured / 1_000
-        result.notes = [("cpu_us_per_call", cpuMicros), ("sys_us_per_call", Double(system) / measured / 1_000),
-                        ("writer_us_per_call", writerMicros), ("calls_per_s_one_core", 1e6 / writerMicros),
-                        ("bytes_per_call", Double(pages * pageSize) / calls),
-                        ("calls_per_commit", Double(counts.written) / Double(max(1, commits)))]
+        result.notes = [
+            ("cpu_us_per_call", cpuMicros), ("sys_us_per_call", Double(system) / measured / 1_000),
+            ("writer_us_per_call", writerMicros), ("calls_per_s_one_core", 1e6 / writerMicros),
+            ("bytes_per_call", Double(pages * pageSize) / calls),
+            ("calls_per_commit", Double(counts.written) / Double(max(1, commits))),
+        ]
         return result
     }
 
@@ -205,7 +221,8 @@ extension Bench {
             options: StoreOptions(path: directory + "/apimetrics.sqlite", maxBytes: 64 << 30, retentionDays: 3_650),
             metricsInterval: .seconds(60))
         let discard = DiscardingExporter()
-        let templates = StoreTraffic.batches(count: 16, size: 500, time: Self.wallNanoseconds() - 3_600_000_000_000, body: nil, seed: 28)
+        let templates = StoreTraffic.batches(
+            count: 16, size: 500, time: Self.wallNanoseconds() - 3_600_000_000_000, body: nil, seed: 28)
         let span = Int64(16 * 500 * 20_000)
         let batches = Self.storeBatches(default: quick ? 16 : 240)
         for warmup in 0..<4 { try await store.export(StoreTraffic.batch(templates[warmup], shift: 0, serial: UInt64(warmup))) }
@@ -216,12 +233,15 @@ extension Bench {
             let writerStart = store.counts.commitCPUNanoseconds
             for index in 0..<batches {
                 serial += 1
-                try await exporter.export(StoreTraffic.batch(templates[index % 16], shift: span * Int64(serial / 16 + 1), serial: UInt64(serial)))
+                try await exporter.export(
+                    StoreTraffic.batch(templates[index % 16], shift: span * Int64(serial / 16 + 1), serial: UInt64(serial)))
             }
             await store.flush()
             let calls = Double(batches * 500)
-            return (Double(Self.processCPUNanoseconds() - cpuStart) / calls / 1_000,
-                    Double(store.counts.commitCPUNanoseconds - writerStart) / calls / 1_000)
+            return (
+                Double(Self.processCPUNanoseconds() - cpuStart) / calls / 1_000,
+                Double(store.counts.commitCPUNanoseconds - writerStart) / calls / 1_000
+            )
         }
         var runs: [(String, Double)] = []
         var noop = 0.0, sender = 0.0, writer = 0.0
@@ -231,12 +251,16 @@ extension Bench {
             noop += idle.total / 2
             sender += (stored.total - stored.writer) / 2
             writer += stored.writer / 2
-            runs += [("noop_us_\(round)", idle.total), ("store_us_\(round)", stored.total), ("store_writer_us_\(round)", stored.writer)]
+            runs += [
+                ("noop_us_\(round)", idle.total), ("store_us_\(round)", stored.total),
+                ("store_writer_us_\(round)", stored.writer),
+            ]
         }
         await store.close()
         precondition(store.counts.dropped == 0, "store.sender-cpu: calls dropped")
-        var result = CaseResult(name: "store.sender-cpu", nsMedian: (sender - noop) * 1_000, nsP99: .nan, allocations: nil,
-                                opsPerSecond: 1e6 / (sender + writer))
+        var result = CaseResult(
+            name: "store.sender-cpu", nsMedian: (sender - noop) * 1_000, nsP99: .nan, allocations: nil,
+            opsPerSecond: 1e6 / (sender + writer))
         result.notes = runs + [("sender_added_us_per_call", sender - noop), ("writer_us_per_call", writer)]
         return result
     }

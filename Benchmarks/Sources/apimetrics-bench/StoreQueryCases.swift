@@ -15,13 +15,16 @@ struct QueryStoreSpec {
     /// Calls a minute in the metrics over every series.
     var requestsPerMinute: Int
 
-    static let full = QueryStoreSpec(calls: 1_000_000, series: 200, days: 30, consumers: 500, minuteHours: 48, requestsPerMinute: 1_000)
+    static let full = QueryStoreSpec(
+        calls: 1_000_000, series: 200, days: 30, consumers: 500, minuteHours: 48, requestsPerMinute: 1_000)
     static let quick = QueryStoreSpec(calls: 20_000, series: 20, days: 1, consumers: 50, minuteHours: 6, requestsPerMinute: 100)
 
     /// Names the cached store: a change to the generator or to this spec
     /// must change it.
     static let generatorVersion = "store-v2"
-    var key: String { "\(Self.generatorVersion)-\(calls)c-\(series)s-\(days)d-\(consumers)u-\(minuteHours)h-\(requestsPerMinute)r" }
+    var key: String {
+        "\(Self.generatorVersion)-\(calls)c-\(series)s-\(days)d-\(consumers)u-\(minuteHours)h-\(requestsPerMinute)r"
+    }
 }
 
 /// The cached store and what its build measured.
@@ -54,8 +57,9 @@ final class QueryStoreCache: Sendable {
         let path = directory + "/apimetrics.sqlite"
         let marker = directory + "/built.json"
         if let data = FileManager.default.contents(atPath: marker),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Double],
-           let end = object["end_ns"], FileManager.default.fileExists(atPath: path) {
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Double],
+            let end = object["end_ns"], FileManager.default.fileExists(atPath: path)
+        {
             // A store cached by an earlier schema is migrated, as a restart would.
             let writer = try BenchmarkHooks.StoreHandle(
                 options: StoreOptions(path: path, maxBytes: 64 << 30, retentionDays: 3_650), metricsInterval: .seconds(60))
@@ -86,13 +90,18 @@ final class QueryStoreCache: Sendable {
         let start = end - Int64(spec.days) * 86_400
         let minutesFrom = end - Int64(spec.minuteHours) * 3_600
         let store = try BenchmarkHooks.StoreHandle(
-            options: StoreOptions(path: path, maxBytes: 64 << 30, retentionDays: spec.days + 1, minuteResolutionHours: spec.minuteHours),
+            options: StoreOptions(
+                path: path, maxBytes: 64 << 30, retentionDays: spec.days + 1, minuteResolutionHours: spec.minuteHours),
             metricsInterval: .seconds(60))
-        let statistics = try APIMetricsService(configuration: APIMetricsConfiguration(service: "bench", exporters: [.custom(DiscardingExporter())])).statistics
+        let statistics = try APIMetricsService(
+            configuration: APIMetricsConfiguration(service: "bench", exporters: [.custom(DiscardingExporter())])
+        ).statistics
         let endpoints = StoreTraffic.endpoints(spec.series / StoreTraffic.statuses.count)
         var random = SplitMix(state: 1_027)
         // Every series' share of the traffic and its typical latency.
-        let keys = endpoints.flatMap { endpoint in StoreTraffic.statuses.map { SeriesKey(method: endpoint.method, route: endpoint.route, status: $0) } }
+        let keys = endpoints.flatMap { endpoint in
+            StoreTraffic.statuses.map { SeriesKey(method: endpoint.method, route: endpoint.route, status: $0) }
+        }
         let weights: [Double] = keys.indices.map { index in
             let status = keys[index].status
             let share = status == 200 || status == 201 ? 1.0 : status == 404 ? 0.08 : 0.03
@@ -133,9 +142,10 @@ final class QueryStoreCache: Sendable {
                 }
                 var responseSizes = SizeHistogram()
                 responseSizes.add(bytes: 1_200 * requests)
-                series.append(SeriesMetrics(
-                    key: key, requests: requests, clientErrors: key.status / 100 == 4 ? requests : 0,
-                    serverErrors: key.status >= 500 ? requests : 0, latency: latency, responseSizes: responseSizes))
+                series.append(
+                    SeriesMetrics(
+                        key: key, requests: requests, clientErrors: key.status / 100 == 4 ? requests : 0,
+                        serverErrors: key.status >= 500 ? requests : 0, latency: latency, responseSizes: responseSizes))
                 total += Double(requests)
                 if key.status / 100 == 4 { clientErrors += Double(requests) }
                 if key.status >= 500 { serverErrors += Double(requests) }
@@ -146,27 +156,33 @@ final class QueryStoreCache: Sendable {
             for _ in 0..<draws { byConsumer[random.skewed(spec.consumers), default: 0] += 1 }
             let perDraw = total * 0.9 / Double(draws)
             let consumers = byConsumer.map { index, share in
-                ConsumerMetrics(id: StoreTraffic.consumerID(index), requests: share * perDraw,
-                                clientErrors: share * perDraw * clientErrors / total, serverErrors: share * perDraw * serverErrors / total)
+                ConsumerMetrics(
+                    id: StoreTraffic.consumerID(index), requests: share * perDraw,
+                    clientErrors: share * perDraw * clientErrors / total, serverErrors: share * perDraw * serverErrors / total)
             }
-            return MetricsWindow(startNanoseconds: from * 1_000_000_000, endNanoseconds: (from + seconds) * 1_000_000_000,
-                                 series: series, consumers: consumers, anonymousRequests: total * 0.1)
+            return MetricsWindow(
+                startNanoseconds: from * 1_000_000_000, endNanoseconds: (from + seconds) * 1_000_000_000,
+                series: series, consumers: consumers, anonymousRequests: total * 0.1)
         }
 
         for minute in stride(from: start, to: end, by: 60) {
             if minute == minutesFrom {
-                minuteBytesBefore = await store.integer("SELECT sum(pgsize) FROM dbstat WHERE name IN ('metrics', 'metrics_time')") ?? 0
+                minuteBytesBefore =
+                    await store.integer("SELECT sum(pgsize) FROM dbstat WHERE name IN ('metrics', 'metrics_time')") ?? 0
                 minuteRowsBefore = await store.integer("SELECT count(*) FROM metrics WHERE tier = 0") ?? 0
             }
             // The minute's calls, in batches of 500 as the sender hands them over.
             while callsMade < spec.calls, callClock < Double(minute + 60) {
                 if runStart(Int64(callClock)) == nil { callClock += Double(down) }
-                pending.append(StoreTraffic.record(
-                    time: Int64(callClock * 1e9), endpoints: endpoints, consumers: spec.consumers, body: nil, random: &random))
+                pending.append(
+                    StoreTraffic.record(
+                        time: Int64(callClock * 1e9), endpoints: endpoints, consumers: spec.consumers, body: nil, random: &random)
+                )
                 callsMade += 1
                 callClock += gap * -log(max(random.unit(), 1e-12))
                 if pending.count == 500 {
-                    try await store.export(ExportBatch(identity: StoreTraffic.identity, records: pending, sentAtNanoseconds: Int64(callClock * 1e9)))
+                    try await store.export(
+                        ExportBatch(identity: StoreTraffic.identity, records: pending, sentAtNanoseconds: Int64(callClock * 1e9)))
                     pending.removeAll(keepingCapacity: true)
                 }
             }
@@ -179,32 +195,40 @@ final class QueryStoreCache: Sendable {
             } else {
                 metrics = nil
             }
-            let startup = startedRuns.insert(runStarted).inserted
-                ? StartupRecord(startedAtNanoseconds: runStarted * 1_000_000_000, routes: endpoints.map(\.route),
-                                swiftVersion: "6.3", libraryVersion: "bench", platform: "linux-x86_64")
+            let startup =
+                startedRuns.insert(runStarted).inserted
+                ? StartupRecord(
+                    startedAtNanoseconds: runStarted * 1_000_000_000, routes: endpoints.map(\.route),
+                    swiftVersion: "6.3", libraryVersion: "bench", platform: "linux-x86_64")
                 : nil
             let heartbeat = Heartbeat(
                 startedAtNanoseconds: runStarted * 1_000_000_000, timeNanoseconds: (minute + 60) * 1_000_000_000,
                 uptimeSeconds: Double(minute + 60 - runStarted), cpuShare: 0.05, residentBytes: 80 << 20, statistics: statistics)
-            try await store.export(ExportBatch(
-                identity: StoreTraffic.identity, records: [], sentAtNanoseconds: (minute + 60) * 1_000_000_000,
-                metrics: metrics, heartbeat: heartbeat, startup: startup))
+            try await store.export(
+                ExportBatch(
+                    identity: StoreTraffic.identity, records: [], sentAtNanoseconds: (minute + 60) * 1_000_000_000,
+                    metrics: metrics, heartbeat: heartbeat, startup: startup))
         }
         // The exponential gaps may run past the end: the rest in its last second.
         while callsMade < spec.calls {
-            pending.append(StoreTraffic.record(
-                time: (end - 1) * 1_000_000_000 + Int64(callsMade % 1_000_000), endpoints: endpoints, consumers: spec.consumers,
-                body: nil, random: &random))
+            pending.append(
+                StoreTraffic.record(
+                    time: (end - 1) * 1_000_000_000 + Int64(callsMade % 1_000_000), endpoints: endpoints,
+                    consumers: spec.consumers,
+                    body: nil, random: &random))
             callsMade += 1
             if pending.count == 500 {
-                try await store.export(ExportBatch(identity: StoreTraffic.identity, records: pending, sentAtNanoseconds: end * 1_000_000_000))
+                try await store.export(
+                    ExportBatch(identity: StoreTraffic.identity, records: pending, sentAtNanoseconds: end * 1_000_000_000))
                 pending.removeAll(keepingCapacity: true)
             }
         }
         if !pending.isEmpty {
-            try await store.export(ExportBatch(identity: StoreTraffic.identity, records: pending, sentAtNanoseconds: end * 1_000_000_000))
+            try await store.export(
+                ExportBatch(identity: StoreTraffic.identity, records: pending, sentAtNanoseconds: end * 1_000_000_000))
         }
-        let minuteBytesAfter = await store.integer("SELECT sum(pgsize) FROM dbstat WHERE name IN ('metrics', 'metrics_time')") ?? 0
+        let minuteBytesAfter =
+            await store.integer("SELECT sum(pgsize) FROM dbstat WHERE name IN ('metrics', 'metrics_time')") ?? 0
         let minuteRowsAfter = await store.integer("SELECT count(*) FROM metrics WHERE tier = 0") ?? 0
         _ = await store.enforceRetention(nowNanoseconds: end * 1_000_000_000)
         func bytes(_ names: String) async -> Double {
@@ -221,12 +245,14 @@ final class QueryStoreCache: Sendable {
         // the hour and day rows), and the whole month's metrics as
         // retention leaves them, per series-minute of history.
         let minuteRows = Double(minuteRowsAfter - minuteRowsBefore)
-        figures["bytes_per_series_minute_written"] = Double(minuteBytesAfter - minuteBytesBefore) / max(1, minuteRows) * Double(spec.series + 1) / Double(spec.series)
+        figures["bytes_per_series_minute_written"] =
+            Double(minuteBytesAfter - minuteBytesBefore) / max(1, minuteRows) * Double(spec.series + 1) / Double(spec.series)
         figures["bytes_per_series_minute_kept"] = metricsBytes / seriesMinutes
         figures["metrics_rows"] = Double(await store.integer("SELECT count(*) FROM metrics") ?? 0)
         figures["consumer_metrics_bytes"] = await bytes("'consumer_metrics', 'consumer_metrics_time'")
         figures["heartbeats_bytes"] = await bytes("'heartbeats', 'pipeline'")
-        figures["file_bytes"] = Double((await store.integer("PRAGMA page_count") ?? 0) * (await store.integer("PRAGMA page_size") ?? 0))
+        figures["file_bytes"] = Double(
+            (await store.integer("PRAGMA page_count") ?? 0) * (await store.integer("PRAGMA page_size") ?? 0))
         await store.close()
         precondition(store.counts.dropped == 0, "query store: calls dropped")
         return figures
@@ -285,7 +311,8 @@ extension Bench {
 
     /// A page of 50 calls of one consumer in one status class over the
     /// whole store (the request log's filters).
-    func storeCallsPage(_ name: String, _ cache: QueryStoreCache, statusClass: Int, consumerRank: Int) async throws -> CaseResult {
+    func storeCallsPage(_ name: String, _ cache: QueryStoreCache, statusClass: Int, consumerRank: Int) async throws -> CaseResult
+    {
         let store = try await cache.get()
         let reader = try StoreReader(path: store.path)
         var filter = StoreCallFilter(range: StoreTimeRange.last(seconds: Int64(cache.spec.days) * 86_400, now: store.end))
@@ -309,7 +336,8 @@ extension Bench {
         let store = try await cache.get()
         let reader = try StoreReader(path: store.path)
         let middle = store.end - Int64(cache.spec.days) * 43_200 * 1_000_000_000
-        let page = try reader.calls(StoreCallFilter(range: StoreTimeRange(from: middle - 3_600_000_000_000, to: middle)), limit: 1)
+        let page = try reader.calls(
+            StoreCallFilter(range: StoreTimeRange(from: middle - 3_600_000_000_000, to: middle)), limit: 1)
         guard let id = page.calls.first?.id else { preconditionFailure("store.query.call: no call in the middle of the store") }
         return try timeQuery("store.query.call", budgetMilliseconds: nil) {
             let found = try reader.call(id: id)

@@ -28,7 +28,8 @@ while let argument = arguments.popFirst() {
         try Data(OTLPSample.body(json: true)).write(to: URL(fileURLWithPath: path + ".json"))
         exit(0)
     default:
-        FileHandle.standardError.write(Data("usage: apimetrics-bench [--json PATH] [--quick] [--filter TEXT] [--otlp-sample PATH]\n".utf8))
+        FileHandle.standardError.write(
+            Data("usage: apimetrics-bench [--json PATH] [--quick] [--filter TEXT] [--otlp-sample PATH]\n".utf8))
         exit(2)
     }
 }
@@ -70,8 +71,14 @@ let cases: [(String, () async throws -> CaseResult)] = [
     ("store.query.bytes", { try await bench.storeBytes(queryStore) }),
     ("store.query.overview.1d", { try await bench.storeOverview(queryStore, days: 1) }),
     ("store.query.overview.30d", { try await bench.storeOverview(queryStore, days: 30) }),
-    ("store.query.calls.5xx", { try await bench.storeCallsPage("store.query.calls.5xx", queryStore, statusClass: 5, consumerRank: 100) }),
-    ("store.query.calls.4xx", { try await bench.storeCallsPage("store.query.calls.4xx", queryStore, statusClass: 4, consumerRank: 0) }),
+    (
+        "store.query.calls.5xx",
+        { try await bench.storeCallsPage("store.query.calls.5xx", queryStore, statusClass: 5, consumerRank: 100) }
+    ),
+    (
+        "store.query.calls.4xx",
+        { try await bench.storeCallsPage("store.query.calls.4xx", queryStore, statusClass: 4, consumerRank: 0) }
+    ),
     ("store.query.endpoints.30d", { try await bench.storeEndpoints(queryStore) }),
     ("store.query.call", { try await bench.storeCall(queryStore) }),
 ]
@@ -96,11 +103,14 @@ for (name, run) in cases where isChosen(name) {
     let notes = result.notes.map { "\($0.0)=\(String(format: "%.1f", $0.1))" }.joined(separator: " ")
     print(
         name.padding(toLength: 22, withPad: " ", startingAt: 0),
-        String(format: "%11.1f %10.1f %11@ %12.0f", result.nsMedian, result.nsP99,
-               result.allocations.map { String(format: "%.2f", $0) } ?? "n/a", result.opsPerSecond),
+        String(
+            format: "%11.1f %10.1f %11@ %12.0f", result.nsMedian, result.nsP99,
+            result.allocations.map { String(format: "%.2f", $0) } ?? "n/a", result.opsPerSecond),
         notes)
 }
-print("\(results.count) cases in \(String(format: "%.1f", Date().timeIntervalSince(started))) s on \(ProcessInfo.processInfo.activeProcessorCount) cores")
+print(
+    "\(results.count) cases in \(String(format: "%.1f", Date().timeIntervalSince(started))) s on \(ProcessInfo.processInfo.activeProcessorCount) cores"
+)
 if let jsonPath {
     let json = "[\n" + results.map { "  " + $0.json }.joined(separator: ",\n") + "\n]\n"
     try json.write(toFile: jsonPath, atomically: true, encoding: .utf8)

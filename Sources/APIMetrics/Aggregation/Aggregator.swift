@@ -57,23 +57,36 @@ final class Aggregator: CallObserver, Sendable {
 
         mutating func merge(_ other: Attributed, maxGroups: Int, maxConsumers: Int) {
             for (id, consumer) in other.consumers {
-                if consumers[id] != nil { consumers[id]?.merge(consumer) }
-                else if consumers.count < maxConsumers { consumers[id] = consumer }
-                else { otherConsumers.merge(ConsumerMetrics(
-                    id: ConsumerMetrics.otherConsumersID, requests: consumer.requests,
-                    clientErrors: consumer.clientErrors, serverErrors: consumer.serverErrors)) }
+                if consumers[id] != nil {
+                    consumers[id]?.merge(consumer)
+                } else if consumers.count < maxConsumers {
+                    consumers[id] = consumer
+                } else {
+                    otherConsumers.merge(
+                        ConsumerMetrics(
+                            id: ConsumerMetrics.otherConsumersID, requests: consumer.requests,
+                            clientErrors: consumer.clientErrors, serverErrors: consumer.serverErrors))
+                }
             }
             otherConsumers.merge(other.otherConsumers)
             anonymous += other.anonymous
             for (key, group) in other.serverErrors {
-                if serverErrors[key] != nil { serverErrors[key]?.merge(group) }
-                else if serverErrors.count < maxGroups { serverErrors[key] = group }
-                else { foldedGroups += 1 }
+                if serverErrors[key] != nil {
+                    serverErrors[key]?.merge(group)
+                } else if serverErrors.count < maxGroups {
+                    serverErrors[key] = group
+                } else {
+                    foldedGroups += 1
+                }
             }
             for (key, group) in other.validationErrors {
-                if validationErrors[key] != nil { validationErrors[key]?.count += group.count }
-                else if validationErrors.count < maxGroups { validationErrors[key] = group }
-                else { foldedGroups += 1 }
+                if validationErrors[key] != nil {
+                    validationErrors[key]?.count += group.count
+                } else if validationErrors.count < maxGroups {
+                    validationErrors[key] = group
+                } else {
+                    foldedGroups += 1
+                }
             }
         }
     }
@@ -190,11 +203,12 @@ final class Aggregator: CallObserver, Sendable {
     /// 64 bytes and its length. A collision costs a miss, nothing more.
     @inline(__always)
     private static func pathCacheIndex(_ path: String) -> Int {
-        let hash = path.utf8.withContiguousStorageIfAvailable { bytes in
-            var hash: UInt32 = 2_166_136_261
-            for byte in bytes.prefix(64) { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-            return hash ^ UInt32(truncatingIfNeeded: bytes.count)
-        } ?? UInt32(truncatingIfNeeded: path.utf8.count)
+        let hash =
+            path.utf8.withContiguousStorageIfAvailable { bytes in
+                var hash: UInt32 = 2_166_136_261
+                for byte in bytes.prefix(64) { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+                return hash ^ UInt32(truncatingIfNeeded: bytes.count)
+            } ?? UInt32(truncatingIfNeeded: path.utf8.count)
         return Int(hash) & (pathCacheSize - 1)
     }
 
@@ -240,17 +254,19 @@ final class Aggregator: CallObserver, Sendable {
         let status = record.response?.status ?? 0
         let weight = record.weight
         if let consumer = record.consumer {
-            batch.consumers[consumer.id, default: ConsumerMetrics(id: consumer.id, name: consumer.name, group: consumer.group)].merge(
-                ConsumerMetrics(
-                    id: consumer.id, requests: weight,
-                    clientErrors: (400..<500).contains(status) ? weight : 0, serverErrors: status >= 500 ? weight : 0))
+            batch.consumers[consumer.id, default: ConsumerMetrics(id: consumer.id, name: consumer.name, group: consumer.group)]
+                .merge(
+                    ConsumerMetrics(
+                        id: consumer.id, requests: weight,
+                        clientErrors: (400..<500).contains(status) ? weight : 0, serverErrors: status >= 500 ? weight : 0))
         } else {
             batch.anonymous += weight
         }
         // Grouped as the series are: a registered method or `_OTHER`, a
         // route cut in bytes, texts cut in bytes.
         let method = HTTPMethods.seriesMethod(record.request.method)
-        let route = record.request.route.map { TextLimit.cut($0, maxBytes: SeriesKey.maxRouteBytes) }
+        let route =
+            record.request.route.map { TextLimit.cut($0, maxBytes: SeriesKey.maxRouteBytes) }
             ?? RouteNormalizer.template(ofTarget: record.request.target)
         if status >= 500 || (status == 0 && !record.errors.isEmpty) {
             let error = record.errors.first?.bounded()
@@ -259,22 +275,29 @@ final class Aggregator: CallObserver, Sendable {
                 message: error?.message ?? "", location: error?.location,
                 causes: error?.causes ?? [], count: weight,
                 firstSeenNanoseconds: record.startTimeNanoseconds, lastSeenNanoseconds: record.startTimeNanoseconds)
-            if batch.serverErrors[group.groupKey] != nil { batch.serverErrors[group.groupKey]?.merge(group) }
-            else { batch.serverErrors[group.groupKey] = group }
+            if batch.serverErrors[group.groupKey] != nil {
+                batch.serverErrors[group.groupKey]?.merge(group)
+            } else {
+                batch.serverErrors[group.groupKey] = group
+            }
         }
         for problem in validationErrors(record) {
             let group = ValidationErrorGroup(
                 method: method, route: route, field: problem.field, type: problem.type,
                 message: problem.message, count: weight)
-            if batch.validationErrors[group.groupKey] != nil { batch.validationErrors[group.groupKey]?.count += weight }
-            else { batch.validationErrors[group.groupKey] = group }
+            if batch.validationErrors[group.groupKey] != nil {
+                batch.validationErrors[group.groupKey]?.count += weight
+            } else {
+                batch.validationErrors[group.groupKey] = group
+            }
         }
-        recent.append(RecentCall(
-            timeNanoseconds: record.startTimeNanoseconds,
-            method: TextLimit.cut(record.request.method, maxBytes: HTTPMethods.maxRecordedBytes),
-            target: TextLimit.cut(record.request.target, maxBytes: RecentCall.maxTargetBytes),
-            route: record.request.route.map { TextLimit.cut($0, maxBytes: SeriesKey.maxRouteBytes) }, status: status,
-            durationNanoseconds: record.durationNanoseconds, consumer: record.consumer?.id))
+        recent.append(
+            RecentCall(
+                timeNanoseconds: record.startTimeNanoseconds,
+                method: TextLimit.cut(record.request.method, maxBytes: HTTPMethods.maxRecordedBytes),
+                target: TextLimit.cut(record.request.target, maxBytes: RecentCall.maxTargetBytes),
+                route: record.request.route.map { TextLimit.cut($0, maxBytes: SeriesKey.maxRouteBytes) }, status: status,
+                durationNanoseconds: record.durationNanoseconds, consumer: record.consumer?.id))
     }
 
     /// Ends the current window at `now` and starts the next: its series'
@@ -294,7 +317,9 @@ final class Aggregator: CallObserver, Sendable {
                 consumers: state.window.consumerRows,
                 anonymousRequests: state.window.anonymous,
                 unattributedRequests: max(
-                    0, Double(series.reduce(0) { $0 + $1.requests }) - state.window.attributedRequests - Double(state.windowExcluded)),
+                    0,
+                    Double(series.reduce(0) { $0 + $1.requests }) - state.window.attributedRequests - Double(state.windowExcluded)
+                ),
                 excludedRequests: Double(state.windowExcluded),
                 serverErrors: state.window.serverErrors.values.sorted(by: Self.byCount),
                 validationErrors: state.window.validationErrors.values.sorted(by: Self.byCount),
@@ -309,9 +334,11 @@ final class Aggregator: CallObserver, Sendable {
             state.windowFolded = 0
             state.windowOtherMethods = 0
             state.windowStart = now
-            state.windows.append(WindowTotals(
-                startNanoseconds: window.startNanoseconds, endNanoseconds: now, requests: window.requests,
-                clientErrors: series.reduce(0) { $0 + $1.clientErrors }, serverErrors: series.reduce(0) { $0 + $1.serverErrors }))
+            state.windows.append(
+                WindowTotals(
+                    startNanoseconds: window.startNanoseconds, endNanoseconds: now, requests: window.requests,
+                    clientErrors: series.reduce(0) { $0 + $1.clientErrors },
+                    serverErrors: series.reduce(0) { $0 + $1.serverErrors }))
             if state.windows.count > recentWindows { state.windows.removeFirst(state.windows.count - recentWindows) }
             return window
         }
@@ -333,7 +360,8 @@ final class Aggregator: CallObserver, Sendable {
                 startedAtNanoseconds: startedAtNanoseconds, series: all,
                 consumers: attributed.consumerRows,
                 anonymousRequests: attributed.anonymous,
-                unattributedRequests: max(0, total - attributed.attributedRequests - Double(state.totalExcluded + state.windowExcluded)),
+                unattributedRequests: max(
+                    0, total - attributed.attributedRequests - Double(state.totalExcluded + state.windowExcluded)),
                 excludedRequests: Double(state.totalExcluded + state.windowExcluded),
                 serverErrors: attributed.serverErrors.values.sorted(by: Self.byCount),
                 validationErrors: attributed.validationErrors.values.sorted(by: Self.byCount),

@@ -32,7 +32,8 @@ public struct ConsumerMetrics: Sendable, Hashable {
     ///   - clientErrors: calls answered 4xx, weighted.
     ///   - serverErrors: calls answered 5xx, weighted.
     public init(
-        id: String, name: String? = nil, group: String? = nil, requests: Double = 0, clientErrors: Double = 0, serverErrors: Double = 0
+        id: String, name: String? = nil, group: String? = nil, requests: Double = 0, clientErrors: Double = 0,
+        serverErrors: Double = 0
     ) {
         self.id = id
         self.name = name

@@ -47,7 +47,7 @@ public struct LatencySketch: Sendable, Hashable {
     @inline(__always)
     public static func index(ofNanoseconds value: Int64) -> Int32 {
         guard value >= exactBelow else { return Int32(max(0, value)) }
-        let exponent = 63 - value.leadingZeroBitCount            // ≥ 7
+        let exponent = 63 - value.leadingZeroBitCount  // ≥ 7
         let subBucket = Int32(truncatingIfNeeded: (value >> (exponent - 6)) & 63)
         let index = Int32(exactBelow) + Int32(exponent - 7) * 64 + subBucket
         return min(index, maxIndex)
@@ -92,7 +92,8 @@ public struct LatencySketch: Sendable, Hashable {
         var left = 0, right = 0
         while left < bucketIndices.count || right < other.bucketIndices.count {
             if right == other.bucketIndices.count
-                || (left < bucketIndices.count && bucketIndices[left] < other.bucketIndices[right]) {
+                || (left < bucketIndices.count && bucketIndices[left] < other.bucketIndices[right])
+            {
                 indices.append(bucketIndices[left]); counts.append(bucketCounts[left]); left += 1
             } else if left == bucketIndices.count || other.bucketIndices[right] < bucketIndices[left] {
                 indices.append(other.bucketIndices[right]); counts.append(other.bucketCounts[right]); right += 1
@@ -158,7 +159,9 @@ public struct LatencySketch: Sendable, Hashable {
     ///     `maxNanoseconds`, read as 0 when the sketch is empty.
     ///   - maxNanoseconds: the largest duration, in nanoseconds; read as 0
     ///     when the sketch is empty.
-    public init?(bucketIndices: [Int32], bucketCounts: [UInt64], sumNanoseconds: Int64, minNanoseconds: Int64, maxNanoseconds: Int64) {
+    public init?(
+        bucketIndices: [Int32], bucketCounts: [UInt64], sumNanoseconds: Int64, minNanoseconds: Int64, maxNanoseconds: Int64
+    ) {
         guard bucketIndices.count == bucketCounts.count else { return nil }
         var previous: Int32 = -1
         var total: UInt64 = 0

@@ -91,8 +91,11 @@ final class SeriesSlots: @unchecked Sendable {
             denseCounts: UnsafeBufferPointer(start: sketch, count: LatencySketch.indexCount),
             range: lowestIndex...highestIndex, count: requests, sum: durationSum, min: durationMin, max: durationMax)
         var requestSizes = SizeHistogram(), responseSizes = SizeHistogram()
-        requestSizes.add(counts: UnsafeBufferPointer(start: buckets + Self.requestSizeOffset, count: Self.sizeBucketCount), sum: requestBytes)
-        responseSizes.add(counts: UnsafeBufferPointer(start: buckets + Self.responseSizeOffset, count: Self.sizeBucketCount), sum: responseBytes)
+        requestSizes.add(
+            counts: UnsafeBufferPointer(start: buckets + Self.requestSizeOffset, count: Self.sizeBucketCount), sum: requestBytes)
+        responseSizes.add(
+            counts: UnsafeBufferPointer(start: buckets + Self.responseSizeOffset, count: Self.sizeBucketCount), sum: responseBytes
+        )
         let metrics = SeriesMetrics(
             key: key, requests: requests, clientErrors: clientErrors, serverErrors: serverErrors,
             latency: latency,

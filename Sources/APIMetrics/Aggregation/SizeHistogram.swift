@@ -44,7 +44,7 @@ public struct SizeHistogram: Sendable, Hashable {
     static func bucket(ofBytes size: Int) -> Int {
         // Powers of four from 2^6: the bucket is read off the bit length.
         guard size > 64 else { return 0 }
-        let bits = Int.bitWidth - (size - 1).leadingZeroBitCount   // size - 1 < 2^bits
+        let bits = Int.bitWidth - (size - 1).leadingZeroBitCount  // size - 1 < 2^bits
         return min(bucketCount - 1, (bits - 6 + 1) / 2)
     }
 

@@ -35,8 +35,9 @@ enum ValidationProblems {
 
     static func parse(_ body: [UInt8]) -> [ValidationProblem] {
         guard let first = body.first(where: { !ASCII.isOptionalWhitespace($0) && $0 != 0x0A && $0 != 0x0D }),
-              first == UInt8(ascii: "{"),
-              case let .object(members)? = try? JSONParser.parse(body, maxDepth: 32) else { return [] }
+            first == UInt8(ascii: "{"),
+            case let .object(members)? = try? JSONParser.parse(body, maxDepth: 32)
+        else { return [] }
         var problems: [ValidationProblem] = []
         for member in members {
             switch (member.key, member.value) {
@@ -53,9 +54,12 @@ enum ValidationProblems {
                     }
                     problems.append(make(field: field.key, type: "invalid", message: message))
                 }
-            case let ("invalid-params", .array(items)), let ("invalid_params", .array(items)), let ("invalidParams", .array(items)):
+            case let ("invalid-params", .array(items)), let ("invalid_params", .array(items)),
+                let ("invalidParams", .array(items)):
                 for item in items {
-                    guard case let .object(fields) = item, let name = fields.first(where: { $0.key == "name" }).flatMap({ text($0.value) }) else { continue }
+                    guard case let .object(fields) = item,
+                        let name = fields.first(where: { $0.key == "name" }).flatMap({ text($0.value) })
+                    else { continue }
                     let reason = fields.first { $0.key == "reason" }.flatMap { text($0.value) } ?? ""
                     problems.append(make(field: name, type: "invalid", message: reason))
                 }
@@ -89,7 +93,8 @@ enum ValidationProblems {
         var field: String?
         switch value(["field", "path", "param", "parameter", "name", "loc", "source"]) {
         case let .array(parts)?: field = path(parts)
-        case let .object(source)?: field = source.first { $0.key == "pointer" || $0.key == "parameter" }.flatMap { text($0.value) }
+        case let .object(source)?:
+            field = source.first { $0.key == "pointer" || $0.key == "parameter" }.flatMap { text($0.value) }
         case let other?: field = text(other)
         case nil: field = nil
         }

@@ -77,7 +77,10 @@ extension AlertEngine {
 
     /// New server-error groups in the scope fire, each an alert of its own;
     /// one resolves once the rule's window passes without it.
-    func evaluateGroups(_ rule: AlertRule, _ index: Int, _ window: MetricsWindow, now: Int64, in state: inout State, into events: inout [AlertEvent]) {
+    func evaluateGroups(
+        _ rule: AlertRule, _ index: Int, _ window: MetricsWindow, now: Int64, in state: inout State,
+        into events: inout [AlertEvent]
+    ) {
         for group in window.serverErrors where Self.inScope(rule.scope, method: group.method, route: group.route) {
             let name = "\(group.method) \(group.route) \(group.type)"
             let identity = "\(group.method) \(group.route)\u{1F}\(group.type)\u{1F}\(group.message)"
@@ -98,52 +101,73 @@ extension AlertEngine {
                 state.knownGroups.insert(identity)
                 state.unsavedKnown.append(identity)
             }
-            guard state.instances.count < Self.maxInstances, state.countsByRule[index, default: 0] < Self.maxInstancesPerRule else {
+            guard state.instances.count < Self.maxInstances, state.countsByRule[index, default: 0] < Self.maxInstancesPerRule
+            else {
                 state.figures.droppedInstances += 1
                 continue
             }
             state.countsByRule[index, default: 0] += 1
-            state.instances[key] = Instance(isFiring: true, since: now, firedAt: now, toldAt: now, value: group.count, lastActive: now)
-            events.append(AlertEvent(
-                rule: rule.name, state: .firing, value: group.count, threshold: nil, scope: rule.scope.description, instance: Self.oneLine(name),
-                timeNanoseconds: now, firingSinceNanoseconds: now, isRepeat: false,
-                summary: Self.oneLine("new server error on \(group.method) \(group.route): \(group.type): \(TextLimit.cut(group.message, maxBytes: 200))")))
+            state.instances[key] = Instance(
+                isFiring: true, since: now, firedAt: now, toldAt: now, value: group.count, lastActive: now)
+            events.append(
+                AlertEvent(
+                    rule: rule.name, state: .firing, value: group.count, threshold: nil, scope: rule.scope.description,
+                    instance: Self.oneLine(name),
+                    timeNanoseconds: now, firingSinceNanoseconds: now, isRepeat: false,
+                    summary: Self.oneLine(
+                        "new server error on \(group.method) \(group.route): \(group.type): \(TextLimit.cut(group.message, maxBytes: 200))"
+                    )))
         }
         resolveQuiet(rule, index, now: now, in: &state, into: &events, what: "no more of it")
     }
 
     /// API changes in the scope fire, each an alert of its own, resolved once the window passes.
-    func evaluateChanges(_ rule: AlertRule, _ index: Int, _ changes: [APIChange], now: Int64, in state: inout State, into events: inout [AlertEvent]) {
+    func evaluateChanges(
+        _ rule: AlertRule, _ index: Int, _ changes: [APIChange], now: Int64, in state: inout State,
+        into events: inout [AlertEvent]
+    ) {
         // What a client sends (a request body, a query, a header) is the client's to change: only the API's own changes page.
-        for change in changes where Self.inScope(rule.scope, method: change.method, route: change.route)
-            && !["request ", "query ", "header "].contains(where: { change.location.hasPrefix($0) }) {
+        for change in changes
+        where Self.inScope(rule.scope, method: change.method, route: change.route)
+            && !["request ", "query ", "header "].contains(where: { change.location.hasPrefix($0) })
+        {
             let name = "\(change.method) \(change.route) \(change.kind.rawValue) \(change.location)"
             let key = InstanceKey(rule: index, instance: name)
             if state.instances[key] != nil {
                 state.instances[key]?.lastActive = now
                 continue
             }
-            guard state.instances.count < Self.maxInstances, state.countsByRule[index, default: 0] < Self.maxInstancesPerRule else {
+            guard state.instances.count < Self.maxInstances, state.countsByRule[index, default: 0] < Self.maxInstancesPerRule
+            else {
                 state.figures.droppedInstances += 1
                 continue
             }
             state.countsByRule[index, default: 0] += 1
             state.instances[key] = Instance(isFiring: true, since: now, firedAt: now, toldAt: now, value: 1, lastActive: now)
-            events.append(AlertEvent(
-                rule: rule.name, state: .firing, value: 1, threshold: nil, scope: rule.scope.description, instance: Self.oneLine(name),
-                timeNanoseconds: now, firingSinceNanoseconds: now, isRepeat: false,
-                summary: Self.oneLine("API change: \(change.kind.rawValue.replacingUnderscores) on \(change.method) \(change.route) \(change.location) (example call \(change.example))")))
+            events.append(
+                AlertEvent(
+                    rule: rule.name, state: .firing, value: 1, threshold: nil, scope: rule.scope.description,
+                    instance: Self.oneLine(name),
+                    timeNanoseconds: now, firingSinceNanoseconds: now, isRepeat: false,
+                    summary: Self.oneLine(
+                        "API change: \(change.kind.rawValue.replacingUnderscores) on \(change.method) \(change.route) \(change.location) (example call \(change.example))"
+                    )))
         }
         resolveQuiet(rule, index, now: now, in: &state, into: &events, what: "no repeat")
     }
 
-    private func resolveQuiet(_ rule: AlertRule, _ index: Int, now: Int64, in state: inout State, into events: inout [AlertEvent], what: String) {
-        for (key, instance) in state.instances where key.rule == index && now &- instance.lastActive >= rule.window.nanosecondsClamped {
+    private func resolveQuiet(
+        _ rule: AlertRule, _ index: Int, now: Int64, in state: inout State, into events: inout [AlertEvent], what: String
+    ) {
+        for (key, instance) in state.instances
+        where key.rule == index && now &- instance.lastActive >= rule.window.nanosecondsClamped {
             state.remove(key)
-            events.append(AlertEvent(
-                rule: rule.name, state: .resolved, value: instance.value, threshold: nil, scope: rule.scope.description, instance: key.instance,
-                timeNanoseconds: now, firingSinceNanoseconds: instance.firedAt, isRepeat: false,
-                summary: Self.oneLine("\(key.instance): \(what) over \(Self.span(rule.window))")))
+            events.append(
+                AlertEvent(
+                    rule: rule.name, state: .resolved, value: instance.value, threshold: nil, scope: rule.scope.description,
+                    instance: key.instance,
+                    timeNanoseconds: now, firingSinceNanoseconds: instance.firedAt, isRepeat: false,
+                    summary: Self.oneLine("\(key.instance): \(what) over \(Self.span(rule.window))")))
         }
     }
 
@@ -151,7 +175,8 @@ extension AlertEngine {
         switch scope.kind {
         case .all, .consumer, .consumerGroup: true
         case let .method(expected): method == expected
-        case let .route(expected, expectedMethod): normalized(route) == normalized(expected) && (expectedMethod == nil || expectedMethod == method)
+        case let .route(expected, expectedMethod):
+            normalized(route) == normalized(expected) && (expectedMethod == nil || expectedMethod == method)
         }
     }
 

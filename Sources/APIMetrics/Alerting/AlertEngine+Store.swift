@@ -64,7 +64,8 @@ extension AlertEngine {
             for alert in stored where alert.state.isFiring {
                 let times = [alert.state.since, alert.state.firedAt, alert.state.toldAt, alert.state.lastActive]
                 guard let rule = index[alert.rule], times.allSatisfy({ (0...now).contains($0) }),
-                      state.instances.count < Self.maxInstances else { continue }
+                    state.instances.count < Self.maxInstances
+                else { continue }
                 let key = InstanceKey(rule: rule, instance: alert.instance)
                 guard state.instances[key] == nil else { continue }
                 if !alert.instance.isEmpty {

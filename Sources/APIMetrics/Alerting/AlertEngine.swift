@@ -131,16 +131,19 @@ final class AlertEngine: Sendable {
     /// The alerts firing now, by rule and instance.
     func firing() -> [(rule: String, instance: String, since: Int64, value: Double)] {
         state.withLock { state in
-            state.instances.filter(\.value.isFiring).map { (rules[$0.key.rule].name, $0.key.instance, $0.value.firedAt, $0.value.value) }
-                .sorted { ($0.rule, $0.instance) < ($1.rule, $1.instance) }
+            state.instances.filter(\.value.isFiring).map {
+                (rules[$0.key.rule].name, $0.key.instance, $0.value.firedAt, $0.value.value)
+            }
+            .sorted { ($0.rule, $0.instance) < ($1.rule, $1.instance) }
         }
     }
 
     init(rules: [AlertRule]) {
         self.rules = rules
-        state = Mutex(State(
-            windows: Array(repeating: [], count: rules.count), hasSeenCalls: Array(repeating: false, count: rules.count),
-            seenMarkedAt: Array(repeating: 0, count: rules.count)))
+        state = Mutex(
+            State(
+                windows: Array(repeating: [], count: rules.count), hasSeenCalls: Array(repeating: false, count: rules.count),
+                seenMarkedAt: Array(repeating: 0, count: rules.count)))
     }
 
     /// Evaluates every rule on a window that just ended (with the API
@@ -166,21 +169,25 @@ final class AlertEngine: Sendable {
                 // Windows per stretch by count (windows are cut on a timer, each a little longer than the
                 // interval): enough that the rule's window fits in `maxWindows` stretches.
                 let length = max(1, window.endNanoseconds &- window.startNanoseconds)
-                let perStretch = max(1, (rule.window.nanosecondsClamped / length + Int64(Self.maxWindows) - 1) / Int64(Self.maxWindows))
+                let perStretch = max(
+                    1, (rule.window.nanosecondsClamped / length + Int64(Self.maxWindows) - 1) / Int64(Self.maxWindows))
                 if let last = state.windows[index].indices.last, state.windows[index][last].windows < perStretch {
                     state.windows[index][last].add(perRule[index])
                 } else {
                     state.windows[index].append(perRule[index])
                 }
                 let oldest = now - rule.window.nanosecondsClamped
-                if let first = state.windows[index].firstIndex(where: { $0.end > oldest }), first > 0 { state.windows[index].removeFirst(first) }
+                if let first = state.windows[index].firstIndex(where: { $0.end > oldest }), first > 0 {
+                    state.windows[index].removeFirst(first)
+                }
                 // A safety bound only: eviction is by time.
                 if state.windows[index].count > 2 * Self.maxWindows {
                     state.windows[index].removeFirst(state.windows[index].count - 2 * Self.maxWindows)
                 }
                 let kept = state.windows[index]
                 if perRule[index].calls > 0, rule.scope != .all,
-                   !state.hasSeenCalls[index] || now &- state.seenMarkedAt[index] > Self.seenMarkInterval {
+                    !state.hasSeenCalls[index] || now &- state.seenMarkedAt[index] > Self.seenMarkInterval
+                {
                     // Kept with the known groups (and written again each day, so that retention keeps it), so
                     // that a restart that gets no call in this scope is quiet.
                     state.unsavedKnown.append(Self.seenKey(rule))
@@ -192,7 +199,9 @@ final class AlertEngine: Sendable {
                 case .newServerErrorGroup:
                     evaluateGroups(rule, index, window, now: now, in: &state, into: &events)
                 case let .apiChange(kinds):
-                    evaluateChanges(rule, index, changes.filter { kinds.isEmpty || kinds.contains($0.kind.rawValue) }, now: now, in: &state, into: &events)
+                    evaluateChanges(
+                        rule, index, changes.filter { kinds.isEmpty || kinds.contains($0.kind.rawValue) }, now: now, in: &state,
+                        into: &events)
                 case let .consumerErrorRate(above, minimum):
                     var totals: [String: (calls: Double, serverErrors: Double)] = [:]
                     for summary in kept {
@@ -205,19 +214,29 @@ final class AlertEngine: Sendable {
                     for (id, figures) in totals {
                         seen.insert(id)
                         let rate = figures.calls > 0 ? figures.serverErrors / figures.calls : 0
-                        let verdict: Verdict = figures.calls < Double(minimum) ? .unknown
+                        let verdict: Verdict =
+                            figures.calls < Double(minimum)
+                            ? .unknown
                             : rate > above ? .breach : rate > above * (1 - rule.hysteresis) ? .holding : .clear
-                        step(rule, index, instance: "consumer \(id)", verdict: verdict, value: rate, now: now, in: &state, into: &events,
-                             summary: "server errors \(Self.percent(rate)) of \(Self.count(figures.calls)) calls of \(id) over \(Self.span(rule.window)), threshold \(Self.percent(above))")
+                        step(
+                            rule, index, instance: "consumer \(id)", verdict: verdict, value: rate, now: now, in: &state,
+                            into: &events,
+                            summary:
+                                "server errors \(Self.percent(rate)) of \(Self.count(figures.calls)) calls of \(id) over \(Self.span(rule.window)), threshold \(Self.percent(above))"
+                        )
                     }
                     // A consumer with no calls left in the window: resolved.
-                    for key in state.instances.keys where key.rule == index && !seen.contains(String(key.instance.dropFirst("consumer ".count))) {
-                        step(rule, index, instance: key.instance, verdict: .clear, value: 0, now: now, in: &state, into: &events,
-                             summary: "no calls of \(key.instance.dropFirst("consumer ".count)) over \(Self.span(rule.window))")
+                    for key in state.instances.keys
+                    where key.rule == index && !seen.contains(String(key.instance.dropFirst("consumer ".count))) {
+                        step(
+                            rule, index, instance: key.instance, verdict: .clear, value: 0, now: now, in: &state, into: &events,
+                            summary: "no calls of \(key.instance.dropFirst("consumer ".count)) over \(Self.span(rule.window))")
                     }
                 default:
                     let (verdict, value, summary) = measure(rule, index, kept, now: now, state: state)
-                    step(rule, index, instance: "", verdict: verdict, value: value, now: now, in: &state, into: &events, summary: summary)
+                    step(
+                        rule, index, instance: "", verdict: verdict, value: value, now: now, in: &state, into: &events,
+                        summary: summary)
                 }
             }
             state.history.append(contentsOf: events)
@@ -233,15 +252,22 @@ final class AlertEngine: Sendable {
         case breach, holding, clear, unknown
     }
 
-    private func measure(_ rule: AlertRule, _ index: Int, _ kept: [Summary], now: Int64, state: State) -> (Verdict, Double, String) {
+    private func measure(
+        _ rule: AlertRule, _ index: Int, _ kept: [Summary], now: Int64, state: State
+    ) -> (Verdict, Double, String) {
         let calls = kept.reduce(0) { $0 + $1.calls }
         let over = Self.span(rule.window)
         switch rule.condition.kind {
         case let .serverErrorRate(above, minimum):
             let errors = kept.reduce(0) { $0 + $1.serverErrors }
             let rate = calls > 0 ? errors / calls : 0
-            let verdict: Verdict = calls < Double(minimum) ? .unknown : rate > above ? .breach : rate > above * (1 - rule.hysteresis) ? .holding : .clear
-            return (verdict, rate, "server errors \(Self.percent(rate)) of \(Self.count(calls)) calls over \(over), threshold \(Self.percent(above))")
+            let verdict: Verdict =
+                calls < Double(minimum)
+                ? .unknown : rate > above ? .breach : rate > above * (1 - rule.hysteresis) ? .holding : .clear
+            return (
+                verdict, rate,
+                "server errors \(Self.percent(rate)) of \(Self.count(calls)) calls over \(over), threshold \(Self.percent(above))"
+            )
         case let .latency(percentile, seconds):
             var merged = LatencySketch()
             for summary in kept { if let latency = summary.latency { merged.merge(latency) } }
@@ -250,13 +276,19 @@ final class AlertEngine: Sendable {
             }
             let value = nanoseconds / 1e9
             let verdict: Verdict = value > seconds ? .breach : value > seconds * (1 - rule.hysteresis) ? .holding : .clear
-            return (verdict, value, "p\(Self.number(percentile)) \(Self.duration(value)) over \(over) (\(Self.count(calls)) calls), threshold \(Self.duration(seconds))")
+            return (
+                verdict, value,
+                "p\(Self.number(percentile)) \(Self.duration(value)) over \(over) (\(Self.count(calls)) calls), threshold \(Self.duration(seconds))"
+            )
         case let .traffic(floor):
             // Quiet only after calls were seen, and once a whole window has passed since start.
-            guard state.hasSeenCalls[index], let started = state.startedAt, now &- started >= rule.window.nanosecondsClamped else {
+            guard state.hasSeenCalls[index], let started = state.startedAt, now &- started >= rule.window.nanosecondsClamped
+            else {
                 return (.unknown, calls, "")
             }
-            let verdict: Verdict = calls < Double(floor) ? .breach
+            let verdict: Verdict =
+                calls < Double(floor)
+                ? .breach
                 : calls < (Double(floor) * (1 + rule.hysteresis)).rounded(.down) ? .holding : .clear
             return (verdict, calls, "\(Self.count(calls)) calls over \(over), floor \(floor)")
         case .newServerErrorGroup, .apiChange, .consumerErrorRate:
@@ -268,12 +300,18 @@ final class AlertEngine: Sendable {
     /// on one line of at most 300 characters: no control character reaches
     /// a log, a webhook or the dashboard.
     static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" }) || text.count > 300 else {
+        guard
+            text.unicodeScalars.contains(where: {
+                $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}"
+            }) || text.count > 300
+        else {
             return text
         }
-        return String(String.UnicodeScalarView(text.unicodeScalars.prefix(300).map {
-            $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" ? " " : $0
-        }))
+        return String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.prefix(300).map {
+                    $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" ? " " : $0
+                }))
     }
 
     /// Moves one alert by its verdict and tells what changed.
@@ -283,14 +321,19 @@ final class AlertEngine: Sendable {
     ) {
         let key = InstanceKey(rule: index, instance: instance)
         func event(_ kind: AlertEvent.State, since: Int64, isRepeat: Bool) -> AlertEvent {
-            AlertEvent(rule: rule.name, state: kind, value: value, threshold: rule.condition.threshold, scope: rule.scope.description,
-                       instance: Self.oneLine(instance), timeNanoseconds: now, firingSinceNanoseconds: since, isRepeat: isRepeat,
-                       summary: Self.oneLine(summary))
+            AlertEvent(
+                rule: rule.name, state: kind, value: value, threshold: rule.condition.threshold, scope: rule.scope.description,
+                instance: Self.oneLine(instance), timeNanoseconds: now, firingSinceNanoseconds: since, isRepeat: isRepeat,
+                summary: Self.oneLine(summary))
         }
         guard var current = state.instances[key] else {
             guard verdict == .breach else { return }
             // A rule of one alert always has its place; rules of many share the rest, each at most maxInstancesPerRule.
-            guard instance.isEmpty || (state.instances.count < Self.maxInstances && state.countsByRule[index, default: 0] < Self.maxInstancesPerRule) else {
+            guard
+                instance.isEmpty
+                    || (state.instances.count < Self.maxInstances
+                        && state.countsByRule[index, default: 0] < Self.maxInstancesPerRule)
+            else {
                 state.figures.droppedInstances += 1
                 return
             }

@@ -35,7 +35,9 @@ extension AlertEvent {
     /// state and time): the same on every delivery of it, so that a receiver
     /// can drop a repeat a retry made.
     public var id: String {
-        String(SHA256.hexDigest("\(rule)\u{1F}\(instance)\u{1F}\(state.rawValue)\u{1F}\(timeNanoseconds)\u{1F}\(isRepeat)").prefix(32))
+        String(
+            SHA256.hexDigest("\(rule)\u{1F}\(instance)\u{1F}\(state.rawValue)\u{1F}\(timeNanoseconds)\u{1F}\(isRepeat)").prefix(
+                32))
     }
 
     /// The transition's members in an open JSON object: what the webhook

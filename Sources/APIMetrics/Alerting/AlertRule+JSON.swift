@@ -28,7 +28,8 @@ extension AlertRule {
     /// place and name) and the field.
     static func rules(fromJSON bytes: [UInt8], field: String = "APIMETRICS_ALERTS") throws(ConfigurationError) -> [AlertRule] {
         guard bytes.count <= maxFileBytes else {
-            throw ConfigurationError(field: field, reason: "the rules file has \(bytes.count) bytes; at most \(maxFileBytes) are read")
+            throw ConfigurationError(
+                field: field, reason: "the rules file has \(bytes.count) bytes; at most \(maxFileBytes) are read")
         }
         let root: JSONValue
         do {
@@ -75,7 +76,11 @@ extension AlertRule {
         }
         let field = "\(field) (\"\(name.prefix(100))\")"
         guard case let .string(when)? = fields["when"] else {
-            throw ConfigurationError(field: "\(field).when", reason: "is missing: name server_error_rate, latency, traffic, new_server_error_group, consumer_error_rate or api_change")
+            throw ConfigurationError(
+                field: "\(field).when",
+                reason:
+                    "is missing: name server_error_rate, latency, traffic, new_server_error_group, consumer_error_rate or api_change"
+            )
         }
         var allowed: Set<String> = ["name", "when", "scope", "window", "for", "repeat", "hysteresis"]
         let condition: AlertCondition
@@ -84,11 +89,14 @@ extension AlertRule {
             allowed.formUnion(["above", "min_calls"])
             let above = try number(fields["above"], field: "\(field).above", required: true) ?? 0
             let minimum = try integer(fields["min_calls"], field: "\(field).min_calls") ?? 20
-            condition = when == "server_error_rate" ? .serverErrorRate(above: above, minimumCalls: minimum) : .consumerErrorRate(above: above, minimumCalls: minimum)
+            condition =
+                when == "server_error_rate"
+                ? .serverErrorRate(above: above, minimumCalls: minimum) : .consumerErrorRate(above: above, minimumCalls: minimum)
         case "latency":
             allowed.formUnion(["above", "percentile"])
             guard let percentile = try number(fields["percentile"], field: "\(field).percentile", required: true),
-                  let above = try duration(fields["above"], field: "\(field).above") else {
+                let above = try duration(fields["above"], field: "\(field).above")
+            else {
                 throw ConfigurationError(field: "\(field).above", reason: "is missing: a duration such as \"800ms\"")
             }
             condition = .latency(percentile: percentile, above: above)
@@ -101,25 +109,37 @@ extension AlertRule {
             allowed.insert("kinds")
             var kinds: Set<String> = ["new_endpoint", "field_gone", "type_changed"]
             if let value = fields["kinds"] {
-                guard case let .array(items) = value else { throw ConfigurationError(field: "\(field).kinds", reason: "must be an array of change kinds") }
+                guard case let .array(items) = value else {
+                    throw ConfigurationError(field: "\(field).kinds", reason: "must be an array of change kinds")
+                }
                 kinds = []
                 for item in items {
-                    guard case let .string(kind) = item else { throw ConfigurationError(field: "\(field).kinds", reason: "must be an array of change kinds") }
+                    guard case let .string(kind) = item else {
+                        throw ConfigurationError(field: "\(field).kinds", reason: "must be an array of change kinds")
+                    }
                     kinds.insert(kind)
                 }
             }
             condition = .apiChange(kinds)
         default:
-            throw ConfigurationError(field: "\(field).when", reason: "\"\(when.prefix(40))\" is not a condition: name server_error_rate, latency, traffic, new_server_error_group, consumer_error_rate or api_change")
+            throw ConfigurationError(
+                field: "\(field).when",
+                reason:
+                    "\"\(when.prefix(40))\" is not a condition: name server_error_rate, latency, traffic, new_server_error_group, consumer_error_rate or api_change"
+            )
         }
         for key in fields.keys.sorted() where !allowed.contains(key) {
-            throw ConfigurationError(field: "\(field).\(key.prefix(40))", reason: "is not a field of a \(when) rule (fields: \(allowed.sorted().joined(separator: ", ")))")
+            throw ConfigurationError(
+                field: "\(field).\(key.prefix(40))",
+                reason: "is not a field of a \(when) rule (fields: \(allowed.sorted().joined(separator: ", ")))")
         }
         var rule = AlertRule(name, when: condition, scope: try scope(fields["scope"], field: "\(field).scope"))
         if let window = try duration(fields["window"], field: "\(field).window") { rule.window = window }
         if let pending = try duration(fields["for"], field: "\(field).for") { rule.pendingFor = pending }
         if let repeatInterval = try duration(fields["repeat"], field: "\(field).repeat") { rule.repeatInterval = repeatInterval }
-        if let hysteresis = try number(fields["hysteresis"], field: "\(field).hysteresis", required: false) { rule.hysteresis = hysteresis }
+        if let hysteresis = try number(fields["hysteresis"], field: "\(field).hysteresis", required: false) {
+            rule.hysteresis = hysteresis
+        }
         return rule
     }
 
@@ -127,17 +147,23 @@ extension AlertRule {
         guard let value else { return .all }
         if value == .string("all") { return .all }
         guard case let .object(members) = value else {
-            throw ConfigurationError(field: field, reason: "must be \"all\" or an object with route (and method), method, consumer or consumer_group")
+            throw ConfigurationError(
+                field: field, reason: "must be \"all\" or an object with route (and method), method, consumer or consumer_group")
         }
         var route: String?, method: String?, consumer: String?, group: String?
         for member in members {
-            guard case let .string(text) = member.value else { throw ConfigurationError(field: "\(field).\(member.key.prefix(40))", reason: "must be a string") }
+            guard case let .string(text) = member.value else {
+                throw ConfigurationError(field: "\(field).\(member.key.prefix(40))", reason: "must be a string")
+            }
             switch member.key {
             case "route": route = text
             case "method": method = text
             case "consumer": consumer = text
             case "consumer_group": group = text
-            default: throw ConfigurationError(field: "\(field).\(member.key.prefix(40))", reason: "is not a scope: name route (and method), method, consumer or consumer_group")
+            default:
+                throw ConfigurationError(
+                    field: "\(field).\(member.key.prefix(40))",
+                    reason: "is not a scope: name route (and method), method, consumer or consumer_group")
             }
         }
         switch (route, method, consumer, group) {
@@ -145,7 +171,9 @@ extension AlertRule {
         case let (nil, method?, nil, nil): return .method(method)
         case let (nil, nil, consumer?, nil): return .consumer(consumer)
         case let (nil, nil, nil, group?): return .consumerGroup(group)
-        default: throw ConfigurationError(field: field, reason: "takes route (and method), method, consumer or consumer_group, not several")
+        default:
+            throw ConfigurationError(
+                field: field, reason: "takes route (and method), method, consumer or consumer_group, not several")
         }
     }
 
@@ -178,7 +206,8 @@ extension AlertRule {
         default: seconds = nil
         }
         guard let seconds, seconds.isFinite, abs(seconds) <= 365 * 86_400 else {
-            throw ConfigurationError(field: field, reason: "must be a duration: seconds, or a number with ms, s, m, h or d (\"90s\", \"5m\")")
+            throw ConfigurationError(
+                field: field, reason: "must be a duration: seconds, or a number with ms, s, m, h or d (\"90s\", \"5m\")")
         }
         return .nanoseconds(Int64((seconds * 1e9).rounded()))
     }

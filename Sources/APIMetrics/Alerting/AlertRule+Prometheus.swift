@@ -9,8 +9,10 @@
 package enum PrometheusAlertRules {
     /// The rules file (YAML), and the rules left out with why.
     package static func render(_ rules: [AlertRule], group: String = "apimetrics") -> (yaml: String, skipped: [String]) {
-        var lines = ["# Alerting rules written by `apimetrics alerts --prometheus` from APIMetrics rules.", "groups:",
-                     "  - name: \(quoted(group))", "    rules:"]
+        var lines = [
+            "# Alerting rules written by `apimetrics alerts --prometheus` from APIMetrics rules.", "groups:",
+            "  - name: \(quoted(group))", "    rules:",
+        ]
         var skipped: [String] = []
         var names = Set<String>()
         for rule in rules {
@@ -45,12 +47,14 @@ package enum PrometheusAlertRules {
         switch rule.condition.kind {
         case let .serverErrorRate(above, minimum):
             let errors = selector.isEmpty ? #"status=~"5..""# : selector + #",status=~"5..""#
-            return "(sum(increase(\(count){\(errors)}[\(window)])) or vector(0)) / sum(increase(\(count){\(selector)}[\(window)])) > \(number(above))"
+            return
+                "(sum(increase(\(count){\(errors)}[\(window)])) or vector(0)) / sum(increase(\(count){\(selector)}[\(window)])) > \(number(above))"
                 + " and sum(increase(\(count){\(selector)}[\(window)])) >= \(minimum)"
         case let .latency(percentile, seconds):
             // histogram_quantile never reads past the largest finite bucket: such a rule could not fire.
             guard seconds < (PrometheusBuckets.durationSeconds.last ?? 10) else { return nil }
-            return "histogram_quantile(\(number(percentile / 100)), sum by (le) (rate(http_server_request_duration_seconds_bucket{\(selector)}[\(window)]))) > \(number(seconds))"
+            return
+                "histogram_quantile(\(number(percentile / 100)), sum by (le) (rate(http_server_request_duration_seconds_bucket{\(selector)}[\(window)]))) > \(number(seconds))"
         case let .traffic(floor):
             // Series exist once calls were seen: before any, the sum is empty and nothing fires (as APIMetrics waits for traffic).
             // increase() extrapolates: "none" is below half a call, not below one.
@@ -62,7 +66,8 @@ package enum PrometheusAlertRules {
 
     private static func reason(_ rule: AlertRule) -> String {
         switch rule.condition.kind {
-        case .latency: "the threshold is past the exposition's largest latency bucket (\(AlertEngine.number(PrometheusBuckets.durationSeconds.last ?? 10)) s)"
+        case .latency:
+            "the threshold is past the exposition's largest latency bucket (\(AlertEngine.number(PrometheusBuckets.durationSeconds.last ?? 10)) s)"
         case .newServerErrorGroup: "error groups are not in the exposition"
         case .consumerErrorRate: "errors per consumer are not in the exposition"
         case .apiChange: "API changes are not in the exposition"
@@ -136,9 +141,11 @@ package enum PrometheusAlertRules {
         let scope = rule.scope.description == "all" ? "" : " on \(rule.scope)"
         switch rule.condition.kind {
         case let .serverErrorRate(above, minimum):
-            return "server errors above \(AlertEngine.percent(above)) of at least \(minimum) calls over \(AlertEngine.span(rule.window))\(scope)"
+            return
+                "server errors above \(AlertEngine.percent(above)) of at least \(minimum) calls over \(AlertEngine.span(rule.window))\(scope)"
         case let .latency(percentile, seconds):
-            return "p\(AlertEngine.number(percentile)) above \(AlertEngine.duration(seconds)) over \(AlertEngine.span(rule.window))\(scope)"
+            return
+                "p\(AlertEngine.number(percentile)) above \(AlertEngine.duration(seconds)) over \(AlertEngine.span(rule.window))\(scope)"
         case let .traffic(floor):
             return "fewer than \(floor) calls over \(AlertEngine.span(rule.window))\(scope)"
         default:

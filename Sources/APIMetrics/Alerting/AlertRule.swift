@@ -77,7 +77,8 @@ public struct AlertRule: Sendable, Hashable {
 
     func validate(field: String) throws(ConfigurationError) {
         let field = "\(field)[\"\(name.prefix(100))\"]"
-        guard !name.isEmpty, name.count <= 100, !name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }) else {
+        guard !name.isEmpty, name.count <= 100, !name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true })
+        else {
             throw ConfigurationError(field: "\(field).name", reason: "must be 1 to 100 characters on one line")
         }
         guard window > .zero, window <= Self.maxWindow else {
@@ -87,7 +88,8 @@ public struct AlertRule: Sendable, Hashable {
             throw ConfigurationError(field: "\(field).for", reason: "must be from 0 to 7 days, got \(pendingFor)")
         }
         guard repeatInterval >= .zero, repeatInterval <= .seconds(365 * 86_400) else {
-            throw ConfigurationError(field: "\(field).repeatInterval", reason: "must be from 0 to 365 days, got \(repeatInterval)")
+            throw ConfigurationError(
+                field: "\(field).repeatInterval", reason: "must be from 0 to 365 days, got \(repeatInterval)")
         }
         guard hysteresis >= 0, hysteresis < 1 else {
             throw ConfigurationError(field: "\(field).hysteresis", reason: "must be from 0 to less than 1, got \(hysteresis)")
@@ -95,18 +97,31 @@ public struct AlertRule: Sendable, Hashable {
         try condition.validate(field: field)
         try scope.validate(field: "\(field).scope")
         if case .latency = condition.kind, scope.isConsumers {
-            throw ConfigurationError(field: "\(field).scope", reason: "latency is measured per route and method, not per consumer: scope it to all calls, a route or a method")
+            throw ConfigurationError(
+                field: "\(field).scope",
+                reason: "latency is measured per route and method, not per consumer: scope it to all calls, a route or a method")
         }
         switch (condition.kind, scope.kind) {
-        case (.newServerErrorGroup, .consumer), (.apiChange, .consumer), (.newServerErrorGroup, .consumerGroup), (.apiChange, .consumerGroup):
-            throw ConfigurationError(field: "\(field).scope", reason: "error groups and API changes are not tied to a consumer: scope it to all calls, a route or a method")
+        case (.newServerErrorGroup, .consumer), (.apiChange, .consumer), (.newServerErrorGroup, .consumerGroup),
+            (.apiChange, .consumerGroup):
+            throw ConfigurationError(
+                field: "\(field).scope",
+                reason: "error groups and API changes are not tied to a consumer: scope it to all calls, a route or a method")
         case (.consumerErrorRate, .method):
-            throw ConfigurationError(field: "\(field).scope", reason: "a consumer's error rate is measured over all their calls: scope it to all calls, a consumer or a consumer group")
+            throw ConfigurationError(
+                field: "\(field).scope",
+                reason:
+                    "a consumer's error rate is measured over all their calls: scope it to all calls, a consumer or a consumer group"
+            )
         default:
             break
         }
         if case .consumerErrorRate = condition.kind, case .route = scope.kind {
-            throw ConfigurationError(field: "\(field).scope", reason: "a consumer's error rate is measured over all their calls: scope it to all calls, a consumer or a consumer group")
+            throw ConfigurationError(
+                field: "\(field).scope",
+                reason:
+                    "a consumer's error rate is measured over all their calls: scope it to all calls, a consumer or a consumer group"
+            )
         }
     }
 }
@@ -176,17 +191,20 @@ public struct AlertCondition: Sendable, Hashable {
         switch kind {
         case let .serverErrorRate(rate, minimum), let .consumerErrorRate(rate, minimum):
             guard rate.isFinite, rate >= 0, rate < 1 else {
-                throw ConfigurationError(field: "\(field).above", reason: "must be a share from 0 to less than 1 (0.05 is 5%), got \(rate)")
+                throw ConfigurationError(
+                    field: "\(field).above", reason: "must be a share from 0 to less than 1 (0.05 is 5%), got \(rate)")
             }
             guard minimum >= 1, minimum <= 1_000_000_000 else {
                 throw ConfigurationError(field: "\(field).minimumCalls", reason: "must be at least 1, got \(minimum)")
             }
         case let .latency(percentile, seconds):
             guard percentile.isFinite, percentile > 0, percentile < 100 else {
-                throw ConfigurationError(field: "\(field).percentile", reason: "must be above 0 and below 100 (99 is p99), got \(percentile)")
+                throw ConfigurationError(
+                    field: "\(field).percentile", reason: "must be above 0 and below 100 (99 is p99), got \(percentile)")
             }
             guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
-                throw ConfigurationError(field: "\(field).above", reason: "must be a positive duration of at most a day, got \(seconds) s")
+                throw ConfigurationError(
+                    field: "\(field).above", reason: "must be a positive duration of at most a day, got \(seconds) s")
             }
         case let .traffic(floor):
             guard floor >= 1, floor <= 1_000_000_000 else {
@@ -197,7 +215,10 @@ public struct AlertCondition: Sendable, Hashable {
         case let .apiChange(kinds):
             for kind in kinds where APIChange.Kind(rawValue: kind) == nil {
                 throw ConfigurationError(
-                    field: "\(field).kinds", reason: "\"\(kind.prefix(40))\" is not a change: name \(APIChange.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    field: "\(field).kinds",
+                    reason:
+                        "\"\(kind.prefix(40))\" is not a change: name \(APIChange.Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
         }
     }
@@ -266,30 +287,39 @@ public struct AlertScope: Sendable, Hashable, CustomStringConvertible {
         case .all: break
         case let .route(route, method):
             guard route.hasPrefix("/"), route.utf8.count <= SeriesKey.maxRouteBytes,
-                  !route.contains(where: { $0.isWhitespace || $0 == "?" || $0 == "#" }) else {
-                throw ConfigurationError(field: "\(field).route", reason: "must be a route template starting with / (no spaces, query or fragment), got \"\(route.prefix(80))\"")
+                !route.contains(where: { $0.isWhitespace || $0 == "?" || $0 == "#" })
+            else {
+                throw ConfigurationError(
+                    field: "\(field).route",
+                    reason: "must be a route template starting with / (no spaces, query or fragment), got \"\(route.prefix(80))\""
+                )
             }
             if let method { try Self.validate(method: method, field: "\(field).method") }
         case let .method(method):
             try Self.validate(method: method, field: "\(field).method")
         case let .consumer(id):
             guard !id.isEmpty, id.utf8.count <= Consumer.maxIDBytes else {
-                throw ConfigurationError(field: "\(field).consumer", reason: "must be a consumer id of 1 to \(Consumer.maxIDBytes) bytes")
+                throw ConfigurationError(
+                    field: "\(field).consumer", reason: "must be a consumer id of 1 to \(Consumer.maxIDBytes) bytes")
             }
         case let .consumerGroup(group):
             // As identification keeps a group: trimmed, at most 64 characters and 128 bytes.
             guard !group.isEmpty, group.count <= Consumer.maxNameLength, group.utf8.count <= Consumer.maxNameBytes,
-                  group.first?.isWhitespace != true, group.last?.isWhitespace != true else {
+                group.first?.isWhitespace != true, group.last?.isWhitespace != true
+            else {
                 throw ConfigurationError(
                     field: "\(field).consumer_group",
-                    reason: "must be a consumer group of 1 to \(Consumer.maxNameLength) characters (\(Consumer.maxNameBytes) bytes) without surrounding spaces, as identification keeps it")
+                    reason:
+                        "must be a consumer group of 1 to \(Consumer.maxNameLength) characters (\(Consumer.maxNameBytes) bytes) without surrounding spaces, as identification keeps it"
+                )
             }
         }
     }
 
     private static func validate(method: String, field: String) throws(ConfigurationError) {
         guard HTTPMethods.isRegistered(method) else {
-            throw ConfigurationError(field: field, reason: "must be an HTTP method in capitals (GET, POST…), got \"\(method.prefix(20))\"")
+            throw ConfigurationError(
+                field: field, reason: "must be an HTTP method in capitals (GET, POST…), got \"\(method.prefix(20))\"")
         }
     }
 }

@@ -1,5 +1,3 @@
-
-
 /// Tells each alert transition to a webhook: one `POST` per transition,
 /// as JSON of APIMetrics' own (signed when a secret is set) or as a Slack
 /// incoming-webhook message.
@@ -60,8 +58,10 @@ public struct AlertWebhookExporter: EventExporter {
         ///     10 seconds by default.
         ///   - transport: the transport; `nil` (the default) for
         ///     ``URLSessionTransport``.
-        public init(url: String, secret: String? = nil, format: Format = .generic, timeout: Duration = .seconds(10),
-                    transport: (any HTTPTransport)? = nil) {
+        public init(
+            url: String, secret: String? = nil, format: Format = .generic, timeout: Duration = .seconds(10),
+            transport: (any HTTPTransport)? = nil
+        ) {
             self.url = url
             self.secret = secret
             self.format = format
@@ -102,7 +102,9 @@ public struct AlertWebhookExporter: EventExporter {
     /// The host of a URL (what is between `//` and the next `/`, userinfo left out).
     static func host(of url: String) -> String {
         var rest = Substring(url)
-        if let scheme = rest.firstIndex(of: ":"), rest[scheme...].hasPrefix("://") { rest = rest[rest.index(scheme, offsetBy: 3)...] }
+        if let scheme = rest.firstIndex(of: ":"), rest[scheme...].hasPrefix("://") {
+            rest = rest[rest.index(scheme, offsetBy: 3)...]
+        }
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         return String(authority.split(separator: "@").last ?? "")
     }
@@ -121,10 +123,14 @@ public struct AlertWebhookExporter: EventExporter {
         if events.count > Self.maxMessagesPerBatch, let last = events.last {
             let more = events.count - (Self.maxMessagesPerBatch - 1)
             events = Array(events.prefix(Self.maxMessagesPerBatch - 1))
-            events.append(AlertEvent(
-                rule: "\(more) more alert transitions", state: .firing, value: Double(more), threshold: nil, scope: "all", instance: "",
-                timeNanoseconds: last.timeNanoseconds, firingSinceNanoseconds: last.timeNanoseconds, isRepeat: false,
-                summary: "\(more) more transitions in this window than are sent one by one; the dashboard's Alerts page lists them"))
+            events.append(
+                AlertEvent(
+                    rule: "\(more) more alert transitions", state: .firing, value: Double(more), threshold: nil, scope: "all",
+                    instance: "",
+                    timeNanoseconds: last.timeNanoseconds, firingSinceNanoseconds: last.timeNanoseconds, isRepeat: false,
+                    summary:
+                        "\(more) more transitions in this window than are sent one by one; the dashboard's Alerts page lists them"
+                ))
         }
         for event in events where !told.withLock({ $0.contains(event) }) {
             let body = Self.body(event, format: options.format, identity: batch.identity)
@@ -134,7 +140,8 @@ public struct AlertWebhookExporter: EventExporter {
             if let secret = options.secret, options.format == .generic {
                 let timestamp = String(CaptureClock.wallNanoseconds() / 1_000_000_000)
                 headers.append(name: "APIMetrics-Timestamp", value: timestamp)
-                headers.append(name: "APIMetrics-Signature", value: "v1=" + Self.signature(secret: secret, timestamp: timestamp, body: body))
+                headers.append(
+                    name: "APIMetrics-Signature", value: "v1=" + Self.signature(secret: secret, timestamp: timestamp, body: body))
             }
             let response = try await transport.sendForExport(
                 TransportRequest(url: options.url, method: "POST", headers: headers, body: body, timeout: options.timeout))
@@ -174,7 +181,10 @@ public struct AlertWebhookExporter: EventExporter {
             let instance = event.instance.isEmpty ? "" : " (\(event.instance))"
             writer.key("text")
             // Slack reads <…> as links and mentions: what a client chose (an error's message) is escaped.
-            writer.string("\(mark) " + Self.slackEscaped("\(event.rule)\(instance) on \(identity.service) (\(identity.environment)): \(event.summary)"))
+            writer.string(
+                "\(mark) "
+                    + Self.slackEscaped(
+                        "\(event.rule)\(instance) on \(identity.service) (\(identity.environment)): \(event.summary)"))
         case .generic:
             writer.key("type")
             writer.string("apimetrics.alert")

@@ -46,11 +46,12 @@ public final class ActiveExchange: Sendable {
         let requestLimit = Self.limit(bodyLimit, recorder, head.headers)
         RequestHead.bound(&head)
         // The head is taken, not copied: its last use.
-        self.state = Mutex(State(
-            request: head,
-            requestBody: BodyAccumulator(limit: requestLimit),
-            responseBody: BodyAccumulator(limit: bodyLimit),
-            traceID: traceID, remoteParentSpanID: remoteParentSpanID))
+        self.state = Mutex(
+            State(
+                request: head,
+                requestBody: BodyAccumulator(limit: requestLimit),
+                responseBody: BodyAccumulator(limit: bodyLimit),
+                traceID: traceID, remoteParentSpanID: remoteParentSpanID))
     }
 
     /// The W3C trace this exchange belongs to: the incoming `traceparent`'s,
@@ -67,7 +68,8 @@ public final class ActiveExchange: Sendable {
         let abandoned = state.withLock { state -> ExchangeRecord? in
             guard !state.isFinished else { return nil }
             state.isFinished = true
-            Self.append(RecordedError(type: "ExchangeAbandoned", message: "the exchange was released without being finished"), to: &state)
+            Self.append(
+                RecordedError(type: "ExchangeAbandoned", message: "the exchange was released without being finished"), to: &state)
             return makeRecord(&state, end: CaptureClock.monotonicNanoseconds())
         }
         if let abandoned { recorder.enqueue(abandoned) }
@@ -295,7 +297,8 @@ public final class ActiveExchange: Sendable {
                     method: request.pointee.method, route: request.pointee.route,
                     target: request.pointee.route == nil ? request.pointee.target : nil, status: status,
                     durationNanoseconds: duration, requestBodyBytes: requestBytes, responseBodyBytes: responseBytes),
-                filtering: request, id: id) { _ in (.active(self), bytes) }
+                filtering: request, id: id
+            ) { _ in (.active(self), bytes) }
         }
         if let weight { state.weight = weight }
     }
@@ -372,9 +375,10 @@ public final class ActiveExchange: Sendable {
         }
         var validationProblems = rare.validationProblems
         if rare.droppedValidationProblems > 0 {
-            validationProblems.append(ValidationProblem(
-                field: "(omitted)", type: "omitted",
-                message: "\(rare.droppedValidationProblems) more validation errors were reported"))
+            validationProblems.append(
+                ValidationProblem(
+                    field: "(omitted)", type: "omitted",
+                    message: "\(rare.droppedValidationProblems) more validation errors were reported"))
         }
         var record = ExchangeRecord(
             id: id,

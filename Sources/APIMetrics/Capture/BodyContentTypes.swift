@@ -31,8 +31,10 @@ public struct BodyContentTypes: Sendable, Hashable, CustomStringConvertible {
     /// `*+json`, `text/*`, `application/x-www-form-urlencoded`,
     /// `application/xml`, `*+xml`.
     public static let textual = BodyContentTypes(
-        exact: ["application/json", "application/x-www-form-urlencoded", "application/xml",
-                "application/problem+json", "application/graphql", "application/javascript"],
+        exact: [
+            "application/json", "application/x-www-form-urlencoded", "application/xml",
+            "application/problem+json", "application/graphql", "application/javascript",
+        ],
         prefixes: ["text/"], suffixes: ["+json", "+xml"], allowsAll: false, allowsUntyped: false)
 
     /// Every body, whatever its type; binary ones are written as base64.

@@ -38,7 +38,9 @@ final class EventFilter: Sendable {
             }
             if excluded { return nil }
         }
-        if !userAgents.isEmpty, headers.withFirstValue(named: "user-agent", { agent in agent.map { self.userAgents.matches(bytes: $0) } ?? false }) {
+        if !userAgents.isEmpty,
+            headers.withFirstValue(named: "user-agent", { agent in agent.map { self.userAgents.matches(bytes: $0) } ?? false })
+        {
             return nil
         }
         if let allowedHosts {

@@ -17,9 +17,10 @@ extension Recorder {
         _ handler: @escaping @Sendable (ServerRequest) async throws -> ServerResponse
     ) -> @Sendable (ServerRequest) async throws -> ServerResponse {
         { request in
-            let exchange = self.begin(RequestHead(
-                method: request.method, target: request.target, headers: request.headers,
-                route: route, clientAddress: request.clientAddress))
+            let exchange = self.begin(
+                RequestHead(
+                    method: request.method, target: request.target, headers: request.headers,
+                    route: route, clientAddress: request.clientAddress))
             exchange.recordRequestBody(request.body)
             do {
                 let response = try await ActiveExchange.$current.withValue(exchange) {

@@ -42,7 +42,8 @@ public final class Recorder: Sendable {
     ) -> ActiveExchange {
         let start = startedAt ?? .now()
         return ActiveExchange(
-            recorder: self, head: head, direction: direction, id: ids.next(wallNanoseconds: start.wallNanoseconds), startedAt: start)
+            recorder: self, head: head, direction: direction, id: ids.next(wallNanoseconds: start.wallNanoseconds),
+            startedAt: start)
     }
 
     /// Whether the queue is full now: an exchange begun now would most likely

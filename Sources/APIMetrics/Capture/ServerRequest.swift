@@ -20,7 +20,9 @@ public struct ServerRequest: Sendable {
     ///   - body: the whole body; empty by default.
     ///   - clientAddress: the peer's address; `nil` (the default) when
     ///     unknown.
-    public init(method: String, target: String, headers: HeaderFields = HeaderFields(), body: [UInt8] = [], clientAddress: String? = nil) {
+    public init(
+        method: String, target: String, headers: HeaderFields = HeaderFields(), body: [UInt8] = [], clientAddress: String? = nil
+    ) {
         self.method = method
         self.target = target
         self.headers = headers

@@ -13,7 +13,8 @@ public struct TraceContext: Sendable, Hashable {
     public init?(traceparent value: String) {
         let bytes = Array(value.utf8)
         guard bytes.count >= 55, bytes[2] == UInt8(ascii: "-"), bytes[35] == UInt8(ascii: "-"),
-              bytes[52] == UInt8(ascii: "-") else { return nil }
+            bytes[52] == UInt8(ascii: "-")
+        else { return nil }
         func isHex(_ range: Range<Int>) -> Bool {
             bytes[range].allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
         }
@@ -29,7 +30,8 @@ public struct TraceContext: Sendable, Hashable {
         let traceID = String(decoding: bytes[3..<35], as: UTF8.self)
         let parentSpanID = String(decoding: bytes[36..<52], as: UTF8.self)
         guard traceID != String(repeating: "0", count: 32), parentSpanID != String(repeating: "0", count: 16),
-              let flags = UInt8(String(decoding: bytes[53..<55], as: UTF8.self), radix: 16) else { return nil }
+            let flags = UInt8(String(decoding: bytes[53..<55], as: UTF8.self), radix: 16)
+        else { return nil }
         self.traceID = traceID
         self.parentSpanID = parentSpanID
         self.flags = flags

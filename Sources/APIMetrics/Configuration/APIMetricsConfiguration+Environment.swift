@@ -34,7 +34,10 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_SPOOL_SYNC_MS", "spool.syncInterval"),
         ("APIMETRICS_SENDER_PRIORITY", "senderPriority: idle, low or normal"),
         ("APIMETRICS_DEBUG", "true writes diagnostics, debug level up, to standard error"),
-        ("APIMETRICS_LOG_LEVEL", "off, error, warning, info (the default: the start line, warnings, errors) or debug: what goes to standard error"),
+        (
+            "APIMETRICS_LOG_LEVEL",
+            "off, error, warning, info (the default: the start line, warnings, errors) or debug: what goes to standard error"
+        ),
         ("APIMETRICS_DEVELOPMENT", "isDevelopment"),
         ("APIMETRICS_INSTANCE_ID", "instanceID"),
         ("APIMETRICS_REDACT_HEADERS", "more header names to redact (* patterns allowed)"),
@@ -48,7 +51,10 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_CONSUMER_HEADER", "header whose value is the consumer id"),
         ("APIMETRICS_JWT_CLAIM", "JWT claim of Authorization: Bearer that is the consumer id"),
         ("APIMETRICS_TRUSTED_PROXIES", "forwarding.trustedProxies: CIDR blocks or addresses, private (the default), or none"),
-        ("APIMETRICS_FORWARDED_HEADERS", "forwarding.headers: forwarded, x-forwarded-for, x-real-ip, cf-connecting-ip, true-client-ip, or none"),
+        (
+            "APIMETRICS_FORWARDED_HEADERS",
+            "forwarding.headers: forwarded, x-forwarded-for, x-real-ip, cf-connecting-ip, true-client-ip, or none"
+        ),
         ("APIMETRICS_METRICS_INTERVAL_S", "metrics.interval, in seconds"),
         ("APIMETRICS_METRICS_MAX_CONSUMERS", "metrics.maxConsumers: consumers tracked, the rest in (other consumers)"),
         ("APIMETRICS_DISCOVERY", "discovery.isEnabled: false stops learning the OpenAPI document from traffic"),
@@ -56,7 +62,10 @@ extension APIMetricsConfiguration {
         ("APIMETRICS_ALERT_WEBHOOK_URL", "a webhook told of every alert transition (JSON; see AlertWebhookExporter)"),
         ("APIMETRICS_ALERT_WEBHOOK_SECRET", "the webhook's signing secret (HMAC-SHA256, at least 16 bytes)"),
         ("APIMETRICS_ALERT_SLACK_URL", "a Slack incoming webhook told of every alert transition"),
-        ("APIMETRICS_OPENAPI_SPEC", "discovery.specPath: your OpenAPI 3.0/3.1 document (JSON or YAML), each call checked against it"),
+        (
+            "APIMETRICS_OPENAPI_SPEC",
+            "discovery.specPath: your OpenAPI 3.0/3.1 document (JSON or YAML), each call checked against it"
+        ),
         ("APIMETRICS_DASHBOARD", "1 serves the dashboard and its JSON (view.isDashboardEnabled)"),
         ("APIMETRICS_PROMETHEUS", "1 serves the Prometheus exposition at /metrics (view.isPrometheusEnabled)"),
         ("APIMETRICS_METRICS_ADDR", "host:port of the view's own listener (view.address)"),
@@ -140,7 +149,9 @@ extension APIMetricsConfiguration {
             guard let token = try reader.line("APIMETRICS_DASHBOARD_TOKEN") else {
                 throw ConfigurationError(
                     field: "APIMETRICS_DASHBOARD_TOKEN",
-                    reason: "is set but blank (\(raw.utf8.count) bytes of blank space); set a token, or unset it to serve the view on loopback only")
+                    reason:
+                        "is set but blank (\(raw.utf8.count) bytes of blank space); set a token, or unset it to serve the view on loopback only"
+                )
             }
             config.view.bearerToken = token
         }
@@ -160,10 +171,13 @@ extension APIMetricsConfiguration {
         if let maxBytes = try reader.int("APIMETRICS_SPOOL_MAX_BYTES", in: SpoolOptions.minimumBytes...Int.max) {
             config.spool.maxBytes = maxBytes
         }
-        if let sync = try reader.int("APIMETRICS_SPOOL_SYNC_MS", in: 0...3_600_000) { config.spool.syncInterval = .milliseconds(sync) }
+        if let sync = try reader.int("APIMETRICS_SPOOL_SYNC_MS", in: 0...3_600_000) {
+            config.spool.syncInterval = .milliseconds(sync)
+        }
         if let priority = reader.string("APIMETRICS_SENDER_PRIORITY") {
             guard let parsed = SenderPriority(priority) else {
-                throw ConfigurationError(field: "APIMETRICS_SENDER_PRIORITY", reason: "expected idle, low or normal, got \"\(priority)\"")
+                throw ConfigurationError(
+                    field: "APIMETRICS_SENDER_PRIORITY", reason: "expected idle, low or normal, got \"\(priority)\"")
             }
             config.senderPriority = parsed
         }
@@ -175,7 +189,9 @@ extension APIMetricsConfiguration {
             case "info": config.diagnostics = .standardError(minimumLevel: .info)
             case "debug": config.diagnostics = .standardError(minimumLevel: .debug)
             default:
-                throw ConfigurationError(field: "APIMETRICS_LOG_LEVEL", reason: "expected off, error, warning, info or debug, got \"\(level.prefix(20))\"")
+                throw ConfigurationError(
+                    field: "APIMETRICS_LOG_LEVEL",
+                    reason: "expected off, error, warning, info or debug, got \"\(level.prefix(20))\"")
             }
         }
         if let debug = try reader.bool("APIMETRICS_DEBUG"), debug {
@@ -209,8 +225,9 @@ extension APIMetricsConfiguration {
                     let variable = error.field.hasSuffix("apiKey") ? "APIMETRICS_API_KEY" : "APIMETRICS_ENDPOINT"
                     throw ConfigurationError(field: variable, reason: error.reason)
                 }
-                exporters.append(.http(
-                    endpoint: endpoint, apiKey: options.apiKey, compression: options.compression, timeout: timeout))
+                exporters.append(
+                    .http(
+                        endpoint: endpoint, apiKey: options.apiKey, compression: options.compression, timeout: timeout))
             }
             config.exporters = config.exporters.filter(\.isStore) + exporters
         }
@@ -237,7 +254,9 @@ extension APIMetricsConfiguration {
     /// `APIMETRICS_STORE` (a path, or off), `APIMETRICS_STORE_MAX_BYTES`,
     /// `APIMETRICS_STORE_RETENTION_DAYS`: they change the store entry of
     /// the exporters, adding one when a path is named and there is none.
-    fileprivate static func readStore(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
+    fileprivate static func readStore(
+        _ reader: EnvironmentReader, into config: inout APIMetricsConfiguration
+    ) throws(ConfigurationError) {
         let path = try reader.line("APIMETRICS_STORE")
         if let path, ["off", "none", "false"].contains(path.lowercased()) {
             config.exporters.removeAll(where: \.isStore)
@@ -257,7 +276,9 @@ extension APIMetricsConfiguration {
     /// The redaction, logging and identification variables of issue-sized
     /// weight: lists add to the defaults unless `APIMETRICS_REDACT_DEFAULTS`
     /// is false; identifiers named here are tried after `base`'s.
-    fileprivate static func readPrivacy(_ reader: EnvironmentReader, into config: inout APIMetricsConfiguration) throws(ConfigurationError) {
+    fileprivate static func readPrivacy(
+        _ reader: EnvironmentReader, into config: inout APIMetricsConfiguration
+    ) throws(ConfigurationError) {
         if let keepDefaults = try reader.bool("APIMETRICS_REDACT_DEFAULTS"), !keepDefaults {
             config.redaction.headers = []
             config.redaction.queryParameters = []

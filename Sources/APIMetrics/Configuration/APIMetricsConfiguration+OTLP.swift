@@ -14,12 +14,18 @@ extension APIMetricsConfiguration {
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip (default) or none"),
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "request timeout in milliseconds (default 10000)"),
         ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta (default) or cumulative"),
-        ("OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", "explicit_bucket_histogram (default) or base2_exponential_bucket_histogram"),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+            "explicit_bucket_histogram (default) or base2_exponential_bucket_histogram"
+        ),
         ("OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER", "none leaves that signal out"),
         ("APIMETRICS_OTLP_SPAN_HEADERS", "true puts the redacted headers on spans (spanHeaders)"),
         ("APIMETRICS_OTLP_SPAN_BODY_SIZES", "true puts the body sizes on spans (spanBodySizes)"),
         ("OTEL_SERVICE_NAME", "service, unless APIMETRICS_SERVICE is set"),
-        ("OTEL_RESOURCE_ATTRIBUTES", "resource attributes, key=value pairs; service.name, service.version, deployment.environment(.name) and service.instance.id set the identity unless an APIMETRICS_ variable does"),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "resource attributes, key=value pairs; service.name, service.version, deployment.environment(.name) and service.instance.id set the identity unless an APIMETRICS_ variable does"
+        ),
     ]
 
     /// Reads the OpenTelemetry variables: the identity ones always, and an
@@ -38,12 +44,12 @@ extension APIMetricsConfiguration {
                 case "service.version" where reader.string("APIMETRICS_VERSION") == nil:
                     config.version = value
                 case "deployment.environment.name" where reader.string("APIMETRICS_ENV") == nil,
-                     "deployment.environment" where reader.string("APIMETRICS_ENV") == nil:
+                    "deployment.environment" where reader.string("APIMETRICS_ENV") == nil:
                     config.environment = value
                 case "service.instance.id" where reader.string("APIMETRICS_INSTANCE_ID") == nil:
                     config.instanceID = value
                 case "service.name", "service.version", "deployment.environment.name", "deployment.environment",
-                     "service.instance.id":
+                    "service.instance.id":
                     continue
                 default:
                     extraAttributes.append((key, value))
@@ -54,8 +60,10 @@ extension APIMetricsConfiguration {
         var base = try reader.line("APIMETRICS_OTLP_ENDPOINT")
         if base == nil { base = try reader.line("OTEL_EXPORTER_OTLP_ENDPOINT") }
         var signalEndpoints: [OTLPExporter.Signal: String] = [:]
-        for (signal, variable) in [(OTLPExporter.Signal.traces, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-                                   (.logs, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"), (.metrics, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")] {
+        for (signal, variable) in [
+            (OTLPExporter.Signal.traces, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+            (.logs, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"), (.metrics, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"),
+        ] {
             if let url = try reader.line(variable) {
                 try checkURL(url, variable: variable)
                 signalEndpoints[signal] = url
@@ -63,13 +71,18 @@ extension APIMetricsConfiguration {
         }
         guard base != nil || !signalEndpoints.isEmpty else { return }
         if let base {
-            try checkURL(base, variable: reader.string("APIMETRICS_OTLP_ENDPOINT") != nil ? "APIMETRICS_OTLP_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT")
+            try checkURL(
+                base,
+                variable: reader.string("APIMETRICS_OTLP_ENDPOINT") != nil
+                    ? "APIMETRICS_OTLP_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT")
         }
         var options = OTLPExporter.Options(endpoint: base, signalEndpoints: signalEndpoints, resourceAttributes: extraAttributes)
         // With no base URL, only the signals given their own are sent.
         options.signals = base == nil ? Set(signalEndpoints.keys) : [.traces, .logs, .metrics]
-        for (signal, variable) in [(OTLPExporter.Signal.traces, "OTEL_TRACES_EXPORTER"), (.logs, "OTEL_LOGS_EXPORTER"),
-                                   (.metrics, "OTEL_METRICS_EXPORTER")] {
+        for (signal, variable) in [
+            (OTLPExporter.Signal.traces, "OTEL_TRACES_EXPORTER"), (.logs, "OTEL_LOGS_EXPORTER"),
+            (.metrics, "OTEL_METRICS_EXPORTER"),
+        ] {
             guard let value = reader.string(variable)?.lowercased() else { continue }
             switch value {
             case "none": options.signals.remove(signal)
@@ -80,7 +93,8 @@ extension APIMetricsConfiguration {
         if let text = reader.string("OTEL_EXPORTER_OTLP_PROTOCOL") {
             guard let encoding = OTLPExporter.Encoding(text) else {
                 let hint = text.lowercased() == "grpc" ? " (gRPC is not supported)" : ""
-                throw ConfigurationError(field: "OTEL_EXPORTER_OTLP_PROTOCOL", reason: "expected http/protobuf or http/json, got \"\(text)\"\(hint)")
+                throw ConfigurationError(
+                    field: "OTEL_EXPORTER_OTLP_PROTOCOL", reason: "expected http/protobuf or http/json, got \"\(text)\"\(hint)")
             }
             options.encoding = encoding
         }
@@ -91,16 +105,22 @@ extension APIMetricsConfiguration {
             switch compression.lowercased() {
             case "gzip": options.compression = .gzip
             case "none": options.compression = .none
-            default: throw ConfigurationError(field: "OTEL_EXPORTER_OTLP_COMPRESSION", reason: "expected gzip or none, got \"\(compression)\"")
+            default:
+                throw ConfigurationError(
+                    field: "OTEL_EXPORTER_OTLP_COMPRESSION", reason: "expected gzip or none, got \"\(compression)\"")
             }
         }
-        if let millis = try reader.int("OTEL_EXPORTER_OTLP_TIMEOUT", in: 1...3_600_000) { options.timeout = .milliseconds(millis) }
+        if let millis = try reader.int("OTEL_EXPORTER_OTLP_TIMEOUT", in: 1...3_600_000) {
+            options.timeout = .milliseconds(millis)
+        }
         if let temporality = reader.string("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE") {
             switch temporality.lowercased() {
             case "delta": options.temporality = .delta
             case "cumulative": options.temporality = .cumulative
             default:
-                throw ConfigurationError(field: "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", reason: "expected delta or cumulative, got \"\(temporality)\"")
+                throw ConfigurationError(
+                    field: "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                    reason: "expected delta or cumulative, got \"\(temporality)\"")
             }
         }
         if let aggregation = reader.string("OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION") {
@@ -146,7 +166,8 @@ extension APIMetricsConfiguration {
             let rawKey = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
             let rawValue = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             guard let key = rawKey.removingPercentEncoding, let value = rawValue.removingPercentEncoding, !key.isEmpty else {
-                throw ConfigurationError(field: variable, reason: "entry \(index + 1) has an empty key or a broken percent-encoding")
+                throw ConfigurationError(
+                    field: variable, reason: "entry \(index + 1) has an empty key or a broken percent-encoding")
             }
             guard !value.contains(where: \.isNewline) else {
                 throw ConfigurationError(field: variable, reason: "the value of \"\(key)\" holds a line break")

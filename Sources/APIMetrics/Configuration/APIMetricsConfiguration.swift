@@ -111,7 +111,9 @@ public struct APIMetricsConfiguration: Sendable {
         ///     ``maxBodyBytesLimit``; 64 KiB by default.
         ///   - bodyContentTypes: which bodies are kept, by content type;
         ///     textual ones (``BodyContentTypes/textual``) by default.
-        public init(isBodyCaptureEnabled: Bool = false, maxBodyBytes: Int = 64 * 1024, bodyContentTypes: BodyContentTypes = .textual) {
+        public init(
+            isBodyCaptureEnabled: Bool = false, maxBodyBytes: Int = 64 * 1024, bodyContentTypes: BodyContentTypes = .textual
+        ) {
             self.isBodyCaptureEnabled = isBodyCaptureEnabled
             self.maxBodyBytes = maxBodyBytes
             self.bodyContentTypes = bodyContentTypes
@@ -260,7 +262,8 @@ public struct APIMetricsConfiguration: Sendable {
                 reason: "must be from 1 to \(Batching.maxEventsLimit), got \(batching.maxEvents)")
         }
         guard batching.flushInterval >= .milliseconds(1) else {
-            throw ConfigurationError(field: "batching.flushInterval", reason: "must be at least 1 ms, got \(batching.flushInterval)")
+            throw ConfigurationError(
+                field: "batching.flushInterval", reason: "must be at least 1 ms, got \(batching.flushInterval)")
         }
         try retry.validate(field: "retry")
         try spool.validate(field: "spool")

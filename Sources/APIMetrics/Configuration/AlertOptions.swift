@@ -30,7 +30,9 @@ public struct AlertOptions: Sendable, Hashable {
         for rule in rules {
             try rule.validate(field: "alerts.rules")
             guard names.insert(rule.name).inserted else {
-                throw ConfigurationError(field: "alerts.rules[\"\(rule.name.prefix(100))\"].name", reason: "is the name of another rule: names are unique")
+                throw ConfigurationError(
+                    field: "alerts.rules[\"\(rule.name.prefix(100))\"].name",
+                    reason: "is the name of another rule: names are unique")
             }
         }
     }

@@ -95,11 +95,13 @@ struct ConfiguredSecrets: Sendable {
         result += url[parts.pathStart..<parts.queryStart]
         if parts.queryStart < parts.fragmentStart {
             let query = url[url.index(after: parts.queryStart)..<parts.fragmentStart]
-            result += "?" + query.split(separator: "&", omittingEmptySubsequences: false).map { pair in
-                // A bare value (no `=`) may be a token itself.
-                guard let equals = pair.firstIndex(of: "=") else { return pair.isEmpty ? "" : marker }
-                return pair[...equals] + marker
-            }.joined(separator: "&")
+            result +=
+                "?"
+                + query.split(separator: "&", omittingEmptySubsequences: false).map { pair in
+                    // A bare value (no `=`) may be a token itself.
+                    guard let equals = pair.firstIndex(of: "=") else { return pair.isEmpty ? "" : marker }
+                    return pair[...equals] + marker
+                }.joined(separator: "&")
         }
         if parts.fragmentStart < url.endIndex { result += "#" + marker }
         return result
@@ -117,7 +119,11 @@ struct ConfiguredSecrets: Sendable {
         }
         if parts.queryStart < parts.fragmentStart {
             for pair in url[url.index(after: parts.queryStart)..<parts.fragmentStart].split(separator: "&") {
-                if let equals = pair.firstIndex(of: "=") { found.append(pair[pair.index(after: equals)...]) } else { found.append(pair) }
+                if let equals = pair.firstIndex(of: "=") {
+                    found.append(pair[pair.index(after: equals)...])
+                } else {
+                    found.append(pair)
+                }
             }
         }
         if parts.fragmentStart < url.endIndex { found.append(url[url.index(after: parts.fragmentStart)...]) }

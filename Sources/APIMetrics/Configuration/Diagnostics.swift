@@ -65,12 +65,13 @@ public struct Diagnostics: Sendable {
 
     /// Writes messages at `minimumLevel` or above to standard error.
     public static func standardError(minimumLevel: Level) -> Diagnostics {
-        Diagnostics(handler: { message in
-            let line = Array("\(message)\n".utf8)
-            line.withUnsafeBytes { buffer in
-                _ = write(2, buffer.baseAddress, buffer.count)
-            }
-        }, minimumLevel: minimumLevel)
+        Diagnostics(
+            handler: { message in
+                let line = Array("\(message)\n".utf8)
+                line.withUnsafeBytes { buffer in
+                    _ = write(2, buffer.baseAddress, buffer.count)
+                }
+            }, minimumLevel: minimumLevel)
     }
 
     /// Hands every message at `minimumLevel` or above to `handler`.
@@ -81,9 +82,10 @@ public struct Diagnostics: Sendable {
     /// The same, with the configuration's secrets replaced in every message.
     func scrubbing(_ secrets: ConfiguredSecrets) -> Diagnostics {
         guard let handler else { return self }
-        return Diagnostics(handler: { message in
-            handler(Message(level: message.level, text: secrets.scrub(message.text)))
-        }, minimumLevel: minimumLevel)
+        return Diagnostics(
+            handler: { message in
+                handler(Message(level: message.level, text: secrets.scrub(message.text)))
+            }, minimumLevel: minimumLevel)
     }
 
     func log(_ level: Level, _ text: @autoclosure () -> String) {

@@ -78,14 +78,17 @@ public struct DiscoveryOptions: Sendable, Hashable {
         guard stableAfter >= 1 else {
             throw ConfigurationError(field: "discovery.stableAfter", reason: "must be at least 1, got \(stableAfter)")
         }
-        for (index, server) in servers.enumerated() where server.isEmpty || server.utf8.count > 2_048 || server.contains(where: \.isNewline) {
-            throw ConfigurationError(field: "discovery.servers[\(index)]", reason: "must be a URL on one line, at most 2048 bytes")
+        for (index, server) in servers.enumerated()
+        where server.isEmpty || server.utf8.count > 2_048 || server.contains(where: \.isNewline) {
+            throw ConfigurationError(
+                field: "discovery.servers[\(index)]", reason: "must be a URL on one line, at most 2048 bytes")
         }
         if let specPath, specPath.isEmpty || specPath.utf8.count > 4_096 || specPath.contains(where: \.isNewline) {
             throw ConfigurationError(field: "discovery.specPath", reason: "must be a file path on one line, at most 4096 bytes")
         }
         if specPath != nil, !isEnabled {
-            throw ConfigurationError(field: "discovery.specPath", reason: "checking calls against a spec needs discovery on (discovery.isEnabled)")
+            throw ConfigurationError(
+                field: "discovery.specPath", reason: "checking calls against a spec needs discovery on (discovery.isEnabled)")
         }
         guard (1...1_000_000).contains(sampleEvery) else {
             throw ConfigurationError(field: "discovery.sampleEvery", reason: "must be from 1 to 1000000, got \(sampleEvery)")

@@ -48,7 +48,8 @@ struct EnvironmentReader {
         guard let value = string(name) else { return nil }
         if value.hasPrefix("[") {
             guard let data = value.data(using: .utf8),
-                  let array = (try? JSONSerialization.jsonObject(with: data)) as? [String] else {
+                let array = (try? JSONSerialization.jsonObject(with: data)) as? [String]
+            else {
                 throw ConfigurationError(field: name, reason: "starts with [ but is not a JSON array of strings")
             }
             return array.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

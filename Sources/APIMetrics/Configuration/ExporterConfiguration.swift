@@ -65,9 +65,11 @@ public struct ExporterConfiguration: Sendable {
         timeout: Duration = .seconds(10),
         transport: (any HTTPTransport)? = nil
     ) -> ExporterConfiguration {
-        ExporterConfiguration(kind: .http(HTTPExporter.Options(
-            endpoint: endpoint, apiKey: apiKey, headers: headers,
-            compression: compression, timeout: timeout, transport: transport)))
+        ExporterConfiguration(
+            kind: .http(
+                HTTPExporter.Options(
+                    endpoint: endpoint, apiKey: apiKey, headers: headers,
+                    compression: compression, timeout: timeout, transport: transport)))
     }
 
     /// Traces, logs and metrics sent over OTLP/HTTP to an OpenTelemetry
@@ -154,7 +156,9 @@ public struct ExporterConfiguration: Sendable {
     ///     default) or `.slack`.
     /// - Returns: the destination, an ``AlertWebhookExporter`` with the other
     ///   options at their defaults.
-    public static func alertWebhook(url: String, secret: String? = nil, format: AlertWebhookExporter.Options.Format = .generic) -> ExporterConfiguration {
+    public static func alertWebhook(
+        url: String, secret: String? = nil, format: AlertWebhookExporter.Options.Format = .generic
+    ) -> ExporterConfiguration {
         alertWebhook(AlertWebhookExporter.Options(url: url, secret: secret, format: format))
     }
 
@@ -206,10 +210,12 @@ public struct ExporterConfiguration: Sendable {
                 throw ConfigurationError(field: "\(field).path", reason: "must not be empty")
             }
             guard rotation.maxBytes >= 1024 else {
-                throw ConfigurationError(field: "\(field).rotation.maxBytes", reason: "must be at least 1024, got \(rotation.maxBytes)")
+                throw ConfigurationError(
+                    field: "\(field).rotation.maxBytes", reason: "must be at least 1024, got \(rotation.maxBytes)")
             }
             guard (0...1000).contains(rotation.maxFiles) else {
-                throw ConfigurationError(field: "\(field).rotation.maxFiles", reason: "must be from 0 to 1000, got \(rotation.maxFiles)")
+                throw ConfigurationError(
+                    field: "\(field).rotation.maxFiles", reason: "must be from 0 to 1000, got \(rotation.maxFiles)")
             }
         case .console:
             return
@@ -249,8 +255,11 @@ public struct ExporterConfiguration: Sendable {
             try monoscope.validate(field: field)
             options = monoscope.otlpOptions
         default:
-            return [try makeExporter(
-                field: field, instanceID: instanceID, maxSeries: maxSeries, maxBodyBytes: maxBodyBytes, metricsInterval: metricsInterval)]
+            return [
+                try makeExporter(
+                    field: field, instanceID: instanceID, maxSeries: maxSeries, maxBodyBytes: maxBodyBytes,
+                    metricsInterval: metricsInterval)
+            ]
         }
         try options.validate(field: field)
         var exporters: [any EventExporter] = []

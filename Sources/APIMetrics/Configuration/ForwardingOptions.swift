@@ -186,14 +186,20 @@ public struct ForwardingHeaders: Sendable, Hashable, ExpressibleByArrayLiteral {
 
     func validate(field: String) throws(ConfigurationError) {
         guard singleAddressNames.count <= Self.maxSingleAddressHeaders else {
-            throw ConfigurationError(field: field, reason: "names \(singleAddressNames.count) single-address headers; at most \(Self.maxSingleAddressHeaders)")
+            throw ConfigurationError(
+                field: field,
+                reason: "names \(singleAddressNames.count) single-address headers; at most \(Self.maxSingleAddressHeaders)")
         }
         for name in singleAddressNames {
             guard !name.isEmpty, name.utf8.count <= 64, name.utf8.allSatisfy(ForwardedChain.isTokenByte) else {
-                throw ConfigurationError(field: field, reason: "\"\(name)\" is not a header name (letters, digits and !#$%&'*+-.^_`|~, 1 to 64 bytes)")
+                throw ConfigurationError(
+                    field: field, reason: "\"\(name)\" is not a header name (letters, digits and !#$%&'*+-.^_`|~, 1 to 64 bytes)")
             }
             guard name != "forwarded", name != "x-forwarded-for" else {
-                throw ConfigurationError(field: field, reason: "\(name) is a list of hops, not one address: use .\(name == "forwarded" ? "forwarded" : "xForwardedFor")")
+                throw ConfigurationError(
+                    field: field,
+                    reason:
+                        "\(name) is a list of hops, not one address: use .\(name == "forwarded" ? "forwarded" : "xForwardedFor")")
             }
         }
     }

@@ -76,7 +76,8 @@ public struct LocalViewOptions: Sendable, Hashable {
     func validate() throws(ConfigurationError) {
         if let address {
             guard HostAndPort(address) != nil else {
-                throw ConfigurationError(field: "view.address", reason: "must be host:port with a port from 0 to 65535, got \"\(address)\"")
+                throw ConfigurationError(
+                    field: "view.address", reason: "must be host:port with a port from 0 to 65535, got \"\(address)\"")
             }
         }
         if let maxConnections, !(1...65_536).contains(maxConnections) {

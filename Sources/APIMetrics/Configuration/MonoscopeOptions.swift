@@ -53,7 +53,8 @@ public struct MonoscopeOptions: Sendable {
     ///     ``URLSessionTransport``.
     public init(
         apiKey: String, endpoint: String = defaultEndpoint, signals: Set<OTLPExporter.Signal> = [.traces, .logs, .metrics],
-        tags: [String] = [], serviceVersion: String? = nil, timeout: Duration = .seconds(10), transport: (any HTTPTransport)? = nil
+        tags: [String] = [], serviceVersion: String? = nil, timeout: Duration = .seconds(10),
+        transport: (any HTTPTransport)? = nil
     ) {
         self.apiKey = apiKey
         self.endpoint = endpoint

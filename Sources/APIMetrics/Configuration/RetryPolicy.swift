@@ -66,7 +66,8 @@ public struct RetryPolicy: Sendable, Hashable {
             throw ConfigurationError(field: "\(field).baseDelay", reason: "must be positive, got \(baseDelay)")
         }
         guard maxDelay >= baseDelay else {
-            throw ConfigurationError(field: "\(field).maxDelay", reason: "must be at least baseDelay (\(baseDelay)), got \(maxDelay)")
+            throw ConfigurationError(
+                field: "\(field).maxDelay", reason: "must be at least baseDelay (\(baseDelay)), got \(maxDelay)")
         }
         guard jitter >= 0, jitter <= 1 else {
             throw ConfigurationError(field: "\(field).jitter", reason: "must be between 0 and 1, got \(jitter)")

@@ -49,7 +49,10 @@ public struct StoreOptions: Sendable, Hashable {
     ///     3,650; 30 by default.
     ///   - minuteResolutionHours: how many hours the one-minute metrics rows
     ///     are kept, from 1 to 87,600; 48 by default.
-    public init(path: String = "apimetrics.sqlite", maxBytes: Int = StoreOptions.defaultMaxBytes, retentionDays: Int = 30, minuteResolutionHours: Int = 48) {
+    public init(
+        path: String = "apimetrics.sqlite", maxBytes: Int = StoreOptions.defaultMaxBytes, retentionDays: Int = 30,
+        minuteResolutionHours: Int = 48
+    ) {
         self.path = path
         self.maxBytes = maxBytes
         self.retentionDays = retentionDays

@@ -110,7 +110,8 @@ final class APIDiscovery: Sendable {
         // Methods of the HTTP registry only: a route that takes any method
         // would otherwise let a client name operations.
         guard record.direction == .incoming, let route = record.request.route, !route.isEmpty,
-              route != SeriesKey.otherRoute, Self.isLearnt(method: record.request.method) else {
+            route != SeriesKey.otherRoute, Self.isLearnt(method: record.request.method)
+        else {
             state.withLock { $0.figures.unrouted += 1 }
             return
         }
@@ -209,10 +210,12 @@ final class APIDiscovery: Sendable {
             let operations = byPath.values.sorted {
                 ($0.openAPIPath, $0.method) < ($1.openAPIPath, $1.method)
             }
-            let servers = options.servers.isEmpty
+            let servers =
+                options.servers.isEmpty
                 ? Array(state.servers.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(Self.maxServers).map(\.key))
                 : options.servers
-            return Snapshot(operations: operations, servers: servers, serversAreConfigured: !options.servers.isEmpty, figures: state.figures)
+            return Snapshot(
+                operations: operations, servers: servers, serversAreConfigured: !options.servers.isEmpty, figures: state.figures)
         }
     }
 
@@ -244,7 +247,8 @@ final class APIDiscovery: Sendable {
     /// The heartbeat's counts.
     var counts: Heartbeat.DiscoveryCounts {
         state.withLock { state in
-            Heartbeat.DiscoveryCounts(operations: state.operations.count, changes: state.figures.changes, learntCalls: state.figures.learnt)
+            Heartbeat.DiscoveryCounts(
+                operations: state.operations.count, changes: state.figures.changes, learntCalls: state.figures.learnt)
         }
     }
 
@@ -256,13 +260,17 @@ final class APIDiscovery: Sendable {
         state.withLock { state in
             for var operation in stored {
                 // The places the stored shapes hold count against the budget.
-                for index in operation.requestBodies.indices { operation.requestBodies[index].nodes = operation.requestBodies[index].shape.nodeCount }
+                for index in operation.requestBodies.indices {
+                    operation.requestBodies[index].nodes = operation.requestBodies[index].shape.nodeCount
+                }
                 for status in operation.responses.indices {
                     for index in operation.responses[status].bodies.indices {
-                        operation.responses[status].bodies[index].nodes = operation.responses[status].bodies[index].shape.nodeCount
+                        operation.responses[status].bodies[index].nodes =
+                            operation.responses[status].bodies[index].shape.nodeCount
                     }
                 }
-                let nodes = operation.requestBodies.reduce(0) { $0 + $1.nodes }
+                let nodes =
+                    operation.requestBodies.reduce(0) { $0 + $1.nodes }
                     + operation.responses.reduce(0) { total, response in total + response.bodies.reduce(0) { $0 + $1.nodes } }
                 guard state.nodes + nodes <= Self.maxNodes else { continue }
                 state.nodes += nodes
@@ -336,13 +344,17 @@ enum HostName {
         var index = 0
         if bytes[0] == UInt8(ascii: "[") {
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > 1 else { return false }
-            for byte in bytes[1..<close] where !(isHex(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")) { return false }
+            for byte in bytes[1..<close] where !(isHex(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")) {
+                return false
+            }
             index = close + 1
         } else {
             while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
                 let byte = bytes[index]
-                guard isHex(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                        || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") else { return false }
+                guard
+                    isHex(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                        || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+                else { return false }
                 index += 1
             }
             guard index > 0 else { return false }

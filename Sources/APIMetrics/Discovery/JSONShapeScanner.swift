@@ -52,16 +52,16 @@ struct JSONShapeScanner {
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return (false, false, [], 0) }
             return withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxPath) { steps in
-            guard let pathBase = steps.baseAddress else { return (false, false, [], 0) }
-            var scanner = JSONShapeScanner(
-                base: base, count: buffer.count, limits: limits, reportsChanges: reportingChanges, call: call, budget: budget,
-                pathBase: pathBase)
-            if buffer.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { scanner.offset = 3 }
-            scanner.skipWhitespace()
-            var isJSON = scanner.value(into: &shape, depth: 0)
-            scanner.skipWhitespace()
-            isJSON = isJSON && scanner.offset == buffer.count
-            return (isJSON, scanner.changed, scanner.changes, scanner.added)
+                guard let pathBase = steps.baseAddress else { return (false, false, [], 0) }
+                var scanner = JSONShapeScanner(
+                    base: base, count: buffer.count, limits: limits, reportsChanges: reportingChanges, call: call, budget: budget,
+                    pathBase: pathBase)
+                if buffer.count >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { scanner.offset = 3 }
+                scanner.skipWhitespace()
+                var isJSON = scanner.value(into: &shape, depth: 0)
+                scanner.skipWhitespace()
+                isJSON = isJSON && scanner.offset == buffer.count
+                return (isJSON, scanner.changed, scanner.changes, scanner.added)
             }
         }
     }
@@ -156,7 +156,8 @@ struct JSONShapeScanner {
             return true
         case 0x74, 0x66, 0x6E:
             let literal: StaticString = current == 0x74 ? "true" : (current == 0x66 ? "false" : "null")
-            guard let end = JSONGrammar.literalEnd(literal, in: UnsafeBufferPointer(start: base, count: count), from: offset) else { return false }
+            guard let end = JSONGrammar.literalEnd(literal, in: UnsafeBufferPointer(start: base, count: count), from: offset)
+            else { return false }
             add(current == 0x6E ? .null : .boolean, to: &shape)
             offset = end
             return true
@@ -271,15 +272,17 @@ struct JSONShapeScanner {
                     // A key the object already had: its value counts once, the first.
                     guard skipValue(depth: depth + 1) else { return false }
                 } else if budget > 0, Self.isName(key, maxBytes: limits.maxNameBytes),
-                          let index = shape.properties.count < limits.maxProperties
-                            ? shape.properties.count : shape.properties.firstIndex(where: { !$0.isConfirmed }) {
+                    let index = shape.properties.count < limits.maxProperties
+                        ? shape.properties.count : shape.properties.firstIndex(where: { !$0.isConfirmed })
+                {
                     // The place it takes, and what a member it replaces gave back.
                     let freed = index < shape.properties.count ? 1 + shape.properties[index].shape.nodeCount : 0
                     budget += freed - 1
                     added += 1 - freed
                     // A new member (in place of one seen only once, when full):
                     // described once a second instance confirms it is a name.
-                    var property = JSONShape.Property(name: Self.decodedName(key), key: Array(key), shape: JSONShape(), calls: 1, lastCall: call)
+                    var property = JSONShape.Property(
+                        name: Self.decodedName(key), key: Array(key), shape: JSONShape(), calls: 1, lastCall: call)
                     push(index)
                     let isJSON = value(into: &property.shape, depth: depth + 1)
                     pop()
@@ -395,11 +398,14 @@ struct JSONShapeScanner {
             return stringBounds() != nil
         case 0x74, 0x66, 0x6E:
             let literal: StaticString = current == 0x74 ? "true" : (current == 0x66 ? "false" : "null")
-            guard let end = JSONGrammar.literalEnd(literal, in: UnsafeBufferPointer(start: base, count: count), from: offset) else { return false }
+            guard let end = JSONGrammar.literalEnd(literal, in: UnsafeBufferPointer(start: base, count: count), from: offset)
+            else { return false }
             offset = end
             return true
         default:
-            guard let end = JSONGrammar.numberEnd(UnsafeBufferPointer(start: base, count: count), from: offset) else { return false }
+            guard let end = JSONGrammar.numberEnd(UnsafeBufferPointer(start: base, count: count), from: offset) else {
+                return false
+            }
             offset = end
             return true
         }

@@ -7,14 +7,18 @@
 enum OpenAPIDocument {
     static let contentType = "application/json"
 
-    static func render(_ snapshot: APIDiscovery.Snapshot, identity: ServiceIdentity, schemes configured: SecuritySchemes) -> [UInt8] {
+    static func render(
+        _ snapshot: APIDiscovery.Snapshot, identity: ServiceIdentity, schemes configured: SecuritySchemes
+    ) -> [UInt8] {
         var schemes = configured
         for operation in snapshot.operations {
             if operation.bearer > 0 { schemes.bearer = true }
             if operation.basic > 0 { schemes.basic = true }
             // Only the configured API key headers are counted; a merged
             // store's operations bring theirs.
-            for key in operation.apiKeys where !schemes.apiKeyHeaders.contains(key.name) { schemes.apiKeyHeaders.append(key.name) }
+            for key in operation.apiKeys where !schemes.apiKeyHeaders.contains(key.name) {
+                schemes.apiKeyHeaders.append(key.name)
+            }
         }
         var writer = JSONWriter(capacity: 4_096)
         writer.beginObject()
@@ -28,7 +32,9 @@ enum OpenAPIDocument {
         writer.string(identity.version ?? "observed")
         writer.key("description")
         let calls = snapshot.operations.reduce(0) { $0 + $1.calls }
-        writer.string("What \(identity.service) (\(identity.environment)) answered, as APIMetrics observed it in \(calls) calls: shapes learnt from traffic, not a specification.")
+        writer.string(
+            "What \(identity.service) (\(identity.environment)) answered, as APIMetrics observed it in \(calls) calls: shapes learnt from traffic, not a specification."
+        )
         writer.endObject()
         if !snapshot.servers.isEmpty {
             writer.key("servers")
@@ -161,7 +167,9 @@ enum OpenAPIDocument {
         writer.endObject()
     }
 
-    private static func writeParameter(_ parameter: OperationShape.Parameter, in location: StaticString, required: Bool, to writer: inout JSONWriter) {
+    private static func writeParameter(
+        _ parameter: OperationShape.Parameter, in location: StaticString, required: Bool, to writer: inout JSONWriter
+    ) {
         writer.beginObject()
         writer.key("name")
         writer.string(parameter.name)
@@ -188,7 +196,9 @@ enum OpenAPIDocument {
     }
 
     /// Every way the operation's calls authenticated, and `{}` when some did not.
-    private static func writeSecurity(_ operation: OperationShape, schemes: SecuritySchemes, learnt: Int, to writer: inout JSONWriter) {
+    private static func writeSecurity(
+        _ operation: OperationShape, schemes: SecuritySchemes, learnt: Int, to writer: inout JSONWriter
+    ) {
         var requirements: [String] = []
         if operation.bearer > 0 { requirements.append("bearerAuth") }
         if operation.basic > 0 { requirements.append("basicAuth") }

@@ -19,8 +19,9 @@ enum OperationLearner {
 
         mutating func add(_ kind: APIChange.Kind, _ location: String, _ detail: String = "") {
             guard isOn, changes.count < JSONShapeScanner.maxChanges else { return }
-            changes.append(APIChange(
-                time: time, method: method, route: route, kind: kind, location: location, detail: detail, example: example))
+            changes.append(
+                APIChange(
+                    time: time, method: method, route: route, kind: kind, location: location, detail: detail, example: example))
         }
     }
 
@@ -64,20 +65,24 @@ enum OperationLearner {
         target.withUTF8 { bytes in
             let parts = URLTarget.parts(of: bytes)
             changed = foldPath(bytes, path: parts.path, route: operation.route, into: &operation) || changed
-            if let query = parts.query { changed = foldQuery(bytes, query: query, into: &operation, reporter: &reporter) || changed }
+            if let query = parts.query {
+                changed = foldQuery(bytes, query: query, into: &operation, reporter: &reporter) || changed
+            }
         }
         let credentialsBefore = operation.credentials
         changed = foldHeaders(request.headers, into: &operation, apiKeyHeaders: apiKeyHeaders, reporter: &reporter) || changed
         if operation.credentials > credentialsBefore { operation.authenticated += 1 }
         if record.requestBody.size > 0 {
-            changed = foldBody(
-                record.requestBody, headers: request.headers, into: &operation.requestBodies, limits: limits, unread: &unread,
-                place: "request", reporter: &reporter) || changed
+            changed =
+                foldBody(
+                    record.requestBody, headers: request.headers, into: &operation.requestBodies, limits: limits, unread: &unread,
+                    place: "request", reporter: &reporter) || changed
         }
         if let responseIndex, let response = record.response, record.responseBody.size > 0 {
-            changed = foldBody(
-                record.responseBody, headers: response.headers, into: &operation.responses[responseIndex].bodies,
-                limits: limits, unread: &unread, place: "response \(status)", reporter: &reporter) || changed
+            changed =
+                foldBody(
+                    record.responseBody, headers: response.headers, into: &operation.responses[responseIndex].bodies,
+                    limits: limits, unread: &unread, place: "response \(status)", reporter: &reporter) || changed
         }
         operation.sinceChange = changed ? 0 : operation.sinceChange + 1
         return .learnt(unreadBodies: unread)
@@ -86,7 +91,9 @@ enum OperationLearner {
     // MARK: Parameters
 
     /// The path's segments where the template has parameters.
-    private static func foldPath(_ target: UnsafeBufferPointer<UInt8>, path: Range<Int>, route: String, into operation: inout OperationShape) -> Bool {
+    private static func foldPath(
+        _ target: UnsafeBufferPointer<UInt8>, path: Range<Int>, route: String, into operation: inout OperationShape
+    ) -> Bool {
         guard !operation.pathParameters.isEmpty else { return false }
         var route = route
         return route.withUTF8 { template in
@@ -109,7 +116,8 @@ enum OperationLearner {
                 if isParameter, parameter < operation.pathParameters.count {
                     operation.pathParameters[parameter].count += 1
                     let segment = UnsafeBufferPointer(rebasing: target[pathStart..<pathEnd])
-                    changed = TextShape.fold(percentDecoding: segment, into: &operation.pathParameters[parameter].shape) || changed
+                    changed =
+                        TextShape.fold(percentDecoding: segment, into: &operation.pathParameters[parameter].shape) || changed
                     parameter += 1
                 }
                 templateStart = templateEnd
@@ -135,9 +143,10 @@ enum OperationLearner {
             let value = UnsafeBufferPointer(rebasing: target[min(equals + 1, end)..<end])
             let name = decoded(rawName)
             // `page[size]`, `tags[]`: brackets belong to names.
-            changed = foldParameter(
-                name, value: value, decoding: true, place: "query", into: &operation.query, other: &operation.hasOtherQuery,
-                seen: &seen, reporter: &reporter) || changed
+            changed =
+                foldParameter(
+                    name, value: value, decoding: true, place: "query", into: &operation.query, other: &operation.hasOtherQuery,
+                    seen: &seen, reporter: &reporter) || changed
         }
         return changed
     }
@@ -149,7 +158,8 @@ enum OperationLearner {
         }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: component.count) { output in
             guard let base = output.baseAddress else { return "" }
-            return String(decoding: UnsafeBufferPointer(start: base, count: URLTarget.decode(component, into: base)), as: UTF8.self)
+            return String(
+                decoding: UnsafeBufferPointer(start: base, count: URLTarget.decode(component, into: base)), as: UTF8.self)
         }
     }
 
@@ -203,9 +213,10 @@ enum OperationLearner {
                 }
                 guard !StandardHeaders.contains(name) else { continue }
                 // A repeated field counts once per call.
-                changed = foldParameter(
-                    name, value: value, decoding: false, place: "header", into: &operation.headers,
-                    other: &operation.hasOtherHeaders, seen: &seen, reporter: &reporter) || changed
+                changed =
+                    foldParameter(
+                        name, value: value, decoding: false, place: "header", into: &operation.headers,
+                        other: &operation.hasOtherHeaders, seen: &seen, reporter: &reporter) || changed
             }
         }
         return changed
@@ -251,7 +262,8 @@ enum OperationLearner {
         var name = name
         return name.withUTF8 { bytes in
             guard !bytes.isEmpty, bytes.count <= 40,
-                  bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return false }
+                bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+            else { return false }
             // Brackets and dots of `page[size]` or `filter.name` aside, it must read as a name.
             let stripped = bytes.filter { $0 != UInt8(ascii: "[") && $0 != UInt8(ascii: "]") && $0 != UInt8(ascii: ".") }
             return stripped.isEmpty || stripped.withUnsafeBufferPointer { JSONShapeScanner.isName($0, maxBytes: 40) }
@@ -294,7 +306,8 @@ enum OperationLearner {
         guard isJSON else { return changed }
         let encoding = headers["content-encoding"]
         guard !body.bytes.isEmpty, !body.isTruncated, body.bytes.count == body.size,
-              encoding == nil || encoding?.lowercased() == "identity" else {
+            encoding == nil || encoding?.lowercased() == "identity"
+        else {
             // Not kept (capture off), cut short or still compressed: counted, not read.
             if !body.bytes.isEmpty || body.isTruncated { bodies[index].unread += 1; unread += 1 }
             return changed
@@ -303,7 +316,8 @@ enum OperationLearner {
         let reports = reporter.isOn && bodies[index].count > baselineCalls
         let budget = min(reporter.nodeBudget - reporter.nodesAdded, OperationShape.maxNodesPerBody - bodies[index].nodes)
         let folded = JSONShapeScanner.fold(
-            body.bytes, into: &bodies[index].shape, limits: limits, call: reporter.call, budget: budget, reportingChanges: reports)
+            body.bytes, into: &bodies[index].shape, limits: limits, call: reporter.call, budget: budget, reportingChanges: reports
+        )
         bodies[index].nodes += folded.added
         reporter.nodesAdded += folded.added
         for change in folded.changes {
@@ -323,7 +337,9 @@ enum OperationLearner {
 /// anything else as a string with the formats it matches.
 enum TextShape {
     static func fold(percentDecoding bytes: UnsafeBufferPointer<UInt8>, into shape: inout JSONShape) -> Bool {
-        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return fold(bytes, into: &shape) }
+        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return fold(bytes, into: &shape)
+        }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { output in
             guard let base = output.baseAddress else { return false }
             return fold(UnsafeBufferPointer(start: base, count: URLTarget.decode(bytes, into: base)), into: &shape)
@@ -373,7 +389,8 @@ enum MediaType {
                     lowered[index] = byte
                 }
                 guard slashes == 1, lowered[0] != UInt8(ascii: "/"), lowered[length - 1] != UInt8(ascii: "/"),
-                      isKnown(UnsafeBufferPointer(lowered)) else { return false }
+                    isKnown(UnsafeBufferPointer(lowered))
+                else { return false }
                 body(UnsafeBufferPointer(lowered))
                 return true
             }
@@ -408,8 +425,10 @@ enum MediaType {
         return length <= 64 && pluses <= 1 && letters > 0 && digits <= 4 && digits * 2 < length
     }
 
-    private static let topLevelTypes: [[UInt8]] = ["application", "text", "image", "audio", "video", "multipart", "font", "model", "message"]
-        .map { Array($0.utf8) }
+    private static let topLevelTypes: [[UInt8]] = [
+        "application", "text", "image", "audio", "video", "multipart", "font", "model", "message",
+    ]
+    .map { Array($0.utf8) }
 
     static func isJSON(_ essence: UnsafeBufferPointer<UInt8>) -> Bool {
         essence.elementsEqual("application/json".utf8) || essence.reversed().starts(with: "nosj+".utf8)
@@ -419,7 +438,8 @@ enum MediaType {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
         case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "-"), UInt8(ascii: "^"),
-             UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "+"): true
+            UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "+"):
+            true
         default: false
         }
     }

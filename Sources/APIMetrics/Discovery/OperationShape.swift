@@ -150,7 +150,9 @@ struct OperationShape: Sendable, Hashable {
         authenticated += other.authenticated
     }
 
-    private static func merge(_ other: [Parameter], into parameters: inout [Parameter], limits: JSONShapeLimits, overflow: inout Bool) {
+    private static func merge(
+        _ other: [Parameter], into parameters: inout [Parameter], limits: JSONShapeLimits, overflow: inout Bool
+    ) {
         for parameter in other {
             if let index = parameters.firstIndex(where: { $0.name == parameter.name }) {
                 parameters[index].count += parameter.count

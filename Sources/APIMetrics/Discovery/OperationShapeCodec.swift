@@ -51,12 +51,17 @@ enum OperationShapeCodec {
         operation.calls = calls
         operation.learnt = learnt
         operation.lastSeen = lastSeen
-        operation.pathParameters = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.parameter() }
+        operation.pathParameters = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in
+            try reader.parameter()
+        }
         operation.query = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.parameter() }
         operation.hasOtherQuery = try reader.bool()
-        operation.headers = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.parameter() }
+        operation.headers = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.parameter()
+        }
         operation.hasOtherHeaders = try reader.bool()
-        operation.requestBodies = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.body() }
+        operation.requestBodies = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in
+            try reader.body()
+        }
         operation.responses = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in
             let status = Int(clamping: try reader.signed())
             let count = try reader.count()
@@ -66,11 +71,14 @@ enum OperationShapeCodec {
         operation.bearer = try reader.count()
         operation.basic = try reader.count()
         operation.authenticated = try reader.count()
-        operation.apiKeys = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.parameter() }
+        operation.apiKeys = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.parameter()
+        }
         // Written by this codec, bounded as the learner bounds them.
         guard operation.query.count <= OperationShape.maxParameters, operation.headers.count <= OperationShape.maxParameters,
-              operation.responses.count <= OperationShape.maxStatuses, operation.requestBodies.count <= OperationShape.maxMediaTypes,
-              operation.responses.allSatisfy({ $0.bodies.count <= OperationShape.maxMediaTypes }) else {
+            operation.responses.count <= OperationShape.maxStatuses,
+            operation.requestBodies.count <= OperationShape.maxMediaTypes,
+            operation.responses.allSatisfy({ $0.bodies.count <= OperationShape.maxMediaTypes })
+        else {
             throw reader.fail("an operation past the learner's limits")
         }
         return operation
@@ -129,7 +137,8 @@ extension BinaryReader {
         shape.properties = try array { (reader: inout BinaryReader) throws(Failure) in
             let name = try reader.string()
             let calls = try reader.count()
-            return JSONShape.Property(name: name, key: JSONShape.key(forName: name), shape: try reader.shape(depth: depth + 1), calls: calls)
+            return JSONShape.Property(
+                name: name, key: JSONShape.key(forName: name), shape: try reader.shape(depth: depth + 1), calls: calls)
         }
         shape.hasOtherProperties = try bool()
         shape.items = try array { (reader: inout BinaryReader) throws(Failure) in try reader.shape(depth: depth + 1) }

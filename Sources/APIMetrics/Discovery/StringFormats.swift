@@ -64,15 +64,17 @@ struct StringFormats: OptionSet, Sendable, Hashable {
     /// `YYYY-MM-DD` at `start`, with a month and a day that can be.
     private static func isDate(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Bool {
         guard start + 10 <= bytes.count, digits(bytes, start, 4) != nil, bytes[start + 4] == 0x2D, bytes[start + 7] == 0x2D,
-              let month = digits(bytes, start + 5, 2), let day = digits(bytes, start + 8, 2) else { return false }
+            let month = digits(bytes, start + 5, 2), let day = digits(bytes, start + 8, 2)
+        else { return false }
         return (1...12).contains(month) && (1...31).contains(day)
     }
 
     /// RFC 3339's `date-time`: a date, `T`, `hh:mm:ss`, optional fraction, `Z` or an offset.
     private static func isDateTime(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard isDate(bytes, 0), bytes[10] == 0x54 || bytes[10] == 0x74,
-              let hour = digits(bytes, 11, 2), bytes[13] == 0x3A, let minute = digits(bytes, 14, 2), bytes[16] == 0x3A,
-              let second = digits(bytes, 17, 2), hour < 24, minute < 60, second <= 60 else { return false }
+            let hour = digits(bytes, 11, 2), bytes[13] == 0x3A, let minute = digits(bytes, 14, 2), bytes[16] == 0x3A,
+            let second = digits(bytes, 17, 2), hour < 24, minute < 60, second <= 60
+        else { return false }
         var index = 19
         if index < bytes.count, bytes[index] == 0x2E {
             index += 1
@@ -83,8 +85,9 @@ struct StringFormats: OptionSet, Sendable, Hashable {
         guard index < bytes.count else { return false }
         if bytes[index] == 0x5A || bytes[index] == 0x7A { return index + 1 == bytes.count }
         guard bytes[index] == 0x2B || bytes[index] == 0x2D, index + 6 == bytes.count,
-              let offsetHour = digits(bytes, index + 1, 2), bytes[index + 3] == 0x3A,
-              let offsetMinute = digits(bytes, index + 4, 2) else { return false }
+            let offsetHour = digits(bytes, index + 1, 2), bytes[index + 3] == 0x3A,
+            let offsetMinute = digits(bytes, index + 4, 2)
+        else { return false }
         return offsetHour < 24 && offsetMinute < 60
     }
 

@@ -78,7 +78,7 @@ struct BinaryReader {
         let length = try count()
         guard bytes.count - offset >= length else { throw fail("a run of \(length) bytes passes the end") }
         defer { offset += length }
-        return Array(bytes[offset ..< offset + length])
+        return Array(bytes[offset..<offset + length])
     }
 
     mutating func string() throws(Failure) -> String {

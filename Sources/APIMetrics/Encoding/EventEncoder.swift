@@ -9,8 +9,9 @@ struct EventEncoder: Sendable {
         var headerBytes = request.headers.byteCount + request.headers.count * 6
         if let response = record.response { headerBytes += response.headers.byteCount + response.headers.count * 6 }
         // One buffer for the whole line: bodies may grow by escaping, so leave room.
-        var writer = JSONWriter(capacity: 768 + 3 * request.target.utf8.count + headerBytes
-            + (record.requestBody.bytes.count + record.responseBody.bytes.count) * 5 / 4)
+        var writer = JSONWriter(
+            capacity: 768 + 3 * request.target.utf8.count + headerBytes
+                + (record.requestBody.bytes.count + record.responseBody.bytes.count) * 5 / 4)
         writer.beginObject()
         writer.key("v")
         writer.int(1)
@@ -146,12 +147,16 @@ struct EventEncoder: Sendable {
             writer.string(subscription.companyID)
             Self.writeOptional("plan", subscription.plan, into: &writer)
             Self.writeOptional("status", subscription.status, into: &writer)
-            Self.writeOptional("current_period_start", subscription.currentPeriodStartNanoseconds.map {
-                Timestamp.rfc3339(nanosecondsSinceEpoch: $0)
-            }, into: &writer)
-            Self.writeOptional("current_period_end", subscription.currentPeriodEndNanoseconds.map {
-                Timestamp.rfc3339(nanosecondsSinceEpoch: $0)
-            }, into: &writer)
+            Self.writeOptional(
+                "current_period_start",
+                subscription.currentPeriodStartNanoseconds.map {
+                    Timestamp.rfc3339(nanosecondsSinceEpoch: $0)
+                }, into: &writer)
+            Self.writeOptional(
+                "current_period_end",
+                subscription.currentPeriodEndNanoseconds.map {
+                    Timestamp.rfc3339(nanosecondsSinceEpoch: $0)
+                }, into: &writer)
             Self.writeMetadata(subscription.metadata, into: &writer)
             writer.endObject()
         }
@@ -228,7 +233,8 @@ struct EventEncoder: Sendable {
         // a separator: both fit in scratch memory sized from the query (on
         // the stack for the usual short ones).
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: query.count) { decodedMemory in
-            withUnsafeTemporaryAllocation(of: (name: Range<Int>, value: Range<Int>).self, capacity: query.count / 2 + 1) { itemMemory in
+            withUnsafeTemporaryAllocation(of: (name: Range<Int>, value: Range<Int>).self, capacity: query.count / 2 + 1) {
+                itemMemory in
                 guard let decodedBase = decodedMemory.baseAddress, let itemBase = itemMemory.baseAddress else { return }
                 var decodedCount = 0
                 var itemCount = 0
@@ -240,10 +246,12 @@ struct EventEncoder: Sendable {
                         var equals = start
                         while equals < end && query[equals] != UInt8(ascii: "=") { equals += 1 }
                         let nameStart = decodedCount
-                        decodedCount += URLTarget.decode(UnsafeBufferPointer(rebasing: query[start..<equals]), into: decodedBase + decodedCount)
+                        decodedCount += URLTarget.decode(
+                            UnsafeBufferPointer(rebasing: query[start..<equals]), into: decodedBase + decodedCount)
                         let valueStart = decodedCount
                         if equals < end {
-                            decodedCount += URLTarget.decode(UnsafeBufferPointer(rebasing: query[(equals + 1)..<end]), into: decodedBase + decodedCount)
+                            decodedCount += URLTarget.decode(
+                                UnsafeBufferPointer(rebasing: query[(equals + 1)..<end]), into: decodedBase + decodedCount)
                         }
                         (itemBase + itemCount).initialize(to: (nameStart..<valueStart, valueStart..<decodedCount))
                         itemCount += 1
@@ -256,7 +264,9 @@ struct EventEncoder: Sendable {
                 func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: decoded[range]) }
                 writer.key("query")
                 guard !hasRepeat(items.count, { slice(items[$0].name).elementsEqual(slice(items[$1].name)) }) else {
-                    let pairs = items.map { (String(decoding: slice($0.name), as: UTF8.self), String(decoding: slice($0.value), as: UTF8.self)) }
+                    let pairs = items.map {
+                        (String(decoding: slice($0.name), as: UTF8.self), String(decoding: slice($0.value), as: UTF8.self))
+                    }
                     writeGrouped(pairs, lowercasingNames: false, into: &writer)
                     return
                 }

@@ -83,7 +83,8 @@ extension JSONWriter {
     @inline(__always)
     static func firstWriterEscapeLane(_ word: UInt64) -> Int {
         let below = (word &- 0x2020_2020_2020_2020) & ~word & highs
-        let flags = below | zeroBytes(word ^ 0x2222_2222_2222_2222)
+        let flags =
+            below | zeroBytes(word ^ 0x2222_2222_2222_2222)
             | zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C) | zeroBytes(word ^ 0x7F7F_7F7F_7F7F_7F7F)
             | zeroBytes(word ^ 0xE2E2_E2E2_E2E2_E2E2)
         return flags.trailingZeroBitCount >> 3
@@ -136,7 +137,8 @@ extension JSONWriter {
         // lanes above a true one can be flagged falsely, so the lowest flag
         // of the four masks together is the first byte that needs an escape.
         let below = (word &- 0x2020_2020_2020_2020) & ~word & highs
-        let flags = below | zeroBytes(word ^ 0x2222_2222_2222_2222)
+        let flags =
+            below | zeroBytes(word ^ 0x2222_2222_2222_2222)
             | zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C) | zeroBytes(word ^ 0x7F7F_7F7F_7F7F_7F7F)
         return flags.trailingZeroBitCount >> 3
     }

@@ -63,7 +63,8 @@ enum OTLPAttributes {
                 UnsafeBufferPointer(start: base + Int(spans[index].start), count: Int(spans[index].nameLength))
             }
             func value(_ index: Int) -> UnsafeBufferPointer<UInt8> {
-                UnsafeBufferPointer(start: base + Int(spans[index].start) + Int(spans[index].nameLength), count: Int(spans[index].valueLength))
+                UnsafeBufferPointer(
+                    start: base + Int(spans[index].start) + Int(spans[index].nameLength), count: Int(spans[index].valueLength))
             }
             for first in 0..<count where !taken[first] {
                 let firstName = name(first)
@@ -81,8 +82,11 @@ enum OTLPAttributes {
                             array.repeated(1, "values") { list in
                                 for other in first..<count where !taken[other] {
                                     let otherName = name(other)
-                                    guard other == first || (otherName.count == firstName.count
-                                        && ASCII.equalIgnoringCase(otherName, firstName)) else { continue }
+                                    guard
+                                        other == first
+                                            || (otherName.count == firstName.count
+                                                && ASCII.equalIgnoringCase(otherName, firstName))
+                                    else { continue }
                                     taken[other] = true
                                     let text = value(other)
                                     list.element(1) { item in

@@ -26,21 +26,26 @@ struct OTLPLogEncoder {
 
     /// The `http/protobuf` request body: a log record per call, then one per
     /// change of the API (`changes`).
-    func encode(_ records: [ExchangeRecord], changes: [APIChange] = [], alerts: [AlertEvent] = [], resource: OTLPResource) -> [UInt8] {
+    func encode(
+        _ records: [ExchangeRecord], changes: [APIChange] = [], alerts: [AlertEvent] = [], resource: OTLPResource
+    ) -> [UInt8] {
         var writer = ProtobufWriter(capacity: 1024 * max(1, records.count + changes.count + alerts.count))
         write(records, changes: changes, alerts: alerts, resource: resource, into: &writer)
         return writer.bytes
     }
 
     /// The `http/json` request body.
-    func encodeJSON(_ records: [ExchangeRecord], changes: [APIChange] = [], alerts: [AlertEvent] = [], resource: OTLPResource) -> [UInt8] {
+    func encodeJSON(
+        _ records: [ExchangeRecord], changes: [APIChange] = [], alerts: [AlertEvent] = [], resource: OTLPResource
+    ) -> [UInt8] {
         OTLPJSONWriter.document(capacity: 2048 * max(1, records.count + changes.count + alerts.count)) { writer in
             write(records, changes: changes, alerts: alerts, resource: resource, into: &writer)
         }
     }
 
     func write<W: OTLPWriter & ~Copyable>(
-        _ records: [ExchangeRecord], changes: [APIChange] = [], alerts: [AlertEvent] = [], resource: OTLPResource, into writer: inout W
+        _ records: [ExchangeRecord], changes: [APIChange] = [], alerts: [AlertEvent] = [], resource: OTLPResource,
+        into writer: inout W
     ) {
         writer.repeated(1, "resourceLogs") { list in
             list.element(1) { resourceLogs in
@@ -119,14 +124,20 @@ struct OTLPLogEncoder {
         log.enumeration(2, "severityNumber", alert.state == .firing ? 17 : 9)
         log.string(3, "severityText", alert.state == .firing ? "ERROR" : "INFO")
         let instance = alert.instance.isEmpty ? "" : " (\(alert.instance))"
-        log.message(5, "body") { body in body.presentString(1, "stringValue", "alert \(alert.state.rawValue): \(alert.rule)\(instance): \(alert.summary)") }
+        log.message(5, "body") { body in
+            body.presentString(1, "stringValue", "alert \(alert.state.rawValue): \(alert.rule)\(instance): \(alert.summary)")
+        }
         log.repeated(6, "attributes") { list in
             OTLPAttributes.string("apimetrics.alert.rule", alert.rule, into: &list, field: 6)
             OTLPAttributes.string("apimetrics.alert.state", alert.state.rawValue, into: &list, field: 6)
             OTLPAttributes.double("apimetrics.alert.value", alert.value, into: &list, field: 6)
-            if let threshold = alert.threshold { OTLPAttributes.double("apimetrics.alert.threshold", threshold, into: &list, field: 6) }
+            if let threshold = alert.threshold {
+                OTLPAttributes.double("apimetrics.alert.threshold", threshold, into: &list, field: 6)
+            }
             OTLPAttributes.string("apimetrics.alert.scope", alert.scope, into: &list, field: 6)
-            if !alert.instance.isEmpty { OTLPAttributes.string("apimetrics.alert.instance", alert.instance, into: &list, field: 6) }
+            if !alert.instance.isEmpty {
+                OTLPAttributes.string("apimetrics.alert.instance", alert.instance, into: &list, field: 6)
+            }
             if alert.isRepeat { OTLPAttributes.bool("apimetrics.alert.repeat", true, into: &list, field: 6) }
         }
         log.fixed64(11, "observedTimeUnixNano", time)
@@ -143,7 +154,8 @@ struct OTLPLogEncoder {
         let field = 6
         OTLPTraceEncoder.writeHTTPAttributes(record, into: &list, field: field)
         OTLPAttributes.string("apimetrics.event.id", record.id.description, into: &list, field: field)
-        OTLPAttributes.string("apimetrics.direction", record.direction == .incoming ? "incoming" : "outgoing", into: &list, field: field)
+        OTLPAttributes.string(
+            "apimetrics.direction", record.direction == .incoming ? "incoming" : "outgoing", into: &list, field: field)
         OTLPAttributes.double("apimetrics.duration_ms", Double(record.durationNanoseconds) / 1e6, into: &list, field: field)
         if record.weight != 1 { OTLPAttributes.double("apimetrics.weight", record.weight, into: &list, field: field) }
         if let session = record.sessionToken { OTLPAttributes.string("apimetrics.session", session, into: &list, field: field) }
@@ -162,7 +174,9 @@ struct OTLPLogEncoder {
         }
     }
 
-    private static func body<W: OTLPWriter & ~Copyable>(_ body: CapturedBody, key: String, truncatedSuffix: String, into list: inout W) {
+    private static func body<W: OTLPWriter & ~Copyable>(
+        _ body: CapturedBody, key: String, truncatedSuffix: String, into list: inout W
+    ) {
         guard !body.bytes.isEmpty else { return }
         if let text = EventEncoder.validUTF8Prefix(body.bytes, allowingCutTail: body.isTruncated) {
             list.element(6) { keyValue in

@@ -75,7 +75,7 @@ struct OTLPMetricsEncoder {
     }
 
     private func writeMetrics<W: OTLPWriter & ~Copyable>(_ data: OTLPMetricsData, into metrics: inout W) {
-        let temporality = data.isCumulative ? 2 : 1      // AGGREGATION_TEMPORALITY_CUMULATIVE, _DELTA
+        let temporality = data.isCumulative ? 2 : 1  // AGGREGATION_TEMPORALITY_CUMULATIVE, _DELTA
         let start = UInt64(max(0, data.seriesStartNanoseconds))
         let end = UInt64(max(0, data.seriesEndNanoseconds))
         if !data.series.isEmpty {
@@ -139,8 +139,9 @@ struct OTLPMetricsEncoder {
                     sum.repeated(1, "dataPoints") { list in
                         for counter in points {
                             list.element(1) { point in
-                                Self.writeNumberPoint(counter.value, attributes: counter.attributes,
-                                                      start: counterStart, time: counterTime, into: &point)
+                                Self.writeNumberPoint(
+                                    counter.value, attributes: counter.attributes,
+                                    start: counterStart, time: counterTime, into: &point)
                             }
                         }
                     }

@@ -70,7 +70,7 @@ struct OTLPTraceEncoder {
         if !record.errors.isEmpty {
             span.repeated(11, "events") { events in
                 for error in record.errors {
-                    events.element(11) { event in           // Span.Event
+                    events.element(11) { event in  // Span.Event
                         event.fixed64(1, "timeUnixNano", end)
                         event.string(2, "name", "exception")
                         event.repeated(3, "attributes") { attributes in
@@ -145,7 +145,9 @@ struct OTLPTraceEncoder {
     }
 
     /// The methods the semantic conventions know; any other is `_OTHER`.
-    static let knownMethods: Set<String> = ["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE", "QUERY"]
+    static let knownMethods: Set<String> = [
+        "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE", "QUERY",
+    ]
 
     /// A server span fails on 5xx or no response; a client span on 4xx too.
     static func isError(_ record: ExchangeRecord) -> Bool {
@@ -171,17 +173,21 @@ struct OTLPTraceEncoder {
             var colon = 0
             while colon < bytes.count, bytes[colon] != UInt8(ascii: ":") {
                 let byte = ASCII.lowercased(bytes[colon])
-                let isSchemeByte = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                let isSchemeByte =
+                    (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
                     || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
                     || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
                 guard isSchemeByte else { return nil }
                 colon += 1
             }
             guard colon > 0, colon + 2 < bytes.count, bytes[colon + 1] == UInt8(ascii: "/"),
-                  bytes[colon + 2] == UInt8(ascii: "/") else { return nil }
+                bytes[colon + 2] == UInt8(ascii: "/")
+            else { return nil }
             var end = colon + 3
             var hostStart = end
-            while end < bytes.count, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") {
+            while end < bytes.count, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"),
+                bytes[end] != UInt8(ascii: "#")
+            {
                 if bytes[end] == UInt8(ascii: "@") { hostStart = end + 1 }
                 end += 1
             }

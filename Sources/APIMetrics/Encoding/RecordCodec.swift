@@ -165,14 +165,20 @@ extension BinaryReader {
         case 0:
             profile = .consumer(try consumer(version: version))
         case 1:
-            profile = .company(CompanyProfile(
-                id: try string(), name: try optionalString(), domain: try optionalString(), metadata: try strings()))
+            profile = .company(
+                CompanyProfile(
+                    id: try string(), name: try optionalString(), domain: try optionalString(), metadata: try strings()))
         case 2:
-            profile = .subscription(SubscriptionProfile(
-                id: try string(), companyID: try string(), plan: try optionalString(), status: try optionalString(),
-                currentPeriodStartNanoseconds: try optional { (reader: inout BinaryReader) throws(Failure) in try reader.signed() },
-                currentPeriodEndNanoseconds: try optional { (reader: inout BinaryReader) throws(Failure) in try reader.signed() },
-                metadata: try strings()))
+            profile = .subscription(
+                SubscriptionProfile(
+                    id: try string(), companyID: try string(), plan: try optionalString(), status: try optionalString(),
+                    currentPeriodStartNanoseconds: try optional { (reader: inout BinaryReader) throws(Failure) in
+                        try reader.signed()
+                    },
+                    currentPeriodEndNanoseconds: try optional { (reader: inout BinaryReader) throws(Failure) in
+                        try reader.signed()
+                    },
+                    metadata: try strings()))
         case let other:
             throw fail("profile kind \(other)")
         }

@@ -24,7 +24,8 @@ extension Timestamp {
             return true
         }
         guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-              expect("Tt "), let hour = number(2), expect(":"), let minute = number(2) else { return nil }
+            expect("Tt "), let hour = number(2), expect(":"), let minute = number(2)
+        else { return nil }
         var second: Int64 = 0
         var fraction: Int64 = 0
         if position < bytes.count, bytes[position] == UInt8(ascii: ":") {
@@ -56,7 +57,8 @@ extension Timestamp {
             }
         }
         guard position == bytes.count, (1970...2261).contains(year), (1...12).contains(month), (1...31).contains(day),
-              hour < 24, minute < 60, second < 61 else { return nil }
+            hour < 24, minute < 60, second < 61
+        else { return nil }
         let days = Self.days(fromYear: year, month: Int(month), day: Int(day))
         guard Self.civil(fromDays: days) == (year, Int(month), Int(day)) else { return nil }
         let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset

@@ -149,7 +149,9 @@ public final class FileExporter: EventExporter {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         guard descriptor >= 0 else {
             let code = errno
-            let reason = code == ELOOP ? "is a symbolic link; the event file is never written through one" : String(cString: strerror(code))
+            let reason =
+                code == ELOOP
+                ? "is a symbolic link; the event file is never written through one" : String(cString: strerror(code))
             throw ConfigurationError(field: "path", reason: "cannot open \(path) for appending: \(reason)")
         }
         var info = stat()
@@ -164,7 +166,8 @@ public final class FileExporter: EventExporter {
         }
         guard info.st_uid == geteuid() else {
             close(descriptor)
-            throw ConfigurationError(field: "path", reason: "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid())")
+            throw ConfigurationError(
+                field: "path", reason: "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid())")
         }
         return (descriptor, Int(info.st_size))
     }

@@ -6,11 +6,12 @@ enum HTTPDate {
     static func parse(_ text: String) -> Int64? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[5].uppercased() == "GMT",
-              let day = Int64(parts[1]), let year = Int64(parts[3]),
-              let monthIndex = months.firstIndex(of: parts[2].lowercased()) else { return nil }
+            let day = Int64(parts[1]), let year = Int64(parts[3]),
+            let monthIndex = months.firstIndex(of: parts[2].lowercased())
+        else { return nil }
         let time = parts[4].split(separator: ":")
         guard time.count == 3, let hour = Int64(time[0]), let minute = Int64(time[1]), let second = Int64(time[2]),
-              (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+            (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         let days = daysFromCivil(year: year, month: Int64(monthIndex + 1), day: day)
         return days * 86_400 + hour * 3600 + minute * 60 + second

@@ -98,7 +98,8 @@ public struct HTTPExporter: EventExporter {
         for field in options.headers {
             headers.replaceOrAppend(name: field.name, value: field.value)
         }
-        let request = TransportRequest(url: options.endpoint, method: "POST", headers: headers, body: body, timeout: options.timeout)
+        let request = TransportRequest(
+            url: options.endpoint, method: "POST", headers: headers, body: body, timeout: options.timeout)
         let response = try await transport.sendForExport(request)
         try Self.check(response, endpoint: options.endpoint)
     }
@@ -142,12 +143,14 @@ public struct HTTPExporter: EventExporter {
     static func validateURL(_ endpoint: String, field: String) throws(ConfigurationError) {
         let lowered = endpoint.lowercased()
         guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
-            throw ConfigurationError(field: field, reason: "must be an http:// or https:// URL, got \"\(ConfiguredSecrets.shown(endpoint))\"")
+            throw ConfigurationError(
+                field: field, reason: "must be an http:// or https:// URL, got \"\(ConfiguredSecrets.shown(endpoint))\"")
         }
         let afterScheme = endpoint.drop(while: { $0 != ":" }).dropFirst(3)
         let authority = afterScheme.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
         guard !authority.isEmpty, !endpoint.contains(where: { $0 == " " || $0.isNewline }) else {
-            throw ConfigurationError(field: field, reason: "must name a host and hold no spaces, got \"\(ConfiguredSecrets.shown(endpoint))\"")
+            throw ConfigurationError(
+                field: field, reason: "must name a host and hold no spaces, got \"\(ConfiguredSecrets.shown(endpoint))\"")
         }
     }
 

@@ -21,13 +21,15 @@ extension OTLPExporter {
         let limit = options.batchLimits.maxBytes
         guard options.batchLimits.isOver(bytes: body.count) else { return body }
         guard records.count == 1, var record = records.first else {
-            throw ExportError.tooLarge("\(name): \(records.count) \(signal) make \(body.count) bytes, over the \(limit) one request may carry")
+            throw ExportError.tooLarge(
+                "\(name): \(records.count) \(signal) make \(body.count) bytes, over the \(limit) one request may carry")
         }
         record.requestBody = Self.leftOut(record.requestBody, limit: limit)
         record.responseBody = Self.leftOut(record.responseBody, limit: limit)
         let shrunk = encode([record])
         guard !options.batchLimits.isOver(bytes: shrunk.count) else {
-            throw ExportError.tooLarge("\(name): one call makes \(shrunk.count) bytes without its bodies, over the \(limit) one request may carry")
+            throw ExportError.tooLarge(
+                "\(name): one call makes \(shrunk.count) bytes without its bodies, over the \(limit) one request may carry")
         }
         return shrunk
     }

@@ -197,9 +197,11 @@ public struct OTLPExporter: EventExporter {
             }
             for signal in orderedSignals {
                 guard let url = url(for: signal) else {
-                    throw ConfigurationError(field: "\(field).endpoint", reason: "must be set, or \(signal)'s own endpoint must be")
+                    throw ConfigurationError(
+                        field: "\(field).endpoint", reason: "must be set, or \(signal)'s own endpoint must be")
                 }
-                try HTTPExporter.validateURL(url, field: signalEndpoints[signal] == nil ? "\(field).endpoint" : "\(field).signalEndpoints[\(signal)]")
+                try HTTPExporter.validateURL(
+                    url, field: signalEndpoints[signal] == nil ? "\(field).endpoint" : "\(field).signalEndpoints[\(signal)]")
             }
             guard timeout > .zero else {
                 throw ConfigurationError(field: "\(field).timeout", reason: "must be positive, got \(timeout)")
@@ -257,18 +259,23 @@ public struct OTLPExporter: EventExporter {
             guard !batch.records.isEmpty else { return }
             let encoder = OTLPTraceEncoder(
                 includesHeaders: options.spanHeaders, includesBodySizes: options.spanBodySizes, monoscope: options.monoscope)
-            body = try fitted(batch.records) { isJSON ? encoder.encodeJSON($0, resource: resource) : encoder.encode($0, resource: resource) }
+            body = try fitted(batch.records) {
+                isJSON ? encoder.encodeJSON($0, resource: resource) : encoder.encode($0, resource: resource)
+            }
         case .logs:
             let encoder = OTLPLogEncoder(monoscope: options.monoscope != nil)
             // Monoscope reads its logs as calls only: the changes and alerts are not sent there.
             if !batch.apiChanges.isEmpty || !batch.alerts.isEmpty, options.monoscope == nil {
-                let changes = isJSON
+                let changes =
+                    isJSON
                     ? encoder.encodeJSON([], changes: batch.apiChanges, alerts: batch.alerts, resource: resource)
                     : encoder.encode([], changes: batch.apiChanges, alerts: batch.alerts, resource: resource)
                 try await send(changes, of: batch, isJSON: isJSON)
             }
             guard !batch.records.isEmpty else { return }
-            body = try fitted(batch.records) { isJSON ? encoder.encodeJSON($0, resource: resource) : encoder.encode($0, resource: resource) }
+            body = try fitted(batch.records) {
+                isJSON ? encoder.encodeJSON($0, resource: resource) : encoder.encode($0, resource: resource)
+            }
         default:
             guard let window = batch.metrics, let heartbeat = batch.heartbeat else { return }
             let data = metricsState.data(window: window, heartbeat: heartbeat, temporality: options.temporality)
@@ -284,7 +291,9 @@ public struct OTLPExporter: EventExporter {
         if let partial = OTLPPartialSuccess.parse(response.body, isJSON: isJSON), partial.rejected > 0 {
             batch.reportRejected(
                 Int(clamping: partial.rejected),
-                message: "\(name) rejected \(partial.rejected) of the batch's \(signal)\(partial.message.isEmpty ? "" : ": \(partial.message)")")
+                message:
+                    "\(name) rejected \(partial.rejected) of the batch's \(signal)\(partial.message.isEmpty ? "" : ": \(partial.message)")"
+            )
         }
     }
 
@@ -342,26 +351,50 @@ public struct OTLPExporter: EventExporter {
                 if let made = state.made, made.windowEnd == window.endNanoseconds { return made.data }
                 let statistics = heartbeat.statistics
                 var counters: [OTLPMetricsData.Counter] = [
-                    .init(name: "apimetrics.events.recorded", description: "Calls recorded and profile updates sent.", value: Int64(statistics.recorded)),
-                    .init(name: "apimetrics.events.skipped", description: "Calls left out of the logs on purpose.", value: Int64(statistics.skipped)),
-                    .init(name: "apimetrics.events.sampled_out", description: "Of the skipped calls, those sampling left out.", value: Int64(statistics.sampledOut)),
-                    .init(name: "apimetrics.events.destination_left_out", description: "Event deliveries a destination's own rules left out (its sampling, its required fields).",
-                          value: Int64(statistics.destinationLeftOut)),
-                    .init(name: "apimetrics.events.destination_paused", description: "Event deliveries not made while a destination asked for a pause.",
-                          value: Int64(statistics.destinationPaused)),
-                    .init(name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
-                          attributes: [("apimetrics.drop.reason", "queue_full")], value: Int64(statistics.droppedQueueFull)),
-                    .init(name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
-                          attributes: [("apimetrics.drop.reason", "shed")], value: Int64(statistics.droppedShed)),
-                    .init(name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
-                          attributes: [("apimetrics.drop.reason", "processing")], value: Int64(statistics.droppedProcessing)),
-                    .init(name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
-                          attributes: [("apimetrics.drop.reason", "spool_full")], value: Int64(statistics.droppedSpoolFull)),
-                    .init(name: "apimetrics.events.spooled", description: "Events written to the disk spool.", value: Int64(statistics.spooled)),
-                    .init(name: "apimetrics.export.retries", description: "Attempts after a batch's first.", value: Int64(statistics.retried)),
-                    .init(name: "apimetrics.events.exported", description: "Event deliveries exporters accepted.", value: Int64(statistics.exported)),
-                    .init(name: "apimetrics.events.failed", description: "Event deliveries given up.", value: Int64(statistics.failed)),
-                    .init(name: "apimetrics.events.rejected", description: "Items collectors accepted the request for but refused.", value: Int64(statistics.rejected)),
+                    .init(
+                        name: "apimetrics.events.recorded", description: "Calls recorded and profile updates sent.",
+                        value: Int64(statistics.recorded)),
+                    .init(
+                        name: "apimetrics.events.skipped", description: "Calls left out of the logs on purpose.",
+                        value: Int64(statistics.skipped)),
+                    .init(
+                        name: "apimetrics.events.sampled_out", description: "Of the skipped calls, those sampling left out.",
+                        value: Int64(statistics.sampledOut)),
+                    .init(
+                        name: "apimetrics.events.destination_left_out",
+                        description: "Event deliveries a destination's own rules left out (its sampling, its required fields).",
+                        value: Int64(statistics.destinationLeftOut)),
+                    .init(
+                        name: "apimetrics.events.destination_paused",
+                        description: "Event deliveries not made while a destination asked for a pause.",
+                        value: Int64(statistics.destinationPaused)),
+                    .init(
+                        name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
+                        attributes: [("apimetrics.drop.reason", "queue_full")], value: Int64(statistics.droppedQueueFull)),
+                    .init(
+                        name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
+                        attributes: [("apimetrics.drop.reason", "shed")], value: Int64(statistics.droppedShed)),
+                    .init(
+                        name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
+                        attributes: [("apimetrics.drop.reason", "processing")], value: Int64(statistics.droppedProcessing)),
+                    .init(
+                        name: "apimetrics.events.dropped", description: "Events lost before any exporter saw them.",
+                        attributes: [("apimetrics.drop.reason", "spool_full")], value: Int64(statistics.droppedSpoolFull)),
+                    .init(
+                        name: "apimetrics.events.spooled", description: "Events written to the disk spool.",
+                        value: Int64(statistics.spooled)),
+                    .init(
+                        name: "apimetrics.export.retries", description: "Attempts after a batch's first.",
+                        value: Int64(statistics.retried)),
+                    .init(
+                        name: "apimetrics.events.exported", description: "Event deliveries exporters accepted.",
+                        value: Int64(statistics.exported)),
+                    .init(
+                        name: "apimetrics.events.failed", description: "Event deliveries given up.",
+                        value: Int64(statistics.failed)),
+                    .init(
+                        name: "apimetrics.events.rejected", description: "Items collectors accepted the request for but refused.",
+                        value: Int64(statistics.rejected)),
                 ]
                 var series = window.series
                 var seriesStart = window.startNanoseconds

@@ -33,7 +33,8 @@ enum OTLPPartialSuccess {
     /// count may be a string (as the protocol writes 64-bit integers) or a number.
     static func parseJSON(_ body: [UInt8]) -> (rejected: Int64, message: String)? {
         guard case let .object(members)? = try? JSONParser.parse(body),
-              case let .object(partial)? = members.first(where: { $0.key == "partialSuccess" || $0.key == "partial_success" })?.value
+            case let .object(partial)? = members.first(where: { $0.key == "partialSuccess" || $0.key == "partial_success" })?
+                .value
         else { return nil }
         var rejected: Int64 = 0
         var message = ""

@@ -35,7 +35,8 @@ enum PrivateDirectory {
             let code = errno
             var info = stat()
             if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
-                throw ConfigurationError(field: field, reason: "\(path) is a symbolic link; give \(purpose) a directory of its own")
+                throw ConfigurationError(
+                    field: field, reason: "\(path) is a symbolic link; give \(purpose) a directory of its own")
             }
             if code == ENOTDIR {
                 throw ConfigurationError(field: field, reason: "\(path) is not a directory")
@@ -52,12 +53,15 @@ enum PrivateDirectory {
             _ = close(descriptor)
             throw ConfigurationError(
                 field: field,
-                reason: "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid()); give \(purpose) a directory of its own")
+                reason:
+                    "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid()); give \(purpose) a directory of its own"
+            )
         }
         guard info.st_mode & 0o022 == 0 else {
             _ = close(descriptor)
             throw ConfigurationError(
-                field: field, reason: "\(path) is writable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); make it 0700")
+                field: field,
+                reason: "\(path) is writable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); make it 0700")
         }
         if info.st_mode & 0o077 != 0 {
             // What is kept there (redacted bodies, instance ids) is still for this user's eyes only.

@@ -64,9 +64,14 @@ extension UndeliveredBatch {
             abandonedAtNanoseconds = try reader.signed()
             identity = try reader.identity()
             let recordVersion = Self.recordVersion(version)
-            records = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.record(version: recordVersion) }
-            entities = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.entity(version: recordVersion) }
-            alerts = version >= 3
+            records = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in
+                try reader.record(version: recordVersion)
+            }
+            entities = try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in
+                try reader.entity(version: recordVersion)
+            }
+            alerts =
+                version >= 3
                 ? try reader.array { (reader: inout BinaryReader) throws(BinaryReader.Failure) in try reader.alert() } : []
             guard reader.isAtEnd else { throw reader.fail("bytes follow the batch") }
         } catch {

@@ -97,7 +97,8 @@ struct SHA256: Sendable {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { words in
             pending.withUnsafeBufferPointer { block in
                 for index in 0..<16 {
-                    words[index] = UInt32(block[index * 4]) << 24 | UInt32(block[index * 4 + 1]) << 16
+                    words[index] =
+                        UInt32(block[index * 4]) << 24 | UInt32(block[index * 4 + 1]) << 16
                         | UInt32(block[index * 4 + 2]) << 8 | UInt32(block[index * 4 + 3])
                 }
             }

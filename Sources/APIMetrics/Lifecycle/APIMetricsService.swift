@@ -96,8 +96,9 @@ public final class APIMetricsService: Sendable {
         self.counters = counters
         self.queue = queue
         self.signal = signal
-        let aggregator = Aggregator(options: Aggregator.Options(
-            maxSeries: configuration.metrics.maxSeries, maxConsumers: configuration.metrics.maxConsumers))
+        let aggregator = Aggregator(
+            options: Aggregator.Options(
+                maxSeries: configuration.metrics.maxSeries, maxConsumers: configuration.metrics.maxConsumers))
         self.aggregator = aggregator
         self.recorder = Recorder(
             queue: queue, counters: counters,
@@ -114,9 +115,12 @@ public final class APIMetricsService: Sendable {
                 throw ConfigurationError(field: "discovery.specPath", reason: "\(path): \(error.reason)")
             }
         }
-        let discovery = configuration.isEnabled && configuration.discovery.isEnabled
-            ? APIDiscovery(options: configuration.discovery, identification: configuration.identifyConsumer, conformance: conformance) : nil
-        let alerts = configuration.isEnabled && !configuration.alerts.rules.isEmpty ? AlertEngine(rules: configuration.alerts.rules) : nil
+        let discovery =
+            configuration.isEnabled && configuration.discovery.isEnabled
+            ? APIDiscovery(
+                options: configuration.discovery, identification: configuration.identifyConsumer, conformance: conformance) : nil
+        let alerts =
+            configuration.isEnabled && !configuration.alerts.rules.isEmpty ? AlertEngine(rules: configuration.alerts.rules) : nil
         self.sender = BatchSender(
             queue: queue, counters: counters,
             runner: ProcessingRunner(
@@ -141,8 +145,10 @@ public final class APIMetricsService: Sendable {
             storeWriter.forgetAlertStates()
         }
         let view = MetricsView(
-            options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity, spool: spool,
-            discovery: discovery, store: storeWriter.map { StoreAccess(path: $0.options.path, options: $0.options, status: $0.statusCell) })
+            options: configuration.view, aggregator: aggregator, counters: counters, queue: queue, identity: identity,
+            spool: spool,
+            discovery: discovery,
+            store: storeWriter.map { StoreAccess(path: $0.options.path, options: $0.options, status: $0.statusCell) })
         self.view = view
         if configuration.view.isEnabled, let address = configuration.view.address.flatMap(HostAndPort.init) {
             listener = try MetricsListener(address: address, view: view, maxConnections: configuration.view.maxConnections)

@@ -11,29 +11,39 @@ enum StartupLine {
         }
         var parts: [String] = []
         let destinations = configuration.exporters.map(\.summary)
-        parts.append("calls to " + (destinations.isEmpty ? "no destination (metrics only)" : destinations.joined(separator: ", ")))
-        parts.append(configuration.capture.isBodyCaptureEnabled
-            ? "bodies captured up to \(configuration.capture.maxBodyBytes) bytes, redacted" : "bodies not captured")
+        parts.append(
+            "calls to " + (destinations.isEmpty ? "no destination (metrics only)" : destinations.joined(separator: ", ")))
+        parts.append(
+            configuration.capture.isBodyCaptureEnabled
+                ? "bodies captured up to \(configuration.capture.maxBodyBytes) bytes, redacted" : "bodies not captured")
         let view = configuration.view
         if view.isEnabled {
             var paths: [String] = []
             if view.isDashboardEnabled { paths.append("dashboard \(MetricsView.dashboardPath)") }
             if view.isPrometheusEnabled { paths.append("Prometheus \(MetricsView.prometheusPath)") }
             var location = "on your server"
-            if let viewPort, let address = view.address.flatMap(HostAndPort.init) { location += " and on \(address.host):\(viewPort)" }
-            let guarded = view.bearerToken == nil
+            if let viewPort, let address = view.address.flatMap(HostAndPort.init) {
+                location += " and on \(address.host):\(viewPort)"
+            }
+            let guarded =
+                view.bearerToken == nil
                 ? "this machine only; set APIMETRICS_DASHBOARD_TOKEN to serve others" : "behind a bearer token"
             parts.append("view: \(paths.joined(separator: ", ")) \(location) (\(guarded))")
         }
         var messages: [(Diagnostics.Level, String)] = [
-            (.info, "recording \(configuration.service) (\(configuration.environment)): \(parts.joined(separator: "; "))"),
+            (.info, "recording \(configuration.service) (\(configuration.environment)): \(parts.joined(separator: "; "))")
         ]
         // Secrets that would cross a network in the clear.
         if view.bearerToken != nil, let address = view.address.flatMap(HostAndPort.init), !Self.isLoopback(host: address.host) {
-            messages.append((.warning, "the view's own listener on \(address.host) serves plain HTTP: its bearer token crosses the network unencrypted; put it behind TLS"))
+            messages.append(
+                (
+                    .warning,
+                    "the view's own listener on \(address.host) serves plain HTTP: its bearer token crosses the network unencrypted; put it behind TLS"
+                ))
         }
         for summary in destinations where Self.isPlainRemote(summary) {
-            messages.append((.warning, "\(summary) is plain HTTP to another machine: calls (and any key) cross the network unencrypted"))
+            messages.append(
+                (.warning, "\(summary) is plain HTTP to another machine: calls (and any key) cross the network unencrypted"))
         }
         return messages
     }
@@ -43,7 +53,8 @@ enum StartupLine {
         guard let start = summary.range(of: "http://") else { return false }
         let rest = summary[start.upperBound...]
         let authority = rest.prefix { $0 != "/" && $0 != " " && $0 != ")" && $0 != "," }
-        let host = authority.hasPrefix("[")
+        let host =
+            authority.hasPrefix("[")
             ? String(authority.dropFirst().prefix { $0 != "]" })
             : String(authority.split(separator: "@").last?.split(separator: ":").first ?? "")
         return !isLoopback(host: host)

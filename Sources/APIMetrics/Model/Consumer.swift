@@ -115,7 +115,8 @@ public struct Consumer: Sendable, Hashable {
         // It is kept as it is, with no character walked and no copy made.
         let utf8 = value.utf8
         if let first = utf8.first, let last = utf8.last, utf8.count <= min(limit, bytes),
-           first < 0x80, last < 0x80, !isASCIISpace(first), !isASCIISpace(last) {
+            first < 0x80, last < 0x80, !isASCIISpace(first), !isASCIISpace(last)
+        {
             return value
         }
         let trimmed = Self.trimmed(value)

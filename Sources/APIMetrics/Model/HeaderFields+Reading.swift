@@ -17,7 +17,8 @@ extension HeaderFields {
     func forEachRaw(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void) {
         storage.withUnsafeBufferPointer { buffer in
             for span in spans {
-                body(UnsafeBufferPointer(rebasing: buffer[span.nameRange]), UnsafeBufferPointer(rebasing: buffer[span.valueRange]))
+                body(
+                    UnsafeBufferPointer(rebasing: buffer[span.nameRange]), UnsafeBufferPointer(rebasing: buffer[span.valueRange]))
             }
         }
     }

@@ -40,9 +40,9 @@ public struct HeaderFields: Sendable, Hashable {
             self.valueLength = valueLength
         }
 
-        var nameRange: Range<Int> { Int(start) ..< Int(start) + Int(nameLength) }
+        var nameRange: Range<Int> { Int(start)..<Int(start) + Int(nameLength) }
         var valueRange: Range<Int> {
-            Int(start) + Int(nameLength) ..< Int(start) + Int(nameLength) + Int(valueLength)
+            Int(start) + Int(nameLength)..<Int(start) + Int(nameLength) + Int(valueLength)
         }
     }
 
@@ -151,8 +151,10 @@ public struct HeaderFields: Sendable, Hashable {
         storage.append(contentsOf: name.utf8)
         let nameEnd = storage.count
         storage.append(contentsOf: value.utf8)
-        spans.append(Span(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(truncatingIfNeeded: nameEnd - start),
-                          valueLength: UInt32(truncatingIfNeeded: storage.count - nameEnd)))
+        spans.append(
+            Span(
+                start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(truncatingIfNeeded: nameEnd - start),
+                valueLength: UInt32(truncatingIfNeeded: storage.count - nameEnd)))
     }
 
     /// Appends a field from its bytes as read from the wire, keeping any that
@@ -170,8 +172,10 @@ public struct HeaderFields: Sendable, Hashable {
         let start = storage.count
         storage.append(contentsOf: nameBytes)
         storage.append(contentsOf: valueBytes)
-        spans.append(Span(start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(truncatingIfNeeded: nameBytes.count),
-                          valueLength: UInt32(truncatingIfNeeded: valueBytes.count)))
+        spans.append(
+            Span(
+                start: UInt32(truncatingIfNeeded: start), nameLength: UInt32(truncatingIfNeeded: nameBytes.count),
+                valueLength: UInt32(truncatingIfNeeded: valueBytes.count)))
     }
 
     /// Appends a field from its bytes (any collection), keeping any that
@@ -273,12 +277,16 @@ public struct HeaderFields: Sendable, Hashable {
         return replacementBytes.withUTF8 { replacement in
             storage.withUnsafeBufferPointer { buffer in
                 var result = HeaderFields()
-                result.reserveCapacity(byteCount: storage.count + replacement.count * hiddenLow.nonzeroBitCount, fieldCount: spans.count)
+                result.reserveCapacity(
+                    byteCount: storage.count + replacement.count * hiddenLow.nonzeroBitCount, fieldCount: spans.count)
                 for index in spans.indices {
                     let span = spans[index]
                     let name = UnsafeBufferPointer(rebasing: buffer[span.nameRange])
-                    let hidden = index < 64 ? hiddenLow & (1 << UInt64(index)) != 0 : !hiddenRest.isEmpty && hiddenRest[index - 64]
-                    result.append(nameBytes: name, valueBytes: hidden ? replacement : UnsafeBufferPointer(rebasing: buffer[span.valueRange]))
+                    let hidden =
+                        index < 64 ? hiddenLow & (1 << UInt64(index)) != 0 : !hiddenRest.isEmpty && hiddenRest[index - 64]
+                    result.append(
+                        nameBytes: name, valueBytes: hidden ? replacement : UnsafeBufferPointer(rebasing: buffer[span.valueRange])
+                    )
                 }
                 return result
             }

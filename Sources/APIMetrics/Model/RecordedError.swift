@@ -30,7 +30,9 @@ public struct RecordedError: Sendable, Hashable {
             message: TextLimit.cut(message, maxBytes: Self.maxMessageBytes),
             location: location.map { TextLimit.cut($0, maxBytes: Self.maxLocationBytes) },
             // A cause keeps its texts, cut, not causes of its own.
-            causes: causes.prefix(Self.maxCauses).map { RecordedError(type: $0.type, message: $0.message, location: $0.location).bounded() })
+            causes: causes.prefix(Self.maxCauses).map {
+                RecordedError(type: $0.type, message: $0.message, location: $0.location).bounded()
+            })
     }
 
     private var isWithinLimits: Bool {
@@ -76,9 +78,9 @@ public struct RecordedError: Sendable, Hashable {
         if let provider = error as? any UnderlyingErrorProviding { return provider.underlyingError }
         switch error {
         case let DecodingError.dataCorrupted(context),
-             let DecodingError.keyNotFound(_, context),
-             let DecodingError.typeMismatch(_, context),
-             let DecodingError.valueNotFound(_, context):
+            let DecodingError.keyNotFound(_, context),
+            let DecodingError.typeMismatch(_, context),
+            let DecodingError.valueNotFound(_, context):
             return context.underlyingError
         case let EncodingError.invalidValue(_, context):
             return context.underlyingError

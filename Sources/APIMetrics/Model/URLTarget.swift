@@ -13,7 +13,9 @@ struct URLTarget {
         var target = target
         (path, rawQuery) = target.withUTF8 { bytes in
             let parts = Self.parts(of: bytes)
-            func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+            func text(_ range: Range<Int>) -> String {
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            }
             return (parts.path.isEmpty ? "/" : text(parts.path), parts.query.map(text))
         }
     }
@@ -30,7 +32,8 @@ struct URLTarget {
         var colon = 0
         while colon < end && bytes[colon] != UInt8(ascii: ":") && bytes[colon] != UInt8(ascii: "/") { colon += 1 }
         if colon < end, bytes[colon] == UInt8(ascii: ":"), colon + 2 < end,
-           bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") {
+            bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/")
+        {
             start = colon + 3
             while start < end && bytes[start] != UInt8(ascii: "/") && bytes[start] != UInt8(ascii: "?") { start += 1 }
         }
@@ -51,7 +54,8 @@ struct URLTarget {
             if byte == UInt8(ascii: "+") {
                 output[written] = UInt8(ascii: " ")
             } else if byte == UInt8(ascii: "%"), index + 2 < component.count,
-                      let high = hexValue(component[index + 1]), let low = hexValue(component[index + 2]) {
+                let high = hexValue(component[index + 1]), let low = hexValue(component[index + 2])
+            {
                 output[written] = high << 4 | low
                 index += 2
             } else {

@@ -139,7 +139,10 @@ struct EventProcessor: Sendable {
     }
 
     private func report(_ closure: String, _ error: any Error, _ record: ExchangeRecord) {
-        diagnostics.log(.warning, "\(closure) failed with \(type(of: error)) for \(record.request.method) \(URLTarget(record.request.target).path); the event goes without what it would have added")
+        diagnostics.log(
+            .warning,
+            "\(closure) failed with \(type(of: error)) for \(record.request.method) \(URLTarget(record.request.target).path); the event goes without what it would have added"
+        )
     }
 
     private struct UserCodeUnavailable: Error {}

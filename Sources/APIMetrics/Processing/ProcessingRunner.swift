@@ -100,8 +100,12 @@ final class ProcessingRunner: Sendable {
         var start = 0
         while start < items.count {
             let job = Job(items: start == 0 ? items : Array(items[start...]))
-            let worker = currentWorker()
-            worker.submit(job, userCode: userCode)
+            var worker = currentWorker()
+            while !worker.submit(job, userCode: userCode) {
+                // Retired under us (closed, or given up on): a fresh one.
+                abandon(worker)
+                worker = currentWorker()
+            }
             // Without user code nothing can hang: no watchdog.
             let result = await job.wait(timeoutNanoseconds: userCode ? timeoutNanoseconds : .max)
             if start == 0 && result.stuckAt == nil { return result.done }
@@ -109,7 +113,10 @@ final class ProcessingRunner: Sendable {
             guard let stuck = result.stuckAt else { break }
             abandon(worker)
             let total = abandoned.wrappingAdd(1, ordering: .relaxed).newValue
-            diagnostics.log(.error, "a closure of yours ran past \(Duration.nanoseconds(timeoutNanoseconds)) on an event; it went without what the closure would have added (\(total) threads left waiting)")
+            diagnostics.log(
+                .error,
+                "a closure of yours ran past \(Duration.nanoseconds(timeoutNanoseconds)) on an event; it went without what the closure would have added (\(total) threads left waiting)"
+            )
             outcomes.add(processor.process(job.items[stuck], userCode: false))
             start += stuck + 1
             if total >= Self.maxAbandonedThreads {
@@ -152,7 +159,8 @@ final class ProcessingRunner: Sendable {
     /// until it is retired.
     private final class Worker: Sendable {
         private struct State {
-            var pending: (job: Job, userCode: Bool)?
+            /// Jobs handed over and not yet taken, oldest first.
+            var pending: [(job: Job, userCode: Bool)] = []
             var isRetired = false
         }
 
@@ -175,10 +183,16 @@ final class ProcessingRunner: Sendable {
             return worker
         }
 
-        /// Hands the thread its next job; it takes one at a time.
-        func submit(_ job: Job, userCode: Bool) {
-            state.withLock { $0.pending = (job, userCode) }
-            ready.signal()
+        /// Hands the thread a job, run after those before it; `false`, and
+        /// nothing handed, once the thread is retired.
+        func submit(_ job: Job, userCode: Bool) -> Bool {
+            let taken = state.withLock { state -> Bool in
+                guard !state.isRetired else { return false }
+                state.pending.append((job, userCode))
+                return true
+            }
+            if taken { ready.signal() }
+            return taken
         }
 
         /// Ends the thread once it finishes what it is doing.
@@ -187,14 +201,16 @@ final class ProcessingRunner: Sendable {
             ready.signal()
         }
 
-        /// On the thread: the next job, or `nil` once retired.
+        /// On the thread: the next job, or `nil` once retired with none left.
         private func next() -> (Job, Bool)? {
             while true {
                 ready.wait()
                 let taken = state.withLock { state -> (Job, Bool)?? in
-                    if state.isRetired { return .some(nil) }
-                    defer { state.pending = nil }
-                    return state.pending.map { .some(($0.job, $0.userCode)) }
+                    if !state.pending.isEmpty {
+                        let first = state.pending.removeFirst()
+                        return .some((first.job, first.userCode))
+                    }
+                    return state.isRetired ? .some(nil) : nil
                 }
                 if let taken { return taken }
             }
@@ -277,8 +293,9 @@ final class ProcessingRunner: Sendable {
                     try? await Task.sleep(for: .nanoseconds(slice))
                     let expired = state.withLock { state -> (CheckedContinuation<Result, Never>, Result)? in
                         guard !state.isFinished, !state.isAbandoned, let startedAt = state.startedAt,
-                              CaptureClock.monotonicNanoseconds() - startedAt > timeoutNanoseconds,
-                              let waiter = state.waiter else { return nil }
+                            CaptureClock.monotonicNanoseconds() - startedAt > timeoutNanoseconds,
+                            let waiter = state.waiter
+                        else { return nil }
                         state.isAbandoned = true
                         state.waiter = nil
                         let done = Self.take(&state.outcomes)

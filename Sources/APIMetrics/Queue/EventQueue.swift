@@ -86,7 +86,7 @@ final class EventQueue: Sendable {
             let take = min(limit, state.count)
             guard take > 0 else { return [] }
             if refusing.load(ordering: .relaxed) { refusing.store(false, ordering: .relaxed) }
-            let slice = state.items[state.head ..< state.head + take]
+            let slice = state.items[state.head..<state.head + take]
             var result: [QueuedItem] = []
             result.reserveCapacity(take)
             for entry in slice {

@@ -36,7 +36,8 @@ extension LatencySketch {
                 counts.append(try reader.unsigned())
             }
             let sum = try reader.signed(), low = try reader.signed(), high = try reader.signed()
-            self.init(bucketIndices: indices, bucketCounts: counts, sumNanoseconds: sum, minNanoseconds: low, maxNanoseconds: high)
+            self.init(
+                bucketIndices: indices, bucketCounts: counts, sumNanoseconds: sum, minNanoseconds: low, maxNanoseconds: high)
         } catch {
             return nil
         }

@@ -36,7 +36,8 @@ final class SQLiteConnection {
     init(path: String, readOnly: Bool) throws(SQLiteError) {
         self.path = path
         var handle: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE))
+        let flags =
+            (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE))
             | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE
         let result = sqlite3_open_v2(path, &handle, flags, nil)
         guard result == SQLITE_OK, let handle else {
@@ -104,11 +105,13 @@ final class SQLiteConnection {
             return
         }
         queryDeadline.value = deadline
-        sqlite3_progress_handler(handle, 4_000, { context in
-            guard let context else { return 0 }
-            let deadline = Unmanaged<QueryDeadline>.fromOpaque(context).takeUnretainedValue()
-            return CaptureClock.monotonicNanoseconds() > deadline.value ? 1 : 0
-        }, Unmanaged.passUnretained(queryDeadline).toOpaque())
+        sqlite3_progress_handler(
+            handle, 4_000,
+            { context in
+                guard let context else { return 0 }
+                let deadline = Unmanaged<QueryDeadline>.fromOpaque(context).takeUnretainedValue()
+                return CaptureClock.monotonicNanoseconds() > deadline.value ? 1 : 0
+            }, Unmanaged.passUnretained(queryDeadline).toOpaque())
     }
 
     /// The deadline the progress handler reads; lives as long as the connection.
@@ -189,7 +192,9 @@ final class SQLiteStatement {
 
     func bind(_ index: Int32, blob: [UInt8]) {
         blob.withUnsafeBytes { bytes in
-            _ = sqlite3_bind_blob(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), apimetrics_sqlite_transient())
+            _ = sqlite3_bind_blob(
+                statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count),
+                apimetrics_sqlite_transient())
         }
     }
 
@@ -232,7 +237,9 @@ final class SQLiteStatement {
     /// Reads a blob column in place, without a copy.
     func withBlob<Result>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         let count = Int(sqlite3_column_bytes(statement, column))
-        guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard count > 0, let pointer = sqlite3_column_blob(statement, column) else {
+            return body(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
         return body(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 

@@ -27,7 +27,9 @@ struct SketchAccumulator {
     /// Reads a stored sketch: its total count, sum, minimum and maximum, or
     /// `nil` when it is not one (or its counts overflow); adds its buckets
     /// to `counts` when given.
-    private static func walk(_ bytes: UnsafeRawBufferPointer, into counts: UnsafeMutableBufferPointer<UInt64>?) -> (UInt64, Int64, Int64, Int64)? {
+    private static func walk(
+        _ bytes: UnsafeRawBufferPointer, into counts: UnsafeMutableBufferPointer<UInt64>?
+    ) -> (UInt64, Int64, Int64, Int64)? {
         var position = 1
         func varint() -> UInt64? {
             var value: UInt64 = 0
@@ -63,7 +65,9 @@ struct SketchAccumulator {
     /// Adds another accumulator's durations.
     mutating func merge(_ other: SketchAccumulator) {
         guard other.count > 0 else { return }
-        if counts.isEmpty { counts = other.counts } else {
+        if counts.isEmpty {
+            counts = other.counts
+        } else {
             for index in counts.indices where other.counts[index] > 0 { counts[index] &+= other.counts[index] }
         }
         count &+= other.count
@@ -81,7 +85,8 @@ struct SketchAccumulator {
             indices.append(Int32(index))
             bucketCounts.append(value)
         }
-        return LatencySketch(bucketIndices: indices, bucketCounts: bucketCounts, sumNanoseconds: sum, minNanoseconds: low, maxNanoseconds: high)
+        return LatencySketch(
+            bucketIndices: indices, bucketCounts: bucketCounts, sumNanoseconds: sum, minNanoseconds: low, maxNanoseconds: high)
             ?? LatencySketch()
     }
 }

@@ -35,7 +35,8 @@ enum StoreFile {
         guard descriptor >= 0 else {
             let code = errno
             if code == ELOOP {
-                throw ConfigurationError(field: field, reason: "\(path) is a symbolic link; the store is never opened through one")
+                throw ConfigurationError(
+                    field: field, reason: "\(path) is a symbolic link; the store is never opened through one")
             }
             throw ConfigurationError(field: field, reason: "cannot open \(path): \(errorText(code))")
         }
@@ -47,7 +48,8 @@ enum StoreFile {
             throw ConfigurationError(field: field, reason: "\(path) is not a regular file")
         }
         guard info.st_uid == geteuid() else {
-            throw ConfigurationError(field: field, reason: "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid())")
+            throw ConfigurationError(
+                field: field, reason: "\(path) belongs to user \(info.st_uid), not to this process's user \(geteuid())")
         }
         if info.st_mode & 0o077 != 0 { _ = fchmod(descriptor, 0o600) }
         guard info.st_size > 0 else { return }
@@ -55,12 +57,15 @@ enum StoreFile {
         let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 100, 0) }
         guard count == 100, Array(bytes[0..<16]) == header else {
             throw ConfigurationError(
-                field: field, reason: "\(path) is not an APIMetrics store (it is no SQLite file); name another path, or move it away")
+                field: field,
+                reason: "\(path) is not an APIMetrics store (it is no SQLite file); name another path, or move it away")
         }
-        let applicationID = Int32(bitPattern: UInt32(bytes[68]) << 24 | UInt32(bytes[69]) << 16 | UInt32(bytes[70]) << 8 | UInt32(bytes[71]))
+        let applicationID = Int32(
+            bitPattern: UInt32(bytes[68]) << 24 | UInt32(bytes[69]) << 16 | UInt32(bytes[70]) << 8 | UInt32(bytes[71]))
         guard applicationID == StoreSchema.applicationID || applicationID == 0 else {
             throw ConfigurationError(
-                field: field, reason: "\(path) is not an APIMetrics store (a SQLite database of another program); name another path")
+                field: field,
+                reason: "\(path) is not an APIMetrics store (a SQLite database of another program); name another path")
         }
     }
 
@@ -76,7 +81,9 @@ enum StoreFile {
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             close(descriptor)
-            return .failure(code == EWOULDBLOCK ? .locked : .sqlite(SQLiteError(code: -1, message: "cannot lock \(path): \(errorText(code))")))
+            return .failure(
+                code == EWOULDBLOCK ? .locked : .sqlite(SQLiteError(code: -1, message: "cannot lock \(path): \(errorText(code))"))
+            )
         }
         return .success(descriptor)
     }
@@ -86,7 +93,8 @@ enum StoreFile {
     /// taken), and creates an empty file in its place. Returns the name it
     /// was moved to.
     static func moveAside(_ path: String, nowNanoseconds: Int64) -> String? {
-        let stamp = Timestamp.rfc3339(nanosecondsSinceEpoch: nowNanoseconds)
+        let stamp =
+            Timestamp.rfc3339(nanosecondsSinceEpoch: nowNanoseconds)
             .filter { $0 != "-" && $0 != ":" }.prefix(15) + "Z"
         // rename replaces what is at the new name: a second corruption in the
         // same second would lose the first file moved aside.

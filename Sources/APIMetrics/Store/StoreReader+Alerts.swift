@@ -11,10 +11,13 @@ extension StoreReader {
     func firingAlerts() throws(StoreReadError) -> [FiringAlert] {
         try query { connection throws(SQLiteError) in
             guard try Self.hasAlertTables(connection) else { return [] }
-            let select = try connection.prepare("SELECT rule, instance, fired_at, value FROM alert_states WHERE firing = 1 ORDER BY fired_at, rule, instance LIMIT 1000")
+            let select = try connection.prepare(
+                "SELECT rule, instance, fired_at, value FROM alert_states WHERE firing = 1 ORDER BY fired_at, rule, instance LIMIT 1000"
+            )
             var alerts: [FiringAlert] = []
             while try select.step() {
-                alerts.append(FiringAlert(rule: select.text(0), instance: select.text(1), since: select.int64(2), value: select.double(3)))
+                alerts.append(
+                    FiringAlert(rule: select.text(0), instance: select.text(1), since: select.int64(2), value: select.double(3)))
             }
             return alerts
         }
@@ -24,7 +27,8 @@ extension StoreReader {
     func alertEvents(_ range: StoreTimeRange, limit: Int) throws(StoreReadError) -> [AlertEvent] {
         try query { connection throws(SQLiteError) in
             guard try Self.hasAlertTables(connection) else { return [] }
-            let select = try connection.prepare("""
+            let select = try connection.prepare(
+                """
                 SELECT time, rule, state, value, threshold, scope, instance, summary, firing_since, repeat FROM alert_events
                 WHERE time >= ?1 AND time < ?2 ORDER BY time DESC, id DESC LIMIT ?3
                 """)
@@ -33,11 +37,13 @@ extension StoreReader {
             select.bind(3, limit)
             var events: [AlertEvent] = []
             while try select.step() {
-                events.append(AlertEvent(
-                    rule: select.text(1), state: AlertEvent.State(rawValue: select.text(2)) ?? .firing, value: select.double(3),
-                    threshold: select.isNull(4) ? nil : select.double(4), scope: select.text(5), instance: select.text(6),
-                    timeNanoseconds: select.int64(0), firingSinceNanoseconds: select.int64(8), isRepeat: select.int64(9) != 0,
-                    summary: select.text(7)))
+                events.append(
+                    AlertEvent(
+                        rule: select.text(1), state: AlertEvent.State(rawValue: select.text(2)) ?? .firing,
+                        value: select.double(3),
+                        threshold: select.isNull(4) ? nil : select.double(4), scope: select.text(5), instance: select.text(6),
+                        timeNanoseconds: select.int64(0), firingSinceNanoseconds: select.int64(8), isRepeat: select.int64(9) != 0,
+                        summary: select.text(7)))
             }
             return events
         }

@@ -67,10 +67,13 @@ extension StoreReader {
         c.id, c.time, c.event_hi, c.event_lo, e.method, e.route, c.path, c.status, c.duration, co.consumer,
         c.request_bytes, c.response_bytes, c.direction, c.error_type, c.error_message
         """
-    static let callSource = "FROM calls c JOIN endpoints e ON e.id = c.endpoint_id LEFT JOIN consumers co ON co.id = c.consumer_id"
+    static let callSource =
+        "FROM calls c JOIN endpoints e ON e.id = c.endpoint_id LEFT JOIN consumers co ON co.id = c.consumer_id"
 
     /// A page of the log, newest first, and where the next page starts.
-    package func calls(_ filter: StoreCallFilter, after cursor: StoreCallCursor? = nil, limit: Int = 50) throws(StoreReadError) -> (calls: [StoreCall], next: StoreCallCursor?) {
+    package func calls(
+        _ filter: StoreCallFilter, after cursor: StoreCallCursor? = nil, limit: Int = 50
+    ) throws(StoreReadError) -> (calls: [StoreCall], next: StoreCallCursor?) {
         try query { connection throws(SQLiteError) in
             var conditions = ["c.time >= ?1", "c.time < ?2"]
             var texts: [(Int32, String)] = []
@@ -88,7 +91,8 @@ extension StoreReader {
             }
             if let method = filter.method {
                 if let route = filter.route {
-                    conditions.append("c.endpoint_id = (SELECT id FROM endpoints WHERE method = \(text(method)) AND route = \(text(route)))")
+                    conditions.append(
+                        "c.endpoint_id = (SELECT id FROM endpoints WHERE method = \(text(method)) AND route = \(text(route)))")
                 } else {
                     conditions.append("c.endpoint_id IN (SELECT id FROM endpoints WHERE method = \(text(method)))")
                 }
@@ -100,7 +104,9 @@ extension StoreReader {
                 if statusClass == 0 {
                     conditions.append("c.status = 0")
                 } else {
-                    conditions.append("c.status >= \(integer(Int64(statusClass * 100))) AND c.status < \(integer(Int64(statusClass * 100 + 100)))")
+                    conditions.append(
+                        "c.status >= \(integer(Int64(statusClass * 100))) AND c.status < \(integer(Int64(statusClass * 100 + 100)))"
+                    )
                 }
             }
             if let consumer = filter.consumer {
@@ -113,7 +119,8 @@ extension StoreReader {
             }
             let page = max(1, min(limit, 1_000))
             let statement = try connection.prepare(
-                "SELECT \(Self.callColumns) \(Self.callSource) WHERE \(conditions.joined(separator: " AND ")) ORDER BY c.time DESC, c.id DESC LIMIT \(page + 1)")
+                "SELECT \(Self.callColumns) \(Self.callSource) WHERE \(conditions.joined(separator: " AND ")) ORDER BY c.time DESC, c.id DESC LIMIT \(page + 1)"
+            )
             for (index, value) in integers { statement.bind(index, value) }
             for (index, value) in texts { statement.bind(index, value) }
             var calls: [StoreCall] = []
@@ -133,7 +140,8 @@ extension StoreReader {
             rowID: row.int64(0), id: EventID(high: UInt64(bitPattern: row.int64(2)), low: UInt64(bitPattern: row.int64(3))),
             time: row.int64(1), method: row.text(4), route: route.isEmpty ? nil : route, path: row.text(6), status: row.int(7),
             durationNanoseconds: row.int64(8), consumer: row.optionalText(9), requestBytes: row.int(10),
-            responseBytes: row.int(11), isOutgoing: row.int(12) == 1, errorType: row.optionalText(13), errorMessage: row.optionalText(14))
+            responseBytes: row.int(11), isOutgoing: row.int(12) == 1, errorType: row.optionalText(13),
+            errorMessage: row.optionalText(14))
     }
 
     /// One call by its event id, with its parent and the calls it made.
@@ -147,12 +155,15 @@ extension StoreReader {
             let call = Self.call(statement)
             let bytes = statement.blob(15)
             var reader = BinaryReader(bytes)
-            guard let version = try? reader.byte(), version <= RecordCodec.version, let record = try? reader.record(version: version) else {
+            guard let version = try? reader.byte(), version <= RecordCodec.version,
+                let record = try? reader.record(version: version)
+            else {
                 throw SQLiteError(code: 11, message: "the call's record cannot be read")
             }
             var parent: StoreCall?
             if !statement.isNull(16) {
-                let parentID = EventID(high: UInt64(bitPattern: statement.int64(16)), low: UInt64(bitPattern: statement.int64(17)))
+                let parentID = EventID(
+                    high: UInt64(bitPattern: statement.int64(16)), low: UInt64(bitPattern: statement.int64(17)))
                 if let parentRow = try Self.rowID(of: parentID, connection) {
                     let lookup = try connection.prepare("SELECT \(Self.callColumns) \(Self.callSource) WHERE c.id = ?1")
                     lookup.bind(1, parentRow)
@@ -160,7 +171,8 @@ extension StoreReader {
                 }
             }
             let children = try connection.prepare(
-                "SELECT \(Self.callColumns) \(Self.callSource) WHERE c.parent_hi = ?1 AND c.parent_lo = ?2 ORDER BY c.time LIMIT 200")
+                "SELECT \(Self.callColumns) \(Self.callSource) WHERE c.parent_hi = ?1 AND c.parent_lo = ?2 ORDER BY c.time LIMIT 200"
+            )
             children.bind(1, Int64(bitPattern: id.high))
             children.bind(2, Int64(bitPattern: id.low))
             var made: [StoreCall] = []
@@ -197,9 +209,12 @@ extension StoreReader {
     }
 
     /// The consumers with the most logged calls to one endpoint.
-    package func topConsumers(_ range: StoreTimeRange, method: String, route: String, limit: Int = 10) throws(StoreReadError) -> [(consumer: String, name: String?, calls: Int)] {
+    package func topConsumers(
+        _ range: StoreTimeRange, method: String, route: String, limit: Int = 10
+    ) throws(StoreReadError) -> [(consumer: String, name: String?, calls: Int)] {
         try query { connection throws(SQLiteError) in
-            let statement = try connection.prepare("""
+            let statement = try connection.prepare(
+                """
                 SELECT co.consumer, co.name, count(*) AS n FROM calls c JOIN consumers co ON co.id = c.consumer_id
                 WHERE c.endpoint_id = (SELECT id FROM endpoints WHERE method = ?1 AND route = ?2) AND c.time >= ?3 AND c.time < ?4
                     AND c.consumer_id > 0
@@ -217,9 +232,12 @@ extension StoreReader {
     }
 
     /// The endpoints one consumer called most, from the log.
-    package func consumerEndpoints(_ range: StoreTimeRange, consumer: String, limit: Int = 50) throws(StoreReadError) -> [(method: String, route: String, calls: Int)] {
+    package func consumerEndpoints(
+        _ range: StoreTimeRange, consumer: String, limit: Int = 50
+    ) throws(StoreReadError) -> [(method: String, route: String, calls: Int)] {
         try query { connection throws(SQLiteError) in
-            let statement = try connection.prepare("""
+            let statement = try connection.prepare(
+                """
                 SELECT e.method, e.route, count(*) AS n FROM calls c JOIN endpoints e ON e.id = c.endpoint_id
                 WHERE c.consumer_id = (SELECT id FROM consumers WHERE consumer = ?1 AND id > 0) AND c.time >= ?2 AND c.time < ?3
                 GROUP BY c.endpoint_id ORDER BY n DESC, e.route LIMIT ?4

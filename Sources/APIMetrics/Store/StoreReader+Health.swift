@@ -34,10 +34,13 @@ package struct StoreUptime: Sendable {
 
 extension StoreReader {
     /// The error groups seen in `range`, most frequent first.
-    package func errorGroups(_ range: StoreTimeRange, method: String? = nil, route: String? = nil, limit: Int = 200) throws(StoreReadError) -> [StoreErrorGroup] {
+    package func errorGroups(
+        _ range: StoreTimeRange, method: String? = nil, route: String? = nil, limit: Int = 200
+    ) throws(StoreReadError) -> [StoreErrorGroup] {
         try query { connection throws(SQLiteError) in
             let filter = method == nil ? "" : " AND g.method = ?4 AND g.route = ?5"
-            let statement = try connection.prepare("""
+            let statement = try connection.prepare(
+                """
                 SELECT g.kind, g.method, g.route, g.type, g.message, g.field, g.location, sum(n.count), min(n.first_seen), max(n.last_seen)
                 FROM error_counts n JOIN error_groups g ON g.id = n.group_id
                 WHERE n.hour >= ?1 AND n.hour < ?2\(filter)
@@ -52,13 +55,15 @@ extension StoreReader {
             }
             var groups: [StoreErrorGroup] = []
             while try statement.step() {
-                groups.append(StoreErrorGroup(
-                    isValidation: statement.int(0) == 1, method: statement.text(1), route: statement.text(2),
-                    type: statement.text(3), message: statement.text(4), field: statement.text(5),
-                    location: statement.optionalText(6), count: statement.double(7), firstSeen: statement.int64(8),
-                    lastSeen: statement.int64(9), consumersAffected: 0))
+                groups.append(
+                    StoreErrorGroup(
+                        isValidation: statement.int(0) == 1, method: statement.text(1), route: statement.text(2),
+                        type: statement.text(3), message: statement.text(4), field: statement.text(5),
+                        location: statement.optionalText(6), count: statement.double(7), firstSeen: statement.int64(8),
+                        lastSeen: statement.int64(9), consumersAffected: 0))
             }
-            let affected = try connection.prepare("""
+            let affected = try connection.prepare(
+                """
                 SELECT count(DISTINCT c.consumer_id) FROM calls c
                 WHERE c.endpoint_id = (SELECT id FROM endpoints WHERE method = ?1 AND route = ?2)
                     AND c.time >= ?3 AND c.time < ?4 AND c.status >= 500 AND c.consumer_id > 0
@@ -89,7 +94,8 @@ extension StoreReader {
     /// with no heartbeat (or start) from any instance.
     package func uptime(_ range: StoreTimeRange, now: Int64) throws(StoreReadError) -> StoreUptime {
         try query { connection throws(SQLiteError) in
-            let runRows = try connection.prepare("""
+            let runRows = try connection.prepare(
+                """
                 SELECT instance, started_at, last_seen, interval_ms, version FROM runs
                 WHERE last_seen >= ?1 - interval_ms * 3000000 AND started_at < ?2 ORDER BY started_at
                 """)
@@ -97,9 +103,11 @@ extension StoreReader {
             runRows.bind(2, range.to)
             var runs: [StoreRun] = []
             while try runRows.step() {
-                runs.append(StoreRun(
-                    instance: runRows.text(0), startedAt: runRows.int64(1), lastSeen: runRows.int64(2),
-                    intervalNanoseconds: min(max(1, runRows.int64(3)), Self.maxIntervalMilliseconds) * 1_000_000, version: runRows.optionalText(4)))
+                runs.append(
+                    StoreRun(
+                        instance: runRows.text(0), startedAt: runRows.int64(1), lastSeen: runRows.int64(2),
+                        intervalNanoseconds: min(max(1, runRows.int64(3)), Self.maxIntervalMilliseconds) * 1_000_000,
+                        version: runRows.optionalText(4)))
             }
             guard let first = runs.map(\.startedAt).min() else { return StoreUptime(gaps: [], runs: [], ratio: nil) }
             let interval = runs.map(\.intervalNanoseconds).max() ?? 60_000_000_000
@@ -131,7 +139,8 @@ extension StoreReader {
     /// The pipeline's counters as each run last reported them (JSON objects).
     package func latestPipeline() throws(StoreReadError) -> [(instance: String, time: Int64, statistics: String)] {
         try query { connection throws(SQLiteError) in
-            let statement = try connection.prepare("""
+            let statement = try connection.prepare(
+                """
                 SELECT r.instance, p.time, p.statistics FROM pipeline p JOIN runs r ON r.id = p.run_id
                 WHERE p.time = (SELECT max(time) FROM pipeline q WHERE q.run_id = p.run_id)
                 ORDER BY p.time DESC LIMIT 20

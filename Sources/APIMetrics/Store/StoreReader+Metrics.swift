@@ -67,7 +67,9 @@ extension StoreReader {
                 if from < split {
                     spans.append(TierSpan(tier: .hour, from: StoreSchema.Tier.hour.start(ofSecond: from), to: split))
                 }
-                if split < to { spans.append(TierSpan(tier: .minute, from: StoreSchema.Tier.minute.start(ofSecond: split), to: to)) }
+                if split < to {
+                    spans.append(TierSpan(tier: .minute, from: StoreSchema.Tier.minute.start(ofSecond: split), to: to))
+                }
             case .hour, .day:
                 let lower = tier.start(ofSecond: from + tier.seconds - 1)
                 let upper = tier.start(ofSecond: to)
@@ -98,7 +100,8 @@ extension StoreReader {
         try query { connection throws(SQLiteError) in
             var figures = FiguresAccumulator()
             for span in try spans(range, connection) {
-                let rows = try connection.prepare("""
+                let rows = try connection.prepare(
+                    """
                     SELECT requests, client_errors, server_errors, request_bytes, response_bytes, sketch FROM metrics
                     WHERE tier = ?1 AND series_id = 0 AND start >= ?2 AND start < ?3
                     """)
@@ -117,12 +120,15 @@ extension StoreReader {
         _ range: StoreTimeRange, resolutionSeconds: Int64, method: String? = nil, route: String? = nil
     ) throws(StoreReadError) -> [StorePoint] {
         try query { connection throws(SQLiteError) in
-            let seriesIDs = try method.map { method throws(SQLiteError) in try self.seriesIDs(method: method, route: route ?? "", connection) }
+            let seriesIDs =
+                try method.map { method throws(SQLiteError) in try self.seriesIDs(method: method, route: route ?? "", connection)
+                }
                 ?? [StoreSchema.allSeriesID]
             let grid = Grid(range, resolutionSeconds: resolutionSeconds)
             var buckets = [FiguresAccumulator](repeating: FiguresAccumulator(), count: grid.count)
             let reads = try pointSpans(grid, connection)
-            let rows = try connection.prepare("""
+            let rows = try connection.prepare(
+                """
                 SELECT requests, client_errors, server_errors, request_bytes, response_bytes, sketch, start FROM metrics
                 WHERE tier = ?1 AND series_id = ?2 AND start >= ?3 AND start < ?4
                 """)
@@ -139,7 +145,9 @@ extension StoreReader {
                     }
                 }
             }
-            return buckets.enumerated().map { StorePoint(start: grid.start + Int64($0.offset) * resolutionSeconds, figures: $0.element.figures) }
+            return buckets.enumerated().map {
+                StorePoint(start: grid.start + Int64($0.offset) * resolutionSeconds, figures: $0.element.figures)
+            }
         }
     }
 
@@ -157,14 +165,17 @@ extension StoreReader {
     }
 
     /// Every endpoint's figures over `range`, most calls first.
-    package func endpoints(_ range: StoreTimeRange, method: String? = nil, route: String? = nil) throws(StoreReadError) -> [StoreEndpoint] {
+    package func endpoints(
+        _ range: StoreTimeRange, method: String? = nil, route: String? = nil
+    ) throws(StoreReadError) -> [StoreEndpoint] {
         try query { connection throws(SQLiteError) in
             var byEndpoint: [String: (method: String, route: String, figures: FiguresAccumulator, statuses: [Int: Int])] = [:]
             let filter = method == nil ? "" : " AND s.method = ?4 AND s.route = ?5"
             // Series first (CROSS JOIN keeps that order), then each one's rows
             // through the primary key: through the time index every row cost
             // a lookup in the table.
-            let rows = try connection.prepare("""
+            let rows = try connection.prepare(
+                """
                 SELECT m.requests, m.client_errors, m.server_errors, m.request_bytes, m.response_bytes, m.sketch,
                     s.method, s.route, s.status FROM series s CROSS JOIN metrics m
                     ON m.tier = ?1 AND m.series_id = s.id AND m.start >= ?2 AND m.start < ?3
@@ -211,7 +222,8 @@ extension StoreReader {
         try query { connection throws(SQLiteError) in
             var counts: [Int64: (Double, Double, Double)] = [:]
             let filter = id == nil ? "" : " AND consumer_id = (SELECT id FROM consumers WHERE consumer = ?4)"
-            let rows = try connection.prepare("""
+            let rows = try connection.prepare(
+                """
                 SELECT consumer_id, requests, client_errors, server_errors FROM consumer_metrics
                 WHERE tier = ?1 AND start >= ?2 AND start < ?3\(filter)
                 """)
@@ -244,7 +256,8 @@ extension StoreReader {
             if let id, consumers.isEmpty {
                 // Known from its calls or profile, with no metrics in the range.
                 let named = try connection.prepare(
-                    "SELECT consumer, name, email, company, grp, metadata, first_seen, last_seen FROM consumers WHERE consumer = ?1 AND id > 0")
+                    "SELECT consumer, name, email, company, grp, metadata, first_seen, last_seen FROM consumers WHERE consumer = ?1 AND id > 0"
+                )
                 named.bind(1, id)
                 if try named.step() { consumers.append(Self.consumer(named, requests: (0, 0, 0))) }
             }
@@ -257,7 +270,8 @@ extension StoreReader {
         try query { connection throws(SQLiteError) in
             var seen = Set<Int64>()
             let rows = try connection.prepare(
-                "SELECT DISTINCT consumer_id FROM consumer_metrics WHERE tier = ?1 AND start >= ?2 AND start < ?3 AND consumer_id > 0")
+                "SELECT DISTINCT consumer_id FROM consumer_metrics WHERE tier = ?1 AND start >= ?2 AND start < ?3 AND consumer_id > 0"
+            )
             for span in try spans(range, connection) {
                 rows.reset()
                 rows.bind(1, span.tier.rawValue)
@@ -283,12 +297,15 @@ extension StoreReader {
     }
 
     /// One consumer's calls per point of `resolutionSeconds` (counts only).
-    package func consumerPoints(_ range: StoreTimeRange, id: String, resolutionSeconds: Int64) throws(StoreReadError) -> [StorePoint] {
+    package func consumerPoints(
+        _ range: StoreTimeRange, id: String, resolutionSeconds: Int64
+    ) throws(StoreReadError) -> [StorePoint] {
         try query { connection throws(SQLiteError) in
             let grid = Grid(range, resolutionSeconds: resolutionSeconds)
             var buckets = [StoreFigures](repeating: StoreFigures(), count: grid.count)
             let reads = try pointSpans(grid, connection)
-            let rows = try connection.prepare("""
+            let rows = try connection.prepare(
+                """
                 SELECT start, requests, client_errors, server_errors FROM consumer_metrics
                 WHERE tier = ?1 AND consumer_id = (SELECT id FROM consumers WHERE consumer = ?2) AND start >= ?3 AND start < ?4
                 """)
@@ -305,15 +322,20 @@ extension StoreReader {
                     buckets[bucket].serverErrors += Int(rows.double(3).rounded())
                 }
             }
-            return buckets.enumerated().map { StorePoint(start: grid.start + Int64($0.offset) * resolutionSeconds, figures: $0.element) }
+            return buckets.enumerated().map {
+                StorePoint(start: grid.start + Int64($0.offset) * resolutionSeconds, figures: $0.element)
+            }
         }
     }
 
     /// Calls per consumer per day or month (UTC), from the metrics
     /// (exact, weighted): what billing by usage reads.
-    package func usage(_ range: StoreTimeRange, monthly: Bool) throws(StoreReadError) -> [(period: String, consumer: String, requests: Double)] {
+    package func usage(
+        _ range: StoreTimeRange, monthly: Bool
+    ) throws(StoreReadError) -> [(period: String, consumer: String, requests: Double)] {
         try query { connection throws(SQLiteError) in
-            let rows = try connection.prepare("""
+            let rows = try connection.prepare(
+                """
                 SELECT strftime(?4, m.start, 'unixepoch'), c.consumer, sum(m.requests) FROM consumer_metrics m
                 JOIN consumers c ON c.id = m.consumer_id
                 WHERE m.tier = 2 AND m.start >= ?1 AND m.start < ?2 AND m.consumer_id > 0 AND ?3 = ?3

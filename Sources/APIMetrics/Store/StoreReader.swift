@@ -85,7 +85,8 @@ package final class StoreReader: Sendable {
             return true
         }
         guard admitted else {
-            throw StoreReadError(path: path, reason: "is busy: \(Self.maxConcurrentQueries) queries are running; try again", kind: .busy)
+            throw StoreReadError(
+                path: path, reason: "is busy: \(Self.maxConcurrentQueries) queries are running; try again", kind: .busy)
         }
         defer { running.withLock { $0 -= 1 } }
         let box: ConnectionBox
@@ -124,7 +125,8 @@ package final class StoreReader: Sendable {
             } catch {
                 if (error as? SQLiteError)?.isInterrupted == true {
                     throw StoreReadError(
-                        path: path, reason: "took longer than \(Self.queryTimeout) to read; narrow the range or the filters", kind: .timedOut)
+                        path: path, reason: "took longer than \(Self.queryTimeout) to read; narrow the range or the filters",
+                        kind: .timedOut)
                 }
                 throw StoreReadError(path: path, reason: "cannot be read: \(error)")
             }

@@ -170,7 +170,8 @@ enum StoreSchema {
     ///
     /// - Returns: the file's version before, or `nil` when the file is of a
     ///   newer release (nothing was changed).
-    static func prepare(_ connection: SQLiteConnection, maxBytes: Int = StoreOptions.defaultMaxBytes) throws(StoreFailure) -> Int? {
+    static func prepare(_ connection: SQLiteConnection, maxBytes: Int = StoreOptions.defaultMaxBytes) throws(StoreFailure) -> Int?
+    {
         do {
             // Before the first table (it takes effect only on an empty file):
             // no auto-vacuum. Its pointer map is kept up to date on every page
@@ -200,7 +201,9 @@ enum StoreSchema {
             let current = Int(try connection.integer("PRAGMA user_version"))
             let tables = try connection.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
             if applicationID != Int64(Self.applicationID) {
-                guard applicationID == 0, tables == 0 else { throw StoreFailure.notAStore("it is a SQLite database of another program") }
+                guard applicationID == 0, tables == 0 else {
+                    throw StoreFailure.notAStore("it is a SQLite database of another program")
+                }
             }
             guard current <= version else { return nil }
             for step in current..<version {

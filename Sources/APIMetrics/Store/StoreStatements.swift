@@ -22,20 +22,24 @@ final class StoreStatements {
         begin = try connection.prepare("BEGIN IMMEDIATE")
         commit = try connection.prepare("COMMIT")
         rollback = try connection.prepare("ROLLBACK")
-        insertCall = try connection.prepare("""
+        insertCall = try connection.prepare(
+            """
             INSERT INTO calls(time, event_hi, event_lo, parent_hi, parent_lo, direction, endpoint_id, status, duration, path,
                 request_bytes, response_bytes, consumer_id, error_type, error_message, trace_id, record)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
             """)
-        endpoint = try connection.prepare("""
+        endpoint = try connection.prepare(
+            """
             INSERT INTO endpoints(method, route) VALUES (?1, ?2)
             ON CONFLICT(method, route) DO UPDATE SET method = excluded.method RETURNING id
             """)
-        series = try connection.prepare("""
+        series = try connection.prepare(
+            """
             INSERT INTO series(method, route, status) VALUES (?1, ?2, ?3)
             ON CONFLICT(method, route, status) DO UPDATE SET status = excluded.status RETURNING id
             """)
-        consumer = try connection.prepare("""
+        consumer = try connection.prepare(
+            """
             INSERT INTO consumers(consumer, name, email, company, grp, metadata, first_seen, last_seen)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
             ON CONFLICT(consumer) DO UPDATE SET
@@ -46,21 +50,25 @@ final class StoreStatements {
             RETURNING id
             """)
         consumerSeen = try connection.prepare("UPDATE consumers SET last_seen = max(last_seen, ?2) WHERE id = ?1")
-        readMetrics = try connection.prepare("""
+        readMetrics = try connection.prepare(
+            """
             SELECT requests, client_errors, server_errors, request_bytes, response_bytes, sketch FROM metrics
             WHERE tier = ?1 AND series_id = ?2 AND start = ?3
             """)
-        writeMetrics = try connection.prepare("""
+        writeMetrics = try connection.prepare(
+            """
             INSERT OR REPLACE INTO metrics(tier, series_id, start, requests, client_errors, server_errors,
                 request_bytes, response_bytes, sketch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             """)
-        addConsumerMetrics = try connection.prepare("""
+        addConsumerMetrics = try connection.prepare(
+            """
             INSERT INTO consumer_metrics(tier, consumer_id, start, requests, client_errors, server_errors)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
             ON CONFLICT(tier, consumer_id, start) DO UPDATE SET requests = requests + excluded.requests,
                 client_errors = client_errors + excluded.client_errors, server_errors = server_errors + excluded.server_errors
             """)
-        errorGroup = try connection.prepare("""
+        errorGroup = try connection.prepare(
+            """
             INSERT INTO error_groups(kind, method, route, type, message, field, location, first_seen, last_seen)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             ON CONFLICT(kind, method, route, type, message, field) DO UPDATE SET
@@ -68,19 +76,22 @@ final class StoreStatements {
                 first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
             RETURNING id
             """)
-        addErrorCount = try connection.prepare("""
+        addErrorCount = try connection.prepare(
+            """
             INSERT INTO error_counts(group_id, hour, count, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT(group_id, hour) DO UPDATE SET count = count + excluded.count,
                 first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
             """)
-        run = try connection.prepare("""
+        run = try connection.prepare(
+            """
             INSERT INTO runs(instance, started_at, last_seen, interval_ms, version, library_version)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
             ON CONFLICT(instance, started_at) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
                 version = coalesce(excluded.version, version), library_version = coalesce(excluded.library_version, library_version)
             RETURNING id
             """)
-        heartbeat = try connection.prepare("""
+        heartbeat = try connection.prepare(
+            """
             INSERT OR REPLACE INTO heartbeats(time, run_id, cpu_share, resident_bytes) VALUES (?1, ?2, ?3, ?4)
             """)
         pipeline = try connection.prepare("INSERT OR REPLACE INTO pipeline(time, run_id, statistics) VALUES (?1, ?2, ?3)")

@@ -133,7 +133,10 @@ final class StoreWriter: EventExporter, Sendable {
         }
         switch next {
         case .none: break
-        case .schedule: queue.asyncAfter(deadline: .now() + .milliseconds(options.commitIntervalForTesting ?? Self.commitInterval)) { [self] in commitWaiting() }
+        case .schedule:
+            queue.asyncAfter(deadline: .now() + .milliseconds(options.commitIntervalForTesting ?? Self.commitInterval)) {
+                [self] in commitWaiting()
+            }
         case .commitNow: queue.async { [self] in commitWaiting() }
         case .wait: await run { _ in }
         }

@@ -5,17 +5,21 @@ extension StoreWriterState {
         guard let connection, disabledReason == nil else { return }
         do {
             var stored: [AlertEngine.StoredAlert] = []
-            let states = try connection.prepare("SELECT rule, instance, firing, since, fired_at, told_at, value, last_active FROM alert_states")
+            let states = try connection.prepare(
+                "SELECT rule, instance, firing, since, fired_at, told_at, value, last_active FROM alert_states")
             defer { states.reset() }
             while try states.step() {
-                stored.append(AlertEngine.StoredAlert(
-                    rule: states.text(0), instance: states.text(1),
-                    state: AlertEngine.Instance(
-                        isFiring: states.int64(2) != 0, since: states.int64(3), firedAt: states.int64(4), toldAt: states.int64(5),
-                        value: states.double(6), lastActive: states.int64(7))))
+                stored.append(
+                    AlertEngine.StoredAlert(
+                        rule: states.text(0), instance: states.text(1),
+                        state: AlertEngine.Instance(
+                            isFiring: states.int64(2) != 0, since: states.int64(3), firedAt: states.int64(4),
+                            toldAt: states.int64(5),
+                            value: states.double(6), lastActive: states.int64(7))))
             }
             var known: [String] = []
-            let groups = try connection.prepare("SELECT identity FROM alert_known ORDER BY seen DESC LIMIT \(AlertEngine.maxKnownGroups)")
+            let groups = try connection.prepare(
+                "SELECT identity FROM alert_known ORDER BY seen DESC LIMIT \(AlertEngine.maxKnownGroups)")
             defer { groups.reset() }
             while try groups.step() { known.append(groups.text(0)) }
             let callsSeen = try connection.integer("SELECT count(*) FROM (SELECT 1 FROM metrics LIMIT 1)") > 0
@@ -41,7 +45,8 @@ extension StoreWriterState {
         do {
             try transaction(statements) { () throws(SQLiteError) in
                 if !pendingAlerts.isEmpty {
-                    let insert = try connection.prepare("""
+                    let insert = try connection.prepare(
+                        """
                         INSERT INTO alert_events(time, rule, state, value, threshold, scope, instance, summary, firing_since, repeat)
                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                         """)
@@ -73,12 +78,14 @@ extension StoreWriterState {
                         try delete.run()
                     }
                 }
-                let upsert = try connection.prepare("""
+                let upsert = try connection.prepare(
+                    """
                     INSERT OR REPLACE INTO alert_states(rule, instance, firing, since, fired_at, told_at, value, last_active)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                     """)
                 defer { upsert.reset() }
-                for alert in states where saved[AlertEngine.InstanceName(rule: alert.rule, instance: alert.instance)] != alert.state {
+                for alert in states
+                where saved[AlertEngine.InstanceName(rule: alert.rule, instance: alert.instance)] != alert.state {
                     upsert.bind(1, alert.rule)
                     upsert.bind(2, alert.instance)
                     upsert.bind(3, Int64(alert.state.isFiring ? 1 : 0))

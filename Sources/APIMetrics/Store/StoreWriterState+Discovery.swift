@@ -11,13 +11,19 @@ extension StoreWriterState {
             let select = try connection.prepare("SELECT shape FROM api_operations")
             defer { select.reset() }
             while try select.step() {
-                if let operation = try? OperationShapeCodec.decode(select.blob(0)) { stored.append(operation) } else { unreadable += 1 }
+                if let operation = try? OperationShapeCodec.decode(select.blob(0)) {
+                    stored.append(operation)
+                } else {
+                    unreadable += 1
+                }
             }
         } catch {
             note(error: "cannot read the learnt API from \(options.path): \(error)")
             return
         }
-        if unreadable > 0 { announcements.append("store: \(unreadable) learnt operation(s) in \(options.path) could not be read and start afresh") }
+        if unreadable > 0 {
+            announcements.append("store: \(unreadable) learnt operation(s) in \(options.path) could not be read and start afresh")
+        }
         discovery.merge(stored: stored)
     }
 
@@ -47,7 +53,8 @@ extension StoreWriterState {
                     }
                 }
                 if !pendingChanges.isEmpty {
-                    let insert = try connection.prepare("""
+                    let insert = try connection.prepare(
+                        """
                         INSERT INTO api_changes(time, method, route, kind, location, detail, example_hi, example_lo)
                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                         """)
@@ -82,14 +89,16 @@ extension StoreWriterState {
     private func saveFindings(_ findings: [SpecFinding], digest: String, _ connection: SQLiteConnection) throws(SQLiteError) {
         var stored = try connection.integer("SELECT count(*) FROM spec_findings")
         var lostFindings = 0
-        let upsert = try connection.prepare("""
+        let upsert = try connection.prepare(
+            """
             INSERT INTO spec_findings(spec, method, path, rule, location, count, first_seen, last_seen, example_hi, example_lo)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             ON CONFLICT(spec, method, path, rule, location) DO UPDATE SET
                 count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)
             """)
         defer { upsert.reset() }
-        let update = try connection.prepare("""
+        let update = try connection.prepare(
+            """
             UPDATE spec_findings SET count = count + ?6, last_seen = max(last_seen, ?8)
             WHERE spec = ?1 AND method = ?2 AND path = ?3 AND rule = ?4 AND location = ?5
             """)
@@ -118,7 +127,9 @@ extension StoreWriterState {
             }
         }
         if lostFindings > 0 {
-            announcements.append("store: \(lostFindings) spec finding(s) at new places were not stored: \(options.path) holds \(Self.maxStoredFindings) rows of them")
+            announcements.append(
+                "store: \(lostFindings) spec finding(s) at new places were not stored: \(options.path) holds \(Self.maxStoredFindings) rows of them"
+            )
         }
     }
 

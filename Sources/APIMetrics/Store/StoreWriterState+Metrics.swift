@@ -95,7 +95,8 @@ extension StoreWriterState {
         for group in window.validationErrors {
             try addError(
                 kind: 1, method: group.method, route: group.route, type: group.type, message: group.message, field: group.field,
-                location: nil, count: group.count, first: window.startNanoseconds, last: window.endNanoseconds, hour: hour, statements)
+                location: nil, count: group.count, first: window.startNanoseconds, last: window.endNanoseconds, hour: hour,
+                statements)
         }
     }
 
@@ -117,7 +118,9 @@ extension StoreWriterState {
     }
 
     /// Adds a window's figures to the tier's row, merging the sketches.
-    private func add(_ figures: SeriesMetrics, seriesID: Int64, tier: StoreSchema.Tier, start: Int64, _ statements: StoreStatements) throws(SQLiteError) {
+    private func add(
+        _ figures: SeriesMetrics, seriesID: Int64, tier: StoreSchema.Tier, start: Int64, _ statements: StoreStatements
+    ) throws(SQLiteError) {
         var merged = figures
         var requestBytes = figures.requestSizes.sumBytes
         var responseBytes = figures.responseSizes.sumBytes

@@ -46,7 +46,8 @@ extension StoreWriterState {
         let minutesFrom = StoreSchema.Tier.hour.start(ofSecond: second - Int64(options.minuteResolutionHours) * 3_600)
         var deleted = 0, orphans = 0
         try transaction(statements) { () throws(SQLiteError) in
-            try connection.execute("""
+            try connection.execute(
+                """
                 DELETE FROM metrics WHERE tier = 0 AND start < \(minutesFrom);
                 DELETE FROM consumer_metrics WHERE tier = 0 AND start < \(minutesFrom);
                 INSERT OR REPLACE INTO meta(key, value) VALUES ('minutes_from', '\(minutesFrom)');
@@ -104,7 +105,8 @@ extension StoreWriterState {
         if deleted > 0 {
             try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             // Consumers seen only in calls now gone, and their windows gone too.
-            try connection.execute("""
+            try connection.execute(
+                """
                 DELETE FROM consumers WHERE id > 0 AND last_seen < \(keptFrom * 1_000_000_000)
                 AND id NOT IN (SELECT consumer_id FROM consumer_metrics)
                 """)
@@ -122,7 +124,8 @@ extension StoreWriterState {
         while true {
             var count = 0
             try transaction(statements) { () throws(SQLiteError) in
-                try connection.execute("""
+                try connection.execute(
+                    """
                     DELETE FROM consumers WHERE id IN (SELECT id FROM consumers c WHERE c.id > 0
                         AND NOT EXISTS (SELECT 1 FROM calls WHERE consumer_id = c.id)
                         AND NOT EXISTS (SELECT 1 FROM consumer_metrics WHERE tier IN (0, 1, 2) AND consumer_id = c.id)
@@ -136,10 +139,13 @@ extension StoreWriterState {
         return total
     }
 
-    private func deleteCalls(where condition: String, _ connection: SQLiteConnection, _ statements: StoreStatements) throws(SQLiteError) -> Int {
+    private func deleteCalls(
+        where condition: String, _ connection: SQLiteConnection, _ statements: StoreStatements
+    ) throws(SQLiteError) -> Int {
         var count = 0
         try transaction(statements) { () throws(SQLiteError) in
-            try connection.execute("DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE \(condition) LIMIT \(Self.retentionChunk))")
+            try connection.execute(
+                "DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE \(condition) LIMIT \(Self.retentionChunk))")
             count = connection.changes
         }
         return count

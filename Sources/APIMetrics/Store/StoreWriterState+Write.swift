@@ -4,15 +4,20 @@ extension StoreWriterState {
     /// failed transactions before them).
     func write(_ batches: [ExportBatch]) -> Outcome {
         for batch in batches where batch.hasMetrics {
-            pending.append(PendingMetrics(
-                identity: batch.identity, metrics: batch.metrics, heartbeat: batch.heartbeat,
-                startup: batch.startup, statistics: batch.statistics))
+            pending.append(
+                PendingMetrics(
+                    identity: batch.identity, metrics: batch.metrics, heartbeat: batch.heartbeat,
+                    startup: batch.startup, statistics: batch.statistics))
         }
         if pending.count > Self.maxPendingWindows { pending.removeFirst(pending.count - Self.maxPendingWindows) }
         for batch in batches { pendingChanges.append(contentsOf: batch.apiChanges) }
         for batch in batches { pendingAlerts.append(contentsOf: batch.alerts) }
-        if pendingAlerts.count > AlertEngine.maxHistory { pendingAlerts.removeFirst(pendingAlerts.count - AlertEngine.maxHistory) }
-        if pendingChanges.count > APIDiscovery.maxChanges { pendingChanges.removeFirst(pendingChanges.count - APIDiscovery.maxChanges) }
+        if pendingAlerts.count > AlertEngine.maxHistory {
+            pendingAlerts.removeFirst(pendingAlerts.count - AlertEngine.maxHistory)
+        }
+        if pendingChanges.count > APIDiscovery.maxChanges {
+            pendingChanges.removeFirst(pendingChanges.count - APIDiscovery.maxChanges)
+        }
         let calls = batches.reduce(0) { $0 + $1.records.count }
         if connection == nil, disabledReason == nil { open() }
         var outcome = Outcome()
@@ -87,7 +92,9 @@ extension StoreWriterState {
         status.withLock { $0.droppedCalls += count }
         guard count > 0 else { return Outcome() }
         defer { isAnnouncingLosses = true }
-        return Outcome(lost: count, message: isAnnouncingLosses ? "" : "store: \(reason); calls are counted as dropped until it can be written")
+        return Outcome(
+            lost: count,
+            message: isAnnouncingLosses ? "" : "store: \(reason); calls are counted as dropped until it can be written")
     }
 
     func transaction(_ statements: StoreStatements, _ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
@@ -126,7 +133,8 @@ extension StoreWriterState {
     }
 
     private func insert(
-        _ record: borrowing ExchangeRecord, encoder: inout BinaryWriter, lastSeen: inout [Int64: Int64], _ statements: StoreStatements
+        _ record: borrowing ExchangeRecord, encoder: inout BinaryWriter, lastSeen: inout [Int64: Int64],
+        _ statements: StoreStatements
     ) throws(SQLiteError) {
         let endpointID = try endpointID(method: record.request.method, route: record.request.route ?? "", statements)
         var consumerID: Int64?
@@ -192,7 +200,8 @@ extension StoreWriterState {
 
     private func consumerID(_ consumer: Consumer, time: Int64, _ statements: StoreStatements) throws(SQLiteError) -> Int64 {
         if let id = consumerIDs[consumer.id], consumer.name == nil, consumer.email == nil, consumer.company == nil,
-           consumer.group == nil, consumer.metadata.isEmpty {
+            consumer.group == nil, consumer.metadata.isEmpty
+        {
             return id
         }
         return try upsertConsumer(

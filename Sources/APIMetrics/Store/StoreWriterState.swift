@@ -106,9 +106,10 @@ final class StoreWriterState {
             switch StoreFile.lock(options.path) {
             case let .success(descriptor): lockDescriptor = descriptor
             case let .failure(failure):
-                disable(failure == .locked
-                    ? "\(options.path) is being written by another process; this one does not write it (its calls are counted as dropped)"
-                    : "cannot open \(options.path): \(failure)")
+                disable(
+                    failure == .locked
+                        ? "\(options.path) is being written by another process; this one does not write it (its calls are counted as dropped)"
+                        : "cannot open \(options.path): \(failure)")
                 return
             }
         }
@@ -133,7 +134,9 @@ final class StoreWriterState {
         }
         connection.setBusyTimeout(milliseconds: 2_000)
         guard let before = try StoreSchema.prepare(connection, maxBytes: options.maxBytes) else {
-            disable("\(options.path) was written by a newer release (schema version past \(StoreSchema.version)); this one does not write it")
+            disable(
+                "\(options.path) was written by a newer release (schema version past \(StoreSchema.version)); this one does not write it"
+            )
             return
         }
         do {
@@ -243,7 +246,6 @@ final class StoreWriterState {
         }
     }
 }
-
 
 extension StoreFailure: Equatable {
     static func == (left: StoreFailure, right: StoreFailure) -> Bool {

@@ -18,7 +18,8 @@ enum DashboardApp {
     /// The whole page: the shell with ``style`` and ``script`` inline.
     /// `Tests/EndToEnd/dashboard_fixture.py` assembles the same text from
     /// these literals, so keep this expression a plain concatenation.
-    static let page = shellHead + "<style>" + style + "</style>\n" + shellBody + "<script>" + script + "</script>\n</body></html>\n"
+    static let page =
+        shellHead + "<style>" + style + "</style>\n" + shellBody + "<script>" + script + "</script>\n</body></html>\n"
 
     /// The script: its parts in the order they must run.
     static let script = scriptCore + scriptCharts + scriptPages + scriptAPI + scriptAlerts + scriptCalls

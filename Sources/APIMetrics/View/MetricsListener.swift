@@ -19,11 +19,15 @@ final class MetricsListener: Sendable {
         // Every answer is made from the head alone: a body is never read, so
         // a client cannot make the listener hold one before it is refused.
         let answer: SocketHTTPServer.HeadHandler = { request, writer in
-            let answer = view.response(
-                method: request.method, target: request.target, headers: HeaderFields(request.headers), peerAddress: request.clientAddress)
+            let answer =
+                view.response(
+                    method: request.method, target: request.target, headers: HeaderFields(request.headers),
+                    peerAddress: request.clientAddress)
                 ?? view.text(404, "not found\n", extra: [])
-            writer.write(SocketResponse(
-                status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body))
+            writer.write(
+                SocketResponse(
+                    status: answer.status, headers: answer.headers.map { (String($0.name), String($0.value)) }, body: answer.body)
+            )
         }
         let server = SocketHTTPServer(host: address.host, port: address.port, limits: limits, headHandler: answer) { _, writer in
             // Not reached: the head handler answers every request.

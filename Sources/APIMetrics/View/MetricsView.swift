@@ -71,7 +71,8 @@ public final class MetricsView: Sendable {
     public func serves(path: String) -> Bool {
         guard Self.mayBeViewPath(path) else { return false }
         return switch path {
-        case Self.dashboardPath, Self.dashboardPath + "/", Self.apiPath, Self.openAPIPath, Self.specReportPath: options.isDashboardEnabled
+        case Self.dashboardPath, Self.dashboardPath + "/", Self.apiPath, Self.openAPIPath, Self.specReportPath:
+            options.isDashboardEnabled
         case Self.prometheusPath: options.isPrometheusEnabled
         default: options.isDashboardEnabled && path.hasPrefix(StoreAPI.prefix)
         }
@@ -115,7 +116,8 @@ public final class MetricsView: Sendable {
         let url = URLTarget(target)
         guard serves(path: url.path) else { return nil }
         if let token = options.bearerToken {
-            let offered = headers["authorization"].flatMap(Self.bearerToken(in:)) ?? url.queryItems.first { $0.name == "token" }?.value
+            let offered =
+                headers["authorization"].flatMap(Self.bearerToken(in:)) ?? url.queryItems.first { $0.name == "token" }?.value
             guard let offered, Self.constantTimeEquals(offered, token) else {
                 return text(401, "a bearer token is needed\n", extra: [("WWW-Authenticate", "Bearer realm=\"apimetrics\"")])
             }
@@ -131,20 +133,27 @@ public final class MetricsView: Sendable {
             return storeAnswer(path: url.path, query: url.queryItems, isHead: method == "HEAD")
         }
         let snapshot = MetricsSnapshot(
-            identity: identity, totals: aggregator.totals(), statistics: counters.statistics(queued: queue.count, spool: spool?.counts),
+            identity: identity, totals: aggregator.totals(),
+            statistics: counters.statistics(queued: queue.count, spool: spool?.counts),
             nowNanoseconds: CaptureClock.wallNanoseconds())
         let (body, contentType): ([UInt8], String)
         switch url.path {
         case Self.prometheusPath:
-            (body, contentType) = (Array(PrometheusExposition.render(
-                snapshot, includingConsumers: options.isConsumerLabelEnabled, spec: specReport()).utf8),
-                                   PrometheusExposition.contentType)
+            (body, contentType) = (
+                Array(
+                    PrometheusExposition.render(
+                        snapshot, includingConsumers: options.isConsumerLabelEnabled, spec: specReport()
+                    ).utf8),
+                PrometheusExposition.contentType
+            )
         case Self.apiPath:
             (body, contentType) = (MetricsAPI.render(snapshot), "application/json")
         case Self.openAPIPath:
             let learnt = discovery?.snapshot() ?? APIDiscovery.Snapshot(operations: [], servers: [], figures: .init())
-            (body, contentType) = (OpenAPIDocument.render(learnt, identity: identity, schemes: discovery?.configuredSchemes ?? .init()),
-                                   OpenAPIDocument.contentType)
+            (body, contentType) = (
+                OpenAPIDocument.render(learnt, identity: identity, schemes: discovery?.configuredSchemes ?? .init()),
+                OpenAPIDocument.contentType
+            )
         case Self.specReportPath:
             (body, contentType) = (specReport()?.json() ?? Array(#"{"spec":null}"#.utf8), "application/json")
         default:
@@ -214,7 +223,8 @@ public final class MetricsView: Sendable {
     public func respond(method: String, target: String, headers: HeaderFields, peerAddress: String?) async -> ServerResponse? {
         await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .utility).async {
-                continuation.resume(returning: self.response(method: method, target: target, headers: headers, peerAddress: peerAddress))
+                continuation.resume(
+                    returning: self.response(method: method, target: target, headers: headers, peerAddress: peerAddress))
             }
         }
     }
@@ -290,7 +300,9 @@ public final class MetricsView: Sendable {
         if text == "::1" || text == "0:0:0:0:0:0:0:1" { return true }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "127" else { return false }
-        return parts.allSatisfy { part in part.count <= 3 && !part.isEmpty && part.allSatisfy(\.isASCIIDigitCharacter) && Int(part).map { $0 <= 255 } == true }
+        return parts.allSatisfy { part in
+            part.count <= 3 && !part.isEmpty && part.allSatisfy(\.isASCIIDigitCharacter) && Int(part).map { $0 <= 255 } == true
+        }
     }
 
     /// Whether a `Host` value names this machine by a loopback name or
@@ -301,7 +313,9 @@ public final class MetricsView: Sendable {
         if value.hasPrefix("[") {
             guard let close = value.firstIndex(of: "]") else { return false }
             let rest = value[value.index(after: close)...]
-            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isASCIIDigitCharacter)) else { return false }
+            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isASCIIDigitCharacter)) else {
+                return false
+            }
             name = value[value.index(after: value.startIndex)..<close]
             return isLoopback(address: String(name))
         }

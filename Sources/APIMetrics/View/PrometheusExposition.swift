@@ -53,18 +53,26 @@ enum PrometheusExposition {
             bounds: SizeHistogram.upperBounds.map(String.init), series: series,
             counts: { $0.responseSizes.counts }, sum: { String($0.responseSizes.sumBytes) })
         if includingConsumers {
-            header(&text, "apimetrics_consumer_requests_total", "counter",
-                   "Calls per consumer, from identified events with their sampling weights.")
+            header(
+                &text, "apimetrics_consumer_requests_total", "counter",
+                "Calls per consumer, from identified events with their sampling weights.")
             for consumer in snapshot.totals.consumers {
                 sample(&text, "apimetrics_consumer_requests_total", [("consumer", consumer.id)], format(consumer.requests))
             }
-            sample(&text, "apimetrics_consumer_requests_total", [("consumer", "(anonymous)")], format(snapshot.totals.anonymousRequests))
-            sample(&text, "apimetrics_consumer_requests_total", [("consumer", "(unattributed)")], format(snapshot.totals.unattributedRequests))
-            sample(&text, "apimetrics_consumer_requests_total", [("consumer", "(excluded)")], format(snapshot.totals.excludedRequests))
+            sample(
+                &text, "apimetrics_consumer_requests_total", [("consumer", "(anonymous)")],
+                format(snapshot.totals.anonymousRequests))
+            sample(
+                &text, "apimetrics_consumer_requests_total", [("consumer", "(unattributed)")],
+                format(snapshot.totals.unattributedRequests))
+            sample(
+                &text, "apimetrics_consumer_requests_total", [("consumer", "(excluded)")],
+                format(snapshot.totals.excludedRequests))
         }
-        counter(&text, "apimetrics_consumers_folded_total",
-                "Calls, weighted, of consumers past the consumer limit, counted as (other consumers).",
-                format(snapshot.totals.foldedConsumerRequests))
+        counter(
+            &text, "apimetrics_consumers_folded_total",
+            "Calls, weighted, of consumers past the consumer limit, counted as (other consumers).",
+            format(snapshot.totals.foldedConsumerRequests))
         let statistics = snapshot.statistics
         counter(&text, "apimetrics_events_recorded_total", "Calls recorded (and profile updates sent).", statistics.recorded)
         header(&text, "apimetrics_events_dropped_total", "counter", "Events lost before any exporter saw them, by reason.")
@@ -72,22 +80,37 @@ enum PrometheusExposition {
         sample(&text, "apimetrics_events_dropped_total", [("reason", "shed")], String(statistics.droppedShed))
         sample(&text, "apimetrics_events_dropped_total", [("reason", "processing")], String(statistics.droppedProcessing))
         sample(&text, "apimetrics_events_dropped_total", [("reason", "spool_full")], String(statistics.droppedSpoolFull))
-        counter(&text, "apimetrics_events_skipped_total", "Calls left out of the logs on purpose (still counted in the metrics).", statistics.skipped)
+        counter(
+            &text, "apimetrics_events_skipped_total", "Calls left out of the logs on purpose (still counted in the metrics).",
+            statistics.skipped)
         counter(&text, "apimetrics_events_exported_total", "Event deliveries exporters accepted.", statistics.exported)
         counter(&text, "apimetrics_events_failed_total", "Event deliveries given up.", statistics.failed)
-        counter(&text, "apimetrics_alerts_lost_total", "Alert transitions given up by an exporter and not kept in the spool.", statistics.alertsLost)
-        counter(&text, "apimetrics_events_sampled_out_total", "Of the skipped calls, those sampling left out.", statistics.sampledOut)
-        counter(&text, "apimetrics_events_rejected_total", "Items a collector took the request for but refused.", statistics.rejected)
-        counter(&text, "apimetrics_events_destination_left_out_total", "Event deliveries a destination's own rules left out (its sampling, its required fields).", statistics.destinationLeftOut)
-        counter(&text, "apimetrics_events_destination_paused_total", "Event deliveries not made while a destination asked for a pause.", statistics.destinationPaused)
+        counter(
+            &text, "apimetrics_alerts_lost_total", "Alert transitions given up by an exporter and not kept in the spool.",
+            statistics.alertsLost)
+        counter(
+            &text, "apimetrics_events_sampled_out_total", "Of the skipped calls, those sampling left out.", statistics.sampledOut)
+        counter(
+            &text, "apimetrics_events_rejected_total", "Items a collector took the request for but refused.", statistics.rejected)
+        counter(
+            &text, "apimetrics_events_destination_left_out_total",
+            "Event deliveries a destination's own rules left out (its sampling, its required fields).",
+            statistics.destinationLeftOut)
+        counter(
+            &text, "apimetrics_events_destination_paused_total",
+            "Event deliveries not made while a destination asked for a pause.", statistics.destinationPaused)
         counter(&text, "apimetrics_export_retries_total", "Attempts after a batch's first.", statistics.retried)
         counter(&text, "apimetrics_events_spooled_total", "Events written to the disk spool.", statistics.spooled)
         header(&text, "apimetrics_spool_events", "gauge", "Events waiting in the disk spool.")
         sample(&text, "apimetrics_spool_events", [], String(statistics.spoolPending))
         header(&text, "apimetrics_spool_bytes", "gauge", "The disk spool's size.")
         sample(&text, "apimetrics_spool_bytes", [], String(statistics.spoolBytes))
-        counter(&text, "apimetrics_series_folded_total", "Calls counted in the (other) route past the series limit.", snapshot.totals.foldedRequests)
-        counter(&text, "apimetrics_methods_folded_total", "Calls whose method is not a registered HTTP method, counted as _OTHER.", snapshot.totals.otherMethodRequests)
+        counter(
+            &text, "apimetrics_series_folded_total", "Calls counted in the (other) route past the series limit.",
+            snapshot.totals.foldedRequests)
+        counter(
+            &text, "apimetrics_methods_folded_total", "Calls whose method is not a registered HTTP method, counted as _OTHER.",
+            snapshot.totals.otherMethodRequests)
         header(&text, "apimetrics_events_queued", "gauge", "Events waiting in the queue.")
         sample(&text, "apimetrics_events_queued", [], String(statistics.queued))
         header(&text, "apimetrics_uptime_seconds", "gauge", "Seconds since recording started.")
@@ -106,13 +129,21 @@ enum PrometheusExposition {
             sample(&text, "apimetrics_spec_calls_total", [("result", "violating")], String(totals.violating))
             sample(&text, "apimetrics_spec_calls_total", [("result", "unmatched")], String(totals.unmatched))
         }
-        header(&text, "apimetrics_spec_violations_total", "counter", "Rules of your OpenAPI spec broken, by operation and rule (each place a call broke it counts).")
+        header(
+            &text, "apimetrics_spec_violations_total", "counter",
+            "Rules of your OpenAPI spec broken, by operation and rule (each place a call broke it counts).")
         var byRule: [[String]: Int] = [:]
-        for finding in spec.findings { byRule[[finding.key.method, finding.key.path, finding.key.rule], default: 0] += finding.finding.count }
-        for (key, count) in byRule.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            sample(&text, "apimetrics_spec_violations_total", [("method", key[0]), ("route", key[1]), ("rule", key[2])], String(count))
+        for finding in spec.findings {
+            byRule[[finding.key.method, finding.key.path, finding.key.rule], default: 0] += finding.finding.count
         }
-        header(&text, "apimetrics_spec_differences", "gauge", "Differences between the API learnt from the traffic and your OpenAPI spec, by kind.")
+        for (key, count) in byRule.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            sample(
+                &text, "apimetrics_spec_violations_total", [("method", key[0]), ("route", key[1]), ("rule", key[2])],
+                String(count))
+        }
+        header(
+            &text, "apimetrics_spec_differences", "gauge",
+            "Differences between the API learnt from the traffic and your OpenAPI spec, by kind.")
         var byKind: [String: Int] = [:]
         for entry in spec.differences { byKind[entry.kind.rawValue, default: 0] += 1 }
         for kind in SpecDiff.Entry.Kind.allCases {
@@ -190,7 +221,8 @@ enum PrometheusExposition {
     }
 
     private static func escape(_ value: String, quotes: Bool) -> String {
-        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 0x0A || (quotes && $0 == UInt8(ascii: "\"")) }) else {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 0x0A || (quotes && $0 == UInt8(ascii: "\"")) })
+        else {
             return value
         }
         var escaped = ""

@@ -3,7 +3,9 @@ extension StoreAPI {
     /// exporter received it), with its parent and the calls it made.
     static func call(_ parameters: Parameters, _ reader: StoreReader, _ writer: inout JSONWriter) throws -> Bool {
         guard let text = parameters.consumerID else { throw ParameterError(field: "id", reason: "is required") }
-        guard let id = EventID(hex: text) else { throw ParameterError(field: "id", reason: "must be a call's 32 hexadecimal digits") }
+        guard let id = EventID(hex: text) else {
+            throw ParameterError(field: "id", reason: "must be a call's 32 hexadecimal digits")
+        }
         guard let detail = try reader.call(id: id) else { return false }
         let record = detail.record
         writer.beginObject()

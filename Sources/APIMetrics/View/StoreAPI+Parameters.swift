@@ -35,7 +35,8 @@ extension StoreAPI {
                 seconds = known
             }
             let to = try nonEmpty("to").map { text throws(ParameterError) in try Self.instant(text, field: "to") } ?? now
-            let from = try nonEmpty("from").map { text throws(ParameterError) in try Self.instant(text, field: "from") }
+            let from =
+                try nonEmpty("from").map { text throws(ParameterError) in try Self.instant(text, field: "from") }
                 ?? to - seconds * 1_000_000_000
             guard from < to else { throw ParameterError(field: "from", reason: "must be before to") }
             guard to - from <= Self.maxRangeSeconds * 1_000_000_000 else {
@@ -58,7 +59,8 @@ extension StoreAPI {
                 } else if let code = Int(status), (0...999).contains(code) {
                     filter.status = code
                 } else {
-                    throw ParameterError(field: "status", reason: "must be a status such as 404 or a class such as 4xx, got \"\(status)\"")
+                    throw ParameterError(
+                        field: "status", reason: "must be a status such as 404 or a class such as 4xx, got \"\(status)\"")
                 }
             }
             if let minimum = nonEmpty("min_ms") {
@@ -86,7 +88,8 @@ extension StoreAPI {
         static func instant(_ text: String, field: String) throws(ParameterError) -> Int64 {
             if let millis = Int64(text), millis >= 0, millis < 9_000_000_000_000 { return millis * 1_000_000 }
             if let nanoseconds = Timestamp.parseRFC3339(text) { return nanoseconds }
-            throw ParameterError(field: field, reason: "must be an RFC 3339 time or milliseconds since the epoch, got \"\(text)\"")
+            throw ParameterError(
+                field: field, reason: "must be an RFC 3339 time or milliseconds since the epoch, got \"\(text)\"")
         }
     }
 

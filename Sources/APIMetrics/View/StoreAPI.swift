@@ -84,7 +84,10 @@ enum StoreAPI {
         }
     }
 
-    static let paths: Set<String> = ["overview", "series", "endpoints", "endpoint", "consumers", "consumer", "calls", "call", "errors", "changes", "alerts", "pipeline"]
+    static let paths: Set<String> = [
+        "overview", "series", "endpoints", "endpoint", "consumers", "consumer", "calls", "call", "errors", "changes", "alerts",
+        "pipeline",
+    ]
 
     static func error(_ message: String) -> [UInt8] {
         var writer = JSONWriter(capacity: 128)
@@ -97,7 +100,9 @@ enum StoreAPI {
 
     // MARK: Pages
 
-    private static func overview(_ parameters: Parameters, _ reader: StoreReader, _ context: Context, _ writer: inout JSONWriter) throws {
+    private static func overview(
+        _ parameters: Parameters, _ reader: StoreReader, _ context: Context, _ writer: inout JSONWriter
+    ) throws {
         let range = parameters.range
         let totals = try reader.totals(range)
         let resolution = range.resolutionSeconds
@@ -155,12 +160,15 @@ enum StoreAPI {
         writer.int(Int(resolution))
         writer.key("series")
         if let consumer = parameters.consumer {
-            writePoints(try reader.consumerPoints(range, id: consumer, resolutionSeconds: resolution), withLatency: false, into: &writer)
+            writePoints(
+                try reader.consumerPoints(range, id: consumer, resolutionSeconds: resolution), withLatency: false, into: &writer)
         } else {
             guard let method = parameters.method, let route = parameters.route else {
                 throw ParameterError(field: "method", reason: "series needs method and route, or consumer")
             }
-            writePoints(try reader.points(range, resolutionSeconds: resolution, method: method, route: route), withLatency: true, into: &writer)
+            writePoints(
+                try reader.points(range, resolutionSeconds: resolution, method: method, route: route), withLatency: true,
+                into: &writer)
         }
         writer.endObject()
     }
@@ -192,7 +200,8 @@ enum StoreAPI {
         guard let method = parameters.method else { throw ParameterError(field: "method", reason: "is required") }
         guard let route = parameters.route else { throw ParameterError(field: "route", reason: "is required") }
         let range = parameters.range
-        let found = try reader.endpoints(range, method: method, route: route).first
+        let found =
+            try reader.endpoints(range, method: method, route: route).first
             ?? StoreEndpoint(method: method, route: route, figures: StoreFigures(), statuses: [:])
         writer.beginObject()
         writeRange(range, into: &writer)
@@ -213,7 +222,9 @@ enum StoreAPI {
         writer.key("resolution_s")
         writer.int(Int(range.resolutionSeconds))
         writer.key("series")
-        writePoints(try reader.points(range, resolutionSeconds: range.resolutionSeconds, method: method, route: route), withLatency: true, into: &writer)
+        writePoints(
+            try reader.points(range, resolutionSeconds: range.resolutionSeconds, method: method, route: route), withLatency: true,
+            into: &writer)
         writer.key("top_consumers")
         writer.beginArray()
         for row in try reader.topConsumers(range, method: method, route: route) {
@@ -228,7 +239,8 @@ enum StoreAPI {
         }
         writer.endArray()
         writer.key("errors")
-        writeErrorGroups(try reader.errorGroups(range, method: method, route: route, limit: 50).filter { !$0.isValidation }, into: &writer)
+        writeErrorGroups(
+            try reader.errorGroups(range, method: method, route: route, limit: 50).filter { !$0.isValidation }, into: &writer)
         var filter = StoreCallFilter(range: range)
         filter.method = method
         filter.route = route
@@ -264,7 +276,9 @@ enum StoreAPI {
         writer.key("resolution_s")
         writer.int(Int(range.resolutionSeconds))
         writer.key("series")
-        writePoints(try reader.consumerPoints(range, id: id, resolutionSeconds: range.resolutionSeconds), withLatency: false, into: &writer)
+        writePoints(
+            try reader.consumerPoints(range, id: id, resolutionSeconds: range.resolutionSeconds), withLatency: false,
+            into: &writer)
         writer.key("endpoints")
         writer.beginArray()
         for row in try reader.consumerEndpoints(range, consumer: id) {

@@ -16,12 +16,15 @@ struct JSONGenerator {
         let choice = Int.random(in: 0..<(depth > 5 ? 4 : 7), using: &generator)
         switch choice {
         case 0: return .string(string())
-        case 1: return .number(["0", "-1", "3.25", "1e10", "-0.5E-3", "12345678901234567890"].randomElement(using: &generator) ?? "0")
+        case 1:
+            return .number(
+                ["0", "-1", "3.25", "1e10", "-0.5E-3", "12345678901234567890"].randomElement(using: &generator) ?? "0")
         case 2: return .bool(Bool.random(using: &generator))
         case 3: return .null
         case 4, 5:
             let count = Int.random(in: 0...4, using: &generator)
-            return .object((0..<count).map { _ in JSONValue.Member(keys.randomElement(using: &generator) ?? "a", value(depth: depth + 1)) })
+            return .object(
+                (0..<count).map { _ in JSONValue.Member(keys.randomElement(using: &generator) ?? "a", value(depth: depth + 1)) })
         default:
             return .array((0..<Int.random(in: 0...4, using: &generator)).map { _ in value(depth: depth + 1) })
         }

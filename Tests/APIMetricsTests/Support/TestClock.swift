@@ -13,8 +13,9 @@ final class TestClock: SenderClock {
     }
 
     private struct Watcher {
+        let id: UInt64
         let after: Int64
-        let continuation: CheckedContinuation<Int64, Never>
+        let continuation: CheckedContinuation<Int64?, Never>
     }
 
     private struct State {
@@ -82,11 +83,26 @@ final class TestClock: SenderClock {
 
     /// Waits until some task sleeps until a deadline later than `instant`,
     /// and returns that deadline: the point at which the sender waits.
-    func sleeper(after instant: Int64) async -> Int64 {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Int64, Never>) in
+    /// `nil` when none does within `timeout` of real time (a test that
+    /// expects a sleeper then fails rather than hangs).
+    func sleeper(after instant: Int64, timeout: Duration = .seconds(30)) async -> Int64? {
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        let timer = Task {
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            let watcher = state.withLock { state -> Watcher? in
+                guard let index = state.watchers.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.watchers.remove(at: index)
+            }
+            watcher?.continuation.resume(returning: nil)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Int64?, Never>) in
             let found = state.withLock { state -> Int64? in
                 if let deadline = state.sleepers.values.map(\.deadline).filter({ $0 > instant }).min() { return deadline }
-                state.watchers.append(Watcher(after: instant, continuation: continuation))
+                state.watchers.append(Watcher(id: id, after: instant, continuation: continuation))
                 return nil
             }
             if let found { continuation.resume(returning: found) }

@@ -13,10 +13,12 @@ extension APIMetricsHandler {
         guard view.serves(path: path) else {
             return nil
         }
-        guard let answer = await view.respond(
-            method: request.method.rawValue, target: request.target.rawValue,
-            headers: HeaderFields(request.headers, name: \.key.rawValue, value: \.value),
-            peerAddress: request.remoteAddress.flatMap(Self.address)) else {
+        guard
+            let answer = await view.respond(
+                method: request.method.rawValue, target: request.target.rawValue,
+                headers: HeaderFields(request.headers, name: \.key.rawValue, value: \.value),
+                peerAddress: request.remoteAddress.flatMap(Self.address))
+        else {
             return nil
         }
         var headers = HTTPHeaders()

@@ -58,13 +58,14 @@ public struct APIMetricsHandler: HTTPHandler {
 
     /// `/orders/:id` → `/orders/{id}`; a wildcard stays `*`.
     static func template(of route: HTTPRoute) -> String {
-        "/" + route.path.map { component in
-            switch component {
-            case let .parameter(name): return "{\(name)}"
-            case .wildcard: return "*"
-            case let .caseInsensitive(text): return text
-            }
-        }.joined(separator: "/")
+        "/"
+            + route.path.map { component in
+                switch component {
+                case let .parameter(name): return "{\(name)}"
+                case .wildcard: return "*"
+                case let .caseInsensitive(text): return text
+                }
+            }.joined(separator: "/")
     }
 
     /// Records the call the routes answer.
@@ -92,9 +93,10 @@ public struct APIMetricsHandler: HTTPHandler {
             throw error
         }
         if let route = matched.template { exchange.setRoute(route) }
-        exchange.recordResponseHead(ResponseHead(
-            status: response.statusCode.code,
-            headers: HeaderFields(response.headers, name: \.key.rawValue, value: \.value)))
+        exchange.recordResponseHead(
+            ResponseHead(
+                status: response.statusCode.code,
+                headers: HeaderFields(response.headers, name: \.key.rawValue, value: \.value)))
         guard case let .httpBody(body) = response.payload, let count = body.count, count > 0 else {
             // No body, a WebSocket, or a chunked body left as it is, and
             // said so: its size is unknown, not zero.
@@ -104,11 +106,14 @@ public struct APIMetricsHandler: HTTPHandler {
             exchange.finish()
             return response
         }
-        response.payload = .httpBody(HTTPBodySequence(
-            from: RecordingBytes(base: body, count: count, onChunk: { chunk in
-                chunk.withUnsafeBytes { exchange.recordResponseBody($0) }
-            }, onEnd: { exchange.finish() }),
-            count: count))
+        response.payload = .httpBody(
+            HTTPBodySequence(
+                from: RecordingBytes(
+                    base: body, count: count,
+                    onChunk: { chunk in
+                        chunk.withUnsafeBytes { exchange.recordResponseBody($0) }
+                    }, onEnd: { exchange.finish() }),
+                count: count))
         return response
     }
 
@@ -139,9 +144,11 @@ public struct APIMetricsHandler: HTTPHandler {
             return
         }
         request.bodySequence = HTTPBodySequence(
-            from: RecordingBytes(base: request.bodySequence, count: count, onChunk: { chunk in
-                chunk.withUnsafeBytes { exchange.recordRequestBody($0) }
-            }, onEnd: {}),
+            from: RecordingBytes(
+                base: request.bodySequence, count: count,
+                onChunk: { chunk in
+                    chunk.withUnsafeBytes { exchange.recordRequestBody($0) }
+                }, onEnd: {}),
             count: count)
     }
 

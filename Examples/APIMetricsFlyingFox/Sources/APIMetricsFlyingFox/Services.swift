@@ -1,30 +1,6 @@
-public import APIMetrics
 public import FlyingFox
 public import ServiceLifecycle
 import Synchronization
-
-/// APIMetrics as a service of swift-service-lifecycle: runs the sender
-/// beside the server and, on graceful shutdown (SIGTERM), stops intake,
-/// flushes within ``APIMetrics/APIMetricsConfiguration/shutdownTimeout``
-/// and returns. Put it before the server in the group: a service group
-/// shuts down in reverse order, so the server stops first.
-public struct APIMetricsLifecycleService: Service {
-    /// The library this service runs.
-    public let metrics: APIMetricsService
-
-    /// A service that runs `metrics`.
-    public init(_ metrics: APIMetricsService) {
-        self.metrics = metrics
-    }
-
-    /// Runs the sender until graceful shutdown or cancellation, then
-    /// flushes and returns.
-    public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await metrics.run()
-        }
-    }
-}
 
 /// A FlyingFox server as a service: on graceful shutdown it stops
 /// accepting, lets the requests in flight finish (within `drainTimeout`
@@ -52,7 +28,7 @@ public struct FlyingFoxServerService: Service {
                 stopping.withLock { $0 = true }
                 Task { await server.stop(timeout: drainTimeout) }
             }
-        } catch where stopping.withLock({ $0 }) {
+        } catch  where stopping.withLock({ $0 }) {
             // Once stopped, FlyingFox ends `run()` with an error: a
             // cancellation, or `SocketError.disconnected` when connections
             // were still open. It is the stop asked for, not a failure.

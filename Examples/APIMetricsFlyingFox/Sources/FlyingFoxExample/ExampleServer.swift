@@ -57,8 +57,12 @@ enum ExampleServer {
                 ActiveExchange.current?.reportValidationError(field: "quantity", type: "range", message: "must be from 1 to 1000")
                 return json(HTTPStatusCode(422, phrase: "Unprocessable Content"), #"{"error":"quantity must be from 1 to 1000"}"#)
             }
-            let id = next.withLock { id in defer { id += 1 }; return id }
-            let encoded = String(decoding: try JSONSerialization.data(withJSONObject: ["id": id, "item": item, "quantity": quantity], options: .sortedKeys), as: UTF8.self)
+            let id = next.withLock { id in
+                defer { id += 1 }; return id
+            }
+            let encoded = String(
+                decoding: try JSONSerialization.data(
+                    withJSONObject: ["id": id, "item": item, "quantity": quantity], options: .sortedKeys), as: UTF8.self)
             return json(.created, encoded)
         }
         routes.appendRoute("GET /fail") { _ in throw ExampleFailure() }
@@ -69,7 +73,8 @@ enum ExampleServer {
             }
             let (data, response) = try await client.data(for: URLRequest(url: url))
             let status = (response as? HTTPURLResponse)?.statusCode ?? 502
-            return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: ""), headers: [.contentType: "application/json"], body: data)
+            return HTTPResponse(
+                statusCode: HTTPStatusCode(status, phrase: ""), headers: [.contentType: "application/json"], body: data)
         }
         return routes
     }

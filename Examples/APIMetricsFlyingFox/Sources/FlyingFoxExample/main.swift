@@ -23,10 +23,14 @@ func port() -> UInt16 {
     while let argument = arguments.popFirst() {
         switch argument {
         case "--port":
-            guard let value = arguments.popFirst(), let number = UInt16(value) else { fail("--port needs a number from 0 to 65535") }
+            guard let value = arguments.popFirst(), let number = UInt16(value) else {
+                fail("--port needs a number from 0 to 65535")
+            }
             port = number
         case "--help", "-h":
-            print("usage: flyingfox-example [--port 8080]\nConfigure recording with APIMETRICS_* environment variables (see the README).")
+            print(
+                "usage: flyingfox-example [--port 8080]\nConfigure recording with APIMETRICS_* environment variables (see the README)."
+            )
             exit(0)
         default:
             fail("unknown argument \(argument); try --help")
@@ -55,7 +59,9 @@ Task {
     let root = "http://127.0.0.1:\(port)"
     baseURL.withLock { $0 = root }
     FileHandle.standardOutput.write(Data("listening on \(root)\n".utf8))
-    if metrics.view.options.isDashboardEnabled { FileHandle.standardOutput.write(Data("dashboard: \(root)\(MetricsView.dashboardPath)\n".utf8)) }
+    if metrics.view.options.isDashboardEnabled {
+        FileHandle.standardOutput.write(Data("dashboard: \(root)\(MetricsView.dashboardPath)\n".utf8))
+    }
 }
 do {
     try await group.run()

@@ -1,4 +1,5 @@
 import APIMetrics
+import APIMetricsTesting
 @testable import APIMetricsFlyingFox
 import FlyingFox
 import Foundation
@@ -10,13 +11,6 @@ import Synchronization
 import Testing
 import FlyingSocks
 
-/// Keeps every processed record it is handed: a real exporter, in memory.
-final class CollectingExporter: EventExporter {
-    private let collected = Mutex<[ExchangeRecord]>([])
-    var records: [ExchangeRecord] { collected.withLock { $0 } }
-    func export(_ batch: ExportBatch) async throws { collected.withLock { $0 += batch.records } }
-}
-
 struct Answer: Sendable {
     var status: Int
     var headers: [String: String]
@@ -27,7 +21,9 @@ struct Answer: Sendable {
 /// not instrumented at all), and a client for it.
 func withExample(
     _ exporter: CollectingExporter, maxBodyBytes: Int = 64 * 1024, instrumented: Bool = true,
-    _ body: @Sendable (_ send: @Sendable (String, String, [String: String], Data?) async throws -> Answer, APIMetricsService) async throws -> Void
+    _ body:
+        @Sendable (_ send: @Sendable (String, String, [String: String], Data?) async throws -> Answer, APIMetricsService)
+        async throws -> Void
 ) async throws {
     var config = ExampleServer.baseConfiguration()
     config.exporters = [.custom(exporter)]
@@ -95,7 +91,7 @@ struct HandlerTests {
                 #expect(answer.headers["content-security-policy"] != nil, "\(path)")
             }
             #expect(try await send("GET", "/orders/7", [:], nil).status == 200)
-            for _ in 0..<200 where exporter.records.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            _ = await exporter.records(atLeast: 1)
             #expect(exporter.records.map(\.request.target) == ["/orders/7"])
             #expect(metrics.statistics.recorded == 1)
             let text = String(decoding: try await send("GET", "/metrics", [:], nil).body, as: UTF8.self)
@@ -125,7 +121,8 @@ struct HandlerTests {
                 // JSON cut at the capture limit cannot be read whole: redaction
                 // fails closed and keeps the marker in its place.
                 let marker = Array(RedactionOptions.default.unparseableBodyMarker.utf8)
-                #expect(posted.requestBody.size == body.count && posted.requestBody.bytes == marker && posted.requestBody.isTruncated)
+                #expect(
+                    posted.requestBody.size == body.count && posted.requestBody.bytes == marker && posted.requestBody.isTruncated)
                 #expect(posted.responseBody.size > 5_000 && posted.responseBody.bytes == marker)
                 #expect(posted.response?.status == 201 && posted.request.route == "/orders")
             }
@@ -138,13 +135,16 @@ struct HandlerTests {
         let exporter = CollectingExporter()
         try await withExample(exporter) { send, _ in
             #expect(try await send("GET", "/fail", [:], nil).status == 500)
-            #expect(try await send("POST", "/orders", ["Content-Type": "application/json"], Data(#"{"quantity":0}"#.utf8)).status == 422)
+            #expect(
+                try await send("POST", "/orders", ["Content-Type": "application/json"], Data(#"{"quantity":0}"#.utf8)).status
+                    == 422)
             #expect(try await send("GET", "/proxy?to=/orders/5", [:], nil).status == 200)
-            for _ in 0..<500 where exporter.records.count < 5 { try await Task.sleep(for: .milliseconds(10)) }
+            _ = await exporter.records(atLeast: 5)
         }
         let records = exporter.records
         let failed = try #require(records.first { $0.request.target == "/fail" })
-        #expect(failed.response?.status == 500 && failed.errors.first?.type == "ExampleFailure" && failed.request.route == "/fail")
+        #expect(
+            failed.response?.status == 500 && failed.errors.first?.type == "ExampleFailure" && failed.request.route == "/fail")
         let proxy = try #require(records.first { $0.request.route == "/proxy" })
         let outgoing = try #require(records.first { $0.direction == .outgoing })
         #expect(outgoing.parentID == proxy.id && outgoing.traceID == proxy.traceID)
@@ -162,13 +162,16 @@ struct HandlerTests {
         let payload = Data(repeating: UInt8(ascii: "a"), count: 100)
         routes.appendRoute("GET /chunked") { _ in
             // A body of unknown length: FlyingFox sends it chunked.
-            HTTPResponse(statusCode: .ok, body: HTTPBodySequence(from: RecordingBytes(
-                base: HTTPBodySequence(data: payload), count: payload.count, onChunk: { _ in }, onEnd: {})))
+            HTTPResponse(
+                statusCode: .ok,
+                body: HTTPBodySequence(
+                    from: RecordingBytes(
+                        base: HTTPBodySequence(data: payload), count: payload.count, onChunk: { _ in }, onEnd: {})))
         }
         let response = try await APIMetricsHandler(metrics, routes: routes)
             .handleRequest(HTTPRequest(method: .GET, version: .http11, path: "/chunked", query: [], headers: [:], body: Data()))
         #expect(try await response.bodyData.count > payload.count)  // the chunk framing, unchanged
-        for _ in 0..<500 where exporter.records.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        _ = await exporter.records(atLeast: 1)
         let record = try #require(exporter.records.first)
         #expect(record.metadata["response_body"] == "streamed: not captured, size unknown")
         #expect(record.responseBody.size == 0 && record.response?.status == 200)
@@ -184,10 +187,14 @@ struct HandlerTests {
         let handler = APIMetricsHandler(metrics, routes: ExampleServer.routes(metrics: metrics, baseURL: { "" }))
         // No sender runs: the queue fills after three calls.
         for index in 0..<20 {
-            let request = HTTPRequest(method: .GET, version: .http11, path: index % 4 == 0 ? "/nope" : "/orders/\(index + 1)", query: [], headers: [:], body: Data())
+            let request = HTTPRequest(
+                method: .GET, version: .http11, path: index % 4 == 0 ? "/nope" : "/orders/\(index + 1)", query: [], headers: [:],
+                body: Data())
             _ = try? await handler.handleRequest(request)
         }
-        let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
+        let answer = try #require(
+            metrics.view.response(
+                method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
         let api = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
         #expect(api["requests"] as? Int == 20)
         let routes = (api["endpoints"] as? [[String: Any]] ?? []).compactMap { $0["route"] as? String }

@@ -12,8 +12,10 @@ extension APIMetricsMiddleware {
         guard let view, let target = request.head.path, view.serves(target: target) else { return nil }
         var fields = HeaderFields(request.headers, name: \.name.rawName, value: \.value)
         if let authority = request.head.authority { fields.append(name: "Host", value: authority) }
-        guard let answer = await view.respond(
-            method: request.method.rawValue, target: target, headers: fields, peerAddress: clientAddress(context)) else { return nil }
+        guard
+            let answer = await view.respond(
+                method: request.method.rawValue, target: target, headers: fields, peerAddress: clientAddress(context))
+        else { return nil }
         var headers = HTTPFields()
         for field in answer.headers.fields {
             if let name = HTTPField.Name(field.name) { headers.append(HTTPField(name: name, value: field.value)) }

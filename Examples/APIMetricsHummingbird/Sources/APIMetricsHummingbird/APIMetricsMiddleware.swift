@@ -220,7 +220,8 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     /// it; any other error is answered 500 with no body.
     private func recordFailure(_ error: any Error, request: Request, context: Context, exchange: ActiveExchange) async {
         guard let responseError = error as? any HTTPResponseError,
-              let response = try? responseError.response(from: request, context: context) else {
+            let response = try? responseError.response(from: request, context: context)
+        else {
             exchange.fail(error, status: errorStatuses.status(of: error) ?? 500, location: nil)
             return
         }

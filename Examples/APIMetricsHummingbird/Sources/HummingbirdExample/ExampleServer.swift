@@ -56,7 +56,10 @@ final class OrderStore: Sendable {
     }
 
     func create(_ order: NewOrder) -> Order {
-        Order(id: next.withLock { id in defer { id += 1 }; return id }, item: order.item, quantity: order.quantity)
+        Order(
+            id: next.withLock { id in
+                defer { id += 1 }; return id
+            }, item: order.item, quantity: order.quantity)
     }
 }
 
@@ -80,7 +83,8 @@ struct PassThroughMiddleware<Context: RequestContext>: RouterMiddleware {
         consuming func finish(_ trailingHeaders: HTTPFields?) async throws { try await base.finish(trailingHeaders) }
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         var response = try await next(request, context)
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
@@ -158,12 +162,14 @@ enum ExampleServer {
         router.get("/stream") { request, _ -> Response in
             // A body of unknown length, written in pieces: sent chunked.
             let count = request.uri.queryParameters.get("chunks", as: Int.self) ?? 3
-            return Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody { writer in
-                for index in 0..<max(0, min(count, 1_000)) {
-                    try await writer.write(ByteBuffer(string: "chunk \(index)\n"))
-                }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain"],
+                body: ResponseBody { writer in
+                    for index in 0..<max(0, min(count, 1_000)) {
+                        try await writer.write(ByteBuffer(string: "chunk \(index)\n"))
+                    }
+                    try await writer.finish(nil)
+                })
         }
         router.get("/fail") { _, _ -> String in
             throw ExampleFailure()
@@ -171,7 +177,8 @@ enum ExampleServer {
         router.get("/proxy") { request, _ -> Response in
             // An outgoing call, linked to this one by the current exchange.
             guard let path = request.uri.queryParameters.get("to"), path.hasPrefix("/"),
-                  let url = URL(string: baseURL() + path) else {
+                let url = URL(string: baseURL() + path)
+            else {
                 throw HTTPError(.badRequest, message: "expected ?to=/path")
             }
             let (data, response) = try await client.data(for: URLRequest(url: url))

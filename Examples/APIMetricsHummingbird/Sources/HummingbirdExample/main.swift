@@ -36,7 +36,8 @@ func arguments() -> (host: String, port: Int, variant: Variant) {
             }
             variant = chosen
         case "--help", "-h":
-            print("""
+            print(
+                """
                 usage: hummingbird-example [--host 127.0.0.1] [--port 8080] [--mode apimetrics]
                 Configure recording with APIMETRICS_* environment variables (see the README).
                 --mode bare or noop serves the same routes without APIMetrics: with no middleware,

@@ -1,4 +1,5 @@
 import APIMetrics
+import APIMetricsTesting
 @testable import APIMetricsHummingbird
 import Foundation
 import Hummingbird
@@ -7,24 +8,6 @@ import HummingbirdTesting
 import NIOCore
 import Synchronization
 import Testing
-
-/// Keeps every processed record it is handed: a real exporter, in memory.
-final class CollectingExporter: EventExporter {
-    private let collected = Mutex<[ExchangeRecord]>([])
-    var records: [ExchangeRecord] { collected.withLock { $0 } }
-    func export(_ batch: ExportBatch) async throws { collected.withLock { $0 += batch.records } }
-
-    /// Waits until `count` records have arrived, or fails after 20 s.
-    func waitFor(_ count: Int) async throws -> [ExchangeRecord] {
-        for _ in 0..<2_000 {
-            let records = self.records
-            if records.count >= count { return records }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("waited for \(count) records, got \(records.count): \(records.map { "\($0.request.method) \($0.request.target)" })")
-        return records
-    }
-}
 
 /// The example's configuration with the events going to `exporter` and a
 /// short flush interval.
@@ -44,7 +27,8 @@ func withExample(
 ) async throws {
     let metrics = try APIMetricsService(configuration: config)
     let baseURL = Mutex("")
-    let router = ExampleServer.router(metrics: metrics, variant: instrumented ? .apimetrics : .bare, baseURL: { baseURL.withLock { $0 } })
+    let router = ExampleServer.router(
+        metrics: metrics, variant: instrumented ? .apimetrics : .bare, baseURL: { baseURL.withLock { $0 } })
     let app = Application(
         router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         onServerRunning: { channel in baseURL.withLock { $0 = "http://127.0.0.1:\(channel.localAddress?.port ?? 0)" } })
@@ -61,31 +45,40 @@ extension ExchangeRecord {
 @Suite("Hummingbird middleware")
 struct MiddlewareTests {
     @Test func aClientAddressIsWrittenAsNIOWritesIt() throws {
-        var addresses = ["0.0.0.0", "255.255.255.255", "127.0.0.1", "10.0.0.9", "192.168.100.20", "1.22.103.250", "::1", "2001:db8::ff00:42:8329"]
+        var addresses = [
+            "0.0.0.0", "255.255.255.255", "127.0.0.1", "10.0.0.9", "192.168.100.20", "1.22.103.250", "::1",
+            "2001:db8::ff00:42:8329",
+        ]
         // Every octet in every place, from a seeded generator.
         var state: UInt64 = 0x5EED
         for _ in 0..<500 {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            addresses.append((0..<4).map { String(UInt8(truncatingIfNeeded: state >> (8 * UInt64($0) + 24))) }.joined(separator: "."))
+            addresses.append(
+                (0..<4).map { String(UInt8(truncatingIfNeeded: state >> (8 * UInt64($0) + 24))) }.joined(separator: "."))
         }
         for text in addresses {
             let address = try SocketAddress(ipAddress: text, port: 443)
             #expect(APIMetricsMiddleware<BasicRequestContext>.text(of: address) == address.ipAddress)
         }
-        #expect(APIMetricsMiddleware<BasicRequestContext>.text(of: try SocketAddress(ipAddress: "203.0.113.7", port: 1)) == "203.0.113.7")
+        #expect(
+            APIMetricsMiddleware<BasicRequestContext>.text(of: try SocketAddress(ipAddress: "203.0.113.7", port: 1))
+                == "203.0.113.7")
     }
 
     @Test func routesHeadersHostAndTheClientAreRecorded() async throws {
         let exporter = CollectingExporter()
         try await withExample(configuration(exporter)) { client, _ in
-            try await client.execute(uri: "/orders/7?expand=1", method: .get, headers: [.init("X-Trace-Me")!: "yes"]) { response in
+            try await client.execute(uri: "/orders/7?expand=1", method: .get, headers: [.init("X-Trace-Me")!: "yes"]) {
+                response in
                 #expect(response.status == .ok)
             }
         }
-        let record = try #require(try await exporter.waitFor(1).first)
+        let record = try #require(await exporter.records(atLeast: 1).first)
         #expect(record.request.route == "/orders/{id}")
         #expect(record.request.method == "GET" && record.request.target == "/orders/7?expand=1")
-        #expect(record.request.headers["host"]?.hasPrefix("localhost") == true || record.request.headers["host"]?.hasPrefix("127.0.0.1") == true)
+        #expect(
+            record.request.headers["host"]?.hasPrefix("localhost") == true
+                || record.request.headers["host"]?.hasPrefix("127.0.0.1") == true)
         #expect(record.request.headers["x-trace-me"] == "yes")
         #expect(record.request.clientAddress == "127.0.0.1")
         #expect(record.response?.status == 200 && record.response?.headers["content-type"] == "application/json; charset=utf-8")
@@ -110,7 +103,7 @@ struct MiddlewareTests {
                 #expect(response.status == .forbidden)
             }
             try await client.execute(uri: "/orders/7", method: .get) { #expect($0.status == .ok) }
-            let records = try await exporter.waitFor(1)
+            let records = await exporter.records(atLeast: 1)
             #expect(records.map(\.request.target) == ["/orders/7"])
             #expect(metrics.statistics.recorded == 1)
             try await client.execute(uri: "/metrics", method: .get) { response in
@@ -127,8 +120,10 @@ struct MiddlewareTests {
         try await withExample(configuration(exporter)) { client, metrics in
             try await client.execute(uri: "/no/such/path", method: .get) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/orders/9999", method: .get) { #expect($0.status == .notFound) }
-            _ = try await exporter.waitFor(2)
-            let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
+            _ = await exporter.records(atLeast: 2)
+            let answer = try #require(
+                metrics.view.response(
+                    method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
             let object = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any] ?? [:]
             let endpoints = object["endpoints"] as? [[String: Any]] ?? []
             let routes = Set(endpoints.compactMap { $0["route"] as? String })
@@ -158,15 +153,16 @@ struct MiddlewareTests {
                 var seen: [Seen] = []
                 for path in paths {
                     try await client.execute(uri: path, method: .get) { response in
-                        seen.append(Seen(
-                            status: response.status.code, length: response.headers[.contentLength],
-                            chunked: response.headers[.transferEncoding] == "chunked", body: Array(buffer: response.body)))
+                        seen.append(
+                            Seen(
+                                status: response.status.code, length: response.headers[.contentLength],
+                                chunked: response.headers[.transferEncoding] == "chunked", body: Array(buffer: response.body)))
                     }
                 }
                 results.withLock { $0[instrumented] = seen }
             }
             if instrumented {
-                let records = try await exporter.waitFor(paths.count + 2)  // the proxy's outgoing call and its target
+                let records = await exporter.records(atLeast: paths.count + 2)  // the proxy's outgoing call and its target
                 let streamed = try #require(records.first { $0.request.target == "/stream?chunks=200" })
                 #expect(streamed.responseBody.size == (0..<200).map { "chunk \($0)\n".utf8.count }.reduce(0, +))
                 #expect(streamed.responseBody.bytes.count == 100 && streamed.responseBody.isTruncated)
@@ -191,12 +187,14 @@ struct MiddlewareTests {
             for (path, text) in [("/small", small), ("/long", long)] {
                 router.get(RouterPath(path)) { _, _ -> Response in
                     let bytes = Array(text.utf8)
-                    return Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(contentLength: bytes.count) { writer in
-                        for start in stride(from: 0, to: bytes.count, by: 5_000) {
-                            try await writer.write(ByteBuffer(bytes: bytes[start..<min(start + 5_000, bytes.count)]))
-                        }
-                        try await writer.finish(nil)
-                    })
+                    return Response(
+                        status: .ok, headers: [.contentType: "text/plain"],
+                        body: ResponseBody(contentLength: bytes.count) { writer in
+                            for start in stride(from: 0, to: bytes.count, by: 5_000) {
+                                try await writer.write(ByteBuffer(bytes: bytes[start..<min(start + 5_000, bytes.count)]))
+                            }
+                            try await writer.finish(nil)
+                        })
                 }
             }
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -210,7 +208,7 @@ struct MiddlewareTests {
             }
         }
         let runner = Task { try await metrics.run() }
-        let records = try await exporter.waitFor(2)
+        let records = await exporter.records(atLeast: 2)
         await metrics.shutdown(timeout: .seconds(30))
         try await runner.value
         #expect(records.first { $0.request.target == "/small" }?.responseText == small)
@@ -231,12 +229,14 @@ struct MiddlewareTests {
                 #expect(String(buffer: response.body).contains(item))
             }
         }
-        let record = try #require(try await exporter.waitFor(1).first)
+        let record = try #require(await exporter.records(atLeast: 1).first)
         #expect(record.request.route == "/orders")
         #expect(record.requestBody.size == body.utf8.count)
         // JSON cut at the capture limit cannot be read whole: redaction fails
         // closed and keeps the marker in its place.
-        #expect(record.requestBody.bytes == Array(RedactionOptions.default.unparseableBodyMarker.utf8) && record.requestBody.isTruncated)
+        #expect(
+            record.requestBody.bytes == Array(RedactionOptions.default.unparseableBodyMarker.utf8)
+                && record.requestBody.isTruncated)
         #expect(record.response?.status == 201)
     }
 
@@ -252,7 +252,7 @@ struct MiddlewareTests {
                 uri: "/orders", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "not json")
             ) { #expect($0.status == .badRequest) }
         }
-        let records = try await exporter.waitFor(3)
+        let records = await exporter.records(atLeast: 3)
         let failed = try #require(records.first { $0.request.target == "/fail" })
         #expect(failed.response?.status == 500 && failed.responseBody.size == 0)
         #expect(failed.errors.first?.type == "ExampleFailure" && failed.errors.first?.message == "the example failed on purpose")
@@ -272,7 +272,7 @@ struct MiddlewareTests {
                 headers: [.init("X-API-Key")!: "key-acme", .authorization: "Bearer SECRET-TOKEN", .cookie: "sid=SECRET-COOKIE"]
             ) { #expect($0.status == .ok) }
         }
-        let record = try #require(try await exporter.waitFor(1).first)
+        let record = try #require(await exporter.records(atLeast: 1).first)
         #expect(record.consumer?.id == "acme")
         let text = "\(record.request.target) \(record.request.headers.fields)"
         #expect(!text.contains("SECRET"))
@@ -287,7 +287,7 @@ struct MiddlewareTests {
                 #expect(String(buffer: response.body).contains(#""id":5"#))
             }
         }
-        let records = try await exporter.waitFor(3)
+        let records = await exporter.records(atLeast: 3)
         let proxy = try #require(records.first { $0.request.route == "/proxy" })
         let outgoing = try #require(records.first { $0.direction == .outgoing })
         let served = try #require(records.first { $0.direction == .incoming && $0.request.route == "/orders/{id}" })
@@ -310,7 +310,9 @@ struct MiddlewareTests {
                 }
             }
         }
-        let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
+        let answer = try #require(
+            metrics.view.response(
+                method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
         let api = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
         #expect(api["requests"] as? Int == 20)
         let endpoints = api["endpoints"] as? [[String: Any]] ?? []

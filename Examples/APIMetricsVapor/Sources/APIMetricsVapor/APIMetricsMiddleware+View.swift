@@ -12,13 +12,18 @@ extension APIMetricsMiddleware {
         guard view.serves(path: path) else {
             return nil
         }
-        guard let answer = await view.respond(
-            method: request.method.rawValue, target: request.url.string,
-            headers: HeaderFields(request.headers, name: \.name, value: \.value), peerAddress: request.remoteAddress?.ipAddress) else {
+        guard
+            let answer = await view.respond(
+                method: request.method.rawValue, target: request.url.string,
+                headers: HeaderFields(request.headers, name: \.name, value: \.value),
+                peerAddress: request.remoteAddress?.ipAddress)
+        else {
             return nil
         }
         var headers = HTTPHeaders()
         for field in answer.headers.fields { headers.add(name: field.name, value: field.value) }
-        return Response(status: HTTPResponseStatus(statusCode: answer.status), headers: headers, body: .init(buffer: ByteBuffer(bytes: answer.body)))
+        return Response(
+            status: HTTPResponseStatus(statusCode: answer.status), headers: headers,
+            body: .init(buffer: ByteBuffer(bytes: answer.body)))
     }
 }

@@ -86,8 +86,9 @@ public struct APIMetricsMiddleware: AsyncMiddleware {
             throw error
         }
         Self.recordRequestBody(of: request, into: exchange)
-        exchange.recordResponseHead(ResponseHead(
-            status: Int(response.status.code), headers: HeaderFields(response.headers, name: \.name, value: \.value)))
+        exchange.recordResponseHead(
+            ResponseHead(
+                status: Int(response.status.code), headers: HeaderFields(response.headers, name: \.name, value: \.value)))
         ResponseBodyTap.tap(response, of: request, exchange: exchange)
         return response
     }

@@ -32,11 +32,12 @@ enum ResponseBodyTap {
                 exchange.finish()
                 return
             }
-            response.body = Response.Body(stream: { writer in
-                writer.write(.buffer(buffer), promise: nil)
-                writer.write(.end, promise: nil)
-                exchange.finish()
-            }, count: buffer.readableBytes)
+            response.body = Response.Body(
+                stream: { writer in
+                    writer.write(.buffer(buffer), promise: nil)
+                    writer.write(.end, promise: nil)
+                    exchange.finish()
+                }, count: buffer.readableBytes)
             return
         }
         if request.storage[RecordingStreamKey.self] == true { return }
@@ -85,18 +86,19 @@ extension Response.Body {
             return
         }
         request.storage[RecordingStreamKey.self] = true
-        self.init(asyncStream: { writer in
-            let recording = RecordingAsyncStreamWriter(base: writer, exchange: exchange)
-            do {
-                try await asyncStream(recording)
-            } catch {
-                // Vapor's contract: a stream ends with .end or .error. A
-                // callback that throws (the client went away mid-body, say)
-                // ends it with its error, and the call is recorded as failed.
-                try? await recording.write(.error(error))
-                throw error
-            }
-        }, count: count)
+        self.init(
+            asyncStream: { writer in
+                let recording = RecordingAsyncStreamWriter(base: writer, exchange: exchange)
+                do {
+                    try await asyncStream(recording)
+                } catch {
+                    // Vapor's contract: a stream ends with .end or .error. A
+                    // callback that throws (the client went away mid-body, say)
+                    // ends it with its error, and the call is recorded as failed.
+                    try? await recording.write(.error(error))
+                    throw error
+                }
+            }, count: count)
     }
 
     /// A body written by a callback on the event loop that
@@ -119,9 +121,10 @@ extension Response.Body {
             return
         }
         request.storage[RecordingStreamKey.self] = true
-        self.init(stream: { writer in
-            stream(RecordingStreamWriter(base: writer, exchange: exchange))
-        }, count: count)
+        self.init(
+            stream: { writer in
+                stream(RecordingStreamWriter(base: writer, exchange: exchange))
+            }, count: count)
     }
 }
 

@@ -35,7 +35,10 @@ final class OrderStore: Sendable {
     }
 
     func create(_ order: NewOrder) -> Order {
-        Order(id: next.withLock { id in defer { id += 1 }; return id }, item: order.item, quantity: order.quantity)
+        Order(
+            id: next.withLock { id in
+                defer { id += 1 }; return id
+            }, item: order.item, quantity: order.quantity)
     }
 }
 
@@ -99,6 +102,7 @@ enum ExampleServer {
             // A body of unknown length, written in pieces: sent chunked, and
             // recorded as it goes out.
             let count = max(0, min(request.query[Int.self, at: "chunks"] ?? 3, 1_000))
+            // swift-format-ignore
             return Response(status: .ok, headers: ["Content-Type": "text/plain"], body: .init(recordingFor: request) { writer in
                 for index in 0..<count {
                     try await writer.writeBuffer(ByteBuffer(string: "chunk \(index)\n"))
@@ -112,7 +116,8 @@ enum ExampleServer {
         app.get("proxy") { request async throws -> Response in
             // An outgoing call, linked to this one by the current exchange.
             guard let path = request.query[String.self, at: "to"], path.hasPrefix("/"),
-                  let url = URL(string: baseURL() + path) else {
+                let url = URL(string: baseURL() + path)
+            else {
                 throw Abort(.badRequest, reason: "expected ?to=/path")
             }
             let (data, response) = try await client.data(for: URLRequest(url: url))

@@ -27,7 +27,8 @@ func arguments() -> (host: String, port: Int) {
             }
             port = number
         case "--help", "-h":
-            print("""
+            print(
+                """
                 usage: vapor-example [--host 127.0.0.1] [--port 8080]
                 Configure recording with APIMETRICS_* environment variables (see the README).
                 """)

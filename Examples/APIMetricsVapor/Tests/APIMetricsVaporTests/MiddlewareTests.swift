@@ -1,4 +1,5 @@
 import APIMetrics
+import APIMetricsTesting
 @testable import APIMetricsVapor
 import Foundation
 import NIOCore
@@ -6,24 +7,6 @@ import Synchronization
 import Testing
 @testable import VaporExample
 import VaporTesting
-
-/// Keeps every processed record it is handed: a real exporter, in memory.
-final class CollectingExporter: EventExporter {
-    private let collected = Mutex<[ExchangeRecord]>([])
-    var records: [ExchangeRecord] { collected.withLock { $0 } }
-    func export(_ batch: ExportBatch) async throws { collected.withLock { $0 += batch.records } }
-
-    /// Waits until `count` records have arrived, or fails after 20 s.
-    func waitFor(_ count: Int) async throws -> [ExchangeRecord] {
-        for _ in 0..<2_000 {
-            let records = self.records
-            if records.count >= count { return records }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("waited for \(count) records, got \(records.count): \(records.map { "\($0.request.method) \($0.request.target) \($0.response?.status ?? 0) \($0.responseText) \($0.metadata) \($0.errors)" })")
-        return records
-    }
-}
 
 /// The example's configuration with the events going to `exporter` and a
 /// short flush interval.
@@ -44,9 +27,11 @@ func withExample(
 ) async throws {
     let metrics = try APIMetricsService(configuration: config)
     try await withApp { app in
-        ExampleServer.configure(app, metrics: metrics, instrumented: instrumented, baseURL: { [unowned app] in
-            "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)"
-        })
+        ExampleServer.configure(
+            app, metrics: metrics, instrumented: instrumented,
+            baseURL: { [unowned app] in
+                "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)"
+            })
         let runner = running ? Task { try await metrics.run() } : nil
         try await body(try app.testing(method: .running(hostname: "127.0.0.1", port: 0)), metrics)
         await metrics.shutdown(timeout: .seconds(30))
@@ -67,7 +52,7 @@ struct MiddlewareTests {
                 #expect(response.status == .ok)
             }
         }
-        let record = try #require(try await exporter.waitFor(1).first)
+        let record = try #require(await exporter.records(atLeast: 1).first)
         #expect(record.request.route == "/orders/{id}")
         #expect(record.request.method == "GET" && record.request.target == "/orders/7?expand=1")
         #expect(record.request.headers["host"]?.hasPrefix("127.0.0.1") == true)
@@ -91,7 +76,7 @@ struct MiddlewareTests {
                 }
             }
             try await app.test(.GET, "/orders/7") { #expect($0.status == .ok) }
-            let records = try await exporter.waitFor(1)
+            let records = await exporter.records(atLeast: 1)
             #expect(records.map(\.request.target) == ["/orders/7"])
             #expect(metrics.statistics.recorded == 1)
             try await app.test(.GET, "/metrics") { response in
@@ -115,8 +100,10 @@ struct MiddlewareTests {
         try await withExample(configuration(exporter)) { app, metrics in
             try await app.test(.GET, "/no/such/path") { #expect($0.status == .notFound) }
             try await app.test(.GET, "/orders/9999") { #expect($0.status == .notFound) }
-            _ = try await exporter.waitFor(2)
-            let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
+            _ = await exporter.records(atLeast: 2)
+            let answer = try #require(
+                metrics.view.response(
+                    method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
             let object = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any] ?? [:]
             let endpoints = object["endpoints"] as? [[String: Any]] ?? []
             let routes = Set(endpoints.compactMap { $0["route"] as? String })
@@ -146,10 +133,11 @@ struct MiddlewareTests {
                 var seen: [Seen] = []
                 for path in paths {
                     try await app.test(.GET, path) { response in
-                        seen.append(Seen(
-                            status: response.status.code, length: response.headers.first(name: .contentLength),
-                            chunked: response.headers.first(name: .transferEncoding) == "chunked",
-                            body: Array(buffer: response.body)))
+                        seen.append(
+                            Seen(
+                                status: response.status.code, length: response.headers.first(name: .contentLength),
+                                chunked: response.headers.first(name: .transferEncoding) == "chunked",
+                                body: Array(buffer: response.body)))
                     }
                 }
                 results.withLock { $0[instrumented] = seen }
@@ -157,7 +145,7 @@ struct MiddlewareTests {
             if instrumented {
                 // The proxy's outgoing call and its target, less /health (a
                 // health check, not recorded by default).
-                let records = try await exporter.waitFor(paths.count + 1)
+                let records = await exporter.records(atLeast: paths.count + 1)
                 let streamed = try #require(records.first { $0.request.target == "/stream?chunks=200" })
                 #expect(streamed.responseBody.size == (0..<200).map { "chunk \($0)\n".utf8.count }.reduce(0, +))
                 #expect(streamed.responseBody.bytes.count == 100 && streamed.responseBody.isTruncated)
@@ -179,22 +167,31 @@ struct MiddlewareTests {
             app.middleware.useAPIMetrics(metrics)
             app.get("long") { _ in
                 // Past the in-memory limit: recorded as it is written.
-                Response(status: .ok, headers: ["Content-Type": "text/plain"], body: .init(string: String(repeating: "0123456789abcdef", count: 1_500)))
+                Response(
+                    status: .ok, headers: ["Content-Type": "text/plain"],
+                    body: .init(string: String(repeating: "0123456789abcdef", count: 1_500)))
             }
             app.get("plain") { _ in
-                Response(status: .ok, body: .init(asyncStream: { writer in
-                    try await writer.writeBuffer(ByteBuffer(string: "plain"))
-                    try await writer.write(.end)
-                }, count: 5))
+                Response(
+                    status: .ok,
+                    body: .init(
+                        asyncStream: { writer in
+                            try await writer.writeBuffer(ByteBuffer(string: "plain"))
+                            try await writer.write(.end)
+                        }, count: 5))
             }
             app.get("callback") { request in
-                Response(status: .ok, headers: ["Content-Type": "text/plain"], body: .init(recordingFor: request, count: 12, stream: { writer in
-                    writer.write(.buffer(ByteBuffer(string: "hello, "))).whenSuccess {
-                        writer.write(.buffer(ByteBuffer(string: "world"))).whenSuccess {
-                            writer.write(.end, promise: nil)
-                        }
-                    }
-                }))
+                Response(
+                    status: .ok, headers: ["Content-Type": "text/plain"],
+                    body: .init(
+                        recordingFor: request, count: 12,
+                        stream: { writer in
+                            writer.write(.buffer(ByteBuffer(string: "hello, "))).whenSuccess {
+                                writer.write(.buffer(ByteBuffer(string: "world"))).whenSuccess {
+                                    writer.write(.end, promise: nil)
+                                }
+                            }
+                        }))
             }
             let runner = Task { try await metrics.run() }
             let tester = try app.testing(method: .running(hostname: "127.0.0.1", port: 0))
@@ -213,7 +210,7 @@ struct MiddlewareTests {
             await metrics.shutdown(timeout: .seconds(30))
             try await runner.value
         }
-        let records = try await exporter.waitFor(3)
+        let records = await exporter.records(atLeast: 3)
         let long = try #require(records.first { $0.request.route == "/long" })
         #expect(long.responseBody.size == 24_000 && long.responseText.hasPrefix("0123456789abcdef"))
         let record = try #require(records.first { $0.request.route == "/callback" })
@@ -229,17 +226,20 @@ struct MiddlewareTests {
         let item = String(repeating: "x", count: 5_000)
         let body = #"{"item":"\#(item)","quantity":2}"#
         try await withExample(configuration(exporter, maxBodyBytes: 64)) { app, _ in
-            try await app.test(.POST, "/orders", headers: ["Content-Type": "application/json"], body: ByteBuffer(string: body)) { response in
+            try await app.test(.POST, "/orders", headers: ["Content-Type": "application/json"], body: ByteBuffer(string: body)) {
+                response in
                 #expect(response.status == .created)
                 #expect(response.body.string.contains(item))
             }
         }
-        let record = try #require(try await exporter.waitFor(1).first)
+        let record = try #require(await exporter.records(atLeast: 1).first)
         #expect(record.request.route == "/orders")
         #expect(record.requestBody.size == body.utf8.count)
         // JSON cut at the capture limit cannot be read whole: redaction fails
         // closed and keeps the marker in its place.
-        #expect(record.requestBody.bytes == Array(RedactionOptions.default.unparseableBodyMarker.utf8) && record.requestBody.isTruncated)
+        #expect(
+            record.requestBody.bytes == Array(RedactionOptions.default.unparseableBodyMarker.utf8)
+                && record.requestBody.isTruncated)
         #expect(record.response?.status == 201)
     }
 
@@ -251,11 +251,13 @@ struct MiddlewareTests {
                 .POST, "/orders", headers: ["Content-Type": "application/json"],
                 body: ByteBuffer(string: #"{"item":"lamp","quantity":0}"#)
             ) { #expect($0.status == .unprocessableEntity) }
-            try await app.test(.POST, "/orders", headers: ["Content-Type": "application/json"], body: ByteBuffer(string: "not json")) {
+            try await app.test(
+                .POST, "/orders", headers: ["Content-Type": "application/json"], body: ByteBuffer(string: "not json")
+            ) {
                 #expect($0.status == .badRequest)
             }
         }
-        let records = try await exporter.waitFor(3)
+        let records = await exporter.records(atLeast: 3)
         let failed = try #require(records.first { $0.request.target == "/fail" })
         // Vapor's ErrorMiddleware answers with a JSON body: the event has it.
         #expect(failed.response?.status == 500 && failed.responseText.contains(#""error":true"#))
@@ -276,7 +278,7 @@ struct MiddlewareTests {
                 headers: ["X-API-Key": "key-acme", "Authorization": "Bearer SECRET-TOKEN", "Cookie": "sid=SECRET-COOKIE"]
             ) { #expect($0.status == .ok) }
         }
-        let record = try #require(try await exporter.waitFor(1).first)
+        let record = try #require(await exporter.records(atLeast: 1).first)
         #expect(record.consumer?.id == "acme")
         let text = "\(record.request.target) \(record.request.headers.fields)"
         #expect(!text.contains("SECRET"))
@@ -291,7 +293,7 @@ struct MiddlewareTests {
                 #expect(response.body.string.contains(#""id":5"#))
             }
         }
-        let records = try await exporter.waitFor(3)
+        let records = await exporter.records(atLeast: 3)
         let proxy = try #require(records.first { $0.request.route == "/proxy" })
         let outgoing = try #require(records.first { $0.direction == .outgoing })
         let served = try #require(records.first { $0.direction == .incoming && $0.request.route == "/orders/{id}" })
@@ -310,7 +312,9 @@ struct MiddlewareTests {
                     #expect($0.status == .ok)
                 }
             }
-            let answer = try #require(metrics.view.response(method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
+            let answer = try #require(
+                metrics.view.response(
+                    method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
             let api = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
             #expect(api["requests"] as? Int == 20)
             let endpoints = api["endpoints"] as? [[String: Any]] ?? []

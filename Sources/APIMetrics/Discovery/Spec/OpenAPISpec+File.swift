@@ -18,7 +18,9 @@ extension OpenAPISpec {
         guard descriptor >= 0 else { throw LoadError(reason: "cannot open it: \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         var information = stat()
-        guard fstat(descriptor, &information) == 0 else { throw LoadError(reason: "cannot read it: \(String(cString: strerror(errno)))") }
+        guard fstat(descriptor, &information) == 0 else {
+            throw LoadError(reason: "cannot read it: \(String(cString: strerror(errno)))")
+        }
         guard (information.st_mode & S_IFMT) == S_IFREG else { throw LoadError(reason: "it is not a regular file") }
         guard Int(information.st_size) <= maxBytes else {
             throw LoadError(reason: "it has \(information.st_size) bytes; at most \(maxBytes) are read")
@@ -35,7 +37,9 @@ extension OpenAPISpec {
             filled += count
         }
         // One byte past the size it had: a file that grew while read is refused rather than cut.
-        guard filled <= maxBytes, filled < bytes.count else { throw LoadError(reason: "it grew past \(maxBytes) bytes while read") }
+        guard filled <= maxBytes, filled < bytes.count else {
+            throw LoadError(reason: "it grew past \(maxBytes) bytes while read")
+        }
         return Array(bytes[..<filled])
     }
 }

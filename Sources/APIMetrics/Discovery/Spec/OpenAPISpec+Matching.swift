@@ -11,7 +11,9 @@ extension OpenAPISpec {
     /// (`/v1/pets` is `/pets` of a spec served at `https://host/v1`).
     func bestOperation(among candidates: [Int], route: String, isPath: Bool) -> Int? {
         func segments(_ text: Substring) -> [RouteSegment] {
-            isPath ? text.split(separator: "/").map { .literal(SpecSchemaCompiler.percentDecoded($0)) } : Self.routeSegments(String(text))
+            isPath
+                ? text.split(separator: "/").map { .literal(SpecSchemaCompiler.percentDecoded($0)) }
+                : Self.routeSegments(String(text))
         }
         if let found = bestOperation(among: candidates, segments: segments(Substring(route))) { return found }
         for base in basePaths where route.hasPrefix(base + "/") || route == base {

@@ -76,7 +76,8 @@ struct OpenAPISpec: Sendable {
             if key == "default" {
                 self = .default
             } else if key.count == 3, let first = key.first?.wholeNumberValue, (1...5).contains(first),
-                      key.dropFirst().uppercased() == "XX" {
+                key.dropFirst().uppercased() == "XX"
+            {
                 self = .range(first)
             } else if let status = Int(key), (100...599).contains(status) {
                 self = .exact(status)
@@ -131,14 +132,17 @@ struct OpenAPISpec: Sendable {
         guard case let .object(top) = root else { throw LoadError(reason: "the document is not an object") }
         guard case let .string(version)? = top.first(where: { $0.key == "openapi" })?.value else {
             let swagger = top.contains { $0.key == "swagger" }
-            throw LoadError(reason: swagger ? "Swagger 2.0 is not read: convert it to OpenAPI 3" : "no `openapi` version: not an OpenAPI 3 document")
+            throw LoadError(
+                reason: swagger
+                    ? "Swagger 2.0 is not read: convert it to OpenAPI 3" : "no `openapi` version: not an OpenAPI 3 document")
         }
         guard version.hasPrefix("3.0") || version.hasPrefix("3.1") else {
             throw LoadError(reason: "openapi \(SpecSchemaCompiler.quoted(version)) is not read: 3.0 and 3.1 are")
         }
         var title = ""
         if case let .object(info)? = top.first(where: { $0.key == "info" })?.value,
-           case let .string(text)? = info.first(where: { $0.key == "title" })?.value {
+            case let .string(text)? = info.first(where: { $0.key == "title" })?.value
+        {
             title = String(text.prefix(200))
         }
         var compiler = SpecSchemaCompiler(root: root)
@@ -158,13 +162,15 @@ struct OpenAPISpec: Sendable {
                     guard case let .object(operation) = member.value else { continue }
                     var own = parameters(operation, root: root, compiler: &compiler)
                     // The operation's own parameters override the path's of the same name and place.
-                    for parameter in shared where !own.contains(where: { $0.name == parameter.name && $0.location == parameter.location }) {
+                    for parameter in shared
+                    where !own.contains(where: { $0.name == parameter.name && $0.location == parameter.location }) {
                         own.append(parameter)
                     }
-                    operations.append(Operation(
-                        method: member.key.uppercased(), path: path.key, segments: segments(of: path.key), parameters: own,
-                        requestBody: requestBody(operation, root: root, compiler: &compiler),
-                        responses: responses(operation, root: root, compiler: &compiler, notes: &notes)))
+                    operations.append(
+                        Operation(
+                            method: member.key.uppercased(), path: path.key, segments: segments(of: path.key), parameters: own,
+                            requestBody: requestBody(operation, root: root, compiler: &compiler),
+                            responses: responses(operation, root: root, compiler: &compiler, notes: &notes)))
                 }
             }
         }
@@ -181,12 +187,15 @@ struct OpenAPISpec: Sendable {
         members.first { $0.key == name }?.value
     }
 
-    private static func parameters(_ members: [JSONValue.Member], root: JSONValue, compiler: inout SpecSchemaCompiler) -> [Parameter] {
+    private static func parameters(
+        _ members: [JSONValue.Member], root: JSONValue, compiler: inout SpecSchemaCompiler
+    ) -> [Parameter] {
         guard case let .array(list)? = member("parameters", members) else { return [] }
         return list.compactMap { value in
             guard let resolved = SpecSchemaCompiler.dereference(value, in: root), case let .object(fields) = resolved,
-                  case let .string(name)? = member("name", fields), case let .string(place)? = member("in", fields),
-                  let location = Parameter.Location(rawValue: place) else { return nil }
+                case let .string(name)? = member("name", fields), case let .string(place)? = member("in", fields),
+                let location = Parameter.Location(rawValue: place)
+            else { return nil }
             // A parameter described by `content` (a JSON-encoded query value) has no `schema`: checked for presence only.
             let schema = member("schema", fields).map { compiler.compile($0) }
             return Parameter(
@@ -206,10 +215,15 @@ struct OpenAPISpec: Sendable {
         }
     }
 
-    private static func requestBody(_ operation: [JSONValue.Member], root: JSONValue, compiler: inout SpecSchemaCompiler) -> RequestBody? {
+    private static func requestBody(
+        _ operation: [JSONValue.Member], root: JSONValue, compiler: inout SpecSchemaCompiler
+    ) -> RequestBody? {
         guard let value = member("requestBody", operation), let resolved = SpecSchemaCompiler.dereference(value, in: root),
-              case let .object(fields) = resolved else { return nil }
-        return RequestBody(isRequired: member("required", fields) == .bool(true), content: content(member("content", fields), compiler: &compiler))
+            case let .object(fields) = resolved
+        else { return nil }
+        return RequestBody(
+            isRequired: member("required", fields) == .bool(true),
+            content: content(member("content", fields), compiler: &compiler))
     }
 
     private static func responses(
@@ -218,7 +232,9 @@ struct OpenAPISpec: Sendable {
         guard case let .object(list)? = member("responses", operation) else { return [] }
         return list.compactMap { entry in
             guard let status = StatusKey(entry.key) else {
-                if notes.count < 20 { notes.append("response key \(SpecSchemaCompiler.quoted(entry.key)) is not a status, a class or default") }
+                if notes.count < 20 {
+                    notes.append("response key \(SpecSchemaCompiler.quoted(entry.key)) is not a status, a class or default")
+                }
                 return nil
             }
             guard let resolved = SpecSchemaCompiler.dereference(entry.value, in: root), case let .object(fields) = resolved else {

@@ -31,8 +31,7 @@ extension SpecConformance {
                 guard !["accept", "content-type", "authorization"].contains(parameter.name) else { continue }
                 values = headers.values(for: parameter.name)
             case .path:
-                if let value = pathValue(of: parameter.name, in: operation, path: path) { values = [value] }
-                else { continue }
+                if let value = pathValue(of: parameter.name, in: operation, path: path) { values = [value] } else { continue }
             case .cookie:
                 continue
             }
@@ -41,13 +40,19 @@ extension SpecConformance {
                 continue
             }
             // Objects come in styles (`form`, `deepObject`, `simple`) that are not read member by member.
-            guard let schema = parameter.schema, Self.declaredTypes(schema, in: spec.schemas)?.contains(.object) != true else { continue }
+            guard let schema = parameter.schema, Self.declaredTypes(schema, in: spec.schemas)?.contains(.object) != true else {
+                continue
+            }
             let isArray = Self.declaredTypes(schema, in: spec.schemas)?.contains(.array) ?? false
             if isArray {
                 // `?tag=a&tag=b` or `?tag=a,b`: the items' schema for each.
                 // Around a header list's commas (`X-Ids: 1, 2`) spaces are optional (RFC 9110 §5.6.1).
-                let parts = values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0.trimmingSpaces) } }
-                validator.check(.array(parts.map { Self.typed($0, like: Self.itemSchema(schema, in: spec.schemas), in: spec.schemas) }), schema: schema, location: location)
+                let parts = values.flatMap {
+                    $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0.trimmingSpaces) }
+                }
+                validator.check(
+                    .array(parts.map { Self.typed($0, like: Self.itemSchema(schema, in: spec.schemas), in: spec.schemas) }),
+                    schema: schema, location: location)
             } else {
                 validator.check(Self.typed(values[0], like: schema, in: spec.schemas), schema: schema, location: location)
             }
@@ -58,15 +63,19 @@ extension SpecConformance {
 
     /// The text of a path parameter, from the path's segment in its place.
     private func pathValue(of name: String, in operation: OpenAPISpec.Operation, path: String) -> String? {
-        guard let position = operation.segments.firstIndex(where: { segment in
-            if case let .parameter(_, _, parameter) = segment { parameter == name } else { false }
-        }), case let .parameter(prefix, suffix, _) = operation.segments[position] else { return nil }
+        guard
+            let position = operation.segments.firstIndex(where: { segment in
+                if case let .parameter(_, _, parameter) = segment { parameter == name } else { false }
+            }), case let .parameter(prefix, suffix, _) = operation.segments[position]
+        else { return nil }
         var segments = path.split(separator: "/")
         if segments.count != operation.segments.count {
             guard let base = spec.basePaths.first(where: { path.hasPrefix($0 + "/") }) else { return nil }
             segments = path.dropFirst(base.count).split(separator: "/")
         }
-        guard segments.count == operation.segments.count, segments[position].count >= prefix.count + suffix.count else { return nil }
+        guard segments.count == operation.segments.count, segments[position].count >= prefix.count + suffix.count else {
+            return nil
+        }
         // A path's `+` is a plus (`2024-01-01T00:00:00+01:00`), not a space as in a query.
         return SpecSchemaCompiler.percentDecoded(segments[position].dropFirst(prefix.count).dropLast(suffix.count))
     }
@@ -78,8 +87,9 @@ extension SpecConformance {
         let types = schema.flatMap { declaredTypes($0, in: schemas) } ?? [.boolean, .integer, .number, .string]
         if types.contains(.boolean), text == "true" || text == "false" { return .bool(text == "true") }
         if !types.isDisjoint(with: [.integer, .number]), !text.isEmpty, text.utf8.count <= 40,
-           text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E || $0 | 0x20 == 0x65 || $0 == 0x2B }),
-           (try? JSONParser.parse(Array(text.utf8))) != nil {
+            text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E || $0 | 0x20 == 0x65 || $0 == 0x2B }),
+            (try? JSONParser.parse(Array(text.utf8))) != nil
+        {
             return .number(text)
         }
         return .string(text)
@@ -117,7 +127,10 @@ extension SpecConformance {
         return String(type.trimmingSpaces.prefix(200)).lowercased()
     }
 
-    func checkRequestBody(_ operation: OpenAPISpec.Operation, record: ExchangeRecord, into violations: inout [SpecValidator.Violation], exhausted: inout Bool) {
+    func checkRequestBody(
+        _ operation: OpenAPISpec.Operation, record: ExchangeRecord, into violations: inout [SpecValidator.Violation],
+        exhausted: inout Bool
+    ) {
         let body = record.requestBody
         guard let expected = operation.requestBody else {
             if body.size > 0 { violations.append(.init(rule: "undocumented_body", location: "request")) }
@@ -127,13 +140,19 @@ extension SpecConformance {
             if expected.isRequired { violations.append(.init(rule: "missing_body", location: "request")) }
             return
         }
-        checkBody(body, headers: record.request.headers, content: expected.content, place: "request", isRequest: true, into: &violations, exhausted: &exhausted)
+        checkBody(
+            body, headers: record.request.headers, content: expected.content, place: "request", isRequest: true,
+            into: &violations, exhausted: &exhausted)
     }
 
-    func checkResponse(_ operation: OpenAPISpec.Operation, record: ExchangeRecord, into violations: inout [SpecValidator.Violation], exhausted: inout Bool) {
+    func checkResponse(
+        _ operation: OpenAPISpec.Operation, record: ExchangeRecord, into violations: inout [SpecValidator.Violation],
+        exhausted: inout Bool
+    ) {
         guard let response = record.response else { return }
         let status = response.status
-        let entry = operation.responses.first { $0.status == .exact(status) }
+        let entry =
+            operation.responses.first { $0.status == .exact(status) }
             ?? operation.responses.first { $0.status == .range(status / 100) }
             ?? operation.responses.first { $0.status == .default }
         guard let entry else {
@@ -147,8 +166,9 @@ extension SpecConformance {
             violations.append(.init(rule: "undocumented_body", location: "response \(status)"))
             return
         }
-        checkBody(record.responseBody, headers: response.headers, content: entry.content, place: "response \(status)", isRequest: false,
-                  into: &violations, exhausted: &exhausted)
+        checkBody(
+            record.responseBody, headers: response.headers, content: entry.content, place: "response \(status)", isRequest: false,
+            into: &violations, exhausted: &exhausted)
     }
 
     private func checkBody(
@@ -161,7 +181,8 @@ extension SpecConformance {
         // application/octet-stream), so that a client cannot fill the findings with types.
         let sent = Self.essence(headers["content-type"])
         let slash = sent.firstIndex(of: "/") ?? sent.endIndex
-        let media = content.first { $0.range == sent }
+        let media =
+            content.first { $0.range == sent }
             ?? content.first { $0.range == sent[..<slash] + "/*" }
             ?? content.first { $0.range == "*/*" }
         guard let media else {
@@ -177,7 +198,8 @@ extension SpecConformance {
         let encoding = headers["content-encoding"]
         // Only a whole JSON body, kept and not compressed, is read (as discovery reads it).
         guard isJSON, let schema = media.schema, !body.bytes.isEmpty, !body.isTruncated, body.bytes.count == body.size,
-              body.bytes.count <= Self.maxValidatedBytes, encoding == nil || encoding?.lowercased() == "identity" else { return }
+            body.bytes.count <= Self.maxValidatedBytes, encoding == nil || encoding?.lowercased() == "identity"
+        else { return }
         let value: JSONValue
         do {
             value = try JSONParser.parse(body.bytes)

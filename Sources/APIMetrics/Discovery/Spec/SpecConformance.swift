@@ -96,7 +96,8 @@ final class SpecConformance: Sendable {
         }
         let route = request.route.flatMap { $0.isEmpty || $0 == SeriesKey.otherRoute ? nil : $0 }
         // A HEAD is a GET without its body (RFC 9110 §9.3.2): servers answer it for their GET routes.
-        let index = operationIndex(method: request.method, route: route, path: path)
+        let index =
+            operationIndex(method: request.method, route: route, path: path)
             ?? (request.method == "HEAD" ? operationIndex(method: "GET", route: route, path: path) : nil)
         guard let index else {
             state.withLock { state in
@@ -108,14 +109,17 @@ final class SpecConformance: Sendable {
                     return
                 }
                 state.totals.violating += 1
-                note([.init(rule: "undocumented_operation", location: "")], method: request.method, path: route, record: record, in: &state)
+                note(
+                    [.init(rule: "undocumented_operation", location: "")], method: request.method, path: route, record: record,
+                    in: &state)
             }
             return
         }
         let operation = spec.operations[index]
         var violations: [SpecValidator.Violation] = []
         var exhausted = false
-        checkParameters(operation, target: request.target, path: path, headers: request.headers, into: &violations, exhausted: &exhausted)
+        checkParameters(
+            operation, target: request.target, path: path, headers: request.headers, into: &violations, exhausted: &exhausted)
         checkRequestBody(operation, record: record, into: &violations, exhausted: &exhausted)
         checkResponse(operation, record: record, into: &violations, exhausted: &exhausted)
         state.withLock { state in
@@ -131,9 +135,12 @@ final class SpecConformance: Sendable {
         }
     }
 
-    private func note(_ violations: [SpecValidator.Violation], method: String, path: String, record: ExchangeRecord, in state: inout State) {
+    private func note(
+        _ violations: [SpecValidator.Violation], method: String, path: String, record: ExchangeRecord, in state: inout State
+    ) {
         for violation in violations {
-            let key = FindingKey(method: method, path: path, rule: violation.rule, location: TextLimit.cut(violation.location, maxBytes: 512))
+            let key = FindingKey(
+                method: method, path: path, rule: violation.rule, location: TextLimit.cut(violation.location, maxBytes: 512))
             if let index = state.findings.index(forKey: key) {
                 state.findings.values[index].count += 1
                 state.findings.values[index].lastSeen = max(state.findings.values[index].lastSeen, record.startTimeNanoseconds)
@@ -146,13 +153,15 @@ final class SpecConformance: Sendable {
                     key.location = "*"
                     if let index = state.findings.index(forKey: key) {
                         state.findings.values[index].count += 1
-                        state.findings.values[index].lastSeen = max(state.findings.values[index].lastSeen, record.startTimeNanoseconds)
+                        state.findings.values[index].lastSeen = max(
+                            state.findings.values[index].lastSeen, record.startTimeNanoseconds)
                         continue
                     }
                 } else {
                     state.places[rule, default: 0] += 1
                 }
-                state.findings[key] = Finding(count: 1, firstSeen: record.startTimeNanoseconds, lastSeen: record.startTimeNanoseconds, example: record.id)
+                state.findings[key] = Finding(
+                    count: 1, firstSeen: record.startTimeNanoseconds, lastSeen: record.startTimeNanoseconds, example: record.id)
             } else {
                 state.totals.droppedFindings += 1
             }
@@ -227,6 +236,8 @@ struct SpecFinding: Sendable, Hashable, Comparable {
     /// Most frequent first, then by path, method, rule and place.
     static func < (lhs: SpecFinding, rhs: SpecFinding) -> Bool {
         if lhs.finding.count != rhs.finding.count { return lhs.finding.count > rhs.finding.count }
-        return (lhs.key.path, lhs.key.method, lhs.key.rule, lhs.key.location) < (rhs.key.path, rhs.key.method, rhs.key.rule, rhs.key.location)
+        return (lhs.key.path, lhs.key.method, lhs.key.rule, lhs.key.location) < (
+            rhs.key.path, rhs.key.method, rhs.key.rule, rhs.key.location
+        )
     }
 }

@@ -37,7 +37,8 @@ enum SpecDiff {
         var reached = called
         for operation in learnt where operation.calls > 0 {
             guard let index = spec.operationIndex(method: operation.method, route: operation.openAPIPath) else {
-                entries.append(Entry(kind: .undocumentedOperation, method: operation.method, path: operation.openAPIPath, location: ""))
+                entries.append(
+                    Entry(kind: .undocumentedOperation, method: operation.method, path: operation.openAPIPath, location: ""))
                 continue
             }
             reached.insert(index)
@@ -45,8 +46,10 @@ enum SpecDiff {
             func add(_ kind: Entry.Kind, _ location: String) {
                 entries.append(Entry(kind: kind, method: documented.method, path: documented.path, location: location))
             }
-            for parameter in operation.query where parameter.isConfirmed
-                && !documented.parameters.contains(where: { $0.location == .query && $0.name == parameter.name }) {
+            for parameter in operation.query
+            where parameter.isConfirmed
+                && !documented.parameters.contains(where: { $0.location == .query && $0.name == parameter.name })
+            {
                 add(.undocumentedParameter, "query \(parameter.name)")
             }
             for body in operation.requestBodies where body.isConfirmed {
@@ -55,14 +58,18 @@ enum SpecDiff {
                     continue
                 }
                 if let schema = media.schema {
-                    fields(body.shape, schema: schema, spec: spec, location: "request \(body.mediaType) $", depth: 0) { add(.undocumentedField, $0) }
+                    fields(body.shape, schema: schema, spec: spec, location: "request \(body.mediaType) $", depth: 0) {
+                        add(.undocumentedField, $0)
+                    }
                 }
             }
             for response in operation.responses where response.count > 0 && response.status > 0 {
                 let status = response.status
-                guard let entry = documented.responses.first(where: { $0.status == .exact(status) })
+                guard
+                    let entry = documented.responses.first(where: { $0.status == .exact(status) })
                         ?? documented.responses.first(where: { $0.status == .range(status / 100) })
-                        ?? documented.responses.first(where: { $0.status == .default }) else {
+                        ?? documented.responses.first(where: { $0.status == .default })
+                else {
                     add(.undocumentedStatus, "response \(status)")
                     continue
                 }
@@ -72,7 +79,9 @@ enum SpecDiff {
                         continue
                     }
                     if let schema = media.schema {
-                        fields(body.shape, schema: schema, spec: spec, location: "response \(status) \(body.mediaType) $", depth: 0) {
+                        fields(
+                            body.shape, schema: schema, spec: spec, location: "response \(status) \(body.mediaType) $", depth: 0
+                        ) {
                             add(.undocumentedField, $0)
                         }
                     }
@@ -87,7 +96,8 @@ enum SpecDiff {
 
     static func media(_ type: String, in content: [OpenAPISpec.Media]) -> OpenAPISpec.Media? {
         let slash = type.firstIndex(of: "/") ?? type.endIndex
-        return content.first { $0.range == type } ?? content.first { $0.range == type[..<slash] + "/*" } ?? content.first { $0.range == "*/*" }
+        return content.first { $0.range == type } ?? content.first { $0.range == type[..<slash] + "/*" }
+            ?? content.first { $0.range == "*/*" }
     }
 
     /// Reports each confirmed member of `shape` that `schema` does not declare (and does not take as a map's value).
@@ -112,7 +122,9 @@ enum SpecDiff {
                 if let next = declared.properties[property.name] {
                     fields(property.shape, schemas: next, spec: spec, location: place, depth: depth + 1, report: report)
                 } else if !declared.maps.isEmpty {
-                    fields(property.shape, schemas: declared.maps, spec: spec, location: location + ".*", depth: depth + 1, report: report)
+                    fields(
+                        property.shape, schemas: declared.maps, spec: spec, location: location + ".*", depth: depth + 1,
+                        report: report)
                 } else {
                     report(place)
                 }

@@ -19,7 +19,10 @@ package struct SpecReport: Sendable {
     /// The most findings written.
     static let maxFindingsShown = 1_000
 
-    init(spec: OpenAPISpec, source: String, learnt: [OperationShape], called: Set<Int>, totals: SpecConformance.Totals?, findings: [SpecFinding]) {
+    init(
+        spec: OpenAPISpec, source: String, learnt: [OperationShape], called: Set<Int>, totals: SpecConformance.Totals?,
+        findings: [SpecFinding]
+    ) {
         self.source = source
         title = spec.title
         version = spec.version
@@ -61,8 +64,10 @@ package struct SpecReport: Sendable {
         if let totals {
             writer.key("calls")
             writer.beginObject()
-            for (name, value) in [("checked", totals.checked), ("conforming", totals.conforming), ("violating", totals.violating),
-                                  ("unmatched", totals.unmatched), ("dropped_findings", totals.droppedFindings), ("cut_short", totals.exhausted)] {
+            for (name, value) in [
+                ("checked", totals.checked), ("conforming", totals.conforming), ("violating", totals.violating),
+                ("unmatched", totals.unmatched), ("dropped_findings", totals.droppedFindings), ("cut_short", totals.exhausted),
+            ] {
                 writer.key(escaping: name)
                 writer.int(value)
             }
@@ -116,7 +121,9 @@ package struct SpecReport: Sendable {
     package func text() -> String {
         var lines: [String] = []
         let name = title.isEmpty ? "" : "\(TextLine.clean(title)), "
-        lines.append("spec \(TextLine.clean(source)) (\(name)OpenAPI \(TextLine.clean(version)), \(operations) operations, digest \(digest))")
+        lines.append(
+            "spec \(TextLine.clean(source)) (\(name)OpenAPI \(TextLine.clean(version)), \(operations) operations, digest \(digest))"
+        )
         for note in notes { lines.append("  note: \(TextLine.clean(note))") }
         let groups: [(SpecDiff.Entry.Kind, String)] = [
             (.undocumentedOperation, "Called, not in the spec"),
@@ -141,13 +148,17 @@ package struct SpecReport: Sendable {
             lines.append("Calls that break the spec (\(findings.count) rules and places):")
             for finding in findings.prefix(Self.maxFindingsShown) {
                 let place = finding.key.location.isEmpty ? "" : "  " + TextLine.clean(finding.key.location)
-                lines.append("  \(TextLine.clean(finding.key.method)) \(TextLine.clean(finding.key.path))  \(TextLine.clean(finding.key.rule))\(place)  ×\(finding.finding.count)"
-                    + "  first \(Timestamp.rfc3339(nanosecondsSinceEpoch: finding.finding.firstSeen))  example \(finding.finding.example)")
+                lines.append(
+                    "  \(TextLine.clean(finding.key.method)) \(TextLine.clean(finding.key.path))  \(TextLine.clean(finding.key.rule))\(place)  ×\(finding.finding.count)"
+                        + "  first \(Timestamp.rfc3339(nanosecondsSinceEpoch: finding.finding.firstSeen))  example \(finding.finding.example)"
+                )
             }
         }
         if otherFindings > 0 {
             lines.append("")
-            lines.append("\(otherFindings) finding(s) were counted against another version of the spec (another digest) and are not shown.")
+            lines.append(
+                "\(otherFindings) finding(s) were counted against another version of the spec (another digest) and are not shown."
+            )
         }
         lines.append("")
         lines.append(agrees ? "The API and the spec agree." : "\(differences.count) difference(s), \(findings.count) finding(s).")
@@ -158,6 +169,8 @@ package struct SpecReport: Sendable {
 /// Text from a spec or a store made safe for one line of a terminal.
 enum TextLine {
     static func clean(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.prefix(300).map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "?" : $0 }))
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.prefix(300).map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "?" : $0 }))
     }
 }

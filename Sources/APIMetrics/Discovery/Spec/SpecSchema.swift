@@ -122,8 +122,12 @@ struct SpecSchemaCompiler {
                 schema.isNullable = true
                 schema.types = schema.types?.union(.null)
             }
-            if case .bool(true)? = member("exclusiveMinimum", of: members) { schema.exclusiveMinimum = schema.minimum; schema.minimum = nil }
-            if case .bool(true)? = member("exclusiveMaximum", of: members) { schema.exclusiveMaximum = schema.maximum; schema.maximum = nil }
+            if case .bool(true)? = member("exclusiveMinimum", of: members) {
+                schema.exclusiveMinimum = schema.minimum; schema.minimum = nil
+            }
+            if case .bool(true)? = member("exclusiveMaximum", of: members) {
+                schema.exclusiveMaximum = schema.maximum; schema.maximum = nil
+            }
             return schema
         default:
             return schema
@@ -213,7 +217,7 @@ struct SpecSchemaCompiler {
             default: break
             }
         case "pattern", "patternProperties", "propertyNames", "dependentSchemas", "dependentRequired", "if", "then", "else",
-             "contains", "minContains", "maxContains", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef":
+            "contains", "minContains", "maxContains", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef":
             unchecked.insert(key)
         default:
             break
@@ -225,7 +229,9 @@ struct SpecSchemaCompiler {
     private mutating func reference(_ pointer: String, chain: Int) -> Int? {
         if let known = byPointer[pointer] { return known }
         guard let target = resolveIndexed(pointer) else {
-            if notes.count < Self.maxNotes { notes.append("$ref \(Self.quoted(pointer)) is not followed: only references inside the document are") }
+            if notes.count < Self.maxNotes {
+                notes.append("$ref \(Self.quoted(pointer)) is not followed: only references inside the document are")
+            }
             return nil
         }
         // Reserved before compiling, so that a schema that refers to itself finds its index.
@@ -249,7 +255,9 @@ struct SpecSchemaCompiler {
         guard let slash = fragment.lastIndex(of: "/") else { return Self.resolve(pointer, in: root) }
         let parent = String(fragment[..<slash])
         if indexed[parent] == nil {
-            guard case let .object(members)? = Self.resolve(decoded: parent, in: root) else { return Self.resolve(pointer, in: root) }
+            guard case let .object(members)? = Self.resolve(decoded: parent, in: root) else {
+                return Self.resolve(pointer, in: root)
+            }
             // The first of repeated keys, as `resolve` finds it.
             indexed[parent] = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         }
@@ -291,7 +299,8 @@ struct SpecSchemaCompiler {
         var index = 0
         while index < utf8.count {
             if utf8[index] == UInt8(ascii: "%"), index + 2 < utf8.count,
-               let high = URLTarget.hexValue(utf8[index + 1]), let low = URLTarget.hexValue(utf8[index + 2]) {
+                let high = URLTarget.hexValue(utf8[index + 1]), let low = URLTarget.hexValue(utf8[index + 2])
+            {
                 bytes.append(high << 4 | low)
                 index += 3
             } else {
@@ -349,7 +358,9 @@ struct SpecSchemaCompiler {
         switch value {
         case let .string(name): return type(name)
         case let .array(names):
-            return names.reduce(into: JSONTypes()) { types, name in if case let .string(name) = name { types.formUnion(type(name)) } }
+            return names.reduce(into: JSONTypes()) { types, name in
+                if case let .string(name) = name { types.formUnion(type(name)) }
+            }
         default: return nil
         }
     }

@@ -109,7 +109,9 @@ struct SpecValidator {
         case let .object(members): valid = checkObject(members, index, depth: depth) && valid
         case .bool, .null: break
         }
-        if !buffer[index].allOf.isEmpty || !buffer[index].anyOf.isEmpty || !buffer[index].oneOf.isEmpty || buffer[index].not != nil {
+        if !buffer[index].allOf.isEmpty || !buffer[index].anyOf.isEmpty || !buffer[index].oneOf.isEmpty
+            || buffer[index].not != nil
+        {
             valid = checkBranches(value, index, depth: depth) && valid
         }
         return valid
@@ -161,8 +163,10 @@ struct SpecValidator {
         let minimum = buffer[index].minimum, maximum = buffer[index].maximum
         let exclusiveMinimum = buffer[index].exclusiveMinimum, exclusiveMaximum = buffer[index].exclusiveMaximum
         let integerRange = buffer[index].integerRange, multipleOf = buffer[index].multipleOf
-        guard minimum != nil || maximum != nil || exclusiveMinimum != nil || exclusiveMaximum != nil || integerRange != nil
-                || multipleOf != nil, let number = Double(text) else { return true }
+        guard
+            minimum != nil || maximum != nil || exclusiveMinimum != nil || exclusiveMaximum != nil || integerRange != nil
+                || multipleOf != nil, let number = Double(text)
+        else { return true }
         var valid = true
         if let minimum, number < minimum { record("minimum"); valid = false }
         if let maximum, number > maximum { record("maximum"); valid = false }
@@ -410,7 +414,9 @@ struct SpecValidator {
     /// digits; `nil` (the caller divides `Double`s) when the step has more
     /// than nine significant digits or either exponent is too long.
     static func isMultiple(_ text: String, of step: String) -> Bool? {
-        guard let value = decimal(text), let divisor = decimal(step), !divisor.digits.isEmpty, divisor.digits.count <= 9 else { return nil }
+        guard let value = decimal(text), let divisor = decimal(step), !divisor.digits.isEmpty, divisor.digits.count <= 9 else {
+            return nil
+        }
         if value.digits.isEmpty { return true }
         // value / step = a × 10^shift / b; with a and b not ending in 0, a
         // negative shift leaves a fraction whatever b is.
@@ -437,9 +443,10 @@ struct SpecValidator {
         case let (.string(a), .string(b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
         case let (.array(a), .array(b)): return a.count == b.count && zip(a, b).allSatisfy { equal($0, $1) }
         case let (.object(a), .object(b)):
-            return a.count == b.count && a.allSatisfy { member in
-                b.contains { $0.key.unicodeScalars.elementsEqual(member.key.unicodeScalars) && equal($0.value, member.value) }
-            }
+            return a.count == b.count
+                && a.allSatisfy { member in
+                    b.contains { $0.key.unicodeScalars.elementsEqual(member.key.unicodeScalars) && equal($0.value, member.value) }
+                }
         default: return left == right
         }
     }

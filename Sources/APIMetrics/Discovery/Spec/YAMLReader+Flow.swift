@@ -27,10 +27,12 @@ extension YAMLReader {
             try skipFlowSpace(parent: parent, open: open)
             if byte(pos) == Byte.colon {
                 if isSequence && (line != itemLine || item.mark.line != line) {
-                    throw failure("the key of a single-pair mapping in a flow sequence must be on one line with its ':'", at: item.mark)
+                    throw failure(
+                        "the key of a single-pair mapping in a flow sequence must be on one line with its ':'", at: item.mark)
                 }
                 guard let key = item.key else {
-                    throw failure("a mapping key must be a scalar; collections and aliases as keys are not supported", at: item.mark)
+                    throw failure(
+                        "a mapping key must be a scalar; collections and aliases as keys are not supported", at: item.mark)
                 }
                 pos += 1
                 try skipFlowSpace(parent: parent, open: open)
@@ -45,7 +47,8 @@ extension YAMLReader {
                 items.append(item.value)
             } else {
                 guard let key = item.key else {
-                    throw failure("a mapping key must be a scalar; collections and aliases as keys are not supported", at: item.mark)
+                    throw failure(
+                        "a mapping key must be a scalar; collections and aliases as keys are not supported", at: item.mark)
                 }
                 try countNode()
                 try add(flowKey(key), .null, to: &builder)
@@ -60,7 +63,9 @@ extension YAMLReader {
             } else if atEnd {
                 throw failure("this flow \(isSequence ? "sequence" : "mapping") is not closed", at: open)
             } else {
-                throw failure("expected ',' or '\(isSequence ? "]" : "}")' in the flow \(isSequence ? "sequence" : "mapping") opened at line \(open.line)")
+                throw failure(
+                    "expected ',' or '\(isSequence ? "]" : "}")' in the flow \(isSequence ? "sequence" : "mapping") opened at line \(open.line)"
+                )
             }
         }
         if isSequence {
@@ -94,7 +99,8 @@ extension YAMLReader {
             let scalar = try quoted(parent: parent)
             return FlowItem(value: try finish(scalar: scalar, props), key: scalar, mark: start)
         case Byte.openBracket, Byte.openBrace:
-            return FlowItem(value: try finish(collection: flowCollection(parent: parent, depth: depth), props), key: nil, mark: start)
+            return FlowItem(
+                value: try finish(collection: flowCollection(parent: parent, depth: depth), props), key: nil, mark: start)
         case Byte.star:
             guard props.isEmpty else { throw failure("an alias cannot have an anchor or a tag", at: props.mark) }
             return FlowItem(value: try alias(), key: nil, mark: start)
@@ -134,7 +140,9 @@ extension YAMLReader {
                 // hand-written files, and PyYAML and others read it.
                 let closes = next == Byte.closeBracket || next == Byte.closeBrace
                 if p - pos <= parent && !(closes && p - pos == parent) {
-                    throw failure("a flow collection's lines must be indented more than column \(parent + 1)", at: Mark(pos: p, line: line, lineStart: lineStart))
+                    throw failure(
+                        "a flow collection's lines must be indented more than column \(parent + 1)",
+                        at: Mark(pos: p, line: line, lineStart: lineStart))
                 }
             } else {
                 return
@@ -220,7 +228,9 @@ extension YAMLReader {
         case "!!map": return .mapping
         case "!!seq": return .sequence
         default:
-            throw failure("the tag \(name) is not supported; only !!str, !!int, !!float, !!bool, !!null, !!map and !!seq are read", at: start)
+            throw failure(
+                "the tag \(name) is not supported; only !!str, !!int, !!float, !!bool, !!null, !!map and !!seq are read",
+                at: start)
         }
     }
 

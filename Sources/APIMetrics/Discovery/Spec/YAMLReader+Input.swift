@@ -18,7 +18,11 @@ extension YAMLReader {
                     continue
                 }
                 if (c < 0x20 && c != Byte.tab) || c == 0x7F {
-                    throw Failure(line: line, column: column, reason: "the control character \(codePoint(UInt32(c))) is not allowed in YAML text; write it as an escape in a double-quoted string")
+                    throw Failure(
+                        line: line, column: column,
+                        reason:
+                            "the control character \(codePoint(UInt32(c))) is not allowed in YAML text; write it as an escape in a double-quoted string"
+                    )
                 }
                 out.append(c)
                 i += 1
@@ -26,10 +30,15 @@ extension YAMLReader {
                 continue
             }
             guard let (scalar, length) = decode(bytes, at: i) else {
-                throw Failure(line: line, column: column, reason: "the byte 0x\(String(c, radix: 16, uppercase: true)) is not valid UTF-8")
+                throw Failure(
+                    line: line, column: column, reason: "the byte 0x\(String(c, radix: 16, uppercase: true)) is not valid UTF-8")
             }
             if (0x80...0x9F).contains(scalar) && scalar != 0x85 || scalar == 0xFFFE || scalar == 0xFFFF {
-                throw Failure(line: line, column: column, reason: "the character \(codePoint(scalar)) is not allowed in YAML text; write it as an escape in a double-quoted string")
+                throw Failure(
+                    line: line, column: column,
+                    reason:
+                        "the character \(codePoint(scalar)) is not allowed in YAML text; write it as an escape in a double-quoted string"
+                )
             }
             out.append(contentsOf: bytes[i..<(i + length)])
             i += length

@@ -19,7 +19,9 @@ extension YAMLReader {
         switch (props.tag, value) {
         case (nil, _), (.nonSpecific?, _), (.mapping?, .object), (.sequence?, .array): break
         default:
-            throw failure("the tag \(props.tag.map(Self.name) ?? "") cannot apply to a \(value.isObject ? "mapping" : "sequence")", at: props.mark)
+            throw failure(
+                "the tag \(props.tag.map(Self.name) ?? "") cannot apply to a \(value.isObject ? "mapping" : "sequence")",
+                at: props.mark)
         }
         try remember(value, props)
         return value
@@ -36,7 +38,9 @@ extension YAMLReader {
         // this, anchors chained one inside the next build a document of any
         // depth, which every later reader would recurse into.
         guard Self.height(of: value, limit: Self.maxDepth) <= Self.maxDepth else {
-            throw failure("the anchor &\(anchor) names a node nested more than \(Self.maxDepth) deep once its aliases are expanded", at: props.mark)
+            throw failure(
+                "the anchor &\(anchor) names a node nested more than \(Self.maxDepth) deep once its aliases are expanded",
+                at: props.mark)
         }
         anchors[anchor] = Anchored(value: value, size: max(1, nodes - props.nodesAtStart))
     }
@@ -128,7 +132,8 @@ extension YAMLReader {
         if let first = body.first, first == Byte.plus || first == Byte.dash { body = body.dropFirst() }
         let special = String(decoding: body, as: UTF8.self)
         if [".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"].contains(special) {
-            throw failure("\(String(decoding: t, as: UTF8.self)) is a YAML float JSON cannot hold; quote it to mean the text", at: mark)
+            throw failure(
+                "\(String(decoding: t, as: UTF8.self)) is a YAML float JSON cannot hold; quote it to mean the text", at: mark)
         }
         return Self.float(t)
     }
@@ -172,7 +177,7 @@ extension YAMLReader {
 
     /// Digits in `radix`, most significant first, as decimal text.
     private static func decimal(_ digits: [UInt32], radix: UInt32) -> String {
-        var limbs: [UInt32] = [0] // base 10⁹, least significant first
+        var limbs: [UInt32] = [0]  // base 10⁹, least significant first
         for d in digits {
             var carry = UInt64(d)
             for i in limbs.indices {
@@ -253,7 +258,9 @@ extension YAMLReader {
             throw failure("the merge key '<<' takes a mapping or a list of mappings", at: key.mark)
         }
         if let first = builder.firstLines[key.text] {
-            throw failure("the key '\(Self.excerpt(Array(key.text.utf8)))' appears twice in this mapping (first at line \(first))", at: key.mark)
+            throw failure(
+                "the key '\(Self.excerpt(Array(key.text.utf8)))' appears twice in this mapping (first at line \(first))",
+                at: key.mark)
         }
         builder.firstLines[key.text] = key.mark.line
         builder.members.append(JSONValue.Member(key.text, value))

@@ -28,7 +28,8 @@ extension YAMLReader {
         let flow = mode == .flow
         let c = byte(pos)
         let next = byte(pos + 1)
-        let indicatorFollowedBySafe = (c == Byte.dash || c == Byte.question || c == Byte.colon)
+        let indicatorFollowedBySafe =
+            (c == Byte.dash || c == Byte.question || c == Byte.colon)
             && !isBlankOrEnd(next) && !(flow && isFlowIndicator(next))
         if !indicatorFollowedBySafe && isIndicatorOrBlank(c) {
             if c == Byte.at || c == Byte.backtick {
@@ -44,7 +45,8 @@ extension YAMLReader {
         if stop == .colon {
             skipBlanks()
             if mode == .value {
-                throw failure("a mapping key cannot follow another on the same line; start the mapping on the next line", at: start)
+                throw failure(
+                    "a mapping key cannot follow another on the same line; start the mapping on the next line", at: start)
             }
             return (Scalar(bytes: text, style: .plain, mark: start, line: start.line), mode == .keyOrValue)
         }
@@ -79,7 +81,9 @@ extension YAMLReader {
             }
             stop = scanPlainLine(flow: flow, into: &text)
             if stop == .colon && !flow {
-                throw failure("this line continues the value above (it is indented more than that value's key) but holds ': '; indent it as a key of its mapping, or quote the text")
+                throw failure(
+                    "this line continues the value above (it is indented more than that value's key) but holds ': '; indent it as a key of its mapping, or quote the text"
+                )
             }
         }
         return (Scalar(bytes: text, style: .plain, mark: start, line: start.line), false)
@@ -88,9 +92,9 @@ extension YAMLReader {
     private func isIndicatorOrBlank(_ c: UInt8) -> Bool {
         switch c {
         case Byte.dash, Byte.question, Byte.colon, Byte.comma, Byte.openBracket, Byte.closeBracket,
-             Byte.openBrace, Byte.closeBrace, Byte.hash, Byte.ampersand, Byte.star, Byte.bang,
-             Byte.pipe, Byte.greater, Byte.singleQuote, Byte.doubleQuote, Byte.percent, Byte.at,
-             Byte.backtick, Byte.space, Byte.tab, Byte.newline, 0:
+            Byte.openBrace, Byte.closeBrace, Byte.hash, Byte.ampersand, Byte.star, Byte.bang,
+            Byte.pipe, Byte.greater, Byte.singleQuote, Byte.doubleQuote, Byte.percent, Byte.at,
+            Byte.backtick, Byte.space, Byte.tab, Byte.newline, 0:
             return true
         default:
             return false
@@ -238,16 +242,22 @@ extension YAMLReader {
         case UInt8(ascii: "u"):
             let unit = try hex(4, start)
             if (0xDC00...0xDFFF).contains(unit) {
-                throw failure("\\u\(String(unit, radix: 16, uppercase: true)) is a low surrogate with no high surrogate before it", at: start)
+                throw failure(
+                    "\\u\(String(unit, radix: 16, uppercase: true)) is a low surrogate with no high surrogate before it",
+                    at: start)
             }
             if (0xD800...0xDBFF).contains(unit) {
                 guard byte(pos) == Byte.backslash && byte(pos + 1) == UInt8(ascii: "u") else {
-                    throw failure("\\u\(String(unit, radix: 16, uppercase: true)) is a high surrogate not followed by a \\u low surrogate", at: start)
+                    throw failure(
+                        "\\u\(String(unit, radix: 16, uppercase: true)) is a high surrogate not followed by a \\u low surrogate",
+                        at: start)
                 }
                 pos += 2
                 let low = try hex(4, start)
                 guard (0xDC00...0xDFFF).contains(low) else {
-                    throw failure("\\u\(String(unit, radix: 16, uppercase: true)) is a high surrogate not followed by a low surrogate", at: start)
+                    throw failure(
+                        "\\u\(String(unit, radix: 16, uppercase: true)) is a high surrogate not followed by a low surrogate",
+                        at: start)
                 }
                 value = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
             } else {
@@ -255,10 +265,13 @@ extension YAMLReader {
             }
         default:
             if pos > b.count { throw failure("this double-quoted string is not closed", at: start) }
-            throw failure("unknown escape \\\(e < 0x80 && e >= 0x20 ? String(Character(Unicode.Scalar(e))) : "…") in a double-quoted string", at: start)
+            throw failure(
+                "unknown escape \\\(e < 0x80 && e >= 0x20 ? String(Character(Unicode.Scalar(e))) : "…") in a double-quoted string",
+                at: start)
         }
         guard let scalar = Unicode.Scalar(value) else {
-            throw failure("the escape names U+\(String(value, radix: 16, uppercase: true)), which is not a Unicode scalar", at: start)
+            throw failure(
+                "the escape names U+\(String(value, radix: 16, uppercase: true)), which is not a Unicode scalar", at: start)
         }
         out.append(contentsOf: Array(String(Character(scalar)).utf8))
     }

@@ -263,7 +263,8 @@ struct YAMLReader {
         while !isBlankOrEnd(byte(pos)) { pos += 1 }
         let version = b[versionStart..<pos]
         guard version.starts(with: Array("1.".utf8)), version.count > 2,
-              version.dropFirst(2).allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            version.dropFirst(2).allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else {
             throw failure("YAML version \(String(decoding: version, as: UTF8.self)) is not supported; 1.x is", at: start)
         }
         skipBlanks()

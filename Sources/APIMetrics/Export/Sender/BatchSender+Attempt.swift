@@ -45,7 +45,8 @@ extension BatchSender {
             let exportError = error as? ExportError
             if let exportError, exportError.isTooLarge, count > 1 { return .tooLarge }
             guard exportError?.isRetryable ?? true else { return .refused(error) }
-            let delay = exportError?.retryAfter.map { min($0, retry.maxRetryAfter) }
+            let delay =
+                exportError?.retryAfter.map { min($0, retry.maxRetryAfter) }
                 ?? retry.delay(afterAttempt: failures + 1, using: &random)
             return .failed(error, delay: delay)
         }

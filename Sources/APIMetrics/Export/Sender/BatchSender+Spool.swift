@@ -57,8 +57,10 @@ extension BatchSender {
                 continue
             }
             let reports = AttemptReports()
-            let batch = spooledBatch(stored.identity, records: stored.records, entities: stored.entities, alerts: stored.alerts, reports: reports)
-            switch await attempt(batch, events: stored.count, reports: reports, slot: index, failures: slots[index].spoolFailures) {
+            let batch = spooledBatch(
+                stored.identity, records: stored.records, entities: stored.entities, alerts: stored.alerts, reports: reports)
+            switch await attempt(batch, events: stored.count, reports: reports, slot: index, failures: slots[index].spoolFailures)
+            {
             case .delivered:
                 spool.acknowledge(entry)
                 slots[index].spoolFailures = 0
@@ -71,7 +73,10 @@ extension BatchSender {
                 spool.acknowledge(entry)
                 counters.failed.add(stored.count, ordering: .relaxed)
                 counters.alertsLost.add(stored.alerts.count, ordering: .relaxed)
-                diagnostics.log(.error, "\(exporter.name) refused a spooled batch of \(stored.count) events and \(stored.alerts.count) alert transitions: \(error)")
+                diagnostics.log(
+                    .error,
+                    "\(exporter.name) refused a spooled batch of \(stored.count) events and \(stored.alerts.count) alert transitions: \(error)"
+                )
             case let .failed(error, delay):
                 noteSpoolFailure(error, delay: delay, slot: index)
                 return false
@@ -84,7 +89,7 @@ extension BatchSender {
     /// backoff, or what `Retry-After` asked) before this exporter is tried again.
     func noteSpoolFailure(_ error: any Error, delay: Duration, slot index: Int) {
         slots[index].spoolFailures += 1
-        slots[index].spoolRetryAt = clock.now() &+ delay.nanosecondsClamped
+        slots[index].spoolRetryAt = SenderSchedule.adding(clock.now(), delay.nanosecondsClamped)
         diagnostics.log(.warning, "\(slots[index].exporter.name) still fails; its spool is tried again in \(delay): \(error)")
     }
 
@@ -127,7 +132,8 @@ extension BatchSender {
         while let piece = pending.first {
             let count = piece.records.count + piece.entities.count
             let reports = AttemptReports()
-            let batch = spooledBatch(stored.identity, records: piece.records, entities: piece.entities, alerts: alerts, reports: reports)
+            let batch = spooledBatch(
+                stored.identity, records: piece.records, entities: piece.entities, alerts: alerts, reports: reports)
             var failure: (error: any Error, delay: Duration)?
             switch await attempt(batch, events: count, reports: reports, slot: index, failures: slots[index].spoolFailures) {
             case .delivered:
@@ -144,7 +150,8 @@ extension BatchSender {
             case let .refused(error):
                 counters.failed.add(count, ordering: .relaxed)
                 counters.alertsLost.add(alerts.count, ordering: .relaxed)
-                diagnostics.log(.error, "\(exporter.name) refused \(count) spooled events and \(alerts.count) alert transitions: \(error)")
+                diagnostics.log(
+                    .error, "\(exporter.name) refused \(count) spooled events and \(alerts.count) alert transitions: \(error)")
                 pending.removeFirst()
                 alerts = []
                 continue
@@ -154,15 +161,20 @@ extension BatchSender {
             // Not taken now: what is left goes back to the spool, then the entry goes.
             var rest = ProcessedBatch()
             for later in pending { rest.append(later) }
-            let outcomeOfAppend = spool.append(UndeliveredBatch(
-                exporterName: stored.exporterName, reason: stored.reason, message: stored.message, identity: stored.identity,
-                records: rest.records, entities: rest.entities, alerts: alerts, abandonedAtNanoseconds: stored.abandonedAtNanoseconds))
+            let outcomeOfAppend = spool.append(
+                UndeliveredBatch(
+                    exporterName: stored.exporterName, reason: stored.reason, message: stored.message, identity: stored.identity,
+                    records: rest.records, entities: rest.entities, alerts: alerts,
+                    abandonedAtNanoseconds: stored.abandonedAtNanoseconds))
             countEvicted(outcomeOfAppend)
             if !outcomeOfAppend.isSpooled {
                 let left = rest.records.count + rest.entities.count
                 counters.failed.add(left, ordering: .relaxed)
                 counters.alertsLost.add(alerts.count, ordering: .relaxed)
-                diagnostics.log(.error, "gave up \(left) spooled events and \(alerts.count) alert transitions for \(exporter.name): the spool could not take them back")
+                diagnostics.log(
+                    .error,
+                    "gave up \(left) spooled events and \(alerts.count) alert transitions for \(exporter.name): the spool could not take them back"
+                )
             }
             spool.acknowledge(entry)
             if let failure { noteSpoolFailure(failure.error, delay: failure.delay, slot: index) }
@@ -176,7 +188,8 @@ extension BatchSender {
     /// What the exporter is handed for spooled records: labelled with the
     /// identity they were spooled under, no drops to report.
     private func spooledBatch(
-        _ identity: ServiceIdentity, records: [ExchangeRecord], entities: [EntityRecord], alerts: [AlertEvent], reports: AttemptReports
+        _ identity: ServiceIdentity, records: [ExchangeRecord], entities: [EntityRecord], alerts: [AlertEvent],
+        reports: AttemptReports
     ) -> ExportBatch {
         var batch = ExportBatch(
             identity: identity, records: records, entities: entities, dropped: 0,

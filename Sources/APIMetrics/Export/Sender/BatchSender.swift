@@ -43,7 +43,7 @@ actor BatchSender {
     var slots: [Slot]
     var random = SystemRandomNumberGenerator()
     var unsentAtShutdown = 0
-    var hasFinished = false
+    var hasStarted = false
 
     init(
         queue: EventQueue,
@@ -83,7 +83,9 @@ actor BatchSender {
     /// deadline passes; then closes the exporters. The timing is
     /// ``SenderSchedule``'s; this loop carries out its actions.
     func run() async {
-        guard !hasFinished else { return }
+        // Once: a second loop would share the processing thread and the exporters.
+        guard !hasStarted else { return }
+        hasStarted = true
         // The batch being exported while the next one is processed: the
         // exporters' waiting (an HTTP round trip) overlaps the processing
         // thread's work. One export at a time, in order.
@@ -116,8 +118,10 @@ actor BatchSender {
                 if let alerts, let window = extras.metrics {
                     extras.alerts = alerts.evaluate(window, changes: extras.apiChanges)
                     for event in extras.alerts {
-                        diagnostics.log(.warning,
-                                        "alert \(event.state.rawValue): \(event.rule)\(event.instance.isEmpty ? "" : " (\(event.instance))"): \(event.summary)")
+                        diagnostics.log(
+                            .warning,
+                            "alert \(event.state.rawValue): \(event.rule)\(event.instance.isEmpty ? "" : " (\(event.instance))"): \(event.summary)"
+                        )
                     }
                 }
             case .export:
@@ -153,7 +157,8 @@ actor BatchSender {
                 for index in slots.indices where slots[index].exporter.content.contains(.events) {
                     let message = "still queued when the shutdown deadline passed"
                     if spoolBatch(leftover, slot: index, reason: .shutdownDeadline, message: message) {
-                        diagnostics.log(.warning, "spooled \(left) events still queued at the deadline for \(slots[index].exporter.name)")
+                        diagnostics.log(
+                            .warning, "spooled \(left) events still queued at the deadline for \(slots[index].exporter.name)")
                     }
                     await handOver(leftover, slot: index, reason: .shutdownDeadline, message: message)
                 }
@@ -164,7 +169,6 @@ actor BatchSender {
         }
         spool?.close()
         runner.close()
-        hasFinished = true
     }
 
     /// Turns queued items into events on the processing thread; `nil` when
@@ -205,8 +209,10 @@ actor BatchSender {
                 if content.contains(.alerts) { extras.alerts = [] }
             }
             // Only a batch holding something this exporter sends is handed over.
-            guard (content.contains(.events) && !batch.isEmpty) || (content.contains(.metrics) && !extras.isEmpty)
-                    || (content.contains(.alerts) && !extras.alerts.isEmpty) else { continue }
+            guard
+                (content.contains(.events) && !batch.isEmpty) || (content.contains(.metrics) && !extras.isEmpty)
+                    || (content.contains(.alerts) && !extras.alerts.isEmpty)
+            else { continue }
             let maxEvents = slots[index].exporter.batchLimits.maxEvents
             let delivered: Bool
             if content.contains(.events), batch.records.count + batch.entities.count > maxEvents {
@@ -225,8 +231,9 @@ actor BatchSender {
                         // follow this one, unsent, to the spool or the seam.
                         var rest = ProcessedBatch()
                         for later in pieces[(number + 1)...] { rest.append(later) }
-                        await giveUp(rest, MetricsExtras(), slot: index, reason: reason,
-                                     message: "behind a piece \(slots[index].exporter.name) did not take")
+                        await giveUp(
+                            rest, MetricsExtras(), slot: index, reason: reason,
+                            message: "behind a piece \(slots[index].exporter.name) did not take")
                         break
                     }
                 }
@@ -313,8 +320,9 @@ actor BatchSender {
                 }
                 return true
             case .timedOut:
-                await giveUp(processed, extras, slot: index, reason: .shutdownDeadline,
-                             message: "the shutdown deadline passed while \(exporter.name) was sending")
+                await giveUp(
+                    processed, extras, slot: index, reason: .shutdownDeadline,
+                    message: "the shutdown deadline passed while \(exporter.name) was sending")
                 return false
             case .tooLarge:
                 // Too large: each half on its own, down to single events.
@@ -324,22 +332,28 @@ actor BatchSender {
                 let secondDelivered = await deliver(second, Self.encodings(of: second, identity), MetricsExtras(), toSlot: index)
                 return firstDelivered && secondDelivered
             case let .refused(error):
-                await giveUp(processed, extras, slot: index, reason: .rejected,
-                             message: "\(exporter.name) failed as refused: \(error)")
+                await giveUp(
+                    processed, extras, slot: index, reason: .rejected,
+                    message: "\(exporter.name) failed as refused: \(error)")
                 return false
             case let .failed(error, delay):
                 guard attempt < retry.maxAttempts else {
-                    await giveUp(processed, extras, slot: index, reason: .retriesExhausted,
-                                 message: "\(exporter.name) failed after \(attempt) attempts: \(error)")
+                    await giveUp(
+                        processed, extras, slot: index, reason: .retriesExhausted,
+                        message: "\(exporter.name) failed after \(attempt) attempts: \(error)")
                     return false
                 }
-                if let deadline = signal.deadlineNanoseconds, clock.now() &+ delay.nanosecondsClamped > deadline {
-                    await giveUp(processed, extras, slot: index, reason: .shutdownDeadline,
-                                 message: "\(exporter.name) failed and the next attempt would pass the shutdown deadline: \(error)")
+                let deadline = signal.deadlineNanoseconds
+                if let deadline, SenderSchedule.adding(clock.now(), delay.nanosecondsClamped) > deadline {
+                    await giveUp(
+                        processed, extras, slot: index, reason: .shutdownDeadline,
+                        message: "\(exporter.name) failed and the next attempt would pass the shutdown deadline: \(error)")
                     return false
                 }
-                diagnostics.log(.warning, "\(exporter.name) failed attempt \(attempt) of \(retry.maxAttempts), retrying in \(delay): \(error)")
-                await signal.sleep(for: delay)
+                diagnostics.log(
+                    .warning, "\(exporter.name) failed attempt \(attempt) of \(retry.maxAttempts), retrying in \(delay): \(error)"
+                )
+                await signal.sleep(for: delay, seen: deadline)
                 counters.retried.add(1, ordering: .relaxed)
             }
         }
@@ -351,7 +365,10 @@ actor BatchSender {
         _ processed: ProcessedBatch, _ extras: MetricsExtras, slot index: Int, reason: UndeliveredBatch.Reason, message: String
     ) async {
         if let window = extras.metrics, slots[index].exporter.content.contains(.metrics) {
-            diagnostics.log(.error, "\(slots[index].exporter.name) lost the metrics window ending \(Timestamp.rfc3339(nanosecondsSinceEpoch: window.endNanoseconds)) (\(window.requests) calls): \(message)")
+            diagnostics.log(
+                .error,
+                "\(slots[index].exporter.name) lost the metrics window ending \(Timestamp.rfc3339(nanosecondsSinceEpoch: window.endNanoseconds)) (\(window.requests) calls): \(message)"
+            )
         }
         slots[index].lastGiveUp = reason
         let content = slots[index].exporter.content
@@ -360,7 +377,10 @@ actor BatchSender {
         guard !events.isEmpty || !alerts.isEmpty else { return }
         let count = events.records.count + events.entities.count
         if reason.isWorthRetrying, spoolBatch(events, alerts: alerts, slot: index, reason: reason, message: message) {
-            diagnostics.log(.warning, "spooled \(count) events and \(alerts.count) alert transitions for \(slots[index].exporter.name) (\(reason)): \(message)")
+            diagnostics.log(
+                .warning,
+                "spooled \(count) events and \(alerts.count) alert transitions for \(slots[index].exporter.name) (\(reason)): \(message)"
+            )
         } else {
             countLost(events, alerts, slot: index, message: "\(reason): \(message)")
         }
@@ -379,7 +399,8 @@ actor BatchSender {
             // Said, with what was lost (the dashboard and the store still have them).
             counters.alertsLost.add(alerts.count, ordering: .relaxed)
             let named = alerts.prefix(5).map { "\($0.state.rawValue) \($0.rule)" }.joined(separator: ", ")
-            diagnostics.log(.error, "\(slots[index].exporter.name) lost \(alerts.count) alert transition(s) (\(named)): \(message)")
+            diagnostics.log(
+                .error, "\(slots[index].exporter.name) lost \(alerts.count) alert transition(s) (\(named)): \(message)")
         }
     }
 
@@ -399,7 +420,8 @@ actor BatchSender {
         _ processed: ProcessedBatch, alerts: [AlertEvent] = [], slot index: Int, reason: UndeliveredBatch.Reason, message: String
     ) -> UndeliveredBatch {
         UndeliveredBatch(
-            exporterName: slots[index].exporter.name, reason: reason, message: counters.secrets.scrub(message), identity: identity,
+            exporterName: slots[index].exporter.name, reason: reason, message: counters.secrets.scrub(message),
+            identity: identity,
             records: processed.records, entities: processed.entities, alerts: alerts,
             abandonedAtNanoseconds: CaptureClock.wallNanoseconds())
     }

@@ -20,8 +20,12 @@ struct SystemSenderClock: SenderClock {
     func now() -> Int64 { CaptureClock.monotonicNanoseconds() }
 
     func sleep(until deadline: Int64) async throws {
-        let wait = deadline &- now()
-        guard wait > 0 else { return try Task.checkCancellation() }
-        try await Task.sleep(for: .nanoseconds(wait))
+        // Task.sleep's clock may run apart from CLOCK_MONOTONIC (across a
+        // suspend): sleep again until this clock reads the deadline.
+        while true {
+            let wait = deadline &- now()
+            guard wait > 0 else { return try Task.checkCancellation() }
+            try await Task.sleep(for: .nanoseconds(wait))
+        }
     }
 }

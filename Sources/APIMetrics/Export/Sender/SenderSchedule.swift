@@ -76,6 +76,12 @@ struct SenderSchedule: Sendable {
         lastWindow = start
     }
 
+    /// `base + interval`, or `Int64.max` where that would overflow.
+    static func adding(_ base: Int64, _ interval: Int64) -> Int64 {
+        let (sum, overflow) = base.addingReportingOverflow(interval)
+        return overflow ? .max : sum
+    }
+
     /// The next step, given what the sender sees now.
     mutating func next(_ seen: Observation) -> Action {
         while true {
@@ -83,7 +89,8 @@ struct SenderSchedule: Sendable {
             case .idle:
                 phase = .waited
                 guard !seen.isStopping else { continue }
-                let due = min(lastFlush &+ flushInterval, lastWindow &+ metricsInterval)
+                // Saturating: an interval of years (flush by size only) waits, never wraps.
+                let due = min(Self.adding(lastFlush, flushInterval), Self.adding(lastWindow, metricsInterval))
                 if seen.queued < batchSize && due > seen.now {
                     return .wait(untilNanoseconds: due, forCount: batchSize)
                 }

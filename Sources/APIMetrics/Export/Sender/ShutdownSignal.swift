@@ -34,7 +34,7 @@ final class ShutdownSignal: Sendable {
 
     /// Starts the shutdown with `timeout` from now on the clock.
     func begin(within timeout: Duration) {
-        begin(deadline: clock.now() &+ timeout.nanosecondsClamped)
+        begin(deadline: SenderSchedule.adding(clock.now(), timeout.nanosecondsClamped))
     }
 
     /// The deadline in the clock's nanoseconds, once shutdown began.
@@ -50,10 +50,12 @@ final class ShutdownSignal: Sendable {
     /// Sleeps for `duration`, waking early when shutdown begins or passes
     /// its deadline, or when the task is cancelled.
     ///
-    /// - Parameter duration: How long to sleep on the clock.
-    func sleep(for duration: Duration) async {
-        let end = clock.now() &+ duration.nanosecondsClamped
-        let seen = deadlineNanoseconds
+    /// - Parameters:
+    ///   - duration: How long to sleep on the clock.
+    ///   - seen: The deadline the caller decided on, so that a shutdown
+    ///     that began since then ends the sleep at once.
+    func sleep(for duration: Duration, seen: Int64?) async {
+        let end = SenderSchedule.adding(clock.now(), duration.nanosecondsClamped)
         while !Task.isCancelled {
             let deadline = deadlineNanoseconds
             let now = clock.now()
@@ -78,10 +80,13 @@ final class ShutdownSignal: Sendable {
             return false
         }
         guard !changed else { return }
-        let timer: Task<Void, Never>? = until == .max ? nil : Task { [clock] in
-            try? await clock.sleep(until: until)
-            wakeup.wake()
-        }
+        let timer: Task<Void, Never>? =
+            until == .max
+            ? nil
+            : Task { [clock] in
+                try? await clock.sleep(until: until)
+                wakeup.wake()
+            }
         await withTaskCancellationHandler {
             await wakeup.wait()
         } onCancel: {

@@ -102,7 +102,8 @@ final class DiskSpool: Sendable {
         guard Self.isOurs(descriptor) else {
             closeDescriptor(descriptor)
             closeDescriptor(directoryDescriptor)
-            throw ConfigurationError(field: "\(field).directory", reason: "\(lockPath) is not a regular file of this process's user")
+            throw ConfigurationError(
+                field: "\(field).directory", reason: "\(lockPath) is not a regular file of this process's user")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.readAll(descriptor).flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").first }
@@ -110,7 +111,9 @@ final class DiskSpool: Sendable {
             closeDescriptor(directoryDescriptor)
             throw ConfigurationError(
                 field: "\(field).directory",
-                reason: "\(directory) is in use by another process\(holder.map { " (pid \($0))" } ?? ""); give each process a spool directory of its own")
+                reason:
+                    "\(directory) is in use by another process\(holder.map { " (pid \($0))" } ?? ""); give each process a spool directory of its own"
+            )
         }
         _ = ftruncate(descriptor, 0)
         let pid = Array("\(getpid())\n".utf8)
@@ -158,7 +161,8 @@ final class DiskSpool: Sendable {
             closeDescriptor(descriptor)
         }
         if readCount == entry.length, let (payload, _) = SpoolRecord.record(in: bytes, at: 0),
-           let batch = try? UndeliveredBatch(serialized: Array(payload)) {
+            let batch = try? UndeliveredBatch(serialized: Array(payload))
+        {
             return batch
         }
         state.withLock { $0.corruptRecords += 1 }
@@ -194,9 +198,10 @@ final class DiskSpool: Sendable {
                 return evicted
             }
             segment.size += record.count
-            segment.entries.append(Entry(
-                segment: segment.number, offset: offset, length: record.count,
-                exporterName: batch.exporterName, events: batch.count, alerts: batch.alerts.count))
+            segment.entries.append(
+                Entry(
+                    segment: segment.number, offset: offset, length: record.count,
+                    exporterName: batch.exporterName, events: batch.count, alerts: batch.alerts.count))
             state.segments[state.segments.count - 1] = segment
             state.isDirty = true
             syncIfDue(&state)
@@ -223,8 +228,11 @@ final class DiskSpool: Sendable {
                 return
             }
             var word = [UInt8]()
-            for shift in stride(from: 0, to: 64, by: 8) { word.append(UInt8(truncatingIfNeeded: UInt64(entry.offset) >> UInt64(shift))) }
-            let descriptor = Self.openFile(Self.segmentName(entry.segment) + ".acked", in: directoryDescriptor, O_WRONLY | O_CREAT | O_APPEND)
+            for shift in stride(from: 0, to: 64, by: 8) {
+                word.append(UInt8(truncatingIfNeeded: UInt64(entry.offset) >> UInt64(shift)))
+            }
+            let descriptor = Self.openFile(
+                Self.segmentName(entry.segment) + ".acked", in: directoryDescriptor, O_WRONLY | O_CREAT | O_APPEND)
             if descriptor >= 0 {
                 _ = Self.writeAll(descriptor, word)
                 closeDescriptor(descriptor)
@@ -382,9 +390,10 @@ final class DiskSpool: Sendable {
                     corrupt += 1
                     continue
                 }
-                segment.entries.append(Entry(
-                    segment: number, offset: offset, length: SpoolRecord.headerSize + payload.count,
-                    exporterName: batch.exporterName, events: batch.count, alerts: batch.alerts.count))
+                segment.entries.append(
+                    Entry(
+                        segment: number, offset: offset, length: SpoolRecord.headerSize + payload.count,
+                        exporterName: batch.exporterName, events: batch.count, alerts: batch.alerts.count))
             }
             let ackDescriptor = openFile(name + ".acked", in: directory, O_RDONLY)
             if ackDescriptor >= 0 {

@@ -85,11 +85,14 @@ extension ApitallyExporter {
         func validate(field: String) throws(ConfigurationError) {
             let hex = clientID.filter { $0 != "-" }
             guard hex.count == 32, hex.allSatisfy(\.isHexDigit),
-                  clientID.count == 32 || clientID.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12] else {
-                throw ConfigurationError(field: "\(field).clientID", reason: "must be a UUID (Apitally's client ID), got \"\(clientID)\"")
+                clientID.count == 32 || clientID.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12]
+            else {
+                throw ConfigurationError(
+                    field: "\(field).clientID", reason: "must be a UUID (Apitally's client ID), got \"\(clientID)\"")
             }
             guard (1...32).contains(environment.count),
-                  environment.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                environment.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
+            else {
                 throw ConfigurationError(
                     field: "\(field).environment", reason: "must be 1 to 32 letters, digits, _ or -, got \"\(environment)\"")
             }
@@ -102,10 +105,12 @@ extension ApitallyExporter {
             }
             guard requestLog.maxCallsPerSecond >= 0 else {
                 throw ConfigurationError(
-                    field: "\(field).requestLog.maxCallsPerSecond", reason: "must not be negative, got \(requestLog.maxCallsPerSecond)")
+                    field: "\(field).requestLog.maxCallsPerSecond",
+                    reason: "must not be negative, got \(requestLog.maxCallsPerSecond)")
             }
             if let instanceDirectory, instanceDirectory.isEmpty || instanceDirectory.contains("\0") {
-                throw ConfigurationError(field: "\(field).instanceDirectory", reason: "must be a path, got \"\(instanceDirectory)\"")
+                throw ConfigurationError(
+                    field: "\(field).instanceDirectory", reason: "must be a path, got \"\(instanceDirectory)\"")
             }
         }
     }

@@ -5,7 +5,8 @@ extension ApitallyExporter {
     static func isLoggable(_ record: ExchangeRecord) -> Bool {
         let request = record.request
         guard request.method.uppercased() != "OPTIONS" else { return false }
-        let path = request.route.flatMap { $0.isEmpty ? nil : $0 }
+        let path =
+            request.route.flatMap { $0.isEmpty ? nil : $0 }
             ?? String(request.target.prefix { $0 != "?" && $0 != "#" })
         return !ApitallyRequestLog.isExcludedPath(path) && !ApitallyRequestLog.isProbe(userAgent: request.headers["user-agent"])
     }
@@ -27,7 +28,9 @@ extension ApitallyExporter {
             }
             var admitted: [Int] = []
             for index in records.indices where Self.isLoggable(records[index]) {
-                if state.logWindow.admit(startNanoseconds: records[index].startTimeNanoseconds, max: options.requestLog.maxCallsPerSecond) {
+                if state.logWindow.admit(
+                    startNanoseconds: records[index].startTimeNanoseconds, max: options.requestLog.maxCallsPerSecond)
+                {
                     admitted.append(index)
                 } else {
                     overRate += 1
@@ -37,30 +40,40 @@ extension ApitallyExporter {
         }
         if overRate > 0 {
             batch.warningReporter(
-                "\(overRate) calls past Apitally's \(options.requestLog.maxCallsPerSecond) a second were not written to its request log; those with a route template are counted in the syncs")
+                "\(overRate) calls past Apitally's \(options.requestLog.maxCallsPerSecond) a second were not written to its request log; those with a route template are counted in the syncs"
+            )
         }
         guard !admitted.isEmpty else { return logged }
-        let lines = admitted.map { ApitallyPayloads.logLine(records[$0], uuid: records[$0].id.uuidString, options: options.requestLog) }
+        let lines = admitted.map {
+            ApitallyPayloads.logLine(records[$0], uuid: records[$0].id.uuidString, options: options.requestLog)
+        }
         guard let made = try? ApitallyRequestLog.files(of: lines) else {
-            batch.warningReporter("\(lines.count) calls could not be compressed for Apitally's request log; those with a route template are counted in the syncs")
+            batch.warningReporter(
+                "\(lines.count) calls could not be compressed for Apitally's request log; those with a route template are counted in the syncs"
+            )
             return logged
         }
         if !made.tooLarge.isEmpty {
             batch.warningReporter(
-                "\(made.tooLarge.count) calls were each over Apitally's \(ApitallyRequestLog.maxFileBytes) compressed bytes and not written to its request log; those with a route template are counted in the syncs")
+                "\(made.tooLarge.count) calls were each over Apitally's \(ApitallyRequestLog.maxFileBytes) compressed bytes and not written to its request log; those with a route template are counted in the syncs"
+            )
         }
         var files: [ApitallyRequestLog.PendingFile] = []
         for (body, members) in zip(made.files, made.lines) {
             for member in members { logged[admitted[member]] = true }
-            files.append(ApitallyRequestLog.PendingFile(
-                uuid: Self.randomUUID(), body: body, calls: members.count, uncounted: members.count { !counted[admitted[$0]] }))
+            files.append(
+                ApitallyRequestLog.PendingFile(
+                    uuid: Self.randomUUID(), body: body, calls: members.count, uncounted: members.count { !counted[admitted[$0]] }
+                ))
         }
         let givenUp = state.withLock { state in
             state.pendingLogs += files
-            return ApitallyRequestLog.trim(&state.pendingLogs, maxCount: options.maxPendingLogFiles, maxBytes: options.maxPendingLogBytes)
+            return ApitallyRequestLog.trim(
+                &state.pendingLogs, maxCount: options.maxPendingLogFiles, maxBytes: options.maxPendingLogBytes)
         }
-        giveUp(givenUp, because: "\(options.maxPendingLogFiles) uploads or \(options.maxPendingLogBytes) bytes already waited",
-               lost: batch.lossReporter, warn: batch.warningReporter)
+        giveUp(
+            givenUp, because: "\(options.maxPendingLogFiles) uploads or \(options.maxPendingLogBytes) bytes already waited",
+            lost: batch.lossReporter, warn: batch.warningReporter)
         return logged
     }
 
@@ -76,7 +89,10 @@ extension ApitallyExporter {
         let uncounted = files.reduce(0) { $0 + $1.uncounted }
         let what = "Apitally's request log did not take \(calls) calls (\(reason))"
         if uncounted > 0 {
-            lost?(uncounted, "\(what); \(uncounted) of them have no route template, are in no sync, and are lost; the rest are counted in the syncs")
+            lost?(
+                uncounted,
+                "\(what); \(uncounted) of them have no route template, are in no sync, and are lost; the rest are counted in the syncs"
+            )
         } else {
             warn?("\(what); they are counted in the syncs")
         }
@@ -110,7 +126,9 @@ extension ApitallyExporter {
                     defer { state.pendingLogs = [] }
                     return state.pendingLogs
                 }
-                giveUp(cleared, because: "its quota is spent (402); the log pauses \(pause / 1_000_000_000) s", lost: lost, warn: warn)
+                giveUp(
+                    cleared, because: "its quota is spent (402); the log pauses \(pause / 1_000_000_000) s", lost: lost,
+                    warn: warn)
                 return
             case 404:
                 let cleared = state.withLock { state -> [ApitallyRequestLog.PendingFile] in
@@ -118,7 +136,9 @@ extension ApitallyExporter {
                     defer { state.pendingLogs = [] }
                     return state.pendingLogs
                 }
-                giveUp(cleared, because: "it does not know client ID \(options.clientID) (404); nothing more is sent to it", lost: lost, warn: warn)
+                giveUp(
+                    cleared, because: "it does not know client ID \(options.clientID) (404); nothing more is sent to it",
+                    lost: lost, warn: warn)
                 return
             case 422:
                 state.withLock { _ = $0.pendingLogs.removeFirst() }

@@ -30,13 +30,18 @@ extension ApitallyExporter {
             return (PendingSync(body: document.body, madeAt: now, calls: document.calls), document.folds)
         }
         if let made {
-            if !made.folds.isEmpty { state.withLock { $0.reportWarning }?(Self.describe(made.folds, maxSeries: options.maxSeries)) }
+            if !made.folds.isEmpty {
+                state.withLock { $0.reportWarning }?(Self.describe(made.folds, maxSeries: options.maxSeries))
+            }
             let givenUp = state.withLock { state in
                 state.pending.append(made.sync)
                 return Self.trim(&state.pending, maxCount: options.maxPendingSyncs, maxBytes: options.maxPendingBytes)
             }
             for sync in givenUp {
-                lost(sync.calls, "an Apitally sync of \(sync.calls) calls was given up: \(options.maxPendingSyncs) syncs or \(options.maxPendingBytes) bytes already waited")
+                lost(
+                    sync.calls,
+                    "an Apitally sync of \(sync.calls) calls was given up: \(options.maxPendingSyncs) syncs or \(options.maxPendingBytes) bytes already waited"
+                )
             }
         }
         while let next = state.withLock({ $0.pending.first }) {
@@ -101,7 +106,9 @@ extension ApitallyExporter {
             parts.append("\(folds.routeCalls) calls of series past \(maxSeries) counted in route \(SeriesKey.otherRoute)")
         }
         if folds.consumerCalls > 0 {
-            parts.append("\(folds.consumerCalls) calls counted without their consumer (past \(ApitallyRequestTable.maxConsumers) consumers or \(ApitallyRequestTable.maxConsumerRows) rows with one)")
+            parts.append(
+                "\(folds.consumerCalls) calls counted without their consumer (past \(ApitallyRequestTable.maxConsumers) consumers or \(ApitallyRequestTable.maxConsumerRows) rows with one)"
+            )
         }
         if folds.serverErrors > 0 {
             parts.append("\(folds.serverErrors) server errors past \(maxErrorGroups) groups left out")
@@ -118,8 +125,10 @@ extension ApitallyExporter {
     /// The sync document of everything counted since the last one and what
     /// its tables folded; `nil` when there is nothing to say.
     private func makeSyncDocument(_ state: inout State) -> (body: [UInt8], calls: Int, folds: Folds)? {
-        guard !state.requests.isEmpty || !state.serverErrors.isEmpty || !state.validationErrors.isEmpty
-                || !state.updatedConsumers.isEmpty || state.resources != nil else { return nil }
+        guard
+            !state.requests.isEmpty || !state.serverErrors.isEmpty || !state.validationErrors.isEmpty
+                || !state.updatedConsumers.isEmpty || state.resources != nil
+        else { return nil }
         var writer = JSONWriter(capacity: 1024)
         writer.beginObject()
         writer.key("instance_uuid")

@@ -164,7 +164,8 @@ public struct ApitallyExporter: EventExporter {
             } catch {
                 instance = Self.randomUUID()
                 instanceFile = nil
-                initial.instanceWarning = "Apitally's instance UUID cannot be kept (\(error)); this process uses a fresh one, \(instance)"
+                initial.instanceWarning =
+                    "Apitally's instance UUID cannot be kept (\(error)); this process uses a fresh one, \(instance)"
             }
         }
         state = LockedValue(initial)
@@ -202,7 +203,8 @@ public struct ApitallyExporter: EventExporter {
         // Counted once, whatever the request log does: a throw here would
         // have the sender hand the batch over again and count it twice.
         let counted = count(batch)
-        let logged = options.isRequestLoggingEnabled
+        let logged =
+            options.isRequestLoggingEnabled
             ? enqueueLog(batch, counted: counted) : [Bool](repeating: false, count: batch.records.count)
         batch.reportLeftOut(zip(counted, logged).count { !$0 && !$1 })
         startTimer()
@@ -274,10 +276,14 @@ public struct ApitallyExporter: EventExporter {
                 counted[index] = true
                 let weight = max(1, Int(record.weight.rounded()))
                 state.requests.add(record, weight: weight)
-                let consumer = record.consumer.map { ApitallyPayloads.consumerIdentifier($0.id) }.flatMap { $0.isEmpty ? nil : $0 }
+                let consumer = record.consumer.map { ApitallyPayloads.consumerIdentifier($0.id) }.flatMap {
+                    $0.isEmpty ? nil : $0
+                }
                 let method = HTTPMethods.seriesMethod(record.request.method.uppercased())
                 if let consumer, let profile = record.consumer {
-                    let (name, group) = (ApitallyPayloads.consumerLabel(profile.name), ApitallyPayloads.consumerLabel(profile.group))
+                    let (name, group) = (
+                        ApitallyPayloads.consumerLabel(profile.name), ApitallyPayloads.consumerLabel(profile.group)
+                    )
                     let known = state.consumers[consumer]
                     // Profiles of at most maxConsumerProfiles consumers are
                     // remembered; a newer one's is not sent (its calls are).
@@ -305,7 +311,8 @@ public struct ApitallyExporter: EventExporter {
                 for problem in ValidationProblems.of(record) {
                     let key = ValidationErrorKey(
                         consumer: consumer, method: method, path: path,
-                        location: problem.field.split(separator: ".").map(String.init), message: problem.message, type: problem.type)
+                        location: problem.field.split(separator: ".").map(String.init), message: problem.message,
+                        type: problem.type)
                     if state.validationErrors[key] != nil || state.validationErrors.count < Self.maxErrorGroups {
                         state.validationErrors[key, default: 0] += weight
                     } else {

@@ -48,14 +48,17 @@ final class ApitallyInstanceFile: Sendable {
     ///
     /// - Throws: ``ConfigurationError`` naming `field` when the directory
     ///   cannot be used or all ``maxSlots`` slots are held.
-    static func acquire(directory: String, clientID: String, environment: String, field: String) throws(ConfigurationError) -> ApitallyInstanceFile {
+    static func acquire(
+        directory: String, clientID: String, environment: String, field: String
+    ) throws(ConfigurationError) -> ApitallyInstanceFile {
         let directoryDescriptor = try PrivateDirectory.opened(directory, field: field, purpose: "the instance files")
         defer { closeDescriptor(directoryDescriptor) }
         let digest = SHA256.hash(Array("\(clientID):\(environment)".utf8))
-        let hash = String(digest.prefix(4).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined())
+        let hash = String(
+            digest.prefix(4).map { byte in
+                let text = String(byte, radix: 16)
+                return byte < 16 ? "0" + text : text
+            }.joined())
         removeStale(in: directoryDescriptor, prefix: "instance_\(hash)_")
         for slot in 0..<maxSlots {
             let name = "instance_\(hash)_\(slot).lock"
@@ -77,7 +80,8 @@ final class ApitallyInstanceFile: Sendable {
             }
             let uuid = ApitallyExporter.randomUUID()
             let bytes = Array(uuid.utf8)
-            let written = ftruncate(descriptor, 0) == 0 ? bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) } : -1
+            let written =
+                ftruncate(descriptor, 0) == 0 ? bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) } : -1
             guard written == bytes.count else {
                 let reason = String(cString: strerror(errno))
                 closeDescriptor(descriptor)
@@ -85,7 +89,8 @@ final class ApitallyInstanceFile: Sendable {
             }
             return ApitallyInstanceFile(uuid: uuid, descriptor: descriptor)
         }
-        throw ConfigurationError(field: field, reason: "all \(maxSlots) instance slots in \(directory) are held by other processes")
+        throw ConfigurationError(
+            field: field, reason: "all \(maxSlots) instance slots in \(directory) are held by other processes")
     }
 
     /// Sets the slot file's modification time to now: the age the stale
@@ -108,7 +113,8 @@ final class ApitallyInstanceFile: Sendable {
     /// 8-4-4-4-12 hex digits.
     static func isUUID(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        return parts.map(\.count) == [8, 4, 4, 4, 12] && parts.allSatisfy { $0.allSatisfy(\.isHexDigit) && $0.allSatisfy(\.isASCII) }
+        return parts.map(\.count) == [8, 4, 4, 4, 12]
+            && parts.allSatisfy { $0.allSatisfy(\.isHexDigit) && $0.allSatisfy(\.isASCII) }
     }
 
     /// Removes this client's slot files no process holds that are older
@@ -160,6 +166,7 @@ final class ApitallyInstanceFile: Sendable {
 
 private extension stat {
     /// The modification time's seconds, on Linux and Darwin alike.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     var st_mtime_seconds: Int {
         #if canImport(Darwin)
         Int(st_mtimespec.tv_sec)

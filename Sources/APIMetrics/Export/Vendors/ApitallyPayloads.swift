@@ -116,7 +116,11 @@ struct ApitallyRequestTable: Sendable {
     /// `requests[]` of a sync document, in a stable order.
     func write(into writer: inout JSONWriter) {
         writer.beginArray()
-        for (key, tally) in tallies.sorted(by: { ($0.key.path, $0.key.method, $0.key.status, $0.key.consumer ?? "") < ($1.key.path, $1.key.method, $1.key.status, $1.key.consumer ?? "") }) {
+        for (key, tally) in tallies.sorted(by: {
+            ($0.key.path, $0.key.method, $0.key.status, $0.key.consumer ?? "") < (
+                $1.key.path, $1.key.method, $1.key.status, $1.key.consumer ?? ""
+            )
+        }) {
             writer.beginObject()
             writer.key("consumer")
             if let consumer = key.consumer { writer.string(consumer) } else { writer.null() }
@@ -132,8 +136,10 @@ struct ApitallyRequestTable: Sendable {
             writer.int(tally.requestSizeSum)
             writer.key("response_size_sum")
             writer.int(tally.responseSizeSum)
-            for (name, bins) in [("response_times", tally.responseTimes), ("request_sizes", tally.requestSizes),
-                                 ("response_sizes", tally.responseSizes)] as [(StaticString, [Int: Int])] {
+            for (name, bins) in [
+                ("response_times", tally.responseTimes), ("request_sizes", tally.requestSizes),
+                ("response_sizes", tally.responseSizes),
+            ] as [(StaticString, [Int: Int])] {
                 writer.key(name)
                 writer.beginObject()
                 for (bin, count) in bins.sorted(by: { $0.key < $1.key }) {
@@ -274,7 +280,8 @@ enum ApitallyPayloads {
         writer.key("size")
         writer.int(record.responseBody.size)
         if options.includesResponseBody,
-           let body = logBody(record.responseBody, contentType: record.response?.headers["content-type"]) {
+            let body = logBody(record.responseBody, contentType: record.response?.headers["content-type"])
+        {
             writer.key("body")
             writer.string(Base64.encode(body))
         }
@@ -324,7 +331,9 @@ enum ApitallyPayloads {
     /// part was captured (the whole cannot be sent).
     static func logBody(_ body: CapturedBody, contentType: String?) -> [UInt8]? {
         guard !body.bytes.isEmpty, ApitallyRequestLog.isLoggedContentType(contentType) else { return nil }
-        if body.isTruncated || body.bytes.count > ApitallyRequestLog.maxBodyBytes || body.size > ApitallyRequestLog.maxBodyBytes && body.decodedFrom == nil {
+        if body.isTruncated || body.bytes.count > ApitallyRequestLog.maxBodyBytes
+            || body.size > ApitallyRequestLog.maxBodyBytes && body.decodedFrom == nil
+        {
             return ApitallyRequestLog.bodyTooLarge
         }
         return body.bytes

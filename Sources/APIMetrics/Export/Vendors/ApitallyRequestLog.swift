@@ -89,8 +89,10 @@ enum ApitallyRequestLog {
         if lower.contains("/.well-known/") { return true }
         guard let slash = lower.lastIndex(of: "/") else { return false }
         let last = lower[lower.index(after: slash)...]
-        if ["ping", "ready", "live", "robots.txt", "sitemap.xml", "manifest.json", "site.webmanifest",
-            "service-worker.js", "sw.js"].contains(last) {
+        if [
+            "ping", "ready", "live", "robots.txt", "sitemap.xml", "manifest.json", "site.webmanifest",
+            "service-worker.js", "sw.js",
+        ].contains(last) {
             return true
         }
         let word = last.hasPrefix("_") ? last.dropFirst() : last
@@ -104,8 +106,10 @@ enum ApitallyRequestLog {
     /// Kubernetes' probes.
     static func isProbe(userAgent: String?) -> Bool {
         guard let agent = userAgent?.lowercased() else { return false }
-        return ["healthcheck", "health-check", "health_check", "health check", "microsoft-azure-application-lb",
-                "googlehc", "kube-probe"].contains { agent.contains($0) }
+        return [
+            "healthcheck", "health-check", "health_check", "health check", "microsoft-azure-application-lb",
+            "googlehc", "kube-probe",
+        ].contains { agent.contains($0) }
     }
 
     /// `first[-_]?second s?`, the whole of `word`.
@@ -121,7 +125,8 @@ enum ApitallyRequestLog {
     /// `name(-[\w-]+)?.ext`, the whole of `last`.
     private static func isIcon(_ last: Substring, name: String, extensions: [String]) -> Bool {
         guard last.hasPrefix(name), let ext = extensions.first(where: { last.hasSuffix($0) }),
-              last.count >= name.count + ext.count else { return false }
+            last.count >= name.count + ext.count
+        else { return false }
         let middle = last.dropFirst(name.count).dropLast(ext.count)
         if middle.isEmpty { return true }
         return middle.first == "-" && middle.count > 1
@@ -163,11 +168,15 @@ enum ApitallyRequestLog {
     /// The lines as gzip'd files of at most ``maxFileBytes`` compressed
     /// bytes each, halving a file that is over; each file with the indices
     /// of its lines. A line alone over it is returned in `tooLarge`.
-    static func files(of lines: [[UInt8]], maxBytes: Int = maxFileBytes) throws -> (files: [[UInt8]], lines: [[Int]], tooLarge: [Int]) {
+    static func files(
+        of lines: [[UInt8]], maxBytes: Int = maxFileBytes
+    ) throws -> (files: [[UInt8]], lines: [[Int]], tooLarge: [Int]) {
         try files(of: lines, in: lines.indices, maxBytes: maxBytes)
     }
 
-    private static func files(of lines: [[UInt8]], in range: Range<Int>, maxBytes: Int) throws -> (files: [[UInt8]], lines: [[Int]], tooLarge: [Int]) {
+    private static func files(
+        of lines: [[UInt8]], in range: Range<Int>, maxBytes: Int
+    ) throws -> (files: [[UInt8]], lines: [[Int]], tooLarge: [Int]) {
         guard !range.isEmpty else { return ([], [], []) }
         var joined: [UInt8] = []
         joined.reserveCapacity(lines[range].reduce(0) { $0 + $1.count + 1 })
@@ -200,7 +209,8 @@ enum ApitallyRequestLog {
     /// asks for none or is not a number.
     static func pauseNanoseconds(retryAfter value: String?) -> Int64? {
         guard let text = value?.trimmingCharacters(in: .whitespaces), !text.isEmpty,
-              text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+            text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else { return nil }
         // Digits only: a value Int64 cannot hold is longer than any bound.
         let seconds = min(Int64(text) ?? .max, maxPauseSeconds)
         return seconds > 0 ? seconds * 1_000_000_000 : nil

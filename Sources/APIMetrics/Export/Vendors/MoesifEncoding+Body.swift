@@ -17,7 +17,8 @@ extension MoesifEncoding {
     ) {
         guard !body.bytes.isEmpty else { return }
         guard bodies == .sent else {
-            writeNote("body of \(body.size) bytes left out: the event passed Moesif's limit of \(maxEventBytes) bytes", into: &writer)
+            writeNote(
+                "body of \(body.size) bytes left out: the event passed Moesif's limit of \(maxEventBytes) bytes", into: &writer)
             return
         }
         var bytes = body.bytes
@@ -30,7 +31,9 @@ extension MoesifEncoding {
                     bytes = decoded.bytes
                     if !decoded.isComplete { isTruncated = true }
                 } catch .tooLarge {
-                    writeNote("body left out: it inflates past \(maxInflatedBytes) bytes (\(codings.joined(separator: ", ")))", into: &writer)
+                    writeNote(
+                        "body left out: it inflates past \(maxInflatedBytes) bytes (\(codings.joined(separator: ", ")))",
+                        into: &writer)
                     return
                 } catch {
                     // A coding that cannot be undone (br, zstd) or bytes that
@@ -57,7 +60,8 @@ extension MoesifEncoding {
     /// Whether `bytes` are one valid JSON object or array.
     static func isJSONDocument(_ bytes: ArraySlice<UInt8>) -> Bool {
         guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }),
-              first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return false }
+            first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+        else { return false }
         return bytes.withUnsafeBufferPointer { buffer in
             JSONFieldScanner.valuesToHide(in: buffer, named: NameSet(names: [])) != nil
         }

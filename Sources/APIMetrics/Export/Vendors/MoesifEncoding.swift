@@ -70,7 +70,8 @@ enum MoesifEncoding {
             writer.int(response.status)
             writer.key("headers")
             writeHeaders(response.headers, into: &writer)
-            writeBody(record.responseBody, headers: response.headers, bodies: bodies, maxInflatedBytes: maxInflatedBytes, into: &writer)
+            writeBody(
+                record.responseBody, headers: response.headers, bodies: bodies, maxInflatedBytes: maxInflatedBytes, into: &writer)
             writer.endObject()
         }
         // A UUID, as Moesif documents and its SDKs send, made from the event
@@ -154,7 +155,9 @@ enum MoesifEncoding {
         let utf8 = target.utf8
         guard var index = utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
         var separators = 0
-        while let next = utf8[utf8.index(after: index)...].firstIndex(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "#") }) {
+        while let next = utf8[utf8.index(after: index)...].firstIndex(where: {
+            $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "#")
+        }) {
             if utf8[next] == UInt8(ascii: "#") { return target }
             separators += 1
             // Before the 500th `&` stand 500 parameters.

@@ -97,12 +97,14 @@ public struct MoesifExporter: EventExporter {
                 throw ConfigurationError(field: "\(field).timeout", reason: "must be positive, got \(timeout)")
             }
             guard configRefreshInterval >= .zero else {
-                throw ConfigurationError(field: "\(field).configRefreshInterval", reason: "must not be negative, got \(configRefreshInterval)")
+                throw ConfigurationError(
+                    field: "\(field).configRefreshInterval", reason: "must not be negative, got \(configRefreshInterval)")
             }
             // Room for one call with its bodies left out; Moesif takes at most 50 MB a batch.
             guard (64 * 1024...50_000_000).contains(batchLimits.maxBytes) else {
-                throw ConfigurationError(field: "\(field).batchLimits.maxBytes",
-                                         reason: "must be between 65536 and 50000000 (Moesif's limit per batch), got \(batchLimits.maxBytes)")
+                throw ConfigurationError(
+                    field: "\(field).batchLimits.maxBytes",
+                    reason: "must be between 65536 and 50000000 (Moesif's limit per batch), got \(batchLimits.maxBytes)")
             }
         }
     }
@@ -203,20 +205,23 @@ public struct MoesifExporter: EventExporter {
             }
             let weight = max(1, Int((record.weight * Double(MoesifSampling.weight(atRate: rate))).rounded()))
             let (start, needsComma) = (events.count, events.needsComma)
-            MoesifEncoding.writeEvent(record, weight: weight, apiVersion: options.apiVersion,
-                                      maxInflatedBytes: maxInflatedBytes, into: &events)
+            MoesifEncoding.writeEvent(
+                record, weight: weight, apiVersion: options.apiVersion,
+                maxInflatedBytes: maxInflatedBytes, into: &events)
             if events.count - start > maxEventBytes {
                 events.count = start
                 events.needsComma = needsComma
-                MoesifEncoding.writeEvent(record, weight: weight, apiVersion: options.apiVersion, bodies: .leftOut,
-                                          maxInflatedBytes: maxInflatedBytes, into: &events)
+                MoesifEncoding.writeEvent(
+                    record, weight: weight, apiVersion: options.apiVersion, bodies: .leftOut,
+                    maxInflatedBytes: maxInflatedBytes, into: &events)
                 shrunk += 1
             }
             sent += 1
             // The closing bracket is one byte more.
             if sent > 1, options.batchLimits.isOver(bytes: events.count + 1) {
                 throw ExportError.tooLarge(
-                    "moesif: the first \(sent) of \(batch.records.count) calls for /v1/events/batch make \(events.count + 1) bytes, over the limit of \(maxBytes)")
+                    "moesif: the first \(sent) of \(batch.records.count) calls for /v1/events/batch make \(events.count + 1) bytes, over the limit of \(maxBytes)"
+                )
             }
         }
         events.endArray()
@@ -225,7 +230,8 @@ public struct MoesifExporter: EventExporter {
             batch.warningReporter("moesif: \(tooOld) call(s) older than 30 days left out: Moesif's collector refuses them")
         }
         if shrunk > 0 {
-            batch.warningReporter("moesif: \(shrunk) call(s) sent without bodies: each passed the limit of \(maxEventBytes) bytes per event")
+            batch.warningReporter(
+                "moesif: \(shrunk) call(s) sent without bodies: each passed the limit of \(maxEventBytes) bytes per event")
         }
         return (events.bytes, sent)
     }
@@ -297,7 +303,8 @@ public struct MoesifExporter: EventExporter {
     /// profile is small). Calls are measured while they are encoded.
     private func checkSize(_ bytes: Int, items: Int, of path: String) throws(ExportError) {
         guard items > 1, options.batchLimits.isOver(bytes: bytes) else { return }
-        throw ExportError.tooLarge("moesif: \(items) items for \(path) are \(bytes) bytes, over the limit of \(options.batchLimits.maxBytes)")
+        throw ExportError.tooLarge(
+            "moesif: \(items) items for \(path) are \(bytes) bytes, over the limit of \(options.batchLimits.maxBytes)")
     }
 
     /// The sampling in force, reading the configuration first when it was
@@ -348,7 +355,8 @@ public struct MoesifExporter: EventExporter {
         var headers = HeaderFields()
         headers.append(name: "X-Moesif-Application-Id", value: options.applicationID)
         headers.append(name: "User-Agent", value: "apimetrics-swift/\(APIMetricsService.libraryVersion)")
-        let request = TransportRequest(url: base + "/v1/config", method: "GET", headers: headers, body: [], timeout: options.timeout)
+        let request = TransportRequest(
+            url: base + "/v1/config", method: "GET", headers: headers, body: [], timeout: options.timeout)
         let response = try? await transport.send(request)
         let sampling = response.flatMap { response in
             (200..<300).contains(response.status) ? MoesifSampling(json: response.body) : nil

@@ -48,7 +48,8 @@ struct MoesifSampling: Sendable {
     func rate(for record: ExchangeRecord) -> Double {
         if !rules.isEmpty {
             let fields = Self.fields(of: record)
-            for rule in rules where rule.conditions.allSatisfy({ condition in
+            for rule in rules
+            where rule.conditions.allSatisfy({ condition in
                 guard let value = fields[condition.path] else { return false }
                 return condition.pattern.matches(value)
             }) {

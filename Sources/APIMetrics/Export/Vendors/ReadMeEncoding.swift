@@ -98,7 +98,8 @@ enum ReadMeEncoding {
         writer.beginObject()
         writer.key("pageref")
         if let route = request.route, let base = url.range(of: "://").map({ url[$0.upperBound...] }),
-           let slash = base.firstIndex(of: "/") {
+            let slash = base.firstIndex(of: "/")
+        {
             // The route in place of the path, as the SDKs' `routePath` does:
             // calls to one endpoint group together.
             writer.string(String(url[..<slash]) + route)

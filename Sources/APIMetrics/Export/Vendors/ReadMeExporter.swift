@@ -127,7 +127,8 @@ public struct ReadMeExporter: EventExporter {
             return false
         }
         if paused {
-            batch.reportPaused(batch.records.count, message: "\(name) is paused after a refusal; \(batch.records.count) calls not sent to it")
+            batch.reportPaused(
+                batch.records.count, message: "\(name) is paused after a refusal; \(batch.records.count) calls not sent to it")
             return
         }
         var writer = JSONWriter(capacity: 2048 * batch.records.count)

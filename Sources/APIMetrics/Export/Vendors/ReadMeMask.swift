@@ -4,6 +4,7 @@
 enum ReadMeMask {
     static func mask(_ value: String) -> String {
         // The last four code points, as Python's \`value[-4:]\` takes them.
-        "sha512-" + Base64.encode(SHA512.hash(value.utf8)) + "?" + String(String.UnicodeScalarView(value.unicodeScalars.suffix(4)))
+        "sha512-" + Base64.encode(SHA512.hash(value.utf8)) + "?"
+            + String(String.UnicodeScalarView(value.unicodeScalars.suffix(4)))
     }
 }

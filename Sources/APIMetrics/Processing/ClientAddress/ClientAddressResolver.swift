@@ -32,7 +32,8 @@ struct ClientAddressResolver: Sendable {
     /// (see ``ForwardedChain``).
     static let maxHeaderBytes = 8192
 
-    static let disagreementWarning = "the Forwarded and X-Forwarded-For headers of a request from a trusted proxy name different clients, so the socket peer is recorded as the client; set forwarding.headers (APIMETRICS_FORWARDED_HEADERS) to the one header your proxies write, e.g. x-forwarded-for behind nginx or an AWS load balancer (said once)"
+    static let disagreementWarning =
+        "the Forwarded and X-Forwarded-For headers of a request from a trusted proxy name different clients, so the socket peer is recorded as the client; set forwarding.headers (APIMETRICS_FORWARDED_HEADERS) to the one header your proxies write, e.g. x-forwarded-for behind nginx or an AWS load balancer (said once)"
 
     let trusted: [IPRange]
     let headers: ForwardingHeaders

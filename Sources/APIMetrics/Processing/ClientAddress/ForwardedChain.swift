@@ -189,7 +189,9 @@ struct ForwardedChain: Equatable {
             case UInt8(ascii: "\""):
                 return value
             case UInt8(ascii: "\\"):
-                guard index < line.endIndex, isQuotedTextByte(line[index]) || line[index] == UInt8(ascii: "\"") || line[index] == UInt8(ascii: "\\") else {
+                guard index < line.endIndex,
+                    isQuotedTextByte(line[index]) || line[index] == UInt8(ascii: "\"") || line[index] == UInt8(ascii: "\\")
+                else {
                     return nil
                 }
                 value.append(line[index])
@@ -258,8 +260,8 @@ struct ForwardedChain: Equatable {
         if IPAddress.decimalValue(byte) != nil || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) { return true }
         switch byte {
         case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             return true
         default:
             return false

@@ -34,8 +34,10 @@ struct IPRange: Hashable, Sendable {
         var length = width
         if parts.count == 2 {
             let lengthText = parts[1]
-            guard !lengthText.isEmpty, lengthText.utf8.count <= 3, lengthText.utf8.allSatisfy({ IPAddress.decimalValue($0) != nil }),
-                  !(lengthText.count > 1 && lengthText.hasPrefix("0")), let parsed = Int(lengthText), parsed <= width else {
+            guard !lengthText.isEmpty, lengthText.utf8.count <= 3,
+                lengthText.utf8.allSatisfy({ IPAddress.decimalValue($0) != nil }),
+                !(lengthText.count > 1 && lengthText.hasPrefix("0")), let parsed = Int(lengthText), parsed <= width
+            else {
                 throw ParseError(reason: "\"\(text)\": the prefix length must be a whole number from 0 to \(width)")
             }
             length = parsed

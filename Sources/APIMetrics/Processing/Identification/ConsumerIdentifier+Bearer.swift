@@ -71,7 +71,8 @@ extension ConsumerIdentifier {
     public static func jwtClaim(_ claim: String = "sub", nameClaim: String? = "name") -> ConsumerIdentifier {
         ConsumerIdentifier(schemes: SecuritySchemes(bearer: true, isJWT: true)) { request in
             guard let token = BearerToken.extract(from: request.headers),
-                  let claims = JWT.claims(of: token) else { return nil }
+                let claims = JWT.claims(of: token)
+            else { return nil }
             return consumer(from: claims, claim: claim, nameClaim: nameClaim)
         }
     }

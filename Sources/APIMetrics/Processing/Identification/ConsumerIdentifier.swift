@@ -108,8 +108,9 @@ public struct ConsumerIdentifier: Sendable {
         guard let value = request.headers["authorization"] else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic",
-              let decoded = Data(base64Encoded: String(parts[1]).trimmingOptionalWhitespace),
-              let text = String(data: decoded, encoding: .utf8) else { return nil }
+            let decoded = Data(base64Encoded: String(parts[1]).trimmingOptionalWhitespace),
+            let text = String(data: decoded, encoding: .utf8)
+        else { return nil }
         let user = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         return user.isEmpty ? nil : Consumer(id: user)
     }

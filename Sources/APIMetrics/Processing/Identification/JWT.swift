@@ -7,8 +7,9 @@ enum JWT {
     static func claims(of token: String) -> [String: String]? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 || parts.count == 2,
-              let payload = base64URLDecode(parts[1]),
-              case let .object(members) = try? JSONParser.parse(payload, maxDepth: 8) else { return nil }
+            let payload = base64URLDecode(parts[1]),
+            case let .object(members) = try? JSONParser.parse(payload, maxDepth: 8)
+        else { return nil }
         var claims: [String: String] = [:]
         for member in members where claims[member.key] == nil {
             switch member.value {

@@ -39,7 +39,8 @@ enum CardNumber {
                 digits += 1
                 previousWasDigit = true
             } else if (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "-")) && previousWasDigit
-                        && (separator == 0 || separator == byte) && index > 0 {
+                && (separator == 0 || separator == byte) && index > 0
+            {
                 separator = byte
                 previousWasDigit = false
             } else {

@@ -86,7 +86,8 @@ enum CredentialWords {
             if !word.isEmpty {
                 let previous = kind(scalars[index - 1])
                 let next = index + 1 < scalars.count ? kind(scalars[index + 1]) : 0
-                let splits = (current == 2 && (previous == 1 || previous == 3))
+                let splits =
+                    (current == 2 && (previous == 1 || previous == 3))
                     || (current == 2 && previous == 2 && next == 1)
                     || (current == 3) != (previous == 3)
                 if splits { close() }

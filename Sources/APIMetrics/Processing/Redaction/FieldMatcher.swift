@@ -45,7 +45,8 @@ public struct FieldMatcher: Sendable, Hashable, CustomStringConvertible, Express
     /// Any query parameter name whose words name a credential, as for
     /// headers, plus `key` and `code` standing alone (an API key, an OAuth
     /// authorization code) and `jsessionid`-style session ids.
-    public static let credentialQueryParameter = FieldMatcher(kind: .credential(.query), description: "<credential query parameter>")
+    public static let credentialQueryParameter = FieldMatcher(
+        kind: .credential(.query), description: "<credential query parameter>")
 
     /// Any JSON member or form field name whose words name a credential:
     /// `newPassword`, `password_confirmation`, `accessToken`, `clientSecret`,

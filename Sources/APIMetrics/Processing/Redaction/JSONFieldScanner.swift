@@ -57,9 +57,10 @@ struct JSONFieldScanner {
     private mutating func checkCard(from start: Int, quoted: Bool) {
         let inner = quoted ? (start + 1)..<(offset - 1) : start..<offset
         guard masksCards, inner.count >= CardNumber.digitCounts.lowerBound,
-              inner.count <= CardNumber.maxLength
+            inner.count <= CardNumber.maxLength
                 || CardNumber.mayBePadded(first: base[inner.lowerBound], last: base[inner.upperBound - 1]),
-              CardNumber.matches(UnsafeBufferPointer(start: base + inner.lowerBound, count: inner.count)) else { return }
+            CardNumber.matches(UnsafeBufferPointer(start: base + inner.lowerBound, count: inner.count))
+        else { return }
         ranges.append(start..<offset)
     }
 
@@ -187,7 +188,7 @@ struct JSONFieldScanner {
                 guard offset < count else { throw .invalid }
                 switch base[offset] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-                     UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     offset += 1
                 case UInt8(ascii: "u"):
                     guard offset + 4 < count else { throw .invalid }

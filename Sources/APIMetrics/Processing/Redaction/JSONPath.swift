@@ -58,7 +58,8 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             // Only the path's start is repeated: the rest is what is too long.
             var head = ""
             head.unicodeScalars.append(contentsOf: scalars.prefix(64))
-            throw ConfigurationError(field: field, reason: "invalid JSONPath \"\(head)…\": longer than \(Self.maxLength) characters")
+            throw ConfigurationError(
+                field: field, reason: "invalid JSONPath \"\(head)…\": longer than \(Self.maxLength) characters")
         }
         var parser = Parser(text: scalars)
         do {
@@ -84,7 +85,9 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
                 let blank = index
                 skipBlank()
                 guard index < text.count else {
-                    guard index == blank else { throw ParseError(reason: "blank space after the last segment, at position \(blank)") }
+                    guard index == blank else {
+                        throw ParseError(reason: "blank space after the last segment, at position \(blank)")
+                    }
                     break
                 }
                 switch text[index] {
@@ -120,13 +123,19 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
                 throw ParseError(reason: "blank space after \(dots) at position \(index); a name must follow at once")
             }
             guard Self.isNameFirst(first) else {
-                throw ParseError(reason: "\(Self.shown(first)) cannot start a name after \(dots), at position \(index); write it quoted, as [\'…\']")
+                throw ParseError(
+                    reason:
+                        "\(Self.shown(first)) cannot start a name after \(dots), at position \(index); write it quoted, as [\'…\']"
+                )
             }
             let start = index
             index += 1
             while index < text.count, Self.isNameFirst(text[index]) || ("0"..."9").contains(text[index]) { index += 1 }
             if index < text.count, !Self.isBlank(text[index]), text[index] != ".", text[index] != "[" {
-                throw ParseError(reason: "\(Self.shown(text[index])) cannot be part of a name after \(dots), at position \(index); write the name quoted, as [\'…\']")
+                throw ParseError(
+                    reason:
+                        "\(Self.shown(text[index])) cannot be part of a name after \(dots), at position \(index); write the name quoted, as [\'…\']"
+                )
             }
             var name = ""
             name.unicodeScalars.append(contentsOf: text[start..<index])
@@ -142,8 +151,10 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
         /// A scalar for an error message: quoted, or as U+XXXX when it is
         /// not visible, so that a reason stays one printable line.
         static func shown(_ scalar: Unicode.Scalar) -> String {
-            guard scalar.properties.isWhitespace || scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-                || scalar.properties.generalCategory == .format else { return "\"\(scalar)\"" }
+            guard
+                scalar.properties.isWhitespace || scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+                    || scalar.properties.generalCategory == .format
+            else { return "\"\(scalar)\"" }
             let hex = String(scalar.value, radix: 16, uppercase: true)
             return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         }
@@ -193,7 +204,9 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             let count = index - digitsStart
             guard count > 0 else { throw ParseError(reason: "expected digits after - at position \(start)") }
             guard text[digitsStart] != "0" || (count == 1 && !isNegative) else {
-                throw ParseError(reason: count == 1 ? "-0 is not an index, at position \(start)" : "an index has no leading zero, at position \(start)")
+                throw ParseError(
+                    reason: count == 1
+                        ? "-0 is not an index, at position \(start)" : "an index has no leading zero, at position \(start)")
             }
             var magnitude = 0
             for digit in text[digitsStart..<index] {
@@ -214,7 +227,8 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             case "]":
                 index += 1
             case ",":
-                throw ParseError(reason: "several selectors in one bracket are not supported, at position \(index); write one rule each")
+                throw ParseError(
+                    reason: "several selectors in one bracket are not supported, at position \(index); write one rule each")
             case ":":
                 throw ParseError(reason: "array slices are not supported, at position \(index)")
             default:
@@ -236,7 +250,10 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
                 index += 1
                 if scalar == quote { break }
                 if scalar.value < 0x20 {
-                    throw ParseError(reason: "a raw control character (U+\(String(scalar.value, radix: 16, uppercase: true))) in a name at position \(index - 1); write it as an escape")
+                    throw ParseError(
+                        reason:
+                            "a raw control character (U+\(String(scalar.value, radix: 16, uppercase: true))) in a name at position \(index - 1); write it as an escape"
+                    )
                 }
                 guard scalar == "\\" else {
                     name.append(scalar)
@@ -281,7 +298,8 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             index += 2
             let low = try hexQuad()
             guard (0xDC00...0xDFFF).contains(low),
-                  let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) else {
+                let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+            else {
                 throw ParseError(reason: "a high surrogate without its low half at position \(start)")
             }
             return scalar
@@ -320,7 +338,8 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
                 let key = members[index].key
                 let next = advance(active) { $0.picks(name: key) }
                 guard !next.isEmpty else { continue }
-                members[index].value = next.last == segments.count
+                members[index].value =
+                    next.last == segments.count
                     ? replacement
                     : redactChildren(of: members[index].value, active: next, replacement: replacement)
             }
@@ -330,7 +349,8 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             for index in elements.indices {
                 let next = advance(active) { $0.picks(index: index, count: count) }
                 guard !next.isEmpty else { continue }
-                elements[index] = next.last == segments.count
+                elements[index] =
+                    next.last == segments.count
                     ? replacement
                     : redactChildren(of: elements[index], active: next, replacement: replacement)
             }

@@ -74,7 +74,8 @@ struct MultipartBody {
             // followed by one more.
             guard let headerEnd = Self.find(crlf + crlf, in: bytes, from: index, limit: Self.maxHeaderBytes + 4) else {
                 guard isTruncated, bytes.count - headerStart <= Self.maxHeaderBytes,
-                      Self.hasOnlyCRLFLineEnds(bytes[headerStart...].dropLast(bytes.last == 0x0D ? 1 : 0)) else { return nil }
+                    Self.hasOnlyCRLFLineEnds(bytes[headerStart...].dropLast(bytes.last == 0x0D ? 1 : 0))
+                else { return nil }
                 parts.append(Part(headers: headerStart..<bytes.count, content: bytes.count..<bytes.count))
                 return
             }
@@ -140,7 +141,11 @@ struct MultipartBody {
         let text = String(decoding: block, as: UTF8.self)
         for line in text.split(separator: "\r\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            pairs.append((String(line[..<colon]).trimmingOptionalWhitespace, String(line[line.index(after: colon)...]).trimmingOptionalWhitespace))
+            pairs.append(
+                (
+                    String(line[..<colon]).trimmingOptionalWhitespace,
+                    String(line[line.index(after: colon)...]).trimmingOptionalWhitespace
+                ))
         }
         return HeaderFields(pairs)
     }

@@ -62,8 +62,9 @@ extension Redactor {
             }
         }
         if !undone.isEmpty { body.decodedFrom = undone.joined(separator: ", ") }
-        redactDecoded(&body.bytes, kind: kind, headers: headers, isTruncated: body.isTruncated,
-                      fields: fields, paths: paths, depth: 0)
+        redactDecoded(
+            &body.bytes, kind: kind, headers: headers, isTruncated: body.isTruncated,
+            fields: fields, paths: paths, depth: 0)
     }
 
     /// Redacts decoded bytes of the declared kind; `depth` counts the
@@ -159,14 +160,17 @@ extension Redactor {
         }
         if isType("application/json") || isType("text/json") || isType("+json", suffix: true) { return .json }
         if isType("application/x-ndjson") || isType("application/ndjson") || isType("application/jsonl")
-            || isType("application/x-jsonlines") || isType("application/jsonlines") || isType("application/json-seq") {
+            || isType("application/x-jsonlines") || isType("application/jsonlines") || isType("application/json-seq")
+        {
             return .ndjson
         }
         if isType("application/x-www-form-urlencoded") { return .form }
         let multipart: StaticString = "multipart/"
-        if mediaType.count > multipart.utf8CodeUnitCount, multipart.withUTF8Buffer({
-            ASCII.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[..<$0.count]), $0)
-        }) {
+        if mediaType.count > multipart.utf8CodeUnitCount,
+            multipart.withUTF8Buffer({
+                ASCII.equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType[..<$0.count]), $0)
+            })
+        {
             return .multipart
         }
         if isType("text/csv") { return .csv }
@@ -268,7 +272,7 @@ extension Redactor {
         case let .array(elements):
             return .array(elements.map { redactTree($0, fields: fields) })
         case let .string(text) where masksCards && CardNumber.matches(Substring(text)),
-             let .number(text) where masksCards && CardNumber.matches(Substring(text)):
+            let .number(text) where masksCards && CardNumber.matches(Substring(text)):
             return .string(replacement)
         default:
             return allowlist == nil ? value : .string(replacement)

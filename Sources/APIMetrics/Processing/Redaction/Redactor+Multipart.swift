@@ -14,7 +14,8 @@ extension Redactor {
         _ bytes: [UInt8], headers: HeaderFields, isTruncated: Bool, fields: NameSet, paths: [JSONPath], depth: Int
     ) -> [UInt8] {
         guard depth < Self.maxMultipartDepth, let boundary = MultipartBody.boundary(of: headers),
-              let body = MultipartBody(bytes, boundary: boundary, isTruncated: isTruncated) else { return marker }
+            let body = MultipartBody(bytes, boundary: boundary, isTruncated: isTruncated)
+        else { return marker }
         var edits: [(range: Range<Int>, bytes: [UInt8])] = []
         func text(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
@@ -34,15 +35,18 @@ extension Redactor {
             // A part coded in a way the rules cannot read (`base64`,
             // `gzip`) is not read.
             let codings = partHeaders.values(for: "content-transfer-encoding") + partHeaders.values(for: "content-encoding")
-            if codings.contains(where: { !["7bit", "8bit", "binary", "identity"].contains($0.trimmingOptionalWhitespace.lowercased()) }) {
+            if codings.contains(where: {
+                !["7bit", "8bit", "binary", "identity"].contains($0.trimmingOptionalWhitespace.lowercased())
+            }) {
                 edits.append((part.content, marker))
                 continue
             }
             var content = Array(bytes[part.content])
             let original = content
             let cut = isTruncated && part.content.upperBound == bytes.count
-            redactDecoded(&content, kind: Self.declaredKind(of: partHeaders), headers: partHeaders, isTruncated: cut,
-                          fields: fields, paths: paths, depth: depth + 1)
+            redactDecoded(
+                &content, kind: Self.declaredKind(of: partHeaders), headers: partHeaders, isTruncated: cut,
+                fields: fields, paths: paths, depth: depth + 1)
             if content != original { edits.append((part.content, content)) }
         }
         text(body.epilogue)

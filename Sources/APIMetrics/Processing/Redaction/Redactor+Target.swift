@@ -7,9 +7,11 @@ extension Redactor {
     func redactTarget(_ target: String) -> String {
         guard allowlist != nil || !query.isEmpty || masksCards else { return target }
         // Most targets hold none of the characters anything below looks for.
-        guard target.utf8.contains(where: {
-            $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "@")
-        }) else { return target }
+        guard
+            target.utf8.contains(where: {
+                $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "@")
+            })
+        else { return target }
         var rest = Substring(target)
         var output = ""
         if let authority = Self.authorityStart(in: rest) {
@@ -39,8 +41,9 @@ extension Redactor {
     /// Where the authority of an absolute URL (`scheme://authority/…`) starts.
     private static func authorityStart(in target: Substring) -> Substring.Index? {
         guard let colon = target.firstIndex(of: ":"),
-              target[..<colon].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }),
-              !target[..<colon].isEmpty, target[colon...].hasPrefix("://") else { return nil }
+            target[..<colon].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }),
+            !target[..<colon].isEmpty, target[colon...].hasPrefix("://")
+        else { return nil }
         return target.index(colon, offsetBy: 3)
     }
 
@@ -68,7 +71,8 @@ extension Redactor {
                 let rawName = part[..<equals]
                 let rawValue = part[part.index(after: equals)...]
                 if hides(URLTarget.decode(rawName), deny: names)
-                    || (masksCards && CardNumber.matches(Substring(URLTarget.decode(rawValue)))) {
+                    || (masksCards && CardNumber.matches(Substring(URLTarget.decode(rawValue))))
+                {
                     output += rawName + "=" + replacement
                 } else {
                     output += part

@@ -74,10 +74,11 @@ final class Redactor: Sendable {
         if allowlist != nil || !headers.isEmpty {
             // Names are looked up by their bytes; the list is rebuilt only when
             // a value is hidden.
-            fields = fields.replacingValues(where: { name in
-                if let allowlist { return !allowlist.contains(bytes: name) }
-                return headers.contains(bytes: name)
-            }, with: replacement)
+            fields = fields.replacingValues(
+                where: { name in
+                    if let allowlist { return !allowlist.contains(bytes: name) }
+                    return headers.contains(bytes: name)
+                }, with: replacement)
         }
         redactURLHeaders(&fields)
     }
@@ -93,7 +94,8 @@ final class Redactor: Sendable {
         fields.forEachRaw { name, value in
             guard !found else { return }
             if name.count == 4, ASCII.lowercased(name[0]) == UInt8(ascii: "h"), ASCII.lowercased(name[1]) == UInt8(ascii: "o"),
-               ASCII.lowercased(name[2]) == UInt8(ascii: "s"), ASCII.lowercased(name[3]) == UInt8(ascii: "t") {
+                ASCII.lowercased(name[2]) == UInt8(ascii: "s"), ASCII.lowercased(name[3]) == UInt8(ascii: "t")
+            {
                 found = value.contains(UInt8(ascii: "@"))
                 return
             }

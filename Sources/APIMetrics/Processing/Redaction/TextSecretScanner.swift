@@ -39,8 +39,8 @@ struct TextSecretScanner {
     private static func isNameByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."),
-             UInt8(ascii: "["), UInt8(ascii: "]"), 0x80...:
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "["), UInt8(ascii: "]"), 0x80...:
             return true
         default:
             return false
@@ -54,8 +54,8 @@ struct TextSecretScanner {
     private static func endsUnquotedValue(_ byte: UInt8) -> Bool {
         switch byte {
         case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "&"), UInt8(ascii: ";"), UInt8(ascii: ","), UInt8(ascii: "<"),
-             UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: ")"), UInt8(ascii: "}"),
-             UInt8(ascii: "]"):
+            UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: ")"), UInt8(ascii: "}"),
+            UInt8(ascii: "]"):
             return true
         default:
             return false
@@ -109,7 +109,7 @@ struct TextSecretScanner {
         while index < count, index - start <= CardNumber.maxLength {
             if Self.isDigit(base[index]) {
                 index += 1
-            } else if (base[index] == 0x20 || base[index] == UInt8(ascii: "-")), index + 1 < count, Self.isDigit(base[index + 1]) {
+            } else if base[index] == 0x20 || base[index] == UInt8(ascii: "-"), index + 1 < count, Self.isDigit(base[index + 1]) {
                 groupEnds.append(index)
                 index += 1
             } else {
@@ -189,7 +189,9 @@ struct TextSecretScanner {
         while position < count {
             var end = position
             while end < count, base[end] != UInt8(ascii: "<") { end += 1 }
-            let isBlank = (position..<end).allSatisfy { base[$0] == 0x20 || base[$0] == 0x09 || base[$0] == 0x0A || base[$0] == 0x0D }
+            let isBlank = (position..<end).allSatisfy {
+                base[$0] == 0x20 || base[$0] == 0x09 || base[$0] == 0x0A || base[$0] == 0x0D
+            }
             // Blank space beside a section is layout, not the value.
             if end > position, !isBlank || !(afterSection || opens(cdataOpen, at: end)) { valueRanges.append(position..<end) }
             guard end < count, opens(cdataOpen, at: end) else {

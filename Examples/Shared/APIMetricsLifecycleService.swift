@@ -1,0 +1,34 @@
+public import APIMetrics
+public import ServiceLifecycle
+
+/// APIMetrics as a service of swift-service-lifecycle: runs the sender
+/// beside the server and, on graceful shutdown (SIGTERM), stops intake,
+/// flushes within ``APIMetrics/APIMetricsConfiguration/shutdownTimeout``
+/// and returns.
+///
+/// Add it to the application before the server's own service, so that the
+/// server stops first (a service group shuts down in reverse order) and
+/// every call it served is flushed:
+///
+/// ```swift
+/// var app = Application(router: router)
+/// app.addServices(APIMetricsLifecycleService(metrics))
+/// try await app.runService()
+/// ```
+public struct APIMetricsLifecycleService: Service {
+    /// The library this service runs.
+    public let metrics: APIMetricsService
+
+    /// A service that runs `metrics`.
+    public init(_ metrics: APIMetricsService) {
+        self.metrics = metrics
+    }
+
+    /// Runs the sender until graceful shutdown or cancellation, then
+    /// flushes and returns.
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await metrics.run()
+        }
+    }
+}
