@@ -135,9 +135,8 @@ struct HandlerTests {
         let exporter = CollectingExporter()
         try await withExample(exporter) { send, _ in
             #expect(try await send("GET", "/fail", [:], nil).status == 500)
-            #expect(
-                try await send("POST", "/orders", ["Content-Type": "application/json"], Data(#"{"quantity":0}"#.utf8)).status
-                    == 422)
+            let invalid = try await send("POST", "/orders", ["Content-Type": "application/json"], Data(#"{"quantity":0}"#.utf8))
+            #expect(invalid.status == 422)
             #expect(try await send("GET", "/proxy?to=/orders/5", [:], nil).status == 200)
             _ = await exporter.records(atLeast: 5)
         }
