@@ -125,6 +125,9 @@ struct ExporterTests {
             #expect(retryable == nil)
         } catch {
             #expect(error.isRetryable == retryable)
+            // The status travels with the error, and its code says what the sender does.
+            #expect(error.httpStatus == status)
+            #expect(error.code == (status == 413 ? .tooLarge : retryable == true ? .retryable : .rejected))
         }
     }
 

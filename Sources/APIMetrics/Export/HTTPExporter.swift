@@ -110,13 +110,16 @@ public struct HTTPExporter: EventExporter {
         case 200..<300:
             return
         case 413:
-            throw ExportError.tooLarge("collector \(endpoint) answered 413: the batch is too large")
+            throw ExportError.tooLarge("collector \(endpoint) answered 413: the batch is too large", httpStatus: 413)
         case 408, 429, 500..<600:
             let retryAfter = response.headers["retry-after"].flatMap(RetryAfter.parse)
-            throw ExportError.retryable("collector \(endpoint) answered \(response.status)", after: retryAfter)
+            throw ExportError.retryable(
+                "collector \(endpoint) answered \(response.status)", after: retryAfter, httpStatus: response.status)
         default:
             let detail = String(decoding: response.body.prefix(200), as: UTF8.self).filter { !$0.isNewline }
-            throw ExportError.rejected("collector \(endpoint) answered \(response.status)\(detail.isEmpty ? "" : ": \(detail)")")
+            throw ExportError.rejected(
+                "collector \(endpoint) answered \(response.status)\(detail.isEmpty ? "" : ": \(detail)")",
+                httpStatus: response.status)
         }
     }
 

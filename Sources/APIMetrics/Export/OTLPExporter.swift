@@ -324,12 +324,14 @@ public struct OTLPExporter: EventExporter {
         case 200..<300:
             return
         case 413:
-            throw ExportError.tooLarge("collector \(url) answered 413: the request is too large")
+            throw ExportError.tooLarge("collector \(url) answered 413: the request is too large", httpStatus: 413)
         case 429, 502, 503, 504:
             let retryAfter = response.headers["retry-after"].flatMap(RetryAfter.parse)
-            throw ExportError.retryable("collector \(url) answered \(response.status)", after: retryAfter)
+            throw ExportError.retryable(
+                "collector \(url) answered \(response.status)", after: retryAfter, httpStatus: response.status)
         default:
-            throw ExportError.rejected("collector \(url) answered \(response.status)\(detail.isEmpty ? "" : ": \(detail)")")
+            throw ExportError.rejected(
+                "collector \(url) answered \(response.status)\(detail.isEmpty ? "" : ": \(detail)")", httpStatus: response.status)
         }
     }
 

@@ -150,7 +150,9 @@ public struct ReadMeExporter: EventExporter {
         if Self.pauseStatuses.contains(response.status) {
             let end = CaptureClock.monotonicNanoseconds() + options.pauseDuration.nanosecondsClamped
             pausedUntil.withLock { $0 = max($0 ?? 0, end) }
-            throw ExportError.rejected("ReadMe answered \(response.status); nothing is sent to it for \(options.pauseDuration)")
+            throw ExportError.rejected(
+                "ReadMe answered \(response.status); nothing is sent to it for \(options.pauseDuration)",
+                httpStatus: response.status)
         }
         try HTTPExporter.check(response, endpoint: url)
     }
