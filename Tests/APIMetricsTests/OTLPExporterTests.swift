@@ -256,7 +256,7 @@ struct OTLPExporterTests {
             return
         }
         #expect(options.url(for: .logs) == "http://127.0.0.1:4318/v1/logs" && options.encoding == .protobuf)
-        #expect(options.compression == .gzip && options.spanHeaders && !options.spanBodySizes)
+        #expect(options.compression == .gzip && options.spansIncludeHeaders && !options.spansIncludeBodySizes)
     }
 
     @Test(arguments: [

@@ -19,8 +19,8 @@ extension APIMetricsConfiguration {
             "explicit_bucket_histogram (default) or base2_exponential_bucket_histogram"
         ),
         ("OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER", "none leaves that signal out"),
-        ("APIMETRICS_OTLP_SPAN_HEADERS", "true puts the redacted headers on spans (spanHeaders)"),
-        ("APIMETRICS_OTLP_SPAN_BODY_SIZES", "true puts the body sizes on spans (spanBodySizes)"),
+        ("APIMETRICS_OTLP_SPAN_HEADERS", "true puts the redacted headers on spans (spansIncludeHeaders)"),
+        ("APIMETRICS_OTLP_SPAN_BODY_SIZES", "true puts the body sizes on spans (spansIncludeBodySizes)"),
         ("OTEL_SERVICE_NAME", "service, unless APIMETRICS_SERVICE is set"),
         (
             "OTEL_RESOURCE_ATTRIBUTES",
@@ -133,8 +133,8 @@ extension APIMetricsConfiguration {
                     reason: "expected explicit_bucket_histogram or base2_exponential_bucket_histogram, got \"\(aggregation)\"")
             }
         }
-        if let headers = try reader.bool("APIMETRICS_OTLP_SPAN_HEADERS") { options.spanHeaders = headers }
-        if let sizes = try reader.bool("APIMETRICS_OTLP_SPAN_BODY_SIZES") { options.spanBodySizes = sizes }
+        if let headers = try reader.bool("APIMETRICS_OTLP_SPAN_HEADERS") { options.spansIncludeHeaders = headers }
+        if let sizes = try reader.bool("APIMETRICS_OTLP_SPAN_BODY_SIZES") { options.spansIncludeBodySizes = sizes }
         guard !options.signals.isEmpty else { return }
         do {
             try options.validate(field: "otlp")

@@ -105,10 +105,10 @@ public struct OTLPExporter: EventExporter {
         public var durationHistogram: DurationHistogram
         /// Whether spans carry the redacted request and response headers
         /// (`http.request.header.<name>`); log records always do.
-        public var spanHeaders: Bool
+        public var spansIncludeHeaders: Bool
         /// Whether spans carry `http.request.body.size` and
         /// `http.response.body.size`; log records always do.
-        public var spanBodySizes: Bool
+        public var spansIncludeBodySizes: Bool
         /// More resource attributes, after the service's own
         /// (`OTEL_RESOURCE_ATTRIBUTES`).
         public var resourceAttributes: [(key: String, value: String)]
@@ -139,9 +139,9 @@ public struct OTLPExporter: EventExporter {
         ///   - temporality: delta (the default) or cumulative metrics.
         ///   - durationHistogram: explicit buckets (the default) or an
         ///     exponential histogram.
-        ///   - spanHeaders: whether spans carry the redacted request and
+        ///   - spansIncludeHeaders: whether spans carry the redacted request and
         ///     response headers; `false` by default.
-        ///   - spanBodySizes: whether spans carry `http.request.body.size`
+        ///   - spansIncludeBodySizes: whether spans carry `http.request.body.size`
         ///     and `http.response.body.size`; `false` by default.
         ///   - resourceAttributes: more resource attributes, none with an
         ///     empty key, after the service's own; none by default.
@@ -157,8 +157,8 @@ public struct OTLPExporter: EventExporter {
             timeout: Duration = .seconds(10),
             temporality: Temporality = .delta,
             durationHistogram: DurationHistogram = .explicitBuckets,
-            spanHeaders: Bool = false,
-            spanBodySizes: Bool = false,
+            spansIncludeHeaders: Bool = false,
+            spansIncludeBodySizes: Bool = false,
             resourceAttributes: [(key: String, value: String)] = [],
             transport: (any HTTPTransport)? = nil
         ) {
@@ -171,8 +171,8 @@ public struct OTLPExporter: EventExporter {
             self.timeout = timeout
             self.temporality = temporality
             self.durationHistogram = durationHistogram
-            self.spanHeaders = spanHeaders
-            self.spanBodySizes = spanBodySizes
+            self.spansIncludeHeaders = spansIncludeHeaders
+            self.spansIncludeBodySizes = spansIncludeBodySizes
             self.resourceAttributes = resourceAttributes
             self.transport = transport
         }
@@ -258,7 +258,8 @@ public struct OTLPExporter: EventExporter {
         case .traces:
             guard !batch.records.isEmpty else { return }
             let encoder = OTLPTraceEncoder(
-                includesHeaders: options.spanHeaders, includesBodySizes: options.spanBodySizes, monoscope: options.monoscope)
+                includesHeaders: options.spansIncludeHeaders, includesBodySizes: options.spansIncludeBodySizes,
+                monoscope: options.monoscope)
             body = try fitted(batch.records) {
                 isJSON ? encoder.encodeJSON($0, resource: resource) : encoder.encode($0, resource: resource)
             }
