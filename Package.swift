@@ -85,7 +85,8 @@ let package = Package(
         // server executable's lifecycle.
         .target(
             name: "APIMetricsTesting",
-            dependencies: ["APIMetrics"]
+            // SocketServer for ThreadSanitizer's locks only (SanitizerMutex+Alias.swift).
+            dependencies: ["APIMetrics", "SocketServer"]
         ),
         // What the test targets share: exporters and collectors that are real
         // implementations, a raw socket client, temporary directories.

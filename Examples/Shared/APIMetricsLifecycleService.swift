@@ -6,15 +6,26 @@ public import ServiceLifecycle
 /// flushes within ``APIMetrics/APIMetricsConfiguration/shutdownTimeout``
 /// and returns.
 ///
-/// Add it to the application before the server's own service, so that the
-/// server stops first (a service group shuts down in reverse order) and
-/// every call it served is flushed:
+/// Put it before the server's own service, so that the server stops first
+/// (a service group shuts down in reverse order) and every call it served
+/// is flushed. With Hummingbird:
 ///
 /// ```swift
 /// var app = Application(router: router)
 /// app.addServices(APIMetricsLifecycleService(metrics))
 /// try await app.runService()
 /// ```
+///
+/// With FlyingFox, in a `ServiceGroup` of its own:
+///
+/// ```swift
+/// let group = ServiceGroup(
+///     services: [APIMetricsLifecycleService(metrics), FlyingFoxServerService(server)],
+///     gracefulShutdownSignals: [.sigterm], logger: logger)
+/// try await group.run()
+/// ```
+///
+/// One file shared by both packages (Examples/Shared).
 public struct APIMetricsLifecycleService: Service {
     /// The library this service runs.
     public let metrics: APIMetricsService

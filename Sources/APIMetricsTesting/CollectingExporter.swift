@@ -10,7 +10,7 @@ import Synchronization
 /// var configuration = APIMetricsConfiguration(service: "orders", exporters: [.custom(exporter)])
 /// configuration.batching.flushInterval = .milliseconds(20)
 /// // … serve requests …
-/// let records = await exporter.records(atLeast: 2)
+/// let records = await exporter.waitForRecords(atLeast: 2)
 /// ```
 ///
 /// A script of failures makes it a destination that is down, refuses or
@@ -19,11 +19,34 @@ public final class CollectingExporter: EventExporter {
     private struct State {
         var batches: [ExportBatch] = []
         var attempts = 0
-        /// Callers of ``records(atLeast:timeout:)`` still waiting.
-        var waiters: [UInt64: (count: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
-        var nextWaiter: UInt64 = 0
-        /// Waiters whose timeout passed before they were installed.
-        var expired: Set<UInt64> = []
+        /// Callers of ``waitForRecords(atLeast:timeout:)`` still waiting.
+        var waiters: [(count: Int, waiter: Waiter)] = []
+    }
+
+    /// One caller's wait: woken once, by the records or by its timeout.
+    private final class Waiter: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<Void, Never>?, isWoken: Bool)>((nil, false))
+
+        func wait() async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.isWoken { return true }
+                    state.continuation = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
+
+        func wake() {
+            let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard !state.isWoken else { return nil }
+                state.isWoken = true
+                defer { state.continuation = nil }
+                return state.continuation
+            }
+            continuation?.resume()
+        }
     }
 
     private let state = Mutex(State())
@@ -32,7 +55,7 @@ public final class CollectingExporter: EventExporter {
     /// The encodings it asks the sender for (schema-v1 lines by default).
     public let encodings: ExportEncodings
     /// The most a batch may hold: a batch whose schema-v1 lines pass
-    /// `maxBytes` is refused with ``APIMetrics/ExportError/tooLarge(_:)``,
+    /// `maxBytes` is refused with ``APIMetrics/ExportError/tooLarge(_:httpStatus:)``,
     /// as a vendor's exporter does, and the sender sends it again in halves.
     public let batchLimits: ExportBatchLimits
 
@@ -66,14 +89,14 @@ public final class CollectingExporter: EventExporter {
         if batch.records.count > 1, batchLimits.isOver(bytes: bytes) {
             throw ExportError.tooLarge("\(bytes) bytes is over \(batchLimits.maxBytes)")
         }
-        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let woken = state.withLock { state -> [Waiter] in
             state.batches.append(batch)
             let total = state.batches.reduce(0) { $0 + $1.records.count }
-            let due = state.waiters.filter { $0.value.count <= total }
-            for key in due.keys { state.waiters.removeValue(forKey: key) }
-            return due.map(\.value.continuation)
+            let due = state.waiters.filter { $0.count <= total }.map(\.waiter)
+            state.waiters.removeAll { $0.count <= total }
+            return due
         }
-        for continuation in woken { continuation.resume() }
+        for waiter in woken { waiter.wake() }
     }
 
     /// Every batch taken, in order.
@@ -86,44 +109,34 @@ public final class CollectingExporter: EventExporter {
     public var attemptCount: Int { state.withLock { $0.attempts } }
 
     /// Waits until at least `count` call records have been taken, or
-    /// `timeout` passes, and returns the records taken by then.
+    /// `timeout` passes, or the task is cancelled, and returns the records
+    /// taken by then.
     ///
     /// - Parameters:
     ///   - count: How many records to wait for.
     ///   - timeout: How long to wait at the most.
     /// - Returns: Every record taken, which may be fewer than `count` when
-    ///   the timeout passed first.
-    public func records(atLeast count: Int, timeout: Duration = .seconds(20)) async -> [ExchangeRecord] {
-        let id = state.withLock { state in
-            defer { state.nextWaiter += 1 }
-            return state.nextWaiter
+    ///   the wait ended first.
+    @discardableResult
+    public func waitForRecords(atLeast count: Int, timeout: Duration = .seconds(20)) async -> [ExchangeRecord] {
+        let waiter = Waiter()
+        let isDue = state.withLock { state -> Bool in
+            if state.batches.reduce(0, { $0 + $1.records.count }) >= count { return true }
+            state.waiters.append((count, waiter))
+            return false
         }
-        let timer = Task { [weak self] in
-            // Cancelled once the wait is over: nothing to release.
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
-            self?.release(id)
+        guard !isDue else { return records }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            waiter.wake()
         }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state -> Bool in
-                if state.batches.reduce(0, { $0 + $1.records.count }) >= count { return true }
-                if state.expired.remove(id) != nil { return true }
-                state.waiters[id] = (count, continuation)
-                return false
-            }
-            if ready { continuation.resume() }
+        await withTaskCancellationHandler {
+            await waiter.wait()
+        } onCancel: {
+            waiter.wake()
         }
         timer.cancel()
+        state.withLock { state in state.waiters.removeAll { $0.waiter === waiter } }
         return records
-    }
-
-    private func release(_ id: UInt64) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiters.removeValue(forKey: id) else {
-                state.expired.insert(id)
-                return nil
-            }
-            return waiter.continuation
-        }
-        waiter?.resume()
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 public import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -14,14 +15,16 @@ import FoundationNetworking
 /// served is flushed, the last window is final, and the process exits 0
 /// within the shutdown timeout.
 ///
-/// The executable prints `listening on http://127.0.0.1:PORT` as its first
-/// line on standard output, takes `--port 0`, and reads APIMetrics'
-/// configuration from the environment (`APIMETRICS_FILE`,
-/// `APIMETRICS_SHUTDOWN_TIMEOUT_MS`).
+/// The executable prints a line `listening on http://127.0.0.1:PORT` on
+/// standard output (flushed: a pipe is not a terminal), takes `--port 0`,
+/// and reads APIMetrics' configuration from the environment
+/// (`APIMETRICS_FILE`, `APIMETRICS_SHUTDOWN_TIMEOUT_MS`). It runs in a
+/// directory of its own, with the store off and no `APIMETRICS_*` or
+/// `OTEL_*` variable of the caller's.
 ///
 /// ```swift
 /// @Test func sigtermFlushesEverythingAndExitsZero() async throws {
-///     let check = ServerProcessCheck(executable: ServerProcessCheck.builtBeside(named: "orders-server"))
+///     let check = ServerProcessCheck(executable: ServerProcessCheck.builtExecutable(named: "orders-server"))
 ///     #expect(try await check.run().problems == [])
 /// }
 /// ```
@@ -31,8 +34,8 @@ public struct ServerProcessCheck: Sendable {
         /// The process's exit status; `nil` when it did not exit by itself
         /// (it was killed) or ended by a signal.
         public var exitStatus: Int32?
-        /// Seconds from SIGTERM to the process's end.
-        public var secondsToExit: Double
+        /// From SIGTERM to the process's end.
+        public var timeToExit: Duration
         /// Calls answered with 200.
         public var callsAnswered: Int
         /// Call events in the file with the check's route.
@@ -87,8 +90,14 @@ public struct ServerProcessCheck: Sendable {
     ///
     /// - Parameter name: The executable product's name.
     /// - Returns: Its path in the build directory.
-    public static func builtBeside(named name: String) -> URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
+    public static func builtExecutable(named name: String) -> URL {
+        #if canImport(Darwin)
+        // The tests run in a runner of Xcode's; the bundle is in the build directory.
+        if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
+            return bundle.bundleURL.deletingLastPathComponent().appendingPathComponent(name)
+        }
+        #endif
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
     }
 
     /// Runs the executable, makes the calls, sends SIGTERM and reads the
@@ -109,8 +118,12 @@ public struct ServerProcessCheck: Sendable {
         let process = Process()
         process.executableURL = executable
         process.arguments = ["--port", "0"]
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("APIMETRICS_") }
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("APIMETRICS_") && !$0.key.hasPrefix("OTEL_")
+        }
         environment["APIMETRICS_FILE"] = file.path
+        environment["APIMETRICS_STORE"] = "off"
         let timeoutMilliseconds =
             shutdownTimeout.components.seconds * 1000 + shutdownTimeout.components.attoseconds / 1_000_000_000_000_000
         environment["APIMETRICS_SHUTDOWN_TIMEOUT_MS"] = String(timeoutMilliseconds)
@@ -118,20 +131,31 @@ public struct ServerProcessCheck: Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        // Read to the end on a thread of Foundation's, so that a server that
+        // writes a lot never blocks on a full pipe.
+        let printed = Mutex(Data())
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            if chunk.isEmpty { handle.readabilityHandler = nil } else { printed.withLock { $0 += chunk } }
+        }
         try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        defer {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            output.fileHandleForReading.readabilityHandler = nil
+        }
 
-        var banner = Data()
-        while !banner.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            banner += chunk
+        let banner = "listening on http://127.0.0.1:"
+        var root: String?
+        let started = ContinuousClock.now
+        while root == nil && process.isRunning && ContinuousClock.now - started < .seconds(30) {
+            let lines = String(decoding: printed.withLock { $0 }, as: UTF8.self).split(separator: "\n")
+            root = lines.first { $0.hasPrefix(banner) }.map { String($0.dropFirst("listening on ".count)) }
+            if root == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
-        let line = String(decoding: banner, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-        guard line.hasPrefix("listening on http://127.0.0.1:") else {
-            throw Failure(description: "the server's first line is \"\(line)\", not where it listens")
+        guard let root else {
+            let text = String(decoding: printed.withLock { $0 }, as: UTF8.self).prefix(300)
+            throw Failure(description: "the server did not print \"\(banner)PORT\" within 30 s; it printed \"\(text)\"")
         }
-        let root = String(line.dropFirst("listening on ".count))
 
         var answered = 0
         for index in 0..<calls {
@@ -139,19 +163,19 @@ public struct ServerProcessCheck: Sendable {
             let (_, response) = try await URLSession.shared.data(from: url)
             if (response as? HTTPURLResponse)?.statusCode == 200 { answered += 1 }
         }
-        let signalled = Date()
+        let signalled = ContinuousClock.now
         process.terminate()  // SIGTERM
-        let limit = Double(timeoutMilliseconds) / 1000 + 10
-        while process.isRunning && Date().timeIntervalSince(signalled) < limit {
+        let limit = shutdownTimeout + .seconds(10)
+        while process.isRunning && ContinuousClock.now - signalled < limit {
             try await Task.sleep(for: .milliseconds(20))
         }
-        let elapsed = Date().timeIntervalSince(signalled)
+        let elapsed = ContinuousClock.now - signalled
         let exited = !process.isRunning && process.terminationReason == .exit
         var outcome = Outcome(
-            exitStatus: exited ? process.terminationStatus : nil, secondsToExit: elapsed, callsAnswered: answered,
+            exitStatus: exited ? process.terminationStatus : nil, timeToExit: elapsed, callsAnswered: answered,
             callsRecorded: 0, isLastWindowFinal: false, requestsInWindows: 0, problems: [])
         if process.isRunning {
-            outcome.problems.append("still running \(elapsed) s after SIGTERM")
+            outcome.problems.append("still running \(elapsed) after SIGTERM")
             return outcome
         }
         let events = ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
@@ -165,8 +189,8 @@ public struct ServerProcessCheck: Sendable {
             outcome.problems.append(
                 "exited with \(process.terminationStatus) (\(process.terminationReason == .exit ? "status" : "signal"))")
         }
-        if elapsed > Double(timeoutMilliseconds) / 1000 + 1 {
-            outcome.problems.append("took \(elapsed) s to exit, past its \(shutdownTimeout) shutdown timeout")
+        if elapsed > shutdownTimeout + .seconds(1) {
+            outcome.problems.append("took \(elapsed) to exit, past its \(shutdownTimeout) shutdown timeout")
         }
         if answered != calls { outcome.problems.append("\(answered) of \(calls) calls answered 200") }
         if outcome.callsRecorded != calls {

@@ -17,21 +17,28 @@ struct CollectingExporterTests {
 
     @Test func aWaiterWakesWhenTheRecordsArriveAndTheyComeInOrder() async throws {
         let exporter = CollectingExporter()
-        let waiter = Task { await exporter.records(atLeast: 3, timeout: .seconds(600)) }
+        let waiter = Task { await exporter.waitForRecords(atLeast: 3, timeout: .seconds(600)) }
         try await exporter.export(batch(["/a", "/b"]))
         try await exporter.export(batch(["/c"]))
         let records = await waiter.value
         #expect(records.map(\.request.target) == ["/a", "/b", "/c"])
         #expect(exporter.received.count == 2 && exporter.attemptCount == 2)
         // Already there: no wait at all.
-        #expect(await exporter.records(atLeast: 1, timeout: .seconds(600)).count == 3)
+        #expect(await exporter.waitForRecords(atLeast: 1, timeout: .seconds(600)).count == 3)
     }
 
     @Test func aWaiterGivesUpAtItsTimeoutWithWhatArrived() async throws {
         let exporter = CollectingExporter()
         try await exporter.export(batch(["/a"]))
-        let records = await exporter.records(atLeast: 2, timeout: .milliseconds(1))
+        let records = await exporter.waitForRecords(atLeast: 2, timeout: .milliseconds(1))
         #expect(records.map(\.request.target) == ["/a"])
+    }
+
+    @Test func aCancelledWaitEndsAtOnce() async throws {
+        let exporter = CollectingExporter()
+        let waiter = Task { await exporter.waitForRecords(atLeast: 1, timeout: .seconds(600)) }
+        waiter.cancel()
+        #expect(await waiter.value.isEmpty)
     }
 
     @Test func theScriptOfFailuresIsFollowedAttemptByAttempt() async throws {

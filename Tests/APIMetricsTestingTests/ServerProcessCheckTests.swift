@@ -7,7 +7,7 @@ import Testing
 struct ServerProcessCheckTests {
     @Test func theDemoStopsOnSigtermWithEveryCallFlushed() async throws {
         let outcome = try await ServerProcessCheck(
-            executable: ServerProcessCheck.builtBeside(named: "apimetrics-demo"), calls: 12
+            executable: ServerProcessCheck.builtExecutable(named: "apimetrics-demo"), calls: 12
         ).run()
         #expect(outcome.problems == [], "\(outcome)")
         #expect(outcome.exitStatus == 0 && outcome.callsRecorded == 12 && outcome.requestsInWindows == 12)
@@ -17,7 +17,7 @@ struct ServerProcessCheckTests {
     /// carry is named as a problem.
     @Test func aMissingRouteIsAProblem() async throws {
         let check = ServerProcessCheck(
-            executable: ServerProcessCheck.builtBeside(named: "apimetrics-demo"), calls: 3, route: "/no/such/{route}")
+            executable: ServerProcessCheck.builtExecutable(named: "apimetrics-demo"), calls: 3, route: "/no/such/{route}")
         let outcome = try await check.run()
         #expect(outcome.problems == ["0 events of /no/such/{route}, 3 calls made"])
     }

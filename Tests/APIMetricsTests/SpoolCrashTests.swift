@@ -31,15 +31,16 @@ struct SpoolCrashTests {
             abandonedAtNanoseconds: 1)
     }
 
-    /// The child's part, run only in the child: appends until killed,
-    /// writing `acked N` to standard output after each acknowledged append.
+    /// The child's part, run only in the child: appends until killed (or,
+    /// should no one kill it, 5,000 batches), writing `acked N` to standard
+    /// output after each acknowledged append.
     @Test(.enabled(if: ProcessInfo.processInfo.environment[childVariable] != nil))
     func childAppendsUntilKilled() throws {
         let directory = try #require(ProcessInfo.processInfo.environment[Self.childVariable])
         let spool = try DiskSpool(options: SpoolOptions(directory: directory, syncInterval: .zero))
         let pid = Array("pid \(getpid())\n".utf8)
         _ = pid.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
-        for index in 0..<100_000 {
+        for index in 0..<5_000 {
             guard spool.append(Self.batch(index)).isSpooled else { continue }
             let line = Array("acked \(index)\n".utf8)
             _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
@@ -47,18 +48,20 @@ struct SpoolCrashTests {
     }
 
     #if os(Linux)
-    @Test func everyAcknowledgedBatchWasSyncedBeforeItsAcknowledgementAndSurvivesSIGKILL() async throws {
-        let strace = "/usr/bin/strace"
-        try #require(FileManager.default.isExecutableFile(atPath: strace), "install strace (apt-get install strace)")
+    @Test func everyAcknowledgedBatchWasSyncedBeforeItsAcknowledgementAndSurvivesSIGKILL() throws {
+        let strace = try #require(
+            (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map { "\($0)/strace" }
+                .first { FileManager.default.isExecutableFile(atPath: $0) },
+            "install strace (apt-get install strace)")
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let spoolPath = directory.file("spool")
         let trace = directory.file("strace.log")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: strace)
-        // Every thread; the spool's writes and syncs, and the child's lines.
+        // Every thread; the writes and syncs with the files their descriptors name (-y).
         process.arguments = [
-            "-f", "-qq", "-e", "trace=write,fsync,fdatasync", "-e", "signal=none", "-o", trace,
+            "-f", "-y", "-qq", "-e", "trace=write,fsync,fdatasync", "-e", "signal=none", "-o", trace,
             CommandLine.arguments[0], "--testing-library", "swift-testing",
             "--filter", "SpoolCrashTests/childAppendsUntilKilled",
         ]
@@ -69,41 +72,51 @@ struct SpoolCrashTests {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Killed while it writes, after some acknowledgements.
+        var child: Int32?
+        defer {
+            if let child { kill(child, SIGKILL) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        // Killed while it writes, after some acknowledgements; at the
+        // latest when it ends by itself (5,000 batches).
         var seen = Data()
-        while !(String(decoding: seen, as: UTF8.self).components(separatedBy: "acked ").count > 20) {
+        while String(decoding: seen, as: UTF8.self).components(separatedBy: "acked ").count <= 20 {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             seen += chunk
         }
-        // SIGKILL to the child while it writes; strace ends with it.
         let said = String(decoding: seen, as: UTF8.self).split(separator: "\n")
-        let child = try #require(said.first { $0.hasPrefix("pid ") }.flatMap { Int32($0.dropFirst("pid ".count)) })
-        kill(child, SIGKILL)
+        child = said.first { $0.hasPrefix("pid ") }.flatMap { Int32($0.dropFirst("pid ".count)) }
+        try #require(child != nil, "the child did not start (is ptrace allowed here?): \(said.prefix(5))")
+        if let child { kill(child, SIGKILL) }
         process.waitUntilExit()
-        let lines = said.filter { $0.hasPrefix("acked ") }
-        let acknowledged = lines.compactMap { Int($0.dropFirst("acked ".count)) }
+        let acknowledged = said.filter { $0.hasPrefix("acked ") }.compactMap { Int($0.dropFirst("acked ".count)) }
         try #require(acknowledged.count >= 20, "the child acknowledged \(acknowledged.count) batches")
-        let log = try String(contentsOfFile: trace, encoding: .utf8)
 
-        // Order: between two acknowledgements, the record's write and then a sync.
-        var synced = true
-        var sinceAcknowledgement: [String] = []
+        // Order, per acknowledgement: the record written to a spool
+        // segment, then that same descriptor synced, then `acked`.
+        var written: String?
+        var syncedAfterWrite = false
         var checked = 0
-        for line in log.split(separator: "\n") {
-            let call = line.split(separator: " ", maxSplits: 1).last.map(String.init) ?? ""
-            if call.hasPrefix("write(1, \"acked ") {
-                if checked > 0 {
-                    synced = synced && sinceAcknowledgement.contains { $0.hasPrefix("fsync(") || $0.hasPrefix("fdatasync(") }
-                }
+        var unsynced: [String] = []
+        for line in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n") {
+            // strace -f starts each line with the thread id, padded.
+            let call = String(line.drop(while: \.isNumber).drop(while: { $0 == " " }))
+            let descriptor = call.split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
+            if call.hasPrefix("write(1<"), call.contains("\"acked ") {
+                if !syncedAfterWrite { unsynced.append(call) }
                 checked += 1
-                sinceAcknowledgement = []
-            } else if call.hasPrefix("fsync(") || call.hasPrefix("fdatasync(") || call.hasPrefix("write(") {
-                sinceAcknowledgement.append(call)
+                syncedAfterWrite = false
+                written = nil
+            } else if call.hasPrefix("write("), descriptor.hasSuffix(".spool>") {
+                written = String(descriptor.dropFirst("write(".count))
+                syncedAfterWrite = false
+            } else if let written, call.hasPrefix("fsync(\(written)") || call.hasPrefix("fdatasync(\(written)") {
+                syncedAfterWrite = true
             }
         }
         #expect(checked >= 20, "strace saw \(checked) acknowledgements")
-        #expect(synced, "an acknowledged batch was not synced before its acknowledgement")
+        #expect(unsynced.isEmpty, "acknowledged before the record was synced: \(unsynced.prefix(3))")
 
         // Every batch acknowledged before the kill is read back.
         let reopened = try DiskSpool(options: SpoolOptions(directory: spoolPath, syncInterval: .zero))

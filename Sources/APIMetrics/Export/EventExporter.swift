@@ -32,7 +32,7 @@ public protocol EventExporter: Sendable {
     /// ``ExportBatchLimits/unlimited`` by default. The sender hands over at
     /// most ``ExportBatchLimits/maxEvents`` events at a time; an exporter
     /// whose encoded request would pass ``ExportBatchLimits/maxBytes``
-    /// throws ``ExportError/tooLarge(_:)`` without sending, and the sender
+    /// throws ``ExportError/tooLarge(_:httpStatus:)`` without sending, and the sender
     /// sends the batch again in halves, as after a 413. A single event over
     /// the byte limit is the exporter's to shrink (its bodies replaced by a
     /// marker, say), never to drop.

@@ -9,7 +9,7 @@
 ///     throw ExportError.retryable("the collector answered \(response.status)", httpStatus: response.status)
 /// }
 /// ```
-public struct ExportError: Error, Sendable, CustomStringConvertible {
+public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure an export error is. Kinds may be added; match
     /// with `==`, not an exhaustive switch.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -109,8 +109,12 @@ public struct ExportError: Error, Sendable, CustomStringConvertible {
         ExportError(code: .tooLarge, message: message, httpStatus: httpStatus)
     }
 
-    /// The message, with the advice to retry or not.
+    /// The message, with what the sender does about it.
     public var description: String {
-        isRetryable ? "\(message) (will retry)" : "\(message) (not retried)"
+        switch code {
+        case .retryable: "\(message) (will retry)"
+        case .tooLarge: "\(message) (sent again in halves)"
+        default: "\(message) (not retried)"
+        }
     }
 }

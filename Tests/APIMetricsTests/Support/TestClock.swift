@@ -24,6 +24,8 @@ final class TestClock: SenderClock {
         var sleepers: [UInt64: Sleeper] = [:]
         /// Tests waiting for a sleeper whose deadline is past a point.
         var watchers: [Watcher] = []
+        /// Watchers whose time ran out before they were installed.
+        var expired: Set<UInt64> = []
     }
 
     private let state = Mutex(State())
@@ -93,7 +95,10 @@ final class TestClock: SenderClock {
         let timer = Task {
             guard (try? await Task.sleep(for: timeout)) != nil else { return }
             let watcher = state.withLock { state -> Watcher? in
-                guard let index = state.watchers.firstIndex(where: { $0.id == id }) else { return nil }
+                guard let index = state.watchers.firstIndex(where: { $0.id == id }) else {
+                    state.expired.insert(id)
+                    return nil
+                }
                 return state.watchers.remove(at: index)
             }
             watcher?.continuation.resume(returning: nil)
@@ -102,10 +107,11 @@ final class TestClock: SenderClock {
         return await withCheckedContinuation { (continuation: CheckedContinuation<Int64?, Never>) in
             let found = state.withLock { state -> Int64? in
                 if let deadline = state.sleepers.values.map(\.deadline).filter({ $0 > instant }).min() { return deadline }
+                if state.expired.remove(id) != nil { return .min }
                 state.watchers.append(Watcher(id: id, after: instant, continuation: continuation))
                 return nil
             }
-            if let found { continuation.resume(returning: found) }
+            if let found { continuation.resume(returning: found == .min ? nil : found) }
         }
     }
 }

@@ -91,7 +91,7 @@ struct HandlerTests {
                 #expect(answer.headers["content-security-policy"] != nil, "\(path)")
             }
             #expect(try await send("GET", "/orders/7", [:], nil).status == 200)
-            _ = await exporter.records(atLeast: 1)
+            await exporter.waitForRecords(atLeast: 1)
             #expect(exporter.records.map(\.request.target) == ["/orders/7"])
             #expect(metrics.statistics.recorded == 1)
             let text = String(decoding: try await send("GET", "/metrics", [:], nil).body, as: UTF8.self)
@@ -138,7 +138,7 @@ struct HandlerTests {
             let invalid = try await send("POST", "/orders", ["Content-Type": "application/json"], Data(#"{"quantity":0}"#.utf8))
             #expect(invalid.status == 422)
             #expect(try await send("GET", "/proxy?to=/orders/5", [:], nil).status == 200)
-            _ = await exporter.records(atLeast: 5)
+            await exporter.waitForRecords(atLeast: 5)
         }
         let records = exporter.records
         let failed = try #require(records.first { $0.request.target == "/fail" })
@@ -170,7 +170,7 @@ struct HandlerTests {
         let response = try await APIMetricsHandler(metrics, routes: routes)
             .handleRequest(HTTPRequest(method: .GET, version: .http11, path: "/chunked", query: [], headers: [:], body: Data()))
         #expect(try await response.bodyData.count > payload.count)  // the chunk framing, unchanged
-        _ = await exporter.records(atLeast: 1)
+        await exporter.waitForRecords(atLeast: 1)
         let record = try #require(exporter.records.first)
         #expect(record.metadata["response_body"] == "streamed: not captured, size unknown")
         #expect(record.responseBody.size == 0 && record.response?.status == 200)

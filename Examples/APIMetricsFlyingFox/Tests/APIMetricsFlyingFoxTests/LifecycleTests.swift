@@ -5,7 +5,8 @@ import Testing
 @Suite("FlyingFox example lifecycle")
 struct LifecycleTests {
     @Test func sigtermStopsIntakeFlushesEveryEventAndExitsZero() async throws {
-        let outcome = try await ServerProcessCheck(executable: ServerProcessCheck.builtBeside(named: "flyingfox-example")).run()
+        let outcome = try await ServerProcessCheck(executable: ServerProcessCheck.builtExecutable(named: "flyingfox-example"))
+            .run()
         #expect(outcome.problems == [], "\(outcome)")
     }
 }

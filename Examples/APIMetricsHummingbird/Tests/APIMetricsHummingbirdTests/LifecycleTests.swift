@@ -5,7 +5,8 @@ import Testing
 @Suite("Hummingbird example lifecycle")
 struct LifecycleTests {
     @Test func sigtermStopsIntakeFlushesEveryEventAndExitsZero() async throws {
-        let outcome = try await ServerProcessCheck(executable: ServerProcessCheck.builtBeside(named: "hummingbird-example")).run()
+        let outcome = try await ServerProcessCheck(executable: ServerProcessCheck.builtExecutable(named: "hummingbird-example"))
+            .run()
         #expect(outcome.problems == [], "\(outcome)")
     }
 }

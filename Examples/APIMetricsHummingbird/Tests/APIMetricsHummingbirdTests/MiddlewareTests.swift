@@ -73,7 +73,7 @@ struct MiddlewareTests {
                 #expect(response.status == .ok)
             }
         }
-        let record = try #require(await exporter.records(atLeast: 1).first)
+        let record = try #require(await exporter.waitForRecords(atLeast: 1).first)
         #expect(record.request.route == "/orders/{id}")
         #expect(record.request.method == "GET" && record.request.target == "/orders/7?expand=1")
         #expect(
@@ -103,7 +103,7 @@ struct MiddlewareTests {
                 #expect(response.status == .forbidden)
             }
             try await client.execute(uri: "/orders/7", method: .get) { #expect($0.status == .ok) }
-            let records = await exporter.records(atLeast: 1)
+            let records = await exporter.waitForRecords(atLeast: 1)
             #expect(records.map(\.request.target) == ["/orders/7"])
             #expect(metrics.statistics.recorded == 1)
             try await client.execute(uri: "/metrics", method: .get) { response in
@@ -120,7 +120,7 @@ struct MiddlewareTests {
         try await withExample(configuration(exporter)) { client, metrics in
             try await client.execute(uri: "/no/such/path", method: .get) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/orders/9999", method: .get) { #expect($0.status == .notFound) }
-            _ = await exporter.records(atLeast: 2)
+            await exporter.waitForRecords(atLeast: 2)
             let answer = try #require(
                 metrics.view.response(
                     method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
@@ -162,7 +162,7 @@ struct MiddlewareTests {
                 results.withLock { $0[instrumented] = seen }
             }
             if instrumented {
-                let records = await exporter.records(atLeast: paths.count + 2)  // the proxy's outgoing call and its target
+                let records = await exporter.waitForRecords(atLeast: paths.count + 2)  // the proxy's outgoing call and its target
                 let streamed = try #require(records.first { $0.request.target == "/stream?chunks=200" })
                 #expect(streamed.responseBody.size == (0..<200).map { "chunk \($0)\n".utf8.count }.reduce(0, +))
                 #expect(streamed.responseBody.bytes.count == 100 && streamed.responseBody.isTruncated)
@@ -208,7 +208,7 @@ struct MiddlewareTests {
             }
         }
         let runner = Task { try await metrics.run() }
-        let records = await exporter.records(atLeast: 2)
+        let records = await exporter.waitForRecords(atLeast: 2)
         await metrics.shutdown(timeout: .seconds(30))
         try await runner.value
         #expect(records.first { $0.request.target == "/small" }?.responseText == small)
@@ -229,7 +229,7 @@ struct MiddlewareTests {
                 #expect(String(buffer: response.body).contains(item))
             }
         }
-        let record = try #require(await exporter.records(atLeast: 1).first)
+        let record = try #require(await exporter.waitForRecords(atLeast: 1).first)
         #expect(record.request.route == "/orders")
         #expect(record.requestBody.size == body.utf8.count)
         // JSON cut at the capture limit cannot be read whole: redaction fails
@@ -252,7 +252,7 @@ struct MiddlewareTests {
                 uri: "/orders", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "not json")
             ) { #expect($0.status == .badRequest) }
         }
-        let records = await exporter.records(atLeast: 3)
+        let records = await exporter.waitForRecords(atLeast: 3)
         let failed = try #require(records.first { $0.request.target == "/fail" })
         #expect(failed.response?.status == 500 && failed.responseBody.size == 0)
         #expect(failed.errors.first?.type == "ExampleFailure" && failed.errors.first?.message == "the example failed on purpose")
@@ -272,7 +272,7 @@ struct MiddlewareTests {
                 headers: [.init("X-API-Key")!: "key-acme", .authorization: "Bearer SECRET-TOKEN", .cookie: "sid=SECRET-COOKIE"]
             ) { #expect($0.status == .ok) }
         }
-        let record = try #require(await exporter.records(atLeast: 1).first)
+        let record = try #require(await exporter.waitForRecords(atLeast: 1).first)
         #expect(record.consumer?.id == "acme")
         let text = "\(record.request.target) \(record.request.headers.fields)"
         #expect(!text.contains("SECRET"))
@@ -287,7 +287,7 @@ struct MiddlewareTests {
                 #expect(String(buffer: response.body).contains(#""id":5"#))
             }
         }
-        let records = await exporter.records(atLeast: 3)
+        let records = await exporter.waitForRecords(atLeast: 3)
         let proxy = try #require(records.first { $0.request.route == "/proxy" })
         let outgoing = try #require(records.first { $0.direction == .outgoing })
         let served = try #require(records.first { $0.direction == .incoming && $0.request.route == "/orders/{id}" })

@@ -5,7 +5,7 @@ import Testing
 @Suite("Vapor example lifecycle")
 struct LifecycleTests {
     @Test func sigtermStopsIntakeFlushesEveryEventAndExitsZero() async throws {
-        let outcome = try await ServerProcessCheck(executable: ServerProcessCheck.builtBeside(named: "vapor-example")).run()
+        let outcome = try await ServerProcessCheck(executable: ServerProcessCheck.builtExecutable(named: "vapor-example")).run()
         #expect(outcome.problems == [], "\(outcome)")
     }
 }

@@ -52,7 +52,7 @@ struct MiddlewareTests {
                 #expect(response.status == .ok)
             }
         }
-        let record = try #require(await exporter.records(atLeast: 1).first)
+        let record = try #require(await exporter.waitForRecords(atLeast: 1).first)
         #expect(record.request.route == "/orders/{id}")
         #expect(record.request.method == "GET" && record.request.target == "/orders/7?expand=1")
         #expect(record.request.headers["host"]?.hasPrefix("127.0.0.1") == true)
@@ -76,7 +76,7 @@ struct MiddlewareTests {
                 }
             }
             try await app.test(.GET, "/orders/7") { #expect($0.status == .ok) }
-            let records = await exporter.records(atLeast: 1)
+            let records = await exporter.waitForRecords(atLeast: 1)
             #expect(records.map(\.request.target) == ["/orders/7"])
             #expect(metrics.statistics.recorded == 1)
             try await app.test(.GET, "/metrics") { response in
@@ -100,7 +100,7 @@ struct MiddlewareTests {
         try await withExample(configuration(exporter)) { app, metrics in
             try await app.test(.GET, "/no/such/path") { #expect($0.status == .notFound) }
             try await app.test(.GET, "/orders/9999") { #expect($0.status == .notFound) }
-            _ = await exporter.records(atLeast: 2)
+            await exporter.waitForRecords(atLeast: 2)
             let answer = try #require(
                 metrics.view.response(
                     method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
@@ -145,7 +145,7 @@ struct MiddlewareTests {
             if instrumented {
                 // The proxy's outgoing call and its target, less /health (a
                 // health check, not recorded by default).
-                let records = await exporter.records(atLeast: paths.count + 1)
+                let records = await exporter.waitForRecords(atLeast: paths.count + 1)
                 let streamed = try #require(records.first { $0.request.target == "/stream?chunks=200" })
                 #expect(streamed.responseBody.size == (0..<200).map { "chunk \($0)\n".utf8.count }.reduce(0, +))
                 #expect(streamed.responseBody.bytes.count == 100 && streamed.responseBody.isTruncated)
@@ -210,7 +210,7 @@ struct MiddlewareTests {
             await metrics.shutdown(timeout: .seconds(30))
             try await runner.value
         }
-        let records = await exporter.records(atLeast: 3)
+        let records = await exporter.waitForRecords(atLeast: 3)
         let long = try #require(records.first { $0.request.route == "/long" })
         #expect(long.responseBody.size == 24_000 && long.responseText.hasPrefix("0123456789abcdef"))
         let record = try #require(records.first { $0.request.route == "/callback" })
@@ -232,7 +232,7 @@ struct MiddlewareTests {
                 #expect(response.body.string.contains(item))
             }
         }
-        let record = try #require(await exporter.records(atLeast: 1).first)
+        let record = try #require(await exporter.waitForRecords(atLeast: 1).first)
         #expect(record.request.route == "/orders")
         #expect(record.requestBody.size == body.utf8.count)
         // JSON cut at the capture limit cannot be read whole: redaction fails
@@ -257,7 +257,7 @@ struct MiddlewareTests {
                 #expect($0.status == .badRequest)
             }
         }
-        let records = await exporter.records(atLeast: 3)
+        let records = await exporter.waitForRecords(atLeast: 3)
         let failed = try #require(records.first { $0.request.target == "/fail" })
         // Vapor's ErrorMiddleware answers with a JSON body: the event has it.
         #expect(failed.response?.status == 500 && failed.responseText.contains(#""error":true"#))
@@ -278,7 +278,7 @@ struct MiddlewareTests {
                 headers: ["X-API-Key": "key-acme", "Authorization": "Bearer SECRET-TOKEN", "Cookie": "sid=SECRET-COOKIE"]
             ) { #expect($0.status == .ok) }
         }
-        let record = try #require(await exporter.records(atLeast: 1).first)
+        let record = try #require(await exporter.waitForRecords(atLeast: 1).first)
         #expect(record.consumer?.id == "acme")
         let text = "\(record.request.target) \(record.request.headers.fields)"
         #expect(!text.contains("SECRET"))
@@ -293,7 +293,7 @@ struct MiddlewareTests {
                 #expect(response.body.string.contains(#""id":5"#))
             }
         }
-        let records = await exporter.records(atLeast: 3)
+        let records = await exporter.waitForRecords(atLeast: 3)
         let proxy = try #require(records.first { $0.request.route == "/proxy" })
         let outgoing = try #require(records.first { $0.direction == .outgoing })
         let served = try #require(records.first { $0.direction == .incoming && $0.request.route == "/orders/{id}" })

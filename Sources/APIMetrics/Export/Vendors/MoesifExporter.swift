@@ -178,7 +178,7 @@ public struct MoesifExporter: EventExporter {
     /// for the latter); an event past Moesif's size limit goes with its
     /// bodies left out, and a warning says so.
     ///
-    /// Throws ``ExportError/tooLarge(_:)`` as soon as a second call takes
+    /// Throws ``ExportError/tooLarge(_:httpStatus:)`` as soon as a second call takes
     /// the document past ``Options/batchLimits``' bytes, before the rest is
     /// encoded and before anything is counted or warned of: the sender
     /// sends the batch again in halves, and each attempt builds at most
@@ -298,7 +298,7 @@ public struct MoesifExporter: EventExporter {
         if counts.subscriptions > 0 { _ = try await post("/v1/subscriptions/batch", subscriptionBytes) }
     }
 
-    /// Throws ``ExportError/tooLarge(_:)`` when a request of several profile
+    /// Throws ``ExportError/tooLarge(_:httpStatus:)`` when a request of several profile
     /// updates would pass the byte limit; a single one goes as it is (a
     /// profile is small). Calls are measured while they are encoded.
     private func checkSize(_ bytes: Int, items: Int, of path: String) throws(ExportError) {

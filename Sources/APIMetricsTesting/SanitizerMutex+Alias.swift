@@ -1,0 +1,1 @@
+../APIMetricsWire/SanitizerMutex+Alias.swift
