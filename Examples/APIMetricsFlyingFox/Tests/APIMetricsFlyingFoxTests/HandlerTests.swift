@@ -178,6 +178,29 @@ struct HandlerTests {
         try await sender.value
     }
 
+    /// A request body of unknown size (chunked) is left for the handler
+    /// to read and marked, in the core's words.
+    @Test func aRequestBodyOfUnknownSizeIsMarked() async throws {
+        let exporter = CollectingExporter()
+        var config = APIMetricsConfiguration(service: "flyingfox-test", exporters: [.custom(exporter)])
+        config.diagnostics = .silent
+        let metrics = try APIMetricsService(configuration: config)
+        var request = HTTPRequest(method: .POST, version: .http11, path: "/upload", query: [], headers: [:], body: Data())
+        // A sequence of bytes whose length the request does not know.
+        request.bodySequence = HTTPBodySequence(
+            from: RecordingBytes(base: HTTPBodySequence(data: Data("chunk".utf8)), count: 5, onChunk: { _ in }, onEnd: {}))
+        let exchange = metrics.recorder.begin(RequestHead(method: "POST", target: "/upload"))
+        APIMetricsHandler.tapRequestBody(of: &request, into: exchange)
+        exchange.recordResponseHead(ResponseHead(status: 200))
+        exchange.finish()
+        await metrics.shutdown(timeout: .seconds(30))
+        let record = try #require(exporter.records.first)
+        #expect(record.metadata["request_body"] == "streamed: not captured, size unknown")
+        // Left as it is for the handler to read: not gathered, not replaced.
+        #expect(request.bodySequence.count == nil)
+        #expect(record.requestBody.bytes.isEmpty)
+    }
+
     @Test func whileTheQueueIsFullCallsAreShedButEveryOneCounts() async throws {
         var config = ExampleServer.baseConfiguration()
         config.exporters = [.custom(CollectingExporter())]

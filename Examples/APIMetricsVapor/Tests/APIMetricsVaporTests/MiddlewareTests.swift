@@ -221,6 +221,26 @@ struct MiddlewareTests {
         #expect(plain.metadata["response_body"] == "streamed: not captured")
     }
 
+    /// A body the handler streams itself, with no declared length, cannot
+    /// be counted from here: the event says so, in the core's words.
+    @Test func aStreamedRequestBodyOfUnknownSizeIsMarked() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try APIMetricsService(configuration: configuration(exporter))
+        try await withApp { app in
+            let request = Request(
+                application: app, method: .POST, url: "/upload", headers: ["Transfer-Encoding": "chunked"],
+                on: app.eventLoopGroup.any())
+            let exchange = metrics.recorder.begin(RequestHead(method: "POST", target: "/upload"))
+            APIMetricsMiddleware.recordRequestBody(of: request, into: exchange)
+            exchange.recordResponseHead(ResponseHead(status: 200))
+            exchange.finish()
+            await metrics.shutdown(timeout: .seconds(30))
+        }
+        let record = try #require(exporter.records.first)
+        #expect(record.metadata["request_body"] == "streamed: not captured, size unknown")
+        #expect(record.requestBody.size == 0 && record.requestBody.bytes.isEmpty)
+    }
+
     @Test func theRequestBodyIsCappedWhileTheHandlerGetsAllOfIt() async throws {
         let exporter = CollectingExporter()
         let item = String(repeating: "x", count: 5_000)
