@@ -20,33 +20,7 @@ public final class CollectingExporter: EventExporter {
         var batches: [ExportBatch] = []
         var attempts = 0
         /// Callers of ``waitForRecords(atLeast:timeout:)`` still waiting.
-        var waiters: [(count: Int, waiter: Waiter)] = []
-    }
-
-    /// One caller's wait: woken once, by the records or by its timeout.
-    private final class Waiter: Sendable {
-        private let state = Mutex<(continuation: CheckedContinuation<Void, Never>?, isWoken: Bool)>((nil, false))
-
-        func wait() async {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    if state.isWoken { return true }
-                    state.continuation = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        }
-
-        func wake() {
-            let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard !state.isWoken else { return nil }
-                state.isWoken = true
-                defer { state.continuation = nil }
-                return state.continuation
-            }
-            continuation?.resume()
-        }
+        var waiters: [(count: Int, waiter: Wakeup)] = []
     }
 
     private let state = Mutex(State())
@@ -89,7 +63,7 @@ public final class CollectingExporter: EventExporter {
         if batch.records.count > 1, batchLimits.isOver(bytes: bytes) {
             throw ExportError.tooLarge("\(bytes) bytes is over \(batchLimits.maxBytes)")
         }
-        let woken = state.withLock { state -> [Waiter] in
+        let woken = state.withLock { state -> [Wakeup] in
             state.batches.append(batch)
             let total = state.batches.reduce(0) { $0 + $1.records.count }
             let due = state.waiters.filter { $0.count <= total }.map(\.waiter)
@@ -119,7 +93,7 @@ public final class CollectingExporter: EventExporter {
     ///   the wait ended first.
     @discardableResult
     public func waitForRecords(atLeast count: Int, timeout: Duration = .seconds(20)) async -> [ExchangeRecord] {
-        let waiter = Waiter()
+        let waiter = Wakeup()
         let isDue = state.withLock { state -> Bool in
             if state.batches.reduce(0, { $0 + $1.records.count }) >= count { return true }
             state.waiters.append((count, waiter))

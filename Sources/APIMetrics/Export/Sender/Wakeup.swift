@@ -1,13 +1,16 @@
 import Synchronization
 
 /// One suspended task that several parties may wake (a timer, a signal, a
-/// cancellation): the first wins, the others find nothing to do.
-final class Wakeup: Sendable {
+/// cancellation): the first wins, the others find nothing to do. Package
+/// wide: `APIMetricsTesting`'s exporter waits with it too.
+package final class Wakeup: Sendable {
     private let continuation = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let isWoken = Atomic<Bool>(false)
 
+    package init() {}
+
     /// Suspends until ``wake()`` is called, at once when it already was.
-    func wait() async {
+    package func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let now = self.continuation.withLock { stored -> Bool in
                 if isWoken.load(ordering: .acquiring) { return true }
@@ -19,7 +22,7 @@ final class Wakeup: Sendable {
     }
 
     /// Wakes the waiter, now or when it comes; later calls do nothing.
-    func wake() {
+    package func wake() {
         let waiting = continuation.withLock { stored -> CheckedContinuation<Void, Never>? in
             guard !isWoken.exchange(true, ordering: .acquiringAndReleasing) else { return nil }
             defer { stored = nil }
