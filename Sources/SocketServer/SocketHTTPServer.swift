@@ -8,25 +8,6 @@ import Darwin
 import Foundation
 import Synchronization
 
-/// Sees every byte a connection reads and writes, in order, and its close.
-public protocol ConnectionObserver: Sendable {
-    /// Bytes read from the peer.
-    func inbound(_ bytes: ArraySlice<UInt8>)
-    /// Bytes written to the peer, once written.
-    func outbound(_ bytes: ArraySlice<UInt8>)
-    /// The connection closed.
-    func close()
-    /// What the handler may want of the observer (a wire tap, say), as an
-    /// object: a class cast of it is a pointer compare, where casting the
-    /// observer itself to its type is a full dynamic cast on every request.
-    var context: AnyObject? { get }
-}
-
-extension ConnectionObserver {
-    /// None by default.
-    public var context: AnyObject? { nil }
-}
-
 /// A small HTTP/1.1 server on POSIX sockets: one thread accepts, one thread
 /// serves each connection with blocking reads and writes. Keep-alive,
 /// Content-Length and chunked request bodies, `Expect: 100-continue`.
@@ -482,16 +463,6 @@ public final class SocketHTTPServer: Sendable {
         default:
             return "unknown"
         }
-    }
-}
-
-/// A socket call that failed, with its errno text.
-public struct SocketError: Error, CustomStringConvertible {
-    /// What was attempted and why it failed.
-    public let description: String
-
-    init(_ operation: String, _ code: Int32) {
-        description = "\(operation): \(String(cString: strerror(code)))"
     }
 }
 
