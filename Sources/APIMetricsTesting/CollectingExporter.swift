@@ -100,16 +100,7 @@ public final class CollectingExporter: EventExporter {
             return false
         }
         guard !isDue else { return records }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            waiter.wake()
-        }
-        await withTaskCancellationHandler {
-            await waiter.wait()
-        } onCancel: {
-            waiter.wake()
-        }
-        timer.cancel()
+        await waiter.wait(orAfter: { _ = try? await Task.sleep(for: timeout) })
         state.withLock { state in state.waiters.removeAll { $0.waiter === waiter } }
         return records
     }

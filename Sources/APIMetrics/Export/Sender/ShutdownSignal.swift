@@ -80,19 +80,9 @@ final class ShutdownSignal: Sendable {
             return false
         }
         guard !changed else { return }
-        let timer: Task<Void, Never>? =
-            until == .max
-            ? nil
-            : Task { [clock] in
-                try? await clock.sleep(until: until)
-                wakeup.wake()
-            }
-        await withTaskCancellationHandler {
-            await wakeup.wait()
-        } onCancel: {
-            wakeup.wake()
-        }
-        timer?.cancel()
+        let clock = self.clock
+        let limit: (@Sendable () async -> Void)? = until == .max ? nil : { @Sendable in _ = try? await clock.sleep(until: until) }
+        await wakeup.wait(orAfter: limit)
         // A watcher woken by its timer leaves the list now, not at the next change.
         state.withLock { state in state.watchers.removeAll { $0 === wakeup } }
     }

@@ -21,6 +21,27 @@ package final class Wakeup: Sendable {
         }
     }
 
+    /// Suspends until ``wake()`` is called, the task is cancelled, or
+    /// `sleep` returns, whichever is first.
+    ///
+    /// - Parameter sleep: The time limit, run in a task of its own and
+    ///   cancelled once the wait is over; `nil` for none. It must return
+    ///   when cancelled.
+    package func wait(orAfter sleep: (@Sendable () async -> Void)?) async {
+        let timer = sleep.map { sleep in
+            Task {
+                await sleep()
+                self.wake()
+            }
+        }
+        await withTaskCancellationHandler {
+            await wait()
+        } onCancel: {
+            wake()
+        }
+        timer?.cancel()
+    }
+
     /// Wakes the waiter, now or when it comes; later calls do nothing.
     package func wake() {
         let waiting = continuation.withLock { stored -> CheckedContinuation<Void, Never>? in
