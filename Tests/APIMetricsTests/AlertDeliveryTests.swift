@@ -50,7 +50,8 @@ struct AlertDeliveryTests {
         config.identifyConsumer = nil
         config.exporters.append(.alertWebhook(url: receiver.url, secret: secret))
         config.alerts.rules = [AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 5), window: .seconds(1))]
-        let metrics = try APIMetricsService(configuration: config)
+        let clock = TestClock()
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
         let background = Task { try await metrics.run() }
         func calls(status: Int) {
             for n in 0..<10 {
@@ -61,7 +62,7 @@ struct AlertDeliveryTests {
             }
         }
         calls(status: 500)
-        #expect(await eventually(timeout: .seconds(20)) { receiver.requests.count >= 1 })
+        #expect(await clock.run { receiver.requests.count >= 1 })
         func firingRows() -> String {
             (try? sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM alert_states WHERE firing = 1"))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -70,10 +71,10 @@ struct AlertDeliveryTests {
         #expect(await eventually(timeout: .seconds(10)) { firingRows() == "1" })
         // Still failing: the alert fires once, not once a window.
         calls(status: 500)
-        try await Task.sleep(for: .milliseconds(2_500))
+        await clock.run(for: .milliseconds(2_500))
         #expect(receiver.requests.count == 1)
         for _ in 0..<3 { calls(status: 200) }
-        #expect(await eventually(timeout: .seconds(20)) { receiver.requests.count >= 2 })
+        #expect(await clock.run { receiver.requests.count >= 2 })
         _ = await metrics.shutdown(timeout: .seconds(10))
         background.cancel()
 
@@ -110,7 +111,7 @@ struct AlertDeliveryTests {
         defer { receiver.stop() }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        func run(_ body: (APIMetricsService) async -> Void) async throws {
+        func run(_ body: (APIMetricsService, TestClock) async -> Void) async throws {
             var config = storeConfiguration(directory.file("apimetrics.sqlite"))
             config.identifyConsumer = nil
             config.exporters.append(.alertWebhook(url: receiver.url))
@@ -118,9 +119,10 @@ struct AlertDeliveryTests {
                 AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 5), window: .seconds(1)),
                 AlertRule("new errors", when: .newServerErrorGroup, window: .seconds(600)),
             ]
-            let metrics = try APIMetricsService(configuration: config)
+            let clock = TestClock()
+            let metrics = try APIMetricsService(configuration: config, clock: clock)
             let background = Task { try await metrics.run() }
-            await body(metrics)
+            await body(metrics, clock)
             _ = await metrics.shutdown(timeout: .seconds(10))
             background.cancel()
         }
@@ -138,19 +140,19 @@ struct AlertDeliveryTests {
                 "\($0["state"] as? String ?? "") \($0["rule"] as? String ?? "")"
             }
         }
-        try await run { metrics in
+        try await run { metrics, clock in
             calls(metrics, status: 500)
-            _ = await eventually(timeout: .seconds(20)) { told().count >= 2 }
+            _ = await clock.run { told().count >= 2 }
         }
         #expect(told().sorted() == ["firing errors", "firing new errors"])
         // The second run: still failing (the same error), then well again.
-        try await run { metrics in
+        try await run { metrics, clock in
             for _ in 0..<3 {
                 calls(metrics, status: 500)
-                try? await Task.sleep(for: .milliseconds(1_100))
+                await clock.run(for: .milliseconds(1_100))
             }
             for _ in 0..<3 { calls(metrics, status: 200) }
-            _ = await eventually(timeout: .seconds(20)) { told().count >= 3 }
+            _ = await clock.run { told().count >= 3 }
         }
         #expect(told().sorted() == ["firing errors", "firing new errors", "resolved errors"])
         let history = try sqlite3(
@@ -208,12 +210,13 @@ struct AlertDeliveryTests {
         // The first process, in a scope of its own (it holds the spool's lock while it lives).
         var refusedIDs = Set<String>()
         do {
-            let first = try APIMetricsService(configuration: configuration())
+            let clock = TestClock()
+            let first = try APIMetricsService(configuration: configuration(), clock: clock)
             let firstRun = Task { try await first.run() }
             calls(first, status: 500)
-            #expect(await eventually(timeout: .seconds(20)) { receiver.requests.count >= 2 })
+            #expect(await clock.run { receiver.requests.count >= 2 })
             calls(first, status: 200)
-            #expect(await eventually(timeout: .seconds(20)) { (try? told("resolved")) == true })
+            #expect(await clock.run { (try? told("resolved")) == true })
             let report = await first.shutdown(timeout: .seconds(10))
             try await firstRun.value
             #expect(receiver.requests.allSatisfy { !$0.isAccepted })
@@ -224,10 +227,11 @@ struct AlertDeliveryTests {
 
         // Back up, and a new process: the spool delivers what waited.
         isDown.store(false, ordering: .relaxed)
-        let second = try APIMetricsService(configuration: configuration())
+        let clock = TestClock()
+        let second = try APIMetricsService(configuration: configuration(), clock: clock)
         let secondRun = Task { try await second.run() }
-        #expect(await eventually(timeout: .seconds(20)) { receiver.requests.filter(\.isAccepted).count >= 2 })
-        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(await clock.run { receiver.requests.filter(\.isAccepted).count >= 2 })
+        await clock.run(for: .milliseconds(1_500))
         let secondReport = await second.shutdown(timeout: .seconds(10))
         secondRun.cancel()
         let accepted = receiver.requests.filter(\.isAccepted).compactMap { jsonObject($0.body) }
@@ -251,14 +255,15 @@ struct AlertDeliveryTests {
         config.retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), jitter: 0)
         config.diagnostics = .custom(minimumLevel: .warning) { message in lines.withLock { $0.append(message.text) } }
         config.alerts.rules = [AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 5), window: .seconds(1))]
-        let metrics = try APIMetricsService(configuration: config)
+        let clock = TestClock()
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
         let background = Task { try await metrics.run() }
         for n in 0..<10 {
             let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/fail/\(n)", route: "/fail/:n"))
             exchange.recordResponseHead(ResponseHead(status: 500))
             exchange.finish()
         }
-        #expect(await eventually(timeout: .seconds(20)) { metrics.statistics.alertsLost == 1 }, "\(metrics.statistics)")
+        #expect(await clock.run { metrics.statistics.alertsLost == 1 }, "\(metrics.statistics)")
         _ = await metrics.shutdown(timeout: .seconds(10))
         background.cancel()
         #expect(lines.withLock { $0 }.contains { $0.contains("lost 1 alert transition(s) (firing errors)") })

@@ -7,30 +7,30 @@ import Testing
 @Suite("Metrics windows delivered")
 struct MetricsDeliveryTests {
     @Test func theHeartbeatReachesAnIdleCollectorOnScheduleAndShutdownDeliversTheLastWindow() async throws {
+        let clock = TestClock()
         let collector = try TestCollector()
         defer { collector.stop() }
         var config = testConfiguration([.http(endpoint: collector.url)])
         config.metrics.interval = .seconds(1)
         config.metrics.routes = ["GET /orders/{id}"]
-        let metrics = try APIMetricsService(configuration: config)
-        let started = ContinuousClock.now
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
         let runner = Task { try await metrics.run() }
-        // No traffic: a heartbeat (with an empty window) a second. Their
-        // delivery may lag when the whole suite keeps both cores busy; the
-        // schedule is read from the heartbeats' own times below.
-        #expect(await eventually(timeout: .seconds(30)) { collector.requests.filter { $0.batch["heartbeat"] != nil }.count >= 2 })
-        // On schedule: a second apart, as the heartbeats' own times say (the
-        // wall time of the whole test stretches when the cores are busy).
-        #expect(ContinuousClock.now - started >= .milliseconds(1_900))
-        let beats = collector.requests.compactMap { $0.batch["heartbeat"] as? [String: Any] }
-        let uptimes = beats.compactMap { $0["uptime_s"] as? Double }
-        #expect(uptimes.count >= 2 && (0.9...5).contains(uptimes[1] - uptimes[0]), "\(uptimes)")
+        // No traffic: a heartbeat (with an empty window) a second, and none between.
+        func beats() -> [[String: Any]] { collector.requests.compactMap { $0.batch["heartbeat"] as? [String: Any] } }
+        await clock.run(for: .milliseconds(999))
+        #expect(beats().isEmpty)
+        await clock.run(for: .milliseconds(1_001))
+        // Delivered while the sender waits for the next round.
+        #expect(await eventually { beats().count == 2 })
+        // On schedule: a second apart, as the heartbeats' own times say.
+        let uptimes = beats().compactMap { $0["uptime_s"] as? Double }
+        #expect(uptimes == [1, 2], "\(uptimes)")
         let first = try #require(collector.requests.first?.batch)
         let startup = try #require(first["startup"] as? [String: Any])
         #expect(startup["routes"] as? [String] == ["GET /orders/{id}"])
         #expect(startup["library_version"] as? String == APIMetricsService.libraryVersion)
         let heartbeat = try #require(first["heartbeat"] as? [String: Any])
-        #expect((heartbeat["uptime_s"] as? Double ?? 0) > 0.5)
+        #expect(heartbeat["uptime_s"] as? Double == 1)
         #expect((heartbeat["pipeline"] as? [String: Any])?["recorded"] as? Int == 0)
         #expect(((first["metrics"] as? [String: Any])?["series"] as? [Any])?.isEmpty == true)
         // Calls after the last tick arrive in the final window at shutdown.
@@ -56,14 +56,19 @@ struct MetricsDeliveryTests {
         var config = testConfiguration([.file(path: path)])
         config.metrics.interval = .seconds(1)
         config.queue = .init(maxEvents: 10, maxBytes: 1 << 20)
-        let metrics = try APIMetricsService(configuration: config)
+        let clock = TestClock()
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
         // Before the sender runs: 10 events queued, 40 dropped; all 50 counted.
         for n in 0..<50 {
             recordExchange(metrics.recorder, target: "/items/\(n)", responseBody: Array(repeating: 0x61, count: n))
         }
         let runner = Task { try await metrics.run() }
         // The first window closes a second after the sender starts.
-        #expect(await eventually { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains(#""kind":"metrics""#) })
+        func file() -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+        await clock.run(for: .milliseconds(999))
+        #expect(!file().contains(#""kind":"metrics""#))
+        await clock.run(for: .milliseconds(1))
+        #expect(file().contains(#""kind":"metrics""#))
         for n in 0..<5 { recordExchange(metrics.recorder, target: "/items/\(n)") }
         await metrics.shutdown(timeout: .seconds(30))
         try await runner.value

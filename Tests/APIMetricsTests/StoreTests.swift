@@ -117,17 +117,20 @@ struct StoreTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("apimetrics.sqlite")
+        // Two runs on clocks of their own: the first from 10 s ago, the second 4 s after it stopped.
+        var wall = CaptureClock.wallNanoseconds() - 10_000_000_000
         for run in 0..<2 {
             var config = storeConfiguration(path)
             config.instanceID = "instance-a"
-            let metrics = try APIMetricsService(configuration: config)
+            let clock = TestClock(wallOrigin: wall)
+            let metrics = try APIMetricsService(configuration: config, clock: clock)
             let runner = Task { try await metrics.run() }
             recordStoreTraffic(metrics, count: 20, offset: run * 20)
-            // At least two heartbeats a run, a second apart.
-            try await Task.sleep(for: .milliseconds(2_300))
+            // Two heartbeats a run, a second apart.
+            await clock.run(for: .milliseconds(2_300))
             await metrics.shutdown(timeout: .seconds(30))
             try await runner.value
-            if run == 0 { try await Task.sleep(for: .seconds(4)) }
+            wall = clock.wallNow() + 4_000_000_000
         }
         let reader = try StoreReader(path: path)
         let now = CaptureClock.wallNanoseconds()

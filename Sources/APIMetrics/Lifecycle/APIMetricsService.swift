@@ -98,7 +98,8 @@ public final class APIMetricsService: Sendable {
         self.signal = signal
         let aggregator = Aggregator(
             options: Aggregator.Options(
-                maxSeries: configuration.metrics.maxSeries, maxConsumers: configuration.metrics.maxConsumers))
+                maxSeries: configuration.metrics.maxSeries, maxConsumers: configuration.metrics.maxConsumers),
+            now: clock.wallNow())
         self.aggregator = aggregator
         self.recorder = Recorder(
             queue: queue, counters: counters,

@@ -29,8 +29,19 @@ final class TestClock: SenderClock {
     }
 
     private let state = Mutex(State())
+    /// The clock's first reading, and the wall time then: the wall time
+    /// moves with the clock.
+    private let origin: Int64 = State().now
+    private let wallOrigin: Int64
+
+    /// A clock whose wall time starts at `wallOrigin` (now by default).
+    init(wallOrigin: Int64 = CaptureClock.wallNanoseconds()) {
+        self.wallOrigin = wallOrigin
+    }
 
     func now() -> Int64 { state.withLock { $0.now } }
+
+    func wallNow() -> Int64 { wallOrigin &+ (now() &- origin) }
 
     func sleep(until deadline: Int64) async throws {
         let id = state.withLock { state -> UInt64 in
@@ -113,5 +124,41 @@ final class TestClock: SenderClock {
             }
             if let found { continuation.resume(returning: found == .min ? nil : found) }
         }
+    }
+
+    /// Waits until what the clock's last move set off has run: something
+    /// sleeps on the clock again, past now. Returns that deadline; `nil`
+    /// when nothing sleeps within `timeout` of real time.
+    func settle(timeout: Duration = .seconds(30)) async -> Int64? {
+        await sleeper(after: now(), timeout: timeout)
+    }
+
+    /// Moves the clock from one sleeper's deadline to the next (each flush,
+    /// retry and metrics window in turn, each run before the clock moves
+    /// again) until `duration` of clock time has passed, and lets what the
+    /// last move set off run.
+    func run(for duration: Duration) async {
+        let end = now() &+ duration.nanosecondsClamped
+        while let next = await settle() {
+            guard next < end else {
+                advance(to: end)
+                _ = await settle()
+                return
+            }
+            advance(to: next)
+        }
+    }
+
+    /// Moves the clock from one sleeper's deadline to the next until
+    /// `condition` holds once what each move set off has run; `false` when
+    /// it still does not after `limit` of clock time.
+    func run(until condition: () -> Bool, within limit: Duration = .seconds(600)) async -> Bool {
+        let end = now() &+ limit.nanosecondsClamped
+        while let next = await settle() {
+            if condition() { return true }
+            guard now() < end else { return false }
+            advance(to: next)
+        }
+        return condition()
     }
 }

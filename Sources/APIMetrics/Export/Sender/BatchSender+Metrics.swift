@@ -46,7 +46,7 @@ extension BatchSender {
             cpuShare = Double(usage.cpuNanoseconds - lastUsage.cpu) / Double(monotonic - lastUsage.monotonic)
         }
         lastUsage = (monotonic, usage.cpuNanoseconds)
-        let now = CaptureClock.wallNanoseconds()
+        let now = clock.wallNow()
         var heartbeat = Heartbeat(
             startedAtNanoseconds: aggregator.startedAtNanoseconds, timeNanoseconds: now,
             uptimeSeconds: Double(now - aggregator.startedAtNanoseconds) / 1e9, cpuShare: cpuShare,

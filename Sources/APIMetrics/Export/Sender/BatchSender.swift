@@ -110,7 +110,7 @@ actor BatchSender {
             case let .cutWindow(isFinal):
                 // Cut after this round's events were attributed; at
                 // shutdown, the last, partial one.
-                extras.metrics = aggregator.cutWindow(isFinal: isFinal)
+                extras.metrics = aggregator.cutWindow(at: clock.wallNow(), isFinal: isFinal)
                 // The last heartbeat is taken at the finish, once the last events are out.
                 if !isFinal { extras.heartbeat = makeHeartbeat() }
                 // The API's changes since the last window, with it.

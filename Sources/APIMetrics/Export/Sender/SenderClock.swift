@@ -1,5 +1,6 @@
 /// The time the sender schedules by: monotonic nanoseconds, and a way to
-/// wait for a point in them.
+/// wait for a point in them; and the wall time it stamps its metrics
+/// windows and heartbeats with.
 ///
 /// The service runs on ``SystemSenderClock``. Tests drive a clock of their
 /// own that moves only when told to, so that a flush interval, a retry's
@@ -13,11 +14,17 @@ protocol SenderClock: Sendable {
     /// - Parameter deadline: The point to wait for, in this clock's nanoseconds.
     /// - Throws: `CancellationError` when the task is cancelled first.
     func sleep(until deadline: Int64) async throws
+
+    /// The wall time, in nanoseconds since 1970: the ends of the metrics
+    /// windows the sender cuts and the times of its heartbeats.
+    func wallNow() -> Int64
 }
 
 /// The system's monotonic clock.
 struct SystemSenderClock: SenderClock {
     func now() -> Int64 { CaptureClock.monotonicNanoseconds() }
+
+    func wallNow() -> Int64 { CaptureClock.wallNanoseconds() }
 
     func sleep(until deadline: Int64) async throws {
         // Task.sleep's clock may run apart from CLOCK_MONOTONIC (across a
