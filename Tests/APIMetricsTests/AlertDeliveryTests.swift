@@ -53,6 +53,8 @@ struct AlertDeliveryTests {
         let clock = TestClock()
         let metrics = try APIMetricsService(configuration: config, clock: clock)
         let background = Task { try await metrics.run() }
+        // The states an earlier run left come first: windows cut before them move no alert.
+        #expect(await eventually { !metrics.isLoadingAlerts })
         func calls(status: Int) {
             for n in 0..<10 {
                 let exchange = metrics.recorder.begin(
@@ -122,6 +124,8 @@ struct AlertDeliveryTests {
             let clock = TestClock()
             let metrics = try APIMetricsService(configuration: config, clock: clock)
             let background = Task { try await metrics.run() }
+            // The states an earlier run left come first: windows cut before them move no alert.
+            #expect(await eventually { !metrics.isLoadingAlerts })
             await body(metrics, clock)
             _ = await metrics.shutdown(timeout: .seconds(10))
             background.cancel()
@@ -167,6 +171,8 @@ struct AlertDeliveryTests {
         config.identifyConsumer = nil
         let quiet = try APIMetricsService(configuration: config)
         let background = Task { try await quiet.run() }
+        // The states an earlier run left come first: windows cut before them move no alert.
+        #expect(await eventually { !quiet.isLoadingAlerts })
         _ = await quiet.shutdown(timeout: .seconds(10))
         background.cancel()
         #expect(
@@ -213,6 +219,8 @@ struct AlertDeliveryTests {
             let clock = TestClock()
             let first = try APIMetricsService(configuration: configuration(), clock: clock)
             let firstRun = Task { try await first.run() }
+            // The states an earlier run left come first: windows cut before them move no alert.
+            #expect(await eventually { !first.isLoadingAlerts })
             calls(first, status: 500)
             #expect(await clock.run { receiver.requests.count >= 2 })
             calls(first, status: 200)
@@ -230,6 +238,8 @@ struct AlertDeliveryTests {
         let clock = TestClock()
         let second = try APIMetricsService(configuration: configuration(), clock: clock)
         let secondRun = Task { try await second.run() }
+        // The states an earlier run left come first: windows cut before them move no alert.
+        #expect(await eventually { !second.isLoadingAlerts })
         #expect(await clock.run { receiver.requests.filter(\.isAccepted).count >= 2 })
         await clock.run(for: .milliseconds(1_500))
         let secondReport = await second.shutdown(timeout: .seconds(10))
@@ -258,6 +268,8 @@ struct AlertDeliveryTests {
         let clock = TestClock()
         let metrics = try APIMetricsService(configuration: config, clock: clock)
         let background = Task { try await metrics.run() }
+        // The states an earlier run left come first: windows cut before them move no alert.
+        #expect(await eventually { !metrics.isLoadingAlerts })
         for n in 0..<10 {
             let exchange = metrics.recorder.begin(RequestHead(method: "GET", target: "/fail/\(n)", route: "/fail/:n"))
             exchange.recordResponseHead(ResponseHead(status: 500))

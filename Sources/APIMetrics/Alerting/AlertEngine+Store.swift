@@ -40,6 +40,10 @@ extension AlertEngine {
         state.withLock { $0.isLoading = false }
     }
 
+    /// Whether an earlier run's states are still on their way: windows cut
+    /// meanwhile move no alert.
+    var isLoading: Bool { state.withLock { $0.isLoading } }
+
     /// What the store keeps, with the known groups, for a rule that saw calls
     /// in its scope: its name and scope, after a character no group's identity has.
     static func seenKey(_ rule: AlertRule) -> String {

@@ -44,27 +44,17 @@ extension AlertEvent {
     /// sends and the JSON API lists (`id`, `rule`, `state`, `value`, `threshold`,
     /// `scope`, `instance`, `summary`, `time`, `firing_since`, `repeat`).
     func writeMembers(into writer: inout JSONWriter) {
-        writer.key("id")
-        writer.string(id)
-        writer.key("rule")
-        writer.string(rule)
-        writer.key("state")
-        writer.string(state.rawValue)
-        writer.key("value")
-        writer.number(value)
+        writer.field("id", id)
+        writer.field("rule", rule)
+        writer.field("state", state.rawValue)
+        writer.field("value", value)
         writer.key("threshold")
         if let threshold { writer.number(threshold) } else { writer.null() }
-        writer.key("scope")
-        writer.string(scope)
-        writer.key("instance")
-        writer.string(instance)
-        writer.key("summary")
-        writer.string(summary)
-        writer.key("time")
-        writer.timestamp(nanosecondsSinceEpoch: timeNanoseconds)
-        writer.key("firing_since")
-        writer.timestamp(nanosecondsSinceEpoch: firingSinceNanoseconds)
-        writer.key("repeat")
-        writer.bool(isRepeat)
+        writer.field("scope", scope)
+        writer.field("instance", instance)
+        writer.field("summary", summary)
+        writer.field("time", timestamp: timeNanoseconds)
+        writer.field("firing_since", timestamp: firingSinceNanoseconds)
+        writer.field("repeat", isRepeat)
     }
 }

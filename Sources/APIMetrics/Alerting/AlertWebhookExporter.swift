@@ -186,13 +186,10 @@ public struct AlertWebhookExporter: EventExporter {
                     + Self.slackEscaped(
                         "\(event.rule)\(instance) on \(identity.service) (\(identity.environment)): \(event.summary)"))
         case .generic:
-            writer.key("type")
-            writer.string("apimetrics.alert")
+            writer.field("type", "apimetrics.alert")
             event.writeMembers(into: &writer)
-            writer.key("service")
-            writer.string(identity.service)
-            writer.key("environment")
-            writer.string(identity.environment)
+            writer.field("service", identity.service)
+            writer.field("environment", identity.environment)
         }
         writer.endObject()
         return writer.bytes

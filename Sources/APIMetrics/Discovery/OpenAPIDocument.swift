@@ -22,14 +22,11 @@ enum OpenAPIDocument {
         }
         var writer = JSONWriter(capacity: 4_096)
         writer.beginObject()
-        writer.key("openapi")
-        writer.string("3.1.0")
+        writer.field("openapi", "3.1.0")
         writer.key("info")
         writer.beginObject()
-        writer.key("title")
-        writer.string(identity.service)
-        writer.key("version")
-        writer.string(identity.version ?? "observed")
+        writer.field("title", identity.service)
+        writer.field("version", identity.version ?? "observed")
         writer.key("description")
         let calls = snapshot.operations.reduce(0) { $0 + $1.calls }
         writer.string(
@@ -41,11 +38,9 @@ enum OpenAPIDocument {
             writer.beginArray()
             for server in snapshot.servers {
                 writer.beginObject()
-                writer.key("url")
-                writer.string(server)
+                writer.field("url", server)
                 if !snapshot.serversAreConfigured {
-                    writer.key("description")
-                    writer.string("Seen in the Host headers of calls; not verified (set discovery.servers)")
+                    writer.field("description", "Seen in the Host headers of calls; not verified (set discovery.servers)")
                 }
                 writer.endObject()
             }
@@ -74,16 +69,11 @@ enum OpenAPIDocument {
         writeComponents(schemes, to: &writer)
         writer.key("x-apimetrics")
         writer.beginObject()
-        writer.key("learnt_calls")
-        writer.int(snapshot.figures.learnt)
-        writer.key("sampled_out_calls")
-        writer.int(snapshot.figures.sampledOut)
-        writer.key("unrouted_calls")
-        writer.int(snapshot.figures.unrouted)
-        writer.key("unlearnt_calls")
-        writer.int(snapshot.figures.unlearnt)
-        writer.key("unread_bodies")
-        writer.int(snapshot.figures.unreadBodies)
+        writer.field("learnt_calls", snapshot.figures.learnt)
+        writer.field("sampled_out_calls", snapshot.figures.sampledOut)
+        writer.field("unrouted_calls", snapshot.figures.unrouted)
+        writer.field("unlearnt_calls", snapshot.figures.unlearnt)
+        writer.field("unread_bodies", snapshot.figures.unreadBodies)
         writer.endObject()
         writer.endObject()
         return writer.bytes
@@ -117,8 +107,7 @@ enum OpenAPIDocument {
         if operation.requestBodies.contains(where: \.isConfirmed) {
             writer.key("requestBody")
             writer.beginObject()
-            writer.key("required")
-            writer.bool(operation.requestBodies.reduce(0) { $0 + $1.count } >= learnt)
+            writer.field("required", operation.requestBodies.reduce(0) { $0 + $1.count } >= learnt)
             writeContent(operation.requestBodies, to: &writer)
             writer.endObject()
         }
@@ -128,40 +117,31 @@ enum OpenAPIDocument {
         for response in operation.responses.sorted(by: { $0.status < $1.status }) where (100...599).contains(response.status) {
             writer.key(escaping: String(response.status))
             writer.beginObject()
-            writer.key("description")
-            writer.string("Seen \(response.count) time\(response.count == 1 ? "" : "s")")
+            writer.field("description", "Seen \(response.count) time\(response.count == 1 ? "" : "s")")
             if response.bodies.contains(where: \.isConfirmed) { writeContent(response.bodies, to: &writer) }
-            writer.key("x-apimetrics-calls")
-            writer.int(response.count)
+            writer.field("x-apimetrics-calls", response.count)
             writer.endObject()
             wroteResponse = true
         }
         if !wroteResponse {
             writer.key("default")
             writer.beginObject()
-            writer.key("description")
-            writer.string("No response seen")
+            writer.field("description", "No response seen")
             writer.endObject()
         }
         writer.endObject()
         writeSecurity(operation, schemes: schemes, learnt: learnt, to: &writer)
         writer.key("x-apimetrics")
         writer.beginObject()
-        writer.key("calls")
-        writer.int(operation.calls)
-        writer.key("first_seen")
-        writer.timestamp(nanosecondsSinceEpoch: operation.firstSeen)
-        writer.key("last_seen")
-        writer.timestamp(nanosecondsSinceEpoch: operation.lastSeen)
-        writer.key("example_call")
-        writer.string(operation.firstCall)
+        writer.field("calls", operation.calls)
+        writer.field("first_seen", timestamp: operation.firstSeen)
+        writer.field("last_seen", timestamp: operation.lastSeen)
+        writer.field("example_call", operation.firstCall)
         if operation.hasOtherQuery || query.count < operation.query.count {
-            writer.key("other_query_parameters")
-            writer.bool(true)
+            writer.field("other_query_parameters", true)
         }
         if operation.hasOtherHeaders || headers.count < operation.headers.count {
-            writer.key("other_headers")
-            writer.bool(true)
+            writer.field("other_headers", true)
         }
         writer.endObject()
         writer.endObject()
@@ -171,12 +151,9 @@ enum OpenAPIDocument {
         _ parameter: OperationShape.Parameter, in location: StaticString, required: Bool, to writer: inout JSONWriter
     ) {
         writer.beginObject()
-        writer.key("name")
-        writer.string(parameter.name)
-        writer.key("in")
-        writer.string(String(describing: location))
-        writer.key("required")
-        writer.bool(required)
+        writer.field("name", parameter.name)
+        writer.field("in", String(describing: location))
+        writer.field("required", required)
         writer.key("schema")
         writeSchema(parameter.shape, to: &writer)
         writer.endObject()
@@ -231,34 +208,26 @@ enum OpenAPIDocument {
         if schemes.bearer {
             writer.key("bearerAuth")
             writer.beginObject()
-            writer.key("type")
-            writer.string("http")
-            writer.key("scheme")
-            writer.string("bearer")
+            writer.field("type", "http")
+            writer.field("scheme", "bearer")
             if schemes.isJWT {
-                writer.key("bearerFormat")
-                writer.string("JWT")
+                writer.field("bearerFormat", "JWT")
             }
             writer.endObject()
         }
         if schemes.basic {
             writer.key("basicAuth")
             writer.beginObject()
-            writer.key("type")
-            writer.string("http")
-            writer.key("scheme")
-            writer.string("basic")
+            writer.field("type", "http")
+            writer.field("scheme", "basic")
             writer.endObject()
         }
         for header in schemes.apiKeyHeaders {
             writer.key(escaping: SecuritySchemes.apiKeyName(header))
             writer.beginObject()
-            writer.key("type")
-            writer.string("apiKey")
-            writer.key("in")
-            writer.string("header")
-            writer.key("name")
-            writer.string(header)
+            writer.field("type", "apiKey")
+            writer.field("in", "header")
+            writer.field("name", header)
             writer.endObject()
         }
         writer.endObject()
@@ -273,8 +242,7 @@ enum OpenAPIDocument {
         writer.beginObject()
         let names = shape.types.names
         if names.count == 1 {
-            writer.key("type")
-            writer.string(names[0])
+            writer.field("type", names[0])
         } else if names.count > 1 {
             writer.key("type")
             writer.beginArray()
@@ -283,11 +251,9 @@ enum OpenAPIDocument {
         }
         let nonNull = shape.types.subtracting(.null)
         if nonNull == .string, let format = shape.formats.name {
-            writer.key("format")
-            writer.string(format)
+            writer.field("format", format)
         } else if nonNull == .integer {
-            writer.key("format")
-            writer.string(shape.isWide ? "int64" : "int32")
+            writer.field("format", shape.isWide ? "int64" : "int32")
         }
         if shape.types.contains(.object) {
             let properties = shape.confirmedProperties
@@ -308,8 +274,7 @@ enum OpenAPIDocument {
                 }
             }
             if shape.hasUndescribedProperties {
-                writer.key("additionalProperties")
-                writer.bool(true)
+                writer.field("additionalProperties", true)
             }
         }
         if shape.types.contains(.array), let item = shape.items.first {

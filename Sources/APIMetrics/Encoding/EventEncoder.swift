@@ -15,18 +15,14 @@ struct EventEncoder: Sendable {
         writer.beginObject()
         writer.key("v")
         writer.int(1)
-        writer.key("id")
-        writer.string(record.id)
-        writer.key("ts")
-        writer.timestamp(nanosecondsSinceEpoch: record.startTimeNanoseconds)
-        writer.key("direction")
-        writer.string(record.direction.description)
+        writer.field("id", record.id)
+        writer.field("ts", timestamp: record.startTimeNanoseconds)
+        writer.field("direction", record.direction.description)
         identity.writeFields(into: &writer)
 
         writer.key("request")
         writer.beginObject()
-        writer.key("method")
-        writer.string(request.method)
+        writer.field("method", request.method)
         var target = request.target
         target.withUTF8 { targetBytes in
             writer.key("url")
@@ -38,10 +34,7 @@ struct EventEncoder: Sendable {
             } else {
                 writer.string(utf8: UnsafeBufferPointer(rebasing: targetBytes[parts.path]))
             }
-            if let route = request.route {
-                writer.key("route")
-                writer.string(route)
-            }
+            writer.field("route", request.route)
             if let query = parts.query, !query.isEmpty {
                 Self.writeQuery(UnsafeBufferPointer(rebasing: targetBytes[query]), into: &writer)
             }
@@ -51,22 +44,17 @@ struct EventEncoder: Sendable {
             Self.writeHeaders(request.headers, into: &writer)
         }
         Self.writeBody(record.requestBody, into: &writer)
-        if let clientAddress = request.clientAddress {
-            writer.key("client_ip")
-            writer.string(clientAddress)
-        }
+        writer.field("client_ip", request.clientAddress)
         // The socket peer only when it is not the client: a proxy stood between.
         if let peerAddress = request.peerAddress, peerAddress != request.clientAddress {
-            writer.key("peer_ip")
-            writer.string(peerAddress)
+            writer.field("peer_ip", peerAddress)
         }
         writer.endObject()
 
         if let response = record.response {
             writer.key("response")
             writer.beginObject()
-            writer.key("status")
-            writer.int(response.status)
+            writer.field("status", response.status)
             if !response.headers.isEmpty {
                 writer.key("headers")
                 Self.writeHeaders(response.headers, into: &writer)
@@ -86,10 +74,7 @@ struct EventEncoder: Sendable {
             writer.key("consumer")
             Self.writeConsumer(consumer, into: &writer)
         }
-        if let sessionToken = record.sessionToken {
-            writer.key("session_token")
-            writer.string(sessionToken)
-        }
+        writer.field("session_token", record.sessionToken)
         if let first = record.errors.first {
             writer.key("error")
             Self.writeError(first, into: &writer)
@@ -100,14 +85,8 @@ struct EventEncoder: Sendable {
                 writer.endArray()
             }
         }
-        if let traceID = record.traceID {
-            writer.key("trace_id")
-            writer.string(traceID)
-        }
-        if let parentID = record.parentID {
-            writer.key("parent_id")
-            writer.string(parentID)
-        }
+        writer.field("trace_id", record.traceID)
+        writer.field("parent_id", record.parentID)
         Self.writeMetadata(record.metadata, into: &writer)
         writer.endObject()
         return writer.bytes
@@ -120,12 +99,9 @@ struct EventEncoder: Sendable {
         writer.beginObject()
         writer.key("v")
         writer.int(1)
-        writer.key("kind")
-        writer.string(entity.kind)
-        writer.key("id")
-        writer.string(entity.id)
-        writer.key("ts")
-        writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: entity.timestampNanoseconds))
+        writer.field("kind", entity.kind)
+        writer.field("id", entity.id)
+        writer.field("ts", Timestamp.rfc3339(nanosecondsSinceEpoch: entity.timestampNanoseconds))
         identity.writeFields(into: &writer)
         writer.key(escaping: entity.kind)
         switch entity.profile {
@@ -133,18 +109,15 @@ struct EventEncoder: Sendable {
             Self.writeConsumer(consumer, into: &writer)
         case let .company(company):
             writer.beginObject()
-            writer.key("id")
-            writer.string(company.id)
+            writer.field("id", company.id)
             Self.writeOptional("name", company.name, into: &writer)
             Self.writeOptional("domain", company.domain, into: &writer)
             Self.writeMetadata(company.metadata, into: &writer)
             writer.endObject()
         case let .subscription(subscription):
             writer.beginObject()
-            writer.key("id")
-            writer.string(subscription.id)
-            writer.key("company_id")
-            writer.string(subscription.companyID)
+            writer.field("id", subscription.id)
+            writer.field("company_id", subscription.companyID)
             Self.writeOptional("plan", subscription.plan, into: &writer)
             Self.writeOptional("status", subscription.status, into: &writer)
             Self.writeOptional(
@@ -166,8 +139,7 @@ struct EventEncoder: Sendable {
 
     private static func writeConsumer(_ consumer: Consumer, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("id")
-        writer.string(consumer.id)
+        writer.field("id", consumer.id)
         writeOptional("name", consumer.name, into: &writer)
         writeOptional("group", consumer.group, into: &writer)
         writeOptional("email", consumer.email, into: &writer)
@@ -195,10 +167,8 @@ struct EventEncoder: Sendable {
 
     private static func writeError(_ error: RecordedError, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("type")
-        writer.string(error.type)
-        writer.key("message")
-        writer.string(error.message)
+        writer.field("type", error.type)
+        writer.field("message", error.message)
         writeOptional("location", error.location, into: &writer)
         if !error.causes.isEmpty {
             writer.key("causes")
@@ -319,8 +289,7 @@ struct EventEncoder: Sendable {
     }
 
     private static func writeBody(_ body: CapturedBody, into writer: inout JSONWriter) {
-        writer.key("size")
-        writer.int(body.size)
+        writer.field("size", body.size)
         guard !body.bytes.isEmpty else { return }
         if let text = validUTF8Prefix(body.bytes, allowingCutTail: body.isTruncated) {
             writer.key("body")
@@ -328,17 +297,12 @@ struct EventEncoder: Sendable {
             writer.key("body_encoding")
             writer.string(utf8: Array("utf8".utf8))
         } else {
-            writer.key("body")
-            writer.string(Base64.encode(body.bytes))
+            writer.field("body", Base64.encode(body.bytes))
             writer.key("body_encoding")
             writer.string(utf8: Array("base64".utf8))
         }
-        writer.key("body_truncated")
-        writer.bool(body.isTruncated)
-        if let decodedFrom = body.decodedFrom {
-            writer.key("body_decoded_from")
-            writer.string(decodedFrom)
-        }
+        writer.field("body_truncated", body.isTruncated)
+        writer.field("body_decoded_from", body.decodedFrom)
     }
 
     /// The bytes when they are valid UTF-8; for a body cut at the capture

@@ -22,16 +22,12 @@ enum MetricsJSON {
 
     /// A window's members, written into the object being written.
     static func writeMembers(of window: MetricsWindow, into writer: inout JSONWriter) {
-        writer.key("start")
-        writer.timestamp(nanosecondsSinceEpoch: window.startNanoseconds)
-        writer.key("end")
-        writer.timestamp(nanosecondsSinceEpoch: window.endNanoseconds)
+        writer.field("start", timestamp: window.startNanoseconds)
+        writer.field("end", timestamp: window.endNanoseconds)
         if window.isFinal {
-            writer.key("final")
-            writer.bool(true)
+            writer.field("final", true)
         }
-        writer.key("requests")
-        writer.int(window.requests)
+        writer.field("requests", window.requests)
         writer.key("series")
         writer.beginArray()
         for series in window.series { write(series, into: &writer) }
@@ -40,18 +36,12 @@ enum MetricsJSON {
         writer.beginArray()
         for consumer in window.consumers { write(consumer, into: &writer) }
         writer.endArray()
-        writer.key("anonymous")
-        writer.number(window.anonymousRequests)
-        writer.key("unattributed")
-        writer.number(window.unattributedRequests)
-        writer.key("excluded")
-        writer.number(window.excludedRequests)
-        writer.key("folded")
-        writer.int(window.foldedRequests)
-        writer.key("folded_methods")
-        writer.int(window.otherMethodRequests)
-        writer.key("folded_consumers")
-        writer.number(window.foldedConsumerRequests)
+        writer.field("anonymous", window.anonymousRequests)
+        writer.field("unattributed", window.unattributedRequests)
+        writer.field("excluded", window.excludedRequests)
+        writer.field("folded", window.foldedRequests)
+        writer.field("folded_methods", window.otherMethodRequests)
+        writer.field("folded_consumers", window.foldedConsumerRequests)
         writer.key("server_errors")
         writer.beginArray()
         for group in window.serverErrors { write(group, into: &writer) }
@@ -64,18 +54,12 @@ enum MetricsJSON {
 
     static func write(_ series: SeriesMetrics, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("method")
-        writer.string(series.key.method)
-        writer.key("route")
-        writer.string(series.key.route)
-        writer.key("status")
-        writer.int(series.key.status)
-        writer.key("requests")
-        writer.int(series.requests)
-        writer.key("client_errors")
-        writer.int(series.clientErrors)
-        writer.key("server_errors")
-        writer.int(series.serverErrors)
+        writer.field("method", series.key.method)
+        writer.field("route", series.key.route)
+        writer.field("status", series.key.status)
+        writer.field("requests", series.requests)
+        writer.field("client_errors", series.clientErrors)
+        writer.field("server_errors", series.serverErrors)
         writer.key("latency")
         write(series.latency, into: &writer)
         writer.key("duration_buckets")
@@ -91,14 +75,10 @@ enum MetricsJSON {
 
     static func write(_ sketch: LatencySketch, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("count")
-        writer.int(Int(clamping: sketch.count))
-        writer.key("sum_ns")
-        writer.int(Int(sketch.sumNanoseconds))
-        writer.key("min_ns")
-        writer.int(Int(sketch.minNanoseconds))
-        writer.key("max_ns")
-        writer.int(Int(sketch.maxNanoseconds))
+        writer.field("count", Int(clamping: sketch.count))
+        writer.field("sum_ns", Int(sketch.sumNanoseconds))
+        writer.field("min_ns", Int(sketch.minNanoseconds))
+        writer.field("max_ns", Int(sketch.maxNanoseconds))
         for (name, quantile) in [("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99)] as [(StaticString, Double)] {
             writer.key(name)
             writer.number(((sketch.percentile(quantile) ?? 0) / 1_000).rounded() / 1_000)
@@ -117,8 +97,7 @@ enum MetricsJSON {
 
     static func write(_ histogram: SizeHistogram, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("sum")
-        writer.int(Int(histogram.sumBytes))
+        writer.field("sum", Int(histogram.sumBytes))
         writer.key("counts")
         writer.beginArray()
         for count in histogram.counts { writer.int(Int(clamping: count)) }
@@ -128,117 +107,78 @@ enum MetricsJSON {
 
     static func write(_ consumer: ConsumerMetrics, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("id")
-        writer.string(consumer.id)
-        if let name = consumer.name {
-            writer.key("name")
-            writer.string(name)
-        }
-        writer.key("requests")
-        writer.number(consumer.requests)
-        writer.key("client_errors")
-        writer.number(consumer.clientErrors)
-        writer.key("server_errors")
-        writer.number(consumer.serverErrors)
+        writer.field("id", consumer.id)
+        writer.field("name", consumer.name)
+        writer.field("requests", consumer.requests)
+        writer.field("client_errors", consumer.clientErrors)
+        writer.field("server_errors", consumer.serverErrors)
         writer.endObject()
     }
 
     static func write(_ group: ServerErrorGroup, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("method")
-        writer.string(group.method)
-        writer.key("route")
-        writer.string(group.route)
-        writer.key("type")
-        writer.string(group.type)
-        writer.key("message")
-        writer.string(group.message)
-        if let location = group.location {
-            writer.key("location")
-            writer.string(location)
-        }
+        writer.field("method", group.method)
+        writer.field("route", group.route)
+        writer.field("type", group.type)
+        writer.field("message", group.message)
+        writer.field("location", group.location)
         if !group.causes.isEmpty {
             writer.key("causes")
             writer.beginArray()
             for cause in group.causes {
                 writer.beginObject()
-                writer.key("type")
-                writer.string(cause.type)
-                writer.key("message")
-                writer.string(cause.message)
+                writer.field("type", cause.type)
+                writer.field("message", cause.message)
                 writer.endObject()
             }
             writer.endArray()
         }
-        writer.key("count")
-        writer.number(group.count)
-        writer.key("first_seen")
-        writer.timestamp(nanosecondsSinceEpoch: group.firstSeenNanoseconds)
-        writer.key("last_seen")
-        writer.timestamp(nanosecondsSinceEpoch: group.lastSeenNanoseconds)
+        writer.field("count", group.count)
+        writer.field("first_seen", timestamp: group.firstSeenNanoseconds)
+        writer.field("last_seen", timestamp: group.lastSeenNanoseconds)
         writer.endObject()
     }
 
     static func write(_ group: ValidationErrorGroup, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("method")
-        writer.string(group.method)
-        writer.key("route")
-        writer.string(group.route)
-        writer.key("field")
-        writer.string(group.field)
-        writer.key("type")
-        writer.string(group.type)
-        writer.key("message")
-        writer.string(group.message)
-        writer.key("count")
-        writer.number(group.count)
+        writer.field("method", group.method)
+        writer.field("route", group.route)
+        writer.field("field", group.field)
+        writer.field("type", group.type)
+        writer.field("message", group.message)
+        writer.field("count", group.count)
         writer.endObject()
     }
 
     static func writeMembers(of heartbeat: Heartbeat, into writer: inout JSONWriter) {
-        writer.key("time")
-        writer.timestamp(nanosecondsSinceEpoch: heartbeat.timeNanoseconds)
-        writer.key("started_at")
-        writer.timestamp(nanosecondsSinceEpoch: heartbeat.startedAtNanoseconds)
-        writer.key("uptime_s")
-        writer.number((heartbeat.uptimeSeconds * 1000).rounded() / 1000)
+        writer.field("time", timestamp: heartbeat.timeNanoseconds)
+        writer.field("started_at", timestamp: heartbeat.startedAtNanoseconds)
+        writer.field("uptime_s", (heartbeat.uptimeSeconds * 1000).rounded() / 1000)
         if let cpu = heartbeat.cpuShare {
-            writer.key("cpu")
-            writer.number((cpu * 10_000).rounded() / 10_000)
+            writer.field("cpu", (cpu * 10_000).rounded() / 10_000)
         }
-        if let resident = heartbeat.residentBytes {
-            writer.key("resident_bytes")
-            writer.int(resident)
-        }
+        writer.field("resident_bytes", heartbeat.residentBytes)
         writer.key("pipeline")
         writePipeline(heartbeat.statistics, into: &writer)
         if let discovery = heartbeat.discovery {
             writer.key("discovery")
             writer.beginObject()
-            writer.key("operations")
-            writer.int(discovery.operations)
-            writer.key("changes")
-            writer.int(discovery.changes)
-            writer.key("learnt_calls")
-            writer.int(discovery.learntCalls)
+            writer.field("operations", discovery.operations)
+            writer.field("changes", discovery.changes)
+            writer.field("learnt_calls", discovery.learntCalls)
             writer.endObject()
         }
     }
 
     static func writeMembers(of startup: StartupRecord, into writer: inout JSONWriter) {
-        writer.key("started_at")
-        writer.timestamp(nanosecondsSinceEpoch: startup.startedAtNanoseconds)
+        writer.field("started_at", timestamp: startup.startedAtNanoseconds)
         writer.key("routes")
         writer.beginArray()
         for route in startup.routes { writer.string(route) }
         writer.endArray()
-        writer.key("swift_version")
-        writer.string(startup.swiftVersion)
-        writer.key("library_version")
-        writer.string(startup.libraryVersion)
-        writer.key("platform")
-        writer.string(startup.platform)
+        writer.field("swift_version", startup.swiftVersion)
+        writer.field("library_version", startup.libraryVersion)
+        writer.field("platform", startup.platform)
     }
 
     /// The three as an HTTP batch's members: `"metrics":{…}` and so on.
@@ -294,12 +234,8 @@ enum MetricsJSON {
             writer.int(value)
         }
         if let message = statistics.lastExportError {
-            writer.key("last_export_error")
-            writer.string(message)
-            if let at = statistics.lastExportErrorAtNanoseconds {
-                writer.key("last_export_error_at")
-                writer.timestamp(nanosecondsSinceEpoch: at)
-            }
+            writer.field("last_export_error", message)
+            writer.field("last_export_error_at", timestamp: statistics.lastExportErrorAtNanoseconds)
         }
         writer.endObject()
     }

@@ -47,25 +47,15 @@ struct OTLPLogEncoder {
         _ records: [ExchangeRecord], changes: [APIChange] = [], alerts: [AlertEvent] = [], resource: OTLPResource,
         into writer: inout W
     ) {
-        writer.repeated(1, "resourceLogs") { list in
-            list.element(1) { resourceLogs in
-                resource.write(into: &resourceLogs)
-                resourceLogs.repeated(2, "scopeLogs") { list in
-                    list.element(2) { scopeLogs in
-                        OTLPResource.writeScope(into: &scopeLogs)
-                        scopeLogs.repeated(2, "logRecords") { logs in
-                            for record in records {
-                                logs.element(2) { log in writeLog(record, into: &log) }
-                            }
-                            for change in changes {
-                                logs.element(2) { log in writeChange(change, into: &log) }
-                            }
-                            for alert in alerts {
-                                logs.element(2) { log in writeAlert(alert, into: &log) }
-                            }
-                        }
-                    }
-                }
+        resource.writeRequest(.logs, into: &writer) { logs in
+            for record in records {
+                logs.element(2) { log in writeLog(record, into: &log) }
+            }
+            for change in changes {
+                logs.element(2) { log in writeChange(change, into: &log) }
+            }
+            for alert in alerts {
+                logs.element(2) { log in writeAlert(alert, into: &log) }
             }
         }
     }

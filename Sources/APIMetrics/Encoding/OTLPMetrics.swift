@@ -59,19 +59,7 @@ struct OTLPMetricsEncoder {
     }
 
     func write<W: OTLPWriter & ~Copyable>(_ data: OTLPMetricsData, resource: OTLPResource, into writer: inout W) {
-        writer.repeated(1, "resourceMetrics") { list in
-            list.element(1) { resourceMetrics in
-                resource.write(into: &resourceMetrics)
-                resourceMetrics.repeated(2, "scopeMetrics") { list in
-                    list.element(2) { scopeMetrics in
-                        OTLPResource.writeScope(into: &scopeMetrics)
-                        scopeMetrics.repeated(2, "metrics") { metrics in
-                            writeMetrics(data, into: &metrics)
-                        }
-                    }
-                }
-            }
-        }
+        resource.writeRequest(.metrics, into: &writer) { metrics in writeMetrics(data, into: &metrics) }
     }
 
     private func writeMetrics<W: OTLPWriter & ~Copyable>(_ data: OTLPMetricsData, into metrics: inout W) {

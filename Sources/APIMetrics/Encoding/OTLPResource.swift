@@ -41,4 +41,39 @@ struct OTLPResource: Sendable {
             scope.string(2, "version", APIMetricsService.libraryVersion)
         }
     }
+
+    /// The names of one signal's envelope, as the OTLP JSON mapping spells
+    /// them (the protobuf encoding uses only the field numbers, which are
+    /// the same for every signal).
+    struct Envelope {
+        /// `resourceSpans`, `resourceLogs` or `resourceMetrics`.
+        var resources: StaticString
+        /// `scopeSpans`, `scopeLogs` or `scopeMetrics`.
+        var scopes: StaticString
+        /// `spans`, `logRecords` or `metrics`.
+        var items: StaticString
+
+        static let traces = Envelope(resources: "resourceSpans", scopes: "scopeSpans", items: "spans")
+        static let logs = Envelope(resources: "resourceLogs", scopes: "scopeLogs", items: "logRecords")
+        static let metrics = Envelope(resources: "resourceMetrics", scopes: "scopeMetrics", items: "metrics")
+    }
+
+    /// An export request of one signal: one resource (field 1), this one,
+    /// holding one scope (field 2), this library, whose items (field 2)
+    /// `items` writes, each with `writer.element(2) { … }`.
+    func writeRequest<W: OTLPWriter & ~Copyable>(
+        _ envelope: Envelope, into writer: inout W, items: (inout W) -> Void
+    ) {
+        writer.repeated(1, envelope.resources) { list in
+            list.element(1) { resourceItems in
+                write(into: &resourceItems)
+                resourceItems.repeated(2, envelope.scopes) { list in
+                    list.element(2) { scopeItems in
+                        Self.writeScope(into: &scopeItems)
+                        scopeItems.repeated(2, envelope.items, items)
+                    }
+                }
+            }
+        }
+    }
 }

@@ -27,19 +27,9 @@ struct OTLPTraceEncoder {
 
     /// `ExportTraceServiceRequest`: one `ResourceSpans` of one `ScopeSpans`.
     func write<W: OTLPWriter & ~Copyable>(_ records: [ExchangeRecord], resource: OTLPResource, into writer: inout W) {
-        writer.repeated(1, "resourceSpans") { list in
-            list.element(1) { resourceSpans in
-                resource.write(into: &resourceSpans)
-                resourceSpans.repeated(2, "scopeSpans") { list in
-                    list.element(2) { scopeSpans in
-                        OTLPResource.writeScope(into: &scopeSpans)
-                        scopeSpans.repeated(2, "spans") { spans in
-                            for record in records {
-                                spans.element(2) { span in writeSpan(record, into: &span) }
-                            }
-                        }
-                    }
-                }
+        resource.writeRequest(.traces, into: &writer) { spans in
+            for record in records {
+                spans.element(2) { span in writeSpan(record, into: &span) }
             }
         }
     }

@@ -2,14 +2,9 @@ extension ServiceIdentity {
     /// `service`, `env`, `version`, then `tags`, `development` and
     /// `instance_id`: the fields every event, entity and batch opens with.
     func writeFields(into writer: inout JSONWriter, includingEventFields: Bool = true) {
-        writer.key("service")
-        writer.string(service)
-        writer.key("env")
-        writer.string(environment)
-        if let version {
-            writer.key("version")
-            writer.string(version)
-        }
+        writer.field("service", service)
+        writer.field("env", environment)
+        writer.field("version", version)
         if includingEventFields && !tags.isEmpty {
             writer.key("tags")
             writer.beginArray()
@@ -17,12 +12,8 @@ extension ServiceIdentity {
             writer.endArray()
         }
         if includingEventFields && isDevelopment {
-            writer.key("development")
-            writer.bool(true)
+            writer.field("development", true)
         }
-        if let instanceID {
-            writer.key("instance_id")
-            writer.string(instanceID)
-        }
+        writer.field("instance_id", instanceID)
     }
 }

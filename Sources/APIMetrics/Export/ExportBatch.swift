@@ -164,10 +164,8 @@ public struct ExportBatch: Sendable {
         writer.key("v")
         writer.int(1)
         identity.writeFields(into: &writer, includingEventFields: false)
-        writer.key("sent_at")
-        writer.string(Timestamp.rfc3339(nanosecondsSinceEpoch: sentAtNanoseconds))
-        writer.key("dropped")
-        writer.int(dropped)
+        writer.field("sent_at", Timestamp.rfc3339(nanosecondsSinceEpoch: sentAtNanoseconds))
+        writer.field("dropped", dropped)
         writer.key("events")
         writer.beginArray()
         for line in lines.events { writer.raw(line) }

@@ -242,6 +242,10 @@ public final class APIMetricsService: Sendable {
         counters.statistics(queued: queue.count, spool: spool?.counts)
     }
 
+    /// Whether the alerts still wait for the states an earlier run left in
+    /// the store (windows cut meanwhile move no alert).
+    var isLoadingAlerts: Bool { sender.alerts?.isLoading ?? false }
+
     private func beginShutdown(within timeout: Duration) {
         signal.begin(within: timeout)
         queue.close()

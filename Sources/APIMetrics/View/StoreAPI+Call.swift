@@ -10,12 +10,10 @@ extension StoreAPI {
         let record = detail.record
         writer.beginObject()
         writeCallFields(detail.call, into: &writer)
-        writer.key("url")
-        writer.string(url(of: record))
+        writer.field("url", url(of: record))
         writer.key("trace_id")
         if let trace = record.traceID { writer.string(trace) } else { writer.null() }
-        writer.key("span_id")
-        writer.string(String(record.id.description.suffix(16)))
+        writer.field("span_id", String(record.id.description.suffix(16)))
         writer.key("parent_id")
         if let parent = record.parentID { writer.string(parent) } else { writer.null() }
         writer.key("client_address")
@@ -23,8 +21,7 @@ extension StoreAPI {
         writer.key("consumer")
         if let consumer = record.consumer {
             writer.beginObject()
-            writer.key("id")
-            writer.string(consumer.id)
+            writer.field("id", consumer.id)
             for (key, value) in [("name", consumer.name), ("email", consumer.email), ("company", consumer.company)] {
                 writer.key(escaping: key)
                 if let value { writer.string(value) } else { writer.null() }
@@ -93,35 +90,27 @@ extension StoreAPI {
             return
         }
         writer.beginObject()
-        writer.key("size")
-        writer.int(body.size)
-        writer.key("truncated")
-        writer.bool(body.isTruncated)
+        writer.field("size", body.size)
+        writer.field("truncated", body.isTruncated)
         writer.key("content_type")
         if let type = headers["content-type"] { writer.string(type) } else { writer.null() }
         writer.key("decoded_from")
         if let encoding = body.decodedFrom { writer.string(encoding) } else { writer.null() }
         let text = String(decoding: body.bytes, as: UTF8.self)
         if text.utf8.elementsEqual(body.bytes) {
-            writer.key("encoding")
-            writer.string("utf8")
-            writer.key("text")
-            writer.string(text)
+            writer.field("encoding", "utf8")
+            writer.field("text", text)
         } else {
-            writer.key("encoding")
-            writer.string("base64")
-            writer.key("text")
-            writer.string(Base64.encode(body.bytes))
+            writer.field("encoding", "base64")
+            writer.field("text", Base64.encode(body.bytes))
         }
         writer.endObject()
     }
 
     static func writeError(_ error: RecordedError, depth: Int, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("type")
-        writer.string(error.type)
-        writer.key("message")
-        writer.string(error.message)
+        writer.field("type", error.type)
+        writer.field("message", error.message)
         writer.key("location")
         if let location = error.location { writer.string(location) } else { writer.null() }
         writer.key("causes")

@@ -96,10 +96,8 @@ extension StoreAPI {
     // MARK: Writing
 
     static func writeRange(_ range: StoreTimeRange, into writer: inout JSONWriter) {
-        writer.key("from")
-        writer.timestamp(nanosecondsSinceEpoch: range.from)
-        writer.key("to")
-        writer.timestamp(nanosecondsSinceEpoch: range.to)
+        writer.field("from", timestamp: range.from)
+        writer.field("to", timestamp: range.to)
     }
 
     static func milliseconds(_ nanoseconds: Double?, into writer: inout JSONWriter) {
@@ -107,12 +105,9 @@ extension StoreAPI {
     }
 
     static func writeFigures(_ figures: StoreFigures, into writer: inout JSONWriter) {
-        writer.key("requests")
-        writer.int(figures.requests)
-        writer.key("client_errors")
-        writer.int(figures.clientErrors)
-        writer.key("server_errors")
-        writer.int(figures.serverErrors)
+        writer.field("requests", figures.requests)
+        writer.field("client_errors", figures.clientErrors)
+        writer.field("server_errors", figures.serverErrors)
         writer.key("p50_ms")
         milliseconds(figures.latency.percentile(0.5), into: &writer)
         writer.key("p95_ms")
@@ -131,14 +126,10 @@ extension StoreAPI {
         writer.beginArray()
         for point in points {
             writer.beginObject()
-            writer.key("t")
-            writer.timestamp(nanosecondsSinceEpoch: point.start * 1_000_000_000)
-            writer.key("requests")
-            writer.int(point.figures.requests)
-            writer.key("client_errors")
-            writer.int(point.figures.clientErrors)
-            writer.key("server_errors")
-            writer.int(point.figures.serverErrors)
+            writer.field("t", timestamp: point.start * 1_000_000_000)
+            writer.field("requests", point.figures.requests)
+            writer.field("client_errors", point.figures.clientErrors)
+            writer.field("server_errors", point.figures.serverErrors)
             if withLatency {
                 writer.key("p50_ms")
                 milliseconds(point.figures.latency.percentile(0.5), into: &writer)
@@ -171,12 +162,9 @@ extension StoreAPI {
         }
         for (bar, count) in counts.enumerated() where count > 0 {
             writer.beginObject()
-            writer.key("from_ms")
-            writer.number((low * exp(step * Double(bar)) / 1_000).rounded() / 1_000)
-            writer.key("to_ms")
-            writer.number((low * exp(step * Double(bar + 1)) / 1_000).rounded() / 1_000)
-            writer.key("count")
-            writer.int(Int(clamping: count))
+            writer.field("from_ms", (low * exp(step * Double(bar)) / 1_000).rounded() / 1_000)
+            writer.field("to_ms", (low * exp(step * Double(bar + 1)) / 1_000).rounded() / 1_000)
+            writer.field("count", Int(clamping: count))
             writer.endObject()
         }
     }
@@ -194,28 +182,20 @@ extension StoreAPI {
     }
 
     static func writeCallFields(_ call: StoreCall, into writer: inout JSONWriter) {
-        writer.key("id")
-        writer.string(call.id)
-        writer.key("time")
-        writer.timestamp(nanosecondsSinceEpoch: call.time)
-        writer.key("method")
-        writer.string(call.method)
+        writer.field("id", call.id)
+        writer.field("time", timestamp: call.time)
+        writer.field("method", call.method)
         writer.key("route")
         if let route = call.route { writer.string(route) } else { writer.null() }
-        writer.key("path")
-        writer.string(call.path)
-        writer.key("status")
-        writer.int(call.status)
+        writer.field("path", call.path)
+        writer.field("status", call.status)
         writer.key("duration_ms")
         milliseconds(Double(call.durationNanoseconds), into: &writer)
         writer.key("consumer")
         if let consumer = call.consumer { writer.string(consumer) } else { writer.null() }
-        writer.key("request_bytes")
-        writer.int(call.requestBytes)
-        writer.key("response_bytes")
-        writer.int(call.responseBytes)
-        writer.key("direction")
-        writer.string(call.isOutgoing ? "outgoing" : "incoming")
+        writer.field("request_bytes", call.requestBytes)
+        writer.field("response_bytes", call.responseBytes)
+        writer.field("direction", call.isOutgoing ? "outgoing" : "incoming")
         writer.key("error")
         if let type = call.errorType {
             writer.string(call.errorMessage.map { "\(type): \($0)" } ?? type)
@@ -231,8 +211,7 @@ extension StoreAPI {
     }
 
     static func writeConsumerFields(_ consumer: StoreConsumer, withProfile: Bool, into writer: inout JSONWriter) {
-        writer.key("id")
-        writer.string(consumer.id)
+        writer.field("id", consumer.id)
         writer.key("name")
         if let name = consumer.name { writer.string(name) } else { writer.null() }
         if withProfile {
@@ -248,46 +227,32 @@ extension StoreAPI {
             }
             writer.endObject()
         }
-        writer.key("requests")
-        writer.number(consumer.requests)
-        writer.key("client_errors")
-        writer.number(consumer.clientErrors)
-        writer.key("server_errors")
-        writer.number(consumer.serverErrors)
-        writer.key("first_seen")
-        writer.timestamp(nanosecondsSinceEpoch: consumer.firstSeen)
-        writer.key("last_seen")
-        writer.timestamp(nanosecondsSinceEpoch: consumer.lastSeen)
+        writer.field("requests", consumer.requests)
+        writer.field("client_errors", consumer.clientErrors)
+        writer.field("server_errors", consumer.serverErrors)
+        writer.field("first_seen", timestamp: consumer.firstSeen)
+        writer.field("last_seen", timestamp: consumer.lastSeen)
     }
 
     static func writeErrorGroups(_ groups: [StoreErrorGroup], into writer: inout JSONWriter) {
         writer.beginArray()
         for group in groups {
             writer.beginObject()
-            writer.key("method")
-            writer.string(group.method)
-            writer.key("route")
-            writer.string(group.route)
+            writer.field("method", group.method)
+            writer.field("route", group.route)
             if group.isValidation {
-                writer.key("field")
-                writer.string(group.field)
+                writer.field("field", group.field)
             }
-            writer.key("type")
-            writer.string(group.type)
-            writer.key("message")
-            writer.string(group.message)
+            writer.field("type", group.type)
+            writer.field("message", group.message)
             if !group.isValidation {
                 writer.key("location")
                 if let location = group.location { writer.string(location) } else { writer.null() }
-                writer.key("consumers_affected")
-                writer.int(group.consumersAffected)
+                writer.field("consumers_affected", group.consumersAffected)
             }
-            writer.key("count")
-            writer.number(group.count)
-            writer.key("first_seen")
-            writer.timestamp(nanosecondsSinceEpoch: group.firstSeen)
-            writer.key("last_seen")
-            writer.timestamp(nanosecondsSinceEpoch: group.lastSeen)
+            writer.field("count", group.count)
+            writer.field("first_seen", timestamp: group.firstSeen)
+            writer.field("last_seen", timestamp: group.lastSeen)
             writer.endObject()
         }
         writer.endArray()

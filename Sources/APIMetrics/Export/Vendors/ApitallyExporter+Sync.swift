@@ -131,12 +131,9 @@ extension ApitallyExporter {
         else { return nil }
         var writer = JSONWriter(capacity: 1024)
         writer.beginObject()
-        writer.key("instance_uuid")
-        writer.string(instance)
-        writer.key("message_uuid")
-        writer.string(Self.randomUUID())
-        writer.key("timestamp")
-        writer.number(Double(CaptureClock.wallNanoseconds()) / 1e9)
+        writer.field("instance_uuid", instance)
+        writer.field("message_uuid", Self.randomUUID())
+        writer.field("timestamp", Double(CaptureClock.wallNanoseconds()) / 1e9)
         writer.key("requests")
         state.requests.write(into: &writer)
         writer.key("validation_errors")
@@ -148,12 +145,9 @@ extension ApitallyExporter {
             writer.beginArray()
             for part in key.location { writer.string(part) }
             writer.endArray()
-            writer.key("msg")
-            writer.string(key.message)
-            writer.key("type")
-            writer.string(key.type)
-            writer.key("error_count")
-            writer.int(count)
+            writer.field("msg", key.message)
+            writer.field("type", key.type)
+            writer.field("error_count", count)
             writer.endObject()
         }
         writer.endArray()
@@ -162,16 +156,12 @@ extension ApitallyExporter {
         for (key, count) in state.serverErrors.sorted(by: { $0.key.path < $1.key.path }) {
             writer.beginObject()
             writeCommon(consumer: key.consumer, method: key.method, path: key.path, into: &writer)
-            writer.key("type")
-            writer.string(key.type)
-            writer.key("msg")
-            writer.string(key.message)
-            writer.key("traceback")
-            writer.string(key.traceback)
+            writer.field("type", key.type)
+            writer.field("msg", key.message)
+            writer.field("traceback", key.traceback)
             writer.key("sentry_event_id")
             writer.null()
-            writer.key("error_count")
-            writer.int(count)
+            writer.field("error_count", count)
             writer.endObject()
         }
         writer.endArray()
@@ -180,8 +170,7 @@ extension ApitallyExporter {
         for id in state.updatedConsumers.sorted() {
             let known = state.consumers[id]
             writer.beginObject()
-            writer.key("identifier")
-            writer.string(id)
+            writer.field("identifier", id)
             writer.key("name")
             if let name = known?.name { writer.string(name) } else { writer.null() }
             writer.key("group")
@@ -192,10 +181,8 @@ extension ApitallyExporter {
         writer.key("resources")
         if let resources = state.resources {
             writer.beginObject()
-            writer.key("cpu_percent")
-            writer.number(resources.cpuPercent)
-            writer.key("memory_rss")
-            writer.int(resources.residentBytes)
+            writer.field("cpu_percent", resources.cpuPercent)
+            writer.field("memory_rss", resources.residentBytes)
             writer.endObject()
         } else {
             writer.null()
@@ -217,9 +204,7 @@ extension ApitallyExporter {
     private func writeCommon(consumer: String?, method: String, path: String, into writer: inout JSONWriter) {
         writer.key("consumer")
         if let consumer { writer.string(consumer) } else { writer.null() }
-        writer.key("method")
-        writer.string(method)
-        writer.key("path")
-        writer.string(path)
+        writer.field("method", method)
+        writer.field("path", path)
     }
 }

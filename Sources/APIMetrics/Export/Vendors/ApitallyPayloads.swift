@@ -124,18 +124,12 @@ struct ApitallyRequestTable: Sendable {
             writer.beginObject()
             writer.key("consumer")
             if let consumer = key.consumer { writer.string(consumer) } else { writer.null() }
-            writer.key("method")
-            writer.string(key.method)
-            writer.key("path")
-            writer.string(key.path)
-            writer.key("status_code")
-            writer.int(key.status)
-            writer.key("request_count")
-            writer.int(tally.count)
-            writer.key("request_size_sum")
-            writer.int(tally.requestSizeSum)
-            writer.key("response_size_sum")
-            writer.int(tally.responseSizeSum)
+            writer.field("method", key.method)
+            writer.field("path", key.path)
+            writer.field("status_code", key.status)
+            writer.field("request_count", tally.count)
+            writer.field("request_size_sum", tally.requestSizeSum)
+            writer.field("response_size_sum", tally.responseSizeSum)
             for (name, bins) in [
                 ("response_times", tally.responseTimes), ("request_sizes", tally.requestSizes),
                 ("response_sizes", tally.responseSizes),
@@ -194,36 +188,26 @@ enum ApitallyPayloads {
     ) -> [UInt8] {
         var writer = JSONWriter(capacity: 512 + routes.count * 48)
         writer.beginObject()
-        writer.key("instance_uuid")
-        writer.string(instance)
-        writer.key("message_uuid")
-        writer.string(message)
+        writer.field("instance_uuid", instance)
+        writer.field("message_uuid", message)
         writer.key("paths")
         writer.beginArray()
         for route in routes {
             let parts = route.split(separator: " ", maxSplits: 1)
             guard parts.count == 2 else { continue }
             writer.beginObject()
-            writer.key("method")
-            writer.string(String(parts[0]).uppercased())
-            writer.key("path")
-            writer.string(String(parts[1]))
+            writer.field("method", String(parts[0]).uppercased())
+            writer.field("path", String(parts[1]))
             writer.endObject()
         }
         writer.endArray()
         writer.key("versions")
         writer.beginObject()
-        writer.key("swift")
-        writer.string(swiftVersion)
-        writer.key("apimetrics")
-        writer.string(APIMetricsService.libraryVersion)
-        if let appVersion {
-            writer.key("app")
-            writer.string(appVersion)
-        }
+        writer.field("swift", swiftVersion)
+        writer.field("apimetrics", APIMetricsService.libraryVersion)
+        writer.field("app", appVersion)
         writer.endObject()
-        writer.key("client")
-        writer.string("swift:apimetrics")
+        writer.field("client", "swift:apimetrics")
         writer.endObject()
         return writer.bytes
     }
@@ -236,17 +220,13 @@ enum ApitallyPayloads {
         let request = record.request
         var writer = JSONWriter(capacity: 512 + record.requestBody.bytes.count * 4 / 3 + record.responseBody.bytes.count * 4 / 3)
         writer.beginObject()
-        writer.key("uuid")
-        writer.string(uuid)
+        writer.field("uuid", uuid)
         writer.key("request")
         writer.beginObject()
-        writer.key("timestamp")
-        writer.number(Double(record.startTimeNanoseconds) / 1e9)
-        writer.key("method")
-        writer.string(request.method.uppercased())
+        writer.field("timestamp", Double(record.startTimeNanoseconds) / 1e9)
+        writer.field("method", request.method.uppercased())
         if let route = request.route, !route.isEmpty {
-            writer.key("path")
-            writer.string(route)
+            writer.field("path", route)
         }
         writer.key("url")
         var url = MoesifEncoding.uri(of: record)
@@ -256,45 +236,35 @@ enum ApitallyPayloads {
             writer.key("headers")
             writePairs(request.headers, into: &writer)
         }
-        writer.key("size")
-        writer.int(record.requestBody.size)
+        writer.field("size", record.requestBody.size)
         if let consumer = record.consumer.map({ consumerIdentifier($0.id) }), !consumer.isEmpty {
-            writer.key("consumer")
-            writer.string(consumer)
+            writer.field("consumer", consumer)
         }
         if options.includesRequestBody, let body = logBody(record.requestBody, contentType: request.headers["content-type"]) {
-            writer.key("body")
-            writer.string(Base64.encode(body))
+            writer.field("body", Base64.encode(body))
         }
         writer.endObject()
         writer.key("response")
         writer.beginObject()
-        writer.key("status_code")
-        writer.int(status(of: record))
-        writer.key("response_time")
-        writer.number(Double(record.durationNanoseconds) / 1e9)
+        writer.field("status_code", status(of: record))
+        writer.field("response_time", Double(record.durationNanoseconds) / 1e9)
         if options.includesResponseHeaders, let headers = record.response?.headers, !headers.isEmpty {
             writer.key("headers")
             writePairs(headers, into: &writer)
         }
-        writer.key("size")
-        writer.int(record.responseBody.size)
+        writer.field("size", record.responseBody.size)
         if options.includesResponseBody,
             let body = logBody(record.responseBody, contentType: record.response?.headers["content-type"])
         {
-            writer.key("body")
-            writer.string(Base64.encode(body))
+            writer.field("body", Base64.encode(body))
         }
         writer.endObject()
         if let error = record.errors.first {
             writer.key("exception")
             writer.beginObject()
-            writer.key("type")
-            writer.string(error.type)
-            writer.key("message")
-            writer.string(message(error.message))
-            writer.key("traceback")
-            writer.string(traceback(tracebackText(of: error)))
+            writer.field("type", error.type)
+            writer.field("message", message(error.message))
+            writer.field("traceback", traceback(tracebackText(of: error)))
             writer.endObject()
         }
         writer.endObject()

@@ -48,12 +48,10 @@ extension MoesifEncoding {
         writer.key("body")
         if !isTruncated && isJSONDocument(content) {
             writer.embeddedJSON(content)
-            writer.key("transfer_encoding")
-            writer.string("json")
+            writer.field("transfer_encoding", "json")
         } else {
             writer.string(Base64.encode(bytes))
-            writer.key("transfer_encoding")
-            writer.string("base64")
+            writer.field("transfer_encoding", "base64")
         }
     }
 
@@ -72,10 +70,8 @@ extension MoesifEncoding {
     private static func writeNote(_ note: String, into writer: inout JSONWriter) {
         writer.key("body")
         writer.beginObject()
-        writer.key("msg")
-        writer.string(note)
+        writer.field("msg", note)
         writer.endObject()
-        writer.key("transfer_encoding")
-        writer.string("json")
+        writer.field("transfer_encoding", "json")
     }
 }

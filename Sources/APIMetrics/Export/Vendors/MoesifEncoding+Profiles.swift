@@ -20,14 +20,11 @@ extension MoesifEncoding {
     /// metadata Moesif shows, beside the consumer's own.
     static func writeUser(_ consumer: Consumer, at nanoseconds: Int64, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("user_id")
-        writer.string(consumer.id)
+        writer.field("user_id", consumer.id)
         if let company = consumer.company, !company.isEmpty {
-            writer.key("company_id")
-            writer.string(company)
+            writer.field("company_id", company)
         }
-        writer.key("modified_time")
-        writer.string(time(nanoseconds))
+        writer.field("modified_time", time(nanoseconds))
         var metadata = consumer.metadata
         if let name = consumer.name { metadata["name"] = metadata["name"] ?? name }
         if let email = consumer.email { metadata["email"] = metadata["email"] ?? email }
@@ -39,14 +36,11 @@ extension MoesifEncoding {
     /// A company profile as a Moesif company.
     static func writeCompany(_ company: CompanyProfile, at nanoseconds: Int64, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("company_id")
-        writer.string(company.id)
+        writer.field("company_id", company.id)
         if let domain = company.domain, !domain.isEmpty {
-            writer.key("company_domain")
-            writer.string(domain)
+            writer.field("company_domain", domain)
         }
-        writer.key("modified_time")
-        writer.string(time(nanoseconds))
+        writer.field("modified_time", time(nanoseconds))
         var metadata = company.metadata
         if let name = company.name { metadata["name"] = metadata["name"] ?? name }
         writeMetadata(metadata, into: &writer)
@@ -61,28 +55,20 @@ extension MoesifEncoding {
     /// into the profile it holds, keeping the status it had).
     static func writeSubscription(_ subscription: SubscriptionProfile, status: String?, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("subscription_id")
-        writer.string(subscription.id)
-        writer.key("company_id")
-        writer.string(subscription.companyID)
+        writer.field("subscription_id", subscription.id)
+        writer.field("company_id", subscription.companyID)
         if let start = subscription.currentPeriodStartNanoseconds {
-            writer.key("current_period_start")
-            writer.string(time(start))
+            writer.field("current_period_start", time(start))
         }
         if let end = subscription.currentPeriodEndNanoseconds {
-            writer.key("current_period_end")
-            writer.string(time(end))
+            writer.field("current_period_end", time(end))
         }
-        if let status {
-            writer.key("status")
-            writer.string(status)
-        }
+        writer.field("status", status)
         if let plan = subscription.plan, !plan.isEmpty {
             writer.key("items")
             writer.beginArray()
             writer.beginObject()
-            writer.key("plan_id")
-            writer.string(plan)
+            writer.field("plan_id", plan)
             writer.endObject()
             writer.endArray()
         }

@@ -42,20 +42,11 @@ enum MoesifEncoding {
         writer.beginObject()
         writer.key("request")
         writer.beginObject()
-        writer.key("time")
-        writer.string(time(record.startTimeNanoseconds))
-        writer.key("uri")
-        writer.string(uri(of: record))
-        writer.key("verb")
-        writer.string(request.method)
-        if let apiVersion {
-            writer.key("api_version")
-            writer.string(apiVersion)
-        }
-        if let address = request.clientAddress.flatMap(ipAddress) {
-            writer.key("ip_address")
-            writer.string(address)
-        }
+        writer.field("time", time(record.startTimeNanoseconds))
+        writer.field("uri", uri(of: record))
+        writer.field("verb", request.method)
+        writer.field("api_version", apiVersion)
+        writer.field("ip_address", request.clientAddress.flatMap(ipAddress))
         writer.key("headers")
         writeHeaders(request.headers, into: &writer)
         writeBody(record.requestBody, headers: request.headers, bodies: bodies, maxInflatedBytes: maxInflatedBytes, into: &writer)
@@ -64,10 +55,8 @@ enum MoesifEncoding {
         if let response = record.response {
             writer.key("response")
             writer.beginObject()
-            writer.key("time")
-            writer.string(time(record.startTimeNanoseconds + record.durationNanoseconds))
-            writer.key("status")
-            writer.int(response.status)
+            writer.field("time", time(record.startTimeNanoseconds + record.durationNanoseconds))
+            writer.field("status", response.status)
             writer.key("headers")
             writeHeaders(response.headers, into: &writer)
             writeBody(
@@ -77,25 +66,18 @@ enum MoesifEncoding {
         // A UUID, as Moesif documents and its SDKs send, made from the event
         // id so that a batch retried or read back from the spool keeps it
         // and Moesif drops the copies.
-        writer.key("transaction_id")
-        writer.string(record.id.uuidString)
+        writer.field("transaction_id", record.id.uuidString)
         if let consumer = record.consumer, !consumer.id.isEmpty {
-            writer.key("user_id")
-            writer.string(consumer.id)
+            writer.field("user_id", consumer.id)
             if let company = consumer.company, !company.isEmpty {
-                writer.key("company_id")
-                writer.string(company)
+                writer.field("company_id", company)
             }
         }
-        if let session = record.sessionToken {
-            writer.key("session_token")
-            writer.string(session)
-        }
+        writer.field("session_token", record.sessionToken)
         if let route = request.route {
             // Moesif's tags are comma-separated labels; the route is the one
             // every call has.
-            writer.key("tags")
-            writer.string("route:\(route)")
+            writer.field("tags", "route:\(route)")
         }
         if !record.metadata.isEmpty || !record.errors.isEmpty {
             writer.key("metadata")
@@ -109,20 +91,16 @@ enum MoesifEncoding {
                 writer.beginArray()
                 for error in record.errors {
                     writer.beginObject()
-                    writer.key("type")
-                    writer.string(error.type)
-                    writer.key("message")
-                    writer.string(error.message)
+                    writer.field("type", error.type)
+                    writer.field("message", error.message)
                     writer.endObject()
                 }
                 writer.endArray()
             }
             writer.endObject()
         }
-        writer.key("direction")
-        writer.string(record.direction == .incoming ? "Incoming" : "Outgoing")
-        writer.key("weight")
-        writer.int(weight)
+        writer.field("direction", record.direction == .incoming ? "Incoming" : "Outgoing")
+        writer.field("weight", weight)
         writer.endObject()
     }
 
