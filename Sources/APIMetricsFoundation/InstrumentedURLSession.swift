@@ -97,7 +97,7 @@ public struct InstrumentedURLSession: Sendable {
             if let body {
                 exchange.recordResponseBody(body)
             } else {
-                exchange.countResponseBody(bytes: size)
+                exchange.countResponseBody(byteCount: size)
             }
             exchange.finish()
             return result

@@ -45,6 +45,39 @@ struct RecorderTests {
         #expect(!off.isCapturingResponseBody)
     }
 
+    /// Every kind of byte collection goes through the two entries (raw
+    /// bytes, and the generic one): contiguous or not, each byte counted
+    /// once and kept in order; counted-only bytes add to the size alone.
+    @Test func bodiesOfEveryKindOfCollectionAreCountedAndKeptInOrder() async throws {
+        let exporter = CollectingExporter()
+        let metrics = try makeMetrics(exporter: exporter)
+        let runner = Task { try await metrics.run() }
+        let exchange = metrics.recorder.begin(
+            RequestHead(method: "POST", target: "/", headers: ["Content-Type": "text/plain"]))
+        exchange.recordRequestBody(Array("ab".utf8))
+        exchange.recordRequestBody(Array("xcdx".utf8).dropFirst().dropLast())
+        exchange.recordRequestBody("ef".utf8)  // not contiguous: copied once
+        exchange.recordRequestBody(Set([UInt8(ascii: "g")]))
+        Array("h".utf8).withUnsafeBytes { exchange.recordRequestBody($0) }
+        exchange.countRequestBody(byteCount: 3)
+        exchange.countRequestBody(byteCount: -5)
+        exchange.recordResponseHead(ResponseHead(status: 200, headers: ["Content-Type": "text/plain"]))
+        exchange.recordResponseBody([UInt8(ascii: "o"), UInt8(ascii: "k")][...])
+        exchange.countResponseBody(byteCount: 0)
+        exchange.finish()
+        _ = await exporter.waitForRecords(atLeast: 1, timeout: .seconds(30))
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner.value
+        let record = try #require(exporter.records.first)
+        #expect(String(decoding: record.requestBody.bytes, as: UTF8.self) == "abcdefgh")
+        #expect(record.requestBody.size == 11 && record.requestBody.isTruncated)
+        #expect(String(decoding: record.responseBody.bytes, as: UTF8.self) == "ok" && record.responseBody.size == 2)
+        #expect(record.duration == .nanoseconds(record.durationNanoseconds))
+        var summary = CallSummary(method: "GET", route: nil, target: "/", status: 200, durationNanoseconds: 0)
+        summary.duration = .milliseconds(1_500)
+        #expect(summary.durationNanoseconds == 1_500_000_000 && summary.duration == .seconds(1.5))
+    }
+
     @Test func recordsEveryPartOfAnExchange() async throws {
         let exporter = CollectingExporter()
         let metrics = try makeMetrics(exporter: exporter)

@@ -43,7 +43,7 @@ public final class ActiveExchange: Sendable {
             traceID = context.traceID
             remoteParentSpanID = UInt64(context.parentSpanID, radix: 16)
         }
-        let requestLimit = Self.limit(bodyLimit, recorder, head.headers)
+        let requestLimit = Self.bodyLimit(for: head.headers, in: recorder)
         RequestHead.bound(&head)
         // The head is taken, not copied: its last use.
         self.state = Mutex(
@@ -76,37 +76,41 @@ public final class ActiveExchange: Sendable {
     }
 
     /// Counts a chunk of the request body and keeps it while under the limit.
+    ///
+    /// - Parameter chunk: the chunk's bytes, read before this returns.
     public func recordRequestBody(_ chunk: UnsafeRawBufferPointer) {
-        append(chunk, toResponse: false)
+        state.withLock { state in
+            guard !state.isFinished else { return }
+            state.requestBody.append(chunk)
+        }
     }
 
-    /// Counts a chunk of the request body and keeps it while under the limit.
-    public func recordRequestBody(_ chunk: [UInt8]) {
-        chunk.withUnsafeBytes { recordRequestBody($0) }
-    }
-
-    /// Counts a chunk of the request body and keeps it while under the limit.
-    public func recordRequestBody(_ chunk: ArraySlice<UInt8>) {
-        chunk.withUnsafeBytes { recordRequestBody($0) }
-    }
-
-    /// Counts a chunk of the request body (any collection of bytes, such as
-    /// `Data`) and keeps it while under the limit.
+    /// Counts a chunk of the request body (any collection of bytes: an
+    /// array, a slice, `Data`, a buffer's view) and keeps it while under the
+    /// limit.
+    ///
+    /// - Parameter chunk: the chunk, read in place when its bytes are
+    ///   contiguous and copied once otherwise.
+    @inlinable
     public func recordRequestBody<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
         let done: Void? = chunk.withContiguousStorageIfAvailable { recordRequestBody(UnsafeRawBufferPointer($0)) }
-        if done == nil { recordRequestBody(Array(chunk)) }
+        if done == nil { Array(chunk).withUnsafeBytes { recordRequestBody($0) } }
     }
 
     /// Whether request body bytes handed to the exchange are kept (body
     /// capture is on and the request's content type is one to keep). When
     /// it is `false`, an adapter that knows the body's length need not
-    /// look at the bytes at all: ``countRequestBody(bytes:)`` is enough.
+    /// look at the bytes at all: ``countRequestBody(byteCount:)`` is enough.
     public var isCapturingRequestBody: Bool {
         state.withLock { $0.requestBody.isCapturing }
     }
 
-    /// Counts request body bytes that were not handed to the recorder.
-    public func countRequestBody(bytes byteCount: Int) {
+    /// Counts request body bytes that were not handed to the exchange, as
+    /// when an adapter knows the body's length and the body is not kept.
+    ///
+    /// - Parameter byteCount: how many bytes; a count of zero or less adds
+    ///   nothing.
+    public func countRequestBody(byteCount: Int) {
         state.withLock { state in
             guard !state.isFinished else { return }
             state.requestBody.count(byteCount)
@@ -115,7 +119,7 @@ public final class ActiveExchange: Sendable {
 
     /// Records the response's status and headers, once they are known.
     public func recordResponseHead(_ head: ResponseHead) {
-        let limit = Self.limit(recorder.bodyLimit, recorder, head.headers)
+        let limit = Self.bodyLimit(for: head.headers, in: recorder)
         state.withLock { state in
             guard !state.isFinished else { return }
             state.response = head
@@ -127,54 +131,47 @@ public final class ActiveExchange: Sendable {
 
     /// The body limit for a message with these headers: 0 (size only) when
     /// bodies are off or its content type is not one that is kept.
-    private static func limit(_ limit: Int, _ recorder: Recorder, _ headers: HeaderFields) -> Int {
-        guard limit > 0 else { return 0 }
-        return recorder.bodyContentTypes.allows(headers) ? limit : 0
+    static func bodyLimit(for headers: HeaderFields, in recorder: Recorder) -> Int {
+        guard recorder.bodyLimit > 0 else { return 0 }
+        return recorder.bodyContentTypes.allows(headers) ? recorder.bodyLimit : 0
     }
 
     /// Whether response body bytes handed to the exchange are kept, as
     /// ``recordResponseHead(_:)`` decided from the response's content type.
     /// When it is `false`, an adapter that knows the body's length need not
-    /// look at the bytes at all: ``countResponseBody(bytes:)`` is enough.
+    /// look at the bytes at all: ``countResponseBody(byteCount:)`` is enough.
     public var isCapturingResponseBody: Bool {
         state.withLock { $0.responseBody.isCapturing }
     }
 
     /// Counts a chunk of the response body and keeps it while under the limit.
+    ///
+    /// - Parameter chunk: the chunk's bytes, read before this returns.
     public func recordResponseBody(_ chunk: UnsafeRawBufferPointer) {
-        append(chunk, toResponse: true)
-    }
-
-    private func append(_ chunk: UnsafeRawBufferPointer, toResponse: Bool) {
         state.withLock { state in
             guard !state.isFinished else { return }
-            if toResponse {
-                state.responseBody.append(chunk)
-            } else {
-                state.requestBody.append(chunk)
-            }
+            state.responseBody.append(chunk)
         }
     }
 
-    /// Counts a chunk of the response body and keeps it while under the limit.
-    public func recordResponseBody(_ chunk: [UInt8]) {
-        chunk.withUnsafeBytes { recordResponseBody($0) }
-    }
-
-    /// Counts a chunk of the response body and keeps it while under the limit.
-    public func recordResponseBody(_ chunk: ArraySlice<UInt8>) {
-        chunk.withUnsafeBytes { recordResponseBody($0) }
-    }
-
-    /// Counts a chunk of the response body (any collection of bytes, such as
-    /// `Data`) and keeps it while under the limit.
+    /// Counts a chunk of the response body (any collection of bytes: an
+    /// array, a slice, `Data`, a buffer's view) and keeps it while under the
+    /// limit.
+    ///
+    /// - Parameter chunk: the chunk, read in place when its bytes are
+    ///   contiguous and copied once otherwise.
+    @inlinable
     public func recordResponseBody<Bytes: Collection>(_ chunk: Bytes) where Bytes.Element == UInt8 {
         let done: Void? = chunk.withContiguousStorageIfAvailable { recordResponseBody(UnsafeRawBufferPointer($0)) }
-        if done == nil { recordResponseBody(Array(chunk)) }
+        if done == nil { Array(chunk).withUnsafeBytes { recordResponseBody($0) } }
     }
 
-    /// Counts response body bytes that were not handed to the recorder.
-    public func countResponseBody(bytes byteCount: Int) {
+    /// Counts response body bytes that were not handed to the exchange, as
+    /// when an adapter knows the body's length and the body is not kept.
+    ///
+    /// - Parameter byteCount: how many bytes; a count of zero or less adds
+    ///   nothing.
+    public func countResponseBody(byteCount: Int) {
         state.withLock { state in
             guard !state.isFinished else { return }
             state.responseBody.count(byteCount)

@@ -25,6 +25,13 @@ public struct CallSummary: Sendable, Hashable {
     public var status: Int
     /// From the request's first byte to the response's last, in nanoseconds.
     public var durationNanoseconds: Int64
+
+    /// From the request's first byte to the response's last
+    /// (``durationNanoseconds`` as a `Duration`).
+    public var duration: Duration {
+        get { .nanoseconds(durationNanoseconds) }
+        set { durationNanoseconds = newValue.nanosecondsClamped }
+    }
     /// The request body's size in bytes, all of it, kept or not.
     public var requestBodyBytes: Int
     /// The response body's size in bytes, all of it, kept or not.

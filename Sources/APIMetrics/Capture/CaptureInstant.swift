@@ -23,6 +23,10 @@ extension CaptureInstant {
         max(0, CaptureClock.monotonicNanoseconds() - monotonicNanoseconds)
     }
 
+    /// The time since this instant, by the monotonic clock
+    /// (``elapsedNanoseconds`` as a `Duration`).
+    public var elapsed: Duration { .nanoseconds(elapsedNanoseconds) }
+
     /// The monotonic clock alone, for an adapter timing a call it does not
     /// capture (a shed call's duration): nanoseconds from an arbitrary
     /// origin, never going backwards.

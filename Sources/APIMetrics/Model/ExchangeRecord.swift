@@ -1,5 +1,9 @@
 /// One finished call as the recorder captured it, before identification,
 /// redaction and encoding (which happen in the background sender).
+///
+/// Times are whole nanoseconds in `Int64`, as the recorder reads its clocks
+/// and as OTLP and the store keep them: instants since 1970 (UTC), spans
+/// from the monotonic clock. ``duration`` gives the span as a `Duration`.
 public struct ExchangeRecord: Sendable {
     /// The event's identifier.
     public var id: EventID
@@ -9,6 +13,9 @@ public struct ExchangeRecord: Sendable {
     public var startTimeNanoseconds: Int64
     /// How long the exchange took, in nanoseconds, from a monotonic clock.
     public var durationNanoseconds: Int64
+
+    /// How long the exchange took (``durationNanoseconds`` as a `Duration`).
+    public var duration: Duration { .nanoseconds(durationNanoseconds) }
     /// The request's head.
     public var request: RequestHead
     /// What was kept of the request body.

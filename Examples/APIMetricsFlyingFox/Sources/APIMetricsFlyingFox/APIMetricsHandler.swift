@@ -140,7 +140,7 @@ public struct APIMetricsHandler: HTTPHandler {
         }
         guard count > 0 else { return }
         guard exchange.isCapturingRequestBody else {
-            exchange.countRequestBody(bytes: count)
+            exchange.countRequestBody(byteCount: count)
             return
         }
         request.bodySequence = HTTPBodySequence(

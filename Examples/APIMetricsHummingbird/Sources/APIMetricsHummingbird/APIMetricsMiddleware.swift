@@ -157,7 +157,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             if exchange.isCapturingResponseBody {
                 response.body = try await GatheringBodyWriter.gather(response.body, length: length, into: exchange)
             } else {
-                exchange.countResponseBody(bytes: length)
+                exchange.countResponseBody(byteCount: length)
             }
             exchange.finish()
             return response
@@ -209,7 +209,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     static func tapRequestBody(of request: inout Request, framing: RequestFraming, into exchange: ActiveExchange) {
         if framing.declaredLength == nil && !framing.isChunked { return }
         if let declared = framing.declaredLength, !framing.isChunked, !exchange.isCapturingRequestBody {
-            exchange.countRequestBody(bytes: declared)
+            exchange.countRequestBody(byteCount: declared)
             return
         }
         request.body = RequestBody(asyncSequence: RecordingRequestBody(base: request.body, exchange: exchange))

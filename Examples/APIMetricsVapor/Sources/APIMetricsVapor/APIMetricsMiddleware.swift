@@ -125,10 +125,10 @@ public struct APIMetricsMiddleware: AsyncMiddleware {
             if exchange.isCapturingRequestBody {
                 body.withUnsafeReadableBytes { exchange.recordRequestBody($0) }
             } else {
-                exchange.countRequestBody(bytes: body.readableBytes)
+                exchange.countRequestBody(byteCount: body.readableBytes)
             }
         } else if let declared = request.headers.first(name: .contentLength).flatMap({ Int($0) }) {
-            exchange.countRequestBody(bytes: declared)
+            exchange.countRequestBody(byteCount: declared)
         } else if request.headers.contains(name: .transferEncoding) {
             exchange.markRequestBody(.streamedOfUnknownSize)
         }

@@ -42,7 +42,7 @@ enum ResponseBodyTap {
         }
         if request.storage[RecordingStreamKey.self] == true { return }
         if body.count >= 0 {
-            exchange.countResponseBody(bytes: body.count)
+            exchange.countResponseBody(byteCount: body.count)
             exchange.markResponseBody(.streamed)
         } else {
             exchange.markResponseBody(.streamedOfUnknownSize)
