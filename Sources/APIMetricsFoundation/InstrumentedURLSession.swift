@@ -30,7 +30,14 @@ public struct InstrumentedURLSession: Sendable {
 
     /// `URLSession.data(for:)`, recorded.
     ///
-    /// - Parameter parent: the exchange being served; the task's current one by default.
+    /// - Parameters:
+    ///   - request: the request, sent with a `traceparent` header added.
+    ///   - parent: the exchange being served; the task's current one by
+    ///     default.
+    /// - Returns: the response body and the response, as `URLSession` gives
+    ///   them.
+    /// - Throws: what `URLSession` throws; the call is recorded with the
+    ///   error and no response.
     public func data(
         for request: URLRequest, parent: ActiveExchange? = ActiveExchange.current
     ) async throws -> (Data, URLResponse) {

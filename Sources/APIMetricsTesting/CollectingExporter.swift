@@ -29,7 +29,7 @@ public final class CollectingExporter: EventExporter {
     /// The encodings it asks the sender for (schema-v1 lines by default).
     public let encodings: ExportEncodings
     /// The most a batch may hold: a batch whose schema-v1 lines pass
-    /// `maxBytes` is refused with ``APIMetrics/ExportError/tooLarge(_:httpStatus:)``,
+    /// `maxBytes` is refused with `ExportError.tooLarge(_:httpStatus:)`,
     /// as a vendor's exporter does, and the sender sends it again in halves.
     public let batchLimits: ExportBatchLimits
 

@@ -4,8 +4,8 @@ import Synchronization
 /// Records the HTTP/1.1 exchanges of one connection from the bytes a
 /// hand-rolled server reads and writes, with no knowledge of its types.
 ///
-/// Hand it every byte read from the connection (``inbound(_:)``), every byte
-/// written to it (``outbound(_:)``), and tell it when the connection closes
+/// Hand it every byte read from the connection (`inbound(_:)`), every byte
+/// written to it (`outbound(_:)`), and tell it when the connection closes
 /// (``close()``). It parses both directions incrementally — any split, down
 /// to one byte at a time — pairs pipelined requests with their responses in
 /// order, and records each exchange from the request's first byte to the
@@ -171,7 +171,7 @@ public final class WireTap: Sendable {
     /// Creates a tap for one connection.
     ///
     /// - Parameters:
-    ///   - recorder: where exchanges are recorded (``APIMetricsService/recorder``).
+    ///   - recorder: where exchanges are recorded (`APIMetricsService.recorder`).
     ///   - clientAddress: the socket peer's address; the sender finds the
     ///     client behind trusted proxies (`client_ip`) and keeps the peer
     ///     (`peer_ip` when it differs).
@@ -202,7 +202,7 @@ public final class WireTap: Sendable {
     /// The exchange the server is answering now: the oldest whose response
     /// has not started. Use it to name the consumer or report an error.
     /// `nil` also when that exchange was shed: the queue was full when its
-    /// head arrived (``Recorder/isQueueFull``), so it was counted as dropped
+    /// head arrived (`Recorder.isQueueFull`), so it was counted as dropped
     /// and not captured.
     public var currentExchange: ActiveExchange? {
         connection.withLock { $0.state.pending.first { !$0.hasResponseHead }?.exchange }
@@ -234,7 +234,7 @@ public final class WireTap: Sendable {
     /// Leaves the exchange the server is answering now out of everything
     /// (events and metrics), shed or not: for the server's own housekeeping
     /// that must not count as API traffic, such as the metrics' view it
-    /// serves (``APIMetrics/MetricsView``).
+    /// serves (`MetricsView`).
     public func leaveOutCurrentExchange() {
         let exchange = connection.withLock { connection -> ActiveExchange? in
             guard let index = connection.state.pending.firstIndex(where: { !$0.hasResponseHead }) else { return nil }

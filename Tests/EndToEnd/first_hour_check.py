@@ -1,6 +1,6 @@
 """The first hour, as a new user lives it: a fresh package outside the
 repository (in a folder named unlike `apimetrics`), whose Package.swift and
-main.swift are the README's blocks for a framework verbatim (the package's
+main.swift are the README's and the manual's blocks for a framework verbatim (the package's
 paths pointed at this checkout), built, run, called, and stopped with SIGTERM.
 
 Checks: the APIMetrics glue is at most 10 lines; routes are templates;
@@ -41,11 +41,14 @@ def fail(message):
 
 
 def block(name):
-    readme = (ROOT / "README.md").read_text()
-    found = re.search(r"<!-- first-hour " + re.escape(name) + r" -->\n```\w*\n(.*?)```", readme, re.S)
-    if not found:
-        fail(f"the README has no block marked <!-- first-hour {name} -->")
-    return found.group(1)
+    """The block marked `<!-- first-hour NAME -->`: in the README (the
+    programs) or the manual's Frameworks article (the package manifests)."""
+    pattern = r"<!-- first-hour " + re.escape(name) + r" -->\n```\w*\n(.*?)```"
+    for page in [ROOT / "README.md", ROOT / "Sources/APIMetrics/APIMetrics.docc/Frameworks.md"]:
+        found = re.search(pattern, page.read_text(), re.S)
+        if found:
+            return found.group(1)
+    fail(f"neither the README nor the Frameworks article has a block marked <!-- first-hour {name} -->")
 
 
 def glue_lines(source):

@@ -96,7 +96,14 @@ extension APIMetricsConfiguration {
         _ environment: [String: String] = ProcessInfo.processInfo.environment,
         base: APIMetricsConfiguration = .default
     ) throws(ConfigurationError) -> APIMetricsConfiguration {
-        let reader = EnvironmentReader(environment: environment)
+        try fromEnvironment(environment, base: base, asked: nil)
+    }
+
+    /// ``fromEnvironment(_:base:)``, noting every name it reads in `asked`.
+    static func fromEnvironment(
+        _ environment: [String: String], base: APIMetricsConfiguration, asked: AskedNames?
+    ) throws(ConfigurationError) -> APIMetricsConfiguration {
+        let reader = EnvironmentReader(environment: environment, asked: asked)
         var config = base
         if let disabled = try reader.bool("APIMETRICS_DISABLED") { config.isEnabled = !disabled }
         if let service = try reader.line("APIMETRICS_SERVICE") { config.service = service }
@@ -143,7 +150,7 @@ extension APIMetricsConfiguration {
         if let connections = try reader.int("APIMETRICS_METRICS_MAX_CONNECTIONS", in: 1...65_536) {
             config.view.maxConnections = connections
         }
-        if let raw = reader.environment["APIMETRICS_DASHBOARD_TOKEN"] {
+        if let raw = reader.raw("APIMETRICS_DASHBOARD_TOKEN") {
             // Set but blank is a mistake, not "no token": it would leave the
             // view open where the deployment meant to close it.
             guard let token = try reader.line("APIMETRICS_DASHBOARD_TOKEN") else {

@@ -18,7 +18,9 @@ extension APIMetricsConfiguration {
             "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
             "explicit_bucket_histogram (default) or base2_exponential_bucket_histogram"
         ),
-        ("OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER", "none leaves that signal out"),
+        ("OTEL_TRACES_EXPORTER", "none leaves the spans out"),
+        ("OTEL_LOGS_EXPORTER", "none leaves the request log out"),
+        ("OTEL_METRICS_EXPORTER", "none leaves the metrics out"),
         ("APIMETRICS_OTLP_SPAN_HEADERS", "true puts the redacted headers on spans (spansIncludeHeaders)"),
         ("APIMETRICS_OTLP_SPAN_BODY_SIZES", "true puts the body sizes on spans (spansIncludeBodySizes)"),
         ("OTEL_SERVICE_NAME", "service, unless APIMETRICS_SERVICE is set"),

@@ -88,7 +88,8 @@ public struct APIMetricsConfiguration: Sendable {
     /// The disk spool for batches an exporter could not take in time; off
     /// by default (see ``SpoolOptions``).
     public var spool: SpoolOptions
-    /// Where APIMetrics reports its own troubles; silent by default.
+    /// Where APIMetrics reports its own troubles: standard error from the
+    /// info level up by default (the start line, warnings, errors).
     public var diagnostics: Diagnostics
     /// Whether anything is recorded; `false` takes the recorder out of the path.
     public var isEnabled: Bool

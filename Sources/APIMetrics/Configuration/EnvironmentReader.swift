@@ -1,13 +1,23 @@
 import Foundation
+import Synchronization
 
 /// Reads typed values from environment variables, naming the variable and
 /// the value in every error.
 struct EnvironmentReader {
     let environment: [String: String]
+    /// Every name the reader is asked for, when a caller keeps them (the
+    /// test that holds the configuration reference to what is read).
+    var asked: AskedNames?
+
+    /// The value as set, untrimmed; `nil` when unset.
+    func raw(_ name: String) -> String? {
+        asked?.note(name)
+        return environment[name]
+    }
 
     /// The value, trimmed; `nil` when unset or blank.
     func string(_ name: String) -> String? {
-        guard let raw = environment[name] else { return nil }
+        guard let raw = raw(name) else { return nil }
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
     }
@@ -56,4 +66,14 @@ struct EnvironmentReader {
         }
         return value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
+}
+
+/// The names an ``EnvironmentReader`` was asked for.
+final class AskedNames: Sendable {
+    private let names = Mutex<Set<String>>([])
+
+    func note(_ name: String) { names.withLock { _ = $0.insert(name) } }
+
+    /// Every name asked for so far.
+    var all: Set<String> { names.withLock { $0 } }
 }

@@ -4,9 +4,9 @@
 /// event shows what was on the wire; lookups ignore ASCII case, as HTTP does.
 ///
 /// The fields are stored as captured: names and values back to back in one
-/// byte buffer, plus where each field lies. Adapters that read raw bytes
-/// append them with ``append(nameBytes:valueBytes:)`` without building a
-/// string per field; strings are made only when a field is read as one.
+/// byte buffer, plus where each field lies. This package's adapters that
+/// read raw bytes append them without building a string per field; strings
+/// are made only when a field is read as one.
 ///
 /// ```swift
 /// var headers: HeaderFields = ["Content-Type": "application/json"]
