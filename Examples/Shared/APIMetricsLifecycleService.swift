@@ -3,7 +3,7 @@ public import ServiceLifecycle
 
 /// APIMetrics as a service of swift-service-lifecycle: runs the sender
 /// beside the server and, on graceful shutdown (SIGTERM), stops intake,
-/// flushes within ``APIMetrics/APIMetricsConfiguration/shutdownTimeout``
+/// flushes within `APIMetricsConfiguration.shutdownTimeout`
 /// and returns.
 ///
 /// Put it before the server's own service, so that the server stops first

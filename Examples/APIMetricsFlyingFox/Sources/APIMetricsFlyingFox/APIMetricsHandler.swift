@@ -8,7 +8,7 @@ import Synchronization
 /// server's routes in it and hand it to the server as its handler. The
 /// view's paths are answered before anything is recorded (the view never
 /// records itself), to this machine only unless
-/// ``APIMetrics/LocalViewOptions/bearerToken`` is set.
+/// `LocalViewOptions.bearerToken` is set.
 ///
 /// ```swift
 /// let server = HTTPServer(address: .loopback(port: 8080), handler: APIMetricsHandler(metrics, routes: routes))
@@ -21,7 +21,7 @@ import Synchronization
 /// body of known length as it is written (up to the capture limit, with
 /// the same length), and the status FlyingFox answers a thrown error with
 /// (404 for `HTTPUnhandledError`, else 500). While the handler runs,
-/// ``APIMetrics/ActiveExchange/current`` is its exchange.
+/// `ActiveExchange.current` is its exchange.
 ///
 /// FlyingFox gives no public way to pass a chunked body through
 /// unchanged: such bodies are left as they are, uncaptured (their size is
@@ -44,7 +44,7 @@ public struct APIMetricsHandler: HTTPHandler {
     ///     recorded under its template.
     ///   - errorStatuses: the status of an error the routes throw;
     ///     FlyingFox's own by default (404 for `HTTPUnhandledError`, then
-    ///     ``APIMetrics/ResponseStatusProviding``, else 500).
+    ///     `ResponseStatusProviding`, else 500).
     public init(_ metrics: APIMetricsService, routes: RoutedHTTPHandler, errorStatuses: ErrorStatusMapping = .flyingFox) {
         recorder = metrics.recorder
         view = metrics.view.options.isEnabled ? metrics.view : nil
@@ -178,7 +178,7 @@ public struct APIMetricsHandler: HTTPHandler {
 
 extension ErrorStatusMapping {
     /// FlyingFox's answers: 404 for `HTTPUnhandledError` (no route took the
-    /// request), then errors that are ``APIMetrics/ResponseStatusProviding``.
+    /// request), then errors that are `ResponseStatusProviding`.
     public static let flyingFox = ErrorStatusMapping { error in
         error is HTTPUnhandledError ? 404 : nil
     }.then(.responseStatusProviding)

@@ -14,15 +14,15 @@ import NIOCore
 ///
 /// The view's paths are answered before anything is recorded (the view
 /// never records itself), to this machine only unless
-/// ``APIMetrics/LocalViewOptions/bearerToken`` is set: the peer's address
+/// `LocalViewOptions.bearerToken` is set: the peer's address
 /// comes from a context that knows it (``APIMetricsRequestContext``, or any
-/// ``Hummingbird/RemoteAddressRequestContext``); with one that does not,
+/// `RemoteAddressRequestContext`); with one that does not,
 /// the view answers 403 until a token is set.
 ///
 /// It records the route the router matched (a call no route matched goes to
 /// the metrics' one unmatched series per method), every request header,
 /// `Host` included, the client's address when the context knows it
-/// (``Hummingbird/RemoteAddressRequestContext``), the request body as the
+/// (`RemoteAddressRequestContext`), the request body as the
 /// handler reads it and the response body as it is written, up to the
 /// capture limit, with the response's length and framing untouched, and
 /// the latency to the last byte written. A body of known length up to
@@ -30,7 +30,7 @@ import NIOCore
 /// over, so that Hummingbird still writes it with its head in one piece;
 /// its latency ends there. A thrown error is recorded with the
 /// status and body the router answers with. While the handler runs,
-/// ``APIMetrics/ActiveExchange/current`` is its exchange, so that
+/// `ActiveExchange.current` is its exchange, so that
 /// `reportError` and instrumented outgoing calls link to it.
 ///
 /// While the queue is full the call is not captured at all: only its
@@ -58,7 +58,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     ///     that is off, serves none.
     ///   - errorStatuses: the status of an error thrown past the middleware;
     ///     Hummingbird's own by default (an `HTTPResponseError`'s status,
-    ///     then ``APIMetrics/ResponseStatusProviding``).
+    ///     then `ResponseStatusProviding`).
     public init(recorder: Recorder, view: MetricsView? = nil, errorStatuses: ErrorStatusMapping = .hummingbird) {
         self.recorder = recorder
         self.view = view.flatMap { $0.options.isEnabled ? $0 : nil }
@@ -123,7 +123,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     ///   - context: the request's context; the route the router matched and,
     ///     when the context knows it, the client's address are read from it.
     ///   - next: the rest of the chain, run with
-    ///     ``APIMetrics/ActiveExchange/current`` set to the call's exchange.
+    ///     `ActiveExchange.current` set to the call's exchange.
     /// - Returns: the view's answer for one of its paths; otherwise the
     ///   response `next` made, its body recorded as it is written.
     /// - Throws: whatever `next` throws, once the call is recorded with the
@@ -264,7 +264,7 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
 extension ErrorStatusMapping {
     /// Hummingbird's `HTTPResponseError`s give their status, then errors
-    /// that are ``APIMetrics/ResponseStatusProviding``.
+    /// that are `ResponseStatusProviding`.
     public static let hummingbird = ErrorStatusMapping { error in
         (error as? any HTTPResponseError)?.status.code
     }.then(.responseStatusProviding)

@@ -5,7 +5,7 @@ public import Vapor
 /// events: add it last, inside Vapor's `ErrorMiddleware`, which otherwise
 /// turns an error into a response before ``APIMetricsMiddleware`` sees it.
 ///
-/// ``Vapor/Middlewares/useAPIMetrics(_:errorStatuses:)`` adds both.
+/// `Middlewares.useAPIMetrics(_:errorStatuses:)` adds both.
 public struct APIMetricsErrorReporter: AsyncMiddleware {
     /// Which errors are the server's: those whose status is 500 or more.
     public let errorStatuses: ErrorStatusMapping

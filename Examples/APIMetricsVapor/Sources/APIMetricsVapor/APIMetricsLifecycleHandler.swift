@@ -5,7 +5,7 @@ import Synchronization
 /// APIMetrics in a Vapor application's lifecycle: the sender runs from
 /// boot; at shutdown (SIGTERM or SIGINT under `app.execute()`) the server
 /// stops taking requests and finishes the ones it has, then the library
-/// flushes within ``APIMetrics/APIMetricsConfiguration/shutdownTimeout``.
+/// flushes within `APIMetricsConfiguration.shutdownTimeout`.
 ///
 /// ```swift
 /// app.lifecycle.use(APIMetricsLifecycleHandler(metrics))

@@ -12,7 +12,7 @@ public import Vapor
 ///
 /// The view's paths are answered before anything is recorded (the view
 /// never records itself), to this machine only unless
-/// ``APIMetrics/LocalViewOptions/bearerToken`` is set.
+/// `LocalViewOptions.bearerToken` is set.
 ///
 /// It records the route Vapor matched as a template (`/orders/{id}`; a call
 /// no route matched goes to the metrics' one unmatched series per method),
@@ -31,10 +31,10 @@ public import Vapor
 /// status and body the client got; an error that no middleware answers is
 /// recorded with the status of ``errorStatuses``.
 ///
-/// While the handler runs, ``APIMetrics/ActiveExchange/current`` is its
+/// While the handler runs, `ActiveExchange.current` is its
 /// exchange (for `async` handlers; Vapor runs a synchronous handler whose
 /// body it had to collect on an event loop, outside the task), and
-/// ``Vapor/Request/apiMetrics`` is the exchange in every handler.
+/// `Request.apiMetrics` is the exchange in every handler.
 ///
 /// While the queue is full the call is not captured at all: only its
 /// figures go to the metrics, and the event is counted as dropped.
@@ -60,7 +60,7 @@ public struct APIMetricsMiddleware: AsyncMiddleware {
     ///     that is off, serves none.
     ///   - errorStatuses: the status of an error thrown past every
     ///     middleware; Vapor's own by default (an `AbortError`'s status, then
-    ///     ``APIMetrics/ResponseStatusProviding``).
+    ///     `ResponseStatusProviding`).
     public init(recorder: Recorder, view: MetricsView? = nil, errorStatuses: ErrorStatusMapping = .vapor) {
         self.recorder = recorder
         self.view = view.flatMap { $0.options.isEnabled ? $0 : nil }
@@ -173,7 +173,7 @@ extension Request {
 
 extension ErrorStatusMapping {
     /// Vapor's `AbortError`s give their status, then errors that are
-    /// ``APIMetrics/ResponseStatusProviding``.
+    /// `ResponseStatusProviding`.
     public static let vapor = ErrorStatusMapping { error in
         (error as? any AbortError).map { Int($0.status.code) }
     }.then(.responseStatusProviding)
