@@ -8,28 +8,13 @@ import FoundationNetworking
 #endif
 import Synchronization
 
-/// A failure that is no HTTP error: FlyingFox answers it 500 with no body.
-struct ExampleFailure: Error, CustomStringConvertible {
-    var description: String { "the example failed on purpose" }
-}
-
 enum ExampleServer {
     /// The routes as the metrics' startup record names them.
     static let routeNames = ["GET /orders/{id}", "POST /orders", "GET /fail", "GET /proxy", "GET /health"]
 
-    /// The example's configuration, before the `APIMETRICS_*` variables:
-    /// the view on (as in the demo), consumers by API key (`key-NAME`).
+    /// The example's configuration, before the `APIMETRICS_*` variables.
     static func baseConfiguration() -> APIMetricsConfiguration {
-        var base = APIMetricsConfiguration.default
-        base.service = "flyingfox-example"
-        base.identifyConsumer = .custom { request in
-            guard let key = request.headers["x-api-key"], key.hasPrefix("key-"), key.count > 4 else { return nil }
-            return Consumer(id: String(key.dropFirst(4)))
-        }
-        base.view.isDashboardEnabled = true
-        base.view.isPrometheusEnabled = true
-        base.metrics.routes = routeNames
-        return base
+        ExampleDefaults.configuration(service: "flyingfox-example", routes: routeNames)
     }
 
     static func json(_ status: HTTPStatusCode, _ text: String) -> HTTPResponse {

@@ -11,44 +11,22 @@ import UnixSignals
 // flyingfox-example: the demo's API on FlyingFox, recorded by
 // APIMetricsHandler and configured from APIMETRICS_* variables.
 
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("flyingfox-example: \(message)\n".utf8))
-    exit(2)
-}
+let commandLine = ExampleCommandLine(
+    program: "flyingfox-example",
+    usage: """
+        usage: flyingfox-example [--host 127.0.0.1] [--port 8080]
+        Configure recording with APIMETRICS_* environment variables (see the README).
+        """)
+func fail(_ message: String) -> Never { commandLine.fail(message) }
+let (host, commandLinePort, _) = commandLine.parse()
+/// The port given, or the default.
+func port() -> UInt16 { UInt16(commandLinePort) }
 
-/// `--port`, or the default.
-func port() -> UInt16 {
-    var port: UInt16 = 8080
-    var arguments = CommandLine.arguments.dropFirst()
-    while let argument = arguments.popFirst() {
-        switch argument {
-        case "--port":
-            guard let value = arguments.popFirst(), let number = UInt16(value) else {
-                fail("--port needs a number from 0 to 65535")
-            }
-            port = number
-        case "--help", "-h":
-            print(
-                "usage: flyingfox-example [--port 8080]\nConfigure recording with APIMETRICS_* environment variables (see the README)."
-            )
-            exit(0)
-        default:
-            fail("unknown argument \(argument); try --help")
-        }
-    }
-    return port
-}
-
-let metrics: APIMetricsService
-do {
-    metrics = try APIMetricsService(configuration: .fromEnvironment(base: ExampleServer.baseConfiguration()))
-} catch {
-    fail("\(error)")
-}
+let metrics = commandLine.metrics(ExampleServer.baseConfiguration())
 let baseURL = Mutex("")
 let routes = ExampleServer.routes(metrics: metrics, baseURL: { baseURL.withLock { $0 } })
 // --- setup ---
-let server = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: port()), handler: APIMetricsHandler(metrics, routes: routes))
+let server = HTTPServer(address: try .inet(ip4: host, port: port()), handler: APIMetricsHandler(metrics, routes: routes))
 let group = ServiceGroup(
     services: [APIMetricsLifecycleService(metrics), FlyingFoxServerService(server)],
     gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "flyingfox-example"))
@@ -63,11 +41,4 @@ Task {
         FileHandle.standardOutput.write(Data("dashboard: \(root)\(MetricsView.dashboardPath)\n".utf8))
     }
 }
-do {
-    try await group.run()
-} catch {
-    fail("\(error)")
-}
-// The service has flushed already: this only reads its totals.
-let report = await metrics.shutdown()
-FileHandle.standardError.write(Data("flyingfox-example: stopped; \(report)\n".utf8))
+await commandLine.serve(metrics) { try await group.run() }

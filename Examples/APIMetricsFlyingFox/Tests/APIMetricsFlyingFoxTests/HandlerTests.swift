@@ -20,23 +20,23 @@ struct Answer: Sendable {
 /// The example's server on a real socket, recording into `exporter` (or
 /// not instrumented at all), and a client for it.
 func withExample(
-    _ exporter: CollectingExporter, maxBodyBytes: Int = 64 * 1024, instrumented: Bool = true,
+    _ exporter: CollectingExporter, maxBodyBytes: Int = 64 * 1024, queueLimit: Int? = nil, instrumented: Bool = true,
     _ body:
-        @Sendable (_ send: @Sendable (String, String, [String: String], Data?) async throws -> Answer, APIMetricsService)
-        async throws -> Void
+        @Sendable (
+            _ send: @Sendable (String, String, [String: String], Data?) async throws -> Answer, APIMetricsService,
+            _ root: String
+        ) async throws -> Void
 ) async throws {
-    var config = ExampleServer.baseConfiguration()
-    config.exporters = [.custom(exporter)]
-    config.batching.flushInterval = .milliseconds(20)
-    config.capture = .init(isBodyCaptureEnabled: true, maxBodyBytes: maxBodyBytes)
-    config.senderPriority = .normal
-    let metrics = try APIMetricsService(configuration: config)
+    let metrics = try APIMetricsService(
+        configuration: ExampleAPICheck.configuration(
+            ExampleServer.baseConfiguration(), exporter: exporter, captureLimit: maxBodyBytes, queueLimit: queueLimit))
     let baseURL = Mutex("")
     let routes = ExampleServer.routes(metrics: metrics, baseURL: { baseURL.withLock { $0 } })
     let handler: any HTTPHandler = instrumented ? APIMetricsHandler(metrics, routes: routes) : routes
     let server = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: 0), logger: .disabled, handler: handler)
     let serving = Task { try await server.run() }
-    let sender = Task { try await metrics.run() }
+    // A queue of the caller's size is one no sender takes from.
+    let sender = queueLimit == nil ? Task { try await metrics.run() } : nil
     try await server.waitUntilListening()
     guard case let .ip4(_, port)? = await server.listeningAddress else { throw URLError(.cannotConnectToHost) }
     let root = "http://127.0.0.1:\(port)"
@@ -52,51 +52,24 @@ func withExample(
         for (name, value) in http?.allHeaderFields ?? [:] { fields["\(name)".lowercased()] = "\(value)" }
         return Answer(status: http?.statusCode ?? 0, headers: fields, body: data)
     }
-    try await body(send, metrics)
+    try await body(send, metrics, root)
     await server.stop(timeout: 1)
     serving.cancel()
     await metrics.shutdown(timeout: .seconds(30))
-    try await sender.value
+    try await sender?.value
 }
 
 @Suite("FlyingFox handler")
 struct HandlerTests {
-    @Test func routesAsTemplatesHeadersAndTheClient() async throws {
+    /// What every example must record, checked over real HTTP
+    /// (`ExampleAPICheck`, shared with the Hummingbird and Vapor packages).
+    @Test(arguments: ExampleAPICheck.Scenario.all)
+    func theExampleAPIIsRecorded(_ scenario: ExampleAPICheck.Scenario) async throws {
         let exporter = CollectingExporter()
-        try await withExample(exporter) { send, _ in
-            let answer = try await send("GET", "/orders/7?expand=1", ["X-Trace-Me": "yes", "X-API-Key": "key-acme"], nil)
-            #expect(answer.status == 200)
-            #expect(try await send("GET", "/no/such/path", [:], nil).status == 404)
-        }
-        let records = exporter.records
-        let record = try #require(records.first { $0.request.target == "/orders/7?expand=1" })
-        #expect(record.request.route == "/orders/{id}")
-        #expect(record.request.headers["x-trace-me"] == "yes" && record.request.headers["host"] != nil)
-        #expect(record.request.clientAddress == "127.0.0.1")
-        #expect(record.consumer?.id == "acme")
-        #expect(String(decoding: record.responseBody.bytes, as: UTF8.self) == #"{"id":7,"item":"lamp","quantity":1}"#)
-        let unmatched = try #require(records.first { $0.request.target == "/no/such/path" })
-        #expect(unmatched.request.route == nil && unmatched.response?.status == 404)
-    }
-
-    /// The handler serves the view (no route of the user's), to this
-    /// machine, and never records it: neither events nor the metrics count
-    /// the dashboard's or Prometheus's calls.
-    @Test func theHandlerServesTheViewAndNeverRecordsIt() async throws {
-        let exporter = CollectingExporter()
-        try await withExample(exporter) { send, metrics in
-            for path in ["/_apimetrics", "/_apimetrics/api", "/metrics", "/_apimetrics/openapi.json"] {
-                let answer = try await send("GET", path, [:], nil)
-                #expect(answer.status == 200, "\(path)")
-                #expect(answer.headers["content-security-policy"] != nil, "\(path)")
-            }
-            #expect(try await send("GET", "/orders/7", [:], nil).status == 200)
-            await exporter.waitForRecords(atLeast: 1)
-            #expect(exporter.records.map(\.request.target) == ["/orders/7"])
-            #expect(metrics.statistics.recorded == 1)
-            let text = String(decoding: try await send("GET", "/metrics", [:], nil).body, as: UTF8.self)
-            #expect(text.contains(#"route="/orders/{id}""#))
-            #expect(!text.contains(#"route="/metrics""#) && !text.contains(#"route="/_apimetrics"#))
+        try await withExample(exporter, maxBodyBytes: scenario.captureLimit, queueLimit: scenario.queueLimit) {
+            _, metrics, root in
+            let problems = try await ExampleAPICheck(baseURL: root, exporter: exporter, metrics: metrics).run(scenario)
+            #expect(problems.isEmpty, "\(problems)")
         }
     }
 
@@ -106,7 +79,7 @@ struct HandlerTests {
         let seen = Mutex<[Bool: [String]]>([:])
         for instrumented in [true, false] {
             let exporter = CollectingExporter()
-            try await withExample(exporter, maxBodyBytes: 64, instrumented: instrumented) { send, _ in
+            try await withExample(exporter, maxBodyBytes: 64, instrumented: instrumented) { send, _, _ in
                 let posted = try await send("POST", "/orders", ["Content-Type": "application/json"], body)
                 let got = try await send("GET", "/orders/3", [:], nil)
                 seen.withLock {
@@ -129,25 +102,6 @@ struct HandlerTests {
         }
         #expect(seen.withLock { $0[true] } == seen.withLock { $0[false] })
         #expect(seen.withLock { $0[true]?.first?.hasSuffix("true") } == true)
-    }
-
-    @Test func errorsValidationAndOutgoingLinks() async throws {
-        let exporter = CollectingExporter()
-        try await withExample(exporter) { send, _ in
-            #expect(try await send("GET", "/fail", [:], nil).status == 500)
-            let invalid = try await send("POST", "/orders", ["Content-Type": "application/json"], Data(#"{"quantity":0}"#.utf8))
-            #expect(invalid.status == 422)
-            #expect(try await send("GET", "/proxy?to=/orders/5", [:], nil).status == 200)
-            await exporter.waitForRecords(atLeast: 5)
-        }
-        let records = exporter.records
-        let failed = try #require(records.first { $0.request.target == "/fail" })
-        #expect(
-            failed.response?.status == 500 && failed.errors.first?.type == "ExampleFailure" && failed.request.route == "/fail")
-        let proxy = try #require(records.first { $0.request.route == "/proxy" })
-        let outgoing = try #require(records.first { $0.direction == .outgoing })
-        #expect(outgoing.parentID == proxy.id && outgoing.traceID == proxy.traceID)
-        #expect(records.contains { $0.response?.status == 422 && $0.request.route == "/orders" })
     }
 
     @Test func aChunkedBodyIsLeftAsItIsAndMarked() async throws {
@@ -201,27 +155,4 @@ struct HandlerTests {
         #expect(record.requestBody.bytes.isEmpty)
     }
 
-    @Test func whileTheQueueIsFullCallsAreShedButEveryOneCounts() async throws {
-        var config = ExampleServer.baseConfiguration()
-        config.exporters = [.custom(CollectingExporter())]
-        config.queue = .init(maxEvents: 3, maxBytes: 1 << 20)
-        let metrics = try APIMetricsService(configuration: config)
-        let handler = APIMetricsHandler(metrics, routes: ExampleServer.routes(metrics: metrics, baseURL: { "" }))
-        // No sender runs: the queue fills after three calls.
-        for index in 0..<20 {
-            let request = HTTPRequest(
-                method: .GET, version: .http11, path: index % 4 == 0 ? "/nope" : "/orders/\(index + 1)", query: [], headers: [:],
-                body: Data())
-            _ = try? await handler.handleRequest(request)
-        }
-        let answer = try #require(
-            metrics.view.response(
-                method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
-        let api = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
-        #expect(api["requests"] as? Int == 20)
-        let routes = (api["endpoints"] as? [[String: Any]] ?? []).compactMap { $0["route"] as? String }
-        #expect(Set(routes) == ["/orders/{id}", "(unmatched)"])
-        #expect(metrics.statistics.dropped == 17)
-        await metrics.shutdown(timeout: .seconds(30))
-    }
 }

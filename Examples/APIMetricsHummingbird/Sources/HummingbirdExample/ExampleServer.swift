@@ -29,39 +29,8 @@ struct ExampleContext: RequestContext, RemoteAddressRequestContext {
     }
 }
 
-/// An order of the example's in-memory store.
-struct Order: ResponseCodable {
-    var id: Int
-    var item: String
-    var quantity: Int
-}
-
-/// A new order as the client sends it.
-struct NewOrder: Decodable {
-    var item: String
-    var quantity: Int
-}
-
-/// A failure that is no HTTP error: Hummingbird answers it 500 with no body.
-struct ExampleFailure: Error, CustomStringConvertible {
-    var description: String { "the example failed on purpose" }
-}
-
-/// The example's orders: 1 to 100 exist, new ones get the next number.
-final class OrderStore: Sendable {
-    private let next = Mutex(101)
-
-    func order(_ id: Int) -> Order? {
-        (1...100).contains(id) ? Order(id: id, item: "lamp", quantity: 1) : nil
-    }
-
-    func create(_ order: NewOrder) -> Order {
-        Order(
-            id: next.withLock { id in
-                defer { id += 1 }; return id
-            }, item: order.item, quantity: order.quantity)
-    }
-}
+/// Orders go out as JSON responses.
+extension Order: ResponseCodable {}
 
 /// What records the example's calls: APIMetrics, or for the load test's
 /// comparison nothing, a middleware that only passes the response body
@@ -100,22 +69,9 @@ enum ExampleServer {
         "GET /orders/{id}", "POST /orders", "GET /stream", "GET /fail", "GET /proxy", "GET /health",
     ]
 
-    /// Who is calling: `X-API-Key: key-NAME` names the consumer `NAME`.
-    static let consumers = ConsumerIdentifier.custom { request in
-        guard let key = request.headers["x-api-key"], key.hasPrefix("key-"), key.count > 4 else { return nil }
-        return Consumer(id: String(key.dropFirst(4)))
-    }
-
-    /// The example's configuration, before the `APIMETRICS_*` variables:
-    /// the view on (as in the demo), consumers by API key.
+    /// The example's configuration, before the `APIMETRICS_*` variables.
     static func baseConfiguration() -> APIMetricsConfiguration {
-        var base = APIMetricsConfiguration.default
-        base.service = "hummingbird-example"
-        base.identifyConsumer = consumers
-        base.view.isDashboardEnabled = true
-        base.view.isPrometheusEnabled = true
-        base.metrics.routes = routeNames
-        return base
+        ExampleDefaults.configuration(service: "hummingbird-example", routes: routeNames)
     }
 
     /// The router: the middleware first (it also serves the metrics' view),

@@ -8,62 +8,15 @@ import FoundationNetworking
 import Synchronization
 import Vapor
 
-/// An order of the example's in-memory store.
-struct Order: Codable, Sendable {
-    var id: Int
-    var item: String
-    var quantity: Int
-}
-
-/// A new order as the client sends it.
-struct NewOrder: Decodable {
-    var item: String
-    var quantity: Int
-}
-
-/// A failure that is no HTTP error: Vapor answers it 500.
-struct ExampleFailure: Error, CustomStringConvertible {
-    var description: String { "the example failed on purpose" }
-}
-
-/// The example's orders: 1 to 100 exist, new ones get the next number.
-final class OrderStore: Sendable {
-    private let next = Mutex(101)
-
-    func order(_ id: Int) -> Order? {
-        (1...100).contains(id) ? Order(id: id, item: "lamp", quantity: 1) : nil
-    }
-
-    func create(_ order: NewOrder) -> Order {
-        Order(
-            id: next.withLock { id in
-                defer { id += 1 }; return id
-            }, item: order.item, quantity: order.quantity)
-    }
-}
-
 enum ExampleServer {
     /// The routes as the metrics' startup record names them.
     static let routeNames = [
         "GET /orders/{id}", "POST /orders", "GET /stream", "GET /fail", "GET /proxy", "GET /health",
     ]
 
-    /// Who is calling: `X-API-Key: key-NAME` names the consumer `NAME`.
-    static let consumers = ConsumerIdentifier.custom { request in
-        guard let key = request.headers["x-api-key"], key.hasPrefix("key-"), key.count > 4 else { return nil }
-        return Consumer(id: String(key.dropFirst(4)))
-    }
-
-    /// The example's configuration, before the `APIMETRICS_*` variables:
-    /// the view on (as in the demo), consumers by API key.
+    /// The example's configuration, before the `APIMETRICS_*` variables.
     static func baseConfiguration() -> APIMetricsConfiguration {
-        var base = APIMetricsConfiguration.default
-        base.service = "vapor-example"
-        base.identifyConsumer = consumers
-        base.view.isDashboardEnabled = true
-        base.view.isPrometheusEnabled = true
-        base.metrics.routes = routeNames
-        return base
+        ExampleDefaults.configuration(service: "vapor-example", routes: routeNames)
     }
 
     /// Installs the middleware (first, outside Vapor's error middleware;

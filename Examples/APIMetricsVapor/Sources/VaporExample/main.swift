@@ -7,40 +7,14 @@ import Vapor
 // vapor-example: the demo's API on Vapor 4, recorded by APIMetricsMiddleware
 // and configured from APIMETRICS_* variables.
 
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("vapor-example: \(message)\n".utf8))
-    exit(2)
-}
-
-/// `--host` and `--port`, or the defaults.
-func arguments() -> (host: String, port: Int) {
-    var host = "127.0.0.1", port = 8080
-    var arguments = CommandLine.arguments.dropFirst()
-    while let argument = arguments.popFirst() {
-        switch argument {
-        case "--host":
-            guard let value = arguments.popFirst() else { fail("--host needs a value") }
-            host = value
-        case "--port":
-            guard let value = arguments.popFirst(), let number = Int(value), (0...65_535).contains(number) else {
-                fail("--port needs a number from 0 to 65535")
-            }
-            port = number
-        case "--help", "-h":
-            print(
-                """
-                usage: vapor-example [--host 127.0.0.1] [--port 8080]
-                Configure recording with APIMETRICS_* environment variables (see the README).
-                """)
-            exit(0)
-        default:
-            fail("unknown argument \(argument); try --help")
-        }
-    }
-    return (host, port)
-}
-
-let (host, port) = arguments()
+let commandLine = ExampleCommandLine(
+    program: "vapor-example",
+    usage: """
+        usage: vapor-example [--host 127.0.0.1] [--port 8080]
+        Configure recording with APIMETRICS_* environment variables (see the README).
+        """)
+func fail(_ message: String) -> Never { commandLine.fail(message) }
+let (host, port, _) = commandLine.parse()
 /// A line on standard output, unbuffered: it reaches a pipe at once.
 @Sendable func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))

@@ -8,17 +8,6 @@ import Testing
 @testable import VaporExample
 import VaporTesting
 
-/// The example's configuration with the events going to `exporter` and a
-/// short flush interval.
-func configuration(_ exporter: CollectingExporter, maxBodyBytes: Int = 64 * 1024) -> APIMetricsConfiguration {
-    var config = ExampleServer.baseConfiguration()
-    config.exporters = [.custom(exporter)]
-    config.batching.flushInterval = .milliseconds(20)
-    config.capture = .init(isBodyCaptureEnabled: true, maxBodyBytes: maxBodyBytes)
-    config.senderPriority = .normal
-    return config
-}
-
 /// The example's application on a real socket (VaporTesting's running
 /// mode, port 0), its metrics running beside it.
 func withExample(
@@ -39,54 +28,33 @@ func withExample(
     }
 }
 
-extension ExchangeRecord {
-    var responseText: String { String(decoding: responseBody.bytes, as: UTF8.self) }
+/// The example's server started on a real socket for the length of `body`
+/// (VaporTesting's running mode starts one per request), given its root.
+func withRunningExample(
+    _ config: APIMetricsConfiguration, runsSender: Bool = true,
+    _ body: @escaping @Sendable (String, APIMetricsService) async throws -> Void
+) async throws {
+    let metrics = try APIMetricsService(configuration: config)
+    try await withApp { app in
+        let root: @Sendable () -> String = { [unowned app] in "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)"
+        }
+        ExampleServer.configure(app, metrics: metrics, instrumented: true, baseURL: root)
+        try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+        let runner = runsSender ? Task { try await metrics.run() } : nil
+        do {
+            try await body(root(), metrics)
+        } catch {
+            await app.server.shutdown()
+            throw error
+        }
+        await app.server.shutdown()
+        await metrics.shutdown(timeout: .seconds(30))
+        try await runner?.value
+    }
 }
 
 @Suite("Vapor middleware")
 struct MiddlewareTests {
-    @Test func routesHeadersHostAndTheClientAreRecorded() async throws {
-        let exporter = CollectingExporter()
-        try await withExample(configuration(exporter)) { app, _ in
-            try await app.test(.GET, "/orders/7?expand=1", headers: ["X-Trace-Me": "yes"]) { response in
-                #expect(response.status == .ok)
-            }
-        }
-        let record = try #require(await exporter.waitForRecords(atLeast: 1).first)
-        #expect(record.request.route == "/orders/{id}")
-        #expect(record.request.method == "GET" && record.request.target == "/orders/7?expand=1")
-        #expect(record.request.headers["host"]?.hasPrefix("127.0.0.1") == true)
-        #expect(record.request.headers["x-trace-me"] == "yes")
-        #expect(record.request.clientAddress == "127.0.0.1")
-        #expect(record.response?.status == 200 && record.response?.headers["content-type"] == "application/json; charset=utf-8")
-        #expect(record.responseText == #"{"id":7,"item":"lamp","quantity":1}"#)
-        #expect(record.durationNanoseconds > 0)
-    }
-
-    /// The middleware serves the view (no route of the user's), to this
-    /// machine, and never records it: neither events nor the metrics count
-    /// the dashboard's or Prometheus's calls.
-    @Test func theMiddlewareServesTheViewAndNeverRecordsIt() async throws {
-        let exporter = CollectingExporter()
-        try await withExample(configuration(exporter)) { app, metrics in
-            for path in ["/_apimetrics", "/_apimetrics/api", "/metrics", "/_apimetrics/openapi.json"] {
-                try await app.test(.GET, path) { response in
-                    #expect(response.status == .ok, "\(path)")
-                    #expect(response.headers.first(name: "Content-Security-Policy") != nil, "\(path)")
-                }
-            }
-            try await app.test(.GET, "/orders/7") { #expect($0.status == .ok) }
-            let records = await exporter.waitForRecords(atLeast: 1)
-            #expect(records.map(\.request.target) == ["/orders/7"])
-            #expect(metrics.statistics.recorded == 1)
-            try await app.test(.GET, "/metrics") { response in
-                let text = response.body.string
-                #expect(text.contains(#"route="/orders/{id}""#))
-                #expect(!text.contains(#"route="/metrics""#) && !text.contains(#"route="/_apimetrics"#))
-            }
-        }
-    }
-
     @Test func templatesAreBuiltFromEveryKindOfPathComponent() {
         #expect(APIMetricsMiddleware.routeTemplate(["orders", ":id"]) == "/orders/{id}")
         #expect(APIMetricsMiddleware.routeTemplate(["files", "**"]) == "/files/**")
@@ -94,31 +62,29 @@ struct MiddlewareTests {
         #expect(APIMetricsMiddleware.routeTemplate([]) == "/")
     }
 
-    @Test func notFoundIsTheUnmatchedSeriesNeverAPlaceholderRoute() async throws {
+    /// What every example must record, checked over real HTTP
+    /// (`ExampleAPICheck`, shared with the Hummingbird and FlyingFox packages).
+    @Test(arguments: ExampleAPICheck.Scenario.all)
+    func theExampleAPIIsRecorded(_ scenario: ExampleAPICheck.Scenario) async throws {
         let exporter = CollectingExporter()
-        let seenRoutes = Mutex<Set<String>>([])
-        try await withExample(configuration(exporter)) { app, metrics in
-            try await app.test(.GET, "/no/such/path") { #expect($0.status == .notFound) }
-            try await app.test(.GET, "/orders/9999") { #expect($0.status == .notFound) }
-            await exporter.waitForRecords(atLeast: 2)
-            let answer = try #require(
-                metrics.view.response(
-                    method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
-            let object = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any] ?? [:]
-            let endpoints = object["endpoints"] as? [[String: Any]] ?? []
-            let routes = Set(endpoints.compactMap { $0["route"] as? String })
-            seenRoutes.withLock { $0 = routes }
+        let config = configuration(exporter, maxBodyBytes: scenario.captureLimit, queueLimit: scenario.queueLimit)
+        try await withRunningExample(config, runsSender: scenario.queueLimit == nil) { baseURL, metrics in
+            var check = ExampleAPICheck(baseURL: baseURL, exporter: exporter, metrics: metrics)
+            check.streamedPath = "/stream?chunks=5"
+            let problems = try await check.run(scenario)
+            #expect(problems.isEmpty, "\(problems)")
         }
-        let records = exporter.records
-        let unmatched = try #require(records.first { $0.request.target == "/no/such/path" })
-        #expect(unmatched.request.route == nil && unmatched.response?.status == 404)
-        let missing = try #require(records.first { $0.request.target == "/orders/9999" })
-        #expect(missing.request.route == "/orders/{id}" && missing.response?.status == 404)
-        // The body the client got from Vapor's ErrorMiddleware, not an empty one.
-        #expect(missing.responseText.contains("order not found"))
-        let routes = seenRoutes.withLock { $0 }
-        #expect(routes.contains("(unmatched)") && routes.contains("/orders/{id}"))
-        #expect(!routes.contains("vapor_route_undefined") && !routes.contains("/no/such/path"))
+    }
+
+    /// Vapor's own: its ErrorMiddleware answers a thrown error with a JSON
+    /// body, which the event has.
+    @Test func aThrownErrorIsRecordedWithVaporsJSONBody() async throws {
+        let exporter = CollectingExporter()
+        try await withExample(configuration(exporter)) { app, _ in
+            try await app.test(.GET, "/fail") { #expect($0.status == .internalServerError) }
+        }
+        let failed = try #require(await exporter.waitForRecords(atLeast: 1).first)
+        #expect(failed.response?.status == 500 && failed.responseText.contains(#""error":true"#))
     }
 
     @Test func bodiesReachTheClientByteForByteWithTheirFraming() async throws {
@@ -241,105 +207,4 @@ struct MiddlewareTests {
         #expect(record.requestBody.size == 0 && record.requestBody.bytes.isEmpty)
     }
 
-    @Test func theRequestBodyIsCappedWhileTheHandlerGetsAllOfIt() async throws {
-        let exporter = CollectingExporter()
-        let item = String(repeating: "x", count: 5_000)
-        let body = #"{"item":"\#(item)","quantity":2}"#
-        try await withExample(configuration(exporter, maxBodyBytes: 64)) { app, _ in
-            try await app.test(.POST, "/orders", headers: ["Content-Type": "application/json"], body: ByteBuffer(string: body)) {
-                response in
-                #expect(response.status == .created)
-                #expect(response.body.string.contains(item))
-            }
-        }
-        let record = try #require(await exporter.waitForRecords(atLeast: 1).first)
-        #expect(record.request.route == "/orders")
-        #expect(record.requestBody.size == body.utf8.count)
-        // JSON cut at the capture limit cannot be read whole: redaction fails
-        // closed and keeps the marker in its place.
-        #expect(
-            record.requestBody.bytes == Array(RedactionOptions.default.unparseableBodyMarker.utf8)
-                && record.requestBody.isTruncated)
-        #expect(record.response?.status == 201)
-    }
-
-    @Test func errorsAreRecordedAsTheClientReceivedThem() async throws {
-        let exporter = CollectingExporter()
-        try await withExample(configuration(exporter)) { app, _ in
-            try await app.test(.GET, "/fail") { #expect($0.status == .internalServerError) }
-            try await app.test(
-                .POST, "/orders", headers: ["Content-Type": "application/json"],
-                body: ByteBuffer(string: #"{"item":"lamp","quantity":0}"#)
-            ) { #expect($0.status == .unprocessableEntity) }
-            try await app.test(
-                .POST, "/orders", headers: ["Content-Type": "application/json"], body: ByteBuffer(string: "not json")
-            ) {
-                #expect($0.status == .badRequest)
-            }
-        }
-        let records = await exporter.waitForRecords(atLeast: 3)
-        let failed = try #require(records.first { $0.request.target == "/fail" })
-        // Vapor's ErrorMiddleware answers with a JSON body: the event has it.
-        #expect(failed.response?.status == 500 && failed.responseText.contains(#""error":true"#))
-        #expect(failed.errors.first?.type == "ExampleFailure" && failed.errors.first?.message == "the example failed on purpose")
-        #expect(failed.request.route == "/fail")
-        let invalid = try #require(records.first { $0.response?.status == 422 })
-        #expect(invalid.responseText.contains("quantity must be from 1 to 1000"))
-        #expect(invalid.response?.headers["content-type"]?.hasPrefix("application/json") == true)
-        #expect(invalid.errors.isEmpty)  // a client error, not a failure of the server
-        #expect(records.contains { $0.response?.status == 400 && $0.request.route == "/orders" })
-    }
-
-    @Test func consumersAreIdentifiedAndSecretsRedacted() async throws {
-        let exporter = CollectingExporter()
-        try await withExample(configuration(exporter)) { app, _ in
-            try await app.test(
-                .GET, "/orders/1?api_key=SECRET-QUERY",
-                headers: ["X-API-Key": "key-acme", "Authorization": "Bearer SECRET-TOKEN", "Cookie": "sid=SECRET-COOKIE"]
-            ) { #expect($0.status == .ok) }
-        }
-        let record = try #require(await exporter.waitForRecords(atLeast: 1).first)
-        #expect(record.consumer?.id == "acme")
-        let text = "\(record.request.target) \(record.request.headers.fields)"
-        #expect(!text.contains("SECRET"))
-        #expect(record.request.headers["authorization"] == "[REDACTED]")
-    }
-
-    @Test func theHandlersOutgoingCallsLinkToItsExchange() async throws {
-        let exporter = CollectingExporter()
-        try await withExample(configuration(exporter)) { app, _ in
-            try await app.test(.GET, "/proxy?to=/orders/5") { response in
-                #expect(response.status == .ok)
-                #expect(response.body.string.contains(#""id":5"#))
-            }
-        }
-        let records = await exporter.waitForRecords(atLeast: 3)
-        let proxy = try #require(records.first { $0.request.route == "/proxy" })
-        let outgoing = try #require(records.first { $0.direction == .outgoing })
-        let served = try #require(records.first { $0.direction == .incoming && $0.request.route == "/orders/{id}" })
-        #expect(outgoing.parentID == proxy.id)
-        #expect(outgoing.traceID == proxy.traceID && served.traceID == proxy.traceID)
-    }
-
-    @Test func whileTheQueueIsFullCallsAreShedButEveryOneCounts() async throws {
-        let exporter = CollectingExporter()
-        var config = configuration(exporter)
-        config.queue = .init(maxEvents: 3, maxBytes: 1 << 20)
-        // No sender runs: the queue fills after three calls.
-        try await withExample(config, running: false) { app, metrics in
-            for index in 0..<20 {
-                try await app.test(.GET, index % 4 == 0 ? "/stream?chunks=5" : "/orders/\(index + 1)") {
-                    #expect($0.status == .ok)
-                }
-            }
-            let answer = try #require(
-                metrics.view.response(
-                    method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1"))
-            let api = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
-            #expect(api["requests"] as? Int == 20)
-            let endpoints = api["endpoints"] as? [[String: Any]] ?? []
-            #expect(endpoints.first { $0["route"] as? String == "/stream" }?["requests"] as? Int == 5)
-            #expect(metrics.statistics.dropped == 17)
-        }
-    }
 }
