@@ -34,14 +34,15 @@ struct SenderTests {
         let unlimited = CollectingExporter()
         var config = testConfiguration([.custom(exporter), .custom(unlimited)])
         config.batching = .init(maxEvents: 40, flushInterval: .milliseconds(20))
-        let metrics = try APIMetricsService(configuration: config)
+        let clock = TestClock()
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
         let runner = Task { try await metrics.run() }
         // Every fifth call has a long target, so that some pieces of seven pass 3,000 bytes.
         for n in 0..<40 {
             recordExchange(metrics.recorder, target: "/n/\(n)" + (n % 5 == 0 ? "?" + String(repeating: "q", count: 900) : ""))
         }
-        #expect(await eventually { exporter.events.count == 40 && unlimited.events.count == 40 })
-        await metrics.shutdown(timeout: .seconds(60))
+        #expect(await clock.run { exporter.events.count == 40 && unlimited.events.count == 40 })
+        await clock.shutdown(metrics)
         try await runner.value
         #expect(exporter.received.allSatisfy { $0.records.count <= 7 })
         #expect(exporter.received.allSatisfy { $0.schemaV1Lines.events.reduce(0) { $0 + $1.count } <= 3_000 })
@@ -59,14 +60,18 @@ struct SenderTests {
         var config = testConfiguration([.custom(exporter)])
         config.retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
         config.batching = .init(maxEvents: 20, flushInterval: .seconds(60))
-        let metrics = try APIMetricsService(configuration: config)
+        let clock = TestClock()
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
         // Queued before the sender starts: one batch of 20, five pieces.
         for n in 0..<20 { recordExchange(metrics.recorder, target: "/n/\(n)") }
         let runner = Task { try await metrics.run() }
+        // The clock moves until the retry is made, and no further: a later
+        // round would be another attempt.
+        #expect(await clock.run { exporter.attemptCount >= 2 })
         #expect(await eventually { metrics.statistics.failed == 20 }, "\(metrics.statistics)")
         // Counted before shutdown, whose metrics flush is another attempt.
         #expect(exporter.attemptCount == 2, "only the first piece was tried, twice")
-        let report = await metrics.shutdown(timeout: .seconds(30))
+        let report = await clock.shutdown(metrics)
         try await runner.value
         #expect(report.statistics.failed == 20 && report.statistics.exported == 0)
     }
@@ -96,11 +101,12 @@ struct SenderTests {
         defer { collector.stop() }
         var config = testConfiguration([.http(endpoint: collector.url)])
         config.batching = .init(maxEvents: 10, flushInterval: .milliseconds(20))
-        let metrics = try APIMetricsService(configuration: config)
+        let clock = TestClock()
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
         let runner = Task { try await metrics.run() }
         for n in 0..<25 { recordExchange(metrics.recorder, target: "/orders/\(n)") }
-        #expect(await eventually { collector.acceptedEvents.count >= 25 })
-        let report = await metrics.shutdown(timeout: .seconds(60))
+        #expect(await clock.run { collector.acceptedEvents.count >= 25 })
+        let report = await clock.shutdown(metrics)
         try await runner.value
         let urls = collector.acceptedEvents.compactMap { ($0["request"] as? [String: Any])?["url"] as? String }
         #expect(urls.count == 25)
@@ -171,10 +177,11 @@ struct SenderTests {
         config.queue = .init(maxEvents: 100, maxBytes: 1 << 20)
         config.batching = .init(maxEvents: 10, flushInterval: .milliseconds(10))
         config.retry = RetryPolicy(maxAttempts: 20, baseDelay: .milliseconds(10), maxDelay: .milliseconds(20), jitter: 0)
-        let metrics = try APIMetricsService(configuration: config)
+        let senderClock = TestClock()
+        let metrics = try APIMetricsService(configuration: config, clock: senderClock)
         let runner = Task { try await metrics.run() }
         recordExchange(metrics.recorder, target: "/first")
-        #expect(await eventually { collector.requests.count == 1 })
+        #expect(await senderClock.run { collector.requests.count == 1 })
         // While the sender waits on the hung request, the request path keeps
         // going: recording never blocks, and the queue stays bounded.
         let clock = ContinuousClock()
@@ -188,10 +195,10 @@ struct SenderTests {
         let dropped = metrics.statistics.dropped
         #expect((890...900).contains(dropped))
         collector.releaseHungRequests()
-        #expect(await eventually(timeout: .seconds(20)) { collector.acceptedEvents.count == 1 + 1000 - dropped })
+        #expect(await senderClock.run { collector.acceptedEvents.count == 1 + 1000 - dropped })
         let firstAccepted = try #require(collector.requests.first { $0.isAccepted })
         #expect(firstAccepted.batch["dropped"] as? Int == dropped)
-        let report = await metrics.shutdown(timeout: .seconds(60))
+        let report = await senderClock.shutdown(metrics)
         try await runner.value
         #expect(report.statistics.dropped == dropped)
         #expect(report.statistics.exported == 1 + 1000 - dropped)

@@ -191,15 +191,16 @@ struct SpoolTests {
         config.retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), jitter: 0)
         config.batching.maxEvents = 5
         config.spool = SpoolOptions(directory: directory.file("spool"), syncInterval: .zero)
-        let metrics = try APIMetricsService(configuration: config)
+        let clock = TestClock()
+        let metrics = try APIMetricsService(configuration: config, clock: clock)
         let background = Task { try await metrics.run() }
         for index in 0..<60 {
             recordExchange(metrics.recorder, target: "/orders/\(index)")
-            if index % 5 == 4 { try await Task.sleep(for: .milliseconds(15)) }
+            if index % 5 == 4 { await clock.run(for: .milliseconds(15)) }
         }
-        #expect(await eventually { metrics.statistics.exported == 60 }, "\(metrics.statistics)")
+        #expect(await clock.run { metrics.statistics.exported == 60 }, "\(metrics.statistics)")
         background.cancel()
-        let report = await metrics.shutdown(timeout: .seconds(10))
+        let report = await clock.shutdown(metrics, timeout: .seconds(10))
         let targets = collector.acceptedEvents.compactMap { ($0["request"] as? [String: Any])?["path"] as? String }
         #expect(targets == (0..<60).map { "/orders/\($0)" }, "\(targets)")
         #expect(report.statistics.spooled > 0 && report.statistics.failed == 0 && report.statistics.spoolPending == 0)
@@ -217,11 +218,12 @@ struct SpoolTests {
         let limited = CollectingExporter(limits: ExportBatchLimits(maxEvents: 4))
         var second = testConfiguration([.custom(limited)])
         second.spool = spool
-        let up = try APIMetricsService(configuration: second)
+        let clock = TestClock()
+        let up = try APIMetricsService(configuration: second, clock: clock)
         let upRunner = Task { try await up.run() }
         recordExchange(up.recorder, target: "/orders/30")
-        #expect(await eventually { limited.events.count == 31 }, "\(up.statistics)")
-        let report = await up.shutdown(timeout: .seconds(10))
+        #expect(await clock.run { limited.events.count == 31 }, "\(up.statistics)")
+        let report = await clock.shutdown(up, timeout: .seconds(10))
         try await upRunner.value
         #expect(limited.received.allSatisfy { $0.records.count <= 4 })
         #expect(Set(limited.events.map(\.record.request.path)) == Set((0..<31).map { "/orders/\($0)" }))
@@ -243,14 +245,15 @@ struct SpoolTests {
         second.retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
         second.batching = .init(maxEvents: 30, flushInterval: .milliseconds(20))
         second.spool = spool
-        let up = try APIMetricsService(configuration: second)
+        let clock = TestClock()
+        let up = try APIMetricsService(configuration: second, clock: clock)
         let upRunner = Task { try await up.run() }
         for index in 30..<33 {
             recordExchange(up.recorder, target: "/orders/\(index)")
-            try await Task.sleep(for: .milliseconds(30))
+            await clock.run(for: .milliseconds(30))
         }
-        #expect(await eventually { flaky.events.count >= 33 }, "\(up.statistics)")
-        let report = await up.shutdown(timeout: .seconds(10))
+        #expect(await clock.run { flaky.events.count >= 33 }, "\(up.statistics)")
+        let report = await clock.shutdown(up, timeout: .seconds(10))
         try await upRunner.value
         let paths = flaky.events.map(\.record.request.path)
         #expect(paths.count == 33 && Set(paths) == Set((0..<33).map { "/orders/\($0)" }), "\(paths)")
@@ -318,11 +321,12 @@ struct SpoolTests {
         config.retry = RetryPolicy(maxAttempts: 1, baseDelay: .milliseconds(5), maxDelay: .milliseconds(5), jitter: 0)
         config.batching = .init(maxEvents: 30, flushInterval: .seconds(60))
         config.spool = spool
-        let down = try APIMetricsService(configuration: config)
+        let clock = TestClock()
+        let down = try APIMetricsService(configuration: config, clock: clock)
         let downRunner = Task { try await down.run() }
         for index in 0..<30 { recordExchange(down.recorder, target: "/orders/\(index)") }
-        #expect(await eventually { down.statistics.spooled == 30 }, "\(down.statistics)")
-        await down.shutdown(timeout: .seconds(10))
+        #expect(await clock.run { down.statistics.spooled == 30 }, "\(down.statistics)")
+        await clock.shutdown(down, timeout: .seconds(10))
         try await downRunner.value
     }
 }

@@ -150,15 +150,41 @@ final class TestClock: SenderClock {
     }
 
     /// Moves the clock from one sleeper's deadline to the next until
-    /// `condition` holds once what each move set off has run; `false` when
-    /// it still does not after `limit` of clock time.
-    func run(until condition: () -> Bool, within limit: Duration = .seconds(600)) async -> Bool {
+    /// `condition` holds; `false` when it still does not after `limit` of
+    /// clock time, or 30 s of real time. Between moves, work the clock set
+    /// off that waits on something else (an export in flight, a collector
+    /// answering) gets a moment of real time before the clock moves on.
+    func run(until condition: () -> Bool, within limit: Duration = .seconds(120)) async -> Bool {
         let end = now() &+ limit.nanosecondsClamped
-        while let next = await settle() {
+        let realEnd = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < realEnd {
+            if condition() { return true }
+            // Nothing asleep yet: the work is still running; look again.
+            guard let next = await sleeper(after: now(), timeout: .milliseconds(20)) else { continue }
+            // A jump of a second or more (a window, a long flush interval)
+            // waits longer for what is in flight: it would set off more.
+            let grace: Duration = next &- now() >= 1_000_000_000 ? .milliseconds(20) : .milliseconds(1)
+            let graceEnd = ContinuousClock.now + grace
+            while !condition() && ContinuousClock.now < graceEnd { try? await Task.sleep(for: .microseconds(200)) }
             if condition() { return true }
             guard now() < end else { return false }
-            advance(to: next)
+            // To the earliest deadline now: a sleeper that came during the
+            // grace (a retry's) goes before the one found first.
+            advance(to: min(next, deadlines.first { $0 > now() } ?? next))
         }
         return condition()
+    }
+
+    /// Shuts `metrics` down while the clock moves from sleeper to sleeper,
+    /// so that the retries and the deadline it waits for pass.
+    func shutdown(_ metrics: APIMetricsService, timeout: Duration = .seconds(60)) async -> ShutdownReport {
+        let done = Atomic<Bool>(false)
+        let stopping = Task {
+            let report = await metrics.shutdown(timeout: timeout)
+            done.store(true, ordering: .releasing)
+            return report
+        }
+        _ = await run(until: { done.load(ordering: .acquiring) }, within: timeout + .seconds(1))
+        return await stopping.value
     }
 }
