@@ -1,7 +1,9 @@
-"""Fails when a module's public type or top-level function appears under no
-topic of its DocC catalog: every top-level symbol in the module's symbol
-graph must be linked (``Name`` or ``Name(...)``) from a `## Topics` section
-of one of the catalog's pages. Members are listed on their type's page.
+"""Fails when a public type or top-level function a module declares appears
+under no topic of its DocC catalog: every top-level symbol in the module's
+own symbol graph must be linked (``Name`` or ``Name(...)``) from a
+`## Topics` section of one of the catalog's pages. Members are listed on
+their type's page; what the module adds to other modules' types (their
+`MODULE@OTHER` graphs) is listed by DocC under the type it extends.
 
 usage: coverage.py CATALOG SYMBOL_GRAPH_JSON
 """

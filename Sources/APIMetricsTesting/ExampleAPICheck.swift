@@ -19,7 +19,11 @@ import FoundationNetworking
 /// @Test(arguments: ExampleAPICheck.Scenario.all)
 /// func theExampleAPIIsRecorded(_ scenario: ExampleAPICheck.Scenario) async throws {
 ///     let exporter = CollectingExporter()
-///     try await withExample(configuration(exporter, maxBodyBytes: scenario.captureLimit)) { baseURL, metrics in
+///     let config = ExampleAPICheck.configuration(
+///         ExampleServer.baseConfiguration(), exporter: exporter,
+///         captureLimit: scenario.captureLimit, queueLimit: scenario.queueLimit)
+///     // No sender runs for a scenario with a queue limit: the queue fills.
+///     try await withExample(config, runsSender: scenario.queueLimit == nil) { baseURL, metrics in
 ///         let problems = try await ExampleAPICheck(baseURL: baseURL, exporter: exporter, metrics: metrics).run(scenario)
 ///         #expect(problems.isEmpty, "\(problems)")
 ///     }
@@ -248,6 +252,8 @@ public struct ExampleAPICheck: Sendable {
             problems.expect(
                 record.request.route == nil && record.response?.status == 404,
                 "a path no route matched has the route \(record.request.route ?? "none") and \(record.response?.status ?? 0)")
+        } else {
+            problems.expect(false, "GET /no/such/path is not recorded")
         }
         if let record = records.first(where: { $0.request.target == "/orders/9999" }) {
             problems.expect(
@@ -255,6 +261,8 @@ public struct ExampleAPICheck: Sendable {
                 "a 404 of /orders/{id} has the route \(record.request.route ?? "none") and \(record.response?.status ?? 0)")
             let body = String(decoding: record.responseBody.bytes, as: UTF8.self)
             problems.expect(body.contains("order not found"), "the 404's body recorded is \"\(body)\"")
+        } else {
+            problems.expect(false, "GET /orders/9999 is not recorded")
         }
         let answer = metrics.view.response(
             method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1")
@@ -305,6 +313,8 @@ public struct ExampleAPICheck: Sendable {
             problems.expect(
                 error?.type == "ExampleFailure" && error?.message == "the example failed on purpose",
                 "/fail's error is \(error?.type ?? "none"): \(error?.message ?? "")")
+        } else {
+            problems.expect(false, "GET /fail is not recorded")
         }
         if let record = records.first(where: { $0.response?.status == 422 }) {
             let body = String(decoding: record.responseBody.bytes, as: UTF8.self)

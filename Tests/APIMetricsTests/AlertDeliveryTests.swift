@@ -77,7 +77,7 @@ struct AlertDeliveryTests {
         #expect(receiver.requests.count == 1)
         for _ in 0..<3 { calls(status: 200) }
         #expect(await clock.run { receiver.requests.count >= 2 })
-        _ = await metrics.shutdown(timeout: .seconds(10))
+        _ = await clock.shutdown(metrics, timeout: .seconds(10))
         background.cancel()
 
         let requests = receiver.requests
@@ -113,6 +113,9 @@ struct AlertDeliveryTests {
         defer { receiver.stop() }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
+        // Each run on a clock of its own, the first from an hour ago and the next
+        // after it (the states a run restores are from before the real now).
+        var wall = CaptureClock.wallNanoseconds() - 3_600_000_000_000
         func run(_ body: (APIMetricsService, TestClock) async -> Void) async throws {
             var config = storeConfiguration(directory.file("apimetrics.sqlite"))
             config.identifyConsumer = nil
@@ -121,14 +124,15 @@ struct AlertDeliveryTests {
                 AlertRule("errors", when: .serverErrorRate(above: 0.05, minimumCalls: 5), window: .seconds(1)),
                 AlertRule("new errors", when: .newServerErrorGroup, window: .seconds(600)),
             ]
-            let clock = TestClock()
+            let clock = TestClock(wallOrigin: wall)
             let metrics = try APIMetricsService(configuration: config, clock: clock)
             let background = Task { try await metrics.run() }
             // The states an earlier run left come first: windows cut before them move no alert.
             #expect(await eventually { !metrics.isLoadingAlerts })
             await body(metrics, clock)
-            _ = await metrics.shutdown(timeout: .seconds(10))
+            _ = await clock.shutdown(metrics, timeout: .seconds(10))
             background.cancel()
+            wall = clock.wallNow() + 1_000_000_000
         }
         func calls(_ metrics: APIMetricsService, status: Int) {
             for n in 0..<10 {
@@ -225,7 +229,7 @@ struct AlertDeliveryTests {
             #expect(await clock.run { receiver.requests.count >= 2 })
             calls(first, status: 200)
             #expect(await clock.run { (try? told("resolved")) == true })
-            let report = await first.shutdown(timeout: .seconds(10))
+            let report = await clock.shutdown(first, timeout: .seconds(10))
             try await firstRun.value
             #expect(receiver.requests.allSatisfy { !$0.isAccepted })
             #expect(report.statistics.alertsLost == 0, "\(report.statistics)")
@@ -242,7 +246,7 @@ struct AlertDeliveryTests {
         #expect(await eventually { !second.isLoadingAlerts })
         #expect(await clock.run { receiver.requests.filter(\.isAccepted).count >= 2 })
         await clock.run(for: .milliseconds(1_500))
-        let secondReport = await second.shutdown(timeout: .seconds(10))
+        let secondReport = await clock.shutdown(second, timeout: .seconds(10))
         secondRun.cancel()
         let accepted = receiver.requests.filter(\.isAccepted).compactMap { jsonObject($0.body) }
         #expect(accepted.map { $0["state"] as? String ?? "" } == ["firing", "resolved"])
@@ -276,7 +280,7 @@ struct AlertDeliveryTests {
             exchange.finish()
         }
         #expect(await clock.run { metrics.statistics.alertsLost == 1 }, "\(metrics.statistics)")
-        _ = await metrics.shutdown(timeout: .seconds(10))
+        _ = await clock.shutdown(metrics, timeout: .seconds(10))
         background.cancel()
         #expect(lines.withLock { $0 }.contains { $0.contains("lost 1 alert transition(s) (firing errors)") })
     }

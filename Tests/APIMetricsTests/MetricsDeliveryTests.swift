@@ -40,7 +40,7 @@ struct MetricsDeliveryTests {
             exchange.recordResponseHead(ResponseHead(status: n < 5 ? 200 : 500))
             exchange.finish()
         }
-        await metrics.shutdown(timeout: .seconds(30))
+        await clock.shutdown(metrics, timeout: .seconds(30))
         try await runner.value
         let windows = collector.requests.dropFirst(before).compactMap { $0.batch["metrics"] as? [String: Any] }
         #expect(windows.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == 7)
@@ -71,7 +71,7 @@ struct MetricsDeliveryTests {
         // Written while the sender waits for the next round.
         #expect(await eventually { file().contains(#""kind":"metrics""#) })
         for n in 0..<5 { recordExchange(metrics.recorder, target: "/items/\(n)") }
-        await metrics.shutdown(timeout: .seconds(30))
+        await clock.shutdown(metrics, timeout: .seconds(30))
         try await runner.value
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap {
             jsonObject(Array($0.utf8))

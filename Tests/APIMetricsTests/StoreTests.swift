@@ -128,7 +128,7 @@ struct StoreTests {
             recordStoreTraffic(metrics, count: 20, offset: run * 20)
             // Two heartbeats a run, a second apart.
             await clock.run(for: .milliseconds(2_300))
-            await metrics.shutdown(timeout: .seconds(30))
+            await clock.shutdown(metrics, timeout: .seconds(30))
             try await runner.value
             wall = clock.wallNow() + 4_000_000_000
         }

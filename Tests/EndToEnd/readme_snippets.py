@@ -8,7 +8,7 @@ import re
 import sys
 
 root = pathlib.Path(__file__).resolve().parents[2]
-pages = [root / "README.md"] + sorted(root.glob("Sources/*/*.docc/*.md"))
+pages = [root / "README.md"] + sorted(root.glob("Sources/*/*.docc/*.md")) + sorted(root.glob("Examples/*/Sources/*/*.docc/*.md"))
 pattern = re.compile(r"<!-- from (\S+) -->\n```\w*\n(.*?)```", re.S)
 first_hour = re.compile(r"<!-- first-hour (\S+) -->\n```\w*\n(.*?)```", re.S)
 checked = 0

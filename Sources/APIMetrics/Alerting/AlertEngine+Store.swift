@@ -55,9 +55,6 @@ extension AlertEngine {
         state.withLock { $0.unsavedKnown = groups + $0.unsavedKnown }
     }
 
-    /// How far ahead of now a restored alert's times may be: a day.
-    static let restoredTimesAhead: Int64 = 86_400 * 1_000_000_000
-
     /// Takes up what an earlier run left: alerts of rules that still exist
     /// (by name) keep their state, so that one firing then is not told again
     /// (it resolves as usual when its condition clears), and the groups it
@@ -66,12 +63,11 @@ extension AlertEngine {
         var index: [String: Int] = [:]
         for (position, rule) in rules.enumerated() { index[rule.name] = position }
         state.withLock { state in
-            // Firing ones only (a pending one starts again), with times that make sense (a damaged file's cannot trap):
-            // none before 1970 or more than a day ahead of now (a clock set back between two runs is not damage).
-            let latest = CaptureClock.wallNanoseconds() + Self.restoredTimesAhead
+            // Firing ones only (a pending one starts again), with times that make sense (a damaged file's cannot trap).
+            let now = CaptureClock.wallNanoseconds()
             for alert in stored where alert.state.isFiring {
                 let times = [alert.state.since, alert.state.firedAt, alert.state.toldAt, alert.state.lastActive]
-                guard let rule = index[alert.rule], times.allSatisfy({ (0...latest).contains($0) }),
+                guard let rule = index[alert.rule], times.allSatisfy({ (0...now).contains($0) }),
                     state.instances.count < Self.maxInstances
                 else { continue }
                 let key = InstanceKey(rule: rule, instance: alert.instance)

@@ -117,6 +117,14 @@ public final class ActiveExchange: Sendable {
         }
     }
 
+    /// Counts request body bytes that were not handed to the exchange.
+    ///
+    /// - Parameter byteCount: how many bytes.
+    @available(*, deprecated, renamed: "countRequestBody(byteCount:)")
+    public func countRequestBody(bytes byteCount: Int) {
+        countRequestBody(byteCount: byteCount)
+    }
+
     /// Records the response's status and headers, once they are known.
     public func recordResponseHead(_ head: ResponseHead) {
         let limit = Self.bodyLimit(for: head.headers, in: recorder)
@@ -176,6 +184,14 @@ public final class ActiveExchange: Sendable {
             guard !state.isFinished else { return }
             state.responseBody.count(byteCount)
         }
+    }
+
+    /// Counts response body bytes that were not handed to the exchange.
+    ///
+    /// - Parameter byteCount: how many bytes.
+    @available(*, deprecated, renamed: "countResponseBody(byteCount:)")
+    public func countResponseBody(bytes byteCount: Int) {
+        countResponseBody(byteCount: byteCount)
     }
 
     /// Sets the route template that matched, such as `/orders/{id}`.

@@ -52,8 +52,8 @@ final class TestClock: SenderClock {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 enum Outcome { case due, cancelled, asleep([Watcher]) }
                 let outcome = state.withLock { state -> Outcome in
-                    if deadline <= state.now { return .due }
                     if Task.isCancelled { return .cancelled }
+                    if deadline <= state.now { return .due }
                     state.sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)
                     let woken = state.watchers.filter { deadline > $0.after }
                     state.watchers.removeAll { deadline > $0.after }
@@ -126,34 +126,31 @@ final class TestClock: SenderClock {
         }
     }
 
-    /// Waits until what the clock's last move set off has run: something
-    /// sleeps on the clock again, past now. Returns that deadline; `nil`
-    /// when nothing sleeps within `timeout` of real time.
+    /// Waits until something sleeps on the clock past now, and returns
+    /// that deadline; `nil` when nothing does within `timeout` of real
+    /// time. With one sleeper (the sender's wait), its sleeping again means
+    /// that what the last move set off has run; work running beside it (an
+    /// export in flight) may still be running.
     func settle(timeout: Duration = .seconds(30)) async -> Int64? {
         await sleeper(after: now(), timeout: timeout)
     }
 
-    /// Moves the clock from one sleeper's deadline to the next (each flush,
-    /// retry and metrics window in turn, each run before the clock moves
-    /// again) until `duration` of clock time has passed, and lets what the
-    /// last move set off run.
+    /// Moves the clock from one sleeper's deadline to the next, as
+    /// ``run(until:within:)`` does, until `duration` of clock time has
+    /// passed (never beyond), and lets what the last move set off run.
     func run(for duration: Duration) async {
         let end = now() &+ duration.nanosecondsClamped
-        while let next = await settle() {
-            guard next < end else {
-                advance(to: end)
-                _ = await settle()
-                return
-            }
-            advance(to: next)
-        }
+        _ = await run(until: { self.now() >= end }, within: duration)
+        if now() < end { advance(to: end) }  // nothing slept in between
+        _ = await settle(timeout: .seconds(5))
     }
 
     /// Moves the clock from one sleeper's deadline to the next until
-    /// `condition` holds; `false` when it still does not after `limit` of
-    /// clock time, or 30 s of real time. Between moves, work the clock set
-    /// off that waits on something else (an export in flight, a collector
-    /// answering) gets a moment of real time before the clock moves on.
+    /// `condition` holds; `false` when it still does not once `limit` of
+    /// clock time has passed (the clock is never moved beyond it), or after
+    /// 30 s of real time. Between moves, work the clock set off that waits
+    /// on something else (an export in flight, a collector answering) gets
+    /// a moment of real time before the clock moves on.
     func run(until condition: () -> Bool, within limit: Duration = .seconds(120)) async -> Bool {
         let end = now() &+ limit.nanosecondsClamped
         let realEnd = ContinuousClock.now + .seconds(30)
@@ -168,23 +165,30 @@ final class TestClock: SenderClock {
             while !condition() && ContinuousClock.now < graceEnd { try? await Task.sleep(for: .microseconds(200)) }
             if condition() { return true }
             guard now() < end else { return false }
-            // To the earliest deadline now: a sleeper that came during the
-            // grace (a retry's) goes before the one found first.
-            advance(to: min(next, deadlines.first { $0 > now() } ?? next))
+            // To the earliest deadline now (a sleeper that came during the
+            // grace, a retry's, goes before the one found first), and never
+            // past the limit.
+            advance(to: min(next, deadlines.first { $0 > now() } ?? next, end))
         }
         return condition()
     }
 
     /// Shuts `metrics` down while the clock moves from sleeper to sleeper,
-    /// so that the retries and the deadline it waits for pass.
+    /// short of the shutdown deadline: retries and flushes pass, and
+    /// exports in flight finish in real time rather than being cut off by
+    /// the deadline. Only when the shutdown has not finished within 30 s
+    /// of real time does the clock move to the deadline.
+    @discardableResult
     func shutdown(_ metrics: APIMetricsService, timeout: Duration = .seconds(60)) async -> ShutdownReport {
         let done = Atomic<Bool>(false)
+        let start = now()
         let stopping = Task {
             let report = await metrics.shutdown(timeout: timeout)
             done.store(true, ordering: .releasing)
             return report
         }
-        _ = await run(until: { done.load(ordering: .acquiring) }, within: timeout + .seconds(1))
+        let finished = await run(until: { done.load(ordering: .acquiring) }, within: timeout - .milliseconds(1))
+        if !finished { advance(to: start &+ timeout.nanosecondsClamped) }
         return await stopping.value
     }
 }

@@ -21,6 +21,7 @@ func fail(_ message: String) -> Never { commandLine.fail(message) }
 let (host, commandLinePort, _) = commandLine.parse()
 /// The port given, or the default.
 func port() -> UInt16 { UInt16(commandLinePort) }
+guard (try? sockaddr_in.inet(ip4: host, port: 0)) != nil else { fail("--host needs an IPv4 address, got \(host)") }
 
 let metrics = commandLine.metrics(ExampleServer.baseConfiguration())
 let baseURL = Mutex("")
@@ -34,7 +35,7 @@ let group = ServiceGroup(
 Task {
     try await server.waitUntilListening()
     guard case let .ip4(_, port)? = await server.listeningAddress else { return }
-    let root = "http://127.0.0.1:\(port)"
+    let root = "http://\(host):\(port)"
     baseURL.withLock { $0 = root }
     FileHandle.standardOutput.write(Data("listening on \(root)\n".utf8))
     if metrics.view.options.isDashboardEnabled {

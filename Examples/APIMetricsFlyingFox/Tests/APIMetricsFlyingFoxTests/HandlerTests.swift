@@ -38,7 +38,11 @@ func withExample(
     // A queue of the caller's size is one no sender takes from.
     let sender = queueLimit == nil ? Task { try await metrics.run() } : nil
     try await server.waitUntilListening()
-    guard case let .ip4(_, port)? = await server.listeningAddress else { throw URLError(.cannotConnectToHost) }
+    guard case let .ip4(_, port)? = await server.listeningAddress else {
+        serving.cancel()
+        await metrics.shutdown(timeout: .seconds(30))
+        throw URLError(.cannotConnectToHost)
+    }
     let root = "http://127.0.0.1:\(port)"
     baseURL.withLock { $0 = root }
     let send: @Sendable (String, String, [String: String], Data?) async throws -> Answer = { method, path, headers, body in
@@ -52,7 +56,15 @@ func withExample(
         for (name, value) in http?.allHeaderFields ?? [:] { fields["\(name)".lowercased()] = "\(value)" }
         return Answer(status: http?.statusCode ?? 0, headers: fields, body: data)
     }
-    try await body(send, metrics, root)
+    // Stopped whether the body passes or throws.
+    do {
+        try await body(send, metrics, root)
+    } catch {
+        await server.stop(timeout: 1)
+        serving.cancel()
+        await metrics.shutdown(timeout: .seconds(30))
+        throw error
+    }
     await server.stop(timeout: 1)
     serving.cancel()
     await metrics.shutdown(timeout: .seconds(30))

@@ -45,6 +45,7 @@ func withRunningExample(
             try await body(root(), metrics)
         } catch {
             await app.server.shutdown()
+            await metrics.shutdown(timeout: .seconds(30))
             throw error
         }
         await app.server.shutdown()
