@@ -128,12 +128,15 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// The upcoming checks Hummingbird and swift-service-lifecycle enable: a
-// member is visible only in files that import its module (no imports
-// leaking from other files of the target), and existentials say `any`.
+// The upcoming checks Hummingbird, swift-log and swift-service-lifecycle
+// enable: a member is visible only in files that import its module (no
+// imports leaking from other files of the target), existentials say `any`,
+// and an import is internal unless it says `public` (a module whose types
+// the public API shows is imported publicly, and only then).
 for target in package.targets where target.type != .system && target.name != "CMallocCounter" {
     target.swiftSettings =
         (target.swiftSettings ?? []) + [
             .enableUpcomingFeature("MemberImportVisibility"), .enableUpcomingFeature("ExistentialAny"),
+            .enableUpcomingFeature("InternalImportsByDefault"),
         ]
 }

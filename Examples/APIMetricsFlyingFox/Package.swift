@@ -45,12 +45,13 @@ let package = Package(
     ]
 )
 
-// The upcoming checks Hummingbird and swift-service-lifecycle enable: a
-// member is visible only in files that import its module, and existentials
-// say `any`.
+// The upcoming checks Hummingbird, swift-log and swift-service-lifecycle
+// enable: a member is visible only in files that import its module,
+// existentials say `any`, and imports are internal unless marked `public`.
 for target in package.targets {
     target.swiftSettings =
         (target.swiftSettings ?? []) + [
             .enableUpcomingFeature("MemberImportVisibility"), .enableUpcomingFeature("ExistentialAny"),
+            .enableUpcomingFeature("InternalImportsByDefault"),
         ]
 }

@@ -1,7 +1,7 @@
-import APIMetrics
-import Foundation
+public import APIMetrics
+public import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+public import FoundationNetworking
 #endif
 
 /// A `URLSession` whose calls are recorded as outgoing events.

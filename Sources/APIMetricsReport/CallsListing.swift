@@ -1,4 +1,4 @@
-import APIMetrics
+package import APIMetrics
 
 /// `apimetrics calls`: the request logs of several stores (one per
 /// instance) as one, newest first.

@@ -1,4 +1,4 @@
-import APIMetrics
+package import APIMetrics
 
 /// The rows of `apimetrics report` over every file named: stores (one per
 /// instance) and NDJSON files. Counts are summed and latency sketches

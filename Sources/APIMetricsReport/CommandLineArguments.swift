@@ -1,4 +1,4 @@
-import APIMetrics
+package import APIMetrics
 
 /// What `apimetrics` was asked to do, parsed from its arguments.
 package enum CommandLineArguments: Sendable, Equatable {

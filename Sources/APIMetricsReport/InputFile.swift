@@ -1,4 +1,4 @@
-import APIMetrics
+package import APIMetrics
 import Foundation
 
 /// A file named on the command line: a store (an SQLite file, one per

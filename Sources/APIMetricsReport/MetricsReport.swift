@@ -1,4 +1,4 @@
-import APIMetrics
+public import APIMetrics
 import Foundation
 
 /// The per-endpoint (or per-consumer) table of `apimetrics report`, built

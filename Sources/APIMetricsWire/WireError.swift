@@ -1,4 +1,4 @@
-import APIMetrics
+public import APIMetrics
 
 /// What the wire tap attaches to an exchange it could not read whole.
 public struct WireError: NamedError, Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import APIMetrics
+public import APIMetrics
 import Synchronization
 
 /// Records the HTTP/1.1 exchanges of one connection from the bytes a

@@ -1,4 +1,4 @@
-import APIMetricsWire
+public import APIMetricsWire
 
 // Real-world HTTP/1.1 traffic and the means to cut and mutate it, shared by
 // the wire tap's tests and the `apimetrics-fuzz` executable.

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
-import APIMetrics
-import APIMetricsTesting
+package import APIMetrics
+package import APIMetricsTesting
 
 /// A processed record as an exporter received it, with its schema-v1 line.
 package struct ExportedEvent {

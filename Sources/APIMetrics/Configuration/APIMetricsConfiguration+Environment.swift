@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension APIMetricsConfiguration {
     /// Every environment variable ``fromEnvironment(_:base:)`` reads, with

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension APIMetricsService {
     /// The shortest setup: a service named `service`, consumers identified

@@ -1,7 +1,7 @@
 import APIMetrics
 import HTTPTypes
-import Hummingbird
-import NIOCore
+public import Hummingbird
+public import NIOCore
 
 extension APIMetricsMiddleware {
     /// The view's answer when the request is for one of its paths (and that

@@ -1,6 +1,6 @@
 import APIMetrics
 import NIOCore
-import Vapor
+public import Vapor
 
 /// Records a Vapor response body as the server writes it, and finishes the
 /// exchange once its last byte is handed to the connection.
