@@ -200,6 +200,17 @@ public struct ExampleAPICheck: Sendable {
         return records
     }
 
+    /// The metrics' JSON API as the view answers this machine (empty when
+    /// it does not answer).
+    func viewAPI() -> [String: Any] {
+        let answer = metrics.view.response(
+            method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1")
+        return answer.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] } ?? [:]
+    }
+
+    /// A recorded body as text.
+    static func text(_ body: CapturedBody) -> String { String(decoding: body.bytes, as: UTF8.self) }
+
     func checkRoutes(_ problems: inout Problems) async throws {
         let answer = try await send("GET", "/orders/7?expand=1", headers: ["X-Trace-Me": "yes"])
         problems.expect(answer.status == 200, "GET /orders/7 answered \(answer.status)")
@@ -219,7 +230,7 @@ public struct ExampleAPICheck: Sendable {
         problems.expect(
             record.response?.status == 200 && contentType.hasPrefix("application/json"),
             "the response is \(record.response?.status ?? 0) \(contentType), not 200 application/json")
-        let body = String(decoding: record.responseBody.bytes, as: UTF8.self)
+        let body = Self.text(record.responseBody)
         problems.expect(body == answer.text, "the response body recorded is \(body), the client got \(answer.text)")
         problems.expect(record.durationNanoseconds > 0, "the duration is \(record.durationNanoseconds) ns")
     }
@@ -259,14 +270,12 @@ public struct ExampleAPICheck: Sendable {
             problems.expect(
                 record.request.route == "/orders/{id}" && record.response?.status == 404,
                 "a 404 of /orders/{id} has the route \(record.request.route ?? "none") and \(record.response?.status ?? 0)")
-            let body = String(decoding: record.responseBody.bytes, as: UTF8.self)
+            let body = Self.text(record.responseBody)
             problems.expect(body.contains("order not found"), "the 404's body recorded is \"\(body)\"")
         } else {
             problems.expect(false, "GET /orders/9999 is not recorded")
         }
-        let answer = metrics.view.response(
-            method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1")
-        let object = answer.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] } ?? [:]
+        let object = viewAPI()
         let routes = Set((object["endpoints"] as? [[String: Any]] ?? []).compactMap { $0["route"] as? String })
         problems.expect(
             routes.contains("(unmatched)") && routes.contains("/orders/{id}"),
@@ -292,7 +301,7 @@ public struct ExampleAPICheck: Sendable {
         let marker = Array(RedactionOptions.default.unparseableBodyMarker.utf8)
         problems.expect(
             record.requestBody.bytes == marker && record.requestBody.isTruncated,
-            "the capped request body is \"\(String(decoding: record.requestBody.bytes, as: UTF8.self))\", not the marker, cut")
+            "the capped request body is \"\(Self.text(record.requestBody))\", not the marker, cut")
         problems.expect(record.response?.status == 201, "the status recorded is \(record.response?.status ?? 0)")
     }
 
@@ -317,7 +326,7 @@ public struct ExampleAPICheck: Sendable {
             problems.expect(false, "GET /fail is not recorded")
         }
         if let record = records.first(where: { $0.response?.status == 422 }) {
-            let body = String(decoding: record.responseBody.bytes, as: UTF8.self)
+            let body = Self.text(record.responseBody)
             problems.expect(body.contains("quantity must be from 1 to 1000"), "the 422's body recorded is \"\(body)\"")
             problems.expect(
                 record.response?.headers["content-type"]?.hasPrefix("application/json") == true,
@@ -370,9 +379,7 @@ public struct ExampleAPICheck: Sendable {
             let expected = path == "/no/such/path" ? 404 : 200
             problems.expect(answer.status == expected, "GET \(path) answered \(answer.status), not \(expected)")
         }
-        let answer = metrics.view.response(
-            method: "GET", target: MetricsView.apiPath, headers: ["Host": "localhost"], peerAddress: "127.0.0.1")
-        let object = answer.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] } ?? [:]
+        let object = viewAPI()
         problems.expect(object["requests"] as? Int == 20, "the metrics count \(object["requests"] ?? "no") calls, not 20")
         let endpoints = object["endpoints"] as? [[String: Any]] ?? []
         let counts = Dictionary(
