@@ -77,8 +77,8 @@ public struct APIMetricsConfiguration: Sendable {
     /// metadata, redactEvent) may run before the sender stops waiting and
     /// sends the event without what that closure would have added.
     public var userClosureTimeout: Duration
-    /// How the sender's processing competes with the server for CPU:
-    /// ``SenderPriority/low`` (nice 10) by default.
+    /// How the sender's processing, and the local store's writer, compete
+    /// with the server for CPU: ``SenderPriority/low`` (nice 10) by default.
     public var senderPriority: SenderPriority
     /// Takes every batch the sender gives up on (retry budget spent,
     /// refused for good, or the shutdown deadline passed), in a form that

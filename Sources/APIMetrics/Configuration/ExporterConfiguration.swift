@@ -245,7 +245,8 @@ public struct ExporterConfiguration: Sendable {
     /// (Moesif) does not grow it.
     func makeExporters(
         field: String, instanceID: String = InstanceID.make(), maxSeries: Int = MetricsOptions().maxSeries,
-        maxBodyBytes: Int = APIMetricsConfiguration.Capture().maxBodyBytes, metricsInterval: Duration = MetricsOptions().interval
+        maxBodyBytes: Int = APIMetricsConfiguration.Capture().maxBodyBytes, metricsInterval: Duration = MetricsOptions().interval,
+        priority: SenderPriority = .low
     ) throws(ConfigurationError) -> [any EventExporter] {
         let options: OTLPExporter.Options
         switch kind {
@@ -258,7 +259,7 @@ public struct ExporterConfiguration: Sendable {
             return [
                 try makeExporter(
                     field: field, instanceID: instanceID, maxSeries: maxSeries, maxBodyBytes: maxBodyBytes,
-                    metricsInterval: metricsInterval)
+                    metricsInterval: metricsInterval, priority: priority)
             ]
         }
         try options.validate(field: field)
@@ -274,11 +275,12 @@ public struct ExporterConfiguration: Sendable {
     }
 
     private func makeExporter(
-        field: String, instanceID: String, maxSeries: Int, maxBodyBytes: Int, metricsInterval: Duration
+        field: String, instanceID: String, maxSeries: Int, maxBodyBytes: Int, metricsInterval: Duration,
+        priority: SenderPriority
     ) throws(ConfigurationError) -> any EventExporter {
         switch kind {
         case let .store(options):
-            return try StoreWriter(options: options, metricsInterval: metricsInterval, field: field)
+            return try StoreWriter(options: options, metricsInterval: metricsInterval, priority: priority, field: field)
         case let .file(path, rotation):
             do {
                 return try FileExporter(path: path, rotation: rotation)

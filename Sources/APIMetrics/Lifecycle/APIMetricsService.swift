@@ -80,7 +80,8 @@ public final class APIMetricsService: Sendable {
         for (index, exporter) in configuration.exporters.enumerated() {
             exporters += try exporter.makeExporters(
                 field: "exporters[\(index)]", instanceID: instanceID, maxSeries: configuration.metrics.maxSeries,
-                maxBodyBytes: configuration.capture.maxBodyBytes, metricsInterval: configuration.metrics.interval)
+                maxBodyBytes: configuration.capture.maxBodyBytes, metricsInterval: configuration.metrics.interval,
+                priority: configuration.senderPriority)
         }
         self.configuration = configuration
         let counters = PipelineCounters(secrets: secrets)

@@ -14,7 +14,7 @@ import Synchronization
 /// - When the host saturates its cores, request handling comes first; the
 ///   sender lags, the bounded queue fills and drops are counted, rather
 ///   than the server losing throughput or latency to analytics. Below
-///   normal priority it also yields the core every ``yieldInterval``.
+///   normal priority it also yields the core every `SenderPriority.yieldInterval`.
 /// - A closure of the user's that hangs costs only the event it was working
 ///   on: past ``APIMetricsConfiguration/userClosureTimeout`` the sender
 ///   stops waiting, processes that event without user code, and carries on
@@ -26,14 +26,6 @@ import Synchronization
 /// code at all and says so in the diagnostics.
 final class ProcessingRunner: Sendable {
     static let maxAbandonedThreads = 8
-    /// How long a sender below normal priority processes before it offers
-    /// the core back. The scheduler alone lets a background thread keep a
-    /// core for a whole slice (milliseconds) while requests queue behind it:
-    /// at saturation that doubled the demo's p99. Offering the core every
-    /// 100 µs costs one `sched_yield` per few dozen events, which returns at
-    /// once when nothing else wants the core.
-    static let yieldInterval: Int64 = 100_000
-
     private let processor: EventProcessor
     private let timeoutNanoseconds: Int64
     private let priority: SenderPriority
@@ -69,7 +61,7 @@ final class ProcessingRunner: Sendable {
             if let worker { return worker }
             let started = Worker.start(
                 processor: processor, priority: priority,
-                yieldEvery: priority.kind == .normal ? nil : Self.yieldInterval)
+                yieldEvery: priority.yieldInterval)
             worker = started
             return started
         }
@@ -128,33 +120,6 @@ final class ProcessingRunner: Sendable {
         return outcomes
     }
 
-    /// Sets the calling thread's scheduling. On Linux the policy and the
-    /// nice value belong to the thread, not the process: `SCHED_IDLE` runs
-    /// only when no other thread wants the core and is preempted at once
-    /// when one does; nice 10 takes a smaller share than the server's
-    /// threads. On Apple systems, the background or utility QoS class.
-    private static func apply(_ priority: SenderPriority) {
-        switch priority.kind {
-        case .normal:
-            return
-        case .idle:
-            #if canImport(Glibc)
-            var parameters = sched_param()
-            parameters.sched_priority = 0
-            // SCHED_IDLE is 5 in <sched.h>; Glibc's module does not export it.
-            _ = sched_setscheduler(0, 5, &parameters)
-            #elseif canImport(Darwin)
-            _ = pthread_set_qos_class_self_np(QOS_CLASS_BACKGROUND, 0)
-            #endif
-        case .low:
-            #if canImport(Glibc)
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-            #elseif canImport(Darwin)
-            _ = pthread_set_qos_class_self_np(QOS_CLASS_UTILITY, 0)
-            #endif
-        }
-    }
-
     /// The processing thread: it waits for a job, runs it, and waits again,
     /// until it is retired.
     private final class Worker: Sendable {
@@ -173,7 +138,7 @@ final class ProcessingRunner: Sendable {
         static func start(processor: EventProcessor, priority: SenderPriority, yieldEvery: Int64?) -> Worker {
             let worker = Worker()
             let thread = Thread {
-                ProcessingRunner.apply(priority)
+                priority.applyToCurrentThread()
                 while let (job, userCode) = worker.next() {
                     job.run(processor, userCode: userCode, yieldEvery: yieldEvery)
                 }

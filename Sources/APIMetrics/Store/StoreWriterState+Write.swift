@@ -123,6 +123,7 @@ extension StoreWriterState {
         var lastSeen: [Int64: Int64] = [:]
         var encoder = BinaryWriter()
         for index in records.indices {
+            yielder.checkpoint()
             try insert(records[index], encoder: &encoder, lastSeen: &lastSeen, statements)
         }
         for (id, time) in lastSeen {

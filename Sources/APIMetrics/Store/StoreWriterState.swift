@@ -71,6 +71,8 @@ final class StoreWriterState {
     var savedAlertStates: [AlertEngine.InstanceName: AlertEngine.Instance]?
     /// Whether a write is being retried on a fresh file after corruption.
     var isRecovering = false
+    /// Offers the core back while a commit inserts calls, below normal priority.
+    var yielder: CoreYielder
 
     struct EndpointKey: Hashable { var method: String; var route: String }
     struct RunKey: Hashable { var instance: String; var startedAt: Int64 }
@@ -84,10 +86,11 @@ final class StoreWriterState {
         var statistics: Statistics?
     }
 
-    init(options: StoreOptions, metricsInterval: Duration, status: StoreStatusCell) {
+    init(options: StoreOptions, metricsInterval: Duration, yieldInterval: Int64? = nil, status: StoreStatusCell) {
         self.options = options
         self.metricsInterval = metricsInterval
         self.status = status
+        self.yielder = CoreYielder(interval: yieldInterval)
     }
 
     deinit {

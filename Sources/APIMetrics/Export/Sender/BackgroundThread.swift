@@ -1,0 +1,89 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A serial queue on one thread of the library's own, at the sender's
+/// priority: what `DispatchQueue` would be, except that a pooled thread
+/// cannot be put below normal priority (it would keep the setting for
+/// whatever it runs next), and below it is where analytics belongs when the
+/// host's cores are saturated.
+///
+/// Jobs run one at a time, in the order they were handed over; a job handed
+/// over with a delay runs as soon as it is due. The thread ends once ``retire()`` is called and nothing is left,
+/// delayed jobs included (they then run at once).
+final class BackgroundThread: Sendable {
+    typealias Job = @Sendable () -> Void
+
+    private struct State {
+        var jobs: [Job] = []
+        /// Delayed jobs, by the monotonic time (nanoseconds) they are due.
+        var delayed: [(due: Int64, job: Job)] = []
+        var isRetired = false
+    }
+
+    private let state = Mutex(State())
+    private let ready = DispatchSemaphore(value: 0)
+
+    /// Starts the thread, named `name`, at `priority`.
+    init(name: String, priority: SenderPriority) {
+        let thread = Thread { [self] in
+            priority.applyToCurrentThread()
+            run()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Runs `job` after those handed over before it.
+    func async(_ job: @escaping Job) {
+        state.withLock { $0.jobs.append(job) }
+        ready.signal()
+    }
+
+    /// Runs `job` once `delay` has passed.
+    func async(after delay: Duration, _ job: @escaping Job) {
+        let due = CaptureClock.monotonicNanoseconds() &+ max(0, delay.nanosecondsClamped)
+        state.withLock { $0.delayed.append((due, job)) }
+        ready.signal()
+    }
+
+    /// Ends the thread once every job handed over has run.
+    func retire() {
+        state.withLock { $0.isRetired = true }
+        ready.signal()
+    }
+
+    /// What the thread does next.
+    private enum Next {
+        case run(Job)
+        case wait(until: Int64?)
+        case end
+    }
+
+    private func run() {
+        while true {
+            let next = state.withLock { state -> Next in
+                let now = CaptureClock.monotonicNanoseconds()
+                if let index = state.delayed.indices.min(by: { state.delayed[$0].due < state.delayed[$1].due }),
+                    state.delayed[index].due <= now || (state.isRetired && state.jobs.isEmpty)
+                {
+                    return .run(state.delayed.remove(at: index).job)
+                }
+                if !state.jobs.isEmpty { return .run(state.jobs.removeFirst()) }
+                if state.isRetired { return .end }
+                return .wait(until: state.delayed.map(\.due).min())
+            }
+            switch next {
+            case let .run(job):
+                job()
+            case let .wait(until: due?):
+                let remaining = max(0, due - CaptureClock.monotonicNanoseconds())
+                _ = ready.wait(timeout: .now() + .nanoseconds(Int(clamping: remaining)))
+            case .wait(until: nil):
+                ready.wait()
+            case .end:
+                return
+            }
+        }
+    }
+}
