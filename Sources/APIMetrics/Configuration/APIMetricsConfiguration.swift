@@ -78,7 +78,7 @@ public struct APIMetricsConfiguration: Sendable {
     /// sends the event without what that closure would have added.
     public var userClosureTimeout: Duration
     /// How the sender's processing, and the local store's writer, compete
-    /// with the server for CPU: ``SenderPriority/low`` (nice 10) by default.
+    /// with the server for CPU: ``SenderPriority/low`` (nice 19) by default.
     public var senderPriority: SenderPriority
     /// Takes every batch the sender gives up on (retry budget spent,
     /// refused for good, or the shutdown deadline passed), in a form that

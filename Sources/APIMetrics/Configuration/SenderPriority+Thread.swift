@@ -19,7 +19,7 @@ extension SenderPriority {
     /// Sets the calling thread's scheduling. On Linux the policy and the
     /// nice value belong to the thread, not the process: `SCHED_IDLE` runs
     /// only when no other thread wants the core and is preempted at once
-    /// when one does; nice 10 takes a smaller share than the server's
+    /// when one does; nice 19 takes the smallest share beside the server's
     /// threads. On Apple systems, the background or utility QoS class.
     /// Only for threads of the library's own: a pooled thread would keep
     /// the setting for whatever it runs next.
@@ -38,7 +38,7 @@ extension SenderPriority {
             #endif
         case .low:
             #if canImport(Glibc)
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
             #elseif canImport(Darwin)
             _ = pthread_set_qos_class_self_np(QOS_CLASS_UTILITY, 0)
             #endif

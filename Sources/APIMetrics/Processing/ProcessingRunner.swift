@@ -9,7 +9,7 @@ import Synchronization
 
 /// Runs the processing of each batch (identification, redaction, encoding)
 /// on a thread of its own at the configured ``SenderPriority`` (by default
-/// nice 10), for two reasons:
+/// nice 19), for two reasons:
 ///
 /// - When the host saturates its cores, request handling comes first; the
 ///   sender lags, the bounded queue fills and drops are counted, rather
