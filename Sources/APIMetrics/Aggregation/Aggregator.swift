@@ -35,7 +35,7 @@ final class Aggregator: CallObserver, Sendable {
     }
 
     /// What identified events add to a window or to the totals.
-    private struct Attributed {
+    struct Attributed: Sendable {
         var consumers: [String: ConsumerMetrics] = [:]
         /// The calls of consumers past the limit.
         var otherConsumers = ConsumerMetrics(id: ConsumerMetrics.otherConsumersID)
@@ -232,22 +232,60 @@ final class Aggregator: CallObserver, Sendable {
     /// errors and validation errors; each counts with its sampling weight.
     func attribute(_ records: [ExchangeRecord], validationErrors: (ExchangeRecord) -> [ValidationProblem]) {
         guard !records.isEmpty else { return }
-        var batch = Attributed()
-        var recent: [RecentCall] = []
-        // By index, through a borrowing parameter: `for record in records`
-        // would copy every record (a retain of each of its fields).
+        var attribution = Attribution()
         for index in records.indices {
-            Self.tally(records[index], into: &batch, recent: &recent, validationErrors: validationErrors)
+            attribution.tally(records[index], validationErrors: validationErrors)
         }
+        merge(attribution)
+    }
+
+    /// Adds a batch's attribution, tallied as its calls were processed.
+    func merge(_ attribution: consuming Attribution) {
+        guard !attribution.isEmpty else { return }
         let keep = options.recentCalls
+        let (attributed, recent) = (attribution.attributed, attribution.recent)
         state.withLock { state in
-            state.window.merge(batch, maxGroups: options.maxGroups, maxConsumers: options.maxConsumers)
+            state.window.merge(attributed, maxGroups: options.maxGroups, maxConsumers: options.maxConsumers)
             state.recentCalls.append(contentsOf: recent.suffix(keep))
             if state.recentCalls.count > keep { state.recentCalls.removeFirst(state.recentCalls.count - keep) }
         }
     }
 
-    private static func tally(
+    /// What a batch's processed calls say of consumers, server errors,
+    /// validation errors and the recent calls, tallied one call at a time
+    /// where the call is made (on the processing thread, while the record
+    /// is the processor's own: reading it from the batch's array afterwards
+    /// copied every record, a retain of each of its fields), and added to
+    /// the metrics at once by ``Aggregator/merge(_:)``.
+    struct Attribution: Sendable {
+        /// The most recent calls a batch keeps for the list; the list
+        /// itself keeps ``Options/recentCalls`` of them.
+        static let maxRecent = Options().recentCalls
+        fileprivate var attributed = Attributed()
+        fileprivate var recent: [RecentCall] = []
+        fileprivate var count = 0
+
+        var isEmpty: Bool { count == 0 }
+
+        /// Adds one processed call.
+        mutating func tally(
+            _ record: borrowing ExchangeRecord,
+            validationErrors: (ExchangeRecord) -> [ValidationProblem] = ValidationProblems.of
+        ) {
+            Aggregator.tally(record, into: &attributed, recent: &recent, validationErrors: validationErrors)
+            count += 1
+            if recent.count >= 2 * Self.maxRecent { recent.removeFirst(recent.count - Self.maxRecent) }
+        }
+
+        /// Adds another batch's tally (calls processed after this one's).
+        mutating func append(_ other: consuming Attribution) {
+            attributed.merge(other.attributed, maxGroups: .max, maxConsumers: .max)
+            recent.append(contentsOf: other.recent)
+            count += other.count
+        }
+    }
+
+    fileprivate static func tally(
         _ record: borrowing ExchangeRecord, into batch: inout Attributed, recent: inout [RecentCall],
         validationErrors: (ExchangeRecord) -> [ValidationProblem]
     ) {

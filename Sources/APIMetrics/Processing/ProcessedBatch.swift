@@ -11,6 +11,10 @@ struct ProcessedBatch: Sendable {
     var entityLines: [[UInt8]] = []
     /// Calls the skip closure left out.
     var skipped = 0
+    /// What the records added by ``add(_:)`` say for the metrics, tallied
+    /// as each was added (see ``Aggregator/Attribution``); the sender hands
+    /// it to the aggregator and drops it before the batch is exported.
+    var attribution = Aggregator.Attribution()
 
     init(capacity: Int = 0) {
         records.reserveCapacity(capacity)
@@ -32,6 +36,7 @@ struct ProcessedBatch: Sendable {
     mutating func add(_ outcome: consuming EventProcessor.Outcome) {
         switch consume outcome {
         case let .record(record, line):
+            attribution.tally(record)
             records.append(record)
             if let line { recordLines.append(line) }
         case let .entity(entity, line):
@@ -74,6 +79,7 @@ struct ProcessedBatch: Sendable {
     }
 
     mutating func append(_ other: consuming ProcessedBatch) {
+        attribution.append(other.attribution)
         records.append(contentsOf: other.records)
         entities.append(contentsOf: other.entities)
         recordLines.append(contentsOf: other.recordLines)

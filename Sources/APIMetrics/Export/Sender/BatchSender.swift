@@ -174,8 +174,10 @@ actor BatchSender {
     /// Turns queued items into events on the processing thread; `nil` when
     /// nothing is left to export.
     func process(_ items: [QueuedItem]) async -> ProcessedBatch? {
-        let batch = await runner.process(items)
-        aggregator.attribute(batch.records, validationErrors: ValidationProblems.of)
+        var batch = await runner.process(items)
+        // Tallied on the processing thread as each call was processed.
+        aggregator.merge(batch.attribution)
+        batch.attribution = Aggregator.Attribution()
         counters.processed.add(items.count, ordering: .relaxed)
         if batch.skipped > 0 { counters.skipped.add(batch.skipped, ordering: .relaxed) }
         return batch.isEmpty ? nil : batch
