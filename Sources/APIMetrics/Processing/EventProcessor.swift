@@ -108,7 +108,10 @@ struct EventProcessor: Sendable {
                 Self.stripHeadersAndBodies(&record)
             }
         }
-        return .record(record, schemaV1: encoder?.encode(record))
+        // The line first: as the second argument it would have the record
+        // copied (every field retained) for the first.
+        let line = encoder?.encode(record)
+        return .record(record, schemaV1: line)
     }
 
     /// Moves the socket peer the adapter gave to `peerAddress` and puts the

@@ -4,12 +4,10 @@ public import Hummingbird
 public import NIOCore
 
 extension APIMetricsMiddleware {
-    /// The view's answer when the request is for one of its paths (and that
-    /// part is on), before anything is recorded: the view never records
-    /// itself. `nil` for every other request, after a check of the path's
-    /// first bytes.
-    func viewResponse(to request: Request, context: Context) async -> Response? {
-        guard let view, let target = request.head.path, view.serves(target: target) else { return nil }
+    /// The view's answer to a request for one of its paths (`target`, which
+    /// `view` serves), before anything is recorded: the view never records
+    /// itself. `nil` when that part of the view is off.
+    func viewResponse(to request: Request, target: String, view: MetricsView, context: Context) async -> Response? {
         var fields = HeaderFields(request.headers, name: \.name.rawName, value: \.value)
         if let authority = request.head.authority { fields.append(name: "Host", value: authority) }
         guard

@@ -135,21 +135,29 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        if view != nil, let answer = await viewResponse(to: request, context: context) { return answer }
+        // The path is checked here, synchronously: an `await` of the view on
+        // every request cost an async frame a call.
+        if let view, let target = request.head.path, view.serves(target: target),
+            let answer = await viewResponse(to: request, target: target, view: view, context: context)
+        {
+            return answer
+        }
         guard recorder.isRecording else { return try await next(request, context) }
         let start = CaptureInstant.now()
         if recorder.isQueueFull { return try await shed(request, context: context, start: start, next: next) }
         let (head, framing) = head(of: request, context: context)
         let exchange = recorder.begin(head, startedAt: start)
-        var request = request
-        Self.tapRequestBody(of: &request, framing: framing, into: exchange)
+        // A request is copied (each of its fields retained) only when its
+        // body is tapped; most are passed on as they came.
+        let tapped = Self.tappingRequestBody(of: request, framing: framing, into: exchange)
         var response: Response
         do {
             response = try await ActiveExchange.$current.withValue(exchange) {
-                try await next(request, context)
+                if let tapped { return try await next(tapped, context) }
+                return try await next(request, context)
             }
         } catch {
-            await recordFailure(error, request: request, context: context, exchange: exchange)
+            await recordFailure(error, request: tapped ?? request, context: context, exchange: exchange)
             throw error
         }
         exchange.recordResponseHead(Self.head(of: response))
@@ -208,15 +216,20 @@ public struct APIMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// A body the exchange keeps, or one of unknown length, is read as the
-    /// handler streams it; otherwise its declared length is all there is to
-    /// count, and the body is left as it is.
-    static func tapRequestBody(of request: inout Request, framing: RequestFraming, into exchange: ActiveExchange) {
-        if framing.declaredLength == nil && !framing.isChunked { return }
+    /// handler streams it: the request with its body tapped. Otherwise its
+    /// declared length is all there is to count, and `nil`: the request
+    /// goes on as it is.
+    static func tappingRequestBody(
+        of request: Request, framing: RequestFraming, into exchange: ActiveExchange
+    ) -> Request? {
+        if framing.declaredLength == nil && !framing.isChunked { return nil }
         if let declared = framing.declaredLength, !framing.isChunked, !exchange.isCapturingRequestBody {
             exchange.countRequestBody(byteCount: declared)
-            return
+            return nil
         }
-        request.body = RequestBody(asyncSequence: RecordingRequestBody(base: request.body, exchange: exchange))
+        var tapped = request
+        tapped.body = RequestBody(asyncSequence: RecordingRequestBody(base: request.body, exchange: exchange))
+        return tapped
     }
 
     /// The response the router makes of `error` (Hummingbird's own errors
