@@ -11,9 +11,11 @@ struct ProcessedBatch: Sendable {
     var entityLines: [[UInt8]] = []
     /// Calls the skip closure left out.
     var skipped = 0
-    /// What the records added by ``add(_:)`` say for the metrics, tallied
-    /// as each was added (see ``Aggregator/Attribution``); the sender hands
-    /// it to the aggregator and drops it before the batch is exported.
+    /// What the records say for the metrics, tallied on the processing
+    /// thread as each was processed (see ``Aggregator/Attribution``); the
+    /// sender hands it to the aggregator and drops it before the batch is
+    /// exported. It covers only the records it counts: those processed
+    /// elsewhere (after a closure hung) are not in it.
     var attribution = Aggregator.Attribution()
 
     init(capacity: Int = 0) {
@@ -36,7 +38,6 @@ struct ProcessedBatch: Sendable {
     mutating func add(_ outcome: consuming EventProcessor.Outcome) {
         switch consume outcome {
         case let .record(record, line):
-            attribution.tally(record)
             records.append(record)
             if let line { recordLines.append(line) }
         case let .entity(entity, line):

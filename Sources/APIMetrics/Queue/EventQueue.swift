@@ -56,6 +56,9 @@ final class EventQueue: Sendable {
 
     /// Adds an item; returns `false`, adding nothing, when the queue is full
     /// or closed.
+    /// The room a drain makes before it takes the lock: a sender's batch.
+    static let drainCapacity = 1_000
+
     func push(_ item: QueuedItem, bytes: Int) -> Bool {
         // Fields are touched in place through the locked state's address:
         // no copy of the state or of the waiter on the request path.
@@ -82,12 +85,15 @@ final class EventQueue: Sendable {
 
     /// Removes and returns up to `limit` items, oldest first.
     func drain(limit: Int) -> [QueuedItem] {
-        state.withLock { state in
+        // Room made before the lock: an allocation under it can wait for
+        // the allocator's lock, and every push would wait behind it.
+        var result: [QueuedItem] = []
+        result.reserveCapacity(min(limit, Self.drainCapacity))
+        return state.withLock { state in
             let take = min(limit, state.count)
             guard take > 0 else { return [] }
             if refusing.load(ordering: .relaxed) { refusing.store(false, ordering: .relaxed) }
             let slice = state.items[state.head..<state.head + take]
-            var result: [QueuedItem] = []
             result.reserveCapacity(take)
             for entry in slice {
                 result.append(entry.item)

@@ -175,8 +175,14 @@ actor BatchSender {
     /// nothing is left to export.
     func process(_ items: [QueuedItem]) async -> ProcessedBatch? {
         var batch = await runner.process(items)
-        // Tallied on the processing thread as each call was processed.
-        aggregator.merge(batch.attribution)
+        // Tallied on the processing thread as each call was processed;
+        // after a closure hung, some were processed elsewhere: all are
+        // tallied here then.
+        if batch.attribution.count == batch.records.count {
+            aggregator.merge(batch.attribution)
+        } else {
+            aggregator.attribute(batch.records, validationErrors: ValidationProblems.of)
+        }
         batch.attribution = Aggregator.Attribution()
         counters.processed.add(items.count, ordering: .relaxed)
         if batch.skipped > 0 { counters.skipped.add(batch.skipped, ordering: .relaxed) }
