@@ -96,7 +96,7 @@ final class ProcessingRunner: Sendable {
             while true {
                 guard let taken = worker.submit(job, userCode: userCode) else {
                     // The thread holds its lock: never wait for it here.
-                    await Self.pause()
+                    await pauseForBusyLock()
                     continue
                 }
                 if taken { break }
@@ -124,11 +124,6 @@ final class ProcessingRunner: Sendable {
             }
         }
         return outcomes
-    }
-
-    /// A pause before another try at a lock the processing thread holds.
-    static func pause() async {
-        try? await Task.sleep(for: .microseconds(200))
     }
 
     /// The processing thread: it waits for a job, runs it, and waits again,
@@ -321,7 +316,7 @@ final class ProcessingRunner: Sendable {
                     watchdog.cancel()
                     return result
                 }
-                await ProcessingRunner.pause()
+                await pauseForBusyLock()
             }
         }
     }

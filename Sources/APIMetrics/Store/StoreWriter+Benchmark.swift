@@ -26,7 +26,7 @@ extension BenchmarkHooks {
         }
 
         /// Calls committed and calls lost since the writer started, the
-        /// transactions, and the CPU time the writer's queue spent in them.
+        /// transactions, and the CPU time the writer's thread spent in them.
         package var counts: (written: Int, dropped: Int, commits: Int, commitCPUNanoseconds: Int64) {
             let status = writer.currentStatus
             return (status.writtenCalls, status.droppedCalls, status.commits, status.commitCPUNanoseconds)

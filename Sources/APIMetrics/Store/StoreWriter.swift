@@ -67,7 +67,7 @@ final class StoreWriter: EventExporter, Sendable {
     static let maxWaitingBytes = 32 << 20
 
     /// Checks the file (see ``StoreFile/check(_:field:)``); the store is
-    /// opened on the writer's queue, so that a slow disk or a check of a
+    /// opened on the writer's thread, so that a slow disk or a check of a
     /// file left by a killed process never holds up the start.
     ///
     /// - Parameter metricsInterval: how often windows and heartbeats come,
@@ -130,7 +130,10 @@ final class StoreWriter: EventExporter, Sendable {
     /// Calls the commit cannot write are reported through the batch
     /// (``ExportBatch/reportLost(_:message:)``) when it fails.
     func export(_ batch: ExportBatch) async throws {
-        let done = committed.withLock { committed in
+        // The sender's thread (of the cooperative pool) never waits for a
+        // lock the writer (below normal priority) may hold while preempted:
+        // it tries, and pauses.
+        let done = committed.withLockIfAvailable { committed in
             defer { committed = [] }
             return committed
         }
@@ -138,19 +141,27 @@ final class StoreWriter: EventExporter, Sendable {
         guard batch.count > 0 || batch.hasMetrics else { return }
         let bytes = Self.estimatedBytes(batch)
         enum Next { case none, schedule, commitNow, wait }
-        let next: Next = waiting.withLock { waiting in
-            waiting.batches.append(batch)
-            waiting.calls += batch.records.count
-            waiting.bytes += bytes
-            // Inside the lock (the status cell's lock is only ever taken
-            // second), so that a commit never subtracts what is not yet added.
-            status.withLock { [calls = waiting.calls] in $0.waitingCalls = calls }
-            if waiting.calls >= Self.maxWaitingCalls || waiting.bytes >= Self.maxWaitingBytes { return .wait }
-            let isFull = waiting.calls >= Self.commitCalls || waiting.bytes >= commitBytes
-            guard !waiting.isCommitDue else { return isFull ? .commitNow : .none }
-            waiting.isCommitDue = true
-            return isFull ? .commitNow : .schedule
+        var taken: Next?
+        while true {
+            taken = waiting.withLockIfAvailable { waiting in
+                waiting.batches.append(batch)
+                waiting.calls += batch.records.count
+                waiting.bytes += bytes
+                // Inside the lock (the status cell's lock is only ever taken
+                // second), so that a commit never subtracts what is not yet
+                // added; skipped when the writer holds the cell (the figure
+                // is for display, and the next batch sets it).
+                status.withLockIfAvailable { [calls = waiting.calls] in $0.waitingCalls = calls }
+                if waiting.calls >= Self.maxWaitingCalls || waiting.bytes >= Self.maxWaitingBytes { return .wait }
+                let isFull = waiting.calls >= Self.commitCalls || waiting.bytes >= commitBytes
+                guard !waiting.isCommitDue else { return isFull ? .commitNow : .none }
+                waiting.isCommitDue = true
+                return isFull ? .commitNow : .schedule
+            }
+            if taken != nil { break }
+            await pauseForBusyLock()
         }
+        let next = taken ?? .none
         switch next {
         case .none: break
         case .schedule:
@@ -164,7 +175,7 @@ final class StoreWriter: EventExporter, Sendable {
 
     /// Commits what waits (every batch's calls and windows in one
     /// transaction) and reports each batch's losses and warnings.
-    /// On the writer's queue.
+    /// On the writer's thread.
     private func commitWaiting() {
         let taken = waiting.withLock { waiting in
             defer { waiting = Waiting() }
@@ -236,7 +247,7 @@ final class StoreWriter: EventExporter, Sendable {
     /// Where the view reads the store's status from.
     var statusCell: StoreStatusCell { status }
 
-    /// Commits what waits, then runs `body` on the writer's queue, and
+    /// Commits what waits, then runs `body` on the writer's thread, and
     /// waits for both without holding a thread of the caller's.
     private func run<Result: Sendable>(_ body: @escaping @Sendable (StoreWriterState) -> Result) async -> Result {
         await withCheckedContinuation { continuation in
@@ -247,7 +258,7 @@ final class StoreWriter: EventExporter, Sendable {
         }
     }
 
-    /// Commits what waits, runs `body` on the writer's queue and waits, for tests and the
+    /// Commits what waits, runs `body` on the writer's thread and waits, for tests and the
     /// benchmark (retention on demand, the file's figures).
     func runForTesting<Result: Sendable>(_ body: @escaping @Sendable (StoreWriterState) -> Result) async -> Result {
         await run(body)
@@ -265,7 +276,7 @@ struct StoreStatus: Sendable {
     var writtenCalls = 0
     /// Transactions committed by this process.
     var commits = 0
-    /// The CPU time the writer's queue spent in commits (and the
+    /// The CPU time the writer's thread spent in commits (and the
     /// retention passes they run), for the benchmark's split between the
     /// sender and the writer.
     var commitCPUNanoseconds: Int64 = 0
@@ -283,7 +294,7 @@ struct StoreStatus: Sendable {
     var lastErrorAt: Int64?
 }
 
-/// The store's status, shared by the writer's queue and the view.
+/// The store's status, shared by the writer's thread and the view.
 final class StoreStatusCell: Sendable {
     private let mutex: Mutex<StoreStatus>
 
@@ -291,5 +302,10 @@ final class StoreStatusCell: Sendable {
 
     func withLock<Result>(_ body: (inout StoreStatus) -> Result) -> Result {
         mutex.withLock { body(&$0) }
+    }
+
+    /// Runs `body` when the lock is free; `nil`, and nothing run, when it is taken.
+    func withLockIfAvailable<Result>(_ body: (inout StoreStatus) -> Result) -> Result? {
+        mutex.withLockIfAvailable { body(&$0) }
     }
 }

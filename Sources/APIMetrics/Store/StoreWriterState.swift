@@ -8,7 +8,7 @@ import Darwin
 import Synchronization
 
 /// The writer's connection and everything it caches, touched only on the
-/// writer's serial queue.
+/// writer's thread.
 final class StoreWriterState {
     /// Hands the state to the queue's closures; the queue is serial, so
     /// nothing in it is touched by two threads at once.
@@ -46,7 +46,7 @@ final class StoreWriterState {
     /// Whether losses were already announced since the last success.
     var isAnnouncingLosses = false
     /// Warnings to hand to the sender with the next write's outcome (the
-    /// store is opened before any batch, on the writer's queue).
+    /// store is opened before any batch, on the writer's thread).
     var announcements: [String] = []
 
     var endpointIDs: [EndpointKey: Int64] = [:]

@@ -87,3 +87,11 @@ final class BackgroundThread: Sendable {
         }
     }
 }
+
+/// A pause before another try at a lock that a thread below normal priority
+/// holds: such a thread can be preempted for tens of milliseconds on a
+/// saturated host, and a thread of the cooperative pool that waited for it
+/// would hold back the server's handlers as long.
+func pauseForBusyLock() async {
+    try? await Task.sleep(for: .microseconds(200))
+}
