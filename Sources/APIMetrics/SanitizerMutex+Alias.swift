@@ -18,5 +18,11 @@ final class Mutex<Value: ~Copyable>: @unchecked Sendable {
     func withLock<Result: ~Copyable, E: Error>(_ body: (inout Value) throws(E) -> Result) throws(E) -> Result {
         try lock.withLock(body)
     }
+
+    func withLockIfAvailable<Result: ~Copyable, E: Error>(
+        _ body: (inout Value) throws(E) -> Result
+    ) throws(E) -> Result? {
+        try lock.withLockIfAvailable(body)
+    }
 }
 #endif

@@ -39,6 +39,16 @@ public final class SanitizerMutex<Value: ~Copyable>: @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)
     }
+
+    /// Runs `body` with the value when the lock is free; `nil`, and nothing
+    /// run, when another thread holds it.
+    public func withLockIfAvailable<Result: ~Copyable, E: Error>(
+        _ body: (inout Value) throws(E) -> Result
+    ) throws(E) -> Result? {
+        guard pthread_mutex_trylock(mutex) == 0 else { return nil }
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
+    }
 }
 
 #if APIMETRICS_SANITIZE_THREAD

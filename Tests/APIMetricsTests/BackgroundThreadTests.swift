@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -89,13 +91,24 @@ struct BackgroundThreadTests {
     #endif
 
     @Test func theYielderOffersTheCoreOnlyOnceItsIntervalHasPassed() {
-        var none = CoreYielder(interval: nil)
-        #expect(none.checkpoint() == 0)
-        var yielder = CoreYielder(interval: 1_000_000_000)
-        let first = yielder.checkpoint()
-        #expect(first > 0)
-        var short = CoreYielder(interval: 1)
-        let before = CaptureClock.monotonicNanoseconds()
-        #expect(short.checkpoint() >= before)
+        let offers = Atomic<Int>(0)
+        let count: @Sendable () -> Void = { offers.wrappingAdd(1, ordering: .relaxed) }
+        var never = CoreYielder(interval: nil, offer: count)
+        for _ in 0..<100 { never.checkpoint() }
+        #expect(offers.load(ordering: .relaxed) == 0)
+        var rarely = CoreYielder(interval: 60_000_000_000, offer: count)
+        for _ in 0..<100 { rarely.checkpoint() }
+        #expect(offers.load(ordering: .relaxed) == 0)
+        var always = CoreYielder(interval: 1, offer: count)
+        for _ in 0..<100 { always.checkpoint() }
+        #expect(offers.load(ordering: .relaxed) == 100)
+        var timed = CoreYielder(interval: 20_000_000, offer: count)
+        let start = CaptureClock.monotonicNanoseconds()
+        while offers.load(ordering: .relaxed) < 102, CaptureClock.monotonicNanoseconds() - start < 5_000_000_000 {
+            timed.checkpoint()
+        }
+        // Two offers, 20 ms apart at least, the first 20 ms after the start.
+        #expect(offers.load(ordering: .relaxed) == 102)
+        #expect(CaptureClock.monotonicNanoseconds() - start >= 40_000_000)
     }
 }

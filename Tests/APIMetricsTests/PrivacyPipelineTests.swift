@@ -100,6 +100,30 @@ struct PrivacyPipelineTests {
         #expect(consumers == ["/a=c-a", "/hang=-", "/b=c-b"])
     }
 
+    @Test func aBatchWithAHungClosureStillAttributesEveryCallToItsConsumer() async throws {
+        // The calls before and after the hung one are processed in two
+        // places (the worker, then the sender): the batch's tally from the
+        // worker does not cover them all, and the sender tallies the batch.
+        let gate = DispatchSemaphore(value: 0)
+        defer { gate.signal() }
+        let exporter = CollectingExporter()
+        var config = testConfiguration([.custom(exporter)])
+        config.userClosureTimeout = .milliseconds(100)
+        config.identifyConsumer = .custom { request in
+            if request.path == "/hang" { gate.wait() }
+            return Consumer(id: request.path.hasPrefix("/a") ? "acme" : "globex")
+        }
+        let metrics = try APIMetricsService(configuration: config)
+        for target in ["/a1", "/b1", "/hang", "/a2", "/b2", "/a3"] { recordExchange(metrics.recorder, target: target) }
+        let report = await metrics.shutdown(timeout: .seconds(60))
+        #expect(report.unsent == 0)
+        #expect(exporter.events.count == 6)
+        let totals = metrics.aggregator.totals()
+        let calls = Dictionary(uniqueKeysWithValues: totals.consumers.map { ($0.id, $0.requests) })
+        #expect(calls == ["acme": 3, "globex": 2])
+        #expect(totals.anonymousRequests == 1)
+    }
+
     @Test func aFailingLastWordClosureStripsHeadersAndBodies() async throws {
         struct Refused: Error {}
         let (exporter, _) = try await run({ config in

@@ -5,8 +5,9 @@
 /// the series' slots and adds them to the totals since start.
 ///
 /// What only identified events know (consumers, server errors, validation
-/// errors) is added by the sender as it processes each batch
-/// (``attribute(_:validationErrors:)``).
+/// errors) is tallied as the sender processes each call
+/// (``Attribution``) and added once a batch (``merge(_:)``), or added from
+/// a batch's records (``attribute(_:validationErrors:)``).
 ///
 /// Every axis a client controls is bounded, and each fold is counted:
 /// methods outside the registry count as ``SeriesKey/otherMethod``

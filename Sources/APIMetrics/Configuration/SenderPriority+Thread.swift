@@ -50,21 +50,25 @@ extension SenderPriority {
 /// given (see `SenderPriority.yieldInterval`).
 struct CoreYielder {
     let interval: Int64?
+    private let offer: @Sendable () -> Void
     private var lastYield: Int64
 
-    init(interval: Int64?) {
+    /// - Parameter offer: how the core is offered back; `sched_yield`
+    ///   (tests count the offers instead).
+    init(interval: Int64?, offer: @escaping @Sendable () -> Void = { _ = sched_yield() }) {
         self.interval = interval
+        self.offer = offer
         lastYield = interval == nil ? 0 : CaptureClock.monotonicNanoseconds()
     }
 
-    /// Yields when `interval` has passed since the last yield; returns the
-    /// time it read (0 without an interval).
+    /// Offers the core back when `interval` has passed since the last
+    /// offer; returns the time it read (0 without an interval).
     @discardableResult
     mutating func checkpoint() -> Int64 {
         guard let interval else { return 0 }
         let now = CaptureClock.monotonicNanoseconds()
         guard now - lastYield >= interval else { return now }
-        sched_yield()
+        offer()
         lastYield = CaptureClock.monotonicNanoseconds()
         return lastYield
     }

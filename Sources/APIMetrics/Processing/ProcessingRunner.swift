@@ -201,14 +201,6 @@ final class ProcessingRunner: Sendable {
             var startedAt: Int64?
             var isAbandoned = false
             var isFinished = false
-            var waiter: CheckedContinuation<Attempt, Never>?
-        }
-
-        /// What the sender's wait for the job gave: the result, or the lock
-        /// busy (try again).
-        private enum Attempt: Sendable {
-            case done(Result)
-            case busy
         }
 
         let items: [QueuedItem]
@@ -252,15 +244,13 @@ final class ProcessingRunner: Sendable {
                 }
                 guard keep else { return }
             }
-            let waiter = state.withLock { state -> CheckedContinuation<Attempt, Never>? in
-                guard !state.isAbandoned else { return nil }
+            // The sender finds it done (see `wait`): nothing is resumed from
+            // this thread.
+            state.withLock { state in
+                guard !state.isAbandoned else { return }
                 swap(&state.outcomes.attribution, &attribution)
                 state.isFinished = true
-                defer { state.waiter = nil }
-                return state.waiter
             }
-            // Handed over, not copied: the job is done with its outcomes.
-            waiter?.resume(returning: .done(Result(done: state.withLock { Self.take(&$0.outcomes) }, stuckAt: nil)))
         }
 
         private static func take(_ batch: inout ProcessedBatch) -> ProcessedBatch {
@@ -272,51 +262,30 @@ final class ProcessingRunner: Sendable {
         /// On the sender: waits for the worker, or gives up on the item it is
         /// stuck on once that item has run past the timeout.
         ///
-        /// The sender never waits for the job's lock: it runs on a thread of
-        /// Swift's cooperative pool, the one the server's handlers run on,
-        /// and the worker, below normal priority, can be preempted holding
-        /// the lock for tens of milliseconds on a saturated host (the load
-        /// test saw 29 ms). While the lock is taken it tries again later.
+        /// It looks, and pauses between looks (100 µs, doubling up to 1 ms),
+        /// rather than being woken by the worker: a continuation resumed on a
+        /// thread below normal priority hands its task to Swift's pool from
+        /// there, and a thread the pool starts then inherits that priority
+        /// (Linux threads inherit their creator's nice value) and would run
+        /// the server's handlers at it. Nor does it wait for the job's lock:
+        /// the worker can be preempted holding it for tens of milliseconds on
+        /// a saturated host (the load test saw 29 ms), and the sender runs on
+        /// a thread of the pool the server's handlers run on.
         func wait(timeoutNanoseconds: Int64) async -> Result {
-            let watchdog = Task {
-                guard timeoutNanoseconds != .max else { return }
-                let slice = max(1_000_000, min(timeoutNanoseconds / 4, 20_000_000))
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .nanoseconds(slice))
-                    let expired = state.withLockIfAvailable { state -> (CheckedContinuation<Attempt, Never>, Result)? in
-                        guard !state.isFinished, !state.isAbandoned, let startedAt = state.startedAt,
-                            CaptureClock.monotonicNanoseconds() - startedAt > timeoutNanoseconds,
-                            let waiter = state.waiter
-                        else { return nil }
-                        state.isAbandoned = true
-                        state.waiter = nil
-                        let done = Self.take(&state.outcomes)
-                        return (waiter, Result(done: done, stuckAt: done.itemCount))
-                    }
-                    if let (waiter, result) = expired ?? nil {
-                        waiter.resume(returning: .done(result))
-                        return
-                    }
-                }
-            }
+            var pause: Int64 = 100_000
             while true {
-                let attempt = await withCheckedContinuation { (continuation: CheckedContinuation<Attempt, Never>) in
-                    let ready = state.withLockIfAvailable { state -> Result? in
-                        if state.isFinished { return Result(done: Self.take(&state.outcomes), stuckAt: nil) }
-                        state.waiter = continuation
-                        return nil
-                    }
-                    switch ready {
-                    case let .some(.some(result)): continuation.resume(returning: .done(result))
-                    case .some(.none): break  // the worker or the watchdog resumes it
-                    case .none: continuation.resume(returning: .busy)
-                    }
+                let now = CaptureClock.monotonicNanoseconds()
+                let result = state.withLockIfAvailable { state -> Result? in
+                    if state.isFinished { return Result(done: Self.take(&state.outcomes), stuckAt: nil) }
+                    guard !state.isAbandoned, let startedAt = state.startedAt, now - startedAt > timeoutNanoseconds
+                    else { return nil }
+                    state.isAbandoned = true
+                    let done = Self.take(&state.outcomes)
+                    return Result(done: done, stuckAt: done.itemCount)
                 }
-                if case let .done(result) = attempt {
-                    watchdog.cancel()
-                    return result
-                }
-                await pauseForBusyLock()
+                if let result = result ?? nil { return result }
+                await pauseForBusyLock(.nanoseconds(pause))
+                pause = min(pause * 2, 1_000_000)
             }
         }
     }

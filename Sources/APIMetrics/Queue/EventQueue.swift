@@ -54,11 +54,11 @@ final class EventQueue: Sendable {
         self.state = AdaptiveMutex(State())
     }
 
-    /// Adds an item; returns `false`, adding nothing, when the queue is full
-    /// or closed.
     /// The room a drain makes before it takes the lock: a sender's batch.
     static let drainCapacity = 1_000
 
+    /// Adds an item; returns `false`, adding nothing, when the queue is full
+    /// or closed.
     func push(_ item: QueuedItem, bytes: Int) -> Bool {
         // Fields are touched in place through the locked state's address:
         // no copy of the state or of the waiter on the request path.

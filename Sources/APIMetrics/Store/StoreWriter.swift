@@ -239,6 +239,7 @@ final class StoreWriter: EventExporter, Sendable {
     /// written (or counted as lost).
     func flush() async {
         await run { _ in }
+        committed.withLock { $0 = [] }
     }
 
     /// What the view's pipeline page shows of the store.
@@ -248,13 +249,23 @@ final class StoreWriter: EventExporter, Sendable {
     var statusCell: StoreStatusCell { status }
 
     /// Commits what waits, then runs `body` on the writer's thread, and
-    /// waits for both without holding a thread of the caller's.
+    /// waits for both without holding a thread of the caller's. It looks
+    /// for the answer (100 µs apart, doubling up to 1 ms) rather than being
+    /// woken by the writer: a continuation resumed below normal priority
+    /// could have Swift's pool start a thread there, which would inherit
+    /// that priority.
     private func run<Result: Sendable>(_ body: @escaping @Sendable (StoreWriterState) -> Result) async -> Result {
-        await withCheckedContinuation { continuation in
-            queue.async { [self] in
-                commitWaiting()
-                continuation.resume(returning: body(state.value))
-            }
+        let answer = Mutex<Result?>(nil)
+        queue.async { [self] in
+            commitWaiting()
+            let result = body(state.value)
+            answer.withLock { $0 = result }
+        }
+        var pause: Int64 = 100_000
+        while true {
+            if let result = answer.withLockIfAvailable({ $0.take() }) ?? nil { return result }
+            await pauseForBusyLock(.nanoseconds(pause))
+            pause = min(pause * 2, 1_000_000)
         }
     }
 

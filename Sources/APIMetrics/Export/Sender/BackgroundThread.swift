@@ -9,7 +9,7 @@ import Synchronization
 /// host's cores are saturated.
 ///
 /// Jobs run one at a time, in the order they were handed over; a job handed
-/// over with a delay runs as soon as it is due. The thread ends once ``retire()`` is called and nothing is left,
+/// over with a delay joins the end of the line when it is due. The thread ends once ``retire()`` is called and nothing is left,
 /// delayed jobs included (they then run at once).
 final class BackgroundThread: Sendable {
     typealias Job = @Sendable () -> Void
@@ -63,11 +63,14 @@ final class BackgroundThread: Sendable {
     private func run() {
         while true {
             let next = state.withLock { state -> Next in
+                // Delayed jobs that are due (all of them once retired) join
+                // the end of the line, soonest first.
                 let now = CaptureClock.monotonicNanoseconds()
-                if let index = state.delayed.indices.min(by: { state.delayed[$0].due < state.delayed[$1].due }),
-                    state.delayed[index].due <= now || (state.isRetired && state.jobs.isEmpty)
-                {
-                    return .run(state.delayed.remove(at: index).job)
+                if state.delayed.contains(where: { $0.due <= now || state.isRetired }) {
+                    state.delayed.sort { $0.due < $1.due }
+                    let due = state.delayed.prefix { $0.due <= now || state.isRetired }
+                    state.jobs.append(contentsOf: due.map(\.job))
+                    state.delayed.removeFirst(due.count)
                 }
                 if !state.jobs.isEmpty { return .run(state.jobs.removeFirst()) }
                 if state.isRetired { return .end }
@@ -88,10 +91,16 @@ final class BackgroundThread: Sendable {
     }
 }
 
-/// A pause before another try at a lock that a thread below normal priority
-/// holds: such a thread can be preempted for tens of milliseconds on a
-/// saturated host, and a thread of the cooperative pool that waited for it
-/// would hold back the server's handlers as long.
-func pauseForBusyLock() async {
-    try? await Task.sleep(for: .microseconds(200))
+/// A pause before another look at work, or another try at a lock, that a
+/// thread below normal priority holds: such a thread can be preempted for
+/// tens of milliseconds on a saturated host, and a thread of the
+/// cooperative pool that waited for it would hold back the server's
+/// handlers as long. The pause is whole in a cancelled task too.
+func pauseForBusyLock(_ duration: Duration = .microseconds(200)) async {
+    if Task.isCancelled {
+        // A cancelled task's sleep returns at once: a loop would spin.
+        await Task.detached { try? await Task.sleep(for: duration) }.value
+    } else {
+        try? await Task.sleep(for: duration)
+    }
 }
