@@ -269,19 +269,6 @@ final class Aggregator: CallObserver, Sendable {
 
         var isEmpty: Bool { count == 0 }
 
-        /// Tallies the outcome's call, if it is one, and hands the outcome back.
-        mutating func tallied(_ outcome: consuming EventProcessor.Outcome) -> EventProcessor.Outcome {
-            switch consume outcome {
-            case let .record(record, line):
-                tally(record)
-                return .record(record, schemaV1: line)
-            case let .entity(entity, line):
-                return .entity(entity, schemaV1: line)
-            case .skipped:
-                return .skipped
-            }
-        }
-
         /// Adds one processed call.
         mutating func tally(
             _ record: borrowing ExchangeRecord,

@@ -58,16 +58,15 @@ struct CoreYielder {
     init(interval: Int64?, offer: @escaping @Sendable () -> Void = { _ = sched_yield() }) {
         self.interval = interval
         self.offer = offer
-        lastYield = interval == nil ? 0 : CaptureClock.monotonicNanoseconds()
+        lastYield = CaptureClock.monotonicNanoseconds()
     }
 
     /// Offers the core back when `interval` has passed since the last
-    /// offer; returns the time it read (0 without an interval).
+    /// offer; returns the monotonic time, read after any offer.
     @discardableResult
     mutating func checkpoint() -> Int64 {
-        guard let interval else { return 0 }
         let now = CaptureClock.monotonicNanoseconds()
-        guard now - lastYield >= interval else { return now }
+        guard let interval, now - lastYield >= interval else { return now }
         offer()
         lastYield = CaptureClock.monotonicNanoseconds()
         return lastYield

@@ -93,13 +93,8 @@ final class ProcessingRunner: Sendable {
         while start < items.count {
             let job = Job(items: start == 0 ? items : Array(items[start...]))
             var worker = currentWorker()
-            while true {
-                guard let taken = worker.submit(job, userCode: userCode) else {
-                    // The thread holds its lock: never wait for it here.
-                    await pauseForBusyLock()
-                    continue
-                }
-                if taken { break }
+            // Never waits for the thread's lock: asks again while it is taken.
+            while await !lookUntilAnswered({ worker.submit(job, userCode: userCode) }) {
                 // Retired under us (closed, or given up on): a fresh one.
                 abandon(worker)
                 worker = currentWorker()
@@ -214,19 +209,14 @@ final class ProcessingRunner: Sendable {
         /// On the worker thread; with `yieldEvery` (nanoseconds), offers the
         /// core to other threads that often.
         func run(_ processor: EventProcessor, userCode: Bool, yieldEvery: Int64? = nil) {
-            var lastYield = CaptureClock.monotonicNanoseconds()
+            var yielder = CoreYielder(interval: yieldEvery)
             // Tallied here, outside the lock: the sender takes the lock to
             // wait for the job, on a thread of the cooperative pool, and
             // this thread (below normal priority) may be preempted at any
             // point; under the lock only moves are done.
             var attribution = Aggregator.Attribution()
             for item in items {
-                var now = CaptureClock.monotonicNanoseconds()
-                if let yieldEvery, now - lastYield >= yieldEvery {
-                    sched_yield()
-                    now = CaptureClock.monotonicNanoseconds()
-                    lastYield = now
-                }
+                let now = yielder.checkpoint()
                 let proceed = state.withLock { state -> Bool in
                     state.startedAt = now
                     return !state.isAbandoned
@@ -262,8 +252,8 @@ final class ProcessingRunner: Sendable {
         /// On the sender: waits for the worker, or gives up on the item it is
         /// stuck on once that item has run past the timeout.
         ///
-        /// It looks, and pauses between looks (100 µs, doubling up to 1 ms),
-        /// rather than being woken by the worker: a continuation resumed on a
+        /// It looks (``lookUntilAnswered(_:)``) rather than being woken by the
+        /// worker: a continuation resumed on a
         /// thread below normal priority hands its task to Swift's pool from
         /// there, and a thread the pool starts then inherits that priority
         /// (Linux threads inherit their creator's nice value) and would run
@@ -272,21 +262,33 @@ final class ProcessingRunner: Sendable {
         /// a saturated host (the load test saw 29 ms), and the sender runs on
         /// a thread of the pool the server's handlers run on.
         func wait(timeoutNanoseconds: Int64) async -> Result {
-            var pause: Int64 = 100_000
-            while true {
+            await lookUntilAnswered {
                 let now = CaptureClock.monotonicNanoseconds()
-                let result = state.withLockIfAvailable { state -> Result? in
+                return state.withLockIfAvailable { state -> Result? in
                     if state.isFinished { return Result(done: Self.take(&state.outcomes), stuckAt: nil) }
                     guard !state.isAbandoned, let startedAt = state.startedAt, now - startedAt > timeoutNanoseconds
                     else { return nil }
                     state.isAbandoned = true
                     let done = Self.take(&state.outcomes)
                     return Result(done: done, stuckAt: done.itemCount)
-                }
-                if let result = result ?? nil { return result }
-                await pauseForBusyLock(.nanoseconds(pause))
-                pause = min(pause * 2, 1_000_000)
+                } ?? nil
             }
+        }
+    }
+}
+
+extension Aggregator.Attribution {
+    /// Tallies the outcome's call, if it is one, and hands the outcome back
+    /// (moved, not copied).
+    fileprivate mutating func tallied(_ outcome: consuming EventProcessor.Outcome) -> EventProcessor.Outcome {
+        switch consume outcome {
+        case let .record(record, line):
+            tally(record)
+            return .record(record, schemaV1: line)
+        case let .entity(entity, line):
+            return .entity(entity, schemaV1: line)
+        case .skipped:
+            return .skipped
         }
     }
 }

@@ -141,9 +141,8 @@ final class StoreWriter: EventExporter, Sendable {
         guard batch.count > 0 || batch.hasMetrics else { return }
         let bytes = Self.estimatedBytes(batch)
         enum Next { case none, schedule, commitNow, wait }
-        var taken: Next?
-        while true {
-            taken = waiting.withLockIfAvailable { waiting in
+        let next: Next = await lookUntilAnswered {
+            waiting.withLockIfAvailable { waiting in
                 waiting.batches.append(batch)
                 waiting.calls += batch.records.count
                 waiting.bytes += bytes
@@ -158,10 +157,7 @@ final class StoreWriter: EventExporter, Sendable {
                 waiting.isCommitDue = true
                 return isFull ? .commitNow : .schedule
             }
-            if taken != nil { break }
-            await pauseForBusyLock()
         }
-        let next = taken ?? .none
         switch next {
         case .none: break
         case .schedule:
@@ -261,12 +257,7 @@ final class StoreWriter: EventExporter, Sendable {
             let result = body(state.value)
             answer.withLock { $0 = result }
         }
-        var pause: Int64 = 100_000
-        while true {
-            if let result = answer.withLockIfAvailable({ $0.take() }) ?? nil { return result }
-            await pauseForBusyLock(.nanoseconds(pause))
-            pause = min(pause * 2, 1_000_000)
-        }
+        return await lookUntilAnswered { answer.withLockIfAvailable { $0.take() } ?? nil }
     }
 
     /// Commits what waits, runs `body` on the writer's thread and waits, for tests and the

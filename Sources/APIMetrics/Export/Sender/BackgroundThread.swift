@@ -91,16 +91,24 @@ final class BackgroundThread: Sendable {
     }
 }
 
-/// A pause before another look at work, or another try at a lock, that a
-/// thread below normal priority holds: such a thread can be preempted for
-/// tens of milliseconds on a saturated host, and a thread of the
-/// cooperative pool that waited for it would hold back the server's
-/// handlers as long. The pause is whole in a cancelled task too.
-func pauseForBusyLock(_ duration: Duration = .microseconds(200)) async {
-    if Task.isCancelled {
-        // A cancelled task's sleep returns at once: a loop would spin.
-        await Task.detached { try? await Task.sleep(for: duration) }.value
-    } else {
-        try? await Task.sleep(for: duration)
+/// Asks `look` until it answers, pausing between asks (100 µs, doubling to
+/// 1 ms): how the sender waits for the work, or a lock, of a thread below
+/// normal priority. Such a thread can be preempted for tens of milliseconds
+/// on a saturated host, so a thread of the cooperative pool that waited for
+/// its lock would hold back the server's handlers as long; and one woken
+/// by it could have the pool start a thread there, inheriting its priority.
+/// The pauses are whole in a cancelled task too.
+func lookUntilAnswered<Answer>(_ look: () -> Answer?) async -> Answer {
+    var pause: Int64 = 100_000
+    while true {
+        if let answer = look() { return answer }
+        let duration = Duration.nanoseconds(pause)
+        if Task.isCancelled {
+            // A cancelled task's sleep returns at once: the loop would spin.
+            await Task.detached { try? await Task.sleep(for: duration) }.value
+        } else {
+            try? await Task.sleep(for: duration)
+        }
+        pause = min(pause * 2, 1_000_000)
     }
 }
