@@ -130,6 +130,11 @@ struct StoreAPITests {
         #expect(store["calls"] as? Int == 62)
         #expect(store["schema_version"] as? Int == StoreSchema.version)
         #expect(store["dropped"] as? Int == 0)
+        // The writer's page cache holds the pages it wrote, within its bound.
+        let cacheBytes = try #require(store["cache_bytes"] as? Int)
+        #expect(cacheBytes > 16_384)
+        #expect(store["cache_max_bytes"] as? Int == 16 << 20)
+        #expect(Double(cacheBytes) <= Double(StoreSchema.writerCacheBytes) * 1.1)
         await metrics.shutdown(timeout: .seconds(30))
     }
 

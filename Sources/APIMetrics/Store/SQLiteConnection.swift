@@ -87,6 +87,15 @@ final class SQLiteConnection {
         return statement.int64(0)
     }
 
+    /// The heap memory the connection's page cache holds, as SQLite counts
+    /// it (`SQLITE_DBSTATUS_CACHE_USED`: pages and their headers).
+    var cacheBytes: Int {
+        var current: Int32 = 0
+        var highest: Int32 = 0
+        guard sqlite3_db_status(handle, SQLITE_DBSTATUS_CACHE_USED, &current, &highest, 0) == SQLITE_OK else { return 0 }
+        return Int(current)
+    }
+
     /// How long a statement waits for another connection's lock before
     /// failing with `SQLITE_BUSY`.
     func setBusyTimeout(milliseconds: Int32) {

@@ -284,6 +284,9 @@ struct StoreStatus: Sendable {
     var commitCPUNanoseconds: Int64 = 0
     /// Calls handed over and waiting for the next commit.
     var waitingCalls = 0
+    /// The heap memory the writer's page cache holds after the last
+    /// commit (at most about ``StoreSchema/writerCacheBytes``).
+    var cacheBytes = 0
     /// Calls this process could not write (full, locked, failing file).
     var droppedCalls = 0
     /// Metrics windows waiting in memory for a write to succeed.

@@ -42,9 +42,11 @@ extension StoreWriterState {
                 saveDiscovery()
                 saveAlerts()
             }
+            let cacheBytes = connection.cacheBytes
             status.withLock {
                 $0.writtenCalls += calls
                 $0.commits += 1
+                $0.cacheBytes = cacheBytes
                 $0.pendingWindows = 0
                 if $0.lastError != nil { $0.lastError = nil; $0.lastErrorAt = nil }
             }

@@ -373,6 +373,8 @@ enum StoreAPI {
             writer.field("dropped", status.droppedCalls)
             writer.field("retired_calls", status.retiredCalls)
             writer.field("pending_windows", status.pendingWindows)
+            writer.field("cache_bytes", status.cacheBytes)
+            writer.field("cache_max_bytes", StoreSchema.writerCacheBytes)
             writer.key("last_error")
             if let error = status.lastError { writer.string(error) } else { writer.null() }
         }
