@@ -70,7 +70,11 @@ public struct APIMetricsHandler: HTTPHandler {
 
     /// Records the call the routes answer.
     public func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-        if view != nil, let answer = await viewResponse(to: request) { return answer }
+        // The path is checked here, synchronously: an `await` of the view on
+        // every request cost an async frame a call.
+        if let view, view.serves(path: request.path), let answer = await viewResponse(to: request, view: view) {
+            return answer
+        }
         guard recorder.isRecording else { return try await routes.handleRequest(request) }
         let start = CaptureInstant.now()
         let matched = MatchedRoute()

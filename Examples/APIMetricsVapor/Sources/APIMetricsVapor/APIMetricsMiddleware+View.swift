@@ -2,16 +2,11 @@ import APIMetrics
 import Vapor
 
 extension APIMetricsMiddleware {
-    /// The view's answer when the request is for one of its paths (and that
-    /// part is on), before anything is recorded: the view never records
-    /// itself. `nil` for every other request, after a check of the path's
-    /// first bytes.
-    func viewResponse(to request: Request) async -> Response? {
-        guard let view else { return nil }
-        let path = request.url.path
-        guard view.serves(path: path) else {
-            return nil
-        }
+    /// The view's answer to a request for one of its paths (which `view`
+    /// serves: the caller checks, without an `await`), before anything is
+    /// recorded: the view never records itself. `nil` when that part of the
+    /// view is off.
+    func viewResponse(to request: Request, view: MetricsView) async -> Response? {
         guard
             let answer = await view.respond(
                 method: request.method.rawValue, target: request.url.string,

@@ -69,7 +69,11 @@ public struct APIMetricsMiddleware: AsyncMiddleware {
 
     /// Records the call that `next` serves.
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if view != nil, let answer = await viewResponse(to: request) { return answer }
+        // The path is checked here, synchronously: an `await` of the view on
+        // every request cost an async frame a call.
+        if let view, view.serves(path: request.url.path), let answer = await viewResponse(to: request, view: view) {
+            return answer
+        }
         guard recorder.isRecording else { return try await next.respond(to: request) }
         let start = CaptureInstant.now()
         if recorder.isQueueFull { return try await shed(request, start: start, next: next) }
