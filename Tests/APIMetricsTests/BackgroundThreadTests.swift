@@ -88,6 +88,25 @@ struct BackgroundThreadTests {
         #expect(nice.withLock { $0["low"] } == 19)
         #expect(nice.withLock { $0["normal"] } == base)
     }
+
+    @Test func itNamesItsThreadAsTheSystemShowsIt() async {
+        let names = Mutex<[String]>([])
+        // The second name is cut to the 15 bytes Linux takes.
+        for name in ["apimetrics-db", "apimetrics-long-name"] {
+            let thread = BackgroundThread(name: name, priority: .normal)
+            thread.async {
+                var buffer = [UInt8](repeating: 0, count: 32)
+                let descriptor = open("/proc/thread-self/comm", O_RDONLY)
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                close(descriptor)
+                let shown = String(decoding: buffer.prefix(max(0, count)).filter { $0 != 10 }, as: UTF8.self)
+                names.withLock { $0.append(shown) }
+            }
+            thread.retire()
+        }
+        #expect(await waitFor { names.withLock { $0.count } == 2 })
+        #expect(Set(names.withLock { $0 }) == ["apimetrics-db", "apimetrics-long"])
+    }
     #endif
 
     @Test func theYielderOffersTheCoreOnlyOnceItsIntervalHasPassed() {

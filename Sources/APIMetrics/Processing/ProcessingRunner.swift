@@ -139,12 +139,12 @@ final class ProcessingRunner: Sendable {
         static func start(processor: EventProcessor, priority: SenderPriority, yieldEvery: Int64?) -> Worker {
             let worker = Worker()
             let thread = Thread {
+                nameCurrentThread("apimetrics-proc")
                 priority.applyToCurrentThread()
                 while let (job, userCode) = worker.next() {
                     job.run(processor, userCode: userCode, yieldEvery: yieldEvery)
                 }
             }
-            thread.name = "apimetrics-sender"
             thread.start()
             return worker
         }

@@ -80,7 +80,7 @@ final class StoreWriter: EventExporter, Sendable {
         self.options = options
         let status = StoreStatusCell(StoreStatus(path: options.path))
         self.status = status
-        queue = BackgroundThread(name: "apimetrics-store", priority: priority)
+        queue = BackgroundThread(name: "apimetrics-db", priority: priority)
         let state = StoreWriterState(
             options: options, metricsInterval: metricsInterval, yieldInterval: priority.yieldInterval, status: status)
         let box = StoreWriterState.Box(state)

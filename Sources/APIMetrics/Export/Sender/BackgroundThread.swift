@@ -24,13 +24,13 @@ final class BackgroundThread: Sendable {
     private let state = Mutex(State())
     private let ready = DispatchSemaphore(value: 0)
 
-    /// Starts the thread, named `name`, at `priority`.
+    /// Starts the thread, named `name` (at most 15 bytes), at `priority`.
     init(name: String, priority: SenderPriority) {
         let thread = Thread { [self] in
+            nameCurrentThread(name)
             priority.applyToCurrentThread()
             run()
         }
-        thread.name = name
         thread.start()
     }
 
