@@ -97,6 +97,18 @@ struct StoreTests {
         #expect(Set(seen.map(\.id)).count == 60)
         #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.time >= $1.time })
 
+        // Each row's columns and its record are one call's (sixteen calls
+        // share a statement, each with its own parameters).
+        for call in seen {
+            let detail = try #require(try reader.call(id: call.id))
+            #expect(detail.record.id == call.id)
+            #expect(detail.record.startTimeNanoseconds == call.time)
+            #expect(detail.record.request.target == call.path)
+            #expect(detail.record.response?.status == call.status)
+            #expect(detail.record.consumer?.id == call.consumer)
+            #expect(detail.record.requestBody.size == call.requestBytes)
+        }
+
         // One call: redacted as the exporters get it.
         let one = try #require(seen.first)
         let detail = try #require(try reader.call(id: one.id))

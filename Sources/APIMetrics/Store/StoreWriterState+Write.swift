@@ -124,9 +124,36 @@ extension StoreWriterState {
         guard !records.isEmpty else { return }
         var lastSeen: [Int64: Int64] = [:]
         var encoder = BinaryWriter()
-        for index in records.indices {
-            yielder.checkpoint()
-            try insert(records[index], encoder: &encoder, lastSeen: &lastSeen, statements)
+        var ends: [Int] = []
+        ends.reserveCapacity(StoreStatements.callsPerInsert)
+        var start = records.startIndex
+        while start < records.endIndex {
+            // Full groups in one statement; what is left one call at a time.
+            let group = records.endIndex - start >= StoreStatements.callsPerInsert ? StoreStatements.callsPerInsert : 1
+            let statement = group == 1 ? statements.insertCall : statements.insertCalls
+            encoder.bytes.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+            for row in 0..<group {
+                yielder.checkpoint()
+                try bind(
+                    records[start + row], row: Int32(row), to: statement, encoder: &encoder, lastSeen: &lastSeen,
+                    statements)
+                ends.append(encoder.bytes.count)
+            }
+            // The encoded records are read where they lie, not copied by
+            // SQLite: the insert runs, and resets, while the bytes are there.
+            let inserted = encoder.bytes.withUnsafeBytes { [ends] blobs -> Result<Void, SQLiteError> in
+                var from = 0
+                for (row, end) in ends.enumerated() {
+                    let column = Int32(row) * StoreStatements.callColumns + 17
+                    statement.bindInPlace(column, blob: UnsafeRawBufferPointer(rebasing: blobs[from..<end]))
+                    from = end
+                }
+                do throws(SQLiteError) { try statement.run() } catch { return .failure(error) }
+                return .success(())
+            }
+            try inserted.get()
+            start += group
         }
         for (id, time) in lastSeen {
             statements.consumerSeen.bind(1, id)
@@ -135,9 +162,11 @@ extension StoreWriterState {
         }
     }
 
-    private func insert(
-        _ record: borrowing ExchangeRecord, encoder: inout BinaryWriter, lastSeen: inout [Int64: Int64],
-        _ statements: StoreStatements
+    /// Binds one call's columns but its record to `statement`'s row `row`,
+    /// and appends the record, encoded, to `encoder`.
+    private func bind(
+        _ record: borrowing ExchangeRecord, row: Int32, to call: SQLiteStatement, encoder: inout BinaryWriter,
+        lastSeen: inout [Int64: Int64], _ statements: StoreStatements
     ) throws(SQLiteError) {
         let endpointID = try endpointID(method: record.request.method, route: record.request.route ?? "", statements)
         var consumerID: Int64?
@@ -146,39 +175,30 @@ extension StoreWriterState {
             consumerID = id
             lastSeen[id] = max(lastSeen[id] ?? .min, record.startTimeNanoseconds)
         }
-        encoder.bytes.removeAll(keepingCapacity: true)
         encoder.byte(RecordCodec.version)
         // Not shown anywhere the store is read: a session is the user's secret.
         encoder.record(record, keepingSessionToken: false)
-        let call = statements.insertCall
-        call.bind(1, record.startTimeNanoseconds)
-        call.bind(2, Int64(bitPattern: record.id.high))
-        call.bind(3, Int64(bitPattern: record.id.low))
+        let base = row * StoreStatements.callColumns
+        call.bind(base + 1, record.startTimeNanoseconds)
+        call.bind(base + 2, Int64(bitPattern: record.id.high))
+        call.bind(base + 3, Int64(bitPattern: record.id.low))
         if let parent = record.parentID {
-            call.bind(4, Int64(bitPattern: parent.high))
-            call.bind(5, Int64(bitPattern: parent.low))
+            call.bind(base + 4, Int64(bitPattern: parent.high))
+            call.bind(base + 5, Int64(bitPattern: parent.low))
         }
-        call.bind(6, record.direction == .incoming ? 0 : 1)
-        call.bind(7, endpointID)
-        call.bind(8, record.response?.status ?? 0)
-        call.bind(9, record.durationNanoseconds)
-        call.bind(10, TextLimit.cut(record.request.target, maxBytes: Self.maxPathBytes))
-        call.bind(11, record.requestBody.size)
-        call.bind(12, record.responseBody.size)
-        call.bind(13, consumerID)
+        call.bind(base + 6, record.direction == .incoming ? 0 : 1)
+        call.bind(base + 7, endpointID)
+        call.bind(base + 8, record.response?.status ?? 0)
+        call.bind(base + 9, record.durationNanoseconds)
+        call.bind(base + 10, TextLimit.cut(record.request.target, maxBytes: Self.maxPathBytes))
+        call.bind(base + 11, record.requestBody.size)
+        call.bind(base + 12, record.responseBody.size)
+        call.bind(base + 13, consumerID)
         if let error = record.errors.first {
-            call.bind(14, error.type)
-            call.bind(15, error.message)
+            call.bind(base + 14, error.type)
+            call.bind(base + 15, error.message)
         }
-        call.bind(16, record.traceID)
-        // The encoded record is read where it lies, not copied by SQLite:
-        // the insert runs, and resets, while the bytes are there.
-        let inserted = encoder.bytes.withUnsafeBytes { blob -> Result<Void, SQLiteError> in
-            call.bindInPlace(17, blob: blob)
-            do throws(SQLiteError) { try call.run() } catch { return .failure(error) }
-            return .success(())
-        }
-        try inserted.get()
+        call.bind(base + 16, record.traceID)
     }
 
     /// The most bytes of a call's path in the log's column (the record keeps it all).
