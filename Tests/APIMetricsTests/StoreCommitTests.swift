@@ -46,6 +46,42 @@ struct StoreCommitTests {
         #expect(try sqlite3(directory.file("apimetrics.sqlite"), "SELECT count(*) FROM calls") == "30")
     }
 
+    @Test func aLookupThatFailsAmongAStatementsCallsLeavesNothingBoundForTheNextOnes() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let writer = try writer(path)
+        try await writer.export(batch(1, first: 0))
+        await writer.flush()
+        // The consumer `boom` cannot be written: its lookup fails once the
+        // calls before it in the statement are bound.
+        _ = try sqlite3(
+            path,
+            "CREATE TRIGGER boom BEFORE INSERT ON consumers WHEN NEW.consumer = 'boom' BEGIN SELECT RAISE(FAIL, 'boom'); END;",
+            writing: true)
+        let now = CaptureClock.wallNanoseconds()
+        let linked = (0..<16).map { n in
+            ExchangeRecord(
+                id: EventID(high: UInt64(100 + n), low: 9), direction: .incoming, startTimeNanoseconds: now,
+                durationNanoseconds: 1_000_000, request: RequestHead(method: "GET", target: "/x/\(n)", route: "/x/{n}"),
+                response: ResponseHead(status: 500), consumer: n == 10 ? Consumer(id: "boom") : nil,
+                errors: [RecordedError(type: "Failure", message: "call \(n) failed")],
+                parentID: EventID(high: 7, low: 7))
+        }
+        try await writer.export(
+            ExportBatch(
+                identity: identity, records: linked, entities: [], dropped: 0, sentAtNanoseconds: now,
+                encodings: BatchEncodings(identity: identity, records: linked, entities: []), reportSink: nil))
+        await writer.flush()
+        #expect(writer.currentStatus.droppedCalls == 16)
+        // Sixteen plain calls: no parent, no error, in the same statement.
+        try await writer.export(batch(16, first: 200))
+        await writer.flush()
+        await writer.shutdown()
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "17")
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls WHERE parent_hi IS NOT NULL OR error_type IS NOT NULL") == "0")
+    }
+
     @Test func theTimerCommitsWhatWaitsWithoutBeingAsked() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -133,12 +133,19 @@ extension StoreWriterState {
             let statement = group == 1 ? statements.insertCall : statements.insertCalls
             encoder.bytes.removeAll(keepingCapacity: true)
             ends.removeAll(keepingCapacity: true)
-            for row in 0..<group {
-                yielder.checkpoint()
-                try bind(
-                    records[start + row], row: Int32(row), to: statement, encoder: &encoder, lastSeen: &lastSeen,
-                    statements)
-                ends.append(encoder.bytes.count)
+            do {
+                for row in 0..<group {
+                    yielder.checkpoint()
+                    try bind(
+                        records[start + row], row: Int32(row), to: statement, encoder: &encoder, lastSeen: &lastSeen,
+                        statements)
+                    ends.append(encoder.bytes.count)
+                }
+            } catch {
+                // A lookup failed with rows bound: none of them is left for
+                // the statement's next use.
+                statement.reset()
+                throw error
             }
             // The encoded records are read where they lie, not copied by
             // SQLite: the insert runs, and resets, while the bytes are there.
@@ -182,10 +189,10 @@ extension StoreWriterState {
         call.bind(base + 1, record.startTimeNanoseconds)
         call.bind(base + 2, Int64(bitPattern: record.id.high))
         call.bind(base + 3, Int64(bitPattern: record.id.low))
-        if let parent = record.parentID {
-            call.bind(base + 4, Int64(bitPattern: parent.high))
-            call.bind(base + 5, Int64(bitPattern: parent.low))
-        }
+        // Every column of the row is bound, NULL included: a statement's
+        // rows are bound again for each group of calls.
+        call.bind(base + 4, record.parentID.map { Int64(bitPattern: $0.high) })
+        call.bind(base + 5, record.parentID.map { Int64(bitPattern: $0.low) })
         call.bind(base + 6, record.direction == .incoming ? 0 : 1)
         call.bind(base + 7, endpointID)
         call.bind(base + 8, record.response?.status ?? 0)
@@ -194,10 +201,8 @@ extension StoreWriterState {
         call.bind(base + 11, record.requestBody.size)
         call.bind(base + 12, record.responseBody.size)
         call.bind(base + 13, consumerID)
-        if let error = record.errors.first {
-            call.bind(base + 14, error.type)
-            call.bind(base + 15, error.message)
-        }
+        call.bind(base + 14, record.errors.first?.type)
+        call.bind(base + 15, record.errors.first?.message)
         call.bind(base + 16, record.traceID)
     }
 
