@@ -207,6 +207,10 @@ struct StoreAPITests {
     }
 
     @Test func eventIDsAreReadFromTheirHexAndNothingElse() {
+        // Written as 32 lowercase hex digits, high half first.
+        #expect(
+            EventID(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210).description == "0123456789abcdeffedcba9876543210")
+        #expect(EventID(high: 0, low: 1).description == String(repeating: "0", count: 31) + "1")
         var generator = SeededGenerator(seed: 7)
         for _ in 0..<500 {
             let id = EventID(high: generator.next(), low: generator.next())

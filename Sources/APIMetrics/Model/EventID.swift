@@ -15,11 +15,23 @@ public struct EventID: Sendable, Hashable, CustomStringConvertible {
 
     /// The identifier as 32 lowercase hex digits.
     public var description: String {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(32)
-        Self.appendHex(high, to: &bytes)
-        Self.appendHex(low, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        // Written into the string's own storage: one allocation (every
+        // call without a trace of its own takes its id as its trace id).
+        String(unsafeUninitializedCapacity: 32) { text in
+            Self.writeHex(high, into: text, at: 0)
+            Self.writeHex(low, into: text, at: 16)
+            return 32
+        }
+    }
+
+    /// Writes `value` as 16 lowercase hex digits at `offset`.
+    private static func writeHex(_ value: UInt64, into text: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        let digits: StaticString = "0123456789abcdef"
+        digits.withUTF8Buffer { table in
+            for place in 0..<16 {
+                text[offset + place] = table[Int((value >> UInt64(60 - 4 * place)) & 0xF)]
+            }
+        }
     }
 
     static func appendHex(_ value: UInt64, to bytes: inout [UInt8]) {
