@@ -35,14 +35,9 @@ public struct EventID: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func appendHex(_ value: UInt64, to bytes: inout [UInt8]) {
-        let digits: StaticString = "0123456789abcdef"
-        digits.withUTF8Buffer { table in
-            var shift = 60
-            while shift >= 0 {
-                bytes.append(table[Int((value >> UInt64(shift)) & 0xF)])
-                shift -= 4
-            }
-        }
+        let offset = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: 16))
+        bytes.withUnsafeMutableBufferPointer { writeHex(value, into: $0, at: offset) }
     }
 }
 

@@ -28,29 +28,29 @@ final class StoreStatements {
     /// the table and each index of `calls`; sixteen share them.
     static let callsPerInsert = 16
 
+    /// An insert of `rows` calls, row `n`'s parameters numbered from
+    /// `n` × ``callColumns`` + 1. OR FAIL: a statement of many rows that may
+    /// abort keeps a journal of its own of every page it changes (to undo
+    /// only itself), and writes it to a file past 64 KiB (store.write: 5 µs
+    /// a call more in the kernel). A failure rolls the whole transaction
+    /// back anyway.
+    private static func insertCallsSQL(rows: Int) -> String {
+        let values = (0..<Int32(rows)).map { row in
+            "(" + (1...callColumns).map { "?\(row * callColumns + $0)" }.joined(separator: ", ") + ")"
+        }
+        return """
+            INSERT OR FAIL INTO calls(time, event_hi, event_lo, parent_hi, parent_lo, direction, endpoint_id, status, duration, path,
+                request_bytes, response_bytes, consumer_id, error_type, error_message, trace_id, record)
+            VALUES \(values.joined(separator: ", "))
+            """
+    }
+
     init(_ connection: SQLiteConnection) throws(SQLiteError) {
         begin = try connection.prepare("BEGIN IMMEDIATE")
         commit = try connection.prepare("COMMIT")
         rollback = try connection.prepare("ROLLBACK")
-        insertCall = try connection.prepare(
-            """
-            INSERT INTO calls(time, event_hi, event_lo, parent_hi, parent_lo, direction, endpoint_id, status, duration, path,
-                request_bytes, response_bytes, consumer_id, error_type, error_message, trace_id, record)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-            """)
-        let rows = (0..<Self.callsPerInsert).map { row in
-            "(" + (1...Self.callColumns).map { "?\(Int32(row) * Self.callColumns + $0)" }.joined(separator: ", ") + ")"
-        }
-        // OR FAIL: a statement of many rows that may abort keeps a journal
-        // of its own of every page it changes (to undo only itself), and
-        // writes it to a file past 64 KiB (store.write: 5 µs a call more in
-        // the kernel). A failure rolls the whole transaction back anyway.
-        insertCalls = try connection.prepare(
-            """
-            INSERT OR FAIL INTO calls(time, event_hi, event_lo, parent_hi, parent_lo, direction, endpoint_id, status, duration, path,
-                request_bytes, response_bytes, consumer_id, error_type, error_message, trace_id, record)
-            VALUES \(rows.joined(separator: ", "))
-            """)
+        insertCall = try connection.prepare(Self.insertCallsSQL(rows: 1))
+        insertCalls = try connection.prepare(Self.insertCallsSQL(rows: Self.callsPerInsert))
         endpoint = try connection.prepare(
             """
             INSERT INTO endpoints(method, route) VALUES (?1, ?2)

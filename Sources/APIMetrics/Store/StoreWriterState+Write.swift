@@ -152,7 +152,8 @@ extension StoreWriterState {
             let inserted = encoder.bytes.withUnsafeBytes { [ends] blobs -> Result<Void, SQLiteError> in
                 var from = 0
                 for (row, end) in ends.enumerated() {
-                    let column = Int32(row) * StoreStatements.callColumns + 17
+                    // The record is each row's last column.
+                    let column = (Int32(row) + 1) * StoreStatements.callColumns
                     statement.bindInPlace(column, blob: UnsafeRawBufferPointer(rebasing: blobs[from..<end]))
                     from = end
                 }
