@@ -240,6 +240,24 @@ struct CardinalityTests {
         #expect(emoji.id == String(repeating: "\u{1F469}\u{200D}\u{1F4BB}", count: 23))  // 11 bytes each
     }
 
+    /// A consumer that is already normal comes back as it is; one field
+    /// that is not (white space, length, a key to mask) is normalized
+    /// whatever the others are.
+    @Test func aNormalConsumerIsKeptAndAnyFieldThatIsNotIsNormalized() throws {
+        let clean = Consumer(id: "acme", name: "Acme", group: "enterprise", email: "ops@acme.test", company: "Acme Inc")
+        #expect(clean.normalized() == clean)
+        #expect(Consumer(id: "acme").normalized() == Consumer(id: "acme"))
+        let spaced = try #require(Consumer(id: "acme", name: "Acme ", group: "\tteam").normalized())
+        #expect(spaced.id == "acme" && spaced.name == "Acme" && spaced.group == "team")
+        let longName = try #require(Consumer(id: "acme", name: String(repeating: "n", count: 500)).normalized())
+        #expect(longName.name?.count == Consumer.maxNameLength)
+        let keyed = try #require(Consumer(id: "acme", apiKey: "secret-key").normalized())
+        #expect(keyed.apiKey == nil)
+        #expect(keyed.apiKeyMask == ReadMeMask.mask("secret-key"))
+        #expect(Consumer(id: "  ").normalized() == nil)
+        #expect(Consumer(id: "").normalized() == nil)
+    }
+
     /// The cut against its definition, on generated text: within both
     /// limits, a prefix of whole characters as long as fits, or, when not
     /// even the first character fits, of whole scalars.

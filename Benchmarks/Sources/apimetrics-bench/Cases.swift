@@ -129,6 +129,56 @@ struct Bench {
         }
     }
 
+    /// One call as the processing thread takes it, without a body: the
+    /// client's address, the consumer from its API key (the examples'
+    /// closure), discovery, redaction and the tally. Recorded untimed,
+    /// then processed timed.
+    func processNoBody() throws -> CaseResult {
+        var config = APIMetricsConfiguration(service: "bench", exporters: [.custom(DiscardingExporter())])
+        config.capture = .init(isBodyCaptureEnabled: false)
+        config.queue = .init(maxEvents: 10_000_000, maxBytes: 1 << 34)
+        config.metrics.routes = ["GET /orders/{id}"]
+        config.identifyConsumer = .custom { request in
+            guard let key = request.headers["x-api-key"], key.hasPrefix("key-"), key.count > 4 else { return nil }
+            return Consumer(id: String(key.dropFirst(4)))
+        }
+        let metrics = try APIMetricsService(configuration: config)
+        let recorder = metrics.recorder
+        var headers = Fixtures.requestHeaders
+        headers.replaceOrAppend(name: "X-API-Key", value: "key-acme")
+        let head = RequestHead(
+            method: "GET", target: "/orders/42", headers: headers, route: "/orders/{id}", clientAddress: "127.0.0.1")
+        let response = ResponseHead(status: 200, headers: Fixtures.responseHeaders)
+        let count = quick ? 500 : 2_000
+        func record() {
+            for _ in 0..<count {
+                let exchange = recorder.begin(head)
+                exchange.recordResponseHead(response)
+                exchange.finish()
+            }
+        }
+        for _ in 0..<harness.warmupSamples {
+            record()
+            BenchmarkHooks.processQueue(of: metrics)
+        }
+        var nanosPerOp: [Double] = []
+        var allocsPerOp: [Double] = []
+        for _ in 0..<harness.samples {
+            record()
+            let allocationsBefore = Harness.allocationCount()
+            let start = Harness.now()
+            let processed = BenchmarkHooks.processQueue(of: metrics)
+            let end = Harness.now()
+            let allocationsAfter = Harness.allocationCount()
+            precondition(processed == count, "process.nobody: \(processed) of \(count) processed")
+            nanosPerOp.append(Double(end - start) / Double(count))
+            if let before = allocationsBefore, let after = allocationsAfter {
+                allocsPerOp.append(Double(after - before) / Double(count))
+            }
+        }
+        return Harness.reduce("process.nobody", nanosPerOp, allocsPerOp)
+    }
+
     /// One call counted in the metrics: the series looked up, its counts,
     /// latency sketch and histograms updated. With `byPath`, the server
     /// named no route and the path's template comes from the cache.

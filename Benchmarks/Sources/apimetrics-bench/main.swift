@@ -39,6 +39,7 @@ let queryStore = QueryStoreCache(quick: quick)
 let cases: [(String, () async throws -> CaseResult)] = [
     ("record.nobody", { try bench.recordNoBody() }),
     ("record.body1k", { try bench.recordBody1k() }),
+    ("process.nobody", { try bench.processNoBody() }),
     ("aggregate.update", { try bench.aggregateUpdate() }),
     ("aggregate.update.path", { try bench.aggregateUpdate(byPath: true) }),
     ("record.contended.2", { try bench.recordContended(threads: 2) }),

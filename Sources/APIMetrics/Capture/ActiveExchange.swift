@@ -393,7 +393,9 @@ public final class ActiveExchange: Sendable {
                     field: "(omitted)", type: "omitted",
                     message: "\(rare.droppedValidationProblems) more validation errors were reported"))
         }
-        var record = ExchangeRecord(
+        // Every field in one initializer: the record is built in place of
+        // the result, not built and then copied to set the last two.
+        return ExchangeRecord(
             id: id,
             direction: direction,
             startTimeNanoseconds: startWall,
@@ -407,11 +409,10 @@ public final class ActiveExchange: Sendable {
             traceID: rare.traceID ?? id.description,
             parentID: rare.parentID,
             metadata: rare.metadata,
-            weight: state.weight
+            weight: state.weight,
+            validationProblems: validationProblems,
+            remoteParentSpanID: rare.remoteParentSpanID
         )
-        record.validationProblems = validationProblems
-        record.remoteParentSpanID = rare.remoteParentSpanID
-        return record
     }
 
     private static func take<Value>(_ value: inout Value, _ empty: Value) -> Value {

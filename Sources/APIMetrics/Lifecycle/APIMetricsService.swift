@@ -53,6 +53,8 @@ public final class APIMetricsService: Sendable {
     private let queue: EventQueue
     private let counters: PipelineCounters
     private let sender: BatchSender
+    /// The sender's processing, for the benchmark.
+    var runner: ProcessingRunner { sender.runner }
     private let signal: ShutdownSignal
     let aggregator: Aggregator
     private let listener: MetricsListener?

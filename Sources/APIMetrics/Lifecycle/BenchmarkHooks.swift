@@ -80,6 +80,16 @@ package enum BenchmarkHooks {
         }
     }
 
+    /// Empties the queue and processes what it held on the calling thread,
+    /// as the processing thread does (identification, redaction,
+    /// discovery, the tally), without exporting; returns how many items
+    /// it processed.
+    @discardableResult
+    package static func processQueue(of metrics: APIMetricsService) -> Int {
+        let items = metrics.recorder.queue.drain(limit: .max)
+        return metrics.runner.processOnCallingThread(items).itemCount
+    }
+
     /// Counts one call in the metrics, as the admission point does.
     package static func observe(_ call: borrowing CallSummary, in metrics: APIMetricsService) {
         metrics.aggregator.observe(call, outcome: .queued)

@@ -87,6 +87,16 @@ public struct Consumer: Sendable, Hashable {
     /// ``apiKey`` replaced by its one-way mask; `nil` when nothing is left
     /// of its id.
     public func normalized() -> Consumer? {
+        // The usual consumer (clean fields, no key to mask) is already
+        // normal: returned as it is, with no field rebuilt.
+        if apiKey == nil, Self.isClean(id, Self.maxIDLength, bytes: Self.maxIDBytes),
+            name.map({ Self.isClean($0, Self.maxNameLength, bytes: Self.maxNameBytes) }) ?? true,
+            group.map({ Self.isClean($0, Self.maxNameLength, bytes: Self.maxNameBytes) }) ?? true,
+            email.map({ Self.isClean($0, Self.maxIDLength, bytes: Self.maxIDBytes) }) ?? true,
+            company.map({ Self.isClean($0, Self.maxIDLength, bytes: Self.maxIDBytes) }) ?? true
+        {
+            return self
+        }
         guard let id = Self.cut(id, Self.maxIDLength, bytes: Self.maxIDBytes) else { return nil }
         var consumer = Consumer(
             id: id,
@@ -109,18 +119,22 @@ public struct Consumer: Sendable, Hashable {
     /// `value` trimmed of white space and cut to `limit` characters and
     /// `bytes` UTF-8 bytes; `nil` when nothing is left.
     static func cut(_ value: String, _ limit: Int, bytes: Int) -> String? {
-        // The usual value is already clean: it starts and ends with an ASCII
-        // byte that is not white space (then neither end's character is
-        // white space) and has no more bytes than the limit has characters.
-        // It is kept as it is, with no character walked and no copy made.
-        let utf8 = value.utf8
-        if let first = utf8.first, let last = utf8.last, utf8.count <= min(limit, bytes),
-            first < 0x80, last < 0x80, !isASCIISpace(first), !isASCIISpace(last)
-        {
-            return value
-        }
+        // The usual value is already clean: kept as it is, with no character
+        // walked and no copy made.
+        if isClean(value, limit, bytes: bytes) { return value }
         let trimmed = Self.trimmed(value)
         return trimmed.isEmpty ? nil : TextLimit.cut(trimmed, maxCharacters: limit, maxBytes: bytes)
+    }
+
+    /// Whether `value` is what ``cut(_:_:bytes:)`` would leave it, seen from
+    /// its ends and its length alone: it starts and ends with an ASCII byte
+    /// that is not white space (then neither end's character is white
+    /// space) and has no more bytes than the limit has characters.
+    private static func isClean(_ value: String, _ limit: Int, bytes: Int) -> Bool {
+        let utf8 = value.utf8
+        guard let first = utf8.first, let last = utf8.last else { return false }
+        return utf8.count <= min(limit, bytes) && first < 0x80 && last < 0x80 && !isASCIISpace(first)
+            && !isASCIISpace(last)
     }
 
     /// Tab, line feed, vertical tab, form feed, carriage return, space.

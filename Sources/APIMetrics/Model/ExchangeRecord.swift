@@ -107,6 +107,31 @@ public struct ExchangeRecord: Sendable {
         self.metadata = metadata
     }
 
+    /// A record with the fields that are not part of the event as well.
+    init(
+        id: EventID, direction: ExchangeDirection, startTimeNanoseconds: Int64, durationNanoseconds: Int64,
+        request: RequestHead, requestBody: CapturedBody, response: ResponseHead?, responseBody: CapturedBody,
+        consumer: Consumer?, errors: [RecordedError], traceID: String?, parentID: EventID?,
+        metadata: [String: String], weight: Double, validationProblems: [ValidationProblem], remoteParentSpanID: UInt64?
+    ) {
+        self.weight = weight
+        self.id = id
+        self.direction = direction
+        self.startTimeNanoseconds = startTimeNanoseconds
+        self.durationNanoseconds = durationNanoseconds
+        self.request = request
+        self.requestBody = requestBody
+        self.response = response
+        self.responseBody = responseBody
+        self.consumer = consumer
+        self.errors = errors
+        self.traceID = traceID
+        self.parentID = parentID
+        self.metadata = metadata
+        self.validationProblems = validationProblems
+        self.remoteParentSpanID = remoteParentSpanID
+    }
+
     /// What the record holds on the heap, charged against the queue's byte bound.
     var estimatedBytes: Int {
         Self.queueCost(

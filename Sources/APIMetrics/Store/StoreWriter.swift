@@ -49,6 +49,8 @@ final class StoreWriter: EventExporter, Sendable {
     /// The batches handed over and not yet committed.
     private struct Waiting {
         var batches: [ExportBatch] = []
+        /// Each batch's ``estimatedBytes(_:)``, worked out once, by the sender.
+        var sizes: [Int] = []
         var calls = 0
         var bytes = 0
         /// Whether a commit is due on the queue (timed or immediate).
@@ -144,6 +146,7 @@ final class StoreWriter: EventExporter, Sendable {
         let next: Next = await lookUntilAnswered {
             waiting.withLockIfAvailable { waiting in
                 waiting.batches.append(batch)
+                waiting.sizes.append(bytes)
                 waiting.calls += batch.records.count
                 waiting.bytes += bytes
                 // Inside the lock (the status cell's lock is only ever taken
@@ -173,18 +176,18 @@ final class StoreWriter: EventExporter, Sendable {
     /// transaction) and reports each batch's losses and warnings.
     /// On the writer's thread.
     private func commitWaiting() {
-        let taken = waiting.withLock { waiting in
+        let (taken, sizes) = waiting.withLock { waiting in
             defer { waiting = Waiting() }
             status.withLock { $0.waitingCalls = 0 }
-            return waiting.batches
+            return (waiting.batches, waiting.sizes)
         }
         var start = taken.startIndex
         while start < taken.endIndex {
             // A transaction takes at most a sixteenth of maxBytes (and at
             // least one batch), so that retention before it can make room.
             var end = start, bytes = 0
-            while end < taken.endIndex, end == start || bytes + Self.estimatedBytes(taken[end]) <= commitBytes {
-                bytes += Self.estimatedBytes(taken[end])
+            while end < taken.endIndex, end == start || bytes + sizes[end] <= commitBytes {
+                bytes += sizes[end]
                 end += 1
             }
             commit(Array(taken[start..<end]))

@@ -98,8 +98,13 @@ final class BackgroundThread: Sendable {
 /// its lock would hold back the server's handlers as long; and one woken
 /// by it could have the pool start a thread there, inheriting its priority.
 /// The pauses are whole in a cancelled task too.
-func lookUntilAnswered<Answer>(_ look: () -> Answer?) async -> Answer {
-    var pause: Int64 = 100_000
+///
+/// - Parameter expected: how long the work is expected to take, in
+///   nanoseconds: the first pause after the first ask (at least 100 µs,
+///   at most 1 ms), so that a batch's work is not asked after every
+///   100 µs of it (each pause is a timer, and two threads woken).
+func lookUntilAnswered<Answer>(expected: Int64 = 0, _ look: () -> Answer?) async -> Answer {
+    var pause: Int64 = min(max(expected, 100_000), 1_000_000)
     while true {
         if let answer = look() { return answer }
         let duration = Duration.nanoseconds(pause)

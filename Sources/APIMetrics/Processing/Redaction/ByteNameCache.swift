@@ -2,14 +2,44 @@ import Synchronization
 
 /// Remembered answers keyed by a name's bytes, ignoring ASCII case: an
 /// open-addressing table over FNV-1a hashes of the lowercased bytes, bounded
-/// at 1,024 names (past that it starts over).
+/// at 1,024 names and 64 KiB of them (past either it starts over).
+///
+/// The names are kept end to end in one byte buffer, so that a lookup
+/// compares bytes in place: no entry is copied out of the table and no
+/// array retained (every captured header's name is looked up, on every call).
 final class ByteNameCache: Sendable {
     private struct Table {
         static let slotCount = 2048
         static let maxEntries = 1024
-        /// Index into `entries` plus one; 0 is an empty slot.
+        static let maxNameBytes = 64 << 10
+        /// Index into the entries plus one; 0 is an empty slot.
         var slots = [Int32](repeating: 0, count: slotCount)
-        var entries: [(hash: UInt64, name: [UInt8], answer: Bool)] = []
+        var hashes: [UInt64] = []
+        /// Where each entry's folded name starts in `names`, and its length.
+        var starts: [Int32] = []
+        var counts: [Int32] = []
+        var answers: [Bool] = []
+        var names: [UInt8] = []
+
+        var count: Int { hashes.count }
+
+        /// The entry of `name` (folded as the table's names are), or `nil`.
+        func find(_ name: UnsafeBufferPointer<UInt8>, hash: UInt64, foldsCase: Bool) -> (slot: Int, entry: Int?) {
+            var slot = Int(truncatingIfNeeded: hash) & (Self.slotCount - 1)
+            while true {
+                let stored = Int(slots[slot])
+                if stored == 0 { return (slot, nil) }
+                let entry = stored - 1
+                if hashes[entry] == hash, Int(counts[entry]) == name.count,
+                    names.withUnsafeBufferPointer({ names in
+                        ByteNameCache.equal(names, from: Int(starts[entry]), name, foldsCase: foldsCase)
+                    })
+                {
+                    return (slot, entry)
+                }
+                slot = (slot + 1) & (Self.slotCount - 1)
+            }
+        }
     }
 
     private let table = Mutex(Table())
@@ -22,53 +52,57 @@ final class ByteNameCache: Sendable {
     }
 
     @inline(__always)
-    private func fold(_ byte: UInt8) -> UInt8 {
+    private static func fold(_ byte: UInt8, _ foldsCase: Bool) -> UInt8 {
         foldsCase ? ASCII.lowercased(byte) : byte
     }
 
-    private func hash(_ bytes: some Collection<UInt8>) -> UInt64 {
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>, foldsCase: Bool) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
-            hash = (hash ^ UInt64(fold(byte))) &* 0x0100_0000_01b3
+            hash = (hash ^ UInt64(fold(byte, foldsCase))) &* 0x0100_0000_01b3
         }
         return hash
     }
 
-    private func equal(_ stored: [UInt8], _ bytes: some Collection<UInt8>) -> Bool {
-        guard stored.count == bytes.count else { return false }
-        for (byte, other) in zip(stored, bytes) where byte != fold(other) { return false }
+    /// Whether the folded name stored at `start` of `stored` is `bytes`
+    /// folded; the caller checked the lengths.
+    fileprivate static func equal(
+        _ stored: UnsafeBufferPointer<UInt8>, from start: Int, _ bytes: UnsafeBufferPointer<UInt8>, foldsCase: Bool
+    ) -> Bool {
+        for index in 0..<bytes.count where stored[start + index] != fold(bytes[index], foldsCase) { return false }
         return true
     }
 
-    func answer(for bytes: some Collection<UInt8>) -> Bool? {
-        let hash = self.hash(bytes)
+    func answer(for bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        let hash = Self.hash(bytes, foldsCase: foldsCase)
         return table.withLock { table -> Bool? in
-            var slot = Int(truncatingIfNeeded: hash) & (Table.slotCount - 1)
-            while true {
-                let entry = Int(table.slots[slot])
-                if entry == 0 { return nil }
-                let candidate = table.entries[entry - 1]
-                if candidate.hash == hash && equal(candidate.name, bytes) { return candidate.answer }
-                slot = (slot + 1) & (Table.slotCount - 1)
-            }
+            table.find(bytes, hash: hash, foldsCase: foldsCase).entry.map { table.answers[$0] }
         }
     }
 
-    func remember(_ answer: Bool, for bytes: some Collection<UInt8>) {
-        let hash = self.hash(bytes)
-        let lowered = bytes.map(fold)
+    func answer(for bytes: ArraySlice<UInt8>) -> Bool? {
+        bytes.withUnsafeBufferPointer { answer(for: $0) }
+    }
+
+    func remember(_ answer: Bool, for bytes: UnsafeBufferPointer<UInt8>) {
+        let hash = Self.hash(bytes, foldsCase: foldsCase)
+        let foldsCase = self.foldsCase
         table.withLock { table in
-            if table.entries.count >= Table.maxEntries {
+            if table.count >= Table.maxEntries || table.names.count + bytes.count > Table.maxNameBytes {
                 table = Table()
             }
-            var slot = Int(truncatingIfNeeded: hash) & (Table.slotCount - 1)
-            while table.slots[slot] != 0 {
-                let existing = table.entries[Int(table.slots[slot]) - 1]
-                if existing.hash == hash && existing.name == lowered { return }
-                slot = (slot + 1) & (Table.slotCount - 1)
-            }
-            table.entries.append((hash, lowered, answer))
-            table.slots[slot] = Int32(table.entries.count)
+            let (slot, entry) = table.find(bytes, hash: hash, foldsCase: foldsCase)
+            guard entry == nil else { return }
+            table.hashes.append(hash)
+            table.starts.append(Int32(truncatingIfNeeded: table.names.count))
+            table.counts.append(Int32(truncatingIfNeeded: bytes.count))
+            table.answers.append(answer)
+            for byte in bytes { table.names.append(Self.fold(byte, foldsCase)) }
+            table.slots[slot] = Int32(truncatingIfNeeded: table.count)
         }
+    }
+
+    func remember(_ answer: Bool, for bytes: ArraySlice<UInt8>) {
+        bytes.withUnsafeBufferPointer { remember(answer, for: $0) }
     }
 }
