@@ -251,6 +251,18 @@ struct CardinalityTests {
         #expect(spaced.id == "acme" && spaced.name == "Acme" && spaced.group == "team")
         let longName = try #require(Consumer(id: "acme", name: String(repeating: "n", count: 500)).normalized())
         #expect(longName.name?.count == Consumer.maxNameLength)
+        // Names and groups are held to the names' limit, not the ids' longer one.
+        let overName = try #require(
+            Consumer(id: "acme", name: String(repeating: "n", count: 100), group: String(repeating: "g", count: 100))
+                .normalized())
+        #expect(overName.name?.count == Consumer.maxNameLength && overName.group?.count == Consumer.maxNameLength)
+        let overID = try #require(Consumer(id: String(repeating: "i", count: 500)).normalized())
+        #expect(overID.id.count == Consumer.maxIDLength)
+        // Each of the other fields alone is normalized too.
+        let spacedMail = try #require(Consumer(id: "acme", email: "ops@acme.test ", company: " Acme").normalized())
+        #expect(spacedMail.email == "ops@acme.test" && spacedMail.company == "Acme")
+        let spacedID = try #require(Consumer(id: " acme", name: "Acme").normalized())
+        #expect(spacedID.id == "acme" && spacedID.name == "Acme")
         let keyed = try #require(Consumer(id: "acme", apiKey: "secret-key").normalized())
         #expect(keyed.apiKey == nil)
         #expect(keyed.apiKeyMask == ReadMeMask.mask("secret-key"))

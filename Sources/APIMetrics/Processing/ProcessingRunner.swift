@@ -86,7 +86,9 @@ final class ProcessingRunner: Sendable {
     }
 
     /// Runs `items` as the processing thread runs a batch, on the calling
-    /// thread, user code included and without a watchdog: for the benchmark.
+    /// thread, user code included and without a watchdog: for the benchmark,
+    /// on a service whose sender is not running (the processor is not made
+    /// for two threads at once).
     func processOnCallingThread(_ items: [QueuedItem]) -> ProcessedBatch {
         let job = Job(items: items)
         job.run(processor, userCode: processor.runsUserCode)
@@ -267,7 +269,7 @@ final class ProcessingRunner: Sendable {
         /// On the sender: waits for the worker, or gives up on the item it is
         /// stuck on once that item has run past the timeout.
         ///
-        /// It looks (``lookUntilAnswered(_:)``) rather than being woken by the
+        /// It looks (``lookUntilAnswered(expected:_:)``) rather than being woken by the
         /// worker: a continuation resumed on a
         /// thread below normal priority hands its task to Swift's pool from
         /// there, and a thread the pool starts then inherits that priority

@@ -91,12 +91,13 @@ final class BackgroundThread: Sendable {
     }
 }
 
-/// Asks `look` until it answers, pausing between asks (100 µs, doubling to
-/// 1 ms): how the sender waits for the work, or a lock, of a thread below
-/// normal priority. Such a thread can be preempted for tens of milliseconds
-/// on a saturated host, so a thread of the cooperative pool that waited for
-/// its lock would hold back the server's handlers as long; and one woken
-/// by it could have the pool start a thread there, inheriting its priority.
+/// Asks `look` until it answers, pausing between asks (from 100 µs, or the
+/// expected time, doubling to 1 ms): how the sender waits for the work, or
+/// a lock, of a thread below normal priority. Such a thread can be
+/// preempted for tens of milliseconds on a saturated host, so a thread of
+/// the cooperative pool that waited for its lock would hold back the
+/// server's handlers as long; and one woken by it could have the pool start
+/// a thread there, inheriting its priority.
 /// The pauses are whole in a cancelled task too.
 ///
 /// - Parameter expected: how long the work is expected to take, in

@@ -2,7 +2,9 @@ import Synchronization
 
 /// Remembered answers keyed by a name's bytes, ignoring ASCII case: an
 /// open-addressing table over FNV-1a hashes of the lowercased bytes, bounded
-/// at 1,024 names and 64 KiB of them (past either it starts over).
+/// at 1,024 names and 64 KiB of them (past either it starts over). Names
+/// longer than 256 bytes are not remembered: no real name is that long, and
+/// one that is would start the table over on every call.
 ///
 /// The names are kept end to end in one byte buffer, so that a lookup
 /// compares bytes in place: no entry is copied out of the table and no
@@ -12,6 +14,8 @@ final class ByteNameCache: Sendable {
         static let slotCount = 2048
         static let maxEntries = 1024
         static let maxNameBytes = 64 << 10
+        /// The longest name remembered.
+        static let maxNameLength = 256
         /// Index into the entries plus one; 0 is an empty slot.
         var slots = [Int32](repeating: 0, count: slotCount)
         var hashes: [UInt64] = []
@@ -46,9 +50,19 @@ final class ByteNameCache: Sendable {
     /// Whether names differing only in ASCII case share an answer; not when
     /// a matcher splits names into words at their case changes.
     let foldsCase: Bool
+    /// Every name hashes alike: for tests of names that share a hash.
+    private let collides: Bool
 
     init(foldsCase: Bool = true) {
         self.foldsCase = foldsCase
+        self.collides = false
+    }
+
+    /// A cache in which every name has the same hash, so that lookups must
+    /// tell names apart by their bytes alone: for tests.
+    init(foldsCase: Bool = true, everyNameCollidingForTesting: Void) {
+        self.foldsCase = foldsCase
+        self.collides = true
     }
 
     @inline(__always)
@@ -56,10 +70,11 @@ final class ByteNameCache: Sendable {
         foldsCase ? ASCII.lowercased(byte) : byte
     }
 
-    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>, foldsCase: Bool) -> UInt64 {
+    private func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        if collides { return 0 }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
-            hash = (hash ^ UInt64(fold(byte, foldsCase))) &* 0x0100_0000_01b3
+            hash = (hash ^ UInt64(Self.fold(byte, foldsCase))) &* 0x0100_0000_01b3
         }
         return hash
     }
@@ -74,7 +89,7 @@ final class ByteNameCache: Sendable {
     }
 
     func answer(for bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
-        let hash = Self.hash(bytes, foldsCase: foldsCase)
+        let hash = self.hash(bytes)
         return table.withLock { table -> Bool? in
             table.find(bytes, hash: hash, foldsCase: foldsCase).entry.map { table.answers[$0] }
         }
@@ -85,9 +100,12 @@ final class ByteNameCache: Sendable {
     }
 
     func remember(_ answer: Bool, for bytes: UnsafeBufferPointer<UInt8>) {
-        let hash = Self.hash(bytes, foldsCase: foldsCase)
+        guard bytes.count <= Table.maxNameLength else { return }
+        let hash = self.hash(bytes)
         let foldsCase = self.foldsCase
         table.withLock { table in
+            // Known already (another thread was first): nothing to add.
+            if table.find(bytes, hash: hash, foldsCase: foldsCase).entry != nil { return }
             if table.count >= Table.maxEntries || table.names.count + bytes.count > Table.maxNameBytes {
                 table = Table()
             }
