@@ -91,20 +91,11 @@ public struct ExchangeRecord: Sendable {
         metadata: [String: String] = [:],
         weight: Double = 1
     ) {
-        self.weight = weight
-        self.id = id
-        self.direction = direction
-        self.startTimeNanoseconds = startTimeNanoseconds
-        self.durationNanoseconds = durationNanoseconds
-        self.request = request
-        self.requestBody = requestBody
-        self.response = response
-        self.responseBody = responseBody
-        self.consumer = consumer
-        self.errors = errors
-        self.traceID = traceID
-        self.parentID = parentID
-        self.metadata = metadata
+        self.init(
+            id: id, direction: direction, startTimeNanoseconds: startTimeNanoseconds,
+            durationNanoseconds: durationNanoseconds, request: request, requestBody: requestBody, response: response,
+            responseBody: responseBody, consumer: consumer, errors: errors, traceID: traceID, parentID: parentID,
+            metadata: metadata, weight: weight, validationProblems: [], remoteParentSpanID: nil)
     }
 
     /// A record with the fields that are not part of the event as well.
