@@ -104,13 +104,13 @@ final class ByteNameCache: Sendable {
         let hash = self.hash(bytes)
         let foldsCase = self.foldsCase
         table.withLock { table in
+            var (slot, entry) = table.find(bytes, hash: hash, foldsCase: foldsCase)
             // Known already (another thread was first): nothing to add.
-            if table.find(bytes, hash: hash, foldsCase: foldsCase).entry != nil { return }
+            guard entry == nil else { return }
             if table.count >= Table.maxEntries || table.names.count + bytes.count > Table.maxNameBytes {
                 table = Table()
+                slot = table.find(bytes, hash: hash, foldsCase: foldsCase).slot
             }
-            let (slot, entry) = table.find(bytes, hash: hash, foldsCase: foldsCase)
-            guard entry == nil else { return }
             table.hashes.append(hash)
             table.starts.append(Int32(truncatingIfNeeded: table.names.count))
             table.counts.append(Int32(truncatingIfNeeded: bytes.count))
