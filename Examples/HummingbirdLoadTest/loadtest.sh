@@ -8,6 +8,9 @@
 #   on           APIMetrics, bodies captured, every event to a file
 #   store        APIMetrics, bodies not captured, every event to the local
 #                SQLite store (the default destination)
+#   discard      APIMetrics, bodies not captured, every event captured and
+#                processed, then let go (no destination): the pipeline's
+#                own cost, for reading the store's and the file's apart
 #   prometheus   Hummingbird's MetricsMiddleware, swift-metrics bootstrapped
 #                to swift-prometheus
 # (TracingMiddleware with swift-otel is left out: its build alone takes
@@ -20,20 +23,27 @@
 # ratios, p50/p99, and the server's CPU time (utime + stime from /proc) per
 # request; APIMetrics' events recorded, dropped and exported.
 # Part 2, fixed rate: a quarter and a half of bare's median saturation rate
-# on GET, on a fixed schedule, for bare, noop, prometheus, off and store (ABBA):
-# CPU per request against bare's, and APIMetrics' drops.
+# on GET, on a fixed schedule, for each variant but `on` (ABBA pairs): after
+# a warm-up at the same rate (the server's first seconds set up its caches
+# and its store file, which a server running for days has long done), CPU
+# per request against bare's, and APIMetrics' drops.
 #
 # usage: bash Examples/HummingbirdLoadTest/loadtest.sh
 #   LOADTEST_DURATION=5      seconds per wrk run at saturation
 #   LOADTEST_ROUNDS=6        rounds of every variant (even: ABBA pairs)
 #   LOADTEST_RATE_DURATION=10  seconds per fixed-rate run
-#   LOADTEST_VARIANTS="bare noop off on store prometheus"
+#   LOADTEST_RATE_ROUNDS=2   fixed-rate runs of every variant at each rate (even)
+#   LOADTEST_WARMUP=5        seconds at the rate before each fixed-rate run
+#   LOADTEST_VARIANTS="bare noop off on store prometheus" (discard is left
+#                            out unless named)
 #   LOADTEST_PARTS="saturation rate"
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 duration="${LOADTEST_DURATION:-5}"
 rounds="${LOADTEST_ROUNDS:-6}"
 rate_duration="${LOADTEST_RATE_DURATION:-10}"
+rate_rounds="${LOADTEST_RATE_ROUNDS:-2}"
+warmup="${LOADTEST_WARMUP:-5}"
 variants="${LOADTEST_VARIANTS:-bare noop off on store prometheus}"
 parts="${LOADTEST_PARTS:-saturation rate}"
 connections=32
@@ -73,6 +83,7 @@ start() {
         off) set -- --mode apimetrics; env_vars=(APIMETRICS_LOG_BODY=false "APIMETRICS_FILE=$work/events.ndjson" APIMETRICS_STORE=off) ;;
         on) set -- --mode apimetrics; env_vars=(APIMETRICS_LOG_BODY=true "APIMETRICS_FILE=$work/events.ndjson" APIMETRICS_STORE=off) ;;
         store) set -- --mode apimetrics; env_vars=(APIMETRICS_LOG_BODY=false APIMETRICS_FILE=off "APIMETRICS_STORE=$work/store.sqlite") ;;
+        discard) set -- --mode apimetrics; env_vars=(APIMETRICS_LOG_BODY=false "APIMETRICS_FILE=$work/events.ndjson" APIMETRICS_STORE=off APIMETRICS_LOADTEST_DISCARD=1) ;;
         *) set -- --mode "$variant"; env_vars=(APIMETRICS_DISABLED=1) ;;
     esac
     env "${env_vars[@]}" "$bin" --port 0 "$@" > "$work/out" 2> "$work/err" &
@@ -90,7 +101,7 @@ start() {
 stop() {
     local variant="$1"
     events=""
-    if [ "$variant" = off ] || [ "$variant" = on ] || [ "$variant" = store ]; then
+    if [ "$variant" = off ] || [ "$variant" = on ] || [ "$variant" = store ] || [ "$variant" = discard ]; then
         sleep 1  # the last flush interval: what the sender keeps up with
         events="$(curl -sf "http://127.0.0.1:$port/_apimetrics/api" | jq -r '.pipeline | "recorded \(.recorded) dropped \(.dropped) exported \(.exported)"')"
     fi
@@ -159,13 +170,24 @@ fi
 
 if has rate; then
     bare_max="${bare_max:-${LOADTEST_BARE_RPS:?the rate part alone needs LOADTEST_BARE_RPS}}"
+    rate_variants="bare"
+    for variant in noop prometheus off store discard; do
+        if [[ " $variants " == *" $variant "* ]]; then rate_variants+=" $variant"; fi
+    done
     echo
-    echo "fixed rate on GET /orders/{id}: a quarter and a half of bare's $bare_max req/s, ${rate_duration}s per run"
+    echo "fixed rate on GET /orders/{id}: a quarter and a half of bare's $bare_max req/s, ${warmup}s of warm-up then ${rate_duration}s measured per run, $rate_rounds runs of each variant"
     for share in 25 50; do
         rate="$(echo "$bare_max * $share / 100" | bc -l)"
         declare -A rate_cpu=()
-        for variant in bare noop prometheus off store store off prometheus noop bare; do
+        order=""
+        for pair in $(seq 1 $(((rate_rounds + 1) / 2))); do
+            order+=" $rate_variants $(echo "$rate_variants" | tr ' ' '\n' | tac | tr '\n' ' ')"
+        done
+        for variant in $order; do
             start "$variant"
+            if [ "$warmup" != 0 ]; then
+                RATE_PER_THREAD="$(echo "$rate / 2" | bc -l)" drive paced.lua /orders/42 "$warmup" > /dev/null
+            fi
             read -r rps _ p99 _ cpu <<< "$(RATE_PER_THREAD="$(echo "$rate / 2" | bc -l)" drive paced.lua /orders/42 "$rate_duration")"
             stop "$variant"
             rate_cpu[$variant]+="$cpu "
@@ -173,11 +195,11 @@ if has rate; then
         done
         # shellcheck disable=SC2086
         bare_cpu="$(median ${rate_cpu[bare]})"
-        for variant in noop prometheus off store; do
+        for variant in ${rate_variants#bare}; do
             # shellcheck disable=SC2086
             cpu="$(median ${rate_cpu[$variant]})"
-            printf "  %s%%: %-10s cpu %.1f us/req, bare %.1f: %+.1f us, x%.2f\n" "$share" "$variant" "$cpu" "$bare_cpu" \
-                "$(echo "$cpu - $bare_cpu" | bc -l)" "$(echo "$cpu / $bare_cpu" | bc -l)"
+            printf "  %s%%: %-10s cpu %.1f us/req, bare %.1f: %+.1f us, x%.2f  (runs: %s)\n" "$share" "$variant" "$cpu" "$bare_cpu" \
+                "$(echo "$cpu - $bare_cpu" | bc -l)" "$(echo "$cpu / $bare_cpu" | bc -l)" "$(echo ${rate_cpu[$variant]})"
         done
     done
 fi

@@ -68,9 +68,26 @@ struct ExampleCommandLine {
     /// variables read over it; a configuration error ends the program.
     func metrics(_ base: APIMetricsConfiguration) -> APIMetricsService {
         do {
-            return try APIMetricsService(configuration: .fromEnvironment(base: base))
+            var configuration = try APIMetricsConfiguration.fromEnvironment(base: base)
+            #if APIMETRICS_LOADTEST
+            // The load test's `discard` variant: every call captured and
+            // processed, then let go; what the pipeline costs before any
+            // destination (the file it names is never opened).
+            if ProcessInfo.processInfo.environment["APIMETRICS_LOADTEST_DISCARD"] == "1" {
+                configuration.exporters = [.custom(DiscardingExporter())]
+            }
+            #endif
+            return try APIMetricsService(configuration: configuration)
         } catch {
             fail("\(error)")
         }
     }
 }
+
+#if APIMETRICS_LOADTEST
+/// Lets every batch go once it is processed (the load test's `discard`).
+struct DiscardingExporter: EventExporter {
+    var name: String { "discard" }
+    func export(_ batch: ExportBatch) async throws {}
+}
+#endif
