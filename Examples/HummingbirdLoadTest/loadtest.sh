@@ -9,8 +9,9 @@
 #   store        APIMetrics, bodies not captured, every event to the local
 #                SQLite store (the default destination)
 #   discard      APIMetrics, bodies not captured, every event captured and
-#                processed, then let go (no destination): the pipeline's
-#                own cost, for reading the store's and the file's apart
+#                processed, then let go (no destination, and no event
+#                encoded): the pipeline's own cost; the store's is its
+#                difference from this, the file's that and its JSON lines
 #   prometheus   Hummingbird's MetricsMiddleware, swift-metrics bootstrapped
 #                to swift-prometheus
 # (TracingMiddleware with swift-otel is left out: its build alone takes
@@ -26,13 +27,14 @@
 # on GET, on a fixed schedule, for each variant but `on` (ABBA pairs): after
 # a warm-up at the same rate (the server's first seconds set up its caches
 # and its store file, which a server running for days has long done), CPU
-# per request against bare's, and APIMetrics' drops.
+# per request against bare's, and APIMetrics' drops (its pipeline figures
+# count from the server's start: the warm-up's events with the run's).
 #
 # usage: bash Examples/HummingbirdLoadTest/loadtest.sh
 #   LOADTEST_DURATION=5      seconds per wrk run at saturation
 #   LOADTEST_ROUNDS=6        rounds of every variant (even: ABBA pairs)
 #   LOADTEST_RATE_DURATION=10  seconds per fixed-rate run
-#   LOADTEST_RATE_ROUNDS=2   fixed-rate runs of every variant at each rate (even)
+#   LOADTEST_RATE_ROUNDS=2   fixed-rate runs of every variant at each rate (even, ABBA)
 #   LOADTEST_WARMUP=5        seconds at the rate before each fixed-rate run
 #   LOADTEST_VARIANTS="bare noop off on store prometheus" (discard is left
 #                            out unless named)
@@ -44,6 +46,10 @@ rounds="${LOADTEST_ROUNDS:-6}"
 rate_duration="${LOADTEST_RATE_DURATION:-10}"
 rate_rounds="${LOADTEST_RATE_ROUNDS:-2}"
 warmup="${LOADTEST_WARMUP:-5}"
+if ! [[ "$rate_rounds" =~ ^[0-9]+$ ]] || [ "$rate_rounds" -lt 2 ] || [ $((rate_rounds % 2)) != 0 ]; then
+    echo "LOADTEST_RATE_ROUNDS must be an even number of runs, at least 2 (ABBA pairs), got '$rate_rounds'" >&2
+    exit 2
+fi
 variants="${LOADTEST_VARIANTS:-bare noop off on store prometheus}"
 parts="${LOADTEST_PARTS:-saturation rate}"
 connections=32
@@ -180,7 +186,7 @@ if has rate; then
         rate="$(echo "$bare_max * $share / 100" | bc -l)"
         declare -A rate_cpu=()
         order=""
-        for pair in $(seq 1 $(((rate_rounds + 1) / 2))); do
+        for _ in $(seq 1 $((rate_rounds / 2))); do
             order+=" $rate_variants $(echo "$rate_variants" | tr ' ' '\n' | tac | tr '\n' ' ')"
         done
         for variant in $order; do
@@ -195,9 +201,11 @@ if has rate; then
         done
         # shellcheck disable=SC2086
         bare_cpu="$(median ${rate_cpu[bare]})"
+        echo "  $share%: bare       cpu $bare_cpu us/req  (runs: $(echo ${rate_cpu[bare]}))"
         for variant in ${rate_variants#bare}; do
             # shellcheck disable=SC2086
             cpu="$(median ${rate_cpu[$variant]})"
+            # shellcheck disable=SC2086
             printf "  %s%%: %-10s cpu %.1f us/req, bare %.1f: %+.1f us, x%.2f  (runs: %s)\n" "$share" "$variant" "$cpu" "$bare_cpu" \
                 "$(echo "$cpu - $bare_cpu" | bc -l)" "$(echo "$cpu / $bare_cpu" | bc -l)" "$(echo ${rate_cpu[$variant]})"
         done

@@ -68,16 +68,18 @@ struct ExampleCommandLine {
     /// variables read over it; a configuration error ends the program.
     func metrics(_ base: APIMetricsConfiguration) -> APIMetricsService {
         do {
-            var configuration = try APIMetricsConfiguration.fromEnvironment(base: base)
             #if APIMETRICS_LOADTEST
+            var configuration = try APIMetricsConfiguration.fromEnvironment(base: base)
             // The load test's `discard` variant: every call captured and
             // processed, then let go; what the pipeline costs before any
             // destination (the file it names is never opened).
             if ProcessInfo.processInfo.environment["APIMETRICS_LOADTEST_DISCARD"] == "1" {
                 configuration.exporters = [.custom(DiscardingExporter())]
             }
-            #endif
             return try APIMetricsService(configuration: configuration)
+            #else
+            return try APIMetricsService(configuration: .fromEnvironment(base: base))
+            #endif
         } catch {
             fail("\(error)")
         }
