@@ -73,6 +73,29 @@ struct QueueTests {
         #expect(queue.byteCount == 0)
     }
 
+    /// A drain moves what is left to the front of the same buffer, and a
+    /// drain that empties the queue keeps it: under a full queue a copy
+    /// would retain tens of thousands of items with every push waiting.
+    @Test func aDrainCompactsTheItemsInPlace() {
+        let queue = EventQueue(maxItems: 10_000, maxBytes: 1 << 30)
+        for n in 0..<3_000 { #expect(queue.push(record(n), bytes: 1)) }
+        let buffer = queue.itemsAddressForTesting
+        #expect(buffer != nil)
+        #expect(queue.drain(limit: 1_000).count == 1_000)
+        #expect(queue.itemsAddressForTesting == buffer)
+        // 1,600 taken of 3,000: the 1,400 left move to the front.
+        let second = queue.drain(limit: 600)
+        #expect(queue.itemsAddressForTesting == buffer)
+        let rest = queue.drain(limit: .max)
+        #expect(queue.itemsAddressForTesting == buffer)
+        let ids = (second + rest).compactMap { item -> UInt64? in
+            guard case let .exchange(record) = item else { return nil }
+            return record.id.low
+        }
+        #expect(ids == (1_000..<3_000).map(UInt64.init))
+        #expect(queue.count == 0 && queue.byteCount == 0)
+    }
+
     @Test func aClosedQueueRefusesAndWakesTheWaiter() async {
         let queue = EventQueue(maxItems: 10, maxBytes: 1 << 20)
         let clock = TestClock()
