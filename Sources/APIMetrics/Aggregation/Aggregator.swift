@@ -386,30 +386,42 @@ final class Aggregator: CallObserver, Sendable {
 
     /// Everything since start, the current window included (read, not cleared).
     func totals() -> Totals {
-        state.withLock { state in
-            var series = state.totals
+        // Under the lock, only references to the state's collections (no
+        // element is copied) and the current window's figures; the merges
+        // and sorts after it. A copy of the totals to merge into, made
+        // under the lock, held every request's count for as long as it took.
+        let read = state.withLock { state in
+            var current: [(SeriesKey, SeriesMetrics)] = []
+            current.reserveCapacity(state.slots.count)
             for (key, slots) in state.slots {
-                guard let current = slots.peek(key) else { continue }
-                if series[key] != nil { series[key]?.merge(current) } else { series[key] = current }
+                if let metrics = slots.peek(key) { current.append((key, metrics)) }
             }
-            var attributed = state.attributedTotals
-            attributed.merge(state.window, maxGroups: options.maxGroups, maxConsumers: options.maxConsumers)
-            let all = series.values.sorted { $0.key < $1.key }
-            let total = Double(all.reduce(0) { $0 + $1.requests })
-            return Totals(
-                startedAtNanoseconds: startedAtNanoseconds, series: all,
-                consumers: attributed.consumerRows,
-                anonymousRequests: attributed.anonymous,
-                unattributedRequests: max(
-                    0, total - attributed.attributedRequests - Double(state.totalExcluded + state.windowExcluded)),
-                excludedRequests: Double(state.totalExcluded + state.windowExcluded),
-                serverErrors: attributed.serverErrors.values.sorted(by: Self.byCount),
-                validationErrors: attributed.validationErrors.values.sorted(by: Self.byCount),
-                foldedRequests: state.totalFolded + state.windowFolded,
-                otherMethodRequests: state.totalOtherMethods + state.windowOtherMethods,
-                foldedConsumerRequests: attributed.otherConsumers.requests, limits: options, windows: state.windows,
-                recentCalls: state.recentCalls)
+            return (
+                totals: state.totals, current: current, attributed: state.attributedTotals, window: state.window,
+                excluded: state.totalExcluded + state.windowExcluded, folded: state.totalFolded + state.windowFolded,
+                otherMethods: state.totalOtherMethods + state.windowOtherMethods, windows: state.windows,
+                recentCalls: state.recentCalls
+            )
         }
+        var series = read.totals
+        for (key, current) in read.current {
+            if series[key] != nil { series[key]?.merge(current) } else { series[key] = current }
+        }
+        var attributed = read.attributed
+        attributed.merge(read.window, maxGroups: options.maxGroups, maxConsumers: options.maxConsumers)
+        let all = series.values.sorted { $0.key < $1.key }
+        let total = Double(all.reduce(0) { $0 + $1.requests })
+        return Totals(
+            startedAtNanoseconds: startedAtNanoseconds, series: all,
+            consumers: attributed.consumerRows,
+            anonymousRequests: attributed.anonymous,
+            unattributedRequests: max(0, total - attributed.attributedRequests - Double(read.excluded)),
+            excludedRequests: Double(read.excluded),
+            serverErrors: attributed.serverErrors.values.sorted(by: Self.byCount),
+            validationErrors: attributed.validationErrors.values.sorted(by: Self.byCount),
+            foldedRequests: read.folded, otherMethodRequests: read.otherMethods,
+            foldedConsumerRequests: attributed.otherConsumers.requests, limits: options, windows: read.windows,
+            recentCalls: read.recentCalls)
     }
 
     /// The route templates the server has named so far, as `METHOD route`.

@@ -193,10 +193,12 @@ extension StoreReader {
                 while try rows.step() {
                     let method = rows.text(6), route = rows.text(7)
                     let key = method + " " + route
-                    var entry = byEndpoint[key] ?? (method, route, FiguresAccumulator(), [:])
-                    entry.figures.add(rows, from: 0)
-                    entry.statuses[rows.int(8), default: 0] += rows.int(0)
-                    byEndpoint[key] = entry
+                    // Added to in place: an entry taken out while the
+                    // dictionary still held it copied its sketch's counts
+                    // (about 19 KB) on every row.
+                    byEndpoint[key, default: (method, route, FiguresAccumulator(), [:])].figures.add(rows, from: 0)
+                    byEndpoint[key, default: (method, route, FiguresAccumulator(), [:])].statuses[rows.int(8), default: 0] +=
+                        rows.int(0)
                 }
             }
             return byEndpoint.values

@@ -68,9 +68,12 @@ final class BackgroundThread: Sendable {
                 let now = CaptureClock.monotonicNanoseconds()
                 if state.delayed.contains(where: { $0.due <= now || state.isRetired }) {
                     state.delayed.sort { $0.due < $1.due }
-                    let due = state.delayed.prefix { $0.due <= now || state.isRetired }
-                    state.jobs.append(contentsOf: due.map(\.job))
-                    state.delayed.removeFirst(due.count)
+                    // Counted, then taken by index: a slice of the delayed
+                    // jobs alive at the removal would have them copied.
+                    let isRetired = state.isRetired
+                    let due = state.delayed.firstIndex { !($0.due <= now || isRetired) } ?? state.delayed.count
+                    for index in 0..<due { state.jobs.append(state.delayed[index].job) }
+                    state.delayed.removeFirst(due)
                 }
                 if !state.jobs.isEmpty { return .run(state.jobs.removeFirst()) }
                 if state.isRetired { return .end }

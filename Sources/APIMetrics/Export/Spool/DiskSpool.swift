@@ -190,19 +190,20 @@ final class DiskSpool: Sendable {
             if state.activeDescriptor < 0 || (state.segments.last?.size ?? 0) + record.count > segmentBytes {
                 guard openNewSegment(in: &state) else { return evicted }
             }
-            guard var segment = state.segments.last else { return evicted }
-            let offset = segment.size
+            guard let last = state.segments.indices.last else { return evicted }
+            let offset = state.segments[last].size
             guard Self.writeAll(state.activeDescriptor, record) else {
                 // A short write (a full disk) leaves a torn record that readers skip.
                 _ = ftruncate(state.activeDescriptor, off_t(offset))
                 return evicted
             }
-            segment.size += record.count
-            segment.entries.append(
+            // In place: a copy of the segment would share its entries, and
+            // the append would copy every one of them.
+            state.segments[last].size += record.count
+            state.segments[last].entries.append(
                 Entry(
-                    segment: segment.number, offset: offset, length: record.count,
+                    segment: state.segments[last].number, offset: offset, length: record.count,
                     exporterName: batch.exporterName, events: batch.count, alerts: batch.alerts.count))
-            state.segments[state.segments.count - 1] = segment
             state.isDirty = true
             syncIfDue(&state)
             evicted.isSpooled = true
