@@ -184,6 +184,7 @@ if has rate; then
     echo "fixed rate on GET /orders/{id}: a quarter and a half of bare's $bare_max req/s, ${warmup}s of warm-up then ${rate_duration}s measured per run, $rate_rounds runs of each variant"
     for share in 25 50; do
         rate="$(echo "$bare_max * $share / 100" | bc -l)"
+        per_thread="$(echo "$rate / 2" | bc -l)"
         declare -A rate_cpu=()
         order=""
         for _ in $(seq 1 $((rate_rounds / 2))); do
@@ -192,9 +193,9 @@ if has rate; then
         for variant in $order; do
             start "$variant"
             if [ "$warmup" != 0 ]; then
-                RATE_PER_THREAD="$(echo "$rate / 2" | bc -l)" drive paced.lua /orders/42 "$warmup" > /dev/null
+                RATE_PER_THREAD="$per_thread" drive paced.lua /orders/42 "$warmup" > /dev/null
             fi
-            read -r rps _ p99 _ cpu <<< "$(RATE_PER_THREAD="$(echo "$rate / 2" | bc -l)" drive paced.lua /orders/42 "$rate_duration")"
+            read -r rps _ p99 _ cpu <<< "$(RATE_PER_THREAD="$per_thread" drive paced.lua /orders/42 "$rate_duration")"
             stop "$variant"
             rate_cpu[$variant]+="$cpu "
             printf "  %s%%  %-10s %9s req/s  p99 %6s ms  cpu %6s us/req  %s\n" "$share" "$variant" "$rps" "$p99" "$cpu" "$events"
