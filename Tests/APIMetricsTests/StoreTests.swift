@@ -48,6 +48,49 @@ func sqlite3(_ path: String, _ sql: String, writing: Bool = false) throws -> Str
     return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
+/// A store as the release before blocks of calls left it: schema 6, the
+/// calls in a table, a row each with its record.
+func makeStoreOfSchemaSix(_ path: String, records: [ExchangeRecord]) throws {
+    let connection = try SQLiteConnection(path: path, readOnly: false)
+    _ = try connection.integer("PRAGMA journal_mode = WAL")
+    for step in 0..<6 { try connection.execute(StoreSchema.migrations[step]) }
+    try connection.execute("PRAGMA application_id = \(StoreSchema.applicationID); PRAGMA user_version = 6")
+    let endpoint = try connection.prepare("INSERT OR IGNORE INTO endpoints(method, route) VALUES (?1, ?2)")
+    let insert = try connection.prepare(
+        """
+        INSERT INTO calls(time, event_hi, event_lo, parent_hi, parent_lo, direction, endpoint_id, status, duration, path,
+            request_bytes, response_bytes, consumer_id, error_type, error_message, trace_id, record)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT id FROM endpoints WHERE method = ?18 AND route = ?19), ?7, ?8, ?9, ?10, ?11,
+            NULL, ?12, ?13, ?14, ?15)
+        """)
+    for record in records {
+        endpoint.bind(1, record.request.method)
+        endpoint.bind(2, record.request.route ?? "")
+        try endpoint.run()
+        var writer = BinaryWriter()
+        writer.byte(RecordCodec.version)
+        writer.record(record, keepingSessionToken: false)
+        insert.bind(1, record.startTimeNanoseconds)
+        insert.bind(2, Int64(bitPattern: record.id.high))
+        insert.bind(3, Int64(bitPattern: record.id.low))
+        insert.bind(4, record.parentID.map { Int64(bitPattern: $0.high) })
+        insert.bind(5, record.parentID.map { Int64(bitPattern: $0.low) })
+        insert.bind(6, record.direction == .incoming ? 0 : 1)
+        insert.bind(7, record.response?.status ?? 0)
+        insert.bind(8, record.durationNanoseconds)
+        insert.bind(9, record.request.target)
+        insert.bind(10, record.requestBody.size)
+        insert.bind(11, record.responseBody.size)
+        insert.bind(12, record.errors.first?.type)
+        insert.bind(13, record.errors.first?.message)
+        insert.bind(14, record.traceID)
+        insert.bind(15, blob: writer.bytes)
+        insert.bind(18, record.request.method)
+        insert.bind(19, record.request.route ?? "")
+        try insert.run()
+    }
+}
+
 @Suite("The local store")
 struct StoreTests {
     @Test func callsWindowsAndConsumersAreWrittenAndReadBack() async throws {
@@ -327,19 +370,18 @@ struct StoreTests {
             record.parentID = parent
             return record
         }
-        // An id as an earlier release made it: random, no time in it.
+        // A store of the release before the log was kept in blocks (schema
+        // 6), its calls in a table as that release wrote them; one with an id
+        // as an earlier release made it (random, no time in it).
         let untimed = EventID(high: 0xFFFF_0123_4567_89AB, low: 42)
         let before = record(untimed, at: now - 5_000_000_000)
-        var writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
-        try await writer.exportCommitted(ExportBatch(identity: identity, records: [before], sentAtNanoseconds: now))
-        await writer.shutdown()
-        // The file as that release left it: the index of every id, version 5.
-        _ = try sqlite3(
-            path, "DROP INDEX calls_untimed; CREATE INDEX calls_event ON calls(event_hi); PRAGMA user_version = 5", writing: true)
-        // A reader of the file not yet migrated finds the call through that index.
-        #expect(try StoreReader(path: path).call(id: untimed)?.call.id == untimed)
+        let oldParent = record(ids.next(wallNanoseconds: now - 6_000_000_000), at: now - 6_000_000_000)
+        let oldChild = record(ids.next(wallNanoseconds: now - 5_999_000_000), at: now - 5_999_000_000, parent: oldParent.id)
+        try makeStoreOfSchemaSix(path, records: [oldParent, oldChild, before])
+        // A reader of the file before the writer converts it says why it reads no call.
+        #expect(throws: StoreReadError.self) { try StoreReader(path: path).call(id: untimed) }
 
-        writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
+        let writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
         // Calls of this release: time-ordered ids, one made by another (its parent).
         let parentTime = now - 2_000_000_000
         let parent = record(ids.next(wallNanoseconds: parentTime), at: parentTime)
@@ -356,12 +398,21 @@ struct StoreTests {
             ExportBatch(
                 identity: identity, records: [parent, neighbour, child, handed, early], sentAtNanoseconds: now))
         await writer.shutdown()
-        #expect(try sqlite3(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'calls_event'") == "0")
-        // Only the calls whose ids do not carry their time are in the partial index.
-        #expect(try sqlite3(path, "SELECT count(*) FROM calls INDEXED BY calls_untimed WHERE \(StoreSchema.untimedCalls)") == "3")
+        // The old table's calls are in blocks, the table gone, and `calls` is the view over the blocks.
+        #expect(try sqlite3(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'calls_legacy'") == "0")
+        #expect(try sqlite3(path, "SELECT type FROM sqlite_schema WHERE name = 'calls'") == "view")
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "8")
+        #expect(try sqlite3(path, "SELECT count(*) FROM call_blocks") == "2")
+        // Only the calls whose ids do not carry their time are in the table of such ids.
+        #expect(try sqlite3(path, "SELECT count(*) FROM call_untimed") == "3")
 
         let reader = try StoreReader(path: path)
-        for call in [parent, neighbour, child, handed, early, before] {
+        let converted = try #require(try reader.call(id: oldChild.id))
+        #expect(converted.parent?.id == oldParent.id)
+        #expect(converted.record.request.target == "/x")
+        #expect(converted.call.method == "GET" && converted.call.route == "/x")
+        #expect(try reader.call(id: oldParent.id)?.children.map(\.id) == [oldChild.id])
+        for call in [parent, neighbour, child, handed, early, before, oldParent, oldChild] {
             #expect(try reader.call(id: call.id)?.call.id == call.id)
         }
         let found = try #require(try reader.call(id: child.id))

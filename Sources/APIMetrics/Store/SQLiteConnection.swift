@@ -199,6 +199,12 @@ final class SQLiteStatement {
         _ = sqlite3_bind_blob(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), nil)
     }
 
+    /// Binds UTF-8 text that stays where it is until the statement runs and resets.
+    func bindInPlace(_ index: Int32, text bytes: UnsafeRawBufferPointer) {
+        let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+        _ = sqlite3_bind_text(statement, index, base ?? UnsafePointer(bitPattern: 1), Int32(bytes.count), nil)
+    }
+
     func bind(_ index: Int32, blob: [UInt8]) {
         blob.withUnsafeBytes { bytes in
             _ = sqlite3_bind_blob(

@@ -63,68 +63,160 @@ package struct StoreCallDetail: Sendable {
 }
 
 extension StoreReader {
-    static let callColumns = """
-        c.id, c.time, c.event_hi, c.event_lo, e.method, e.route, c.path, c.status, c.duration, co.consumer,
-        c.request_bytes, c.response_bytes, c.direction, c.error_type, c.error_message
-        """
-    static let callSource =
-        "FROM calls c JOIN endpoints e ON e.id = c.endpoint_id LEFT JOIN consumers co ON co.id = c.consumer_id"
+    /// Visits the blocks of calls that may hold calls in `from..<to`, the
+    /// latest last call first, skipping those that `upTo` (the latest time
+    /// wanted), `endpointID`, `consumerID` or `serverErrorsOnly` rule out.
+    /// `body` gets the block's id, its last call's time and the statement
+    /// (columns from 2 on: `columns`), and returns whether to go on.
+    static func visitBlocks(
+        _ connection: SQLiteConnection, from: Int64, to: Int64, upTo: Int64? = nil, endpointID: Int64? = nil,
+        consumerID: Int64? = nil, serverErrorsOnly: Bool = false, columns: String = "calls",
+        _ body: (Int64, Int64, SQLiteStatement) throws(SQLiteError) -> Bool
+    ) throws(SQLiteError) {
+        var conditions = ["last_time >= ?1", "first_time < ?2"]
+        if upTo != nil { conditions.append("first_time <= ?3") }
+        if endpointID != nil { conditions.append("instr(endpoints, ?4) > 0") }
+        if consumerID != nil { conditions.append("instr(consumers, ?5) > 0") }
+        if serverErrorsOnly { conditions.append("server_errors > 0") }
+        let statement: SQLiteStatement
+        do {
+            statement = try connection.prepare(
+                "SELECT id, last_time, \(columns) FROM call_blocks WHERE \(conditions.joined(separator: " AND ")) ORDER BY last_time DESC"
+            )
+        } catch {
+            guard error.message.contains("no such table") else { throw error }
+            throw SQLiteError(
+                code: error.code,
+                message: "its log is in the form of an older release: the server converts it when it next opens the store")
+        }
+        statement.bind(1, from)
+        statement.bind(2, to)
+        if let upTo { statement.bind(3, upTo) }
+        if let endpointID { statement.bind(4, ",\(endpointID),") }
+        if let consumerID { statement.bind(5, ",\(consumerID),") }
+        while try statement.step() {
+            guard try body(statement.int64(0), statement.int64(1), statement) else { break }
+        }
+    }
+
+    /// The calls of the block in `column` of the current row.
+    static func decodeCalls(_ statement: SQLiteStatement, column: Int32 = 2) throws(SQLiteError) -> [StoredCall] {
+        let decoded = statement.withBlob(column) { bytes -> Result<[StoredCall], CallBlockDecoder.Failure> in
+            do throws(CallBlockDecoder.Failure) { return .success(try CallBlockDecoder.calls(bytes)) } catch {
+                return .failure(error)
+            }
+        }
+        switch decoded {
+        case let .success(calls): return calls
+        case let .failure(failure): throw SQLiteError(code: 11, message: "\(failure)")
+        }
+    }
+
+    /// A call's row id: its block's id times 65,536 plus its place (as the `calls` view numbers it).
+    static func rowID(block: Int64, index: Int) -> Int64 { block &* 65_536 &+ Int64(index) }
+
+    /// Names of endpoints and consumers by id, read once for a page of calls.
+    struct Names {
+        var endpoints: [Int64: (method: String, route: String)] = [:]
+        var consumers: [Int64: String] = [:]
+
+        init(_ calls: [StoredCall], _ connection: SQLiteConnection) throws(SQLiteError) {
+            let endpoint = try connection.prepare("SELECT method, route FROM endpoints WHERE id = ?1")
+            let consumer = try connection.prepare("SELECT consumer FROM consumers WHERE id = ?1")
+            for call in calls {
+                if endpoints[call.endpointID] == nil {
+                    endpoint.reset()
+                    endpoint.bind(1, call.endpointID)
+                    endpoints[call.endpointID] = try endpoint.step() ? (endpoint.text(0), endpoint.text(1)) : ("", "")
+                }
+                if let id = call.consumerID, consumers[id] == nil {
+                    consumer.reset()
+                    consumer.bind(1, id)
+                    consumers[id] = try consumer.step() ? consumer.text(0) : ""
+                }
+            }
+        }
+
+        func call(_ stored: StoredCall, rowID: Int64) -> StoreCall {
+            let endpoint = endpoints[stored.endpointID] ?? ("", "")
+            return StoreCall(
+                rowID: rowID, id: stored.id, time: stored.time, method: endpoint.method,
+                route: endpoint.route.isEmpty ? nil : endpoint.route, path: stored.path, status: stored.status,
+                durationNanoseconds: stored.durationNanoseconds, consumer: stored.consumerID.flatMap { consumers[$0] },
+                requestBytes: stored.requestBytes, responseBytes: stored.responseBytes, isOutgoing: stored.isOutgoing,
+                errorType: stored.errorType, errorMessage: stored.errorMessage)
+        }
+    }
 
     /// A page of the log, newest first, and where the next page starts.
     package func calls(
         _ filter: StoreCallFilter, after cursor: StoreCallCursor? = nil, limit: Int = 50
     ) throws(StoreReadError) -> (calls: [StoreCall], next: StoreCallCursor?) {
         try query { connection throws(SQLiteError) in
-            var conditions = ["c.time >= ?1", "c.time < ?2"]
-            var texts: [(Int32, String)] = []
-            var integers: [(Int32, Int64)] = [(1, filter.range.from), (2, filter.range.to)]
-            var next: Int32 = 3
-            func integer(_ value: Int64) -> String {
-                defer { next += 1 }
-                integers.append((next, value))
-                return "?\(next)"
+            var endpointIDs: Set<Int64>?
+            if filter.method != nil || filter.route != nil {
+                var conditions: [String] = []
+                if filter.method != nil { conditions.append("method = ?1") }
+                if filter.route != nil { conditions.append("route = ?2") }
+                let lookup = try connection.prepare("SELECT id FROM endpoints WHERE \(conditions.joined(separator: " AND "))")
+                if let method = filter.method { lookup.bind(1, method) }
+                if let route = filter.route { lookup.bind(2, route) }
+                var ids: Set<Int64> = []
+                while try lookup.step() { ids.insert(lookup.int64(0)) }
+                guard !ids.isEmpty else { return ([], nil) }
+                endpointIDs = ids
             }
-            func text(_ value: String) -> String {
-                defer { next += 1 }
-                texts.append((next, value))
-                return "?\(next)"
-            }
-            if let method = filter.method {
-                if let route = filter.route {
-                    conditions.append(
-                        "c.endpoint_id = (SELECT id FROM endpoints WHERE method = \(text(method)) AND route = \(text(route)))")
-                } else {
-                    conditions.append("c.endpoint_id IN (SELECT id FROM endpoints WHERE method = \(text(method)))")
-                }
-            } else if let route = filter.route {
-                conditions.append("c.endpoint_id IN (SELECT id FROM endpoints WHERE route = \(text(route)))")
-            }
-            if let status = filter.status { conditions.append("c.status = \(integer(Int64(status)))") }
-            if let statusClass = filter.statusClass {
-                if statusClass == 0 {
-                    conditions.append("c.status = 0")
-                } else {
-                    conditions.append(
-                        "c.status >= \(integer(Int64(statusClass * 100))) AND c.status < \(integer(Int64(statusClass * 100 + 100)))"
-                    )
-                }
-            }
+            var consumerID: Int64?
             if let consumer = filter.consumer {
-                conditions.append("c.consumer_id = (SELECT id FROM consumers WHERE consumer = \(text(consumer)) AND id > 0)")
+                let lookup = try connection.prepare("SELECT id FROM consumers WHERE consumer = ?1 AND id > 0")
+                lookup.bind(1, consumer)
+                guard try lookup.step() else { return ([], nil) }
+                consumerID = lookup.int64(0)
             }
-            if let minimum = filter.minimumDurationNanoseconds { conditions.append("c.duration >= \(integer(minimum))") }
-            if let part = filter.pathContains, !part.isEmpty { conditions.append("instr(c.path, \(text(part))) > 0") }
-            if let cursor {
-                conditions.append("(c.time, c.id) < (\(integer(cursor.time)), \(integer(cursor.rowID)))")
+            let statusRange: Range<Int>? =
+                if let status = filter.status { status..<status + 1 } else if let statusClass = filter.statusClass {
+                    statusClass == 0 ? 0..<1 : statusClass * 100..<statusClass * 100 + 100
+                } else { nil }
+            let part = filter.pathContains.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+            func matches(_ call: StoredCall, rowID: Int64) -> Bool {
+                guard call.time >= filter.range.from, call.time < filter.range.to else { return false }
+                if let cursor, !(call.time < cursor.time || (call.time == cursor.time && rowID < cursor.rowID)) { return false }
+                if let endpointIDs, !endpointIDs.contains(call.endpointID) { return false }
+                if let statusRange, !statusRange.contains(call.status) { return false }
+                if let consumerID, call.consumerID != consumerID { return false }
+                if let minimum = filter.minimumDurationNanoseconds, call.durationNanoseconds < minimum { return false }
+                if let part, !Self.bytes(of: call.path, contain: part) { return false }
+                return true
             }
             let page = max(1, min(limit, 1_000))
-            let statement = try connection.prepare(
-                "SELECT \(Self.callColumns) \(Self.callSource) WHERE \(conditions.joined(separator: " AND ")) ORDER BY c.time DESC, c.id DESC LIMIT \(page + 1)"
-            )
-            for (index, value) in integers { statement.bind(index, value) }
-            for (index, value) in texts { statement.bind(index, value) }
-            var calls: [StoreCall] = []
-            while try statement.step() { calls.append(Self.call(statement)) }
+            var found: [(call: StoredCall, rowID: Int64)] = []
+            var waiting: [(call: StoredCall, rowID: Int64)] = []
+            // Calls later than a block's last call are all found: the blocks
+            // still to come end at or before it.
+            func settle(above time: Int64) {
+                guard !waiting.isEmpty else { return }
+                waiting.sort { ($0.call.time, $0.rowID) > ($1.call.time, $1.rowID) }
+                let split = waiting.firstIndex { $0.call.time <= time } ?? waiting.endIndex
+                found.append(contentsOf: waiting[..<split])
+                waiting.removeSubrange(..<split)
+            }
+            try Self.visitBlocks(
+                connection, from: filter.range.from, to: filter.range.to, upTo: cursor?.time,
+                endpointID: endpointIDs?.count == 1 ? endpointIDs?.first : nil, consumerID: consumerID,
+                serverErrorsOnly: statusRange.map { $0.lowerBound >= 500 && $0.upperBound <= 600 } ?? false
+            ) { block, lastTime, statement throws(SQLiteError) in
+                settle(above: lastTime)
+                guard found.count <= page else { return false }
+                for (index, call) in try Self.decodeCalls(statement).enumerated() {
+                    let rowID = Self.rowID(block: block, index: index)
+                    if matches(call, rowID: rowID) { waiting.append((call, rowID)) }
+                }
+                return true
+            }
+            settle(above: .min)
+            if found.count > page + 1 { found.removeSubrange((page + 1)...) }
+            let names = try Names(found.map(\.call), connection)
+            var calls = found.map { names.call($0.call, rowID: $0.rowID) }
             var nextCursor: StoreCallCursor?
             if calls.count > page {
                 calls.removeLast()
@@ -134,78 +226,102 @@ extension StoreReader {
         }
     }
 
-    static func call(_ row: SQLiteStatement) -> StoreCall {
-        let route = row.text(5)
-        return StoreCall(
-            rowID: row.int64(0), id: EventID(high: UInt64(bitPattern: row.int64(2)), low: UInt64(bitPattern: row.int64(3))),
-            time: row.int64(1), method: row.text(4), route: route.isEmpty ? nil : route, path: row.text(6), status: row.int(7),
-            durationNanoseconds: row.int64(8), consumer: row.optionalText(9), requestBytes: row.int(10),
-            responseBytes: row.int(11), isOutgoing: row.int(12) == 1, errorType: row.optionalText(13),
-            errorMessage: row.optionalText(14))
+    /// Whether `text`'s UTF-8 holds `part`'s bytes (as SQLite's `instr`).
+    static func bytes(of text: String, contain part: [UInt8]) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard part.count <= bytes.count else { return false }
+            guard let first = part.first else { return true }
+            var start = 0
+            while start + part.count <= bytes.count {
+                if bytes[start] == first {
+                    var index = 1
+                    while index < part.count, bytes[start + index] == part[index] { index += 1 }
+                    if index == part.count { return true }
+                }
+                start += 1
+            }
+            return false
+        }
+    }
+
+    /// A call found by its id: its block, its place and its columns.
+    struct Located {
+        var block: Int64
+        var index: Int
+        var call: StoredCall
+    }
+
+    /// The call with this id. An id made by the library begins with its
+    /// call's start in milliseconds: the blocks whose time range holds that
+    /// millisecond are read. A call whose id does not carry its time is in
+    /// `call_untimed`. Both are index lookups, for any id a client sends.
+    static func locate(_ id: EventID, _ connection: SQLiteConnection) throws(SQLiteError) -> Located? {
+        let milliseconds = Int64(bitPattern: (id.high >> 16) & 0xFFFF_FFFF_FFFF)
+        if milliseconds < Int64.max / 1_000_000 - 1 {
+            var found: Located?
+            try visitBlocks(connection, from: milliseconds * 1_000_000, to: (milliseconds + 1) * 1_000_000) {
+                block, _, statement throws(SQLiteError) in
+                let calls = try decodeCalls(statement)
+                if let index = calls.firstIndex(where: { $0.id == id && $0.isTimed }) {
+                    found = Located(block: block, index: index, call: calls[index])
+                    return false
+                }
+                return true
+            }
+            if let found { return found }
+        }
+        let untimed = try connection.prepare(
+            """
+            SELECT b.id, b.calls FROM call_untimed u JOIN call_blocks b ON b.id = u.block_id
+            WHERE u.event_hi = ?1 AND u.event_lo = ?2
+            """)
+        untimed.bind(1, Int64(bitPattern: id.high))
+        untimed.bind(2, Int64(bitPattern: id.low))
+        while try untimed.step() {
+            let calls = try decodeCalls(untimed, column: 1)
+            if let index = calls.firstIndex(where: { $0.id == id }) {
+                return Located(block: untimed.int64(0), index: index, call: calls[index])
+            }
+        }
+        return nil
     }
 
     /// One call by its event id, with its parent and the calls it made.
     package func call(id: EventID) throws(StoreReadError) -> StoreCallDetail? {
         try query { connection throws(SQLiteError) in
-            guard let rowID = try Self.rowID(of: id, connection) else { return nil }
-            let statement = try connection.prepare(
-                "SELECT \(Self.callColumns), c.record, c.parent_hi, c.parent_lo \(Self.callSource) WHERE c.id = ?1")
-            statement.bind(1, rowID)
-            guard try statement.step() else { return nil }
-            let call = Self.call(statement)
-            let bytes = statement.blob(15)
-            var reader = BinaryReader(bytes)
-            guard let version = try? reader.byte(), version <= RecordCodec.version,
+            guard let located = try Self.locate(id, connection) else { return nil }
+            let recordRow = try connection.prepare("SELECT records FROM call_blocks WHERE id = ?1")
+            recordRow.bind(1, located.block)
+            guard try recordRow.step() else { return nil }
+            let bytes = recordRow.withBlob(0) { blob in CallBlockRecords.record(at: located.index, in: blob).map { Array($0) } }
+            var reader = BinaryReader(bytes ?? [])
+            guard bytes != nil, let version = try? reader.byte(), version <= RecordCodec.version,
                 let record = try? reader.record(version: version)
             else {
                 throw SQLiteError(code: 11, message: "the call's record cannot be read")
             }
-            var parent: StoreCall?
-            if !statement.isNull(16) {
-                let parentID = EventID(
-                    high: UInt64(bitPattern: statement.int64(16)), low: UInt64(bitPattern: statement.int64(17)))
-                if let parentRow = try Self.rowID(of: parentID, connection) {
-                    let lookup = try connection.prepare("SELECT \(Self.callColumns) \(Self.callSource) WHERE c.id = ?1")
-                    lookup.bind(1, parentRow)
-                    if try lookup.step() { parent = Self.call(lookup) }
+            var parent: Located?
+            if let parentID = located.call.parent { parent = try Self.locate(parentID, connection) }
+            // The calls it made started while it ran.
+            var children: [(call: StoredCall, rowID: Int64)] = []
+            let end = located.call.time &+ max(0, located.call.durationNanoseconds) &+ 1_000_000_000
+            try Self.visitBlocks(connection, from: located.call.time, to: max(end, located.call.time &+ 1)) {
+                block, _, statement throws(SQLiteError) in
+                for (index, call) in try Self.decodeCalls(statement).enumerated() where call.parent == id {
+                    children.append((call, Self.rowID(block: block, index: index)))
                 }
+                return true
             }
-            let children = try connection.prepare(
-                "SELECT \(Self.callColumns) \(Self.callSource) WHERE c.parent_hi = ?1 AND c.parent_lo = ?2 ORDER BY c.time LIMIT 200"
-            )
-            children.bind(1, Int64(bitPattern: id.high))
-            children.bind(2, Int64(bitPattern: id.low))
-            var made: [StoreCall] = []
-            while try children.step() { made.append(Self.call(children)) }
-            return StoreCallDetail(call: call, record: record, parent: parent, children: made)
+            children.sort { ($0.call.time, $0.rowID) < ($1.call.time, $1.rowID) }
+            if children.count > 200 { children.removeSubrange(200...) }
+            let names = try Names([located.call] + (parent.map { [$0.call] } ?? []) + children.map(\.call), connection)
+            return StoreCallDetail(
+                call: names.call(located.call, rowID: Self.rowID(block: located.block, index: located.index)),
+                record: record,
+                parent: parent.map { names.call($0.call, rowID: Self.rowID(block: $0.block, index: $0.index)) },
+                children: children.map { names.call($0.call, rowID: $0.rowID) })
         }
-    }
-
-    /// The row of the call with this id. An id begins with its call's start
-    /// in milliseconds, which the row's `time` holds: the lookup reads that
-    /// millisecond of the time index. A call whose id does not carry its
-    /// time is in the `calls_untimed` index. Both are index lookups, for
-    /// any id a client sends. A store not yet migrated has the index of
-    /// every id.
-    static func rowID(of id: EventID, _ connection: SQLiteConnection) throws(SQLiteError) -> Int64? {
-        let milliseconds = Int64(id.high >> 16)
-        if milliseconds < Int64.max / 1_000_000 - 1 {
-            let timed = try connection.prepare(
-                "SELECT id FROM calls WHERE time >= ?1 AND time < ?2 AND event_hi = ?3 AND event_lo = ?4 LIMIT 1")
-            timed.bind(1, milliseconds * 1_000_000)
-            timed.bind(2, (milliseconds + 1) * 1_000_000)
-            timed.bind(3, Int64(bitPattern: id.high))
-            timed.bind(4, Int64(bitPattern: id.low))
-            if try timed.step() { return timed.int64(0) }
-        }
-        let migrated = try connection.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'calls_untimed'")
-        let untimed = try connection.prepare(
-            try migrated.step()
-                ? "SELECT id FROM calls INDEXED BY calls_untimed WHERE event_hi = ?1 AND event_lo = ?2 AND \(StoreSchema.untimedCalls) LIMIT 1"
-                : "SELECT id FROM calls WHERE event_hi = ?1 AND event_lo = ?2 LIMIT 1")
-        untimed.bind(1, Int64(bitPattern: id.high))
-        untimed.bind(2, Int64(bitPattern: id.low))
-        return try untimed.step() ? untimed.int64(0) : nil
     }
 
     /// The consumers with the most logged calls to one endpoint.
@@ -213,21 +329,28 @@ extension StoreReader {
         _ range: StoreTimeRange, method: String, route: String, limit: Int = 10
     ) throws(StoreReadError) -> [(consumer: String, name: String?, calls: Int)] {
         try query { connection throws(SQLiteError) in
-            let statement = try connection.prepare(
-                """
-                SELECT co.consumer, co.name, count(*) AS n FROM calls c JOIN consumers co ON co.id = c.consumer_id
-                WHERE c.endpoint_id = (SELECT id FROM endpoints WHERE method = ?1 AND route = ?2) AND c.time >= ?3 AND c.time < ?4
-                    AND c.consumer_id > 0
-                GROUP BY c.consumer_id ORDER BY n DESC, co.consumer LIMIT ?5
-                """)
-            statement.bind(1, method)
-            statement.bind(2, route)
-            statement.bind(3, range.from)
-            statement.bind(4, range.to)
-            statement.bind(5, limit)
-            var rows: [(String, String?, Int)] = []
-            while try statement.step() { rows.append((statement.text(0), statement.optionalText(1), statement.int(2))) }
-            return rows
+            let lookup = try connection.prepare("SELECT id FROM endpoints WHERE method = ?1 AND route = ?2")
+            lookup.bind(1, method)
+            lookup.bind(2, route)
+            guard try lookup.step() else { return [] }
+            let endpointID = lookup.int64(0)
+            var counts: [Int64: Int] = [:]
+            try Self.visitBlocks(connection, from: range.from, to: range.to, endpointID: endpointID) {
+                _, _, statement throws(SQLiteError) in
+                for call in try Self.decodeCalls(statement)
+                where call.endpointID == endpointID && call.time >= range.from && call.time < range.to {
+                    if let consumer = call.consumerID, consumer > 0 { counts[consumer, default: 0] += 1 }
+                }
+                return true
+            }
+            let names = try connection.prepare("SELECT consumer, name FROM consumers WHERE id = ?1")
+            var rows: [(consumer: String, name: String?, calls: Int)] = []
+            for (id, count) in Self.top(counts, limit: limit) {
+                names.reset()
+                names.bind(1, id)
+                if try names.step() { rows.append((names.text(0), names.optionalText(1), count)) }
+            }
+            return rows.sorted { ($1.calls, $0.consumer) < ($0.calls, $1.consumer) }.prefix(max(0, limit)).map { $0 }
         }
     }
 
@@ -236,19 +359,36 @@ extension StoreReader {
         _ range: StoreTimeRange, consumer: String, limit: Int = 50
     ) throws(StoreReadError) -> [(method: String, route: String, calls: Int)] {
         try query { connection throws(SQLiteError) in
-            let statement = try connection.prepare(
-                """
-                SELECT e.method, e.route, count(*) AS n FROM calls c JOIN endpoints e ON e.id = c.endpoint_id
-                WHERE c.consumer_id = (SELECT id FROM consumers WHERE consumer = ?1 AND id > 0) AND c.time >= ?2 AND c.time < ?3
-                GROUP BY c.endpoint_id ORDER BY n DESC, e.route LIMIT ?4
-                """)
-            statement.bind(1, consumer)
-            statement.bind(2, range.from)
-            statement.bind(3, range.to)
-            statement.bind(4, limit)
-            var rows: [(String, String, Int)] = []
-            while try statement.step() { rows.append((statement.text(0), statement.text(1), statement.int(2))) }
-            return rows
+            let lookup = try connection.prepare("SELECT id FROM consumers WHERE consumer = ?1 AND id > 0")
+            lookup.bind(1, consumer)
+            guard try lookup.step() else { return [] }
+            let consumerID = lookup.int64(0)
+            var counts: [Int64: Int] = [:]
+            try Self.visitBlocks(connection, from: range.from, to: range.to, consumerID: consumerID) {
+                _, _, statement throws(SQLiteError) in
+                for call in try Self.decodeCalls(statement)
+                where call.consumerID == consumerID && call.time >= range.from && call.time < range.to {
+                    counts[call.endpointID, default: 0] += 1
+                }
+                return true
+            }
+            let names = try connection.prepare("SELECT method, route FROM endpoints WHERE id = ?1")
+            var rows: [(method: String, route: String, calls: Int)] = []
+            for (id, count) in Self.top(counts, limit: limit) {
+                names.reset()
+                names.bind(1, id)
+                if try names.step() { rows.append((names.text(0), names.text(1), count)) }
+            }
+            return rows.sorted { ($1.calls, $0.route) < ($0.calls, $1.route) }.prefix(max(0, limit)).map { $0 }
         }
+    }
+
+    /// The ids with the most counts: the first `limit` and every id tied
+    /// with the last of them (the caller orders ties by name).
+    static func top(_ counts: [Int64: Int], limit: Int) -> [(Int64, Int)] {
+        let sorted = counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+        guard limit > 0, sorted.count > limit else { return limit > 0 ? sorted : [] }
+        let last = sorted[limit - 1].value
+        return Array(sorted.prefix { $0.value >= last })
     }
 }

@@ -62,24 +62,35 @@ extension StoreReader {
                         location: statement.optionalText(6), count: statement.double(7), firstSeen: statement.int64(8),
                         lastSeen: statement.int64(9), consumersAffected: 0))
             }
-            let affected = try connection.prepare(
-                """
-                SELECT count(DISTINCT c.consumer_id) FROM calls c
-                WHERE c.endpoint_id = (SELECT id FROM endpoints WHERE method = ?1 AND route = ?2)
-                    AND c.time >= ?3 AND c.time < ?4 AND c.status >= 500 AND c.consumer_id > 0
-                    AND (c.error_type IS NULL OR (c.error_type = ?5 AND c.error_message = ?6))
-                """)
-            // One indexed count per group, for the busiest 50 (the rest show 0).
+            // One pass over the blocks with server errors, for the busiest 50
+            // groups of server errors (the rest show 0).
+            let endpoint = try connection.prepare("SELECT id FROM endpoints WHERE method = ?1 AND route = ?2")
+            var groupsOf: [Int64: [Int]] = [:]
             for index in groups.indices.prefix(50) where !groups[index].isValidation {
-                affected.reset()
-                affected.bind(1, groups[index].method)
-                affected.bind(2, groups[index].route)
-                affected.bind(3, range.from)
-                affected.bind(4, range.to)
-                affected.bind(5, groups[index].type)
-                affected.bind(6, groups[index].message)
-                if try affected.step() { groups[index].consumersAffected = affected.int(0) }
+                endpoint.reset()
+                endpoint.bind(1, groups[index].method)
+                endpoint.bind(2, groups[index].route)
+                if try endpoint.step() { groupsOf[endpoint.int64(0), default: []].append(index) }
             }
+            guard !groupsOf.isEmpty else { return groups }
+            var consumers: [Int: Set<Int64>] = [:]
+            try Self.visitBlocks(
+                connection, from: range.from, to: range.to, endpointID: groupsOf.count == 1 ? groupsOf.keys.first : nil,
+                serverErrorsOnly: true
+            ) { _, _, statement throws(SQLiteError) in
+                for call in try Self.decodeCalls(statement)
+                where call.status >= 500 && call.time >= range.from && call.time < range.to {
+                    guard let consumer = call.consumerID, consumer > 0, let indices = groupsOf[call.endpointID] else { continue }
+                    for index in indices
+                    where call.errorType == nil
+                        || (call.errorType == groups[index].type && call.errorMessage == groups[index].message)
+                    {
+                        consumers[index, default: []].insert(consumer)
+                    }
+                }
+                return true
+            }
+            for (index, set) in consumers { groups[index].consumersAffected = set.count }
             return groups
         }
     }
@@ -155,8 +166,8 @@ extension StoreReader {
     /// the bytes its pages take.
     package func fileFigures() throws(StoreReadError) -> (calls: Int, oldestCall: Int64?, schemaVersion: Int, bytes: Int) {
         try query { connection throws(SQLiteError) in
-            let calls = Int(try connection.integer("SELECT count(*) FROM calls"))
-            let oldest = try connection.prepare("SELECT min(time) FROM calls")
+            let calls = Int(try connection.integer("SELECT coalesce(sum(count), 0) FROM call_blocks"))
+            let oldest = try connection.prepare("SELECT min(first_time) FROM call_blocks")
             let oldestTime = try oldest.step() ? oldest.optionalInt64(0) : nil
             let version = Int(try connection.integer("PRAGMA user_version"))
             return (calls, oldestTime, version, StoreFile.bytesOnDisk(path))

@@ -3,10 +3,8 @@ final class StoreStatements {
     let begin: SQLiteStatement
     let commit: SQLiteStatement
     let rollback: SQLiteStatement
-    let insertCall: SQLiteStatement
-    /// ``callsPerInsert`` calls in one statement, each row's parameters
-    /// numbered as ``insertCall``'s plus ``callColumns`` times its place.
-    let insertCalls: SQLiteStatement
+    let insertBlock: SQLiteStatement
+    let insertUntimed: SQLiteStatement
     let endpoint: SQLiteStatement
     let series: SQLiteStatement
     let consumer: SQLiteStatement
@@ -21,36 +19,17 @@ final class StoreStatements {
     let pipeline: SQLiteStatement
     let profile: SQLiteStatement
 
-    /// The columns an inserted call binds.
-    static let callColumns: Int32 = 17
-    /// The calls one statement inserts: one statement a call spent a fifth
-    /// of the writer's time opening, positioning and closing a cursor on
-    /// the table and each index of `calls`; sixteen share them.
-    static let callsPerInsert = 16
-
-    /// An insert of `rows` calls, row `n`'s parameters numbered from
-    /// `n` × ``callColumns`` + 1. OR FAIL: a statement of many rows that may
-    /// abort keeps a journal of its own of every page it changes (to undo
-    /// only itself), and writes it to a file past 64 KiB (store.write: 5 µs
-    /// a call more in the kernel). A failure rolls the whole transaction
-    /// back anyway.
-    private static func insertCallsSQL(rows: Int) -> String {
-        let values = (0..<Int32(rows)).map { row in
-            "(" + (1...callColumns).map { "?\(row * callColumns + $0)" }.joined(separator: ", ") + ")"
-        }
-        return """
-            INSERT OR FAIL INTO calls(time, event_hi, event_lo, parent_hi, parent_lo, direction, endpoint_id, status, duration, path,
-                request_bytes, response_bytes, consumer_id, error_type, error_message, trace_id, record)
-            VALUES \(values.joined(separator: ", "))
-            """
-    }
-
     init(_ connection: SQLiteConnection) throws(SQLiteError) {
         begin = try connection.prepare("BEGIN IMMEDIATE")
         commit = try connection.prepare("COMMIT")
         rollback = try connection.prepare("ROLLBACK")
-        insertCall = try connection.prepare(Self.insertCallsSQL(rows: 1))
-        insertCalls = try connection.prepare(Self.insertCallsSQL(rows: Self.callsPerInsert))
+        insertBlock = try connection.prepare(
+            """
+            INSERT INTO call_blocks(first_time, last_time, count, server_errors, endpoints, consumers, calls, records)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id
+            """)
+        insertUntimed = try connection.prepare(
+            "INSERT OR IGNORE INTO call_untimed(event_hi, event_lo, block_id) VALUES (?1, ?2, ?3)")
         endpoint = try connection.prepare(
             """
             INSERT INTO endpoints(method, route) VALUES (?1, ?2)

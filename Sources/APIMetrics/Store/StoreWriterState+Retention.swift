@@ -5,6 +5,8 @@ extension StoreWriterState {
     /// Calls deleted per transaction, so that the write lock is held briefly
     /// and readers are never starved.
     static let retentionChunk = 5_000
+    /// Blocks of calls deleted per transaction (up to ``CallBlockBuilder/maxCalls`` calls each).
+    static let retentionBlocks = 8
     /// The most changes of the API the store keeps (the newest).
     static let maxStoredChanges = 100_000
 
@@ -65,11 +67,14 @@ extension StoreWriterState {
                 DELETE FROM alert_known WHERE seen < \(keptFrom * 1_000_000_000);
                 """)
         }
-        // Calls by age, a chunk per transaction.
+        // Calls by age, a chunk of blocks per transaction: a block goes once
+        // its last call is past the limit.
         while true {
-            let count = try deleteCalls(where: "time < \(keptFrom * 1_000_000_000)", connection, statements)
+            let (blocks, count) = try deleteBlocks(
+                where: "last_time < \(keptFrom * 1_000_000_000)", order: "", limit: Self.retentionBlocks, connection,
+                statements)
             deleted += count
-            if count < Self.retentionChunk { break }
+            if blocks < Self.retentionBlocks { break }
         }
         // Then by bytes: the oldest calls first, until the data is under 90% of the limit.
         var used = try usedBytes(connection) + incomingBytes
@@ -82,15 +87,17 @@ extension StoreWriterState {
             used = try usedBytes(connection) + incomingBytes
         }
         if used > mark {
-            let calls = max(1, try connection.integer("SELECT count(*) FROM calls"))
+            let calls = max(1, try connection.integer("SELECT coalesce(sum(count), 0) FROM call_blocks"))
+            let blocks = max(1, try connection.integer("SELECT count(*) FROM call_blocks"))
             while used > mark {
-                // Enough calls to come under the mark at the current bytes per call, at least a chunk's worth.
+                // Enough blocks to come under the mark at the current bytes per call, at least one.
                 let perCall = max(1, used / calls)
                 let wanted = Int(min(Int64(Self.retentionChunk), max(100, (used - target) / perCall)))
-                let count = try deleteCalls(
-                    where: "id IN (SELECT id FROM calls ORDER BY time LIMIT \(wanted))", connection, statements)
+                let wantedBlocks = max(1, min(Self.retentionBlocks, wanted / Int(max(1, calls / blocks))))
+                let (removed, count) = try deleteBlocks(
+                    where: "1", order: "ORDER BY last_time", limit: wantedBlocks, connection, statements)
                 deleted += count
-                if count == 0 {
+                if removed == 0 {
                     let more = try deleteOrphanConsumers(connection, statements)
                     orphans += more
                     if more == 0 { break }
@@ -126,12 +133,27 @@ extension StoreWriterState {
             try transaction(statements) { () throws(SQLiteError) in
                 try connection.execute(
                     """
+                    CREATE TEMP TABLE IF NOT EXISTS logged_consumers(id INTEGER PRIMARY KEY);
+                    DELETE FROM temp.logged_consumers;
+                    """)
+                let add = try connection.prepare("INSERT OR IGNORE INTO temp.logged_consumers(id) VALUES (?1)")
+                let lists = try connection.prepare("SELECT consumers FROM call_blocks WHERE consumers != ''")
+                while try lists.step() {
+                    for id in lists.text(0).split(separator: ",") {
+                        guard let id = Int64(id) else { continue }
+                        add.bind(1, id)
+                        try add.run()
+                    }
+                }
+                try connection.execute(
+                    """
                     DELETE FROM consumers WHERE id IN (SELECT id FROM consumers c WHERE c.id > 0
-                        AND NOT EXISTS (SELECT 1 FROM calls WHERE consumer_id = c.id)
+                        AND NOT EXISTS (SELECT 1 FROM temp.logged_consumers WHERE id = c.id)
                         AND NOT EXISTS (SELECT 1 FROM consumer_metrics WHERE tier IN (0, 1, 2) AND consumer_id = c.id)
                         LIMIT \(Self.retentionChunk))
                     """)
                 count = connection.changes
+                try connection.execute("DELETE FROM temp.logged_consumers")
             }
             total += count
             if count < Self.retentionChunk { break }
@@ -139,15 +161,30 @@ extension StoreWriterState {
         return total
     }
 
-    private func deleteCalls(
-        where condition: String, _ connection: SQLiteConnection, _ statements: StoreStatements
-    ) throws(SQLiteError) -> Int {
-        var count = 0
+    /// Deletes up to `limit` blocks of calls (those `condition` holds,
+    /// in `order`) in one transaction; returns the blocks and their calls.
+    private func deleteBlocks(
+        where condition: String, order: String, limit: Int, _ connection: SQLiteConnection, _ statements: StoreStatements
+    ) throws(SQLiteError) -> (blocks: Int, calls: Int) {
+        var blocks = 0, calls = 0
         try transaction(statements) { () throws(SQLiteError) in
+            let chosen = try connection.prepare(
+                "SELECT id, count FROM call_blocks WHERE \(condition) \(order) LIMIT \(limit)")
+            var ids: [Int64] = []
+            while try chosen.step() {
+                ids.append(chosen.int64(0))
+                calls += chosen.int(1)
+            }
+            chosen.reset()
+            guard !ids.isEmpty else { return }
+            let list = ids.map(String.init).joined(separator: ",")
             try connection.execute(
-                "DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE \(condition) LIMIT \(Self.retentionChunk))")
-            count = connection.changes
+                """
+                DELETE FROM call_blocks WHERE id IN (\(list));
+                DELETE FROM call_untimed WHERE block_id IN (\(list));
+                """)
+            blocks = ids.count
         }
-        return count
+        return (blocks, calls)
     }
 }

@@ -124,44 +124,22 @@ extension StoreWriterState {
         guard !records.isEmpty else { return }
         var lastSeen: [Int64: Int64] = [:]
         var encoder = BinaryWriter()
-        var ends: [Int] = []
-        ends.reserveCapacity(StoreStatements.callsPerInsert)
-        var start = records.startIndex
-        while start < records.endIndex {
-            // Full groups in one statement; what is left one call at a time.
-            let group = records.endIndex - start >= StoreStatements.callsPerInsert ? StoreStatements.callsPerInsert : 1
-            let statement = group == 1 ? statements.insertCall : statements.insertCalls
-            encoder.bytes.removeAll(keepingCapacity: true)
-            ends.removeAll(keepingCapacity: true)
-            do {
-                for row in 0..<group {
-                    yielder.checkpoint()
-                    try bind(
-                        records[start + row], row: Int32(row), to: statement, encoder: &encoder, lastSeen: &lastSeen,
-                        statements)
-                    ends.append(encoder.bytes.count)
-                }
-            } catch {
-                // A lookup failed with rows bound: none of them is left for
-                // the statement's next use.
-                statement.reset()
-                throw error
+        var index = records.startIndex
+        while index < records.endIndex {
+            // A block a commit, unless the commit's calls pass a block's bounds.
+            var block = CallBlockBuilder()
+            while index < records.endIndex, !block.isFull {
+                yielder.checkpoint()
+                let call = try storedCall(records[index], lastSeen: &lastSeen, statements)
+                encoder.bytes.removeAll(keepingCapacity: true)
+                encoder.byte(RecordCodec.version)
+                // Not shown anywhere the store is read: a session is the user's secret.
+                encoder.record(records[index], keepingSessionToken: false)
+                encoder.bytes.withUnsafeBytes { block.appendRecord($0) }
+                block.append(call)
+                index += 1
             }
-            // The encoded records are read where they lie, not copied by
-            // SQLite: the insert runs, and resets, while the bytes are there.
-            let inserted = encoder.bytes.withUnsafeBytes { [ends] blobs -> Result<Void, SQLiteError> in
-                var from = 0
-                for (row, end) in ends.enumerated() {
-                    // The record is each row's last column.
-                    let column = (Int32(row) + 1) * StoreStatements.callColumns
-                    statement.bindInPlace(column, blob: UnsafeRawBufferPointer(rebasing: blobs[from..<end]))
-                    from = end
-                }
-                do throws(SQLiteError) { try statement.run() } catch { return .failure(error) }
-                return .success(())
-            }
-            try inserted.get()
-            start += group
+            try write(&block, statements)
         }
         for (id, time) in lastSeen {
             statements.consumerSeen.bind(1, id)
@@ -170,12 +148,42 @@ extension StoreWriterState {
         }
     }
 
-    /// Binds one call's columns but its record to `statement`'s row `row`,
-    /// and appends the record, encoded, to `encoder`.
-    private func bind(
-        _ record: borrowing ExchangeRecord, row: Int32, to call: SQLiteStatement, encoder: inout BinaryWriter,
-        lastSeen: inout [Int64: Int64], _ statements: StoreStatements
-    ) throws(SQLiteError) {
+    /// Writes one block of calls, and the ids `call_untimed` must find.
+    func write(_ block: inout CallBlockBuilder, _ statements: StoreStatements) throws(SQLiteError) {
+        let insert = statements.insertBlock
+        insert.bind(1, block.firstTime)
+        insert.bind(2, block.lastTime)
+        insert.bind(3, block.count)
+        insert.bind(4, block.serverErrors)
+        insert.bind(5, CallBlockBuilder.idList(block.endpoints))
+        insert.bind(6, CallBlockBuilder.idList(block.consumers))
+        // Both columns are read where they lie, not copied by SQLite: the
+        // insert runs, and resets, while the bytes are there.
+        insert.bindInPlace(7, text: block.finishCalls())
+        let inserted = block.records.bytes.withUnsafeBytes { records -> Result<Int64, SQLiteError> in
+            insert.bindInPlace(8, blob: records)
+            defer { insert.reset() }
+            do throws(SQLiteError) {
+                guard try insert.step() else { return .failure(SQLiteError(code: -1, message: "no block id")) }
+                return .success(insert.int64(0))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let blockID = try inserted.get()
+        for (_, id) in block.untimed {
+            statements.insertUntimed.bind(1, Int64(bitPattern: id.high))
+            statements.insertUntimed.bind(2, Int64(bitPattern: id.low))
+            statements.insertUntimed.bind(3, blockID)
+            try statements.insertUntimed.run()
+        }
+    }
+
+    /// One call's place in the log: its columns, with the ids of its
+    /// endpoint and consumer (written first when new).
+    private func storedCall(
+        _ record: borrowing ExchangeRecord, lastSeen: inout [Int64: Int64], _ statements: StoreStatements
+    ) throws(SQLiteError) -> StoredCall {
         let endpointID = try endpointID(method: record.request.method, route: record.request.route ?? "", statements)
         var consumerID: Int64?
         if let consumer = record.consumer {
@@ -183,28 +191,13 @@ extension StoreWriterState {
             consumerID = id
             lastSeen[id] = max(lastSeen[id] ?? .min, record.startTimeNanoseconds)
         }
-        encoder.byte(RecordCodec.version)
-        // Not shown anywhere the store is read: a session is the user's secret.
-        encoder.record(record, keepingSessionToken: false)
-        let base = row * StoreStatements.callColumns
-        call.bind(base + 1, record.startTimeNanoseconds)
-        call.bind(base + 2, Int64(bitPattern: record.id.high))
-        call.bind(base + 3, Int64(bitPattern: record.id.low))
-        // Every column of the row is bound, NULL included: a statement's
-        // rows are bound again for each group of calls.
-        call.bind(base + 4, record.parentID.map { Int64(bitPattern: $0.high) })
-        call.bind(base + 5, record.parentID.map { Int64(bitPattern: $0.low) })
-        call.bind(base + 6, record.direction == .incoming ? 0 : 1)
-        call.bind(base + 7, endpointID)
-        call.bind(base + 8, record.response?.status ?? 0)
-        call.bind(base + 9, record.durationNanoseconds)
-        call.bind(base + 10, TextLimit.cut(record.request.target, maxBytes: Self.maxPathBytes))
-        call.bind(base + 11, record.requestBody.size)
-        call.bind(base + 12, record.responseBody.size)
-        call.bind(base + 13, consumerID)
-        call.bind(base + 14, record.errors.first?.type)
-        call.bind(base + 15, record.errors.first?.message)
-        call.bind(base + 16, record.traceID)
+        return StoredCall(
+            time: record.startTimeNanoseconds, id: record.id, parent: record.parentID,
+            isOutgoing: record.direction != .incoming, endpointID: endpointID, status: record.response?.status ?? 0,
+            durationNanoseconds: record.durationNanoseconds,
+            path: TextLimit.cut(record.request.target, maxBytes: Self.maxPathBytes), requestBytes: record.requestBody.size,
+            responseBytes: record.responseBody.size, consumerID: consumerID, errorType: record.errors.first?.type,
+            errorMessage: record.errors.first?.message, traceID: record.traceID)
     }
 
     /// The most bytes of a call's path in the log's column (the record keeps it all).
@@ -281,4 +274,56 @@ extension StoreWriterState {
 
 extension String {
     var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+extension StoreWriterState {
+    /// Moves the calls of a store written before the log was kept in
+    /// blocks (the table `calls_legacy` after the migration) into blocks,
+    /// a block per transaction, oldest first, then drops the table. A stop
+    /// half-way loses nothing: the next open goes on from where it was.
+    func convertLegacyCalls(_ connection: SQLiteConnection, _ statements: StoreStatements) throws(SQLiteError) {
+        guard try connection.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'calls_legacy'") == 1
+        else { return }
+        let select = try connection.prepare(
+            """
+            SELECT id, time, event_hi, event_lo, parent_hi, parent_lo, direction, endpoint_id, status, duration, path,
+                request_bytes, response_bytes, consumer_id, error_type, error_message, trace_id, record
+            FROM calls_legacy ORDER BY id LIMIT \(CallBlockBuilder.maxCalls)
+            """)
+        while true {
+            var moved = 0
+            try transaction(statements) { () throws(SQLiteError) in
+                var block = CallBlockBuilder()
+                var lastID = Int64.min
+                select.reset()
+                defer { select.reset() }
+                while !block.isFull, try select.step() {
+                    lastID = select.int64(0)
+                    var parent: EventID?
+                    if let high = select.optionalInt64(4), let low = select.optionalInt64(5) {
+                        parent = EventID(high: UInt64(bitPattern: high), low: UInt64(bitPattern: low))
+                    }
+                    let call = StoredCall(
+                        time: select.int64(1),
+                        id: EventID(high: UInt64(bitPattern: select.int64(2)), low: UInt64(bitPattern: select.int64(3))),
+                        parent: parent, isOutgoing: select.int(6) == 1, endpointID: select.int64(7), status: select.int(8),
+                        durationNanoseconds: select.int64(9), path: select.text(10), requestBytes: select.int(11),
+                        responseBytes: select.int(12), consumerID: select.optionalInt64(13),
+                        errorType: select.optionalText(14), errorMessage: select.optionalText(15),
+                        traceID: select.optionalText(16))
+                    select.withBlob(17) { block.appendRecord($0) }
+                    block.append(call)
+                }
+                select.reset()
+                moved = block.count
+                if moved > 0 {
+                    try write(&block, statements)
+                    try connection.execute("DELETE FROM calls_legacy WHERE id <= \(lastID)")
+                } else {
+                    try connection.execute("DROP TABLE calls_legacy")
+                }
+            }
+            if moved == 0 { break }
+        }
+    }
 }

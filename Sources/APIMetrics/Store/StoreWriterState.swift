@@ -159,7 +159,9 @@ final class StoreWriterState {
             let pages = min(Int64(options.maxBytes) / pageSize, Int64(options.pageLimitForTesting ?? .max))
             _ = try connection.integer("PRAGMA max_page_count = \(pages)")
             try connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '1')")
-            self.statements = try StoreStatements(connection)
+            let statements = try StoreStatements(connection)
+            self.statements = statements
+            try convertLegacyCalls(connection, statements)
         } catch let error as SQLiteError {
             throw StoreFailure(error)
         } catch let error as StoreFailure {

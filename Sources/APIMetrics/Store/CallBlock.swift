@@ -1,0 +1,404 @@
+/// The request log's unit of storage: one row of `call_blocks` holds the
+/// calls of one commit (up to ``maxCalls`` of them, or ``maxRecordBytes`` of
+/// records), so that a call costs the writer its encoding and not a row of
+/// its own and an entry in each index of a table of calls.
+///
+/// A block's `calls` column is JSON text, an array with one array a call:
+///
+///     [time, event_hi, event_lo, parent_hi, parent_lo, direction, endpoint_id,
+///      status, duration, path, request_bytes, response_bytes, consumer_id,
+///      error_type, error_message, trace_id]
+///
+/// with trailing nulls left out. SQLite's own JSON functions read it, so the
+/// `calls` view gives `sqlite3` users a table of calls as before; the
+/// library reads it with ``CallBlockDecoder``. The `records` column holds
+/// each call's full record (``RecordCodec``) in the same order, each after
+/// its length as a varint. The block's row also carries what lets a read
+/// skip it: its time range, its endpoints and consumers (`,3,17,`), and its
+/// server errors.
+struct StoredCall: Sendable, Equatable {
+    var time: Int64
+    var id: EventID
+    var parent: EventID?
+    var isOutgoing: Bool
+    var endpointID: Int64
+    var status: Int
+    var durationNanoseconds: Int64
+    var path: String
+    var requestBytes: Int
+    var responseBytes: Int
+    var consumerID: Int64?
+    var errorType: String?
+    var errorMessage: String?
+    var traceID: String?
+
+    /// Whether the call's id begins with the millisecond of its `time`, as
+    /// ids made by the library do: then it is found through the blocks'
+    /// time range; otherwise through `call_untimed`.
+    var isTimed: Bool {
+        let milliseconds = Int64(bitPattern: (id.high >> 16) & 0xFFFF_FFFF_FFFF)
+        guard milliseconds < Int64.max / 1_000_000 - 1 else { return false }
+        return time >= milliseconds * 1_000_000 && time < milliseconds * 1_000_000 + 1_000_000
+    }
+}
+
+/// A block's calls being gathered by the writer.
+struct CallBlockBuilder: ~Copyable {
+    /// The most calls in one block.
+    static let maxCalls = 1_024
+    /// A block is closed once its records pass this many bytes (bodies make
+    /// records large; a read of one call's detail reads its block's records).
+    static let maxRecordBytes = 1 << 20
+
+    private(set) var count = 0
+    private(set) var firstTime = Int64.max
+    private(set) var lastTime = Int64.min
+    private(set) var serverErrors = 0
+    private(set) var endpoints: Set<Int64> = []
+    private(set) var consumers: Set<Int64> = []
+    /// The ids of the calls that `call_untimed` must find.
+    private(set) var untimed: [(index: Int, id: EventID)] = []
+    private var calls = JSONWriter(capacity: 16_384)
+    var records = BinaryWriter()
+
+    init() {
+        calls.beginArray()
+    }
+
+    var isFull: Bool {
+        count >= Self.maxCalls || records.bytes.count >= Self.maxRecordBytes || calls.byteCount >= Self.maxRecordBytes
+    }
+
+    /// Adds a call whose record is already appended to ``records`` (after
+    /// its length; see ``appendRecord(_:)``).
+    mutating func append(_ call: borrowing StoredCall) {
+        if call.time < firstTime { firstTime = call.time }
+        if call.time > lastTime { lastTime = call.time }
+        if call.status >= 500 { serverErrors += 1 }
+        endpoints.insert(call.endpointID)
+        if let consumer = call.consumerID { consumers.insert(consumer) }
+        if !call.isTimed { untimed.append((count, call.id)) }
+        count += 1
+        calls.beginArray()
+        calls.int(Int(call.time))
+        calls.int(Int(Int64(bitPattern: call.id.high)))
+        calls.int(Int(Int64(bitPattern: call.id.low)))
+        if let parent = call.parent {
+            calls.int(Int(Int64(bitPattern: parent.high)))
+            calls.int(Int(Int64(bitPattern: parent.low)))
+        } else {
+            calls.null()
+            calls.null()
+        }
+        calls.int(call.isOutgoing ? 1 : 0)
+        calls.int(Int(call.endpointID))
+        calls.int(call.status)
+        calls.int(Int(call.durationNanoseconds))
+        calls.string(call.path)
+        calls.int(call.requestBytes)
+        calls.int(call.responseBytes)
+        // Trailing nulls are left out: most calls end here.
+        let last =
+            call.traceID != nil ? 3 : call.errorMessage != nil ? 2 : call.errorType != nil ? 1 : call.consumerID != nil ? 0 : -1
+        if last >= 0 { if let consumer = call.consumerID { calls.int(Int(consumer)) } else { calls.null() } }
+        if last >= 1 { optional(call.errorType) }
+        if last >= 2 { optional(call.errorMessage) }
+        if last >= 3 { optional(call.traceID) }
+        calls.endArray()
+    }
+
+    private mutating func optional(_ text: String?) {
+        if let text { calls.string(text) } else { calls.null() }
+    }
+
+    /// Appends one call's encoded record after its length.
+    mutating func appendRecord(_ bytes: UnsafeRawBufferPointer) {
+        records.count(bytes.count)
+        records.bytes.append(contentsOf: bytes)
+    }
+
+    /// The `calls` column: the JSON array, closed.
+    mutating func finishCalls() -> UnsafeRawBufferPointer {
+        calls.endArray()
+        return UnsafeRawBufferPointer(start: calls.base, count: calls.byteCount)
+    }
+
+    /// `,3,17,` for a set of ids; empty for none.
+    static func idList(_ ids: Set<Int64>) -> String {
+        guard !ids.isEmpty else { return "" }
+        return "," + ids.sorted().map(String.init).joined(separator: ",") + ","
+    }
+}
+
+/// Reads a block's `calls` column (``CallBlockBuilder``'s JSON). A block
+/// that does not parse, written by anyone, is an error, never a crash.
+struct CallBlockDecoder {
+    struct Failure: Error, CustomStringConvertible {
+        var offset: Int
+        var reason: String
+        var description: String { "a block of calls cannot be read at byte \(offset): \(reason)" }
+    }
+
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    /// Every call of the block, in the order written.
+    static func calls(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> [StoredCall] {
+        var decoder = CallBlockDecoder(bytes)
+        return try decoder.calls()
+    }
+
+    mutating func calls() throws(Failure) -> [StoredCall] {
+        var result: [StoredCall] = []
+        try expect(UInt8(ascii: "["))
+        skipSpace()
+        if peek() == UInt8(ascii: "]") {
+            offset += 1
+            return result
+        }
+        while true {
+            result.append(try call())
+            skipSpace()
+            guard let next = take() else { throw fail("the array ends early") }
+            if next == UInt8(ascii: "]") { break }
+            guard next == UInt8(ascii: ",") else { throw fail("a comma or ] was expected") }
+        }
+        skipSpace()
+        guard offset == bytes.count else { throw fail("bytes follow the array") }
+        return result
+    }
+
+    private mutating func call() throws(Failure) -> StoredCall {
+        try expect(UInt8(ascii: "["))
+        let time = try integer()
+        try comma()
+        let high = try integer()
+        try comma()
+        let low = try integer()
+        try comma()
+        let parentHigh = try optionalInteger()
+        try comma()
+        let parentLow = try optionalInteger()
+        try comma()
+        let direction = try integer()
+        try comma()
+        let endpoint = try integer()
+        try comma()
+        let status = try integer()
+        try comma()
+        let duration = try integer()
+        try comma()
+        let path = try string()
+        try comma()
+        let requestBytes = try integer()
+        try comma()
+        let responseBytes = try integer()
+        var consumer: Int64?
+        var texts: [String?] = [nil, nil, nil]
+        if try more() {
+            consumer = try optionalInteger()
+            for index in 0..<3 {
+                guard try more() else { break }
+                texts[index] = try optionalString()
+            }
+        }
+        skipSpace()
+        try expect(UInt8(ascii: "]"))
+        guard status >= 0, status <= Int64(Int32.max), requestBytes >= 0, responseBytes >= 0 else {
+            throw fail("a call's figures are out of range")
+        }
+        var parent: EventID?
+        if let parentHigh, let parentLow {
+            parent = EventID(high: UInt64(bitPattern: parentHigh), low: UInt64(bitPattern: parentLow))
+        }
+        return StoredCall(
+            time: time, id: EventID(high: UInt64(bitPattern: high), low: UInt64(bitPattern: low)), parent: parent,
+            isOutgoing: direction == 1, endpointID: endpoint, status: Int(status), durationNanoseconds: duration, path: path,
+            requestBytes: Int(requestBytes), responseBytes: Int(responseBytes), consumerID: consumer, errorType: texts[0],
+            errorMessage: texts[1], traceID: texts[2])
+    }
+
+    // MARK: Scalars
+
+    private func fail(_ reason: String) -> Failure { Failure(offset: offset, reason: reason) }
+
+    private func peek() -> UInt8? { offset < bytes.count ? bytes[offset] : nil }
+
+    private mutating func take() -> UInt8? {
+        guard offset < bytes.count else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    private mutating func skipSpace() {
+        while let byte = peek(), byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { offset += 1 }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(Failure) {
+        skipSpace()
+        guard take() == byte else { throw fail("\(Character(Unicode.Scalar(byte))) was expected") }
+    }
+
+    private mutating func comma() throws(Failure) { try expect(UInt8(ascii: ",")) }
+
+    /// Whether another element follows (a comma, taken) or the array ends (not taken).
+    private mutating func more() throws(Failure) -> Bool {
+        skipSpace()
+        if peek() == UInt8(ascii: ",") {
+            offset += 1
+            return true
+        }
+        return false
+    }
+
+    private mutating func isNull() -> Bool {
+        skipSpace()
+        guard bytes.count - offset >= 4, bytes[offset] == UInt8(ascii: "n"), bytes[offset + 1] == UInt8(ascii: "u"),
+            bytes[offset + 2] == UInt8(ascii: "l"), bytes[offset + 3] == UInt8(ascii: "l")
+        else { return false }
+        offset += 4
+        return true
+    }
+
+    private mutating func optionalInteger() throws(Failure) -> Int64? {
+        try isNull() ? nil : integer()
+    }
+
+    private mutating func optionalString() throws(Failure) -> String? {
+        try isNull() ? nil : string()
+    }
+
+    /// A JSON integer in Int64's range (no fraction, no exponent).
+    private mutating func integer() throws(Failure) -> Int64 {
+        skipSpace()
+        var negative = false
+        if peek() == UInt8(ascii: "-") {
+            negative = true
+            offset += 1
+        }
+        var magnitude: UInt64 = 0
+        var digits = 0
+        while let byte = peek(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+            let (times, overflowTimes) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, overflowSum) = times.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !overflowTimes, !overflowSum else { throw fail("an integer is out of range") }
+            magnitude = sum
+            digits += 1
+            offset += 1
+        }
+        guard digits > 0 else { throw fail("an integer was expected") }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { throw fail("an integer is out of range") }
+            return magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { throw fail("an integer is out of range") }
+        return Int64(magnitude)
+    }
+
+    private mutating func string() throws(Failure) -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = offset
+        // The common case: no escape; the bytes are the string's.
+        while let byte = peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+            guard byte >= 0x20 else { throw fail("a control character is in a string") }
+            offset += 1
+        }
+        guard let stop = peek() else { throw fail("a string is not closed") }
+        if stop == UInt8(ascii: "\"") {
+            offset += 1
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset - 1]), as: UTF8.self)
+        }
+        var text = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<offset]))
+        while true {
+            guard let byte = take() else { throw fail("a string is not closed") }
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: text, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard let escaped = take() else { throw fail("a string is not closed") }
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escaped)
+                case UInt8(ascii: "b"): text.append(0x08)
+                case UInt8(ascii: "f"): text.append(0x0C)
+                case UInt8(ascii: "n"): text.append(0x0A)
+                case UInt8(ascii: "r"): text.append(0x0D)
+                case UInt8(ascii: "t"): text.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if scalar >= 0xD800, scalar < 0xDC00 {
+                        // A high surrogate: its low half follows, or it stands for U+FFFD.
+                        if bytes.count - offset >= 6, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u")
+                        {
+                            let saved = offset
+                            offset += 2
+                            let low = try hex4()
+                            if low >= 0xDC00, low < 0xE000 {
+                                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                offset = saved
+                                scalar = 0xFFFD
+                            }
+                        } else {
+                            scalar = 0xFFFD
+                        }
+                    } else if scalar >= 0xDC00, scalar < 0xE000 {
+                        scalar = 0xFFFD
+                    }
+                    text.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
+                default:
+                    throw fail("an unknown escape is in a string")
+                }
+            default:
+                guard byte >= 0x20 else { throw fail("a control character is in a string") }
+                text.append(byte)
+            }
+        }
+    }
+
+    private mutating func hex4() throws(Failure) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = take() else { throw fail("a \\u escape ends early") }
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw fail("a \\u escape is not hexadecimal")
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+}
+
+/// The records of a block, each after its length.
+enum CallBlockRecords {
+    /// The bytes of record `index`, or `nil` when the column holds fewer
+    /// or its lengths do not add up.
+    static func record(at index: Int, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        var offset = 0
+        var current = 0
+        while offset < bytes.count {
+            var length: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                guard offset < bytes.count, shift < 64 else { return nil }
+                let byte = bytes[offset]
+                offset += 1
+                length |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { break }
+                shift += 7
+            }
+            guard length <= UInt64(bytes.count - offset) else { return nil }
+            if current == index { return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + Int(length)]) }
+            offset += Int(length)
+            current += 1
+        }
+        return nil
+    }
+}
