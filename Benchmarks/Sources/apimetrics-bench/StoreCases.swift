@@ -188,7 +188,7 @@ extension Bench {
         let allocationsAfter = Harness.allocationCount()
         let pages = await store.integer("PRAGMA page_count") ?? 0
         let pageSize = await store.integer("PRAGMA page_size") ?? 0
-        let calls = (await store.integer("SELECT count(*) FROM calls")).map(Double.init) ?? .nan
+        let calls = (await store.integer("SELECT sum(count) FROM call_blocks")).map(Double.init) ?? .nan
         await store.close()
         let counts = store.counts
         precondition(counts.dropped == 0, "\(name): \(counts.dropped) calls dropped")

@@ -21,7 +21,7 @@ struct QueryStoreSpec {
 
     /// Names the cached store: a change to the generator or to this spec
     /// must change it.
-    static let generatorVersion = "store-v2"
+    static let generatorVersion = "store-v3"
     var key: String {
         "\(Self.generatorVersion)-\(calls)c-\(series)s-\(days)d-\(consumers)u-\(minuteHours)h-\(requestsPerMinute)r"
     }
@@ -234,13 +234,13 @@ final class QueryStoreCache: Sendable {
         func bytes(_ names: String) async -> Double {
             Double(await store.integer("SELECT sum(pgsize) FROM dbstat WHERE name IN (\(names))") ?? 0)
         }
-        let callCount = Double(await store.integer("SELECT count(*) FROM calls") ?? 0)
-        let callBytes = await bytes("'calls', 'calls_time', 'calls_event', 'calls_parent', 'calls_consumer', 'calls_endpoint'")
+        let callCount = Double(await store.integer("SELECT sum(count) FROM call_blocks") ?? 0)
+        let callBytes = await bytes("'call_blocks', 'call_blocks_time', 'call_untimed'")
         let metricsBytes = await bytes("'metrics', 'metrics_time'")
         let seriesMinutes = Double(spec.series) * Double(spec.days) * 1_440
         figures["calls"] = callCount
         figures["bytes_per_call"] = callBytes / callCount
-        figures["calls_table_bytes_per_call"] = await bytes("'calls'") / callCount
+        figures["blocks_table_bytes_per_call"] = await bytes("'call_blocks'") / callCount
         // Minute rows as written in the last hours (with their share of
         // the hour and day rows), and the whole month's metrics as
         // retention leaves them, per series-minute of history.

@@ -13,31 +13,40 @@ extension BinaryWriter {
     /// read what an older release spooled); without its session token when
     /// `keepingSessionToken` is false (the store keeps none).
     mutating func record(_ record: ExchangeRecord, version: UInt8 = RecordCodec.version, keepingSessionToken: Bool = true) {
-        fixed64(record.id.high)
-        fixed64(record.id.low)
-        byte(record.direction == .incoming ? 0 : 1)
-        signed(record.startTimeNanoseconds)
-        signed(record.durationNanoseconds)
-        request(record.request)
-        body(record.requestBody)
-        optional(record.response) { writer, response in
+        withUnsafePointer(to: record) { self.record(at: $0, version: version, keepingSessionToken: keepingSessionToken) }
+    }
+
+    /// ``record(_:version:keepingSessionToken:)`` of the record where it
+    /// lies: its fields are read in place, not the whole record copied
+    /// (retaining every field) as a value read from an array's storage is.
+    mutating func record(
+        at pointer: UnsafePointer<ExchangeRecord>, version: UInt8 = RecordCodec.version, keepingSessionToken: Bool = true
+    ) {
+        fixed64(pointer.pointee.id.high)
+        fixed64(pointer.pointee.id.low)
+        byte(pointer.pointee.direction == .incoming ? 0 : 1)
+        signed(pointer.pointee.startTimeNanoseconds)
+        signed(pointer.pointee.durationNanoseconds)
+        request(pointer.pointee.request)
+        body(pointer.pointee.requestBody)
+        optional(pointer.pointee.response) { writer, response in
             writer.signed(Int64(response.status))
             writer.headers(response.headers)
         }
-        body(record.responseBody)
-        optional(record.consumer) { $0.consumer($1, version: version) }
-        array(record.errors) { $0.error($1) }
-        optional(record.traceID) { $0.string($1) }
-        optional(record.parentID) { writer, id in
+        body(pointer.pointee.responseBody)
+        optional(pointer.pointee.consumer) { $0.consumer($1, version: version) }
+        array(pointer.pointee.errors) { $0.error($1) }
+        optional(pointer.pointee.traceID) { $0.string($1) }
+        optional(pointer.pointee.parentID) { writer, id in
             writer.fixed64(id.high)
             writer.fixed64(id.low)
         }
-        strings(record.metadata)
-        double(record.weight)
-        optional(keepingSessionToken ? record.sessionToken : nil) { $0.string($1) }
-        optional(record.request.protocolVersion) { $0.string($1) }
-        optional(record.remoteParentSpanID) { $0.fixed64($1) }
-        if version >= 2 { optional(record.request.peerAddress) { $0.string($1) } }
+        strings(pointer.pointee.metadata)
+        double(pointer.pointee.weight)
+        optional(keepingSessionToken ? pointer.pointee.sessionToken : nil) { $0.string($1) }
+        optional(pointer.pointee.request.protocolVersion) { $0.string($1) }
+        optional(pointer.pointee.remoteParentSpanID) { $0.fixed64($1) }
+        if version >= 2 { optional(pointer.pointee.request.peerAddress) { $0.string($1) } }
     }
 
     mutating func entity(_ entity: EntityRecord, version: UInt8 = RecordCodec.version) {

@@ -56,6 +56,8 @@ struct CallBlockBuilder: ~Copyable {
     private(set) var serverErrors = 0
     private(set) var endpoints: Set<Int64> = []
     private(set) var consumers: Set<Int64> = []
+    private var lastEndpoint = Int64.min
+    private var lastConsumer = Int64.min
     /// The ids of the calls that `call_untimed` must find.
     private(set) var untimed: [(index: Int, id: EventID)] = []
     private var calls = JSONWriter(capacity: 16_384)
@@ -75,8 +77,15 @@ struct CallBlockBuilder: ~Copyable {
         if call.time < firstTime { firstTime = call.time }
         if call.time > lastTime { lastTime = call.time }
         if call.status >= 500 { serverErrors += 1 }
-        endpoints.insert(call.endpointID)
-        if let consumer = call.consumerID { consumers.insert(consumer) }
+        // Most calls of a commit repeat the endpoint and consumer of the one before.
+        if call.endpointID != lastEndpoint {
+            endpoints.insert(call.endpointID)
+            lastEndpoint = call.endpointID
+        }
+        if let consumer = call.consumerID, consumer != lastConsumer {
+            consumers.insert(consumer)
+            lastConsumer = consumer
+        }
         if !call.isTimed { untimed.append((count, call.id)) }
         count += 1
         calls.beginArray()
