@@ -14,8 +14,8 @@
 /// library reads it with ``CallBlockDecoder``. The `records` column holds
 /// each call's full record (``RecordCodec``) in the same order, each after
 /// its length as a varint. The block's row also carries what lets a read
-/// skip it: its time range, its endpoints and consumers (`,3,17,`), and its
-/// server errors.
+/// skip it: its time range, its endpoints and consumers (`,3,17,`), the
+/// status classes of each (`,e3:2,c17:5,`), and its server errors.
 struct StoredCall: Sendable, Equatable {
     var time: Int64
     var id: EventID
@@ -56,8 +56,12 @@ struct CallBlockBuilder: ~Copyable {
     private(set) var serverErrors = 0
     private(set) var endpoints: Set<Int64> = []
     private(set) var consumers: Set<Int64> = []
+    /// Each endpoint's and each consumer's status classes (`id << 3 | class`).
+    private(set) var endpointClasses: Set<Int64> = []
+    private(set) var consumerClasses: Set<Int64> = []
     private var lastEndpoint = Int64.min
     private var lastConsumer = Int64.min
+    private var lastClass = -1
     /// The ids of the calls that `call_untimed` must find.
     private(set) var untimed: [(index: Int, id: EventID)] = []
     private var calls = JSONWriter(capacity: 16_384)
@@ -77,15 +81,20 @@ struct CallBlockBuilder: ~Copyable {
         if call.time < firstTime { firstTime = call.time }
         if call.time > lastTime { lastTime = call.time }
         if call.status >= 500 { serverErrors += 1 }
-        // Most calls of a commit repeat the endpoint and consumer of the one before.
-        if call.endpointID != lastEndpoint {
+        // Most calls of a commit repeat the endpoint, consumer and status
+        // class of the one before.
+        let statusClass = Self.statusClass(call.status)
+        if call.endpointID != lastEndpoint || statusClass != lastClass {
             endpoints.insert(call.endpointID)
-            lastEndpoint = call.endpointID
+            endpointClasses.insert(call.endpointID << 3 | Int64(statusClass))
         }
-        if let consumer = call.consumerID, consumer != lastConsumer {
+        if let consumer = call.consumerID, consumer != lastConsumer || statusClass != lastClass {
             consumers.insert(consumer)
-            lastConsumer = consumer
+            consumerClasses.insert(consumer << 3 | Int64(statusClass))
         }
+        lastEndpoint = call.endpointID
+        lastConsumer = call.consumerID ?? .min
+        lastClass = statusClass
         if !call.isTimed { untimed.append((count, call.id)) }
         count += 1
         calls.beginArray()
@@ -130,6 +139,22 @@ struct CallBlockBuilder: ~Copyable {
     mutating func finishCalls() -> UnsafeRawBufferPointer {
         calls.endArray()
         return UnsafeRawBufferPointer(start: calls.base, count: calls.byteCount)
+    }
+
+    /// A status's class, as the log's filter takes it: 1 to 5, and 0 for
+    /// no response or a status outside them.
+    static func statusClass(_ status: Int) -> Int {
+        status >= 100 && status < 600 ? status / 100 : 0
+    }
+
+    /// The `classes` column: `,e3:2,e3:5,c17:5,` for each endpoint's (`e`)
+    /// and consumer's (`c`) status classes in the block.
+    var classList: String {
+        var tokens: [String] = []
+        tokens.reserveCapacity(endpointClasses.count + consumerClasses.count)
+        for key in endpointClasses.sorted() { tokens.append("e\(key >> 3):\(key & 7)") }
+        for key in consumerClasses.sorted() { tokens.append("c\(key >> 3):\(key & 7)") }
+        return tokens.isEmpty ? "" : "," + tokens.joined(separator: ",") + ","
     }
 
     /// `,3,17,` for a set of ids; empty for none.

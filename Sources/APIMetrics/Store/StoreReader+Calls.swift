@@ -70,14 +70,14 @@ extension StoreReader {
     /// (columns from 2 on: `columns`), and returns whether to go on.
     static func visitBlocks(
         _ connection: SQLiteConnection, from: Int64, to: Int64, upTo: Int64? = nil, endpointID: Int64? = nil,
-        consumerID: Int64? = nil, serverErrorsOnly: Bool = false, columns: String = "calls",
+        consumerID: Int64? = nil, statusClass: Int? = nil, serverErrorsOnly: Bool = false, columns: String = "calls",
         _ body: (Int64, Int64, SQLiteStatement) throws(SQLiteError) -> Bool
     ) throws(SQLiteError) {
         var conditions = ["last_time >= ?1", "first_time < ?2"]
         if upTo != nil { conditions.append("first_time <= ?3") }
-        if endpointID != nil { conditions.append("instr(endpoints, ?4) > 0") }
-        if consumerID != nil { conditions.append("instr(consumers, ?5) > 0") }
-        if serverErrorsOnly { conditions.append("server_errors > 0") }
+        if endpointID != nil { conditions.append(statusClass == nil ? "instr(endpoints, ?4) > 0" : "instr(classes, ?4) > 0") }
+        if consumerID != nil { conditions.append(statusClass == nil ? "instr(consumers, ?5) > 0" : "instr(classes, ?5) > 0") }
+        if serverErrorsOnly || statusClass == 5 { conditions.append("server_errors > 0") }
         let statement: SQLiteStatement
         do {
             statement = try connection.prepare(
@@ -92,8 +92,9 @@ extension StoreReader {
         statement.bind(1, from)
         statement.bind(2, to)
         if let upTo { statement.bind(3, upTo) }
-        if let endpointID { statement.bind(4, ",\(endpointID),") }
-        if let consumerID { statement.bind(5, ",\(consumerID),") }
+        let suffix = statusClass.map { ":\($0)" } ?? ""
+        if let endpointID { statement.bind(4, statusClass == nil ? ",\(endpointID)," : ",e\(endpointID)\(suffix),") }
+        if let consumerID { statement.bind(5, statusClass == nil ? ",\(consumerID)," : ",c\(consumerID)\(suffix),") }
         while try statement.step() {
             guard try body(statement.int64(0), statement.int64(1), statement) else { break }
         }
@@ -203,7 +204,7 @@ extension StoreReader {
             try Self.visitBlocks(
                 connection, from: filter.range.from, to: filter.range.to, upTo: cursor?.time,
                 endpointID: endpointIDs?.count == 1 ? endpointIDs?.first : nil, consumerID: consumerID,
-                serverErrorsOnly: statusRange.map { $0.lowerBound >= 500 && $0.upperBound <= 600 } ?? false
+                statusClass: filter.status.map(CallBlockBuilder.statusClass) ?? filter.statusClass.flatMap { (0...5).contains($0) ? $0 : nil }
             ) { block, lastTime, statement throws(SQLiteError) in
                 settle(above: lastTime)
                 guard found.count <= page else { return false }

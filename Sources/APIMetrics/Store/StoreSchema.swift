@@ -151,7 +151,7 @@ enum StoreSchema {
         """
         CREATE TABLE call_blocks(id INTEGER PRIMARY KEY, first_time INTEGER NOT NULL, last_time INTEGER NOT NULL,
             count INTEGER NOT NULL, server_errors INTEGER NOT NULL, endpoints TEXT NOT NULL, consumers TEXT NOT NULL,
-            calls TEXT NOT NULL, records BLOB NOT NULL);
+            classes TEXT NOT NULL, calls TEXT NOT NULL, records BLOB NOT NULL);
         CREATE INDEX call_blocks_time ON call_blocks(last_time, first_time);
         CREATE TABLE call_untimed(event_hi INTEGER NOT NULL, event_lo INTEGER NOT NULL, block_id INTEGER NOT NULL,
             PRIMARY KEY(event_hi, event_lo, block_id)) WITHOUT ROWID;

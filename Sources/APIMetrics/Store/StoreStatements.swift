@@ -25,8 +25,8 @@ final class StoreStatements {
         rollback = try connection.prepare("ROLLBACK")
         insertBlock = try connection.prepare(
             """
-            INSERT INTO call_blocks(first_time, last_time, count, server_errors, endpoints, consumers, calls, records)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id
+            INSERT INTO call_blocks(first_time, last_time, count, server_errors, endpoints, consumers, classes, calls, records)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?9, ?7, ?8) RETURNING id
             """)
         insertUntimed = try connection.prepare(
             "INSERT OR IGNORE INTO call_untimed(event_hi, event_lo, block_id) VALUES (?1, ?2, ?3)")

@@ -163,6 +163,7 @@ extension StoreWriterState {
         insert.bind(4, block.serverErrors)
         insert.bind(5, CallBlockBuilder.idList(block.endpoints))
         insert.bind(6, CallBlockBuilder.idList(block.consumers))
+        insert.bind(9, block.classList)
         // Both columns are read where they lie, not copied by SQLite: the
         // insert runs, and resets, while the bytes are there.
         insert.bindInPlace(7, text: block.finishCalls())
