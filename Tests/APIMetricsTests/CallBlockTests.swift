@@ -259,6 +259,29 @@ struct CallBlockTests {
         #expect([UInt8](repeating: 0xFF, count: 12).withUnsafeBytes { CallBlockRecords.record(at: 0, in: $0) } == nil)
     }
 
+    @Test func aPartOfAPathIsFoundAsBytesAreInLinearTime() {
+        var random = SeededGenerator.replayable()
+        func naive(_ text: String, _ part: String) -> Bool {
+            let text = Array(text.utf8), part = Array(part.utf8)
+            guard !part.isEmpty else { return true }
+            guard part.count <= text.count else { return false }
+            return (0...(text.count - part.count)).contains { Array(text[$0..<$0 + part.count]) == part }
+        }
+        for _ in 0..<5_000 {
+            let alphabet = ["a", "b", "ab", "é"]
+            let text = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet.randomElement(using: &random) ?? "a" }
+                .joined()
+            let part = (0..<Int.random(in: 0...6, using: &random)).map { _ in alphabet.randomElement(using: &random) ?? "a" }
+                .joined()
+            #expect(StoreReader.BytePattern(part).isFound(in: text) == naive(text, part), "\(part) in \(text)")
+        }
+        // A part that a naive search compares a thousand times at each byte.
+        let path = String(repeating: "a", count: 2_048)
+        let part = String(repeating: "a", count: 1_000) + "b"
+        #expect(!StoreReader.BytePattern(part).isFound(in: path))
+        #expect(StoreReader.BytePattern(String(repeating: "a", count: 2_048)).isFound(in: path))
+    }
+
     @Test func aBlockChangedOnDiskIsAnErrorOfTheReadNotOfTheServer() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -14,6 +14,11 @@ struct SQLiteError: Error, Sendable, CustomStringConvertible {
     var isFull: Bool { primary == SQLITE_FULL }
     /// A deadline set with ``SQLiteConnection/setDeadline(_:)`` passed.
     var isInterrupted: Bool { primary == SQLITE_INTERRUPT }
+    /// A read stopped at its deadline outside SQLite.
+    static let interrupted = SQLiteError(code: SQLITE_INTERRUPT, message: "interrupted")
+
+    /// Bytes of the file that do not read as what was written.
+    static func corrupt(_ message: String) -> SQLiteError { SQLiteError(code: SQLITE_CORRUPT, message: message) }
     /// Another connection holds the lock.
     var isBusy: Bool { primary == SQLITE_BUSY || primary == SQLITE_LOCKED }
     /// The file cannot be written: read-only, gone, or an I/O error.
@@ -122,6 +127,11 @@ final class SQLiteConnection {
                 return CaptureClock.monotonicNanoseconds() > deadline.value ? 1 : 0
             }, Unmanaged.passUnretained(queryDeadline).toOpaque())
     }
+
+    /// Whether the deadline of ``setDeadline(_:)`` has passed: work done
+    /// outside SQLite between two steps (decoding blocks of calls) stops
+    /// by it too.
+    var isPastDeadline: Bool { CaptureClock.monotonicNanoseconds() > queryDeadline.value }
 
     /// The deadline the progress handler reads; lives as long as the connection.
     private let queryDeadline = QueryDeadline()

@@ -96,6 +96,7 @@ extension StoreReader {
         if let endpointID { statement.bind(4, statusClass == nil ? ",\(endpointID)," : ",e\(endpointID)\(suffix),") }
         if let consumerID { statement.bind(5, statusClass == nil ? ",\(consumerID)," : ",c\(consumerID)\(suffix),") }
         while try statement.step() {
+            guard !connection.isPastDeadline else { throw SQLiteError.interrupted }
             guard try body(statement.int64(0), statement.int64(1), statement) else { break }
         }
     }
@@ -109,7 +110,7 @@ extension StoreReader {
         }
         switch decoded {
         case let .success(calls): return calls
-        case let .failure(failure): throw SQLiteError(code: 11, message: "\(failure)")
+        case let .failure(failure): throw SQLiteError.corrupt("\(failure)")
         }
     }
 
@@ -178,7 +179,7 @@ extension StoreReader {
                 if let status = filter.status { status..<status + 1 } else if let statusClass = filter.statusClass {
                     statusClass == 0 ? 0..<1 : statusClass * 100..<statusClass * 100 + 100
                 } else { nil }
-            let part = filter.pathContains.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+            let part = filter.pathContains.flatMap { $0.isEmpty ? nil : BytePattern($0) }
             func matches(_ call: StoredCall, rowID: Int64) -> Bool {
                 guard call.time >= filter.range.from, call.time < filter.range.to else { return false }
                 if let cursor, !(call.time < cursor.time || (call.time == cursor.time && rowID < cursor.rowID)) { return false }
@@ -186,7 +187,7 @@ extension StoreReader {
                 if let statusRange, !statusRange.contains(call.status) { return false }
                 if let consumerID, call.consumerID != consumerID { return false }
                 if let minimum = filter.minimumDurationNanoseconds, call.durationNanoseconds < minimum { return false }
-                if let part, !Self.bytes(of: call.path, contain: part) { return false }
+                if let part, !part.isFound(in: call.path) { return false }
                 return true
             }
             let page = max(1, min(limit, 1_000))
@@ -204,7 +205,8 @@ extension StoreReader {
             try Self.visitBlocks(
                 connection, from: filter.range.from, to: filter.range.to, upTo: cursor?.time,
                 endpointID: endpointIDs?.count == 1 ? endpointIDs?.first : nil, consumerID: consumerID,
-                statusClass: filter.status.map(CallBlockBuilder.statusClass) ?? filter.statusClass.flatMap { (0...5).contains($0) ? $0 : nil }
+                statusClass: filter.status.map(CallBlockBuilder.statusClass)
+                    ?? filter.statusClass.flatMap { (0...5).contains($0) ? $0 : nil }
             ) { block, lastTime, statement throws(SQLiteError) in
                 settle(above: lastTime)
                 guard found.count <= page else { return false }
@@ -227,22 +229,46 @@ extension StoreReader {
         }
     }
 
-    /// Whether `text`'s UTF-8 holds `part`'s bytes (as SQLite's `instr`).
-    static func bytes(of text: String, contain part: [UInt8]) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            guard part.count <= bytes.count else { return false }
-            guard let first = part.first else { return true }
-            var start = 0
-            while start + part.count <= bytes.count {
-                if bytes[start] == first {
-                    var index = 1
-                    while index < part.count, bytes[start + index] == part[index] { index += 1 }
-                    if index == part.count { return true }
+    /// A part of a path a read looks for (as SQLite's `instr`, by bytes),
+    /// in time linear in the path whatever the part (Knuth–Morris–Pratt):
+    /// the part comes from whoever reads the log.
+    struct BytePattern {
+        let bytes: [UInt8]
+        /// For each prefix, the length of its longest proper prefix that is also its suffix.
+        private let fallback: [Int]
+
+        init(_ text: String) {
+            bytes = Array(text.utf8)
+            var fallback = [Int](repeating: 0, count: bytes.count)
+            var length = 0
+            var index = 1
+            while index < bytes.count {
+                if bytes[index] == bytes[length] {
+                    length += 1
+                    fallback[index] = length
+                    index += 1
+                } else if length > 0 {
+                    length = fallback[length - 1]
+                } else {
+                    index += 1
                 }
-                start += 1
             }
-            return false
+            self.fallback = fallback
+        }
+
+        func isFound(in text: String) -> Bool {
+            guard !bytes.isEmpty else { return true }
+            var text = text
+            return text.withUTF8 { haystack in
+                guard bytes.count <= haystack.count else { return false }
+                var matched = 0
+                for byte in haystack {
+                    while matched > 0, bytes[matched] != byte { matched = fallback[matched - 1] }
+                    if bytes[matched] == byte { matched += 1 }
+                    if matched == bytes.count { return true }
+                }
+                return false
+            }
         }
     }
 
@@ -300,7 +326,7 @@ extension StoreReader {
             guard bytes != nil, let version = try? reader.byte(), version <= RecordCodec.version,
                 let record = try? reader.record(version: version)
             else {
-                throw SQLiteError(code: 11, message: "the call's record cannot be read")
+                throw SQLiteError.corrupt("the call's record cannot be read")
             }
             var parent: Located?
             if let parentID = located.call.parent { parent = try Self.locate(parentID, connection) }

@@ -164,8 +164,11 @@ enum StoreSchema {
     static let blocksVersion = 7
 
     /// The table of calls `sqlite3` users query, over the blocks: the
-    /// columns of the table it replaces but the record, and an id that is
-    /// the block's id times 65,536 plus the call's place in it.
+    /// columns of the table it replaces but the record, an id that is the
+    /// block's id times 65,536 plus the call's place in it, and the block's
+    /// first and last call's times (a condition on `block_last_time` lets
+    /// SQLite skip older blocks through their index instead of reading
+    /// every call).
     static let callsView = """
         CREATE VIEW calls AS SELECT b.id * 65536 + j.key AS id, json_extract(j.value, '$[0]') AS time,
             json_extract(j.value, '$[1]') AS event_hi, json_extract(j.value, '$[2]') AS event_lo,
@@ -175,7 +178,7 @@ enum StoreSchema {
             json_extract(j.value, '$[9]') AS path, json_extract(j.value, '$[10]') AS request_bytes,
             json_extract(j.value, '$[11]') AS response_bytes, json_extract(j.value, '$[12]') AS consumer_id,
             json_extract(j.value, '$[13]') AS error_type, json_extract(j.value, '$[14]') AS error_message,
-            json_extract(j.value, '$[15]') AS trace_id
+            json_extract(j.value, '$[15]') AS trace_id, b.first_time AS block_first_time, b.last_time AS block_last_time
         FROM call_blocks b, json_each(b.calls) j;
         """
 
