@@ -164,6 +164,22 @@ struct StoreTests {
         #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "60")
         #expect(try sqlite3(path, "PRAGMA integrity_check") == "ok")
         #expect(try sqlite3(path, "SELECT sum(requests) FROM metrics WHERE tier = 0 AND series_id = 0") == "60")
+        // The README's three queries, as a user pastes them into the shell.
+        let readme = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md"),
+            encoding: .utf8)
+        // After a newline: an argument that begins with the comment's `--` is an option to `sqlite3`.
+        let queries = readme.components(separatedBy: "```sql").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        #expect(queries.count == 3)
+        if queries.count == 3 {
+            let slowest = try sqlite3(path, queries[0]).split(separator: "\n")
+            let milliseconds = slowest.compactMap { $0.split(separator: "|").last.flatMap { Double($0) } }
+            #expect(slowest.count == 10 && milliseconds.count == 10 && milliseconds == milliseconds.sorted(by: >), "\(slowest)")
+            let perConsumer = try sqlite3(path, queries[1])
+            #expect(perConsumer.contains("|acme|20") && perConsumer.contains("|globex|40"), "\(perConsumer)")
+            let perEndpoint = try sqlite3(path, queries[2])
+            #expect(perEndpoint.contains("GET|/orders/{id}|") && perEndpoint.contains("POST|/orders/{id}|"), "\(perEndpoint)")
+        }
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
