@@ -357,6 +357,30 @@ extension Bench {
         return result
     }
 
+    /// One endpoint's page over the store's month, the parts read from the
+    /// log (`/_apimetrics/api/v1/endpoint`): its top consumers, its recent
+    /// calls and its error groups with the consumers each affected, for the
+    /// busiest endpoint.
+    func storeEndpointLog(_ cache: QueryStoreCache) async throws -> CaseResult {
+        let store = try await cache.get()
+        let reader = try StoreReader(path: store.path)
+        let range = StoreTimeRange.last(seconds: Int64(cache.spec.days) * 86_400, now: store.end)
+        guard let busiest = try reader.endpoints(range).first else { preconditionFailure("store.query.endpoint: no endpoint") }
+        var consumers = 0
+        var result = try timeQuery("store.query.endpoint.\(cache.spec.days)d", budgetMilliseconds: nil) {
+            consumers = try reader.topConsumers(range, method: busiest.method, route: busiest.route).count
+            var filter = StoreCallFilter(range: range)
+            filter.method = busiest.method
+            filter.route = busiest.route
+            let recent = try reader.calls(filter, limit: 20).calls
+            precondition(!recent.isEmpty)
+            _ = try reader.errorGroups(range, method: busiest.method, route: busiest.route)
+        }
+        result.notes.append(("top_consumers", Double(consumers)))
+        result.notes.append(("endpoint_calls", Double(busiest.figures.requests)))
+        return result
+    }
+
     /// The store's size: bytes per call and per series-minute, and the
     /// build's time (0 when the cached store was used).
     func storeBytes(_ cache: QueryStoreCache) async throws -> CaseResult {

@@ -81,6 +81,7 @@ let cases: [(String, () async throws -> CaseResult)] = [
         { try await bench.storeCallsPage("store.query.calls.4xx", queryStore, statusClass: 4, consumerRank: 0) }
     ),
     ("store.query.endpoints.30d", { try await bench.storeEndpoints(queryStore) }),
+    ("store.query.endpoint.30d", { try await bench.storeEndpointLog(queryStore) }),
     ("store.query.call", { try await bench.storeCall(queryStore) }),
 ]
 

@@ -175,35 +175,49 @@ struct CallBlockDecoder {
 
     private let bytes: UnsafeRawBufferPointer
     private var offset = 0
+    /// The calls whose texts (path, error, trace id) are made into
+    /// strings: those of this status or above; the others' are read past
+    /// and left empty (a read that counts calls needs none of them).
+    private let textsFromStatus: Int64
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    init(_ bytes: UnsafeRawBufferPointer, textsFromStatus: Int64 = 0) {
         self.bytes = bytes
+        self.textsFromStatus = textsFromStatus
     }
 
     /// Every call of the block, in the order written.
     static func calls(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> [StoredCall] {
+        var result: [StoredCall] = []
         var decoder = CallBlockDecoder(bytes)
-        return try decoder.calls()
+        try decoder.forEach { result.append($0) }
+        return result
     }
 
-    mutating func calls() throws(Failure) -> [StoredCall] {
-        var result: [StoredCall] = []
+    /// Each call of the block in turn, in the order written; the path,
+    /// error and trace id of a call below `textsFromStatus` are empty.
+    static func forEach(
+        _ bytes: UnsafeRawBufferPointer, textsFromStatus: Int64, _ body: (StoredCall) -> Void
+    ) throws(Failure) {
+        var decoder = CallBlockDecoder(bytes, textsFromStatus: textsFromStatus)
+        try decoder.forEach(body)
+    }
+
+    mutating func forEach(_ body: (StoredCall) -> Void) throws(Failure) {
         try expect(UInt8(ascii: "["))
         skipSpace()
         if peek() == UInt8(ascii: "]") {
             offset += 1
-            return result
-        }
-        while true {
-            result.append(try call())
-            skipSpace()
-            guard let next = take() else { throw fail("the array ends early") }
-            if next == UInt8(ascii: "]") { break }
-            guard next == UInt8(ascii: ",") else { throw fail("a comma or ] was expected") }
+        } else {
+            while true {
+                body(try call())
+                skipSpace()
+                guard let next = take() else { throw fail("the array ends early") }
+                if next == UInt8(ascii: "]") { break }
+                guard next == UInt8(ascii: ",") else { throw fail("a comma or ] was expected") }
+            }
         }
         skipSpace()
         guard offset == bytes.count else { throw fail("bytes follow the array") }
-        return result
     }
 
     private mutating func call() throws(Failure) -> StoredCall {
@@ -226,7 +240,8 @@ struct CallBlockDecoder {
         try comma()
         let duration = try integer()
         try comma()
-        let path = try string()
+        let keepsTexts = status >= textsFromStatus
+        let path = try string(keeping: keepsTexts)
         try comma()
         let requestBytes = try integer()
         try comma()
@@ -237,7 +252,7 @@ struct CallBlockDecoder {
             consumer = try optionalInteger()
             for index in 0..<3 {
                 guard try more() else { break }
-                texts[index] = try optionalString()
+                texts[index] = try optionalString(keeping: keepsTexts)
             }
         }
         skipSpace()
@@ -302,8 +317,8 @@ struct CallBlockDecoder {
         try isNull() ? nil : integer()
     }
 
-    private mutating func optionalString() throws(Failure) -> String? {
-        try isNull() ? nil : string()
+    private mutating func optionalString(keeping: Bool) throws(Failure) -> String? {
+        try isNull() ? nil : string(keeping: keeping)
     }
 
     /// A JSON integer in Int64's range (no fraction, no exponent).
@@ -333,7 +348,8 @@ struct CallBlockDecoder {
         return Int64(magnitude)
     }
 
-    private mutating func string() throws(Failure) -> String {
+    /// A string; read past, and empty, unless `keeping`.
+    private mutating func string(keeping: Bool) throws(Failure) -> String {
         try expect(UInt8(ascii: "\""))
         let start = offset
         // The common case: no escape; the bytes are the string's.
@@ -344,6 +360,7 @@ struct CallBlockDecoder {
         guard let stop = peek() else { throw fail("a string is not closed") }
         if stop == UInt8(ascii: "\"") {
             offset += 1
+            if !keeping { return "" }
             return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset - 1]), as: UTF8.self)
         }
         var text = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<offset]))
@@ -351,7 +368,7 @@ struct CallBlockDecoder {
             guard let byte = take() else { throw fail("a string is not closed") }
             switch byte {
             case UInt8(ascii: "\""):
-                return String(decoding: text, as: UTF8.self)
+                return keeping ? String(decoding: text, as: UTF8.self) : ""
             case UInt8(ascii: "\\"):
                 guard let escaped = take() else { throw fail("a string is not closed") }
                 switch escaped {

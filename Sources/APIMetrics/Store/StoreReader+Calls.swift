@@ -114,6 +114,23 @@ extension StoreReader {
         }
     }
 
+    /// Each call of the block in `column` of the current row, the texts
+    /// (path, error, trace id) of those below `textsFromStatus` left empty:
+    /// for reads that count calls.
+    static func forEachCall(
+        _ statement: SQLiteStatement, column: Int32 = 2, textsFromStatus: Int64 = .max, _ body: (StoredCall) -> Void
+    ) throws(SQLiteError) {
+        let failure = statement.withBlob(column) { bytes -> CallBlockDecoder.Failure? in
+            do throws(CallBlockDecoder.Failure) {
+                try CallBlockDecoder.forEach(bytes, textsFromStatus: textsFromStatus, body)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw SQLiteError.corrupt("\(failure)") }
+    }
+
     /// A call's row id: its block's id times 65,536 plus its place (as the `calls` view numbers it).
     static func rowID(block: Int64, index: Int) -> Int64 { block &* 65_536 &+ Int64(index) }
 
@@ -364,9 +381,11 @@ extension StoreReader {
             var counts: [Int64: Int] = [:]
             try Self.visitBlocks(connection, from: range.from, to: range.to, endpointID: endpointID) {
                 _, _, statement throws(SQLiteError) in
-                for call in try Self.decodeCalls(statement)
-                where call.endpointID == endpointID && call.time >= range.from && call.time < range.to {
-                    if let consumer = call.consumerID, consumer > 0 { counts[consumer, default: 0] += 1 }
+                try Self.forEachCall(statement) { call in
+                    guard call.endpointID == endpointID, call.time >= range.from, call.time < range.to,
+                        let consumer = call.consumerID, consumer > 0
+                    else { return }
+                    counts[consumer, default: 0] += 1
                 }
                 return true
             }
@@ -393,8 +412,8 @@ extension StoreReader {
             var counts: [Int64: Int] = [:]
             try Self.visitBlocks(connection, from: range.from, to: range.to, consumerID: consumerID) {
                 _, _, statement throws(SQLiteError) in
-                for call in try Self.decodeCalls(statement)
-                where call.consumerID == consumerID && call.time >= range.from && call.time < range.to {
+                try Self.forEachCall(statement) { call in
+                    guard call.consumerID == consumerID, call.time >= range.from, call.time < range.to else { return }
                     counts[call.endpointID, default: 0] += 1
                 }
                 return true

@@ -78,9 +78,11 @@ extension StoreReader {
                 connection, from: range.from, to: range.to, endpointID: groupsOf.count == 1 ? groupsOf.keys.first : nil,
                 serverErrorsOnly: true
             ) { _, _, statement throws(SQLiteError) in
-                for call in try Self.decodeCalls(statement)
-                where call.status >= 500 && call.time >= range.from && call.time < range.to {
-                    guard let consumer = call.consumerID, consumer > 0, let indices = groupsOf[call.endpointID] else { continue }
+                // The errors' texts of server errors only.
+                try Self.forEachCall(statement, textsFromStatus: 500) { call in
+                    guard call.status >= 500, call.time >= range.from, call.time < range.to, let consumer = call.consumerID,
+                        consumer > 0, let indices = groupsOf[call.endpointID]
+                    else { return }
                     for index in indices
                     where call.errorType == nil
                         || (call.errorType == groups[index].type && call.errorMessage == groups[index].message)
