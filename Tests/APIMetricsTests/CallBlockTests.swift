@@ -231,7 +231,7 @@ struct CallBlockTests {
         }
         let hostile = [
             "", "[", "[[]]", "[[1,2,3]]", "[[99999999999999999999,1,1,null,null,0,0,200,0,\"/\",0,0]]",
-            "[[1,1,1,null,null,0,0,-1,0,\"/\",0,0]]", "[[1,1,1,null,null,0,0,200,0,\"\\x\",0,0]]",
+            "[[1,1,1,null,null,0,0,200,0,\"\\x\",0,0]]",
             "[[1,1,1,null,null,0,0,200,0,\"\u{01}\",0,0]]", "[[1,1,1,null,null,0,0,200,0,\"/\",0,0]] x",
             "[[1,1,1,null,null,0,0,200,0,\"/\",0,0,1,\"a\",\"b\",\"c\",\"d\"]]", "[[1.5,1,1,null,null,0,0,200,0,\"/\",0,0]]",
             String(repeating: "[", count: 100_000),
@@ -241,6 +241,11 @@ struct CallBlockTests {
                 try Array(text.utf8).withUnsafeBytes { try CallBlockDecoder.calls($0) }
             }
         }
+        // Any status and size reads back as written (a record handed over may carry any).
+        let odd = try Array(#"[[1,1,1,null,null,0,0,-1,0,"/",-5,9223372036854775807]]"#.utf8).withUnsafeBytes {
+            try CallBlockDecoder.calls($0)
+        }
+        #expect(odd.first?.status == -1 && odd.first?.requestBytes == -5 && odd.first?.responseBytes == .max)
         // Escapes SQLite writes and the extremes of Int64 are read as it reads them.
         let edge = #"[[-9223372036854775808,9223372036854775807,0,null,null,1,0,200,0,"\ud83d\ude42\ud800\u00e9\/",0,0]]"#
         let read = try Array(edge.utf8).withUnsafeBytes { try CallBlockDecoder.calls($0) }
@@ -257,6 +262,52 @@ struct CallBlockTests {
             #expect(CallBlockRecords.record(at: 2, in: blob) == nil)
         }
         #expect([UInt8](repeating: 0xFF, count: 12).withUnsafeBytes { CallBlockRecords.record(at: 0, in: $0) } == nil)
+    }
+
+    @Test func aStoreOfTheReleaseBeforeIsConvertedABlockAtATimeAndAStopHalfWayLosesNothing() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("apimetrics.sqlite")
+        let now = CaptureClock.wallNanoseconds()
+        let ids = EventIDGenerator()
+        // 40 calls past the retention period, then 2,500 of the last hour, in the order of their times.
+        let records = (0..<2_540).map { n in
+            let time = n < 40 ? now - 40 * 86_400_000_000_000 : now - Int64(2_540 - n) * 1_000_000_000
+            return ExchangeRecord(
+                id: ids.next(wallNanoseconds: time), direction: .incoming, startTimeNanoseconds: time,
+                durationNanoseconds: Int64(n), request: RequestHead(method: "GET", target: "/x/\(n)", route: "/x/{n}"),
+                response: ResponseHead(status: n % 10 == 0 ? 500 : 200))
+        }
+        try makeStoreOfSchemaSix(path, records: records)
+        var writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
+        // One block's worth, then a stop.
+        await writer.runForTesting { state in
+            state.open()
+            state.convertLegacyCalls(forNanoseconds: 0)
+        }
+        await writer.shutdown()
+        #expect(try sqlite3(path, "SELECT count(*) FROM call_blocks") == "1")
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls") == "1024")
+        #expect(try sqlite3(path, "SELECT count(*) FROM calls_legacy") == "1476")
+        // The newest calls first.
+        #expect(try sqlite3(path, "SELECT min(time) FROM calls") == "\(now - 1_024 * 1_000_000_000)")
+
+        // The next run goes on after a commit, until the table is gone.
+        writer = try StoreWriter(options: StoreOptions(path: path), metricsInterval: .seconds(60))
+        let new = ExchangeRecord(
+            id: ids.next(wallNanoseconds: now), direction: .incoming, startTimeNanoseconds: now, durationNanoseconds: 1,
+            request: RequestHead(method: "GET", target: "/new", route: "/new"), response: ResponseHead(status: 200))
+        try await writer.exportCommitted(
+            ExportBatch(identity: ServiceIdentity(service: "s", environment: "e"), records: [new], sentAtNanoseconds: now))
+        await writer.shutdown()
+        #expect(try sqlite3(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'calls_legacy'") == "0")
+        #expect(try sqlite3(path, "SELECT count(*), count(DISTINCT event_lo) FROM calls") == "2501|2501")
+        let reader = try StoreReader(path: path)
+        let range = StoreTimeRange(from: now - 7_200_000_000_000, to: now + 1)
+        let all = try Self.walk(reader, StoreCallFilter(range: range), limit: 500)
+        let expected = [new.id] + records[40...].reversed().map(\.id)
+        #expect(all.count == expected.count && all.map(\.id) == expected)
+        #expect(try reader.call(id: records[1_234].id)?.record.request.target == "/x/1234")
     }
 
     @Test func aPartOfAPathIsFoundAsBytesAreInLinearTime() {

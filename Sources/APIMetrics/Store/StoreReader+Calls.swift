@@ -64,16 +64,23 @@ package struct StoreCallDetail: Sendable {
 
 extension StoreReader {
     /// Visits the blocks of calls that may hold calls in `from..<to`, the
-    /// latest last call first, skipping those that `upTo` (the latest time
-    /// wanted), `endpointID`, `consumerID` or `serverErrorsOnly` rule out.
+    /// latest last call first (or the earliest, `ascending`), skipping
+    /// those that `upTo` (the latest time wanted), `endpointID`,
+    /// `consumerID`, `statusClass`, `serverErrorsOnly` or `anyOfClasses`
+    /// (tokens of the `classes` column, one of which must be there) rule out.
     /// `body` gets the block's id, its last call's time and the statement
     /// (columns from 2 on: `columns`), and returns whether to go on.
     static func visitBlocks(
         _ connection: SQLiteConnection, from: Int64, to: Int64, upTo: Int64? = nil, endpointID: Int64? = nil,
-        consumerID: Int64? = nil, statusClass: Int? = nil, serverErrorsOnly: Bool = false, columns: String = "calls",
+        consumerID: Int64? = nil, statusClass: Int? = nil, serverErrorsOnly: Bool = false, anyOfClasses: [String] = [],
+        ascending: Bool = false, columns: String = "calls",
         _ body: (Int64, Int64, SQLiteStatement) throws(SQLiteError) -> Bool
     ) throws(SQLiteError) {
         var conditions = ["last_time >= ?1", "first_time < ?2"]
+        if !anyOfClasses.isEmpty {
+            let alternatives = anyOfClasses.indices.map { "instr(classes, ?\($0 + 6)) > 0" }
+            conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
+        }
         if upTo != nil { conditions.append("first_time <= ?3") }
         if endpointID != nil { conditions.append(statusClass == nil ? "instr(endpoints, ?4) > 0" : "instr(classes, ?4) > 0") }
         if consumerID != nil { conditions.append(statusClass == nil ? "instr(consumers, ?5) > 0" : "instr(classes, ?5) > 0") }
@@ -81,7 +88,7 @@ extension StoreReader {
         let statement: SQLiteStatement
         do {
             statement = try connection.prepare(
-                "SELECT id, last_time, \(columns) FROM call_blocks WHERE \(conditions.joined(separator: " AND ")) ORDER BY last_time DESC"
+                "SELECT id, last_time, \(columns) FROM call_blocks WHERE \(conditions.joined(separator: " AND ")) ORDER BY last_time \(ascending ? "ASC" : "DESC")"
             )
         } catch {
             guard error.message.contains("no such table") else { throw error }
@@ -95,6 +102,7 @@ extension StoreReader {
         let suffix = statusClass.map { ":\($0)" } ?? ""
         if let endpointID { statement.bind(4, statusClass == nil ? ",\(endpointID)," : ",e\(endpointID)\(suffix),") }
         if let consumerID { statement.bind(5, statusClass == nil ? ",\(consumerID)," : ",c\(consumerID)\(suffix),") }
+        for (index, token) in anyOfClasses.enumerated() { statement.bind(Int32(index + 6), token) }
         while try statement.step() {
             guard !connection.isPastDeadline else { throw SQLiteError.interrupted }
             guard try body(statement.int64(0), statement.int64(1), statement) else { break }
@@ -122,7 +130,7 @@ extension StoreReader {
     ) throws(SQLiteError) {
         let failure = statement.withBlob(column) { bytes -> CallBlockDecoder.Failure? in
             do throws(CallBlockDecoder.Failure) {
-                try CallBlockDecoder.forEach(bytes, textsFromStatus: textsFromStatus, body)
+                try CallBlockDecoder.visitCalls(bytes, textsFromStatus: textsFromStatus, body)
                 return nil
             } catch {
                 return error
@@ -137,7 +145,8 @@ extension StoreReader {
     /// Names of endpoints and consumers by id, read once for a page of calls.
     struct Names {
         var endpoints: [Int64: (method: String, route: String)] = [:]
-        var consumers: [Int64: String] = [:]
+        /// `nil` for a consumer no longer in `consumers`.
+        var consumers: [Int64: String?] = [:]
 
         init(_ calls: [StoredCall], _ connection: SQLiteConnection) throws(SQLiteError) {
             let endpoint = try connection.prepare("SELECT method, route FROM endpoints WHERE id = ?1")
@@ -151,7 +160,7 @@ extension StoreReader {
                 if let id = call.consumerID, consumers[id] == nil {
                     consumer.reset()
                     consumer.bind(1, id)
-                    consumers[id] = try consumer.step() ? consumer.text(0) : ""
+                    consumers[id] = .some(try consumer.step() ? consumer.text(0) : nil)
                 }
             }
         }
@@ -161,7 +170,7 @@ extension StoreReader {
             return StoreCall(
                 rowID: rowID, id: stored.id, time: stored.time, method: endpoint.method,
                 route: endpoint.route.isEmpty ? nil : endpoint.route, path: stored.path, status: stored.status,
-                durationNanoseconds: stored.durationNanoseconds, consumer: stored.consumerID.flatMap { consumers[$0] },
+                durationNanoseconds: stored.durationNanoseconds, consumer: stored.consumerID.flatMap { consumers[$0] ?? nil },
                 requestBytes: stored.requestBytes, responseBytes: stored.responseBytes, isOutgoing: stored.isOutgoing,
                 errorType: stored.errorType, errorMessage: stored.errorMessage)
         }
@@ -304,7 +313,9 @@ extension StoreReader {
         let milliseconds = Int64(bitPattern: (id.high >> 16) & 0xFFFF_FFFF_FFFF)
         if milliseconds < Int64.max / 1_000_000 - 1 {
             var found: Located?
-            try visitBlocks(connection, from: milliseconds * 1_000_000, to: (milliseconds + 1) * 1_000_000) {
+            // The earliest ending first: a block that spans the millisecond
+            // only by a long call of its own ends later than the call's.
+            try visitBlocks(connection, from: milliseconds * 1_000_000, to: (milliseconds + 1) * 1_000_000, ascending: true) {
                 block, _, statement throws(SQLiteError) in
                 let calls = try decodeCalls(statement)
                 if let index = calls.firstIndex(where: { $0.id == id && $0.isTimed }) {
@@ -323,6 +334,7 @@ extension StoreReader {
         untimed.bind(1, Int64(bitPattern: id.high))
         untimed.bind(2, Int64(bitPattern: id.low))
         while try untimed.step() {
+            guard !connection.isPastDeadline else { throw SQLiteError.interrupted }
             let calls = try decodeCalls(untimed, column: 1)
             if let index = calls.firstIndex(where: { $0.id == id }) {
                 return Located(block: untimed.int64(0), index: index, call: calls[index])
@@ -349,8 +361,11 @@ extension StoreReader {
             if let parentID = located.call.parent { parent = try Self.locate(parentID, connection) }
             // The calls it made started while it ran.
             var children: [(call: StoredCall, rowID: Int64)] = []
-            let end = located.call.time &+ max(0, located.call.durationNanoseconds) &+ 1_000_000_000
-            try Self.visitBlocks(connection, from: located.call.time, to: max(end, located.call.time &+ 1)) {
+            // A window of at most an hour and a second: a call that ran longer
+            // (a stream) shows the calls it made in its first hour.
+            let window = min(max(0, located.call.durationNanoseconds), Self.maxChildWindowNanoseconds) + 1_000_000_000
+            let (end, overflow) = located.call.time.addingReportingOverflow(window)
+            try Self.visitBlocks(connection, from: located.call.time, to: overflow ? .max : end, ascending: true) {
                 block, _, statement throws(SQLiteError) in
                 for (index, call) in try Self.decodeCalls(statement).enumerated() where call.parent == id {
                     children.append((call, Self.rowID(block: block, index: index)))
@@ -367,6 +382,9 @@ extension StoreReader {
                 children: children.map { names.call($0.call, rowID: $0.rowID) })
         }
     }
+
+    /// How long after a call's start the calls it made are looked for (and a second more).
+    static let maxChildWindowNanoseconds: Int64 = 3_600_000_000_000
 
     /// The consumers with the most logged calls to one endpoint.
     package func topConsumers(

@@ -74,26 +74,38 @@ extension StoreReader {
             }
             guard !groupsOf.isEmpty else { return groups }
             var consumers: [Int: Set<Int64>] = [:]
-            try Self.visitBlocks(
-                connection, from: range.from, to: range.to, endpointID: groupsOf.count == 1 ? groupsOf.keys.first : nil,
-                serverErrorsOnly: true
-            ) { _, _, statement throws(SQLiteError) in
-                // The errors' texts of server errors only.
-                try Self.forEachCall(statement, textsFromStatus: 500) { call in
-                    guard call.status >= 500, call.time >= range.from, call.time < range.to, let consumer = call.consumerID,
-                        consumer > 0, let indices = groupsOf[call.endpointID]
-                    else { return }
-                    for index in indices
-                    where call.errorType == nil
-                        || (call.errorType == groups[index].type && call.errorMessage == groups[index].message)
-                    {
-                        consumers[index, default: []].insert(consumer)
-                    }
-                }
-                return true
+            // Only blocks where one of these endpoints answered 5xx (or a
+            // status past 599, in class 0).
+            let tokens = groupsOf.keys.sorted().flatMap { [",e\($0):5,", ",e\($0):0,"] }
+            do throws(SQLiteError) {
+                try countAffected()
+            } catch {
+                // Past the read's deadline: the groups, with the consumers they affected not counted.
+                guard error.isInterrupted else { throw error }
+                return groups
             }
             for (index, set) in consumers { groups[index].consumersAffected = set.count }
             return groups
+
+            func countAffected() throws(SQLiteError) {
+                try Self.visitBlocks(
+                    connection, from: range.from, to: range.to, serverErrorsOnly: true, anyOfClasses: tokens
+                ) { _, _, statement throws(SQLiteError) in
+                    // The errors' texts of server errors only.
+                    try Self.forEachCall(statement, textsFromStatus: 500) { call in
+                        guard call.status >= 500, call.time >= range.from, call.time < range.to, let consumer = call.consumerID,
+                            consumer > 0, let indices = groupsOf[call.endpointID]
+                        else { return }
+                        for index in indices
+                        where call.errorType == nil
+                            || (call.errorType == groups[index].type && call.errorMessage == groups[index].message)
+                        {
+                            consumers[index, default: []].insert(consumer)
+                        }
+                    }
+                    return true
+                }
+            }
         }
     }
 

@@ -155,6 +155,7 @@ enum StoreSchema {
         CREATE INDEX call_blocks_time ON call_blocks(last_time, first_time);
         CREATE TABLE call_untimed(event_hi INTEGER NOT NULL, event_lo INTEGER NOT NULL, block_id INTEGER NOT NULL,
             PRIMARY KEY(event_hi, event_lo, block_id)) WITHOUT ROWID;
+        CREATE INDEX call_untimed_block ON call_untimed(block_id);
         ALTER TABLE calls RENAME TO calls_legacy;
         \(StoreSchema.callsView)
         """,

@@ -2,11 +2,12 @@ extension StoreWriterState {
     /// How often retention runs: once a minute, and at the next write after
     /// a full disk.
     static let retentionInterval: Int64 = 60_000_000_000
-    /// Calls deleted per transaction, so that the write lock is held briefly
-    /// and readers are never starved.
+    /// About the calls deleted per transaction (whole blocks of them, at
+    /// least one), so that the write lock is held briefly and readers are
+    /// never starved; also the consumers deleted per transaction.
     static let retentionChunk = 5_000
-    /// Blocks of calls deleted per transaction (up to ``CallBlockBuilder/maxCalls`` calls each).
-    static let retentionBlocks = 8
+    /// The most blocks of calls deleted per transaction.
+    static let retentionBlocks = 256
     /// The most changes of the API the store keeps (the newest).
     static let maxStoredChanges = 100_000
 
@@ -71,10 +72,9 @@ extension StoreWriterState {
         // its last call is past the limit.
         while true {
             let (blocks, count) = try deleteBlocks(
-                where: "last_time < \(keptFrom * 1_000_000_000)", order: "", limit: Self.retentionBlocks, connection,
-                statements)
+                where: "last_time < \(keptFrom * 1_000_000_000)", calls: Self.retentionChunk, connection, statements)
             deleted += count
-            if blocks < Self.retentionBlocks { break }
+            if blocks == 0 { break }
         }
         // Then by bytes: the oldest calls first, until the data is under 90% of the limit.
         var used = try usedBytes(connection) + incomingBytes
@@ -88,14 +88,11 @@ extension StoreWriterState {
         }
         if used > mark {
             let calls = max(1, try connection.integer("SELECT coalesce(sum(count), 0) FROM call_blocks"))
-            let blocks = max(1, try connection.integer("SELECT count(*) FROM call_blocks"))
             while used > mark {
-                // Enough blocks to come under the mark at the current bytes per call, at least one.
+                // Enough calls to come under the mark at the current bytes per call, at most a chunk's worth.
                 let perCall = max(1, used / calls)
                 let wanted = Int(min(Int64(Self.retentionChunk), max(100, (used - target) / perCall)))
-                let wantedBlocks = max(1, min(Self.retentionBlocks, wanted / Int(max(1, calls / blocks))))
-                let (removed, count) = try deleteBlocks(
-                    where: "1", order: "ORDER BY last_time", limit: wantedBlocks, connection, statements)
+                let (removed, count) = try deleteBlocks(where: "1", calls: wanted, connection, statements)
                 deleted += count
                 if removed == 0 {
                     let more = try deleteOrphanConsumers(connection, statements)
@@ -115,7 +112,7 @@ extension StoreWriterState {
             try connection.execute(
                 """
                 DELETE FROM consumers WHERE id > 0 AND last_seen < \(keptFrom * 1_000_000_000)
-                AND id NOT IN (SELECT consumer_id FROM consumer_metrics)
+                AND last_seen < \(Self.oldestLoggedCall) AND id NOT IN (SELECT consumer_id FROM consumer_metrics)
                 """)
         }
         // Ids of deleted rows must not be written again: the cache is built anew.
@@ -123,6 +120,12 @@ extension StoreWriterState {
         status.withLock { $0.retiredCalls += deleted }
         return deleted
     }
+
+    /// The time of the oldest call the log keeps (the first of the oldest
+    /// block), as SQL. A consumer last seen before it is named by no block:
+    /// a block naming it holds one of its calls, at or after the block's
+    /// first call and at or before the consumer's `last_seen`.
+    static let oldestLoggedCall = "(SELECT coalesce(min(first_time), 9223372036854775807) FROM call_blocks)"
 
     /// Deletes consumers that no call and no metrics row names (a chunk
     /// per transaction); returns how many.
@@ -133,27 +136,12 @@ extension StoreWriterState {
             try transaction(statements) { () throws(SQLiteError) in
                 try connection.execute(
                     """
-                    CREATE TEMP TABLE IF NOT EXISTS logged_consumers(id INTEGER PRIMARY KEY);
-                    DELETE FROM temp.logged_consumers;
-                    """)
-                let add = try connection.prepare("INSERT OR IGNORE INTO temp.logged_consumers(id) VALUES (?1)")
-                let lists = try connection.prepare("SELECT consumers FROM call_blocks WHERE consumers != ''")
-                while try lists.step() {
-                    for id in lists.text(0).split(separator: ",") {
-                        guard let id = Int64(id) else { continue }
-                        add.bind(1, id)
-                        try add.run()
-                    }
-                }
-                try connection.execute(
-                    """
                     DELETE FROM consumers WHERE id IN (SELECT id FROM consumers c WHERE c.id > 0
-                        AND NOT EXISTS (SELECT 1 FROM temp.logged_consumers WHERE id = c.id)
+                        AND c.last_seen < \(Self.oldestLoggedCall)
                         AND NOT EXISTS (SELECT 1 FROM consumer_metrics WHERE tier IN (0, 1, 2) AND consumer_id = c.id)
                         LIMIT \(Self.retentionChunk))
                     """)
                 count = connection.changes
-                try connection.execute("DELETE FROM temp.logged_consumers")
             }
             total += count
             if count < Self.retentionChunk { break }
@@ -161,17 +149,18 @@ extension StoreWriterState {
         return total
     }
 
-    /// Deletes up to `limit` blocks of calls (those `condition` holds,
-    /// in `order`) in one transaction; returns the blocks and their calls.
+    /// Deletes the oldest blocks of calls that `condition` holds, in one
+    /// transaction: whole blocks, until about `calls` calls (at least one
+    /// block, at most ``retentionBlocks``). Returns the blocks and their calls.
     private func deleteBlocks(
-        where condition: String, order: String, limit: Int, _ connection: SQLiteConnection, _ statements: StoreStatements
+        where condition: String, calls wanted: Int, _ connection: SQLiteConnection, _ statements: StoreStatements
     ) throws(SQLiteError) -> (blocks: Int, calls: Int) {
         var blocks = 0, calls = 0
         try transaction(statements) { () throws(SQLiteError) in
             let chosen = try connection.prepare(
-                "SELECT id, count FROM call_blocks WHERE \(condition) \(order) LIMIT \(limit)")
+                "SELECT id, count FROM call_blocks WHERE \(condition) ORDER BY last_time LIMIT \(Self.retentionBlocks)")
             var ids: [Int64] = []
-            while try chosen.step() {
+            while calls < wanted, try chosen.step() {
                 ids.append(chosen.int64(0))
                 calls += chosen.int(1)
             }

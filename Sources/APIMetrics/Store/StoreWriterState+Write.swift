@@ -30,8 +30,9 @@ extension StoreWriterState {
         makeRoom(forBytes: Int64(batches.reduce(0) { $0 + StoreWriter.estimatedBytes($1) }) * 3 / 2)
         do {
             try transaction(statements) { () throws(SQLiteError) in
+                // The commit's calls in blocks shared by its batches.
+                try insert(batches, statements)
                 for batch in batches {
-                    try insert(batch.records, statements)
                     for entity in batch.entities { try insert(entity, statements) }
                 }
                 try writePending(connection)
@@ -69,6 +70,10 @@ extension StoreWriterState {
             return merge(outcome, lose(calls, reason: "cannot write \(options.path): \(reason)"))
         }
         runRetentionIfDue()
+        if hasLegacyCalls {
+            // Longer when the commit held no call: a quiet store converts in minutes too.
+            convertLegacyCalls(forNanoseconds: calls == 0 ? 500_000_000 : 20_000_000)
+        }
         return outcome
     }
 
@@ -120,20 +125,22 @@ extension StoreWriterState {
 
     // MARK: Calls
 
-    private func insert(_ records: [ExchangeRecord], _ statements: StoreStatements) throws(SQLiteError) {
-        guard !records.isEmpty else { return }
+    private func insert(_ batches: [ExportBatch], _ statements: StoreStatements) throws(SQLiteError) {
+        guard batches.contains(where: { !$0.records.isEmpty }) else { return }
         var lastSeen: [Int64: Int64] = [:]
         var encoder = BinaryWriter()
-        // Each record is read where it lies: through the array's subscript,
-        // each was copied (every field retained and released), a fifth of
-        // the writer's time.
-        try records.withUnsafeBufferPointer { records throws(SQLiteError) in
-            guard let first = records.baseAddress else { return }
-            var index = 0
-            while index < records.count {
-                // A block a commit, unless the commit's calls pass a block's bounds.
-                var block = CallBlockBuilder()
-                while index < records.count, !block.isFull {
+        var block = CallBlockBuilder()
+        for batch in batches {
+            // Each record is read where it lies: through the array's
+            // subscript, each was copied (every field retained and
+            // released), a fifth of the writer's time.
+            try batch.records.withUnsafeBufferPointer { records throws(SQLiteError) in
+                guard let first = records.baseAddress else { return }
+                for index in 0..<records.count {
+                    if block.isFull {
+                        try write(&block, statements)
+                        block = CallBlockBuilder()
+                    }
                     yielder.checkpoint()
                     let call = try storedCall(first + index, lastSeen: &lastSeen, statements)
                     encoder.bytes.removeAll(keepingCapacity: true)
@@ -142,11 +149,10 @@ extension StoreWriterState {
                     encoder.record(at: first + index, keepingSessionToken: false)
                     encoder.bytes.withUnsafeBytes { block.appendRecord($0) }
                     block.append(call)
-                    index += 1
                 }
-                try write(&block, statements)
             }
         }
+        if block.count > 0 { try write(&block, statements) }
         for (id, time) in lastSeen {
             statements.consumerSeen.bind(1, id)
             statements.consumerSeen.bind(2, time)
@@ -288,53 +294,69 @@ extension String {
 }
 
 extension StoreWriterState {
-    /// Moves the calls of a store written before the log was kept in
-    /// blocks (the table `calls_legacy` after the migration) into blocks,
-    /// a block per transaction, oldest first, then drops the table. A stop
-    /// half-way loses nothing: the next open goes on from where it was.
-    func convertLegacyCalls(_ connection: SQLiteConnection, _ statements: StoreStatements) throws(SQLiteError) {
-        guard try connection.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'calls_legacy'") == 1
-        else { return }
-        let select = try connection.prepare(
-            """
-            SELECT id, time, event_hi, event_lo, parent_hi, parent_lo, direction, endpoint_id, status, duration, path,
-                request_bytes, response_bytes, consumer_id, error_type, error_message, trace_id, record
-            FROM calls_legacy ORDER BY id LIMIT \(CallBlockBuilder.maxCalls)
-            """)
-        while true {
-            var moved = 0
+    /// Moves calls of a store written before the log was kept in blocks
+    /// (the table `calls_legacy` after the migration) into blocks: for
+    /// `forNanoseconds` after each commit (at least a block), newest first,
+    /// a block a transaction, so that a large store is converted while the
+    /// writer goes on; then drops the table. The calls already past the
+    /// retention period are deleted first. A block's calls are deleted
+    /// from the table before the block is written (on a full disk, space is
+    /// freed before it is taken), in the same transaction: a stop half-way
+    /// loses nothing, and a failure is retried after the next commit.
+    func convertLegacyCalls(forNanoseconds budget: Int64) {
+        guard let connection, let statements else { return }
+        let deadline = CaptureClock.monotonicNanoseconds() &+ budget
+        do {
+            let keptFrom = Self.floorSeconds(CaptureClock.wallNanoseconds()) - Int64(options.retentionDays) * 86_400
             try transaction(statements) { () throws(SQLiteError) in
-                var block = CallBlockBuilder()
-                var lastID = Int64.min
-                select.reset()
-                defer { select.reset() }
-                while !block.isFull, try select.step() {
-                    lastID = select.int64(0)
-                    var parent: EventID?
-                    if let high = select.optionalInt64(4), let low = select.optionalInt64(5) {
-                        parent = EventID(high: UInt64(bitPattern: high), low: UInt64(bitPattern: low))
-                    }
-                    let call = StoredCall(
-                        time: select.int64(1),
-                        id: EventID(high: UInt64(bitPattern: select.int64(2)), low: UInt64(bitPattern: select.int64(3))),
-                        parent: parent, isOutgoing: select.int(6) == 1, endpointID: select.int64(7), status: select.int(8),
-                        durationNanoseconds: select.int64(9), path: select.text(10), requestBytes: select.int(11),
-                        responseBytes: select.int(12), consumerID: select.optionalInt64(13),
-                        errorType: select.optionalText(14), errorMessage: select.optionalText(15),
-                        traceID: select.optionalText(16))
-                    select.withBlob(17) { block.appendRecord($0) }
-                    block.append(call)
-                }
-                select.reset()
-                moved = block.count
-                if moved > 0 {
-                    try write(&block, statements)
-                    try connection.execute("DELETE FROM calls_legacy WHERE id <= \(lastID)")
-                } else {
-                    try connection.execute("DROP TABLE calls_legacy")
-                }
+                try connection.execute("DELETE FROM calls_legacy WHERE time < \(keptFrom * 1_000_000_000)")
             }
-            if moved == 0 { break }
+            let select = try connection.prepare(
+                """
+                SELECT id, time, event_hi, event_lo, parent_hi, parent_lo, direction, endpoint_id, status, duration, path,
+                    request_bytes, response_bytes, consumer_id, error_type, error_message, trace_id, record
+                FROM calls_legacy ORDER BY id DESC LIMIT \(CallBlockBuilder.maxCalls)
+                """)
+            repeat {
+                var moved = 0
+                try transaction(statements) { () throws(SQLiteError) in
+                    var block = CallBlockBuilder()
+                    var lowestID = Int64.max
+                    select.reset()
+                    defer { select.reset() }
+                    while !block.isFull, try select.step() {
+                        lowestID = select.int64(0)
+                        var parent: EventID?
+                        if let high = select.optionalInt64(4), let low = select.optionalInt64(5) {
+                            parent = EventID(high: UInt64(bitPattern: high), low: UInt64(bitPattern: low))
+                        }
+                        let call = StoredCall(
+                            time: select.int64(1),
+                            id: EventID(high: UInt64(bitPattern: select.int64(2)), low: UInt64(bitPattern: select.int64(3))),
+                            parent: parent, isOutgoing: select.int(6) == 1, endpointID: select.int64(7),
+                            status: select.int(8), durationNanoseconds: select.int64(9), path: select.text(10),
+                            requestBytes: select.int(11), responseBytes: select.int(12),
+                            consumerID: select.optionalInt64(13), errorType: select.optionalText(14),
+                            errorMessage: select.optionalText(15), traceID: select.optionalText(16))
+                        select.withBlob(17) { block.appendRecord($0) }
+                        block.append(call)
+                    }
+                    select.reset()
+                    moved = block.count
+                    if moved > 0 {
+                        try connection.execute("DELETE FROM calls_legacy WHERE id >= \(lowestID)")
+                        try write(&block, statements)
+                    } else {
+                        try connection.execute("DROP TABLE calls_legacy")
+                    }
+                }
+                if moved == 0 {
+                    hasLegacyCalls = false
+                    break
+                }
+            } while CaptureClock.monotonicNanoseconds() < deadline
+        } catch {
+            note(error: "converting the calls of an older release into blocks: \(error); tried again after the next commit")
         }
     }
 }

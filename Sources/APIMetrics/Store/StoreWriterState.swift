@@ -56,6 +56,8 @@ final class StoreWriterState {
     var endpointCount = 0
     var pending: [PendingMetrics] = []
     var lastRetentionNanoseconds: Int64 = 0
+    /// Whether calls of the table before blocks are still to be moved into blocks.
+    var hasLegacyCalls = false
     /// The learner whose operations and changes are written with each
     /// metrics window and at close; `nil` when discovery is off.
     var discovery: APIDiscovery?
@@ -159,9 +161,14 @@ final class StoreWriterState {
             let pages = min(Int64(options.maxBytes) / pageSize, Int64(options.pageLimitForTesting ?? .max))
             _ = try connection.integer("PRAGMA max_page_count = \(pages)")
             try connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '1')")
-            let statements = try StoreStatements(connection)
-            self.statements = statements
-            try convertLegacyCalls(connection, statements)
+            self.statements = try StoreStatements(connection)
+            hasLegacyCalls =
+                try connection.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'calls_legacy'") == 1
+            // A new store's (or a converted store's) empty table goes at once.
+            if hasLegacyCalls, try connection.integer("SELECT EXISTS (SELECT 1 FROM calls_legacy)") == 0 {
+                try connection.execute("DROP TABLE calls_legacy")
+                hasLegacyCalls = false
+            }
         } catch let error as SQLiteError {
             throw StoreFailure(error)
         } catch let error as StoreFailure {
