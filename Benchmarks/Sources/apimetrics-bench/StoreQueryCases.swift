@@ -21,7 +21,7 @@ struct QueryStoreSpec {
 
     /// Names the cached store: a change to the generator or to this spec
     /// must change it.
-    static let generatorVersion = "store-v4"
+    static let generatorVersion = "store-v5"
     var key: String {
         "\(Self.generatorVersion)-\(calls)c-\(series)s-\(days)d-\(consumers)u-\(minuteHours)h-\(requestsPerMinute)r"
     }
