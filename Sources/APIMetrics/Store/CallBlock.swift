@@ -380,60 +380,15 @@ struct CallBlockDecoder {
             case UInt8(ascii: "\""):
                 return keeping ? String(decoding: text, as: UTF8.self) : ""
             case UInt8(ascii: "\\"):
-                guard let escaped = take() else { throw fail("a string is not closed") }
-                switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escaped)
-                case UInt8(ascii: "b"): text.append(0x08)
-                case UInt8(ascii: "f"): text.append(0x0C)
-                case UInt8(ascii: "n"): text.append(0x0A)
-                case UInt8(ascii: "r"): text.append(0x0D)
-                case UInt8(ascii: "t"): text.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if scalar >= 0xD800, scalar < 0xDC00 {
-                        // A high surrogate: its low half follows, or it stands for U+FFFD.
-                        if bytes.count - offset >= 6, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u")
-                        {
-                            let saved = offset
-                            offset += 2
-                            let low = try hex4()
-                            if low >= 0xDC00, low < 0xE000 {
-                                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                            } else {
-                                offset = saved
-                                scalar = 0xFFFD
-                            }
-                        } else {
-                            scalar = 0xFFFD
-                        }
-                    } else if scalar >= 0xDC00, scalar < 0xE000 {
-                        scalar = 0xFFFD
-                    }
-                    text.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
-                default:
-                    throw fail("an unknown escape is in a string")
+                if let failed = JSONEscape.decode(bytes, at: &offset, into: &text) {
+                    offset = failed
+                    throw fail("a string holds an escape that is not valid")
                 }
             default:
                 guard byte >= 0x20 else { throw fail("a control character is in a string") }
                 text.append(byte)
             }
         }
-    }
-
-    private mutating func hex4() throws(Failure) -> UInt32 {
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let byte = take() else { throw fail("a \\u escape ends early") }
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw fail("a \\u escape is not hexadecimal")
-            }
-            value = value << 4 | UInt32(digit)
-        }
-        return value
     }
 }
 

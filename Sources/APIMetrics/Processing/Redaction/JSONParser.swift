@@ -170,7 +170,22 @@ struct JSONParser {
     }
 
     private mutating func parseEscape(into output: inout [UInt8]) throws(Failure) {
-        guard offset < bytes.count else { throw .invalid(offset: offset) }
+        var at = offset
+        let failed = bytes.withUnsafeBytes { JSONEscape.decode($0, at: &at, into: &output) }
+        offset = at
+        if let failed { throw .invalid(offset: failed) }
+    }
+}
+
+/// One JSON string escape (RFC 8259), read after its backslash: what the
+/// redaction's parser and the store's blocks of calls both read.
+enum JSONEscape {
+    /// Appends the UTF-8 of the escape that starts at `offset` (the byte
+    /// after the backslash) to `output` and moves `offset` past it. A lone
+    /// surrogate becomes U+FFFD rather than failing the text. Returns `nil`,
+    /// or the offset of the byte that makes it no escape.
+    static func decode(_ bytes: UnsafeRawBufferPointer, at offset: inout Int, into output: inout [UInt8]) -> Int? {
+        guard offset < bytes.count else { return offset }
         let escape = bytes[offset]
         offset += 1
         switch escape {
@@ -183,14 +198,13 @@ struct JSONParser {
         case UInt8(ascii: "r"): output.append(0x0D)
         case UInt8(ascii: "t"): output.append(0x09)
         case UInt8(ascii: "u"):
-            var value = try parseHex4()
+            guard var value = hex4(bytes, at: &offset) else { return offset }
             if (0xD800...0xDBFF).contains(value) {
-                // A high surrogate must be followed by an escaped low one;
-                // a lone surrogate becomes U+FFFD rather than failing the body.
+                // A high surrogate must be followed by an escaped low one.
                 if offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") {
                     let save = offset
                     offset += 2
-                    let low = try parseHex4()
+                    guard let low = hex4(bytes, at: &offset) else { return offset }
                     if (0xDC00...0xDFFF).contains(low) {
                         value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
                     } else {
@@ -206,15 +220,18 @@ struct JSONParser {
             let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
             output.append(contentsOf: Array(String(Character(scalar)).utf8))
         default:
-            throw .invalid(offset: offset - 1)
+            return offset - 1
         }
+        return nil
     }
 
-    private mutating func parseHex4() throws(Failure) -> UInt32 {
-        guard offset + 4 <= bytes.count else { throw .invalid(offset: offset) }
+    /// Four hexadecimal digits at `offset`; `nil` with `offset` at the first
+    /// that is not one (or where they would start, when fewer are left).
+    private static func hex4(_ bytes: UnsafeRawBufferPointer, at offset: inout Int) -> UInt32? {
+        guard offset + 4 <= bytes.count else { return nil }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard let digit = URLTarget.hexValue(bytes[offset]) else { throw .invalid(offset: offset) }
+            guard let digit = URLTarget.hexValue(bytes[offset]) else { return nil }
             value = value << 4 | UInt32(digit)
             offset += 1
         }
